@@ -1,0 +1,1 @@
+export default function scrub(){ return new URL(import.meta.url).pathname }

@@ -1,0 +1,60 @@
+/**
+ * Stable, serialisable error codes. A code never changes meaning; the UI, the manifest and the
+ * CLI all key on it. `retryable` codes are transient (the engine backs off and tries again);
+ * the others fail the item only.
+ */
+export const ERROR_CODES = {
+  ABORTED: { retryable: false, summary: 'The job was cancelled' },
+  TIMEOUT: { retryable: true, summary: 'The server did not answer in time' },
+  CONNECTION_RESET: { retryable: true, summary: 'The connection was dropped' },
+  CONNECTION_REFUSED: { retryable: true, summary: 'The server refused the connection' },
+  DNS_FAILED: { retryable: false, summary: 'The host name could not be resolved' },
+  TLS_FAILED: { retryable: false, summary: 'The TLS handshake failed (certificate not trusted?)' },
+  AUTH_FAILED: { retryable: false, summary: 'The server rejected the credentials' },
+  TOO_MANY_CONNECTIONS: { retryable: true, summary: 'The server refused more connections from this address' },
+  THROTTLED: { retryable: true, summary: 'The server asked us to slow down' },
+  OVER_QUOTA: { retryable: true, summary: 'The server reported a quota limit' },
+  SERVER_BYE: { retryable: true, summary: 'The server closed the session' },
+  FTP_TRANSIENT: { retryable: true, summary: 'The FTP server reported a temporary failure (4xx)' },
+  FTP_NOT_FOUND: { retryable: false, summary: 'The FTP server has no such file (550)' },
+  FTP_PERMANENT: { retryable: false, summary: 'The FTP server refused the command (5xx)' },
+  HTTP_TRANSIENT: { retryable: true, summary: 'The HTTP server reported a temporary failure (429/5xx)' },
+  HTTP_NOT_FOUND: { retryable: false, summary: 'The HTTP server has no such file (404)' },
+  HTTP_PERMANENT: { retryable: false, summary: 'The HTTP server refused the request (4xx)' },
+  BOOK_NOT_FOUND: { retryable: false, summary: 'No text file of this ebook exists on the mirror' },
+  UNSAFE_PATH: { retryable: false, summary: 'A remote name would have been written outside the output folder' },
+  BAD_ARCHIVE: { retryable: false, summary: 'The zip archive is damaged or holds no text file' },
+  SIZE_MISMATCH: { retryable: true, summary: 'Fewer bytes arrived than the server announced' },
+  CHECKSUM_MISMATCH: { retryable: true, summary: 'The file on disk does not match its recorded checksum' },
+  SCRUB_FAILED: { retryable: false, summary: 'Cleaning the text failed' },
+  WRITE_FAILED: { retryable: false, summary: 'Writing to the output folder failed' },
+  UIDVALIDITY_CHANGED: { retryable: false, summary: 'The folder was recreated on the server' },
+  FOLDER_NOT_FOUND: { retryable: false, summary: 'The folder does not exist on the server' },
+  BAD_INPUT: { retryable: false, summary: 'The input is not valid' },
+  INTERNAL: { retryable: false, summary: 'An unexpected internal error' },
+} as const satisfies Record<string, { retryable: boolean; summary: string }>;
+
+export type FanoutErrorCode = keyof typeof ERROR_CODES;
+
+/** Where an error happened: whatever of these is known. */
+export interface ErrorContext {
+  host?: string;
+  path?: string;
+  ebook?: number;
+  folder?: string;
+  uid?: number;
+  line?: number;
+  file?: string;
+}
+
+/** The plain-object form of an error that crosses a process boundary (IPC, WebSocket, JSON). */
+export interface SerializedError {
+  code: FanoutErrorCode;
+  message: string;
+  retryable: boolean;
+  context: ErrorContext;
+}
+
+export function isRetryableCode(code: FanoutErrorCode): boolean {
+  return ERROR_CODES[code].retryable;
+}

@@ -1,0 +1,114 @@
+import type { SerializedError } from './errors';
+import type { Strategy } from './strategy';
+
+/** What a worker is doing right now. `idle` is waiting for an item; `stopped` means it has exited. */
+export const WORKER_STATES = [
+  'connecting',
+  'listing',
+  'downloading',
+  'cleaning',
+  'writing',
+  'idle',
+  'paused',
+  'retrying',
+  'failed',
+  'stopped',
+] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+export type JobKind = 'gutenberg' | 'mail' | 'scrub';
+
+/** One worker's sampled state. Counters are cumulative since the job started. */
+export interface WorkerSnapshot {
+  /** Stable lane id, 0-based; a reconnecting worker keeps its lane. */
+  id: number;
+  state: WorkerState;
+  /** Human label of the current item ("1342 Pride and Prejudice", "INBOX 1-500"), or null when idle. */
+  item: string | null;
+  /** Bytes of the current item received so far. */
+  itemBytes: number;
+  /** Expected bytes of the current item, or null when unknown. */
+  itemTotal: number | null;
+  /** Bytes received by this worker since the job started. */
+  bytesDone: number;
+  /** Items finished (successfully) by this worker. */
+  itemsDone: number;
+  /** Items this worker gave up on. */
+  itemsFailed: number;
+  /** Retries this worker has made. */
+  retries: number;
+  /** Milliseconds this worker spent not idle, since the job started. */
+  busyMs: number;
+}
+
+/** A closed span on a worker's timeline: one phase of one item. Times are ms since the job started. */
+export interface TimelineSpan {
+  worker: number;
+  state: WorkerState;
+  item: string | null;
+  start: number;
+  end: number;
+}
+
+/**
+ * One telemetry frame, sent about 10 times a second (never per chunk). Counters are cumulative so a
+ * dropped frame loses nothing; `spans` holds the timeline spans closed since the previous frame.
+ */
+export interface TelemetryFrame {
+  seq: number;
+  /** ms since the job started. */
+  t: number;
+  itemsTotal: number | null;
+  itemsDone: number;
+  itemsFailed: number;
+  itemsSkipped: number;
+  bytesDone: number;
+  /** Bytes produced by the scrubber (clean text), cumulative. */
+  cleanBytes: number;
+  /** Items cleaned by the scrubber, cumulative. */
+  itemsCleaned: number;
+  /** Bytes per second over the last second. */
+  bytesPerSec: number;
+  /** Items per second over the last second. */
+  itemsPerSec: number;
+  /** Current number of active workers (may shrink when a server refuses connections). */
+  activeWorkers: number;
+  paused: boolean;
+  workers: WorkerSnapshot[];
+  spans: TimelineSpan[];
+}
+
+export interface ItemFailure {
+  item: string;
+  error: SerializedError;
+}
+
+/** Printed by the CLI, stored in history, shown at the end of a run. */
+export interface JobSummary {
+  jobId: string;
+  kind: JobKind;
+  strategy: Strategy;
+  workers: number;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  itemsTotal: number;
+  itemsDone: number;
+  itemsFailed: number;
+  itemsSkipped: number;
+  bytes: number;
+  wallMs: number;
+  /** Bytes per second over the whole run. */
+  throughput: number;
+  /** Per-worker busy share of the wall time, 0..1. */
+  workerBusy: number[];
+  failures: ItemFailure[];
+  outDir: string;
+  startedAt: string;
+}
+
+/** Every event a running job emits; consumers switch on `kind` exhaustively. */
+export type JobEvent =
+  | { kind: 'job:started'; jobId: string; jobKind: JobKind; strategy: Strategy; workers: number; itemsTotal: number | null; outDir: string }
+  | { kind: 'job:frame'; jobId: string; frame: TelemetryFrame }
+  | { kind: 'job:item-failed'; jobId: string; failure: ItemFailure }
+  | { kind: 'job:warning'; jobId: string; message: string; error?: SerializedError }
+  | { kind: 'job:finished'; jobId: string; summary: JobSummary };

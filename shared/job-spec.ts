@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { STRATEGIES } from './strategy';
+
+export const StrategySchema = z.enum(STRATEGIES);
+
+/**
+ * Ebook numbers and ranges as a user types them: "11,1342,2000-2100". Parsed into sorted,
+ * de-duplicated ranges so a huge range never becomes a huge array.
+ */
+export const IdRangeSchema = z.object({ from: z.number().int().positive(), to: z.number().int().positive() });
+export type IdRange = z.infer<typeof IdRangeSchema>;
+
+export const CatalogSelectionSchema = z.object({
+  ids: z.array(IdRangeSchema).optional(),
+  author: z.string().optional(),
+  title: z.string().optional(),
+  language: z.string().optional(),
+  subject: z.string().optional(),
+  type: z.string().optional(),
+  /** Stop after this many books (handy for samples and the speedup lab). */
+  limit: z.number().int().positive().optional(),
+});
+export type CatalogSelection = z.infer<typeof CatalogSelectionSchema>;
+
+export const MirrorUrlSchema = z
+  .string()
+  .url()
+  .refine((u) => /^(ftp|ftps|http|https):\/\//i.test(u), 'mirror must be an ftp://, ftps://, http:// or https:// URL');
+
+export const ScrubExecutorSchema = z.enum(['threads', 'processes']);
+export type ScrubExecutor = z.infer<typeof ScrubExecutorSchema>;
+
+export const GutenbergJobSpecSchema = z.object({
+  kind: z.literal('gutenberg'),
+  /** Path of pg_catalog.csv or of a simple `author,FileNumber,Title` CSV. */
+  catalog: z.string().min(1),
+  mirror: MirrorUrlSchema,
+  selection: CatalogSelectionSchema.default({}),
+  workers: z.number().int().min(1).max(64).default(4),
+  strategy: StrategySchema.default('adaptive'),
+  outDir: z.string().min(1),
+  /** Scrubber pool size; defaults to the number of CPUs, capped. */
+  scrubWorkers: z.number().int().min(1).max(32).optional(),
+  scrubExecutor: ScrubExecutorSchema.default('threads'),
+  /** Per-operation network timeout, ms. */
+  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  /** Attempts per item for transient errors (1 = no retry). */
+  attempts: z.number().int().min(1).max(20).default(5),
+});
+export type GutenbergJobSpec = z.infer<typeof GutenbergJobSpecSchema>;
+export type GutenbergJobInput = z.input<typeof GutenbergJobSpecSchema>;
+
+export const TlsModeSchema = z.enum(['implicit', 'starttls', 'none']);
+export type TlsMode = z.infer<typeof TlsModeSchema>;
+
+export const MailAuthSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('password'), password: z.string().min(1) }),
+  z.object({ method: z.literal('oauth2'), accessToken: z.string().min(1) }),
+]);
+export type MailAuth = z.infer<typeof MailAuthSchema>;
+
+export const MailAccountSchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  tls: TlsModeSchema.default('implicit'),
+  /** Accept a self-signed or otherwise untrusted certificate. Off by default. */
+  allowUntrustedCert: z.boolean().default(false),
+  user: z.string().min(1),
+  auth: MailAuthSchema,
+});
+export type MailAccount = z.infer<typeof MailAccountSchema>;
+
+export const MailJobSpecSchema = z.object({
+  kind: z.literal('mail'),
+  account: MailAccountSchema,
+  /** 'all', or folder paths as the server names them (decoded). */
+  folders: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
+  connections: z.number().int().min(1).max(32).default(4),
+  strategy: StrategySchema.default('adaptive'),
+  outDir: z.string().min(1),
+  timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+});
+export type MailJobSpec = z.infer<typeof MailJobSpecSchema>;
+export type MailJobInput = z.input<typeof MailJobSpecSchema>;
+
+export const JobSpecSchema = z.discriminatedUnion('kind', [GutenbergJobSpecSchema, MailJobSpecSchema]);
+export type JobSpec = z.infer<typeof JobSpecSchema>;
