@@ -1,0 +1,64 @@
+import { FanoutError, abortedError, toFanoutError } from './fanout-error';
+import type { WorkerProgress } from './worker-context';
+import type { ErrorContext } from '../../../shared/errors';
+
+export interface RetryOptions {
+  /** Total attempts, including the first. */
+  attempts: number;
+  /** First backoff, ms; doubles each time. */
+  baseDelayMs?: number;
+  /** Cap on one backoff, ms. */
+  maxDelayMs?: number;
+  signal: AbortSignal;
+  progress?: WorkerProgress;
+  context?: ErrorContext;
+  /** Called before each backoff (e.g. to drop a broken connection so the next attempt reconnects). */
+  onRetry?: (err: FanoutError, attempt: number) => void | Promise<void>;
+}
+
+/** Sleeps `ms`, rejecting with ABORTED as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortedError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Full-jitter exponential backoff (delay uniform in [0, min(max, base·2^n)]): retries from many
+ * workers spread out instead of hitting the server in lock-step.
+ */
+export function backoffDelay(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
+  return Math.random() * ceiling;
+}
+
+/**
+ * Runs `fn`, retrying transient FanoutErrors (see `ERROR_CODES[code].retryable`) with backoff.
+ * Permanent errors and aborts are thrown at once, with `context` added.
+ */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+  const base = opts.baseDelayMs ?? 200;
+  const max = opts.maxDelayMs ?? 10_000;
+  for (let attempt = 0; ; attempt++) {
+    if (opts.signal.aborted) throw abortedError(opts.context);
+    try {
+      return await fn(attempt);
+    } catch (raw) {
+      const err = opts.signal.aborted ? abortedError(opts.context) : toFanoutError(raw, opts.context ?? {});
+      if (!err.retryable || attempt + 1 >= opts.attempts) throw err;
+      opts.progress?.countRetry();
+      opts.progress?.setState('retrying');
+      await opts.onRetry?.(err, attempt);
+      await sleep(backoffDelay(attempt, base, max), opts.signal);
+    }
+  }
+}
