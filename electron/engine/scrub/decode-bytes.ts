@@ -1,0 +1,50 @@
+import type { DecodeResult, ScrubWarning, SourceEncoding } from './scrub-types';
+
+// One decoder per kind, reused: construction is not free and they hold no state between calls
+// (every call is a complete, non-streaming decode).
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Lenient = new TextDecoder('utf-8');
+/**
+ * Gutenberg's "ISO-8859-1" (`-8.txt`, and mislabelled `.txt`) files are read as windows-1252: it
+ * agrees with Latin-1 on every printable byte, and where they differ (0x80-0x9F) Latin-1 has only
+ * C1 control characters, which never occur in a book, while windows-1252 has the curly quotes,
+ * dashes and € that Windows-made files really contain. The five bytes windows-1252 leaves
+ * undefined still decode (to the C1 code point), so no byte is ever lost.
+ */
+const windows1252 = new TextDecoder('windows-1252');
+
+/**
+ * Decodes a Gutenberg file's bytes: UTF-8 BOM → UTF-8; valid UTF-8 (pure ASCII included) →
+ * UTF-8; anything else → windows-1252. Returns text with LF line endings (CRLF and lone CR
+ * normalised) and no BOM.
+ */
+export function decodeGutenbergBytes(buf: Uint8Array): DecodeResult {
+  const warnings: ScrubWarning[] = [];
+  const bom = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
+  let text: string;
+  let encoding: SourceEncoding = 'utf-8';
+  if (bom) {
+    // The BOM is a declaration: trust it, but say so if the bytes break it.
+    try {
+      text = utf8Strict.decode(buf);
+    } catch {
+      text = utf8Lenient.decode(buf);
+      warnings.push('invalid-utf8-after-bom');
+    }
+  } else {
+    try {
+      text = utf8Strict.decode(buf);
+    } catch {
+      text = windows1252.decode(buf);
+      encoding = 'windows-1252';
+    }
+  }
+  // TextDecoder drops a leading BOM already (ignoreBOM: false); a BOM after a re-save can remain.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return { text: normalizeNewlines(text), encoding, bom, warnings };
+}
+
+/** CRLF and lone CR become LF. Skips the regex entirely for LF-only text (the common modern case). */
+export function normalizeNewlines(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+}

@@ -1,0 +1,47 @@
+/**
+ * Why a cleaned book may need a human look. Codes, not prose: the UI and the manifest key on them.
+ * - `no-start-marker`: no header end was found, the text is kept from its first line.
+ * - `no-end-marker`: no footer start was found, the text is kept to its last line.
+ * - `kept-whole`: stripping would have left nothing, so the whole text was kept.
+ * - `invalid-utf8-after-bom`: a UTF-8 BOM was followed by invalid bytes (replaced by U+FFFD).
+ */
+export type ScrubWarning = 'no-start-marker' | 'no-end-marker' | 'kept-whole' | 'invalid-utf8-after-bom';
+
+/** The character set a book's bytes were read as. */
+export type SourceEncoding = 'utf-8' | 'windows-1252';
+
+/** What `stripGutenbergBoilerplate` returns. */
+export interface StripResult {
+  /** The book text without licence header/footer: LF line endings, ends with exactly one `\n`. */
+  text: string;
+  /** True when a header end (`*** START OF ...`, `*END*THE SMALL PRINT!`...) was found and cut. */
+  startMarker: boolean;
+  /** True when a footer start (`*** END OF ...`, `End of Project Gutenberg's ...`...) was found and cut. */
+  endMarker: boolean;
+  warnings: ScrubWarning[];
+}
+
+/** What `decodeGutenbergBytes` returns. */
+export interface DecodeResult {
+  /** The text, LF line endings, no BOM. */
+  text: string;
+  encoding: SourceEncoding;
+  /** True when the bytes started with a UTF-8 byte-order mark. */
+  bom: boolean;
+  warnings: ScrubWarning[];
+}
+
+/** One cleaned book: what `scrubBook` and every pool return. Structured-clone safe. */
+export interface ScrubResult {
+  /** The cleaned text, UTF-8 bytes (owns its whole ArrayBuffer, so it can be transferred). */
+  clean: Uint8Array;
+  encoding: SourceEncoding;
+  bom: boolean;
+  startMarker: boolean;
+  endMarker: boolean;
+  /** Size of the input, bytes. */
+  rawBytes: number;
+  /** Size of `clean`, bytes. */
+  cleanBytes: number;
+  warnings: ScrubWarning[];
+}
