@@ -1,0 +1,23 @@
+import type { JobEvent } from '../../../shared/events';
+import { PauseGate } from './pause-gate';
+
+/** What a host (CLI, Electron main, web host) hands a job: cancel, pause, and where events go. */
+export interface JobControl {
+  signal: AbortSignal;
+  pause: PauseGate;
+  onEvent(event: JobEvent): void;
+  /** Optional job id chosen by the host; a random one otherwise. */
+  jobId?: string;
+}
+
+/** A JobControl with its own AbortController, for hosts that do not need to share one. */
+export function createJobControl(onEvent: (event: JobEvent) => void = () => {}, jobId?: string): JobControl & { abort(reason?: unknown): void } {
+  const controller = new AbortController();
+  return {
+    signal: controller.signal,
+    pause: new PauseGate(),
+    onEvent,
+    ...(jobId ? { jobId } : {}),
+    abort: (reason?: unknown) => controller.abort(reason),
+  };
+}

@@ -1,0 +1,201 @@
+import type { TelemetryFrame, TimelineSpan, WorkerSnapshot, WorkerState } from '../../../shared/events';
+import type { WorkerProgress } from './worker-context';
+
+/** Spans kept between two frames at most; past this the oldest are dropped (and counted). */
+const MAX_PENDING_SPANS = 4000;
+/** Throughput is measured over this window, ms. */
+const RATE_WINDOW_MS = 1000;
+
+/** States that count as busy for utilisation (idle, paused and stopped are white space). */
+const IDLE_STATES: ReadonlySet<WorkerState> = new Set(['idle', 'paused', 'stopped']);
+
+interface WorkerCounters extends WorkerSnapshot {
+  /** ms since job start when the current state (or item) began. */
+  since: number;
+}
+
+/**
+ * The job's counters. Workers bump plain numbers through `WorkerProgress` (no event per chunk);
+ * `frame()` samples them, and `start()` does so on a clock, about 10 times a second.
+ */
+export class JobTelemetry {
+  readonly #t0 = performance.now();
+  readonly #workers: WorkerCounters[] = [];
+  #spans: TimelineSpan[] = [];
+  #droppedSpans = 0;
+  #seq = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #rateSamples: Array<{ t: number; bytes: number; items: number }> = [];
+  #activeWorkers: number;
+
+  itemsTotal: number | null;
+  itemsDone = 0;
+  itemsFailed = 0;
+  itemsSkipped = 0;
+  cleanBytes = 0;
+  itemsCleaned = 0;
+  paused = false;
+
+  constructor(opts: { workers: number; itemsTotal?: number | null }) {
+    this.itemsTotal = opts.itemsTotal ?? null;
+    this.#activeWorkers = opts.workers;
+    for (let id = 0; id < opts.workers; id++) {
+      this.#workers.push({
+        id, state: 'idle', item: null, itemBytes: 0, itemTotal: null, bytesDone: 0,
+        itemsDone: 0, itemsFailed: 0, retries: 0, busyMs: 0, since: 0,
+      });
+    }
+  }
+
+  /** ms since the job started. */
+  now(): number {
+    return performance.now() - this.#t0;
+  }
+
+  get workerCount(): number {
+    return this.#workers.length;
+  }
+
+  get bytesDone(): number {
+    let sum = 0;
+    for (const w of this.#workers) sum += w.bytesDone;
+    return sum;
+  }
+
+  get activeWorkers(): number {
+    return this.#activeWorkers;
+  }
+
+  /** A worker was retired (the server refused its connection): the pool goes on with fewer. */
+  retireWorker(): void {
+    this.#activeWorkers = Math.max(0, this.#activeWorkers - 1);
+  }
+
+  worker(id: number): WorkerProgress {
+    const w = this.#workers[id];
+    if (!w) throw new RangeError(`no worker ${id}`);
+    return {
+      setState: (state, item) => this.#setState(w, state, item),
+      setItemTotal: (total) => {
+        w.itemTotal = total;
+      },
+      addBytes: (n) => {
+        w.itemBytes += n;
+        w.bytesDone += n;
+      },
+      resetItemBytes: () => {
+        w.itemBytes = 0;
+      },
+      countRetry: () => {
+        w.retries += 1;
+      },
+    };
+  }
+
+  itemDone(workerId: number, units = 1): void {
+    this.itemsDone += units;
+    const w = this.#workers[workerId];
+    if (w) w.itemsDone += units;
+  }
+
+  itemFailed(workerId: number, units = 1): void {
+    this.itemsFailed += units;
+    const w = this.#workers[workerId];
+    if (w) w.itemsFailed += units;
+  }
+
+  addSkipped(units = 1): void {
+    this.itemsSkipped += units;
+  }
+
+  addClean(bytes: number): void {
+    this.cleanBytes += bytes;
+    this.itemsCleaned += 1;
+  }
+
+  /** Per-worker share of the elapsed time spent busy, 0..1. */
+  busyShares(): number[] {
+    const t = this.now();
+    return this.#workers.map((w) => (t > 0 ? Math.min(1, this.#busyMsAt(w, t) / t) : 0));
+  }
+
+  frame(): TelemetryFrame {
+    const t = this.now();
+    const bytesDone = this.bytesDone;
+    const doneUnits = this.itemsDone + this.itemsFailed;
+    this.#rateSamples.push({ t, bytes: bytesDone, items: doneUnits });
+    while (this.#rateSamples.length > 2 && this.#rateSamples[0]!.t < t - RATE_WINDOW_MS) this.#rateSamples.shift();
+    const first = this.#rateSamples[0]!;
+    const dt = (t - first.t) / 1000;
+    const spans = this.#spans;
+    this.#spans = [];
+    return {
+      seq: this.#seq++,
+      t,
+      itemsTotal: this.itemsTotal,
+      itemsDone: this.itemsDone,
+      itemsFailed: this.itemsFailed,
+      itemsSkipped: this.itemsSkipped,
+      bytesDone,
+      cleanBytes: this.cleanBytes,
+      itemsCleaned: this.itemsCleaned,
+      bytesPerSec: dt > 0 ? (bytesDone - first.bytes) / dt : 0,
+      itemsPerSec: dt > 0 ? (doneUnits - first.items) / dt : 0,
+      activeWorkers: this.#activeWorkers,
+      paused: this.paused,
+      workers: this.#workers.map((w) => ({
+        id: w.id, state: w.state, item: w.item, itemBytes: w.itemBytes, itemTotal: w.itemTotal,
+        bytesDone: w.bytesDone, itemsDone: w.itemsDone, itemsFailed: w.itemsFailed, retries: w.retries,
+        busyMs: Math.round(this.#busyMsAt(w, t)),
+      })),
+      spans,
+    };
+  }
+
+  /** Spans dropped because no frame was taken for a long time (a consumer that stalls). */
+  get droppedSpans(): number {
+    return this.#droppedSpans;
+  }
+
+  /** Emits a frame every `intervalMs` until `stop()`. */
+  start(onFrame: (frame: TelemetryFrame) => void, intervalMs = 100): void {
+    this.stop();
+    this.#timer = setInterval(() => onFrame(this.frame()), intervalMs);
+    this.#timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #busyMsAt(w: WorkerCounters, t: number): number {
+    return w.busyMs + (IDLE_STATES.has(w.state) ? 0 : t - w.since);
+  }
+
+  #setState(w: WorkerCounters, state: WorkerState, item: string | null | undefined): void {
+    const nextItem = state === 'idle' || state === 'stopped' ? null : item === undefined ? w.item : item;
+    if (state === w.state && nextItem === w.item) return;
+    const t = this.now();
+    if (!IDLE_STATES.has(w.state)) {
+      w.busyMs += t - w.since;
+      this.#pushSpan({ worker: w.id, state: w.state, item: w.item, start: w.since, end: t });
+    }
+    if (nextItem !== w.item) {
+      w.itemBytes = 0;
+      w.itemTotal = null;
+    }
+    w.state = state;
+    w.item = nextItem;
+    w.since = t;
+  }
+
+  #pushSpan(span: TimelineSpan): void {
+    if (span.end - span.start <= 0) return;
+    if (this.#spans.length >= MAX_PENDING_SPANS) {
+      this.#spans.shift();
+      this.#droppedSpans++;
+    }
+    this.#spans.push(span);
+  }
+}

@@ -1,0 +1,190 @@
+import type { Strategy } from '../../../shared/strategy';
+import type { ErrorContext } from '../../../shared/errors';
+import { FanoutError, abortedError, toFanoutError } from './fanout-error';
+import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources';
+import type { JobTelemetry } from './job-telemetry';
+import type { PauseGate } from './pause-gate';
+import { sleep, backoffDelay, withRetry } from './retry';
+import type { WorkerContext } from './worker-context';
+
+/** A worker's resource (one FTP client, one IMAP connection), processing its items one at a time. */
+export interface WorkerSession<I> {
+  process(item: I, ctx: WorkerContext): Promise<void>;
+  /** Optional: several items in one go (one UID FETCH for several chunks); used when a strategy hands out batches. */
+  processBatch?(items: I[], ctx: WorkerContext): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RunPoolOptions<I> {
+  items: AsyncIterable<I> | Iterable<I>;
+  /** Pool items in the input, when known up front (adaptive batching uses it). */
+  total?: number;
+  workers: number;
+  strategy: Strategy;
+  signal: AbortSignal;
+  telemetry: JobTelemetry;
+  pause?: PauseGate;
+  /** Attempts per item for retryable errors (1 = no retry). */
+  attempts: number;
+  /** First backoff, ms (doubles per attempt, with full jitter). */
+  baseDelayMs?: number;
+  label(item: I): string;
+  /** User-visible items in one pool item (messages in a UID chunk); 1 by default. */
+  units?(item: I): number;
+  /** Error context of an item (ebook, folder...). */
+  context?(item: I): ErrorContext;
+  /** Opens a worker's session; called when the worker takes its first item. */
+  openWorker(ctx: WorkerContext): Promise<WorkerSession<I>>;
+  onItemFailed?(item: I, err: FanoutError): void;
+  onWarning?(message: string, err?: FanoutError): void;
+}
+
+export interface PoolResult {
+  /** Pool items read from the input. */
+  seen: number;
+  cancelled: boolean;
+  /** Workers retired because the server refused more connections. */
+  retired: number;
+}
+
+/** Codes meaning "this server wants fewer connections from us", not "this item is bad". */
+const SHRINK_CODES = new Set(['TOO_MANY_CONNECTIONS', 'THROTTLED']);
+
+/**
+ * Runs items through N workers under a strategy. Each worker owns one session, opened lazily and
+ * reused across items. Retryable errors are retried with backoff; permanent ones fail that item
+ * only. A worker whose server refuses the connection (421, "too many connections") while other
+ * workers are alive retires and gives its work back: the pool shrinks and goes on.
+ */
+export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
+  const workers = opts.strategy === 'serial' ? 1 : Math.max(1, opts.workers);
+  const units = opts.units ?? (() => 1);
+  let source: ItemSource<I>;
+  let split: SplitSource<I> | null = null;
+  if (opts.strategy === 'split') {
+    const all: I[] = [];
+    for await (const item of opts.items) {
+      if (opts.signal.aborted) break;
+      all.push(item);
+    }
+    source = split = new SplitSource(all, workers);
+  } else {
+    source = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal: opts.signal });
+  }
+
+  let alive = workers;
+  let opened = 0;
+  let retired = 0;
+  const unitsOf = (items: I[]) => items.reduce((n, it) => n + units(it), 0);
+
+  const fail = (workerId: number, items: I[], err: FanoutError) => {
+    opts.telemetry.itemFailed(workerId, unitsOf(items));
+    for (const item of items) opts.onItemFailed?.(item, err.withContext(opts.context?.(item) ?? {}));
+  };
+
+  const shouldRetire = (err: FanoutError) => SHRINK_CODES.has(err.code) && alive > 1;
+
+  async function openSession(ctx: WorkerContext): Promise<WorkerSession<I> | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        ctx.progress.setState('connecting');
+        const session = await opts.openWorker(ctx);
+        opened++;
+        return session;
+      } catch (raw) {
+        const err = toFanoutError(raw);
+        if (opts.signal.aborted) throw abortedError();
+        // Another worker holds a connection: this one is surplus to what the server allows.
+        if (SHRINK_CODES.has(err.code) && opened > 0 && alive > 1) return null;
+        if (!err.retryable || attempt + 1 >= opts.attempts) throw err;
+        ctx.progress.countRetry();
+        ctx.progress.setState('retrying');
+        await sleep(backoffDelay(attempt, opts.baseDelayMs ?? 200, 10_000), opts.signal);
+      }
+    }
+  }
+
+  async function worker(workerId: number): Promise<void> {
+    const progress = opts.telemetry.worker(workerId);
+    const ctx: WorkerContext = { workerId, signal: opts.signal, progress };
+    let session: WorkerSession<I> | null = null;
+    const retire = (items: I[], err?: FanoutError) => {
+      source.giveBack(items);
+      split?.releaseWorker(workerId);
+      retired++;
+      opts.telemetry.retireWorker();
+      opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
+    };
+    try {
+      for (;;) {
+        if (opts.pause?.paused) {
+          progress.setState('paused', null);
+          await opts.pause.wait(opts.signal);
+        }
+        progress.setState('idle');
+        const batch = await source.take(workerId, opts.signal);
+        if (batch.length === 0 || opts.signal.aborted) break;
+        if (!session) {
+          try {
+            session = await openSession(ctx);
+          } catch (raw) {
+            const err = toFanoutError(raw);
+            if (err.code === 'ABORTED') break;
+            if (shouldRetire(err)) {
+              retire(batch, err);
+              return;
+            }
+            fail(workerId, batch, err);
+            progress.setState('failed', opts.label(batch[0]!));
+            continue;
+          }
+          if (!session) {
+            retire(batch);
+            return;
+          }
+        }
+        const s: WorkerSession<I> = session;
+        const groups = s.processBatch && batch.length > 1 ? [batch] : batch.map((it) => [it]);
+        for (let g = 0; g < groups.length; g++) {
+          const group = groups[g]!;
+          const label = group.length === 1 ? opts.label(group[0]!) : `${opts.label(group[0]!)} (+${group.length - 1})`;
+          progress.setState('connecting', label);
+          try {
+            await withRetry(
+              () => (group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx)),
+              {
+                attempts: opts.attempts,
+                baseDelayMs: opts.baseDelayMs,
+                signal: opts.signal,
+                progress,
+                context: group.length === 1 ? opts.context?.(group[0]!) : undefined,
+                onRetry: () => progress.resetItemBytes(),
+              },
+            );
+            opts.telemetry.itemDone(workerId, unitsOf(group));
+          } catch (raw) {
+            const err = toFanoutError(raw);
+            if (err.code === 'ABORTED' || opts.signal.aborted) return;
+            if (shouldRetire(err)) {
+              retire(groups.slice(g).flat(), err);
+              return;
+            }
+            fail(workerId, group, err);
+            progress.setState('failed', label);
+          }
+        }
+      }
+    } finally {
+      alive--;
+      progress.setState('stopped', null);
+      await session?.close().catch(() => {});
+    }
+  }
+
+  const settled = await Promise.allSettled(Array.from({ length: workers }, (_, id) => worker(id)));
+  const crashed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (crashed && !opts.signal.aborted) throw toFanoutError(crashed.reason);
+  // A source can end in error (the catalog could not be read): surface it.
+  if (!opts.signal.aborted && !source.exhausted) throw new FanoutError('INTERNAL', 'the item source stopped before its end');
+  return { seen: source.seen, cancelled: opts.signal.aborted, retired };
+}
