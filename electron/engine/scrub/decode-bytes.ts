@@ -1,17 +1,17 @@
 import type { DecodeResult, ScrubWarning, SourceEncoding } from './scrub-types';
+import { decodeWindows1252 } from './windows-1252';
 
 // One decoder per kind, reused: construction is not free and they hold no state between calls
 // (every call is a complete, non-streaming decode).
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8Lenient = new TextDecoder('utf-8');
-/**
+/*
  * Gutenberg's "ISO-8859-1" (`-8.txt`, and mislabelled `.txt`) files are read as windows-1252: it
  * agrees with Latin-1 on every printable byte, and where they differ (0x80-0x9F) Latin-1 has only
  * C1 control characters, which never occur in a book, while windows-1252 has the curly quotes,
  * dashes and € that Windows-made files really contain. The five bytes windows-1252 leaves
- * undefined still decode (to the C1 code point), so no byte is ever lost.
+ * undefined still decode (to the C1 code point), so no byte is ever lost. See windows-1252.ts.
  */
-const windows1252 = new TextDecoder('windows-1252');
 
 /**
  * Decodes a Gutenberg file's bytes: UTF-8 BOM → UTF-8; valid UTF-8 (pure ASCII included) →
@@ -35,7 +35,7 @@ export function decodeGutenbergBytes(buf: Uint8Array): DecodeResult {
     try {
       text = utf8Strict.decode(buf);
     } catch {
-      text = windows1252.decode(buf);
+      text = decodeWindows1252(buf);
       encoding = 'windows-1252';
     }
   }
