@@ -1,0 +1,175 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, writeFile, readFile, rm, chmod, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { delay, freePort, waitForPort } from './net-util';
+
+export interface FtpServerOptions {
+  /** Folder served as the anonymous root (made world-readable: vsftpd serves only such files). */
+  root: string;
+  /** vsftpd `max_per_ip`: sessions from one address before the server answers 421. Default 50. */
+  maxPerIp?: number;
+  /** Extra `key=value` lines appended to the generated vsftpd.conf. */
+  extraConfig?: string[];
+}
+
+export interface FtpServer {
+  /** `ftp://127.0.0.1:PORT` (anonymous login). */
+  url: string;
+  port: number;
+  /** PID of the vsftpd listener (leader of its own process group). */
+  pid: number;
+  /** The vsftpd log (protocol-level, `log_ftp_protocol=YES`). */
+  logPath: string;
+  /** Counts successful logins so far (`OK LOGIN` lines in the log). */
+  countLogins(): Promise<number>;
+  /** SIGTERM to the process group, SIGKILL after 2 s; removes the temp folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const VSFTPD = '/usr/sbin/vsftpd';
+
+/**
+ * Starts Debian's vsftpd as an anonymous read-only server on 127.0.0.1 from a config file in a
+ * temp folder. Resolves once the server sends its 220 banner (at most ~5 s). Retries at most 3
+ * times on a port clash.
+ */
+export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer> {
+  await makeWorldReadable(opts.root);
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (e) {
+      lastErr = e;
+    }
+  }
+  throw lastErr;
+}
+
+async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-vsftpd-'));
+  const empty = path.join(tmp, 'empty');
+  await mkdir(empty, { mode: 0o755 });
+  const port = await freePort();
+  // Random passive range per server so parallel test files don't clash.
+  const pasvMin = 20000 + Math.floor(Math.random() * 400) * 100;
+  const logPath = path.join(tmp, 'vsftpd.log');
+  const conf = [
+    'listen=YES',
+    'listen_ipv6=NO',
+    'listen_address=127.0.0.1',
+    `listen_port=${port}`,
+    'background=NO',
+    'seccomp_sandbox=NO',
+    'anonymous_enable=YES',
+    'local_enable=NO',
+    'write_enable=NO',
+    'no_anon_password=YES',
+    `anon_root=${path.resolve(opts.root)}`,
+    'ftp_username=ftp',
+    'nopriv_user=nobody',
+    `secure_chroot_dir=${empty}`,
+    'pasv_enable=YES',
+    'pasv_address=127.0.0.1',
+    `pasv_min_port=${pasvMin}`,
+    `pasv_max_port=${pasvMin + 99}`,
+    'connect_from_port_20=NO',
+    `max_per_ip=${opts.maxPerIp ?? 50}`,
+    'max_clients=500',
+    'dirmessage_enable=NO',
+    'use_localtime=NO',
+    'hide_ids=YES',
+    'xferlog_enable=YES',
+    'xferlog_std_format=NO',
+    'log_ftp_protocol=YES',
+    `vsftpd_log_file=${logPath}`,
+    'idle_session_timeout=120',
+    'data_connection_timeout=60',
+    ...(opts.extraConfig ?? []),
+  ].join('\n');
+  const confPath = path.join(tmp, 'vsftpd.conf');
+  await writeFile(confPath, conf + '\n', { mode: 0o600 });
+
+  const child = spawn(VSFTPD, [confPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 4096) stderr += d.toString();
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const pid = child.pid;
+  if (!pid) throw new Error('vsftpd did not start');
+  try {
+    const banner = await waitForPort(port, { attempts: 100, intervalMs: 50, isAlive: () => !exited });
+    if (!banner.startsWith('220')) throw new Error(`unexpected vsftpd banner: ${banner}`);
+  } catch (e) {
+    await killGroup(child);
+    await rm(tmp, { recursive: true, force: true });
+    throw new Error(`vsftpd failed to start: ${String(e)} ${stderr}`);
+  }
+
+  let stopped: Promise<void> | null = null;
+  return {
+    url: `ftp://127.0.0.1:${port}`,
+    port,
+    pid,
+    logPath,
+    async countLogins() {
+      const text = await readFile(logPath, 'utf8').catch(() => '');
+      return text.split('\n').filter((l) => l.includes('OK LOGIN')).length;
+    },
+    stop() {
+      stopped ??= (async () => {
+        await killGroup(child);
+        await rm(tmp, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** SIGTERM to the child's process group (vsftpd forks one process per session), SIGKILL after 2 s. */
+async function killGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (!pid) return;
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal('SIGTERM');
+  for (let i = 0; i < 40 && alive(); i++) await delay(50);
+  if (alive()) {
+    signal('SIGKILL');
+    for (let i = 0; i < 40 && alive(); i++) await delay(50);
+  }
+}
+
+/** vsftpd only serves world-readable files; temp folders are 0700. Bounded walk (200k entries). */
+async function makeWorldReadable(root: string): Promise<void> {
+  const stack = [path.resolve(root)];
+  let budget = 200_000;
+  while (stack.length > 0 && budget-- > 0) {
+    const p = stack.pop()!;
+    const st = await stat(p);
+    if (st.isDirectory()) {
+      await chmod(p, 0o755);
+      for (const name of await readdir(p)) stack.push(path.join(p, name));
+    } else {
+      await chmod(p, 0o644);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import http from 'node:http';
+import type net from 'node:net';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface HttpServerOptions {
+  /** Folder served at `/`. */
+  root: string;
+  /** Serve an nginx-like HTML index for folders (default true); false answers 403 for folders. */
+  autoindex?: boolean;
+}
+
+/** One request as the server saw it. */
+export interface HttpRequestRecord {
+  method: string;
+  /** Decoded path, e.g. `/4/1/418/418-0.txt`. */
+  path: string;
+  range: string | null;
+  status: number;
+  /** Index of the TCP connection it came on (0-based): same index = keep-alive reuse. */
+  connection: number;
+}
+
+/** Failure injection for tests. Paths are URL paths (`/4/1/418/418-0.txt`). */
+export interface HttpHooks {
+  /** The next `count` requests of `path` get `status` (default 503) with an empty body. */
+  failNext(path: string, count: number, status?: number, headers?: Record<string, string>): void;
+  /** The next `count` (default 1) responses of `path` send headers and `afterBytes` of the body, then destroy the socket. */
+  cutBody(path: string, afterBytes: number, count?: number): void;
+  /** Requests of `path` are answered with `status` (default 302) and `Location: location`. */
+  redirect(path: string, location: string, status?: number): void;
+  /** Requests of `path` get this exact body (200, text/html): e.g. a hostile listing. */
+  respondWith(path: string, body: string | Buffer, contentType?: string): void;
+  /** Removes every hook. */
+  clear(): void;
+}
+
+export interface HttpServer {
+  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  url: string;
+  port: number;
+  hooks: HttpHooks;
+  /** Every request answered so far (bounded to the last 10,000). */
+  requests: HttpRequestRecord[];
+  /** TCP connections accepted so far. */
+  connections(): number;
+  /** Closes the listener and every connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Node's own HTTP/1.1 server over a mirror folder: keep-alive, single `Range` (206/416),
+ * Content-Length, 404, optional autoindex, and failure hooks. GET and HEAD only.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
+  const root = path.resolve(opts.root);
+  const autoindex = opts.autoindex ?? true;
+  const fails = new Map<string, { count: number; status: number; headers: Record<string, string> }>();
+  const cuts = new Map<string, { afterBytes: number; count: number }>();
+  const redirects = new Map<string, { location: string; status: number }>();
+  const fixed = new Map<string, { body: Buffer; type: string }>();
+  const requests: HttpRequestRecord[] = [];
+  const sockets = new Set<net.Socket>();
+  let connCount = 0;
+  const connIndex = new WeakMap<net.Socket, number>();
+
+  const server = http.createServer(async (req, res) => {
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      urlPath = '/';
+    }
+    const record = (status: number) => {
+      if (requests.length >= 10_000) requests.shift();
+      requests.push({
+        method: req.method ?? 'GET',
+        path: urlPath,
+        range: req.headers.range ?? null,
+        status,
+        connection: connIndex.get(req.socket) ?? -1,
+      });
+    };
+    const plain = (status: number, body = '', headers: Record<string, string> = {}) => {
+      record(status);
+      res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body), ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'method not allowed\n');
+      const fail = fails.get(urlPath);
+      if (fail && fail.count > 0) {
+        fail.count--;
+        return plain(fail.status, '', fail.headers);
+      }
+      const redir = redirects.get(urlPath);
+      if (redir) return plain(redir.status, '', { Location: redir.location });
+      const fix = fixed.get(urlPath);
+      if (fix) {
+        record(200);
+        res.writeHead(200, { 'Content-Type': fix.type, 'Content-Length': fix.body.length });
+        return res.end(req.method === 'HEAD' ? undefined : fix.body);
+      }
+      const file = path.join(root, urlPath);
+      if (file !== root && !file.startsWith(root + path.sep)) return plain(403, 'forbidden\n');
+      const st = await stat(file).catch(() => null);
+      if (!st) return plain(404, 'not found\n');
+      if (st.isDirectory()) {
+        if (!urlPath.endsWith('/')) return plain(301, '', { Location: urlPath + '/' });
+        if (!autoindex) return plain(403, 'forbidden\n');
+        const body = Buffer.from(await renderIndex(file, urlPath));
+        record(200);
+        res.writeHead(200, { 'Content-Type': 'text/html', 'Content-Length': body.length });
+        return res.end(req.method === 'HEAD' ? undefined : body);
+      }
+      let start = 0;
+      let end = st.size - 1;
+      let status = 200;
+      const range = req.headers.range;
+      if (range) {
+        const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+        if (m && (m[1] || m[2])) {
+          if (m[1]) {
+            start = Number(m[1]);
+            if (m[2]) end = Math.min(Number(m[2]), st.size - 1);
+          } else {
+            start = Math.max(0, st.size - Number(m[2]));
+          }
+          if (start >= st.size || start > end) {
+            return plain(416, '', { 'Content-Range': `bytes */${st.size}` });
+          }
+          status = 206;
+        }
+      }
+      const length = end - start + 1;
+      const headers: Record<string, string | number> = {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': length,
+        'Accept-Ranges': 'bytes',
+        'Last-Modified': st.mtime.toUTCString(),
+      };
+      if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
+      record(status);
+      res.writeHead(status, headers);
+      if (req.method === 'HEAD' || length === 0) return res.end();
+      const cut = cuts.get(urlPath);
+      if (cut && cut.count > 0) {
+        cut.count--;
+        const n = Math.min(cut.afterBytes, length);
+        const s = createReadStream(file, { start, end: start + n - 1 });
+        s.on('data', (d) => res.write(d));
+        s.on('end', () => {
+          // Let the bytes leave, then kill the connection mid-body.
+          res.socket?.end();
+          setTimeout(() => res.socket?.destroy(), 20);
+        });
+        return;
+      }
+      createReadStream(file, { start, end }).pipe(res);
+    } catch (e) {
+      if (!res.headersSent) plain(500, String(e));
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s: net.Socket) => {
+    connIndex.set(s, connCount++);
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+
+  const hooks: HttpHooks = {
+    failNext(p, count, status = 503, headers = {}) {
+      fails.set(p, { count, status, headers });
+    },
+    cutBody(p, afterBytes, count = 1) {
+      cuts.set(p, { afterBytes, count });
+    },
+    redirect(p, location, status = 302) {
+      redirects.set(p, { location, status });
+    },
+    respondWith(p, body, contentType = 'text/html') {
+      fixed.set(p, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), type: contentType });
+    },
+    clear() {
+      fails.clear();
+      cuts.clear();
+      redirects.clear();
+      fixed.clear();
+    },
+  };
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    hooks,
+    requests,
+    connections: () => connCount,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** An nginx-style autoindex page: `<a href="name">name</a>  date  size` lines in a `<pre>`. */
+async function renderIndex(dir: string, urlPath: string): Promise<string> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const lines = ['<a href="../">../</a>'];
+  for (const e of entries.slice(0, 10_000)) {
+    const st = await stat(path.join(dir, e.name));
+    const name = e.isDirectory() ? e.name + '/' : e.name;
+    const date = st.mtime.toISOString().replace('T', ' ').slice(0, 16);
+    const size = e.isDirectory() ? '-' : String(st.size);
+    lines.push(`<a href="${encodeURIComponent(e.name)}${e.isDirectory() ? '/' : ''}">${escapeHtml(name)}</a>${' '.repeat(Math.max(1, 51 - name.length))}${date} ${size.padStart(19)}`);
+  }
+  const title = `Index of ${escapeHtml(urlPath)}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<h1>${title}</h1><hr><pre>${lines.join('\r\n')}\r\n</pre><hr></body>\r\n</html>\r\n`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

@@ -1,0 +1,231 @@
+import net from 'node:net';
+
+export interface TcpProxyOptions {
+  /** Port of the real server on `targetHost`. */
+  targetPort: number;
+  /** Default 127.0.0.1. */
+  targetHost?: string;
+  /**
+   * One-way delay added to every chunk in both directions, ms (a round trip costs 2×). FIN is
+   * delayed the same way so ordering is kept. The TCP handshake itself cannot be delayed from
+   * user space: connecting costs nothing extra.
+   */
+  delayMs?: number;
+  /**
+   * FTP mode: rewrite `227`/`229` replies on the control connection to a port of the proxy's own
+   * that relays (with the same delay) to the server's passive port.
+   */
+  ftp?: boolean;
+  /**
+   * Cut a connection after this many server→client bytes (the client gets exactly that many,
+   * then both sides are destroyed). Applies to the next `dropTimes` connections of kind `dropOn`.
+   */
+  dropAfterBytes?: number;
+  /** How many connections to cut. Default 1. */
+  dropTimes?: number;
+  /** Which connections count for dropping: default `'data'` in FTP mode, else `'any'`. */
+  dropOn?: 'any' | 'control' | 'data';
+}
+
+export interface DropRule {
+  afterBytes: number;
+  times?: number;
+  on?: 'any' | 'control' | 'data';
+}
+
+export interface ProxyStats {
+  /** Client connections accepted on the main port (FTP: control connections). */
+  connections: number;
+  /** FTP mode: passive data connections relayed. */
+  dataConnections: number;
+  /** Server→client bytes relayed, all connections. */
+  bytesDown: number;
+  /** Client→server bytes relayed. */
+  bytesUp: number;
+  /** Connections cut by the drop rule. */
+  dropped: number;
+}
+
+export interface TcpProxy {
+  port: number;
+  /** `127.0.0.1:PORT` for URLs: `ftp://${proxy.hostPort}`. */
+  hostPort: string;
+  stats: ProxyStats;
+  /** Replaces the drop rule (null = stop dropping). */
+  setDrop(rule: DropRule | null): void;
+  /** Changes the delay for chunks relayed from now on. */
+  setDelay(ms: number): void;
+  /** Destroys every open connection (control and data) at once. */
+  cutAll(): void;
+  /** Closes the listeners and every connection. */
+  stop(): Promise<void>;
+}
+
+type Kind = 'control' | 'data';
+
+/**
+ * A TCP relay on 127.0.0.1 for tests and benchmarks: adds latency each way, cuts connections
+ * mid-transfer, and in FTP mode relays the passive data connections through itself too.
+ */
+export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
+  const targetHost = opts.targetHost ?? '127.0.0.1';
+  let delayMs = opts.delayMs ?? 0;
+  let drop: Required<DropRule> | null =
+    opts.dropAfterBytes !== undefined
+      ? { afterBytes: opts.dropAfterBytes, times: opts.dropTimes ?? 1, on: opts.dropOn ?? (opts.ftp ? 'data' : 'any') }
+      : null;
+  const stats: ProxyStats = { connections: 0, dataConnections: 0, bytesDown: 0, bytesUp: 0, dropped: 0 };
+  const sockets = new Set<net.Socket>();
+  const servers = new Set<net.Server>();
+
+  /** Writes `chunk` (or ends, when null) to `to` after the delay, preserving order. */
+  const later = (to: net.Socket, chunk: Buffer | null) => {
+    const act = () => {
+      if (to.destroyed) return;
+      if (chunk === null) to.end();
+      else to.write(chunk);
+    };
+    if (delayMs > 0) setTimeout(act, delayMs);
+    else act();
+  };
+
+  const relay = (client: net.Socket, kind: Kind, port: number) => {
+    const upstream = net.connect({ host: targetHost, port });
+    sockets.add(client);
+    sockets.add(upstream);
+    const rule = drop && (drop.on === 'any' || drop.on === kind) && drop.times > 0 ? drop : null;
+    if (rule) rule.times--;
+    let down = 0;
+    let controlBuf = '';
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', kill);
+    upstream.on('error', kill);
+    client.on('close', () => {
+      sockets.delete(client);
+      setTimeout(() => upstream.destroy(), delayMs);
+    });
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      setTimeout(() => client.destroy(), delayMs + 5);
+    });
+    client.on('data', (d: Buffer) => {
+      stats.bytesUp += d.length;
+      later(upstream, d);
+    });
+    client.on('end', () => later(upstream, null));
+    upstream.on('end', () => {
+      if (opts.ftp && kind === 'control' && controlBuf) {
+        later(client, Buffer.from(controlBuf, 'latin1'));
+        controlBuf = '';
+      }
+      later(client, null);
+    });
+    upstream.on('data', async (d: Buffer) => {
+      if (rule) {
+        const room = rule.afterBytes - down;
+        if (d.length >= room) {
+          stats.bytesDown += room;
+          stats.dropped++;
+          const part = d.subarray(0, Math.max(0, room));
+          upstream.destroy();
+          const cut = () => {
+            client.write(part, () => client.destroy());
+          };
+          if (delayMs > 0) setTimeout(cut, delayMs);
+          else cut();
+          down = rule.afterBytes;
+          return;
+        }
+      }
+      down += d.length;
+      stats.bytesDown += d.length;
+      if (!(opts.ftp && kind === 'control')) return later(client, d);
+      // FTP control: rewrite complete lines, keep a partial line for the next chunk.
+      controlBuf += d.toString('latin1');
+      const nl = controlBuf.lastIndexOf('\n');
+      if (nl < 0) return;
+      const lines = controlBuf.slice(0, nl + 1);
+      controlBuf = controlBuf.slice(nl + 1);
+      upstream.pause();
+      try {
+        later(client, Buffer.from(await rewritePassive(lines), 'latin1'));
+      } finally {
+        upstream.resume();
+      }
+    });
+  };
+
+  /** Opens a one-shot listener relaying to the server's passive `port`; returns the proxy's port. */
+  const passiveRelay = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const srv = net.createServer((c) => {
+        stats.dataConnections++;
+        srv.close();
+        servers.delete(srv);
+        clearTimeout(timer);
+        relay(c, 'data', port);
+      });
+      servers.add(srv);
+      // Nobody connected within 30 s: give up the listener (bounded resources).
+      const timer = setTimeout(() => {
+        srv.close();
+        servers.delete(srv);
+      }, 30_000);
+      timer.unref();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port));
+    });
+
+  const rewritePassive = async (text: string): Promise<string> => {
+    const out: string[] = [];
+    for (const line of text.split(/(?<=\n)/)) {
+      const pasv = /^227 (.*?)\(?(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)?(.*)$/s.exec(line);
+      const epsv = /^229 (.*)\(\|\|\|(\d+)\|\)(.*)$/s.exec(line);
+      if (pasv) {
+        const port = Number(pasv[6]) * 256 + Number(pasv[7]);
+        const mine = await passiveRelay(port);
+        out.push(`227 Entering Passive Mode (127,0,0,1,${mine >> 8},${mine & 255}).\r\n`);
+      } else if (epsv) {
+        const mine = await passiveRelay(Number(epsv[2]));
+        out.push(`229 ${epsv[1]}(|||${mine}|)${epsv[3]}`);
+      } else {
+        out.push(line);
+      }
+    }
+    return out.join('');
+  };
+
+  const main = net.createServer((c) => {
+    stats.connections++;
+    relay(c, 'control', opts.targetPort);
+  });
+  servers.add(main);
+  await new Promise<void>((resolve, reject) => {
+    main.once('error', reject);
+    main.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (main.address() as net.AddressInfo).port;
+
+  return {
+    port,
+    hostPort: `127.0.0.1:${port}`,
+    stats,
+    setDrop(rule) {
+      drop = rule ? { afterBytes: rule.afterBytes, times: rule.times ?? 1, on: rule.on ?? (opts.ftp ? 'data' : 'any') } : null;
+    },
+    setDelay(ms) {
+      delayMs = ms;
+    },
+    cutAll() {
+      for (const s of [...sockets]) s.destroy();
+    },
+    async stop() {
+      for (const s of [...sockets]) s.destroy();
+      await Promise.all([...servers].map((s) => new Promise<void>((r) => s.close(() => r()))));
+      servers.clear();
+    },
+  };
+}
