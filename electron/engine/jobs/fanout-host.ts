@@ -1,0 +1,122 @@
+/**
+ * The host side of the IPC contract, shared by Electron main and the web host: one `handle(cmd,
+ * payload)` that validates the payload (shared/ipc-schemas.ts) and dispatches to the engine, and
+ * one event stream. Host-specific bits (native dialogs, opening folders, secrets) are injected.
+ */
+import type { SerializedError } from '../../../shared/errors';
+import type { AppInfo, CommandName, CommandRequest, CommandResponse, Events, EventName, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
+import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
+import type { GutenbergJobSpec, MailAccount } from '../../../shared/job-spec';
+import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { CatalogService, type CatalogReader } from './catalog-service';
+import { JobManager, type JobRunners } from './job-manager';
+import { LabRunner } from './lab-runner';
+import { SettingsStore, defaultSettings } from './settings-store';
+
+export interface MailTools {
+  test(account: MailAccount): Promise<MailTestResult>;
+  folders(account: MailAccount): Promise<MailFolderInfo[]>;
+}
+
+export interface FanoutHostOptions {
+  host: AppInfo['host'];
+  version: string;
+  dataDir: string;
+  defaultOutDir: string;
+  runners: JobRunners;
+  readCatalog: CatalogReader;
+  mail?: MailTools;
+  pickFolder?: (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
+  openPath?: (path: string) => Promise<void>;
+  canStoreSecrets?: boolean;
+  frameIntervalMs?: number;
+}
+
+export type EventSink = <E extends EventName>(name: E, payload: Events[E]) => void;
+
+type Handlers = { [C in CommandName]: (req: CommandRequest<C>) => Promise<CommandResponse<C>> | CommandResponse<C> };
+
+export function serializeError(raw: unknown): SerializedError {
+  if (raw instanceof IpcValidationError) return raw.toJSON();
+  return toFanoutError(raw).toJSON();
+}
+
+export class FanoutHost {
+  readonly jobs: JobManager;
+  readonly catalogs: CatalogService;
+  readonly lab: LabRunner;
+  readonly settings: SettingsStore;
+  readonly #sinks = new Set<EventSink>();
+  readonly #handlers: Handlers;
+
+  constructor(readonly opts: FanoutHostOptions) {
+    this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, frameIntervalMs: opts.frameIntervalMs });
+    this.catalogs = new CatalogService(opts.readCatalog);
+    this.lab = new LabRunner(opts.runners.gutenberg, (e) => this.#emit('lab:event', e));
+    this.settings = new SettingsStore(opts.dataDir, defaultSettings(opts.defaultOutDir));
+    this.jobs.on((e) => this.#emit('job:event', e));
+    const notAvailable = (what: string) => () => {
+      throw new FanoutError('BAD_INPUT', `${what} is not available in the ${opts.host} host`);
+    };
+    this.#handlers = {
+      'app:info': () => ({
+        host: opts.host,
+        version: opts.version,
+        defaultOutDir: opts.defaultOutDir,
+        canPickFolder: opts.pickFolder !== undefined,
+        mailAvailable: opts.mail !== undefined && this.jobs.mailAvailable,
+        canStoreSecrets: opts.canStoreSecrets ?? false,
+      }),
+      'settings:get': () => this.settings.get(),
+      'settings:set': (patch) => this.settings.set(patch),
+      'job:start': ({ spec }) => ({ jobId: this.jobs.start(spec as Parameters<JobManager['start']>[0]).jobId }),
+      'job:pause': ({ jobId }) => this.jobs.pause(jobId),
+      'job:resume': ({ jobId }) => this.jobs.resume(jobId),
+      'job:cancel': ({ jobId }) => this.jobs.cancel(jobId),
+      'job:active': () => this.jobs.active(),
+      'catalog:load': ({ path }) => this.catalogs.load(path),
+      'catalog:search': ({ catalogId, query, offset, limit }) => this.catalogs.search(catalogId, query, offset, limit),
+      'catalog:ids': ({ catalogId, query }) => this.catalogs.ids(catalogId, query),
+      'history:list': () => this.jobs.listHistory(),
+      'history:get': ({ jobId }) => this.jobs.recording(jobId),
+      'lab:run': (req) => ({ labId: this.lab.start(req as typeof req & { spec: GutenbergJobSpec }).labId }),
+      'lab:cancel': ({ labId }) => this.lab.cancel(labId),
+      'mail:test': ({ account }) => (opts.mail ? opts.mail.test(account) : notAvailable('Mail archiving')()),
+      'mail:folders': ({ account }) => (opts.mail ? opts.mail.folders(account) : notAvailable('Mail archiving')()),
+      'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
+      'shell:open-path': ({ path }) => (opts.openPath ? opts.openPath(path) : notAvailable('Opening folders')()),
+    };
+  }
+
+  /** Subscribes to host events (job telemetry, lab progress); returns an unsubscribe function. */
+  onEvent(sink: EventSink): () => void {
+    this.#sinks.add(sink);
+    return () => this.#sinks.delete(sink);
+  }
+
+  #emit<E extends EventName>(name: E, payload: Events[E]): void {
+    for (const s of this.#sinks) {
+      try {
+        s(name, payload);
+      } catch {
+        // one broken consumer must not affect the others
+      }
+    }
+  }
+
+  /** Validates and runs one command. Never throws: failures come back as `{ ok: false, error }`. */
+  async handle(command: string, payload: unknown): Promise<Reply<unknown>> {
+    try {
+      const req = parseCommand(command, payload);
+      const fn = this.#handlers[command as CommandName] as (r: unknown) => unknown;
+      const value = await fn(req);
+      return { ok: true, value: value ?? null };
+    } catch (raw) {
+      return { ok: false, error: serializeError(raw) };
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.jobs.shutdown();
+  }
+}

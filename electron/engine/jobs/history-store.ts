@@ -1,0 +1,70 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobSummary } from '../../../shared/events';
+import type { HistoryEntry, RunRecording } from '../../../shared/ipc';
+
+/** Runs kept in history at most (newest first). */
+export const MAX_HISTORY = 300;
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** Writes via a temporary file and a rename, so a crash never leaves half a JSON file. */
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, JSON.stringify(value));
+  await rename(tmp, path);
+}
+
+/**
+ * Past runs as JSON in the data dir: `history.json` (summaries) and `runs/<jobId>.json` (frame
+ * recordings for replay). Writes are serialised so concurrent job ends never lose an entry.
+ */
+export class HistoryStore {
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dataDir: string) {}
+
+  get #file(): string {
+    return join(this.dataDir, 'history.json');
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(fn, fn);
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  async #read(): Promise<HistoryEntry[]> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.#file, 'utf8'));
+      return Array.isArray(parsed) ? (parsed as HistoryEntry[]) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  list(): Promise<HistoryEntry[]> {
+    return this.#serial(() => this.#read());
+  }
+
+  add(summary: JobSummary, recording: RunRecording | null): Promise<void> {
+    return this.#serial(async () => {
+      await mkdir(join(this.dataDir, 'runs'), { recursive: true });
+      const hasRecording = recording !== null && SAFE_ID.test(summary.jobId);
+      if (hasRecording) await writeJsonAtomic(join(this.dataDir, 'runs', `${summary.jobId}.json`), recording);
+      const entries = await this.#read();
+      entries.unshift({ summary, hasRecording });
+      await writeJsonAtomic(this.#file, entries.slice(0, MAX_HISTORY));
+    });
+  }
+
+  /** The recording of a past run, or null (unknown id, or no recording). */
+  async recording(jobId: string): Promise<RunRecording | null> {
+    if (!SAFE_ID.test(jobId)) return null;
+    try {
+      return JSON.parse(await readFile(join(this.dataDir, 'runs', `${jobId}.json`), 'utf8')) as RunRecording;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Runtime schemas for every command payload of `shared/ipc.ts`. The receiving side (Electron main,
+ * web host) calls `parseCommand` before anything reaches the engine; a bad payload is rejected with
+ * a BAD_INPUT error naming the command and each offending field.
+ */
+import { z } from 'zod';
+import type { SerializedError } from './errors';
+import type { CommandName, CommandRequest } from './ipc';
+import { JobSpecSchema, GutenbergJobSpecSchema, MailAccountSchema, StrategySchema } from './job-spec';
+
+const Empty = z.object({}).strict();
+const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
+const shortText = z.string().max(500);
+
+export const CatalogQuerySchema = z
+  .object({ text: shortText, author: shortText, title: shortText, language: shortText, subject: shortText })
+  .partial()
+  .strict();
+
+export const SettingsPatchSchema = z
+  .object({
+    mirror: z.string().max(2000),
+    outDir: z.string().max(4000),
+    workers: z.number().int().min(1).max(64),
+    strategy: StrategySchema,
+    lastCatalog: z.string().max(4000),
+    mail: z
+      .object({
+        host: z.string().max(500),
+        port: z.number().int().min(1).max(65535).optional(),
+        user: z.string().max(500),
+        tls: z.enum(['implicit', 'starttls', 'none']),
+        rememberPassword: z.boolean(),
+      })
+      .strict(),
+  })
+  .partial()
+  .strict();
+
+export const LabRequestSchema = z
+  .object({
+    spec: GutenbergJobSpecSchema,
+    strategies: z.array(StrategySchema).min(1).max(4),
+    workerCounts: z.array(z.number().int().min(1).max(64)).min(1).max(8),
+    sampleSize: z.number().int().min(1).max(2000),
+    repeats: z.number().int().min(1).max(9),
+    compareScrubExecutors: z.boolean(),
+  })
+  .strict();
+
+/** One schema per command. `satisfies` keeps this map and the `Commands` type in step. */
+export const CommandSchemas = {
+  'app:info': Empty,
+  'settings:get': Empty,
+  'settings:set': SettingsPatchSchema,
+  'job:start': z.object({ spec: JobSpecSchema }).strict(),
+  'job:pause': JobId,
+  'job:resume': JobId,
+  'job:cancel': JobId,
+  'job:active': Empty,
+  'catalog:load': z.object({ path: z.string().min(1).max(4000) }).strict(),
+  'catalog:search': z
+    .object({
+      catalogId: z.string().min(1).max(200),
+      query: CatalogQuerySchema,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(1000),
+    })
+    .strict(),
+  'catalog:ids': z.object({ catalogId: z.string().min(1).max(200), query: CatalogQuerySchema }).strict(),
+  'history:list': Empty,
+  'history:get': JobId,
+  'lab:run': LabRequestSchema,
+  'lab:cancel': z.object({ labId: z.string().min(1).max(200) }).strict(),
+  'mail:test': z.object({ account: MailAccountSchema }).strict(),
+  'mail:folders': z.object({ account: MailAccountSchema }).strict(),
+  'dialog:pick-folder': z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4000).optional() }).strict(),
+  'shell:open-path': z.object({ path: z.string().min(1).max(4000) }).strict(),
+} as const satisfies { [C in CommandName]: z.ZodType };
+
+export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];
+
+export function isCommandName(x: unknown): x is CommandName {
+  return typeof x === 'string' && Object.hasOwn(CommandSchemas, x);
+}
+
+/** Thrown by `parseCommand`; serialises to a BAD_INPUT error. */
+export class IpcValidationError extends Error {
+  override readonly name = 'IpcValidationError';
+  readonly code = 'BAD_INPUT' as const;
+  constructor(
+    readonly command: string,
+    readonly issues: string[],
+  ) {
+    super(`Invalid request for "${command}": ${issues.join('; ')}`);
+  }
+  toJSON(): SerializedError {
+    return { code: 'BAD_INPUT', message: this.message, retryable: false, context: {} };
+  }
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(payload)';
+  return `${where}: ${issue.message}`;
+}
+
+/**
+ * Validates (and applies defaults to) a command payload. Unknown commands and bad payloads throw
+ * an `IpcValidationError` whose message lists every offending field.
+ */
+export function parseCommand<C extends CommandName>(command: C, payload: unknown): CommandRequest<C>;
+export function parseCommand(command: string, payload: unknown): unknown;
+export function parseCommand(command: string, payload: unknown): unknown {
+  if (!isCommandName(command)) throw new IpcValidationError(String(command).slice(0, 80), ['unknown command']);
+  const result = CommandSchemas[command].safeParse(payload);
+  if (!result.success) throw new IpcValidationError(command, result.error.issues.map(formatIssue));
+  return result.data;
+}
+
+/** The WebSocket client → server message (web host). */
+export const ClientMessageSchema = z
+  .object({ t: z.literal('call'), id: z.number().int().min(0), cmd: z.string().min(1).max(64), arg: z.unknown() })
+  .strict();

@@ -1,0 +1,259 @@
+/**
+ * The one IPC contract between the UI and the engine host (Electron main or the web host).
+ *
+ * - `Commands`: request → Promise<response>, named `domain:verb`. Every payload has a zod schema in
+ *   `shared/ipc-schemas.ts` and is validated on the receiving side before it reaches the engine.
+ * - `Events`: host → UI pushes. Job telemetry arrives as batched `job:frame` events (≤ ~10/s).
+ * - `FanoutApi`: the narrow, named API the renderer sees (window.fanout in Electron, a WebSocket
+ *   client in the browser). Each method is bound to one fixed channel: there is no generic invoke.
+ */
+import type { SerializedError } from './errors';
+import type { JobEvent, JobSummary, TelemetryFrame } from './events';
+import type { GutenbergJobInput, MailAccount, MailJobInput } from './job-spec';
+import type { Strategy } from './strategy';
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+/** One catalog row as the table shows it; multi-valued fields are joined with "; ". */
+export interface CatalogRow {
+  ebook: number;
+  type: string;
+  issued: string;
+  title: string;
+  authors: string;
+  languages: string;
+  subjects: string;
+}
+
+export interface CatalogInfo {
+  /** Opaque handle of the loaded catalog, used by `catalog:search`. */
+  catalogId: string;
+  /** Path of the catalog file on the host (what a job spec's `catalog` field takes). */
+  path: string;
+  rows: number;
+  /** Rows the reader skipped as malformed. */
+  badRows: number;
+  loadMs: number;
+}
+
+/** Case-insensitive substring filters; `text` matches author, title, language or subject. */
+export interface CatalogQuery {
+  text?: string;
+  author?: string;
+  title?: string;
+  language?: string;
+  subject?: string;
+}
+
+export interface CatalogPage {
+  catalogId: string;
+  /** Rows matching the query (the virtual table's length). */
+  total: number;
+  offset: number;
+  rows: CatalogRow[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs, history, lab
+
+export type JobStartInput = GutenbergJobInput | MailJobInput;
+
+export interface ActiveJob {
+  jobId: string;
+  kind: 'gutenberg' | 'mail';
+  paused: boolean;
+  startedAt: string;
+  lastFrame: TelemetryFrame | null;
+}
+
+export interface HistoryEntry {
+  summary: JobSummary;
+  /** True when a recording of the run's frames exists (openable in the live view). */
+  hasRecording: boolean;
+}
+
+/** A past run's frames, downsampled, for replay in the live view. */
+export interface RunRecording {
+  jobId: string;
+  frames: TelemetryFrame[];
+  summary: JobSummary | null;
+}
+
+export const LAB_WORKER_COUNTS = [1, 2, 4, 8, 16] as const;
+
+export interface LabRequest {
+  /** The job to sample; its selection's `limit` is replaced by `sampleSize`. */
+  spec: GutenbergJobInput;
+  strategies: Strategy[];
+  workerCounts: number[];
+  sampleSize: number;
+  /** Runs per (strategy, workers) cell; the median wall time is used. */
+  repeats: number;
+  /** Also compare scrub executors (worker threads vs child processes) at the largest worker count. */
+  compareScrubExecutors: boolean;
+}
+
+export interface LabPoint {
+  strategy: Strategy;
+  workers: number;
+  scrubExecutor: 'threads' | 'processes';
+  /** Wall times of each repeat, ms. */
+  wallMs: number[];
+  medianMs: number;
+  itemsDone: number;
+  itemsFailed: number;
+  bytes: number;
+}
+
+export type LabEvent =
+  | { kind: 'lab:started'; labId: string; cells: number }
+  | { kind: 'lab:point'; labId: string; point: LabPoint; done: number; cells: number }
+  | { kind: 'lab:finished'; labId: string; status: 'succeeded' | 'failed' | 'cancelled'; points: LabPoint[]; error?: SerializedError };
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+export interface MailFolderInfo {
+  path: string;
+  name: string;
+  delimiter: string;
+  messages: number;
+  specialUse?: string;
+}
+
+export interface MailTestResult {
+  ok: boolean;
+  /** Server greeting / capabilities summary, or the error. */
+  message: string;
+  error?: SerializedError;
+}
+
+// ---------------------------------------------------------------------------------------------
+// App
+
+export interface Settings {
+  mirror: string;
+  outDir: string;
+  workers: number;
+  strategy: Strategy;
+  lastCatalog: string;
+  mail: { host: string; port?: number; user: string; tls: 'implicit' | 'starttls' | 'none'; rememberPassword: boolean };
+}
+
+export interface AppInfo {
+  host: 'electron' | 'web';
+  version: string;
+  /** A sensible default output folder on the host. */
+  defaultOutDir: string;
+  /** Whether the host can show native dialogs (`dialog:pick-folder`). */
+  canPickFolder: boolean;
+  /** Whether the mail engine is available in this build. */
+  mailAvailable: boolean;
+  /** Whether passwords can be remembered (Electron safeStorage). */
+  canStoreSecrets: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+
+export interface Commands {
+  'app:info': (req: Record<string, never>) => Promise<AppInfo>;
+  'settings:get': (req: Record<string, never>) => Promise<Settings>;
+  'settings:set': (req: Partial<Settings>) => Promise<Settings>;
+  'job:start': (req: { spec: JobStartInput }) => Promise<{ jobId: string }>;
+  'job:pause': (req: { jobId: string }) => Promise<void>;
+  'job:resume': (req: { jobId: string }) => Promise<void>;
+  'job:cancel': (req: { jobId: string }) => Promise<void>;
+  'job:active': (req: Record<string, never>) => Promise<ActiveJob[]>;
+  'catalog:load': (req: { path: string }) => Promise<CatalogInfo>;
+  'catalog:search': (req: { catalogId: string; query: CatalogQuery; offset: number; limit: number }) => Promise<CatalogPage>;
+  /** Ebook numbers of every row matching the query ("select all matching"). */
+  'catalog:ids': (req: { catalogId: string; query: CatalogQuery }) => Promise<number[]>;
+  'history:list': (req: Record<string, never>) => Promise<HistoryEntry[]>;
+  'history:get': (req: { jobId: string }) => Promise<RunRecording | null>;
+  'lab:run': (req: LabRequest) => Promise<{ labId: string }>;
+  'lab:cancel': (req: { labId: string }) => Promise<void>;
+  'mail:test': (req: { account: MailAccount }) => Promise<MailTestResult>;
+  'mail:folders': (req: { account: MailAccount }) => Promise<MailFolderInfo[]>;
+  'dialog:pick-folder': (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
+  'shell:open-path': (req: { path: string }) => Promise<void>;
+}
+
+export interface Events {
+  'job:event': JobEvent;
+  'lab:event': LabEvent;
+}
+
+export type CommandName = keyof Commands;
+export type EventName = keyof Events;
+export type CommandRequest<C extends CommandName> = Parameters<Commands[C]>[0];
+export type CommandResponse<C extends CommandName> = Awaited<ReturnType<Commands[C]>>;
+
+/** The narrow API's method names, each bound to one channel. */
+export const API_METHODS = {
+  appInfo: 'app:info',
+  getSettings: 'settings:get',
+  setSettings: 'settings:set',
+  startJob: 'job:start',
+  pauseJob: 'job:pause',
+  resumeJob: 'job:resume',
+  cancelJob: 'job:cancel',
+  activeJobs: 'job:active',
+  loadCatalog: 'catalog:load',
+  searchCatalog: 'catalog:search',
+  catalogIds: 'catalog:ids',
+  listHistory: 'history:list',
+  getRun: 'history:get',
+  runLab: 'lab:run',
+  cancelLab: 'lab:cancel',
+  testMail: 'mail:test',
+  mailFolders: 'mail:folders',
+  pickFolder: 'dialog:pick-folder',
+  openPath: 'shell:open-path',
+} as const satisfies Record<string, CommandName>;
+
+export type ApiMethod = keyof typeof API_METHODS;
+
+export const EVENT_METHODS = {
+  onJobEvent: 'job:event',
+  onLabEvent: 'lab:event',
+} as const satisfies Record<string, EventName>;
+
+export type FanoutApi = {
+  [M in ApiMethod]: (req: CommandRequest<(typeof API_METHODS)[M]>) => Promise<CommandResponse<(typeof API_METHODS)[M]>>;
+} & {
+  [M in keyof typeof EVENT_METHODS]: (cb: (payload: Events[(typeof EVENT_METHODS)[M]]) => void) => () => void;
+};
+
+/**
+ * Every command result crosses the boundary as an envelope, so errors keep their stable `code`
+ * (Electron's invoke and JSON would otherwise flatten them into a message string).
+ */
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket wire format (web host). Validated by `ClientMessageSchema` on the server.
+
+export type ClientMessage = { t: 'call'; id: number; cmd: CommandName; arg: unknown };
+export type ServerMessage =
+  | { t: 'reply'; id: number; reply: Reply<unknown> }
+  | { t: 'event'; name: EventName; payload: Events[EventName] }
+  | { t: 'hello'; version: string };
+
+/** The error the UI throws for a failed command; `code` is the stable error code. */
+export class FanoutCommandError extends Error {
+  override readonly name = 'FanoutCommandError';
+  constructor(
+    readonly code: SerializedError['code'],
+    message: string,
+    readonly context: SerializedError['context'] = {},
+  ) {
+    super(message);
+  }
+}
+
+export function unwrapReply<T>(reply: Reply<T>): T {
+  if (reply.ok) return reply.value;
+  throw new FanoutCommandError(reply.error.code, reply.error.message, reply.error.context);
+}
