@@ -1,1 +1,29 @@
-process.on("message",()=>{})
+/**
+ * Child-process entry point (child_process.fork, advanced serialization). One book at a time:
+ * the parent only sends the next request after the reply.
+ */
+import { performance } from 'node:perf_hooks';
+import { scrubBook } from './scrub-book';
+import type { ChildReply, ChildRequest } from './scrub-protocol';
+
+function reply(msg: ChildReply): void {
+  process.send?.(msg);
+}
+
+process.on('message', (msg: ChildRequest) => {
+  switch (msg.kind) {
+    case 'scrub': {
+      try {
+        const t0 = performance.now();
+        const result = scrubBook(msg.bytes);
+        reply({ kind: 'done', id: msg.id, reply: { result, runMs: performance.now() - t0 } });
+      } catch (err) {
+        reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+      }
+      break;
+    }
+  }
+});
+
+// The parent closing the channel is the shutdown signal: nothing else to flush.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,24 @@
+import type { WorkerReply } from './scrub-protocol';
+
+/** The part of a pool that runs tasks somewhere else (threads or child processes). */
+export interface Executor {
+  /**
+   * Runs one book. May detach `bytes`' buffer (moved to the worker). Rejects with whatever the
+   * transport throws; the pool facade maps errors to FanoutError.
+   */
+  run(bytes: Uint8Array, signal?: AbortSignal): Promise<WorkerReply>;
+  /** Tasks accepted but not yet started on a worker. */
+  queued(): number;
+  /** Stops every worker; tasks not finished reject. */
+  close(): Promise<void>;
+}
+
+/**
+ * A Uint8Array whose buffer can be moved to another thread without harming anyone: it must span
+ * its whole, non-shared ArrayBuffer (Node pools small Buffers in one 8 KiB slab; moving that slab
+ * would detach unrelated Buffers). Anything else is copied once.
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+}

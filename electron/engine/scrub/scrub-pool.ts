@@ -1,0 +1,166 @@
+import { performance } from 'node:perf_hooks';
+import { FanoutError, abortedError, isAbortError } from '../core/fanout-error';
+import { DurationRecorder, type DurationSummary } from './duration-stats';
+import type { Executor } from './executor';
+import { createProcessExecutor } from './process-executor';
+import type { ScrubResult } from './scrub-types';
+import { createThreadExecutor } from './thread-executor';
+
+/** How a scrub pool runs its work. */
+export interface ScrubPoolOptions {
+  /** `threads`: worker threads via piscina (buffers moved). `processes`: forked children (buffers copied). */
+  executor: 'threads' | 'processes';
+  /** Number of workers (threads or child processes), ≥ 1. */
+  size: number;
+  /**
+   * Tasks that may wait for a free worker, ≥ 1. When that many are waiting, `scrub()` itself
+   * waits (backpressure) instead of queueing more bytes in memory.
+   */
+  maxQueue: number;
+}
+
+/** A snapshot of a pool, in the spirit of piscina's own counters. */
+export interface ScrubPoolStats {
+  executor: ScrubPoolOptions['executor'];
+  size: number;
+  maxQueue: number;
+  /** Books finished (successfully or not) since the pool started. */
+  completed: number;
+  /** Of those, how many failed or were aborted. */
+  failed: number;
+  /** Books on a worker right now. */
+  running: number;
+  /** Books accepted by the executor, waiting for a worker (never more than `maxQueue`). */
+  queued: number;
+  /** `scrub()` calls held back by backpressure (not yet accepted). */
+  waiting: number;
+  /** Time inside the scrubber per book, ms. */
+  runTime: DurationSummary;
+  /** Time from acceptance to result, minus run time (queueing + transfer), ms. */
+  waitTime: DurationSummary;
+  /** Share of the pool's worker time spent scrubbing since it started, 0..1. */
+  utilization: number;
+  /** Time since the pool started, ms. */
+  elapsedMs: number;
+}
+
+export interface ScrubPool {
+  /**
+   * Cleans one book in a worker. The input's buffer may be moved to the worker (then `bytes` is
+   * detached: do not read it afterwards). Waits while the queue is full. Rejects with
+   * FanoutError `ABORTED` when `signal` fires, `SCRUB_FAILED` on any other failure or once closed.
+   */
+  scrub(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
+  stats(): ScrubPoolStats;
+  /** Stops every worker; queued and waiting calls reject with SCRUB_FAILED. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Starts a pool of `size` scrub workers. See README.md for threads vs processes. */
+export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
+  const { executor: kind, size, maxQueue } = options;
+  if (!Number.isInteger(size) || size < 1) throw new FanoutError('BAD_INPUT', `size must be an integer ≥ 1, got ${size}`);
+  if (!Number.isInteger(maxQueue) || maxQueue < 1) {
+    throw new FanoutError('BAD_INPUT', `maxQueue must be an integer ≥ 1, got ${maxQueue}`);
+  }
+  const executor: Executor = kind === 'threads' ? createThreadExecutor(size, maxQueue) : createProcessExecutor(size);
+  const started = performance.now();
+  const runTime = new DurationRecorder();
+  const waitTime = new DurationRecorder();
+  let totalRunMs = 0;
+  let completed = 0;
+  let failed = 0;
+  /** Accepted by the executor and not settled: running + queued. */
+  let inFlight = 0;
+  let closing: Promise<void> | null = null;
+  const waiters: Array<{ admit: () => void; fail: (e: unknown) => void }> = [];
+
+  const closedError = () => new FanoutError('SCRUB_FAILED', 'The scrub pool is closed');
+
+  /** Waits for a place among `size` running + `maxQueue` queued. */
+  function admit(signal: AbortSignal | undefined): Promise<void> {
+    if (closing !== null) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(abortedError());
+    if (inFlight < size + maxQueue && waiters.length === 0) {
+      inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const i = waiters.indexOf(waiter);
+        if (i !== -1) waiters.splice(i, 1);
+        reject(abortedError());
+      };
+      const waiter = {
+        admit: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail: (e: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.push(waiter);
+    });
+  }
+
+  /** Frees a place; the next waiter takes it over directly (inFlight unchanged). */
+  function release(): void {
+    const next = waiters.shift();
+    if (next !== undefined) next.admit();
+    else inFlight--;
+  }
+
+  return {
+    async scrub(bytes, opts) {
+      const signal = opts?.signal;
+      await admit(signal);
+      const t0 = performance.now();
+      try {
+        const reply = await executor.run(bytes, signal);
+        runTime.record(reply.runMs);
+        waitTime.record(Math.max(0, performance.now() - t0 - reply.runMs));
+        totalRunMs += reply.runMs;
+        return reply.result;
+      } catch (err) {
+        failed++;
+        if (signal?.aborted || isAbortError(err)) throw abortedError();
+        if (err instanceof FanoutError) throw err;
+        const message = closing !== null ? 'The scrub pool is closed' : `Cleaning the text failed: ${(err as Error)?.message ?? String(err)}`;
+        throw new FanoutError('SCRUB_FAILED', message, {}, { cause: err });
+      } finally {
+        completed++;
+        release();
+      }
+    },
+
+    stats() {
+      const queued = Math.min(executor.queued(), inFlight);
+      const elapsedMs = performance.now() - started;
+      return {
+        executor: kind,
+        size,
+        maxQueue,
+        completed,
+        failed,
+        running: inFlight - queued,
+        queued,
+        waiting: waiters.length,
+        runTime: runTime.summary(),
+        waitTime: waitTime.summary(),
+        utilization: elapsedMs > 0 ? Math.min(1, totalRunMs / (elapsedMs * size)) : 0,
+        elapsedMs,
+      };
+    },
+
+    close() {
+      if (closing === null) {
+        for (const w of waiters.splice(0)) w.fail(closedError());
+        closing = executor.close();
+      }
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { ownedBytes, type Executor } from './executor';
+import type { ScrubTask, WorkerReply } from './scrub-protocol';
+import { siblingScript } from './worker-script';
+
+/**
+ * Worker threads through piscina: `size` fixed threads, the input buffer moved to the worker and
+ * the cleaned buffer moved back (no copies of book-sized data across the boundary).
+ * `maxQueue` is also handed to piscina as a hard limit; the pool facade's gate keeps us below it.
+ */
+export function createThreadExecutor(size: number, maxQueue: number): Executor {
+  const script = siblingScript('scrub-worker');
+  const piscina = new Piscina({
+    filename: pathToFileURL(script.path).href,
+    minThreads: size,
+    maxThreads: size,
+    maxQueue,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    execArgv: script.execArgv,
+  });
+  return {
+    run(bytes, signal) {
+      const owned = ownedBytes(bytes);
+      const task: ScrubTask = { bytes: owned };
+      return piscina.run(task, { transferList: [owned.buffer], ...(signal ? { signal } : {}) }) as Promise<WorkerReply>;
+    },
+    queued: () => piscina.queueSize,
+    close: () => piscina.destroy(),
+  };
+}
