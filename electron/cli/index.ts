@@ -1,1 +1,14 @@
-import { parseIdRanges } from "../../shared/id-ranges"; console.log(parseIdRanges("1-3"));
+import { Command } from 'commander';
+import { registerGutenbergCommand } from './gutenberg-command';
+import { registerCleanCommand } from './clean-command';
+
+/** `fanout` — the same engine as the desktop app, from a terminal. */
+const program = new Command()
+  .name('fanout')
+  .description('Bulk download and text cleaning: Project Gutenberg corpora and IMAP mailboxes, with live concurrency stats.')
+  .showHelpAfterError();
+
+registerGutenbergCommand(program);
+registerCleanCommand(program);
+
+await program.parseAsync(process.argv);

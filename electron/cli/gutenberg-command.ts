@@ -1,0 +1,52 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { GutenbergJobSpecSchema } from '../../shared/job-spec';
+import { parseIdRanges } from '../../shared/id-ranges';
+import { STRATEGIES } from '../../shared/strategy';
+import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
+import { runJobInTerminal } from './run-job-in-terminal';
+import { parseSpecOrExit, positiveInt } from './cli-validation';
+
+export function registerGutenbergCommand(program: Command): void {
+  program
+    .command('gutenberg')
+    .description('download and clean Project Gutenberg books from a mirror')
+    .requiredOption('--catalog <file>', 'pg_catalog.csv, or a simple author,FileNumber,Title CSV')
+    .requiredOption('--mirror <url>', 'mirror root: ftp://, ftps://, http:// or https://')
+    .option('--ids <list>', 'ebook numbers and ranges, e.g. 11,1342,2000-2100', (v) => {
+      try {
+        return parseIdRanges(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    })
+    .option('--author <text>', 'author contains (case- and accent-insensitive)')
+    .option('--title <text>', 'title contains')
+    .option('--language <code>', 'language contains, e.g. en')
+    .option('--subject <text>', 'subject or bookshelf contains')
+    .option('--type <type>', 'catalog type, e.g. Text')
+    .option('--limit <n>', 'at most this many books', positiveInt)
+    .option('--workers <n>', 'download connections', positiveInt, 4)
+    .addOption(new Option('--strategy <s>', 'how books are dealt to workers').choices(STRATEGIES).default('adaptive'))
+    .requiredOption('--out <dir>', 'output folder (raw/, clean/, manifest.jsonl)')
+    .option('--scrub-workers <n>', 'cleaning threads', positiveInt)
+    .addOption(new Option('--scrub-executor <e>', 'cleaning in worker threads or child processes').choices(['threads', 'processes']).default('threads'))
+    .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 30_000)
+    .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (o) => {
+      const spec = parseSpecOrExit(GutenbergJobSpecSchema, {
+        kind: 'gutenberg',
+        catalog: o.catalog,
+        mirror: o.mirror,
+        selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type, limit: o.limit },
+        workers: o.workers,
+        strategy: o.strategy,
+        outDir: o.out,
+        scrubWorkers: o.scrubWorkers,
+        scrubExecutor: o.scrubExecutor,
+        timeoutMs: o.timeout,
+        attempts: o.attempts,
+      });
+      await runJobInTerminal((control) => runGutenbergJob(spec, control), { json: Boolean(o.json), itemNoun: 'books' });
+    });
+}

@@ -1,0 +1,33 @@
+import type { JobEvent, JobSummary } from '../../shared/events';
+import { createJobControl, type JobControl } from '../engine/core/job-control';
+import { createProgressDisplay, formatSummary } from './progress-display';
+
+/** Exit codes: 0 all done, 1 some items failed, 2 bad input, 130 cancelled (Ctrl-C). */
+export const EXIT = { ok: 0, failures: 1, badInput: 2, cancelled: 130 } as const;
+
+/**
+ * Runs a job with the live terminal display, Ctrl-C as cancel (a second Ctrl-C exits at once),
+ * then prints the summary (as JSON on stdout with `--json`) and sets the exit code.
+ */
+export async function runJobInTerminal(run: (control: JobControl) => Promise<JobSummary>, opts: { json: boolean; itemNoun: string }): Promise<void> {
+  const display = createProgressDisplay({ quiet: opts.json && !process.stderr.isTTY });
+  const control = createJobControl((e: JobEvent) => display.onEvent(e));
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.cancelled);
+    process.stderr.write('\ncancelling (Ctrl-C again to quit now)...\n');
+    control.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let summary: JobSummary;
+  try {
+    summary = await run(control);
+  } finally {
+    display.stop();
+    process.off('SIGINT', onSigint);
+  }
+  if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else process.stderr.write(formatSummary(summary, opts.itemNoun));
+  process.exitCode = summary.status === 'succeeded' ? EXIT.ok : summary.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
+}

@@ -1,0 +1,32 @@
+import type { FanoutErrorCode } from '../../../shared/errors';
+
+/** One line of `<out>/manifest.jsonl`: what happened to one book. Paths are relative to the output folder. */
+export interface ManifestEntry {
+  ebook: number;
+  title: string;
+  author: string;
+  language: string;
+  status: 'ok' | 'failed';
+  /** URL of the remote file chosen. */
+  sourceUrl: string | null;
+  /** Remote file name chosen, e.g. `1342-0.txt` or `1342-8.zip`. */
+  remoteName: string | null;
+  /** Encoding detected by the scrubber (`utf-8`, `utf-8-bom`, `latin-1`...). */
+  encoding: string | null;
+  rawFile: string | null;
+  cleanFile: string | null;
+  rawBytes: number | null;
+  cleanBytes: number | null;
+  rawSha256: string | null;
+  cleanSha256: string | null;
+  /** Licence markers found; a book with neither is kept whole and flagged. */
+  startMarker: boolean | null;
+  endMarker: boolean | null;
+  warnings: string[];
+  errorCode: FanoutErrorCode | null;
+  error: string | null;
+  /** Milliseconds: download (find + transfer), scrub (in the pool, including its queue wait), total. */
+  downloadMs: number | null;
+  scrubMs: number | null;
+  finishedAt: string;
+}

@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { FanoutError, toFanoutError } from '../core/fanout-error';
+import type { ScrubResult } from '../scrub/scrub-types';
+
+export interface ScrubService {
+  scrub(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
+}
+
+export interface ScrubTask {
+  ebook: number;
+  rawPath: string;
+  /** Called with the result, in this stage (writing the clean file, the manifest line). */
+  finish(result: ScrubResult, scrubMs: number): Promise<void>;
+  fail(err: FanoutError): Promise<void>;
+}
+
+/**
+ * Hands downloaded books to the scrubber pool without making the download worker wait for the
+ * cleaning: `submit` returns as soon as there is room, and only waits (backpressure) while
+ * `maxInFlight` books are being cleaned. Memory is bounded by that number of books.
+ */
+export class ScrubStage {
+  readonly #service: ScrubService;
+  readonly #maxInFlight: number;
+  readonly #signal: AbortSignal;
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(service: ScrubService, opts: { maxInFlight: number; signal: AbortSignal }) {
+    this.#service = service;
+    this.#maxInFlight = Math.max(1, opts.maxInFlight);
+    this.#signal = opts.signal;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async submit(task: ScrubTask): Promise<void> {
+    while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+    const run = this.#run(task).finally(() => this.#inFlight.delete(run));
+    this.#inFlight.add(run);
+  }
+
+  /** Waits for every submitted book to be cleaned and recorded. */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
+  async #run(task: ScrubTask): Promise<void> {
+    const started = performance.now();
+    try {
+      const raw = await readFile(task.rawPath);
+      // The pool moves (transfers) the buffer to a worker: it must own its whole ArrayBuffer.
+      const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+      const bytes = owned ? new Uint8Array(raw.buffer, 0, raw.byteLength) : Uint8Array.from(raw);
+      const result = await this.#service.scrub(bytes, { signal: this.#signal });
+      await task.finish(result, performance.now() - started);
+    } catch (raw) {
+      const err = raw instanceof FanoutError ? raw : toFanoutError(raw);
+      const coded = err.code === 'INTERNAL' ? new FanoutError('SCRUB_FAILED', err.message, { ebook: task.ebook, path: task.rawPath }, { cause: raw }) : err.withContext({ ebook: task.ebook });
+      await task.fail(coded).catch(() => {});
+    }
+  }
+}
