@@ -1,0 +1,84 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { MailAccount } from '../../../shared/job-spec';
+import { abortedError } from '../core/fanout-error';
+import { mapImapError } from './imap-errors';
+
+export interface ConnectOptions {
+  /** Per-operation network timeout, ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The port a mode uses when none is given: 993 for implicit TLS, 143 otherwise. */
+export function defaultPort(account: Pick<MailAccount, 'tls' | 'port'>): number {
+  return account.port ?? (account.tls === 'implicit' ? 993 : 143);
+}
+
+/** "host:port", as used in messages and error contexts. */
+export function accountWhere(account: Pick<MailAccount, 'host' | 'tls' | 'port'>): string {
+  return `${account.host}:${defaultPort(account)}`;
+}
+
+/**
+ * imapflow options for one worker connection. Certificates are checked unless the account says
+ * `allowUntrustedCert`; STARTTLS is explicit (`doSTARTTLS: true` fails if the server does not offer
+ * it, instead of silently staying in cleartext); cleartext only with `tls: 'none'`.
+ * Auto-IDLE is off: workers only fetch.
+ */
+export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): ImapFlowOptions {
+  const timeout = opts.timeoutMs ?? 60_000;
+  const auth =
+    account.auth.method === 'password'
+      ? { user: account.user, pass: account.auth.password }
+      : { user: account.user, accessToken: account.auth.accessToken };
+  return {
+    host: account.host,
+    port: defaultPort(account),
+    secure: account.tls === 'implicit',
+    doSTARTTLS: account.tls === 'starttls',
+    auth,
+    tls: { rejectUnauthorized: !account.allowUntrustedCert },
+    logger: false,
+    disableAutoIdle: true,
+    connectionTimeout: Math.min(timeout, 30_000),
+    greetingTimeout: Math.min(timeout, 30_000),
+    socketTimeout: Math.max(timeout, 30_000),
+  };
+}
+
+/**
+ * Opens and authenticates one connection (one ImapFlow instance = one connection; it cannot be
+ * reused once closed). Errors come back as FanoutError with a clear message; an abort closes the
+ * socket at once.
+ */
+export async function openClient(account: MailAccount, opts: ConnectOptions = {}): Promise<ImapFlow> {
+  if (opts.signal?.aborted) throw abortedError({ host: accountWhere(account) });
+  const client = new ImapFlow(clientOptions(account, opts));
+  // imapflow emits 'error' for socket-level failures; the failing command rejects too.
+  client.on('error', () => {});
+  const onAbort = () => client.close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    client.close();
+    if (opts.signal?.aborted) throw abortedError({ host: accountWhere(account) });
+    throw mapImapError(err, accountWhere(account));
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Logs out politely, or just drops the socket when that fails. Never throws. */
+export async function closeClient(client: ImapFlow): Promise<void> {
+  try {
+    if (client.usable) {
+      await Promise.race([client.logout(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+  } catch {
+    // ignore: we are closing anyway
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,113 @@
+import { FanoutError, isAbortError, toFanoutError, abortedError } from '../core/fanout-error';
+import type { ErrorContext } from '../../../shared/errors';
+
+/** Node / OpenSSL error codes that mean "the TLS handshake or the certificate check failed". */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+  'ClosedAfterConnectTLS',
+  'UPGRADE_TIMEOUT',
+  'STARTTLS_INJECTION',
+]);
+
+interface ImapLikeError {
+  code?: string;
+  message?: string;
+  responseText?: string;
+  responseStatus?: string;
+  serverResponseCode?: string;
+  reason?: string;
+  authenticationFailed?: boolean;
+  tlsFailed?: boolean;
+  mailboxMissing?: boolean;
+  cause?: unknown;
+}
+
+/** Everything the server (or the socket) said about an error, as one string to match on. */
+function errorText(e: ImapLikeError): string {
+  const parts = [e.message, e.responseText, e.reason, e.serverResponseCode];
+  return parts.filter((p): p is string => typeof p === 'string' && p.length > 0).join(' | ');
+}
+
+function tlsHint(code: string | undefined): string {
+  switch (code) {
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return 'the server certificate is self-signed and not trusted';
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_UNTRUSTED':
+      return 'the server certificate is not signed by a trusted authority';
+    case 'CERT_HAS_EXPIRED':
+      return 'the server certificate has expired';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return 'the server certificate is for another host name';
+    default:
+      return 'the TLS handshake failed';
+  }
+}
+
+/**
+ * Turns whatever imapflow, Node's socket or TLS layer threw into a FanoutError with a message a
+ * user can act on (wrong password, refused, untrusted certificate, too many connections...).
+ * `where` is "host:port", used in messages; `context.host` is set to it.
+ */
+export function mapImapError(raw: unknown, where: string, context: ErrorContext = {}): FanoutError {
+  const ctx: ErrorContext = { host: where, ...context };
+  if (raw instanceof FanoutError) return raw.withContext(ctx);
+  if (isAbortError(raw)) return abortedError(ctx);
+  const e = (raw ?? {}) as ImapLikeError;
+  const cause = (e.cause ?? {}) as ImapLikeError;
+  const code = e.code ?? cause.code;
+  const text = errorText(e) + (cause.message ? ` | ${cause.message}` : '');
+
+  if (e.authenticationFailed) {
+    const said = e.responseText || e.serverResponseCode || '';
+    return new FanoutError('AUTH_FAILED', `Login to ${where} failed: the server rejected the user name or password/token${said ? ` (server said: ${said})` : ''}`, ctx, { cause: raw });
+  }
+  if (e.tlsFailed || (code && TLS_CODES.has(code)) || /certificate|self[- ]signed|SSL routines|wrong version number|handshake/i.test(text)) {
+    const hint = tlsHint(code);
+    const trust = /self[- ]signed|not trusted|authority/.test(hint) ? '; trust it explicitly (allowUntrustedCert / --insecure-skip-verify) only if you know this server' : '';
+    return new FanoutError('TLS_FAILED', `TLS to ${where} failed: ${hint}${code ? ` [${code}]` : ''}${trust}`, ctx, { cause: raw });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new FanoutError('CONNECTION_REFUSED', `Connection to ${where} was refused (is the host and port right, and is the IMAP server running?)`, ctx, { cause: raw });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new FanoutError('DNS_FAILED', `The host name of ${where} could not be resolved`, ctx, { cause: raw });
+  }
+  if (code === 'ETHROTTLE' || /\[THROTTLED\]|throttl/i.test(text)) {
+    return new FanoutError('THROTTLED', `${where} asked us to slow down: ${text}`, ctx, { cause: raw });
+  }
+  if (/OVERQUOTA|over quota/i.test(text)) {
+    return new FanoutError('OVER_QUOTA', `${where} reported a quota limit: ${text}`, ctx, { cause: raw });
+  }
+  if (/too many (simultaneous |concurrent )?connections|maximum number of connections|mail_max_userip_connections|\[LIMIT\]|\[UNAVAILABLE\]/i.test(text)) {
+    return new FanoutError('TOO_MANY_CONNECTIONS', `${where} refused another connection: ${text}`, ctx, { cause: raw });
+  }
+  if (e.mailboxMissing || /NONEXISTENT|doesn't exist|does not exist/i.test(text)) {
+    return new FanoutError('FOLDER_NOT_FOUND', `Folder ${context.folder ?? ''} does not exist on ${where}`, ctx, { cause: raw });
+  }
+  if (e.responseStatus === 'BYE' || (e.reason && e.reason.length > 0)) {
+    return new FanoutError('SERVER_BYE', `${where} closed the session: ${e.reason || text}`, ctx, { cause: raw });
+  }
+  switch (code) {
+    case 'NoConnection':
+    case 'EConnectionClosed':
+    case 'ClosedAfterConnectText':
+      return new FanoutError('CONNECTION_RESET', `The connection to ${where} was closed${text ? `: ${text}` : ''}`, ctx, { cause: raw });
+    case 'CONNECT_TIMEOUT':
+    case 'GREETING_TIMEOUT':
+    case 'ETIMEOUT':
+      return new FanoutError('TIMEOUT', `${where} did not answer in time (${code})`, ctx, { cause: raw });
+    default:
+      return toFanoutError(raw, ctx);
+  }
+}

@@ -1,0 +1,181 @@
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import { FolderStore, type MessageMeta } from './folder-store';
+import type { MailFolderInfo } from './folders';
+import { chunkUids, toUidSet, type SizedUid } from './uid-set';
+
+/** One folder of a run: its store, the generation being archived, and the chunks still out. */
+export interface FolderJob {
+  info: MailFolderInfo;
+  store: FolderStore;
+  uidValidity: string;
+  /** Chunks handed to the pool and not finished yet; the state is saved when this reaches 0. */
+  pendingChunks: number;
+  failed: boolean;
+  /** Saved to state.json once every chunk is on disk. */
+  synced: { uidValidity: string; uidNext: number; highestModseq: string | null; messages: number };
+}
+
+/** A UID batch of one folder: one pool item, one UID FETCH. */
+export interface MailChunk {
+  job: FolderJob;
+  uids: number[];
+  bytes: number;
+  done: boolean;
+}
+
+export interface PlanLimits {
+  /** Messages per chunk at most. */
+  chunkMessages: number;
+  /** Bytes per chunk, about. */
+  chunkBytes: number;
+}
+
+export interface FolderPlan {
+  /** Null when nothing changed since the last complete run (no SELECT was sent). */
+  job: FolderJob | null;
+  chunks: MailChunk[];
+  /** Messages of the folder already in the archive (or linked to an older generation's file). */
+  alreadyArchived: number;
+  flagsUpdated: number;
+  recovered: number;
+  linked: number;
+}
+
+export function normalizeMessageId(raw: string | undefined | null): string | null {
+  if (!raw) return null;
+  const s = raw.replace(/\s+/g, ' ').trim();
+  return s.length > 0 ? s : null;
+}
+
+function headerMessageId(headers: Buffer | undefined): string | null {
+  if (!headers) return null;
+  const text = headers.toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+  const m = /^message-id:[ \t]*(.*)$/im.exec(text);
+  return normalizeMessageId(m?.[1]);
+}
+
+export function toDate(d: Date | string | undefined): Date {
+  if (d instanceof Date) return d;
+  if (typeof d === 'string') {
+    const parsed = new Date(d);
+    if (!Number.isNaN(parsed.getTime())) return parsed;
+  }
+  return new Date(0);
+}
+
+export function formatAddress(env: FetchMessageObject['envelope']): string | null {
+  const a = env?.from?.[0];
+  if (!a) return null;
+  if (a.name && a.address) return `${a.name} <${a.address}>`;
+  return a.address ?? a.name ?? null;
+}
+
+export function metaOf(m: FetchMessageObject, uidValidity: string): MessageMeta {
+  return {
+    uid: m.uid,
+    uidValidity,
+    internalDate: toDate(m.internalDate),
+    flags: [...(m.flags ?? [])],
+    messageId: normalizeMessageId(m.envelope?.messageId),
+    subject: m.envelope?.subject ?? null,
+    from: formatAddress(m.envelope),
+  };
+}
+
+/**
+ * Works out what one folder needs, on the planning connection:
+ * - nothing changed since the last complete run (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the
+ *   count all equal to what LIST-STATUS said): no command at all;
+ * - otherwise EXAMINE (read-only: nothing can set \Seen), bring flags of archived messages up to
+ *   date (CHANGEDSINCE when the server has CONDSTORE), list new UIDs with their sizes, adopt
+ *   complete files a killed run left without an index line, link messages already archived in an
+ *   older generation, and cut the rest into UID chunks.
+ */
+export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits): Promise<FolderPlan> {
+  const prev = store.state.synced;
+  const plan: FolderPlan = { job: null, chunks: [], alreadyArchived: 0, flagsUpdated: 0, recovered: 0, linked: 0 };
+  if (
+    prev &&
+    info.uidValidity !== null &&
+    prev.uidValidity === info.uidValidity &&
+    prev.uidNext === info.uidNext &&
+    prev.highestModseq !== null &&
+    prev.highestModseq === info.highestModseq &&
+    prev.messages === info.messages
+  ) {
+    plan.alreadyArchived = info.messages ?? 0;
+    return plan;
+  }
+
+  const mb = await client.mailboxOpen(info.path, { readOnly: true });
+  const uv = String(mb.uidValidity);
+  store.generation(uv);
+  await store.removeTempFiles();
+  const job: FolderJob = {
+    info,
+    store,
+    uidValidity: uv,
+    pendingChunks: 0,
+    failed: false,
+    synced: { uidValidity: uv, uidNext: mb.uidNext, highestModseq: mb.highestModseq !== undefined ? String(mb.highestModseq) : null, messages: mb.exists },
+  };
+  plan.job = job;
+  if (mb.exists === 0) return plan;
+
+  // Flags of what is already archived (this generation).
+  if (store.countIn(uv) > 0) {
+    const since = prev && prev.uidValidity === uv && prev.highestModseq && mb.highestModseq !== undefined && !mb.noModseq ? BigInt(prev.highestModseq) : undefined;
+    if (!(since !== undefined && mb.highestModseq === since)) {
+      for await (const m of client.fetch('1:*', { uid: true, flags: true }, since !== undefined ? { uid: true, changedSince: since } : { uid: true })) {
+        if (m.flags && store.updateFlags(uv, m.uid, m.flags)) plan.flagsUpdated++;
+      }
+    }
+  }
+
+  // New UIDs. A previous complete run vouches for everything below its UIDNEXT.
+  const start = prev && prev.uidValidity === uv ? Math.max(1, prev.uidNext) : 1;
+  const needIdentity = store.state.generations.some((g) => g.uidValidity !== uv) && store.records().some((r) => r.uidValidity !== uv);
+  const fresh: Array<SizedUid & { internalDate: Date; flags: string[]; messageId: string | null }> = [];
+  if (mb.uidNext > start) {
+    const query = { uid: true, size: true, internalDate: true, flags: true, ...(needIdentity ? { headers: ['message-id'] } : {}) };
+    for await (const m of client.fetch(`${start}:*`, query, { uid: true })) {
+      if (m.uid < start) continue; // "n:*" always returns the last message
+      if (store.has(uv, m.uid)) continue;
+      fresh.push({ uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: [...(m.flags ?? [])], messageId: headerMessageId(m.headers) });
+    }
+  }
+  const orphans = new Set(await store.orphanUids(uv));
+  const toAdopt: number[] = [];
+  const toFetch: SizedUid[] = [];
+  for (const m of fresh) {
+    if (orphans.has(m.uid)) {
+      toAdopt.push(m.uid);
+      continue;
+    }
+    const same = needIdentity ? store.findSame(uv, m.messageId, m.size, m.internalDate) : undefined;
+    if (same) {
+      await store.link(same, uv, m.uid, m.flags);
+      plan.linked++;
+      continue;
+    }
+    toFetch.push(m);
+  }
+  if (toAdopt.length > 0) {
+    for await (const m of client.fetch(toUidSet(toAdopt), { uid: true, flags: true, internalDate: true, envelope: true }, { uid: true })) {
+      await store.adoptOrphan(metaOf(m, uv));
+      plan.recovered++;
+    }
+  }
+  plan.alreadyArchived = Math.max(0, mb.exists - toFetch.length);
+  for (const c of chunkUids(toFetch, limits.chunkMessages, limits.chunkBytes)) {
+    plan.chunks.push({ job, uids: c.uids, bytes: c.bytes, done: false });
+  }
+  job.pendingChunks = plan.chunks.length;
+  return plan;
+}
+
+export function chunkLabel(chunk: Pick<MailChunk, 'job' | 'uids'>): string {
+  const first = chunk.uids[0];
+  const last = chunk.uids[chunk.uids.length - 1];
+  return `${chunk.job.info.path} ${first === last ? first : `${first}-${last}`}`;
+}

@@ -1,0 +1,176 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import type { ImapFlow } from 'imapflow';
+import type { JobSummary } from '../../../shared/events';
+import { MailJobSpecSchema, type MailJobInput, type MailJobSpec } from '../../../shared/job-spec';
+import { FanoutError } from '../core/fanout-error';
+import type { JobControl } from '../core/job-control';
+import { runJob, type JobBodyContext } from '../core/run-job';
+import { runPool } from '../core/run-pool';
+import { accountWhere, closeClient, openClient } from './connect';
+import { sanitizeSegment } from './folder-names';
+import { FolderStore, writeFileAtomic } from './folder-store';
+import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
+import { mapImapError } from './imap-errors';
+import { MailWorkerSession } from './mail-worker';
+import { chunkLabel, planFolder, type FolderJob, type MailChunk, type PlanLimits } from './plan-folder';
+
+/** Attempts per chunk for transient errors (dropped connection, BYE, throttling). */
+const ATTEMPTS = 5;
+
+export const DEFAULT_PLAN_LIMITS: PlanLimits = { chunkMessages: 250, chunkBytes: 8 * 1024 * 1024 };
+
+export interface MailJobExtras {
+  limits?: Partial<PlanLimits>;
+}
+
+/** The directory of an account's archive: `<out>/<user@host>/`. */
+export function accountDir(spec: Pick<MailJobSpec, 'outDir' | 'account'>): string {
+  return join(resolve(spec.outDir), sanitizeSegment(`${spec.account.user}@${spec.account.host}`));
+}
+
+async function readFolderDirs(root: string): Promise<Record<string, string>> {
+  try {
+    const parsed = JSON.parse(await readFile(join(root, 'folders.json'), 'utf8')) as { dirs?: Record<string, string> };
+    return parsed.dirs ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function folderAbsDir(root: string, rel: string, folder: string): string {
+  const abs = resolve(root, ...rel.split('/'));
+  if (!abs.startsWith(resolve(root) + sep)) {
+    throw new FanoutError('UNSAFE_PATH', `Folder ${folder} would be written outside the output folder`, { folder });
+  }
+  return abs;
+}
+
+/** Folders to archive: every selectable one, or those named (unknown names are reported). */
+function selectFolders(all: MailFolderInfo[], wanted: MailJobSpec['folders'], job: JobBodyContext): MailFolderInfo[] {
+  const selectable = all.filter((f) => f.selectable);
+  if (wanted === 'all') return selectable;
+  const out: MailFolderInfo[] = [];
+  for (const name of wanted) {
+    const f = selectable.find((x) => x.path === name) ?? selectable.find((x) => x.path.toLowerCase() === name.toLowerCase());
+    if (f) out.push(f);
+    else job.reportFailure(name, new FanoutError('FOLDER_NOT_FOUND', `Folder "${name}" does not exist on the server (or cannot be selected)`, { folder: name }));
+  }
+  return out;
+}
+
+/**
+ * Archives an IMAP account to `.eml` files under `<out>/<user@host>/<folder>/`: lists the folders
+ * with LIST-STATUS on one planning connection, plans each changed folder (see `planFolder`), then
+ * fetches the UID chunks over `connections` workers under the chosen strategy. A folder's
+ * `state.json` is saved only once all its chunks are on disk; the index is kept current.
+ */
+export async function runMailJob(input: MailJobSpec | MailJobInput, control: JobControl, extras: MailJobExtras = {}): Promise<JobSummary> {
+  const spec = MailJobSpecSchema.parse(input);
+  const limits = { ...DEFAULT_PLAN_LIMITS, ...extras.limits };
+  const root = accountDir(spec);
+  const where = accountWhere(spec.account);
+  return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, async (job) => {
+    for (const w of mailAccountWarnings(spec.account)) job.warn(w);
+    await mkdir(root, { recursive: true });
+    const jobs: FolderJob[] = [];
+    const chunks: MailChunk[] = [];
+    let skipped = 0;
+    let pending = 0;
+
+    let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+    const planLane = job.telemetry.worker(0);
+    try {
+      planLane.setState('listing', 'folders');
+      const existingDirs = await readFolderDirs(root);
+      const folders = await listFoldersOn(planner, existingDirs).catch((err: unknown) => {
+        throw mapImapError(err, where);
+      });
+      const dirs: Record<string, string> = { ...existingDirs };
+      for (const f of folders) dirs[f.path] = f.dir;
+      await writeFileAtomic(join(root, 'folders.json'), `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`);
+
+      for (const info of selectFolders(folders, spec.folders, job)) {
+        if (control.signal.aborted) break;
+        planLane.setState('listing', info.path);
+        try {
+          const store = await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path);
+          if (!planner || !planner.usable) {
+            if (planner) planner.close();
+            planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+          }
+          const plan = await planFolder(planner, info, store, limits).catch((err: unknown) => {
+            throw mapImapError(err, where, { folder: info.path });
+          });
+          skipped += plan.alreadyArchived;
+          if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
+          if (!plan.job) continue;
+          jobs.push(plan.job);
+          for (const c of plan.chunks) {
+            chunks.push(c);
+            pending += c.uids.length;
+          }
+          if (plan.chunks.length === 0) await finishFolder(plan.job);
+        } catch (err) {
+          const e = mapImapError(err, where, { folder: info.path });
+          if (e.code === 'ABORTED') throw e;
+          job.reportFailure(info.path, e);
+        }
+      }
+    } finally {
+      planLane.setState('idle');
+      if (planner) await closeClient(planner);
+      planner = null;
+    }
+
+    job.telemetry.itemsTotal = skipped + pending;
+    job.telemetry.addSkipped(skipped);
+
+    try {
+      if (chunks.length > 0 && !control.signal.aborted) {
+        await runPool<MailChunk>({
+          items: chunks,
+          total: chunks.length,
+          workers: spec.connections,
+          strategy: spec.strategy,
+          signal: control.signal,
+          telemetry: job.telemetry,
+          pause: control.pause,
+          attempts: ATTEMPTS,
+          baseDelayMs: 500,
+          label: chunkLabel,
+          units: (c) => c.uids.length,
+          context: (c) => ({ folder: c.job.info.path, uid: c.uids[0] }),
+          openWorker: (ctx) =>
+            MailWorkerSession.open(
+              {
+                account: spec.account,
+                timeoutMs: spec.timeoutMs,
+                onChunkDone: async (c) => {
+                  c.job.pendingChunks--;
+                  if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job);
+                },
+                onVanished: (j, uids) => job.warn(`${j.info.path}: ${uids.length} message(s) were deleted on the server before they could be fetched`),
+              },
+              ctx,
+            ),
+          onItemFailed: (c, err) => {
+            c.job.failed = true;
+            job.reportFailure(chunkLabel(c), err);
+          },
+          onWarning: (message, err) => job.warn(message, err),
+        });
+      }
+    } finally {
+      // Whatever happened, the index on disk reflects every file on disk, with current flags.
+      for (const j of jobs) await j.store.compact().catch(() => undefined);
+    }
+  });
+}
+
+/** Every message of the folder planned for this run is on disk: record what was seen. */
+async function finishFolder(job: FolderJob): Promise<void> {
+  await job.store.compact();
+  job.store.state.synced = job.synced;
+  await job.store.saveState();
+}
