@@ -1,0 +1,108 @@
+/**
+ * `npm run bench:gutenberg`: Fanout against lftp (FTP) and curl (HTTP) on the same generated mirror,
+ * behind a latency proxy adding BENCH_DELAY_MS (25) each way — FTP passive data connections too.
+ * Each strategy at each worker count; peers get the exact file paths, Fanout finds each book's file
+ * itself. Prints times, Fanout/peer ratios and speedup against N. Not part of the tests.
+ *
+ * Env: BENCH_BOOKS (200), BENCH_NS (1,2,4,8,16), BENCH_STRATEGIES (serial,queue,split,adaptive),
+ * BENCH_PROTOCOLS (ftp,http), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GutenbergJobSpecSchema } from '../shared/job-spec';
+import type { Strategy } from '../shared/strategy';
+import { createJobControl } from '../electron/engine/core/job-control';
+import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
+import { generateMirror, makeBookSpecs, startFtpServer, startHttpServer, startTcpProxy } from '../tests/harness';
+
+const run = promisify(execFile);
+const env = (k: string, d: string) => process.env[k] ?? d;
+const BOOKS = Number(env('BENCH_BOOKS', '200'));
+const NS = env('BENCH_NS', '1,2,4,8,16').split(',').map(Number);
+const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
+const PROTOCOLS = env('BENCH_PROTOCOLS', 'ftp,http').split(',') as Array<'ftp' | 'http'>;
+const DELAY = Number(env('BENCH_DELAY_MS', '25'));
+
+interface Row { protocol: string; tool: string; n: number; seconds: number; books: number }
+const rows: Row[] = [];
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fanout-bench-'));
+  // Every book present (the peers are given exact paths; a missing book would only test error paths).
+  const specs = makeBookSpecs({ count: BOOKS, medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')) }).map((s) => (s.files.length ? s : { ...s, files: ['-0.txt' as const] }));
+  const mirror = await generateMirror(join(dir, 'mirror'), specs);
+  const catalog = join(dir, 'catalog.csv');
+  await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((s) => `${s.ebook},Text,2000-01-01,Book ${s.ebook},en,Anon,,,`)].join('\n') + '\n');
+  // The file Fanout prefers for each book; the peers fetch exactly these.
+  const paths = specs.map((s) => mirror.books.get(s.ebook)!.files[0]!.relPath);
+  console.log(`mirror: ${BOOKS} books, ${(mirror.totalBytes / 1e6).toFixed(1)} MB on disk; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
+
+  const ftp = await startFtpServer({ root: mirror.root, maxPerIp: 64 });
+  const http = await startHttpServer({ root: mirror.root });
+  const ftpProxy = await startTcpProxy({ targetPort: ftp.port, delayMs: DELAY, ftp: true });
+  const httpProxy = await startTcpProxy({ targetPort: http.port, delayMs: DELAY });
+  const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };
+
+  try {
+    for (const protocol of PROTOCOLS) {
+      for (const n of NS) {
+        for (const strategy of STRATEGIES) {
+          if (strategy === 'serial' && n !== 1) continue;
+          const out = join(dir, `out-${protocol}-${strategy}-${n}`);
+          const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out });
+          const t0 = performance.now();
+          const summary = await runGutenbergJob(spec, createJobControl());
+          const seconds = (performance.now() - t0) / 1000;
+          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds, books: summary.itemsDone });
+          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s, ${summary.itemsDone}/${BOOKS} books`);
+          await rm(out, { recursive: true, force: true });
+        }
+        const peerOut = join(dir, `peer-${protocol}-${n}`);
+        const t0 = performance.now();
+        if (protocol === 'ftp') await runLftp(urls.ftp, paths, n, peerOut);
+        else await runCurl(urls.http, paths, n, peerOut, dir);
+        const seconds = (performance.now() - t0) / 1000;
+        const tool = protocol === 'ftp' ? 'lftp mget -P' : 'curl -Z';
+        rows.push({ protocol, tool, n, seconds, books: BOOKS });
+        console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s`);
+        await rm(peerOut, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await Promise.allSettled([ftpProxy.stop(), httpProxy.stop(), ftp.stop(), http.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  }
+  report();
+}
+
+async function runLftp(url: string, paths: string[], n: number, out: string): Promise<void> {
+  const script = [
+    'set net:max-retries 2', 'set net:timeout 30', 'set ftp:passive-mode on', 'set xfer:clobber on', 'set cmd:fail-exit yes',
+    `mget -P ${n} -O ${out} ${paths.map((p) => '/' + p).join(' ')}`, 'quit',
+  ].join('; ');
+  await run('lftp', ['-e', script, url], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+async function runCurl(url: string, paths: string[], n: number, out: string, dir: string): Promise<void> {
+  const config = join(dir, `curl-${n}.cfg`);
+  await writeFile(config, paths.map((p, i) => `url = "${url}/${p}"\noutput = "${out}/${i}-${p.split('/').pop()}"\n`).join(''));
+  await run('curl', ['-s', '-S', '-f', '--create-dirs', '-Z', '--parallel-max', String(n), '-K', config], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+function report(): void {
+  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const base = rows.find((b) => b.protocol === r.protocol && b.tool === r.tool && b.n === 1);
+    const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && !b.tool.startsWith('fanout'));
+    const speedup = base ? (base.seconds / r.seconds).toFixed(2) + '×' : '–';
+    const ratio = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
+    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} |`);
+  }
+  console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
+}
+
+await main();
