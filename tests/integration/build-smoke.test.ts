@@ -1,0 +1,33 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bookText } from '../harness';
+
+const repo = resolve(__dirname, '../..');
+const builtCli = join(repo, 'out', 'main', 'electron', 'cli', 'index.js');
+let dir = '';
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+// `npm test` builds first; run alone without a build, this suite is skipped.
+describe.skipIf(!existsSync(builtCli))('the built CLI (out/)', () => {
+  it('runs `fanout clean` with its worker threads loaded from the build', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fanout-smoke-'));
+    const files = [0, 1, 2].map((i) => join(dir, `book${i}.txt`));
+    await Promise.all(files.map((f, i) => writeFile(f, bookText({ ebook: 90 + i, title: `Smoke ${i}`, sizeBytes: 3000 }))));
+    const outDir = join(dir, 'out');
+    const result = await new Promise<{ code: number; stderr: string }>((done) =>
+      execFile(process.execPath, [join(repo, 'bin', 'fanout.js'), 'clean', ...files, '--out-dir', outDir], { timeout: 60_000 }, (err, _out, stderr) =>
+        done({ code: err ? Number(err.code ?? 1) : 0, stderr }),
+      ),
+    );
+    expect(result.stderr).toContain('3 file(s) cleaned');
+    expect(result.code).toBe(0);
+    expect((await readFile(join(outDir, 'book2.txt'), 'utf8')).startsWith('SMOKE 2')).toBe(true);
+  });
+});
