@@ -77,36 +77,35 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
 
   const closedError = () => new FanoutError('SCRUB_FAILED', 'The scrub pool is closed');
 
-  /** Waits for a place among `size` running + `maxQueue` queued. */
-  function admit(signal: AbortSignal | undefined): Promise<void> {
-    if (closing !== null) return Promise.reject(closedError());
-    if (signal?.aborted) return Promise.reject(abortedError());
-    if (inFlight < size + maxQueue && waiters.length === 0) {
-      inFlight++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const i = waiters.indexOf(waiter);
-        if (i !== -1) waiters.splice(i, 1);
-        reject(abortedError());
-      };
-      const waiter = {
-        admit: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        fail: (e: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.push(waiter);
-    });
+  /**
+   * Hands a book to the executor. Always called synchronously with admission (never after an
+   * await), so `inFlight` and the executor's own queue count never disagree, even for a tick.
+   */
+  function dispatch(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<ScrubResult> {
+    const t0 = performance.now();
+    return executor.run(bytes, signal).then(
+      (reply) => {
+        release();
+        completed++;
+        runTime.record(reply.runMs);
+        waitTime.record(Math.max(0, performance.now() - t0 - reply.runMs));
+        totalRunMs += reply.runMs;
+        return reply.result;
+      },
+      (err: unknown) => {
+        release();
+        completed++;
+        failed++;
+        if (signal?.aborted || isAbortError(err)) throw abortedError();
+        if (err instanceof FanoutError) throw err;
+        const message =
+          closing !== null ? 'The scrub pool is closed' : `Cleaning the text failed: ${(err as Error)?.message ?? String(err)}`;
+        throw new FanoutError('SCRUB_FAILED', message, {}, { cause: err });
+      },
+    );
   }
 
-  /** Frees a place; the next waiter takes it over directly (inFlight unchanged). */
+  /** Frees a place; the next parked caller takes it over at once (inFlight unchanged). */
   function release(): void {
     const next = waiters.shift();
     if (next !== undefined) next.admit();
@@ -114,30 +113,41 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
   }
 
   return {
-    async scrub(bytes, opts) {
+    scrub(bytes, opts) {
       const signal = opts?.signal;
-      await admit(signal);
-      const t0 = performance.now();
-      try {
-        const reply = await executor.run(bytes, signal);
-        runTime.record(reply.runMs);
-        waitTime.record(Math.max(0, performance.now() - t0 - reply.runMs));
-        totalRunMs += reply.runMs;
-        return reply.result;
-      } catch (err) {
-        failed++;
-        if (signal?.aborted || isAbortError(err)) throw abortedError();
-        if (err instanceof FanoutError) throw err;
-        const message = closing !== null ? 'The scrub pool is closed' : `Cleaning the text failed: ${(err as Error)?.message ?? String(err)}`;
-        throw new FanoutError('SCRUB_FAILED', message, {}, { cause: err });
-      } finally {
-        completed++;
-        release();
+      if (closing !== null) return Promise.reject(closedError());
+      if (signal?.aborted) return Promise.reject(abortedError());
+      // Room among `size` running + `maxQueue` queued, and nobody parked ahead of us (FIFO).
+      if (inFlight < size + maxQueue && waiters.length === 0) {
+        inFlight++;
+        return dispatch(bytes, signal);
       }
+      // Backpressure: park the caller; only its promise waits, no task is queued anywhere.
+      return new Promise<ScrubResult>((resolve, reject) => {
+        const onAbort = () => {
+          const i = waiters.indexOf(waiter);
+          if (i !== -1) waiters.splice(i, 1);
+          reject(abortedError());
+        };
+        const waiter = {
+          admit: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(dispatch(bytes, signal));
+          },
+          fail: (e: unknown) => {
+            signal?.removeEventListener('abort', onAbort);
+            reject(e);
+          },
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.push(waiter);
+      });
     },
 
     stats() {
       const queued = Math.min(executor.queued(), inFlight);
+      // A task whose result is still in a microtask is counted until collected: cap at size.
+      const running = Math.min(size, inFlight - queued);
       const elapsedMs = performance.now() - started;
       return {
         executor: kind,
@@ -145,7 +155,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
         maxQueue,
         completed,
         failed,
-        running: inFlight - queued,
+        running,
         queued,
         waiting: waiters.length,
         runTime: runTime.summary(),

@@ -8,7 +8,6 @@ const C1_TO_CP1252 =
   '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
   '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
 
-// eslint-disable-next-line no-control-regex -- the C1 range is exactly what we are looking for
 const C1_RE = /[\u0080-\u009F]/g;
 
 /** Decodes windows-1252 bytes. Latin-1 first (native, fast), then a fix-up pass only if needed. */

@@ -1,0 +1,141 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { createScrubPool, type ScrubPool } from '../../../electron/engine/scrub/scrub-pool';
+import { scrubBook } from '../../../electron/engine/scrub/scrub-book';
+
+const fixturesDir = fileURLToPath(new URL('../../fixtures/scrub/', import.meta.url));
+const fixtures = readdirSync(fixturesDir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()
+  .map((f) => ({ file: f, bytes: new Uint8Array(readFileSync(fixturesDir + f)) }));
+
+/** A synthetic book of about `kb` KiB, so tasks take long enough to pile up in the queue. */
+function bigBook(kb: number): Uint8Array {
+  const para = 'It was the best of times, it was the worst of times, it was the age of wisdom.\r\n';
+  const body = para.repeat(Math.ceil((kb * 1024) / para.length));
+  return new TextEncoder().encode(`*** START OF THE PROJECT GUTENBERG EBOOK BIG ***\r\n\r\n${body}\r\n*** END OF THE PROJECT GUTENBERG EBOOK BIG ***\r\n`);
+}
+
+async function rejection(p: Promise<unknown>): Promise<FanoutError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(FanoutError);
+    return err as FanoutError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(['threads', 'processes'] as const)('createScrubPool (%s)', (executor) => {
+  let pool: ScrubPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+
+  it('gives exactly the output of the pure function, for every fixture', async () => {
+    pool = createScrubPool({ executor, size: 2, maxQueue: 4 });
+    const p = pool;
+    const results = await Promise.all(fixtures.map(({ bytes }) => p.scrub(bytes.slice())));
+    results.forEach((r, i) => {
+      const expected = scrubBook(fixtures[i]!.bytes);
+      expect(Buffer.from(r.clean).equals(Buffer.from(expected.clean)), fixtures[i]!.file).toBe(true);
+      expect({ ...r, clean: null }).toEqual({ ...expected, clean: null });
+    });
+    const s = pool.stats();
+    expect(s.completed).toBe(fixtures.length);
+    expect(s.failed).toBe(0);
+    expect(s.runTime.count).toBe(fixtures.length);
+    expect(s.running + s.queued + s.waiting).toBe(0);
+  });
+
+  it('holds callers back instead of queueing more than maxQueue', async () => {
+    pool = createScrubPool({ executor, size: 1, maxQueue: 2 });
+    const p = pool;
+    const book = bigBook(256);
+    let maxQueued = 0;
+    let maxWaiting = 0;
+    const sample = () => {
+      const s = p.stats();
+      maxQueued = Math.max(maxQueued, s.queued);
+      maxWaiting = Math.max(maxWaiting, s.waiting);
+      expect(s.running).toBeLessThanOrEqual(1);
+    };
+    const all: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 12; i++) {
+      all.push(p.scrub(book.slice()).then(sample));
+      sample();
+    }
+    // 1 running + 2 queued are admitted; the other 9 calls are parked, holding no pool memory.
+    expect(p.stats().waiting).toBe(9);
+    await Promise.all(all);
+    expect(maxQueued).toBeLessThanOrEqual(2);
+    expect(maxWaiting).toBe(9);
+    expect(p.stats().completed).toBe(12);
+  });
+
+  it('rejects with ABORTED: already aborted, parked by backpressure, or queued', async () => {
+    pool = createScrubPool({ executor, size: 1, maxQueue: 1 });
+    const p = pool;
+    const book = bigBook(128);
+    expect((await rejection(p.scrub(book.slice(), { signal: AbortSignal.abort() }))).code).toBe('ABORTED');
+
+    const ok = [p.scrub(book.slice()), p.scrub(book.slice())]; // running + queued
+    const parked = new AbortController();
+    const queuedOrParked = p.scrub(book.slice(), { signal: parked.signal });
+    parked.abort();
+    const err = await rejection(queuedOrParked);
+    expect(err.code).toBe('ABORTED');
+    expect(err.name).toBe('FanoutError');
+    await Promise.all(ok);
+
+    // The pool is still usable afterwards.
+    const r = await p.scrub(book.slice());
+    expect(r.startMarker).toBe(true);
+  });
+
+  it('rejects with SCRUB_FAILED once closed, and close() is idempotent', async () => {
+    pool = createScrubPool({ executor, size: 1, maxQueue: 1 });
+    await pool.scrub(fixtures[0]!.bytes.slice());
+    await Promise.all([pool.close(), pool.close()]);
+    const err = await rejection(pool.scrub(fixtures[0]!.bytes.slice()));
+    expect(err.code).toBe('SCRUB_FAILED');
+  });
+
+  it('rejects parked callers with SCRUB_FAILED when closed under load', async () => {
+    pool = createScrubPool({ executor, size: 1, maxQueue: 1 });
+    const book = bigBook(128);
+    const calls = [0, 1, 2, 3].map(() => pool!.scrub(book.slice()).then(() => 'ok', (e: FanoutError) => e.code));
+    await pool.close();
+    const outcomes = await Promise.all(calls);
+    // The parked ones never reached a worker: they must fail, never hang.
+    expect(outcomes.slice(2)).toEqual(['SCRUB_FAILED', 'SCRUB_FAILED']);
+  });
+});
+
+describe('thread pool buffer handling', () => {
+  it('moves a buffer it owns (detached afterwards) and copies a view into a shared slab', async () => {
+    const pool = createScrubPool({ executor: 'threads', size: 1, maxQueue: 1 });
+    try {
+      const owned = new Uint8Array(fixtures[0]!.bytes);
+      const r = await pool.scrub(owned);
+      expect(owned.byteLength).toBe(0); // moved, not copied
+      expect(r.clean.byteLength).toBe(r.cleanBytes);
+
+      const neighbour = Buffer.from('neighbour'); // small Buffers share one pooled slab
+      const view = Buffer.from('*** START OF THE PROJECT GUTENBERG EBOOK X ***\nhi\n');
+      await pool.scrub(view);
+      expect(neighbour.toString()).toBe('neighbour');
+      expect(view.byteLength).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses nonsense sizes', () => {
+    expect(() => createScrubPool({ executor: 'threads', size: 0, maxQueue: 1 })).toThrow(FanoutError);
+    expect(() => createScrubPool({ executor: 'processes', size: 1, maxQueue: 0 })).toThrow(/maxQueue/);
+  });
+});
