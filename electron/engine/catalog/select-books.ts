@@ -1,0 +1,106 @@
+import { idInRanges } from '../../../shared/id-ranges';
+import type { CatalogSelection, IdRange } from '../../../shared/job-spec';
+import type { CatalogEntry } from './catalog-entry';
+import { foldText } from './fold-text';
+
+/** A compiled selection: true when the entry is wanted. Ignores `limit` (that needs a count). */
+export type CatalogPredicate = (entry: CatalogEntry) => boolean;
+
+/**
+ * Sorted, merged copy of the ranges. parseIdRanges already returns that shape, but a selection that
+ * arrives over IPC is only schema-checked, and binary search is wrong on unsorted input.
+ */
+function normaliseRanges(ranges: readonly IdRange[]): IdRange[] {
+  const sorted = ranges.filter((r) => r.from <= r.to).map((r) => ({ ...r })).sort((a, b) => a.from - b.from);
+  const merged: IdRange[] = [];
+  for (const r of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else merged.push(r);
+  }
+  return merged;
+}
+
+/** Folded needle, or undefined when the filter is absent or blank (blank means "no filter"). */
+function needle(value: string | undefined): string | undefined {
+  const n = value === undefined ? '' : foldText(value.trim());
+  return n === '' ? undefined : n;
+}
+
+function someIncludes(values: readonly string[], folded: string): boolean {
+  for (const v of values) if (foldText(v).includes(folded)) return true;
+  return false;
+}
+
+/**
+ * Compiles a selection once (folded needles, sorted ranges) into a predicate.
+ *
+ * Semantics, all filters ANDed, absent or blank filters ignored:
+ * - `ids`: the ebook number lies in one of the ranges (binary search); an empty list is no filter.
+ * - `title`: substring of the title.
+ * - `author`: every word of the needle is a substring of one same author, so "Charles Dickens"
+ *   finds "Dickens, Charles, 1812-1870" (the catalog stores "Surname, Given").
+ * - `subject`: substring of a subject or of a bookshelf.
+ * - `language`: equals one of the entry's codes; several codes may be given ("en, fr"). Equality,
+ *   not substring, because codes are 2-3 letters: "e" must not select "en", "de" and "es".
+ * - `type`: equals the entry's type ('Text', 'Sound', ...).
+ * Every comparison is case- and accent-insensitive (see fold-text.ts). An entry that lacks the
+ * filtered attribute (simple-format catalogs have no language or subjects) does not match.
+ */
+export function compileSelection(selection: CatalogSelection): CatalogPredicate {
+  const ranges = selection.ids && selection.ids.length > 0 ? normaliseRanges(selection.ids) : undefined;
+  const type = needle(selection.type);
+  const languages = needle(selection.language)?.split(/[\s,;]+/).filter((c) => c !== '');
+  const title = needle(selection.title);
+  const authorWords = needle(selection.author)?.split(/[\s,]+/).filter((w) => w !== '');
+  const subject = needle(selection.subject);
+
+  return (e) => {
+    if (ranges && !idInRanges(e.ebook, ranges)) return false;
+    if (type !== undefined && foldText(e.type) !== type) return false;
+    if (languages && !e.languages.some((l) => languages.includes(foldText(l)))) return false;
+    if (title !== undefined && !foldText(e.title).includes(title)) return false;
+    if (authorWords && authorWords.length > 0) {
+      const hit = e.authors.some((a) => {
+        const folded = foldText(a);
+        return authorWords.every((w) => folded.includes(w));
+      });
+      if (!hit) return false;
+    }
+    if (subject !== undefined && !someIncludes(e.subjects, subject) && !someIncludes(e.bookshelves, subject)) return false;
+    return true;
+  };
+}
+
+/** Compiled predicates per selection object, so repeated matchesSelection calls fold needles once. */
+const compiled = new WeakMap<CatalogSelection, CatalogPredicate>();
+
+/**
+ * Whether `entry` satisfies `selection` (see {@link compileSelection} for the rules; `limit` is
+ * ignored here). Caches the compiled selection per object: do not mutate a selection after use.
+ */
+export function matchesSelection(entry: CatalogEntry, selection: CatalogSelection): boolean {
+  let match = compiled.get(selection);
+  if (!match) {
+    match = compileSelection(selection);
+    compiled.set(selection, match);
+  }
+  return match(entry);
+}
+
+/**
+ * Yields the entries that match `selection`, in input order, stopping after `selection.limit`
+ * matches. Stopping (or the consumer breaking out) ends the upstream iteration, which for
+ * readCatalog closes the file.
+ */
+export async function* selectBooks(entries: AsyncIterable<CatalogEntry>, selection: CatalogSelection): AsyncGenerator<CatalogEntry, void, undefined> {
+  const match = compileSelection(selection);
+  const limit = selection.limit ?? Number.POSITIVE_INFINITY;
+  let count = 0;
+  for await (const entry of entries) {
+    if (!match(entry)) continue;
+    count++;
+    yield entry;
+    if (count >= limit) return;
+  }
+}
