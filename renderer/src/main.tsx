@@ -1,1 +1,10 @@
-import { createRoot } from "react-dom/client"; createRoot(document.getElementById("root")!).render(<h1>Fanout</h1>);
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import './styles.css';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

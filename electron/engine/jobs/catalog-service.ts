@@ -15,7 +15,7 @@ import { FanoutError } from '../core/fanout-error';
 export interface CatalogEntryLike {
   ebook: number;
   type: string;
-  issued: string;
+  issued: string | null;
   title: string;
   languages: string[];
   authors: string[];
@@ -57,7 +57,7 @@ export class CatalogService {
       const row: CatalogRow = {
         ebook: e.ebook,
         type: e.type,
-        issued: e.issued,
+        issued: e.issued ?? '',
         title: e.title,
         authors: e.authors.join('; '),
         languages: e.languages.join('; '),

@@ -1,0 +1,52 @@
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FanoutHost } from '../engine/jobs/fanout-host';
+import { defaultCatalogReader, defaultMailTools, defaultRunners } from '../engine/jobs/default-runners';
+import { startWebHost, type WebHost } from './web-host';
+
+export interface ServeOptions {
+  port: number;
+  dataDir?: string;
+  rendererDir?: string;
+  token?: string;
+  version?: string;
+}
+
+/** Where the data dir lives by default: $FANOUT_DATA_DIR, else ~/.fanout. */
+export function defaultDataDir(): string {
+  return process.env.FANOUT_DATA_DIR ?? join(homedir(), '.fanout');
+}
+
+/** Finds out/renderer from the source tree (tsx) or from the bundle (out/main/electron/web-host). */
+export function findRendererDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  let dir = here;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'out', 'renderer');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    dir = dirname(dir);
+  }
+  return resolve('out/renderer');
+}
+
+/** Starts the engine host and the web server. */
+export async function serve(opts: ServeOptions): Promise<{ web: WebHost; host: FanoutHost }> {
+  const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+  const rendererDir = opts.rendererDir ?? findRendererDir();
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    throw new Error(`The UI is not built (${rendererDir}/index.html is missing): run \`npm run build\` first.`);
+  }
+  const host = new FanoutHost({
+    host: 'web',
+    version: opts.version ?? '0.1.0',
+    dataDir,
+    defaultOutDir: join(homedir(), 'fanout-downloads'),
+    runners: defaultRunners(),
+    readCatalog: defaultCatalogReader,
+    mail: defaultMailTools,
+  });
+  const web = await startWebHost({ host, rendererDir, port: opts.port, token: opts.token, version: opts.version });
+  return { web, host };
+}

@@ -1,0 +1,75 @@
+import { useEffect } from 'react';
+import { getApi, onConnectionChange } from './api/api';
+import { GutenbergScreen } from './screens/GutenbergScreen';
+import { HistoryScreen } from './screens/HistoryScreen';
+import { LabScreen } from './screens/LabScreen';
+import { LiveRun } from './screens/LiveRun';
+import { MailScreen } from './screens/MailScreen';
+import { bootstrapApp, describeError, refreshHistory, setConnected, setError, setScreen, useAppStore, type Screen } from './stores/app-store';
+import { applyLabEvent } from './stores/lab-store';
+import { enqueueJobEvent, useRunStore } from './stores/run-store';
+
+const TABS: Array<{ id: Screen; label: string }> = [
+  { id: 'gutenberg', label: 'Gutenberg' },
+  { id: 'mail', label: 'Mail' },
+  { id: 'live', label: 'Live run' },
+  { id: 'lab', label: 'Speedup lab' },
+  { id: 'history', label: 'History' },
+];
+
+export function App() {
+  const screen = useAppStore((s) => s.screen);
+  const error = useAppStore((s) => s.error);
+  const connected = useAppStore((s) => s.connected);
+  const info = useAppStore((s) => s.info);
+  const runStatus = useRunStore((s) => s.status);
+
+  useEffect(() => {
+    const api = getApi();
+    const offJob = api.onJobEvent((e) => {
+      enqueueJobEvent(e);
+      if (e.kind === 'job:finished') void refreshHistory();
+    });
+    const offLab = api.onLabEvent(applyLabEvent);
+    const offConn = onConnectionChange(setConnected);
+    bootstrapApp()
+      .then(() => {
+        (window as unknown as { __fanoutReady?: boolean }).__fanoutReady = true;
+        document.body.dataset.ready = '1';
+      })
+      .catch((err) => setError(`Could not reach the Fanout host: ${describeError(err)}`));
+    return () => {
+      offJob();
+      offLab();
+      offConn();
+    };
+  }, []);
+
+  return (
+    <div className="app">
+      <nav>
+        <span className="brand">Fanout</span>
+        {TABS.map((t) => (
+          <button key={t.id} data-testid={`nav-${t.id}`} className={screen === t.id ? 'active' : ''} onClick={() => setScreen(t.id)}>
+            {t.label}
+            {t.id === 'live' && (runStatus === 'running' || runStatus === 'paused') ? ' ●' : ''}
+          </button>
+        ))}
+        <span className="spacer" />
+        <span className="muted">{info ? `${info.host} host` : ''}{connected ? '' : ' · disconnected'}</span>
+      </nav>
+      {error && (
+        <div className="banner error" data-testid="error-banner" onClick={() => setError(null)}>
+          {error} <span className="muted">(click to dismiss)</span>
+        </div>
+      )}
+      <main>
+        {screen === 'gutenberg' && <GutenbergScreen />}
+        {screen === 'mail' && <MailScreen />}
+        {screen === 'live' && <LiveRun />}
+        {screen === 'lab' && <LabScreen />}
+        {screen === 'history' && <HistoryScreen />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { formatBytes } from '../lib/format';
+import { runBuffers, useRunStore } from '../stores/run-store';
+
+/**
+ * Throughput over time (downloads and scrubbing apart, items/s on a second axis). Fed outside
+ * React renders: it subscribes to the run store's `version` and calls `setData` (the store applies
+ * frames once per animation frame, so this runs at most once per frame).
+ */
+export function ThroughputChart() {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const opts: uPlot.Options = {
+      width: el.clientWidth || 600,
+      height: 200,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false }, items: { auto: true } },
+      axes: [
+        { label: 's', size: 30 },
+        { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}/s`), size: 70 },
+        { scale: 'items', side: 1, values: (_u, ticks) => ticks.map((v) => `${v.toFixed(1)}/s`), grid: { show: false }, size: 50 },
+      ],
+      series: [
+        {},
+        { label: 'download B/s', stroke: '#2f80ed', fill: 'rgba(47,128,237,0.12)', width: 1.5 },
+        { label: 'clean B/s', stroke: '#27ae60', width: 1.5 },
+        { label: 'items/s', stroke: '#eb5757', scale: 'items', width: 1, dash: [4, 3] },
+      ],
+    };
+    const data = (): uPlot.AlignedData => {
+      const s = runBuffers.series;
+      return [s.t, s.bytesPerSec, s.cleanBytesPerSec, s.itemsPerSec];
+    };
+    const chart = new uPlot(opts, data(), el);
+    el.dataset.points = String(runBuffers.series.t.length);
+    const unsub = useRunStore.subscribe((s, prev) => {
+      if (s.version === prev.version) return;
+      chart.setData(data());
+      el.dataset.points = String(runBuffers.series.t.length);
+    });
+    const ro = new ResizeObserver(() => chart.setSize({ width: el.clientWidth || 600, height: 200 }));
+    ro.observe(el);
+    return () => {
+      unsub();
+      ro.disconnect();
+      chart.destroy();
+    };
+  }, []);
+  return <div className="chart" ref={ref} data-testid="throughput-chart" />;
+}

@@ -1,0 +1,32 @@
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 || i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+/** Sorted unique ebook numbers → "1-3,7" style ranges for the job spec. */
+export function idsToRanges(ids: Iterable<number>): Array<{ from: number; to: number }> {
+  const sorted = [...new Set(ids)].filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
+  const out: Array<{ from: number; to: number }> = [];
+  for (const id of sorted) {
+    const last = out[out.length - 1];
+    if (last && id === last.to + 1) last.to = id;
+    else out.push({ from: id, to: id });
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+import { useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { STRATEGIES, type Strategy } from '../../../shared/strategy';
+import { getApi } from '../api/api';
+import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
+import { clearSelection, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
+import { beginRun, useRunStore } from '../stores/run-store';
+import { idsToRanges } from '../lib/format';
+
+const ROW_HEIGHT = 28;
+
+function CatalogTable() {
+  const total = useCatalogStore((s) => s.total);
+  const pages = useCatalogStore((s) => s.pages);
+  const selected = useCatalogStore((s) => s.selected);
+  const parentRef = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is used as documented
+  const virtualizer = useVirtualizer({ count: total, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
+
+  useEffect(() => {
+    for (let p = Math.floor(first / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p++) void fetchPage(p);
+  }, [first, last, pages]);
+
+  return (
+    <div className="table" data-testid="catalog-table">
+      <div className="table-head row">
+        <span className="c-sel" />
+        <span className="c-id">#</span>
+        <span className="c-title">Title</span>
+        <span className="c-author">Author</span>
+        <span className="c-lang">Lang</span>
+        <span className="c-subj">Subjects</span>
+      </div>
+      <div ref={parentRef} className="table-body" data-testid="catalog-scroll">
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((vi) => {
+            const row = rowAt({ pages }, vi.index);
+            const isSel = row ? selected.has(row.ebook) : false;
+            return (
+              <div
+                key={vi.key}
+                className={`row${isSel ? ' selected' : ''}`}
+                data-testid={row ? `catalog-row-${row.ebook}` : undefined}
+                style={{ position: 'absolute', top: 0, transform: `translateY(${vi.start}px)`, height: ROW_HEIGHT, width: '100%' }}
+                onClick={() => row && toggleSelected(row.ebook)}
+              >
+                {row ? (
+                  <>
+                    <span className="c-sel"><input type="checkbox" readOnly checked={isSel} aria-label={`select ${row.ebook}`} /></span>
+                    <span className="c-id">{row.ebook}</span>
+                    <span className="c-title" title={row.title}>{row.title}</span>
+                    <span className="c-author" title={row.authors}>{row.authors}</span>
+                    <span className="c-lang">{row.languages}</span>
+                    <span className="c-subj" title={row.subjects}>{row.subjects}</span>
+                  </>
+                ) : (
+                  <span className="loading-row">…</span>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function SearchBox() {
+  const [text, setText] = useState('');
+  const [language, setLanguage] = useState('');
+  useEffect(() => {
+    const t = setTimeout(() => void setQuery({ text, language: language || undefined }), 150);
+    return () => clearTimeout(t);
+  }, [text, language]);
+  return (
+    <div className="search">
+      <input data-testid="catalog-search" placeholder="Search author, title, subject, number…" value={text} onChange={(e) => setText(e.target.value)} />
+      <input className="narrow" data-testid="catalog-language" placeholder="lang (en)" value={language} onChange={(e) => setLanguage(e.target.value)} />
+    </div>
+  );
+}
+
+export function GutenbergScreen() {
+  const form = useAppStore((s) => s.form);
+  const info = useAppStore((s) => s.info);
+  const catalog = useCatalogStore((s) => s.info);
+  const loading = useCatalogStore((s) => s.loading);
+  const total = useCatalogStore((s) => s.total);
+  const selectedCount = useCatalogStore((s) => s.selected.size);
+  const runStatus = useRunStore((s) => s.status);
+  const [starting, setStarting] = useState(false);
+  const busy = runStatus === 'running' || runStatus === 'paused';
+
+  const onLoad = async () => {
+    setError(null);
+    try {
+      await loadCatalog(form.catalogPath.trim());
+      void saveFormSettings();
+    } catch (err) {
+      setError(`Could not load the catalog: ${describeError(err)}`);
+    }
+  };
+
+  const pickOut = async () => {
+    const dir = await getApi().pickFolder({ title: 'Output folder', defaultPath: form.outDir });
+    if (dir) updateForm({ outDir: dir });
+  };
+
+  const onStart = async () => {
+    setError(null);
+    setStarting(true);
+    try {
+      const ids = idsToRanges(useCatalogStore.getState().selected);
+      const { jobId } = await getApi().startJob({
+        spec: {
+          kind: 'gutenberg',
+          catalog: catalog?.path ?? form.catalogPath,
+          mirror: form.mirror.trim(),
+          selection: { ids },
+          workers: form.workers,
+          strategy: form.strategy,
+          outDir: form.outDir.trim(),
+        },
+      });
+      beginRun(jobId, 'gutenberg', form.workers);
+      void saveFormSettings();
+      setScreen('live');
+    } catch (err) {
+      setError(`Could not start: ${describeError(err)}`);
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  return (
+    <section className="screen gutenberg" data-testid="screen-gutenberg">
+      <div className="form-grid">
+        <label>
+          Catalog file
+          <span className="inline">
+            <input data-testid="catalog-path" value={form.catalogPath} placeholder="/path/to/pg_catalog.csv" onChange={(e) => updateForm({ catalogPath: e.target.value })} />
+            <button data-testid="catalog-load" disabled={!form.catalogPath.trim() || loading} onClick={() => void onLoad()}>{loading ? 'Loading…' : 'Load'}</button>
+          </span>
+        </label>
+        <label>
+          Mirror URL
+          <input data-testid="mirror-url" value={form.mirror} placeholder="ftp://… or https://…" onChange={(e) => updateForm({ mirror: e.target.value })} />
+        </label>
+        <label>
+          Workers
+          <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
+        </label>
+        <label>
+          Strategy
+          <select data-testid="strategy" value={form.strategy} onChange={(e) => updateForm({ strategy: e.target.value as Strategy })}>
+            {STRATEGIES.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </label>
+        <label>
+          Output folder
+          <span className="inline">
+            <input data-testid="out-dir" value={form.outDir} onChange={(e) => updateForm({ outDir: e.target.value })} />
+            {info?.canPickFolder && <button onClick={() => void pickOut()}>Choose…</button>}
+          </span>
+        </label>
+      </div>
+
+      {catalog && (
+        <>
+          <div className="toolbar">
+            <SearchBox />
+            <span className="muted" data-testid="catalog-count">{total.toLocaleString()} of {catalog.rows.toLocaleString()} books{catalog.badRows ? ` (${catalog.badRows} bad rows skipped)` : ''}</span>
+            <button data-testid="select-all" onClick={() => void selectAllMatching()}>Select all matching</button>
+            <button onClick={clearSelection} disabled={selectedCount === 0}>Clear</button>
+          </div>
+          <CatalogTable />
+        </>
+      )}
+
+      <div className="actions">
+        <span data-testid="selected-count">{selectedCount.toLocaleString()} selected</span>
+        <button
+          className="primary"
+          data-testid="start"
+          disabled={!catalog || selectedCount === 0 || !form.mirror.trim() || !form.outDir.trim() || starting || busy}
+          onClick={() => void onStart()}
+        >
+          Start
+        </button>
+        {busy && <button onClick={() => setScreen('live')}>Show the running job</button>}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,81 @@
+import { useState } from 'react';
+import type { MailFolderInfo } from '../../../shared/ipc';
+import type { MailAccount } from '../../../shared/job-spec';
+import { STRATEGIES, type Strategy } from '../../../shared/strategy';
+import { getApi } from '../api/api';
+import { describeError, setError, setScreen, useAppStore } from '../stores/app-store';
+import { beginRun } from '../stores/run-store';
+
+export function MailScreen() {
+  const info = useAppStore((s) => s.info);
+  const [host, setHost] = useState('');
+  const [port, setPort] = useState('');
+  const [tls, setTls] = useState<'implicit' | 'starttls' | 'none'>('implicit');
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
+  const [untrusted, setUntrusted] = useState(false);
+  const [folders, setFolders] = useState<MailFolderInfo[]>([]);
+  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const [connections, setConnections] = useState(4);
+  const [strategy, setStrategy] = useState<Strategy>('adaptive');
+  const [outDir, setOutDir] = useState(info?.defaultOutDir ?? '');
+  const [status, setStatus] = useState('');
+
+  if (!info?.mailAvailable) {
+    return <section className="screen" data-testid="screen-mail"><p className="muted">Mail archiving is not available in this build yet.</p></section>;
+  }
+  const account = (): MailAccount => ({ host, port: port ? Number(port) : undefined, tls, allowUntrustedCert: untrusted, user, auth: { method: 'password', password } });
+  const test = async () => {
+    setStatus('Testing…');
+    try {
+      const r = await getApi().testMail({ account: account() });
+      setStatus(r.ok ? `OK: ${r.message}` : `Failed: ${r.message}`);
+      if (r.ok) {
+        const f = await getApi().mailFolders({ account: account() });
+        setFolders(f);
+        setChecked(new Set(f.map((x) => x.path)));
+      }
+    } catch (err) {
+      setStatus(`Failed: ${describeError(err)}`);
+    }
+  };
+  const start = async () => {
+    try {
+      const { jobId } = await getApi().startJob({ spec: { kind: 'mail', account: account(), folders: [...checked], connections, strategy, outDir } });
+      beginRun(jobId, 'mail', connections);
+      setScreen('live');
+    } catch (err) {
+      setError(`Could not start: ${describeError(err)}`);
+    }
+  };
+  return (
+    <section className="screen" data-testid="screen-mail">
+      <div className="form-grid">
+        <label>IMAP host<input value={host} onChange={(e) => setHost(e.target.value)} /></label>
+        <label>Port<input value={port} placeholder="993" onChange={(e) => setPort(e.target.value.replace(/\D/g, ''))} /></label>
+        <label>TLS<select value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
+        <label>User<input value={user} onChange={(e) => setUser(e.target.value)} /></label>
+        <label>Password<input type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
+        <label className="check"><input type="checkbox" checked={untrusted} onChange={(e) => setUntrusted(e.target.checked)} />Accept an untrusted certificate</label>
+      </div>
+      <div className="actions"><button onClick={() => void test()} disabled={!host || !user || !password}>Test</button><span>{status}</span></div>
+      {folders.length > 0 && (
+        <>
+          <ul className="folders">
+            {folders.map((f) => (
+              <li key={f.path} style={{ paddingLeft: `${(f.path.split(f.delimiter || '/').length - 1) * 16}px` }}>
+                <label className="check"><input type="checkbox" checked={checked.has(f.path)} onChange={() => setChecked((c) => { const n = new Set(c); if (n.has(f.path)) n.delete(f.path); else n.add(f.path); return n; })} />{f.name} <span className="muted">({f.messages})</span></label>
+              </li>
+            ))}
+          </ul>
+          <div className="form-grid">
+            <label>Connections<input type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
+            <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
+            <label>Output folder<input value={outDir} onChange={(e) => setOutDir(e.target.value)} /></label>
+          </div>
+          <div className="actions"><button className="primary" disabled={checked.size === 0 || !outDir} onClick={() => void start()}>Start</button></div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,66 @@
+import { create } from 'zustand';
+import type { AppInfo, HistoryEntry, Settings } from '../../../shared/ipc';
+import type { Strategy } from '../../../shared/strategy';
+import { getApi } from '../api/api';
+
+export type Screen = 'gutenberg' | 'mail' | 'live' | 'lab' | 'history';
+
+export interface AppState {
+  screen: Screen;
+  info: AppInfo | null;
+  connected: boolean;
+  /** The Gutenberg form (also the lab's source job). */
+  form: { catalogPath: string; mirror: string; workers: number; strategy: Strategy; outDir: string };
+  history: HistoryEntry[];
+  /** A user-facing error banner (last failed action). */
+  error: string | null;
+}
+
+export const useAppStore = create<AppState>(() => ({
+  screen: 'gutenberg',
+  info: null,
+  connected: true,
+  form: { catalogPath: '', mirror: '', workers: 4, strategy: 'adaptive', outDir: '' },
+  history: [],
+  error: null,
+}));
+
+export const setScreen = (screen: Screen) => useAppStore.setState({ screen });
+export const setError = (error: string | null) => useAppStore.setState({ error });
+export const setConnected = (connected: boolean) => useAppStore.setState({ connected });
+
+export function updateForm(patch: Partial<AppState['form']>): void {
+  useAppStore.setState((s) => ({ form: { ...s.form, ...patch } }));
+}
+
+/** Remembers the form in the host's settings (debounced by the caller). */
+export async function saveFormSettings(): Promise<void> {
+  const f = useAppStore.getState().form;
+  const patch: Partial<Settings> = { mirror: f.mirror, outDir: f.outDir, workers: f.workers, strategy: f.strategy, lastCatalog: f.catalogPath };
+  await getApi().setSettings(patch);
+}
+
+export async function bootstrapApp(): Promise<void> {
+  const api = getApi();
+  const [info, settings] = await Promise.all([api.appInfo({}), api.getSettings({})]);
+  useAppStore.setState({
+    info,
+    form: {
+      catalogPath: settings.lastCatalog,
+      mirror: settings.mirror,
+      workers: settings.workers,
+      strategy: settings.strategy,
+      outDir: settings.outDir || info.defaultOutDir,
+    },
+  });
+}
+
+export async function refreshHistory(): Promise<void> {
+  const history = await getApi().listHistory({});
+  useAppStore.setState({ history });
+}
+
+export function describeError(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err) return `${String((err as { code: unknown }).code)}: ${String((err as { message: unknown }).message)}`;
+  return err instanceof Error ? err.message : String(err);
+}

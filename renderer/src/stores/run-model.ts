@@ -1,0 +1,228 @@
+/**
+ * The live run's data model, pure (no React, no DOM): the low-rate header state that React
+ * renders, and the bounded high-rate buffers (throughput series, timeline spans) that the canvas
+ * charts read outside React renders.
+ */
+import type { ItemFailure, JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot, WorkerState } from '../../../shared/events';
+
+/** Points kept per throughput series (≈ 5 min at 10 Hz); older points are dropped. */
+export const MAX_SERIES_POINTS = 3000;
+/** Closed timeline spans kept at most; past that the oldest are dropped. */
+export const MAX_SPANS = 20_000;
+/** Failures listed at most. */
+export const MAX_FAILURES = 500;
+
+export interface RunHeader {
+  jobId: string | null;
+  kind: 'gutenberg' | 'mail' | 'scrub' | null;
+  status: 'idle' | 'running' | 'paused' | 'finished';
+  /** Replaying a past run from history (no controls). */
+  replay: boolean;
+  strategy: string | null;
+  workerCount: number;
+  outDir: string | null;
+  itemsTotal: number | null;
+  itemsDone: number;
+  itemsFailed: number;
+  itemsSkipped: number;
+  bytesDone: number;
+  bytesPerSec: number;
+  itemsPerSec: number;
+  activeWorkers: number;
+  /** ms since the job started (from the last frame). */
+  elapsedMs: number;
+  /** Estimated ms left, or null when unknown. */
+  etaMs: number | null;
+  retries: number;
+  workers: WorkerSnapshot[];
+  failures: ItemFailure[];
+  warnings: string[];
+  summary: JobSummary | null;
+  lastSeq: number;
+  /** Frames received with a gap in `seq` (frames are cumulative, so nothing is lost). */
+  gaps: number;
+}
+
+export const initialHeader: RunHeader = {
+  jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null,
+  itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
+  activeWorkers: 0, elapsedMs: 0, etaMs: null, retries: 0, workers: [], failures: [], warnings: [], summary: null,
+  lastSeq: -1, gaps: 0,
+};
+
+/** Column buffers for uPlot: t in seconds since start. */
+export interface SeriesBuffers {
+  t: number[];
+  bytesPerSec: number[];
+  itemsPerSec: number[];
+  cleanBytesPerSec: number[];
+  itemsCleanedPerSec: number[];
+}
+
+export interface OpenSegment {
+  state: WorkerState;
+  item: string | null;
+  start: number;
+}
+
+export interface RunBuffers {
+  series: SeriesBuffers;
+  spans: TimelineSpan[];
+  /** The segment each lane is in now (not yet closed by the engine), keyed by worker id. */
+  open: Map<number, OpenSegment>;
+  /** Last sampled time, ms since start. */
+  now: number;
+  prevClean: { t: number; bytes: number; items: number } | null;
+  droppedSpans: number;
+}
+
+export function emptyBuffers(): RunBuffers {
+  return {
+    series: { t: [], bytesPerSec: [], itemsPerSec: [], cleanBytesPerSec: [], itemsCleanedPerSec: [] },
+    spans: [],
+    open: new Map(),
+    now: 0,
+    prevClean: null,
+    droppedSpans: 0,
+  };
+}
+
+function trimFront(arr: unknown[], max: number): void {
+  if (arr.length > max) arr.splice(0, arr.length - max);
+}
+
+/** Appends one frame to the buffers (mutates them; they live outside React state). */
+export function appendFrameToBuffers(b: RunBuffers, f: TelemetryFrame): void {
+  const s = b.series;
+  const lastT = s.t.length ? s.t[s.t.length - 1]! : -Infinity;
+  const tSec = f.t / 1000;
+  if (tSec > lastT) {
+    let cleanRate = 0;
+    let cleanItemsRate = 0;
+    if (b.prevClean && f.t > b.prevClean.t) {
+      const dt = (f.t - b.prevClean.t) / 1000;
+      cleanRate = Math.max(0, (f.cleanBytes - b.prevClean.bytes) / dt);
+      cleanItemsRate = Math.max(0, (f.itemsCleaned - b.prevClean.items) / dt);
+    }
+    b.prevClean = { t: f.t, bytes: f.cleanBytes, items: f.itemsCleaned };
+    s.t.push(tSec);
+    s.bytesPerSec.push(f.bytesPerSec);
+    s.itemsPerSec.push(f.itemsPerSec);
+    s.cleanBytesPerSec.push(cleanRate);
+    s.itemsCleanedPerSec.push(cleanItemsRate);
+    if (s.t.length > MAX_SERIES_POINTS) for (const k of Object.keys(s) as Array<keyof SeriesBuffers>) trimFront(s[k], MAX_SERIES_POINTS);
+  }
+  if (f.spans.length) {
+    for (const span of f.spans) b.spans.push(span);
+    if (b.spans.length > MAX_SPANS) {
+      b.droppedSpans += b.spans.length - MAX_SPANS;
+      trimFront(b.spans, MAX_SPANS);
+    }
+  }
+  for (const w of f.workers) {
+    const open = b.open.get(w.id);
+    if (!open || open.state !== w.state || open.item !== w.item) {
+      // The engine closes the previous span; the open one starts at the latest closed span's end if known.
+      let start = f.t;
+      for (let i = f.spans.length - 1; i >= 0; i--) {
+        const sp = f.spans[i]!;
+        if (sp.worker === w.id) {
+          start = sp.end;
+          break;
+        }
+      }
+      b.open.set(w.id, { state: w.state, item: w.item, start: Math.min(start, f.t) });
+    }
+  }
+  b.now = f.t;
+}
+
+/** ETA from the item rate over the run so far (smoother than the 1 s rate). */
+export function estimateEta(f: Pick<TelemetryFrame, 't' | 'itemsTotal' | 'itemsDone' | 'itemsFailed' | 'itemsSkipped'>): number | null {
+  if (f.itemsTotal === null) return null;
+  const finished = f.itemsDone + f.itemsFailed + f.itemsSkipped;
+  const left = f.itemsTotal - finished;
+  if (left <= 0) return 0;
+  if (finished === 0 || f.t <= 0) return null;
+  return (left * f.t) / finished;
+}
+
+/** Applies a batch of events to the header (pure). Frames in the batch collapse to the last one. */
+export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHeader {
+  let next = h;
+  for (const e of events) {
+    if (next.jobId !== null && e.jobId !== next.jobId && e.kind !== 'job:started') continue;
+    switch (e.kind) {
+      case 'job:started':
+        next = {
+          ...initialHeader,
+          jobId: e.jobId,
+          kind: e.jobKind,
+          status: 'running',
+          strategy: e.strategy,
+          workerCount: e.workers,
+          outDir: e.outDir,
+          itemsTotal: e.itemsTotal,
+        };
+        break;
+      case 'job:frame': {
+        const f = e.frame;
+        next = {
+          ...next,
+          jobId: e.jobId,
+          status: next.status === 'finished' ? 'finished' : f.paused ? 'paused' : 'running',
+          itemsTotal: f.itemsTotal,
+          itemsDone: f.itemsDone,
+          itemsFailed: f.itemsFailed,
+          itemsSkipped: f.itemsSkipped,
+          bytesDone: f.bytesDone,
+          bytesPerSec: f.bytesPerSec,
+          itemsPerSec: f.itemsPerSec,
+          activeWorkers: f.activeWorkers,
+          elapsedMs: f.t,
+          etaMs: estimateEta(f),
+          retries: f.workers.reduce((a, w) => a + w.retries, 0),
+          workers: f.workers,
+          workerCount: Math.max(next.workerCount, f.workers.length),
+          gaps: next.lastSeq >= 0 && f.seq > next.lastSeq + 1 ? next.gaps + 1 : next.gaps,
+          lastSeq: f.seq,
+        };
+        break;
+      }
+      case 'job:item-failed':
+        next = { ...next, failures: [...next.failures, e.failure].slice(-MAX_FAILURES) };
+        break;
+      case 'job:warning':
+        next = { ...next, warnings: [...next.warnings, e.error ? `${e.error.code}: ${e.message}` : e.message].slice(-50) };
+        break;
+      case 'job:finished': {
+        const s = e.summary;
+        const known = new Set(next.failures.map((x) => `${x.item}|${x.error.code}`));
+        const failures = [...next.failures, ...s.failures.filter((x) => !known.has(`${x.item}|${x.error.code}`))].slice(-MAX_FAILURES);
+        next = {
+          ...next,
+          jobId: e.jobId,
+          kind: s.kind,
+          status: 'finished',
+          strategy: s.strategy,
+          outDir: s.outDir,
+          itemsTotal: s.itemsTotal,
+          itemsDone: s.itemsDone,
+          itemsFailed: s.itemsFailed,
+          itemsSkipped: s.itemsSkipped,
+          bytesDone: s.bytes,
+          elapsedMs: s.wallMs,
+          etaMs: 0,
+          failures,
+          summary: s,
+        };
+        break;
+      }
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  }
+  return next;
+}

@@ -1,0 +1,76 @@
+/**
+ * The live run store. Events arrive at up to ~10 frames/s per job; they are queued and applied
+ * once per animation frame (one zustand update per frame). React components select header fields;
+ * charts read `runBuffers` imperatively when `version` changes (zustand transient updates).
+ */
+import { create } from 'zustand';
+import type { JobEvent } from '../../../shared/events';
+import type { RunRecording } from '../../../shared/ipc';
+import { appendFrameToBuffers, emptyBuffers, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
+
+export interface RunState extends RunHeader {
+  /** Bumped whenever the buffers changed; charts subscribe to it. */
+  version: number;
+}
+
+export const useRunStore = create<RunState>(() => ({ ...initialHeader, version: 0 }));
+
+/** High-rate data, mutated in place, never part of React state. */
+export let runBuffers: RunBuffers = emptyBuffers();
+
+let pending: JobEvent[] = [];
+let scheduled = false;
+
+const schedule: (cb: () => void) => void =
+  typeof requestAnimationFrame === 'function' ? (cb) => void requestAnimationFrame(cb) : (cb) => void setTimeout(cb, 16);
+
+/** Applies every queued event now (the rAF callback; tests call it directly). */
+export function flushRunEvents(): void {
+  scheduled = false;
+  if (pending.length === 0) return;
+  const batch = pending;
+  pending = [];
+  const state = useRunStore.getState();
+  let header: RunHeader = state;
+  for (const e of batch) {
+    if (e.kind === 'job:started' && e.jobId !== header.jobId) runBuffers = emptyBuffers();
+    if (e.kind === 'job:frame' && (header.jobId === null || header.jobId === e.jobId)) appendFrameToBuffers(runBuffers, e.frame);
+    header = reduceHeader(header, [e]);
+  }
+  useRunStore.setState({ ...header, version: state.version + 1 });
+}
+
+export function enqueueJobEvent(e: JobEvent): void {
+  pending.push(e);
+  if (!scheduled) {
+    scheduled = true;
+    schedule(flushRunEvents);
+  }
+}
+
+/** Starts following a freshly started job (before its first event arrives). */
+export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: number): void {
+  runBuffers = emptyBuffers();
+  pending = [];
+  useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, version: s.version + 1 }));
+}
+
+/** Loads a past run into the same live view. */
+export function loadRecording(rec: RunRecording): void {
+  runBuffers = emptyBuffers();
+  pending = [];
+  let header: RunHeader = { ...initialHeader, jobId: rec.jobId, replay: true, status: 'running' };
+  for (const frame of rec.frames) {
+    appendFrameToBuffers(runBuffers, frame);
+    header = reduceHeader(header, [{ kind: 'job:frame', jobId: rec.jobId, frame }]);
+  }
+  if (rec.summary) header = reduceHeader(header, [{ kind: 'job:finished', jobId: rec.jobId, summary: rec.summary }]);
+  header = { ...header, replay: true, status: 'finished' };
+  useRunStore.setState((s) => ({ ...header, version: s.version + 1 }));
+}
+
+export function resetRun(): void {
+  runBuffers = emptyBuffers();
+  pending = [];
+  useRunStore.setState((s) => ({ ...initialHeader, version: s.version + 1 }));
+}
