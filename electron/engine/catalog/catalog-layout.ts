@@ -22,14 +22,14 @@ const UINT = /^\d+$/;
 
 /**
  * Decides the format from the first record (the first line, BOM already stripped):
- * a header starting with `Text#` is the official catalog; anything else is the simple
+ * a header with a `Text#` column is the official catalog; anything else is the simple
  * `author,FileNumber,Title` format, whose first line is a header when its FileNumber column is
  * not a number (a data row always has one there), e.g. `author,FileNumber,Title`.
  * Returns a reason string when the official header lacks a required column.
  */
 export function detectLayout(first: readonly string[]): CatalogLayout | string {
   const head = first.map((f) => f.trim());
-  if (head[0]?.toLowerCase() === 'text#') {
+  if (head.some((h) => h.toLowerCase() === 'text#')) {
     const index = {} as Record<OfficialColumn, number>;
     for (const col of OFFICIAL_COLUMNS) index[col] = head.findIndex((h) => h.toLowerCase() === col.toLowerCase());
     if (index.Title < 0) return 'the pg_catalog.csv header has no Title column';
