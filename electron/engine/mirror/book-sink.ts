@@ -1,0 +1,250 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import unzipper from 'unzipper';
+import { FanoutError } from '../core/fanout-error';
+import type { WorkerProgress } from '../core/worker-context';
+import type { ErrorContext } from '../../../shared/errors';
+import { safeJoin, unsafeReason } from './safe-path';
+
+export interface SinkOptions {
+  rawDir: string;
+  /** Remote file name (`418-0.txt`, `418-8.zip`): the `.part` of a zip's raw bytes is named after it. */
+  remoteName: string;
+  /** Local text name (`418-0.txt`). */
+  textName: string;
+  fromZip: boolean;
+  progress: WorkerProgress;
+  context: ErrorContext;
+}
+
+export interface SinkResult {
+  rawPath: string;
+  /** Bytes of the text written. */
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Receives a remote file and turns it into `rawDir/<textName>`, atomically (`.part`, then rename),
+ * resumable across attempts:
+ *
+ * - A text is appended to `<textName>.part`; `startAt` is that file's size, so the next attempt
+ *   asks the server for the rest only (FTP REST, HTTP Range). The sha256 covers the whole text
+ *   (the kept prefix is hashed from disk first).
+ * - A zip's raw bytes go to `<remoteName>.part` (resumable the same way) and, at the same time,
+ *   through a streaming unzipper whose first safe `.txt` entry is written to `<textName>.part`.
+ *   On resume the kept raw prefix is replayed into the unzipper from disk, then the network
+ *   continues it. Entry names are never used as paths: the text always goes to `textName`, and
+ *   entries whose names are unsafe (`../evil.txt`, `/etc/x`, `C:\x`) are skipped.
+ *
+ * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt` → `begin()` → pipe the
+ * remote bytes into `input` → `finish()`; on failure `close()` (keeps the `.part` for resume).
+ */
+export class BookSink {
+  /** Remote offset to resume at (size of the kept `.part`). */
+  startAt = 0;
+  /** Remote bytes received by this attempt. */
+  received = 0;
+  /** The writable remote bytes go into (from `startAt`); set by `begin()`. */
+  input!: Writable;
+
+  private readonly textPart: string;
+  private readonly finalPath: string;
+  private readonly rawPart: string | null;
+  private file: WriteStream | null = null;
+  private textHash: Hash = createHash('sha256');
+  private textBytes = 0;
+  private unzipDone: Promise<void> | null = null;
+  private unsafeEntries: string[] = [];
+  private closed = false;
+
+  private constructor(private readonly opts: SinkOptions) {
+    this.textPart = safeJoin(opts.rawDir, `${opts.textName}.part`, opts.context);
+    this.finalPath = safeJoin(opts.rawDir, opts.textName, opts.context);
+    this.rawPart = opts.fromZip ? safeJoin(opts.rawDir, `${opts.remoteName}.part`, opts.context) : null;
+  }
+
+  /** Checks the names, creates `rawDir`, and reads how much a previous attempt left. Writes nothing else. */
+  static async open(opts: SinkOptions): Promise<BookSink> {
+    const sink = new BookSink(opts);
+    await mkdir(opts.rawDir, { recursive: true }).catch((e: unknown) => {
+      throw new FanoutError('WRITE_FAILED', `Cannot create ${opts.rawDir}: ${String(e)}`, opts.context, { cause: e });
+    });
+    const kept = await stat(sink.rawPart ?? sink.textPart).catch(() => null);
+    sink.startAt = kept?.isFile() ? kept.size : 0;
+    return sink;
+  }
+
+  /** Forgets what earlier attempts left (the server would not resume, or the file changed). */
+  async discard(): Promise<void> {
+    await unlink(this.textPart).catch(() => {});
+    if (this.rawPart) await unlink(this.rawPart).catch(() => {});
+    this.startAt = 0;
+  }
+
+  /** Opens the files (and, for a zip, replays the kept prefix into the unzipper); sets `input`. */
+  async begin(): Promise<void> {
+    const { progress } = this.opts;
+    if (!this.opts.fromZip) {
+      if (this.startAt > 0) await hashFile(this.textPart, this.textHash);
+      this.textBytes = this.startAt;
+      const file = (this.file = createWriteStream(this.textPart, { flags: this.startAt > 0 ? 'a' : 'w' }));
+      this.input = new Writable({
+        highWaterMark: 256 * 1024,
+        write: (chunk: Buffer, _enc, cb) => {
+          this.received += chunk.length;
+          this.textBytes += chunk.length;
+          this.textHash.update(chunk);
+          progress.addBytes(chunk.length);
+          file.write(chunk, (err) => cb(err ?? null));
+        },
+        final: (cb) => file.end((err?: Error | null) => cb(err ?? null)),
+        destroy: (err, cb) => {
+          file.destroy();
+          cb(err);
+        },
+      });
+      return;
+    }
+
+    // Zip: raw bytes to the resumable raw part, and through the unzipper to the text part.
+    const rawPart = this.rawPart!;
+    const raw = (this.file = createWriteStream(rawPart, { flags: this.startAt > 0 ? 'a' : 'w' }));
+    const parser = unzipper.Parse();
+    const text = createWriteStream(this.textPart, { flags: 'w' });
+    let entryDone: Promise<void> | null = null;
+    let chosen = false;
+    parser.on('entry', (entry: unzipper.Entry) => {
+      const name = entry.path;
+      const isTxt = entry.type === 'File' && /\.txt$/i.test(name);
+      const reason = zipEntryUnsafe(name);
+      if (isTxt && reason) this.unsafeEntries.push(name);
+      if (chosen || !isTxt || reason) {
+        entry.autodrain();
+        return;
+      }
+      chosen = true;
+      const hashing = new Writable({
+        write: (chunk: Buffer, _enc, cb) => {
+          this.textHash.update(chunk);
+          this.textBytes += chunk.length;
+          text.write(chunk, (err) => cb(err ?? null));
+        },
+        final: (cb) => text.end((err?: Error | null) => cb(err ?? null)),
+      });
+      entryDone = pipeline(entry, hashing);
+      entryDone.catch(() => {});
+    });
+    const parsed = new Promise<void>((resolve, reject) => {
+      parser.once('error', reject);
+      parser.once('close', () => resolve());
+    });
+    this.unzipDone = parsed.then(async () => {
+      if (entryDone) await entryDone;
+      else text.end();
+      if (!chosen) {
+        throw this.unsafeEntries.length > 0
+          ? new FanoutError('UNSAFE_PATH', `The zip's text has an unsafe name: ${this.unsafeEntries[0]!.slice(0, 200)}`, this.opts.context)
+          : new FanoutError('BAD_ARCHIVE', 'The zip holds no text file', this.opts.context);
+      }
+    });
+    this.unzipDone.catch(() => {});
+    const feed = (chunk: Buffer, cb: (err?: Error | null) => void) => {
+      if (parser.write(chunk)) cb();
+      else parser.once('drain', () => cb());
+    };
+    if (this.startAt > 0) {
+      // Replay the kept raw prefix (bounded by its size) before the network continues it.
+      for await (const chunk of createReadStream(rawPart)) {
+        await new Promise<void>((resolve, reject) => {
+          feed(chunk as Buffer, (err) => (err ? reject(err) : resolve()));
+          parsed.catch(reject);
+        });
+      }
+    }
+    this.input = new Writable({
+      highWaterMark: 256 * 1024,
+      write: (chunk: Buffer, _enc, cb) => {
+        this.received += chunk.length;
+        progress.addBytes(chunk.length);
+        raw.write(chunk, (err) => {
+          if (err) return cb(err);
+          feed(chunk, cb);
+        });
+      },
+      final: (cb) => raw.end((err?: Error | null) => cb(err ?? null)),
+      destroy: (err, cb) => {
+        raw.destroy();
+        cb(err);
+      },
+    });
+    // The unzipper only ends when the caller says the remote file is complete (finish()).
+    this.finishUnzip = () => parser.end();
+    this.abortUnzip = () => {
+      parser.destroy();
+      text.destroy();
+    };
+  }
+
+  private finishUnzip: () => void = () => {};
+  private abortUnzip: () => void = () => {};
+
+  /**
+   * Completes the file once all remote bytes arrived and `input` finished: waits for the unzip,
+   * renames the `.part` to the final name, removes a zip's raw `.part`.
+   */
+  async finish(): Promise<SinkResult> {
+    const ctx = this.opts.context;
+    try {
+      if (this.unzipDone) {
+        this.finishUnzip();
+        await this.unzipDone;
+      }
+      await rename(this.textPart, this.finalPath);
+      if (this.rawPart) await unlink(this.rawPart).catch(() => {});
+    } catch (e) {
+      if (this.rawPart && e instanceof FanoutError) await this.discard();
+      if (e instanceof FanoutError) throw e;
+      const err = e as Error;
+      const code = /invalid signature|FILE_ENDED|unexpected end|incorrect header|invalid (block|distance|code)/i.test(err.message) ? 'BAD_ARCHIVE' : 'WRITE_FAILED';
+      if (code === 'BAD_ARCHIVE') await this.discard();
+      throw new FanoutError(code, `${code === 'BAD_ARCHIVE' ? 'Damaged zip' : 'Write failed'}: ${err.message}`, ctx, { cause: e });
+    } finally {
+      this.closed = true;
+    }
+    return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex') };
+  }
+
+  /** Releases files after a failed attempt; keeps the `.part` (the raw one for zips) for a resume. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abortUnzip();
+    if (this.input && !this.input.destroyed) this.input.destroy();
+    if (this.file && !this.file.closed) {
+      await new Promise<void>((resolve) => {
+        this.file!.once('close', () => resolve());
+        this.file!.destroy();
+        setTimeout(resolve, 1000).unref();
+      });
+    }
+    if (this.rawPart) await unlink(this.textPart).catch(() => {});
+  }
+}
+
+/** Why a zip entry name is unsafe: every `/`-separated segment must be a safe name. */
+export function zipEntryUnsafe(name: string): string | null {
+  if (name.startsWith('/') || name.includes('\\')) return 'absolute or backslash path';
+  for (const seg of name.split('/')) {
+    const r = unsafeReason(seg);
+    if (r) return r;
+  }
+  return null;
+}
+
+async function hashFile(file: string, hash: Hash): Promise<void> {
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+}

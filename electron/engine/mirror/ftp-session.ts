@@ -1,0 +1,240 @@
+import { once } from 'node:events';
+import { Client, FTPError } from 'basic-ftp';
+import { FanoutError, abortedError } from '../core/fanout-error';
+import { mapSocketError } from './net-errors';
+import type { ErrorContext } from '../../../shared/errors';
+import { BookSink } from './book-sink';
+import { parseStatListing, type ListingEntry } from './listing-parsers';
+import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
+import type { FetchBookOptions, FetchedBook, MirrorSession } from './types';
+
+export interface FtpTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Mirror root path without trailing slash ('' for the server root). */
+  root: string;
+  /** Base URL for `FetchedBook.url` (no trailing slash). */
+  baseUrl: string;
+  secure: boolean | 'implicit';
+  rejectUnauthorized: boolean;
+  timeoutMs: number;
+}
+
+type Phase = 'login' | 'list' | 'transfer';
+
+/**
+ * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
+ * reused for every book (a login costs ~8 round trips). Per book: `STAT <dir>` (1 round trip,
+ * listing on the control connection) then EPSV + RETR of the best file, with REST to resume a
+ * `.part`. After a connection error, a timeout or a cancel, the client is dropped and the next
+ * fetchBook logs in again.
+ *
+ * The end of a transfer is taken from the data: once the data connection delivered exactly the
+ * size the listing gave, the book is done and the `226` is collected later, before the next command
+ * (a server slow to send it no longer costs a round trip per book).
+ */
+export class FtpSession implements MirrorSession {
+  private client: Client | null = null;
+  /** A transfer whose bytes all arrived but whose `226` we did not wait for. */
+  private pendingReply: Promise<void> | null = null;
+  /** False once the server answered STAT without a listing: use LIST instead. */
+  private statWorks = true;
+  /** Logins done by this session (for tests and stats). */
+  logins = 0;
+
+  constructor(
+    private readonly target: FtpTarget,
+    readonly workerId: number,
+  ) {}
+
+  async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
+    assertEbook(ebook);
+    const { ctx } = opts;
+    const dir = bookDir(ebook);
+    const remoteDir = `${this.target.root}/${dir}`;
+    const context: ErrorContext = { host: this.target.host, ebook, path: remoteDir };
+    if (ctx.signal.aborted) throw abortedError(context);
+    const onAbort = () => this.drop();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let phase: Phase = 'login';
+    let sink: BookSink | null = null;
+    try {
+      const label = String(ebook);
+      await this.settlePending();
+      const reused = this.client !== null && !this.client.closed;
+      let client = await this.connect(ctx.progress, label);
+
+      phase = 'list';
+      ctx.progress.setState('listing', label);
+      let listing: ListingEntry[];
+      try {
+        listing = await this.listDir(client, remoteDir);
+      } catch (e) {
+        // A reused connection the server dropped while idle: log in again once, quietly.
+        if (!reused || e instanceof FTPError || ctx.signal.aborted) throw e;
+        this.drop();
+        phase = 'login';
+        client = await this.connect(ctx.progress, label);
+        phase = 'list';
+        listing = await this.listDir(client, remoteDir);
+      }
+      const sizes = new Map(listing.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+      const cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
+      if (!cand) throw new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${ebook} in ${remoteDir}`, context);
+      const remotePath = `${this.target.root}/${cand.relPath}`;
+      context.path = remotePath;
+      const size = sizes.get(cand.remoteName) ?? null;
+
+      phase = 'transfer';
+      sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
+      if (size !== null && sink.startAt > size) await sink.discard(); // remote file shrank: start over
+      const startAt = sink.startAt;
+      ctx.progress.setState('downloading', label);
+      ctx.progress.setItemTotal(size === null ? null : size - startAt);
+      await sink.begin();
+      if (size !== null && startAt === size) {
+        sink.input.end(); // the kept part is the whole file
+        await once(sink.input, 'finish');
+      } else {
+        await this.download(client, sink, remotePath, startAt, size, context);
+      }
+      const transferred = sink.received;
+      const result = await sink.finish();
+      sink = null;
+      return {
+        ebook,
+        url: `${this.target.baseUrl}${remotePath}`,
+        remoteName: cand.remoteName,
+        rawPath: result.rawPath,
+        bytes: result.bytes,
+        sha256: result.sha256,
+        encodingHint: cand.encodingHint,
+        fromZip: cand.fromZip,
+        transferredBytes: transferred,
+        resumedFrom: startAt,
+      };
+    } catch (e) {
+      if (ctx.signal.aborted) {
+        this.drop();
+        throw abortedError(context);
+      }
+      const err = mapFtpError(e, phase, context);
+      // Anything but a plain "no such file"/"refused" reply may leave replies in flight: reconnect.
+      if (!(e instanceof FTPError && e.code >= 500) && !(e instanceof FanoutError)) this.drop();
+      if (this.client?.closed) this.drop();
+      throw err;
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await sink?.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+  }
+
+  /** Closes the control connection; the next fetchBook logs in again. */
+  private drop(): void {
+    this.client?.close();
+    this.client = null;
+    this.pendingReply = null;
+  }
+
+  private async connect(progress: FetchBookOptions['ctx']['progress'], label: string): Promise<Client> {
+    if (this.client && !this.client.closed) return this.client;
+    this.drop();
+    progress.setState('connecting', label);
+    const client = new Client(this.target.timeoutMs);
+    this.client = client;
+    await client.access({
+      host: this.target.host,
+      port: this.target.port,
+      user: this.target.user,
+      password: this.target.password,
+      secure: this.target.secure,
+      secureOptions: this.target.secure ? { rejectUnauthorized: this.target.rejectUnauthorized } : undefined,
+    });
+    this.logins++;
+    return client;
+  }
+
+  /** Waits (bounded) for the `226` of a transfer that already delivered all its bytes. */
+  private async settlePending(): Promise<void> {
+    const pending = this.pendingReply;
+    if (!pending) return;
+    this.pendingReply = null;
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([
+      pending.then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.target.timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!ok) this.drop();
+  }
+
+  private async listDir(client: Client, remoteDir: string): Promise<ListingEntry[]> {
+    if (this.statWorks) {
+      try {
+        const res = await client.send(`STAT ${remoteDir}`);
+        if (res.code === 212 || res.code === 213) return parseStatListing(res.message);
+        this.statWorks = false; // 211: the server ignored the path and sent its own status
+      } catch (e) {
+        if (e instanceof FTPError && e.code === 550) return []; // no such folder
+        if (!(e instanceof FTPError && (e.code === 500 || e.code === 501 || e.code === 502 || e.code === 504))) throw e;
+        this.statWorks = false;
+      }
+    }
+    try {
+      const list = await client.list(remoteDir);
+      return list.map((f) => ({ name: f.name, size: f.isDirectory ? null : f.size, isDir: f.isDirectory }));
+    } catch (e) {
+      if (e instanceof FTPError && (e.code === 550 || e.code === 450)) return [];
+      throw e;
+    }
+  }
+
+  /**
+   * RETR (with REST when resuming) into the sink. Resolves as soon as the data connection
+   * delivered the expected bytes and closed; the `226` is then left pending (see settlePending).
+   */
+  private async download(client: Client, sink: BookSink, remotePath: string, startAt: number, size: number | null, context: ErrorContext): Promise<void> {
+    const transfer = client.downloadTo(sink.input, remotePath, startAt);
+    transfer.catch(() => {});
+    const need = size === null ? null : size - startAt;
+    const dataDone = once(sink.input, 'finish').then(
+      () => true,
+      () => false,
+    );
+    const early = await Promise.race([transfer.then(() => false), dataDone]);
+    if (early && need !== null && sink.received === need) {
+      this.pendingReply = transfer.then(() => undefined);
+      this.pendingReply.catch(() => {});
+      return;
+    }
+    await transfer;
+    await dataDone;
+    if (need !== null && sink.received !== need) {
+      throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, context);
+    }
+  }
+}
+
+/** FTP replies → FanoutError codes; socket errors through toFanoutError. */
+export function mapFtpError(e: unknown, phase: Phase, context: ErrorContext): FanoutError {
+  if (e instanceof FanoutError) return e.withContext(context);
+  if (e instanceof FTPError) {
+    const code = e.code;
+    const msg = `FTP ${code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
+    if (code === 421) return new FanoutError(phase === 'login' ? 'TOO_MANY_CONNECTIONS' : 'FTP_TRANSIENT', msg, context, { cause: e });
+    if (code === 530 && phase === 'login') return new FanoutError('AUTH_FAILED', msg, context, { cause: e });
+    if (code === 550) return new FanoutError('FTP_NOT_FOUND', msg, context, { cause: e });
+    if (code >= 400 && code < 500) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
+    if (code >= 500) return new FanoutError('FTP_PERMANENT', msg, context, { cause: e });
+  }
+  return mapSocketError(e, context);
+}

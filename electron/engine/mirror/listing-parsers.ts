@@ -1,0 +1,79 @@
+/** One entry of a folder listing. */
+export interface ListingEntry {
+  name: string;
+  /** Bytes, or null when the listing does not say (HTML indexes, directories). */
+  size: number | null;
+  isDir: boolean;
+}
+
+const UNIX_LINE =
+  /^([-dlbcpsD])[-rwxsStTl+.@]{9}[+.@]?\s+\d+\s+(?:\S+\s+){1,2}(\d+)\s+[A-Za-z]{3}\s+\d{1,2}\s+(?:\d{1,2}:\d{2}|\d{4})\s(.+)$/;
+const DOS_LINE = /^\d{2}-\d{2}-\d{2,4}\s+\d{1,2}:\d{2}(?:AM|PM)?\s+(<DIR>|\d+)\s+(.+)$/i;
+
+/**
+ * Parses the reply to `STAT <dir>` (RFC 959: the listing over the control connection), e.g.
+ *
+ *     213-Status follows:
+ *     -rw-r--r--    1 ftp      ftp        310639 Nov 21 20:28 418-0.txt
+ *     213 End of status
+ *
+ * Lines may also carry a `213-` or a space prefix (some servers). Unix `ls -l` and DOS formats are
+ * understood; `.`/`..`, totals and unparsable lines are skipped; symlinks give their own name.
+ * Bounded: at most 100,000 lines are looked at.
+ */
+export function parseStatListing(message: string): ListingEntry[] {
+  const out: ListingEntry[] = [];
+  const lines = message.split(/\r?\n/, 100_000);
+  for (let raw of lines) {
+    if (/^\d{3} /.test(raw)) continue; // final line "213 End of status"
+    if (/^\d{3}-/.test(raw)) {
+      raw = raw.slice(4);
+      if (!UNIX_LINE.test(raw) && !DOS_LINE.test(raw)) continue; // "213-Status follows:"
+    }
+    const line = raw.replace(/^ /, '');
+    const unix = UNIX_LINE.exec(line);
+    if (unix) {
+      const type = unix[1]!;
+      let name = unix[3]!;
+      if (type === 'l') name = name.replace(/ -> .*$/, '');
+      if (name === '.' || name === '..') continue;
+      out.push({ name, size: type === 'd' || type === 'D' ? null : Number(unix[2]), isDir: type === 'd' || type === 'D' });
+      continue;
+    }
+    const dos = DOS_LINE.exec(line);
+    if (dos) {
+      const isDir = dos[1]!.toUpperCase() === '<DIR>';
+      out.push({ name: dos[2]!, size: isDir ? null : Number(dos[1]), isDir });
+    }
+  }
+  return out;
+}
+
+/**
+ * Names linked from an HTML folder index (nginx/Apache autoindex): every `href` that is a plain
+ * relative name in this folder. Hrefs with a scheme, a leading `/`, `?`/`#` parts, `..`, or any
+ * path separator after decoding are dropped: the caller only ever matches exact candidate names,
+ * and this keeps hostile listings from steering it anywhere else. At most 100,000 links.
+ */
+export function parseHtmlIndex(html: string): ListingEntry[] {
+  const out: ListingEntry[] = [];
+  const re = /href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))/gi;
+  let m: RegExpExecArray | null;
+  let budget = 100_000;
+  while ((m = re.exec(html)) !== null && budget-- > 0) {
+    let href = (m[1] ?? m[2] ?? m[3] ?? '').replace(/&amp;/g, '&');
+    if (!href || /^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('/') || /[?#]/.test(href)) continue;
+    if (href.startsWith('./')) href = href.slice(2);
+    const isDir = href.endsWith('/');
+    if (isDir) href = href.slice(0, -1);
+    let name: string;
+    try {
+      name = decodeURIComponent(href);
+    } catch {
+      continue;
+    }
+    if (!name || name === '.' || name === '..' || /[/\\]/.test(name) || name.includes('\0')) continue;
+    out.push({ name, size: null, isDir });
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+import { FanoutError } from '../core/fanout-error';
+import { FtpSession } from './ftp-session';
+import { HttpSession } from './http-session';
+import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
+
+/**
+ * Opens a Gutenberg mirror by URL: `ftp://host[:port]/root`, `ftps://…` (explicit TLS via AUTH
+ * TLS; implicit TLS when the port is 990), `http://…`, `https://…`. Nothing connects until a
+ * session fetches a book. Throws FanoutError('BAD_INPUT') for other URLs.
+ */
+export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new FanoutError('BAD_INPUT', `Not a mirror URL: ${url}`, {});
+  }
+  const protocol = u.protocol.replace(/:$/, '') as MirrorProtocol;
+  if (!['ftp', 'ftps', 'http', 'https'].includes(protocol)) {
+    throw new FanoutError('BAD_INPUT', `Unsupported mirror protocol: ${u.protocol}`, { host: u.hostname });
+  }
+  const host = u.hostname;
+  const root = u.pathname.replace(/\/+$/, '');
+  const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? true;
+  const sessions = new Set<MirrorSession>();
+
+  const make = (workerId: number): MirrorSession => {
+    if (protocol === 'ftp' || protocol === 'ftps') {
+      const port = u.port ? Number(u.port) : 21;
+      return new FtpSession(
+        {
+          host,
+          port,
+          user: u.username ? decodeURIComponent(u.username) : 'anonymous',
+          password: u.password ? decodeURIComponent(u.password) : 'anonymous@',
+          root: decodeURIComponent(root),
+          baseUrl: `${u.protocol}//${u.host}`,
+          secure: protocol === 'ftps' ? (port === 990 ? 'implicit' : true) : false,
+          rejectUnauthorized,
+          timeoutMs: opts.timeoutMs,
+        },
+        workerId,
+      );
+    }
+    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, rejectUnauthorized }, workerId);
+  };
+
+  return {
+    url,
+    host,
+    protocol,
+    openSession(workerId: number): MirrorSession {
+      const s = make(workerId);
+      sessions.add(s);
+      return s;
+    },
+    async close() {
+      await Promise.all([...sessions].map((s) => s.close()));
+      sessions.clear();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { WorkerContext } from '../core/worker-context';
+
+export type MirrorProtocol = 'ftp' | 'ftps' | 'http' | 'https';
+
+/** A Gutenberg mirror. One per job; sessions are opened per worker lane. */
+export interface Mirror {
+  readonly url: string;
+  readonly host: string;
+  readonly protocol: MirrorProtocol;
+  /** A session for one worker: one FTP control connection, or one HTTP keep-alive socket. */
+  openSession(workerId: number): MirrorSession;
+  /** Closes every session opened from this mirror. */
+  close(): Promise<void>;
+}
+
+export interface FetchBookOptions {
+  /** Folder the text is written into (created if missing). Nothing is ever written outside it. */
+  rawDir: string;
+  ctx: WorkerContext;
+}
+
+export interface MirrorSession {
+  /**
+   * Finds and downloads the best text file of `ebook` into `rawDir` (atomically: `<name>.part`
+   * then rename), resuming a `.part` left by an earlier attempt. Zip files are unzipped as a
+   * stream and the text inside is what is written.
+   */
+  fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook>;
+  /** Drops the connection; the next fetchBook reconnects. */
+  close(): Promise<void>;
+}
+
+export type EncodingHint = 'utf-8' | 'latin-1' | 'unknown';
+
+export interface FetchedBook {
+  ebook: number;
+  /** Full URL of the remote file downloaded. */
+  url: string;
+  /** Remote file chosen, e.g. '1342-0.txt' or '1342-8.zip' ('pg1342.txt' for cache/epub). */
+  remoteName: string;
+  /** Absolute path of the text written, inside rawDir. */
+  rawPath: string;
+  /** Bytes of the text written (after unzipping). */
+  bytes: number;
+  /** sha256 (hex) of the text written. */
+  sha256: string;
+  encodingHint: EncodingHint;
+  fromZip: boolean;
+  /** Remote bytes received by this call (less than the file size when a `.part` was resumed). */
+  transferredBytes: number;
+  /** Remote offset this call resumed at (0 = fresh download). */
+  resumedFrom: number;
+}
+
+export interface OpenMirrorOptions {
+  /** Per-operation inactivity timeout, ms (connect, reply, data). */
+  timeoutMs: number;
+  tls?: { rejectUnauthorized?: boolean };
+  /** HTTP: sockets of the shared keep-alive agent (default 16, size it to the pool). */
+  maxSockets?: number;
+}
