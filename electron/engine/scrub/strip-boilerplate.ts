@@ -1,4 +1,5 @@
 import { CREDIT_PARAGRAPH_RE, END_MARKER_RE, MARKER_CLOSE_RE, START_MARKER_RE } from './boilerplate-markers';
+import { normalizeNewlines } from './newlines';
 import type { ScrubWarning, StripResult } from './scrub-types';
 
 /**
@@ -27,7 +28,7 @@ const CREDIT_STICKY_RE = new RegExp(CREDIT_PARAGRAPH_RE.source, 'imy');
  */
 export function stripGutenbergBoilerplate(input: string): StripResult {
   let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  text = normalizeNewlines(text);
   const warnings: ScrubWarning[] = [];
 
   const headEnd = offsetAfterLines(text, HEAD_LINES);
