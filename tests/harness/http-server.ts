@@ -151,9 +151,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         const s = createReadStream(file, { start, end: start + n - 1 });
         s.on('data', (d) => res.write(d));
         s.on('end', () => {
-          // Let the bytes leave, then kill the connection mid-body.
-          res.socket?.end();
-          setTimeout(() => res.socket?.destroy(), 20);
+          // Let the bytes leave (end flushes them), then kill the connection mid-body.
+          const sock = res.socket;
+          if (!sock) return;
+          const kill = setTimeout(() => sock.destroy(), 2000);
+          sock.end(() => {
+            clearTimeout(kill);
+            sock.destroy();
+          });
         });
         return;
       }

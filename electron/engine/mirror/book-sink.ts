@@ -92,6 +92,7 @@ export class BookSink {
       if (this.startAt > 0) await hashFile(this.textPart, this.textHash);
       this.textBytes = this.startAt;
       const file = (this.file = createWriteStream(this.textPart, { flags: this.startAt > 0 ? 'a' : 'w' }));
+      file.on('error', () => {}); // surfaces through the write callbacks
       this.input = new Writable({
         highWaterMark: 256 * 1024,
         write: (chunk: Buffer, _enc, cb) => {
@@ -102,8 +103,9 @@ export class BookSink {
           file.write(chunk, (err) => cb(err ?? null));
         },
         final: (cb) => file.end((err?: Error | null) => cb(err ?? null)),
+        // A failed transfer: let the writes already queued land (they make the resumable prefix).
         destroy: (err, cb) => {
-          file.destroy();
+          file.end();
           cb(err);
         },
       });
@@ -115,6 +117,8 @@ export class BookSink {
     const raw = (this.file = createWriteStream(rawPart, { flags: this.startAt > 0 ? 'a' : 'w' }));
     const parser = unzipper.Parse();
     const text = createWriteStream(this.textPart, { flags: 'w' });
+    raw.on('error', () => {}); // surfaces through the write callbacks
+    text.on('error', () => {});
     let entryDone: Promise<void> | null = null;
     let chosen = false;
     parser.on('entry', (entry: unzipper.Entry) => {
@@ -177,7 +181,7 @@ export class BookSink {
       },
       final: (cb) => raw.end((err?: Error | null) => cb(err ?? null)),
       destroy: (err, cb) => {
-        raw.destroy();
+        raw.end();
         cb(err);
       },
     });
@@ -224,11 +228,19 @@ export class BookSink {
     this.closed = true;
     this.abortUnzip();
     if (this.input && !this.input.destroyed) this.input.destroy();
-    if (this.file && !this.file.closed) {
+    const file = this.file;
+    if (file && !file.closed) {
+      // End (not destroy) so queued writes reach the disk; bounded wait.
       await new Promise<void>((resolve) => {
-        this.file!.once('close', () => resolve());
-        this.file!.destroy();
-        setTimeout(resolve, 1000).unref();
+        const timer = setTimeout(() => {
+          file.destroy();
+          resolve();
+        }, 2000);
+        file.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        file.end();
       });
     }
     if (this.rawPart) await unlink(this.textPart).catch(() => {});

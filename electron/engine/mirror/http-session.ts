@@ -100,7 +100,7 @@ export class HttpSession implements MirrorSession {
             await sink.begin(); // the kept part is the whole file
             sink.input.end();
             await once(sink.input, 'finish');
-            return this.result(ebook, cand, url, sink, startAt);
+            return await this.result(ebook, cand, url, sink, startAt);
           }
           await sink.discard();
           continue;
@@ -129,7 +129,7 @@ export class HttpSession implements MirrorSession {
         if (length !== null && sink.received !== length) {
           throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${length} bytes`, context);
         }
-        return this.result(ebook, cand, url, sink, sink.startAt);
+        return await this.result(ebook, cand, url, sink, sink.startAt);
       }
       throw new FanoutError('HTTP_PERMANENT', 'The server would not resume nor restart the download', context);
     } finally {
