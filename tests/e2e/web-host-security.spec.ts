@@ -16,7 +16,8 @@ test('the page is served with a strict CSP and the WebSocket validates every mes
   expect(res.headers()['x-frame-options']).toBe('DENY');
 
   const replies = await page.evaluate(async () => {
-    const ws = new WebSocket(`ws://${location.host}/ws`);
+    const host = (globalThis as unknown as { location: { host: string } }).location.host;
+    const ws = new WebSocket(`ws://${host}/ws`);
     const got: unknown[] = [];
     await new Promise((r) => (ws.onopen = r));
     ws.onmessage = (ev) => {

@@ -46,6 +46,8 @@ export type JobListener = (event: JobEvent) => void;
 export class JobManager {
   readonly history: HistoryStore;
   readonly #jobs = new Map<string, RunningJob>();
+  /** Recently finished jobs' summaries, so `wait` works after the end too (bounded). */
+  readonly #finished = new Map<string, JobSummary>();
   readonly #listeners = new Set<JobListener>();
 
   constructor(private readonly opts: JobManagerOptions) {
@@ -115,12 +117,14 @@ export class JobManager {
     }
     job.batcher.flush();
     job.batcher.dispose();
-    this.#jobs.delete(job.jobId);
     try {
       await this.history.add(summary, { jobId: job.jobId, frames: job.recorder.frames, summary });
     } catch (raw) {
       this.#emit({ kind: 'job:warning', jobId: job.jobId, message: `History not saved: ${toFanoutError(raw).message}` });
     }
+    this.#jobs.delete(job.jobId);
+    this.#finished.set(job.jobId, summary);
+    if (this.#finished.size > 50) this.#finished.delete(this.#finished.keys().next().value!);
     this.#emit({ kind: 'job:finished', jobId: job.jobId, summary });
     return summary;
   }
@@ -169,7 +173,8 @@ export class JobManager {
 
   /** Waits for a job to end (tests, shutdown). */
   wait(jobId: string): Promise<JobSummary> {
-    return this.#get(jobId).done;
+    const finished = this.#finished.get(jobId);
+    return finished ? Promise.resolve(finished) : this.#get(jobId).done;
   }
 
   active(): ActiveJob[] {

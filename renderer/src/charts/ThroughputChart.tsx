@@ -22,7 +22,7 @@ export function ThroughputChart() {
       scales: { x: { time: false }, items: { auto: true } },
       axes: [
         { label: 's', size: 30 },
-        { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}/s`), size: 70 },
+        { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}/s`), size: 90 },
         { scale: 'items', side: 1, values: (_u, ticks) => ticks.map((v) => `${v.toFixed(1)}/s`), grid: { show: false }, size: 50 },
       ],
       series: [

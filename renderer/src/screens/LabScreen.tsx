@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type uPlot from 'uplot';
 import { LAB_WORKER_COUNTS, type LabPoint } from '../../../shared/ipc';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
@@ -47,13 +47,8 @@ export function LabScreen() {
   const form = useAppStore((s) => s.form);
   const catalog = useCatalogStore((s) => s.info);
   const selectedCount = useCatalogStore((s) => s.selected.size);
-  const chartRef = useRef<uPlot | null>(null);
-  const [, setTick] = useState(0);
+  const [chart, setChart] = useState<uPlot | null>(null);
   const analysis = useMemo(() => analyseLab(lab.points), [lab.points]);
-  const onChart = useCallback((u: uPlot | null) => {
-    chartRef.current = u;
-    setTick((t) => t + 1);
-  }, []);
 
   const setConfig = (patch: Partial<typeof lab.config>) => useLabStore.setState((s) => ({ config: { ...s.config, ...patch } }));
   const toggle = <T,>(xs: T[], x: T) => (xs.includes(x) ? xs.filter((y) => y !== x) : [...xs, x]);
@@ -77,7 +72,7 @@ export function LabScreen() {
   };
 
   const exportPng = () => {
-    const canvas = chartRef.current?.ctx.canvas;
+    const canvas = chart?.ctx.canvas;
     canvas?.toBlob((b) => b && download('fanout-speedup.png', b), 'image/png');
   };
 
@@ -115,9 +110,9 @@ export function LabScreen() {
             {analysis.fit && <span>Amdahl fit ({analysis.best?.label}): <b data-testid="lab-p">p = {analysis.fit.p.toFixed(3)}</b>, ceiling {Number.isFinite(analysis.fit.ceiling) ? `${analysis.fit.ceiling.toFixed(1)}×` : '∞'}</span>}
             {analysis.recommended !== null && <span>Recommended: <b data-testid="lab-recommended">{analysis.recommended} workers</b></span>}
             <button data-testid="lab-csv" onClick={() => download('fanout-speedup.csv', new Blob([labCsv(analysis.csv)], { type: 'text/csv' }))}>Export CSV</button>
-            <button data-testid="lab-png" disabled={!chartRef.current} onClick={exportPng}>Export PNG</button>
+            <button data-testid="lab-png" disabled={!chart} onClick={exportPng}>Export PNG</button>
           </div>
-          <SpeedupChart series={analysis.series} fit={analysis.fit} onChart={onChart} />
+          <SpeedupChart series={analysis.series} fit={analysis.fit} onChart={setChart} />
           <table className="lab-table" data-testid="lab-table">
             <thead><tr><th>strategy</th><th>scrub</th><th>workers</th><th>median</th><th>speedup</th><th>efficiency</th><th>done/failed</th></tr></thead>
             <tbody>

@@ -21,8 +21,9 @@ export let runBuffers: RunBuffers = emptyBuffers();
 let pending: JobEvent[] = [];
 let scheduled = false;
 
-const schedule: (cb: () => void) => void =
-  typeof requestAnimationFrame === 'function' ? (cb) => void requestAnimationFrame(cb) : (cb) => void setTimeout(cb, 16);
+const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => number }).requestAnimationFrame;
+/** Once per animation frame in a browser; a 16 ms timer elsewhere (unit tests under Node). */
+const schedule: (cb: () => void) => void = raf ? (cb) => void raf(cb) : (cb) => void setTimeout(cb, 16);
 
 /** Applies every queued event now (the rAF callback; tests call it directly). */
 export function flushRunEvents(): void {

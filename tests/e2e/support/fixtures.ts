@@ -39,6 +39,7 @@ function csv(s: string): string {
 
 export const test = base.extend<{ app: Page }, { env: Env }>({
   env: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
     async ({}, use) => {
       if (!existsSync(join(ROOT, 'out/renderer/index.html'))) throw new Error('The renderer is not built: run `npm run build` before the e2e tests.');
       const dir = await mkdtemp(join(tmpdir(), 'fanout-e2e-'));

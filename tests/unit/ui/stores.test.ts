@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { JobEvent, TelemetryFrame, WorkerSnapshot } from '../../../shared/events';
+import { MAX_SERIES_POINTS, appendFrameToBuffers, emptyBuffers, estimateEta, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
+import { enqueueJobEvent, flushRunEvents, loadRecording, runBuffers, useRunStore } from '../../../renderer/src/stores/run-store';
+import { reduceLab, useLabStore } from '../../../renderer/src/stores/lab-store';
+import { idsToRanges } from '../../../renderer/src/lib/format';
+
+function worker(id: number, patch: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
+  return { id, state: 'downloading', item: `book ${id}`, itemBytes: 0, itemTotal: null, bytesDone: 0, itemsDone: 0, itemsFailed: 0, retries: 0, busyMs: 0, ...patch };
+}
+
+function frame(seq: number, patch: Partial<TelemetryFrame> = {}): TelemetryFrame {
+  return {
+    seq, t: seq * 100, itemsTotal: 10, itemsDone: seq, itemsFailed: 0, itemsSkipped: 0, bytesDone: seq * 1000, cleanBytes: seq * 500,
+    itemsCleaned: seq, bytesPerSec: 10_000, itemsPerSec: 10, activeWorkers: 2, paused: false, workers: [worker(0), worker(1)], spans: [], ...patch,
+  };
+}
+
+const started: JobEvent = { kind: 'job:started', jobId: 'j1', jobKind: 'gutenberg', strategy: 'queue', workers: 2, itemsTotal: 10, outDir: '/o' };
+
+describe('run model', () => {
+  it('reduces started → frames → failure → finished', () => {
+    let h = reduceHeader(initialHeader, [started]);
+    expect(h).toMatchObject({ jobId: 'j1', status: 'running', workerCount: 2 });
+    h = reduceHeader(h, [{ kind: 'job:frame', jobId: 'j1', frame: frame(2) }, { kind: 'job:frame', jobId: 'j1', frame: frame(3, { paused: true }) }]);
+    expect(h).toMatchObject({ itemsDone: 3, status: 'paused', lastSeq: 3, gaps: 0 });
+    h = reduceHeader(h, [{ kind: 'job:frame', jobId: 'j1', frame: frame(7) }]);
+    expect(h.gaps).toBe(1);
+    h = reduceHeader(h, [{ kind: 'job:frame', jobId: 'other', frame: frame(9) }]);
+    expect(h.itemsDone).toBe(7);
+    const failure = { item: '9 Missing', error: { code: 'BOOK_NOT_FOUND' as const, message: 'no', retryable: false, context: {} } };
+    h = reduceHeader(h, [{ kind: 'job:item-failed', jobId: 'j1', failure }]);
+    h = reduceHeader(h, [{
+      kind: 'job:finished', jobId: 'j1',
+      summary: { jobId: 'j1', kind: 'gutenberg', strategy: 'queue', workers: 2, status: 'failed', itemsTotal: 10, itemsDone: 9, itemsFailed: 1, itemsSkipped: 0, bytes: 9000, wallMs: 1000, throughput: 9000, workerBusy: [1, 1], failures: [failure], outDir: '/o', startedAt: '' },
+    }]);
+    expect(h).toMatchObject({ status: 'finished', itemsDone: 9, itemsFailed: 1 });
+    expect(h.failures).toHaveLength(1); // not duplicated by the summary
+  });
+
+  it('estimates the ETA from the run rate', () => {
+    expect(estimateEta({ t: 1000, itemsTotal: 10, itemsDone: 5, itemsFailed: 0, itemsSkipped: 0 })).toBe(1000);
+    expect(estimateEta({ t: 1000, itemsTotal: null, itemsDone: 5, itemsFailed: 0, itemsSkipped: 0 })).toBeNull();
+    expect(estimateEta({ t: 0, itemsTotal: 10, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0 })).toBeNull();
+  });
+
+  it('keeps the buffers bounded and derives the clean rate', () => {
+    const b = emptyBuffers();
+    for (let i = 1; i <= MAX_SERIES_POINTS + 50; i++) {
+      appendFrameToBuffers(b, frame(i, { spans: [{ worker: 0, state: 'downloading', item: 'x', start: i * 100 - 50, end: i * 100 }] }));
+    }
+    expect(b.series.t).toHaveLength(MAX_SERIES_POINTS);
+    expect(b.series.cleanBytesPerSec.at(-1)).toBeCloseTo(5000);
+    expect(b.spans.length).toBe(MAX_SERIES_POINTS + 50);
+    expect(b.open.get(0)).toMatchObject({ state: 'downloading' });
+  });
+});
+
+describe('run store', () => {
+  it('applies queued events in one update per flush', () => {
+    const before = useRunStore.getState().version;
+    let updates = 0;
+    const off = useRunStore.subscribe(() => updates++);
+    enqueueJobEvent(started);
+    for (let i = 1; i <= 20; i++) enqueueJobEvent({ kind: 'job:frame', jobId: 'j1', frame: frame(i) });
+    flushRunEvents();
+    off();
+    expect(updates).toBe(1);
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'j1', itemsDone: 20, version: before + 1 });
+    expect(runBuffers.series.t).toHaveLength(20);
+  });
+
+  it('replays a recording', () => {
+    loadRecording({ jobId: 'old', frames: [frame(1), frame(2)], summary: null });
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'old', replay: true, status: 'finished', itemsDone: 2 });
+    expect(runBuffers.series.t).toHaveLength(2);
+  });
+});
+
+describe('lab store', () => {
+  it('accepts a new lab after a finished one and ignores other labs', () => {
+    const s0 = useLabStore.getState();
+    const s1 = { ...s0, ...reduceLab(s0, { kind: 'lab:started', labId: 'a', cells: 2 }) };
+    expect(s1).toMatchObject({ status: 'running', cells: 2 });
+    expect(reduceLab(s1, { kind: 'lab:finished', labId: 'zzz', status: 'failed', points: [] })).toEqual({});
+    const s2 = { ...s1, ...reduceLab(s1, { kind: 'lab:finished', labId: 'a', status: 'succeeded', points: [] }) };
+    expect(reduceLab(s2, { kind: 'lab:started', labId: 'b', cells: 3 })).toMatchObject({ labId: 'b', status: 'running' });
+  });
+});
+
+describe('format', () => {
+  it('compresses selections into id ranges', () => {
+    expect(idsToRanges([5, 1, 2, 3, 9, 3, 10])).toEqual([{ from: 1, to: 3 }, { from: 5, to: 5 }, { from: 9, to: 10 }]);
+  });
+});
