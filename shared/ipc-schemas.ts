@@ -74,6 +74,8 @@ export const CommandSchemas = {
   'lab:cancel': z.object({ labId: z.string().min(1).max(200) }).strict(),
   'mail:test': z.object({ account: MailAccountSchema }).strict(),
   'mail:folders': z.object({ account: MailAccountSchema }).strict(),
+  'secrets:save-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500), password: z.string().min(1).max(4000) }).strict(),
+  'secrets:load-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
   'dialog:pick-folder': z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4000).optional() }).strict(),
   'shell:open-path': z.object({ path: z.string().min(1).max(4000) }).strict(),
 } as const satisfies { [C in CommandName]: z.ZodType };

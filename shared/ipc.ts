@@ -176,6 +176,10 @@ export interface Commands {
   'lab:cancel': (req: { labId: string }) => Promise<void>;
   'mail:test': (req: { account: MailAccount }) => Promise<MailTestResult>;
   'mail:folders': (req: { account: MailAccount }) => Promise<MailFolderInfo[]>;
+  /** Remember a mail password (Electron: encrypted with safeStorage; unavailable in the web host). */
+  'secrets:save-mail-password': (req: { host: string; user: string; password: string }) => Promise<void>;
+  /** A remembered mail password, or null. */
+  'secrets:load-mail-password': (req: { host: string; user: string }) => Promise<string | null>;
   'dialog:pick-folder': (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
   'shell:open-path': (req: { path: string }) => Promise<void>;
 }
@@ -209,6 +213,8 @@ export const API_METHODS = {
   cancelLab: 'lab:cancel',
   testMail: 'mail:test',
   mailFolders: 'mail:folders',
+  saveMailPassword: 'secrets:save-mail-password',
+  loadMailPassword: 'secrets:load-mail-password',
   pickFolder: 'dialog:pick-folder',
   openPath: 'shell:open-path',
 } as const satisfies Record<string, CommandName>;

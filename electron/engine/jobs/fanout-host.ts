@@ -28,7 +28,8 @@ export interface FanoutHostOptions {
   mail?: MailTools;
   pickFolder?: (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
   openPath?: (path: string) => Promise<void>;
-  canStoreSecrets?: boolean;
+  /** Encrypted secret storage (Electron safeStorage); absent in the web host. */
+  secrets?: { save(key: string, value: string): Promise<void>; load(key: string): Promise<string | null> };
   frameIntervalMs?: number;
 }
 
@@ -65,7 +66,7 @@ export class FanoutHost {
         defaultOutDir: opts.defaultOutDir,
         canPickFolder: opts.pickFolder !== undefined,
         mailAvailable: opts.mail !== undefined && this.jobs.mailAvailable,
-        canStoreSecrets: opts.canStoreSecrets ?? false,
+        canStoreSecrets: opts.secrets !== undefined,
       }),
       'settings:get': () => this.settings.get(),
       'settings:set': (patch) => this.settings.set(patch),
@@ -83,6 +84,9 @@ export class FanoutHost {
       'lab:cancel': ({ labId }) => this.lab.cancel(labId),
       'mail:test': ({ account }) => (opts.mail ? opts.mail.test(account) : notAvailable('Mail archiving')()),
       'mail:folders': ({ account }) => (opts.mail ? opts.mail.folders(account) : notAvailable('Mail archiving')()),
+      'secrets:save-mail-password': ({ host, user, password }) =>
+        opts.secrets ? opts.secrets.save(`mail:${user}@${host}`, password) : notAvailable('Remembering passwords')(),
+      'secrets:load-mail-password': ({ host, user }) => (opts.secrets ? opts.secrets.load(`mail:${user}@${host}`) : null),
       'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
       'shell:open-path': ({ path }) => (opts.openPath ? opts.openPath(path) : notAvailable('Opening folders')()),
     };

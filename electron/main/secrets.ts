@@ -1,0 +1,46 @@
+import { safeStorage } from 'electron';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Passwords kept only through safeStorage (OS keychain / DPAPI / libsecret): the file holds
+ * ciphertext. When no secure backend exists (e.g. Linux without a keyring, where Electron falls
+ * back to a hard-coded key) nothing is stored.
+ */
+export class SecretStore {
+  constructor(private readonly dataDir: string) {}
+
+  get available(): boolean {
+    if (!safeStorage.isEncryptionAvailable()) return false;
+    const backend = process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : 'os';
+    return backend !== 'basic_text' && backend !== 'unknown';
+  }
+
+  async #read(): Promise<Record<string, string>> {
+    try {
+      return JSON.parse(await readFile(join(this.dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+
+  async save(key: string, value: string): Promise<void> {
+    if (!this.available) throw new Error('No secure storage is available on this system; the password was not saved');
+    const all = await this.#read();
+    all[key] = safeStorage.encryptString(value).toString('base64');
+    await mkdir(this.dataDir, { recursive: true });
+    const file = join(this.dataDir, 'secrets.json');
+    await writeFile(`${file}.tmp`, JSON.stringify(all), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+  }
+
+  async load(key: string): Promise<string | null> {
+    const v = (await this.#read())[key];
+    if (!v || !this.available) return null;
+    try {
+      return safeStorage.decryptString(Buffer.from(v, 'base64'));
+    } catch {
+      return null;
+    }
+  }
+}
