@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { Client, FTPError } from 'basic-ftp';
+import net from 'node:net';
+import { Client, FTPError, type FTPResponse } from 'basic-ftp';
 import { FanoutError, abortedError } from '../core/fanout-error';
 import { mapSocketError } from './net-errors';
 import type { ErrorContext } from '../../../shared/errors';
@@ -24,6 +25,12 @@ export interface FtpTarget {
 
 type Phase = 'login' | 'list' | 'transfer';
 
+interface Listing {
+  entries: ListingEntry[];
+  /** The `229` reply of an EPSV sent with the STAT, when pipelined. */
+  epsv: FTPResponse | null;
+}
+
 /**
  * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
  * reused for every book (a login costs ~8 round trips). Per book: `STAT <dir>` (1 round trip,
@@ -41,13 +48,17 @@ export class FtpSession implements MirrorSession {
   private pendingReply: Promise<void> | null = null;
   /** False once the server answered STAT without a listing: use LIST instead. */
   private statWorks = true;
+  /** Send `STAT` and `EPSV` in one write (plain FTP only; off once the server rejects EPSV). */
+  private pipelineEpsv: boolean;
   /** Logins done by this session (for tests and stats). */
   logins = 0;
 
   constructor(
     private readonly target: FtpTarget,
     readonly workerId: number,
-  ) {}
+  ) {
+    this.pipelineEpsv = !target.secure;
+  }
 
   async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
     assertEbook(ebook);
@@ -68,7 +79,7 @@ export class FtpSession implements MirrorSession {
 
       phase = 'list';
       ctx.progress.setState('listing', label);
-      let listing: ListingEntry[];
+      let listing: Listing;
       try {
         listing = await this.listDir(client, remoteDir);
       } catch (e) {
@@ -80,7 +91,7 @@ export class FtpSession implements MirrorSession {
         phase = 'list';
         listing = await this.listDir(client, remoteDir);
       }
-      const sizes = new Map(listing.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+      const sizes = new Map(listing.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
       const cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
       if (!cand) throw new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${ebook} in ${remoteDir}`, context);
       const remotePath = `${this.target.root}/${cand.relPath}`;
@@ -98,7 +109,7 @@ export class FtpSession implements MirrorSession {
         sink.input.end(); // the kept part is the whole file
         await once(sink.input, 'finish');
       } else {
-        await this.download(client, sink, remotePath, startAt, size, context);
+        await this.download(client, sink, remotePath, startAt, size, listing.epsv, context);
       }
       const transferred = sink.received;
       const result = await sink.finish();
@@ -177,32 +188,101 @@ export class FtpSession implements MirrorSession {
     if (!ok) this.drop();
   }
 
-  private async listDir(client: Client, remoteDir: string): Promise<ListingEntry[]> {
+  /**
+   * The book folder's listing. Plain FTP: `STAT <dir>` and `EPSV` go out in one write and both
+   * replies come back in one round trip, so the passive port for the RETR that follows is already
+   * known (STAT + EPSV + RETR cost 2 round trips plus the data connect, instead of 3). Servers
+   * handle commands in order (RFC 959); one that rejects EPSV turns the pipelining off.
+   */
+  private async listDir(client: Client, remoteDir: string): Promise<Listing> {
     if (this.statWorks) {
-      try {
-        const res = await client.send(`STAT ${remoteDir}`);
-        if (res.code === 212 || res.code === 213) return parseStatListing(res.message);
-        this.statWorks = false; // 211: the server ignored the path and sent its own status
-      } catch (e) {
-        if (e instanceof FTPError && e.code === 550) return []; // no such folder
-        if (!(e instanceof FTPError && (e.code === 500 || e.code === 501 || e.code === 502 || e.code === 504))) throw e;
-        this.statWorks = false;
+      let stat: FTPResponse | FTPError;
+      let epsv: FTPResponse | null = null;
+      if (this.pipelineEpsv) {
+        const [a, b] = await this.sendPipelined(client, `STAT ${remoteDir}`, 'EPSV');
+        stat = a;
+        if (b instanceof FTPError || !/\|\|\|\d+\|/.test(b.message)) this.pipelineEpsv = false;
+        else epsv = b;
+      } else {
+        stat = await client.send(`STAT ${remoteDir}`).catch((e: unknown) => {
+          if (e instanceof FTPError) return e;
+          throw e;
+        });
       }
+      if (!(stat instanceof FTPError) && (stat.code === 212 || stat.code === 213)) return { entries: parseStatListing(stat.message), epsv };
+      if (stat instanceof FTPError && stat.code === 550) return { entries: [], epsv: null }; // no such folder
+      if (stat instanceof FTPError && ![500, 501, 502, 504].includes(stat.code)) throw stat;
+      this.statWorks = false; // 211 (server status, path ignored) or STAT unsupported
     }
     try {
       const list = await client.list(remoteDir);
-      return list.map((f) => ({ name: f.name, size: f.isDirectory ? null : f.size, isDir: f.isDirectory }));
+      return { entries: list.map((f) => ({ name: f.name, size: f.isDirectory ? null : f.size, isDir: f.isDirectory })), epsv: null };
     } catch (e) {
-      if (e instanceof FTPError && (e.code === 550 || e.code === 450)) return [];
+      if (e instanceof FTPError && (e.code === 550 || e.code === 450)) return { entries: [], epsv: null };
       throw e;
     }
+  }
+
+  /**
+   * Sends `first` through basic-ftp (which checks it) and the constant `then` right behind it on
+   * the control socket, without waiting; resolves with both replies (FTP errors as values), in order.
+   */
+  private sendPipelined(client: Client, first: string, then: 'EPSV'): Promise<[FTPResponse | FTPError, FTPResponse | FTPError]> {
+    const replies: Array<FTPResponse | FTPError> = [];
+    const done = client.ftp.handle(first, (res, task) => {
+      if (res instanceof Error && !(res instanceof FTPError)) return task.reject(res);
+      if (!(res instanceof FTPError) && res.code < 200) return; // preliminary
+      replies.push(res);
+      if (replies.length === 2) task.resolve(replies);
+    }) as Promise<[FTPResponse | FTPError, FTPResponse | FTPError]>;
+    // handle() has written `first` synchronously; queue the second command behind it.
+    if (!client.closed) client.ftp.socket.write(`${then}\r\n`);
+    return done;
+  }
+
+  /** Opens the data connection to the port of a `229` reply (plain FTP), bounded by the timeout. */
+  private openPassive(client: Client, epsv: FTPResponse): Promise<void> {
+    const port = Number(/\|\|\|(\d+)\|/.exec(epsv.message)?.[1]);
+    const host = client.ftp.socket.remoteAddress;
+    return new Promise((resolve, reject) => {
+      if (!host || !port) return reject(new Error(`Cannot use passive reply: ${epsv.message}`));
+      const socket = net.connect({ host, port });
+      socket.setTimeout(this.target.timeoutMs, () => {
+        socket.destroy();
+        reject(Object.assign(new Error(`Timeout opening the data connection to ${host}:${port}`), { code: 'ETIMEDOUT' }));
+      });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        socket.removeListener('error', reject);
+        client.ftp.dataSocket = socket;
+        resolve();
+      });
+    });
   }
 
   /**
    * RETR (with REST when resuming) into the sink. Resolves as soon as the data connection
    * delivered the expected bytes and closed; the `226` is then left pending (see settlePending).
    */
-  private async download(client: Client, sink: BookSink, remotePath: string, startAt: number, size: number | null, context: ErrorContext): Promise<void> {
+  private async download(
+    client: Client,
+    sink: BookSink,
+    remotePath: string,
+    startAt: number,
+    size: number | null,
+    epsv: FTPResponse | null,
+    context: ErrorContext,
+  ): Promise<void> {
+    if (epsv) {
+      // The passive port came with the listing: connect now and let basic-ftp skip its own EPSV.
+      await this.openPassive(client, epsv);
+      const original = client.prepareTransfer;
+      client.prepareTransfer = async () => {
+        client.prepareTransfer = original;
+        return epsv;
+      };
+    }
     const transfer = client.downloadTo(sink.input, remotePath, startAt);
     transfer.catch(() => {});
     const need = size === null ? null : size - startAt;
