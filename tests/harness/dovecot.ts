@@ -33,6 +33,8 @@ export interface DovecotOptions {
   maxUserIpConnections?: number;
   user?: string;
   password?: string;
+  /** Load the listescape plugin, so folder names may hold "." (and "..") on a Maildir++ store. */
+  listescape?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -47,7 +49,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function waitForPort(port: number, proc: ChildProcess, logPath: string, timeoutMs = 15_000): Promise<void> {
+function waitForPort(port: number, proc: ChildProcess, logPath: string, greeting = true, timeoutMs = 15_000): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const attempt = () => {
@@ -57,7 +59,7 @@ function waitForPort(port: number, proc: ChildProcess, logPath: string, timeoutM
       }
       import('node:net').then(({ connect }) => {
         const s = connect(port, '127.0.0.1');
-        s.once('data', () => {
+        s.once(greeting ? 'data' : 'connect', () => {
           s.destroy();
           resolve();
         });
@@ -117,7 +119,7 @@ userdb {
   args = ${join(dir, 'users')}
 }
 mail_location = maildir:~/Maildir
-namespace inbox {
+${opts.listescape ? 'mail_plugins = $mail_plugins listescape\nplugin {\n  listescape_char = "\\\\"\n}\n' : ''}namespace inbox {
   inbox = yes
   separator = /
   mailbox Sent {
@@ -159,7 +161,7 @@ protocol imap {
   execFileSync('doveconf', ['-c', confPath, '-n'], { stdio: 'ignore' });
   const proc = spawn('dovecot', ['-F', '-c', confPath], { stdio: 'ignore' });
   await waitForPort(port, proc, join(dir, 'dovecot.log'));
-  if (tlsPort) await waitForPort(tlsPort, proc, join(dir, 'dovecot.log')).catch(() => undefined);
+  if (tlsPort) await waitForPort(tlsPort, proc, join(dir, 'dovecot.log'), false);
 
   const server: DovecotServer = {
     host: '127.0.0.1',

@@ -15,6 +15,8 @@ export interface MailWorkerOptions {
   onChunkDone(chunk: MailChunk): Promise<void>;
   /** Messages the server no longer had when their chunk was fetched (expunged meanwhile). */
   onVanished(job: FolderJob, uids: number[]): void;
+  /** Called after each message is on disk and indexed (tests and tools hook here). */
+  onMessageWritten?(job: FolderJob, uid: number): void;
 }
 
 /**
@@ -98,6 +100,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
           ctx.progress.addBytes(m.source.length);
           await store.writeMessage(m.source, metaOf(m, uidValidity));
+          this.#opts.onMessageWritten?.(job, m.uid);
         }
         const missing = [...wanted].filter((u) => !store.has(uidValidity, u));
         if (missing.length > 0) {

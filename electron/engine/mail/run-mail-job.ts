@@ -22,6 +22,8 @@ export const DEFAULT_PLAN_LIMITS: PlanLimits = { chunkMessages: 250, chunkBytes:
 
 export interface MailJobExtras {
   limits?: Partial<PlanLimits>;
+  /** Called after each message is on disk and indexed (folder path, UID). */
+  onMessageWritten?(folder: string, uid: number): void;
 }
 
 /** The directory of an account's archive: `<out>/<user@host>/`. */
@@ -150,6 +152,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
                   c.job.pendingChunks--;
                   if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job);
                 },
+                onMessageWritten: extras.onMessageWritten ? (j, uid) => extras.onMessageWritten?.(j.info.path, uid) : undefined,
                 onVanished: (j, uids) => job.warn(`${j.info.path}: ${uids.length} message(s) were deleted on the server before they could be fetched`),
               },
               ctx,
