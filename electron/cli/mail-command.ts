@@ -1,0 +1,107 @@
+import { Command, Option } from 'commander';
+import { MailAccountSchema, MailJobSpecSchema, type MailAccount } from '../../shared/job-spec';
+import { STRATEGIES } from '../../shared/strategy';
+import { FanoutError } from '../engine/core/fanout-error';
+import { listMailFolders, mailAccountWarnings, type MailFolderInfo } from '../engine/mail/folders';
+import { runMailJob } from '../engine/mail/run-mail-job';
+import { parseSpecOrExit, positiveInt } from './cli-validation';
+import { EXIT, runJobInTerminal } from './run-job-in-terminal';
+
+interface MailCliOptions {
+  host: string;
+  port?: number;
+  tls: 'implicit' | 'starttls' | 'none';
+  insecureSkipVerify?: boolean;
+  user: string;
+  passwordEnv?: string;
+  tokenEnv?: string;
+  folders: string;
+  connections: number;
+  strategy: (typeof STRATEGIES)[number];
+  out?: string;
+  timeout: number;
+  json?: boolean;
+  listFolders?: boolean;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(EXIT.badInput);
+}
+
+/** The account from the options; secrets come only from environment variables (never argv). */
+function accountFrom(o: MailCliOptions): MailAccount {
+  if (Boolean(o.passwordEnv) === Boolean(o.tokenEnv)) fail('give exactly one of --password-env VAR or --token-env VAR');
+  const varName = (o.passwordEnv ?? o.tokenEnv)!;
+  const secret = process.env[varName];
+  if (!secret) fail(`environment variable ${varName} is not set (or empty)`);
+  const auth = o.passwordEnv ? { method: 'password' as const, password: secret } : { method: 'oauth2' as const, accessToken: secret };
+  return parseSpecOrExit(MailAccountSchema, {
+    host: o.host,
+    port: o.port,
+    tls: o.tls,
+    allowUntrustedCert: Boolean(o.insecureSkipVerify),
+    user: o.user,
+    auth,
+  });
+}
+
+/** The folder tree with counts, one folder per line, indented by depth. */
+export function formatFolderTree(folders: MailFolderInfo[]): string {
+  const lines: string[] = [];
+  for (const f of folders) {
+    const depth = f.delimiter ? f.path.split(f.delimiter).length - 1 : 0;
+    const name = `${'  '.repeat(depth)}${f.name}`;
+    const special = f.specialUse ? ` ${f.specialUse}` : '';
+    const counts = f.selectable ? `${f.messages ?? '?'} messages${f.unseen ? `, ${f.unseen} unseen` : ''}` : '(not selectable)';
+    lines.push(`${name.padEnd(40)} ${counts.padEnd(28)}${special}  → ${f.dir}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerMailCommand(program: Command): void {
+  program
+    .command('mail')
+    .description('archive an IMAP account to one .eml per message (incremental), or list its folders')
+    .requiredOption('--host <host>', 'IMAP server host name')
+    .option('--port <n>', 'port (993 with implicit TLS, 143 otherwise)', positiveInt)
+    .addOption(new Option('--tls <mode>', 'implicit TLS, STARTTLS (required), or none (cleartext)').choices(['implicit', 'starttls', 'none']).default('implicit'))
+    .option('--insecure-skip-verify', 'trust the server certificate even if it is self-signed or does not match (unsafe)')
+    .requiredOption('--user <user>', 'login name')
+    .option('--password-env <VAR>', 'environment variable holding the password')
+    .option('--token-env <VAR>', 'environment variable holding an OAuth2 access token (XOAUTH2)')
+    .option('--folders <list>', '"all", or folder paths separated by commas (INBOX,Sent)', 'all')
+    .option('--connections <n>', 'parallel IMAP connections (the server may allow fewer)', positiveInt, 4)
+    .addOption(new Option('--strategy <s>', 'how UID batches are dealt to connections').choices(STRATEGIES).default('adaptive'))
+    .option('--out <dir>', 'output folder (the archive goes to <out>/<user@host>/<folder>/)')
+    .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 60_000)
+    .option('--list-folders', 'print the folder tree with counts and exit')
+    .option('--json', 'print the summary (or the folder list) as JSON on stdout')
+    .action(async (o: MailCliOptions) => {
+      const account = accountFrom(o);
+      for (const w of mailAccountWarnings(account)) process.stderr.write(`warning: ${w}\n`);
+      if (o.listFolders) {
+        try {
+          const folders = await listMailFolders(account, { timeoutMs: o.timeout });
+          process.stdout.write(o.json ? `${JSON.stringify(folders, null, 2)}\n` : formatFolderTree(folders));
+        } catch (err) {
+          const e = err instanceof FanoutError ? err : new FanoutError('INTERNAL', String(err));
+          process.stderr.write(`error: ${e.message} [${e.code}]\n`);
+          process.exitCode = EXIT.failures;
+        }
+        return;
+      }
+      if (!o.out) fail('--out <dir> is required (or use --list-folders)');
+      const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
+      const spec = parseSpecOrExit(MailJobSpecSchema, {
+        kind: 'mail',
+        account,
+        folders,
+        connections: o.connections,
+        strategy: o.strategy,
+        outDir: o.out,
+        timeoutMs: o.timeout,
+      });
+      await runJobInTerminal((control) => runMailJob(spec, control), { json: Boolean(o.json), itemNoun: 'messages' });
+    });
+}
