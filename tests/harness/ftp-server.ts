@@ -103,8 +103,10 @@ async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
   const pid = child.pid;
   if (!pid) throw new Error('vsftpd did not start');
   try {
-    const banner = await waitForPort(port, { attempts: 100, intervalMs: 50, isAlive: () => !exited });
+    const banner = await waitForPort(port, { attempts: 100, intervalMs: 50, quit: true, isAlive: () => !exited });
     if (!banner.startsWith('220')) throw new Error(`unexpected vsftpd banner: ${banner}`);
+    // The probe's session has closed; give the listener a moment to reap it (max_per_ip count).
+    await delay(100);
   } catch (e) {
     await killGroup(child);
     await rm(tmp, { recursive: true, force: true });

@@ -21,9 +21,10 @@ export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /**
  * Connects to `port` and waits for the first bytes the server sends (an FTP banner), or for the
- * connection alone when `expectBanner` is false. Resolves with the banner; rejects after `timeoutMs`.
+ * connection alone when `expectBanner` is false. With `quit`, sends `QUIT` and waits for the server
+ * to close. Resolves with the banner; rejects after `timeoutMs`.
  */
-export function probe(port: number, timeoutMs: number, expectBanner = true): Promise<string> {
+export function probe(port: number, timeoutMs: number, expectBanner = true, quit = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ port, host: '127.0.0.1' });
     const timer = setTimeout(() => {
@@ -40,7 +41,12 @@ export function probe(port: number, timeoutMs: number, expectBanner = true): Pro
     sock.once('connect', () => {
       if (!expectBanner) done(null);
     });
-    sock.once('data', (d) => done(null, d.toString('latin1')));
+    sock.once('data', (d) => {
+      if (!quit) return done(null, d.toString('latin1'));
+      // Say goodbye so the server's session ends (and stops counting against per-IP limits).
+      sock.write('QUIT\r\n');
+      sock.once('close', () => done(null, d.toString('latin1')));
+    });
   });
 }
 
@@ -50,7 +56,7 @@ export function probe(port: number, timeoutMs: number, expectBanner = true): Pro
  */
 export async function waitForPort(
   port: number,
-  opts: { attempts?: number; intervalMs?: number; expectBanner?: boolean; isAlive?: () => boolean } = {},
+  opts: { attempts?: number; intervalMs?: number; expectBanner?: boolean; quit?: boolean; isAlive?: () => boolean } = {},
 ): Promise<string> {
   const attempts = opts.attempts ?? 100;
   const interval = opts.intervalMs ?? 50;
@@ -58,7 +64,7 @@ export async function waitForPort(
   for (let i = 0; i < attempts; i++) {
     if (opts.isAlive && !opts.isAlive()) throw new Error(`server on port ${port} exited before accepting connections`);
     try {
-      return await probe(port, interval * 4, opts.expectBanner ?? true);
+      return await probe(port, Math.max(interval * 4, 1000), opts.expectBanner ?? true, opts.quit ?? false);
     } catch (e) {
       last = e;
       await delay(interval);
