@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `npm start`: the desktop app when Electron's binary and a display exist; otherwise the same UI
+// served to a browser by `fanout serve` (the URL is printed). Never downloads anything: requiring
+// the `electron` package would try to fetch its binary, so the path is resolved by hand here.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+
+/** Path of the Electron executable, or null with the reason. */
+function findElectron() {
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const exe = join(process.env.ELECTRON_OVERRIDE_DIST_PATH, process.platform === 'win32' ? 'electron.exe' : 'electron');
+    return existsSync(exe) ? { exe } : { reason: `ELECTRON_OVERRIDE_DIST_PATH has no Electron executable (${exe})` };
+  }
+  const pkg = join(root, 'node_modules', 'electron');
+  const pathFile = join(pkg, 'path.txt');
+  if (!existsSync(pathFile)) return { reason: 'the Electron binary is not installed (node_modules/electron/path.txt is missing; the download may be blocked here)' };
+  const exe = join(pkg, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(exe) ? { exe } : { reason: `the Electron binary is missing (${exe})` };
+}
+
+function hasDisplay() {
+  if (process.platform === 'darwin' || process.platform === 'win32') return { ok: true };
+  if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) return { ok: true };
+  return { ok: false, reason: 'no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
+}
+
+function run(cmd, argv, env = process.env) {
+  const child = spawn(cmd, argv, { cwd: root, stdio: 'inherit', env });
+  const forward = (sig) => () => child.kill(sig);
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) {
+  console.error('Fanout is not built yet: run `npm run build` first.');
+  process.exit(1);
+}
+
+const electron = findElectron();
+const display = hasDisplay();
+if (electron.exe && display.ok && process.env.FANOUT_WEB !== '1') {
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  run(electron.exe, [root, ...args], env);
+} else {
+  const why = electron.reason ?? display.reason ?? 'FANOUT_WEB=1 is set';
+  console.log(`Starting the browser UI instead of the desktop app: ${why}.`);
+  // The built CLI carries `serve` once electron/cli/index.ts registers it; until then run it from source.
+  const builtServe = existsSync(join(root, 'out', 'main', 'electron', 'cli', 'serve-command.js'));
+  if (builtServe) run(process.execPath, [join(root, 'bin', 'fanout.js'), 'serve', ...args]);
+  else run(process.execPath, ['--import', 'tsx', join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args]);
+}
