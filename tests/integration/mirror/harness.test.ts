@@ -73,11 +73,14 @@ describe('harness', () => {
       setTimeout(() => reject(new Error('no banner')), 3000);
     });
     const a = net.connect(ftp.port, '127.0.0.1');
-    expect(await banner(a)).toMatch(/^220/);
-    const b = net.connect(ftp.port, '127.0.0.1');
-    expect(await banner(b)).toMatch(/^421/);
-    b.destroy();
-    await ftp.stop();
+    try {
+      expect(await banner(a)).toMatch(/^220/);
+      const b = net.connect(ftp.port, '127.0.0.1');
+      expect(await banner(b)).toMatch(/^421/);
+      b.destroy();
+    } finally {
+      await ftp.stop();
+    }
     await new Promise<void>((resolve) => {
       a.once('close', () => resolve());
       setTimeout(resolve, 3000);
