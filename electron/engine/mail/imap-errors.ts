@@ -68,6 +68,10 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
   const code = e.code ?? cause.code;
   const text = errorText(e) + (cause.message ? ` | ${cause.message}` : '');
 
+  // Checked before the login failure: servers refuse surplus logins with NO (Dovecot: "Maximum number of connections").
+  if (/too many (simultaneous |concurrent )?connections|maximum number of connections|mail_max_userip_connections|\[LIMIT\]|\[UNAVAILABLE\]/i.test(text)) {
+    return new FanoutError('TOO_MANY_CONNECTIONS', `${where} refused another connection: ${text}`, ctx, { cause: raw });
+  }
   if (e.authenticationFailed) {
     const said = e.responseText || e.serverResponseCode || '';
     return new FanoutError('AUTH_FAILED', `Login to ${where} failed: the server rejected the user name or password/token${said ? ` (server said: ${said})` : ''}`, ctx, { cause: raw });
@@ -88,9 +92,6 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
   }
   if (/OVERQUOTA|over quota/i.test(text)) {
     return new FanoutError('OVER_QUOTA', `${where} reported a quota limit: ${text}`, ctx, { cause: raw });
-  }
-  if (/too many (simultaneous |concurrent )?connections|maximum number of connections|mail_max_userip_connections|\[LIMIT\]|\[UNAVAILABLE\]/i.test(text)) {
-    return new FanoutError('TOO_MANY_CONNECTIONS', `${where} refused another connection: ${text}`, ctx, { cause: raw });
   }
   if (e.mailboxMissing || /NONEXISTENT|doesn't exist|does not exist/i.test(text)) {
     return new FanoutError('FOLDER_NOT_FOUND', `Folder ${context.folder ?? ''} does not exist on ${where}`, ctx, { cause: raw });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { ImapFlow } from 'imapflow';
@@ -74,6 +75,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
   const where = accountWhere(spec.account);
   return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, async (job) => {
     for (const w of mailAccountWarnings(spec.account)) job.warn(w);
+    // Each connection listens for the abort (to close its socket at once).
+    setMaxListeners(Math.max(10, spec.connections * 2 + 10), control.signal);
     await mkdir(root, { recursive: true });
     const jobs: FolderJob[] = [];
     const chunks: MailChunk[] = [];
