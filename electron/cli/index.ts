@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerGutenbergCommand } from './gutenberg-command';
 import { registerCleanCommand } from './clean-command';
+import { registerMailCommand } from './mail-command';
+import { registerServeCommand } from './serve-command';
 
 /** `fanout` — the same engine as the desktop app, from a terminal. */
 const program = new Command()
@@ -10,5 +12,7 @@ const program = new Command()
 
 registerGutenbergCommand(program);
 registerCleanCommand(program);
+registerMailCommand(program);
+registerServeCommand(program);
 
 await program.parseAsync(process.argv);

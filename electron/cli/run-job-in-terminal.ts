@@ -27,7 +27,12 @@ export async function runJobInTerminal(run: (control: JobControl) => Promise<Job
     display.stop();
     process.off('SIGINT', onSigint);
   }
-  if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else process.stderr.write(formatSummary(summary, opts.itemNoun));
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    // The failure list also goes to stderr, so a script that only shows errors still sees what failed.
+    for (const f of summary.failures) process.stderr.write(`failed: ${f.item}: ${f.error.code}: ${f.error.message}\n`);
+  } else {
+    process.stderr.write(formatSummary(summary, opts.itemNoun));
+  }
   process.exitCode = summary.status === 'succeeded' ? EXIT.ok : summary.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
 }
