@@ -14,6 +14,8 @@ export interface RetryOptions {
   context?: ErrorContext;
   /** Called before each backoff (e.g. to drop a broken connection so the next attempt reconnects). */
   onRetry?: (err: FanoutError, attempt: number) => void | Promise<void>;
+  /** Return true to stop retrying a retryable error at once (the caller handles it another way). */
+  giveUp?: (err: FanoutError) => boolean;
 }
 
 /** Sleeps `ms`, rejecting with ABORTED as soon as `signal` fires. */
@@ -54,7 +56,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       return await fn(attempt);
     } catch (raw) {
       const err = opts.signal.aborted ? abortedError(opts.context) : toFanoutError(raw, opts.context ?? {});
-      if (!err.retryable || attempt + 1 >= opts.attempts) throw err;
+      if (!err.retryable || attempt + 1 >= opts.attempts || opts.giveUp?.(err)) throw err;
       opts.progress?.countRetry();
       opts.progress?.setState('retrying');
       await opts.onRetry?.(err, attempt);

@@ -74,6 +74,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
 
   let alive = workers;
   let opened = 0;
+  /** Items processed successfully so far: proof that the server does accept some of our connections. */
+  let successes = 0;
   let retired = 0;
   const unitsOf = (items: I[]) => items.reduce((n, it) => n + units(it), 0);
 
@@ -82,7 +84,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     for (const item of items) opts.onItemFailed?.(item, err.withContext(opts.context?.(item) ?? {}));
   };
 
-  const shouldRetire = (err: FanoutError) => SHRINK_CODES.has(err.code) && alive > 1;
+  // Retire only when another worker is alive and the server has already served us: otherwise the
+  // refusal may be momentary (everyone logging in at once) and a backoff is the better answer.
+  const shouldRetire = (err: FanoutError) => SHRINK_CODES.has(err.code) && alive > 1 && (successes > 0 || opened > 1);
 
   async function openSession(ctx: WorkerContext): Promise<WorkerSession<I> | null> {
     for (let attempt = 0; ; attempt++) {
@@ -159,8 +163,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 progress,
                 context: group.length === 1 ? opts.context?.(group[0]!) : undefined,
                 onRetry: () => progress.resetItemBytes(),
+                giveUp: (err) => SHRINK_CODES.has(err.code) && alive > 1 && successes > 0,
               },
             );
+            successes++;
             opts.telemetry.itemDone(workerId, unitsOf(group));
           } catch (raw) {
             const err = toFanoutError(raw);

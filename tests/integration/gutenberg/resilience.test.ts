@@ -1,0 +1,141 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../../../shared/job-spec';
+import type { JobEvent, TelemetryFrame } from '../../../shared/events';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
+import { delay, startFtpServer, startTcpProxy } from '../../harness';
+import { BOOKS, startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
+
+let fx: GutenbergFixture;
+const present = BOOKS.filter((b) => b.files.length > 0);
+const presentIds = present.map((b) => b.ebook).join(',');
+
+beforeAll(async () => {
+  fx = await startGutenbergFixture();
+});
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+function spec(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>) {
+  return GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, selection: { ids: [] }, ...input });
+}
+const ids = (text: string) => text.split(',').map((n) => ({ from: Number(n), to: Number(n) }));
+const frames = (events: JobEvent[]): TelemetryFrame[] => events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : []));
+
+describe('gutenberg job resilience', () => {
+  it('reports bad catalog rows with their line numbers and goes on', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const catalog = join(fx.dir, 'bad-rows.csv');
+    await writeFile(catalog, [
+      'Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves',
+      '2000,Text,2000-01-01,Filler 0,en,A,,,',
+      'not-a-number,Text,2000-01-01,Broken,en,A,,,',
+      '2001,Text,2000-01-01,Filler 1,en,A,,,',
+      '2002,Text,2000-01-01,"Filler 2",en,A,,,,,,,',
+      '2003,Text,2000-01-01,Filler 3,en,A,,,',
+      '',
+    ].join('\n'));
+    const events: JobEvent[] = [];
+    const summary = await runGutenbergJob(
+      GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: fx.http.url, outDir: join(fx.dir, 'bad-rows'), workers: 2 }),
+      createJobControl((e) => events.push(e)),
+    );
+    expect(summary.status).toBe('succeeded');
+    expect(summary.itemsDone).toBe(3);
+    const warnings = events.flatMap((e) => (e.kind === 'job:warning' ? [e.message] : []));
+    expect(warnings.some((w) => /catalog line 3\b/.test(w))).toBe(true);
+    expect(warnings.some((w) => /catalog line 5\b/.test(w))).toBe(true);
+  });
+
+  it('resumes books whose transfer was cut mid-way (FTP data connections dropped)', async () => {
+    const proxy = await startTcpProxy({ targetPort: fx.ftp.port, ftp: true, dropAfterBytes: 9_000, dropTimes: 4, dropOn: 'data' });
+    try {
+      const summary = await runGutenbergJob(
+        spec({ mirror: `ftp://127.0.0.1:${proxy.port}`, selection: { ids: ids('2005,2006,2007,2008,2009') }, workers: 2, strategy: 'queue', outDir: join(fx.dir, 'drop-ftp'), attempts: 5, timeoutMs: 5000 }),
+        createJobControl(),
+      );
+      expect(proxy.stats.dropped).toBe(4);
+      expect(summary.status).toBe('succeeded');
+      expect(summary.itemsDone).toBe(5);
+      const manifest = (await readFile(join(fx.dir, 'drop-ftp', 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      for (const entry of manifest) {
+        const generated = fx.mirror.books.get(entry.ebook)!;
+        expect(entry.rawSha256).toBe(generated.files[0]!.textSha256);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('resumes HTTP bodies cut mid-way with Range', async () => {
+    const proxy = await startTcpProxy({ targetPort: fx.http.port, dropAfterBytes: 12_000, dropTimes: 3, dropOn: 'any' });
+    try {
+      const events: JobEvent[] = [];
+      const summary = await runGutenbergJob(
+        spec({ mirror: `http://127.0.0.1:${proxy.port}`, selection: { ids: ids('2006,2007,2008,2009') }, workers: 2, strategy: 'adaptive', outDir: join(fx.dir, 'drop-http'), attempts: 5, timeoutMs: 5000 }),
+        createJobControl((e) => events.push(e)),
+      );
+      expect(summary.status).toBe('succeeded');
+      expect(proxy.stats.dropped).toBe(3);
+      expect(frames(events).at(-1)!.workers.reduce((n, w) => n + w.retries, 0)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('shrinks the pool when the FTP server refuses connections past its per-IP limit (421)', async () => {
+    const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 2 });
+    try {
+      const events: JobEvent[] = [];
+      const summary = await runGutenbergJob(
+        spec({ mirror: limited.url, selection: { ids: [{ from: 2000, to: 2009 }] }, workers: 5, strategy: 'queue', outDir: join(fx.dir, 'limited'), attempts: 4 }),
+        createJobControl((e) => events.push(e)),
+      );
+      expect(summary.status).toBe('succeeded');
+      expect(summary.itemsDone).toBe(10);
+      expect(frames(events).at(-1)!.activeWorkers).toBeLessThanOrEqual(2);
+      expect(events.some((e) => e.kind === 'job:warning' && /retired/.test(e.message))).toBe(true);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('pauses between items, resumes, and a cancelled run is finished by a re-run', async () => {
+    // 10 ms each way makes every book take a few round trips, so there is time to pause and cancel.
+    const proxy = await startTcpProxy({ targetPort: fx.http.port, delayMs: 10 });
+    const outDir = join(fx.dir, 'pause-cancel');
+    try {
+      const events: JobEvent[] = [];
+      const control = createJobControl((e) => events.push(e));
+      const job = runGutenbergJob(spec({ mirror: `http://127.0.0.1:${proxy.port}`, selection: { ids: ids(presentIds) }, workers: 1, strategy: 'serial', outDir }), control);
+      for (let i = 0; i < 200 && (frames(events).at(-1)?.itemsDone ?? 0) < 2; i++) await delay(10);
+      control.pause.pause();
+      // The book in flight finishes, then the worker parks.
+      for (let i = 0; i < 500 && frames(events).at(-1)!.workers[0]!.state !== 'paused'; i++) await delay(10);
+      const atPause = frames(events).at(-1)!.itemsDone;
+      await delay(300);
+      const stillPaused = frames(events).at(-1)!;
+      expect(stillPaused.paused).toBe(true);
+      expect(stillPaused.itemsDone).toBe(atPause);
+      expect(stillPaused.workers[0]!.state).toBe('paused');
+      control.pause.resume();
+      for (let i = 0; i < 200 && frames(events).at(-1)!.itemsDone <= atPause; i++) await delay(10);
+      control.abort();
+      const summary = await job;
+      expect(summary.status).toBe('cancelled');
+      expect(summary.itemsDone).toBeGreaterThan(atPause);
+      expect(summary.itemsDone).toBeLessThan(present.length);
+      expect((await readdir(join(outDir, 'clean'))).filter((f) => f.includes('.tmp'))).toEqual([]);
+
+      const rerun = await runGutenbergJob(spec({ mirror: fx.http.url, selection: { ids: ids(presentIds) }, workers: 3, strategy: 'queue', outDir }), createJobControl());
+      expect(rerun.status).toBe('succeeded');
+      expect(rerun.itemsSkipped).toBe(summary.itemsDone);
+      expect(rerun.itemsDone + rerun.itemsSkipped).toBe(present.length);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
