@@ -6,6 +6,7 @@ import { STATE_COLORS } from './colors';
 const LANE_H = 14;
 const GAP = 3;
 const LEFT = 36;
+const MIN_REDRAW_MS = 250;
 
 /**
  * The worker timeline: one lane per worker, one rectangle per closed span, coloured by state;
@@ -35,22 +36,47 @@ export function GanttCanvas() {
       const tEnd = Math.max(runBuffers.now, 1);
       const plotW = cssW - LEFT - 4;
       const x = (t: number) => LEFT + (t / tEnd) * plotW;
+      const t0 = performance.now();
+      // Level of detail: per (lane, colour), rectangles that touch or overlap on screen are merged
+      // into one, so the number drawn is bounded by lanes × pixels, not by the number of spans.
       const paths = new Map<string, Path2D>();
+      const runs = new Map<string, { color: string; lane: number; x0: number; x1: number }>();
+      const flush = (r: { color: string; lane: number; x0: number; x1: number }) => {
+        let p = paths.get(r.color);
+        if (!p) paths.set(r.color, (p = new Path2D()));
+        p.rect(r.x0, r.lane * (LANE_H + GAP), Math.max(1, r.x1 - r.x0), LANE_H);
+      };
+      let rects = 0;
       const rect = (state: WorkerState, worker: number, start: number, end: number) => {
         const color = STATE_COLORS[state];
         if (!color) return;
-        let p = paths.get(color);
-        if (!p) paths.set(color, (p = new Path2D()));
         const x0 = x(start);
-        const w = Math.max(1, x(end) - x0);
-        p.rect(x0, worker * (LANE_H + GAP), w, LANE_H);
+        const x1 = Math.max(x(end), x0 + 1);
+        const key = `${worker}|${color}`;
+        const run = runs.get(key);
+        if (run && x0 <= run.x1 + 1 && x1 >= run.x0 - 1) {
+          run.x0 = Math.min(run.x0, x0);
+          run.x1 = Math.max(run.x1, x1);
+          return;
+        }
+        if (run) {
+          flush(run);
+          rects++;
+        }
+        runs.set(key, { color, lane: worker, x0, x1 });
       };
       for (const s of runBuffers.spans) rect(s.state, s.worker, s.start, s.end);
       for (const [worker, open] of runBuffers.open) rect(open.state, worker, open.start, runBuffers.now);
+      for (const r of runs.values()) {
+        flush(r);
+        rects++;
+      }
       for (const [color, p] of paths) {
         ctx.fillStyle = color;
         ctx.fill(p);
       }
+      canvas.dataset.rects = String(rects);
+      canvas.dataset.drawMs = (performance.now() - t0).toFixed(1);
       ctx.fillStyle = '#666';
       ctx.font = '10px system-ui, sans-serif';
       ctx.textBaseline = 'middle';
@@ -62,14 +88,32 @@ export function GanttCanvas() {
       canvas.dataset.spans = String(runBuffers.spans.length);
     };
     draw();
+    // The timeline is a long-timescale view: redraw at most every MIN_REDRAW_MS (with a trailing
+    // draw, so the final state always shows), while the throughput chart follows every frame.
+    let last = performance.now();
+    let trailing: ReturnType<typeof setTimeout> | null = null;
+    const throttled = () => {
+      const wait = last + MIN_REDRAW_MS - performance.now();
+      if (wait <= 0) {
+        last = performance.now();
+        draw();
+      } else {
+        trailing ??= setTimeout(() => {
+          trailing = null;
+          last = performance.now();
+          draw();
+        }, wait);
+      }
+    };
     const unsub = useRunStore.subscribe((s, prev) => {
-      if (s.version !== prev.version) draw();
+      if (s.version !== prev.version) throttled();
     });
     const ro = new ResizeObserver(draw);
     ro.observe(canvas);
     return () => {
       unsub();
       ro.disconnect();
+      if (trailing) clearTimeout(trailing);
     };
   }, []);
   return <canvas className="gantt" ref={ref} data-testid="gantt" />;

@@ -26,9 +26,14 @@ const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => number 
 const schedule: (cb: () => void) => void = raf ? (cb) => void raf(cb) : (cb) => void setTimeout(cb, 16);
 
 /** Applies every queued event now (the rAF callback; tests call it directly). */
+/** Cost of applying frames, for the performance benchmark (read by tests/e2e/perf.spec.ts). */
+export const runPerf = { flushes: 0, maxFlushMs: 0, totalFlushMs: 0 };
+(globalThis as { __fanoutRunPerf?: typeof runPerf }).__fanoutRunPerf = runPerf;
+
 export function flushRunEvents(): void {
   scheduled = false;
   if (pending.length === 0) return;
+  const t0 = performance.now();
   const batch = pending;
   pending = [];
   const state = useRunStore.getState();
@@ -39,6 +44,10 @@ export function flushRunEvents(): void {
     header = reduceHeader(header, [e]);
   }
   useRunStore.setState({ ...header, version: state.version + 1 });
+  const ms = performance.now() - t0;
+  runPerf.flushes++;
+  runPerf.totalFlushMs += ms;
+  runPerf.maxFlushMs = Math.max(runPerf.maxFlushMs, ms);
 }
 
 export function enqueueJobEvent(e: JobEvent): void {
