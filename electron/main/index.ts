@@ -129,7 +129,13 @@ if (!app.requestSingleInstanceLock()) {
       ]),
     );
 
-    win = new BrowserWindow(buildWindowOptions(preloadPath));
+    // The hardening flags are repeated literally here (same values as buildWindowOptions, which the
+    // unit test checks) so static scanners such as Electronegativity can see them at the call site.
+    const options = buildWindowOptions(preloadPath);
+    win = new BrowserWindow({
+      ...options,
+      webPreferences: { ...options.webPreferences, contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, disableBlinkFeatures: 'Auxclick' },
+    });
     trusted.add(win.webContents.id);
     win.once('ready-to-show', () => win?.show());
     win.on('closed', () => {
