@@ -91,18 +91,32 @@ export function metaOf(m: FetchMessageObject, uidValidity: string): MessageMeta 
  *   complete files a killed run left without an index line, link messages already archived in an
  *   older generation, and cut the rest into UID chunks.
  */
+/** True when LIST-STATUS shows nothing changed since the last complete run of this folder. */
+export function isUpToDate(info: MailFolderInfo, store: FolderStore): boolean {
+  const prev = store.state.synced;
+  return Boolean(
+    prev &&
+      info.uidValidity !== null &&
+      prev.uidValidity === info.uidValidity &&
+      prev.uidNext === info.uidNext &&
+      prev.highestModseq !== null &&
+      prev.highestModseq === info.highestModseq &&
+      prev.messages === info.messages,
+  );
+}
+
+/** About how many messages a folder will need fetched (from LIST-STATUS alone, before planning). */
+export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
+  const prev = store.state.synced;
+  if (info.uidNext === null || info.messages === null) return 0;
+  if (prev && prev.uidValidity === info.uidValidity) return Math.max(0, Math.min(info.messages, info.uidNext - prev.uidNext));
+  return Math.max(0, info.messages - store.countIn(info.uidValidity ?? ''));
+}
+
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits): Promise<FolderPlan> {
   const prev = store.state.synced;
   const plan: FolderPlan = { job: null, chunks: [], alreadyArchived: 0, flagsUpdated: 0, recovered: 0, linked: 0 };
-  if (
-    prev &&
-    info.uidValidity !== null &&
-    prev.uidValidity === info.uidValidity &&
-    prev.uidNext === info.uidNext &&
-    prev.highestModseq !== null &&
-    prev.highestModseq === info.highestModseq &&
-    prev.messages === info.messages
-  ) {
+  if (isUpToDate(info, store)) {
     plan.alreadyArchived = info.messages ?? 0;
     return plan;
   }

@@ -14,7 +14,8 @@ import { FolderStore, writeFileAtomic } from './folder-store';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession } from './mail-worker';
-import { chunkLabel, planFolder, type FolderJob, type MailChunk, type PlanLimits } from './plan-folder';
+import { chunkLabel, estimateNew, planFolder, type FolderJob, type MailChunk, type PlanLimits } from './plan-folder';
+import type { WorkerContext } from '../core/worker-context';
 
 /** Attempts per chunk for transient errors (dropped connection, BYE, throttling). */
 const ATTEMPTS = 5;
@@ -82,6 +83,19 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const chunks: MailChunk[] = [];
     let skipped = 0;
     let pending = 0;
+    const workerCount = spec.strategy === 'serial' ? 1 : spec.connections;
+    const workerOptions = {
+      account: spec.account,
+      timeoutMs: spec.timeoutMs,
+      onChunkDone: async (c: MailChunk) => {
+        c.job.pendingChunks--;
+        if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job);
+      },
+      onMessageWritten: extras.onMessageWritten ? (j: FolderJob, uid: number) => extras.onMessageWritten?.(j.info.path, uid) : undefined,
+      onVanished: (j: FolderJob, uids: number[]) => job.warn(`${j.info.path}: ${uids.length} message(s) were deleted on the server before they could be fetched`),
+    };
+    /** Worker sessions opened ahead of the pool, by lane. */
+    const prewarmed = new Map<number, Promise<MailWorkerSession>>();
 
     let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
     const planLane = job.telemetry.worker(0);
@@ -95,11 +109,29 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       for (const f of folders) dirs[f.path] = f.dir;
       await writeFileAtomic(join(root, 'folders.json'), `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`);
 
+      const selected: Array<{ info: MailFolderInfo; store: FolderStore }> = [];
       for (const info of selectFolders(folders, spec.folders, job)) {
+        try {
+          selected.push({ info, store: await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path) });
+        } catch (err) {
+          job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
+        }
+      }
+      // Worker connections take several round trips to set up: when LIST-STATUS shows new mail,
+      // open them now, while this connection plans the folders.
+      const expected = selected.reduce((n, s) => n + estimateNew(s.info, s.store), 0);
+      const prewarmCount = expected === 0 ? 0 : Math.min(workerCount, Math.ceil(expected / limits.chunkMessages));
+      for (let id = 0; id < prewarmCount; id++) {
+        const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
+        const p = MailWorkerSession.open(workerOptions, ctx);
+        p.catch(() => undefined);
+        prewarmed.set(id, p);
+      }
+
+      for (const { info, store } of selected) {
         if (control.signal.aborted) break;
         planLane.setState('listing', info.path);
         try {
-          const store = await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path);
           if (!planner || !planner.usable) {
             if (planner) planner.close();
             planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
@@ -146,20 +178,11 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           label: chunkLabel,
           units: (c) => c.uids.length,
           context: (c) => ({ folder: c.job.info.path, uid: c.uids[0] }),
-          openWorker: (ctx) =>
-            MailWorkerSession.open(
-              {
-                account: spec.account,
-                timeoutMs: spec.timeoutMs,
-                onChunkDone: async (c) => {
-                  c.job.pendingChunks--;
-                  if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job);
-                },
-                onMessageWritten: extras.onMessageWritten ? (j, uid) => extras.onMessageWritten?.(j.info.path, uid) : undefined,
-                onVanished: (j, uids) => job.warn(`${j.info.path}: ${uids.length} message(s) were deleted on the server before they could be fetched`),
-              },
-              ctx,
-            ),
+          openWorker: (ctx) => {
+            const early = prewarmed.get(ctx.workerId);
+            prewarmed.delete(ctx.workerId);
+            return early ?? MailWorkerSession.open(workerOptions, ctx);
+          },
           onItemFailed: (c, err) => {
             c.job.failed = true;
             job.reportFailure(chunkLabel(c), err);
@@ -168,6 +191,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         });
       }
     } finally {
+      // Sessions opened early but never used (fewer chunks than connections).
+      for (const p of prewarmed.values()) await p.then((s) => s.close(), () => undefined);
+      prewarmed.clear();
       // Whatever happened, the index on disk reflects every file on disk, with current flags.
       for (const j of jobs) await j.store.compact().catch(() => undefined);
     }
