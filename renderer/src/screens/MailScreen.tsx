@@ -20,14 +20,21 @@ export function MailScreen() {
   const [strategy, setStrategy] = useState<Strategy>('adaptive');
   const [outDir, setOutDir] = useState(info?.defaultOutDir ?? '');
   const [status, setStatus] = useState('');
+  const [remember, setRemember] = useState(false);
 
   if (!info?.mailAvailable) {
     return <section className="screen" data-testid="screen-mail"><p className="muted">Mail archiving is not available in this build yet.</p></section>;
   }
   const account = (): MailAccount => ({ host, port: port ? Number(port) : undefined, tls, allowUntrustedCert: untrusted, user, auth: { method: 'password', password } });
+  const recall = async () => {
+    if (!info.canStoreSecrets || !host || !user || password) return;
+    const saved = await getApi().loadMailPassword({ host, user }).catch(() => null);
+    if (saved) setPassword(saved);
+  };
   const test = async () => {
     setStatus('Testing…');
     try {
+      if (remember && info.canStoreSecrets) await getApi().saveMailPassword({ host, user, password });
       const r = await getApi().testMail({ account: account() });
       setStatus(r.ok ? `OK: ${r.message}` : `Failed: ${r.message}`);
       if (r.ok) {
@@ -54,8 +61,9 @@ export function MailScreen() {
         <label>IMAP host<input value={host} onChange={(e) => setHost(e.target.value)} /></label>
         <label>Port<input value={port} placeholder="993" onChange={(e) => setPort(e.target.value.replace(/\D/g, ''))} /></label>
         <label>TLS<select value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
-        <label>User<input value={user} onChange={(e) => setUser(e.target.value)} /></label>
+        <label>User<input value={user} onChange={(e) => setUser(e.target.value)} onBlur={() => void recall()} /></label>
         <label>Password<input type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
+        {info.canStoreSecrets && <label className="check"><input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />Remember the password (encrypted by the OS keychain)</label>}
         <label className="check"><input type="checkbox" checked={untrusted} onChange={(e) => setUntrusted(e.target.checked)} />Accept an untrusted certificate</label>
       </div>
       <div className="actions"><button onClick={() => void test()} disabled={!host || !user || !password}>Test</button><span>{status}</span></div>
