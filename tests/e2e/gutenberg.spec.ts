@@ -110,8 +110,3 @@ test('history lists past runs and opens one in the live view', async ({ app: pag
   await shot(page, 'history-replay');
 });
 
-test('mail screen renders', async ({ app: page }) => {
-  await page.getByTestId('nav-mail').click();
-  await expect(page.getByTestId('screen-mail')).toBeVisible();
-  await shot(page, 'mail-screen');
-});

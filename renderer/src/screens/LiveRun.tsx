@@ -10,7 +10,7 @@ import { useRunStore } from '../stores/run-store';
 import { useShallow } from 'zustand/react/shallow';
 
 const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
-  const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' ? 0 : null;
+  const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
   return (
     <div className="lane" data-testid={`lane-${w.id}`} data-state={w.state}>
       <span className="lane-id">w{w.id}</span>

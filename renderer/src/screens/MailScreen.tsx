@@ -58,18 +58,18 @@ export function MailScreen() {
   return (
     <section className="screen" data-testid="screen-mail">
       <div className="form-grid">
-        <label>IMAP host<input value={host} onChange={(e) => setHost(e.target.value)} /></label>
-        <label>Port<input value={port} placeholder="993" onChange={(e) => setPort(e.target.value.replace(/\D/g, ''))} /></label>
-        <label>TLS<select value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
-        <label>User<input value={user} onChange={(e) => setUser(e.target.value)} onBlur={() => void recall()} /></label>
-        <label>Password<input type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
+        <label>IMAP host<input data-testid="mail-host" value={host} onChange={(e) => setHost(e.target.value)} /></label>
+        <label>Port<input data-testid="mail-port" value={port} placeholder="993" onChange={(e) => setPort(e.target.value.replace(/\D/g, ''))} /></label>
+        <label>TLS<select data-testid="mail-tls" value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
+        <label>User<input data-testid="mail-user" value={user} onChange={(e) => setUser(e.target.value)} onBlur={() => void recall()} /></label>
+        <label>Password<input data-testid="mail-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
         {info.canStoreSecrets && <label className="check"><input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />Remember the password (encrypted by the OS keychain)</label>}
         <label className="check"><input type="checkbox" checked={untrusted} onChange={(e) => setUntrusted(e.target.checked)} />Accept an untrusted certificate</label>
       </div>
-      <div className="actions"><button onClick={() => void test()} disabled={!host || !user || !password}>Test</button><span>{status}</span></div>
+      <div className="actions"><button data-testid="mail-test" onClick={() => void test()} disabled={!host || !user || !password}>Test</button><span data-testid="mail-status">{status}</span></div>
       {folders.length > 0 && (
         <>
-          <ul className="folders">
+          <ul className="folders" data-testid="mail-folders">
             {folders.map((f) => (
               <li key={f.path} style={{ paddingLeft: `${(f.path.split(f.delimiter || '/').length - 1) * 16}px` }}>
                 <label className="check"><input type="checkbox" checked={checked.has(f.path)} onChange={() => setChecked((c) => { const n = new Set(c); if (n.has(f.path)) n.delete(f.path); else n.add(f.path); return n; })} />{f.name} <span className="muted">({f.messages})</span></label>
@@ -77,11 +77,11 @@ export function MailScreen() {
             ))}
           </ul>
           <div className="form-grid">
-            <label>Connections<input type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
+            <label>Connections<input data-testid="mail-connections" type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
             <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
-            <label>Output folder<input value={outDir} onChange={(e) => setOutDir(e.target.value)} /></label>
+            <label>Output folder<input data-testid="mail-out-dir" value={outDir} onChange={(e) => setOutDir(e.target.value)} /></label>
           </div>
-          <div className="actions"><button className="primary" disabled={checked.size === 0 || !outDir} onClick={() => void start()}>Start</button></div>
+          <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir} onClick={() => void start()}>Start</button></div>
         </>
       )}
     </section>

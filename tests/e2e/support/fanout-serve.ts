@@ -11,13 +11,14 @@ export interface ServeProcess {
 }
 
 /**
- * Starts `fanout serve --port 0` from the sources (through tsx) and resolves with the URL it
+ * Starts `fanout serve --port 0` from the sources (bin/fanout.js with FANOUT_FROM_SOURCE=1) and resolves with the URL it
  * prints. Bounded: rejects after 30 s or if the process exits first.
  */
 export function startServe(opts: { dataDir: string; cwd: string; env?: Record<string, string> }): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'electron/web-host/standalone.ts', 'serve', '--port', '0', '--data-dir', opts.dataDir], {
+  // `npx fanout serve`, run from the sources (bin/fanout.js → tsx) so no stale build is tested.
+  const child = spawn(process.execPath, ['bin/fanout.js', 'serve', '--port', '0', '--data-dir', opts.dataDir], {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, FANOUT_FROM_SOURCE: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -1,0 +1,64 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startDovecot, type DovecotServer } from '../harness/dovecot';
+import { fillMailbox } from '../harness/dovecot-fill';
+import { expect, shot, test } from './support/fixtures';
+
+const FOLDERS = [
+  { path: 'INBOX', count: 30 },
+  { path: 'Archive', count: 20 },
+];
+
+let srv: DovecotServer;
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  srv = await startDovecot();
+  const admin = await srv.connect();
+  await fillMailbox(admin, FOLDERS);
+  await admin.logout();
+});
+
+test.afterAll(async () => {
+  await srv?.stop();
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
+  return out;
+}
+
+test('mail: test the account, pick folders, archive them with 3 connections', async ({ app: page, env }) => {
+  const outDir = join(env.dir, 'mail-out');
+  await page.getByTestId('nav-mail').click();
+  await page.getByTestId('mail-host').fill(srv.host);
+  await page.getByTestId('mail-port').fill(String(srv.port));
+  await page.getByTestId('mail-tls').selectOption('none');
+  await page.getByTestId('mail-user').fill(srv.user);
+  await page.getByTestId('mail-password').fill(srv.password);
+  await page.getByTestId('mail-test').click();
+  await expect(page.getByTestId('mail-status')).toContainText('OK', { timeout: 30_000 });
+  await expect(page.getByTestId('mail-folders')).toContainText('INBOX');
+  await expect(page.getByTestId('mail-folders')).toContainText('Archive');
+  await page.getByTestId('mail-connections').fill('3');
+  await page.getByTestId('mail-out-dir').fill(outDir);
+  await shot(page, 'mail-screen');
+  await page.getByTestId('mail-start').click();
+  await expect(page.getByTestId('screen-live')).toBeVisible();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 60_000 });
+  const files = await listFiles(outDir);
+  expect(files.filter((f) => f.endsWith('.eml')).length).toBeGreaterThanOrEqual(50);
+  await shot(page, 'mail-live-run');
+});
+
+test('mail: a wrong password is reported by the Test button', async ({ app: page }) => {
+  await page.getByTestId('nav-mail').click();
+  await page.getByTestId('mail-host').fill(srv.host);
+  await page.getByTestId('mail-port').fill(String(srv.port));
+  await page.getByTestId('mail-tls').selectOption('none');
+  await page.getByTestId('mail-user').fill(srv.user);
+  await page.getByTestId('mail-password').fill('wrong-password');
+  await page.getByTestId('mail-test').click();
+  await expect(page.getByTestId('mail-status')).toContainText('Failed', { timeout: 30_000 });
+});
