@@ -8,7 +8,8 @@
  * BENCH_DELAY_MS (25), BENCH_TARGET_MB (220).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -91,8 +92,8 @@ async function timeFanout(account: MailAccount, out: string, strategy: Strategy,
 }
 
 async function timeMbsync(dir: string, port: number, user: string, password: string): Promise<Row> {
-  await (await import('node:fs/promises')).mkdir(dir, { recursive: true });
   const maildir = join(dir, 'maildir');
+  await mkdir(maildir, { recursive: true });
   const rc = join(dir, 'mbsyncrc');
   await writeFile(
     rc,
@@ -118,10 +119,23 @@ async function timeMbsync(dir: string, port: number, user: string, password: str
   return { tool: 'mbsync', strategy: '-', n: 1, full, again, peakRssMb: NaN, messages: MESSAGES };
 }
 
+/**
+ * The latency proxy runs in its own process: relaying 200 MB in the benchmark's own event loop
+ * would charge its CPU to Fanout (and not to mbsync).
+ */
+async function startProxyProcess(targetPort: number): Promise<{ port: number; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--proxy-child', String(targetPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const srv = await startDovecot({ maxUserIpConnections: 64 });
-  const proxy = await startTcpProxy({ targetPort: srv.port, delayMs: DELAY });
+  const proxy = await startProxyProcess(srv.port);
   try {
     let t = performance.now();
     const bytes = await fill(srv);
@@ -151,10 +165,16 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n${MESSAGES} messages, ${(bytes / 1048576).toFixed(1)} MB, +${DELAY} ms each way\n${lines.join('\n')}\n`);
   } finally {
-    await proxy.stop();
+    proxy.stop();
     await srv.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (process.argv[2] === '--proxy-child') {
+  const proxy = await startTcpProxy({ targetPort: Number(process.argv[3]), delayMs: DELAY });
+  process.stdout.write(`${proxy.port}\n`);
+  process.on('SIGTERM', () => void proxy.stop().then(() => process.exit(0)));
+} else {
+  await main();
+}
