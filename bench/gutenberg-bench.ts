@@ -8,7 +8,7 @@
  * BENCH_PROTOCOLS (ftp,http), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
           await rm(out, { recursive: true, force: true });
         }
         const peerOut = join(dir, `peer-${protocol}-${n}`);
+        await mkdir(peerOut, { recursive: true });
         const t0 = performance.now();
         if (protocol === 'ftp') await runLftp(urls.ftp, paths, n, peerOut);
         else await runCurl(urls.http, paths, n, peerOut, dir);
