@@ -1,4 +1,4 @@
-import type { CatalogFormat } from './catalog-entry';
+import type { CatalogFormat } from '../../../shared/catalog-entry';
 
 /** Column names of the official pg_catalog.csv, as its header spells them. */
 export const OFFICIAL_COLUMNS = ['Text#', 'Type', 'Issued', 'Title', 'Language', 'Authors', 'Subjects', 'LoCC', 'Bookshelves'] as const;

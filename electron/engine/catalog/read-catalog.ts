@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { FanoutError, abortedError, isAbortError, toFanoutError } from '../core/fanout-error';
-import type { BadCatalogRow, CatalogEntry } from './catalog-entry';
+import type { BadCatalogRow, CatalogEntry } from '../../../shared/catalog-entry';
 import { detectLayout, type CatalogLayout } from './catalog-layout';
 import { CsvRecordReader, type CsvRecord } from './csv-records';
 import { recordToEntry } from './record-to-entry';

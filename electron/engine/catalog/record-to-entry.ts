@@ -1,4 +1,4 @@
-import type { CatalogEntry } from './catalog-entry';
+import type { CatalogEntry } from '../../../shared/catalog-entry';
 import type { CatalogLayout } from './catalog-layout';
 
 const UINT = /^\d+$/;

@@ -1,6 +1,6 @@
 import { idInRanges } from '../../../shared/id-ranges';
 import type { CatalogSelection, IdRange } from '../../../shared/job-spec';
-import type { CatalogEntry } from './catalog-entry';
+import type { CatalogEntry } from '../../../shared/catalog-entry';
 import { foldText } from './fold-text';
 
 /** A compiled selection: true when the entry is wanted. Ignores `limit` (that needs a count). */

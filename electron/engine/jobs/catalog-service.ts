@@ -10,17 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogInfo, CatalogPage, CatalogQuery, CatalogRow } from '../../../shared/ipc';
 import { FanoutError } from '../core/fanout-error';
+import type { CatalogEntry } from '../../../shared/catalog-entry';
 
 /** The subset of the catalog reader's entry that the table needs. */
-export interface CatalogEntryLike {
-  ebook: number;
-  type: string;
-  issued: string | null;
-  title: string;
-  languages: string[];
-  authors: string[];
-  subjects: string[];
-}
+export type CatalogEntryLike = Omit<CatalogEntry, 'locc' | 'bookshelves'>;
 
 export type CatalogReader = (
   path: string,

@@ -238,18 +238,7 @@ export class FolderStore {
       const e = err as { message?: string };
       throw new FanoutError('WRITE_FAILED', `Could not write ${abs}: ${e.message ?? String(err)}`, { folder: this.path, uid: meta.uid, file: abs }, { cause: err });
     }
-    const rec: IndexRecord = {
-      uid: meta.uid,
-      uidValidity: meta.uidValidity,
-      messageId: meta.messageId,
-      internalDate: meta.internalDate.toISOString(),
-      flags: [...meta.flags].sort(),
-      size: source.length,
-      sha256: createHash('sha256').update(source).digest('hex'),
-      subject: meta.subject,
-      from: meta.from,
-      file: rel,
-    };
+    const rec = indexRecord(meta, source, rel);
     await this.#append(rec);
     return rec;
   }
@@ -262,18 +251,7 @@ export class FolderStore {
     const t = meta.internalDate.getTime() / 1000;
     const st = await stat(abs);
     if (Math.abs(st.mtimeMs / 1000 - t) > 1) await utimes(abs, t, t);
-    const rec: IndexRecord = {
-      uid: meta.uid,
-      uidValidity: meta.uidValidity,
-      messageId: meta.messageId,
-      internalDate: meta.internalDate.toISOString(),
-      flags: [...meta.flags].sort(),
-      size: data.length,
-      sha256: createHash('sha256').update(data).digest('hex'),
-      subject: meta.subject,
-      from: meta.from,
-      file: rel,
-    };
+    const rec = indexRecord(meta, data, rel);
     await this.#append(rec);
     return rec;
   }
@@ -326,4 +304,20 @@ export class FolderStore {
 
 function identityKey(messageId: string, size: number, internalDateIso: string): string {
   return `${messageId}\u0000${size}\u0000${internalDateIso}`;
+}
+
+/** The index line of a message whose bytes are on disk at `rel`. */
+function indexRecord(meta: MessageMeta, bytes: Uint8Array, rel: string): IndexRecord {
+  return {
+    uid: meta.uid,
+    uidValidity: meta.uidValidity,
+    messageId: meta.messageId,
+    internalDate: meta.internalDate.toISOString(),
+    flags: [...meta.flags].sort(),
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    subject: meta.subject,
+    from: meta.from,
+    file: rel,
+  };
 }

@@ -1,21 +1,9 @@
 import { FanoutError, isAbortError, toFanoutError, abortedError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
+import { isTlsFailure } from '../core/tls-error';
 
-/** Node / OpenSSL error codes that mean "the TLS handshake or the certificate check failed". */
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'EPROTO',
-  'ClosedAfterConnectTLS',
-  'UPGRADE_TIMEOUT',
-  'STARTTLS_INJECTION',
-]);
+/** imapflow's own codes for a failed TLS upgrade, on top of the socket-level ones. */
+const IMAP_TLS_CODES = new Set(['ClosedAfterConnectTLS', 'UPGRADE_TIMEOUT', 'STARTTLS_INJECTION']);
 
 interface ImapLikeError {
   code?: string;
@@ -76,7 +64,7 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
     const said = e.responseText || e.serverResponseCode || '';
     return new FanoutError('AUTH_FAILED', `Login to ${where} failed: the server rejected the user name or password/token${said ? ` (server said: ${said})` : ''}`, ctx, { cause: raw });
   }
-  if (e.tlsFailed || (code && TLS_CODES.has(code)) || /certificate|self[- ]signed|SSL routines|wrong version number|handshake/i.test(text)) {
+  if (e.tlsFailed || (code && IMAP_TLS_CODES.has(code)) || isTlsFailure(code, text)) {
     const hint = tlsHint(code);
     const trust = /self[- ]signed|not trusted|authority/.test(hint) ? '; trust it explicitly (allowUntrustedCert / --insecure-skip-verify) only if you know this server' : '';
     return new FanoutError('TLS_FAILED', `TLS to ${where} failed: ${hint}${code ? ` [${code}]` : ''}${trust}`, ctx, { cause: raw });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { BadCatalogRow, CatalogEntry } from '../../../electron/engine/catalog/catalog-entry';
+import type { BadCatalogRow, CatalogEntry } from '../../../shared/catalog-entry';
 import { readCatalog, type ReadCatalogOptions } from '../../../electron/engine/catalog/read-catalog';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIdRanges } from '../../../shared/id-ranges';
 import type { CatalogSelection } from '../../../shared/job-spec';
-import type { CatalogEntry } from '../../../electron/engine/catalog/catalog-entry';
+import type { CatalogEntry } from '../../../shared/catalog-entry';
 import { foldText } from '../../../electron/engine/catalog/fold-text';
 import { readCatalog } from '../../../electron/engine/catalog/read-catalog';
 import { compileSelection, matchesSelection, selectBooks } from '../../../electron/engine/catalog/select-books';

@@ -1,6 +1,5 @@
 /**
- * The catalog's data types. Pure types, no Node imports: the renderer may import this file
- * (proposed to move to shared/catalog-entry.ts).
+ * The catalog's data types, shared by the engine's reader and the UI.
  */
 
 /** One book of the Project Gutenberg catalog, as read from pg_catalog.csv or a simple CSV. */
