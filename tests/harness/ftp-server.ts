@@ -2,7 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, writeFile, readFile, rm, chmod, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { delay, freePort, waitForPort } from './net-util';
+
+/** FTPS for the test server: a certificate (e.g. from `makeSelfSignedCert`) and the TLS flavour. */
+export interface FtpTlsOptions {
+  /** PEM certificate and key. */
+  cert: string;
+  key: string;
+  /** Implicit TLS (TLS from the first byte, like port 990) instead of explicit `AUTH TLS`. */
+  implicit?: boolean;
+  /**
+   * vsftpd `require_ssl_reuse`: data connections must resume the control connection's TLS session
+   * (vsftpd's default, and what basic-ftp does). Default true; false accepts fresh sessions.
+   */
+  requireSessionReuse?: boolean;
+}
 
 export interface FtpServerOptions {
   /** Folder served as the anonymous root (made world-readable: vsftpd serves only such files). */
@@ -11,10 +26,12 @@ export interface FtpServerOptions {
   maxPerIp?: number;
   /** Extra `key=value` lines appended to the generated vsftpd.conf. */
   extraConfig?: string[];
+  /** Serve FTPS only: anonymous logins and data connections must use TLS. */
+  tls?: FtpTlsOptions;
 }
 
 export interface FtpServer {
-  /** `ftp://127.0.0.1:PORT` (anonymous login). */
+  /** `ftp://127.0.0.1:PORT` (anonymous login); `ftps://…` when started with `tls`. */
   url: string;
   port: number;
   /** PID of the vsftpd listener (leader of its own process group). */
@@ -86,6 +103,7 @@ async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
     `vsftpd_log_file=${logPath}`,
     'idle_session_timeout=120',
     'data_connection_timeout=60',
+    ...(opts.tls ? await tlsConfig(tmp, opts.tls) : []),
     ...(opts.extraConfig ?? []),
   ].join('\n');
   const confPath = path.join(tmp, 'vsftpd.conf');
@@ -103,7 +121,10 @@ async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
   const pid = child.pid;
   if (!pid) throw new Error('vsftpd did not start');
   try {
-    const banner = await waitForPort(port, { attempts: 100, intervalMs: 50, quit: true, isAlive: () => !exited });
+    const isAlive = () => !exited;
+    const banner = opts.tls?.implicit
+      ? await waitForTlsBanner(port, isAlive)
+      : await waitForPort(port, { attempts: 100, intervalMs: 50, quit: true, isAlive });
     if (!banner.startsWith('220')) throw new Error(`unexpected vsftpd banner: ${banner}`);
     // The probe's session has closed; give the listener a moment to reap it (max_per_ip count).
     await delay(100);
@@ -115,7 +136,7 @@ async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
 
   let stopped: Promise<void> | null = null;
   return {
-    url: `ftp://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'ftps' : 'ftp'}://127.0.0.1:${port}`,
     port,
     pid,
     logPath,
@@ -131,6 +152,69 @@ async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
       return stopped;
     },
   };
+}
+
+/** vsftpd.conf lines for FTPS; writes the certificate and key (0600) into the server's temp folder. */
+async function tlsConfig(tmp: string, t: FtpTlsOptions): Promise<string[]> {
+  const certPath = path.join(tmp, 'cert.pem');
+  const keyPath = path.join(tmp, 'key.pem');
+  await writeFile(certPath, t.cert, { mode: 0o600 });
+  await writeFile(keyPath, t.key, { mode: 0o600 });
+  return [
+    'ssl_enable=YES',
+    `rsa_cert_file=${certPath}`,
+    `rsa_private_key_file=${keyPath}`,
+    'allow_anon_ssl=YES',
+    'force_anon_logins_ssl=YES',
+    'force_anon_data_ssl=YES',
+    'ssl_sslv2=NO',
+    'ssl_sslv3=NO',
+    'ssl_tlsv1=YES',
+    // vsftpd 3.0.3's default list is DES-CBC3-SHA alone, which Node no longer offers.
+    'ssl_ciphers=HIGH',
+    'ssl_request_cert=NO',
+    `require_ssl_reuse=${t.requireSessionReuse === false ? 'NO' : 'YES'}`,
+    `implicit_ssl=${t.implicit ? 'YES' : 'NO'}`,
+    'debug_ssl=YES',
+  ];
+}
+
+/**
+ * Implicit FTPS: the banner comes after the TLS handshake. Polls (at most 100 tries, 50 ms apart,
+ * each bounded to 1 s) until a TLS connection gets the `220`, then says QUIT and waits for the close.
+ */
+async function waitForTlsBanner(port: number, isAlive: () => boolean): Promise<string> {
+  let last: unknown = null;
+  for (let i = 0; i < 100; i++) {
+    if (!isAlive()) throw new Error(`vsftpd on port ${port} exited before accepting connections`);
+    try {
+      return await tlsProbe(port, 1000);
+    } catch (e) {
+      last = e;
+      await delay(50);
+    }
+  }
+  throw new Error(`vsftpd on port ${port} did not answer over TLS: ${String(last)}`);
+}
+
+function tlsProbe(port: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    const timer = setTimeout(() => done(new Error(`TLS probe timeout on port ${port}`)), timeoutMs);
+    let banner = '';
+    function done(err: Error | null) {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(banner);
+    }
+    sock.once('error', (e) => done(e));
+    sock.once('data', (d: Buffer) => {
+      banner = d.toString('latin1');
+      sock.write('QUIT\r\n');
+      sock.once('close', () => done(null));
+    });
+  });
 }
 
 /** SIGTERM to the child's process group (vsftpd forks one process per session), SIGKILL after 2 s. */

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -9,6 +10,15 @@ export interface HttpServerOptions {
   root: string;
   /** Serve an nginx-like HTML index for folders (default true); false answers 403 for folders. */
   autoindex?: boolean;
+  /** Serve HTTPS with this PEM certificate and key (e.g. from `makeSelfSignedCert`). */
+  tls?: { cert: string; key: string };
+  /** Send a strong nginx-style `ETag` ("mtime-size" in hex) with files (default true). */
+  etag?: boolean;
+  /**
+   * Honour `If-Range` (default true): a Range whose validator (ETag, or the Last-Modified date) no
+   * longer matches gets the whole file with 200. False ignores If-Range, like a careless server.
+   */
+  ifRange?: boolean;
 }
 
 /** One request as the server saw it. */
@@ -17,6 +27,8 @@ export interface HttpRequestRecord {
   /** Decoded path, e.g. `/4/1/418/418-0.txt`. */
   path: string;
   range: string | null;
+  /** The `If-Range` header sent with the request, if any. */
+  ifRange: string | null;
   status: number;
   /** Index of the TCP connection it came on (0-based): same index = keep-alive reuse. */
   connection: number;
@@ -37,25 +49,28 @@ export interface HttpHooks {
 }
 
 export interface HttpServer {
-  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  /** `http://127.0.0.1:PORT` (`https://…` with `tls`; no trailing slash). */
   url: string;
   port: number;
   hooks: HttpHooks;
   /** Every request answered so far (bounded to the last 10,000). */
   requests: HttpRequestRecord[];
-  /** TCP connections accepted so far. */
+  /** Connections accepted so far (with `tls`: the ones whose handshake succeeded). */
   connections(): number;
   /** Closes the listener and every connection. */
   stop(): Promise<void>;
 }
 
 /**
- * Node's own HTTP/1.1 server over a mirror folder: keep-alive, single `Range` (206/416),
- * Content-Length, 404, optional autoindex, and failure hooks. GET and HEAD only.
+ * Node's own HTTP/1.1 (or HTTPS) server over a mirror folder: keep-alive, single `Range`
+ * (206/416) with `If-Range`, ETag and Last-Modified, Content-Length, 404, optional autoindex, and
+ * failure hooks. GET and HEAD only.
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const root = path.resolve(opts.root);
   const autoindex = opts.autoindex ?? true;
+  const sendEtag = opts.etag ?? true;
+  const honourIfRange = opts.ifRange ?? true;
   const fails = new Map<string, { count: number; status: number; headers: Record<string, string> }>();
   const cuts = new Map<string, { afterBytes: number; count: number }>();
   const redirects = new Map<string, { location: string; status: number }>();
@@ -65,7 +80,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   let connCount = 0;
   const connIndex = new WeakMap<net.Socket, number>();
 
-  const server = http.createServer(async (req, res) => {
+  const handler: http.RequestListener = async (req, res) => {
     let urlPath: string;
     try {
       urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -78,6 +93,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         method: req.method ?? 'GET',
         path: urlPath,
         range: req.headers.range ?? null,
+        ifRange: headerString(req.headers['if-range']),
         status,
         connection: connIndex.get(req.socket) ?? -1,
       });
@@ -117,7 +133,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       let start = 0;
       let end = st.size - 1;
       let status = 200;
-      const range = req.headers.range;
+      const etag = `"${Math.floor(st.mtimeMs).toString(16)}-${st.size.toString(16)}"`;
+      const lastModified = st.mtime.toUTCString();
+      const ifRange = headerString(req.headers['if-range']);
+      const rangeValid = !honourIfRange || ifRange === null || ifRangeMatches(ifRange, sendEtag ? etag : null, lastModified);
+      const range = rangeValid ? req.headers.range : undefined;
       if (range) {
         const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
         if (m && (m[1] || m[2])) {
@@ -138,8 +158,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         'Content-Type': 'application/octet-stream',
         'Content-Length': length,
         'Accept-Ranges': 'bytes',
-        'Last-Modified': st.mtime.toUTCString(),
+        'Last-Modified': lastModified,
       };
+      if (sendEtag) headers['ETag'] = etag;
       if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
       record(status);
       res.writeHead(status, headers);
@@ -167,12 +188,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       if (!res.headersSent) plain(500, String(e));
       else res.destroy();
     }
-  });
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
   server.keepAliveTimeout = 30_000;
   server.on('connection', (s: net.Socket) => {
-    connIndex.set(s, connCount++);
+    if (!opts.tls) connIndex.set(s, connCount++);
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
+  });
+  // TLS: requests arrive on the TLS socket, and a failed handshake is not a connection served.
+  server.on('secureConnection', (s: net.Socket) => {
+    connIndex.set(s, connCount++);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -202,7 +228,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   };
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     hooks,
     requests,
@@ -227,6 +253,21 @@ async function renderIndex(dir: string, urlPath: string): Promise<string> {
   }
   const title = `Index of ${escapeHtml(urlPath)}`;
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<h1>${title}</h1><hr><pre>${lines.join('\r\n')}\r\n</pre><hr></body>\r\n</html>\r\n`;
+}
+
+/**
+ * RFC 9110 §13.1.5: an entity tag matches only strongly (a weak `W/` tag never does); a date
+ * matches when it is exactly the file's Last-Modified.
+ */
+function ifRangeMatches(value: string, etag: string | null, lastModified: string): boolean {
+  const v = value.trim();
+  if (v.startsWith('"') || v.startsWith('W/')) return etag !== null && v === etag;
+  const when = Date.parse(v);
+  return !Number.isNaN(when) && when === Date.parse(lastModified);
+}
+
+function headerString(h: string | string[] | undefined): string | null {
+  return h === undefined ? null : Array.isArray(h) ? h.join(', ') : h;
 }
 
 function escapeHtml(s: string): string {

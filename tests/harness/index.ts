@@ -2,7 +2,7 @@
  * Test and benchmark harness for mirrors: real local servers, no mocks. See README.md.
  * (Mail's Dovecot harness lives in dovecot*.ts and is not re-exported here.)
  */
-export { startFtpServer, type FtpServer, type FtpServerOptions } from './ftp-server';
+export { startFtpServer, type FtpServer, type FtpServerOptions, type FtpTlsOptions } from './ftp-server';
 export { startHttpServer, type HttpServer, type HttpServerOptions, type HttpHooks, type HttpRequestRecord } from './http-server';
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions, type DropRule, type ProxyStats } from './tcp-proxy';
 export {
@@ -19,3 +19,4 @@ export {
 } from './mirror-gen';
 export { buildZip, type ZipEntryInput } from './zip-writer';
 export { freePort, waitForPort, delay } from './net-util';
+export { makeSelfSignedCert, type SelfSignedCert, type SelfSignedCertOptions } from './tls-cert';
