@@ -8,6 +8,7 @@ import { FanoutError } from '../core/fanout-error';
 import type { WorkerProgress } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
 import { safeJoin, unsafeReason } from './safe-path';
+import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 
 export interface SinkOptions {
   rawDir: string;
@@ -40,12 +41,18 @@ export interface SinkResult {
  *   continues it. Entry names are never used as paths: the text always goes to `textName`, and
  *   entries whose names are unsafe (`../evil.txt`, `/etc/x`, `C:\x`) are skipped.
  *
- * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt` → `begin()` → pipe the
- * remote bytes into `input` → `finish()`; on failure `close()` (keeps the `.part` for resume).
+ * The resumable `.part` carries a `.part.meta` (see part-meta.ts): what the server said about the
+ * remote file when the part was started, so the session can check it is still the same file
+ * before resuming (`kept`), and `discard()` when it is not.
+ *
+ * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt`/`kept` → `begin(meta)`
+ * → pipe the remote bytes into `input` → `finish()`; on failure `close()` (keeps the `.part` for resume).
  */
 export class BookSink {
   /** Remote offset to resume at (size of the kept `.part`). */
   startAt = 0;
+  /** What the server said about the remote file when the kept `.part` was started (null: unknown). */
+  kept: PartMeta | null = null;
   /** Remote bytes received by this attempt. */
   received = 0;
   /** The writable remote bytes go into (from `startAt`); set by `begin()`. */
@@ -73,21 +80,38 @@ export class BookSink {
     await mkdir(opts.rawDir, { recursive: true }).catch((e: unknown) => {
       throw new FanoutError('WRITE_FAILED', `Cannot create ${opts.rawDir}: ${String(e)}`, opts.context, { cause: e });
     });
-    const kept = await stat(sink.rawPart ?? sink.textPart).catch(() => null);
+    const kept = await stat(sink.resumable).catch(() => null);
     sink.startAt = kept?.isFile() ? kept.size : 0;
+    sink.kept = sink.startAt > 0 ? await readPartMeta(sink.resumable) : null;
     return sink;
+  }
+
+  /** The file a later attempt resumes: the raw `.part` of a zip, else the text `.part`. */
+  private get resumable(): string {
+    return this.rawPart ?? this.textPart;
   }
 
   /** Forgets what earlier attempts left (the server would not resume, or the file changed). */
   async discard(): Promise<void> {
     await unlink(this.textPart).catch(() => {});
     if (this.rawPart) await unlink(this.rawPart).catch(() => {});
+    await removePartMeta(this.resumable);
     this.startAt = 0;
+    this.kept = null;
   }
 
-  /** Opens the files (and, for a zip, replays the kept prefix into the unzipper); sets `input`. */
-  async begin(): Promise<void> {
+  /**
+   * Records `meta` next to the `.part` (when given), opens the files (and, for a zip, replays the
+   * kept prefix into the unzipper); sets `input`.
+   */
+  async begin(meta?: PartMeta): Promise<void> {
     const { progress } = this.opts;
+    if (meta) {
+      await writePartMeta(this.resumable, meta).catch((e: unknown) => {
+        throw new FanoutError('WRITE_FAILED', `Cannot write ${this.resumable}.meta: ${String(e)}`, this.opts.context, { cause: e });
+      });
+      this.kept = meta;
+    }
     if (!this.opts.fromZip) {
       if (this.startAt > 0) await hashFile(this.textPart, this.textHash);
       this.textBytes = this.startAt;
@@ -209,6 +233,7 @@ export class BookSink {
       }
       await rename(this.textPart, this.finalPath);
       if (this.rawPart) await unlink(this.rawPart).catch(() => {});
+      await removePartMeta(this.resumable);
     } catch (e) {
       if (this.rawPart && e instanceof FanoutError) await this.discard();
       if (e instanceof FanoutError) throw e;

@@ -1,10 +1,12 @@
 import { once } from 'node:events';
-import net from 'node:net';
 import { Client, FTPError, type FTPResponse } from 'basic-ftp';
 import { FanoutError, abortedError } from '../core/fanout-error';
 import { mapSocketError } from './net-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
+import { epsvPort, openPassive, sendPipelined } from './ftp-pipeline';
+import { ftpResumeMismatch } from './resume-check';
+import type { TlsTrust } from './tls-trust';
 import { parseStatListing, type ListingEntry } from './listing-parsers';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchedBook, MirrorSession } from './types';
@@ -19,7 +21,8 @@ export interface FtpTarget {
   /** Base URL for `FetchedBook.url` (no trailing slash). */
   baseUrl: string;
   secure: boolean | 'implicit';
-  rejectUnauthorized: boolean;
+  /** Certificate checks for FTPS (control and data connections). */
+  tls: TlsTrust;
   timeoutMs: number;
 }
 
@@ -35,8 +38,9 @@ interface Listing {
  * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
  * reused for every book (a login costs ~8 round trips). Per book: `STAT <dir>` (1 round trip,
  * listing on the control connection) then EPSV + RETR of the best file, with REST to resume a
- * `.part`. After a connection error, a timeout or a cancel, the client is dropped and the next
- * fetchBook logs in again.
+ * `.part` (only when the remote file's size still fits the part, see resume-check.ts). After a
+ * connection error, a timeout or a cancel, the client is dropped and the next fetchBook logs in again.
+ * FTPS works the same way: the data connections are TLS and resume the control's TLS session.
  *
  * The end of a transfer is taken from the data: once the data connection delivered exactly the
  * size the listing gave, the book is done and the `226` is collected later, before the next command
@@ -48,17 +52,15 @@ export class FtpSession implements MirrorSession {
   private pendingReply: Promise<void> | null = null;
   /** False once the server answered STAT without a listing: use LIST instead. */
   private statWorks = true;
-  /** Send `STAT` and `EPSV` in one write (plain FTP only; off once the server rejects EPSV). */
-  private pipelineEpsv: boolean;
+  /** Send `STAT` and `EPSV` back to back (off once the server rejects EPSV). */
+  private pipelineEpsv = true;
   /** Logins done by this session (for tests and stats). */
   logins = 0;
 
   constructor(
     private readonly target: FtpTarget,
     readonly workerId: number,
-  ) {
-    this.pipelineEpsv = !target.secure;
-  }
+  ) {}
 
   async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
     assertEbook(ebook);
@@ -96,15 +98,19 @@ export class FtpSession implements MirrorSession {
       if (!cand) throw new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${ebook} in ${remoteDir}`, context);
       const remotePath = `${this.target.root}/${cand.relPath}`;
       context.path = remotePath;
-      const size = sizes.get(cand.remoteName) ?? null;
+      let size = sizes.get(cand.remoteName) ?? null;
 
       phase = 'transfer';
       sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
-      if (size !== null && sink.startAt > size) await sink.discard(); // remote file shrank: start over
+      if (sink.startAt > 0) {
+        // Only continue a part of the same remote file (a changed size means a changed file).
+        size ??= await remoteSize(client, remotePath);
+        if (ftpResumeMismatch(sink.startAt, sink.kept, size) !== null) await sink.discard();
+      }
       const startAt = sink.startAt;
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(size === null ? null : size - startAt);
-      await sink.begin();
+      await sink.begin(startAt === 0 || !sink.kept ? { size } : undefined);
       if (size !== null && startAt === size) {
         sink.input.end(); // the kept part is the whole file
         await once(sink.input, 'finish');
@@ -165,7 +171,8 @@ export class FtpSession implements MirrorSession {
       user: this.target.user,
       password: this.target.password,
       secure: this.target.secure,
-      secureOptions: this.target.secure ? { rejectUnauthorized: this.target.rejectUnauthorized } : undefined,
+      // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
+      secureOptions: this.target.secure ? { ...this.target.tls } : undefined,
     });
     this.logins++;
     return client;
@@ -189,19 +196,20 @@ export class FtpSession implements MirrorSession {
   }
 
   /**
-   * The book folder's listing. Plain FTP: `STAT <dir>` and `EPSV` go out in one write and both
-   * replies come back in one round trip, so the passive port for the RETR that follows is already
-   * known (STAT + EPSV + RETR cost 2 round trips plus the data connect, instead of 3). Servers
-   * handle commands in order (RFC 959); one that rejects EPSV turns the pipelining off.
+   * The book folder's listing. `STAT <dir>` and `EPSV` go out back to back and both replies come
+   * back in one round trip, so the passive port for the RETR that follows is already known
+   * (STAT + EPSV + RETR cost 2 round trips plus the data connect, instead of 3). Servers handle
+   * commands in order (RFC 959); one that rejects EPSV turns the pipelining off. Over FTPS too:
+   * the commands go through the TLS control connection and openPassive makes the data connection TLS.
    */
   private async listDir(client: Client, remoteDir: string): Promise<Listing> {
     if (this.statWorks) {
       let stat: FTPResponse | FTPError;
       let epsv: FTPResponse | null = null;
       if (this.pipelineEpsv) {
-        const [a, b] = await this.sendPipelined(client, `STAT ${remoteDir}`, 'EPSV');
+        const [a, b] = await sendPipelined(client, `STAT ${remoteDir}`, 'EPSV');
         stat = a;
-        if (b instanceof FTPError || !/\|\|\|\d+\|/.test(b.message)) this.pipelineEpsv = false;
+        if (b instanceof FTPError || epsvPort(b.message) === null) this.pipelineEpsv = false;
         else epsv = b;
       } else {
         stat = await client.send(`STAT ${remoteDir}`).catch((e: unknown) => {
@@ -224,44 +232,6 @@ export class FtpSession implements MirrorSession {
   }
 
   /**
-   * Sends `first` through basic-ftp (which checks it) and the constant `then` right behind it on
-   * the control socket, without waiting; resolves with both replies (FTP errors as values), in order.
-   */
-  private sendPipelined(client: Client, first: string, then: 'EPSV'): Promise<[FTPResponse | FTPError, FTPResponse | FTPError]> {
-    const replies: Array<FTPResponse | FTPError> = [];
-    const done = client.ftp.handle(first, (res, task) => {
-      if (res instanceof Error && !(res instanceof FTPError)) return task.reject(res);
-      if (!(res instanceof FTPError) && res.code < 200) return; // preliminary
-      replies.push(res);
-      if (replies.length === 2) task.resolve(replies);
-    }) as Promise<[FTPResponse | FTPError, FTPResponse | FTPError]>;
-    // handle() has written `first` synchronously; queue the second command behind it.
-    if (!client.closed) client.ftp.socket.write(`${then}\r\n`);
-    return done;
-  }
-
-  /** Opens the data connection to the port of a `229` reply (plain FTP), bounded by the timeout. */
-  private openPassive(client: Client, epsv: FTPResponse): Promise<void> {
-    const port = Number(/\|\|\|(\d+)\|/.exec(epsv.message)?.[1]);
-    const host = client.ftp.socket.remoteAddress;
-    return new Promise((resolve, reject) => {
-      if (!host || !port) return reject(new Error(`Cannot use passive reply: ${epsv.message}`));
-      const socket = net.connect({ host, port });
-      socket.setTimeout(this.target.timeoutMs, () => {
-        socket.destroy();
-        reject(Object.assign(new Error(`Timeout opening the data connection to ${host}:${port}`), { code: 'ETIMEDOUT' }));
-      });
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.setTimeout(0);
-        socket.removeListener('error', reject);
-        client.ftp.dataSocket = socket;
-        resolve();
-      });
-    });
-  }
-
-  /**
    * RETR (with REST when resuming) into the sink. Resolves as soon as the data connection
    * delivered the expected bytes and closed; the `226` is then left pending (see settlePending).
    */
@@ -276,7 +246,7 @@ export class FtpSession implements MirrorSession {
   ): Promise<void> {
     if (epsv) {
       // The passive port came with the listing: connect now and let basic-ftp skip its own EPSV.
-      await this.openPassive(client, epsv);
+      await openPassive(client, epsv, this.target.timeoutMs);
       const original = client.prepareTransfer;
       client.prepareTransfer = async () => {
         client.prepareTransfer = original;
@@ -301,6 +271,16 @@ export class FtpSession implements MirrorSession {
     if (need !== null && sink.received !== need) {
       throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, context);
     }
+  }
+}
+
+/** `SIZE` of a remote file (one round trip; asked only when resuming without a listed size); null if refused. */
+async function remoteSize(client: Client, remotePath: string): Promise<number | null> {
+  try {
+    return await client.size(remotePath);
+  } catch (e) {
+    if (e instanceof FTPError) return null;
+    throw e;
   }
 }
 

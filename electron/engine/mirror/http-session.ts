@@ -9,6 +9,8 @@ import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { parseHtmlIndex } from './listing-parsers';
 import { assertEbook, bookDir, candidates, type Candidate } from './mirror-layout';
+import { metaFromHeaders, partialMismatch, resumeHeaders } from './resume-check';
+import type { TlsTrust } from './tls-trust';
 import type { FetchBookOptions, FetchedBook, MirrorSession } from './types';
 
 export interface HttpTarget {
@@ -16,7 +18,8 @@ export interface HttpTarget {
   base: string;
   host: string;
   timeoutMs: number;
-  rejectUnauthorized: boolean;
+  /** Certificate checks for https:// (also after a redirect to https). */
+  tls: TlsTrust;
 }
 
 const MAX_REDIRECTS = 3;
@@ -26,7 +29,13 @@ const MAX_INDEX_BYTES = 4 * 1024 * 1024;
  * One worker's HTTP session: its own keep-alive agent with one socket, so every request of this
  * lane reuses one connection (1 round trip per request). Per book: GET `N-0.txt`; on 404 GET the
  * folder index and then the best file it lists; `cache/epub/N/pgN.txt` last (see mirror-layout.ts
- * for the round-trip reasoning). A `.part` is resumed with `Range`, Content-Length is checked.
+ * for the round-trip reasoning). A `.part` is resumed with `Range` and `If-Range` (the ETag or
+ * strong Last-Modified recorded when the part was started), so a file that changed on the server
+ * comes back whole (200) instead of being spliced onto the old part; Content-Length is checked.
+ *
+ * Why an agent per session and not one shared agent sized to the pool: the pool's worker count
+ * then is the connection count (the adaptive strategy and the 429/421 shrink act on connections
+ * directly), a lane never waits for another lane's socket, and closing a session closes its socket.
  */
 export class HttpSession implements MirrorSession {
   private httpAgent: http.Agent | null = null;
@@ -84,10 +93,10 @@ export class HttpSession implements MirrorSession {
     const context: ErrorContext = { ...parent, path: new URL(url).pathname };
     const sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
     try {
-      // Second round only after the server refused to resume (416, 200 to a Range, wrong offset).
+      // Second round only after the server refused to resume (416, a 206 of another file or range).
       for (let round = 0; round < 2; round++) {
         const startAt = sink.startAt;
-        const res = await this.get(url, startAt > 0 ? { Range: `bytes=${startAt}-` } : {}, ctx, context);
+        const res = await this.get(url, resumeHeaders(startAt, sink.kept), ctx, context);
         const status = res.statusCode ?? 0;
         if (status === 404 || status === 410) {
           res.resume();
@@ -95,8 +104,10 @@ export class HttpSession implements MirrorSession {
         }
         if (status === 416) {
           res.resume();
-          const total = /\*\/(\d+)/.exec(String(res.headers['content-range'] ?? ''))?.[1];
-          if (total !== undefined && Number(total) === startAt && startAt > 0) {
+          // `Content-Range: bytes */<size>`: the part is at least the whole (same) file.
+          const total = Number(/^bytes \*\/(\d+)$/.exec(String(res.headers['content-range'] ?? '').trim())?.[1] ?? NaN);
+          const sameSize = sink.kept === null || sink.kept.size === null || sink.kept.size === total;
+          if (startAt > 0 && total === startAt && sameSize) {
             await sink.begin(); // the kept part is the whole file
             sink.input.end();
             await once(sink.input, 'finish');
@@ -109,22 +120,19 @@ export class HttpSession implements MirrorSession {
           res.resume();
           throw httpStatusError(status, context);
         }
-        if (startAt > 0) {
-          const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
-          if (status !== 206 || !m || Number(m[1]) !== startAt) {
-            // The server ignored or mangled the Range: restart from scratch with this response
-            // when it is a full 200, else ask again.
-            await sink.discard();
-            if (status !== 200) {
-              res.resume();
-              continue;
-            }
+        if (startAt > 0 && (status !== 206 || partialMismatch(res.headers, startAt, sink.kept) !== null)) {
+          // A 200 is the whole file (the If-Range validator no longer matched, or no Range
+          // support): restart with it. Any other answer: forget the part and ask again.
+          await sink.discard();
+          if (status !== 200) {
+            res.resume();
+            continue;
           }
         }
         const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
         ctx.progress.setState('downloading', String(ebook));
         ctx.progress.setItemTotal(length);
-        await sink.begin();
+        await sink.begin(sink.startAt === 0 ? metaFromHeaders(res.headers, status === 200 ? length : null) : undefined);
         await pipeline(res, sink.input);
         if (length !== null && sink.received !== length) {
           throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${length} bytes`, context);
@@ -223,7 +231,7 @@ export class HttpSession implements MirrorSession {
       keepAlive: true,
       maxSockets: 1,
       timeout: this.target.timeoutMs,
-      rejectUnauthorized: this.target.rejectUnauthorized,
+      ...this.target.tls,
     }));
   }
 }

@@ -1,12 +1,13 @@
 import { FanoutError } from '../core/fanout-error';
 import { FtpSession } from './ftp-session';
 import { HttpSession } from './http-session';
+import { tlsTrust } from './tls-trust';
 import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
 
 /**
  * Opens a Gutenberg mirror by URL: `ftp://host[:port]/root`, `ftps://…` (explicit TLS via AUTH
- * TLS; implicit TLS when the port is 990), `http://…`, `https://…`. Nothing connects until a
- * session fetches a book. Throws FanoutError('BAD_INPUT') for other URLs.
+ * TLS; implicit TLS when the port is 990 or `opts.tls.implicit`), `http://…`, `https://…`. Nothing
+ * connects until a session fetches a book. Throws FanoutError('BAD_INPUT') for other URLs.
  */
 export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
   let u: URL;
@@ -21,7 +22,7 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
   }
   const host = u.hostname;
   const root = u.pathname.replace(/\/+$/, '');
-  const rejectUnauthorized = opts.tls?.rejectUnauthorized ?? true;
+  const tls = tlsTrust(opts.tls);
   const sessions = new Set<MirrorSession>();
 
   const make = (workerId: number): MirrorSession => {
@@ -35,14 +36,14 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
           password: u.password ? decodeURIComponent(u.password) : 'anonymous@',
           root: decodeURIComponent(root),
           baseUrl: `${u.protocol}//${u.host}`,
-          secure: protocol === 'ftps' ? (port === 990 ? 'implicit' : true) : false,
-          rejectUnauthorized,
+          secure: protocol === 'ftps' ? ((opts.tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
+          tls,
           timeoutMs: opts.timeoutMs,
         },
         workerId,
       );
     }
-    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, rejectUnauthorized }, workerId);
+    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls }, workerId);
   };
 
   return {

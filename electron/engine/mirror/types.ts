@@ -7,7 +7,10 @@ export interface Mirror {
   readonly url: string;
   readonly host: string;
   readonly protocol: MirrorProtocol;
-  /** A session for one worker: one FTP control connection, or one HTTP keep-alive socket. */
+  /**
+   * A session for one worker: one FTP control connection, or one HTTP keep-alive socket (its own
+   * agent, so the pool's worker count is the connection count and closing a session closes it).
+   */
   openSession(workerId: number): MirrorSession;
   /** Closes every session opened from this mirror. */
   close(): Promise<void>;
@@ -55,7 +58,25 @@ export interface FetchedBook {
 export interface OpenMirrorOptions {
   /** Per-operation inactivity timeout, ms (connect, reply, data). */
   timeoutMs: number;
-  tls?: { rejectUnauthorized?: boolean };
-  /** HTTP: sockets of the shared keep-alive agent (default 16, size it to the pool). */
-  maxSockets?: number;
+  /** TLS for `ftps://` and `https://` mirrors (ignored for plain ones). */
+  tls?: MirrorTlsOptions;
+}
+
+/**
+ * How much to trust a mirror's certificate. By default it must chain to one of Node's bundled root
+ * CAs and name the host; a failure is TLS_FAILED (permanent: retrying cannot fix it).
+ */
+export interface MirrorTlsOptions {
+  /** False accepts any certificate (no protection against a man in the middle). Default true. */
+  rejectUnauthorized?: boolean;
+  /**
+   * Extra CA certificates (PEM) to trust besides Node's bundled roots, e.g. a mirror's self-signed
+   * certificate or a private CA. The host name is still checked.
+   */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * `ftps://`: implicit TLS (TLS from the first byte) instead of explicit `AUTH TLS`.
+   * Default: implicit on port 990 only.
+   */
+  implicit?: boolean;
 }

@@ -138,7 +138,8 @@ describe('FTP mirror', () => {
       const first = await s.fetchBook(2000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
       expect(first).toBeInstanceOf(FanoutError);
       expect((first as FanoutError).retryable).toBe(true);
-      expect(await listFiles(raw)).toEqual(['2000-0.txt.part']);
+      // The part, and what the listing said about the remote file when it was started.
+      expect(await listFiles(raw)).toEqual(['2000-0.txt.part', '2000-0.txt.part.meta']);
       const second = await s.fetchBook(2000, { rawDir: raw, ctx: makeCtx() });
       expect(second.resumedFrom).toBeGreaterThan(0);
       expect(second.transferredBytes).toBeLessThan(file.bytes);

@@ -136,7 +136,8 @@ describe('HTTP mirror', () => {
     const first = await s.fetchBook(2000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(FanoutError);
     expect((first as FanoutError).retryable).toBe(true);
-    expect(await listFiles(raw)).toEqual(['2000-0.txt.part']);
+    // The part, and the validators (ETag, Last-Modified) of the file it was started from.
+    expect(await listFiles(raw)).toEqual(['2000-0.txt.part', '2000-0.txt.part.meta']);
     const second = await s.fetchBook(2000, { rawDir: raw, ctx: makeCtx() });
     // What was on disk when the cut hit (at most the 250,000 bytes sent) is kept and resumed.
     expect(second.resumedFrom).toBeGreaterThan(0);

@@ -1,0 +1,64 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { FTPError, type Client, type FTPResponse } from 'basic-ftp';
+
+/**
+ * Sends `first` through basic-ftp (which checks it) and the constant `then` right behind it on the
+ * control socket (plain or TLS), without waiting; resolves with both replies (FTP errors as values),
+ * in order. Servers handle commands in order (RFC 959), so this saves one round trip.
+ */
+export function sendPipelined(client: Client, first: string, then: 'EPSV'): Promise<[FTPResponse | FTPError, FTPResponse | FTPError]> {
+  const replies: Array<FTPResponse | FTPError> = [];
+  const done = client.ftp.handle(first, (res, task) => {
+    if (res instanceof Error && !(res instanceof FTPError)) return task.reject(res);
+    if (!(res instanceof FTPError) && res.code < 200) return; // preliminary
+    replies.push(res);
+    if (replies.length === 2) task.resolve(replies);
+  }) as Promise<[FTPResponse | FTPError, FTPResponse | FTPError]>;
+  // handle() has written `first` synchronously; queue the second command behind it.
+  if (!client.closed) client.ftp.socket.write(`${then}\r\n`);
+  return done;
+}
+
+/** The port of a `229 Entering Extended Passive Mode (|||port|)` reply, or null. */
+export function epsvPort(message: string): number | null {
+  const port = Number(/\|\|\|(\d+)\|/.exec(message)?.[1]);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
+}
+
+/**
+ * Opens the data connection to the port of a `229` reply, bounded by `timeoutMs`, and hands it to
+ * basic-ftp (`client.ftp.dataSocket`). Over FTPS (`PROT P`) the data connection is TLS too, with the
+ * control connection's options and resuming its TLS session, as basic-ftp does for its own data
+ * connections: servers such as vsftpd (`require_ssl_reuse=YES`, the default) refuse a data
+ * connection that does not resume it. The handshake completes while the RETR is on its way.
+ */
+export function openPassive(client: Client, epsv: FTPResponse, timeoutMs: number): Promise<void> {
+  const port = epsvPort(epsv.message);
+  const control = client.ftp.socket;
+  const host = control.remoteAddress;
+  return new Promise((resolve, reject) => {
+    if (!host || !port) return reject(new Error(`Cannot use passive reply: ${epsv.message}`));
+    const raw = net.connect({ host, port });
+    raw.setTimeout(timeoutMs, () => {
+      raw.destroy();
+      reject(Object.assign(new Error(`Timeout opening the data connection to ${host}:${port}`), { code: 'ETIMEDOUT' }));
+    });
+    raw.once('error', reject);
+    raw.once('connect', () => {
+      raw.setTimeout(0);
+      raw.removeListener('error', reject);
+      if (!(control instanceof tls.TLSSocket)) {
+        client.ftp.dataSocket = raw;
+        return resolve();
+      }
+      const secure = tls.connect({ ...client.ftp.tlsOptions, socket: raw, session: client.ftp.tlsSessionStore ?? control.getSession() });
+      // TLS 1.3 tickets are single-use: keep the newest for the next data connection.
+      secure.on('session', (session: Buffer) => {
+        client.ftp.tlsSessionStore = session;
+      });
+      client.ftp.dataSocket = secure;
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { PartMeta } from './part-meta';
+
+/**
+ * Whether a kept `.part` may be continued: the remote file must still be the one the part was
+ * started from, or the resumed file would be two versions spliced together. Pure functions.
+ */
+
+/**
+ * FTP: why the kept part (`partBytes`, started when the remote file had `kept.size` bytes) cannot be
+ * continued onto the remote file of `size` bytes, or null when it can. Without a remote size nothing
+ * can be checked, so the part is not trusted.
+ */
+export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size: number | null): string | null {
+  if (size === null) return 'the server gives no size to check the part against';
+  if (partBytes > size) return `the part (${partBytes} bytes) is larger than the remote file (${size} bytes)`;
+  if (kept && kept.size !== null && kept.size !== size) return `the remote file changed size (${kept.size} → ${size} bytes)`;
+  return null;
+}
+
+/** HTTP: `Range` to resume at `startAt`, with `If-Range` when the kept part has a validator. */
+export function resumeHeaders(startAt: number, kept: PartMeta | null): Record<string, string> {
+  if (startAt <= 0) return {};
+  const headers: Record<string, string> = { Range: `bytes=${startAt}-` };
+  const validator = kept?.etag ?? kept?.lastModified;
+  if (validator) headers['If-Range'] = validator;
+  return headers;
+}
+
+/**
+ * HTTP: what to record about the remote file from the headers of a whole-file response: its size,
+ * its ETag when strong (a weak `W/` tag may not be used in If-Range), its Last-Modified when that
+ * is a strong validator (RFC 9110 §8.8.2.2: the response's Date is at least a second later).
+ */
+export function metaFromHeaders(headers: IncomingHttpHeaders, size: number | null): PartMeta {
+  const meta: PartMeta = { size };
+  const etag = one(headers.etag);
+  if (etag && /^"[^"]{0,1000}"$/.test(etag)) meta.etag = etag;
+  const lastModified = one(headers['last-modified']);
+  const modified = Date.parse(lastModified ?? '');
+  const date = Date.parse(one(headers.date) ?? '');
+  if (lastModified && !Number.isNaN(modified) && !Number.isNaN(date) && date - modified >= 1000) meta.lastModified = lastModified;
+  return meta;
+}
+
+export interface ContentRange {
+  start: number;
+  end: number;
+  /** Size of the whole file; null for `*`. */
+  total: number | null;
+}
+
+/** `bytes 100-199/200` (or `/*`) → its numbers; null when it is not that form. */
+export function parseContentRange(value: string | undefined): ContentRange | null {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((value ?? '').trim());
+  if (!m) return null;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) };
+}
+
+/**
+ * HTTP: why a `206` to a resume at `startAt` cannot be appended to the kept part (null when it can):
+ * a range that does not start there, or signs the file changed (a server that ignores If-Range).
+ */
+export function partialMismatch(headers: IncomingHttpHeaders, startAt: number, kept: PartMeta | null): string | null {
+  const range = parseContentRange(one(headers['content-range']));
+  if (!range || range.start !== startAt) return `the server sent range ${one(headers['content-range']) ?? '(none)'}, not bytes ${startAt}-`;
+  if (kept && kept.size !== null && range.total !== null && range.total !== kept.size) {
+    return `the remote file changed size (${kept.size} → ${range.total} bytes)`;
+  }
+  const etag = one(headers.etag);
+  if (kept?.etag && etag && etag !== kept.etag) return `the remote file changed (ETag ${kept.etag} → ${etag})`;
+  return null;
+}
+
+function one(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}

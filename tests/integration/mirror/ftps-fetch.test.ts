@@ -1,0 +1,140 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { withRetry } from '../../../electron/engine/core/retry';
+import { openMirror, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
+import { generateMirror, makeSelfSignedCert, sha256, startFtpServer, type FtpServer, type GeneratedMirror, type SelfSignedCert } from '../../harness';
+import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+
+let work: string;
+let gen: GeneratedMirror;
+let cert: SelfSignedCert;
+let explicit: FtpServer;
+let implicit: FtpServer;
+
+const file = (ebook: number, form: string) => gen.books.get(ebook)!.files.find((f) => f.form === form)!;
+
+beforeAll(async () => {
+  work = await tempDir('ftps');
+  gen = await generateMirror(path.join(work, 'mirror'), [
+    { ebook: 418, files: ['-0.txt', '-8.txt'], sizeBytes: 40_000 },
+    { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
+    { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
+    { ebook: 2000, files: ['-0.txt'], sizeBytes: 300_000 },
+  ]);
+  cert = await makeSelfSignedCert();
+  // vsftpd's default require_ssl_reuse=YES: data connections must resume the control's TLS session.
+  [explicit, implicit] = await Promise.all([
+    startFtpServer({ root: gen.root, tls: { ...cert } }),
+    startFtpServer({ root: gen.root, tls: { ...cert, implicit: true } }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([explicit?.stop(), implicit?.stop()]);
+  await removeAll(work);
+});
+
+async function fetchAll(mirror: Mirror, ebooks: number[], rawDir: string) {
+  const s = mirror.openSession(0);
+  try {
+    const out = [];
+    for (const ebook of ebooks) out.push(await s.fetchBook(ebook, { rawDir, ctx: makeCtx() }));
+    return out;
+  } finally {
+    await s.close();
+  }
+}
+
+async function expectTlsFailure(url: string, opts: OpenMirrorOptions, rawDir: string) {
+  const mirror = openMirror(url, opts);
+  const s = mirror.openSession(0);
+  const ctx = makeCtx();
+  let attempts = 0;
+  const err = await withRetry(() => (attempts++, s.fetchBook(418, { rawDir, ctx })), { attempts: 3, baseDelayMs: 1, signal: ctx.signal }).catch((e: unknown) => e);
+  await mirror.close();
+  expect(err).toBeInstanceOf(FanoutError);
+  const e = err as FanoutError;
+  expect(e.code).toBe('TLS_FAILED');
+  expect(e.retryable).toBe(false);
+  expect(attempts).toBe(1); // permanent: not retried
+  expect(e.context).toMatchObject({ host: '127.0.0.1', ebook: 418 });
+  expect(e.message).toMatch(/^TLS handshake with 127\.0\.0\.1 failed: the mirror's certificate is not trusted/);
+  expect(e.message).toMatch(/self-signed/);
+  return e;
+}
+
+describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
+  it('fetches texts and a zip byte-exact over TLS, trusting the certificate as a CA, with one login', async () => {
+    const before = await explicit.countLogins();
+    const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
+    const raw = path.join(work, 'raw-explicit');
+    const [a, b, c] = await fetchAll(mirror, [418, 5, 77], raw);
+    expect(a).toMatchObject({ remoteName: '418-0.txt', url: `${explicit.url}/4/1/418/418-0.txt` });
+    expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
+    expect(sha256(await readFile(a!.rawPath))).toBe(file(418, '-0.txt').sha256);
+    expect(b).toMatchObject({ remoteName: '5-8.txt' });
+    expect(b!.sha256).toBe(file(5, '-8.txt').textSha256);
+    expect(c).toMatchObject({ remoteName: '77-8.zip', fromZip: true });
+    expect(c!.sha256).toBe(file(77, '-8.zip').textSha256);
+    expect(await listFiles(raw)).toEqual(['418-0.txt', '5-8.txt', '77-8.txt']);
+    // One login for the three books; every data connection resumed the TLS session.
+    let logins = 0;
+    for (let i = 0; i < 40 && logins - before < 1; i++) {
+      logins = await explicit.countLogins();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(logins - before).toBe(1);
+    const log = await readFile(explicit.logPath, 'utf8');
+    expect(log).not.toMatch(/522|session reuse required/i);
+    await mirror.close();
+  });
+
+  it('rejects the self-signed certificate by default: TLS_FAILED, permanent, with the host', async () => {
+    const raw = path.join(work, 'raw-untrusted');
+    await expectTlsFailure(explicit.url, { timeoutMs: 5000 }, raw);
+    // Nothing was written.
+    expect(await listFiles(raw).catch(() => [])).toEqual([]);
+  });
+
+  it('rejects a certificate that does not chain to the CA given', async () => {
+    const other = await makeSelfSignedCert();
+    await expectTlsFailure(explicit.url, { timeoutMs: 5000, tls: { ca: other.cert } }, path.join(work, 'raw-wrong-ca'));
+  });
+
+  it('accepts it with rejectUnauthorized: false', async () => {
+    const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { rejectUnauthorized: false } });
+    const [a] = await fetchAll(mirror, [418], path.join(work, 'raw-insecure'));
+    expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
+    await mirror.close();
+  });
+
+  it('resumes a .part with REST over TLS', async () => {
+    const raw = path.join(work, 'raw-resume');
+    const f = file(2000, '-0.txt');
+    const whole = await readFile(path.join(gen.root, f.relPath));
+    await mkdir(raw, { recursive: true });
+    await writeFile(path.join(raw, '2000-0.txt.part'), whole.subarray(0, 123_456));
+    const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
+    const [r] = await fetchAll(mirror, [2000], raw);
+    expect(r).toMatchObject({ resumedFrom: 123_456, transferredBytes: f.bytes - 123_456 });
+    expect(r!.sha256).toBe(f.textSha256);
+    expect(await listFiles(raw)).toEqual(['2000-0.txt']);
+    await mirror.close();
+  });
+});
+
+describe('FTPS mirror (vsftpd, implicit TLS on a random port)', () => {
+  it('fetches byte-exact with tls.implicit', async () => {
+    const mirror = openMirror(implicit.url, { timeoutMs: 5000, tls: { ca: cert.cert, implicit: true } });
+    const [a, b] = await fetchAll(mirror, [418, 2000], path.join(work, 'raw-implicit'));
+    expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
+    expect(b!.sha256).toBe(file(2000, '-0.txt').textSha256);
+    await mirror.close();
+  });
+
+  it('rejects the self-signed certificate by default', async () => {
+    await expectTlsFailure(implicit.url, { timeoutMs: 5000, tls: { implicit: true } }, path.join(work, 'raw-implicit-untrusted'));
+  });
+});
