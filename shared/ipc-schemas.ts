@@ -59,6 +59,8 @@ export const CommandSchemas = {
   'job:cancel': JobId,
   'job:active': Empty,
   'catalog:load': z.object({ path: z.string().min(1).max(4000) }).strict(),
+  'catalog:download': z.object({ mirror: z.string().min(1).max(2000) }).strict(),
+  'catalog:cancel-download': Empty,
   'catalog:search': z
     .object({
       catalogId: z.string().min(1).max(200),

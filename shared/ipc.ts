@@ -46,6 +46,26 @@ export interface CatalogQuery {
   subject?: string;
 }
 
+/** A catalog downloaded from a mirror and loaded (`catalog:download`). */
+export interface DownloadedCatalogInfo extends CatalogInfo {
+  /** The catalog's URL on the mirror. */
+  url: string;
+  /** Bytes of the catalog file written. */
+  downloadedBytes: number;
+  downloadMs: number;
+}
+
+/** Progress of `catalog:download`: bytes from the network, then the load into the table. */
+export interface CatalogEvent {
+  kind: 'catalog:progress';
+  phase: 'downloading' | 'loading';
+  url: string;
+  /** Bytes received so far (compressed bytes when the mirror sends gzip). */
+  bytes: number;
+  /** Expected bytes, or null when the mirror does not say. */
+  total: number | null;
+}
+
 export interface CatalogPage {
   catalogId: string;
   /** Rows matching the query (the virtual table's length). */
@@ -167,6 +187,13 @@ export interface Commands {
   'job:cancel': (req: { jobId: string }) => Promise<void>;
   'job:active': (req: Record<string, never>) => Promise<ActiveJob[]>;
   'catalog:load': (req: { path: string }) => Promise<CatalogInfo>;
+  /**
+   * Downloads the official catalog (`cache/epub/feeds/pg_catalog.csv`) from a mirror into the data
+   * dir (progress as `catalog:event`), then loads it. One download at a time.
+   */
+  'catalog:download': (req: { mirror: string }) => Promise<DownloadedCatalogInfo>;
+  /** Cancels the running catalog download (no-op when none runs). */
+  'catalog:cancel-download': (req: Record<string, never>) => Promise<void>;
   'catalog:search': (req: { catalogId: string; query: CatalogQuery; offset: number; limit: number }) => Promise<CatalogPage>;
   /** Ebook numbers of every row matching the query ("select all matching"). */
   'catalog:ids': (req: { catalogId: string; query: CatalogQuery }) => Promise<number[]>;
@@ -187,6 +214,7 @@ export interface Commands {
 export interface Events {
   'job:event': JobEvent;
   'lab:event': LabEvent;
+  'catalog:event': CatalogEvent;
 }
 
 export type CommandName = keyof Commands;
@@ -205,6 +233,8 @@ export const API_METHODS = {
   cancelJob: 'job:cancel',
   activeJobs: 'job:active',
   loadCatalog: 'catalog:load',
+  downloadCatalog: 'catalog:download',
+  cancelCatalogDownload: 'catalog:cancel-download',
   searchCatalog: 'catalog:search',
   catalogIds: 'catalog:ids',
   listHistory: 'history:list',
@@ -224,6 +254,7 @@ export type ApiMethod = keyof typeof API_METHODS;
 export const EVENT_METHODS = {
   onJobEvent: 'job:event',
   onLabEvent: 'lab:event',
+  onCatalogEvent: 'catalog:event',
 } as const satisfies Record<string, EventName>;
 
 export type FanoutApi = {

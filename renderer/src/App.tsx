@@ -6,6 +6,7 @@ import { LabScreen } from './screens/LabScreen';
 import { LiveRun } from './screens/LiveRun';
 import { MailScreen } from './screens/MailScreen';
 import { bootstrapApp, describeError, refreshHistory, setConnected, setError, setScreen, useAppStore, type Screen } from './stores/app-store';
+import { applyCatalogEvent } from './stores/catalog-store';
 import { applyLabEvent } from './stores/lab-store';
 import { enqueueJobEvent, useRunStore } from './stores/run-store';
 
@@ -31,6 +32,7 @@ export function App() {
       if (e.kind === 'job:finished') void refreshHistory();
     });
     const offLab = api.onLabEvent(applyLabEvent);
+    const offCatalog = api.onCatalogEvent(applyCatalogEvent);
     const offConn = onConnectionChange(setConnected);
     bootstrapApp()
       .then(() => {
@@ -41,6 +43,7 @@ export function App() {
     return () => {
       offJob();
       offLab();
+      offCatalog();
       offConn();
     };
   }, []);

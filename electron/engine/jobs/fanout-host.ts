@@ -4,10 +4,12 @@
  * one event stream. Host-specific bits (native dialogs, opening folders, secrets) are injected.
  */
 import type { SerializedError } from '../../../shared/errors';
-import type { AppInfo, CommandName, CommandRequest, CommandResponse, Events, EventName, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
+import { join } from 'node:path';
+import type { AppInfo, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
 import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
 import type { GutenbergJobSpec, MailAccount } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { downloadCatalog, type CatalogDownloadOptions, type CatalogDownloadResult } from './catalog-download';
 import { CatalogService, type CatalogReader } from './catalog-service';
 import { JobManager, type JobRunners } from './job-manager';
 import { LabRunner } from './lab-runner';
@@ -31,6 +33,8 @@ export interface FanoutHostOptions {
   /** Encrypted secret storage (Electron safeStorage); absent in the web host. */
   secrets?: { save(key: string, value: string): Promise<void>; load(key: string): Promise<string | null> };
   frameIntervalMs?: number;
+  /** Fetches the official catalog from a mirror (default: the real download; tests inject one). */
+  downloadCatalog?: (mirror: string, opts: CatalogDownloadOptions) => Promise<CatalogDownloadResult>;
 }
 
 export type EventSink = <E extends EventName>(name: E, payload: Events[E]) => void;
@@ -49,6 +53,8 @@ export class FanoutHost {
   readonly settings: SettingsStore;
   readonly #sinks = new Set<EventSink>();
   readonly #handlers: Handlers;
+  /** The running catalog download, if any (one at a time). */
+  #catalogDownload: AbortController | null = null;
 
   constructor(readonly opts: FanoutHostOptions) {
     this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, frameIntervalMs: opts.frameIntervalMs });
@@ -76,6 +82,8 @@ export class FanoutHost {
       'job:cancel': ({ jobId }) => this.jobs.cancel(jobId),
       'job:active': () => this.jobs.active(),
       'catalog:load': ({ path }) => this.catalogs.load(path),
+      'catalog:download': ({ mirror }) => this.#downloadCatalog(mirror),
+      'catalog:cancel-download': () => this.#catalogDownload?.abort(),
       'catalog:search': ({ catalogId, query, offset, limit }) => this.catalogs.search(catalogId, query, offset, limit),
       'catalog:ids': ({ catalogId, query }) => this.catalogs.ids(catalogId, query),
       'history:list': () => this.jobs.listHistory(),
@@ -90,6 +98,26 @@ export class FanoutHost {
       'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
       'shell:open-path': ({ path }) => (opts.openPath ? opts.openPath(path) : notAvailable('Opening folders')()),
     };
+  }
+
+  /** Downloads the mirror's official catalog into `<dataDir>/catalogs`, then loads it. */
+  async #downloadCatalog(mirror: string): Promise<DownloadedCatalogInfo> {
+    if (this.#catalogDownload) throw new FanoutError('BAD_INPUT', 'A catalog download is already running');
+    const controller = new AbortController();
+    this.#catalogDownload = controller;
+    try {
+      const fetcher = this.opts.downloadCatalog ?? downloadCatalog;
+      const got = await fetcher(mirror, {
+        destDir: join(this.opts.dataDir, 'catalogs'),
+        signal: controller.signal,
+        onProgress: (p) => this.#emit('catalog:event', { kind: 'catalog:progress', phase: 'downloading', ...p }),
+      });
+      this.#emit('catalog:event', { kind: 'catalog:progress', phase: 'loading', url: got.url, bytes: got.bytes, total: got.bytes });
+      const info = await this.catalogs.load(got.path, controller.signal);
+      return { ...info, url: got.url, downloadedBytes: got.bytes, downloadMs: got.ms };
+    } finally {
+      this.#catalogDownload = null;
+    }
   }
 
   /** Subscribes to host events (job telemetry, lab progress); returns an unsubscribe function. */
@@ -121,6 +149,7 @@ export class FanoutHost {
   }
 
   async shutdown(): Promise<void> {
+    this.#catalogDownload?.abort();
     await this.jobs.shutdown();
   }
 }

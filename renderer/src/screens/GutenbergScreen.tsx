@@ -3,9 +3,9 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
-import { clearSelection, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
+import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
 import { beginRun, useRunStore } from '../stores/run-store';
-import { idsToRanges } from '../lib/format';
+import { formatBytes, idsToRanges } from '../lib/format';
 
 const ROW_HEIGHT = 28;
 
@@ -88,6 +88,7 @@ export function GutenbergScreen() {
   const info = useAppStore((s) => s.info);
   const catalog = useCatalogStore((s) => s.info);
   const loading = useCatalogStore((s) => s.loading);
+  const download = useCatalogStore((s) => s.download);
   const total = useCatalogStore((s) => s.total);
   const selectedCount = useCatalogStore((s) => s.selected.size);
   const runStatus = useRunStore((s) => s.status);
@@ -101,6 +102,18 @@ export function GutenbergScreen() {
       void saveFormSettings();
     } catch (err) {
       setError(`Could not load the catalog: ${describeError(err)}`);
+    }
+  };
+
+  const onDownload = async () => {
+    setError(null);
+    try {
+      const got = await downloadCatalogFromMirror(form.mirror.trim());
+      updateForm({ catalogPath: got.path });
+      void saveFormSettings();
+    } catch (err) {
+      if ((err as { code?: unknown })?.code === 'ABORTED') return;
+      setError(`Could not download the catalog: ${describeError(err)}`);
     }
   };
 
@@ -138,12 +151,27 @@ export function GutenbergScreen() {
   return (
     <section className="screen gutenberg" data-testid="screen-gutenberg">
       <div className="form-grid">
-        <label>
+        <label className="wide">
           Catalog file
           <span className="inline">
             <input data-testid="catalog-path" value={form.catalogPath} placeholder="/path/to/pg_catalog.csv" onChange={(e) => updateForm({ catalogPath: e.target.value })} />
-            <button data-testid="catalog-load" disabled={!form.catalogPath.trim() || loading} onClick={() => void onLoad()}>{loading ? 'Loading…' : 'Load'}</button>
+            <button data-testid="catalog-load" disabled={!form.catalogPath.trim() || loading} onClick={() => void onLoad()}>{loading && !download ? 'Loading…' : 'Load'}</button>
+            <button
+              data-testid="catalog-download"
+              title="Download the official catalog (cache/epub/feeds/pg_catalog.csv) from the mirror below"
+              disabled={!form.mirror.trim() || loading}
+              onClick={() => void onDownload()}
+            >
+              From mirror
+            </button>
           </span>
+          {download && (
+            <span className="download-progress" data-testid="catalog-download-progress">
+              <span className="bar"><span style={{ width: download.total ? `${Math.min(100, (100 * download.bytes) / download.total)}%` : '100%' }} className={download.total ? '' : 'indeterminate'} /></span>
+              {download.phase === 'loading' ? 'Loading the catalog…' : `Downloading ${formatBytes(download.bytes)}${download.total ? ` of ${formatBytes(download.total)}` : ''}`}
+              <button className="link" data-testid="catalog-download-cancel" onClick={() => void cancelCatalogDownload()}>Cancel</button>
+            </span>
+          )}
         </label>
         <label>
           Mirror URL

@@ -4,7 +4,7 @@
  * table fetches pages of PAGE_SIZE rows as they scroll into view.
  */
 import { create } from 'zustand';
-import type { CatalogInfo, CatalogQuery, CatalogRow } from '../../../shared/ipc';
+import type { CatalogEvent, CatalogInfo, CatalogQuery, CatalogRow, DownloadedCatalogInfo } from '../../../shared/ipc';
 import { getApi } from '../api/api';
 
 export const PAGE_SIZE = 100;
@@ -19,6 +19,8 @@ export interface CatalogState {
   generation: number;
   pages: Map<number, CatalogRow[]>;
   selected: Set<number>;
+  /** The running "download from the mirror", or null. */
+  download: { url: string; phase: CatalogEvent['phase']; bytes: number; total: number | null } | null;
 }
 
 export const useCatalogStore = create<CatalogState>(() => ({
@@ -29,6 +31,7 @@ export const useCatalogStore = create<CatalogState>(() => ({
   generation: 0,
   pages: new Map(),
   selected: new Set(),
+  download: null,
 }));
 
 const inFlight = new Set<string>();
@@ -37,12 +40,38 @@ export async function loadCatalog(path: string): Promise<CatalogInfo> {
   useCatalogStore.setState({ loading: true });
   try {
     const info = await getApi().loadCatalog({ path });
-    useCatalogStore.setState((s) => ({ info, total: info.rows, pages: new Map(), generation: s.generation + 1, selected: new Set() }));
+    catalogLoaded(info);
     await fetchPage(0);
     return info;
   } finally {
     useCatalogStore.setState({ loading: false });
   }
+}
+
+function catalogLoaded(info: CatalogInfo): void {
+  useCatalogStore.setState((s) => ({ info, total: info.rows, pages: new Map(), generation: s.generation + 1, selected: new Set() }));
+}
+
+/** Downloads the official catalog from the mirror (progress through `applyCatalogEvent`), then shows it. */
+export async function downloadCatalogFromMirror(mirror: string): Promise<DownloadedCatalogInfo> {
+  useCatalogStore.setState({ loading: true, download: { url: '', phase: 'downloading', bytes: 0, total: null } });
+  try {
+    const info = await getApi().downloadCatalog({ mirror });
+    catalogLoaded(info);
+    await fetchPage(0);
+    return info;
+  } finally {
+    useCatalogStore.setState({ loading: false, download: null });
+  }
+}
+
+export function cancelCatalogDownload(): Promise<void> {
+  return getApi().cancelCatalogDownload({});
+}
+
+/** Progress of a catalog download (host event). Ignored when no download is shown. */
+export function applyCatalogEvent(e: CatalogEvent): void {
+  useCatalogStore.setState((s) => (s.download ? { download: { url: e.url, phase: e.phase, bytes: e.bytes, total: e.total } } : {}));
 }
 
 export async function setQuery(query: CatalogQuery): Promise<void> {

@@ -46,7 +46,11 @@ export const test = base.extend<{ app: Page }, { env: Env }>({
       const mirror = await generateMirror(join(dir, 'mirror'), BOOKS);
       const catalogPath = join(dir, 'pg_catalog.csv');
       const rows = BOOKS.map((b) => [b.ebook, 'Text', '2001-01-01', b.title ?? '', 'en', b.author ?? '', 'Fiction; Synthetic', 'PR', 'Test'].map((x) => csv(String(x))).join(','));
-      await writeFile(catalogPath, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
+      const catalogCsv = ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n');
+      await writeFile(catalogPath, catalogCsv);
+      // The official catalog's place on a real mirror, for "download the catalog from the mirror".
+      await mkdir(join(mirror.root, 'cache/epub/feeds'), { recursive: true });
+      await writeFile(join(mirror.root, 'cache/epub/feeds/pg_catalog.csv'), catalogCsv);
       const ftp = await startFtpServer({ root: mirror.root });
       const http = await startHttpServer({ root: mirror.root });
       const proxy: TcpProxy = await startTcpProxy({ targetPort: http.port, delayMs: 40 });

@@ -8,7 +8,7 @@ describe('IPC validation', () => {
   it('has one schema per command and every API method names a command', () => {
     for (const cmd of Object.values(API_METHODS)) expect(COMMAND_NAMES).toContain(cmd);
     expect(new Set(Object.values(API_METHODS)).size).toBe(COMMAND_NAMES.length);
-    expect(Object.values(EVENT_METHODS)).toEqual(['job:event', 'lab:event']);
+    expect(Object.values(EVENT_METHODS)).toEqual(['job:event', 'lab:event', 'catalog:event']);
   });
 
   it('accepts a good job spec and applies the defaults', () => {
@@ -38,6 +38,10 @@ describe('IPC validation', () => {
     expect(() => parseCommand('job:pause', { jobId: 'x', evil: true })).toThrow(/Unrecognized key/i);
     expect(() => parseCommand('job:pause', { jobId: 42 })).toThrow(/jobId/);
     expect(() => parseCommand('job:pause', null)).toThrow(/\(payload\)/);
+    expect(() => parseCommand('catalog:download', { mirror: '' })).toThrow(/catalog:download.*mirror/);
+    expect(() => parseCommand('catalog:download', { mirror: 'http://m/', path: '/etc' })).toThrow(/Unrecognized key/i);
+    expect(parseCommand('catalog:download', { mirror: 'ftp://m/' })).toEqual({ mirror: 'ftp://m/' });
+    expect(() => parseCommand('catalog:cancel-download', { id: 1 })).toThrow(/Unrecognized key/i);
     expect(() => parseCommand('catalog:search', { catalogId: 'c', query: {}, offset: -1, limit: 5000 })).toThrow(/offset.*limit/s);
     expect(() => parseCommand('lab:run', { spec: goodSpec, strategies: [], workerCounts: [1], sampleSize: 5, repeats: 1, compareScrubExecutors: false })).toThrow(/strategies/);
     expect(() => parseCommand('mail:test', { account: { host: 'h', user: 'u', auth: { method: 'password', password: '' } } })).toThrow(/account\.auth\.password/);

@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:http';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG_REMOTE_PATH, catalogUrl, downloadCatalog, type CatalogDownloadProgress } from '../../../electron/engine/jobs/catalog-download';
+import { FanoutHost } from '../../../electron/engine/jobs/fanout-host';
+import type { CatalogEvent } from '../../../shared/ipc';
+import { startFtpServer, type FtpServer } from '../../harness';
+
+const CSV = ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...Array.from({ length: 2000 }, (_, i) => `${i + 1},Text,2001-01-01,Book ${i},en,"Doe, Jane",Fiction,PR,Test`), ''].join('\n');
+
+/** A tiny HTTP mirror: /m/ has the catalog, /gz/ sends it gzipped, /r/ redirects to /m/, /html/ answers a web page, /slow/ trickles. */
+function startMirror(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = req.url ?? '';
+    if (url === `/m/${CATALOG_REMOTE_PATH}`) {
+      res.writeHead(200, { 'Content-Length': Buffer.byteLength(CSV) });
+      res.end(CSV);
+    } else if (url === `/gz/${CATALOG_REMOTE_PATH}`) {
+      const body = gzipSync(CSV);
+      res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+      res.end(body);
+    } else if (url.startsWith('/r/')) {
+      res.writeHead(302, { Location: url.replace('/r/', '/m/') });
+      res.end();
+    } else if (url.startsWith('/html/')) {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>Welcome</title>');
+    } else if (url.startsWith('/slow/')) {
+      res.writeHead(200, { 'Content-Length': 1_000_000 });
+      let sent = 0;
+      const t = setInterval(() => {
+        if (res.destroyed || sent >= 50) return clearInterval(t);
+        sent++;
+        res.write(Buffer.alloc(1000, 65));
+      }, 20);
+      res.on('close', () => clearInterval(t));
+    } else if (url.startsWith('/boom/')) {
+      res.writeHead(503);
+      res.end();
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('catalog download', () => {
+  let dir: string;
+  let server: Server;
+  let base: string;
+  let ftp: FtpServer | null = null;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fanout-catdl-'));
+    server = await startMirror();
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const root = join(dir, 'ftp-root');
+    await mkdir(join(root, 'pub', 'cache', 'epub', 'feeds'), { recursive: true });
+    await writeFile(join(root, 'pub', CATALOG_REMOTE_PATH), CSV);
+    ftp = await startFtpServer({ root });
+  });
+  afterAll(async () => {
+    await ftp?.stop();
+    await new Promise((r) => server.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('builds the catalog URL under the mirror root', () => {
+    expect(catalogUrl('https://gutenberg.pglaf.org/').href).toBe(`https://gutenberg.pglaf.org/${CATALOG_REMOTE_PATH}`);
+    expect(catalogUrl('ftp://host/mirrors/gutenberg//').href).toBe(`ftp://host/mirrors/gutenberg/${CATALOG_REMOTE_PATH}`);
+    expect(() => catalogUrl('file:///etc/passwd')).toThrow(/Unsupported/);
+    expect(() => catalogUrl('not a url')).toThrow(/Not a mirror URL/);
+  });
+
+  it('downloads over HTTP atomically, with progress', async () => {
+    const progress: CatalogDownloadProgress[] = [];
+    const dest = join(dir, 'http');
+    const r = await downloadCatalog(`${base}/m/`, { destDir: dest, onProgress: (p) => progress.push(p), progressIntervalMs: 0 });
+    expect(r.bytes).toBe(Buffer.byteLength(CSV));
+    expect(await readFile(r.path, 'utf8')).toBe(CSV);
+    expect(progress.at(-1)).toMatchObject({ bytes: Buffer.byteLength(CSV), total: Buffer.byteLength(CSV), url: `${base}/m/${CATALOG_REMOTE_PATH}` });
+    // Nothing but the catalog is left behind (no temp file).
+    expect(await readdir(dest)).toEqual([r.path.split('/').at(-1)]);
+  });
+
+  it('accepts gzip and follows redirects', async () => {
+    const gz = await downloadCatalog(`${base}/gz`, { destDir: join(dir, 'gz') });
+    expect(await readFile(gz.path, 'utf8')).toBe(CSV);
+    const red = await downloadCatalog(`${base}/r/`, { destDir: join(dir, 'red') });
+    expect(await readFile(red.path, 'utf8')).toBe(CSV);
+  });
+
+  it('says clearly when the mirror has no catalog, or answers with a web page', async () => {
+    await expect(downloadCatalog(`${base}/nothing/`, { destDir: join(dir, 'e1') })).rejects.toMatchObject({
+      code: 'HTTP_NOT_FOUND',
+      message: `This mirror has no catalog at ${base}/nothing/${CATALOG_REMOTE_PATH}`,
+    });
+    await expect(downloadCatalog(`${base}/html/`, { destDir: join(dir, 'e2') })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('web page') });
+    await expect(downloadCatalog(`${base}/boom/`, { destDir: join(dir, 'e3') })).rejects.toMatchObject({ code: 'HTTP_TRANSIENT', message: expect.stringContaining('HTTP 503') });
+    await expect(downloadCatalog('http://127.0.0.1:1/', { destDir: join(dir, 'e4') })).rejects.toMatchObject({ code: 'CONNECTION_REFUSED' });
+    for (const d of ['e1', 'e2', 'e3']) expect(await readdir(join(dir, d))).toEqual([]);
+  });
+
+  it('cancels with an AbortSignal and leaves no file', async () => {
+    const controller = new AbortController();
+    const dest = join(dir, 'abort');
+    const p = downloadCatalog(`${base}/slow/`, { destDir: dest, signal: controller.signal, progressIntervalMs: 0, onProgress: (x) => x.bytes > 2000 && controller.abort() });
+    await expect(p).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await readdir(dest)).toEqual([]);
+  });
+
+  it('downloads over FTP, and maps 550 to "no catalog"', async () => {
+    const progress: CatalogDownloadProgress[] = [];
+    const r = await downloadCatalog(`${ftp!.url}/pub`, { destDir: join(dir, 'ftp'), onProgress: (p) => progress.push(p), progressIntervalMs: 0 });
+    expect(await readFile(r.path, 'utf8')).toBe(CSV);
+    expect(progress.at(-1)).toMatchObject({ bytes: Buffer.byteLength(CSV), total: Buffer.byteLength(CSV) });
+    await expect(downloadCatalog(`${ftp!.url}/nope`, { destDir: join(dir, 'ftp-missing') })).rejects.toMatchObject({
+      code: 'FTP_NOT_FOUND',
+      message: expect.stringMatching(/^This mirror has no catalog at ftp:\/\/127\.0\.0\.1:\d+\/nope\/cache\/epub\/feeds\/pg_catalog\.csv$/),
+    });
+  });
+
+  it('the host downloads into its data dir, then loads it; one download at a time', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const host = new FanoutHost({
+      host: 'web', version: 't', dataDir: join(dir, 'host'), defaultOutDir: dir,
+      runners: { gutenberg: async () => { throw new Error('unused'); } },
+      readCatalog: async function* (path) {
+        expect(path).toBe(join(dir, 'host', 'catalogs', 'x.csv'));
+        yield { ebook: 1, type: 'Text', issued: null, title: 'T', languages: ['en'], authors: ['A'], subjects: [] };
+      },
+      downloadCatalog: async (mirror, opts) => {
+        opts.onProgress?.({ url: `${mirror}cache`, bytes: 5, total: 10 });
+        await gate;
+        return { path: join(opts.destDir, 'x.csv'), url: `${mirror}cache`, bytes: 10, ms: 1 };
+      },
+    });
+    const events: CatalogEvent[] = [];
+    host.onEvent((name, e) => name === 'catalog:event' && events.push(e as CatalogEvent));
+    const first = host.handle('catalog:download', { mirror: 'http://m/' });
+    expect(await host.handle('catalog:download', { mirror: 'http://m/' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('already running') } });
+    release();
+    expect(await first).toMatchObject({ ok: true, value: { rows: 1, url: 'http://m/cache', downloadedBytes: 10, path: join(dir, 'host', 'catalogs', 'x.csv') } });
+    expect(events.map((e) => e.phase)).toEqual(['downloading', 'loading']);
+    expect(await host.handle('catalog:download', { mirror: '' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await host.handle('catalog:cancel-download', {})).toEqual({ ok: true, value: null });
+  });
+});
