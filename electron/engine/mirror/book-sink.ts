@@ -45,7 +45,7 @@ export interface SinkResult {
  * remote file when the part was started, so the session can check it is still the same file
  * before resuming (`kept`), and `discard()` when it is not.
  *
- * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt`/`kept` → `begin(meta)`
+ * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt`/`kept` → `begin(meta)` (synchronous)
  * → pipe the remote bytes into `input` → `finish()`; on failure `close()` (keeps the `.part` for resume).
  */
 export class BookSink {
@@ -65,6 +65,10 @@ export class BookSink {
   private textHash: Hash = createHash('sha256');
   private textBytes = 0;
   private unzipDone: Promise<void> | null = null;
+  /** Writing the `.part.meta` begin() was given. */
+  private metaWrite: Promise<void> = Promise.resolve();
+  /** Hashing the kept text prefix, or replaying a zip's kept raw prefix into the unzipper. */
+  private prefixHashed: Promise<void> = Promise.resolve();
   private unsafeEntries: string[] = [];
   private closed = false;
 
@@ -95,34 +99,49 @@ export class BookSink {
   async discard(): Promise<void> {
     await unlink(this.textPart).catch(() => {});
     if (this.rawPart) await unlink(this.rawPart).catch(() => {});
+    await this.metaWrite.catch(() => {}); // not to be recreated after the removal
     await removePartMeta(this.resumable);
     this.startAt = 0;
     this.kept = null;
   }
 
   /**
-   * Records `meta` next to the `.part` (when given), opens the files (and, for a zip, replays the
-   * kept prefix into the unzipper); sets `input`.
+   * Sets `input`, synchronously: a response already arriving can be piped into it at once, so a
+   * connection cut right away loses no bytes that reached us. Remote bytes go to the `.part` as they
+   * come; the slower work runs beside them: recording `meta` next to the `.part`, hashing the kept
+   * text prefix (the new bytes' hash updates wait for it), replaying a zip's kept raw prefix into
+   * the unzipper (the new bytes' unzip waits for it). finish() waits for all of it.
    */
-  async begin(meta?: PartMeta): Promise<void> {
+  begin(meta?: PartMeta): void {
     const { progress } = this.opts;
     if (meta) {
-      await writePartMeta(this.resumable, meta).catch((e: unknown) => {
+      this.kept = meta;
+      this.metaWrite = writePartMeta(this.resumable, meta).catch((e: unknown) => {
         throw new FanoutError('WRITE_FAILED', `Cannot write ${this.resumable}.meta: ${String(e)}`, this.opts.context, { cause: e });
       });
-      this.kept = meta;
+      this.metaWrite.catch(() => {}); // surfaces in finish()
     }
     if (!this.opts.fromZip) {
-      if (this.startAt > 0) await hashFile(this.textPart, this.textHash);
       this.textBytes = this.startAt;
       const file = (this.file = createWriteStream(this.textPart, { flags: this.startAt > 0 ? 'a' : 'w' }));
       file.on('error', () => {}); // surfaces through the write callbacks
+      // New bytes are appended while the kept prefix (only its `startAt` bytes) is hashed.
+      let waiting: Buffer[] | null = null;
+      if (this.startAt > 0) {
+        const queued: Buffer[] = (waiting = []);
+        this.prefixHashed = hashFile(this.textPart, this.startAt, this.textHash).then(() => {
+          for (const chunk of queued) this.textHash.update(chunk);
+          waiting = null;
+        });
+        this.prefixHashed.catch(() => {}); // surfaces in finish()
+      }
       this.input = new Writable({
         highWaterMark: 256 * 1024,
         write: (chunk: Buffer, _enc, cb) => {
           this.received += chunk.length;
           this.textBytes += chunk.length;
-          this.textHash.update(chunk);
+          if (waiting) waiting.push(chunk);
+          else this.textHash.update(chunk);
           progress.addBytes(chunk.length);
           file.write(chunk, (err) => cb(err ?? null));
         },
@@ -184,15 +203,20 @@ export class BookSink {
       if (parser.write(chunk)) cb();
       else parser.once('drain', () => cb());
     };
-    if (this.startAt > 0) {
-      // Replay the kept raw prefix (bounded by its size) before the network continues it.
-      for await (const chunk of createReadStream(rawPart)) {
+    // Replay the kept raw prefix (its `startAt` bytes) into the unzipper before the new bytes.
+    let replayed = this.startAt === 0;
+    const replay = (async () => {
+      if (replayed) return;
+      for await (const chunk of createReadStream(rawPart, { end: this.startAt - 1 })) {
         await new Promise<void>((resolve, reject) => {
           feed(chunk as Buffer, (err) => (err ? reject(err) : resolve()));
           parsed.catch(reject);
         });
       }
-    }
+      replayed = true;
+    })();
+    replay.catch(() => {}); // surfaces through the write callbacks or finish()
+    this.prefixHashed = replay;
     this.input = new Writable({
       highWaterMark: 256 * 1024,
       write: (chunk: Buffer, _enc, cb) => {
@@ -200,7 +224,11 @@ export class BookSink {
         progress.addBytes(chunk.length);
         raw.write(chunk, (err) => {
           if (err) return cb(err);
-          feed(chunk, cb);
+          if (replayed) return feed(chunk, cb);
+          replay.then(
+            () => feed(chunk, cb),
+            (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+          );
         });
       },
       final: (cb) => raw.end((err?: Error | null) => cb(err ?? null)),
@@ -227,6 +255,8 @@ export class BookSink {
   async finish(): Promise<SinkResult> {
     const ctx = this.opts.context;
     try {
+      await this.prefixHashed; // also: a zip's kept prefix fully replayed before the unzipper ends
+      await this.metaWrite;
       if (this.unzipDone) {
         this.finishUnzip();
         await this.unzipDone;
@@ -252,6 +282,8 @@ export class BookSink {
     if (this.closed) return;
     this.closed = true;
     this.abortUnzip();
+    // The `.part.meta` stays with the `.part` for the next attempt: let its write land.
+    await this.metaWrite.catch(() => {});
     if (this.input && !this.input.destroyed) this.input.destroy();
     const file = this.file;
     if (file && !file.closed) {
@@ -282,6 +314,7 @@ export function zipEntryUnsafe(name: string): string | null {
   return null;
 }
 
-async function hashFile(file: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+/** Hashes the first `bytes` of `file` (the file may be growing behind them). */
+async function hashFile(file: string, bytes: number, hash: Hash): Promise<void> {
+  for await (const chunk of createReadStream(file, { end: bytes - 1 })) hash.update(chunk as Buffer);
 }

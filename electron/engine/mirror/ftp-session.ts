@@ -110,7 +110,7 @@ export class FtpSession implements MirrorSession {
       const startAt = sink.startAt;
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(size === null ? null : size - startAt);
-      await sink.begin(startAt === 0 || !sink.kept ? { size } : undefined);
+      sink.begin(startAt === 0 || !sink.kept ? { size } : undefined);
       if (size !== null && startAt === size) {
         sink.input.end(); // the kept part is the whole file
         await once(sink.input, 'finish');

@@ -108,7 +108,7 @@ export class HttpSession implements MirrorSession {
           const total = Number(/^bytes \*\/(\d+)$/.exec(String(res.headers['content-range'] ?? '').trim())?.[1] ?? NaN);
           const sameSize = sink.kept === null || sink.kept.size === null || sink.kept.size === total;
           if (startAt > 0 && total === startAt && sameSize) {
-            await sink.begin(); // the kept part is the whole file
+            sink.begin(); // the kept part is the whole file
             sink.input.end();
             await once(sink.input, 'finish');
             return await this.result(ebook, cand, url, sink, startAt);
@@ -132,7 +132,7 @@ export class HttpSession implements MirrorSession {
         const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
         ctx.progress.setState('downloading', String(ebook));
         ctx.progress.setItemTotal(length);
-        await sink.begin(sink.startAt === 0 ? metaFromHeaders(res.headers, status === 200 ? length : null) : undefined);
+        sink.begin(sink.startAt === 0 ? metaFromHeaders(res.headers, status === 200 ? length : null) : undefined);
         await pipeline(res, sink.input);
         if (length !== null && sink.received !== length) {
           throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${length} bytes`, context);

@@ -87,7 +87,8 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
     }
     expect(logins - before).toBe(1);
     const log = await readFile(explicit.logPath, 'utf8');
-    expect(log).not.toMatch(/522|session reuse required/i);
+    expect(log).not.toMatch(/"522 |session reuse required/i);
+    expect(log).toMatch(/SSL version: TLSv1\.[23].*, reused/);
     await mirror.close();
   });
 

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { openMirror } from '../../../electron/engine/mirror';
+import { generateMirror, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type HttpServerOptions } from '../../harness';
+import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+
+/**
+ * A `.part` must only be continued onto the file it was started from: when the remote file changes
+ * between the cut and the resume, the download starts over instead of splicing two versions.
+ */
+
+let work: string;
+beforeAll(async () => {
+  work = await tempDir('resume-changed');
+});
+afterAll(async () => {
+  await removeAll(work);
+});
+
+const REL = '3/0/0/3000/3000-0.txt';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** Deterministic text of `size` bytes, different per `seed`. */
+const body = (size: number, seed: string) => Buffer.from(`${seed} `.repeat(Math.ceil(size / (seed.length + 1))).slice(0, size));
+
+/** A one-book mirror (book 3000, 200 kB) in its own folder; mtime set `ageS` seconds back. */
+async function oneBookMirror(name: string, ageS: number): Promise<string> {
+  const gen = await generateMirror(path.join(work, name), [{ ebook: 3000, files: ['-0.txt'], sizeBytes: 200_000 }]);
+  await setAge(path.join(gen.root, REL), ageS);
+  return gen.root;
+}
+
+async function setAge(file: string, ageS: number): Promise<void> {
+  const t = new Date(Date.now() - ageS * 1000);
+  await utimes(file, t, t);
+}
+
+describe('HTTP: If-Range restarts a changed file', () => {
+  async function cutChangeResume(name: string, server: Partial<HttpServerOptions>, changed: Buffer) {
+    // An hour old, so Last-Modified is a strong validator (the response's Date is much later).
+    const root = await oneBookMirror(name, 3600);
+    const http = await startHttpServer({ root, ...server });
+    const mirror = openMirror(http.url, { timeoutMs: 5000 });
+    try {
+      const raw = path.join(work, `raw-${name}`);
+      const s = mirror.openSession(0);
+      http.hooks.cutBody(`/${REL}`, 60_000);
+      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+      expect((first as FanoutError).retryable).toBe(true);
+      expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
+
+      await writeFile(path.join(root, REL), changed);
+      await setAge(path.join(root, REL), 1800); // a new version, half an hour old
+      const n0 = http.requests.length;
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length, bytes: changed.length });
+      expect(r.sha256).toBe(sha(changed));
+      expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+      await s.close();
+      return http.requests.slice(n0);
+    } finally {
+      await mirror.close();
+      await http.stop();
+    }
+  }
+
+  it('ETag: the resume sends If-Range with the ETag; the changed file comes back whole (200)', async () => {
+    const reqs = await cutChangeResume('etag', {}, body(200_000, 'changed'));
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]).toMatchObject({ status: 200, range: expect.stringMatching(/^bytes=\d+-$/), ifRange: expect.stringMatching(/^"[0-9a-f]+-[0-9a-f]+"$/) });
+  });
+
+  it('Last-Modified (no ETag): If-Range carries the date', async () => {
+    const reqs = await cutChangeResume('lastmod', { etag: false }, body(200_000, 'dated'));
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]!.status).toBe(200);
+    expect(Date.parse(reqs[0]!.ifRange ?? '')).not.toBeNaN();
+  });
+
+  it('a server that ignores If-Range: a 206 with another ETag is not appended', async () => {
+    const reqs = await cutChangeResume('ignores-etag', { ifRange: false }, body(200_000, 'same-size'));
+    expect(reqs.map((q) => q.status)).toEqual([206, 200]);
+    expect(reqs[1]!.range).toBeNull();
+  });
+
+  it('a server that ignores If-Range and sends no ETag: a 206 of another size is not appended', async () => {
+    const reqs = await cutChangeResume('ignores-size', { ifRange: false, etag: false }, body(250_000, 'longer'));
+    expect(reqs.map((q) => q.status)).toEqual([206, 200]);
+  });
+});
+
+describe('FTP: the listing size decides whether a .part is continued', () => {
+  let root: string;
+  let ftp: FtpServer;
+  beforeAll(async () => {
+    root = await oneBookMirror('ftp', 0);
+    ftp = await startFtpServer({ root });
+  });
+  afterAll(async () => {
+    await ftp?.stop();
+  });
+
+  async function cutThenChange(name: string, changed: Buffer) {
+    await writeFile(path.join(root, REL), body(200_000, `original-${name}`));
+    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
+    const mirror = openMirror(`ftp://${proxy.hostPort}`, { timeoutMs: 5000 });
+    const raw = path.join(work, `raw-ftp-${name}`);
+    try {
+      const s = mirror.openSession(0);
+      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+      expect((first as FanoutError).retryable).toBe(true);
+      expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
+      await writeFile(path.join(root, REL), changed);
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      await s.close();
+      return { r, raw };
+    } finally {
+      await mirror.close();
+      await proxy.stop();
+    }
+  }
+
+  it('restarts when the remote file grew (the part would have been spliced)', async () => {
+    const changed = body(260_000, 'grown');
+    const { r, raw } = await cutThenChange('grew', changed);
+    expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length });
+    expect(r.sha256).toBe(sha(changed));
+    expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+  });
+
+  it('restarts when the remote file is now smaller than the part', async () => {
+    const changed = body(30_000, 'shrunk');
+    const { r } = await cutThenChange('shrank', changed);
+    expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length });
+    expect(r.sha256).toBe(sha(changed));
+  });
+
+  it('continues the part when the remote size is unchanged', async () => {
+    const same = body(200_000, 'original-same');
+    const { r } = await cutThenChange('same', same);
+    expect(r.resumedFrom).toBeGreaterThan(0);
+    expect(r.resumedFrom + r.transferredBytes).toBe(same.length);
+    expect(r.sha256).toBe(sha(same));
+  });
+
+  it('restarts a part left without its .meta when it is larger than the remote file', async () => {
+    const raw = path.join(work, 'raw-ftp-nometa');
+    const remote = body(50_000, 'small-remote');
+    await writeFile(path.join(root, REL), remote);
+    await mkdir(raw, { recursive: true });
+    await writeFile(path.join(raw, '3000-0.txt.part'), body(80_000, 'old-part'));
+    const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
+    try {
+      const s = mirror.openSession(0);
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: remote.length });
+      expect(r.sha256).toBe(sha(remote));
+      await s.close();
+    } finally {
+      await mirror.close();
+    }
+  });
+});
