@@ -2,12 +2,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import unzipper from 'unzipper';
 import { FanoutError } from '../core/fanout-error';
 import type { WorkerProgress } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
-import { safeJoin, unsafeReason } from './safe-path';
+import { safeJoin } from './safe-path';
+import { ZipText } from './zip-text';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 
 export interface SinkOptions {
@@ -34,19 +33,18 @@ export interface SinkResult {
  *
  * - A text is appended to `<textName>.part`; `startAt` is that file's size, so the next attempt
  *   asks the server for the rest only (FTP REST, HTTP Range). The sha256 covers the whole text
- *   (the kept prefix is hashed from disk first).
+ *   (the kept prefix is hashed from disk, ahead of the new bytes).
  * - A zip's raw bytes go to `<remoteName>.part` (resumable the same way) and, at the same time,
- *   through a streaming unzipper whose first safe `.txt` entry is written to `<textName>.part`.
- *   On resume the kept raw prefix is replayed into the unzipper from disk, then the network
- *   continues it. Entry names are never used as paths: the text always goes to `textName`, and
- *   entries whose names are unsafe (`../evil.txt`, `/etc/x`, `C:\x`) are skipped.
+ *   through a streaming unzipper (zip-text.ts) whose first safe `.txt` entry is written to
+ *   `<textName>.part`. On resume the kept raw prefix is replayed into the unzipper from disk, then
+ *   the network continues it. Entry names are never used as paths: the text always goes to `textName`.
  *
  * The resumable `.part` carries a `.part.meta` (see part-meta.ts): what the server said about the
  * remote file when the part was started, so the session can check it is still the same file
  * before resuming (`kept`), and `discard()` when it is not.
  *
- * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt`/`kept` → `begin(meta)` (synchronous)
- * → pipe the remote bytes into `input` → `finish()`; on failure `close()` (keeps the `.part` for resume).
+ * Every path goes through `safeJoin(rawDir, …)`. Usage: `open()` → `startAt`/`kept` →
+ * `begin(meta)` (synchronous) → pipe the remote bytes into `input` → `finish()`; on failure `close()` (keeps the `.part` for resume).
  */
 export class BookSink {
   /** Remote offset to resume at (size of the kept `.part`). */
@@ -64,12 +62,11 @@ export class BookSink {
   private file: WriteStream | null = null;
   private textHash: Hash = createHash('sha256');
   private textBytes = 0;
-  private unzipDone: Promise<void> | null = null;
+  private zip: ZipText | null = null;
   /** Writing the `.part.meta` begin() was given. */
   private metaWrite: Promise<void> = Promise.resolve();
   /** Hashing the kept text prefix, or replaying a zip's kept raw prefix into the unzipper. */
   private prefixHashed: Promise<void> = Promise.resolve();
-  private unsafeEntries: string[] = [];
   private closed = false;
 
   private constructor(private readonly opts: SinkOptions) {
@@ -156,65 +153,21 @@ export class BookSink {
     }
 
     // Zip: raw bytes to the resumable raw part, and through the unzipper to the text part.
-    const rawPart = this.rawPart!;
-    const raw = (this.file = createWriteStream(rawPart, { flags: this.startAt > 0 ? 'a' : 'w' }));
-    const parser = unzipper.Parse();
-    const text = createWriteStream(this.textPart, { flags: 'w' });
+    const raw = (this.file = createWriteStream(this.rawPart!, { flags: this.startAt > 0 ? 'a' : 'w' }));
     raw.on('error', () => {}); // surfaces through the write callbacks
-    text.on('error', () => {});
-    let entryDone: Promise<void> | null = null;
-    let chosen = false;
-    parser.on('entry', (entry: unzipper.Entry) => {
-      const name = entry.path;
-      const isTxt = entry.type === 'File' && /\.txt$/i.test(name);
-      const reason = zipEntryUnsafe(name);
-      if (isTxt && reason) this.unsafeEntries.push(name);
-      if (chosen || !isTxt || reason) {
-        entry.autodrain();
-        return;
-      }
-      chosen = true;
-      const hashing = new Writable({
-        write: (chunk: Buffer, _enc, cb) => {
-          this.textHash.update(chunk);
-          this.textBytes += chunk.length;
-          text.write(chunk, (err) => cb(err ?? null));
-        },
-        final: (cb) => text.end((err?: Error | null) => cb(err ?? null)),
-      });
-      entryDone = pipeline(entry, hashing);
-      entryDone.catch(() => {});
-    });
-    const parsed = new Promise<void>((resolve, reject) => {
-      parser.once('error', reject);
-      parser.once('close', () => resolve());
-    });
-    this.unzipDone = parsed.then(async () => {
-      if (entryDone) await entryDone;
-      else text.end();
-      if (!chosen) {
-        throw this.unsafeEntries.length > 0
-          ? new FanoutError('UNSAFE_PATH', `The zip's text has an unsafe name: ${this.unsafeEntries[0]!.slice(0, 200)}`, this.opts.context)
-          : new FanoutError('BAD_ARCHIVE', 'The zip holds no text file', this.opts.context);
-      }
-    });
-    this.unzipDone.catch(() => {});
-    const feed = (chunk: Buffer, cb: (err?: Error | null) => void) => {
-      if (parser.write(chunk)) cb();
-      else parser.once('drain', () => cb());
-    };
-    // Replay the kept raw prefix (its `startAt` bytes) into the unzipper before the new bytes.
+    const zip = (this.zip = new ZipText(
+      this.textPart,
+      (chunk) => {
+        this.textHash.update(chunk);
+        this.textBytes += chunk.length;
+      },
+      this.opts.context,
+    ));
+    // The kept raw prefix goes into the unzipper first; new bytes are unzipped after it.
     let replayed = this.startAt === 0;
-    const replay = (async () => {
-      if (replayed) return;
-      for await (const chunk of createReadStream(rawPart, { end: this.startAt - 1 })) {
-        await new Promise<void>((resolve, reject) => {
-          feed(chunk as Buffer, (err) => (err ? reject(err) : resolve()));
-          parsed.catch(reject);
-        });
-      }
+    const replay = zip.replay(this.rawPart!, this.startAt).then(() => {
       replayed = true;
-    })();
+    });
     replay.catch(() => {}); // surfaces through the write callbacks or finish()
     this.prefixHashed = replay;
     this.input = new Writable({
@@ -224,9 +177,9 @@ export class BookSink {
         progress.addBytes(chunk.length);
         raw.write(chunk, (err) => {
           if (err) return cb(err);
-          if (replayed) return feed(chunk, cb);
+          if (replayed) return zip.feed(chunk, cb);
           replay.then(
-            () => feed(chunk, cb),
+            () => zip.feed(chunk, cb),
             (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
           );
         });
@@ -237,16 +190,7 @@ export class BookSink {
         cb(err);
       },
     });
-    // The unzipper only ends when the caller says the remote file is complete (finish()).
-    this.finishUnzip = () => parser.end();
-    this.abortUnzip = () => {
-      parser.destroy();
-      text.destroy();
-    };
   }
-
-  private finishUnzip: () => void = () => {};
-  private abortUnzip: () => void = () => {};
 
   /**
    * Completes the file once all remote bytes arrived and `input` finished: waits for the unzip,
@@ -257,9 +201,9 @@ export class BookSink {
     try {
       await this.prefixHashed; // also: a zip's kept prefix fully replayed before the unzipper ends
       await this.metaWrite;
-      if (this.unzipDone) {
-        this.finishUnzip();
-        await this.unzipDone;
+      if (this.zip) {
+        this.zip.end(); // the unzipper ends only once the remote file is complete
+        await this.zip.done;
       }
       await rename(this.textPart, this.finalPath);
       if (this.rawPart) await unlink(this.rawPart).catch(() => {});
@@ -281,7 +225,7 @@ export class BookSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.abortUnzip();
+    this.zip?.abort();
     // The `.part.meta` stays with the `.part` for the next attempt: let its write land.
     await this.metaWrite.catch(() => {});
     if (this.input && !this.input.destroyed) this.input.destroy();
@@ -302,16 +246,6 @@ export class BookSink {
     }
     if (this.rawPart) await unlink(this.textPart).catch(() => {});
   }
-}
-
-/** Why a zip entry name is unsafe: every `/`-separated segment must be a safe name. */
-export function zipEntryUnsafe(name: string): string | null {
-  if (name.startsWith('/') || name.includes('\\')) return 'absolute or backslash path';
-  for (const seg of name.split('/')) {
-    const r = unsafeReason(seg);
-    if (r) return r;
-  }
-  return null;
 }
 
 /** Hashes the first `bytes` of `file` (the file may be growing behind them). */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { isSafeName, safeJoin, unsafeReason } from '../../../electron/engine/mirror/safe-path';
-import { zipEntryUnsafe } from '../../../electron/engine/mirror/book-sink';
+import { zipEntryUnsafe } from '../../../electron/engine/mirror/zip-text';
 
 describe('safe-path', () => {
   it('accepts plain file names', () => {
