@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ftpResumeMismatch, metaFromHeaders, parseContentRange, partialMismatch, resumeHeaders } from '../../../electron/engine/mirror/resume-check';
+
+describe('ftpResumeMismatch', () => {
+  it('continues a part of the same size of file, restarts otherwise', () => {
+    expect(ftpResumeMismatch(100, { size: 500 }, 500)).toBeNull();
+    expect(ftpResumeMismatch(100, null, 500)).toBeNull(); // no meta: only the length can be checked
+    expect(ftpResumeMismatch(500, { size: 500 }, 500)).toBeNull(); // the part is the whole file
+    expect(ftpResumeMismatch(600, null, 500)).toMatch(/larger than the remote file/);
+    expect(ftpResumeMismatch(100, { size: 500 }, 700)).toMatch(/changed size \(500 → 700/);
+    expect(ftpResumeMismatch(100, { size: 500 }, null)).toMatch(/no size/);
+    expect(ftpResumeMismatch(100, { size: null }, 700)).toBeNull();
+  });
+});
+
+describe('resumeHeaders', () => {
+  it('asks for the rest, with the strongest validator kept', () => {
+    expect(resumeHeaders(0, { size: 9, etag: '"a"' })).toEqual({});
+    expect(resumeHeaders(10, null)).toEqual({ Range: 'bytes=10-' });
+    expect(resumeHeaders(10, { size: 9, etag: '"a"', lastModified: 'Sat, 01 Jan 2000 00:00:00 GMT' })).toEqual({ Range: 'bytes=10-', 'If-Range': '"a"' });
+    expect(resumeHeaders(10, { size: 9, lastModified: 'Sat, 01 Jan 2000 00:00:00 GMT' })).toEqual({ Range: 'bytes=10-', 'If-Range': 'Sat, 01 Jan 2000 00:00:00 GMT' });
+  });
+});
+
+describe('metaFromHeaders', () => {
+  it('keeps strong ETags and strong Last-Modified dates only', () => {
+    const lm = 'Sat, 01 Jan 2000 00:00:00 GMT';
+    expect(metaFromHeaders({ etag: '"x-1"', 'last-modified': lm, date: 'Sat, 01 Jan 2000 00:00:05 GMT' }, 42)).toEqual({ size: 42, etag: '"x-1"', lastModified: lm });
+    expect(metaFromHeaders({ etag: 'W/"x-1"' }, 42)).toEqual({ size: 42 });
+    // Modified in the same second as the response: the date could hide a change (RFC 9110 §8.8.2.2).
+    expect(metaFromHeaders({ 'last-modified': lm, date: lm }, null)).toEqual({ size: null });
+    expect(metaFromHeaders({ 'last-modified': lm }, null)).toEqual({ size: null });
+    expect(metaFromHeaders({ 'last-modified': 'garbage', date: 'Sat, 01 Jan 2000 00:00:05 GMT' }, 1)).toEqual({ size: 1 });
+  });
+});
+
+describe('partialMismatch', () => {
+  const kept = { size: 1000, etag: '"v1"' };
+  it('accepts a 206 of the same file from the offset asked', () => {
+    expect(parseContentRange('bytes 400-999/1000')).toEqual({ start: 400, end: 999, total: 1000 });
+    expect(parseContentRange('bytes 400-999/*')).toEqual({ start: 400, end: 999, total: null });
+    expect(parseContentRange('bytes */1000')).toBeNull();
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000', etag: '"v1"' }, 400, kept)).toBeNull();
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/*' }, 400, kept)).toBeNull();
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000' }, 400, null)).toBeNull();
+  });
+  it('refuses another offset, another size, another ETag', () => {
+    expect(partialMismatch({ 'content-range': 'bytes 0-999/1000' }, 400, kept)).toMatch(/not bytes 400-/);
+    expect(partialMismatch({}, 400, kept)).toMatch(/\(none\)/);
+    expect(partialMismatch({ 'content-range': 'bytes 400-1199/1200' }, 400, kept)).toMatch(/changed size \(1000 → 1200/);
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000', etag: '"v2"' }, 400, kept)).toMatch(/ETag "v1" → "v2"/);
+  });
+});
