@@ -1,7 +1,8 @@
 import { once } from 'node:events';
+import tls from 'node:tls';
 import { Client, FTPError, type FTPResponse } from 'basic-ftp';
 import { FanoutError, abortedError } from '../core/fanout-error';
-import { mapSocketError } from './net-errors';
+import { authTlsRefused, mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { epsvPort, openPassive, sendPipelined } from './ftp-pipeline';
@@ -26,7 +27,6 @@ export interface FtpTarget {
   timeoutMs: number;
 }
 
-type Phase = 'login' | 'list' | 'transfer';
 
 interface Listing {
   entries: ListingEntry[];
@@ -71,7 +71,7 @@ export class FtpSession implements MirrorSession {
     if (ctx.signal.aborted) throw abortedError(context);
     const onAbort = () => this.drop();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let phase: Phase = 'login';
+    let phase: FtpPhase = 'login';
     let sink: BookSink | null = null;
     try {
       const label = String(ebook);
@@ -165,15 +165,24 @@ export class FtpSession implements MirrorSession {
     progress.setState('connecting', label);
     const client = new Client(this.target.timeoutMs);
     this.client = client;
-    await client.access({
-      host: this.target.host,
-      port: this.target.port,
-      user: this.target.user,
-      password: this.target.password,
-      secure: this.target.secure,
-      // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
-      secureOptions: this.target.secure ? { ...this.target.tls } : undefined,
-    });
+    try {
+      await client.access({
+        host: this.target.host,
+        port: this.target.port,
+        user: this.target.user,
+        password: this.target.password,
+        secure: this.target.secure,
+        // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
+        secureOptions: this.target.secure ? { ...this.target.tls } : undefined,
+      });
+    } catch (e) {
+      // A half-opened client is never reused: the next call starts over.
+      const plain = !(client.ftp.socket instanceof tls.TLSSocket);
+      this.drop();
+      // `AUTH TLS` refused (not a login failure): the server offers no explicit FTPS.
+      if (this.target.secure === true && plain && e instanceof FTPError && e.code >= 500) throw authTlsRefused(e, this.target.host);
+      throw e;
+    }
     this.logins++;
     return client;
   }
@@ -282,19 +291,4 @@ async function remoteSize(client: Client, remotePath: string): Promise<number | 
     if (e instanceof FTPError) return null;
     throw e;
   }
-}
-
-/** FTP replies → FanoutError codes; socket errors through toFanoutError. */
-export function mapFtpError(e: unknown, phase: Phase, context: ErrorContext): FanoutError {
-  if (e instanceof FanoutError) return e.withContext(context);
-  if (e instanceof FTPError) {
-    const code = e.code;
-    const msg = `FTP ${code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
-    if (code === 421) return new FanoutError(phase === 'login' ? 'TOO_MANY_CONNECTIONS' : 'FTP_TRANSIENT', msg, context, { cause: e });
-    if (code === 530 && phase === 'login') return new FanoutError('AUTH_FAILED', msg, context, { cause: e });
-    if (code === 550) return new FanoutError('FTP_NOT_FOUND', msg, context, { cause: e });
-    if (code >= 400 && code < 500) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
-    if (code >= 500) return new FanoutError('FTP_PERMANENT', msg, context, { cause: e });
-  }
-  return mapSocketError(e, context);
 }

@@ -4,5 +4,6 @@ export type { Mirror, MirrorSession, FetchedBook, FetchBookOptions, OpenMirrorOp
 export { bookDir, candidates, chooseCandidate, assertEbook, type Candidate } from './mirror-layout';
 export { parseStatListing, parseHtmlIndex, type ListingEntry } from './listing-parsers';
 export { safeJoin, unsafeReason, isSafeName } from './safe-path';
-export { FtpSession, mapFtpError } from './ftp-session';
+export { FtpSession } from './ftp-session';
+export { mapFtpError, type FtpPhase } from './ftp-errors';
 export { HttpSession, httpStatusError } from './http-session';

@@ -17,14 +17,22 @@ export function mapSocketError(e: unknown, context: ErrorContext): FanoutError {
   return toFanoutError(e, context);
 }
 
-/** Node's certificate error codes: the handshake worked but the certificate is not trusted. */
-const UNTRUSTED = /SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|CERT_|ALTNAME/;
+/** What a TLS failure means for the user, by Node/OpenSSL code or reason. */
+const HINTS: Array<[RegExp, string]> = [
+  [/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/, "the mirror's certificate is not trusted (add its CA, or allow untrusted certificates)"],
+  [/ALTNAME/, 'the certificate is for another host name'],
+  [/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/, 'the certificate has expired or is not valid yet'],
+  [/WRONG_VERSION_NUMBER|wrong version number/i, 'the server does not speak TLS on this port (a plain server, or explicit vs implicit FTPS)'],
+];
 
-/** A message a user can act on: what failed, with which host, and (for trust) what to change. */
+/** A message a user can act on: with which host it failed, what that means, and the cause in short. */
 function tlsMessage(code: unknown, message: unknown, host: string | undefined): string {
-  const what = typeof message === 'string' && message ? message : String(code);
-  const detail = typeof code === 'string' && !what.includes(code) ? `${what} (${code})` : what;
-  const where = host ? ` with ${host}` : '';
-  const hint = typeof code === 'string' && UNTRUSTED.test(code) ? ': the mirror\'s certificate is not trusted (add its CA, or allow untrusted certificates)' : '';
-  return `TLS handshake${where} failed${hint}: ${detail}`;
+  const codeText = typeof code === 'string' ? code : '';
+  let what = typeof message === 'string' && message ? message : codeText || 'unknown error';
+  // OpenSSL's "8070…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:<file>:<line>:".
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(what)?.[1];
+  if (reason) what = reason.trim();
+  const detail = codeText && !what.includes(codeText) ? `${what} (${codeText})` : what;
+  const hint = HINTS.find(([re]) => re.test(codeText) || re.test(what))?.[1];
+  return `TLS handshake${host ? ` with ${host}` : ''} failed${hint ? `: ${hint}` : ''}: ${detail}`;
 }

@@ -226,7 +226,7 @@ describe('FTP mirror', () => {
   });
 
   it('maps a 550 on RETR to FTP_NOT_FOUND (permanent)', async () => {
-    const { mapFtpError } = await import('../../../electron/engine/mirror/ftp-session');
+    const { mapFtpError } = await import('../../../electron/engine/mirror/ftp-errors');
     const { Client } = await import('basic-ftp');
     const c = new Client(5000);
     try {

@@ -139,3 +139,34 @@ describe('FTPS mirror (vsftpd, implicit TLS on a random port)', () => {
     await expectTlsFailure(implicit.url, { timeoutMs: 5000, tls: { implicit: true } }, path.join(work, 'raw-implicit-untrusted'));
   });
 });
+
+describe('FTPS in the wrong mode', () => {
+  async function failure(url: string, opts: OpenMirrorOptions) {
+    const mirror = openMirror(url, opts);
+    const s = mirror.openSession(0);
+    const ctx = makeCtx();
+    let attempts = 0;
+    const err = await withRetry(() => (attempts++, s.fetchBook(418, { rawDir: path.join(work, 'raw-mode'), ctx })), { attempts: 3, baseDelayMs: 1, signal: ctx.signal }).catch((e: unknown) => e);
+    await mirror.close();
+    expect(err).toBeInstanceOf(FanoutError);
+    expect((err as FanoutError).code).toBe('TLS_FAILED');
+    expect((err as FanoutError).context).toMatchObject({ host: '127.0.0.1', ebook: 418 });
+    expect(attempts).toBe(1);
+    return (err as FanoutError).message;
+  }
+
+  it('ftps:// to a server without TLS: AUTH TLS refused is TLS_FAILED, not a login failure', async () => {
+    const plain = await startFtpServer({ root: gen.root });
+    try {
+      const msg = await failure(plain.url.replace(/^ftp:/, 'ftps:'), { timeoutMs: 5000 });
+      expect(msg).toMatch(/^127\.0\.0\.1 refused AUTH TLS \(FTP 530: .*\): it offers no explicit FTPS/);
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  it('implicit TLS against an explicit server: the server does not speak TLS on this port', async () => {
+    const msg = await failure(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert, implicit: true } });
+    expect(msg).toMatch(/^TLS handshake with 127\.0\.0\.1 failed: the server does not speak TLS on this port .*: wrong version number/);
+  });
+});

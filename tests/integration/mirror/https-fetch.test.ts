@@ -87,6 +87,19 @@ describe('HTTPS mirror', () => {
     await expectTlsFailure({ timeoutMs: 5000, tls: { ca: other.cert } });
   });
 
+  it('https:// to a plain HTTP server: TLS_FAILED saying the server does not speak TLS', async () => {
+    const plain = await startHttpServer({ root: gen.root });
+    const mirror = openMirror(plain.url.replace(/^http:/, 'https:'), { timeoutMs: 5000 });
+    try {
+      const err = await mirror.openSession(0).fetchBook(418, { rawDir: path.join(work, 'raw-plain'), ctx: makeCtx() }).catch((e: unknown) => e);
+      expect((err as FanoutError).code).toBe('TLS_FAILED');
+      expect((err as FanoutError).message).toMatch(/^TLS handshake with 127\.0\.0\.1 failed: the server does not speak TLS on this port/);
+    } finally {
+      await mirror.close();
+      await plain.stop();
+    }
+  });
+
   it('accepts it with rejectUnauthorized: false', async () => {
     const mirror = openMirror(server.url, { timeoutMs: 5000, tls: { rejectUnauthorized: false } });
     const [a] = await fetchAll(mirror, [418], path.join(work, 'raw-insecure'));

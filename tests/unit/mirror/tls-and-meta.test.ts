@@ -29,10 +29,19 @@ describe('mapSocketError (TLS)', () => {
       "TLS handshake with mirror.example failed: the mirror's certificate is not trusted (add its CA, or allow untrusted certificates): self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)",
     );
   });
-  it('gives no trust hint for a protocol failure', () => {
-    const e = mapSocketError(Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), { host: 'h' });
+  it('shortens OpenSSL messages and says what a plain server on a TLS URL means', () => {
+    const openssl = '807C4271527F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
+    const e = mapSocketError(Object.assign(new Error(`write EPROTO ${openssl}`), { code: 'EPROTO' }), { host: 'h' });
     expect(e.code).toBe('TLS_FAILED');
-    expect(e.message).toBe('TLS handshake with h failed: wrong version number (ERR_SSL_WRONG_VERSION_NUMBER)');
+    expect(e.message).toBe(
+      'TLS handshake with h failed: the server does not speak TLS on this port (a plain server, or explicit vs implicit FTPS): wrong version number (EPROTO)',
+    );
+  });
+  it('names a host-name mismatch and an expired certificate as such', () => {
+    const alt = mapSocketError(Object.assign(new Error("Hostname/IP does not match certificate's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), { host: 'h' });
+    expect(alt.message).toMatch(/^TLS handshake with h failed: the certificate is for another host name: /);
+    const old = mapSocketError(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }), {});
+    expect(old.message).toBe('TLS handshake failed: the certificate has expired or is not valid yet: certificate has expired (CERT_HAS_EXPIRED)');
   });
 });
 

@@ -1,0 +1,28 @@
+import { FTPError } from 'basic-ftp';
+import { FanoutError } from '../core/fanout-error';
+import { mapSocketError } from './net-errors';
+import type { ErrorContext } from '../../../shared/errors';
+
+/** What the FTP session was doing when an error happened (a 421 at login means "too many"). */
+export type FtpPhase = 'login' | 'list' | 'transfer';
+
+/** FTP replies → FanoutError codes; socket errors through toFanoutError. */
+export function mapFtpError(e: unknown, phase: FtpPhase, context: ErrorContext): FanoutError {
+  if (e instanceof FanoutError) return e.withContext(context);
+  if (e instanceof FTPError) {
+    const code = e.code;
+    const msg = `FTP ${code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
+    if (code === 421) return new FanoutError(phase === 'login' ? 'TOO_MANY_CONNECTIONS' : 'FTP_TRANSIENT', msg, context, { cause: e });
+    if (code === 530 && phase === 'login') return new FanoutError('AUTH_FAILED', msg, context, { cause: e });
+    if (code === 550) return new FanoutError('FTP_NOT_FOUND', msg, context, { cause: e });
+    if (code >= 400 && code < 500) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
+    if (code >= 500) return new FanoutError('FTP_PERMANENT', msg, context, { cause: e });
+  }
+  return mapSocketError(e, context);
+}
+
+/** `ftps://` to a server that refuses `AUTH TLS` (e.g. vsftpd without TLS: 530): TLS_FAILED, permanent. */
+export function authTlsRefused(e: FTPError, host: string): FanoutError {
+  const reply = `FTP ${e.code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
+  return new FanoutError('TLS_FAILED', `${host} refused AUTH TLS (${reply}): it offers no explicit FTPS; try ftp:// or implicit TLS`, {}, { cause: e });
+}
