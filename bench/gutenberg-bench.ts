@@ -16,7 +16,8 @@ import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, makeBookSpecs, startFtpServer, startHttpServer, startTcpProxy } from '../tests/harness';
+import { generateMirror, makeBookSpecs, startFtpServer, startHttpServer } from '../tests/harness';
+import { startProxyProcess } from './proxy-process';
 
 const run = promisify(execFile);
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -42,8 +43,8 @@ async function main(): Promise<void> {
 
   const ftp = await startFtpServer({ root: mirror.root, maxPerIp: 64 });
   const http = await startHttpServer({ root: mirror.root });
-  const ftpProxy = await startTcpProxy({ targetPort: ftp.port, delayMs: DELAY, ftp: true });
-  const httpProxy = await startTcpProxy({ targetPort: http.port, delayMs: DELAY });
+  const ftpProxy = await startProxyProcess({ targetPort: ftp.port, delayMs: DELAY, ftp: true });
+  const httpProxy = await startProxyProcess({ targetPort: http.port, delayMs: DELAY });
   const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };
 
   try {
@@ -73,7 +74,9 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.allSettled([ftpProxy.stop(), httpProxy.stop(), ftp.stop(), http.stop()]);
+    ftpProxy.stop();
+    httpProxy.stop();
+    await Promise.allSettled([ftp.stop(), http.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
   report();

@@ -9,7 +9,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +18,7 @@ import { createJobControl } from '../electron/engine/core/job-control';
 import { runMailJob } from '../electron/engine/mail/run-mail-job';
 import { startDovecot } from '../tests/harness/dovecot';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
-import { startTcpProxy } from '../tests/harness/tcp-proxy';
+import { startProxyProcess } from './proxy-process';
 
 const run = promisify(execFile);
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -119,23 +118,10 @@ async function timeMbsync(dir: string, port: number, user: string, password: str
   return { tool: 'mbsync', strategy: '-', n: 1, full, again, peakRssMb: NaN, messages: MESSAGES };
 }
 
-/**
- * The latency proxy runs in its own process: relaying 200 MB in the benchmark's own event loop
- * would charge its CPU to Fanout (and not to mbsync).
- */
-async function startProxyProcess(targetPort: number): Promise<{ port: number; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--proxy-child', String(targetPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
-  });
-  return { port, stop: () => child.kill('SIGTERM') };
-}
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const srv = await startDovecot({ maxUserIpConnections: 64 });
-  const proxy = await startProxyProcess(srv.port);
+  const proxy = await startProxyProcess({ targetPort: srv.port, delayMs: DELAY });
   try {
     let t = performance.now();
     const bytes = await fill(srv);
@@ -171,10 +157,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--proxy-child') {
-  const proxy = await startTcpProxy({ targetPort: Number(process.argv[3]), delayMs: DELAY });
-  process.stdout.write(`${proxy.port}\n`);
-  process.on('SIGTERM', () => void proxy.stop().then(() => process.exit(0)));
-} else {
-  await main();
-}
+await main();
