@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BOOKS, MISSING_BOOK, expect, fillGutenbergForm, shot, test } from './support/fixtures';
 
@@ -36,7 +36,26 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   expect(clean.filter((f) => f.endsWith('.txt'))).toHaveLength(BOOKS.length - 1);
   // Every lane did some work.
   for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-items`)).not.toHaveText('0 items');
+  // Analysis panels: phase quantiles from the spans, errors by code with where they happened.
+  // (The panels redraw at 1 Hz: poll until the last frames are in.)
+  type PhaseRow = { state: string; count: number; min: number; p50: number; p90: number; max: number };
+  const phaseRows = async () => JSON.parse((await page.getByTestId('phase-quantiles').getAttribute('data-rows')) ?? '[]') as PhaseRow[];
+  await expect.poll(async () => (await phaseRows()).find((r) => r.state === 'downloading')?.count ?? 0).toBeGreaterThanOrEqual(BOOKS.length - 1);
+  const dl = (await phaseRows()).find((r) => r.state === 'downloading')!;
+  expect(dl.min <= dl.p50 && dl.p50 <= dl.p90 && dl.p90 <= dl.max).toBe(true);
+  await expect(page.getByTestId('error-counts')).toHaveAttribute('data-codes', 'BOOK_NOT_FOUND:1');
+  await expect(page.getByTestId('failure')).toContainText(`ebook ${MISSING_BOOK}`);
   await shot(page, 'live-run-finished');
+
+  // Export the run as a Chrome trace (Perfetto).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-trace').click()]);
+  expect(download.suggestedFilename()).toMatch(/^fanout-trace-gutenberg-.*\.json$/);
+  const trace = JSON.parse(await readFile((await download.path())!, 'utf8')) as { traceEvents: Array<{ ph: string; name: string; tid: number; ts: number; dur?: number }> };
+  const phaseEvents = trace.traceEvents.filter((e) => e.ph === 'X');
+  expect(phaseEvents.length).toBeGreaterThan(BOOKS.length);
+  expect(new Set(phaseEvents.map((e) => e.tid))).toEqual(new Set([0, 1, 2, 3]));
+  expect(phaseEvents.some((e) => e.name === 'downloading')).toBe(true);
+  expect(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name')).toHaveLength(4);
 });
 
 test('pause and resume a running job', async ({ app: page, env }) => {
@@ -46,6 +65,10 @@ test('pause and resume a running job', async ({ app: page, env }) => {
   await page.getByTestId('start').click();
   await expect(page.getByTestId('run-status')).toHaveText('running');
   await expect.poll(async () => Number((await page.getByTestId('run-progress').textContent())?.split('/')[0]), { timeout: 30_000 }).toBeGreaterThan(0);
+  // While it runs: the ETA has its p10–p90 band, and the in-flight items are ranked.
+  await expect(page.getByTestId('run-eta-band')).toHaveText(/\(\d+:\d\d–\d+:\d\d\)/);
+  await expect.poll(async () => Number(await page.getByTestId('stragglers').getAttribute('data-rows'))).toBeGreaterThan(0);
+  await expect.poll(async () => Number(await page.getByTestId('stragglers').getAttribute('data-median'))).toBeGreaterThan(0);
   await shot(page, 'live-run-running');
 
   await page.getByTestId('pause').click();

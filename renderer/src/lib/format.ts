@@ -30,3 +30,12 @@ export function idsToRanges(ids: Iterable<number>): Array<{ from: number; to: nu
   }
   return out;
 }
+
+/** A span of time for tables: "340 ms", "2.4 s", "3:05". */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return formatDuration(ms);
+}

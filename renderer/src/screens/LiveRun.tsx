@@ -3,10 +3,13 @@ import type { WorkerSnapshot } from '../../../shared/events';
 import { getApi } from '../api/api';
 import { GanttCanvas } from '../charts/GanttCanvas';
 import { STATE_COLORS } from '../charts/colors';
+import { ErrorCountsChart, PhaseQuantilesPanel, StragglersPanel } from '../charts/DashboardPanels';
 import { ThroughputChart } from '../charts/ThroughputChart';
+import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
+import { chromeTrace, failureWhere } from '../lib/run-analytics';
 import { describeError, setError, useAppStore } from '../stores/app-store';
-import { useRunStore } from '../stores/run-store';
+import { runBuffers, useRunStore } from '../stores/run-store';
 import { useShallow } from 'zustand/react/shallow';
 
 const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
@@ -31,7 +34,7 @@ function Header() {
   const h = useRunStore(
     useShallow((s) => ({
       status: s.status, replay: s.replay, itemsTotal: s.itemsTotal, itemsDone: s.itemsDone, itemsFailed: s.itemsFailed,
-      itemsSkipped: s.itemsSkipped, bytesDone: s.bytesDone, bytesPerSec: s.bytesPerSec, elapsedMs: s.elapsedMs, etaMs: s.etaMs,
+      itemsSkipped: s.itemsSkipped, bytesDone: s.bytesDone, bytesPerSec: s.bytesPerSec, elapsedMs: s.elapsedMs, etaMs: s.etaMs, etaBand: s.etaBand,
       retries: s.retries, activeWorkers: s.activeWorkers, workerCount: s.workerCount, strategy: s.strategy, summary: s.summary,
     })),
   );
@@ -44,7 +47,15 @@ function Header() {
       <dl>
         <dt>Status</dt><dd data-testid="run-status">{h.replay ? `replay (${h.summary?.status ?? 'unknown'})` : h.status === 'finished' ? h.summary?.status ?? 'finished' : h.status}</dd>
         <dt>Elapsed</dt><dd data-testid="run-elapsed">{formatDuration(h.elapsedMs)}</dd>
-        <dt>ETA</dt><dd>{h.status === 'finished' ? '—' : formatDuration(h.etaMs)}</dd>
+        <dt>ETA</dt>
+        <dd>
+          <span data-testid="run-eta">{h.status === 'finished' ? '—' : formatDuration(h.etaMs)}</span>
+          {h.status !== 'finished' && h.etaBand && (
+            <span className="eta-band" data-testid="run-eta-band" title="p10–p90 from the spread of per-item times">
+              {' '}({formatDuration(h.etaBand.p10)}–{formatDuration(h.etaBand.p90)})
+            </span>
+          )}
+        </dd>
         <dt>Throughput</dt><dd>{formatBytes(h.bytesPerSec)}/s</dd>
         <dt>Bytes</dt><dd data-testid="run-bytes">{formatBytes(h.bytesDone)}</dd>
         <dt>Errors</dt><dd data-testid="run-errors" className={h.itemsFailed ? 'error' : ''}>{h.itemsFailed}</dd>
@@ -73,32 +84,51 @@ function Controls() {
   };
   const api = getApi();
   const live = !replay && status !== 'finished';
+  const exportTrace = () => {
+    const s = useRunStore.getState();
+    const trace = chromeTrace({
+      jobId, kind: s.kind ?? 'job', workerCount: s.workerCount, spans: runBuffers.spans, open: runBuffers.open, now: runBuffers.now,
+      series: runBuffers.series, droppedSpans: runBuffers.droppedSpans,
+    });
+    downloadBlob(`fanout-trace-${jobId}.json`, new Blob([JSON.stringify(trace)], { type: 'application/json' }));
+  };
   return (
     <div className="controls">
       {live && status !== 'paused' && <button data-testid="pause" disabled={busy} onClick={() => void act(() => api.pauseJob({ jobId }))}>Pause</button>}
       {live && status === 'paused' && <button data-testid="resume" disabled={busy} onClick={() => void act(() => api.resumeJob({ jobId }))}>Resume</button>}
       {live && <button data-testid="cancel" className="danger" disabled={busy} onClick={() => void act(() => api.cancelJob({ jobId }))}>Cancel</button>}
+      <button data-testid="export-trace" title="Chrome Trace Event JSON of the run's phases: open it in Perfetto (ui.perfetto.dev) or chrome://tracing" onClick={exportTrace}>Export trace</button>
       {status === 'finished' && outDir && canOpen && <button onClick={() => void act(() => api.openPath({ path: outDir }))}>Open output folder</button>}
       {status === 'finished' && outDir && !canOpen && <span className="muted">Output: <code data-testid="out-path">{outDir}</code></span>}
     </div>
   );
 }
 
-function Failures() {
+/** Errors: counts by stable code (canvas), then the list with where each one happened. */
+function ErrorsPanel() {
   const failures = useRunStore((s) => s.failures);
   const warnings = useRunStore((s) => s.warnings);
-  if (failures.length === 0 && warnings.length === 0) return null;
+  const total = useRunStore((s) => s.itemsFailed);
   return (
-    <div className="failures" data-testid="failures">
-      <h3>Problems</h3>
-      <ul>
-        {failures.map((f, i) => (
-          <li key={`f${i}`} data-testid="failure">
-            <b>{f.item}</b> — <code>{f.error.code}</code> {f.error.message}
-          </li>
-        ))}
-        {warnings.map((w, i) => <li key={`w${i}`} className="muted">{w}</li>)}
-      </ul>
+    <div className="panel errors-panel" data-testid="failures">
+      <h3>Errors{total ? ` (${total})` : ''}</h3>
+      <ErrorCountsChart />
+      {failures.length > 0 && (
+        <table className="failure-list">
+          <thead><tr><th>item</th><th>code</th><th>where</th><th>message</th></tr></thead>
+          <tbody>
+            {failures.map((f, i) => (
+              <tr key={`f${i}`} data-testid="failure" className={f.error.retryable ? 'retryable' : ''}>
+                <td><b>{f.item}</b></td>
+                <td><code>{f.error.code}</code></td>
+                <td className="where">{failureWhere(f)}</td>
+                <td>{f.error.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {warnings.length > 0 && <ul>{warnings.map((w, i) => <li key={`w${i}`} className="muted">{w}</li>)}</ul>}
     </div>
   );
 }
@@ -118,7 +148,17 @@ export function LiveRun() {
       <ThroughputChart />
       <h3>Worker timeline</h3>
       <GanttCanvas />
-      <Failures />
+      <div className="panels">
+        <div className="panel">
+          <h3 title="In-flight items ranked by elapsed time ÷ the median item time">Stragglers</h3>
+          <StragglersPanel />
+        </div>
+        <div className="panel">
+          <h3 title="Per phase: min, p50, p90 and max of the timeline spans (updated every second)">Phase quantiles</h3>
+          <PhaseQuantilesPanel />
+        </div>
+      </div>
+      <ErrorsPanel />
     </section>
   );
 }

@@ -4,6 +4,7 @@
  * charts read outside React renders.
  */
 import type { ItemFailure, JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot, WorkerState } from '../../../shared/events';
+import { ItemTracker, PhaseStats, etaBand, type EtaBand } from '../lib/run-analytics';
 
 /** Points kept per throughput series (≈ 5 min at 10 Hz); older points are dropped. */
 export const MAX_SERIES_POINTS = 3000;
@@ -33,6 +34,10 @@ export interface RunHeader {
   elapsedMs: number;
   /** Estimated ms left, or null when unknown. */
   etaMs: number | null;
+  /** p10–p90 band of the ETA from the per-item time spread (null until items have finished). */
+  etaBand: EtaBand | null;
+  /** Failures by stable error code (exact; the list below is bounded). */
+  errorCounts: Record<string, number>;
   retries: number;
   workers: WorkerSnapshot[];
   failures: ItemFailure[];
@@ -46,7 +51,7 @@ export interface RunHeader {
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
-  activeWorkers: 0, elapsedMs: 0, etaMs: null, retries: 0, workers: [], failures: [], warnings: [], summary: null,
+  activeWorkers: 0, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], summary: null,
   lastSeq: -1, gaps: 0,
 };
 
@@ -74,6 +79,10 @@ export interface RunBuffers {
   now: number;
   prevClean: { t: number; bytes: number; items: number } | null;
   droppedSpans: number;
+  /** Per-state span durations (phase quantiles panel). */
+  phases: PhaseStats;
+  /** Item boundaries per lane: per-item times (ETA band) and items in flight (stragglers). */
+  items: ItemTracker;
 }
 
 export function emptyBuffers(): RunBuffers {
@@ -84,6 +93,8 @@ export function emptyBuffers(): RunBuffers {
     now: 0,
     prevClean: null,
     droppedSpans: 0,
+    phases: new PhaseStats(),
+    items: new ItemTracker(),
   };
 }
 
@@ -113,7 +124,11 @@ export function appendFrameToBuffers(b: RunBuffers, f: TelemetryFrame): void {
     if (s.t.length > MAX_SERIES_POINTS) for (const k of Object.keys(s) as Array<keyof SeriesBuffers>) trimFront(s[k], MAX_SERIES_POINTS);
   }
   if (f.spans.length) {
-    for (const span of f.spans) b.spans.push(span);
+    for (const span of f.spans) {
+      b.spans.push(span);
+      b.phases.add(span);
+      b.items.onSpan(span);
+    }
     if (b.spans.length > MAX_SPANS) {
       b.droppedSpans += b.spans.length - MAX_SPANS;
       trimFront(b.spans, MAX_SPANS);
@@ -133,6 +148,7 @@ export function appendFrameToBuffers(b: RunBuffers, f: TelemetryFrame): void {
       }
       b.open.set(w.id, { state: w.state, item: w.item, start: Math.min(start, f.t) });
     }
+    b.items.onWorker(w, b.open.get(w.id)!.start);
   }
   b.now = f.t;
 }
@@ -145,6 +161,21 @@ export function estimateEta(f: Pick<TelemetryFrame, 't' | 'itemsTotal' | 'itemsD
   if (left <= 0) return 0;
   if (finished === 0 || f.t <= 0) return null;
   return (left * f.t) / finished;
+}
+
+/** The header's ETA band from the buffers' per-item times (call after the frames are appended). */
+export function etaBandFor(h: RunHeader, b: RunBuffers): EtaBand | null {
+  if (h.status === 'finished' || h.itemsTotal === null) return null;
+  const left = h.itemsTotal - (h.itemsDone + h.itemsFailed + h.itemsSkipped);
+  const s = b.items.items;
+  return etaBand({ eta: h.etaMs, left, n: s.count, meanMs: s.mean, sdMs: s.sd });
+}
+
+function countCode(counts: Record<string, number>, failures: readonly ItemFailure[]): Record<string, number> {
+  if (failures.length === 0) return counts;
+  const next = { ...counts };
+  for (const f of failures) next[f.error.code] = (next[f.error.code] ?? 0) + 1;
+  return next;
 }
 
 /** Applies a batch of events to the header (pure). Frames in the batch collapse to the last one. */
@@ -190,7 +221,7 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
         break;
       }
       case 'job:item-failed':
-        next = { ...next, failures: [...next.failures, e.failure].slice(-MAX_FAILURES) };
+        next = { ...next, failures: [...next.failures, e.failure].slice(-MAX_FAILURES), errorCounts: countCode(next.errorCounts, [e.failure]) };
         break;
       case 'job:warning':
         next = { ...next, warnings: [...next.warnings, e.error ? `${e.error.code}: ${e.message}` : e.message].slice(-50) };
@@ -198,7 +229,8 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
       case 'job:finished': {
         const s = e.summary;
         const known = new Set(next.failures.map((x) => `${x.item}|${x.error.code}`));
-        const failures = [...next.failures, ...s.failures.filter((x) => !known.has(`${x.item}|${x.error.code}`))].slice(-MAX_FAILURES);
+        const added = s.failures.filter((x) => !known.has(`${x.item}|${x.error.code}`));
+        const failures = [...next.failures, ...added].slice(-MAX_FAILURES);
         next = {
           ...next,
           jobId: e.jobId,
@@ -213,7 +245,9 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
           bytesDone: s.bytes,
           elapsedMs: s.wallMs,
           etaMs: 0,
+          etaBand: null,
           failures,
+          errorCounts: countCode(next.errorCounts, added),
           summary: s,
         };
         break;

@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import type { JobEvent } from '../../../shared/events';
 import type { RunRecording } from '../../../shared/ipc';
-import { appendFrameToBuffers, emptyBuffers, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
+import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
 
 export interface RunState extends RunHeader {
   /** Bumped whenever the buffers changed; charts subscribe to it. */
@@ -43,6 +43,7 @@ export function flushRunEvents(): void {
     if (e.kind === 'job:frame' && (header.jobId === null || header.jobId === e.jobId)) appendFrameToBuffers(runBuffers, e.frame);
     header = reduceHeader(header, [e]);
   }
+  header = { ...header, etaBand: etaBandFor(header, runBuffers) };
   useRunStore.setState({ ...header, version: state.version + 1 });
   const ms = performance.now() - t0;
   runPerf.flushes++;

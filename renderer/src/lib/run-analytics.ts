@@ -1,0 +1,353 @@
+/**
+ * The live dashboard's derived statistics (dashboard.md §5), pure: no React, no DOM. Everything is
+ * fed from the existing telemetry frames (closed timeline spans and worker snapshots) and every
+ * buffer is bounded, whatever the length of the run.
+ *
+ * - `DurationStats`: exact count / mean / variance / min / max (Welford) plus a bounded reservoir
+ *   of recent values for quantiles.
+ * - `PhaseStats`: one `DurationStats` per worker state (connecting, listing, downloading, …).
+ * - `ItemTracker`: item boundaries from the spans of each lane → per-item times and the items in
+ *   flight (for stragglers and the ETA band).
+ * - `etaBand`, `rankStragglers`, `errorCounts`, `chromeTrace`: what the panels show.
+ */
+import { WORKER_STATES, type ItemFailure, type TimelineSpan, type WorkerSnapshot, type WorkerState } from '../../../shared/events';
+import { ERROR_CODES, type ErrorContext, type FanoutErrorCode } from '../../../shared/errors';
+
+/** Quantile of an ascending array, linear interpolation between closest ranks (R's type 7). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  if (n === 1) return sorted[0]!;
+  const pos = Math.min(1, Math.max(0, q)) * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export interface QuantileSummary {
+  /** Values seen (all of them, not only the sample kept). */
+  count: number;
+  min: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  max: number;
+}
+
+/** Values kept per reservoir; quantiles come from the latest ones, min/max/count are exact. */
+export const SAMPLE_CAP = 2048;
+
+/** Running duration statistics with a bounded sample (a ring of the latest `cap` values). */
+export class DurationStats {
+  count = 0;
+  mean = 0;
+  #m2 = 0;
+  min = Infinity;
+  max = -Infinity;
+  readonly #ring: Float64Array;
+  #next = 0;
+
+  constructor(readonly cap = SAMPLE_CAP) {
+    this.#ring = new Float64Array(cap);
+  }
+
+  add(x: number): void {
+    if (!Number.isFinite(x) || x < 0) return;
+    this.count++;
+    const d = x - this.mean;
+    this.mean += d / this.count;
+    this.#m2 += d * (x - this.mean);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    this.#ring[this.#next] = x;
+    this.#next = (this.#next + 1) % this.cap;
+  }
+
+  /** Sample standard deviation (0 with fewer than two values). */
+  get sd(): number {
+    return this.count > 1 ? Math.sqrt(this.#m2 / (this.count - 1)) : 0;
+  }
+
+  /** The kept values, ascending. */
+  sorted(): Float64Array {
+    return this.#ring.slice(0, Math.min(this.count, this.cap)).sort();
+  }
+
+  summary(): QuantileSummary | null {
+    if (this.count === 0) return null;
+    const s = this.sorted();
+    return { count: this.count, min: this.min, p25: quantileSorted(s, 0.25), p50: quantileSorted(s, 0.5), p75: quantileSorted(s, 0.75), p90: quantileSorted(s, 0.9), max: this.max };
+  }
+}
+
+export interface PhaseRow extends QuantileSummary {
+  state: WorkerState;
+}
+
+/** Per-state span durations (ms), for the phase quantiles table. */
+export class PhaseStats {
+  readonly #by = new Map<WorkerState, DurationStats>();
+
+  add(span: Pick<TimelineSpan, 'state' | 'start' | 'end'>): void {
+    let s = this.#by.get(span.state);
+    if (!s) this.#by.set(span.state, (s = new DurationStats()));
+    s.add(span.end - span.start);
+  }
+
+  /** One row per state seen, in the engine's state order. */
+  rows(): PhaseRow[] {
+    const out: PhaseRow[] = [];
+    for (const state of WORKER_STATES) {
+      const sum = this.#by.get(state)?.summary();
+      if (sum) out.push({ state, ...sum });
+    }
+    return out;
+  }
+}
+
+/**
+ * Whether two lane labels name the same item. The pool labels an item "1342 Pride and Prejudice"
+ * while the mirror session says "1342": one label extending the other at a word boundary is the
+ * same item. ("INBOX 1-500" and "INBOX 501-1000" stay different.)
+ */
+export function sameItem(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b} `) || b.startsWith(`${a} `);
+}
+
+export interface InFlightItem {
+  worker: number;
+  /** The most descriptive label seen for the item. */
+  item: string;
+  state: WorkerState;
+  /** ms since the job started when the item's first phase began. */
+  start: number;
+  elapsedMs: number;
+  /** Retries of this item so far (its `retrying` phases). */
+  retries: number;
+}
+
+interface CurrentItem {
+  item: string;
+  start: number;
+  end: number;
+  retries: number;
+  state: WorkerState;
+  /** In the 'retrying' state now (not yet closed by a span). */
+  retryingNow: boolean;
+}
+
+const NOT_WORKING: ReadonlySet<WorkerState> = new Set(['idle', 'stopped', 'paused']);
+
+/**
+ * Finds item boundaries on each lane: consecutive spans of the same item form one item; a span of
+ * another item, or the lane going idle, ends it. Finished items' times (first start → last end,
+ * retries and backoff included) go into `items`.
+ */
+export class ItemTracker {
+  readonly items = new DurationStats();
+  readonly #cur = new Map<number, CurrentItem>();
+
+  #finish(worker: number): void {
+    const c = this.#cur.get(worker);
+    if (!c) return;
+    this.#cur.delete(worker);
+    if (c.end > c.start) this.items.add(c.end - c.start);
+  }
+
+  /** A closed span (in the order the engine sent them). */
+  onSpan(span: TimelineSpan): void {
+    if (span.item === null) return;
+    let c = this.#cur.get(span.worker);
+    if (!c || !sameItem(c.item, span.item)) {
+      this.#finish(span.worker);
+      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false };
+      this.#cur.set(span.worker, c);
+    } else {
+      c.start = Math.min(c.start, span.start);
+      c.end = Math.max(c.end, span.end);
+      if (span.item.length > c.item.length) c.item = span.item;
+    }
+    if (span.state === 'retrying') {
+      c.retries++;
+      c.retryingNow = false;
+    }
+  }
+
+  /** A lane's sampled state, after the frame's spans; `openStart` is when its current phase began. */
+  onWorker(w: Pick<WorkerSnapshot, 'id' | 'state' | 'item'>, openStart: number): void {
+    const c = this.#cur.get(w.id);
+    if (w.item === null || NOT_WORKING.has(w.state)) {
+      this.#finish(w.id);
+      return;
+    }
+    if (!c || !sameItem(c.item, w.item)) {
+      this.#finish(w.id);
+      this.#cur.set(w.id, { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying' });
+      return;
+    }
+    if (w.item.length > c.item.length) c.item = w.item;
+    c.state = w.state;
+    c.retryingNow = w.state === 'retrying';
+  }
+
+  /** Items being worked on now, with their elapsed time at `now` (ms since the job started). */
+  inFlight(now: number): InFlightItem[] {
+    const out: InFlightItem[] = [];
+    for (const [worker, c] of this.#cur) {
+      if (NOT_WORKING.has(c.state) || c.state === 'failed') continue;
+      out.push({ worker, item: c.item, state: c.state, start: c.start, elapsedMs: Math.max(0, now - c.start), retries: c.retries + (c.retryingNow ? 1 : 0) });
+    }
+    return out;
+  }
+
+  /** Forgets the items in flight (the run ended). */
+  settle(): void {
+    for (const w of [...this.#cur.keys()]) this.#finish(w);
+  }
+}
+
+/** z of the 90th percentile of a standard normal (p10 = −z). */
+export const Z90 = 1.2815515655446004;
+
+export interface EtaBand {
+  /** The point estimate, ms. */
+  eta: number;
+  /** 10th and 90th percentiles, ms. */
+  p10: number;
+  p90: number;
+}
+
+/**
+ * The ETA's p10–p90 band from the spread of per-item times.
+ *
+ * The time left is the sum of `left` item times shared by the workers, so its relative standard
+ * deviation is cv·√(1/left + 1/n): the items' own spread (shrinking as 1/√left, independent items)
+ * plus the uncertainty of the mean item time estimated from `n` finished items (cv = sd/mean).
+ * The band is log-normal around `eta` (never negative, longer on the slow side). Null until three
+ * items have finished.
+ */
+export function etaBand(opts: { eta: number | null; left: number; n: number; meanMs: number; sdMs: number }): EtaBand | null {
+  const { eta, left, n, meanMs, sdMs } = opts;
+  if (eta === null || !Number.isFinite(eta)) return null;
+  if (left <= 0) return { eta: 0, p10: 0, p90: 0 };
+  if (n < 3 || !(meanMs > 0)) return null;
+  const cv = sdMs / meanMs;
+  const rel = cv * Math.sqrt(1 / left + 1 / n);
+  const s = Math.sqrt(Math.log(1 + rel * rel));
+  return { eta, p10: eta * Math.exp(-Z90 * s), p90: eta * Math.exp(Z90 * s) };
+}
+
+export interface Straggler extends InFlightItem {
+  /** elapsed ÷ median item time, or null until an item has finished. */
+  ratio: number | null;
+}
+
+/**
+ * In-flight items ranked by lateness: elapsed ÷ the median item time (by elapsed time alone while
+ * no item has finished yet). Ties keep the lane order.
+ */
+export function rankStragglers(items: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
+  const m = medianMs !== null && medianMs > 0 ? medianMs : null;
+  return items
+    .map((it) => ({ ...it, ratio: m === null ? null : it.elapsedMs / m }))
+    .sort((a, b) => b.elapsedMs - a.elapsedMs || a.worker - b.worker)
+    .slice(0, limit);
+}
+
+export interface ErrorCount {
+  code: FanoutErrorCode;
+  count: number;
+  retryable: boolean;
+}
+
+/** Failures counted by stable code, most frequent first. */
+export function errorCounts(counts: Readonly<Record<string, number>>): ErrorCount[] {
+  return Object.entries(counts)
+    .filter(([code, n]) => n > 0 && Object.hasOwn(ERROR_CODES, code))
+    .map(([code, count]) => ({ code: code as FanoutErrorCode, count, retryable: ERROR_CODES[code as FanoutErrorCode].retryable }))
+    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+}
+
+/** Where a failure happened, as "ebook 1342 · host · path" (whatever the context has). */
+export function failureWhere(f: ItemFailure): string {
+  const c: ErrorContext = f.error.context ?? {};
+  const parts: string[] = [];
+  if (c.ebook !== undefined) parts.push(`ebook ${c.ebook}`);
+  if (c.folder !== undefined) parts.push(`folder ${c.folder}`);
+  if (c.uid !== undefined) parts.push(`uid ${c.uid}`);
+  if (c.host) parts.push(c.host);
+  if (c.path) parts.push(c.path);
+  if (c.file) parts.push(c.line !== undefined ? `${c.file}:${c.line}` : c.file);
+  return parts.join(' · ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chrome Trace Event format (Perfetto, chrome://tracing)
+
+export type TraceEvent =
+  | { name: string; cat: string; ph: 'X'; ts: number; dur: number; pid: number; tid: number; args: Record<string, unknown> }
+  | { name: string; ph: 'M'; pid: number; tid: number; args: Record<string, unknown> }
+  | { name: string; ph: 'C'; ts: number; pid: number; args: Record<string, number> }
+  | { name: string; cat: string; ph: 'i'; s: 't' | 'p' | 'g'; ts: number; pid: number; tid: number; args: Record<string, unknown> };
+
+export interface ChromeTrace {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ms';
+  otherData: Record<string, string | number>;
+}
+
+export interface TraceInput {
+  jobId: string;
+  kind: string;
+  workerCount: number;
+  spans: readonly TimelineSpan[];
+  /** Phases still open at `now` (exported as ending at `now`, with `open: true`). */
+  open: ReadonlyMap<number, { state: WorkerState; item: string | null; start: number }>;
+  /** ms since the job started. */
+  now: number;
+  /** Throughput samples (t in seconds), exported as counter tracks. */
+  series?: { t: readonly number[]; bytesPerSec: readonly number[]; itemsPerSec: readonly number[] };
+  droppedSpans?: number;
+}
+
+const PID = 1;
+const us = (ms: number) => Math.round(ms * 1000);
+
+/**
+ * The run's spans as Chrome Trace Event JSON: one process (the pool), one thread per worker lane
+ * (`tid` = lane), one complete event (`ph: 'X'`, µs) per phase, with the item in `args`; idle is
+ * white space. Failed phases are also marked with an instant event; throughput is a counter track.
+ */
+export function chromeTrace(input: TraceInput): ChromeTrace {
+  const ev: TraceEvent[] = [];
+  ev.push({ name: 'process_name', ph: 'M', pid: PID, tid: 0, args: { name: `Fanout ${input.kind} ${input.jobId}` } });
+  const lanes = new Set<number>();
+  for (let w = 0; w < input.workerCount; w++) lanes.add(w);
+  for (const s of input.spans) lanes.add(s.worker);
+  for (const w of input.open.keys()) lanes.add(w);
+  for (const w of [...lanes].sort((a, b) => a - b)) {
+    ev.push({ name: 'thread_name', ph: 'M', pid: PID, tid: w, args: { name: `worker ${w}` } });
+    ev.push({ name: 'thread_sort_index', ph: 'M', pid: PID, tid: w, args: { sort_index: w } });
+  }
+  const body: Array<Exclude<TraceEvent, { ph: 'M' }>> = [];
+  const phase = (s: { worker: number; state: WorkerState; item: string | null; start: number; end: number }, open: boolean) => {
+    body.push({ name: s.state, cat: 'phase', ph: 'X', ts: us(s.start), dur: Math.max(0, us(s.end) - us(s.start)), pid: PID, tid: s.worker, args: open ? { item: s.item, open: true } : { item: s.item } });
+    if (s.state === 'failed') body.push({ name: `failed ${s.item ?? ''}`.trim(), cat: 'error', ph: 'i', s: 't', ts: us(s.start), pid: PID, tid: s.worker, args: { item: s.item } });
+  };
+  for (const s of input.spans) phase(s, false);
+  for (const [worker, o] of input.open) {
+    if (o.state === 'idle' || o.state === 'stopped') continue;
+    phase({ worker, state: o.state, item: o.item, start: o.start, end: Math.max(o.start, input.now) }, true);
+  }
+  if (input.series) {
+    const { t, bytesPerSec, itemsPerSec } = input.series;
+    for (let i = 0; i < t.length; i++) body.push({ name: 'throughput', ph: 'C', ts: us(t[i]! * 1000), pid: PID, args: { bytesPerSec: bytesPerSec[i]!, itemsPerSec: itemsPerSec[i]! } });
+  }
+  body.sort((a, b) => a.ts - b.ts);
+  return {
+    traceEvents: [...ev, ...body],
+    displayTimeUnit: 'ms',
+    otherData: { jobId: input.jobId, kind: input.kind, exportedBy: 'Fanout', droppedSpans: input.droppedSpans ?? 0 },
+  };
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import type { ItemFailure, TelemetryFrame, TimelineSpan, WorkerSnapshot } from '../../../shared/events';
+import {
+  DurationStats, ItemTracker, PhaseStats, SAMPLE_CAP, Z90, chromeTrace, errorCounts, etaBand, failureWhere, quantileSorted, rankStragglers, sameItem,
+} from '../../../renderer/src/lib/run-analytics';
+import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
+
+const span = (worker: number, state: TimelineSpan['state'], item: string | null, start: number, end: number): TimelineSpan => ({ worker, state, item, start, end });
+
+describe('quantiles', () => {
+  it('interpolates between closest ranks (type 7)', () => {
+    const s = [1, 2, 3, 4];
+    expect(quantileSorted(s, 0)).toBe(1);
+    expect(quantileSorted(s, 1)).toBe(4);
+    expect(quantileSorted(s, 0.5)).toBe(2.5);
+    expect(quantileSorted(s, 0.9)).toBeCloseTo(3.7);
+    expect(quantileSorted([7], 0.9)).toBe(7);
+    expect(quantileSorted([], 0.5)).toBeNaN();
+  });
+
+  it('keeps exact count/min/max/mean/sd and a bounded sample', () => {
+    const d = new DurationStats();
+    const xs = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 1000);
+    for (const x of xs) d.add(x);
+    d.add(-1);
+    d.add(NaN);
+    expect(d.count).toBe(5000);
+    expect(d.sorted().length).toBe(SAMPLE_CAP);
+    expect(d.min).toBe(0);
+    expect(d.max).toBe(999);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+    expect(d.mean).toBeCloseTo(mean, 6);
+    expect(d.sd).toBeCloseTo(sd, 6);
+    const q = d.summary()!;
+    expect(q.p50).toBeGreaterThan(400);
+    expect(q.p50).toBeLessThan(600);
+    expect(q.p90).toBeGreaterThan(q.p50);
+    expect(new DurationStats().summary()).toBeNull();
+  });
+
+  it('gives per-phase min/p50/p90/max in the engine state order', () => {
+    const p = new PhaseStats();
+    for (let i = 1; i <= 10; i++) p.add(span(0, 'downloading', 'x', 0, i * 100));
+    p.add(span(0, 'connecting', 'x', 0, 5));
+    const rows = p.rows();
+    expect(rows.map((r) => r.state)).toEqual(['connecting', 'downloading']);
+    expect(rows[1]).toMatchObject({ count: 10, min: 100, p50: 550, max: 1000 });
+    expect(rows[1]!.p90).toBeCloseTo(910);
+  });
+});
+
+describe('item tracking', () => {
+  it('treats a label and its extension as one item', () => {
+    expect(sameItem('1342', '1342 Pride and Prejudice')).toBe(true);
+    expect(sameItem('1342 Pride', '1342')).toBe(true);
+    expect(sameItem('134', '1342 Pride')).toBe(false);
+    expect(sameItem('INBOX 1-500', 'INBOX 501-1000')).toBe(false);
+  });
+
+  it('finds item boundaries from the spans and counts retries', () => {
+    const t = new ItemTracker();
+    t.onSpan(span(0, 'connecting', '1 A', 0, 10));
+    t.onSpan(span(0, 'listing', '1', 10, 20));
+    t.onSpan(span(0, 'downloading', '1', 20, 100));
+    t.onSpan(span(0, 'retrying', '1', 100, 150));
+    t.onSpan(span(0, 'downloading', '1', 150, 190));
+    t.onSpan(span(0, 'cleaning', '1 A', 190, 200));
+    t.onSpan(span(1, 'connecting', '2 B', 0, 30));
+    expect(t.items.count).toBe(0);
+    const flying = t.inFlight(250);
+    expect(flying.find((f) => f.worker === 0)).toMatchObject({ item: '1 A', retries: 1, start: 0, elapsedMs: 250 });
+    // Lane 0 goes idle: item 1 took 200 ms. Lane 1 moves on to another item.
+    t.onWorker({ id: 0, state: 'idle', item: null }, 200);
+    t.onSpan(span(1, 'downloading', '3', 30, 80));
+    expect(t.items.count).toBe(2);
+    expect(t.items.min).toBe(30);
+    expect(t.items.max).toBe(200);
+    // A worker snapshot that starts an item before any of its spans closed.
+    t.onWorker({ id: 2, state: 'retrying', item: '4 D' }, 500);
+    expect(t.inFlight(900).find((f) => f.worker === 2)).toMatchObject({ item: '4 D', elapsedMs: 400, retries: 1, state: 'retrying' });
+    t.onSpan(span(2, 'connecting', '4', 480, 500));
+    expect(t.inFlight(900).find((f) => f.worker === 2)).toMatchObject({ start: 480, item: '4 D' });
+    t.settle();
+    expect(t.inFlight(1000)).toEqual([]);
+  });
+});
+
+describe('ETA band', () => {
+  it('is null until three items finished, and zero when nothing is left', () => {
+    expect(etaBand({ eta: 1000, left: 10, n: 2, meanMs: 100, sdMs: 10 })).toBeNull();
+    expect(etaBand({ eta: null, left: 10, n: 20, meanMs: 100, sdMs: 10 })).toBeNull();
+    expect(etaBand({ eta: 0, left: 0, n: 20, meanMs: 100, sdMs: 10 })).toEqual({ eta: 0, p10: 0, p90: 0 });
+  });
+
+  it('brackets the estimate, log-normally, and narrows with more items', () => {
+    const b = etaBand({ eta: 60_000, left: 100, n: 100, meanMs: 1000, sdMs: 1000 })!;
+    const rel = Math.sqrt(1 / 100 + 1 / 100);
+    const s = Math.sqrt(Math.log(1 + rel * rel));
+    expect(b.p10).toBeCloseTo(60_000 * Math.exp(-Z90 * s), 6);
+    expect(b.p90).toBeCloseTo(60_000 * Math.exp(Z90 * s), 6);
+    expect(b.p10 * b.p90).toBeCloseTo(60_000 ** 2, 0); // symmetric in log space
+    const wide = etaBand({ eta: 60_000, left: 5, n: 5, meanMs: 1000, sdMs: 1000 })!;
+    expect(wide.p90 - wide.p10).toBeGreaterThan(b.p90 - b.p10);
+    const tight = etaBand({ eta: 60_000, left: 100, n: 100, meanMs: 1000, sdMs: 0 })!;
+    expect(tight).toEqual({ eta: 60_000, p10: 60_000, p90: 60_000 });
+  });
+
+  it('comes from the run buffers in the live model', () => {
+    const b = emptyBuffers();
+    const w = (id: number, item: string | null): WorkerSnapshot => ({ id, state: item ? 'downloading' : 'idle', item, itemBytes: 0, itemTotal: null, bytesDone: 0, itemsDone: 0, itemsFailed: 0, retries: 0, busyMs: 0 });
+    const spans = Array.from({ length: 6 }, (_, i) => span(0, 'downloading', `${i}`, i * 100, i * 100 + 50 + i * 10));
+    const frame: TelemetryFrame = {
+      seq: 0, t: 600, itemsTotal: 20, itemsDone: 6, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, cleanBytes: 0, itemsCleaned: 0,
+      bytesPerSec: 0, itemsPerSec: 0, activeWorkers: 1, paused: false, workers: [w(0, null)], spans,
+    };
+    appendFrameToBuffers(b, frame);
+    expect(b.items.items.count).toBe(6);
+    expect(b.phases.rows()[0]).toMatchObject({ state: 'downloading', count: 6, min: 50, max: 100 });
+    const h = reduceHeader({ ...initialHeader, jobId: 'j', status: 'running' }, [{ kind: 'job:frame', jobId: 'j', frame }]);
+    const band = etaBandFor(h, b)!;
+    expect(band.eta).toBe(h.etaMs);
+    expect(band.p10).toBeLessThan(h.etaMs!);
+    expect(band.p90).toBeGreaterThan(h.etaMs!);
+  });
+});
+
+describe('stragglers', () => {
+  const items = [
+    { worker: 0, item: 'a', state: 'downloading' as const, start: 0, elapsedMs: 500, retries: 0 },
+    { worker: 1, item: 'b', state: 'listing' as const, start: 0, elapsedMs: 4000, retries: 2 },
+    { worker: 2, item: 'c', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0 },
+    { worker: 3, item: 'd', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0 },
+  ];
+
+  it('ranks in-flight items by elapsed ÷ median item time', () => {
+    const r = rankStragglers(items, 1000, 3);
+    expect(r.map((x) => x.item)).toEqual(['b', 'c', 'd']);
+    expect(r[0]).toMatchObject({ ratio: 4, worker: 1, retries: 2 });
+    expect(r[1]!.ratio).toBe(1);
+  });
+
+  it('ranks by elapsed time alone before any item finished', () => {
+    const r = rankStragglers(items, null);
+    expect(r.map((x) => x.item)).toEqual(['b', 'c', 'd', 'a']);
+    expect(r.every((x) => x.ratio === null)).toBe(true);
+  });
+});
+
+describe('errors', () => {
+  it('counts by code, most frequent first, and says where', () => {
+    expect(errorCounts({ BOOK_NOT_FOUND: 3, TIMEOUT: 5, NOPE: 9, FTP_NOT_FOUND: 0 })).toEqual([
+      { code: 'TIMEOUT', count: 5, retryable: true },
+      { code: 'BOOK_NOT_FOUND', count: 3, retryable: false },
+    ]);
+    const f: ItemFailure = { item: '9 X', error: { code: 'HTTP_NOT_FOUND', message: 'HTTP 404', retryable: false, context: { ebook: 9, host: 'm.org', path: '/9/' } } };
+    expect(failureWhere(f)).toBe('ebook 9 · m.org · /9/');
+  });
+
+  it('keeps exact counts in the header while the list is bounded', () => {
+    let h = reduceHeader(initialHeader, [{ kind: 'job:started', jobId: 'j', jobKind: 'gutenberg', strategy: 'queue', workers: 1, itemsTotal: 3, outDir: '/o' }]);
+    const fail = (item: string, code: 'TIMEOUT' | 'BOOK_NOT_FOUND'): ItemFailure => ({ item, error: { code, message: '', retryable: false, context: {} } });
+    h = reduceHeader(h, [{ kind: 'job:item-failed', jobId: 'j', failure: fail('1', 'TIMEOUT') }, { kind: 'job:item-failed', jobId: 'j', failure: fail('2', 'TIMEOUT') }]);
+    h = reduceHeader(h, [{
+      kind: 'job:finished', jobId: 'j',
+      summary: { jobId: 'j', kind: 'gutenberg', strategy: 'queue', workers: 1, status: 'failed', itemsTotal: 3, itemsDone: 0, itemsFailed: 3, itemsSkipped: 0, bytes: 0, wallMs: 1, throughput: 0, workerBusy: [], failures: [fail('1', 'TIMEOUT'), fail('3', 'BOOK_NOT_FOUND')], outDir: '/o', startedAt: '' },
+    }]);
+    expect(h.errorCounts).toEqual({ TIMEOUT: 2, BOOK_NOT_FOUND: 1 });
+  });
+});
+
+describe('trace export', () => {
+  it('writes Chrome Trace Event JSON: one thread per lane, µs, open phases to now', () => {
+    const trace = chromeTrace({
+      jobId: 'j1', kind: 'gutenberg', workerCount: 2, now: 300,
+      spans: [span(1, 'downloading', '7 B', 100.5, 250), span(0, 'connecting', '5 A', 0, 20), span(0, 'failed', '5 A', 20, 21)],
+      open: new Map([[0, { state: 'downloading' as const, item: '6 C', start: 50 }], [1, { state: 'idle' as const, item: null, start: 250 }]]),
+      series: { t: [0.1, 0.2], bytesPerSec: [10, 20], itemsPerSec: [1, 2] },
+      droppedSpans: 3,
+    });
+    const json = JSON.parse(JSON.stringify(trace)) as typeof trace;
+    expect(json.displayTimeUnit).toBe('ms');
+    expect(json.otherData).toMatchObject({ jobId: 'j1', droppedSpans: 3 });
+    const meta = json.traceEvents.filter((e) => e.ph === 'M');
+    expect(meta.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args.name])).toEqual([[0, 'worker 0'], [1, 'worker 1']]);
+    const x = json.traceEvents.filter((e) => e.ph === 'X');
+    expect(x).toHaveLength(4); // 3 closed + 1 open (idle is white space)
+    expect(x.find((e) => e.tid === 1)).toMatchObject({ name: 'downloading', ts: 100_500, dur: 149_500, pid: 1, args: { item: '7 B' } });
+    expect(x.find((e) => e.args.open)).toMatchObject({ tid: 0, ts: 50_000, dur: 250_000, args: { item: '6 C', open: true } });
+    expect(json.traceEvents.filter((e) => e.ph === 'i')).toHaveLength(1);
+    expect(json.traceEvents.filter((e) => e.ph === 'C').map((e) => e.ts)).toEqual([100_000, 200_000]);
+    // Metadata first, then events in time order.
+    const timed = json.traceEvents.filter((e) => e.ph !== 'M') as Array<{ ts: number }>;
+    expect(timed.map((e) => e.ts)).toEqual([...timed.map((e) => e.ts)].sort((a, b) => a - b));
+  });
+});
