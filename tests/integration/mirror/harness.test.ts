@@ -1,8 +1,10 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateMirror, gutenbergDir, startFtpServer, startHttpServer, startTcpProxy, type GeneratedMirror, type HttpServer } from '../../harness';
+import { generateMirror, gutenbergDir, makeSelfSignedCert, startFtpServer, startHttpServer, startTcpProxy, type GeneratedMirror, type HttpServer } from '../../harness';
 import { listFiles, removeAll, tempDir } from './helpers';
 
 let work: string;
@@ -50,6 +52,61 @@ describe('harness', () => {
     expect(await (await fetch(`${http.url}/0/5/`)).text()).toContain('<a href="5-0.txt">5-0.txt</a>');
     http.hooks.failNext('/0/5/5.txt', 2, 503);
     expect([(await fetch(`${http.url}/0/5/5.txt`)).status, (await fetch(`${http.url}/0/5/5.txt`)).status, (await fetch(`${http.url}/0/5/5.txt`)).status]).toEqual([503, 503, 200]);
+  });
+
+  it('HTTP server: ETag, Last-Modified and If-Range (a stale or weak validator gets the whole file)', async () => {
+    const url = `${http.url}/0/5/5-0.txt`;
+    const head = await fetch(url);
+    await head.arrayBuffer();
+    const etag = head.headers.get('etag')!;
+    const lastModified = head.headers.get('last-modified')!;
+    expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    const status = async (ifRange: string) => {
+      const r = await fetch(url, { headers: { Range: 'bytes=10-', 'If-Range': ifRange } });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    expect(await status(etag)).toBe(206);
+    expect(await status(lastModified)).toBe(206);
+    expect(await status('"stale"')).toBe(200);
+    expect(await status(`W/${etag}`)).toBe(200);
+    expect(await status('Sat, 01 Jan 2000 00:00:00 GMT')).toBe(200);
+    expect(http.requests.at(-1)).toMatchObject({ range: 'bytes=10-', ifRange: 'Sat, 01 Jan 2000 00:00:00 GMT', status: 200 });
+    const careless = await startHttpServer({ root: gen.root, etag: false, ifRange: false });
+    try {
+      const r = await fetch(`${careless.url}/0/5/5-0.txt`, { headers: { Range: 'bytes=10-', 'If-Range': '"stale"' } });
+      await r.arrayBuffer();
+      expect(r.status).toBe(206);
+      expect(r.headers.get('etag')).toBeNull();
+    } finally {
+      await careless.stop();
+    }
+  });
+
+  it('self-signed certificate for 127.0.0.1 and an HTTPS server that presents it', async () => {
+    const cert = await makeSelfSignedCert();
+    const x509 = new X509Certificate(cert.cert);
+    expect(x509.subjectAltName).toBe('IP Address:127.0.0.1');
+    expect(x509.ca).toBe(true);
+    expect(x509.checkPrivateKey(createPrivateKey(cert.key))).toBe(true);
+    const secure = await startHttpServer({ root: gen.root, tls: cert });
+    try {
+      expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = https.get(`${secure.url}/0/5/5-0.txt`, { ca: cert.cert }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve(text));
+        });
+        req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+        req.once('error', reject);
+      });
+      expect(body).toContain('SYNTHETIC BOOK 5');
+      expect(secure.connections()).toBe(1);
+    } finally {
+      await secure.stop();
+    }
   });
 
   it('TCP proxy adds the delay each way and counts connections', async () => {
