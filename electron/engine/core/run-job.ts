@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { ItemFailure, JobKind, JobSummary } from '../../../shared/events';
 import type { Strategy } from '../../../shared/strategy';
 import { FanoutError, toFanoutError } from './fanout-error';
@@ -33,6 +34,9 @@ export interface RunJobOptions {
  */
 export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) => Promise<void>): Promise<JobSummary> {
   const jobId = opts.control.jobId ?? randomUUID();
+  // Every worker, queue wait, transfer and scrub task listens on the job's signal at once: that is
+  // expected concurrency, not a leak, so lift Node's default warning threshold of 10.
+  setMaxListeners(Math.max(64, opts.workers * 8), opts.control.signal);
   const startedAt = new Date().toISOString();
   const telemetry = new JobTelemetry({ workers: opts.strategy === 'serial' ? 1 : opts.workers, itemsTotal: opts.itemsTotal ?? null });
   const failures: ItemFailure[] = [];
