@@ -99,14 +99,19 @@ export class FtpSession implements MirrorSession {
       const remotePath = `${this.target.root}/${cand.relPath}`;
       context.path = remotePath;
       let size = sizes.get(cand.remoteName) ?? null;
+      let epsv = listing.epsv;
 
       phase = 'transfer';
-      sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
-      if (sink.startAt > 0) {
-        // Only continue a part of the same remote file (a changed size means a changed file).
-        size ??= await remoteSize(client, remotePath);
-        if (ftpResumeMismatch(sink.startAt, sink.kept, size) !== null) await sink.discard();
+      if (size === null) {
+        // No size listed (a symlink, a LIST without sizes): ask, so that a `.part` can be checked
+        // now and later, and the end of the transfer is known. Rare: one more round trip, and a
+        // fresh EPSV after it rather than the pipelined one (not every server keeps it across SIZE).
+        size = await remoteSize(client, remotePath);
+        epsv = null;
       }
+      sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
+      // Only continue a part of the same remote file (a changed size means a changed file).
+      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, size) !== null) await sink.discard();
       const startAt = sink.startAt;
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(size === null ? null : size - startAt);
@@ -115,7 +120,7 @@ export class FtpSession implements MirrorSession {
         sink.input.end(); // the kept part is the whole file
         await once(sink.input, 'finish');
       } else {
-        await this.download(client, sink, remotePath, startAt, size, listing.epsv, context);
+        await this.download(client, sink, remotePath, startAt, size, epsv, context);
       }
       const transferred = sink.received;
       const result = await sink.finish();
@@ -233,7 +238,8 @@ export class FtpSession implements MirrorSession {
     }
     try {
       const list = await client.list(remoteDir);
-      return { entries: list.map((f) => ({ name: f.name, size: f.isDirectory ? null : f.size, isDir: f.isDirectory })), epsv: null };
+      const entries = list.map((f) => ({ name: f.name, size: f.isDirectory || f.isSymbolicLink ? null : f.size, isDir: f.isDirectory }));
+      return { entries, epsv: null };
     } catch (e) {
       if (e instanceof FTPError && (e.code === 550 || e.code === 450)) return { entries: [], epsv: null };
       throw e;
@@ -283,7 +289,7 @@ export class FtpSession implements MirrorSession {
   }
 }
 
-/** `SIZE` of a remote file (one round trip; asked only when resuming without a listed size); null if refused. */
+/** `SIZE` of a remote file (one round trip; asked only when the listing has no size); null if refused. */
 async function remoteSize(client: Client, remotePath: string): Promise<number | null> {
   try {
     return await client.size(remotePath);

@@ -18,7 +18,8 @@ const DOS_LINE = /^\d{2}-\d{2}-\d{2,4}\s+\d{1,2}:\d{2}(?:AM|PM)?\s+(<DIR>|\d+)\s
  *     213 End of status
  *
  * Lines may also carry a `213-` or a space prefix (some servers). Unix `ls -l` and DOS formats are
- * understood; `.`/`..`, totals and unparsable lines are skipped; symlinks give their own name.
+ * understood; `.`/`..`, totals and unparsable lines are skipped; symlinks give their own name and
+ * no size (the listed one is the link's).
  * Bounded: at most 100,000 lines are looked at.
  */
 export function parseStatListing(message: string): ListingEntry[] {
@@ -37,7 +38,8 @@ export function parseStatListing(message: string): ListingEntry[] {
       let name = unix[3]!;
       if (type === 'l') name = name.replace(/ -> .*$/, '');
       if (name === '.' || name === '..') continue;
-      out.push({ name, size: type === 'd' || type === 'D' ? null : Number(unix[2]), isDir: type === 'd' || type === 'D' });
+      // A symlink's size is the length of its target's name, not of the file: unknown.
+      out.push({ name, size: type === 'd' || type === 'D' || type === 'l' ? null : Number(unix[2]), isDir: type === 'd' || type === 'D' });
       continue;
     }
     const dos = DOS_LINE.exec(line);

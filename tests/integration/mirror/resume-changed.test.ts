@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
@@ -160,6 +160,56 @@ describe('FTP: the listing size decides whether a .part is continued', () => {
       await s.close();
     } finally {
       await mirror.close();
+    }
+  });
+});
+
+describe('FTP: a symlinked book (the listing gives the link length, not the size)', () => {
+  let root: string;
+  let ftp: FtpServer;
+  const LINK = '4/0/0/4000/4000-0.txt';
+  const DATA = '4/0/0/4000/4000-0.data';
+  beforeAll(async () => {
+    const gen = await generateMirror(path.join(work, 'ftp-link'), [{ ebook: 4000, files: [] }]);
+    root = gen.root;
+    await mkdir(path.join(root, '4/0/0/4000'), { recursive: true });
+    await writeFile(path.join(root, DATA), body(200_000, 'linked'));
+    await symlink('4000-0.data', path.join(root, LINK));
+    ftp = await startFtpServer({ root });
+  });
+  afterAll(async () => {
+    await ftp?.stop();
+  });
+
+  it('downloads it whole (SIZE asked), and restarts a part when the target changed size', async () => {
+    const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
+    try {
+      const s = mirror.openSession(0);
+      const whole = await s.fetchBook(4000, { rawDir: path.join(work, 'raw-link'), ctx: makeCtx() });
+      expect(whole).toMatchObject({ remoteName: '4000-0.txt', bytes: 200_000 });
+      expect(whole.sha256).toBe(sha(body(200_000, 'linked')));
+      await s.close();
+    } finally {
+      await mirror.close();
+    }
+
+    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
+    const cut = openMirror(`ftp://${proxy.hostPort}`, { timeoutMs: 5000 });
+    try {
+      const raw = path.join(work, 'raw-link-changed');
+      const s = cut.openSession(0);
+      const first = await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+      expect((first as FanoutError).retryable).toBe(true);
+      expect(JSON.parse(await readFile(path.join(raw, '4000-0.txt.part.meta'), 'utf8'))).toEqual({ size: 200_000 });
+      const changed = body(230_000, 'relinked');
+      await writeFile(path.join(root, DATA), changed);
+      const r = await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() });
+      expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length });
+      expect(r.sha256).toBe(sha(changed));
+      await s.close();
+    } finally {
+      await cut.close();
+      await proxy.stop();
     }
   });
 });

@@ -17,7 +17,7 @@ describe('parseStatListing', () => {
       { name: '418-0.txt', size: 310639, isDir: false },
       { name: '418-8.zip', size: 87835, isDir: false },
       { name: '418-h', size: null, isDir: true },
-      { name: '418.txt', size: 10, isDir: false },
+      { name: '418.txt', size: null, isDir: false }, // a symlink: 10 is the length of '418-0.txt'
     ]);
   });
   it('accepts 213- and space prefixed lines, numeric ids, names with spaces', () => {
