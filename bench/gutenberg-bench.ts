@@ -16,8 +16,8 @@ import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, makeBookSpecs, startFtpServer, startHttpServer } from '../tests/harness';
-import { startProxyProcess } from './proxy-process';
+import { generateMirror, makeBookSpecs, startFtpServer } from '../tests/harness';
+import { startHarnessProcess } from './harness-process';
 
 const run = promisify(execFile);
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -42,9 +42,9 @@ async function main(): Promise<void> {
   console.log(`mirror: ${BOOKS} books, ${(mirror.totalBytes / 1e6).toFixed(1)} MB on disk; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
 
   const ftp = await startFtpServer({ root: mirror.root, maxPerIp: 64 });
-  const http = await startHttpServer({ root: mirror.root });
-  const ftpProxy = await startProxyProcess({ targetPort: ftp.port, delayMs: DELAY, ftp: true });
-  const httpProxy = await startProxyProcess({ targetPort: http.port, delayMs: DELAY });
+  const http = await startHarnessProcess({ kind: 'http', root: mirror.root });
+  const ftpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: ftp.port, delayMs: DELAY, ftp: true } });
+  const httpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: http.port, delayMs: DELAY } });
   const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };
 
   try {
@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   } finally {
     ftpProxy.stop();
     httpProxy.stop();
-    await Promise.allSettled([ftp.stop(), http.stop()]);
+    http.stop();
+    await ftp.stop();
     await rm(dir, { recursive: true, force: true });
   }
   report();

@@ -18,7 +18,7 @@ import { createJobControl } from '../electron/engine/core/job-control';
 import { runMailJob } from '../electron/engine/mail/run-mail-job';
 import { startDovecot } from '../tests/harness/dovecot';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
-import { startProxyProcess } from './proxy-process';
+import { startHarnessProcess } from './harness-process';
 
 const run = promisify(execFile);
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -121,7 +121,7 @@ async function timeMbsync(dir: string, port: number, user: string, password: str
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const srv = await startDovecot({ maxUserIpConnections: 64 });
-  const proxy = await startProxyProcess({ targetPort: srv.port, delayMs: DELAY });
+  const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: srv.port, delayMs: DELAY } });
   try {
     let t = performance.now();
     const bytes = await fill(srv);
