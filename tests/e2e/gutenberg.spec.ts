@@ -114,6 +114,18 @@ test('the speedup lab runs a sample and draws the chart', async ({ app: page, en
   await expect(page.getByTestId('lab-p')).toContainText('p = ');
   await expect(page.getByTestId('lab-recommended')).toContainText('workers');
   await expect(page.getByTestId('speedup-chart').locator('canvas')).toBeVisible();
+  // USL next to Amdahl, efficiency and Karp–Flatt, and the last normal run as a hollow point.
+  await expect(page.getByTestId('lab-usl')).toContainText(/σ = \d\.\d{3}, κ = \d\.\d{4}, N\* (≈ \d+\.\d|= ∞)/);
+  const usl = JSON.parse((await page.getByTestId('speedup-chart').getAttribute('data-usl'))!) as { sigma: number; kappa: number };
+  expect(usl.sigma).toBeGreaterThanOrEqual(0);
+  expect(usl.kappa).toBeGreaterThanOrEqual(0);
+  await expect(page.getByTestId('efficiency-chart').locator('canvas')).toBeVisible();
+  await expect(page.getByTestId('lab-table').locator('thead')).toContainText('e(n)');
+  await expect(page.getByTestId('lab-table').locator('tbody tr').nth(1).locator('td').nth(6)).toHaveText(/^-?\d+\.\d{3}$/);
+  const run = JSON.parse((await page.getByTestId('speedup-chart').getAttribute('data-run'))!) as { workers: number; speedup: number };
+  expect(run.workers).toBe(2); // the pause/resume run, the last normal one not cancelled
+  expect(run.speedup).toBeGreaterThan(0);
+  await expect(page.getByTestId('speedup-chart')).toContainText('last run (2 workers)');
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('lab-csv').click()]);
   expect(csv.suggestedFilename()).toBe('fanout-speedup.csv');
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('lab-png').click()]);

@@ -1,52 +1,115 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { amdahlSpeedup, type AmdahlFit, type SpeedupRow } from '../lib/speedup';
+import { amdahlSpeedup, uslSpeedup, type AmdahlFit, type SpeedupRow, type UslFit } from '../lib/speedup';
 
 const COLORS = ['#2f80ed', '#27ae60', '#eb5757', '#9b51e0'];
+const USL_COLOR = '#d35400';
+const RUN_COLOR = '#111';
 
 export interface SpeedupSeries {
   label: string;
   rows: SpeedupRow[];
 }
 
+/** A normal run placed on the curves (drawn as a hollow point). */
+export interface RunPoint {
+  workers: number;
+  speedup: number;
+  label: string;
+}
+
+const noLine = () => null;
+
 /**
  * Speedup against workers (log2 x axis): the ideal line y = n, each strategy's measured points,
- * and the fitted Amdahl curve of the best strategy. `onChart` hands out the uPlot instance for the
- * PNG export.
+ * the fitted Amdahl curve of the best strategy with its 1/f ceiling (dashed), the USL curve with a
+ * marker at its peak N*, and the current/last normal run as a hollow point. `onChart` hands out the
+ * uPlot instance for the PNG export.
  */
-export function SpeedupChart({ series, fit, onChart }: { series: SpeedupSeries[]; fit: AmdahlFit | null; onChart?: (u: uPlot | null) => void }) {
+export function SpeedupChart({ series, fit, usl, run, onChart }: { series: SpeedupSeries[]; fit: AmdahlFit | null; usl: UslFit | null; run: RunPoint | null; onChart?: (u: uPlot | null) => void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = ref.current;
     if (!el || series.length === 0) return;
     const measured = new Set(series.flatMap((s) => s.rows.map((r) => r.workers)));
-    const maxN = Math.max(2, ...measured);
+    let maxN = Math.max(2, ...measured, run?.workers ?? 0);
+    // Show the USL peak when it is near the measured range (within 4×, at most 64 workers).
+    const peak = usl && Number.isFinite(usl.peak) && usl.peak >= 1 ? usl.peak : null;
+    if (peak !== null && peak > maxN && peak <= Math.min(64, 4 * maxN)) maxN = Math.ceil(peak * 1.25);
     const xs = new Set<number>(measured);
     for (let n = 1; n <= maxN; n *= 1.1) xs.add(Number(n.toFixed(3)));
     xs.add(maxN);
+    if (run) xs.add(run.workers);
+    const peakX = peak !== null && peak <= maxN ? Number(peak.toFixed(3)) : null;
+    if (peakX !== null) xs.add(peakX);
     const x = [...xs].sort((a, b) => a - b);
-    const ideal = x.map((n) => n);
-    const amdahl = x.map((n) => (fit ? amdahlSpeedup(n, fit.f) : null));
-    const cols = series.map((s) => x.map((n) => s.rows.find((r) => r.workers === n)?.speedup ?? null));
+    // y: the data, the USL peak, and the ideal line up to twice the best measured speedup (past that it is clipped).
+    const best = Math.max(0, ...series.flatMap((s) => s.rows.map((r) => r.speedup)));
+    const ymax = Math.max(2, best, run?.speedup ?? 0, peakX !== null && usl ? usl.peakSpeedup : 0, Math.min(maxN, 2 * best)) * 1.08;
+    const ceiling = fit && Number.isFinite(fit.ceiling) && fit.ceiling < ymax ? fit.ceiling : null;
+    const cols: Array<Array<number | null>> = [
+      x,
+      x.map((n) => n),
+      x.map((n) => (fit ? amdahlSpeedup(n, fit.f) : null)),
+      x.map(() => ceiling),
+      x.map((n) => (usl ? uslSpeedup(n, usl.sigma, usl.kappa) : null)),
+      x.map((n) => (usl && n === peakX ? uslSpeedup(n, usl.sigma, usl.kappa) : null)),
+      x.map((n) => (run && n === run.workers ? run.speedup : null)),
+      ...series.map((s) => x.map((n) => s.rows.find((r) => r.workers === n)?.speedup ?? null)),
+    ];
     const opts: uPlot.Options = {
       width: el.clientWidth || 640,
-      height: 320,
-      scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: true, range: (_u, _min, max) => [0, Math.max(2, max * 1.05)] } },
+      height: 340,
+      scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: false, range: [0, ymax] } },
       axes: [{ label: 'workers', size: 40 }, { label: 'speedup ×', size: 50 }],
       series: [
         {},
         { label: 'ideal', stroke: '#bbb', width: 1, dash: [5, 5], points: { show: false } },
         { label: fit ? `Amdahl p=${fit.p.toFixed(3)}` : 'Amdahl', stroke: '#333', width: 2, points: { show: false } },
+        { label: ceiling !== null ? `max ≈ 1/f = ${ceiling.toFixed(1)}×` : 'max ≈ 1/f', stroke: '#333', width: 1, dash: [2, 4], points: { show: false }, show: ceiling !== null },
+        { label: usl ? `USL σ=${usl.sigma.toFixed(3)} κ=${usl.kappa.toFixed(4)}` : 'USL', stroke: USL_COLOR, width: 2, dash: [8, 3], points: { show: false } },
+        { label: peakX !== null ? `N* ≈ ${peakX.toFixed(1)}` : 'N*', stroke: USL_COLOR, fill: USL_COLOR, paths: noLine, points: { show: true, size: 10, fill: USL_COLOR }, show: peakX !== null },
+        { label: run ? run.label : 'this run', stroke: RUN_COLOR, width: 2, paths: noLine, points: { show: true, size: 12, width: 2, fill: '#fff', stroke: RUN_COLOR }, show: run !== null },
         ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1, spanGaps: true, points: { show: true, size: 8 } })),
       ],
     };
-    const u = new uPlot(opts, [x, ideal, amdahl, ...cols] as uPlot.AlignedData, el);
+    const u = new uPlot(opts, cols as uPlot.AlignedData, el);
+    el.dataset.usl = usl ? JSON.stringify({ sigma: usl.sigma, kappa: usl.kappa, peak: Number.isFinite(usl.peak) ? usl.peak : null }) : '';
+    el.dataset.run = run ? JSON.stringify({ workers: run.workers, speedup: run.speedup }) : '';
     onChart?.(u);
     return () => {
       onChart?.(null);
       u.destroy();
     };
-  }, [series, fit, onChart]);
+  }, [series, fit, usl, run, onChart]);
   return <div className="chart" ref={ref} data-testid="speedup-chart" />;
+}
+
+/** Efficiency E(n) = S(n)/n and Karp–Flatt e(n) of one strategy, under the speedup plot. */
+export function EfficiencyChart({ rows }: { rows: SpeedupRow[] }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || rows.length === 0) return;
+    const x = rows.map((r) => r.workers);
+    const opts: uPlot.Options = {
+      width: el.clientWidth || 640,
+      height: 170,
+      scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: false, range: [0, Math.max(1.05, ...rows.map((r) => r.efficiency * 1.05))] }, kf: { auto: true } },
+      axes: [
+        { label: 'workers', size: 36 },
+        { label: 'efficiency', size: 50, values: (_u, t) => t.map((v) => `${Math.round(v * 100)}%`) },
+        { scale: 'kf', side: 1, label: 'Karp–Flatt e(n)', size: 60, grid: { show: false }, values: (_u, t) => t.map((v) => v.toFixed(2)) },
+      ],
+      series: [
+        {},
+        { label: 'E(n) = S/n', stroke: '#2f80ed', width: 2, points: { show: true, size: 7 } },
+        { label: 'e(n) Karp–Flatt', scale: 'kf', stroke: '#9b51e0', width: 2, dash: [4, 3], spanGaps: true, points: { show: true, size: 7 } },
+      ],
+    };
+    const u = new uPlot(opts, [x, rows.map((r) => r.efficiency), rows.map((r) => (Number.isFinite(r.karpFlatt) ? r.karpFlatt : null))] as uPlot.AlignedData, el);
+    return () => u.destroy();
+  }, [rows]);
+  return <div className="chart" ref={ref} data-testid="efficiency-chart" />;
 }

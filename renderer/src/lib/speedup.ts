@@ -44,6 +44,104 @@ export function fitAmdahl(points: ReadonlyArray<{ workers: number; speedup: numb
   return { f, p: 1 - f, ceiling: f > 0 ? 1 / f : Infinity, used };
 }
 
+export interface UslFit {
+  /** Contention σ ≥ 0 (the serial part; κ = 0 makes this Amdahl's f). */
+  sigma: number;
+  /** Coherency / crosstalk κ ≥ 0 (what makes throughput fall past a peak). */
+  kappa: number;
+  /** N* = √((1 − σ)/κ), the worker count of peak speedup; Infinity when κ = 0. */
+  peak: number;
+  /** Predicted speedup at N* (at most 1/σ as N → ∞ when κ = 0). */
+  peakSpeedup: number;
+  /** Points used (n > 1). */
+  used: number;
+}
+
+/** Gunther's Universal Scalability Law: C(n) = n / (1 + σ(n − 1) + κ·n(n − 1)). */
+export function uslSpeedup(n: number, sigma: number, kappa: number): number {
+  return n / (1 + sigma * (n - 1) + kappa * n * (n - 1));
+}
+
+/**
+ * USL fit over (n, S) pairs, closed form (dashboard.md §3): with y = n/S − 1, a = n − 1 and
+ * b = n(n − 1) the model is y = σ·a + κ·b, a two-regressor least-squares fit with no intercept.
+ * σ and κ are constrained to σ ∈ [0, 1], κ ≥ 0: when the free solution breaks a bound, the best
+ * fit on the boundary (σ alone, κ alone, or both 0) is taken. Points with n ≤ 1 or S ≤ 0 are ignored.
+ */
+export function fitUsl(points: ReadonlyArray<{ workers: number; speedup: number }>): UslFit {
+  const rows: Array<{ a: number; b: number; y: number }> = [];
+  for (const { workers: n, speedup: s } of points) {
+    if (!(n > 1) || !(s > 0) || !Number.isFinite(s)) continue;
+    rows.push({ a: n - 1, b: n * (n - 1), y: n / s - 1 });
+  }
+  let saa = 0, sab = 0, sbb = 0, say = 0, sby = 0;
+  for (const r of rows) {
+    saa += r.a * r.a;
+    sab += r.a * r.b;
+    sbb += r.b * r.b;
+    say += r.a * r.y;
+    sby += r.b * r.y;
+  }
+  const sse = (sg: number, kp: number) => rows.reduce((acc, r) => acc + (r.y - sg * r.a - kp * r.b) ** 2, 0);
+  const feasible = (sg: number, kp: number) => sg >= 0 && sg <= 1 && kp >= 0;
+  let best: [number, number] = [0, 0];
+  const det = saa * sbb - sab * sab;
+  // The free solution, when the two regressors are not collinear (≥ 2 distinct n).
+  const free: [number, number] | null = det > 1e-12 * saa * sbb ? [(say * sbb - sby * sab) / det, (saa * sby - sab * say) / det] : null;
+  if (free && feasible(...free)) best = free;
+  else {
+    // Boundary candidates: κ = 0 (Amdahl), σ = 0, σ = 1, or both 0; the first wins ties.
+    const cands: Array<[number, number]> = [[saa > 0 ? Math.min(1, Math.max(0, say / saa)) : 0, 0], [0, sbb > 0 ? Math.max(0, sby / sbb) : 0]];
+    if (sbb > 0) cands.push([1, Math.max(0, (sby - sab) / sbb)]);
+    cands.push([0, 0]);
+    let bestSse = Infinity;
+    for (const c of cands) {
+      const e = sse(...c);
+      if (e < bestSse - 1e-15) {
+        bestSse = e;
+        best = c;
+      }
+    }
+  }
+  const [sigma, kappa] = best;
+  const peak = kappa > 0 && sigma < 1 ? Math.sqrt((1 - sigma) / kappa) : Infinity;
+  const peakSpeedup = Number.isFinite(peak) ? uslSpeedup(peak, sigma, kappa) : sigma > 0 ? 1 / sigma : Infinity;
+  return { sigma, kappa, peak, peakSpeedup, used: rows.length };
+}
+
+/**
+ * Whether Karp–Flatt's e(n) rises with n (overhead grows: contention) rather than staying flat
+ * (a real serial fraction): the least-squares slope of e against n, over the e range's mean.
+ */
+export function karpFlattTrend(rows: ReadonlyArray<{ workers: number; karpFlatt: number }>): 'rising' | 'flat' | 'falling' | null {
+  const pts = rows.filter((r) => r.workers > 1 && Number.isFinite(r.karpFlatt));
+  if (pts.length < 3) return null;
+  const mx = pts.reduce((a, r) => a + r.workers, 0) / pts.length;
+  const my = pts.reduce((a, r) => a + r.karpFlatt, 0) / pts.length;
+  let num = 0;
+  let den = 0;
+  for (const r of pts) {
+    num += (r.workers - mx) * (r.karpFlatt - my);
+    den += (r.workers - mx) ** 2;
+  }
+  const slope = den > 0 ? num / den : 0;
+  // Change of e across the measured range, against a floor of 0.02 (2 points of serial fraction).
+  const change = slope * (Math.max(...pts.map((r) => r.workers)) - Math.min(...pts.map((r) => r.workers)));
+  const scale = Math.max(0.02, Math.abs(my));
+  if (change > 0.5 * scale) return 'rising';
+  if (change < -0.5 * scale) return 'falling';
+  return 'flat';
+}
+
+/**
+ * A normal run placed on the lab's curves: its throughput (bytes/s) over the lab's one-worker
+ * throughput on the same job. Null when either is unknown.
+ */
+export function runSpeedup(run: { bytes: number; wallMs: number }, base: { bytes: number; ms: number } | null): number | null {
+  if (!base || !(base.ms > 0) || !(base.bytes > 0) || !(run.wallMs > 0) || !(run.bytes > 0)) return null;
+  return run.bytes / run.wallMs / (base.bytes / base.ms);
+}
+
 /** Karp–Flatt experimentally determined serial fraction e(n) = (1/S − 1/n)/(1 − 1/n); NaN at n = 1. */
 export function karpFlatt(n: number, speedup: number): number {
   if (n <= 1) return NaN;
@@ -96,6 +194,8 @@ export interface LabCsvRow {
   wallMs: number[];
   speedup: number;
   efficiency: number;
+  /** Karp–Flatt e(n); NaN or absent where undefined (n = 1, processes cell). */
+  karpFlatt?: number;
   itemsDone: number;
   itemsFailed: number;
   bytes: number;
@@ -107,9 +207,10 @@ function csvCell(v: string | number): string {
 }
 
 export function labCsv(rows: readonly LabCsvRow[]): string {
-  const head = ['strategy', 'scrub_executor', 'workers', 'median_ms', 'wall_ms', 'speedup', 'efficiency', 'items_done', 'items_failed', 'bytes'];
+  const head = ['strategy', 'scrub_executor', 'workers', 'median_ms', 'wall_ms', 'speedup', 'efficiency', 'karp_flatt', 'items_done', 'items_failed', 'bytes'];
+  const num = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : '');
   const lines = rows.map((r) =>
-    [r.strategy, r.scrubExecutor, r.workers, Math.round(r.medianMs), r.wallMs.map(Math.round).join(' '), r.speedup.toFixed(3), r.efficiency.toFixed(3), r.itemsDone, r.itemsFailed, r.bytes]
+    [r.strategy, r.scrubExecutor, r.workers, Math.round(r.medianMs), r.wallMs.map(Math.round).join(' '), num(r.speedup), num(r.efficiency), num(r.karpFlatt), r.itemsDone, r.itemsFailed, r.bytes]
       .map(csvCell)
       .join(','),
   );

@@ -1,22 +1,16 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type uPlot from 'uplot';
 import { LAB_WORKER_COUNTS, type LabPoint } from '../../../shared/ipc';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
-import { SpeedupChart, type SpeedupSeries } from '../charts/SpeedupChart';
+import { EfficiencyChart, SpeedupChart, type RunPoint, type SpeedupSeries } from '../charts/SpeedupChart';
+import { downloadBlob } from '../lib/download';
 import { formatDuration, idsToRanges } from '../lib/format';
-import { fitAmdahl, labCsv, recommendWorkers, speedupTable, type LabCsvRow } from '../lib/speedup';
-import { describeError, setError, useAppStore } from '../stores/app-store';
+import { fitAmdahl, fitUsl, karpFlattTrend, labCsv, recommendWorkers, runSpeedup, speedupTable, type LabCsvRow } from '../lib/speedup';
+import { describeError, refreshHistory, setError, useAppStore } from '../stores/app-store';
+import { useRunStore } from '../stores/run-store';
 import { useCatalogStore } from '../stores/catalog-store';
 import { useLabStore } from '../stores/lab-store';
-
-function download(name: string, blob: Blob) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
 
 /** Groups lab points into per-strategy speedup tables (threads only; the processes cell is shown apart). */
 export function analyseLab(points: readonly LabPoint[]) {
@@ -30,7 +24,7 @@ export function analyseLab(points: readonly LabPoint[]) {
     if (s !== 'serial') series.push({ label: s, rows });
     for (const p of pts) {
       const r = rows.find((x) => x.workers === p.workers)!;
-      csv.push({ ...p, speedup: r.speedup, efficiency: r.efficiency });
+      csv.push({ ...p, speedup: r.speedup, efficiency: r.efficiency, karpFlatt: r.karpFlatt });
     }
   }
   for (const p of points.filter((x) => x.scrubExecutor === 'processes')) {
@@ -39,7 +33,46 @@ export function analyseLab(points: readonly LabPoint[]) {
   }
   const best = series.reduce<SpeedupSeries | null>((a, b) => (!a || Math.max(...b.rows.map((r) => r.speedup)) > Math.max(...a.rows.map((r) => r.speedup)) ? b : a), null);
   const fit = best ? fitAmdahl(best.rows) : null;
-  return { series, csv, best, fit, recommended: best ? recommendWorkers(best.rows) : null };
+  const usl = best ? fitUsl(best.rows) : null;
+  // The one-worker throughput a normal run is compared with: the best strategy's, else serial's.
+  const one = (best ? points.find((p) => p.strategy === best.label && p.workers === 1 && p.scrubExecutor === 'threads') : undefined) ?? serial;
+  const base = one && one.bytes > 0 ? { bytes: one.bytes, ms: one.medianMs } : null;
+  return { series, csv, best, fit, usl, base, trend: best ? karpFlattTrend(best.rows) : null, recommended: best ? recommendWorkers(best.rows) : null };
+}
+
+/** The current (or else the last) normal Gutenberg run: workers, bytes and wall time. */
+function useNormalRun(): { workers: number; bytes: number; wallMs: number; label: string } | null {
+  // One string, so the selector's result is stable between renders (no new object per call).
+  // While a run goes on, the point moves every 2 s (the chart is rebuilt on each move).
+  const liveKey = useRunStore((s) => (s.kind === 'gutenberg' && !s.replay && s.jobId ? `${s.jobId}|${Math.floor(s.elapsedMs / 2000)}|${s.status}` : ''));
+  const history = useAppStore((s) => s.history);
+  const last = history.find((h) => h.summary.kind === 'gutenberg' && h.summary.status !== 'cancelled' && h.summary.bytes > 0);
+  const lastKey = last ? last.summary.jobId : '';
+  return useMemo(() => {
+    if (liveKey) {
+      const r = useRunStore.getState();
+      const workers = r.summary?.workers ?? r.workerCount;
+      return { workers, bytes: r.bytesDone, wallMs: r.elapsedMs, label: r.status === 'finished' ? `last run (${workers} workers)` : `this run (${workers} workers)` };
+    }
+    if (last) return { workers: last.summary.workers, bytes: last.summary.bytes, wallMs: last.summary.wallMs, label: `last run (${last.summary.workers} workers)` };
+    return null;
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed on the values, not the objects
+  }, [liveKey, lastKey]);
+}
+
+/** What the fits say, in words (dashboard.md §3): retrograde throughput, Karp–Flatt's trend, the run's place. */
+function LabVerdict({ analysis, run }: { analysis: ReturnType<typeof analyseLab>; run: RunPoint | null }) {
+  const notes: string[] = [];
+  const maxN = analysis.best ? Math.max(...analysis.best.rows.map((r) => r.workers)) : 0;
+  const usl = analysis.usl;
+  if (usl && Number.isFinite(usl.peak) && usl.peak < maxN) notes.push(`Throughput falls past N* ≈ ${usl.peak.toFixed(1)} workers: contention (server limits or CPU); the USL fits where Amdahl cannot.`);
+  else if (usl && Number.isFinite(usl.peak)) notes.push(`The USL puts the peak at N* ≈ ${usl.peak.toFixed(1)} workers, past the measured range.`);
+  if (analysis.trend === 'rising') notes.push('Karp–Flatt e(n) rises with n: overhead grows with workers (contention).');
+  else if (analysis.trend === 'flat') notes.push('Karp–Flatt e(n) stays flat: the serial fraction is real.');
+  if (usl && usl.used < 5) notes.push(`Only ${usl.used} points beyond one worker: read the fits with care (about 6 are needed).`);
+  if (run && analysis.recommended !== null) notes.push(run.workers > analysis.recommended ? `The ${run.label.split(':')[0]} uses more workers than recommended (${analysis.recommended}).` : `The ${run.label.split(':')[0]} is the hollow point.`);
+  if (notes.length === 0) return null;
+  return <ul className="lab-notes" data-testid="lab-notes">{notes.map((n) => <li key={n}>{n}</li>)}</ul>;
 }
 
 export function LabScreen() {
@@ -49,6 +82,14 @@ export function LabScreen() {
   const selectedCount = useCatalogStore((s) => s.selected.size);
   const [chart, setChart] = useState<uPlot | null>(null);
   const analysis = useMemo(() => analyseLab(lab.points), [lab.points]);
+  const normal = useNormalRun();
+  const runPoint = useMemo<RunPoint | null>(() => {
+    const sp = normal ? runSpeedup(normal, analysis.base) : null;
+    return normal && sp !== null ? { workers: normal.workers, speedup: sp, label: `${normal.label}: ${sp.toFixed(2)}×` } : null;
+  }, [normal, analysis.base]);
+  useEffect(() => {
+    refreshHistory().catch(() => {});
+  }, []);
 
   const setConfig = (patch: Partial<typeof lab.config>) => useLabStore.setState((s) => ({ config: { ...s.config, ...patch } }));
   const toggle = <T,>(xs: T[], x: T) => (xs.includes(x) ? xs.filter((y) => y !== x) : [...xs, x]);
@@ -73,7 +114,7 @@ export function LabScreen() {
 
   const exportPng = () => {
     const canvas = chart?.ctx.canvas;
-    canvas?.toBlob((b) => b && download('fanout-speedup.png', b), 'image/png');
+    canvas?.toBlob((b) => b && downloadBlob('fanout-speedup.png', b), 'image/png');
   };
 
   return (
@@ -108,16 +149,24 @@ export function LabScreen() {
         <>
           <div className="lab-summary" data-testid="lab-summary">
             {analysis.fit && <span>Amdahl fit ({analysis.best?.label}): <b data-testid="lab-p">p = {analysis.fit.p.toFixed(3)}</b>, ceiling {Number.isFinite(analysis.fit.ceiling) ? `${analysis.fit.ceiling.toFixed(1)}×` : '∞'}</span>}
+            {analysis.usl && (
+              <span data-testid="lab-usl">
+                USL: σ = {analysis.usl.sigma.toFixed(3)}, κ = {analysis.usl.kappa.toFixed(4)}, <b>N* {Number.isFinite(analysis.usl.peak) ? `≈ ${analysis.usl.peak.toFixed(1)}` : '= ∞'}</b>
+                {Number.isFinite(analysis.usl.peak) ? ` (peak ${analysis.usl.peakSpeedup.toFixed(1)}×)` : ''}
+              </span>
+            )}
             {analysis.recommended !== null && <span>Recommended: <b data-testid="lab-recommended">{analysis.recommended} workers</b></span>}
-            <button data-testid="lab-csv" onClick={() => download('fanout-speedup.csv', new Blob([labCsv(analysis.csv)], { type: 'text/csv' }))}>Export CSV</button>
+            <button data-testid="lab-csv" onClick={() => downloadBlob('fanout-speedup.csv', new Blob([labCsv(analysis.csv)], { type: 'text/csv' }))}>Export CSV</button>
             <button data-testid="lab-png" disabled={!chart} onClick={exportPng}>Export PNG</button>
           </div>
-          <SpeedupChart series={analysis.series} fit={analysis.fit} onChart={setChart} />
+          <LabVerdict analysis={analysis} run={runPoint} />
+          <SpeedupChart series={analysis.series} fit={analysis.fit} usl={analysis.usl} run={runPoint} onChart={setChart} />
+          {analysis.best && <EfficiencyChart rows={analysis.best.rows} />}
           <table className="lab-table" data-testid="lab-table">
-            <thead><tr><th>strategy</th><th>scrub</th><th>workers</th><th>median</th><th>speedup</th><th>efficiency</th><th>done/failed</th></tr></thead>
+            <thead><tr><th>strategy</th><th>scrub</th><th>workers</th><th>median</th><th>speedup</th><th>efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
             <tbody>
               {analysis.csv.map((r, i) => (
-                <tr key={i}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{formatDuration(r.medianMs)} ({Math.round(r.medianMs)} ms)</td><td>{Number.isFinite(r.speedup) ? `${r.speedup.toFixed(2)}×` : '–'}</td><td>{Number.isFinite(r.efficiency) ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
+                <tr key={i}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{formatDuration(r.medianMs)} ({Math.round(r.medianMs)} ms)</td><td>{Number.isFinite(r.speedup) ? `${r.speedup.toFixed(2)}×` : '–'}</td><td>{Number.isFinite(r.efficiency) ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.karpFlatt !== undefined && Number.isFinite(r.karpFlatt) ? r.karpFlatt.toFixed(3) : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
               ))}
             </tbody>
           </table>

@@ -64,9 +64,13 @@ export const test = base.extend<{ app: Page }, { env: Env }>({
     { scope: 'worker', timeout: 60_000 },
   ],
   app: async ({ page, env }, use) => {
+    // An uncaught error in the page (a chart that throws while drawing) fails the test.
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
     await page.goto(env.serve.url);
     await expect(page.locator('body[data-ready="1"]')).toBeAttached();
     await use(page);
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
   },
 });
 

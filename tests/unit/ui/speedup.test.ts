@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { amdahlSpeedup, fitAmdahl, karpFlatt, labCsv, recommendWorkers, speedupTable } from '../../../renderer/src/lib/speedup';
+import { amdahlSpeedup, fitAmdahl, fitUsl, karpFlatt, karpFlattTrend, labCsv, recommendWorkers, runSpeedup, speedupTable, uslSpeedup } from '../../../renderer/src/lib/speedup';
 
 describe('Amdahl fit', () => {
   it('recovers f from exact Amdahl data', () => {
@@ -51,6 +51,70 @@ describe('Amdahl fit', () => {
 
   it('exports CSV', () => {
     const csv = labCsv([{ strategy: 'queue', scrubExecutor: 'threads', workers: 2, medianMs: 500.4, wallMs: [500.4, 510], speedup: 2, efficiency: 1, itemsDone: 8, itemsFailed: 0, bytes: 100 }]);
-    expect(csv).toBe('strategy,scrub_executor,workers,median_ms,wall_ms,speedup,efficiency,items_done,items_failed,bytes\nqueue,threads,2,500,500 510,2.000,1.000,8,0,100\n');
+    expect(csv).toBe('strategy,scrub_executor,workers,median_ms,wall_ms,speedup,efficiency,karp_flatt,items_done,items_failed,bytes\nqueue,threads,2,500,500 510,2.000,1.000,,8,0,100\n');
+    expect(labCsv([{ strategy: 'queue', scrubExecutor: 'threads', workers: 4, medianMs: 1, wallMs: [1], speedup: 3, efficiency: 0.75, karpFlatt: 1 / 9, itemsDone: 1, itemsFailed: 0, bytes: 1 }])).toContain(',3.000,0.750,0.111,');
+  });
+});
+
+describe('USL fit', () => {
+  const ns = [1, 2, 4, 8, 16, 32];
+
+  it('recovers σ, κ and the peak N* from exact USL data', () => {
+    for (const [sigma, kappa] of [[0.05, 0.001], [0.2, 0.01], [0, 0.002], [0.1, 0]] as const) {
+      const fit = fitUsl(ns.map((n) => ({ workers: n, speedup: uslSpeedup(n, sigma, kappa) })));
+      expect(fit.sigma).toBeCloseTo(sigma, 9);
+      expect(fit.kappa).toBeCloseTo(kappa, 9);
+      expect(fit.used).toBe(5);
+      if (kappa > 0) {
+        expect(fit.peak).toBeCloseTo(Math.sqrt((1 - sigma) / kappa), 6);
+        expect(fit.peakSpeedup).toBeCloseTo(uslSpeedup(fit.peak, sigma, kappa), 9);
+      } else {
+        expect(fit.peak).toBe(Infinity);
+        expect(fit.peakSpeedup).toBeCloseTo(1 / sigma, 9);
+      }
+    }
+  });
+
+  it('is Amdahl when κ = 0', () => {
+    const pts = ns.map((n) => ({ workers: n, speedup: amdahlSpeedup(n, 0.1) }));
+    expect(fitUsl(pts).sigma).toBeCloseTo(fitAmdahl(pts).f, 9);
+    expect(uslSpeedup(1, 0.3, 0.1)).toBe(1);
+  });
+
+  it('finds a retrograde peak inside the measured range', () => {
+    // Throughput rises to ~8 workers, then falls.
+    const pts = [{ workers: 2, speedup: 1.9 }, { workers: 4, speedup: 3.3 }, { workers: 8, speedup: 4.4 }, { workers: 16, speedup: 3.9 }, { workers: 32, speedup: 2.6 }];
+    const fit = fitUsl(pts);
+    expect(fit.kappa).toBeGreaterThan(0);
+    expect(fit.peak).toBeGreaterThan(6);
+    expect(fit.peak).toBeLessThan(14);
+    // Least squares in the linearised space: no feasible neighbour does better.
+    const sse = (sg: number, kp: number) => pts.reduce((a, p) => a + (p.workers / p.speedup - 1 - sg * (p.workers - 1) - kp * p.workers * (p.workers - 1)) ** 2, 0);
+    const e = sse(fit.sigma, fit.kappa);
+    for (const [ds, dk] of [[1e-3, 0], [-1e-3, 0], [0, 1e-5], [0, -1e-5]]) expect(e).toBeLessThanOrEqual(sse(fit.sigma + ds!, fit.kappa + dk!) + 1e-12);
+  });
+
+  it('clamps σ and κ at 0 for super-linear data and handles too few points', () => {
+    const superLinear = fitUsl([2, 4, 8].map((n) => ({ workers: n, speedup: 1.1 * n })));
+    expect(superLinear).toMatchObject({ sigma: 0, kappa: 0, peak: Infinity, peakSpeedup: Infinity });
+    // σ would be negative with κ > 0 free: the boundary fit keeps σ = 0.
+    const curved = fitUsl([{ workers: 2, speedup: 2 }, { workers: 4, speedup: 4 }, { workers: 8, speedup: 7 }, { workers: 16, speedup: 11 }]);
+    expect(curved.sigma).toBeGreaterThanOrEqual(0);
+    expect(curved.kappa).toBeGreaterThanOrEqual(0);
+    expect(fitUsl([{ workers: 1, speedup: 1 }])).toMatchObject({ sigma: 0, kappa: 0, used: 0 });
+    // One point: the two regressors are collinear; the Amdahl-shaped answer (κ = 0) is taken.
+    const one = fitUsl([{ workers: 4, speedup: 2 }]);
+    expect(one.kappa).toBe(0);
+    expect(uslSpeedup(4, one.sigma, 0)).toBeCloseTo(2, 9);
+  });
+
+  it('reads the Karp–Flatt trend and places a normal run on the curves', () => {
+    const rows = (f: (n: number) => number) => speedupTable([1, 2, 4, 8, 16].map((n) => ({ workers: n, ms: 1000 / f(n) })));
+    expect(karpFlattTrend(rows((n) => amdahlSpeedup(n, 0.1)))).toBe('flat');
+    expect(karpFlattTrend(rows((n) => uslSpeedup(n, 0.02, 0.01)))).toBe('rising');
+    expect(karpFlattTrend(rows((n) => n).slice(0, 2))).toBeNull();
+    expect(runSpeedup({ bytes: 4000, wallMs: 1000 }, { bytes: 1000, ms: 1000 })).toBe(4);
+    expect(runSpeedup({ bytes: 4000, wallMs: 1000 }, null)).toBeNull();
+    expect(runSpeedup({ bytes: 0, wallMs: 1000 }, { bytes: 1, ms: 1 })).toBeNull();
   });
 });
