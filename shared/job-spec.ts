@@ -27,6 +27,19 @@ export const MirrorUrlSchema = z
   .url()
   .refine((u) => /^(ftp|ftps|http|https):\/\//i.test(u), 'mirror must be an ftp://, ftps://, http:// or https:// URL');
 
+/** How far to trust an ftps:// or https:// mirror's certificate. Checks are on by default. */
+export const MirrorTlsSchema = z
+  .object({
+    /** Accept a self-signed or otherwise untrusted certificate (same name as for mail accounts). */
+    allowUntrustedCert: z.boolean().default(false),
+    /** PEM file of extra CA certificates to trust, e.g. the mirror's own self-signed certificate. */
+    caFile: z.string().min(1).optional(),
+    /** ftps:// only: implicit TLS instead of AUTH TLS (default: implicit on port 990 only). */
+    ftpsImplicit: z.boolean().optional(),
+  })
+  .strict();
+export type MirrorTls = z.infer<typeof MirrorTlsSchema>;
+
 export const ScrubExecutorSchema = z.enum(['threads', 'processes']);
 export type ScrubExecutor = z.infer<typeof ScrubExecutorSchema>;
 
@@ -35,6 +48,7 @@ export const GutenbergJobSpecSchema = z.object({
   /** Path of pg_catalog.csv or of a simple `author,FileNumber,Title` CSV. */
   catalog: z.string().min(1),
   mirror: MirrorUrlSchema,
+  mirrorTls: MirrorTlsSchema.default({ allowUntrustedCert: false }),
   selection: CatalogSelectionSchema.default({}),
   workers: z.number().int().min(1).max(64).default(4),
   strategy: StrategySchema.default('adaptive'),

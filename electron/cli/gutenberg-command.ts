@@ -12,6 +12,9 @@ export function registerGutenbergCommand(program: Command): void {
     .description('download and clean Project Gutenberg books from a mirror')
     .requiredOption('--catalog <file>', 'pg_catalog.csv, or a simple author,FileNumber,Title CSV')
     .requiredOption('--mirror <url>', 'mirror root: ftp://, ftps://, http:// or https://')
+    .option('--insecure-skip-verify', 'ftps/https: trust the mirror certificate even if self-signed (unsafe)')
+    .option('--ca-file <pem>', 'ftps/https: extra CA certificate(s) to trust')
+    .option('--ftps-implicit', 'ftps: implicit TLS instead of AUTH TLS')
     .option('--ids <list>', 'ebook numbers and ranges, e.g. 11,1342,2000-2100', (v) => {
       try {
         return parseIdRanges(v);
@@ -38,6 +41,7 @@ export function registerGutenbergCommand(program: Command): void {
         kind: 'gutenberg',
         catalog: o.catalog,
         mirror: o.mirror,
+        mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
         selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type, limit: o.limit },
         workers: o.workers,
         strategy: o.strategy,

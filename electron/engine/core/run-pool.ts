@@ -7,11 +7,21 @@ import type { PauseGate } from './pause-gate';
 import { sleep, backoffDelay, withRetry } from './retry';
 import type { WorkerContext } from './worker-context';
 
+/**
+ * Per-item outcome of a batch, in the batch's order: null = done, an error = that item failed
+ * (a retryable one is retried alone through `process`).
+ */
+export type BatchOutcome = Array<FanoutError | null>;
+
 /** A worker's resource (one FTP client, one IMAP connection), processing its items one at a time. */
 export interface WorkerSession<I> {
   process(item: I, ctx: WorkerContext): Promise<void>;
-  /** Optional: several items in one go (one UID FETCH for several chunks); used when a strategy hands out batches. */
-  processBatch?(items: I[], ctx: WorkerContext): Promise<void>;
+  /**
+   * Optional: several items in one go (one UID FETCH for several chunks, pipelined requests for
+   * several books); used when a strategy hands out batches. Resolving with nothing means every
+   * item is done; throwing means the whole batch failed (and is retried as a whole if retryable).
+   */
+  processBatch?(items: I[], ctx: WorkerContext): Promise<BatchOutcome | void>;
   close(): Promise<void>;
 }
 
@@ -153,8 +163,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           const group = groups[g]!;
           const label = group.length === 1 ? opts.label(group[0]!) : `${opts.label(group[0]!)} (+${group.length - 1})`;
           progress.setState('connecting', label);
+          let outcome: BatchOutcome | void;
           try {
-            await withRetry(
+            outcome = await withRetry(
               () => (group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx)),
               {
                 attempts: opts.attempts,
@@ -166,8 +177,6 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 giveUp: (err) => SHRINK_CODES.has(err.code) && alive > 1 && successes > 0,
               },
             );
-            successes++;
-            opts.telemetry.itemDone(workerId, unitsOf(group));
           } catch (raw) {
             const err = toFanoutError(raw);
             if (err.code === 'ABORTED' || opts.signal.aborted) return;
@@ -177,6 +186,33 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             }
             fail(workerId, group, err);
             progress.setState('failed', label);
+            continue;
+          }
+          // A batch may report items that failed on their own: count the rest, retry those alone.
+          const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
+          successes += done.length;
+          opts.telemetry.itemDone(workerId, unitsOf(done));
+          if (!outcome) continue;
+          for (let i = 0; i < group.length; i++) {
+            const err = outcome[i];
+            if (!err) continue;
+            const item = group[i]!;
+            if (!err.retryable) {
+              fail(workerId, [item], err);
+              continue;
+            }
+            try {
+              await withRetry(() => s.process(item, ctx), {
+                attempts: Math.max(1, opts.attempts - 1), baseDelayMs: opts.baseDelayMs, signal: opts.signal, progress,
+                context: opts.context?.(item), onRetry: () => progress.resetItemBytes(),
+              });
+              successes++;
+              opts.telemetry.itemDone(workerId, units(item));
+            } catch (raw2) {
+              const err2 = toFanoutError(raw2);
+              if (err2.code === 'ABORTED' || opts.signal.aborted) return;
+              fail(workerId, [item], err2);
+            }
           }
         }
       }

@@ -1,14 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import { readCatalog, selectBooks, type BadCatalogRow } from '../catalog';
-import type { FanoutError } from '../core/fanout-error';
+import { FanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool, type WorkerSession } from '../core/run-pool';
-import { openMirror, type Mirror } from '../mirror';
+import { openMirror, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { writeFileAtomic } from '../output/atomic-file';
 import { sha256Hex } from '../output/file-digest';
 import { createScrubPool } from '../scrub/scrub-pool';
@@ -35,7 +35,7 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
 
   const total = await countSelected(spec, control.signal);
   const manifest = await ManifestStore.open(outDir);
-  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs });
+  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec) });
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
   const scrubPool = createScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
 
@@ -148,6 +148,19 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     await stage.drain();
   }
   if (badRows > 0) ctx.warn(`${badRows} bad catalog row(s) skipped`);
+}
+
+async function mirrorTrust(spec: GutenbergJobSpec): Promise<OpenMirrorOptions['tls']> {
+  const t = spec.mirrorTls;
+  let ca: string | undefined;
+  if (t.caFile) {
+    try {
+      ca = await readFile(t.caFile, 'utf8');
+    } catch (err) {
+      throw new FanoutError('BAD_INPUT', `cannot read the CA file ${t.caFile}: ${(err as Error).message}`, { file: t.caFile });
+    }
+  }
+  return { rejectUnauthorized: !t.allowUntrustedCert, ...(ca ? { ca } : {}), ...(t.ftpsImplicit !== undefined ? { implicit: t.ftpsImplicit } : {}) };
 }
 
 /** Counts the selected books in a first streaming pass (under a second even for the full catalog), for ETA and batching. */

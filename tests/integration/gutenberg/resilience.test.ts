@@ -5,7 +5,7 @@ import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../../../shared/
 import type { JobEvent, TelemetryFrame } from '../../../shared/events';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { delay, startFtpServer, startTcpProxy } from '../../harness';
+import { delay, makeSelfSignedCert, startFtpServer, startHttpServer, startTcpProxy } from '../../harness';
 import { BOOKS, startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
 
 let fx: GutenbergFixture;
@@ -26,6 +26,26 @@ const ids = (text: string) => text.split(',').map((n) => ({ from: Number(n), to:
 const frames = (events: JobEvent[]): TelemetryFrame[] => events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : []));
 
 describe('gutenberg job resilience', () => {
+  it('refuses an untrusted https certificate with a clear error, and trusts it through --ca-file', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const cert = await makeSelfSignedCert({ host: '127.0.0.1' });
+    const https = await startHttpServer({ root: fx.mirror.root, tls: cert });
+    try {
+      const base = { mirror: https.url, selection: { ids: ids('5,1002') }, workers: 2, outDir: join(fx.dir, 'https'), attempts: 3 };
+      const refused = await runGutenbergJob(spec(base), createJobControl());
+      expect(refused.itemsFailed).toBe(2);
+      expect(refused.failures[0]!.error).toMatchObject({ code: 'TLS_FAILED', retryable: false, context: { host: '127.0.0.1' } });
+      expect(refused.failures[0]!.error.message).toMatch(/certificate/);
+      const caFile = join(fx.dir, 'ca.pem');
+      await writeFile(caFile, cert.cert);
+      const trusted = await runGutenbergJob(spec({ ...base, mirrorTls: { caFile } }), createJobControl());
+      expect(trusted.status).toBe('succeeded');
+      expect(trusted.itemsDone).toBe(2);
+    } finally {
+      await https.stop();
+    }
+  });
+
   it('reports bad catalog rows with their line numbers and goes on', async () => {
     const { writeFile } = await import('node:fs/promises');
     const catalog = join(fx.dir, 'bad-rows.csv');

@@ -158,6 +158,42 @@ describe('runPool errors', () => {
   });
 });
 
+describe('runPool batches with per-item outcomes', () => {
+  it('counts done items, fails permanent ones, and retries retryable ones alone', async () => {
+    const processed: number[] = [];
+    let retriedAlone: number[] = [];
+    const openWorker = async (): Promise<WorkerSession<number>> => ({
+      process: async (item) => {
+        retriedAlone.push(item);
+        if (item % 10 === 3) throw new FanoutError('HTTP_NOT_FOUND', `no ${item}`, { ebook: item });
+        processed.push(item);
+      },
+      processBatch: async (items) =>
+        items.map((item) => {
+          if (item % 10 === 3) return new FanoutError('HTTP_NOT_FOUND', `no ${item}`, { ebook: item });
+          if (item % 10 === 7) return new FanoutError('CONNECTION_RESET', 'cut');
+          processed.push(item);
+          return null;
+        }),
+      close: async () => {},
+    });
+    retriedAlone = [];
+    const telemetry = new JobTelemetry({ workers: 2 });
+    const failed: number[] = [];
+    await runPool<number>({
+      items: range(100), total: 100, workers: 2, strategy: 'adaptive', signal: new AbortController().signal, telemetry,
+      attempts: 3, baseDelayMs: 1, label: String, openWorker, onItemFailed: (i) => failed.push(i),
+    });
+    const expectedFailed = range(100).filter((i) => i % 10 === 3);
+    expect(failed.sort((a, b) => a - b)).toEqual(expectedFailed);
+    expect(processed.sort((a, b) => a - b)).toEqual(range(100).filter((i) => i % 10 !== 3));
+    // Items handed out alone at the tail go through process() directly; the retryable ones from batches too.
+    expect(retriedAlone.filter((i) => i % 10 === 7).length).toBeGreaterThan(0);
+    expect(telemetry.itemsDone).toBe(90);
+    expect(telemetry.itemsFailed).toBe(10);
+  });
+});
+
 describe('runPool control', () => {
   it('stops on abort without processing the rest', async () => {
     const rec = recorder({ delay: () => 2 });
