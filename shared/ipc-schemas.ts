@@ -77,6 +77,7 @@ export const CommandSchemas = {
   'mail:test': z.object({ account: MailAccountSchema }).strict(),
   'mail:folders': z.object({ account: MailAccountSchema }).strict(),
   'secrets:save-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500), password: z.string().min(1).max(4000) }).strict(),
+  'secrets:forget-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
   'secrets:load-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
   'dialog:pick-folder': z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4000).optional() }).strict(),
   'shell:open-path': z.object({ path: z.string().min(1).max(4000) }).strict(),

@@ -205,6 +205,8 @@ export interface Commands {
   'mail:folders': (req: { account: MailAccount }) => Promise<MailFolderInfo[]>;
   /** Remember a mail password (Electron: encrypted with safeStorage; unavailable in the web host). */
   'secrets:save-mail-password': (req: { host: string; user: string; password: string }) => Promise<void>;
+  /** Forgets a remembered mail password (no-op when none is stored, or in the web host). */
+  'secrets:forget-mail-password': (req: { host: string; user: string }) => Promise<void>;
   /** A remembered mail password, or null. */
   'secrets:load-mail-password': (req: { host: string; user: string }) => Promise<string | null>;
   'dialog:pick-folder': (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
@@ -245,6 +247,7 @@ export const API_METHODS = {
   mailFolders: 'mail:folders',
   saveMailPassword: 'secrets:save-mail-password',
   loadMailPassword: 'secrets:load-mail-password',
+  forgetMailPassword: 'secrets:forget-mail-password',
   pickFolder: 'dialog:pick-folder',
   openPath: 'shell:open-path',
 } as const satisfies Record<string, CommandName>;

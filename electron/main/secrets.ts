@@ -24,14 +24,26 @@ export class SecretStore {
     }
   }
 
-  async save(key: string, value: string): Promise<void> {
-    if (!this.available) throw new Error('No secure storage is available on this system; the password was not saved');
-    const all = await this.#read();
-    all[key] = safeStorage.encryptString(value).toString('base64');
+  async #write(all: Record<string, string>): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     const file = join(this.dataDir, 'secrets.json');
     await writeFile(`${file}.tmp`, JSON.stringify(all), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
+  }
+
+  async save(key: string, value: string): Promise<void> {
+    if (!this.available) throw new Error('No secure storage is available on this system; the password was not saved');
+    const all = await this.#read();
+    all[key] = safeStorage.encryptString(value).toString('base64');
+    await this.#write(all);
+  }
+
+  /** Removes a stored secret (no-op when there is none). */
+  async forget(key: string): Promise<void> {
+    const all = await this.#read();
+    if (!Object.hasOwn(all, key)) return;
+    delete all[key];
+    await this.#write(all);
   }
 
   async load(key: string): Promise<string | null> {

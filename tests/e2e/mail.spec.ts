@@ -50,6 +50,18 @@ test('mail: test the account, pick folders, archive them with 3 connections', as
   const files = await listFiles(outDir);
   expect(files.filter((f) => f.endsWith('.eml')).length).toBeGreaterThanOrEqual(50);
   await shot(page, 'mail-live-run');
+
+  // The account is remembered (host, port, TLS mode, user), the password is not (no safeStorage in the web host).
+  await page.reload();
+  await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  await page.getByTestId('nav-mail').click();
+  await expect(page.getByTestId('mail-host')).toHaveValue(srv.host);
+  await expect(page.getByTestId('mail-port')).toHaveValue(String(srv.port));
+  await expect(page.getByTestId('mail-tls')).toHaveValue('none');
+  await expect(page.getByTestId('mail-user')).toHaveValue(srv.user);
+  await expect(page.getByTestId('mail-password')).toHaveValue('');
+  await expect(page.getByTestId('mail-no-secrets')).toBeVisible();
+  await shot(page, 'mail-screen-remembered');
 });
 
 test('mail: a wrong password is reported by the Test button', async ({ app: page }) => {

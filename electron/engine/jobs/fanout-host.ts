@@ -31,7 +31,7 @@ export interface FanoutHostOptions {
   pickFolder?: (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
   openPath?: (path: string) => Promise<void>;
   /** Encrypted secret storage (Electron safeStorage); absent in the web host. */
-  secrets?: { save(key: string, value: string): Promise<void>; load(key: string): Promise<string | null> };
+  secrets?: { save(key: string, value: string): Promise<void>; load(key: string): Promise<string | null>; forget(key: string): Promise<void> };
   frameIntervalMs?: number;
   /** Fetches the official catalog from a mirror (default: the real download; tests inject one). */
   downloadCatalog?: (mirror: string, opts: CatalogDownloadOptions) => Promise<CatalogDownloadResult>;
@@ -94,6 +94,7 @@ export class FanoutHost {
       'mail:folders': ({ account }) => (opts.mail ? opts.mail.folders(account) : notAvailable('Mail archiving')()),
       'secrets:save-mail-password': ({ host, user, password }) =>
         opts.secrets ? opts.secrets.save(`mail:${user}@${host}`, password) : notAvailable('Remembering passwords')(),
+      'secrets:forget-mail-password': ({ host, user }) => (opts.secrets ? opts.secrets.forget(`mail:${user}@${host}`) : undefined),
       'secrets:load-mail-password': ({ host, user }) => (opts.secrets ? opts.secrets.load(`mail:${user}@${host}`) : null),
       'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
       'shell:open-path': ({ path }) => (opts.openPath ? opts.openPath(path) : notAvailable('Opening folders')()),

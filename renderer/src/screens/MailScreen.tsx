@@ -1,40 +1,67 @@
-import { useState } from 'react';
-import type { MailFolderInfo } from '../../../shared/ipc';
+import { useEffect, useState } from 'react';
+import type { AppInfo, MailFolderInfo } from '../../../shared/ipc';
 import type { MailAccount } from '../../../shared/job-spec';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
-import { describeError, setError, setScreen, useAppStore } from '../stores/app-store';
+import { describeError, saveMailSettings, setError, setScreen, useAppStore } from '../stores/app-store';
 import { beginRun } from '../stores/run-store';
 
 export function MailScreen() {
   const info = useAppStore((s) => s.info);
-  const [host, setHost] = useState('');
-  const [port, setPort] = useState('');
-  const [tls, setTls] = useState<'implicit' | 'starttls' | 'none'>('implicit');
-  const [user, setUser] = useState('');
+  if (!info?.mailAvailable) {
+    return <section className="screen" data-testid="screen-mail"><p className="muted">Mail archiving is not available in this build yet.</p></section>;
+  }
+  return <MailForm info={info} />;
+}
+
+/** The account form starts from the remembered settings (read once, when the screen opens). */
+function MailForm({ info }: { info: AppInfo }) {
+  const [saved] = useState(() => useAppStore.getState().mail);
+  const [host, setHost] = useState(saved.host);
+  const [port, setPort] = useState(saved.port !== undefined ? String(saved.port) : '');
+  const [tls, setTls] = useState<'implicit' | 'starttls' | 'none'>(saved.tls);
+  const [user, setUser] = useState(saved.user);
   const [password, setPassword] = useState('');
   const [untrusted, setUntrusted] = useState(false);
   const [folders, setFolders] = useState<MailFolderInfo[]>([]);
   const [checked, setChecked] = useState<Set<string>>(new Set());
   const [connections, setConnections] = useState(4);
   const [strategy, setStrategy] = useState<Strategy>('adaptive');
-  const [outDir, setOutDir] = useState(info?.defaultOutDir ?? '');
+  const [outDir, setOutDir] = useState(info.defaultOutDir);
   const [status, setStatus] = useState('');
-  const [remember, setRemember] = useState(false);
+  const [remember, setRemember] = useState(saved.rememberPassword && info.canStoreSecrets);
 
-  if (!info?.mailAvailable) {
-    return <section className="screen" data-testid="screen-mail"><p className="muted">Mail archiving is not available in this build yet.</p></section>;
-  }
-  const account = (): MailAccount => ({ host, port: port ? Number(port) : undefined, tls, allowUntrustedCert: untrusted, user, auth: { method: 'password', password } });
   const recall = async () => {
-    if (!info.canStoreSecrets || !host || !user || password) return;
-    const saved = await getApi().loadMailPassword({ host, user }).catch(() => null);
-    if (saved) setPassword(saved);
+    if (!info.canStoreSecrets || !host || !user) return;
+    const pw = await getApi().loadMailPassword({ host, user }).catch(() => null);
+    if (pw) setPassword((current) => current || pw);
+  };
+  // A remembered account comes back with its password (Electron's safeStorage only).
+  useEffect(() => {
+    if (!saved.rememberPassword || !info.canStoreSecrets || !saved.host || !saved.user) return;
+    let live = true;
+    getApi()
+      .loadMailPassword({ host: saved.host, user: saved.user })
+      .then((pw) => live && pw && setPassword((current) => current || pw))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [saved, info.canStoreSecrets]);
+
+  const account = (): MailAccount => ({ host, port: port ? Number(port) : undefined, tls, allowUntrustedCert: untrusted, user, auth: { method: 'password', password } });
+  /** Remembers the account (never the password in settings); the password goes to safeStorage, or is forgotten. */
+  const remembered = async () => {
+    const keep = remember && info.canStoreSecrets;
+    await saveMailSettings({ host, user, tls, rememberPassword: keep, ...(port ? { port: Number(port) } : {}) }).catch((err) => setError(`Could not save the mail settings: ${describeError(err)}`));
+    if (!info.canStoreSecrets || !host.trim() || !user.trim()) return;
+    if (keep && password) await getApi().saveMailPassword({ host: host.trim(), user: user.trim(), password });
+    else if (!keep) await getApi().forgetMailPassword({ host: host.trim(), user: user.trim() }).catch(() => {});
   };
   const test = async () => {
     setStatus('Testing…');
     try {
-      if (remember && info.canStoreSecrets) await getApi().saveMailPassword({ host, user, password });
+      await remembered();
       const r = await getApi().testMail({ account: account() });
       setStatus(r.ok ? `OK: ${r.message}` : `Failed: ${r.message}`);
       if (r.ok) {
@@ -48,6 +75,7 @@ export function MailScreen() {
   };
   const start = async () => {
     try {
+      await remembered();
       const { jobId } = await getApi().startJob({ spec: { kind: 'mail', account: account(), folders: [...checked], connections, strategy, outDir } });
       beginRun(jobId, 'mail', connections);
       setScreen('live');
@@ -63,7 +91,11 @@ export function MailScreen() {
         <label>TLS<select data-testid="mail-tls" value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
         <label>User<input data-testid="mail-user" value={user} onChange={(e) => setUser(e.target.value)} onBlur={() => void recall()} /></label>
         <label>Password<input data-testid="mail-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
-        {info.canStoreSecrets && <label className="check"><input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />Remember the password (encrypted by the OS keychain)</label>}
+        {info.canStoreSecrets ? (
+          <label className="check"><input type="checkbox" data-testid="mail-remember" checked={remember} onChange={(e) => setRemember(e.target.checked)} />Remember the password (encrypted by the OS keychain)</label>
+        ) : (
+          <span className="muted" data-testid="mail-no-secrets">The account is remembered; the password is not (no secure storage in this host).</span>
+        )}
         <label className="check"><input type="checkbox" checked={untrusted} onChange={(e) => setUntrusted(e.target.checked)} />Accept an untrusted certificate</label>
       </div>
       <div className="actions"><button data-testid="mail-test" onClick={() => void test()} disabled={!host || !user || !password}>Test</button><span data-testid="mail-status">{status}</span></div>

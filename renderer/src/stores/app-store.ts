@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { AppInfo, HistoryEntry, Settings } from '../../../shared/ipc';
 import type { Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
+import { mailSettingsOf } from '../lib/mail-settings';
 
 export type Screen = 'gutenberg' | 'mail' | 'live' | 'lab' | 'history';
 
@@ -11,6 +12,8 @@ export interface AppState {
   connected: boolean;
   /** The Gutenberg form (also the lab's source job). */
   form: { catalogPath: string; mirror: string; workers: number; strategy: Strategy; outDir: string };
+  /** The remembered mail account (never the password: that stays in the host's secret store). */
+  mail: Settings['mail'];
   history: HistoryEntry[];
   /** A user-facing error banner (last failed action). */
   error: string | null;
@@ -21,6 +24,7 @@ export const useAppStore = create<AppState>(() => ({
   info: null,
   connected: true,
   form: { catalogPath: '', mirror: '', workers: 4, strategy: 'adaptive', outDir: '' },
+  mail: { host: '', user: '', tls: 'implicit', rememberPassword: false },
   history: [],
   error: null,
 }));
@@ -40,6 +44,16 @@ export async function saveFormSettings(): Promise<void> {
   await getApi().setSettings(patch);
 }
 
+/**
+ * Remembers the mail account (host, port, TLS mode, user, whether to remember the password) in the
+ * host's settings. The password is not part of it: the settings schema has no field for one.
+ */
+export async function saveMailSettings(mail: Settings['mail']): Promise<void> {
+  const clean = mailSettingsOf(mail);
+  useAppStore.setState({ mail: clean });
+  await getApi().setSettings({ mail: clean });
+}
+
 export async function bootstrapApp(): Promise<void> {
   const api = getApi();
   const [info, settings] = await Promise.all([api.appInfo({}), api.getSettings({})]);
@@ -52,6 +66,7 @@ export async function bootstrapApp(): Promise<void> {
       strategy: settings.strategy,
       outDir: settings.outDir || info.defaultOutDir,
     },
+    mail: settings.mail,
   });
 }
 
