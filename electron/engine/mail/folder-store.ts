@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, readdir, rename, rm, utimes, writeFile, stat } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, utimes, writeFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 
@@ -55,6 +56,78 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
   await rename(tmp, path);
 }
 
+/** Reads `index.jsonl` line by line (never whole); `onBad` is told of each line that is not a record. */
+export async function* readIndexFile(file: string, onBad?: () => void): AsyncGenerator<IndexRecord> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    for await (const line of fh.readLines({ encoding: 'utf8', autoClose: false })) {
+      if (!line.trim()) continue;
+      let rec: IndexRecord;
+      try {
+        rec = JSON.parse(line) as IndexRecord;
+      } catch {
+        onBad?.();
+        continue;
+      }
+      if (rec && typeof rec.uid === 'number' && typeof rec.uidValidity === 'string' && typeof rec.file === 'string') yield rec;
+      else onBad?.();
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Cuts a torn last line (a run killed in the middle of an append) off the index, so that the next
+ * appended line starts on a line of its own. Returns true when something was cut.
+ */
+async function truncateTornTail(file: string): Promise<boolean> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r+');
+  } catch {
+    return false;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return false;
+    const block = Buffer.alloc(64 * 1024);
+    await fh.read(block, 0, 1, size - 1);
+    if (block[0] === 0x0a) return false;
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await fh.read(block, 0, end - start, start);
+      const at = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (at >= 0) {
+        await fh.truncate(start + at + 1);
+        return true;
+      }
+      end = start;
+    }
+    await fh.truncate(0);
+    return true;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A message written piece by piece (fetched in partial ranges), so that only one piece is in memory. */
+export interface MessageWriter {
+  /** Bytes written so far. */
+  readonly bytes: number;
+  write(piece: Uint8Array): Promise<void>;
+  /** Sets mtime, renames to the final name, appends the index line. */
+  commit(): Promise<IndexRecord>;
+  /** Drops the temp file. */
+  abort(): Promise<void>;
+}
+
 /**
  * The archive of one folder on disk: its generations, its `.eml` files and its index.
  *
@@ -63,15 +136,24 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
  * written only when everything it claims is on disk. So an interrupted run leaves at most a few
  * complete files without an index line (recovered by the next run, not fetched again) and temp
  * files (removed).
+ *
+ * Memory: the index is streamed, never held. Per message only its UID is kept (a set per
+ * generation); flags reported by the server wait in a map until `compact()` rewrites the index,
+ * and the identities used to link messages across generations are read only when a folder's
+ * UIDVALIDITY changed.
  */
 export class FolderStore {
   readonly dir: string;
   readonly path: string;
   state: FolderState;
-  readonly #records = new Map<string, IndexRecord>();
-  /** messageId|size|internalDate → record, for linking a message already archived in an older generation. */
-  readonly #byIdentity = new Map<string, IndexRecord>();
-  #appendChain: Promise<void> = Promise.resolve();
+  /** Archived UIDs per generation (UIDVALIDITY). */
+  readonly #uids = new Map<string, Set<number>>();
+  /** "uidValidity:uid" → sorted flags the server reported; written by `compact()`. */
+  readonly #flagUpdates = new Map<string, string[]>();
+  /** messageId|size|internalDate → record of an older generation; loaded by `loadIdentities()`. */
+  #byIdentity: Map<string, IndexRecord> | null = null;
+  /** Appends, rewrites and state writes of the index, in order. */
+  #chain: Promise<void> = Promise.resolve();
   #dirty = false;
   readonly #madeDirs = new Set<string>();
 
@@ -79,6 +161,10 @@ export class FolderStore {
     this.dir = dir;
     this.path = path;
     this.state = state;
+  }
+
+  get #indexFile(): string {
+    return join(this.dir, 'index.jsonl');
   }
 
   /** Opens (or starts) the archive of a folder in `dir` (absolute), reading its state and index. */
@@ -92,54 +178,47 @@ export class FolderStore {
       // no state yet (or a damaged one): the index below still says what is archived
     }
     const store = new FolderStore(dir, path, state);
-    let text = '';
-    try {
-      text = await readFile(join(dir, 'index.jsonl'), 'utf8');
-    } catch {
-      // no index yet
-    }
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const rec = JSON.parse(line) as IndexRecord;
-        if (typeof rec.uid === 'number' && typeof rec.uidValidity === 'string') store.#remember(rec);
-      } catch {
-        // a torn last line from a killed run: the file it described is recovered as an orphan
-        store.#dirty = true;
+    // A torn last line from a killed run: the file it described is recovered as an orphan.
+    await truncateTornTail(store.#indexFile);
+    const genDirs = new Map<string, string>();
+    for await (const rec of readIndexFile(store.#indexFile, () => (store.#dirty = true))) {
+      const set = store.#set(rec.uidValidity);
+      if (set.has(rec.uid)) store.#dirty = true;
+      set.add(rec.uid);
+      if (!genDirs.has(rec.uidValidity)) {
+        const slash = rec.file.lastIndexOf('/');
+        genDirs.set(rec.uidValidity, slash < 0 ? '' : rec.file.slice(0, slash));
       }
     }
     // Generations known from the index but missing from the state (a run killed before its state).
-    for (const rec of store.#records.values()) {
-      if (!store.state.generations.some((g) => g.uidValidity === rec.uidValidity)) {
-        const slash = rec.file.lastIndexOf('/');
-        store.state.generations.push({ uidValidity: rec.uidValidity, dir: slash < 0 ? '' : rec.file.slice(0, slash) });
-      }
+    for (const [uidValidity, d] of genDirs) {
+      if (!store.state.generations.some((g) => g.uidValidity === uidValidity)) store.state.generations.push({ uidValidity, dir: d });
     }
     return store;
   }
 
-  #remember(rec: IndexRecord): void {
-    this.#records.set(recKey(rec.uidValidity, rec.uid), rec);
-    if (rec.messageId) this.#byIdentity.set(identityKey(rec.messageId, rec.size, rec.internalDate), rec);
+  #set(uidValidity: string): Set<number> {
+    let set = this.#uids.get(uidValidity);
+    if (!set) {
+      set = new Set();
+      this.#uids.set(uidValidity, set);
+    }
+    return set;
   }
 
   has(uidValidity: string, uid: number): boolean {
-    return this.#records.has(recKey(uidValidity, uid));
-  }
-
-  get(uidValidity: string, uid: number): IndexRecord | undefined {
-    return this.#records.get(recKey(uidValidity, uid));
-  }
-
-  records(): IndexRecord[] {
-    return [...this.#records.values()];
+    return this.#uids.get(uidValidity)?.has(uid) ?? false;
   }
 
   /** Number of messages archived in generation `uidValidity`. */
   countIn(uidValidity: string): number {
-    let n = 0;
-    for (const r of this.#records.values()) if (r.uidValidity === uidValidity) n++;
-    return n;
+    return this.#uids.get(uidValidity)?.size ?? 0;
+  }
+
+  /** True when another generation than `uidValidity` has archived messages. */
+  hasOtherGenerations(uidValidity: string): boolean {
+    for (const [g, set] of this.#uids) if (g !== uidValidity && set.size > 0) return true;
+    return false;
   }
 
   /**
@@ -155,9 +234,24 @@ export class FolderStore {
     return gen;
   }
 
-  /** A record of an older generation with the same Message-ID, size and INTERNALDATE, if any. */
+  /** Reads the identities (Message-ID, size, INTERNALDATE) of the generations other than `uidValidity`, for `findSame`. */
+  async loadIdentities(uidValidity: string): Promise<void> {
+    await this.#chain;
+    const map = new Map<string, IndexRecord>();
+    for await (const rec of readIndexFile(this.#indexFile)) {
+      if (rec.uidValidity !== uidValidity && rec.messageId) map.set(identityKey(rec.messageId, rec.size, rec.internalDate), rec);
+    }
+    this.#byIdentity = map;
+  }
+
+  /** Forgets what `loadIdentities` read. */
+  releaseIdentities(): void {
+    this.#byIdentity = null;
+  }
+
+  /** A record of an older generation with the same Message-ID, size and INTERNALDATE, if any (after `loadIdentities`). */
   findSame(uidValidity: string, messageId: string | null, size: number, internalDate: Date): IndexRecord | undefined {
-    if (!messageId) return undefined;
+    if (!messageId || !this.#byIdentity) return undefined;
     const rec = this.#byIdentity.get(identityKey(messageId, size, internalDate.toISOString()));
     return rec && rec.uidValidity !== uidValidity ? rec : undefined;
   }
@@ -219,15 +313,25 @@ export class FolderStore {
     return out.sort((a, b) => a - b);
   }
 
-  /**
-   * Writes one message: temp file, mtime = INTERNALDATE, rename, then the index line. The returned
-   * promise resolves only when both the file and its index line are on disk.
-   */
-  async writeMessage(source: Buffer, meta: MessageMeta): Promise<IndexRecord> {
+  async #target(meta: MessageMeta): Promise<{ rel: string; abs: string; tmp: string }> {
     const rel = this.relFile(meta.uidValidity, meta.uid);
     const abs = this.absFile(rel);
     await this.#ensureDir(abs.slice(0, abs.lastIndexOf(sep)));
-    const tmp = `${abs}.tmp-${randomBytes(4).toString('hex')}`;
+    return { rel, abs, tmp: `${abs}.tmp-${randomBytes(4).toString('hex')}` };
+  }
+
+  #writeFailed(abs: string, meta: MessageMeta, err: unknown): FanoutError {
+    const e = err as { message?: string };
+    return new FanoutError('WRITE_FAILED', `Could not write ${abs}: ${e.message ?? String(err)}`, { folder: this.path, uid: meta.uid, file: abs }, { cause: err });
+  }
+
+  /**
+   * Writes one message: temp file, mtime = INTERNALDATE, rename, then the index line. The returned
+   * promise resolves only when both the file and its index line are on disk. The file is written
+   * and hashed from the same buffer (no copy).
+   */
+  async writeMessage(source: Uint8Array, meta: MessageMeta): Promise<IndexRecord> {
+    const { rel, abs, tmp } = await this.#target(meta);
     try {
       await writeFile(tmp, source);
       const t = meta.internalDate.getTime() / 1000;
@@ -235,23 +339,83 @@ export class FolderStore {
       await rename(tmp, abs);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      const e = err as { message?: string };
-      throw new FanoutError('WRITE_FAILED', `Could not write ${abs}: ${e.message ?? String(err)}`, { folder: this.path, uid: meta.uid, file: abs }, { cause: err });
+      throw this.#writeFailed(abs, meta, err);
     }
-    const rec = indexRecord(meta, source, rel);
+    const rec = indexRecord(meta, source.length, createHash('sha256').update(source).digest('hex'), rel);
     await this.#append(rec);
     return rec;
   }
 
-  /** Records a complete file left by an interrupted run (its metadata fetched again, its bytes hashed). */
+  /** Starts a message that arrives in pieces (a large one fetched in partial ranges). */
+  async openMessage(meta: MessageMeta): Promise<MessageWriter> {
+    const { rel, abs, tmp } = await this.#target(meta);
+    let fh: FileHandle;
+    try {
+      fh = await open(tmp, 'w');
+    } catch (err) {
+      throw this.#writeFailed(abs, meta, err);
+    }
+    const hash: Hash = createHash('sha256');
+    let bytes = 0;
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    };
+    const abort = async () => {
+      await close().catch(() => undefined);
+      await rm(tmp, { force: true }).catch(() => undefined);
+    };
+    return {
+      get bytes() {
+        return bytes;
+      },
+      write: async (piece) => {
+        try {
+          for (let off = 0; off < piece.length; ) {
+            const { bytesWritten } = await fh.write(piece, off, piece.length - off);
+            off += bytesWritten;
+          }
+        } catch (err) {
+          await abort();
+          throw this.#writeFailed(abs, meta, err);
+        }
+        hash.update(piece);
+        bytes += piece.length;
+      },
+      commit: async () => {
+        try {
+          await close();
+          const t = meta.internalDate.getTime() / 1000;
+          await utimes(tmp, t, t);
+          await rename(tmp, abs);
+        } catch (err) {
+          await abort();
+          throw this.#writeFailed(abs, meta, err);
+        }
+        const rec = indexRecord(meta, bytes, hash.digest('hex'), rel);
+        await this.#append(rec);
+        return rec;
+      },
+      abort,
+    };
+  }
+
+  /** Records a complete file left by an interrupted run (its metadata fetched again, its bytes hashed as a stream). */
   async adoptOrphan(meta: MessageMeta): Promise<IndexRecord> {
     const rel = this.relFile(meta.uidValidity, meta.uid);
     const abs = this.absFile(rel);
-    const data = await readFile(abs);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(abs)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
     const t = meta.internalDate.getTime() / 1000;
     const st = await stat(abs);
     if (Math.abs(st.mtimeMs / 1000 - t) > 1) await utimes(abs, t, t);
-    const rec = indexRecord(meta, data, rel);
+    const rec = indexRecord(meta, size, hash.digest('hex'), rel);
     await this.#append(rec);
     return rec;
   }
@@ -264,41 +428,81 @@ export class FolderStore {
     return rec;
   }
 
-  /** Updates the flags of an archived message (changed on the server); written by `compact()`. */
-  updateFlags(uidValidity: string, uid: number, flags: Iterable<string>): boolean {
-    const rec = this.#records.get(recKey(uidValidity, uid));
-    if (!rec) return false;
-    const next = [...flags].sort();
-    if (next.length === rec.flags.length && next.every((f, i) => f === rec.flags[i])) return false;
-    rec.flags = next;
+  /** Notes the flags the server reports for an archived message; `compact()` writes those that changed. */
+  updateFlags(uidValidity: string, uid: number, flags: Iterable<string>): void {
+    if (!this.has(uidValidity, uid)) return;
+    this.#flagUpdates.set(recKey(uidValidity, uid), [...flags].sort());
     this.#dirty = true;
-    return true;
+  }
+
+  #enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(op);
+    this.#chain = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
   }
 
   #append(rec: IndexRecord): Promise<void> {
-    this.#remember(rec);
+    this.#set(rec.uidValidity).add(rec.uid);
     const line = `${JSON.stringify(rec)}\n`;
-    const next = this.#appendChain.then(() => appendFile(join(this.dir, 'index.jsonl'), line));
-    this.#appendChain = next.catch(() => undefined);
-    return next.catch((err: unknown) => {
+    return this.#enqueue(() => appendFile(this.#indexFile, line)).catch((err: unknown) => {
       throw new FanoutError('WRITE_FAILED', `Could not update the index of ${this.path}: ${(err as Error).message}`, { folder: this.path, uid: rec.uid }, { cause: err });
     });
   }
 
-  /** Rewrites the index (one line per message, latest flags) when anything changed in place. */
-  async compact(force = false): Promise<void> {
-    await this.#appendChain;
-    if (!this.#dirty && !force) return;
-    const recs = [...this.#records.values()].sort((a, b) =>
-      a.uidValidity === b.uidValidity ? a.uid - b.uid : Number(a.uidValidity) - Number(b.uidValidity),
-    );
-    await writeFileAtomic(join(this.dir, 'index.jsonl'), recs.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    this.#dirty = false;
+  /**
+   * Rewrites the index as a stream (one line per message, the latest flags, damaged lines dropped)
+   * when anything changed in place; lines stay in the order they were archived. Returns the number
+   * of records whose flags changed.
+   */
+  compact(force = false): Promise<number> {
+    return this.#enqueue(async () => {
+      if (!this.#dirty && !force) return 0;
+      const file = this.#indexFile;
+      const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+      const out = await open(tmp, 'w');
+      const seen = new Map<string, Set<number>>();
+      let changed = 0;
+      try {
+        let pending: string[] = [];
+        let pendingBytes = 0;
+        for await (const rec of readIndexFile(file)) {
+          let uids = seen.get(rec.uidValidity);
+          if (!uids) seen.set(rec.uidValidity, (uids = new Set()));
+          if (uids.has(rec.uid)) continue;
+          uids.add(rec.uid);
+          const flags = this.#flagUpdates.get(recKey(rec.uidValidity, rec.uid));
+          if (flags && !(flags.length === rec.flags.length && flags.every((f, i) => f === rec.flags[i]))) {
+            rec.flags = flags;
+            changed++;
+          }
+          const line = `${JSON.stringify(rec)}\n`;
+          pending.push(line);
+          pendingBytes += line.length;
+          if (pendingBytes >= 256 * 1024) {
+            await out.write(pending.join(''));
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+        if (pending.length > 0) await out.write(pending.join(''));
+        await out.close();
+        await rename(tmp, file);
+      } catch (err) {
+        await out.close().catch(() => undefined);
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw err;
+      }
+      this.#flagUpdates.clear();
+      this.#dirty = false;
+      return changed;
+    });
   }
 
-  async saveState(): Promise<void> {
-    await this.#appendChain;
-    await writeFileAtomic(join(this.dir, 'state.json'), `${JSON.stringify(this.state, null, 2)}\n`);
+  saveState(): Promise<void> {
+    return this.#enqueue(() => writeFileAtomic(join(this.dir, 'state.json'), `${JSON.stringify(this.state, null, 2)}\n`));
   }
 }
 
@@ -306,16 +510,16 @@ function identityKey(messageId: string, size: number, internalDateIso: string): 
   return `${messageId}\u0000${size}\u0000${internalDateIso}`;
 }
 
-/** The index line of a message whose bytes are on disk at `rel`. */
-function indexRecord(meta: MessageMeta, bytes: Uint8Array, rel: string): IndexRecord {
+/** The index line of a message whose bytes (`size`, `sha256`) are on disk at `rel`. */
+function indexRecord(meta: MessageMeta, size: number, sha256: string, rel: string): IndexRecord {
   return {
     uid: meta.uid,
     uidValidity: meta.uidValidity,
     messageId: meta.messageId,
     internalDate: meta.internalDate.toISOString(),
     flags: [...meta.flags].sort(),
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    size,
+    sha256,
     subject: meta.subject,
     from: meta.from,
     file: rel,

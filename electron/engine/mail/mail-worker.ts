@@ -1,9 +1,10 @@
-import type { ImapFlow } from 'imapflow';
+import type { FetchMessageObject, FetchQueryObject, ImapFlow } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { FanoutError } from '../core/fanout-error';
-import type { WorkerSession } from '../core/run-pool';
+import type { BatchOutcome, WorkerSession } from '../core/run-pool';
 import type { WorkerContext } from '../core/worker-context';
 import { accountWhere, closeClient, openClient } from './connect';
+import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
 import { chunkLabel, metaOf, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
@@ -11,19 +12,31 @@ import { toUidSet } from './uid-set';
 export interface MailWorkerOptions {
   account: MailAccount;
   timeoutMs: number;
+  /** Bytes per partial FETCH of a large message. */
+  partBytes: number;
   /** Called when a chunk's last message is on disk (the folder's state may then be saved). */
   onChunkDone(chunk: MailChunk): Promise<void>;
-  /** Messages the server no longer had when their chunk was fetched (expunged meanwhile). */
+  /** A message is on disk and indexed (it counts as done from now on, on this worker's lane). */
+  onMessageWritten(job: FolderJob, uid: number, workerId: number): void;
+  /** Messages the server no longer had when their chunk was fetched (expunged meanwhile): neither done nor failed. */
   onVanished(job: FolderJob, uids: number[]): void;
-  /** Called after each message is on disk and indexed (tests and tools hook here). */
-  onMessageWritten?(job: FolderJob, uid: number): void;
+  /** Awaited before each UID FETCH, once the folder is selected (tests change the mailbox there). */
+  beforeFetch?(job: FolderJob, uids: number[]): Promise<void>;
 }
+
+const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true, envelope: true } as const;
 
 /**
  * One worker: one imapflow connection (reopened after a drop, since an ImapFlow cannot reconnect),
  * folders opened read-only (EXAMINE), and one streamed `UID FETCH <set> (BODY.PEEK[] ...)` per
  * chunk (or per batch of chunks of one folder). Each message is written to disk (and indexed)
- * before the next is parsed, so at most one message is held in memory per connection.
+ * before the next is parsed, so at most one message is held in memory per connection, and only
+ * once (written and hashed from imapflow's buffer). A large message has a chunk of its own and is
+ * fetched in partial ranges, each piece written and hashed before the next is asked for.
+ *
+ * Accounting is per message: a message counts as done when its file and index line are on disk
+ * and leaves its chunk's `uids` then; one the server no longer has leaves as skipped. What is left
+ * in `uids` when a chunk fails is exactly what failed.
  */
 export class MailWorkerSession implements WorkerSession<MailChunk> {
   #client: ImapFlow | null = null;
@@ -60,67 +73,166 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
   }
 
   async process(chunk: MailChunk, ctx: WorkerContext): Promise<void> {
-    await this.#fetch(chunk.job, [chunk], ctx);
+    await this.#run(chunk.job, [chunk], ctx);
   }
 
-  async processBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
-    const byJob = new Map<FolderJob, MailChunk[]>();
-    for (const c of chunks) {
-      const list = byJob.get(c.job) ?? [];
-      list.push(c);
-      byJob.set(c.job, list);
+  /**
+   * Several chunks: one FETCH per folder (large messages on their own). A folder that fails fails
+   * only its chunks (the pool retries retryable ones alone); when nothing at all succeeded the
+   * error is thrown, so the pool's batch-level handling (retiring a surplus connection) applies.
+   */
+  async processBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<BatchOutcome> {
+    const outcome: BatchOutcome = chunks.map(() => null);
+    const groups = new Map<FolderJob | MailChunk, number[]>();
+    chunks.forEach((c, i) => {
+      const key = c.large ? c : c.job;
+      const list = groups.get(key) ?? [];
+      list.push(i);
+      groups.set(key, list);
+    });
+    let succeeded = 0;
+    let first: FanoutError | null = null;
+    for (const idx of groups.values()) {
+      const list = idx.map((i) => chunks[i]!);
+      try {
+        await this.#run(list[0]!.job, list, ctx);
+        succeeded++;
+      } catch (raw) {
+        const err = mapImapError(raw, this.#where, { folder: list[0]!.job.info.path });
+        if (err.code === 'ABORTED' || this.#signal.aborted) throw err;
+        first ??= err;
+        for (const i of idx) outcome[i] = err;
+      }
     }
-    for (const [job, list] of byJob) await this.#fetch(job, list, ctx);
+    if (succeeded === 0 && first) throw first;
+    return outcome;
   }
 
-  async #fetch(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
-    const { store, uidValidity } = job;
+  async #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
+    const label = chunks.length === 1 ? chunkLabel(chunks[0]!) : `${chunkLabel(chunks[0]!)} (+${chunks.length - 1})`;
+    try {
+      const small = chunks.filter((c) => !c.large);
+      if (small.length > 0) await this.#fetchSmall(job, small, label, ctx);
+      for (const c of chunks) if (c.large) await this.#fetchLarge(job, c, ctx);
+    } catch (err) {
+      throw mapImapError(err, this.#where, { folder: job.info.path });
+    }
+    for (const c of chunks) {
+      if (c.done || c.uids.length > 0) continue;
+      c.done = true;
+      await this.#opts.onChunkDone(c);
+    }
+  }
+
+  /** The connection, with the job's folder selected read-only and its UIDVALIDITY checked. */
+  async #select(job: FolderJob, label: string, ctx: WorkerContext): Promise<ImapFlow> {
+    ctx.progress.setState('connecting', label);
+    const client = await this.#ensureClient();
     const folder = job.info.path;
+    if (client.mailbox === false || client.mailbox.path !== folder) {
+      const mb = await client.mailboxOpen(folder, { readOnly: true });
+      if (String(mb.uidValidity) !== job.uidValidity) {
+        throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
+      }
+    }
+    return client;
+  }
+
+  /** One streamed UID FETCH for the chunks' remaining messages. */
+  async #fetchSmall(job: FolderJob, chunks: MailChunk[], label: string, ctx: WorkerContext): Promise<void> {
+    const { store, uidValidity } = job;
     const wanted = new Set<number>();
     let bytes = 0;
     for (const c of chunks) {
-      for (const uid of c.uids) if (!store.has(uidValidity, uid)) wanted.add(uid);
+      for (const uid of c.uids) wanted.add(uid);
       bytes += c.bytes;
     }
-    const label = chunks.length === 1 ? chunkLabel(chunks[0]!) : `${chunkLabel(chunks[0]!)} (+${chunks.length - 1})`;
+    if (wanted.size === 0) return;
     try {
-      if (wanted.size > 0) {
-        ctx.progress.setState('connecting', label);
-        const client = await this.#ensureClient();
-        if (client.mailbox === false || client.mailbox.path !== folder) {
-          const mb = await client.mailboxOpen(folder, { readOnly: true });
-          if (String(mb.uidValidity) !== uidValidity) {
-            throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
-          }
-        }
-        ctx.progress.setState('downloading', label);
-        ctx.progress.setItemTotal(bytes);
-        const query = { uid: true, source: true, flags: true, internalDate: true, envelope: true };
-        for await (const m of client.fetch(toUidSet(wanted), query, { uid: true })) {
-          if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
-          ctx.progress.addBytes(m.source.length);
-          await store.writeMessage(m.source, metaOf(m, uidValidity));
-          this.#opts.onMessageWritten?.(job, m.uid);
-        }
-        const missing = [...wanted].filter((u) => !store.has(uidValidity, u));
-        if (missing.length > 0) {
-          // Either expunged since planning (fine: nothing to archive) or not sent (an error).
-          const still = await client.search({ uid: toUidSet(missing) }, { uid: true });
-          const stillThere = Array.isArray(still) ? still.filter((u) => missing.includes(u)) : [];
-          const vanished = missing.filter((u) => !stillThere.includes(u));
-          if (vanished.length > 0) this.#opts.onVanished(job, vanished);
-          if (stillThere.length > 0) {
-            throw new FanoutError('SIZE_MISMATCH', `The server did not return ${stillThere.length} message(s) of ${folder} (UID ${toUidSet(stillThere)})`, { folder, uid: stillThere[0] });
-          }
-        }
+      const client = await this.#select(job, label, ctx);
+      await this.#opts.beforeFetch?.(job, [...wanted]);
+      ctx.progress.setState('downloading', label);
+      ctx.progress.setItemTotal(bytes);
+      for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
+        if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
+        ctx.progress.addBytes(m.source.length);
+        await store.writeMessage(m.source, metaOf(m, uidValidity));
+        wanted.delete(m.uid);
+        this.#opts.onMessageWritten(job, m.uid, ctx.workerId);
       }
-    } catch (err) {
-      throw mapImapError(err, this.#where, { folder });
+      if (wanted.size > 0) await this.#settleMissing(client, job, wanted);
+    } finally {
+      for (const c of chunks) c.uids = c.uids.filter((u) => wanted.has(u));
     }
-    for (const c of chunks) {
-      if (c.done) continue;
-      c.done = true;
-      await this.#opts.onChunkDone(c);
+  }
+
+  /**
+   * Messages the FETCH did not return: expunged since planning (removed from `wanted`, reported as
+   * vanished) or still there (an error: the server did not send them).
+   */
+  async #settleMissing(client: ImapFlow, job: FolderJob, wanted: Set<number>): Promise<void> {
+    const missing = [...wanted];
+    const found = await client.search({ uid: toUidSet(missing) }, { uid: true });
+    const still = new Set(Array.isArray(found) ? found : []);
+    const vanished = missing.filter((u) => !still.has(u));
+    for (const u of vanished) wanted.delete(u);
+    if (vanished.length > 0) this.#opts.onVanished(job, vanished);
+    const there = missing.filter((u) => still.has(u));
+    if (there.length > 0) {
+      const folder = job.info.path;
+      throw new FanoutError('SIZE_MISMATCH', `The server did not return ${there.length} message(s) of ${folder} (UID ${toUidSet(there)})`, { folder, uid: there[0] });
+    }
+  }
+
+  /**
+   * A large message: `UID FETCH uid (BODY.PEEK[]<offset.part>)` until its RFC822.SIZE is on disk,
+   * each piece written to the temp file and hashed before the next is asked for.
+   */
+  async #fetchLarge(job: FolderJob, chunk: MailChunk, ctx: WorkerContext): Promise<void> {
+    const uid = chunk.uids[0];
+    if (uid === undefined) return;
+    const { store, uidValidity } = job;
+    const folder = job.info.path;
+    const wanted = new Set([uid]);
+    const part = this.#opts.partBytes;
+    let writer: MessageWriter | null = null;
+    try {
+      const client = await this.#select(job, chunkLabel(chunk), ctx);
+      await this.#opts.beforeFetch?.(job, [uid]);
+      ctx.progress.setState('downloading', chunkLabel(chunk));
+      ctx.progress.setItemTotal(chunk.bytes);
+      let size = 0;
+      for (let offset = 0; ; offset += part) {
+        const query: FetchQueryObject =
+          offset === 0
+            ? { uid: true, size: true, flags: true, internalDate: true, envelope: true, source: { start: 0, maxLength: part } }
+            : { uid: true, source: { start: offset, maxLength: part } };
+        const m: FetchMessageObject | false = await client.fetchOne(String(uid), query, { uid: true });
+        if (!m || !m.source) {
+          // Expunged meanwhile (vanished: nothing to archive), or an error.
+          await this.#settleMissing(client, job, wanted);
+          if (!wanted.has(uid)) return;
+          throw new FanoutError('SIZE_MISMATCH', `The server stopped returning ${folder} UID ${uid} at byte ${offset}`, { folder, uid });
+        }
+        if (!writer) {
+          size = m.size ?? chunk.bytes;
+          writer = await store.openMessage(metaOf(m, uidValidity));
+        }
+        await writer.write(m.source);
+        ctx.progress.addBytes(m.source.length);
+        if (m.source.length < part || writer.bytes >= size) break;
+      }
+      if (!writer || writer.bytes !== size) {
+        throw new FanoutError('SIZE_MISMATCH', `${folder} UID ${uid}: received ${writer?.bytes ?? 0} bytes, the server announced ${size}`, { folder, uid });
+      }
+      const w = writer;
+      writer = null;
+      await w.commit();
+      wanted.delete(uid);
+      this.#opts.onMessageWritten(job, uid, ctx.workerId);
+    } finally {
+      if (writer) await writer.abort();
+      chunk.uids = chunk.uids.filter((u) => wanted.has(u));
     }
   }
 

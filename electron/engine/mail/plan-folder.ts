@@ -18,8 +18,18 @@ export interface FolderJob {
 /** A UID batch of one folder: one pool item, one UID FETCH. */
 export interface MailChunk {
   job: FolderJob;
+  /**
+   * UIDs not yet accounted for: a message leaves this list when it is on disk (counted done then)
+   * or when the server no longer has it (counted skipped). So `uids.length` is exactly what a
+   * failure of this chunk leaves undone.
+   */
   uids: number[];
+  /** First and last UID planned (for labels). */
+  first: number;
+  last: number;
   bytes: number;
+  /** One message of at least `largeMessageBytes`, fetched in partial ranges. */
+  large: boolean;
   done: boolean;
 }
 
@@ -28,6 +38,12 @@ export interface PlanLimits {
   chunkMessages: number;
   /** Bytes per chunk, about. */
   chunkBytes: number;
+  /**
+   * Messages this large or larger get a chunk of their own and are fetched in partial ranges of
+   * `partBytes` (`BODY.PEEK[]<offset.length>`), streamed to disk: never held whole in memory.
+   */
+  largeMessageBytes: number;
+  partBytes: number;
 }
 
 export interface FolderPlan {
@@ -36,7 +52,6 @@ export interface FolderPlan {
   chunks: MailChunk[];
   /** Messages of the folder already in the archive (or linked to an older generation's file). */
   alreadyArchived: number;
-  flagsUpdated: number;
   recovered: number;
   linked: number;
 }
@@ -82,15 +97,6 @@ export function metaOf(m: FetchMessageObject, uidValidity: string): MessageMeta 
   };
 }
 
-/**
- * Works out what one folder needs, on the planning connection:
- * - nothing changed since the last complete run (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the
- *   count all equal to what LIST-STATUS said): no command at all;
- * - otherwise EXAMINE (read-only: nothing can set \Seen), bring flags of archived messages up to
- *   date (CHANGEDSINCE when the server has CONDSTORE), list new UIDs with their sizes, adopt
- *   complete files a killed run left without an index line, link messages already archived in an
- *   older generation, and cut the rest into UID chunks.
- */
 /** True when LIST-STATUS shows nothing changed since the last complete run of this folder. */
 export function isUpToDate(info: MailFolderInfo, store: FolderStore): boolean {
   const prev = store.state.synced;
@@ -113,9 +119,18 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
   return Math.max(0, info.messages - store.countIn(info.uidValidity ?? ''));
 }
 
+/**
+ * Works out what one folder needs, on the planning connection:
+ * - nothing changed since the last complete run (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the
+ *   count all equal to what LIST-STATUS said): no command at all;
+ * - otherwise EXAMINE (read-only: nothing can set \Seen), bring flags of archived messages up to
+ *   date (CHANGEDSINCE when the server has CONDSTORE), list new UIDs with their sizes, adopt
+ *   complete files a killed run left without an index line, link messages already archived in an
+ *   older generation, and cut the rest into UID chunks.
+ */
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits): Promise<FolderPlan> {
   const prev = store.state.synced;
-  const plan: FolderPlan = { job: null, chunks: [], alreadyArchived: 0, flagsUpdated: 0, recovered: 0, linked: 0 };
+  const plan: FolderPlan = { job: null, chunks: [], alreadyArchived: 0, recovered: 0, linked: 0 };
   if (isUpToDate(info, store)) {
     plan.alreadyArchived = info.messages ?? 0;
     return plan;
@@ -123,7 +138,11 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
 
   const mb = await client.mailboxOpen(info.path, { readOnly: true });
   const uv = String(mb.uidValidity);
+  const known = store.state.generations.some((g) => g.uidValidity === uv);
   store.generation(uv);
+  // A new generation's directory is on record before any of its files exists (a killed run must
+  // not guess it back from index lines, whose linked files live in an older generation's directory).
+  if (!known) await store.saveState();
   await store.removeTempFiles();
   const job: FolderJob = {
     info,
@@ -141,23 +160,30 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     const since = prev && prev.uidValidity === uv && prev.highestModseq && mb.highestModseq !== undefined && !mb.noModseq ? BigInt(prev.highestModseq) : undefined;
     if (!(since !== undefined && mb.highestModseq === since)) {
       for await (const m of client.fetch('1:*', { uid: true, flags: true }, since !== undefined ? { uid: true, changedSince: since } : { uid: true })) {
-        if (m.flags && store.updateFlags(uv, m.uid, m.flags)) plan.flagsUpdated++;
+        if (m.flags) store.updateFlags(uv, m.uid, m.flags);
       }
     }
   }
 
   // New UIDs. A previous complete run vouches for everything below its UIDNEXT.
   const start = prev && prev.uidValidity === uv ? Math.max(1, prev.uidNext) : 1;
-  const needIdentity = store.state.generations.some((g) => g.uidValidity !== uv) && store.records().some((r) => r.uidValidity !== uv);
-  const fresh: Array<SizedUid & { internalDate: Date; flags: string[]; messageId: string | null }> = [];
+  // Identities (to link messages already archived in an older generation) only after a UIDVALIDITY change.
+  const needIdentity = store.hasOtherGenerations(uv);
+  // Per new message only its UID and size are kept, unless identities are needed.
+  const fresh: Array<SizedUid & { internalDate?: Date; flags?: string[]; messageId?: string | null }> = [];
   if (mb.uidNext > start) {
-    const query = { uid: true, size: true, internalDate: true, flags: true, ...(needIdentity ? { headers: ['message-id'] } : {}) };
+    const query = needIdentity ? { uid: true, size: true, internalDate: true, flags: true, headers: ['message-id'] } : { uid: true, size: true };
     for await (const m of client.fetch(`${start}:*`, query, { uid: true })) {
       if (m.uid < start) continue; // "n:*" always returns the last message
       if (store.has(uv, m.uid)) continue;
-      fresh.push({ uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: [...(m.flags ?? [])], messageId: headerMessageId(m.headers) });
+      fresh.push(
+        needIdentity
+          ? { uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: [...(m.flags ?? [])], messageId: headerMessageId(m.headers) }
+          : { uid: m.uid, size: m.size ?? 0 },
+      );
     }
   }
+  if (needIdentity) await store.loadIdentities(uv);
   const orphans = new Set(await store.orphanUids(uv));
   const toAdopt: number[] = [];
   const toFetch: SizedUid[] = [];
@@ -166,14 +192,15 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
       toAdopt.push(m.uid);
       continue;
     }
-    const same = needIdentity ? store.findSame(uv, m.messageId, m.size, m.internalDate) : undefined;
+    const same = needIdentity && m.internalDate ? store.findSame(uv, m.messageId ?? null, m.size, m.internalDate) : undefined;
     if (same) {
-      await store.link(same, uv, m.uid, m.flags);
+      await store.link(same, uv, m.uid, m.flags ?? []);
       plan.linked++;
       continue;
     }
-    toFetch.push(m);
+    toFetch.push({ uid: m.uid, size: m.size });
   }
+  store.releaseIdentities();
   if (toAdopt.length > 0) {
     for await (const m of client.fetch(toUidSet(toAdopt), { uid: true, flags: true, internalDate: true, envelope: true }, { uid: true })) {
       await store.adoptOrphan(metaOf(m, uv));
@@ -181,15 +208,19 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     }
   }
   plan.alreadyArchived = Math.max(0, mb.exists - toFetch.length);
-  for (const c of chunkUids(toFetch, limits.chunkMessages, limits.chunkBytes)) {
-    plan.chunks.push({ job, uids: c.uids, bytes: c.bytes, done: false });
+  const small: SizedUid[] = [];
+  for (const m of toFetch) {
+    if (m.size >= limits.largeMessageBytes) plan.chunks.push({ job, uids: [m.uid], first: m.uid, last: m.uid, bytes: m.size, large: true, done: false });
+    else small.push(m);
+  }
+  for (const c of chunkUids(small, limits.chunkMessages, limits.chunkBytes)) {
+    plan.chunks.push({ job, uids: c.uids, first: c.uids[0]!, last: c.uids[c.uids.length - 1]!, bytes: c.bytes, large: false, done: false });
   }
   job.pendingChunks = plan.chunks.length;
   return plan;
 }
 
-export function chunkLabel(chunk: Pick<MailChunk, 'job' | 'uids'>): string {
-  const first = chunk.uids[0];
-  const last = chunk.uids[chunk.uids.length - 1];
+export function chunkLabel(chunk: Pick<MailChunk, 'job' | 'first' | 'last'>): string {
+  const { first, last } = chunk;
   return `${chunk.job.info.path} ${first === last ? first : `${first}-${last}`}`;
 }

@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { ImapFlow } from 'imapflow';
@@ -13,19 +13,27 @@ import { sanitizeSegment } from './folder-names';
 import { FolderStore, writeFileAtomic } from './folder-store';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
-import { MailWorkerSession } from './mail-worker';
+import { MailWorkerSession, type MailWorkerOptions } from './mail-worker';
+import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, planFolder, type FolderJob, type MailChunk, type PlanLimits } from './plan-folder';
 import type { WorkerContext } from '../core/worker-context';
 
 /** Attempts per chunk for transient errors (dropped connection, BYE, throttling). */
 const ATTEMPTS = 5;
 
-export const DEFAULT_PLAN_LIMITS: PlanLimits = { chunkMessages: 250, chunkBytes: 8 * 1024 * 1024 };
+export const DEFAULT_PLAN_LIMITS: PlanLimits = {
+  chunkMessages: 250,
+  chunkBytes: 8 * 1024 * 1024,
+  largeMessageBytes: 4 * 1024 * 1024,
+  partBytes: 4 * 1024 * 1024,
+};
 
 export interface MailJobExtras {
   limits?: Partial<PlanLimits>;
   /** Called after each message is on disk and indexed (folder path, UID). */
   onMessageWritten?(folder: string, uid: number): void;
+  /** Awaited before each UID FETCH with the UIDs it asks for (tests change the mailbox there). */
+  beforeFetch?(folder: string, uids: number[]): Promise<void>;
 }
 
 /** The directory of an account's archive: `<out>/<user@host>/`. */
@@ -77,22 +85,33 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
   return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, async (job) => {
     for (const w of mailAccountWarnings(spec.account)) job.warn(w);
     // Each connection listens for the abort (to close its socket at once).
-    setMaxListeners(Math.max(10, spec.connections * 2 + 10), control.signal);
+    setMaxListeners(Math.max(getMaxListeners(control.signal), spec.connections * 2 + 10), control.signal);
     await mkdir(root, { recursive: true });
     const jobs: FolderJob[] = [];
     const chunks: MailChunk[] = [];
     let skipped = 0;
     let pending = 0;
     const workerCount = spec.strategy === 'serial' ? 1 : spec.connections;
-    const workerOptions = {
+    const beforeFetch = extras.beforeFetch;
+    const workerOptions: MailWorkerOptions = {
       account: spec.account,
       timeoutMs: spec.timeoutMs,
+      partBytes: limits.partBytes,
       onChunkDone: async (c: MailChunk) => {
         c.job.pendingChunks--;
         if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job);
       },
-      onMessageWritten: extras.onMessageWritten ? (j: FolderJob, uid: number) => extras.onMessageWritten?.(j.info.path, uid) : undefined,
-      onVanished: (j: FolderJob, uids: number[]) => job.warn(`${j.info.path}: ${uids.length} message(s) were deleted on the server before they could be fetched`),
+      // Counted per message, when its file and index line are on disk; the pool then counts each
+      // chunk's remaining `uids` (0 when it succeeded, what was not written when it failed).
+      onMessageWritten: (j, uid, workerId) => {
+        job.telemetry.itemDone(workerId, 1);
+        extras.onMessageWritten?.(j.info.path, uid);
+      },
+      onVanished: (j, uids) => {
+        job.telemetry.addSkipped(uids.length);
+        job.warn(`${j.info.path}: ${uids.length} message(s) (UID ${toUidSet(uids)}) were deleted on the server before they could be fetched; counted as skipped`);
+      },
+      beforeFetch: beforeFetch ? (j, uids) => beforeFetch(j.info.path, uids) : undefined,
     };
     /** Worker sessions opened ahead of the pool, by lane. */
     const prewarmed = new Map<number, Promise<MailWorkerSession>>();
@@ -177,7 +196,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           baseDelayMs: 500,
           label: chunkLabel,
           units: (c) => c.uids.length,
-          context: (c) => ({ folder: c.job.info.path, uid: c.uids[0] }),
+          context: (c) => ({ folder: c.job.info.path, uid: c.uids[0] ?? c.first }),
           openWorker: (ctx) => {
             const early = prewarmed.get(ctx.workerId);
             prewarmed.delete(ctx.workerId);

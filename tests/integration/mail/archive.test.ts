@@ -11,6 +11,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent } from '../../../shared/events';
 import type { IndexRecord } from '../../../electron/engine/mail/folder-store';
+import { toUidSet } from '../../../electron/engine/mail/uid-set';
 
 const FOLDERS: FolderFill[] = [
   { path: 'INBOX', count: 420, big: { count: 2, bytes: 4_000_000 } },
@@ -291,4 +292,96 @@ describe('mail archive against a real Dovecot', () => {
     expect(existsSync(join(out, 'escape'))).toBe(false);
     expect(readIndex(join(root, dirs['../escape']!)).length).toBe(4);
   });
+
+  it('a message deleted on the server between planning and fetching is neither done nor failed: skipped, with a warning', async () => {
+    const rand = rng(21);
+    // serial: one chunk per FETCH through process(); adaptive: batches of chunks through processBatch().
+    const cases = [
+      { folder: 'Vanish1', strategy: 'serial', connections: 1 },
+      { folder: 'Vanish2', strategy: 'adaptive', connections: 2 },
+    ] as const;
+    for (const { folder } of cases) {
+      await admin.mailboxCreate(folder);
+      for (let i = 0; i < 30; i++) {
+        const d = new Date(Date.UTC(2019, 0, 1) + i * 86_400_000);
+        await admin.append(folder, makeMessage(400_000 + i, d, 0, rand), [], d);
+      }
+    }
+    for (const { folder, strategy, connections } of cases) {
+      const events: JobEvent[] = [];
+      const written: number[] = [];
+      const victims: number[] = [];
+      let fetches = 0;
+      const summary = await runMailJob(
+        { kind: 'mail', account, outDir: out, connections, strategy, folders: [folder] },
+        createJobControl((e) => events.push(e)),
+        {
+          limits: { chunkMessages: 5 },
+          onMessageWritten: (_f, uid) => written.push(uid),
+          beforeFetch: async (_f, uids) => {
+            fetches++;
+            if (victims.length > 0) return;
+            // One message of this very FETCH and one of a later chunk, expunged through IMAP.
+            victims.push(uids[1]!, 27);
+            await admin.mailboxOpen(folder);
+            await admin.messageDelete(toUidSet(victims), { uid: true });
+            await admin.mailboxClose();
+          },
+        },
+      );
+      expect(summary.failures, folder).toEqual([]);
+      expect(summary.status).toBe('succeeded');
+      expect(fetches).toBeGreaterThan(1);
+      expect(summary.itemsTotal).toBe(30);
+      expect(summary.itemsDone).toBe(28);
+      expect(summary.itemsFailed).toBe(0);
+      expect(summary.itemsSkipped).toBe(2);
+      expect(written.length).toBe(28);
+      for (const v of victims) expect(written).not.toContain(v);
+      const warnings = events.filter((e): e is Extract<JobEvent, { kind: 'job:warning' }> => e.kind === 'job:warning');
+      expect(warnings.some((w) => /deleted on the server/.test(w.message))).toBe(true);
+      const dir = join(root, folderDirs(root)[folder]!);
+      const index = readIndex(dir);
+      expect(index.length).toBe(28);
+      expect(index.map((r) => r.uid).filter((u) => victims.includes(u))).toEqual([]);
+      for (const v of victims) expect(existsSync(join(dir, `${v}.eml`))).toBe(false);
+      // The next run has nothing to fetch.
+      const again = await run({ folders: [folder] });
+      expect(again.summary.status).toBe('succeeded');
+      expect(again.summary.itemsDone).toBe(0);
+    }
+  });
+
+  it('a ~20 MB message is archived byte-exact (fetched in partial ranges, streamed to disk)', async () => {
+    const rand = rng(5);
+    await admin.mailboxCreate('Huge');
+    const d = new Date(Date.UTC(2021, 3, 4, 5, 6, 7));
+    const big = makeMessage(500_000, d, 15_000_000, rand);
+    expect(big.length).toBeGreaterThan(20_000_000);
+    await admin.append('Huge', makeMessage(500_001, d, 0, rand), ['\\Seen'], d);
+    await admin.append('Huge', big, ['\\Flagged'], d);
+    await admin.append('Huge', makeMessage(500_002, d, 1_000_000, rand), [], d);
+    const written: number[] = [];
+    const summary = await runMailJob(
+      { kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive', folders: ['Huge'] },
+      createJobControl(),
+      { onMessageWritten: (_f, uid) => written.push(uid) },
+    );
+    expect(summary.failures).toEqual([]);
+    expect(summary.itemsDone).toBe(3);
+    const dir = join(root, folderDirs(root).Huge!);
+    const index = readIndex(dir);
+    expect(index.length).toBe(3);
+    for (const m of await serverMessages(admin, 'Huge')) {
+      const rec = index.find((r) => r.uid === m.uid)!;
+      const data = readFileSync(join(dir, rec.file));
+      expect(data.length).toBe(m.source.length);
+      expect(data.equals(m.source), `UID ${m.uid}`).toBe(true);
+      expect(rec.size).toBe(m.source.length);
+      expect(rec.sha256).toBe(createHash('sha256').update(m.source).digest('hex'));
+      expect(rec.flags).toEqual(m.flags);
+      expect(Math.abs(statSync(join(dir, rec.file)).mtimeMs - m.internalDate.getTime())).toBeLessThan(1000);
+    }
+    expect(readdirSync(dir).some((n) => n.includes('.tmp-'))).toBe(false);
+  }, 120_000);
 });

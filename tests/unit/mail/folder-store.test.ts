@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FolderStore, readIndexFile, type IndexRecord, type MessageMeta } from '../../../electron/engine/mail/folder-store';
+
+const meta = (uid: number, uidValidity = '7'): MessageMeta => ({
+  uid,
+  uidValidity,
+  internalDate: new Date(Date.UTC(2020, 1, 3)),
+  flags: ['\\Seen'],
+  messageId: `<m${uid}@x>`,
+  subject: `s${uid}`,
+  from: 'a@x',
+});
+
+const rec = (uid: number, flags: string[] = []): IndexRecord => ({
+  uid, uidValidity: '7', messageId: `<m${uid}@x>`, internalDate: '2020-02-03T00:00:00.000Z', flags, size: 3, sha256: 'x', subject: null, from: null, file: `${uid}.eml`,
+});
+
+async function lines(dir: string): Promise<IndexRecord[]> {
+  const out: IndexRecord[] = [];
+  for await (const r of readIndexFile(join(dir, 'index.jsonl'))) out.push(r);
+  return out;
+}
+
+describe('FolderStore (index streamed, UIDs only in memory)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fanout-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads an index with a duplicate, a damaged line and a torn tail; compact keeps one line per message with the latest flags', async () => {
+    const l = (r: IndexRecord) => JSON.stringify(r);
+    writeFileSync(join(dir, 'index.jsonl'), `${l(rec(1))}\nnot json\n${l(rec(2, ['\\Seen']))}\n${l(rec(1))}\n{"uid": 3, "uidVal`);
+    const store = await FolderStore.open(dir, 'INBOX');
+    expect(store.has('7', 1)).toBe(true);
+    expect(store.has('7', 2)).toBe(true);
+    expect(store.has('7', 3)).toBe(false);
+    expect(store.countIn('7')).toBe(2);
+    expect(store.hasOtherGenerations('7')).toBe(false);
+    // The torn tail is cut, so the next append starts a line of its own.
+    await store.writeMessage(Buffer.from('abc'), meta(4));
+    store.updateFlags('7', 2, ['\\Seen', '\\Flagged']);
+    store.updateFlags('7', 1, []);
+    store.updateFlags('7', 99, ['\\Seen']);
+    expect(await store.compact()).toBe(1);
+    const after = await lines(dir);
+    expect(after.map((r) => r.uid)).toEqual([1, 2, 4]);
+    expect(after.find((r) => r.uid === 2)!.flags).toEqual(['\\Flagged', '\\Seen']);
+    expect(readFileSync(join(dir, 'index.jsonl'), 'utf8').split('\n').filter(Boolean).length).toBe(3);
+    expect(await store.compact()).toBe(0);
+  });
+
+  it('writes a message in pieces: hashed as a stream, renamed only on commit, nothing left on abort', async () => {
+    const store = await FolderStore.open(dir, 'INBOX');
+    const w = await store.openMessage(meta(5));
+    await w.write(Buffer.from('Subject: x\r\n\r\n'));
+    await w.write(Buffer.from('body'));
+    expect(existsSync(join(dir, '5.eml'))).toBe(false);
+    const r = await w.commit();
+    const bytes = Buffer.from('Subject: x\r\n\r\nbody');
+    expect(readFileSync(join(dir, '5.eml')).equals(bytes)).toBe(true);
+    expect(r.size).toBe(bytes.length);
+    expect(r.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(store.has('7', 5)).toBe(true);
+
+    const a = await store.openMessage(meta(6));
+    await a.write(Buffer.from('half'));
+    await a.abort();
+    expect(readdirSync(dir).filter((n) => n.startsWith('6.'))).toEqual([]);
+    expect(store.has('7', 6)).toBe(false);
+    expect((await lines(dir)).map((x) => x.uid)).toEqual([5]);
+  });
+
+  it('links across generations only after loading identities', async () => {
+    const store = await FolderStore.open(dir, 'INBOX');
+    await store.writeMessage(Buffer.from('abc'), meta(1, '7'));
+    store.generation('8');
+    expect(store.hasOtherGenerations('8')).toBe(true);
+    const when = new Date(Date.UTC(2020, 1, 3));
+    expect(store.findSame('8', '<m1@x>', 3, when)).toBeUndefined();
+    await store.loadIdentities('8');
+    const same = store.findSame('8', '<m1@x>', 3, when)!;
+    expect(same.uid).toBe(1);
+    await store.link(same, '8', 40, ['\\Seen']);
+    store.releaseIdentities();
+    expect(store.has('8', 40)).toBe(true);
+    const reopened = await FolderStore.open(dir, 'INBOX');
+    expect(reopened.countIn('8')).toBe(1);
+    expect(reopened.state.generations.map((g) => g.uidValidity)).toEqual(['7', '8']);
+  });
+});
