@@ -28,17 +28,26 @@ export function epsvPort(message: string): number | null {
 
 /**
  * Opens the data connection to the port of a `229` reply, bounded by `timeoutMs`, and hands it to
- * basic-ftp (`client.ftp.dataSocket`). Over FTPS (`PROT P`) the data connection is TLS too, with the
- * control connection's options and resuming its TLS session, as basic-ftp does for its own data
- * connections: servers such as vsftpd (`require_ssl_reuse=YES`, the default) refuse a data
- * connection that does not resume it. The handshake completes while the RETR is on its way.
+ * basic-ftp (`client.ftp.dataSocket`). See connectPassive.
  */
-export function openPassive(client: Client, epsv: FTPResponse, timeoutMs: number): Promise<void> {
+export async function openPassive(client: Client, epsv: FTPResponse, timeoutMs: number): Promise<void> {
   const port = epsvPort(epsv.message);
+  if (!port) throw new Error(`Cannot use passive reply: ${epsv.message}`);
+  client.ftp.dataSocket = await connectPassive(client, port, timeoutMs);
+}
+
+/**
+ * A data connection to `port` on the control connection's host, bounded by `timeoutMs`. Over FTPS
+ * (`PROT P`) the data connection is TLS too, with the control connection's options and resuming its
+ * TLS session, as basic-ftp does for its own data connections: servers such as vsftpd
+ * (`require_ssl_reuse=YES`, the default) refuse a data connection that does not resume it. The TLS
+ * handshake completes while the RETR is on its way (errors surface on the returned socket).
+ */
+export function connectPassive(client: Client, port: number, timeoutMs: number): Promise<net.Socket> {
   const control = client.ftp.socket;
   const host = control.remoteAddress;
   return new Promise((resolve, reject) => {
-    if (!host || !port) return reject(new Error(`Cannot use passive reply: ${epsv.message}`));
+    if (!host) return reject(new Error('The control connection is closed'));
     const raw = net.connect({ host, port });
     raw.setTimeout(timeoutMs, () => {
       raw.destroy();
@@ -48,17 +57,14 @@ export function openPassive(client: Client, epsv: FTPResponse, timeoutMs: number
     raw.once('connect', () => {
       raw.setTimeout(0);
       raw.removeListener('error', reject);
-      if (!(control instanceof tls.TLSSocket)) {
-        client.ftp.dataSocket = raw;
-        return resolve();
-      }
+      if (!(control instanceof tls.TLSSocket)) return resolve(raw);
+      raw.on('error', () => {}); // surfaces on the TLS socket
       const secure = tls.connect({ ...client.ftp.tlsOptions, socket: raw, session: client.ftp.tlsSessionStore ?? control.getSession() });
       // TLS 1.3 tickets are single-use: keep the newest for the next data connection.
       secure.on('session', (session: Buffer) => {
         client.ftp.tlsSessionStore = session;
       });
-      client.ftp.dataSocket = secure;
-      resolve();
+      resolve(secure);
     });
   });
 }

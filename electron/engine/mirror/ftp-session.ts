@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { Client, FTPError, type FTPResponse } from 'basic-ftp';
-import { FanoutError, abortedError } from '../core/fanout-error';
+import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { authTlsRefused, mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
@@ -10,7 +10,8 @@ import { ftpResumeMismatch } from './resume-check';
 import type { TlsTrust } from './tls-trust';
 import { parseStatListing, type ListingEntry } from './listing-parsers';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
-import type { FetchBookOptions, FetchedBook, MirrorSession } from './types';
+import type { FetchBookOptions, FetchBooksOptions, FetchedBook, MirrorSession } from './types';
+import { FALLBACK, FtpBatch, type BatchResult, type FtpBatchOutcome } from './ftp-batch';
 
 export interface FtpTarget {
   host: string;
@@ -150,6 +151,83 @@ export class FtpSession implements MirrorSession {
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       await sink?.close();
+    }
+  }
+
+  /**
+   * A batch on this session's control connection, pipelined (see ftp-batch.ts): the listings of
+   * all the books in one round trip, then each book's EPSV + RETR queued at the server ahead of
+   * time. Books the batch cannot take (no listed size, STAT or EPSV unusable here) and repeats of a
+   * book go through fetchBook afterwards.
+   */
+  async fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>> {
+    ebooks.forEach(assertEbook);
+    if (ebooks.length === 0) return [];
+    const { ctx } = opts;
+    const unique = [...new Set(ebooks)];
+    const first: ErrorContext = { host: this.target.host, ebook: unique[0]!, path: `${this.target.root}/${bookDir(unique[0]!)}` };
+    if (ctx.signal.aborted) throw abortedError(first);
+    const results: BatchResult[] = this.statWorks && this.pipelineEpsv ? await this.pipelined(unique, opts, first) : unique.map(() => FALLBACK);
+    const one = async (ebook: number): Promise<FetchedBook | FanoutError> => {
+      let book: FetchedBook;
+      try {
+        book = await this.fetchBook(ebook, opts);
+      } catch (e) {
+        if (ctx.signal.aborted) throw abortedError({ ...first, ebook });
+        return e instanceof FanoutError ? e : mapFtpError(e, 'transfer', { host: this.target.host, ebook });
+      }
+      try {
+        await opts.onFetched(book);
+      } catch (e) {
+        return toFanoutError(e, { host: this.target.host, ebook });
+      }
+      return book;
+    };
+    const byEbook = new Map<number, FetchedBook | FanoutError>();
+    for (let i = 0; i < unique.length; i++) {
+      const r = results[i]!;
+      byEbook.set(unique[i]!, r === FALLBACK ? await one(unique[i]!) : r);
+    }
+    const out: Array<FetchedBook | FanoutError> = [];
+    const seen = new Set<number>();
+    for (const ebook of ebooks) {
+      out.push(seen.has(ebook) ? await one(ebook) : byEbook.get(ebook)!);
+      seen.add(ebook);
+    }
+    if (ctx.signal.aborted) throw abortedError(first);
+    return out;
+  }
+
+  /** The pipelined part of fetchBooks; rejects when nothing could be done (login, or a dead connection). */
+  private async pipelined(ebooks: number[], opts: FetchBooksOptions, first: ErrorContext): Promise<BatchResult[]> {
+    const { ctx } = opts;
+    for (let attempt = 0; ; attempt++) {
+      await this.settlePending();
+      const reused = this.client !== null && !this.client.closed;
+      let client: Client;
+      try {
+        client = await this.connect(ctx.progress, String(ebooks[0]));
+      } catch (e) {
+        this.drop();
+        if (ctx.signal.aborted) throw abortedError(first);
+        throw mapFtpError(e, 'login', first);
+      }
+      const batch = new FtpBatch(client, this.target, ebooks, opts, { statWorks: this.statWorks, epsvWorks: this.pipelineEpsv });
+      let out: FtpBatchOutcome;
+      try {
+        out = await batch.run();
+      } catch (e) {
+        this.drop();
+        if (ctx.signal.aborted) throw abortedError(first);
+        // A reused connection the server dropped while idle: log in again once, quietly.
+        if (attempt === 0 && reused && !(e instanceof FanoutError)) continue;
+        throw mapFtpError(e, 'list', first);
+      }
+      this.statWorks = out.statWorks;
+      this.pipelineEpsv = out.epsvWorks;
+      if (out.broken || client.closed) this.drop();
+      else this.pendingReply = out.tail;
+      return out.results;
     }
   }
 

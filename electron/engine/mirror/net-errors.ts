@@ -10,6 +10,11 @@ export function mapSocketError(e: unknown, context: ErrorContext): FanoutError {
   if (isTlsFailure(code, message)) {
     return new FanoutError('TLS_FAILED', tlsMessage(code, message, context.host), context, { cause: e });
   }
+  // undici: the socket closed under a request, or the client was destroyed (the connection dropped).
+  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
+    return new FanoutError('CONNECTION_RESET', typeof message === 'string' ? message : String(code), context, { cause: e });
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new FanoutError('TIMEOUT', typeof message === 'string' ? message : String(code), context, { cause: e });
   // basic-ftp's wording for a control connection the server dropped.
   if (typeof message === 'string' && /FIN packet|closed connection unexpectedly|Socket closed|Client is closed/i.test(message)) {
     return new FanoutError('CONNECTION_RESET', message, context, { cause: e });
@@ -35,4 +40,19 @@ function tlsMessage(code: unknown, message: unknown, host: string | undefined): 
   const detail = codeText && !what.includes(codeText) ? `${what} (${codeText})` : what;
   const hint = HINTS.find(([re]) => re.test(codeText) || re.test(what))?.[1];
   return `TLS handshake${host ? ` with ${host}` : ''} failed${hint ? `: ${hint}` : ''}: ${detail}`;
+}
+
+/** Socket error codes that mean "the connection is gone", not "this file could not be written". */
+const CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * True when `e` came from the connection (a socket, TLS or undici error) rather than from the local
+ * side (a write that failed, a damaged zip): a connection error ends a pipelined batch.
+ */
+export function isConnectionError(e: unknown): boolean {
+  if (e instanceof FanoutError) return false;
+  const code = (e as { code?: unknown })?.code;
+  const message = (e as { message?: unknown })?.message;
+  if (typeof code === 'string' && (code.startsWith('UND_ERR_') || CONNECTION_CODES.has(code))) return true;
+  return isTlsFailure(code, message);
 }

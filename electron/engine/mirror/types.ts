@@ -1,3 +1,4 @@
+import type { FanoutError } from '../core/fanout-error';
 import type { WorkerContext } from '../core/worker-context';
 
 export type MirrorProtocol = 'ftp' | 'ftps' | 'http' | 'https';
@@ -22,6 +23,15 @@ export interface FetchBookOptions {
   ctx: WorkerContext;
 }
 
+export interface FetchBooksOptions extends FetchBookOptions {
+  /**
+   * Called as each book lands (its text renamed into place), before the batch ends, in the order the
+   * books land. Calls are chained (the next waits for the previous one); a rejection becomes that
+   * book's result.
+   */
+  onFetched(book: FetchedBook): Promise<void>;
+}
+
 export interface MirrorSession {
   /**
    * Finds and downloads the best text file of `ebook` into `rawDir` (atomically: `<name>.part`
@@ -29,6 +39,15 @@ export interface MirrorSession {
    * stream and the text inside is what is written.
    */
   fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook>;
+  /**
+   * Several books on this session's one connection, their requests pipelined so that round trips
+   * are paid per batch rather than per book. Resolves with one result per book, in the order given:
+   * the FetchedBook, or the FanoutError that book failed with (a book's failure does not fail the
+   * others). A connection lost mid-batch gives the unfinished books a retryable error; the session
+   * reconnects on its next call. Rejects only when no book got anywhere (the login or the connection
+   * failed before any reply: retry the batch as a whole) or when cancelled (ABORTED).
+   */
+  fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>>;
   /** Drops the connection; the next fetchBook reconnects. */
   close(): Promise<void>;
 }

@@ -1,0 +1,492 @@
+import type net from 'node:net';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { FTPError, type Client, type FTPResponse } from 'basic-ftp';
+import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
+import type { ErrorContext } from '../../../shared/errors';
+import { BookSink } from './book-sink';
+import { mapFtpError } from './ftp-errors';
+import { connectPassive, epsvPort } from './ftp-pipeline';
+import { parseStatListing, type ListingEntry } from './listing-parsers';
+import { bookDir, chooseCandidate, type Candidate } from './mirror-layout';
+import { ftpResumeMismatch } from './resume-check';
+import type { FetchBooksOptions, FetchedBook } from './types';
+
+/**
+ * `STAT`s outstanding at once. The listings come back on the control connection, and basic-ftp
+ * closes a connection whose pending reply text passes 64 KiB: 32 book folders (a few hundred bytes
+ * to ~2 KB each) stay well under it. A batch of 64 pays one more round trip for its second half,
+ * hidden behind the first half's transfers.
+ */
+export const STAT_WINDOW = 32;
+
+/**
+ * Books whose `EPSV` + `RETR` are at the server at once. The server runs them one after the other
+ * (one passive port at a time), so what matters is that the next pair is already queued when a
+ * transfer ends: its `229` then follows the `226` with no gap. A pair's turn comes one round trip
+ * after it is sent and each transfer takes about half a round trip (the data connection's setup)
+ * plus its bytes, so 3 keep the queue fed; 4 leaves a margin.
+ */
+export const TRANSFER_WINDOW = 4;
+
+export interface FtpBatchTarget {
+  host: string;
+  /** Mirror root path without trailing slash. */
+  root: string;
+  /** Base URL for `FetchedBook.url` (no trailing slash). */
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+/** A book the batch leaves to the one-book path (no size listed, STAT or EPSV not usable). */
+export const FALLBACK = 'fallback';
+export type BatchResult = FetchedBook | FanoutError | typeof FALLBACK;
+
+export interface FtpBatchOutcome {
+  /** Per book, in the order given. */
+  results: BatchResult[];
+  /** Settles once the server answered every command sent (the last `226`s): collect before the next command. */
+  tail: Promise<void>;
+  /** The control connection failed (or was closed): drop it. */
+  broken: boolean;
+  /** False once the server answered STAT without a listing. */
+  statWorks: boolean;
+  /** False once the server refused EPSV. */
+  epsvWorks: boolean;
+}
+
+interface BatchBook {
+  ebook: number;
+  label: string;
+  remoteDir: string;
+  context: ErrorContext;
+  cand: Candidate | null;
+  /** Remote size from the listing. */
+  size: number;
+  remotePath: string;
+  sink: BookSink | null;
+  startAt: number;
+  /** Settles with the verdict on `REST` (sent when resuming): data may be appended only after a 350. */
+  restOk: Promise<boolean> | null;
+  settleRest: ((ok: boolean) => void) | null;
+  data: net.Socket | null;
+  /** The data connection delivered everything it had and the sink took it. */
+  dataEnded: boolean;
+  /** The final reply to RETR: 'ok' (226) or the error it mapped to. */
+  retr: 'ok' | FanoutError | null;
+  /** All bytes arrived: the `.part` is being completed. */
+  finishing: boolean;
+  result: BatchResult | null;
+}
+
+type Sent = { cmd: 'STAT' | 'EPSV' | 'REST' | 'RETR'; book: BatchBook };
+type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/**
+ * A batch of books pipelined on one logged-in FTP control connection (RFC 959: a server handles
+ * commands in order, so they may be sent before the replies to earlier ones arrive):
+ *
+ * 1. `STAT <dir>` of every book in one write (up to STAT_WINDOW at once): all the listings come
+ *    back on the control connection in one round trip.
+ * 2. For each book whose listing names a file: `EPSV` (+ `REST n` when a `.part` is resumed) +
+ *    `RETR <file>` in one write, up to TRANSFER_WINDOW books ahead. On each `229` the data
+ *    connection is opened at once; the server, which waits for it after the RETR, then sends the
+ *    file. The next book's commands are already queued at the server, so its `229` follows this
+ *    book's `226` without a round trip in between.
+ * 3. A book is done when its data connection delivered exactly the listed size: the `226` is not
+ *    waited for (it is collected with the rest of the replies, `tail`, before the next command).
+ *
+ * A reply concerns one book: a 550, a refused REST, a short or cut data connection fail that book
+ * (the `.part` is kept for a resume). A control connection that fails (closed, reset, no progress
+ * for `timeoutMs`) ends the batch: finished books stay done, the others get a retryable error.
+ * Books without a listed size (symlinks), and all books once STAT or EPSV prove unusable, are
+ * handed back as FALLBACK for the one-book path.
+ */
+export class FtpBatch {
+  private readonly books: BatchBook[];
+  private readonly statQueue: BatchBook[];
+  private readonly ready: BatchBook[] = [];
+  private readonly sent: Sent[] = [];
+  private readonly closing: Array<Promise<void>> = [];
+  private statsOut = 0;
+  private transfersOut = 0;
+  /** Sinks being opened (listing received, commands not sent yet). */
+  private opening = 0;
+  private gotReply = false;
+  private failure: Error | null = null;
+  private task: TaskResolver | null = null;
+  private taskDone = false;
+  private pumpQueued = false;
+  /** Replies received: with the bytes received, what the watchdog watches. */
+  private activity = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  private delivered: Promise<void> = Promise.resolve();
+  private statWorks: boolean;
+  private epsvWorks: boolean;
+  private allDone!: () => void;
+  private abandon!: (e: Error) => void;
+  private readonly settled: Promise<void>;
+
+  constructor(
+    private readonly client: Client,
+    private readonly target: FtpBatchTarget,
+    ebooks: number[],
+    private readonly opts: FetchBooksOptions,
+    flags: { statWorks: boolean; epsvWorks: boolean },
+  ) {
+    if (/[\r\n\0]/.test(target.root)) throw new FanoutError('BAD_INPUT', 'The mirror path contains control characters', { host: target.host });
+    this.statWorks = flags.statWorks;
+    this.epsvWorks = flags.epsvWorks;
+    this.books = ebooks.map((ebook) => {
+      const remoteDir = `${target.root}/${bookDir(ebook)}`;
+      return {
+        ebook, label: String(ebook), remoteDir, context: { host: target.host, ebook, path: remoteDir },
+        cand: null, size: 0, remotePath: '', sink: null, startAt: 0, restOk: null, settleRest: null,
+        data: null, dataEnded: false, retr: null, finishing: false, result: null,
+      };
+    });
+    this.statQueue = [...this.books];
+    this.settled = new Promise<void>((resolve, reject) => {
+      this.allDone = resolve;
+      this.abandon = reject;
+    });
+    this.settled.catch(() => {});
+  }
+
+  /**
+   * Runs the batch. Resolves once every book has its result (and `onFetched` ran for the ones that
+   * landed); rejects when the control connection failed before any reply (nothing was done).
+   */
+  async run(): Promise<FtpBatchOutcome> {
+    const { ctx } = this.opts;
+    const onAbort = () => this.fail(abortedError(this.books[0]!.context));
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const tail = this.client.ftp.handle(undefined, (res, task) => this.onReply(res, task)).then(() => undefined);
+    tail.catch(() => {});
+    try {
+      // Our watchdog replaces basic-ftp's control timeout, which would fire during long transfers.
+      this.client.ftp.socket.setTimeout(0);
+      this.startWatchdog();
+      ctx.progress.setState('listing', this.books[0]!.label);
+      if (ctx.signal.aborted) this.fail(abortedError(this.books[0]!.context));
+      else this.pump();
+      await this.settled;
+      await this.delivered;
+      await Promise.all(this.closing);
+      return {
+        results: this.books.map((b) => b.result ?? new FanoutError('INTERNAL', `ebook ${b.ebook} was left unfinished`, b.context)),
+        tail,
+        broken: this.failure !== null,
+        statWorks: this.statWorks,
+        epsvWorks: this.epsvWorks,
+      };
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      this.stopWatchdog();
+      await Promise.all(this.closing);
+    }
+  }
+
+  // ---- replies ----
+
+  private onReply(res: FTPResponse | Error, task: TaskResolver): void {
+    this.task = task;
+    if (this.failure) return;
+    if (res instanceof Error && !(res instanceof FTPError)) {
+      this.fail(res);
+      return;
+    }
+    this.activity++;
+    this.gotReply = true;
+    if (res.code < 200) {
+      // Preliminary (150): the transfer at the head of the queue is starting.
+      const head = this.sent[0];
+      if (head?.cmd === 'RETR' && !head.book.result) {
+        this.opts.ctx.progress.setState('downloading', head.book.label);
+        this.opts.ctx.progress.setItemTotal(head.book.size - head.book.startAt);
+      }
+      return;
+    }
+    const sent = this.sent.shift();
+    if (!sent) {
+      this.fail(new Error(`Unexpected FTP reply: ${res.message}`));
+      return;
+    }
+    const reply = res as FTPResponse | FTPError;
+    if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
+    else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply);
+    else if (sent.cmd === 'REST') this.onRest(sent.book, reply);
+    else this.onRetr(sent.book, reply);
+    this.schedulePump();
+  }
+
+  private onStat(book: BatchBook, res: FTPResponse | FTPError): void {
+    this.statsOut--;
+    if (book.result) return;
+    if (!(res instanceof FTPError) && (res.code === 212 || res.code === 213)) return this.listed(book, parseStatListing(res.message));
+    if (res instanceof FTPError && res.code === 550) return this.listed(book, []); // no such folder
+    if (res instanceof FTPError && ![500, 501, 502, 504].includes(res.code)) return this.settle(book, mapFtpError(res, 'list', book.context));
+    // 211 (server status: the path was ignored) or STAT unsupported: the one-book path lists instead.
+    this.statWorks = false;
+    this.settle(book, FALLBACK);
+    for (const b of this.statQueue.splice(0)) this.settle(b, FALLBACK);
+  }
+
+  private listed(book: BatchBook, entries: ListingEntry[]): void {
+    const sizes = new Map(entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+    const cand = chooseCandidate(book.ebook, sizes.keys(), 'ftp');
+    if (!cand) return this.settle(book, new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${book.ebook} in ${book.remoteDir}`, book.context));
+    const size = sizes.get(cand.remoteName) ?? null;
+    // No size listed (a symlink): the one-book path asks SIZE, so the part and the end can be checked.
+    if (size === null) return this.settle(book, FALLBACK);
+    book.cand = cand;
+    book.size = size;
+    book.remotePath = `${this.target.root}/${cand.relPath}`;
+    book.context = { ...book.context, path: book.remotePath };
+    this.opening++;
+    void this.prepare(book, cand).finally(() => {
+      this.opening--;
+      this.schedulePump();
+    });
+  }
+
+  /** Opens the book's sink (resume offset), then queues its transfer. */
+  private async prepare(book: BatchBook, cand: Candidate): Promise<void> {
+    try {
+      const sink = await BookSink.open({ rawDir: this.opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: book.context });
+      book.sink = sink;
+      if (book.result) return this.closeSink(book);
+      // Only continue a part of the same remote file (a changed size means a changed file).
+      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, book.size) !== null) await sink.discard();
+      if (book.result) return this.closeSink(book);
+      book.startAt = sink.startAt;
+      if (book.startAt === book.size) {
+        sink.begin(book.startAt === 0 || !sink.kept ? { size: book.size } : undefined);
+        sink.input.end(); // the kept part is the whole file (or the file is empty)
+        await once(sink.input, 'finish');
+        return this.finishBook(book);
+      }
+      this.ready.push(book);
+    } catch (e) {
+      this.settle(book, toFanoutError(e, book.context));
+    }
+  }
+
+  private onEpsv(book: BatchBook, res: FTPResponse | FTPError): void {
+    const port = res instanceof FTPError ? null : epsvPort(res.message);
+    if (port === null) {
+      // No extended passive mode here: this book and the rest go through basic-ftp one by one.
+      this.epsvWorks = false;
+      book.settleRest?.(false);
+      this.settle(book, FALLBACK);
+      return;
+    }
+    // The server now waits for our data connection before running RETR: always connect, even for a
+    // book given up meanwhile (a connection we close at once costs the server nothing to wait for).
+    if (!book.result && book.sink) book.sink.begin(book.startAt === 0 || !book.sink.kept ? { size: book.size } : undefined);
+    void this.receiveData(book, port);
+  }
+
+  private onRest(book: BatchBook, res: FTPResponse | FTPError): void {
+    const ok = !(res instanceof FTPError) && res.code === 350;
+    book.settleRest?.(ok);
+    // Whatever the RETR sends now starts at 0: it must not be appended to the part.
+    if (!ok) this.settle(book, mapFtpError(res, 'transfer', book.context));
+  }
+
+  private onRetr(book: BatchBook, res: FTPResponse | FTPError): void {
+    this.transfersOut--;
+    book.retr = res instanceof FTPError ? mapFtpError(res, 'transfer', book.context) : 'ok';
+    if (book.result || book.finishing) return;
+    if (book.retr !== 'ok') return this.settle(book, book.retr);
+    if (book.dataEnded) this.settle(book, this.shortError(book));
+  }
+
+  // ---- data ----
+
+  private async receiveData(book: BatchBook, port: number): Promise<void> {
+    let sock: net.Socket;
+    try {
+      sock = await connectPassive(this.client, port, this.target.timeoutMs);
+    } catch (e) {
+      this.settle(book, mapFtpError(e, 'transfer', book.context));
+      return;
+    }
+    sock.on('error', () => {}); // surfaces through the pipeline
+    const wanted = book.restOk ? await book.restOk : true;
+    if (!wanted || book.result || this.failure || !book.sink) {
+      sock.destroy();
+      return;
+    }
+    book.data = sock;
+    sock.setTimeout(this.target.timeoutMs, () => {
+      sock.destroy(Object.assign(new Error(`Timeout (data connection to ${this.target.host})`), { code: 'ETIMEDOUT' }));
+    });
+    try {
+      await pipeline(sock, book.sink.input);
+    } catch (e) {
+      this.settle(book, mapFtpError(e, 'transfer', book.context));
+      return;
+    }
+    book.dataEnded = true;
+    if (book.result) return;
+    if (book.sink.received === book.size - book.startAt) return this.finishBook(book);
+    // Short: the final reply says why (a 226 after a cut still means the file is incomplete).
+    if (book.retr !== null) this.settle(book, book.retr === 'ok' ? this.shortError(book) : book.retr);
+  }
+
+  private shortError(book: BatchBook): FanoutError {
+    return new FanoutError('SIZE_MISMATCH', `Received ${book.sink?.received ?? 0} of ${book.size - book.startAt} bytes`, book.context);
+  }
+
+  private async finishBook(book: BatchBook): Promise<void> {
+    const sink = book.sink!;
+    const cand = book.cand!;
+    book.finishing = true;
+    const transferred = sink.received;
+    let fetched: FetchedBook;
+    try {
+      const r = await sink.finish();
+      fetched = {
+        ebook: book.ebook,
+        url: `${this.target.baseUrl}${book.remotePath}`,
+        remoteName: cand.remoteName,
+        rawPath: r.rawPath,
+        bytes: r.bytes,
+        sha256: r.sha256,
+        encodingHint: cand.encodingHint,
+        fromZip: cand.fromZip,
+        transferredBytes: transferred,
+        resumedFrom: book.startAt,
+      };
+    } catch (e) {
+      book.finishing = false;
+      this.settle(book, toFanoutError(e, book.context));
+      return;
+    }
+    book.finishing = false;
+    const onFetched = this.opts.onFetched;
+    this.delivered = this.delivered.then(() =>
+      onFetched(fetched).catch((e: unknown) => {
+        book.result = toFanoutError(e, book.context);
+      }),
+    );
+    this.settle(book, fetched);
+  }
+
+  // ---- sending ----
+
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    // After every reply of the chunk being parsed: one write for all the commands they allow.
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.failure) return;
+    const cmds: string[] = [];
+    while (this.transfersOut < TRANSFER_WINDOW && this.ready.length > 0) {
+      const book = this.ready.shift()!;
+      if (book.result) continue;
+      if (!this.epsvWorks) {
+        this.settle(book, FALLBACK);
+        continue;
+      }
+      cmds.push('EPSV');
+      this.sent.push({ cmd: 'EPSV', book });
+      if (book.startAt > 0) {
+        book.restOk = new Promise<boolean>((resolve) => (book.settleRest = resolve));
+        cmds.push(`REST ${book.startAt}`);
+        this.sent.push({ cmd: 'REST', book });
+      }
+      cmds.push(`RETR ${book.remotePath}`);
+      this.sent.push({ cmd: 'RETR', book });
+      this.transfersOut++;
+    }
+    while (this.statWorks && this.statsOut < STAT_WINDOW && this.statQueue.length > 0) {
+      const book = this.statQueue.shift()!;
+      cmds.push(`STAT ${book.remoteDir}`);
+      this.sent.push({ cmd: 'STAT', book });
+      this.statsOut++;
+    }
+    if (cmds.length > 0) {
+      this.client.ftp.log(`> ${cmds.join(' | ')}`);
+      this.client.ftp.socket.write(cmds.map((c) => `${c}\r\n`).join(''), this.client.ftp.encoding);
+    }
+    this.checkDone();
+  }
+
+  // ---- outcome ----
+
+  private settle(book: BatchBook, result: BatchResult): void {
+    if (book.result) return;
+    book.result = result;
+    if (result instanceof FanoutError || result === FALLBACK) {
+      book.settleRest?.(false);
+      book.data?.destroy();
+      this.closeSink(book);
+    }
+    this.checkDone();
+  }
+
+  private closeSink(book: BatchBook): void {
+    const sink = book.sink;
+    if (sink) this.closing.push(sink.close());
+  }
+
+  private checkDone(): void {
+    const idle = this.sent.length === 0 && this.statQueue.length === 0 && this.ready.length === 0 && this.opening === 0;
+    if (idle && this.task && !this.taskDone) {
+      this.taskDone = true;
+      this.task.resolve(undefined);
+    }
+    if (this.books.every((b) => b.result !== null)) {
+      this.stopWatchdog();
+      this.allDone();
+    }
+  }
+
+  /** The control connection is gone (or cancelled): what has all its bytes stays done, the rest fails. */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.stopWatchdog();
+    this.client.ftp.closeWithError(err);
+    const aborted = err instanceof FanoutError && err.code === 'ABORTED';
+    const active = this.sent.find((s) => s.cmd === 'RETR')?.book;
+    for (const book of this.books) {
+      if (book.result || book.finishing) continue;
+      if (book.dataEnded && book.sink && book.sink.received === book.size - book.startAt) continue; // finishing soon
+      const mapped = aborted ? abortedError(book.context) : mapFtpError(err, 'transfer', book.context);
+      this.settle(
+        book,
+        aborted || book === active || !mapped.retryable
+          ? mapped
+          : new FanoutError('CONNECTION_RESET', `The connection was lost before ebook ${book.ebook} was fetched (${mapped.message})`, book.context, { cause: err }),
+      );
+    }
+    if (!this.taskDone && this.task) {
+      this.taskDone = true;
+      this.task.reject(err);
+    }
+    if (!this.gotReply) this.abandon(err);
+  }
+
+  private startWatchdog(): void {
+    let last = -1;
+    this.watchdog = setInterval(() => {
+      const mark = this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0);
+      if (mark === last) this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      last = mark;
+    }, this.target.timeoutMs);
+  }
+
+  private stopWatchdog(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+}
