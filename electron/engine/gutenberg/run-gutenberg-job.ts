@@ -7,8 +7,9 @@ import { readCatalog, selectBooks, type BadCatalogRow } from '../catalog';
 import { FanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
-import { runPool, type WorkerSession } from '../core/run-pool';
-import { openMirror, type Mirror, type OpenMirrorOptions } from '../mirror';
+import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool';
+import type { WorkerContext, WorkerProgress } from '../core/worker-context';
+import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { writeFileAtomic } from '../output/atomic-file';
 import { sha256Hex } from '../output/file-digest';
 import { createScrubPool } from '../scrub/scrub-pool';
@@ -110,36 +111,61 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       },
       openWorker: async (wctx): Promise<WorkerSession<BookItem>> => {
         const session = mirror.openSession(wctx.workerId);
+        /** Hands a downloaded book to the scrubber; its manifest line is written when cleaning ends. */
+        const submit = async (book: BookItem, fetched: FetchedBook, downloadMs: number, pctx: WorkerContext): Promise<void> => {
+          const rawSha256 = fetched.sha256;
+          await stage.submit({
+            ebook: book.ebook,
+            rawPath: fetched.rawPath,
+            finish: async (result, scrubMs) => {
+              const cleanPath = join(cleanDir, `${book.ebook}.txt`);
+              await writeFileAtomic(cleanPath, result.clean);
+              telemetry.addClean(result.cleanBytes);
+              await manifest.append({
+                ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
+                rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
+                rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: sha256Hex(result.clean),
+                startMarker: result.startMarker, endMarker: result.endMarker, warnings: result.warnings,
+                errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
+                finishedAt: new Date().toISOString(),
+              });
+            },
+            fail: async (err) => {
+              telemetry.reclassifyAsFailed(pctx.workerId);
+              ctx.reportFailure(bookLabel(book), err);
+              await manifest.append(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
+            },
+          });
+        };
         return {
           close: () => session.close(),
           process: async (book, pctx) => {
             const started = performance.now();
             const fetched = await session.fetchBook(book.ebook, { rawDir, ctx: pctx });
-            const downloadMs = performance.now() - started;
-            const rawSha256 = fetched.sha256;
             pctx.progress.setState('cleaning', bookLabel(book));
-            await stage.submit({
-              ebook: book.ebook,
-              rawPath: fetched.rawPath,
-              finish: async (result, scrubMs) => {
-                const cleanPath = join(cleanDir, `${book.ebook}.txt`);
-                await writeFileAtomic(cleanPath, result.clean);
-                telemetry.addClean(result.cleanBytes);
-                await manifest.append({
-                  ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
-                  rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
-                  rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: sha256Hex(result.clean),
-                  startMarker: result.startMarker, endMarker: result.endMarker, warnings: result.warnings,
-                  errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
-                  finishedAt: new Date().toISOString(),
-                });
+            await submit(book, fetched, performance.now() - started, pctx);
+          },
+          // `adaptive` batches: the books' requests are pipelined on this worker's one connection
+          // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
+          processBatch: async (books, bctx): Promise<BatchOutcome> => {
+            const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
+            const lane: WorkerContext = { ...bctx, progress: withBookLabels(bctx.progress, byEbook) };
+            // A book's download time: since the previous book of the batch landed (they share the connection).
+            let mark = performance.now();
+            const results = await session.fetchBooks(
+              books.map((b) => b.ebook),
+              {
+                rawDir,
+                ctx: lane,
+                onFetched: async (fetched) => {
+                  const now = performance.now();
+                  const downloadMs = now - mark;
+                  mark = now;
+                  await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
+                },
               },
-              fail: async (err) => {
-                telemetry.reclassifyAsFailed(pctx.workerId);
-                ctx.reportFailure(bookLabel(book), err);
-                await manifest.append(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
-              },
-            });
+            );
+            return results.map((r) => (r instanceof FanoutError ? r : null));
           },
         };
       },
@@ -148,6 +174,20 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     await stage.drain();
   }
   if (badRows > 0) ctx.warn(`${badRows} bad catalog row(s) skipped`);
+}
+
+/** The mirror labels a lane with the ebook number; the lane shows the book's label (number and title) instead. */
+function withBookLabels(progress: WorkerProgress, books: Map<number, BookItem>): WorkerProgress {
+  return {
+    setState: (state, item) => {
+      const book = typeof item === 'string' && /^\d+$/.test(item) ? books.get(Number(item)) : undefined;
+      progress.setState(state, book ? bookLabel(book) : item);
+    },
+    setItemTotal: (total) => progress.setItemTotal(total),
+    addBytes: (n) => progress.addBytes(n),
+    resetItemBytes: () => progress.resetItemBytes(),
+    countRetry: () => progress.countRetry(),
+  };
 }
 
 async function mirrorTrust(spec: GutenbergJobSpec): Promise<OpenMirrorOptions['tls']> {
