@@ -1,22 +1,33 @@
 /**
  * `npm run bench:mail` (tsx bench/mail-bench.ts): Fanout's mail archiver against mbsync (Debian
  * isync, `Sync Pull`, `CopyArrivalDate yes`, one pipelined connection) on the same Dovecot mailbox,
- * behind a latency proxy adding BENCH_DELAY_MS (25) each way. Each strategy at each N, full and
- * then again with nothing new; prints the table, Fanout/mbsync ratios and peak RSS. Not a test.
+ * behind a latency proxy (in a child process) adding BENCH_DELAY_MS (25) each way. Each strategy
+ * at each N, full and then again with nothing new; prints the table, Fanout/mbsync ratios and the
+ * peak memory of Fanout itself. Not a test.
+ *
+ * Fanout runs in a child process of its own, from JavaScript built here with esbuild (this very
+ * file bundled, run with `--child`) under plain `node`: no tsx loader, no benchmark harness, no
+ * Dovecot filling in its heap. Its times are process wall times, like mbsync's. The child reports
+ * its own peak RSS (getrusage maxrss) and the peaks of `process.memoryUsage()` sampled every
+ * 10 ms (V8 heap used, and buffers outside the heap). A second mailbox of BENCH_FLAT_MESSAGES
+ * (1,000) messages is archived with the same settings to show memory is flat in mailbox size.
  *
  * Env: BENCH_MESSAGES (5000), BENCH_NS (1,2,4,8), BENCH_STRATEGIES (serial,queue,split,adaptive),
- * BENCH_DELAY_MS (25), BENCH_TARGET_MB (220).
+ * BENCH_DELAY_MS (25), BENCH_TARGET_MB (220), BENCH_FLAT_MESSAGES (1000; 0 = skip),
+ * BENCH_MBSYNC (1; 0 = skip), BENCH_CPU_PROF (a directory: the full runs write V8 CPU profiles there).
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Strategy } from '../shared/strategy';
-import type { MailAccount } from '../shared/job-spec';
+import type { MailAccount, MailJobInput } from '../shared/job-spec';
+import type { JobSummary } from '../shared/events';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runMailJob } from '../electron/engine/mail/run-mail-job';
-import { startDovecot } from '../tests/harness/dovecot';
+import { startDovecot, type DovecotServer } from '../tests/harness/dovecot';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
 import { startHarnessProcess } from './harness-process';
 
@@ -27,6 +38,73 @@ const NS = env('BENCH_NS', '1,2,4,8').split(',').map(Number);
 const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
 const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 const TARGET_BYTES = Number(env('BENCH_TARGET_MB', '220')) * 1024 * 1024;
+const FLAT_MESSAGES = Number(env('BENCH_FLAT_MESSAGES', '1000'));
+const WITH_MBSYNC = env('BENCH_MBSYNC', '1') !== '0';
+const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
+const MB = 1024 * 1024;
+
+/** What the child reports on its stdout (one JSON line). */
+interface ChildReport {
+  summary: Pick<JobSummary, 'status' | 'itemsDone' | 'itemsFailed' | 'itemsSkipped' | 'bytes' | 'wallMs' | 'failures'>;
+  /** Peak resident set of the child, from getrusage (exact, whatever the sampling missed). */
+  maxRssMb: number;
+  /** Peaks of process.memoryUsage(), sampled every 10 ms. */
+  peakHeapUsedMb: number;
+  peakExternalMb: number;
+  peakArrayBuffersMb: number;
+  cpuUserS: number;
+  cpuSystemS: number;
+}
+
+/** Child side: run one mail job, report the summary and the process's own memory. */
+async function child(arg: string): Promise<void> {
+  const spec = JSON.parse(arg) as MailJobInput;
+  let heap = 0;
+  let external = 0;
+  let arrayBuffers = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    heap = Math.max(heap, m.heapUsed);
+    external = Math.max(external, m.external);
+    arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
+  };
+  const timer = setInterval(sample, 10);
+  const summary = await runMailJob(spec, createJobControl());
+  clearInterval(timer);
+  sample();
+  const ru = process.resourceUsage();
+  const report: ChildReport = {
+    summary: { status: summary.status, itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, itemsSkipped: summary.itemsSkipped, bytes: summary.bytes, wallMs: summary.wallMs, failures: summary.failures.slice(0, 3) },
+    maxRssMb: ru.maxRSS / 1024,
+    peakHeapUsedMb: heap / MB,
+    peakExternalMb: external / MB,
+    peakArrayBuffersMb: arrayBuffers / MB,
+    cpuUserS: ru.userCPUTime / 1e6,
+    cpuSystemS: ru.systemCPUTime / 1e6,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** Bundles this file (engine included, npm packages left external) into plain JavaScript for `node`. */
+async function buildChild(): Promise<string> {
+  const self = fileURLToPath(import.meta.url);
+  const outfile = resolve('node_modules/.cache/fanout-bench/mail-bench.mjs');
+  await mkdir(join(outfile, '..'), { recursive: true });
+  await run(resolve('node_modules/.bin/esbuild'), [self, '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--log-level=warning', `--outfile=${outfile}`]);
+  return outfile;
+}
+
+async function runChild(bundle: string, spec: MailJobInput, profileName?: string): Promise<ChildReport & { processS: number }> {
+  const args = profileName && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
+  const t = performance.now();
+  const proc = spawn(process.execPath, [...args, bundle, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise<number | null>((r) => proc.once('exit', r));
+  const processS = (performance.now() - t) / 1000;
+  if (code !== 0) throw new Error(`fanout child exited with ${code}`);
+  return { ...(JSON.parse(out.trim().split('\n').pop()!) as ChildReport), processS };
+}
 
 /** Sizes like real mail: most messages are a few KB of text, one in eight carries an attachment (lognormal). */
 function messageSizes(n: number): number[] {
@@ -38,56 +116,47 @@ function messageSizes(n: number): number[] {
       sizes.push(Math.min(6_000_000, Math.round(Math.exp(Math.log(150_000) + 1.1 * z))));
     } else sizes.push(0);
   }
-  // Scale attachments so the total comes near the target.
+  // Scale attachments so the total comes near the target (per message, so smaller mailboxes look alike).
+  const target = (TARGET_BYTES * n) / 5000;
   const base = n * 3000;
   const att = sizes.reduce((a, b) => a + b, 0);
-  const k = att > 0 ? Math.max(0.1, (TARGET_BYTES - base) / (att * 1.35)) : 1;
+  const k = att > 0 ? Math.max(0.1, (target - base) / (att * 1.35)) : 1;
   return sizes.map((s) => Math.round(s * k));
 }
 
-async function fill(srv: Awaited<ReturnType<typeof startDovecot>>): Promise<number> {
-  const sizes = messageSizes(MESSAGES);
+async function fill(srv: DovecotServer, messages: number): Promise<{ bytes: number; largest: number }> {
+  const sizes = messageSizes(messages);
   const folders = ['INBOX', 'Sent', 'Archive'];
   const clients = await Promise.all(folders.map(() => srv.connect()));
   let bytes = 0;
+  let largest = 0;
   await Promise.all(
     folders.map(async (folder, fi) => {
       const c = clients[fi]!;
       if (folder !== 'INBOX') await c.mailboxCreate(folder).catch(() => undefined);
       const rand = rng(100 + fi);
-      for (let i = fi; i < MESSAGES; i += folders.length) {
+      for (let i = fi; i < messages; i += folders.length) {
         const date = new Date(Date.UTC(2010, 0, 1) + Math.floor(rand() * 14 * 365 * 86400) * 1000);
         const msg = makeMessage(i, date, sizes[i]!, rand);
         bytes += msg.length;
+        largest = Math.max(largest, msg.length);
         await c.append(folder, msg, rand() < 0.7 ? ['\\Seen'] : [], date);
       }
       await c.logout();
     }),
   );
-  return bytes;
+  return { bytes, largest };
 }
 
-interface Row { tool: string; strategy: string; n: number; full: number; again: number; peakRssMb: number; messages: number }
+interface Row { tool: string; strategy: string; n: number; full: number; again: number; mem: ChildReport | null; messages: number }
 
-async function timeFanout(account: MailAccount, out: string, strategy: Strategy, n: number): Promise<Row> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
-  try {
-    const spec = { kind: 'mail' as const, account, outDir: out, connections: n, strategy };
-    let t = performance.now();
-    const s1 = await runMailJob(spec, createJobControl());
-    const full = (performance.now() - t) / 1000;
-    if (s1.status !== 'succeeded') throw new Error(`fanout ${strategy} N=${n}: ${s1.status} ${JSON.stringify(s1.failures.slice(0, 3))}`);
-    t = performance.now();
-    const s2 = await runMailJob(spec, createJobControl());
-    const again = (performance.now() - t) / 1000;
-    if (s2.itemsDone !== 0) throw new Error('second run fetched messages');
-    return { tool: 'fanout', strategy, n, full, again, peakRssMb: peak / 1048576, messages: s1.itemsDone };
-  } finally {
-    clearInterval(timer);
-  }
+async function timeFanout(bundle: string, account: MailAccount, out: string, strategy: Strategy, n: number, label = ''): Promise<Row> {
+  const spec: MailJobInput = { kind: 'mail', account, outDir: out, connections: n, strategy };
+  const first = await runChild(bundle, spec, `${label}${strategy}-${n}`);
+  if (first.summary.status !== 'succeeded') throw new Error(`fanout ${strategy} N=${n}: ${first.summary.status} ${JSON.stringify(first.summary.failures)}`);
+  const second = await runChild(bundle, spec);
+  if (second.summary.itemsDone !== 0) throw new Error('second run fetched messages');
+  return { tool: 'fanout', strategy, n, full: first.processS, again: second.processS, mem: first, messages: first.summary.itemsDone };
 }
 
 async function timeMbsync(dir: string, port: number, user: string, password: string): Promise<Row> {
@@ -105,8 +174,7 @@ async function timeMbsync(dir: string, port: number, user: string, password: str
     await run('mbsync', ['-c', rc, '-q', 'bench'], { maxBuffer: 16 << 20 }).catch(async (err: { stderr?: string }) => {
       // Older isync spells TLSType as SSLType.
       if (/TLSType/.test(err.stderr ?? '')) {
-        const text = (await import('node:fs/promises')).readFile(rc, 'utf8');
-        await writeFile(rc, (await text).replace('TLSType None', 'SSLType None'));
+        await writeFile(rc, (await readFile(rc, 'utf8')).replace('TLSType None', 'SSLType None'));
         return run('mbsync', ['-c', rc, '-q', 'bench'], { maxBuffer: 16 << 20 });
       }
       throw err;
@@ -115,46 +183,100 @@ async function timeMbsync(dir: string, port: number, user: string, password: str
   };
   const full = await once();
   const again = await once();
-  return { tool: 'mbsync', strategy: '-', n: 1, full, again, peakRssMb: NaN, messages: MESSAGES };
+  return { tool: 'mbsync', strategy: '-', n: 1, full, again, mem: null, messages: MESSAGES };
 }
+
+/** A Dovecot filled with `messages`, behind its latency proxy. */
+async function mailbox(messages: number) {
+  const srv = await startDovecot({ maxUserIpConnections: 64 });
+  const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: srv.port, delayMs: DELAY } });
+  const t = performance.now();
+  const filled = await fill(srv, messages).catch(async (err: unknown) => {
+    proxy.stop();
+    await srv.stop();
+    throw err;
+  });
+  process.stderr.write(`filled ${messages} messages, ${(filled.bytes / MB).toFixed(1)} MB (largest ${(filled.largest / MB).toFixed(1)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s; proxy +${DELAY} ms each way\n`);
+  const account: MailAccount = { host: '127.0.0.1', port: proxy.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+  return {
+    srv,
+    proxy,
+    account,
+    ...filled,
+    async stop() {
+      proxy.stop();
+      await srv.stop();
+    },
+  };
+}
+
+const mem = (r: ChildReport | null) => (r ? `${r.maxRssMb.toFixed(0)} | ${r.peakHeapUsedMb.toFixed(0)} | ${r.peakArrayBuffersMb.toFixed(0)}` : '- | - | -');
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
-  const srv = await startDovecot({ maxUserIpConnections: 64 });
-  const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: srv.port, delayMs: DELAY } });
+  const bundle = await buildChild();
+  if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
+  const box = await mailbox(MESSAGES);
+  const lines: string[] = [];
   try {
-    let t = performance.now();
-    const bytes = await fill(srv);
-    process.stderr.write(`filled ${MESSAGES} messages, ${(bytes / 1048576).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s; proxy +${DELAY} ms each way\n`);
-    const account: MailAccount = { host: '127.0.0.1', port: proxy.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
     const rows: Row[] = [];
-    t = performance.now();
-    const mb = await timeMbsync(join(dir, 'mbsync'), proxy.port, srv.user, srv.password).catch((err: Error) => {
-      process.stderr.write(`mbsync failed: ${err.message}\n`);
-      return null;
-    });
-    if (mb) rows.push(mb);
+    const mb = WITH_MBSYNC
+      ? await timeMbsync(join(dir, 'mbsync'), box.proxy.port, box.srv.user, box.srv.password).catch((err: Error) => {
+          process.stderr.write(`mbsync failed: ${err.message}\n`);
+          return null;
+        })
+      : null;
+    if (mb) {
+      rows.push(mb);
+      process.stderr.write(`mbsync: full ${mb.full.toFixed(2)} s, nothing new ${mb.again.toFixed(2)} s\n`);
+    }
     for (const strategy of STRATEGIES) {
       for (const n of strategy === 'serial' ? [1] : NS) {
         const out = join(dir, `fanout-${strategy}-${n}`);
-        const row = await timeFanout(account, out, strategy, n);
+        const row = await timeFanout(bundle, box.account, out, strategy, n);
         rows.push(row);
-        process.stderr.write(`fanout ${strategy} N=${n}: full ${row.full.toFixed(2)} s, nothing new ${row.again.toFixed(2)} s, peak RSS ${row.peakRssMb.toFixed(0)} MB\n`);
+        const m = row.mem!;
+        process.stderr.write(`fanout ${strategy} N=${n}: full ${row.full.toFixed(2)} s (job ${(m.summary.wallMs / 1000).toFixed(2)} s, CPU ${(m.cpuUserS + m.cpuSystemS).toFixed(1)} s), nothing new ${row.again.toFixed(2)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB\n`);
         await rm(out, { recursive: true, force: true });
       }
     }
-    const lines = [`| tool | strategy | N | full (s) | nothing new (s) | full / mbsync | again / mbsync | peak RSS (MB) |`, `|---|---|---|---|---|---|---|---|`];
+    lines.push(
+      `${MESSAGES} messages, ${(box.bytes / MB).toFixed(1)} MB (largest ${(box.largest / MB).toFixed(1)} MB), +${DELAY} ms each way; times are process wall times (s)`,
+      `| tool | strategy | N | full | nothing new | full / mbsync | again / mbsync | peak RSS (MB) | peak heap (MB) | peak buffers (MB) |`,
+      `|---|---|---|---|---|---|---|---|---|---|`,
+    );
     for (const r of rows) {
       const rf = mb ? (r.full / mb.full).toFixed(2) : '-';
       const ra = mb ? (r.again / mb.again).toFixed(2) : '-';
-      lines.push(`| ${r.tool} | ${r.strategy} | ${r.n} | ${r.full.toFixed(2)} | ${r.again.toFixed(2)} | ${rf} | ${ra} | ${Number.isNaN(r.peakRssMb) ? '-' : r.peakRssMb.toFixed(0)} |`);
+      lines.push(`| ${r.tool} | ${r.strategy} | ${r.n} | ${r.full.toFixed(2)} | ${r.again.toFixed(2)} | ${rf} | ${ra} | ${mem(r.mem)} |`);
     }
-    process.stdout.write(`\n${MESSAGES} messages, ${(bytes / 1048576).toFixed(1)} MB, +${DELAY} ms each way\n${lines.join('\n')}\n`);
+    // Memory against mailbox size: the same settings on a smaller mailbox.
+    if (FLAT_MESSAGES > 0) {
+      const flatN = NS.includes(4) ? 4 : NS[0]!;
+      const strategy: Strategy = STRATEGIES.includes('adaptive') ? 'adaptive' : STRATEGIES[0]!;
+      const big = rows.find((r) => r.tool === 'fanout' && r.strategy === strategy && r.n === (strategy === 'serial' ? 1 : flatN));
+      await box.stop();
+      const small = await mailbox(FLAT_MESSAGES);
+      try {
+        const row = await timeFanout(bundle, small.account, join(dir, 'flat'), strategy, flatN, 'flat-');
+        lines.push(
+          '',
+          `Fanout's own memory against mailbox size (${strategy}, N=${flatN}, full run):`,
+          `| messages | MB | full (s) | peak RSS (MB) | peak heap (MB) | peak buffers (MB) |`,
+          `|---|---|---|---|---|---|`,
+          `| ${FLAT_MESSAGES} | ${(small.bytes / MB).toFixed(0)} | ${row.full.toFixed(2)} | ${mem(row.mem)} |`,
+        );
+        if (big) lines.push(`| ${MESSAGES} | ${(box.bytes / MB).toFixed(0)} | ${big.full.toFixed(2)} | ${mem(big.mem)} |`);
+      } finally {
+        await small.stop();
+      }
+    }
+    process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {
-    proxy.stop();
-    await srv.stop();
+    await box.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (process.argv[2] === '--child') await child(process.argv[3] ?? '{}');
+else await main();

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, utimes, writeFile, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, utimes, writeFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 
@@ -154,6 +154,11 @@ export class FolderStore {
   #byIdentity: Map<string, IndexRecord> | null = null;
   /** Appends, rewrites and state writes of the index, in order. */
   #chain: Promise<void> = Promise.resolve();
+  /** The index, open for appending (lazily), and lines waiting for the next append (group commit). */
+  #indexFh: FileHandle | null = null;
+  #pendingLines: string[] = [];
+  #pendingWaiters: Array<{ resolve(): void; reject(err: unknown): void }> = [];
+  #flushing = false;
   #dirty = false;
   readonly #madeDirs = new Set<string>();
 
@@ -444,12 +449,53 @@ export class FolderStore {
     return next;
   }
 
+  /**
+   * Appends an index line; resolves once it is written. Lines that arrive while an append is in
+   * progress go together in the next one, on a handle kept open (no open/close per message).
+   */
   #append(rec: IndexRecord): Promise<void> {
     this.#set(rec.uidValidity).add(rec.uid);
-    const line = `${JSON.stringify(rec)}\n`;
-    return this.#enqueue(() => appendFile(this.#indexFile, line)).catch((err: unknown) => {
+    return new Promise<void>((resolve, reject) => {
+      this.#pendingLines.push(`${JSON.stringify(rec)}\n`);
+      this.#pendingWaiters.push({ resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    }).catch((err: unknown) => {
       throw new FanoutError('WRITE_FAILED', `Could not update the index of ${this.path}: ${(err as Error).message}`, { folder: this.path, uid: rec.uid }, { cause: err });
     });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pendingLines.length > 0) {
+        const text = this.#pendingLines.join('');
+        const waiters = this.#pendingWaiters;
+        this.#pendingLines = [];
+        this.#pendingWaiters = [];
+        try {
+          await this.#enqueue(async () => {
+            this.#indexFh ??= await open(this.#indexFile, 'a');
+            await this.#indexFh.write(text);
+          });
+          for (const w of waiters) w.resolve();
+        } catch (err) {
+          for (const w of waiters) w.reject(err);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #closeIndex(): Promise<void> {
+    const fh = this.#indexFh;
+    this.#indexFh = null;
+    if (fh) await fh.close();
+  }
+
+  /** Closes the index handle once pending lines are written (the store stays usable: it reopens on demand). */
+  close(): Promise<void> {
+    return this.#enqueue(() => this.#closeIndex());
   }
 
   /**
@@ -460,6 +506,7 @@ export class FolderStore {
   compact(force = false): Promise<number> {
     return this.#enqueue(async () => {
       if (!this.#dirty && !force) return 0;
+      await this.#closeIndex();
       const file = this.#indexFile;
       const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
       const out = await open(tmp, 'w');

@@ -27,12 +27,21 @@ export interface MailWorkerOptions {
 const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true, envelope: true } as const;
 
 /**
+ * Writes in flight per connection, at most (and bytes, unless a single message is larger): the
+ * next message is parsed while the previous ones are being written (creating a file is the
+ * costliest step on most disks), and memory stays bounded by this budget per connection.
+ */
+const MAX_WRITES_IN_FLIGHT = 8;
+const MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
+
+/**
  * One worker: one imapflow connection (reopened after a drop, since an ImapFlow cannot reconnect),
  * folders opened read-only (EXAMINE), and one streamed `UID FETCH <set> (BODY.PEEK[] ...)` per
- * chunk (or per batch of chunks of one folder). Each message is written to disk (and indexed)
- * before the next is parsed, so at most one message is held in memory per connection, and only
- * once (written and hashed from imapflow's buffer). A large message has a chunk of its own and is
- * fetched in partial ranges, each piece written and hashed before the next is asked for.
+ * chunk (or per batch of chunks of one folder). Messages are written (and indexed) while the next
+ * ones are parsed, within a budget of MAX_WRITES_IN_FLIGHT / MAX_BYTES_IN_FLIGHT per connection;
+ * each message is held once (written and hashed from imapflow's buffer, never copied). A large
+ * message has a chunk of its own and is fetched in partial ranges, each piece written and hashed
+ * before the next is asked for.
  *
  * Accounting is per message: a message counts as done when its file and index line are on disk
  * and leaves its chunk's `uids` then; one the server no longer has leaves as skipped. What is left
@@ -148,6 +157,10 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       bytes += c.bytes;
     }
     if (wanted.size === 0) return;
+    const inflight = new Set<Promise<void>>();
+    let inflightBytes = 0;
+    let writeError: unknown = null;
+    const settle = () => Promise.allSettled([...inflight]);
     try {
       const client = await this.#select(job, label, ctx);
       await this.#opts.beforeFetch?.(job, [...wanted]);
@@ -155,13 +168,36 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       ctx.progress.setItemTotal(bytes);
       for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
         if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
-        ctx.progress.addBytes(m.source.length);
-        await store.writeMessage(m.source, metaOf(m, uidValidity));
-        wanted.delete(m.uid);
-        this.#opts.onMessageWritten(job, m.uid, ctx.workerId);
+        const { source, uid } = m;
+        ctx.progress.addBytes(source.length);
+        while (inflight.size > 0 && (inflight.size >= MAX_WRITES_IN_FLIGHT || inflightBytes + source.length > MAX_BYTES_IN_FLIGHT)) {
+          await Promise.race(inflight);
+        }
+        if (writeError) break;
+        inflightBytes += source.length;
+        const write: Promise<void> = store
+          .writeMessage(source, metaOf(m, uidValidity))
+          .then(
+            () => {
+              wanted.delete(uid);
+              this.#opts.onMessageWritten(job, uid, ctx.workerId);
+            },
+            (err: unknown) => {
+              writeError ??= err;
+            },
+          )
+          .finally(() => {
+            inflight.delete(write);
+            inflightBytes -= source.length;
+          });
+        inflight.add(write);
       }
+      await settle();
+      if (writeError) throw writeError;
       if (wanted.size > 0) await this.#settleMissing(client, job, wanted);
     } finally {
+      // Every write has settled (done or failed) before the chunks are told what is left.
+      await settle();
       for (const c of chunks) c.uids = c.uids.filter((u) => wanted.has(u));
     }
   }

@@ -88,6 +88,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     setMaxListeners(Math.max(getMaxListeners(control.signal), spec.connections * 2 + 10), control.signal);
     await mkdir(root, { recursive: true });
     const jobs: FolderJob[] = [];
+    const selected: Array<{ info: MailFolderInfo; store: FolderStore }> = [];
     const chunks: MailChunk[] = [];
     let skipped = 0;
     let pending = 0;
@@ -116,73 +117,72 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     /** Worker sessions opened ahead of the pool, by lane. */
     const prewarmed = new Map<number, Promise<MailWorkerSession>>();
 
-    let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
-    const planLane = job.telemetry.worker(0);
     try {
-      planLane.setState('listing', 'folders');
-      const existingDirs = await readFolderDirs(root);
-      const folders = await listFoldersOn(planner, existingDirs).catch((err: unknown) => {
-        throw mapImapError(err, where);
-      });
-      const dirs: Record<string, string> = { ...existingDirs };
-      for (const f of folders) dirs[f.path] = f.dir;
-      await writeFileAtomic(join(root, 'folders.json'), `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`);
+      let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+      const planLane = job.telemetry.worker(0);
+      try {
+        planLane.setState('listing', 'folders');
+        const existingDirs = await readFolderDirs(root);
+        const folders = await listFoldersOn(planner, existingDirs).catch((err: unknown) => {
+          throw mapImapError(err, where);
+        });
+        const dirs: Record<string, string> = { ...existingDirs };
+        for (const f of folders) dirs[f.path] = f.dir;
+        await writeFileAtomic(join(root, 'folders.json'), `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`);
 
-      const selected: Array<{ info: MailFolderInfo; store: FolderStore }> = [];
-      for (const info of selectFolders(folders, spec.folders, job)) {
-        try {
-          selected.push({ info, store: await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path) });
-        } catch (err) {
-          job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
-        }
-      }
-      // Worker connections take several round trips to set up: when LIST-STATUS shows new mail,
-      // open them now, while this connection plans the folders.
-      const expected = selected.reduce((n, s) => n + estimateNew(s.info, s.store), 0);
-      const prewarmCount = expected === 0 ? 0 : Math.min(workerCount, Math.ceil(expected / limits.chunkMessages));
-      for (let id = 0; id < prewarmCount; id++) {
-        const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
-        const p = MailWorkerSession.open(workerOptions, ctx);
-        p.catch(() => undefined);
-        prewarmed.set(id, p);
-      }
-
-      for (const { info, store } of selected) {
-        if (control.signal.aborted) break;
-        planLane.setState('listing', info.path);
-        try {
-          if (!planner || !planner.usable) {
-            if (planner) planner.close();
-            planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+        for (const info of selectFolders(folders, spec.folders, job)) {
+          try {
+            selected.push({ info, store: await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path) });
+          } catch (err) {
+            job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
           }
-          const plan = await planFolder(planner, info, store, limits).catch((err: unknown) => {
-            throw mapImapError(err, where, { folder: info.path });
-          });
-          skipped += plan.alreadyArchived;
-          if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
-          if (!plan.job) continue;
-          jobs.push(plan.job);
-          for (const c of plan.chunks) {
-            chunks.push(c);
-            pending += c.uids.length;
-          }
-          if (plan.chunks.length === 0) await finishFolder(plan.job);
-        } catch (err) {
-          const e = mapImapError(err, where, { folder: info.path });
-          if (e.code === 'ABORTED') throw e;
-          job.reportFailure(info.path, e);
         }
+        // Worker connections take several round trips to set up: when LIST-STATUS shows new mail,
+        // open them now, while this connection plans the folders.
+        const expected = selected.reduce((n, s) => n + estimateNew(s.info, s.store), 0);
+        const prewarmCount = expected === 0 ? 0 : Math.min(workerCount, Math.ceil(expected / limits.chunkMessages));
+        for (let id = 0; id < prewarmCount; id++) {
+          const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
+          const p = MailWorkerSession.open(workerOptions, ctx);
+          p.catch(() => undefined);
+          prewarmed.set(id, p);
+        }
+
+        for (const { info, store } of selected) {
+          if (control.signal.aborted) break;
+          planLane.setState('listing', info.path);
+          try {
+            if (!planner || !planner.usable) {
+              if (planner) planner.close();
+              planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+            }
+            const plan = await planFolder(planner, info, store, limits).catch((err: unknown) => {
+              throw mapImapError(err, where, { folder: info.path });
+            });
+            skipped += plan.alreadyArchived;
+            if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
+            if (!plan.job) continue;
+            jobs.push(plan.job);
+            for (const c of plan.chunks) {
+              chunks.push(c);
+              pending += c.uids.length;
+            }
+            if (plan.chunks.length === 0) await finishFolder(plan.job);
+          } catch (err) {
+            const e = mapImapError(err, where, { folder: info.path });
+            if (e.code === 'ABORTED') throw e;
+            job.reportFailure(info.path, e);
+          }
+        }
+      } finally {
+        planLane.setState('idle');
+        if (planner) await closeClient(planner);
+        planner = null;
       }
-    } finally {
-      planLane.setState('idle');
-      if (planner) await closeClient(planner);
-      planner = null;
-    }
 
-    job.telemetry.itemsTotal = skipped + pending;
-    job.telemetry.addSkipped(skipped);
+      job.telemetry.itemsTotal = skipped + pending;
+      job.telemetry.addSkipped(skipped);
 
-    try {
       if (chunks.length > 0 && !control.signal.aborted) {
         await runPool<MailChunk>({
           items: chunks,
@@ -210,11 +210,12 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         });
       }
     } finally {
-      // Sessions opened early but never used (fewer chunks than connections).
+      // Sessions opened early but never used (fewer chunks than connections, or planning failed).
       for (const p of prewarmed.values()) await p.then((s) => s.close(), () => undefined);
       prewarmed.clear();
       // Whatever happened, the index on disk reflects every file on disk, with current flags.
       for (const j of jobs) await j.store.compact().catch(() => undefined);
+      for (const s of selected) await s.store.close().catch(() => undefined);
     }
   });
 }
