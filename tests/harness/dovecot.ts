@@ -35,6 +35,12 @@ export interface DovecotOptions {
   password?: string;
   /** Load the listescape plugin, so folder names may hold "." (and "..") on a Maildir++ store. */
   listescape?: boolean;
+  /**
+   * Also accept OAuth2 bearer tokens (SASL XOAUTH2 and/or OAUTHBEARER, both by default) through
+   * Dovecot's oauth2 passdb, which POSTs each token to `introspectionUrl` (RFC 7662) and expects
+   * `{"active": true, "username": "<user>"}` back. Passwords keep working (PLAIN/LOGIN).
+   */
+  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'> };
 }
 
 export async function freePort(): Promise<number> {
@@ -98,6 +104,30 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
     certPem = readFileSync(join(dir, 'cert.pem'), 'utf8');
     sslConf = `ssl = yes\nssl_cert = <${join(dir, 'cert.pem')}\nssl_key = <${join(dir, 'key.pem')}\n`;
   }
+  let passdbs = `passdb {
+  driver = passwd-file
+  args = ${join(dir, 'users')}
+}`;
+  let mechanisms = 'plain login';
+  if (opts.oauth2) {
+    const oauthMechs = (opts.oauth2.mechanisms ?? ['xoauth2', 'oauthbearer']).join(' ');
+    writeFileSync(
+      join(dir, 'oauth2.conf.ext'),
+      `introspection_mode = post\nintrospection_url = ${opts.oauth2.introspectionUrl}\nforce_introspection = yes\n` +
+        'username_attribute = username\nactive_attribute = active\nactive_value = true\n',
+    );
+    mechanisms = `plain login ${oauthMechs}`;
+    passdbs = `passdb {
+  driver = oauth2
+  mechanisms = ${oauthMechs}
+  args = ${join(dir, 'oauth2.conf.ext')}
+}
+passdb {
+  driver = passwd-file
+  mechanisms = plain login
+  args = ${join(dir, 'users')}
+}`;
+  }
   const conf = `
 base_dir = ${join(dir, 'run')}
 state_dir = ${join(dir, 'state')}
@@ -106,14 +136,11 @@ instance_name = fanout-${port}
 listen = 127.0.0.1
 protocols = imap
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = ${mechanisms}
 default_login_user = dovenull
 default_internal_user = dovecot
 ${sslConf}
-passdb {
-  driver = passwd-file
-  args = ${join(dir, 'users')}
-}
+${passdbs}
 userdb {
   driver = passwd-file
   args = ${join(dir, 'users')}
