@@ -54,6 +54,8 @@ interface ChildReport {
   peakArrayBuffersMb: number;
   cpuUserS: number;
   cpuSystemS: number;
+  /** process.memoryUsage() at the highest RSS sampled, MB. */
+  atPeak: Record<string, number>;
 }
 
 /** Child side: run one mail job, report the summary and the process's own memory. */
@@ -62,12 +64,16 @@ async function child(arg: string): Promise<void> {
   let heap = 0;
   let external = 0;
   let arrayBuffers = 0;
+  let atPeak: NodeJS.MemoryUsage = process.memoryUsage();
   const sample = () => {
     const m = process.memoryUsage();
+    if (m.rss > atPeak.rss) atPeak = m;
     heap = Math.max(heap, m.heapUsed);
     external = Math.max(external, m.external);
     arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
   };
+  const started = performance.now();
+  const start = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / MB)]));
   const timer = setInterval(sample, 10);
   const summary = await runMailJob(spec, createJobControl());
   clearInterval(timer);
@@ -81,7 +87,11 @@ async function child(arg: string): Promise<void> {
     peakArrayBuffersMb: arrayBuffers / MB,
     cpuUserS: ru.userCPUTime / 1e6,
     cpuSystemS: ru.systemCPUTime / 1e6,
+    atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / MB)])),
   };
+  if (process.env.BENCH_CHILD_DEBUG) {
+    process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms\n`);
+  }
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
@@ -236,7 +246,7 @@ async function main(): Promise<void> {
         const row = await timeFanout(bundle, box.account, out, strategy, n);
         rows.push(row);
         const m = row.mem!;
-        process.stderr.write(`fanout ${strategy} N=${n}: full ${row.full.toFixed(2)} s (job ${(m.summary.wallMs / 1000).toFixed(2)} s, CPU ${(m.cpuUserS + m.cpuSystemS).toFixed(1)} s), nothing new ${row.again.toFixed(2)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB\n`);
+        process.stderr.write(`fanout ${strategy} N=${n}: full ${row.full.toFixed(2)} s (job ${(m.summary.wallMs / 1000).toFixed(2)} s, CPU user ${m.cpuUserS.toFixed(1)} s + sys ${m.cpuSystemS.toFixed(1)} s), nothing new ${row.again.toFixed(2)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB, heap ${m.peakHeapUsedMb.toFixed(0)} MB, buffers ${m.peakArrayBuffersMb.toFixed(0)} MB\n`);
         await rm(out, { recursive: true, force: true });
       }
     }

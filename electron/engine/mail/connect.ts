@@ -7,6 +7,12 @@ export interface ConnectOptions {
   /** Per-operation network timeout, ms. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Password logins use the LOGIN command (one round trip; imapflow's AUTHENTICATE PLAIN waits for
+   * a continuation first). Set false for AUTHENTICATE, as `openClient` does by itself when a
+   * server says LOGINDISABLED.
+   */
+  loginCommand?: boolean;
 }
 
 /** The port a mode uses when none is given: 993 for implicit TLS, 143 otherwise. */
@@ -29,7 +35,7 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
   const timeout = opts.timeoutMs ?? 60_000;
   const auth =
     account.auth.method === 'password'
-      ? { user: account.user, pass: account.auth.password }
+      ? { user: account.user, pass: account.auth.password, ...(opts.loginCommand === false ? {} : { loginMethod: 'LOGIN' }) }
       : { user: account.user, accessToken: account.auth.accessToken };
   return {
     host: account.host,
@@ -53,6 +59,19 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
  */
 export async function openClient(account: MailAccount, opts: ConnectOptions = {}): Promise<ImapFlow> {
   if (opts.signal?.aborted) throw abortedError({ host: accountWhere(account) });
+  try {
+    return await connectOnce(account, opts);
+  } catch (err) {
+    // LOGINDISABLED: imapflow refuses LOGIN before sending it; AUTHENTICATE may still be allowed.
+    const cause = err instanceof Error ? (err.cause as { message?: string } | undefined) : undefined;
+    if (account.auth.method === 'password' && opts.loginCommand !== false && /login is disabled/i.test(`${(err as Error).message} ${cause?.message ?? ''}`)) {
+      return connectOnce(account, { ...opts, loginCommand: false });
+    }
+    throw err;
+  }
+}
+
+async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<ImapFlow> {
   const client = new ImapFlow(clientOptions(account, opts));
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});
@@ -68,6 +87,15 @@ export async function openClient(account: MailAccount, opts: ConnectOptions = {}
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Sends LOGOUT without waiting for the answer, then closes the socket (the bytes are already on
+ * their way): saves a round trip at the end of a run. Never throws.
+ */
+export function releaseClient(client: ImapFlow): void {
+  if (client.usable) client.logout().catch(() => undefined);
+  setImmediate(() => client.close());
 }
 
 /** Logs out politely, or just drops the socket when that fails. Never throws. */

@@ -3,7 +3,7 @@ import type { MailAccount } from '../../../shared/job-spec';
 import { FanoutError } from '../core/fanout-error';
 import type { BatchOutcome, WorkerSession } from '../core/run-pool';
 import type { WorkerContext } from '../core/worker-context';
-import { accountWhere, closeClient, openClient } from './connect';
+import { accountWhere, openClient, releaseClient } from './connect';
 import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
 import { chunkLabel, metaOf, type FolderJob, type MailChunk } from './plan-folder';
@@ -276,6 +276,6 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     this.#signal.removeEventListener('abort', this.#onAbort);
     const c = this.#client;
     this.#client = null;
-    if (c) await closeClient(c);
+    if (c) releaseClient(c);
   }
 }

@@ -8,7 +8,7 @@ import { FanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
-import { accountWhere, closeClient, openClient } from './connect';
+import { accountWhere, openClient, releaseClient } from './connect';
 import { sanitizeSegment } from './folder-names';
 import { FolderStore, writeFileAtomic } from './folder-store';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
@@ -176,7 +176,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         }
       } finally {
         planLane.setState('idle');
-        if (planner) await closeClient(planner);
+        if (planner) releaseClient(planner);
         planner = null;
       }
 
