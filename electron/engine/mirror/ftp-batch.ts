@@ -65,6 +65,8 @@ interface BatchBook {
   size: number;
   remotePath: string;
   sink: BookSink | null;
+  /** The sink is open and the resume offset known: the transfer may be sent. */
+  prepared: boolean;
   startAt: number;
   /** Settles with the verdict on `REST` (sent when resuming): data may be appended only after a 350. */
   restOk: Promise<boolean> | null;
@@ -105,7 +107,8 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
 export class FtpBatch {
   private readonly books: BatchBook[];
   private readonly statQueue: BatchBook[];
-  private readonly ready: BatchBook[] = [];
+  /** Listed books waiting for their transfer to be sent, in batch order (the front goes first once its sink is open). */
+  private readonly queued: BatchBook[] = [];
   private readonly sent: Sent[] = [];
   private readonly closing: Array<Promise<void>> = [];
   private statsOut = 0;
@@ -141,7 +144,7 @@ export class FtpBatch {
       const remoteDir = `${target.root}/${bookDir(ebook)}`;
       return {
         ebook, label: String(ebook), remoteDir, context: { host: target.host, ebook, path: remoteDir },
-        cand: null, size: 0, remotePath: '', sink: null, startAt: 0, restOk: null, settleRest: null,
+        cand: null, size: 0, remotePath: '', sink: null, prepared: false, startAt: 0, restOk: null, settleRest: null,
         data: null, dataEnded: false, retr: null, finishing: false, result: null,
       };
     });
@@ -243,6 +246,7 @@ export class FtpBatch {
     book.size = size;
     book.remotePath = `${this.target.root}/${cand.relPath}`;
     book.context = { ...book.context, path: book.remotePath };
+    this.queued.push(book);
     this.opening++;
     void this.prepare(book, cand).finally(() => {
       this.opening--;
@@ -266,7 +270,7 @@ export class FtpBatch {
         await once(sink.input, 'finish');
         return this.finishBook(book);
       }
-      this.ready.push(book);
+      book.prepared = true;
     } catch (e) {
       this.settle(book, toFanoutError(e, book.context));
     }
@@ -389,9 +393,15 @@ export class FtpBatch {
   private pump(): void {
     if (this.failure) return;
     const cmds: string[] = [];
-    while (this.transfersOut < TRANSFER_WINDOW && this.ready.length > 0) {
-      const book = this.ready.shift()!;
-      if (book.result) continue;
+    // In batch order, so books land in the order given (a later book never overtakes one whose sink is still opening).
+    while (this.transfersOut < TRANSFER_WINDOW && this.queued.length > 0) {
+      const book = this.queued[0]!;
+      if (book.result) {
+        this.queued.shift();
+        continue;
+      }
+      if (!book.prepared) break;
+      this.queued.shift();
       if (!this.epsvWorks) {
         this.settle(book, FALLBACK);
         continue;
@@ -439,7 +449,7 @@ export class FtpBatch {
   }
 
   private checkDone(): void {
-    const idle = this.sent.length === 0 && this.statQueue.length === 0 && this.ready.length === 0 && this.opening === 0;
+    const idle = this.sent.length === 0 && this.statQueue.length === 0 && this.opening === 0 && this.queued.every((b) => b.result !== null);
     if (idle && this.task && !this.taskDone) {
       this.taskDone = true;
       this.task.resolve(undefined);

@@ -102,6 +102,8 @@ export class HttpRun {
   private readonly queue: Step[] = [];
   private readonly sent: Sent[] = [];
   private readonly sinks = new Set<BookSink>();
+  /** The connection (Client) of each origin this run uses: a run never moves to a new one. */
+  private readonly pinned = new Map<string, Client>();
   private delivered: Promise<void> = Promise.resolve();
 
   constructor(
@@ -165,10 +167,29 @@ export class HttpRun {
 
   private async loop(): Promise<void> {
     while (this.queue.length > 0 || this.sent.length > 0) {
-      while (this.sent.length < this.host.depth && this.queue.length > 0) await this.send(this.queue.shift()!);
+      while (this.sent.length < this.host.depth && this.queue.length > 0) {
+        const step = this.queue.shift()!;
+        if (!(await this.send(step))) {
+          this.queue.unshift(step); // the connection is gone: what is in flight will say why
+          break;
+        }
+      }
       const head = this.sent.shift();
       if (head) await this.receive(head);
+      else if (this.queue.length > 0) {
+        const step = this.queue[0]!;
+        throw new ConnectionLost(Object.assign(new Error(`The connection to ${this.host.host} closed`), { code: 'UND_ERR_SOCKET' }), step.kind === 'file' ? this.fileContext(step) : step.book.context);
+      }
     }
+  }
+
+  /** This run's connection to `origin`, or null once it failed (the run does not open another). */
+  private clientFor(origin: string): Client | null {
+    const pinned = this.pinned.get(origin);
+    if (pinned) return pinned.destroyed ? null : pinned;
+    const client = this.host.client(origin);
+    this.pinned.set(origin, client);
+    return client;
   }
 
   private fileStep(book: Book, cand: Candidate): Step {
@@ -182,8 +203,11 @@ export class HttpRun {
     return { kind: 'index', book, url: new URL(`${this.host.base}/${bookDir(book.ebook)}/`), hops: 0 };
   }
 
-  private async send(step: Step): Promise<void> {
+  /** Sends `step`'s request; false when the run's connection is gone (nothing sent). */
+  private async send(step: Step): Promise<boolean> {
     const { book } = step;
+    const client = this.clientFor(step.url.origin);
+    if (!client) return false;
     let headers: Record<string, string> = {};
     if (step.kind === 'file') {
       if (!step.sink) {
@@ -193,13 +217,13 @@ export class HttpRun {
         } catch (e) {
           book.fileSteps--;
           this.fail(book, toFanoutError(e, this.fileContext(step)));
-          return;
+          return true;
         }
         this.sinks.add(step.sink);
       }
       headers = resumeHeaders(step.sink.startAt, step.sink.kept);
     }
-    const response = this.host.client(step.url.origin).request({
+    const response = client.request({
       path: step.url.pathname + step.url.search,
       method: 'GET',
       headers: { 'user-agent': 'fanout', ...headers },
@@ -209,6 +233,7 @@ export class HttpRun {
     response.catch(() => {}); // awaited in order by receive(), or abandoned with the connection
     this.sent.push({ step, response });
     this.host.noteRequest(this.sent.length);
+    return true;
   }
 
   private async receive({ step, response }: Sent): Promise<void> {

@@ -156,6 +156,17 @@ export class HttpSession implements MirrorSession {
     client.on('connect', () => {
       this.stats.connections++;
     });
+    // A connection that fails takes its Client with it. Otherwise undici would reconnect at once and
+    // resend the requests queued behind the one that failed, hiding a failing server from the pool's
+    // backoff (and from the batch's "the rest are retryable"). A graceful close after a complete
+    // response (`Connection: close`, UND_ERR_INFO) is not a failure: undici reconnects for the rest.
+    const retire = (_origin: unknown, _targets: unknown, err: { code?: string } | undefined) => {
+      if (err?.code === 'UND_ERR_INFO') return;
+      if (this.clients.get(origin) === client) this.clients.delete(origin);
+      if (!client.destroyed) client.destroy().catch(() => {});
+    };
+    client.on('disconnect', retire);
+    client.on('connectionError', retire);
     this.clients.set(origin, client);
     return client;
   }

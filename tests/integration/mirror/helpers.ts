@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,4 +52,101 @@ export async function listFiles(dir: string): Promise<string[]> {
 
 export async function removeAll(...dirs: string[]): Promise<void> {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+}
+
+export interface GateRelay {
+  port: number;
+  hostPort: string;
+  /** Client connections accepted. */
+  connections: number;
+  /** What each connection's client sent (latin1, first 1 MB), in connection order. */
+  sent: string[];
+  /** Gates released because the client's requests satisfied `until` (pipelining seen). */
+  opened: number;
+  /** Gates released by the time bound instead (the client waited for a reply: no pipelining). */
+  timedOut: number;
+  stop(): Promise<void>;
+}
+
+/** Occurrences of `needle` in `text`. */
+export function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+/**
+ * A TCP relay to `targetPort` that proves pipelining without timing: on each connection, from the
+ * moment the client's text satisfies `from`, the server's bytes are held back until it satisfies
+ * `until` too. A client that waits for a reply before its next request stalls there (the gate then
+ * opens after `boundMs` and counts a `timedOut`); one that pipelines passes (`opened`).
+ */
+export async function startGateRelay(opts: { targetPort: number; from: (clientText: string) => boolean; until: (clientText: string) => boolean; boundMs?: number }): Promise<GateRelay> {
+  const boundMs = opts.boundMs ?? 3000;
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const relay: GateRelay = {
+    port: 0,
+    hostPort: '',
+    connections: 0,
+    sent: [],
+    opened: 0,
+    timedOut: 0,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const server = net.createServer((client) => {
+    const index = relay.connections++;
+    relay.sent[index] = '';
+    const upstream = net.connect({ host: '127.0.0.1', port: opts.targetPort });
+    sockets.add(client);
+    sockets.add(upstream);
+    let state: 'open' | 'holding' | 'released' = 'open';
+    const held: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const release = (byTimeout: boolean) => {
+      if (state !== 'holding') return;
+      state = 'released';
+      if (timer) {
+        clearTimeout(timer);
+        timers.delete(timer);
+      }
+      if (byTimeout) relay.timedOut++;
+      else relay.opened++;
+      for (const b of held.splice(0)) client.write(b);
+    };
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', kill);
+    upstream.on('error', kill);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (d: Buffer) => {
+      if (relay.sent[index]!.length < 1_000_000) relay.sent[index] += d.toString('latin1');
+      const text = relay.sent[index]!;
+      if (state === 'open' && opts.from(text)) {
+        state = 'holding';
+        timer = setTimeout(() => release(true), boundMs);
+        timers.add(timer);
+      }
+      if (state === 'holding' && opts.until(text)) release(false);
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (state === 'holding') held.push(d);
+      else client.write(d);
+    });
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => {
+      if (state === 'holding') release(true);
+      client.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  relay.port = (server.address() as net.AddressInfo).port;
+  relay.hostPort = `127.0.0.1:${relay.port}`;
+  return relay;
 }
