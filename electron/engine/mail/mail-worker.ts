@@ -32,7 +32,7 @@ const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true, 
  * costliest step on most disks), and memory stays bounded by this budget per connection.
  */
 const MAX_WRITES_IN_FLIGHT = 8;
-const MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 1024 * 1024;
 
 /**
  * One worker: one imapflow connection (reopened after a drop, since an ImapFlow cannot reconnect),

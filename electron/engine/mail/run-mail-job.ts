@@ -21,12 +21,28 @@ import type { WorkerContext } from '../core/worker-context';
 /** Attempts per chunk for transient errors (dropped connection, BYE, throttling). */
 const ATTEMPTS = 5;
 
+const MiB = 1024 * 1024;
+
+/**
+ * Bytes of messages being received, over all connections: each connection parses one message
+ * smaller than `largeMessageBytes` at a time, or one piece of a larger one, which imapflow holds
+ * (and briefly copies once, when it joins the socket chunks). The threshold shrinks as
+ * connections are added so that this total stays put: 4 MiB up to 4 connections, 2 MiB at 8.
+ */
+const RECEIVE_BUDGET = 16 * MiB;
+
 export const DEFAULT_PLAN_LIMITS: PlanLimits = {
   chunkMessages: 250,
-  chunkBytes: 8 * 1024 * 1024,
-  largeMessageBytes: 4 * 1024 * 1024,
-  partBytes: 4 * 1024 * 1024,
+  chunkBytes: 8 * MiB,
+  largeMessageBytes: 4 * MiB,
+  partBytes: 4 * MiB,
 };
+
+/** The default limits for `connections` connections (see RECEIVE_BUDGET). */
+export function planLimitsFor(connections: number): PlanLimits {
+  const large = Math.max(MiB, Math.min(4 * MiB, Math.floor(RECEIVE_BUDGET / Math.max(1, connections) / MiB) * MiB));
+  return { ...DEFAULT_PLAN_LIMITS, largeMessageBytes: large, partBytes: large };
+}
 
 export interface MailJobExtras {
   limits?: Partial<PlanLimits>;
@@ -79,7 +95,7 @@ function selectFolders(all: MailFolderInfo[], wanted: MailJobSpec['folders'], jo
  */
 export async function runMailJob(input: MailJobSpec | MailJobInput, control: JobControl, extras: MailJobExtras = {}): Promise<JobSummary> {
   const spec = MailJobSpecSchema.parse(input);
-  const limits = { ...DEFAULT_PLAN_LIMITS, ...extras.limits };
+  const limits = { ...planLimitsFor(spec.strategy === 'serial' ? 1 : spec.connections), ...extras.limits };
   const root = accountDir(spec);
   const where = accountWhere(spec.account);
   return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, async (job) => {

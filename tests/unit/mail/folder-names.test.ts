@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assignFolderDirs, isSafeRelativeDir, sanitizeSegment } from '../../../electron/engine/mail/folder-names';
 import { chunkUids, toUidSet } from '../../../electron/engine/mail/uid-set';
 import { mapImapError } from '../../../electron/engine/mail/imap-errors';
+import { planLimitsFor } from '../../../electron/engine/mail/run-mail-job';
 
 describe('sanitizeSegment', () => {
   it('keeps readable Unicode names', () => {
@@ -75,6 +76,17 @@ describe('uid sets', () => {
     const list = Array.from({ length: 10 }, (_, i) => ({ uid: i + 1, size: i === 4 ? 1000 : 10 }));
     const chunks = chunkUids(list, 3, 100);
     expect(chunks.map((c) => c.uids)).toEqual([[1, 2, 3], [4], [5], [6, 7, 8], [9, 10]]);
+  });
+});
+
+describe('plan limits', () => {
+  it('keeps the bytes being received over all connections put: large messages go by pieces sooner with more connections', () => {
+    const MiB = 1024 * 1024;
+    expect(planLimitsFor(1).largeMessageBytes).toBe(4 * MiB);
+    expect(planLimitsFor(4).largeMessageBytes).toBe(4 * MiB);
+    expect(planLimitsFor(8).largeMessageBytes).toBe(2 * MiB);
+    expect(planLimitsFor(8).partBytes).toBe(2 * MiB);
+    expect(planLimitsFor(32).largeMessageBytes).toBe(MiB);
   });
 });
 
