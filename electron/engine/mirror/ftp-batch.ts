@@ -8,7 +8,7 @@ import { BookSink } from './book-sink';
 import { mapFtpError } from './ftp-errors';
 import { connectPassive, epsvPort } from './ftp-pipeline';
 import { parseStatListing, type ListingEntry } from './listing-parsers';
-import { bookDir, chooseCandidate, type Candidate } from './mirror-layout';
+import { bookDir, candidates, chooseCandidate, type Candidate } from './mirror-layout';
 import { ftpResumeMismatch } from './resume-check';
 import type { FetchBooksOptions, FetchedBook } from './types';
 
@@ -74,6 +74,12 @@ interface BatchBook {
   data: net.Socket | null;
   /** The data connection delivered everything it had and the sink took it. */
   dataEnded: boolean;
+  /**
+   * `EPSV` + `RETR N-0.txt` sent right behind the book's STAT, before the listing said the file
+   * exists (see guess()): confirmed when it does, wasted (replies ignored) when it does not.
+   */
+  guess: { cand: Candidate; sink: BookSink; present: boolean } | null;
+  guessState: 'none' | 'pending' | 'confirmed' | 'wasted';
   /** The final reply to RETR: 'ok' (226) or the error it mapped to. */
   retr: 'ok' | FanoutError | null;
   /** All bytes arrived: the `.part` is being completed. */
@@ -81,7 +87,7 @@ interface BatchBook {
   result: BatchResult | null;
 }
 
-type Sent = { cmd: 'STAT' | 'EPSV' | 'REST' | 'RETR'; book: BatchBook };
+type Sent = { cmd: 'STAT' | 'EPSV' | 'REST' | 'RETR'; book: BatchBook; guess?: true };
 type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 /**
@@ -107,6 +113,8 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
 export class FtpBatch {
   private readonly books: BatchBook[];
   private readonly statQueue: BatchBook[];
+  /** Books whose guessed transfer is still to be sent (with the first write). */
+  private readonly guessQueue: BatchBook[] = [];
   /** Listed books waiting for their transfer to be sent, in batch order (the front goes first once its sink is open). */
   private readonly queued: BatchBook[] = [];
   private readonly sent: Sent[] = [];
@@ -124,6 +132,8 @@ export class FtpBatch {
   private activity = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private delivered: Promise<void> = Promise.resolve();
+  /** Books are completed (renamed, handed to onFetched) one after the other, in the order their data ended. */
+  private finishChain: Promise<void> = Promise.resolve();
   private statWorks: boolean;
   private epsvWorks: boolean;
   private allDone!: () => void;
@@ -145,7 +155,7 @@ export class FtpBatch {
       return {
         ebook, label: String(ebook), remoteDir, context: { host: target.host, ebook, path: remoteDir },
         cand: null, size: 0, remotePath: '', sink: null, prepared: false, startAt: 0, restOk: null, settleRest: null,
-        data: null, dataEnded: false, retr: null, finishing: false, result: null,
+        data: null, dataEnded: false, guess: null, guessState: 'none' as const, retr: null, finishing: false, result: null,
       };
     });
     this.statQueue = [...this.books];
@@ -171,6 +181,7 @@ export class FtpBatch {
       this.client.ftp.socket.setTimeout(0);
       this.startWatchdog();
       ctx.progress.setState('listing', this.books[0]!.label);
+      await this.openGuesses();
       if (ctx.signal.aborted) this.fail(abortedError(this.books[0]!.context));
       else this.pump();
       await this.settled;
@@ -190,6 +201,41 @@ export class FtpBatch {
     }
   }
 
+  /**
+   * The listings take a round trip during which the connection would sit idle. So the first books'
+   * best form, `N-0.txt` (the most common one), is asked for right behind the STATs: when the
+   * listing confirms it, its data starts one round trip earlier; when it does not, the RETR gets a
+   * 550 (or its data connection is closed at once) and the book goes the usual way, having cost
+   * nothing more. Not for a book with a kept `.part`: its size must be checked before resuming.
+   */
+  private async openGuesses(): Promise<void> {
+    if (!this.statWorks || !this.epsvWorks) return;
+    await Promise.all(
+      this.books.slice(0, TRANSFER_WINDOW).map(async (book) => {
+        const cand = candidates(book.ebook, 'ftp')[0]!;
+        try {
+          const sink = await BookSink.open({ rawDir: this.opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: book.context });
+          if (sink.startAt > 0 || sink.kept) {
+            await sink.close();
+            return;
+          }
+          book.guess = { cand, sink, present: false };
+          book.guessState = 'pending';
+        } catch {
+          // The usual path opens the sink again and reports what is wrong.
+        }
+      }),
+    );
+    // In batch order (the sinks opened in any order).
+    this.guessQueue.push(...this.books.filter((b) => b.guessState === 'pending'));
+  }
+
+  private wasteGuess(book: BatchBook): void {
+    if (book.guessState !== 'pending') return;
+    book.guessState = 'wasted';
+    this.closing.push(book.guess!.sink.close());
+  }
+
   // ---- replies ----
 
   private onReply(res: FTPResponse | Error, task: TaskResolver): void {
@@ -204,7 +250,7 @@ export class FtpBatch {
     if (res.code < 200) {
       // Preliminary (150): the transfer at the head of the queue is starting.
       const head = this.sent[0];
-      if (head?.cmd === 'RETR' && !head.book.result) {
+      if (head?.cmd === 'RETR' && !head.book.result && (!head.guess || head.book.guessState === 'confirmed')) {
         this.opts.ctx.progress.setState('downloading', head.book.label);
         this.opts.ctx.progress.setItemTotal(head.book.size - head.book.startAt);
       }
@@ -217,9 +263,9 @@ export class FtpBatch {
     }
     const reply = res as FTPResponse | FTPError;
     if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
-    else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply);
+    else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply, sent.guess === true);
     else if (sent.cmd === 'REST') this.onRest(sent.book, reply);
-    else this.onRetr(sent.book, reply);
+    else this.onRetr(sent.book, reply, sent.guess === true);
     this.schedulePump();
   }
 
@@ -238,8 +284,24 @@ export class FtpBatch {
   private listed(book: BatchBook, entries: ListingEntry[]): void {
     const sizes = new Map(entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
     const cand = chooseCandidate(book.ebook, sizes.keys(), 'ftp');
+    const size = cand ? (sizes.get(cand.remoteName) ?? null) : null;
+    if (book.guessState === 'pending') {
+      const guess = book.guess!;
+      guess.present = sizes.has(guess.cand.remoteName);
+      if (cand && size !== null && cand.remoteName === guess.cand.remoteName) {
+        // The guessed transfer is the right one, already on its way.
+        book.guessState = 'confirmed';
+        book.cand = cand;
+        book.size = size;
+        book.remotePath = `${this.target.root}/${cand.relPath}`;
+        book.context = { ...book.context, path: book.remotePath };
+        book.sink = guess.sink;
+        book.prepared = true;
+        return;
+      }
+      this.wasteGuess(book);
+    }
     if (!cand) return this.settle(book, new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${book.ebook} in ${book.remoteDir}`, book.context));
-    const size = sizes.get(cand.remoteName) ?? null;
     // No size listed (a symlink): the one-book path asks SIZE, so the part and the end can be checked.
     if (size === null) return this.settle(book, FALLBACK);
     book.cand = cand;
@@ -268,7 +330,7 @@ export class FtpBatch {
         sink.begin(book.startAt === 0 || !sink.kept ? { size: book.size } : undefined);
         sink.input.end(); // the kept part is the whole file (or the file is empty)
         await once(sink.input, 'finish');
-        return this.finishBook(book);
+        return this.finish(book);
       }
       book.prepared = true;
     } catch (e) {
@@ -276,8 +338,15 @@ export class FtpBatch {
     }
   }
 
-  private onEpsv(book: BatchBook, res: FTPResponse | FTPError): void {
+  private onEpsv(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
     const port = res instanceof FTPError ? null : epsvPort(res.message);
+    if (guess && book.guessState !== 'confirmed') {
+      // A wasted guess: the RETR will get a 550, unless the file exists after all (listed without a
+      // size): then the server waits for the data connection, which is closed at once.
+      if (port === null) this.epsvWorks = false;
+      else if (book.guess?.present) void this.discardData(port);
+      return;
+    }
     if (port === null) {
       // No extended passive mode here: this book and the rest go through basic-ftp one by one.
       this.epsvWorks = false;
@@ -298,8 +367,9 @@ export class FtpBatch {
     if (!ok) this.settle(book, mapFtpError(res, 'transfer', book.context));
   }
 
-  private onRetr(book: BatchBook, res: FTPResponse | FTPError): void {
+  private onRetr(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
     this.transfersOut--;
+    if (guess && book.guessState !== 'confirmed') return;
     book.retr = res instanceof FTPError ? mapFtpError(res, 'transfer', book.context) : 'ok';
     if (book.result || book.finishing) return;
     if (book.retr !== 'ok') return this.settle(book, book.retr);
@@ -307,6 +377,15 @@ export class FtpBatch {
   }
 
   // ---- data ----
+
+  /** Connects to a passive port only to close it: the server stops waiting and fails the RETR (426). */
+  private async discardData(port: number): Promise<void> {
+    try {
+      (await connectPassive(this.client, port, this.target.timeoutMs)).destroy();
+    } catch {
+      // nothing to close
+    }
+  }
 
   private async receiveData(book: BatchBook, port: number): Promise<void> {
     let sock: net.Socket;
@@ -334,7 +413,7 @@ export class FtpBatch {
     }
     book.dataEnded = true;
     if (book.result) return;
-    if (book.sink.received === book.size - book.startAt) return this.finishBook(book);
+    if (book.sink.received === book.size - book.startAt) return this.finish(book);
     // Short: the final reply says why (a 226 after a cut still means the file is incomplete).
     if (book.retr !== null) this.settle(book, book.retr === 'ok' ? this.shortError(book) : book.retr);
   }
@@ -343,10 +422,15 @@ export class FtpBatch {
     return new FanoutError('SIZE_MISMATCH', `Received ${book.sink?.received ?? 0} of ${book.size - book.startAt} bytes`, book.context);
   }
 
+  private finish(book: BatchBook): Promise<void> {
+    book.finishing = true;
+    this.finishChain = this.finishChain.then(() => this.finishBook(book));
+    return this.finishChain;
+  }
+
   private async finishBook(book: BatchBook): Promise<void> {
     const sink = book.sink!;
     const cand = book.cand!;
-    book.finishing = true;
     const transferred = sink.received;
     let fetched: FetchedBook;
     try {
@@ -423,6 +507,14 @@ export class FtpBatch {
       this.sent.push({ cmd: 'STAT', book });
       this.statsOut++;
     }
+    // The first write: the first books' `N-0.txt`, right behind their STATs (see openGuesses).
+    while (this.transfersOut < TRANSFER_WINDOW && this.guessQueue.length > 0) {
+      const book = this.guessQueue.shift()!;
+      if (book.result || book.guessState !== 'pending') continue;
+      cmds.push('EPSV', `RETR ${this.target.root}/${book.guess!.cand.relPath}`);
+      this.sent.push({ cmd: 'EPSV', book, guess: true }, { cmd: 'RETR', book, guess: true });
+      this.transfersOut++;
+    }
     if (cmds.length > 0) {
       this.client.ftp.log(`> ${cmds.join(' | ')}`);
       this.client.ftp.socket.write(cmds.map((c) => `${c}\r\n`).join(''), this.client.ftp.encoding);
@@ -435,6 +527,7 @@ export class FtpBatch {
   private settle(book: BatchBook, result: BatchResult): void {
     if (book.result) return;
     book.result = result;
+    this.wasteGuess(book);
     if (result instanceof FanoutError || result === FALLBACK) {
       book.settleRest?.(false);
       book.data?.destroy();
@@ -470,7 +563,8 @@ export class FtpBatch {
     const active = this.sent.find((s) => s.cmd === 'RETR')?.book;
     for (const book of this.books) {
       if (book.result || book.finishing) continue;
-      if (book.dataEnded && book.sink && book.sink.received === book.size - book.startAt) continue; // finishing soon
+      // Every byte arrived (the sink may still be flushing): it completes on its own.
+      if (book.sink && book.prepared && book.sink.received === book.size - book.startAt && (book.data || book.dataEnded)) continue;
       const mapped = aborted ? abortedError(book.context) : mapFtpError(err, 'transfer', book.context);
       this.settle(
         book,

@@ -5,7 +5,7 @@ import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { authTlsRefused, mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
-import { epsvPort, openPassive, sendPipelined } from './ftp-pipeline';
+import { epsvPort, openPassive, sendAll, sendPipelined } from './ftp-pipeline';
 import { ftpResumeMismatch } from './resume-check';
 import type { TlsTrust } from './tls-trust';
 import { parseStatListing, type ListingEntry } from './listing-parsers';
@@ -63,7 +63,24 @@ export class FtpSession implements MirrorSession {
     readonly workerId: number,
   ) {}
 
+  /**
+   * One book: the batch engine with a batch of one (STAT + EPSV + RETR of `N-0.txt` in one write,
+   * see ftp-batch.ts), falling back to fetchListed when the server needs it (no listed size, no
+   * STAT listing, no EPSV).
+   */
   async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
+    assertEbook(ebook);
+    if (!this.statWorks || !this.pipelineEpsv) return this.fetchListed(ebook, opts);
+    const first: ErrorContext = { host: this.target.host, ebook, path: `${this.target.root}/${bookDir(ebook)}` };
+    if (opts.ctx.signal.aborted) throw abortedError(first);
+    const [r] = await this.pipelined([ebook], { ...opts, onFetched: async () => {} }, first);
+    if (r === FALLBACK) return this.fetchListed(ebook, opts);
+    if (r instanceof FanoutError) throw r;
+    return r!;
+  }
+
+  /** One book, one step at a time: STAT (+ EPSV), SIZE when needed, RETR (LIST where STAT gives no listing). */
+  private async fetchListed(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
     assertEbook(ebook);
     const { ctx } = opts;
     const dir = bookDir(ebook);
@@ -171,7 +188,7 @@ export class FtpSession implements MirrorSession {
     const one = async (ebook: number): Promise<FetchedBook | FanoutError> => {
       let book: FetchedBook;
       try {
-        book = await this.fetchBook(ebook, opts);
+        book = await this.fetchListed(ebook, opts);
       } catch (e) {
         if (ctx.signal.aborted) throw abortedError({ ...first, ebook });
         return e instanceof FanoutError ? e : mapFtpError(e, 'transfer', { host: this.target.host, ebook });
@@ -249,15 +266,20 @@ export class FtpSession implements MirrorSession {
     const client = new Client(this.target.timeoutMs);
     this.client = client;
     try {
-      await client.access({
-        host: this.target.host,
-        port: this.target.port,
-        user: this.target.user,
-        password: this.target.password,
-        secure: this.target.secure,
-        // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
-        secureOptions: this.target.secure ? { ...this.target.tls } : undefined,
-      });
+      if (this.target.secure) {
+        await client.access({
+          host: this.target.host,
+          port: this.target.port,
+          user: this.target.user,
+          password: this.target.password,
+          secure: this.target.secure,
+          // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
+          secureOptions: { ...this.target.tls },
+        });
+      } else {
+        await client.connect(this.target.host, this.target.port);
+        await pipelinedLogin(client, this.target.user, this.target.password);
+      }
     } catch (e) {
       // A half-opened client is never reused: the next call starts over.
       const plain = !(client.ftp.socket instanceof tls.TLSSocket);
@@ -365,6 +387,24 @@ export class FtpSession implements MirrorSession {
       throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, context);
     }
   }
+}
+
+/**
+ * Logs in and sets binary mode in one round trip: `OPTS UTF8 ON`, `USER`, `PASS`, `TYPE I` in one
+ * write (RFC 959: the server answers in order), where basic-ftp's `access()` spends one round trip
+ * per command and adds FEAT, STRU F and OPTS UTF8 again (7 to 8 round trips; FEAT only picks MLSD
+ * for `list()`, which is used only where STAT gives no listing and works with LIST). Plain FTP only:
+ * FTPS goes through `access()` (AUTH TLS, the handshake, PBSZ/PROT). Throws the first refusal
+ * (a 530 is AUTH_FAILED, a 421 TOO_MANY_CONNECTIONS, through mapFtpError).
+ */
+async function pipelinedLogin(client: Client, user: string, password: string): Promise<void> {
+  if (/[\r\n\0]/.test(user + password)) throw new FanoutError('BAD_INPUT', 'The FTP user or password contains control characters', {});
+  const [, userReply, passReply, typeReply] = await sendAll(client, ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I']);
+  if (userReply instanceof FTPError) throw userReply;
+  // 331: the password is needed (and must be accepted); 230: logged in already (PASS is then refused or ignored).
+  if (userReply!.code === 331 && passReply instanceof FTPError) throw passReply;
+  if (userReply!.code !== 230 && userReply!.code !== 331) throw new FTPError({ code: 530, message: `530 Login not completed (${userReply!.message})` });
+  if (typeReply instanceof FTPError) throw typeReply;
 }
 
 /** `SIZE` of a remote file (one round trip; asked only when the listing has no size); null if refused. */

@@ -193,7 +193,9 @@ describe('FTP: a symlinked book (the listing gives the link length, not the size
       await mirror.close();
     }
 
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
+    // Two data connections may be cut: the first one is the guess of `4000-0.txt` sent with the STAT,
+    // closed unused at once (the listing gives no size for a symlink); the second is the transfer.
+    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 2 });
     const cut = openMirror(`ftp://${proxy.hostPort}`, { timeoutMs: 5000 });
     try {
       const raw = path.join(work, 'raw-link-changed');
