@@ -37,11 +37,16 @@ interface Listing {
 
 /**
  * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
- * reused for every book (a login costs ~8 round trips). Per book: `STAT <dir>` (1 round trip,
- * listing on the control connection) then EPSV + RETR of the best file, with REST to resume a
- * `.part` (only when the remote file's size still fits the part, see resume-check.ts). After a
- * connection error, a timeout or a cancel, the client is dropped and the next fetchBook logs in again.
- * FTPS works the same way: the data connections are TLS and resume the control's TLS session.
+ * reused for every book. Plain FTP logs in in one round trip (OPTS, USER, PASS, TYPE I pipelined);
+ * FTPS goes through basic-ftp's `access()`. Books go through the pipelined batch engine
+ * (ftp-batch.ts), `fetchBook` as a batch of one: STAT + EPSV + RETR `N-0.txt` in one write, so a
+ * book whose best form is `N-0.txt` costs the listing's round trip and the transfer, nothing more.
+ * Books the engine cannot take (no size listed, e.g. a symlink; a server whose STAT gives no listing
+ * or that refuses EPSV) go through fetchListed, one step at a time (STAT + EPSV pipelined, SIZE when
+ * needed, LIST where STAT fails). A `.part` is resumed with REST, only when the remote file's size
+ * still fits it (see resume-check.ts). After a connection error, a timeout or a cancel, the client is
+ * dropped and the next call logs in again. FTPS works the same way: the data connections are TLS and
+ * resume the control's TLS session.
  *
  * The end of a transfer is taken from the data: once the data connection delivered exactly the
  * size the listing gave, the book is done and the `226` is collected later, before the next command

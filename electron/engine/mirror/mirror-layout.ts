@@ -16,6 +16,11 @@ import type { EncodingHint, MirrorProtocol } from './types';
  *   read the folder index once (1 round trip) and GET the best file it lists (1 more): 3 round trips
  *   at most, instead of up to 7 by guessing every form in turn, and 2 to say a book is missing
  *   (3 with the `cache/epub` check). When the server has no index (403), we fall back to guessing.
+ *
+ * Batches (`fetchBooks`) pipeline these steps on the session's one connection, so round trips are
+ * paid per batch rather than per book: FTP sends every STAT in one write and queues the next books'
+ * EPSV + RETR at the server ahead of time; HTTP keeps up to 12 GETs in flight and lets the follow-ups
+ * of a miss ride the same pipeline. See ftp-batch.ts, http-pipeline.ts and the README's measurements.
  */
 
 /** One file a book may have on a mirror, in order of preference. */

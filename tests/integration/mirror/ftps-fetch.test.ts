@@ -66,6 +66,34 @@ async function expectTlsFailure(url: string, opts: OpenMirrorOptions, rawDir: st
 }
 
 describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
+  it('fetches a pipelined batch byte-exact over TLS (data connections resume the session), with one login', async () => {
+    const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
+    const raw = path.join(work, 'raw-batch');
+    const before = await explicit.countLogins();
+    const s = mirror.openSession(0);
+    try {
+      const landed: number[] = [];
+      const results = await s.fetchBooks([418, 5, 77, 2000], { rawDir: raw, ctx: makeCtx(), onFetched: async (b) => void landed.push(b.ebook) });
+      const want = [file(418, '-0.txt'), file(5, '-8.txt'), file(77, '-8.zip'), file(2000, '-0.txt')];
+      for (const [i, r] of results.entries()) {
+        expect(r).not.toBeInstanceOf(FanoutError);
+        expect((r as { sha256: string }).sha256).toBe(want[i]!.textSha256);
+      }
+      // Each landed once (the N-0.txt books, asked for with the listings, may land first).
+      expect([...landed].sort((a, b) => a - b)).toEqual([5, 77, 418, 2000]);
+      expect(await listFiles(raw)).toEqual(['2000-0.txt', '418-0.txt', '5-8.txt', '77-8.txt']);
+    } finally {
+      await mirror.close();
+    }
+    // vsftpd writes its log asynchronously: poll briefly (bounded).
+    let logins = before;
+    for (let i = 0; i < 40 && logins - before < 1; i++) {
+      logins = await explicit.countLogins();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(logins - before).toBe(1);
+  });
+
   it('fetches texts and a zip byte-exact over TLS, trusting the certificate as a CA, with one login', async () => {
     const before = await explicit.countLogins();
     const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
