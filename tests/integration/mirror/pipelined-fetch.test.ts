@@ -241,6 +241,27 @@ describe.each(['ftp', 'http'] as const)('fetchBooks over %s', (protocol) => {
   });
 });
 
+describe('fetchBooks over http: statuses concern their book only', () => {
+  it('a 503 or 403 fails that book alone (retryable or not), on the same connection', async () => {
+    const mirror = openMirror(http.url, { timeoutMs: 5000 });
+    const s = mirror.openSession(0);
+    const c0 = http.connections();
+    http.hooks.failNext('/2/0/0/2001/2001-0.txt', 1, 503);
+    http.hooks.failNext('/2/0/0/2003/2003-0.txt', 1, 403);
+    try {
+      const batch = FILLERS.slice(0, 5);
+      const { results, landed } = await fetchAll(s, batch, path.join(work, 'http-statuses'));
+      expect(results[1]).toMatchObject({ code: 'HTTP_TRANSIENT', retryable: true, context: { ebook: 2001 } });
+      expect(results[3]).toMatchObject({ code: 'HTTP_PERMANENT', retryable: false, context: { ebook: 2003 } });
+      for (const i of [0, 2, 4]) await expectBookExact(results[i], batch[i]!, 'http');
+      expect(landed).toEqual([2000, 2002, 2004]);
+      expect(http.connections() - c0).toBe(1);
+    } finally {
+      await mirror.close();
+    }
+  });
+});
+
 describe('fetchBooks over ftp: the next book is queued at the server before the current transfer ends', () => {
   it('sends the second RETR before any reply to the first (EPSV + RETR pipelined across books)', async () => {
     const relay = await startGateRelay({ targetPort: ftp.port, from: (t) => t.includes('RETR '), until: (t) => count(t, 'RETR ') >= 2 });
