@@ -37,7 +37,8 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
   const total = await countSelected(spec, control.signal);
   const manifest = await ManifestStore.open(outDir);
   const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec) });
-  const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
+  // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
+  const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
   const scrubPool = createScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
 
   try {
@@ -65,7 +66,9 @@ interface JobParts {
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<void> {
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
   const { telemetry } = ctx;
-  const stage = new ScrubStage(parts.scrubPool, { maxInFlight: parts.scrubWorkers * 2, signal: control.signal });
+  // Room for every download worker to hand over a book and go on (cleaning must not stall
+  // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
+  const stage = new ScrubStage(parts.scrubPool, { maxInFlight: Math.max(parts.scrubWorkers * 2, spec.workers * 2), signal: control.signal });
   let badRows = 0;
 
   const failEntry = (book: BookItem, err: FanoutError, extra: Partial<ManifestEntry> = {}): ManifestEntry => ({

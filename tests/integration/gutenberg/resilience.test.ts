@@ -108,10 +108,12 @@ describe('gutenberg job resilience', () => {
 
   it('shrinks the pool when the FTP server refuses connections past its per-IP limit (421)', async () => {
     const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 2 });
+    // 10 ms each way keeps the two admitted workers busy while the others back off and retry.
+    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
     try {
       const events: JobEvent[] = [];
       const summary = await runGutenbergJob(
-        spec({ mirror: limited.url, selection: { ids: [{ from: 2000, to: 2009 }] }, workers: 5, strategy: 'queue', outDir: join(fx.dir, 'limited'), attempts: 4 }),
+        spec({ mirror: `ftp://127.0.0.1:${proxy.port}`, selection: { ids: [{ from: 2000, to: 2009 }] }, workers: 5, strategy: 'queue', outDir: join(fx.dir, 'limited'), attempts: 4 }),
         createJobControl((e) => events.push(e)),
       );
       expect(summary.status).toBe('succeeded');
@@ -119,6 +121,7 @@ describe('gutenberg job resilience', () => {
       expect(frames(events).at(-1)!.activeWorkers).toBeLessThanOrEqual(2);
       expect(events.some((e) => e.kind === 'job:warning' && /retired/.test(e.message))).toBe(true);
     } finally {
+      await proxy.stop();
       await limited.stop();
     }
   });
