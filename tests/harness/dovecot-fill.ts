@@ -1,6 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImapFlow } from 'imapflow';
+import { seededRandom } from './seeded-random';
+
+/** A small deterministic PRNG, so a mailbox is the same on every run. */
+export const rng = seededRandom;
 
 /** Where the real-mail corpus is: FANOUT_IMAP_CORPUS, else ../shared/imap-corpus next to the repo. */
 export function corpusFiles(): string[] {
@@ -18,17 +22,6 @@ export function corpusFiles(): string[] {
   return out.sort();
 }
 
-/** A small deterministic PRNG (mulberry32), so a mailbox is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const b64w = (s: string) => `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 const qw = (s: string) => `=?ISO-8859-1?Q?${[...Buffer.from(s, 'latin1')].map((b) => (b > 127 || b === 0x3d || b === 0x3f || b === 0x5f || b === 0x20 ? `=${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b))).join('')}?=`;

@@ -11,6 +11,7 @@ import { parseStatListing, type ListingEntry } from './listing-parsers';
 import { bookDir, candidates, chooseCandidate, type Candidate } from './mirror-layout';
 import { ftpResumeMismatch } from './resume-check';
 import type { FetchBooksOptions, FetchedBook } from './types';
+import { toFetchedBook } from './fetched-book';
 
 /**
  * `STAT`s outstanding at once. The listings come back on the control connection, and basic-ftp
@@ -435,18 +436,7 @@ export class FtpBatch {
     let fetched: FetchedBook;
     try {
       const r = await sink.finish();
-      fetched = {
-        ebook: book.ebook,
-        url: `${this.target.baseUrl}${book.remotePath}`,
-        remoteName: cand.remoteName,
-        rawPath: r.rawPath,
-        bytes: r.bytes,
-        sha256: r.sha256,
-        encodingHint: cand.encodingHint,
-        fromZip: cand.fromZip,
-        transferredBytes: transferred,
-        resumedFrom: book.startAt,
-      };
+      fetched = toFetchedBook(book.ebook, `${this.target.baseUrl}${book.remotePath}`, cand, r, transferred, book.startAt);
     } catch (e) {
       book.finishing = false;
       this.settle(book, toFanoutError(e, book.context));

@@ -12,6 +12,7 @@ import { parseStatListing, type ListingEntry } from './listing-parsers';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, MirrorSession } from './types';
 import { FALLBACK, FtpBatch, type BatchResult, type FtpBatchOutcome } from './ftp-batch';
+import { toFetchedBook } from './fetched-book';
 
 export interface FtpTarget {
   host: string;
@@ -148,18 +149,7 @@ export class FtpSession implements MirrorSession {
       const transferred = sink.received;
       const result = await sink.finish();
       sink = null;
-      return {
-        ebook,
-        url: `${this.target.baseUrl}${remotePath}`,
-        remoteName: cand.remoteName,
-        rawPath: result.rawPath,
-        bytes: result.bytes,
-        sha256: result.sha256,
-        encodingHint: cand.encodingHint,
-        fromZip: cand.fromZip,
-        transferredBytes: transferred,
-        resumedFrom: startAt,
-      };
+      return toFetchedBook(ebook, `${this.target.baseUrl}${remotePath}`, cand, result, transferred, startAt);
     } catch (e) {
       if (ctx.signal.aborted) {
         this.drop();

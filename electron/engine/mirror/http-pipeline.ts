@@ -11,6 +11,7 @@ import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
 import { metaFromHeaders, partialMismatch, resumeHeaders } from './resume-check';
 import type { FetchedBook } from './types';
+import { toFetchedBook } from './fetched-book';
 
 const MAX_REDIRECTS = 3;
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
@@ -391,18 +392,7 @@ export class HttpRun {
     } finally {
       this.sinks.delete(sink);
     }
-    const fetched: FetchedBook = {
-      ebook: book.ebook,
-      url: `${this.host.base}/${cand.relPath}`,
-      remoteName: cand.remoteName,
-      rawPath: r.rawPath,
-      bytes: r.bytes,
-      sha256: r.sha256,
-      encodingHint: cand.encodingHint,
-      fromZip: cand.fromZip,
-      transferredBytes: transferred,
-      resumedFrom: startAt,
-    };
+    const fetched: FetchedBook = toFetchedBook(book.ebook, `${this.host.base}/${cand.relPath}`, cand, r, transferred, startAt);
     book.result = fetched;
     const onFetched = this.opts.onFetched;
     if (onFetched) {
