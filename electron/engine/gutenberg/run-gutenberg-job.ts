@@ -11,7 +11,6 @@ import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { writeFileAtomic } from '../output/atomic-file';
-import { sha256Hex } from '../output/file-digest';
 import { createScrubPool } from '../scrub/scrub-pool';
 import { isBookComplete } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
@@ -127,7 +126,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
                 rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
-                rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: sha256Hex(result.clean),
+                rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: result.cleanSha256,
                 startMarker: result.startMarker, endMarker: result.endMarker, warnings: result.warnings,
                 errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
                 finishedAt: new Date().toISOString(),

@@ -15,7 +15,8 @@ process.on('message', (msg: ChildRequest) => {
     case 'scrub': {
       try {
         const t0 = performance.now();
-        const result = scrubBook(msg.bytes);
+        // The bytes were deserialised for this message alone: ours to clean in place.
+        const result = scrubBook(msg.bytes, { consumeInput: true });
         reply({ kind: 'done', id: msg.id, reply: { result, runMs: performance.now() - t0 } });
       } catch (err) {
         reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });

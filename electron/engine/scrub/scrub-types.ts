@@ -33,8 +33,13 @@ export interface DecodeResult {
 
 /** One cleaned book: what `scrubBook` and every pool return. Structured-clone safe. */
 export interface ScrubResult {
-  /** The cleaned text, UTF-8 bytes (owns its whole ArrayBuffer, so it can be transferred). */
+  /**
+   * The cleaned text, UTF-8 bytes. May be a view into a larger buffer (the input's, when the
+   * scrubber was allowed to consume it): transfer `clean.buffer`, but read only `clean`.
+   */
   clean: Uint8Array;
+  /** sha256 of `clean`, lowercase hex: computed where the cleaning ran, off the caller's thread. */
+  cleanSha256: string;
   encoding: SourceEncoding;
   bom: boolean;
   startMarker: boolean;

@@ -2,21 +2,26 @@ import { CREDIT_PARAGRAPH_RE, END_MARKER_RE, MARKER_CLOSE_RE, START_MARKER_RE } 
 import { normalizeNewlines } from './newlines';
 import type { ScrubWarning, StripResult } from './scrub-types';
 
+/*
+ * The helpers below are exported for the byte-level fast path (utf8-fast-path.ts), which runs the
+ * same searches on decoded head and tail windows; this module stays the reference implementation.
+ */
+
 /**
  * Markers are looked for only in the first and last lines: the licence header ends within ~300
  * lines in every era and the modern footer is ~350 lines, so a bigger window buys nothing and
  * scanning the whole book would cost time and risk matching prose.
  */
-const HEAD_LINES = 1000;
-const TAIL_LINES = 1000;
+export const HEAD_LINES = 1000;
+export const TAIL_LINES = 1000;
 /** Credit paragraphs looked at after the start marker (credits, HTML note, a second credit...). */
-const MAX_CREDIT_PARAGRAPHS = 4;
+export const MAX_CREDIT_PARAGRAPHS = 4;
 /** Lines after a start marker that may still belong to it when it wraps (`... TITLE\nMORE TITLE ***`). */
 const MAX_MARKER_CONTINUATION_LINES = 2;
 
-const BLANK_LINE_RE = /\n[ \t]*\n/g;
-const LEADING_BLANK_LINES_RE = /^(?:[ \t]*\n)+/;
-const CREDIT_STICKY_RE = new RegExp(CREDIT_PARAGRAPH_RE.source, 'imy');
+export const BLANK_LINE_RE = /\n[ \t]*\n/g;
+export const LEADING_BLANK_LINES_RE = /^(?:[ \t]*\n)+/;
+export const CREDIT_STICKY_RE = new RegExp(CREDIT_PARAGRAPH_RE.source, 'imy');
 
 /**
  * Removes the Project Gutenberg licence header and footer (every era: 1990s small print, 2000s
@@ -57,7 +62,7 @@ export function stripGutenbergBoilerplate(input: string): StripResult {
 }
 
 /** Index of the `n`th line start (just after the `n`th LF), or the text length. */
-function offsetAfterLines(text: string, n: number): number {
+export function offsetAfterLines(text: string, n: number): number {
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const nl = text.indexOf('\n', pos);
@@ -68,7 +73,7 @@ function offsetAfterLines(text: string, n: number): number {
 }
 
 /** Index of the start of the `n`th line from the end, or 0. */
-function offsetBeforeLines(text: string, n: number): number {
+export function offsetBeforeLines(text: string, n: number): number {
   let pos = text.length;
   for (let i = 0; i < n; i++) {
     const nl = text.lastIndexOf('\n', pos - 1);
@@ -79,14 +84,14 @@ function offsetBeforeLines(text: string, n: number): number {
 }
 
 /** First match of a global, multiline regex at or after `from`, as an index; -1 when none. */
-function findFrom(re: RegExp, text: string, from: number): number {
+export function findFrom(re: RegExp, text: string, from: number): number {
   re.lastIndex = from;
   const m = re.exec(text);
   return m === null ? -1 : m.index;
 }
 
 /** Index of the last start marker in `head`; -1 when none. */
-function findLastStart(head: string): number {
+export function findLastStart(head: string): number {
   let last = -1;
   START_MARKER_RE.lastIndex = 0;
   for (let m = START_MARKER_RE.exec(head); m !== null; m = START_MARKER_RE.exec(head)) last = m.index;
@@ -97,7 +102,7 @@ function findLastStart(head: string): number {
  * Index of the first line after the marker starting at `at`. A marker whose line has no closing
  * `***` but whose next (non-blank) line ends with one wraps over that line too.
  */
-function endOfMarker(text: string, at: number): number {
+export function endOfMarker(text: string, at: number): number {
   let lineEnd = text.indexOf('\n', at);
   if (lineEnd === -1) return text.length;
   const first = text.slice(at, lineEnd);

@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+
 /**
  * windows-1252 → string. Node's `TextDecoder('windows-1252')` is really ISO-8859-1 (it leaves
  * 0x80-0x9F as C1 controls), so the 32 bytes where the two differ are mapped here. The five bytes
@@ -16,4 +18,80 @@ export function decodeWindows1252(buf: Uint8Array): string {
   C1_RE.lastIndex = 0;
   if (!C1_RE.test(latin1)) return latin1;
   return latin1.replace(C1_RE, (c) => C1_TO_CP1252[c.charCodeAt(0) - 0x80] ?? c);
+}
+
+/**
+ * The UTF-8 form of every byte 0x80-0xFF read as windows-1252, flattened for a tight loop:
+ * `HIGH_LEN[b - 0x80]` bytes (2 or 3) starting at `HIGH_UTF8[(b - 0x80) * 3]`. Built from the
+ * same table `decodeWindows1252` uses, so both directions always agree.
+ */
+const HIGH_LEN = new Uint8Array(128);
+const HIGH_UTF8 = new Uint8Array(128 * 3);
+{
+  const encoder = new TextEncoder();
+  for (let b = 0x80; b <= 0xff; b++) {
+    const ch = b < 0xa0 ? C1_TO_CP1252[b - 0x80]! : String.fromCharCode(b);
+    const utf8 = encoder.encode(ch);
+    HIGH_LEN[b - 0x80] = utf8.length;
+    HIGH_UTF8.set(utf8, (b - 0x80) * 3);
+  }
+}
+
+/**
+ * Blocks checked with `isAscii` (simdutf): a big block first (one call per 8 KiB of a mostly-ASCII
+ * book), then, if it holds a high byte, its small blocks. Runs of ASCII small blocks are copied
+ * natively in one go; only small blocks holding a high byte run the table loop.
+ */
+const BLOCK = 256;
+const BIG_BLOCK = 32 * BLOCK;
+
+/**
+ * windows-1252 bytes → UTF-8 bytes, byte for byte through a table, without building a string:
+ * exactly `new TextEncoder().encode(decodeWindows1252(buf))`. Real Latin-1 books are ASCII but
+ * for a few accented letters per page, so the bytes go in blocks (see BLOCK). ASCII bytes are
+ * copied as they are (newlines included: the caller normalises them on the result). The result
+ * owns its buffer.
+ */
+export function windows1252ToUtf8(buf: Uint8Array): Uint8Array<ArrayBuffer> {
+  const src = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const n = src.length;
+  const mixed = new Uint8Array(Math.ceil(n / BLOCK));
+  let size = n;
+  for (let big = 0; big < n; big += BIG_BLOCK) {
+    const bigEnd = Math.min(big + BIG_BLOCK, n);
+    if (isAscii(src.subarray(big, bigEnd))) continue;
+    for (let b = big; b < bigEnd; b += BLOCK) {
+      const e = Math.min(b + BLOCK, n);
+      if (isAscii(src.subarray(b, e))) continue;
+      mixed[b / BLOCK] = 1;
+      for (let i = b; i < e; i++) {
+        const c = src[i]!;
+        if (c >= 0x80) size += HIGH_LEN[c - 0x80]! - 1;
+      }
+    }
+  }
+  // Never pooled (so it owns its ArrayBuffer), and not zero-filled: every byte is written below.
+  const out = Buffer.allocUnsafeSlow(size);
+  let w = 0;
+  /** Start of the pending run of ASCII blocks. */
+  let run = 0;
+  for (let b = 0, k = 0; b < n; b += BLOCK, k++) {
+    if (mixed[k] === 0) continue;
+    if (b > run) w += src.copy(out, w, run, b);
+    const e = Math.min(b + BLOCK, n);
+    for (let i = b; i < e; i++) {
+      const c = src[i]!;
+      if (c < 0x80) {
+        out[w++] = c;
+      } else {
+        const at = (c - 0x80) * 3;
+        out[w++] = HIGH_UTF8[at]!;
+        out[w++] = HIGH_UTF8[at + 1]!;
+        if (HIGH_LEN[c - 0x80] === 3) out[w++] = HIGH_UTF8[at + 2]!;
+      }
+    }
+    run = e;
+  }
+  if (n > run) src.copy(out, w, run, n);
+  return new Uint8Array(out.buffer, 0, size);
 }
