@@ -1,4 +1,4 @@
-import { END_MARKER_RE } from './boilerplate-markers';
+import { END_MARKER_RE, MODERN_START_MARKER_RE, SMALL_PRINT_RE } from './boilerplate-markers';
 import type { ScrubWarning } from './scrub-types';
 import {
   BLANK_LINE_RE,
@@ -120,8 +120,18 @@ function locateInWindows(bytes: Buffer, headLimit: number, tailStart: number): B
 function findStart(text: string): { start: number; contentStart: number } {
   const head = text.slice(0, offsetAfterLines(text, HEAD_LINES));
   const firstEnd = findFrom(END_MARKER_RE, head, 0);
-  const start = findLastStart(firstEnd === -1 ? head : head.slice(0, firstEnd));
+  const searched = firstEnd === -1 ? head : head.slice(0, firstEnd);
+  // Without "SMALL PRINT" in the searched text only the modern alternative can match (see MODERN_START_MARKER_RE).
+  const start = SMALL_PRINT_RE.test(searched) ? findLastStart(searched) : findLastMatch(MODERN_START_MARKER_RE, searched);
   return { start, contentStart: start === -1 ? 0 : endOfMarker(text, start) };
+}
+
+/** Index of the last match of a global regex in `text` (scanning as `findLastStart` does); -1 when none. */
+function findLastMatch(re: RegExp, text: string): number {
+  let last = -1;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m.index;
+  return last;
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { MODERN_START_MARKER_RE, SMALL_PRINT_RE, START_MARKER_RE } from '../../../electron/engine/scrub/boilerplate-markers';
 import { normalizeNewlinesInPlace } from '../../../electron/engine/scrub/newlines';
 import { scrubBookReference, scrubBookTraced, type ScrubPath } from '../../../electron/engine/scrub/scrub-book';
 import type { ScrubResult } from '../../../electron/engine/scrub/scrub-types';
@@ -207,6 +208,22 @@ describe('byte helpers', () => {
       const got = windows1252ToUtf8(bytes);
       expect(Buffer.from(got).equals(Buffer.from(new TextEncoder().encode(decodeWindows1252(bytes))))).toBe(true);
       expect(got.byteOffset === 0 && got.byteLength === got.buffer.byteLength).toBe(true);
+    }
+  });
+});
+
+describe('the fast path start-marker shortcut', () => {
+  it('MODERN_START_MARKER_RE is START_MARKER_RE minus the small-print alternatives, which both need SMALL_PRINT_RE', () => {
+    const alternatives = START_MARKER_RE.source.split('|^');
+    expect(alternatives).toHaveLength(3);
+    expect(MODERN_START_MARKER_RE.source).toBe(alternatives[0]);
+    expect(MODERN_START_MARKER_RE.flags).toBe(START_MARKER_RE.flags);
+    // Between SMALL and PRINT: the word gap G, or spaces (which G covers too).
+    const gaps = [String.raw`(?:[ \t]+|[ \t]*\n[ \t]*)`, String.raw`[ \t]+`];
+    for (const alt of alternatives.slice(1)) expect(gaps).toContain(alt.slice(alt.indexOf('SMALL') + 5, alt.indexOf('PRINT')));
+    expect(SMALL_PRINT_RE.source).toBe(`SMALL${gaps[0]}PRINT`);
+    for (const line of ['*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*', '***END***THE SMALL\nPRINT', 'The Small Print! ... *ENDS*']) {
+      expect(SMALL_PRINT_RE.test(line), line).toBe(true);
     }
   });
 });
