@@ -108,16 +108,17 @@ describe('gutenberg job resilience', () => {
 
   it('shrinks the pool when the FTP server refuses connections past its per-IP limit (421)', async () => {
     const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 2 });
-    // 10 ms each way keeps the two admitted workers busy while the others back off and retry.
-    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
+    // 25 ms each way keeps the two admitted workers busy (15 books, a few round trips each) for
+    // far longer than the refused ones take to back off and retry.
+    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 25, ftp: true });
     try {
       const events: JobEvent[] = [];
       const summary = await runGutenbergJob(
-        spec({ mirror: `ftp://127.0.0.1:${proxy.port}`, selection: { ids: [{ from: 2000, to: 2009 }] }, workers: 5, strategy: 'queue', outDir: join(fx.dir, 'limited'), attempts: 4 }),
+        spec({ mirror: `ftp://127.0.0.1:${proxy.port}`, selection: { ids: ids(presentIds) }, workers: 5, strategy: 'queue', outDir: join(fx.dir, 'limited'), attempts: 4 }),
         createJobControl((e) => events.push(e)),
       );
       expect(summary.status).toBe('succeeded');
-      expect(summary.itemsDone).toBe(10);
+      expect(summary.itemsDone).toBe(present.length);
       expect(frames(events).at(-1)!.activeWorkers).toBeLessThanOrEqual(2);
       expect(events.some((e) => e.kind === 'job:warning' && /retired/.test(e.message))).toBe(true);
     } finally {
@@ -127,17 +128,18 @@ describe('gutenberg job resilience', () => {
   });
 
   it('pauses between items, resumes, and a cancelled run is finished by a re-run', async () => {
-    // 10 ms each way makes every book take a few round trips, so there is time to pause and cancel.
-    const proxy = await startTcpProxy({ targetPort: fx.http.port, delayMs: 10 });
+    // 30 ms each way makes every book take a few round trips (frames come every 100 ms), so
+    // there is time to see the pause and to cancel before the end, even on a loaded machine.
+    const proxy = await startTcpProxy({ targetPort: fx.http.port, delayMs: 30 });
     const outDir = join(fx.dir, 'pause-cancel');
     try {
       const events: JobEvent[] = [];
       const control = createJobControl((e) => events.push(e));
       const job = runGutenbergJob(spec({ mirror: `http://127.0.0.1:${proxy.port}`, selection: { ids: ids(presentIds) }, workers: 1, strategy: 'serial', outDir }), control);
-      for (let i = 0; i < 200 && (frames(events).at(-1)?.itemsDone ?? 0) < 2; i++) await delay(10);
+      for (let i = 0; i < 1000 && (frames(events).at(-1)?.itemsDone ?? 0) < 2; i++) await delay(10);
       control.pause.pause();
       // The book in flight finishes, then the worker parks.
-      for (let i = 0; i < 500 && frames(events).at(-1)!.workers[0]!.state !== 'paused'; i++) await delay(10);
+      for (let i = 0; i < 1000 && frames(events).at(-1)!.workers[0]!.state !== 'paused'; i++) await delay(10);
       const atPause = frames(events).at(-1)!.itemsDone;
       await delay(300);
       const stillPaused = frames(events).at(-1)!;
@@ -145,7 +147,7 @@ describe('gutenberg job resilience', () => {
       expect(stillPaused.itemsDone).toBe(atPause);
       expect(stillPaused.workers[0]!.state).toBe('paused');
       control.pause.resume();
-      for (let i = 0; i < 200 && frames(events).at(-1)!.itemsDone <= atPause; i++) await delay(10);
+      for (let i = 0; i < 1000 && frames(events).at(-1)!.itemsDone <= atPause; i++) await delay(10);
       control.abort();
       const summary = await job;
       expect(summary.status).toBe('cancelled');
