@@ -13,7 +13,6 @@
  *   404 / 550 says "this mirror has no catalog at <url>".
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -224,8 +223,11 @@ async function httpDownload(
     const counter = new ByteCounter(report, interval);
     const gz = /\bgzip\b/i.test(String(res.headers['content-encoding'] ?? ''));
     const po = opts.signal ? { signal: opts.signal } : {};
-    if (gz) await pipeline(res, counter, createGunzip(), new NotHtml(url), createWriteStream(tmp), po);
-    else await pipeline(res, counter, new NotHtml(url), createWriteStream(tmp), po);
+    // Create the temp file before streaming: a write stream opens its file lazily, and a failure
+    // that ends the pipeline first could otherwise create it after the caller's clean-up.
+    const out = (await open(tmp, 'w')).createWriteStream();
+    if (gz) await pipeline(res, counter, createGunzip(), new NotHtml(url), out, po);
+    else await pipeline(res, counter, new NotHtml(url), out, po);
     if (!gz && Number.isFinite(length) && length > 0 && counter.bytes !== length) {
       throw new FanoutError('SIZE_MISMATCH', `The catalog download from ${url} was cut short (${counter.bytes} of ${length} bytes)`, context);
     }
