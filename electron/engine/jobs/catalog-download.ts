@@ -166,11 +166,12 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   let total: number | null = null;
   const report = (bytes: number) => opts.onProgress?.({ url, bytes, total });
   let received = 0;
+  const target: TransferTarget = { u, url, tmp, context, opts: { ...opts, timeoutMs }, setTotal: (t) => (total = t), report, interval };
   try {
     if (u.protocol === 'ftp:' || u.protocol === 'ftps:') {
-      received = await ftpDownload(u, url, tmp, context, { ...opts, timeoutMs }, (t) => (total = t), (b) => report(b), interval);
+      received = await ftpDownload(target);
     } else {
-      received = await httpDownload(u, url, tmp, context, { ...opts, timeoutMs }, (t) => (total = t), (b) => report(b), interval);
+      received = await httpDownload(target);
     }
     await flushToDisk(tmp);
     const { size } = await stat(tmp);
@@ -187,16 +188,23 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   }
 }
 
-async function httpDownload(
-  u: URL,
-  url: string,
-  tmp: string,
-  context: ErrorContext,
-  opts: CatalogDownloadOptions & { timeoutMs: number },
-  setTotal: (t: number | null) => void,
-  report: (bytes: number) => void,
-  interval: number,
-): Promise<number> {
+/** One catalog transfer: where from, where to, and how to report. */
+interface TransferTarget {
+  u: URL;
+  /** The URL as shown to the user (no credentials). */
+  url: string;
+  /** Temp file the bytes go to before the rename. */
+  tmp: string;
+  context: ErrorContext;
+  opts: CatalogDownloadOptions & { timeoutMs: number };
+  setTotal: (t: number | null) => void;
+  report: (bytes: number) => void;
+  /** Progress period, ms. */
+  interval: number;
+}
+
+async function httpDownload(t: TransferTarget): Promise<number> {
+  const { u, url, tmp, context, opts, setTotal, report, interval } = t;
   let current = u;
   for (let hop = 0; ; hop++) {
     const res = await httpGet(current, opts);
@@ -254,16 +262,8 @@ function httpGet(u: URL, opts: CatalogDownloadOptions & { timeoutMs: number }): 
   });
 }
 
-async function ftpDownload(
-  u: URL,
-  url: string,
-  tmp: string,
-  context: ErrorContext,
-  opts: CatalogDownloadOptions & { timeoutMs: number },
-  setTotal: (t: number | null) => void,
-  report: (bytes: number) => void,
-  interval: number,
-): Promise<number> {
+async function ftpDownload(t: TransferTarget): Promise<number> {
+  const { u, url, tmp, context, opts, setTotal, report, interval } = t;
   const port = u.port ? Number(u.port) : 21;
   const secure = u.protocol === 'ftps:' ? (port === 990 ? ('implicit' as const) : true) : false;
   const remotePath = decodeURIComponent(u.pathname);
