@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import type { WorkerState } from '../../../shared/events';
 import { runBuffers, useRunStore } from '../stores/run-store';
 import { STATE_COLORS } from './colors';
+import { redrawOnRunChanges } from './throttled-redraw';
 
 const LANE_H = 14;
 const GAP = 3;
@@ -90,31 +91,7 @@ export function GanttCanvas() {
     draw();
     // The timeline is a long-timescale view: redraw at most every MIN_REDRAW_MS (with a trailing
     // draw, so the final state always shows), while the throughput chart follows every frame.
-    let last = performance.now();
-    let trailing: ReturnType<typeof setTimeout> | null = null;
-    const throttled = () => {
-      const wait = last + MIN_REDRAW_MS - performance.now();
-      if (wait <= 0) {
-        last = performance.now();
-        draw();
-      } else {
-        trailing ??= setTimeout(() => {
-          trailing = null;
-          last = performance.now();
-          draw();
-        }, wait);
-      }
-    };
-    const unsub = useRunStore.subscribe((s, prev) => {
-      if (s.version !== prev.version) throttled();
-    });
-    const ro = new ResizeObserver(draw);
-    ro.observe(canvas);
-    return () => {
-      unsub();
-      ro.disconnect();
-      if (trailing) clearTimeout(trailing);
-    };
+    return redrawOnRunChanges(canvas, draw, MIN_REDRAW_MS);
   }, []);
   return <canvas className="gantt" ref={ref} data-testid="gantt" />;
 }

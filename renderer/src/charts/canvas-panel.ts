@@ -1,5 +1,5 @@
 import { useEffect, type RefObject } from 'react';
-import { useRunStore } from '../stores/run-store';
+import { redrawOnRunChanges } from './throttled-redraw';
 
 /** A panel drawn on one canvas: its height for a width, and the drawing (CSS pixels). */
 export interface CanvasPainter {
@@ -32,31 +32,7 @@ export function useCanvasPanel(ref: RefObject<HTMLCanvasElement | null>, painter
       painter.draw(ctx, w, h, canvas);
     };
     paint();
-    let last = performance.now();
-    let trailing: ReturnType<typeof setTimeout> | null = null;
-    const throttled = () => {
-      const wait = last + intervalMs - performance.now();
-      if (wait <= 0) {
-        last = performance.now();
-        paint();
-      } else {
-        trailing ??= setTimeout(() => {
-          trailing = null;
-          last = performance.now();
-          paint();
-        }, wait);
-      }
-    };
-    const unsub = useRunStore.subscribe((s, prev) => {
-      if (s.version !== prev.version) throttled();
-    });
-    const ro = new ResizeObserver(paint);
-    ro.observe(canvas);
-    return () => {
-      unsub();
-      ro.disconnect();
-      if (trailing) clearTimeout(trailing);
-    };
+    return redrawOnRunChanges(canvas, paint, intervalMs);
   }, [ref, painter, intervalMs]);
 }
 

@@ -5,21 +5,18 @@ import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import { openMirror, type Mirror } from '../../../electron/engine/mirror';
 import { generateMirror, sha256, startFtpServer, startTcpProxy, type FtpServer, type GeneratedMirror } from '../../harness';
-import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { FORM_BOOKS, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
 let server: FtpServer;
 
-const expectedText = (ebook: number, form: string) => gen.books.get(ebook)!.files.find((f) => f.form === form)!;
+const expectedText = (ebook: number, form: string) => generatedFile(gen, ebook, form);
 
 beforeAll(async () => {
   work = await tempDir('ftp');
   gen = await generateMirror(path.join(work, 'mirror'), [
-    { ebook: 418, files: ['-0.txt', '-8.txt', '.txt', '-0.zip'], sizeBytes: 40_000 },
-    { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
-    { ebook: 12345, files: ['.txt'], plainTxtLatin1: true, sizeBytes: 12_000 },
-    { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
+    ...FORM_BOOKS,
     { ebook: 78, files: ['.zip'], sizeBytes: 8_000, extraZipEntries: [{ name: '../evil.txt', data: Buffer.from('pwned') }, { name: '/tmp/abs-evil.txt', data: Buffer.from('pwned') }] },
     { ebook: 79, files: ['-0.zip'], sizeBytes: 8_000, extraZipEntries: [] },
     { ebook: 900, files: [] },

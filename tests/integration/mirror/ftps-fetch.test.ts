@@ -5,7 +5,7 @@ import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import { openMirror, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
 import { generateMirror, makeSelfSignedCert, sha256, startFtpServer, type FtpServer, type GeneratedMirror, type SelfSignedCert } from '../../harness';
-import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
@@ -13,7 +13,7 @@ let cert: SelfSignedCert;
 let explicit: FtpServer;
 let implicit: FtpServer;
 
-const file = (ebook: number, form: string) => gen.books.get(ebook)!.files.find((f) => f.form === form)!;
+const file = (ebook: number, form: string) => generatedFile(gen, ebook, form);
 
 beforeAll(async () => {
   work = await tempDir('ftps');

@@ -3,6 +3,20 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerContext, WorkerProgress } from '../../../electron/engine/core/worker-context';
+import type { GeneratedFile, GeneratedMirror, MirrorBookSpec } from '../../harness';
+
+/** Books in every plain form the mirror tests share: all forms, Latin-1 only, Latin-1 bytes named .txt, zip only. */
+export const FORM_BOOKS: MirrorBookSpec[] = [
+  { ebook: 418, files: ['-0.txt', '-8.txt', '.txt', '-0.zip'], sizeBytes: 40_000 },
+  { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
+  { ebook: 12345, files: ['.txt'], plainTxtLatin1: true, sizeBytes: 12_000 },
+  { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
+];
+
+/** The generated file of `ebook` in `form` (what a client should end up with). */
+export function generatedFile(gen: GeneratedMirror, ebook: number, form: string): GeneratedFile {
+  return gen.books.get(ebook)!.files.find((f) => f.form === form)!;
+}
 
 export interface CountingProgress extends WorkerProgress {
   states: string[];

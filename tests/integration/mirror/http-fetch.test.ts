@@ -5,22 +5,19 @@ import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import { openMirror, type Mirror } from '../../../electron/engine/mirror';
 import { generateMirror, sha256, startHttpServer, startTcpProxy, type GeneratedMirror, type HttpServer } from '../../harness';
-import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { FORM_BOOKS, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
 let server: HttpServer;
 let mirror: Mirror;
 
-const file = (ebook: number, form: string) => gen.books.get(ebook)!.files.find((f) => f.form === form)!;
+const file = (ebook: number, form: string) => generatedFile(gen, ebook, form);
 
 beforeAll(async () => {
   work = await tempDir('http');
   gen = await generateMirror(path.join(work, 'mirror'), [
-    { ebook: 418, files: ['-0.txt', '-8.txt', '.txt', '-0.zip'], sizeBytes: 40_000 },
-    { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
-    { ebook: 12345, files: ['.txt'], plainTxtLatin1: true, sizeBytes: 12_000 },
-    { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
+    ...FORM_BOOKS,
     { ebook: 78, files: ['.zip'], sizeBytes: 8_000, extraZipEntries: [{ name: '../evil.txt', data: Buffer.from('pwned') }] },
     { ebook: 900, files: [] },
     { ebook: 901, files: ['cache'], sizeBytes: 9_000 },

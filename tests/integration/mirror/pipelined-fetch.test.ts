@@ -5,14 +5,11 @@ import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror, type FetchedBook, type Mirror, type MirrorSession } from '../../../electron/engine/mirror';
 import { HttpSession } from '../../../electron/engine/mirror/http-session';
 import { generateMirror, sha256, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type GeneratedMirror, type HttpServer, type MirrorBookSpec } from '../../harness';
-import { count, listFiles, makeCtx, removeAll, startGateRelay, tempDir } from './helpers';
+import { count, FORM_BOOKS, listFiles, makeCtx, removeAll, startGateRelay, tempDir } from './helpers';
 
 /** Every form a book may have, books missing altogether, and small fillers (for cuts at known offsets). */
 const SPECS: MirrorBookSpec[] = [
-  { ebook: 418, files: ['-0.txt', '-8.txt', '.txt', '-0.zip'], sizeBytes: 40_000 },
-  { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
-  { ebook: 12345, files: ['.txt'], plainTxtLatin1: true, sizeBytes: 12_000 },
-  { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
+  ...FORM_BOOKS,
   { ebook: 78, files: ['.zip'], sizeBytes: 8_000, extraZipEntries: [{ name: '../evil.txt', data: Buffer.from('pwned') }] },
   { ebook: 900, files: [] },
   { ebook: 901, files: ['cache'], sizeBytes: 9_000 },
