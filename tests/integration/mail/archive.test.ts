@@ -333,18 +333,23 @@ describe('mail archive against a real Dovecot', () => {
       expect(summary.status).toBe('succeeded');
       expect(fetches).toBeGreaterThan(1);
       expect(summary.itemsTotal).toBe(30);
-      expect(summary.itemsDone).toBe(28);
+      // Dovecot may still serve a message expunged by another session while the fetching session
+      // has not synced yet (the victim inside the running FETCH); then archiving it is right. What
+      // must hold: every message is either written and counted done, or absent and counted skipped.
+      const vanished = victims.filter((v) => !written.includes(v));
+      expect(vanished).toContain(27);
+      expect(summary.itemsSkipped).toBe(vanished.length);
+      expect(summary.itemsDone).toBe(30 - vanished.length);
       expect(summary.itemsFailed).toBe(0);
-      expect(summary.itemsSkipped).toBe(2);
-      expect(written.length).toBe(28);
-      for (const v of victims) expect(written).not.toContain(v);
+      expect(written.length).toBe(summary.itemsDone);
       const warnings = events.filter((e): e is Extract<JobEvent, { kind: 'job:warning' }> => e.kind === 'job:warning');
       expect(warnings.some((w) => /deleted on the server/.test(w.message))).toBe(true);
       const dir = join(root, folderDirs(root)[folder]!);
       const index = readIndex(dir);
-      expect(index.length).toBe(28);
-      expect(index.map((r) => r.uid).filter((u) => victims.includes(u))).toEqual([]);
-      for (const v of victims) expect(existsSync(join(dir, `${v}.eml`))).toBe(false);
+      expect(index.length).toBe(summary.itemsDone);
+      expect(index.map((r) => r.uid).filter((u) => vanished.includes(u))).toEqual([]);
+      for (const v of vanished) expect(existsSync(join(dir, `${v}.eml`))).toBe(false);
+      for (const v of victims.filter((x) => !vanished.includes(x))) expect(existsSync(join(dir, `${v}.eml`))).toBe(true);
       // The next run has nothing to fetch.
       const again = await run({ folders: [folder] });
       expect(again.summary.status).toBe('succeeded');
