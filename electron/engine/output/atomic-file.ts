@@ -1,28 +1,144 @@
+/**
+ * THE atomic write of the engine: every file that must never be seen half-written (clean texts,
+ * `.eml` messages, settings, history, secrets, state files) is written here.
+ *
+ * Protocol: write a temp file with a unique name in the same folder (same file system, so the
+ * rename is atomic), fsync it, rename it over the target, fsync the folder (so the rename itself
+ * survives a power cut). A crash leaves either the old file or the new one, plus at worst a temp
+ * file that `removeStaleTempFiles` deletes at the next start. Two writers of one target never share
+ * a temp file; the last rename wins.
+ *
+ * Errors are the raw Node errors (ENOSPC, EACCES, EROFS...): the caller knows the context and maps
+ * them (see `storageFault` in ./storage-fault). The temp file is removed on every failure.
+ *
+ * Stable API (used by mail, mirror and jobs): writeFileAtomic, openAtomicFile, tempPathFor,
+ * isTempName, removeStaleTempFiles, syncDir.
+ */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+export interface AtomicWriteOptions {
+  /** Modification time to set on the file (a message's INTERNALDATE). */
+  mtime?: Date;
+  /** File mode of a new file (e.g. 0o600 for secrets); the umask applies. */
+  mode?: number;
+}
+
+/** `.<name>.<16 hex>.tmp`: hidden, unique per write, recognisable by `isTempName`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{16}\.tmp$/;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+}
+
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/** Writes `data` to `path` atomically and durably (see the module comment). */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
+  const file = await openAtomicFile(path, opts);
+  try {
+    await file.handle.writeFile(data);
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  await file.commit();
+}
+
 /**
- * Writes `data` to `path` so that a reader (or a crash) never sees a half file under the final
- * name: write a temp file in the same directory, flush it to disk, then rename over the target.
+ * A file being written piece by piece (a large message fetched in ranges): write through `handle`,
+ * then `commit()` (fsync, mtime, close, rename, fsync folder) or `abort()` (close, remove the temp).
+ * Exactly one of them must be called; `abort` after a failed `commit` is harmless.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: { mtime?: Date } = {}): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w');
+export interface AtomicFile {
+  readonly path: string;
+  readonly tempPath: string;
+  readonly handle: FileHandle;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}): Promise<AtomicFile> {
+  const tempPath = tempPathFor(path);
+  // 'wx': a temp name that already exists is never written into (it would be someone else's).
+  const handle = await open(tempPath, 'wx', opts.mode);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  const abort = async () => {
+    await close().catch(() => {});
+    await rm(tempPath, { force: true }).catch(() => {});
+  };
+  return {
+    path,
+    tempPath,
+    handle,
+    abort,
+    async commit() {
+      try {
+        await handle.sync();
+        if (opts.mtime) await handle.utimes(opts.mtime, opts.mtime);
+        await close();
+        await rename(tempPath, path);
+      } catch (err) {
+        await abort();
+        throw err;
+      }
+      await syncDir(dirname(path));
+    },
+  };
+}
+
+/**
+ * fsyncs a folder, so that a rename or a new file in it is on disk. Best effort where folders
+ * cannot be opened for sync (Windows): the data itself was already synced.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  let handle: FileHandle;
   try {
-    await handle.writeFile(data);
+    handle = await open(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
     await handle.sync();
-    if (opts.mtime) await handle.utimes(opts.mtime, opts.mtime);
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
+  } finally {
     await handle.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
   }
-  await handle.close();
+}
+
+/**
+ * Removes the temp files `writeFileAtomic` left in `dir` when a run was killed mid-write. Only
+ * call it where no other writer can be at work: in an output folder under its lock, or with
+ * `olderThanMs` (a data folder several hosts may share). Returns how many were removed.
+ */
+export async function removeStaleTempFiles(dir: string, opts: { olderThanMs?: number } = {}): Promise<number> {
+  let names: string[];
   try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    names = await readdir(dir);
+  } catch {
+    return 0;
   }
+  let removed = 0;
+  const cutoff = opts.olderThanMs !== undefined ? Date.now() - opts.olderThanMs : Infinity;
+  for (const name of names) {
+    if (!isTempName(name)) continue;
+    const full = join(dir, name);
+    if (cutoff !== Infinity) {
+      const s = await stat(full).catch(() => null);
+      if (!s || s.mtimeMs > cutoff) continue;
+    }
+    await rm(full, { force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -1,0 +1,59 @@
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../../../electron/engine/output/atomic-file';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fanout-atomic-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('writeFileAtomic', () => {
+  it('replaces the target whole and leaves no temp file', async () => {
+    const target = join(dir, 'settings.json');
+    await writeFile(target, 'old');
+    await writeFileAtomic(target, 'new content', { mtime: new Date('2020-01-02T03:04:05Z'), mode: 0o600 });
+    expect(await readFile(target, 'utf8')).toBe('new content');
+    expect((await stat(target)).mtime.toISOString()).toBe('2020-01-02T03:04:05.000Z');
+    expect(await readdir(dir)).toEqual(['settings.json']);
+  });
+
+  it('lets many concurrent saves of one file all succeed, one of them whole', async () => {
+    const target = join(dir, 'state.json');
+    const values = Array.from({ length: 20 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(5000 + i) }));
+    await Promise.all(values.map((v) => writeFileAtomic(target, v)));
+    expect(values).toContain(await readFile(target, 'utf8'));
+    expect(await readdir(dir)).toEqual(['state.json']);
+  });
+
+  it('removes its temp file when the write fails and keeps the old file', async () => {
+    const target = join(dir, 'missing-folder', 'x.txt');
+    await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({ code: 'ENOENT' });
+    const file = await openAtomicFile(join(dir, 'y.txt'));
+    await file.handle.write('partial');
+    await file.abort();
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('removeStaleTempFiles', () => {
+  it('removes only temp files of the atomic writer, and only old ones when asked', async () => {
+    const stale = tempPathFor(join(dir, 'a.txt'));
+    const fresh = tempPathFor(join(dir, 'b.txt'));
+    await writeFile(stale, 'x');
+    await writeFile(fresh, 'y');
+    await writeFile(join(dir, 'keep.tmp'), 'z');
+    await writeFile(join(dir, 'c.txt'), 'w');
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(stale, old, old);
+    expect(isTempName(stale.split('/').pop()!)).toBe(true);
+    expect(await removeStaleTempFiles(dir, { olderThanMs: 600_000 })).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([fresh.split('/').pop()!, 'c.txt', 'keep.tmp'].sort());
+    expect(await removeStaleTempFiles(dir)).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual(['c.txt', 'keep.tmp']);
+  });
+});
