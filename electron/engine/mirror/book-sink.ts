@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { FanoutError } from '../core/fanout-error';
 import type { WorkerProgress } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
-import { safeJoin } from './safe-path';
+import { safeJoin } from '../output/safe-path';
 import { ZipText } from './zip-text';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 

@@ -3,7 +3,7 @@ export { openMirror } from './mirror';
 export type { Mirror, MirrorSession, FetchedBook, FetchBookOptions, FetchBooksOptions, OpenMirrorOptions, MirrorProtocol, EncodingHint } from './types';
 export { bookDir, candidates, chooseCandidate, assertEbook, type Candidate } from './mirror-layout';
 export { parseStatListing, parseHtmlIndex, type ListingEntry } from './listing-parsers';
-export { safeJoin, unsafeReason, isSafeName } from './safe-path';
+export { safeJoin, unsafeReason, isSafeName } from '../output/safe-path';
 export { FtpSession } from './ftp-session';
 export { mapFtpError, type FtpPhase } from './ftp-errors';
 export { HttpSession, httpStatusError } from './http-session';

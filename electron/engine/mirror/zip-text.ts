@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import unzipper from 'unzipper';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
-import { unsafeReason } from './safe-path';
+import { unsafeRelPath } from '../output/safe-path';
 
 type Callback = (err?: Error | null) => void;
 
@@ -96,10 +96,5 @@ export class ZipText {
 
 /** Why a zip entry name is unsafe: every `/`-separated segment must be a safe name. */
 export function zipEntryUnsafe(name: string): string | null {
-  if (name.startsWith('/') || name.includes('\\')) return 'absolute or backslash path';
-  for (const seg of name.split('/')) {
-    const r = unsafeReason(seg);
-    if (r) return r;
-  }
-  return null;
+  return unsafeRelPath(name);
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
-import { isSafeName, safeJoin, unsafeReason } from '../../../electron/engine/mirror/safe-path';
+import { isInside, isSafeName, safeJoin, safeResolve, unsafeReason } from '../../../electron/engine/output/safe-path';
 import { zipEntryUnsafe } from '../../../electron/engine/mirror/zip-text';
 
 describe('safe-path', () => {
@@ -35,5 +35,20 @@ describe('safe-path', () => {
     for (const b of ['../evil.txt', 'a/../../evil.txt', '/abs.txt', 'C:\\evil.txt', 'a\\..\\b.txt', 'dir/CON', 'x\0.txt']) {
       expect(zipEntryUnsafe(b), b).not.toBeNull();
     }
+  });
+  it('safeResolve accepts nested safe segments and refuses anything leaving the root', () => {
+    const root = path.resolve('/tmp/acct');
+    expect(safeResolve(root, 'INBOX/Sub Folder/12.eml')).toBe(path.join(root, 'INBOX', 'Sub Folder', '12.eml'));
+    for (const b of ['', '../x', 'a/../../x', '/etc', 'a//b', 'a\\..\\b', 'a/./b']) {
+      expect(() => safeResolve(root, b, { folder: 'F' }), b).toThrow(expect.objectContaining({ code: 'UNSAFE_PATH', context: { folder: 'F' } }));
+    }
+  });
+  it('isInside is strict and not fooled by a shared prefix', () => {
+    expect(isInside('/srv/out', '/srv/out/a/b')).toBe(true);
+    expect(isInside('/srv/out/', '/srv/out/a')).toBe(true);
+    expect(isInside('/srv/out', '/srv/out')).toBe(false);
+    expect(isInside('/srv/out', '/srv/outside/a')).toBe(false);
+    expect(isInside('/srv/out', '/srv/out/../x')).toBe(false);
+    expect(isInside('/srv/out', '/srv/out/..x/y')).toBe(true);
   });
 });

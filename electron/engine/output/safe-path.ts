@@ -31,8 +31,8 @@ export function isSafeName(name: string): boolean {
 
 /**
  * `dir/name` as an absolute path, after checking that `name` is a safe single segment and that
- * the result is inside `dir`. Throws FanoutError('UNSAFE_PATH') otherwise. Every write of the
- * mirror code goes through this.
+ * the result is inside `dir`. Throws FanoutError('UNSAFE_PATH') otherwise. Every write of a name
+ * that came from outside (a mirror listing, a zip entry) goes through this.
  */
 export function safeJoin(dir: string, name: string, context: ErrorContext = {}): string {
   const reason = unsafeReason(name);
@@ -43,6 +43,40 @@ export function safeJoin(dir: string, name: string, context: ErrorContext = {}):
     throw new FanoutError('UNSAFE_PATH', `Refusing to write "${printable(name)}" outside ${base}`, context);
   }
   return full;
+}
+
+/** Why `rel` (segments separated by `/`) is not a safe relative path, or null: every segment must be a safe name. */
+export function unsafeRelPath(rel: string): string | null {
+  if (typeof rel !== 'string' || rel.length === 0) return 'empty path';
+  if (rel.startsWith('/') || rel.includes('\\')) return 'absolute or backslash path';
+  for (const seg of rel.split('/')) {
+    const r = unsafeReason(seg);
+    if (r) return r;
+  }
+  return null;
+}
+
+/**
+ * `root/rel` as an absolute path, after checking every segment of `rel` (see `unsafeRelPath`).
+ * Throws FanoutError('UNSAFE_PATH') otherwise: a mail folder's directory, a message file.
+ */
+export function safeResolve(root: string, rel: string, context: ErrorContext = {}): string {
+  const reason = unsafeRelPath(rel);
+  const full = path.resolve(root, ...rel.split('/'));
+  if (reason || !isInside(root, full)) {
+    throw new FanoutError('UNSAFE_PATH', `Refusing to write "${printable(rel)}" outside ${path.resolve(root)}${reason ? `: ${reason}` : ''}`, context);
+  }
+  return full;
+}
+
+/**
+ * True when `candidate` is strictly inside `root` (not `root` itself), after resolving both.
+ * The one containment check: a static file server's path, a path the UI asks to open.
+ */
+export function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(path.resolve(root), path.resolve(candidate));
+  // `..x` is a name inside; only a first segment that is exactly `..` leaves.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 function printable(s: string): string {

@@ -1,0 +1,214 @@
+/**
+ * One job per output folder. Every job that writes into a folder (Gutenberg, mail, the lab; from
+ * the CLI, the web host or the desktop app) holds `<folder>/.fanout.lock` while it runs; a second
+ * one is refused at once with OUTPUT_LOCKED naming the holder (PID, host, since when).
+ *
+ * Hand-written rather than proper-lockfile: that library judges a lock stale by its mtime only
+ * (a killed run blocks the folder for `stale` ms, a live run whose event loop stalls — a laptop
+ * asleep — loses its lock) and records no owner to name. Here:
+ * - taking: `open(lock, 'wx')` (O_CREAT|O_EXCL) — exactly one creator wins, on every local FS;
+ * - the file says who holds it: `{ pid, host, since, kind, token }`;
+ * - a holder is dead when it ran on this host and `kill(pid, 0)` says ESRCH. A lock from another
+ *   host is never broken (its liveness cannot be checked here): the message says so;
+ * - takeover of a dead holder's lock happens under a second O_EXCL file (`.fanout.lock.takeover`),
+ *   re-reading the lock there and removing it only if it still has the dead holder's token, so two
+ *   processes breaking the same stale lock cannot remove each other's fresh one;
+ * - release removes the lock only if it still has our token; a process that exits without
+ *   releasing (Ctrl-C twice, process.exit) removes its locks in an 'exit' handler; SIGKILL leaves
+ *   the file, which the next run takes over.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { rmSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FanoutError } from '../core/fanout-error';
+import { storageFault } from './storage-fault';
+
+export const LOCK_FILE = '.fanout.lock';
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** ISO time the lock was taken. */
+  since: string;
+  /** What holds it: 'gutenberg', 'mail', 'lab'. */
+  kind: string;
+  /** Unique per acquisition: tells this holding from a later one by the same PID. */
+  token: string;
+}
+
+export interface OutputLock {
+  readonly folder: string;
+  readonly owner: LockOwner;
+  release(): Promise<void>;
+}
+
+/** Locks held by this process, removed on exit if not released before. */
+const held = new Map<string, string>();
+let exitHookInstalled = false;
+
+/** A takeover file older than this was left by a process killed in the middle of a takeover. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Takes the lock of `folder` (which must exist) for a job of `kind`. Throws OUTPUT_LOCKED when a
+ * live process holds it, OUTPUT_NOT_WRITABLE / DISK_FULL when the lock file cannot be written.
+ */
+export async function acquireOutputLock(folder: string, kind: string): Promise<OutputLock> {
+  const dir = resolve(folder);
+  const file = join(dir, LOCK_FILE);
+  const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind, token: randomBytes(8).toString('hex') };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await tryCreate(file, owner, dir)) return track(dir, file, owner);
+    const current = await readOwner(file);
+    if (current === 'gone') continue; // released between our create and our read: try again
+    if (current === 'torn') {
+      // Being written right now (taken microseconds ago), or a holder killed before writing it.
+      if (!(await olderThan(file, TAKEOVER_STALE_MS))) throw lockedError(dir, null);
+      await takeOver(file, null, dir);
+      continue;
+    }
+    if (isAlive(current)) throw lockedError(dir, current);
+    await takeOver(file, current, dir);
+  }
+  throw lockedError(dir, null);
+}
+
+async function tryCreate(file: string, owner: LockOwner, dir: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw storageFault(err, dir) ?? new FanoutError('WRITE_FAILED', `Cannot create the lock file ${file}: ${(err as Error).message}`, { folder: dir }, { cause: err });
+  }
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await rm(file, { force: true });
+    throw storageFault(err, dir) ?? new FanoutError('WRITE_FAILED', `Cannot write the lock file ${file}: ${(err as Error).message}`, { folder: dir }, { cause: err });
+  }
+  await handle.close();
+  return true;
+}
+
+async function readOwner(file: string): Promise<LockOwner | 'gone' | 'torn'> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw err;
+  }
+  return parseOwner(text) ?? 'torn';
+}
+
+function parseOwner(text: string): LockOwner | null {
+  try {
+    const o = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' && typeof o.token === 'string') {
+      return { pid: o.pid, host: o.host, since: o.since, kind: typeof o.kind === 'string' ? o.kind : 'job', token: o.token };
+    }
+  } catch {
+    // torn
+  }
+  return null;
+}
+
+/** Another host's process cannot be checked from here: it counts as alive. */
+function isAlive(owner: LockOwner): boolean {
+  if (owner.host !== hostname()) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const s = await stat(file).catch(() => null);
+  return s === null || Date.now() - s.mtimeMs > ms;
+}
+
+/**
+ * Removes the lock of a dead holder (`dead`, or null for a torn file), under the takeover file so
+ * that only one process does it and only if the lock is still the one judged dead.
+ */
+async function takeOver(file: string, dead: LockOwner | null, dir: string): Promise<void> {
+  const guard = `${file}.takeover`;
+  let handle;
+  try {
+    handle = await open(guard, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageFault(err, dir) ?? err;
+    // Someone else is taking it over; a guard left by a process killed mid-takeover is removed.
+    if (await olderThan(guard, TAKEOVER_STALE_MS)) await rm(guard, { force: true });
+    return;
+  }
+  try {
+    await handle.close();
+    const now = await readOwner(file);
+    const same = now === 'torn' ? dead === null : now !== 'gone' && dead !== null && now.token === dead.token;
+    if (same) await rm(file, { force: true });
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
+function lockedError(dir: string, owner: LockOwner | null): FanoutError {
+  const who = owner
+    ? `a ${owner.kind} job, process ${owner.pid}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, since ${owner.since}`
+    : 'another process that is just starting';
+  return new FanoutError(
+    'OUTPUT_LOCKED',
+    `The output folder ${dir} is in use by ${who}. Wait for it to end or stop it (if no Fanout job runs there, remove ${join(dir, LOCK_FILE)})`,
+    { folder: dir, file: join(dir, LOCK_FILE) },
+  );
+}
+
+function track(dir: string, file: string, owner: LockOwner): OutputLock {
+  held.set(file, owner.token);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', releaseAllSync);
+  }
+  let released = false;
+  return {
+    folder: dir,
+    owner,
+    async release() {
+      if (released) return;
+      released = true;
+      held.delete(file);
+      const now = await readOwner(file).catch(() => 'gone' as const);
+      if (now !== 'gone' && now !== 'torn' && now.token === owner.token) await rm(file, { force: true }).catch(() => {});
+    },
+  };
+}
+
+/** On exit: our locks not released yet (the process is ending in the middle of a job). */
+function releaseAllSync(): void {
+  for (const [file, token] of held) {
+    try {
+      if (parseOwner(readFileSync(file, 'utf8'))?.token === token) rmSync(file, { force: true });
+    } catch {
+      // gone already, or the folder vanished
+    }
+  }
+  held.clear();
+}
+
+/** Runs `fn` holding the lock of `folder`; the lock is released whatever happens. */
+export async function withOutputLock<T>(folder: string, kind: string, fn: (lock: OutputLock) => Promise<T>): Promise<T> {
+  const lock = await acquireOutputLock(folder, kind);
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+  }
+}
