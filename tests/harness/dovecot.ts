@@ -4,13 +4,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import type { ImapTestServer } from './imap-server';
 
 /**
  * A throwaway Dovecot (Debian dovecot-imapd) on loopback, configured entirely inside a temp dir
  * (nothing under /etc is read or changed), started in the foreground so the PID we hold is the
  * master's, and stopped with SIGTERM to that PID. See ../shared/notes/dovecot.md.
  */
-export interface DovecotServer {
+export interface DovecotServer extends ImapTestServer {
+  kind: 'dovecot';
   host: string;
   /** Plain IMAP port (STARTTLS offered when `tls` was asked for). */
   port: number;
@@ -191,6 +193,10 @@ protocol imap {
   if (tlsPort) await waitForPort(tlsPort, proc, join(dir, 'dovecot.log'), false);
 
   const server: DovecotServer = {
+    kind: 'dovecot',
+    separator: '/',
+    prefix: '',
+    pid: proc.pid ?? 0,
     host: '127.0.0.1',
     port,
     tlsPort,

@@ -1,0 +1,95 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './net-util';
+import { adminClient, requireUnpacked, serversDir, stopProcess, waitForGreeting, type ImapTestServer } from './imap-server';
+
+export interface CyrusOptions {
+  /** `unixhierarchysep`: "/" separator when true; "." (Debian's imapd.conf default) when false. */
+  unixHierarchySep?: boolean;
+  user?: string;
+  password?: string;
+}
+
+const NOBODY = 65534;
+
+/**
+ * A throwaway Cyrus IMAP 3.6 (Debian's cyrus-imapd, unpacked by .ci/servers/imap.sh) on loopback:
+ * its config, spool, databases and sasldb (auxprop, no saslauthd) in a temp dir, `cyrus_user: nobody`
+ * (no system user needed), the INBOX created at first login (`autocreate_quota: 0`). The PID held
+ * is the `master`'s, stopped with SIGTERM.
+ */
+export async function startCyrus(opts: CyrusOptions = {}): Promise<ImapTestServer> {
+  const S = serversDir();
+  const master = requireUnpacked('cyrus-common', 'usr/lib/cyrus/bin/master');
+  const imapd = requireUnpacked('cyrus-imapd', 'usr/lib/cyrus/bin/imapd');
+  const ctl = join(S, 'cyrus-common', 'usr/lib/cyrus/bin/ctl_cyrusdb');
+  const user = opts.user ?? 'fanout';
+  const password = opts.password ?? 'secret-pw';
+  const slash = opts.unixHierarchySep ?? false;
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-cyrus-'));
+  chmodSync(dir, 0o755);
+  for (const d of ['conf', 'spool', 'run', 'run/socket', 'run/proc', 'run/lock']) mkdirSync(join(dir, d), { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'imapd.conf');
+  writeFileSync(
+    conf,
+    [
+      `configdirectory: ${join(dir, 'conf')}`,
+      'defaultpartition: default',
+      `partition-default: ${join(dir, 'spool')}`,
+      `proc_path: ${join(dir, 'run/proc')}`,
+      `mboxname_lockpath: ${join(dir, 'run/lock')}`,
+      `lmtpsocket: ${join(dir, 'run/socket/lmtp')}`,
+      `idlesocket: ${join(dir, 'run/socket/idle')}`,
+      `notifysocket: ${join(dir, 'run/socket/notify')}`,
+      'cyrus_user: nobody',
+      'altnamespace: no',
+      `unixhierarchysep: ${slash ? 'yes' : 'no'}`,
+      'autocreate_quota: 0',
+      'allowplaintext: yes',
+      'sasl_pwcheck_method: auxprop',
+      'sasl_auxprop_plugin: sasldb',
+      `sasl_sasldb_path: ${join(dir, 'sasldb2')}`,
+      'sasl_mech_list: PLAIN LOGIN',
+      'servername: localhost',
+      `syslog_prefix: fanout-cyrus-${port}`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'cyrus.conf'),
+    `START {\n  recover cmd="${ctl} -C ${conf} -r"\n}\nSERVICES {\n  imap cmd="${imapd} -C ${conf}" listen="127.0.0.1:${port}" prefork=0 maxchild=64\n}\nEVENTS {\n}\n`,
+  );
+  execFileSync('saslpasswd2', ['-c', '-p', '-f', join(dir, 'sasldb2'), '-u', 'localhost', user], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+  for (const p of ['conf', 'spool', 'run', 'run/socket', 'run/proc', 'run/lock', 'sasldb2']) chownSync(join(dir, p), NOBODY, NOBODY);
+  const logPath = join(dir, 'master.log');
+  const proc = spawn(master, ['-C', conf, '-M', join(dir, 'cyrus.conf'), '-p', join(dir, 'master.pid')], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: { ...process.env, LD_LIBRARY_PATH: join(S, 'cyrus-common/usr/lib/x86_64-linux-gnu') },
+  });
+  try {
+    await waitForGreeting(port, proc, logPath, 'cyrus master');
+  } catch (err) {
+    await stopProcess(proc);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    kind: 'cyrus',
+    host: '127.0.0.1',
+    port,
+    user,
+    password,
+    separator: slash ? '/' : '.',
+    prefix: slash ? 'INBOX/' : 'INBOX.',
+    pid: proc.pid ?? 0,
+    dir,
+    connect: () => adminClient(port, user, password),
+    async stop() {
+      await stopProcess(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

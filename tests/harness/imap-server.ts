@@ -1,0 +1,104 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { ImapFlow } from 'imapflow';
+
+/** What every real IMAP test server of the harness gives (Dovecot, Cyrus, Courier). */
+export interface ImapTestServer {
+  kind: 'dovecot' | 'cyrus' | 'courier';
+  host: string;
+  /** Plain IMAP port on 127.0.0.1. */
+  port: number;
+  user: string;
+  password: string;
+  /** Hierarchy separator the server uses in folder names. */
+  separator: '.' | '/';
+  /** Prefix of the user's own folders other than INBOX ("INBOX." on Courier and Cyrus; "INBOX/" on Cyrus with unixhierarchysep). */
+  prefix: '' | 'INBOX.' | 'INBOX/';
+  /** PID of the process the harness started (stopped with SIGTERM). */
+  pid: number;
+  dir: string;
+  /** A connected admin client (not read-only; used to fill and change mailboxes). */
+  connect(): Promise<ImapFlow>;
+  stop(): Promise<void>;
+}
+
+/** Where `.ci/servers/*.sh` unpacked the servers that conflict with Debian's dovecot. */
+export function serversDir(): string {
+  return process.env.FANOUT_SERVERS ?? '/opt/fanout-servers';
+}
+
+/** Throws a clear error when a server family is not unpacked (CI runs `.ci/servers/imap.sh`). */
+export function requireUnpacked(pkg: string, rel: string): string {
+  const p = join(serversDir(), pkg, rel);
+  if (!existsSync(p)) throw new Error(`${p} is missing: run \`bash .ci/servers/imap.sh\` (as root) first`);
+  return p;
+}
+
+/**
+ * The server's folder name for a "/"-separated logical name: `Archive/2019` is `INBOX.Archive.2019`
+ * under an `INBOX.` prefix with "." separator.
+ */
+export function serverPath(srv: Pick<ImapTestServer, 'separator' | 'prefix'>, logical: string): string {
+  if (logical.toUpperCase() === 'INBOX') return 'INBOX';
+  return srv.prefix + logical.split('/').join(srv.separator);
+}
+
+/** Waits (bounded) until `port` sends an IMAP greeting; rejects early when `proc` exits. */
+export function waitForGreeting(port: number, proc: ChildProcess, logPath: string, name: string, timeoutMs = 15_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (proc.exitCode !== null) {
+        const log = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+        reject(new Error(`${name} exited with ${proc.exitCode}: ${log.slice(-2000)}`));
+        return;
+      }
+      const s = connect(port, '127.0.0.1');
+      s.once('data', (d) => {
+        s.destroy();
+        if (/^\* OK/.test(d.toString('latin1'))) resolve();
+        else retry();
+      });
+      s.once('error', () => {
+        s.destroy();
+        retry();
+      });
+    };
+    const retry = () => {
+      if (Date.now() - started > timeoutMs) reject(new Error(`${name} did not greet on port ${port} within ${timeoutMs} ms`));
+      else setTimeout(attempt, 50);
+    };
+    attempt();
+  });
+}
+
+/** SIGTERM to the PID we started, waiting (bounded) for it to exit. */
+export async function stopProcess(proc: ChildProcess, timeoutMs = 5000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+  clearTimeout(timer);
+  if (timedOut) {
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export async function adminClient(port: number, user: string, password: string): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: password },
+    logger: false,
+    disableAutoIdle: true,
+    tls: { rejectUnauthorized: false },
+  });
+  await client.connect();
+  return client;
+}
