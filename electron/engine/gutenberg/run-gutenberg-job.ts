@@ -1,16 +1,19 @@
 import { availableParallelism } from 'node:os';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import { readCatalog, selectBooks, type BadCatalogRow } from '../catalog';
-import { FanoutError } from '../core/fanout-error';
+import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { writeFileAtomic } from '../output/atomic-file';
+import type { OutputLock } from '../output/output-lock';
+import { prepareOutputFolder } from '../output/prepare-folder';
+import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
 import { createScrubPool } from '../scrub/scrub-pool';
 import { isBookComplete } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
@@ -25,14 +28,28 @@ const MAX_BAD_ROW_WARNINGS = 50;
  * Downloads the selected books from a mirror with N workers under a strategy, cleans them in the
  * scrubber pool, and writes `<out>/raw/`, `<out>/clean/<N>.txt` and `<out>/manifest.jsonl`.
  * A re-run skips books whose files still match the manifest and resumes partial downloads.
+ * The output folder is locked for the run (a second job there is refused with OUTPUT_LOCKED); a
+ * full disk stops the job with DISK_FULL, the books not yet whole on disk staying pending.
  */
 export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobControl): Promise<JobSummary> {
   const outDir = resolve(spec.outDir);
+  let lock: OutputLock;
+  try {
+    lock = await prepareOutputFolder(outDir, 'gutenberg', ['raw', 'clean']);
+  } catch (err) {
+    // Refused before any download (folder locked, read-only, full): a failed summary, not a crash.
+    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control }, () => Promise.reject(err));
+  }
+  try {
+    return await runLocked(spec, control, outDir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(spec: GutenbergJobSpec, control: JobControl, outDir: string): Promise<JobSummary> {
   const rawDir = join(outDir, 'raw');
   const cleanDir = join(outDir, 'clean');
-  await mkdir(rawDir, { recursive: true });
-  await mkdir(cleanDir, { recursive: true });
-
   const total = await countSelected(spec, control.signal);
   const manifest = await ManifestStore.open(outDir);
   const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec) });
@@ -47,7 +64,7 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
     );
   } finally {
     await Promise.allSettled([scrubPool.close(), mirror.close()]);
-    await manifest.close();
+    await manifest.close().catch(() => {}); // every line was awaited: a failure here loses none
   }
 }
 
@@ -65,10 +82,31 @@ interface JobParts {
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<void> {
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
   const { telemetry } = ctx;
+  // A full or read-only disk stops the whole job: the pool takes no more books, the books in
+  // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
+  const stop = new FatalStop(control.signal);
   // Room for every download worker to hand over a book and go on (cleaning must not stall
   // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
-  const stage = new ScrubStage(parts.scrubPool, { maxInFlight: Math.max(parts.scrubWorkers * 2, spec.workers * 2), signal: control.signal });
+  const stage = new ScrubStage(parts.scrubPool, { maxInFlight: Math.max(parts.scrubWorkers * 2, spec.workers * 2), signal: stop.signal });
   let badRows = 0;
+  /** Books recorded ok in this run and their bytes on disk: the basis of "how much more space". */
+  const written = { books: 0, bytes: 0 };
+
+  /** True when `err` stopped the job (storage fault) or came from the stop: the book is not recorded. */
+  const stopsJob = (err: FanoutError): boolean => {
+    const fault = storageFault(err, outDir);
+    if (fault) stop.trip(fault);
+    return fault !== null || (stop.error !== null && isAbortError(err));
+  };
+  /** Records a failed book; a storage fault while doing so stops the job instead. */
+  const recordFailure = async (entry: ManifestEntry): Promise<void> => {
+    try {
+      await manifest.append(entry);
+    } catch (raw) {
+      const err = raw instanceof FanoutError ? raw : new FanoutError('WRITE_FAILED', String(raw), { folder: outDir });
+      if (!stopsJob(err)) ctx.warn(`ebook ${entry.ebook}: failure not recorded in the manifest: ${err.message}`, err);
+    }
+  };
 
   const failEntry = (book: BookItem, err: FanoutError, extra: Partial<ManifestEntry> = {}): ManifestEntry => ({
     ...book, status: 'failed', sourceUrl: null, remoteName: null, encoding: null, rawFile: null, cleanFile: null,
@@ -100,7 +138,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       total: parts.total,
       workers: spec.workers,
       strategy: spec.strategy,
-      signal: control.signal,
+      signal: stop.signal,
       telemetry,
       pause: control.pause,
       attempts: spec.attempts,
@@ -108,8 +146,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       context: (book) => ({ ebook: book.ebook, host: mirror.host }),
       onWarning: (message, err) => ctx.warn(message, err),
       onItemFailed: (book, err) => {
+        if (stopsJob(err)) return;
         ctx.reportFailure(bookLabel(book), err);
-        void manifest.append(failEntry(book, err));
+        void recordFailure(failEntry(book, err));
       },
       openWorker: async (wctx): Promise<WorkerSession<BookItem>> => {
         const session = mirror.openSession(wctx.workerId);
@@ -122,7 +161,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             finish: async (result, scrubMs) => {
               const cleanPath = join(cleanDir, `${book.ebook}.txt`);
               await writeFileAtomic(cleanPath, result.clean);
-              telemetry.addClean(result.cleanBytes);
+              // The line is appended only now: both files are whole (the clean one fsynced).
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
                 rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
@@ -131,11 +170,15 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
                 finishedAt: new Date().toISOString(),
               });
+              telemetry.addClean(result.cleanBytes);
+              written.books++;
+              written.bytes += fetched.bytes + result.cleanBytes;
             },
             fail: async (err) => {
               telemetry.reclassifyAsFailed(pctx.workerId);
+              if (stopsJob(err)) return;
               ctx.reportFailure(bookLabel(book), err);
-              await manifest.append(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
+              await recordFailure(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
             },
           });
         };
@@ -176,6 +219,16 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     await stage.drain();
   }
   if (badRows > 0) ctx.warn(`${badRows} bad catalog row(s) skipped`);
+  if (stop.error) throw await withSpaceEstimate(stop.error, outDir, parts.total - telemetry.frame().itemsSkipped - written.books, written);
+}
+
+/** DISK_FULL says about how much more space the books left need (the average book of this run times their number). */
+async function withSpaceEstimate(err: FanoutError, outDir: string, booksLeft: number, written: { books: number; bytes: number }): Promise<FanoutError> {
+  if (err.code !== 'DISK_FULL') return err;
+  const perBook = written.books > 0 ? written.bytes / written.books : null;
+  const need = perBook === null ? null : Math.round(perBook * Math.max(0, booksLeft));
+  const message = `${err.message}. ${booksLeft} book(s) left: ${spaceNeededText(need, await freeBytes(outDir))}`;
+  return new FanoutError('DISK_FULL', message, err.context, { cause: err.cause });
 }
 
 /** The mirror labels a lane with the ebook number; the lane shows the book's label (number and title) instead. */

@@ -7,6 +7,7 @@ import type { Strategy } from '../../../shared/strategy';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
 import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-entry';
+import { readManifest as readManifestEntries } from '../../../electron/engine/gutenberg/manifest-store';
 import { sha256 } from '../../harness';
 import { BOOKS, MISSING, startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
 
@@ -24,9 +25,13 @@ async function run(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>, events: J
   return runGutenbergJob(spec, control);
 }
 
+/** One entry per book, the last line of each winning (the manifest is append-only). */
 async function readManifest(outDir: string): Promise<ManifestEntry[]> {
-  const text = await readFile(join(outDir, 'manifest.jsonl'), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
+  return [...(await readManifestEntries(outDir)).values()];
+}
+
+async function manifestLines(outDir: string): Promise<number> {
+  return (await readFile(join(outDir, 'manifest.jsonl'), 'utf8')).trim().split('\n').length;
 }
 
 const present = BOOKS.filter((b) => b.files.length > 0);
@@ -101,6 +106,8 @@ describe('re-running a job', () => {
     expect(fetched.some((p) => p.includes('2004'))).toBe(false);
     const manifest = await readManifest(outDir);
     expect(manifest).toHaveLength(BOOKS.length);
+    // Append-only: the first run's lines are all still there, plus the re-fetched and the failed book.
+    expect(await manifestLines(outDir)).toBe(BOOKS.length + 2);
     expect(await readFile(join(outDir, 'clean', '2003.txt'), 'utf8')).not.toBe('tampered');
   });
 });

@@ -1,0 +1,49 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppendLog, repairTornTail } from '../../../electron/engine/output/append-log';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fanout-log-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('AppendLog', () => {
+  it('cuts a torn last line at open, then appends whole lines after the last whole one', async () => {
+    const file = join(dir, 'log.jsonl');
+    await writeFile(file, '{"a":1}\n{"b":2}\n{"c":');
+    const log = await AppendLog.open(file);
+    await Promise.all([log.append('{"d":4}'), log.append('{"e":5}')]);
+    await log.close();
+    expect(await readFile(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n{"d":4}\n{"e":5}\n');
+    await expect(log.append('x')).rejects.toThrow(/closed/);
+  });
+
+  it('two logs opened one after the other keep every line (never rewritten)', async () => {
+    const file = join(dir, 'log.jsonl');
+    const first = await AppendLog.open(file);
+    await first.append('1');
+    await first.close();
+    const second = await AppendLog.open(file);
+    await second.append('2');
+    await second.close();
+    expect(await readFile(file, 'utf8')).toBe('1\n2\n');
+  });
+
+  it('repairTornTail: whole, absent, all torn', async () => {
+    const file = join(dir, 'x');
+    expect(await repairTornTail(file)).toBe(false);
+    await writeFile(file, 'a\n');
+    expect(await repairTornTail(file)).toBe(false);
+    await writeFile(file, 'no newline at all');
+    expect(await repairTornTail(file)).toBe(true);
+    expect(await readFile(file, 'utf8')).toBe('');
+    await writeFile(file, `${'x'.repeat(100_000)}\n${'y'.repeat(70_000)}`);
+    expect(await repairTornTail(file)).toBe(true);
+    expect(await readFile(file, 'utf8')).toBe(`${'x'.repeat(100_000)}\n`);
+  });
+});
