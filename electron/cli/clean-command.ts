@@ -1,15 +1,64 @@
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import type { InputProblem } from '../../shared/input-checks';
+import { checkInputFile, checkOutputFolder } from '../engine/inputs/file-checks';
 import { scrubBook } from '../engine/scrub/scrub-book';
 import { createScrubPool } from '../engine/scrub/scrub-pool';
 import type { ScrubResult } from '../engine/scrub/scrub-types';
 import { writeFileAtomic } from '../engine/output/atomic-file';
+import { exitOnProblems } from './cli-validation';
 import { EXIT } from './run-job-in-terminal';
 
 function describeWarnings(file: string, result: ScrubResult): string | null {
   return result.warnings.length > 0 ? `${file}: ${result.warnings.join(', ')} (read as ${result.encoding})` : null;
+}
+
+/** One input: its path, and its bytes when it is a pipe or device (read once, here, to see it is not empty). */
+interface CleanInput {
+  file: string;
+  bytes?: Uint8Array;
+}
+
+/**
+ * Checks every input before anything is cleaned: each file readable and not empty (`/dev/null` is
+ * empty input, not an empty success), the output folder usable, and no two inputs, or an input and
+ * its cleaned copy, landing on the same path.
+ */
+async function checkCleanInputs(files: string[], outDir: string | undefined): Promise<{ inputs: CleanInput[]; problems: InputProblem[] }> {
+  const problems: InputProblem[] = [];
+  const inputs: CleanInput[] = [];
+  if (outDir === undefined && files.length > 1) {
+    problems.push({ field: '--out-dir', message: `is missing; ${files.length} files need a folder to be cleaned into (only one file's text can go to stdout)` });
+  }
+  if (outDir !== undefined) {
+    const problem = await checkOutputFolder(outDir);
+    if (problem) problems.push({ field: '--out-dir', value: outDir, message: problem });
+  }
+  const targets = new Map<string, string>();
+  for (const file of files) {
+    const problem = await checkInputFile(file, { allowStream: true });
+    if (problem) {
+      problems.push({ field: file, message: problem });
+      continue;
+    }
+    const input: CleanInput = { file };
+    if (!(await stat(file)).isFile()) {
+      input.bytes = await readInput(file);
+      if (input.bytes.length === 0) problems.push({ field: file, message: 'is empty; there is no text to clean' });
+    }
+    inputs.push(input);
+    if (outDir === undefined) continue;
+    const target = join(resolve(outDir), basename(file));
+    if (target === resolve(file)) {
+      problems.push({ field: '--out-dir', value: outDir, message: `holds ${file} itself; its cleaned copy would replace it: choose another folder` });
+    } else if (targets.has(target)) {
+      problems.push({ field: file, message: `has the same name as ${targets.get(target)}; both would be written to ${target}: clean them into separate folders` });
+    }
+    targets.set(target, file);
+  }
+  return { inputs, problems };
 }
 
 export function registerCleanCommand(program: Command): void {
@@ -19,13 +68,11 @@ export function registerCleanCommand(program: Command): void {
     .argument('<files...>', 'Gutenberg text files (any era, UTF-8 or Latin-1, CRLF or LF)')
     .option('--out-dir <dir>', 'write each cleaned file under its own name in this folder')
     .action(async (files: string[], o: { outDir?: string }) => {
+      const { inputs, problems } = await checkCleanInputs(files, o.outDir);
+      exitOnProblems(problems);
       if (!o.outDir) {
-        if (files.length > 1) {
-          process.stderr.write('error: several files need --out-dir\n');
-          process.exit(EXIT.badInput);
-        }
-        const file = files[0]!;
-        const result = scrubBook(await readInput(file));
+        const { file, bytes } = inputs[0]!;
+        const result = scrubBook(bytes ?? (await readInput(file)));
         const note = describeWarnings(file, result);
         if (note) process.stderr.write(`warning: ${note}\n`);
         process.stdout.write(result.clean);
@@ -37,9 +84,9 @@ export function registerCleanCommand(program: Command): void {
       let failed = 0;
       try {
         await Promise.all(
-          files.map(async (file) => {
+          inputs.map(async ({ file, bytes }) => {
             try {
-              const result = await pool.scrub(await readInput(file));
+              const result = await pool.scrub(bytes ?? (await readInput(file)));
               await writeFileAtomic(join(outDir, basename(file)), result.clean);
               const note = describeWarnings(file, result);
               if (note) process.stderr.write(`warning: ${note}\n`);
@@ -58,11 +105,6 @@ export function registerCleanCommand(program: Command): void {
 }
 
 async function readInput(file: string): Promise<Uint8Array> {
-  try {
-    const buf = await readFile(file);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
-  } catch (err) {
-    process.stderr.write(`error: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
-    process.exit(EXIT.badInput);
-  }
+  const buf = await readFile(file);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
 }

@@ -1,19 +1,80 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
+import { formatProblem, parseWithProblems, type InputProblem } from '../../shared/input-checks';
+import type { InputCheck } from '../engine/inputs/job-inputs';
 import { EXIT } from './run-job-in-terminal';
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
+/**
+ * The CLI side of input validation: option parsers, and printing problems (from the shared checks
+ * in shared/input-checks.ts and electron/engine/inputs/) one line each, named by their option.
+ */
+
+/** An integer option from `min` to `max`, digits only ("1e3", "0x10", "-1" and "4.5" are refused). */
+export function intOption(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max.toLocaleString('en-US')}`;
+      throw new InvalidArgumentError(`must be a whole number ${range}`);
+    }
+    return n;
+  };
 }
 
-/** Validates a job spec with its zod schema; on failure prints each problem with its field and exits 2. */
-export function parseSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  for (const issue of result.error.issues) {
-    process.stderr.write(`error: ${issue.path.join('.') || 'input'}: ${issue.message}\n`);
-  }
+/** A whole number of at least 1 (its upper bound, where there is one, comes from the job spec's schema). */
+export const positiveInt = intOption(1, Number.MAX_SAFE_INTEGER);
+
+/** Job spec fields as the options that set them, so a problem is named the way the user typed it. */
+const FLAGS: Record<string, string> = {
+  catalog: '--catalog',
+  mirror: '--mirror',
+  outDir: '--out',
+  'mirrorTls.caFile': '--ca-file',
+  'selection.ids': '--ids',
+  'selection.author': '--author',
+  'selection.title': '--title',
+  'selection.language': '--language',
+  'selection.subject': '--subject',
+  'selection.type': '--type',
+  'selection.limit': '--limit',
+  workers: '--workers',
+  strategy: '--strategy',
+  scrubWorkers: '--scrub-workers',
+  scrubExecutor: '--scrub-executor',
+  timeoutMs: '--timeout',
+  attempts: '--attempts',
+  'account.host': '--host',
+  'account.port': '--port',
+  'account.user': '--user',
+  'account.tls': '--tls',
+  folders: '--folders',
+  connections: '--connections',
+};
+
+/** `--catalog /x.csv: no such file; check the path`. Fields without an option keep their spec name. */
+export function problemLine(p: InputProblem): string {
+  return formatProblem(FLAGS[p.field] ?? p.field, p);
+}
+
+/** Prints each problem as `error: …` and exits 2 (a usage error). */
+export function exitWithProblems(problems: readonly InputProblem[]): never {
+  for (const p of problems) process.stderr.write(`error: ${problemLine(p)}\n`);
   process.exit(EXIT.badInput);
+}
+
+/** Exits 2 with the problems when there is any. */
+export function exitOnProblems(problems: readonly InputProblem[]): void {
+  if (problems.length > 0) exitWithProblems(problems);
+}
+
+/** Prints a pre-flight check: warnings, then problems (exit 2 if any). */
+export function reportInputCheck(check: InputCheck): void {
+  for (const w of check.warnings) process.stderr.write(`warning: ${problemLine(w)}\n`);
+  exitOnProblems(check.problems);
+}
+
+/** Validates a job spec with its zod schema; on failure prints each problem with its option and exits 2. */
+export function parseSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = parseWithProblems(schema, input);
+  return result.ok ? result.value : exitWithProblems(result.problems);
 }

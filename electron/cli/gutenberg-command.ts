@@ -3,8 +3,22 @@ import { GutenbergJobSpecSchema } from '../../shared/job-spec';
 import { parseIdRanges } from '../../shared/id-ranges';
 import { STRATEGIES } from '../../shared/strategy';
 import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
+import { checkGutenbergInputs } from '../engine/inputs/job-inputs';
 import { runJobInTerminal } from './run-job-in-terminal';
-import { parseSpecOrExit, positiveInt } from './cli-validation';
+import { parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+
+/** `--ids`: ranges, each end a safe integer (a 30-digit "number" is a typo, not an ebook). */
+function idsOption(value: string): ReturnType<typeof parseIdRanges> {
+  try {
+    const ranges = parseIdRanges(value);
+    if (ranges.length === 0) throw new RangeError('has no ebook number; give numbers and ranges, e.g. 11,1342,2000-2100');
+    const huge = ranges.find((r) => !Number.isSafeInteger(r.to));
+    if (huge) throw new RangeError(`"${huge.to}" is too large to be an ebook number`);
+    return ranges;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 export function registerGutenbergCommand(program: Command): void {
   program
@@ -15,13 +29,8 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--insecure-skip-verify', 'ftps/https: trust the mirror certificate even if self-signed (unsafe)')
     .option('--ca-file <pem>', 'ftps/https: extra CA certificate(s) to trust')
     .option('--ftps-implicit', 'ftps: implicit TLS instead of AUTH TLS')
-    .option('--ids <list>', 'ebook numbers and ranges, e.g. 11,1342,2000-2100', (v) => {
-      try {
-        return parseIdRanges(v);
-      } catch (err) {
-        throw new InvalidArgumentError((err as Error).message);
-      }
-    })
+    .option('--ids <list>', 'ebook numbers and ranges, e.g. 11,1342,2000-2100', idsOption)
+    .option('--allow-missing', 'go on when some --ids are not in the catalog (they are listed either way)')
     .option('--author <text>', 'author contains (case- and accent-insensitive)')
     .option('--title <text>', 'title contains')
     .option('--language <code>', 'language contains, e.g. en')
@@ -51,6 +60,7 @@ export function registerGutenbergCommand(program: Command): void {
         timeoutMs: o.timeout,
         attempts: o.attempts,
       });
+      reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       await runJobInTerminal((control) => runGutenbergJob(spec, control), { json: Boolean(o.json), itemNoun: 'books' });
     });
 }

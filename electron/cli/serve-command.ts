@@ -1,5 +1,15 @@
 import type { Command } from 'commander';
+import { checkOutputFolder } from '../engine/inputs/file-checks';
 import { serve } from '../web-host/serve';
+import { exitOnProblems, intOption } from './cli-validation';
+
+/** Why a port cannot be listened on, in words, or null for errors that are not about the port. */
+function portProblem(err: unknown): string | null {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'EADDRINUSE') return 'is already in use (another fanout serve?); choose another with --port, or --port 0 for any free port';
+  if (code === 'EACCES') return 'needs more privileges to listen on; use a port above 1023, or --port 0 for any free port';
+  return null;
+}
 
 /**
  * `fanout serve [--port P] [--data-dir D]`: the desktop UI in a browser, for headless machines.
@@ -9,14 +19,23 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve the Fanout UI to a browser on 127.0.0.1 (prints a URL with an access token)')
-    .option('-p, --port <port>', 'port to listen on (0 = any free port)', '5757')
+    .option('-p, --port <port>', 'port to listen on (0 = any free port)', intOption(0, 65535), 5757)
     .option('--data-dir <dir>', 'where history and settings are kept (default: $FANOUT_DATA_DIR or ~/.fanout)')
-    .action(async (o: { port: string; dataDir?: string }) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        program.error(`--port must be a number from 0 to 65535, not "${o.port}"`);
+    .action(async (o: { port: number; dataDir?: string }) => {
+      if (o.dataDir !== undefined) {
+        const problem = await checkOutputFolder(o.dataDir);
+        exitOnProblems(problem ? [{ field: '--data-dir', value: o.dataDir, message: problem }] : []);
       }
-      const { web, host } = await serve({ port, dataDir: o.dataDir, token: process.env.FANOUT_SERVE_TOKEN });
+      let started: Awaited<ReturnType<typeof serve>>;
+      try {
+        started = await serve({ port: o.port, dataDir: o.dataDir, token: process.env.FANOUT_SERVE_TOKEN });
+      } catch (err) {
+        const problem = portProblem(err);
+        if (!problem) throw err;
+        exitOnProblems([{ field: '--port', value: String(o.port), message: problem }]);
+        throw err;
+      }
+      const { web, host } = started;
       process.stdout.write(`Fanout is running. Open this URL in a browser (it carries the access token):\n\n    ${web.url}\n\nPress Ctrl+C to stop.\n`);
       let stopping = false;
       const stop = () => {

@@ -3,8 +3,9 @@
  * Used by the Playwright suite so it exercises exactly the serve command's code from source.
  */
 import { Command } from 'commander';
+import { prepareCli, runCli } from '../cli/run-cli';
 import { registerServeCommand } from '../cli/serve-command';
 
-const program = new Command('fanout');
+const program = prepareCli(new Command('fanout'));
 registerServeCommand(program);
-await program.parseAsync(process.argv);
+await runCli(program);

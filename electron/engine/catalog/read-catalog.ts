@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { FanoutError, abortedError, isAbortError, toFanoutError } from '../core/fanout-error';
 import type { BadCatalogRow, CatalogEntry } from '../../../shared/catalog-entry';
+import { BadRowTally } from './bad-rows';
 import { detectLayout, type CatalogLayout } from './catalog-layout';
 import { CsvRecordReader, type CsvRecord } from './csv-records';
 import { recordToEntry } from './record-to-entry';
@@ -31,6 +32,14 @@ function readError(err: unknown, file: string | undefined): FanoutError {
   return toFanoutError(err, file === undefined ? {} : { file });
 }
 
+/** Why a file that yielded no book is not a catalog (a run over zero books would be a vacuous success). */
+function notACatalog(layout: CatalogLayout | undefined, bad: BadRowTally): string {
+  const give = 'give pg_catalog.csv or an author,FileNumber,Title CSV';
+  if (bad.count > 0) return `not a catalog: no book row could be read (${bad.describe()}); ${give}`;
+  if (layout === undefined) return `not a catalog: the file is empty; ${give}`;
+  return 'not a catalog: it has a header but no book rows; give a catalog that lists books';
+}
+
 /**
  * Streams the books of a Gutenberg catalog: the official pg_catalog.csv or the simple
  * `author,FileNumber,Title` CSV (header optional), detected from the first line.
@@ -38,8 +47,9 @@ function readError(err: unknown, file: string | undefined): FanoutError {
  * `source` is a file path or a Readable of UTF-8 bytes or strings. Memory stays bounded by one
  * chunk plus one record, whatever the file size. Bad rows (wrong column count, non-numeric number,
  * empty title, broken quoting) go to `onBadRow` with the physical line where they start and are
- * skipped. Only unreadable input (missing file, an official header without Title) or cancellation
- * rejects. Breaking out of the loop early destroys the stream.
+ * skipped. Unreadable input (missing file, an official header without Title), a file that is not a
+ * catalog (first line of neither format, or not one book row read to the end) and cancellation
+ * reject with a FanoutError. Breaking out of the loop early destroys the stream.
  */
 export async function* readCatalog(source: string | Readable, opts: ReadCatalogOptions = {}): AsyncGenerator<CatalogEntry, void, undefined> {
   const { signal, onBadRow } = opts;
@@ -56,6 +66,12 @@ export async function* readCatalog(source: string | Readable, opts: ReadCatalogO
   const records: CsvRecord[] = [];
   let layout: CatalogLayout | undefined;
   let started = false;
+  let books = 0;
+  const bad = new BadRowTally();
+  const badRow = (row: BadCatalogRow): void => {
+    bad.add(row);
+    onBadRow?.(row);
+  };
 
   // Turns the records of one chunk into entries. A generator inside a generator costs a promise per
   // entry either way; keeping it a plain function returning an array avoids a second layer.
@@ -63,7 +79,7 @@ export async function* readCatalog(source: string | Readable, opts: ReadCatalogO
     const entries: CatalogEntry[] = [];
     for (const rec of records) {
       if (rec.error !== undefined) {
-        onBadRow?.({ line: rec.line, reason: rec.error, raw: rec.raw });
+        badRow({ line: rec.line, reason: rec.error, raw: rec.raw });
         continue;
       }
       if (layout === undefined) {
@@ -73,7 +89,7 @@ export async function* readCatalog(source: string | Readable, opts: ReadCatalogO
         if (layout.hasHeader) continue;
       }
       const entry = recordToEntry(rec.fields, layout);
-      if (typeof entry === 'string') onBadRow?.({ line: rec.line, reason: entry, raw: rec.raw });
+      if (typeof entry === 'string') badRow({ line: rec.line, reason: entry, raw: rec.raw });
       else entries.push(entry);
     }
     records.length = 0;
@@ -91,6 +107,7 @@ export async function* readCatalog(source: string | Readable, opts: ReadCatalogO
       for (const entry of drain()) {
         // Checked per entry: a chunk holds ~250 books; finishing them after a cancel would be sloppy.
         if (signal?.aborted) throw abortedError(context);
+        books++;
         yield entry;
       }
     }
@@ -99,8 +116,10 @@ export async function* readCatalog(source: string | Readable, opts: ReadCatalogO
     reader.end(records);
     for (const entry of drain()) {
       if (signal?.aborted) throw abortedError(context);
+      books++;
       yield entry;
     }
+    if (books === 0) throw new FanoutError('BAD_INPUT', notACatalog(layout, bad), context);
   } catch (err) {
     throw readError(err, file);
   } finally {

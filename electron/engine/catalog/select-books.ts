@@ -104,3 +104,75 @@ export async function* selectBooks(entries: AsyncIterable<CatalogEntry>, selecti
     if (count >= limit) return;
   }
 }
+
+/** The selection's filters, in the order `explainSelection` applies them. */
+export const SELECTION_FILTERS = ['ids', 'type', 'language', 'author', 'title', 'subject'] as const;
+export type SelectionFilter = (typeof SELECTION_FILTERS)[number];
+
+/** What a selection picks from a catalog, and why it picks nothing when it does (see explainSelection). */
+export interface SelectionReport {
+  /** Books in the catalog. */
+  books: number;
+  /** Lowest and highest ebook number in the catalog (0 when empty). */
+  firstEbook: number;
+  lastEbook: number;
+  /** Books the selection picks, `limit` applied. */
+  selected: number;
+  /** When nothing is picked: the first filter after which no book was left, and how many were left before it. */
+  emptiedBy?: { filter: SelectionFilter; before: number };
+  /** Requested ebook numbers that the catalog does not list: how many, and the first few. */
+  missing: { count: number; first: number[] };
+}
+
+/** How many missing ebook numbers a report quotes. */
+const MISSING_QUOTED = 5;
+
+function isActive(selection: CatalogSelection, f: SelectionFilter): boolean {
+  if (f === 'ids') return (selection.ids?.length ?? 0) > 0;
+  return (selection[f]?.trim() ?? '') !== '';
+}
+
+/**
+ * Reads `entries` once and says what `selection` picks: the count, which filter emptied it (filters
+ * applied one at a time, in SELECTION_FILTERS order) and which requested ebook numbers are not in the
+ * catalog. Memory: the ebook numbers found inside the requested ranges, at most one per catalog row.
+ */
+export async function explainSelection(entries: AsyncIterable<CatalogEntry>, selection: CatalogSelection): Promise<SelectionReport> {
+  const filters = SELECTION_FILTERS.filter((f) => isActive(selection, f));
+  const predicates = filters.map((f) => compileSelection({ [f]: selection[f] }));
+  const passed = new Array<number>(filters.length).fill(0);
+  const ranges = selection.ids && selection.ids.length > 0 ? normaliseRanges(selection.ids) : [];
+  const found = new Set<number>();
+  let books = 0;
+  let firstEbook = 0;
+  let lastEbook = 0;
+  let matched = 0;
+  for await (const e of entries) {
+    books++;
+    if (books === 1 || e.ebook < firstEbook) firstEbook = e.ebook;
+    if (e.ebook > lastEbook) lastEbook = e.ebook;
+    let i = 0;
+    while (i < predicates.length && predicates[i]!(e)) {
+      if (filters[i] === 'ids') found.add(e.ebook);
+      passed[i]!++;
+      i++;
+    }
+    if (i === predicates.length) matched++;
+  }
+  const report: SelectionReport = { books, firstEbook, lastEbook, selected: Math.min(matched, selection.limit ?? Infinity), missing: missingIds(ranges, found) };
+  const emptied = passed.findIndex((n) => n === 0);
+  if (matched === 0 && emptied >= 0) report.emptiedBy = { filter: filters[emptied]!, before: emptied === 0 ? books : passed[emptied - 1]! };
+  return report;
+}
+
+function missingIds(ranges: readonly IdRange[], found: ReadonlySet<number>): SelectionReport['missing'] {
+  let requested = 0;
+  for (const r of ranges) requested += r.to - r.from + 1;
+  const first: number[] = [];
+  // Stops after the first few gaps: at most found.size + MISSING_QUOTED steps, whatever the ranges.
+  for (const r of ranges) {
+    for (let id = r.from; id <= r.to && first.length < MISSING_QUOTED; id++) if (!found.has(id)) first.push(id);
+    if (first.length >= MISSING_QUOTED) break;
+  }
+  return { count: requested - found.size, first };
+}

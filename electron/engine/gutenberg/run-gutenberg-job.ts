@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
-import { readCatalog, selectBooks, type BadCatalogRow } from '../catalog';
+import { BadRowTally, readCatalog, selectBooks } from '../catalog';
 import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
@@ -20,9 +20,6 @@ import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
 import { ManifestStore } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
-
-/** Bad catalog rows reported one by one; past this, only counted. */
-const MAX_BAD_ROW_WARNINGS = 50;
 
 /**
  * Downloads the selected books from a mirror with N workers under a strategy, cleans them in the
@@ -88,7 +85,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // Room for every download worker to hand over a book and go on (cleaning must not stall
   // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
   const stage = new ScrubStage(parts.scrubPool, { maxInFlight: Math.max(parts.scrubWorkers * 2, spec.workers * 2), signal: stop.signal });
-  let badRows = 0;
+  // One warning at the end for all bad rows (count and the first few), not one per row.
+  const badRows = new BadRowTally();
   /** Books recorded ok in this run and their bytes on disk: the basis of "how much more space". */
   const written = { books: 0, bytes: 0 };
 
@@ -116,7 +114,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   });
 
   async function* pending(): AsyncGenerator<BookItem> {
-    const entries = readCatalog(spec.catalog, { signal: control.signal, onBadRow: (bad) => reportBadRow(bad) });
+    const entries = readCatalog(spec.catalog, { signal: control.signal, onBadRow: badRows.add });
     for await (const entry of selectBooks(entries, spec.selection)) {
       if (await isBookComplete(outDir, manifest.get(entry.ebook))) {
         telemetry.addSkipped(1);
@@ -124,12 +122,6 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       }
       yield toBookItem(entry);
     }
-  }
-
-  function reportBadRow(bad: BadCatalogRow): void {
-    badRows++;
-    if (badRows <= MAX_BAD_ROW_WARNINGS) ctx.warn(`catalog line ${bad.line} skipped: ${bad.reason}`);
-    else if (badRows === MAX_BAD_ROW_WARNINGS + 1) ctx.warn('more bad catalog rows skipped (see the summary count)');
   }
 
   try {
@@ -218,7 +210,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   } finally {
     await stage.drain();
   }
-  if (badRows > 0) ctx.warn(`${badRows} bad catalog row(s) skipped`);
+  const badRowNote = badRows.describe();
+  if (badRowNote) ctx.warn(`catalog: ${badRowNote}`);
   if (stop.error) throw await withSpaceEstimate(stop.error, outDir, parts.total - telemetry.frame().itemsSkipped - written.books, written);
 }
 

@@ -69,8 +69,9 @@ describe('readCatalog: official format (fixture official-tricky.csv)', () => {
     expect(err).toMatchObject({ code: 'BAD_INPUT', context: { file: '/nonexistent/pg_catalog.csv' } });
   });
 
-  it('yields nothing for an empty source', async () => {
-    expect(await readAll(Readable.from([]))).toEqual({ entries: [], bad: [] });
+  it('rejects an empty source as not a catalog (a run over zero books would be a vacuous success)', async () => {
+    await expect(readAll(Readable.from([]))).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/^not a catalog: the file is empty/) });
+    await expect(readAll(chunked('\n\n\n', 2))).rejects.toMatchObject({ message: expect.stringMatching(/the file is empty/) });
   });
 });
 

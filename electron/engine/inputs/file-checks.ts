@@ -1,0 +1,114 @@
+import { constants } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * File and folder checks for inputs, each returning what is wrong and what to do (or null). None of
+ * them writes anything: a check of a run that is then refused must leave no trace.
+ */
+
+/** Node's error code, or undefined. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Argument strings are decoded as UTF-8; bytes that are not become U+FFFD, and no such file then exists. */
+const NOT_UTF8 = 'its name is not valid UTF-8 (shown with �), so it cannot be opened; rename the file';
+
+function statProblem(err: unknown, path: string, what: 'file' | 'folder'): string {
+  const code = codeOf(err);
+  if (code === 'ENOENT') return path.includes('\uFFFD') ? NOT_UTF8 : `no such ${what}; check the path`;
+  if (code === 'ENOTDIR') return `no such ${what}: a part of the path is a file, not a folder; check the path`;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot be read (permission denied); check its permissions`;
+  if (code === 'ENAMETOOLONG') return 'the path is too long; check it';
+  if (code === 'ELOOP') return 'the path has a symbolic link loop; check it';
+  return `cannot be used (${code ?? (err as Error).message}); check the path`;
+}
+
+export interface InputFileOptions {
+  /** A pipe or device is acceptable (it is then read once, by the job). Default false: a regular file is required. */
+  allowStream?: boolean;
+}
+
+/** Checks a file the job reads: it exists, is a file (not a folder), can be read and is not empty. */
+export async function checkInputFile(path: string, opts: InputFileOptions = {}): Promise<string | null> {
+  if (path.trim() === '') return 'is empty; give a file path';
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    return statProblem(err, path, 'file');
+  }
+  if (st.isDirectory()) return 'is a folder, not a file; give the path of a file';
+  if (!st.isFile() && !opts.allowStream) return 'is not a regular file (a device or pipe); save it to a file and give that';
+  try {
+    // open() rather than access(): it is the check that matches what the job will do (and root's access() says yes to everything).
+    const fh = await open(path, 'r');
+    await fh.close();
+  } catch (err) {
+    return statProblem(err, path, 'file');
+  }
+  if (st.isFile() && st.size === 0) return 'is empty; give a file with something in it';
+  return null;
+}
+
+/** Largest CA file read; real bundles are ~200 KB. */
+const MAX_CA_BYTES = 4 * 1024 * 1024;
+
+/** Checks a PEM file of CA certificates: readable, not empty, has a certificate in it. */
+export async function checkCaFile(path: string): Promise<string | null> {
+  const problem = await checkInputFile(path);
+  if (problem) return problem;
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min((await fh.stat()).size, MAX_CA_BYTES));
+    await fh.read(buf, 0, buf.length, 0);
+    if (!buf.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
+      return 'has no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA certificate in PEM form';
+    }
+  } finally {
+    await fh.close();
+  }
+  return null;
+}
+
+/**
+ * Checks an output folder without creating it: an existing folder must be writable; a missing one
+ * must have a nearest existing parent that is a writable folder (the job creates the rest).
+ */
+export async function checkOutputFolder(path: string): Promise<string | null> {
+  if (path.trim() === '') return 'is empty; give a folder';
+  if (path.includes('\0')) return 'contains a NUL character; give a plain path';
+  let dir = resolve(path);
+  let existing = true;
+  for (;;) {
+    try {
+      const st = await stat(dir);
+      if (!st.isDirectory()) {
+        return existing ? 'is a file, not a folder; give a folder' : `cannot be created: ${dir} is a file, not a folder; give another folder`;
+      }
+      break;
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === 'ENOTDIR') {
+        existing = false;
+        dir = dirname(dir);
+        continue;
+      }
+      if (code !== 'ENOENT') return statProblem(err, path, 'folder');
+      if (path.includes('\uFFFD')) return NOT_UTF8.replace('the file', 'the folder');
+      const parent = dirname(dir);
+      if (parent === dir) return 'cannot be created; give another folder';
+      existing = false;
+      dir = parent;
+    }
+  }
+  try {
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const why = codeOf(err) === 'EROFS' ? 'is on a read-only file system' : 'is not writable (permission denied)';
+    return existing ? `${why}; choose another folder` : `cannot be created: ${dir} ${why}; choose another folder`;
+  }
+  return null;
+}

@@ -1,0 +1,129 @@
+import type { InputProblem } from '../../../shared/input-checks';
+import { checkAbsolutePath, checkHostName, checkMirrorUrl, formatProblem, redactUrl } from '../../../shared/input-checks';
+import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
+import { BadRowTally, explainSelection, readCatalog, type SelectionReport } from '../catalog';
+import { FanoutError } from '../core/fanout-error';
+import { checkCaFile, checkInputFile, checkOutputFolder } from './file-checks';
+
+/** The outcome of checking a job's inputs before it starts. */
+export interface InputCheck {
+  /** Each one refuses the job (the CLI exits 2; the UI shows it under the field). */
+  problems: InputProblem[];
+  /** Worth saying, not worth refusing (bad catalog rows, ids allowed to be missing). */
+  warnings: InputProblem[];
+  /** Books the job will select, when the catalog was read. */
+  selected?: number;
+}
+
+export interface CheckOptions {
+  /** Requested ebook numbers missing from the catalog are a warning, not a problem (`--allow-missing`). */
+  allowMissing?: boolean;
+  /**
+   * Paths must be absolute (UI and IPC): a relative one would resolve against the host process's
+   * working directory, which the person at the form cannot see.
+   */
+  requireAbsolute?: boolean;
+  signal?: AbortSignal;
+}
+
+/** "1-5, 99" for messages. */
+export function formatIdRanges(ranges: readonly IdRange[]): string {
+  return ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(',');
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** The selection's problem (nothing picked, or ids not in the catalog) and warnings, from the report. */
+function selectionFindings(selection: CatalogSelection, report: SelectionReport, opts: CheckOptions, out: InputCheck): void {
+  const ids = selection.ids ?? [];
+  if (report.emptiedBy) {
+    const { filter, before } = report.emptiedBy;
+    const value = filter === 'ids' ? formatIdRanges(ids) : selection[filter];
+    const message =
+      filter === 'ids'
+        ? `none of these ebook numbers is in the catalog (it lists ${count(report.books, 'book')}, numbered ${report.firstEbook} to ${report.lastEbook}); check the numbers`
+        : `matches none of the ${before === report.books ? `catalog's ${count(before, 'book')}` : `${count(before, 'book')} picked by the filters before it`}; check the spelling or drop this filter`;
+    out.problems.push({ field: `selection.${filter}`, value, message });
+    return;
+  }
+  const { missing } = report;
+  if (missing.count === 0) return;
+  const listed = `${missing.first.join(', ')}${missing.count > missing.first.length ? ', …' : ''}`;
+  const finding: InputProblem = { field: 'selection.ids', value: formatIdRanges(ids), message: `${count(missing.count, 'ebook number')} not in the catalog (${listed})` };
+  const rest = `the ${count(report.selected, 'book')} that ${report.selected === 1 ? 'is' : 'are'}`;
+  if (opts.allowMissing) out.warnings.push({ ...finding, message: `${finding.message}; downloading ${rest}` });
+  else out.problems.push({ ...finding, message: `${finding.message}; check the numbers, or add --allow-missing to download ${rest}` });
+}
+
+/** Reads the catalog once: is it a catalog, and what does the selection pick from it. */
+async function checkCatalog(spec: GutenbergJobSpec, opts: CheckOptions, out: InputCheck): Promise<void> {
+  const problem = await checkInputFile(spec.catalog);
+  if (problem) {
+    out.problems.push({ field: 'catalog', value: spec.catalog, message: problem });
+    return;
+  }
+  const bad = new BadRowTally();
+  let report: SelectionReport;
+  try {
+    report = await explainSelection(readCatalog(spec.catalog, { signal: opts.signal, onBadRow: bad.add }), spec.selection);
+  } catch (err) {
+    if (!(err instanceof FanoutError) || err.code !== 'BAD_INPUT') throw err;
+    out.problems.push({ field: 'catalog', value: spec.catalog, message: err.message });
+    return;
+  }
+  const badRows = bad.describe();
+  if (badRows) out.warnings.push({ field: 'catalog', value: spec.catalog, message: badRows });
+  out.selected = report.selected;
+  selectionFindings(spec.selection, report, opts, out);
+}
+
+/**
+ * Everything about a Gutenberg job that can be known before it starts: the mirror URL, the output
+ * folder (creatable, writable), the CA file, the catalog (readable, a catalog) and the selection
+ * (picks something; the ebook numbers asked for exist). Writes nothing.
+ */
+export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
+  const out: InputCheck = { problems: [], warnings: [] };
+  const mirror = checkMirrorUrl(spec.mirror);
+  if (mirror) out.problems.push({ field: 'mirror', value: redactUrl(spec.mirror), message: mirror });
+  const caFile = spec.mirrorTls.caFile;
+  const absolute = (field: string, path: string | undefined): boolean => {
+    const problem = opts.requireAbsolute && path !== undefined ? checkAbsolutePath(path) : null;
+    if (problem) out.problems.push({ field, value: path, message: problem });
+    return problem === null;
+  };
+  const [catalogOk, outOk, caOk] = [absolute('catalog', spec.catalog), absolute('outDir', spec.outDir), absolute('mirrorTls.caFile', caFile)];
+  if (caFile !== undefined && caOk) {
+    const problem = await checkCaFile(caFile);
+    if (problem) out.problems.push({ field: 'mirrorTls.caFile', value: caFile, message: problem });
+  }
+  if (outOk) {
+    const problem = await checkOutputFolder(spec.outDir);
+    if (problem) out.problems.push({ field: 'outDir', value: spec.outDir, message: problem });
+  }
+  if (catalogOk) await checkCatalog(spec, opts, out);
+  return out;
+}
+
+/** The mail job's inputs that can be checked before connecting: the host name and the output folder. */
+export async function checkMailInputs(spec: MailJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
+  const out: InputCheck = { problems: [], warnings: [] };
+  const host = checkHostName(spec.account.host);
+  if (host) out.problems.push({ field: 'account.host', value: spec.account.host, message: host });
+  const absolute = opts.requireAbsolute ? checkAbsolutePath(spec.outDir) : null;
+  const folder = absolute ?? (await checkOutputFolder(spec.outDir));
+  if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
+  return out;
+}
+
+export function checkJobInputs(spec: JobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
+  return spec.kind === 'gutenberg' ? checkGutenbergInputs(spec, opts) : checkMailInputs(spec, opts);
+}
+
+/** A BAD_INPUT error listing every problem, for hosts that must refuse a job (IPC `job:start`). */
+export function inputProblemsError(problems: readonly InputProblem[]): FanoutError {
+  const text = problems.map((p) => formatProblem(p.field, p)).join('; ');
+  return new FanoutError('BAD_INPUT', `Invalid input: ${text}`);
+}

@@ -1,0 +1,120 @@
+/**
+ * Checks of what a person types, shared by the CLI, the Electron main process, the web host and the
+ * forms. Pure (no Node imports), so the renderer runs the same checks as the user types; the checks
+ * that need the file system live in electron/engine/inputs/ and return the same `InputProblem`s.
+ *
+ * Every message says what is wrong and what to do, in lower case, so it reads after the input's
+ * name: `--catalog /x.csv: no such file; check the path` (CLI) or under the form field (UI).
+ */
+import type { z } from 'zod';
+
+/** One problem with one input. */
+export interface InputProblem {
+  /** The input as the job spec names it: 'catalog', 'mirror', 'outDir', 'mirrorTls.caFile', 'selection.ids', ... */
+  field: string;
+  /** The value as given (a URL's password redacted), when there is one to show. */
+  value?: string;
+  /** What is wrong and what to do. */
+  message: string;
+}
+
+/** A URL with its password replaced by `***`, for messages and logs. Other text is returned as is. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, '$1:***@');
+}
+
+const MIRROR_SCHEMES = ['ftp:', 'ftps:', 'http:', 'https:'];
+
+/** Why `url` cannot be a mirror root, or null when it can. */
+export function checkMirrorUrl(url: string): string | null {
+  if (url.trim() === '') return 'is empty; give the mirror root, e.g. https://aleph.gutenberg.org/';
+  if (/\s/.test(url)) return 'contains a space; write a space inside a URL as %20, and quote the URL in a shell';
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'is not a URL; give the mirror root, e.g. https://aleph.gutenberg.org/ or ftp://host/path/';
+  }
+  if (!MIRROR_SCHEMES.includes(u.protocol)) return `is a ${u.protocol.replace(/:$/, '')}:// URL; a mirror is ftp://, ftps://, http:// or https://`;
+  if (u.hostname === '') return 'has no host name; give the mirror root, e.g. https://aleph.gutenberg.org/';
+  // fetch() refuses URLs with credentials, and HTTP mirrors are public: a user name there is a mistake.
+  if ((u.protocol === 'http:' || u.protocol === 'https:') && (u.username !== '' || u.password !== '')) {
+    return 'carries a user name or password; HTTP mirrors are public: drop the "user:password@" part';
+  }
+  return null;
+}
+
+/** Why `path` cannot be an absolute file or folder path (UI and IPC inputs must be absolute), or null. */
+export function checkAbsolutePath(path: string): string | null {
+  if (path.trim() === '') return 'is empty; give a full path';
+  if (path.includes('\0')) return 'contains a NUL character; give a plain path';
+  if (!/^(\/|[a-zA-Z]:[\\/]|\\\\)/.test(path)) return 'is not an absolute path; give the full path (e.g. /home/me/fanout)';
+  return null;
+}
+
+/** Why `host` is not a plain host name (people paste `imap://host:993`), or null. */
+export function checkHostName(host: string): string | null {
+  if (host.trim() === '') return 'is empty; give the server name, e.g. imap.example.com';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) return 'is a URL; give the host name only (e.g. imap.example.com) and the port separately';
+  if (/[\s/@\0]/.test(host)) return 'is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com';
+  if (/^[^:[\]]+:\d+$/.test(host)) return 'includes a port; give the host name only and the port separately';
+  return null;
+}
+
+/** A zod issue in words that read after the input's name ("must be at most 64"). */
+export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  switch (issue.code) {
+    case 'too_big': {
+      const max = Number(issue.maximum);
+      if (issue.origin === 'string') return `is too long; at most ${max} characters`;
+      if (issue.origin === 'array') return `has too many entries; at most ${max}`;
+      return `is too large; give a number of at most ${max}`;
+    }
+    case 'too_small': {
+      const min = Number(issue.minimum);
+      if (issue.origin === 'string') return min <= 1 ? 'is empty; give a value' : `is too short; at least ${min} characters`;
+      if (issue.origin === 'array') return min <= 1 ? 'is empty; give at least one' : `needs at least ${min} entries`;
+      return `is too small; give a number of at least ${issue.inclusive === false ? `more than ${min}` : min}`;
+    }
+    case 'invalid_type':
+      if (input === undefined) return 'is missing; give a value';
+      if (issue.expected === 'int' || issue.expected === 'number') return 'is not a whole number; give one';
+      return `must be a ${issue.expected}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'is not a URL' : `is not a valid ${issue.format}`;
+    default:
+      // A refinement's own message is already written for a person.
+      return issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function shown(value: unknown): string | undefined {
+  if (value === undefined || value === null || typeof value === 'object') return undefined;
+  return redactUrl(String(value));
+}
+
+/** Validates `input` with `schema`: the parsed value, or one problem per offending field. */
+export function parseWithProblems<S extends z.ZodType>(schema: S, input: unknown): { ok: true; value: z.infer<S> } | { ok: false; problems: InputProblem[] } {
+  const r = schema.safeParse(input);
+  if (r.success) return { ok: true, value: r.data };
+  return {
+    ok: false,
+    problems: r.error.issues.map((issue) => {
+      const value = valueAt(input, issue.path);
+      return { field: issue.path.map(String).join('.'), value: shown(value), message: describeIssue(issue, value) };
+    }),
+  };
+}
+
+/** One problem as one line, with the input named the way the reader knows it (`--catalog`, "Catalog file"). */
+export function formatProblem(label: string, p: InputProblem): string {
+  return `${label}${p.value !== undefined && p.value !== '' ? ` ${p.value}` : ''}: ${p.message}`;
+}
