@@ -1,6 +1,7 @@
 import { safeStorage } from 'electron';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../engine/output/atomic-file';
 
 /**
  * Passwords kept only through safeStorage (OS keychain / DPAPI / libsecret): the file holds
@@ -27,8 +28,8 @@ export class SecretStore {
   async #write(all: Record<string, string>): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     const file = join(this.dataDir, 'secrets.json');
-    await writeFile(`${file}.tmp`, JSON.stringify(all), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    // A unique temp name per save: two saves at once no longer collide on one `.tmp`.
+    await writeFileAtomic(file, JSON.stringify(all), { mode: 0o600 });
   }
 
   async save(key: string, value: string): Promise<void> {

@@ -1,18 +1,23 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { HistoryEntry, RunRecording } from '../../../shared/ipc';
+import { FanoutError } from '../core/fanout-error';
+import { writeFileAtomic } from '../output/atomic-file';
+import { storageFault } from '../output/storage-fault';
 
 /** Runs kept in history at most (newest first). */
 export const MAX_HISTORY = 300;
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
-/** Writes via a temporary file and a rename, so a crash never leaves half a JSON file. */
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, JSON.stringify(value));
-  await rename(tmp, path);
+/** A crash never leaves half a JSON file; a full disk is DISK_FULL naming the data folder. */
+async function writeJsonAtomic(dataDir: string, path: string, value: unknown): Promise<void> {
+  try {
+    await writeFileAtomic(path, JSON.stringify(value));
+  } catch (err) {
+    throw storageFault(err, dataDir, { file: path }) ?? new FanoutError('WRITE_FAILED', `Cannot write ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
 }
 
 /**
@@ -49,12 +54,14 @@ export class HistoryStore {
 
   add(summary: JobSummary, recording: RunRecording | null): Promise<void> {
     return this.#serial(async () => {
-      await mkdir(join(this.dataDir, 'runs'), { recursive: true });
+      await mkdir(join(this.dataDir, 'runs'), { recursive: true }).catch((err: unknown) => {
+        throw storageFault(err, this.dataDir) ?? err;
+      });
       const hasRecording = recording !== null && SAFE_ID.test(summary.jobId);
-      if (hasRecording) await writeJsonAtomic(join(this.dataDir, 'runs', `${summary.jobId}.json`), recording);
+      if (hasRecording) await writeJsonAtomic(this.dataDir, join(this.dataDir, 'runs', `${summary.jobId}.json`), recording);
       const entries = await this.#read();
       entries.unshift({ summary, hasRecording });
-      await writeJsonAtomic(this.#file, entries.slice(0, MAX_HISTORY));
+      await writeJsonAtomic(this.dataDir, this.#file, entries.slice(0, MAX_HISTORY));
     });
   }
 

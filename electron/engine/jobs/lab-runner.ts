@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { LabEvent, LabPoint, LabRequest } from '../../../shared/ipc';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import type { Strategy } from '../../../shared/strategy';
-import { toFanoutError } from '../core/fanout-error';
+import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
+import type { OutputLock } from '../output/output-lock';
+import { prepareOutputFolder } from '../output/prepare-folder';
 import { PauseGate } from '../core/pause-gate';
 import type { JobRunner } from './job-manager';
 
@@ -66,12 +68,16 @@ export class LabRunner {
     const points: LabPoint[] = [];
     const base = join(req.spec.outDir, `.fanout-lab-${labId}`);
     this.emit({ kind: 'lab:started', labId, cells: cells.length });
+    let lock: OutputLock | null = null;
     try {
+      // The lab writes into the output folder too: it holds the folder's lock like any job, so a
+      // download into the same folder is refused while it measures (and the reverse).
+      lock = await prepareOutputFolder(req.spec.outDir, 'lab');
       for (const cell of cells) {
         const wallMs: number[] = [];
         let last = { itemsDone: 0, itemsFailed: 0, bytes: 0 };
         for (let r = 0; r < req.repeats; r++) {
-          if (signal.aborted) throw new Error('cancelled');
+          if (signal.aborted) throw abortedError();
           const outDir = join(base, `${cell.strategy}-w${cell.workers}-${cell.scrubExecutor}-r${r}`);
           const spec: GutenbergJobSpec = {
             ...req.spec,
@@ -83,7 +89,10 @@ export class LabRunner {
           };
           const t0 = performance.now();
           const summary = await this.run(spec, { signal, pause: new PauseGate(), onEvent: () => {} });
-          if (summary.status === 'cancelled' || signal.aborted) throw new Error('cancelled');
+          if (summary.status === 'cancelled' || signal.aborted) throw abortedError();
+          // A cell that could not write (disk full, read-only) ends the lab: the next cells would fail the same way.
+          const fatal = summary.failures.find((f) => f.item === '(job)' && (f.error.code === 'DISK_FULL' || f.error.code === 'OUTPUT_NOT_WRITABLE'));
+          if (fatal) throw new FanoutError(fatal.error.code, fatal.error.message, fatal.error.context);
           wallMs.push(summary.wallMs > 0 ? summary.wallMs : performance.now() - t0);
           last = { itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, bytes: summary.bytes };
           await rm(outDir, { recursive: true, force: true });
@@ -98,6 +107,7 @@ export class LabRunner {
       else this.emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON() });
     } finally {
       await rm(base, { recursive: true, force: true }).catch(() => {});
+      await lock?.release();
     }
     return points;
   }

@@ -1,7 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../../../shared/ipc';
 import { SettingsPatchSchema } from '../../../shared/ipc-schemas';
+import { FanoutError } from '../core/fanout-error';
+import { writeFileAtomic } from '../output/atomic-file';
+import { storageFault } from '../output/storage-fault';
 
 export function defaultSettings(defaultOutDir: string): Settings {
   return {
@@ -38,10 +41,14 @@ export class SettingsStore {
 
   async set(patch: Partial<Settings>): Promise<Settings> {
     const next = { ...(await this.get()), ...patch };
-    await mkdir(this.dataDir, { recursive: true });
     const file = join(this.dataDir, 'settings.json');
-    await writeFile(`${file}.tmp`, JSON.stringify(next, null, 2));
-    await rename(`${file}.tmp`, file);
+    try {
+      await mkdir(this.dataDir, { recursive: true });
+      await writeFileAtomic(file, JSON.stringify(next, null, 2));
+    } catch (err) {
+      // The cached settings stay as they were: what is on disk.
+      throw storageFault(err, this.dataDir, { file }) ?? new FanoutError('WRITE_FAILED', `Settings not saved to ${file}: ${(err as Error).message}`, { file }, { cause: err });
+    }
     this.#cache = next;
     return next;
   }
