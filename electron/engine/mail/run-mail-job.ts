@@ -1,6 +1,6 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import type { JobSummary } from '../../../shared/events';
 import { MailJobSpecSchema, type MailJobInput, type MailJobSpec } from '../../../shared/job-spec';
@@ -10,13 +10,18 @@ import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
 import { accountWhere, openClient, releaseClient } from './connect';
 import { sanitizeSegment } from './folder-names';
-import { FolderStore, writeFileAtomic } from './folder-store';
+import { FolderStore } from './folder-store';
+import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession, type MailWorkerOptions } from './mail-worker';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, planFolder, type FolderJob, type MailChunk, type PlanLimits } from './plan-folder';
 import type { WorkerContext } from '../core/worker-context';
+import type { OutputLock } from '../output/output-lock';
+import { prepareOutputFolder } from '../output/prepare-folder';
+import { isInside } from '../output/safe-path';
+import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
 
 /** Attempts per chunk for transient errors (dropped connection, BYE, throttling). */
 const ATTEMPTS = 5;
@@ -68,7 +73,7 @@ async function readFolderDirs(root: string): Promise<Record<string, string>> {
 
 function folderAbsDir(root: string, rel: string, folder: string): string {
   const abs = resolve(root, ...rel.split('/'));
-  if (!abs.startsWith(resolve(root) + sep)) {
+  if (!isInside(root, abs)) {
     throw new FanoutError('UNSAFE_PATH', `Folder ${folder} would be written outside the output folder`, { folder });
   }
   return abs;
@@ -98,11 +103,21 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
   const limits = { ...planLimitsFor(spec.strategy === 'serial' ? 1 : spec.connections), ...extras.limits };
   const root = accountDir(spec);
   const where = accountWhere(spec.account);
-  return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, async (job) => {
+  // A storage error anywhere (folders.json, a folder's state) is DISK_FULL / OUTPUT_NOT_WRITABLE naming the folder.
+  return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, (job) => archiveAccount(job).catch((err: unknown) => {
+    throw storageFault(err, root) ?? err;
+  }));
+
+  async function archiveAccount(job: JobBodyContext): Promise<void> {
     for (const w of mailAccountWarnings(spec.account)) job.warn(w);
     // Each connection listens for the abort (to close its socket at once).
     setMaxListeners(Math.max(getMaxListeners(control.signal), spec.connections * 2 + 10), control.signal);
-    await mkdir(root, { recursive: true });
+    // The account's folder is locked for the run (a second job there is refused with OUTPUT_LOCKED)
+    // and proved writable before any connection is opened (read-only / full: a clear error now).
+    const lock: OutputLock = await prepareOutputFolder(root, 'mail');
+    // A full or read-only disk stops the job: no more chunks are taken, the folder's state is not
+    // saved, so the re-run fetches exactly what is not on disk.
+    const stop = new FatalStop(control.signal);
     const jobs: FolderJob[] = [];
     const selected: Array<{ info: MailFolderInfo; store: FolderStore }> = [];
     const chunks: MailChunk[] = [];
@@ -205,7 +220,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           total: chunks.length,
           workers: spec.connections,
           strategy: spec.strategy,
-          signal: control.signal,
+          signal: stop.signal,
           telemetry: job.telemetry,
           pause: control.pause,
           attempts: ATTEMPTS,
@@ -220,7 +235,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           },
           onItemFailed: (c, err) => {
             c.job.failed = true;
-            job.reportFailure(chunkLabel(c), err);
+            const fault = storageFault(err, root);
+            if (fault) stop.trip(fault);
+            else job.reportFailure(chunkLabel(c), err);
           },
           onWarning: (message, err) => job.warn(message, err),
         });
@@ -232,8 +249,18 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // Whatever happened, the index on disk reflects every file on disk, with current flags.
       for (const j of jobs) await j.store.compact().catch(() => undefined);
       for (const s of selected) await s.store.close().catch(() => undefined);
+      await lock.release();
     }
-  });
+    if (stop.error) throw await withSpaceEstimate(stop.error, root, chunks.filter((c) => !c.done));
+  }
+}
+
+/** DISK_FULL says about how much more space the messages not yet written need (their planned sizes). */
+async function withSpaceEstimate(err: FanoutError, root: string, left: MailChunk[]): Promise<FanoutError> {
+  if (err.code !== 'DISK_FULL') return err;
+  const messages = left.reduce((n, c) => n + c.uids.length, 0);
+  const bytes = left.reduce((n, c) => n + c.bytes, 0);
+  return new FanoutError('DISK_FULL', `${err.message}. ${messages} message(s) left: ${spaceNeededText(bytes, await freeBytes(root))}`, err.context, { cause: err.cause });
 }
 
 /** Every message of the folder planned for this run is on disk: record what was seen. */
