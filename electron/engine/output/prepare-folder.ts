@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
 import { acquireOutputLock, type OutputLock } from './output-lock';
@@ -31,9 +31,28 @@ export async function prepareOutputFolder(outDir: string, kind: string, subdirs:
 async function makeDir(dir: string, outDir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
-  } catch (err) {
+  } catch (first) {
+    const err = (first as NodeJS.ErrnoException).code === 'ENOENT' ? await realMkdirError(dir, first) : first;
     throw storageFault(err, outDir, { path: dir }) ?? new FanoutError('WRITE_FAILED', `Cannot create the folder ${dir}: ${(err as Error).message}`, { folder: outDir, path: dir }, { cause: err });
   }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT when a parent cannot be created on a read-only file system
+ * (the cause of "ENOENT … mkdir …/raw"): create the first missing level alone to get the real
+ * error (EROFS, EACCES).
+ */
+async function realMkdirError(dir: string, fallback: unknown): Promise<unknown> {
+  let missing = resolve(dir);
+  for (let parent = dirname(missing); parent !== missing; missing = parent, parent = dirname(parent)) {
+    if (await stat(parent).then(() => true, () => false)) break;
+  }
+  try {
+    await mkdir(missing);
+  } catch (err) {
+    return err;
+  }
+  return fallback;
 }
 
 async function probeWritable(dir: string, outDir: string): Promise<void> {
