@@ -1,0 +1,124 @@
+/**
+ * Two processes on one output folder, and a run killed with SIGKILL: the real CLI, from the
+ * TypeScript sources. The second run is refused at once naming the first; the run after a SIGKILL
+ * takes the dead run's lock over, resumes, and ends with every book byte-exact.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../../electron/engine/gutenberg/manifest-store';
+import { LOCK_FILE } from '../../../electron/engine/output/output-lock';
+import { delay } from '../../harness';
+import { BOOKS, startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { expectAllBooksExact, expectNothingFalselyDone } from './storage-check';
+
+const repo = resolve(__dirname, '../../..');
+const bin = join(repo, 'bin', 'fanout.js');
+const env = { ...process.env, FANOUT_FROM_SOURCE: '1' };
+
+let fx: GutenbergFixture;
+beforeAll(async () => {
+  fx = await startGutenbergFixture();
+});
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+function args(out: string, extra: string[] = []): string[] {
+  return ['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', '2', '--strategy', 'queue', '--out', out, '--json', ...extra];
+}
+
+function fanout(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...argv], { cwd: repo, env, timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function start(argv: string[]): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [bin, ...argv], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.resume();
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, stderr: () => err };
+}
+
+/** Bounded wait for a condition on disk (another process's progress cannot be awaited as an event). */
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+    if (await cond()) return;
+    await delay(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The URL path of a book's preferred file on the mirror. */
+const bookPath = (ebook: number) => `/${fx.mirror.books.get(ebook)!.files[0]!.relPath}`;
+const STALLED = 2009;
+
+describe('two runs on one output folder', () => {
+  it('the second run is refused at once, naming the folder and the first run (PID, since); the first finishes whole', async () => {
+    const out = join(fx.dir, 'two-runs');
+    // The first run is held on one book until its timeout, so it is surely running when the second starts.
+    fx.http.hooks.stallBody(bookPath(STALLED), 1000, { count: 1 });
+    const first = start(args(out, ['--timeout', '4000', '--attempts', '3']));
+    try {
+      await waitFor('the first run to take the lock', async () => existsSync(join(out, LOCK_FILE)));
+      const owner = JSON.parse(await readFile(join(out, LOCK_FILE), 'utf8'));
+      expect(owner.pid).toBe(first.child.pid);
+      const second = await fanout(args(out));
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain('OUTPUT_LOCKED');
+      expect(second.stderr).toContain(out);
+      expect(second.stderr).toContain(`process ${first.child.pid}`);
+      expect(second.stderr).toContain(owner.since);
+      expect(second.stderr).not.toMatch(/\n\s+at /);
+      expect(await first.exited).toBe(1); // the one missing book
+    } finally {
+      first.child.kill('SIGKILL');
+      fx.http.hooks.clear();
+    }
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+    await expectAllBooksExact(out, fx.mirror, BOOKS);
+  });
+
+  it('a run killed with SIGKILL leaves nothing falsely done; the next run takes its lock over, resumes and ends byte-exact', async () => {
+    const out = join(fx.dir, 'sigkill');
+    fx.http.hooks.stallBody(bookPath(STALLED), 20_000, { count: 5 });
+    const first = start(args(out, ['--timeout', '60000']));
+    let partBytes = 0;
+    try {
+      await waitFor('some books done and the stalled one partly on disk', async () => {
+        const done = [...(await readManifest(out).catch(() => new Map())).values()].filter((e) => e.status === 'ok').length;
+        const parts = await readdir(join(out, 'raw')).catch(() => [] as string[]);
+        const part = parts.find((n) => n.startsWith(`${STALLED}`) && n.endsWith('.part'));
+        partBytes = part ? (await stat(join(out, 'raw', part))).size : 0;
+        return done >= 3 && partBytes >= 20_000;
+      });
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBe(null);
+    } finally {
+      first.child.kill('SIGKILL');
+      fx.http.hooks.clear();
+    }
+    // The killed run's lock is still there, naming a process that is gone.
+    expect(JSON.parse(await readFile(join(out, LOCK_FILE), 'utf8')).pid).toBe(first.child.pid);
+    const doneBefore = await expectNothingFalselyDone(out);
+
+    const requestsBefore = fx.http.requests.length;
+    const second = await fanout(args(out));
+    expect(second.code, second.stderr).toBe(1);
+    const summary = JSON.parse(second.stdout);
+    expect(summary.failures.map((f: { error: { code: string } }) => f.error.code)).toEqual(['BOOK_NOT_FOUND']);
+    expect(summary.itemsSkipped).toBe(doneBefore);
+    // The stalled book was resumed from its partial file, not fetched from byte 0.
+    const resumed = fx.http.requests.slice(requestsBefore).filter((r) => r.path === bookPath(STALLED) && r.method === 'GET');
+    expect(resumed.some((r) => r.range?.startsWith(`bytes=${partBytes}-`))).toBe(true);
+    await expectAllBooksExact(out, fx.mirror, BOOKS);
+  });
+});
