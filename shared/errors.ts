@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   OUTPUT_LOCKED: { retryable: false, summary: 'Another Fanout job is writing to this output folder' },
   UIDVALIDITY_CHANGED: { retryable: false, summary: 'The folder was recreated on the server' },
   FOLDER_NOT_FOUND: { retryable: false, summary: 'The folder does not exist on the server' },
+  FOLDER_INCOMPLETE: { retryable: false, summary: 'The archive of a folder does not account for every message the server holds' },
   BAD_INPUT: { retryable: false, summary: 'The input is not valid' },
   INTERNAL: { retryable: false, summary: 'An unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;

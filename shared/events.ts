@@ -83,6 +83,19 @@ export interface ItemFailure {
   error: SerializedError;
 }
 
+/**
+ * A mail folder's account of a run: the messages the server held when it was planned, and where
+ * each went (archived before, fetched now, vanished meanwhile). Complete when they add up.
+ */
+export interface MailFolderTally {
+  folder: string;
+  onServer: number;
+  archivedBefore: number;
+  toFetch: number;
+  fetched: number;
+  vanished: number;
+}
+
 /** Printed by the CLI, stored in history, shown at the end of a run. */
 export interface JobSummary {
   jobId: string;
@@ -103,6 +116,8 @@ export interface JobSummary {
   failures: ItemFailure[];
   outDir: string;
   startedAt: string;
+  /** Mail jobs: one entry per folder planned or found up to date. */
+  mailFolders?: MailFolderTally[];
 }
 
 /** Every event a running job emits; consumers switch on `kind` exhaustively. */

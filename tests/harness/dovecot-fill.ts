@@ -69,13 +69,19 @@ export interface FolderFill {
   big?: { count: number; bytes: number };
 }
 
+/** Line ends as delivered mail has them on every server: CRLF. */
+export function toCrlf(msg: Buffer): Buffer {
+  return Buffer.from(msg.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+}
+
 const FLAG_SETS: string[][] = [[], ['\\Seen'], ['\\Seen', '\\Answered'], ['\\Flagged'], ['\\Seen', '$Label1'], ['\\Seen'], ['\\Draft']];
 
 /**
  * Fills folders through IMAP APPEND with explicit INTERNALDATEs (spread over 2012-2024) and flags.
  * Real corpus messages come first, generated ones make up the rest. Returns messages per folder.
+ * `crlf` turns bare LF into CRLF (Cyrus rejects bare LF).
  */
-export async function fillMailbox(client: ImapFlow, folders: FolderFill[], seed = 42): Promise<Record<string, number>> {
+export async function fillMailbox(client: ImapFlow, folders: FolderFill[], seed = 42, opts: { crlf?: boolean } = {}): Promise<Record<string, number>> {
   const rand = rng(seed);
   const corpus = corpusFiles();
   let corpusAt = 0;
@@ -90,6 +96,8 @@ export async function fillMailbox(client: ImapFlow, folders: FolderFill[], seed 
       if (f.big && k < f.big.count) msg = makeMessage(n, date, f.big.bytes, rand);
       else if (corpus.length > 0 && corpusAt < corpus.length && rand() < 0.5) msg = readFileSync(corpus[corpusAt++]!);
       else msg = makeMessage(n, date, rand() < 0.05 ? 20_000 + Math.floor(rand() * 200_000) : 0, rand);
+      // Cyrus refuses bare LF ("Message contains bare newlines"), as delivery agents never store it.
+      if (opts.crlf) msg = toCrlf(msg);
       await client.append(f.path, msg, FLAG_SETS[n % FLAG_SETS.length], date);
     }
     counts[f.path] = f.count;

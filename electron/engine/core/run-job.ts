@@ -17,7 +17,12 @@ export interface JobBodyContext {
   warn(message: string, err?: FanoutError): void;
 }
 
+/** What a job body may add to its summary (filled in even when the body throws, through `extras`). */
+export type SummaryExtras = Pick<JobSummary, 'mailFolders'>;
+
 export interface RunJobOptions {
+  /** Summary fields the body fills in as it goes (kept when it throws). */
+  extras?: SummaryExtras;
   kind: JobKind;
   strategy: Strategy;
   workers: number;
@@ -32,7 +37,7 @@ export interface RunJobOptions {
  * The lifecycle every job shares: `job:started`, a telemetry frame on a clock, `job:item-failed`
  * per failure, and `job:finished` with the summary. The body does the job's own work.
  */
-export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) => Promise<void>): Promise<JobSummary> {
+export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) => Promise<void | SummaryExtras>): Promise<JobSummary> {
   const jobId = opts.control.jobId ?? randomUUID();
   // Every worker, queue wait, transfer and scrub task listens on the job's signal at once: that is
   // expected concurrency, not a leak, so lift Node's default warning threshold of 10.
@@ -61,8 +66,9 @@ export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) =>
   };
 
   let fatal: FanoutError | null = null;
+  let extras: SummaryExtras = opts.extras ?? {};
   try {
-    await body(ctx);
+    extras = { ...extras, ...(await body(ctx)) };
   } catch (raw) {
     fatal = toFanoutError(raw);
   } finally {
@@ -93,6 +99,7 @@ export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) =>
     failures,
     outDir: opts.outDir,
     startedAt,
+    ...extras,
   };
   emit({ kind: 'job:finished', jobId, summary });
   return summary;

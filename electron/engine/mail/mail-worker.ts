@@ -6,7 +6,8 @@ import type { WorkerContext } from '../core/worker-context';
 import { accountWhere, openClient, releaseClient } from './connect';
 import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
-import { chunkLabel, metaOf, type FolderJob, type MailChunk } from './plan-folder';
+import { metaOf } from './message-meta';
+import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
 
 export interface MailWorkerOptions {

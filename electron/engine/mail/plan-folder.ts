@@ -1,7 +1,26 @@
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
-import { FolderStore, type MessageMeta } from './folder-store';
+import type { ImapFlow } from 'imapflow';
+import type { FolderStore } from './folder-store';
 import type { MailFolderInfo } from './folders';
+import type { SyncedState } from './generations';
+import { headerMessageId, metaOf, storedFlags, toDate } from './message-meta';
 import { chunkUids, toUidSet, type SizedUid } from './uid-set';
+
+/**
+ * One folder's account of a run: what the server held when the folder was planned, and where
+ * each of those messages went. A folder is complete when every one of `onServer` is archived
+ * (before or now) or vanished during the run; `runMailJob` checks it against the index.
+ */
+export interface FolderTally {
+  folder: string;
+  onServer: number;
+  /** Already in the archive before this run (including files recovered from a killed run and messages linked to an older generation). */
+  archivedBefore: number;
+  /** Planned for fetching in this run. */
+  toFetch: number;
+  fetched: number;
+  /** Expunged on the server between planning and fetching. */
+  vanished: number;
+}
 
 /** One folder of a run: its store, the generation being archived, and the chunks still out. */
 export interface FolderJob {
@@ -11,8 +30,12 @@ export interface FolderJob {
   /** Chunks handed to the pool and not finished yet; the state is saved when this reaches 0. */
   pendingChunks: number;
   failed: boolean;
-  /** Saved to state.json once every chunk is on disk. */
-  synced: { uidValidity: string; uidNext: number; highestModseq: string | null; messages: number };
+  /** Saved to state.json once every chunk is on disk and the folder reconciles. */
+  synced: SyncedState;
+  tally: FolderTally;
+  /** The UIDs the server held when the folder was planned (checked against the index at the end). */
+  serverUids: number[];
+  vanished: Set<number>;
 }
 
 /** A UID batch of one folder: one pool item, one UID FETCH. */
@@ -50,51 +73,11 @@ export interface FolderPlan {
   /** Null when nothing changed since the last complete run (no SELECT was sent). */
   job: FolderJob | null;
   chunks: MailChunk[];
+  tally: FolderTally;
   /** Messages of the folder already in the archive (or linked to an older generation's file). */
   alreadyArchived: number;
   recovered: number;
   linked: number;
-}
-
-export function normalizeMessageId(raw: string | undefined | null): string | null {
-  if (!raw) return null;
-  const s = raw.replace(/\s+/g, ' ').trim();
-  return s.length > 0 ? s : null;
-}
-
-function headerMessageId(headers: Buffer | undefined): string | null {
-  if (!headers) return null;
-  const text = headers.toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
-  const m = /^message-id:[ \t]*(.*)$/im.exec(text);
-  return normalizeMessageId(m?.[1]);
-}
-
-export function toDate(d: Date | string | undefined): Date {
-  if (d instanceof Date) return d;
-  if (typeof d === 'string') {
-    const parsed = new Date(d);
-    if (!Number.isNaN(parsed.getTime())) return parsed;
-  }
-  return new Date(0);
-}
-
-export function formatAddress(env: FetchMessageObject['envelope']): string | null {
-  const a = env?.from?.[0];
-  if (!a) return null;
-  if (a.name && a.address) return `${a.name} <${a.address}>`;
-  return a.address ?? a.name ?? null;
-}
-
-export function metaOf(m: FetchMessageObject, uidValidity: string): MessageMeta {
-  return {
-    uid: m.uid,
-    uidValidity,
-    internalDate: toDate(m.internalDate),
-    flags: [...(m.flags ?? [])],
-    messageId: normalizeMessageId(m.envelope?.messageId),
-    subject: m.envelope?.subject ?? null,
-    from: formatAddress(m.envelope),
-  };
 }
 
 /** True when LIST-STATUS shows nothing changed since the last complete run of this folder. */
@@ -123,16 +106,18 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
  * Works out what one folder needs, on the planning connection:
  * - nothing changed since the last complete run (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and the
  *   count all equal to what LIST-STATUS said): no command at all;
- * - otherwise EXAMINE (read-only: nothing can set \Seen), bring flags of archived messages up to
- *   date (CHANGEDSINCE when the server has CONDSTORE), list new UIDs with their sizes, adopt
- *   complete files a killed run left without an index line, link messages already archived in an
- *   older generation, and cut the rest into UID chunks.
+ * - otherwise EXAMINE (read-only: nothing can set \Seen), list every UID (UID SEARCH ALL), bring
+ *   flags of archived messages up to date (CHANGEDSINCE when the server has CONDSTORE), fetch the
+ *   sizes of the UIDs not in the archive, adopt files a killed run left without an index line
+ *   (when their size is the server's), link messages already archived in an older generation, and
+ *   cut the rest into UID chunks.
  */
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits): Promise<FolderPlan> {
   const prev = store.state.synced;
-  const plan: FolderPlan = { job: null, chunks: [], alreadyArchived: 0, recovered: 0, linked: 0 };
+  const tally: FolderTally = { folder: info.path, onServer: 0, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0 };
+  const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0 };
   if (isUpToDate(info, store)) {
-    plan.alreadyArchived = info.messages ?? 0;
+    plan.alreadyArchived = tally.onServer = tally.archivedBefore = info.messages ?? 0;
     return plan;
   }
 
@@ -144,16 +129,26 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // not guess it back from index lines, whose linked files live in an older generation's directory).
   if (!known) await store.saveState();
   await store.removeTempFiles();
+  // What the server holds, by UID: the list every count of this run is checked against. It does
+  // not depend on UIDNEXT, which SELECT/EXAMINE may omit (Courier does; RFC 3501: "if this is
+  // missing, the client can not make any assumptions").
+  const serverUids = mb.exists === 0 ? [] : await searchAllUids(client);
+  // UIDNEXT for state.json (compared with LIST-STATUS next time): from EXAMINE, else STATUS's.
+  const uidNext = (mb.uidNext as number | undefined) ?? info.uidNext ?? (serverUids.length > 0 ? serverUids[serverUids.length - 1]! + 1 : (prev?.uidNext ?? 1));
   const job: FolderJob = {
     info,
     store,
     uidValidity: uv,
     pendingChunks: 0,
     failed: false,
-    synced: { uidValidity: uv, uidNext: mb.uidNext, highestModseq: mb.highestModseq !== undefined ? String(mb.highestModseq) : null, messages: mb.exists },
+    synced: { uidValidity: uv, uidNext, highestModseq: mb.highestModseq !== undefined ? String(mb.highestModseq) : null, messages: serverUids.length },
+    tally,
+    serverUids,
+    vanished: new Set(),
   };
   plan.job = job;
-  if (mb.exists === 0) return plan;
+  tally.onServer = serverUids.length;
+  if (serverUids.length === 0) return plan;
 
   // Flags of what is already archived (this generation).
   if (store.countIn(uv) > 0) {
@@ -165,34 +160,32 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     }
   }
 
-  // New UIDs. A previous complete run vouches for everything below its UIDNEXT.
-  const start = prev && prev.uidValidity === uv ? Math.max(1, prev.uidNext) : 1;
+  const missing = serverUids.filter((u) => !store.has(uv, u));
   // Identities (to link messages already archived in an older generation) only after a UIDVALIDITY change.
   const needIdentity = store.hasOtherGenerations(uv);
   // Per new message only its UID and size are kept, unless identities are needed.
   const fresh: Array<SizedUid & { internalDate?: Date; flags?: string[]; messageId?: string | null }> = [];
-  if (mb.uidNext > start) {
+  if (missing.length > 0) {
     const query = needIdentity ? { uid: true, size: true, internalDate: true, flags: true, headers: ['message-id'] } : { uid: true, size: true };
-    for await (const m of client.fetch(`${start}:*`, query, { uid: true })) {
-      if (m.uid < start) continue; // "n:*" always returns the last message
+    for await (const m of client.fetch(toUidSet(missing), query, { uid: true })) {
       if (store.has(uv, m.uid)) continue;
       fresh.push(
         needIdentity
-          ? { uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: [...(m.flags ?? [])], messageId: headerMessageId(m.headers) }
+          ? { uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: storedFlags(m.flags), messageId: headerMessageId(m.headers) }
           : { uid: m.uid, size: m.size ?? 0 },
       );
     }
   }
   if (needIdentity) await store.loadIdentities(uv);
   const orphans = new Set(await store.orphanUids(uv));
-  const toAdopt: number[] = [];
+  const toAdopt = new Map<number, number>();
   const toFetch: SizedUid[] = [];
   for (const m of fresh) {
     if (orphans.has(m.uid)) {
-      toAdopt.push(m.uid);
+      toAdopt.set(m.uid, m.size);
       continue;
     }
-    const same = needIdentity && m.internalDate ? store.findSame(uv, m.messageId ?? null, m.size, m.internalDate) : undefined;
+    const same = needIdentity && m.internalDate ? store.findSame(m.messageId ?? null, m.size, m.internalDate) : undefined;
     if (same) {
       await store.link(same, uv, m.uid, m.flags ?? []);
       plan.linked++;
@@ -201,13 +194,22 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     toFetch.push({ uid: m.uid, size: m.size });
   }
   store.releaseIdentities();
-  if (toAdopt.length > 0) {
-    for await (const m of client.fetch(toUidSet(toAdopt), { uid: true, flags: true, internalDate: true, envelope: true }, { uid: true })) {
-      await store.adoptOrphan(metaOf(m, uv));
-      plan.recovered++;
+  if (toAdopt.size > 0) {
+    for await (const m of client.fetch(toUidSet(toAdopt.keys()), { uid: true, flags: true, internalDate: true, envelope: true }, { uid: true })) {
+      const size = toAdopt.get(m.uid) ?? -1;
+      // A file whose size is not the server's (torn by a power loss) is fetched again.
+      if (await store.adoptOrphan(metaOf(m, uv), size)) plan.recovered++;
+      else toFetch.push({ uid: m.uid, size });
     }
   }
-  plan.alreadyArchived = Math.max(0, mb.exists - toFetch.length);
+  // Messages the UID list named but the size FETCH did not return (expunged in between) are neither archived nor to fetch.
+  const fetching = new Set(toFetch.map((m) => m.uid));
+  const gone = missing.filter((u) => !store.has(uv, u) && !fetching.has(u));
+  for (const u of gone) job.vanished.add(u);
+  tally.vanished = gone.length;
+  tally.toFetch = toFetch.length;
+  tally.archivedBefore = serverUids.length - toFetch.length - gone.length;
+  plan.alreadyArchived = tally.archivedBefore;
   const small: SizedUid[] = [];
   for (const m of toFetch) {
     if (m.size >= limits.largeMessageBytes) plan.chunks.push({ job, uids: [m.uid], first: m.uid, last: m.uid, bytes: m.size, large: true, done: false });
@@ -218,6 +220,12 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   }
   job.pendingChunks = plan.chunks.length;
   return plan;
+}
+
+/** `UID SEARCH ALL`: every UID of the selected folder, ascending. */
+async function searchAllUids(client: ImapFlow): Promise<number[]> {
+  const found = await client.search({ all: true }, { uid: true });
+  return (Array.isArray(found) ? [...found] : []).sort((a, b) => a - b);
 }
 
 export function chunkLabel(chunk: Pick<MailChunk, 'job' | 'first' | 'last'>): string {

@@ -16,7 +16,8 @@ import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folde
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession, type MailWorkerOptions } from './mail-worker';
 import { toUidSet } from './uid-set';
-import { chunkLabel, estimateNew, planFolder, type FolderJob, type MailChunk, type PlanLimits } from './plan-folder';
+import { chunkLabel, estimateNew, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
+import { reconcileFolder } from './reconcile';
 import type { WorkerContext } from '../core/worker-context';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
@@ -103,8 +104,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
   const limits = { ...planLimitsFor(spec.strategy === 'serial' ? 1 : spec.connections), ...extras.limits };
   const root = accountDir(spec);
   const where = accountWhere(spec.account);
+  const tallies: FolderTally[] = [];
   // A storage error anywhere (folders.json, a folder's state) is DISK_FULL / OUTPUT_NOT_WRITABLE naming the folder.
-  return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control }, (job) => archiveAccount(job).catch((err: unknown) => {
+  return runJob({ kind: 'mail', strategy: spec.strategy, workers: spec.connections, outDir: root, control, extras: { mailFolders: tallies } }, (job) => archiveAccount(job).catch((err: unknown) => {
     throw storageFault(err, root) ?? err;
   }));
 
@@ -131,15 +133,18 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       partBytes: limits.partBytes,
       onChunkDone: async (c: MailChunk) => {
         c.job.pendingChunks--;
-        if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job);
+        if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job, job);
       },
       // Counted per message, when its file and index line are on disk; the pool then counts each
       // chunk's remaining `uids` (0 when it succeeded, what was not written when it failed).
       onMessageWritten: (j, uid, workerId) => {
+        j.tally.fetched++;
         job.telemetry.itemDone(workerId, 1);
         extras.onMessageWritten?.(j.info.path, uid);
       },
       onVanished: (j, uids) => {
+        for (const u of uids) j.vanished.add(u);
+        j.tally.vanished += uids.length;
         job.telemetry.addSkipped(uids.length);
         job.warn(`${j.info.path}: ${uids.length} message(s) (UID ${toUidSet(uids)}) were deleted on the server before they could be fetched; counted as skipped`);
       },
@@ -190,7 +195,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
             const plan = await planFolder(planner, info, store, limits).catch((err: unknown) => {
               throw mapImapError(err, where, { folder: info.path });
             });
-            skipped += plan.alreadyArchived;
+            skipped += plan.alreadyArchived + plan.tally.vanished;
+            tallies.push(plan.tally);
             if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
             if (!plan.job) continue;
             jobs.push(plan.job);
@@ -198,7 +204,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
               chunks.push(c);
               pending += c.uids.length;
             }
-            if (plan.chunks.length === 0) await finishFolder(plan.job);
+            if (plan.chunks.length === 0) await finishFolder(plan.job, job);
           } catch (err) {
             const e = mapImapError(err, where, { folder: info.path });
             if (e.code === 'ABORTED') throw e;
@@ -242,6 +248,10 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           onWarning: (message, err) => job.warn(message, err),
         });
       }
+      // A folder that neither finished nor failed would be reported done without being on disk.
+      if (!control.signal.aborted) {
+        for (const j of jobs) if (j.pendingChunks > 0 && !j.failed) finishFailed(j, job, reconcileFolder(j) ?? new FanoutError('INTERNAL', `Folder ${j.info.path}: ${j.pendingChunks} chunk(s) neither finished nor failed`, { folder: j.info.path }));
+      }
     } finally {
       // Sessions opened early but never used (fewer chunks than connections, or planning failed).
       for (const p of prewarmed.values()) await p.then((s) => s.close(), () => undefined);
@@ -263,9 +273,22 @@ async function withSpaceEstimate(err: FanoutError, root: string, left: MailChunk
   return new FanoutError('DISK_FULL', `${err.message}. ${messages} message(s) left: ${spaceNeededText(bytes, await freeBytes(root))}`, err.context, { cause: err.cause });
 }
 
-/** Every message of the folder planned for this run is on disk: record what was seen. */
-async function finishFolder(job: FolderJob): Promise<void> {
-  await job.store.compact();
-  job.store.state.synced = job.synced;
-  await job.store.saveState();
+/**
+ * Every chunk of the folder is done: check the folder against the server's UID list, then record
+ * what was seen (state.json), or fail the folder with its numbers.
+ */
+async function finishFolder(folder: FolderJob, job: JobBodyContext): Promise<void> {
+  await folder.store.compact();
+  const incomplete = reconcileFolder(folder);
+  if (incomplete) {
+    finishFailed(folder, job, incomplete);
+    return;
+  }
+  folder.store.state.synced = folder.synced;
+  await folder.store.saveState();
+}
+
+function finishFailed(folder: FolderJob, job: JobBodyContext, err: FanoutError): void {
+  folder.failed = true;
+  job.reportFailure(folder.info.path, err);
 }

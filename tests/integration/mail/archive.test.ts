@@ -10,7 +10,7 @@ import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-j
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent } from '../../../shared/events';
-import type { IndexRecord } from '../../../electron/engine/mail/folder-store';
+import type { IndexRecord } from '../../../electron/engine/mail/index-file';
 import { toUidSet } from '../../../electron/engine/mail/uid-set';
 
 const FOLDERS: FolderFill[] = [
@@ -37,7 +37,8 @@ async function serverMessages(client: ImapFlow, path: string): Promise<ServerMes
   const out: ServerMessage[] = [];
   if (mb.exists === 0) return out;
   for await (const m of client.fetch('1:*', { uid: true, source: true, flags: true, internalDate: true }, { uid: true })) {
-    out.push({ uid: m.uid, source: m.source!, flags: [...(m.flags ?? [])].sort(), internalDate: new Date(m.internalDate!) });
+    // \Recent is session state (never archived); the rest must match exactly.
+    out.push({ uid: m.uid, source: m.source!, flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(), internalDate: new Date(m.internalDate!) });
   }
   return out;
 }

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderStore, readIndexFile, type IndexRecord, type MessageMeta } from '../../../electron/engine/mail/folder-store';
+import { FolderStore } from '../../../electron/engine/mail/folder-store';
+import { readIndexFile, type IndexRecord } from '../../../electron/engine/mail/index-file';
+import type { MessageMeta } from '../../../electron/engine/mail/message-meta';
 
 const meta = (uid: number, uidValidity = '7'): MessageMeta => ({
   uid,
@@ -81,9 +83,9 @@ describe('FolderStore (index streamed, UIDs only in memory)', () => {
     store.generation('8');
     expect(store.hasOtherGenerations('8')).toBe(true);
     const when = new Date(Date.UTC(2020, 1, 3));
-    expect(store.findSame('8', '<m1@x>', 3, when)).toBeUndefined();
+    expect(store.findSame('<m1@x>', 3, when)).toBeUndefined();
     await store.loadIdentities('8');
-    const same = store.findSame('8', '<m1@x>', 3, when)!;
+    const same = store.findSame('<m1@x>', 3, when)!;
     expect(same.uid).toBe(1);
     await store.link(same, '8', 40, ['\\Seen']);
     store.releaseIdentities();

@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import { readIndexFile, type IndexRecord } from './index-file';
+import { writeFileAtomic } from '../output/atomic-file';
+
+/**
+ * A folder's generations: one per UIDVALIDITY the archive has seen. The first lives in the folder
+ * directory itself, later ones in `uidvalidity-<n>/` inside it; messages that survive a folder
+ * being recreated are linked to their older file (same Message-ID, size and INTERNALDATE) instead
+ * of being fetched again.
+ */
+export interface Generation {
+  uidValidity: string;
+  /** Directory of the generation, relative to the folder directory ("" = the folder directory). */
+  dir: string;
+}
+
+/** What the last complete run of a folder saw: lets a run with nothing new skip it without SELECT. */
+export interface SyncedState {
+  uidValidity: string;
+  uidNext: number;
+  highestModseq: string | null;
+  messages: number;
+}
+
+/** `state.json` of a folder: written only after the files it vouches for are on disk. */
+export interface FolderState {
+  version: 1;
+  path: string;
+  generations: Generation[];
+  synced: SyncedState | null;
+}
+
+const stateText = (state: FolderState) => `${JSON.stringify(state, null, 2)}\n`;
+
+/** Reads `state.json` (a fresh state when there is none or it is damaged: the index still says what is archived). */
+export async function readFolderState(file: string, path: string): Promise<{ state: FolderState; text: string | null }> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as FolderState;
+    if (parsed && parsed.version === 1 && Array.isArray(parsed.generations)) return { state: parsed, text: stateText(parsed) };
+  } catch {
+    // none yet, or damaged
+  }
+  return { state: { version: 1, path, generations: [], synced: null }, text: null };
+}
+
+/** Writes `state.json` unless it would say what it already says. Returns the text on disk. */
+export async function writeFolderState(file: string, state: FolderState, onDisk: string | null): Promise<string> {
+  const text = stateText(state);
+  if (text !== onDisk) await writeFileAtomic(file, text);
+  return text;
+}
+
+/** The generation for `uidValidity`, created (and appended to `generations`) when new. */
+export function generationFor(generations: Generation[], uidValidity: string): Generation {
+  let gen = generations.find((g) => g.uidValidity === uidValidity);
+  if (!gen) {
+    gen = { uidValidity, dir: generations.length === 0 ? '' : `uidvalidity-${uidValidity}` };
+    generations.push(gen);
+  }
+  return gen;
+}
+
+function identityKey(messageId: string, size: number, internalDateIso: string): string {
+  return `${messageId}\u0000${size}\u0000${internalDateIso}`;
+}
+
+/** Records of the generations other than `uidValidity`, by identity: read only when a folder's UIDVALIDITY changed. */
+export class Identities {
+  readonly #byIdentity: Map<string, IndexRecord>;
+  readonly #uidValidity: string;
+
+  private constructor(map: Map<string, IndexRecord>, uidValidity: string) {
+    this.#byIdentity = map;
+    this.#uidValidity = uidValidity;
+  }
+
+  static async load(indexFile: string, uidValidity: string): Promise<Identities> {
+    const map = new Map<string, IndexRecord>();
+    for await (const rec of readIndexFile(indexFile)) {
+      if (rec.uidValidity !== uidValidity && rec.messageId) map.set(identityKey(rec.messageId, rec.size, rec.internalDate), rec);
+    }
+    return new Identities(map, uidValidity);
+  }
+
+  /** A record of an older generation with the same Message-ID, size and INTERNALDATE, if any. */
+  findSame(messageId: string | null, size: number, internalDate: Date): IndexRecord | undefined {
+    if (!messageId) return undefined;
+    const rec = this.#byIdentity.get(identityKey(messageId, size, internalDate.toISOString()));
+    return rec && rec.uidValidity !== this.#uidValidity ? rec : undefined;
+  }
+}

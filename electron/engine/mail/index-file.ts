@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { FanoutError } from '../core/fanout-error';
+import type { MessageMeta } from './message-meta';
+import { fsyncDir } from './message-file';
+
+/** One line of a folder's `index.jsonl`: one archived message of one generation (UIDVALIDITY). */
+export interface IndexRecord {
+  uid: number;
+  /** UIDVALIDITY of the generation, as a decimal string (it is a 32-bit unsigned on the wire). */
+  uidValidity: string;
+  messageId: string | null;
+  /** INTERNALDATE, ISO 8601. */
+  internalDate: string;
+  flags: string[];
+  /** Bytes of the .eml file (= RFC822.SIZE). */
+  size: number;
+  sha256: string;
+  subject: string | null;
+  from: string | null;
+  /** The .eml file, relative to the folder directory, "/"-separated. */
+  file: string;
+}
+
+export const recKey = (uidValidity: string, uid: number): string => `${uidValidity}:${uid}`;
+
+/** The index line of a message whose bytes (`size`, `sha256`) are on disk at `rel`. */
+export function indexRecord(meta: MessageMeta, size: number, sha256: string, rel: string): IndexRecord {
+  return {
+    uid: meta.uid,
+    uidValidity: meta.uidValidity,
+    messageId: meta.messageId,
+    internalDate: meta.internalDate.toISOString(),
+    flags: [...meta.flags].sort(),
+    size,
+    sha256,
+    subject: meta.subject,
+    from: meta.from,
+    file: rel,
+  };
+}
+
+/** Reads `index.jsonl` line by line (never whole); `onBad` is told of each line that is not a record. */
+export async function* readIndexFile(file: string, onBad?: () => void): AsyncGenerator<IndexRecord> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    for await (const line of fh.readLines({ encoding: 'utf8', autoClose: false })) {
+      if (!line.trim()) continue;
+      let rec: IndexRecord;
+      try {
+        rec = JSON.parse(line) as IndexRecord;
+      } catch {
+        onBad?.();
+        continue;
+      }
+      if (rec && typeof rec.uid === 'number' && typeof rec.uidValidity === 'string' && typeof rec.file === 'string') yield rec;
+      else onBad?.();
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Cuts a torn last line (a run killed in the middle of an append) off the index, so that the next
+ * appended line starts on a line of its own. Returns true when something was cut.
+ */
+export async function truncateTornTail(file: string): Promise<boolean> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r+');
+  } catch {
+    return false;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return false;
+    const block = Buffer.alloc(64 * 1024);
+    await fh.read(block, 0, 1, size - 1);
+    if (block[0] === 0x0a) return false;
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await fh.read(block, 0, end - start, start);
+      const at = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (at >= 0) {
+        await fh.truncate(start + at + 1);
+        return true;
+      }
+      end = start;
+    }
+    await fh.truncate(0);
+    return true;
+  } finally {
+    await fh.close();
+  }
+}
+
+interface PendingLine {
+  line: string;
+  /** Directory whose new entry (the message file) must be durable before this line is written. */
+  dir: string | null;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * `index.jsonl`, appended to and rewritten in order (one chain for every write of the folder,
+ * state.json included). Appends arriving while one is being written go together in the next
+ * one (group commit), on a handle kept open; before a group is written, the directories of its
+ * files are fsync'd once each, so no line ever names a file a power loss could take back.
+ */
+export class IndexLog {
+  readonly file: string;
+  readonly #folder: string;
+  #chain: Promise<void> = Promise.resolve();
+  #fh: FileHandle | null = null;
+  #pending: PendingLine[] = [];
+  #flushing = false;
+
+  constructor(file: string, folder: string) {
+    this.file = file;
+    this.#folder = folder;
+  }
+
+  /** Runs `op` after every write queued before it. */
+  enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(op);
+    this.#chain = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  /** Appends a line for `rec`; resolves once it is written (after `dir` is fsync'd, when given). */
+  append(rec: IndexRecord, dir: string | null): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ line: `${JSON.stringify(rec)}\n`, dir, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    }).catch((err: unknown) => {
+      throw new FanoutError('WRITE_FAILED', `Could not update the index of ${this.#folder}: ${(err as Error).message}`, { folder: this.#folder, uid: rec.uid }, { cause: err });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const group = this.#pending;
+        this.#pending = [];
+        try {
+          await this.enqueue(async () => {
+            for (const d of new Set(group.map((p) => p.dir))) if (d) await fsyncDir(d);
+            this.#fh ??= await open(this.file, 'a');
+            await this.#fh.write(group.map((p) => p.line).join(''));
+          });
+          for (const p of group) p.resolve();
+        } catch (err) {
+          for (const p of group) p.reject(err);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #closeHandle(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = null;
+    if (fh) await fh.close();
+  }
+
+  /** Closes the handle once pending lines are written (appending reopens it on demand). */
+  close(): Promise<void> {
+    return this.enqueue(() => this.#closeHandle());
+  }
+
+  /**
+   * Rewrites the index as a stream: one line per message (the first of duplicates), the flags in
+   * `flagUpdates` ("uidValidity:uid" → sorted flags), damaged lines dropped; lines keep their order.
+   * The new file replaces the old one only when a line changed or `structural` says lines must go
+   * (duplicates, damage): a run that found nothing new leaves index.jsonl untouched. Returns the
+   * number of records whose flags changed.
+   */
+  compact(flagUpdates: ReadonlyMap<string, string[]>, structural: boolean): Promise<number> {
+    return this.enqueue(async () => {
+      await this.#closeHandle();
+      const tmp = `${this.file}.tmp-${randomBytes(4).toString('hex')}`;
+      const out = await open(tmp, 'w');
+      const seen = new Map<string, Set<number>>();
+      let changed = 0;
+      let dropped = 0;
+      try {
+        let pending: string[] = [];
+        let pendingBytes = 0;
+        for await (const rec of readIndexFile(this.file, () => dropped++)) {
+          let uids = seen.get(rec.uidValidity);
+          if (!uids) seen.set(rec.uidValidity, (uids = new Set()));
+          if (uids.has(rec.uid)) {
+            dropped++;
+            continue;
+          }
+          uids.add(rec.uid);
+          const flags = flagUpdates.get(recKey(rec.uidValidity, rec.uid));
+          if (flags && !(flags.length === rec.flags.length && flags.every((f, i) => f === rec.flags[i]))) {
+            rec.flags = flags;
+            changed++;
+          }
+          const line = `${JSON.stringify(rec)}\n`;
+          pending.push(line);
+          pendingBytes += line.length;
+          if (pendingBytes >= 256 * 1024) {
+            await out.write(pending.join(''));
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+        if (pending.length > 0) await out.write(pending.join(''));
+        await out.close();
+        if (changed > 0 || dropped > 0 || structural) await rename(tmp, this.file);
+        else await rm(tmp, { force: true });
+      } catch (err) {
+        await out.close().catch(() => undefined);
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw err;
+      }
+      return changed;
+    });
+  }
+}

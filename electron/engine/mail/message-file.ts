@@ -1,0 +1,106 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../output/atomic-file';
+
+/**
+ * Message files on disk. A file under its final name is complete and its bytes are on disk
+ * (written to a temp name, fsync'd, mtime = INTERNALDATE, renamed); the rename itself becomes
+ * durable when its directory is fsync'd, which the index does once per group of lines before
+ * writing them (index-file.ts). So an index line never names a file a crash can take back.
+ */
+
+/** Writes a whole message: the one atomic write of the codebase (fsync of the data, then rename). */
+export async function writeMessageFile(abs: string, source: Uint8Array, mtime: Date): Promise<string> {
+  await writeFileAtomic(abs, source, { mtime });
+  return createHash('sha256').update(source).digest('hex');
+}
+
+/** fsync of a directory: makes the renames into it durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A message that arrives in pieces (a large one fetched in partial ranges): one piece in memory at a time. */
+export interface StreamedMessageFile {
+  readonly bytes: number;
+  write(piece: Uint8Array): Promise<void>;
+  /** fsync, mtime, rename to the final name. Resolves with the SHA-256 of the bytes written. */
+  commit(): Promise<string>;
+  /** Drops the temp file. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens the temp file of a streamed message. Same temp naming and steps as writeFileAtomic (which
+ * takes the data whole), so one clean-up (`isTempName`) covers both.
+ */
+export async function openStreamedMessageFile(abs: string, mtime: Date): Promise<StreamedMessageFile> {
+  const tmp = join(dirname(abs), `.${basename(abs)}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh: FileHandle = await open(tmp, 'w');
+  const hash: Hash = createHash('sha256');
+  let bytes = 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await fh.close();
+  };
+  const abort = async () => {
+    await close().catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined);
+  };
+  return {
+    get bytes() {
+      return bytes;
+    },
+    async write(piece) {
+      try {
+        for (let off = 0; off < piece.length; ) {
+          const { bytesWritten } = await fh.write(piece, off, piece.length - off);
+          off += bytesWritten;
+        }
+      } catch (err) {
+        await abort();
+        throw err;
+      }
+      hash.update(piece);
+      bytes += piece.length;
+    },
+    async commit() {
+      try {
+        await fh.sync();
+        await fh.utimes(mtime, mtime);
+        await close();
+        await rename(tmp, abs);
+      } catch (err) {
+        await abort();
+        throw err;
+      }
+      return hash.digest('hex');
+    },
+    abort,
+  };
+}
+
+/** Temp files of an interrupted write: ours (`.<name>.<hex>.tmp`) and the older `<name>.tmp-<hex>`. */
+export function isTempName(name: string): boolean {
+  return /^\..+\.[0-9a-f]{8}\.tmp$/.test(name) || /\.tmp-[0-9a-f]+$/.test(name);
+}
+
+/** Size and SHA-256 of a file, read as a stream. */
+export async function hashFile(abs: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(abs)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
