@@ -1,5 +1,14 @@
 import { z } from 'zod';
+import { checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
+
+/** A string field checked by one of shared/input-checks.ts's checks (one message for CLI, IPC and forms). */
+function checkedString(check: (value: string) => string | null) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
 
 export const StrategySchema = z.enum(STRATEGIES);
 
@@ -22,10 +31,7 @@ export const CatalogSelectionSchema = z.object({
 });
 export type CatalogSelection = z.infer<typeof CatalogSelectionSchema>;
 
-export const MirrorUrlSchema = z
-  .string()
-  .url()
-  .refine((u) => /^(ftp|ftps|http|https):\/\//i.test(u), 'mirror must be an ftp://, ftps://, http:// or https:// URL');
+export const MirrorUrlSchema = checkedString(checkMirrorUrl);
 
 /** How far to trust an ftps:// or https:// mirror's certificate. Checks are on by default. */
 export const MirrorTlsSchema = z
@@ -74,7 +80,7 @@ export const MailAuthSchema = z.discriminatedUnion('method', [
 export type MailAuth = z.infer<typeof MailAuthSchema>;
 
 export const MailAccountSchema = z.object({
-  host: z.string().min(1),
+  host: checkedString(checkHostName),
   port: z.number().int().min(1).max(65535).optional(),
   tls: TlsModeSchema.default('implicit'),
   /** Accept a self-signed or otherwise untrusted certificate. Off by default. */

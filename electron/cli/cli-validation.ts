@@ -43,6 +43,11 @@ const FLAGS: Record<string, string> = {
   scrubExecutor: '--scrub-executor',
   timeoutMs: '--timeout',
   attempts: '--attempts',
+  // The mail account is checked on its own (MailAccountSchema) and inside the job spec.
+  host: '--host',
+  port: '--port',
+  user: '--user',
+  tls: '--tls',
   'account.host': '--host',
   'account.port': '--port',
   'account.user': '--user',

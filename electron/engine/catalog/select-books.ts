@@ -118,8 +118,11 @@ export interface SelectionReport {
   lastEbook: number;
   /** Books the selection picks, `limit` applied. */
   selected: number;
-  /** When nothing is picked: the first filter after which no book was left, and how many were left before it. */
-  emptiedBy?: { filter: SelectionFilter; before: number };
+  /**
+   * When nothing is picked: the first filter after which no book was left, how many were left
+   * before it, and whether it was the first filter applied (`before` is then the whole catalog).
+   */
+  emptiedBy?: { filter: SelectionFilter; before: number; first: boolean };
   /** Requested ebook numbers that the catalog does not list: how many, and the first few. */
   missing: { count: number; first: number[] };
 }
@@ -161,7 +164,7 @@ export async function explainSelection(entries: AsyncIterable<CatalogEntry>, sel
   }
   const report: SelectionReport = { books, firstEbook, lastEbook, selected: Math.min(matched, selection.limit ?? Infinity), missing: missingIds(ranges, found) };
   const emptied = passed.findIndex((n) => n === 0);
-  if (matched === 0 && emptied >= 0) report.emptiedBy = { filter: filters[emptied]!, before: emptied === 0 ? books : passed[emptied - 1]! };
+  if (matched === 0 && emptied >= 0) report.emptiedBy = { filter: filters[emptied]!, before: emptied === 0 ? books : passed[emptied - 1]!, first: emptied === 0 };
   return report;
 }
 

@@ -1,5 +1,5 @@
 import type { InputProblem } from '../../../shared/input-checks';
-import { checkAbsolutePath, checkHostName, checkMirrorUrl, formatProblem, redactUrl } from '../../../shared/input-checks';
+import { checkAbsolutePath, formatProblem } from '../../../shared/input-checks';
 import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { BadRowTally, explainSelection, readCatalog, type SelectionReport } from '../catalog';
 import { FanoutError } from '../core/fanout-error';
@@ -39,12 +39,12 @@ function count(n: number, noun: string): string {
 function selectionFindings(selection: CatalogSelection, report: SelectionReport, opts: CheckOptions, out: InputCheck): void {
   const ids = selection.ids ?? [];
   if (report.emptiedBy) {
-    const { filter, before } = report.emptiedBy;
+    const { filter, before, first } = report.emptiedBy;
     const value = filter === 'ids' ? formatIdRanges(ids) : selection[filter];
     const message =
       filter === 'ids'
         ? `none of these ebook numbers is in the catalog (it lists ${count(report.books, 'book')}, numbered ${report.firstEbook} to ${report.lastEbook}); check the numbers`
-        : `matches none of the ${before === report.books ? `catalog's ${count(before, 'book')}` : `${count(before, 'book')} picked by the filters before it`}; check the spelling or drop this filter`;
+        : `matches none of the ${first ? `catalog's ${count(before, 'book')}` : `${count(before, 'book')} picked by the filters before it`}; check the spelling or drop this filter`;
     out.problems.push({ field: `selection.${filter}`, value, message });
     return;
   }
@@ -80,14 +80,13 @@ async function checkCatalog(spec: GutenbergJobSpec, opts: CheckOptions, out: Inp
 }
 
 /**
- * Everything about a Gutenberg job that can be known before it starts: the mirror URL, the output
- * folder (creatable, writable), the CA file, the catalog (readable, a catalog) and the selection
- * (picks something; the ebook numbers asked for exist). Writes nothing.
+ * Everything about a Gutenberg job that can be known before it starts, beyond its schema (which
+ * checks the mirror URL and the numbers): the output folder (creatable, writable), the CA file, the
+ * catalog (readable, a catalog) and the selection (picks something; the ebook numbers asked for
+ * exist). Writes nothing.
  */
 export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
   const out: InputCheck = { problems: [], warnings: [] };
-  const mirror = checkMirrorUrl(spec.mirror);
-  if (mirror) out.problems.push({ field: 'mirror', value: redactUrl(spec.mirror), message: mirror });
   const caFile = spec.mirrorTls.caFile;
   const absolute = (field: string, path: string | undefined): boolean => {
     const problem = opts.requireAbsolute && path !== undefined ? checkAbsolutePath(path) : null;
@@ -107,11 +106,9 @@ export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOp
   return out;
 }
 
-/** The mail job's inputs that can be checked before connecting: the host name and the output folder. */
+/** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): the output folder. */
 export async function checkMailInputs(spec: MailJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
   const out: InputCheck = { problems: [], warnings: [] };
-  const host = checkHostName(spec.account.host);
-  if (host) out.problems.push({ field: 'account.host', value: spec.account.host, message: host });
   const absolute = opts.requireAbsolute ? checkAbsolutePath(spec.outDir) : null;
   const folder = absolute ?? (await checkOutputFolder(spec.outDir));
   if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });

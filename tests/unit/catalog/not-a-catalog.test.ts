@@ -49,8 +49,8 @@ describe('explainSelection', () => {
     const r = await explainSelection(readCatalog(catalog()), { author: 'austen', language: 'fr', title: 'emma' });
     // Applied in order ids, type, language, author, title, subject: language alone leaves Zola, author then empties it.
     expect(r.selected).toBe(0);
-    expect(r.emptiedBy).toEqual({ filter: 'author', before: 1 });
-    expect((await explainSelection(readCatalog(catalog()), { type: 'Image' })).emptiedBy).toEqual({ filter: 'type', before: 4 });
+    expect(r.emptiedBy).toEqual({ filter: 'author', before: 1, first: false });
+    expect((await explainSelection(readCatalog(catalog()), { type: 'Image' })).emptiedBy).toEqual({ filter: 'type', before: 4, first: true });
   });
 
   it('lists the requested ids that the catalog lacks: the count and the first five', async () => {
@@ -58,7 +58,7 @@ describe('explainSelection', () => {
     expect(r.selected).toBe(4);
     expect(r.missing).toEqual({ count: 7, first: [3, 4, 6, 7, 8] });
     const none = await explainSelection(readCatalog(catalog()), { ids: [{ from: 99_999_999, to: 99_999_999 }] });
-    expect(none).toMatchObject({ selected: 0, emptiedBy: { filter: 'ids', before: 4 }, missing: { count: 1, first: [99_999_999] } });
+    expect(none).toMatchObject({ selected: 0, emptiedBy: { filter: 'ids', before: 4, first: true }, missing: { count: 1, first: [99_999_999] } });
   });
 
   it('stays bounded for a huge range (stops listing after the first few gaps)', async () => {

@@ -1,0 +1,297 @@
+/**
+ * Every command, every kind of bad input: each gets its one line (`error: <input>: <what is wrong;
+ * what to do>`), its exit code (2 for usage errors), no stack trace, nothing on stdout, and nothing
+ * written anywhere under the test folder (which holds every output folder the cases name).
+ */
+import { spawn } from 'node:child_process';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from './cli-bundle';
+
+const repo = resolve(__dirname, '../../..');
+/** The CLI bundled from the sources (set in beforeAll). */
+let bin = '';
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `fanout …`. `shell` is a sh command line instead (for argument bytes that are not UTF-8). */
+function fanout(args: string[], opts: { env?: Record<string, string>; asNobody?: boolean; shell?: string } = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const [cmd, argv] = opts.shell !== undefined ? ['/bin/sh', ['-c', opts.shell]] : [process.execPath, [bin, ...args]];
+    // Root reads any file whatever its mode: "unreadable" needs an unprivileged user.
+    const ids = opts.asNobody && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
+    const child = spawn(cmd, argv, { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '', ...opts.env }, ...ids });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+interface Fx {
+  dir: string;
+  catalog: string;
+  /** A fresh path per case: it must still not exist afterwards. */
+  out: string;
+  busyPort: number;
+}
+
+interface Case {
+  name: string;
+  args: (f: Fx) => string[];
+  /** Each expected stderr line, in order, matched whole. */
+  lines: (f: Fx) => RegExp[];
+  code?: number;
+  env?: Record<string, string>;
+  asNobody?: boolean;
+  shell?: (f: Fx) => string;
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const line = (text: string) => new RegExp(`^${esc(text)}$`);
+const starts = (text: string) => new RegExp(`^${esc(text)}`);
+
+/** A gutenberg command line whose inputs are all good but for the ones given. */
+function gutenberg(f: Fx, over: Record<string, string | null> = {}): string[] {
+  const base: Record<string, string | null> = { '--catalog': f.catalog, '--mirror': 'http://127.0.0.1:9/', '--out': f.out, ...over };
+  return ['gutenberg', ...Object.entries(base).flatMap(([k, v]) => (v === null ? [] : v === '' && k.startsWith('!') ? [k.slice(1)] : [k, v]))];
+}
+
+function mail(f: Fx, over: Record<string, string | null> = {}): string[] {
+  const base: Record<string, string | null> = { '--host': '127.0.0.1', '--port': '9', '--tls': 'implicit', '--user': 'u', '--password-env': 'FANOUT_TEST_PW', '--out': f.out, ...over };
+  return ['mail', ...Object.entries(base).flatMap(([k, v]) => (v === null ? [] : [k, v]))];
+}
+
+const MAIL_ENV = { FANOUT_TEST_PW: 'secret-pw' };
+const NOT_A_CATALOG = 'not a catalog: its first line has 1 field, neither the pg_catalog.csv header (Text#,Type,Issued,Title,…) nor author,FileNumber,Title; give pg_catalog.csv or a CSV of that form';
+
+const CASES: Record<string, Case[]> = {
+  gutenberg: [
+    { name: 'missing catalog', args: (f) => gutenberg(f, { '--catalog': `${f.dir}/nonexistent.csv` }), lines: (f) => [line(`error: --catalog ${f.dir}/nonexistent.csv: no such file; check the path`)] },
+    { name: 'catalog is a folder', args: (f) => gutenberg(f, { '--catalog': `${f.dir}/folder` }), lines: (f) => [line(`error: --catalog ${f.dir}/folder: is a folder, not a file; give the path of a file`)] },
+    { name: 'empty catalog', args: (f) => gutenberg(f, { '--catalog': `${f.dir}/empty.csv` }), lines: (f) => [line(`error: --catalog ${f.dir}/empty.csv: is empty; give a file with something in it`)] },
+    { name: 'not a catalog (/etc/passwd)', args: (f) => gutenberg(f, { '--catalog': `${f.dir}/passwd` }), lines: (f) => [line(`error: --catalog ${f.dir}/passwd: ${NOT_A_CATALOG}`)] },
+    { name: 'a header and no books', args: (f) => gutenberg(f, { '--catalog': `${f.dir}/header-only.csv` }), lines: (f) => [line(`error: --catalog ${f.dir}/header-only.csv: not a catalog: it has a header but no book rows; give a catalog that lists books`)] },
+    { name: 'a device, not a file', args: (f) => gutenberg(f, { '--catalog': '/dev/null' }), lines: () => [line('error: --catalog /dev/null: is not a regular file (a device or pipe); save it to a file and give that')] },
+    { name: 'unreadable catalog', asNobody: true, args: (f) => gutenberg(f, { '--catalog': `${f.dir}/unreadable.csv`, '--out': `${f.dir}/open/out-unreadable` }), lines: (f) => [line(`error: --catalog ${f.dir}/unreadable.csv: cannot be read (permission denied); check its permissions`)] },
+    {
+      name: 'catalog name not UTF-8',
+      args: () => [],
+      shell: (f) => `exec "${process.execPath}" "${bin}" gutenberg --catalog "$(printf '${f.dir}/bad\\377.csv')" --mirror http://127.0.0.1:9/ --out "${f.out}"`,
+      lines: (f) => [line(`error: --catalog ${f.dir}/bad\uFFFD.csv: its name is not valid UTF-8 (shown with �), so it cannot be opened; rename the file`)],
+    },
+    { name: 'missing --catalog', args: (f) => gutenberg(f, { '--catalog': null }), lines: () => [line("error: required option '--catalog <file>' not specified")] },
+    { name: 'ids not in the catalog', args: (f) => gutenberg(f, { '--ids': '99999999' }), lines: () => [line('error: --ids 99999999: none of these ebook numbers is in the catalog (it lists 3 books, numbered 5 to 1342); check the numbers')] },
+    {
+      name: 'some ids not in the catalog',
+      args: (f) => gutenberg(f, { '--ids': '5,7,11,99999999' }),
+      lines: () => [line('error: --ids 5,7,11,99999999: 3 ebook numbers not in the catalog (7, 11, 99999999); check the numbers, or add --allow-missing to download the 1 book that is')],
+    },
+    { name: 'a filter that matches nothing', args: (f) => gutenberg(f, { '--author': 'Nobody' }), lines: () => [line("error: --author Nobody: matches none of the catalog's 3 books; check the spelling or drop this filter")] },
+    {
+      name: 'the second filter empties it',
+      args: (f) => gutenberg(f, { '--ids': '5-1342', '--title': 'zzz' }),
+      lines: () => [line('error: --title zzz: matches none of the 3 books picked by the filters before it; check the spelling or drop this filter')],
+    },
+    {
+      name: 'bad rows: one warning, then the real problem',
+      args: (f) => gutenberg(f, { '--catalog': `${f.dir}/bad-rows.csv`, '--ids': '99' }),
+      lines: (f) => [
+        line(`warning: --catalog ${f.dir}/bad-rows.csv: 4 bad rows skipped (line 3: FileNumber "x" is not an ebook number; line 4: expected 3 columns, found 2; line 5: empty title; …)`),
+        starts('error: --ids 99: none of these ebook numbers is in the catalog'),
+      ],
+    },
+    { name: 'ids: not a number', args: (f) => gutenberg(f, { '--ids': '12-x' }), lines: () => [line(`error: option '--ids <list>' argument '12-x' is invalid. "12-x" is not an ebook number or range (e.g. 11 or 2000-2100)`)] },
+    { name: 'ids: empty', args: (f) => gutenberg(f, { '--ids': ',' }), lines: () => [line(`error: option '--ids <list>' argument ',' is invalid. has no ebook number; give numbers and ranges, e.g. 11,1342,2000-2100`)] },
+    { name: 'ids: huge', args: (f) => gutenberg(f, { '--ids': '99999999999999999999' }), lines: () => [line(`error: option '--ids <list>' argument '99999999999999999999' is invalid. "100000000000000000000" is too large to be an ebook number`)] },
+    { name: 'workers 0', args: (f) => gutenberg(f, { '--workers': '0' }), lines: () => [line(`error: option '--workers <n>' argument '0' is invalid. must be a whole number of at least 1`)] },
+    { name: 'workers negative', args: (f) => gutenberg(f, { '--workers': '-3' }), lines: () => [line(`error: option '--workers <n>' argument '-3' is invalid. must be a whole number of at least 1`)] },
+    { name: 'workers huge', args: (f) => gutenberg(f, { '--workers': '99999999999999999999' }), lines: () => [line(`error: option '--workers <n>' argument '99999999999999999999' is invalid. must be a whole number of at least 1`)] },
+    { name: 'workers above the limit', args: (f) => gutenberg(f, { '--workers': '65' }), lines: () => [line('error: --workers 65: is too large; give a number of at most 64')] },
+    { name: 'workers 1e3', args: (f) => gutenberg(f, { '--workers': '1e3' }), lines: () => [line(`error: option '--workers <n>' argument '1e3' is invalid. must be a whole number of at least 1`)] },
+    { name: 'timeout too small', args: (f) => gutenberg(f, { '--timeout': '5' }), lines: () => [line('error: --timeout 5: is too small; give a number of at least 100')] },
+    { name: 'mirror: another scheme', args: (f) => gutenberg(f, { '--mirror': 'gopher://x/' }), lines: () => [line('error: --mirror gopher://x/: is a gopher:// URL; a mirror is ftp://, ftps://, http:// or https://')] },
+    { name: 'mirror: not a URL', args: (f) => gutenberg(f, { '--mirror': 'aleph.gutenberg.org' }), lines: () => [line('error: --mirror aleph.gutenberg.org: is not a URL; give the mirror root, e.g. https://aleph.gutenberg.org/ or ftp://host/path/')] },
+    { name: 'mirror: a space', args: (f) => gutenberg(f, { '--mirror': 'http://127.0.0.1:9/ gutenberg/' }), lines: () => [line('error: --mirror http://127.0.0.1:9/ gutenberg/: contains a space; write a space inside a URL as %20, and quote the URL in a shell')] },
+    {
+      name: 'mirror: credentials over HTTP (the password is never printed)',
+      args: (f) => gutenberg(f, { '--mirror': 'https://me:hunter2@127.0.0.1:9/' }),
+      lines: () => [line('error: --mirror https://me:***@127.0.0.1:9/: carries a user name or password; HTTP mirrors are public: drop the "user:password@" part')],
+    },
+    { name: 'out is a file', args: (f) => gutenberg(f, { '--out': f.catalog }), lines: (f) => [line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`)] },
+    { name: 'out cannot be created', args: (f) => gutenberg(f, { '--out': `${f.catalog}/out` }), lines: (f) => [line(`error: --out ${f.catalog}/out: cannot be created: ${f.catalog} is a file, not a folder; give another folder`)] },
+    { name: 'out in a folder that cannot be written', asNobody: true, args: (f) => gutenberg(f, { '--out': `${f.dir}/closed/out` }), lines: (f) => [line(`error: --out ${f.dir}/closed/out: cannot be created: ${f.dir}/closed is not writable (permission denied); choose another folder`)] },
+    { name: 'missing CA file', args: (f) => gutenberg(f, { '--ca-file': `${f.dir}/nope.pem` }), lines: (f) => [line(`error: --ca-file ${f.dir}/nope.pem: no such file; check the path`)] },
+    { name: 'CA file without a certificate', args: (f) => gutenberg(f, { '--ca-file': f.catalog }), lines: (f) => [line(`error: --ca-file ${f.catalog}: has no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA certificate in PEM form`)] },
+    {
+      name: 'several problems: one line each',
+      args: (f) => gutenberg(f, { '--catalog': `${f.dir}/nonexistent.csv`, '--mirror': 'ftp://me:hunter2@127.0.0.1:9/', '--out': f.catalog }),
+      lines: (f) => [line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`), line(`error: --catalog ${f.dir}/nonexistent.csv: no such file; check the path`)],
+    },
+  ],
+  clean: [
+    { name: 'empty input (/dev/null)', args: () => ['clean', '/dev/null'], lines: () => [line('error: /dev/null: is empty; there is no text to clean')] },
+    { name: 'empty file', args: (f) => ['clean', `${f.dir}/empty.csv`], lines: (f) => [line(`error: ${f.dir}/empty.csv: is empty; give a file with something in it`)] },
+    { name: 'missing file', args: (f) => ['clean', `${f.dir}/nonexistent.txt`, '--out-dir', f.out], lines: (f) => [line(`error: ${f.dir}/nonexistent.txt: no such file; check the path`)] },
+    { name: 'a folder', args: (f) => ['clean', `${f.dir}/folder`], lines: (f) => [line(`error: ${f.dir}/folder: is a folder, not a file; give the path of a file`)] },
+    { name: 'unreadable file', asNobody: true, args: (f) => ['clean', `${f.dir}/unreadable.csv`], lines: (f) => [line(`error: ${f.dir}/unreadable.csv: cannot be read (permission denied); check its permissions`)] },
+    {
+      name: 'name not UTF-8',
+      args: () => [],
+      shell: (f) => `exec "${process.execPath}" "${bin}" clean "$(printf '${f.dir}/bad\\377.csv')"`,
+      lines: (f) => [line(`error: ${f.dir}/bad\uFFFD.csv: its name is not valid UTF-8 (shown with �), so it cannot be opened; rename the file`)],
+    },
+    { name: 'several files, no --out-dir', args: (f) => ['clean', f.catalog, `${f.dir}/bad-rows.csv`], lines: () => [line("error: --out-dir: is missing; 2 files need a folder to be cleaned into (only one file's text can go to stdout)")] },
+    { name: '--out-dir is a file', args: (f) => ['clean', f.catalog, '--out-dir', `${f.dir}/passwd`], lines: (f) => [line(`error: --out-dir ${f.dir}/passwd: is a file, not a folder; give a folder`)] },
+    {
+      name: 'two inputs of one name',
+      args: (f) => ['clean', f.catalog, `${f.dir}/folder/cat.csv`, '--out-dir', f.out],
+      lines: (f) => [line(`error: ${f.dir}/folder/cat.csv: has the same name as ${f.catalog}; both would be written to ${f.out}/cat.csv: clean them into separate folders`)],
+    },
+    { name: '--out-dir holds the input', args: (f) => ['clean', f.catalog, '--out-dir', f.dir], lines: (f) => [line(`error: --out-dir ${f.dir}: holds ${f.catalog} itself; its cleaned copy would replace it: choose another folder`)] },
+    { name: 'no file at all', args: () => ['clean'], lines: () => [line("error: missing required argument 'files'")] },
+  ],
+  serve: [
+    { name: 'port too large', args: () => ['serve', '--port', '99999'], lines: () => [line("error: option '-p, --port <port>' argument '99999' is invalid. must be a whole number from 0 to 65,535")] },
+    { name: 'port negative', args: () => ['serve', '--port', '-1'], lines: () => [line("error: option '-p, --port <port>' argument '-1' is invalid. must be a whole number from 0 to 65,535")] },
+    { name: 'port not a number', args: () => ['serve', '--port', 'http'], lines: () => [line("error: option '-p, --port <port>' argument 'http' is invalid. must be a whole number from 0 to 65,535")] },
+    {
+      name: 'port in use',
+      args: (f) => ['serve', '--port', String(f.busyPort), '--data-dir', `${f.dir}/folder`],
+      lines: (f) => [line(`error: --port ${f.busyPort}: is already in use (another fanout serve?); choose another with --port, or --port 0 for any free port`)],
+    },
+    { name: '--data-dir is a file', args: (f) => ['serve', '--port', '0', '--data-dir', f.catalog], lines: (f) => [line(`error: --data-dir ${f.catalog}: is a file, not a folder; give a folder`)] },
+  ],
+  mail: [
+    { name: 'port too large', env: MAIL_ENV, args: (f) => mail(f, { '--port': '99999' }), lines: () => [line('error: --port 99999: is too large; give a number of at most 65535')] },
+    { name: 'port 0', env: MAIL_ENV, args: (f) => mail(f, { '--port': '0' }), lines: () => [line(`error: option '--port <n>' argument '0' is invalid. must be a whole number of at least 1`)] },
+    { name: 'connections negative', env: MAIL_ENV, args: (f) => mail(f, { '--connections': '-2' }), lines: () => [line(`error: option '--connections <n>' argument '-2' is invalid. must be a whole number of at least 1`)] },
+    { name: 'connections above the limit', env: MAIL_ENV, args: (f) => mail(f, { '--connections': '33' }), lines: () => [line('error: --connections 33: is too large; give a number of at most 32')] },
+    { name: 'host is a URL', env: MAIL_ENV, args: (f) => mail(f, { '--host': 'imap://127.0.0.1:993' }), lines: () => [line('error: --host imap://127.0.0.1:993: is a URL; give the host name only (e.g. imap.example.com) and the port separately')] },
+    { name: 'host with a space', env: MAIL_ENV, args: (f) => mail(f, { '--host': 'imap example.com' }), lines: () => [line('error: --host imap example.com: is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com')] },
+    { name: 'password variable unset', args: (f) => mail(f, { '--password-env': 'FANOUT_TEST_UNSET_PW' }), lines: () => [line('error: environment variable FANOUT_TEST_UNSET_PW is not set (or empty)')] },
+    { name: 'out is a file', env: MAIL_ENV, args: (f) => mail(f, { '--out': f.catalog }), lines: (f) => [line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`)] },
+    { name: 'out cannot be created', env: MAIL_ENV, args: (f) => mail(f, { '--out': `${f.catalog}/x` }), lines: (f) => [line(`error: --out ${f.catalog}/x: cannot be created: ${f.catalog} is a file, not a folder; give another folder`)] },
+  ],
+};
+
+/** Every path under `dir` with its type, size and modification time: what "nothing written" compares. */
+async function snapshot(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  // Names as bytes: one of them is not UTF-8.
+  const walk = async (d: Buffer): Promise<void> => {
+    for (const name of (await readdir(d, { encoding: 'buffer' })).sort(Buffer.compare)) {
+      const p = Buffer.concat([d, Buffer.from('/'), name]);
+      const st = await lstat(p);
+      out.push(`${p.toString('latin1')} ${st.isDirectory() ? 'd' : st.size} ${st.mtimeMs}`);
+      if (st.isDirectory()) await walk(p);
+    }
+  };
+  await walk(Buffer.from(dir));
+  return out;
+}
+
+let dir: string;
+let busy: Server;
+let busyPort: number;
+let before: string[];
+let bundle: Awaited<ReturnType<typeof bundleCli>>;
+beforeAll(async () => {
+  bundle = await bundleCli();
+  bin = bundle.file;
+  dir = await mkdtemp(join(tmpdir(), 'fanout-bad-input-'));
+  await chmod(dir, 0o755); // the "nobody" cases must reach their files
+  await writeFile(join(dir, 'cat.csv'), 'author,FileNumber,Title\nAusten,1342,Pride and Prejudice\nAnon,5,Five\nAnon,1000,One Thousand\n');
+  await writeFile(join(dir, 'bad-rows.csv'), 'author,FileNumber,Title\nAusten,1342,Pride\nB,x,Two\nC,3\nD,4,\nE,6,"broken"quote\nF,7,Seven\n');
+  await writeFile(join(dir, 'empty.csv'), '');
+  await writeFile(join(dir, 'header-only.csv'), 'Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves\n');
+  await copyFile('/etc/passwd', join(dir, 'passwd'));
+  await mkdir(join(dir, 'folder'));
+  await copyFile(join(dir, 'cat.csv'), join(dir, 'folder', 'cat.csv'));
+  await writeFile(join(dir, 'unreadable.csv'), 'author,FileNumber,Title\nA,1,One\n', { mode: 0o000 });
+  await writeFile(Buffer.from(`${dir}/bad\xff.csv`, 'latin1'), 'author,FileNumber,Title\nA,1,One\n');
+  await mkdir(join(dir, 'closed'), { mode: 0o555 });
+  await mkdir(join(dir, 'open'), { mode: 0o777 });
+  await chmod(join(dir, 'open'), 0o777);
+  busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  busyPort = (busy.address() as { port: number }).port;
+  before = await snapshot(dir);
+});
+afterAll(async () => {
+  busy?.close();
+  await bundle?.remove();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+for (const [command, cases] of Object.entries(CASES)) {
+  describe(`fanout ${command}: bad input`, () => {
+    it.concurrent.each(cases.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {
+      const f: Fx = { dir, catalog: join(dir, 'cat.csv'), out: join(dir, `out-${command}-${i}`), busyPort };
+      const r = await fanout(c.args(f), { env: c.env, asNobody: c.asNobody, shell: c.shell?.(f) });
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      const expected = c.lines(f);
+      expect(lines, r.stderr).toHaveLength(expected.length);
+      lines.forEach((l, k) => expect(l).toMatch(expected[k]!));
+      expect(r.code, r.stderr).toBe(c.code ?? 2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toMatch(/hunter2|secret-pw/);
+      expect(await snapshot(dir)).toEqual(before);
+    });
+  });
+}
+
+describe('fanout: unexpected errors', () => {
+  it('an unknown command or option is a usage error (exit 2) with a suggestion', async () => {
+    const command = await fanout(['gutenbreg']);
+    expect([command.code, command.stderr.trim()]).toEqual([2, "error: unknown command 'gutenbreg'\n(Did you mean gutenberg?)"]);
+    const option = await fanout(['gutenberg', '--catalog', 'c', '--mirror', 'http://m/', '--out', 'o', '--wrokers', '3']);
+    expect([option.code, option.stderr.trim()]).toEqual([2, "error: unknown option '--wrokers'\n(Did you mean --workers?)"]);
+  });
+
+  it('an error nothing expected is one line (exit 1; 2 for bad input), the stack only with --debug or FANOUT_DEBUG=1', async () => {
+    const crash = await bundleCli('tests/integration/cli/crash-entry.ts');
+    try {
+      const run = (args: string[], env: Record<string, string> = {}) =>
+        new Promise<Run>((done) => {
+          const child = spawn(process.execPath, [crash.file, ...args], { env: { ...process.env, FANOUT_DEBUG: '', ...env } });
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('close', (code) => done({ code: code ?? -1, stdout: '', stderr }));
+        });
+      const expected: Array<[string, number, string]> = [
+        ['throws', 1, 'error: cannot read properties of undefined (run with --debug for the details)'],
+        ['late-throw', 1, 'error: write EPIPE from a stream nobody listened to (run with --debug for the details)'],
+        ['rejects', 1, 'error: a promise nobody awaited (run with --debug for the details)'],
+        ['disk-full', 1, 'error: No space left on /mnt/small [DISK_FULL]'],
+        ['bad-input', 2, 'error: the catalog vanished'],
+      ];
+      for (const [cmd, code, text] of expected) {
+        const r = await run([cmd]);
+        expect([r.code, r.stderr]).toEqual([code, `${text}\n`]);
+      }
+      for (const r of [await run(['throws', '--debug']), await run(['throws'], { FANOUT_DEBUG: '1' })]) {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^TypeError: cannot read properties of undefined\n\s+at /);
+        expect(r.stderr.trim().split('\n').at(-1)).toBe('error: cannot read properties of undefined');
+      }
+    } finally {
+      await crash.remove();
+    }
+  });
+});
