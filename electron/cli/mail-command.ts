@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
+import type { JobSummary, MailFolderTally } from '../../shared/events';
 import { MailAccountSchema, MailJobSpecSchema, type MailAccount } from '../../shared/job-spec';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
 import { listMailFolders, mailAccountWarnings, type MailFolderInfo } from '../engine/mail/folders';
 import { runMailJob } from '../engine/mail/run-mail-job';
-import { parseSpecOrExit, positiveInt } from './cli-validation';
+import { checkMailInputs } from '../engine/inputs/job-inputs';
+import { parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { EXIT, runJobInTerminal } from './run-job-in-terminal';
 
 interface MailCliOptions {
@@ -59,6 +61,20 @@ export function formatFolderTree(folders: MailFolderInfo[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+const MAX_FOLDER_LINES = 50;
+
+/** Per-folder numbers after a run: what the server held = archived before + fetched now + vanished. */
+export function formatFolderTallies(tallies: MailFolderTally[]): string {
+  if (tallies.length === 0) return '';
+  const width = Math.min(40, Math.max(...tallies.map((t) => t.folder.length)));
+  const lines = ['folders: on server = archived before + fetched now + vanished during the run'];
+  for (const t of tallies.slice(0, MAX_FOLDER_LINES)) {
+    lines.push(`  ${t.folder.padEnd(width)}  ${t.onServer} = ${t.archivedBefore} + ${t.fetched} + ${t.vanished}`);
+  }
+  if (tallies.length > MAX_FOLDER_LINES) lines.push(`  … ${tallies.length - MAX_FOLDER_LINES} more folders (--json lists them all)`);
+  return `${lines.join('\n')}\n`;
+}
+
 export function registerMailCommand(program: Command): void {
   program
     .command('mail')
@@ -79,8 +95,9 @@ export function registerMailCommand(program: Command): void {
     .option('--json', 'print the summary (or the folder list) as JSON on stdout')
     .action(async (o: MailCliOptions) => {
       const account = accountFrom(o);
-      for (const w of mailAccountWarnings(account)) process.stderr.write(`warning: ${w}\n`);
       if (o.listFolders) {
+        // An archive run warns through its job events; listing has no job, so it warns here.
+        for (const w of mailAccountWarnings(account)) process.stderr.write(`warning: ${w}\n`);
         try {
           const folders = await listMailFolders(account, { timeoutMs: o.timeout });
           process.stdout.write(o.json ? `${JSON.stringify(folders, null, 2)}\n` : formatFolderTree(folders));
@@ -102,6 +119,10 @@ export function registerMailCommand(program: Command): void {
         outDir: o.out,
         timeoutMs: o.timeout,
       });
-      await runJobInTerminal((control) => runMailJob(spec, control), { json: Boolean(o.json), itemNoun: 'messages' });
+      reportInputCheck(await checkMailInputs(spec));
+      let summary: JobSummary | null = null;
+      await runJobInTerminal(async (control) => (summary = await runMailJob(spec, control)), { json: Boolean(o.json), itemNoun: 'messages' });
+      const tallies = (summary as JobSummary | null)?.mailFolders ?? [];
+      if (!o.json) process.stderr.write(formatFolderTallies(tallies));
     });
 }

@@ -1,0 +1,130 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImapFlow } from 'imapflow';
+import { startCourier } from '../../harness/courier';
+import { fillMailbox } from '../../harness/dovecot-fill';
+import type { ImapTestServer } from '../../harness/imap-server';
+import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
+import { accountDir } from '../../../electron/engine/mail/run-mail-job';
+import type { IndexRecord } from '../../../electron/engine/mail/index-file';
+import type { JobSummary } from '../../../shared/events';
+
+const exec = promisify(execFile);
+const entry = join(__dirname, 'cli-entry.ts');
+
+function readIndex(dir: string): IndexRecord[] {
+  const p = join(dir, 'index.jsonl');
+  if (!existsSync(p)) return [];
+  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
+}
+
+/** Courier: the server that sends no UIDNEXT and has no CONDSTORE, through the CLI a user runs. */
+describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', () => {
+  let srv: ImapTestServer;
+  let admin: ImapFlow;
+  let proxy: TcpProxy;
+  let base: string;
+  let out: string;
+  const env = () => ({ ...process.env, FANOUT_TEST_PW: srv.password });
+  const args = (port: number, ...more: string[]) => ['--import', 'tsx', entry, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, ...more];
+  const folderDir = (path: string) => {
+    const root = accountDir({ outDir: out, account: { host: '127.0.0.1', user: srv.user } });
+    const dirs = (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs;
+    return join(root, ...dirs[path]!.split('/'));
+  };
+
+  /** Every message of `path` on the server is in the archive, byte for byte. */
+  const expectComplete = async (path: string) => {
+    await admin.mailboxOpen(path, { readOnly: true });
+    const index = new Map(readIndex(folderDir(path)).map((r) => [r.uid, r]));
+    let n = 0;
+    for await (const m of admin.fetch('1:*', { uid: true, source: true }, { uid: true })) {
+      const rec = index.get(m.uid);
+      expect(rec, `${path} UID ${m.uid} in the index`).toBeDefined();
+      expect(readFileSync(join(folderDir(path), rec!.file)).equals(m.source!), `${path} UID ${m.uid} bytes`).toBe(true);
+      n++;
+    }
+    await admin.mailboxClose();
+    expect(index.size).toBe(n);
+    return n;
+  };
+
+  beforeAll(async () => {
+    srv = await startCourier();
+    admin = await srv.connect();
+    await fillMailbox(admin, [{ path: 'INBOX', count: 30 }, { path: 'INBOX.Archive.2019', count: 12 }, { path: 'INBOX.Bulk', count: 160 }], 5);
+    proxy = await startTcpProxy({ targetPort: srv.port, delayMs: 4 });
+    base = mkdtempSync(join(tmpdir(), 'fanout-courier-cli-'));
+    out = join(base, 'out');
+  }, 60_000);
+
+  afterAll(async () => {
+    await admin?.logout().catch(() => undefined);
+    await proxy?.stop();
+    await srv?.stop();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('archives every message, prints per-folder numbers and the cleartext warning once', async () => {
+    const r = await exec(process.execPath, args(srv.port, '--folders', 'INBOX,INBOX.Archive.2019'), { env: env() });
+    expect(r.stderr.match(/Cleartext IMAP/g)?.length).toBe(1);
+    expect(r.stderr).toMatch(/INBOX\s+30 = 0 \+ 30 \+ 0/);
+    expect(r.stderr).toMatch(/INBOX\.Archive\.2019\s+12 = 0 \+ 12 \+ 0/);
+    expect(await expectComplete('INBOX')).toBe(30);
+    expect(await expectComplete('INBOX.Archive.2019')).toBe(12);
+    const again = await exec(process.execPath, args(srv.port, '--folders', 'INBOX,INBOX.Archive.2019', '--json'), { env: env() });
+    const summary = JSON.parse(again.stdout) as JobSummary;
+    expect(summary.status).toBe('succeeded');
+    expect(summary.itemsDone).toBe(0);
+    expect(summary.mailFolders?.map((t) => [t.folder, t.onServer, t.archivedBefore, t.fetched])).toEqual([
+      ['INBOX', 30, 30, 0],
+      ['INBOX.Archive.2019', 12, 12, 0],
+    ]);
+  }, 60_000);
+
+  it('after SIGKILL mid-run and torn files, a re-run completes the folder byte for byte', async () => {
+    const child = spawn(process.execPath, args(proxy.port, '--folders', 'INBOX.Bulk', '--connections', '2'), { env: env(), stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    // Kill once some messages are indexed (bounded wait; the proxy's delay keeps the run going).
+    const deadline = Date.now() + 30_000;
+    let indexed = 0;
+    while (Date.now() < deadline) {
+      try {
+        indexed = readIndex(folderDir('INBOX.Bulk')).length;
+      } catch {
+        indexed = 0;
+      }
+      if (indexed >= 30) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(indexed).toBeGreaterThanOrEqual(30);
+    const dir = folderDir('INBOX.Bulk');
+    const index = readIndex(dir);
+    expect(index.length).toBeLessThan(160);
+    // A power loss's leftovers: two files lose their index line, one of them also its tail;
+    // an empty file for a message never fetched.
+    const [torn, intact] = index.slice(-2);
+    writeFileSync(join(dir, 'index.jsonl'), index.slice(0, -2).map((r) => `${JSON.stringify(r)}\n`).join(''));
+    truncateSync(join(dir, torn!.file), Math.floor(torn!.size / 2));
+    const never = 160;
+    if (!index.some((r) => r.uid === never)) writeFileSync(join(dir, `${never}.eml`), '');
+    // Files renamed into place whose line the kill prevented are complete (written to a temp name first).
+    const kept = new Set(index.slice(0, -2).map((x) => x.file));
+    const completeOrphans = readdirSync(dir).filter((n) => /^\d+\.eml$/.test(n) && !kept.has(n) && n !== torn!.file && n !== `${never}.eml`).length;
+    expect(completeOrphans).toBeGreaterThanOrEqual(1);
+
+    const r = await exec(process.execPath, args(srv.port, '--folders', 'INBOX.Bulk', '--json'), { env: env() });
+    const summary = JSON.parse(r.stdout) as JobSummary;
+    expect(summary.status).toBe('succeeded');
+    // The intact orphan is adopted, the torn one and the rest are fetched: nothing twice, nothing lost.
+    expect(summary.itemsDone).toBe(160 - (index.length - 2) - completeOrphans);
+    expect(readIndex(dir).find((x) => x.uid === intact!.uid)?.sha256).toBe(intact!.sha256);
+    expect(await expectComplete('INBOX.Bulk')).toBe(160);
+  }, 90_000);
+});
