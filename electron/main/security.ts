@@ -4,7 +4,8 @@
  * protocol's path resolution.
  */
 import type { BrowserWindowConstructorOptions } from 'electron';
-import { join, normalize, sep } from 'node:path';
+import { join, normalize } from 'node:path';
+import { isInside } from '../engine/output/safe-path';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'fanout';
@@ -107,5 +108,5 @@ export function resolveAppUrl(root: string, url: string): string | null {
   const rel = normalize(path === '/' || path === '' ? '/index.html' : path).replace(/^[/\\]+/, '');
   if (rel.split(/[/\\]/).includes('..')) return null;
   const full = join(root, rel);
-  return full.startsWith(root.endsWith(sep) ? root : root + sep) ? full : null;
+  return isInside(root, full) ? full : null;
 }

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize } from 'node:path';
+import { isInside } from '../engine/output/safe-path';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,8 +30,7 @@ export function resolveStaticPath(root: string, urlPath: string): string | null 
   const rel = normalize(decoded === '/' || decoded === '' ? '/index.html' : decoded).replace(/^([/\\])+/, '');
   if (rel.split(/[/\\]/).includes('..')) return null;
   const full = join(root, rel);
-  const rootWithSep = root.endsWith(sep) ? root : root + sep;
-  return full.startsWith(rootWithSep) ? full : null;
+  return isInside(root, full) ? full : null;
 }
 
 export async function readStatic(root: string, urlPath: string): Promise<{ body: Buffer; type: string } | null> {
