@@ -32,7 +32,7 @@ describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', (
   const env = () => ({ ...process.env, FANOUT_TEST_PW: srv.password });
   const args = (port: number, ...more: string[]) => ['--import', 'tsx', entry, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, ...more];
   const folderDir = (path: string) => {
-    const root = accountDir({ outDir: out, account: { host: '127.0.0.1', user: srv.user } });
+    const root = accountDir({ outDir: out, account: { host: '127.0.0.1', user: srv.user, tls: 'none', allowUntrustedCert: false, auth: { method: 'password', password: srv.password } } });
     const dirs = (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs;
     return join(root, ...dirs[path]!.split('/'));
   };
