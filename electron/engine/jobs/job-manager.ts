@@ -4,6 +4,7 @@
  * records frames for replay, and writes each finished run to the history store.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { SerializedError } from '../../../shared/errors';
 import type { JobEvent, JobSummary, TelemetryFrame } from '../../../shared/events';
 import type { ActiveJob, HistoryEntry, RunRecording } from '../../../shared/ipc';
@@ -11,8 +12,12 @@ import type { GutenbergJobSpec, JobSpec, MailJobSpec } from '../../../shared/job
 import { FanoutError, toFanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { PauseGate } from '../core/pause-gate';
+import { removeStaleTempFiles } from '../output/atomic-file';
 import { FrameBatcher, FrameRecorder } from './frame-batcher';
 import { HistoryStore } from './history-store';
+
+/** A temp file older than this in the data folder is a leftover, not a save in progress. */
+const STALE_TEMP_MS = 10 * 60_000;
 
 export type JobRunner<S> = (spec: S, control: JobControl) => Promise<JobSummary>;
 
@@ -52,6 +57,9 @@ export class JobManager {
 
   constructor(private readonly opts: JobManagerOptions) {
     this.history = new HistoryStore(opts.dataDir);
+    // Temp files of a save cut short by a crash (settings, history, recordings). Only old ones: a
+    // second host process may share this data folder and be saving right now.
+    for (const dir of [opts.dataDir, join(opts.dataDir, 'runs')]) void removeStaleTempFiles(dir, { olderThanMs: STALE_TEMP_MS }).catch(() => {});
   }
 
   /** Subscribes to every job's events (frames already batched); returns an unsubscribe function. */
