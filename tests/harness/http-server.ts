@@ -19,6 +19,11 @@ export interface HttpServerOptions {
    * longer matches gets the whole file with 200. False ignores If-Range, like a careless server.
    */
   ifRange?: boolean;
+  /**
+   * Close the connection after every response, announcing it with `Connection: close` (HTTP/1.0
+   * style, like nginx `keepalive_timeout 0`): a client that pipelines loses what it queued.
+   */
+  closeAfterResponse?: boolean;
 }
 
 /** One request as the server saw it. */
@@ -42,6 +47,12 @@ export interface HttpHooks {
   cutBody(path: string, afterBytes: number, count?: number): void;
   /** Requests of `path` are answered with `status` (default 302) and `Location: location`. */
   redirect(path: string, location: string, status?: number): void;
+  /**
+   * The next `count` (default 1) responses of `path` send headers and `afterBytes` of the body, then
+   * nothing more (`trickleMs`: one more byte every `trickleMs`), the connection held open until the
+   * client gives up (or the server stops).
+   */
+  stallBody(path: string, afterBytes: number, opts?: { count?: number; trickleMs?: number }): void;
   /** Requests of `path` get this exact body (200, text/html): e.g. a hostile listing. */
   respondWith(path: string, body: string | Buffer, contentType?: string): void;
   /** Removes every hook. */
@@ -73,6 +84,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const honourIfRange = opts.ifRange ?? true;
   const fails = new Map<string, { count: number; status: number; headers: Record<string, string> }>();
   const cuts = new Map<string, { afterBytes: number; count: number }>();
+  const stalls = new Map<string, { afterBytes: number; count: number; trickleMs: number | null }>();
+  const timers = new Set<NodeJS.Timeout>();
   const redirects = new Map<string, { location: string; status: number }>();
   const fixed = new Map<string, { body: Buffer; type: string }>();
   const requests: HttpRequestRecord[] = [];
@@ -81,6 +94,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const connIndex = new WeakMap<net.Socket, number>();
 
   const handler: http.RequestListener = async (req, res) => {
+    if (opts.closeAfterResponse) res.shouldKeepAlive = false;
     let urlPath: string;
     try {
       urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -165,6 +179,29 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       record(status);
       res.writeHead(status, headers);
       if (req.method === 'HEAD' || length === 0) return res.end();
+      const stall = stalls.get(urlPath);
+      if (stall && stall.count > 0) {
+        stall.count--;
+        const n = Math.min(stall.afterBytes, length);
+        const body = createReadStream(file, { start, end });
+        body.once('readable', function hold() {
+          const first = body.read(n) as Buffer | null;
+          if (first === null) return body.once('readable', hold);
+          res.write(first);
+          if (stall.trickleMs === null) return;
+          const t = setInterval(() => {
+            const b = body.read(1) as Buffer | null;
+            if (b && !res.destroyed) res.write(b);
+          }, stall.trickleMs);
+          timers.add(t);
+          res.once('close', () => {
+            clearInterval(t);
+            timers.delete(t);
+          });
+        });
+        res.once('close', () => body.destroy());
+        return;
+      }
       const cut = cuts.get(urlPath);
       if (cut && cut.count > 0) {
         cut.count--;
@@ -213,6 +250,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     cutBody(p, afterBytes, count = 1) {
       cuts.set(p, { afterBytes, count });
     },
+    stallBody(p, afterBytes, o = {}) {
+      stalls.set(p, { afterBytes, count: o.count ?? 1, trickleMs: o.trickleMs ?? null });
+    },
     redirect(p, location, status = 302) {
       redirects.set(p, { location, status });
     },
@@ -222,6 +262,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     clear() {
       fails.clear();
       cuts.clear();
+      stalls.clear();
       redirects.clear();
       fixed.clear();
     },
@@ -234,6 +275,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     requests,
     connections: () => connCount,
     async stop() {
+      for (const t of timers) clearInterval(t);
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },

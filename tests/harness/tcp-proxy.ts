@@ -78,16 +78,32 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const servers = new Set<net.Server>();
 
+  /**
+   * Per destination socket: what is still to be done to it, in order, each step no earlier than
+   * its due time. One queue per socket (not one timer per chunk) keeps the order of writes, the
+   * end and the close even when the event loop runs late.
+   */
+  const queues = new WeakMap<net.Socket, { steps: Array<{ due: number; act: () => void }>; timer: NodeJS.Timeout | null }>();
+  const schedule = (to: net.Socket, act: () => void, extraMs = 0) => {
+    let q = queues.get(to);
+    if (!q) queues.set(to, (q = { steps: [], timer: null }));
+    if (delayMs + extraMs <= 0 && q.steps.length === 0) return act();
+    q.steps.push({ due: performance.now() + delayMs + extraMs, act });
+    const queue = q;
+    const run = () => {
+      queue.timer = null;
+      while (queue.steps.length > 0 && queue.steps[0]!.due <= performance.now() + 0.5) queue.steps.shift()!.act();
+      if (queue.steps.length > 0) queue.timer = setTimeout(run, Math.max(0, queue.steps[0]!.due - performance.now()));
+    };
+    if (!queue.timer) queue.timer = setTimeout(run, Math.max(0, queue.steps[0]!.due - performance.now()));
+  };
   /** Writes `chunk` (or ends, when null) to `to` after the delay, preserving order. */
-  const later = (to: net.Socket, chunk: Buffer | null) => {
-    const act = () => {
+  const later = (to: net.Socket, chunk: Buffer | null) =>
+    schedule(to, () => {
       if (to.destroyed) return;
       if (chunk === null) to.end();
       else to.write(chunk);
-    };
-    if (delayMs > 0) setTimeout(act, delayMs);
-    else act();
-  };
+    });
 
   const relay = (client: net.Socket, kind: Kind, port: number) => {
     const upstream = net.connect({ host: targetHost, port });
@@ -109,7 +125,17 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     });
     upstream.on('close', () => {
       sockets.delete(upstream);
-      setTimeout(() => client.destroy(), delayMs + 5);
+      // End, then destroy once flushed (bounded): a destroy right away would drop whatever of the
+      // response still waits in the client socket's buffer (a server that closes after each response).
+      schedule(
+        client,
+        () => {
+          client.end();
+          const t = setTimeout(() => client.destroy(), 2000);
+          client.once('close', () => clearTimeout(t));
+        },
+        5,
+      );
     });
     client.on('data', (d: Buffer) => {
       stats.bytesUp += d.length;

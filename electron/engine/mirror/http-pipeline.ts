@@ -1,19 +1,22 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import type { Client, Dispatcher } from 'undici';
+import type { Client } from 'undici';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import type { WorkerContext } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
-import { parseHtmlIndex } from './listing-parsers';
+import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
+import { readBounded, sendRequest, type HttpResponse, type StallRule } from './http-response';
+import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
-import { metaFromHeaders, partialMismatch, resumeHeaders } from './resume-check';
+import { metaFromHeaders, resumeHeaders } from './resume-check';
 import type { FetchedBook } from './types';
 import { toFetchedBook } from './fetched-book';
 
-const MAX_REDIRECTS = 3;
+export { httpStatusError } from './http-file-response';
+
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
 /** Bytes of an unwanted body (a 404 page, an index not needed) read to keep the connection; past this it is dropped. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
@@ -23,9 +26,13 @@ export interface HttpRunHost {
   /** Mirror root URL without trailing slash. */
   readonly base: string;
   readonly host: string;
-  /** Requests in flight at most (the Clients' `pipelining`). */
+  /** Requests in flight at most now: 1 until the server is known to keep connections alive. */
   readonly depth: number;
+  /** Cuts a body that makes no progress. */
+  readonly stall: StallRule;
   client(origin: string): Client;
+  /** Whether a response on `client` with these headers may pause the connection (see http-response.ts). */
+  mayPause(client: Client, headers: IncomingHttpHeaders): boolean;
   /** Destroys every connection (fails whatever is queued on them). */
   dropClients(): void;
   /** A request went out; `inFlight` counts the ones sent and not yet answered, this one included. */
@@ -67,7 +74,7 @@ type Step =
 
 interface Sent {
   step: Step;
-  response: Promise<Dispatcher.ResponseData>;
+  response: Promise<HttpResponse>;
 }
 
 /** The connection failed under a request: ends the batch. */
@@ -147,7 +154,7 @@ export class HttpRun {
         if (!(e instanceof ConnectionLost)) throw e;
         this.host.dropClients();
         if (ctx.signal.aborted) throw abortedError(e.context);
-        const err = mapSocketError(e.reason, e.context);
+        const err = connectionError(e.reason, e.context);
         if (!this.gotResponse) throw err;
         for (const book of this.books) {
           if (book.result) continue;
@@ -168,10 +175,16 @@ export class HttpRun {
 
   private async loop(): Promise<void> {
     while (this.queue.length > 0 || this.sent.length > 0) {
-      while (this.sent.length < this.host.depth && this.queue.length > 0) {
+      // The next steps' parts are opened first, then their requests go out together (one write
+      // burst, not requests trickling out between the responses).
+      const ready: Step[] = [];
+      while (this.sent.length + ready.length < this.host.depth && this.queue.length > 0) {
         const step = this.queue.shift()!;
-        if (!(await this.send(step))) {
-          this.queue.unshift(step); // the connection is gone: what is in flight will say why
+        if (await this.prepare(step)) ready.push(step);
+      }
+      for (const [i, step] of ready.entries()) {
+        if (!this.send(step)) {
+          this.queue.unshift(...ready.slice(i)); // the connection is gone: what is in flight will say why
           break;
         }
       }
@@ -204,32 +217,31 @@ export class HttpRun {
     return { kind: 'index', book, url: new URL(`${this.host.base}/${bookDir(book.ebook)}/`), hops: 0 };
   }
 
+  /** Opens a file step's part (a failure fails its book: false); true when the step can be sent. */
+  private async prepare(step: Step): Promise<boolean> {
+    if (step.kind !== 'file' || step.sink) return true;
+    const { book, cand } = step;
+    try {
+      step.sink = await BookSink.open({ rawDir: this.opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: this.fileContext(step) });
+    } catch (e) {
+      book.fileSteps--;
+      this.fail(book, toFanoutError(e, this.fileContext(step)));
+      return false;
+    }
+    this.sinks.add(step.sink);
+    return true;
+  }
+
   /** Sends `step`'s request; false when the run's connection is gone (nothing sent). */
-  private async send(step: Step): Promise<boolean> {
-    const { book } = step;
+  private send(step: Step): boolean {
     const client = this.clientFor(step.url.origin);
     if (!client) return false;
-    let headers: Record<string, string> = {};
-    if (step.kind === 'file') {
-      if (!step.sink) {
-        const { cand } = step;
-        try {
-          step.sink = await BookSink.open({ rawDir: this.opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: this.fileContext(step) });
-        } catch (e) {
-          book.fileSteps--;
-          this.fail(book, toFanoutError(e, this.fileContext(step)));
-          return true;
-        }
-        this.sinks.add(step.sink);
-      }
-      headers = resumeHeaders(step.sink.startAt, step.sink.kept);
-    }
-    const response = client.request({
+    const headers = step.kind === 'file' && step.sink ? resumeHeaders(step.sink.startAt, step.sink.kept) : {};
+    const response = sendRequest(client, {
       path: step.url.pathname + step.url.search,
-      method: 'GET',
       headers: { 'user-agent': 'fanout', ...headers },
-      // GETs are idempotent and short: let them queue behind each other on the connection.
-      blocking: false,
+      stall: this.host.stall,
+      mayPause: (h) => this.host.mayPause(client, h),
     });
     response.catch(() => {}); // awaited in order by receive(), or abandoned with the connection
     this.sent.push({ step, response });
@@ -238,7 +250,7 @@ export class HttpRun {
   }
 
   private async receive({ step, response }: Sent): Promise<void> {
-    let res: Dispatcher.ResponseData;
+    let res: HttpResponse;
     try {
       res = await response;
     } catch (e) {
@@ -250,74 +262,48 @@ export class HttpRun {
     else await this.receiveFile(step, res);
   }
 
-  private async receiveFile(step: Extract<Step, { kind: 'file' }>, res: Dispatcher.ResponseData): Promise<void> {
+  private async receiveFile(step: Extract<Step, { kind: 'file' }>, res: HttpResponse): Promise<void> {
     const { book, cand } = step;
     const sink = step.sink!;
     const context = this.fileContext(step);
-    const status = res.statusCode;
-    const headers = res.headers as IncomingHttpHeaders;
+    const headers = res.headers;
     book.fileSteps--;
-    const drop = async () => {
-      await this.drain(res, context);
-      await this.closeSink(sink);
-    };
-    if (book.result) return drop();
-
-    const location = headerOne(headers.location);
-    if ([301, 302, 303, 307, 308].includes(status) && location) {
-      await this.drain(res, context);
-      const next = new URL(location, step.url);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') return this.failWith(book, sink, new FanoutError('HTTP_PERMANENT', `Redirect to an unsupported URL: ${next.protocol}`, context));
-      if (step.hops >= MAX_REDIRECTS) return this.failWith(book, sink, new FanoutError('HTTP_PERMANENT', `More than ${MAX_REDIRECTS} redirects`, context));
-      book.fileSteps++;
-      this.queue.unshift({ ...step, url: next, hops: step.hops + 1 });
-      return;
+    if (book.result) {
+      await this.discard(res, context);
+      return this.closeSink(sink);
     }
-    if (status === 404 || status === 410) {
-      await drop();
-      this.nextCandidate(book);
-      return;
-    }
-    const startAt = sink.startAt;
-    const again = async (why: string) => {
-      // The server would not resume: ask once more from the start (the part was discarded).
-      if (step.round >= 1) return this.failWith(book, sink, new FanoutError('HTTP_PERMANENT', `The server would not resume nor restart the download (${why})`, context));
-      book.fileSteps++;
-      this.queue.unshift({ ...step, url: new URL(`${this.host.base}/${cand.relPath}`), hops: 0, round: step.round + 1 });
-    };
-    if (status === 416) {
-      await this.drain(res, context);
-      // `Content-Range: bytes */<size>`: the part is at least the whole (same) file.
-      const total = Number(/^bytes \*\/(\d+)$/.exec(String(headerOne(headers['content-range']) ?? '').trim())?.[1] ?? NaN);
-      const sameSize = sink.kept === null || sink.kept.size === null || sink.kept.size === total;
-      if (startAt > 0 && total === startAt && sameSize) {
+    const action = classifyFileResponse({ status: res.statusCode, headers, url: step.url, hops: step.hops, startAt: sink.startAt, kept: sink.kept, round: step.round, context });
+    if (action.kind !== 'body') await this.discard(res, context);
+    switch (action.kind) {
+      case 'redirect':
+        book.fileSteps++;
+        this.queue.unshift({ ...step, url: action.url, hops: step.hops + 1 });
+        return;
+      case 'missing':
+        await this.closeSink(sink);
+        return this.nextCandidate(book);
+      case 'fail':
+        return this.failWith(book, sink, action.error);
+      case 'kept-whole':
         sink.begin(); // the kept part is the whole file
         sink.input.end();
         await once(sink.input, 'finish');
-        return this.complete(book, cand, sink, startAt, context);
-      }
-      await sink.discard();
-      return again('416');
+        return this.complete(book, cand, sink, sink.startAt, context);
+      case 'restart':
+        // The server would not resume: ask once more from the start (the part was discarded).
+        await sink.discard();
+        book.fileSteps++;
+        this.queue.unshift({ ...step, url: new URL(`${this.host.base}/${cand.relPath}`), hops: 0, round: step.round + 1 });
+        return;
+      case 'body':
+        break;
     }
-    if (status < 200 || status >= 300) {
-      await this.drain(res, context);
-      return this.failWith(book, sink, httpStatusError(status, context));
-    }
-    if (startAt > 0 && (status !== 206 || partialMismatch(headers, startAt, sink.kept) !== null)) {
-      // A 200 is the whole file (the If-Range validator no longer matched, or no Range support):
-      // restart with it. Any other answer: forget the part and ask again.
-      await sink.discard();
-      if (status !== 200) {
-        await this.drain(res, context);
-        return again(`status ${status}`);
-      }
-    }
-    const lengthHeader = headerOne(headers['content-length']);
-    const length = lengthHeader !== undefined ? Number(lengthHeader) : null;
+    if (action.discardPart) await sink.discard();
+    const { length } = action;
     const { progress } = this.opts.ctx;
     progress.setState('downloading', book.label);
     progress.setItemTotal(length);
-    sink.begin(sink.startAt === 0 ? metaFromHeaders(headers, status === 200 ? length : null) : undefined);
+    sink.begin(sink.startAt === 0 ? metaFromHeaders(headers, res.statusCode === 200 ? length : null) : undefined);
     try {
       await pipeline(res.body, sink.input);
     } catch (e) {
@@ -330,17 +316,17 @@ export class HttpRun {
     await this.complete(book, cand, sink, sink.startAt, context);
   }
 
-  private async receiveIndex(step: Extract<Step, { kind: 'index' }>, res: Dispatcher.ResponseData): Promise<void> {
+  private async receiveIndex(step: Extract<Step, { kind: 'index' }>, res: HttpResponse): Promise<void> {
     const { book } = step;
     const context = book.context;
     const status = res.statusCode;
-    const location = headerOne((res.headers as IncomingHttpHeaders).location);
+    const location = one(res.headers.location);
     if (book.result) {
       book.indexPending = false;
-      return this.drain(res, context);
+      return this.discard(res, context);
     }
     if ([301, 302, 303, 307, 308].includes(status) && location && step.hops < MAX_REDIRECTS) {
-      await this.drain(res, context);
+      await this.discard(res, context);
       const next = new URL(location, step.url);
       if (next.protocol === 'http:' || next.protocol === 'https:') {
         this.queue.unshift({ ...step, url: next, hops: step.hops + 1 });
@@ -350,17 +336,19 @@ export class HttpRun {
     book.indexPending = false;
     let rest: Candidate[];
     if (status === 404 || status === 410) {
-      await this.drain(res, context);
+      await this.discard(res, context);
       rest = book.all.filter((c) => c.cache);
     } else if (status === 429 || status >= 500) {
-      await this.drain(res, context);
+      await this.discard(res, context);
       if (book.fileSteps === 0) this.fail(book, httpStatusError(status, context));
       return;
     } else if (status !== 200) {
-      await this.drain(res, context);
+      await this.discard(res, context);
       rest = book.all.filter((c) => !book.tried.has(c)); // no index: guess every form in turn
     } else {
-      const names = await this.readIndex(res, context);
+      const body = await this.read(res, MAX_INDEX_BYTES, true, context);
+      // Too large to be a folder index: no names, guess every form in turn.
+      const names = body === null ? null : new Set(parseFolderIndex(body.toString('utf8')).filter((e) => !e.isDir).map((e) => e.name));
       rest = names === null ? book.all.filter((c) => !book.tried.has(c)) : book.all.filter((c) => !book.tried.has(c) && (c.cache || names.has(c.remoteName)));
     }
     book.rest = rest;
@@ -419,38 +407,17 @@ export class HttpRun {
   }
 
   /** Reads a body nobody needs so the connection stays usable (a large one is dropped with it). */
-  private async drain(res: Dispatcher.ResponseData, context: ErrorContext): Promise<void> {
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_DRAIN_BYTES) {
-          res.body.destroy();
-          return;
-        }
-      }
-    } catch (e) {
-      throw new ConnectionLost(e, context);
-    }
+  private async discard(res: HttpResponse, context: ErrorContext): Promise<void> {
+    await this.read(res, MAX_DRAIN_BYTES, false, context);
   }
 
-  /** The names an HTML folder index links to; null when it is too large to be one. */
-  private async readIndex(res: Dispatcher.ResponseData, context: ErrorContext): Promise<Set<string> | null> {
-    const chunks: Buffer[] = [];
-    let size = 0;
+  /** `readBounded`, a failure of the connection ending the batch. */
+  private async read(res: HttpResponse, maxBytes: number, keep: boolean, context: ErrorContext): Promise<Buffer | null> {
     try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_INDEX_BYTES) {
-          res.body.destroy();
-          return null;
-        }
-        chunks.push(chunk as Buffer);
-      }
+      return await readBounded(res.body, maxBytes, keep);
     } catch (e) {
       throw new ConnectionLost(e, context);
     }
-    return new Set(parseHtmlIndex(Buffer.concat(chunks).toString('utf8')).filter((e) => !e.isDir).map((e) => e.name));
   }
 
   private fileContext(step: Extract<Step, { kind: 'file' }>): ErrorContext {
@@ -458,14 +425,10 @@ export class HttpRun {
   }
 }
 
-/** HTTP status → FanoutError: 429/5xx transient, 404/410 not found, other 4xx (and odd codes) permanent. */
-export function httpStatusError(status: number, context: ErrorContext): FanoutError {
-  const msg = `HTTP ${status}`;
-  if (status === 429 || status >= 500) return new FanoutError('HTTP_TRANSIENT', msg, context);
-  if (status === 404 || status === 410) return new FanoutError('HTTP_NOT_FOUND', msg, context);
-  return new FanoutError('HTTP_PERMANENT', msg, context);
-}
-
-function headerOne(h: string | string[] | undefined): string | undefined {
-  return Array.isArray(h) ? h[0] : h;
+/** Why a connection failed under a request: a body cut short (the server closed mid-body) is SIZE_MISMATCH, retried. */
+function connectionError(reason: unknown, context: ErrorContext): FanoutError {
+  if ((reason as { code?: unknown })?.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return new FanoutError('SIZE_MISMATCH', `The response was cut short: ${(reason as Error).message}`, context, { cause: reason });
+  }
+  return mapSocketError(reason, context);
 }

@@ -1,6 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
 import { FanoutError } from '../core/fanout-error';
 import { HttpRun, type HttpRunHost, type HttpRunOptions } from './http-pipeline';
+import type { StallRule } from './http-response';
 import { assertEbook } from './mirror-layout';
 import type { TlsTrust } from './tls-trust';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, MirrorSession } from './types';
@@ -16,6 +18,25 @@ export interface HttpTarget {
   tls: TlsTrust;
   /** Batches: send each book's index request right behind its `N-0.txt` (default: see SPECULATE_INDEX_IN_BATCH). */
   speculateIndex?: boolean;
+  /** A body receiving fewer than `minBytes` in `ms` is cut (the connection ends, its books are retried). */
+  stall: StallRule;
+  /** What the job learned about the server, shared by every session of the mirror. */
+  server: HttpServerTraits;
+}
+
+/**
+ * Whether the server keeps connections alive, learned from its responses and remembered for the
+ * job (one per Mirror, shared by its sessions). Pipelining is safe only on a kept connection: a
+ * server that closes after a response drops whatever was queued behind it.
+ * - `unknown`: one request at a time per connection.
+ * - `yes`: a response said `Connection: keep-alive`, or a connection carried a second response:
+ *   pipelining.
+ * - `no`: a response said `Connection: close` before any proof: one request at a time for the job.
+ * A kept-alive server may still close now and then (Apache's `MaxKeepAliveRequests`): undici
+ * resends what was queued on a new connection; the server stays `yes`.
+ */
+export interface HttpServerTraits {
+  keepAlive: 'unknown' | 'yes' | 'no';
 }
 
 /**
@@ -63,6 +84,8 @@ export interface HttpSessionStats {
 export class HttpSession implements MirrorSession {
   readonly stats: HttpSessionStats = { requests: 0, connections: 0, maxInFlight: 0 };
   private readonly clients = new Map<string, Client>();
+  /** Per Client: connections it opened, and the one its last response came on. */
+  private readonly generations = new WeakMap<Client, { opened: number; lastResponse: number }>();
   /** A connection of this session has answered: a failure before any response may be a stale one. */
   private served = false;
   private readonly host: HttpRunHost;
@@ -71,11 +94,16 @@ export class HttpSession implements MirrorSession {
     private readonly target: HttpTarget,
     readonly workerId: number,
   ) {
+    const server = target.server;
     this.host = {
       base: target.base,
       host: target.host,
-      depth: HTTP_PIPELINE_DEPTH,
+      get depth() {
+        return server.keepAlive === 'yes' ? HTTP_PIPELINE_DEPTH : 1;
+      },
+      stall: target.stall,
       client: (origin) => this.client(origin),
+      mayPause: (client, headers) => this.noteKeepAlive(client, headers),
       dropClients: () => this.dropClients(),
       noteRequest: (inFlight) => {
         this.stats.requests++;
@@ -135,6 +163,28 @@ export class HttpSession implements MirrorSession {
     }
   }
 
+  /**
+   * Learns from a response whether the server keeps connections alive (see HttpServerTraits) and
+   * says whether its body may pause the connection: only when the connection is kept, because
+   * undici asserts when a paused response on a closing connection ends (see http-response.ts).
+   */
+  private noteKeepAlive(client: Client, headers: IncomingHttpHeaders): boolean {
+    const server = this.target.server;
+    const connection = String(headers.connection ?? '');
+    const closes = /\bclose\b/i.test(connection);
+    const gen = this.generations.get(client);
+    // Proof: the server says keep-alive (nginx, Apache and Node do, in words), or a connection
+    // carried a second response (an HTTP/1.0 server that closes says nothing at all).
+    const reused = gen !== undefined && gen.lastResponse === gen.opened;
+    if (gen) gen.lastResponse = gen.opened;
+    if (!closes && server.keepAlive === 'unknown' && (reused || /\bkeep-alive\b/i.test(connection))) server.keepAlive = 'yes';
+    if (closes) {
+      if (server.keepAlive === 'unknown') server.keepAlive = 'no';
+      return false;
+    }
+    return server.keepAlive === 'yes';
+  }
+
   private client(origin: string): Client {
     const existing = this.clients.get(origin);
     if (existing && !existing.destroyed && !existing.closed) return existing;
@@ -153,8 +203,11 @@ export class HttpSession implements MirrorSession {
       bodyTimeout: timeout,
       connect: origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout },
     });
+    const gen = { opened: 0, lastResponse: -1 };
+    this.generations.set(client, gen);
     client.on('connect', () => {
       this.stats.connections++;
+      gen.opened++;
     });
     // A connection that fails takes its Client with it. Otherwise undici would reconnect at once and
     // resend the requests queued behind the one that failed, hiding a failing server from the pool's

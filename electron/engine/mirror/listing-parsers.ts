@@ -4,11 +4,13 @@ export interface ListingEntry {
   /** Bytes, or null when the listing does not say (HTML indexes, directories). */
   size: number | null;
   isDir: boolean;
+  /** The listing's modification date as written (`Nov 21 20:28`, `11-21-24 08:28PM`), when it has one: resumes compare it. */
+  modified?: string;
 }
 
 const UNIX_LINE =
-  /^([-dlbcpsD])[-rwxsStTl+.@]{9}[+.@]?\s+\d+\s+(?:\S+\s+){1,2}(\d+)\s+[A-Za-z]{3}\s+\d{1,2}\s+(?:\d{1,2}:\d{2}|\d{4})\s(.+)$/;
-const DOS_LINE = /^\d{2}-\d{2}-\d{2,4}\s+\d{1,2}:\d{2}(?:AM|PM)?\s+(<DIR>|\d+)\s+(.+)$/i;
+  /^([-dlbcpsD])[-rwxsStTl+.@]{9}[+.@]?\s+\d+\s+(?:\S+\s+){1,2}(\d+)\s+([A-Za-z]{3}\s+\d{1,2}\s+(?:\d{1,2}:\d{2}|\d{4}))\s(.+)$/;
+const DOS_LINE = /^(\d{2}-\d{2}-\d{2,4}\s+\d{1,2}:\d{2}(?:AM|PM)?)\s+(<DIR>|\d+)\s+(.+)$/i;
 
 /**
  * Parses the reply to `STAT <dir>` (RFC 959: the listing over the control connection), e.g.
@@ -35,17 +37,17 @@ export function parseStatListing(message: string): ListingEntry[] {
     const unix = UNIX_LINE.exec(line);
     if (unix) {
       const type = unix[1]!;
-      let name = unix[3]!;
+      let name = unix[4]!;
       if (type === 'l') name = name.replace(/ -> .*$/, '');
       if (name === '.' || name === '..') continue;
       // A symlink's size is the length of its target's name, not of the file: unknown.
-      out.push({ name, size: type === 'd' || type === 'D' || type === 'l' ? null : Number(unix[2]), isDir: type === 'd' || type === 'D' });
+      out.push({ name, size: type === 'd' || type === 'D' || type === 'l' ? null : Number(unix[2]), isDir: type === 'd' || type === 'D', modified: unix[3]!.replace(/\s+/g, ' ') });
       continue;
     }
     const dos = DOS_LINE.exec(line);
     if (dos) {
-      const isDir = dos[1]!.toUpperCase() === '<DIR>';
-      out.push({ name: dos[2]!, size: isDir ? null : Number(dos[1]), isDir });
+      const isDir = dos[2]!.toUpperCase() === '<DIR>';
+      out.push({ name: dos[3]!, size: isDir ? null : Number(dos[2]), isDir, modified: dos[1]!.replace(/\s+/g, ' ') });
     }
   }
   return out;
@@ -78,4 +80,33 @@ export function parseHtmlIndex(html: string): ListingEntry[] {
     out.push({ name, size: null, isDir });
   }
   return out;
+}
+
+/**
+ * nginx `autoindex_format json`: `[{"name":"418-0.txt","type":"file","mtime":"…","size":310639}, …]`.
+ * Names are raw (not URL-encoded); the same rules as for HTML hrefs keep only plain names in this
+ * folder. Null when the text is not such an array. At most 100,000 entries.
+ */
+export function parseJsonIndex(text: string): ListingEntry[] | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(data)) return null;
+  const out: ListingEntry[] = [];
+  for (const item of data.slice(0, 100_000)) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { name, type, size } = item as { name?: unknown; type?: unknown; size?: unknown };
+    if (typeof name !== 'string' || !name || name === '.' || name === '..' || /[/\\]/.test(name) || name.includes('\0')) continue;
+    const isDir = type === 'directory';
+    out.push({ name, size: !isDir && typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : null, isDir });
+  }
+  return out;
+}
+
+/** A folder index of any format mirrors serve: nginx JSON when the body is a JSON array, else HTML autoindex (nginx, Apache, lighttpd). */
+export function parseFolderIndex(body: string): ListingEntry[] {
+  return (body.trimStart().startsWith('[') ? parseJsonIndex(body) : null) ?? parseHtmlIndex(body);
 }

@@ -1,8 +1,11 @@
 import { FanoutError } from '../core/fanout-error';
 import { FtpSession } from './ftp-session';
-import { HttpSession } from './http-session';
+import { HttpSession, type HttpServerTraits } from './http-session';
 import { tlsTrust } from './tls-trust';
 import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
+
+/** A body receiving less than this per stall window is cut (1 KiB: far below any usable mirror). */
+const STALL_MIN_BYTES = 1024;
 
 /**
  * Opens a Gutenberg mirror by URL: `ftp://host[:port]/root`, `ftps://…` (explicit TLS via AUTH
@@ -24,6 +27,9 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
   const root = u.pathname.replace(/\/+$/, '');
   const tls = tlsTrust(opts.tls);
   const sessions = new Set<MirrorSession>();
+  // What the job learns about an HTTP server (does it keep connections alive?), for every session.
+  const server: HttpServerTraits = { keepAlive: 'unknown' };
+  const stall = { ms: opts.stallTimeoutMs ?? opts.timeoutMs, minBytes: STALL_MIN_BYTES };
 
   const make = (workerId: number): MirrorSession => {
     if (protocol === 'ftp' || protocol === 'ftps') {
@@ -43,7 +49,7 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
         workerId,
       );
     }
-    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls }, workerId);
+    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls, stall, server }, workerId);
   };
 
   return {

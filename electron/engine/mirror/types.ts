@@ -77,6 +77,12 @@ export interface FetchedBook {
 export interface OpenMirrorOptions {
   /** Per-operation inactivity timeout, ms (connect, reply, data). */
   timeoutMs: number;
+  /**
+   * Stall timeout, ms: a body (HTTP) that receives fewer than 1 KiB in this long while we are
+   * reading is cut and its books retried, so a trickling server cannot hold a worker forever.
+   * Default: `timeoutMs`.
+   */
+  stallTimeoutMs?: number;
   /** TLS for `ftps://` and `https://` mirrors (ignored for plain ones). */
   tls?: MirrorTlsOptions;
 }

@@ -106,7 +106,10 @@ describe.each(['ftp', 'http'] as const)('fetchBooks over %s', (protocol) => {
     const k = FILLERS.length;
     // FTP: every STAT goes out before the first listing comes back; HTTP: the GETs go out before the first response.
     const verb = protocol === 'ftp' ? 'STAT ' : 'GET ';
-    const relay = await startGateRelay({ targetPort: portOf(protocol), from: (t) => t.includes(verb), until: (t) => count(t, verb) >= k });
+    // HTTP: the job's first request goes alone (its response says whether the server keeps the
+    // connection alive; pipelining to one that closes loses what was queued), the rest are pipelined.
+    const first = protocol === 'ftp' ? 1 : 2;
+    const relay = await startGateRelay({ targetPort: portOf(protocol), from: (t) => count(t, verb) >= first, until: (t) => count(t, verb) >= k });
     const mirror = openMirror(urlOf(protocol, relay.hostPort), { timeoutMs: 10_000 });
     const s = mirror.openSession(0);
     const httpBefore = { requests: http.requests.length, connections: http.connections() };

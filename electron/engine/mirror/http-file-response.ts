@@ -1,0 +1,88 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { FanoutError } from '../core/fanout-error';
+import type { ErrorContext } from '../../../shared/errors';
+import type { PartMeta } from './part-meta';
+import { partialMismatch } from './resume-check';
+
+export const MAX_REDIRECTS = 3;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** What a file request's response means, from its status and headers alone. */
+export type FileAction =
+  /** Ask `url` instead (same step, one hop more). */
+  | { kind: 'redirect'; url: URL }
+  /** No such file: try the book's next candidate. */
+  | { kind: 'missing' }
+  | { kind: 'fail'; error: FanoutError }
+  /** 416 to a resume, and the kept part is already the whole (same) file. */
+  | { kind: 'kept-whole' }
+  /** The server would not resume: forget the part and ask again from the start. */
+  | { kind: 'restart'; why: string }
+  /** Stream the body into the part (`discardPart`: a whole file came back, the kept part goes first). */
+  | { kind: 'body'; discardPart: boolean; length: number | null };
+
+export interface FileResponseInput {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The URL asked (redirects resolve against it). */
+  url: URL;
+  /** Redirects followed so far for this step. */
+  hops: number;
+  /** Resume offset sent (`Range: bytes=<startAt>-`), 0 for a whole file. */
+  startAt: number;
+  /** What was recorded about the remote file when the kept part was started. */
+  kept: PartMeta | null;
+  /** Restarts already asked for this step (one at most). */
+  round: number;
+  context: ErrorContext;
+}
+
+/**
+ * Classifies the response to a file GET (pure): redirects (≤ 3, http/https only), 404/410, a
+ * resume answered with 416 / 200 / a 206 that does not fit the kept part (see resume-check.ts),
+ * other statuses through `httpStatusError`.
+ */
+export function classifyFileResponse(r: FileResponseInput): FileAction {
+  const { status, headers, context } = r;
+  const location = one(headers.location);
+  if (REDIRECTS.has(status) && location) {
+    const next = new URL(location, r.url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') return fail('HTTP_PERMANENT', `Redirect to an unsupported URL: ${next.protocol}`, context);
+    if (r.hops >= MAX_REDIRECTS) return fail('HTTP_PERMANENT', `More than ${MAX_REDIRECTS} redirects`, context);
+    return { kind: 'redirect', url: next };
+  }
+  if (status === 404 || status === 410) return { kind: 'missing' };
+  const restart = (why: string): FileAction =>
+    r.round >= 1 ? fail('HTTP_PERMANENT', `The server would not resume nor restart the download (${why})`, context) : { kind: 'restart', why };
+  if (status === 416) {
+    // `Content-Range: bytes */<size>`: the part is at least the whole (same) file.
+    const total = Number(/^bytes \*\/(\d+)$/.exec(String(one(headers['content-range']) ?? '').trim())?.[1] ?? NaN);
+    const sameSize = r.kept === null || r.kept.size === null || r.kept.size === total;
+    return r.startAt > 0 && total === r.startAt && sameSize ? { kind: 'kept-whole' } : restart('416');
+  }
+  if (status < 200 || status >= 300) return { kind: 'fail', error: httpStatusError(status, context) };
+  const lengthHeader = one(headers['content-length']);
+  const length = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : null;
+  if (r.startAt > 0 && (status !== 206 || partialMismatch(headers, r.startAt, r.kept) !== null)) {
+    // A 200 is the whole file (the If-Range validator no longer matched, or no Range support):
+    // restart with it. Any other answer: forget the part and ask again.
+    return status === 200 ? { kind: 'body', discardPart: true, length } : restart(`status ${status}`);
+  }
+  return { kind: 'body', discardPart: false, length };
+}
+
+/** HTTP status → FanoutError: 429/5xx transient, 404/410 not found, other 4xx (and odd codes) permanent. */
+export function httpStatusError(status: number, context: ErrorContext): FanoutError {
+  const msg = `HTTP ${status}`;
+  if (status === 429 || status >= 500) return new FanoutError('HTTP_TRANSIENT', msg, context);
+  if (status === 404 || status === 410) return new FanoutError('HTTP_NOT_FOUND', msg, context);
+  return new FanoutError('HTTP_PERMANENT', msg, context);
+}
+
+export function one(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+function fail(code: 'HTTP_PERMANENT', message: string, context: ErrorContext): FileAction {
+  return { kind: 'fail', error: new FanoutError(code, message, context) };
+}

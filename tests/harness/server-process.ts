@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, readdir, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { delay, freePort, waitForPort } from './net-util';
+
+/** A server binary run by the harness: its own process group, stopped by PID. */
+export interface ServerProcess {
+  port: number;
+  /** PID of the server's leader process (leader of its own process group). */
+  pid: number;
+  /** SIGTERM to the process group, SIGKILL after 2 s. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `cmd` (from `args(port)`, on a fresh free port) detached in its own process group and
+ * waits (≤ ~5 s) until the port accepts connections. Retries at most 3 times on a port clash.
+ * `stderrOf()` is added to errors (the server's own complaint).
+ */
+export async function startServerProcess(opts: { name: string; cmd: string; args: (port: number) => Promise<string[]>; stderrOf?: () => Promise<string> }): Promise<ServerProcess> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const args = await opts.args(port);
+    const child = spawn(opts.cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 4096) stderr += d.toString();
+    });
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    child.once('error', () => {
+      exited = true;
+    });
+    try {
+      if (!child.pid) throw new Error(`${opts.name} did not start`);
+      await waitForPort(port, { attempts: 100, intervalMs: 50, expectBanner: false, isAlive: () => !exited });
+      const pid = child.pid;
+      let stopped: Promise<void> | null = null;
+      return {
+        port,
+        pid,
+        stop: () => (stopped ??= killGroup(child)),
+      };
+    } catch (e) {
+      await killGroup(child);
+      lastErr = new Error(`${opts.name} failed to start: ${String(e)} ${stderr} ${(await opts.stderrOf?.().catch(() => '')) ?? ''}`);
+    }
+  }
+  throw lastErr;
+}
+
+/** SIGTERM to the child's process group, SIGKILL after 2 s; waits (bounded) until it is gone. */
+export async function killGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (!pid) return;
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal('SIGTERM');
+  for (let i = 0; i < 40 && alive(); i++) await delay(50);
+  if (alive()) {
+    signal('SIGKILL');
+    for (let i = 0; i < 40 && alive(); i++) await delay(50);
+  }
+}
+
+/**
+ * Servers that drop privileges (Apache's children run as www-data) only serve world-readable
+ * files, and temp folders are 0700: opens `root`'s tree (bounded walk, 200k entries) and the
+ * folders above it up to the system temp folder.
+ */
+export async function makeTreeWorldReadable(root: string): Promise<void> {
+  const top = path.resolve(root);
+  const tmp = path.resolve(os.tmpdir());
+  for (let p = path.dirname(top); p.startsWith(tmp + path.sep); p = path.dirname(p)) await chmod(p, 0o755);
+  const stack = [top];
+  let budget = 200_000;
+  while (stack.length > 0 && budget-- > 0) {
+    const p = stack.pop()!;
+    const st = await stat(p);
+    if (st.isDirectory()) {
+      await chmod(p, 0o755);
+      for (const name of await readdir(p)) stack.push(path.join(p, name));
+    } else {
+      await chmod(p, 0o644);
+    }
+  }
+}
