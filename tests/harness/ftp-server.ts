@@ -1,9 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, writeFile, readFile, rm, chmod, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { delay, freePort, waitForPort } from './net-util';
+import { killGroup, makeTreeWorldReadable } from './server-process';
+
+/** Where .ci/servers/*.sh unpack servers whose packages conflict: $FANOUT_SERVERS, default /opt/fanout-servers. */
+export function fanoutServersDir(): string {
+  return path.resolve(process.env.FANOUT_SERVERS || '/opt/fanout-servers');
+}
 
 /** FTPS for the test server: a certificate (e.g. from `makeSelfSignedCert`) and the TLS flavour. */
 export interface FtpTlsOptions {
@@ -30,18 +36,27 @@ export interface FtpServerOptions {
   tls?: FtpTlsOptions;
 }
 
+/** A real FTP server the harness started (vsftpd, pure-ftpd, proftpd: see ftp-servers.ts). */
 export interface FtpServer {
-  /** `ftp://127.0.0.1:PORT` (anonymous login); `ftps://…` when started with `tls`. */
+  kind: 'vsftpd' | 'pure-ftpd' | 'proftpd';
+  /** `ftp://[user:password@]127.0.0.1:PORT` (the login the server accepts); `ftps://…` when started with `tls`. */
   url: string;
   port: number;
-  /** PID of the vsftpd listener (leader of its own process group). */
+  /** PID of the listener (leader of its own process group). */
   pid: number;
-  /** The vsftpd log (protocol-level, `log_ftp_protocol=YES`). */
-  logPath: string;
-  /** Counts successful logins so far (`OK LOGIN` lines in the log). */
+  /** The same login through a relay at `hostPort` (a `startTcpProxy`): `ftp://[user:password@]hostPort`. */
+  urlVia(hostPort: string): string;
+  /** The server's own log, when it writes one. */
+  logPath?: string;
+  /** Counts successful logins so far, from the server's log (rejects for a server that logs only to syslog). */
   countLogins(): Promise<number>;
   /** SIGTERM to the process group, SIGKILL after 2 s; removes the temp folder. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** vsftpd: its protocol log (`log_ftp_protocol=YES`); logins are its `OK LOGIN` lines. */
+export interface VsftpdServer extends FtpServer {
+  logPath: string;
 }
 
 const VSFTPD = '/usr/sbin/vsftpd';
@@ -51,8 +66,8 @@ const VSFTPD = '/usr/sbin/vsftpd';
  * temp folder. Resolves once the server sends its 220 banner (at most ~5 s). Retries at most 3
  * times on a port clash.
  */
-export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer> {
-  await makeWorldReadable(opts.root);
+export async function startFtpServer(opts: FtpServerOptions): Promise<VsftpdServer> {
+  await makeTreeWorldReadable(opts.root);
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -64,7 +79,7 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServer>
   throw lastErr;
 }
 
-async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
+async function startOnce(opts: FtpServerOptions): Promise<VsftpdServer> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-vsftpd-'));
   const empty = path.join(tmp, 'empty');
   await mkdir(empty, { mode: 0o755 });
@@ -135,10 +150,13 @@ async function startOnce(opts: FtpServerOptions): Promise<FtpServer> {
   }
 
   let stopped: Promise<void> | null = null;
+  const scheme = opts.tls ? 'ftps' : 'ftp';
   return {
-    url: `${opts.tls ? 'ftps' : 'ftp'}://127.0.0.1:${port}`,
+    kind: 'vsftpd',
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     pid,
+    urlVia: (hostPort) => `${scheme}://${hostPort}`,
     logPath,
     async countLogins() {
       const text = await readFile(logPath, 'utf8').catch(() => '');
@@ -215,47 +233,4 @@ function tlsProbe(port: number, timeoutMs: number): Promise<string> {
       sock.once('close', () => done(null));
     });
   });
-}
-
-/** SIGTERM to the child's process group (vsftpd forks one process per session), SIGKILL after 2 s. */
-async function killGroup(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
-  if (!pid) return;
-  const alive = () => {
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  signal('SIGTERM');
-  for (let i = 0; i < 40 && alive(); i++) await delay(50);
-  if (alive()) {
-    signal('SIGKILL');
-    for (let i = 0; i < 40 && alive(); i++) await delay(50);
-  }
-}
-
-/** vsftpd only serves world-readable files; temp folders are 0700. Bounded walk (200k entries). */
-async function makeWorldReadable(root: string): Promise<void> {
-  const stack = [path.resolve(root)];
-  let budget = 200_000;
-  while (stack.length > 0 && budget-- > 0) {
-    const p = stack.pop()!;
-    const st = await stat(p);
-    if (st.isDirectory()) {
-      await chmod(p, 0o755);
-      for (const name of await readdir(p)) stack.push(path.join(p, name));
-    } else {
-      await chmod(p, 0o644);
-    }
-  }
 }

@@ -2,7 +2,10 @@
  * Test and benchmark harness for mirrors: real local servers, no mocks. See README.md.
  * (Mail's Dovecot harness lives in dovecot*.ts and is not re-exported here.)
  */
-export { startFtpServer, type FtpServer, type FtpServerOptions, type FtpTlsOptions } from './ftp-server';
+export { startFtpServer, fanoutServersDir, type FtpServer, type VsftpdServer, type FtpServerOptions, type FtpTlsOptions } from './ftp-server';
+export { startFtpServerOf, FTP_SERVER_KINDS, type FtpServerKind, type AnyFtpServerOptions } from './ftp-servers';
+export { startPureFtpd, PURE_FTPD_USER, PURE_FTPD_PASSWORD, type PureFtpdOptions } from './pure-ftpd-server';
+export { startProftpd, type ProftpdOptions } from './proftpd-server';
 export { startHttpServer, type HttpServer, type HttpServerOptions, type HttpHooks, type HttpRequestRecord } from './http-server';
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions, type DropRule, type ProxyStats } from './tcp-proxy';
 export {

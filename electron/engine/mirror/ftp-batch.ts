@@ -7,7 +7,9 @@ import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { mapFtpError } from './ftp-errors';
 import { connectPassive, epsvPort } from './ftp-pipeline';
-import { parseStatListing, type ListingEntry } from './listing-parsers';
+import type { ListingEntry } from './listing-parsers';
+import { preliminaryFits, replyFits, statOutcome, type PipelinedCommand } from './ftp-replies';
+import { markLockStep, type FtpHostState } from './ftp-host-state';
 import { bookDir, candidates, chooseCandidate, type Candidate } from './mirror-layout';
 import { ftpResumeMismatch } from './resume-check';
 import type { FetchBooksOptions, FetchedBook } from './types';
@@ -37,6 +39,8 @@ export interface FtpBatchTarget {
   /** Base URL for `FetchedBook.url` (no trailing slash). */
   baseUrl: string;
   timeoutMs: number;
+  /** A data connection that delivers nothing for this long is cut (default `timeoutMs`). */
+  stallTimeoutMs?: number;
 }
 
 /** A book the batch leaves to the one-book path (no size listed, STAT or EPSV not usable). */
@@ -64,6 +68,10 @@ interface BatchBook {
   cand: Candidate | null;
   /** Remote size from the listing. */
   size: number;
+  /** Remote modification time from the listing (`list:<date>`), recorded with a new `.part`. */
+  modified: string | null;
+  /** What this attempt wrote cannot be trusted (replies went out of step): the `.part` is removed. */
+  untrusted: boolean;
   remotePath: string;
   sink: BookSink | null;
   /** The sink is open and the resume offset known: the transfer may be sent. */
@@ -88,7 +96,7 @@ interface BatchBook {
   result: BatchResult | null;
 }
 
-type Sent = { cmd: 'STAT' | 'EPSV' | 'REST' | 'RETR'; book: BatchBook; guess?: true };
+type Sent = { cmd: PipelinedCommand; book: BatchBook; guess?: true };
 type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 /**
@@ -147,6 +155,8 @@ export class FtpBatch {
     ebooks: number[],
     private readonly opts: FetchBooksOptions,
     flags: { statWorks: boolean; epsvWorks: boolean },
+    /** Shared by the job's sessions: may commands be written during a transfer here? */
+    private readonly host: FtpHostState,
   ) {
     if (/[\r\n\0]/.test(target.root)) throw new FanoutError('BAD_INPUT', 'The mirror path contains control characters', { host: target.host });
     this.statWorks = flags.statWorks;
@@ -155,7 +165,7 @@ export class FtpBatch {
       const remoteDir = `${target.root}/${bookDir(ebook)}`;
       return {
         ebook, label: String(ebook), remoteDir, context: { host: target.host, ebook, path: remoteDir },
-        cand: null, size: 0, remotePath: '', sink: null, prepared: false, startAt: 0, restOk: null, settleRest: null,
+        cand: null, size: 0, modified: null, untrusted: false, remotePath: '', sink: null, prepared: false, startAt: 0, restOk: null, settleRest: null,
         data: null, dataEnded: false, guess: null, guessState: 'none' as const, retr: null, finishing: false, result: null,
       };
     });
@@ -211,8 +221,10 @@ export class FtpBatch {
    */
   private async openGuesses(): Promise<void> {
     if (!this.statWorks || !this.epsvWorks) return;
+    // Only as many as may be at the server at once (one unless it is known to take commands during a transfer).
+    const window = this.host.transfers === 'pipelined' ? TRANSFER_WINDOW : 1;
     await Promise.all(
-      this.books.slice(0, TRANSFER_WINDOW).map(async (book) => {
+      this.books.slice(0, window).map(async (book) => {
         const cand = candidates(book.ebook, 'ftp')[0]!;
         try {
           const sink = await BookSink.open({ rawDir: this.opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: book.context });
@@ -251,19 +263,23 @@ export class FtpBatch {
     if (res.code < 200) {
       // Preliminary (150): the transfer at the head of the queue is starting.
       const head = this.sent[0];
-      if (head?.cmd === 'RETR' && !head.book.result && (!head.guess || head.book.guessState === 'confirmed')) {
-        this.opts.ctx.progress.setState('downloading', head.book.label);
-        this.opts.ctx.progress.setItemTotal(head.book.size - head.book.startAt);
+      if (!preliminaryFits(head?.cmd, res.code)) return this.outOfStep(`${res.code} while waiting for the reply to ${head?.cmd ?? 'nothing'}`);
+      if (!head!.book.result && (!head!.guess || head!.book.guessState === 'confirmed')) {
+        this.opts.ctx.progress.setState('downloading', head!.book.label);
+        this.opts.ctx.progress.setItemTotal(head!.book.size - head!.book.startAt);
       }
+      this.probe();
       return;
     }
     const sent = this.sent.shift();
-    if (!sent) {
-      this.fail(new Error(`Unexpected FTP reply: ${res.message}`));
-      return;
-    }
+    if (!sent) return this.outOfStep(`an unexpected reply: ${res.message.slice(0, 80)}`);
+    // Every reply must be one its command can get: otherwise replies and commands are out of step.
+    if (!replyFits(sent.cmd, res.code)) return this.outOfStep(`${sent.cmd} answered with ${res.message.split('\n')[0]!.slice(0, 80)}`);
     const reply = res as FTPResponse | FTPError;
-    if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
+    if (sent.cmd === 'NOOP') {
+      // The probe was answered in order, after the transfer's reply: commands may be queued ahead.
+      if (this.host.transfers === 'unknown') this.host.transfers = 'pipelined';
+    } else if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
     else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply, sent.guess === true);
     else if (sent.cmd === 'REST') this.onRest(sent.book, reply);
     else this.onRetr(sent.book, reply, sent.guess === true);
@@ -273,9 +289,10 @@ export class FtpBatch {
   private onStat(book: BatchBook, res: FTPResponse | FTPError): void {
     this.statsOut--;
     if (book.result) return;
-    if (!(res instanceof FTPError) && (res.code === 212 || res.code === 213)) return this.listed(book, parseStatListing(res.message));
-    if (res instanceof FTPError && res.code === 550) return this.listed(book, []); // no such folder
-    if (res instanceof FTPError && ![500, 501, 502, 504].includes(res.code)) return this.settle(book, mapFtpError(res, 'list', book.context));
+    const outcome = statOutcome(res.code, res.message);
+    if (outcome.kind === 'listing') return this.listed(book, outcome.entries);
+    if (outcome.kind === 'missing') return this.listed(book, []); // no such folder
+    if (outcome.kind === 'refused') return this.settle(book, mapFtpError(res, 'list', book.context));
     // 211 (server status: the path was ignored) or STAT unsupported: the one-book path lists instead.
     this.statWorks = false;
     this.settle(book, FALLBACK);
@@ -286,6 +303,8 @@ export class FtpBatch {
     const sizes = new Map(entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
     const cand = chooseCandidate(book.ebook, sizes.keys(), 'ftp');
     const size = cand ? (sizes.get(cand.remoteName) ?? null) : null;
+    const date = cand ? entries.find((e) => e.name === cand.remoteName)?.modified : undefined;
+    book.modified = date ? `list:${date}` : null;
     if (book.guessState === 'pending') {
       const guess = book.guess!;
       guess.present = sizes.has(guess.cand.remoteName);
@@ -324,11 +343,11 @@ export class FtpBatch {
       book.sink = sink;
       if (book.result) return this.closeSink(book);
       // Only continue a part of the same remote file (a changed size means a changed file).
-      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, book.size) !== null) await sink.discard();
+      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, book.size, book.modified) !== null) await sink.discard();
       if (book.result) return this.closeSink(book);
       book.startAt = sink.startAt;
       if (book.startAt === book.size) {
-        sink.begin(book.startAt === 0 || !sink.kept ? { size: book.size } : undefined);
+        sink.begin(book.startAt === 0 ? this.metaOf(book) : undefined);
         sink.input.end(); // the kept part is the whole file (or the file is empty)
         await once(sink.input, 'finish');
         return this.finish(book);
@@ -357,7 +376,7 @@ export class FtpBatch {
     }
     // The server now waits for our data connection before running RETR: always connect, even for a
     // book given up meanwhile (a connection we close at once costs the server nothing to wait for).
-    if (!book.result && book.sink) book.sink.begin(book.startAt === 0 || !book.sink.kept ? { size: book.size } : undefined);
+    if (!book.result && book.sink) book.sink.begin(book.startAt === 0 ? this.metaOf(book) : undefined);
     void this.receiveData(book, port);
   }
 
@@ -403,8 +422,10 @@ export class FtpBatch {
       return;
     }
     book.data = sock;
-    sock.setTimeout(this.target.timeoutMs, () => {
-      sock.destroy(Object.assign(new Error(`Timeout (data connection to ${this.target.host})`), { code: 'ETIMEDOUT' }));
+    // A stall: nothing arrived for this long (the server or a middlebox stopped sending): cut, retried.
+    const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
+    sock.setTimeout(stallMs, () => {
+      sock.destroy(Object.assign(new Error(`The data connection to ${this.target.host} stalled: nothing received for ${stallMs} ms`), { code: 'ETIMEDOUT' }));
     });
     try {
       await pipeline(sock, book.sink.input);
@@ -417,6 +438,11 @@ export class FtpBatch {
     if (book.sink.received === book.size - book.startAt) return this.finish(book);
     // Short: the final reply says why (a 226 after a cut still means the file is incomplete).
     if (book.retr !== null) this.settle(book, book.retr === 'ok' ? this.shortError(book) : book.retr);
+  }
+
+  /** What a new `.part` records about its remote file (a resume checks both). */
+  private metaOf(book: BatchBook): { size: number; modified?: string } {
+    return book.modified ? { size: book.size, modified: book.modified } : { size: book.size };
   }
 
   private shortError(book: BatchBook): FanoutError {
@@ -466,9 +492,15 @@ export class FtpBatch {
 
   private pump(): void {
     if (this.failure) return;
+    // Unless the server has shown it reads commands during a transfer in order, nothing is written
+    // while one runs: commands go out only when the server is idle, at most one transfer, last.
+    const pipelined = this.host.transfers === 'pipelined';
+    if (!pipelined && this.transfersOut > 0) return this.checkDone();
+    const window = pipelined ? TRANSFER_WINDOW : 1;
     const cmds: string[] = [];
+    if (!pipelined) this.pushStats(cmds);
     // In batch order, so books land in the order given (a later book never overtakes one whose sink is still opening).
-    while (this.transfersOut < TRANSFER_WINDOW && this.queued.length > 0) {
+    while (this.transfersOut < window && this.queued.length > 0) {
       const book = this.queued[0]!;
       if (book.result) {
         this.queued.shift();
@@ -491,14 +523,9 @@ export class FtpBatch {
       this.sent.push({ cmd: 'RETR', book });
       this.transfersOut++;
     }
-    while (this.statWorks && this.statsOut < STAT_WINDOW && this.statQueue.length > 0) {
-      const book = this.statQueue.shift()!;
-      cmds.push(`STAT ${book.remoteDir}`);
-      this.sent.push({ cmd: 'STAT', book });
-      this.statsOut++;
-    }
+    if (pipelined) this.pushStats(cmds);
     // The first write: the first books' `N-0.txt`, right behind their STATs (see openGuesses).
-    while (this.transfersOut < TRANSFER_WINDOW && this.guessQueue.length > 0) {
+    while (this.transfersOut < window && this.guessQueue.length > 0) {
       const book = this.guessQueue.shift()!;
       if (book.result || book.guessState !== 'pending') continue;
       cmds.push('EPSV', `RETR ${this.target.root}/${book.guess!.cand.relPath}`);
@@ -510,6 +537,47 @@ export class FtpBatch {
       this.client.ftp.socket.write(cmds.map((c) => `${c}\r\n`).join(''), this.client.ftp.encoding);
     }
     this.checkDone();
+  }
+
+  private pushStats(cmds: string[]): void {
+    while (this.statWorks && this.statsOut < STAT_WINDOW && this.statQueue.length > 0) {
+      const book = this.statQueue.shift()!;
+      cmds.push(`STAT ${book.remoteDir}`);
+      this.sent.push({ cmd: 'STAT', book });
+      this.statsOut++;
+    }
+  }
+
+  /**
+   * While the server is not yet known to read commands during a transfer in order, the first
+   * transfer (at its 150) carries one `NOOP`: answered `200` after the transfer's `226`, the server
+   * is shown to handle it; pure-ftpd answers it `500` ahead of the `226` (out of step: lock-step).
+   */
+  private probe(): void {
+    if (this.host.transfers !== 'unknown' || this.host.probing || this.sent[0]?.cmd !== 'RETR') return;
+    this.host.probing = true;
+    this.sent.push({ cmd: 'NOOP', book: this.sent[0].book });
+    this.client.ftp.log('> NOOP (probe)');
+    this.client.ftp.socket.write('NOOP\r\n', this.client.ftp.encoding);
+  }
+
+  /**
+   * A reply that does not fit the command it is matched to: the replies can no longer be trusted to
+   * belong to the books they seem to. Pipelining ends on this connection at once (it is closed) and
+   * on this server for the rest of the job; what the transfers in flight wrote is removed; the books
+   * not done go back to the session, which does them lock-step on a new connection.
+   */
+  private outOfStep(what: string): void {
+    if (this.failure) return;
+    markLockStep(this.host, this.target.host, `replies out of step: ${what}`);
+    const err = new Error(`FTP replies out of step with ${this.target.host} (${what}): going on one command at a time`);
+    for (const book of this.books) {
+      if (book.result || book.finishing) continue;
+      if (book.sink && book.prepared && book.sink.received === book.size - book.startAt && book.dataEnded) continue;
+      if (book.data || book.dataEnded) book.untrusted = true;
+      this.settle(book, FALLBACK);
+    }
+    this.fail(err);
   }
 
   // ---- outcome ----
@@ -528,7 +596,8 @@ export class FtpBatch {
 
   private closeSink(book: BatchBook): void {
     const sink = book.sink;
-    if (sink) this.closing.push(sink.close());
+    if (!sink) return;
+    this.closing.push(book.untrusted ? sink.close().then(() => sink.discard()) : sink.close());
   }
 
   private checkDone(): void {

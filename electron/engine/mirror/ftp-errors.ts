@@ -2,6 +2,7 @@ import { FTPError } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import { mapSocketError } from './net-errors';
 import type { ErrorContext } from '../../../shared/errors';
+import { saysNoSuchFile, saysServerFull } from './ftp-replies';
 
 /** What the FTP session was doing when an error happened (a 421 at login means "too many"). */
 export type FtpPhase = 'login' | 'list' | 'transfer';
@@ -12,9 +13,11 @@ export function mapFtpError(e: unknown, phase: FtpPhase, context: ErrorContext):
   if (e instanceof FTPError) {
     const code = e.code;
     const msg = `FTP ${code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
-    if (code === 421) return new FanoutError(phase === 'login' ? 'TOO_MANY_CONNECTIONS' : 'FTP_TRANSIENT', msg, context, { cause: e });
+    // "Server full" in any words, at login or later (a server may count sessions at PASS).
+    if (saysServerFull(code, e.message) || (code === 421 && phase === 'login')) return new FanoutError('TOO_MANY_CONNECTIONS', msg, context, { cause: e });
+    if (code === 421) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
     if (code === 530 && phase === 'login') return new FanoutError('AUTH_FAILED', msg, context, { cause: e });
-    if (code === 550) return new FanoutError('FTP_NOT_FOUND', msg, context, { cause: e });
+    if (code === 550 || (code === 450 && saysNoSuchFile(e.message))) return new FanoutError('FTP_NOT_FOUND', msg, context, { cause: e });
     if (code >= 400 && code < 500) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
     if (code >= 500) return new FanoutError('FTP_PERMANENT', msg, context, { cause: e });
   }

@@ -22,16 +22,17 @@ export function sendPipelined(client: Client, first: string, then: 'EPSV'): Prom
 
 /**
  * Sends `commands` in one write and resolves with their final replies, in order (FTP errors as
- * values; preliminary 1xx replies skipped). Rejects on a connection failure or timeout. The
+ * values; preliminary 1xx replies skipped), or with the replies so far once `stopAt` says so. Rejects on a connection failure or timeout. The
  * commands must be constants or checked for CR/LF by the caller.
  */
-export function sendAll(client: Client, commands: string[]): Promise<Array<FTPResponse | FTPError>> {
+export function sendAll(client: Client, commands: string[], stopAt?: (reply: FTPResponse | FTPError, index: number) => boolean): Promise<Array<FTPResponse | FTPError>> {
   const replies: Array<FTPResponse | FTPError> = [];
   const done = client.ftp.handle(undefined, (res, task) => {
     if (res instanceof Error && !(res instanceof FTPError)) return task.reject(res);
     if (!(res instanceof FTPError) && res.code < 200) return; // preliminary
     replies.push(res);
-    if (replies.length === commands.length) task.resolve(replies);
+    // `stopAt`: the rest will not be waited for (the caller drops the connection).
+    if (replies.length === commands.length || stopAt?.(res, replies.length - 1)) task.resolve(replies);
   }) as Promise<Array<FTPResponse | FTPError>>;
   if (!client.closed) client.ftp.socket.write(commands.map((c) => `${c}\r\n`).join(''), client.ftp.encoding);
   return done;

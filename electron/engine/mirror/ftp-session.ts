@@ -8,7 +8,9 @@ import { BookSink } from './book-sink';
 import { epsvPort, openPassive, sendAll, sendPipelined } from './ftp-pipeline';
 import { ftpResumeMismatch } from './resume-check';
 import type { TlsTrust } from './tls-trust';
-import { parseStatListing, type ListingEntry } from './listing-parsers';
+import type { ListingEntry } from './listing-parsers';
+import { statOutcome } from './ftp-replies';
+import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, MirrorSession } from './types';
 import { FALLBACK, FtpBatch, type BatchResult, type FtpBatchOutcome } from './ftp-batch';
@@ -27,6 +29,8 @@ export interface FtpTarget {
   /** Certificate checks for FTPS (control and data connections). */
   tls: TlsTrust;
   timeoutMs: number;
+  /** A data connection that delivers nothing for this long is cut (default `timeoutMs`). */
+  stallTimeoutMs?: number;
 }
 
 
@@ -63,11 +67,20 @@ export class FtpSession implements MirrorSession {
   private pipelineEpsv = true;
   /** Logins done by this session (for tests and stats). */
   logins = 0;
+  /** This session's client counts in `host.loggedIn`. */
+  private counted = false;
 
   constructor(
     private readonly target: FtpTarget,
     readonly workerId: number,
+    /** What the job's sessions know about the server (shared; see ftp-host-state.ts). */
+    private readonly host: FtpHostState = newFtpHostState(),
   ) {}
+
+  /** Batches are pipelined unless the server proved it needs lock-step (or STAT/EPSV do not work). */
+  private get batchable(): boolean {
+    return this.statWorks && this.pipelineEpsv && this.host.transfers !== 'lockStep';
+  }
 
   /**
    * One book: the batch engine with a batch of one (STAT + EPSV + RETR of `N-0.txt` in one write,
@@ -76,10 +89,10 @@ export class FtpSession implements MirrorSession {
    */
   async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
     assertEbook(ebook);
-    if (!this.statWorks || !this.pipelineEpsv) return this.fetchListed(ebook, opts);
+    if (!this.batchable) return this.fetchListed(ebook, opts);
     const first: ErrorContext = { host: this.target.host, ebook, path: `${this.target.root}/${bookDir(ebook)}` };
     if (opts.ctx.signal.aborted) throw abortedError(first);
-    const [r] = await this.pipelined([ebook], { ...opts, onFetched: async () => {} }, first);
+    const [r] = await this.pipelined([ebook], { ...opts, onFetched: async () => {} }, first, first);
     if (r === FALLBACK) return this.fetchListed(ebook, opts);
     if (r instanceof FanoutError) throw r;
     return r!;
@@ -123,6 +136,9 @@ export class FtpSession implements MirrorSession {
       const remotePath = `${this.target.root}/${cand.relPath}`;
       context.path = remotePath;
       let size = sizes.get(cand.remoteName) ?? null;
+      // A symlink's listed date is the link's own, not its target's: MDTM asks for the target's.
+      const listedDate = size === null ? undefined : listing.entries.find((e) => e.name === cand.remoteName)?.modified;
+      let modified: string | null = listedDate ? `list:${listedDate}` : null;
       let epsv = listing.epsv;
 
       phase = 'transfer';
@@ -134,12 +150,17 @@ export class FtpSession implements MirrorSession {
         epsv = null;
       }
       sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
-      // Only continue a part of the same remote file (a changed size means a changed file).
-      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, size) !== null) await sink.discard();
+      if (modified === null && (sink.startAt > 0 || size !== null)) {
+        // No date listed (a symlink): MDTM, so the part records (or is checked against) its file's time.
+        modified = await remoteModified(client, remotePath);
+        epsv = null;
+      }
+      // Only continue a part provably of the same remote file (same size and time as when it started).
+      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, size, modified) !== null) await sink.discard();
       const startAt = sink.startAt;
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(size === null ? null : size - startAt);
-      sink.begin(startAt === 0 || !sink.kept ? { size } : undefined);
+      sink.begin(startAt === 0 ? (modified ? { size, modified } : { size }) : undefined);
       if (size !== null && startAt === size) {
         sink.input.end(); // the kept part is the whole file
         await once(sink.input, 'finish');
@@ -179,7 +200,9 @@ export class FtpSession implements MirrorSession {
     const unique = [...new Set(ebooks)];
     const first: ErrorContext = { host: this.target.host, ebook: unique[0]!, path: `${this.target.root}/${bookDir(unique[0]!)}` };
     if (ctx.signal.aborted) throw abortedError(first);
-    const results: BatchResult[] = this.statWorks && this.pipelineEpsv ? await this.pipelined(unique, opts, first) : unique.map(() => FALLBACK);
+    // An error of the whole batch (login, lost connection) is no one book's: it names the server only.
+    const batchContext: ErrorContext = { host: this.target.host, path: this.target.root || '/' };
+    const results: BatchResult[] = this.batchable ? await this.pipelined(unique, opts, first, batchContext) : unique.map(() => FALLBACK);
     const one = async (ebook: number): Promise<FetchedBook | FanoutError> => {
       let book: FetchedBook;
       try {
@@ -211,7 +234,7 @@ export class FtpSession implements MirrorSession {
   }
 
   /** The pipelined part of fetchBooks; rejects when nothing could be done (login, or a dead connection). */
-  private async pipelined(ebooks: number[], opts: FetchBooksOptions, first: ErrorContext): Promise<BatchResult[]> {
+  private async pipelined(ebooks: number[], opts: FetchBooksOptions, first: ErrorContext, batchContext: ErrorContext): Promise<BatchResult[]> {
     const { ctx } = opts;
     for (let attempt = 0; ; attempt++) {
       await this.settlePending();
@@ -222,9 +245,9 @@ export class FtpSession implements MirrorSession {
       } catch (e) {
         this.drop();
         if (ctx.signal.aborted) throw abortedError(first);
-        throw mapFtpError(e, 'login', first);
+        throw mapFtpError(e, 'login', batchContext);
       }
-      const batch = new FtpBatch(client, this.target, ebooks, opts, { statWorks: this.statWorks, epsvWorks: this.pipelineEpsv });
+      const batch = new FtpBatch(client, this.target, ebooks, opts, { statWorks: this.statWorks, epsvWorks: this.pipelineEpsv }, this.host);
       let out: FtpBatchOutcome;
       try {
         out = await batch.run();
@@ -233,7 +256,7 @@ export class FtpSession implements MirrorSession {
         if (ctx.signal.aborted) throw abortedError(first);
         // A reused connection the server dropped while idle: log in again once, quietly.
         if (attempt === 0 && reused && !(e instanceof FanoutError)) continue;
-        throw mapFtpError(e, 'list', first);
+        throw mapFtpError(e, 'list', batchContext);
       }
       this.statWorks = out.statWorks;
       this.pipelineEpsv = out.epsvWorks;
@@ -249,6 +272,8 @@ export class FtpSession implements MirrorSession {
 
   /** Closes the control connection; the next fetchBook logs in again. */
   private drop(): void {
+    if (this.counted) this.host.loggedIn--;
+    this.counted = false;
     this.client?.close();
     this.client = null;
     this.pendingReply = null;
@@ -273,7 +298,7 @@ export class FtpSession implements MirrorSession {
         });
       } else {
         await client.connect(this.target.host, this.target.port);
-        await pipelinedLogin(client, this.target.user, this.target.password);
+        await pipelinedLogin(client, this.target.user, this.target.password, this.host.transfers === 'lockStep');
       }
     } catch (e) {
       // A half-opened client is never reused: the next call starts over.
@@ -281,9 +306,16 @@ export class FtpSession implements MirrorSession {
       this.drop();
       // `AUTH TLS` refused (not a login failure): the server offers no explicit FTPS.
       if (this.target.secure === true && plain && e instanceof FTPError && e.code >= 500) throw authTlsRefused(e, this.target.host);
+      const err = mapFtpError(e, 'login', { host: this.target.host });
+      // Closed while logging in as others are logged in: the server's session limit, not a network fault.
+      if (err.code === 'CONNECTION_RESET' && this.host.loggedIn > 0) {
+        throw new FanoutError('TOO_MANY_CONNECTIONS', `${this.target.host} closed the connection during login while ${this.host.loggedIn} other session(s) are logged in: taken as its session limit (${err.message})`, { host: this.target.host }, { cause: e });
+      }
       throw e;
     }
     this.logins++;
+    this.host.loggedIn++;
+    this.counted = true;
     return client;
   }
 
@@ -315,7 +347,7 @@ export class FtpSession implements MirrorSession {
     if (this.statWorks) {
       let stat: FTPResponse | FTPError;
       let epsv: FTPResponse | null = null;
-      if (this.pipelineEpsv) {
+      if (this.pipelineEpsv && this.host.transfers !== 'lockStep') {
         const [a, b] = await sendPipelined(client, `STAT ${remoteDir}`, 'EPSV');
         stat = a;
         if (b instanceof FTPError || epsvPort(b.message) === null) this.pipelineEpsv = false;
@@ -326,17 +358,18 @@ export class FtpSession implements MirrorSession {
           throw e;
         });
       }
-      if (!(stat instanceof FTPError) && (stat.code === 212 || stat.code === 213)) return { entries: parseStatListing(stat.message), epsv };
-      if (stat instanceof FTPError && stat.code === 550) return { entries: [], epsv: null }; // no such folder
-      if (stat instanceof FTPError && ![500, 501, 502, 504].includes(stat.code)) throw stat;
+      const outcome = statOutcome(stat.code, stat.message);
+      if (outcome.kind === 'listing') return { entries: outcome.entries, epsv };
+      if (outcome.kind === 'missing') return { entries: [], epsv: null };
+      if (outcome.kind === 'refused' && !(stat instanceof FTPError && stat.code === 500)) throw stat;
       this.statWorks = false; // 211 (server status, path ignored) or STAT unsupported
     }
     try {
       const list = await client.list(remoteDir);
-      const entries = list.map((f) => ({ name: f.name, size: f.isDirectory || f.isSymbolicLink ? null : f.size, isDir: f.isDirectory }));
+      const entries = list.map((f) => ({ name: f.name, size: f.isDirectory || f.isSymbolicLink ? null : f.size, isDir: f.isDirectory, ...(f.rawModifiedAt ? { modified: f.rawModifiedAt.replace(/\s+/g, ' ') } : {}) }));
       return { entries, epsv: null };
     } catch (e) {
-      if (e instanceof FTPError && (e.code === 550 || e.code === 450)) return { entries: [], epsv: null };
+      if (e instanceof FTPError && statOutcome(e.code, e.message).kind === 'missing') return { entries: [], epsv: null };
       throw e;
     }
   }
@@ -392,14 +425,39 @@ export class FtpSession implements MirrorSession {
  * FTPS goes through `access()` (AUTH TLS, the handshake, PBSZ/PROT). Throws the first refusal
  * (a 530 is AUTH_FAILED, a 421 TOO_MANY_CONNECTIONS, through mapFtpError).
  */
-async function pipelinedLogin(client: Client, user: string, password: string): Promise<void> {
+async function pipelinedLogin(client: Client, user: string, password: string, lockStep: boolean): Promise<void> {
   if (/[\r\n\0]/.test(user + password)) throw new FanoutError('BAD_INPUT', 'The FTP user or password contains control characters', {});
-  const [, userReply, passReply, typeReply] = await sendAll(client, ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I']);
+  const commands = ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I'];
+  // Stop at the first refusal of USER or PASS: a server may close right after it (proftpd's session limit).
+  const stop = (reply: FTPResponse | FTPError, index: number) => index >= 1 && index <= 2 && reply instanceof FTPError;
+  const replies: Array<FTPResponse | FTPError> = [];
+  if (lockStep) {
+    for (const c of commands) {
+      const [r] = await sendAll(client, [c]);
+      replies.push(r!);
+      if (stop(r!, replies.length - 1)) break;
+    }
+  } else {
+    replies.push(...(await sendAll(client, commands, stop)));
+  }
+  const [, userReply, passReply, typeReply] = replies;
   if (userReply instanceof FTPError) throw userReply;
   // 331: the password is needed (and must be accepted); 230: logged in already (PASS is then refused or ignored).
   if (userReply!.code === 331 && passReply instanceof FTPError) throw passReply;
   if (userReply!.code !== 230 && userReply!.code !== 331) throw new FTPError({ code: 530, message: `530 Login not completed (${userReply!.message})` });
-  if (typeReply instanceof FTPError) throw typeReply;
+  if (!typeReply || typeReply instanceof FTPError) throw typeReply ?? new FTPError({ code: 530, message: '530 Login not completed' });
+}
+
+/** `MDTM` of a remote file as `mdtm:<YYYYMMDDhhmmss>` (one round trip; only when the listing has no date); null if refused. */
+async function remoteModified(client: Client, remotePath: string): Promise<string | null> {
+  try {
+    const res = await client.send(`MDTM ${remotePath}`);
+    const time = /^213 (\d{14})/.exec(res.message)?.[1];
+    return time ? `mdtm:${time}` : null;
+  } catch (e) {
+    if (e instanceof FTPError) return null;
+    throw e;
+  }
 }
 
 /** `SIZE` of a remote file (one round trip; asked only when the listing has no size); null if refused. */

@@ -1,5 +1,6 @@
 import { FanoutError } from '../core/fanout-error';
 import { FtpSession } from './ftp-session';
+import { newFtpHostState } from './ftp-host-state';
 import { HttpSession, type HttpServerTraits } from './http-session';
 import { tlsTrust } from './tls-trust';
 import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
@@ -27,6 +28,8 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
   const root = u.pathname.replace(/\/+$/, '');
   const tls = tlsTrust(opts.tls);
   const sessions = new Set<MirrorSession>();
+  // What the FTP sessions learn about the server (pipelining, logins) is shared by the job's sessions.
+  const ftpHost = newFtpHostState(opts.ftp);
   // What the job learns about an HTTP server (does it keep connections alive?), for every session.
   const server: HttpServerTraits = { keepAlive: 'unknown' };
   const stall = { ms: opts.stallTimeoutMs ?? opts.timeoutMs, minBytes: STALL_MIN_BYTES };
@@ -45,8 +48,10 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
           secure: protocol === 'ftps' ? ((opts.tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
           tls,
           timeoutMs: opts.timeoutMs,
+          stallTimeoutMs: opts.stallTimeoutMs ?? opts.timeoutMs,
         },
         workerId,
+        ftpHost,
       );
     }
     return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls, stall, server }, workerId);

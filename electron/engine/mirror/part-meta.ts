@@ -5,7 +5,8 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
  * `<part>.meta` (small JSON) so a later attempt, even after a restart of the app, can tell whether
  * the remote file is still the same one before appending to the `.part`:
  *
- * - FTP compares `size` with the listing's size (a changed size means a changed file).
+ * - FTP compares `size` and `modified` (the listing's date, or `MDTM`) with the server's now: a part
+ *   is continued only when both are recorded and both still match.
  * - HTTP sends `If-Range` with `etag` (strong only) or `lastModified` (only when it is a strong
  *   validator) and checks the total of the `206` against `size`.
  *
@@ -18,6 +19,8 @@ export interface PartMeta {
   etag?: string;
   /** `Last-Modified` of the remote file, kept only when it is a strong validator. */
   lastModified?: string;
+  /** FTP: the remote file's modification time as the server gave it (`list:Nov 21 20:28`, `mdtm:20241121202800`). */
+  modified?: string;
 }
 
 /** A meta file larger than this is not ours (or damaged): ignored. */
@@ -44,6 +47,7 @@ export async function readPartMeta(partPath: string): Promise<PartMeta | null> {
   const meta: PartMeta = { size };
   if (typeof o.etag === 'string' && o.etag.length <= 1024) meta.etag = o.etag;
   if (typeof o.lastModified === 'string' && o.lastModified.length <= 100) meta.lastModified = o.lastModified;
+  if (typeof o.modified === 'string' && o.modified.length <= 100) meta.modified = o.modified;
   return meta;
 }
 

@@ -7,14 +7,19 @@ import type { PartMeta } from './part-meta';
  */
 
 /**
- * FTP: why the kept part (`partBytes`, started when the remote file had `kept.size` bytes) cannot be
- * continued onto the remote file of `size` bytes, or null when it can. Without a remote size nothing
- * can be checked, so the part is not trusted.
+ * FTP: why the kept part (`partBytes`) cannot be continued onto the remote file the server now
+ * lists with `size` bytes and modification time `modified`, or null when it can. The part must
+ * provably belong to that file: its `.part.meta` must have recorded, when it was started, the same
+ * size and the same modification time. Anything unknown (no meta, no size, no time) restarts the
+ * file: resuming onto another file would splice two files together.
  */
-export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size: number | null): string | null {
+export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size: number | null, modified: string | null): string | null {
   if (size === null) return 'the server gives no size to check the part against';
   if (partBytes > size) return `the part (${partBytes} bytes) is larger than the remote file (${size} bytes)`;
-  if (kept && kept.size !== null && kept.size !== size) return `the remote file changed size (${kept.size} → ${size} bytes)`;
+  if (!kept) return 'nothing records which remote file the part was started from';
+  if (kept.size !== size) return `the remote file changed size (${kept.size ?? 'unknown'} → ${size} bytes)`;
+  if (!modified || !kept.modified) return 'no modification time to check the part against';
+  if (kept.modified !== modified) return `the remote file changed (${kept.modified} → ${modified})`;
   return null;
 }
 

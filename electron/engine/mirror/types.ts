@@ -85,6 +85,11 @@ export interface OpenMirrorOptions {
   stallTimeoutMs?: number;
   /** TLS for `ftps://` and `https://` mirrors (ignored for plain ones). */
   tls?: MirrorTlsOptions;
+  /**
+   * FTP: start lock-step (no command written during a transfer; remembered from an earlier job),
+   * and a hook called once when this job finds the server needs it (see ftp-host-state.ts).
+   */
+  ftp?: { lockStep?: boolean; onLockStep?: (host: string, reason: string) => void };
 }
 
 /**

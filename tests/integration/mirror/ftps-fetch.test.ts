@@ -1,17 +1,17 @@
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import { openMirror, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
-import { generateMirror, makeSelfSignedCert, sha256, startFtpServer, type FtpServer, type GeneratedMirror, type SelfSignedCert } from '../../harness';
+import { generateMirror, makeSelfSignedCert, sha256, startFtpServer, type VsftpdServer, type GeneratedMirror, type SelfSignedCert } from '../../harness';
 import { generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
 let cert: SelfSignedCert;
-let explicit: FtpServer;
-let implicit: FtpServer;
+let explicit: VsftpdServer;
+let implicit: VsftpdServer;
 
 const file = (ebook: number, form: string) => generatedFile(gen, ebook, form);
 
@@ -145,6 +145,11 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
     const whole = await readFile(path.join(gen.root, f.relPath));
     await mkdir(raw, { recursive: true });
     await writeFile(path.join(raw, '2000-0.txt.part'), whole.subarray(0, 123_456));
+    // What the attempt that started the part recorded: the size and the listing's date (vsftpd: UTC, minutes).
+    const mtime = (await stat(path.join(gen.root, f.relPath))).mtime;
+    const month = mtime.toLocaleString('en', { month: 'short', timeZone: 'UTC' });
+    const hhmm = `${String(mtime.getUTCHours()).padStart(2, '0')}:${String(mtime.getUTCMinutes()).padStart(2, '0')}`;
+    await writeFile(path.join(raw, '2000-0.txt.part.meta'), JSON.stringify({ size: f.bytes, modified: `list:${month} ${mtime.getUTCDate()} ${hhmm}` }));
     const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
     const [r] = await fetchAll(mirror, [2000], raw);
     expect(r).toMatchObject({ resumedFrom: 123_456, transferredBytes: f.bytes - 123_456 });

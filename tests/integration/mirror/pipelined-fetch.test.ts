@@ -263,17 +263,21 @@ describe('fetchBooks over http: statuses concern their book only', () => {
 });
 
 describe('fetchBooks over ftp: the next book is queued at the server before the current transfer ends', () => {
-  it('sends the second RETR before any reply to the first (EPSV + RETR pipelined across books)', async () => {
-    const relay = await startGateRelay({ targetPort: ftp.port, from: (t) => t.includes('RETR '), until: (t) => count(t, 'RETR ') >= 2 });
+  it('probes the server with one NOOP during the first transfer, then sends the next RETRs before any reply to the current one', async () => {
+    // What the client wrote after its probe (nothing before it may be written during a transfer).
+    const afterProbe = (t: string) => (t.includes('NOOP\r\n') ? t.slice(t.indexOf('NOOP\r\n')) : '');
+    const relay = await startGateRelay({ targetPort: ftp.port, from: (t) => afterProbe(t).includes('RETR '), until: (t) => count(afterProbe(t), 'RETR ') >= 2 });
     const mirror: Mirror = openMirror(`ftp://${relay.hostPort}`, { timeoutMs: 10_000 });
     try {
-      const { results } = await fetchAll(mirror.openSession(0), FILLERS.slice(0, 4), path.join(work, 'ftp-retr-gate'));
-      for (const [i, ebook] of FILLERS.slice(0, 4).entries()) await expectBookExact(results[i], ebook, 'ftp');
+      const books = FILLERS.slice(0, 5);
+      const { results } = await fetchAll(mirror.openSession(0), books, path.join(work, 'ftp-retr-gate'));
+      for (const [i, ebook] of books.entries()) await expectBookExact(results[i], ebook, 'ftp');
       expect(relay.timedOut).toBe(0);
       expect(relay.opened).toBe(1);
-      // The commands of the batch, in order: the listings first, then EPSV + RETR per book.
-      const cmds = relay.sent[0]!.split('\r\n').filter((l) => /^(STAT|EPSV|RETR|REST)/.test(l)).map((l) => l.split(' ')[0]);
-      expect(cmds).toEqual(['STAT', 'STAT', 'STAT', 'STAT', 'EPSV', 'RETR', 'EPSV', 'RETR', 'EPSV', 'RETR', 'EPSV', 'RETR']);
+      // The listings and the first transfer while nothing runs; the probe during that transfer;
+      // once it is answered in order, EPSV + RETR of the next books queued ahead of the transfers.
+      const cmds = relay.sent[0]!.split('\r\n').filter((l) => /^(STAT|EPSV|RETR|REST|NOOP)/.test(l)).map((l) => l.split(' ')[0]);
+      expect(cmds).toEqual(['STAT', 'STAT', 'STAT', 'STAT', 'STAT', 'EPSV', 'RETR', 'NOOP', 'EPSV', 'RETR', 'EPSV', 'RETR', 'EPSV', 'RETR', 'EPSV', 'RETR']);
     } finally {
       await mirror.close();
       await relay.stop();

@@ -202,7 +202,8 @@ describe('FTP: a symlinked book (the listing gives the link length, not the size
       const s = cut.openSession(0);
       const first = await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
       expect((first as FanoutError).retryable).toBe(true);
-      expect(JSON.parse(await readFile(path.join(raw, '4000-0.txt.part.meta'), 'utf8'))).toEqual({ size: 200_000 });
+      // The listing gives neither size nor date of the target: SIZE and MDTM are recorded.
+      expect(JSON.parse(await readFile(path.join(raw, '4000-0.txt.part.meta'), 'utf8'))).toEqual({ size: 200_000, modified: expect.stringMatching(/^mdtm:\d{14}$/) });
       const changed = body(230_000, 'relinked');
       await writeFile(path.join(root, DATA), changed);
       const r = await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() });

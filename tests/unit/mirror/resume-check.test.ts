@@ -2,14 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { ftpResumeMismatch, metaFromHeaders, parseContentRange, partialMismatch, resumeHeaders } from '../../../electron/engine/mirror/resume-check';
 
 describe('ftpResumeMismatch', () => {
-  it('continues a part of the same size of file, restarts otherwise', () => {
-    expect(ftpResumeMismatch(100, { size: 500 }, 500)).toBeNull();
-    expect(ftpResumeMismatch(100, null, 500)).toBeNull(); // no meta: only the length can be checked
-    expect(ftpResumeMismatch(500, { size: 500 }, 500)).toBeNull(); // the part is the whole file
-    expect(ftpResumeMismatch(600, null, 500)).toMatch(/larger than the remote file/);
-    expect(ftpResumeMismatch(100, { size: 500 }, 700)).toMatch(/changed size \(500 → 700/);
-    expect(ftpResumeMismatch(100, { size: 500 }, null)).toMatch(/no size/);
-    expect(ftpResumeMismatch(100, { size: null }, 700)).toBeNull();
+  const kept = { size: 500, modified: 'list:Nov 21 20:28' };
+  it('continues a part only when size and modification time recorded at its start still match', () => {
+    expect(ftpResumeMismatch(100, kept, 500, 'list:Nov 21 20:28')).toBeNull();
+    expect(ftpResumeMismatch(500, kept, 500, 'list:Nov 21 20:28')).toBeNull(); // the part is the whole file
+  });
+  it('restarts whatever cannot be proven to be the same remote file', () => {
+    expect(ftpResumeMismatch(100, null, 500, 'list:Nov 21 20:28')).toMatch(/nothing records/); // the splice: a part of unknown origin
+    expect(ftpResumeMismatch(100, { size: 500 }, 500, 'list:Nov 21 20:28')).toMatch(/no modification time/);
+    expect(ftpResumeMismatch(100, kept, 500, null)).toMatch(/no modification time/);
+    expect(ftpResumeMismatch(100, kept, 500, 'list:Nov 22 09:00')).toMatch(/changed \(list:Nov 21 20:28 → list:Nov 22 09:00\)/);
+    expect(ftpResumeMismatch(100, kept, 500, 'mdtm:20241121202800')).toMatch(/changed/);
+    expect(ftpResumeMismatch(600, kept, 500, 'list:Nov 21 20:28')).toMatch(/larger than the remote file/);
+    expect(ftpResumeMismatch(100, kept, 700, 'list:Nov 21 20:28')).toMatch(/changed size \(500 → 700/);
+    expect(ftpResumeMismatch(100, kept, null, 'list:Nov 21 20:28')).toMatch(/no size/);
+    expect(ftpResumeMismatch(100, { size: null, modified: 'list:Nov 21 20:28' }, 700, 'list:Nov 21 20:28')).toMatch(/changed size/);
   });
 });
 

@@ -1,0 +1,34 @@
+/**
+ * What the sessions of one job have learnt about an FTP server, shared by all of them:
+ *
+ * - `transfers`: may commands be written to a control connection while a transfer runs? `unknown`
+ *   until shown: the first transfer carries one `NOOP` probe; answered in order (226, then 200),
+ *   the server is `pipelined` (commands are queued ahead of transfers). A reply that does not fit
+ *   its command, at any time, makes it `lockStep` for the rest of the job: one command at a time.
+ *   pure-ftpd is one such server: it reads the control connection during a transfer and answers
+ *   what it read with `500 Unknown command`, ahead of the transfer's `226`.
+ * - `loggedIn`: control connections logged in now. A connection the server closes during login
+ *   while others are logged in is its session limit (proftpd's `MaxClientsPerHost` closes after a
+ *   530), not a network fault.
+ */
+export type TransferPipelining = 'unknown' | 'pipelined' | 'lockStep';
+
+export interface FtpHostState {
+  transfers: TransferPipelining;
+  loggedIn: number;
+  /** Set once a probe is on its way (one per job). */
+  probing: boolean;
+  /** Called once when the server turns out to need lock-step (to remember it in the settings). */
+  onLockStep?: (host: string, reason: string) => void;
+}
+
+export function newFtpHostState(opts: { lockStep?: boolean; onLockStep?: (host: string, reason: string) => void } = {}): FtpHostState {
+  return { transfers: opts.lockStep ? 'lockStep' : 'unknown', loggedIn: 0, probing: false, onLockStep: opts.onLockStep };
+}
+
+/** Marks the server lock-step for the rest of the job (idempotent; the hook runs once). */
+export function markLockStep(state: FtpHostState, host: string, reason: string): void {
+  if (state.transfers === 'lockStep') return;
+  state.transfers = 'lockStep';
+  state.onLockStep?.(host, reason);
+}

@@ -1,0 +1,73 @@
+import { parseStatListing, type ListingEntry } from './listing-parsers';
+
+/**
+ * What FTP replies mean, as pure functions: which replies may answer which command (a pipelined
+ * connection checks every reply against the command it is matched to), what a `STAT <dir>` reply
+ * says, and the wording real servers use for "no such file" and "server full".
+ */
+
+/** The commands the batch pipelines. */
+export type PipelinedCommand = 'STAT' | 'EPSV' | 'REST' | 'RETR' | 'NOOP';
+
+/**
+ * Whether a final reply `code` can be the answer to `cmd`. A reply that cannot means the replies
+ * are no longer matched to the commands (a server that dropped or merged commands, e.g. pure-ftpd
+ * answering `500 Unknown command` to what it read during a transfer): the connection must stop
+ * pipelining at once. `500` (syntax error, command unrecognised) never fits: every command here is
+ * one the server recognises when it reads it whole.
+ */
+export function replyFits(cmd: PipelinedCommand, code: number): boolean {
+  if (code < 200 || code > 599 || code === 500) return false;
+  const refused = code >= 400; // 4xx/5xx: a refusal is an answer to any of them
+  switch (cmd) {
+    case 'STAT':
+      return code === 211 || code === 212 || code === 213 || refused;
+    case 'EPSV':
+      return code === 229 || refused;
+    case 'REST':
+      return code === 350 || refused;
+    case 'RETR':
+      return code === 226 || code === 250 || refused;
+    case 'NOOP':
+      return code === 200;
+  }
+}
+
+/** A preliminary (1xx) reply: only a transfer (RETR) gets one. */
+export function preliminaryFits(cmd: PipelinedCommand | undefined, code: number): boolean {
+  return cmd === 'RETR' && code >= 100 && code < 200;
+}
+
+export type StatOutcome =
+  | { kind: 'listing'; entries: ListingEntry[] }
+  /** No such folder (550, or proftpd's `450 …: No such file or directory`). */
+  | { kind: 'missing' }
+  /** STAT gives no listing here (211 server status, or refused as unknown): list another way. */
+  | { kind: 'unsupported' }
+  /** Any other refusal: the book's error. */
+  | { kind: 'refused' };
+
+/** What the reply to `STAT <dir>` says about the folder. */
+export function statOutcome(code: number, message: string): StatOutcome {
+  if (code === 212 || code === 213) return { kind: 'listing', entries: parseStatListing(message) };
+  if (code === 550 || (code === 450 && saysNoSuchFile(message))) return { kind: 'missing' };
+  if (code === 211 || code === 501 || code === 502 || code === 504) return { kind: 'unsupported' };
+  return { kind: 'refused' };
+}
+
+/** "No such file or directory" (ENOENT as servers word it): proftpd sends it with 450 as well as 550. */
+export function saysNoSuchFile(message: string): boolean {
+  return /no such (file|directory)|not found|does not exist|doesn't exist|can't check for file existence/i.test(message);
+}
+
+/**
+ * A refusal that means "too many sessions" rather than "wrong login": vsftpd `421 There are too
+ * many connected users` / `…too many connections from your internet address`, pure-ftpd `421 Too
+ * many connections (N) from this IP` / `421 N users (the maximum) are already logged in`, proftpd
+ * `530 Sorry, the maximum number of clients (N) from your host are already connected.` (also
+ * `…allowed clients…`, `…for this user…`) and its `MaxInstances` `421`.
+ */
+export function saysServerFull(code: number, message: string): boolean {
+  if (code !== 421 && code !== 530) return false;
+  return /too many|maximum number|\(the maximum\)|already (connected|logged in)|max(imum)? (clients|connections|users)|try (again )?later|server (is )?full/i.test(message);
+}
