@@ -1,6 +1,7 @@
 import { mkdir, stat, utimes } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
+import { isInside } from '../output/safe-path';
 import { generationFor, Identities, readFolderState, writeFolderState, type FolderState, type Generation } from './generations';
 import { IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
 import { hashFile, openStreamedMessageFile, writeMessageFile } from './message-file';
@@ -127,7 +128,7 @@ export class FolderStore {
 
   absFile(rel: string): string {
     const abs = resolve(this.dir, ...rel.split('/'));
-    if (!abs.startsWith(resolve(this.dir) + sep)) {
+    if (!isInside(this.dir, abs)) {
       throw new FanoutError('UNSAFE_PATH', `Refusing to write outside the folder directory: ${rel}`, { folder: this.path, file: rel });
     }
     return abs;

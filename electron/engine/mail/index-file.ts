@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
+import { repairTornTail } from '../output/append-log';
 import type { MessageMeta } from './message-meta';
 import { fsyncDir } from './message-file';
 
@@ -69,36 +70,11 @@ export async function* readIndexFile(file: string, onBad?: () => void): AsyncGen
 
 /**
  * Cuts a torn last line (a run killed in the middle of an append) off the index, so that the next
- * appended line starts on a line of its own. Returns true when something was cut.
+ * appended line starts on a line of its own. Returns true when something was cut; false also when
+ * the file cannot be opened (the append that follows reports that).
  */
 export async function truncateTornTail(file: string): Promise<boolean> {
-  let fh: FileHandle;
-  try {
-    fh = await open(file, 'r+');
-  } catch {
-    return false;
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size === 0) return false;
-    const block = Buffer.alloc(64 * 1024);
-    await fh.read(block, 0, 1, size - 1);
-    if (block[0] === 0x0a) return false;
-    for (let end = size; end > 0; ) {
-      const start = Math.max(0, end - block.length);
-      const { bytesRead } = await fh.read(block, 0, end - start, start);
-      const at = block.subarray(0, bytesRead).lastIndexOf(0x0a);
-      if (at >= 0) {
-        await fh.truncate(start + at + 1);
-        return true;
-      }
-      end = start;
-    }
-    await fh.truncate(0);
-    return true;
-  } finally {
-    await fh.close();
-  }
+  return repairTornTail(file).catch(() => false);
 }
 
 interface PendingLine {
