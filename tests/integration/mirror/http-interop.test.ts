@@ -1,0 +1,163 @@
+/**
+ * The HTTP interop matrix: every strategy against real servers (Node's, nginx with its HTML and
+ * JSON autoindex, Apache with FancyIndexing, and servers that close the connection after each
+ * response), behind the latency proxy. Every existing book byte-exact, every missing one not
+ * found, and a re-run downloads nothing. nginx and Apache come from `.ci/servers/http.sh`.
+ */
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
+import { STRATEGIES, type Strategy } from '../../../shared/strategy';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
+import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-entry';
+import { generateMirror, sha256, startHttpServer, startTcpProxy, type GeneratedMirror, type MirrorBookSpec, type TcpProxy } from '../../harness';
+import { startApacheServer } from '../../harness/apache-server';
+import { startNginxServer } from '../../harness/nginx-server';
+import { removeAll, startGateRelay, tempDir, type GateRelay } from './helpers';
+
+/** The mirror lives in a folder whose name has a space: every URL carries `%20`. */
+const MIRROR_DIR = 'gutenberg mirror';
+
+const BOOKS: MirrorBookSpec[] = [
+  { ebook: 5, files: ['-0.txt', '-8.txt'], sizeBytes: 9_000 },
+  { ebook: 418, files: ['-8.txt', '.txt', '-8.zip'], sizeBytes: 40_000 }, // no N-0.txt: the index decides
+  { ebook: 1001, files: ['.txt'], plainTxtLatin1: true, sizeBytes: 12_000 },
+  { ebook: 1002, files: ['-0.zip'], sizeBytes: 30_000 }, // zip only
+  { ebook: 1003, files: ['.zip'], sizeBytes: 20_000 },
+  { ebook: 1004, files: ['cache'], sizeBytes: 15_000 }, // cache/epub only
+  { ebook: 1005, files: [] }, // missing
+  { ebook: 1006, files: [] }, // missing
+  { ebook: 1007, files: ['-8.txt'], sizeBytes: 25_000 }, // N-0.txt becomes a symlink to it (below)
+  ...Array.from({ length: 8 }, (_, i): MirrorBookSpec => ({ ebook: 2000 + i, files: ['-0.txt'], sizeBytes: 60_000 + i * 70_000 })),
+];
+const PRESENT = BOOKS.filter((b) => b.files.length > 0).map((b) => b.ebook);
+const MISSING = BOOKS.filter((b) => b.files.length === 0).map((b) => b.ebook);
+
+interface Served {
+  name: string;
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+let work: string;
+let gen: GeneratedMirror;
+let catalog: string;
+/** The sha256 of the text each present book must end up with. */
+const expected = new Map<number, string>();
+
+beforeAll(async () => {
+  work = await tempDir('http-interop');
+  const top = join(work, 'www');
+  gen = await generateMirror(join(top, MIRROR_DIR), BOOKS);
+  for (const [ebook, book] of gen.books) if (book.files[0]) expected.set(ebook, book.files[0].textSha256);
+  // A symlinked best file, as mirrors have them; and names with spaces beside the books.
+  const dir1007 = join(gen.root, gen.books.get(1007)!.dir);
+  await symlink('1007-8.txt', join(dir1007, '1007-0.txt'));
+  await writeFile(join(gen.root, gen.books.get(418)!.dir, '418 read me.txt'), 'not a book\n');
+  await mkdir(join(gen.root, gen.books.get(5)!.dir, 'old files'));
+  catalog = join(work, 'catalog.csv');
+  const rows = BOOKS.map((b) => `${b.ebook},Text,2000-01-01,"Book ${b.ebook}",en,"Author, Test",Fiction,PR,Shelf`);
+  await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
+  // The -0 link serves the -8 bytes.
+  expected.set(1007, gen.books.get(1007)!.files[0]!.textSha256);
+});
+
+afterAll(async () => {
+  await removeAll(work);
+});
+
+/** The servers of the matrix, each over the same folder (the mirror is `/<MIRROR_DIR>` below it). */
+const SERVERS: Array<[string, (root: string) => Promise<Served>]> = [
+  ['node', async (root) => named('node', await startHttpServer({ root }))],
+  ['node, close after each response', async (root) => named('node-close', await startHttpServer({ root, closeAfterResponse: true }))],
+  ['nginx (HTML autoindex)', async (root) => named('nginx', await startNginxServer({ root }))],
+  ['nginx (JSON autoindex, keepalive_timeout 0)', async (root) => named('nginx-json-close', await startNginxServer({ root, indexFormat: 'json', closeAfterResponse: true }))],
+  ['Apache (FancyIndexing)', async (root) => named('apache', await startApacheServer({ root }))],
+];
+
+function named(name: string, s: { url: string; port: number; stop(): Promise<void> }): Served {
+  return { name, url: s.url, port: s.port, stop: () => s.stop() };
+}
+
+async function readManifest(outDir: string): Promise<Map<number, ManifestEntry>> {
+  const text = await readFile(join(outDir, 'manifest.jsonl'), 'utf8');
+  const out = new Map<number, ManifestEntry>();
+  for (const line of text.trim().split('\n')) {
+    const e = JSON.parse(line) as ManifestEntry;
+    out.set(e.ebook, e); // the last line of a book wins
+  }
+  return out;
+}
+
+describe.each(SERVERS)('HTTP interop: %s', (_label, start) => {
+  let server: Served;
+  let proxy: TcpProxy;
+  let relay: GateRelay;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await start(join(work, 'www'));
+    proxy = await startTcpProxy({ targetPort: server.port, delayMs: 2 });
+    // Records what the client sends (never holds anything back).
+    relay = await startGateRelay({ targetPort: proxy.port, from: () => false, until: () => true });
+    url = `http://${relay.hostPort}/${encodeURIComponent(MIRROR_DIR)}`;
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await proxy?.stop();
+    await server?.stop();
+  });
+
+  it.each(STRATEGIES)('%s: every book byte-exact, the missing ones not found, a re-run downloads nothing', async (strategy: Strategy) => {
+    const outDir = join(work, `out-${server.name}-${strategy}`);
+    const run = () =>
+      runGutenbergJob(GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: url, workers: strategy === 'serial' ? 1 : 3, strategy, attempts: 3, timeoutMs: 10_000, outDir }), createJobControl());
+    const first = await run();
+    expect(first.itemsDone, JSON.stringify(first.failures)).toBe(PRESENT.length);
+    expect(first.failures.map((f) => [f.error.context.ebook, f.error.code]).sort()).toEqual(MISSING.map((e) => [e, 'BOOK_NOT_FOUND']));
+    const manifest = await readManifest(outDir);
+    for (const ebook of PRESENT) {
+      const entry = manifest.get(ebook)!;
+      expect(entry, `ebook ${ebook}`).toMatchObject({ status: 'ok', rawSha256: expected.get(ebook) });
+      expect(sha256(await readFile(join(outDir, entry.rawFile!))), `ebook ${ebook} on disk`).toBe(expected.get(ebook));
+    }
+    expect(manifest.get(418)!.remoteName).toBe('418-8.txt'); // found through the folder index
+    expect(manifest.get(1004)!.remoteName).toBe('pg1004.txt');
+    for (const ebook of MISSING) expect(manifest.get(ebook)).toMatchObject({ status: 'failed', errorCode: 'BOOK_NOT_FOUND' });
+
+    // Re-run: the books on disk are skipped; only the missing ones are asked for again.
+    const sentBefore = relay.sent.join('').length;
+    const again = await run();
+    expect(again.itemsSkipped).toBe(PRESENT.length);
+    expect(again.itemsDone).toBe(0);
+    const asked = relay.sent.join('').slice(sentBefore).split('\r\n').filter((l) => l.startsWith('GET '));
+    const missingDirs = MISSING.map((e) => [`/${e}/`, `/cache/epub/${e}/`]).flat();
+    for (const line of asked) expect(missingDirs.some((d) => line.includes(d)), line).toBe(true);
+  });
+});
+
+describe('HTTP: a server that closes after each response', () => {
+  it('a body cut mid-way fails its book retryably, the process survives, and the next attempt completes it', async () => {
+    const root = join(work, 'www');
+    const server = await startHttpServer({ root, closeAfterResponse: true });
+    const proxy = await startTcpProxy({ targetPort: server.port, delayMs: 2 });
+    const outDir = join(work, 'out-close-cut');
+    try {
+      server.hooks.cutBody(`/${MIRROR_DIR}/2/0/0/2007/2007-0.txt`, 100_000, 2);
+      const summary = await runGutenbergJob(
+        GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: `http://${proxy.hostPort}/${encodeURIComponent(MIRROR_DIR)}`, workers: 2, strategy: 'adaptive', attempts: 4, timeoutMs: 10_000, outDir }),
+        createJobControl(),
+      );
+      expect(summary.itemsDone, JSON.stringify(summary.failures)).toBe(PRESENT.length);
+      const cut = server.requests.filter((r) => r.path.endsWith('/2007-0.txt'));
+      expect(cut.length).toBeGreaterThanOrEqual(3); // two cut, then the whole (or the rest by Range)
+      expect((await readManifest(outDir)).get(2007)).toMatchObject({ status: 'ok', rawSha256: expected.get(2007) });
+    } finally {
+      await proxy.stop();
+      await server.stop();
+    }
+  });
+});
