@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   FOLDER_NOT_FOUND: { retryable: false, summary: 'The folder does not exist on the server' },
   FOLDER_INCOMPLETE: { retryable: false, summary: 'The archive of a folder does not account for every message the server holds' },
   BAD_INPUT: { retryable: false, summary: 'The input is not valid' },
+  BUSY: { retryable: false, summary: 'The same operation is already running; wait for it or cancel it' },
+  NOT_AVAILABLE: { retryable: false, summary: 'This is not available in this host or build' },
+  NO_SUCH_JOB: { retryable: false, summary: 'No running job has this id (it may have finished)' },
   INTERNAL: { retryable: false, summary: 'An unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
@@ -57,8 +60,4 @@ export interface SerializedError {
   message: string;
   retryable: boolean;
   context: ErrorContext;
-}
-
-export function isRetryableCode(code: FanoutErrorCode): boolean {
-  return ERROR_CODES[code].retryable;
 }

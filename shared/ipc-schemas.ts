@@ -5,10 +5,25 @@
  */
 import { z } from 'zod';
 import type { SerializedError } from './errors';
+import { checkAbsolutePath, parseWithProblems } from './input-checks';
 import type { CommandName, CommandRequest } from './ipc';
-import { JobSpecSchema, GutenbergJobSpecSchema, MailAccountSchema, StrategySchema } from './job-spec';
+import { GutenbergJobSpecSchema, MailAccountSchema, MailJobSpecSchema, MirrorTlsSchema, StrategySchema, checkedString } from './job-spec';
 
 const Empty = z.object({}).strict();
+
+/**
+ * A path from the UI: absolute, since a relative one would resolve against the host process's
+ * working directory, which the person at the form cannot see (the CLI accepts relative paths).
+ */
+const AbsolutePath = checkedString(checkAbsolutePath).pipe(z.string().max(4000));
+
+/** The Gutenberg job as the UI may send it: the CLI's spec, with absolute paths. */
+export const UiGutenbergJobSpecSchema = GutenbergJobSpecSchema.extend({
+  catalog: AbsolutePath,
+  outDir: AbsolutePath,
+  mirrorTls: MirrorTlsSchema.extend({ caFile: AbsolutePath.optional() }).default({ allowUntrustedCert: false }),
+});
+export const UiJobSpecSchema = z.discriminatedUnion('kind', [UiGutenbergJobSpecSchema, MailJobSpecSchema.extend({ outDir: AbsolutePath })]);
 const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
 const shortText = z.string().max(500);
 
@@ -39,7 +54,7 @@ export const SettingsPatchSchema = z
 
 export const LabRequestSchema = z
   .object({
-    spec: GutenbergJobSpecSchema,
+    spec: UiGutenbergJobSpecSchema,
     strategies: z.array(StrategySchema).min(1).max(4),
     workerCounts: z.array(z.number().int().min(1).max(64)).min(1).max(8),
     sampleSize: z.number().int().min(1).max(2000),
@@ -53,12 +68,14 @@ export const CommandSchemas = {
   'app:info': Empty,
   'settings:get': Empty,
   'settings:set': SettingsPatchSchema,
-  'job:start': z.object({ spec: JobSpecSchema }).strict(),
+  'job:start': z.object({ spec: UiJobSpecSchema }).strict(),
+  // Any payload: the answer is the list of problems, each with its field, for the form to show.
+  'job:check': z.object({ spec: z.unknown() }).strict(),
   'job:pause': JobId,
   'job:resume': JobId,
   'job:cancel': JobId,
   'job:active': Empty,
-  'catalog:load': z.object({ path: z.string().min(1).max(4000) }).strict(),
+  'catalog:load': z.object({ path: AbsolutePath }).strict(),
   'catalog:download': z.object({ mirror: z.string().min(1).max(2000) }).strict(),
   'catalog:cancel-download': Empty,
   'catalog:search': z
@@ -80,7 +97,7 @@ export const CommandSchemas = {
   'secrets:forget-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
   'secrets:load-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
   'dialog:pick-folder': z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4000).optional() }).strict(),
-  'shell:open-path': z.object({ path: z.string().min(1).max(4000) }).strict(),
+  'shell:open-path': z.object({ path: AbsolutePath }).strict(),
 } as const satisfies { [C in CommandName]: z.ZodType };
 
 export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];
@@ -104,10 +121,6 @@ export class IpcValidationError extends Error {
   }
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(payload)';
-  return `${where}: ${issue.message}`;
-}
 
 /**
  * Validates (and applies defaults to) a command payload. Unknown commands and bad payloads throw
@@ -117,9 +130,9 @@ export function parseCommand<C extends CommandName>(command: C, payload: unknown
 export function parseCommand(command: string, payload: unknown): unknown;
 export function parseCommand(command: string, payload: unknown): unknown {
   if (!isCommandName(command)) throw new IpcValidationError(String(command).slice(0, 80), ['unknown command']);
-  const result = CommandSchemas[command].safeParse(payload);
-  if (!result.success) throw new IpcValidationError(command, result.error.issues.map(formatIssue));
-  return result.data;
+  const result = parseWithProblems(CommandSchemas[command], payload);
+  if (!result.ok) throw new IpcValidationError(command, result.problems.map((p) => `${p.field || '(payload)'}: ${p.message}`));
+  return result.value;
 }
 
 /** The WebSocket client → server message (web host). */

@@ -9,6 +9,7 @@
  */
 import type { SerializedError } from './errors';
 import type { JobEvent, JobSummary, TelemetryFrame } from './events';
+import type { InputProblem } from './input-checks';
 import type { GutenbergJobInput, MailAccount, MailJobInput } from './job-spec';
 import type { Strategy } from './strategy';
 
@@ -78,6 +79,14 @@ export interface CatalogPage {
 // Jobs, history, lab
 
 export type JobStartInput = GutenbergJobInput | MailJobInput;
+
+/** `job:check`'s answer: what would refuse the job (each under its field in the form), and what is only worth saying. */
+export interface JobCheck {
+  problems: InputProblem[];
+  warnings: InputProblem[];
+  /** Books the job would select, when the catalog could be read. */
+  selected?: number;
+}
 
 export interface ActiveJob {
   jobId: string;
@@ -181,7 +190,13 @@ export interface Commands {
   'app:info': (req: Record<string, never>) => Promise<AppInfo>;
   'settings:get': (req: Record<string, never>) => Promise<Settings>;
   'settings:set': (req: Partial<Settings>) => Promise<Settings>;
+  /** Refused with BAD_INPUT, naming every problem, when `job:check` would find any. */
   'job:start': (req: { spec: JobStartInput }) => Promise<{ jobId: string }>;
+  /**
+   * Checks a job before it starts, as the CLI does: the spec's fields, then the files and folders
+   * (catalog readable and a catalog, selection not empty, output folder writable, CA file). Writes nothing.
+   */
+  'job:check': (req: { spec: JobStartInput }) => Promise<JobCheck>;
   'job:pause': (req: { jobId: string }) => Promise<void>;
   'job:resume': (req: { jobId: string }) => Promise<void>;
   'job:cancel': (req: { jobId: string }) => Promise<void>;
@@ -210,6 +225,7 @@ export interface Commands {
   /** A remembered mail password, or null. */
   'secrets:load-mail-password': (req: { host: string; user: string }) => Promise<string | null>;
   'dialog:pick-folder': (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
+  /** Opens the output folder of a job the host knows (running or in history); any other path is refused. */
   'shell:open-path': (req: { path: string }) => Promise<void>;
 }
 
@@ -230,6 +246,7 @@ export const API_METHODS = {
   getSettings: 'settings:get',
   setSettings: 'settings:set',
   startJob: 'job:start',
+  checkJob: 'job:check',
   pauseJob: 'job:pause',
   resumeJob: 'job:resume',
   cancelJob: 'job:cancel',

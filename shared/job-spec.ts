@@ -3,7 +3,7 @@ import { checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
 
 /** A string field checked by one of shared/input-checks.ts's checks (one message for CLI, IPC and forms). */
-function checkedString(check: (value: string) => string | null) {
+export function checkedString(check: (value: string) => string | null) {
   return z.string().superRefine((value, ctx) => {
     const problem = check(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });

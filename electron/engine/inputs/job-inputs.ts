@@ -1,5 +1,5 @@
-import type { InputProblem } from '../../../shared/input-checks';
-import { checkAbsolutePath, formatProblem } from '../../../shared/input-checks';
+import { formatProblem, parseWithProblems, type InputProblem } from '../../../shared/input-checks';
+import { UiJobSpecSchema } from '../../../shared/ipc-schemas';
 import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { BadRowTally, explainSelection, readCatalog, type SelectionReport } from '../catalog';
 import { FanoutError } from '../core/fanout-error';
@@ -18,11 +18,6 @@ export interface InputCheck {
 export interface CheckOptions {
   /** Requested ebook numbers missing from the catalog are a warning, not a problem (`--allow-missing`). */
   allowMissing?: boolean;
-  /**
-   * Paths must be absolute (UI and IPC): a relative one would resolve against the host process's
-   * working directory, which the person at the form cannot see.
-   */
-  requireAbsolute?: boolean;
   signal?: AbortSignal;
 }
 
@@ -88,35 +83,33 @@ async function checkCatalog(spec: GutenbergJobSpec, opts: CheckOptions, out: Inp
 export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
   const out: InputCheck = { problems: [], warnings: [] };
   const caFile = spec.mirrorTls.caFile;
-  const absolute = (field: string, path: string | undefined): boolean => {
-    const problem = opts.requireAbsolute && path !== undefined ? checkAbsolutePath(path) : null;
-    if (problem) out.problems.push({ field, value: path, message: problem });
-    return problem === null;
-  };
-  const [catalogOk, outOk, caOk] = [absolute('catalog', spec.catalog), absolute('outDir', spec.outDir), absolute('mirrorTls.caFile', caFile)];
-  if (caFile !== undefined && caOk) {
+  if (caFile !== undefined) {
     const problem = await checkCaFile(caFile);
     if (problem) out.problems.push({ field: 'mirrorTls.caFile', value: caFile, message: problem });
   }
-  if (outOk) {
-    const problem = await checkOutputFolder(spec.outDir);
-    if (problem) out.problems.push({ field: 'outDir', value: spec.outDir, message: problem });
-  }
-  if (catalogOk) await checkCatalog(spec, opts, out);
+  const folder = await checkOutputFolder(spec.outDir);
+  if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
+  await checkCatalog(spec, opts, out);
   return out;
 }
 
 /** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): the output folder. */
-export async function checkMailInputs(spec: MailJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
-  const out: InputCheck = { problems: [], warnings: [] };
-  const absolute = opts.requireAbsolute ? checkAbsolutePath(spec.outDir) : null;
-  const folder = absolute ?? (await checkOutputFolder(spec.outDir));
-  if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
-  return out;
+export async function checkMailInputs(spec: MailJobSpec): Promise<InputCheck> {
+  const folder = await checkOutputFolder(spec.outDir);
+  return { problems: folder ? [{ field: 'outDir', value: spec.outDir, message: folder }] : [], warnings: [] };
 }
 
 export function checkJobInputs(spec: JobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
-  return spec.kind === 'gutenberg' ? checkGutenbergInputs(spec, opts) : checkMailInputs(spec, opts);
+  return spec.kind === 'gutenberg' ? checkGutenbergInputs(spec, opts) : checkMailInputs(spec);
+}
+
+/**
+ * `job:check`: a job as the UI sends it, before it starts. The schema's problems (absolute paths,
+ * numbers, URL) come first, each with its field; the file checks run only on a well-formed spec.
+ */
+export async function checkUiJob(spec: unknown): Promise<InputCheck> {
+  const parsed = parseWithProblems(UiJobSpecSchema, spec);
+  return parsed.ok ? checkJobInputs(parsed.value) : { problems: parsed.problems, warnings: [] };
 }
 
 /** A BAD_INPUT error listing every problem, for hosts that must refuse a job (IPC `job:start`). */

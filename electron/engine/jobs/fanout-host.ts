@@ -4,11 +4,14 @@
  * one event stream. Host-specific bits (native dialogs, opening folders, secrets) are injected.
  */
 import type { SerializedError } from '../../../shared/errors';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { AppInfo, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
 import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
 import type { GutenbergJobSpec, MailAccount } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { checkInputFile } from '../inputs/file-checks';
+import { checkJobInputs, checkUiJob, inputProblemsError } from '../inputs/job-inputs';
 import { downloadCatalog, type CatalogDownloadOptions, type CatalogDownloadResult } from './catalog-download';
 import { CatalogService, type CatalogReader } from './catalog-service';
 import { JobManager, type JobRunners } from './job-manager';
@@ -63,7 +66,7 @@ export class FanoutHost {
     this.settings = new SettingsStore(opts.dataDir, defaultSettings(opts.defaultOutDir));
     this.jobs.on((e) => this.#emit('job:event', e));
     const notAvailable = (what: string) => () => {
-      throw new FanoutError('BAD_INPUT', `${what} is not available in the ${opts.host} host`);
+      throw new FanoutError('NOT_AVAILABLE', `${what} is not available in the ${opts.host} host`);
     };
     this.#handlers = {
       'app:info': () => ({
@@ -76,19 +79,30 @@ export class FanoutHost {
       }),
       'settings:get': () => this.settings.get(),
       'settings:set': (patch) => this.settings.set(patch),
-      'job:start': ({ spec }) => ({ jobId: this.jobs.start(spec as Parameters<JobManager['start']>[0]).jobId }),
+      'job:start': async ({ spec }) => {
+        await this.#refuseBadInputs(spec as Parameters<JobManager['start']>[0]);
+        return { jobId: this.jobs.start(spec as Parameters<JobManager['start']>[0]).jobId };
+      },
+      'job:check': ({ spec }) => checkUiJob(spec),
       'job:pause': ({ jobId }) => this.jobs.pause(jobId),
       'job:resume': ({ jobId }) => this.jobs.resume(jobId),
       'job:cancel': ({ jobId }) => this.jobs.cancel(jobId),
       'job:active': () => this.jobs.active(),
-      'catalog:load': ({ path }) => this.catalogs.load(path),
+      'catalog:load': async ({ path }) => {
+        const problem = await checkInputFile(path);
+        if (problem) throw new FanoutError('BAD_INPUT', `${path}: ${problem}`, { file: path });
+        return this.catalogs.load(path);
+      },
       'catalog:download': ({ mirror }) => this.#downloadCatalog(mirror),
       'catalog:cancel-download': () => this.#catalogDownload?.abort(),
       'catalog:search': ({ catalogId, query, offset, limit }) => this.catalogs.search(catalogId, query, offset, limit),
       'catalog:ids': ({ catalogId, query }) => this.catalogs.ids(catalogId, query),
       'history:list': () => this.jobs.listHistory(),
       'history:get': ({ jobId }) => this.jobs.recording(jobId),
-      'lab:run': (req) => ({ labId: this.lab.start(req as typeof req & { spec: GutenbergJobSpec }).labId }),
+      'lab:run': async (req) => {
+        await this.#refuseBadInputs(req.spec as GutenbergJobSpec);
+        return { labId: this.lab.start(req as typeof req & { spec: GutenbergJobSpec }).labId };
+      },
       'lab:cancel': ({ labId }) => this.lab.cancel(labId),
       'mail:test': ({ account }) => (opts.mail ? opts.mail.test(account) : notAvailable('Mail archiving')()),
       'mail:folders': ({ account }) => (opts.mail ? opts.mail.folders(account) : notAvailable('Mail archiving')()),
@@ -97,13 +111,29 @@ export class FanoutHost {
       'secrets:forget-mail-password': ({ host, user }) => (opts.secrets ? opts.secrets.forget(`mail:${user}@${host}`) : undefined),
       'secrets:load-mail-password': ({ host, user }) => (opts.secrets ? opts.secrets.load(`mail:${user}@${host}`) : null),
       'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
-      'shell:open-path': ({ path }) => (opts.openPath ? opts.openPath(path) : notAvailable('Opening folders')()),
+      'shell:open-path': ({ path }) => (opts.openPath ? this.#openOutputFolder(opts.openPath, path) : notAvailable('Opening folders')()),
     };
+  }
+
+  /** The checks the CLI runs before a job (files, folders, catalog, selection), as one BAD_INPUT error. */
+  async #refuseBadInputs(spec: Parameters<JobManager['start']>[0]): Promise<void> {
+    const check = await checkJobInputs(spec);
+    if (check.problems.length > 0) throw inputProblemsError(check.problems);
+  }
+
+  /** Opens a folder only when it is the output folder of a job in the history: the UI cannot open arbitrary paths. */
+  async #openOutputFolder(open: (path: string) => Promise<void>, path: string): Promise<void> {
+    const wanted = resolve(path);
+    const known = (await this.jobs.listHistory()).some((h) => resolve(h.summary.outDir) === wanted);
+    if (!known) throw new FanoutError('BAD_INPUT', `${path} is not the output folder of a job Fanout ran; only those can be opened`, { path });
+    const st = await stat(wanted).catch(() => null);
+    if (!st?.isDirectory()) throw new FanoutError('BAD_INPUT', `${path} no longer exists`, { path });
+    await open(wanted);
   }
 
   /** Downloads the mirror's official catalog into `<dataDir>/catalogs`, then loads it. */
   async #downloadCatalog(mirror: string): Promise<DownloadedCatalogInfo> {
-    if (this.#catalogDownload) throw new FanoutError('BAD_INPUT', 'A catalog download is already running');
+    if (this.#catalogDownload) throw new FanoutError('BUSY', 'A catalog download is already running');
     const controller = new AbortController();
     this.#catalogDownload = controller;
     try {

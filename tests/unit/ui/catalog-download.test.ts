@@ -144,7 +144,7 @@ describe('catalog download', () => {
     const events: CatalogEvent[] = [];
     host.onEvent((name, e) => name === 'catalog:event' && events.push(e as CatalogEvent));
     const first = host.handle('catalog:download', { mirror: 'http://m/' });
-    expect(await host.handle('catalog:download', { mirror: 'http://m/' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('already running') } });
+    expect(await host.handle('catalog:download', { mirror: 'http://m/' })).toMatchObject({ ok: false, error: { code: 'BUSY', message: expect.stringContaining('already running') } });
     release();
     expect(await first).toMatchObject({ ok: true, value: { rows: 1, url: 'http://m/cache', downloadedBytes: 10, path: join(dir, 'host', 'catalogs', 'x.csv') } });
     expect(events.map((e) => e.phase)).toEqual(['downloading', 'loading']);

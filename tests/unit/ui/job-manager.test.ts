@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { FrameBatcher } from '../../../electron/engine/jobs/frame-batcher';
 import { labCells } from '../../../electron/engine/jobs/lab-runner';
 import { resolveStaticPath } from '../../../electron/web-host/static-files';
 
-const spec = { kind: 'gutenberg', catalog: '/c.csv', mirror: 'http://127.0.0.1:1/', outDir: '/tmp/x' };
+/** A job whose inputs pass the host's checks (a real catalog file, a creatable output folder); set per test. */
+let spec: { kind: 'gutenberg'; catalog: string; mirror: string; outDir: string };
 
 function frame(seq: number, spans = 0): TelemetryFrame {
   return {
@@ -42,6 +43,8 @@ describe('FanoutHost + JobManager', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fanout-ui-'));
+    spec = { kind: 'gutenberg', catalog: join(dir, 'c.csv'), mirror: 'http://127.0.0.1:1/', outDir: join(dir, 'out') };
+    await writeFile(spec.catalog, 'author,FileNumber,Title\nAusten,1,Pride and Prejudice\nVerne,2,Le Tour du monde\n');
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -119,7 +122,7 @@ describe('FanoutHost + JobManager', () => {
 
   it('searches the catalog on the host side, paged', async () => {
     const host = makeHost();
-    const loaded = (await host.handle('catalog:load', { path: '/c.csv' })) as { value: { catalogId: string; rows: number } };
+    const loaded = (await host.handle('catalog:load', { path: spec.catalog })) as { value: { catalogId: string; rows: number } };
     expect(loaded.value.rows).toBe(2);
     const id = loaded.value.catalogId;
     expect(await host.handle('catalog:search', { catalogId: id, query: { text: 'austen pride' }, offset: 0, limit: 10 })).toMatchObject({ ok: true, value: { total: 1, rows: [{ ebook: 1, authors: 'Austen, Jane' }] } });
@@ -132,7 +135,7 @@ describe('FanoutHost + JobManager', () => {
   it('reports host features that are missing', async () => {
     const host = makeHost();
     expect(await host.handle('app:info', {})).toMatchObject({ ok: true, value: { host: 'web', canPickFolder: false, mailAvailable: false } });
-    expect(await host.handle('dialog:pick-folder', {})).toMatchObject({ ok: false, error: { message: expect.stringContaining('not available') } });
+    expect(await host.handle('dialog:pick-folder', {})).toMatchObject({ ok: false, error: { code: 'NOT_AVAILABLE', message: expect.stringContaining('not available') } });
     expect(await host.handle('settings:set', { workers: 8 })).toMatchObject({ ok: true, value: { workers: 8 } });
     expect(await host.handle('settings:set', { password: 'x' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });
