@@ -39,7 +39,7 @@ test('the page is served with a strict CSP and the WebSocket validates every mes
   expect(byId.get(1)?.error?.code).toBe('BAD_INPUT');
   expect(byId.get(1)?.error?.message).toMatch(/job:start.*spec\.mirror.*spec\.workers/s);
   expect(byId.get(2)?.error?.message).toContain('unknown command');
-  expect(byId.get(3)?.error?.message).toContain('No running job');
+  expect(byId.get(3)?.error).toMatchObject({ code: 'NO_SUCH_JOB', message: expect.stringContaining('No running job') });
 });
 
 test('a WebSocket from another origin is refused', async ({ env }) => {

@@ -116,7 +116,7 @@ export class JobManager {
       const spec = job.spec;
       if (spec.kind === 'gutenberg') summary = await this.opts.runners.gutenberg(spec, control);
       else if (this.opts.runners.mail) summary = await this.opts.runners.mail(spec, control);
-      else throw new FanoutError('BAD_INPUT', 'Mail archiving is not available in this build');
+      else throw new FanoutError('NOT_AVAILABLE', 'Mail archiving is not available in this build');
       summary = { ...summary, jobId: job.jobId };
     } catch (raw) {
       const err = toFanoutError(raw);
@@ -161,7 +161,7 @@ export class JobManager {
 
   #get(jobId: string): RunningJob {
     const job = this.#jobs.get(jobId);
-    if (!job) throw new FanoutError('BAD_INPUT', `No running job with id "${jobId}"`);
+    if (!job) throw new FanoutError('NO_SUCH_JOB', `No running job with id "${jobId}"`);
     return job;
   }
 

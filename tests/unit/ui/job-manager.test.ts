@@ -102,7 +102,7 @@ describe('FanoutHost + JobManager', () => {
     await host.handle('job:cancel', { jobId });
     const s = await host.jobs.wait(jobId);
     expect(s.status).toBe('cancelled');
-    expect(await host.handle('job:cancel', { jobId })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('No running job') } });
+    expect(await host.handle('job:cancel', { jobId })).toMatchObject({ ok: false, error: { code: 'NO_SUCH_JOB', message: expect.stringContaining('No running job') } });
   });
 
   it('turns an engine crash into a failed run with the error', async () => {
