@@ -48,7 +48,9 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
     disableAutoIdle: true,
     connectionTimeout: Math.min(timeout, 30_000),
     greetingTimeout: Math.min(timeout, 30_000),
-    socketTimeout: Math.max(timeout, 30_000),
+    // The user's timeout, as given: a stalled FETCH fails (and is retried on a new connection)
+    // after it. An idle worker closed by it reconnects when it gets work.
+    socketTimeout: timeout,
   };
 }
 
