@@ -44,6 +44,8 @@ export interface ProxyStats {
   bytesUp: number;
   /** Connections cut by the drop rule. */
   dropped: number;
+  /** Connections stalled by the stall rule. */
+  stalled: number;
 }
 
 export interface TcpProxy {
@@ -53,6 +55,12 @@ export interface TcpProxy {
   stats: ProxyStats;
   /** Replaces the drop rule (null = stop dropping). */
   setDrop(rule: DropRule | null): void;
+  /**
+   * Stall rule (same shape as a drop): after `afterBytes` server→client bytes, the next `times`
+   * matching connections stop forwarding server bytes but stay open (a server or middlebox that
+   * stops sending mid-body). null = no more stalls (connections already stalled stay so).
+   */
+  setStall(rule: DropRule | null): void;
   /** Changes the delay for chunks relayed from now on. */
   setDelay(ms: number): void;
   /** Destroys every open connection (control and data) at once. */
@@ -74,7 +82,8 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     opts.dropAfterBytes !== undefined
       ? { afterBytes: opts.dropAfterBytes, times: opts.dropTimes ?? 1, on: opts.dropOn ?? (opts.ftp ? 'data' : 'any') }
       : null;
-  const stats: ProxyStats = { connections: 0, dataConnections: 0, bytesDown: 0, bytesUp: 0, dropped: 0 };
+  const stats: ProxyStats = { connections: 0, dataConnections: 0, bytesDown: 0, bytesUp: 0, dropped: 0, stalled: 0 };
+  let stall: Required<DropRule> | null = null;
   const sockets = new Set<net.Socket>();
   const servers = new Set<net.Server>();
 
@@ -111,6 +120,9 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     sockets.add(upstream);
     const rule = drop && (drop.on === 'any' || drop.on === kind) && drop.times > 0 ? drop : null;
     if (rule) rule.times--;
+    const stallRule = stall && (stall.on === 'any' || stall.on === kind) && stall.times > 0 ? stall : null;
+    if (stallRule) stallRule.times--;
+    let stalled = false;
     let down = 0;
     let controlBuf = '';
     const kill = () => {
@@ -125,6 +137,7 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     });
     upstream.on('close', () => {
       sockets.delete(upstream);
+      if (stalled) return; // the client keeps waiting (until it gives up, or stop()/cutAll())
       // End, then destroy once flushed (bounded): a destroy right away would drop whatever of the
       // response still waits in the client socket's buffer (a server that closes after each response).
       schedule(
@@ -143,6 +156,7 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     });
     client.on('end', () => later(upstream, null));
     upstream.on('end', () => {
+      if (stalled) return;
       if (opts.ftp && kind === 'control' && controlBuf) {
         later(client, Buffer.from(controlBuf, 'latin1'));
         controlBuf = '';
@@ -150,6 +164,13 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
       later(client, null);
     });
     upstream.on('data', async (d: Buffer) => {
+      if (stalled) return; // swallowed: the client sees a connection that no longer delivers
+      if (stallRule && down + d.length >= stallRule.afterBytes) {
+        stalled = true;
+        stats.stalled++;
+        d = d.subarray(0, Math.max(0, stallRule.afterBytes - down));
+        if (d.length === 0) return;
+      }
       if (rule) {
         const room = rule.afterBytes - down;
         if (d.length >= room) {
@@ -241,6 +262,9 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     stats,
     setDrop(rule) {
       drop = rule ? { afterBytes: rule.afterBytes, times: rule.times ?? 1, on: rule.on ?? (opts.ftp ? 'data' : 'any') } : null;
+    },
+    setStall(rule) {
+      stall = rule ? { afterBytes: rule.afterBytes, times: rule.times ?? 1, on: rule.on ?? (opts.ftp ? 'data' : 'any') } : null;
     },
     setDelay(ms) {
       delayMs = ms;

@@ -424,13 +424,15 @@ export class FtpBatch {
     book.data = sock;
     // A stall: nothing arrived for this long (the server or a middlebox stopped sending): cut, retried.
     const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
+    let stalled: Error | null = null;
     sock.setTimeout(stallMs, () => {
-      sock.destroy(Object.assign(new Error(`The data connection to ${this.target.host} stalled: nothing received for ${stallMs} ms`), { code: 'ETIMEDOUT' }));
+      stalled = Object.assign(new Error(`The data connection to ${this.target.host} stalled: nothing received for ${stallMs} ms`), { code: 'ETIMEDOUT' });
+      sock.destroy(stalled);
     });
     try {
       await pipeline(sock, book.sink.input);
     } catch (e) {
-      this.settle(book, mapFtpError(e, 'transfer', book.context));
+      this.settle(book, mapFtpError(stalled ?? e, 'transfer', book.context));
       return;
     }
     book.dataEnded = true;

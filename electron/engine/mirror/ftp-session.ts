@@ -12,7 +12,9 @@ import type { ListingEntry } from './listing-parsers';
 import { statOutcome } from './ftp-replies';
 import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
-import type { FetchBookOptions, FetchBooksOptions, FetchedBook, MirrorSession } from './types';
+import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
+import { fetchFtpFile } from './ftp-file';
+import { noProgress } from '../core/worker-context';
 import { FALLBACK, FtpBatch, type BatchResult, type FtpBatchOutcome } from './ftp-batch';
 import { toFetchedBook } from './fetched-book';
 
@@ -266,6 +268,26 @@ export class FtpSession implements MirrorSession {
     }
   }
 
+  /** One file by path (e.g. the catalog) on this session's connection and login: see ftp-file.ts. */
+  async fetchFile(relPath: string, opts: FetchFileOptions): Promise<FetchedFile> {
+    const remotePath = `${this.target.root}/${relPath}`;
+    const context: ErrorContext = { host: this.target.host, path: remotePath };
+    if (opts.signal?.aborted) throw abortedError(context);
+    const onAbort = () => this.drop();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const client = await this.connect(noProgress, relPath);
+      await this.settlePending();
+      return await fetchFtpFile(client, remotePath, `${this.target.baseUrl}${remotePath}`, opts, context);
+    } catch (e) {
+      if (opts.signal?.aborted) throw abortedError(context);
+      if (this.client?.closed) this.drop();
+      throw e instanceof FanoutError ? e.withContext(context) : mapFtpError(e, 'login', context);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   async close(): Promise<void> {
     this.drop();
   }
@@ -396,7 +418,13 @@ export class FtpSession implements MirrorSession {
         return epsv;
       };
     }
-    const transfer = client.downloadTo(sink.input, remotePath, startAt);
+    // basic-ftp watches a transfer's data connection with `ftp.timeout` (no bytes for that long: it
+    // fails the transfer): during the transfer that is the stall timeout.
+    const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
+    client.ftp.timeout = stallMs;
+    const transfer = client.downloadTo(sink.input, remotePath, startAt).finally(() => {
+      client.ftp.timeout = this.target.timeoutMs;
+    });
     transfer.catch(() => {});
     const need = size === null ? null : size - startAt;
     const dataDone = once(sink.input, 'finish').then(
@@ -409,7 +437,14 @@ export class FtpSession implements MirrorSession {
       this.pendingReply.catch(() => {});
       return;
     }
-    await transfer;
+    try {
+      await transfer;
+    } catch (e) {
+      if (/timeout/i.test(String((e as Error)?.message))) {
+        throw new FanoutError('TIMEOUT', `The data connection to ${this.target.host} stalled: nothing received for ${stallMs} ms`, context, { cause: e });
+      }
+      throw e;
+    }
     await dataDone;
     if (need !== null && sink.received !== need) {
       throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, context);
