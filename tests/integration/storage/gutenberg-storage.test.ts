@@ -30,11 +30,12 @@ function run(outDir: string, input: Partial<GutenbergJobInput> = {}) {
 const jobError = (summary: Awaited<ReturnType<typeof run>>) => summary.failures.find((f) => f.item === '(job)')?.error;
 
 describe.skipIf(skip)('gutenberg on a small real file system', () => {
-  it('a disk that fills up mid-run stops the job with DISK_FULL; the re-run after freeing space finishes byte-exact', async () => {
+  it.each(['http', 'ftp'] as const)('a disk that fills up mid-run (%s) stops the job with DISK_FULL; the re-run after freeing space finishes byte-exact', async (protocol) => {
     const fs = await mountTmpfs(400 * 1024);
+    const mirror = protocol === 'ftp' ? fx.ftp.url : fx.http.url;
     try {
       const outDir = join(fs.dir, 'out');
-      const first = await run(outDir);
+      const first = await run(outDir, { mirror });
       expect(first.status).toBe('failed');
       const err = jobError(first);
       expect(err?.code).toBe('DISK_FULL');
@@ -46,7 +47,7 @@ describe.skipIf(skip)('gutenberg on a small real file system', () => {
       expect(okFirst).toBeLessThan(BOOKS.length - 1);
 
       await fs.resize(32 * 1024 * 1024);
-      const second = await run(outDir);
+      const second = await run(outDir, { mirror });
       expect(second.failures.map((f) => f.error.code)).toEqual(['BOOK_NOT_FOUND']);
       expect(second.failures[0]!.error.context.ebook).toBe(MISSING);
       expect(second.itemsSkipped).toBe(okFirst);
