@@ -421,9 +421,11 @@ export class FtpSession implements MirrorSession {
     // basic-ftp watches a transfer's data connection with `ftp.timeout` (no bytes for that long: it
     // fails the transfer): during the transfer that is the stall timeout.
     const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
-    client.ftp.timeout = stallMs;
+    // (`timeout` is read-only in basic-ftp's types, a plain field at runtime: see README, basic-ftp internals.)
+    const ftp = client.ftp as { timeout: number };
+    ftp.timeout = stallMs;
     const transfer = client.downloadTo(sink.input, remotePath, startAt).finally(() => {
-      client.ftp.timeout = this.target.timeoutMs;
+      ftp.timeout = this.target.timeoutMs;
     });
     transfer.catch(() => {});
     const need = size === null ? null : size - startAt;
