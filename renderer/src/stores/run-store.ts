@@ -61,8 +61,11 @@ export function enqueueJobEvent(e: JobEvent): void {
 
 /** Starts following a freshly started job (before its first event arrives). */
 export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: number): void {
+  // The job's first events (job:started, with its strategy) may arrive before startJob answers:
+  // keep them, and keep a header they already built.
+  if (useRunStore.getState().jobId === jobId) return;
   runBuffers = emptyBuffers();
-  pending = [];
+  pending = pending.filter((e) => e.jobId === jobId);
   useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, version: s.version + 1 }));
 }
 
