@@ -2,34 +2,28 @@
  * Downloads the official catalog (`cache/epub/feeds/pg_catalog.csv`, ~20 MB) from a Gutenberg
  * mirror into a local folder. Electron-free.
  *
- * - HTTP(S): one GET (gzip accepted, up to 3 redirects); FTP(S): one basic-ftp client, anonymous
- *   unless the URL names a user, `SIZE` for the total then `RETR`.
+ * - One mirror client: the file is fetched by a session of `openMirror` (mirror/), the same code,
+ *   TLS options (extra CAs, untrusted certificates, implicit FTPS), timeouts and stall rule as the
+ *   books. HTTP(S) asks for gzip and follows up to 3 redirects; FTP(S) `SIZE` then `RETR`.
  * - Atomic: the bytes go to a hidden temp file beside the target, which is flushed to disk and then
  *   renamed over it, so a reader (or a crash) never sees half a catalog; a failure removes it.
  * - Progress: `onProgress` is called at most every `progressIntervalMs` and once at the end, with
  *   bytes received from the network (compressed bytes when the server sends gzip).
- * - Cancellation: `signal` aborts the request (FTP: closes the client); rejects with ABORTED.
- * - Errors reuse the mirror module's mapping (FTP reply codes, HTTP status, socket/TLS errors); a
- *   404 / 550 says "this mirror has no catalog at <url>".
+ * - Cancellation: `signal` aborts the transfer (drops the connection); rejects with ABORTED.
+ * - A 404 / 550 says "this mirror has no catalog at <url>"; a web page served instead of the
+ *   catalog (a captive portal) is refused.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { Client } from 'basic-ftp';
 import type { ErrorContext } from '../../../shared/errors';
 import { FanoutError, abortedError, isAbortError } from '../core/fanout-error';
-import { httpStatusError, mapFtpError } from '../mirror';
+import { openMirror } from '../mirror';
+import type { MirrorTlsOptions } from '../mirror/types';
 import { mapSocketError } from '../mirror/net-errors';
 
 /** Where the official catalog lives on every mirror, relative to the mirror root. */
 export const CATALOG_REMOTE_PATH = 'cache/epub/feeds/pg_catalog.csv';
-
-const MAX_REDIRECTS = 3;
 
 export interface CatalogDownloadProgress {
   /** The catalog's URL on the mirror. */
@@ -51,7 +45,9 @@ export interface CatalogDownloadOptions {
   progressIntervalMs?: number;
   /** Inactivity timeout per operation (connect, reply, data), ms (default 30 s). */
   timeoutMs?: number;
-  /** TLS: reject untrusted certificates (default true). */
+  /** TLS for https:// and ftps:// (extra CAs, untrusted certificates, implicit FTPS), as for the books. */
+  tls?: MirrorTlsOptions;
+  /** Shorthand for `tls.rejectUnauthorized` (default true). */
   rejectUnauthorized?: boolean;
 }
 
@@ -101,41 +97,14 @@ function noCatalog(url: string, context: ErrorContext, code: 'HTTP_NOT_FOUND' | 
   return new FanoutError(code, `This mirror has no catalog at ${url}`, context, { cause });
 }
 
-/** Counts bytes for progress, throttled. */
-class ByteCounter extends Transform {
-  bytes = 0;
-  #last = 0;
-  constructor(
-    private readonly report: (bytes: number) => void,
-    private readonly intervalMs: number,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    const now = performance.now();
-    if (now - this.#last >= this.intervalMs) {
-      this.#last = now;
-      this.report(this.bytes);
-    }
-    cb(null, chunk);
-  }
-}
-
-/** Rejects an HTML page served with 200 (a captive portal, a mirror's error page) before it is saved as the catalog. */
-class NotHtml extends Transform {
-  #checked = false;
-  constructor(private readonly url: string) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (!this.#checked) {
-      const head = chunk.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
-      if (head.length === 0) return cb(null, chunk);
-      this.#checked = true;
-      if (head.startsWith('<')) return cb(new FanoutError('BAD_INPUT', `The mirror answered with a web page, not the catalog, at ${this.url}`));
-    }
-    cb(null, chunk);
+/** A web page served with 200 (a captive portal, a mirror's error page) instead of the catalog. */
+async function looksLikeHtml(path: string): Promise<boolean> {
+  const h = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await h.read(Buffer.alloc(256), 0, 256, 0);
+    return buffer.subarray(0, bytesRead).toString('latin1').replace(/^\xEF\xBB\xBF/, '').trimStart().startsWith('<');
+  } finally {
+    await h.close();
   }
 }
 
@@ -162,159 +131,40 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   await mkdir(dirname(dest), { recursive: true });
   const t0 = performance.now();
   const interval = opts.progressIntervalMs ?? 100;
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  let total: number | null = null;
-  const report = (bytes: number) => opts.onProgress?.({ url, bytes, total });
-  let received = 0;
-  const target: TransferTarget = { u, url, tmp, context, opts: { ...opts, timeoutMs }, setTotal: (t) => (total = t), report, interval };
+  const tls: MirrorTlsOptions = { ...opts.tls, ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}) };
+  const m = openMirror(mirror, { timeoutMs: opts.timeoutMs ?? 30_000, tls });
+  let last = 0;
   try {
-    if (u.protocol === 'ftp:' || u.protocol === 'ftps:') {
-      received = await ftpDownload(target);
-    } else {
-      received = await httpDownload(target);
-    }
+    const got = await m.openSession(0).fetchFile(CATALOG_REMOTE_PATH, {
+      dest: tmp,
+      acceptGzip: true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onProgress: (bytes, total) => {
+        const now = performance.now();
+        if (now - last < interval) return;
+        last = now;
+        opts.onProgress?.({ url, bytes, total });
+      },
+    });
     await flushToDisk(tmp);
     const { size } = await stat(tmp);
     if (size === 0) throw new FanoutError('SIZE_MISMATCH', `The catalog at ${url} is empty`, context);
+    if (await looksLikeHtml(tmp)) throw new FanoutError('BAD_INPUT', `The mirror answered with a web page, not the catalog, at ${url}`, context);
     if (opts.signal?.aborted) throw abortedError(context);
     await rename(tmp, dest);
-    report(received);
+    opts.onProgress?.({ url, bytes: got.received, total: got.total });
     return { path: dest, url, bytes: size, ms: Math.round(performance.now() - t0) };
   } catch (raw) {
     await rm(tmp, { force: true }).catch(() => {});
     if (opts.signal?.aborted || isAbortError(raw)) throw abortedError(context);
-    if (raw instanceof FanoutError) throw raw.withContext(context);
-    throw mapSocketError(raw, context);
-  }
-}
-
-/** One catalog transfer: where from, where to, and how to report. */
-interface TransferTarget {
-  u: URL;
-  /** The URL as shown to the user (no credentials). */
-  url: string;
-  /** Temp file the bytes go to before the rename. */
-  tmp: string;
-  context: ErrorContext;
-  opts: CatalogDownloadOptions & { timeoutMs: number };
-  setTotal: (t: number | null) => void;
-  report: (bytes: number) => void;
-  /** Progress period, ms. */
-  interval: number;
-}
-
-async function httpDownload(t: TransferTarget): Promise<number> {
-  const { u, url, tmp, context, opts, setTotal, report, interval } = t;
-  let current = u;
-  for (let hop = 0; ; hop++) {
-    const res = await httpGet(current, opts);
-    const status = res.statusCode ?? 0;
-    if (status >= 300 && status < 400 && res.headers.location) {
-      res.resume();
-      if (hop >= MAX_REDIRECTS) throw new FanoutError('HTTP_PERMANENT', `Too many redirects for ${url}`, context);
-      const next = new URL(res.headers.location, current);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new FanoutError('HTTP_PERMANENT', `Redirected to an unsupported URL for ${url}`, context);
-      current = next;
-      continue;
+    const e = raw instanceof FanoutError ? raw.withContext(context) : mapSocketError(raw, context);
+    if (e.code === 'HTTP_NOT_FOUND' || e.code === 'FTP_NOT_FOUND') throw noCatalog(url, context, e.code, raw);
+    if (e.code === 'SIZE_MISMATCH' && raw instanceof FanoutError && raw.message.startsWith('Received')) {
+      throw new FanoutError('SIZE_MISMATCH', `The catalog download from ${url} was cut short (${raw.message})`, context, { cause: raw });
     }
-    if (status === 404 || status === 410) {
-      res.resume();
-      throw noCatalog(url, context, 'HTTP_NOT_FOUND');
-    }
-    if (status !== 200) {
-      res.resume();
-      const e = httpStatusError(status, context);
-      throw new FanoutError(e.code, `${e.message} for ${url}`, context);
-    }
-    const length = Number(res.headers['content-length']);
-    setTotal(Number.isFinite(length) && length > 0 ? length : null);
-    const counter = new ByteCounter(report, interval);
-    const gz = /\bgzip\b/i.test(String(res.headers['content-encoding'] ?? ''));
-    const po = opts.signal ? { signal: opts.signal } : {};
-    // Create the temp file before streaming: a write stream opens its file lazily, and a failure
-    // that ends the pipeline first could otherwise create it after the caller's clean-up.
-    const out = (await open(tmp, 'w')).createWriteStream();
-    if (gz) await pipeline(res, counter, createGunzip(), new NotHtml(url), out, po);
-    else await pipeline(res, counter, new NotHtml(url), out, po);
-    if (!gz && Number.isFinite(length) && length > 0 && counter.bytes !== length) {
-      throw new FanoutError('SIZE_MISMATCH', `The catalog download from ${url} was cut short (${counter.bytes} of ${length} bytes)`, context);
-    }
-    return counter.bytes;
-  }
-}
-
-function httpGet(u: URL, opts: CatalogDownloadOptions & { timeoutMs: number }): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const secure = u.protocol === 'https:';
-    const req = (secure ? https : http).request(
-      u,
-      {
-        method: 'GET',
-        headers: { 'User-Agent': 'fanout', 'Accept-Encoding': 'gzip' },
-        ...(secure ? { rejectUnauthorized: opts.rejectUnauthorized ?? true } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      },
-      resolve,
-    );
-    req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error(`timed out after ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function ftpDownload(t: TransferTarget): Promise<number> {
-  const { u, url, tmp, context, opts, setTotal, report, interval } = t;
-  const port = u.port ? Number(u.port) : 21;
-  const secure = u.protocol === 'ftps:' ? (port === 990 ? ('implicit' as const) : true) : false;
-  const remotePath = decodeURIComponent(u.pathname);
-  const client = new Client(opts.timeoutMs);
-  const onAbort = () => client.close();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let phase: 'login' | 'transfer' = 'login';
-  try {
-    await client.access({
-      host: u.hostname,
-      port,
-      user: u.username ? decodeURIComponent(u.username) : 'anonymous',
-      password: u.password ? decodeURIComponent(u.password) : 'anonymous@',
-      secure,
-      secureOptions: secure ? { rejectUnauthorized: opts.rejectUnauthorized ?? true } : undefined,
-    });
-    phase = 'transfer';
-    let size: number | null = null;
-    try {
-      size = await client.size(remotePath);
-    } catch (raw) {
-      const e = mapFtpError(raw, 'transfer', context);
-      if (e.code === 'FTP_NOT_FOUND') throw noCatalog(url, context, 'FTP_NOT_FOUND', raw);
-      if (client.closed) throw e;
-      // SIZE is optional (RFC 3659): go on without a total.
-    }
-    setTotal(size);
-    let last = 0;
-    let bytes = 0;
-    client.trackProgress((info) => {
-      bytes = info.bytes;
-      const now = performance.now();
-      if (now - last >= interval) {
-        last = now;
-        report(bytes);
-      }
-    });
-    await client.downloadTo(tmp, remotePath);
-    client.trackProgress();
-    if (size !== null && bytes !== size) {
-      throw new FanoutError('SIZE_MISMATCH', `The catalog download from ${url} was cut short (${bytes} of ${size} bytes)`, context);
-    }
-    return bytes;
-  } catch (raw) {
-    if (opts.signal?.aborted) throw abortedError(context);
-    if (raw instanceof FanoutError) throw raw;
-    const e = mapFtpError(raw, phase, context);
-    if (e.code === 'FTP_NOT_FOUND') throw noCatalog(url, context, 'FTP_NOT_FOUND', raw);
+    if (e.code.startsWith('HTTP_') || e.code.startsWith('FTP_')) throw new FanoutError(e.code, `${e.message} for ${url}`, context, { cause: raw });
     throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    client.close();
+    await m.close();
   }
 }

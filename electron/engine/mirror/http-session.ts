@@ -5,7 +5,8 @@ import { HttpRun, type HttpRunHost, type HttpRunOptions } from './http-pipeline'
 import type { StallRule } from './http-response';
 import { assertEbook } from './mirror-layout';
 import type { TlsTrust } from './tls-trust';
-import type { FetchBookOptions, FetchBooksOptions, FetchedBook, MirrorSession } from './types';
+import { fetchHttpFile } from './http-file';
+import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
 
 export { httpStatusError } from './http-pipeline';
 
@@ -143,6 +144,11 @@ export class HttpSession implements MirrorSession {
       out.push(again);
     }
     return out;
+  }
+
+  /** One file by path (e.g. the catalog) on this session's connection: see http-file.ts. */
+  fetchFile(relPath: string, opts: FetchFileOptions): Promise<FetchedFile> {
+    return fetchHttpFile(this.host, relPath, opts);
   }
 
   async close(): Promise<void> {

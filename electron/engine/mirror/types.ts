@@ -48,8 +48,34 @@ export interface MirrorSession {
    * failed before any reply: retry the batch as a whole) or when cancelled (ABORTED).
    */
   fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>>;
+  /**
+   * Any one file of the mirror (e.g. the catalog, `cache/epub/feeds/pg_catalog.csv`) written to
+   * `opts.dest` as it arrives, with the session's connection, TLS and timeouts. Not atomic: the
+   * caller writes to a temp path and renames. Rejects with a FanoutError (not found: HTTP_NOT_FOUND
+   * / FTP_NOT_FOUND; a short body: SIZE_MISMATCH).
+   */
+  fetchFile(relPath: string, opts: FetchFileOptions): Promise<FetchedFile>;
   /** Drops the connection; the next fetchBook reconnects. */
   close(): Promise<void>;
+}
+
+export interface FetchFileOptions {
+  /** Local file written (created or truncated). */
+  dest: string;
+  signal?: AbortSignal;
+  /** HTTP: ask for gzip and decompress it (the bytes counted are the ones on the wire). */
+  acceptGzip?: boolean;
+  /** Called as bytes arrive (from the network), with the size announced, if any. */
+  onProgress?: (bytes: number, total: number | null) => void;
+}
+
+export interface FetchedFile {
+  /** Full URL of the remote file (the last one, after redirects). */
+  url: string;
+  /** Bytes received from the network. */
+  received: number;
+  /** Size the server announced (Content-Length, FTP SIZE), or null. */
+  total: number | null;
 }
 
 export type EncodingHint = 'utf-8' | 'latin-1' | 'unknown';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_REMOTE_PATH, catalogUrl, downloadCatalog, type CatalogDownloadProgress } from '../../../electron/engine/jobs/catalog-download';
 import { FanoutHost } from '../../../electron/engine/jobs/fanout-host';
 import type { CatalogEvent } from '../../../shared/ipc';
-import { startFtpServer, type FtpServer } from '../../harness';
+import { makeSelfSignedCert, startFtpServer, startHttpServer, type FtpServer } from '../../harness';
 
 const CSV = ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...Array.from({ length: 2000 }, (_, i) => `${i + 1},Text,2001-01-01,Book ${i},en,"Doe, Jane",Fiction,PR,Test`), ''].join('\n');
 
@@ -123,6 +123,26 @@ describe('catalog download', () => {
       code: 'FTP_NOT_FOUND',
       message: expect.stringMatching(/^This mirror has no catalog at ftp:\/\/127\.0\.0\.1:\d+\/nope\/cache\/epub\/feeds\/pg_catalog\.csv$/),
     });
+  });
+
+  it('goes through the mirror client: its TLS options (extra CA) for https, implicit FTPS', async () => {
+    const cert = await makeSelfSignedCert();
+    const root = join(dir, 'tls-root');
+    await mkdir(join(root, 'cache', 'epub', 'feeds'), { recursive: true });
+    await writeFile(join(root, CATALOG_REMOTE_PATH), CSV);
+    const https = await startHttpServer({ root, tls: cert });
+    const ftps = await startFtpServer({ root, tls: { ...cert, implicit: true } });
+    try {
+      // Untrusted by default (certificates are checked), trusted with the mirror's CA.
+      await expect(downloadCatalog(https.url, { destDir: join(dir, 'https-untrusted') })).rejects.toMatchObject({ code: 'TLS_FAILED' });
+      const h = await downloadCatalog(https.url, { destDir: join(dir, 'https'), tls: { ca: cert.cert } });
+      expect(await readFile(h.path, 'utf8')).toBe(CSV);
+      const f = await downloadCatalog(ftps.url, { destDir: join(dir, 'ftps'), tls: { ca: cert.cert, implicit: true } });
+      expect(await readFile(f.path, 'utf8')).toBe(CSV);
+    } finally {
+      await ftps.stop();
+      await https.stop();
+    }
   });
 
   it('the host downloads into its data dir, then loads it; one download at a time', async () => {
