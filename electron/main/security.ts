@@ -11,8 +11,12 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'fanout';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
-/** The renderer's CSP: only our own scripts, no eval, no remote connections, no framing. */
-export function buildCsp(): string {
+/**
+ * The renderer's CSP, for both hosts (Electron's app:// and `fanout serve`): only our own scripts,
+ * no eval, no remote connections, no framing, no workers. `connect` adds sources the page may
+ * connect to besides itself (the web host's WebSocket).
+ */
+export function buildCsp(connect: readonly string[] = []): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -20,7 +24,7 @@ export function buildCsp(): string {
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
-    "connect-src 'self'",
+    ["connect-src 'self'", ...connect].join(' '),
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",

@@ -14,6 +14,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerMessage } from '../../shared/ipc';
 import { ClientMessageSchema } from '../../shared/ipc-schemas';
 import type { FanoutHost } from '../engine/jobs/fanout-host';
+import { buildCsp } from '../main/security';
 import { readStatic } from './static-files';
 
 export interface WebHostOptions {
@@ -39,19 +40,9 @@ export interface WebHost {
 const COOKIE = 'fanout_token';
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** The CSP the web host sends with every page. */
+/** The CSP the web host sends with every page: the app's, plus its own WebSocket. */
 export function webHostCsp(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ws://127.0.0.1:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return buildCsp([`ws://127.0.0.1:${port}`]);
 }
 
 function tokenMatches(given: string | null | undefined, token: string): boolean {
@@ -97,6 +88,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         return;
       }
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      // Browsers ask for it on every load, token or not; "no icon" keeps their console free of a 404.
+      if (url.pathname === '/favicon.ico') {
+        res.writeHead(204, { 'Cache-Control': 'private, max-age=86400' }).end();
+        return;
+      }
       const queryToken = url.searchParams.get('token');
       const authorised = tokenMatches(queryToken, token) || tokenMatches(cookieToken(req), token);
       if (!authorised) {

@@ -2,10 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** Size and sha256 of a file, streamed (constant memory); null when it does not exist. */
 export async function digestFile(path: string): Promise<{ bytes: number; sha256: string } | null> {
   try {

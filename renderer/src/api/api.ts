@@ -31,8 +31,3 @@ export function onConnectionChange(cb: (connected: boolean) => void): () => void
     connectionListeners = connectionListeners.filter((l) => l !== cb);
   };
 }
-
-/** For tests: inject a fake API. */
-export function setApi(a: FanoutApi): void {
-  api = a;
-}

@@ -82,9 +82,3 @@ export function loadRecording(rec: RunRecording): void {
   header = { ...header, replay: true, status: 'finished' };
   useRunStore.setState((s) => ({ ...header, version: s.version + 1 }));
 }
-
-export function resetRun(): void {
-  runBuffers = emptyBuffers();
-  pending = [];
-  useRunStore.setState((s) => ({ ...initialHeader, version: s.version + 1 }));
-}

@@ -38,6 +38,15 @@ describe('CSP', () => {
   it('web host: connects only back to itself on loopback', () => {
     expect(directives(webHostCsp(5757)).get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:5757']);
   });
+  it('is one policy: the web host adds only its WebSocket to the app\'s (fonts, frames and workers included)', () => {
+    const app = directives(buildCsp());
+    const web = directives(webHostCsp(5757));
+    expect([...web.keys()]).toEqual([...app.keys()]);
+    for (const [k, v] of app) if (k !== 'connect-src') expect(web.get(k), k).toEqual(v);
+    expect(web.get('font-src')).toEqual(["'self'"]);
+    expect(web.get('frame-src')).toEqual(["'none'"]);
+    expect(web.get('worker-src')).toEqual(["'none'"]);
+  });
 });
 
 describe('navigation, senders, permissions', () => {
