@@ -1,8 +1,7 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../output/atomic-file';
+import { open } from 'node:fs/promises';
+import { isTempName as isAtomicTempName, openAtomicFile, writeFileAtomic } from '../output/atomic-file';
 
 /**
  * Message files on disk. A file under its final name is complete and its bytes are on disk
@@ -38,24 +37,13 @@ export interface StreamedMessageFile {
 }
 
 /**
- * Opens the temp file of a streamed message. Same temp naming and steps as writeFileAtomic (which
- * takes the data whole), so one clean-up (`isTempName`) covers both.
+ * Opens the temp file of a streamed message: the atomic module's piece-by-piece write (same temp
+ * naming and steps as writeFileAtomic), so one clean-up (`isTempName`) covers both.
  */
 export async function openStreamedMessageFile(abs: string, mtime: Date): Promise<StreamedMessageFile> {
-  const tmp = join(dirname(abs), `.${basename(abs)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh: FileHandle = await open(tmp, 'w');
+  const file = await openAtomicFile(abs, { mtime });
   const hash: Hash = createHash('sha256');
   let bytes = 0;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await fh.close();
-  };
-  const abort = async () => {
-    await close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
-  };
   return {
     get bytes() {
       return bytes;
@@ -63,35 +51,27 @@ export async function openStreamedMessageFile(abs: string, mtime: Date): Promise
     async write(piece) {
       try {
         for (let off = 0; off < piece.length; ) {
-          const { bytesWritten } = await fh.write(piece, off, piece.length - off);
+          const { bytesWritten } = await file.handle.write(piece, off, piece.length - off);
           off += bytesWritten;
         }
       } catch (err) {
-        await abort();
+        await file.abort();
         throw err;
       }
       hash.update(piece);
       bytes += piece.length;
     },
     async commit() {
-      try {
-        await fh.sync();
-        await fh.utimes(mtime, mtime);
-        await close();
-        await rename(tmp, abs);
-      } catch (err) {
-        await abort();
-        throw err;
-      }
+      await file.commit();
       return hash.digest('hex');
     },
-    abort,
+    abort: () => file.abort(),
   };
 }
 
-/** Temp files of an interrupted write: ours (`.<name>.<hex>.tmp`) and the older `<name>.tmp-<hex>`. */
+/** Temp files of an interrupted write: the atomic module's, and two older namings (`.<name>.<8 hex>.tmp`, `<name>.tmp-<hex>`). */
 export function isTempName(name: string): boolean {
-  return /^\..+\.[0-9a-f]{8}\.tmp$/.test(name) || /\.tmp-[0-9a-f]+$/.test(name);
+  return isAtomicTempName(name) || /^\..+\.[0-9a-f]{8}\.tmp$/.test(name) || /\.tmp-[0-9a-f]+$/.test(name);
 }
 
 /** Size and SHA-256 of a file, read as a stream. */

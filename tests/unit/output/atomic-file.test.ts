@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../../../electron/engine/output/atomic-file';
+import { isTempName as isMailTempName } from '../../../electron/engine/mail/message-file';
 
 let dir: string;
 beforeEach(async () => {
@@ -55,5 +56,14 @@ describe('removeStaleTempFiles', () => {
     expect((await readdir(dir)).sort()).toEqual([fresh.split('/').pop()!, 'c.txt', 'keep.tmp'].sort());
     expect(await removeStaleTempFiles(dir)).toBe(1);
     expect((await readdir(dir)).sort()).toEqual(['c.txt', 'keep.tmp']);
+  });
+});
+
+describe('temp names', () => {
+  it("mail's clean-up recognises the atomic writer's temp files (a killed run's leftovers are removed)", () => {
+    const name = basename(tempPathFor('/x/INBOX/12.eml'));
+    expect(isTempName(name)).toBe(true);
+    expect(isMailTempName(name)).toBe(true);
+    expect(isMailTempName('12.eml')).toBe(false);
   });
 });
