@@ -149,6 +149,10 @@ export interface MailFolderInfo {
   delimiter: string;
   messages: number;
   specialUse?: string;
+  /** False for a container the server lists but cannot open (\Noselect, \NonExistent): shown, never archived. */
+  selectable: boolean;
+  /** The parent's path as the server names it, or null at the top (absent from older hosts). */
+  parent?: string | null;
 }
 
 export interface MailTestResult {

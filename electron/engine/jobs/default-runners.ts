@@ -26,8 +26,15 @@ export const defaultMailTools: MailTools = {
   },
   async folders(account) {
     const list = await listMailFolders(account);
-    return list
-      .filter((f) => f.selectable)
-      .map((f) => ({ path: f.path, name: f.name, delimiter: f.delimiter, messages: f.messages ?? 0, ...(f.specialUse ? { specialUse: f.specialUse } : {}) }));
+    // Every folder the server lists, containers that cannot be selected included: the picker shows the real tree.
+    return list.map((f) => ({
+      path: f.path,
+      name: f.name,
+      delimiter: f.delimiter,
+      messages: f.messages ?? 0,
+      selectable: f.selectable,
+      parent: f.parent,
+      ...(f.specialUse ? { specialUse: f.specialUse } : {}),
+    }));
   },
 };

@@ -4,6 +4,7 @@ import type { MailAccount } from '../../../shared/job-spec';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
 import { describeError, saveMailSettings, setError, setScreen, useAppStore } from '../stores/app-store';
+import { folderRows } from '../lib/mail-folder-tree';
 import { beginRun } from '../stores/run-store';
 
 export function MailScreen() {
@@ -67,7 +68,7 @@ function MailForm({ info }: { info: AppInfo }) {
       if (r.ok) {
         const f = await getApi().mailFolders({ account: account() });
         setFolders(f);
-        setChecked(new Set(f.map((x) => x.path)));
+        setChecked(new Set(f.filter((x) => x.selectable).map((x) => x.path)));
       }
     } catch (err) {
       setStatus(`Failed: ${describeError(err)}`);
@@ -102,9 +103,13 @@ function MailForm({ info }: { info: AppInfo }) {
       {folders.length > 0 && (
         <>
           <ul className="folders" data-testid="mail-folders">
-            {folders.map((f) => (
-              <li key={f.path} style={{ paddingLeft: `${(f.path.split(f.delimiter || '/').length - 1) * 16}px` }}>
-                <label className="check"><input type="checkbox" checked={checked.has(f.path)} onChange={() => setChecked((c) => { const n = new Set(c); if (n.has(f.path)) n.delete(f.path); else n.add(f.path); return n; })} />{f.name} <span className="muted">({f.messages})</span></label>
+            {folderRows(folders).map(({ folder: f, depth }) => (
+              <li key={f.path} style={{ paddingLeft: `${depth * 16}px` }} data-selectable={f.selectable ? 'yes' : 'no'}>
+                {f.selectable ? (
+                  <label className="check"><input type="checkbox" checked={checked.has(f.path)} onChange={() => setChecked((c) => { const n = new Set(c); if (n.has(f.path)) n.delete(f.path); else n.add(f.path); return n; })} />{f.name} <span className="muted">({f.messages})</span></label>
+                ) : (
+                  <span className="muted" title="A container on the server: it holds folders, not messages">{f.name}</span>
+                )}
               </li>
             ))}
           </ul>

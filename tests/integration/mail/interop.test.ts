@@ -9,6 +9,8 @@ import { serverPath, type ImapTestServer } from '../../harness/imap-server';
 import { IMAP_MATRIX, startImapServer } from '../../harness/imap-servers';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { listMailFolders } from '../../../electron/engine/mail/folders';
+import { defaultMailTools } from '../../../electron/engine/jobs/default-runners';
+import { folderRows } from '../../../renderer/src/lib/mail-folder-tree';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
@@ -138,6 +140,23 @@ describe.each(IMAP_MATRIX)('mail archive interop: %s', (entry) => {
     // The parent is listed (selectable or not: Cyrus creates it, Dovecot and Courier do not).
     expect(byPath.has(path('Archive')), 'the parent folder is listed').toBe(true);
     expect(byPath.get(path('Projekte/Größe/Überblick'))!.parent).toBe(path('Projekte/Größe'));
+  });
+
+  it("the folder picker shows the server's tree: each folder right under its parent, containers included", async () => {
+    const rows = folderRows(await defaultMailTools.folders(account));
+    const at = (p: string) => rows.findIndex((r) => r.folder.path === p);
+    for (const f of LAYOUT) expect(rows[at(path(f.logical))]?.folder.selectable, f.logical).toBe(true);
+    for (const leaf of ['Archive/2019', 'Projekte/Größe/Überblick']) {
+      const parent = leaf.slice(0, leaf.lastIndexOf('/'));
+      const i = at(path(leaf));
+      const p = at(path(parent));
+      expect(p, `${parent} is a row`).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(i);
+      expect(rows[i]!.depth).toBe(rows[p]!.depth + 1);
+      // Every row between the parent and the leaf is deeper than the parent (its subtree).
+      for (let k = p + 1; k < i; k++) expect(rows[k]!.depth).toBeGreaterThan(rows[p]!.depth);
+    }
+    expect(rows[0]!.folder.path).toBe('INBOX');
   });
 
   it('archives every message byte-identical, mtime = INTERNALDATE, flags on the server untouched', async () => {
