@@ -11,6 +11,7 @@ import { chromeTrace, failureWhere } from '../lib/run-analytics';
 import { describeError, setError, useAppStore } from '../stores/app-store';
 import { runBuffers, useRunStore } from '../stores/run-store';
 import { useShallow } from 'zustand/react/shallow';
+import { MailFolderTallies } from './MailFolderTallies';
 
 const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
   const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
@@ -141,6 +142,7 @@ export function LiveRun() {
     <section className="screen live" data-testid="screen-live">
       <Header />
       <Controls />
+      <MailFolderTallies />
       <div className="lanes" data-testid="lanes">
         {workers.map((w) => <Lane key={w.id} w={w} />)}
       </div>
