@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { isTempName as isAtomicTempName, openAtomicFile, writeFileAtomic } from '../output/atomic-file';
+import { isTempName as isAtomicTempName, openAtomicFile, syncDir, writeFileAtomic } from '../output/atomic-file';
 
 /**
  * Message files on disk. A file under its final name is complete and its bytes are on disk
@@ -16,15 +15,8 @@ export async function writeMessageFile(abs: string, source: Uint8Array, mtime: D
   return createHash('sha256').update(source).digest('hex');
 }
 
-/** fsync of a directory: makes the renames into it durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+/** fsync of a directory: makes the renames into it durable (the atomic module's). */
+export const fsyncDir = syncDir;
 
 /** A message that arrives in pieces (a large one fetched in partial ranges): one piece in memory at a time. */
 export interface StreamedMessageFile {

@@ -96,15 +96,16 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
 }
 
 /**
- * fsyncs a folder, so that a rename or a new file in it is on disk. Best effort where folders
- * cannot be opened for sync (Windows): the data itself was already synced.
+ * fsyncs a folder, so that a rename or a new file in it is on disk. Skipped where folders cannot
+ * be opened or synced (Windows; file systems that answer EINVAL): the data itself was synced.
  */
 export async function syncDir(dir: string): Promise<void> {
   let handle: FileHandle;
   try {
     handle = await open(dir, 'r');
-  } catch {
-    return;
+  } catch (err) {
+    if (process.platform === 'win32') return;
+    throw err;
   }
   try {
     await handle.sync();
