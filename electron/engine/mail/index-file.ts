@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
 import { repairTornTail } from '../output/append-log';
+import { openAtomicFile } from '../output/atomic-file';
 import type { MessageMeta } from './message-meta';
 import { fsyncDir } from './message-file';
 
@@ -167,8 +167,8 @@ export class IndexLog {
   compact(flagUpdates: ReadonlyMap<string, string[]>, structural: boolean): Promise<number> {
     return this.enqueue(async () => {
       await this.#closeHandle();
-      const tmp = `${this.file}.tmp-${randomBytes(4).toString('hex')}`;
-      const out = await open(tmp, 'w');
+      // The atomic module's temp file: fsynced before the rename, so a crash never leaves a short index.
+      const out = await openAtomicFile(this.file);
       const seen = new Map<string, Set<number>>();
       let changed = 0;
       let dropped = 0;
@@ -192,18 +192,16 @@ export class IndexLog {
           pending.push(line);
           pendingBytes += line.length;
           if (pendingBytes >= 256 * 1024) {
-            await out.write(pending.join(''));
+            await out.handle.write(pending.join(''));
             pending = [];
             pendingBytes = 0;
           }
         }
-        if (pending.length > 0) await out.write(pending.join(''));
-        await out.close();
-        if (changed > 0 || dropped > 0 || structural) await rename(tmp, this.file);
-        else await rm(tmp, { force: true });
+        if (pending.length > 0) await out.handle.write(pending.join(''));
+        if (changed > 0 || dropped > 0 || structural) await out.commit();
+        else await out.abort();
       } catch (err) {
-        await out.close().catch(() => undefined);
-        await rm(tmp, { force: true }).catch(() => undefined);
+        await out.abort();
         throw err;
       }
       return changed;
