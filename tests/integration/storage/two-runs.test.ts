@@ -6,11 +6,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../../electron/engine/gutenberg/manifest-store';
 import { LOCK_FILE } from '../../../electron/engine/output/output-lock';
+import { tempPathFor } from '../../../electron/engine/output/atomic-file';
+import { defaultRunners } from '../../../electron/engine/jobs/default-runners';
+import { JobManager } from '../../../electron/engine/jobs/job-manager';
+import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import { delay } from '../../harness';
 import { BOOKS, startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { expectAllBooksExact, expectNothingFalselyDone } from './storage-check';
@@ -78,6 +82,13 @@ describe('two runs on one output folder', () => {
       expect(second.stderr).toContain(`process ${first.child.pid}`);
       expect(second.stderr).toContain(owner.since);
       expect(second.stderr).not.toMatch(/\n\s+at /);
+      // The same from a desktop / web host process (the job manager behind both), beside the CLI run.
+      const manager = new JobManager({ dataDir: join(fx.dir, 'host-data'), runners: defaultRunners() });
+      const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, mirror: fx.http.url, outDir: out });
+      const hosted = await manager.start(spec).done;
+      expect(hosted.status).toBe('failed');
+      expect(hosted.failures.map((f) => [f.item, f.error.code])).toEqual([['(job)', 'OUTPUT_LOCKED']]);
+      expect(hosted.failures[0]!.error.message).toContain(`process ${first.child.pid}`);
       expect(await first.exited).toBe(1); // the one missing book
     } finally {
       first.child.kill('SIGKILL');
@@ -109,6 +120,9 @@ describe('two runs on one output folder', () => {
     // The killed run's lock is still there, naming a process that is gone.
     expect(JSON.parse(await readFile(join(out, LOCK_FILE), 'utf8')).pid).toBe(first.child.pid);
     const doneBefore = await expectNothingFalselyDone(out);
+    // A temp file as a write cut by the kill leaves it: the next run removes it.
+    const leftover = tempPathFor(join(out, 'clean', `${STALLED}.txt`));
+    await writeFile(leftover, 'half a book');
 
     const requestsBefore = fx.http.requests.length;
     const second = await fanout(args(out));
@@ -120,5 +134,6 @@ describe('two runs on one output folder', () => {
     const resumed = fx.http.requests.slice(requestsBefore).filter((r) => r.path === bookPath(STALLED) && r.method === 'GET');
     expect(resumed.some((r) => r.range?.startsWith(`bytes=${partBytes}-`))).toBe(true);
     await expectAllBooksExact(out, fx.mirror, BOOKS);
+    expect(existsSync(leftover)).toBe(false);
   });
 });
