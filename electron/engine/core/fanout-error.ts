@@ -26,6 +26,16 @@ export class FanoutError extends Error {
     return e;
   }
 
+  /**
+   * The same error for one item of a batch that failed as a whole: the item's own context (its
+   * ebook, path) replaces the batch's, the rest (host) is kept.
+   */
+  forItem(item: ErrorContext): FanoutError {
+    const e = new FanoutError(this.code, this.message, { ...this.context, ...item }, { cause: this.cause });
+    e.stack = this.stack;
+    return e;
+  }
+
   toJSON(): SerializedError {
     return { code: this.code, message: this.message, retryable: this.retryable, context: this.context };
   }

@@ -2,6 +2,7 @@ import type { Strategy } from '../../../shared/strategy';
 import type { ErrorContext } from '../../../shared/errors';
 import { FanoutError, abortedError, toFanoutError } from './fanout-error';
 import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources';
+import type { JobFatalCheck } from './job-fatal';
 import type { JobTelemetry } from './job-telemetry';
 import type { PauseGate } from './pause-gate';
 import { sleep, backoffDelay, withRetry } from './retry';
@@ -47,6 +48,11 @@ export interface RunPoolOptions<I> {
   openWorker(ctx: WorkerContext): Promise<WorkerSession<I>>;
   onItemFailed?(item: I, err: FanoutError): void;
   onWarning?(message: string, err?: FanoutError): void;
+  /**
+   * Errors that stop the whole pool at once (see job-fatal.ts): not retried, not recorded as the
+   * item's failure; the items in flight are stopped, untried ones stay pending, runPool rejects with it.
+   */
+  isJobFatal?: JobFatalCheck;
 }
 
 export interface PoolResult {
@@ -68,18 +74,22 @@ const SHRINK_CODES = new Set(['TOO_MANY_CONNECTIONS', 'THROTTLED']);
  */
 export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   const workers = opts.strategy === 'serial' ? 1 : Math.max(1, opts.workers);
+  // The pool's own stop (a job-fatal error) on top of the caller's cancel.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([opts.signal, stop.signal]);
+  let fatal: FanoutError | null = null;
   const units = opts.units ?? (() => 1);
   let source: ItemSource<I>;
   let split: SplitSource<I> | null = null;
   if (opts.strategy === 'split') {
     const all: I[] = [];
     for await (const item of opts.items) {
-      if (opts.signal.aborted) break;
+      if (signal.aborted) break;
       all.push(item);
     }
     source = split = new SplitSource(all, workers);
   } else {
-    source = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal: opts.signal });
+    source = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal });
   }
 
   let alive = workers;
@@ -91,7 +101,19 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
 
   const fail = (workerId: number, items: I[], err: FanoutError) => {
     opts.telemetry.itemFailed(workerId, unitsOf(items));
-    for (const item of items) opts.onItemFailed?.(item, err.withContext(opts.context?.(item) ?? {}));
+    // Each item's own context wins (an error of a whole batch must not name its first item for all).
+    for (const item of items) opts.onItemFailed?.(item, err.forItem(opts.context?.(item) ?? {}));
+  };
+
+  const isFatal = (err: FanoutError) => opts.isJobFatal?.(err, { connected: successes > 0 }) ?? false;
+  /** Stops the pool on the first job-fatal error; true when `err` is one (the caller drops its items). */
+  const stopIfFatal = (err: FanoutError): boolean => {
+    if (!isFatal(err)) return false;
+    if (!fatal) {
+      fatal = err;
+      stop.abort(err);
+    }
+    return true;
   };
 
   // Retire only when another worker is alive and the server has already served us: otherwise the
@@ -107,20 +129,21 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         return session;
       } catch (raw) {
         const err = toFanoutError(raw);
-        if (opts.signal.aborted) throw abortedError();
+        if (signal.aborted) throw abortedError();
+        if (isFatal(err)) throw err;
         // Another worker holds a connection: this one is surplus to what the server allows.
         if (SHRINK_CODES.has(err.code) && opened > 0 && alive > 1) return null;
         if (!err.retryable || attempt + 1 >= opts.attempts) throw err;
         ctx.progress.countRetry();
         ctx.progress.setState('retrying');
-        await sleep(backoffDelay(attempt, opts.baseDelayMs ?? 200, 10_000), opts.signal);
+        await sleep(backoffDelay(attempt, opts.baseDelayMs ?? 200, 10_000), signal);
       }
     }
   }
 
   async function worker(workerId: number): Promise<void> {
     const progress = opts.telemetry.worker(workerId);
-    const ctx: WorkerContext = { workerId, signal: opts.signal, progress };
+    const ctx: WorkerContext = { workerId, signal, progress };
     let session: WorkerSession<I> | null = null;
     const retire = (items: I[], err?: FanoutError) => {
       source.giveBack(items);
@@ -133,17 +156,17 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       for (;;) {
         if (opts.pause?.paused) {
           progress.setState('paused', null);
-          await opts.pause.wait(opts.signal);
+          await opts.pause.wait(signal);
         }
         progress.setState('idle');
-        const batch = await source.take(workerId, opts.signal);
-        if (batch.length === 0 || opts.signal.aborted) break;
+        const batch = await source.take(workerId, signal);
+        if (batch.length === 0 || signal.aborted) break;
         if (!session) {
           try {
             session = await openSession(ctx);
           } catch (raw) {
             const err = toFanoutError(raw);
-            if (err.code === 'ABORTED') break;
+            if (err.code === 'ABORTED' || stopIfFatal(err)) break;
             if (shouldRetire(err)) {
               retire(batch, err);
               return;
@@ -170,16 +193,16 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
               {
                 attempts: opts.attempts,
                 baseDelayMs: opts.baseDelayMs,
-                signal: opts.signal,
+                signal,
                 progress,
                 context: group.length === 1 ? opts.context?.(group[0]!) : undefined,
                 onRetry: () => progress.resetItemBytes(),
-                giveUp: (err) => SHRINK_CODES.has(err.code) && alive > 1 && successes > 0,
+                giveUp: (err) => (SHRINK_CODES.has(err.code) && alive > 1 && successes > 0) || isFatal(err),
               },
             );
           } catch (raw) {
             const err = toFanoutError(raw);
-            if (err.code === 'ABORTED' || opts.signal.aborted) return;
+            if (err.code === 'ABORTED' || signal.aborted || stopIfFatal(err)) return;
             if (shouldRetire(err)) {
               retire(groups.slice(g).flat(), err);
               return;
@@ -197,20 +220,21 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             const err = outcome[i];
             if (!err) continue;
             const item = group[i]!;
+            if (signal.aborted || stopIfFatal(err)) return;
             if (!err.retryable) {
               fail(workerId, [item], err);
               continue;
             }
             try {
               await withRetry(() => s.process(item, ctx), {
-                attempts: Math.max(1, opts.attempts - 1), baseDelayMs: opts.baseDelayMs, signal: opts.signal, progress,
-                context: opts.context?.(item), onRetry: () => progress.resetItemBytes(),
+                attempts: Math.max(1, opts.attempts - 1), baseDelayMs: opts.baseDelayMs, signal, progress,
+                context: opts.context?.(item), onRetry: () => progress.resetItemBytes(), giveUp: isFatal,
               });
               successes++;
               opts.telemetry.itemDone(workerId, units(item));
             } catch (raw2) {
               const err2 = toFanoutError(raw2);
-              if (err2.code === 'ABORTED' || opts.signal.aborted) return;
+              if (err2.code === 'ABORTED' || signal.aborted || stopIfFatal(err2)) return;
               fail(workerId, [item], err2);
             }
           }
@@ -224,6 +248,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   }
 
   const settled = await Promise.allSettled(Array.from({ length: workers }, (_, id) => worker(id)));
+  if (fatal && !opts.signal.aborted) throw fatal;
   const crashed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (crashed && !opts.signal.aborted) throw toFanoutError(crashed.reason);
   // A source can end in error (the catalog could not be read): surface it.

@@ -8,6 +8,7 @@ import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool';
+import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { writeFileAtomic } from '../output/atomic-file';
@@ -136,6 +137,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       attempts: spec.attempts,
       label: bookLabel,
       context: (book) => ({ ebook: book.ebook, host: mirror.host }),
+      // A mirror that refuses the login or cannot be reached stops the job at once (books stay pending).
+      isJobFatal: serverUnreachable,
       onWarning: (message, err) => ctx.warn(message, err),
       onItemFailed: (book, err) => {
         if (stopsJob(err)) return;
@@ -207,6 +210,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         };
       },
     });
+  } catch (err) {
+    throw err instanceof FanoutError && serverUnreachable(err, { connected: false }) ? stoppedJobError(err, spec.mirror) : err;
   } finally {
     await stage.drain();
   }

@@ -90,8 +90,9 @@ export class LabRunner {
           const t0 = performance.now();
           const summary = await this.run(spec, { signal, pause: new PauseGate(), onEvent: () => {} });
           if (summary.status === 'cancelled' || signal.aborted) throw abortedError();
-          // A cell that could not write (disk full, read-only) ends the lab: the next cells would fail the same way.
-          const fatal = summary.failures.find((f) => f.item === '(job)' && (f.error.code === 'DISK_FULL' || f.error.code === 'OUTPUT_NOT_WRITABLE'));
+          // A cell that stopped as a whole (disk full, read-only output, a mirror that refuses the login or
+          // cannot be reached) ends the lab: the next cells would fail the same way.
+          const fatal = summary.failures.find((f) => f.item === '(job)');
           if (fatal) throw new FanoutError(fatal.error.code, fatal.error.message, fatal.error.context);
           wallMs.push(summary.wallMs > 0 ? summary.wallMs : performance.now() - t0);
           last = { itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, bytes: summary.bytes };

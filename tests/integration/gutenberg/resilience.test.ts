@@ -33,7 +33,10 @@ describe('gutenberg job resilience', () => {
     try {
       const base = { mirror: https.url, selection: { ids: ids('5,1002') }, workers: 2, outDir: join(fx.dir, 'https'), attempts: 3 };
       const refused = await runGutenbergJob(spec(base), createJobControl());
-      expect(refused.itemsFailed).toBe(2);
+      // Job-fatal (fail fast): one job-level failure, no book tried one by one or recorded as failed.
+      expect(refused.itemsFailed).toBe(0);
+      expect(refused.failures).toHaveLength(1);
+      expect(refused.failures[0]!.item).toBe('(job)');
       expect(refused.failures[0]!.error).toMatchObject({ code: 'TLS_FAILED', retryable: false, context: { host: '127.0.0.1' } });
       expect(refused.failures[0]!.error.message).toMatch(/certificate/);
       const caFile = join(fx.dir, 'ca.pem');

@@ -3,6 +3,7 @@ import { runPool, type WorkerSession } from '../../../electron/engine/core/run-p
 import { JobTelemetry } from '../../../electron/engine/core/job-telemetry';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { PauseGate } from '../../../electron/engine/core/pause-gate';
+import { serverUnreachable } from '../../../electron/engine/core/job-fatal';
 import type { Strategy } from '../../../shared/strategy';
 
 const tick = (ms = 1) => new Promise((r) => setTimeout(r, ms));
@@ -226,5 +227,56 @@ describe('runPool control', () => {
     pause.resume();
     await done;
     expect(allProcessed(rec)).toEqual(range(20));
+  });
+});
+
+describe('runPool: job-fatal errors stop the pool', () => {
+  it.each(['queue', 'adaptive', 'split'] as const)('%s: the first fatal error rejects the pool at once; no item is recorded as failed, untried ones are never taken', async (strategy) => {
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const taken: number[] = [];
+    const failed: number[] = [];
+    const refuse = async (item: number) => {
+      taken.push(item);
+      await tick(2);
+      throw new FanoutError('AUTH_FAILED', 'FTP 530: Login authentication failed', { host: 'h', ebook: item });
+    };
+    const pool = runPool<number>({
+      items, workers: 4, strategy, signal: new AbortController().signal, telemetry: new JobTelemetry({ workers: 4 }),
+      attempts: 5, baseDelayMs: 1, label: (i) => `item ${i}`,
+      isJobFatal: serverUnreachable,
+      onItemFailed: (i) => failed.push(i),
+      openWorker: async () => ({ process: refuse, processBatch: async (batch) => refuse(batch[0]!), close: async () => {} }),
+    });
+    await expect(pool).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(failed).toEqual([]);
+    expect(taken.length).toBeLessThanOrEqual(4); // one try per worker at most, no retries
+  });
+
+  it('a refused connection is fatal only before anything was done', () => {
+    const refused = new FanoutError('CONNECTION_REFUSED', 'connect ECONNREFUSED');
+    expect(serverUnreachable(refused, { connected: false })).toBe(true);
+    expect(serverUnreachable(refused, { connected: true })).toBe(false);
+    expect(serverUnreachable(new FanoutError('TLS_FAILED', 'x'), { connected: true })).toBe(true);
+    expect(serverUnreachable(new FanoutError('BOOK_NOT_FOUND', 'x'), { connected: false })).toBe(false);
+  });
+
+  it('an error of a whole batch is reported with each item its own context', async () => {
+    const reported: Array<{ item: number; ebook: unknown; host: unknown }> = [];
+    await runPool<number>({
+      items: [10, 11, 12], workers: 1, strategy: 'adaptive', total: 3, signal: new AbortController().signal, telemetry: new JobTelemetry({ workers: 1 }),
+      attempts: 1, baseDelayMs: 1, label: (i) => `item ${i}`, context: (i) => ({ ebook: i }),
+      onItemFailed: (i, err) => reported.push({ item: i, ebook: err.context.ebook, host: err.context.host }),
+      openWorker: async () => ({
+        process: async () => {
+          throw new FanoutError('FTP_PERMANENT', 'refused', { host: 'h', ebook: 10 });
+        },
+        processBatch: async () => {
+          throw new FanoutError('FTP_PERMANENT', 'refused', { host: 'h', ebook: 10 });
+        },
+        close: async () => {},
+      }),
+    });
+    for (const r of reported) expect(r).toMatchObject({ ebook: r.item, host: 'h' });
+    expect(reported.map((r) => r.item).sort()).toEqual([10, 11, 12]);
   });
 });

@@ -1,0 +1,38 @@
+import type { FanoutErrorCode } from '../../../shared/errors';
+import { redactUrl } from '../../../shared/input-checks';
+import { FanoutError } from './fanout-error';
+
+/**
+ * Job-fatal errors: failures that are no item's own, so retrying the item or going on with the
+ * next one cannot help (the mirror refuses our login, its certificate is not trusted, its name does
+ * not resolve, nothing listens; the output disk is full). `runPool` stops at the first one: it
+ * takes no more items, stops the items in flight (they are not recorded as failed: not tried, they
+ * stay pending for a re-run) and rejects with that error, which the job reports once.
+ */
+export type JobFatalCheck = (err: FanoutError, state: { connected: boolean }) => boolean;
+
+/** The server cannot be used at all, whatever the item: refused login, TLS, DNS. */
+const ALWAYS_FATAL = new Set<FanoutErrorCode>(['AUTH_FAILED', 'TLS_FAILED', 'DNS_FAILED']);
+
+/**
+ * The server cannot be reached or refuses us: the codes above always, a refused connection only
+ * while no item has been done yet (once the server has served us, it is a restart or a blip: the
+ * item is retried as usual).
+ */
+export const serverUnreachable: JobFatalCheck = (err, { connected }) => ALWAYS_FATAL.has(err.code) || (err.code === 'CONNECTION_REFUSED' && !connected);
+
+/** Combines checks: fatal when any says so. */
+export function anyFatal(...checks: Array<JobFatalCheck | undefined>): JobFatalCheck {
+  return (err, state) => checks.some((c) => c?.(err, state) ?? false);
+}
+
+/**
+ * The one message a stopped job shows: what failed, where (the URL, its password hidden), and
+ * that nothing else was tried. Keeps the code and the context (host, path).
+ */
+export function stoppedJobError(err: FanoutError, url: string): FanoutError {
+  const where = redactUrl(url);
+  // No item's context: the job stopped, not a book (the URL says where).
+  const { ebook: _ebook, path: _path, ...context } = err.context;
+  return new FanoutError(err.code, `${where}: ${err.message}. The job stopped; the books not fetched stay pending for a re-run.`, context, { cause: err });
+}
