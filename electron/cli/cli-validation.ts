@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { formatProblem, parseWithProblems, type InputProblem } from '../../shared/input-checks';
-import type { InputCheck } from '../engine/inputs/job-inputs';
+import { problemsOfBadSpec, type InputCheck } from '../engine/inputs/job-inputs';
 import { EXIT } from './run-job-in-terminal';
 
 /**
@@ -78,8 +78,17 @@ export function reportInputCheck(check: InputCheck): void {
   exitOnProblems(check.problems);
 }
 
-/** Validates a job spec with its zod schema; on failure prints each problem with its option and exits 2. */
+/** Validates input with its zod schema; on failure prints each problem with its option and exits 2. */
 export function parseSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = parseWithProblems(schema, input);
   return result.ok ? result.value : exitWithProblems(result.problems);
+}
+
+/**
+ * A job spec's parse: on failure prints each problem with its option, and those of its files and
+ * folders too (all at once, not one round at a time), and exits 2.
+ */
+export async function parseJobSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Promise<z.infer<S>> {
+  const result = parseWithProblems(schema, input);
+  return result.ok ? result.value : exitWithProblems(await problemsOfBadSpec(input, result.problems));
 }

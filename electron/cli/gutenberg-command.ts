@@ -5,7 +5,7 @@ import { STRATEGIES } from '../../shared/strategy';
 import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
 import { checkGutenbergInputs } from '../engine/inputs/job-inputs';
 import { runJobInTerminal } from './run-job-in-terminal';
-import { parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 
 /** `--ids`: ranges, each end a safe integer (a 30-digit "number" is a typo, not an ebook). */
 function idsOption(value: string): ReturnType<typeof parseIdRanges> {
@@ -46,7 +46,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {
-      const spec = parseSpecOrExit(GutenbergJobSpecSchema, {
+      const spec = await parseJobSpecOrExit(GutenbergJobSpecSchema, {
         kind: 'gutenberg',
         catalog: o.catalog,
         mirror: o.mirror,

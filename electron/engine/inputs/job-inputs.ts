@@ -103,13 +103,33 @@ export function checkJobInputs(spec: JobSpec, opts: CheckOptions = {}): Promise<
   return spec.kind === 'gutenberg' ? checkGutenbergInputs(spec, opts) : checkMailInputs(spec);
 }
 
+/** The file and folder checks that need no other field, for a spec that failed its schema. */
+const PATH_CHECKS: Array<[field: string, check: (path: string) => Promise<string | null>]> = [
+  ['catalog', (p) => checkInputFile(p)],
+  ['outDir', checkOutputFolder],
+  ['mirrorTls.caFile', checkCaFile],
+];
+
 /**
- * `job:check`: a job as the UI sends it, before it starts. The schema's problems (absolute paths,
- * numbers, URL) come first, each with its field; the file checks run only on a well-formed spec.
+ * The problems of a job spec that failed its schema, plus those of its paths that the schema did
+ * not already fault (so every problem is reported at once, not one round at a time).
  */
+export async function problemsOfBadSpec(input: unknown, schemaProblems: readonly InputProblem[]): Promise<InputProblem[]> {
+  const problems = [...schemaProblems];
+  for (const [field, check] of PATH_CHECKS) {
+    let value: unknown = input;
+    for (const k of field.split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[k] : undefined;
+    if (typeof value !== 'string' || schemaProblems.some((p) => p.field === field)) continue;
+    const problem = await check(value);
+    if (problem) problems.push({ field, value, message: problem });
+  }
+  return problems;
+}
+
+/** `job:check`: a job as the UI sends it, before it starts: the schema's problems and the file checks, each with its field. */
 export async function checkUiJob(spec: unknown): Promise<InputCheck> {
   const parsed = parseWithProblems(UiJobSpecSchema, spec);
-  return parsed.ok ? checkJobInputs(parsed.value) : { problems: parsed.problems, warnings: [] };
+  return parsed.ok ? checkJobInputs(parsed.value) : { problems: await problemsOfBadSpec(spec, parsed.problems), warnings: [] };
 }
 
 /** A BAD_INPUT error listing every problem, for hosts that must refuse a job (IPC `job:start`). */

@@ -1,7 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
+import { asSentence as sentence, toFieldProblems } from '../lib/field-problems';
+import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
 import { beginRun, useRunStore } from '../stores/run-store';
@@ -9,6 +12,16 @@ import { formatBytes, idsToRanges } from '../lib/format';
 
 const ROW_HEIGHT = 28;
 
+/** Where the job spec's fields are shown in this form (`job:check` problems go under them). */
+const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection' };
+
+/** The checks the form runs itself, as the user leaves a field (the host runs them again, and the rest, at Start). */
+function localProblem(field: 'catalog' | 'mirror' | 'outDir', value: string): string | undefined {
+  const v = value.trim();
+  if (v === '') return undefined;
+  const problem = field === 'mirror' ? checkMirrorUrl(v) : checkAbsolutePath(v);
+  return problem ? sentence(problem) : undefined;
+}
 function CatalogTable() {
   const total = useCatalogStore((s) => s.total);
   const pages = useCatalogStore((s) => s.pages);
@@ -93,15 +106,33 @@ export function GutenbergScreen() {
   const selectedCount = useCatalogStore((s) => s.selected.size);
   const runStatus = useRunStore((s) => s.status);
   const [starting, setStarting] = useState(false);
+  /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
+  const [problems, setProblems] = useState<Record<string, string>>({});
   const busy = runStatus === 'running' || runStatus === 'paused';
+  const setProblem = (field: string, message: string | undefined) =>
+    setProblems((p) => {
+      const next = { ...p };
+      if (message) next[field] = message;
+      else delete next[field];
+      return next;
+    });
+  const edit = (field: 'catalogPath' | 'mirror' | 'outDir', value: string) => {
+    updateForm({ [field]: value });
+    setProblem(field === 'catalogPath' ? 'catalog' : field, undefined);
+  };
+  const invalid = (field: string) => (problems[field] ? true : undefined);
 
   const onLoad = async () => {
     setError(null);
+    const path = form.catalogPath.trim();
+    const local = localProblem('catalog', path);
+    setProblem('catalog', local);
+    if (local) return;
     try {
-      await loadCatalog(form.catalogPath.trim());
+      await loadCatalog(path);
       void saveFormSettings();
     } catch (err) {
-      setError(`Could not load the catalog: ${describeError(err)}`);
+      setProblem('catalog', sentence(err instanceof Error ? err.message : String(err)));
     }
   };
 
@@ -119,7 +150,7 @@ export function GutenbergScreen() {
 
   const pickOut = async () => {
     const dir = await getApi().pickFolder({ title: 'Output folder', defaultPath: form.outDir });
-    if (dir) updateForm({ outDir: dir });
+    if (dir) edit('outDir', dir);
   };
 
   const onStart = async () => {
@@ -127,17 +158,22 @@ export function GutenbergScreen() {
     setStarting(true);
     try {
       const ids = idsToRanges(useCatalogStore.getState().selected);
-      const { jobId } = await getApi().startJob({
-        spec: {
-          kind: 'gutenberg',
-          catalog: catalog?.path ?? form.catalogPath,
-          mirror: form.mirror.trim(),
-          selection: { ids },
-          workers: form.workers,
-          strategy: form.strategy,
-          outDir: form.outDir.trim(),
-        },
-      });
+      const spec = {
+        kind: 'gutenberg' as const,
+        catalog: catalog?.path ?? form.catalogPath,
+        mirror: form.mirror.trim(),
+        selection: { ids },
+        workers: form.workers,
+        strategy: form.strategy,
+        outDir: form.outDir.trim(),
+      };
+      // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
+      const check = await getApi().checkJob({ spec });
+      const { byField, rest } = toFieldProblems(check.problems, FORM_FIELDS);
+      setProblems(byField);
+      if (rest.length > 0) setError(rest.join('; '));
+      if (check.problems.length > 0) return;
+      const { jobId } = await getApi().startJob({ spec });
       beginRun(jobId, 'gutenberg', form.workers);
       void saveFormSettings();
       setScreen('live');
@@ -154,7 +190,7 @@ export function GutenbergScreen() {
         <label className="wide">
           Catalog file
           <span className="inline">
-            <input data-testid="catalog-path" value={form.catalogPath} placeholder="/path/to/pg_catalog.csv" onChange={(e) => updateForm({ catalogPath: e.target.value })} />
+            <input data-testid="catalog-path" aria-invalid={invalid('catalog')} value={form.catalogPath} placeholder="/path/to/pg_catalog.csv" onChange={(e) => edit('catalogPath', e.target.value)} />
             <button data-testid="catalog-load" disabled={!form.catalogPath.trim() || loading} onClick={() => void onLoad()}>{loading && !download ? 'Loading…' : 'Load'}</button>
             <button
               data-testid="catalog-download"
@@ -165,6 +201,7 @@ export function GutenbergScreen() {
               From mirror
             </button>
           </span>
+          <FieldError id="catalog" message={problems.catalog} />
           {download && (
             <span className="download-progress" data-testid="catalog-download-progress">
               <span className="bar"><span style={{ width: download.total ? `${Math.min(100, (100 * download.bytes) / download.total)}%` : '100%' }} className={download.total ? '' : 'indeterminate'} /></span>
@@ -175,11 +212,20 @@ export function GutenbergScreen() {
         </label>
         <label>
           Mirror URL
-          <input data-testid="mirror-url" value={form.mirror} placeholder="ftp://… or https://…" onChange={(e) => updateForm({ mirror: e.target.value })} />
+          <input
+            data-testid="mirror-url"
+            aria-invalid={invalid('mirror')}
+            value={form.mirror}
+            placeholder="ftp://… or https://…"
+            onChange={(e) => edit('mirror', e.target.value)}
+            onBlur={() => setProblem('mirror', localProblem('mirror', form.mirror))}
+          />
+          <FieldError id="mirror" message={problems.mirror} />
         </label>
         <label>
           Workers
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
+          <FieldError id="workers" message={problems.workers} />
         </label>
         <label>
           Strategy
@@ -190,9 +236,16 @@ export function GutenbergScreen() {
         <label>
           Output folder
           <span className="inline">
-            <input data-testid="out-dir" value={form.outDir} onChange={(e) => updateForm({ outDir: e.target.value })} />
+            <input
+              data-testid="out-dir"
+              aria-invalid={invalid('outDir')}
+              value={form.outDir}
+              onChange={(e) => edit('outDir', e.target.value)}
+              onBlur={() => setProblem('outDir', localProblem('outDir', form.outDir))}
+            />
             {info?.canPickFolder && <button onClick={() => void pickOut()}>Choose…</button>}
           </span>
+          <FieldError id="outDir" message={problems.outDir} />
         </label>
       </div>
 
@@ -210,6 +263,7 @@ export function GutenbergScreen() {
 
       <div className="actions">
         <span data-testid="selected-count">{selectedCount.toLocaleString()} selected</span>
+        <FieldError id="selection" message={problems.selection} />
         <button
           className="primary"
           data-testid="start"

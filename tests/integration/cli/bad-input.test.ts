@@ -143,6 +143,15 @@ const CASES: Record<string, Case[]> = {
       args: (f) => gutenberg(f, { '--catalog': `${f.dir}/nonexistent.csv`, '--mirror': 'ftp://me:hunter2@127.0.0.1:9/', '--out': f.catalog }),
       lines: (f) => [line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`), line(`error: --catalog ${f.dir}/nonexistent.csv: no such file; check the path`)],
     },
+    {
+      name: 'option and file problems together: all of them at once',
+      args: (f) => gutenberg(f, { '--catalog': `${f.dir}/nonexistent.csv`, '--workers': '65', '--out': f.catalog }),
+      lines: (f) => [
+        line('error: --workers 65: is too large; give a number of at most 64'),
+        line(`error: --catalog ${f.dir}/nonexistent.csv: no such file; check the path`),
+        line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`),
+      ],
+    },
   ],
   clean: [
     { name: 'empty input (/dev/null)', args: () => ['clean', '/dev/null'], lines: () => [line('error: /dev/null: is empty; there is no text to clean')] },

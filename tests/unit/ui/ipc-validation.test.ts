@@ -125,7 +125,11 @@ describe('inputs from the UI are checked where they arrive (FanoutHost: Electron
     const good = await check(spec({ selection: { ids: [{ from: 5, to: 5 }] } }));
     expect(good).toEqual({ problems: [], warnings: [{ field: 'catalog', value: catalog, message: '1 bad row skipped (line 4: FileNumber "y" is not an ebook number)' }], selected: 1 });
     const mail = { kind: 'mail', account: { host: 'imap://h', user: 'u', auth: { method: 'password', password: 'p' } }, outDir: catalog };
-    expect((await check(mail)).problems).toEqual([{ field: 'account.host', value: 'imap://h', message: expect.stringMatching(/^is a URL/) }]);
+    // Every problem at once: the schema's (the host name) and the folder's.
+    expect((await check(mail)).problems).toEqual([
+      { field: 'account.host', value: 'imap://h', message: expect.stringMatching(/^is a URL/) },
+      { field: 'outDir', value: catalog, message: 'is a file, not a folder; give a folder' },
+    ]);
     expect((await check({ ...mail, account: { ...mail.account, host: 'h' } })).problems).toEqual([{ field: 'outDir', value: catalog, message: 'is a file, not a folder; give a folder' }]);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });

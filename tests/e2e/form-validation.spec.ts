@@ -1,0 +1,81 @@
+/**
+ * The forms with the mistakes people make: each problem appears under its field, in the words the
+ * CLI prints after the option's name, and nothing starts and nothing is written.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BOOKS, expect, test } from './support/fixtures';
+
+test('the Gutenberg form shows each bad input under its field and starts nothing', async ({ app: page, env }) => {
+  const out = join(env.dir, 'form-out');
+  await mkdir(join(env.dir, 'form'), { recursive: true });
+  const notACatalog = join(env.dir, 'form', 'passwd');
+  await writeFile(notACatalog, 'root:x:0:0:root:/root:/bin/bash\n');
+  const empty = join(env.dir, 'form', 'empty.csv');
+  await writeFile(empty, '');
+  await page.getByTestId('nav-gutenberg').click();
+  const catalogError = page.getByTestId('error-catalog');
+
+  // The catalog: checked in the form (absolute path), then by the host (exists, a file, a catalog).
+  const cases: Array<[string, string]> = [
+    ['pg_catalog.csv', 'Is not an absolute path; give the full path (e.g. /home/me/fanout)'],
+    [join(env.dir, 'nope.csv'), `${join(env.dir, 'nope.csv')}: no such file; check the path`],
+    [env.dir, `${env.dir}: is a folder, not a file; give the path of a file`],
+    [empty, `${empty}: is empty; give a file with something in it`],
+    [notACatalog, 'Not a catalog: its first line has 1 field, neither the pg_catalog.csv header'],
+  ];
+  for (const [path, message] of cases) {
+    await page.getByTestId('catalog-path').fill(path);
+    await page.getByTestId('catalog-load').click();
+    await expect(catalogError).toContainText(message);
+    await expect(page.getByTestId('catalog-path')).toHaveAttribute('aria-invalid', 'true');
+  }
+  // Editing the field clears its problem; a good catalog loads.
+  await page.getByTestId('catalog-path').fill(env.catalogPath);
+  await expect(catalogError).toHaveCount(0);
+  await page.getByTestId('catalog-load').click();
+  await expect(page.getByTestId('catalog-count')).toContainText(`${BOOKS.length} of ${BOOKS.length} books`);
+  await page.getByTestId('select-all').click();
+
+  // The mirror: checked as the user leaves the field, and again by the host at Start.
+  const mirror = page.getByTestId('mirror-url');
+  await mirror.fill('gopher://127.0.0.1/');
+  await mirror.blur();
+  await expect(page.getByTestId('error-mirror')).toHaveText('Is a gopher:// URL; a mirror is ftp://, ftps://, http:// or https://');
+  await mirror.fill('http://127.0.0.1/ gutenberg/');
+  await mirror.blur();
+  await expect(page.getByTestId('error-mirror')).toHaveText('Contains a space; write a space inside a URL as %20, and quote the URL in a shell');
+
+  // Start with two bad fields: both shown by the host's check, nothing started.
+  await mirror.fill('https://me:hunter2@127.0.0.1/');
+  await page.getByTestId('out-dir').fill(env.catalogPath);
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('error-mirror')).toHaveText('Carries a user name or password; HTTP mirrors are public: drop the "user:password@" part');
+  await expect(page.getByTestId('error-outDir')).toHaveText('Is a file, not a folder; give a folder');
+  await expect(page.getByTestId('screen-gutenberg')).toBeVisible();
+
+  // A relative output folder, then one that cannot be created.
+  await mirror.fill(env.http.url);
+  await page.getByTestId('out-dir').fill('downloads');
+  await page.getByTestId('out-dir').blur();
+  await expect(page.getByTestId('error-outDir')).toHaveText('Is not an absolute path; give the full path (e.g. /home/me/fanout)');
+  await page.getByTestId('out-dir').fill(join(env.catalogPath, 'out'));
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('error-outDir')).toHaveText(`Cannot be created: ${env.catalogPath} is a file, not a folder; give another folder`);
+  await expect(page.getByTestId('error-mirror')).toHaveCount(0);
+  await expect(page.getByTestId('screen-gutenberg')).toBeVisible();
+  expect(existsSync(out)).toBe(false);
+  expect((await readdir(join(env.dir, 'form'))).sort()).toEqual(['empty.csv', 'passwd']);
+});
+
+test('the web host answers /favicon.ico with "no icon", so a page load logs no error', async ({ page, env }) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  const favicon = await page.request.get(`${env.serve.origin}/favicon.ico`);
+  expect(favicon.status()).toBe(204);
+  await page.goto(env.serve.url);
+  await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  await page.getByTestId('nav-gutenberg').click();
+  expect(errors).toEqual([]);
+});
