@@ -1,13 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'undici';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
-import type { WorkerContext } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
-import { readBounded, sendRequest, type HttpResponse, type StallRule } from './http-response';
+import { readBounded, sendRequest, type HttpResponse } from './http-response';
+import { ConnectionLost, connectionError, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
 import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
@@ -16,76 +15,11 @@ import type { FetchedBook } from './types';
 import { toFetchedBook } from './fetched-book';
 
 export { httpStatusError } from './http-file-response';
+export type { HttpRunHost, HttpRunOptions } from './http-run-types';
 
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
 /** Bytes of an unwanted body (a 404 page, an index not needed) read to keep the connection; past this it is dropped. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
-
-/** What a run needs from its session: the mirror, one undici Client per origin, counters. */
-export interface HttpRunHost {
-  /** Mirror root URL without trailing slash. */
-  readonly base: string;
-  readonly host: string;
-  /** Requests in flight at most now: 1 until the server is known to keep connections alive. */
-  readonly depth: number;
-  /** Cuts a body that makes no progress. */
-  readonly stall: StallRule;
-  client(origin: string): Client;
-  /** Whether a response on `client` with these headers may pause the connection (see http-response.ts). */
-  mayPause(client: Client, headers: IncomingHttpHeaders): boolean;
-  /** Destroys every connection (fails whatever is queued on them). */
-  dropClients(): void;
-  /** A request went out; `inFlight` counts the ones sent and not yet answered, this one included. */
-  noteRequest(inFlight: number): void;
-  noteResponse(): void;
-}
-
-export interface HttpRunOptions {
-  rawDir: string;
-  ctx: WorkerContext;
-  /** Called as each book lands (chained, in landing order). */
-  onFetched?: (book: FetchedBook) => Promise<void>;
-  /**
-   * Send `GET <dir>/` right behind each book's `GET N-0.txt`, so that a miss costs one more round
-   * trip (the file the index names) instead of two (index, then file). Costs one small response
-   * per hit.
-   */
-  speculateIndex: boolean;
-}
-
-interface Book {
-  ebook: number;
-  label: string;
-  context: ErrorContext;
-  all: Candidate[];
-  tried: Set<Candidate>;
-  /** Candidates still to try once the folder index was read; null until then. */
-  rest: Candidate[] | null;
-  /** An index request for this book is queued or in flight. */
-  indexPending: boolean;
-  /** File requests of this book queued or in flight. */
-  fileSteps: number;
-  result: FetchedBook | FanoutError | null;
-}
-
-type Step =
-  | { kind: 'file'; book: Book; cand: Candidate; url: URL; hops: number; round: number; sink: BookSink | null }
-  | { kind: 'index'; book: Book; url: URL; hops: number };
-
-interface Sent {
-  step: Step;
-  response: Promise<HttpResponse>;
-}
-
-/** The connection failed under a request: ends the batch. */
-class ConnectionLost extends Error {
-  constructor(
-    readonly reason: unknown,
-    readonly context: ErrorContext,
-  ) {
-    super('connection lost');
-  }
-}
 
 /**
  * One pipelined pass over a batch of books on a session's connection (HTTP/1.1 pipelining through
@@ -423,12 +357,4 @@ export class HttpRun {
   private fileContext(step: Extract<Step, { kind: 'file' }>): ErrorContext {
     return { ...step.book.context, path: new URL(`${this.host.base}/${step.cand.relPath}`).pathname };
   }
-}
-
-/** Why a connection failed under a request: a body cut short (the server closed mid-body) is SIZE_MISMATCH, retried. */
-function connectionError(reason: unknown, context: ErrorContext): FanoutError {
-  if ((reason as { code?: unknown })?.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return new FanoutError('SIZE_MISMATCH', `The response was cut short: ${(reason as Error).message}`, context, { cause: reason });
-  }
-  return mapSocketError(reason, context);
 }

@@ -1,0 +1,86 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Client } from 'undici';
+import { FanoutError } from '../core/fanout-error';
+import type { WorkerContext } from '../core/worker-context';
+import type { ErrorContext } from '../../../shared/errors';
+import type { BookSink } from './book-sink';
+import type { HttpResponse, StallRule } from './http-response';
+import type { Candidate } from './mirror-layout';
+import { mapSocketError } from './net-errors';
+import type { FetchedBook } from './types';
+
+/** The shapes an HttpRun (http-pipeline.ts) works with, and how a lost connection is reported. */
+
+/** What a run needs from its session: the mirror, one undici Client per origin, counters. */
+export interface HttpRunHost {
+  /** Mirror root URL without trailing slash. */
+  readonly base: string;
+  readonly host: string;
+  /** Requests in flight at most now: 1 until the server is known to keep connections alive. */
+  readonly depth: number;
+  /** Cuts a body that makes no progress. */
+  readonly stall: StallRule;
+  client(origin: string): Client;
+  /** Whether a response on `client` with these headers may pause the connection (see http-response.ts). */
+  mayPause(client: Client, headers: IncomingHttpHeaders): boolean;
+  /** Destroys every connection (fails whatever is queued on them). */
+  dropClients(): void;
+  /** A request went out; `inFlight` counts the ones sent and not yet answered, this one included. */
+  noteRequest(inFlight: number): void;
+  noteResponse(): void;
+}
+
+export interface HttpRunOptions {
+  rawDir: string;
+  ctx: WorkerContext;
+  /** Called as each book lands (chained, in landing order). */
+  onFetched?: (book: FetchedBook) => Promise<void>;
+  /**
+   * Send `GET <dir>/` right behind each book's `GET N-0.txt`, so that a miss costs one more round
+   * trip (the file the index names) instead of two (index, then file). Costs one small response
+   * per hit.
+   */
+  speculateIndex: boolean;
+}
+
+export interface Book {
+  ebook: number;
+  label: string;
+  context: ErrorContext;
+  all: Candidate[];
+  tried: Set<Candidate>;
+  /** Candidates still to try once the folder index was read; null until then. */
+  rest: Candidate[] | null;
+  /** An index request for this book is queued or in flight. */
+  indexPending: boolean;
+  /** File requests of this book queued or in flight. */
+  fileSteps: number;
+  result: FetchedBook | FanoutError | null;
+}
+
+export type Step =
+  | { kind: 'file'; book: Book; cand: Candidate; url: URL; hops: number; round: number; sink: BookSink | null }
+  | { kind: 'index'; book: Book; url: URL; hops: number };
+
+export interface Sent {
+  step: Step;
+  response: Promise<HttpResponse>;
+}
+
+/** The connection failed under a request: ends the batch. */
+export class ConnectionLost extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly context: ErrorContext,
+  ) {
+    super('connection lost');
+  }
+}
+
+/** Why a connection failed under a request: a body cut short (the server closed mid-body) is SIZE_MISMATCH, retried. */
+export function connectionError(reason: unknown, context: ErrorContext): FanoutError {
+  if ((reason as { code?: unknown })?.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return new FanoutError('SIZE_MISMATCH', `The response was cut short: ${(reason as Error).message}`, context, { cause: reason });
+  }
+  return mapSocketError(reason, context);
+}
