@@ -3,6 +3,7 @@ import { registerGutenbergCommand } from './gutenberg-command';
 import { registerCleanCommand } from './clean-command';
 import { registerMailCommand } from './mail-command';
 import { registerServeCommand } from './serve-command';
+import { registerVerifyCommand } from './verify-command';
 import { prepareCli, runCli } from './run-cli';
 
 /** `fanout` — the same engine as the desktop app, from a terminal. */
@@ -16,5 +17,6 @@ registerGutenbergCommand(program);
 registerCleanCommand(program);
 registerMailCommand(program);
 registerServeCommand(program);
+registerVerifyCommand(program);
 
 await runCli(program);

@@ -9,7 +9,8 @@ import { checkMailInputs } from '../engine/inputs/job-inputs';
 import { parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { EXIT, runJobInTerminal } from './run-job-in-terminal';
 
-interface MailCliOptions {
+/** The connection options `fanout mail` and `fanout verify mail` share. */
+export interface AccountCliOptions {
   host: string;
   port?: number;
   tls: 'implicit' | 'starttls' | 'none';
@@ -17,11 +18,14 @@ interface MailCliOptions {
   user: string;
   passwordEnv?: string;
   tokenEnv?: string;
+  timeout: number;
+}
+
+interface MailCliOptions extends AccountCliOptions {
   folders: string;
   connections: number;
   strategy: (typeof STRATEGIES)[number];
   out?: string;
-  timeout: number;
   json?: boolean;
   listFolders?: boolean;
 }
@@ -32,7 +36,7 @@ function fail(message: string): never {
 }
 
 /** The account from the options; secrets come only from environment variables (never argv). */
-function accountFrom(o: MailCliOptions): MailAccount {
+export function accountFrom(o: AccountCliOptions): MailAccount {
   if (Boolean(o.passwordEnv) === Boolean(o.tokenEnv)) fail('give exactly one of --password-env VAR or --token-env VAR');
   const varName = (o.passwordEnv ?? o.tokenEnv)!;
   const secret = process.env[varName];
@@ -75,10 +79,9 @@ export function formatFolderTallies(tallies: MailFolderTally[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function registerMailCommand(program: Command): void {
-  program
-    .command('mail')
-    .description('archive an IMAP account to one .eml per message (incremental), or list its folders')
+/** Adds the account options (host, port, TLS, user, secret from the environment, timeout). */
+export function addAccountOptions(cmd: Command): Command {
+  return cmd
     .requiredOption('--host <host>', 'IMAP server host name')
     .option('--port <n>', 'port (993 with implicit TLS, 143 otherwise)', positiveInt)
     .addOption(new Option('--tls <mode>', 'implicit TLS, STARTTLS (required), or none (cleartext)').choices(['implicit', 'starttls', 'none']).default('implicit'))
@@ -86,11 +89,19 @@ export function registerMailCommand(program: Command): void {
     .requiredOption('--user <user>', 'login name')
     .option('--password-env <VAR>', 'environment variable holding the password')
     .option('--token-env <VAR>', 'environment variable holding an OAuth2 access token (XOAUTH2)')
+    .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 60_000);
+}
+
+export function registerMailCommand(program: Command): void {
+  addAccountOptions(
+    program
+      .command('mail')
+      .description('archive an IMAP account to one .eml per message (incremental), or list its folders'),
+  )
     .option('--folders <list>', '"all", or folder paths separated by commas (INBOX,Sent)', 'all')
     .option('--connections <n>', 'parallel IMAP connections (the server may allow fewer)', positiveInt, 4)
     .addOption(new Option('--strategy <s>', 'how UID batches are dealt to connections').choices(STRATEGIES).default('adaptive'))
     .option('--out <dir>', 'output folder (the archive goes to <out>/<user@host>/<folder>/)')
-    .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 60_000)
     .option('--list-folders', 'print the folder tree with counts and exit')
     .option('--json', 'print the summary (or the folder list) as JSON on stdout')
     .action(async (o: MailCliOptions) => {

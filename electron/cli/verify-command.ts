@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { FanoutError } from '../engine/core/fanout-error';
+import { verifyCorpus } from '../engine/verify/verify-corpus';
+import { verifyMailArchive } from '../engine/verify/verify-mail';
+import type { VerifyProgress, VerifyReport } from '../engine/verify/verify-report';
+import { intOption } from './cli-validation';
+import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
+import { EXIT } from './run-job-in-terminal';
+
+const MAX_LINES_PER_KIND = 100;
+
+/** The report for people: counts, then each problem (at most MAX_LINES_PER_KIND per kind). */
+export function formatVerifyReport(r: VerifyReport): string {
+  const lines: string[] = [];
+  const what = r.kind === 'mail' ? `${r.checked.files} files re-hashed, ${r.checked.serverMessages} server messages compared, ${r.checked.sampled} re-fetched` : `${r.checked.files} files re-hashed`;
+  lines.push(`${r.ok ? 'OK' : 'PROBLEMS'}: ${what}; ${r.missing.length} missing, ${r.corrupt.length} corrupt, ${r.extra.length} extra`);
+  for (const [kind, list] of [['missing', r.missing], ['corrupt', r.corrupt], ['extra', r.extra]] as const) {
+    for (const p of list.slice(0, MAX_LINES_PER_KIND)) {
+      const id = [p.uid !== undefined ? `UID ${p.uid}` : null, p.ebook !== undefined ? `ebook ${p.ebook}` : null, p.file ?? null].filter(Boolean).join(' ');
+      lines.push(`${kind}: ${p.where}${id ? ` ${id}` : ''}: ${p.detail}`);
+    }
+    if (list.length > MAX_LINES_PER_KIND) lines.push(`${kind}: … ${list.length - MAX_LINES_PER_KIND} more (--json lists them all)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Progress on stderr: a line redrawn in a terminal, one every few seconds otherwise. */
+function progressPrinter(json: boolean): { onProgress(p: VerifyProgress): void; done(): void } {
+  const tty = Boolean(process.stderr.isTTY);
+  if (json && !tty) return { onProgress: () => {}, done: () => {} };
+  let last = 0;
+  let drawn = false;
+  return {
+    onProgress(p) {
+      const now = Date.now();
+      if (now - last < (tty ? 100 : 3000)) return;
+      last = now;
+      const text = `verify: ${p.phase} ${p.done}${p.total !== null ? `/${p.total}` : ''}`;
+      if (tty) {
+        process.stderr.write(`\r${text.padEnd(60)}`);
+        drawn = true;
+      } else process.stderr.write(`${text}\n`);
+    },
+    done() {
+      if (drawn) process.stderr.write('\r'.padEnd(62) + '\r');
+    },
+  };
+}
+
+async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<VerifyReport>, json: boolean): Promise<void> {
+  const progress = progressPrinter(json);
+  let r: VerifyReport;
+  try {
+    r = await run((p) => progress.onProgress(p));
+  } catch (err) {
+    progress.done();
+    const e = err instanceof FanoutError ? err : new FanoutError('INTERNAL', String(err));
+    process.stderr.write(`error: ${e.message} [${e.code}]\n`);
+    process.exitCode = EXIT.failures;
+    return;
+  }
+  progress.done();
+  if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  else process.stdout.write(formatVerifyReport(r));
+  process.exitCode = r.ok ? EXIT.ok : EXIT.failures;
+}
+
+interface VerifyMailCliOptions extends AccountCliOptions {
+  out: string;
+  folders: string;
+  sample: number;
+  json?: boolean;
+}
+
+/** `fanout verify mail …` and `fanout verify corpus DIR`: is the archive / corpus what it claims? */
+export function registerVerifyCommand(program: Command): void {
+  const verify = program.command('verify').description('check an archive or corpus against its index (and the server): missing, corrupt and extra files');
+  addAccountOptions(verify.command('mail').description('compare a mail archive with the server (every UID, its size; --sample N re-fetched) and with its index (every sha256)'))
+    .requiredOption('--out <dir>', 'the output folder given to `fanout mail`')
+    .option('--folders <list>', '"all", or folder paths separated by commas', 'all')
+    .option('--sample <n>', 'messages to re-fetch and compare byte for byte', intOption(0, 1_000_000), 0)
+    .option('--json', 'print the report as JSON on stdout')
+    .action(async (o: VerifyMailCliOptions) => {
+      const account = accountFrom(o);
+      const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
+      await report((onProgress) => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }), Boolean(o.json));
+    });
+  verify
+    .command('corpus')
+    .description("re-hash every manifest entry's raw and clean file of a `fanout gutenberg` output folder")
+    .argument('<dir>', 'the output folder (holding manifest.jsonl)')
+    .option('--json', 'print the report as JSON on stdout')
+    .action(async (dir: string, o: { json?: boolean }) => {
+      await report((onProgress) => verifyCorpus(dir, { onProgress }), Boolean(o.json));
+    });
+}

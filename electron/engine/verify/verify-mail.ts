@@ -1,0 +1,163 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import type { ImapFlow } from 'imapflow';
+import type { MailAccount } from '../../../shared/job-spec';
+import { abortedError } from '../core/fanout-error';
+import { accountWhere, closeClient, openClient } from '../mail/connect';
+import { listFoldersOn, type MailFolderInfo } from '../mail/folders';
+import { readIndexFile, type IndexRecord } from '../mail/index-file';
+import { mapImapError } from '../mail/imap-errors';
+import { isTempName } from '../mail/message-file';
+import { accountDir } from '../mail/run-mail-job';
+import { checkFile } from './check-file';
+import { emptyReport, finishReport, type VerifyOptions, type VerifyReport } from './verify-report';
+
+export interface VerifyMailSpec {
+  account: MailAccount;
+  outDir: string;
+  /** "all", or folder paths. */
+  folders: 'all' | string[];
+  /** Messages to re-fetch and compare byte for byte (spread over the folders at random). */
+  sample: number;
+  timeoutMs: number;
+}
+
+interface LocalFolder {
+  info: MailFolderInfo;
+  dir: string;
+  /** Records of the index, by "uidValidity:uid". */
+  records: Map<string, IndexRecord>;
+}
+
+const key = (uidValidity: string, uid: number) => `${uidValidity}:${uid}`;
+
+async function readDirs(root: string): Promise<Record<string, string>> {
+  try {
+    return (JSON.parse(await readFile(join(root, 'folders.json'), 'utf8')) as { dirs?: Record<string, string> }).dirs ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Files of a folder directory's generations that no index line names (orphans, temp files). */
+async function extraFiles(dir: string, records: Map<string, IndexRecord>): Promise<string[]> {
+  const named = new Set([...records.values()].map((r) => r.file));
+  const out: string[] = [];
+  const gens = new Set(['', ...[...records.values()].map((r) => (r.file.includes('/') ? r.file.slice(0, r.file.lastIndexOf('/')) : ''))]);
+  for (const g of gens) {
+    let names: string[] = [];
+    try {
+      names = await readdir(g ? join(dir, g) : dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const rel = g ? `${g}/${n}` : n;
+      if ((/^\d+\.eml$/.test(n) || isTempName(n)) && !named.has(rel)) out.push(rel);
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * Compares an account's archive with its own index (every file re-hashed), and with the server:
+ * every message the server holds (current UIDVALIDITY) is archived with the server's RFC822.SIZE;
+ * `sample` messages are re-fetched (BODY.PEEK[]: nothing changes on the server) and compared byte
+ * for byte. Folders are opened read-only (EXAMINE).
+ */
+export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const report = emptyReport('mail');
+  const root = accountDir(spec);
+  const where = accountWhere(spec.account);
+  const dirs = await readDirs(root);
+  let client: ImapFlow | null = null;
+  try {
+    client = await openClient(spec.account, { timeoutMs: spec.timeoutMs, signal: opts.signal });
+    const all = (await listFoldersOn(client, dirs).catch((err: unknown) => {
+      throw mapImapError(err, where);
+    })).filter((f) => f.selectable);
+    const wanted = spec.folders === 'all' ? all : all.filter((f) => (spec.folders as string[]).some((w) => w.toLowerCase() === f.path.toLowerCase()));
+    if (spec.folders !== 'all') {
+      for (const w of spec.folders) if (!wanted.some((f) => f.path.toLowerCase() === w.toLowerCase())) report.missing.push({ where: w, detail: 'no such folder on the server' });
+    }
+
+    // 1. The archive against its own index.
+    const local: LocalFolder[] = [];
+    const totalRecords = { n: 0 };
+    for (const info of wanted) {
+      const rel = dirs[info.path];
+      if (rel === undefined) {
+        local.push({ info, dir: '', records: new Map() });
+        continue;
+      }
+      const dir = resolve(root, ...rel.split('/'));
+      const records = new Map<string, IndexRecord>();
+      for await (const r of readIndexFile(join(dir, 'index.jsonl'))) records.set(key(r.uidValidity, r.uid), r);
+      totalRecords.n += records.size;
+      local.push({ info, dir, records });
+    }
+    let hashed = 0;
+    /** Files already found missing or corrupt: not compared again with the server. */
+    const flagged = new Set<IndexRecord>();
+    for (const f of local) {
+      for (const r of f.records.values()) {
+        if (opts.signal?.aborted) throw abortedError();
+        const abs = resolve(f.dir, ...r.file.split('/'));
+        const check = abs.startsWith(resolve(f.dir) + sep) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', detail: 'index names a file outside the folder' } as const);
+        if (check.state === 'missing') report.missing.push({ where: f.info.path, file: r.file, uid: r.uid, detail: 'in the index, not on disk' });
+        else if (check.state === 'corrupt') report.corrupt.push({ where: f.info.path, file: r.file, uid: r.uid, detail: check.detail });
+        if (check.state !== 'ok') flagged.add(r);
+        report.checked.files++;
+        opts.onProgress?.({ phase: 'hashing', done: ++hashed, total: totalRecords.n });
+      }
+      if (f.dir) for (const x of await extraFiles(f.dir, f.records)) report.extra.push({ where: f.info.path, file: x, detail: 'on disk, in no index line' });
+    }
+
+    // 2. The archive against the server: every UID with its size.
+    const candidates: Array<{ folder: LocalFolder; rec: IndexRecord }> = [];
+    let listed = 0;
+    for (const f of local) {
+      if (opts.signal?.aborted) throw abortedError();
+      opts.onProgress?.({ phase: `listing ${f.info.path}`, done: listed++, total: local.length });
+      const mb = await client.mailboxOpen(f.info.path, { readOnly: true }).catch((err: unknown) => {
+        throw mapImapError(err, where, { folder: f.info.path });
+      });
+      const uv = String(mb.uidValidity);
+      if (mb.exists === 0) continue;
+      for await (const m of client.fetch('1:*', { uid: true, size: true }, { uid: true })) {
+        report.checked.serverMessages++;
+        const rec = f.records.get(key(uv, m.uid));
+        if (!rec) report.missing.push({ where: f.info.path, uid: m.uid, detail: 'on the server, not in the archive' });
+        else if (rec.size !== m.size) report.corrupt.push({ where: f.info.path, uid: m.uid, file: rec.file, detail: `archived ${rec.size} bytes, the server says ${m.size}` });
+        else if (!flagged.has(rec)) candidates.push({ folder: f, rec });
+      }
+    }
+
+    // 3. A sample re-fetched and compared byte for byte.
+    const sample = pick(candidates, spec.sample);
+    let sampled = 0;
+    for (const { folder, rec } of sample) {
+      if (opts.signal?.aborted) throw abortedError();
+      if (client.mailbox === false || client.mailbox.path !== folder.info.path) await client.mailboxOpen(folder.info.path, { readOnly: true });
+      const m = await client.fetchOne(String(rec.uid), { uid: true, source: true }, { uid: true });
+      const disk = await readFile(resolve(folder.dir, ...rec.file.split('/'))).catch(() => null);
+      if (!m || !m.source) report.missing.push({ where: folder.info.path, uid: rec.uid, detail: 'vanished from the server during the check' });
+      else if (!disk || !disk.equals(m.source)) report.corrupt.push({ where: folder.info.path, uid: rec.uid, file: rec.file, detail: 'bytes differ from the server' });
+      report.checked.sampled++;
+      opts.onProgress?.({ phase: 'sampling', done: ++sampled, total: sample.length });
+    }
+  } finally {
+    if (client) await closeClient(client);
+  }
+  return finishReport(report);
+}
+
+/** `n` items at random (all when n ≥ length). */
+function pick<T>(items: T[], n: number): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, Math.max(0, n));
+}
