@@ -168,7 +168,8 @@ export class HttpRun {
 
   /** Sends `step`'s request; false when the run's connection is gone (nothing sent). */
   private send(step: Step): boolean {
-    const client = this.clientFor(step.url.origin);
+    const oneShot = this.host.oneShot(step.url.origin);
+    const client = oneShot ?? this.clientFor(step.url.origin);
     if (!client) return false;
     const headers = step.kind === 'file' && step.sink ? resumeHeaders(step.sink.startAt, step.sink.kept) : {};
     const response = sendRequest(client, {
@@ -178,6 +179,8 @@ export class HttpRun {
       mayPause: (h) => this.host.mayPause(client, h),
     });
     response.catch(() => {}); // awaited in order by receive(), or abandoned with the connection
+    // A connection for this request alone: closed once its body is read (or failed).
+    if (oneShot) response.then((r) => r.body.once('close', () => void oneShot.close().catch(() => {})), () => void oneShot.destroy().catch(() => {}));
     this.sent.push({ step, response });
     this.host.noteRequest(this.sent.length);
     return true;

@@ -16,8 +16,16 @@ export interface HttpRunHost {
   /** Mirror root URL without trailing slash. */
   readonly base: string;
   readonly host: string;
-  /** Requests in flight at most now: 1 until the server is known to keep connections alive. */
+  /**
+   * Requests in flight at most now: pipelined on the connection when the server keeps connections
+   * alive, each on a connection of its own when it closes after every response, else 1.
+   */
   readonly depth: number;
+  /**
+   * A connection of its own for one request, when the server closes after every response (null
+   * otherwise): requests then overlap on parallel connections instead of a pipeline.
+   */
+  oneShot(origin: string): Client | null;
   /** Cuts a body that makes no progress. */
   readonly stall: StallRule;
   client(origin: string): Client;

@@ -56,6 +56,13 @@ export const HTTP_PIPELINE_DEPTH = 12;
  */
 const SPECULATE_INDEX_IN_BATCH = false;
 
+/**
+ * Requests a session has in flight at once against a server that closes the connection after
+ * every response (each on a connection of its own: a connection costs a connect either way). Few,
+ * so that a session stays a small, bounded number of connections; see the README's measurements.
+ */
+export const HTTP_PARALLEL_CLOSING = 4;
+
 /** Origins a session keeps a connection to at once (the mirror's, plus redirect targets). */
 const MAX_ORIGINS = 4;
 
@@ -85,6 +92,8 @@ export interface HttpSessionStats {
 export class HttpSession implements MirrorSession {
   readonly stats: HttpSessionStats = { requests: 0, connections: 0, maxInFlight: 0 };
   private readonly clients = new Map<string, Client>();
+  /** Connections made for one request each (a server that closes after every response). */
+  private readonly oneShots = new Set<Client>();
   /** Per Client: connections it opened, and the one its last response came on. */
   private readonly generations = new WeakMap<Client, { opened: number; lastResponse: number }>();
   /** A connection of this session has answered: a failure before any response may be a stale one. */
@@ -100,8 +109,9 @@ export class HttpSession implements MirrorSession {
       base: target.base,
       host: target.host,
       get depth() {
-        return server.keepAlive === 'yes' ? HTTP_PIPELINE_DEPTH : 1;
+        return server.keepAlive === 'yes' ? HTTP_PIPELINE_DEPTH : server.keepAlive === 'no' ? HTTP_PARALLEL_CLOSING : 1;
       },
+      oneShot: (origin) => (server.keepAlive === 'no' ? this.oneShotClient(origin) : null),
       stall: target.stall,
       client: (origin) => this.client(origin),
       mayPause: (client, headers) => this.noteKeepAlive(client, headers),
@@ -191,6 +201,30 @@ export class HttpSession implements MirrorSession {
     return server.keepAlive === 'yes';
   }
 
+  /** A Client for one request on a server that closes after each response; closed by the run once read. */
+  private oneShotClient(origin: string): Client {
+    const timeout = this.target.timeoutMs;
+    const client = new Client(origin, {
+      pipelining: 1,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      connect: origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout },
+    });
+    client.on('connect', () => {
+      this.stats.connections++;
+    });
+    const forget = () => {
+      this.oneShots.delete(client);
+    };
+    client.on('disconnect', forget);
+    client.on('connectionError', () => {
+      forget();
+      client.destroy().catch(() => {});
+    });
+    this.oneShots.add(client);
+    return client;
+  }
+
   private client(origin: string): Client {
     const existing = this.clients.get(origin);
     if (existing && !existing.destroyed && !existing.closed) return existing;
@@ -238,6 +272,8 @@ export class HttpSession implements MirrorSession {
 
   private dropClients(): void {
     for (const origin of [...this.clients.keys()]) this.dropClient(origin);
+    for (const c of this.oneShots) c.destroy().catch(() => {});
+    this.oneShots.clear();
     this.served = false;
   }
 }

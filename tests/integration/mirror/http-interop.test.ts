@@ -15,7 +15,9 @@ import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-
 import { generateMirror, sha256, startHttpServer, startTcpProxy, type GeneratedMirror, type MirrorBookSpec, type TcpProxy } from '../../harness';
 import { startApacheServer } from '../../harness/apache-server';
 import { startNginxServer } from '../../harness/nginx-server';
-import { removeAll, startGateRelay, tempDir, type GateRelay } from './helpers';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { openMirror, type HttpSession } from '../../../electron/engine/mirror';
+import { makeCtx, removeAll, startGateRelay, tempDir, type GateRelay } from './helpers';
 
 /** The mirror lives in a folder whose name has a space: every URL carries `%20`. */
 const MIRROR_DIR = 'gutenberg mirror';
@@ -140,6 +142,30 @@ describe.each(SERVERS)('HTTP interop: %s', (_label, start) => {
 });
 
 describe('HTTP: a server that closes after each response', () => {
+  it('is never pipelined to: after the first response, requests overlap on connections of their own, one request each', async () => {
+    const server = await startHttpServer({ root: join(work, 'www'), closeAfterResponse: true });
+    const mirror = openMirror(`${server.url}/${encodeURIComponent(MIRROR_DIR)}`, { timeoutMs: 10_000 });
+    try {
+      const s = mirror.openSession(0) as HttpSession;
+      const results = await s.fetchBooks(PRESENT, { rawDir: join(work, 'raw-close-batch'), ctx: makeCtx(), onFetched: async () => {} });
+      for (const [i, ebook] of PRESENT.entries()) {
+        const r = results[i]!;
+        if (r instanceof FanoutError) throw r;
+        expect(r.sha256, `ebook ${ebook}`).toBe(expected.get(ebook));
+      }
+      // One request per connection (nothing was queued behind a response the server closed after)…
+      const perConnection = new Map<number, number>();
+      for (const r of server.requests) perConnection.set(r.connection, (perConnection.get(r.connection) ?? 0) + 1);
+      expect(Math.max(...perConnection.values())).toBe(1);
+      // …and several in flight at once all the same.
+      expect(s.stats.maxInFlight).toBeGreaterThan(1);
+      expect(s.stats.connections).toBe(server.requests.length);
+    } finally {
+      await mirror.close();
+      await server.stop();
+    }
+  });
+
   it('a body cut mid-way fails its book retryably, the process survives, and the next attempt completes it', async () => {
     const root = join(work, 'www');
     const server = await startHttpServer({ root, closeAfterResponse: true });
