@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { FanoutError } from '../engine/core/fanout-error';
+import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
 import { verifyCorpus } from '../engine/verify/verify-corpus';
 import { verifyMailArchive } from '../engine/verify/verify-mail';
 import type { VerifyProgress, VerifyReport } from '../engine/verify/verify-report';
-import { intOption } from './cli-validation';
+import { exitOnProblems, intOption } from './cli-validation';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
 import { EXIT } from './run-job-in-terminal';
 
@@ -82,6 +84,8 @@ export function registerVerifyCommand(program: Command): void {
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: VerifyMailCliOptions) => {
       const account = accountFrom(o);
+      const out = await checkExistingFolder(o.out);
+      exitOnProblems(out ? [{ field: '--out', value: o.out, message: out }] : []);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
       await report((onProgress) => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }), Boolean(o.json));
     });
@@ -91,6 +95,10 @@ export function registerVerifyCommand(program: Command): void {
     .argument('<dir>', 'the output folder (holding manifest.jsonl)')
     .option('--json', 'print the report as JSON on stdout')
     .action(async (dir: string, o: { json?: boolean }) => {
+      const folder = await checkExistingFolder(dir);
+      const manifest = folder ? null : await checkInputFile(join(dir, 'manifest.jsonl'), { allowEmpty: true });
+      const problem = folder ?? (manifest ? `has no readable manifest.jsonl (${manifest.split(';')[0]}): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out` : null);
+      exitOnProblems(problem ? [{ field: dir, message: problem }] : []);
       await report((onProgress) => verifyCorpus(dir, { onProgress }), Boolean(o.json));
     });
 }

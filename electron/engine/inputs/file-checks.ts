@@ -29,9 +29,11 @@ function statProblem(err: unknown, path: string, what: 'file' | 'folder'): strin
 export interface InputFileOptions {
   /** A pipe or device is acceptable (it is then read once, by the job). Default false: a regular file is required. */
   allowStream?: boolean;
+  /** An empty file is acceptable (a log that may have no line yet). */
+  allowEmpty?: boolean;
 }
 
-/** Checks a file the job reads: it exists, is a file (not a folder), can be read and is not empty. */
+/** Checks a file the job reads: it exists, is a file (not a folder), can be read and (unless allowed) is not empty. */
 export async function checkInputFile(path: string, opts: InputFileOptions = {}): Promise<string | null> {
   if (path.trim() === '') return 'is empty; give a file path';
   let st;
@@ -49,7 +51,7 @@ export async function checkInputFile(path: string, opts: InputFileOptions = {}):
   } catch (err) {
     return statProblem(err, path, 'file');
   }
-  if (st.isFile() && st.size === 0) return 'is empty; give a file with something in it';
+  if (st.isFile() && st.size === 0 && !opts.allowEmpty) return 'is empty; give a file with something in it';
   return null;
 }
 
@@ -69,6 +71,19 @@ export async function checkCaFile(path: string): Promise<string | null> {
     }
   } finally {
     await fh.close();
+  }
+  return null;
+}
+
+/** Checks a folder the job reads (an archive or corpus to verify): it exists, is a folder, can be listed. */
+export async function checkExistingFolder(path: string): Promise<string | null> {
+  if (path.trim() === '') return 'is empty; give a folder';
+  try {
+    const st = await stat(path);
+    if (!st.isDirectory()) return 'is a file, not a folder; give a folder';
+    await access(path, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    return statProblem(err, path, 'folder');
   }
   return null;
 }

@@ -197,6 +197,19 @@ const CASES: Record<string, Case[]> = {
     { name: 'out is a file', env: MAIL_ENV, args: (f) => mail(f, { '--out': f.catalog }), lines: (f) => [line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`)] },
     { name: 'out cannot be created', env: MAIL_ENV, args: (f) => mail(f, { '--out': `${f.catalog}/x` }), lines: (f) => [line(`error: --out ${f.catalog}/x: cannot be created: ${f.catalog} is a file, not a folder; give another folder`)] },
   ],
+  verify: [
+    { name: 'corpus: no such folder', args: (f) => ['verify', 'corpus', `${f.dir}/nonexistent`], lines: (f) => [line(`error: ${f.dir}/nonexistent: no such folder; check the path`)] },
+    { name: 'corpus: a file', args: (f) => ['verify', 'corpus', f.catalog], lines: (f) => [line(`error: ${f.catalog}: is a file, not a folder; give a folder`)] },
+    { name: 'corpus: a device', args: () => ['verify', 'corpus', '/dev/null'], lines: () => [line('error: /dev/null: is a file, not a folder; give a folder')] },
+    {
+      name: 'corpus: not an output folder',
+      args: (f) => ['verify', 'corpus', `${f.dir}/folder`],
+      lines: (f) => [line(`error: ${f.dir}/folder: has no readable manifest.jsonl (no such file): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out`)],
+    },
+    { name: 'mail: no such archive', env: MAIL_ENV, args: (f) => ['verify', ...mail(f, { '--out': `${f.dir}/nonexistent` })], lines: (f) => [line(`error: --out ${f.dir}/nonexistent: no such folder; check the path`)] },
+    { name: 'mail: sample negative', env: MAIL_ENV, args: (f) => ['verify', ...mail(f, { '--sample': '-1' })], lines: () => [line("error: option '--sample <n>' argument '-1' is invalid. must be a whole number from 0 to 1,000,000")] },
+    { name: 'mail: host with a space', env: MAIL_ENV, args: (f) => ['verify', ...mail(f, { '--host': 'imap example.com', '--out': `${f.dir}/folder` })], lines: () => [line('error: --host imap example.com: is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com')] },
+  ],
 };
 
 /** Every path under `dir` with its type, size and modification time: what "nothing written" compares. */
