@@ -15,9 +15,14 @@
  * Env: BENCH_MESSAGES (5000), BENCH_NS (1,2,4,8), BENCH_STRATEGIES (serial,queue,split,adaptive),
  * BENCH_DELAY_MS (25), BENCH_TARGET_MB (220), BENCH_FLAT_MESSAGES (1000; 0 = skip),
  * BENCH_MBSYNC (1; 0 = skip), BENCH_CPU_PROF (a directory: the full runs write V8 CPU profiles there).
+ *
+ * Interop rows: the same mailbox of BENCH_INTEROP_MESSAGES (1000) on each of BENCH_INTEROP_SERVERS
+ * (dovecot,cyrus,courier; Cyrus and Courier unpacked by .ci/servers/imap.sh), same delay, Fanout
+ * adaptive at N = 1 and 4, and mbsync where it talks to that server. BENCH_INTEROP_ONLY=1 skips
+ * the Dovecot strategy table; BENCH_INTEROP_SERVERS= (empty) skips the interop rows.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +32,9 @@ import type { MailAccount, MailJobInput } from '../shared/job-spec';
 import type { JobSummary } from '../shared/events';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runMailJob } from '../electron/engine/mail/run-mail-job';
-import { startDovecot, type DovecotServer } from '../tests/harness/dovecot';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
+import { serverPath, type ImapTestServer } from '../tests/harness/imap-server';
+import { startImapServer, type ImapMatrixEntry } from '../tests/harness/imap-servers';
 import { startHarnessProcess } from './harness-process';
 
 const run = promisify(execFile);
@@ -41,6 +47,9 @@ const TARGET_BYTES = Number(env('BENCH_TARGET_MB', '220')) * 1024 * 1024;
 const FLAT_MESSAGES = Number(env('BENCH_FLAT_MESSAGES', '1000'));
 const WITH_MBSYNC = env('BENCH_MBSYNC', '1') !== '0';
 const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
+const INTEROP_MESSAGES = Number(env('BENCH_INTEROP_MESSAGES', '1000'));
+const INTEROP_SERVERS = env('BENCH_INTEROP_SERVERS', 'dovecot,cyrus,courier').split(',').filter(Boolean) as ImapMatrixEntry[];
+const INTEROP_ONLY = env('BENCH_INTEROP_ONLY', '0') === '1';
 const MB = 1024 * 1024;
 
 /** What the child reports on its stdout (one JSON line). */
@@ -134,9 +143,9 @@ function messageSizes(n: number): number[] {
   return sizes.map((s) => Math.round(s * k));
 }
 
-async function fill(srv: DovecotServer, messages: number): Promise<{ bytes: number; largest: number }> {
+async function fill(srv: ImapTestServer, messages: number): Promise<{ bytes: number; largest: number }> {
   const sizes = messageSizes(messages);
-  const folders = ['INBOX', 'Sent', 'Archive'];
+  const folders = ['INBOX', 'Sent', 'Archive'].map((f) => serverPath(srv, f));
   const clients = await Promise.all(folders.map(() => srv.connect()));
   let bytes = 0;
   let largest = 0;
@@ -193,12 +202,24 @@ async function timeMbsync(dir: string, port: number, user: string, password: str
   };
   const full = await once();
   const again = await once();
-  return { tool: 'mbsync', strategy: '-', n: 1, full, again, mem: null, messages: MESSAGES };
+  return { tool: 'mbsync', strategy: '-', n: 1, full, again, mem: null, messages: await countMaildir(maildir) };
 }
 
-/** A Dovecot filled with `messages`, behind its latency proxy. */
-async function mailbox(messages: number) {
-  const srv = await startDovecot({ maxUserIpConnections: 64 });
+/** Messages mbsync wrote: files in every `cur/` and `new/` of the Maildir tree. */
+async function countMaildir(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const p = join(dir, e.name);
+    if (e.name === 'cur' || e.name === 'new') n += (await readdir(p)).length;
+    else n += await countMaildir(p);
+  }
+  return n;
+}
+
+/** A server (Dovecot unless said) filled with `messages`, behind its latency proxy. */
+async function mailbox(messages: number, entry: ImapMatrixEntry = 'dovecot') {
+  const srv = await startImapServer(entry);
   const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: srv.port, delayMs: DELAY } });
   const t = performance.now();
   const filled = await fill(srv, messages).catch(async (err: unknown) => {
@@ -206,7 +227,7 @@ async function mailbox(messages: number) {
     await srv.stop();
     throw err;
   });
-  process.stderr.write(`filled ${messages} messages, ${(filled.bytes / MB).toFixed(1)} MB (largest ${(filled.largest / MB).toFixed(1)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s; proxy +${DELAY} ms each way\n`);
+  process.stderr.write(`${entry}: filled ${messages} messages, ${(filled.bytes / MB).toFixed(1)} MB (largest ${(filled.largest / MB).toFixed(1)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s; proxy +${DELAY} ms each way\n`);
   const account: MailAccount = { host: '127.0.0.1', port: proxy.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
   return {
     srv,
@@ -222,10 +243,50 @@ async function mailbox(messages: number) {
 
 const mem = (r: ChildReport | null) => (r ? `${r.maxRssMb.toFixed(0)} | ${r.peakHeapUsedMb.toFixed(0)} | ${r.peakArrayBuffersMb.toFixed(0)}` : '- | - | -');
 
+/** The same mailbox on each server of the matrix: Fanout adaptive at N = 1 and 4, and mbsync. */
+async function interop(bundle: string, dir: string): Promise<string[]> {
+  const lines = [
+    '',
+    `Interop: the same ${INTEROP_MESSAGES} messages on each server, +${DELAY} ms each way; process wall times (s)`,
+    '| server | tool | N | full | nothing new | messages |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const entry of INTEROP_SERVERS) {
+    const box = await mailbox(INTEROP_MESSAGES, entry);
+    try {
+      if (WITH_MBSYNC) {
+        const mb = await timeMbsync(join(dir, `mbsync-${entry}`), box.proxy.port, box.srv.user, box.srv.password).catch((err: Error) => {
+          process.stderr.write(`mbsync on ${entry} failed: ${err.message.split('\n')[0]}\n`);
+          return null;
+        });
+        lines.push(mb ? `| ${entry} | mbsync | 1 | ${mb.full.toFixed(2)} | ${mb.again.toFixed(2)} | ${mb.messages} |` : `| ${entry} | mbsync | 1 | (failed) | - | - |`);
+      }
+      for (const n of [1, 4]) {
+        const row = await timeFanout(bundle, box.account, join(dir, `interop-${entry}-${n}`), 'adaptive', n, `${entry}-`);
+        if (row.messages !== INTEROP_MESSAGES) throw new Error(`fanout on ${entry} N=${n} archived ${row.messages} of ${INTEROP_MESSAGES}`);
+        process.stderr.write(`${entry} fanout N=${n}: full ${row.full.toFixed(2)} s, nothing new ${row.again.toFixed(2)} s\n`);
+        lines.push(`| ${entry} | fanout adaptive | ${n} | ${row.full.toFixed(2)} | ${row.again.toFixed(2)} | ${row.messages} |`);
+        await rm(join(dir, `interop-${entry}-${n}`), { recursive: true, force: true });
+      }
+    } finally {
+      await box.stop();
+    }
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const bundle = await buildChild();
   if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
+  if (INTEROP_ONLY) {
+    try {
+      process.stdout.write(`${(await interop(bundle, dir)).join('\n')}\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const box = await mailbox(MESSAGES);
   const lines: string[] = [];
   try {
@@ -281,6 +342,8 @@ async function main(): Promise<void> {
         await small.stop();
       }
     }
+    await box.stop();
+    if (INTEROP_SERVERS.length > 0) lines.push(...(await interop(bundle, dir)));
     process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {
     await box.stop().catch(() => undefined);
