@@ -98,6 +98,7 @@ export const CommandSchemas = {
   'secrets:load-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
   'dialog:pick-folder': z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4000).optional() }).strict(),
   'shell:open-path': z.object({ path: AbsolutePath }).strict(),
+  'verify:run': JobId,
 } as const satisfies { [C in CommandName]: z.ZodType };
 
 export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];

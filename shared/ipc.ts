@@ -12,6 +12,7 @@ import type { JobEvent, JobSummary, TelemetryFrame } from './events';
 import type { InputProblem } from './input-checks';
 import type { GutenbergJobInput, MailAccount, MailJobInput } from './job-spec';
 import type { Strategy } from './strategy';
+import type { VerifyReport } from './verify-report';
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -231,6 +232,11 @@ export interface Commands {
   'dialog:pick-folder': (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
   /** Opens the output folder of a job the host knows (running or in history); any other path is refused. */
   'shell:open-path': (req: { path: string }) => Promise<void>;
+  /**
+   * Re-checks a past run's output against its own records (`fanout verify` without the server): a
+   * Gutenberg corpus against its manifest, a mail archive against its indexes.
+   */
+  'verify:run': (req: { jobId: string }) => Promise<VerifyReport>;
 }
 
 export interface Events {
@@ -271,6 +277,7 @@ export const API_METHODS = {
   forgetMailPassword: 'secrets:forget-mail-password',
   pickFolder: 'dialog:pick-folder',
   openPath: 'shell:open-path',
+  verifyRun: 'verify:run',
 } as const satisfies Record<string, CommandName>;
 
 export type ApiMethod = keyof typeof API_METHODS;

@@ -16,6 +16,9 @@ import { downloadCatalog, type CatalogDownloadOptions, type CatalogDownloadResul
 import { CatalogService, type CatalogReader } from './catalog-service';
 import { JobManager, type JobRunners } from './job-manager';
 import { LabRunner } from './lab-runner';
+import type { VerifyReport } from '../../../shared/verify-report';
+import { verifyCorpus } from '../verify/verify-corpus';
+import { verifyMailLocal } from '../verify/verify-mail';
 import { SettingsStore, defaultSettings } from './settings-store';
 
 export interface MailTools {
@@ -112,6 +115,7 @@ export class FanoutHost {
       'secrets:load-mail-password': ({ host, user }) => (opts.secrets ? opts.secrets.load(`mail:${user}@${host}`) : null),
       'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
       'shell:open-path': ({ path }) => (opts.openPath ? this.#openOutputFolder(opts.openPath, path) : notAvailable('Opening folders')()),
+      'verify:run': ({ jobId }) => this.#verifyRun(jobId),
     };
   }
 
@@ -119,6 +123,14 @@ export class FanoutHost {
   async #refuseBadInputs(spec: Parameters<JobManager['start']>[0]): Promise<void> {
     const check = await checkJobInputs(spec);
     if (check.problems.length > 0) throw inputProblemsError(check.problems);
+  }
+
+  /** `fanout verify` of a past run's output, against its own records (the UI names a job, never a path). */
+  async #verifyRun(jobId: string): Promise<VerifyReport> {
+    const entry = (await this.jobs.listHistory()).find((h) => h.summary.jobId === jobId);
+    if (!entry) throw new FanoutError('BAD_INPUT', `No run ${jobId} in the history`, {});
+    const { kind, outDir } = entry.summary;
+    return kind === 'mail' ? verifyMailLocal(outDir) : verifyCorpus(outDir);
   }
 
   /** Opens a folder only when it is the output folder of a job in the history: the UI cannot open arbitrary paths. */

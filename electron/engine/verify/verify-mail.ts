@@ -23,7 +23,7 @@ export interface VerifyMailSpec {
 }
 
 interface LocalFolder {
-  info: MailFolderInfo;
+  info: Pick<MailFolderInfo, 'path'>;
   dir: string;
   /** Records of the index, by "uidValidity:uid". */
   records: Map<string, IndexRecord>;
@@ -59,6 +59,49 @@ async function extraFiles(dir: string, records: Map<string, IndexRecord>): Promi
   return out.sort();
 }
 
+async function readLocalFolder(root: string, dirs: Record<string, string>, path: string): Promise<LocalFolder> {
+  const rel = dirs[path];
+  const records = new Map<string, IndexRecord>();
+  if (rel === undefined) return { info: { path }, dir: '', records };
+  const dir = resolve(root, ...rel.split('/'));
+  for await (const r of readIndexFile(join(dir, 'index.jsonl'))) records.set(key(r.uidValidity, r.uid), r);
+  return { info: { path }, dir, records };
+}
+
+/** Re-hashes every file the folders' indexes name, and lists files no line names. Returns the records found missing or corrupt. */
+async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opts: VerifyOptions): Promise<Set<IndexRecord>> {
+  const total = local.reduce((n, f) => n + f.records.size, 0);
+  let hashed = 0;
+  const flagged = new Set<IndexRecord>();
+  for (const f of local) {
+    for (const r of f.records.values()) {
+      if (opts.signal?.aborted) throw abortedError();
+      const abs = resolve(f.dir, ...r.file.split('/'));
+      const check = abs.startsWith(resolve(f.dir) + sep) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', detail: 'index names a file outside the folder' } as const);
+      if (check.state === 'missing') report.missing.push({ where: f.info.path, file: r.file, uid: r.uid, detail: 'in the index, not on disk' });
+      else if (check.state === 'corrupt') report.corrupt.push({ where: f.info.path, file: r.file, uid: r.uid, detail: check.detail });
+      if (check.state !== 'ok') flagged.add(r);
+      report.checked.files++;
+      opts.onProgress?.({ phase: 'hashing', done: ++hashed, total });
+    }
+    if (f.dir) for (const x of await extraFiles(f.dir, f.records)) report.extra.push({ where: f.info.path, file: x, detail: 'on disk, in no index line' });
+  }
+  return flagged;
+}
+
+/**
+ * The archive of an account (`root` = `<out>/<user@host>/`) against its own indexes only, without
+ * the server (the History screen has no password): every file re-hashed, files no line names.
+ */
+export async function verifyMailLocal(root: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const report = emptyReport('mail');
+  const dirs = await readDirs(root);
+  const local: LocalFolder[] = [];
+  for (const path of Object.keys(dirs)) local.push(await readLocalFolder(root, dirs, path));
+  await checkLocalFolders(local, report, opts);
+  return finishReport(report);
+}
+
 /**
  * Compares an account's archive with its own index (every file re-hashed), and with the server:
  * every message the server holds (current UIDVALIDITY) is archived with the server's RFC822.SIZE;
@@ -83,35 +126,8 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
 
     // 1. The archive against its own index.
     const local: LocalFolder[] = [];
-    const totalRecords = { n: 0 };
-    for (const info of wanted) {
-      const rel = dirs[info.path];
-      if (rel === undefined) {
-        local.push({ info, dir: '', records: new Map() });
-        continue;
-      }
-      const dir = resolve(root, ...rel.split('/'));
-      const records = new Map<string, IndexRecord>();
-      for await (const r of readIndexFile(join(dir, 'index.jsonl'))) records.set(key(r.uidValidity, r.uid), r);
-      totalRecords.n += records.size;
-      local.push({ info, dir, records });
-    }
-    let hashed = 0;
-    /** Files already found missing or corrupt: not compared again with the server. */
-    const flagged = new Set<IndexRecord>();
-    for (const f of local) {
-      for (const r of f.records.values()) {
-        if (opts.signal?.aborted) throw abortedError();
-        const abs = resolve(f.dir, ...r.file.split('/'));
-        const check = abs.startsWith(resolve(f.dir) + sep) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', detail: 'index names a file outside the folder' } as const);
-        if (check.state === 'missing') report.missing.push({ where: f.info.path, file: r.file, uid: r.uid, detail: 'in the index, not on disk' });
-        else if (check.state === 'corrupt') report.corrupt.push({ where: f.info.path, file: r.file, uid: r.uid, detail: check.detail });
-        if (check.state !== 'ok') flagged.add(r);
-        report.checked.files++;
-        opts.onProgress?.({ phase: 'hashing', done: ++hashed, total: totalRecords.n });
-      }
-      if (f.dir) for (const x of await extraFiles(f.dir, f.records)) report.extra.push({ where: f.info.path, file: x, detail: 'on disk, in no index line' });
-    }
+    for (const info of wanted) local.push(await readLocalFolder(root, dirs, info.path));
+    const flagged = await checkLocalFolders(local, report, opts);
 
     // 2. The archive against the server: every UID with its size.
     const candidates: Array<{ folder: LocalFolder; rec: IndexRecord }> = [];

@@ -1,4 +1,5 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import type { VerifyReport } from '../../../shared/verify-report';
 import { getApi } from '../api/api';
 import { formatBytes, formatDuration } from '../lib/format';
 import { describeError, refreshHistory, setError, setScreen, useAppStore } from '../stores/app-store';
@@ -6,6 +7,8 @@ import { loadRecording } from '../stores/run-store';
 
 export function HistoryScreen() {
   const history = useAppStore((s) => s.history);
+  const [verifying, setVerifying] = useState<string | null>(null);
+  const [verified, setVerified] = useState<{ jobId: string; report: VerifyReport } | null>(null);
   useEffect(() => {
     refreshHistory().catch((err) => setError(describeError(err)));
   }, []);
@@ -19,6 +22,16 @@ export function HistoryScreen() {
       setError(describeError(err));
     }
   };
+  const verify = async (jobId: string) => {
+    setVerifying(jobId);
+    try {
+      setVerified({ jobId, report: await getApi().verifyRun({ jobId }) });
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setVerifying(null);
+    }
+  };
   return (
     <section className="screen" data-testid="screen-history">
       {history.length === 0 ? <p className="muted">No runs yet.</p> : (
@@ -29,12 +42,44 @@ export function HistoryScreen() {
               <tr key={s.jobId} data-testid="history-row">
                 <td>{new Date(s.startedAt).toLocaleString()}</td><td>{s.kind}</td><td className={s.status === 'succeeded' ? '' : 'error'}>{s.status}</td>
                 <td>{s.strategy}</td><td>{s.workers}</td><td>{s.itemsDone}/{s.itemsFailed}/{s.itemsSkipped}</td><td>{formatBytes(s.bytes)}</td><td>{formatDuration(s.wallMs)}</td>
-                <td>{hasRecording && <button onClick={() => void open(s.jobId)}>Open</button>}</td>
+                <td>
+                  {hasRecording && <button onClick={() => void open(s.jobId)}>Open</button>}
+                  <button data-testid="history-verify" disabled={verifying !== null} title="Re-hash every file against the run's manifest or index: missing, corrupt and extra files" onClick={() => void verify(s.jobId)}>
+                    {verifying === s.jobId ? 'Verifying…' : 'Verify'}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {verified && <VerifyResult report={verified.report} />}
     </section>
+  );
+}
+
+const MAX_SHOWN = 50;
+
+/** The outcome of a Verify: counts, then the problems (the CLI's `fanout verify --json` lists them all). */
+function VerifyResult({ report: r }: { report: VerifyReport }) {
+  const problems = [
+    ...r.missing.map((p) => ({ kind: 'missing', p })),
+    ...r.corrupt.map((p) => ({ kind: 'corrupt', p })),
+    ...r.extra.map((p) => ({ kind: 'extra', p })),
+  ];
+  return (
+    <div className="panel" data-testid="verify-result">
+      <p className={r.ok ? '' : 'error'} data-testid="verify-summary">
+        {r.ok ? 'OK' : 'Problems'}: {r.checked.files} files re-hashed; {r.missing.length} missing, {r.corrupt.length} corrupt, {r.extra.length} extra
+      </p>
+      {problems.length > 0 && (
+        <ul>
+          {problems.slice(0, MAX_SHOWN).map(({ kind, p }, i) => (
+            <li key={i}>{kind}: {p.where}{p.file ? ` ${p.file}` : ''}{p.uid !== undefined ? ` UID ${p.uid}` : ''}{p.ebook !== undefined ? ` ebook ${p.ebook}` : ''}: {p.detail}</li>
+          ))}
+          {problems.length > MAX_SHOWN && <li className="muted">… {problems.length - MAX_SHOWN} more</li>}
+        </ul>
+      )}
+    </div>
   );
 }
