@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Strategy } from '../../../shared/strategy';
 import type { ErrorContext } from '../../../shared/errors';
 import { FanoutError, abortedError, toFanoutError } from './fanout-error';
@@ -77,6 +78,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   // The pool's own stop (a job-fatal error) on top of the caller's cancel.
   const stop = new AbortController();
   const signal = AbortSignal.any([opts.signal, stop.signal]);
+  // Every worker, wait and transfer listens on it at once (as on the job's signal, see run-job.ts).
+  setMaxListeners(Math.max(64, workers * 8), signal);
   let fatal: FanoutError | null = null;
   const units = opts.units ?? (() => 1);
   let source: ItemSource<I>;

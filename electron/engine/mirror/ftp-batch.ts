@@ -58,6 +58,8 @@ export interface FtpBatchOutcome {
   statWorks: boolean;
   /** False once the server refused EPSV. */
   epsvWorks: boolean;
+  /** Replies went out of step: the books not done are FALLBACK, to go again (see outOfStep). */
+  outOfStep: boolean;
 }
 
 interface BatchBook {
@@ -145,6 +147,7 @@ export class FtpBatch {
   private finishChain: Promise<void> = Promise.resolve();
   private statWorks: boolean;
   private epsvWorks: boolean;
+  private wentOutOfStep = false;
   private allDone!: () => void;
   private abandon!: (e: Error) => void;
   private readonly settled: Promise<void>;
@@ -204,6 +207,7 @@ export class FtpBatch {
         broken: this.failure !== null,
         statWorks: this.statWorks,
         epsvWorks: this.epsvWorks,
+        outOfStep: this.wentOutOfStep,
       };
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -572,6 +576,7 @@ export class FtpBatch {
   private outOfStep(what: string): void {
     if (this.failure) return;
     markLockStep(this.host, this.target.host, `replies out of step: ${what}`);
+    this.wentOutOfStep = true;
     const err = new Error(`FTP replies out of step with ${this.target.host} (${what}): going on one command at a time`);
     for (const book of this.books) {
       if (book.result || book.finishing) continue;

@@ -3,13 +3,19 @@
  *
  * - `transfers`: may commands be written to a control connection while a transfer runs? `unknown`
  *   until shown: the first transfer carries one `NOOP` probe; answered in order (226, then 200),
- *   the server is `pipelined` (commands are queued ahead of transfers). A reply that does not fit
- *   its command, at any time, makes it `lockStep` for the rest of the job: one command at a time.
- *   pure-ftpd is one such server: it reads the control connection during a transfer and answers
- *   what it read with `500 Unknown command`, ahead of the transfer's `226`.
+ *   the server is `pipelined` (the next books' EPSV + RETR are queued ahead of the transfer). A
+ *   reply that does not fit its command, at any time, makes it `lockStep` for the rest of the job:
+ *   commands are written only while no transfer runs (the listings and one transfer per write,
+ *   as in `unknown`), never during one. pure-ftpd is such a server: it reads the control
+ *   connection during a transfer and answers what it read with `500 Unknown command`, ahead of the
+ *   transfer's `226`. Commands written while the server is idle (the login, STATs, EPSV + RETR)
+ *   are read in order by every server tested.
  * - `loggedIn`: control connections logged in now. A connection the server closes during login
  *   while others are logged in is its session limit (proftpd's `MaxClientsPerHost` closes after a
  *   530), not a network fault.
+ *
+ * A probe can pass wrongly (a transfer so short that it ended before the NOOP was read): every
+ * reply is still checked against its command, so such a server is caught at its first misfit.
  */
 export type TransferPipelining = 'unknown' | 'pipelined' | 'lockStep';
 

@@ -69,5 +69,7 @@ export function saysNoSuchFile(message: string): boolean {
  */
 export function saysServerFull(code: number, message: string): boolean {
   if (code !== 421 && code !== 530) return false;
+  // pure-ftpd's `421 Too many authentication failures` is about the login, not the session count.
+  if (/auth|password|login (incorrect|failed)/i.test(message)) return false;
   return /too many|maximum number|\(the maximum\)|already (connected|logged in)|max(imum)? (clients|connections|users)|try (again )?later|server (is )?full/i.test(message);
 }

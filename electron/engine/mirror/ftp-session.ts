@@ -5,11 +5,10 @@ import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { authTlsRefused, mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
-import { epsvPort, openPassive, sendAll, sendPipelined } from './ftp-pipeline';
+import { openPassive } from './ftp-pipeline';
+import { listFolder, pipelinedLogin, remoteModified, remoteSize, type Listing } from './ftp-commands';
 import { ftpResumeMismatch } from './resume-check';
 import type { TlsTrust } from './tls-trust';
-import type { ListingEntry } from './listing-parsers';
-import { statOutcome } from './ftp-replies';
 import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
@@ -36,11 +35,6 @@ export interface FtpTarget {
 }
 
 
-interface Listing {
-  entries: ListingEntry[];
-  /** The `229` reply of an EPSV sent with the STAT, when pipelined. */
-  epsv: FTPResponse | null;
-}
 
 /**
  * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
@@ -79,9 +73,12 @@ export class FtpSession implements MirrorSession {
     private readonly host: FtpHostState = newFtpHostState(),
   ) {}
 
-  /** Batches are pipelined unless the server proved it needs lock-step (or STAT/EPSV do not work). */
+  /**
+   * Books go through the batch engine unless STAT or EPSV do not work here. On a lock-step server
+   * the batch writes nothing while a transfer runs (see ftp-host-state.ts), which is safe anywhere.
+   */
   private get batchable(): boolean {
-    return this.statWorks && this.pipelineEpsv && this.host.transfers !== 'lockStep';
+    return this.statWorks && this.pipelineEpsv;
   }
 
   /**
@@ -264,7 +261,14 @@ export class FtpSession implements MirrorSession {
       this.pipelineEpsv = out.epsvWorks;
       if (out.broken || client.closed) this.drop();
       else this.pendingReply = out.tail;
-      return out.results;
+      if (!out.outOfStep || attempt > 0) return out.results;
+      // Replies went out of step (the server is lock-step now): the books not done go again, in a
+      // new batch on a new connection that writes nothing while a transfer runs.
+      const again = ebooks.filter((_, i) => out.results[i] === FALLBACK);
+      if (again.length === 0 || ctx.signal.aborted) return out.results;
+      const redone = await this.pipelined(again, opts, first, batchContext);
+      const byEbook = new Map(again.map((e, i) => [e, redone[i]!] as const));
+      return ebooks.map((e, i) => byEbook.get(e) ?? out.results[i]!);
     }
   }
 
@@ -320,7 +324,7 @@ export class FtpSession implements MirrorSession {
         });
       } else {
         await client.connect(this.target.host, this.target.port);
-        await pipelinedLogin(client, this.target.user, this.target.password, this.host.transfers === 'lockStep');
+        await pipelinedLogin(client, this.target.user, this.target.password);
       }
     } catch (e) {
       // A half-opened client is never reused: the next call starts over.
@@ -358,42 +362,14 @@ export class FtpSession implements MirrorSession {
     if (!ok) this.drop();
   }
 
-  /**
-   * The book folder's listing. `STAT <dir>` and `EPSV` go out back to back and both replies come
-   * back in one round trip, so the passive port for the RETR that follows is already known
-   * (STAT + EPSV + RETR cost 2 round trips plus the data connect, instead of 3). Servers handle
-   * commands in order (RFC 959); one that rejects EPSV turns the pipelining off. Over FTPS too:
-   * the commands go through the TLS control connection and openPassive makes the data connection TLS.
-   */
+  /** The book folder's listing (see listFolder); remembers what the server cannot do. */
   private async listDir(client: Client, remoteDir: string): Promise<Listing> {
-    if (this.statWorks) {
-      let stat: FTPResponse | FTPError;
-      let epsv: FTPResponse | null = null;
-      if (this.pipelineEpsv && this.host.transfers !== 'lockStep') {
-        const [a, b] = await sendPipelined(client, `STAT ${remoteDir}`, 'EPSV');
-        stat = a;
-        if (b instanceof FTPError || epsvPort(b.message) === null) this.pipelineEpsv = false;
-        else epsv = b;
-      } else {
-        stat = await client.send(`STAT ${remoteDir}`).catch((e: unknown) => {
-          if (e instanceof FTPError) return e;
-          throw e;
-        });
-      }
-      const outcome = statOutcome(stat.code, stat.message);
-      if (outcome.kind === 'listing') return { entries: outcome.entries, epsv };
-      if (outcome.kind === 'missing') return { entries: [], epsv: null };
-      if (outcome.kind === 'refused' && !(stat instanceof FTPError && stat.code === 500)) throw stat;
-      this.statWorks = false; // 211 (server status, path ignored) or STAT unsupported
-    }
-    try {
-      const list = await client.list(remoteDir);
-      const entries = list.map((f) => ({ name: f.name, size: f.isDirectory || f.isSymbolicLink ? null : f.size, isDir: f.isDirectory, ...(f.rawModifiedAt ? { modified: f.rawModifiedAt.replace(/\s+/g, ' ') } : {}) }));
-      return { entries, epsv: null };
-    } catch (e) {
-      if (e instanceof FTPError && statOutcome(e.code, e.message).kind === 'missing') return { entries: [], epsv: null };
-      throw e;
-    }
+    // (No transfer runs on the connection here: STAT and EPSV may go in one write on any server.)
+    const caps = { statWorks: this.statWorks, pipelineEpsv: this.pipelineEpsv };
+    const listing = await listFolder(client, remoteDir, caps);
+    this.statWorks = caps.statWorks;
+    this.pipelineEpsv = caps.pipelineEpsv;
+    return listing;
   }
 
   /**
@@ -451,58 +427,5 @@ export class FtpSession implements MirrorSession {
     if (need !== null && sink.received !== need) {
       throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, context);
     }
-  }
-}
-
-/**
- * Logs in and sets binary mode in one round trip: `OPTS UTF8 ON`, `USER`, `PASS`, `TYPE I` in one
- * write (RFC 959: the server answers in order), where basic-ftp's `access()` spends one round trip
- * per command and adds FEAT, STRU F and OPTS UTF8 again (7 to 8 round trips; FEAT only picks MLSD
- * for `list()`, which is used only where STAT gives no listing and works with LIST). Plain FTP only:
- * FTPS goes through `access()` (AUTH TLS, the handshake, PBSZ/PROT). Throws the first refusal
- * (a 530 is AUTH_FAILED, a 421 TOO_MANY_CONNECTIONS, through mapFtpError).
- */
-async function pipelinedLogin(client: Client, user: string, password: string, lockStep: boolean): Promise<void> {
-  if (/[\r\n\0]/.test(user + password)) throw new FanoutError('BAD_INPUT', 'The FTP user or password contains control characters', {});
-  const commands = ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I'];
-  // Stop at the first refusal of USER or PASS: a server may close right after it (proftpd's session limit).
-  const stop = (reply: FTPResponse | FTPError, index: number) => index >= 1 && index <= 2 && reply instanceof FTPError;
-  const replies: Array<FTPResponse | FTPError> = [];
-  if (lockStep) {
-    for (const c of commands) {
-      const [r] = await sendAll(client, [c]);
-      replies.push(r!);
-      if (stop(r!, replies.length - 1)) break;
-    }
-  } else {
-    replies.push(...(await sendAll(client, commands, stop)));
-  }
-  const [, userReply, passReply, typeReply] = replies;
-  if (userReply instanceof FTPError) throw userReply;
-  // 331: the password is needed (and must be accepted); 230: logged in already (PASS is then refused or ignored).
-  if (userReply!.code === 331 && passReply instanceof FTPError) throw passReply;
-  if (userReply!.code !== 230 && userReply!.code !== 331) throw new FTPError({ code: 530, message: `530 Login not completed (${userReply!.message})` });
-  if (!typeReply || typeReply instanceof FTPError) throw typeReply ?? new FTPError({ code: 530, message: '530 Login not completed' });
-}
-
-/** `MDTM` of a remote file as `mdtm:<YYYYMMDDhhmmss>` (one round trip; only when the listing has no date); null if refused. */
-async function remoteModified(client: Client, remotePath: string): Promise<string | null> {
-  try {
-    const res = await client.send(`MDTM ${remotePath}`);
-    const time = /^213 (\d{14})/.exec(res.message)?.[1];
-    return time ? `mdtm:${time}` : null;
-  } catch (e) {
-    if (e instanceof FTPError) return null;
-    throw e;
-  }
-}
-
-/** `SIZE` of a remote file (one round trip; asked only when the listing has no size); null if refused. */
-async function remoteSize(client: Client, remotePath: string): Promise<number | null> {
-  try {
-    return await client.size(remotePath);
-  } catch (e) {
-    if (e instanceof FTPError) return null;
-    throw e;
   }
 }

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { FTPError } from 'basic-ftp';
+import { preliminaryFits, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
+import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
+
+describe('replyFits: a reply must be one its command can get', () => {
+  it('accepts the answers each command can have', () => {
+    expect(replyFits('STAT', 213)).toBe(true);
+    expect(replyFits('STAT', 212)).toBe(true);
+    expect(replyFits('STAT', 450)).toBe(true);
+    expect(replyFits('EPSV', 229)).toBe(true);
+    expect(replyFits('REST', 350)).toBe(true);
+    expect(replyFits('RETR', 226)).toBe(true);
+    expect(replyFits('RETR', 550)).toBe(true);
+    expect(replyFits('RETR', 426)).toBe(true);
+    expect(replyFits('NOOP', 200)).toBe(true);
+    expect(preliminaryFits('RETR', 150)).toBe(true);
+  });
+  it('refuses replies out of step: pure-ftpd\'s 500 during a transfer, another command\'s success', () => {
+    expect(replyFits('RETR', 500)).toBe(false); // what pure-ftpd sends ahead of the 226
+    expect(replyFits('RETR', 229)).toBe(false);
+    expect(replyFits('RETR', 213)).toBe(false);
+    expect(replyFits('EPSV', 226)).toBe(false);
+    expect(replyFits('EPSV', 213)).toBe(false);
+    expect(replyFits('REST', 229)).toBe(false);
+    expect(replyFits('STAT', 229)).toBe(false);
+    expect(replyFits('NOOP', 226)).toBe(false);
+    expect(replyFits('NOOP', 500)).toBe(false);
+    expect(preliminaryFits('EPSV', 150)).toBe(false);
+    expect(preliminaryFits(undefined, 150)).toBe(false);
+  });
+});
+
+describe('what real servers say', () => {
+  it('STAT of a missing folder: vsftpd/pure-ftpd list nothing, proftpd says 450 No such file', () => {
+    expect(statOutcome(450, '450 /9/9/990: No such file or directory').kind).toBe('missing');
+    expect(statOutcome(550, '550 No such file').kind).toBe('missing');
+    expect(statOutcome(213, '213-STAT\r\n213 End.')).toEqual({ kind: 'listing', entries: [] });
+    expect(statOutcome(450, '450 Internal error').kind).toBe('refused');
+    expect(statOutcome(211, '211 Server status').kind).toBe('unsupported');
+  });
+  it('maps 450/550 "No such file or directory" to not found, a plain 450 to transient', () => {
+    expect(mapFtpError(new FTPError({ code: 450, message: '450 /x: No such file or directory' }), 'transfer', {}).code).toBe('FTP_NOT_FOUND');
+    expect(mapFtpError(new FTPError({ code: 450, message: '450 Requested file action not taken' }), 'transfer', {}).code).toBe('FTP_TRANSIENT');
+    expect(saysNoSuchFile("550 Can't check for file existence")).toBe(true);
+  });
+  it('maps "server full" in each server\'s words to TOO_MANY_CONNECTIONS, a wrong password to AUTH_FAILED', () => {
+    const full = [
+      [530, '530 Sorry, the maximum number of clients (3) from your host are already connected.'], // proftpd MaxClientsPerHost
+      [530, '530 Sorry, the maximum number of allowed clients (10) are already connected.'], // proftpd MaxClients
+      [421, '421 Too many connections (3) from this IP'], // pure-ftpd -C
+      [421, '421 50 users (the maximum) are already logged in, sorry'], // pure-ftpd -c
+      [421, '421 There are too many connections from your internet address.'], // vsftpd max_per_ip
+      [421, '421 There are too many connected users, please try later.'], // vsftpd max_clients
+    ] as const;
+    for (const [code, message] of full) {
+      expect(saysServerFull(code, message), message).toBe(true);
+      expect(mapFtpError(new FTPError({ code, message }), 'login', {}).code, message).toBe('TOO_MANY_CONNECTIONS');
+    }
+    expect(mapFtpError(new FTPError({ code: 530, message: '530 Login authentication failed' }), 'login', {}).code).toBe('AUTH_FAILED');
+    expect(mapFtpError(new FTPError({ code: 530, message: '530 Login incorrect.' }), 'login', {}).code).toBe('AUTH_FAILED');
+    expect(saysServerFull(421, '421 Too many authentication failures')).toBe(false); // pure-ftpd: a login problem
+  });
+});
