@@ -1,13 +1,17 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestFile } from '../output/file-digest';
 import type { ManifestEntry } from './manifest-entry';
+import type { RecordedBook } from './manifest-store';
+
+type HashedFiles = Pick<ManifestEntry, 'status' | 'rawFile' | 'cleanFile' | 'rawBytes' | 'cleanBytes' | 'rawSha256' | 'cleanSha256'>;
 
 /**
  * A book counts as finished only if the manifest says so AND both files on disk still match the
- * recorded size and sha256: a re-run then skips it; anything else (deleted, truncated, edited) is
- * fetched again.
+ * recorded size and sha256. Reads every byte: for tests and old manifest lines; a re-run uses the
+ * quick check (`isBookUnchanged`), `fanout verify corpus` its own full check.
  */
-export async function isBookComplete(outDir: string, entry: ManifestEntry | undefined): Promise<boolean> {
+export async function isBookComplete(outDir: string, entry: HashedFiles | undefined): Promise<boolean> {
   if (!entry || entry.status !== 'ok' || !entry.rawFile || !entry.cleanFile) return false;
   const [raw, clean] = await Promise.all([digestFile(join(outDir, entry.rawFile)), digestFile(join(outDir, entry.cleanFile))]);
   return (
@@ -15,4 +19,38 @@ export async function isBookComplete(outDir: string, entry: ManifestEntry | unde
     raw.bytes === entry.rawBytes && raw.sha256 === entry.rawSha256 &&
     clean.bytes === entry.cleanBytes && clean.sha256 === entry.cleanSha256
   );
+}
+
+/** A file's modification time as the manifest records it: whole milliseconds (JSON, and what utimes can set back). */
+export function recordedMtime(mtimeMs: number): number {
+  return Math.round(mtimeMs);
+}
+
+/**
+ * The re-run's check, as rsync's: both files still have the size and modification time recorded
+ * when they were written; no byte is read (a re-run over 75,000 books would otherwise re-hash the
+ * whole corpus). A manifest line written before mtimes were recorded falls back to the full hash.
+ * A file edited in place keeping its size and mtime is not noticed here: `fanout verify corpus` is.
+ */
+export async function isBookUnchanged(outDir: string, book: RecordedBook | undefined): Promise<boolean> {
+  if (!book) return false;
+  if (book.rawMtimeMs === null || book.cleanMtimeMs === null) {
+    return isBookComplete(outDir, { ...book, status: 'ok' });
+  }
+  const [raw, clean] = await Promise.all([statFile(join(outDir, book.rawFile)), statFile(join(outDir, book.cleanFile))]);
+  return (
+    raw !== null && clean !== null &&
+    raw.size === book.rawBytes && recordedMtime(raw.mtimeMs) === book.rawMtimeMs &&
+    clean.size === book.cleanBytes && recordedMtime(clean.mtimeMs) === book.cleanMtimeMs
+  );
+}
+
+async function statFile(path: string): Promise<{ size: number; mtimeMs: number } | null> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? st : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw err;
+  }
 }

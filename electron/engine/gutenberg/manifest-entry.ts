@@ -19,6 +19,12 @@ export interface ManifestEntry {
   cleanBytes: number | null;
   rawSha256: string | null;
   cleanSha256: string | null;
+  /**
+   * Modification times of the two files as written (ms, rounded): with the sizes, the quick check
+   * of a re-run (`book-completion.ts`). Absent in manifests written before they were recorded.
+   */
+  rawMtimeMs?: number | null;
+  cleanMtimeMs?: number | null;
   /** Licence markers found; a book with neither is kept whole and flagged. */
   startMarker: boolean | null;
   endMarker: boolean | null;

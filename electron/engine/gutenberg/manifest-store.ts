@@ -10,22 +10,42 @@ import type { ManifestEntry } from './manifest-entry';
 export const MANIFEST_FILE = 'manifest.jsonl';
 
 /**
+ * What a re-run needs of a book recorded ok: where its files are and their sizes and mtimes (the
+ * sha256s only for lines written before mtimes were recorded, which are checked by hash).
+ */
+export interface RecordedBook {
+  ebook: number;
+  rawFile: string;
+  cleanFile: string;
+  rawBytes: number;
+  cleanBytes: number;
+  rawMtimeMs: number | null;
+  cleanMtimeMs: number | null;
+  rawSha256: string | null;
+  cleanSha256: string | null;
+}
+
+/**
  * `<out>/manifest.jsonl`, one JSON line per finished (or failed) book, appended as books finish
  * and never rewritten: a crash or a full disk loses nothing already recorded. A book may have
  * several lines over several runs; the last one wins (`readManifest`). A torn last line (a killed
  * run) is cut off at open. A line is appended only after the book's files are whole on disk.
+ *
+ * Memory stays flat in the size of the job: the store keeps only a small `RecordedBook` per book
+ * recorded ok by earlier runs, each dropped once the re-run has looked it up (`take`), and nothing
+ * of the lines it appends (a book is looked up once, before it is fetched).
  */
 export class ManifestStore {
   readonly path: string;
   readonly #outDir: string;
-  readonly #entries: Map<number, ManifestEntry>;
+  readonly #recorded: Map<number, RecordedBook>;
   readonly #log: AppendLog;
 
-  private constructor(outDir: string, log: AppendLog, entries: Map<number, ManifestEntry>) {
+  private constructor(outDir: string, log: AppendLog, recorded: Map<number, RecordedBook>) {
     this.#outDir = outDir;
     this.path = log.path;
     this.#log = log;
-    this.#entries = entries;
+    this.#recorded = recorded;
   }
 
   static async open(outDir: string): Promise<ManifestStore> {
@@ -33,18 +53,28 @@ export class ManifestStore {
     try {
       // AppendLog.open cuts a torn last line first, so the loaded entries are every whole line.
       const log = await AppendLog.open(path);
-      return new ManifestStore(outDir, log, await readManifest(outDir));
+      const recorded = new Map<number, RecordedBook>();
+      await forEachManifestLine(outDir, (entry) => {
+        const book = toRecordedBook(entry);
+        if (book) recorded.set(entry.ebook, book);
+        else recorded.delete(entry.ebook);
+      });
+      return new ManifestStore(outDir, log, recorded);
     } catch (err) {
       throw writeError(err, outDir, path);
     }
   }
 
-  get(ebook: number): ManifestEntry | undefined {
-    return this.#entries.get(ebook);
+  /** The book as earlier runs recorded it ok (undefined if not, or if its last line is a failure); forgotten after. */
+  take(ebook: number): RecordedBook | undefined {
+    const book = this.#recorded.get(ebook);
+    this.#recorded.delete(ebook);
+    return book;
   }
 
-  get size(): number {
-    return this.#entries.size;
+  /** Books recorded ok by earlier runs and not yet taken. */
+  get recordedCount(): number {
+    return this.#recorded.size;
   }
 
   /** Records a book; rejects with DISK_FULL / OUTPUT_NOT_WRITABLE / WRITE_FAILED (the line is then not in the file). */
@@ -54,13 +84,24 @@ export class ManifestStore {
     } catch (err) {
       throw writeError(err, this.#outDir, this.path, entry.ebook);
     }
-    this.#entries.set(entry.ebook, entry);
+    this.#recorded.delete(entry.ebook);
   }
 
   /** Waits for the pending lines, flushes them to disk, closes. Never rewrites the file. */
   async close(): Promise<void> {
     await this.#log.close();
   }
+}
+
+function toRecordedBook(e: ManifestEntry): RecordedBook | null {
+  if (e.status !== 'ok' || !e.rawFile || !e.cleanFile || typeof e.rawBytes !== 'number' || typeof e.cleanBytes !== 'number') return null;
+  const rawMtimeMs = typeof e.rawMtimeMs === 'number' ? e.rawMtimeMs : null;
+  const cleanMtimeMs = typeof e.cleanMtimeMs === 'number' ? e.cleanMtimeMs : null;
+  const quick = rawMtimeMs !== null && cleanMtimeMs !== null;
+  return {
+    ebook: e.ebook, rawFile: e.rawFile, cleanFile: e.cleanFile, rawBytes: e.rawBytes, cleanBytes: e.cleanBytes,
+    rawMtimeMs, cleanMtimeMs, rawSha256: quick ? null : e.rawSha256, cleanSha256: quick ? null : e.cleanSha256,
+  };
 }
 
 function writeError(err: unknown, outDir: string, path: string, ebook?: number): FanoutError {
@@ -71,21 +112,27 @@ function writeError(err: unknown, outDir: string, path: string, ebook?: number):
 /** The manifest's entries, the last line of each book winning; empty when there is none. Lines that do not parse are skipped. */
 export async function readManifest(outDir: string): Promise<Map<number, ManifestEntry>> {
   const entries = new Map<number, ManifestEntry>();
+  await forEachManifestLine(outDir, (entry) => entries.set(entry.ebook, entry));
+  return entries;
+}
+
+/** Calls `onEntry` for each whole line in file order (streamed: one line in memory at a time). */
+async function forEachManifestLine(outDir: string, onEntry: (entry: ManifestEntry) => void): Promise<void> {
   const input = createReadStream(join(outDir, MANIFEST_FILE), { encoding: 'utf8' });
   try {
     await once(input, 'open');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return entries;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!line.trim()) continue;
+    let entry: ManifestEntry;
     try {
-      const entry = JSON.parse(line) as ManifestEntry;
-      if (typeof entry.ebook === 'number') entries.set(entry.ebook, entry);
+      entry = JSON.parse(line) as ManifestEntry;
     } catch {
-      // Not a line this program wrote whole: that book is simply not recorded as done.
+      continue; // Not a line this program wrote whole: that book is simply not recorded as done.
     }
+    if (typeof entry.ebook === 'number') onEntry(entry);
   }
-  return entries;
 }

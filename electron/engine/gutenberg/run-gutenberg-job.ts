@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
-import { BadRowTally, readCatalog, selectBooks } from '../catalog';
+import { BadRowTally, readCatalog, selectBooks, type CatalogEntry } from '../catalog';
 import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
@@ -16,7 +17,7 @@ import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
 import { createScrubPool } from '../scrub/scrub-pool';
-import { isBookComplete } from './book-completion';
+import { isBookUnchanged, recordedMtime } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
 import { ManifestStore } from './manifest-store';
@@ -83,6 +84,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // A full or read-only disk stops the whole job: the pool takes no more books, the books in
   // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
   const stop = new FatalStop(control.signal);
+  // Each book being cleaned listens on it (up to the stage's bound): expected, not a leak.
+  setMaxListeners(64 + spec.workers * 8, stop.signal);
   // Room for every download worker to hand over a book and go on (cleaning must not stall
   // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
   const stage = new ScrubStage(parts.scrubPool, { maxInFlight: Math.max(parts.scrubWorkers * 2, spec.workers * 2), signal: stop.signal });
@@ -109,19 +112,20 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
 
   const failEntry = (book: BookItem, err: FanoutError, extra: Partial<ManifestEntry> = {}): ManifestEntry => ({
     ...book, status: 'failed', sourceUrl: null, remoteName: null, encoding: null, rawFile: null, cleanFile: null,
-    rawBytes: null, cleanBytes: null, rawSha256: null, cleanSha256: null, startMarker: null, endMarker: null,
+    rawBytes: null, cleanBytes: null, rawSha256: null, cleanSha256: null, rawMtimeMs: null, cleanMtimeMs: null, startMarker: null, endMarker: null,
     warnings: [], downloadMs: null, scrubMs: null, ...extra,
     errorCode: err.code, error: err.message, finishedAt: new Date().toISOString(),
   });
 
+  /** The selected books not already whole on disk (quick size + mtime check, a chunk of books at a time). */
   async function* pending(): AsyncGenerator<BookItem> {
     const entries = readCatalog(spec.catalog, { signal: control.signal, onBadRow: badRows.add });
-    for await (const entry of selectBooks(entries, spec.selection)) {
-      if (await isBookComplete(outDir, manifest.get(entry.ebook))) {
-        telemetry.addSkipped(1);
-        continue;
+    for await (const chunk of inChunks(selectBooks(entries, spec.selection), CHECK_AHEAD)) {
+      const unchanged = await Promise.all(chunk.map((entry) => isBookUnchanged(outDir, manifest.take(entry.ebook))));
+      for (let i = 0; i < chunk.length; i++) {
+        if (unchanged[i]) telemetry.addSkipped(1);
+        else yield toBookItem(chunk[i]!);
       }
-      yield toBookItem(entry);
     }
   }
 
@@ -156,11 +160,14 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             finish: async (result, scrubMs) => {
               const cleanPath = join(cleanDir, `${book.ebook}.txt`);
               await writeFileAtomic(cleanPath, result.clean);
+              // Sizes and mtimes as written: what the next run's quick check compares.
+              const [rawStat, cleanStat] = await Promise.all([stat(fetched.rawPath), stat(cleanPath)]);
               // The line is appended only now: both files are whole (the clean one fsynced).
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
                 rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
                 rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: result.cleanSha256,
+                rawMtimeMs: recordedMtime(rawStat.mtimeMs), cleanMtimeMs: recordedMtime(cleanStat.mtimeMs),
                 startMarker: result.startMarker, endMarker: result.endMarker, warnings: result.warnings,
                 errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
                 finishedAt: new Date().toISOString(),
@@ -254,6 +261,21 @@ async function mirrorTrust(spec: GutenbergJobSpec): Promise<OpenMirrorOptions['t
     }
   }
   return { rejectUnauthorized: !t.allowUntrustedCert, ...(ca ? { ca } : {}), ...(t.ftpsImplicit !== undefined ? { implicit: t.ftpsImplicit } : {}) };
+}
+
+/** Books whose completion is checked at once on a re-run (stat calls in flight, not bytes). */
+const CHECK_AHEAD = 64;
+
+async function* inChunks(entries: AsyncIterable<CatalogEntry>, size: number): AsyncGenerator<CatalogEntry[]> {
+  let chunk: CatalogEntry[] = [];
+  for await (const entry of entries) {
+    chunk.push(entry);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** Counts the selected books in a first streaming pass (under a second even for the full catalog), for ETA and batching. */

@@ -13,7 +13,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const entry = (ebook: number, status: 'ok' | 'failed'): ManifestEntry => ({ ebook, status } as unknown as ManifestEntry);
+/** A manifest line; `ok` ones name their files, with mtimes unless `withMtimes` is false (an older manifest). */
+const entry = (ebook: number, status: 'ok' | 'failed', withMtimes = true): ManifestEntry =>
+  ({
+    ebook, status,
+    ...(status === 'ok'
+      ? {
+          rawFile: `raw/${ebook}-0.txt`, cleanFile: `clean/${ebook}.txt`, rawBytes: 10, cleanBytes: 8,
+          rawSha256: 'a'.repeat(64), cleanSha256: 'b'.repeat(64), title: 'A title that is not kept in memory',
+          ...(withMtimes ? { rawMtimeMs: 1000, cleanMtimeMs: 2000 } : {}),
+        }
+      : { rawFile: null, cleanFile: null, rawBytes: null, cleanBytes: null }),
+  }) as unknown as ManifestEntry;
 
 describe('ManifestStore', () => {
   it('is append-only: a second store on the same folder never drops the first one’s lines', async () => {
@@ -22,7 +33,8 @@ describe('ManifestStore', () => {
     await a.append(entry(2, 'failed'));
     await a.close();
     const b = await ManifestStore.open(dir);
-    expect(b.get(2)?.status).toBe('failed');
+    expect(b.recordedCount).toBe(1); // 2 failed: not recorded as done
+    expect(b.take(2)).toBeUndefined();
     await b.append(entry(2, 'ok'));
     await b.append(entry(3, 'ok'));
     await b.close();
@@ -33,13 +45,38 @@ describe('ManifestStore', () => {
     expect(latest.get(2)?.status).toBe('ok');
   });
 
+  it('keeps nothing of the lines it appends and forgets a book once taken (memory flat in the job size)', async () => {
+    const a = await ManifestStore.open(dir);
+    for (let i = 1; i <= 50; i++) await a.append(entry(i, 'ok'));
+    expect(a.recordedCount).toBe(0);
+    await a.close();
+    const b = await ManifestStore.open(dir);
+    expect(b.recordedCount).toBe(50);
+    expect(b.take(7)).toEqual({
+      ebook: 7, rawFile: 'raw/7-0.txt', cleanFile: 'clean/7.txt', rawBytes: 10, cleanBytes: 8,
+      rawMtimeMs: 1000, cleanMtimeMs: 2000, rawSha256: null, cleanSha256: null,
+    });
+    expect(b.take(7)).toBeUndefined();
+    expect(b.recordedCount).toBe(49);
+    await b.close();
+  });
+
+  it('the last line of a book wins; a line without mtimes (older manifest) keeps its sha256s for the hash check', async () => {
+    const lines = [entry(1, 'ok'), entry(1, 'failed'), entry(2, 'failed'), entry(2, 'ok', false)];
+    await writeFile(join(dir, MANIFEST_FILE), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    const store = await ManifestStore.open(dir);
+    expect(store.take(1)).toBeUndefined();
+    expect(store.take(2)).toMatchObject({ rawMtimeMs: null, cleanMtimeMs: null, rawSha256: 'a'.repeat(64), cleanSha256: 'b'.repeat(64) });
+    await store.close();
+  });
+
   it('repairs a torn last line (a killed run) so the next line is whole', async () => {
     await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(entry(1, 'ok'))}\n{"ebook":2,"sta`);
     const store = await ManifestStore.open(dir);
-    expect(store.size).toBe(1);
+    expect(store.recordedCount).toBe(1);
     await store.append(entry(3, 'ok'));
     await store.close();
     expect([...(await readManifest(dir)).keys()]).toEqual([1, 3]);
-    expect((await readFile(join(dir, MANIFEST_FILE), 'utf8')).endsWith('"status":"ok"}\n')).toBe(true);
+    expect((await readFile(join(dir, MANIFEST_FILE), 'utf8')).endsWith('"rawMtimeMs":1000,"cleanMtimeMs":2000}\n')).toBe(true);
   });
 });
