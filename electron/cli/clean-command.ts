@@ -4,12 +4,10 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import type { InputProblem } from '../../shared/input-checks';
 import { checkInputFile, checkOutputFolder } from '../engine/inputs/file-checks';
-import { scrubBook } from '../engine/scrub/scrub-book';
-import { createScrubPool } from '../engine/scrub/scrub-pool';
 import type { ScrubResult } from '../engine/scrub/scrub-types';
 import { writeFileAtomic } from '../engine/output/atomic-file';
 import { exitOnProblems } from './cli-validation';
-import { EXIT } from './run-job-in-terminal';
+import { EXIT } from './exit-codes';
 
 function describeWarnings(file: string, result: ScrubResult): string | null {
   return result.warnings.length > 0 ? `${file}: ${result.warnings.join(', ')} (read as ${result.encoding})` : null;
@@ -71,6 +69,7 @@ export function registerCleanCommand(program: Command): void {
       const { inputs, problems } = await checkCleanInputs(files, o.outDir);
       exitOnProblems(problems);
       if (!o.outDir) {
+        const { scrubBook } = await import('../engine/scrub/scrub-book');
         const { file, bytes } = inputs[0]!;
         const result = scrubBook(bytes ?? (await readInput(file)));
         const note = describeWarnings(file, result);
@@ -80,6 +79,7 @@ export function registerCleanCommand(program: Command): void {
       }
       const outDir = resolve(o.outDir);
       await mkdir(outDir, { recursive: true });
+      const { createScrubPool } = await import('../engine/scrub/scrub-pool');
       const pool = createScrubPool({ executor: 'threads', size: Math.min(files.length, Math.max(1, availableParallelism())), maxQueue: 8 });
       let failed = 0;
       try {

@@ -1,12 +1,14 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { formatProblem, parseWithProblems, type InputProblem } from '../../shared/input-checks';
-import { problemsOfBadSpec, type InputCheck } from '../engine/inputs/job-inputs';
-import { EXIT } from './run-job-in-terminal';
+import type { InputCheck } from '../engine/inputs/job-inputs';
+import { EXIT } from './exit-codes';
 
 /**
  * The CLI side of input validation: option parsers, and printing problems (from the shared checks
  * in shared/input-checks.ts and electron/engine/inputs/) one line each, named by their option.
+ * Kept light (no zod, no engine at load time): every command's options use it, and `--help` must
+ * not pay for what only a run needs.
  */
 
 /** An integer option from `min` to `max`, digits only ("1e3", "0x10", "-1" and "4.5" are refused). */
@@ -90,5 +92,7 @@ export function parseSpecOrExit<S extends z.ZodType>(schema: S, input: unknown):
  */
 export async function parseJobSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Promise<z.infer<S>> {
   const result = parseWithProblems(schema, input);
-  return result.ok ? result.value : exitWithProblems(await problemsOfBadSpec(input, result.problems));
+  if (result.ok) return result.value;
+  const { problemsOfBadSpec } = await import('../engine/inputs/job-inputs');
+  return exitWithProblems(await problemsOfBadSpec(input, result.problems));
 }

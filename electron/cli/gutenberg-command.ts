@@ -1,10 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { GutenbergJobSpecSchema } from '../../shared/job-spec';
 import { parseIdRanges } from '../../shared/id-ranges';
 import { STRATEGIES } from '../../shared/strategy';
-import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
-import { checkGutenbergInputs } from '../engine/inputs/job-inputs';
-import { runJobInTerminal } from './run-job-in-terminal';
 import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 
 /** `--ids`: ranges, each end a safe integer (a 30-digit "number" is a typo, not an ebook). */
@@ -46,6 +42,13 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {
+      // Loaded here, not at the top: `fanout --help` and a usage error need none of it.
+      const [{ GutenbergJobSpecSchema }, { runGutenbergJob }, { checkGutenbergInputs }, { runJobInTerminal }] = await Promise.all([
+        import('../../shared/job-spec'),
+        import('../engine/gutenberg/run-gutenberg-job'),
+        import('../engine/inputs/job-inputs'),
+        import('./run-job-in-terminal'),
+      ]);
       const spec = await parseJobSpecOrExit(GutenbergJobSpecSchema, {
         kind: 'gutenberg',
         catalog: o.catalog,

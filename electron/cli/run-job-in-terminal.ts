@@ -1,9 +1,9 @@
 import type { JobEvent, JobSummary } from '../../shared/events';
 import { createJobControl, type JobControl } from '../engine/core/job-control';
+import { EXIT } from './exit-codes';
 import { createProgressDisplay, formatSummary } from './progress-display';
 
-/** Exit codes: 0 all done, 1 some items failed, 2 bad input, 130 cancelled (Ctrl-C). */
-export const EXIT = { ok: 0, failures: 1, badInput: 2, cancelled: 130 } as const;
+export { EXIT };
 
 /**
  * Runs a job with the live terminal display, Ctrl-C as cancel (a second Ctrl-C exits at once),

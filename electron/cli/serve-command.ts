@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { checkOutputFolder } from '../engine/inputs/file-checks';
-import { serve } from '../web-host/serve';
 import { exitOnProblems, intOption } from './cli-validation';
 
 /** Why a port cannot be listened on, in words, or null for errors that are not about the port. */
@@ -26,6 +25,8 @@ export function registerServeCommand(program: Command): void {
         const problem = await checkOutputFolder(o.dataDir);
         exitOnProblems(problem ? [{ field: '--data-dir', value: o.dataDir, message: problem }] : []);
       }
+      // The whole engine comes with the host: loaded only when serving, not for `--help`.
+      const { serve } = await import('../web-host/serve');
       let started: Awaited<ReturnType<typeof serve>>;
       try {
         started = await serve({ port: o.port, dataDir: o.dataDir, token: process.env.FANOUT_SERVE_TOKEN });
