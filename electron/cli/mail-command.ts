@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
 import type { JobSummary, MailFolderTally } from '../../shared/events';
-import { MailAccountSchema, MailJobSpecSchema, type MailAccount } from '../../shared/job-spec';
+import type { MailAccount } from '../../shared/job-spec';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
-import { listMailFolders, mailAccountWarnings, type MailFolderInfo } from '../engine/mail/folders';
-import { runMailJob } from '../engine/mail/run-mail-job';
-import { checkMailInputs } from '../engine/inputs/job-inputs';
+import type { MailFolderInfo } from '../engine/mail/folders';
 import { parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
-import { EXIT, runJobInTerminal } from './run-job-in-terminal';
+import { EXIT } from './exit-codes';
+
+// The schemas (zod) and the engine (imapflow) are imported when a command acts, not at load time:
+// `fanout mail --help` and `fanout verify --help` must start as fast as `fanout --help` (commands.ts).
 
 /** The connection options `fanout mail` and `fanout verify mail` share. */
 export interface AccountCliOptions {
@@ -36,7 +37,8 @@ function fail(message: string): never {
 }
 
 /** The account from the options; secrets come only from environment variables (never argv). */
-export function accountFrom(o: AccountCliOptions): MailAccount {
+export async function accountFrom(o: AccountCliOptions): Promise<MailAccount> {
+  const { MailAccountSchema } = await import('../../shared/job-spec');
   if (Boolean(o.passwordEnv) === Boolean(o.tokenEnv)) fail('give exactly one of --password-env VAR or --token-env VAR');
   const varName = (o.passwordEnv ?? o.tokenEnv)!;
   const secret = process.env[varName];
@@ -105,7 +107,8 @@ export function registerMailCommand(program: Command): void {
     .option('--list-folders', 'print the folder tree with counts and exit')
     .option('--json', 'print the summary (or the folder list) as JSON on stdout')
     .action(async (o: MailCliOptions) => {
-      const account = accountFrom(o);
+      const account = await accountFrom(o);
+      const { listMailFolders, mailAccountWarnings } = await import('../engine/mail/folders');
       if (o.listFolders) {
         // An archive run warns through its job events; listing has no job, so it warns here.
         for (const w of mailAccountWarnings(account)) process.stderr.write(`warning: ${w}\n`);
@@ -121,6 +124,12 @@ export function registerMailCommand(program: Command): void {
       }
       if (!o.out) fail('--out <dir> is required (or use --list-folders)');
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
+      const [{ MailJobSpecSchema }, { checkMailInputs }, { runMailJob }, { runJobInTerminal }] = await Promise.all([
+        import('../../shared/job-spec'),
+        import('../engine/inputs/job-inputs'),
+        import('../engine/mail/run-mail-job'),
+        import('./run-job-in-terminal'),
+      ]);
       const spec = parseSpecOrExit(MailJobSpecSchema, {
         kind: 'mail',
         account,

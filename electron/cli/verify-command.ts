@@ -2,12 +2,10 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { FanoutError } from '../engine/core/fanout-error';
 import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
-import { verifyCorpus } from '../engine/verify/verify-corpus';
-import { verifyMailArchive } from '../engine/verify/verify-mail';
 import type { VerifyProgress, VerifyReport } from '../engine/verify/verify-report';
 import { exitOnProblems, intOption } from './cli-validation';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
-import { EXIT } from './run-job-in-terminal';
+import { EXIT } from './exit-codes';
 
 const MAX_LINES_PER_KIND = 100;
 
@@ -83,10 +81,12 @@ export function registerVerifyCommand(program: Command): void {
     .option('--sample <n>', 'messages to re-fetch and compare byte for byte', intOption(0, 1_000_000), 0)
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: VerifyMailCliOptions) => {
-      const account = accountFrom(o);
+      const account = await accountFrom(o);
       const out = await checkExistingFolder(o.out);
       exitOnProblems(out ? [{ field: '--out', value: o.out, message: out }] : []);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
+      // Loaded when verifying, not for `--help` (see commands.ts).
+      const { verifyMailArchive } = await import('../engine/verify/verify-mail');
       await report((onProgress) => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }), Boolean(o.json));
     });
   verify
@@ -99,6 +99,7 @@ export function registerVerifyCommand(program: Command): void {
       const manifest = folder ? null : await checkInputFile(join(dir, 'manifest.jsonl'), { allowEmpty: true });
       const problem = folder ?? (manifest ? `has no readable manifest.jsonl (${manifest.split(';')[0]}): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out` : null);
       exitOnProblems(problem ? [{ field: dir, message: problem }] : []);
+      const { verifyCorpus } = await import('../engine/verify/verify-corpus');
       await report((onProgress) => verifyCorpus(dir, { onProgress }), Boolean(o.json));
     });
 }
