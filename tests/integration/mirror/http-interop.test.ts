@@ -5,6 +5,7 @@
  * found, and a re-run downloads nothing. nginx and Apache come from `.ci/servers/http.sh`.
  */
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
@@ -141,7 +142,64 @@ describe.each(SERVERS)('HTTP interop: %s', (_label, start) => {
   });
 });
 
+/**
+ * A bare HTTP/1.0 server: answers `HTTP/1.0 200` with a Content-Length and no Connection header,
+ * then closes (a 1.0 connection is not kept unless the server says so). Files only; 404 otherwise.
+ */
+async function startHttp10Server(root: string): Promise<{ url: string; requestsPerConnection: number[]; stop(): Promise<void> }> {
+  const requestsPerConnection: number[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    const index = requestsPerConnection.push(0) - 1;
+    let head = '';
+    sock.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      if (!head.includes('\r\n\r\n') || head.length > 64_000) return;
+      requestsPerConnection[index]!++;
+      const path = decodeURIComponent(/^GET (\S+) HTTP/.exec(head)?.[1] ?? '/');
+      head = '';
+      readFile(join(root, path)).then(
+        (body) => sock.end(Buffer.concat([Buffer.from(`HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body])),
+        () => sock.end('HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n'),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requestsPerConnection,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 describe('HTTP: a server that closes after each response', () => {
+  it('HTTP/1.0 without a Connection header: nothing proves keep-alive, so one request at a time, each on its own connection', async () => {
+    const server = await startHttp10Server(join(work, 'www'));
+    const mirror = openMirror(`${server.url}/${encodeURIComponent(MIRROR_DIR)}`, { timeoutMs: 10_000 });
+    const books = [5, 2000, 2001, 2002, 2003];
+    try {
+      const s = mirror.openSession(0) as HttpSession;
+      const results = await s.fetchBooks(books, { rawDir: join(work, 'raw-http10'), ctx: makeCtx(), onFetched: async () => {} });
+      for (const [i, ebook] of books.entries()) {
+        const r = results[i]!;
+        if (r instanceof FanoutError) throw r;
+        expect(r.sha256, `ebook ${ebook}`).toBe(expected.get(ebook));
+      }
+      expect(server.requestsPerConnection).toEqual(books.map(() => 1));
+      expect(s.stats.maxInFlight).toBe(1);
+    } finally {
+      await mirror.close();
+      await server.stop();
+    }
+  });
+
+
   it('is never pipelined to: after the first response, requests overlap on connections of their own, one request each', async () => {
     const server = await startHttpServer({ root: join(work, 'www'), closeAfterResponse: true });
     const mirror = openMirror(`${server.url}/${encodeURIComponent(MIRROR_DIR)}`, { timeoutMs: 10_000 });
