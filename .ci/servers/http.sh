@@ -4,8 +4,8 @@
 #
 # The harness (tests/harness/nginx-server.ts, apache-server.ts) runs each binary from a temp config
 # on a random loopback port, so the packages' own services are not needed: a policy-rc.d keeps the
-# package scripts from starting them during the install (on a machine without one already), and
-# any that were started anyway are stopped. They would listen on port 80 only, never on ours.
+# package scripts from starting them during the install (on a machine without one already); a
+# service started anyway would listen on port 80 only, never on the harness's ports.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -22,7 +22,7 @@ if [ "${#need[@]}" -gt 0 ]; then
     chmod 755 "$policy"
     ours=1
   fi
-  trap '[ "$ours" = 1 ] && rm -f "$policy"' EXIT
+  trap 'if [ "$ours" = 1 ]; then rm -f "$policy"; fi' EXIT
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
