@@ -10,6 +10,7 @@ import { connectPassive, epsvPort } from './ftp-pipeline';
 import type { ListingEntry } from './listing-parsers';
 import { preliminaryFits, replyFits, statOutcome, type PipelinedCommand } from './ftp-replies';
 import { markLockStep, type FtpHostState } from './ftp-host-state';
+import { startProgressWatchdog } from './ftp-watchdog';
 import { bookDir, candidates, chooseCandidate, type Candidate } from './mirror-layout';
 import { ftpResumeMismatch } from './resume-check';
 import type { FetchBooksOptions, FetchedBook } from './types';
@@ -141,7 +142,7 @@ export class FtpBatch {
   private pumpQueued = false;
   /** Replies received: with the bytes received, what the watchdog watches. */
   private activity = 0;
-  private watchdog: NodeJS.Timeout | undefined;
+  private watchdog: { stop(): void } | null = null;
   private delivered: Promise<void> = Promise.resolve();
   /** Books are completed (renamed, handed to onFetched) one after the other, in the order their data ended. */
   private finishChain: Promise<void> = Promise.resolve();
@@ -647,16 +648,15 @@ export class FtpBatch {
   }
 
   private startWatchdog(): void {
-    let last = -1;
-    this.watchdog = setInterval(() => {
-      const mark = this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0);
-      if (mark === last) this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-      last = mark;
-    }, this.target.timeoutMs);
+    this.watchdog = startProgressWatchdog(
+      this.target.timeoutMs,
+      () => this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0),
+      () => this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
   }
 
   private stopWatchdog(): void {
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
+    this.watchdog?.stop();
+    this.watchdog = null;
   }
 }
