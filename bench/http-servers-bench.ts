@@ -20,9 +20,7 @@ import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, makeBookSpecs } from '../tests/harness';
-import { startApacheServer } from '../tests/harness/apache-server';
-import { startNginxServer } from '../tests/harness/nginx-server';
+import { generateMirror, makeBookSpecs, startApacheServer, startNginxServer } from '../tests/harness';
 import { startHarnessProcess } from './harness-process';
 
 const run = promisify(execFile);

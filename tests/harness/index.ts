@@ -7,6 +7,8 @@ export { startFtpServerOf, FTP_SERVER_KINDS, type FtpServerKind, type AnyFtpServ
 export { startPureFtpd, PURE_FTPD_USER, PURE_FTPD_PASSWORD, type PureFtpdOptions } from './pure-ftpd-server';
 export { startProftpd, type ProftpdOptions } from './proftpd-server';
 export { startHttpServer, type HttpServer, type HttpServerOptions, type HttpHooks, type HttpRequestRecord } from './http-server';
+export { startNginxServer, type NginxServer, type NginxServerOptions } from './nginx-server';
+export { startApacheServer, type ApacheServer, type ApacheServerOptions } from './apache-server';
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions, type DropRule, type ProxyStats } from './tcp-proxy';
 export {
   generateMirror,
