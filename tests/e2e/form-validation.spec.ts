@@ -79,3 +79,19 @@ test('the web host answers /favicon.ico with "no icon", so a page load logs no e
   await page.getByTestId('nav-gutenberg').click();
   expect(errors).toEqual([]);
 });
+
+test('the mail form shows a bad host under its field and does not try to connect', async ({ app: page }) => {
+  await page.getByTestId('nav-mail').click();
+  const host = page.getByTestId('mail-host');
+  await host.fill('imap://127.0.0.1:993');
+  await host.blur();
+  await expect(page.getByTestId('error-mail-host')).toHaveText('Is a URL; give the host name only (e.g. imap.example.com) and the port separately');
+  await expect(host).toHaveAttribute('aria-invalid', 'true');
+  await host.fill('imap example.com');
+  await expect(page.getByTestId('error-mail-host')).toHaveCount(0);
+  await page.getByTestId('mail-user').fill('me');
+  await page.getByTestId('mail-password').fill('pw');
+  await page.getByTestId('mail-test').click();
+  await expect(page.getByTestId('error-mail-host')).toHaveText('Is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com');
+  await expect(page.getByTestId('mail-status')).toHaveText('');
+});

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type { InputProblem } from '../../../shared/input-checks';
 
 /** A problem's message (lower case, it reads after the input's name in the CLI) as a sentence under its field. */
@@ -25,4 +26,18 @@ export function toFieldProblems(problems: readonly InputProblem[], fields: Recor
     else byField[fields[key]!] ??= message;
   }
   return { byField, rest };
+}
+
+/** A form's problems by field: set one (or clear it, with no message), replace them all, and `aria-invalid` for an input. */
+export function useFieldProblems() {
+  const [problems, setAll] = useState<Record<string, string>>({});
+  const setProblem = (field: string, message: string | undefined) =>
+    setAll((p) => {
+      const next = { ...p };
+      if (message) next[field] = message;
+      else delete next[field];
+      return next;
+    });
+  const invalid = (field: string) => (problems[field] ? true : undefined);
+  return { problems, setProblem, setAll, invalid };
 }

@@ -3,7 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
-import { asSentence as sentence, toFieldProblems } from '../lib/field-problems';
+import { asSentence as sentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
 import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
@@ -107,20 +107,12 @@ export function GutenbergScreen() {
   const runStatus = useRunStore((s) => s.status);
   const [starting, setStarting] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
-  const [problems, setProblems] = useState<Record<string, string>>({});
+  const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
   const busy = runStatus === 'running' || runStatus === 'paused';
-  const setProblem = (field: string, message: string | undefined) =>
-    setProblems((p) => {
-      const next = { ...p };
-      if (message) next[field] = message;
-      else delete next[field];
-      return next;
-    });
   const edit = (field: 'catalogPath' | 'mirror' | 'outDir', value: string) => {
     updateForm({ [field]: value });
     setProblem(field === 'catalogPath' ? 'catalog' : field, undefined);
   };
-  const invalid = (field: string) => (problems[field] ? true : undefined);
 
   const onLoad = async () => {
     setError(null);

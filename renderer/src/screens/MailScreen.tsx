@@ -1,10 +1,16 @@
 import { useEffect, useState } from 'react';
 import type { AppInfo, MailFolderInfo } from '../../../shared/ipc';
+import { checkAbsolutePath, checkHostName } from '../../../shared/input-checks';
 import type { MailAccount } from '../../../shared/job-spec';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
 import { describeError, saveMailSettings, setError, setScreen, useAppStore } from '../stores/app-store';
+import { asSentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
 import { folderRows } from '../lib/mail-folder-tree';
+import { FieldError } from './FieldError';
+
+/** Where the mail job's fields are shown in this form (`job:check` problems go under them). */
+const MAIL_FIELDS = { 'account.host': 'host', 'account.port': 'port', 'account.user': 'user', outDir: 'outDir' };
 import { beginRun } from '../stores/run-store';
 
 export function MailScreen() {
@@ -31,6 +37,13 @@ function MailForm({ info }: { info: AppInfo }) {
   const [outDir, setOutDir] = useState(info.defaultOutDir);
   const [status, setStatus] = useState('');
   const [remember, setRemember] = useState(saved.rememberPassword && info.canStoreSecrets);
+  const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
+  /** The form's own check of a field as it is left (the host checks again, and more, at Start). */
+  const checkField = (field: 'host' | 'outDir', value: string) => {
+    const problem = value.trim() === '' ? null : field === 'host' ? checkHostName(value) : checkAbsolutePath(value);
+    setProblem(field, problem ? asSentence(problem) : undefined);
+    return problem === null;
+  };
 
   const recall = async () => {
     if (!info.canStoreSecrets || !host || !user) return;
@@ -60,6 +73,7 @@ function MailForm({ info }: { info: AppInfo }) {
     else if (!keep) await getApi().forgetMailPassword({ host: host.trim(), user: user.trim() }).catch(() => {});
   };
   const test = async () => {
+    if (!checkField('host', host)) return;
     setStatus('Testing…');
     try {
       await remembered();
@@ -77,7 +91,14 @@ function MailForm({ info }: { info: AppInfo }) {
   const start = async () => {
     try {
       await remembered();
-      const { jobId } = await getApi().startJob({ spec: { kind: 'mail', account: account(), folders: [...checked], connections, strategy, outDir } });
+      const spec = { kind: 'mail' as const, account: account(), folders: [...checked], connections, strategy, outDir };
+      // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
+      const check = await getApi().checkJob({ spec });
+      const { byField, rest } = toFieldProblems(check.problems, MAIL_FIELDS);
+      setProblems(byField);
+      if (rest.length > 0) setError(rest.join('; '));
+      if (check.problems.length > 0) return;
+      const { jobId } = await getApi().startJob({ spec });
       beginRun(jobId, 'mail', connections);
       setScreen('live');
     } catch (err) {
@@ -87,8 +108,8 @@ function MailForm({ info }: { info: AppInfo }) {
   return (
     <section className="screen" data-testid="screen-mail">
       <div className="form-grid">
-        <label>IMAP host<input data-testid="mail-host" value={host} onChange={(e) => setHost(e.target.value)} /></label>
-        <label>Port<input data-testid="mail-port" value={port} placeholder="993" onChange={(e) => setPort(e.target.value.replace(/\D/g, ''))} /></label>
+        <label>IMAP host<input data-testid="mail-host" aria-invalid={invalid('host')} value={host} onChange={(e) => (setHost(e.target.value), setProblem('host', undefined))} onBlur={() => checkField('host', host)} /><FieldError id="mail-host" message={problems.host} /></label>
+        <label>Port<input data-testid="mail-port" aria-invalid={invalid('port')} value={port} placeholder="993" onChange={(e) => (setPort(e.target.value.replace(/\D/g, '')), setProblem('port', undefined))} /><FieldError id="mail-port" message={problems.port} /></label>
         <label>TLS<select data-testid="mail-tls" value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
         <label>User<input data-testid="mail-user" value={user} onChange={(e) => setUser(e.target.value)} onBlur={() => void recall()} /></label>
         <label>Password<input data-testid="mail-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
@@ -116,7 +137,7 @@ function MailForm({ info }: { info: AppInfo }) {
           <div className="form-grid">
             <label>Connections<input data-testid="mail-connections" type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
             <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
-            <label>Output folder<input data-testid="mail-out-dir" value={outDir} onChange={(e) => setOutDir(e.target.value)} /></label>
+            <label>Output folder<input data-testid="mail-out-dir" aria-invalid={invalid('outDir')} value={outDir} onChange={(e) => (setOutDir(e.target.value), setProblem('outDir', undefined))} onBlur={() => checkField('outDir', outDir)} /><FieldError id="mail-outDir" message={problems.outDir} /></label>
           </div>
           <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir} onClick={() => void start()}>Start</button></div>
         </>
