@@ -8,7 +8,7 @@ import { BookSink } from './book-sink';
 import { mapFtpError } from './ftp-errors';
 import { connectPassive, epsvPort } from './ftp-pipeline';
 import type { ListingEntry } from './listing-parsers';
-import { preliminaryFits, replyFits, statOutcome, type PipelinedCommand } from './ftp-replies';
+import { preliminaryFits, preliminaryNames, replyFits, statOutcome, type PipelinedCommand } from './ftp-replies';
 import { markLockStep, type FtpHostState } from './ftp-host-state';
 import { startProgressWatchdog } from './ftp-watchdog';
 import { bookDir, candidates, chooseCandidate, type Candidate } from './mirror-layout';
@@ -269,6 +269,11 @@ export class FtpBatch {
       // Preliminary (150): the transfer at the head of the queue is starting.
       const head = this.sent[0];
       if (!preliminaryFits(head?.cmd, res.code)) return this.outOfStep(`${res.code} while waiting for the reply to ${head?.cmd ?? 'nothing'}`);
+      // A 150 that names another file (or size) than the book's: matched to the wrong book.
+      const book = head!.book;
+      const guessed = head!.guess === true && book.guessState !== 'confirmed';
+      const path = guessed ? `${this.target.root}/${book.guess!.cand.relPath}` : book.remotePath;
+      if (path && !preliminaryNames(res.message, path, guessed || book.startAt > 0 ? null : book.size)) return this.outOfStep(`RETR ${path} answered with ${res.message.split('\n')[0]!.slice(0, 80)}`);
       if (!head!.book.result && (!head!.guess || head!.book.guessState === 'confirmed')) {
         this.opts.ctx.progress.setState('downloading', head!.book.label);
         this.opts.ctx.progress.setItemTotal(head!.book.size - head!.book.startAt);

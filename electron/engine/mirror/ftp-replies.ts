@@ -38,6 +38,20 @@ export function preliminaryFits(cmd: PipelinedCommand | undefined, code: number)
   return cmd === 'RETR' && code >= 100 && code < 200;
 }
 
+/**
+ * Whether a transfer's preliminary reply can be about `remotePath` of `size` bytes. vsftpd and
+ * ProFTPD name the file and its size (`150 Opening BINARY mode data connection for /4/1/418/418-0.txt
+ * (310639 bytes).`): a 150 naming another file, or another size for a whole-file transfer, means
+ * the replies are matched to the wrong books. Replies that name neither (pure-ftpd's
+ * `150 292.9 kbytes to download`) fit.
+ */
+export function preliminaryNames(message: string, remotePath: string, size: number | null): boolean {
+  const named = /\bfor (\/\S+?)(?: \(\d+ bytes\))?\.?\s*$/m.exec(message)?.[1];
+  if (named && named.split('/').pop() !== remotePath.split('/').pop()) return false;
+  const bytes = /\((\d+) bytes\)/.exec(message)?.[1];
+  return size === null || bytes === undefined || Number(bytes) === size;
+}
+
 export type StatOutcome =
   | { kind: 'listing'; entries: ListingEntry[] }
   /** No such folder (550, or proftpd's `450 …: No such file or directory`). */

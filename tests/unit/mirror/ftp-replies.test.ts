@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FTPError } from 'basic-ftp';
-import { preliminaryFits, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
+import { preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
 import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
 
 describe('replyFits: a reply must be one its command can get', () => {
@@ -60,5 +60,17 @@ describe('what real servers say', () => {
     expect(mapFtpError(new FTPError({ code: 530, message: '530 Login authentication failed' }), 'login', {}).code).toBe('AUTH_FAILED');
     expect(mapFtpError(new FTPError({ code: 530, message: '530 Login incorrect.' }), 'login', {}).code).toBe('AUTH_FAILED');
     expect(saysServerFull(421, '421 Too many authentication failures')).toBe(false); // pure-ftpd: a login problem
+  });
+});
+
+describe('preliminaryNames: a 150 must be about the book it is matched to', () => {
+  it('checks the file and size vsftpd and ProFTPD name; accepts replies that name neither', () => {
+    const p = '/4/1/418/418-0.txt';
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes).', p, 310639)).toBe(true); // vsftpd
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes)', p, 310639)).toBe(true); // ProFTPD
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /5/5-0.txt (310639 bytes).', p, 310639)).toBe(false); // another book's
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (999 bytes).', p, 310639)).toBe(false); // another size
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (200000 bytes).', p, null)).toBe(true); // resumed: size not checked
+    expect(preliminaryNames('150-Accepted data connection\n150 292.9 kbytes to download', p, 310639)).toBe(true); // pure-ftpd
   });
 });
