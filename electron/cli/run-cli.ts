@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from 'commander';
 import { FanoutError } from '../engine/core/fanout-error';
-import { EXIT } from './run-job-in-terminal';
+import { EXIT } from './exit-codes';
 
 /** Stack traces are for developers: `--debug` or FANOUT_DEBUG=1. */
 function debugging(): boolean {
