@@ -7,7 +7,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import { classifyFileResponse, one } from './http-file-response';
 import type { HttpRunHost } from './http-pipeline';
 import { readBounded, sendRequest } from './http-response';
-import { mapSocketError } from './net-errors';
+import { connectionError } from './http-run-types';
 import type { FetchedFile, FetchFileOptions } from './types';
 
 /** Bytes of a redirect or error body read to keep the connection. */
@@ -58,7 +58,7 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
     }
   } catch (e) {
     if (opts.signal?.aborted) throw abortedError(context());
-    throw mapSocketError(e, context());
+    throw connectionError(e, context());
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

@@ -6,7 +6,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
 import { readBounded, sendRequest, type HttpResponse } from './http-response';
-import { ConnectionLost, connectionError, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
+import { ConnectionLost, connectionError, isParserError, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
 import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
@@ -244,7 +244,7 @@ export class HttpRun {
     try {
       await pipeline(res.body, sink.input);
     } catch (e) {
-      if (isConnectionError(e)) throw new ConnectionLost(e, context);
+      if (isConnectionError(e) || isParserError(e)) throw new ConnectionLost(e, context);
       return this.failWith(book, sink, mapSocketError(e, context));
     }
     if (length !== null && sink.received !== length) {

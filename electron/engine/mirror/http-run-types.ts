@@ -85,10 +85,25 @@ export class ConnectionLost extends Error {
   }
 }
 
-/** Why a connection failed under a request: a body cut short (the server closed mid-body) is SIZE_MISMATCH, retried. */
+/**
+ * Why a connection failed under a request: a body cut short (the server closed mid-body) is
+ * SIZE_MISMATCH; a response undici's parser rejects (HTTPParserError) ends that connection and is
+ * retried like a dropped one (CONNECTION_RESET), not an internal error.
+ */
 export function connectionError(reason: unknown, context: ErrorContext): FanoutError {
-  if ((reason as { code?: unknown })?.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return new FanoutError('SIZE_MISMATCH', `The response was cut short: ${(reason as Error).message}`, context, { cause: reason });
+  const code = (reason as { code?: unknown })?.code;
+  const message = (reason as { message?: unknown })?.message;
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return new FanoutError('SIZE_MISMATCH', `The response was cut short: ${String(message)}`, context, { cause: reason });
+  }
+  if (isParserError(reason)) {
+    return new FanoutError('CONNECTION_RESET', `${context.host ?? 'The server'} sent a response that is not valid HTTP (${String(message)}); the connection was dropped`, context, { cause: reason });
   }
   return mapSocketError(reason, context);
+}
+
+/** undici's HTTPParserError: the server's bytes are not valid HTTP (its `code` is often unset). */
+export function isParserError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return (typeof code === 'string' && code.startsWith('HPE_')) || (e as { name?: unknown })?.name === 'HTTPParserError';
 }

@@ -144,7 +144,7 @@ describe.each(SERVERS)('HTTP interop: %s', (_label, start) => {
  * A bare HTTP/1.0 server: answers `HTTP/1.0 200` with a Content-Length and no Connection header,
  * then closes (a 1.0 connection is not kept unless the server says so). Files only; 404 otherwise.
  */
-async function startHttp10Server(root: string): Promise<{ url: string; requestsPerConnection: number[]; stop(): Promise<void> }> {
+async function startHttp10Server(root: string, garbage = new Map<string, string>()): Promise<{ url: string; requestsPerConnection: number[]; stop(): Promise<void> }> {
   const requestsPerConnection: number[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
@@ -159,6 +159,12 @@ async function startHttp10Server(root: string): Promise<{ url: string; requestsP
       requestsPerConnection[index]!++;
       const path = decodeURIComponent(/^GET (\S+) HTTP/.exec(head)?.[1] ?? '/');
       head = '';
+      // A response undici's parser rejects (an error inside the dependency, for this connection).
+      const bad = garbage.get(path);
+      if (bad !== undefined) {
+        garbage.delete(path);
+        return void sock.end(bad);
+      }
       readFile(join(root, path)).then(
         (body) => sock.end(Buffer.concat([Buffer.from(`HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body])),
         () => sock.end('HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n'),
@@ -177,6 +183,38 @@ async function startHttp10Server(root: string): Promise<{ url: string; requestsP
 }
 
 describe('HTTP: a server that closes after each response', () => {
+  it('a response undici cannot parse fails only that connection\'s books, retryably; the process lives and the next call fetches them', async () => {
+    const server = await startHttp10Server(
+      join(work, 'www'),
+      new Map([
+        [`/${MIRROR_DIR}/2/0/0/2001/2001-0.txt`, 'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 5\r\n\r\nhello'], // bad headers
+        [`/${MIRROR_DIR}/2/0/0/2003/2003-0.txt`, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n'], // bad body
+      ]),
+    );
+    const mirror = openMirror(`${server.url}/${encodeURIComponent(MIRROR_DIR)}`, { timeoutMs: 10_000 });
+    const books = [2000, 2001, 2002];
+    const raw = join(work, 'raw-garbage');
+    try {
+      const s = mirror.openSession(0);
+      const first = await s.fetchBooks(books, { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
+      expect(first[0]).not.toBeInstanceOf(FanoutError);
+      expect(first[1]).toMatchObject({ retryable: true, context: { ebook: 2001 } });
+      for (const r of first.slice(2)) if (r instanceof FanoutError) expect(r.retryable).toBe(true);
+      // A body that stops being valid HTTP half-way: the same, for the one book.
+      expect(await s.fetchBook(2003, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e)).toMatchObject({ code: 'CONNECTION_RESET', retryable: true, context: { ebook: 2003 } });
+      expect(await s.fetchBook(2003, { rawDir: raw, ctx: makeCtx() })).toMatchObject({ sha256: expected.get(2003) });
+      const again = await s.fetchBooks(books, { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
+      for (const [i, ebook] of books.entries()) {
+        const r = again[i]!;
+        if (r instanceof FanoutError) throw r;
+        expect(r.sha256).toBe(expected.get(ebook));
+      }
+    } finally {
+      await mirror.close();
+      await server.stop();
+    }
+  });
+
   it('HTTP/1.0 without a Connection header: nothing proves keep-alive, so one request at a time, each on its own connection', async () => {
     const server = await startHttp10Server(join(work, 'www'));
     const mirror = openMirror(`${server.url}/${encodeURIComponent(MIRROR_DIR)}`, { timeoutMs: 10_000 });
