@@ -68,6 +68,8 @@ export function sendRequest(client: Client, opts: SendOptions): Promise<HttpResp
         const h = headers as IncomingHttpHeaders;
         pausable = opts.mayPause(h);
         body = new Readable({
+          // As much as undici's own body buffers before it pauses the connection.
+          highWaterMark: 64 * 1024,
           // The reader wants more: let the connection go on.
           read: () => c.resume(),
           destroy: (err, cb) => {
