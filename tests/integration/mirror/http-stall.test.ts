@@ -5,8 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { sendRequest } from '../../../electron/engine/mirror/http-response';
 import { openMirror, type Mirror } from '../../../electron/engine/mirror';
 import { generateMirror, sha256, startHttpServer, type GeneratedMirror, type HttpServer } from '../../harness';
 import { generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
@@ -80,5 +83,26 @@ it('a stalled body in a pipelined batch ends the batch: books before it kept, th
     }
   } finally {
     await s.close();
+  }
+});
+
+it('a reader that stops reading (a slow disk) is not taken for a stalled server', async () => {
+  const client = new Client(server.url, { pipelining: 1 });
+  const stall = { ms: 100, minBytes: 1024 };
+  try {
+    const res = await sendRequest(client, { path: PATH, headers: {}, stall, mayPause: () => true });
+    const chunks: Buffer[] = [];
+    let paused = false;
+    for await (const chunk of res.body) {
+      chunks.push(chunk as Buffer);
+      if (!paused) {
+        paused = true;
+        // Several stall windows without reading: the connection is paused by us, not stalled.
+        await sleep(stall.ms * 4);
+      }
+    }
+    expect(sha256(Buffer.concat(chunks))).toBe(generatedFile(gen, BIG, '-0.txt').sha256);
+  } finally {
+    await client.close();
   }
 });
