@@ -16,8 +16,7 @@ export function HistoryScreen() {
     try {
       const rec = await getApi().getRun({ jobId });
       if (!rec) return setError('That run has no recording.');
-      loadRecording(rec);
-      setScreen('live');
+      if (await loadRecording(rec)) setScreen('live');
     } catch (err) {
       setError(describeError(err));
     }

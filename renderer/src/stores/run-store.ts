@@ -64,21 +64,40 @@ export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: nu
   // The job's first events (job:started, with its strategy) may arrive before startJob answers:
   // keep them, and keep a header they already built.
   if (useRunStore.getState().jobId === jobId) return;
+  loadGeneration++; // a recording still loading must not replace the live run
   runBuffers = emptyBuffers();
   pending = pending.filter((e) => e.jobId === jobId);
   useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, version: s.version + 1 }));
 }
 
-/** Loads a past run into the same live view. */
-export function loadRecording(rec: RunRecording): void {
-  runBuffers = emptyBuffers();
-  pending = [];
+/** Frames applied between two yields to the event loop when loading a recording (~a few ms of work). */
+export const REPLAY_SLICE_FRAMES = 100;
+/** Bumped by every load and every new live run: a load overtaken by either is dropped. */
+let loadGeneration = 0;
+
+/**
+ * Loads a past run into the same live view. A long run's recording (1,200 frames, 20,000 spans)
+ * is applied a slice at a time, yielding between slices, so the page never stalls for the whole
+ * of it; the view switches over in one update at the end. Resolves false if overtaken.
+ */
+export async function loadRecording(rec: RunRecording): Promise<boolean> {
+  const generation = ++loadGeneration;
+  const buffers = emptyBuffers();
   let header: RunHeader = { ...initialHeader, jobId: rec.jobId, replay: true, status: 'running' };
-  for (const frame of rec.frames) {
-    appendFrameToBuffers(runBuffers, frame);
-    header = reduceHeader(header, [{ kind: 'job:frame', jobId: rec.jobId, frame }]);
+  for (let i = 0; i < rec.frames.length; i += REPLAY_SLICE_FRAMES) {
+    if (i > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (generation !== loadGeneration) return false;
+    }
+    for (const frame of rec.frames.slice(i, i + REPLAY_SLICE_FRAMES)) {
+      appendFrameToBuffers(buffers, frame);
+      header = reduceHeader(header, [{ kind: 'job:frame', jobId: rec.jobId, frame }]);
+    }
   }
   if (rec.summary) header = reduceHeader(header, [{ kind: 'job:finished', jobId: rec.jobId, summary: rec.summary }]);
   header = { ...header, replay: true, status: 'finished' };
+  runBuffers = buffers;
+  pending = [];
   useRunStore.setState((s) => ({ ...header, version: s.version + 1 }));
+  return true;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent, TelemetryFrame, WorkerSnapshot } from '../../../shared/events';
 import { MAX_SERIES_POINTS, appendFrameToBuffers, emptyBuffers, estimateEta, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
-import { enqueueJobEvent, flushRunEvents, loadRecording, runBuffers, useRunStore } from '../../../renderer/src/stores/run-store';
+import { REPLAY_SLICE_FRAMES, beginRun, enqueueJobEvent, flushRunEvents, loadRecording, runBuffers, useRunStore } from '../../../renderer/src/stores/run-store';
 import { reduceLab, useLabStore } from '../../../renderer/src/stores/lab-store';
 import { idsToRanges } from '../../../renderer/src/lib/format';
 
@@ -70,10 +70,34 @@ describe('run store', () => {
     expect(runBuffers.series.t).toHaveLength(20);
   });
 
-  it('replays a recording', () => {
-    loadRecording({ jobId: 'old', frames: [frame(1), frame(2)], summary: null });
+  it('replays a recording', async () => {
+    expect(await loadRecording({ jobId: 'old', frames: [frame(1), frame(2)], summary: null })).toBe(true);
     expect(useRunStore.getState()).toMatchObject({ jobId: 'old', replay: true, status: 'finished', itemsDone: 2 });
     expect(runBuffers.series.t).toHaveLength(2);
+  });
+
+  it('replays a long recording a slice at a time, switching the view over once, at the end', async () => {
+    const frames = Array.from({ length: REPLAY_SLICE_FRAMES * 3 + 7 }, (_, i) => frame(i + 1));
+    let updates = 0;
+    const off = useRunStore.subscribe(() => updates++);
+    let yielded = 0;
+    const counting = setInterval(() => yielded++, 0); // runs only when the load yields
+    const loaded = await loadRecording({ jobId: 'long', frames, summary: null });
+    clearInterval(counting);
+    off();
+    expect(loaded).toBe(true);
+    expect(updates).toBe(1);
+    expect(yielded).toBeGreaterThanOrEqual(1);
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'long', status: 'finished', itemsDone: frames.length });
+    expect(runBuffers.series.t).toHaveLength(frames.length);
+  });
+
+  it('a recording still loading when a live run begins is dropped (the live run stays)', async () => {
+    const frames = Array.from({ length: REPLAY_SLICE_FRAMES * 2 }, (_, i) => frame(i + 1));
+    const loading = loadRecording({ jobId: 'old-long', frames, summary: null });
+    beginRun('live-1', 'gutenberg', 4);
+    expect(await loading).toBe(false);
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'live-1', replay: false, status: 'running' });
   });
 });
 
