@@ -1,3 +1,5 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +7,7 @@ import type { Page } from '@playwright/test';
 import type { JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot } from '../../shared/events';
 import type { HistoryEntry, RunRecording } from '../../shared/ipc';
 import { MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from '../../electron/engine/jobs/frame-batcher';
+import { generateCatalogChunks } from '../fixtures/catalog/generate-catalog';
 import { ARTIFACTS, expect, shot, test } from './support/fixtures';
 
 /**
@@ -217,4 +220,44 @@ test(`History: opening the recording of a ${ITEMS.toLocaleString('en-US')}-item 
   console.log('History replay perf:', JSON.stringify(result));
   expect(spansKept).toBeGreaterThan(0);
   assertNoLongTasks(longTasks.filter((d) => d > 50).length, result.loadAverage, 'history replay');
+});
+
+/** The whole official catalog's size, in the real format (tests/fixtures/catalog/generate-catalog.ts). */
+const CATALOG_ROWS = 75_000;
+
+test(`the catalog of ${CATALOG_ROWS.toLocaleString('en-US')} rows searches as you type`, async ({ page, env }) => {
+  test.setTimeout(120_000);
+  const path = join(env.dir, 'pg_catalog-75k.csv');
+  const out = createWriteStream(path);
+  for (const chunk of generateCatalogChunks(CATALOG_ROWS)) if (!out.write(chunk)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+
+  await watchLongTasks(page);
+  await page.goto(env.serve.url);
+  await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  await page.getByTestId('nav-gutenberg').click();
+  await page.getByTestId('catalog-path').fill(path);
+  await page.getByTestId('catalog-load').click();
+  const count = page.getByTestId('catalog-count');
+  const all = `${CATALOG_ROWS.toLocaleString('en-US')} of ${CATALOG_ROWS.toLocaleString('en-US')} books`;
+  await expect(count).toContainText(all, { timeout: 60_000 });
+  await takeLongTasks(page);
+  const loadBefore = loadavg()[0]!;
+
+  // Typed as a person types (80 ms a key): the table follows the query, the page never stalls.
+  const query = 'voyage';
+  const t0 = Date.now();
+  await page.getByTestId('catalog-search').pressSequentially(query, { delay: 80 });
+  const typedAt = Date.now();
+  await expect(count).not.toContainText(all);
+  await expect(page.getByTestId('catalog-table')).toContainText(/voyage/i);
+  const settledMs = Date.now() - typedAt;
+  const matching = (await count.textContent())!;
+  const longTasks = await takeLongTasks(page);
+  const result = { rows: CATALOG_ROWS, query, typingMs: typedAt - t0, lastKeyToTableMs: settledMs, matching, longTasksMs: longTasks.map(Math.round), loadAverage: [loadBefore, loadavg()[0]!] };
+  await writeFile(join(ARTIFACTS, 'perf-catalog.json'), JSON.stringify(result, null, 2));
+  console.log('Catalog search perf:', JSON.stringify(result));
+  expect(Number(matching.split(' of ')[0]!.replace(/,/g, ''))).toBeGreaterThan(0);
+  assertNoLongTasks(longTasks.filter((d) => d > 50).length, result.loadAverage, 'catalog search');
 });
