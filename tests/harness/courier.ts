@@ -3,14 +3,15 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net-util';
-import { adminClient, requireUnpacked, serversDir, stopProcess, waitForGreeting, type ImapTestServer } from './imap-server';
+import { adminClient, requireUnpacked, retryOnPortRace, serversDir, stopProcess, testPassword, waitForGreeting, type ImapTestServer } from './imap-server';
 
 export interface CourierOptions {
   user?: string;
   password?: string;
 }
 
-const NOBODY = 65534;
+/** The mail user's uid/gid (Debian's `news`): not nobody, which Dovecot's test user and other servers use. */
+const MAIL_UID = 9;
 const PACKAGES = ['courier-imap', 'courier-base', 'courier-authlib', 'courier-authlib-userdb', 'courier-authdaemon'];
 
 /** Environment Debian's /etc/courier/imapd gives imapd (the init script exports it). */
@@ -45,12 +46,16 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * authdaemond and couriertcpd (imaplogin → imapd, Maildir in the temp dir); its PID is the one held,
  * and SIGTERM to it stops both.
  */
-export async function startCourier(opts: CourierOptions = {}): Promise<ImapTestServer> {
+export function startCourier(opts: CourierOptions = {}): Promise<ImapTestServer> {
+  return retryOnPortRace(() => startCourierOnce(opts));
+}
+
+async function startCourierOnce(opts: CourierOptions): Promise<ImapTestServer> {
   const S = serversDir();
   requireUnpacked('courier-imap', 'usr/bin/imapd');
   requireUnpacked('courier-authdaemon', 'usr/sbin/authdaemond');
   const user = opts.user ?? 'fanout';
-  const password = opts.password ?? 'secret-pw';
+  const password = opts.password ?? testPassword();
   const dir = mkdtempSync(join(tmpdir(), 'fanout-courier-'));
   chmodSync(dir, 0o755);
   const home = join(dir, 'home');
@@ -59,12 +64,12 @@ export async function startCourier(opts: CourierOptions = {}): Promise<ImapTestS
     env: { ...process.env, LD_LIBRARY_PATH: join(S, 'courier-authlib/usr/lib') },
     stdio: 'ignore',
   });
-  chownSync(home, NOBODY, NOBODY);
-  execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, home]);
+  chownSync(home, MAIL_UID, MAIL_UID);
+  execFileSync('chown', ['-R', `${MAIL_UID}:${MAIL_UID}`, home]);
   const port = await freePort();
   writeFileSync(join(dir, 'etc/courier/authdaemonrc'), 'authmodulelist="authuserdb"\nauthmodulelistorig="authuserdb"\ndaemons=3\nauthdaemonvar=/run/courier/authdaemon\nDEBUG_LOGIN=0\nDEFAULTOPTIONS=""\nLOGGEROPTS=""\n');
   const crypted = execFileSync('openssl', ['passwd', '-1', password], { encoding: 'utf8' }).trim();
-  writeFileSync(join(dir, 'etc/courier/userdb'), `${user}\tuid=${NOBODY}|gid=${NOBODY}|home=${home}|mail=${join(home, 'Maildir')}|systempw=${crypted}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'etc/courier/userdb'), `${user}\tuid=${MAIL_UID}|gid=${MAIL_UID}|home=${home}|mail=${join(home, 'Maildir')}|systempw=${crypted}\n`, { mode: 0o600 });
 
   const lower = [...PACKAGES.map((p) => join(S, p, 'usr')), '/usr'].join(':');
   const logPath = join(dir, 'imapd.log');
@@ -88,7 +93,7 @@ wait
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...IMAPD_ENV },
   });
   try {
-    await waitForGreeting(port, proc, logPath, 'courier');
+    await waitForGreeting(port, proc, logPath, 'courier', /Courier-IMAP ready/);
   } catch (err) {
     await stopProcess(proc);
     rmSync(dir, { recursive: true, force: true });

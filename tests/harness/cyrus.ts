@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net-util';
-import { adminClient, requireUnpacked, serversDir, stopProcess, waitForGreeting, type ImapTestServer } from './imap-server';
+import { adminClient, requireUnpacked, retryOnPortRace, serversDir, stopProcess, testPassword, waitForGreeting, type ImapTestServer } from './imap-server';
 
 export interface CyrusOptions {
   /** `unixhierarchysep`: "/" separator when true; "." (Debian's imapd.conf default) when false. */
@@ -12,26 +12,36 @@ export interface CyrusOptions {
   password?: string;
 }
 
-const NOBODY = 65534;
+/**
+ * Cyrus runs as Debian's `mail` user, not `nobody`: its master signals every process of its user
+ * when it stops, and Dovecot's test user (and other harness servers) run as nobody.
+ */
+const CYRUS_USER = 'mail';
+const CYRUS_UID = 8;
 
 /**
  * A throwaway Cyrus IMAP 3.6 (Debian's cyrus-imapd, unpacked by .ci/servers/imap.sh) on loopback:
- * its config, spool, databases and sasldb (auxprop, no saslauthd) in a temp dir, `cyrus_user: nobody`
- * (no system user needed), the INBOX created at first login (`autocreate_quota: 0`). The PID held
+ * its config, spool, databases and sasldb (auxprop, no saslauthd) in a temp dir, `cyrus_user: mail`
+ * (an existing system user), the INBOX created at first login (`autocreate_quota: 0`). The PID held
  * is the `master`'s, stopped with SIGTERM.
  */
-export async function startCyrus(opts: CyrusOptions = {}): Promise<ImapTestServer> {
+export function startCyrus(opts: CyrusOptions = {}): Promise<ImapTestServer> {
+  return retryOnPortRace(() => startCyrusOnce(opts));
+}
+
+async function startCyrusOnce(opts: CyrusOptions): Promise<ImapTestServer> {
   const S = serversDir();
   const master = requireUnpacked('cyrus-common', 'usr/lib/cyrus/bin/master');
   const imapd = requireUnpacked('cyrus-imapd', 'usr/lib/cyrus/bin/imapd');
   const ctl = join(S, 'cyrus-common', 'usr/lib/cyrus/bin/ctl_cyrusdb');
   const user = opts.user ?? 'fanout';
-  const password = opts.password ?? 'secret-pw';
+  const password = opts.password ?? testPassword();
   const slash = opts.unixHierarchySep ?? false;
   const dir = mkdtempSync(join(tmpdir(), 'fanout-cyrus-'));
   chmodSync(dir, 0o755);
   for (const d of ['conf', 'spool', 'run', 'run/socket', 'run/proc', 'run/lock']) mkdirSync(join(dir, d), { recursive: true });
   const port = await freePort();
+  const servername = `fanout-cyrus-${port}`;
   const conf = join(dir, 'imapd.conf');
   writeFileSync(
     conf,
@@ -44,7 +54,7 @@ export async function startCyrus(opts: CyrusOptions = {}): Promise<ImapTestServe
       `lmtpsocket: ${join(dir, 'run/socket/lmtp')}`,
       `idlesocket: ${join(dir, 'run/socket/idle')}`,
       `notifysocket: ${join(dir, 'run/socket/notify')}`,
-      'cyrus_user: nobody',
+      `cyrus_user: ${CYRUS_USER}`,
       'altnamespace: no',
       `unixhierarchysep: ${slash ? 'yes' : 'no'}`,
       'autocreate_quota: 0',
@@ -53,7 +63,8 @@ export async function startCyrus(opts: CyrusOptions = {}): Promise<ImapTestServe
       'sasl_auxprop_plugin: sasldb',
       `sasl_sasldb_path: ${join(dir, 'sasldb2')}`,
       'sasl_mech_list: PLAIN LOGIN',
-      'servername: localhost',
+      // In the greeting (so the harness knows it reached this instance) and the SASL realm of the sasldb user.
+      `servername: ${servername}`,
       `syslog_prefix: fanout-cyrus-${port}`,
       '',
     ].join('\n'),
@@ -62,15 +73,15 @@ export async function startCyrus(opts: CyrusOptions = {}): Promise<ImapTestServe
     join(dir, 'cyrus.conf'),
     `START {\n  recover cmd="${ctl} -C ${conf} -r"\n}\nSERVICES {\n  imap cmd="${imapd} -C ${conf}" listen="127.0.0.1:${port}" prefork=0 maxchild=64\n}\nEVENTS {\n}\n`,
   );
-  execFileSync('saslpasswd2', ['-c', '-p', '-f', join(dir, 'sasldb2'), '-u', 'localhost', user], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
-  for (const p of ['conf', 'spool', 'run', 'run/socket', 'run/proc', 'run/lock', 'sasldb2']) chownSync(join(dir, p), NOBODY, NOBODY);
+  execFileSync('saslpasswd2', ['-c', '-p', '-f', join(dir, 'sasldb2'), '-u', servername, user], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+  for (const p of ['conf', 'spool', 'run', 'run/socket', 'run/proc', 'run/lock', 'sasldb2']) chownSync(join(dir, p), CYRUS_UID, CYRUS_UID);
   const logPath = join(dir, 'master.log');
   const proc = spawn(master, ['-C', conf, '-M', join(dir, 'cyrus.conf'), '-p', join(dir, 'master.pid')], {
     stdio: ['ignore', 'ignore', 'ignore'],
     env: { ...process.env, LD_LIBRARY_PATH: join(S, 'cyrus-common/usr/lib/x86_64-linux-gnu') },
   });
   try {
-    await waitForGreeting(port, proc, logPath, 'cyrus master');
+    await waitForGreeting(port, proc, logPath, 'cyrus master', new RegExp(` ${servername} Cyrus IMAP`));
   } catch (err) {
     await stopProcess(proc);
     rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import type { ImapTestServer } from './imap-server';
+import { retryOnPortRace, stopProcess, testPassword, waitForGreeting, type ImapTestServer } from './imap-server';
 
 /**
  * A throwaway Dovecot (Debian dovecot-imapd) on loopback, configured entirely inside a temp dir
@@ -82,15 +82,21 @@ function waitForPort(port: number, proc: ChildProcess, logPath: string, greeting
   });
 }
 
-export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotServer> {
+export function startDovecot(opts: DovecotOptions = {}): Promise<DovecotServer> {
+  return retryOnPortRace(() => startDovecotOnce(opts));
+}
+
+async function startDovecotOnce(opts: DovecotOptions): Promise<DovecotServer> {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-dovecot-'));
   chmodSync(dir, 0o755);
   const user = opts.user ?? 'fanout';
-  const password = opts.password ?? 'secret-pw';
+  const password = opts.password ?? testPassword();
   const home = join(dir, 'home');
   mkdirSync(home);
   chownSync(home, 65534, 65534);
   const port = await freePort();
+  // Names this instance in its greeting: the harness checks it reached this Dovecot, not another server on a raced port.
+  const greeting = `fanout-dovecot-${port}-${Math.random().toString(36).slice(2, 8)} ready.`;
   const tlsPort = opts.tls ? await freePort() : 0;
   writeFileSync(join(dir, 'users'), `${user}:{PLAIN}${password}:65534:65534::${home}\n`);
   let certPem: string | null = null;
@@ -135,6 +141,7 @@ base_dir = ${join(dir, 'run')}
 state_dir = ${join(dir, 'state')}
 log_path = ${join(dir, 'dovecot.log')}
 instance_name = fanout-${port}
+login_greeting = ${greeting}
 listen = 127.0.0.1
 protocols = imap
 disable_plaintext_auth = no
@@ -189,8 +196,14 @@ protocol imap {
   writeFileSync(confPath, conf);
   execFileSync('doveconf', ['-c', confPath, '-n'], { stdio: 'ignore' });
   const proc = spawn('dovecot', ['-F', '-c', confPath], { stdio: 'ignore' });
-  await waitForPort(port, proc, join(dir, 'dovecot.log'));
-  if (tlsPort) await waitForPort(tlsPort, proc, join(dir, 'dovecot.log'), false);
+  try {
+    await waitForGreeting(port, proc, join(dir, 'dovecot.log'), 'dovecot', new RegExp(greeting));
+    if (tlsPort) await waitForPort(tlsPort, proc, join(dir, 'dovecot.log'), false);
+  } catch (err) {
+    await stopProcess(proc);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 
   const server: DovecotServer = {
     kind: 'dovecot',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -45,8 +46,19 @@ export function serverPath(srv: Pick<ImapTestServer, 'separator' | 'prefix'>, lo
   return srv.prefix + logical.split('/').join(srv.separator);
 }
 
-/** Waits (bounded) until `port` sends an IMAP greeting; rejects early when `proc` exits. */
-export function waitForGreeting(port: number, proc: ChildProcess, logPath: string, name: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * A password of its own per server: when two harness servers race for the same free port, a client
+ * of the one that lost logs in nowhere (AUTH fails loudly) instead of into the other server.
+ */
+export function testPassword(): string {
+  return `pw-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Waits (bounded) until `port` sends an IMAP greeting matching `expect` (this very server, not
+ * another that won the race for the port); rejects early when `proc` exits.
+ */
+export function waitForGreeting(port: number, proc: ChildProcess, logPath: string, name: string, expect: RegExp, timeoutMs = 15_000): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const attempt = () => {
@@ -58,8 +70,10 @@ export function waitForGreeting(port: number, proc: ChildProcess, logPath: strin
       const s = connect(port, '127.0.0.1');
       s.once('data', (d) => {
         s.destroy();
-        if (/^\* OK/.test(d.toString('latin1'))) resolve();
-        else retry();
+        const text = d.toString('latin1');
+        if (!/^\* OK/.test(text)) retry();
+        else if (expect.test(text)) resolve();
+        else reject(new Error(`port ${port} greets as another server, not ${name}: ${text.slice(0, 120)}`));
       });
       s.once('error', () => {
         s.destroy();
@@ -72,6 +86,20 @@ export function waitForGreeting(port: number, proc: ChildProcess, logPath: strin
     };
     attempt();
   });
+}
+
+/**
+ * Starts a server, again on a new port (at most 3 times) when the port it picked was taken by
+ * another process meanwhile (free ports are asked for, then bound later: parallel test files race).
+ */
+export async function retryOnPortRace<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !/greets as another server|exited with|did not greet/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** SIGTERM to the PID we started, waiting (bounded) for it to exit. */
