@@ -5,6 +5,7 @@ import { HttpRun, type HttpRunHost, type HttpRunOptions } from './http-pipeline'
 import type { StallRule } from './http-response';
 import { assertEbook } from './mirror-layout';
 import type { TlsTrust } from './tls-trust';
+import { guardedConnector } from './http-connector';
 import { fetchHttpFile } from './http-file';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
 
@@ -208,7 +209,7 @@ export class HttpSession implements MirrorSession {
       pipelining: 1,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      connect: origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout },
+      connect: guardedConnector(origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout }),
     });
     client.on('connect', () => {
       this.stats.connections++;
@@ -241,7 +242,7 @@ export class HttpSession implements MirrorSession {
       keepAliveMaxTimeout: 60_000,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      connect: origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout },
+      connect: guardedConnector(origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout }),
     });
     const gen = { opened: 0, lastResponse: -1 };
     this.generations.set(client, gen);
