@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { sendRequest } from '../../../electron/engine/mirror/http-response';
 import { openMirror, type Mirror } from '../../../electron/engine/mirror';
-import { generateMirror, sha256, startHttpServer, type GeneratedMirror, type HttpServer } from '../../harness';
+import { generateMirror, sha256, startHttpServer, startTcpProxy, type GeneratedMirror, type HttpServer } from '../../harness';
 import { generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
@@ -104,5 +104,24 @@ it('a reader that stops reading (a slow disk) is not taken for a stalled server'
     expect(sha256(Buffer.concat(chunks))).toBe(generatedFile(gen, BIG, '-0.txt').sha256);
   } finally {
     await client.close();
+  }
+});
+
+it('a proxy that stops forwarding mid-body (connection kept open): cut, retried on a new connection, completed', async () => {
+  const proxy = await startTcpProxy({ targetPort: server.port });
+  // The first connection stops forwarding 150 KB in (inside the 400 KB book), and stays open.
+  proxy.setStall({ afterBytes: 150_000, times: 1 });
+  const m = openMirror(`http://${proxy.hostPort}`, { timeoutMs: 20_000, stallTimeoutMs: 300 });
+  const raw = path.join(work, 'raw-proxy-stall');
+  try {
+    const s = m.openSession(0);
+    const err = await s.fetchBook(BIG, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TIMEOUT', retryable: true, context: { ebook: BIG } });
+    const ok = await s.fetchBook(BIG, { rawDir: raw, ctx: makeCtx() });
+    expect(ok.sha256).toBe(generatedFile(gen, BIG, '-0.txt').textSha256);
+    expect(proxy.stats.connections).toBe(2);
+  } finally {
+    await m.close();
+    await proxy.stop();
   }
 });
