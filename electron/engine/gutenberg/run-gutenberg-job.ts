@@ -51,7 +51,10 @@ async function runLocked(spec: GutenbergJobSpec, control: JobControl, outDir: st
   const cleanDir = join(outDir, 'clean');
   const total = await countSelected(spec, control.signal);
   const manifest = await ManifestStore.open(outDir);
-  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec) });
+  // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
+  let warn: JobBodyContext['warn'] | null = null;
+  const onLockStep = (host: string, reason: string) => warn?.(`FTP server ${host}: ${reason}; no command is sent during a transfer for the rest of this job`);
+  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { onLockStep } });
   // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
   const scrubPool = createScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
@@ -59,7 +62,10 @@ async function runLocked(spec: GutenbergJobSpec, control: JobControl, outDir: st
   try {
     return await runJob(
       { kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, itemsTotal: total, control },
-      (ctx) => downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total }),
+      (ctx) => {
+        warn = ctx.warn;
+        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total });
+      },
     );
   } finally {
     await Promise.allSettled([scrubPool.close(), mirror.close()]);

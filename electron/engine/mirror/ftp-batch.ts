@@ -507,7 +507,8 @@ export class FtpBatch {
     // Unless the server has shown it reads commands during a transfer in order, nothing is written
     // while one runs: commands go out only when the server is idle, at most one transfer, last.
     const pipelined = this.host.transfers === 'pipelined';
-    if (!pipelined && this.transfersOut > 0) return this.checkDone();
+    // The probe's answer decides how the next commands go: wait for it (it follows the 226 at once).
+    if (!pipelined && (this.transfersOut > 0 || this.sent.some((x) => x.cmd === 'NOOP'))) return this.checkDone();
     const window = pipelined ? TRANSFER_WINDOW : 1;
     const cmds: string[] = [];
     if (!pipelined) this.pushStats(cmds);
