@@ -7,8 +7,10 @@ import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { freePort, generateMirror, startFtpServerOf, type FtpServer, type GeneratedMirror } from '../../harness';
-import { removeAll, tempDir } from './helpers';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { openMirror } from '../../../electron/engine/mirror';
+import { freePort, generateMirror, startFtpServerOf, startTcpProxy, type FtpServer, type GeneratedMirror } from '../../harness';
+import { makeCtx, removeAll, tempDir } from './helpers';
 
 /**
  * Fail fast: a mirror that refuses the login or cannot be reached stops the job with one message
@@ -94,5 +96,31 @@ describe('fail fast', () => {
     expect(failed, r.stderr).toHaveLength(1);
     expect(failed[0]).toMatch(/\(job\): AUTH_FAILED: ftp:\/\/fanout:\*\*\*@127\.0\.0\.1:\d+.*530/);
     expect(r.stderr).not.toContain('nope');
+  });
+});
+
+describe('a connection closed during login', () => {
+  it('is the server\'s session limit while other sessions of the job are logged in, a reset otherwise', async () => {
+    const server = await startFtpServerOf('vsftpd', { root: gen.root });
+    const proxy = await startTcpProxy({ targetPort: server.port, ftp: true });
+    const mirror = openMirror(server.urlVia(proxy.hostPort), { timeoutMs: 5000 });
+    try {
+      const first = mirror.openSession(0);
+      await first.fetchBook(BOOKS[0]!, { rawDir: path.join(work, 'login-cut'), ctx: makeCtx() });
+      // From now on control connections are cut after 10 bytes (inside the banner).
+      proxy.setDrop({ afterBytes: 10, times: 2, on: 'control' });
+      const second = mirror.openSession(1);
+      const limited = await second.fetchBook(BOOKS[1]!, { rawDir: path.join(work, 'login-cut'), ctx: makeCtx() }).catch((e: unknown) => e);
+      expect(limited).toBeInstanceOf(FanoutError);
+      expect((limited as FanoutError).code).toBe('TOO_MANY_CONNECTIONS');
+      await first.close(); // nobody logged in any more: the same cut is a network fault
+      const alone = await second.fetchBook(BOOKS[1]!, { rawDir: path.join(work, 'login-cut'), ctx: makeCtx() }).catch((e: unknown) => e);
+      expect((alone as FanoutError).code).toBe('CONNECTION_RESET');
+      await second.close();
+    } finally {
+      await mirror.close();
+      await proxy.stop();
+      await server.stop();
+    }
   });
 });
