@@ -7,6 +7,8 @@ import { expect, shot, test } from './support/fixtures';
 const FOLDERS = [
   { path: 'INBOX', count: 30 },
   { path: 'Archive', count: 20 },
+  // Its parent "Projects" is never created: a container the picker must show above it.
+  { path: 'Projects/2020', count: 4 },
 ];
 
 let srv: DovecotServer;
@@ -41,6 +43,7 @@ test('mail: test the account, pick folders, archive them with 3 connections', as
   await expect(page.getByTestId('mail-status')).toContainText('OK', { timeout: 30_000 });
   await expect(page.getByTestId('mail-folders')).toContainText('INBOX');
   await expect(page.getByTestId('mail-folders')).toContainText('Archive');
+  await expect(page.getByTestId('mail-folders').locator('li[data-selectable="no"]')).toHaveText('Projects');
   await page.getByTestId('mail-connections').fill('3');
   await page.getByTestId('mail-out-dir').fill(outDir);
   await shot(page, 'mail-screen');
@@ -48,8 +51,16 @@ test('mail: test the account, pick folders, archive them with 3 connections', as
   await expect(page.getByTestId('screen-live')).toBeVisible();
   await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 60_000 });
   const files = await listFiles(outDir);
-  expect(files.filter((f) => f.endsWith('.eml')).length).toBeGreaterThanOrEqual(50);
+  expect(files.filter((f) => f.endsWith('.eml')).length).toBe(54);
+  // Per-folder numbers: on server = archived before + fetched now + vanished.
+  await expect(page.getByTestId('mail-folder-tallies')).toContainText('Projects/2020');
+  await expect(page.getByTestId('run-header')).toContainText('adaptive');
   await shot(page, 'mail-live-run');
+
+  // History: Verify re-hashes every archived file against the indexes.
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('history-row').filter({ hasText: 'mail' }).first().getByTestId('history-verify').click();
+  await expect(page.getByTestId('verify-summary')).toContainText('OK: 54 files re-hashed');
 
   // The account is remembered (host, port, TLS mode, user), the password is not (no safeStorage in the web host).
   await page.reload();
