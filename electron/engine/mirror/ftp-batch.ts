@@ -63,7 +63,18 @@ export interface FtpBatchOutcome {
   outOfStep: boolean;
 }
 
+/**
+ * Where a book's transfer is, always forward (how the book ended is its `result`, which may come at
+ * any phase): `listing` (its STAT is out) → `opening` (listed; its sink is being opened) → `ready`
+ * (resume offset known: its EPSV + RETR may be sent, or are on their way) → `receiving` (its data
+ * connection is open) → `received` (the data connection delivered all it had) → `finishing` (every
+ * byte in: the `.part` is being completed). A confirmed guess goes from `listing` to `ready`; a kept
+ * `.part` that is already the whole file from `opening` to `finishing`.
+ */
+type BookPhase = 'listing' | 'opening' | 'ready' | 'receiving' | 'received' | 'finishing';
+
 interface BatchBook {
+  phase: BookPhase;
   ebook: number;
   label: string;
   remoteDir: string;
@@ -77,15 +88,12 @@ interface BatchBook {
   untrusted: boolean;
   remotePath: string;
   sink: BookSink | null;
-  /** The sink is open and the resume offset known: the transfer may be sent. */
-  prepared: boolean;
   startAt: number;
   /** Settles with the verdict on `REST` (sent when resuming): data may be appended only after a 350. */
   restOk: Promise<boolean> | null;
   settleRest: ((ok: boolean) => void) | null;
+  /** The data connection (from `receiving` on), to cut it when the book is given up. */
   data: net.Socket | null;
-  /** The data connection delivered everything it had and the sink took it. */
-  dataEnded: boolean;
   /**
    * `EPSV` + `RETR N-0.txt` sent right behind the book's STAT, before the listing said the file
    * exists (see guess()): confirmed when it does, wasted (replies ignored) when it does not.
@@ -94,8 +102,6 @@ interface BatchBook {
   guessState: 'none' | 'pending' | 'confirmed' | 'wasted';
   /** The final reply to RETR: 'ok' (226) or the error it mapped to. */
   retr: 'ok' | FanoutError | null;
-  /** All bytes arrived: the `.part` is being completed. */
-  finishing: boolean;
   result: BatchResult | null;
 }
 
@@ -168,9 +174,9 @@ export class FtpBatch {
     this.books = ebooks.map((ebook) => {
       const remoteDir = `${target.root}/${bookDir(ebook)}`;
       return {
-        ebook, label: String(ebook), remoteDir, context: { host: target.host, ebook, path: remoteDir },
-        cand: null, size: 0, modified: null, untrusted: false, remotePath: '', sink: null, prepared: false, startAt: 0, restOk: null, settleRest: null,
-        data: null, dataEnded: false, guess: null, guessState: 'none' as const, retr: null, finishing: false, result: null,
+        phase: 'listing' as const, ebook, label: String(ebook), remoteDir, context: { host: target.host, ebook, path: remoteDir },
+        cand: null, size: 0, modified: null, untrusted: false, remotePath: '', sink: null, startAt: 0, restOk: null, settleRest: null,
+        data: null, guess: null, guessState: 'none' as const, retr: null, result: null,
       };
     });
     this.statQueue = [...this.books];
@@ -326,7 +332,7 @@ export class FtpBatch {
         book.remotePath = `${this.target.root}/${cand.relPath}`;
         book.context = { ...book.context, path: book.remotePath };
         book.sink = guess.sink;
-        book.prepared = true;
+        book.phase = 'ready';
         return;
       }
       this.wasteGuess(book);
@@ -338,6 +344,7 @@ export class FtpBatch {
     book.size = size;
     book.remotePath = `${this.target.root}/${cand.relPath}`;
     book.context = { ...book.context, path: book.remotePath };
+    book.phase = 'opening';
     this.queued.push(book);
     this.opening++;
     void this.prepare(book, cand).finally(() => {
@@ -362,7 +369,7 @@ export class FtpBatch {
         await once(sink.input, 'finish');
         return this.finish(book);
       }
-      book.prepared = true;
+      book.phase = 'ready';
     } catch (e) {
       this.settle(book, toFanoutError(e, book.context));
     }
@@ -401,9 +408,9 @@ export class FtpBatch {
     this.transfersOut--;
     if (guess && book.guessState !== 'confirmed') return;
     book.retr = res instanceof FTPError ? mapFtpError(res, 'transfer', book.context) : 'ok';
-    if (book.result || book.finishing) return;
+    if (book.result || book.phase === 'finishing') return;
     if (book.retr !== 'ok') return this.settle(book, book.retr);
-    if (book.dataEnded) this.settle(book, this.shortError(book));
+    if (book.phase === 'received') this.settle(book, this.shortError(book));
   }
 
   // ---- data ----
@@ -432,20 +439,24 @@ export class FtpBatch {
       return;
     }
     book.data = sock;
+    book.phase = 'receiving';
     // A stall: nothing arrived for this long (the server or a middlebox stopped sending): cut, retried.
     const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
     let stalled: Error | null = null;
-    sock.setTimeout(stallMs, () => {
+    const onIdle = () => {
+      // Paused by us (the job's bandwidth cap, a slow disk): not the server's stall; look again later.
+      if (sock.isPaused()) return void sock.setTimeout(stallMs, onIdle);
       stalled = Object.assign(new Error(`The data connection to ${this.target.host} stalled: nothing received for ${stallMs} ms`), { code: 'ETIMEDOUT' });
       sock.destroy(stalled);
-    });
+    };
+    sock.setTimeout(stallMs, onIdle);
     try {
       await pipeline(sock, book.sink.input);
     } catch (e) {
       this.settle(book, mapFtpError(stalled ?? e, 'transfer', book.context));
       return;
     }
-    book.dataEnded = true;
+    book.phase = 'received';
     if (book.result) return;
     if (book.sink.received === book.size - book.startAt) return this.finish(book);
     // Short: the final reply says why (a 226 after a cut still means the file is incomplete).
@@ -462,7 +473,7 @@ export class FtpBatch {
   }
 
   private finish(book: BatchBook): Promise<void> {
-    book.finishing = true;
+    book.phase = 'finishing';
     this.finishChain = this.finishChain.then(() => this.finishBook(book));
     return this.finishChain;
   }
@@ -476,11 +487,9 @@ export class FtpBatch {
       const r = await sink.finish();
       fetched = toFetchedBook(book.ebook, `${this.target.baseUrl}${book.remotePath}`, cand, r, transferred, book.startAt);
     } catch (e) {
-      book.finishing = false;
       this.settle(book, toFanoutError(e, book.context));
       return;
     }
-    book.finishing = false;
     const onFetched = this.opts.onFetched;
     this.delivered = this.delivered.then(() =>
       onFetched(fetched).catch((e: unknown) => {
@@ -519,7 +528,7 @@ export class FtpBatch {
         this.queued.shift();
         continue;
       }
-      if (!book.prepared) break;
+      if (book.phase !== 'ready') break; // its sink is still opening: later books wait (batch order)
       this.queued.shift();
       if (!this.epsvWorks) {
         this.settle(book, FALLBACK);
@@ -586,9 +595,9 @@ export class FtpBatch {
     this.wentOutOfStep = true;
     const err = new Error(`FTP replies out of step with ${this.target.host} (${what}): going on one command at a time`);
     for (const book of this.books) {
-      if (book.result || book.finishing) continue;
-      if (book.sink && book.prepared && book.sink.received === book.size - book.startAt && book.dataEnded) continue;
-      if (book.data || book.dataEnded) book.untrusted = true;
+      if (book.result || book.phase === 'finishing') continue;
+      if (book.phase === 'received' && book.sink!.received === book.size - book.startAt) continue;
+      if (book.phase === 'receiving' || book.phase === 'received') book.untrusted = true;
       this.settle(book, FALLBACK);
     }
     this.fail(err);
@@ -635,9 +644,9 @@ export class FtpBatch {
     const aborted = err instanceof FanoutError && err.code === 'ABORTED';
     const active = this.sent.find((s) => s.cmd === 'RETR')?.book;
     for (const book of this.books) {
-      if (book.result || book.finishing) continue;
+      if (book.result || book.phase === 'finishing') continue;
       // Every byte arrived (the sink may still be flushing): it completes on its own.
-      if (book.sink && book.prepared && book.sink.received === book.size - book.startAt && (book.data || book.dataEnded)) continue;
+      if ((book.phase === 'receiving' || book.phase === 'received') && book.sink!.received === book.size - book.startAt) continue;
       const mapped = aborted ? abortedError(book.context) : mapFtpError(err, 'transfer', book.context);
       this.settle(
         book,
