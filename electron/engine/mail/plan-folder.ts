@@ -129,10 +129,24 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // not guess it back from index lines, whose linked files live in an older generation's directory).
   if (!known) await store.saveState();
   await store.removeTempFiles();
+  // Flags of what is already archived (this generation). Fetched for every message (no CONDSTORE,
+  // or no earlier MODSEQ), the answer is also the full UID list, and no SEARCH is needed.
+  let listed: number[] | null = null;
+  if (mb.exists > 0 && store.countIn(uv) > 0) {
+    const since = prev && prev.uidValidity === uv && prev.highestModseq && mb.highestModseq !== undefined && !mb.noModseq ? BigInt(prev.highestModseq) : undefined;
+    if (!(since !== undefined && mb.highestModseq === since)) {
+      const all: number[] | null = since === undefined ? [] : null;
+      for await (const m of client.fetch('1:*', { uid: true, flags: true }, since !== undefined ? { uid: true, changedSince: since } : { uid: true })) {
+        if (m.flags) store.updateFlags(uv, m.uid, m.flags);
+        all?.push(m.uid);
+      }
+      if (all) listed = all.sort((a, b) => a - b);
+    }
+  }
   // What the server holds, by UID: the list every count of this run is checked against. It does
   // not depend on UIDNEXT, which SELECT/EXAMINE may omit (Courier does; RFC 3501: "if this is
   // missing, the client can not make any assumptions").
-  const serverUids = mb.exists === 0 ? [] : await searchAllUids(client);
+  const serverUids = mb.exists === 0 ? [] : (listed ?? (await searchAllUids(client)));
   // UIDNEXT for state.json (compared with LIST-STATUS next time): from EXAMINE, else STATUS's.
   const uidNext = (mb.uidNext as number | undefined) ?? info.uidNext ?? (serverUids.length > 0 ? serverUids[serverUids.length - 1]! + 1 : (prev?.uidNext ?? 1));
   const job: FolderJob = {
@@ -149,16 +163,6 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   plan.job = job;
   tally.onServer = serverUids.length;
   if (serverUids.length === 0) return plan;
-
-  // Flags of what is already archived (this generation).
-  if (store.countIn(uv) > 0) {
-    const since = prev && prev.uidValidity === uv && prev.highestModseq && mb.highestModseq !== undefined && !mb.noModseq ? BigInt(prev.highestModseq) : undefined;
-    if (!(since !== undefined && mb.highestModseq === since)) {
-      for await (const m of client.fetch('1:*', { uid: true, flags: true }, since !== undefined ? { uid: true, changedSince: since } : { uid: true })) {
-        if (m.flags) store.updateFlags(uv, m.uid, m.flags);
-      }
-    }
-  }
 
   const missing = serverUids.filter((u) => !store.has(uv, u));
   // Identities (to link messages already archived in an older generation) only after a UIDVALIDITY change.
