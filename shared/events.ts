@@ -73,6 +73,8 @@ export interface TelemetryFrame {
   itemsPerSec: number;
   /** Current number of active workers (may shrink when a server refuses connections). */
   activeWorkers: number;
+  /** The job's bandwidth cap in force, bytes per second (null or absent: none). */
+  rateCap?: number | null;
   paused: boolean;
   workers: WorkerSnapshot[];
   spans: TimelineSpan[];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
+import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 
 /** A string field checked by one of shared/input-checks.ts's checks (one message for CLI, IPC and forms). */
 export function checkedString(check: (value: string) => string | null) {
@@ -66,6 +67,11 @@ export const GutenbergJobSpecSchema = z.object({
   timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
   /** Attempts per item for transient errors (1 = no retry). */
   attempts: z.number().int().min(1).max(20).default(5),
+  /**
+   * Bandwidth cap for the whole job (every connection together), bytes per second; absent: none.
+   * Changeable while the job runs (job:set-rate).
+   */
+  limitRate: z.number().int().min(MIN_RATE_CAP).max(MAX_RATE_CAP).optional(),
 });
 export type GutenbergJobSpec = z.infer<typeof GutenbergJobSpecSchema>;
 export type GutenbergJobInput = z.input<typeof GutenbergJobSpecSchema>;

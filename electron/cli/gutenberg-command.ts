@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { checkByteRate, parseByteRate } from '../../shared/byte-rate';
 import { parseIdRanges } from '../../shared/id-ranges';
 import { STRATEGIES } from '../../shared/strategy';
 import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
@@ -14,6 +15,13 @@ function idsOption(value: string): ReturnType<typeof parseIdRanges> {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** `--limit-rate 2M`: bytes per second for the whole job (k = 1024, as wget and curl). */
+function rateOption(value: string): number {
+  const problem = checkByteRate(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return parseByteRate(value)!;
 }
 
 export function registerGutenbergCommand(program: Command): void {
@@ -40,6 +48,7 @@ export function registerGutenbergCommand(program: Command): void {
     .addOption(new Option('--scrub-executor <e>', 'cleaning in worker threads or child processes').choices(['threads', 'processes']).default('threads'))
     .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 30_000)
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
+    .option('--limit-rate <rate>', 'bandwidth cap for the whole job (all connections), e.g. 500k or 2M bytes/s', rateOption)
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {
       // Loaded here, not at the top: `fanout --help` and a usage error need none of it.
@@ -62,6 +71,7 @@ export function registerGutenbergCommand(program: Command): void {
         scrubExecutor: o.scrubExecutor,
         timeoutMs: o.timeout,
         attempts: o.attempts,
+        limitRate: o.limitRate,
       });
       reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       await runJobInTerminal((control) => runGutenbergJob(spec, control), { json: Boolean(o.json), itemNoun: 'books' });

@@ -1,4 +1,5 @@
 import type { JobEvent } from '../../../shared/events';
+import { Bandwidth } from '../net/bandwidth';
 import { PauseGate } from './pause-gate';
 
 /** What a host (CLI, Electron main, web host) hands a job: cancel, pause, and where events go. */
@@ -8,6 +9,11 @@ export interface JobControl {
   onEvent(event: JobEvent): void;
   /** Optional job id chosen by the host; a random one otherwise. */
   jobId?: string;
+  /**
+   * The job's bandwidth cap, when the host wants to change it while the job runs (the job sets it
+   * from its spec at start; absent: the job makes its own).
+   */
+  bandwidth?: Bandwidth;
 }
 
 /** A JobControl with its own AbortController, for hosts that do not need to share one. */
@@ -18,6 +24,7 @@ export function createJobControl(onEvent: (event: JobEvent) => void = () => {}, 
     pause: new PauseGate(),
     onEvent,
     ...(jobId ? { jobId } : {}),
+    bandwidth: new Bandwidth(),
     abort: (reason?: unknown) => controller.abort(reason),
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { ItemFailure, JobKind, JobSummary } from '../../../shared/events';
+import type { ItemFailure, JobKind, JobSummary, TelemetryFrame } from '../../../shared/events';
 import type { Strategy } from '../../../shared/strategy';
 import { FanoutError, toFanoutError } from './fanout-error';
 import type { JobControl } from './job-control';
@@ -50,7 +50,9 @@ export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) =>
     telemetry.paused = paused;
   });
   emit({ kind: 'job:started', jobId, jobKind: opts.kind, strategy: opts.strategy, workers: telemetry.workerCount, itemsTotal: telemetry.itemsTotal, outDir: opts.outDir });
-  telemetry.start((frame) => emit({ kind: 'job:frame', jobId, frame }), opts.frameIntervalMs ?? 100);
+  // The bandwidth cap in force rides on each frame (the live view draws it on the throughput chart).
+  const withCap = (frame: TelemetryFrame): TelemetryFrame => ({ ...frame, rateCap: opts.control.bandwidth?.rate ?? null });
+  telemetry.start((frame) => emit({ kind: 'job:frame', jobId, frame: withCap(frame) }), opts.frameIntervalMs ?? 100);
 
   const ctx: JobBodyContext = {
     jobId,
@@ -76,7 +78,7 @@ export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) =>
     unsubscribePause();
   }
   const last = telemetry.frame();
-  emit({ kind: 'job:frame', jobId, frame: last });
+  emit({ kind: 'job:frame', jobId, frame: withCap(last) });
   const cancelled = opts.control.signal.aborted;
   if (fatal && !cancelled) {
     failures.push({ item: '(job)', error: fatal.toJSON() });

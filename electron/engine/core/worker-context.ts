@@ -15,6 +15,11 @@ export interface WorkerProgress {
   resetItemBytes(): void;
   /** Count a retry (the worker state should be `retrying` while backing off). */
   countRetry(): void;
+  /**
+   * Optional: the job's bandwidth cap (net/bandwidth.ts) on `bytes` just received; a promise when
+   * they must wait, null when they may go on. Called before `addBytes`, where bytes reach the disk.
+   */
+  pace?(bytes: number): Promise<void> | null;
 }
 
 /** Handed to every unit of work a worker runs. */

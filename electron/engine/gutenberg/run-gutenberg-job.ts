@@ -12,6 +12,7 @@ import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
+import { Bandwidth } from '../net/bandwidth';
 import { writeFileAtomic } from '../output/atomic-file';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
@@ -46,7 +47,10 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
   }
 }
 
-async function runLocked(spec: GutenbergJobSpec, control: JobControl, outDir: string): Promise<JobSummary> {
+async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir: string): Promise<JobSummary> {
+  // One bandwidth cap for every connection of the job; the host may change it while the job runs.
+  const control: JobControl = { ...jobControl, bandwidth: jobControl.bandwidth ?? new Bandwidth() };
+  control.bandwidth!.setRate(spec.limitRate ?? null);
   const rawDir = join(outDir, 'raw');
   const cleanDir = join(outDir, 'clean');
   const total = await countSelected(spec, control.signal);
@@ -87,6 +91,8 @@ interface JobParts {
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<void> {
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
   const { telemetry } = ctx;
+  const bandwidth = control.bandwidth!;
+  const pace = (bytes: number) => bandwidth.take(bytes);
   // A full or read-only disk stops the whole job: the pool takes no more books, the books in
   // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
   const stop = new FatalStop(control.signal);
@@ -194,7 +200,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           close: () => session.close(),
           process: async (book, pctx) => {
             const started = performance.now();
-            const fetched = await session.fetchBook(book.ebook, { rawDir, ctx: pctx });
+            const fetched = await session.fetchBook(book.ebook, { rawDir, ctx: { ...pctx, progress: laneProgress(pctx.progress, pace) } });
             pctx.progress.setState('cleaning', bookLabel(book));
             await submit(book, fetched, performance.now() - started, pctx);
           },
@@ -202,7 +208,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
           processBatch: async (books, bctx): Promise<BatchOutcome> => {
             const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
-            const lane: WorkerContext = { ...bctx, progress: withBookLabels(bctx.progress, byEbook) };
+            const lane: WorkerContext = { ...bctx, progress: laneProgress(bctx.progress, pace, byEbook) };
             // A book's download time: since the previous book of the batch landed (they share the connection).
             let mark = performance.now();
             const results = await session.fetchBooks(
@@ -242,17 +248,21 @@ async function withSpaceEstimate(err: FanoutError, outDir: string, booksLeft: nu
   return new FanoutError('DISK_FULL', message, err.context, { cause: err.cause });
 }
 
-/** The mirror labels a lane with the ebook number; the lane shows the book's label (number and title) instead. */
-function withBookLabels(progress: WorkerProgress, books: Map<number, BookItem>): WorkerProgress {
+/**
+ * A lane's progress as the mirror sees it: bytes paced by the job's bandwidth cap; in a batch, the
+ * mirror labels the lane with the ebook number and the lane shows the book's label (number and title) instead.
+ */
+function laneProgress(progress: WorkerProgress, pace: (bytes: number) => Promise<void> | null, books?: Map<number, BookItem>): WorkerProgress {
   return {
     setState: (state, item) => {
-      const book = typeof item === 'string' && /^\d+$/.test(item) ? books.get(Number(item)) : undefined;
+      const book = books && typeof item === 'string' && /^\d+$/.test(item) ? books.get(Number(item)) : undefined;
       progress.setState(state, book ? bookLabel(book) : item);
     },
     setItemTotal: (total) => progress.setItemTotal(total),
     addBytes: (n) => progress.addBytes(n),
     resetItemBytes: () => progress.resetItemBytes(),
     countRetry: () => progress.countRetry(),
+    pace,
   };
 }
 

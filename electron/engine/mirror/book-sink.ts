@@ -134,14 +134,14 @@ export class BookSink {
       }
       this.input = new Writable({
         highWaterMark: 256 * 1024,
-        write: (chunk: Buffer, _enc, cb) => {
+        write: paced(progress, (chunk: Buffer, cb) => {
           this.received += chunk.length;
           this.textBytes += chunk.length;
           if (waiting) waiting.push(chunk);
           else this.textHash.update(chunk);
           progress.addBytes(chunk.length);
           file.write(chunk, (err) => cb(err ?? null));
-        },
+        }),
         final: (cb) => file.end((err?: Error | null) => cb(err ?? null)),
         // A failed transfer: let the writes already queued land (they make the resumable prefix).
         destroy: (err, cb) => {
@@ -172,7 +172,7 @@ export class BookSink {
     this.prefixHashed = replay;
     this.input = new Writable({
       highWaterMark: 256 * 1024,
-      write: (chunk: Buffer, _enc, cb) => {
+      write: paced(progress, (chunk: Buffer, cb) => {
         this.received += chunk.length;
         progress.addBytes(chunk.length);
         raw.write(chunk, (err) => {
@@ -183,7 +183,7 @@ export class BookSink {
             (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
           );
         });
-      },
+      }),
       final: (cb) => raw.end((err?: Error | null) => cb(err ?? null)),
       destroy: (err, cb) => {
         raw.end();
@@ -246,6 +246,19 @@ export class BookSink {
     }
     if (this.rawPart) await unlink(this.textPart).catch(() => {});
   }
+}
+
+/**
+ * A Writable's `write` whose chunks first pass the job's bandwidth cap (`progress.pace`): while the
+ * cap holds a chunk back, the Writable's buffer fills and the pipe pauses the socket (FTP data, an
+ * HTTP body), so the cap acts on the network, not only on the disk.
+ */
+function paced(progress: WorkerProgress, write: (chunk: Buffer, cb: (err?: Error | null) => void) => void) {
+  return (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void => {
+    const wait = progress.pace?.(chunk.length);
+    if (wait) void wait.then(() => write(chunk, cb));
+    else write(chunk, cb);
+  };
 }
 
 /** Hashes the first `bytes` of `file` (the file may be growing behind them). */
