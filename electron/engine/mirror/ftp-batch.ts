@@ -11,6 +11,7 @@ import type { ListingEntry } from './listing-parsers';
 import { preliminaryFits, preliminaryNames, replyFits, statOutcome, type PipelinedCommand } from './ftp-replies';
 import { markLockStep, type FtpHostState } from './ftp-host-state';
 import { startProgressWatchdog } from './ftp-watchdog';
+import { commandWrite, statCommand, transferCommands, type CommandLine } from './ftp-command-lines';
 import { bookDir, candidates, chooseCandidate, type Candidate } from './mirror-layout';
 import { ftpResumeMismatch } from './resume-check';
 import type { FetchBooksOptions, FetchedBook } from './types';
@@ -519,7 +520,7 @@ export class FtpBatch {
     // The probe's answer decides how the next commands go: wait for it (it follows the 226 at once).
     if (!pipelined && (this.transfersOut > 0 || this.sent.some((x) => x.cmd === 'NOOP'))) return this.checkDone();
     const window = pipelined ? TRANSFER_WINDOW : 1;
-    const cmds: string[] = [];
+    const cmds: CommandLine[] = [];
     if (!pipelined) this.pushStats(cmds);
     // In batch order, so books land in the order given (a later book never overtakes one whose sink is still opening).
     while (this.transfersOut < window && this.queued.length > 0) {
@@ -534,15 +535,11 @@ export class FtpBatch {
         this.settle(book, FALLBACK);
         continue;
       }
-      cmds.push('EPSV');
-      this.sent.push({ cmd: 'EPSV', book });
-      if (book.startAt > 0) {
-        book.restOk = new Promise<boolean>((resolve) => (book.settleRest = resolve));
-        cmds.push(`REST ${book.startAt}`);
-        this.sent.push({ cmd: 'REST', book });
+      if (book.startAt > 0) book.restOk = new Promise<boolean>((resolve) => (book.settleRest = resolve));
+      for (const c of transferCommands(book.remotePath, book.startAt)) {
+        cmds.push(c);
+        this.sent.push({ cmd: c.cmd, book });
       }
-      cmds.push(`RETR ${book.remotePath}`);
-      this.sent.push({ cmd: 'RETR', book });
       this.transfersOut++;
     }
     if (pipelined) this.pushStats(cmds);
@@ -550,21 +547,30 @@ export class FtpBatch {
     while (this.transfersOut < window && this.guessQueue.length > 0) {
       const book = this.guessQueue.shift()!;
       if (book.result || book.guessState !== 'pending') continue;
-      cmds.push('EPSV', `RETR ${this.target.root}/${book.guess!.cand.relPath}`);
-      this.sent.push({ cmd: 'EPSV', book, guess: true }, { cmd: 'RETR', book, guess: true });
+      for (const c of transferCommands(`${this.target.root}/${book.guess!.cand.relPath}`, 0)) {
+        cmds.push(c);
+        this.sent.push({ cmd: c.cmd, book, guess: true });
+      }
       this.transfersOut++;
     }
     if (cmds.length > 0) {
-      this.client.ftp.log(`> ${cmds.join(' | ')}`);
-      this.client.ftp.socket.write(cmds.map((c) => `${c}\r\n`).join(''), this.client.ftp.encoding);
+      this.client.ftp.log(`> ${cmds.map((c) => c.line).join(' | ')}`);
+      let bytes: string;
+      try {
+        bytes = commandWrite(cmds);
+      } catch (e) {
+        // (Never expected: names come from the candidate table.) This batch fails, not the process.
+        return this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+      this.client.ftp.socket.write(bytes, this.client.ftp.encoding);
     }
     this.checkDone();
   }
 
-  private pushStats(cmds: string[]): void {
+  private pushStats(cmds: CommandLine[]): void {
     while (this.statWorks && this.statsOut < STAT_WINDOW && this.statQueue.length > 0) {
       const book = this.statQueue.shift()!;
-      cmds.push(`STAT ${book.remoteDir}`);
+      cmds.push(statCommand(book.remoteDir));
       this.sent.push({ cmd: 'STAT', book });
       this.statsOut++;
     }

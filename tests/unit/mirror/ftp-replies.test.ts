@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FTPError } from 'basic-ftp';
 import { preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
 import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
+import { commandWrite, statCommand, transferCommands } from '../../../electron/engine/mirror/ftp-command-lines';
 
 describe('replyFits: a reply must be one its command can get', () => {
   it('accepts the answers each command can have', () => {
@@ -72,5 +73,14 @@ describe('preliminaryNames: a 150 must be about the book it is matched to', () =
     expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (999 bytes).', p, 310639)).toBe(false); // another size
     expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (200000 bytes).', p, null)).toBe(true); // resumed: size not checked
     expect(preliminaryNames('150-Accepted data connection\n150 292.9 kbytes to download', p, 310639)).toBe(true); // pure-ftpd
+  });
+});
+
+describe('command lines of a batch', () => {
+  it('builds a transfer (REST only when resuming) and refuses a line that would split', () => {
+    expect(transferCommands('/4/1/418/418-0.txt', 0).map((c) => c.line)).toEqual(['EPSV', 'RETR /4/1/418/418-0.txt']);
+    expect(transferCommands('/4/1/418/418-0.txt', 100).map((c) => c.cmd)).toEqual(['EPSV', 'REST', 'RETR']);
+    expect(commandWrite([statCommand('/4/1/418'), ...transferCommands('/a', 0)])).toBe('STAT /4/1/418\r\nEPSV\r\nRETR /a\r\n');
+    expect(() => commandWrite([statCommand('/x\r\nDELE /y')])).toThrow(/control character/);
   });
 });
