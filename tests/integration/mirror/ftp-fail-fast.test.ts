@@ -79,6 +79,12 @@ describe('fail fast', () => {
     await expectStopped(r, outDir, 'CONNECTION_REFUSED', new RegExp(`${scheme}://127\\.0\\.0\\.1:${port}`));
   });
 
+  it.each(['ftp', 'http'] as const)('%s: a host name that does not resolve stops the job with one DNS_FAILED', async (scheme) => {
+    const outDir = path.join(work, `dns-${scheme}`);
+    const r = await job(`${scheme}://mirror.invalid/gutenberg`, outDir); // .invalid never resolves (RFC 2606)
+    await expectStopped(r, outDir, 'DNS_FAILED', new RegExp(`${scheme}://mirror\\.invalid/gutenberg`));
+  });
+
   it('the CLI prints one line naming the cause and the URL, and exits 1', async () => {
     const repo = path.resolve(__dirname, '../../..');
     const wrong = pure.url.replace(/:[^:@/]*@/, ':nope@');
