@@ -104,8 +104,12 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
 
   const fail = (workerId: number, items: I[], err: FanoutError) => {
     opts.telemetry.itemFailed(workerId, unitsOf(items));
-    // Each item's own context wins (an error of a whole batch must not name its first item for all).
-    for (const item of items) opts.onItemFailed?.(item, err.forItem(opts.context?.(item) ?? {}));
+    // An error of a whole batch gets each item's own context (it must not name its first item for
+    // all); an item's own error keeps what it says (the exact UID, path), the item adding the rest.
+    for (const item of items) {
+      const ctx = opts.context?.(item) ?? {};
+      opts.onItemFailed?.(item, items.length > 1 ? err.forItem(ctx) : err.withContext(ctx));
+    }
   };
 
   const isFatal = (err: FanoutError) => opts.isJobFatal?.(err, { connected: successes > 0 }) ?? false;

@@ -262,21 +262,24 @@ describe('runPool: job-fatal errors stop the pool', () => {
 
   it('an error of a whole batch is reported with each item its own context', async () => {
     const reported: Array<{ item: number; ebook: unknown; host: unknown }> = [];
+    let batches = 0;
     await runPool<number>({
-      items: [10, 11, 12], workers: 1, strategy: 'adaptive', total: 3, signal: new AbortController().signal, telemetry: new JobTelemetry({ workers: 1 }),
+      items: Array.from({ length: 12 }, (_, i) => 10 + i), workers: 1, strategy: 'adaptive', total: 12, signal: new AbortController().signal, telemetry: new JobTelemetry({ workers: 1 }),
       attempts: 1, baseDelayMs: 1, label: (i) => `item ${i}`, context: (i) => ({ ebook: i }),
       onItemFailed: (i, err) => reported.push({ item: i, ebook: err.context.ebook, host: err.context.host }),
       openWorker: async () => ({
-        process: async () => {
-          throw new FanoutError('FTP_PERMANENT', 'refused', { host: 'h', ebook: 10 });
+        process: async (item) => {
+          throw new FanoutError('FTP_PERMANENT', 'refused', { host: 'h', ebook: item });
         },
-        processBatch: async () => {
-          throw new FanoutError('FTP_PERMANENT', 'refused', { host: 'h', ebook: 10 });
+        processBatch: async (batch) => {
+          batches++;
+          throw new FanoutError('FTP_PERMANENT', 'refused', { host: 'h', ebook: batch[0] });
         },
         close: async () => {},
       }),
     });
     for (const r of reported) expect(r).toMatchObject({ ebook: r.item, host: 'h' });
-    expect(reported.map((r) => r.item).sort()).toEqual([10, 11, 12]);
+    expect(reported.map((r) => r.item).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => 10 + i));
+    expect(batches).toBeGreaterThan(0); // the whole-batch path was taken
   });
 });
