@@ -21,8 +21,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
 }
 
-/** "1-5, 99" for messages. */
-export function formatIdRanges(ranges: readonly IdRange[]): string {
+/** Ranges as a person types them ("1-5,99"), for messages. */
+function formatIdRanges(ranges: readonly IdRange[]): string {
   return ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(',');
 }
 
