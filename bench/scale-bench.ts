@@ -16,7 +16,10 @@
  * BENCH_STRATEGY (adaptive), BENCH_BOOK_BYTES (3000), BENCH_KILL (1; 0 = skip the kill at 50 %),
  * BENCH_DIR (where the mirror, catalogs and outputs go; default node_modules/.cache/fanout-bench/
  * scale — the mirror is kept there between runs, it takes a while to write),
- * BENCH_HEAP_SNAPSHOT (a directory: the child writes a heap snapshot there at the end of the full run).
+ * BENCH_SCRUB_EXECUTOR (threads; processes puts the scrubbers' memory outside the measured process),
+ * BENCH_HEAP_SNAPSHOT (a directory: the child writes a heap snapshot there at 90 % of the full run; writing it
+ * inflates that run's peak RSS), BENCH_NODE_FLAGS (flags for the child's node, e.g. --max-old-space-size=60 to see
+ * how much of the peak is collectable garbage).
  */
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -43,6 +46,8 @@ const BOOK_BYTES = Number(env('BENCH_BOOK_BYTES', '3000'));
 const WITH_KILL = env('BENCH_KILL', '1') !== '0';
 const DIR = resolve(env('BENCH_DIR', 'node_modules/.cache/fanout-bench/scale'));
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT ? resolve(process.env.BENCH_HEAP_SNAPSHOT) : null;
+const SCRUB_EXECUTOR = env('BENCH_SCRUB_EXECUTOR', 'threads') as 'threads' | 'processes';
+const NODE_FLAGS = env('BENCH_NODE_FLAGS', '').split(' ').filter(Boolean);
 const MB = 1024 * 1024;
 
 interface ChildRequest {
@@ -58,6 +63,8 @@ interface ChildReport {
   maxRssMb: number;
   peakHeapUsedMb: number;
   peakArrayBuffersMb: number;
+  /** Books done (or skipped) when the sampled RSS peaked. */
+  rssPeakAtBooks: number;
   cpuS: number;
 }
 
@@ -66,13 +73,24 @@ async function child(arg: string): Promise<void> {
   const req = JSON.parse(arg) as ChildRequest;
   let heap = 0;
   let arrayBuffers = 0;
+  let rss = 0;
+  /** Books done when the sampled RSS peaked (start-up, steady state or the end). */
+  let booksNow = 0;
+  let rssPeakAt = 0;
   const sample = () => {
     const m = process.memoryUsage();
     heap = Math.max(heap, m.heapUsed);
     arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
+    if (m.rss > rss) {
+      rss = m.rss;
+      rssPeakAt = booksNow;
+    }
   };
   const timer = setInterval(sample, 20);
   const manager = new JobManager({ dataDir: req.dataDir, runners: { gutenberg: runGutenbergJob } });
+  manager.on((e) => {
+    if (e.kind === 'job:frame') booksNow = e.frame.itemsDone + e.frame.itemsSkipped;
+  });
   if (req.killAt !== undefined) {
     const at = req.killAt;
     manager.on((e) => {
@@ -102,24 +120,25 @@ async function child(arg: string): Promise<void> {
     maxRssMb: ru.maxRSS / 1024,
     peakHeapUsedMb: heap / MB,
     peakArrayBuffersMb: arrayBuffers / MB,
+    rssPeakAtBooks: rssPeakAt,
     cpuS: (ru.userCPUTime + ru.systemCPUTime) / 1e6,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
 }
 
-/** Bundles this file and the scrub worker side by side (the pool finds its worker next to its own module). */
+/** Bundles this file and the scrub entry points side by side (the pool finds its worker next to its own module). */
 async function buildChild(): Promise<string> {
   const outDir = resolve('node_modules/.cache/fanout-bench/scale-child');
   await mkdir(outDir, { recursive: true });
   const esbuild = resolve('node_modules/.bin/esbuild');
   const common = ['--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--log-level=warning', '--out-extension:.js=.mjs'];
-  await run(esbuild, [`scale-bench=${fileURLToPath(import.meta.url)}`, `scrub-worker=${resolve('electron/engine/scrub/scrub-worker.ts')}`, ...common, `--outdir=${outDir}`]);
+  await run(esbuild, [`scale-bench=${fileURLToPath(import.meta.url)}`, `scrub-worker=${resolve('electron/engine/scrub/scrub-worker.ts')}`, `scrub-child=${resolve('electron/engine/scrub/scrub-child.ts')}`, ...common, `--outdir=${outDir}`]);
   return join(outDir, 'scale-bench.mjs');
 }
 
 async function runChild(bundle: string, req: ChildRequest): Promise<{ report: ChildReport | null; processS: number; killed: boolean }> {
   const t = performance.now();
-  const proc = spawn(process.execPath, [bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...NODE_FLAGS, bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
@@ -149,6 +168,15 @@ async function ensureMirror(root: string, count: number): Promise<void> {
   console.log(`mirror: books ${have + 1}..${count} written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 
+async function manifestLines(out: string): Promise<number> {
+  return (await readFile(join(out, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).length;
+}
+
+function reconcile(what: string, lines: number, books: number, recorded: number): void {
+  const ok = lines === books && recorded === books;
+  console.log(`${ok ? 'reconciled' : '!! NOT reconciled'}: ${what}: ${lines} manifest lines, ${recorded} books recorded by the runs, ${books} selected`);
+}
+
 async function writeCatalog(path: string, rows: number): Promise<void> {
   const out = createWriteStream(path);
   for (const chunk of generateCatalogChunks(rows)) if (!out.write(chunk)) await once(out, 'drain');
@@ -167,7 +195,7 @@ interface SizeResult {
 const rate = (r: ChildReport) => r.summary.itemsDone / (r.summary.wallMs / 1000);
 const fmt = (r: ChildReport) =>
   `${r.summary.status}, done ${r.summary.itemsDone}, skipped ${r.summary.itemsSkipped}, failed ${r.summary.itemsFailed}, ` +
-  `${(r.summary.wallMs / 1000).toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB (heap ${r.peakHeapUsedMb.toFixed(0)}, buffers ${r.peakArrayBuffersMb.toFixed(0)}), CPU ${r.cpuS.toFixed(1)} s`;
+  `${(r.summary.wallMs / 1000).toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB at ${r.rssPeakAtBooks} books (heap ${r.peakHeapUsedMb.toFixed(0)}, buffers ${r.peakArrayBuffersMb.toFixed(0)}), CPU ${r.cpuS.toFixed(1)} s`;
 
 async function main(): Promise<void> {
   const max = Math.max(...SIZES);
@@ -185,20 +213,24 @@ async function main(): Promise<void> {
       const dataDir = join(DIR, `data-${books}`);
       await rm(out, { recursive: true, force: true });
       await rm(dataDir, { recursive: true, force: true });
-      const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: nginx.url, workers: WORKERS, strategy: STRATEGY as GutenbergJobInput['strategy'], outDir: out };
+      const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: nginx.url, workers: WORKERS, strategy: STRATEGY as GutenbergJobInput['strategy'], outDir: out, scrubExecutor: SCRUB_EXECUTOR };
       const heapSnapshot = HEAP_SNAPSHOT ? join(HEAP_SNAPSHOT, `scale-${books}.heapsnapshot`) : undefined;
       if (HEAP_SNAPSHOT) await mkdir(HEAP_SNAPSHOT, { recursive: true });
       const full = (await runChild(bundle, { spec, dataDir, heapSnapshot })).report!;
       console.log(`${books} books, full:     ${fmt(full)}, ${rate(full).toFixed(0)} books/s`);
       const rerun = (await runChild(bundle, { spec, dataDir })).report!;
       console.log(`${books} books, re-run:   ${fmt(rerun)}`);
+      // The numbers reconcile: one manifest line per book, none added by the re-run (append-only, nothing rewritten).
+      reconcile(`${books} full + re-run`, await manifestLines(out), books, full.summary.itemsDone + rerun.summary.itemsDone);
       const result: SizeResult = { books, full, rerun };
       if (WITH_KILL) {
         await rm(out, { recursive: true, force: true });
         const killAt = Math.floor(books / 2);
         await runChild(bundle, { spec, dataDir, killAt });
-        const lines = (await readFile(join(out, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).length;
+        const lines = await manifestLines(out);
         const afterKill = (await runChild(bundle, { spec, dataDir })).report!;
+        reconcile(`${books} killed + re-run`, await manifestLines(out), books, lines + afterKill.summary.itemsDone);
+        if (afterKill.summary.itemsSkipped !== lines) console.log(`!! the re-run skipped ${afterKill.summary.itemsSkipped}, the killed run recorded ${lines}`);
         console.log(`${books} books, killed at ${killAt} done (${lines} manifest lines); re-run: ${fmt(afterKill)}`);
         Object.assign(result, { killedAt: lines, afterKill });
       }
