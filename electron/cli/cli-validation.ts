@@ -14,10 +14,12 @@ import { EXIT } from './exit-codes';
 /** An integer option from `min` to `max`, digits only ("1e3", "0x10", "-1" and "4.5" are refused). */
 export function intOption(min: number, max: number): (value: string) => number {
   return (value: string) => {
-    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    const digits = /^\d+$/.test(value.trim());
+    const n = digits ? Number(value.trim()) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max.toLocaleString('en-US')}`;
-      throw new InvalidArgumentError(`must be a whole number ${range}`);
+      const unbounded = max === Number.MAX_SAFE_INTEGER;
+      if (digits && n > max && unbounded) throw new InvalidArgumentError('is too large; give a smaller whole number');
+      throw new InvalidArgumentError(`must be a whole number ${unbounded ? `of at least ${min}` : `from ${min} to ${max.toLocaleString('en-US')}`}`);
     }
     return n;
   };
