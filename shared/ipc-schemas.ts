@@ -4,6 +4,7 @@
  * a BAD_INPUT error naming the command and each offending field.
  */
 import { z } from 'zod';
+import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 import type { SerializedError } from './errors';
 import { checkAbsolutePath, parseWithProblems } from './input-checks';
 import type { CommandName, CommandRequest } from './ipc';
@@ -73,6 +74,7 @@ export const CommandSchemas = {
   'job:check': z.object({ spec: z.unknown() }).strict(),
   'job:pause': JobId,
   'job:resume': JobId,
+  'job:set-rate': z.object({ jobId: JobId.shape.jobId, bytesPerSecond: z.number().int().min(MIN_RATE_CAP).max(MAX_RATE_CAP).nullable() }).strict(),
   'job:cancel': JobId,
   'job:active': Empty,
   'catalog:load': z.object({ path: AbsolutePath }).strict(),

@@ -204,6 +204,8 @@ export interface Commands {
   'job:check': (req: { spec: JobStartInput }) => Promise<JobCheck>;
   'job:pause': (req: { jobId: string }) => Promise<void>;
   'job:resume': (req: { jobId: string }) => Promise<void>;
+  /** Changes a running Gutenberg job's bandwidth cap (bytes per second, null: none), felt within a second. */
+  'job:set-rate': (req: { jobId: string; bytesPerSecond: number | null }) => Promise<void>;
   'job:cancel': (req: { jobId: string }) => Promise<void>;
   'job:active': (req: Record<string, never>) => Promise<ActiveJob[]>;
   'catalog:load': (req: { path: string }) => Promise<CatalogInfo>;
@@ -259,6 +261,7 @@ export const API_METHODS = {
   checkJob: 'job:check',
   pauseJob: 'job:pause',
   resumeJob: 'job:resume',
+  setJobRate: 'job:set-rate',
   cancelJob: 'job:cancel',
   activeJobs: 'job:active',
   loadCatalog: 'catalog:load',

@@ -89,6 +89,7 @@ export class FanoutHost {
       'job:check': ({ spec }) => checkUiJob(spec),
       'job:pause': ({ jobId }) => this.jobs.pause(jobId),
       'job:resume': ({ jobId }) => this.jobs.resume(jobId),
+      'job:set-rate': ({ jobId, bytesPerSecond }) => this.jobs.setRate(jobId, bytesPerSecond),
       'job:cancel': ({ jobId }) => this.jobs.cancel(jobId),
       'job:active': () => this.jobs.active(),
       'catalog:load': async ({ path }) => {

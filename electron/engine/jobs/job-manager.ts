@@ -12,6 +12,7 @@ import type { GutenbergJobSpec, JobSpec, MailJobSpec } from '../../../shared/job
 import { FanoutError, toFanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { PauseGate } from '../core/pause-gate';
+import { Bandwidth } from '../net/bandwidth';
 import { removeStaleTempFiles } from '../output/atomic-file';
 import { FrameBatcher, FrameRecorder } from './frame-batcher';
 import { HistoryStore } from './history-store';
@@ -39,6 +40,8 @@ interface RunningJob {
   spec: JobSpec;
   controller: AbortController;
   gate: PauseGate;
+  /** The job's bandwidth cap (set from its spec at start, changed by setRate). */
+  bandwidth: Bandwidth;
   startedAt: string;
   lastFrame: TelemetryFrame | null;
   batcher: FrameBatcher;
@@ -89,7 +92,7 @@ export class JobManager {
     const gate = new PauseGate();
     const recorder = new FrameRecorder();
     const job: RunningJob = {
-      jobId, spec, controller, gate, recorder,
+      jobId, spec, controller, gate, recorder, bandwidth: new Bandwidth(),
       startedAt: new Date().toISOString(),
       lastFrame: null,
       batcher: new FrameBatcher((frame) => {
@@ -103,6 +106,7 @@ export class JobManager {
       jobId,
       signal: controller.signal,
       pause: gate,
+      bandwidth: job.bandwidth,
       onEvent: (event) => this.#onEngineEvent(job, event),
     };
     this.#jobs.set(jobId, job);
@@ -171,6 +175,13 @@ export class JobManager {
 
   resume(jobId: string): void {
     this.#get(jobId).gate.resume();
+  }
+
+  /** A running Gutenberg job's bandwidth cap, bytes per second (null: none); mail jobs have none. */
+  setRate(jobId: string, bytesPerSecond: number | null): void {
+    const job = this.#get(jobId);
+    if (job.spec.kind !== 'gutenberg') throw new FanoutError('NOT_AVAILABLE', 'Only Gutenberg jobs have a bandwidth cap', {});
+    job.bandwidth.setRate(bytesPerSecond);
   }
 
   cancel(jobId: string): void {

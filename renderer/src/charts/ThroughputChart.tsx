@@ -5,7 +5,8 @@ import { formatBytes } from '../lib/format';
 import { runBuffers, useRunStore } from '../stores/run-store';
 
 /**
- * Throughput over time (downloads and scrubbing apart, items/s on a second axis). Fed outside
+ * Throughput over time (downloads and scrubbing apart, items/s on a second axis, the job's
+ * bandwidth cap as a dashed line while one is set). Fed outside
  * React renders: it subscribes to the run store's `version` and calls `setData` (the store applies
  * frames once per animation frame, so this runs at most once per frame).
  */
@@ -30,11 +31,12 @@ export function ThroughputChart() {
         { label: 'download B/s', stroke: '#2f80ed', fill: 'rgba(47,128,237,0.12)', width: 1.5 },
         { label: 'clean B/s', stroke: '#27ae60', width: 1.5 },
         { label: 'items/s', stroke: '#eb5757', scale: 'items', width: 1, dash: [4, 3] },
+        { label: 'cap B/s', stroke: '#f2994a', width: 1.5, dash: [8, 4] },
       ],
     };
     const data = (): uPlot.AlignedData => {
       const s = runBuffers.series;
-      return [s.t, s.bytesPerSec, s.cleanBytesPerSec, s.itemsPerSec];
+      return [s.t, s.bytesPerSec, s.cleanBytesPerSec, s.itemsPerSec, s.rateCap];
     };
     const chart = new uPlot(opts, data(), el);
     el.dataset.points = String(runBuffers.series.t.length);

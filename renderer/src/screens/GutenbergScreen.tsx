@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import { checkByteRate, parseByteRate } from '../../../shared/byte-rate';
 import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
@@ -13,7 +14,7 @@ import { formatBytes, idsToRanges } from '../lib/format';
 const ROW_HEIGHT = 28;
 
 /** Where the job spec's fields are shown in this form (`job:check` problems go under them). */
-const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection' };
+const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate' };
 
 /** The checks the form runs itself, as the user leaves a field (the host runs them again, and the rest, at Start). */
 function localProblem(field: 'catalog' | 'mirror' | 'outDir', value: string): string | undefined {
@@ -106,6 +107,8 @@ export function GutenbergScreen() {
   const selectedCount = useCatalogStore((s) => s.selected.size);
   const runStatus = useRunStore((s) => s.status);
   const [starting, setStarting] = useState(false);
+  /** Bandwidth cap as typed ("2M"; empty: none); changeable later in the live view. */
+  const [limitRate, setLimitRate] = useState('');
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
   const busy = runStatus === 'running' || runStatus === 'paused';
@@ -158,6 +161,7 @@ export function GutenbergScreen() {
         workers: form.workers,
         strategy: form.strategy,
         outDir: form.outDir.trim(),
+        ...(limitRate.trim() ? { limitRate: parseByteRate(limitRate) ?? -1 } : {}),
       };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });
@@ -218,6 +222,22 @@ export function GutenbergScreen() {
           Workers
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
           <FieldError id="workers" message={problems.workers} />
+        </label>
+        <label>
+          Bandwidth cap
+          <input
+            data-testid="limit-rate"
+            aria-invalid={invalid('limitRate')}
+            value={limitRate}
+            placeholder="none (e.g. 2M)"
+            title="For the whole job, all connections together: bytes per second, k = 1024 (500k, 2M)"
+            onChange={(e) => {
+              setLimitRate(e.target.value);
+              setProblem('limitRate', undefined);
+            }}
+            onBlur={() => setProblem('limitRate', limitRate.trim() ? (checkByteRate(limitRate.trim()) ?? undefined) : undefined)}
+          />
+          <FieldError id="limitRate" message={problems.limitRate} />
         </label>
         <label>
           Strategy

@@ -12,6 +12,7 @@ import { describeError, setError, useAppStore } from '../stores/app-store';
 import { runBuffers, useRunStore } from '../stores/run-store';
 import { useShallow } from 'zustand/react/shallow';
 import { MailFolderTallies } from './MailFolderTallies';
+import { RateCapControl } from './RateCapControl';
 
 const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
   const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
@@ -69,7 +70,7 @@ function Header() {
 }
 
 function Controls() {
-  const { jobId, status, replay, outDir } = useRunStore(useShallow((s) => ({ jobId: s.jobId, status: s.status, replay: s.replay, outDir: s.outDir })));
+  const { jobId, status, replay, outDir, kind } = useRunStore(useShallow((s) => ({ jobId: s.jobId, status: s.status, replay: s.replay, outDir: s.outDir, kind: s.kind })));
   const canOpen = useAppStore((s) => s.info?.host === 'electron');
   const [busy, setBusy] = useState(false);
   if (!jobId) return null;
@@ -98,6 +99,7 @@ function Controls() {
       {live && status !== 'paused' && <button data-testid="pause" disabled={busy} onClick={() => void act(() => api.pauseJob({ jobId }))}>Pause</button>}
       {live && status === 'paused' && <button data-testid="resume" disabled={busy} onClick={() => void act(() => api.resumeJob({ jobId }))}>Resume</button>}
       {live && <button data-testid="cancel" className="danger" disabled={busy} onClick={() => void act(() => api.cancelJob({ jobId }))}>Cancel</button>}
+      {live && kind === 'gutenberg' && <RateCapControl jobId={jobId} />}
       <button data-testid="export-trace" title="Chrome Trace Event JSON of the run's phases: open it in Perfetto (ui.perfetto.dev) or chrome://tracing" onClick={exportTrace}>Export trace</button>
       {status === 'finished' && outDir && canOpen && <button onClick={() => void act(() => api.openPath({ path: outDir }))}>Open output folder</button>}
       {status === 'finished' && outDir && !canOpen && <span className="muted">Output: <code data-testid="out-path">{outDir}</code></span>}

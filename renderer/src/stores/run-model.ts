@@ -30,6 +30,8 @@ export interface RunHeader {
   bytesPerSec: number;
   itemsPerSec: number;
   activeWorkers: number;
+  /** The job's bandwidth cap in force, bytes per second, or null (none). */
+  rateCap: number | null;
   /** ms since the job started (from the last frame). */
   elapsedMs: number;
   /** Estimated ms left, or null when unknown. */
@@ -51,7 +53,7 @@ export interface RunHeader {
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
-  activeWorkers: 0, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], summary: null,
+  activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], summary: null,
   lastSeq: -1, gaps: 0,
 };
 
@@ -62,6 +64,8 @@ export interface SeriesBuffers {
   itemsPerSec: number[];
   cleanBytesPerSec: number[];
   itemsCleanedPerSec: number[];
+  /** The bandwidth cap at each point (null: none), drawn over the download rate. */
+  rateCap: Array<number | null>;
 }
 
 export interface OpenSegment {
@@ -87,7 +91,7 @@ export interface RunBuffers {
 
 export function emptyBuffers(): RunBuffers {
   return {
-    series: { t: [], bytesPerSec: [], itemsPerSec: [], cleanBytesPerSec: [], itemsCleanedPerSec: [] },
+    series: { t: [], bytesPerSec: [], itemsPerSec: [], cleanBytesPerSec: [], itemsCleanedPerSec: [], rateCap: [] },
     spans: [],
     open: new Map(),
     now: 0,
@@ -121,6 +125,7 @@ export function appendFrameToBuffers(b: RunBuffers, f: TelemetryFrame): void {
     s.itemsPerSec.push(f.itemsPerSec);
     s.cleanBytesPerSec.push(cleanRate);
     s.itemsCleanedPerSec.push(cleanItemsRate);
+    s.rateCap.push(f.rateCap ?? null);
     if (s.t.length > MAX_SERIES_POINTS) for (const k of Object.keys(s) as Array<keyof SeriesBuffers>) trimFront(s[k], MAX_SERIES_POINTS);
   }
   if (f.spans.length) {
@@ -210,6 +215,7 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
           bytesPerSec: f.bytesPerSec,
           itemsPerSec: f.itemsPerSec,
           activeWorkers: f.activeWorkers,
+          rateCap: f.rateCap ?? null,
           elapsedMs: f.t,
           etaMs: estimateEta(f),
           retries: f.workers.reduce((a, w) => a + w.retries, 0),
