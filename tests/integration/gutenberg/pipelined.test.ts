@@ -33,7 +33,7 @@ async function readManifest(outDir: string): Promise<ManifestEntry[]> {
 /** The manifest without what depends on timing (and on the mirror's address), sorted by ebook. */
 async function comparableManifest(outDir: string) {
   return (await readManifest(outDir))
-    .map(({ downloadMs: _d, scrubMs: _s, finishedAt: _f, sourceUrl, ...rest }) => ({ ...rest, sourcePath: sourceUrl ? new URL(sourceUrl).pathname : null }))
+    .map(({ downloadMs: _d, scrubMs: _s, finishedAt: _f, rawMtimeMs: _rm, cleanMtimeMs: _cm, sourceUrl, ...rest }) => ({ ...rest, sourcePath: sourceUrl ? new URL(sourceUrl).pathname : null }))
     .sort((a, b) => a.ebook - b.ebook);
 }
 
