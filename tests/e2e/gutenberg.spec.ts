@@ -60,7 +60,7 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
 
 test('pause and resume a running job', async ({ app: page, env }) => {
   const outDir = join(env.dir, 'out-pause');
-  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir, workers: 2 });
+  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir, workers: 2, limitRate: '256k' }); // ~4 MB: about 16 s, long enough to act on
   await page.getByTestId('select-all').click();
   await page.getByTestId('start').click();
   await expect(page.getByTestId('run-status')).toHaveText('running');
@@ -89,7 +89,7 @@ test('pause and resume a running job', async ({ app: page, env }) => {
 
 test('cancel a running job', async ({ app: page, env }) => {
   const outDir = join(env.dir, 'out-cancel');
-  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir, workers: 2 });
+  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir, workers: 2, limitRate: '256k' }); // ~4 MB: about 16 s, long enough to act on
   await page.getByTestId('select-all').click();
   await page.getByTestId('start').click();
   await expect.poll(async () => Number((await page.getByTestId('run-progress').textContent())?.split('/')[0]), { timeout: 30_000 }).toBeGreaterThan(0);
@@ -121,7 +121,7 @@ test('the speedup lab runs a sample and draws the chart', async ({ app: page, en
   expect(usl.kappa).toBeGreaterThanOrEqual(0);
   await expect(page.getByTestId('efficiency-chart').locator('canvas')).toBeVisible();
   await expect(page.getByTestId('lab-table').locator('thead')).toContainText('e(n)');
-  await expect(page.getByTestId('lab-table').locator('tbody tr').nth(1).locator('td').nth(6)).toHaveText(/^-?\d+\.\d{3}$/);
+  await expect(page.getByTestId('lab-table').locator('tbody tr').nth(1).locator('td').nth(7)).toHaveText(/^-?\d+\.\d{3}$/);
   const run = JSON.parse((await page.getByTestId('speedup-chart').getAttribute('data-run'))!) as { workers: number; speedup: number };
   expect(run.workers).toBe(2); // the pause/resume run, the last normal one not cancelled
   expect(run.speedup).toBeGreaterThan(0);

@@ -77,7 +77,7 @@ export const test = base.extend<{ app: Page }, { env: Env }>({
 export { expect };
 
 /** Loads the test catalog and fills the job form. */
-export async function fillGutenbergForm(page: Page, env: Env, opts: { mirror: string; outDir: string; workers: number }): Promise<void> {
+export async function fillGutenbergForm(page: Page, env: Env, opts: { mirror: string; outDir: string; workers: number; limitRate?: string }): Promise<void> {
   await page.getByTestId('nav-gutenberg').click();
   await page.getByTestId('catalog-path').fill(env.catalogPath);
   await page.getByTestId('catalog-load').click();
@@ -85,6 +85,7 @@ export async function fillGutenbergForm(page: Page, env: Env, opts: { mirror: st
   await page.getByTestId('mirror-url').fill(opts.mirror);
   await page.getByTestId('workers').fill(String(opts.workers));
   await page.getByTestId('out-dir').fill(opts.outDir);
+  if (opts.limitRate) await page.getByTestId('limit-rate').fill(opts.limitRate);
 }
 
 export async function shot(page: Page, name: string): Promise<void> {
