@@ -1,5 +1,5 @@
 /**
- * Speedup analysis for the lab (see docs: dashboard.md §3). Pure functions, unit-tested.
+ * Speedup fits for the lab (see docs: dashboard.md §3). Pure functions, shared by the UI and the CLI lab.
  *
  * Amdahl: S(n) = 1 / (f + (1 − f)/n), f = serial fraction, p = 1 − f = parallel fraction.
  * With x = 1/n and y = 1/S the model is y − x = f·(1 − x), so the least-squares f is
@@ -158,15 +158,14 @@ export interface SpeedupRow {
 
 /**
  * Speedup S(n) = T(base)/T(n) and efficiency E(n) = S(n)/n for one strategy's points. The base is
- * that strategy's 1-worker time, else `baselineMs` (e.g. the serial run), else the smallest n
- * (scaled so that S(n_min) = n_min).
+ * that strategy's 1-worker time, else `baselineMs` (e.g. the serial run); with neither measured
+ * there is no speedup to state (an invented base would make every number after it a guess).
  */
 export function speedupTable(points: readonly SpeedupPoint[], baselineMs?: number): SpeedupRow[] {
   const sorted = [...points].filter((p) => p.ms > 0).sort((a, b) => a.workers - b.workers);
   if (sorted.length === 0) return [];
-  const one = sorted.find((p) => p.workers === 1);
-  const first = sorted[0]!;
-  const t1 = one?.ms ?? baselineMs ?? first.ms * first.workers;
+  const t1 = sorted.find((p) => p.workers === 1)?.ms ?? baselineMs;
+  if (t1 === undefined || !(t1 > 0)) return [];
   return sorted.map((p) => {
     const speedup = t1 / p.ms;
     return { workers: p.workers, ms: p.ms, speedup, efficiency: speedup / p.workers, karpFlatt: karpFlatt(p.workers, speedup) };
@@ -184,35 +183,4 @@ export function recommendWorkers(rows: readonly SpeedupRow[], minEfficiency = 0.
   const good = rows.filter((r) => r.speedup >= 0.9 * best && r.efficiency >= minEfficiency);
   if (good.length > 0) return Math.min(...good.map((r) => r.workers));
   return rows.reduce((a, b) => (b.speedup > a.speedup ? b : a)).workers;
-}
-
-export interface LabCsvRow {
-  strategy: string;
-  scrubExecutor: string;
-  workers: number;
-  medianMs: number;
-  wallMs: number[];
-  speedup: number;
-  efficiency: number;
-  /** Karp–Flatt e(n); NaN or absent where undefined (n = 1, processes cell). */
-  karpFlatt?: number;
-  itemsDone: number;
-  itemsFailed: number;
-  bytes: number;
-}
-
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export function labCsv(rows: readonly LabCsvRow[]): string {
-  const head = ['strategy', 'scrub_executor', 'workers', 'median_ms', 'wall_ms', 'speedup', 'efficiency', 'karp_flatt', 'items_done', 'items_failed', 'bytes'];
-  const num = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : '');
-  const lines = rows.map((r) =>
-    [r.strategy, r.scrubExecutor, r.workers, Math.round(r.medianMs), r.wallMs.map(Math.round).join(' '), num(r.speedup), num(r.efficiency), num(r.karpFlatt), r.itemsDone, r.itemsFailed, r.bytes]
-      .map(csvCell)
-      .join(','),
-  );
-  return [head.join(','), ...lines].join('\n') + '\n';
 }

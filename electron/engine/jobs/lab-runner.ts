@@ -1,7 +1,8 @@
 /**
  * The speedup lab: runs one sample of a job under strategies × worker counts (× repeats) one
  * after the other, each into a fresh output folder (so nothing is skipped as already present),
- * and reports each cell's median wall time. The fit (Amdahl, efficiency) is done by the UI.
+ * and reports each cell's median wall time. What the times say (baselines, fits, notes) is worked out
+ * from the points by shared/lab/lab-analysis.ts, for the UI and `fanout lab` alike.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -102,7 +103,8 @@ export class LabRunner {
         points.push(point);
         this.emit({ kind: 'lab:point', labId, point, done: points.length, cells: cells.length });
       }
-      this.emit({ kind: 'lab:finished', labId, status: 'succeeded', points });
+      // Like a job: every cell ran, but one with failed items makes the lab `failed` (its time covers fewer books).
+      this.emit({ kind: 'lab:finished', labId, status: points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded', points });
     } catch (raw) {
       if (signal.aborted) this.emit({ kind: 'lab:finished', labId, status: 'cancelled', points });
       else this.emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON() });

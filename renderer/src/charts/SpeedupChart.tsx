@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { amdahlSpeedup, uslSpeedup, type AmdahlFit, type SpeedupRow, type UslFit } from '../lib/speedup';
+import { amdahlSpeedup, uslSpeedup, type AmdahlFit, type SpeedupRow, type UslFit } from '../../../shared/lab/speedup-fits';
 
 const COLORS = ['#2f80ed', '#27ae60', '#eb5757', '#9b51e0'];
 const USL_COLOR = '#d35400';

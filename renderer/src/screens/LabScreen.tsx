@@ -1,44 +1,18 @@
 import { useEffect, useMemo, useState } from 'react';
 import type uPlot from 'uplot';
-import { LAB_WORKER_COUNTS, type LabPoint } from '../../../shared/ipc';
+import { LAB_WORKER_COUNTS } from '../../../shared/ipc';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
-import { EfficiencyChart, SpeedupChart, type RunPoint, type SpeedupSeries } from '../charts/SpeedupChart';
+import { EfficiencyChart, SpeedupChart, type RunPoint } from '../charts/SpeedupChart';
 import { downloadBlob } from '../lib/download';
-import { formatDuration, idsToRanges } from '../lib/format';
-import { fitAmdahl, fitUsl, karpFlattTrend, labCsv, recommendWorkers, runSpeedup, speedupTable, type LabCsvRow } from '../lib/speedup';
+import { idsToRanges } from '../lib/format';
+import { analyseLab, type LabAnalysis } from '../../../shared/lab/lab-analysis';
+import { labCsv, labSvg } from '../../../shared/lab/lab-files';
+import { runSpeedup } from '../../../shared/lab/speedup-fits';
 import { describeError, refreshHistory, setError, useAppStore } from '../stores/app-store';
 import { useRunStore } from '../stores/run-store';
 import { useCatalogStore } from '../stores/catalog-store';
 import { useLabStore } from '../stores/lab-store';
-
-/** Groups lab points into per-strategy speedup tables (threads only; the processes cell is shown apart). */
-export function analyseLab(points: readonly LabPoint[]) {
-  const serial = points.find((p) => p.strategy === 'serial' && p.scrubExecutor === 'threads');
-  const series: SpeedupSeries[] = [];
-  const csv: LabCsvRow[] = [];
-  for (const s of STRATEGIES) {
-    const pts = points.filter((p) => p.strategy === s && p.scrubExecutor === 'threads');
-    if (pts.length === 0) continue;
-    const rows = speedupTable(pts.map((p) => ({ workers: p.workers, ms: p.medianMs })), serial?.medianMs);
-    if (s !== 'serial') series.push({ label: s, rows });
-    for (const p of pts) {
-      const r = rows.find((x) => x.workers === p.workers)!;
-      csv.push({ ...p, speedup: r.speedup, efficiency: r.efficiency, karpFlatt: r.karpFlatt });
-    }
-  }
-  for (const p of points.filter((x) => x.scrubExecutor === 'processes')) {
-    const base = points.find((x) => x.strategy === p.strategy && x.workers === p.workers && x.scrubExecutor === 'threads');
-    csv.push({ ...p, speedup: base ? base.medianMs / p.medianMs : NaN, efficiency: NaN });
-  }
-  const best = series.reduce<SpeedupSeries | null>((a, b) => (!a || Math.max(...b.rows.map((r) => r.speedup)) > Math.max(...a.rows.map((r) => r.speedup)) ? b : a), null);
-  const fit = best ? fitAmdahl(best.rows) : null;
-  const usl = best ? fitUsl(best.rows) : null;
-  // The one-worker throughput a normal run is compared with: the best strategy's, else serial's.
-  const one = (best ? points.find((p) => p.strategy === best.label && p.workers === 1 && p.scrubExecutor === 'threads') : undefined) ?? serial;
-  const base = one && one.bytes > 0 ? { bytes: one.bytes, ms: one.medianMs } : null;
-  return { series, csv, best, fit, usl, base, trend: best ? karpFlattTrend(best.rows) : null, recommended: best ? recommendWorkers(best.rows) : null };
-}
 
 /** The current (or else the last) normal Gutenberg run: workers, bytes and wall time. */
 function useNormalRun(): { workers: number; bytes: number; wallMs: number; label: string } | null {
@@ -60,20 +34,15 @@ function useNormalRun(): { workers: number; bytes: number; wallMs: number; label
   }, [liveKey, lastKey]);
 }
 
-/** What the fits say, in words (dashboard.md §3): retrograde throughput, Karp–Flatt's trend, the run's place. */
-function LabVerdict({ analysis, run }: { analysis: ReturnType<typeof analyseLab>; run: RunPoint | null }) {
-  const notes: string[] = [];
-  const maxN = analysis.best ? Math.max(...analysis.best.rows.map((r) => r.workers)) : 0;
-  const usl = analysis.usl;
-  if (usl && Number.isFinite(usl.peak) && usl.peak < maxN) notes.push(`Throughput falls past N* ≈ ${usl.peak.toFixed(1)} workers: contention (server limits or CPU); the USL fits where Amdahl cannot.`);
-  else if (usl && Number.isFinite(usl.peak)) notes.push(`The USL puts the peak at N* ≈ ${usl.peak.toFixed(1)} workers, past the measured range.`);
-  if (analysis.trend === 'rising') notes.push('Karp–Flatt e(n) rises with n: overhead grows with workers (contention).');
-  else if (analysis.trend === 'flat') notes.push('Karp–Flatt e(n) stays flat: the serial fraction is real.');
-  if (usl && usl.used < 5) notes.push(`Only ${usl.used} points beyond one worker: read the fits with care (about 6 are needed).`);
+/** What the measurements say, in words (shared/lab/lab-analysis.ts, the same notes `fanout lab` prints), and the normal run's place. */
+function LabVerdict({ analysis, run }: { analysis: LabAnalysis; run: RunPoint | null }) {
+  const notes = [...analysis.notes];
   if (run && analysis.recommended !== null) notes.push(run.workers > analysis.recommended ? `The ${run.label.split(':')[0]} uses more workers than recommended (${analysis.recommended}).` : `The ${run.label.split(':')[0]} is the hollow point.`);
   if (notes.length === 0) return null;
   return <ul className="lab-notes" data-testid="lab-notes">{notes.map((n) => <li key={n}>{n}</li>)}</ul>;
 }
+
+const times = (x: number | null) => (x !== null ? `${x.toFixed(2)}×` : '–');
 
 export function LabScreen() {
   const lab = useLabStore();
@@ -84,9 +53,9 @@ export function LabScreen() {
   const analysis = useMemo(() => analyseLab(lab.points), [lab.points]);
   const normal = useNormalRun();
   const runPoint = useMemo<RunPoint | null>(() => {
-    const sp = normal ? runSpeedup(normal, analysis.base) : null;
+    const sp = normal ? runSpeedup(normal, analysis.oneWorker) : null;
     return normal && sp !== null ? { workers: normal.workers, speedup: sp, label: `${normal.label}: ${sp.toFixed(2)}×` } : null;
-  }, [normal, analysis.base]);
+  }, [normal, analysis.oneWorker]);
   useEffect(() => {
     refreshHistory().catch(() => {});
   }, []);
@@ -148,7 +117,7 @@ export function LabScreen() {
       {analysis.series.length > 0 && (
         <>
           <div className="lab-summary" data-testid="lab-summary">
-            {analysis.fit && <span>Amdahl fit ({analysis.best?.label}): <b data-testid="lab-p">p = {analysis.fit.p.toFixed(3)}</b>, ceiling {Number.isFinite(analysis.fit.ceiling) ? `${analysis.fit.ceiling.toFixed(1)}×` : '∞'}</span>}
+            {analysis.amdahl && <span>Amdahl fit ({analysis.best?.label}): <b data-testid="lab-p">p = {analysis.amdahl.p.toFixed(3)}</b>, ceiling {Number.isFinite(analysis.amdahl.ceiling) ? `${analysis.amdahl.ceiling.toFixed(1)}×` : '∞'}</span>}
             {analysis.usl && (
               <span data-testid="lab-usl">
                 USL: σ = {analysis.usl.sigma.toFixed(3)}, κ = {analysis.usl.kappa.toFixed(4)}, <b>N* {Number.isFinite(analysis.usl.peak) ? `≈ ${analysis.usl.peak.toFixed(1)}` : '= ∞'}</b>
@@ -156,17 +125,18 @@ export function LabScreen() {
               </span>
             )}
             {analysis.recommended !== null && <span>Recommended: <b data-testid="lab-recommended">{analysis.recommended} workers</b></span>}
-            <button data-testid="lab-csv" onClick={() => downloadBlob('fanout-speedup.csv', new Blob([labCsv(analysis.csv)], { type: 'text/csv' }))}>Export CSV</button>
+            <button data-testid="lab-csv" onClick={() => downloadBlob('fanout-speedup.csv', new Blob([labCsv(analysis.rows)], { type: 'text/csv' }))}>Export CSV</button>
+            <button data-testid="lab-svg" onClick={() => downloadBlob('fanout-speedup.svg', new Blob([labSvg(analysis)], { type: 'image/svg+xml' }))}>Export SVG</button>
             <button data-testid="lab-png" disabled={!chart} onClick={exportPng}>Export PNG</button>
           </div>
           <LabVerdict analysis={analysis} run={runPoint} />
-          <SpeedupChart series={analysis.series} fit={analysis.fit} usl={analysis.usl} run={runPoint} onChart={setChart} />
+          <SpeedupChart series={analysis.series} fit={analysis.amdahl} usl={analysis.usl} run={runPoint} onChart={setChart} />
           {analysis.best && <EfficiencyChart rows={analysis.best.rows} />}
           <table className="lab-table" data-testid="lab-table">
-            <thead><tr><th>strategy</th><th>scrub</th><th>workers</th><th>median</th><th>speedup</th><th>efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
+            <thead><tr><th>strategy</th><th>scrub</th><th>workers</th><th>time</th><th title="time of the serial run over this time">vs serial</th><th title="time of the same strategy at one worker over this time">vs 1 worker</th><th title="speedup against one worker, over workers">efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
             <tbody>
-              {analysis.csv.map((r, i) => (
-                <tr key={i}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{formatDuration(r.medianMs)} ({Math.round(r.medianMs)} ms)</td><td>{Number.isFinite(r.speedup) ? `${r.speedup.toFixed(2)}×` : '–'}</td><td>{Number.isFinite(r.efficiency) ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.karpFlatt !== undefined && Number.isFinite(r.karpFlatt) ? r.karpFlatt.toFixed(3) : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
+              {analysis.rows.map((r, i) => (
+                <tr key={i}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{r.seconds.toFixed(2)} s</td><td>{times(r.vsSerial)}</td><td>{times(r.vsOneWorker)}</td><td>{r.efficiency !== null ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.karpFlatt !== null ? r.karpFlatt.toFixed(3) : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
               ))}
             </tbody>
           </table>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { amdahlSpeedup, fitAmdahl, fitUsl, karpFlatt, karpFlattTrend, labCsv, recommendWorkers, runSpeedup, speedupTable, uslSpeedup } from '../../../renderer/src/lib/speedup';
+import { amdahlSpeedup, fitAmdahl, fitUsl, karpFlatt, karpFlattTrend, recommendWorkers, runSpeedup, speedupTable, uslSpeedup } from '../../../shared/lab/speedup-fits';
 
 describe('Amdahl fit', () => {
   it('recovers f from exact Amdahl data', () => {
@@ -46,13 +46,8 @@ describe('Amdahl fit', () => {
 
   it('uses a baseline when the 1-worker point is missing', () => {
     expect(speedupTable([{ workers: 2, ms: 500 }], 1000)[0]!.speedup).toBe(2);
-    expect(speedupTable([{ workers: 2, ms: 500 }])[0]!.speedup).toBe(2);
-  });
-
-  it('exports CSV', () => {
-    const csv = labCsv([{ strategy: 'queue', scrubExecutor: 'threads', workers: 2, medianMs: 500.4, wallMs: [500.4, 510], speedup: 2, efficiency: 1, itemsDone: 8, itemsFailed: 0, bytes: 100 }]);
-    expect(csv).toBe('strategy,scrub_executor,workers,median_ms,wall_ms,speedup,efficiency,karp_flatt,items_done,items_failed,bytes\nqueue,threads,2,500,500 510,2.000,1.000,,8,0,100\n');
-    expect(labCsv([{ strategy: 'queue', scrubExecutor: 'threads', workers: 4, medianMs: 1, wallMs: [1], speedup: 3, efficiency: 0.75, karpFlatt: 1 / 9, itemsDone: 1, itemsFailed: 0, bytes: 1 }])).toContain(',3.000,0.750,0.111,');
+    // Neither a one-worker time nor a baseline: no speedup is stated.
+    expect(speedupTable([{ workers: 2, ms: 500 }])).toEqual([]);
   });
 });
 

@@ -1,0 +1,157 @@
+/**
+ * What a lab's measured points say: each cell's time and its speedup against the two baselines a
+ * reader asks about (the plain serial loop, and the same strategy at one worker), the fits of the
+ * fastest strategy, the recommended worker count, and notes in words. Pure; the UI and the CLI both
+ * show this, so a number or a sentence is the same in both.
+ *
+ * Every note is derived from measured points and states the numbers it rests on; a claim the
+ * measurements do not show (throughput falling, a speedup over serial without a serial run) is not made.
+ */
+import type { LabPoint } from '../ipc';
+import { STRATEGIES, type Strategy } from '../strategy';
+import { fitAmdahl, fitUsl, karpFlattTrend, recommendWorkers, speedupTable, type AmdahlFit, type SpeedupRow, type UslFit } from './speedup-fits';
+
+export interface LabRow {
+  strategy: Strategy;
+  scrubExecutor: 'threads' | 'processes';
+  workers: number;
+  medianMs: number;
+  wallMs: number[];
+  /** Median wall time, seconds. */
+  seconds: number;
+  /** T(serial run) / T(this cell); null without a serial run. */
+  vsSerial: number | null;
+  /** T(same strategy and executor at one worker) / T(this cell); null when that cell was not run. */
+  vsOneWorker: number | null;
+  /** vsOneWorker / workers. */
+  efficiency: number | null;
+  /** Karp–Flatt e(n) against the one-worker time; null at n = 1 or without it. */
+  karpFlatt: number | null;
+  itemsDone: number;
+  itemsFailed: number;
+  bytes: number;
+}
+
+/** One strategy's curve for the chart and the fits (threads only). */
+export interface LabSeries {
+  label: Strategy;
+  /** Whose time S(n) divides: the strategy's own one-worker run, else the serial run. */
+  base: 'one-worker' | 'serial';
+  rows: SpeedupRow[];
+}
+
+export interface LabAnalysis {
+  rows: LabRow[];
+  series: LabSeries[];
+  /** The series of the fastest measured cell; the fits and the recommendation are its. */
+  best: LabSeries | null;
+  amdahl: AmdahlFit | null;
+  usl: UslFit | null;
+  /** A measured worker count of `best`. */
+  recommended: number | null;
+  /** The fastest cell measured (threads). */
+  fastest: LabRow | null;
+  failedCells: number;
+  /** The one-worker throughput a normal run is placed against: the best strategy's, else serial's. */
+  oneWorker: { bytes: number; ms: number } | null;
+  notes: string[];
+}
+
+const x2 = (v: number) => `${v.toFixed(2)}×`;
+const sec = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+function rowsOf(points: readonly LabPoint[]): LabRow[] {
+  const serial = points.find((p) => p.strategy === 'serial' && p.scrubExecutor === 'threads');
+  const order = (p: LabPoint) => STRATEGIES.indexOf(p.strategy) * 2 + (p.scrubExecutor === 'processes' ? 1 : 0);
+  const sorted = [...points].sort((a, b) => order(a) - order(b) || a.workers - b.workers);
+  return sorted.map((p) => {
+    const one = points.find((q) => q.strategy === p.strategy && q.scrubExecutor === p.scrubExecutor && q.workers === 1);
+    const ok = p.medianMs > 0;
+    const vsOneWorker = one && ok ? one.medianMs / p.medianMs : null;
+    return {
+      strategy: p.strategy,
+      scrubExecutor: p.scrubExecutor,
+      workers: p.workers,
+      medianMs: p.medianMs,
+      wallMs: p.wallMs,
+      seconds: p.medianMs / 1000,
+      vsSerial: serial && ok ? serial.medianMs / p.medianMs : null,
+      vsOneWorker,
+      efficiency: vsOneWorker === null ? null : vsOneWorker / p.workers,
+      karpFlatt: vsOneWorker === null || p.workers <= 1 ? null : (1 / vsOneWorker - 1 / p.workers) / (1 - 1 / p.workers),
+      itemsDone: p.itemsDone,
+      itemsFailed: p.itemsFailed,
+      bytes: p.bytes,
+    };
+  });
+}
+
+export function analyseLab(points: readonly LabPoint[]): LabAnalysis {
+  const rows = rowsOf(points);
+  const serial = rows.find((r) => r.strategy === 'serial' && r.scrubExecutor === 'threads');
+  const series: LabSeries[] = [];
+  for (const s of STRATEGIES) {
+    if (s === 'serial') continue;
+    const own = rows.filter((r) => r.strategy === s && r.scrubExecutor === 'threads');
+    const hasOne = own.some((r) => r.workers === 1);
+    const table = speedupTable(own.map((r) => ({ workers: r.workers, ms: r.medianMs })), serial?.medianMs);
+    if (table.length > 0) series.push({ label: s, base: hasOne ? 'one-worker' : 'serial', rows: table });
+  }
+  const threads = rows.filter((r) => r.scrubExecutor === 'threads' && r.medianMs > 0);
+  const fastest = threads.reduce<LabRow | null>((a, r) => (!a || r.medianMs < a.medianMs ? r : a), null);
+  const best = fastest ? (series.find((s) => s.label === fastest.strategy) ?? null) : null;
+  const amdahl = best && best.rows.some((r) => r.workers > 1) ? fitAmdahl(best.rows) : null;
+  const usl = best && best.rows.filter((r) => r.workers > 1).length >= 2 ? fitUsl(best.rows) : null;
+  const recommended = best ? recommendWorkers(best.rows) : null;
+  const failedCells = rows.filter((r) => r.itemsFailed > 0).length;
+  const one = (best ? threads.find((r) => r.strategy === best.label && r.workers === 1) : undefined) ?? serial;
+  const oneWorker = one && one.bytes > 0 ? { bytes: one.bytes, ms: one.medianMs } : null;
+  const analysis: LabAnalysis = { rows, series, best, amdahl, usl, recommended, fastest, failedCells, oneWorker, notes: [] };
+  analysis.notes = labNotes(analysis, serial ?? null);
+  return analysis;
+}
+
+/** The notes, each resting on measured numbers it names. */
+function labNotes(a: LabAnalysis, serial: LabRow | null): string[] {
+  const notes: string[] = [];
+  const { fastest, best } = a;
+  if (fastest) {
+    const who = fastest.strategy === 'serial' ? 'the serial run' : `${fastest.strategy} with ${fastest.workers} worker${fastest.workers === 1 ? '' : 's'}`;
+    const vs = serial && fastest !== serial ? `, ${x2(fastest.vsSerial!)} the serial run's ${sec(serial.medianMs)}` : '';
+    notes.push(`Fastest: ${who}, ${sec(fastest.medianMs)}${vs}.`);
+  }
+  if (serial && fastest === serial && a.rows.length > 1) notes.push('No parallel cell beat the serial run on this sample.');
+  if (best) {
+    const peak = best.rows.reduce((p, r) => (r.speedup > p.speedup ? r : p));
+    const last = best.rows[best.rows.length - 1]!;
+    const base = best.base === 'one-worker' ? `its own one-worker time` : `the serial run`;
+    // "Falls" only when a measured point past the best one is clearly (over 5 %) below it.
+    if (last.workers > peak.workers && last.speedup < 0.95 * peak.speedup) {
+      notes.push(`${best.label}: measured speedup falls past ${peak.workers} workers: ${x2(peak.speedup)} at ${peak.workers}, ${x2(last.speedup)} at ${last.workers} (against ${base}): more workers cost more than they bring here.`);
+    } else if (peak.workers > 1) {
+      notes.push(`${best.label}: speedup ${x2(peak.speedup)} at ${peak.workers} workers against ${base} (efficiency ${Math.round((100 * peak.speedup) / peak.workers)} %).`);
+    }
+    const usl = a.usl;
+    const maxN = last.workers;
+    if (usl && Number.isFinite(usl.peak)) {
+      notes.push(usl.peak > maxN
+        ? `The USL fit puts its peak at N* ≈ ${usl.peak.toFixed(1)}, past the ${maxN} workers measured: a projection, not a measurement.`
+        : `The USL fit puts its peak at N* ≈ ${usl.peak.toFixed(1)} workers (σ = ${usl.sigma.toFixed(3)}, κ = ${usl.kappa.toFixed(4)}).`);
+    }
+    const trend = karpFlattTrend(best.rows);
+    if (trend === 'rising') notes.push('Karp–Flatt e(n) rises with n: the overhead grows with workers (contention), not a fixed serial part.');
+    else if (trend === 'flat') notes.push('Karp–Flatt e(n) stays flat: a fixed serial part limits the speedup.');
+    const beyond = best.rows.filter((r) => r.workers > 1).length;
+    if (beyond < 5) notes.push(`Only ${beyond} worker count${beyond === 1 ? '' : 's'} beyond one: read the fits with care (about 6 are needed).`);
+    if (a.recommended !== null) {
+      const r = best.rows.find((x) => x.workers === a.recommended)!;
+      notes.push(`Recommended: ${a.recommended} worker${a.recommended === 1 ? '' : 's'} (${x2(r.speedup)}, the fewest within 90 % of the best speedup at ≥ 50 % efficiency, or else the best).`);
+    }
+  }
+  for (const p of a.rows.filter((r) => r.scrubExecutor === 'processes')) {
+    const t = a.rows.find((r) => r.strategy === p.strategy && r.workers === p.workers && r.scrubExecutor === 'threads');
+    if (t && p.medianMs > 0) notes.push(`Scrubbing in child processes: ${sec(p.medianMs)} against ${sec(t.medianMs)} in threads (${p.strategy}, ${p.workers} workers).`);
+  }
+  if (a.failedCells > 0) notes.push(`${a.failedCells} cell${a.failedCells === 1 ? '' : 's'} had failed items: their times cover fewer books and compare poorly.`);
+  return notes;
+}
