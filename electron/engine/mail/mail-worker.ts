@@ -89,6 +89,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return this.#client;
   }
 
+  /** Runs `fn` on this session's connection (reopened when it dropped): planning a folder before fetching. */
+  async withClient<T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+    return fn(await this.#ensureClient());
+  }
+
   async process(chunk: MailChunk, ctx: WorkerContext): Promise<void> {
     await this.#run(chunk.job, [chunk], ctx);
   }

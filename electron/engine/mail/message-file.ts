@@ -11,7 +11,8 @@ import { isTempName as isAtomicTempName, openAtomicFile, syncDir, writeFileAtomi
 
 /** Writes a whole message: the one atomic write of the codebase (fsync of the data, then rename). */
 export async function writeMessageFile(abs: string, source: Uint8Array, mtime: Date): Promise<string> {
-  await writeFileAtomic(abs, source, { mtime });
+  // The folder is fsync'd once per group of index lines (index-file.ts), not once per file.
+  await writeFileAtomic(abs, source, { mtime, syncDir: false });
   return createHash('sha256').update(source).digest('hex');
 }
 
@@ -33,7 +34,7 @@ export interface StreamedMessageFile {
  * naming and steps as writeFileAtomic), so one clean-up (`isTempName`) covers both.
  */
 export async function openStreamedMessageFile(abs: string, mtime: Date): Promise<StreamedMessageFile> {
-  const file = await openAtomicFile(abs, { mtime });
+  const file = await openAtomicFile(abs, { mtime, syncDir: false });
   const hash: Hash = createHash('sha256');
   let bytes = 0;
   return {

@@ -16,8 +16,10 @@ import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folde
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession, type MailWorkerOptions } from './mail-worker';
 import { toUidSet } from './uid-set';
-import { chunkLabel, estimateNew, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
+import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
+import { planOnLanes, type PlanLane } from './plan-lanes';
+import { BoundedChannel } from '../core/bounded-channel';
 import type { WorkerContext } from '../core/worker-context';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
@@ -150,8 +152,81 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       },
       beforeFetch: beforeFetch ? (j, uids) => beforeFetch(j.info.path, uids) : undefined,
     };
-    /** Worker sessions opened ahead of the pool, by lane. */
+    /** Worker sessions opened ahead of the pool, by lane, and whether the pool has asked for them. */
     const prewarmed = new Map<number, Promise<MailWorkerSession>>();
+    const asked = new Set<number>();
+    /** Lanes still planning, by worker id: the pool waits for its session until the lane is done. */
+    const planning = new Map<number, Promise<void>>();
+    /** Chunks handed to the pool as each folder is planned (closed when planning is over). */
+    const planned = new BoundedChannel<MailChunk>(Number.POSITIVE_INFINITY);
+    let pool: Promise<unknown> | null = null;
+
+    const startPool = () => {
+      pool ??= runPool<MailChunk>({
+        items: drain(planned),
+        workers: spec.connections,
+        strategy: spec.strategy,
+        signal: stop.signal,
+        telemetry: job.telemetry,
+        pause: control.pause,
+        attempts: ATTEMPTS,
+        baseDelayMs: 500,
+        label: chunkLabel,
+        units: (c) => c.uids.length,
+        context: (c) => ({ folder: c.job.info.path, uid: c.uids[0] ?? c.first }),
+        openWorker: async (ctx) => {
+          asked.add(ctx.workerId);
+          const early = prewarmed.get(ctx.workerId);
+          prewarmed.delete(ctx.workerId);
+          if (!early) return MailWorkerSession.open(workerOptions, ctx);
+          // The session may be planning a folder: it is handed over once that folder is planned.
+          await planning.get(ctx.workerId);
+          return early;
+        },
+        onItemFailed: (c, err) => {
+          c.job.failed = true;
+          const fault = storageFault(err, root);
+          if (fault) stop.trip(fault);
+          else job.reportFailure(chunkLabel(c), err);
+        },
+        onWarning: (message, err) => job.warn(message, err),
+      });
+    };
+
+    /** Plans one folder on a lane's connection; its chunks go to the pool at once. */
+    const planOne = async (info: MailFolderInfo, store: FolderStore, lane: PlanLane): Promise<void> => {
+      if (control.signal.aborted) return;
+      try {
+        const plan = await lane.withClient((client) => planFolder(client, info, store, limits)).catch((err: unknown) => {
+          throw mapImapError(err, where, { folder: info.path });
+        });
+        unplannedEstimate -= estimates.get(store) ?? 0;
+        skipped += plan.alreadyArchived + plan.tally.vanished;
+        job.telemetry.addSkipped(plan.alreadyArchived + plan.tally.vanished);
+        tallies.push(plan.tally);
+        if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
+        if (!plan.job) return;
+        jobs.push(plan.job);
+        for (const c of plan.chunks) pending += c.uids.length;
+        job.telemetry.itemsTotal = skipped + pending + unplannedEstimate;
+        if (plan.chunks.length === 0) {
+          await finishFolder(plan.job, job);
+          return;
+        }
+        for (const c of plan.chunks) {
+          chunks.push(c);
+          void planned.push(c);
+        }
+        startPool();
+      } catch (err) {
+        const e = mapImapError(err, where, { folder: info.path });
+        if (e.code === 'ABORTED') throw e;
+        job.reportFailure(info.path, e);
+      }
+    };
+    /** Messages LIST-STATUS announced in folders not planned yet (so the live total does not jump around). */
+    let unplannedEstimate = 0;
+    const estimates = new Map<FolderStore, number>();
 
     try {
       let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
@@ -173,86 +248,81 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
             job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
           }
         }
+        // Folders LIST-STATUS shows unchanged since the last complete run need no connection.
+        const toPlan: typeof selected = [];
+        for (const s of selected) {
+          if (isUpToDate(s.info, s.store)) {
+            const n = s.info.messages ?? 0;
+            skipped += n;
+            job.telemetry.addSkipped(n);
+            tallies.push({ folder: s.info.path, onServer: n, archivedBefore: n, toFetch: 0, fetched: 0, vanished: 0 });
+          } else toPlan.push(s);
+        }
         // Worker connections take several round trips to set up: when LIST-STATUS shows new mail,
-        // open them now, while this connection plans the folders.
-        const expected = selected.reduce((n, s) => n + estimateNew(s.info, s.store), 0);
+        // open them now; each plans folders too (in parallel with this connection) until the
+        // pool asks for it.
+        for (const s of toPlan) estimates.set(s.store, estimateNew(s.info, s.store));
+        const expected = [...estimates.values()].reduce((a, b) => a + b, 0);
+        unplannedEstimate = expected;
+        job.telemetry.itemsTotal = skipped + expected;
         const prewarmCount = expected === 0 ? 0 : Math.min(workerCount, Math.ceil(expected / limits.chunkMessages));
+        const plannerLane: PlanLane = {
+          wanted: () => false,
+          withClient: async (fn) => {
+            if (!planner || !planner.usable) {
+              if (planner) planner.close();
+              planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+            }
+            return fn(planner);
+          },
+        };
+        const lanes: Array<Promise<PlanLane | null>> = [Promise.resolve(plannerLane)];
+        const stoppers: Array<() => void> = [];
         for (let id = 0; id < prewarmCount; id++) {
           const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
           const p = MailWorkerSession.open(workerOptions, ctx);
           p.catch(() => undefined);
           prewarmed.set(id, p);
+          let stopped!: () => void;
+          planning.set(id, new Promise<void>((r) => (stopped = r)));
+          stoppers.push(stopped);
+          // The lane plans once its connection is open; one that fails to open plans nothing.
+          lanes.push(
+            p.then(
+              (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped }),
+              () => (stopped(), null),
+            ),
+          );
         }
-
-        for (const { info, store } of selected) {
-          if (control.signal.aborted) break;
-          planLane.setState('listing', info.path);
-          try {
-            if (!planner || !planner.usable) {
-              if (planner) planner.close();
-              planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
-            }
-            const plan = await planFolder(planner, info, store, limits).catch((err: unknown) => {
-              throw mapImapError(err, where, { folder: info.path });
-            });
-            skipped += plan.alreadyArchived + plan.tally.vanished;
-            tallies.push(plan.tally);
-            if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
-            if (!plan.job) continue;
-            jobs.push(plan.job);
-            for (const c of plan.chunks) {
-              chunks.push(c);
-              pending += c.uids.length;
-            }
-            if (plan.chunks.length === 0) await finishFolder(plan.job, job);
-          } catch (err) {
-            const e = mapImapError(err, where, { folder: info.path });
-            if (e.code === 'ABORTED') throw e;
-            job.reportFailure(info.path, e);
-          }
+        const byFolder = new Map(toPlan.map((s) => [s.info, s.store]));
+        try {
+          await planOnLanes(
+            toPlan.map((s) => s.info),
+            lanes,
+            (info, lane) => planOne(info, byFolder.get(info)!, lane),
+            control.signal,
+          );
+        } finally {
+          for (const s of stoppers) s();
         }
       } finally {
         planLane.setState('idle');
         if (planner) releaseClient(planner);
         planner = null;
+        planned.close();
       }
-
       job.telemetry.itemsTotal = skipped + pending;
-      job.telemetry.addSkipped(skipped);
-
-      if (chunks.length > 0 && !control.signal.aborted) {
-        await runPool<MailChunk>({
-          items: chunks,
-          total: chunks.length,
-          workers: spec.connections,
-          strategy: spec.strategy,
-          signal: stop.signal,
-          telemetry: job.telemetry,
-          pause: control.pause,
-          attempts: ATTEMPTS,
-          baseDelayMs: 500,
-          label: chunkLabel,
-          units: (c) => c.uids.length,
-          context: (c) => ({ folder: c.job.info.path, uid: c.uids[0] ?? c.first }),
-          openWorker: (ctx) => {
-            const early = prewarmed.get(ctx.workerId);
-            prewarmed.delete(ctx.workerId);
-            return early ?? MailWorkerSession.open(workerOptions, ctx);
-          },
-          onItemFailed: (c, err) => {
-            c.job.failed = true;
-            const fault = storageFault(err, root);
-            if (fault) stop.trip(fault);
-            else job.reportFailure(chunkLabel(c), err);
-          },
-          onWarning: (message, err) => job.warn(message, err),
-        });
-      }
+      // Folders were planned in parallel: report them in the server's order.
+      const order = new Map(selected.map((s, i) => [s.info.path, i]));
+      tallies.sort((a, b) => (order.get(a.folder) ?? 0) - (order.get(b.folder) ?? 0));
+      if (pool) await pool;
       // A folder that neither finished nor failed would be reported done without being on disk.
       if (!control.signal.aborted) {
         for (const j of jobs) if (j.pendingChunks > 0 && !j.failed) finishFailed(j, job, reconcileFolder(j) ?? new FanoutError('INTERNAL', `Folder ${j.info.path}: ${j.pendingChunks} chunk(s) neither finished nor failed`, { folder: j.info.path }));
       }
     } finally {
+      // Planning stopped early (cancelled): chunks already handed out finish or stop first.
+      if (pool) await (pool as Promise<unknown>).catch(() => undefined);
       // Sessions opened early but never used (fewer chunks than connections, or planning failed).
       for (const p of prewarmed.values()) await p.then((s) => s.close(), () => undefined);
       prewarmed.clear();
@@ -262,6 +332,15 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       await lock.release();
     }
     if (stop.error) throw await withSpaceEstimate(stop.error, root, chunks.filter((c) => !c.done));
+  }
+}
+
+/** The chunks of a channel, as the pool reads them. */
+async function* drain(channel: BoundedChannel<MailChunk>): AsyncGenerator<MailChunk> {
+  for (;;) {
+    const batch = await channel.take(64);
+    if (batch.length === 0) return;
+    yield* batch;
   }
 }
 

@@ -23,6 +23,11 @@ export interface AtomicWriteOptions {
   mtime?: Date;
   /** File mode of a new file (e.g. 0o600 for secrets); the umask applies. */
   mode?: number;
+  /**
+   * false: do not fsync the folder after the rename; the caller does it once for a group of files
+   * before anything refers to them (mail: before the group's index lines). Default true.
+   */
+  syncDir?: boolean;
 }
 
 /** `.<name>.<16 hex>.tmp`: hidden, unique per write, recognisable by `isTempName`. */
@@ -90,7 +95,7 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
         await abort();
         throw err;
       }
-      await syncDir(dirname(path));
+      if (opts.syncDir !== false) await syncDir(dirname(path));
     },
   };
 }
