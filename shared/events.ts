@@ -1,7 +1,10 @@
 import type { SerializedError } from './errors';
 import type { Strategy } from './strategy';
 
-/** What a worker is doing right now. `idle` is waiting for an item; `stopped` means it has exited. */
+/**
+ * What a worker is doing right now. `idle` is waiting for an item; `stopped` means it has exited;
+ * `waiting` is holding back for the server (its Retry-After, or the job's wait between requests).
+ */
 export const WORKER_STATES = [
   'connecting',
   'listing',
@@ -11,6 +14,7 @@ export const WORKER_STATES = [
   'idle',
   'paused',
   'retrying',
+  'waiting',
   'failed',
   'stopped',
 ] as const;

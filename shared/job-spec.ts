@@ -72,6 +72,11 @@ export const GutenbergJobSpecSchema = z.object({
    * Changeable while the job runs (job:set-rate).
    */
   limitRate: z.number().int().min(MIN_RATE_CAP).max(MAX_RATE_CAP).optional(),
+  /**
+   * Wait between requests to the mirror, ms (× a random 0.5–1.5, as wget's --wait with --random-wait),
+   * across all workers; books are then fetched one request each, not in pipelined batches.
+   */
+  waitMs: z.number().int().min(0).max(600_000).optional(),
 });
 export type GutenbergJobSpec = z.infer<typeof GutenbergJobSpecSchema>;
 export type GutenbergJobInput = z.input<typeof GutenbergJobSpecSchema>;

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkByteRate, parseByteRate } from '../../shared/byte-rate';
+import { checkByteRate, parseByteRate, parseDuration } from '../../shared/byte-rate';
 import { parseIdRanges } from '../../shared/id-ranges';
 import { STRATEGIES } from '../../shared/strategy';
 import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
@@ -22,6 +22,13 @@ function rateOption(value: string): number {
   const problem = checkByteRate(value);
   if (problem) throw new InvalidArgumentError(problem);
   return parseByteRate(value)!;
+}
+
+/** `--wait 2s`: between requests to the mirror (a bare number is seconds, as wget's -w). */
+function waitOption(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null || ms > 600_000) throw new InvalidArgumentError(`"${value}" is not a wait: write e.g. 2s, 500ms or 1m (at most 10 minutes)`);
+  return ms;
 }
 
 export function registerGutenbergCommand(program: Command): void {
@@ -49,6 +56,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 30_000)
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
     .option('--limit-rate <rate>', 'bandwidth cap for the whole job (all connections), e.g. 500k or 2M bytes/s', rateOption)
+    .option('--wait <time>', 'wait between requests to the mirror, all workers together (randomised 0.5-1.5x), e.g. 2s', waitOption)
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {
       // Loaded here, not at the top: `fanout --help` and a usage error need none of it.
@@ -72,6 +80,7 @@ export function registerGutenbergCommand(program: Command): void {
         timeoutMs: o.timeout,
         attempts: o.attempts,
         limitRate: o.limitRate,
+        waitMs: o.wait,
       });
       reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       await runJobInTerminal((control) => runGutenbergJob(spec, control), { json: Boolean(o.json), itemNoun: 'books' });

@@ -37,6 +37,8 @@ export interface HttpRequestRecord {
   status: number;
   /** Index of the TCP connection it came on (0-based): same index = keep-alive reuse. */
   connection: number;
+  /** When the server answered it (Date.now()): request times from the server's side. */
+  at: number;
 }
 
 /** Failure injection for tests. Paths are URL paths (`/4/1/418/418-0.txt`). */
@@ -110,6 +112,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         ifRange: headerString(req.headers['if-range']),
         status,
         connection: connIndex.get(req.socket) ?? -1,
+        at: Date.now(),
       });
     };
     const plain = (status: number, body = '', headers: Record<string, string> = {}) => {

@@ -8,11 +8,14 @@ export class FanoutError extends Error {
   override readonly name = 'FanoutError';
   readonly code: FanoutErrorCode;
   readonly context: ErrorContext;
+  /** How long the server asked us to wait before trying again (HTTP `Retry-After`), ms. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: FanoutErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  constructor(code: FanoutErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(message, options);
     this.code = code;
     this.context = context;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   get retryable(): boolean {
@@ -21,7 +24,7 @@ export class FanoutError extends Error {
 
   /** Adds context known higher up (the ebook number, the folder) without losing what is already there. */
   withContext(extra: ErrorContext): FanoutError {
-    const e = new FanoutError(this.code, this.message, { ...extra, ...this.context }, { cause: this.cause });
+    const e = new FanoutError(this.code, this.message, { ...extra, ...this.context }, { cause: this.cause, retryAfterMs: this.retryAfterMs });
     e.stack = this.stack;
     return e;
   }
@@ -31,7 +34,7 @@ export class FanoutError extends Error {
    * ebook, path) replaces the batch's, the rest (host) is kept.
    */
   forItem(item: ErrorContext): FanoutError {
-    const e = new FanoutError(this.code, this.message, { ...this.context, ...item }, { cause: this.cause });
+    const e = new FanoutError(this.code, this.message, { ...this.context, ...item }, { cause: this.cause, retryAfterMs: this.retryAfterMs });
     e.stack = this.stack;
     return e;
   }

@@ -34,6 +34,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** A Retry-After longer than this is cut to it (a server's "come back tomorrow" fails the item instead of parking a lane for a day). */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * The pause before a retry: the wait the server asked for (`err.retryAfterMs`, shown as the lane's
+ * `waiting` state), else a backoff (`retrying`).
+ */
+export async function pauseBeforeRetry(err: FanoutError, attempt: number, delays: { baseDelayMs: number; maxDelayMs: number }, signal: AbortSignal, progress?: WorkerProgress): Promise<void> {
+  if (err.retryAfterMs !== undefined) {
+    progress?.setState('waiting');
+    await sleep(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS), signal);
+    return;
+  }
+  progress?.setState('retrying');
+  await sleep(backoffDelay(attempt, delays.baseDelayMs, delays.maxDelayMs), signal);
+}
+
 /**
  * Full-jitter exponential backoff (delay uniform in [0, min(max, base·2^n)]): retries from many
  * workers spread out instead of hitting the server in lock-step.
@@ -57,10 +74,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
     } catch (raw) {
       const err = opts.signal.aborted ? abortedError(opts.context) : toFanoutError(raw, opts.context ?? {});
       if (!err.retryable || attempt + 1 >= opts.attempts || opts.giveUp?.(err)) throw err;
+      if (err.retryAfterMs !== undefined && err.retryAfterMs > MAX_RETRY_AFTER_MS) throw err;
       opts.progress?.countRetry();
-      opts.progress?.setState('retrying');
       await opts.onRetry?.(err, attempt);
-      await sleep(backoffDelay(attempt, base, max), opts.signal);
+      await pauseBeforeRetry(err, attempt, { baseDelayMs: base, maxDelayMs: max }, opts.signal, opts.progress);
     }
   }
 }

@@ -6,7 +6,7 @@ import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources'
 import type { JobFatalCheck } from './job-fatal';
 import type { JobTelemetry } from './job-telemetry';
 import type { PauseGate } from './pause-gate';
-import { sleep, backoffDelay, withRetry } from './retry';
+import { sleep, backoffDelay, pauseBeforeRetry, withRetry } from './retry';
 import type { WorkerContext } from './worker-context';
 
 /**
@@ -233,6 +233,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
               continue;
             }
             try {
+              // Retried alone, at once, unless the server asked for a wait (Retry-After).
+              if (err.retryAfterMs !== undefined) await pauseBeforeRetry(err, 0, { baseDelayMs: 0, maxDelayMs: 0 }, signal, progress);
               await withRetry(() => s.process(item, ctx), {
                 attempts: Math.max(1, opts.attempts - 1), baseDelayMs: opts.baseDelayMs, signal, progress,
                 context: opts.context?.(item), onRetry: () => progress.resetItemBytes(), giveUp: isFatal,

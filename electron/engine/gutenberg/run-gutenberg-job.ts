@@ -13,6 +13,7 @@ import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { Bandwidth } from '../net/bandwidth';
+import { HostPacer } from '../net/host-pacer';
 import { writeFileAtomic } from '../output/atomic-file';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
@@ -93,6 +94,11 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const { telemetry } = ctx;
   const bandwidth = control.bandwidth!;
   const pace = (bytes: number) => bandwidth.take(bytes);
+  // Politeness toward the mirror: the wait between requests, and a Retry-After held by every lane.
+  const pacer = new HostPacer(spec.waitMs ?? 0);
+  const heedRetryAfter = (err: unknown) => {
+    if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(err.retryAfterMs);
+  };
   // A full or read-only disk stops the whole job: the pool takes no more books, the books in
   // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
   const stop = new FatalStop(control.signal);
@@ -199,14 +205,20 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         return {
           close: () => session.close(),
           process: async (book, pctx) => {
+            await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
-            const fetched = await session.fetchBook(book.ebook, { rawDir, ctx: { ...pctx, progress: laneProgress(pctx.progress, pace) } });
+            const fetched = await session.fetchBook(book.ebook, { rawDir, ctx: { ...pctx, progress: laneProgress(pctx.progress, pace) } }).catch((err: unknown) => {
+              heedRetryAfter(err);
+              throw err;
+            });
             pctx.progress.setState('cleaning', bookLabel(book));
             await submit(book, fetched, performance.now() - started, pctx);
           },
           // `adaptive` batches: the books' requests are pipelined on this worker's one connection
           // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
-          processBatch: async (books, bctx): Promise<BatchOutcome> => {
+          // Not with a wait between requests: each book is then its own request, spaced.
+          processBatch: spec.waitMs ? undefined : async (books, bctx): Promise<BatchOutcome> => {
+            if (!pacer.idle) await pacer.turn(stop.signal, bctx.progress);
             const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
             const lane: WorkerContext = { ...bctx, progress: laneProgress(bctx.progress, pace, byEbook) };
             // A book's download time: since the previous book of the batch landed (they share the connection).
@@ -224,6 +236,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 },
               },
             );
+            for (const r of results) heedRetryAfter(r);
             return results.map((r) => (r instanceof FanoutError ? r : null));
           },
         };

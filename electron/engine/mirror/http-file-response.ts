@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { FanoutError } from '../core/fanout-error';
+import { describeWait, parseRetryAfter } from '../net/retry-after';
 import type { ErrorContext } from '../../../shared/errors';
 import type { PartMeta } from './part-meta';
 import { partialMismatch } from './resume-check';
@@ -60,7 +61,7 @@ export function classifyFileResponse(r: FileResponseInput): FileAction {
     const sameSize = r.kept === null || r.kept.size === null || r.kept.size === total;
     return r.startAt > 0 && total === r.startAt && sameSize ? { kind: 'kept-whole' } : restart('416');
   }
-  if (status < 200 || status >= 300) return { kind: 'fail', error: httpStatusError(status, context) };
+  if (status < 200 || status >= 300) return { kind: 'fail', error: httpStatusError(status, context, headers) };
   const lengthHeader = one(headers['content-length']);
   const length = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : null;
   if (r.startAt > 0 && (status !== 206 || partialMismatch(headers, r.startAt, r.kept) !== null)) {
@@ -71,9 +72,15 @@ export function classifyFileResponse(r: FileResponseInput): FileAction {
   return { kind: 'body', discardPart: false, length };
 }
 
-/** HTTP status → FanoutError: 429/5xx transient, 404/410 not found, other 4xx (and odd codes) permanent. */
-export function httpStatusError(status: number, context: ErrorContext): FanoutError {
+/**
+ * HTTP status → FanoutError: 429/5xx transient, 404/410 not found, other 4xx (and odd codes)
+ * permanent. A 429 or 503 with `Retry-After` carries the wait asked for (`retryAfterMs`): the
+ * retry waits that long, and the job's other lanes hold their requests to the host as long.
+ */
+export function httpStatusError(status: number, context: ErrorContext, headers?: IncomingHttpHeaders): FanoutError {
   const msg = `HTTP ${status}`;
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers?.['retry-after']) : null;
+  if (retryAfterMs !== null) return new FanoutError('HTTP_TRANSIENT', `${msg} (the server asks to wait ${describeWait(retryAfterMs)})`, context, { retryAfterMs });
   if (status === 429 || status >= 500) return new FanoutError('HTTP_TRANSIENT', msg, context);
   if (status === 404 || status === 410) return new FanoutError('HTTP_NOT_FOUND', msg, context);
   return new FanoutError('HTTP_PERMANENT', msg, context);

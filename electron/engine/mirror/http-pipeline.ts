@@ -277,7 +277,7 @@ export class HttpRun {
       rest = book.all.filter((c) => c.cache);
     } else if (status === 429 || status >= 500) {
       await this.discard(res, context);
-      if (book.fileSteps === 0) this.fail(book, httpStatusError(status, context));
+      if (book.fileSteps === 0) this.fail(book, httpStatusError(status, context, res.headers));
       return;
     } else if (status !== 200) {
       await this.discard(res, context);

@@ -10,6 +10,7 @@ export const STATE_COLORS: Record<WorkerState, string | null> = {
   idle: null,
   paused: '#bdbdbd',
   retrying: '#f2994a',
+  waiting: '#e0b0ff',
   failed: '#111111',
   stopped: null,
 };
