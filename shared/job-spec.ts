@@ -77,6 +77,11 @@ export const GutenbergJobSpecSchema = z.object({
    * across all workers; books are then fetched one request each, not in pipelined batches.
    */
   waitMs: z.number().int().min(0).max(600_000).optional(),
+  /**
+   * Allow Project Gutenberg's main site (www.gutenberg.org) as the mirror, for a job of one book
+   * only: its robot policy refuses bulk downloads (shared/gutenberg-mirrors.ts).
+   */
+  allowMainSite: z.boolean().default(false),
 });
 export type GutenbergJobSpec = z.infer<typeof GutenbergJobSpecSchema>;
 export type GutenbergJobInput = z.input<typeof GutenbergJobSpecSchema>;

@@ -13,6 +13,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<(pr
     summary: 'download and clean Project Gutenberg books from a mirror',
     load: async () => (await import('./gutenberg-command')).registerGutenbergCommand,
   },
+  mirrors: {
+    summary: "list Project Gutenberg's official mirrors (and probe their round trip and protocols)",
+    load: async () => (await import('./mirrors-command')).registerMirrorsCommand,
+  },
   clean: {
     summary: 'strip the Project Gutenberg licence header and footer; print the text, or write each file into --out-dir',
     load: async () => (await import('./clean-command')).registerCleanCommand,

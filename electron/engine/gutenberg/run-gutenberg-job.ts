@@ -12,6 +12,7 @@ import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
+import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
 import { HostPacer } from '../net/host-pacer';
 import { writeFileAtomic } from '../output/atomic-file';
@@ -55,6 +56,12 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
   const rawDir = join(outDir, 'raw');
   const cleanDir = join(outDir, 'clean');
   const total = await countSelected(spec, control.signal);
+  // Checked here too, not only by the hosts' input checks: every way in gets the same refusal.
+  const policy = mainSiteProblem(spec.mirror, total, spec.allowMainSite);
+  if (policy) {
+    const refused = new FanoutError('BAD_INPUT', policy, { host: new URL(spec.mirror).hostname });
+    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control }, () => Promise.reject(refused));
+  }
   const manifest = await ManifestStore.open(outDir);
   // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
   let warn: JobBodyContext['warn'] | null = null;

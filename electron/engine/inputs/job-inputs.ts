@@ -1,3 +1,4 @@
+import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { formatProblem, parseWithProblems, type InputProblem } from '../../../shared/input-checks';
 import { UiJobSpecSchema } from '../../../shared/ipc-schemas';
 import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
@@ -90,6 +91,9 @@ export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOp
   const folder = await checkOutputFolder(spec.outDir);
   if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
   await checkCatalog(spec, opts, out);
+  // Project Gutenberg's main site refuses robots: a mirror, or --allow-main-site for one book.
+  const policy = mainSiteProblem(spec.mirror, out.selected, spec.allowMainSite);
+  if (policy) out.problems.push({ field: 'mirror', value: spec.mirror, message: policy });
   return out;
 }
 

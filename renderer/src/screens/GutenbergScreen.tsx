@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { checkByteRate, parseByteRate } from '../../../shared/byte-rate';
+import { downloadMirrors, MIRROR_LIST_DATE, MIRROR_LIST_SOURCE } from '../../../shared/gutenberg-mirrors';
 import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
@@ -211,11 +212,16 @@ export function GutenbergScreen() {
           <input
             data-testid="mirror-url"
             aria-invalid={invalid('mirror')}
+            list="pg-mirrors"
+            title={`Project Gutenberg's official mirrors are offered (${MIRROR_LIST_SOURCE}, ${MIRROR_LIST_DATE}); the main site www.gutenberg.org refuses bulk downloads`}
             value={form.mirror}
             placeholder="ftp://… or https://…"
             onChange={(e) => edit('mirror', e.target.value)}
             onBlur={() => setProblem('mirror', localProblem('mirror', form.mirror))}
           />
+          <datalist id="pg-mirrors" data-testid="pg-mirrors">
+            {downloadMirrors().map((m) => <option key={m.url} value={m.url}>{`${m.location}, ${m.nation} · ${m.provider}`}</option>)}
+          </datalist>
           <FieldError id="mirror" message={problems.mirror} />
         </label>
         <label>
