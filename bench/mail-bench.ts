@@ -51,6 +51,11 @@ const INTEROP_MESSAGES = Number(env('BENCH_INTEROP_MESSAGES', '1000'));
 const INTEROP_SERVERS = env('BENCH_INTEROP_SERVERS', 'dovecot,cyrus,courier').split(',').filter(Boolean) as ImapMatrixEntry[];
 const INTEROP_ONLY = env('BENCH_INTEROP_ONLY', '0') === '1';
 const MB = 1024 * 1024;
+/** Targets mode (issue 10): these mailbox sizes, each measured in BENCH_ROUNDS interleaved rounds. */
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : null;
+const ROUNDS = Number(env('BENCH_ROUNDS', '2'));
+/** Another child bundle (built the same way from an older commit) run in the same rounds, as "before". */
+const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE ? resolve(process.env.BENCH_COMPARE_BUNDLE) : null;
 
 /** What the child reports on its stdout (one JSON line). */
 interface ChildReport {
@@ -65,6 +70,9 @@ interface ChildReport {
   cpuSystemS: number;
   /** process.memoryUsage() at the highest RSS sampled, MB. */
   atPeak: Record<string, number>;
+  /** ms since the process started: the job began (modules loaded), the first message was on disk. */
+  jobStartMs?: number;
+  firstMessageMs?: number | null;
 }
 
 /** Child side: run one mail job, report the summary and the process's own memory. */
@@ -83,8 +91,14 @@ async function child(arg: string): Promise<void> {
   };
   const started = performance.now();
   const start = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / MB)]));
-  const timer = setInterval(sample, 10);
-  const summary = await runMailJob(spec, createJobControl());
+  // Every 25 ms: process.memoryUsage() is not free (it reads /proc); the exact peak RSS comes from getrusage.
+  const timer = setInterval(sample, 25);
+  let firstMessageMs: number | null = null;
+  const summary = await runMailJob(spec, createJobControl(), {
+    onMessageWritten: () => {
+      firstMessageMs ??= performance.now();
+    },
+  });
   clearInterval(timer);
   sample();
   const ru = process.resourceUsage();
@@ -97,6 +111,8 @@ async function child(arg: string): Promise<void> {
     cpuUserS: ru.userCPUTime / 1e6,
     cpuSystemS: ru.systemCPUTime / 1e6,
     atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / MB)])),
+    jobStartMs: started,
+    firstMessageMs,
   };
   if (process.env.BENCH_CHILD_DEBUG) {
     process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms\n`);
@@ -351,5 +367,83 @@ async function main(): Promise<void> {
   }
 }
 
+interface Sample { full: number; again: number; rssMb: number; firstMs: number | null; startMs: number | null }
+
+const range = (xs: number[], digits = 2) => {
+  if (xs.length === 0) return '-';
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return lo.toFixed(digits) === hi.toFixed(digits) ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+};
+
+/**
+ * The issue-10 targets: at each of BENCH_SIZES, BENCH_ROUNDS rounds of mbsync, Fanout adaptive at
+ * N = 4 and N = 1 (and the BENCH_COMPARE_BUNDLE build at N = 4), interleaved so that the load of
+ * the machine falls on all of them alike; each ratio is taken within its round, then shown as a range.
+ */
+async function targets(bundle: string, dir: string, sizes: number[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const size of sizes) {
+    const box = await mailbox(size);
+    const runs = new Map<string, Sample[]>();
+    const ratios = new Map<string, { full: number[]; again: number[] }>();
+    const add = (key: string, x: Sample, mb: Row | null) => {
+      runs.set(key, [...(runs.get(key) ?? []), x]);
+      if (!mb) return;
+      const r = ratios.get(key) ?? { full: [], again: [] };
+      r.full.push(x.full / mb.full);
+      r.again.push(x.again / mb.again);
+      ratios.set(key, r);
+    };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const mb = WITH_MBSYNC ? await timeMbsync(join(dir, `mbsync-${size}-${round}`), box.proxy.port, box.srv.user, box.srv.password) : null;
+        if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null }, null);
+        await rm(join(dir, `mbsync-${size}-${round}`), { recursive: true, force: true });
+        const variants: Array<[string, string, number]> = [
+          ['fanout N=4', bundle, 4],
+          ['fanout N=1', bundle, 1],
+          ...(COMPARE_BUNDLE ? [['before N=4', COMPARE_BUNDLE, 4] as [string, string, number]] : []),
+        ];
+        for (const [key, b, n] of variants) {
+          const out = join(dir, `t-${size}-${round}-${n}`);
+          const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`);
+          if (row.messages !== size) throw new Error(`${key} archived ${row.messages} of ${size}`);
+          const m = row.mem!;
+          const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null };
+          add(key, sample, mb);
+          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms\n`);
+          await rm(out, { recursive: true, force: true });
+        }
+      }
+    } finally {
+      await box.stop();
+    }
+    lines.push(
+      '',
+      `${size} messages, ${(box.bytes / MB).toFixed(1)} MB (largest ${(box.largest / MB).toFixed(1)} MB), +${DELAY} ms each way, ${ROUNDS} interleaved round(s); ranges min–max`,
+      '| tool | full (s) | nothing new (s) | full / mbsync | again / mbsync | peak RSS (MB) | job start (ms) | first message on disk (ms) |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const [key, xs] of runs) {
+      const r = ratios.get(key);
+      const fanout = key !== 'mbsync';
+      lines.push(
+        `| ${key} | ${range(xs.map((x) => x.full))} | ${range(xs.map((x) => x.again))} | ${r ? range(r.full) : '-'} | ${r ? range(r.again) : '-'} | ${fanout ? range(xs.map((x) => x.rssMb), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.startMs === null ? [] : [x.startMs])), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.firstMs === null ? [] : [x.firstMs])), 0) : '-'} |`,
+      );
+    }
+  }
+  return lines;
+}
+
 if (process.argv[2] === '--child') await child(process.argv[3] ?? '{}');
-else await main();
+else if (SIZES) {
+  const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
+  try {
+    const bundle = await buildChild();
+    if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
+    process.stdout.write(`${(await targets(bundle, dir, SIZES)).join('\n')}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+} else await main();

@@ -19,6 +19,11 @@ export interface MessageWriter {
   abort(): Promise<void>;
 }
 
+export interface FolderStoreOptions {
+  /** How a directory is fsync'd before index lines naming its files are written (tests record it). */
+  syncDir?: (dir: string) => Promise<void>;
+}
+
 /**
  * The archive of one folder on disk: its generations (generations.ts), its `.eml` files
  * (message-file.ts), its index (index-file.ts) and what an interrupted run left (recovery.ts).
@@ -46,19 +51,19 @@ export class FolderStore {
   #stateOnDisk: string | null;
   readonly #madeDirs = new Set<string>();
 
-  private constructor(dir: string, path: string, state: FolderState, stateOnDisk: string | null) {
+  private constructor(dir: string, path: string, state: FolderState, stateOnDisk: string | null, opts: FolderStoreOptions) {
     this.dir = dir;
     this.path = path;
     this.state = state;
     this.#stateOnDisk = stateOnDisk;
-    this.#log = new IndexLog(join(dir, 'index.jsonl'), path);
+    this.#log = new IndexLog(join(dir, 'index.jsonl'), path, opts.syncDir);
   }
 
   /** Opens (or starts) the archive of a folder in `dir` (absolute), reading its state and index. */
-  static async open(dir: string, path: string): Promise<FolderStore> {
+  static async open(dir: string, path: string, opts: FolderStoreOptions = {}): Promise<FolderStore> {
     await mkdir(dir, { recursive: true });
     const { state, text } = await readFolderState(join(dir, 'state.json'), path);
-    const store = new FolderStore(dir, path, state, text);
+    const store = new FolderStore(dir, path, state, text, opts);
     // A torn last line from a killed run: the file it described is recovered as an orphan.
     await truncateTornTail(store.#log.file);
     const genDirs = new Map<string, string>();

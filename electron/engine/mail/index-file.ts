@@ -99,9 +99,13 @@ export class IndexLog {
   #pending: PendingLine[] = [];
   #flushing = false;
 
-  constructor(file: string, folder: string) {
+  readonly #syncDir: (dir: string) => Promise<void>;
+
+  /** `syncDir`: how a directory is made durable (fsync; tests record the calls). */
+  constructor(file: string, folder: string, syncDir: (dir: string) => Promise<void> = fsyncDir) {
     this.file = file;
     this.#folder = folder;
+    this.#syncDir = syncDir;
   }
 
   /** Runs `op` after every write queued before it. */
@@ -132,7 +136,7 @@ export class IndexLog {
         this.#pending = [];
         try {
           await this.enqueue(async () => {
-            for (const d of new Set(group.map((p) => p.dir))) if (d) await fsyncDir(d);
+            for (const d of new Set(group.map((p) => p.dir))) if (d) await this.#syncDir(d);
             this.#fh ??= await open(this.file, 'a');
             await this.#fh.write(group.map((p) => p.line).join(''));
           });

@@ -1,4 +1,4 @@
-import type { ImapFlow } from 'imapflow';
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { FolderStore } from './folder-store';
 import type { MailFolderInfo } from './folders';
 import type { SyncedState } from './generations';
@@ -143,6 +143,30 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
       if (all) listed = all.sort((a, b) => a - b);
     }
   }
+  // Identities (to link messages already archived in an older generation) only after a UIDVALIDITY change.
+  const needIdentity = store.hasOtherGenerations(uv);
+  const query = needIdentity ? { uid: true, size: true, internalDate: true, flags: true, headers: ['message-id'] } : { uid: true, size: true };
+  // Per new message only its UID and size are kept, unless identities are needed.
+  const fresh: Array<SizedUid & { internalDate?: Date; flags?: string[]; messageId?: string | null }> = [];
+  const keep = (m: FetchMessageObject) =>
+    fresh.push(
+      needIdentity
+        ? { uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: storedFlags(m.flags), messageId: headerMessageId(m.headers) }
+        : { uid: m.uid, size: m.size ?? 0 },
+    );
+  // Nothing of this generation archived yet (a first run): one FETCH 1:* of the sizes is both the
+  // UID list and what the chunks need (a UID SEARCH ALL less per folder).
+  let sized = false;
+  if (mb.exists > 0 && listed === null && store.countIn(uv) === 0) {
+    sized = true;
+    listed = [];
+    for await (const m of client.fetch('1:*', query, { uid: true })) {
+      listed.push(m.uid);
+      keep(m);
+    }
+    listed.sort((a, b) => a - b);
+    fresh.sort((a, b) => a.uid - b.uid);
+  }
   // What the server holds, by UID: the list every count of this run is checked against. It does
   // not depend on UIDNEXT, which SELECT/EXAMINE may omit (Courier does; RFC 3501: "if this is
   // missing, the client can not make any assumptions").
@@ -165,19 +189,9 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   if (serverUids.length === 0) return plan;
 
   const missing = serverUids.filter((u) => !store.has(uv, u));
-  // Identities (to link messages already archived in an older generation) only after a UIDVALIDITY change.
-  const needIdentity = store.hasOtherGenerations(uv);
-  // Per new message only its UID and size are kept, unless identities are needed.
-  const fresh: Array<SizedUid & { internalDate?: Date; flags?: string[]; messageId?: string | null }> = [];
-  if (missing.length > 0) {
-    const query = needIdentity ? { uid: true, size: true, internalDate: true, flags: true, headers: ['message-id'] } : { uid: true, size: true };
+  if (missing.length > 0 && !sized) {
     for await (const m of client.fetch(toUidSet(missing), query, { uid: true })) {
-      if (store.has(uv, m.uid)) continue;
-      fresh.push(
-        needIdentity
-          ? { uid: m.uid, size: m.size ?? 0, internalDate: toDate(m.internalDate), flags: storedFlags(m.flags), messageId: headerMessageId(m.headers) }
-          : { uid: m.uid, size: m.size ?? 0 },
-      );
+      if (!store.has(uv, m.uid)) keep(m);
     }
   }
   if (needIdentity) await store.loadIdentities(uv);

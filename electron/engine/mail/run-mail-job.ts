@@ -228,12 +228,38 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     let unplannedEstimate = 0;
     const estimates = new Map<FolderStore, number>();
 
+    const sessionLanes: Array<Promise<PlanLane | null>> = [];
+    const stoppers: Array<() => void> = [];
+    /** Opens worker sessions up to `count` (ahead of the pool); each plans folders until the pool asks for it. */
+    const openSessions = (count: number) => {
+      for (let id = sessionLanes.length; id < count; id++) {
+        const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
+        const p = MailWorkerSession.open(workerOptions, ctx);
+        p.catch(() => undefined);
+        prewarmed.set(id, p);
+        let stopped!: () => void;
+        planning.set(id, new Promise<void>((r) => (stopped = r)));
+        stoppers.push(stopped);
+        // The lane plans once its connection is open; one that fails to open plans nothing.
+        sessionLanes.push(
+          p.then(
+            (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped }),
+            () => (stopped(), null),
+          ),
+        );
+      }
+    };
+
     try {
       let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
       const planLane = job.telemetry.worker(0);
       try {
         planLane.setState('listing', 'folders');
         const existingDirs = await readFolderDirs(root);
+        // A first run of this account (no folders.json yet) has everything to fetch: the worker
+        // connections are opened now, once this login has proved the credentials, instead of
+        // after LIST-STATUS and the folder stores.
+        if (Object.keys(existingDirs).length === 0) openSessions(workerCount);
         const folders = await listFoldersOn(planner, existingDirs).catch((err: unknown) => {
           throw mapImapError(err, where);
         });
@@ -276,24 +302,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
             return fn(planner);
           },
         };
-        const lanes: Array<Promise<PlanLane | null>> = [Promise.resolve(plannerLane)];
-        const stoppers: Array<() => void> = [];
-        for (let id = 0; id < prewarmCount; id++) {
-          const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
-          const p = MailWorkerSession.open(workerOptions, ctx);
-          p.catch(() => undefined);
-          prewarmed.set(id, p);
-          let stopped!: () => void;
-          planning.set(id, new Promise<void>((r) => (stopped = r)));
-          stoppers.push(stopped);
-          // The lane plans once its connection is open; one that fails to open plans nothing.
-          lanes.push(
-            p.then(
-              (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped }),
-              () => (stopped(), null),
-            ),
-          );
-        }
+        openSessions(prewarmCount);
+        const lanes: Array<Promise<PlanLane | null>> = [Promise.resolve(plannerLane), ...sessionLanes];
         const byFolder = new Map(toPlan.map((s) => [s.info, s.store]));
         try {
           await planOnLanes(
@@ -303,7 +313,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
             control.signal,
           );
         } finally {
-          for (const s of stoppers) s();
+          for (const stopped of stoppers) stopped();
         }
       } finally {
         planLane.setState('idle');

@@ -94,4 +94,30 @@ describe('FolderStore (index streamed, UIDs only in memory)', () => {
     expect(reopened.countIn('8')).toBe(1);
     expect(reopened.state.generations.map((g) => g.uidValidity)).toEqual(['7', '8']);
   });
+
+  it('a message file is never named by an index line before a fsync of its folder that saw it (files skip their own folder fsync; the index does one per group)', async () => {
+    const syncs: Array<{ dir: string; linesOnDisk: number; files: Set<string> }> = [];
+    const indexLines = () => (existsSync(join(dir, 'index.jsonl')) ? readFileSync(join(dir, 'index.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
+    const { syncDir } = await import('../../../electron/engine/output/atomic-file');
+    const store = await FolderStore.open(dir, 'INBOX', {
+      syncDir: async (d) => {
+        // What a power loss right after this fsync would keep: the entries now in the folder.
+        syncs.push({ dir: d, linesOnDisk: indexLines(), files: new Set(readdirSync(d)) });
+        await syncDir(d);
+      },
+    });
+    const writes = Array.from({ length: 30 }, (_, i) => store.writeMessage(Buffer.from(`message ${i}`), meta(i + 1)));
+    const big = await store.openMessage(meta(100));
+    await big.write(Buffer.from('part one, '));
+    await big.write(Buffer.from('part two'));
+    await Promise.all([...writes, big.commit()]);
+    await store.close();
+    const recs = await lines(dir);
+    expect(recs.map((r) => r.uid).sort((a, b) => a - b)).toEqual([...Array.from({ length: 30 }, (_, i) => i + 1), 100]);
+    recs.forEach((r, i) => {
+      // Some fsync of the file's folder happened while the file was there and before line i was written.
+      const covered = syncs.some((s) => s.dir === dir && s.linesOnDisk <= i && s.files.has(r.file));
+      expect(covered, `line ${i} (${r.file})`).toBe(true);
+    });
+  });
 });
