@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
 import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
+import { checkProxySetting } from './proxy-setting';
 
 /** A string field checked by one of shared/input-checks.ts's checks (one message for CLI, IPC and forms). */
 export function checkedString(check: (value: string) => string | null) {
@@ -82,6 +83,11 @@ export const GutenbergJobSpecSchema = z.object({
    * only: its robot policy refuses bulk downloads (shared/gutenberg-mirrors.ts).
    */
   allowMainSite: z.boolean().default(false),
+  /**
+   * HTTP proxy for http(s) mirrors: `env` (HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the
+   * environment), `none`, or a proxy URL (NO_PROXY still applies). FTP mirrors cannot use one.
+   */
+  proxy: checkedString(checkProxySetting).default('env'),
 });
 export type GutenbergJobSpec = z.infer<typeof GutenbergJobSpecSchema>;
 export type GutenbergJobInput = z.input<typeof GutenbergJobSpecSchema>;

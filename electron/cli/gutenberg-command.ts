@@ -56,6 +56,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 30_000)
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
     .option('--limit-rate <rate>', 'bandwidth cap for the whole job (all connections), e.g. 500k or 2M bytes/s', rateOption)
+    .option('--proxy <url>', 'HTTP proxy for http(s) mirrors: a URL, env (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the default) or none', 'env')
     .option('--allow-main-site', 'allow www.gutenberg.org itself as the mirror, for a single book (its robot policy refuses bulk downloads)')
     .option('--wait <time>', 'wait between requests to the mirror, all workers together (randomised 0.5-1.5x), e.g. 2s', waitOption)
     .option('--json', 'print the summary as JSON on stdout')
@@ -83,6 +84,7 @@ export function registerGutenbergCommand(program: Command): void {
         limitRate: o.limitRate,
         waitMs: o.wait,
         allowMainSite: Boolean(o.allowMainSite),
+        proxy: o.proxy,
       });
       reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       await runJobInTerminal((control) => runGutenbergJob(spec, control), { json: Boolean(o.json), itemNoun: 'books' });

@@ -66,7 +66,7 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
   // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
   let warn: JobBodyContext['warn'] | null = null;
   const onLockStep = (host: string, reason: string) => warn?.(`FTP server ${host}: ${reason}; no command is sent during a transfer for the rest of this job`);
-  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { onLockStep } });
+  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { onLockStep }, proxy: spec.proxy });
   // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
   const scrubPool = createScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });

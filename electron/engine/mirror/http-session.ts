@@ -6,6 +6,7 @@ import type { StallRule } from './http-response';
 import { assertEbook } from './mirror-layout';
 import type { TlsTrust } from './tls-trust';
 import { guardedConnector } from './http-connector';
+import { tunnelConnector } from '../net/proxy-tunnel';
 import { fetchHttpFile } from './http-file';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
 
@@ -24,6 +25,8 @@ export interface HttpTarget {
   stall: StallRule;
   /** What the job learned about the server, shared by every session of the mirror. */
   server: HttpServerTraits;
+  /** The HTTP proxy for an origin (net/proxy-config.ts), or null: direct. */
+  proxy?: (origin: string) => URL | null;
 }
 
 /**
@@ -202,6 +205,14 @@ export class HttpSession implements MirrorSession {
     return server.keepAlive === 'yes';
   }
 
+  /** How a Client reaches `origin`: directly, or through a CONNECT tunnel of the job's proxy. */
+  private connector(origin: string, timeout: number) {
+    const tls = origin.startsWith('https:') ? this.target.tls : undefined;
+    const proxy = this.target.proxy?.(origin) ?? null;
+    if (proxy) return tunnelConnector(proxy, { ...(tls ? { tls } : {}), timeout });
+    return guardedConnector(tls ? { ...tls, timeout } : { timeout });
+  }
+
   /** A Client for one request on a server that closes after each response; closed by the run once read. */
   private oneShotClient(origin: string): Client {
     const timeout = this.target.timeoutMs;
@@ -209,7 +220,7 @@ export class HttpSession implements MirrorSession {
       pipelining: 1,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      connect: guardedConnector(origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout }),
+      connect: this.connector(origin, timeout),
     });
     client.on('connect', () => {
       this.stats.connections++;
@@ -242,7 +253,7 @@ export class HttpSession implements MirrorSession {
       keepAliveMaxTimeout: 60_000,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      connect: guardedConnector(origin.startsWith('https:') ? { ...this.target.tls, timeout } : { timeout }),
+      connect: this.connector(origin, timeout),
     });
     const gen = { opened: 0, lastResponse: -1 };
     this.generations.set(client, gen);

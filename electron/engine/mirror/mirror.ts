@@ -3,6 +3,7 @@ import { FtpSession } from './ftp-session';
 import { newFtpHostState } from './ftp-host-state';
 import { HttpSession, type HttpServerTraits } from './http-session';
 import { tlsTrust } from './tls-trust';
+import { proxyFor } from '../net/proxy-config';
 import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
 
 /** A body receiving less than this per stall window is cut (1 KiB: far below any usable mirror). */
@@ -25,6 +26,11 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
     throw new FanoutError('BAD_INPUT', `Unsupported mirror protocol: ${u.protocol}`, { host: u.hostname });
   }
   const host = u.hostname;
+  const proxySetting = opts.proxy ?? 'env';
+  if ((protocol === 'ftp' || protocol === 'ftps') && proxySetting !== 'env' && proxySetting !== 'none') {
+    // basic-ftp connects its control and data sockets itself (no proxy or socket hook).
+    throw new FanoutError('BAD_INPUT', `FTP mirrors cannot go through a proxy (${proxySetting}): the FTP client has no proxy support; use an http(s):// mirror through the proxy, or no proxy`, { host });
+  }
   const root = u.pathname.replace(/\/+$/, '');
   const tls = tlsTrust(opts.tls);
   const sessions = new Set<MirrorSession>();
@@ -54,7 +60,8 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
         ftpHost,
       );
     }
-    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls, stall, server }, workerId);
+    const proxy = (origin: string) => proxyFor(origin, proxySetting);
+    return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls, stall, server, proxy }, workerId);
   };
 
   return {

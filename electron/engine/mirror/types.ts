@@ -1,5 +1,6 @@
 import type { FanoutError } from '../core/fanout-error';
 import type { WorkerContext } from '../core/worker-context';
+import type { ProxySetting } from '../net/proxy-config';
 
 export type MirrorProtocol = 'ftp' | 'ftps' | 'http' | 'https';
 
@@ -116,6 +117,11 @@ export interface OpenMirrorOptions {
    * and a hook called once when this job finds the server needs it (see ftp-host-state.ts).
    */
   ftp?: { lockStep?: boolean; onLockStep?: (host: string, reason: string) => void };
+  /**
+   * HTTP proxy for http(s) mirrors (net/proxy-config.ts): `env` (default: HTTPS_PROXY /
+   * HTTP_PROXY / NO_PROXY), `none`, or a proxy URL. An FTP mirror with a proxy URL is refused.
+   */
+  proxy?: ProxySetting;
 }
 
 /**

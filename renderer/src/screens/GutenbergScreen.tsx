@@ -3,6 +3,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { checkByteRate, parseByteRate } from '../../../shared/byte-rate';
 import { downloadMirrors, MIRROR_LIST_DATE, MIRROR_LIST_SOURCE } from '../../../shared/gutenberg-mirrors';
 import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
+import { checkProxySetting } from '../../../shared/proxy-setting';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
 import { asSentence as sentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
@@ -15,7 +16,7 @@ import { formatBytes, idsToRanges } from '../lib/format';
 const ROW_HEIGHT = 28;
 
 /** Where the job spec's fields are shown in this form (`job:check` problems go under them). */
-const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate' };
+const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy' };
 
 /** The checks the form runs itself, as the user leaves a field (the host runs them again, and the rest, at Start). */
 function localProblem(field: 'catalog' | 'mirror' | 'outDir', value: string): string | undefined {
@@ -110,6 +111,8 @@ export function GutenbergScreen() {
   const [starting, setStarting] = useState(false);
   /** Bandwidth cap as typed ("2M"; empty: none); changeable later in the live view. */
   const [limitRate, setLimitRate] = useState('');
+  /** HTTP proxy for http(s) mirrors: empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
+  const [proxy, setProxy] = useState('');
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
   const busy = runStatus === 'running' || runStatus === 'paused';
@@ -163,6 +166,7 @@ export function GutenbergScreen() {
         strategy: form.strategy,
         outDir: form.outDir.trim(),
         ...(limitRate.trim() ? { limitRate: parseByteRate(limitRate) ?? -1 } : {}),
+        ...(proxy.trim() ? { proxy: proxy.trim() } : {}),
       };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });
@@ -244,6 +248,22 @@ export function GutenbergScreen() {
             onBlur={() => setProblem('limitRate', limitRate.trim() ? (checkByteRate(limitRate.trim()) ?? undefined) : undefined)}
           />
           <FieldError id="limitRate" message={problems.limitRate} />
+        </label>
+        <label>
+          HTTP proxy
+          <input
+            data-testid="proxy"
+            aria-invalid={invalid('proxy')}
+            value={proxy}
+            placeholder="from the environment"
+            title="For http(s) mirrors: http://host:port, none, or empty for HTTPS_PROXY / HTTP_PROXY / NO_PROXY"
+            onChange={(e) => {
+              setProxy(e.target.value);
+              setProblem('proxy', undefined);
+            }}
+            onBlur={() => setProblem('proxy', proxy.trim() ? (checkProxySetting(proxy.trim()) ?? undefined) : undefined)}
+          />
+          <FieldError id="proxy" message={problems.proxy} />
         </label>
         <label>
           Strategy

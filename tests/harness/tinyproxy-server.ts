@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServerProcess } from './server-process';
+
+export interface TinyproxyServer {
+  /** `http://127.0.0.1:PORT` (the proxy URL to give a client). */
+  url: string;
+  port: number;
+  pid: number;
+  /** The proxy's log so far: one `CONNECT` line (host:port) per tunnel it opened. */
+  log(): Promise<string>;
+  /** Stops it by PID and removes its temp folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const TINYPROXY = process.env.FANOUT_TINYPROXY ?? '/usr/bin/tinyproxy';
+
+/**
+ * Debian's tinyproxy (`.ci/servers/proxy.sh`) from a temp config on a random loopback port, in the
+ * foreground, clients from 127.0.0.1 only. No `ConnectPort` line: CONNECT to any port (the tests'
+ * servers listen on random ones). Log level Connect: each tunnel is one line of the log.
+ */
+export async function startTinyproxy(): Promise<TinyproxyServer> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-tinyproxy-'));
+  const logFile = path.join(tmp, 'tinyproxy.log');
+  const conf = path.join(tmp, 'tinyproxy.conf');
+  try {
+    const proc = await startServerProcess({
+      name: 'tinyproxy',
+      cmd: TINYPROXY,
+      args: async (port) => {
+        await writeFile(
+          conf,
+          [`Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', 'Timeout 30', `LogFile "${logFile}"`, 'LogLevel Connect', 'MaxClients 64', ''].join('\n'),
+        );
+        return ['-d', '-c', conf];
+      },
+      stderrOf: () => readFile(logFile, 'utf8'),
+    });
+    let stopped: Promise<void> | null = null;
+    return {
+      url: `http://127.0.0.1:${proc.port}`,
+      port: proc.port,
+      pid: proc.pid,
+      log: () => readFile(logFile, 'utf8').catch(() => ''),
+      stop: () =>
+        (stopped ??= (async () => {
+          await proc.stop();
+          await rm(tmp, { recursive: true, force: true });
+        })()),
+    };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
