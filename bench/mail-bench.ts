@@ -36,6 +36,8 @@ import { makeMessage, rng } from '../tests/harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../tests/harness/imap-server';
 import { startImapServer, type ImapMatrixEntry } from '../tests/harness/imap-servers';
 import { startHarnessProcess } from './harness-process';
+import { fillMaildir, type MaildirMessage } from '../tests/harness/dovecot-maildir';
+import type { DovecotServer } from '../tests/harness/dovecot';
 
 const run = promisify(execFile);
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -55,6 +57,10 @@ const MB = 1024 * 1024;
 const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : null;
 const ROUNDS = Number(env('BENCH_ROUNDS', '2'));
 /** Another child bundle (built the same way from an older commit) run in the same rounds, as "before". */
+/** Connection counts of Fanout in targets mode. */
+const TARGET_NS = env('BENCH_TARGET_NS', '4,1').split(',').map(Number);
+/** `maildir`: Dovecot mailboxes are filled by writing Maildir files (seconds for 50,000), not by APPEND. */
+const FILL = env('BENCH_FILL', 'append');
 const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE ? resolve(process.env.BENCH_COMPARE_BUNDLE) : null;
 
 /** What the child reports on its stdout (one JSON line). */
@@ -159,7 +165,28 @@ function messageSizes(n: number): number[] {
   return sizes.map((s) => Math.round(s * k));
 }
 
+/** The same mailbox as `fill`, written as Maildir files into a Dovecot no session has opened yet. */
+function fillDirect(srv: ImapTestServer, messages: number): { bytes: number; largest: number } {
+  const sizes = messageSizes(messages);
+  let bytes = 0;
+  let largest = 0;
+  ['INBOX', 'Sent', 'Archive'].forEach((folder, fi) => {
+    const rand = rng(100 + fi);
+    function* gen(): Generator<MaildirMessage> {
+      for (let i = fi; i < messages; i += 3) {
+        const date = new Date(Date.UTC(2010, 0, 1) + Math.floor(rand() * 14 * 365 * 86400) * 1000);
+        const source = makeMessage(i, date, sizes[i]!, rand);
+        largest = Math.max(largest, source.length);
+        yield { source, date, seen: rand() < 0.7 };
+      }
+    }
+    bytes += fillMaildir(srv as DovecotServer, folder, gen());
+  });
+  return { bytes, largest };
+}
+
 async function fill(srv: ImapTestServer, messages: number): Promise<{ bytes: number; largest: number }> {
+  if (FILL === 'maildir' && srv.kind === 'dovecot') return fillDirect(srv, messages);
   const sizes = messageSizes(messages);
   const folders = ['INBOX', 'Sent', 'Archive'].map((f) => serverPath(srv, f));
   const clients = await Promise.all(folders.map(() => srv.connect()));
@@ -401,8 +428,7 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
         if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null }, null);
         await rm(join(dir, `mbsync-${size}-${round}`), { recursive: true, force: true });
         const variants: Array<[string, string, number]> = [
-          ['fanout N=4', bundle, 4],
-          ['fanout N=1', bundle, 1],
+          ...TARGET_NS.map((n) => [`fanout N=${n}`, bundle, n] as [string, string, number]),
           ...(COMPARE_BUNDLE ? [['before N=4', COMPARE_BUNDLE, 4] as [string, string, number]] : []),
         ];
         for (const [key, b, n] of variants) {

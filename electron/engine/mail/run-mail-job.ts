@@ -1,14 +1,13 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ImapFlow } from 'imapflow';
 import type { JobSummary } from '../../../shared/events';
 import { MailJobSpecSchema, type MailJobInput, type MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
-import { accountWhere, openClient, releaseClient } from './connect';
+import { accountWhere } from './connect';
 import { sanitizeSegment } from './folder-names';
 import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
@@ -230,28 +229,32 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
 
     const sessionLanes: Array<Promise<PlanLane | null>> = [];
     const stoppers: Array<() => void> = [];
-    /** Opens worker sessions up to `count` (ahead of the pool); each plans folders until the pool asks for it. */
+    /** A worker session opened ahead of the pool: it plans folders (a lane) until the pool asks for it. */
+    const addLane = (id: number, p: Promise<MailWorkerSession>) => {
+      p.catch(() => undefined);
+      prewarmed.set(id, p);
+      let stopped!: () => void;
+      planning.set(id, new Promise<void>((r) => (stopped = r)));
+      stoppers.push(stopped);
+      // The lane plans once its connection is open; one that fails to open plans nothing.
+      sessionLanes.push(
+        p.then(
+          (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped }),
+          () => (stopped(), null),
+        ),
+      );
+    };
+    const workerContext = (id: number): WorkerContext => ({ workerId: id, signal: control.signal, progress: job.telemetry.worker(id) });
+    /** Opens worker sessions up to `count` in all (session 0 is the planning one). */
     const openSessions = (count: number) => {
-      for (let id = sessionLanes.length; id < count; id++) {
-        const ctx: WorkerContext = { workerId: id, signal: control.signal, progress: job.telemetry.worker(id) };
-        const p = MailWorkerSession.open(workerOptions, ctx);
-        p.catch(() => undefined);
-        prewarmed.set(id, p);
-        let stopped!: () => void;
-        planning.set(id, new Promise<void>((r) => (stopped = r)));
-        stoppers.push(stopped);
-        // The lane plans once its connection is open; one that fails to open plans nothing.
-        sessionLanes.push(
-          p.then(
-            (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped }),
-            () => (stopped(), null),
-          ),
-        );
-      }
+      for (let id = sessionLanes.length; id < count; id++) addLane(id, MailWorkerSession.open(workerOptions, workerContext(id)));
     };
 
     try {
-      let planner: ImapFlow | null = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
+      // The planning connection is worker 0's: it lists and plans, then fetches like the others
+      // (N connections in all, and a run with one connection logs in once).
+      openSessions(1);
+      const planner = await prewarmed.get(0)!;
       const planLane = job.telemetry.worker(0);
       try {
         planLane.setState('listing', 'folders');
@@ -260,7 +263,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         // connections are opened now, once this login has proved the credentials, instead of
         // after LIST-STATUS and the folder stores.
         if (Object.keys(existingDirs).length === 0) openSessions(workerCount);
-        const folders = await listFoldersOn(planner, existingDirs).catch((err: unknown) => {
+        const folders = await planner.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
           throw mapImapError(err, where);
         });
         const dirs: Record<string, string> = { ...existingDirs };
@@ -292,18 +295,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         unplannedEstimate = expected;
         job.telemetry.itemsTotal = skipped + expected;
         const prewarmCount = expected === 0 ? 0 : Math.min(workerCount, Math.ceil(expected / limits.chunkMessages));
-        const plannerLane: PlanLane = {
-          wanted: () => false,
-          withClient: async (fn) => {
-            if (!planner || !planner.usable) {
-              if (planner) planner.close();
-              planner = await openClient(spec.account, { signal: control.signal, timeoutMs: spec.timeoutMs });
-            }
-            return fn(planner);
-          },
-        };
-        openSessions(prewarmCount);
-        const lanes: Array<Promise<PlanLane | null>> = [Promise.resolve(plannerLane), ...sessionLanes];
+        openSessions(Math.max(1, prewarmCount));
+        const lanes = [...sessionLanes];
         const byFolder = new Map(toPlan.map((s) => [s.info, s.store]));
         try {
           await planOnLanes(
@@ -317,8 +310,6 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         }
       } finally {
         planLane.setState('idle');
-        if (planner) releaseClient(planner);
-        planner = null;
         planned.close();
       }
       job.telemetry.itemsTotal = skipped + pending;
