@@ -6,6 +6,9 @@
  *
  * Env: BENCH_BOOKS (200), BENCH_NS (1,2,4,8,16), BENCH_STRATEGIES (serial,queue,split,adaptive),
  * BENCH_PROTOCOLS (ftp,http), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
+ * Capped rows (issue 13): adaptive at N=BENCH_CAP_N (8) with a bandwidth cap of BENCH_CAP_MIB (5)
+ * MiB/s, measured throughput (bytes ÷ the job's wall time) against the cap; BENCH_CAP_MIB=0 skips
+ * them, BENCH_CAPPED_ONLY=1 runs only them.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +29,12 @@ const NS = env('BENCH_NS', '1,2,4,8,16').split(',').map(Number);
 const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
 const PROTOCOLS = env('BENCH_PROTOCOLS', 'ftp,http').split(',') as Array<'ftp' | 'http'>;
 const DELAY = Number(env('BENCH_DELAY_MS', '25'));
+const CAP_MIB = Number(env('BENCH_CAP_MIB', '5'));
+const CAP_N = Number(env('BENCH_CAP_N', '8'));
+const CAPPED_ONLY = env('BENCH_CAPPED_ONLY', '0') === '1';
+
+interface CappedRow { protocol: string; n: number; cap: number; bytes: number; seconds: number }
+const capped: CappedRow[] = [];
 
 interface Row { protocol: string; tool: string; n: number; seconds: number; books: number }
 const rows: Row[] = [];
@@ -48,7 +57,7 @@ async function main(): Promise<void> {
   const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };
 
   try {
-    for (const protocol of PROTOCOLS) {
+    for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
       for (const n of NS) {
         for (const strategy of STRATEGIES) {
           if (strategy === 'serial' && n !== 1) continue;
@@ -72,6 +81,15 @@ async function main(): Promise<void> {
         console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s`);
         await rm(peerOut, { recursive: true, force: true });
       }
+    }
+    for (const protocol of CAP_MIB > 0 ? PROTOCOLS : []) {
+      const cap = CAP_MIB * 1024 * 1024;
+      const out = join(dir, `out-${protocol}-capped`);
+      const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: CAP_N, strategy: 'adaptive', outDir: out, limitRate: cap });
+      const summary = await runGutenbergJob(spec, createJobControl());
+      capped.push({ protocol, n: CAP_N, cap, bytes: summary.bytes, seconds: summary.wallMs / 1000 });
+      console.log(`${protocol} fanout capped ${CAP_MIB} MiB/s N=${CAP_N}: ${(summary.throughput / 1024 / 1024).toFixed(2)} MiB/s over ${(summary.wallMs / 1000).toFixed(2)} s, ${summary.itemsDone}/${BOOKS} books`);
+      await rm(out, { recursive: true, force: true });
     }
   } finally {
     ftpProxy.stop();
@@ -108,6 +126,14 @@ function report(): void {
     console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} |`);
   }
   console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
+  if (capped.length === 0) return;
+  console.log('\n| protocol | N | cap | bytes | seconds | measured | measured ÷ cap |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const c of capped) {
+    const measured = c.bytes / c.seconds;
+    console.log(`| ${c.protocol} | ${c.n} | ${(c.cap / 1024 / 1024).toFixed(1)} MiB/s | ${(c.bytes / 1e6).toFixed(1)} MB | ${c.seconds.toFixed(2)} | ${(measured / 1024 / 1024).toFixed(2)} MiB/s | ${(measured / c.cap).toFixed(3)} |`);
+  }
+  console.log('Target: measured within 5 % of the cap (the whole job\'s wall time, start-up and the last book\'s cleaning included).');
 }
 
 await main();
