@@ -33,6 +33,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<(pr
     summary: 'check an archive or corpus against its index (and the server): missing, corrupt and extra files',
     load: async () => (await import('./verify-command')).registerVerifyCommand,
   },
+  lab: {
+    summary: 'run a concurrency experiment (strategies × worker counts) and write its table, CSV and SVG chart',
+    load: async () => (await import('./lab-command')).registerLabCommand,
+  },
 };
 
 /** The command named on the command line (the first word that is not an option), if it is one of ours. */

@@ -145,7 +145,8 @@ function labNotes(a: LabAnalysis, serial: LabRow | null): string[] {
     if (beyond < 5) notes.push(`Only ${beyond} worker count${beyond === 1 ? '' : 's'} beyond one: read the fits with care (about 6 are needed).`);
     if (a.recommended !== null) {
       const r = best.rows.find((x) => x.workers === a.recommended)!;
-      notes.push(`Recommended: ${a.recommended} worker${a.recommended === 1 ? '' : 's'} (${x2(r.speedup)}, the fewest within 90 % of the best speedup at ≥ 50 % efficiency, or else the best).`);
+      const rule = r.efficiency >= 0.5 && r.speedup >= 0.9 * peak.speedup ? 'the fewest within 90 % of the best speedup at ≥ 50 % efficiency' : 'the best speedup measured; none kept 50 % efficiency near it';
+      notes.push(`Recommended: ${a.recommended} worker${a.recommended === 1 ? '' : 's'} (${x2(r.speedup)}: ${rule}).`);
     }
   }
   for (const p of a.rows.filter((r) => r.scrubExecutor === 'processes')) {

@@ -1,0 +1,91 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { STRATEGIES, type Strategy } from '../../shared/strategy';
+import { registerGutenbergCommand } from './gutenberg-command';
+import { intOption, parseJobSpecOrExit, parseSpecOrExit, reportInputCheck } from './cli-validation';
+
+/**
+ * The `fanout gutenberg` options the lab passes on to each cell's job, taken from that command
+ * itself so both read and check them the same way. An allowlist, not all of them: a new job option
+ * shows up here only once `gutenbergInput` below forwards it (never accepted and silently dropped).
+ * --workers, --strategy, --limit and --out are the lab's grid, sample and folder instead.
+ */
+const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate'];
+
+function gutenbergOptions(): Option[] {
+  const scratch = new Command();
+  registerGutenbergCommand(scratch);
+  const job = scratch.commands.find((c) => c.name() === 'gutenberg')!;
+  return job.options.filter((o) => FORWARDED.includes(o.attributeName()));
+}
+
+/** `--workers 1,2,4,8`: each a whole number from 1 to 64, at most 8 of them. */
+function workerList(value: string): number[] {
+  const each = intOption(1, 64);
+  const counts = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (counts.length === 0 || counts.length > 8) throw new InvalidArgumentError('give 1 to 8 worker counts separated by commas, e.g. 1,2,4,8');
+  return [...new Set(counts.map((v) => {
+    try {
+      return each(v);
+    } catch (err) {
+      throw new InvalidArgumentError(`"${v}" ${(err as Error).message}`);
+    }
+  }))];
+}
+
+/** `--strategies serial,queue`: names from STRATEGIES. */
+function strategyList(value: string): Strategy[] {
+  const names = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const bad = names.find((n) => !(STRATEGIES as readonly string[]).includes(n));
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not a strategy; choose from ${STRATEGIES.join(', ')}`);
+  if (names.length === 0) throw new InvalidArgumentError(`give at least one of ${STRATEGIES.join(', ')}`);
+  return [...new Set(names)] as Strategy[];
+}
+
+export function registerLabCommand(program: Command): void {
+  const lab = program.command('lab').description('run a concurrency experiment (strategies × worker counts) and write its table, CSV and SVG chart');
+  const gutenberg = lab
+    .command('gutenberg')
+    .description('download and clean a sample of books under each strategy and worker count, each into a fresh folder');
+  for (const o of gutenbergOptions()) gutenberg.addOption(o);
+  gutenberg
+    .option('--strategies <list>', `strategies to compare, from ${STRATEGIES.join(', ')}`, strategyList, ['serial', 'queue', 'adaptive'] as Strategy[])
+    .option('--workers <list>', 'worker counts to try (serial always runs one), e.g. 1,2,4,8', workerList, [1, 2, 4, 8])
+    .option('--sample <n>', 'books per cell (the first of the selection)', intOption(1, 2000), 16)
+    .option('--repeats <n>', 'runs per cell; the median time is used', intOption(1, 9), 1)
+    .option('--compare-scrub-executors', 'also run the largest worker count with cleaning in child processes')
+    .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
+    .option('--json', 'print the points and the analysis as JSON on stdout')
+    .action(async (o) => {
+      const [{ GutenbergJobSpecSchema }, { LabRequestSchema }, { checkGutenbergInputs }, { runLabInTerminal }] = await Promise.all([
+        import('../../shared/job-spec'),
+        import('../../shared/ipc-schemas'),
+        import('../engine/inputs/job-inputs'),
+        import('./run-lab-in-terminal'),
+      ]);
+      const grid = parseSpecOrExit(LabRequestSchema.omit({ spec: true }), {
+        strategies: o.strategies,
+        workerCounts: o.workers,
+        sampleSize: o.sample,
+        repeats: o.repeats,
+        compareScrubExecutors: Boolean(o.compareScrubExecutors),
+      });
+      const spec = await parseJobSpecOrExit(GutenbergJobSpecSchema, {
+        kind: 'gutenberg',
+        catalog: o.catalog,
+        mirror: o.mirror,
+        mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
+        selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type },
+        // Each cell sets its own workers and strategy; these only make the spec whole.
+        workers: 1,
+        strategy: 'serial',
+        outDir: o.outDir,
+        scrubWorkers: o.scrubWorkers,
+        scrubExecutor: o.scrubExecutor,
+        timeoutMs: o.timeout,
+        attempts: o.attempts,
+        limitRate: o.limitRate,
+      });
+      reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      process.exitCode = await runLabInTerminal({ ...grid, spec }, { json: Boolean(o.json) });
+    });
+}

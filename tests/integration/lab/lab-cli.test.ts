@@ -1,0 +1,88 @@
+/**
+ * `fanout lab gutenberg` against the harness's real servers on a small grid: every cell runs and is
+ * accounted for, the files are complete, the notes are the ones the measured points give, and a cell
+ * with failed items makes the exit code non-zero. No timing is asserted.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabPoint } from '../../../shared/ipc';
+import { analyseLab } from '../../../shared/lab/lab-analysis';
+import { LAB_CSV_HEAD } from '../../../shared/lab/lab-files';
+import { startGutenbergFixture, MISSING, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { checkSvg } from '../../unit/lab/svg-check';
+
+const repo = resolve(__dirname, '../../..');
+const bin = join(repo, 'bin', 'fanout.js');
+
+function fanout(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '' }, timeout: 120_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let fx: GutenbergFixture;
+beforeAll(async () => {
+  fx = await startGutenbergFixture();
+});
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+async function results(dir: string) {
+  const csv = (await readFile(join(dir, 'lab.csv'), 'utf8')).trimEnd().split('\n');
+  const svg = checkSvg(await readFile(join(dir, 'lab.svg'), 'utf8'));
+  const json = JSON.parse(await readFile(join(dir, 'lab.json'), 'utf8')) as { points: LabPoint[]; analysis: { notes: string[]; recommended: number | null } };
+  return { csv, svg, json, left: (await readdir(dir)).filter((n) => n.startsWith('.fanout-lab-')) };
+}
+
+describe('fanout lab gutenberg', () => {
+  it('runs every cell of the grid over HTTP and writes the table, CSV, SVG and JSON', async () => {
+    const out = join(fx.dir, 'lab-http');
+    const r = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2005', '--sample', '4', '--strategies', 'serial,queue', '--workers', '1,2', '--out-dir', out]);
+    expect(r.stderr).toContain('lab succeeded: 3 cells measured');
+    expect(r.code).toBe(0);
+    const { csv, svg, json, left } = await results(out);
+    // serial runs once (one worker by definition); queue at 1 and 2.
+    expect(json.points.map((p) => `${p.strategy}×${p.workers}`)).toEqual(['serial×1', 'queue×1', 'queue×2']);
+    expect(json.points.every((p) => p.itemsDone === 4 && p.itemsFailed === 0 && p.wallMs.length === 1 && p.medianMs > 0 && p.bytes > 0)).toBe(true);
+    expect(csv[0]).toBe(LAB_CSV_HEAD.join(','));
+    expect(csv).toHaveLength(1 + json.points.length);
+    expect(svg.elements.filter((e) => e.name === 'circle').map((c) => c.attrs['data-workers'])).toEqual(['1', '2']);
+    // The notes and the recommendation are those the measured points give.
+    const a = analyseLab(json.points);
+    expect(json.analysis.notes).toEqual(a.notes);
+    expect(json.analysis.recommended).toBe(a.recommended);
+    expect([1, 2]).toContain(a.recommended);
+    for (const note of a.notes) expect(r.stdout).toContain(note);
+    expect(r.stdout).toMatch(/^strategy +scrub +workers +time +vs serial +vs 1 worker/);
+    expect(r.stdout).toContain(`Recommended N: ${a.recommended}`);
+    expect(left).toEqual([]);
+  });
+
+  it('exits non-zero when a cell had failed items (FTP), with every cell still written', async () => {
+    const out = join(fx.dir, 'lab-ftp');
+    const r = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.ftp.url, '--ids', `2000-2002,${MISSING}`, '--sample', '4', '--strategies', 'queue', '--workers', '1,2', '--attempts', '1', '--repeats', '2', '--out-dir', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('lab failed: 2 cells measured');
+    const { csv, json } = await results(out);
+    expect(json.points.map((p) => [p.workers, p.itemsDone, p.itemsFailed, p.wallMs.length])).toEqual([[1, 3, 1, 2], [2, 3, 1, 2]]);
+    expect(csv).toHaveLength(3);
+    expect(csv.slice(1).every((l) => l.split(',')[LAB_CSV_HEAD.indexOf('items_failed')] === '1')).toBe(true);
+    expect(json.analysis.notes.at(-1)).toMatch(/^2 cells had failed items/);
+  });
+
+  it('refuses a bad grid with one line and exit 2, before any cell runs', async () => {
+    const out = join(fx.dir, 'lab-bad');
+    const w = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', '1,0', '--out-dir', out]);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/--workers.*"0" must be a whole number from 1 to 64/);
+    const s = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--strategies', 'queue,fast', '--out-dir', out]);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/"fast" is not a strategy/);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+});
