@@ -9,7 +9,6 @@ import type { JobControl } from '../../../electron/engine/core/job-control';
 import { FanoutHost } from '../../../electron/engine/jobs/fanout-host';
 import { FrameBatcher } from '../../../electron/engine/jobs/frame-batcher';
 import { labCells } from '../../../electron/engine/jobs/lab-runner';
-import { resolveStaticPath } from '../../../electron/web-host/static-files';
 
 /** A job whose inputs pass the host's checks (a real catalog file, a creatable output folder); set per test. */
 let spec: { kind: 'gutenberg'; catalog: string; mirror: string; outDir: string };
@@ -161,20 +160,5 @@ describe('lab cells', () => {
   it('gives serial one cell and adds the scrub executor comparison', () => {
     const cells = labCells({ strategies: ['serial', 'queue'], workerCounts: [4, 1, 2], compareScrubExecutors: true });
     expect(cells.map((c) => `${c.strategy}/${c.workers}/${c.scrubExecutor}`)).toEqual(['serial/1/threads', 'queue/1/threads', 'queue/2/threads', 'queue/4/threads', 'queue/4/processes']);
-  });
-});
-
-describe('web host static files', () => {
-  it('never resolves outside the renderer folder', () => {
-    expect(resolveStaticPath('/srv/r', '/')).toBe('/srv/r/index.html');
-    expect(resolveStaticPath('/srv/r', '/assets/a.js')).toBe('/srv/r/assets/a.js');
-    expect(resolveStaticPath('/srv/r', '/../etc/passwd')).toBe('/srv/r/etc/passwd'); // clamped at the root, like a browser
-    for (const evil of ['/%2e%2e/etc/passwd', '/a/..%2f..%2fx', '/..%2f..%2f..%2fetc/passwd', '//etc/passwd']) {
-      const r = resolveStaticPath('/srv/r', evil);
-      expect(r === null || r.startsWith('/srv/r/')).toBe(true);
-    }
-    expect(resolveStaticPath('/srv/r', '/a%5c..%5cx')).toBeNull();
-    expect(resolveStaticPath('/srv/r', '/%00')).toBeNull();
-    expect(resolveStaticPath('/srv/r', '/%E0%A4%A')).toBeNull();
   });
 });
