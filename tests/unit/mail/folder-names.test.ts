@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { assignFolderDirs, isSafeRelativeDir, sanitizeSegment } from '../../../electron/engine/mail/folder-names';
-import { chunkUids, toUidSet } from '../../../electron/engine/mail/uid-set';
-import { mapImapError } from '../../../electron/engine/mail/imap-errors';
-import { planLimitsFor } from '../../../electron/engine/mail/run-mail-job';
 
 describe('sanitizeSegment', () => {
   it('keeps readable Unicode names', () => {
@@ -64,42 +61,5 @@ describe('assignFolderDirs', () => {
       expect(d.split('/')).not.toContain('..');
     }
     expect(dirs['../escape']).toBe('__/escape');
-  });
-});
-
-describe('uid sets', () => {
-  it('compresses runs', () => {
-    expect(toUidSet([5, 1, 2, 3, 9, 10, 12])).toBe('1:3,5,9:10,12');
-    expect(toUidSet([7])).toBe('7');
-  });
-  it('chunks by count and bytes', () => {
-    const list = Array.from({ length: 10 }, (_, i) => ({ uid: i + 1, size: i === 4 ? 1000 : 10 }));
-    const chunks = chunkUids(list, 3, 100);
-    expect(chunks.map((c) => c.uids)).toEqual([[1, 2, 3], [4], [5], [6, 7, 8], [9, 10]]);
-  });
-});
-
-describe('plan limits', () => {
-  it('keeps the bytes being received over all connections put: large messages go by pieces sooner with more connections', () => {
-    const MiB = 1024 * 1024;
-    expect(planLimitsFor(1).largeMessageBytes).toBe(4 * MiB);
-    expect(planLimitsFor(4).largeMessageBytes).toBe(4 * MiB);
-    expect(planLimitsFor(8).largeMessageBytes).toBe(2 * MiB);
-    expect(planLimitsFor(8).partBytes).toBe(2 * MiB);
-    expect(planLimitsFor(32).largeMessageBytes).toBe(MiB);
-  });
-});
-
-describe('mapImapError', () => {
-  it('recognises login refusals, too many connections, TLS and refused sockets', () => {
-    expect(mapImapError(Object.assign(new Error('Command failed'), { authenticationFailed: true, responseText: 'Authentication failed.' }), 'h:1').code).toBe('AUTH_FAILED');
-    expect(mapImapError(Object.assign(new Error('Command failed'), { authenticationFailed: true, responseText: 'Maximum number of connections from user+IP exceeded' }), 'h:1').code).toBe('TOO_MANY_CONNECTIONS');
-    expect(mapImapError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'h:1').code).toBe('TLS_FAILED');
-    expect(mapImapError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'h:1').code).toBe('CONNECTION_REFUSED');
-    expect(mapImapError(Object.assign(new Error('x'), { code: 'ETHROTTLE' }), 'h:1').code).toBe('THROTTLED');
-    expect(mapImapError(Object.assign(new Error('Command failed'), { responseText: '[OVERQUOTA] Quota exceeded' }), 'h:1').code).toBe('OVER_QUOTA');
-    expect(mapImapError(Object.assign(new Error('Connection not available'), { code: 'NoConnection', reason: 'Server shutting down' }), 'h:1').code).toBe('SERVER_BYE');
-    expect(mapImapError(Object.assign(new Error('Connection not available'), { code: 'NoConnection' }), 'h:1').code).toBe('CONNECTION_RESET');
-    expect(mapImapError(new Error('x'), 'h:1').context.host).toBe('h:1');
   });
 });
