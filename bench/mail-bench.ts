@@ -14,7 +14,14 @@
  *
  * Env: BENCH_MESSAGES (5000), BENCH_NS (1,2,4,8), BENCH_STRATEGIES (serial,queue,split,adaptive),
  * BENCH_DELAY_MS (25), BENCH_TARGET_MB (220), BENCH_FLAT_MESSAGES (1000; 0 = skip),
- * BENCH_MBSYNC (1; 0 = skip), BENCH_CPU_PROF (a directory: the full runs write V8 CPU profiles there).
+ * BENCH_MBSYNC (1; 0 = skip), BENCH_CPU_PROF (a directory: the full runs write V8 CPU profiles there),
+ * BENCH_NODE_FLAGS (flags for the Fanout child, e.g. --max-semi-space-size=2).
+ *
+ * Targets mode (issue 10), BENCH_SIZES=1000,5000: per size, BENCH_ROUNDS (2) interleaved rounds of
+ * mbsync, Fanout adaptive at each of BENCH_TARGET_NS (4,1) and, with BENCH_COMPARE_BUNDLE (a child
+ * bundle built the same way from an older commit), that build at N = 4; each ratio is taken within
+ * its round and the table shows ranges, with the child's job start and first message on disk.
+ * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  *
  * Interop rows: the same mailbox of BENCH_INTEROP_MESSAGES (1000) on each of BENCH_INTEROP_SERVERS
  * (dovecot,cyrus,courier; Cyrus and Courier unpacked by .ci/servers/imap.sh), same delay, Fanout
@@ -137,6 +144,8 @@ async function buildChild(): Promise<string> {
 
 async function runChild(bundle: string, spec: MailJobInput, profileName?: string): Promise<ChildReport & { processS: number }> {
   const args = profileName && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
+  // BENCH_NODE_FLAGS: V8/node flags for the Fanout child (e.g. --max-semi-space-size=2, to see what the young generation costs).
+  args.unshift(...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
   const t = performance.now();
   const proc = spawn(process.execPath, [...args, bundle, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
