@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
 import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
-import { checkProxySetting } from './proxy-setting';
+import { checkMailProxy, checkProxySetting } from './proxy-setting';
 
 /** A string field checked by one of shared/input-checks.ts's checks (one message for CLI, IPC and forms). */
 export function checkedString(check: (value: string) => string | null) {
@@ -109,6 +109,8 @@ export const MailAccountSchema = z.object({
   allowUntrustedCert: z.boolean().default(false),
   user: z.string().min(1),
   auth: MailAuthSchema,
+  /** Connect through this proxy (imapflow's `proxy`): socks5://host:1080, socks4://…, http://host:3128. */
+  proxy: checkedString(checkMailProxy).optional(),
 });
 export type MailAccount = z.infer<typeof MailAccountSchema>;
 

@@ -19,3 +19,19 @@ export function checkProxySetting(value: string): string | null {
     return `"${value}" is not a proxy: ${err instanceof TypeError ? 'write http://host:port, env or none' : (err as Error).message}`;
   }
 }
+
+/**
+ * A mail account's proxy: `socks5://`, `socks4://`, `socks://` or `http://` (CONNECT), as imapflow
+ * takes them. A problem, or null.
+ */
+export function checkMailProxy(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a proxy URL: write e.g. socks5://127.0.0.1:1080`;
+  }
+  if (!['socks5:', 'socks4:', 'socks:', 'http:'].includes(url.protocol)) return `${url.protocol}// proxies are not supported for mail: use socks5://, socks4:// or http://`;
+  if (!url.hostname) return `"${value}" names no proxy host`;
+  return null;
+}

@@ -20,6 +20,7 @@ export interface AccountCliOptions {
   passwordEnv?: string;
   tokenEnv?: string;
   timeout: number;
+  proxy?: string;
 }
 
 interface MailCliOptions extends AccountCliOptions {
@@ -51,6 +52,7 @@ export async function accountFrom(o: AccountCliOptions): Promise<MailAccount> {
     allowUntrustedCert: Boolean(o.insecureSkipVerify),
     user: o.user,
     auth,
+    ...(o.proxy ? { proxy: o.proxy } : {}),
   });
 }
 
@@ -91,7 +93,8 @@ export function addAccountOptions(cmd: Command): Command {
     .requiredOption('--user <user>', 'login name')
     .option('--password-env <VAR>', 'environment variable holding the password')
     .option('--token-env <VAR>', 'environment variable holding an OAuth2 access token (XOAUTH2)')
-    .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 60_000);
+    .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 60_000)
+    .option('--proxy <url>', 'connect through a proxy: socks5://host:1080, socks4://… or http://host:3128');
 }
 
 export function registerMailCommand(program: Command): void {

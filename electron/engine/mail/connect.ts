@@ -51,6 +51,8 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
     // The user's timeout, as given: a stalled FETCH fails (and is retried on a new connection)
     // after it. An idle worker closed by it reconnects when it gets work.
     socketTimeout: timeout,
+    // imapflow opens the connection through it itself (SOCKS4/5 via the socks package, or HTTP CONNECT).
+    ...(account.proxy ? { proxy: account.proxy } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ interface ImapLikeError {
   tlsFailed?: boolean;
   mailboxMissing?: boolean;
   cause?: unknown;
+  /** imapflow: what made the proxy set-up fail ("Failed to setup proxy connection"). */
+  _err?: { message?: string; code?: string };
 }
 
 /** Everything the server (or the socket) said about an error, as one string to match on. */
@@ -55,6 +57,13 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
   const cause = (e.cause ?? {}) as ImapLikeError;
   const code = e.code ?? cause.code;
   const text = errorText(e) + (cause.message ? ` | ${cause.message}` : '');
+
+  // The account's proxy (account.proxy) could not open the connection: say so, not INTERNAL.
+  if (e._err && /proxy/i.test(e.message ?? '')) {
+    const why = e._err.message ?? e._err.code ?? 'no reason given';
+    const refused = /ECONNREFUSED|refused|rejected/i.test(`${why} ${e._err.code ?? ''}`);
+    return new FanoutError(refused ? 'CONNECTION_REFUSED' : 'CONNECTION_RESET', `Could not reach ${where} through the proxy: ${why}`, ctx, { cause: raw });
+  }
 
   // Checked before the login failure: servers refuse surplus logins with NO (Dovecot: "Maximum number of connections").
   if (/too many (simultaneous |concurrent )?connections|maximum number of connections|mail_max_userip_connections|\[LIMIT\]|\[UNAVAILABLE\]/i.test(text)) {
