@@ -165,14 +165,23 @@ describe('mail archive against a real Dovecot', () => {
     expect(dirs.CON).toBe('_CON');
   });
 
-  it('a second run fetches nothing and selects no folder', async () => {
-    const t0 = Date.now();
-    const { summary } = await run();
+  it('a second run fetches nothing and leaves the archive untouched', async () => {
+    // Every file, folders.json included, keeps its size and mtime (nothing is rewritten).
+    const stamp = () => walk(root).map((p) => {
+      const st = statSync(p);
+      return `${relative(root, p)} ${st.size} ${st.mtimeMs}`;
+    }).sort();
+    const before = stamp();
+    const { summary, events, written } = await run();
     expect(summary.status).toBe('succeeded');
     expect(summary.itemsDone).toBe(0);
     expect(summary.bytes).toBe(0);
     expect(summary.itemsSkipped).toBe(TOTAL);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(written).toBe(0);
+    // No lane ever downloaded, and no message, index or state file was written again.
+    const states = events.flatMap((e) => (e.kind === 'job:frame' ? e.frame.spans.map((sp) => sp.state) : []));
+    expect(states).not.toContain('downloading');
+    expect(stamp()).toEqual(before);
   });
 
   it('fetches a message added between runs alone, and updates flags changed on the server', async () => {
