@@ -64,12 +64,14 @@ export function accountDir(spec: Pick<MailJobSpec, 'outDir' | 'account'>): strin
   return join(resolve(spec.outDir), sanitizeSegment(`${spec.account.user}@${spec.account.host}`));
 }
 
-async function readFolderDirs(root: string): Promise<Record<string, string>> {
+/** folders.json: the directories of the folders, and its text as read (null when absent or unreadable). */
+async function readFolderDirs(root: string): Promise<{ dirs: Record<string, string>; text: string | null }> {
   try {
-    const parsed = JSON.parse(await readFile(join(root, 'folders.json'), 'utf8')) as { dirs?: Record<string, string> };
-    return parsed.dirs ?? {};
+    const text = await readFile(join(root, 'folders.json'), 'utf8');
+    const parsed = JSON.parse(text) as { dirs?: Record<string, string> };
+    return { dirs: parsed.dirs ?? {}, text };
   } catch {
-    return {};
+    return { dirs: {}, text: null };
   }
 }
 
@@ -258,7 +260,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       const planLane = job.telemetry.worker(0);
       try {
         planLane.setState('listing', 'folders');
-        const existingDirs = await readFolderDirs(root);
+        const { dirs: existingDirs, text: foldersText } = await readFolderDirs(root);
         // A first run of this account (no folders.json yet) has everything to fetch: the worker
         // connections are opened now, once this login has proved the credentials, instead of
         // after LIST-STATUS and the folder stores.
@@ -268,7 +270,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         });
         const dirs: Record<string, string> = { ...existingDirs };
         for (const f of folders) dirs[f.path] = f.dir;
-        await writeFileAtomic(join(root, 'folders.json'), `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`);
+        // Rewritten (fsync'd) only when a folder was added: a run with nothing new writes nothing.
+        const text = `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`;
+        if (text !== foldersText) await writeFileAtomic(join(root, 'folders.json'), text);
 
         for (const info of selectFolders(folders, spec.folders, job)) {
           try {
