@@ -88,4 +88,29 @@ export function registerLabCommand(program: Command): void {
       reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       process.exitCode = await runLabInTerminal({ ...grid, spec }, { json: Boolean(o.json) });
     });
+  lab
+    .command('scrub')
+    .description('clean the same books in N worker threads and in N child processes, for each N (the CPU-bound stage)')
+    .requiredOption('--input <dir>', 'folder of raw books (.txt, searched recursively), e.g. a corpus\'s raw/ folder')
+    .option('--sample <n>', 'books to clean per cell (the first .txt files by path)', intOption(1, 100_000), 64)
+    .option('--executors <list>', 'threads, processes or both', executorList, ['threads', 'processes'] as ExecutorKind[])
+    .option('--workers <list>', 'worker counts to try, e.g. 1,2,4,8', workerList, [1, 2, 4, 8])
+    .option('--repeats <n>', 'runs per cell; the median time is used', intOption(1, 9), 1)
+    .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json')
+    .option('--json', 'print the points and the analysis as JSON on stdout')
+    .action(async (o) => {
+      const { runScrubLabInTerminal } = await import('./run-scrub-lab-in-terminal');
+      process.exitCode = await runScrubLabInTerminal({ input: o.input, sample: o.sample, executors: o.executors, workerCounts: o.workers, repeats: o.repeats, outDir: o.outDir, json: Boolean(o.json) });
+    });
+}
+
+type ExecutorKind = 'threads' | 'processes';
+
+/** `--executors threads,processes`. */
+function executorList(value: string): ExecutorKind[] {
+  const names = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const bad = names.find((n) => n !== 'threads' && n !== 'processes');
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not an executor; choose threads, processes or both`);
+  if (names.length === 0) throw new InvalidArgumentError('give threads, processes or both');
+  return [...new Set(names)] as ExecutorKind[];
 }

@@ -1,6 +1,7 @@
 import type { LabEvent, LabPoint, LabRequest } from '../../shared/ipc';
 import type { GutenbergJobSpec } from '../../shared/job-spec';
-import { analyseLab } from '../../shared/lab/lab-analysis';
+import type { SerializedError } from '../../shared/errors';
+import { analyseLab, type LabAnalysisOptions } from '../../shared/lab/lab-analysis';
 import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
 import { LabRunner } from '../engine/jobs/lab-runner';
 import { formatLabReport, writeLabFiles } from '../engine/lab/lab-report';
@@ -9,13 +10,13 @@ import { EXIT } from './exit-codes';
 /**
  * Runs a Gutenberg lab from the terminal: one line per cell on stderr as it ends, then the table
  * with the fits and notes (or JSON) on stdout and the files in the output folder. Ctrl-C cancels.
- * Returns the exit code: 0 every cell succeeded, 1 a cell had failed items or the lab stopped, 130 cancelled.
+ * Returns the exit code (see reportLab).
  */
 export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpec }, opts: { json: boolean }): Promise<number> {
   let finished: Extract<LabEvent, { kind: 'lab:finished' }> | null = null;
   const runner = new LabRunner(runGutenbergJob, (e) => {
     if (e.kind === 'lab:started') process.stderr.write(`lab: ${e.cells} cells × ${req.repeats} run${req.repeats === 1 ? '' : 's'}, ${req.sampleSize} books each\n`);
-    else if (e.kind === 'lab:point') process.stderr.write(`  ${e.done}/${e.cells} ${cellName(e.point)}: ${(e.point.medianMs / 1000).toFixed(2)} s, ${e.point.itemsDone} done, ${e.point.itemsFailed} failed\n`);
+    else if (e.kind === 'lab:point') process.stderr.write(cellLine(e.point, e.done, e.cells));
     else finished = e;
   });
   const { labId, done } = runner.start(req);
@@ -33,16 +34,28 @@ export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpe
     process.off('SIGINT', onSigint);
   }
   const end = finished as Extract<LabEvent, { kind: 'lab:finished' }> | null;
-  const analysis = analyseLab(points);
-  if (points.length > 0) {
-    const files = await writeLabFiles(req.spec.outDir, points, analysis, `Fanout lab: gutenberg, ${req.sampleSize} books`);
+  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: `Fanout lab: gutenberg, ${req.sampleSize} books`, json: opts.json });
+}
+
+/**
+ * The end of any lab in the terminal: the files into `outDir`, the table (or JSON) on stdout, the
+ * status on stderr; returns the exit code (0 succeeded, 1 failed, 130 cancelled).
+ */
+export async function reportLab(r: { points: LabPoint[]; status: 'succeeded' | 'failed' | 'cancelled'; error?: SerializedError | undefined; outDir: string; title: string; json: boolean; analysis?: LabAnalysisOptions }): Promise<number> {
+  const analysis = analyseLab(r.points, r.analysis);
+  if (r.points.length > 0) {
+    const files = await writeLabFiles(r.outDir, r.points, analysis, r.title);
     process.stderr.write(`wrote ${files.csv}, ${files.svg}, ${files.json}\n`);
   }
-  if (opts.json) process.stdout.write(JSON.stringify({ status: end?.status ?? 'failed', error: end?.error, points, analysis }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  if (r.json) process.stdout.write(JSON.stringify({ status: r.status, error: r.error, points: r.points, analysis }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   else process.stdout.write(formatLabReport(analysis));
-  if (end?.error) process.stderr.write(`lab stopped: ${end.error.code}: ${end.error.message}\n`);
-  process.stderr.write(`lab ${end?.status ?? 'failed'}: ${points.length} cell${points.length === 1 ? '' : 's'} measured\n`);
-  return end?.status === 'succeeded' ? EXIT.ok : end?.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
+  if (r.error) process.stderr.write(`lab stopped: ${r.error.code}: ${r.error.message}\n`);
+  process.stderr.write(`lab ${r.status}: ${r.points.length} cell${r.points.length === 1 ? '' : 's'} measured\n`);
+  return r.status === 'succeeded' ? EXIT.ok : r.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
+}
+
+export function cellLine(p: LabPoint, done: number, cells: number): string {
+  return `  ${done}/${cells} ${cellName(p)}: ${(p.medianMs / 1000).toFixed(2)} s, ${p.itemsDone} done, ${p.itemsFailed} failed\n`;
 }
 
 function cellName(p: LabPoint): string {

@@ -32,9 +32,11 @@ export interface LabRow {
   bytes: number;
 }
 
-/** One strategy's curve for the chart and the fits (threads only). */
+/** One strategy's curve (per scrub executor) for the chart and the fits. */
 export interface LabSeries {
-  label: Strategy;
+  label: string;
+  strategy: Strategy;
+  scrubExecutor: 'threads' | 'processes';
   /** Whose time S(n) divides: the strategy's own one-worker run, else the serial run. */
   base: 'one-worker' | 'serial';
   rows: SpeedupRow[];
@@ -86,37 +88,54 @@ function rowsOf(points: readonly LabPoint[]): LabRow[] {
   });
 }
 
-export function analyseLab(points: readonly LabPoint[]): LabAnalysis {
+export interface LabAnalysisOptions {
+  /** How a series or cell is named in notes and the chart (the scrub lab names executors, not strategies). */
+  label?: (strategy: Strategy, executor: 'threads' | 'processes') => string;
+  /** The machine's cores, for a note placing the best speedup against them (the scrub lab's question). */
+  cores?: number;
+}
+
+const defaultLabel = (s: Strategy, e: 'threads' | 'processes') => (e === 'processes' ? `${s} (processes)` : s);
+
+export function analyseLab(points: readonly LabPoint[], opts: LabAnalysisOptions = {}): LabAnalysis {
+  const label = opts.label ?? defaultLabel;
   const rows = rowsOf(points);
   const serial = rows.find((r) => r.strategy === 'serial' && r.scrubExecutor === 'threads');
   const series: LabSeries[] = [];
-  for (const s of STRATEGIES) {
-    if (s === 'serial') continue;
-    const own = rows.filter((r) => r.strategy === s && r.scrubExecutor === 'threads');
-    const hasOne = own.some((r) => r.workers === 1);
-    const table = speedupTable(own.map((r) => ({ workers: r.workers, ms: r.medianMs })), serial?.medianMs);
-    if (table.length > 0) series.push({ label: s, base: hasOne ? 'one-worker' : 'serial', rows: table });
+  for (const e of ['threads', 'processes'] as const) {
+    for (const s of STRATEGIES) {
+      if (s === 'serial') continue;
+      const own = rows.filter((r) => r.strategy === s && r.scrubExecutor === e);
+      const hasOne = own.some((r) => r.workers === 1);
+      // Child processes are compared with themselves only: serial ran in threads.
+      if (e === 'processes' && !hasOne) continue;
+      const table = speedupTable(own.map((r) => ({ workers: r.workers, ms: r.medianMs })), serial?.medianMs);
+      if (table.length > 0) series.push({ label: label(s, e), strategy: s, scrubExecutor: e, base: hasOne ? 'one-worker' : 'serial', rows: table });
+    }
   }
-  const threads = rows.filter((r) => r.scrubExecutor === 'threads' && r.medianMs > 0);
-  const fastest = threads.reduce<LabRow | null>((a, r) => (!a || r.medianMs < a.medianMs ? r : a), null);
-  const best = fastest ? (series.find((s) => s.label === fastest.strategy) ?? null) : null;
+  const measured = rows.filter((r) => r.medianMs > 0);
+  const fastest = measured.reduce<LabRow | null>((a, r) => (!a || r.medianMs < a.medianMs ? r : a), null);
+  // The fits are those of the series holding the fastest cell that is on a curve (a lone processes cell is not).
+  const seriesOf = (r: LabRow) => series.find((s) => s.strategy === r.strategy && s.scrubExecutor === r.scrubExecutor);
+  const onCurve = measured.filter((r) => seriesOf(r) !== undefined);
+  const best = onCurve.length > 0 ? seriesOf(onCurve.reduce((a, r) => (r.medianMs < a.medianMs ? r : a)))! : null;
   const amdahl = best && best.rows.some((r) => r.workers > 1) ? fitAmdahl(best.rows) : null;
   const usl = best && best.rows.filter((r) => r.workers > 1).length >= 2 ? fitUsl(best.rows) : null;
   const recommended = best ? recommendWorkers(best.rows) : null;
   const failedCells = rows.filter((r) => r.itemsFailed > 0).length;
-  const one = (best ? threads.find((r) => r.strategy === best.label && r.workers === 1) : undefined) ?? serial;
+  const one = (best ? measured.find((r) => r.strategy === best.strategy && r.scrubExecutor === best.scrubExecutor && r.workers === 1) : undefined) ?? serial;
   const oneWorker = one && one.bytes > 0 ? { bytes: one.bytes, ms: one.medianMs } : null;
   const analysis: LabAnalysis = { rows, series, best, amdahl, usl, recommended, fastest, failedCells, oneWorker, notes: [] };
-  analysis.notes = labNotes(analysis, serial ?? null);
+  analysis.notes = labNotes(analysis, serial ?? null, label, opts.cores);
   return analysis;
 }
 
 /** The notes, each resting on measured numbers it names. */
-function labNotes(a: LabAnalysis, serial: LabRow | null): string[] {
+function labNotes(a: LabAnalysis, serial: LabRow | null, label: NonNullable<LabAnalysisOptions['label']>, cores: number | undefined): string[] {
   const notes: string[] = [];
   const { fastest, best } = a;
   if (fastest) {
-    const who = fastest.strategy === 'serial' ? 'the serial run' : `${fastest.strategy} with ${fastest.workers} worker${fastest.workers === 1 ? '' : 's'}`;
+    const who = fastest.strategy === 'serial' ? 'the serial run' : `${label(fastest.strategy, fastest.scrubExecutor)} with ${fastest.workers} worker${fastest.workers === 1 ? '' : 's'}`;
     const vs = serial && fastest !== serial ? `, ${x2(fastest.vsSerial!)} the serial run's ${sec(serial.medianMs)}` : '';
     notes.push(`Fastest: ${who}, ${sec(fastest.medianMs)}${vs}.`);
   }
@@ -149,7 +168,15 @@ function labNotes(a: LabAnalysis, serial: LabRow | null): string[] {
       notes.push(`Recommended: ${a.recommended} worker${a.recommended === 1 ? '' : 's'} (${x2(r.speedup)}: ${rule}).`);
     }
   }
-  for (const p of a.rows.filter((r) => r.scrubExecutor === 'processes')) {
+  if (cores !== undefined) {
+    for (const s of a.series) {
+      const top = s.rows.reduce((p, r) => (r.speedup > p.speedup ? r : p));
+      const beyond = s.rows.filter((r) => r.workers > cores);
+      if (top.workers === 1) notes.push(`${s.label}: no worker count beat one worker on this machine's ${cores} cores.`);
+      else notes.push(`${s.label}: best speedup ${x2(top.speedup)} at ${top.workers} workers on this machine's ${cores} cores${beyond.length > 0 ? (top.workers > cores ? ': it still grew past the core count, so this stage is not CPU-bound here' : ': no gain past the core count, as a CPU-bound stage behaves') : ''}.`);
+    }
+  }
+  for (const p of a.rows.filter((r) => r.scrubExecutor === 'processes' && !a.series.some((s) => s.scrubExecutor === 'processes' && s.strategy === r.strategy))) {
     const t = a.rows.find((r) => r.strategy === p.strategy && r.workers === p.workers && r.scrubExecutor === 'threads');
     if (t && p.medianMs > 0) notes.push(`Scrubbing in child processes: ${sec(p.medianMs)} against ${sec(t.medianMs)} in threads (${p.strategy}, ${p.workers} workers).`);
   }

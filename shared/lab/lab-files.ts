@@ -70,7 +70,7 @@ export function labSvg(a: LabAnalysis, title = 'Fanout speedup lab'): string {
   a.series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
     out.push(`<polyline class="measured" fill="none" stroke="${c}" points="${s.rows.map((r) => `${f1(px(r.workers))},${f1(py(r.speedup))}`).join(' ')}"/>`);
-    for (const r of s.rows) out.push(`<circle class="point" data-strategy="${s.label}" data-workers="${r.workers}" data-speedup="${r.speedup.toFixed(4)}" cx="${f1(px(r.workers))}" cy="${f1(py(r.speedup))}" r="4" fill="${c}"/>`);
+    for (const r of s.rows) out.push(`<circle class="point" data-strategy="${esc(s.label)}" data-executor="${s.scrubExecutor}" data-workers="${r.workers}" data-speedup="${r.speedup.toFixed(4)}" cx="${f1(px(r.workers))}" cy="${f1(py(r.speedup))}" r="4" fill="${c}"/>`);
     legend.push([`${s.label} (vs ${s.base === 'one-worker' ? '1 worker' : 'serial'})`, c, '']);
   });
   legend.forEach(([label, color, dash], i) => {

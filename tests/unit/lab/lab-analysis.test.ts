@@ -122,3 +122,21 @@ describe('lab files', () => {
     expect(elements.some((e) => e.name === 'polyline' && e.attrs.class === 'amdahl')).toBe(true);
   });
 });
+
+describe('the scrub lab against the core count', () => {
+  const proc = (n: number, ms: number) => pt('queue', n, ms, { scrubExecutor: 'processes' });
+  const label = (_s: string, e: string) => (e === 'processes' ? 'child processes' : 'threads');
+
+  it('says a curve stopped at the core count only when the points past it gained nothing', () => {
+    const a = analyseLab([pt('queue', 1, 1000), pt('queue', 2, 520), pt('queue', 4, 530), proc(1, 1100), proc(2, 560), proc(4, 300)], { cores: 2, label });
+    expect(a.notes).toContain("threads: best speedup 1.92× at 2 workers on this machine's 2 cores: no gain past the core count, as a CPU-bound stage behaves.");
+    expect(a.notes).toContain("child processes: best speedup 3.67× at 4 workers on this machine's 2 cores: it still grew past the core count, so this stage is not CPU-bound here.");
+    expect(a.notes[0]).toBe('Fastest: child processes with 4 workers, 0.30 s.');
+  });
+
+  it('claims nothing past the core count when no point was measured there', () => {
+    const a = analyseLab([pt('queue', 1, 1000), pt('queue', 2, 520), proc(1, 900), proc(2, 950)], { cores: 4, label });
+    expect(a.notes).toContain("threads: best speedup 1.92× at 2 workers on this machine's 4 cores.");
+    expect(a.notes).toContain("child processes: no worker count beat one worker on this machine's 4 cores.");
+  });
+});
