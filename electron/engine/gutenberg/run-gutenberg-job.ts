@@ -15,6 +15,7 @@ import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } fro
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
 import { HostPacer } from '../net/host-pacer';
+import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import { writeFileAtomic } from '../output/atomic-file';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
@@ -104,7 +105,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // Politeness toward the mirror: the wait between requests, and a Retry-After held by every lane.
   const pacer = new HostPacer(spec.waitMs ?? 0);
   const heedRetryAfter = (err: unknown) => {
-    if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(err.retryAfterMs);
+    // Capped as the retry's own wait is: a "come back tomorrow" fails its book, it does not park the job.
+    if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS));
   };
   // A full or read-only disk stops the whole job: the pool takes no more books, the books in
   // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
