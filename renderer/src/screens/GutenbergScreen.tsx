@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { checkByteRate, parseByteRate } from '../../../shared/byte-rate';
+import { checkByteRate, parseByteRate, parseDuration } from '../../../shared/byte-rate';
 import { downloadMirrors, MIRROR_LIST_DATE, MIRROR_LIST_SOURCE } from '../../../shared/gutenberg-mirrors';
 import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
 import { checkProxySetting } from '../../../shared/proxy-setting';
@@ -16,7 +16,7 @@ import { formatBytes, idsToRanges } from '../lib/format';
 const ROW_HEIGHT = 28;
 
 /** Where the job spec's fields are shown in this form (`job:check` problems go under them). */
-const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy' };
+const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy', waitMs: 'waitMs' };
 
 /** The checks the form runs itself, as the user leaves a field (the host runs them again, and the rest, at Start). */
 function localProblem(field: 'catalog' | 'mirror' | 'outDir', value: string): string | undefined {
@@ -113,6 +113,8 @@ export function GutenbergScreen() {
   const [limitRate, setLimitRate] = useState('');
   /** HTTP proxy for http(s) mirrors: empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
   const [proxy, setProxy] = useState('');
+  /** Wait between requests to the mirror as typed ("2s"; empty: none). */
+  const [wait, setWait] = useState('');
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
   const busy = runStatus === 'running' || runStatus === 'paused';
@@ -167,6 +169,7 @@ export function GutenbergScreen() {
         outDir: form.outDir.trim(),
         ...(limitRate.trim() ? { limitRate: parseByteRate(limitRate) ?? -1 } : {}),
         ...(proxy.trim() ? { proxy: proxy.trim() } : {}),
+        ...(wait.trim() ? { waitMs: parseDuration(wait) ?? -1 } : {}),
       };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });
@@ -248,6 +251,23 @@ export function GutenbergScreen() {
             onBlur={() => setProblem('limitRate', limitRate.trim() ? (checkByteRate(limitRate.trim()) ?? undefined) : undefined)}
           />
           <FieldError id="limitRate" message={problems.limitRate} />
+        </label>
+        <label>
+          Wait between requests
+          <input
+            data-testid="wait"
+            aria-invalid={invalid('waitMs')}
+            size={6}
+            value={wait}
+            placeholder="none (e.g. 2s)"
+            title="All workers together, randomised 0.5–1.5×; each book is then its own request (no pipelined batches)"
+            onChange={(e) => {
+              setWait(e.target.value);
+              setProblem('waitMs', undefined);
+            }}
+            onBlur={() => setProblem('waitMs', wait.trim() && parseDuration(wait) === null ? 'write e.g. 2s, 500ms or 1m' : undefined)}
+          />
+          <FieldError id="waitMs" message={problems.waitMs} />
         </label>
         <label>
           HTTP proxy
