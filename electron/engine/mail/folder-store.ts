@@ -22,6 +22,8 @@ export interface MessageWriter {
 export interface FolderStoreOptions {
   /** How a directory is fsync'd before index lines naming its files are written (tests record it). */
   syncDir?: (dir: string) => Promise<void>;
+  /** Read the index only when `loadIndex()` is called (a folder that may need nothing but its state). */
+  deferIndex?: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export class FolderStore {
   readonly #log: IndexLog;
   /** Duplicate or damaged index lines seen when opening: the next `compact()` rewrites the index. */
   #damaged = false;
+  #indexLoaded = false;
   #stateOnDisk: string | null;
   readonly #madeDirs = new Set<string>();
 
@@ -64,12 +67,24 @@ export class FolderStore {
     await mkdir(dir, { recursive: true });
     const { state, text } = await readFolderState(join(dir, 'state.json'), path);
     const store = new FolderStore(dir, path, state, text, opts);
+    if (!opts.deferIndex) await store.loadIndex();
+    return store;
+  }
+
+  /**
+   * Reads the index (the UIDs of each generation; once). `open` does it unless `deferIndex`: a
+   * folder LIST-STATUS shows unchanged needs only its state, and at 50,000 messages reading every
+   * index was most of a run with nothing new.
+   */
+  async loadIndex(): Promise<void> {
+    if (this.#indexLoaded) return;
+    this.#indexLoaded = true;
     // A torn last line from a killed run: the file it described is recovered as an orphan.
-    await truncateTornTail(store.#log.file);
+    await truncateTornTail(this.#log.file);
     const genDirs = new Map<string, string>();
-    for await (const rec of readIndexFile(store.#log.file, () => (store.#damaged = true))) {
-      const set = store.#set(rec.uidValidity);
-      if (set.has(rec.uid)) store.#damaged = true;
+    for await (const rec of readIndexFile(this.#log.file, () => (this.#damaged = true))) {
+      const set = this.#set(rec.uidValidity);
+      if (set.has(rec.uid)) this.#damaged = true;
       set.add(rec.uid);
       if (!genDirs.has(rec.uidValidity)) {
         const slash = rec.file.lastIndexOf('/');
@@ -78,12 +93,17 @@ export class FolderStore {
     }
     // Generations known from the index but missing from the state (a run killed before its state).
     for (const [uidValidity, d] of genDirs) {
-      if (!store.state.generations.some((g) => g.uidValidity === uidValidity)) store.state.generations.push({ uidValidity, dir: d });
+      if (!this.state.generations.some((g) => g.uidValidity === uidValidity)) this.state.generations.push({ uidValidity, dir: d });
     }
-    return store;
+  }
+
+  /** The UIDs are only known once the index is read: using them before is a bug, not an empty folder. */
+  #needIndex(): void {
+    if (!this.#indexLoaded) throw new FanoutError('INTERNAL', `The index of ${this.path} was used before it was read`, { folder: this.path });
   }
 
   #set(uidValidity: string): Set<number> {
+    this.#needIndex();
     let set = this.#uids.get(uidValidity);
     if (!set) {
       set = new Set();
@@ -93,16 +113,19 @@ export class FolderStore {
   }
 
   has(uidValidity: string, uid: number): boolean {
+    this.#needIndex();
     return this.#uids.get(uidValidity)?.has(uid) ?? false;
   }
 
   /** Number of messages archived in generation `uidValidity`. */
   countIn(uidValidity: string): number {
+    this.#needIndex();
     return this.#uids.get(uidValidity)?.size ?? 0;
   }
 
   /** True when another generation than `uidValidity` has archived messages. */
   hasOtherGenerations(uidValidity: string): boolean {
+    this.#needIndex();
     for (const [g, set] of this.#uids) if (g !== uidValidity && set.size > 0) return true;
     return false;
   }

@@ -276,7 +276,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
 
         for (const info of selectFolders(folders, spec.folders, job)) {
           try {
-            selected.push({ info, store: await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path) });
+            selected.push({ info, store: await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }) });
           } catch (err) {
             job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
           }
@@ -290,6 +290,15 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
             job.telemetry.addSkipped(n);
             tallies.push({ folder: s.info.path, onServer: n, archivedBefore: n, toFetch: 0, fetched: 0, vanished: 0 });
           } else toPlan.push(s);
+        }
+        // Only folders with something to do read their index.
+        for (const s of [...toPlan]) {
+          try {
+            await s.store.loadIndex();
+          } catch (err) {
+            toPlan.splice(toPlan.indexOf(s), 1);
+            job.reportFailure(s.info.path, mapImapError(err, where, { folder: s.info.path }));
+          }
         }
         // Worker connections take several round trips to set up: when LIST-STATUS shows new mail,
         // open them now; each plans folders too (in parallel with this connection) until the

@@ -120,4 +120,16 @@ describe('FolderStore (index streamed, UIDs only in memory)', () => {
       expect(covered, `line ${i} (${r.file})`).toBe(true);
     });
   });
+
+  it('deferIndex: the state is read at once, the index only by loadIndex (using UIDs before is an INTERNAL error, not an empty folder)', async () => {
+    writeFileSync(join(dir, 'index.jsonl'), `${JSON.stringify(rec(1))}\n${JSON.stringify(rec(2))}\n`);
+    const store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
+    expect(() => store.has('7', 1)).toThrow(/used before it was read/);
+    expect(() => store.countIn('7')).toThrow(/used before it was read/);
+    await store.loadIndex();
+    await store.loadIndex();
+    expect(store.countIn('7')).toBe(2);
+    expect(store.has('7', 2)).toBe(true);
+    await store.close();
+  });
 });
