@@ -96,9 +96,12 @@ export interface ItemFailure {
 export interface MailFolderTally {
   folder: string;
   onServer: number;
+  /** Already in the archive before this run (including files recovered from a killed run and messages linked to an older generation). */
   archivedBefore: number;
+  /** Planned for fetching in this run. */
   toFetch: number;
   fetched: number;
+  /** Expunged on the server between planning and fetching. */
   vanished: number;
 }
 

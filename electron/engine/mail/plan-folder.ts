@@ -1,26 +1,13 @@
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { MailFolderTally } from '../../../shared/events';
 import type { FolderStore } from './folder-store';
 import type { MailFolderInfo } from './folders';
 import type { SyncedState } from './generations';
 import { headerMessageId, metaOf, storedFlags, toDate } from './message-meta';
 import { chunkUids, toUidSet, type SizedUid } from './uid-set';
 
-/**
- * One folder's account of a run: what the server held when the folder was planned, and where
- * each of those messages went. A folder is complete when every one of `onServer` is archived
- * (before or now) or vanished during the run; `runMailJob` checks it against the index.
- */
-export interface FolderTally {
-  folder: string;
-  onServer: number;
-  /** Already in the archive before this run (including files recovered from a killed run and messages linked to an older generation). */
-  archivedBefore: number;
-  /** Planned for fetching in this run. */
-  toFetch: number;
-  fetched: number;
-  /** Expunged on the server between planning and fetching. */
-  vanished: number;
-}
+/** One folder's account of a run (the summary's shape, in shared/); `runMailJob` checks it against the index. */
+export type FolderTally = MailFolderTally;
 
 /** One folder of a run: its store, the generation being archived, and the chunks still out. */
 export interface FolderJob {
