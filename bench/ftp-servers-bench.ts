@@ -12,68 +12,40 @@
  * BENCH_SERVERS (vsftpd,pure-ftpd,proftpd), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
-import { createJobControl } from '../electron/engine/core/job-control';
-import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
 import { openMirror } from '../electron/engine/mirror';
-import { generateMirror, makeBookSpecs, startFtpServerOf, type FtpServerKind } from '../tests/harness';
+import { startFtpServerOf, type FtpServerKind } from '../tests/harness';
 import { startHarnessProcess } from './harness-process';
+import { benchEnv as env, makeServerBenchMirror, ratios, timeFanoutStrategies, timePeer, type ServerBenchRow } from './server-bench-common';
 
 const run = promisify(execFile);
-const env = (k: string, d: string) => process.env[k] ?? d;
 const BOOKS = Number(env('BENCH_BOOKS', '200'));
 const NS = env('BENCH_NS', '1,8').split(',').map(Number);
 const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
 const SERVERS = env('BENCH_SERVERS', 'vsftpd,pure-ftpd,proftpd').split(',') as FtpServerKind[];
 const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 
-interface Row { server: string; tool: string; n: number; seconds: number; books: number }
-const rows: Row[] = [];
+const rows: ServerBenchRow[] = [];
 const verdicts = new Map<string, string>();
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fanout-bench-ftp-'));
-  // Every book present (lftp is given exact paths; a missing book would only test error paths).
-  const specs = makeBookSpecs({ count: BOOKS, medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')) }).map((s) => (s.files.length ? s : { ...s, files: ['-0.txt' as const] }));
-  const mirror = await generateMirror(join(dir, 'mirror'), specs);
-  const catalog = join(dir, 'catalog.csv');
-  await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((s) => `${s.ebook},Text,2000-01-01,Book ${s.ebook},en,Anon,,,`)].join('\n') + '\n');
-  const paths = specs.map((s) => mirror.books.get(s.ebook)!.files[0]!.relPath);
-  console.log(`mirror: ${BOOKS} books, ${(mirror.totalBytes / 1e6).toFixed(1)} MB; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
+  const m = await makeServerBenchMirror('fanout-bench-ftp-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
+  console.log(`mirror: ${BOOKS} books, ${(m.totalBytes / 1e6).toFixed(1)} MB; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
   try {
     for (const name of SERVERS) {
-      const server = await startFtpServerOf(name, { root: mirror.root, maxPerIp: 64 });
+      const server = await startFtpServerOf(name, { root: m.root, maxPerIp: 64 });
       const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: server.port, delayMs: DELAY, ftp: true } });
       const url = server.urlVia(`127.0.0.1:${proxy.port}`);
       try {
         // The biggest books in one batch: transfers long enough for commands to arrive during them.
-        const biggest = [...specs].sort((a, b) => (b.sizeBytes ?? 0) - (a.sizeBytes ?? 0)).slice(0, 16).map((s) => s.ebook);
-        verdicts.set(name, await pipeliningVerdict(url, biggest, join(dir, `probe-${name}`)));
+        const biggest = [...m.specs].sort((a, b) => (b.sizeBytes ?? 0) - (a.sizeBytes ?? 0)).slice(0, 16).map((s) => s.ebook);
+        verdicts.set(name, await pipeliningVerdict(url, biggest, join(m.dir, `probe-${name}`)));
         for (const n of NS) {
-          for (const strategy of STRATEGIES) {
-            if (strategy === 'serial' && n !== 1) continue;
-            const out = join(dir, `out-${name}-${strategy}-${n}`);
-            const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: url, workers: n, strategy, outDir: out });
-            const t0 = performance.now();
-            const summary = await runGutenbergJob(spec, createJobControl());
-            const seconds = (performance.now() - t0) / 1000;
-            rows.push({ server: name, tool: `fanout ${strategy}`, n, seconds, books: summary.itemsDone });
-            console.log(`${name} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s, ${summary.itemsDone}/${BOOKS} books`);
-            await rm(out, { recursive: true, force: true });
-          }
-          const peerOut = join(dir, `lftp-${name}-${n}`);
-          await mkdir(peerOut, { recursive: true });
-          const t0 = performance.now();
-          await runLftp(url, paths, n, peerOut);
-          const seconds = (performance.now() - t0) / 1000;
-          rows.push({ server: name, tool: 'lftp mget -P', n, seconds, books: BOOKS });
-          console.log(`${name} lftp mget -P     N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s`);
-          await rm(peerOut, { recursive: true, force: true });
+          await timeFanoutStrategies(rows, m, name, url, n, STRATEGIES);
+          await timePeer(rows, m, name, 'lftp mget -P', n, (out) => runLftp(url, m.paths, n, out));
         }
       } finally {
         proxy.stop();
@@ -81,7 +53,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(m.dir, { recursive: true, force: true });
   }
   report();
 }
@@ -104,6 +76,7 @@ async function pipeliningVerdict(url: string, ebooks: number[], rawDir: string):
 }
 
 async function runLftp(url: string, paths: string[], n: number, out: string): Promise<void> {
+  await mkdir(out, { recursive: true });
   const script = [
     'set net:max-retries 2', 'set net:timeout 30', 'set ftp:passive-mode on', 'set xfer:clobber on', 'set cmd:fail-exit yes',
     `mget -P ${n} -O ${out} ${paths.map((p) => '/' + p).join(' ')}`, 'quit',
@@ -115,10 +88,7 @@ function report(): void {
   console.log('\n| server | transfers | tool | N | seconds | books/s | vs lftp | vs queue |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const peer = rows.find((b) => b.server === r.server && b.n === r.n && b.tool === 'lftp mget -P');
-    const queue = rows.find((b) => b.server === r.server && b.n === r.n && b.tool === 'fanout queue');
-    const vsPeer = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
-    const vsQueue = queue && r.tool === 'fanout adaptive' ? (r.seconds / queue.seconds).toFixed(2) : '–';
+    const { vsPeer, vsQueue } = ratios(rows, r, 'lftp mget -P');
     console.log(`| ${r.server} | ${verdicts.get(r.server) ?? '?'} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${vsPeer} | ${vsQueue} |`);
   }
   console.log('\nTargets: where transfers are pipelined, adaptive ≤ 0.75 × lftp at N=1 and N=8; lock-step servers: adaptive ≤ queue.');

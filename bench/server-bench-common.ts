@@ -1,0 +1,74 @@
+/**
+ * What bench:ftp-servers and bench:http-servers share: the generated mirror with its catalog, timing
+ * each Fanout strategy at one N against a server, timing the peer tool, and the ratio columns.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GutenbergJobSpecSchema } from '../shared/job-spec';
+import type { Strategy } from '../shared/strategy';
+import { createJobControl } from '../electron/engine/core/job-control';
+import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
+import { generateMirror, makeBookSpecs, type MirrorBookSpec } from '../tests/harness';
+
+export const benchEnv = (k: string, d: string): string => process.env[k] ?? d;
+
+export interface ServerBenchRow { server: string; tool: string; n: number; seconds: number; books: number }
+
+export interface ServerBenchMirror {
+  /** Temp folder holding the mirror, the catalog and every run's output. */
+  dir: string;
+  root: string;
+  catalog: string;
+  specs: MirrorBookSpec[];
+  /** Each book's file under the mirror root, for the peer tool (which is given exact paths). */
+  paths: string[];
+  totalBytes: number;
+}
+
+/** A generated mirror of `books` books, every book present (a missing book would only test error paths). */
+export async function makeServerBenchMirror(prefix: string, books: number, medianBytes: number): Promise<ServerBenchMirror> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const specs = makeBookSpecs({ count: books, medianBytes }).map((s) => (s.files.length ? s : { ...s, files: ['-0.txt' as const] }));
+  const mirror = await generateMirror(join(dir, 'mirror'), specs);
+  const catalog = join(dir, 'catalog.csv');
+  await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((s) => `${s.ebook},Text,2000-01-01,Book ${s.ebook},en,Anon,,,`)].join('\n') + '\n');
+  const paths = specs.map((s) => mirror.books.get(s.ebook)!.files[0]!.relPath);
+  return { dir, root: mirror.root, catalog, specs, paths, totalBytes: mirror.totalBytes };
+}
+
+/** Runs each strategy (serial only at N = 1) against `url` with `n` workers; one row each. */
+export async function timeFanoutStrategies(rows: ServerBenchRow[], m: ServerBenchMirror, server: string, url: string, n: number, strategies: Strategy[]): Promise<void> {
+  for (const strategy of strategies) {
+    if (strategy === 'serial' && n !== 1) continue;
+    const out = join(m.dir, `out-${server}-${strategy}-${n}`);
+    const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: m.catalog, mirror: url, workers: n, strategy, outDir: out });
+    const t0 = performance.now();
+    const summary = await runGutenbergJob(spec, createJobControl());
+    const seconds = (performance.now() - t0) / 1000;
+    rows.push({ server, tool: `fanout ${strategy}`, n, seconds, books: summary.itemsDone });
+    console.log(`${server} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s, ${summary.itemsDone}/${m.specs.length} books`);
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/** Times the peer tool's run of every book (`fetch` is given a fresh output folder); one row. */
+export async function timePeer(rows: ServerBenchRow[], m: ServerBenchMirror, server: string, tool: string, n: number, fetch: (out: string) => Promise<unknown>): Promise<void> {
+  const out = join(m.dir, `peer-${server}-${n}`);
+  const t0 = performance.now();
+  await fetch(out);
+  const seconds = (performance.now() - t0) / 1000;
+  rows.push({ server, tool, n, seconds, books: m.specs.length });
+  console.log(`${server} ${tool.padEnd(16)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s`);
+  await rm(out, { recursive: true, force: true });
+}
+
+/** A row's time against the peer tool's (Fanout rows) and adaptive's against queue's, same server and N. */
+export function ratios(rows: ServerBenchRow[], r: ServerBenchRow, peerTool: string): { vsPeer: string; vsQueue: string } {
+  const peer = rows.find((b) => b.server === r.server && b.n === r.n && b.tool === peerTool);
+  const queue = rows.find((b) => b.server === r.server && b.n === r.n && b.tool === 'fanout queue');
+  return {
+    vsPeer: peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–',
+    vsQueue: queue && r.tool === 'fanout adaptive' ? (r.seconds / queue.seconds).toFixed(2) : '–',
+  };
+}
