@@ -7,7 +7,11 @@ import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenber
 import { gutenbergDir, type MirrorBookSpec } from '../../harness';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 
-const BOOKS: MirrorBookSpec[] = Array.from({ length: 6 }, (_, i) => ({ ebook: 4000 + i, files: ['-0.txt'], title: `Polite ${i}`, sizeBytes: 20_000 }));
+const BOOKS: MirrorBookSpec[] = [
+  ...Array.from({ length: 6 }, (_, i): MirrorBookSpec => ({ ebook: 4000 + i, files: ['-0.txt'], title: `Polite ${i}`, sizeBytes: 20_000 })),
+  // No N-0.txt: its folder index is asked for (the request the 429 of the index test hits).
+  { ebook: 4100, files: ['-8.txt'], title: 'Latin One', sizeBytes: 20_000 },
+];
 const textPath = (ebook: number) => `/${gutenbergDir(ebook)}/${ebook}-0.txt`;
 
 let fx: GutenbergFixture;
@@ -42,6 +46,17 @@ describe('politeness toward an HTTP mirror', () => {
     // Times from the server's log: the second request came at least the 2 s asked after the 429.
     expect(asked[1]!.at - asked[0]!.at).toBeGreaterThanOrEqual(1990);
     expect(states.has('waiting')).toBe(true);
+  });
+
+  it.each(['adaptive', 'queue'] as const)('a 429 with Retry-After on a folder index waits too (%s)', async (strategy) => {
+    const index = `/${gutenbergDir(4100)}/`;
+    fx.http.requests.length = 0;
+    fx.http.hooks.failNext(index, 1, 429, { 'Retry-After': '1' });
+    const { summary } = await run(`retry-after-index-${strategy}`, { workers: 2, strategy });
+    expect(summary.itemsDone).toBe(BOOKS.length);
+    const asked = fx.http.requests.filter((r) => r.path === index);
+    expect(asked.map((r) => r.status)).toEqual([429, 200]);
+    expect(asked[1]!.at - asked[0]!.at).toBeGreaterThanOrEqual(990);
   });
 
   it('waits between requests (--wait): the server sees book requests spaced, all workers together', async () => {
