@@ -19,9 +19,10 @@ const TINYPROXY = process.env.FANOUT_TINYPROXY ?? '/usr/bin/tinyproxy';
 /**
  * Debian's tinyproxy (`.ci/servers/proxy.sh`) from a temp config on a random loopback port, in the
  * foreground, clients from 127.0.0.1 only. No `ConnectPort` line: CONNECT to any port (the tests'
- * servers listen on random ones). Log level Connect: each tunnel is one line of the log.
+ * servers listen on random ones); `connectPorts` limits it as most proxies do (to 443). Log level
+ * Connect: each tunnel is one line of the log.
  */
-export async function startTinyproxy(): Promise<TinyproxyServer> {
+export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Promise<TinyproxyServer> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-tinyproxy-'));
   const logFile = path.join(tmp, 'tinyproxy.log');
   const conf = path.join(tmp, 'tinyproxy.conf');
@@ -32,7 +33,7 @@ export async function startTinyproxy(): Promise<TinyproxyServer> {
       args: async (port) => {
         await writeFile(
           conf,
-          [`Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', 'Timeout 30', `LogFile "${logFile}"`, 'LogLevel Connect', 'MaxClients 64', ''].join('\n'),
+          [`Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', 'Timeout 30', `LogFile "${logFile}"`, 'LogLevel Connect', 'MaxClients 64', ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`), ''].join('\n'),
         );
         return ['-d', '-c', conf];
       },

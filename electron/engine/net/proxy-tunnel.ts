@@ -47,7 +47,7 @@ export function tunnelConnector(proxy: URL, options: { tls?: ConnectionOptions; 
       reply = Buffer.concat([reply, chunk]);
       const end = reply.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (reply.length > MAX_REPLY_BYTES) finish(new FanoutError('HTTP_PERMANENT', `${where} sent no HTTP reply to CONNECT ${authority}`, { host }));
+        if (reply.length > MAX_REPLY_BYTES) finish(new FanoutError('CONNECTION_REFUSED', `${where} sent no HTTP reply to CONNECT ${authority}`, { host }));
         return;
       }
       raw.off('data', onData);
@@ -56,7 +56,8 @@ export function tunnelConnector(proxy: URL, options: { tls?: ConnectionOptions; 
       if (code < 200 || code > 299) {
         const said = status ? `HTTP ${code}${status[2]}` : 'no HTTP status';
         const hint = code === 403 && port !== 443 ? ' (many proxies tunnel only to port 443: use an https:// mirror, or NO_PROXY for this host)' : '';
-        finish(new FanoutError(code === 407 ? 'AUTH_FAILED' : 'HTTP_PERMANENT', `${where} refused the tunnel to ${authority}: ${said}${hint}`, { host }));
+        // A refused tunnel is a refused connection (before anything was fetched it stops the job at once).
+        finish(new FanoutError(code === 407 ? 'AUTH_FAILED' : 'CONNECTION_REFUSED', `${where} refused the tunnel to ${authority}: ${said}${hint}`, { host }));
         return;
       }
       const rest = reply.subarray(end + 4);

@@ -101,6 +101,20 @@ describe('http(s) mirrors through an HTTP proxy (tinyproxy)', () => {
     expect(await tunnelsTo(fx.http.port)).toBe(before);
   });
 
+  it('a proxy that refuses the tunnel (CONNECT only to 443, as most do) stops the job saying so', async () => {
+    const strict = await startTinyproxy({ connectPorts: [443] });
+    try {
+      const events: unknown[] = [];
+      const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, 'proxy-refused'), mirror: `http://127.0.0.1:${fx.http.port}/`, proxy: strict.url, attempts: 2, timeoutMs: 5000 });
+      const summary = await runGutenbergJob(spec, createJobControl((e) => events.push(e)));
+      expect(summary).toMatchObject({ status: 'failed', itemsDone: 0, itemsFailed: 0 }); // stopped at once, the books left pending
+      expect(summary.failures).toEqual([expect.objectContaining({ item: '(job)', error: expect.objectContaining({ code: 'CONNECTION_REFUSED' }) })]);
+      expect(JSON.stringify(events)).toMatch(/refused the tunnel to 127\.0\.0\.1:\d+: HTTP 403.*many proxies tunnel only to port 443/);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('an FTP mirror with a proxy is refused with a clear error, before connecting', async () => {
     await expect(run('proxy-ftp', { mirror: `ftp://127.0.0.1:${fx.ftp.port}/`, proxy: proxy.url })).rejects.toMatchObject({
       code: 'BAD_INPUT',
