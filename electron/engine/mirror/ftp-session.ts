@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import tls from 'node:tls';
-import { Client, FTPError, type FTPResponse } from 'basic-ftp';
+import { Client, FTPError } from 'basic-ftp';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { authTlsRefused, mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
-import { openPassive } from './ftp-pipeline';
+import { retrIntoSink } from './ftp-retr';
 import { listFolder, pipelinedLogin, remoteModified, remoteSize, type Listing } from './ftp-commands';
 import { ftpResumeMismatch } from './resume-check';
 import type { TlsTrust } from './tls-trust';
@@ -33,8 +33,6 @@ export interface FtpTarget {
   /** A data connection that delivers nothing for this long is cut (default `timeoutMs`). */
   stallTimeoutMs?: number;
 }
-
-
 
 /**
  * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
@@ -164,7 +162,10 @@ export class FtpSession implements MirrorSession {
         sink.input.end(); // the kept part is the whole file
         await once(sink.input, 'finish');
       } else {
-        await this.download(client, sink, remotePath, startAt, size, epsv, context);
+        const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
+        const reply = await retrIntoSink(client, sink, { remotePath, startAt, size, epsv, host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs, context });
+        // All bytes in: the `226` is collected before the next command (see settlePending).
+        if (reply) this.pendingReply = reply;
       }
       const transferred = sink.received;
       const result = await sink.finish();
@@ -370,62 +371,5 @@ export class FtpSession implements MirrorSession {
     this.statWorks = caps.statWorks;
     this.pipelineEpsv = caps.pipelineEpsv;
     return listing;
-  }
-
-  /**
-   * RETR (with REST when resuming) into the sink. Resolves as soon as the data connection
-   * delivered the expected bytes and closed; the `226` is then left pending (see settlePending).
-   */
-  private async download(
-    client: Client,
-    sink: BookSink,
-    remotePath: string,
-    startAt: number,
-    size: number | null,
-    epsv: FTPResponse | null,
-    context: ErrorContext,
-  ): Promise<void> {
-    if (epsv) {
-      // The passive port came with the listing: connect now and let basic-ftp skip its own EPSV.
-      await openPassive(client, epsv, this.target.timeoutMs);
-      const original = client.prepareTransfer;
-      client.prepareTransfer = async () => {
-        client.prepareTransfer = original;
-        return epsv;
-      };
-    }
-    // basic-ftp watches a transfer's data connection with `ftp.timeout` (no bytes for that long: it
-    // fails the transfer): during the transfer that is the stall timeout.
-    const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
-    // (`timeout` is read-only in basic-ftp's types, a plain field at runtime: see README, basic-ftp internals.)
-    const ftp = client.ftp as { timeout: number };
-    ftp.timeout = stallMs;
-    const transfer = client.downloadTo(sink.input, remotePath, startAt).finally(() => {
-      ftp.timeout = this.target.timeoutMs;
-    });
-    transfer.catch(() => {});
-    const need = size === null ? null : size - startAt;
-    const dataDone = once(sink.input, 'finish').then(
-      () => true,
-      () => false,
-    );
-    const early = await Promise.race([transfer.then(() => false), dataDone]);
-    if (early && need !== null && sink.received === need) {
-      this.pendingReply = transfer.then(() => undefined);
-      this.pendingReply.catch(() => {});
-      return;
-    }
-    try {
-      await transfer;
-    } catch (e) {
-      if (/timeout/i.test(String((e as Error)?.message))) {
-        throw new FanoutError('TIMEOUT', `The data connection to ${this.target.host} stalled: nothing received for ${stallMs} ms`, context, { cause: e });
-      }
-      throw e;
-    }
-    await dataDone;
-    if (need !== null && sink.received !== need) {
-      throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, context);
-    }
   }
 }

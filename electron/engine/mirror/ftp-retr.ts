@@ -1,0 +1,73 @@
+import { once } from 'node:events';
+import type { Client, FTPResponse } from 'basic-ftp';
+import { FanoutError } from '../core/fanout-error';
+import type { ErrorContext } from '../../../shared/errors';
+import type { BookSink } from './book-sink';
+import { openPassive } from './ftp-pipeline';
+
+export interface RetrRequest {
+  remotePath: string;
+  /** REST offset (the kept `.part`'s length), 0 for a fresh transfer. */
+  startAt: number;
+  /** The remote file's size, when known: the transfer ends when that many bytes arrived. */
+  size: number | null;
+  /** The `229` of an EPSV already sent (with the listing), or null to let basic-ftp send its own. */
+  epsv: FTPResponse | null;
+  host: string;
+  timeoutMs: number;
+  /** No bytes on the data connection for this long fails the transfer (TIMEOUT). */
+  stallMs: number;
+  context: ErrorContext;
+}
+
+/**
+ * RETR (with REST when resuming) into the sink, one step at a time (the session's path outside a
+ * batch). Resolves as soon as the data connection delivered the expected bytes and closed, with
+ * the `226` still to come as the returned promise (the session collects it before its next
+ * command); resolves to null when the transfer ended with its reply.
+ */
+export async function retrIntoSink(client: Client, sink: BookSink, r: RetrRequest): Promise<Promise<void> | null> {
+  const { epsv } = r;
+  if (epsv) {
+    // The passive port came with the listing: connect now and let basic-ftp skip its own EPSV.
+    await openPassive(client, epsv, r.timeoutMs);
+    const original = client.prepareTransfer;
+    client.prepareTransfer = async () => {
+      client.prepareTransfer = original;
+      return epsv;
+    };
+  }
+  // basic-ftp watches a transfer's data connection with `ftp.timeout` (no bytes for that long: it
+  // fails the transfer): during the transfer that is the stall timeout.
+  // (`timeout` is read-only in basic-ftp's types, a plain field at runtime: see README, basic-ftp internals.)
+  const ftp = client.ftp as { timeout: number };
+  ftp.timeout = r.stallMs;
+  const transfer = client.downloadTo(sink.input, r.remotePath, r.startAt).finally(() => {
+    ftp.timeout = r.timeoutMs;
+  });
+  transfer.catch(() => {});
+  const need = r.size === null ? null : r.size - r.startAt;
+  const dataDone = once(sink.input, 'finish').then(
+    () => true,
+    () => false,
+  );
+  const early = await Promise.race([transfer.then(() => false), dataDone]);
+  if (early && need !== null && sink.received === need) {
+    const reply = transfer.then(() => undefined);
+    reply.catch(() => {});
+    return reply;
+  }
+  try {
+    await transfer;
+  } catch (e) {
+    if (/timeout/i.test(String((e as Error)?.message))) {
+      throw new FanoutError('TIMEOUT', `The data connection to ${r.host} stalled: nothing received for ${r.stallMs} ms`, r.context, { cause: e });
+    }
+    throw e;
+  }
+  await dataDone;
+  if (need !== null && sink.received !== need) {
+    throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, r.context);
+  }
+  return null;
+}
