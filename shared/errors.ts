@@ -38,6 +38,9 @@ export const ERROR_CODES = {
   BUSY: { retryable: false, summary: 'The same operation is already running; wait for it or cancel it' },
   NOT_AVAILABLE: { retryable: false, summary: 'This is not available in this host or build' },
   NO_SUCH_JOB: { retryable: false, summary: 'No running job has this id (it may have finished)' },
+  NO_SUCH_RUN: { retryable: false, summary: 'No past run in the history has this id' },
+  CATALOG_NOT_LOADED: { retryable: false, summary: 'This catalog is no longer loaded; load it again' },
+  UNTRUSTED_SENDER: { retryable: false, summary: 'The request did not come from a Fanout page' },
   INTERNAL: { retryable: false, summary: 'An unexpected internal error' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 

@@ -92,7 +92,7 @@ if (!app.requestSingleInstanceLock()) {
     const isTrusted = (e: IpcMainInvokeEvent) => trusted.has(e.sender.id) && e.senderFrame !== null && e.senderFrame === e.sender.mainFrame && isTrustedSenderUrl(e.senderFrame.url);
     for (const channel of Object.values(API_METHODS)) {
       ipcMain.handle(channel, async (e, payload: unknown): Promise<Reply<unknown>> => {
-        if (!isTrusted(e)) return { ok: false, error: { code: 'BAD_INPUT', message: 'IPC message from an untrusted sender', retryable: false, context: {} } };
+        if (!isTrusted(e)) return { ok: false, error: { code: 'UNTRUSTED_SENDER', message: 'IPC message from an untrusted sender', retryable: false, context: {} } };
         return host.handle(channel, payload);
       });
     }

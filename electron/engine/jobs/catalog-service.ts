@@ -67,7 +67,7 @@ export class CatalogService {
 
   #get(catalogId: string): LoadedCatalog {
     const c = this.#loaded.get(catalogId);
-    if (!c) throw new FanoutError('BAD_INPUT', 'This catalog is no longer loaded; load it again');
+    if (!c) throw new FanoutError('CATALOG_NOT_LOADED', 'This catalog is no longer loaded; load it again');
     return c;
   }
 

@@ -129,7 +129,7 @@ export class FanoutHost {
   /** `fanout verify` of a past run's output, against its own records (the UI names a job, never a path). */
   async #verifyRun(jobId: string): Promise<VerifyReport> {
     const entry = (await this.jobs.listHistory()).find((h) => h.summary.jobId === jobId);
-    if (!entry) throw new FanoutError('BAD_INPUT', `No run ${jobId} in the history`, {});
+    if (!entry) throw new FanoutError('NO_SUCH_RUN', `No run ${jobId} in the history`, {});
     const { kind, outDir } = entry.summary;
     return kind === 'mail' ? verifyMailLocal(outDir) : verifyCorpus(outDir);
   }

@@ -128,7 +128,7 @@ describe('FanoutHost + JobManager', () => {
     expect(await host.handle('catalog:search', { catalogId: id, query: { language: 'fr' }, offset: 0, limit: 10 })).toMatchObject({ value: { total: 1, rows: [{ ebook: 2 }] } });
     expect(await host.handle('catalog:search', { catalogId: id, query: {}, offset: 1, limit: 10 })).toMatchObject({ value: { total: 2, offset: 1, rows: [{ ebook: 2 }] } });
     expect(await host.handle('catalog:ids', { catalogId: id, query: {} })).toEqual({ ok: true, value: [1, 2] });
-    expect(await host.handle('catalog:search', { catalogId: 'gone', query: {}, offset: 0, limit: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await host.handle('catalog:search', { catalogId: 'gone', query: {}, offset: 0, limit: 1 })).toMatchObject({ ok: false, error: { code: 'CATALOG_NOT_LOADED' } });
   });
 
   it('reports host features that are missing', async () => {
@@ -137,6 +137,11 @@ describe('FanoutHost + JobManager', () => {
     expect(await host.handle('dialog:pick-folder', {})).toMatchObject({ ok: false, error: { code: 'NOT_AVAILABLE', message: expect.stringContaining('not available') } });
     expect(await host.handle('settings:set', { workers: 8 })).toMatchObject({ ok: true, value: { workers: 8 } });
     expect(await host.handle('settings:set', { password: 'x' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+  });
+
+  it('says which thing is missing: a run not in the history is NO_SUCH_RUN, not bad input', async () => {
+    const host = makeHost();
+    expect(await host.handle('verify:run', { jobId: 'never-ran' })).toMatchObject({ ok: false, error: { code: 'NO_SUCH_RUN', message: expect.stringContaining('never-ran') } });
   });
 });
 
