@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type Strategy } from '../../shared/strategy';
 import { registerGutenbergCommand } from './gutenberg-command';
+import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
 import { intOption, parseJobSpecOrExit, parseSpecOrExit, reportInputCheck } from './cli-validation';
 
 /**
@@ -18,9 +19,9 @@ function gutenbergOptions(): Option[] {
   return job.options.filter((o) => FORWARDED.includes(o.attributeName()));
 }
 
-/** `--workers 1,2,4,8`: each a whole number from 1 to 64, at most 8 of them. */
-function workerList(value: string): number[] {
-  const each = intOption(1, 64);
+/** `--workers 1,2,4,8`: each a whole number from 1 to `max`, at most 8 of them. */
+const countList = (max: number) => (value: string): number[] => {
+  const each = intOption(1, max);
   const counts = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
   if (counts.length === 0 || counts.length > 8) throw new InvalidArgumentError('give 1 to 8 worker counts separated by commas, e.g. 1,2,4,8');
   return [...new Set(counts.map((v) => {
@@ -30,7 +31,8 @@ function workerList(value: string): number[] {
       throw new InvalidArgumentError(`"${v}" ${(err as Error).message}`);
     }
   }))];
-}
+};
+const workerList = countList(64);
 
 /** `--strategies serial,queue`: names from STRATEGIES. */
 function strategyList(value: string): Strategy[] {
@@ -101,6 +103,31 @@ export function registerLabCommand(program: Command): void {
     .action(async (o) => {
       const { runScrubLabInTerminal } = await import('./run-scrub-lab-in-terminal');
       process.exitCode = await runScrubLabInTerminal({ input: o.input, sample: o.sample, executors: o.executors, workerCounts: o.workers, repeats: o.repeats, outDir: o.outDir, json: Boolean(o.json) });
+    });
+  registerMailLab(lab);
+}
+
+function registerMailLab(lab: Command): void {
+  const mail = lab.command('mail').description('archive the same account under each strategy and number of IMAP connections, each into a fresh folder');
+  addAccountOptions(mail)
+    .option('--folders <list>', '"all", or folder paths separated by commas (INBOX,Sent)', 'all')
+    .option('--strategies <list>', `strategies to compare, from ${STRATEGIES.join(', ')}`, strategyList, ['serial', 'queue', 'split', 'adaptive'] as Strategy[])
+    .option('--connections <list>', 'connection counts to try (serial always uses one), e.g. 1,2,4', countList(32), [1, 2, 4])
+    .option('--repeats <n>', 'runs per cell; the median time is used', intOption(1, 9), 1)
+    .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells archive into a temporary folder inside it)')
+    .option('--json', 'print the points and the analysis as JSON on stdout')
+    .action(async (o: AccountCliOptions & { folders: string; strategies: Strategy[]; connections: number[]; repeats: number; outDir: string; json?: boolean }) => {
+      const account = await accountFrom(o);
+      const [{ MailJobSpecSchema }, { checkMailInputs }, { runMailLabInTerminal }] = await Promise.all([
+        import('../../shared/job-spec'),
+        import('../engine/inputs/job-inputs'),
+        import('./run-mail-lab-in-terminal'),
+      ]);
+      const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((f) => f.trim()).filter(Boolean);
+      // Each cell sets its own strategy and connections; these only make the spec whole.
+      const spec = parseSpecOrExit(MailJobSpecSchema, { kind: 'mail', account, folders, connections: 1, strategy: 'serial', outDir: o.outDir, timeoutMs: o.timeout });
+      reportInputCheck(await checkMailInputs(spec));
+      process.exitCode = await runMailLabInTerminal({ spec, strategies: o.strategies, connectionCounts: o.connections, repeats: o.repeats, json: Boolean(o.json) });
     });
 }
 

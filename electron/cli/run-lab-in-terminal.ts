@@ -2,6 +2,7 @@ import type { LabEvent, LabPoint, LabRequest } from '../../shared/ipc';
 import type { GutenbergJobSpec } from '../../shared/job-spec';
 import type { SerializedError } from '../../shared/errors';
 import { analyseLab, type LabAnalysisOptions } from '../../shared/lab/lab-analysis';
+import { isAbortError, toFanoutError } from '../engine/core/fanout-error';
 import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
 import { LabRunner } from '../engine/jobs/lab-runner';
 import { formatLabReport, writeLabFiles } from '../engine/lab/lab-report';
@@ -52,6 +53,34 @@ export async function reportLab(r: { points: LabPoint[]; status: 'succeeded' | '
   if (r.error) process.stderr.write(`lab stopped: ${r.error.code}: ${r.error.message}\n`);
   process.stderr.write(`lab ${r.status}: ${r.points.length} cell${r.points.length === 1 ? '' : 's'} measured\n`);
   return r.status === 'succeeded' ? EXIT.ok : r.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
+}
+
+/**
+ * Runs a lab's grid with Ctrl-C as cancel, one line per cell on stderr as it ends; the points so
+ * far are kept whatever happens. `failed` when a cell had failed items or the grid stopped.
+ */
+export async function measureInTerminal(run: (signal: AbortSignal, onPoint: (p: LabPoint, done: number, cells: number) => void) => Promise<unknown>, name: (p: LabPoint) => string = cellName): Promise<{ points: LabPoint[]; status: 'succeeded' | 'failed' | 'cancelled'; error?: SerializedError }> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(EXIT.cancelled);
+    process.stderr.write('\ncancelling (Ctrl-C again to quit now)...\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const points: LabPoint[] = [];
+  try {
+    await run(controller.signal, (p, done, cells) => {
+      points.push(p);
+      process.stderr.write(`  ${done}/${cells} ${name(p)}: ${(p.medianMs / 1000).toFixed(2)} s, ${p.itemsDone} done, ${p.itemsFailed} failed\n`);
+    });
+    return { points, status: points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded' };
+  } catch (err) {
+    if (controller.signal.aborted || isAbortError(err)) return { points, status: 'cancelled' };
+    return { points, status: 'failed', error: toFanoutError(err).toJSON() };
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 export function cellLine(p: LabPoint, done: number, cells: number): string {

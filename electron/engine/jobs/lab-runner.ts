@@ -9,18 +9,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabEvent, LabPoint, LabRequest } from '../../../shared/ipc';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
-import type { Strategy } from '../../../shared/strategy';
-import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
+import { toFanoutError } from '../core/fanout-error';
+import { measureCells, median, type LabCell } from '../lab/measure-cells';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { PauseGate } from '../core/pause-gate';
 import type { JobRunner } from './job-manager';
-
-export interface LabCell {
-  strategy: Strategy;
-  workers: number;
-  scrubExecutor: 'threads' | 'processes';
-}
 
 /** The cells of a lab request in run order. `serial` is one worker by definition: it gets one cell. */
 export function labCells(req: Pick<LabRequest, 'strategies' | 'workerCounts' | 'compareScrubExecutors'>): LabCell[] {
@@ -37,11 +30,7 @@ export function labCells(req: Pick<LabRequest, 'strategies' | 'workerCounts' | '
   return cells;
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+export { median, type LabCell };
 
 export class LabRunner {
   readonly #running = new Map<string, AbortController>();
@@ -74,35 +63,25 @@ export class LabRunner {
       // The lab writes into the output folder too: it holds the folder's lock like any job, so a
       // download into the same folder is refused while it measures (and the reverse).
       lock = await prepareOutputFolder(req.spec.outDir, 'lab');
-      for (const cell of cells) {
-        const wallMs: number[] = [];
-        let last = { itemsDone: 0, itemsFailed: 0, bytes: 0 };
-        for (let r = 0; r < req.repeats; r++) {
-          if (signal.aborted) throw abortedError();
-          const outDir = join(base, `${cell.strategy}-w${cell.workers}-${cell.scrubExecutor}-r${r}`);
-          const spec: GutenbergJobSpec = {
-            ...req.spec,
-            workers: cell.workers,
-            strategy: cell.strategy,
-            scrubExecutor: cell.scrubExecutor,
-            selection: { ...req.spec.selection, limit: req.sampleSize },
-            outDir,
-          };
-          const t0 = performance.now();
-          const summary = await this.run(spec, { signal, pause: new PauseGate(), onEvent: () => {} });
-          if (summary.status === 'cancelled' || signal.aborted) throw abortedError();
-          // A cell that stopped as a whole (disk full, read-only output, a mirror that refuses the login or
-          // cannot be reached) ends the lab: the next cells would fail the same way.
-          const fatal = summary.failures.find((f) => f.item === '(job)');
-          if (fatal) throw new FanoutError(fatal.error.code, fatal.error.message, fatal.error.context);
-          wallMs.push(summary.wallMs > 0 ? summary.wallMs : performance.now() - t0);
-          last = { itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, bytes: summary.bytes };
-          await rm(outDir, { recursive: true, force: true });
-        }
-        const point: LabPoint = { ...cell, wallMs, medianMs: median(wallMs), ...last };
-        points.push(point);
-        this.emit({ kind: 'lab:point', labId, point, done: points.length, cells: cells.length });
-      }
+      await measureCells({
+        cells,
+        repeats: req.repeats,
+        base,
+        signal,
+        specFor: (cell, outDir): GutenbergJobSpec => ({
+          ...req.spec,
+          workers: cell.workers,
+          strategy: cell.strategy,
+          scrubExecutor: cell.scrubExecutor,
+          selection: { ...req.spec.selection, limit: req.sampleSize },
+          outDir,
+        }),
+        run: this.run,
+        onPoint: (point, done, total) => {
+          points.push(point);
+          this.emit({ kind: 'lab:point', labId, point, done, cells: total });
+        },
+      });
       // Like a job: every cell ran, but one with failed items makes the lab `failed` (its time covers fewer books).
       this.emit({ kind: 'lab:finished', labId, status: points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded', points });
     } catch (raw) {

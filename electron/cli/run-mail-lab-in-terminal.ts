@@ -1,0 +1,14 @@
+import type { MailJobSpec } from '../../shared/job-spec';
+import type { Strategy } from '../../shared/strategy';
+import { runMailLab } from '../engine/lab/mail-lab';
+import { measureInTerminal, reportLab } from './run-lab-in-terminal';
+
+/** `fanout lab mail`: each strategy × connections archives the account into a fresh folder; reported like every lab. */
+export async function runMailLabInTerminal(o: { spec: MailJobSpec; strategies: Strategy[]; connectionCounts: number[]; repeats: number; json: boolean }): Promise<number> {
+  process.stderr.write(`lab mail: ${o.spec.account.user}@${o.spec.account.host}, ${o.strategies.join(', ')} × ${o.connectionCounts.join(',')} connections\n`);
+  const { points, status, error } = await measureInTerminal(
+    (signal, onPoint) => runMailLab({ spec: o.spec, strategies: o.strategies, connectionCounts: o.connectionCounts, repeats: o.repeats, signal, onPoint }),
+    (p) => `${p.strategy} ×${p.workers} connections`,
+  );
+  return reportLab({ points, status, error, outDir: o.spec.outDir, json: o.json, title: `Fanout lab: mail, ${o.spec.account.host}, speedup against IMAP connections` });
+}

@@ -1,0 +1,51 @@
+/**
+ * The mail lab: the same account (or folders) archived under each strategy × number of IMAP
+ * connections, each run into a fresh folder, so every cell fetches every message (issue 11,
+ * experiment 1: serial vs a shared queue vs splitting vs adaptive over N connections).
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabPoint } from '../../../shared/ipc';
+import type { MailJobSpec } from '../../../shared/job-spec';
+import type { Strategy } from '../../../shared/strategy';
+import { runMailJob } from '../mail/run-mail-job';
+import type { OutputLock } from '../output/output-lock';
+import { prepareOutputFolder } from '../output/prepare-folder';
+import { measureCells, type LabCell } from './measure-cells';
+
+export interface MailLabRequest {
+  spec: MailJobSpec;
+  strategies: readonly Strategy[];
+  connectionCounts: readonly number[];
+  repeats: number;
+  signal: AbortSignal;
+  onPoint: (p: LabPoint, done: number, cells: number) => void;
+}
+
+/** Serial is one connection by definition: it gets one cell. */
+export function mailLabCells(strategies: readonly Strategy[], counts: readonly number[]): LabCell[] {
+  const sorted = [...new Set(counts)].sort((a, b) => a - b);
+  return strategies.flatMap((strategy) => (strategy === 'serial' ? [1] : sorted).map((workers): LabCell => ({ strategy, workers, scrubExecutor: 'threads' })));
+}
+
+export async function runMailLab(req: MailLabRequest): Promise<LabPoint[]> {
+  const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
+  let lock: OutputLock | null = null;
+  try {
+    // Held like a job's: an archive run into the same folder is refused while the lab measures.
+    lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+    return await measureCells({
+      cells: mailLabCells(req.strategies, req.connectionCounts),
+      repeats: req.repeats,
+      base,
+      signal: req.signal,
+      specFor: (cell, outDir): MailJobSpec => ({ ...req.spec, strategy: cell.strategy, connections: cell.workers, outDir }),
+      run: runMailJob,
+      onPoint: req.onPoint,
+    });
+  } finally {
+    await rm(base, { recursive: true, force: true }).catch(() => {});
+    await lock?.release();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The loop every job lab shares: each cell (strategy × workers × executor) run `repeats` times,
+ * each run a whole job into a fresh folder under `base` (so nothing is skipped as already there),
+ * its wall time kept and the folder removed. A run that stopped as a whole (a `(job)` failure: disk
+ * full, a refused login, a host that cannot be reached) ends the lab: the next cells would fail the same way.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabPoint } from '../../../shared/ipc';
+import type { Strategy } from '../../../shared/strategy';
+import { FanoutError, abortedError } from '../core/fanout-error';
+import { PauseGate } from '../core/pause-gate';
+import type { JobRunner } from '../jobs/job-manager';
+
+export interface LabCell {
+  strategy: Strategy;
+  workers: number;
+  scrubExecutor: 'threads' | 'processes';
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function measureCells<S>(o: {
+  cells: readonly LabCell[];
+  repeats: number;
+  base: string;
+  signal: AbortSignal;
+  /** The job of one run of `cell`, writing into `outDir`. */
+  specFor: (cell: LabCell, outDir: string) => S;
+  run: JobRunner<S>;
+  onPoint: (p: LabPoint, done: number, cells: number) => void;
+}): Promise<LabPoint[]> {
+  const points: LabPoint[] = [];
+  for (const cell of o.cells) {
+    const wallMs: number[] = [];
+    let last = { itemsDone: 0, itemsFailed: 0, bytes: 0 };
+    for (let r = 0; r < o.repeats; r++) {
+      if (o.signal.aborted) throw abortedError();
+      const outDir = join(o.base, `${cell.strategy}-w${cell.workers}-${cell.scrubExecutor}-r${r}`);
+      const t0 = performance.now();
+      const summary = await o.run(o.specFor(cell, outDir), { signal: o.signal, pause: new PauseGate(), onEvent: () => {} });
+      if (summary.status === 'cancelled' || o.signal.aborted) throw abortedError();
+      const fatal = summary.failures.find((f) => f.item === '(job)');
+      if (fatal) throw new FanoutError(fatal.error.code, fatal.error.message, fatal.error.context);
+      wallMs.push(summary.wallMs > 0 ? summary.wallMs : performance.now() - t0);
+      last = { itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, bytes: summary.bytes };
+      await rm(outDir, { recursive: true, force: true });
+    }
+    const point: LabPoint = { ...cell, wallMs, medianMs: median(wallMs), ...last };
+    points.push(point);
+    o.onPoint(point, points.length, o.cells.length);
+  }
+  return points;
+}
