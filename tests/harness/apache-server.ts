@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makeTreeWorldReadable, startServerProcess } from './server-process';
+import { makeTreeWorldReadable, startInTempDir, startServerProcess } from './server-process';
 
 export interface ApacheServerOptions {
   /** Folder served at `/` (made world-readable, with the temp folders above it: the children run as www-data). */
@@ -30,11 +29,10 @@ const MODULES = process.env.FANOUT_APACHE_MODULES ?? '/usr/lib/apache2/modules';
  */
 export async function startApacheServer(opts: ApacheServerOptions): Promise<ApacheServer> {
   await makeTreeWorldReadable(opts.root);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-apache-'));
-  const errorLog = path.join(tmp, 'error.log');
-  const conf = path.join(tmp, 'httpd.conf');
-  try {
-    const proc = await startServerProcess({
+  const proc = await startInTempDir('fanout-apache-', (tmp) => {
+    const errorLog = path.join(tmp, 'error.log');
+    const conf = path.join(tmp, 'httpd.conf');
+    return startServerProcess({
       name: 'apache2',
       cmd: APACHE,
       args: async (port) => {
@@ -43,21 +41,8 @@ export async function startApacheServer(opts: ApacheServerOptions): Promise<Apac
       },
       stderrOf: () => readFile(errorLog, 'utf8'),
     });
-    let stopped: Promise<void> | null = null;
-    return {
-      url: `http://127.0.0.1:${proc.port}`,
-      port: proc.port,
-      pid: proc.pid,
-      stop: () =>
-        (stopped ??= (async () => {
-          await proc.stop();
-          await rm(tmp, { recursive: true, force: true });
-        })()),
-    };
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
+  return { url: `http://127.0.0.1:${proc.port}`, ...proc };
 }
 
 function apacheConfig(tmp: string, port: number, opts: ApacheServerOptions): string {

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServerProcess } from './server-process';
+import { startInTempDir, startServerProcess } from './server-process';
 
 export interface NginxServerOptions {
   /** Folder served at `/`. */
@@ -29,11 +28,10 @@ const NGINX = process.env.FANOUT_NGINX ?? '/usr/sbin/nginx';
  * off`, no privilege drop, so `root` need not be world-readable), logs in the temp folder.
  */
 export async function startNginxServer(opts: NginxServerOptions): Promise<NginxServer> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-nginx-'));
-  const errorLog = path.join(tmp, 'error.log');
-  const conf = path.join(tmp, 'nginx.conf');
-  try {
-    const proc = await startServerProcess({
+  const proc = await startInTempDir('fanout-nginx-', (tmp) => {
+    const errorLog = path.join(tmp, 'error.log');
+    const conf = path.join(tmp, 'nginx.conf');
+    return startServerProcess({
       name: 'nginx',
       cmd: NGINX,
       args: async (port) => {
@@ -42,21 +40,8 @@ export async function startNginxServer(opts: NginxServerOptions): Promise<NginxS
       },
       stderrOf: () => readFile(errorLog, 'utf8'),
     });
-    let stopped: Promise<void> | null = null;
-    return {
-      url: `http://127.0.0.1:${proc.port}`,
-      port: proc.port,
-      pid: proc.pid,
-      stop: () =>
-        (stopped ??= (async () => {
-          await proc.stop();
-          await rm(tmp, { recursive: true, force: true });
-        })()),
-    };
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
+  return { url: `http://127.0.0.1:${proc.port}`, ...proc };
 }
 
 function nginxConfig(tmp: string, port: number, opts: NginxServerOptions): string {

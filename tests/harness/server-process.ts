@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { delay, freePort, waitForPort } from './net-util';
@@ -51,6 +51,30 @@ export async function startServerProcess(opts: { name: string; cmd: string; args
     }
   }
   throw lastErr;
+}
+
+/**
+ * A server run from a temp folder of its own (config, logs, pid file): `start(tmp)` starts it
+ * there. The folder is removed once the server stopped, or at once when it fails to start.
+ */
+export async function startInTempDir(prefix: string, start: (tmp: string) => Promise<ServerProcess>): Promise<ServerProcess> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    const proc = await start(tmp);
+    let stopped: Promise<void> | null = null;
+    return {
+      port: proc.port,
+      pid: proc.pid,
+      stop: () =>
+        (stopped ??= (async () => {
+          await proc.stop();
+          await rm(tmp, { recursive: true, force: true });
+        })()),
+    };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** SIGTERM to the child's process group, SIGKILL after 2 s; waits (bounded) until it is gone. */
