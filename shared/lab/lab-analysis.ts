@@ -173,7 +173,7 @@ function labNotes(a: LabAnalysis, serial: LabRow | null, label: NonNullable<LabA
       const top = s.rows.reduce((p, r) => (r.speedup > p.speedup ? r : p));
       const beyond = s.rows.filter((r) => r.workers > cores);
       if (top.workers === 1) notes.push(`${s.label}: no worker count beat one worker on this machine's ${cores} cores.`);
-      else notes.push(`${s.label}: best speedup ${x2(top.speedup)} at ${top.workers} workers on this machine's ${cores} cores${beyond.length > 0 ? (top.workers > cores ? ': it still grew past the core count, so this stage is not CPU-bound here' : ': no gain past the core count, as a CPU-bound stage behaves') : ''}.`);
+      else notes.push(`${s.label}: best speedup ${x2(top.speedup)} at ${top.workers} workers on this machine's ${cores} cores${beyond.length > 0 ? (top.workers > cores ? ': it still grew past the core count, so this stage is not CPU-bound here' : ': no gain past the core count (where a CPU-bound stage stops; a small sample or a server limit can stop there too)') : ''}.`);
     }
   }
   for (const p of a.rows.filter((r) => r.scrubExecutor === 'processes' && !a.series.some((s) => s.scrubExecutor === 'processes' && s.strategy === r.strategy))) {

@@ -129,7 +129,7 @@ describe('the scrub lab against the core count', () => {
 
   it('says a curve stopped at the core count only when the points past it gained nothing', () => {
     const a = analyseLab([pt('queue', 1, 1000), pt('queue', 2, 520), pt('queue', 4, 530), proc(1, 1100), proc(2, 560), proc(4, 300)], { cores: 2, label });
-    expect(a.notes).toContain("threads: best speedup 1.92× at 2 workers on this machine's 2 cores: no gain past the core count, as a CPU-bound stage behaves.");
+    expect(a.notes).toContain("threads: best speedup 1.92× at 2 workers on this machine's 2 cores: no gain past the core count (where a CPU-bound stage stops; a small sample or a server limit can stop there too).");
     expect(a.notes).toContain("child processes: best speedup 3.67× at 4 workers on this machine's 2 cores: it still grew past the core count, so this stage is not CPU-bound here.");
     expect(a.notes[0]).toBe('Fastest: child processes with 4 workers, 0.30 s.');
   });

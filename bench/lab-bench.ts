@@ -1,0 +1,60 @@
+/**
+ * The lab's two classic shapes, with their numbers (issue 11): download speedup against connections
+ * at 50 ms RTT (HTTP through the harness's latency proxy: it climbs past the core count, the wait is
+ * the network's), and scrubbing speedup against workers in threads and child processes on the real
+ * corpus (it stops near the core count, the work is the CPU's). Each printed as `fanout lab` prints it.
+ * Run: `npm run bench:lab`. Sizes: LAB_BENCH_BOOKS (default 64), LAB_BENCH_WORKERS (default 1,2,4,8,16),
+ * LAB_BENCH_SCRUB_BOOKS (default 400, corpus .txt files), LAB_BENCH_RTT_MS (default 50).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyseLab } from '../shared/lab/lab-analysis';
+import { GutenbergJobSpecSchema, type GutenbergJobSpec } from '../shared/job-spec';
+import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
+import { formatLabReport } from '../electron/engine/lab/lab-report';
+import { measureCells } from '../electron/engine/lab/measure-cells';
+import { readSampleBooks, runScrubLab, scrubLabLabel } from '../electron/engine/lab/scrub-lab';
+import { generateMirror, makeBookSpecs, startHttpServer, startTcpProxy } from '../tests/harness';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const corpusDir = process.env.FANOUT_CORPUS ?? path.resolve(repoRoot, '..', 'shared', 'corpus', 'gutenberg');
+const books = Number(process.env.LAB_BENCH_BOOKS ?? 64);
+const workers = (process.env.LAB_BENCH_WORKERS ?? '1,2,4,8,16').split(',').map(Number);
+const rtt = Number(process.env.LAB_BENCH_RTT_MS ?? 50);
+const cores = availableParallelism();
+const signal = new AbortController().signal;
+
+async function downloadShape(): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'fanout-lab-bench-'));
+  try {
+    const specs = makeBookSpecs({ count: books, medianBytes: 200_000 }).map((s) => ({ ...s, files: ['-0.txt' as const] }));
+    const mirror = await generateMirror(path.join(dir, 'mirror'), specs);
+    const catalog = path.join(dir, 'catalog.csv');
+    await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((b) => `${b.ebook},Text,2000-01-01,"Book ${b.ebook}",en,"Author, A",,,`), ''].join('\n'));
+    const http = await startHttpServer({ root: mirror.root });
+    const proxy = await startTcpProxy({ targetPort: http.port, delayMs: rtt / 2 });
+    try {
+      const base: GutenbergJobSpec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: `http://127.0.0.1:${proxy.port}/`, workers: 1, strategy: 'queue', outDir: dir });
+      const cells = workers.map((n) => ({ strategy: 'queue' as const, workers: n, scrubExecutor: 'threads' as const }));
+      const points = await measureCells({ cells, repeats: 1, base: path.join(dir, 'cells'), signal, specFor: (c, outDir) => ({ ...base, workers: c.workers, outDir }), run: runGutenbergJob, onPoint: (p, d, t) => console.error(`  download ${d}/${t}: ${p.workers} connections ${(p.medianMs / 1000).toFixed(2)} s`) });
+      console.log(`\n## Download (HTTP, ${books} books, ${rtt} ms RTT, ${cores} cores)\n`);
+      console.log(formatLabReport(analyseLab(points, { cores })));
+    } finally {
+      await Promise.allSettled([proxy.stop(), http.stop()]);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function scrubShape(): Promise<void> {
+  const sample = await readSampleBooks(corpusDir, Number(process.env.LAB_BENCH_SCRUB_BOOKS ?? 400));
+  const points = await runScrubLab({ books: sample, executors: ['threads', 'processes'], workerCounts: workers, repeats: 1, signal, onPoint: (p, d, t) => console.error(`  scrub ${d}/${t}: ${p.scrubExecutor} ×${p.workers} ${(p.medianMs / 1000).toFixed(2)} s`) });
+  console.log(`\n## Scrub (${sample.length} corpus books, ${(sample.reduce((n, b) => n + b.length, 0) / 1e6).toFixed(0)} MB, ${cores} cores)\n`);
+  console.log(formatLabReport(analyseLab(points, { cores, label: scrubLabLabel })));
+}
+
+await downloadShape();
+await scrubShape();
