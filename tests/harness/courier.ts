@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net-util';
-import { adminClient, requireUnpacked, retryOnPortRace, serversDir, stopProcess, testPassword, waitForGreeting, type ImapTestServer } from './imap-server';
+import { adminClient, greetedOrRemoved, requireUnpacked, retryOnPortRace, serversDir, stopAndRemove, testPassword, type ImapTestServer } from './imap-server';
 
 export interface CourierOptions {
   user?: string;
@@ -92,13 +92,7 @@ wait
     stdio: ['ignore', 'ignore', 'ignore'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...IMAPD_ENV },
   });
-  try {
-    await waitForGreeting(port, proc, logPath, 'courier', /Courier-IMAP ready/);
-  } catch (err) {
-    await stopProcess(proc);
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+  await greetedOrRemoved(port, proc, logPath, 'courier', /Courier-IMAP ready/, dir);
   return {
     kind: 'courier',
     host: '127.0.0.1',
@@ -110,9 +104,6 @@ wait
     pid: proc.pid ?? 0,
     dir,
     connect: () => adminClient(port, user, password),
-    async stop() {
-      await stopProcess(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopAndRemove(proc, dir),
   };
 }

@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net-util';
-import { adminClient, requireUnpacked, retryOnPortRace, serversDir, stopProcess, testPassword, waitForGreeting, type ImapTestServer } from './imap-server';
+import { adminClient, greetedOrRemoved, requireUnpacked, retryOnPortRace, serversDir, stopAndRemove, testPassword, type ImapTestServer } from './imap-server';
 
 export interface CyrusOptions {
   /** `unixhierarchysep`: "/" separator when true; "." (Debian's imapd.conf default) when false. */
@@ -80,13 +80,7 @@ async function startCyrusOnce(opts: CyrusOptions): Promise<ImapTestServer> {
     stdio: ['ignore', 'ignore', 'ignore'],
     env: { ...process.env, LD_LIBRARY_PATH: join(S, 'cyrus-common/usr/lib/x86_64-linux-gnu') },
   });
-  try {
-    await waitForGreeting(port, proc, logPath, 'cyrus master', new RegExp(` ${servername} Cyrus IMAP`));
-  } catch (err) {
-    await stopProcess(proc);
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
+  await greetedOrRemoved(port, proc, logPath, 'cyrus master', new RegExp(` ${servername} Cyrus IMAP`), dir);
   return {
     kind: 'cyrus',
     host: '127.0.0.1',
@@ -98,9 +92,6 @@ async function startCyrusOnce(opts: CyrusOptions): Promise<ImapTestServer> {
     pid: proc.pid ?? 0,
     dir,
     connect: () => adminClient(port, user, password),
-    async stop() {
-      await stopProcess(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopAndRemove(proc, dir),
   };
 }

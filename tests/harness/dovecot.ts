@@ -1,10 +1,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { retryOnPortRace, stopProcess, testPassword, waitForGreeting, type ImapTestServer } from './imap-server';
+import { adminClient, greetedOrRemoved, retryOnPortRace, stopAndRemove, testPassword, type ImapTestServer } from './imap-server';
 
 /**
  * A throwaway Dovecot (Debian dovecot-imapd) on loopback, configured entirely inside a temp dir
@@ -196,13 +196,14 @@ protocol imap {
   writeFileSync(confPath, conf);
   execFileSync('doveconf', ['-c', confPath, '-n'], { stdio: 'ignore' });
   const proc = spawn('dovecot', ['-F', '-c', confPath], { stdio: 'ignore' });
-  try {
-    await waitForGreeting(port, proc, join(dir, 'dovecot.log'), 'dovecot', new RegExp(greeting));
-    if (tlsPort) await waitForPort(tlsPort, proc, join(dir, 'dovecot.log'), false);
-  } catch (err) {
-    await stopProcess(proc);
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
+  await greetedOrRemoved(port, proc, join(dir, 'dovecot.log'), 'dovecot', new RegExp(greeting), dir);
+  if (tlsPort) {
+    try {
+      await waitForPort(tlsPort, proc, join(dir, 'dovecot.log'), false);
+    } catch (err) {
+      await stopAndRemove(proc, dir);
+      throw err;
+    }
   }
 
   const server: DovecotServer = {
@@ -217,28 +218,8 @@ protocol imap {
     password,
     certPem,
     dir,
-    async connect() {
-      const client = new ImapFlow({
-        host: '127.0.0.1',
-        port,
-        secure: false,
-        doSTARTTLS: false,
-        auth: { user, pass: password },
-        logger: false,
-        disableAutoIdle: true,
-        tls: { rejectUnauthorized: false },
-      });
-      await client.connect();
-      return client;
-    },
-    async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    connect: () => adminClient(port, user, password),
+    stop: () => stopAndRemove(proc, dir),
   };
   return server;
 }

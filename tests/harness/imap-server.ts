@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -100,6 +100,25 @@ export async function retryOnPortRace<T>(start: () => Promise<T>): Promise<T> {
       if (attempt >= 3 || !/greets as another server|exited with|did not greet/.test((err as Error).message)) throw err;
     }
   }
+}
+
+/**
+ * Waits for the greeting of a server the harness spawned with its files in `dir` (see
+ * waitForGreeting); when it does not come, the server is stopped and `dir` removed, then it throws.
+ */
+export async function greetedOrRemoved(port: number, proc: ChildProcess, logPath: string, name: string, expect: RegExp, dir: string): Promise<void> {
+  try {
+    await waitForGreeting(port, proc, logPath, name, expect);
+  } catch (err) {
+    await stopAndRemove(proc, dir);
+    throw err;
+  }
+}
+
+/** Stops a server the harness started (by its PID, bounded) and removes its folder. */
+export async function stopAndRemove(proc: ChildProcess, dir: string): Promise<void> {
+  await stopProcess(proc);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** SIGTERM to the PID we started, waiting (bounded) for it to exit. */
