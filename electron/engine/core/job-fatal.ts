@@ -21,11 +21,6 @@ const ALWAYS_FATAL = new Set<FanoutErrorCode>(['AUTH_FAILED', 'TLS_FAILED', 'DNS
  */
 export const serverUnreachable: JobFatalCheck = (err, { connected }) => ALWAYS_FATAL.has(err.code) || (err.code === 'CONNECTION_REFUSED' && !connected);
 
-/** Combines checks: fatal when any says so. */
-export function anyFatal(...checks: Array<JobFatalCheck | undefined>): JobFatalCheck {
-  return (err, state) => checks.some((c) => c?.(err, state) ?? false);
-}
-
 /**
  * The one message a stopped job shows: what failed, where (the URL, its password hidden), and
  * that nothing else was tried. Keeps the code and the context (host, path).

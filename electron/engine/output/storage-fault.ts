@@ -5,6 +5,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { ErrorContext } from '../../../shared/errors';
+import { formatBytes } from '../../../shared/format-bytes';
 import { FanoutError } from '../core/fanout-error';
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
@@ -58,18 +59,6 @@ export function spaceNeededText(remainingBytes: number | null, free: number | nu
   if (remainingBytes === null || remainingBytes <= 0) return 'how much more space the rest needs is not known yet';
   const more = Math.max(0, remainingBytes - (free ?? 0));
   return `the rest needs about ${formatBytes(remainingBytes)} (${formatBytes(more)} more than is free now)`;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 /**

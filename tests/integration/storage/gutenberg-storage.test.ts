@@ -41,7 +41,7 @@ describe.skipIf(skip)('gutenberg on a small real file system', () => {
       expect(err?.code).toBe('DISK_FULL');
       expect(err?.context.folder).toBe(outDir);
       expect(err?.message).toContain(outDir);
-      expect(err?.message).toMatch(/\d+ book\(s\) left: the rest needs about [\d.]+ [kM]B/);
+      expect(err?.message).toMatch(/\d+ book\(s\) left: the rest needs about [\d.]+ [KM]B/);
       const okFirst = await expectNothingFalselyDone(outDir);
       expect(okFirst).toBeGreaterThan(0);
       expect(okFirst).toBeLessThan(BOOKS.length - 1);
