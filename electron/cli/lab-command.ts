@@ -2,7 +2,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type Strategy } from '../../shared/strategy';
 import { registerGutenbergCommand } from './gutenberg-command';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
-import { intOption, parseJobSpecOrExit, parseSpecOrExit, reportInputCheck } from './cli-validation';
+import type { z } from 'zod';
+import { parseWithProblems, type InputProblem } from '../../shared/input-checks';
+import type { InputCheck } from '../engine/inputs/job-inputs';
+import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from './cli-validation';
 
 /**
  * The `fanout gutenberg` options the lab passes on to each cell's job, taken from that command
@@ -11,6 +14,27 @@ import { intOption, parseJobSpecOrExit, parseSpecOrExit, reportInputCheck } from
  * --workers, --strategy, --limit and --out are the lab's grid, sample and folder instead.
  */
 const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate'];
+
+/**
+ * The job checks name the output folder `--out` (the jobs' option); the lab's is `--out-dir`, and
+ * the lab's grid options stand for the job's workers and strategy. A problem keeps its message.
+ */
+const LAB_FLAGS: Record<string, string> = { outDir: '--out-dir', workers: '--workers', strategy: '--strategies', connections: '--connections' };
+function asLabProblem(p: InputProblem): InputProblem {
+  return { ...p, field: LAB_FLAGS[p.field] ?? p.field };
+}
+
+/** The job spec of the lab's cells, checked like the job's own (all problems at once), named by the lab's options. */
+async function labSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Promise<z.infer<S>> {
+  const result = parseWithProblems(schema, input);
+  if (result.ok) return result.value;
+  const { problemsOfBadSpec } = await import('../engine/inputs/job-inputs');
+  return exitWithProblems((await problemsOfBadSpec(input, result.problems)).map(asLabProblem));
+}
+
+function reportLabInputCheck(check: InputCheck): void {
+  reportInputCheck({ ...check, problems: check.problems.map(asLabProblem), warnings: check.warnings.map(asLabProblem) });
+}
 
 function gutenbergOptions(): Option[] {
   const scratch = new Command();
@@ -71,7 +95,7 @@ export function registerLabCommand(program: Command): void {
         repeats: o.repeats,
         compareScrubExecutors: Boolean(o.compareScrubExecutors),
       });
-      const spec = await parseJobSpecOrExit(GutenbergJobSpecSchema, {
+      const spec = await labSpecOrExit(GutenbergJobSpecSchema, {
         kind: 'gutenberg',
         catalog: o.catalog,
         mirror: o.mirror,
@@ -87,7 +111,7 @@ export function registerLabCommand(program: Command): void {
         attempts: o.attempts,
         limitRate: o.limitRate,
       });
-      reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       process.exitCode = await runLabInTerminal({ ...grid, spec }, { json: Boolean(o.json) });
     });
   lab
@@ -125,8 +149,8 @@ function registerMailLab(lab: Command): void {
       ]);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((f) => f.trim()).filter(Boolean);
       // Each cell sets its own strategy and connections; these only make the spec whole.
-      const spec = parseSpecOrExit(MailJobSpecSchema, { kind: 'mail', account, folders, connections: 1, strategy: 'serial', outDir: o.outDir, timeoutMs: o.timeout });
-      reportInputCheck(await checkMailInputs(spec));
+      const spec = await labSpecOrExit(MailJobSpecSchema, { kind: 'mail', account, folders, connections: 1, strategy: 'serial', outDir: o.outDir, timeoutMs: o.timeout });
+      reportLabInputCheck(await checkMailInputs(spec));
       process.exitCode = await runMailLabInTerminal({ spec, strategies: o.strategies, connectionCounts: o.connections, repeats: o.repeats, json: Boolean(o.json) });
     });
 }

@@ -83,6 +83,10 @@ describe('fanout lab gutenberg', () => {
     const s = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--strategies', 'queue,fast', '--out-dir', out]);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/"fast" is not a strategy/);
+    // The job's checks, named by the lab's options.
+    const f = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--out-dir', fx.catalogPath]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toBe(`error: --out-dir ${fx.catalogPath}: is a file, not a folder; give a folder\n`);
     await expect(readdir(out)).rejects.toThrow();
   });
 });
