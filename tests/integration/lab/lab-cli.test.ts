@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
 import { analyseLab } from '../../../shared/lab/lab-analysis';
 import { LAB_CSV_HEAD } from '../../../shared/lab/lab-files';
+import { freePort } from '../../harness';
 import { startGutenbergFixture, MISSING, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { checkSvg } from '../../unit/lab/svg-check';
 
@@ -73,6 +74,18 @@ describe('fanout lab gutenberg', () => {
     expect(csv).toHaveLength(3);
     expect(csv.slice(1).every((l) => l.split(',')[LAB_CSV_HEAD.indexOf('items_failed')] === '1')).toBe(true);
     expect(json.analysis.notes.at(-1)).toMatch(/^2 cells had failed items/);
+  });
+
+  it('stops at the first cell when the mirror cannot be reached, and says why', async () => {
+    const out = join(fx.dir, 'lab-down');
+    const port = await freePort(); // nothing listens there
+    const r = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', `http://127.0.0.1:${port}/`, '--ids', '2000-2003', '--sample', '2', '--strategies', 'serial,queue', '--workers', '1,2', '--attempts', '1', '--out-dir', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/lab stopped: CONNECTION_REFUSED: /);
+    expect(r.stderr).toContain('lab failed: 0 cells measured');
+    // Nothing measured, nothing written; the cells' folder is gone.
+    expect(await readdir(out)).not.toContain('lab.csv');
+    expect((await readdir(out)).filter((n) => n.startsWith('.fanout-lab-'))).toEqual([]);
   });
 
   it('refuses a bad grid with one line and exit 2, before any cell runs', async () => {
