@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
-import { openMirror, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
+import { openMirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
 import { generateMirror, makeSelfSignedCert, sha256, startFtpServer, type VsftpdServer, type GeneratedMirror, type SelfSignedCert } from '../../harness';
-import { generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { TLS_BOOKS, expectTlsFailure, fetchEach, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
@@ -17,12 +17,7 @@ const file = (ebook: number, form: string) => generatedFile(gen, ebook, form);
 
 beforeAll(async () => {
   work = await tempDir('ftps');
-  gen = await generateMirror(path.join(work, 'mirror'), [
-    { ebook: 418, files: ['-0.txt', '-8.txt'], sizeBytes: 40_000 },
-    { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
-    { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
-    { ebook: 2000, files: ['-0.txt'], sizeBytes: 300_000 },
-  ]);
+  gen = await generateMirror(path.join(work, 'mirror'), TLS_BOOKS);
   cert = await makeSelfSignedCert();
   // vsftpd's default require_ssl_reuse=YES: data connections must resume the control's TLS session.
   [explicit, implicit] = await Promise.all([
@@ -35,35 +30,6 @@ afterAll(async () => {
   await Promise.all([explicit?.stop(), implicit?.stop()]);
   await removeAll(work);
 });
-
-async function fetchAll(mirror: Mirror, ebooks: number[], rawDir: string) {
-  const s = mirror.openSession(0);
-  try {
-    const out = [];
-    for (const ebook of ebooks) out.push(await s.fetchBook(ebook, { rawDir, ctx: makeCtx() }));
-    return out;
-  } finally {
-    await s.close();
-  }
-}
-
-async function expectTlsFailure(url: string, opts: OpenMirrorOptions, rawDir: string) {
-  const mirror = openMirror(url, opts);
-  const s = mirror.openSession(0);
-  const ctx = makeCtx();
-  let attempts = 0;
-  const err = await withRetry(() => (attempts++, s.fetchBook(418, { rawDir, ctx })), { attempts: 3, baseDelayMs: 1, signal: ctx.signal }).catch((e: unknown) => e);
-  await mirror.close();
-  expect(err).toBeInstanceOf(FanoutError);
-  const e = err as FanoutError;
-  expect(e.code).toBe('TLS_FAILED');
-  expect(e.retryable).toBe(false);
-  expect(attempts).toBe(1); // permanent: not retried
-  expect(e.context).toMatchObject({ host: '127.0.0.1', ebook: 418 });
-  expect(e.message).toMatch(/^TLS handshake with 127\.0\.0\.1 failed: the mirror's certificate is not trusted/);
-  expect(e.message).toMatch(/self-signed/);
-  return e;
-}
 
 describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
   it('fetches a pipelined batch byte-exact over TLS (data connections resume the session), with one login', async () => {
@@ -98,7 +64,7 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
     const before = await explicit.countLogins();
     const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
     const raw = path.join(work, 'raw-explicit');
-    const [a, b, c] = await fetchAll(mirror, [418, 5, 77], raw);
+    const [a, b, c] = await fetchEach(mirror, [418, 5, 77], raw);
     expect(a).toMatchObject({ remoteName: '418-0.txt', url: `${explicit.url}/4/1/418/418-0.txt` });
     expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
     expect(sha256(await readFile(a!.rawPath))).toBe(file(418, '-0.txt').sha256);
@@ -121,10 +87,7 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
   });
 
   it('rejects the self-signed certificate by default: TLS_FAILED, permanent, with the host', async () => {
-    const raw = path.join(work, 'raw-untrusted');
-    await expectTlsFailure(explicit.url, { timeoutMs: 5000 }, raw);
-    // Nothing was written.
-    expect(await listFiles(raw).catch(() => [])).toEqual([]);
+    await expectTlsFailure(explicit.url, { timeoutMs: 5000 }, path.join(work, 'raw-untrusted'));
   });
 
   it('rejects a certificate that does not chain to the CA given', async () => {
@@ -134,7 +97,7 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
 
   it('accepts it with rejectUnauthorized: false', async () => {
     const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { rejectUnauthorized: false } });
-    const [a] = await fetchAll(mirror, [418], path.join(work, 'raw-insecure'));
+    const [a] = await fetchEach(mirror, [418], path.join(work, 'raw-insecure'));
     expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
     await mirror.close();
   });
@@ -151,7 +114,7 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
     const hhmm = `${String(mtime.getUTCHours()).padStart(2, '0')}:${String(mtime.getUTCMinutes()).padStart(2, '0')}`;
     await writeFile(path.join(raw, '2000-0.txt.part.meta'), JSON.stringify({ size: f.bytes, modified: `list:${month} ${mtime.getUTCDate()} ${hhmm}` }));
     const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
-    const [r] = await fetchAll(mirror, [2000], raw);
+    const [r] = await fetchEach(mirror, [2000], raw);
     expect(r).toMatchObject({ resumedFrom: 123_456, transferredBytes: f.bytes - 123_456 });
     expect(r!.sha256).toBe(f.textSha256);
     expect(await listFiles(raw)).toEqual(['2000-0.txt']);
@@ -162,7 +125,7 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
 describe('FTPS mirror (vsftpd, implicit TLS on a random port)', () => {
   it('fetches byte-exact with tls.implicit', async () => {
     const mirror = openMirror(implicit.url, { timeoutMs: 5000, tls: { ca: cert.cert, implicit: true } });
-    const [a, b] = await fetchAll(mirror, [418, 2000], path.join(work, 'raw-implicit'));
+    const [a, b] = await fetchEach(mirror, [418, 2000], path.join(work, 'raw-implicit'));
     expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
     expect(b!.sha256).toBe(file(2000, '-0.txt').textSha256);
     await mirror.close();

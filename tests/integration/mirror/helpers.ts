@@ -2,7 +2,11 @@ import net from 'node:net';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { withRetry } from '../../../electron/engine/core/retry';
 import type { WorkerContext, WorkerProgress } from '../../../electron/engine/core/worker-context';
+import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
 import type { GeneratedFile, GeneratedMirror, MirrorBookSpec } from '../../harness';
 
 /** Books in every plain form the mirror tests share: all forms, Latin-1 only, Latin-1 bytes named .txt, zip only. */
@@ -12,6 +16,49 @@ export const FORM_BOOKS: MirrorBookSpec[] = [
   { ebook: 12345, files: ['.txt'], plainTxtLatin1: true, sizeBytes: 12_000 },
   { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
 ];
+
+/** The books the TLS tests (HTTPS, FTPS) fetch: the common forms, a zip, and one larger book. */
+export const TLS_BOOKS: MirrorBookSpec[] = [
+  { ebook: 418, files: ['-0.txt', '-8.txt'], sizeBytes: 40_000 },
+  { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
+  { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
+  { ebook: 2000, files: ['-0.txt'], sizeBytes: 300_000 },
+];
+
+/** `ebooks` fetched one by one (fetchBook) on a new session of `mirror`, closed afterwards. */
+export async function fetchEach(mirror: Mirror, ebooks: number[], rawDir: string): Promise<FetchedBook[]> {
+  const s = mirror.openSession(0);
+  try {
+    const out: FetchedBook[] = [];
+    for (const ebook of ebooks) out.push(await s.fetchBook(ebook, { rawDir, ctx: makeCtx() }));
+    return out;
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * Book 418 from a TLS mirror whose certificate (self-signed) is not trusted under `opts`: one
+ * TLS_FAILED, not retried, naming the host and the book, and nothing written.
+ */
+export async function expectTlsFailure(url: string, opts: OpenMirrorOptions, rawDir: string): Promise<FanoutError> {
+  const mirror = openMirror(url, opts);
+  const s = mirror.openSession(0);
+  const ctx = makeCtx();
+  let attempts = 0;
+  const err = await withRetry(() => (attempts++, s.fetchBook(418, { rawDir, ctx })), { attempts: 3, baseDelayMs: 1, signal: ctx.signal }).catch((e: unknown) => e);
+  await mirror.close();
+  expect(err).toBeInstanceOf(FanoutError);
+  const e = err as FanoutError;
+  expect(e.code).toBe('TLS_FAILED');
+  expect(e.retryable).toBe(false);
+  expect(attempts).toBe(1); // permanent: not retried
+  expect(e.context).toMatchObject({ host: '127.0.0.1', ebook: 418 });
+  expect(e.message).toMatch(/^TLS handshake with 127\.0\.0\.1 failed: the mirror's certificate is not trusted/);
+  expect(e.message).toMatch(/self-signed/);
+  expect(await listFiles(rawDir).catch(() => [])).toEqual([]);
+  return e;
+}
 
 /** The generated file of `ebook` in `form` (what a client should end up with). */
 export function generatedFile(gen: GeneratedMirror, ebook: number, form: string): GeneratedFile {

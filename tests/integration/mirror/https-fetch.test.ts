@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
-import { openMirror, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
+import { openMirror } from '../../../electron/engine/mirror';
 import { generateMirror, makeSelfSignedCert, sha256, startHttpServer, type GeneratedMirror, type HttpServer, type SelfSignedCert } from '../../harness';
-import { generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { TLS_BOOKS, expectTlsFailure, fetchEach, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
@@ -16,12 +16,7 @@ const file = (ebook: number, form: string) => generatedFile(gen, ebook, form);
 
 beforeAll(async () => {
   work = await tempDir('https');
-  gen = await generateMirror(path.join(work, 'mirror'), [
-    { ebook: 418, files: ['-0.txt', '-8.txt'], sizeBytes: 40_000 },
-    { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
-    { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
-    { ebook: 2000, files: ['-0.txt'], sizeBytes: 300_000 },
-  ]);
+  gen = await generateMirror(path.join(work, 'mirror'), TLS_BOOKS);
   cert = await makeSelfSignedCert();
   server = await startHttpServer({ root: gen.root, tls: cert });
 });
@@ -33,41 +28,12 @@ afterAll(async () => {
 
 beforeEach(() => server.hooks.clear());
 
-async function fetchAll(mirror: Mirror, ebooks: number[], rawDir: string) {
-  const s = mirror.openSession(0);
-  try {
-    const out = [];
-    for (const ebook of ebooks) out.push(await s.fetchBook(ebook, { rawDir, ctx: makeCtx() }));
-    return out;
-  } finally {
-    await s.close();
-  }
-}
-
-async function expectTlsFailure(opts: OpenMirrorOptions) {
-  const mirror = openMirror(server.url, opts);
-  const s = mirror.openSession(0);
-  const ctx = makeCtx();
-  const raw = path.join(work, `raw-fail-${Math.random().toString(36).slice(2)}`);
-  let attempts = 0;
-  const err = await withRetry(() => (attempts++, s.fetchBook(418, { rawDir: raw, ctx })), { attempts: 3, baseDelayMs: 1, signal: ctx.signal }).catch((e: unknown) => e);
-  await mirror.close();
-  expect(err).toBeInstanceOf(FanoutError);
-  const e = err as FanoutError;
-  expect(e.code).toBe('TLS_FAILED');
-  expect(e.retryable).toBe(false);
-  expect(attempts).toBe(1); // permanent: not retried
-  expect(e.context).toMatchObject({ host: '127.0.0.1', ebook: 418 });
-  expect(e.message).toMatch(/^TLS handshake with 127\.0\.0\.1 failed: the mirror's certificate is not trusted/);
-  expect(await listFiles(raw).catch(() => [])).toEqual([]);
-}
-
 describe('HTTPS mirror', () => {
   it('fetches byte-exact over one keep-alive TLS connection, trusting the certificate as a CA', async () => {
     const mirror = openMirror(server.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
     const raw = path.join(work, 'raw-ca');
     const c0 = server.connections();
-    const [a, b, c] = await fetchAll(mirror, [418, 5, 77], raw);
+    const [a, b, c] = await fetchEach(mirror, [418, 5, 77], raw);
     expect(a).toMatchObject({ remoteName: '418-0.txt', url: `${server.url}/4/1/418/418-0.txt` });
     expect(sha256(await readFile(a!.rawPath))).toBe(file(418, '-0.txt').sha256);
     expect(b).toMatchObject({ remoteName: '5-8.txt' });
@@ -79,12 +45,12 @@ describe('HTTPS mirror', () => {
   });
 
   it('rejects the self-signed certificate by default: TLS_FAILED, permanent, with the host', async () => {
-    await expectTlsFailure({ timeoutMs: 5000 });
+    await expectTlsFailure(server.url, { timeoutMs: 5000 }, path.join(work, 'raw-untrusted'));
   });
 
   it('rejects a certificate that does not chain to the CA given', async () => {
     const other = await makeSelfSignedCert();
-    await expectTlsFailure({ timeoutMs: 5000, tls: { ca: other.cert } });
+    await expectTlsFailure(server.url, { timeoutMs: 5000, tls: { ca: other.cert } }, path.join(work, 'raw-wrong-ca'));
   });
 
   it('https:// to a plain HTTP server: TLS_FAILED saying the server does not speak TLS', async () => {
@@ -102,7 +68,7 @@ describe('HTTPS mirror', () => {
 
   it('accepts it with rejectUnauthorized: false', async () => {
     const mirror = openMirror(server.url, { timeoutMs: 5000, tls: { rejectUnauthorized: false } });
-    const [a] = await fetchAll(mirror, [418], path.join(work, 'raw-insecure'));
+    const [a] = await fetchEach(mirror, [418], path.join(work, 'raw-insecure'));
     expect(a!.sha256).toBe(file(418, '-0.txt').textSha256);
     await mirror.close();
   });
