@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
-import { delay, freePort, waitForPort } from './net-util';
-import { killGroup, makeTreeWorldReadable } from './server-process';
+import { delay, waitForPort } from './net-util';
+import { makeTreeWorldReadable, startInTempDir, startServerProcess } from './server-process';
 
 /** Where .ci/servers/*.sh unpack servers whose packages conflict: $FANOUT_SERVERS, default /opt/fanout-servers. */
 export function fanoutServersDir(): string {
@@ -64,30 +62,56 @@ const VSFTPD = '/usr/sbin/vsftpd';
 /**
  * Starts Debian's vsftpd as an anonymous read-only server on 127.0.0.1 from a config file in a
  * temp folder. Resolves once the server sends its 220 banner (at most ~5 s). Retries at most 3
- * times on a port clash.
+ * times (a port clash).
  */
 export async function startFtpServer(opts: FtpServerOptions): Promise<VsftpdServer> {
   await makeTreeWorldReadable(opts.root);
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      return await startOnce(opts);
-    } catch (e) {
-      lastErr = e;
-    }
-  }
-  throw lastErr;
+  let logPath = '';
+  const proc = await startInTempDir('fanout-vsftpd-', async (tmp) => {
+    const empty = path.join(tmp, 'empty');
+    await mkdir(empty, { mode: 0o755 });
+    logPath = path.join(tmp, 'vsftpd.log');
+    const confPath = path.join(tmp, 'vsftpd.conf');
+    return startServerProcess({
+      name: 'vsftpd',
+      cmd: VSFTPD,
+      args: async (port) => {
+        await writeFile(confPath, (await vsftpdConfig(tmp, port, opts)).join('\n') + '\n', { mode: 0o600 });
+        return [confPath];
+      },
+      ready: async (port, isAlive) => {
+        const banner = opts.tls?.implicit
+          ? await waitForTlsBanner(port, isAlive)
+          : await waitForPort(port, { attempts: 100, intervalMs: 50, quit: true, isAlive });
+        if (!banner.startsWith('220')) throw new Error(`unexpected vsftpd banner: ${banner}`);
+        // The probe's session has closed; give the listener a moment to reap it (max_per_ip count).
+        await delay(100);
+      },
+    });
+  });
+  const scheme = opts.tls ? 'ftps' : 'ftp';
+  return {
+    kind: 'vsftpd',
+    url: `${scheme}://127.0.0.1:${proc.port}`,
+    port: proc.port,
+    pid: proc.pid,
+    urlVia: (hostPort) => `${scheme}://${hostPort}`,
+    logPath,
+    async countLogins() {
+      const text = await readFile(logPath, 'utf8').catch(() => '');
+      return text.split('\n').filter((l) => l.includes('OK LOGIN')).length;
+    },
+    stop: proc.stop,
+  };
 }
 
-async function startOnce(opts: FtpServerOptions): Promise<VsftpdServer> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-vsftpd-'));
+/** vsftpd.conf for `port`, in `tmp` (its empty chroot folder, log, TLS files). */
+async function vsftpdConfig(tmp: string, port: number, opts: FtpServerOptions): Promise<string[]> {
   const empty = path.join(tmp, 'empty');
-  await mkdir(empty, { mode: 0o755 });
-  const port = await freePort();
+  const logPath = path.join(tmp, 'vsftpd.log');
   // Random passive range per server so parallel test files don't clash.
   const pasvMin = 20000 + Math.floor(Math.random() * 400) * 100;
-  const logPath = path.join(tmp, 'vsftpd.log');
-  const conf = [
+  return [
     'listen=YES',
     'listen_ipv6=NO',
     'listen_address=127.0.0.1',
@@ -120,56 +144,7 @@ async function startOnce(opts: FtpServerOptions): Promise<VsftpdServer> {
     'data_connection_timeout=60',
     ...(opts.tls ? await tlsConfig(tmp, opts.tls) : []),
     ...(opts.extraConfig ?? []),
-  ].join('\n');
-  const confPath = path.join(tmp, 'vsftpd.conf');
-  await writeFile(confPath, conf + '\n', { mode: 0o600 });
-
-  const child = spawn(VSFTPD, [confPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    if (stderr.length < 4096) stderr += d.toString();
-  });
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  const pid = child.pid;
-  if (!pid) throw new Error('vsftpd did not start');
-  try {
-    const isAlive = () => !exited;
-    const banner = opts.tls?.implicit
-      ? await waitForTlsBanner(port, isAlive)
-      : await waitForPort(port, { attempts: 100, intervalMs: 50, quit: true, isAlive });
-    if (!banner.startsWith('220')) throw new Error(`unexpected vsftpd banner: ${banner}`);
-    // The probe's session has closed; give the listener a moment to reap it (max_per_ip count).
-    await delay(100);
-  } catch (e) {
-    await killGroup(child);
-    await rm(tmp, { recursive: true, force: true });
-    throw new Error(`vsftpd failed to start: ${String(e)} ${stderr}`);
-  }
-
-  let stopped: Promise<void> | null = null;
-  const scheme = opts.tls ? 'ftps' : 'ftp';
-  return {
-    kind: 'vsftpd',
-    url: `${scheme}://127.0.0.1:${port}`,
-    port,
-    pid,
-    urlVia: (hostPort) => `${scheme}://${hostPort}`,
-    logPath,
-    async countLogins() {
-      const text = await readFile(logPath, 'utf8').catch(() => '');
-      return text.split('\n').filter((l) => l.includes('OK LOGIN')).length;
-    },
-    stop() {
-      stopped ??= (async () => {
-        await killGroup(child);
-        await rm(tmp, { recursive: true, force: true });
-      })();
-      return stopped;
-    },
-  };
+  ];
 }
 
 /** vsftpd.conf lines for FTPS; writes the certificate and key (0600) into the server's temp folder. */

@@ -15,10 +15,18 @@ export interface ServerProcess {
 
 /**
  * Spawns `cmd` (from `args(port)`, on a fresh free port) detached in its own process group and
- * waits (≤ ~5 s) until the port accepts connections. Retries at most 3 times on a port clash.
+ * waits (≤ ~5 s) until the port accepts connections (or `ready` says so). Retries at most 3 times
+ * (a port clash).
  * `stderrOf()` is added to errors (the server's own complaint).
  */
-export async function startServerProcess(opts: { name: string; cmd: string; args: (port: number) => Promise<string[]>; stderrOf?: () => Promise<string> }): Promise<ServerProcess> {
+export async function startServerProcess(opts: {
+  name: string;
+  cmd: string;
+  args: (port: number) => Promise<string[]>;
+  stderrOf?: () => Promise<string>;
+  /** Resolves once the server serves on `port` (default: the port accepts connections). */
+  ready?: (port: number, isAlive: () => boolean) => Promise<void>;
+}): Promise<ServerProcess> {
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -37,7 +45,9 @@ export async function startServerProcess(opts: { name: string; cmd: string; args
     });
     try {
       if (!child.pid) throw new Error(`${opts.name} did not start`);
-      await waitForPort(port, { attempts: 100, intervalMs: 50, expectBanner: false, isAlive: () => !exited });
+      const isAlive = () => !exited;
+      if (opts.ready) await opts.ready(port, isAlive);
+      else await waitForPort(port, { attempts: 100, intervalMs: 50, expectBanner: false, isAlive });
       const pid = child.pid;
       let stopped: Promise<void> | null = null;
       return {
