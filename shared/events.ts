@@ -127,6 +127,8 @@ export interface JobSummary {
   startedAt: string;
   /** Mail jobs: one entry per folder planned or found up to date. */
   mailFolders?: MailFolderTally[];
+  /** Gutenberg jobs: the download→clean bound (null: none), the time downloaders waited for room (summed), the most books in it at once. */
+  scrubStage?: { bound: number | null; blockedMs: number; peakInFlight: number };
 }
 
 /** Every event a running job emits; consumers switch on `kind` exhaustively. */

@@ -79,6 +79,12 @@ export const GutenbergJobSpecSchema = z.object({
    */
   waitMs: z.number().int().min(0).max(600_000).optional(),
   /**
+   * Books downloaded and not yet cleaned, at most (the bound between the download and clean stages;
+   * a downloader waits while it is reached); 'unbounded' never waits. Absent: twice the larger of
+   * the two stages' worker counts. The queue lab varies it.
+   */
+  scrubQueue: z.union([z.number().int().min(1).max(100_000), z.literal('unbounded')]).optional(),
+  /**
    * Allow Project Gutenberg's main site (www.gutenberg.org) as the mirror, for a job of one book
    * only: its robot policy refuses bulk downloads (shared/gutenberg-mirrors.ts).
    */

@@ -10,7 +10,7 @@ import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from '
 /**
  * The `fanout gutenberg` options the lab passes on to each cell's job, taken from that command
  * itself so both read and check them the same way. An allowlist, not all of them: a new job option
- * shows up here only once `gutenbergInput` below forwards it (never accepted and silently dropped).
+ * shows up here only once `gutenbergInput` forwards it (never accepted and silently dropped).
  * --workers, --strategy, --limit and --out are the lab's grid, sample and folder instead.
  */
 const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate'];
@@ -34,6 +34,24 @@ async function labSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Pr
 
 function reportLabInputCheck(check: InputCheck): void {
   reportInputCheck({ ...check, problems: check.problems.map(asLabProblem), warnings: check.warnings.map(asLabProblem) });
+}
+
+/** The job spec input from the forwarded options (the FORWARDED list's other half). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
+function gutenbergInput(o: Record<string, any>): Record<string, unknown> {
+  return {
+    kind: 'gutenberg',
+    catalog: o.catalog,
+    mirror: o.mirror,
+    mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
+    selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type },
+    outDir: o.outDir,
+    scrubWorkers: o.scrubWorkers,
+    scrubExecutor: o.scrubExecutor,
+    timeoutMs: o.timeout,
+    attempts: o.attempts,
+    limitRate: o.limitRate,
+  };
 }
 
 function gutenbergOptions(): Option[] {
@@ -95,22 +113,8 @@ export function registerLabCommand(program: Command): void {
         repeats: o.repeats,
         compareScrubExecutors: Boolean(o.compareScrubExecutors),
       });
-      const spec = await labSpecOrExit(GutenbergJobSpecSchema, {
-        kind: 'gutenberg',
-        catalog: o.catalog,
-        mirror: o.mirror,
-        mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
-        selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type },
-        // Each cell sets its own workers and strategy; these only make the spec whole.
-        workers: 1,
-        strategy: 'serial',
-        outDir: o.outDir,
-        scrubWorkers: o.scrubWorkers,
-        scrubExecutor: o.scrubExecutor,
-        timeoutMs: o.timeout,
-        attempts: o.attempts,
-        limitRate: o.limitRate,
-      });
+      // Each cell sets its own workers and strategy; these only make the spec whole.
+      const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: 1, strategy: 'serial' });
       reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       process.exitCode = await runLabInTerminal({ ...grid, spec }, { json: Boolean(o.json) });
     });
@@ -129,6 +133,45 @@ export function registerLabCommand(program: Command): void {
       process.exitCode = await runScrubLabInTerminal({ input: o.input, sample: o.sample, executors: o.executors, workerCounts: o.workers, repeats: o.repeats, outDir: o.outDir, json: Boolean(o.json) });
     });
   registerMailLab(lab);
+  registerQueueLab(lab);
+}
+
+/** `--bounds 1,4,16,unbounded`: whole numbers from 1 to 100,000, or "unbounded" (null). */
+function boundList(value: string): Array<number | null> {
+  const each = intOption(1, 100_000);
+  const items = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (items.length === 0 || items.length > 12) throw new InvalidArgumentError('give 1 to 12 bounds separated by commas, e.g. 1,4,16,64,unbounded');
+  return [...new Set(items.map((v) => {
+    if (v === 'unbounded') return null;
+    try {
+      return each(v);
+    } catch (err) {
+      throw new InvalidArgumentError(`"${v}" ${(err as Error).message}, or "unbounded"`);
+    }
+  }))];
+}
+
+function registerQueueLab(lab: Command): void {
+  const queue = lab.command('queue').description('run a sample once per bound between the download and clean stages: throughput, peak memory, time downloaders waited');
+  for (const o of gutenbergOptions()) queue.addOption(o);
+  queue
+    .option('--bounds <list>', 'queue bounds to try (books), and "unbounded"', boundList, [1, 2, 4, 8, 16, 32, 64, null])
+    .option('--workers <n>', 'download connections', intOption(1, 64), 8)
+    .addOption(new Option('--strategy <s>', 'how books are dealt to workers').choices(STRATEGIES).default('queue'))
+    .option('--sample <n>', 'books per cell (the first of the selection)', intOption(1, 2000), 32)
+    .option('--repeats <n>', 'runs per cell; the median time is used', intOption(1, 9), 1)
+    .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
+    .option('--json', 'print the points and the analysis as JSON on stdout')
+    .action(async (o) => {
+      const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { runQueueLabInTerminal }] = await Promise.all([
+        import('../../shared/job-spec'),
+        import('../engine/inputs/job-inputs'),
+        import('./run-queue-lab-in-terminal'),
+      ]);
+      const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: o.workers, strategy: o.strategy });
+      reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      process.exitCode = await runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
+    });
 }
 
 function registerMailLab(lab: Command): void {

@@ -5,7 +5,8 @@ import { analyseLab, type LabAnalysisOptions } from '../../shared/lab/lab-analys
 import { isAbortError, toFanoutError } from '../engine/core/fanout-error';
 import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
 import { LabRunner } from '../engine/jobs/lab-runner';
-import { formatLabReport, writeLabFiles } from '../engine/lab/lab-report';
+import { formatLabReport, labJson, writeLabFileSet } from '../engine/lab/lab-report';
+import { labCsv, labSvg } from '../../shared/lab/lab-files';
 import { EXIT } from './exit-codes';
 
 /**
@@ -42,16 +43,25 @@ export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpe
  * The end of any lab in the terminal: the files into `outDir`, the table (or JSON) on stdout, the
  * status on stderr; returns the exit code (0 succeeded, 1 failed, 130 cancelled).
  */
-export async function reportLab(r: { points: LabPoint[]; status: 'succeeded' | 'failed' | 'cancelled'; error?: SerializedError | undefined; outDir: string; title: string; json: boolean; analysis?: LabAnalysisOptions }): Promise<number> {
+export async function reportLab(r: { points: LabPoint[]; status: LabStatus; error?: SerializedError | undefined; outDir: string; title: string; json: boolean; analysis?: LabAnalysisOptions }): Promise<number> {
   const analysis = analyseLab(r.points, r.analysis);
-  if (r.points.length > 0) {
-    const files = await writeLabFiles(r.outDir, r.points, analysis, r.title);
+  return finishLab({ ...r, cells: r.points.length, files: { csv: labCsv(analysis.rows), svg: labSvg(analysis, r.title), json: { points: r.points, analysis } }, text: formatLabReport(analysis) });
+}
+
+type LabStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * The end of any lab in the terminal: its files into `outDir` (when a cell was measured), its table
+ * (or, with --json, the JSON of the files) on stdout, the status on stderr; returns the exit code.
+ */
+export async function finishLab(r: { cells: number; status: LabStatus; error?: SerializedError | undefined; outDir: string; json: boolean; files: { csv: string; svg: string; json: { points: unknown; analysis: unknown } }; text: string }): Promise<number> {
+  if (r.cells > 0) {
+    const files = await writeLabFileSet(r.outDir, r.files);
     process.stderr.write(`wrote ${files.csv}, ${files.svg}, ${files.json}\n`);
   }
-  if (r.json) process.stdout.write(JSON.stringify({ status: r.status, error: r.error, points: r.points, analysis }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-  else process.stdout.write(formatLabReport(analysis));
+  process.stdout.write(r.json ? labJson({ status: r.status, error: r.error, ...r.files.json }) : r.text);
   if (r.error) process.stderr.write(`lab stopped: ${r.error.code}: ${r.error.message}\n`);
-  process.stderr.write(`lab ${r.status}: ${r.points.length} cell${r.points.length === 1 ? '' : 's'} measured\n`);
+  process.stderr.write(`lab ${r.status}: ${r.cells} cell${r.cells === 1 ? '' : 's'} measured\n`);
   return r.status === 'succeeded' ? EXIT.ok : r.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
 }
 
@@ -59,7 +69,7 @@ export async function reportLab(r: { points: LabPoint[]; status: 'succeeded' | '
  * Runs a lab's grid with Ctrl-C as cancel, one line per cell on stderr as it ends; the points so
  * far are kept whatever happens. `failed` when a cell had failed items or the grid stopped.
  */
-export async function measureInTerminal(run: (signal: AbortSignal, onPoint: (p: LabPoint, done: number, cells: number) => void) => Promise<unknown>, name: (p: LabPoint) => string = cellName): Promise<{ points: LabPoint[]; status: 'succeeded' | 'failed' | 'cancelled'; error?: SerializedError }> {
+export async function measureInTerminal<P extends { medianMs: number; itemsDone: number; itemsFailed: number }>(run: (signal: AbortSignal, onPoint: (p: P, done: number, cells: number) => void) => Promise<unknown>, name: (p: P) => string): Promise<{ points: P[]; status: LabStatus; error?: SerializedError }> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -68,7 +78,7 @@ export async function measureInTerminal(run: (signal: AbortSignal, onPoint: (p: 
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const points: LabPoint[] = [];
+  const points: P[] = [];
   try {
     await run(controller.signal, (p, done, cells) => {
       points.push(p);

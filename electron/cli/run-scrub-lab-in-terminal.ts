@@ -1,3 +1,4 @@
+import type { LabPoint } from '../../shared/ipc';
 import { availableParallelism } from 'node:os';
 import { mkdir, stat } from 'node:fs/promises';
 import { readSampleBooks, runScrubLab, scrubLabLabel, type ScrubExecutorKind } from '../engine/lab/scrub-lab';
@@ -13,7 +14,7 @@ export async function runScrubLabInTerminal(o: { input: string; sample: number; 
   await mkdir(o.outDir, { recursive: true });
   const cores = availableParallelism();
   process.stderr.write(`lab scrub: ${books.length} books, ${o.executors.join(' and ')} × ${o.workerCounts.join(',')} workers, ${cores} cores\n`);
-  const { points, status, error } = await measureInTerminal(
+  const { points, status, error } = await measureInTerminal<LabPoint>(
     (signal, onPoint) => runScrubLab({ books, executors: o.executors, workerCounts: o.workerCounts, repeats: o.repeats, signal, onPoint }),
     (p) => `${p.scrubExecutor} ×${p.workers}`,
   );

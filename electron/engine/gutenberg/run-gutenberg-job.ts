@@ -7,7 +7,7 @@ import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import { BadRowTally, readCatalog, selectBooks, type CatalogEntry } from '../catalog';
 import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
-import { runJob, type JobBodyContext } from '../core/run-job';
+import { runJob, type JobBodyContext, type SummaryExtras } from '../core/run-job';
 import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool';
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
@@ -97,7 +97,7 @@ interface JobParts {
   total: number;
 }
 
-async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<void> {
+async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<SummaryExtras> {
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
   const { telemetry } = ctx;
   const bandwidth = control.bandwidth!;
@@ -111,11 +111,12 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // A full or read-only disk stops the whole job: the pool takes no more books, the books in
   // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
   const stop = new FatalStop(control.signal);
-  // Each book being cleaned listens on it (up to the stage's bound): expected, not a leak.
-  setMaxListeners(64 + spec.workers * 8, stop.signal);
   // Room for every download worker to hand over a book and go on (cleaning must not stall
   // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
-  const stage = new ScrubStage(parts.scrubPool, { maxInFlight: Math.max(parts.scrubWorkers * 2, spec.workers * 2), signal: stop.signal });
+  const bound = spec.scrubQueue === 'unbounded' ? Infinity : (spec.scrubQueue ?? Math.max(parts.scrubWorkers * 2, spec.workers * 2));
+  const stage = new ScrubStage(parts.scrubPool, { maxInFlight: bound, signal: stop.signal });
+  // Each book being cleaned listens on it (up to the stage's bound): expected, not a leak.
+  setMaxListeners(Number.isFinite(bound) ? 64 + spec.workers * 8 + bound : 0, stop.signal);
   // One warning at the end for all bad rows (count and the first few), not one per row.
   const badRows = new BadRowTally();
   /** Books recorded ok in this run and their bytes on disk: the basis of "how much more space". */
@@ -259,6 +260,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const badRowNote = badRows.describe();
   if (badRowNote) ctx.warn(`catalog: ${badRowNote}`);
   if (stop.error) throw await withSpaceEstimate(stop.error, outDir, parts.total - telemetry.frame().itemsSkipped - written.books, written);
+  return { scrubStage: stage.stats() };
 }
 
 /** DISK_FULL says about how much more space the books left need (the average book of this run times their number). */

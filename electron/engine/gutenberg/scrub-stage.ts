@@ -24,6 +24,8 @@ export class ScrubStage {
   readonly #maxInFlight: number;
   readonly #signal: AbortSignal;
   readonly #inFlight = new Set<Promise<void>>();
+  #blockedMs = 0;
+  #peakInFlight = 0;
 
   constructor(service: ScrubService, opts: { maxInFlight: number; signal: AbortSignal }) {
     this.#service = service;
@@ -36,9 +38,19 @@ export class ScrubStage {
   }
 
   async submit(task: ScrubTask): Promise<void> {
-    while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+    if (this.#inFlight.size >= this.#maxInFlight) {
+      const waitFrom = performance.now();
+      while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+      this.#blockedMs += performance.now() - waitFrom;
+    }
     const run = this.#run(task).finally(() => this.#inFlight.delete(run));
     this.#inFlight.add(run);
+    this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight.size);
+  }
+
+  /** The bound (null: none), the time callers of `submit` waited for room (summed over callers), the most books in flight at once. */
+  stats(): { bound: number | null; blockedMs: number; peakInFlight: number } {
+    return { bound: Number.isFinite(this.#maxInFlight) ? this.#maxInFlight : null, blockedMs: this.#blockedMs, peakInFlight: this.#peakInFlight };
   }
 
   /** Waits for every submitted book to be cleaned and recorded. */

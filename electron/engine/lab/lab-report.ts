@@ -5,15 +5,17 @@
 import { join } from 'node:path';
 import type { LabPoint } from '../../../shared/ipc';
 import type { LabAnalysis } from '../../../shared/lab/lab-analysis';
+import type { QueueAnalysis } from '../../../shared/lab/queue-analysis';
 import { labCsv, labSvg } from '../../../shared/lab/lab-files';
 import { writeFileAtomic } from '../output/atomic-file';
 
 const times = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)}×`);
 const pct = (x: number | null) => (x === null ? '–' : `${Math.round(100 * x)}%`);
 
-function table(head: string[], rows: string[][]): string {
+/** Columns before `left` are padded on the right (names), the rest on the left (numbers). */
+function table(head: string[], rows: string[][], left = 3): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i < left ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -35,12 +37,30 @@ export interface LabFiles {
   json: string;
 }
 
-/** Writes lab.csv, lab.svg and lab.json (points and analysis) into `dir`, each atomically. */
-export async function writeLabFiles(dir: string, points: readonly LabPoint[], a: LabAnalysis, title: string): Promise<LabFiles> {
+/** JSON of a lab's results; Infinity (an unbounded USL peak) is not JSON: written as null. */
+export function labJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+}
+
+/** Writes a lab's lab.csv, lab.svg and lab.json into `dir`, each atomically. */
+export async function writeLabFileSet(dir: string, content: { csv: string; svg: string; json: unknown }): Promise<LabFiles> {
   const files: LabFiles = { csv: join(dir, 'lab.csv'), svg: join(dir, 'lab.svg'), json: join(dir, 'lab.json') };
-  await writeFileAtomic(files.csv, labCsv(a.rows));
-  await writeFileAtomic(files.svg, labSvg(a, title));
-  // Infinity (an unbounded USL peak) is not JSON: written as null.
-  await writeFileAtomic(files.json, JSON.stringify({ points, analysis: a }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  await writeFileAtomic(files.csv, content.csv);
+  await writeFileAtomic(files.svg, content.svg);
+  await writeFileAtomic(files.json, labJson(content.json));
   return files;
+}
+
+/** The speedup labs' files: the cells' CSV, the speedup chart, the points and analysis. */
+export function writeLabFiles(dir: string, points: readonly LabPoint[], a: LabAnalysis, title: string): Promise<LabFiles> {
+  return writeLabFileSet(dir, { csv: labCsv(a.rows), svg: labSvg(a, title), json: { points, analysis: a } });
+}
+
+/** The queue lab's table and notes. */
+export function formatQueueReport(a: QueueAnalysis): string {
+  const rows = a.rows.map((r) => [r.bound === null ? 'unbounded' : String(r.bound), `${r.seconds.toFixed(2)} s`, r.booksPerSecond.toFixed(1), `${(r.blockedMs / 1000).toFixed(2)} s`, String(r.peakInFlight), `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB`, `${r.itemsDone}/${r.itemsFailed}`]);
+  let out = table(['bound', 'time', 'books/s', 'waited', 'peak queued', 'peak RSS', 'done/failed'], rows, 1);
+  out += '\n';
+  for (const n of a.notes) out += `- ${n}\n`;
+  return out;
 }
