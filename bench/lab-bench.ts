@@ -2,7 +2,8 @@
  * The lab's two classic shapes, with their numbers (issue 11): download speedup against connections
  * at 50 ms RTT (HTTP through the harness's latency proxy: it climbs past the core count, the wait is
  * the network's), and scrubbing speedup against workers in threads and child processes on the real
- * corpus (it stops near the core count, the work is the CPU's). Each printed as `fanout lab` prints it.
+ * corpus (it stops near the core count, the work is the CPU's), and the queue bound between download
+ * and clean (1 … 64, unbounded: how long downloaders waited). Each printed as `fanout lab` prints it.
  * Run: `npm run bench:lab`. Sizes: LAB_BENCH_BOOKS (default 64), LAB_BENCH_WORKERS (default 1,2,4,8,16),
  * LAB_BENCH_SCRUB_BOOKS (default 400, corpus .txt files), LAB_BENCH_RTT_MS (default 50).
  */
@@ -13,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { analyseLab } from '../shared/lab/lab-analysis';
 import { GutenbergJobSpecSchema, type GutenbergJobSpec } from '../shared/job-spec';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { formatLabReport } from '../electron/engine/lab/lab-report';
+import { formatLabReport, formatQueueReport } from '../electron/engine/lab/lab-report';
+import { runQueueLab } from '../electron/engine/lab/queue-lab';
+import { analyseQueueLab } from '../shared/lab/queue-analysis';
 import { measureCells } from '../electron/engine/lab/measure-cells';
 import { readSampleBooks, runScrubLab, scrubLabLabel } from '../electron/engine/lab/scrub-lab';
 import { generateMirror, makeBookSpecs, startHttpServer, startTcpProxy } from '../tests/harness';
@@ -41,6 +44,11 @@ async function downloadShape(): Promise<void> {
       const points = await measureCells({ cells, repeats: 1, base: path.join(dir, 'cells'), signal, specFor: (c, outDir) => ({ ...base, workers: c.workers, outDir }), run: runGutenbergJob, onPoint: (p, d, t) => console.error(`  download ${d}/${t}: ${p.workers} connections ${(p.medianMs / 1000).toFixed(2)} s`) });
       console.log(`\n## Download (HTTP, ${books} books, ${rtt} ms RTT, ${cores} cores)\n`);
       console.log(formatLabReport(analyseLab(points, { cores })));
+      // The queue between download and clean: a bound of 1 should keep downloaders waiting far longer than 16.
+      const queueWorkers = Math.max(...workers);
+      const queue = await runQueueLab({ spec: { ...base, workers: queueWorkers }, bounds: [1, 4, 16, 64, null], repeats: 1, signal, onPoint: (p, d, t) => console.error(`  queue ${d}/${t}: bound ${p.bound ?? 'unbounded'} ${(p.medianMs / 1000).toFixed(2)} s`) });
+      console.log(`\n## Queue between download and clean (${books} books, ${queueWorkers} download workers, ${rtt} ms RTT)\n`);
+      console.log(formatQueueReport(analyseQueueLab(queue)));
     } finally {
       await Promise.allSettled([proxy.stop(), http.stop()]);
     }
