@@ -1,10 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, stat, unlink } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { FanoutError } from '../core/fanout-error';
 import type { WorkerProgress } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
+import { renameDurably } from '../output/atomic-file';
 import { safeJoin } from '../output/safe-path';
 import { ZipText } from './zip-text';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
@@ -194,7 +195,7 @@ export class BookSink {
 
   /**
    * Completes the file once all remote bytes arrived and `input` finished: waits for the unzip,
-   * renames the `.part` to the final name, removes a zip's raw `.part`.
+   * fsyncs the `.part`, renames it to the final name, fsyncs the folder, removes a zip's raw `.part`.
    */
   async finish(): Promise<SinkResult> {
     const ctx = this.opts.context;
@@ -205,7 +206,8 @@ export class BookSink {
         this.zip.end(); // the unzipper ends only once the remote file is complete
         await this.zip.done;
       }
-      await rename(this.textPart, this.finalPath);
+      // Durable before the caller records the book as done (a power cut must not leave a short text).
+      await renameDurably(this.textPart, this.finalPath);
       if (this.rawPart) await unlink(this.rawPart).catch(() => {});
       await removePartMeta(this.resumable);
     } catch (e) {

@@ -11,8 +11,8 @@
  * Errors are the raw Node errors (ENOSPC, EACCES, EROFS...): the caller knows the context and maps
  * them (see `storageFault` in ./storage-fault). The temp file is removed on every failure.
  *
- * Stable API (used by mail, mirror and jobs): writeFileAtomic, openAtomicFile, tempPathFor,
- * isTempName, removeStaleTempFiles, syncDir.
+ * Stable API (used by mail, mirror and jobs): writeFileAtomic, openAtomicFile, renameDurably,
+ * tempPathFor, isTempName, removeStaleTempFiles, syncDir.
  */
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -98,6 +98,22 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
       if (opts.syncDir !== false) await syncDir(dirname(path));
     },
   };
+}
+
+/**
+ * The same commit for a file written by other means (a mirror's resumable `.part`, a download's
+ * temp file): fsync its bytes, rename it over `path`, fsync the folder. Without the first fsync a
+ * power cut can leave the new name on a short file; without the last, the old name.
+ */
+export async function renameDurably(from: string, path: string, opts: Pick<AtomicWriteOptions, 'syncDir'> = {}): Promise<void> {
+  const handle = await open(from, 'r+'); // writable: Windows flushes only a handle that can write
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(from, path);
+  if (opts.syncDir !== false) await syncDir(dirname(path));
 }
 
 /**
