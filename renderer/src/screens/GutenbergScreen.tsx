@@ -7,6 +7,7 @@ import { checkProxySetting } from '../../../shared/proxy-setting';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
 import { asSentence as sentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
+import { CheckedField } from './CheckedField';
 import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
@@ -116,9 +117,10 @@ export function GutenbergScreen() {
   /** Wait between requests to the mirror as typed ("2s"; empty: none). */
   const [wait, setWait] = useState('');
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
-  const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
+  const fieldProblems = useFieldProblems();
+  const { problems, setProblem, setAll: setProblems, invalid } = fieldProblems;
   const busy = runStatus === 'running' || runStatus === 'paused';
-  const edit = (field: 'catalogPath' | 'mirror' | 'outDir', value: string) => {
+  const edit = (field: 'catalogPath' | 'outDir', value: string) => {
     updateForm({ [field]: value });
     setProblem(field === 'catalogPath' ? 'catalog' : field, undefined);
   };
@@ -214,77 +216,61 @@ export function GutenbergScreen() {
             </span>
           )}
         </label>
-        <label>
-          Mirror URL
-          <input
-            data-testid="mirror-url"
-            aria-invalid={invalid('mirror')}
-            list="pg-mirrors"
-            title={`Project Gutenberg's official mirrors are offered (${MIRROR_LIST_SOURCE}, ${MIRROR_LIST_DATE}); the main site www.gutenberg.org refuses bulk downloads`}
-            value={form.mirror}
-            placeholder="ftp://… or https://…"
-            onChange={(e) => edit('mirror', e.target.value)}
-            onBlur={() => setProblem('mirror', localProblem('mirror', form.mirror))}
-          />
+        <CheckedField
+          label="Mirror URL"
+          field="mirror"
+          testId="mirror-url"
+          list="pg-mirrors"
+          title={`Project Gutenberg's official mirrors are offered (${MIRROR_LIST_SOURCE}, ${MIRROR_LIST_DATE}); the main site www.gutenberg.org refuses bulk downloads`}
+          value={form.mirror}
+          placeholder="ftp://… or https://…"
+          onEdit={(v) => updateForm({ mirror: v })}
+          check={(v) => localProblem('mirror', v)}
+          problems={fieldProblems}
+        >
           <datalist id="pg-mirrors" data-testid="pg-mirrors">
             {downloadMirrors().map((m) => <option key={m.url} value={m.url}>{`${m.location}, ${m.nation} · ${m.provider}`}</option>)}
           </datalist>
-          <FieldError id="mirror" message={problems.mirror} />
-        </label>
+        </CheckedField>
         <label>
           Workers
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
           <FieldError id="workers" message={problems.workers} />
         </label>
-        <label>
-          Bandwidth cap
-          <input
-            data-testid="limit-rate"
-            aria-invalid={invalid('limitRate')}
-            value={limitRate}
-            placeholder="none (e.g. 2M)"
-            title="For the whole job, all connections together: bytes per second, k = 1024 (500k, 2M)"
-            onChange={(e) => {
-              setLimitRate(e.target.value);
-              setProblem('limitRate', undefined);
-            }}
-            onBlur={() => setProblem('limitRate', limitRate.trim() ? (checkByteRate(limitRate.trim()) ?? undefined) : undefined)}
-          />
-          <FieldError id="limitRate" message={problems.limitRate} />
-        </label>
-        <label>
-          Wait between requests
-          <input
-            data-testid="wait"
-            aria-invalid={invalid('waitMs')}
-            size={6}
-            value={wait}
-            placeholder="none (e.g. 2s)"
-            title="All workers together, randomised 0.5–1.5×; each book is then its own request (no pipelined batches)"
-            onChange={(e) => {
-              setWait(e.target.value);
-              setProblem('waitMs', undefined);
-            }}
-            onBlur={() => setProblem('waitMs', wait.trim() && parseDuration(wait) === null ? 'write e.g. 2s, 500ms or 1m' : undefined)}
-          />
-          <FieldError id="waitMs" message={problems.waitMs} />
-        </label>
-        <label>
-          HTTP proxy
-          <input
-            data-testid="proxy"
-            aria-invalid={invalid('proxy')}
-            value={proxy}
-            placeholder="from the environment"
-            title="For http(s) mirrors: http://host:port, none, or empty for HTTPS_PROXY / HTTP_PROXY / NO_PROXY"
-            onChange={(e) => {
-              setProxy(e.target.value);
-              setProblem('proxy', undefined);
-            }}
-            onBlur={() => setProblem('proxy', proxy.trim() ? (checkProxySetting(proxy.trim()) ?? undefined) : undefined)}
-          />
-          <FieldError id="proxy" message={problems.proxy} />
-        </label>
+        <CheckedField
+          label="Bandwidth cap"
+          field="limitRate"
+          testId="limit-rate"
+          value={limitRate}
+          placeholder="none (e.g. 2M)"
+          title="For the whole job, all connections together: bytes per second, k = 1024 (500k, 2M)"
+          onEdit={setLimitRate}
+          check={(v) => (v.trim() ? (checkByteRate(v.trim()) ?? undefined) : undefined)}
+          problems={fieldProblems}
+        />
+        <CheckedField
+          label="Wait between requests"
+          field="waitMs"
+          testId="wait"
+          size={6}
+          value={wait}
+          placeholder="none (e.g. 2s)"
+          title="All workers together, randomised 0.5–1.5×; each book is then its own request (no pipelined batches)"
+          onEdit={setWait}
+          check={(v) => (v.trim() && parseDuration(v) === null ? 'write e.g. 2s, 500ms or 1m' : undefined)}
+          problems={fieldProblems}
+        />
+        <CheckedField
+          label="HTTP proxy"
+          field="proxy"
+          testId="proxy"
+          value={proxy}
+          placeholder="from the environment"
+          title="For http(s) mirrors: http://host:port, none, or empty for HTTPS_PROXY / HTTP_PROXY / NO_PROXY"
+          onEdit={setProxy}
+          check={(v) => (v.trim() ? (checkProxySetting(v.trim()) ?? undefined) : undefined)}
+          problems={fieldProblems}
+        />
         <label>
           Strategy
           <select data-testid="strategy" value={form.strategy} onChange={(e) => updateForm({ strategy: e.target.value as Strategy })}>

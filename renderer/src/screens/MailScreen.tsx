@@ -7,7 +7,7 @@ import { getApi } from '../api/api';
 import { describeError, saveMailSettings, setError, setScreen, useAppStore } from '../stores/app-store';
 import { asSentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
 import { folderRows } from '../lib/mail-folder-tree';
-import { FieldError } from './FieldError';
+import { CheckedField } from './CheckedField';
 
 /** Where the mail job's fields are shown in this form (`job:check` problems go under them). */
 const MAIL_FIELDS = { 'account.host': 'host', 'account.port': 'port', 'account.user': 'user', outDir: 'outDir' };
@@ -37,12 +37,17 @@ function MailForm({ info }: { info: AppInfo }) {
   const [outDir, setOutDir] = useState(info.defaultOutDir);
   const [status, setStatus] = useState('');
   const [remember, setRemember] = useState(saved.rememberPassword && info.canStoreSecrets);
-  const { problems, setProblem, setAll: setProblems, invalid } = useFieldProblems();
+  const fieldProblems = useFieldProblems();
+  const { setProblem, setAll: setProblems } = fieldProblems;
   /** The form's own check of a field as it is left (the host checks again, and more, at Start). */
-  const checkField = (field: 'host' | 'outDir', value: string) => {
+  const localProblem = (field: 'host' | 'outDir', value: string) => {
     const problem = value.trim() === '' ? null : field === 'host' ? checkHostName(value) : checkAbsolutePath(value);
-    setProblem(field, problem ? asSentence(problem) : undefined);
-    return problem === null;
+    return problem ? asSentence(problem) : undefined;
+  };
+  const checkField = (field: 'host' | 'outDir', value: string) => {
+    const problem = localProblem(field, value);
+    setProblem(field, problem);
+    return problem === undefined;
   };
 
   const recall = async () => {
@@ -108,8 +113,8 @@ function MailForm({ info }: { info: AppInfo }) {
   return (
     <section className="screen" data-testid="screen-mail">
       <div className="form-grid">
-        <label>IMAP host<input data-testid="mail-host" aria-invalid={invalid('host')} value={host} onChange={(e) => (setHost(e.target.value), setProblem('host', undefined))} onBlur={() => checkField('host', host)} /><FieldError id="mail-host" message={problems.host} /></label>
-        <label>Port<input data-testid="mail-port" aria-invalid={invalid('port')} value={port} placeholder="993" onChange={(e) => (setPort(e.target.value.replace(/\D/g, '')), setProblem('port', undefined))} /><FieldError id="mail-port" message={problems.port} /></label>
+        <CheckedField label="IMAP host" field="host" testId="mail-host" errorId="mail-host" value={host} onEdit={setHost} check={(v) => localProblem('host', v)} problems={fieldProblems} />
+        <CheckedField label="Port" field="port" testId="mail-port" errorId="mail-port" value={port} placeholder="993" onEdit={(v) => setPort(v.replace(/\D/g, ''))} problems={fieldProblems} />
         <label>TLS<select data-testid="mail-tls" value={tls} onChange={(e) => setTls(e.target.value as typeof tls)}><option value="implicit">implicit (993)</option><option value="starttls">STARTTLS</option><option value="none">none</option></select></label>
         <label>User<input data-testid="mail-user" value={user} onChange={(e) => setUser(e.target.value)} onBlur={() => void recall()} /></label>
         <label>Password<input data-testid="mail-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
@@ -137,7 +142,7 @@ function MailForm({ info }: { info: AppInfo }) {
           <div className="form-grid">
             <label>Connections<input data-testid="mail-connections" type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
             <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
-            <label>Output folder<input data-testid="mail-out-dir" aria-invalid={invalid('outDir')} value={outDir} onChange={(e) => (setOutDir(e.target.value), setProblem('outDir', undefined))} onBlur={() => checkField('outDir', outDir)} /><FieldError id="mail-outDir" message={problems.outDir} /></label>
+            <CheckedField label="Output folder" field="outDir" testId="mail-out-dir" errorId="mail-outDir" value={outDir} onEdit={setOutDir} check={(v) => localProblem('outDir', v)} problems={fieldProblems} />
           </div>
           <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir} onClick={() => void start()}>Start</button></div>
         </>
