@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServerProcess } from './server-process';
+import { startInTempDir, startServerProcess } from './server-process';
 
 export interface DanteServer {
   /** `socks5://127.0.0.1:PORT`. */
@@ -22,11 +21,12 @@ const DANTED = process.env.FANOUT_DANTED ?? '/usr/sbin/danted';
  * every relayed connection logged.
  */
 export async function startDante(): Promise<DanteServer> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-dante-'));
-  const logFile = path.join(tmp, 'sockd.log');
-  const conf = path.join(tmp, 'sockd.conf');
-  try {
-    const proc = await startServerProcess({
+  // The log's path, once the temp folder is made (the returned server reads it).
+  let logFile = '';
+  const proc = await startInTempDir('fanout-dante-', (tmp) => {
+    logFile = path.join(tmp, 'sockd.log');
+    const conf = path.join(tmp, 'sockd.conf');
+    return startServerProcess({
       name: 'danted',
       cmd: DANTED,
       args: async (port) => {
@@ -48,20 +48,6 @@ export async function startDante(): Promise<DanteServer> {
       },
       stderrOf: () => readFile(logFile, 'utf8'),
     });
-    let stopped: Promise<void> | null = null;
-    return {
-      url: `socks5://127.0.0.1:${proc.port}`,
-      port: proc.port,
-      pid: proc.pid,
-      log: () => readFile(logFile, 'utf8').catch(() => ''),
-      stop: () =>
-        (stopped ??= (async () => {
-          await proc.stop();
-          await rm(tmp, { recursive: true, force: true });
-        })()),
-    };
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
+  return { url: `socks5://127.0.0.1:${proc.port}`, ...proc, log: () => readFile(logFile, 'utf8').catch(() => '') };
 }

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServerProcess } from './server-process';
+import { startInTempDir, startServerProcess } from './server-process';
 
 export interface TinyproxyServer {
   /** `http://127.0.0.1:PORT` (the proxy URL to give a client). */
@@ -23,11 +22,12 @@ const TINYPROXY = process.env.FANOUT_TINYPROXY ?? '/usr/bin/tinyproxy';
  * Connect: each tunnel is one line of the log.
  */
 export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Promise<TinyproxyServer> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'fanout-tinyproxy-'));
-  const logFile = path.join(tmp, 'tinyproxy.log');
-  const conf = path.join(tmp, 'tinyproxy.conf');
-  try {
-    const proc = await startServerProcess({
+  // The log's path, once the temp folder is made (the returned server reads it).
+  let logFile = '';
+  const proc = await startInTempDir('fanout-tinyproxy-', (tmp) => {
+    logFile = path.join(tmp, 'tinyproxy.log');
+    const conf = path.join(tmp, 'tinyproxy.conf');
+    return startServerProcess({
       name: 'tinyproxy',
       cmd: TINYPROXY,
       args: async (port) => {
@@ -39,20 +39,6 @@ export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Pr
       },
       stderrOf: () => readFile(logFile, 'utf8'),
     });
-    let stopped: Promise<void> | null = null;
-    return {
-      url: `http://127.0.0.1:${proc.port}`,
-      port: proc.port,
-      pid: proc.pid,
-      log: () => readFile(logFile, 'utf8').catch(() => ''),
-      stop: () =>
-        (stopped ??= (async () => {
-          await proc.stop();
-          await rm(tmp, { recursive: true, force: true });
-        })()),
-    };
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
+  return { url: `http://127.0.0.1:${proc.port}`, ...proc, log: () => readFile(logFile, 'utf8').catch(() => '') };
 }
