@@ -23,5 +23,6 @@ export {
   type GeneratedFile,
 } from './mirror-gen';
 export { buildZip, type ZipEntryInput } from './zip-writer';
+export { recordFsyncs, durableRename, type SyncEvent } from './fsync-recorder';
 export { freePort, waitForPort, delay } from './net-util';
 export { makeSelfSignedCert, type SelfSignedCert, type SelfSignedCertOptions } from './tls-cert';

@@ -13,14 +13,14 @@
  * - A 404 / 550 says "this mirror has no catalog at <url>"; a web page served instead of the
  *   catalog (a captive portal) is refused.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ErrorContext } from '../../../shared/errors';
 import { FanoutError, abortedError, isAbortError } from '../core/fanout-error';
 import { openMirror } from '../mirror';
 import type { MirrorTlsOptions } from '../mirror/types';
 import { mapSocketError } from '../mirror/net-errors';
+import { removeStaleTempFiles, renameDurably, tempPathFor } from '../output/atomic-file';
 
 /** Where the official catalog lives on every mirror, relative to the mirror root. */
 export const CATALOG_REMOTE_PATH = 'cache/epub/feeds/pg_catalog.csv';
@@ -108,15 +108,6 @@ async function looksLikeHtml(path: string): Promise<boolean> {
   }
 }
 
-async function flushToDisk(path: string): Promise<void> {
-  const h = await open(path, 'r+');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /**
  * Downloads the official catalog from `mirror` (ftp://, ftps://, http://, https://) into
  * `opts.destDir`, atomically; resolves with its path once it is complete on disk.
@@ -127,8 +118,11 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   const context: ErrorContext = { host: u.hostname, path: decodeURIComponent(u.pathname) };
   if (opts.signal?.aborted) throw abortedError(context);
   const dest = join(opts.destDir, opts.fileName ?? catalogFileName(u));
-  const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.part`);
+  // The atomic module's temp name: a leftover of a killed run is one `removeStaleTempFiles` knows.
+  const tmp = tempPathFor(dest);
   await mkdir(dirname(dest), { recursive: true });
+  // Temps of a killed download; an hour untouched (a live download's temp grows, so stays fresh).
+  await removeStaleTempFiles(dirname(dest), { olderThanMs: 3_600_000 }).catch(() => {});
   const t0 = performance.now();
   const interval = opts.progressIntervalMs ?? 100;
   const tls: MirrorTlsOptions = { ...opts.tls, ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}) };
@@ -146,12 +140,11 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
         opts.onProgress?.({ url, bytes, total });
       },
     });
-    await flushToDisk(tmp);
     const { size } = await stat(tmp);
     if (size === 0) throw new FanoutError('SIZE_MISMATCH', `The catalog at ${url} is empty`, context);
     if (await looksLikeHtml(tmp)) throw new FanoutError('BAD_INPUT', `The mirror answered with a web page, not the catalog, at ${url}`, context);
     if (opts.signal?.aborted) throw abortedError(context);
-    await rename(tmp, dest);
+    await renameDurably(tmp, dest); // fsynced, renamed, folder fsynced: whole after a power cut
     opts.onProgress?.({ url, bytes: got.received, total: got.total });
     return { path: dest, url, bytes: size, ms: Math.round(performance.now() - t0) };
   } catch (raw) {

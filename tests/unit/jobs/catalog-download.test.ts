@@ -1,14 +1,15 @@
 import { createServer, type Server } from 'node:http';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CATALOG_REMOTE_PATH, catalogUrl, downloadCatalog, type CatalogDownloadProgress } from '../../../electron/engine/jobs/catalog-download';
 import { FanoutHost } from '../../../electron/engine/jobs/fanout-host';
 import type { CatalogEvent } from '../../../shared/ipc';
-import { makeSelfSignedCert, startFtpServer, startHttpServer, type FtpServer } from '../../harness';
+import { durableRename, makeSelfSignedCert, recordFsyncs, startFtpServer, startHttpServer, type FtpServer } from '../../harness';
+import { isTempName, tempPathFor } from '../../../electron/engine/output/atomic-file';
 
 const CSV = ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...Array.from({ length: 2000 }, (_, i) => `${i + 1},Text,2001-01-01,Book ${i},en,"Doe, Jane",Fiction,PR,Test`), ''].join('\n');
 
@@ -86,6 +87,27 @@ describe('catalog download', () => {
     expect(progress.at(-1)).toMatchObject({ bytes: Buffer.byteLength(CSV), total: Buffer.byteLength(CSV), url: `${base}/m/${CATALOG_REMOTE_PATH}` });
     // Nothing but the catalog is left behind (no temp file).
     expect(await readdir(dest)).toEqual([r.path.split('/').at(-1)]);
+  });
+
+  it.runIf(process.platform === 'linux')('makes the catalog durable: its temp fsynced before the rename, the folder after; a killed run\'s old temp removed', async () => {
+    const dest = join(dir, 'durable');
+    await mkdir(dest);
+    const target = join(dest, 'catalog.csv');
+    const stale = tempPathFor(target); // a killed download's leftover, hours old
+    await writeFile(stale, 'half a catalog');
+    const hoursAgo = new Date(Date.now() - 3 * 3_600_000);
+    await utimes(stale, hoursAgo, hoursAgo);
+    try {
+      const events = await recordFsyncs(dest, () => target);
+      await downloadCatalog(`${base}/m/`, { destDir: dest, fileName: 'catalog.csv' });
+      const { fileSync, dirSync } = durableRename(events, dest, (e) => e.size === Buffer.byteLength(CSV));
+      expect(fileSync, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
+      expect(isTempName(basename(events[fileSync]!.path))).toBe(true);
+      expect(dirSync, JSON.stringify(events)).toBeGreaterThan(fileSync);
+      expect(await readdir(dest)).toEqual(['catalog.csv']);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('accepts gzip and follows redirects', async () => {
