@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,18 +9,12 @@ import { startCourier } from '../../harness/courier';
 import { fillMailbox } from '../../harness/dovecot-fill';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
+import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
 import { accountDir } from '../../../electron/engine/mail/run-mail-job';
-import type { IndexRecord } from '../../../electron/engine/mail/index-file';
 import type { JobSummary } from '../../../shared/events';
 
 const exec = promisify(execFile);
 const entry = join(__dirname, 'cli-entry.ts');
-
-function readIndex(dir: string): IndexRecord[] {
-  const p = join(dir, 'index.jsonl');
-  if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
-}
 
 /** Courier: the server that sends no UIDNEXT and has no CONDSTORE, through the CLI a user runs. */
 describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', () => {
@@ -31,27 +25,9 @@ describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', (
   let out: string;
   const env = () => ({ ...process.env, FANOUT_TEST_PW: srv.password });
   const args = (port: number, ...more: string[]) => ['--import', 'tsx', entry, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, ...more];
-  const folderDir = (path: string) => {
-    const root = accountDir({ outDir: out, account: { host: '127.0.0.1', user: srv.user, tls: 'none', allowUntrustedCert: false, auth: { method: 'password', password: srv.password } } });
-    const dirs = (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs;
-    return join(root, ...dirs[path]!.split('/'));
-  };
-
-  /** Every message of `path` on the server is in the archive, byte for byte. */
-  const expectComplete = async (path: string) => {
-    await admin.mailboxOpen(path, { readOnly: true });
-    const index = new Map(readIndex(folderDir(path)).map((r) => [r.uid, r]));
-    let n = 0;
-    for await (const m of admin.fetch('1:*', { uid: true, source: true }, { uid: true })) {
-      const rec = index.get(m.uid);
-      expect(rec, `${path} UID ${m.uid} in the index`).toBeDefined();
-      expect(readFileSync(join(folderDir(path), rec!.file)).equals(m.source!), `${path} UID ${m.uid} bytes`).toBe(true);
-      n++;
-    }
-    await admin.mailboxClose();
-    expect(index.size).toBe(n);
-    return n;
-  };
+  const folderDir = (path: string) =>
+    archivedFolderDir(accountDir({ outDir: out, account: { host: '127.0.0.1', user: srv.user, tls: 'none', allowUntrustedCert: false, auth: { method: 'password', password: srv.password } } }), path);
+  const expectComplete = (path: string) => expectArchived(admin, path, folderDir(path));
 
   beforeAll(async () => {
     srv = await startCourier();

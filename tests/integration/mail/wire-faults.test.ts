@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,17 +6,11 @@ import type { ImapFlow } from 'imapflow';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { fillMailbox, makeMessage, rng } from '../../harness/dovecot-fill';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
+import { archivedFolderDir, expectArchived } from './archive-files';
 import { runMailJob, accountDir, type MailJobExtras } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
-import type { IndexRecord } from '../../../electron/engine/mail/index-file';
-
-function readIndex(dir: string): IndexRecord[] {
-  const p = join(dir, 'index.jsonl');
-  if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
-}
 
 /** Faults between the archiver and the server: each must end with nothing lost after a re-run. */
 describe('mail archive: faults on the wire (Dovecot behind a TCP proxy)', () => {
@@ -37,27 +31,9 @@ describe('mail archive: faults on the wire (Dovecot behind a TCP proxy)', () => 
     return { summary, events };
   };
 
-  const folderDir = (path: string) => {
-    const root = accountDir({ outDir: out, account });
-    const dirs = (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs;
-    return join(root, ...dirs[path]!.split('/'));
-  };
-
+  const folderDir = (path: string) => archivedFolderDir(accountDir({ outDir: out, account }), path);
   /** Every message the server holds in `path` is archived byte for byte in its current generation. */
-  const expectComplete = async (path: string) => {
-    const mb = await admin.mailboxOpen(path, { readOnly: true });
-    const index = new Map(readIndex(folderDir(path)).filter((r) => r.uidValidity === String(mb.uidValidity)).map((r) => [r.uid, r]));
-    let n = 0;
-    for await (const m of admin.fetch('1:*', { uid: true, source: true }, { uid: true })) {
-      const rec = index.get(m.uid);
-      expect(rec, `${path} UID ${m.uid}`).toBeDefined();
-      expect(readFileSync(join(folderDir(path), rec!.file)).equals(m.source!), `${path} UID ${m.uid} bytes`).toBe(true);
-      n++;
-    }
-    await admin.mailboxClose();
-    expect(index.size).toBe(n);
-    return n;
-  };
+  const expectComplete = (path: string) => expectArchived(admin, path, folderDir(path));
 
   beforeAll(async () => {
     srv = await startDovecot();

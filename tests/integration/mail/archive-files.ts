@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImapFlow } from 'imapflow';
+import { expect } from 'vitest';
+import type { IndexRecord } from '../../../electron/engine/mail/index-file';
+
+/** A folder's `index.jsonl` as records (none yet: empty). */
+export function readIndex(dir: string): IndexRecord[] {
+  const p = join(dir, 'index.jsonl');
+  if (!existsSync(p)) return [];
+  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
+}
+
+/** Where the server folder `path` is archived under the account folder `root` (its `folders.json`). */
+export function archivedFolderDir(root: string, path: string): string {
+  const dirs = (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs;
+  const dir = dirs[path];
+  if (dir === undefined) throw new Error(`no directory for ${path} in folders.json`);
+  return join(root, ...dir.split('/'));
+}
+
+/**
+ * Every message the server holds in `path` is archived in `dir` byte for byte, in the folder's current
+ * UIDVALIDITY generation, and nothing more; returns how many.
+ */
+export async function expectArchived(admin: ImapFlow, path: string, dir: string): Promise<number> {
+  const mb = await admin.mailboxOpen(path, { readOnly: true });
+  const index = new Map(readIndex(dir).filter((r) => r.uidValidity === String(mb.uidValidity)).map((r) => [r.uid, r]));
+  let n = 0;
+  for await (const m of admin.fetch('1:*', { uid: true, source: true }, { uid: true })) {
+    const rec = index.get(m.uid);
+    expect(rec, `${path} UID ${m.uid} in the index`).toBeDefined();
+    expect(readFileSync(join(dir, rec!.file)).equals(m.source!), `${path} UID ${m.uid} bytes`).toBe(true);
+    n++;
+  }
+  await admin.mailboxClose();
+  expect(index.size).toBe(n);
+  return n;
+}
