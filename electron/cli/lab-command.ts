@@ -13,7 +13,7 @@ import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from '
  * shows up here only once `gutenbergInput` forwards it (never accepted and silently dropped).
  * --workers, --strategy, --limit and --out are the lab's grid, sample and folder instead.
  */
-const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate'];
+const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate', 'wait'];
 
 /**
  * The job checks name the output folder `--out` (the jobs' option); the lab's is `--out-dir`, and
@@ -51,6 +51,7 @@ function gutenbergInput(o: Record<string, any>): Record<string, unknown> {
     timeoutMs: o.timeout,
     attempts: o.attempts,
     limitRate: o.limitRate,
+    waitMs: o.wait,
   };
 }
 

@@ -36,7 +36,7 @@ export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpe
     process.off('SIGINT', onSigint);
   }
   const end = finished as Extract<LabEvent, { kind: 'lab:finished' }> | null;
-  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: `Fanout lab: gutenberg, ${req.sampleSize} books`, json: opts.json });
+  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: `Fanout lab: gutenberg, ${req.sampleSize} books`, json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null } });
 }
 
 /**

@@ -8,6 +8,7 @@
  * measurements do not show (throughput falling, a speedup over serial without a serial run) is not made.
  */
 import type { LabPoint } from '../ipc';
+import { formatByteRate } from '../byte-rate';
 import { STRATEGIES, type Strategy } from '../strategy';
 import { fitAmdahl, fitUsl, karpFlattTrend, recommendWorkers, speedupTable, type AmdahlFit, type SpeedupRow, type UslFit } from './speedup-fits';
 
@@ -93,6 +94,11 @@ export interface LabAnalysisOptions {
   label?: (strategy: Strategy, executor: 'threads' | 'processes') => string;
   /** The machine's cores, for a note placing the best speedup against them (the scrub lab's question). */
   cores?: number;
+  /**
+   * The job's bandwidth cap, bytes per second (`--limit-rate`, spec `limitRate`): every cell ran
+   * under it, so a note says whether the curve flattened at the cap rather than at a real limit.
+   */
+  rateCap?: number | null;
 }
 
 const defaultLabel = (s: Strategy, e: 'threads' | 'processes') => (e === 'processes' ? `${s} (processes)` : s);
@@ -127,6 +133,8 @@ export function analyseLab(points: readonly LabPoint[], opts: LabAnalysisOptions
   const oneWorker = one && one.bytes > 0 ? { bytes: one.bytes, ms: one.medianMs } : null;
   const analysis: LabAnalysis = { rows, series, best, amdahl, usl, recommended, fastest, failedCells, oneWorker, notes: [] };
   analysis.notes = labNotes(analysis, serial ?? null, label, opts.cores);
+  const capNote = opts.rateCap ? rateCapNote(analysis, opts.rateCap, label) : null;
+  if (capNote) analysis.notes.push(capNote);
   return analysis;
 }
 
@@ -182,4 +190,23 @@ function labNotes(a: LabAnalysis, serial: LabRow | null, label: NonNullable<LabA
   }
   if (a.failedCells > 0) notes.push(`${a.failedCells} cell${a.failedCells === 1 ? '' : 's'} had failed items: their times cover fewer books and compare poorly.`);
   return notes;
+}
+
+/** Within this of the cap, the throughput is the cap's, not the machine's or the server's. */
+const AT_CAP = 0.9;
+
+/**
+ * Under a bandwidth cap, the throughput of the most workers of the best curve (else of the fastest
+ * cell) placed against the cap: near it, the speedup curve shows the cap, and the note says so.
+ */
+function rateCapNote(a: LabAnalysis, cap: number, label: NonNullable<LabAnalysisOptions['label']>): string | null {
+  const own = a.best ? a.rows.filter((r) => r.strategy === a.best!.strategy && r.scrubExecutor === a.best!.scrubExecutor && r.medianMs > 0) : [];
+  const top = own.reduce<LabRow | null>((t, r) => (!t || r.workers > t.workers ? r : t), null) ?? a.fastest;
+  if (!top || top.bytes <= 0 || top.medianMs <= 0) return null;
+  const rate = top.bytes / (top.medianMs / 1000);
+  const who = `${label(top.strategy, top.scrubExecutor)} with ${top.workers} worker${top.workers === 1 ? '' : 's'}`;
+  const moved = `${who} moved ${formatByteRate(rate)} (bytes over wall time)`;
+  return rate >= AT_CAP * cap
+    ? `Capped at ${formatByteRate(cap)}: ${moved}, within ${Math.round(100 * (1 - AT_CAP))} % of the cap: the curve flattens at the cap, not at a limit of the machine or the server; measure without the cap to see those.`
+    : `${moved}, below the cap of ${formatByteRate(cap)}: the cap did not shape the curve at that point.`;
 }

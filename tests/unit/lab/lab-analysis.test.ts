@@ -140,3 +140,26 @@ describe('the scrub lab against the core count', () => {
     expect(a.notes).toContain("child processes: no worker count beat one worker on this machine's 4 cores.");
   });
 });
+
+describe('a lab under a bandwidth cap', () => {
+  const MiB = 1024 * 1024;
+  // 8 MiB per cell; at 1 worker 4 s (2 MiB/s), then the cap of 4 MiB/s holds it near 2 s.
+  const capped = [pt('queue', 1, 4000, { bytes: 8 * MiB }), pt('queue', 2, 2150, { bytes: 8 * MiB }), pt('queue', 4, 2100, { bytes: 8 * MiB }), pt('queue', 8, 2080, { bytes: 8 * MiB })];
+
+  it('says the curve is the cap when the top worker count moved within 10 % of it', () => {
+    const notes = analyseLab(capped, { rateCap: 4 * MiB }).notes;
+    const note = notes.find((n) => /cap/i.test(n));
+    expect(note).toBeDefined();
+    expect(note).toMatch(/4 MiB\/s/); // the cap
+    expect(note).toMatch(/3\.8 MiB\/s/); // what 8 workers moved: 8 MiB in 2.08 s
+    expect(note).toMatch(/8 workers/);
+    expect(note).toMatch(/flattens at the cap/);
+  });
+
+  it('says nothing of the kind without a cap, or when the throughput stayed well below it', () => {
+    expect(analyseLab(capped).notes.join(' ')).not.toMatch(/cap/i);
+    const below = analyseLab(capped, { rateCap: 8 * MiB }).notes.join(' ');
+    expect(below).not.toMatch(/flattens at the cap/);
+    expect(below).toMatch(/below the cap of 8 MiB\/s/);
+  });
+});
