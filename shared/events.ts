@@ -131,10 +131,20 @@ export interface JobSummary {
   scrubStage?: { bound: number | null; blockedMs: number; peakInFlight: number };
 }
 
+/** One `--workers auto` decision: at `atMs`, N becomes `workers`, having measured `throughput` (bytes/s). */
+export interface AutoWorkersDecision {
+  atMs: number;
+  workers: number;
+  throughput: number;
+  action: 'start' | 'add' | 'hold' | 'back-off';
+  why: string;
+}
+
 /** Every event a running job emits; consumers switch on `kind` exhaustively. */
 export type JobEvent =
   | { kind: 'job:started'; jobId: string; jobKind: JobKind; strategy: Strategy; workers: number; itemsTotal: number | null; outDir: string }
   | { kind: 'job:frame'; jobId: string; frame: TelemetryFrame }
   | { kind: 'job:item-failed'; jobId: string; failure: ItemFailure }
   | { kind: 'job:warning'; jobId: string; message: string; error?: SerializedError }
+  | { kind: 'job:workers'; jobId: string; decision: AutoWorkersDecision }
   | { kind: 'job:finished'; jobId: string; summary: JobSummary };

@@ -26,6 +26,12 @@ export function redactUrl(text: string): string {
 const MIRROR_SCHEMES = ['ftp:', 'ftps:', 'http:', 'https:'];
 
 /** Why `url` cannot be a mirror root, or null when it can. */
+/** `autoWorkers` needs a strategy that deals items as they come (split cuts the list per worker up front). */
+export function checkAutoWorkers(autoWorkers: boolean, strategy: string): string | null {
+  if (!autoWorkers || strategy === 'queue' || strategy === 'adaptive') return null;
+  return `automatic worker count needs the queue or adaptive strategy (${strategy} deals the books to a fixed number of workers up front)`;
+}
+
 export function checkMirrorUrl(url: string): string | null {
   if (url.trim() === '') return 'is empty; give the mirror root, e.g. https://aleph.gutenberg.org/';
   if (/\s/.test(url)) return 'contains a space; write a space inside a URL as %20, and quote the URL in a shell';

@@ -59,6 +59,11 @@ export const GutenbergJobSpecSchema = z.object({
   mirrorTls: MirrorTlsSchema.default({ allowUntrustedCert: false }),
   selection: CatalogSelectionSchema.default({}),
   workers: z.number().int().min(1).max(64).default(4),
+  /**
+   * `--workers auto`: start with 2 connections and add more while throughput grows (core/auto-workers.ts);
+   * `workers` is then the most it may open. Queue and adaptive strategies only.
+   */
+  autoWorkers: z.boolean().default(false),
   strategy: StrategySchema.default('adaptive'),
   outDir: z.string().min(1),
   /** Scrubber pool size; defaults to the number of CPUs, capped. */

@@ -31,6 +31,11 @@ function waitOption(value: string): number {
   return ms;
 }
 
+/** `--workers 8` or `--workers auto` (start with 2, add while throughput grows; see --max-workers). */
+function workersOption(value: string): number | 'auto' {
+  return value.trim().toLowerCase() === 'auto' ? 'auto' : positiveInt(value);
+}
+
 export function registerGutenbergCommand(program: Command): void {
   program
     .command('gutenberg')
@@ -48,7 +53,8 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--subject <text>', 'subject or bookshelf contains')
     .option('--type <type>', 'catalog type, e.g. Text')
     .option('--limit <n>', 'at most this many books', positiveInt)
-    .option('--workers <n>', 'download connections', positiveInt, 4)
+    .option('--workers <n|auto>', 'download connections, or auto: start with 2 and add while throughput grows', workersOption, 4)
+    .option('--max-workers <n>', 'with --workers auto: never more connections than this', positiveInt, 32)
     .addOption(new Option('--strategy <s>', 'how books are dealt to workers').choices(STRATEGIES).default('adaptive'))
     .requiredOption('--out <dir>', 'output folder (raw/, clean/, manifest.jsonl)')
     .option('--scrub-workers <n>', 'cleaning threads', positiveInt)
@@ -74,7 +80,8 @@ export function registerGutenbergCommand(program: Command): void {
         mirror: o.mirror,
         mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
         selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type, limit: o.limit },
-        workers: o.workers,
+        workers: o.workers === 'auto' ? o.maxWorkers : o.workers,
+        autoWorkers: o.workers === 'auto',
         strategy: o.strategy,
         outDir: o.out,
         scrubWorkers: o.scrubWorkers,

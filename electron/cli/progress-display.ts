@@ -46,6 +46,9 @@ class TtyDisplay implements ProgressDisplay {
       case 'job:warning':
         this.#multi.log(`warning: ${event.message}\n`);
         break;
+      case 'job:workers':
+        this.#multi.log(`workers: ${event.decision.workers} (${event.decision.why})\n`);
+        break;
       case 'job:finished':
         this.stop();
         break;
@@ -102,6 +105,9 @@ class LogDisplay implements ProgressDisplay {
         break;
       case 'job:warning':
         this.#stream.write(`warning: ${event.message}\n`);
+        break;
+      case 'job:workers':
+        this.#stream.write(`${formatDuration(event.decision.atMs)}: workers ${event.decision.workers} (${event.decision.why})\n`);
         break;
       case 'job:finished':
         break;

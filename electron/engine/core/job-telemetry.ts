@@ -71,6 +71,11 @@ export class JobTelemetry {
     this.#activeWorkers = Math.max(0, this.#activeWorkers - 1);
   }
 
+  /** `--workers auto` changed how many connections the job holds. */
+  setActiveWorkers(n: number): void {
+    this.#activeWorkers = n;
+  }
+
   worker(id: number): WorkerProgress {
     const w = this.#workers[id];
     if (!w) throw new RangeError(`no worker ${id}`);

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type { Strategy } from '../../../shared/strategy';
 import type { ErrorContext } from '../../../shared/errors';
+import type { AutoWorkersDecision } from '../../../shared/events';
+import type { AutoWorkersController } from './auto-workers';
 import { FanoutError, abortedError, toFanoutError } from './fanout-error';
 import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources';
 import type { JobFatalCheck } from './job-fatal';
@@ -54,6 +56,11 @@ export interface RunPoolOptions<I> {
    * item's failure; the items in flight are stopped, untried ones stay pending, runPool rejects with it.
    */
   isJobFatal?: JobFatalCheck;
+  /**
+   * `--workers auto` (queue and adaptive only): `workers` is then the most; the pool holds the
+   * controller's target, checked every `tickMs` (default 100), and tells it of server refusals.
+   */
+  auto?: { controller: AutoWorkersController; onDecision(d: AutoWorkersDecision): void; tickMs?: number };
 }
 
 export interface PoolResult {
@@ -95,7 +102,13 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     source = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal });
   }
 
-  let alive = workers;
+  const auto = opts.strategy === 'queue' || opts.strategy === 'adaptive' ? opts.auto : undefined;
+  /** Workers the pool should hold now: all of them, or the auto controller's target. */
+  let target = auto ? Math.min(workers, auto.controller.target) : workers;
+  /** Worker ids running now (an id is reused after its worker ended). */
+  const running = new Set<number>();
+  const tasks: Array<Promise<void>> = [];
+  let alive = 0;
   let opened = 0;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
   let successes = 0;
@@ -157,10 +170,18 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       split?.releaseWorker(workerId);
       retired++;
       opts.telemetry.retireWorker();
+      // The others still hold theirs: that is what the server accepts.
+      const d = auto?.controller.refused(opts.telemetry.now(), alive - 1);
+      if (d) applyDecision(d);
       opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
     };
     try {
       for (;;) {
+        // Auto lowered N: the surplus workers leave between items (check and leave in one step).
+        if (auto && running.size > target) {
+          running.delete(workerId);
+          break;
+        }
         if (opts.pause?.paused) {
           progress.setState('paused', null);
           await opts.pause.wait(signal);
@@ -251,12 +272,56 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       }
     } finally {
       alive--;
+      running.delete(workerId);
       progress.setState('stopped', null);
       await session?.close().catch(() => {});
     }
   }
 
-  const settled = await Promise.allSettled(Array.from({ length: workers }, (_, id) => worker(id)));
+  /** Starts workers (lowest free ids) up to the target. */
+  function spawn(): void {
+    for (let id = 0; running.size < target && id < workers; id++) {
+      if (running.has(id)) continue;
+      running.add(id);
+      alive++;
+      tasks.push(worker(id));
+    }
+  }
+  function applyDecision(d: AutoWorkersDecision): void {
+    target = Math.min(workers, auto!.controller.target);
+    opts.telemetry.setActiveWorkers(target);
+    auto!.onDecision(d);
+    spawn();
+  }
+
+  let tick: NodeJS.Timeout | null = null;
+  if (auto) {
+    opts.telemetry.setActiveWorkers(target);
+    auto.onDecision(auto.controller.startDecision());
+    let wasPaused = false;
+    tick = setInterval(() => {
+      // A pause is no measurement of N: the window starts again after it.
+      if (opts.pause?.paused) {
+        wasPaused = true;
+        return;
+      }
+      if (wasPaused) auto.controller.restartWindow();
+      wasPaused = false;
+      const t = opts.telemetry;
+      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed });
+      if (d) applyDecision(d);
+    }, auto.tickMs ?? 100);
+    tick.unref?.();
+  }
+  spawn();
+  // Workers may be added while others run: wait until no new one was started.
+  const settled: Array<PromiseSettledResult<void>> = [];
+  for (let waited = 0; waited < tasks.length; ) {
+    const batch = tasks.slice(waited);
+    waited = tasks.length;
+    settled.push(...(await Promise.allSettled(batch)));
+  }
+  if (tick) clearInterval(tick);
   if (fatal && !opts.signal.aborted) throw fatal;
   const crashed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (crashed && !opts.signal.aborted) throw toFanoutError(crashed.reason);

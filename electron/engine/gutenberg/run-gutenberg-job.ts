@@ -8,6 +8,7 @@ import { BadRowTally, readCatalog, selectBooks, type CatalogEntry } from '../cat
 import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext, type SummaryExtras } from '../core/run-job';
+import { AutoWorkersController } from '../core/auto-workers';
 import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool';
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
@@ -171,6 +172,10 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       context: (book) => ({ ebook: book.ebook, host: mirror.host }),
       // A mirror that refuses the login or cannot be reached stops the job at once (books stay pending).
       isJobFatal: serverUnreachable,
+      // --workers auto: `workers` is the most; each change of N is a job:workers event.
+      auto: spec.autoWorkers
+        ? { controller: new AutoWorkersController({ max: spec.workers }), onDecision: (decision) => control.onEvent({ kind: 'job:workers', jobId: ctx.jobId, decision }) }
+        : undefined,
       onWarning: (message, err) => ctx.warn(message, err),
       onItemFailed: (book, err) => {
         if (stopsJob(err)) return;

@@ -1,5 +1,5 @@
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
-import { formatProblem, parseWithProblems, type InputProblem } from '../../../shared/input-checks';
+import { checkAutoWorkers, formatProblem, parseWithProblems, type InputProblem } from '../../../shared/input-checks';
 import { UiJobSpecSchema } from '../../../shared/ipc-schemas';
 import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { BadRowTally, explainSelection, readCatalog, type SelectionReport } from '../catalog';
@@ -83,6 +83,8 @@ async function checkCatalog(spec: GutenbergJobSpec, opts: CheckOptions, out: Inp
  */
 export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
   const out: InputCheck = { problems: [], warnings: [] };
+  const auto = checkAutoWorkers(spec.autoWorkers, spec.strategy);
+  if (auto) out.problems.push({ field: 'strategy', value: spec.strategy, message: auto });
   const caFile = spec.mirrorTls.caFile;
   if (caFile !== undefined) {
     const problem = await checkCaFile(caFile);

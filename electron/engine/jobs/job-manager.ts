@@ -153,6 +153,7 @@ export class JobManager {
       case 'job:started':
       case 'job:item-failed':
       case 'job:warning':
+      case 'job:workers':
         job.batcher.flush();
         this.#emit({ ...event, jobId: job.jobId });
         return;

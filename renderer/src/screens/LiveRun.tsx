@@ -136,6 +136,24 @@ function ErrorsPanel() {
   );
 }
 
+/** `--workers auto`: each decision (time, N, throughput measured, why). */
+function AutoWorkersPanel() {
+  const decisions = useRunStore((s) => s.workerDecisions);
+  if (decisions.length === 0) return null;
+  return (
+    <div className="panel" data-testid="auto-workers">
+      <h3>Connections (auto)</h3>
+      <ol className="auto-workers">
+        {decisions.map((d, i) => (
+          <li key={`d${i}`} data-testid="auto-decision">
+            {(d.atMs / 1000).toFixed(1)} s: <b>{d.workers}</b>{d.throughput > 0 ? ` at ${formatBytes(d.throughput)}/s` : ''} — {d.why}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
 export function LiveRun() {
   const jobId = useRunStore((s) => s.jobId);
   const workers = useRunStore((s) => s.workers);
@@ -145,6 +163,7 @@ export function LiveRun() {
       <Header />
       <Controls />
       <MailFolderTallies />
+      <AutoWorkersPanel />
       <div className="lanes" data-testid="lanes">
         {workers.map((w) => <Lane key={w.id} w={w} />)}
       </div>

@@ -3,7 +3,7 @@
  * renders, and the bounded high-rate buffers (throughput series, timeline spans) that the canvas
  * charts read outside React renders.
  */
-import type { ItemFailure, JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot, WorkerState } from '../../../shared/events';
+import type { AutoWorkersDecision, ItemFailure, JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot, WorkerState } from '../../../shared/events';
 import { ItemTracker, PhaseStats, etaBand, type EtaBand } from '../lib/run-analytics';
 
 /** Points kept per throughput series (≈ 5 min at 10 Hz); older points are dropped. */
@@ -44,6 +44,8 @@ export interface RunHeader {
   workers: WorkerSnapshot[];
   failures: ItemFailure[];
   warnings: string[];
+  /** `--workers auto`: each change of N and why (bounded). */
+  workerDecisions: AutoWorkersDecision[];
   summary: JobSummary | null;
   lastSeq: number;
   /** Frames received with a gap in `seq` (frames are cumulative, so nothing is lost). */
@@ -53,7 +55,7 @@ export interface RunHeader {
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
-  activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], summary: null,
+  activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], workerDecisions: [], summary: null,
   lastSeq: -1, gaps: 0,
 };
 
@@ -231,6 +233,9 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
         break;
       case 'job:warning':
         next = { ...next, warnings: [...next.warnings, e.error ? `${e.error.code}: ${e.message}` : e.message].slice(-50) };
+        break;
+      case 'job:workers':
+        next = { ...next, workerDecisions: [...next.workerDecisions, e.decision].slice(-50) };
         break;
       case 'job:finished': {
         const s = e.summary;

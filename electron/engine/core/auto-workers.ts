@@ -1,0 +1,180 @@
+import { amdahlSpeedup } from '../../../shared/lab/speedup-fits';
+import type { AutoWorkersDecision } from '../../../shared/events';
+
+/**
+ * `--workers auto`: how many connections a job holds, decided from its own throughput while it runs.
+ * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
+ *
+ * It starts with `start` connections and doubles while each step pays: a step is measured over a
+ * window at a constant N (after every connection has had time to finish an item), and the next one is
+ * taken only when the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so
+ * far, predicts the next step gains at least `minGain` too. A step that gained less goes back to the
+ * N before it (the knee: same throughput, fewer connections); a server refusal caps N at the
+ * connections it accepted, for the rest of the job.
+ */
+export interface AutoWorkersOptions {
+  /** Connections at the start (default 2). */
+  start?: number;
+  /** Never more than this (default 32). */
+  max?: number;
+  /** Smallest relative gain worth a step (default 0.1 = 10 %). */
+  minGain?: number;
+  /** Shortest measurement window, ms (default 400). */
+  minWindowMs?: number;
+}
+
+export type { AutoWorkersDecision };
+
+/** Cumulative counters at one tick. */
+export interface AutoWorkersSample {
+  /** ms since the job started. */
+  atMs: number;
+  /** Bytes transferred so far (the throughput measured). */
+  bytes: number;
+  /** Items finished so far (done or failed): a window waits for N of them. */
+  items: number;
+}
+
+/** Least-squares Amdahl f over throughput ratios x(n)/x(n0) against A(n)/A(n0): a 1-D grid search. */
+export function fitSerialFraction(points: ReadonlyArray<{ workers: number; throughput: number }>): number {
+  if (points.length < 2) return 0;
+  const base = points.reduce((a, b) => (b.workers < a.workers ? b : a));
+  if (!(base.throughput > 0)) return 1;
+  let best = 0;
+  let bestErr = Infinity;
+  for (let i = 0; i <= 1000; i++) {
+    const f = i / 1000;
+    let err = 0;
+    for (const p of points) {
+      const predicted = amdahlSpeedup(p.workers, f) / amdahlSpeedup(base.workers, f);
+      err += (p.throughput / base.throughput - predicted) ** 2;
+    }
+    if (err < bestErr - 1e-15) {
+      bestErr = err;
+      best = f;
+    }
+  }
+  return best;
+}
+
+export class AutoWorkersController {
+  readonly #max: number;
+  readonly #minGain: number;
+  readonly #minWindowMs: number;
+  #target: number;
+  #limit = Infinity;
+  #settled = false;
+  /** Throughput measured at each N (bytes/s). */
+  readonly #measured = new Map<number, number>();
+  /** The N before the last step up (where a flat step goes back to). */
+  #previous: number | null = null;
+  /** Window start: set once N connections have each had time to finish an item since the change. */
+  #changedAt: AutoWorkersSample | null = null;
+  #windowStart: AutoWorkersSample | null = null;
+
+  constructor(opts: AutoWorkersOptions = {}) {
+    this.#max = Math.max(1, opts.max ?? 32);
+    this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 2));
+    this.#minGain = opts.minGain ?? 0.1;
+    this.#minWindowMs = opts.minWindowMs ?? 400;
+  }
+
+  /** Connections the job should hold now. */
+  get target(): number {
+    return this.#target;
+  }
+
+  /** True once the controller has stopped stepping (it still obeys a refusal). */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The most connections the server has shown it accepts (Infinity until it refuses one). */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** The first decision: the starting N. */
+  startDecision(): AutoWorkersDecision {
+    return { atMs: 0, workers: this.#target, throughput: 0, action: 'start', why: `start with ${this.#target} connections (at most ${this.#max})` };
+  }
+
+  /** Feeds the counters at a tick; returns a decision when N changes or the controller settles. */
+  observe(s: AutoWorkersSample): AutoWorkersDecision | null {
+    if (this.#settled) return null;
+    if (!this.#changedAt) {
+      this.#changedAt = s;
+      return null;
+    }
+    if (!this.#windowStart) {
+      // Warm-up: the new connections open and each finishes about one item before the clock starts.
+      if (s.items - this.#changedAt.items < this.#target) return null;
+      this.#windowStart = s;
+      return null;
+    }
+    const w = this.#windowStart;
+    const ms = s.atMs - w.atMs;
+    if (ms < this.#minWindowMs || s.items - w.items < this.#target) return null;
+    const throughput = ((s.bytes - w.bytes) / ms) * 1000;
+    return this.#decide(s.atMs, throughput);
+  }
+
+  /** The server refused a connection while `holding` were open: never ask for more than that again. */
+  refused(atMs: number, holding: number, throughput = 0): AutoWorkersDecision | null {
+    const limit = Math.max(1, holding);
+    if (limit >= this.#limit && this.#target <= limit) return null;
+    this.#limit = Math.min(this.#limit, limit);
+    this.#target = Math.min(this.#target, this.#limit);
+    this.#restartWindow();
+    return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
+  }
+
+  #decide(atMs: number, throughput: number): AutoWorkersDecision | null {
+    const n = this.#target;
+    this.#measured.set(n, throughput);
+    const prev = this.#previous;
+    const pct = (x: number) => `${Math.round(x * 100)} %`;
+    if (prev !== null) {
+      const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
+      if (gain < this.#minGain) {
+        this.#target = prev;
+        this.#settled = true;
+        return { atMs, workers: prev, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} (< ${pct(this.#minGain)}): the knee is ${prev}` };
+      }
+    }
+    const cap = Math.min(this.#max, this.#limit);
+    if (n >= cap) {
+      this.#settled = true;
+      return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
+    }
+    const next = Math.min(cap, n * 2);
+    const points = [...this.#measured].map(([workers, x]) => ({ workers, throughput: x }));
+    if (points.length >= 2) {
+      const f = fitSerialFraction(points);
+      const predicted = amdahlSpeedup(next, f) / amdahlSpeedup(n, f) - 1;
+      if (predicted < this.#minGain) {
+        this.#settled = true;
+        return { atMs, workers: n, throughput, action: 'hold', why: `serial fraction ${f.toFixed(2)} predicts ${n} → ${next} gains ${pct(predicted)}: settled at ${n}` };
+      }
+    }
+    this.#previous = n;
+    this.#target = next;
+    this.#restartWindow();
+    const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
+    return { atMs, workers: next, throughput, action: 'add', why };
+  }
+
+  /** Starts the measurement window again (after a pause, which measures nothing about N). */
+  restartWindow(): void {
+    this.#restartWindow();
+  }
+
+  #restartWindow(): void {
+    this.#changedAt = null;
+    this.#windowStart = null;
+  }
+}
+
+function fmtRate(bytesPerSec: number): string {
+  return bytesPerSec >= 1e6 ? `${(bytesPerSec / 1e6).toFixed(1)} MB/s` : `${Math.round(bytesPerSec / 1e3)} kB/s`;
+}

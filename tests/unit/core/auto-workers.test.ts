@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { AutoWorkersController, fitSerialFraction } from '../../../electron/engine/core/auto-workers';
+import { amdahlSpeedup } from '../../../shared/lab/speedup-fits';
+import type { AutoWorkersDecision } from '../../../shared/events';
+
+/**
+ * Drives a controller with synthetic counters: at N connections the job moves `rate(N)` bytes/s and
+ * finishes `itemsPerSec(N)` items/s; the clock ticks every 100 ms. Stops when settled or after `maxMs`.
+ */
+function drive(c: AutoWorkersController, rate: (n: number) => number, opts: { maxMs?: number; refuseAbove?: number } = {}) {
+  const decisions: AutoWorkersDecision[] = [c.startDecision()];
+  let bytes = 0;
+  let items = 0;
+  let peak = c.target;
+  for (let t = 0; t <= (opts.maxMs ?? 60_000) && !c.settled; t += 100) {
+    // A server limit: asking for more than it accepts is refused at once, holding what it allows.
+    if (opts.refuseAbove !== undefined && c.target > opts.refuseAbove) {
+      const d = c.refused(t, opts.refuseAbove);
+      if (d) decisions.push(d);
+    }
+    peak = Math.max(peak, c.target);
+    const n = c.target;
+    bytes += rate(n) / 10;
+    items += n; // every connection finishes ten items a second
+    const d = c.observe({ atMs: t, bytes, items });
+    if (d) decisions.push(d);
+  }
+  return { decisions, peak };
+}
+
+describe('AutoWorkersController', () => {
+  it('adds connections while throughput grows in proportion', () => {
+    const c = new AutoWorkersController({ start: 2, max: 32 });
+    const { decisions } = drive(c, (n) => n * 100_000);
+    const adds = decisions.filter((d) => d.action === 'add').map((d) => d.workers);
+    expect(adds).toEqual([4, 8, 16, 32]);
+    expect(c.target).toBe(32);
+    expect(decisions.at(-1)!.action).toBe('hold');
+    expect(decisions.at(-1)!.why).toMatch(/maximum, 32/);
+  });
+
+  it('stops adding when throughput is flat, going back to the knee', () => {
+    const c = new AutoWorkersController({ start: 2, max: 32 });
+    // The link saturates at 8 connections.
+    const { decisions, peak } = drive(c, (n) => Math.min(n, 8) * 100_000);
+    expect(peak).toBe(16);
+    expect(c.settled).toBe(true);
+    expect(c.target).toBe(8);
+    const last = decisions.at(-1)!;
+    expect(last.action).toBe('back-off');
+    expect(last.why).toMatch(/8 → 16 gained 0 %/);
+  });
+
+  it('stops at the start when one more step gains nothing', () => {
+    const c = new AutoWorkersController({ start: 2, max: 32 });
+    drive(c, () => 500_000);
+    expect(c.target).toBe(2);
+    expect(c.settled).toBe(true);
+  });
+
+  it('settles where the fitted serial fraction says the next step would not pay', () => {
+    const c = new AutoWorkersController({ start: 2, max: 64, minGain: 0.1 });
+    // Amdahl with f = 0.3: 2→4 gains 37 %, 4→8 23 %, 8→16 13 %, 16→32 would gain 7 %.
+    const { decisions } = drive(c, (n) => amdahlSpeedup(n, 0.3) * 100_000);
+    expect(c.settled).toBe(true);
+    expect(c.target).toBe(16);
+    expect(decisions.at(-1)!.action).toBe('hold');
+    expect(decisions.at(-1)!.why).toMatch(/serial fraction 0\.30 predicts 16 → 32 gains 7 %/);
+  });
+
+  it('backs off on a refusal and never asks for more than the server showed it accepts', () => {
+    const c = new AutoWorkersController({ start: 2, max: 32 });
+    const { decisions } = drive(c, (n) => n * 100_000, { refuseAbove: 3 });
+    const refusal = decisions.findIndex((d) => d.action === 'back-off' && /refused/.test(d.why));
+    expect(refusal).toBeGreaterThan(0);
+    expect(decisions[refusal]!.workers).toBe(3);
+    expect(c.limit).toBe(3);
+    for (const d of decisions.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(3);
+    expect(c.target).toBe(3);
+    expect(c.settled).toBe(true);
+  });
+
+  it('never exceeds its maximum', () => {
+    const c = new AutoWorkersController({ start: 2, max: 5 });
+    const { peak } = drive(c, (n) => n * 100_000);
+    expect(peak).toBe(5);
+    expect(c.target).toBe(5);
+  });
+
+  it('waits for each connection to finish items before measuring (no decision from a warm-up)', () => {
+    const c = new AutoWorkersController({ start: 4, minWindowMs: 400 });
+    expect(c.observe({ atMs: 0, bytes: 0, items: 0 })).toBeNull();
+    // 2 s pass but only 3 items finished: fewer than the 4 connections, still warming up.
+    expect(c.observe({ atMs: 2000, bytes: 1e6, items: 3 })).toBeNull();
+    expect(c.observe({ atMs: 2100, bytes: 1.1e6, items: 4 })).toBeNull(); // window starts here
+    expect(c.observe({ atMs: 2300, bytes: 1.3e6, items: 9 })).toBeNull(); // 200 ms: too short
+    const d = c.observe({ atMs: 2500, bytes: 1.5e6, items: 12 });
+    expect(d?.action).toBe('add');
+    expect(d?.throughput).toBeCloseTo(1e6, -3);
+  });
+});
+
+describe('fitSerialFraction', () => {
+  it('recovers f from throughputs that follow Amdahl', () => {
+    const pts = [2, 4, 8, 16].map((n) => ({ workers: n, throughput: amdahlSpeedup(n, 0.2) * 7 }));
+    expect(fitSerialFraction(pts)).toBeCloseTo(0.2, 2);
+  });
+  it('is 0 for linear growth and 1 for none', () => {
+    expect(fitSerialFraction([{ workers: 2, throughput: 2 }, { workers: 4, throughput: 4 }])).toBe(0);
+    expect(fitSerialFraction([{ workers: 2, throughput: 2 }, { workers: 4, throughput: 2 }])).toBe(1);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { runPool, type WorkerSession } from '../../../electron/engine/core/run-pool';
+import { AutoWorkersController } from '../../../electron/engine/core/auto-workers';
+import { JobTelemetry } from '../../../electron/engine/core/job-telemetry';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import type { AutoWorkersDecision } from '../../../shared/events';
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sessions that each take `itemMs` per item (latency-bound: more sessions, more throughput); `limit` refuses more open at once. */
+function sessions(opts: { itemMs: number; limit?: number }) {
+  let open = 0;
+  let peakOpen = 0;
+  const done: number[] = [];
+  const openWorker = async (): Promise<WorkerSession<number>> => {
+    if (opts.limit !== undefined && open >= opts.limit) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 too many connections');
+    open++;
+    peakOpen = Math.max(peakOpen, open);
+    return {
+      async process(item, ctx) {
+        await wait(opts.itemMs);
+        ctx.progress.addBytes(1000);
+        done.push(item);
+      },
+      async close() {
+        open--;
+      },
+    };
+  };
+  return { openWorker, done, peak: () => peakOpen };
+}
+
+function run(items: number, max: number, s: ReturnType<typeof sessions>) {
+  const decisions: AutoWorkersDecision[] = [];
+  const telemetry = new JobTelemetry({ workers: max });
+  const controller = new AutoWorkersController({ start: 2, max, minWindowMs: 50 });
+  const result = runPool<number>({
+    items: Array.from({ length: items }, (_, i) => i),
+    workers: max,
+    strategy: 'queue',
+    signal: new AbortController().signal,
+    telemetry,
+    attempts: 3,
+    baseDelayMs: 1,
+    label: String,
+    openWorker: s.openWorker,
+    auto: { controller, onDecision: (d) => decisions.push(d), tickMs: 10 },
+  });
+  return { result, decisions, controller };
+}
+
+describe('runPool with auto workers', () => {
+  it('grows above its start while more connections bring more throughput, and does every item', async () => {
+    const s = sessions({ itemMs: 5 });
+    const { result, decisions } = run(600, 16, s);
+    const r = await result;
+    expect(r.seen).toBe(600);
+    expect(new Set(s.done).size).toBe(600);
+    expect(decisions[0]!.action).toBe('start');
+    expect(decisions.some((d) => d.action === 'add')).toBe(true);
+    expect(s.peak()).toBeGreaterThan(2);
+    expect(s.peak()).toBeLessThanOrEqual(16);
+  });
+
+  it('backs off to what a server limited to 3 accepts, never asking for more afterwards', async () => {
+    const s = sessions({ itemMs: 5, limit: 3 });
+    const { result, decisions, controller } = run(400, 32, s);
+    const r = await result;
+    expect(new Set(s.done).size).toBe(400);
+    expect(s.peak()).toBeLessThanOrEqual(3);
+    const refusal = decisions.findIndex((d) => /refused/.test(d.why));
+    expect(refusal).toBeGreaterThan(0);
+    for (const d of decisions.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(3);
+    expect(controller.limit).toBeLessThanOrEqual(3);
+    expect(r.retired).toBeGreaterThanOrEqual(1);
+  });
+});
