@@ -10,8 +10,8 @@ import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-j
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent } from '../../../shared/events';
-import type { IndexRecord } from '../../../electron/engine/mail/index-file';
 import { toUidSet } from '../../../electron/engine/mail/uid-set';
+import { readIndex } from './archive-files';
 
 const FOLDERS: FolderFill[] = [
   { path: 'INBOX', count: 420, big: { count: 2, bytes: 4_000_000 } },
@@ -51,12 +51,6 @@ async function allFlags(client: ImapFlow): Promise<Record<string, string>> {
     for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: true })) out[`${f.path}:${m.uid}`] = [...(m.flags ?? [])].sort().join(' ');
   }
   return out;
-}
-
-function readIndex(dir: string): IndexRecord[] {
-  const p = join(dir, 'index.jsonl');
-  if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
 }
 
 function walk(dir: string): string[] {

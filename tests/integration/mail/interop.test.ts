@@ -14,7 +14,7 @@ import { folderRows } from '../../../renderer/src/lib/mail-folder-tree';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
-import type { IndexRecord } from '../../../electron/engine/mail/index-file';
+import { archivedFolderDir, readIndex } from './archive-files';
 
 /**
  * The interop matrix: the same mailbox on Dovecot, Cyrus (both separators) and Courier, with the
@@ -51,12 +51,6 @@ async function serverMessages(client: ImapFlow, path: string): Promise<{ uidVali
   return { uidValidity: String(mb.uidValidity), messages };
 }
 
-function readIndex(dir: string): IndexRecord[] {
-  const p = join(dir, 'index.jsonl');
-  if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
-}
-
 describe.each(IMAP_MATRIX)('mail archive interop: %s', (entry) => {
   let srv: ImapTestServer;
   let admin: ImapFlow;
@@ -66,12 +60,7 @@ describe.each(IMAP_MATRIX)('mail archive interop: %s', (entry) => {
   let account: MailAccount;
   let flagsBefore: Map<string, string>;
   const path = (logical: string) => serverPath(srv, logical);
-  const folderDir = (logical: string) => {
-    const dirs = (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs;
-    const d = dirs[path(logical)];
-    if (d === undefined) throw new Error(`no directory for ${path(logical)} in folders.json`);
-    return join(root, ...d.split('/'));
-  };
+  const folderDir = (logical: string) => archivedFolderDir(root, path(logical));
 
   const run = async (folders: 'all' | string[] = 'all'): Promise<{ summary: JobSummary; events: JobEvent[] }> => {
     const events: JobEvent[] = [];

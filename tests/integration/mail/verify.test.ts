@@ -10,9 +10,9 @@ import { fillMailbox, makeMessage, rng } from '../../harness/dovecot-fill';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
-import type { IndexRecord } from '../../../electron/engine/mail/index-file';
 import type { VerifyReport } from '../../../electron/engine/verify/verify-report';
 import type { MailAccount } from '../../../shared/job-spec';
+import { archivedFolderDir, readIndex } from './archive-files';
 
 const exec = promisify(execFile);
 const entry = join(__dirname, 'cli-entry.ts');
@@ -34,11 +34,8 @@ describe('fanout verify mail (Cyrus)', () => {
       return { code: e.code, report: JSON.parse(e.stdout) as VerifyReport, stderr: e.stderr };
     }
   };
-  const inboxDir = () => {
-    const root = accountDir({ outDir: out, account });
-    return join(root, (JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8')) as { dirs: Record<string, string> }).dirs.INBOX!);
-  };
-  const index = (): IndexRecord[] => readFileSync(join(inboxDir(), 'index.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as IndexRecord);
+  const inboxDir = () => archivedFolderDir(accountDir({ outDir: out, account }), 'INBOX');
+  const index = () => readIndex(inboxDir());
 
   beforeAll(async () => {
     srv = await startCyrus();
