@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../../../shared/job-spec';
+import type { AutoWorkersDecision, JobEvent } from '../../../shared/events';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
+import { checkGutenbergInputs } from '../../../electron/engine/inputs/job-inputs';
+import { startFtpServer, startTcpProxy, type MirrorBookSpec } from '../../harness';
+import { startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
+
+// Small books: each costs round trips, not bandwidth, so more connections do bring more throughput.
+const COUNT = 120;
+const BOOKS: MirrorBookSpec[] = Array.from({ length: COUNT }, (_, i) => ({ ebook: 3000 + i, files: ['-0.txt'], sizeBytes: 3_000 }));
+const allIds = [{ from: 3000, to: 3000 + COUNT - 1 }];
+
+let fx: GutenbergFixture;
+beforeAll(async () => {
+  fx = await startGutenbergFixture(BOOKS);
+});
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+function spec(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>) {
+  return GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, ...input });
+}
+const decisions = (events: JobEvent[]): AutoWorkersDecision[] => events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
+
+describe('gutenberg --workers auto', () => {
+  it('grows above its start on an unlimited HTTP mirror with latency, and fetches every book', async () => {
+    const proxy = await startTcpProxy({ targetPort: fx.http.port, delayMs: 25 });
+    try {
+      const events: JobEvent[] = [];
+      const summary = await runGutenbergJob(
+        spec({ mirror: `http://127.0.0.1:${proxy.port}`, selection: { ids: allIds }, workers: 32, autoWorkers: true, strategy: 'queue', outDir: join(fx.dir, 'http-auto') }),
+        createJobControl((e) => events.push(e)),
+      );
+      expect(summary.status).toBe('succeeded');
+      expect(summary.itemsDone).toBe(COUNT);
+      const ds = decisions(events);
+      expect(ds[0]).toMatchObject({ action: 'start', workers: 2 });
+      expect(ds.some((d) => d.action === 'add' && d.workers > 2)).toBe(true);
+      for (const d of ds) expect(d.workers).toBeLessThanOrEqual(32);
+      // The server's side: more than the two starting connections were opened to it.
+      expect(fx.http.connections()).toBeGreaterThan(2);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('on an FTP server limited to 3 connections, backs off to 3, never asks for more, and fetches every book', async () => {
+    const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 3 });
+    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
+    try {
+      const events: JobEvent[] = [];
+      const summary = await runGutenbergJob(
+        spec({ mirror: limited.urlVia(proxy.hostPort), selection: { ids: allIds }, workers: 32, autoWorkers: true, strategy: 'queue', outDir: join(fx.dir, 'ftp-auto'), attempts: 5 }),
+        createJobControl((e) => events.push(e)),
+      );
+      expect(summary.status).toBe('succeeded');
+      expect(summary.itemsDone).toBe(COUNT);
+      const ds = decisions(events);
+      const refusal = ds.findIndex((d) => d.action === 'back-off' && /refused/.test(d.why));
+      expect(refusal).toBeGreaterThan(0);
+      for (const d of ds.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(3);
+      // The server's side: vsftpd admitted at most 3 at once, and our logins were few (no retry storm
+      // against the limit: the first refusal capped N).
+      const logins = await limited.countLogins();
+      expect(logins).toBeGreaterThanOrEqual(3);
+      expect(logins).toBeLessThanOrEqual(6);
+      const lastFrame = events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : [])).at(-1)!;
+      expect(lastFrame.activeWorkers).toBeLessThanOrEqual(3);
+    } finally {
+      await proxy.stop();
+      await limited.stop();
+    }
+  });
+
+  it('refuses auto with the split strategy before starting', async () => {
+    const check = await checkGutenbergInputs(spec({ mirror: fx.http.url, selection: { ids: allIds }, autoWorkers: true, strategy: 'split', outDir: join(fx.dir, 'split-auto') }));
+    expect(check.problems).toEqual([expect.objectContaining({ field: 'strategy', message: expect.stringMatching(/queue or adaptive/) })]);
+  });
+});
