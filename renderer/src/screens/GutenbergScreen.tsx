@@ -17,7 +17,7 @@ import { formatBytes, idsToRanges } from '../lib/format';
 const ROW_HEIGHT = 28;
 
 /** Where the job spec's fields are shown in this form (`job:check` problems go under them). */
-const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy', waitMs: 'waitMs' };
+const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', autoWorkers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy', waitMs: 'waitMs' };
 
 /** The checks the form runs itself, as the user leaves a field (the host runs them again, and the rest, at Start). */
 function localProblem(field: 'catalog' | 'mirror' | 'outDir', value: string): string | undefined {
@@ -116,6 +116,8 @@ export function GutenbergScreen() {
   const [proxy, setProxy] = useState('');
   /** Wait between requests to the mirror as typed ("2s"; empty: none). */
   const [wait, setWait] = useState('');
+  /** `--workers auto`: start with 2 and add while throughput grows; the Workers field is then the most. */
+  const [autoWorkers, setAutoWorkers] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const fieldProblems = useFieldProblems();
   const { problems, setProblem, setAll: setProblems, invalid } = fieldProblems;
@@ -167,6 +169,7 @@ export function GutenbergScreen() {
         mirror: form.mirror.trim(),
         selection: { ids },
         workers: form.workers,
+        ...(autoWorkers ? { autoWorkers: true } : {}),
         strategy: form.strategy,
         outDir: form.outDir.trim(),
         ...(limitRate.trim() ? { limitRate: parseByteRate(limitRate) ?? -1 } : {}),
@@ -236,6 +239,14 @@ export function GutenbergScreen() {
           Workers
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
           <FieldError id="workers" message={problems.workers} />
+        </label>
+        <label title="Start with 2 connections and add more while throughput grows; the server's refusals and the Workers field are the limit">
+          <input data-testid="auto-workers" type="checkbox" checked={autoWorkers} onChange={(e) => {
+            setAutoWorkers(e.target.checked);
+            // Workers becomes the most auto may open: a small fixed count would hold it back.
+            if (e.target.checked && form.workers < 32) updateForm({ workers: 32 });
+          }} />
+          Auto
         </label>
         <CheckedField
           label="Bandwidth cap"
