@@ -12,49 +12,47 @@
  * BENCH_SERVERS (vsftpd,pure-ftpd,proftpd), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Strategy } from '../shared/strategy';
 import { openMirror } from '../electron/engine/mirror';
 import { startFtpServerOf, type FtpServerKind } from '../tests/harness';
-import { startHarnessProcess } from './harness-process';
-import { benchEnv as env, makeServerBenchMirror, ratios, timeFanoutStrategies, timePeer, type ServerBenchRow } from './server-bench-common';
+import { benchEnv as env, benchServers, ratios, type ServerBenchRow } from './server-bench-common';
 
 const run = promisify(execFile);
 const BOOKS = Number(env('BENCH_BOOKS', '200'));
 const NS = env('BENCH_NS', '1,8').split(',').map(Number);
 const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
-const SERVERS = env('BENCH_SERVERS', 'vsftpd,pure-ftpd,proftpd').split(',') as FtpServerKind[];
+const SERVERS = env('BENCH_SERVERS', 'vsftpd,pure-ftpd,proftpd').split(',');
 const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 
 const rows: ServerBenchRow[] = [];
 const verdicts = new Map<string, string>();
 
 async function main(): Promise<void> {
-  const m = await makeServerBenchMirror('fanout-bench-ftp-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
-  console.log(`mirror: ${BOOKS} books, ${(m.totalBytes / 1e6).toFixed(1)} MB; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
-  try {
-    for (const name of SERVERS) {
-      const server = await startFtpServerOf(name, { root: m.root, maxPerIp: 64 });
-      const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: server.port, delayMs: DELAY, ftp: true } });
-      const url = server.urlVia(`127.0.0.1:${proxy.port}`);
-      try {
+  await benchServers(
+    {
+      prefix: 'fanout-bench-ftp-',
+      books: BOOKS,
+      medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')),
+      delayMs: DELAY,
+      servers: SERVERS,
+      ns: NS,
+      strategies: STRATEGIES,
+      start: (name, root) => startFtpServerOf(name as FtpServerKind, { root, maxPerIp: 64 }),
+      ftp: true,
+      url: (server, proxyPort) => server.urlVia(`127.0.0.1:${proxyPort}`),
+      probe: async (m, name, url) => {
         // The biggest books in one batch: transfers long enough for commands to arrive during them.
         const biggest = [...m.specs].sort((a, b) => (b.sizeBytes ?? 0) - (a.sizeBytes ?? 0)).slice(0, 16).map((s) => s.ebook);
         verdicts.set(name, await pipeliningVerdict(url, biggest, join(m.dir, `probe-${name}`)));
-        for (const n of NS) {
-          await timeFanoutStrategies(rows, m, name, url, n, STRATEGIES);
-          await timePeer(rows, m, name, 'lftp mget -P', n, (out) => runLftp(url, m.paths, n, out));
-        }
-      } finally {
-        proxy.stop();
-        await server.stop();
-      }
-    }
-  } finally {
-    await rm(m.dir, { recursive: true, force: true });
-  }
+      },
+      peerTool: 'lftp mget -P',
+      peer: (m, url, n, out) => runLftp(url, m.paths, n, out),
+    },
+    rows,
+  );
   report();
 }
 

@@ -12,13 +12,12 @@
  * BENCH_SERVERS (nginx,apache,nginx-close,apache-close), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
  */
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Strategy } from '../shared/strategy';
 import { startApacheServer, startNginxServer } from '../tests/harness';
-import { startHarnessProcess } from './harness-process';
-import { benchEnv as env, makeServerBenchMirror, ratios, timeFanoutStrategies, timePeer, type ServerBenchRow } from './server-bench-common';
+import { benchEnv as env, benchServers, ratios, type ServerBenchRow } from './server-bench-common';
 
 const run = promisify(execFile);
 const BOOKS = Number(env('BENCH_BOOKS', '200'));
@@ -37,30 +36,26 @@ async function startServer(name: string, root: string): Promise<{ port: number; 
 }
 
 async function main(): Promise<void> {
-  const m = await makeServerBenchMirror('fanout-bench-http-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
-  console.log(`mirror: ${BOOKS} books, ${(m.totalBytes / 1e6).toFixed(1)} MB; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
-  try {
-    for (const name of SERVERS) {
-      const server = await startServer(name, m.root);
-      const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: server.port, delayMs: DELAY } });
-      const url = `http://127.0.0.1:${proxy.port}`;
-      try {
-        for (const n of NS) {
-          await timeFanoutStrategies(rows, m, name, url, n, STRATEGIES);
-          await timePeer(rows, m, name, 'curl -Z', n, async (out) => {
-            const config = join(m.dir, `curl-${n}.cfg`);
-            await writeFile(config, m.paths.map((p, i) => `url = "${url}/${p}"\noutput = "${out}/${i}-${p.split('/').pop()}"\n`).join(''));
-            await run('curl', ['-s', '-S', '-f', '--create-dirs', '-Z', '--parallel-max', String(n), '-K', config], { maxBuffer: 64 * 1024 * 1024 });
-          });
-        }
-      } finally {
-        proxy.stop();
-        await server.stop();
-      }
-    }
-  } finally {
-    await rm(m.dir, { recursive: true, force: true });
-  }
+  await benchServers(
+    {
+      prefix: 'fanout-bench-http-',
+      books: BOOKS,
+      medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')),
+      delayMs: DELAY,
+      servers: SERVERS,
+      ns: NS,
+      strategies: STRATEGIES,
+      start: startServer,
+      url: (_server, proxyPort) => `http://127.0.0.1:${proxyPort}`,
+      peerTool: 'curl -Z',
+      peer: async (m, url, n, out) => {
+        const config = join(m.dir, `curl-${n}.cfg`);
+        await writeFile(config, m.paths.map((p, i) => `url = "${url}/${p}"\noutput = "${out}/${i}-${p.split('/').pop()}"\n`).join(''));
+        await run('curl', ['-s', '-S', '-f', '--create-dirs', '-Z', '--parallel-max', String(n), '-K', config], { maxBuffer: 64 * 1024 * 1024 });
+      },
+    },
+    rows,
+  );
   report();
 }
 

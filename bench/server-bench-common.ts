@@ -1,6 +1,7 @@
 /**
- * What bench:ftp-servers and bench:http-servers share: the generated mirror with its catalog, timing
- * each Fanout strategy at one N against a server, timing the peer tool, and the ratio columns.
+ * What bench:ftp-servers and bench:http-servers share: the generated mirror with its catalog, the
+ * loop over servers behind the latency proxy, timing each Fanout strategy at one N against a server,
+ * timing the peer tool, and the ratio columns.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
 import { generateMirror, makeBookSpecs, type MirrorBookSpec } from '../tests/harness';
+import { startHarnessProcess } from './harness-process';
 
 export const benchEnv = (k: string, d: string): string => process.env[k] ?? d;
 
@@ -71,4 +73,54 @@ export function ratios(rows: ServerBenchRow[], r: ServerBenchRow, peerTool: stri
     vsPeer: peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–',
     vsQueue: queue && r.tool === 'fanout adaptive' ? (r.seconds / queue.seconds).toFixed(2) : '–',
   };
+}
+
+export interface ServerBenchPlan<S extends { port: number; stop(): Promise<void> }> {
+  /** Temp folder prefix for the mirror. */
+  prefix: string;
+  books: number;
+  medianBytes: number;
+  /** Latency added each way by the proxy in front of every server (ms). */
+  delayMs: number;
+  servers: string[];
+  ns: number[];
+  strategies: Strategy[];
+  start(name: string, root: string): Promise<S>;
+  /** The proxy relays FTP (rewrites passive replies so data connections go through it too). */
+  ftp?: boolean;
+  /** The mirror URL the clients use, through the proxy on `proxyPort`. */
+  url(server: S, proxyPort: number): string;
+  /** Once per server, before its timings (the FTP bench's pipelining probe). */
+  probe?(m: ServerBenchMirror, name: string, url: string): Promise<void>;
+  peerTool: string;
+  /** The peer tool fetching every book of `m` from `url` with `n` parallel transfers into `out`. */
+  peer(m: ServerBenchMirror, url: string, n: number, out: string): Promise<unknown>;
+}
+
+/**
+ * The generated mirror; per server, the server behind the latency proxy, then at each N every Fanout
+ * strategy and the peer tool (rows into `rows`). Servers, proxies and the mirror are removed after.
+ */
+export async function benchServers<S extends { port: number; stop(): Promise<void> }>(plan: ServerBenchPlan<S>, rows: ServerBenchRow[]): Promise<void> {
+  const m = await makeServerBenchMirror(plan.prefix, plan.books, plan.medianBytes);
+  console.log(`mirror: ${plan.books} books, ${(m.totalBytes / 1e6).toFixed(1)} MB; latency ${plan.delayMs} ms each way (${2 * plan.delayMs} ms round trip)`);
+  try {
+    for (const name of plan.servers) {
+      const server = await plan.start(name, m.root);
+      const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: server.port, delayMs: plan.delayMs, ...(plan.ftp ? { ftp: true } : {}) } });
+      const url = plan.url(server, proxy.port);
+      try {
+        await plan.probe?.(m, name, url);
+        for (const n of plan.ns) {
+          await timeFanoutStrategies(rows, m, name, url, n, plan.strategies);
+          await timePeer(rows, m, name, plan.peerTool, n, (out) => plan.peer(m, url, n, out));
+        }
+      } finally {
+        proxy.stop();
+        await server.stop();
+      }
+    }
+  } finally {
+    await rm(m.dir, { recursive: true, force: true });
+  }
 }
