@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
-import { openMirror, type Mirror } from '../../../electron/engine/mirror';
+import { openMirror } from '../../../electron/engine/mirror';
 import { generateMirror, sha256, startFtpServer, startTcpProxy, type FtpServer, type GeneratedMirror } from '../../harness';
-import { FORM_BOOKS, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { FORM_BOOKS, fetchOne, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
@@ -31,31 +31,22 @@ afterAll(async () => {
   await removeAll(work);
 });
 
-async function fetchWith(mirror: Mirror, ebook: number, rawDir: string) {
-  const s = mirror.openSession(0);
-  try {
-    return await s.fetchBook(ebook, { rawDir, ctx: makeCtx() });
-  } finally {
-    await s.close();
-  }
-}
-
 describe('FTP mirror', () => {
   it('fetches the -0 form when present, then -8, then .txt (Latin-1 bytes kept as is)', async () => {
     const mirror = openMirror(server.url, { timeoutMs: 5000 });
     const raw = path.join(work, 'raw-forms');
-    const a = await fetchWith(mirror, 418, raw);
+    const a = await fetchOne(mirror, 418, raw);
     expect(a).toMatchObject({ remoteName: '418-0.txt', encodingHint: 'utf-8', fromZip: false, resumedFrom: 0 });
     expect(a.sha256).toBe(expectedText(418, '-0.txt').textSha256);
     expect(a.rawPath).toBe(path.join(raw, '418-0.txt'));
     expect(sha256(await readFile(a.rawPath))).toBe(a.sha256);
     expect(a.url).toBe(`${server.url}/4/1/418/418-0.txt`);
 
-    const b = await fetchWith(mirror, 5, raw);
+    const b = await fetchOne(mirror, 5, raw);
     expect(b).toMatchObject({ remoteName: '5-8.txt', encodingHint: 'latin-1' });
     expect(b.sha256).toBe(expectedText(5, '-8.txt').textSha256);
 
-    const c = await fetchWith(mirror, 12345, raw);
+    const c = await fetchOne(mirror, 12345, raw);
     expect(c).toMatchObject({ remoteName: '12345.txt', encodingHint: 'unknown' });
     const bytes = await readFile(c.rawPath);
     expect(bytes.includes(Buffer.from('caf\xe9', 'latin1'))).toBe(true);
@@ -67,7 +58,7 @@ describe('FTP mirror', () => {
   it('unzips a zip-only book as a stream', async () => {
     const mirror = openMirror(server.url, { timeoutMs: 5000 });
     const raw = path.join(work, 'raw-zip');
-    const r = await fetchWith(mirror, 77, raw);
+    const r = await fetchOne(mirror, 77, raw);
     expect(r).toMatchObject({ remoteName: '77-8.zip', fromZip: true, encodingHint: 'latin-1' });
     expect(r.sha256).toBe(expectedText(77, '-8.zip').textSha256);
     expect(r.bytes).toBe(expectedText(77, '-8.zip').text.length);
@@ -78,7 +69,7 @@ describe('FTP mirror', () => {
     const mirror = openMirror(server.url, { timeoutMs: 5000 });
     const base = path.join(work, 'evil');
     const raw = path.join(base, 'a', 'raw');
-    const r = await fetchWith(mirror, 78, raw);
+    const r = await fetchOne(mirror, 78, raw);
     expect(r.remoteName).toBe('78.zip');
     expect(r.sha256).toBe(expectedText(78, '.zip').textSha256);
     expect(await listFiles(base)).toEqual(['a/raw/78.txt']);

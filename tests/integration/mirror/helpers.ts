@@ -25,6 +25,16 @@ export const TLS_BOOKS: MirrorBookSpec[] = [
   { ebook: 2000, files: ['-0.txt'], sizeBytes: 300_000 },
 ];
 
+/** `ebook` fetched (fetchBook) on a new session of `mirror`, closed afterwards. */
+export async function fetchOne(mirror: Mirror, ebook: number, rawDir: string): Promise<FetchedBook> {
+  const s = mirror.openSession(0);
+  try {
+    return await s.fetchBook(ebook, { rawDir, ctx: makeCtx() });
+  } finally {
+    await s.close();
+  }
+}
+
 /** `ebooks` fetched one by one (fetchBook) on a new session of `mirror`, closed afterwards. */
 export async function fetchEach(mirror: Mirror, ebooks: number[], rawDir: string): Promise<FetchedBook[]> {
   const s = mirror.openSession(0);

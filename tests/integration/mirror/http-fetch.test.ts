@@ -5,7 +5,7 @@ import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import { openMirror, type Mirror } from '../../../electron/engine/mirror';
 import { generateMirror, sha256, startHttpServer, startTcpProxy, type GeneratedMirror, type HttpServer } from '../../harness';
-import { FORM_BOOKS, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { FORM_BOOKS, fetchOne, generatedFile, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 let work: string;
 let gen: GeneratedMirror;
@@ -35,36 +35,27 @@ afterAll(async () => {
 
 beforeEach(() => server.hooks.clear());
 
-async function fetchOne(ebook: number, rawDir: string, m: Mirror = mirror) {
-  const s = m.openSession(0);
-  try {
-    return await s.fetchBook(ebook, { rawDir, ctx: makeCtx() });
-  } finally {
-    await s.close();
-  }
-}
-
 describe('HTTP mirror', () => {
   it('fetches -0 with one request, and -8 / .txt (Latin-1) / zip via the folder index', async () => {
     const raw = path.join(work, 'raw-forms');
     const n0 = server.requests.length;
-    const a = await fetchOne(418, raw);
+    const a = await fetchOne(mirror, 418, raw);
     expect(a).toMatchObject({ remoteName: '418-0.txt', encodingHint: 'utf-8', fromZip: false });
     expect(a.sha256).toBe(file(418, '-0.txt').textSha256);
     expect(server.requests.length - n0).toBe(1);
 
     const n1 = server.requests.length;
-    const b = await fetchOne(5, raw);
+    const b = await fetchOne(mirror, 5, raw);
     expect(b).toMatchObject({ remoteName: '5-8.txt', encodingHint: 'latin-1' });
     expect(b.sha256).toBe(file(5, '-8.txt').textSha256);
     expect(server.requests.slice(n1).map((r) => `${r.status} ${r.path}`)).toEqual(['404 /0/5/5-0.txt', '200 /0/5/', '200 /0/5/5-8.txt']);
 
-    const c = await fetchOne(12345, raw);
+    const c = await fetchOne(mirror, 12345, raw);
     expect(c).toMatchObject({ remoteName: '12345.txt', encodingHint: 'unknown' });
     expect((await readFile(c.rawPath)).includes(Buffer.from('caf\xe9', 'latin1'))).toBe(true);
     expect(c.sha256).toBe(file(12345, '.txt').textSha256);
 
-    const d = await fetchOne(77, raw);
+    const d = await fetchOne(mirror, 77, raw);
     expect(d).toMatchObject({ remoteName: '77-8.zip', fromZip: true });
     expect(d.sha256).toBe(file(77, '-8.zip').textSha256);
     expect(sha256(await readFile(d.rawPath))).toBe(d.sha256);
@@ -73,11 +64,11 @@ describe('HTTP mirror', () => {
 
   it('falls back to cache/epub/N/pgN.txt, and says BOOK_NOT_FOUND when nothing exists', async () => {
     const raw = path.join(work, 'raw-cache');
-    const r = await fetchOne(901, raw);
+    const r = await fetchOne(mirror, 901, raw);
     expect(r).toMatchObject({ remoteName: 'pg901.txt', encodingHint: 'utf-8' });
     expect(r.sha256).toBe(file(901, 'cache').textSha256);
     expect(r.url).toBe(`${server.url}/cache/epub/901/pg901.txt`);
-    const err = await fetchOne(900, raw).catch((e: unknown) => e);
+    const err = await fetchOne(mirror, 900, raw).catch((e: unknown) => e);
     expect((err as FanoutError).code).toBe('BOOK_NOT_FOUND');
     expect((err as FanoutError).retryable).toBe(false);
     expect((err as FanoutError).context).toMatchObject({ ebook: 900, host: '127.0.0.1' });
@@ -88,8 +79,8 @@ describe('HTTP mirror', () => {
     const m = openMirror(plain.url, { timeoutMs: 5000 });
     try {
       const raw = path.join(work, 'raw-noindex');
-      expect(await fetchOne(12345, raw, m)).toMatchObject({ remoteName: '12345.txt' });
-      expect(await fetchOne(901, raw, m)).toMatchObject({ remoteName: 'pg901.txt' });
+      expect(await fetchOne(m, 12345, raw)).toMatchObject({ remoteName: '12345.txt' });
+      expect(await fetchOne(m, 901, raw)).toMatchObject({ remoteName: 'pg901.txt' });
     } finally {
       await m.close();
       await plain.stop();
@@ -186,19 +177,19 @@ describe('HTTP mirror', () => {
   it('cannot be steered outside rawDir by a zip entry, a hostile index or a redirect', async () => {
     const base = path.join(work, 'evil');
     const raw = path.join(base, 'x', 'raw');
-    const z = await fetchOne(78, raw);
+    const z = await fetchOne(mirror, 78, raw);
     expect(z.sha256).toBe(file(78, '.zip').textSha256);
 
     server.hooks.respondWith(
       '/0/5/',
       '<a href="../evil.txt">x</a><a href="/etc/passwd">x</a><a href="..%2F..%2F5-8.txt">x</a><a href="http://evil/5-8.txt">x</a><a href="C:%5Cwin.txt">x</a><a href="5-8.txt">ok</a>',
     );
-    const b = await fetchOne(5, raw);
+    const b = await fetchOne(mirror, 5, raw);
     expect(b.remoteName).toBe('5-8.txt');
 
     server.hooks.redirect('/0/5/5-8.txt', '/../../../../x/../evil.txt');
     server.hooks.respondWith('/evil.txt', 'evil', 'text/plain');
-    const c = await fetchOne(5, path.join(raw, 'again'));
+    const c = await fetchOne(mirror, 5, path.join(raw, 'again'));
     expect(c.rawPath).toBe(path.join(raw, 'again', '5-8.txt'));
     expect(await listFiles(base)).toEqual(['x/raw/5-8.txt', 'x/raw/78.txt', 'x/raw/again/5-8.txt']);
   });
