@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { defaultDataDir } from '../engine/jobs/data-dir';
 import { FanoutHost } from '../engine/jobs/fanout-host';
 import { defaultCatalogReader, defaultMailTools, defaultRunners } from '../engine/jobs/default-runners';
 import { startWebHost, type WebHost } from './web-host';
@@ -14,10 +15,8 @@ export interface ServeOptions {
   version?: string;
 }
 
-/** Where the data dir lives by default: $FANOUT_DATA_DIR, else ~/.fanout. */
-export function defaultDataDir(): string {
-  return process.env.FANOUT_DATA_DIR ?? join(homedir(), '.fanout');
-}
+/** Where the data dir lives by default: $FANOUT_DATA_DIR, else ~/.fanout (shared with the CLI). */
+export { defaultDataDir };
 
 /** Finds out/renderer from the source tree (tsx) or from the bundle (out/main/electron/web-host). */
 export function findRendererDir(): string {

@@ -13,6 +13,8 @@ export interface PureFtpdOptions {
   maxPerIp?: number;
   /** `-c`: sessions in all. Default 100. */
   maxClients?: number;
+  /** `-T`: download bandwidth per session, KB/s (long transfers without a big mirror). Default none. */
+  bandwidthKBps?: number;
 }
 
 /** The one account (virtual user, puredb). */
@@ -60,6 +62,7 @@ export async function startPureFtpd(opts: PureFtpdOptions): Promise<FtpServer> {
         '-C', String(opts.maxPerIp ?? 50),
         '-c', String(opts.maxClients ?? 100),
         '-I', '2',
+        ...(opts.bandwidthKBps !== undefined ? ['-T', String(opts.bandwidthKBps)] : []),
       ],
     });
   } catch (e) {

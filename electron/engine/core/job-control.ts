@@ -1,5 +1,6 @@
 import type { JobEvent } from '../../../shared/events';
 import { Bandwidth } from '../net/bandwidth';
+import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
 import { PauseGate } from './pause-gate';
 
 /** What a host (CLI, Electron main, web host) hands a job: cancel, pause, and where events go. */
@@ -14,6 +15,8 @@ export interface JobControl {
    * from its spec at start; absent: the job makes its own).
    */
   bandwidth?: Bandwidth;
+  /** What jobs learnt about FTP servers, kept by the host across jobs (absent: this job learns alone). */
+  ftpHosts?: RememberedFtpHosts;
 }
 
 /** A JobControl with its own AbortController, for hosts that do not need to share one. */

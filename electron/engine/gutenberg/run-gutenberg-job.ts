@@ -15,6 +15,7 @@ import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
+import { ftpHostKey } from '../mirror/ftp-host-state';
 import { HostPacer } from '../net/host-pacer';
 import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import { writeFileAtomic } from '../output/atomic-file';
@@ -67,8 +68,15 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
   const manifest = await ManifestStore.open(outDir);
   // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
   let warn: JobBodyContext['warn'] | null = null;
-  const onLockStep = (host: string, reason: string) => warn?.(`FTP server ${host}: ${reason}; no command is sent during a transfer for the rest of this job`);
-  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { onLockStep }, proxy: spec.proxy });
+  // The host remembers the verdict (ftpHosts): the next job to this server starts lock-step, unprobed.
+  const ftpKey = ftpHostKey(spec.mirror);
+  const lockStep = ftpKey !== null && (await control.ftpHosts?.isLockStep(ftpKey).catch(() => false)) === true;
+  let remembered: Promise<void> = Promise.resolve();
+  const onLockStep = (host: string, reason: string) => {
+    warn?.(`FTP server ${host}: ${reason}; no command is sent during a transfer for the rest of this job`);
+    if (ftpKey !== null && control.ftpHosts) remembered = control.ftpHosts.rememberLockStep(ftpKey, reason).catch(() => {});
+  };
+  const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { lockStep, onLockStep }, proxy: spec.proxy });
   // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
   const scrubPool = createScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
@@ -84,6 +92,7 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
   } finally {
     await Promise.allSettled([scrubPool.close(), mirror.close()]);
     await manifest.close().catch(() => {}); // every line was awaited: a failure here loses none
+    await remembered; // on disk before the job ends (the CLI exits then)
   }
 }
 

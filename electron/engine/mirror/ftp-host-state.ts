@@ -38,3 +38,24 @@ export function markLockStep(state: FtpHostState, host: string, reason: string):
   state.transfers = 'lockStep';
   state.onLockStep?.(host, reason);
 }
+
+/**
+ * Verdicts kept across jobs (the hosts give one to a job through its JobControl; see
+ * jobs/ftp-host-memory.ts): a server known to need lock-step starts that way, without a probe.
+ */
+export interface RememberedFtpHosts {
+  isLockStep(hostKey: string): Promise<boolean>;
+  rememberLockStep(hostKey: string, reason: string): Promise<void>;
+}
+
+/** `host:port` of an FTP(S) mirror URL (the key of its verdicts); null for other protocols. */
+export function ftpHostKey(mirrorUrl: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(mirrorUrl);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'ftp:' && u.protocol !== 'ftps:') return null;
+  return `${u.hostname.toLowerCase()}:${u.port || '21'}`; // ftps:// is explicit FTPS on 21 unless a port says otherwise
+}
