@@ -1,23 +1,14 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookText } from '../../harness';
 import { startGutenbergFixture, type GutenbergFixture, MISSING, BOOKS } from './gutenberg-fixture';
+import { runFanoutCli } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
-const bin = join(repo, 'bin', 'fanout.js');
 
 /** Runs `fanout …` from the TypeScript sources (the build is smoke-tested separately). */
-function fanout(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', ...env }, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const fanout = (args: string[], env: Record<string, string> = {}) => runFanoutCli(args, { env, timeoutMs: 60_000 });
 
 let fx: GutenbergFixture;
 beforeAll(async () => {

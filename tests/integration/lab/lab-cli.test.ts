@@ -3,9 +3,8 @@
  * accounted for, the files are complete, the notes are the ones the measured points give, and a cell
  * with failed items makes the exit code non-zero. No timing is asserted.
  */
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
 import { analyseLab } from '../../../shared/lab/lab-analysis';
@@ -13,17 +12,10 @@ import { LAB_CSV_HEAD } from '../../../shared/lab/lab-files';
 import { freePort } from '../../harness';
 import { startGutenbergFixture, MISSING, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { checkSvg } from '../../unit/lab/svg-check';
+import { runFanoutCli } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
-const bin = join(repo, 'bin', 'fanout.js');
 
-function fanout(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '' }, timeout: 120_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const fanout = (args: string[]) => runFanoutCli(args);
 
 let fx: GutenbergFixture;
 beforeAll(async () => {

@@ -2,10 +2,9 @@
  * `fanout lab mail` against a real Dovecot: each strategy × connections cell archives every message
  * into its own folder, the files are complete and the notes are those of the measured points. No timing.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
@@ -13,17 +12,11 @@ import { analyseLab } from '../../../shared/lab/lab-analysis';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { fillMailbox, type FolderFill } from '../../harness/dovecot-fill';
 import { checkSvg } from '../../unit/lab/svg-check';
+import { runFanoutCli } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
 const FOLDERS: FolderFill[] = [{ path: 'INBOX', count: 24 }, { path: 'Archive', count: 12 }];
 
-function fanout(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join(repo, 'bin', 'fanout.js'), ...args], { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '', ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const fanout = (args: string[], env: Record<string, string>) => runFanoutCli(args, { env });
 
 let srv: DovecotServer;
 let admin: ImapFlow;

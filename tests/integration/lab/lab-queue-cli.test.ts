@@ -3,23 +3,16 @@
  * clean stages, every book done in each, the queue never held more books than its bound, and the
  * files and notes are those of the measured points. No timing is asserted.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_CSV_HEAD, analyseQueueLab, type QueuePoint } from '../../../shared/lab/queue-analysis';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { checkSvg } from '../../unit/lab/svg-check';
+import { runFanoutCli } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
 
-function fanout(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join(repo, 'bin', 'fanout.js'), ...args], { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '' }, timeout: 120_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const fanout = (args: string[]) => runFanoutCli(args);
 
 let fx: GutenbergFixture;
 beforeAll(async () => {

@@ -2,26 +2,19 @@
  * `fanout lab scrub` on generated books: every (executor, workers) cell cleans every book, the files
  * are complete, the notes are those of the measured points on this machine's core count. No timing.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
 import { analyseLab } from '../../../shared/lab/lab-analysis';
 import { scrubLabLabel } from '../../../electron/engine/lab/scrub-lab';
 import { generateMirror } from '../../harness';
 import { checkSvg } from '../../unit/lab/svg-check';
+import { runFanoutCli } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
 
-function fanout(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join(repo, 'bin', 'fanout.js'), ...args], { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '' }, timeout: 120_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const fanout = (args: string[]) => runFanoutCli(args);
 
 let dir = '';
 let books = '';

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export interface FanoutCliResult {
+  /** The exit code; -1 when it did not exit on its own (killed at the timeout, or by a signal). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const repo = resolve(__dirname, '../..');
+
+/**
+ * `bin/fanout.js` run from the sources (FANOUT_FROM_SOURCE=1, FANOUT_DEBUG off, `env` on top) in the
+ * repository, as a user runs the CLI; killed after `timeoutMs` (default 120 s).
+ */
+export function runFanoutCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<FanoutCliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [join(repo, 'bin', 'fanout.js'), ...args],
+      { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '', ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
