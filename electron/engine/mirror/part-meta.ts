@@ -51,6 +51,10 @@ export async function readPartMeta(partPath: string): Promise<PartMeta | null> {
   return meta;
 }
 
+/**
+ * Not through the atomic module, on purpose: the meta only ever permits a resume, so a torn or
+ * missing one (a crash mid-write) reads as null and the `.part` is restarted, never resumed onto.
+ */
 export async function writePartMeta(partPath: string, meta: PartMeta): Promise<void> {
   await writeFile(partMetaPath(partPath), JSON.stringify(meta));
 }
