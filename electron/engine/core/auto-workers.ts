@@ -6,11 +6,11 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
  *
  * It starts with `start` connections and doubles while each step pays: a step is measured over a
- * window at a constant N (after every connection has had time to finish an item), and the next one is
- * taken only when the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so
- * far, predicts the next step gains at least `minGain` too. A step that gained less goes back to the
- * N before it (the knee: same throughput, fewer connections); a server refusal caps N at the
- * connections it accepted, for the rest of the job.
+ * window at a constant N (once the new connections got going), and the next one is taken only when
+ * the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so far (three or
+ * more: two fit f too loosely), predicts the next step gains at least `minGain` too. A step that
+ * gained less goes back to the N before it (the knee: same throughput, fewer connections); a server
+ * refusal caps N at the connections it accepted, for the rest of the job.
  */
 export interface AutoWorkersOptions {
   /** Connections at the start (default 2). */
@@ -19,7 +19,7 @@ export interface AutoWorkersOptions {
   max?: number;
   /** Smallest relative gain worth a step (default 0.1 = 10 %). */
   minGain?: number;
-  /** Shortest measurement window, ms (default 400). */
+  /** Shortest measurement window, ms (default 300). */
   minWindowMs?: number;
 }
 
@@ -76,7 +76,7 @@ export class AutoWorkersController {
     this.#max = Math.max(1, opts.max ?? 32);
     this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 2));
     this.#minGain = opts.minGain ?? 0.1;
-    this.#minWindowMs = opts.minWindowMs ?? 400;
+    this.#minWindowMs = opts.minWindowMs ?? 300;
   }
 
   /** Connections the job should hold now. */
@@ -107,8 +107,8 @@ export class AutoWorkersController {
       return null;
     }
     if (!this.#windowStart) {
-      // Warm-up: the new connections open and each finishes about one item before the clock starts.
-      if (s.items - this.#changedAt.items < this.#target) return null;
+      // Warm-up: the new connections open and get going (N/2 items finished) before the clock starts.
+      if (s.items - this.#changedAt.items < Math.ceil(this.#target / 2)) return null;
       this.#windowStart = s;
       return null;
     }
@@ -149,7 +149,8 @@ export class AutoWorkersController {
     }
     const next = Math.min(cap, n * 2);
     const points = [...this.#measured].map(([workers, x]) => ({ workers, throughput: x }));
-    if (points.length >= 2) {
+    // Two windows fit f too loosely to stop on (a noisy first window would end the climb at 4).
+    if (points.length >= 3) {
       const f = fitSerialFraction(points);
       const predicted = amdahlSpeedup(next, f) / amdahlSpeedup(n, f) - 1;
       if (predicted < this.#minGain) {

@@ -47,6 +47,11 @@ export class SharedQueueSource<I> implements ItemSource<I> {
     return this.#exhausted;
   }
 
+  /** Items read and not yet taken (`--workers auto` stops measuring when fewer than N remain). */
+  get queued(): number {
+    return this.#channel.size;
+  }
+
   async take(_workerId: number, signal: AbortSignal): Promise<I[]> {
     const batch = await this.#channel.take(this.#batchSize(), signal);
     this.#taken += batch.length;

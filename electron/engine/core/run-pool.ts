@@ -91,6 +91,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   const units = opts.units ?? (() => 1);
   let source: ItemSource<I>;
   let split: SplitSource<I> | null = null;
+  let queue: SharedQueueSource<I> | null = null;
   if (opts.strategy === 'split') {
     const all: I[] = [];
     for await (const item of opts.items) {
@@ -99,7 +100,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     }
     source = split = new SplitSource(all, workers);
   } else {
-    source = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal });
+    source = queue = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal });
   }
 
   const auto = opts.strategy === 'queue' || opts.strategy === 'adaptive' ? opts.auto : undefined;
@@ -307,6 +308,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       }
       if (wasPaused) auto.controller.restartWindow();
       wasPaused = false;
+      // The tail (fewer items left than workers) says nothing about N: workers idle for want of work.
+      if (queue && queue.exhausted && queue.queued < target) {
+        clearInterval(tick!);
+        return;
+      }
       const t = opts.telemetry;
       const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed });
       if (d) applyDecision(d);

@@ -90,8 +90,8 @@ describe('AutoWorkersController', () => {
   it('waits for each connection to finish items before measuring (no decision from a warm-up)', () => {
     const c = new AutoWorkersController({ start: 4, minWindowMs: 400 });
     expect(c.observe({ atMs: 0, bytes: 0, items: 0 })).toBeNull();
-    // 2 s pass but only 3 items finished: fewer than the 4 connections, still warming up.
-    expect(c.observe({ atMs: 2000, bytes: 1e6, items: 3 })).toBeNull();
+    // 2 s pass but only 1 item finished: fewer than half the 4 connections, still warming up.
+    expect(c.observe({ atMs: 2000, bytes: 1e6, items: 1 })).toBeNull();
     expect(c.observe({ atMs: 2100, bytes: 1.1e6, items: 4 })).toBeNull(); // window starts here
     expect(c.observe({ atMs: 2300, bytes: 1.3e6, items: 9 })).toBeNull(); // 200 ms: too short
     const d = c.observe({ atMs: 2500, bytes: 1.5e6, items: 12 });
