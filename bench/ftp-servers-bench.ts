@@ -15,17 +15,11 @@ import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Strategy } from '../shared/strategy';
 import { openMirror } from '../electron/engine/mirror';
 import { startFtpServerOf, type FtpServerKind } from '../tests/harness';
-import { benchEnv as env, benchServers, ratios, type ServerBenchRow } from './server-bench-common';
+import { benchServers, ratios, serverBenchSettings, type ServerBenchRow } from './server-bench-common';
 
 const run = promisify(execFile);
-const BOOKS = Number(env('BENCH_BOOKS', '200'));
-const NS = env('BENCH_NS', '1,8').split(',').map(Number);
-const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
-const SERVERS = env('BENCH_SERVERS', 'vsftpd,pure-ftpd,proftpd').split(',');
-const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 
 const rows: ServerBenchRow[] = [];
 const verdicts = new Map<string, string>();
@@ -34,12 +28,7 @@ async function main(): Promise<void> {
   await benchServers(
     {
       prefix: 'fanout-bench-ftp-',
-      books: BOOKS,
-      medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')),
-      delayMs: DELAY,
-      servers: SERVERS,
-      ns: NS,
-      strategies: STRATEGIES,
+      ...serverBenchSettings('vsftpd,pure-ftpd,proftpd'),
       start: (name, root) => startFtpServerOf(name as FtpServerKind, { root, maxPerIp: 64 }),
       ftp: true,
       url: (server, proxyPort) => server.urlVia(`127.0.0.1:${proxyPort}`),

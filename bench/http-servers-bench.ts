@@ -15,16 +15,10 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Strategy } from '../shared/strategy';
 import { startApacheServer, startNginxServer } from '../tests/harness';
-import { benchEnv as env, benchServers, ratios, type ServerBenchRow } from './server-bench-common';
+import { benchServers, ratios, serverBenchSettings, type ServerBenchRow } from './server-bench-common';
 
 const run = promisify(execFile);
-const BOOKS = Number(env('BENCH_BOOKS', '200'));
-const NS = env('BENCH_NS', '1,8').split(',').map(Number);
-const STRATEGIES = env('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[];
-const SERVERS = env('BENCH_SERVERS', 'nginx,apache,nginx-close,apache-close').split(',');
-const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 
 const rows: ServerBenchRow[] = [];
 
@@ -39,12 +33,7 @@ async function main(): Promise<void> {
   await benchServers(
     {
       prefix: 'fanout-bench-http-',
-      books: BOOKS,
-      medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')),
-      delayMs: DELAY,
-      servers: SERVERS,
-      ns: NS,
-      strategies: STRATEGIES,
+      ...serverBenchSettings('nginx,apache,nginx-close,apache-close'),
       start: startServer,
       url: (_server, proxyPort) => `http://127.0.0.1:${proxyPort}`,
       peerTool: 'curl -Z',

@@ -13,7 +13,7 @@ import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job'
 import { generateMirror, makeBookSpecs, type MirrorBookSpec } from '../tests/harness';
 import { startHarnessProcess } from './harness-process';
 
-export const benchEnv = (k: string, d: string): string => process.env[k] ?? d;
+const benchEnv = (k: string, d: string): string => process.env[k] ?? d;
 
 export interface ServerBenchRow { server: string; tool: string; n: number; seconds: number; books: number }
 
@@ -75,9 +75,7 @@ export function ratios(rows: ServerBenchRow[], r: ServerBenchRow, peerTool: stri
   };
 }
 
-export interface ServerBenchPlan<S extends { port: number; stop(): Promise<void> }> {
-  /** Temp folder prefix for the mirror. */
-  prefix: string;
+export interface ServerBenchSettings {
   books: number;
   medianBytes: number;
   /** Latency added each way by the proxy in front of every server (ms). */
@@ -85,6 +83,23 @@ export interface ServerBenchPlan<S extends { port: number; stop(): Promise<void>
   servers: string[];
   ns: number[];
   strategies: Strategy[];
+}
+
+/** The settings both benches take from the environment (BENCH_*; see each bench's header). */
+export function serverBenchSettings(defaultServers: string): ServerBenchSettings {
+  return {
+    books: Number(benchEnv('BENCH_BOOKS', '200')),
+    medianBytes: Number(benchEnv('BENCH_MEDIAN_BYTES', '300000')),
+    delayMs: Number(benchEnv('BENCH_DELAY_MS', '25')),
+    servers: benchEnv('BENCH_SERVERS', defaultServers).split(','),
+    ns: benchEnv('BENCH_NS', '1,8').split(',').map(Number),
+    strategies: benchEnv('BENCH_STRATEGIES', 'serial,queue,split,adaptive').split(',') as Strategy[],
+  };
+}
+
+export interface ServerBenchPlan<S extends { port: number; stop(): Promise<void> }> extends ServerBenchSettings {
+  /** Temp folder prefix for the mirror. */
+  prefix: string;
   start(name: string, root: string): Promise<S>;
   /** The proxy relays FTP (rewrites passive replies so data connections go through it too). */
   ftp?: boolean;
