@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,5 +12,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Tests never touch the user's ~/.fanout: what the CLI and hosts learn (ftp-hosts.json, settings)
+    // goes to a fresh folder per run.
+    env: { FANOUT_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'fanout-test-data-')) },
   },
 });
