@@ -17,6 +17,27 @@ function idsOption(value: string): ReturnType<typeof parseIdRanges> {
   }
 }
 
+/**
+ * The job spec's fields from the options `fanout lab gutenberg` forwards too (the lab adds its own
+ * workers, strategy and output folder; see its FORWARDED list).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
+export function gutenbergSpecInput(o: Record<string, any>): Record<string, unknown> {
+  return {
+    kind: 'gutenberg',
+    catalog: o.catalog,
+    mirror: o.mirror,
+    mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
+    selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type, limit: o.limit },
+    scrubWorkers: o.scrubWorkers,
+    scrubExecutor: o.scrubExecutor,
+    timeoutMs: o.timeout,
+    attempts: o.attempts,
+    limitRate: o.limitRate,
+    waitMs: o.wait,
+  };
+}
+
 /** `--limit-rate 2M`: bytes per second for the whole job (k = 1024, as wget and curl). */
 function rateOption(value: string): number {
   const problem = checkByteRate(value);
@@ -77,21 +98,11 @@ export function registerGutenbergCommand(program: Command): void {
         import('../engine/jobs/data-dir'),
       ]);
       const spec = await parseJobSpecOrExit(GutenbergJobSpecSchema, {
-        kind: 'gutenberg',
-        catalog: o.catalog,
-        mirror: o.mirror,
-        mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
-        selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type, limit: o.limit },
+        ...gutenbergSpecInput(o),
         workers: o.workers === 'auto' ? o.maxWorkers : o.workers,
         autoWorkers: o.workers === 'auto',
         strategy: o.strategy,
         outDir: o.out,
-        scrubWorkers: o.scrubWorkers,
-        scrubExecutor: o.scrubExecutor,
-        timeoutMs: o.timeout,
-        attempts: o.attempts,
-        limitRate: o.limitRate,
-        waitMs: o.wait,
         allowMainSite: Boolean(o.allowMainSite),
         proxy: o.proxy,
       });

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type Strategy } from '../../shared/strategy';
-import { registerGutenbergCommand } from './gutenberg-command';
+import { gutenbergSpecInput, registerGutenbergCommand } from './gutenberg-command';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
 import type { z } from 'zod';
 import { parseWithProblems, type InputProblem } from '../../shared/input-checks';
@@ -10,7 +10,7 @@ import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from '
 /**
  * The `fanout gutenberg` options the lab passes on to each cell's job, taken from that command
  * itself so both read and check them the same way. An allowlist, not all of them: a new job option
- * shows up here only once `gutenbergInput` forwards it (never accepted and silently dropped).
+ * shows up here only once `gutenbergSpecInput` reads it (never accepted and silently dropped).
  * --workers, --strategy, --limit and --out are the lab's grid, sample and folder instead.
  */
 const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate', 'wait'];
@@ -39,20 +39,7 @@ function reportLabInputCheck(check: InputCheck): void {
 /** The job spec input from the forwarded options (the FORWARDED list's other half). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
 function gutenbergInput(o: Record<string, any>): Record<string, unknown> {
-  return {
-    kind: 'gutenberg',
-    catalog: o.catalog,
-    mirror: o.mirror,
-    mirrorTls: { allowUntrustedCert: Boolean(o.insecureSkipVerify), caFile: o.caFile, ftpsImplicit: o.ftpsImplicit },
-    selection: { ids: o.ids, author: o.author, title: o.title, language: o.language, subject: o.subject, type: o.type },
-    outDir: o.outDir,
-    scrubWorkers: o.scrubWorkers,
-    scrubExecutor: o.scrubExecutor,
-    timeoutMs: o.timeout,
-    attempts: o.attempts,
-    limitRate: o.limitRate,
-    waitMs: o.wait,
-  };
+  return { ...gutenbergSpecInput(o), outDir: o.outDir };
 }
 
 function gutenbergOptions(): Option[] {
