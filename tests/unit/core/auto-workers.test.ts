@@ -33,7 +33,8 @@ describe('AutoWorkersController', () => {
     const c = new AutoWorkersController({ start: 2, max: 32 });
     const { decisions } = drive(c, (n) => n * 100_000);
     const adds = decisions.filter((d) => d.action === 'add').map((d) => d.workers);
-    expect(adds).toEqual([4, 8, 16, 32]);
+    // ×2 first, then ×4 after each step that gained in proportion.
+    expect(adds).toEqual([4, 16, 32]);
     expect(c.target).toBe(32);
     expect(decisions.at(-1)!.action).toBe('hold');
     expect(decisions.at(-1)!.why).toMatch(/maximum, 32/);
@@ -41,14 +42,15 @@ describe('AutoWorkersController', () => {
 
   it('stops adding when throughput is flat, going back to the knee', () => {
     const c = new AutoWorkersController({ start: 2, max: 32 });
-    // The link saturates at 8 connections.
-    const { decisions, peak } = drive(c, (n) => Math.min(n, 8) * 100_000);
-    expect(peak).toBe(16);
+    // The link saturates at 6 connections: 2 → 4 is linear, so it jumps to 16, gaining 50 %, then
+    // tries 32, which gains nothing: back to 16.
+    const { decisions, peak } = drive(c, (n) => Math.min(n, 6) * 100_000);
+    expect(peak).toBe(32);
     expect(c.settled).toBe(true);
-    expect(c.target).toBe(8);
+    expect(c.target).toBe(16);
     const last = decisions.at(-1)!;
     expect(last.action).toBe('back-off');
-    expect(last.why).toMatch(/8 → 16 gained 0 %/);
+    expect(last.why).toMatch(/16 → 32 gained 0 %/);
   });
 
   it('stops at the start when one more step gains nothing', () => {
