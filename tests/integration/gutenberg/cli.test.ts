@@ -6,7 +6,6 @@ import { bookText } from '../../harness';
 import { startGutenbergFixture, type GutenbergFixture, MISSING, BOOKS } from './gutenberg-fixture';
 import { runFanoutCli } from '../../harness/fanout-cli';
 
-
 /** Runs `fanout …` from the TypeScript sources (the build is smoke-tested separately). */
 const fanout = (args: string[], env: Record<string, string> = {}) => runFanoutCli(args, { env, timeoutMs: 60_000 });
 

@@ -12,10 +12,7 @@ import { LAB_CSV_HEAD } from '../../../shared/lab/lab-files';
 import { freePort } from '../../harness';
 import { startGutenbergFixture, MISSING, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { checkSvg } from '../../unit/lab/svg-check';
-import { runFanoutCli } from '../../harness/fanout-cli';
-
-
-const fanout = (args: string[]) => runFanoutCli(args);
+import { runFanoutCli as fanout } from '../../harness/fanout-cli';
 
 let fx: GutenbergFixture;
 beforeAll(async () => {

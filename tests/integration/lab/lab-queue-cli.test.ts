@@ -9,10 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_CSV_HEAD, analyseQueueLab, type QueuePoint } from '../../../shared/lab/queue-analysis';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { checkSvg } from '../../unit/lab/svg-check';
-import { runFanoutCli } from '../../harness/fanout-cli';
-
-
-const fanout = (args: string[]) => runFanoutCli(args);
+import { runFanoutCli as fanout } from '../../harness/fanout-cli';
 
 let fx: GutenbergFixture;
 beforeAll(async () => {

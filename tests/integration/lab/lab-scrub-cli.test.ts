@@ -11,10 +11,7 @@ import { analyseLab } from '../../../shared/lab/lab-analysis';
 import { scrubLabLabel } from '../../../electron/engine/lab/scrub-lab';
 import { generateMirror } from '../../harness';
 import { checkSvg } from '../../unit/lab/svg-check';
-import { runFanoutCli } from '../../harness/fanout-cli';
-
-
-const fanout = (args: string[]) => runFanoutCli(args);
+import { runFanoutCli as fanout } from '../../harness/fanout-cli';
 
 let dir = '';
 let books = '';
