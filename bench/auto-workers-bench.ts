@@ -7,15 +7,15 @@
  * Env: BENCH_BOOKS (200), BENCH_NS (1,2,4,8,16,32), BENCH_PROTOCOLS (http,ftp), BENCH_DELAY_MS (25),
  * BENCH_MEDIAN_BYTES (300000), BENCH_STRATEGY (adaptive), BENCH_REPEATS (1; the median is kept).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { AutoWorkersDecision } from '../shared/events';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, makeBookSpecs, startFtpServer } from '../tests/harness';
+import { startFtpServer } from '../tests/harness';
+import { makeServerBenchMirror } from './server-bench-common';
 import { startHarnessProcess } from './harness-process';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -29,15 +29,11 @@ const REPEATS = Math.max(1, Number(env('BENCH_REPEATS', '1')));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fanout-auto-bench-'));
-  const specs = makeBookSpecs({ count: BOOKS, medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')) }).map((s) => (s.files.length ? s : { ...s, files: ['-0.txt' as const] }));
-  const mirror = await generateMirror(join(dir, 'mirror'), specs);
-  const catalog = join(dir, 'catalog.csv');
-  await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((s) => `${s.ebook},Text,2000-01-01,Book ${s.ebook},en,Anon,,,`)].join('\n') + '\n');
-  console.log(`mirror: ${BOOKS} books, ${(mirror.totalBytes / 1e6).toFixed(1)} MB; ${2 * DELAY} ms round trip; strategy ${STRATEGY}; ${REPEATS} run(s) per cell`);
+  const { dir, root, catalog, totalBytes } = await makeServerBenchMirror('fanout-auto-bench-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
+  console.log(`mirror: ${BOOKS} books, ${(totalBytes / 1e6).toFixed(1)} MB; ${2 * DELAY} ms round trip; strategy ${STRATEGY}; ${REPEATS} run(s) per cell`);
 
-  const ftp = await startFtpServer({ root: mirror.root, maxPerIp: 64 });
-  const http = await startHarnessProcess({ kind: 'http', root: mirror.root });
+  const ftp = await startFtpServer({ root, maxPerIp: 64 });
+  const http = await startHarnessProcess({ kind: 'http', root });
   const ftpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: ftp.port, delayMs: DELAY, ftp: true } });
   const httpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: http.port, delayMs: DELAY } });
   const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };

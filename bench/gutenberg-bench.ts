@@ -11,15 +11,15 @@
  * them, BENCH_CAPPED_ONLY=1 runs only them.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, makeBookSpecs, startFtpServer } from '../tests/harness';
+import { startFtpServer } from '../tests/harness';
+import { makeServerBenchMirror } from './server-bench-common';
 import { startHarnessProcess } from './harness-process';
 
 const run = promisify(execFile);
@@ -40,18 +40,12 @@ interface Row { protocol: string; tool: string; n: number; seconds: number; book
 const rows: Row[] = [];
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fanout-bench-'));
-  // Every book present (the peers are given exact paths; a missing book would only test error paths).
-  const specs = makeBookSpecs({ count: BOOKS, medianBytes: Number(env('BENCH_MEDIAN_BYTES', '300000')) }).map((s) => (s.files.length ? s : { ...s, files: ['-0.txt' as const] }));
-  const mirror = await generateMirror(join(dir, 'mirror'), specs);
-  const catalog = join(dir, 'catalog.csv');
-  await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((s) => `${s.ebook},Text,2000-01-01,Book ${s.ebook},en,Anon,,,`)].join('\n') + '\n');
-  // The file Fanout prefers for each book; the peers fetch exactly these.
-  const paths = specs.map((s) => mirror.books.get(s.ebook)!.files[0]!.relPath);
-  console.log(`mirror: ${BOOKS} books, ${(mirror.totalBytes / 1e6).toFixed(1)} MB on disk; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
+  // Every book present; `paths`: the file Fanout prefers for each book, the peers fetch exactly these.
+  const { dir, root, catalog, paths, totalBytes } = await makeServerBenchMirror('fanout-bench-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
+  console.log(`mirror: ${BOOKS} books, ${(totalBytes / 1e6).toFixed(1)} MB on disk; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
 
-  const ftp = await startFtpServer({ root: mirror.root, maxPerIp: 64 });
-  const http = await startHarnessProcess({ kind: 'http', root: mirror.root });
+  const ftp = await startFtpServer({ root, maxPerIp: 64 });
+  const http = await startHarnessProcess({ kind: 'http', root });
   const ftpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: ftp.port, delayMs: DELAY, ftp: true } });
   const httpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: http.port, delayMs: DELAY } });
   const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };

@@ -1,6 +1,6 @@
 /**
- * What bench:ftp-servers and bench:http-servers share: the generated mirror with its catalog, the
- * loop over servers behind the latency proxy, timing each Fanout strategy at one N against a server,
+ * What bench:ftp-servers and bench:http-servers share: the generated mirror with its catalog (the
+ * gutenberg and auto-workers benches' too), the loop over servers behind the latency proxy, timing each Fanout strategy at one N against a server,
  * timing the peer tool, and the ratio columns.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
