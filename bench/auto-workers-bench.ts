@@ -14,9 +14,7 @@ import type { AutoWorkersDecision } from '../shared/events';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { startFtpServer } from '../tests/harness';
-import { makeServerBenchMirror } from './server-bench-common';
-import { startHarnessProcess } from './harness-process';
+import { makeServerBenchMirror, startFtpAndHttp } from './server-bench-common';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const BOOKS = Number(env('BENCH_BOOKS', '200'));
@@ -32,11 +30,8 @@ async function main(): Promise<void> {
   const { dir, root, catalog, totalBytes } = await makeServerBenchMirror('fanout-auto-bench-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
   console.log(`mirror: ${BOOKS} books, ${(totalBytes / 1e6).toFixed(1)} MB; ${2 * DELAY} ms round trip; strategy ${STRATEGY}; ${REPEATS} run(s) per cell`);
 
-  const ftp = await startFtpServer({ root, maxPerIp: 64 });
-  const http = await startHarnessProcess({ kind: 'http', root });
-  const ftpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: ftp.port, delayMs: DELAY, ftp: true } });
-  const httpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: http.port, delayMs: DELAY } });
-  const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };
+  const servers = await startFtpAndHttp(root, DELAY);
+  const { urls } = servers;
   const lines: string[] = [];
 
   /** Median seconds of REPEATS runs, and the decisions of the last one. */
@@ -74,10 +69,7 @@ async function main(): Promise<void> {
       lines.push(`| ${protocol} | ${fixed.map((f) => f.seconds.toFixed(2)).join(' | ')} | ${best.n} (${best.seconds.toFixed(2)} s) | ${auto.seconds.toFixed(2)} s, ends at N=${settled} | ${ratio.toFixed(2)} ${ratio <= 1.1 ? '(met)' : '(missed)'} |`);
     }
   } finally {
-    ftpProxy.stop();
-    httpProxy.stop();
-    http.stop();
-    await ftp.stop();
+    await servers.stop();
     await rm(dir, { recursive: true, force: true });
   }
   console.log(`\n| protocol | ${NS.map((n) => `N=${n} s`).join(' | ')} | best fixed | auto | auto ÷ best |`);

@@ -18,9 +18,7 @@ import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { startFtpServer } from '../tests/harness';
-import { makeServerBenchMirror } from './server-bench-common';
-import { startHarnessProcess } from './harness-process';
+import { makeServerBenchMirror, startFtpAndHttp } from './server-bench-common';
 
 const run = promisify(execFile);
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -44,11 +42,8 @@ async function main(): Promise<void> {
   const { dir, root, catalog, paths, totalBytes } = await makeServerBenchMirror('fanout-bench-', BOOKS, Number(env('BENCH_MEDIAN_BYTES', '300000')));
   console.log(`mirror: ${BOOKS} books, ${(totalBytes / 1e6).toFixed(1)} MB on disk; latency ${DELAY} ms each way (${2 * DELAY} ms round trip)`);
 
-  const ftp = await startFtpServer({ root, maxPerIp: 64 });
-  const http = await startHarnessProcess({ kind: 'http', root });
-  const ftpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: ftp.port, delayMs: DELAY, ftp: true } });
-  const httpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: http.port, delayMs: DELAY } });
-  const urls = { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` };
+  const servers = await startFtpAndHttp(root, DELAY);
+  const { urls } = servers;
 
   try {
     for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
@@ -86,10 +81,7 @@ async function main(): Promise<void> {
       await rm(out, { recursive: true, force: true });
     }
   } finally {
-    ftpProxy.stop();
-    httpProxy.stop();
-    http.stop();
-    await ftp.stop();
+    await servers.stop();
     await rm(dir, { recursive: true, force: true });
   }
   report();

@@ -10,7 +10,7 @@ import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, makeBookSpecs, type MirrorBookSpec } from '../tests/harness';
+import { generateMirror, makeBookSpecs, startFtpServer, type MirrorBookSpec } from '../tests/harness';
 import { startHarnessProcess } from './harness-process';
 
 const benchEnv = (k: string, d: string): string => process.env[k] ?? d;
@@ -37,6 +37,26 @@ export async function makeServerBenchMirror(prefix: string, books: number, media
   await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...specs.map((s) => `${s.ebook},Text,2000-01-01,Book ${s.ebook},en,Anon,,,`)].join('\n') + '\n');
   const paths = specs.map((s) => mirror.books.get(s.ebook)!.files[0]!.relPath);
   return { dir, root: mirror.root, catalog, specs, paths, totalBytes: mirror.totalBytes };
+}
+
+/**
+ * vsftpd and the harness's HTTP server (in a child process) on `root`, each behind its own latency
+ * proxy (`delayMs` each way; FTP's data connections too): the URLs to use, and one stop for all four.
+ */
+export async function startFtpAndHttp(root: string, delayMs: number): Promise<{ urls: { ftp: string; http: string }; stop(): Promise<void> }> {
+  const ftp = await startFtpServer({ root, maxPerIp: 64 });
+  const http = await startHarnessProcess({ kind: 'http', root });
+  const ftpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: ftp.port, delayMs, ftp: true } });
+  const httpProxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: http.port, delayMs } });
+  return {
+    urls: { ftp: `ftp://127.0.0.1:${ftpProxy.port}`, http: `http://127.0.0.1:${httpProxy.port}` },
+    stop: async () => {
+      ftpProxy.stop();
+      httpProxy.stop();
+      http.stop();
+      await ftp.stop();
+    },
+  };
 }
 
 /** Runs each strategy (serial only at N = 1) against `url` with `n` workers; one row each. */
