@@ -60,7 +60,7 @@ export const GutenbergJobSpecSchema = z.object({
   selection: CatalogSelectionSchema.default({}),
   workers: z.number().int().min(1).max(64).default(4),
   /**
-   * `--workers auto`: start with 2 connections and add more while throughput grows (core/auto-workers.ts);
+   * `--workers auto`: start with 4 connections and add more while throughput grows (core/auto-workers.ts);
    * `workers` is then the most it may open. Queue and adaptive strategies only.
    */
   autoWorkers: z.boolean().default(false),

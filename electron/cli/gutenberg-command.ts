@@ -52,7 +52,7 @@ function waitOption(value: string): number {
   return ms;
 }
 
-/** `--workers 8` or `--workers auto` (start with 2, add while throughput grows; see --max-workers). */
+/** `--workers 8` or `--workers auto` (start with 4, add while throughput grows; see --max-workers). */
 function workersOption(value: string): number | 'auto' {
   return value.trim().toLowerCase() === 'auto' ? 'auto' : positiveInt(value);
 }
@@ -74,7 +74,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--subject <text>', 'subject or bookshelf contains')
     .option('--type <type>', 'catalog type, e.g. Text')
     .option('--limit <n>', 'at most this many books', positiveInt)
-    .option('--workers <n|auto>', 'download connections, or auto: start with 2 and add while throughput grows', workersOption, 4)
+    .option('--workers <n|auto>', 'download connections, or auto: start with 4 and add while throughput grows', workersOption, 4)
     .option('--max-workers <n>', 'with --workers auto: never more connections than this', positiveInt, 32)
     .addOption(new Option('--strategy <s>', 'how books are dealt to workers').choices(STRATEGIES).default('adaptive'))
     .requiredOption('--out <dir>', 'output folder (raw/, clean/, manifest.jsonl)')

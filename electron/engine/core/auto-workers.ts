@@ -14,13 +14,13 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * refusal caps N at the connections it accepted, for the rest of the job.
  */
 export interface AutoWorkersOptions {
-  /** Connections at the start (default 2). */
+  /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
   start?: number;
   /** Never more than this (default 32). */
   max?: number;
   /** Smallest relative gain worth a step (default 0.1 = 10 %). */
   minGain?: number;
-  /** Shortest measurement window, ms (default 300). */
+  /** Shortest measurement window, ms (default 200). */
   minWindowMs?: number;
 }
 
@@ -75,9 +75,9 @@ export class AutoWorkersController {
 
   constructor(opts: AutoWorkersOptions = {}) {
     this.#max = Math.max(1, opts.max ?? 32);
-    this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 2));
+    this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 4));
     this.#minGain = opts.minGain ?? 0.1;
-    this.#minWindowMs = opts.minWindowMs ?? 300;
+    this.#minWindowMs = opts.minWindowMs ?? 200;
   }
 
   /** Connections the job should hold now. */
@@ -126,6 +126,9 @@ export class AutoWorkersController {
     if (limit >= this.#limit && this.#target <= limit) return null;
     this.#limit = Math.min(this.#limit, limit);
     this.#target = Math.min(this.#target, this.#limit);
+    // The step up is void: comparing N with a larger previous N would read as a flat step "back" above the limit.
+    if (this.#previous !== null && this.#previous >= this.#target) this.#previous = null;
+    for (const n of this.#measured.keys()) if (n > this.#limit) this.#measured.delete(n);
     this.#restartWindow();
     return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
   }
@@ -138,7 +141,7 @@ export class AutoWorkersController {
     if (prev !== null) {
       const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
       if (gain < this.#minGain) {
-        this.#target = prev;
+        this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
         return { atMs, workers: prev, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} (< ${pct(this.#minGain)}): the knee is ${prev}` };
       }

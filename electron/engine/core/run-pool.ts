@@ -111,6 +111,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   const tasks: Array<Promise<void>> = [];
   let alive = 0;
   let opened = 0;
+  /** Sessions open now (a worker in backoff before its first login holds none). */
+  let openNow = 0;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
   let successes = 0;
   let retired = 0;
@@ -147,6 +149,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         ctx.progress.setState('connecting');
         const session = await opts.openWorker(ctx);
         opened++;
+        openNow++;
         return session;
       } catch (raw) {
         const err = toFanoutError(raw);
@@ -171,8 +174,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       split?.releaseWorker(workerId);
       retired++;
       opts.telemetry.retireWorker();
-      // The others still hold theirs: that is what the server accepts.
-      const d = auto?.controller.refused(opts.telemetry.now(), alive - 1);
+      // What the others hold now is what the server accepts (not the workers alive: some may be
+      // still waiting to log in, refused too).
+      const d = auto?.controller.refused(opts.telemetry.now(), openNow - (session ? 1 : 0));
       if (d) applyDecision(d);
       opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
     };
@@ -275,6 +279,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       alive--;
       running.delete(workerId);
       progress.setState('stopped', null);
+      if (session) openNow--;
       await session?.close().catch(() => {});
     }
   }

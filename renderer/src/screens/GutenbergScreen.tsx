@@ -116,7 +116,7 @@ export function GutenbergScreen() {
   const [proxy, setProxy] = useState('');
   /** Wait between requests to the mirror as typed ("2s"; empty: none). */
   const [wait, setWait] = useState('');
-  /** `--workers auto`: start with 2 and add while throughput grows; the Workers field is then the most. */
+  /** `--workers auto`: start with 4 and add while throughput grows; the Workers field is then the most. */
   const [autoWorkers, setAutoWorkers] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const fieldProblems = useFieldProblems();
@@ -240,7 +240,7 @@ export function GutenbergScreen() {
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
           <FieldError id="workers" message={problems.workers} />
         </label>
-        <label title="Start with 2 connections and add more while throughput grows; the server's refusals and the Workers field are the limit">
+        <label title="Start with 4 connections and add more while throughput grows; the server's refusals and the Workers field are the limit">
           <input data-testid="auto-workers" type="checkbox" checked={autoWorkers} onChange={(e) => {
             setAutoWorkers(e.target.checked);
             // Workers becomes the most auto may open: a small fixed count would hold it back.

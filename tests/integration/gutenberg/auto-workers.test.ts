@@ -27,7 +27,7 @@ function spec(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>) {
 const decisions = (events: JobEvent[]): AutoWorkersDecision[] => events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
 
 describe('gutenberg --workers auto', () => {
-  it('grows above its start on an unlimited HTTP mirror with latency, and fetches every book', async () => {
+  it('grows above its start (4) on an unlimited HTTP mirror with latency, and fetches every book', async () => {
     const proxy = await startTcpProxy({ targetPort: fx.http.port, delayMs: 25 });
     try {
       const events: JobEvent[] = [];
@@ -38,11 +38,11 @@ describe('gutenberg --workers auto', () => {
       expect(summary.status).toBe('succeeded');
       expect(summary.itemsDone).toBe(COUNT);
       const ds = decisions(events);
-      expect(ds[0]).toMatchObject({ action: 'start', workers: 2 });
-      expect(ds.some((d) => d.action === 'add' && d.workers > 2)).toBe(true);
+      expect(ds[0]).toMatchObject({ action: 'start', workers: 4 });
+      expect(ds.some((d) => d.action === 'add' && d.workers > 4)).toBe(true);
       for (const d of ds) expect(d.workers).toBeLessThanOrEqual(32);
-      // The server's side: more than the two starting connections were opened to it.
-      expect(fx.http.connections()).toBeGreaterThan(2);
+      // The server's side: more than the four starting connections were opened to it.
+      expect(fx.http.connections()).toBeGreaterThan(4);
     } finally {
       await proxy.stop();
     }

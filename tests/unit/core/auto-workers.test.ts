@@ -82,6 +82,23 @@ describe('AutoWorkersController', () => {
     expect(c.settled).toBe(true);
   });
 
+  it('after a refusal below the N it stepped up from, a flat window never sends it back above the limit', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32, minWindowMs: 200 });
+    // 4 connections measured, so it steps up to 8 (previous N: 4)...
+    c.observe({ atMs: 0, bytes: 0, items: 0 });
+    c.observe({ atMs: 100, bytes: 0, items: 4 });
+    expect(c.observe({ atMs: 400, bytes: 300_000, items: 20 })).toMatchObject({ action: 'add', workers: 8 });
+    // ...and the server turns out to allow 3: fewer than the 4 it stepped up from.
+    expect(c.refused(450, 3)).toMatchObject({ action: 'back-off', workers: 3 });
+    // The same throughput at 3 as at 4 must not read as "4 → 3 was flat, go back to 4".
+    c.observe({ atMs: 500, bytes: 300_000, items: 20 });
+    c.observe({ atMs: 600, bytes: 300_000, items: 22 });
+    const d = c.observe({ atMs: 900, bytes: 600_000, items: 40 });
+    expect(d).not.toBeNull();
+    expect(d!.workers).toBeLessThanOrEqual(3);
+    expect(c.target).toBe(3);
+  });
+
   it('never exceeds its maximum', () => {
     const c = new AutoWorkersController({ start: 2, max: 5 });
     const { peak } = drive(c, (n) => n * 100_000);
