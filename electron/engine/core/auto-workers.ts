@@ -6,7 +6,7 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
  *
  * It starts with `start` connections and doubles (×4 after a step that gained about in proportion,
- * ≥ 75 % of linear: the knee is still far) while each step pays: a step is measured over a
+ * at least half of linear: the knee is still far) while each step pays: a step is measured over a
  * window at a constant N (once the new connections got going), and the next one is taken only when
  * the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so far (three or
  * more: two fit f too loosely), predicts the next step gains at least `minGain` too. A step that
@@ -151,8 +151,8 @@ export class AutoWorkersController {
       this.#settled = true;
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
     }
-    // A step that gained about in proportion (≥ 75 % of linear) says the knee is far: jump ×4, not ×2.
-    const linearStep = prev !== null && throughput / this.#measured.get(prev)! - 1 >= 0.75 * (n / prev - 1);
+    // A step that gained at least half of linear says the knee is far: jump ×4, not ×2.
+    const linearStep = prev !== null && throughput / this.#measured.get(prev)! - 1 >= 0.5 * (n / prev - 1);
     const next = Math.min(cap, n * (linearStep ? 4 : 2));
     const points = [...this.#measured].map(([workers, x]) => ({ workers, throughput: x }));
     // Two windows fit f too loosely to stop on (a noisy first window would end the climb at 4).
