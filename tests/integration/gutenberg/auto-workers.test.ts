@@ -6,6 +6,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
 import { checkGutenbergInputs } from '../../../electron/engine/inputs/job-inputs';
 import { startFtpServer, startTcpProxy, type MirrorBookSpec } from '../../harness';
+import { runFanoutCli } from '../../harness/fanout-cli';
 import { startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
 
 // Small books: each costs round trips, not bandwidth, so more connections do bring more throughput.
@@ -74,6 +75,17 @@ describe('gutenberg --workers auto', () => {
       await proxy.stop();
       await limited.stop();
     }
+  });
+
+  it('CLI: --workers auto --max-workers 6 fetches every book, printing each decision; auto with split exits 2', async () => {
+    const out = join(fx.dir, 'cli-auto');
+    const r = await runFanoutCli(['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', 'auto', '--max-workers', '6', '--strategy', 'queue', '--out', out], { timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`SUCCEEDED: ${COUNT} books done`));
+    expect(r.stderr).toMatch(/workers 4 \(start with 4 connections \(at most 6\)\)/);
+    const split = await runFanoutCli(['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', 'auto', '--strategy', 'split', '--out', join(fx.dir, 'cli-split')], { timeoutMs: 60_000 });
+    expect(split.code).toBe(2);
+    expect(split.stderr).toMatch(/queue or adaptive/);
   });
 
   it('refuses auto with the split strategy before starting', async () => {
