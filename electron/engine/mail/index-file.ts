@@ -77,6 +77,21 @@ export async function truncateTornTail(file: string): Promise<boolean> {
   return repairTornTail(file).catch(() => false);
 }
 
+/**
+ * Appends `bytes` whole (a write may take only part of them) or, when a write fails (disk full),
+ * cuts what went in, so the index always ends on a whole line and the next group is not glued to
+ * a torn one.
+ */
+async function writeWholeOrNothing(fh: FileHandle, bytes: Buffer): Promise<void> {
+  const { size } = await fh.stat();
+  try {
+    for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+  } catch (err) {
+    await fh.truncate(size).catch(() => {});
+    throw err;
+  }
+}
+
 interface PendingLine {
   line: string;
   /** Directory whose new entry (the message file) must be durable before this line is written. */
@@ -138,7 +153,7 @@ export class IndexLog {
           await this.enqueue(async () => {
             for (const d of new Set(group.map((p) => p.dir))) if (d) await this.#syncDir(d);
             this.#fh ??= await open(this.file, 'a');
-            await this.#fh.write(group.map((p) => p.line).join(''));
+            await writeWholeOrNothing(this.#fh, Buffer.from(group.map((p) => p.line).join(''), 'utf8'));
           });
           for (const p of group) p.resolve();
         } catch (err) {
@@ -196,12 +211,12 @@ export class IndexLog {
           pending.push(line);
           pendingBytes += line.length;
           if (pendingBytes >= 256 * 1024) {
-            await out.handle.write(pending.join(''));
+            await out.handle.writeFile(pending.join('')); // writeFile loops: a short write never shortens the index
             pending = [];
             pendingBytes = 0;
           }
         }
-        if (pending.length > 0) await out.handle.write(pending.join(''));
+        if (pending.length > 0) await out.handle.writeFile(pending.join('')); // writeFile loops: a short write never shortens the index
         if (changed > 0 || dropped > 0 || structural) await out.commit();
         else await out.abort();
       } catch (err) {
