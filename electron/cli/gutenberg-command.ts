@@ -54,7 +54,13 @@ function waitOption(value: string): number {
 
 /** `--workers 8` or `--workers auto` (start with 4, add while throughput grows; see --max-workers). */
 function workersOption(value: string): number | 'auto' {
-  return value.trim().toLowerCase() === 'auto' ? 'auto' : positiveInt(value);
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  try {
+    return positiveInt(value);
+  } catch (err) {
+    // Say that auto is the other choice: a user typing 0 may be looking for it.
+    throw new InvalidArgumentError(`${(err as Error).message}, or auto`);
+  }
 }
 
 export function registerGutenbergCommand(program: Command): void {
