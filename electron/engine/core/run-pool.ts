@@ -113,6 +113,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   let opened = 0;
   /** Sessions open now (a worker in backoff before its first login holds none). */
   let openNow = 0;
+  /**
+   * Sessions that finished an item, so surely hold a connection (sessions connect lazily: an
+   * opened one may still be refused at its first item, so `openNow` over-counts what the server holds).
+   */
+  let provenNow = 0;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
   let successes = 0;
   let retired = 0;
@@ -169,6 +174,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     const progress = opts.telemetry.worker(workerId);
     const ctx: WorkerContext = { workerId, signal, progress };
     let session: WorkerSession<I> | null = null;
+    let proven = false;
     const retire = (items: I[], err?: FanoutError) => {
       source.giveBack(items);
       split?.releaseWorker(workerId);
@@ -176,7 +182,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       opts.telemetry.retireWorker();
       // What the others hold now is what the server accepts (not the workers alive: some may be
       // still waiting to log in, refused too).
-      const d = auto?.controller.refused(opts.telemetry.now(), openNow - (session ? 1 : 0));
+      // Once some session has proved itself, that count is what the server holds; before that (the
+      // first logins racing each other) the other opened sessions are the best guess.
+      const d = auto?.controller.refused(opts.telemetry.now(), provenNow > 0 ? provenNow : openNow - (session ? 1 : 0));
       if (d) applyDecision(d);
       opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
     };
@@ -247,6 +255,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           // A batch may report items that failed on their own: count the rest, retry those alone.
           const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
           successes += done.length;
+          if (!proven) {
+            proven = true;
+            provenNow++;
+          }
           opts.telemetry.itemDone(workerId, unitsOf(done));
           if (!outcome) continue;
           for (let i = 0; i < group.length; i++) {
@@ -280,6 +292,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       running.delete(workerId);
       progress.setState('stopped', null);
       if (session) openNow--;
+      if (proven) provenNow--;
       await session?.close().catch(() => {});
     }
   }
