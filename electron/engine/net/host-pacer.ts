@@ -36,7 +36,9 @@ export class HostPacer {
     this.#next = at + (this.waitMs > 0 ? this.waitMs * (0.5 + this.random()) : 0);
     if (at > now) {
       progress?.setState('waiting');
-      await sleep(at - now, signal);
+      // A timer may fire a fraction of a millisecond before performance.now() reaches `at`: sleep
+      // again for what is left (whole ms, so each pass waits at least 1 ms and the loop ends).
+      for (let left = at - now; left > 0; left = at - performance.now()) await sleep(Math.ceil(left), signal);
     }
   }
 }

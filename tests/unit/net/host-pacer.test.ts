@@ -14,6 +14,15 @@ describe('HostPacer', () => {
     expect(states).toEqual(['waiting']);
     expect(pacer.idle).toBe(true);
   });
+  it('a turn never ends before the hold has passed (a timer may fire a little early)', async () => {
+    const pacer = new HostPacer(0);
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 40; i++) {
+      pacer.holdFor(2 + (i % 3));
+      await pacer.turn(signal);
+      expect(pacer.idle).toBe(true);
+    }
+  });
   it('books slots in call order, spaced by wait × (0.5 + random)', async () => {
     const pacer = new HostPacer(40, () => 0.5); // exactly the wait
     const order: number[] = [];
