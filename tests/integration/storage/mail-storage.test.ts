@@ -84,8 +84,10 @@ describe.skipIf(skip)('mail on a small real file system', () => {
       expect(err?.code).toBe('DISK_FULL');
       expect(err?.context.folder).toBe(root);
       expect(err?.message).toMatch(/\d+ message\(s\) left: the rest needs about/);
+      // Whatever is indexed is whole and the server's bytes. How much got indexed before the disk
+      // filled is timing (on a loaded machine three connections can fill 512 KB with message files
+      // before the first index group is written), so only "not all" is asserted here.
       const indexed = checkIndexed(root);
-      expect(indexed).toBeGreaterThan(0);
       expect(indexed).toBeLessThan(TOTAL);
 
       await fs.resize(64 * 1024 * 1024);
