@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
-import { repairTornTail } from '../output/append-log';
+import { appendWholeOrCut, repairTornTail } from '../output/append-log';
 import { openAtomicFile } from '../output/atomic-file';
 import type { MessageMeta } from './message-meta';
 import { fsyncDir } from './message-file';
@@ -77,21 +77,6 @@ export async function truncateTornTail(file: string): Promise<boolean> {
   return repairTornTail(file).catch(() => false);
 }
 
-/**
- * Appends `bytes` whole (a write may take only part of them) or, when a write fails (disk full),
- * cuts what went in, so the index always ends on a whole line and the next group is not glued to
- * a torn one.
- */
-async function writeWholeOrNothing(fh: FileHandle, bytes: Buffer): Promise<void> {
-  const { size } = await fh.stat();
-  try {
-    for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
-  } catch (err) {
-    await fh.truncate(size).catch(() => {});
-    throw err;
-  }
-}
-
 interface PendingLine {
   line: string;
   /** Directory whose new entry (the message file) must be durable before this line is written. */
@@ -153,7 +138,7 @@ export class IndexLog {
           await this.enqueue(async () => {
             for (const d of new Set(group.map((p) => p.dir))) if (d) await this.#syncDir(d);
             this.#fh ??= await open(this.file, 'a');
-            await writeWholeOrNothing(this.#fh, Buffer.from(group.map((p) => p.line).join(''), 'utf8'));
+            await appendWholeOrCut(this.#fh, Buffer.from(group.map((p) => p.line).join(''), 'utf8'), (await this.#fh.stat()).size);
           });
           for (const p of group) p.resolve();
         } catch (err) {

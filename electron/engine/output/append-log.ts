@@ -48,17 +48,8 @@ export class AppendLog {
   }
 
   async #write(bytes: Buffer): Promise<void> {
-    try {
-      for (let off = 0; off < bytes.length; ) {
-        const { bytesWritten } = await this.#handle.write(bytes, off, bytes.length - off);
-        off += bytesWritten;
-      }
-      this.#size += bytes.length;
-    } catch (err) {
-      // A part of the line may be in the file: cut it, or the next line would be glued to it.
-      await this.#handle.truncate(this.#size).catch(() => {});
-      throw err;
-    }
+    await appendWholeOrCut(this.#handle, bytes, this.#size);
+    this.#size += bytes.length;
   }
 
   /** Waits for the pending appends and flushes the file to disk. */
@@ -77,6 +68,20 @@ export class AppendLog {
     } finally {
       await this.#handle.close();
     }
+  }
+}
+
+/**
+ * Writes `bytes` at the end of a file opened for appending, whole (a write may take only part of
+ * them, so it goes on), or, when a write fails (disk full), cuts the file back to `size` (its
+ * length before) and rethrows: a part of a line left in would glue the next line to it.
+ */
+export async function appendWholeOrCut(handle: FileHandle, bytes: Buffer, size: number): Promise<void> {
+  try {
+    for (let off = 0; off < bytes.length; ) off += (await handle.write(bytes, off, bytes.length - off)).bytesWritten;
+  } catch (err) {
+    await handle.truncate(size).catch(() => {});
+    throw err;
   }
 }
 
