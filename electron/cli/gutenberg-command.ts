@@ -95,12 +95,12 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {
       // Loaded here, not at the top: `fanout --help` and a usage error need none of it.
-      const [{ GutenbergJobSpecSchema }, { runGutenbergJob }, { checkGutenbergInputs }, { runJobInTerminal }, { FtpHostMemory }, { defaultDataDir }] = await Promise.all([
+      const [{ GutenbergJobSpecSchema }, { runGutenbergJob }, { checkGutenbergInputs }, { runJobInTerminal }, { HostMemory }, { defaultDataDir }] = await Promise.all([
         import('../../shared/job-spec'),
         import('../engine/gutenberg/run-gutenberg-job'),
         import('../engine/inputs/job-inputs'),
         import('./run-job-in-terminal'),
-        import('../engine/jobs/ftp-host-memory'),
+        import('../engine/jobs/host-memory'),
         import('../engine/jobs/data-dir'),
       ]);
       const spec = await parseJobSpecOrExit(GutenbergJobSpecSchema, {
@@ -113,8 +113,8 @@ export function registerGutenbergCommand(program: Command): void {
         proxy: o.proxy,
       });
       reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
-      // FTP servers found to need lock-step are kept in the data dir the web host uses too.
-      const ftpHosts = new FtpHostMemory(defaultDataDir());
-      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, ftpHosts }), { json: Boolean(o.json), itemNoun: 'books' });
+      // What jobs learn about servers (lock-step, connection limits) is kept in the data dir the web host uses too.
+      const hosts = new HostMemory(defaultDataDir());
+      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, hosts }), { json: Boolean(o.json), itemNoun: 'books' });
     });
 }

@@ -1,6 +1,7 @@
 import type { JobEvent } from '../../../shared/events';
 import { Bandwidth } from '../net/bandwidth';
 import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
+import type { RememberedHostLimits } from '../net/host-limits';
 import { PauseGate } from './pause-gate';
 
 /** What a host (CLI, Electron main, web host) hands a job: cancel, pause, and where events go. */
@@ -15,8 +16,11 @@ export interface JobControl {
    * from its spec at start; absent: the job makes its own).
    */
   bandwidth?: Bandwidth;
-  /** What jobs learnt about FTP servers, kept by the host across jobs (absent: this job learns alone). */
-  ftpHosts?: RememberedFtpHosts;
+  /**
+   * What jobs learnt about servers (FTP lock-step, connection limits), kept by the host across jobs
+   * (jobs/host-memory.ts; absent: this job learns alone).
+   */
+  hosts?: RememberedFtpHosts & RememberedHostLimits;
 }
 
 /** A JobControl with its own AbortController, for hosts that do not need to share one. */

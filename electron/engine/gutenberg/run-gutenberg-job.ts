@@ -68,13 +68,13 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
   const manifest = await ManifestStore.open(outDir);
   // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
   let warn: JobBodyContext['warn'] | null = null;
-  // The host remembers the verdict (ftpHosts): the next job to this server starts lock-step, unprobed.
+  // The host remembers the verdict (hosts): the next job to this server starts lock-step, unprobed.
   const ftpKey = ftpHostKey(spec.mirror);
-  const lockStep = ftpKey !== null && (await control.ftpHosts?.isLockStep(ftpKey).catch(() => false)) === true;
+  const lockStep = ftpKey !== null && (await control.hosts?.isLockStep(ftpKey).catch(() => false)) === true;
   let remembered: Promise<void> = Promise.resolve();
   const onLockStep = (host: string, reason: string) => {
     warn?.(`FTP server ${host}: ${reason}; no command is sent during a transfer for the rest of this job`);
-    if (ftpKey !== null && control.ftpHosts) remembered = control.ftpHosts.rememberLockStep(ftpKey, reason).catch(() => {});
+    if (ftpKey !== null && control.hosts) remembered = control.hosts.rememberLockStep(ftpKey, reason).catch(() => {});
   };
   const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { lockStep, onLockStep }, proxy: spec.proxy });
   // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.

@@ -1,20 +1,27 @@
 /**
- * What jobs learnt about FTP servers, kept across jobs and runs in `<dataDir>/ftp-hosts.json`
- * (beside settings.json): the servers that need lock-step (see mirror/ftp-host-state.ts). A job to
- * such a server starts lock-step instead of probing it again with a command during a transfer
- * (pure-ftpd answers the probe with `500` and the connection is closed and reopened).
+ * What jobs learnt about servers, kept across jobs and runs in `<dataDir>/hosts.json` (beside
+ * settings.json):
+ * - `lockStep`: FTP servers that need lock-step (see mirror/ftp-host-state.ts), keyed `host:port`.
+ *   A job to such a server starts lock-step instead of probing it again with a command during a
+ *   transfer (pure-ftpd answers the probe with `500` and the connection is closed and reopened).
+ * - `connectionLimits`: how many connections a server accepted when it refused one more (see
+ *   net/host-limits.ts), keyed `ftp://host:port`; the next job to it opens at most that many.
  *
- * A verdict is an optimisation, never a correctness matter (every reply is checked either way): a
- * damaged or unwritable file is ignored, and a verdict older than VERDICT_DAYS is forgotten (the
- * server may have changed) so the server is probed again.
+ * Before connection limits the file was `ftp-hosts.json` with `lockStep` only: it is still read
+ * when `hosts.json` does not exist yet (and left in place; the next save writes `hosts.json`).
+ *
+ * Everything here is an optimisation or a courtesy, never a correctness matter: a damaged or
+ * unwritable file is ignored, and an entry older than KEEP_DAYS is forgotten (the server may have
+ * changed).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
+import type { LearnedConnectionLimit, RememberedHostLimits } from '../net/host-limits';
 import { writeFileAtomic } from '../output/atomic-file';
 
-const VERDICT_DAYS = 30;
-/** Most servers remembered (the newest kept). */
+const KEEP_DAYS = 30;
+/** Most servers remembered per kind (the newest kept). */
 const MAX_HOSTS = 200;
 
 interface LockStepVerdict {
@@ -24,9 +31,13 @@ interface LockStepVerdict {
 
 interface StoredHosts {
   lockStep: Record<string, LockStepVerdict>;
+  connectionLimits: Record<string, LearnedConnectionLimit>;
 }
 
-export class FtpHostMemory implements RememberedFtpHosts {
+/** What the hosts hand a job (JobControl.hosts). */
+export type RememberedHosts = RememberedFtpHosts & RememberedHostLimits;
+
+export class HostMemory implements RememberedHosts {
   #hosts: Promise<StoredHosts> | null = null;
   /** Saves one after the other, so two verdicts at once both land. */
   #saving: Promise<void> = Promise.resolve();
@@ -34,49 +45,100 @@ export class FtpHostMemory implements RememberedFtpHosts {
   constructor(readonly dataDir: string) {}
 
   get file(): string {
+    return join(this.dataDir, 'hosts.json');
+  }
+
+  /** The file of earlier versions (lock-step verdicts only). */
+  get legacyFile(): string {
     return join(this.dataDir, 'ftp-hosts.json');
   }
 
   async isLockStep(hostKey: string): Promise<boolean> {
     const v = (await this.#load()).lockStep[hostKey];
-    return v !== undefined && Date.now() - Date.parse(v.since) < VERDICT_DAYS * 86_400_000;
+    return v !== undefined && fresh(v.since);
   }
 
   /** Remembers `hostKey` as lock-step; resolves once it is on disk (a failed save is not an error). */
   rememberLockStep(hostKey: string, reason: string): Promise<void> {
+    return this.#save((hosts) => {
+      hosts.lockStep[hostKey] = { reason, since: new Date().toISOString() };
+    });
+  }
+
+  async connectionLimit(hostKey: string): Promise<LearnedConnectionLimit | null> {
+    const v = (await this.#load()).connectionLimits[hostKey];
+    return v !== undefined && fresh(v.since) ? { ...v } : null;
+  }
+
+  rememberConnectionLimit(hostKey: string, limit: number, reason: string): Promise<void> {
+    return this.#save((hosts) => {
+      hosts.connectionLimits[hostKey] = { limit, reason, since: new Date().toISOString() };
+    });
+  }
+
+  forgetConnectionLimit(hostKey: string): Promise<void> {
+    return this.#save((hosts) => {
+      delete hosts.connectionLimits[hostKey];
+    });
+  }
+
+  #save(change: (hosts: StoredHosts) => void): Promise<void> {
     this.#saving = this.#saving.then(async () => {
       const hosts = await this.#load();
-      hosts.lockStep[hostKey] = { reason, since: new Date().toISOString() };
-      const newest = Object.entries(hosts.lockStep).sort((a, b) => b[1].since.localeCompare(a[1].since)).slice(0, MAX_HOSTS);
-      hosts.lockStep = Object.fromEntries(newest);
+      change(hosts);
+      hosts.lockStep = newest(hosts.lockStep);
+      hosts.connectionLimits = newest(hosts.connectionLimits);
       try {
         await mkdir(this.dataDir, { recursive: true });
         await writeFileAtomic(this.file, JSON.stringify(hosts, null, 2));
       } catch {
-        // Not remembered: the next job probes the server again, as it would have without this file.
+        // Not remembered: the next job learns it again, as it would have without this file.
       }
     });
     return this.#saving;
   }
 
   #load(): Promise<StoredHosts> {
-    this.#hosts ??= readFile(this.file, 'utf8').then(parseHosts, () => ({ lockStep: {} }));
+    const empty = (): StoredHosts => ({ lockStep: {}, connectionLimits: {} });
+    this.#hosts ??= readFile(this.file, 'utf8').then(
+      parseHosts,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? readFile(this.legacyFile, 'utf8').then(parseHosts, empty) : empty()),
+    );
     return this.#hosts;
   }
 }
 
+function fresh(since: string): boolean {
+  return Date.now() - Date.parse(since) < KEEP_DAYS * 86_400_000;
+}
+
+function newest<T extends { since: string }>(entries: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(entries).sort((a, b) => b[1].since.localeCompare(a[1].since)).slice(0, MAX_HOSTS));
+}
+
 function parseHosts(text: string): StoredHosts {
-  const lockStep: Record<string, LockStepVerdict> = {};
+  const hosts: StoredHosts = { lockStep: {}, connectionLimits: {} };
+  let raw: { lockStep?: unknown; connectionLimits?: unknown };
   try {
-    const raw = (JSON.parse(text) as { lockStep?: unknown }).lockStep;
-    if (raw && typeof raw === 'object') {
-      for (const [host, v] of Object.entries(raw as Record<string, unknown>)) {
-        const { reason, since } = (v ?? {}) as Partial<LockStepVerdict>;
-        if (typeof reason === 'string' && typeof since === 'string' && !Number.isNaN(Date.parse(since))) lockStep[host] = { reason, since };
-      }
-    }
+    raw = JSON.parse(text) as typeof raw;
   } catch {
-    // A damaged file: nothing remembered.
+    return hosts; // a damaged file: nothing remembered
   }
-  return { lockStep };
+  for (const [host, v] of entriesOf(raw?.lockStep)) {
+    const { reason, since } = (v ?? {}) as Partial<LockStepVerdict>;
+    if (typeof reason === 'string' && validTime(since)) hosts.lockStep[host] = { reason, since };
+  }
+  for (const [host, v] of entriesOf(raw?.connectionLimits)) {
+    const { limit, reason, since } = (v ?? {}) as Partial<LearnedConnectionLimit>;
+    if (Number.isInteger(limit) && limit! >= 1 && typeof reason === 'string' && validTime(since)) hosts.connectionLimits[host] = { limit: limit!, reason, since };
+  }
+  return hosts;
+}
+
+function entriesOf(value: unknown): Array<[string, unknown]> {
+  return value && typeof value === 'object' ? Object.entries(value as Record<string, unknown>) : [];
+}
+
+function validTime(since: unknown): since is string {
+  return typeof since === 'string' && !Number.isNaN(Date.parse(since));
 }

@@ -15,7 +15,7 @@ import { PauseGate } from '../core/pause-gate';
 import { Bandwidth } from '../net/bandwidth';
 import { removeStaleTempFiles } from '../output/atomic-file';
 import { FrameBatcher, FrameRecorder } from './frame-batcher';
-import { FtpHostMemory } from './ftp-host-memory';
+import { HostMemory } from './host-memory';
 import { HistoryStore } from './history-store';
 
 /** A temp file older than this in the data folder is a leftover, not a save in progress. */
@@ -58,12 +58,12 @@ export class JobManager {
   /** Recently finished jobs' summaries, so `wait` works after the end too (bounded). */
   readonly #finished = new Map<string, JobSummary>();
   readonly #listeners = new Set<JobListener>();
-  /** FTP servers found to need lock-step, kept across jobs (see ftp-host-memory.ts). */
-  readonly #ftpHosts: FtpHostMemory;
+  /** What jobs learnt about servers (lock-step, connection limits), kept across jobs (see host-memory.ts). */
+  readonly #hosts: HostMemory;
 
   constructor(private readonly opts: JobManagerOptions) {
     this.history = new HistoryStore(opts.dataDir);
-    this.#ftpHosts = new FtpHostMemory(opts.dataDir);
+    this.#hosts = new HostMemory(opts.dataDir);
     // Temp files of a save cut short by a crash (settings, history, recordings). Only old ones: a
     // second host process may share this data folder and be saving right now.
     for (const dir of [opts.dataDir, join(opts.dataDir, 'runs')]) void removeStaleTempFiles(dir, { olderThanMs: STALE_TEMP_MS }).catch(() => {});
@@ -111,7 +111,7 @@ export class JobManager {
       signal: controller.signal,
       pause: gate,
       bandwidth: job.bandwidth,
-      ftpHosts: this.#ftpHosts,
+      hosts: this.#hosts,
       onEvent: (event) => this.#onEngineEvent(job, event),
     };
     this.#jobs.set(jobId, job);

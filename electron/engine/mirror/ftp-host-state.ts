@@ -41,7 +41,7 @@ export function markLockStep(state: FtpHostState, host: string, reason: string):
 
 /**
  * Verdicts kept across jobs (the hosts give one to a job through its JobControl; see
- * jobs/ftp-host-memory.ts): a server known to need lock-step starts that way, without a probe.
+ * jobs/host-memory.ts): a server known to need lock-step starts that way, without a probe.
  */
 export interface RememberedFtpHosts {
   isLockStep(hostKey: string): Promise<boolean>;

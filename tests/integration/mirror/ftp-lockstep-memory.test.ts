@@ -5,7 +5,7 @@ import type { JobEvent, JobSummary } from '../../../shared/events';
 import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { FtpHostMemory } from '../../../electron/engine/jobs/ftp-host-memory';
+import { HostMemory } from '../../../electron/engine/jobs/host-memory';
 import { ftpHostKey } from '../../../electron/engine/mirror/ftp-host-state';
 import { generateMirror, startPureFtpd, startTcpProxy, type FtpServer, type GeneratedMirror, type MirrorBookSpec, type TcpProxy } from '../../harness';
 import { count, removeAll, startGateRelay, tempDir, type GateRelay } from './helpers';
@@ -46,14 +46,14 @@ afterAll(async () => {
   await removeAll(work);
 });
 
-async function runJob(outDir: string, ftpHosts: FtpHostMemory): Promise<{ summary: JobSummary; warnings: string[]; sent: string }> {
+async function runJob(outDir: string, hosts: HostMemory): Promise<{ summary: JobSummary; warnings: string[]; sent: string }> {
   const spec = GutenbergJobSpecSchema.parse({
     kind: 'gutenberg', catalog: catalogPath, mirror: server.urlVia(relay.hostPort), outDir, strategy: 'queue', workers: 2, attempts: 3, timeoutMs: 5000,
     selection: { ids: BOOKS.map((b) => ({ from: b, to: b })) },
   });
   const events: JobEvent[] = [];
   const before = relay.sent.length;
-  const summary = await runGutenbergJob(spec, { ...createJobControl((e) => events.push(e)), ftpHosts });
+  const summary = await runGutenbergJob(spec, { ...createJobControl((e) => events.push(e)), hosts });
   const warnings = events.flatMap((e) => (e.kind === 'job:warning' ? [e.message] : []));
   return { summary, warnings, sent: relay.sent.slice(before).join('') };
 }
@@ -63,15 +63,15 @@ describe('FTP lock-step verdict kept across jobs (pure-ftpd)', () => {
     const dataDir = path.join(work, 'data');
     const key = ftpHostKey(server.urlVia(relay.hostPort))!;
 
-    const first = await runJob(path.join(work, 'out1'), new FtpHostMemory(dataDir));
+    const first = await runJob(path.join(work, 'out1'), new HostMemory(dataDir));
     expect(first.summary.itemsDone).toBe(BOOKS.length);
     expect(count(first.sent, 'NOOP')).toBeGreaterThanOrEqual(1);
     expect(first.warnings.join('\n')).toMatch(/no command is sent during a transfer/);
-    const stored = JSON.parse(await readFile(path.join(dataDir, 'ftp-hosts.json'), 'utf8')) as { lockStep: Record<string, { reason: string }> };
+    const stored = JSON.parse(await readFile(path.join(dataDir, 'hosts.json'), 'utf8')) as { lockStep: Record<string, { reason: string }> };
     expect(stored.lockStep[key]?.reason).toMatch(/500/);
 
     // A new memory read from disk: as the next CLI run or a restarted host would see it.
-    const second = await runJob(path.join(work, 'out2'), new FtpHostMemory(dataDir));
+    const second = await runJob(path.join(work, 'out2'), new HostMemory(dataDir));
     expect(second.summary.itemsDone).toBe(BOOKS.length);
     expect(second.sent).toMatch(/RETR/);
     expect(count(second.sent, 'NOOP')).toBe(0);
