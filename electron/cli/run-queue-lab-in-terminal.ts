@@ -12,7 +12,7 @@ export async function runQueueLabInTerminal(o: { spec: GutenbergJobSpec; bounds:
     (signal, onPoint) => runQueueLab({ spec, bounds: o.bounds, repeats: o.repeats, signal, onPoint }),
     (p) => `bound ${p.bound ?? 'unbounded'}`,
   );
-  const analysis = analyseQueueLab(points);
+  const analysis = analyseQueueLab(points, { rateCap: spec.limitRate ?? null });
   const title = `Fanout lab: queue between download and clean, ${o.sample} books, ${spec.workers} download workers`;
   return finishLab({ cells: points.length, status, error, outDir: spec.outDir, json: o.json, files: { csv: queueCsv(analysis.rows), svg: queueSvg(analysis, title), json: { points, analysis } }, text: formatQueueReport(analysis) });
 }

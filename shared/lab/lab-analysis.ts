@@ -8,8 +8,8 @@
  * measurements do not show (throughput falling, a speedup over serial without a serial run) is not made.
  */
 import type { LabPoint } from '../ipc';
-import { formatByteRate } from '../byte-rate';
 import { STRATEGIES, type Strategy } from '../strategy';
+import { rateCapNote } from './rate-cap-note';
 import { fitAmdahl, fitUsl, karpFlattTrend, recommendWorkers, speedupTable, type AmdahlFit, type SpeedupRow, type UslFit } from './speedup-fits';
 
 export interface LabRow {
@@ -133,8 +133,8 @@ export function analyseLab(points: readonly LabPoint[], opts: LabAnalysisOptions
   const oneWorker = one && one.bytes > 0 ? { bytes: one.bytes, ms: one.medianMs } : null;
   const analysis: LabAnalysis = { rows, series, best, amdahl, usl, recommended, fastest, failedCells, oneWorker, notes: [] };
   analysis.notes = labNotes(analysis, serial ?? null, label, opts.cores);
-  const capNote = opts.rateCap ? rateCapNote(analysis, opts.rateCap, label) : null;
-  if (capNote) analysis.notes.push(capNote);
+  const cap = opts.rateCap ? capNote(analysis, opts.rateCap, label) : null;
+  if (cap) analysis.notes.push(cap);
   return analysis;
 }
 
@@ -192,21 +192,14 @@ function labNotes(a: LabAnalysis, serial: LabRow | null, label: NonNullable<LabA
   return notes;
 }
 
-/** Within this of the cap, the throughput is the cap's, not the machine's or the server's. */
-const AT_CAP = 0.9;
-
 /**
  * Under a bandwidth cap, the throughput of the most workers of the best curve (else of the fastest
  * cell) placed against the cap: near it, the speedup curve shows the cap, and the note says so.
  */
-function rateCapNote(a: LabAnalysis, cap: number, label: NonNullable<LabAnalysisOptions['label']>): string | null {
+function capNote(a: LabAnalysis, cap: number, label: NonNullable<LabAnalysisOptions['label']>): string | null {
   const own = a.best ? a.rows.filter((r) => r.strategy === a.best!.strategy && r.scrubExecutor === a.best!.scrubExecutor && r.medianMs > 0) : [];
   const top = own.reduce<LabRow | null>((t, r) => (!t || r.workers > t.workers ? r : t), null) ?? a.fastest;
-  if (!top || top.bytes <= 0 || top.medianMs <= 0) return null;
-  const rate = top.bytes / (top.medianMs / 1000);
+  if (!top) return null;
   const who = `${label(top.strategy, top.scrubExecutor)} with ${top.workers} worker${top.workers === 1 ? '' : 's'}`;
-  const moved = `${who} moved ${formatByteRate(rate)} (bytes over wall time)`;
-  return rate >= AT_CAP * cap
-    ? `Capped at ${formatByteRate(cap)}: ${moved}, within ${Math.round(100 * (1 - AT_CAP))} % of the cap: the curve flattens at the cap, not at a limit of the machine or the server; measure without the cap to see those.`
-    : `${moved}, below the cap of ${formatByteRate(cap)}: the cap did not shape the curve at that point.`;
+  return rateCapNote({ who, bytes: top.bytes, ms: top.medianMs, cap, shape: 'the curve flattens', what: 'the curve' });
 }

@@ -4,6 +4,7 @@
  * the note names the smallest bound that keeps both stages busy, read from the measured throughput.
  * Pure; shared by the CLI's table and files. Every note names the numbers it rests on.
  */
+import { rateCapNote } from './rate-cap-note';
 
 export interface QueuePoint {
   /** Books downloaded and not yet cleaned, at most; null: unbounded. */
@@ -37,7 +38,7 @@ const boundName = (b: number | null) => (b === null ? 'unbounded' : String(b));
 const order = (b: number | null) => (b === null ? Infinity : b);
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 
-export function analyseQueueLab(points: readonly QueuePoint[]): QueueAnalysis {
+export function analyseQueueLab(points: readonly QueuePoint[], opts: { rateCap?: number | null } = {}): QueueAnalysis {
   const rows = [...points]
     .sort((a, b) => order(a.bound) - order(b.bound))
     .map((p) => ({ ...p, seconds: p.medianMs / 1000, booksPerSecond: p.medianMs > 0 ? p.itemsDone / (p.medianMs / 1000) : 0 }));
@@ -60,6 +61,10 @@ export function analyseQueueLab(points: readonly QueuePoint[]): QueueAnalysis {
   }
   const failed = rows.filter((r) => r.itemsFailed > 0).length;
   if (failed > 0) notes.push(`${failed} cell${failed === 1 ? '' : 's'} had failed items: their times cover fewer books and compare poorly.`);
+  // Every cell ran under the job's --limit-rate: near it, the throughput is the cap's.
+  const top = measured.reduce<QueueRow | null>((a, r) => (!a || r.booksPerSecond > a.booksPerSecond ? r : a), null);
+  const cap = opts.rateCap && top ? rateCapNote({ who: `Bound ${boundName(top.bound)}`, bytes: top.bytes, ms: top.medianMs, cap: opts.rateCap, shape: 'the throughput levels off', what: 'the throughput' }) : null;
+  if (cap) notes.push(cap);
   return { rows, busyBound, notes };
 }
 

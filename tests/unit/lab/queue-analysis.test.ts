@@ -37,3 +37,13 @@ describe('queue lab analysis', () => {
     expect(svg.elements.filter((e) => e.name === 'rect' && e.attrs.class === 'blocked')).toHaveLength(2);
   });
 });
+
+describe('queue lab under a bandwidth cap', () => {
+  it('places the best throughput against the cap (--limit-rate)', () => {
+    const near = analyseQueueLab([qp(1, 4000, 3000), qp(16, 2000, 10)], { rateCap: 2_000_000 });
+    expect(near.notes.at(-1)).toMatch(/^Capped at .*: Bound 16 moved .*within 10 % of the cap: the throughput levels off at the cap/);
+    const below = analyseQueueLab([qp(16, 2000, 10)], { rateCap: 20_000_000 });
+    expect(below.notes.at(-1)).toMatch(/^Bound 16 moved .*below the cap of .*did not shape the throughput/);
+    expect(analyseQueueLab([qp(16, 2000, 10)]).notes.join(' ')).not.toMatch(/cap/);
+  });
+});
