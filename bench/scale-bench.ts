@@ -18,8 +18,9 @@
  * scale — the mirror is kept there between runs, it takes a while to write),
  * BENCH_SCRUB_EXECUTOR (threads; processes puts the scrubbers' memory outside the measured process),
  * BENCH_HEAP_SNAPSHOT (a directory: the child writes a heap snapshot there at 90 % of the full run; writing it
- * inflates that run's peak RSS), BENCH_NODE_FLAGS (flags for the child's node, e.g. --max-old-space-size=60 to see
- * how much of the peak is collectable garbage).
+ * inflates that run's peak RSS), BENCH_NODE_FLAGS (flags for the child's node; default the product's launch flags,
+ * bin/node-flags.js, as `fanout` and the web host run; empty = V8's defaults; e.g. --max-old-space-size=60 to see how much
+ * of the peak is collectable garbage).
  */
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -29,6 +30,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
+import { HEAP_FLAGS } from '../bin/node-flags.js';
 import type { JobSummary } from '../shared/events';
 import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../shared/job-spec';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
@@ -47,7 +49,7 @@ const WITH_KILL = env('BENCH_KILL', '1') !== '0';
 const DIR = resolve(env('BENCH_DIR', 'node_modules/.cache/fanout-bench/scale'));
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT ? resolve(process.env.BENCH_HEAP_SNAPSHOT) : null;
 const SCRUB_EXECUTOR = env('BENCH_SCRUB_EXECUTOR', 'threads') as 'threads' | 'processes';
-const NODE_FLAGS = env('BENCH_NODE_FLAGS', '').split(' ').filter(Boolean);
+const NODE_FLAGS = env('BENCH_NODE_FLAGS', HEAP_FLAGS.join(' ')).split(' ').filter(Boolean);
 const MB = 1024 * 1024;
 
 interface ChildRequest {
@@ -244,7 +246,7 @@ async function main(): Promise<void> {
 }
 
 function printTable(results: SizeResult[]): void {
-  console.log(`\nHTTP (nginx, loopback), ${STRATEGY}, N = ${WORKERS}, books of ~${BOOK_BYTES} bytes:\n`);
+  console.log(`\nHTTP (nginx, loopback), ${STRATEGY}, N = ${WORKERS}, books of ~${BOOK_BYTES} bytes, node ${NODE_FLAGS.join(' ') || '(V8 defaults)'}:\n`);
   console.log('| books | full (s) | books/s | peak RSS (MB) | peak heap (MB) | re-run complete (s) | kill at 50 %: lines | re-run after kill (s) | fetched by it |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {

@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 // Entry point of `npx fanout`. Runs the built CLI (out/, made by `npm run build`, which the install
 // runs via `prepare`); from a checkout without a build it runs the TypeScript sources through tsx.
+// Long-running commands first re-launch node with the heap flags (relaunch.js says why and how).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { relaunch, runAsRelaunched, shouldRelaunch } from './relaunch.js';
 
-const built = fileURLToPath(new URL('../out/main/electron/cli/index.js', import.meta.url));
-if (existsSync(built) && process.env.FANOUT_FROM_SOURCE !== '1') {
-  await import(pathToFileURL(built).href);
+const args = process.argv.slice(2);
+if (shouldRelaunch(args)) {
+  relaunch(fileURLToPath(import.meta.url), args);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(new URL('../electron/cli/index.ts', import.meta.url).href);
+  runAsRelaunched();
+  const built = fileURLToPath(new URL('../out/main/electron/cli/index.js', import.meta.url));
+  if (existsSync(built) && process.env.FANOUT_FROM_SOURCE !== '1') {
+    await import(pathToFileURL(built).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(new URL('../electron/cli/index.ts', import.meta.url).href);
+  }
 }

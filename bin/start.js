@@ -2,10 +2,11 @@
 // `npm start`: the desktop app when Electron's binary and a display exist; otherwise the same UI
 // served to a browser by `fanout serve` (the URL is printed). Never downloads anything: requiring
 // the `electron` package would try to fetch its binary, so the path is resolved by hand here.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS, heapFlagsFor } from './node-flags.js';
+import { relaunchedEnv, runAsParent } from './relaunch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -29,14 +30,6 @@ function hasDisplay() {
   return { ok: false, reason: 'no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
 }
 
-function run(cmd, argv, env = process.env) {
-  const child = spawn(cmd, argv, { cwd: root, stdio: 'inherit', env });
-  const forward = (sig) => () => child.kill(sig);
-  process.on('SIGINT', forward('SIGINT'));
-  process.on('SIGTERM', forward('SIGTERM'));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-}
-
 if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) {
   console.error('Fanout is not built yet: run `npm run build` first.');
   process.exit(1);
@@ -47,12 +40,18 @@ const display = hasDisplay();
 if (electron.exe && display.ok && process.env.FANOUT_WEB !== '1') {
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  run(electron.exe, [root, ...args], env);
+  // The engine runs in Electron's main process, whose V8 takes flags only from the command line it
+  // starts with (app.commandLine.appendSwitch there reaches the renderers only); main drops them
+  // again before any window opens, so the renderers keep V8's defaults (electron/main/index.ts).
+  const jsFlags = args.some((a) => a.startsWith('--js-flags')) ? [] : [`--js-flags=${HEAP_FLAGS.join(' ')}`];
+  runAsParent(electron.exe, [...jsFlags, root, ...args], env);
 } else {
   const why = electron.reason ?? display.reason ?? 'FANOUT_WEB=1 is set';
   console.log(`Starting the browser UI instead of the desktop app: ${why}.`);
   // The built CLI carries `serve` once electron/cli/index.ts registers it; until then run it from source.
   const builtServe = existsSync(join(root, 'out', 'main', 'electron', 'cli', 'serve-command.js'));
-  if (builtServe) run(process.execPath, [join(root, 'bin', 'fanout.js'), 'serve', ...args]);
-  else run(process.execPath, ['--import', 'tsx', join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args]);
+  // The heap flags given here, so bin/fanout.js need not start a second node for them (bin/relaunch.js).
+  // The child runs in a session of its own and gets each signal once, through this process (relaunch.js).
+  if (builtServe) runAsParent(process.execPath, [...heapFlagsFor(), join(root, 'bin', 'fanout.js'), 'serve', ...args], relaunchedEnv());
+  else runAsParent(process.execPath, [...heapFlagsFor(), '--import', 'tsx', join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args], process.env);
 }
