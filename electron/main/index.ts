@@ -7,6 +7,7 @@
 import { BrowserWindow, Menu, Notification, app, dialog, ipcMain, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { HEAP_FLAGS } from '../../bin/node-flags.js';
 import { API_METHODS, type EventName, type Events, type Reply } from '../../shared/ipc';
 import { defaultCatalogReader, defaultMailTools, defaultRunners } from '../engine/jobs/default-runners';
 import { FanoutHost } from '../engine/jobs/fanout-host';
@@ -18,6 +19,11 @@ const rendererDir = join(appRoot, 'out', 'renderer');
 const preloadPath = join(appRoot, 'out', 'preload', 'index.cjs');
 
 if (process.env.FANOUT_USER_DATA) app.setPath('userData', process.env.FANOUT_USER_DATA);
+
+// bin/start.js gives this process the heap flags as --js-flags (the engine runs here, and V8 takes
+// them only at start: appendSwitch from here would reach the renderers alone). Dropped before any
+// window opens, so the renderers keep V8's defaults.
+if (app.commandLine.getSwitchValue('js-flags') === HEAP_FLAGS.join(' ')) app.commandLine.removeSwitch('js-flags');
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
