@@ -74,6 +74,13 @@ export const GutenbergJobSpecSchema = z.object({
   /** Attempts per item for transient errors (1 = no retry). */
   attempts: z.number().int().min(1).max(20).default(5),
   /**
+   * Per-item timeout, ms (the stragglers lab varies it): an attempt at a book not done by then is
+   * cut and the book tried again on a new connection (a retryable TIMEOUT, within `attempts`).
+   * Books are then fetched one request each (a deadline cannot cut one book out of a pipelined
+   * batch). Absent: none (the stall and per-operation timeouts still apply).
+   */
+  itemTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+  /**
    * Bandwidth cap for the whole job (every connection together), bytes per second; absent: none.
    * Changeable while the job runs (job:set-rate).
    */

@@ -10,6 +10,7 @@ export { startHttpServer, type HttpServer, type HttpServerOptions, type HttpHook
 export { startNginxServer, type NginxServer, type NginxServerOptions } from './nginx-server';
 export { startApacheServer, type ApacheServer, type ApacheServerOptions } from './apache-server';
 export { startTcpProxy, type TcpProxy, type TcpProxyOptions, type DropRule, type ProxyStats } from './tcp-proxy';
+export { slowBooks, type SlowRule } from './slow-transfers';
 export {
   generateMirror,
   makeBookSpecs,

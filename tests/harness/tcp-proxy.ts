@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { CommandLines, SlowTransfers, type SlowRule, type Throttle } from './slow-transfers';
 
 export interface TcpProxyOptions {
   /** Port of the real server on `targetHost`. */
@@ -25,6 +26,8 @@ export interface TcpProxyOptions {
   dropTimes?: number;
   /** Which connections count for dropping: default `'data'` in FTP mode, else `'any'`. */
   dropOn?: 'any' | 'control' | 'data';
+  /** Slow chosen transfers (by path): see `setSlow`. */
+  slow?: SlowRule;
 }
 
 export interface DropRule {
@@ -46,6 +49,10 @@ export interface ProxyStats {
   dropped: number;
   /** Connections stalled by the stall rule. */
   stalled: number;
+  /** Transfers slowed by the slow rule. */
+  slowed: number;
+  /** HTTP request paths (FTP: RETR arguments) seen while a slow rule was set, in order. */
+  slowCandidates: string[];
 }
 
 export interface TcpProxy {
@@ -61,6 +68,15 @@ export interface TcpProxy {
    * stops sending mid-body). null = no more stalls (connections already stalled stay so).
    */
   setStall(rule: DropRule | null): void;
+  /**
+   * Slow rule (slow-transfers.ts): transfers whose path matches (HTTP request path, FTP RETR
+   * argument) get their first byte held and/or trickle at a rate; after one the client cut short,
+   * the path's next transfer goes at full speed. HTTP: the bytes after a matching request line, until the
+   * connection's next request (exact for one request at a time; pipelined requests are slowed
+   * from the matching one on). FTP: the n-th passive connection of a control connection carries
+   * its n-th transfer command. null = no more slowing.
+   */
+  setSlow(rule: SlowRule | null): void;
   /** Changes the delay for chunks relayed from now on. */
   setDelay(ms: number): void;
   /** Destroys every open connection (control and data) at once. */
@@ -82,8 +98,9 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     opts.dropAfterBytes !== undefined
       ? { afterBytes: opts.dropAfterBytes, times: opts.dropTimes ?? 1, on: opts.dropOn ?? (opts.ftp ? 'data' : 'any') }
       : null;
-  const stats: ProxyStats = { connections: 0, dataConnections: 0, bytesDown: 0, bytesUp: 0, dropped: 0, stalled: 0 };
+  const stats: ProxyStats = { connections: 0, dataConnections: 0, bytesDown: 0, bytesUp: 0, dropped: 0, stalled: 0, slowed: 0, slowCandidates: [] };
   let stall: Required<DropRule> | null = null;
+  let slow: SlowTransfers | null = opts.slow ? new SlowTransfers(opts.slow) : null;
   const sockets = new Set<net.Socket>();
   const servers = new Set<net.Server>();
 
@@ -93,11 +110,12 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
    * end and the close even when the event loop runs late.
    */
   const queues = new WeakMap<net.Socket, { steps: Array<{ due: number; act: () => void }>; timer: NodeJS.Timeout | null }>();
-  const schedule = (to: net.Socket, act: () => void, extraMs = 0) => {
+  const schedule = (to: net.Socket, act: () => void, extraMs = 0) => scheduleAt(to, act, performance.now() + delayMs + extraMs);
+  const scheduleAt = (to: net.Socket, act: () => void, due: number) => {
     let q = queues.get(to);
     if (!q) queues.set(to, (q = { steps: [], timer: null }));
-    if (delayMs + extraMs <= 0 && q.steps.length === 0) return act();
-    q.steps.push({ due: performance.now() + delayMs + extraMs, act });
+    if (due <= performance.now() && q.steps.length === 0) return act();
+    q.steps.push({ due, act });
     const queue = q;
     const run = () => {
       queue.timer = null;
@@ -114,7 +132,13 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
       else to.write(chunk);
     });
 
-  const relay = (client: net.Socket, kind: Kind, port: number) => {
+  /**
+   * What the slow rule decided for each data-transfer command of an FTP control connection, in
+   * order, and how many passive connections it has opened (the n-th carries the n-th transfer).
+   */
+  interface FtpTransfers { throttles: Array<Throttle | null>; opened: number }
+
+  const relay = (client: net.Socket, kind: Kind, port: number, ftpOwn: FtpTransfers | null = null, dataIndex = -1) => {
     const upstream = net.connect({ host: targetHost, port });
     sockets.add(client);
     sockets.add(upstream);
@@ -125,6 +149,11 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     let stalled = false;
     let down = 0;
     let controlBuf = '';
+    // The slow rule: commands read from the client; this connection's throttle while it applies.
+    const transfers: FtpTransfers | null = opts.ftp && kind === 'control' ? { throttles: [], opened: 0 } : null;
+    const commands = new CommandLines(opts.ftp ? 'ftp' : 'http');
+    let throttle: Throttle | null = null;
+    let throttleKnown = kind !== 'data';
     const kill = () => {
       client.destroy();
       upstream.destroy();
@@ -133,6 +162,7 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     upstream.on('error', kill);
     client.on('close', () => {
       sockets.delete(client);
+      if (throttle) slow?.clientLeft(throttle);
       setTimeout(() => upstream.destroy(), delayMs);
     });
     upstream.on('close', () => {
@@ -152,6 +182,15 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     });
     client.on('data', (d: Buffer) => {
       stats.bytesUp += d.length;
+      if (slow && kind === 'control') {
+        for (const path of commands.push(d)) {
+          if (path !== '') stats.slowCandidates.push(path);
+          const t = path === '' ? null : slow.claim(path);
+          if (t) stats.slowed++;
+          if (transfers) transfers.throttles.push(t);
+          else throttle = t; // HTTP: until the connection's next request
+        }
+      }
       later(upstream, d);
     });
     client.on('end', () => later(upstream, null));
@@ -189,6 +228,21 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
       }
       down += d.length;
       stats.bytesDown += d.length;
+      if (!throttleKnown) {
+        // A data connection's first bytes: its transfer command went up the control connection before.
+        throttleKnown = true;
+        throttle = ftpOwn?.throttles[dataIndex] ?? null;
+      }
+      if (throttle) {
+        const t = throttle;
+        for (const { piece, dueAt } of t.pace(d, performance.now() + delayMs)) {
+          scheduleAt(client, () => {
+            t.pending--;
+            if (!client.destroyed) client.write(piece);
+          }, dueAt);
+        }
+        return;
+      }
       if (!(opts.ftp && kind === 'control')) return later(client, d);
       // FTP control: rewrite complete lines, keep a partial line for the next chunk.
       controlBuf += d.toString('latin1');
@@ -198,7 +252,7 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
       controlBuf = controlBuf.slice(nl + 1);
       upstream.pause();
       try {
-        later(client, Buffer.from(await rewritePassive(lines), 'latin1'));
+        later(client, Buffer.from(await rewritePassive(lines, transfers), 'latin1'));
       } finally {
         upstream.resume();
       }
@@ -206,14 +260,15 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
   };
 
   /** Opens a one-shot listener relaying to the server's passive `port`; returns the proxy's port. */
-  const passiveRelay = (port: number): Promise<number> =>
+  const passiveRelay = (port: number, own: FtpTransfers | null): Promise<number> =>
     new Promise((resolve, reject) => {
+      const index = own ? own.opened++ : -1;
       const srv = net.createServer((c) => {
         stats.dataConnections++;
         srv.close();
         servers.delete(srv);
         clearTimeout(timer);
-        relay(c, 'data', port);
+        relay(c, 'data', port, own, index);
       });
       servers.add(srv);
       // Nobody connected within 30 s: give up the listener (bounded resources).
@@ -226,17 +281,17 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
       srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port));
     });
 
-  const rewritePassive = async (text: string): Promise<string> => {
+  const rewritePassive = async (text: string, own: FtpTransfers | null): Promise<string> => {
     const out: string[] = [];
     for (const line of text.split(/(?<=\n)/)) {
       const pasv = /^227 (.*?)\(?(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)?(.*)$/s.exec(line);
       const epsv = /^229 (.*)\(\|\|\|(\d+)\|\)(.*)$/s.exec(line);
       if (pasv) {
         const port = Number(pasv[6]) * 256 + Number(pasv[7]);
-        const mine = await passiveRelay(port);
+        const mine = await passiveRelay(port, own);
         out.push(`227 Entering Passive Mode (127,0,0,1,${mine >> 8},${mine & 255}).\r\n`);
       } else if (epsv) {
-        const mine = await passiveRelay(Number(epsv[2]));
+        const mine = await passiveRelay(Number(epsv[2]), own);
         out.push(`229 ${epsv[1]}(|||${mine}|)${epsv[3]}`);
       } else {
         out.push(line);
@@ -265,6 +320,9 @@ export async function startTcpProxy(opts: TcpProxyOptions): Promise<TcpProxy> {
     },
     setStall(rule) {
       stall = rule ? { afterBytes: rule.afterBytes, times: rule.times ?? 1, on: rule.on ?? (opts.ftp ? 'data' : 'any') } : null;
+    },
+    setSlow(rule) {
+      slow = rule ? new SlowTransfers(rule) : null;
     },
     setDelay(ms) {
       delayMs = ms;

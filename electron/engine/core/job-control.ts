@@ -2,6 +2,7 @@ import type { JobEvent } from '../../../shared/events';
 import { Bandwidth } from '../net/bandwidth';
 import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
 import type { RememberedHostLimits } from '../net/host-limits';
+import type { ItemTiming } from './item-deadline';
 import { PauseGate } from './pause-gate';
 
 /** What a host (CLI, Electron main, web host) hands a job: cancel, pause, and where events go. */
@@ -16,6 +17,8 @@ export interface JobControl {
    * from its spec at start; absent: the job makes its own).
    */
   bandwidth?: Bandwidth;
+  /** Called as each item lands or fails for good, with its time from its first attempt (the stragglers lab's latencies). */
+  onItemTimed?: (timing: ItemTiming) => void;
   /**
    * What jobs learnt about servers (FTP lock-step, connection limits), kept by the host across jobs
    * (jobs/host-memory.ts; absent: this job learns alone).

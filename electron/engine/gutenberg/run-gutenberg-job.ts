@@ -10,6 +10,7 @@ import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext, type SummaryExtras } from '../core/run-job';
 import { AutoWorkersController } from '../core/auto-workers';
 import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool';
+import { ItemDeadline } from '../core/item-deadline';
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
@@ -114,6 +115,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const pace = (bytes: number) => bandwidth.take(bytes);
   // Politeness toward the mirror: the wait between requests, and a Retry-After held by every lane.
   const pacer = new HostPacer(spec.waitMs ?? 0);
+  // The per-item timeout (spec.itemTimeoutMs), and each book's time from its first attempt to landing.
+  const deadline = new ItemDeadline(spec.itemTimeoutMs, control.onItemTimed);
   const heedRetryAfter = (err: unknown) => {
     // Capped as the retry's own wait is: a "come back tomorrow" fails its book, it does not park the job.
     if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS));
@@ -187,6 +190,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         : undefined,
       onWarning: (message, err) => ctx.warn(message, err),
       onItemFailed: (book, err) => {
+        deadline.settled(book.ebook, false);
         if (stopsJob(err)) return;
         ctx.reportFailure(bookLabel(book), err);
         void recordFailure(failEntry(book, err));
@@ -231,22 +235,27 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           process: async (book, pctx) => {
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
-            const fetched = await session.fetchBook(book.ebook, { rawDir, ctx: { ...pctx, progress: laneProgress(pctx.progress, pace) } }).catch((err: unknown) => {
-              heedRetryAfter(err);
-              throw err;
-            });
+            const fetched = await deadline
+              .attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } }))
+              .catch((err: unknown) => {
+                heedRetryAfter(err);
+                throw err;
+              });
+            deadline.settled(book.ebook, true);
             pctx.progress.setState('cleaning', bookLabel(book));
             await submit(book, fetched, performance.now() - started, pctx);
           },
           // `adaptive` batches: the books' requests are pipelined on this worker's one connection
           // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
-          // Not with a wait between requests: each book is then its own request, spaced.
-          processBatch: spec.waitMs ? undefined : async (books, bctx): Promise<BatchOutcome> => {
+          // Not with a wait between requests (each book is then its own request, spaced), nor with a
+          // per-item timeout (a deadline cannot cut one book out of a pipeline).
+          processBatch: spec.waitMs || spec.itemTimeoutMs ? undefined : async (books, bctx): Promise<BatchOutcome> => {
             if (!pacer.idle) await pacer.turn(stop.signal, bctx.progress);
             const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
             const lane: WorkerContext = { ...bctx, progress: laneProgress(bctx.progress, pace, byEbook) };
             // A book's download time: since the previous book of the batch landed (they share the connection).
             let mark = performance.now();
+            deadline.begin(books.map((b) => b.ebook));
             const results = await session.fetchBooks(
               books.map((b) => b.ebook),
               {
@@ -256,6 +265,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                   const now = performance.now();
                   const downloadMs = now - mark;
                   mark = now;
+                  deadline.settled(fetched.ebook, true);
                   await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
                 },
               },
