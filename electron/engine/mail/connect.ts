@@ -2,6 +2,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { mapImapError } from './imap-errors';
+import { trimRoundTrips } from './imapflow-rounds';
 
 export interface ConnectOptions {
   /** Per-operation network timeout, ms. */
@@ -79,6 +80,7 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   const client = new ImapFlow(clientOptions(account, opts));
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});
+  trimRoundTrips(client);
   const onAbort = () => client.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -6,6 +6,7 @@ import type { WorkerContext } from '../core/worker-context';
 import { accountWhere, openClient, releaseClient } from './connect';
 import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
+import { examineFolder } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
@@ -152,7 +153,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     const client = await this.#ensureClient();
     const folder = job.info.path;
     if (client.mailbox === false || client.mailbox.path !== folder) {
-      const mb = await client.mailboxOpen(folder, { readOnly: true });
+      const mb = await examineFolder(client, job.info);
       if (String(mb.uidValidity) !== job.uidValidity) {
         throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
       }

@@ -4,6 +4,7 @@ import type { FolderStore } from './folder-store';
 import type { MailFolderInfo } from './folders';
 import type { SyncedState } from './generations';
 import { headerMessageId, metaOf, storedFlags, toDate } from './message-meta';
+import { examineFolder } from './imapflow-rounds';
 import { chunkUids, toUidSet, type SizedUid } from './uid-set';
 
 /** One folder's account of a run (the summary's shape, in shared/); `runMailJob` checks it against the index. */
@@ -108,7 +109,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     return plan;
   }
 
-  const mb = await client.mailboxOpen(info.path, { readOnly: true });
+  const mb = await examineFolder(client, info);
   const uv = String(mb.uidValidity);
   const known = store.state.generations.some((g) => g.uidValidity === uv);
   store.generation(uv);
