@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { parseWithProblems, type InputProblem } from '../../shared/input-checks';
 import type { InputCheck } from '../engine/inputs/job-inputs';
 import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from './cli-validation';
+import { timeoutList } from './lab-stragglers-options';
 
 /**
  * The `fanout gutenberg` options the lab passes on to each cell's job, taken from that command
@@ -122,6 +123,7 @@ export function registerLabCommand(program: Command): void {
     });
   registerMailLab(lab);
   registerQueueLab(lab);
+  registerStragglerLab(lab);
 }
 
 /** `--bounds 1,4,16,unbounded`: whole numbers from 1 to 100,000, or "unbounded" (null). */
@@ -159,6 +161,32 @@ function registerQueueLab(lab: Command): void {
       const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: o.workers, strategy: o.strategy });
       reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
       process.exitCode = await runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
+    });
+}
+
+/** Strategies whose books are one request each with or without a timeout (adaptive pipelines batches only without one). */
+const ONE_REQUEST_STRATEGIES = STRATEGIES.filter((s) => s !== 'adaptive');
+
+function registerStragglerLab(lab: Command): void {
+  const stragglers = lab.command('stragglers').description('run a sample once per per-item timeout (and without one): total time and item latency percentiles');
+  for (const o of gutenbergOptions()) stragglers.addOption(o);
+  stragglers
+    .option('--timeouts <list>', 'per-item timeouts to try: "off", then e.g. 500ms, 2s (a bare number is ms)', timeoutList, [null, 2000, 5000])
+    .option('--workers <n>', 'download connections', intOption(1, 64), 4)
+    .addOption(new Option('--strategy <s>', 'how books are dealt to workers (one request per book)').choices(ONE_REQUEST_STRATEGIES).default('queue'))
+    .option('--sample <n>', 'books per cell (the first of the selection)', intOption(1, 2000), 16)
+    .option('--repeats <n>', 'runs per cell; the median time is used, latencies of every run', intOption(1, 9), 1)
+    .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
+    .option('--json', 'print the points and the analysis as JSON on stdout')
+    .action(async (o) => {
+      const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { runStragglerLabInTerminal }] = await Promise.all([
+        import('../../shared/job-spec'),
+        import('../engine/inputs/job-inputs'),
+        import('./lab-stragglers-run'),
+      ]);
+      const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: o.workers, strategy: o.strategy });
+      reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      process.exitCode = await runStragglerLabInTerminal({ spec, timeouts: o.timeouts, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
     });
 }
 
