@@ -8,7 +8,7 @@ import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 import type { SerializedError } from './errors';
 import { checkAbsolutePath, parseWithProblems } from './input-checks';
 import type { CommandName, CommandRequest } from './ipc';
-import { GutenbergJobSpecSchema, MailAccountSchema, MailJobSpecSchema, MirrorTlsSchema, StrategySchema, checkedString } from './job-spec';
+import { GutenbergJobSpecSchema, MailAccountSchema, MailJobSpecSchema, MirrorTlsSchema, ScrubExecutorSchema, StrategySchema, checkedString } from './job-spec';
 
 const Empty = z.object({}).strict();
 
@@ -64,6 +64,45 @@ export const LabRequestSchema = z
   })
   .strict();
 
+const LabCounts = (max: number) => z.array(z.number().int().min(1).max(max)).min(1).max(8);
+const LabRepeats = z.number().int().min(1).max(9);
+
+/** The lab kinds besides Gutenberg's grid (shared/ipc.ts `LabRunInput`), each the grid of its `fanout lab` command. */
+export const ScrubLabInputSchema = z
+  .object({
+    kind: z.literal('scrub'),
+    input: AbsolutePath,
+    sampleSize: z.number().int().min(1).max(100_000),
+    executors: z.array(ScrubExecutorSchema).min(1).max(2),
+    workerCounts: LabCounts(64),
+    repeats: LabRepeats,
+  })
+  .strict();
+export const QueueLabInputSchema = z
+  .object({
+    kind: z.literal('queue'),
+    spec: UiGutenbergJobSpecSchema,
+    bounds: z.array(z.number().int().min(1).max(100_000).nullable()).min(1).max(12),
+    sampleSize: z.number().int().min(1).max(2000),
+    repeats: LabRepeats,
+  })
+  .strict();
+export const MailLabInputSchema = z
+  .object({
+    kind: z.literal('mail'),
+    spec: MailJobSpecSchema.extend({ outDir: AbsolutePath }),
+    strategies: z.array(StrategySchema).min(1).max(4),
+    connectionCounts: LabCounts(32),
+    repeats: LabRepeats,
+  })
+  .strict();
+
+/** `lab:run`: one of the lab kinds; without `kind` it is the Gutenberg lab (clients from before the other kinds). */
+export const LabRunInputSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'gutenberg' } : v),
+  z.discriminatedUnion('kind', [LabRequestSchema.extend({ kind: z.literal('gutenberg') }), ScrubLabInputSchema, QueueLabInputSchema, MailLabInputSchema]),
+);
+
 /** One schema per command. `satisfies` keeps this map and the `Commands` type in step. */
 export const CommandSchemas = {
   'app:info': Empty,
@@ -91,7 +130,7 @@ export const CommandSchemas = {
   'catalog:ids': z.object({ catalogId: z.string().min(1).max(200), query: CatalogQuerySchema }).strict(),
   'history:list': Empty,
   'history:get': JobId,
-  'lab:run': LabRequestSchema,
+  'lab:run': LabRunInputSchema,
   'lab:cancel': z.object({ labId: z.string().min(1).max(200) }).strict(),
   'mail:test': z.object({ account: MailAccountSchema }).strict(),
   'mail:folders': z.object({ account: MailAccountSchema }).strict(),

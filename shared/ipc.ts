@@ -8,9 +8,10 @@
  *   client in the browser). Each method is bound to one fixed channel: there is no generic invoke.
  */
 import type { SerializedError } from './errors';
-import type { JobEvent, JobSummary, TelemetryFrame } from './events';
+import type { JobEvent, JobSummary, TelemetryFrame, TimelineSpan } from './events';
 import type { InputProblem } from './input-checks';
-import type { GutenbergJobInput, MailAccount, MailJobInput } from './job-spec';
+import type { GutenbergJobInput, MailAccount, MailJobInput, ScrubExecutor } from './job-spec';
+import type { QueuePoint } from './lab/queue-analysis';
 import type { Strategy } from './strategy';
 import type { VerifyReport } from './verify-report';
 
@@ -136,10 +137,91 @@ export interface LabPoint {
   bytes: number;
 }
 
-export type LabEvent =
-  | { kind: 'lab:started'; labId: string; cells: number }
-  | { kind: 'lab:point'; labId: string; point: LabPoint; done: number; cells: number }
-  | { kind: 'lab:finished'; labId: string; status: 'succeeded' | 'failed' | 'cancelled'; points: LabPoint[]; error?: SerializedError };
+/**
+ * The experiments the lab runs (issue 11), each one click in the UI and one `fanout lab <kind>`
+ * command, both calling the same engine function: the Gutenberg strategies × workers grid, scrubbing
+ * in threads vs child processes, the bound of the download→clean queue, mail strategies × connections.
+ */
+export const LAB_KINDS = ['gutenberg', 'scrub', 'queue', 'mail'] as const;
+export type LabKind = (typeof LAB_KINDS)[number];
+
+/** The queue lab's bounds as the UI offers them (null: unbounded). */
+export const LAB_QUEUE_BOUNDS = [1, 2, 4, 8, 16, 32, 64, null] as const;
+
+/** `fanout lab scrub`: the first `sampleSize` .txt files under `input`, cleaned per executor × workers. */
+export interface ScrubLabInput {
+  kind: 'scrub';
+  /** Absolute path of a folder of raw books (.txt, searched recursively). */
+  input: string;
+  sampleSize: number;
+  executors: ScrubExecutor[];
+  workerCounts: number[];
+  repeats: number;
+}
+
+/** `fanout lab queue`: the sample run once per bound; `spec.workers` and `spec.strategy` are the job's. */
+export interface QueueLabInput {
+  kind: 'queue';
+  spec: GutenbergJobInput;
+  /** Books between download and clean, at most; null: unbounded. */
+  bounds: Array<number | null>;
+  sampleSize: number;
+  repeats: number;
+}
+
+/** `fanout lab mail`: the account archived under each strategy × connections, each into a fresh folder. */
+export interface MailLabInput {
+  kind: 'mail';
+  spec: MailJobInput;
+  strategies: Strategy[];
+  connectionCounts: number[];
+  repeats: number;
+}
+
+/** What `lab:run` takes; a request without `kind` is the Gutenberg lab (the contract before the other kinds). */
+export type GutenbergLabRunInput = { kind: 'gutenberg' } & LabRequest;
+export type LabRunInput = GutenbergLabRunInput | ScrubLabInput | QueueLabInput | MailLabInput;
+
+/** Each lab kind's measured point. */
+export interface LabPointOf {
+  gutenberg: LabPoint;
+  scrub: LabPoint;
+  mail: LabPoint;
+  queue: QueuePoint;
+}
+export type AnyLabPoint = LabPointOf[LabKind];
+
+/** What the analysis and the files of a lab need beyond its points (the CLI knows them; the UI gets them here). */
+export interface LabContext {
+  /** The chart's title in the SVG, as `fanout lab <kind>` writes it. */
+  title: string;
+  /** The host's cores (the scrub lab's notes place speedups against them). */
+  cores: number;
+  /** The Gutenberg lab's bandwidth cap, bytes per second (every cell ran under it), or null. */
+  rateCap: number | null;
+}
+
+/**
+ * One cell's worker lanes over time (the mail lab's timeline: the fastest and the slowest cell), as
+ * the live view's spans: ms since the cell's job started, one lane per connection.
+ */
+export interface LabTimeline {
+  /** Which cell: 'fastest' or 'slowest' of the grid. */
+  role: 'fastest' | 'slowest';
+  strategy: Strategy;
+  workers: number;
+  wallMs: number;
+  spans: TimelineSpan[];
+  /** Spans left out past the bound kept per cell (the earliest are kept). */
+  droppedSpans: number;
+}
+
+/** A lab's events; `P` is its kind's point (the Gutenberg runner emits `LabEventOf<LabPoint>`). */
+export type LabEventOf<P> =
+  | { kind: 'lab:started'; labId: string; cells: number; lab: LabKind; context: LabContext }
+  | { kind: 'lab:point'; labId: string; point: P; done: number; cells: number }
+  | { kind: 'lab:finished'; labId: string; status: 'succeeded' | 'failed' | 'cancelled'; points: P[]; timelines?: LabTimeline[]; error?: SerializedError };
+export type LabEvent = LabEventOf<AnyLabPoint>;
 
 // ---------------------------------------------------------------------------------------------
 // Mail
@@ -221,7 +303,7 @@ export interface Commands {
   'catalog:ids': (req: { catalogId: string; query: CatalogQuery }) => Promise<number[]>;
   'history:list': (req: Record<string, never>) => Promise<HistoryEntry[]>;
   'history:get': (req: { jobId: string }) => Promise<RunRecording | null>;
-  'lab:run': (req: LabRequest) => Promise<{ labId: string }>;
+  'lab:run': (req: LabRunInput) => Promise<{ labId: string }>;
   'lab:cancel': (req: { labId: string }) => Promise<void>;
   'mail:test': (req: { account: MailAccount }) => Promise<MailTestResult>;
   'mail:folders': (req: { account: MailAccount }) => Promise<MailFolderInfo[]>;

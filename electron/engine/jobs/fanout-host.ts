@@ -6,16 +6,17 @@
 import type { SerializedError } from '../../../shared/errors';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { AppInfo, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
+import type { AnyLabPoint, AppInfo, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, LabRunInput, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
 import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
-import type { GutenbergJobSpec, MailAccount } from '../../../shared/job-spec';
+import type { GutenbergJobSpec, MailAccount, MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
 import { checkInputFile } from '../inputs/file-checks';
 import { checkJobInputs, checkUiJob, inputProblemsError } from '../inputs/job-inputs';
 import { downloadCatalog, type CatalogDownloadOptions, type CatalogDownloadResult } from './catalog-download';
 import { CatalogService, type CatalogReader } from './catalog-service';
 import { JobManager, type JobRunners } from './job-manager';
-import { LabRunner } from './lab-runner';
+import { mailLabPlan, queueLabPlan, scrubLabPlan } from './lab-plans';
+import { gutenbergLabPlan, LabRunner, type LabPlan } from './lab-runner';
 import type { VerifyReport } from '../../../shared/verify-report';
 import { verifyCorpus } from '../verify/verify-corpus';
 import { verifyMailLocal } from '../verify/verify-mail';
@@ -55,7 +56,7 @@ export function serializeError(raw: unknown): SerializedError {
 export class FanoutHost {
   readonly jobs: JobManager;
   readonly catalogs: CatalogService;
-  readonly lab: LabRunner;
+  readonly lab: LabRunner<AnyLabPoint>;
   readonly settings: SettingsStore;
   readonly #sinks = new Set<EventSink>();
   readonly #handlers: Handlers;
@@ -65,7 +66,7 @@ export class FanoutHost {
   constructor(readonly opts: FanoutHostOptions) {
     this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, frameIntervalMs: opts.frameIntervalMs });
     this.catalogs = new CatalogService(opts.readCatalog);
-    this.lab = new LabRunner(opts.runners.gutenberg, (e) => this.#emit('lab:event', e));
+    this.lab = new LabRunner<AnyLabPoint>(opts.runners.gutenberg, (e) => this.#emit('lab:event', e));
     this.settings = new SettingsStore(opts.dataDir, defaultSettings(opts.defaultOutDir));
     this.jobs.on((e) => this.#emit('job:event', e));
     const notAvailable = (what: string) => () => {
@@ -103,10 +104,7 @@ export class FanoutHost {
       'catalog:ids': ({ catalogId, query }) => this.catalogs.ids(catalogId, query),
       'history:list': () => this.jobs.listHistory(),
       'history:get': ({ jobId }) => this.jobs.recording(jobId),
-      'lab:run': async (req) => {
-        await this.#refuseBadInputs(req.spec as GutenbergJobSpec);
-        return { labId: this.lab.start(req as typeof req & { spec: GutenbergJobSpec }).labId };
-      },
+      'lab:run': async (req) => ({ labId: this.lab.startPlan(await this.#labPlan(req)).labId }),
       'lab:cancel': ({ labId }) => this.lab.cancel(labId),
       'mail:test': ({ account }) => (opts.mail ? opts.mail.test(account) : notAvailable('Mail archiving')()),
       'mail:folders': ({ account }) => (opts.mail ? opts.mail.folders(account) : notAvailable('Mail archiving')()),
@@ -124,6 +122,37 @@ export class FanoutHost {
   async #refuseBadInputs(spec: Parameters<JobManager['start']>[0]): Promise<void> {
     const check = await checkJobInputs(spec);
     if (check.problems.length > 0) throw inputProblemsError(check.problems);
+  }
+
+  /**
+   * The plan of a lab request (validated by its schema), after the checks its job would get: each
+   * kind runs the engine function of its `fanout lab` command. Refused before anything runs.
+   */
+  async #labPlan(req: LabRunInput): Promise<LabPlan<AnyLabPoint>> {
+    switch (req.kind) {
+      case 'gutenberg': {
+        const spec = req.spec as GutenbergJobSpec;
+        await this.#refuseBadInputs(spec);
+        return gutenbergLabPlan(this.opts.runners.gutenberg, { ...req, spec });
+      }
+      case 'queue': {
+        const spec = req.spec as GutenbergJobSpec;
+        await this.#refuseBadInputs(spec);
+        return queueLabPlan({ ...req, spec });
+      }
+      case 'mail': {
+        if (!this.jobs.mailAvailable || !this.opts.mail) throw new FanoutError('NOT_AVAILABLE', `Mail archiving is not available in the ${this.opts.host} host`);
+        const spec = req.spec as MailJobSpec;
+        await this.#refuseBadInputs(spec);
+        return mailLabPlan({ ...req, spec });
+      }
+      case 'scrub':
+        return scrubLabPlan(req);
+      default: {
+        const never: never = req;
+        return never;
+      }
+    }
   }
 
   /** `fanout verify` of a past run's output, against its own records (the UI names a job, never a path). */

@@ -1,13 +1,16 @@
 /**
- * The speedup lab: runs one sample of a job under strategies × worker counts (× repeats) one
- * after the other, each into a fresh output folder (so nothing is skipped as already present),
- * and reports each cell's median wall time. What the times say (baselines, fits, notes) is worked out
- * from the points by shared/lab/lab-analysis.ts, for the UI and `fanout lab` alike.
+ * Runs the lab's experiments for a host (UI) or the CLI: each lab gets an id, runs in the
+ * background, reports `lab:started`, one `lab:point` per cell and `lab:finished` (succeeded / failed
+ * / cancelled, like a job), and can be cancelled. What a lab measures is its `LabPlan` (the Gutenberg
+ * strategies × workers grid here; scrub, queue and mail in lab-plans.ts), each calling the same
+ * engine function as its `fanout lab` command. What the points say (baselines, fits, notes) is
+ * worked out by shared/lab/, for the UI and `fanout lab` alike.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { LabEvent, LabPoint, LabRequest } from '../../../shared/ipc';
+import type { AnyLabPoint, LabContext, LabEventOf, LabKind, LabPoint, LabRequest, LabTimeline } from '../../../shared/ipc';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import { toFanoutError } from '../core/fanout-error';
 import { measureCells, median, type LabCell } from '../lab/measure-cells';
@@ -32,20 +35,79 @@ export function labCells(req: Pick<LabRequest, 'strategies' | 'workerCounts' | '
 
 export { median, type LabCell };
 
-export class LabRunner {
+/** One experiment, ready to run: its kind, cell count, what its analysis needs, and the grid itself. */
+export interface LabPlan<P extends AnyLabPoint> {
+  lab: LabKind;
+  cells: number;
+  context: LabContext;
+  /** Runs every cell (in order), reporting each point as it ends; may end with timelines to show. */
+  measure(signal: AbortSignal, onPoint: (p: P, done: number, cells: number) => void): Promise<{ timelines?: LabTimeline[] }>;
+}
+
+/** The Gutenberg grid: the sample under each strategy × workers, each cell a whole job into a fresh folder. */
+export function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, req: LabRequest & { spec: GutenbergJobSpec }): LabPlan<LabPoint> {
+  const cells = labCells(req);
+  return {
+    lab: 'gutenberg',
+    cells: cells.length,
+    // The title `fanout lab gutenberg` gives its SVG; every cell runs under the job's cap and wait.
+    context: { title: `Fanout lab: gutenberg, ${req.sampleSize} books`, cores: availableParallelism(), rateCap: req.spec.limitRate ?? null },
+    async measure(signal, onPoint) {
+      const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
+      let lock: OutputLock | null = null;
+      try {
+        // The lab writes into the output folder too: it holds the folder's lock like any job, so a
+        // download into the same folder is refused while it measures (and the reverse).
+        lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+        await measureCells({
+          cells,
+          repeats: req.repeats,
+          base,
+          signal,
+          specFor: (cell, outDir): GutenbergJobSpec => ({
+            ...req.spec,
+            workers: cell.workers,
+            strategy: cell.strategy,
+            scrubExecutor: cell.scrubExecutor,
+            selection: { ...req.spec.selection, limit: req.sampleSize },
+            outDir,
+          }),
+          run,
+          onPoint,
+        });
+        return {};
+      } finally {
+        await rm(base, { recursive: true, force: true }).catch(() => {});
+        await lock?.release();
+      }
+    },
+  };
+}
+
+/**
+ * The labs running in this process, by id. `P` is the point type its listener receives: the CLI's
+ * Gutenberg lab sees `LabPoint`s; a host running every kind uses `AnyLabPoint`.
+ */
+export class LabRunner<P extends AnyLabPoint = LabPoint> {
   readonly #running = new Map<string, AbortController>();
 
   constructor(
     private readonly run: JobRunner<GutenbergJobSpec>,
-    private readonly emit: (e: LabEvent) => void,
+    private readonly emit: (e: LabEventOf<P>) => void,
   ) {}
 
-  /** Starts a lab in the background; returns its id at once. */
+  /** Starts a Gutenberg lab in the background; returns its id at once. */
   start(req: LabRequest & { spec: GutenbergJobSpec }): { labId: string; done: Promise<LabPoint[]> } {
+    // A Gutenberg lab's points are LabPoints, which every listener of this runner accepts.
+    return this.startPlan(gutenbergLabPlan(this.run, req) as unknown as LabPlan<P>) as unknown as { labId: string; done: Promise<LabPoint[]> };
+  }
+
+  /** Starts any lab's plan in the background; returns its id at once, and its points when it ends. */
+  startPlan(plan: LabPlan<P>): { labId: string; done: Promise<P[]> } {
     const labId = `lab-${randomUUID().slice(0, 8)}`;
     const controller = new AbortController();
     this.#running.set(labId, controller);
-    const done = this.#run(labId, req, controller.signal).finally(() => this.#running.delete(labId));
+    const done = this.#run(labId, plan, controller.signal).finally(() => this.#running.delete(labId));
     return { labId, done };
   }
 
@@ -53,43 +115,20 @@ export class LabRunner {
     this.#running.get(labId)?.abort();
   }
 
-  async #run(labId: string, req: LabRequest & { spec: GutenbergJobSpec }, signal: AbortSignal): Promise<LabPoint[]> {
-    const cells = labCells(req);
-    const points: LabPoint[] = [];
-    const base = join(req.spec.outDir, `.fanout-lab-${labId}`);
-    this.emit({ kind: 'lab:started', labId, cells: cells.length });
-    let lock: OutputLock | null = null;
+  async #run(labId: string, plan: LabPlan<P>, signal: AbortSignal): Promise<P[]> {
+    const points: P[] = [];
+    this.emit({ kind: 'lab:started', labId, cells: plan.cells, lab: plan.lab, context: plan.context });
     try {
-      // The lab writes into the output folder too: it holds the folder's lock like any job, so a
-      // download into the same folder is refused while it measures (and the reverse).
-      lock = await prepareOutputFolder(req.spec.outDir, 'lab');
-      await measureCells({
-        cells,
-        repeats: req.repeats,
-        base,
-        signal,
-        specFor: (cell, outDir): GutenbergJobSpec => ({
-          ...req.spec,
-          workers: cell.workers,
-          strategy: cell.strategy,
-          scrubExecutor: cell.scrubExecutor,
-          selection: { ...req.spec.selection, limit: req.sampleSize },
-          outDir,
-        }),
-        run: this.run,
-        onPoint: (point, done, total) => {
-          points.push(point);
-          this.emit({ kind: 'lab:point', labId, point, done, cells: total });
-        },
+      const { timelines } = await plan.measure(signal, (point, done, cells) => {
+        points.push(point);
+        this.emit({ kind: 'lab:point', labId, point, done, cells });
       });
-      // Like a job: every cell ran, but one with failed items makes the lab `failed` (its time covers fewer books).
-      this.emit({ kind: 'lab:finished', labId, status: points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded', points });
+      // Like a job: every cell ran, but one with failed items makes the lab `failed` (its time covers fewer items).
+      const status = points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded';
+      this.emit({ kind: 'lab:finished', labId, status, points, ...(timelines ? { timelines } : {}) });
     } catch (raw) {
       if (signal.aborted) this.emit({ kind: 'lab:finished', labId, status: 'cancelled', points });
       else this.emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON() });
-    } finally {
-      await rm(base, { recursive: true, force: true }).catch(() => {});
-      await lock?.release();
     }
     return points;
   }

@@ -7,6 +7,7 @@ import type { LabPoint } from '../../../shared/ipc';
 import type { LabAnalysis } from '../../../shared/lab/lab-analysis';
 import type { QueueAnalysis } from '../../../shared/lab/queue-analysis';
 import { labCsv, labSvg } from '../../../shared/lab/lab-files';
+import { labJson } from '../../../shared/lab/lab-json';
 import { writeFileAtomic } from '../output/atomic-file';
 
 const times = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)}×`);
@@ -37,10 +38,8 @@ export interface LabFiles {
   json: string;
 }
 
-/** JSON of a lab's results; Infinity (an unbounded USL peak) is not JSON: written as null. */
-export function labJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
-}
+// The JSON text is shared with the UI's Export (shared/lab/lab-json.ts).
+export { labJson };
 
 /** Writes a lab's lab.csv, lab.svg and lab.json into `dir`, each atomically. */
 export async function writeLabFileSet(dir: string, content: { csv: string; svg: string; json: unknown }): Promise<LabFiles> {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { JobEvent } from '../../../shared/events';
 import type { LabPoint } from '../../../shared/ipc';
 import type { MailJobSpec } from '../../../shared/job-spec';
 import type { Strategy } from '../../../shared/strategy';
@@ -21,6 +22,8 @@ export interface MailLabRequest {
   repeats: number;
   signal: AbortSignal;
   onPoint: (p: LabPoint, done: number, cells: number) => void;
+  /** Each run's job events (frames with the connections' timeline spans), for the UI's timeline. */
+  onRunEvent?: (cell: LabCell, repeat: number, event: JobEvent) => void;
 }
 
 /** Serial is one connection by definition: it gets one cell. */
@@ -43,6 +46,7 @@ export async function runMailLab(req: MailLabRequest): Promise<LabPoint[]> {
       specFor: (cell, outDir): MailJobSpec => ({ ...req.spec, strategy: cell.strategy, connections: cell.workers, outDir }),
       run: runMailJob,
       onPoint: req.onPoint,
+      ...(req.onRunEvent ? { onRunEvent: req.onRunEvent } : {}),
     });
   } finally {
     await rm(base, { recursive: true, force: true }).catch(() => {});

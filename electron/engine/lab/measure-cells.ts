@@ -6,6 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { JobEvent } from '../../../shared/events';
 import type { LabPoint } from '../../../shared/ipc';
 import type { Strategy } from '../../../shared/strategy';
 import { FanoutError, abortedError } from '../core/fanout-error';
@@ -33,6 +34,8 @@ export async function measureCells<S>(o: {
   specFor: (cell: LabCell, outDir: string) => S;
   run: JobRunner<S>;
   onPoint: (p: LabPoint, done: number, cells: number) => void;
+  /** Each run's job events (its frames carry the timeline spans), for a lab that shows a cell's timeline. */
+  onRunEvent?: (cell: LabCell, repeat: number, event: JobEvent) => void;
 }): Promise<LabPoint[]> {
   const points: LabPoint[] = [];
   for (const cell of o.cells) {
@@ -42,7 +45,7 @@ export async function measureCells<S>(o: {
       if (o.signal.aborted) throw abortedError();
       const outDir = join(o.base, `${cell.strategy}-w${cell.workers}-${cell.scrubExecutor}-r${r}`);
       const t0 = performance.now();
-      const summary = await o.run(o.specFor(cell, outDir), { signal: o.signal, pause: new PauseGate(), onEvent: () => {} });
+      const summary = await o.run(o.specFor(cell, outDir), { signal: o.signal, pause: new PauseGate(), onEvent: (e) => o.onRunEvent?.(cell, r, e) });
       if (summary.status === 'cancelled' || o.signal.aborted) throw abortedError();
       const fatal = summary.failures.find((f) => f.item === '(job)');
       if (fatal) throw new FanoutError(fatal.error.code, fatal.error.message, fatal.error.context);

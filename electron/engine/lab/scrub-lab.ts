@@ -67,5 +67,5 @@ export async function runScrubLab(req: ScrubLabRequest): Promise<LabPoint[]> {
   return points;
 }
 
-/** How the scrub lab names its curves: by executor (every cell is a pool, a shared queue). */
-export const scrubLabLabel = (_s: string, e: ScrubExecutorKind): string => (e === 'processes' ? 'child processes' : 'threads');
+// How the scrub lab names its curves, shared with the UI (shared/lab/lab-labels.ts).
+export { scrubLabLabel } from '../../../shared/lab/lab-labels';

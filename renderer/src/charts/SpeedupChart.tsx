@@ -27,7 +27,7 @@ const noLine = () => null;
  * marker at its peak N*, and the current/last normal run as a hollow point. `onChart` hands out the
  * uPlot instance for the PNG export.
  */
-export function SpeedupChart({ series, fit, usl, run, onChart }: { series: SpeedupSeries[]; fit: AmdahlFit | null; usl: UslFit | null; run: RunPoint | null; onChart?: (u: uPlot | null) => void }) {
+export function SpeedupChart({ series, fit, usl, run, onChart, testId = 'speedup-chart' }: { series: SpeedupSeries[]; fit: AmdahlFit | null; usl: UslFit | null; run: RunPoint | null; onChart?: (u: uPlot | null) => void; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -77,13 +77,15 @@ export function SpeedupChart({ series, fit, usl, run, onChart }: { series: Speed
     const u = new uPlot(opts, cols as uPlot.AlignedData, el);
     el.dataset.usl = usl ? JSON.stringify({ sigma: usl.sigma, kappa: usl.kappa, peak: Number.isFinite(usl.peak) ? usl.peak : null }) : '';
     el.dataset.run = run ? JSON.stringify({ workers: run.workers, speedup: run.speedup }) : '';
+    // The measured points drawn, per curve (what a reader or a test compares with the table).
+    el.dataset.points = JSON.stringify(series.map((s) => ({ label: s.label, points: s.rows.map((r) => ({ workers: r.workers, speedup: r.speedup })) })));
     onChart?.(u);
     return () => {
       onChart?.(null);
       u.destroy();
     };
   }, [series, fit, usl, run, onChart]);
-  return <div className="chart" ref={ref} data-testid="speedup-chart" />;
+  return <div className="chart" ref={ref} data-testid={testId} />;
 }
 
 /** Efficiency E(n) = S(n)/n and Karp–Flatt e(n) of one strategy, under the speedup plot. */

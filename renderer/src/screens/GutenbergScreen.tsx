@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { checkByteRate, parseByteRate, parseDuration } from '../../../shared/byte-rate';
+import { checkByteRate, parseDuration } from '../../../shared/byte-rate';
 import { downloadMirrors, MIRROR_LIST_DATE, MIRROR_LIST_SOURCE } from '../../../shared/gutenberg-mirrors';
 import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
 import { checkProxySetting } from '../../../shared/proxy-setting';
@@ -11,6 +11,7 @@ import { CheckedField } from './CheckedField';
 import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
+import { capsSpecFields, setLimitRate, setWait, useJobCapsStore } from '../stores/job-caps-store';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { formatBytes, idsToRanges } from '../lib/format';
 
@@ -110,12 +111,10 @@ export function GutenbergScreen() {
   const selectedCount = useCatalogStore((s) => s.selected.size);
   const runStatus = useRunStore((s) => s.status);
   const [starting, setStarting] = useState(false);
-  /** Bandwidth cap as typed ("2M"; empty: none); changeable later in the live view. */
-  const [limitRate, setLimitRate] = useState('');
+  /** Bandwidth cap and wait between requests as typed (shared with the lab); the cap is changeable later in the live view. */
+  const { limitRate, wait } = useJobCapsStore();
   /** HTTP proxy for http(s) mirrors: empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
   const [proxy, setProxy] = useState('');
-  /** Wait between requests to the mirror as typed ("2s"; empty: none). */
-  const [wait, setWait] = useState('');
   /** `--workers auto`: start with 4 and add while throughput grows; the Workers field is then the most. */
   const [autoWorkers, setAutoWorkers] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
@@ -172,9 +171,8 @@ export function GutenbergScreen() {
         ...(autoWorkers ? { autoWorkers: true } : {}),
         strategy: form.strategy,
         outDir: form.outDir.trim(),
-        ...(limitRate.trim() ? { limitRate: parseByteRate(limitRate) ?? -1 } : {}),
+        ...capsSpecFields({ limitRate, wait }),
         ...(proxy.trim() ? { proxy: proxy.trim() } : {}),
-        ...(wait.trim() ? { waitMs: parseDuration(wait) ?? -1 } : {}),
       };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });

@@ -1,39 +1,89 @@
 import { create } from 'zustand';
-import type { LabEvent, LabPoint } from '../../../shared/ipc';
+import type { AnyLabPoint, LabContext, LabEvent, LabKind, LabTimeline } from '../../../shared/ipc';
+import type { ScrubExecutor } from '../../../shared/job-spec';
 import type { Strategy } from '../../../shared/strategy';
 
-export interface LabState {
-  labId: string | null;
-  status: 'idle' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type LabStatus = 'idle' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** One lab run as its events told it: the points so far (the finished set at the end). */
+export interface LabRun {
+  labId: string;
+  lab: LabKind;
+  status: LabStatus;
   cells: number;
   done: number;
-  points: LabPoint[];
+  points: AnyLabPoint[];
+  context: LabContext;
+  timelines: LabTimeline[];
   error: string | null;
-  config: { strategies: Strategy[]; workerCounts: number[]; sampleSize: number; repeats: number; compareScrubExecutors: boolean };
+}
+
+/** The grid each experiment's panel offers (what its `fanout lab <kind>` options set). */
+export interface LabConfigs {
+  gutenberg: { strategies: Strategy[]; workerCounts: number[]; sampleSize: number; repeats: number; compareScrubExecutors: boolean };
+  /** `input` empty: the Gutenberg output folder's raw/ books. */
+  scrub: { input: string; sampleSize: number; executors: ScrubExecutor[]; workerCounts: number[]; repeats: number };
+  queue: { bounds: Array<number | null>; workers: number; strategy: Strategy; sampleSize: number; repeats: number };
+  /** The account comes from the mail settings, the password is typed (never stored here). */
+  mail: { strategies: Strategy[]; connectionCounts: number[]; repeats: number; folders: string; outDir: string };
+}
+
+export interface LabState {
+  /** The experiment shown. */
+  shown: LabKind;
+  /** The latest run of each kind (kept when another kind runs, so the I/O vs CPU chart can use both). */
+  runs: Partial<Record<LabKind, LabRun>>;
+  /** The lab this window started and is waiting for, if any (one at a time). */
+  labId: string | null;
+  configs: LabConfigs;
 }
 
 export const useLabStore = create<LabState>(() => ({
+  shown: 'gutenberg',
+  runs: {},
   labId: null,
-  status: 'idle',
-  cells: 0,
-  done: 0,
-  points: [],
-  error: null,
-  config: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 1, compareScrubExecutors: false },
+  configs: {
+    gutenberg: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 1, compareScrubExecutors: false },
+    scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 1 },
+    queue: { bounds: [1, 2, 4, 8, 16, 32, 64, null], workers: 8, strategy: 'queue', sampleSize: 32, repeats: 1 },
+    mail: { strategies: ['serial', 'queue', 'split', 'adaptive'], connectionCounts: [1, 2, 4], repeats: 1, folders: 'all', outDir: '' },
+  },
 }));
 
+/** The run holding this lab id, if any. */
+function runOf(s: Pick<LabState, 'runs'>, labId: string): LabRun | undefined {
+  return Object.values(s.runs).find((r) => r?.labId === labId);
+}
+
+/** Applies one lab event (pure). Points and finishes of a lab this window has not seen start are ignored. */
 export function reduceLab(s: LabState, e: LabEvent): Partial<LabState> {
-  if (s.labId !== null && e.labId !== s.labId && e.kind !== 'lab:started') return {};
-  switch (e.kind) {
-    case 'lab:started':
-      return { labId: e.labId, status: 'running', cells: e.cells, done: 0, points: [], error: null };
-    case 'lab:point':
-      return { points: [...s.points, e.point], done: e.done, cells: e.cells };
-    case 'lab:finished':
-      return { status: e.status, points: e.points, error: e.error ? `${e.error.code}: ${e.error.message}` : null };
+  if (e.kind === 'lab:started') {
+    const run: LabRun = { labId: e.labId, lab: e.lab, status: 'running', cells: e.cells, done: 0, points: [], context: e.context, timelines: [], error: null };
+    return { runs: { ...s.runs, [e.lab]: run } };
   }
+  const run = runOf(s, e.labId);
+  if (!run) return {};
+  const next: LabRun =
+    e.kind === 'lab:point'
+      ? { ...run, points: [...run.points, e.point], done: e.done, cells: e.cells }
+      : { ...run, status: e.status, points: e.points, timelines: e.timelines ?? [], error: e.error ? `${e.error.code}: ${e.error.message}` : null };
+  return { runs: { ...s.runs, [run.lab]: next }, ...(e.kind === 'lab:finished' && s.labId === e.labId ? { labId: null } : {}) };
 }
 
 export function applyLabEvent(e: LabEvent): void {
   useLabStore.setState((s) => reduceLab(s, e));
+}
+
+export function showLab(shown: LabKind): void {
+  useLabStore.setState({ shown });
+}
+
+export function setLabConfig<K extends LabKind>(kind: K, patch: Partial<LabConfigs[K]>): void {
+  useLabStore.setState((s) => ({ configs: { ...s.configs, [kind]: { ...s.configs[kind], ...patch } } }));
+}
+
+/** A toggled member of a list (a checkbox group), kept in the order of `all`. */
+export function toggleIn<T>(xs: readonly T[], x: T, all: readonly T[]): T[] {
+  const next = xs.includes(x) ? xs.filter((y) => y !== x) : [...xs, x];
+  return all.filter((y) => next.includes(y));
 }

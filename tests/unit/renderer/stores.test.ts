@@ -103,12 +103,13 @@ describe('run store', () => {
 
 describe('lab store', () => {
   it('accepts a new lab after a finished one and ignores other labs', () => {
+    const context = { title: 't', cores: 2, rateCap: null };
     const s0 = useLabStore.getState();
-    const s1 = { ...s0, ...reduceLab(s0, { kind: 'lab:started', labId: 'a', cells: 2 }) };
-    expect(s1).toMatchObject({ status: 'running', cells: 2 });
+    const s1 = { ...s0, ...reduceLab(s0, { kind: 'lab:started', labId: 'a', cells: 2, lab: 'gutenberg', context }) };
+    expect(s1.runs.gutenberg).toMatchObject({ status: 'running', cells: 2 });
     expect(reduceLab(s1, { kind: 'lab:finished', labId: 'zzz', status: 'failed', points: [] })).toEqual({});
     const s2 = { ...s1, ...reduceLab(s1, { kind: 'lab:finished', labId: 'a', status: 'succeeded', points: [] }) };
-    expect(reduceLab(s2, { kind: 'lab:started', labId: 'b', cells: 3 })).toMatchObject({ labId: 'b', status: 'running' });
+    expect(reduceLab(s2, { kind: 'lab:started', labId: 'b', cells: 3, lab: 'gutenberg', context }).runs?.gutenberg).toMatchObject({ labId: 'b', status: 'running' });
   });
 });
 

@@ -1,0 +1,64 @@
+/**
+ * The lab kinds besides the Gutenberg grid, as `LabPlan`s for `LabRunner`: each calls the engine
+ * function its `fanout lab <kind>` command calls (engine/lab/*.ts), so the UI and the CLI measure
+ * the same way; only the reporting differs (events here, a table and files there). The engine
+ * modules are imported when a lab of their kind starts (the mail engine is not loaded for a scrub lab).
+ */
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { LabPoint, MailLabInput, QueueLabInput, ScrubLabInput } from '../../../shared/ipc';
+import type { GutenbergJobSpec, MailJobSpec } from '../../../shared/job-spec';
+import type { QueuePoint } from '../../../shared/lab/queue-analysis';
+import { FanoutError } from '../core/fanout-error';
+import type { LabPlan } from './lab-runner';
+import { LabTimelines } from './lab-timelines';
+
+/** A scrub lab's books: the first `sampleSize` .txt files under the folder, read once; refused with BAD_INPUT when there are none. */
+export async function scrubLabPlan(req: ScrubLabInput): Promise<LabPlan<LabPoint>> {
+  const kind = await stat(req.input).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing');
+  if (kind !== 'dir') throw new FanoutError('BAD_INPUT', `input ${req.input}: ${kind === 'missing' ? 'no such folder; check the path' : 'is a file, not a folder; give a folder'}`, { path: req.input });
+  const { readSampleBooks, runScrubLab } = await import('../lab/scrub-lab');
+  const books = await readSampleBooks(req.input, req.sampleSize);
+  if (books.length === 0) throw new FanoutError('BAD_INPUT', `input ${req.input}: holds no .txt file; give a folder of raw books`, { path: req.input });
+  const cores = availableParallelism();
+  const counts = new Set(req.workerCounts).size;
+  return {
+    lab: 'scrub',
+    cells: new Set(req.executors).size * counts,
+    context: { title: `Fanout lab: scrub, ${books.length} books, ${cores} cores`, cores, rateCap: null },
+    async measure(signal, onPoint) {
+      await runScrubLab({ books, executors: req.executors, workerCounts: req.workerCounts, repeats: req.repeats, signal, onPoint });
+      return {};
+    },
+  };
+}
+
+/** A queue lab: the sample (`sampleSize` books of the selection) once per bound, with the job's workers and strategy. */
+export function queueLabPlan(req: Omit<QueueLabInput, 'spec'> & { spec: GutenbergJobSpec }): LabPlan<QueuePoint> {
+  const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: req.sampleSize } };
+  return {
+    lab: 'queue',
+    cells: new Set(req.bounds).size,
+    context: { title: `Fanout lab: queue between download and clean, ${req.sampleSize} books, ${spec.workers} download workers`, cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    async measure(signal, onPoint) {
+      const { runQueueLab } = await import('../lab/queue-lab');
+      await runQueueLab({ spec, bounds: req.bounds, repeats: req.repeats, signal, onPoint });
+      return {};
+    },
+  };
+}
+
+/** A mail lab: the account under each strategy × connections; ends with the fastest and slowest cells' timelines. */
+export async function mailLabPlan(req: Omit<MailLabInput, 'spec'> & { spec: MailJobSpec }): Promise<LabPlan<LabPoint>> {
+  const { mailLabCells, runMailLab } = await import('../lab/mail-lab');
+  return {
+    lab: 'mail',
+    cells: mailLabCells(req.strategies, req.connectionCounts).length,
+    context: { title: `Fanout lab: mail, ${req.spec.account.host}, speedup against IMAP connections`, cores: availableParallelism(), rateCap: null },
+    async measure(signal, onPoint) {
+      const timelines = new LabTimelines();
+      const points = await runMailLab({ spec: req.spec, strategies: req.strategies, connectionCounts: req.connectionCounts, repeats: req.repeats, signal, onPoint, onRunEvent: timelines.onRunEvent });
+      return { timelines: timelines.pick(points) };
+    },
+  };
+}

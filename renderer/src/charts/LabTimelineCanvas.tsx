@@ -1,0 +1,22 @@
+import { useMemo, useRef } from 'react';
+import type { LabTimeline } from '../../../shared/ipc';
+import { useCanvasPanel, type CanvasPainter } from './canvas-panel';
+import { lanesHeight, paintLanes } from './lane-painter';
+
+/**
+ * One lab cell's connection lanes over its run (the live view's lanes and colours: set-up in
+ * violet, transfers in blue, idle as white space), drawn once per timeline and on resize.
+ */
+export function LabTimelineCanvas({ timeline }: { timeline: LabTimeline }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const lanes = Math.max(timeline.workers, ...timeline.spans.map((s) => s.worker + 1), 1);
+  const painter = useMemo<CanvasPainter>(() => ({
+    height: () => lanesHeight(lanes),
+    draw(ctx, w, h, canvas) {
+      const tEnd = Math.max(timeline.wallMs, ...timeline.spans.map((s) => s.end));
+      canvas.dataset.rects = String(paintLanes(ctx, w, h, { lanes, tEnd, spans: timeline.spans, laneLabel: (l) => `c${l}` }));
+    },
+  }), [timeline, lanes]);
+  useCanvasPanel(ref, painter, 1000);
+  return <canvas className="gantt" ref={ref} data-testid={`lab-timeline-${timeline.role}`} data-spans={timeline.spans.length} data-lanes={lanes} />;
+}

@@ -1,0 +1,76 @@
+import type { TimelineSpan, WorkerState } from '../../../shared/events';
+import { STATE_COLORS } from './colors';
+
+export const LANE_H = 14;
+export const LANE_GAP = 3;
+const LEFT = 36;
+
+/** What a lane chart draws: closed spans, the segments still open at `tEnd`, over 0…`tEnd` ms. */
+export interface LaneData {
+  lanes: number;
+  tEnd: number;
+  spans: readonly TimelineSpan[];
+  open?: ReadonlyMap<number, { state: WorkerState; start: number }>;
+  /** Lane names (w0, w1… by default). */
+  laneLabel?: (lane: number) => string;
+}
+
+export const lanesHeight = (lanes: number) => Math.max(lanes, 1) * (LANE_H + LANE_GAP) + 20;
+
+/**
+ * Draws worker lanes: one rectangle per span coloured by state, idle as white space. Per (lane,
+ * colour), rectangles that touch or overlap on screen are merged into one, so the number drawn is
+ * bounded by lanes × pixels, not by the number of spans; rectangles are batched into one Path2D
+ * per colour. Returns the rectangles drawn.
+ */
+export function paintLanes(ctx: CanvasRenderingContext2D, cssW: number, cssH: number, d: LaneData): number {
+  const tEnd = Math.max(d.tEnd, 1);
+  const plotW = cssW - LEFT - 4;
+  const x = (t: number) => LEFT + (t / tEnd) * plotW;
+  const paths = new Map<string, Path2D>();
+  const runs = new Map<string, { color: string; lane: number; x0: number; x1: number }>();
+  const flush = (r: { color: string; lane: number; x0: number; x1: number }) => {
+    let p = paths.get(r.color);
+    if (!p) paths.set(r.color, (p = new Path2D()));
+    p.rect(r.x0, r.lane * (LANE_H + LANE_GAP), Math.max(1, r.x1 - r.x0), LANE_H);
+  };
+  let rects = 0;
+  const rect = (state: WorkerState, lane: number, start: number, end: number) => {
+    const color = STATE_COLORS[state];
+    if (!color) return;
+    const x0 = x(start);
+    const x1 = Math.max(x(end), x0 + 1);
+    const key = `${lane}|${color}`;
+    const run = runs.get(key);
+    if (run && x0 <= run.x1 + 1 && x1 >= run.x0 - 1) {
+      run.x0 = Math.min(run.x0, x0);
+      run.x1 = Math.max(run.x1, x1);
+      return;
+    }
+    if (run) {
+      flush(run);
+      rects++;
+    }
+    runs.set(key, { color, lane, x0, x1 });
+  };
+  for (const s of d.spans) rect(s.state, s.worker, s.start, s.end);
+  for (const [lane, open] of d.open ?? []) rect(open.state, lane, open.start, tEnd);
+  for (const r of runs.values()) {
+    flush(r);
+    rects++;
+  }
+  for (const [color, p] of paths) {
+    ctx.fillStyle = color;
+    ctx.fill(p);
+  }
+  ctx.fillStyle = '#666';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  const label = d.laneLabel ?? ((w: number) => `w${w}`);
+  for (let w = 0; w < d.lanes; w++) ctx.fillText(label(w), 4, w * (LANE_H + LANE_GAP) + LANE_H / 2);
+  ctx.textBaseline = 'bottom';
+  ctx.fillText('0 s', LEFT, cssH - 2);
+  const endLabel = `${(tEnd / 1000).toFixed(1)} s`;
+  ctx.fillText(endLabel, cssW - ctx.measureText(endLabel).width - 4, cssH - 2);
+  return rects;
+}

@@ -1,0 +1,43 @@
+/**
+ * What the Lab screen shows and exports for a lab run: the analysis of its points and the files, made
+ * by the same shared functions with the same options as `fanout lab <kind>` (shared/lab/), so a
+ * number, a sentence or a file's bytes are the same in the UI and the CLI.
+ */
+import type { AnyLabPoint, LabContext, LabKind, LabPoint } from '../../../shared/ipc';
+import { analyseLab, type LabAnalysis, type LabAnalysisOptions } from '../../../shared/lab/lab-analysis';
+import { labCsv, labSvg } from '../../../shared/lab/lab-files';
+import { labJson } from '../../../shared/lab/lab-json';
+import { scrubLabLabel } from '../../../shared/lab/lab-labels';
+import { analyseQueueLab, queueCsv, queueSvg, type QueueAnalysis, type QueuePoint } from '../../../shared/lab/queue-analysis';
+
+/** lab.csv, lab.svg and lab.json as `fanout lab` writes them into its --out-dir. */
+export interface LabFileSet {
+  csv: string;
+  svg: string;
+  json: string;
+}
+
+export type LabResult =
+  | { type: 'speedup'; analysis: LabAnalysis; files: LabFileSet }
+  | { type: 'queue'; analysis: QueueAnalysis; files: LabFileSet };
+
+/** The analysis options each speedup lab's CLI command passes (gutenberg: its cap; scrub: cores and executor names; mail: none). */
+export function analysisOptions(kind: Exclude<LabKind, 'queue'>, context: LabContext): LabAnalysisOptions {
+  if (kind === 'scrub') return { cores: context.cores, label: scrubLabLabel };
+  if (kind === 'gutenberg') return { rateCap: context.rateCap };
+  return {};
+}
+
+export function labResult(kind: LabKind, points: readonly AnyLabPoint[], context: LabContext): LabResult {
+  if (kind === 'queue') {
+    const qp = points as QueuePoint[];
+    const analysis = analyseQueueLab(qp);
+    return { type: 'queue', analysis, files: { csv: queueCsv(analysis.rows), svg: queueSvg(analysis, context.title), json: labJson({ points: qp, analysis }) } };
+  }
+  const lp = points as LabPoint[];
+  const analysis = analyseLab(lp, analysisOptions(kind, context));
+  return { type: 'speedup', analysis, files: { csv: labCsv(analysis.rows), svg: labSvg(analysis, context.title), json: labJson({ points: lp, analysis }) } };
+}
+
+/** Export file names: the Gutenberg lab keeps its earlier names. */
+export const exportName = (kind: LabKind, ext: 'csv' | 'svg' | 'json' | 'png') => `${kind === 'gutenberg' ? 'fanout-speedup' : `fanout-lab-${kind}`}.${ext}`;

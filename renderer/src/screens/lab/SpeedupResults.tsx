@@ -1,0 +1,46 @@
+import { useState } from 'react';
+import type uPlot from 'uplot';
+import type { LabKind } from '../../../../shared/ipc';
+import type { LabAnalysis } from '../../../../shared/lab/lab-analysis';
+import { EfficiencyChart, SpeedupChart, type RunPoint } from '../../charts/SpeedupChart';
+import { downloadBlob } from '../../lib/download';
+import { exportName, type LabFileSet } from '../../lib/lab-results';
+import { LabExports, LabNotes } from './LabExports';
+
+const times = (x: number | null) => (x !== null ? `${x.toFixed(2)}×` : '–');
+
+/**
+ * A speedup lab's results (gutenberg, scrub, mail): the fits and recommendation, the exports, the
+ * notes, the speedup chart (with the normal run as a hollow point, for the Gutenberg lab), efficiency
+ * and Karp–Flatt, and the table of cells: all from shared/lab, as `fanout lab` prints them.
+ */
+export function SpeedupResults({ kind, analysis, files, run = null, extraNotes = [], workersName = 'workers' }: { kind: LabKind; analysis: LabAnalysis; files: LabFileSet; run?: RunPoint | null; extraNotes?: string[]; workersName?: string }) {
+  const [chart, setChart] = useState<uPlot | null>(null);
+  const png = chart ? () => chart.ctx.canvas.toBlob((b) => b && downloadBlob(exportName(kind, 'png'), b), 'image/png') : null;
+  return (
+    <>
+      <div className="lab-summary" data-testid="lab-summary">
+        {analysis.amdahl && <span>Amdahl fit ({analysis.best?.label}): <b data-testid="lab-p">p = {analysis.amdahl.p.toFixed(3)}</b>, ceiling {Number.isFinite(analysis.amdahl.ceiling) ? `${analysis.amdahl.ceiling.toFixed(1)}×` : '∞'}</span>}
+        {analysis.usl && (
+          <span data-testid="lab-usl">
+            USL: σ = {analysis.usl.sigma.toFixed(3)}, κ = {analysis.usl.kappa.toFixed(4)}, <b>N* {Number.isFinite(analysis.usl.peak) ? `≈ ${analysis.usl.peak.toFixed(1)}` : '= ∞'}</b>
+            {Number.isFinite(analysis.usl.peak) ? ` (peak ${analysis.usl.peakSpeedup.toFixed(1)}×)` : ''}
+          </span>
+        )}
+        {analysis.recommended !== null && <span>Recommended: <b data-testid="lab-recommended">{analysis.recommended} {workersName}</b></span>}
+        <LabExports kind={kind} files={files} png={png} />
+      </div>
+      <LabNotes notes={[...analysis.notes, ...extraNotes]} />
+      {analysis.series.length > 0 && <SpeedupChart series={analysis.series} fit={analysis.amdahl} usl={analysis.usl} run={run} onChart={setChart} />}
+      {analysis.best && <EfficiencyChart rows={analysis.best.rows} />}
+      <table className="lab-table" data-testid="lab-table">
+        <thead><tr><th>strategy</th><th>scrub</th><th>{workersName}</th><th>time</th><th title="time of the serial run over this time">vs serial</th><th title="time of the same strategy at one worker over this time">vs 1 worker</th><th title="speedup against one worker, over workers">efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
+        <tbody>
+          {analysis.rows.map((r, i) => (
+            <tr key={i} data-strategy={r.strategy} data-executor={r.scrubExecutor} data-workers={r.workers}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{r.seconds.toFixed(2)} s</td><td>{times(r.vsSerial)}</td><td>{times(r.vsOneWorker)}</td><td>{r.efficiency !== null ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.karpFlatt !== null ? r.karpFlatt.toFixed(3) : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,55 @@
+/** What the Lab screen sends is what the host's `lab:run` schema accepts, with the job's cap and wait in every Gutenberg-based lab. */
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../../shared/ipc-schemas';
+import { gutenbergLabRequest, mailFolders, mailLabRequest, queueLabRequest, scrubInput, scrubLabRequest, type GutenbergSource } from '../../../renderer/src/lib/lab-requests';
+import { capsSpecFields } from '../../../renderer/src/stores/job-caps-store';
+import { useLabStore } from '../../../renderer/src/stores/lab-store';
+
+const configs = useLabStore.getState().configs;
+const src = (caps = { limitRate: '', wait: '' }): GutenbergSource => ({
+  form: { catalogPath: '/data/pg_catalog.csv', mirror: ' http://127.0.0.1:8080/ ', outDir: '/out/lab ' },
+  catalogPath: null,
+  ids: [{ from: 100, to: 103 }],
+  caps,
+});
+
+describe('lab requests', () => {
+  it('the Gutenberg lab carries the kind, the selection and the cap and wait typed in the job form', () => {
+    const req = gutenbergLabRequest(src({ limitRate: '2M', wait: '500ms' }), configs.gutenberg);
+    const parsed = parseCommand('lab:run', req);
+    expect(parsed).toMatchObject({ kind: 'gutenberg', strategies: ['queue', 'adaptive'], spec: { mirror: 'http://127.0.0.1:8080/', outDir: '/out/lab', selection: { ids: [{ from: 100, to: 103 }] }, limitRate: 2 * 1024 * 1024, waitMs: 500 } });
+  });
+
+  it('no cap typed: no cap sent; a cap that does not parse is sent as -1, for the host to refuse under its field', () => {
+    expect(gutenbergLabRequest(src(), configs.gutenberg).spec).not.toHaveProperty('limitRate');
+    expect(capsSpecFields({ limitRate: 'fast', wait: '' })).toEqual({ limitRate: -1 });
+    expect(() => parseCommand('lab:run', gutenbergLabRequest(src({ limitRate: 'fast', wait: '' }), configs.gutenberg))).toThrow(/spec\.limitRate/);
+  });
+
+  it('the queue lab sends the job workers and strategy with its bounds (null: unbounded)', () => {
+    const parsed = parseCommand('lab:run', queueLabRequest(src({ limitRate: '1M', wait: '' }), { ...configs.queue, bounds: [1, 16, null], workers: 3 }));
+    expect(parsed).toMatchObject({ kind: 'queue', bounds: [1, 16, null], spec: { workers: 3, strategy: 'queue', limitRate: 1024 * 1024 } });
+  });
+
+  it('the scrub lab reads the folder typed, else the output folder\'s raw/', () => {
+    expect(scrubInput({ ...configs.scrub, input: '' }, '/out/lab/')).toBe('/out/lab/raw');
+    expect(scrubInput({ ...configs.scrub, input: ' /books ' }, '/out')).toBe('/books');
+    expect(scrubInput({ ...configs.scrub, input: '' }, '')).toBe('');
+    expect(parseCommand('lab:run', scrubLabRequest(configs.scrub, '/out'))).toMatchObject({ kind: 'scrub', input: '/out/raw', executors: ['threads', 'processes'] });
+    expect(() => parseCommand('lab:run', scrubLabRequest({ ...configs.scrub, input: 'raw' }, '/out'))).toThrow(/input/);
+  });
+
+  it('the mail lab sends the account, the folders as `fanout lab mail --folders` reads them, strategies and connections', () => {
+    expect(mailFolders(' ALL ')).toBe('all');
+    expect(mailFolders('INBOX, Sent,')).toEqual(['INBOX', 'Sent']);
+    const account = { host: 'imap.example.org', tls: 'none' as const, allowUntrustedCert: false, user: 'u', auth: { method: 'password' as const, password: 'p' } };
+    const parsed = parseCommand('lab:run', mailLabRequest(account, { ...configs.mail, folders: 'INBOX', outDir: '/out/mail', connectionCounts: [1, 2] }));
+    expect(parsed).toMatchObject({ kind: 'mail', strategies: ['serial', 'queue', 'split', 'adaptive'], connectionCounts: [1, 2], spec: { kind: 'mail', folders: ['INBOX'], outDir: '/out/mail' } });
+  });
+
+  it('a request without a kind is still the Gutenberg lab (older clients)', () => {
+    const { kind: _kind, ...old } = gutenbergLabRequest(src(), configs.gutenberg);
+    expect(parseCommand('lab:run', old)).toMatchObject({ kind: 'gutenberg' });
+    expect(() => parseCommand('lab:run', { ...old, kind: 'stragglers-of-the-future' })).toThrow(/kind/);
+  });
+});
