@@ -23,12 +23,12 @@ import { writeFileAtomic } from '../output/atomic-file';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
-import { createScrubPool } from '../scrub/scrub-pool';
 import { isBookUnchanged, recordedMtime } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
 import { ManifestStore } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
+import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
 
 /**
  * Downloads the selected books from a mirror with N workers under a strategy, cleans them in the
@@ -79,8 +79,9 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
   };
   const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { lockStep, onLockStep }, proxy: spec.proxy });
   // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
+  // Started once the workers open (behind the first requests), kept warm for the process's next job.
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
-  const scrubPool = createScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
+  const scrubPool = leaseScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
 
   try {
     return await runJob(
@@ -91,7 +92,7 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
       },
     );
   } finally {
-    await Promise.allSettled([scrubPool.close(), mirror.close()]);
+    await Promise.allSettled([scrubPool.release(), mirror.close()]);
     await manifest.close().catch(() => {}); // every line was awaited: a failure here loses none
     await remembered; // on disk before the job ends (the CLI exits then)
   }
@@ -103,7 +104,7 @@ interface JobParts {
   cleanDir: string;
   manifest: ManifestStore;
   mirror: Mirror;
-  scrubPool: ReturnType<typeof createScrubPool>;
+  scrubPool: ScrubPoolLease;
   scrubWorkers: number;
   total: number;
 }
@@ -197,6 +198,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       },
       openWorker: async (wctx): Promise<WorkerSession<BookItem>> => {
         const session = mirror.openSession(wctx.workerId);
+        setImmediate(() => parts.scrubPool.warm()); // after this turn: the first connect goes out first
         /** Hands a downloaded book to the scrubber; its manifest line is written when cleaning ends. */
         const submit = async (book: BookItem, fetched: FetchedBook, downloadMs: number, pctx: WorkerContext): Promise<void> => {
           const rawSha256 = fetched.sha256;

@@ -1,0 +1,85 @@
+import { createScrubPool, type ScrubPool, type ScrubPoolOptions } from '../scrub/scrub-pool';
+import type { ScrubResult } from '../scrub/scrub-types';
+
+/**
+ * A job's use of a scrub pool: started on first need (`warm()` or the first book), and, for
+ * worker threads, kept warm between the jobs of one process (the desktop app, the web host, a
+ * benchmark) instead of started and stopped per job.
+ *
+ * Why (docs/BENCHMARKS.md, Gutenberg): each new worker thread boots a Node isolate and compiles
+ * the scrub code again (~60 ms CPU per thread from the build, ~250 ms under tsx), about a fifth of
+ * a 200-book job's CPU at N = 8; and started with the job they competed with its first request.
+ * Idle piscina threads hold neither the event loop (piscina unrefs them) nor memory beyond their
+ * isolate, and an idle pool is closed after KEEP_WARM_MS. Child processes (`processes`) stay per
+ * job: an idle child would keep the process alive.
+ */
+export interface ScrubPoolLease {
+  /** Starts the pool's workers now (idempotent), e.g. once the job's first requests are out. */
+  warm(): void;
+  scrub(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
+  /** The job is done with it: a per-job pool is closed, a shared one left warm for the next job. */
+  release(): Promise<void>;
+}
+
+/** How long an unused shared pool stays up (a timer that does not hold the process open). */
+export const KEEP_WARM_MS = 30_000;
+
+interface SharedPool {
+  key: string;
+  pool: ScrubPool;
+  users: number;
+  idle: NodeJS.Timeout | null;
+}
+
+/** The one shared threads pool of this process (one size at a time; another size gets its own per-job pool). */
+let shared: SharedPool | null = null;
+
+/** `create` is for tests (counting the pools started). */
+export function leaseScrubPool(options: ScrubPoolOptions, create: (o: ScrubPoolOptions) => ScrubPool = createScrubPool): ScrubPoolLease {
+  const key = `${options.executor}/${options.size}/${options.maxQueue}`;
+  let pool: ScrubPool | null = null;
+  let entry: SharedPool | null = null;
+  let released = false;
+
+  const get = (): ScrubPool => {
+    if (pool) return pool;
+    // Another size in use by a running job: this job gets its own pool.
+    if (options.executor !== 'threads' || (shared !== null && shared.key !== key && shared.users > 0)) return (pool = create(options));
+    if (shared !== null && shared.key !== key) void closeSharedScrubPool();
+    if (shared === null) shared = { key, pool: create(options), users: 0, idle: null };
+    entry = shared;
+    entry.users++;
+    if (entry.idle) clearTimeout(entry.idle);
+    entry.idle = null;
+    return (pool = entry.pool);
+  };
+
+  return {
+    warm: () => {
+      if (!released) get();
+    },
+    scrub: (bytes, opts) => (released ? Promise.reject(new Error('scrub pool lease released')) : get().scrub(bytes, opts)),
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (!pool) return;
+      if (!entry) return pool.close();
+      const mine = entry;
+      if (--mine.users > 0) return;
+      mine.idle = setTimeout(() => {
+        if (shared === mine) shared = null;
+        void mine.pool.close();
+      }, KEEP_WARM_MS);
+      mine.idle.unref();
+    },
+  };
+}
+
+/** Closes the shared pool now (tests; a host shutting down). */
+export async function closeSharedScrubPool(): Promise<void> {
+  const s = shared;
+  shared = null;
+  if (!s) return;
+  if (s.idle) clearTimeout(s.idle);
+  await s.pool.close();
+}
