@@ -26,6 +26,18 @@ export function redactUrl(text: string): string {
 const MIRROR_SCHEMES = ['ftp:', 'ftps:', 'http:', 'https:'];
 
 /** Why `url` cannot be a mirror root, or null when it can. */
+/** Most connections a job may be limited to per server (the worker count's own maximum). */
+export const MAX_PER_HOST = 64;
+
+/** Why `text` cannot be a per-server connection limit (`--max-per-host`, the job form's field), or null. */
+export function checkMaxPerHost(text: string): string | null {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return `"${text}" is not a number of connections; give a whole number from 1 to ${MAX_PER_HOST}`;
+  const n = Number(t);
+  if (n < 1 || n > MAX_PER_HOST) return `${t} is out of range; give a whole number from 1 to ${MAX_PER_HOST}`;
+  return null;
+}
+
 /** `autoWorkers` needs a strategy that deals items as they come (split cuts the list per worker up front). */
 export function checkAutoWorkers(autoWorkers: boolean, strategy: string): string | null {
   if (!autoWorkers || strategy === 'queue' || strategy === 'adaptive') return null;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkHostName, checkMirrorUrl } from './input-checks';
+import { MAX_PER_HOST, checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
 import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 import { checkMailProxy, checkProxySetting } from './proxy-setting';
@@ -90,6 +90,12 @@ export const GutenbergJobSpecSchema = z.object({
    * across all workers; books are then fetched one request each, not in pipelined batches.
    */
   waitMs: z.number().int().min(0).max(600_000).optional(),
+  /**
+   * At most this many connections to the mirror's server (`--max-per-host`), whatever `workers`
+   * says. Absent: `workers`, lowered to what the server accepted when it last refused one of ours
+   * (learned and kept by the host; electron/engine/net/host-limits.ts). Given, it overrides that.
+   */
+  maxPerHost: z.number().int().min(1).max(MAX_PER_HOST).optional(),
   /**
    * Books downloaded and not yet cleaned, at most (the bound between the download and clean stages;
    * a downloader waits while it is reached); 'unbounded' never waits. Absent: twice the larger of

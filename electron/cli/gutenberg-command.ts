@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkByteRate, parseByteRate, parseDuration } from '../../shared/byte-rate';
 import { parseIdRanges } from '../../shared/id-ranges';
+import { checkMaxPerHost } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
 import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 
@@ -35,6 +36,7 @@ export function gutenbergSpecInput(o: Record<string, any>): Record<string, unkno
     attempts: o.attempts,
     limitRate: o.limitRate,
     waitMs: o.wait,
+    maxPerHost: o.maxPerHost,
   };
 }
 
@@ -43,6 +45,13 @@ function rateOption(value: string): number {
   const problem = checkByteRate(value);
   if (problem) throw new InvalidArgumentError(problem);
   return parseByteRate(value)!;
+}
+
+/** `--max-per-host 3`: a whole number of connections (the check the job form uses too). */
+function maxPerHostOption(value: string): number {
+  const problem = checkMaxPerHost(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return Number(value.trim());
 }
 
 /** `--wait 2s`: between requests to the mirror (a bare number is seconds, as wget's -w). */
@@ -91,6 +100,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--limit-rate <rate>', 'bandwidth cap for the whole job (all connections), e.g. 500k or 2M bytes/s', rateOption)
     .option('--proxy <url>', 'HTTP proxy for http(s) mirrors: a URL, env (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the default) or none', 'env')
     .option('--allow-main-site', 'allow www.gutenberg.org itself as the mirror, for a single book (its robot policy refuses bulk downloads)')
+    .option('--max-per-host <n>', 'at most this many connections to the mirror\'s server (default: --workers, lowered to the limit the server showed when it last refused one)', maxPerHostOption)
     .option('--wait <time>', 'wait between requests to the mirror, all workers together (randomised 0.5-1.5x), e.g. 2s', waitOption)
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {

@@ -11,7 +11,11 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so far (three or
  * more: two fit f too loosely), predicts the next step gains at least `minGain` too. A step that
  * gained less goes back to the N before it (the knee: same throughput, fewer connections); a server
- * refusal caps N at the connections it accepted, for the rest of the job.
+ * refusal caps N at the connections it accepted, for the rest of the job; so does a per-host limit
+ * known at the start (`limit`: learned from an earlier refusal, or the job's `--max-per-host`).
+ * Under a bandwidth cap (`rateCap` in the samples), a window whose throughput is at the cap (80 %
+ * of it or more) settles: more connections cannot make it faster. A cap raised or lifted later
+ * starts the measuring again at the N held.
  */
 export interface AutoWorkersOptions {
   /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
@@ -22,7 +26,16 @@ export interface AutoWorkersOptions {
   minGain?: number;
   /** Shortest measurement window, ms (default 200). */
   minWindowMs?: number;
+  /** The server's connection limit known at the start (learned or given), if any. */
+  limit?: number;
 }
+
+/**
+ * A window at this share of the bandwidth cap is "at the cap": measured over a window at the cap,
+ * throughput reads 15-20 % either side of it (bytes are counted as chunks land, the bucket lets
+ * a burst through), and a step from 80 % could gain at most 25 % anyway.
+ */
+const AT_CAP = 0.8;
 
 export type { AutoWorkersDecision };
 
@@ -34,6 +47,8 @@ export interface AutoWorkersSample {
   bytes: number;
   /** Items finished so far (done or failed): a window waits for N of them. */
   items: number;
+  /** The job's bandwidth cap now, bytes/s (null or absent: none). */
+  rateCap?: number | null;
 }
 
 /** Least-squares Amdahl f over throughput ratios x(n)/x(n0) against A(n)/A(n0): a 1-D grid search. */
@@ -65,6 +80,8 @@ export class AutoWorkersController {
   #target: number;
   #limit = Infinity;
   #settled = false;
+  /** The cap the controller settled at (it measures again if the cap goes up), or null. */
+  #settledAtCap: number | null = null;
   /** Throughput measured at each N (bytes/s). */
   readonly #measured = new Map<number, number>();
   /** The N before the last step up (where a flat step goes back to). */
@@ -78,6 +95,10 @@ export class AutoWorkersController {
     this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 4));
     this.#minGain = opts.minGain ?? 0.1;
     this.#minWindowMs = opts.minWindowMs ?? 200;
+    if (opts.limit !== undefined) {
+      this.#limit = Math.max(1, opts.limit);
+      this.#target = Math.min(this.#target, this.#limit);
+    }
   }
 
   /** Connections the job should hold now. */
@@ -97,11 +118,24 @@ export class AutoWorkersController {
 
   /** The first decision: the starting N. */
   startDecision(): AutoWorkersDecision {
-    return { atMs: 0, workers: this.#target, throughput: 0, action: 'start', why: `start with ${this.#target} connections (at most ${this.#max})` };
+    const most = Math.min(this.#max, this.#limit);
+    const why = this.#limit <= this.#max ? `at most ${most}: the limit per server` : `at most ${this.#max}`;
+    return { atMs: 0, workers: this.#target, throughput: 0, action: 'start', why: `start with ${this.#target} connections (${why})` };
   }
 
   /** Feeds the counters at a tick; returns a decision when N changes or the controller settles. */
   observe(s: AutoWorkersSample): AutoWorkersDecision | null {
+    if (this.#settled && this.#settledAtCap !== null && !(s.rateCap && s.rateCap <= this.#settledAtCap * 1.1)) {
+      // The cap that stopped the climb went up (or away): what more connections bring is worth measuring again.
+      const was = this.#settledAtCap;
+      this.#settled = false;
+      this.#settledAtCap = null;
+      this.#previous = null;
+      this.#measured.clear();
+      this.#restartWindow();
+      const now = s.rateCap ? `raised to ${fmtRate(s.rateCap)}` : 'lifted';
+      return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `bandwidth cap ${fmtRate(was)} ${now}: measuring again at ${this.#target}` };
+    }
     if (this.#settled) return null;
     if (!this.#changedAt) {
       this.#changedAt = s;
@@ -117,7 +151,7 @@ export class AutoWorkersController {
     const ms = s.atMs - w.atMs;
     if (ms < this.#minWindowMs || s.items - w.items < this.#target) return null;
     const throughput = ((s.bytes - w.bytes) / ms) * 1000;
-    return this.#decide(s.atMs, throughput);
+    return this.#decide(s.atMs, throughput, s.rateCap ?? null);
   }
 
   /** The server refused a connection while `holding` were open: never ask for more than that again. */
@@ -133,7 +167,7 @@ export class AutoWorkersController {
     return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
   }
 
-  #decide(atMs: number, throughput: number): AutoWorkersDecision | null {
+  #decide(atMs: number, throughput: number, rateCap: number | null): AutoWorkersDecision | null {
     const n = this.#target;
     this.#measured.set(n, throughput);
     const prev = this.#previous;
@@ -143,8 +177,16 @@ export class AutoWorkersController {
       if (gain < this.#minGain) {
         this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
-        return { atMs, workers: prev, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} (< ${pct(this.#minGain)}): the knee is ${prev}` };
+        const atCap = rateCap !== null && rateCap > 0 && throughput >= AT_CAP * rateCap;
+        if (atCap) this.#settledAtCap = rateCap;
+        const knee = atCap ? `the bandwidth cap (${fmtRate(rateCap)}) is reached with ${prev}` : `the knee is ${prev}`;
+        return { atMs, workers: prev, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} (< ${pct(this.#minGain)}): ${knee}` };
       }
+    }
+    if (rateCap && throughput >= AT_CAP * rateCap) {
+      this.#settled = true;
+      this.#settledAtCap = rateCap;
+      return { atMs, workers: n, throughput, action: 'hold', why: `${fmtRate(throughput)} is at the bandwidth cap (${fmtRate(rateCap)}): more connections cannot help; settled at ${n}` };
     }
     const cap = Math.min(this.#max, this.#limit);
     if (n >= cap) {

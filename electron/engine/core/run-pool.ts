@@ -58,9 +58,10 @@ export interface RunPoolOptions<I> {
   isJobFatal?: JobFatalCheck;
   /**
    * `--workers auto` (queue and adaptive only): `workers` is then the most; the pool holds the
-   * controller's target, checked every `tickMs` (default 100), and tells it of server refusals.
+   * controller's target, checked every `tickMs` (default 100), and tells it of server refusals and
+   * of the job's bandwidth cap (`rateCap`, read on each tick: it may change while the job runs).
    */
-  auto?: { controller: AutoWorkersController; onDecision(d: AutoWorkersDecision): void; tickMs?: number };
+  auto?: { controller: AutoWorkersController; onDecision(d: AutoWorkersDecision): void; tickMs?: number; rateCap?: () => number | null };
 }
 
 export interface PoolResult {
@@ -69,7 +70,17 @@ export interface PoolResult {
   cancelled: boolean;
   /** Workers retired because the server refused more connections. */
   retired: number;
+  /**
+   * The server refused a connection (a worker retired): what it said first, and the most sessions
+   * that worked at once in the job (what it accepts; at least 1). Null when nothing was refused.
+   */
+  refused: { accepted: number; error: FanoutError | null } | null;
+  /** Most sessions that had finished an item, at once (connections the server surely held together). */
+  peakWorking: number;
 }
+
+/** Longest a refused worker waits for another session to be served before it knocks again, ms. */
+const REFUSAL_WAIT_MS = 10_000;
 
 /** Codes meaning "this server wants fewer connections from us", not "this item is bad". */
 const SHRINK_CODES = new Set(['TOO_MANY_CONNECTIONS', 'THROTTLED']);
@@ -118,12 +129,30 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
    * opened one may still be refused at its first item, so `openNow` over-counts what the server holds).
    */
   let provenNow = 0;
+  let peakProven = 0;
+  /** The first refusal that retired a worker (null until one, or when it came without an error). */
+  let firstRefusal: FanoutError | null = null;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
   let successes = 0;
+  /** Resolves when the server first served some session (an item finished, done or failed). */
+  let markServed!: () => void;
+  const firstServed = new Promise<void>((resolve) => (markServed = resolve));
+  const served = () => successes > 0 || opts.telemetry.bytesDone > 0 || opts.telemetry.itemsFailed > 0;
+  /** Waits for `firstServed`, at most REFUSAL_WAIT_MS (its timer cleared either way). */
+  const untilServed = async (): Promise<void> => {
+    const done = new AbortController();
+    try {
+      await Promise.race([firstServed, sleep(REFUSAL_WAIT_MS, AbortSignal.any([signal, done.signal])).catch(() => {})]);
+    } finally {
+      done.abort();
+    }
+    if (signal.aborted) throw abortedError();
+  };
   let retired = 0;
   const unitsOf = (items: I[]) => items.reduce((n, it) => n + units(it), 0);
 
   const fail = (workerId: number, items: I[], err: FanoutError) => {
+    markServed();
     opts.telemetry.itemFailed(workerId, unitsOf(items));
     // An error of a whole batch gets each item's own context (it must not name its first item for
     // all); an item's own error keeps what it says (the exact UID, path), the item adding the rest.
@@ -161,7 +190,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         if (signal.aborted) throw abortedError();
         if (isFatal(err)) throw err;
         // Another worker holds a connection: this one is surplus to what the server allows.
-        if (SHRINK_CODES.has(err.code) && opened > 0 && alive > 1) return null;
+        if (SHRINK_CODES.has(err.code) && opened > 0 && alive > 1) {
+          firstRefusal ??= err;
+          return null;
+        }
         if (!err.retryable || attempt + 1 >= opts.attempts) throw err;
         ctx.progress.countRetry();
         ctx.progress.setState('retrying');
@@ -179,6 +211,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       source.giveBack(items);
       split?.releaseWorker(workerId);
       retired++;
+      if (err) firstRefusal ??= err;
       opts.telemetry.retireWorker();
       // What the others hold now is what the server accepts (not the workers alive: some may be
       // still waiting to log in, refused too).
@@ -228,9 +261,20 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           const label = group.length === 1 ? opts.label(group[0]!) : `${opts.label(group[0]!)} (+${group.length - 1})`;
           progress.setState('connecting', label);
           let outcome: BatchOutcome | void;
+          /** This group's last refusal, while it waits to try again. */
+          let refusal: FanoutError | null = null;
+          const surplus = (err: FanoutError) => SHRINK_CODES.has(err.code) && alive > 1 && served();
           try {
             outcome = await withRetry(
-              () => (group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx)),
+              async () => {
+                // Refused before anyone was served (all logging in at once): rather than knock again
+                // blindly, wait until another session is served, and then the refusal was the server's
+                // limit: retire (a fixed N above the limit would otherwise keep opening refused
+                // connections). Bounded: sessions that are never served do not hold this one forever.
+                if (refusal && alive > 1) await untilServed();
+                if (refusal && surplus(refusal)) throw refusal;
+                return group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx);
+              },
               {
                 attempts: opts.attempts,
                 baseDelayMs: opts.baseDelayMs,
@@ -238,7 +282,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 progress,
                 context: group.length === 1 ? opts.context?.(group[0]!) : undefined,
                 onRetry: () => progress.resetItemBytes(),
-                giveUp: (err) => (SHRINK_CODES.has(err.code) && alive > 1 && successes > 0) || isFatal(err),
+                giveUp: (err) => {
+                  refusal = SHRINK_CODES.has(err.code) ? err : null;
+                  return surplus(err) || isFatal(err);
+                },
               },
             );
           } catch (raw) {
@@ -255,9 +302,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           // A batch may report items that failed on their own: count the rest, retry those alone.
           const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
           successes += done.length;
+          markServed();
           if (!proven) {
             proven = true;
             provenNow++;
+            peakProven = Math.max(peakProven, provenNow);
           }
           opts.telemetry.itemDone(workerId, unitsOf(done));
           if (!outcome) continue;
@@ -332,7 +381,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         return;
       }
       const t = opts.telemetry;
-      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed });
+      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null });
       if (d) applyDecision(d);
     }, auto.tickMs ?? 100);
     tick.unref?.();
@@ -351,5 +400,6 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   if (crashed && !opts.signal.aborted) throw toFanoutError(crashed.reason);
   // A source can end in error (the catalog could not be read): surface it.
   if (!opts.signal.aborted && !source.exhausted) throw new FanoutError('INTERNAL', 'the item source stopped before its end');
-  return { seen: source.seen, cancelled: opts.signal.aborted, retired };
+  const refused = retired > 0 ? { accepted: Math.max(1, peakProven), error: firstRefusal } : null;
+  return { seen: source.seen, cancelled: opts.signal.aborted, retired, refused, peakWorking: peakProven };
 }

@@ -18,6 +18,7 @@ import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
 import { ftpHostKey } from '../mirror/ftp-host-state';
 import { HostPacer } from '../net/host-pacer';
+import { JobConnectionLimit } from '../net/host-limits';
 import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import { writeFileAtomic } from '../output/atomic-file';
 import type { OutputLock } from '../output/output-lock';
@@ -53,7 +54,10 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
   }
 }
 
-async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir: string): Promise<JobSummary> {
+async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, outDir: string): Promise<JobSummary> {
+  // Connections to the mirror: --max-per-host, else what the server accepted when it last refused one (net/host-limits.ts).
+  const connections = await JobConnectionLimit.open(askedSpec.mirror, askedSpec, jobControl.hosts);
+  const spec: GutenbergJobSpec = { ...askedSpec, workers: connections.plan.workers };
   // One bandwidth cap for every connection of the job; the host may change it while the job runs.
   const control: JobControl = { ...jobControl, bandwidth: jobControl.bandwidth ?? new Bandwidth() };
   control.bandwidth!.setRate(spec.limitRate ?? null);
@@ -88,7 +92,8 @@ async function runLocked(spec: GutenbergJobSpec, jobControl: JobControl, outDir:
       { kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, itemsTotal: total, control },
       (ctx) => {
         warn = ctx.warn;
-        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total });
+        if (connections.plan.note) ctx.warn(connections.plan.note);
+        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, connections });
       },
     );
   } finally {
@@ -107,6 +112,7 @@ interface JobParts {
   scrubPool: ScrubPoolLease;
   scrubWorkers: number;
   total: number;
+  connections: JobConnectionLimit;
 }
 
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<SummaryExtras> {
@@ -172,7 +178,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   }
 
   try {
-    await runPool<BookItem>({
+    const pool = await runPool<BookItem>({
       items: pending(),
       total: parts.total,
       workers: spec.workers,
@@ -187,7 +193,11 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       isJobFatal: serverUnreachable,
       // --workers auto: `workers` is the most; each change of N is a job:workers event.
       auto: spec.autoWorkers
-        ? { controller: new AutoWorkersController({ max: spec.workers }), onDecision: (decision) => control.onEvent({ kind: 'job:workers', jobId: ctx.jobId, decision }) }
+        ? {
+            controller: new AutoWorkersController({ max: spec.workers, limit: parts.connections.plan.serverLimit ?? undefined }),
+            onDecision: (decision) => control.onEvent({ kind: 'job:workers', jobId: ctx.jobId, decision }),
+            rateCap: () => bandwidth.rate,
+          }
         : undefined,
       onWarning: (message, err) => ctx.warn(message, err),
       onItemFailed: (book, err) => {
@@ -278,6 +288,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         };
       },
     });
+    // A refusal is kept for the next job to this server (and said); a learned limit gone past is forgotten.
+    const learned = await parts.connections.afterPool(pool);
+    if (learned) ctx.warn(learned);
   } catch (err) {
     throw err instanceof FanoutError && serverUnreachable(err, { connected: false }) ? stoppedJobError(err, spec.mirror) : err;
   } finally {

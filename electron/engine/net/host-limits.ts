@@ -92,3 +92,47 @@ export function refusalReason(message: string): string {
   const line = message.replace(/\s+/g, ' ').trim();
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
+
+/** What the pool reports that matters here (core/run-pool.ts PoolResult). */
+export interface PoolConnectionReport {
+  refused: { accepted: number; error: { message: string } | null } | null;
+  peakWorking: number;
+}
+
+/**
+ * One job's per-host connection limit: read before the job (what it starts with and says), kept
+ * after the pool ends (a refusal learned, or a learned limit the job went past without one).
+ */
+export class JobConnectionLimit {
+  private constructor(
+    readonly plan: ConnectionPlan,
+    private readonly key: string | null,
+    private readonly learned: LearnedConnectionLimit | null,
+    private readonly memory: RememberedHostLimits | undefined,
+  ) {}
+
+  static async open(mirrorUrl: string, opts: { workers: number; maxPerHost?: number }, memory?: RememberedHostLimits): Promise<JobConnectionLimit> {
+    const key = hostLimitKey(mirrorUrl);
+    // Unreadable memory is no limit (it is a courtesy learned, not a setting).
+    const learned = key && memory ? await memory.connectionLimit(key).catch(() => null) : null;
+    const plan = planConnections({ hostKey: key ?? mirrorUrl, workers: opts.workers, maxPerHost: opts.maxPerHost, learned });
+    return new JobConnectionLimit(plan, key, learned, memory);
+  }
+
+  /** Keeps what the pool showed; returns the line to say when a limit was learned, else null. */
+  async afterPool(report: PoolConnectionReport): Promise<string | null> {
+    const next = limitAfterJob({
+      learned: this.learned,
+      refused: report.refused ? { accepted: report.refused.accepted, reason: refusalReason(report.refused.error?.message ?? 'refused another connection') } : null,
+      peakWorking: report.peakWorking,
+    });
+    if (!next || !this.key) return null;
+    if ('forget' in next) {
+      await this.memory?.forgetConnectionLimit(this.key).catch(() => {});
+      return null;
+    }
+    await this.memory?.rememberConnectionLimit(this.key, next.remember.limit, next.remember.reason).catch(() => {});
+    const n = next.remember.limit;
+    return `${this.key} refused more than ${n} connection${n === 1 ? '' : 's'} at once: ${this.memory ? 'the next job to it opens' : 'a job to it should open'} at most ${n} (--max-per-host N to change)`;
+  }
+}
