@@ -27,11 +27,11 @@ afterAll(async () => {
   await fx?.cleanup();
 });
 
-async function run(outName: string, itemTimeoutMs?: number) {
+async function run(outName: string, itemTimeoutMs?: number, mirror = `http://${proxy.hostPort}/`) {
   const out = join(fx.dir, outName);
   const timings: ItemTiming[] = [];
   const spec = GutenbergJobSpecSchema.parse({
-    kind: 'gutenberg', catalog: fx.catalogPath, mirror: `http://${proxy.hostPort}/`, selection: { ids: [{ from: 2000, to: 2007 }] },
+    kind: 'gutenberg', catalog: fx.catalogPath, mirror, selection: { ids: [{ from: 2000, to: 2007 }] },
     workers: 2, strategy: 'queue', outDir: out, ...(itemTimeoutMs ? { itemTimeoutMs } : {}),
   });
   const summary = await runGutenbergJob(spec, { ...createJobControl(), onItemTimed: (t) => timings.push(t) });
@@ -81,5 +81,22 @@ describe('per-item timeout and a straggler', () => {
     const { file, mine, raw } = await slowBookOnDisk(out);
     expect(mine).toHaveLength(1);
     expect(createHash('sha256').update(raw).digest('hex')).toBe(file.textSha256);
+  });
+
+  it('over FTP too: the straggler\'s data connection is trickled, cut, and the book resumed and written once', async () => {
+    const ftpProxy = await startTcpProxy({ targetPort: fx.ftp.port, ftp: true, slow: slowBooks([SLOW], { bytesPerSecond: 20_000 }) });
+    try {
+      const { out, timings, summary } = await run('ftp-reissued', 700, fx.ftp.urlVia(ftpProxy.hostPort));
+      expect(summary).toMatchObject({ status: 'succeeded', itemsDone: 8, itemsFailed: 0 });
+      expect(timings).toHaveLength(8);
+      expect(timings.find((t) => t.key === SLOW)).toMatchObject({ landed: true, attempts: 2, timedOut: 1 });
+      expect(ftpProxy.stats.slowed).toBe(1);
+      const { file, mine, raw, leftovers } = await slowBookOnDisk(out);
+      expect(mine).toHaveLength(1);
+      expect(createHash('sha256').update(raw).digest('hex')).toBe(file.textSha256);
+      expect(leftovers).toEqual([]);
+    } finally {
+      await ftpProxy.stop();
+    }
   });
 });
