@@ -24,7 +24,8 @@ export interface ItemTiming {
  * before the attempt rejects), and the attempt fails with a retryable TIMEOUT, so the pool tries
  * the item again on a fresh connection: a straggler re-issued rather than waited for. The part
  * resumes only as any retry does (HTTP If-Range, FTP same size and date), so the book is written
- * once, whole. Without a timeout only the clock runs.
+ * once, whole. The deadline covers the whole attempt: connecting, and waiting for the job's
+ * bandwidth cap, count too. Without a timeout only the clock runs.
  */
 export class ItemDeadline {
   readonly #open = new Map<number, { start: number; attempts: number; timedOut: number }>();
@@ -49,7 +50,7 @@ export class ItemDeadline {
       // The job's own cancel stays a cancel; an attempt stopped by its deadline is a TIMEOUT.
       if (!deadline.signal.aborted || ctx.signal.aborted) throw err;
       item.timedOut++;
-      throw new FanoutError('TIMEOUT', `Not done within the per-item timeout of ${(limit / 1000).toFixed(limit < 10_000 ? 1 : 0)} s: cut, to be tried again on a new connection`, context, { cause: err });
+      throw new FanoutError('TIMEOUT', `Not done within the per-item timeout of ${(limit / 1000).toFixed(limit < 10_000 ? 1 : 0)} s: the attempt was cut (tried again on a new connection while attempts remain)`, context, { cause: err });
     } finally {
       clearTimeout(timer);
     }
