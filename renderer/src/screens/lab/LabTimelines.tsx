@@ -10,6 +10,8 @@ const LEGEND = ['connecting', 'listing', 'downloading', 'writing', 'retrying', '
  * of connection set-ups and the tail: why the winner wins (reused connections, no straggling lane).
  */
 export function LabTimelines({ timelines }: { timelines: LabTimeline[] }) {
+  // One time axis for both: the slower cell's lanes run longer.
+  const tEnd = Math.max(1, ...timelines.map((t) => Math.max(t.wallMs, ...t.spans.map((s) => s.end))));
   return (
     <div className="lab-timelines" data-testid="lab-timelines">
       <h3>Connections over time</h3>
@@ -20,7 +22,7 @@ export function LabTimelines({ timelines }: { timelines: LabTimeline[] }) {
       {timelines.map((t) => (
         <figure key={t.role} data-testid={`lab-timeline-${t.role}-figure`}>
           <figcaption data-testid={`lab-timeline-${t.role}-caption`}><b>{t.role === 'fastest' ? 'Fastest' : 'Slowest'}:</b> {describeTimeline(t)}</figcaption>
-          <LabTimelineCanvas timeline={t} />
+          <LabTimelineCanvas timeline={t} tEnd={tEnd} />
         </figure>
       ))}
     </div>

@@ -1,0 +1,164 @@
+/**
+ * The Lab screen runs every experiment against real local servers (the fixture's vsftpd and HTTP
+ * mirror, a harness Dovecot) in short grids, and what it shows is what its points say: the table
+ * has a row per finished point, the chart draws those points, and the notes are the ones
+ * shared/lab writes for them (the sentences `fanout lab` prints). The finished points are read from
+ * the lab's own Export JSON (lab.json, as the CLI writes it). No timing is asserted.
+ */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Download, Page } from '@playwright/test';
+import type { LabPoint } from '../../shared/ipc';
+import { analyseLab, type LabAnalysisOptions } from '../../shared/lab/lab-analysis';
+import { scrubLabLabel } from '../../shared/lab/lab-labels';
+import { analyseQueueLab, type QueuePoint } from '../../shared/lab/queue-analysis';
+import { startDovecot, type DovecotServer } from '../harness/dovecot';
+import { fillMailbox } from '../harness/dovecot-fill';
+import { expect, fillGutenbergForm, shot, test } from './support/fixtures';
+
+test.describe.configure({ mode: 'serial' });
+
+async function exported<T>(page: Page, testId: string): Promise<{ download: Download; body: T }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  return { download, body: JSON.parse(await readFile((await download.path())!, 'utf8')) as T };
+}
+
+/** The notes shown, in order. */
+const notesOf = (page: Page, testId = 'lab-notes') => page.getByTestId(testId).locator('li').allTextContents();
+
+type ChartSeries = Array<{ label: string; points: Array<{ workers: number; speedup: number }> }>;
+const chartOf = async (page: Page, testId = 'speedup-chart') => JSON.parse((await page.getByTestId(testId).getAttribute('data-points')) ?? '[]') as ChartSeries;
+
+/** The checks every speedup lab's panel must pass: table, chart and notes are its finished points'. */
+async function expectSpeedupPanel(page: Page, points: LabPoint[], opts: LabAnalysisOptions, exportedNotes: string[]): Promise<void> {
+  const a = analyseLab(points, opts);
+  expect(exportedNotes).toEqual(a.notes);
+  await expect(page.getByTestId('lab-table').locator('tbody tr')).toHaveCount(points.length);
+  const rows = await page.getByTestId('lab-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-strategy')}|${tr.getAttribute('data-executor')}|${tr.getAttribute('data-workers')}`));
+  expect(rows.sort()).toEqual(points.map((p) => `${p.strategy}|${p.scrubExecutor}|${p.workers}`).sort());
+  expect(await chartOf(page)).toEqual(a.series.map((s) => ({ label: s.label, points: s.rows.map((r) => ({ workers: r.workers, speedup: r.speedup })) })));
+  // The panel may add one line placing the last normal run; the lab's own notes come first, word for word.
+  expect((await notesOf(page)).slice(0, a.notes.length)).toEqual(a.notes);
+}
+
+test('gutenberg and scrub labs: the cap reaches every cell, and downloads and cleaning share one chart', async ({ app: page, env }) => {
+  await fillGutenbergForm(page, env, { mirror: env.ftp.url, outDir: join(env.dir, 'lab-gutenberg'), workers: 4, limitRate: '2M' });
+  for (const ebook of [100, 101, 102, 103]) await page.getByTestId(`catalog-row-${ebook}`).click();
+  await page.getByTestId('nav-lab').click();
+  await page.getByTestId('lab-kind-gutenberg').click();
+  // The cap typed in the job form is the lab's (one store).
+  await expect(page.getByTestId('lab-limit-rate')).toHaveValue('2M');
+  await page.getByTestId('lab-strategy-adaptive').uncheck();
+  for (const n of [4, 8, 16]) await page.getByTestId(`lab-workers-${n}`).uncheck();
+  await page.getByTestId('lab-sample').fill('4');
+  await page.getByTestId('lab-run').click();
+  await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
+  await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
+  const g = await exported<{ points: LabPoint[]; analysis: { notes: string[] } }>(page, 'lab-json');
+  expect(g.download.suggestedFilename()).toBe('fanout-speedup.json');
+  expect(g.body.points.map((p) => `${p.strategy}×${p.workers}`)).toEqual(['queue×1', 'queue×2']);
+  expect(g.body.points.every((p) => p.itemsDone === 4 && p.itemsFailed === 0)).toBe(true);
+  // Every cell ran under the 2M cap: the analysis places the throughput against it.
+  await expectSpeedupPanel(page, g.body.points, { rateCap: 2 * 1024 * 1024 }, g.body.analysis.notes);
+  expect(g.body.analysis.notes.some((n) => n.includes('cap'))).toBe(true);
+
+  await page.getByTestId('lab-kind-scrub').click();
+  await page.getByTestId('lab-scrub-input').fill(env.mirror.root);
+  for (const n of [4, 8, 16]) await page.getByTestId(`lab-workers-${n}`).uncheck();
+  await page.getByTestId('lab-sample').fill('6');
+  await page.getByTestId('lab-run').click();
+  await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
+  await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
+  const s = await exported<{ points: LabPoint[]; analysis: { notes: string[] } }>(page, 'lab-json');
+  expect(s.download.suggestedFilename()).toBe('fanout-lab-scrub.json');
+  expect(s.body.points.map((p) => `${p.scrubExecutor}×${p.workers}`)).toEqual(['threads×1', 'threads×2', 'processes×1', 'processes×2']);
+  expect(s.body.points.every((p) => p.itemsDone === 6 && p.itemsFailed === 0)).toBe(true);
+  await expectSpeedupPanel(page, s.body.points, { cores: availableParallelism(), label: scrubLabLabel }, s.body.analysis.notes);
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('lab-svg').click()]);
+  const svgText = await readFile((await svgDownload.path())!, 'utf8');
+  expect(svgText).toContain(`Fanout lab: scrub, 6 books, ${availableParallelism()} cores`);
+  expect(svgText.match(/<circle class="point"/g)).toHaveLength(4);
+
+  // I/O-bound vs CPU-bound: the download curve and both cleaning curves on one chart, each placed against the cores.
+  await expect(page.getByTestId('lab-io-cpu')).toBeVisible();
+  const both = await chartOf(page, 'io-cpu-chart');
+  expect(both.map((x) => x.label)).toEqual(['download, queue', 'scrub in threads', 'scrub in child processes']);
+  expect(both[0]!.points.map((p) => p.workers)).toEqual([1, 2]);
+  const ioNotes = await notesOf(page, 'lab-io-cpu-notes');
+  expect(ioNotes).toHaveLength(3);
+  for (const n of ioNotes) expect(n).toContain(`this machine's ${availableParallelism()} cores`);
+  await page.getByTestId('lab-io-cpu').scrollIntoViewIfNeeded();
+  await shot(page, 'lab-scrub');
+});
+
+test('queue lab: one row and one chart point per bound, and the note of those points', async ({ app: page, env }) => {
+  await fillGutenbergForm(page, env, { mirror: env.http.url, outDir: join(env.dir, 'lab-queue'), workers: 2 });
+  await page.getByTestId('select-all').click();
+  await page.getByTestId('nav-lab').click();
+  await page.getByTestId('lab-kind-queue').click();
+  for (const b of ['2', '4', '8', '16', '32', '64']) await page.getByTestId(`lab-bound-${b}`).uncheck();
+  await page.getByTestId('lab-queue-workers').fill('2');
+  await page.getByTestId('lab-sample').fill('6');
+  await page.getByTestId('lab-run').click();
+  await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
+  await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
+  const q = await exported<{ points: QueuePoint[]; analysis: { notes: string[] } }>(page, 'lab-json');
+  expect(q.download.suggestedFilename()).toBe('fanout-lab-queue.json');
+  expect(q.body.points.map((p) => p.bound)).toEqual([1, null]);
+  expect(q.body.points.every((p) => p.itemsDone === 6 && p.itemsFailed === 0 && p.peakRssBytes > 0)).toBe(true);
+  const a = analyseQueueLab(q.body.points);
+  expect(q.body.analysis.notes).toEqual(a.notes);
+  expect(await notesOf(page)).toEqual(a.notes);
+  await expect(page.getByTestId('lab-table').locator('tbody tr')).toHaveCount(2);
+  await expect(page.getByTestId('lab-table').locator('tbody tr').nth(1).locator('td').first()).toHaveText('unbounded');
+  const drawn = JSON.parse((await page.getByTestId('queue-chart').getAttribute('data-points'))!) as unknown[];
+  expect(drawn).toEqual(a.rows.map((r) => ({ bound: r.bound, booksPerSecond: r.booksPerSecond, blockedMs: r.blockedMs, peakRssBytes: r.peakRssBytes })));
+  await shot(page, 'lab-queue');
+});
+
+test.describe('mail lab', () => {
+  let srv: DovecotServer;
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    srv = await startDovecot();
+    const admin = await srv.connect();
+    await fillMailbox(admin, [{ path: 'INBOX', count: 12 }, { path: 'Archive', count: 6 }]);
+    await admin.logout();
+  });
+  test.afterAll(async () => {
+    await srv?.stop();
+  });
+
+  test('strategies × connections, with the fastest and slowest cells\' connection lanes', async ({ app: page, env }) => {
+    await page.getByTestId('nav-lab').click();
+    await page.getByTestId('lab-kind-mail').click();
+    await page.getByTestId('lab-mail-host').fill(srv.host);
+    await page.getByTestId('lab-mail-port').fill(String(srv.port));
+    await page.getByTestId('lab-mail-tls').selectOption('none');
+    await page.getByTestId('lab-mail-user').fill(srv.user);
+    await page.getByTestId('lab-mail-password').fill(srv.password);
+    await page.getByTestId('lab-mail-out-dir').fill(join(env.dir, 'lab-mail'));
+    for (const s of ['queue', 'adaptive']) await page.getByTestId(`lab-strategy-${s}`).uncheck();
+    await page.getByTestId('lab-connections-4').uncheck();
+    await page.getByTestId('lab-run').click();
+    await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
+    await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
+    const m = await exported<{ points: LabPoint[]; analysis: { notes: string[] } }>(page, 'lab-json');
+    expect(m.body.points.map((p) => `${p.strategy}×${p.workers}`)).toEqual(['serial×1', 'split×1', 'split×2']);
+    expect(m.body.points.every((p) => p.itemsDone === 18 && p.itemsFailed === 0)).toBe(true);
+    await expectSpeedupPanel(page, m.body.points, {}, m.body.analysis.notes);
+    // The timelines: the fastest and the slowest cell (by the median time in the table), each with its lanes.
+    const byTime = [...m.body.points].sort((x, y) => x.medianMs - y.medianMs);
+    for (const [role, p] of [['fastest', byTime[0]!], ['slowest', byTime[byTime.length - 1]!]] as const) {
+      await expect(page.getByTestId(`lab-timeline-${role}-caption`)).toContainText(`${p.strategy} with ${p.workers} connection`);
+      await expect(page.getByTestId(`lab-timeline-${role}-caption`)).toContainText('connection set-up');
+      const canvas = page.getByTestId(`lab-timeline-${role}`);
+      expect(Number(await canvas.getAttribute('data-spans'))).toBeGreaterThan(0);
+      expect(Number(await canvas.getAttribute('data-lanes'))).toBe(p.workers);
+      await expect.poll(async () => Number(await canvas.getAttribute('data-rects'))).toBeGreaterThan(0);
+    }
+    await page.getByTestId('lab-timelines').scrollIntoViewIfNeeded();
+    await shot(page, 'lab-mail');
+  });
+});
