@@ -21,6 +21,8 @@
  * mbsync, Fanout adaptive at each of BENCH_TARGET_NS (4,1) and, with BENCH_COMPARE_BUNDLE (a child
  * bundle built the same way from an older commit), that build at N = 4; each ratio is taken within
  * its round and the table shows ranges, with the child's job start and first message on disk.
+ * BENCH_COMPARE_NS (4) sets the N of that build. The table adds the child's CPU time (user + system,
+ * all threads) and its main thread's alone: on a shared machine they move less than wall times.
  * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  *
  * Interop rows: the same mailbox of BENCH_INTEROP_MESSAGES (1000) on each of BENCH_INTEROP_SERVERS
@@ -29,6 +31,7 @@
  * the Dovecot strategy table; BENCH_INTEROP_SERVERS= (empty) skips the interop rows.
  */
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,6 +72,8 @@ const TARGET_NS = env('BENCH_TARGET_NS', '4,1').split(',').map(Number);
 /** `maildir`: Dovecot mailboxes are filled by writing Maildir files (seconds for 50,000), not by APPEND. */
 const FILL = env('BENCH_FILL', 'append');
 const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE ? resolve(process.env.BENCH_COMPARE_BUNDLE) : null;
+/** Connection counts the BENCH_COMPARE_BUNDLE build runs at (default 4). */
+const COMPARE_NS = env('BENCH_COMPARE_NS', '4').split(',').map(Number);
 
 /** What the child reports on its stdout (one JSON line). */
 interface ChildReport {
@@ -81,6 +86,8 @@ interface ChildReport {
   peakArrayBuffersMb: number;
   cpuUserS: number;
   cpuSystemS: number;
+  /** CPU time of the main (JavaScript) thread alone, s (Linux: /proc/self/task/<pid>/stat; else null). */
+  mainThreadCpuS?: number | null;
   /** process.memoryUsage() at the highest RSS sampled, MB. */
   atPeak: Record<string, number>;
   /** ms since the process started: the job began (modules loaded), the first message was on disk. */
@@ -126,11 +133,22 @@ async function child(arg: string): Promise<void> {
     atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / MB)])),
     jobStartMs: started,
     firstMessageMs,
+    mainThreadCpuS: mainThreadCpu(),
   };
   if (process.env.BENCH_CHILD_DEBUG) {
     process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms\n`);
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** The main thread's CPU time (user + system), s: what the event loop spent, apart from libuv's pool threads. */
+function mainThreadCpu(): number | null {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** Bundles this file (engine included, npm packages left external) into plain JavaScript for `node`. */
@@ -403,13 +421,17 @@ async function main(): Promise<void> {
   }
 }
 
-interface Sample { full: number; again: number; rssMb: number; firstMs: number | null; startMs: number | null }
+interface Sample { full: number; again: number; rssMb: number; firstMs: number | null; startMs: number | null; cpuS: number | null; mainCpuS: number | null }
 
 const range = (xs: number[], digits = 2) => {
   if (xs.length === 0) return '-';
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);
-  return lo.toFixed(digits) === hi.toFixed(digits) ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+  if (lo.toFixed(digits) === hi.toFixed(digits)) return lo.toFixed(digits);
+  // With three or more rounds the median too: on a loaded machine the extremes are the load.
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return `${lo.toFixed(digits)}–${hi.toFixed(digits)}${xs.length >= 3 ? ` (${mid.toFixed(digits)})` : ''}`;
 };
 
 /**
@@ -434,20 +456,20 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const mb = WITH_MBSYNC ? await timeMbsync(join(dir, `mbsync-${size}-${round}`), box.proxy.port, box.srv.user, box.srv.password) : null;
-        if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null }, null);
+        if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null, cpuS: null, mainCpuS: null }, null);
         await rm(join(dir, `mbsync-${size}-${round}`), { recursive: true, force: true });
         const variants: Array<[string, string, number]> = [
           ...TARGET_NS.map((n) => [`fanout N=${n}`, bundle, n] as [string, string, number]),
-          ...(COMPARE_BUNDLE ? [['before N=4', COMPARE_BUNDLE, 4] as [string, string, number]] : []),
+          ...(COMPARE_BUNDLE ? COMPARE_NS.map((n) => [`before N=${n}`, COMPARE_BUNDLE, n] as [string, string, number]) : []),
         ];
         for (const [key, b, n] of variants) {
           const out = join(dir, `t-${size}-${round}-${n}`);
           const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`);
           if (row.messages !== size) throw new Error(`${key} archived ${row.messages} of ${size}`);
           const m = row.mem!;
-          const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null };
+          const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null };
           add(key, sample, mb);
-          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms\n`);
+          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms, CPU ${sample.cpuS?.toFixed(2) ?? '-'} s (main thread ${sample.mainCpuS?.toFixed(2) ?? '-'} s)\n`);
           await rm(out, { recursive: true, force: true });
         }
       }
@@ -457,14 +479,14 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
     lines.push(
       '',
       `${size} messages, ${(box.bytes / MB).toFixed(1)} MB (largest ${(box.largest / MB).toFixed(1)} MB), +${DELAY} ms each way, ${ROUNDS} interleaved round(s); ranges min–max`,
-      '| tool | full (s) | nothing new (s) | full / mbsync | again / mbsync | peak RSS (MB) | job start (ms) | first message on disk (ms) |',
-      '|---|---|---|---|---|---|---|---|',
+      '| tool | full (s) | nothing new (s) | full / mbsync | again / mbsync | peak RSS (MB) | job start (ms) | first message on disk (ms) | CPU full (s) | main thread (s) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const [key, xs] of runs) {
       const r = ratios.get(key);
       const fanout = key !== 'mbsync';
       lines.push(
-        `| ${key} | ${range(xs.map((x) => x.full))} | ${range(xs.map((x) => x.again))} | ${r ? range(r.full) : '-'} | ${r ? range(r.again) : '-'} | ${fanout ? range(xs.map((x) => x.rssMb), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.startMs === null ? [] : [x.startMs])), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.firstMs === null ? [] : [x.firstMs])), 0) : '-'} |`,
+        `| ${key} | ${range(xs.map((x) => x.full))} | ${range(xs.map((x) => x.again))} | ${r ? range(r.full) : '-'} | ${r ? range(r.again) : '-'} | ${fanout ? range(xs.map((x) => x.rssMb), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.startMs === null ? [] : [x.startMs])), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.firstMs === null ? [] : [x.firstMs])), 0) : '-'} | ${range(xs.flatMap((x) => (x.cpuS === null ? [] : [x.cpuS])))} | ${range(xs.flatMap((x) => (x.mainCpuS === null ? [] : [x.mainCpuS])))} |`,
       );
     }
   }
