@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
-import { BadRowTally, readCatalog, selectBooks, type CatalogEntry } from '../catalog';
+import type { CatalogEntry } from '../catalog';
 import { FanoutError, isAbortError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext, type SummaryExtras } from '../core/run-job';
@@ -29,6 +29,7 @@ import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
 import { ManifestStore } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
+import { JobSelection } from './job-selection';
 import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
 
 /**
@@ -63,7 +64,9 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   control.bandwidth!.setRate(spec.limitRate ?? null);
   const rawDir = join(outDir, 'raw');
   const cleanDir = join(outDir, 'clean');
-  const total = await countSelected(spec, control.signal);
+  // One read of the catalog for the count and (a selection of up to 5,000 books) the books themselves.
+  const selection = await JobSelection.read(spec.catalog, spec.selection, control.signal);
+  const total = selection.total;
   // Checked here too, not only by the hosts' input checks: every way in gets the same refusal.
   const policy = mainSiteProblem(spec.mirror, total, spec.allowMainSite);
   if (policy) {
@@ -93,7 +96,7 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
       (ctx) => {
         warn = ctx.warn;
         if (connections.plan.note) ctx.warn(connections.plan.note);
-        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, connections });
+        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, selection, connections });
       },
     );
   } finally {
@@ -112,6 +115,7 @@ interface JobParts {
   scrubPool: ScrubPoolLease;
   scrubWorkers: number;
   total: number;
+  selection: JobSelection;
   connections: JobConnectionLimit;
 }
 
@@ -138,7 +142,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // Each book being cleaned listens on it (up to the stage's bound): expected, not a leak.
   setMaxListeners(Number.isFinite(bound) ? 64 + spec.workers * 8 + bound : 0, stop.signal);
   // One warning at the end for all bad rows (count and the first few), not one per row.
-  const badRows = new BadRowTally();
+  const badRows = parts.selection.badRows;
   /** Books recorded ok in this run and their bytes on disk: the basis of "how much more space". */
   const written = { books: 0, bytes: 0 };
 
@@ -167,8 +171,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
 
   /** The selected books not already whole on disk (quick size + mtime check, a chunk of books at a time). */
   async function* pending(): AsyncGenerator<BookItem> {
-    const entries = readCatalog(spec.catalog, { signal: control.signal, onBadRow: badRows.add });
-    for await (const chunk of inChunks(selectBooks(entries, spec.selection), CHECK_AHEAD)) {
+    for await (const chunk of inChunks(parts.selection.entries(control.signal), CHECK_AHEAD)) {
       const unchanged = await Promise.all(chunk.map((entry) => isBookUnchanged(outDir, manifest.take(entry.ebook))));
       for (let i = 0; i < chunk.length; i++) {
         if (unchanged[i]) telemetry.addSkipped(1);
@@ -355,11 +358,4 @@ async function* inChunks(entries: AsyncIterable<CatalogEntry>, size: number): As
     }
   }
   if (chunk.length > 0) yield chunk;
-}
-
-/** Counts the selected books in a first streaming pass (under a second even for the full catalog), for ETA and batching. */
-async function countSelected(spec: GutenbergJobSpec, signal: AbortSignal): Promise<number> {
-  let n = 0;
-  for await (const _ of selectBooks(readCatalog(spec.catalog, { signal }), spec.selection)) n++;
-  return n;
 }
