@@ -128,6 +128,15 @@ export function analyseStragglerLab(points: readonly StragglerPoint[], opts: Str
     if (r.timeouts > 0) notes.push(`Timeout ${r.name}: ${plural(r.timeouts, 'attempt')} cut, ${plural(r.itemsRetried, 'item')} took more than one attempt.`);
     else if (r.timeoutMs !== null && r.itemsDone > 0) notes.push(`Timeout ${r.name}: no attempt ran into it.`);
   }
+  // A timeout cutting more than a longer one did: it cut items the longer one let finish (healthy ones, re-issued for nothing).
+  for (const r of rows) {
+    if (r.timeoutMs === null) continue;
+    const longer = rows.filter((l) => l.timeoutMs !== null && l.timeoutMs > r.timeoutMs! && l.itemsFailed === 0 && l.timeouts < r.timeouts);
+    if (longer.length === 0) continue;
+    const l = longer.reduce((a, x) => (x.timeouts < a.timeouts ? x : a));
+    const p95 = cleanBase && cleanBase.p95 !== null && r.p95 !== null ? `; p95 ${s2(r.p95)} against ${s2(cleanBase.p95)} without a timeout` : '';
+    notes.push(`Timeout ${r.name} cut more attempts than ${l.name} (${r.timeouts} against ${l.timeouts}): it also cut items a longer timeout lets finish${p95}.`);
+  }
   const failed = rows.filter((r) => r.itemsFailed > 0);
   for (const r of failed) {
     notes.push(`Timeout ${r.name}: ${plural(r.itemsFailed, 'item')} failed${r.timeoutMs !== null && r.timeouts > 0 ? ` (${plural(r.timeouts, 'attempt')} cut by the timeout)` : ''}: its time and latencies cover fewer items and compare poorly.`);
