@@ -15,7 +15,7 @@
  * Env: BENCH_MESSAGES (5000), BENCH_NS (1,2,4,8), BENCH_STRATEGIES (serial,queue,split,adaptive),
  * BENCH_DELAY_MS (25), BENCH_TARGET_MB (220), BENCH_FLAT_MESSAGES (1000; 0 = skip),
  * BENCH_MBSYNC (1; 0 = skip), BENCH_CPU_PROF (a directory: the full runs write V8 CPU profiles there),
- * BENCH_NODE_FLAGS (flags for the Fanout child, e.g. --max-semi-space-size=2).
+ * BENCH_NODE_FLAGS (flags for the Fanout child; default: as `fanout mail` starts, bin/node-flags.js; '' = node's defaults).
  *
  * Targets mode (issue 10), BENCH_SIZES=1000,5000: per size, BENCH_ROUNDS (2) interleaved rounds of
  * mbsync, Fanout adaptive at each of BENCH_TARGET_NS (4,1) and, with BENCH_COMPARE_BUNDLE (a child
@@ -46,6 +46,7 @@ import { makeMessage, rng } from '../tests/harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../tests/harness/imap-server';
 import { startImapServer, type ImapMatrixEntry } from '../tests/harness/imap-servers';
 import { startHarnessProcess } from './harness-process';
+import { benchChildLaunch } from '../bin/node-flags.js';
 import { fillMaildir, type MaildirMessage } from '../tests/harness/dovecot-maildir';
 import type { DovecotServer } from '../tests/harness/dovecot';
 
@@ -162,10 +163,11 @@ async function buildChild(): Promise<string> {
 
 async function runChild(bundle: string, spec: MailJobInput, profileName?: string): Promise<ChildReport & { processS: number }> {
   const args = profileName && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
-  // BENCH_NODE_FLAGS: V8/node flags for the Fanout child (e.g. --max-semi-space-size=2, to see what the young generation costs).
-  args.unshift(...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+  // The child starts as `fanout mail` does (heap flags, malloc settings: bin/node-flags.js); BENCH_NODE_FLAGS replaces them ('' = defaults).
+  const launch = benchChildLaunch();
+  args.unshift(...launch.flags);
   const t = performance.now();
-  const proc = spawn(process.execPath, [...args, bundle, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...args, bundle, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'], env: launch.env });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const code = await new Promise<number | null>((r) => proc.once('exit', r));

@@ -18,9 +18,9 @@
  * scale — the mirror is kept there between runs, it takes a while to write),
  * BENCH_SCRUB_EXECUTOR (threads; processes puts the scrubbers' memory outside the measured process),
  * BENCH_HEAP_SNAPSHOT (a directory: the child writes a heap snapshot there at 90 % of the full run; writing it
- * inflates that run's peak RSS), BENCH_NODE_FLAGS (flags for the child's node; default the product's launch flags,
- * bin/node-flags.js, as `fanout` and the web host run; empty = V8's defaults; e.g. --max-old-space-size=60 to see how much
- * of the peak is collectable garbage).
+ * inflates that run's peak RSS), BENCH_NODE_FLAGS (flags for the child's node; by default it starts as `fanout` and
+ * the web host do, with the heap flags and malloc settings of bin/node-flags.js; when set, it replaces both: empty =
+ * node's and glibc's defaults; e.g. --max-old-space-size=60 to see how much of the peak is collectable garbage).
  */
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
-import { HEAP_FLAGS } from '../bin/node-flags.js';
+import { benchChildLaunch } from '../bin/node-flags.js';
 import type { JobSummary } from '../shared/events';
 import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../shared/job-spec';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
@@ -49,7 +49,8 @@ const WITH_KILL = env('BENCH_KILL', '1') !== '0';
 const DIR = resolve(env('BENCH_DIR', 'node_modules/.cache/fanout-bench/scale'));
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT ? resolve(process.env.BENCH_HEAP_SNAPSHOT) : null;
 const SCRUB_EXECUTOR = env('BENCH_SCRUB_EXECUTOR', 'threads') as 'threads' | 'processes';
-const NODE_FLAGS = env('BENCH_NODE_FLAGS', HEAP_FLAGS.join(' ')).split(' ').filter(Boolean);
+const CHILD = benchChildLaunch();
+const NODE_FLAGS = CHILD.flags;
 const MB = 1024 * 1024;
 
 interface ChildRequest {
@@ -140,7 +141,7 @@ async function buildChild(): Promise<string> {
 
 async function runChild(bundle: string, req: ChildRequest): Promise<{ report: ChildReport | null; processS: number; killed: boolean }> {
   const t = performance.now();
-  const proc = spawn(process.execPath, [...NODE_FLAGS, bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...NODE_FLAGS, bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'], env: CHILD.env });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
 }
 
 function printTable(results: SizeResult[]): void {
-  console.log(`\nHTTP (nginx, loopback), ${STRATEGY}, N = ${WORKERS}, books of ~${BOOK_BYTES} bytes, node ${NODE_FLAGS.join(' ') || '(V8 defaults)'}:\n`);
+  console.log(`\nHTTP (nginx, loopback), ${STRATEGY}, N = ${WORKERS}, books of ~${BOOK_BYTES} bytes, node ${NODE_FLAGS.join(' ') || '(V8 defaults)'}${process.env.BENCH_NODE_FLAGS === undefined ? ' + malloc settings' : ''}:\n`);
   console.log('| books | full (s) | books/s | peak RSS (MB) | peak heap (MB) | re-run complete (s) | kill at 50 %: lines | re-run after kill (s) | fetched by it |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {

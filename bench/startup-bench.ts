@@ -6,7 +6,8 @@
  *  - `node -e 0`, the floor every Node program pays, measured in the same run;
  *  - `fanout --help` and `fanout <command> --help` for every command;
  *  - a one-book job's fixed cost: from spawning `fanout gutenberg` to the first request reaching a
- *    local HTTP mirror (which answers 404, so the job then ends at once).
+ *    local HTTP mirror (which answers 404, so the job then ends at once), as run (re-launched with
+ *    the heap flags, bin/relaunch.js) and without the re-launch.
  * Prints the median and p90 of each, and each median as a ratio of `node -e 0`'s (target: help ≤ 2×).
  */
 import { spawn } from 'node:child_process';
@@ -28,10 +29,10 @@ if (!existsSync(join(repo, 'out/main/electron/cli/index.js'))) {
 }
 
 /** Runs a command to its end; resolves with the wall time, ms. */
-function timed(args: string[], onSpawn?: (t0: number) => void): Promise<number> {
+function timed(args: string[], onSpawn?: (t0: number) => void, env: Record<string, string> = {}): Promise<number> {
   return new Promise((done, fail) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: repo, stdio: 'ignore', env: { ...process.env, FANOUT_FROM_SOURCE: '' } });
+    const child = spawn(process.execPath, args, { cwd: repo, stdio: 'ignore', env: { ...process.env, FANOUT_FROM_SOURCE: '', ...env } });
     onSpawn?.(t0);
     child.on('error', fail);
     child.on('exit', () => done(performance.now() - t0));
@@ -61,16 +62,20 @@ async function main(): Promise<void> {
     { label: 'node -e 0', run: () => timed(['-e', '0']) },
     { label: 'fanout --help', run: () => timed([bin, '--help']) },
     ...Object.keys(COMMANDS).map((name) => ({ label: `fanout ${name} --help`, run: () => timed([bin, name, '--help']) })),
-    {
-      label: 'one-book job: start → first request',
-      run: async (round) => {
+    ...[
+      { label: 'one-book job: start → first request', env: {} as Record<string, string> },
+      // What the re-launch with the heap flags costs (bin/relaunch.js; FANOUT_RELAUNCHED set = no re-launch).
+      { label: 'same, not re-launched', env: { FANOUT_RELAUNCHED: '0' } },
+    ].map(({ label, env }) => ({
+      label,
+      run: async (round: number) => {
         let t0 = 0;
         const seen = new Promise<number>((r) => (firstRequest = r));
-        const args = [bin, 'gutenberg', '--catalog', catalog, '--mirror', mirrorUrl, '--out', join(dir, `out-${round}`), '--attempts', '1', '--json'];
-        await timed(args, (t) => (t0 = t));
+        const args = [bin, 'gutenberg', '--catalog', catalog, '--mirror', mirrorUrl, '--out', join(dir, `out-${label.length}-${round}`), '--attempts', '1', '--json'];
+        await timed(args, (t) => (t0 = t), env);
         return (await seen) - t0;
       },
-    },
+    })),
   ];
   const ms = new Map(variants.map((v) => [v.label, [] as number[]]));
   for (const v of variants) await v.run(-1); // warm-up: file cache

@@ -1,5 +1,6 @@
 /**
- * The CLI's long-running commands run in a second `node` started with the heap flags (node-flags.js).
+ * The CLI's long-running commands run in a second `node` started with the heap flags and malloc
+ * settings (node-flags.js).
  *
  * Why a re-launch: V8's heap limits are fixed when the process starts, and this is the one way that
  * holds however `fanout` is started — `node bin/fanout.js` (npm scripts, tests, bin/start.js), the
@@ -21,7 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { heapFlagsFor } from './node-flags.js';
+import { heapFlagsFor, mallocEnvFor } from './node-flags.js';
 
 /** The commands that run jobs or a server: worth a second start to hold their memory down. */
 const LONG_RUNNING = new Set(['gutenberg', 'mail', 'lab', 'serve']);
@@ -37,7 +38,7 @@ export function shouldRelaunch(args, env = process.env, execArgv = process.execA
   if (!LONG_RUNNING.has(args.find((a) => !a.startsWith('-')))) return false;
   // A debugger attached to this process should stay on the process doing the work.
   if ([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => INSPECT.test(a))) return false;
-  return heapFlagsFor(execArgv, env.NODE_OPTIONS ?? '').length > 0;
+  return heapFlagsFor(execArgv, env.NODE_OPTIONS ?? '').length > 0 || Object.keys(mallocEnvFor(env)).length > 0;
 }
 
 /** In the re-launched child: forget the marker (its own children are not re-launches) and die with the launcher. */
@@ -57,9 +58,9 @@ export function relaunch(script, args) {
   runAsParent(process.execPath, [...heapFlagsFor(), ...process.execArgv, script, ...args], relaunchedEnv());
 }
 
-/** The environment of a node started by this process with the heap flags: a `fanout` there does not re-launch. */
+/** The environment of a node started by this process with the heap flags: the malloc settings, and a `fanout` there does not re-launch. */
 export function relaunchedEnv(env = process.env) {
-  return { ...env, [RELAUNCHED]: String(process.pid) };
+  return { ...env, ...mallocEnvFor(env), [RELAUNCHED]: String(process.pid) };
 }
 
 /**

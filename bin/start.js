@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HEAP_FLAGS, heapFlagsFor } from './node-flags.js';
+import { HEAP_FLAGS, heapFlagsFor, mallocEnvFor } from './node-flags.js';
 import { relaunchedEnv, runAsParent } from './relaunch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -38,7 +38,7 @@ if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) {
 const electron = findElectron();
 const display = hasDisplay();
 if (electron.exe && display.ok && process.env.FANOUT_WEB !== '1') {
-  const env = { ...process.env };
+  const env = { ...process.env, ...mallocEnvFor() };
   delete env.ELECTRON_RUN_AS_NODE;
   // The engine runs in Electron's main process, whose V8 takes flags only from the command line it
   // starts with (app.commandLine.appendSwitch there reaches the renderers only); main drops them
@@ -53,5 +53,5 @@ if (electron.exe && display.ok && process.env.FANOUT_WEB !== '1') {
   // The heap flags given here, so bin/fanout.js need not start a second node for them (bin/relaunch.js).
   // The child runs in a session of its own and gets each signal once, through this process (relaunch.js).
   if (builtServe) runAsParent(process.execPath, [...heapFlagsFor(), join(root, 'bin', 'fanout.js'), 'serve', ...args], relaunchedEnv());
-  else runAsParent(process.execPath, [...heapFlagsFor(), '--import', 'tsx', join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args], process.env);
+  else runAsParent(process.execPath, [...heapFlagsFor(), '--import', 'tsx', join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args], { ...process.env, ...mallocEnvFor() });
 }

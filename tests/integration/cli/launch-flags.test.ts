@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEAP_FLAGS } from '../../../bin/node-flags.js';
+import { HEAP_FLAGS, MALLOC_ENV } from '../../../bin/node-flags.js';
 import { delay, generateMirror, startHttpServer, type GeneratedMirror, type HttpServer } from '../../harness';
 
 const repo = resolve(__dirname, '../../..');
@@ -56,11 +56,11 @@ afterAll(async () => {
 });
 
 /** Starts `node bin/fanout.js <args>` from the sources; resolves with its exit and the node starts it made. */
-function fanout(args: string[], nodeOptions = '') {
+function fanout(args: string[], nodeOptions = '', env: Record<string, string> = {}) {
   const starts = join(dir, `starts-${++run}.jsonl`);
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: repo,
-    env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_TEST_STARTS: starts, NODE_OPTIONS: `--import=${pathToFileURL(preload).href} ${nodeOptions}` },
+    env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_TEST_STARTS: starts, NODE_OPTIONS: `--import=${pathToFileURL(preload).href} ${nodeOptions}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -122,6 +122,8 @@ describe.skipIf(process.platform !== 'linux')('fanout launch flags (bin/relaunch
     expect(worker.heapLimitMb).toBeGreaterThanOrEqual(OURS_MB);
     expect(worker.heapLimitMb).toBeLessThan(OURS_MB * 1.2);
     expect((await readFile(`/proc/${worker.pid}/cmdline`, 'utf8')).split('\0')).toEqual(expect.arrayContaining([...HEAP_FLAGS]));
+    const environ = (await readFile(`/proc/${worker.pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toEqual(expect.arrayContaining(Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`)));
     job.child.kill('SIGINT');
     const exit = await job.exited;
     expect(exit, job.stderr()).toEqual({ code: 130, signal: null });
@@ -137,13 +139,22 @@ describe.skipIf(process.platform !== 'linux')('fanout launch flags (bin/relaunch
     await waitFor('the re-launched node to be gone', async () => ((await alive(worker.pid)) ? undefined : true), 5_000);
   }, 60_000);
 
-  it('the user’s own heap flag wins: no re-launch, their limit', async () => {
+  it('the user’s own heap flag (NODE_OPTIONS) wins over ours', async () => {
     http.hooks.clear();
     const r = fanout(gutenberg(join(dir, 'out-user')), '--max-old-space-size=3000');
     expect((await r.exited).code, r.stderr()).toBe(0);
     const starts = await r.readStarts();
+    expect(starts).toHaveLength(2);
+    expect(starts[1]!.heapLimitMb).toBeGreaterThanOrEqual(3000);
+    expect(starts[1]!.heapLimitMb).toBeLessThan(3600);
+  }, 60_000);
+
+  it('given every flag and malloc setting already, it does not re-launch', async () => {
+    http.hooks.clear();
+    const r = fanout(gutenberg(join(dir, 'out-all-set')), HEAP_FLAGS.join(' '), { ...MALLOC_ENV });
+    expect((await r.exited).code, r.stderr()).toBe(0);
+    const starts = await r.readStarts();
     expect(starts).toHaveLength(1);
-    expect(starts[0]!.heapLimitMb).toBeGreaterThanOrEqual(3000);
-    expect(starts[0]!.heapLimitMb).toBeLessThan(3600);
+    expect(starts[0]!.heapLimitMb).toBeLessThan(OURS_MB * 1.2);
   }, 60_000);
 });
