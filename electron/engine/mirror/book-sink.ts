@@ -66,6 +66,8 @@ export class BookSink {
   private zip: ZipText | null = null;
   /** Writing the `.part.meta` begin() was given. */
   private metaWrite: Promise<void> = Promise.resolve();
+  /** A small file's meta, written only if this attempt fails (see `begin`). */
+  private metaDeferred: PartMeta | null = null;
   /** Hashing the kept text prefix, or replaying a zip's kept raw prefix into the unzipper. */
   private prefixHashed: Promise<void> = Promise.resolve();
   private closed = false;
@@ -98,6 +100,7 @@ export class BookSink {
     await unlink(this.textPart).catch(() => {});
     if (this.rawPart) await unlink(this.rawPart).catch(() => {});
     await this.metaWrite.catch(() => {}); // not to be recreated after the removal
+    this.metaDeferred = null;
     await removePartMeta(this.resumable);
     this.startAt = 0;
     this.kept = null;
@@ -114,10 +117,12 @@ export class BookSink {
     const { progress } = this.opts;
     if (meta) {
       this.kept = meta;
-      this.metaWrite = writePartMeta(this.resumable, meta).catch((e: unknown) => {
-        throw new FanoutError('WRITE_FAILED', `Cannot write ${this.resumable}.meta: ${String(e)}`, this.opts.context, { cause: e });
-      });
-      this.metaWrite.catch(() => {}); // surfaces in finish()
+      // A file known to be small gets its meta only if the attempt fails (close()): most books land
+      // whole, and a meta written then removed is two file creations/removals per book (measured
+      // in docs/BENCHMARKS.md). A run killed mid-transfer leaves such a part without meta: it is
+      // restarted, not resumed (at most EAGER_META_BYTES fetched again).
+      if (meta.size !== null && meta.size < EAGER_META_BYTES) this.metaDeferred = meta;
+      else this.writeMeta(meta);
     }
     if (!this.opts.fromZip) {
       this.textBytes = this.startAt;
@@ -201,6 +206,7 @@ export class BookSink {
     const ctx = this.opts.context;
     try {
       await this.prefixHashed; // also: a zip's kept prefix fully replayed before the unzipper ends
+      this.metaDeferred = null; // complete: no resume needed
       await this.metaWrite;
       if (this.zip) {
         this.zip.end(); // the unzipper ends only once the remote file is complete
@@ -209,6 +215,7 @@ export class BookSink {
       // Durable before the caller records the book as done (a power cut must not leave a short text).
       await renameDurably(this.textPart, this.finalPath);
       if (this.rawPart) await unlink(this.rawPart).catch(() => {});
+      // Always: an earlier attempt's meta may be there even with no bytes kept (an empty part).
       await removePartMeta(this.resumable);
     } catch (e) {
       if (this.rawPart && e instanceof FanoutError) await this.discard();
@@ -223,12 +230,21 @@ export class BookSink {
     return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex') };
   }
 
+  private writeMeta(meta: PartMeta): void {
+    this.metaWrite = writePartMeta(this.resumable, meta).catch((e: unknown) => {
+      throw new FanoutError('WRITE_FAILED', `Cannot write ${this.resumable}.meta: ${String(e)}`, this.opts.context, { cause: e });
+    });
+    this.metaWrite.catch(() => {}); // surfaces in finish()
+  }
+
   /** Releases files after a failed attempt; keeps the `.part` (the raw one for zips) for a resume. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.zip?.abort();
     // The `.part.meta` stays with the `.part` for the next attempt: let its write land.
+    if (this.metaDeferred) this.writeMeta(this.metaDeferred);
+    this.metaDeferred = null;
     await this.metaWrite.catch(() => {});
     if (this.input && !this.input.destroyed) this.input.destroy();
     const file = this.file;
@@ -249,6 +265,9 @@ export class BookSink {
     if (this.rawPart) await unlink(this.textPart).catch(() => {});
   }
 }
+
+/** Below this remote size a `.part.meta` is written only when an attempt fails (see `begin`). */
+export const EAGER_META_BYTES = 2 * 1024 * 1024;
 
 /**
  * A Writable's `write` whose chunks first pass the job's bandwidth cap (`progress.pace`): while the
