@@ -47,6 +47,7 @@ const FLAGS: Record<string, string> = {
   scrubExecutor: '--scrub-executor',
   timeoutMs: '--timeout',
   attempts: '--attempts',
+  itemTimeoutMs: '--item-timeout',
   // The mail account is checked on its own (MailAccountSchema) and inside the job spec.
   host: '--host',
   port: '--port',

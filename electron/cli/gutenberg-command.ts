@@ -4,6 +4,7 @@ import { parseIdRanges } from '../../shared/id-ranges';
 import { checkMaxPerHost } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
 import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+import { itemTimeoutOption } from './lab-stragglers-options';
 
 /** `--ids`: ranges, each end a safe integer (a 30-digit "number" is a typo, not an ebook). */
 function idsOption(value: string): ReturnType<typeof parseIdRanges> {
@@ -34,6 +35,7 @@ export function gutenbergSpecInput(o: Record<string, any>): Record<string, unkno
     scrubExecutor: o.scrubExecutor,
     timeoutMs: o.timeout,
     attempts: o.attempts,
+    itemTimeoutMs: o.itemTimeout,
     limitRate: o.limitRate,
     waitMs: o.wait,
     maxPerHost: o.maxPerHost,
@@ -97,6 +99,7 @@ export function registerGutenbergCommand(program: Command): void {
     .addOption(new Option('--scrub-executor <e>', 'cleaning in worker threads or child processes').choices(['threads', 'processes']).default('threads'))
     .option('--timeout <ms>', 'network timeout per operation, ms', positiveInt, 30_000)
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
+    .option('--item-timeout <time>', 'per-book timeout, e.g. 5s: a book not fetched by then is cut and tried again on a new connection (within --attempts)', itemTimeoutOption)
     .option('--limit-rate <rate>', 'bandwidth cap for the whole job (all connections), e.g. 500k or 2M bytes/s', rateOption)
     .option('--proxy <url>', 'HTTP proxy for http(s) mirrors: a URL, env (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the default) or none', 'env')
     .option('--allow-main-site', 'allow www.gutenberg.org itself as the mirror, for a single book (its robot policy refuses bulk downloads)')

@@ -171,7 +171,7 @@ function registerStragglerLab(lab: Command): void {
   const stragglers = lab.command('stragglers').description('run a sample once per per-item timeout (and without one): total time and item latency percentiles');
   for (const o of gutenbergOptions()) stragglers.addOption(o);
   stragglers
-    .option('--timeouts <list>', 'per-item timeouts to try: "off", then e.g. 500ms, 2s (a bare number is ms)', timeoutList, [null, 2000, 5000])
+    .option('--timeouts <list>', 'per-item timeouts to try: "off", then e.g. 500ms, 2s (a bare number is seconds)', timeoutList, [null, 2000, 5000])
     .option('--workers <n>', 'download connections', intOption(1, 64), 4)
     .addOption(new Option('--strategy <s>', 'how books are dealt to workers (one request per book)').choices(ONE_REQUEST_STRATEGIES).default('queue'))
     .option('--sample <n>', 'books per cell (the first of the selection)', intOption(1, 2000), 16)

@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('fanout lab stragglers', () => {
   it('runs the sample once per timeout and accounts for every item of every cell', async () => {
     const out = join(fx.dir, 'lab-stragglers');
-    const r = await fanout(['lab', 'stragglers', '--catalog', fx.catalogPath, '--mirror', `http://${proxy.hostPort}/`, '--ids', '2000-2007', '--sample', '6', '--workers', '2', '--timeouts', '700ms,off', '--out-dir', out, '--json']);
+    const r = await fanout(['lab', 'stragglers', '--catalog', fx.catalogPath, '--mirror', `http://${proxy.hostPort}/`, '--ids', '2000-2007', '--sample', '6', '--workers', '2', '--timeouts', '0.7,off', '--out-dir', out, '--json']);
     expect(r.stderr).toContain('lab succeeded: 2 cells measured');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout) as { points: StragglerPoint[]; analysis: { notes: string[] } };
@@ -74,5 +74,29 @@ describe('fanout lab stragglers', () => {
     const r = await fanout(['lab', 'stragglers', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--timeouts', 'off,5min', '--out-dir', join(fx.dir, 'x')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('"5min" is not a timeout from 100ms to 3600s');
+  });
+
+  it('fanout gutenberg --item-timeout: the straggler is cut and re-issued, every book written once', async () => {
+    const own = await startTcpProxy({ targetPort: fx.http.port, slow: slowBooks([SLOW], { bytesPerSecond: 25_000 }) });
+    try {
+      const out = join(fx.dir, 'gutenberg-item-timeout');
+      const r = await fanout(['gutenberg', '--catalog', fx.catalogPath, '--mirror', `http://${own.hostPort}/`, '--ids', '2000-2005', '--workers', '2', '--strategy', 'queue', '--item-timeout', '700ms', '--out', out, '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'succeeded', itemsDone: 6, itemsFailed: 0 });
+      expect(own.stats.slowed).toBe(1);
+      // Cut once, re-issued once: two requests of the straggler's file, one line per book.
+      expect(own.stats.slowCandidates.filter((p) => p.includes(`/${SLOW}-`))).toHaveLength(2);
+      const lines = (await readFile(join(out, 'manifest.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { ebook: number; status: string });
+      expect(lines.map((l) => l.ebook).sort()).toEqual([2000, 2001, 2002, 2003, 2004, 2005]);
+      expect(lines.every((l) => l.status === 'ok')).toBe(true);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('refuses an --item-timeout out of range, naming it', async () => {
+    const r = await fanout(['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--item-timeout', '50ms', '--out', join(fx.dir, 'y')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('"50ms" is not a timeout from 100ms to 3600s');
   });
 });
