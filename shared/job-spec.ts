@@ -108,8 +108,9 @@ export const GutenbergJobSpecSchema = z.object({
    */
   allowMainSite: z.boolean().default(false),
   /**
-   * HTTP proxy for http(s) mirrors: `env` (HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the
-   * environment), `none`, or a proxy URL (NO_PROXY still applies). FTP mirrors cannot use one.
+   * Proxy for the mirror: `env` (HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, for
+   * http(s) mirrors), `none`, an http:// proxy URL (http(s) mirrors) or a socks5:// one (ftp(s)
+   * mirrors); NO_PROXY still applies.
    */
   proxy: checkedString(checkProxySetting).default('env'),
 });

@@ -101,7 +101,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--attempts <n>', 'attempts per book for transient errors', positiveInt, 5)
     .option('--item-timeout <time>', 'per-book timeout, e.g. 5s: a book not fetched by then is cut and tried again on a new connection (within --attempts)', itemTimeoutOption)
     .option('--limit-rate <rate>', 'bandwidth cap for the whole job (all connections), e.g. 500k or 2M bytes/s', rateOption)
-    .option('--proxy <url>', 'HTTP proxy for http(s) mirrors: a URL, env (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the default) or none', 'env')
+    .option('--proxy <url>', 'proxy: http://host:port for http(s) mirrors, socks5://host:port for ftp(s) mirrors, env (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, the default) or none', 'env')
     .option('--allow-main-site', 'allow www.gutenberg.org itself as the mirror, for a single book (its robot policy refuses bulk downloads)')
     .option('--max-per-host <n>', 'at most this many connections to the mirror\'s server (default: --workers, lowered to the limit the server showed when it last refused one)', maxPerHostOption)
     .option('--wait <time>', 'wait between requests to the mirror, all workers together (randomised 0.5-1.5x), e.g. 2s', waitOption)

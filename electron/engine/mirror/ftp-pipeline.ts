@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { FTPError, type Client, type FTPResponse } from 'basic-ftp';
+import { socksDataSocket, socksRouteOf } from '../net/ftp-over-socks';
 
 /**
  * Sends `first` through basic-ftp (which checks it) and the constant `then` right behind it on the
@@ -55,15 +56,28 @@ export async function openPassive(client: Client, epsv: FTPResponse, timeoutMs: 
 }
 
 /**
- * A data connection to `port` on the control connection's host, bounded by `timeoutMs`. Over FTPS
- * (`PROT P`) the data connection is TLS too, with the control connection's options and resuming its
+ * A data connection to `port` on the control connection's host, bounded by `timeoutMs`: directly,
+ * or through the SOCKS5 proxy the control connection went through (../net/ftp-over-socks.ts). Over
+ * FTPS (`PROT P`) the data connection is TLS too, with the control connection's options and resuming its
  * TLS session, as basic-ftp does for its own data connections: servers such as vsftpd
  * (`require_ssl_reuse=YES`, the default) refuse a data connection that does not resume it. The TLS
  * handshake completes while the RETR is on its way (errors surface on the returned socket).
  */
-export function connectPassive(client: Client, port: number, timeoutMs: number): Promise<net.Socket> {
+export async function connectPassive(client: Client, port: number, timeoutMs: number): Promise<net.Socket> {
   const control = client.ftp.socket;
-  const host = control.remoteAddress;
+  const route = socksRouteOf(client);
+  const raw = route ? await socksDataSocket(route, port, timeoutMs) : await connectDirect(control.remoteAddress, port, timeoutMs);
+  if (!(control instanceof tls.TLSSocket)) return raw;
+  raw.on('error', () => {}); // surfaces on the TLS socket
+  const secure = tls.connect({ ...client.ftp.tlsOptions, socket: raw, session: client.ftp.tlsSessionStore ?? control.getSession() });
+  // TLS 1.3 tickets are single-use: keep the newest for the next data connection.
+  secure.on('session', (session: Buffer) => {
+    client.ftp.tlsSessionStore = session;
+  });
+  return secure;
+}
+
+function connectDirect(host: string | undefined, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     if (!host) return reject(new Error('The control connection is closed'));
     const raw = net.connect({ host, port });
@@ -75,14 +89,7 @@ export function connectPassive(client: Client, port: number, timeoutMs: number):
     raw.once('connect', () => {
       raw.setTimeout(0);
       raw.removeListener('error', reject);
-      if (!(control instanceof tls.TLSSocket)) return resolve(raw);
-      raw.on('error', () => {}); // surfaces on the TLS socket
-      const secure = tls.connect({ ...client.ftp.tlsOptions, socket: raw, session: client.ftp.tlsSessionStore ?? control.getSession() });
-      // TLS 1.3 tickets are single-use: keep the newest for the next data connection.
-      secure.on('session', (session: Buffer) => {
-        client.ftp.tlsSessionStore = session;
-      });
-      resolve(secure);
+      resolve(raw);
     });
   });
 }

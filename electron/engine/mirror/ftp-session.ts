@@ -16,6 +16,9 @@ import { fetchFtpFile } from './ftp-file';
 import { noProgress } from '../core/worker-context';
 import { FALLBACK, FtpBatch, type BatchResult, type FtpBatchOutcome } from './ftp-batch';
 import { toFetchedBook } from './fetched-book';
+import { openPassive } from './ftp-pipeline';
+import { connectThroughSocks } from '../net/ftp-over-socks';
+import type { Socks5Proxy } from '../net/socks5';
 
 export interface FtpTarget {
   host: string;
@@ -32,6 +35,8 @@ export interface FtpTarget {
   timeoutMs: number;
   /** A data connection that delivers nothing for this long is cut (default `timeoutMs`). */
   stallTimeoutMs?: number;
+  /** Control and data connections through this SOCKS5 proxy (plain FTP and explicit FTPS). */
+  socks?: Socks5Proxy;
 }
 
 /**
@@ -313,7 +318,9 @@ export class FtpSession implements MirrorSession {
     const client = new Client(this.target.timeoutMs);
     this.client = client;
     try {
-      if (this.target.secure) {
+      if (this.target.socks) {
+        await this.connectThroughProxy(client, this.target.socks);
+      } else if (this.target.secure) {
         await client.access({
           host: this.target.host,
           port: this.target.port,
@@ -344,6 +351,28 @@ export class FtpSession implements MirrorSession {
     this.host.loggedIn++;
     this.counted = true;
     return client;
+  }
+
+  /**
+   * The control connection through the SOCKS5 proxy, then the login as without one (explicit FTPS:
+   * AUTH TLS on the tunnel, then basic-ftp's login and settings, as `access()` does). basic-ftp's own
+   * transfers (a LIST, the catalog's RETR) take EPSV and our data connection through the proxy.
+   */
+  private async connectThroughProxy(client: Client, proxy: Socks5Proxy): Promise<void> {
+    const { host, port, user, password, timeoutMs } = this.target;
+    await connectThroughSocks(client, { proxy, host }, port, timeoutMs);
+    client.prepareTransfer = async (ftp) => {
+      const epsv = await ftp.request('EPSV');
+      await openPassive(client, epsv, timeoutMs);
+      return epsv;
+    };
+    if (this.target.secure) {
+      await client.useTLS({ ...this.target.tls, host });
+      await client.login(user, password);
+      await client.useDefaultSettings();
+    } else {
+      await pipelinedLogin(client, user, password);
+    }
   }
 
   /** Waits (bounded) for the `226` of a transfer that already delivered all its bytes. */

@@ -3,7 +3,10 @@ import { FtpSession } from './ftp-session';
 import { newFtpHostState } from './ftp-host-state';
 import { HttpSession, type HttpServerTraits } from './http-session';
 import { tlsTrust } from './tls-trust';
-import { proxyFor } from '../net/proxy-config';
+import { bypassesProxy, proxyFor } from '../net/proxy-config';
+import { parseSocks5Url } from '../net/socks5';
+import { isSocks5Url } from '../../../shared/proxy-setting';
+import { redactUrl } from '../../../shared/input-checks';
 import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
 
 /** A body receiving less than this per stall window is cut (1 KiB: far below any usable mirror). */
@@ -27,9 +30,18 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
   }
   const host = u.hostname;
   const proxySetting = opts.proxy ?? 'env';
-  if ((protocol === 'ftp' || protocol === 'ftps') && proxySetting !== 'env' && proxySetting !== 'none') {
-    // basic-ftp connects its control and data sockets itself (no proxy or socket hook).
-    throw new FanoutError('BAD_INPUT', `FTP mirrors cannot go through a proxy (${proxySetting}): the FTP client has no proxy support; use an http(s):// mirror through the proxy, or no proxy`, { host });
+  // FTP through a SOCKS5 proxy (../net/ftp-over-socks.ts); HTTP through an HTTP one (../net/proxy-tunnel.ts).
+  const noProxy = process.env.no_proxy ?? process.env.NO_PROXY ?? '';
+  const socks = isSocks5Url(proxySetting) && !bypassesProxy(u, noProxy) ? parseSocks5Url(proxySetting) : undefined;
+  if (protocol === 'ftp' || protocol === 'ftps') {
+    if (proxySetting !== 'env' && proxySetting !== 'none' && !socks) {
+      throw new FanoutError('BAD_INPUT', `FTP mirrors cannot go through a proxy other than SOCKS5 (${redactUrl(proxySetting)}): give a SOCKS5 proxy (socks5://host:port), use an http(s):// mirror through this one, or no proxy`, { host });
+    }
+    if (socks && protocol === 'ftps' && (opts.tls?.implicit ?? (u.port ? Number(u.port) : 21) === 990)) {
+      throw new FanoutError('BAD_INPUT', `implicit FTPS (port 990) cannot go through the SOCKS5 proxy; use explicit FTPS (ftps:// on port 21) or no proxy`, { host });
+    }
+  } else if (socks) {
+    throw new FanoutError('BAD_INPUT', `HTTP mirrors go through an HTTP proxy (http://host:port), not SOCKS5 (${redactUrl(proxySetting)}); use env, none or an http:// proxy`, { host });
   }
   const root = u.pathname.replace(/\/+$/, '');
   const tls = tlsTrust(opts.tls);
@@ -55,6 +67,7 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
           tls,
           timeoutMs: opts.timeoutMs,
           stallTimeoutMs: opts.stallTimeoutMs ?? opts.timeoutMs,
+          ...(socks ? { socks } : {}),
         },
         workerId,
         ftpHost,

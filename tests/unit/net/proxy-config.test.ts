@@ -31,7 +31,11 @@ describe('proxy choice (curl rules)', () => {
     expect(() => proxyFor('https://m.example/', 'env', { HTTPS_PROXY: 'socks5://127.0.0.1:1080' })).toThrow(/HTTPS_PROXY \(socks5:\/\/127\.0\.0\.1:1080\): only http:\/\/ proxies/);
     expect(checkProxySetting('env')).toBeNull();
     expect(checkProxySetting('proxy.lan:3128')).toBeNull();
-    expect(checkProxySetting('socks5://h:1')).toMatch(/only http:\/\//);
+    // SOCKS5 is for FTP mirrors (an HTTP mirror with one is refused when the mirror opens).
+    expect(checkProxySetting('socks5://h:1')).toBeNull();
+    expect(checkProxySetting('socks5h://user:pw@h')).toBeNull();
+    expect(checkProxySetting('socks5://')).toMatch(/write socks5:\/\/host:port/);
+    expect(checkProxySetting('socks4://h:1')).toMatch(/only http:\/\/ proxies \(HTTP mirrors\) and socks5:\/\/ \(FTP mirrors\)/);
     expect(checkProxySetting('http://')).toMatch(/not a proxy/);
   });
 });
