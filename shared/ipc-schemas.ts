@@ -97,10 +97,21 @@ export const MailLabInputSchema = z
   })
   .strict();
 
+/** Timeouts as `fanout lab stragglers --timeouts` takes them; one request per book (adaptive pipelines batches only without a timeout). */
+export const StragglerLabInputSchema = z
+  .object({
+    kind: z.literal('stragglers'),
+    spec: UiGutenbergJobSpecSchema.refine((s) => s.strategy !== 'adaptive', { message: 'the stragglers lab needs one request per book: serial, queue or split', path: ['strategy'] }),
+    timeouts: z.array(z.number().int().min(100).max(3_600_000).nullable()).min(1).max(8),
+    sampleSize: z.number().int().min(1).max(2000),
+    repeats: LabRepeats,
+  })
+  .strict();
+
 /** `lab:run`: one of the lab kinds; without `kind` it is the Gutenberg lab (clients from before the other kinds). */
 export const LabRunInputSchema = z.preprocess(
   (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'gutenberg' } : v),
-  z.discriminatedUnion('kind', [LabRequestSchema.extend({ kind: z.literal('gutenberg') }), ScrubLabInputSchema, QueueLabInputSchema, MailLabInputSchema]),
+  z.discriminatedUnion('kind', [LabRequestSchema.extend({ kind: z.literal('gutenberg') }), ScrubLabInputSchema, QueueLabInputSchema, MailLabInputSchema, StragglerLabInputSchema]),
 );
 
 /** One schema per command. `satisfies` keeps this map and the `Commands` type in step. */

@@ -12,6 +12,7 @@ import type { JobEvent, JobSummary, TelemetryFrame, TimelineSpan } from './event
 import type { InputProblem } from './input-checks';
 import type { GutenbergJobInput, MailAccount, MailJobInput, ScrubExecutor } from './job-spec';
 import type { QueuePoint } from './lab/queue-analysis';
+import type { StragglerPoint } from './lab/straggler-analysis';
 import type { Strategy } from './strategy';
 import type { VerifyReport } from './verify-report';
 
@@ -140,10 +141,14 @@ export interface LabPoint {
 /**
  * The experiments the lab runs (issue 11), each one click in the UI and one `fanout lab <kind>`
  * command, both calling the same engine function: the Gutenberg strategies × workers grid, scrubbing
- * in threads vs child processes, the bound of the download→clean queue, mail strategies × connections.
+ * in threads vs child processes, the bound of the download→clean queue, mail strategies × connections,
+ * per-item timeouts against a server with a few slow items (stragglers).
  */
-export const LAB_KINDS = ['gutenberg', 'scrub', 'queue', 'mail'] as const;
+export const LAB_KINDS = ['gutenberg', 'scrub', 'queue', 'mail', 'stragglers'] as const;
 export type LabKind = (typeof LAB_KINDS)[number];
+
+/** The stragglers lab's per-item timeouts as the UI offers them, ms (null: none). */
+export const LAB_STRAGGLER_TIMEOUTS = [null, 500, 1000, 2000, 5000, 10_000] as const;
 
 /** The queue lab's bounds as the UI offers them (null: unbounded). */
 export const LAB_QUEUE_BOUNDS = [1, 2, 4, 8, 16, 32, 64, null] as const;
@@ -178,9 +183,19 @@ export interface MailLabInput {
   repeats: number;
 }
 
+/** `fanout lab stragglers`: the sample run once per per-item timeout; `spec.workers`/`strategy` are the job's (one request per book: not adaptive). */
+export interface StragglerLabInput {
+  kind: 'stragglers';
+  spec: GutenbergJobInput;
+  /** Per-item timeouts, ms; null: the run without one. */
+  timeouts: Array<number | null>;
+  sampleSize: number;
+  repeats: number;
+}
+
 /** What `lab:run` takes; a request without `kind` is the Gutenberg lab (the contract before the other kinds). */
 export type GutenbergLabRunInput = { kind: 'gutenberg' } & LabRequest;
-export type LabRunInput = GutenbergLabRunInput | ScrubLabInput | QueueLabInput | MailLabInput;
+export type LabRunInput = GutenbergLabRunInput | ScrubLabInput | QueueLabInput | MailLabInput | StragglerLabInput;
 
 /** Each lab kind's measured point. */
 export interface LabPointOf {
@@ -188,6 +203,7 @@ export interface LabPointOf {
   scrub: LabPoint;
   mail: LabPoint;
   queue: QueuePoint;
+  stragglers: StragglerPoint;
 }
 export type AnyLabPoint = LabPointOf[LabKind];
 

@@ -13,6 +13,8 @@ import type { LabPoint } from '../../shared/ipc';
 import { analyseLab, type LabAnalysisOptions } from '../../shared/lab/lab-analysis';
 import { scrubLabLabel } from '../../shared/lab/lab-labels';
 import { analyseQueueLab, type QueuePoint } from '../../shared/lab/queue-analysis';
+import { analyseStragglerLab, type StragglerPoint } from '../../shared/lab/straggler-analysis';
+import { slowBooks, startTcpProxy } from '../harness';
 import { startDovecot, type DovecotServer } from '../harness/dovecot';
 import { fillMailbox } from '../harness/dovecot-fill';
 import { expect, fillGutenbergForm, shot, test } from './support/fixtures';
@@ -115,6 +117,42 @@ test('queue lab: one row and one chart point per bound, and the note of those po
   const drawn = JSON.parse((await page.getByTestId('queue-chart').getAttribute('data-points'))!) as unknown[];
   expect(drawn).toEqual(a.rows.map((r) => ({ bound: r.bound, booksPerSecond: r.booksPerSecond, blockedMs: r.blockedMs, peakRssBytes: r.peakRssBytes })));
   await shot(page, 'lab-queue');
+});
+
+test('stragglers lab: one slow book, cut and re-issued only where a timeout is set; table, chart and notes of those points', async ({ app: page, env }) => {
+  // The HTTP mirror behind a proxy that trickles book 102's first transfer (a re-issue after a cut goes at full speed).
+  const proxy = await startTcpProxy({ targetPort: env.http.port, slow: slowBooks([102], { bytesPerSecond: 25_000 }) });
+  try {
+    await fillGutenbergForm(page, env, { mirror: `http://${proxy.hostPort}/`, outDir: join(env.dir, 'lab-stragglers'), workers: 2 });
+    for (const ebook of [100, 101, 102, 103, 104, 105]) await page.getByTestId(`catalog-row-${ebook}`).click();
+    await page.getByTestId('nav-lab').click();
+    await page.getByTestId('lab-kind-stragglers').click();
+    for (const t of ['2s', '5s']) await page.getByTestId(`lab-timeout-${t}`).uncheck();
+    await page.getByTestId('lab-timeout-500ms').check();
+    await page.getByTestId('lab-straggler-workers').fill('2');
+    await page.getByTestId('lab-sample').fill('6');
+    await page.getByTestId('lab-run').click();
+    await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
+    await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
+    const st = await exported<{ points: StragglerPoint[]; analysis: { notes: string[] } }>(page, 'lab-json');
+    expect(st.download.suggestedFilename()).toBe('fanout-lab-stragglers.json');
+    expect(st.body.points.map((p) => p.timeoutMs)).toEqual([null, 500]);
+    for (const p of st.body.points) expect(p).toMatchObject({ itemsDone: 6, itemsFailed: 0 });
+    const [off, cut] = st.body.points as [StragglerPoint, StragglerPoint];
+    expect(off).toMatchObject({ timeouts: 0, itemsRetried: 0 });
+    expect(cut.timeouts).toBeGreaterThanOrEqual(1);
+    const a = analyseStragglerLab(st.body.points);
+    expect(st.body.analysis.notes).toEqual(a.notes);
+    expect(await notesOf(page)).toEqual(a.notes);
+    await expect(page.getByTestId('lab-table').locator('tbody tr')).toHaveCount(2);
+    expect(await page.getByTestId('lab-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-timeout')))).toEqual(['off', '500 ms']);
+    // The chart is the exported lab.svg: one dot per measured item latency, the percentile ticks of each cell.
+    await expect(page.getByTestId('straggler-chart').locator('circle.item')).toHaveCount(off.latenciesMs.length + cut.latenciesMs.length);
+    await expect(page.getByTestId('straggler-chart').locator('line.p99')).toHaveCount(2);
+    await shot(page, 'lab-stragglers');
+  } finally {
+    await proxy.stop();
+  }
 });
 
 test.describe('mail lab', () => {

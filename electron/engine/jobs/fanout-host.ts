@@ -15,7 +15,7 @@ import { checkJobInputs, checkUiJob, inputProblemsError } from '../inputs/job-in
 import { downloadCatalog, type CatalogDownloadOptions, type CatalogDownloadResult } from './catalog-download';
 import { CatalogService, type CatalogReader } from './catalog-service';
 import { JobManager, type JobRunners } from './job-manager';
-import { mailLabPlan, queueLabPlan, scrubLabPlan } from './lab-plans';
+import { mailLabPlan, queueLabPlan, scrubLabPlan, stragglerLabPlan } from './lab-plans';
 import { gutenbergLabPlan, LabRunner, type LabPlan } from './lab-runner';
 import type { VerifyReport } from '../../../shared/verify-report';
 import { verifyCorpus } from '../verify/verify-corpus';
@@ -145,6 +145,11 @@ export class FanoutHost {
         const spec = req.spec as MailJobSpec;
         await this.#refuseBadInputs(spec);
         return mailLabPlan({ ...req, spec });
+      }
+      case 'stragglers': {
+        const spec = req.spec as GutenbergJobSpec;
+        await this.#refuseBadInputs(spec);
+        return stragglerLabPlan({ ...req, spec });
       }
       case 'scrub':
         return scrubLabPlan(req);

@@ -6,9 +6,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { LabPoint, MailLabInput, QueueLabInput, ScrubLabInput } from '../../../shared/ipc';
+import type { LabPoint, MailLabInput, QueueLabInput, ScrubLabInput, StragglerLabInput } from '../../../shared/ipc';
 import type { GutenbergJobSpec, MailJobSpec } from '../../../shared/job-spec';
 import type { QueuePoint } from '../../../shared/lab/queue-analysis';
+import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
 import { FanoutError } from '../core/fanout-error';
 import type { LabPlan } from './lab-runner';
 import { LabTimelines } from './lab-timelines';
@@ -59,6 +60,21 @@ export async function mailLabPlan(req: Omit<MailLabInput, 'spec'> & { spec: Mail
       const timelines = new LabTimelines();
       const points = await runMailLab({ spec: req.spec, strategies: req.strategies, connectionCounts: req.connectionCounts, repeats: req.repeats, signal, onPoint, onRunEvent: timelines.onRunEvent });
       return { timelines: timelines.pick(points) };
+    },
+  };
+}
+
+/** A stragglers lab: the sample once per per-item timeout (null: none), with the job's workers and strategy. */
+export function stragglerLabPlan(req: Omit<StragglerLabInput, 'spec'> & { spec: GutenbergJobSpec }): LabPlan<StragglerPoint> {
+  const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: req.sampleSize } };
+  return {
+    lab: 'stragglers',
+    cells: new Set(req.timeouts).size,
+    context: { title: `Fanout lab: per-item timeout and stragglers, ${req.sampleSize} books, ${spec.workers} workers`, cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    async measure(signal, onPoint) {
+      const { runStragglerLab } = await import('../lab/straggler-lab');
+      await runStragglerLab({ spec, timeouts: req.timeouts, repeats: req.repeats, signal, onPoint });
+      return {};
     },
   };
 }

@@ -61,3 +61,7 @@ export function mailFolders(text: string): 'all' | string[] {
 export function mailLabRequest(account: MailAccount, c: LabConfigs['mail']): LabRunInput {
   return { kind: 'mail', spec: { kind: 'mail', account, folders: mailFolders(c.folders), connections: 1, strategy: 'serial', outDir: c.outDir.trim() }, strategies: c.strategies, connectionCounts: c.connectionCounts, repeats: c.repeats };
 }
+
+export function stragglerLabRequest(src: GutenbergSource, c: LabConfigs['stragglers']): LabRunInput {
+  return { kind: 'stragglers', spec: labGutenbergSpec(src, c.workers, c.strategy), timeouts: c.timeouts, sampleSize: c.sampleSize, repeats: c.repeats };
+}

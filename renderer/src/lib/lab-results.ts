@@ -9,6 +9,7 @@ import { labCsv, labSvg } from '../../../shared/lab/lab-files';
 import { labJson } from '../../../shared/lab/lab-json';
 import { scrubLabLabel } from '../../../shared/lab/lab-labels';
 import { analyseQueueLab, queueCsv, queueSvg, type QueueAnalysis, type QueuePoint } from '../../../shared/lab/queue-analysis';
+import { analyseStragglerLab, stragglerCsv, stragglerSvg, type StragglerAnalysis, type StragglerPoint } from '../../../shared/lab/straggler-analysis';
 
 /** lab.csv, lab.svg and lab.json as `fanout lab` writes them into its --out-dir. */
 export interface LabFileSet {
@@ -19,16 +20,22 @@ export interface LabFileSet {
 
 export type LabResult =
   | { type: 'speedup'; analysis: LabAnalysis; files: LabFileSet }
-  | { type: 'queue'; analysis: QueueAnalysis; files: LabFileSet };
+  | { type: 'queue'; analysis: QueueAnalysis; files: LabFileSet }
+  | { type: 'stragglers'; analysis: StragglerAnalysis; files: LabFileSet };
 
 /** The analysis options each speedup lab's CLI command passes (gutenberg: its cap; scrub: cores and executor names; mail: none). */
-export function analysisOptions(kind: Exclude<LabKind, 'queue'>, context: LabContext): LabAnalysisOptions {
+export function analysisOptions(kind: Exclude<LabKind, 'queue' | 'stragglers'>, context: LabContext): LabAnalysisOptions {
   if (kind === 'scrub') return { cores: context.cores, label: scrubLabLabel };
   if (kind === 'gutenberg') return { rateCap: context.rateCap };
   return {};
 }
 
 export function labResult(kind: LabKind, points: readonly AnyLabPoint[], context: LabContext): LabResult {
+  if (kind === 'stragglers') {
+    const sp = points as StragglerPoint[];
+    const analysis = analyseStragglerLab(sp, { rateCap: context.rateCap });
+    return { type: 'stragglers', analysis, files: { csv: stragglerCsv(analysis.rows), svg: stragglerSvg(analysis, context.title), json: labJson({ points: sp, analysis }) } };
+  }
   if (kind === 'queue') {
     const qp = points as QueuePoint[];
     const analysis = analyseQueueLab(qp);

@@ -7,12 +7,14 @@ import { IoCpuPanel } from './lab/IoCpuPanel';
 import { MailLabPanel } from './lab/MailLabPanel';
 import { QueueLabPanel } from './lab/QueueLabPanel';
 import { ScrubLabPanel } from './lab/ScrubLabPanel';
+import { StragglerLabPanel } from './lab/StragglerLabPanel';
 
 const TITLES: Record<LabKind, string> = {
   gutenberg: 'Downloads: strategies × workers',
   scrub: 'Cleaning: threads vs processes',
   queue: 'Queue bound between stages',
   mail: 'Mail: strategies × connections',
+  stragglers: 'Timeouts and stragglers',
 };
 
 const PANELS: Record<LabKind, () => React.JSX.Element> = {
@@ -20,6 +22,7 @@ const PANELS: Record<LabKind, () => React.JSX.Element> = {
   scrub: ScrubLabPanel,
   queue: QueueLabPanel,
   mail: MailLabPanel,
+  stragglers: StragglerLabPanel,
 };
 
 /**

@@ -26,6 +26,8 @@ export interface LabConfigs {
   queue: { bounds: Array<number | null>; workers: number; strategy: Strategy; sampleSize: number; repeats: number };
   /** The account comes from the mail settings, the password is typed (never stored here). */
   mail: { strategies: Strategy[]; connectionCounts: number[]; repeats: number; folders: string; outDir: string };
+  /** Per-item timeouts, ms (null: none); one request per book, so not adaptive. */
+  stragglers: { timeouts: Array<number | null>; workers: number; strategy: Strategy; sampleSize: number; repeats: number };
 }
 
 export interface LabState {
@@ -47,6 +49,7 @@ export const useLabStore = create<LabState>(() => ({
     scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 1 },
     queue: { bounds: [1, 2, 4, 8, 16, 32, 64, null], workers: 8, strategy: 'queue', sampleSize: 32, repeats: 1 },
     mail: { strategies: ['serial', 'queue', 'split', 'adaptive'], connectionCounts: [1, 2, 4], repeats: 1, folders: 'all', outDir: '' },
+    stragglers: { timeouts: [null, 2000, 5000], workers: 4, strategy: 'queue', sampleSize: 16, repeats: 1 },
   },
 }));
 

@@ -1,7 +1,7 @@
 /** What the Lab screen sends is what the host's `lab:run` schema accepts, with the job's cap and wait in every Gutenberg-based lab. */
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../../shared/ipc-schemas';
-import { gutenbergLabRequest, mailFolders, mailLabRequest, queueLabRequest, scrubInput, scrubLabRequest, type GutenbergSource } from '../../../renderer/src/lib/lab-requests';
+import { gutenbergLabRequest, mailFolders, mailLabRequest, queueLabRequest, scrubInput, scrubLabRequest, stragglerLabRequest, type GutenbergSource } from '../../../renderer/src/lib/lab-requests';
 import { capsSpecFields } from '../../../renderer/src/stores/job-caps-store';
 import { useLabStore } from '../../../renderer/src/stores/lab-store';
 
@@ -45,6 +45,13 @@ describe('lab requests', () => {
     const account = { host: 'imap.example.org', tls: 'none' as const, allowUntrustedCert: false, user: 'u', auth: { method: 'password' as const, password: 'p' } };
     const parsed = parseCommand('lab:run', mailLabRequest(account, { ...configs.mail, folders: 'INBOX', outDir: '/out/mail', connectionCounts: [1, 2] }));
     expect(parsed).toMatchObject({ kind: 'mail', strategies: ['serial', 'queue', 'split', 'adaptive'], connectionCounts: [1, 2], spec: { kind: 'mail', folders: ['INBOX'], outDir: '/out/mail' } });
+  });
+
+  it('the stragglers lab sends its timeouts (null: none) with the cap; adaptive is refused (it pipelines books without a timeout)', () => {
+    const req = stragglerLabRequest(src({ limitRate: '', wait: '1s' }), { ...configs.stragglers, timeouts: [null, 500] });
+    expect(parseCommand('lab:run', req)).toMatchObject({ kind: 'stragglers', timeouts: [null, 500], spec: { workers: 4, strategy: 'queue', waitMs: 1000 } });
+    expect(() => parseCommand('lab:run', stragglerLabRequest(src(), { ...configs.stragglers, strategy: 'adaptive' }))).toThrow(/spec\.strategy: the stragglers lab needs one request per book/);
+    expect(() => parseCommand('lab:run', stragglerLabRequest(src(), { ...configs.stragglers, timeouts: [50] }))).toThrow(/timeouts/);
   });
 
   it('a request without a kind is still the Gutenberg lab (older clients)', () => {
