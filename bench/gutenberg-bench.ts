@@ -5,7 +5,10 @@
  * itself. Prints times, Fanout/peer ratios and speedup against N. Not part of the tests.
  *
  * Env: BENCH_BOOKS (200), BENCH_NS (1,2,4,8,16), BENCH_STRATEGIES (serial,queue,split,adaptive),
- * BENCH_PROTOCOLS (ftp,http), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000).
+ * BENCH_PROTOCOLS (ftp,http), BENCH_DELAY_MS (25), BENCH_MEDIAN_BYTES (300000), BENCH_WARMUP (1: an untimed
+ * 20-book job per protocol first).
+ * CPU columns: Fanout's job (this process, every thread: process.cpuUsage) and the peer's process
+ * (/usr/bin/time); the servers and proxies, shared by both, are not counted.
  * Capped rows (issue 13): adaptive at N=BENCH_CAP_N (8) with a bandwidth cap of BENCH_CAP_MIB (5)
  * MiB/s, measured throughput (bytes ÷ the job's wall time) against the cap; BENCH_CAP_MIB=0 skips
  * them, BENCH_CAPPED_ONLY=1 runs only them.
@@ -34,7 +37,8 @@ const CAPPED_ONLY = env('BENCH_CAPPED_ONLY', '0') === '1';
 interface CappedRow { protocol: string; n: number; cap: number; bytes: number; seconds: number }
 const capped: CappedRow[] = [];
 
-interface Row { protocol: string; tool: string; n: number; seconds: number; books: number }
+/** `cpu`: CPU seconds (user + system, all threads) of Fanout's job or of the peer's process. */
+interface Row { protocol: string; tool: string; n: number; seconds: number; books: number; cpu: number }
 const rows: Row[] = [];
 
 async function main(): Promise<void> {
@@ -46,6 +50,16 @@ async function main(): Promise<void> {
   const { urls } = servers;
 
   try {
+    // Untimed warm-up (BENCH_WARMUP=0: none): the first job of a process also loads modules, JITs and
+    // starts the scrub threads (kept warm for the next job); the rows compare jobs in a running app,
+    // whatever the order of BENCH_NS. A cold one-job process is bench:startup's one-book job.
+    if (env('BENCH_WARMUP', '1') !== '0') {
+      for (const protocol of PROTOCOLS) {
+        const out = join(dir, `warm-${protocol}`);
+        await runGutenbergJob(GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: 4, strategy: 'adaptive', outDir: out, selection: { limit: 20 } }), createJobControl());
+        await rm(out, { recursive: true, force: true });
+      }
+    }
     for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
       for (const n of NS) {
         for (const strategy of STRATEGIES) {
@@ -53,21 +67,23 @@ async function main(): Promise<void> {
           const out = join(dir, `out-${protocol}-${strategy}-${n}`);
           const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out });
           const t0 = performance.now();
+          const c0 = process.cpuUsage();
           const summary = await runGutenbergJob(spec, createJobControl());
           const seconds = (performance.now() - t0) / 1000;
-          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds, books: summary.itemsDone });
-          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s, ${summary.itemsDone}/${BOOKS} books`);
+          const c = process.cpuUsage(c0);
+          const cpu = (c.user + c.system) / 1e6;
+          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds, books: summary.itemsDone, cpu });
+          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s (CPU ${cpu.toFixed(2)} s), ${summary.itemsDone}/${BOOKS} books`);
           await rm(out, { recursive: true, force: true });
         }
         const peerOut = join(dir, `peer-${protocol}-${n}`);
         await mkdir(peerOut, { recursive: true });
         const t0 = performance.now();
-        if (protocol === 'ftp') await runLftp(urls.ftp, paths, n, peerOut);
-        else await runCurl(urls.http, paths, n, peerOut, dir);
+        const cpu = protocol === 'ftp' ? await runLftp(urls.ftp, paths, n, peerOut) : await runCurl(urls.http, paths, n, peerOut, dir);
         const seconds = (performance.now() - t0) / 1000;
         const tool = protocol === 'ftp' ? 'lftp mget -P' : 'curl -Z';
-        rows.push({ protocol, tool, n, seconds, books: BOOKS });
-        console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s`);
+        rows.push({ protocol, tool, n, seconds, books: BOOKS, cpu });
+        console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s (CPU ${cpu.toFixed(2)} s)`);
         await rm(peerOut, { recursive: true, force: true });
       }
     }
@@ -87,29 +103,36 @@ async function main(): Promise<void> {
   report();
 }
 
-async function runLftp(url: string, paths: string[], n: number, out: string): Promise<void> {
+/** Runs a peer tool under /usr/bin/time: its CPU seconds (user + system). */
+async function timedPeer(args: string[]): Promise<number> {
+  const { stderr } = await run('/usr/bin/time', ['-f', 'cpu %U %S', ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return m ? Number(m[1]) + Number(m[2]) : NaN;
+}
+
+async function runLftp(url: string, paths: string[], n: number, out: string): Promise<number> {
   const script = [
     'set net:max-retries 2', 'set net:timeout 30', 'set ftp:passive-mode on', 'set xfer:clobber on', 'set cmd:fail-exit yes',
     `mget -P ${n} -O ${out} ${paths.map((p) => '/' + p).join(' ')}`, 'quit',
   ].join('; ');
-  await run('lftp', ['-e', script, url], { maxBuffer: 64 * 1024 * 1024 });
+  return timedPeer(['lftp', '-e', script, url]);
 }
 
-async function runCurl(url: string, paths: string[], n: number, out: string, dir: string): Promise<void> {
+async function runCurl(url: string, paths: string[], n: number, out: string, dir: string): Promise<number> {
   const config = join(dir, `curl-${n}.cfg`);
   await writeFile(config, paths.map((p, i) => `url = "${url}/${p}"\noutput = "${out}/${i}-${p.split('/').pop()}"\n`).join(''));
-  await run('curl', ['-s', '-S', '-f', '--create-dirs', '-Z', '--parallel-max', String(n), '-K', config], { maxBuffer: 64 * 1024 * 1024 });
+  return timedPeer(['curl', '-s', '-S', '-f', '--create-dirs', '-Z', '--parallel-max', String(n), '-K', config]);
 }
 
 function report(): void {
-  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N | CPU s | CPU ms/book |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const base = rows.find((b) => b.protocol === r.protocol && b.tool === r.tool && b.n === 1);
     const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && !b.tool.startsWith('fanout'));
     const speedup = base ? (base.seconds / r.seconds).toFixed(2) + '×' : '–';
     const ratio = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
-    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} |`);
+    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} |`);
   }
   console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
   if (capped.length === 0) return;
