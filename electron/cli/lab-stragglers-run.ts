@@ -1,5 +1,6 @@
 import type { GutenbergJobSpec } from '../../shared/job-spec';
 import { analyseStragglerLab, stragglerCsv, stragglerSvg, timeoutName, type StragglerPoint } from '../../shared/lab/straggler-analysis';
+import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import { runStragglerLab } from '../engine/lab/straggler-lab';
 import { formatStragglerReport } from '../engine/lab/straggler-report';
 import { finishLab, measureInTerminal } from './run-lab-in-terminal';
@@ -13,6 +14,6 @@ export async function runStragglerLabInTerminal(o: { spec: GutenbergJobSpec; tim
     (p) => `timeout ${timeoutName(p.timeoutMs)}`,
   );
   const analysis = analyseStragglerLab(points, { rateCap: spec.limitRate ?? null });
-  const title = `Fanout lab: per-item timeout and stragglers, ${o.sample} books, ${spec.workers} workers`;
+  const title = LAB_TITLES.stragglers(o.sample, spec.workers);
   return finishLab({ cells: points.length, status, error, outDir: spec.outDir, json: o.json, files: { csv: stragglerCsv(analysis.rows), svg: stragglerSvg(analysis, title), json: { points, analysis } }, text: formatStragglerReport(analysis) });
 }

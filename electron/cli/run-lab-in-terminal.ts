@@ -7,6 +7,7 @@ import { runGutenbergJob } from '../engine/gutenberg/run-gutenberg-job';
 import { LabRunner } from '../engine/jobs/lab-runner';
 import { formatLabReport, labJson, writeLabFileSet } from '../engine/lab/lab-report';
 import { labCsv, labSvg } from '../../shared/lab/lab-files';
+import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import { EXIT } from './exit-codes';
 
 /**
@@ -36,7 +37,7 @@ export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpe
     process.off('SIGINT', onSigint);
   }
   const end = finished as Extract<LabEvent, { kind: 'lab:finished' }> | null;
-  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: `Fanout lab: gutenberg, ${req.sampleSize} books`, json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null } });
+  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: LAB_TITLES.gutenberg(req.sampleSize), json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null } });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { LabPoint } from '../../shared/ipc';
 import type { MailJobSpec } from '../../shared/job-spec';
+import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import type { Strategy } from '../../shared/strategy';
 import { runMailLab } from '../engine/lab/mail-lab';
 import { measureInTerminal, reportLab } from './run-lab-in-terminal';
@@ -11,5 +12,5 @@ export async function runMailLabInTerminal(o: { spec: MailJobSpec; strategies: S
     (signal, onPoint) => runMailLab({ spec: o.spec, strategies: o.strategies, connectionCounts: o.connectionCounts, repeats: o.repeats, signal, onPoint }),
     (p) => `${p.strategy} ×${p.workers} connections`,
   );
-  return reportLab({ points, status, error, outDir: o.spec.outDir, json: o.json, title: `Fanout lab: mail, ${o.spec.account.host}, speedup against IMAP connections` });
+  return reportLab({ points, status, error, outDir: o.spec.outDir, json: o.json, title: LAB_TITLES.mail(o.spec.account.host) });
 }

@@ -1,5 +1,6 @@
 import type { GutenbergJobSpec } from '../../shared/job-spec';
 import { analyseQueueLab, queueCsv, queueSvg, type QueuePoint } from '../../shared/lab/queue-analysis';
+import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import { formatQueueReport } from '../engine/lab/lab-report';
 import { runQueueLab } from '../engine/lab/queue-lab';
 import { finishLab, measureInTerminal } from './run-lab-in-terminal';
@@ -13,6 +14,6 @@ export async function runQueueLabInTerminal(o: { spec: GutenbergJobSpec; bounds:
     (p) => `bound ${p.bound ?? 'unbounded'}`,
   );
   const analysis = analyseQueueLab(points, { rateCap: spec.limitRate ?? null });
-  const title = `Fanout lab: queue between download and clean, ${o.sample} books, ${spec.workers} download workers`;
+  const title = LAB_TITLES.queue(o.sample, spec.workers);
   return finishLab({ cells: points.length, status, error, outDir: spec.outDir, json: o.json, files: { csv: queueCsv(analysis.rows), svg: queueSvg(analysis, title), json: { points, analysis } }, text: formatQueueReport(analysis) });
 }

@@ -2,6 +2,7 @@ import type { LabPoint } from '../../shared/ipc';
 import { availableParallelism } from 'node:os';
 import { mkdir, stat } from 'node:fs/promises';
 import { readSampleBooks, runScrubLab, scrubLabLabel, type ScrubExecutorKind } from '../engine/lab/scrub-lab';
+import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import { EXIT } from './exit-codes';
 import { measureInTerminal, reportLab } from './run-lab-in-terminal';
 
@@ -20,7 +21,7 @@ export async function runScrubLabInTerminal(o: { input: string; sample: number; 
   );
   return reportLab({
     points, status, error, outDir: o.outDir, json: o.json,
-    title: `Fanout lab: scrub, ${books.length} books, ${cores} cores`,
+    title: LAB_TITLES.scrub(books.length, cores),
     analysis: { cores, label: scrubLabLabel },
   });
 }

@@ -14,7 +14,7 @@ const TABS: Array<{ id: Screen; label: string }> = [
   { id: 'gutenberg', label: 'Gutenberg' },
   { id: 'mail', label: 'Mail' },
   { id: 'live', label: 'Live run' },
-  { id: 'lab', label: 'Speedup lab' },
+  { id: 'lab', label: 'Concurrency lab' },
   { id: 'history', label: 'History' },
 ];
 

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { LabPoint, MailLabInput, QueueLabInput, ScrubLabInput, StragglerLabInput } from '../../../shared/ipc';
 import type { GutenbergJobSpec, MailJobSpec } from '../../../shared/job-spec';
+import { LAB_TITLES } from '../../../shared/lab/lab-titles';
 import type { QueuePoint } from '../../../shared/lab/queue-analysis';
 import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
 import { FanoutError } from '../core/fanout-error';
@@ -26,7 +27,7 @@ export async function scrubLabPlan(req: ScrubLabInput): Promise<LabPlan<LabPoint
   return {
     lab: 'scrub',
     cells: new Set(req.executors).size * counts,
-    context: { title: `Fanout lab: scrub, ${books.length} books, ${cores} cores`, cores, rateCap: null },
+    context: { title: LAB_TITLES.scrub(books.length, cores), cores, rateCap: null },
     async measure(signal, onPoint) {
       await runScrubLab({ books, executors: req.executors, workerCounts: req.workerCounts, repeats: req.repeats, signal, onPoint });
       return {};
@@ -40,7 +41,7 @@ export function queueLabPlan(req: Omit<QueueLabInput, 'spec'> & { spec: Gutenber
   return {
     lab: 'queue',
     cells: new Set(req.bounds).size,
-    context: { title: `Fanout lab: queue between download and clean, ${req.sampleSize} books, ${spec.workers} download workers`, cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    context: { title: LAB_TITLES.queue(req.sampleSize, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
     async measure(signal, onPoint) {
       const { runQueueLab } = await import('../lab/queue-lab');
       await runQueueLab({ spec, bounds: req.bounds, repeats: req.repeats, signal, onPoint });
@@ -55,7 +56,7 @@ export async function mailLabPlan(req: Omit<MailLabInput, 'spec'> & { spec: Mail
   return {
     lab: 'mail',
     cells: mailLabCells(req.strategies, req.connectionCounts).length,
-    context: { title: `Fanout lab: mail, ${req.spec.account.host}, speedup against IMAP connections`, cores: availableParallelism(), rateCap: null },
+    context: { title: LAB_TITLES.mail(req.spec.account.host), cores: availableParallelism(), rateCap: null },
     async measure(signal, onPoint) {
       const timelines = new LabTimelines();
       const points = await runMailLab({ spec: req.spec, strategies: req.strategies, connectionCounts: req.connectionCounts, repeats: req.repeats, signal, onPoint, onRunEvent: timelines.onRunEvent });
@@ -70,7 +71,7 @@ export function stragglerLabPlan(req: Omit<StragglerLabInput, 'spec'> & { spec: 
   return {
     lab: 'stragglers',
     cells: new Set(req.timeouts).size,
-    context: { title: `Fanout lab: per-item timeout and stragglers, ${req.sampleSize} books, ${spec.workers} workers`, cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    context: { title: LAB_TITLES.stragglers(req.sampleSize, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
     async measure(signal, onPoint) {
       const { runStragglerLab } = await import('../lab/straggler-lab');
       await runStragglerLab({ spec, timeouts: req.timeouts, repeats: req.repeats, signal, onPoint });

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AnyLabPoint, LabContext, LabEventOf, LabKind, LabPoint, LabRequest, LabTimeline } from '../../../shared/ipc';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
+import { LAB_TITLES } from '../../../shared/lab/lab-titles';
 import { toFanoutError } from '../core/fanout-error';
 import { measureCells, median, type LabCell } from '../lab/measure-cells';
 import type { OutputLock } from '../output/output-lock';
@@ -50,8 +51,8 @@ export function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, req: LabReque
   return {
     lab: 'gutenberg',
     cells: cells.length,
-    // The title `fanout lab gutenberg` gives its SVG; every cell runs under the job's cap and wait.
-    context: { title: `Fanout lab: gutenberg, ${req.sampleSize} books`, cores: availableParallelism(), rateCap: req.spec.limitRate ?? null },
+    // Every cell runs under the job's cap and wait.
+    context: { title: LAB_TITLES.gutenberg(req.sampleSize), cores: availableParallelism(), rateCap: req.spec.limitRate ?? null },
     async measure(signal, onPoint) {
       const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
       let lock: OutputLock | null = null;
