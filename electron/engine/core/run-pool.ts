@@ -62,6 +62,8 @@ export interface RunPoolOptions<I> {
    * of the job's bandwidth cap (`rateCap`, read on each tick: it may change while the job runs).
    */
   auto?: { controller: AutoWorkersController; onDecision(d: AutoWorkersDecision): void; tickMs?: number; rateCap?: () => number | null };
+  /** Longest a refused worker waits for another session to be served before it knocks again, ms (default 10 s). */
+  refusalWaitMs?: number;
 }
 
 export interface PoolResult {
@@ -138,12 +140,29 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   let markServed!: () => void;
   const firstServed = new Promise<void>((resolve) => (markServed = resolve));
   const served = () => successes > 0 || opts.telemetry.bytesDone > 0 || opts.telemetry.itemsFailed > 0;
-  /** Waits for `firstServed`, at most REFUSAL_WAIT_MS (its timer cleared either way). */
+  /** Workers waiting after a refusal, and how to wake them: once all alive ones wait, none will be served. */
+  let refusedWaiting = 0;
+  const refusedWakers = new Set<() => void>();
+  const wakeIfAllRefused = () => {
+    if (refusedWaiting > 0 && refusedWaiting >= alive) for (const wake of refusedWakers) wake();
+  };
+  /**
+   * Waits for `firstServed`, at most `refusalWaitMs`, and not at all once every alive worker is
+   * waiting too (the server refused them all: still full of other sessions, they back off and
+   * try again, as before any limit was known). Its timer is cleared either way.
+   */
   const untilServed = async (): Promise<void> => {
     const done = new AbortController();
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    refusedWakers.add(wake);
+    refusedWaiting++;
     try {
-      await Promise.race([firstServed, sleep(REFUSAL_WAIT_MS, AbortSignal.any([signal, done.signal])).catch(() => {})]);
+      wakeIfAllRefused();
+      await Promise.race([firstServed, woken, sleep(opts.refusalWaitMs ?? REFUSAL_WAIT_MS, AbortSignal.any([signal, done.signal])).catch(() => {})]);
     } finally {
+      refusedWaiting--;
+      refusedWakers.delete(wake);
       done.abort();
     }
     if (signal.aborted) throw abortedError();
@@ -338,6 +357,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       }
     } finally {
       alive--;
+      wakeIfAllRefused();
       running.delete(workerId);
       progress.setState('stopped', null);
       if (session) openNow--;

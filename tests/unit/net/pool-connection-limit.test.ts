@@ -88,4 +88,45 @@ describe('runPool under a server connection limit (fixed N)', () => {
     expect(result.refused).toBeNull();
     expect(result.peakWorking).toBe(4);
   });
+
+  it('when every worker is refused (the server still full of an earlier job\'s sessions), none waits for another to be served: they back off and try again', async () => {
+    // Refuses everything for the first 3 attempts, then takes up to 8: nobody can be served while all are refused.
+    let attempts = 0;
+    const openWorker = async (): Promise<WorkerSession<number>> => {
+      let mine = false;
+      return {
+        async process() {
+          if (!mine) {
+            attempts++;
+            if (attempts <= 3) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 Too many connections', { host: '127.0.0.1' });
+            mine = true;
+          }
+          await tick(1);
+        },
+        async close() {},
+      };
+    };
+    const done: number[] = [];
+    const result = await runPool<number>({
+      items: Array.from({ length: 12 }, (_, i) => i),
+      workers: 3,
+      strategy: 'queue',
+      signal: new AbortController().signal,
+      telemetry: new JobTelemetry({ workers: 3 }),
+      attempts: 5,
+      baseDelayMs: 1,
+      // Far above this test's own timeout: only waking up when all are refused lets it finish.
+      refusalWaitMs: 60_000,
+      label: (i) => `item ${i}`,
+      openWorker: async () => {
+        const s = await openWorker();
+        return { ...s, process: async (i, ctx) => {
+          await s.process(i, ctx);
+          done.push(i);
+        } };
+      },
+    });
+    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(result.retired).toBe(0);
+  }, 5_000);
 });
