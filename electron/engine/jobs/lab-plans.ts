@@ -4,7 +4,6 @@
  * the same way; only the reporting differs (events here, a table and files there). The engine
  * modules are imported when a lab of their kind starts (the mail engine is not loaded for a scrub lab).
  */
-import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { LabPoint, MailLabInput, QueueLabInput, ScrubLabInput, StragglerLabInput } from '../../../shared/ipc';
 import type { GutenbergJobSpec, MailJobSpec } from '../../../shared/job-spec';
@@ -17,11 +16,11 @@ import { LabTimelines } from './lab-timelines';
 
 /** A scrub lab's books: the first `sampleSize` .txt files under the folder, read once; refused with BAD_INPUT when there are none. */
 export async function scrubLabPlan(req: ScrubLabInput): Promise<LabPlan<LabPoint>> {
-  const kind = await stat(req.input).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing');
-  if (kind !== 'dir') throw new FanoutError('BAD_INPUT', `input ${req.input}: ${kind === 'missing' ? 'no such folder; check the path' : 'is a file, not a folder; give a folder'}`, { path: req.input });
-  const { readSampleBooks, runScrubLab } = await import('../lab/scrub-lab');
+  const { NO_SAMPLE_BOOKS, readSampleBooks, runScrubLab, scrubInputProblem } = await import('../lab/scrub-lab');
+  const problem = await scrubInputProblem(req.input);
+  if (problem) throw new FanoutError('BAD_INPUT', `input ${req.input}: ${problem}`, { path: req.input });
   const books = await readSampleBooks(req.input, req.sampleSize);
-  if (books.length === 0) throw new FanoutError('BAD_INPUT', `input ${req.input}: holds no .txt file; give a folder of raw books`, { path: req.input });
+  if (books.length === 0) throw new FanoutError('BAD_INPUT', `input ${req.input}: ${NO_SAMPLE_BOOKS}`, { path: req.input });
   const cores = availableParallelism();
   const counts = new Set(req.workerCounts).size;
   return {

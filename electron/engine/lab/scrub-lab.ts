@@ -4,7 +4,7 @@
  * pool and sends it one tiny book per worker before the clock starts, so a cell's time is mostly the
  * cleaning (and, for processes, the copies over IPC), not the start-up of threads or children.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabPoint } from '../../../shared/ipc';
 import { abortedError } from '../core/fanout-error';
@@ -22,6 +22,15 @@ export interface ScrubLabRequest {
   signal?: AbortSignal;
   onPoint?: (p: LabPoint, done: number, cells: number) => void;
 }
+
+/** What is wrong with a scrub lab's input folder (missing, a file), or null. */
+export async function scrubInputProblem(dir: string): Promise<string | null> {
+  const kind = await stat(dir).then((s) => (s.isDirectory() ? 'dir' : 'file'), () => 'missing');
+  return kind === 'dir' ? null : kind === 'missing' ? 'no such folder; check the path' : 'is a file, not a folder; give a folder';
+}
+
+/** Said of an input folder in which `readSampleBooks` found nothing. */
+export const NO_SAMPLE_BOOKS = 'holds no .txt file; give a folder of raw books';
 
 /** The first `limit` files under `dir` whose names end in .txt (sorted by path, so a re-run takes the same books). */
 export async function readSampleBooks(dir: string, limit: number): Promise<Buffer[]> {
