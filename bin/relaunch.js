@@ -26,7 +26,7 @@ import { heapFlagsFor, mallocEnvFor } from './node-flags.js';
 
 /** The commands that run jobs or a server: worth a second start to hold their memory down. */
 const LONG_RUNNING = new Set(['gutenberg', 'mail', 'lab', 'serve']);
-/** Set in the child (to the launcher's PID): it is not re-launched again. Also an opt-out. */
+/** Set in the child (to the launcher's PID): it is not re-launched again. Set to anything, it turns the re-launch off. */
 const RELAUNCHED = 'FANOUT_RELAUNCHED';
 const INSPECT = /^--(inspect|debug)/;
 
@@ -44,8 +44,9 @@ export function shouldRelaunch(args, env = process.env, execArgv = process.execA
 /** In the re-launched child: forget the marker (its own children are not re-launches) and die with the launcher. */
 export function runAsRelaunched() {
   const launcher = Number(process.env[RELAUNCHED]);
-  if (!launcher) return;
   delete process.env[RELAUNCHED];
+  // Set by a user to turn the re-launch off (any value): there is no launcher to watch.
+  if (process.ppid !== launcher) return;
   // Where setpriv set a parent-death signal this never fires; elsewhere it is the fallback.
   setInterval(() => process.ppid !== launcher && process.kill(process.pid, 'SIGKILL'), 500).unref();
 }

@@ -149,6 +149,13 @@ describe.skipIf(process.platform !== 'linux')('fanout launch flags (bin/relaunch
     expect(starts[1]!.heapLimitMb).toBeLessThan(3600);
   }, 60_000);
 
+  it('FANOUT_RELAUNCHED=1 turns the re-launch off, and the job runs to its end', async () => {
+    http.hooks.clear();
+    const r = fanout(gutenberg(join(dir, 'out-off')), '', { FANOUT_RELAUNCHED: '1' });
+    expect((await r.exited).code, r.stderr()).toBe(0);
+    expect(await r.readStarts()).toHaveLength(1);
+  }, 60_000);
+
   it('given every flag and malloc setting already, it does not re-launch', async () => {
     http.hooks.clear();
     const r = fanout(gutenberg(join(dir, 'out-all-set')), HEAP_FLAGS.join(' '), { ...MALLOC_ENV });
