@@ -21,6 +21,7 @@ import { HostPacer } from '../net/host-pacer';
 import { JobConnectionLimit } from '../net/host-limits';
 import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import { writeFileAtomic } from '../output/atomic-file';
+import { dirSyncs } from '../output/dir-sync-group';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
@@ -220,7 +221,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             rawPath: fetched.rawPath,
             finish: async (result, scrubMs) => {
               const cleanPath = join(cleanDir, `${book.ebook}.txt`);
-              await writeFileAtomic(cleanPath, result.clean);
+              // The folder's fsync is shared with the books finishing at the same time (output/dir-sync-group.ts).
+              await writeFileAtomic(cleanPath, result.clean, { syncDir: false });
+              await dirSyncs.sync(cleanDir);
               // Sizes and mtimes as written: what the next run's quick check compares.
               const [rawStat, cleanStat] = await Promise.all([stat(fetched.rawPath), stat(cleanPath)]);
               // The line is appended only now: both files are whole (the clean one fsynced).

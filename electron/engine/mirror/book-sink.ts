@@ -1,11 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { FanoutError } from '../core/fanout-error';
 import type { WorkerProgress } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
 import { renameDurably } from '../output/atomic-file';
+import { dirSyncs } from '../output/dir-sync-group';
 import { safeJoin } from '../output/safe-path';
 import { ZipText } from './zip-text';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
@@ -212,8 +214,10 @@ export class BookSink {
         this.zip.end(); // the unzipper ends only once the remote file is complete
         await this.zip.done;
       }
-      // Durable before the caller records the book as done (a power cut must not leave a short text).
-      await renameDurably(this.textPart, this.finalPath);
+      // Durable before the caller records the book as done (a power cut must not leave a short text);
+      // the folder's fsync shared with the books landing at the same time.
+      await renameDurably(this.textPart, this.finalPath, { syncDir: false });
+      await dirSyncs.sync(dirname(this.finalPath));
       if (this.rawPart) await unlink(this.rawPart).catch(() => {});
       // Always: an earlier attempt's meta may be there even with no bytes kept (an empty part).
       await removePartMeta(this.resumable);
