@@ -35,15 +35,12 @@ export interface LabState {
   shown: LabKind;
   /** The latest run of each kind (kept when another kind runs, so the I/O vs CPU chart can use both). */
   runs: Partial<Record<LabKind, LabRun>>;
-  /** The lab this window started and is waiting for, if any (one at a time). */
-  labId: string | null;
   configs: LabConfigs;
 }
 
 export const useLabStore = create<LabState>(() => ({
   shown: 'gutenberg',
   runs: {},
-  labId: null,
   configs: {
     gutenberg: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 1, compareScrubExecutors: false },
     scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 1 },
@@ -70,7 +67,7 @@ export function reduceLab(s: LabState, e: LabEvent): Partial<LabState> {
     e.kind === 'lab:point'
       ? { ...run, points: [...run.points, e.point], done: e.done, cells: e.cells }
       : { ...run, status: e.status, points: e.points, timelines: e.timelines ?? [], error: e.error ? `${e.error.code}: ${e.error.message}` : null };
-  return { runs: { ...s.runs, [run.lab]: next }, ...(e.kind === 'lab:finished' && s.labId === e.labId ? { labId: null } : {}) };
+  return { runs: { ...s.runs, [run.lab]: next } };
 }
 
 export function applyLabEvent(e: LabEvent): void {

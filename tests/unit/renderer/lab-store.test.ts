@@ -24,14 +24,13 @@ describe('lab store: one run per kind', () => {
     expect(s.runs.scrub).toMatchObject({ status: 'running', done: 1, cells: 2, points: [point(1, 100)] });
   });
 
-  it('takes the finished points and timelines, the error as text, and forgets the id it waited for', () => {
+  it('takes the finished points and timelines, and the error as text', () => {
     const timeline = { role: 'fastest' as const, strategy: 'split' as const, workers: 2, wallMs: 50, spans: [{ worker: 0, state: 'connecting' as const, item: null, start: 0, end: 5 }], droppedSpans: 0 };
-    const s = apply({ ...useLabStore.getState(), labId: 'm' }, [
+    const s = apply(useLabStore.getState(), [
       { kind: 'lab:started', labId: 'm', cells: 2, lab: 'mail', context },
       { kind: 'lab:finished', labId: 'm', status: 'failed', points: [point(1, 10)], timelines: [timeline], error: { code: 'AUTH_FAILED', message: 'no', retryable: false, context: {} } },
     ]);
     expect(s.runs.mail).toMatchObject({ status: 'failed', error: 'AUTH_FAILED: no', timelines: [timeline] });
-    expect(s.labId).toBeNull();
   });
 
   it('holds queue points as they come', () => {
