@@ -1,8 +1,8 @@
 import type { LabTimeline } from '../../../shared/ipc';
 
-/** What a cell's timeline shows, in numbers: connection set-ups and the tail where lanes sat idle. */
+/** What a cell's timeline shows, in numbers: time spent connecting and the tail where lanes sat idle. */
 export interface TimelineStats {
-  /** `connecting` spans: connections (re)opened over the run. */
+  /** `connecting` spans: a lane opening its connection or selecting a folder on it. */
   connects: number;
   /** Time spent connecting, summed over lanes, ms. */
   connectMs: number;
@@ -35,7 +35,8 @@ const s2 = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** The stats as a sentence under the timeline. */
 export function describeTimeline(t: LabTimeline): string {
   const st = timelineStats(t);
-  const head = `${t.strategy} with ${t.workers} connection${t.workers === 1 ? '' : 's'}, ${s2(t.wallMs)}: ${st.connects} connection set-up${st.connects === 1 ? '' : 's'} (${s2(st.connectMs)} connecting, summed over lanes)`;
+  // A lane is `connecting` while it opens its connection or selects the next folder on it (mail-worker.ts).
+  const head = `${t.strategy} with ${t.workers} connection${t.workers === 1 ? '' : 's'}, ${s2(t.wallMs)}: connecting ${st.connects} time${st.connects === 1 ? '' : 's'} (opening a connection or selecting a folder; ${s2(st.connectMs)} summed over lanes)`;
   const tail = st.lanesUsed > 1 ? `; the first lane finished at ${s2(st.firstLaneDoneMs)}, the last at ${s2(st.lastLaneDoneMs)} (a tail of ${s2(st.lastLaneDoneMs - st.firstLaneDoneMs)})` : '';
   const cut = t.droppedSpans > 0 ? ` (${t.droppedSpans} later spans not kept)` : '';
   return `${head}${tail}.${cut}`;

@@ -57,8 +57,8 @@ describe('timeline numbers', () => {
       { worker: 1, state: 'idle', item: null, start: 300, end: 990 },
     ],
   };
-  it('counts connection set-ups and the tail between the first and the last lane to finish', () => {
+  it('counts the connecting spans and the tail between the first and the last lane to finish', () => {
     expect(timelineStats(t)).toEqual({ connects: 3, connectMs: 320, lanesUsed: 2, firstLaneDoneMs: 300, lastLaneDoneMs: 990 });
-    expect(describeTimeline(t)).toBe('queue with 2 connections, 1.00 s: 3 connection set-ups (0.32 s connecting, summed over lanes); the first lane finished at 0.30 s, the last at 0.99 s (a tail of 0.69 s).');
+    expect(describeTimeline(t)).toBe('queue with 2 connections, 1.00 s: connecting 3 times (opening a connection or selecting a folder; 0.32 s summed over lanes); the first lane finished at 0.30 s, the last at 0.99 s (a tail of 0.69 s).');
   });
 });

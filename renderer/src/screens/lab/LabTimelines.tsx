@@ -7,7 +7,7 @@ const LEGEND = ['connecting', 'listing', 'downloading', 'writing', 'retrying', '
 
 /**
  * The fastest and the slowest cell's connection lanes, each on its own time axis, with the number
- * of connection set-ups and the tail: why the winner wins (reused connections, no straggling lane).
+ * of times a lane was connecting and the tail: why the winner wins (reused connections, no straggling lane).
  */
 export function LabTimelines({ timelines }: { timelines: LabTimeline[] }) {
   // One time axis for both: the slower cell's lanes run longer.
