@@ -2,7 +2,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { mapImapError } from './imap-errors';
-import { trimRoundTrips } from './imapflow-rounds';
+import { gateLogin, trimRoundTrips, type LoginGate } from './imapflow-rounds';
 
 export interface ConnectOptions {
   /** Per-operation network timeout, ms. */
@@ -14,6 +14,8 @@ export interface ConnectOptions {
    * server says LOGINDISABLED.
    */
   loginCommand?: boolean;
+  /** LOGIN waits for `after` and reports success to `onLoggedIn` (see `gateLogin`). */
+  login?: LoginGate;
 }
 
 /** The port a mode uses when none is given: 993 for implicit TLS, 143 otherwise. */
@@ -81,6 +83,7 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});
   trimRoundTrips(client);
+  if (opts.login) gateLogin(client, opts.login);
   const onAbort = () => client.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {

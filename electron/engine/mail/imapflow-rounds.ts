@@ -11,6 +11,7 @@ import type { MailFolderInfo } from './folders';
  * - `LSUB` after every LIST: subscriptions are not archived;
  * - `LIST` + `LSUB` of a folder before its first EXAMINE on a connection that did not list it
  *   (every worker): the folder is known from the planning connection's LIST (`examineFolder`).
+ * A fourth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`).
  */
 interface ImapFlowInternals {
   /** The first ID's answer (undefined when the server did not offer ID before LOGIN). */
@@ -20,6 +21,8 @@ interface ImapFlowInternals {
   /** What SELECT/EXAMINE knows of a folder without asking (filled by LIST). */
   folders: Map<string, unknown>;
   run(command: string, ...args: unknown[]): Promise<unknown>;
+  /** LOGIN / AUTHENTICATE, called by `connect()` once the greeting, CAPABILITY and ID are done. */
+  authenticate(): Promise<unknown>;
 }
 
 const internals = (client: ImapFlow) => client as unknown as ImapFlowInternals;
@@ -32,6 +35,29 @@ export function trimRoundTrips(client: ImapFlow): void {
   // Only the ID sent after authentication is answered from the first one; an ID the server did
   // not offer before LOGIN is still sent after it.
   c.run = (command, ...args) => (command === 'ID' && client.authenticated && c.idRequested ? Promise.resolve(c.idRequested) : run(command, ...args));
+}
+
+export interface LoginGate {
+  /** LOGIN waits for this (a rejection fails the connection without sending LOGIN). */
+  after?: Promise<unknown>;
+  /** Called once LOGIN succeeded. */
+  onLoggedIn?: () => void;
+}
+
+/**
+ * Set on a new client, before `connect()`: its LOGIN waits for `gate.after`, so that worker
+ * connections can connect, read the greeting and send ID while the first connection proves the
+ * password (a wrong one still costs one LOGIN, not N), and log in the moment it has.
+ */
+export function gateLogin(client: ImapFlow, gate: LoginGate): void {
+  const c = internals(client);
+  const authenticate = c.authenticate.bind(client);
+  c.authenticate = async () => {
+    if (gate.after) await gate.after;
+    const result = await authenticate();
+    gate.onLoggedIn?.();
+    return result;
+  };
 }
 
 /** EXAMINE (read-only SELECT) of a listed folder, without imapflow's LIST of it first. */

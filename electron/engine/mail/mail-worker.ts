@@ -6,7 +6,7 @@ import type { WorkerContext } from '../core/worker-context';
 import { accountWhere, openClient, releaseClient } from './connect';
 import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
-import { examineFolder } from './imapflow-rounds';
+import { examineFolder, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
@@ -70,11 +70,14 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  /** Opens the connection at once, so a refused or surplus connection shows up here (the pool retires it). */
-  static async open(opts: MailWorkerOptions, ctx: WorkerContext): Promise<MailWorkerSession> {
+  /**
+   * Opens the connection at once, so a refused or surplus connection shows up here (the pool
+   * retires it). `login` gates this first LOGIN (see `gateLogin`); a reconnection is not gated.
+   */
+  static async open(opts: MailWorkerOptions, ctx: WorkerContext, login?: LoginGate): Promise<MailWorkerSession> {
     const s = new MailWorkerSession(opts, ctx.signal);
     try {
-      await s.#ensureClient();
+      await s.#ensureClient(login);
     } catch (err) {
       await s.close();
       throw err;
@@ -82,11 +85,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return s;
   }
 
-  async #ensureClient(): Promise<ImapFlow> {
+  async #ensureClient(login?: LoginGate): Promise<ImapFlow> {
     if (this.#client && this.#client.usable) return this.#client;
     if (this.#client) this.#client.close();
     this.#client = null;
-    this.#client = await openClient(this.#opts.account, { signal: this.#signal, timeoutMs: this.#opts.timeoutMs });
+    this.#client = await openClient(this.#opts.account, { signal: this.#signal, timeoutMs: this.#opts.timeoutMs, login });
     return this.#client;
   }
 

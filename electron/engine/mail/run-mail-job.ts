@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession, type MailWorkerOptions } from './mail-worker';
+import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
@@ -248,23 +249,33 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     };
     const workerContext = (id: number): WorkerContext => ({ workerId: id, signal: control.signal, progress: job.telemetry.worker(id) });
     /** Opens worker sessions up to `count` in all (session 0 is the planning one). */
-    const openSessions = (count: number) => {
-      for (let id = sessionLanes.length; id < count; id++) addLane(id, MailWorkerSession.open(workerOptions, workerContext(id)));
+    const openSessions = (count: number, login?: LoginGate) => {
+      for (let id = sessionLanes.length; id < count; id++) addLane(id, MailWorkerSession.open(workerOptions, workerContext(id), login));
     };
 
     try {
+      const { dirs: existingDirs, text: foldersText } = await readFolderDirs(root);
       // The planning connection is worker 0's: it lists and plans, then fetches like the others
       // (N connections in all, and a run with one connection logs in once).
-      openSessions(1);
-      const planner = await prewarmed.get(0)!;
+      let loggedIn!: () => void;
+      let refused!: (err: unknown) => void;
+      const firstLogin = new Promise<void>((resolve, reject) => {
+        loggedIn = resolve;
+        refused = reject;
+      });
+      firstLogin.catch(() => undefined);
+      openSessions(1, { onLoggedIn: () => loggedIn() });
+      // A first run of this account (no folders.json yet) has everything to fetch: the worker
+      // connections are opened at the same time, and each sends LOGIN as soon as this one's LOGIN
+      // has proved the credentials (a wrong password still costs one LOGIN, not N).
+      if (Object.keys(existingDirs).length === 0) openSessions(workerCount, { after: firstLogin });
+      const planner = await prewarmed.get(0)!.catch((err: unknown) => {
+        refused(err);
+        throw err;
+      });
       const planLane = job.telemetry.worker(0);
       try {
         planLane.setState('listing', 'folders');
-        const { dirs: existingDirs, text: foldersText } = await readFolderDirs(root);
-        // A first run of this account (no folders.json yet) has everything to fetch: the worker
-        // connections are opened now, once this login has proved the credentials, instead of
-        // after LIST-STATUS and the folder stores.
-        if (Object.keys(existingDirs).length === 0) openSessions(workerCount);
         const folders = await planner.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
           throw mapImapError(err, where);
         });

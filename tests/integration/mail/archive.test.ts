@@ -275,10 +275,16 @@ describe('mail archive against a real Dovecot', () => {
     expect(existsSync(join(dir, '1.eml'))).toBe(true);
   });
 
-  it('wrong password gives AUTH_FAILED with the host, not a stack', async () => {
+  it('wrong password gives AUTH_FAILED with the host, not a stack; with 4 connections it costs one LOGIN', async () => {
     const control = createJobControl();
-    const summary = await runMailJob({ kind: 'mail', account: { ...account, auth: { method: 'password', password: 'nope' } }, outDir: join(base, 'x') }, control);
+    const log = join(srv.dir, 'dovecot.log');
+    const failedLogins = () => (readFileSync(log, 'utf8').match(/auth failed/g) ?? []).length;
+    const before = failedLogins();
+    // A first run opens its 4 connections at once; the other 3 wait for the first LOGIN's answer.
+    const summary = await runMailJob({ kind: 'mail', account: { ...account, auth: { method: 'password', password: 'nope' } }, outDir: join(base, 'x'), connections: 4 }, control);
     expect(summary.status).toBe('failed');
+    expect(summary.failures).toHaveLength(1);
+    expect(failedLogins() - before).toBe(1);
     expect(summary.failures[0]!.error.code).toBe('AUTH_FAILED');
     expect(summary.failures[0]!.error.context.host).toBe(`${srv.host}:${srv.port}`);
     expect(summary.failures[0]!.error.message).toMatch(/rejected the user name or password/);
