@@ -115,8 +115,14 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   store.generation(uv);
   // A new generation's directory is on record before any of its files exists (a killed run must
   // not guess it back from index lines, whose linked files live in an older generation's directory).
-  if (!known) await store.saveState();
-  await store.removeTempFiles();
+  // This disk work (state.json, temp files, orphans) runs while the server answers the FETCHes
+  // below, and is awaited before anything uses it or any file is written (the plan is not out yet).
+  const onDisk = (async () => {
+    if (!known) await store.saveState();
+    await store.removeTempFiles();
+    return store.orphanUids(uv);
+  })();
+  onDisk.catch(() => undefined);
   // Flags of what is already archived (this generation). Fetched for every message (no CONDSTORE,
   // or no earlier MODSEQ), the answer is also the full UID list, and no SEARCH is needed.
   let listed: number[] | null = null;
@@ -174,7 +180,10 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   };
   plan.job = job;
   tally.onServer = serverUids.length;
-  if (serverUids.length === 0) return plan;
+  if (serverUids.length === 0) {
+    await onDisk;
+    return plan;
+  }
 
   const missing = serverUids.filter((u) => !store.has(uv, u));
   if (missing.length > 0 && !sized) {
@@ -183,7 +192,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     }
   }
   if (needIdentity) await store.loadIdentities(uv);
-  const orphans = new Set(await store.orphanUids(uv));
+  const orphans = new Set(await onDisk);
   const toAdopt = new Map<number, number>();
   const toFetch: SizedUid[] = [];
   for (const m of fresh) {
