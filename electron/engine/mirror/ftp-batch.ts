@@ -671,7 +671,12 @@ export class FtpBatch {
   private startWatchdog(): void {
     this.watchdog = startProgressWatchdog(
       this.target.timeoutMs,
-      () => this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0),
+      () => {
+        // A transfer held back by us (its data socket paused: the job's bandwidth cap, a slow disk)
+        // is not the server's silence, as for the data connection's own stall rule.
+        if (this.books.some((b) => b.phase === 'receiving' && b.data?.isPaused())) this.activity++;
+        return this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0);
+      },
       () => this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
     );
   }

@@ -42,8 +42,9 @@ function proxyError(proxy: Socks5Proxy, message: string, code = 'EPROXY'): Error
 }
 
 /**
- * A socket to `dest` through the proxy, the handshake done, bounded by `timeoutMs` in all. Bytes
- * the destination sent right behind the proxy's reply (an FTP banner) stay in the socket, unread.
+ * A socket to `dest` through the proxy, the handshake done, bounded by `timeoutMs` in all. It is
+ * handed over paused (the caller resumes or pipes it), with the bytes the destination sent right
+ * behind the proxy's reply (an FTP banner) still in it, unread.
  */
 export function socks5Connect(proxy: Socks5Proxy, dest: { host: string; port: number }, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -54,7 +55,8 @@ export function socks5Connect(proxy: Socks5Proxy, dest: { host: string; port: nu
       socket.destroy();
       reject(err);
     };
-    socket.setTimeout(timeoutMs, () => fail(Object.assign(proxyError(proxy, `no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    const onTimeout = () => fail(Object.assign(proxyError(proxy, `no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    socket.setTimeout(timeoutMs, onTimeout);
     socket.once('error', (err: NodeJS.ErrnoException) => fail(Object.assign(proxyError(proxy, err.message, err.code), { cause: err })));
     socket.once('close', () => fail(proxyError(proxy, 'closed the connection during the handshake', 'ECONNRESET')));
     socket.once('connect', () => {
@@ -74,7 +76,10 @@ export function socks5Connect(proxy: Socks5Proxy, dest: { host: string; port: nu
           socket.write(Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]));
           return;
         }
-        if (method !== 0) return fail(proxyError(proxy, method === 2 ? 'wants a user name and password; give socks5://user:password@host:port' : 'accepts none of our authentication methods'));
+        if (method !== 0) {
+          const why = proxy.user === undefined ? 'takes no connection without a user name and password; give socks5://user:password@host:port' : 'accepts none of our authentication methods';
+          return fail(proxyError(proxy, why));
+        }
         step = 'reply';
         socket.write(connectRequest(dest));
         return onData(Buffer.alloc(0));
@@ -99,6 +104,9 @@ export function socks5Connect(proxy: Socks5Proxy, dest: { host: string; port: nu
       socket.removeListener('data', onData);
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
+      // The handshake's timeout handler must not outlive it: the stall timers set later on this
+      // socket (a data connection paused by the bandwidth cap re-arms its own) would also fire it.
+      socket.removeListener('timeout', onTimeout);
       socket.setTimeout(0);
       socket.pause();
       const early = buffered.subarray(total);

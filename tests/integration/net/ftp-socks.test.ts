@@ -102,6 +102,20 @@ describe('basic-ftp\'s own transfers through SOCKS5', () => {
   });
 });
 
+describe('a capped job through SOCKS5', () => {
+  // Books held back by a 32 KiB/s cap for longer than the 1 s timeout: the batch's progress
+  // watchdog once took that for a silent server and cut every connection (with or without a proxy).
+  it('transfers held back by the bandwidth cap longer than the timeout are not cut', async () => {
+    const ids = [2005, 2006, 2007];
+    const { summary, manifest } = await run('socks-capped', {
+      mirror: fx.ftp.url, proxy: socks.url, selection: { ids: ids.map((id) => ({ from: id, to: id })) },
+      workers: 3, strategy: 'queue', limitRate: 32 * 1024, timeoutMs: 1000, attempts: 1,
+    });
+    expect(summary).toMatchObject({ itemsDone: 3, itemsFailed: 0 });
+    for (const e of manifest) expect(e.rawSha256, `ebook ${e.ebook}`).toBe(fx.mirror.books.get(e.ebook)!.files[0]!.textSha256);
+  });
+});
+
 describe('FTPS and bad combinations through SOCKS5', () => {
   it('explicit FTPS through the proxy: byte-exact, the certificate still checked', async () => {
     const cert = await makeSelfSignedCert();
