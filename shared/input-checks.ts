@@ -38,6 +38,19 @@ export function checkMaxPerHost(text: string): string | null {
   return null;
 }
 
+/**
+ * Which proxy fits which mirror: an http(s) mirror goes through an http:// proxy, an ftp(s) mirror
+ * through a socks5:// one (`env` and `none` fit both). The problem, or null.
+ */
+export function checkProxyForMirror(proxy: string, mirror: string): string | null {
+  if (proxy === 'env' || proxy === 'none') return null;
+  const socks = /^socks5h?:\/\//i.test(proxy);
+  const ftp = /^ftps?:\/\//i.test(mirror);
+  if (ftp && !socks) return 'an ftp:// mirror goes through a SOCKS5 proxy only: give socks5://host:port, an http(s):// mirror for this proxy, or none';
+  if (!ftp && socks) return 'an http(s):// mirror goes through an HTTP proxy (http://host:port), not SOCKS5: give one, env or none';
+  return null;
+}
+
 /** `autoWorkers` needs a strategy that deals items as they come (split cuts the list per worker up front). */
 export function checkAutoWorkers(autoWorkers: boolean, strategy: string): string | null {
   if (!autoWorkers || strategy === 'queue' || strategy === 'adaptive') return null;

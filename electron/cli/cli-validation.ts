@@ -47,6 +47,8 @@ const FLAGS: Record<string, string> = {
   scrubExecutor: '--scrub-executor',
   timeoutMs: '--timeout',
   attempts: '--attempts',
+  proxy: '--proxy',
+  maxPerHost: '--max-per-host',
   itemTimeoutMs: '--item-timeout',
   // The mail account is checked on its own (MailAccountSchema) and inside the job spec.
   host: '--host',

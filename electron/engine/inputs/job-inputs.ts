@@ -1,5 +1,5 @@
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
-import { checkAutoWorkers, formatProblem, parseWithProblems, type InputProblem } from '../../../shared/input-checks';
+import { checkAutoWorkers, checkProxyForMirror, formatProblem, parseWithProblems, redactUrl, type InputProblem } from '../../../shared/input-checks';
 import { UiJobSpecSchema } from '../../../shared/ipc-schemas';
 import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { BadRowTally, explainSelection, readCatalog, type SelectionReport } from '../catalog';
@@ -85,6 +85,8 @@ export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOp
   const out: InputCheck = { problems: [], warnings: [] };
   const auto = checkAutoWorkers(spec.autoWorkers, spec.strategy);
   if (auto) out.problems.push({ field: 'strategy', value: spec.strategy, message: auto });
+  const proxy = checkProxyForMirror(spec.proxy, spec.mirror);
+  if (proxy) out.problems.push({ field: 'proxy', value: redactUrl(spec.proxy), message: proxy });
   const caFile = spec.mirrorTls.caFile;
   if (caFile !== undefined) {
     const problem = await checkCaFile(caFile);

@@ -7,6 +7,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
 import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-entry';
 import { openMirror } from '../../../electron/engine/mirror';
+import { checkGutenbergInputs } from '../../../electron/engine/inputs/job-inputs';
 import { makeSelfSignedCert, startFtpServer, startFtpServerOf, type FtpServer, type MirrorBookSpec } from '../../harness';
 import { startDante, type DanteServer } from '../../harness/dante-server';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
@@ -136,6 +137,15 @@ describe('FTPS and bad combinations through SOCKS5', () => {
   it('an HTTP mirror with a SOCKS5 proxy, and an FTP mirror with an HTTP proxy, are refused before connecting', async () => {
     await expect(run('socks-http', { mirror: fx.http.url, proxy: socks.url })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/HTTP mirrors go through an HTTP proxy/) });
     await expect(run('ftp-http-proxy', { mirror: fx.ftp.url, proxy: 'http://127.0.0.1:9' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/FTP mirrors cannot go through a proxy other than SOCKS5/) });
+  });
+
+  it('the input check names the mismatch before the job starts (the UI shows it under the proxy field)', async () => {
+    const ftpHttp = await checkGutenbergInputs(GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, 'chk-1'), mirror: fx.ftp.url, proxy: 'http://u:secret@127.0.0.1:3128' }));
+    expect(ftpHttp.problems).toEqual([{ field: 'proxy', value: 'http://u:***@127.0.0.1:3128', message: expect.stringMatching(/^an ftp:\/\/ mirror goes through a SOCKS5 proxy only/) }]);
+    const httpSocks = await checkGutenbergInputs(GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, 'chk-2'), mirror: fx.http.url, proxy: socks.url }));
+    expect(httpSocks.problems).toEqual([expect.objectContaining({ field: 'proxy', message: expect.stringMatching(/not SOCKS5/) })]);
+    const fine = await checkGutenbergInputs(GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, 'chk-3'), mirror: fx.ftp.url, proxy: socks.url }));
+    expect(fine.problems).toEqual([]);
   });
 
   it('a proxy that is not there stops the job with an error naming the proxy', async () => {
