@@ -10,7 +10,7 @@
  * the length of the run, not the job. Measured (docs/BENCHMARKS.md, "Scale" and "Mail archive"): the
  * old-space limit takes ~60 MB off a 5,000-book run, small semi-spaces take ~30 MB off a 5,000-message
  * mail run, and returning large malloc blocks to the system at once ~10 MB more. 64 MB books still
- * pass with the old space limited to 64 MB, so 1 GB leaves the largest books and messages ample room.
+ * pass with the old space limited to 32 MB, so 1 GB leaves the largest books and messages ample room.
  * These take effect only when the process starts: `v8.setFlagsFromString` at run time does not change
  * the heap limits (measured), and glibc reads its malloc settings once.
  */
