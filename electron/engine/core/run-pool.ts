@@ -5,6 +5,7 @@ import type { AutoWorkersDecision } from '../../../shared/events';
 import type { AutoWorkersController } from './auto-workers';
 import { FanoutError, abortedError, toFanoutError } from './fanout-error';
 import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources';
+import { RefusalWaits } from './refusal-wait';
 import type { JobFatalCheck } from './job-fatal';
 import type { JobTelemetry } from './job-telemetry';
 import type { PauseGate } from './pause-gate';
@@ -81,9 +82,6 @@ export interface PoolResult {
   peakWorking: number;
 }
 
-/** Longest a refused worker waits for another session to be served before it knocks again, ms. */
-const REFUSAL_WAIT_MS = 10_000;
-
 /** Codes meaning "this server wants fewer connections from us", not "this item is bad". */
 const SHRINK_CODES = new Set(['TOO_MANY_CONNECTIONS', 'THROTTLED']);
 
@@ -136,42 +134,13 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   let firstRefusal: FanoutError | null = null;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
   let successes = 0;
-  /** Resolves when the server first served some session (an item finished, done or failed). */
-  let markServed!: () => void;
-  const firstServed = new Promise<void>((resolve) => (markServed = resolve));
   const served = () => successes > 0 || opts.telemetry.bytesDone > 0 || opts.telemetry.itemsFailed > 0;
-  /** Workers waiting after a refusal, and how to wake them: once all alive ones wait, none will be served. */
-  let refusedWaiting = 0;
-  const refusedWakers = new Set<() => void>();
-  const wakeIfAllRefused = () => {
-    if (refusedWaiting > 0 && refusedWaiting >= alive) for (const wake of refusedWakers) wake();
-  };
-  /**
-   * Waits for `firstServed`, at most `refusalWaitMs`, and not at all once every alive worker is
-   * waiting too (the server refused them all: still full of other sessions, they back off and
-   * try again, as before any limit was known). Its timer is cleared either way.
-   */
-  const untilServed = async (): Promise<void> => {
-    const done = new AbortController();
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    refusedWakers.add(wake);
-    refusedWaiting++;
-    try {
-      wakeIfAllRefused();
-      await Promise.race([firstServed, woken, sleep(opts.refusalWaitMs ?? REFUSAL_WAIT_MS, AbortSignal.any([signal, done.signal])).catch(() => {})]);
-    } finally {
-      refusedWaiting--;
-      refusedWakers.delete(wake);
-      done.abort();
-    }
-    if (signal.aborted) throw abortedError();
-  };
+  const refusalWaits = new RefusalWaits(() => alive, opts.refusalWaitMs);
   let retired = 0;
   const unitsOf = (items: I[]) => items.reduce((n, it) => n + units(it), 0);
 
   const fail = (workerId: number, items: I[], err: FanoutError) => {
-    markServed();
+    refusalWaits.served();
     opts.telemetry.itemFailed(workerId, unitsOf(items));
     // An error of a whole batch gets each item's own context (it must not name its first item for
     // all); an item's own error keeps what it says (the exact UID, path), the item adding the rest.
@@ -290,7 +259,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 // blindly, wait until another session is served, and then the refusal was the server's
                 // limit: retire (a fixed N above the limit would otherwise keep opening refused
                 // connections). Bounded: sessions that are never served do not hold this one forever.
-                if (refusal && alive > 1) await untilServed();
+                if (refusal && alive > 1) await refusalWaits.wait(signal);
                 if (refusal && surplus(refusal)) throw refusal;
                 return group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx);
               },
@@ -321,7 +290,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           // A batch may report items that failed on their own: count the rest, retry those alone.
           const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
           successes += done.length;
-          markServed();
+          refusalWaits.served();
           if (!proven) {
             proven = true;
             provenNow++;
@@ -357,7 +326,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       }
     } finally {
       alive--;
-      wakeIfAllRefused();
+      refusalWaits.wakeIfAllWaiting();
       running.delete(workerId);
       progress.setState('stopped', null);
       if (session) openNow--;
