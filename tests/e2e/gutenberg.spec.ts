@@ -86,9 +86,11 @@ test('pause and resume a running job', async ({ app: page, env }) => {
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('run-status')).toHaveText('paused');
   await expect(page.getByTestId('resume')).toBeVisible();
-  // Items in flight may finish; after that nothing moves while paused.
-  await page.waitForTimeout(1500);
+  // Items already in flight may finish (a pipelined batch's requests are sent; at the cap that can
+  // take seconds under load): wait until none is in flight, then nothing may move while paused.
+  await expect.poll(async () => Number(await page.getByTestId('stragglers').getAttribute('data-rows')), { timeout: 45_000 }).toBe(0);
   const atPause = await page.getByTestId('run-progress').textContent();
+  expect(Number(atPause!.split('/')[0])).toBeLessThan(BOOKS.length); // the pause held books back
   await page.waitForTimeout(1500);
   await expect(page.getByTestId('run-progress')).toHaveText(atPause!);
   await shot(page, 'live-run-paused');
