@@ -3,8 +3,12 @@ import net from 'node:net';
 /**
  * A SOCKS5 `CONNECT` (RFC 1928; user/password per RFC 1929), for the FTP mirror's control and data
  * connections (net/ftp-over-socks.ts). The destination is sent by name (the proxy resolves it, as
- * curl's `socks5h://`), or as an address when it is one. No dependency: the handshake is four
- * short messages, and the `socks` package is only a dependency of imapflow's.
+ * curl's `socks5h://`), or as an address when it is one.
+ * Why by hand and not the `socks` package (imapflow's, used for IMAP): an FTP server speaks first,
+ * and its banner can arrive in the same packet as the proxy's reply; `socks` re-emits such bytes
+ * with `emit('data')` on a later tick and resumes the socket, so they are lost unless a reader is
+ * already attached, and basic-ftp attaches its own only when handed the socket. Here they are
+ * unshifted into a paused socket, and the handshake's bytes are kept out of the transfer counts.
  */
 export interface Socks5Proxy {
   host: string;
