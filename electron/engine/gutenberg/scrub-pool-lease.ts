@@ -1,4 +1,4 @@
-import { createScrubPool, type ScrubPool, type ScrubPoolOptions } from '../scrub/scrub-pool';
+import type { ScrubPool, ScrubPoolOptions } from '../scrub/scrub-pool';
 import type { ScrubResult } from '../scrub/scrub-types';
 
 /**
@@ -34,8 +34,18 @@ interface SharedPool {
 /** The one shared threads pool of this process (one size at a time; another size gets its own per-job pool). */
 let shared: SharedPool | null = null;
 
-/** `create` is for tests (counting the pools started). */
-export function leaseScrubPool(options: ScrubPoolOptions, create: (o: ScrubPoolOptions) => ScrubPool = createScrubPool): ScrubPoolLease {
+type CreatePool = (o: ScrubPoolOptions) => ScrubPool;
+/** The pool module (and piscina), loaded when the first pool starts, not with the job's modules. */
+let createDefault: CreatePool | null = null;
+const loadCreate = async (): Promise<void> => {
+  createDefault ??= (await import('../scrub/scrub-pool')).createScrubPool;
+};
+
+/** `createPool` is for tests (counting the pools started; then nothing is loaded). */
+export function leaseScrubPool(options: ScrubPoolOptions, createPool?: CreatePool): ScrubPoolLease {
+  /** Null when the pool can be made now; else the module load to wait for. */
+  const ready = (): Promise<void> | null => (createPool || createDefault ? null : loadCreate());
+  const create = (o: ScrubPoolOptions): ScrubPool => (createPool ?? createDefault!)(o);
   const key = `${options.executor}/${options.size}/${options.maxQueue}`;
   let pool: ScrubPool | null = null;
   let entry: SharedPool | null = null;
@@ -56,9 +66,16 @@ export function leaseScrubPool(options: ScrubPoolOptions, create: (o: ScrubPoolO
 
   return {
     warm: () => {
-      if (!released) get();
+      if (released) return;
+      const loading = ready();
+      if (!loading) get();
+      else void loading.then(() => !released && get(), () => {}); // a failed load surfaces in scrub()
     },
-    scrub: (bytes, opts) => (released ? Promise.reject(new Error('scrub pool lease released')) : get().scrub(bytes, opts)),
+    scrub: async (bytes, opts) => {
+      if (!released) await ready();
+      if (released) throw new Error('scrub pool lease released');
+      return get().scrub(bytes, opts);
+    },
     release: async () => {
       if (released) return;
       released = true;

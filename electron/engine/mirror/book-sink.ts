@@ -9,7 +9,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import { renameDurably } from '../output/atomic-file';
 import { dirSyncs } from '../output/dir-sync-group';
 import { safeJoin } from '../output/safe-path';
-import { ZipText } from './zip-text';
+import { ZipText, loadZipText } from './zip-text';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 
 export interface SinkOptions {
@@ -83,6 +83,7 @@ export class BookSink {
   /** Checks the names, creates `rawDir`, and reads how much a previous attempt left. Writes nothing else. */
   static async open(opts: SinkOptions): Promise<BookSink> {
     const sink = new BookSink(opts);
+    if (opts.fromZip) await loadZipText();
     await mkdir(opts.rawDir, { recursive: true }).catch((e: unknown) => {
       throw new FanoutError('WRITE_FAILED', `Cannot create ${opts.rawDir}: ${String(e)}`, opts.context, { cause: e });
     });

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector as BuildConnector } from 'undici';
+import { buildConnector } from './undici-parts';
 
 /**
  * undici's connector (TLS options, connect timeout) with every socket guarded: an exception thrown
@@ -8,7 +9,7 @@ import { buildConnector } from 'undici';
  * that connection with it, and the run retries their books; the process lives on. The case seen:
  * undici 7's `assert(!this.paused)` on the socket's end (see http-response.ts, which avoids it).
  */
-export function guardedConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+export function guardedConnector(options: BuildConnector.BuildOptions): BuildConnector.connector {
   const connect = buildConnector(options);
   return (opts, callback) =>
     connect(opts, (err, socket) => {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Client } from 'undici';
+import { Client } from './undici-parts';
 import { FanoutError } from '../core/fanout-error';
 import { HttpRun, type HttpRunHost, type HttpRunOptions } from './http-pipeline';
 import type { StallRule } from './http-response';

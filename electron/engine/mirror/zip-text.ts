@@ -1,12 +1,24 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import unzipper from 'unzipper';
+import type unzipper from 'unzipper';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { unsafeRelPath } from '../output/safe-path';
 
 type Callback = (err?: Error | null) => void;
+
+/** unzipper, once loaded (see loadZipText). */
+let unzip: typeof unzipper | null = null;
+
+/**
+ * Loads the unzipper the first time a zip is met (BookSink.open awaits it), not when the mirror
+ * module loads: it pulls in bluebird and more, ~55 ms of a job's start-up on this machine for the
+ * books that are plain text (docs/BENCHMARKS.md "Start-up").
+ */
+export async function loadZipText(): Promise<void> {
+  unzip ??= (await import('unzipper')).default;
+}
 
 /**
  * A streaming unzipper fed with a zip's raw bytes as they arrive: its first `.txt` entry with a
@@ -17,12 +29,14 @@ type Callback = (err?: Error | null) => void;
  */
 export class ZipText {
   readonly done: Promise<void>;
-  private readonly parser = unzipper.Parse();
+  private readonly parser: unzipper.ParseStream;
   private readonly text: WriteStream;
   /** Rejects as soon as the parser fails (a damaged zip). */
   private readonly parsed: Promise<void>;
 
   constructor(textPath: string, onText: (chunk: Buffer) => void, context: ErrorContext) {
+    if (!unzip) throw new Error('ZipText: await loadZipText() first');
+    this.parser = unzip.Parse();
     const text = (this.text = createWriteStream(textPath, { flags: 'w' }));
     text.on('error', () => {}); // surfaces through the entry pipeline
     const unsafe: string[] = [];
