@@ -75,6 +75,14 @@ export function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, req: LabReque
           }),
           run,
           onPoint,
+          // One book under the first cell's settings, unmeasured: the first cell does not pay the start-up.
+          warmUp: (outDir): GutenbergJobSpec => ({
+            ...req.spec,
+            workers: cells[0]!.workers,
+            strategy: cells[0]!.strategy,
+            selection: { ...req.spec.selection, limit: 1 },
+            outDir,
+          }),
         });
         return {};
       } finally {

@@ -14,7 +14,7 @@ import type { JobControl } from '../core/job-control';
 import { runGutenbergJob } from '../gutenberg/run-gutenberg-job';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { measureCells, median } from './measure-cells';
+import { measureCells, median, runWarmUp } from './measure-cells';
 
 export interface QueueLabRequest {
   /** The job of every cell; its scrubQueue and outDir are the lab's. */
@@ -45,6 +45,9 @@ export async function runQueueLab(req: QueueLabRequest): Promise<QueuePoint[]> {
   let lock: OutputLock | null = null;
   try {
     lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+    // One book, unmeasured, so the first bound does not pay the process's start-up.
+    const warmUpDir = join(base, 'warm-up');
+    await runWarmUp(runGutenbergJob, { ...req.spec, selection: { ...req.spec.selection, limit: 1 }, outDir: warmUpDir }, warmUpDir, req.signal);
     for (const bound of bounds) {
       const runs: Array<{ blockedMs: number; peakInFlight: number; peakRss: number }> = [];
       await measureCells({

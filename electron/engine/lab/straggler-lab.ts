@@ -10,12 +10,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
-import { abortedError } from '../core/fanout-error';
-import { PauseGate } from '../core/pause-gate';
 import { runGutenbergJob } from '../gutenberg/run-gutenberg-job';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { measureCells } from './measure-cells';
+import { measureCells, runWarmUp } from './measure-cells';
 
 export interface StragglerLabRequest {
   /** The job of every cell; its itemTimeoutMs and outDir are the lab's. */
@@ -38,16 +36,14 @@ interface CellTally {
 }
 
 /**
- * One book, unmeasured, before the cells: otherwise the first cell alone pays the process's
- * start-up (the scrubber's threads, the first connections, compiling) in its latencies (measured:
- * a p50 of 0.5–0.9 s in the first cell against 0.08–0.15 s in the next, at 50 ms RTT). Without a
- * timeout, so a straggler met here runs to its end (the proxy keeps it slow for the first cell).
+ * The warm-up (measure-cells.ts `runWarmUp`): one book, unmeasured, before the cells; otherwise the
+ * first cell alone pays the process's start-up in its latencies (measured: a p50 of 0.5–0.9 s in the
+ * first cell against 0.08–0.15 s in the next, at 50 ms RTT). Without a timeout, so a straggler met
+ * here runs to its end (the proxy keeps it slow for the first cell).
  */
-async function warmUp(spec: GutenbergJobSpec, outDir: string, signal: AbortSignal): Promise<void> {
+function warmUpSpec(spec: GutenbergJobSpec, outDir: string): GutenbergJobSpec {
   const { itemTimeoutMs: _none, ...rest } = spec;
-  const summary = await runGutenbergJob({ ...rest, selection: { ...spec.selection, limit: 1 }, outDir }, { signal, pause: new PauseGate(), onEvent: () => {} });
-  if (summary.status === 'cancelled' || signal.aborted) throw abortedError();
-  await rm(outDir, { recursive: true, force: true });
+  return { ...rest, selection: { ...spec.selection, limit: 1 }, outDir };
 }
 
 export async function runStragglerLab(req: StragglerLabRequest): Promise<StragglerPoint[]> {
@@ -58,7 +54,7 @@ export async function runStragglerLab(req: StragglerLabRequest): Promise<Straggl
   try {
     // Held like a job's: a download into the same folder is refused while the lab measures.
     lock = await prepareOutputFolder(req.spec.outDir, 'lab');
-    await warmUp(req.spec, join(base, 'warm-up'), req.signal);
+    await runWarmUp(runGutenbergJob, warmUpSpec(req.spec, join(base, 'warm-up')), join(base, 'warm-up'), req.signal);
     for (const timeoutMs of timeouts) {
       const tally: CellTally = { latenciesMs: [], itemsRetried: 0, timeouts: 0, itemsDone: 0, itemsFailed: 0, bytes: 0 };
       await measureCells({

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 describe('the lab runs every cell under the job\'s caps', () => {
-  it('passes the bandwidth cap and the wait between requests to each cell', async () => {
+  it('passes the bandwidth cap and the wait between requests to each cell and to the warm-up', async () => {
     const seen: GutenbergJobSpec[] = [];
     const lab = new LabRunner(async (spec) => {
       seen.push(spec);
@@ -24,7 +24,8 @@ describe('the lab runs every cell under the job\'s caps', () => {
     }, (_e: LabEvent) => {});
     const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: '/c.csv', mirror: 'http://127.0.0.1:1/', outDir: dir, limitRate: 64 * 1024, waitMs: 1500 });
     await lab.start({ spec, strategies: ['serial', 'queue'], workerCounts: [1, 4], sampleSize: 2, repeats: 1, compareScrubExecutors: false }).done;
-    expect(seen.map((s) => [s.strategy, s.workers])).toEqual([['serial', 1], ['queue', 1], ['queue', 4]]);
+    // The unmeasured warm-up (the first cell's settings) first, then the cells: all under the caps.
+    expect(seen.map((s) => [s.strategy, s.workers])).toEqual([['serial', 1], ['serial', 1], ['queue', 1], ['queue', 4]]);
     for (const s of seen) expect(s).toMatchObject({ limitRate: 64 * 1024, waitMs: 1500 });
   });
 });
