@@ -7,6 +7,7 @@
  * name: `--catalog /x.csv: no such file; check the path` (CLI) or under the form field (UI).
  */
 import type { z } from 'zod';
+import { parseDuration } from './byte-rate';
 
 /** One problem with one input. */
 export interface InputProblem {
@@ -36,6 +37,16 @@ export function checkMaxPerHost(text: string): string | null {
   const n = Number(t);
   if (n < 1 || n > MAX_PER_HOST) return `${t} is out of range; give a whole number from 1 to ${MAX_PER_HOST}`;
   return null;
+}
+
+/** The per-book timeouts a job accepts (spec itemTimeoutMs), ms. */
+export const MIN_ITEM_TIMEOUT_MS = 100;
+export const MAX_ITEM_TIMEOUT_MS = 3_600_000;
+
+/** Why `text` cannot be a per-book timeout (`--item-timeout 5s`, a bare number is seconds; the job form's field), or null. */
+export function checkItemTimeout(text: string): string | null {
+  const ms = parseDuration(text);
+  return ms === null || ms < MIN_ITEM_TIMEOUT_MS || ms > MAX_ITEM_TIMEOUT_MS ? `"${text.trim()}" is not a timeout from 100ms to 3600s` : null;
 }
 
 /**

@@ -1,15 +1,12 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../shared/byte-rate';
+import { checkItemTimeout } from '../../shared/input-checks';
 
-/** The per-item timeouts a job accepts (spec itemTimeoutMs), ms. */
-const MIN_MS = 100;
-const MAX_MS = 3_600_000;
-
-/** `--item-timeout 2s`: one per-item timeout, ms (a bare number is seconds, as `--wait`), 100 ms to an hour. */
+/** `--item-timeout 2s`: one per-item timeout, ms (a bare number is seconds, as `--wait`), 100 ms to an hour (the check the job form uses too). */
 export function itemTimeoutOption(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === null || ms < MIN_MS || ms > MAX_MS) throw new InvalidArgumentError(`"${value.trim()}" is not a timeout from 100ms to 3600s`);
-  return ms;
+  const problem = checkItemTimeout(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return parseDuration(value)!;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BOOKS, expect, test } from './support/fixtures';
+import { BOOKS, expect, fillGutenbergForm, test } from './support/fixtures';
 
 test('the Gutenberg form shows each bad input under its field and starts nothing', async ({ app: page, env }) => {
   const out = join(env.dir, 'form-out');
@@ -47,12 +47,31 @@ test('the Gutenberg form shows each bad input under its field and starts nothing
   await mirror.blur();
   await expect(page.getByTestId('error-mirror')).toHaveText('Contains a space; write a space inside a URL as %20, and quote the URL in a shell');
 
+  // Connections per server and the per-book timeout: checked as the user leaves them, as the CLI checks --max-per-host and --item-timeout.
+  const perHost = page.getByTestId('max-per-host');
+  await perHost.fill('0');
+  await perHost.blur();
+  await expect(page.getByTestId('error-maxPerHost')).toHaveText('0 is out of range; give a whole number from 1 to 64');
+  await expect(perHost).toHaveAttribute('aria-invalid', 'true');
+  const itemTimeout = page.getByTestId('item-timeout');
+  await itemTimeout.fill('5min');
+  await itemTimeout.blur();
+  await expect(page.getByTestId('error-itemTimeoutMs')).toHaveText('"5min" is not a timeout from 100ms to 3600s');
+  // Good values clear them (and pass the host's check at Start below).
+  await perHost.fill('2');
+  await itemTimeout.fill('30s');
+  await itemTimeout.blur();
+  await expect(page.getByTestId('error-maxPerHost')).toHaveCount(0);
+  await expect(page.getByTestId('error-itemTimeoutMs')).toHaveCount(0);
+
   // Start with two bad fields: both shown by the host's check, nothing started.
   await mirror.fill('https://me:hunter2@127.0.0.1/');
   await page.getByTestId('out-dir').fill(env.catalogPath);
   await page.getByTestId('start').click();
   await expect(page.getByTestId('error-mirror')).toHaveText('Carries a user name or password; HTTP mirrors are public: drop the "user:password@" part');
   await expect(page.getByTestId('error-outDir')).toHaveText('Is a file, not a folder; give a folder');
+  await expect(page.getByTestId('error-maxPerHost')).toHaveCount(0);
+  await expect(page.getByTestId('error-itemTimeoutMs')).toHaveCount(0);
   await expect(page.getByTestId('screen-gutenberg')).toBeVisible();
 
   // A relative output folder, then one that cannot be created.
@@ -67,6 +86,20 @@ test('the Gutenberg form shows each bad input under its field and starts nothing
   await expect(page.getByTestId('screen-gutenberg')).toBeVisible();
   expect(existsSync(out)).toBe(false);
   expect((await readdir(join(env.dir, 'form'))).sort()).toEqual(['empty.csv', 'passwd']);
+});
+
+test('Connections per server holds a 4-worker run to one connection to the mirror', async ({ app: page, env }) => {
+  const outDir = join(env.dir, 'form-per-host');
+  await fillGutenbergForm(page, env, { mirror: env.http.url, outDir, workers: 4 });
+  await page.getByTestId('max-per-host').fill('1');
+  for (const ebook of [100, 101, 102, 103]) await page.getByTestId(`catalog-row-${ebook}`).click();
+  await expect(page.getByTestId('selected-count')).toHaveText('4 selected');
+  const before = env.http.connections();
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 60_000 });
+  // Four workers, one connection: the server accepted exactly one for the whole run.
+  expect(env.http.connections() - before).toBe(1);
+  expect((await readdir(join(outDir, 'clean'))).filter((f) => f.endsWith('.txt'))).toHaveLength(4);
 });
 
 test('the web host answers /favicon.ico with "no icon", so a page load logs no error', async ({ page, env }) => {

@@ -8,6 +8,7 @@ import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
 import { asSentence as sentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
 import { CheckedField } from './CheckedField';
+import { ConnectionLimitFields, limitSpecFields, type ConnectionLimits } from './ConnectionLimitFields';
 import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
@@ -18,7 +19,7 @@ import { formatBytes, idsToRanges } from '../lib/format';
 const ROW_HEIGHT = 28;
 
 /** Where the job spec's fields are shown in this form (`job:check` problems go under them). */
-const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', autoWorkers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy', waitMs: 'waitMs' };
+const FORM_FIELDS = { catalog: 'catalog', mirror: 'mirror', mirrorTls: 'mirror', outDir: 'outDir', workers: 'workers', autoWorkers: 'workers', strategy: 'strategy', selection: 'selection', limitRate: 'limitRate', proxy: 'proxy', waitMs: 'waitMs', maxPerHost: 'maxPerHost', itemTimeoutMs: 'itemTimeoutMs' };
 
 /** The checks the form runs itself, as the user leaves a field (the host runs them again, and the rest, at Start). */
 function localProblem(field: 'catalog' | 'mirror' | 'outDir', value: string): string | undefined {
@@ -113,8 +114,10 @@ export function GutenbergScreen() {
   const [starting, setStarting] = useState(false);
   /** Bandwidth cap and wait between requests as typed (shared with the lab); the cap is changeable later in the live view. */
   const { limitRate, wait } = useJobCapsStore();
-  /** HTTP proxy for http(s) mirrors: empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
+  /** Proxy for the mirror (http:// for http(s), socks5:// for ftp(s)): empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
   const [proxy, setProxy] = useState('');
+  /** Connections per server (`--max-per-host`) and the per-book timeout (`--item-timeout`): empty for none. */
+  const [limits, setLimits] = useState<ConnectionLimits>({ maxPerHost: '', itemTimeout: '' });
   /** `--workers auto`: start with 4 and add while throughput grows; the Workers field is then the most. */
   const [autoWorkers, setAutoWorkers] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
@@ -173,6 +176,7 @@ export function GutenbergScreen() {
         outDir: form.outDir.trim(),
         ...capsSpecFields({ limitRate, wait }),
         ...(proxy.trim() ? { proxy: proxy.trim() } : {}),
+        ...limitSpecFields(limits),
       };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });
@@ -270,16 +274,17 @@ export function GutenbergScreen() {
           problems={fieldProblems}
         />
         <CheckedField
-          label="HTTP proxy"
+          label="Proxy"
           field="proxy"
           testId="proxy"
           value={proxy}
           placeholder="from the environment"
-          title="For http(s) mirrors: http://host:port, none, or empty for HTTPS_PROXY / HTTP_PROXY / NO_PROXY"
+          title="http://host:port for http(s) mirrors, socks5://host:port for ftp(s) mirrors; none, or empty for HTTPS_PROXY / HTTP_PROXY / NO_PROXY"
           onEdit={setProxy}
           check={(v) => (v.trim() ? (checkProxySetting(v.trim()) ?? undefined) : undefined)}
           problems={fieldProblems}
         />
+        <ConnectionLimitFields limits={limits} onEdit={setLimits} problems={fieldProblems} />
         <label>
           Strategy
           <select data-testid="strategy" value={form.strategy} onChange={(e) => updateForm({ strategy: e.target.value as Strategy })}>
