@@ -9,8 +9,6 @@ export interface ScrubService {
 export interface ScrubTask {
   ebook: number;
   rawPath: string;
-  /** The raw file's bytes when the caller has them (then the file is not read back). */
-  bytes?: Uint8Array;
   /** Called with the result, in this stage (writing the clean file, the manifest line). */
   finish(result: ScrubResult, scrubMs: number): Promise<void>;
   fail(err: FanoutError): Promise<void>;
@@ -63,8 +61,7 @@ export class ScrubStage {
   async #run(task: ScrubTask): Promise<void> {
     const started = performance.now();
     try {
-      const raw = task.bytes ?? (await readFile(task.rawPath));
-      task.bytes = undefined; // the buffer may be moved to a worker: nothing else may read it
+      const raw = await readFile(task.rawPath);
       // The pool moves (transfers) the buffer to a worker: it must own its whole ArrayBuffer.
       const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
       const bytes = owned ? new Uint8Array(raw.buffer, 0, raw.byteLength) : Uint8Array.from(raw);

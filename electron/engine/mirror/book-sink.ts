@@ -28,11 +28,6 @@ export interface SinkResult {
   /** Bytes of the text written. */
   bytes: number;
   sha256: string;
-  /**
-   * The whole text, when this attempt received all of it and it is at most KEEP_TEXT_BYTES: the
-   * caller can clean it without reading the file back (the same bytes that were hashed and written).
-   */
-  text?: Buffer;
 }
 
 /**
@@ -70,8 +65,6 @@ export class BookSink {
   private file: WriteStream | null = null;
   private textHash: Hash = createHash('sha256');
   private textBytes = 0;
-  /** The text's chunks as they are written (null: not kept: a resumed part, or too big). */
-  private textChunks: Buffer[] | null = [];
   private zip: ZipText | null = null;
   /** Writing the `.part.meta` begin() was given. */
   private metaWrite: Promise<void> = Promise.resolve();
@@ -153,7 +146,6 @@ export class BookSink {
         write: paced(progress, (chunk: Buffer, cb) => {
           this.received += chunk.length;
           this.textBytes += chunk.length;
-          this.keep(chunk);
           if (waiting) waiting.push(chunk);
           else this.textHash.update(chunk);
           progress.addBytes(chunk.length);
@@ -177,7 +169,6 @@ export class BookSink {
       (chunk) => {
         this.textHash.update(chunk);
         this.textBytes += chunk.length;
-        this.keep(chunk);
       },
       this.opts.context,
     ));
@@ -241,17 +232,7 @@ export class BookSink {
     } finally {
       this.closed = true;
     }
-    const chunks = this.textChunks;
-    this.textChunks = null;
-    const text = chunks && this.startAt === 0 ? Buffer.concat(chunks, this.textBytes) : undefined;
-    return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex'), ...(text ? { text } : {}) };
-  }
-
-  /** Keeps a chunk of the text for `SinkResult.text`, until it passes KEEP_TEXT_BYTES. */
-  private keep(chunk: Buffer): void {
-    if (!this.textChunks) return;
-    if (this.startAt > 0 || this.textBytes > KEEP_TEXT_BYTES) this.textChunks = null;
-    else this.textChunks.push(chunk);
+    return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex') };
   }
 
   private writeMeta(meta: PartMeta): void {
@@ -289,13 +270,6 @@ export class BookSink {
     if (this.rawPart) await unlink(this.textPart).catch(() => {});
   }
 }
-
-/**
- * A text up to this size is handed to the caller in memory too (SinkResult.text): cleaning it then
- * needs no read of the file just written (measured in docs/BENCHMARKS.md). Memory: the books being
- * downloaded and cleaned at once, each at most this.
- */
-export const KEEP_TEXT_BYTES = 16 * 1024 * 1024;
 
 /** Below this remote size a `.part.meta` is written only when an attempt fails (see `begin`). */
 export const EAGER_META_BYTES = 2 * 1024 * 1024;

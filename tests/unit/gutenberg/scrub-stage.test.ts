@@ -59,16 +59,3 @@ describe('ScrubStage stats', () => {
     expect(stage.stats()).toEqual({ bound: null, blockedMs: 0, peakInFlight: 5 });
   });
 });
-
-describe('ScrubStage with the bytes in hand', () => {
-  it('cleans the bytes given, without reading the file (here: none there)', async () => {
-    const seen: string[] = [];
-    const service: ScrubService = { scrub: async (bytes) => (seen.push(new TextDecoder().decode(bytes)), {} as ScrubResult) };
-    const stage = new ScrubStage(service, { maxInFlight: 2, signal: new AbortController().signal });
-    const finished: number[] = [];
-    const failed: string[] = [];
-    await stage.submit({ ebook: 7, rawPath: join(dir, 'absent.txt'), bytes: new TextEncoder().encode('in memory'), finish: async () => void finished.push(7), fail: async (e) => void failed.push(e.code) });
-    await stage.drain();
-    expect({ seen, finished, failed }).toEqual({ seen: ['in memory'], finished: [7], failed: [] });
-  });
-});
