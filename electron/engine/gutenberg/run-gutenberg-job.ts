@@ -14,7 +14,6 @@ import { ItemDeadline } from '../core/item-deadline';
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
-import { takeFetchedText } from '../mirror/fetched-book';
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
 import { ftpHostKey } from '../mirror/ftp-host-state';
@@ -220,8 +219,6 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           await stage.submit({
             ebook: book.ebook,
             rawPath: fetched.rawPath,
-            // The text as received, when the mirror kept it: cleaned without reading the file back.
-            bytes: takeFetchedText(fetched) ?? undefined,
             finish: async (result, scrubMs) => {
               const cleanPath = join(cleanDir, `${book.ebook}.txt`);
               // The folder's fsync is shared with the books finishing at the same time (output/dir-sync-group.ts).
