@@ -8,7 +8,7 @@
  * asleep — loses its lock) and records no owner to name. Here:
  * - taking: `open(lock, 'wx')` (O_CREAT|O_EXCL) — exactly one creator wins, on every local FS;
  * - the file says who holds it: `{ pid, host, since, kind, token }`;
- * - a holder is dead when it ran on this host and `kill(pid, 0)` says ESRCH. A lock from another
+ * - a holder is dead when it ran on this host and `kill(pid, 0)` says ESRCH (or it is a zombie). A lock from another
  *   host is never broken (its liveness cannot be checked here): the message says so;
  * - takeover of a dead holder's lock happens under a second O_EXCL file (`.fanout.lock.takeover`),
  *   re-reading the lock there and removing it only if it still has the dead holder's token, so two
@@ -123,10 +123,23 @@ function isAlive(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return true;
   try {
     process.kill(owner.pid, 0);
-    return true;
+    return !isZombie(owner.pid);
   } catch (err) {
     // EPERM: it exists, it is just not ours to signal.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH' && !isZombie(owner.pid);
+  }
+}
+
+/**
+ * Linux: a process that has ended but not been reaped still answers kill(pid, 0). A re-launched CLI
+ * (bin/relaunch.js) whose launcher was killed is reaped by init, whenever that comes.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 

@@ -69,6 +69,24 @@ describe('output-folder lock', () => {
     await won[0]!.value.release();
   });
 
+  it.skipIf(process.platform !== 'linux')('takes over the lock of a holder that was killed but not yet reaped (a zombie)', async () => {
+    // A re-launched CLI whose launcher was killed is reaped by init, whenever that comes: until then
+    // kill(pid, 0) still answers. Here bash forks a short sleep and execs a long one that never reaps it.
+    const parent = spawn('bash', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+      const pid = Number(String(line).trim());
+      for (let i = 0; i < 200 && !/\) Z /.test(await readFile(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await readFile(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), since: '2020-01-01T00:00:00.000Z', kind: 'gutenberg', token: 'zombie' }));
+      const lock = await acquireOutputLock(dir, 'gutenberg');
+      expect(lock.owner.pid).toBe(process.pid);
+      await lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('never breaks a lock held on another host, and a release never removes a lock it does not own', async () => {
     await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere.example', since: '2020-01-01T00:00:00.000Z', kind: 'mail', token: 't' }));
     const err = await caught(acquireOutputLock(dir, 'gutenberg'));
