@@ -13,8 +13,10 @@ import { timeoutList } from './lab-stragglers-options';
  * itself so both read and check them the same way. An allowlist, not all of them: a new job option
  * shows up here only once `gutenbergSpecInput` reads it (never accepted and silently dropped).
  * --workers, --strategy, --limit and --out are the lab's grid, sample and folder instead.
+ * Every cell (and the warm-up) runs under the job's manners: --limit-rate, --wait, --max-per-host,
+ * and --item-timeout (not in the stragglers lab, whose --timeouts grid stands for it).
  */
-const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'limitRate', 'wait'];
+const FORWARDED = ['catalog', 'mirror', 'insecureSkipVerify', 'caFile', 'ftpsImplicit', 'ids', 'allowMissing', 'author', 'title', 'language', 'subject', 'type', 'scrubWorkers', 'scrubExecutor', 'timeout', 'attempts', 'itemTimeout', 'limitRate', 'wait', 'maxPerHost'];
 
 /**
  * The job checks name the output folder `--out` (the jobs' option); the lab's is `--out-dir`, and
@@ -43,11 +45,12 @@ function gutenbergInput(o: Record<string, any>): Record<string, unknown> {
   return { ...gutenbergSpecInput(o), outDir: o.outDir };
 }
 
-function gutenbergOptions(): Option[] {
+/** The forwarded options of `fanout gutenberg`, but those a lab's own grid stands for (`except`). */
+function gutenbergOptions(except: readonly string[] = []): Option[] {
   const scratch = new Command();
   registerGutenbergCommand(scratch);
   const job = scratch.commands.find((c) => c.name() === 'gutenberg')!;
-  return job.options.filter((o) => FORWARDED.includes(o.attributeName()));
+  return job.options.filter((o) => FORWARDED.includes(o.attributeName()) && !except.includes(o.attributeName()));
 }
 
 /** `--workers 1,2,4,8`: each a whole number from 1 to `max`, at most 8 of them. */
@@ -169,7 +172,7 @@ const ONE_REQUEST_STRATEGIES = STRATEGIES.filter((s) => s !== 'adaptive');
 
 function registerStragglerLab(lab: Command): void {
   const stragglers = lab.command('stragglers').description('run a sample once per per-item timeout (and without one): total time and item latency percentiles');
-  for (const o of gutenbergOptions()) stragglers.addOption(o);
+  for (const o of gutenbergOptions(['itemTimeout'])) stragglers.addOption(o);
   stragglers
     .option('--timeouts <list>', 'per-item timeouts to try: "off", then e.g. 500ms, 2s (a bare number is seconds)', timeoutList, [null, 2000, 5000])
     .option('--workers <n>', 'download connections', intOption(1, 64), 4)

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
 import { analyseLab } from '../../../shared/lab/lab-analysis';
 import { LAB_CSV_HEAD } from '../../../shared/lab/lab-files';
-import { freePort } from '../../harness';
+import { freePort, slowBooks, startTcpProxy } from '../../harness';
 import { startGutenbergFixture, MISSING, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { checkSvg } from '../../unit/lab/svg-check';
 import { runFanoutCli as fanout } from '../../harness/fanout-cli';
@@ -77,11 +77,45 @@ describe('fanout lab gutenberg', () => {
     expect((await readdir(out)).filter((n) => n.startsWith('.fanout-lab-'))).toEqual([]);
   });
 
+  it('runs every cell (and the warm-up) under --max-per-host: one connection per job at 1 or 2 workers', async () => {
+    const out = join(fx.dir, 'lab-per-host');
+    const before = fx.http.connections();
+    const r = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2005', '--sample', '3', '--strategies', 'queue', '--workers', '1,2', '--max-per-host', '1', '--out-dir', out, '--json']);
+    expect(r.stderr).toContain('lab succeeded: 2 cells measured');
+    const json = JSON.parse(r.stdout) as { points: LabPoint[] };
+    expect(json.points.map((p) => [p.workers, p.itemsDone])).toEqual([[1, 3], [2, 3]]);
+    // The warm-up and two cells, one connection each (without the cap: 1 + 1 + 2).
+    expect(fx.http.connections() - before).toBe(3);
+  });
+
+  it('runs every cell under --item-timeout: a straggler is cut and re-issued', async () => {
+    const slow = 2002;
+    const proxy = await startTcpProxy({ targetPort: fx.http.port, slow: slowBooks([slow], { bytesPerSecond: 25_000 }) });
+    try {
+      const out = join(fx.dir, 'lab-item-timeout');
+      const r = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', `http://${proxy.hostPort}/`, '--ids', '2000-2005', '--sample', '3', '--strategies', 'queue', '--workers', '2', '--item-timeout', '0.7', '--out-dir', out, '--json']);
+      expect(r.stderr).toContain('lab succeeded: 1 cell measured');
+      expect((JSON.parse(r.stdout) as { points: LabPoint[] }).points.map((p) => p.itemsDone)).toEqual([3]);
+      // The straggler's first transfer was cut at 0.7 s and the book asked for again (once without the timeout).
+      expect(proxy.stats.slowed).toBe(1);
+      expect(proxy.stats.slowCandidates.filter((p) => p.includes(`/${slow}-`))).toHaveLength(2);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('refuses a bad grid with one line and exit 2, before any cell runs', async () => {
     const out = join(fx.dir, 'lab-bad');
     const w = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', '1,0', '--out-dir', out]);
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(/--workers.*"0" must be a whole number from 1 to 64/);
+    // The job's own options, checked as `fanout gutenberg` checks them.
+    const m = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--max-per-host', '0', '--out-dir', out]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/--max-per-host.*0 is out of range; give a whole number from 1 to 64/);
+    const t = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--item-timeout', '50ms', '--out-dir', out]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain('"50ms" is not a timeout from 100ms to 3600s');
     const s = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--strategies', 'queue,fast', '--out-dir', out]);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/"fast" is not a strategy/);

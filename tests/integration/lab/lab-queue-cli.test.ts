@@ -43,4 +43,14 @@ describe('fanout lab queue', () => {
     const svg = checkSvg(await readFile(join(out, 'lab.svg'), 'utf8'));
     expect(svg.elements.filter((e) => e.name === 'circle').map((c) => c.attrs['data-bound'])).toEqual(['1', '4', 'unbounded']);
   });
+
+  it('runs the warm-up and every bound under --max-per-host and --item-timeout', async () => {
+    const out = join(fx.dir, 'lab-queue-per-host');
+    const before = fx.http.connections();
+    const r = await fanout(['lab', 'queue', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2009', '--sample', '4', '--workers', '4', '--bounds', '2', '--max-per-host', '1', '--item-timeout', '30s', '--out-dir', out, '--json']);
+    expect(r.stderr).toContain('lab succeeded: 1 cell measured');
+    expect((JSON.parse(r.stdout) as { points: QueuePoint[] }).points.map((p) => p.itemsDone)).toEqual([4]);
+    // The warm-up and the one cell, one connection each (4 workers without the cap).
+    expect(fx.http.connections() - before).toBe(2);
+  });
 });

@@ -70,6 +70,17 @@ describe('fanout lab stragglers', () => {
     expect(r.stdout).toContain('Timeout off: 1 item failed');
   });
 
+  it('runs under --max-per-host; --item-timeout is the --timeouts grid here, not an option', async () => {
+    const before = fx.http.connections();
+    const r = await fanout(['lab', 'stragglers', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2005', '--sample', '3', '--workers', '2', '--timeouts', 'off', '--max-per-host', '1', '--out-dir', join(fx.dir, 'lab-stragglers-per-host')]);
+    expect(r.stderr).toContain('lab succeeded: 1 cell measured');
+    // The warm-up and the one cell, one connection each (2 workers without the cap).
+    expect(fx.http.connections() - before).toBe(2);
+    const t = await fanout(['lab', 'stragglers', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--item-timeout', '2s', '--out-dir', join(fx.dir, 'x')]);
+    expect(t.code).not.toBe(0);
+    expect(t.stderr).toContain("unknown option '--item-timeout'");
+  });
+
   it('refuses a timeout it cannot use, naming it', async () => {
     const r = await fanout(['lab', 'stragglers', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--timeouts', 'off,5min', '--out-dir', join(fx.dir, 'x')]);
     expect(r.code).not.toBe(0);
