@@ -57,4 +57,20 @@ describe('mail lab warm-up', () => {
     expect(jobs.map((j) => j.earlierLeft)).toEqual([false, false, false]);
     expect((await readdir(out)).filter((n) => n.startsWith('.fanout-lab-'))).toEqual([]);
   });
+
+  it('a refused login ends the lab before any job, in the job\'s words', async () => {
+    const out = join(dir, 'out-refused');
+    const spec: MailJobSpec = MailJobSpecSchema.parse({
+      kind: 'mail', outDir: out,
+      account: { host: srv.host, port: srv.port, tls: 'none', user: srv.user, auth: { method: 'password', password: 'wrong' } },
+    });
+    let jobs = 0;
+    const lab = runMailLab({
+      spec, strategies: ['serial'], connectionCounts: [1], repeats: 1, signal: new AbortController().signal, onPoint: () => {},
+      run: (s, control) => (jobs++, runMailJob(s, control)),
+    });
+    await expect(lab).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(jobs).toBe(0);
+    expect((await readdir(out)).filter((n) => n.startsWith('.fanout-lab-'))).toEqual([]);
+  });
 });
