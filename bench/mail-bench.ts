@@ -165,7 +165,7 @@ async function buildChild(): Promise<string> {
 async function runChild(bundle: string, spec: MailJobInput, profileName?: string): Promise<ChildReport & { processS: number }> {
   const args = profileName && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
   // The child starts as `fanout mail` does (heap flags, malloc settings: bin/node-flags.js); BENCH_NODE_FLAGS replaces them ('' = defaults).
-  const launch = benchChildLaunch();
+  const launch = benchChildLaunch('mail');
   args.unshift(...launch.flags);
   const t = performance.now();
   const proc = spawn(process.execPath, [...args, bundle, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'], env: launch.env });

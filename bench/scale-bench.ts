@@ -49,7 +49,7 @@ const WITH_KILL = env('BENCH_KILL', '1') !== '0';
 const DIR = resolve(env('BENCH_DIR', 'node_modules/.cache/fanout-bench/scale'));
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT ? resolve(process.env.BENCH_HEAP_SNAPSHOT) : null;
 const SCRUB_EXECUTOR = env('BENCH_SCRUB_EXECUTOR', 'threads') as 'threads' | 'processes';
-const CHILD = benchChildLaunch();
+const CHILD = benchChildLaunch('gutenberg');
 const NODE_FLAGS = CHILD.flags;
 const MB = 1024 * 1024;
 

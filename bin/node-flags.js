@@ -15,8 +15,21 @@
  * the heap limits (measured), and glibc reads its malloc settings once.
  */
 
-/** V8 flags, `node` command-line form. */
-export const HEAP_FLAGS = Object.freeze(['--max-old-space-size=1024', '--max-semi-space-size=2']);
+/** V8 flags of every long-running command, `node` command-line form. */
+export const HEAP_FLAGS = Object.freeze(['--max-old-space-size=1024']);
+
+/**
+ * `fanout mail` adds small semi-spaces (~30 MB off a 5,000-message run, no CPU cost measured there).
+ * Not for the others: a Gutenberg job over HTTP allocates a buffer per chunk of every book, and
+ * 2 MB semi-spaces cost it 10–20 % more CPU (docs/BENCHMARKS.md, Gutenberg), where its memory target
+ * is met by the old-space limit alone.
+ */
+export const MAIL_HEAP_FLAGS = Object.freeze([...HEAP_FLAGS, '--max-semi-space-size=2']);
+
+/** The V8 flags a command starts with. */
+export function heapFlagsOf(command) {
+  return command === 'mail' ? MAIL_HEAP_FLAGS : HEAP_FLAGS;
+}
 
 /** glibc malloc: blocks of 128 KB and more are mmap'd and given back when freed, instead of kept in the heap. */
 export const MALLOC_ENV = Object.freeze({ MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' });
@@ -28,9 +41,9 @@ const flagName = (arg) => arg.replace(/=.*/s, '').replaceAll('_', '-');
  * HEAP_FLAGS without those the user already gives node, on its command line (`execArgv`) or in
  * NODE_OPTIONS: theirs win (a command-line flag would otherwise override NODE_OPTIONS).
  */
-export function heapFlagsFor(execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? '') {
+export function heapFlagsFor(execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? '', command = undefined) {
   const theirs = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
-  return HEAP_FLAGS.filter((f) => !theirs.has(flagName(f)));
+  return heapFlagsOf(command).filter((f) => !theirs.has(flagName(f)));
 }
 
 /** MALLOC_ENV entries the environment does not set already (the user's own malloc settings win). */
@@ -40,10 +53,24 @@ export function mallocEnvFor(env = process.env) {
 }
 
 /**
- * A benchmark's Fanout child starts as the product does: these flags and malloc settings. BENCH_NODE_FLAGS,
+ * `fanout mail` also gets a libuv thread pool of 32 (default 4): every message is an open, write,
+ * fsync, futimes, close and rename on that pool, and with 4 connections the fsyncs queued behind
+ * each other (5,000 messages, N = 4: median 8.42 s against 10.99 s, faster in 4 of 5 pairs, for
+ * 2–6 MB more; docs/BENCHMARKS.md, Mail). Read by libuv when the pool starts, so set at launch.
+ */
+const MAIL_ENV = Object.freeze({ UV_THREADPOOL_SIZE: '32' });
+
+/** The environment a command adds at launch: the malloc settings, and mail's thread pool (the user's own settings win). */
+export function launchEnvFor(command, env = process.env) {
+  const mail = command === 'mail' ? Object.fromEntries(Object.entries(MAIL_ENV).filter(([k]) => env[k] === undefined)) : {};
+  return { ...mallocEnvFor(env), ...mail };
+}
+
+/**
+ * A benchmark's Fanout child starts as the product's `command` does: these flags and malloc settings. BENCH_NODE_FLAGS,
  * when set, replaces both (empty = node's and glibc's defaults, plus whatever the environment sets).
  */
-export function benchChildLaunch(env = process.env) {
+export function benchChildLaunch(command, env = process.env) {
   if (env.BENCH_NODE_FLAGS !== undefined) return { flags: env.BENCH_NODE_FLAGS.split(' ').filter(Boolean), env: { ...env } };
-  return { flags: [...HEAP_FLAGS], env: { ...env, ...mallocEnvFor(env) } };
+  return { flags: [...heapFlagsOf(command)], env: { ...env, ...launchEnvFor(command, env) } };
 }

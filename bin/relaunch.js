@@ -22,7 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { heapFlagsFor, mallocEnvFor } from './node-flags.js';
+import { heapFlagsFor, launchEnvFor } from './node-flags.js';
 
 /** The commands that run jobs or a server: worth a second start to hold their memory down. */
 const LONG_RUNNING = new Set(['gutenberg', 'mail', 'lab', 'serve']);
@@ -30,15 +30,17 @@ const LONG_RUNNING = new Set(['gutenberg', 'mail', 'lab', 'serve']);
 const RELAUNCHED = 'FANOUT_RELAUNCHED';
 const INSPECT = /^--(inspect|debug)/;
 
+/** The command is the first word that is not an option (the CLI's only global option, --debug, takes no value). */
+const commandOf = (args) => args.find((a) => !a.startsWith('-'));
+
 /** True when `fanout <args>` should run in a re-launched node. */
 export function shouldRelaunch(args, env = process.env, execArgv = process.execArgv) {
   if (env[RELAUNCHED] !== undefined) return false;
   if (args.includes('--help') || args.includes('-h')) return false;
-  // The command is the first word that is not an option (the CLI's only global option, --debug, takes no value).
-  if (!LONG_RUNNING.has(args.find((a) => !a.startsWith('-')))) return false;
+  if (!LONG_RUNNING.has(commandOf(args))) return false;
   // A debugger attached to this process should stay on the process doing the work.
   if ([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => INSPECT.test(a))) return false;
-  return heapFlagsFor(execArgv, env.NODE_OPTIONS ?? '').length > 0 || Object.keys(mallocEnvFor(env)).length > 0;
+  return heapFlagsFor(execArgv, env.NODE_OPTIONS ?? '', commandOf(args)).length > 0 || Object.keys(launchEnvFor(commandOf(args), env)).length > 0;
 }
 
 /** In the re-launched child: forget the marker (its own children are not re-launches) and die with the launcher. */
@@ -56,12 +58,12 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platfor
 
 /** Runs `node <heap flags> <node's own flags> script ...args` and ends this process as the child ends. */
 export function relaunch(script, args) {
-  runAsParent(process.execPath, [...heapFlagsFor(), ...process.execArgv, script, ...args], relaunchedEnv());
+  runAsParent(process.execPath, [...heapFlagsFor(process.execArgv, process.env.NODE_OPTIONS ?? '', commandOf(args)), ...process.execArgv, script, ...args], relaunchedEnv(process.env, commandOf(args)));
 }
 
 /** The environment of a node started by this process with the heap flags: the malloc settings, and a `fanout` there does not re-launch. */
-export function relaunchedEnv(env = process.env) {
-  return { ...env, ...mallocEnvFor(env), [RELAUNCHED]: String(process.pid) };
+export function relaunchedEnv(env = process.env, command = undefined) {
+  return { ...env, ...launchEnvFor(command, env), [RELAUNCHED]: String(process.pid) };
 }
 
 /**

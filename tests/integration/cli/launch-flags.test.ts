@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEAP_FLAGS, MALLOC_ENV } from '../../../bin/node-flags.js';
+import { HEAP_FLAGS, MALLOC_ENV, heapFlagsFor, launchEnvFor } from '../../../bin/node-flags.js';
 import { delay, generateMirror, startHttpServer, type GeneratedMirror, type HttpServer } from '../../harness';
 
 const repo = resolve(__dirname, '../../..');
@@ -104,6 +104,15 @@ async function stalledJob(out: string) {
 }
 
 describe.skipIf(process.platform !== 'linux')('fanout launch flags (bin/relaunch.js)', () => {
+  it('small semi-spaces for mail only (they cost an HTTP Gutenberg job CPU); the heap limit for every command', () => {
+    expect(heapFlagsFor([], '', 'mail')).toEqual([...HEAP_FLAGS, '--max-semi-space-size=2']);
+    for (const command of ['gutenberg', 'lab', 'serve']) expect(heapFlagsFor([], '', command)).toEqual([...HEAP_FLAGS]);
+    expect(heapFlagsFor([], '--max-semi-space-size=8', 'mail')).toEqual([...HEAP_FLAGS]); // the user's wins
+    expect(launchEnvFor('mail', {})).toEqual({ ...MALLOC_ENV, UV_THREADPOOL_SIZE: '32' });
+    expect(launchEnvFor('mail', { UV_THREADPOOL_SIZE: '8' })).toEqual({ ...MALLOC_ENV });
+    expect(launchEnvFor('gutenberg', {})).toEqual({ ...MALLOC_ENV });
+  });
+
   it('--help starts node once, with V8’s own heap limit', async () => {
     for (const args of [['--help'], ['gutenberg', '--help'], ['mail', '-h']]) {
       const r = fanout(args);
