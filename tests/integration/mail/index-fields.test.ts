@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImapFlow } from 'imapflow';
+import { startDovecot, type DovecotServer } from '../../harness/dovecot';
+import { corpusFiles, makeMessage, rng } from '../../harness/dovecot-fill';
+import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
+import { metaOf } from '../../../electron/engine/mail/message-meta';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import type { MailAccount } from '../../../shared/job-spec';
+import { archivedFolderDir, readIndex } from './archive-files';
+
+/**
+ * The index's Message-ID, subject and from are what the server's ENVELOPE says (as imapflow decodes
+ * it), whichever way the job reads them: checked on the real-mail corpus (odd encodings, folded and
+ * malformed headers) when present, and on generated messages with encoded words always.
+ */
+describe('index fields equal the ENVELOPE (Dovecot, real corpus)', () => {
+  let srv: DovecotServer;
+  let admin: ImapFlow;
+  let base: string;
+  const names = new Map<number, string>();
+
+  beforeAll(async () => {
+    srv = await startDovecot();
+    admin = await srv.connect();
+    const rand = rng(7);
+    const date = new Date('2024-03-01T10:00:00Z');
+    const sources: { name: string; bytes: Buffer }[] = corpusFiles().map((f) => ({ name: basename(f), bytes: readFileSync(f) }));
+    for (let i = 0; i < 12; i++) sources.push({ name: `generated-${i}`, bytes: makeMessage(i, date, 0, rand) });
+    for (const s of sources) {
+      const r = await admin.append('INBOX', s.bytes, [], date);
+      if (r && typeof r === 'object' && r.uid) names.set(r.uid, s.name);
+    }
+    base = mkdtempSync(join(tmpdir(), 'fanout-index-fields-'));
+  }, 120_000);
+
+  afterAll(async () => {
+    await admin?.logout().catch(() => undefined);
+    await srv?.stop();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['whole messages', 1 << 30],
+    ['messages fetched in parts', 4096],
+  ])('%s: every line has the ENVELOPE’s Message-ID, subject and from', async (_label, largeMessageBytes) => {
+    const out = join(base, String(largeMessageBytes));
+    const account: MailAccount = { host: '127.0.0.1', port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    const summary = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2 }, createJobControl(), { limits: { largeMessageBytes, partBytes: 4096 } });
+    expect(summary.status).toBe('succeeded');
+    const index = new Map(readIndex(archivedFolderDir(accountDir({ outDir: out, account }), 'INBOX')).map((r) => [r.uid, r]));
+
+    const mb = await admin.mailboxOpen('INBOX', { readOnly: true });
+    const seen: string[] = [];
+    for await (const m of admin.fetch('1:*', { uid: true, flags: true, internalDate: true, envelope: true }, { uid: true })) {
+      const want = metaOf(m, String(mb.uidValidity));
+      const rec = index.get(m.uid);
+      const what = `UID ${m.uid} (${names.get(m.uid) ?? '?'})`;
+      expect(rec, what).toBeDefined();
+      expect({ messageId: rec!.messageId, subject: rec!.subject, from: rec!.from }, what).toEqual({ messageId: want.messageId, subject: want.subject, from: want.from });
+      seen.push(what);
+    }
+    await admin.mailboxClose();
+    expect(seen.length).toBe(names.size);
+    expect(index.size).toBe(names.size);
+  }, 120_000);
+});
