@@ -63,5 +63,7 @@ export function mailLabRequest(account: MailAccount, c: LabConfigs['mail']): Lab
 }
 
 export function stragglerLabRequest(src: GutenbergSource, c: LabConfigs['stragglers']): LabRunInput {
-  return { kind: 'stragglers', spec: labGutenbergSpec(src, c.workers, c.strategy), timeouts: c.timeouts, sampleSize: c.sampleSize, repeats: c.repeats };
+  // Its grid of timeouts stands for the form's per-book timeout (as `fanout lab stragglers` has no --item-timeout).
+  const { itemTimeoutMs: _formTimeout, ...spec } = labGutenbergSpec(src, c.workers, c.strategy);
+  return { kind: 'stragglers', spec, timeouts: c.timeouts, sampleSize: c.sampleSize, repeats: c.repeats };
 }

@@ -9,11 +9,10 @@ import { getApi } from '../api/api';
 import { asSentence as sentence, toFieldProblems, useFieldProblems } from '../lib/field-problems';
 import { CheckedField } from './CheckedField';
 import { ConnectionLimitFields } from './ConnectionLimitFields';
-import { limitSpecFields, type ConnectionLimits } from './connection-limits';
 import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
-import { capsSpecFields, setLimitRate, setWait, useJobCapsStore } from '../stores/job-caps-store';
+import { capsSpecFields, setConnectionLimits, setLimitRate, setWait, useJobCapsStore } from '../stores/job-caps-store';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { formatBytes, idsToRanges } from '../lib/format';
 
@@ -114,11 +113,11 @@ export function GutenbergScreen() {
   const runStatus = useRunStore((s) => s.status);
   const [starting, setStarting] = useState(false);
   /** Bandwidth cap and wait between requests as typed (shared with the lab); the cap is changeable later in the live view. */
-  const { limitRate, wait } = useJobCapsStore();
+  const { limitRate, wait, maxPerHost, itemTimeout } = useJobCapsStore();
   /** Proxy for the mirror (http:// for http(s), socks5:// for ftp(s)): empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
   const [proxy, setProxy] = useState('');
-  /** Connections per server (`--max-per-host`) and the per-book timeout (`--item-timeout`): empty for none. */
-  const [limits, setLimits] = useState<ConnectionLimits>({ maxPerHost: '', itemTimeout: '' });
+  /** Connections per server (`--max-per-host`) and the per-book timeout (`--item-timeout`): empty for none (shared with the lab). */
+  const limits = { maxPerHost, itemTimeout };
   /** `--workers auto`: start with 4 and add while throughput grows; the Workers field is then the most. */
   const [autoWorkers, setAutoWorkers] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
@@ -175,9 +174,8 @@ export function GutenbergScreen() {
         ...(autoWorkers ? { autoWorkers: true } : {}),
         strategy: form.strategy,
         outDir: form.outDir.trim(),
-        ...capsSpecFields({ limitRate, wait }),
+        ...capsSpecFields({ limitRate, wait, maxPerHost, itemTimeout }),
         ...(proxy.trim() ? { proxy: proxy.trim() } : {}),
-        ...limitSpecFields(limits),
       };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });
@@ -285,7 +283,7 @@ export function GutenbergScreen() {
           check={(v) => (v.trim() ? (checkProxySetting(v.trim()) ?? undefined) : undefined)}
           problems={fieldProblems}
         />
-        <ConnectionLimitFields limits={limits} onEdit={setLimits} problems={fieldProblems} />
+        <ConnectionLimitFields limits={limits} onEdit={setConnectionLimits} problems={fieldProblems} />
         <label>
           Strategy
           <select data-testid="strategy" value={form.strategy} onChange={(e) => updateForm({ strategy: e.target.value as Strategy })}>

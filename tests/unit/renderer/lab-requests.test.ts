@@ -6,11 +6,11 @@ import { capsSpecFields } from '../../../renderer/src/stores/job-caps-store';
 import { useLabStore } from '../../../renderer/src/stores/lab-store';
 
 const configs = useLabStore.getState().configs;
-const src = (caps = { limitRate: '', wait: '' }): GutenbergSource => ({
+const src = (caps: Partial<GutenbergSource['caps']> = {}): GutenbergSource => ({
   form: { catalogPath: '/data/pg_catalog.csv', mirror: ' http://127.0.0.1:8080/ ', outDir: '/out/lab ' },
   catalogPath: null,
   ids: [{ from: 100, to: 103 }],
-  caps,
+  caps: { limitRate: '', wait: '', maxPerHost: '', itemTimeout: '', ...caps },
 });
 
 describe('lab requests', () => {
@@ -22,8 +22,17 @@ describe('lab requests', () => {
 
   it('no cap typed: no cap sent; a cap that does not parse is sent as -1, for the host to refuse under its field', () => {
     expect(gutenbergLabRequest(src(), configs.gutenberg).spec).not.toHaveProperty('limitRate');
-    expect(capsSpecFields({ limitRate: 'fast', wait: '' })).toEqual({ limitRate: -1 });
+    expect(capsSpecFields({ limitRate: 'fast', wait: '', maxPerHost: '', itemTimeout: '' })).toEqual({ limitRate: -1 });
     expect(() => parseCommand('lab:run', gutenbergLabRequest(src({ limitRate: 'fast', wait: '' }), configs.gutenberg))).toThrow(/spec\.limitRate/);
+  });
+
+  it('connections per server reach every Gutenberg-based lab; the form\'s per-book timeout every one but the stragglers lab (its grid stands for it)', () => {
+    const caps = { maxPerHost: '2', itemTimeout: '30s' };
+    expect(parseCommand('lab:run', gutenbergLabRequest(src(caps), configs.gutenberg))).toMatchObject({ spec: { maxPerHost: 2, itemTimeoutMs: 30_000 } });
+    expect(parseCommand('lab:run', queueLabRequest(src(caps), configs.queue))).toMatchObject({ spec: { maxPerHost: 2, itemTimeoutMs: 30_000 } });
+    const stragglers = parseCommand('lab:run', stragglerLabRequest(src(caps), configs.stragglers)) as { spec: Record<string, unknown> };
+    expect(stragglers.spec).toMatchObject({ maxPerHost: 2 });
+    expect(stragglers.spec).not.toHaveProperty('itemTimeoutMs');
   });
 
   it('the queue lab sends the job workers and strategy with its bounds (null: unbounded)', () => {

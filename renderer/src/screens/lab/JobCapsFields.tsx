@@ -1,12 +1,16 @@
 import { checkByteRate, parseDuration } from '../../../../shared/byte-rate';
-import { setLimitRate, setWait, useJobCapsStore } from '../../stores/job-caps-store';
+import { checkMaxPerHost } from '../../../../shared/input-checks';
+import { setConnectionLimits, setLimitRate, setWait, useJobCapsStore } from '../../stores/job-caps-store';
 
 /**
- * The job's bandwidth cap and wait between requests, the same values as the Gutenberg form's (one
- * store): every cell of a Gutenberg or queue lab runs under them, like `--limit-rate`/`--wait`.
+ * The job's bandwidth cap, wait between requests and connections per server, the same values as the
+ * Gutenberg form's (one store): every cell of a Gutenberg, queue or stragglers lab runs under them,
+ * like `--limit-rate`/`--wait`/`--max-per-host` (and the form's per-book timeout, except in the
+ * stragglers lab, whose grid stands for it).
  */
 export function JobCapsFields() {
-  const { limitRate, wait } = useJobCapsStore();
+  const { limitRate, wait, maxPerHost, itemTimeout } = useJobCapsStore();
+  const perHostProblem = maxPerHost.trim() ? checkMaxPerHost(maxPerHost) : null;
   const rateProblem = limitRate.trim() ? checkByteRate(limitRate.trim()) : null;
   const waitProblem = wait.trim() && parseDuration(wait) === null ? 'write e.g. 2s, 500ms or 1m' : null;
   return (
@@ -20,6 +24,11 @@ export function JobCapsFields() {
         Wait between requests
         <input data-testid="lab-wait" size={6} value={wait} placeholder="none (e.g. 2s)" aria-invalid={waitProblem ? true : undefined} onChange={(e) => setWait(e.target.value)} />
         {waitProblem && <span className="error">{waitProblem}</span>}
+      </label>
+      <label title="At most this many connections to the mirror's server in each cell; a grid past it flattens there">
+        Connections per server
+        <input data-testid="lab-max-per-host" size={4} value={maxPerHost} placeholder="workers" aria-invalid={perHostProblem ? true : undefined} onChange={(e) => setConnectionLimits({ maxPerHost: e.target.value, itemTimeout })} />
+        {perHostProblem && <span className="error">{perHostProblem}</span>}
       </label>
     </>
   );
