@@ -8,6 +8,7 @@ import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
 import { examineFolder, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
+import { metaOfSource } from './header-meta';
 import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
 
@@ -26,7 +27,8 @@ export interface MailWorkerOptions {
   beforeFetch?(job: FolderJob, uids: number[]): Promise<void>;
 }
 
-const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true, envelope: true } as const;
+// No ENVELOPE: the index's header fields are read from the bytes in hand (header-meta.ts).
+const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true } as const;
 
 /**
  * Writes in flight per connection, at most (and bytes, unless a single message is larger): the
@@ -193,7 +195,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (writeError) break;
         inflightBytes += source.length;
         const write: Promise<void> = store
-          .writeMessage(source, metaOf(m, uidValidity))
+          .writeMessage(source, metaOfSource({ ...m, source }, uidValidity))
           .then(
             () => {
               wanted.delete(uid);
