@@ -102,11 +102,19 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
 
 /**
  * The same commit for a file written by other means (a mirror's resumable `.part`, a download's
- * temp file): fsync its bytes, rename it over `path`, fsync the folder. Without the first fsync a
+ * temp file): fsync its bytes (on the writer's own descriptor when given, then closed), rename it
+ * over `path`, fsync the folder. Without the first fsync a
  * power cut can leave the new name on a short file; without the last, the old name.
  */
-export async function renameDurably(from: string, path: string, opts: Pick<AtomicWriteOptions, 'syncDir'> = {}): Promise<void> {
-  const handle = await open(from, 'r+'); // writable: Windows flushes only a handle that can write
+export async function renameDurably(
+  from: string,
+  path: string,
+  opts: Pick<AtomicWriteOptions, 'syncDir'> & {
+    /** `from` still open for writing (a `PartFile`'s): fsynced and closed here, not reopened. */
+    handle?: FileHandle;
+  } = {},
+): Promise<void> {
+  const handle = opts.handle ?? (await open(from, 'r+')); // writable: Windows flushes only a handle that can write
   try {
     await handle.sync();
   } finally {
