@@ -22,6 +22,7 @@ export class PartFile {
     let rest = chunks;
     for (;;) {
       const { bytesWritten } = rest.length === 1 ? await handle.write(rest[0]!) : await handle.writev(rest);
+      if (bytesWritten === 0 && rest.some((c) => c.length > 0)) throw Object.assign(new Error(`No byte written to ${this.path}`), { code: 'EIO' });
       rest = dropBytes(rest, bytesWritten);
       if (rest.length === 0) return;
     }
