@@ -19,42 +19,62 @@ export interface HeaderMeta {
 /** End of the header: the first empty line (or the whole message when there is none). */
 function headerEnd(source: Buffer): number {
   const crlf = source.indexOf('\r\n\r\n');
-  const lf = source.indexOf('\n\n');
-  if (crlf < 0) return lf < 0 ? source.length : lf + 1;
-  if (lf < 0 || crlf < lf) return crlf + 2;
-  return lf + 1;
+  // Look for a bare-LF blank line only before the CRLF one: a CRLF message has none, and the
+  // search would otherwise run through the whole body.
+  const lf = (crlf < 0 ? source : source.subarray(0, crlf + 2)).indexOf('\n\n');
+  if (lf >= 0) return lf + 1;
+  return crlf < 0 ? source.length : crlf + 2;
 }
 
 const WANTED = new Set(['message-id', 'subject', 'from']);
+/** First bytes of the wanted field names (m, s, f in both cases): other lines are skipped unread. */
+const FIRST_BYTES = new Set([0x6d, 0x4d, 0x73, 0x53, 0x66, 0x46]);
 
-/** The last occurrence of each wanted field (the server's ENVELOPE keeps the last), line ends removed (folds keep their blanks). */
+/**
+ * The last occurrence of each wanted field (the server's ENVELOPE keeps the last), line ends removed
+ * (folds keep their blanks). Scans the header's bytes; only the wanted fields are decoded (UTF-8).
+ */
 function headerFields(source: Buffer): Map<string, string> {
-  const text = source.toString('utf8', 0, headerEnd(source));
+  const end = headerEnd(source);
   const out = new Map<string, string>();
-  const lines = text.split('\n');
   let name: string | null = null;
-  let value = '';
+  let valueStart = 0;
+  let valueEnd = 0;
   const flush = () => {
-    if (name !== null) out.set(name, value);
+    if (name !== null) {
+      const v = source.toString('utf8', valueStart, valueEnd).replace(/\r?\n/g, '');
+      out.set(name, (v.endsWith('\r') ? v.slice(0, -1) : v).replace(/^[ \t]+/, ''));
+    }
     name = null;
   };
-  for (const raw of lines) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.length > 0 && (line[0] === ' ' || line[0] === '\t')) {
-      if (name !== null) value += line;
-      continue;
+  for (let i = 0; i < end; ) {
+    const nl = source.indexOf(10, i);
+    const lineEnd = nl < 0 || nl >= end ? end : nl;
+    const first = source[i]!;
+    if (first === 0x20 || first === 0x09) {
+      if (name !== null) valueEnd = lineEnd;
+    } else {
+      flush();
+      if (FIRST_BYTES.has(first)) {
+        const colon = source.indexOf(0x3a, i);
+        if (colon > i && colon < lineEnd) {
+          const field = source.toString('latin1', i, colon).trimEnd().toLowerCase();
+          if (WANTED.has(field)) {
+            name = field;
+            valueStart = colon + 1;
+            valueEnd = lineEnd;
+          }
+        }
+      }
     }
-    flush();
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const field = line.slice(0, colon).trimEnd().toLowerCase();
-    if (!WANTED.has(field)) continue;
-    name = field;
-    value = line.slice(colon + 1).replace(/^[ \t]+/, '');
+    i = lineEnd + 1;
   }
   flush();
   return out;
 }
+
+/** libmime's decodeWords only rewrites encoded words (and its own join markers, which hold a NUL). */
+const decodeWords = (value: string): string => (value.includes('=?') || value.includes('\0') ? libmime.decodeWords(value) : value);
 
 /** Dovecot sends ENVELOPE text "for humans": blanks (tabs, folds) collapsed to one space, trimmed. */
 const forHumans = (value: string): string => value.replace(/[\r\n]+/g, '').replace(/[ \t]+/g, ' ').replace(/\0/g, '\ufffd').replace(/^ | $/g, '');
@@ -62,7 +82,7 @@ const forHumans = (value: string): string => value.replace(/[\r\n]+/g, '').repla
 
 /** imapflow's `decodeText` of an ENVELOPE string: encoded words decoded, surrounding quotes dropped. */
 const decodeEnvelopeText = (value: string): string => {
-  const v = libmime.decodeWords(value);
+  const v = decodeWords(value);
   return v.length > 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
 };
 
@@ -91,7 +111,7 @@ export function headerMeta(source: Buffer): HeaderMeta {
   const from = f.get('from');
   return {
     messageId: normalizeMessageId(f.get('message-id')),
-    subject: subject && forHumans(subject) ? libmime.decodeWords(forHumans(subject)) : null,
+    subject: subject && forHumans(subject) ? decodeWords(forHumans(subject)) : null,
     from: from === undefined ? null : firstFrom(from),
   };
 }

@@ -48,6 +48,8 @@ describe('index fields equal the ENVELOPE (Dovecot, real corpus)', () => {
     const sources: { name: string; bytes: Buffer }[] = corpusFiles().map((f) => ({ name: basename(f), bytes: readFileSync(f) }));
     for (let i = 0; i < 12; i++) sources.push({ name: `generated-${i}`, bytes: makeMessage(i, date, 0, rand) });
     ODD_HEADERS.forEach((h, i) => sources.push({ name: `odd-${i}`, bytes: Buffer.from(`${h}\r\n\r\nbody ${i}\r\n`, 'utf8') }));
+    sources.push({ name: 'bare-lf', bytes: Buffer.from('From: Bare LF <lf@example.org>\nSubject: bare\n  LF folded\nMessage-ID: <lf@x>\n\nFrom: not@header\n', 'utf8') });
+    sources.push({ name: 'header-only', bytes: Buffer.from('Subject: no body at all\r\nFrom: only@example.org', 'utf8') });
     for (const s of sources) {
       const r = await admin.append('INBOX', s.bytes, [], date);
       if (r && typeof r === 'object' && r.uid) names.set(r.uid, s.name);
