@@ -195,7 +195,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (writeError) break;
         inflightBytes += source.length;
         const write: Promise<void> = store
-          .writeMessage(source, metaOfSource({ ...m, source }, uidValidity))
+          .writeMessage(source, metaOfSource(m, source, uidValidity))
           .then(
             () => {
               wanted.delete(uid);
