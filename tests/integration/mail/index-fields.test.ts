@@ -27,6 +27,10 @@ const ODD_HEADERS = [
   'From: a.b . c @ example . org\r\nsubject: lower case field',
   'From: "quoted only"\r\nSubject: name without address',
   'From: Name (c1) <x@example.org> (c2)\r\nSubject: comments around',
+  'From: "=?UTF-8?B?WsO2ZQ==?=" <zoe@example.org>\r\nSubject: =?UTF-8?B?w6Q=?=\r\n =?UTF-8?B?w7Y=?= joined words',
+  'From: "unterminated <u@example.org>\r\nSubject: (not a comment) "quotes" \\ backslash',
+  'FROM:<angle-only@example.org>\r\nSUBJECT:no space after colon\r\nMESSAGE-ID:<upper@x>',
+  'From: a@example.org,\r\nSubject: trailing comma',
 ];
 
 /**
@@ -49,6 +53,7 @@ describe('index fields equal the ENVELOPE (Dovecot, real corpus)', () => {
     for (let i = 0; i < 12; i++) sources.push({ name: `generated-${i}`, bytes: makeMessage(i, date, 0, rand) });
     ODD_HEADERS.forEach((h, i) => sources.push({ name: `odd-${i}`, bytes: Buffer.from(`${h}\r\n\r\nbody ${i}\r\n`, 'utf8') }));
     sources.push({ name: 'bare-lf', bytes: Buffer.from('From: Bare LF <lf@example.org>\nSubject: bare\n  LF folded\nMessage-ID: <lf@x>\n\nFrom: not@header\n', 'utf8') });
+    sources.push({ name: 'latin1-bytes', bytes: Buffer.concat([Buffer.from('From: '), Buffer.from('Jos\xe9 <jose@example.org>\r\nSubject: caf\xe9 raw\r\n\r\nbody\r\n', 'latin1')]) });
     sources.push({ name: 'header-only', bytes: Buffer.from('Subject: no body at all\r\nFrom: only@example.org', 'utf8') });
     for (const s of sources) {
       const r = await admin.append('INBOX', s.bytes, [], date);
