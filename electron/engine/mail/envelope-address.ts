@@ -5,6 +5,12 @@
  * name (null when none) — broken addresses included, as `MISSING_MAILBOX`, `MISSING_DOMAIN`,
  * `SYNTAX_ERROR`, the way the server reports them. Each step returns -1 (syntax error), 0 (end of
  * the value reached) or 1 (more follows), like the original, because the callers branch on it.
+ * Why by hand and not an address-parsing library: the index's `from` must be what the server's
+ * ENVELOPE gives (large messages and adopted files still take it from ENVELOPE, and earlier runs'
+ * lines did), broken addresses included; a general parser repairs them its own way. Asking for
+ * ENVELOPE instead costs the server its parse per message (5,000 messages: 10.98 → 9.08 s median,
+ * 7 of 7 pairs, docs/BENCHMARKS.md "Mail"). tests/integration/mail/index-fields.test.ts holds the
+ * two to the same values on the real corpus and odd headers.
  */
 export interface EnvelopeAddress {
   name: string | null;
