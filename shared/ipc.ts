@@ -215,6 +215,8 @@ export interface LabContext {
   cores: number;
   /** The Gutenberg lab's bandwidth cap, bytes per second (every cell ran under it), or null. */
   rateCap: number | null;
+  /** The Gutenberg lab's connections per server (`--max-per-host`; every cell ran under it), or null/absent. */
+  maxPerHost?: number | null;
 }
 
 /**

@@ -37,7 +37,7 @@ export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpe
     process.off('SIGINT', onSigint);
   }
   const end = finished as Extract<LabEvent, { kind: 'lab:finished' }> | null;
-  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: LAB_TITLES.gutenberg(req.sampleSize), json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null } });
+  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: LAB_TITLES.gutenberg(req.sampleSize), json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null, maxPerHost: req.spec.maxPerHost ?? null } });
 }
 
 /**

@@ -99,6 +99,11 @@ export interface LabAnalysisOptions {
    * under it, so a note says whether the curve flattened at the cap rather than at a real limit.
    */
   rateCap?: number | null;
+  /**
+   * The job's connections per server (`--max-per-host`, spec `maxPerHost`): a cell with more workers
+   * held no more connections than this, so a note says the curve past it shows that cap.
+   */
+  maxPerHost?: number | null;
 }
 
 const defaultLabel = (s: Strategy, e: 'threads' | 'processes') => (e === 'processes' ? `${s} (processes)` : s);
@@ -135,7 +140,16 @@ export function analyseLab(points: readonly LabPoint[], opts: LabAnalysisOptions
   analysis.notes = labNotes(analysis, serial ?? null, label, opts.cores);
   const cap = opts.rateCap ? capNote(analysis, opts.rateCap, label) : null;
   if (cap) analysis.notes.push(cap);
+  const perHost = opts.maxPerHost ? perHostNote(analysis, opts.maxPerHost) : null;
+  if (perHost) analysis.notes.push(perHost);
   return analysis;
+}
+
+/** Cells measured with more workers than the connections per server allowed: they ran at that many connections. */
+function perHostNote(a: LabAnalysis, maxPerHost: number): string | null {
+  const past = [...new Set(a.rows.filter((r) => r.medianMs > 0 && r.workers > maxPerHost).map((r) => r.workers))].sort((x, y) => x - y);
+  if (past.length === 0) return null;
+  return `Connections per server capped at ${maxPerHost}: the cells with ${past.join(', ')} workers held at most ${maxPerHost} connections each, so past ${maxPerHost} workers the curve shows that cap, not a limit of the machine or the server.`;
 }
 
 /** The notes, each resting on measured numbers it names. */

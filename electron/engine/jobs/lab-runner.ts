@@ -52,7 +52,7 @@ export function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, req: LabReque
     lab: 'gutenberg',
     cells: cells.length,
     // Every cell runs under the job's cap and wait.
-    context: { title: LAB_TITLES.gutenberg(req.sampleSize), cores: availableParallelism(), rateCap: req.spec.limitRate ?? null },
+    context: { title: LAB_TITLES.gutenberg(req.sampleSize), cores: availableParallelism(), rateCap: req.spec.limitRate ?? null, maxPerHost: req.spec.maxPerHost ?? null },
     async measure(signal, onPoint) {
       const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
       let lock: OutputLock | null = null;

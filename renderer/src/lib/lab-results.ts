@@ -26,7 +26,7 @@ export type LabResult =
 /** The analysis options each speedup lab's CLI command passes (gutenberg: its cap; scrub: cores and executor names; mail: none). */
 export function analysisOptions(kind: Exclude<LabKind, 'queue' | 'stragglers'>, context: LabContext): LabAnalysisOptions {
   if (kind === 'scrub') return { cores: context.cores, label: scrubLabLabel };
-  if (kind === 'gutenberg') return { rateCap: context.rateCap };
+  if (kind === 'gutenberg') return { rateCap: context.rateCap, maxPerHost: context.maxPerHost ?? null };
   return {};
 }
 

@@ -163,3 +163,17 @@ describe('a lab under a bandwidth cap', () => {
     expect(below).toMatch(/below the cap of 8 MiB\/s/);
   });
 });
+
+describe('a lab under a limit of connections per server', () => {
+  const points = [pt('queue', 1, 4000), pt('queue', 2, 2100), pt('queue', 4, 2050), pt('queue', 8, 2040)];
+
+  it('names the cells that had more workers than the limit allowed connections', () => {
+    const note = analyseLab(points, { maxPerHost: 2 }).notes.find((n) => /per server/.test(n));
+    expect(note).toBe('Connections per server capped at 2: the cells with 4, 8 workers held at most 2 connections each, so past 2 workers the curve shows that cap, not a limit of the machine or the server.');
+  });
+
+  it('says nothing when no measured cell went past the limit, or without one', () => {
+    expect(analyseLab(points, { maxPerHost: 8 }).notes.join(' ')).not.toMatch(/per server/);
+    expect(analyseLab(points).notes.join(' ')).not.toMatch(/per server/);
+  });
+});
