@@ -65,7 +65,14 @@ async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 3
 async function lockOwner(out: string): Promise<{ pid: number; since: string }> {
   let owner: { pid: number; since: string } | null = null;
   await waitFor('the run to take the lock', async () => {
-    owner = await readFile(join(out, LOCK_FILE), 'utf8').then((t) => JSON.parse(t) as { pid: number; since: string }, () => null);
+    // Absent, or created and not yet written (empty, or cut mid-write): not taken yet. A parse error
+    // thrown inside then() is not caught by its second callback, hence the try.
+    const text = await readFile(join(out, LOCK_FILE), 'utf8').catch(() => '');
+    try {
+      owner = JSON.parse(text) as { pid: number; since: string };
+    } catch {
+      owner = null;
+    }
     return owner !== null;
   });
   return owner!;
