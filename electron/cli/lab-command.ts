@@ -5,6 +5,7 @@ import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-c
 import type { z } from 'zod';
 import { parseWithProblems, type InputProblem } from '../../shared/input-checks';
 import type { InputCheck } from '../engine/inputs/job-inputs';
+import type { GutenbergJobSpec } from '../../shared/job-spec';
 import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from './cli-validation';
 import { timeoutList } from './lab-stragglers-options';
 
@@ -37,6 +38,18 @@ async function labSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Pr
 
 function reportLabInputCheck(check: InputCheck): void {
   reportInputCheck({ ...check, problems: check.problems.map(asLabProblem), warnings: check.warnings.map(asLabProblem) });
+}
+
+/**
+ * The sample's job spec from the forwarded options at the cell's `workers` and `strategy`, checked as
+ * the job's own is (every problem of the spec at once, then the catalog and folders); exits on a problem.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
+async function checkedSampleSpec(o: Record<string, any>, workers: number, strategy: Strategy): Promise<GutenbergJobSpec> {
+  const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }] = await Promise.all([import('../../shared/job-spec'), import('../engine/inputs/job-inputs')]);
+  const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers, strategy });
+  reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+  return spec;
 }
 
 /** The job spec input from the forwarded options (the FORWARDED list's other half). */
@@ -92,12 +105,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const [{ GutenbergJobSpecSchema }, { LabRequestSchema }, { checkGutenbergInputs }, { runLabInTerminal }] = await Promise.all([
-        import('../../shared/job-spec'),
-        import('../../shared/ipc-schemas'),
-        import('../engine/inputs/job-inputs'),
-        import('./run-lab-in-terminal'),
-      ]);
+      const [{ LabRequestSchema }, { runLabInTerminal }] = await Promise.all([import('../../shared/ipc-schemas'), import('./run-lab-in-terminal')]);
       const grid = parseSpecOrExit(LabRequestSchema.omit({ spec: true }), {
         strategies: o.strategies,
         workerCounts: o.workers,
@@ -106,8 +114,7 @@ export function registerLabCommand(program: Command): void {
         compareScrubExecutors: Boolean(o.compareScrubExecutors),
       });
       // Each cell sets its own workers and strategy; these only make the spec whole.
-      const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: 1, strategy: 'serial' });
-      reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      const spec = await checkedSampleSpec(o, 1, 'serial');
       process.exitCode = await runLabInTerminal({ ...grid, spec }, { json: Boolean(o.json) });
     });
   lab
@@ -156,13 +163,8 @@ function registerQueueLab(lab: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { runQueueLabInTerminal }] = await Promise.all([
-        import('../../shared/job-spec'),
-        import('../engine/inputs/job-inputs'),
-        import('./run-queue-lab-in-terminal'),
-      ]);
-      const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: o.workers, strategy: o.strategy });
-      reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      const { runQueueLabInTerminal } = await import('./run-queue-lab-in-terminal');
+      const spec = await checkedSampleSpec(o, o.workers, o.strategy);
       process.exitCode = await runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
     });
 }
@@ -182,13 +184,8 @@ function registerStragglerLab(lab: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { runStragglerLabInTerminal }] = await Promise.all([
-        import('../../shared/job-spec'),
-        import('../engine/inputs/job-inputs'),
-        import('./lab-stragglers-run'),
-      ]);
-      const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers: o.workers, strategy: o.strategy });
-      reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      const { runStragglerLabInTerminal } = await import('./lab-stragglers-run');
+      const spec = await checkedSampleSpec(o, o.workers, o.strategy);
       process.exitCode = await runStragglerLabInTerminal({ spec, timeouts: o.timeouts, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
     });
 }
