@@ -3,14 +3,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../../../shared/job-spec';
-import { createJobControl } from '../../../electron/engine/core/job-control';
-import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
 import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-entry';
 import { openMirror } from '../../../electron/engine/mirror';
 import { checkGutenbergInputs } from '../../../electron/engine/inputs/job-inputs';
 import { makeSelfSignedCert, startFtpServer, startFtpServerOf, type FtpServer, type MirrorBookSpec } from '../../harness';
 import { startDante, type DanteServer } from '../../harness/dante-server';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { expectFixtureBooksExact, runFixtureJob } from '../gutenberg/fixture-job';
 
 // Issue 13 item 3: FTP mirrors through a SOCKS5 proxy (Dante), control and data connections.
 const BOOKS: MirrorBookSpec[] = [
@@ -31,23 +30,8 @@ afterAll(async () => {
   await fx?.cleanup();
 });
 
-async function run(name: string, input: Partial<GutenbergJobInput>) {
-  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, name), workers: 3, timeoutMs: 10_000, attempts: 2, ...input });
-  const summary = await runGutenbergJob(spec, createJobControl());
-  const manifest = (await readFile(join(spec.outDir, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ManifestEntry);
-  return { summary, manifest };
-}
-
-/** Each book's raw text is the mirror's, byte for byte; the missing one is missing. */
-function expectByteExact(manifest: ManifestEntry[]) {
-  const ok = manifest.filter((e) => e.status === 'ok');
-  expect(ok.map((e) => e.ebook).sort()).toEqual(BOOKS.filter((b) => b.files.length > 0).map((b) => b.ebook).sort());
-  for (const e of ok) {
-    const file = fx.mirror.books.get(e.ebook)!.files.find((f) => f.relPath.endsWith(`/${e.remoteName}`))!;
-    expect(e.rawSha256, `ebook ${e.ebook}`).toBe(file.textSha256);
-  }
-  expect(manifest.find((e) => e.ebook === 1005)).toMatchObject({ status: 'failed', errorCode: 'BOOK_NOT_FOUND' });
-}
+const run = (name: string, input: Partial<GutenbergJobInput>) => runFixtureJob(fx, name, input);
+const expectByteExact = (manifest: ManifestEntry[]) => expectFixtureBooksExact(fx, BOOKS, manifest);
 
 /** Connections Dante relayed, by destination port: `pass(1): tcp/connect [: client proxy -> proxy-out 127.0.0.1.PORT`. */
 async function relayed(): Promise<Map<number, number>> {

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../../../shared/job-spec';
@@ -8,6 +8,7 @@ import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-
 import { makeSelfSignedCert, startHttpServer, type HttpServer, type MirrorBookSpec } from '../../harness';
 import { startTinyproxy, type TinyproxyServer } from '../../harness/tinyproxy-server';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { expectFixtureBooksExact, runFixtureJob } from '../gutenberg/fixture-job';
 
 // Every form the job handles (plain, Latin-1, zipped) and a missing one, through a real proxy.
 const BOOKS: MirrorBookSpec[] = [
@@ -42,23 +43,8 @@ afterEach(() => {
   }
 });
 
-async function run(name: string, input: Partial<GutenbergJobInput>) {
-  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, name), workers: 3, timeoutMs: 10_000, attempts: 2, ...input });
-  const summary = await runGutenbergJob(spec, createJobControl());
-  const manifest = (await readFile(join(spec.outDir, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
-  return { summary, manifest };
-}
-
-/** Each book's raw text is the mirror's, byte for byte (sha256 of what the generator wrote). */
-function expectByteExact(manifest: ManifestEntry[]) {
-  const ok = manifest.filter((e) => e.status === 'ok');
-  expect(ok.map((e) => e.ebook).sort()).toEqual(BOOKS.filter((b) => b.files.length > 0).map((b) => b.ebook).sort());
-  for (const e of ok) {
-    const file = fx.mirror.books.get(e.ebook)!.files.find((f) => f.relPath.endsWith(`/${e.remoteName}`))!;
-    expect(e.rawSha256, `ebook ${e.ebook}`).toBe(file.textSha256);
-  }
-  expect(manifest.find((e) => e.ebook === 1005)).toMatchObject({ status: 'failed', errorCode: 'BOOK_NOT_FOUND' });
-}
+const run = (name: string, input: Partial<GutenbergJobInput>) => runFixtureJob(fx, name, input);
+const expectByteExact = (manifest: ManifestEntry[]) => expectFixtureBooksExact(fx, BOOKS, manifest);
 
 const tunnelsTo = async (port: number) => (await proxy.log()).split('\n').filter((l) => l.includes(`CONNECT 127.0.0.1:${port} `)).length;
 
