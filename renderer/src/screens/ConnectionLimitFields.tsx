@@ -1,7 +1,7 @@
 import { checkItemTimeout, checkMaxPerHost } from '../../../shared/input-checks';
 import { asSentence as sentence, type useFieldProblems } from '../lib/field-problems';
 import { CheckedField } from './CheckedField';
-import type { ConnectionLimits } from './connection-limits';
+import type { ConnectionLimits } from '../lib/connection-limits';
 
 /** The form's own check of one field as the user leaves it (the host checks again at Start), as the CLI checks its option. */
 const localCheck = (check: (text: string) => string | null) => (v: string): string | undefined => {

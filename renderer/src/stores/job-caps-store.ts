@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { parseByteRate, parseDuration } from '../../../shared/byte-rate';
-import { limitSpecFields, type ConnectionLimits } from '../screens/connection-limits';
+import { limitSpecFields, type ConnectionLimits } from '../lib/connection-limits';
 
 /**
  * The Gutenberg job's network manners as typed in the form: the bandwidth cap ("2M"), the wait

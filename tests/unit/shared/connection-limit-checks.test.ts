@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkItemTimeout, checkMaxPerHost } from '../../../shared/input-checks';
-import { limitSpecFields } from '../../../renderer/src/screens/connection-limits';
+import { limitSpecFields } from '../../../renderer/src/lib/connection-limits';
 
 describe('connection limit checks', () => {
   it('accepts 1 to 64 connections, and says why anything else is not one', () => {
