@@ -1,3 +1,5 @@
+import { hostLimitKey } from '../net/host-limits';
+
 /**
  * What the sessions of one job have learnt about an FTP server, shared by all of them:
  *
@@ -50,12 +52,7 @@ export interface RememberedFtpHosts {
 
 /** `host:port` of an FTP(S) mirror URL (the key of its verdicts); null for other protocols. */
 export function ftpHostKey(mirrorUrl: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(mirrorUrl);
-  } catch {
-    return null;
-  }
-  if (u.protocol !== 'ftp:' && u.protocol !== 'ftps:') return null;
-  return `${u.hostname.toLowerCase()}:${u.port || '21'}`; // ftps:// is explicit FTPS on 21 unless a port says otherwise
+  // The connection-limit key without its scheme (the lock-step verdicts were stored under host:port first).
+  const key = hostLimitKey(mirrorUrl);
+  return key?.startsWith('ftp://') ? key.slice('ftp://'.length) : null;
 }
