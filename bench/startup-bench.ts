@@ -1,42 +1,110 @@
 /**
  * Start-up benchmark: `npm run bench:startup [rounds]` (needs `npm run build`: it times the CLI as
- * installed, `node bin/fanout.js`, which runs the build).
+ * installed, `node bin/fanout.js`, which runs the bundle in out/cli/).
  *
  * Times, interleaved round by round so that machine load hits every variant alike:
  *  - `node -e 0`, the floor every Node program pays, measured in the same run;
  *  - `fanout --help` and `fanout <command> --help` for every command;
- *  - a one-book job's fixed cost: from spawning `fanout gutenberg` to the first request reaching a
- *    local HTTP mirror (which answers 404, so the job then ends at once), as run (re-launched with
- *    the heap flags, bin/relaunch.js) and without the re-launch.
+ *  - a one-job fixed cost: from spawning the job to its first request reaching a local server, for
+ *    a one-book `fanout gutenberg` over HTTP (a mirror that answers 404, so the job then ends) and a
+ *    one-message `fanout mail` (the first connection to a relay in front of the harness's Dovecot),
+ *    each as run (re-launched with the heap flags, bin/relaunch.js) and without the re-launch.
+ * Besides wall time, the CPU time (user + system, the whole process tree) spent up to that point:
+ * on a shared machine the wall times move with the load, the CPU times much less. Read from
+ * /proc (Linux; 10 ms ticks, so read medians): a finished command's from this process's reaped
+ * children, a job's from its process tree when the first request arrives.
+ *
+ * BENCH_BASELINE_BIN=/path/to/other/bin/fanout.js adds the same jobs run by another build (e.g. a
+ * worktree of an older commit, built), for a before/after in the same run. BENCH_MAIL=0 skips mail.
  * Prints the median and p90 of each, and each median as a ratio of `node -e 0`'s (target: help ≤ 2×).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMMANDS } from '../electron/cli/commands';
+import { startDovecot, type DovecotServer } from '../tests/harness/dovecot';
+import { fillMaildir } from '../tests/harness/dovecot-maildir';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin', 'fanout.js');
+const baseline = process.env.BENCH_BASELINE_BIN;
 const rounds = Math.max(3, Number(process.argv[2] ?? 15));
+const TICK_MS = 10; // Linux's USER_HZ: /proc reports CPU time in hundredths of a second
 
-if (!existsSync(join(repo, 'out/main/electron/cli/index.js'))) {
+if (!existsSync(join(repo, 'out/cli/index.js'))) {
   process.stderr.write('The CLI is not built: run `npm run build` first (this times the built CLI, as installed).\n');
   process.exit(1);
 }
 
-/** Runs a command to its end; resolves with the wall time, ms. */
-function timed(args: string[], onSpawn?: (t0: number) => void, env: Record<string, string> = {}): Promise<number> {
+/** utime + stime (+ reaped children's, when `children`) of a process, ms; 0 once it is gone. */
+function cpuOf(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = Number(f[11]) + Number(f[12]);
+    return (own + (children ? Number(f[13]) + Number(f[14]) : 0)) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of `root` and every live descendant, ms (the launcher, the re-launched node, their threads). */
+function treeCpu(root: number): number {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let sum = 0;
+  for (const stack = [root]; stack.length > 0; ) {
+    const pid = stack.pop()!;
+    sum += cpuOf(pid);
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return sum;
+}
+
+interface Sample {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Runs a command to its end; resolves with its wall time and CPU time (from this process's reaped children). */
+function timed(args: string[], env: Record<string, string | undefined> = {}, onSpawn?: (t0: number, pid: number) => void): Promise<Sample> {
   return new Promise((done, fail) => {
+    const cpu0 = cpuOf('self', true) - cpuOf('self');
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { cwd: repo, stdio: 'ignore', env: { ...process.env, FANOUT_FROM_SOURCE: '', ...env } });
-    onSpawn?.(t0);
+    onSpawn?.(t0, child.pid!);
     child.on('error', fail);
-    child.on('exit', () => done(performance.now() - t0));
+    child.on('exit', () => done({ ms: performance.now() - t0, cpuMs: cpuOf('self', true) - cpuOf('self') - cpu0 }));
   });
+}
+
+/** The first request of the job being timed: its time and the job's CPU so far. */
+let onFirstRequest: (() => void) | null = null;
+function firstRequest(): void {
+  onFirstRequest?.();
+  onFirstRequest = null;
+}
+
+/** Runs a job; resolves with the wall and CPU time from its spawn to its first request. */
+async function timedToFirstRequest(args: string[], env: Record<string, string | undefined>): Promise<Sample> {
+  let t0 = 0;
+  let pid = 0;
+  const seen = new Promise<Sample>((r) => (onFirstRequest = () => r({ ms: performance.now() - t0, cpuMs: treeCpu(pid) })));
+  await timed(args, env, (t, p) => ((t0 = t), (pid = p)));
+  return seen;
 }
 
 function quantile(xs: number[], q: number): number {
@@ -44,54 +112,94 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
+/** Dovecot with one message, behind a relay that reports each job's first connection. Null when Dovecot cannot start. */
+async function mailServer(): Promise<{ port: number; dovecot: DovecotServer; stop(): Promise<void> } | null> {
+  let dovecot: DovecotServer;
+  try {
+    dovecot = await startDovecot();
+  } catch (err) {
+    process.stderr.write(`mail jobs skipped: Dovecot did not start (${(err as Error).message.split('\n')[0]})\n`);
+    return null;
+  }
+  const date = new Date('2024-01-02T03:04:05Z');
+  fillMaildir(dovecot, 'INBOX', [{ source: Buffer.from(`From: a@example.org\r\nSubject: one\r\nDate: ${date.toUTCString()}\r\n\r\nBody\r\n`), date, seen: false }]);
+  const relay = createTcpServer((client) => {
+    firstRequest();
+    const upstream = connect(dovecot.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (relay.address() as AddressInfo).port,
+    dovecot,
+    stop: async () => {
+      relay.close();
+      await dovecot.stop();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-startup-'));
   const catalog = join(dir, 'catalog.csv');
   await writeFile(catalog, 'author,FileNumber,Title\nAusten,1342,Pride and Prejudice\n');
   // The "mirror": notes when the first request arrives, answers 404 so the job ends.
-  let firstRequest: ((t: number) => void) | null = null;
-  const mirror = createServer((req, res) => {
-    firstRequest?.(performance.now());
-    firstRequest = null;
+  const mirror = createServer((_req, res) => {
+    firstRequest();
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', () => r()));
   const mirrorUrl = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}/`;
+  const mail = process.env.BENCH_MAIL === '0' ? null : await mailServer();
 
-  const variants: Array<{ label: string; run: (round: number) => Promise<number> }> = [
+  let run = 0;
+  const gutenberg = (b: string) => [b, 'gutenberg', '--catalog', catalog, '--mirror', mirrorUrl, '--out', join(dir, `out-${++run}`), '--attempts', '1', '--json'];
+  const mailJob = (b: string, port: number, user: string) => [b, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', user, '--password-env', 'FANOUT_BENCH_PW', '--out', join(dir, `out-${++run}`), '--json'];
+  // FANOUT_RELAUNCHED set (to anything) turns the re-launch off (bin/relaunch.js); unset, a job is re-launched.
+  const relaunched = { FANOUT_RELAUNCHED: undefined };
+  const notRelaunched = { FANOUT_RELAUNCHED: '0' };
+  const jobs: Array<{ label: string; run: () => Promise<Sample> }> = [];
+  for (const [who, b] of [['', bin], ['baseline ', baseline]] as const) {
+    if (!b) continue;
+    jobs.push(
+      { label: `${who}one-book job → first request`, run: () => timedToFirstRequest(gutenberg(b), relaunched) },
+      { label: `${who}  same, not re-launched`, run: () => timedToFirstRequest(gutenberg(b), notRelaunched) },
+    );
+    if (mail) {
+      const env = { FANOUT_BENCH_PW: mail.dovecot.password };
+      jobs.push(
+        { label: `${who}one-message mail job → first connection`, run: () => timedToFirstRequest(mailJob(b, mail.port, mail.dovecot.user), { ...env, ...relaunched }) },
+        { label: `${who}  same, not re-launched`, run: () => timedToFirstRequest(mailJob(b, mail.port, mail.dovecot.user), { ...env, ...notRelaunched }) },
+      );
+    }
+  }
+  const variants: Array<{ label: string; run: () => Promise<Sample> }> = [
     { label: 'node -e 0', run: () => timed(['-e', '0']) },
     { label: 'fanout --help', run: () => timed([bin, '--help']) },
     ...Object.keys(COMMANDS).map((name) => ({ label: `fanout ${name} --help`, run: () => timed([bin, name, '--help']) })),
-    ...[
-      { label: 'one-book job: start → first request', env: {} as Record<string, string> },
-      // What the re-launch with the heap flags costs (bin/relaunch.js; FANOUT_RELAUNCHED set = no re-launch).
-      { label: 'same, not re-launched', env: { FANOUT_RELAUNCHED: '0' } },
-    ].map(({ label, env }) => ({
-      label,
-      run: async (round: number) => {
-        let t0 = 0;
-        const seen = new Promise<number>((r) => (firstRequest = r));
-        const args = [bin, 'gutenberg', '--catalog', catalog, '--mirror', mirrorUrl, '--out', join(dir, `out-${label.length}-${round}`), '--attempts', '1', '--json'];
-        await timed(args, (t) => (t0 = t), env);
-        return (await seen) - t0;
-      },
-    })),
+    ...jobs,
   ];
-  const ms = new Map(variants.map((v) => [v.label, [] as number[]]));
-  for (const v of variants) await v.run(-1); // warm-up: file cache
-  for (let round = 0; round < rounds; round++) for (const v of variants) ms.get(v.label)!.push(await v.run(round));
+  const samples = new Map(variants.map((v) => [v, [] as Sample[]]));
+  for (const v of variants) await v.run(); // warm-up: file cache
+  for (let round = 0; round < rounds; round++) for (const v of variants) samples.get(v)!.push(await v.run());
   mirror.close();
+  await mail?.stop();
   await rm(dir, { recursive: true, force: true });
 
-  const floor = quantile(ms.get('node -e 0')!, 0.5);
+  const floor = quantile(samples.get(variants[0]!)!.map((s) => s.ms), 0.5);
   const width = Math.max(...variants.map((v) => v.label.length));
-  process.stdout.write(`start-up, ${rounds} rounds (median, p90; ratio = median / node -e 0's median)\n`);
+  process.stdout.write(`start-up, ${rounds} rounds (median, p90; ratio = median / node -e 0's median; CPU = user + system, median)\n`);
   for (const v of variants) {
-    const xs = ms.get(v.label)!;
-    const median = quantile(xs, 0.5);
+    const ms = samples.get(v)!.map((s) => s.ms);
+    const median = quantile(ms, 0.5);
     const ratio = median / floor;
+    const cpu = quantile(samples.get(v)!.map((s) => s.cpuMs), 0.5);
     const verdict = v.label.endsWith('--help') ? (ratio <= 2 ? '  ok (≤ 2×)' : '  OVER the 2× target') : '';
-    process.stdout.write(`${v.label.padEnd(width)}  ${median.toFixed(0).padStart(5)} ms  p90 ${quantile(xs, 0.9).toFixed(0).padStart(5)} ms  ${ratio.toFixed(2)}×${verdict}\n`);
+    process.stdout.write(
+      `${v.label.padEnd(width)}  ${median.toFixed(0).padStart(5)} ms  p90 ${quantile(ms, 0.9).toFixed(0).padStart(5)} ms  ${ratio.toFixed(2)}×  CPU ${cpu.toFixed(0).padStart(4)} ms${verdict}\n`,
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Entry point of `npx fanout`. Runs the built CLI (out/, made by `npm run build`, which the install
-// runs via `prepare`); from a checkout without a build it runs the TypeScript sources through tsx.
-// Long-running commands first re-launch node with the heap flags (relaunch.js says why and how).
+// Entry point of `npx fanout`. Runs the built CLI (out/cli/, bundled by `npm run build`, which the
+// install runs via `prepare`; build/cli-bundle.mjs says why a bundle); from a checkout without a
+// build it runs the TypeScript sources through tsx. Long-running commands first re-launch node with
+// the heap flags (relaunch.js says why and how).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { relaunch, runAsRelaunched, shouldRelaunch } from './relaunch.js';
@@ -11,7 +12,7 @@ if (shouldRelaunch(args)) {
   relaunch(fileURLToPath(import.meta.url), args);
 } else {
   runAsRelaunched();
-  const built = fileURLToPath(new URL('../out/main/electron/cli/index.js', import.meta.url));
+  const built = fileURLToPath(new URL('../out/cli/index.js', import.meta.url));
   if (existsSync(built) && process.env.FANOUT_FROM_SOURCE !== '1') {
     await import(pathToFileURL(built).href);
   } else {

@@ -48,8 +48,8 @@ if (electron.exe && display.ok && process.env.FANOUT_WEB !== '1') {
 } else {
   const why = electron.reason ?? display.reason ?? 'FANOUT_WEB=1 is set';
   console.log(`Starting the browser UI instead of the desktop app: ${why}.`);
-  // The built CLI carries `serve` once electron/cli/index.ts registers it; until then run it from source.
-  const builtServe = existsSync(join(root, 'out', 'main', 'electron', 'cli', 'serve-command.js'));
+  // The built CLI (out/cli/, build/cli-bundle.mjs) carries `serve`; without a build, run it from source.
+  const builtServe = existsSync(join(root, 'out', 'cli', 'index.js'));
   // The heap flags given here, so bin/fanout.js need not start a second node for them (bin/relaunch.js).
   // The child runs in a session of its own and gets each signal once, through this process (relaunch.js).
   if (builtServe) runAsParent(process.execPath, [...heapFlagsFor(), join(root, 'bin', 'fanout.js'), 'serve', ...args], relaunchedEnv());
