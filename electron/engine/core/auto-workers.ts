@@ -5,9 +5,11 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * `--workers auto`: how many connections a job holds, decided from its own throughput while it runs.
  * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
  *
- * It starts with `start` connections and doubles (×4 after a step that gained about in proportion,
- * at least half of linear: the knee is still far) while each step pays: a step is measured over a
- * window at a constant N (once the new connections got going), and the next one is taken only when
+ * It starts with `start` connections and doubles (×4 after a step that kept each connection's
+ * throughput at 60 % or more: the knee is still far) while each step pays: a step is measured over a
+ * window at a constant N once the new connections got going (all of them moving bytes, when the pool
+ * says how many do: an FTP login takes several round trips, and a window that counted connections
+ * still logging in would under-read the step), and the next one is taken only when
  * the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so far (three or
  * more: two fit f too loosely), predicts the next step gains at least `minGain` too. A step that
  * gained less goes back to the N before it (the knee: same throughput, fewer connections); a server
@@ -16,6 +18,11 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * Under a bandwidth cap (`rateCap` in the samples), a window whose throughput is at the cap (80 %
  * of it or more) settles: more connections cannot make it faster. A cap raised or lifted later
  * starts the measuring again at the N held.
+ *
+ * Fast to climb, slow to stop: a window of `minWindowMs` is enough to take a step, but an outcome
+ * that ends the climb (a flat step, a fit saying the next step would not pay, the bandwidth cap) is
+ * read over a window three times as long (a short window on a shared machine reads ±20 %, and a
+ * wrong stop costs the rest of the job, a wrong step one window and a step back).
  */
 export interface AutoWorkersOptions {
   /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
@@ -24,7 +31,7 @@ export interface AutoWorkersOptions {
   max?: number;
   /** Smallest relative gain worth a step (default 0.1 = 10 %). */
   minGain?: number;
-  /** Shortest measurement window, ms (default 200). */
+  /** Shortest measurement window, ms (default 100; an outcome that stops the climb waits for 3 ×). */
   minWindowMs?: number;
   /** The server's connection limit known at the start (learned or given), if any. */
   limit?: number;
@@ -49,7 +56,25 @@ export interface AutoWorkersSample {
   items: number;
   /** The job's bandwidth cap now, bytes/s (null or absent: none). */
   rateCap?: number | null;
+  /**
+   * Connections held now that have received bytes (optional). Given, a step's window starts once
+   * all the connections it asked for move bytes (or after `WARMUP_BOUND_WINDOWS` windows) and a
+   * window waits for N/2 items; absent, once N/2 items finished since the change, and a window
+   * waits for N items.
+   */
+  transferring?: number;
 }
+
+/** Longest warm-up, in windows, when some connection never moves bytes (its login keeps failing). */
+const WARMUP_BOUND_WINDOWS = 10;
+/**
+ * Each connection's throughput after a step, as a share of before it, that says the knee is far:
+ * a doubling that gained 20 % or more. Latency-bound transfers keep nearly all of it; a job whose
+ * CPU or link is near full keeps half or less.
+ */
+const SLOW_START_KEEP = 0.6;
+/** An outcome that ends the climb is read over this many windows. */
+const STOP_WINDOWS = 3;
 
 /** Least-squares Amdahl f over throughput ratios x(n)/x(n0) against A(n)/A(n0): a 1-D grid search. */
 export function fitSerialFraction(points: ReadonlyArray<{ workers: number; throughput: number }>): number {
@@ -94,7 +119,7 @@ export class AutoWorkersController {
     this.#max = Math.max(1, opts.max ?? 32);
     this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 4));
     this.#minGain = opts.minGain ?? 0.1;
-    this.#minWindowMs = opts.minWindowMs ?? 200;
+    this.#minWindowMs = opts.minWindowMs ?? 100;
     if (opts.limit !== undefined) {
       this.#limit = Math.max(1, opts.limit);
       this.#target = Math.min(this.#target, this.#limit);
@@ -141,17 +166,21 @@ export class AutoWorkersController {
       this.#changedAt = s;
       return null;
     }
+    const counted = s.transferring !== undefined;
     if (!this.#windowStart) {
-      // Warm-up: the new connections open and get going (N/2 items finished) before the clock starts.
-      if (s.items - this.#changedAt.items < Math.ceil(this.#target / 2)) return null;
-      this.#windowStart = s;
+      // Warm-up: the new connections open and get going before the clock starts.
+      const going = counted
+        ? s.transferring! >= this.#target || s.atMs - this.#changedAt.atMs >= WARMUP_BOUND_WINDOWS * this.#minWindowMs
+        : s.items - this.#changedAt.items >= Math.ceil(this.#target / 2);
+      if (going) this.#windowStart = s;
       return null;
     }
     const w = this.#windowStart;
     const ms = s.atMs - w.atMs;
-    if (ms < this.#minWindowMs || s.items - w.items < this.#target) return null;
+    // Enough items that the window is not one phase of each connection's request-transfer cycle.
+    if (ms < this.#minWindowMs || s.items - w.items < (counted ? Math.ceil(this.#target / 2) : this.#target)) return null;
     const throughput = ((s.bytes - w.bytes) / ms) * 1000;
-    return this.#decide(s.atMs, throughput, s.rateCap ?? null);
+    return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms >= STOP_WINDOWS * this.#minWindowMs);
   }
 
   /** The server refused a connection while `holding` were open: never ask for more than that again. */
@@ -167,50 +196,73 @@ export class AutoWorkersController {
     return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
   }
 
-  #decide(atMs: number, throughput: number, rateCap: number | null): AutoWorkersDecision | null {
+  /** `long`: the window is long enough to end the climb on; otherwise such an outcome waits for more. */
+  #decide(atMs: number, throughput: number, rateCap: number | null, long: boolean): AutoWorkersDecision | null {
     const n = this.#target;
-    this.#measured.set(n, throughput);
     const prev = this.#previous;
     const pct = (x: number) => `${Math.round(x * 100)} %`;
+    const cap = Math.min(this.#max, this.#limit);
+    const atCap = rateCap !== null && rateCap > 0 && throughput >= AT_CAP * rateCap;
+    const next = this.#nextStep(n, prev, throughput, cap);
+    // A stop waits for a long window (the hold at the most N allowed need not: there is no step to lose).
+    if (!long && (atCap || (n < cap && next === null) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
+    this.#measured.set(n, throughput);
     if (prev !== null) {
       const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
       if (gain < this.#minGain) {
         this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
-        const atCap = rateCap !== null && rateCap > 0 && throughput >= AT_CAP * rateCap;
         if (atCap) this.#settledAtCap = rateCap;
         const knee = atCap ? `the bandwidth cap (${fmtRate(rateCap)}) is reached with ${prev}` : `the knee is ${prev}`;
         return { atMs, workers: prev, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} (< ${pct(this.#minGain)}): ${knee}` };
       }
     }
-    if (rateCap && throughput >= AT_CAP * rateCap) {
+    if (atCap) {
       this.#settled = true;
       this.#settledAtCap = rateCap;
       return { atMs, workers: n, throughput, action: 'hold', why: `${fmtRate(throughput)} is at the bandwidth cap (${fmtRate(rateCap)}): more connections cannot help; settled at ${n}` };
     }
-    const cap = Math.min(this.#max, this.#limit);
     if (n >= cap) {
       this.#settled = true;
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
     }
-    // A step that gained at least half of linear says the knee is far: jump ×4, not ×2.
-    const linearStep = prev !== null && throughput / this.#measured.get(prev)! - 1 >= 0.5 * (n / prev - 1);
-    const next = Math.min(cap, n * (linearStep ? 4 : 2));
-    const points = [...this.#measured].map(([workers, x]) => ({ workers, throughput: x }));
-    // Two windows fit f too loosely to stop on (a noisy first window would end the climb at 4).
-    if (points.length >= 3) {
-      const f = fitSerialFraction(points);
-      const predicted = amdahlSpeedup(next, f) / amdahlSpeedup(n, f) - 1;
-      if (predicted < this.#minGain) {
-        this.#settled = true;
-        return { atMs, workers: n, throughput, action: 'hold', why: `serial fraction ${f.toFixed(2)} predicts ${n} → ${next} gains ${pct(predicted)}: settled at ${n}` };
-      }
+    if (next === null) {
+      const f = fitSerialFraction(this.#points());
+      const to = this.#stepSize(n, prev, throughput, cap);
+      const predicted = amdahlSpeedup(to, f) / amdahlSpeedup(n, f) - 1;
+      this.#settled = true;
+      return { atMs, workers: n, throughput, action: 'hold', why: `serial fraction ${f.toFixed(2)} predicts ${n} → ${to} gains ${pct(predicted)}: settled at ${n}` };
     }
     this.#previous = n;
     this.#target = next;
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
+  }
+
+  /** The N after `n` if the climb goes on (throughput measured at n), or null when the fit says it would not pay. */
+  #nextStep(n: number, prev: number | null, throughput: number, cap: number): number | null {
+    if (n >= cap) return null;
+    const next = this.#stepSize(n, prev, throughput, cap);
+    const withThis = new Map(this.#measured).set(n, throughput);
+    // Two windows fit f too loosely to stop on (a noisy first window would end the climb at 4).
+    if (withThis.size < 3) return next;
+    const f = fitSerialFraction([...withThis].map(([workers, x]) => ({ workers, throughput: x })));
+    return amdahlSpeedup(next, f) / amdahlSpeedup(n, f) - 1 < this.#minGain ? null : next;
+  }
+
+  /**
+   * ×4 after a step that kept each connection's throughput at `SLOW_START_KEEP` of what it was (the
+   * knee is still far: slow start), ×2 otherwise.
+   */
+  #stepSize(n: number, prev: number | null, throughput: number, cap: number): number {
+    const prevX = prev !== null ? this.#measured.get(prev) : undefined;
+    const kept = prev !== null && prevX !== undefined && prevX > 0 && throughput / n >= SLOW_START_KEEP * (prevX / prev);
+    return Math.min(cap, n * (kept ? 4 : 2));
+  }
+
+  #points(): Array<{ workers: number; throughput: number }> {
+    return [...this.#measured].map(([workers, x]) => ({ workers, throughput: x }));
   }
 
   /** Starts the measurement window again (after a pause, which measures nothing about N). */

@@ -10,7 +10,7 @@ import type { JobFatalCheck } from './job-fatal';
 import type { JobTelemetry } from './job-telemetry';
 import type { PauseGate } from './pause-gate';
 import { sleep, backoffDelay, pauseBeforeRetry, withRetry } from './retry';
-import type { WorkerContext } from './worker-context';
+import type { WorkerContext, WorkerProgress } from './worker-context';
 
 /**
  * Per-item outcome of a batch, in the batch's order: null = done, an error = that item failed
@@ -59,7 +59,7 @@ export interface RunPoolOptions<I> {
   isJobFatal?: JobFatalCheck;
   /**
    * `--workers auto` (queue and adaptive only): `workers` is then the most; the pool holds the
-   * controller's target, checked every `tickMs` (default 100), and tells it of server refusals and
+   * controller's target, checked every `tickMs` (default 50), and tells it of server refusals and
    * of the job's bandwidth cap (`rateCap`, read on each tick: it may change while the job runs).
    */
   auto?: { controller: AutoWorkersController; onDecision(d: AutoWorkersDecision): void; tickMs?: number; rateCap?: () => number | null };
@@ -130,6 +130,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
    */
   let provenNow = 0;
   let peakProven = 0;
+  /** Workers whose connection has received bytes, running now. */
+  let movingNow = 0;
   /** The first refusal that retired a worker (null until one, or when it came without an error). */
   let firstRefusal: FanoutError | null = null;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
@@ -191,7 +193,19 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   }
 
   async function worker(workerId: number): Promise<void> {
-    const progress = opts.telemetry.worker(workerId);
+    const counters = opts.telemetry.worker(workerId);
+    /** This worker's connection has received bytes (for auto: a step is measured once its connections all do). */
+    let moving = false;
+    const progress: WorkerProgress = {
+      ...counters,
+      addBytes: (n) => {
+        if (!moving && n > 0) {
+          moving = true;
+          movingNow++;
+        }
+        counters.addBytes(n);
+      },
+    };
     const ctx: WorkerContext = { workerId, signal, progress };
     let session: WorkerSession<I> | null = null;
     let proven = false;
@@ -331,6 +345,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       progress.setState('stopped', null);
       if (session) openNow--;
       if (proven) provenNow--;
+      if (moving) movingNow--;
       await session?.close().catch(() => {});
     }
   }
@@ -370,9 +385,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         return;
       }
       const t = opts.telemetry;
-      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null });
+      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow });
       if (d) applyDecision(d);
-    }, auto.tickMs ?? 100);
+    }, auto.tickMs ?? 50);
     tick.unref?.();
   }
   spawn();

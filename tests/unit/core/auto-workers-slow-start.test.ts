@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { AutoWorkersController } from '../../../electron/engine/core/auto-workers';
+import type { AutoWorkersDecision } from '../../../shared/events';
+
+interface Server {
+  /** Job throughput (bytes/s) with `moving` connections moving bytes, at `t` ms. */
+  rate(moving: number, t: number): number;
+  /** ms from opening a connection to its first bytes (an FTP login is several round trips). */
+  loginMs: number;
+  /** Refuses connections beyond this many (the pool reports it held that many). */
+  refuseAbove?: number;
+  /** Connections that never move bytes (their login keeps failing), at most. */
+  stuck?: number;
+}
+
+/**
+ * Drives a controller the way the pool does, ticking every 50 ms: it opens what the controller asks
+ * for, each connection moves bytes `loginMs` after it was opened and finishes 10 items a second;
+ * the samples say how many connections move bytes (`transferring`).
+ */
+function drive(c: AutoWorkersController, server: Server, maxMs = 5_000) {
+  const decisions: AutoWorkersDecision[] = [c.startDecision()];
+  let opened: number[] = [];
+  let bytes = 0;
+  let items = 0;
+  let peak = 0;
+  const record = (d: AutoWorkersDecision | null) => d && decisions.push(d);
+  for (let t = 0; t <= maxMs && !c.settled; t += 50) {
+    if (server.refuseAbove !== undefined && c.target > server.refuseAbove) record(c.refused(t, server.refuseAbove));
+    while (opened.length < c.target) opened.push(t);
+    opened = opened.slice(0, c.target);
+    peak = Math.max(peak, opened.length);
+    const moving = Math.max(0, opened.filter((at) => t - at >= server.loginMs).length - (server.stuck ?? 0));
+    bytes += server.rate(moving, t) / 20;
+    items += moving / 2;
+    record(c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving }));
+  }
+  return { decisions, peak, adds: decisions.filter((d) => d.action === 'add') };
+}
+
+const PER_CONN = 2_000_000;
+
+describe('--workers auto: slow start, measured once the new connections move bytes', () => {
+  it('a latency-bound server: 4 → 8 → 32 with one window per step, each step read in full despite slow logins', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    // FTP-like: 300 ms from opening a connection to its first bytes.
+    const { decisions, adds } = drive(c, { rate: (m) => m * PER_CONN, loginMs: 300 });
+    expect(adds.map((d) => d.workers)).toEqual([8, 32]);
+    // The window at 8 starts once all 8 move bytes: the step reads as what it is (linear), not
+    // diluted by connections still logging in.
+    expect(adds[1]!.why).toMatch(/4 → 8 gained 100 %/);
+    // Each step costs a login and a window (≥ 100 ms, N/2 items): at 32 well before a second.
+    expect(adds[1]!.atMs).toBeLessThanOrEqual(900);
+    expect(decisions.at(-1)).toMatchObject({ action: 'hold', workers: 32 });
+  });
+
+  it('a saturating server (knee at 6): jumps past it, reads the step as flat over a long window, goes back to 8', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    const { decisions, peak, adds } = drive(c, { rate: (m) => Math.min(m, 6) * PER_CONN, loginMs: 100 });
+    // 4 → 8 gained 50 %: each connection kept 75 % of its throughput, so ×4.
+    expect(adds.map((d) => d.workers)).toEqual([8, 32]);
+    expect(peak).toBe(32);
+    const last = decisions.at(-1)!;
+    expect(last).toMatchObject({ action: 'back-off', workers: 8 });
+    expect(last.why).toMatch(/8 → 32 gained 0 %.*knee is 8/);
+    // The stop was read over three windows (300 ms) after the 32 connections moved bytes.
+    expect(last.atMs - adds[1]!.atMs).toBeGreaterThanOrEqual(100 + 300);
+    expect(c.settled).toBe(true);
+  });
+
+  it('a step whose first short window reads flat (a dip) is read again over a longer one, and the climb goes on', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    let dipAt: number | null = null;
+    const { adds } = drive(c, {
+      loginMs: 100,
+      rate: (m, t) => {
+        // The first 100 ms with 8 connections moving: the machine is busy, 8 read as 4.
+        if (m === 8) dipAt ??= t;
+        return m === 8 && t - dipAt! < 100 ? 4 * PER_CONN : m * PER_CONN;
+      },
+    });
+    // Over the longer window 8 read half again as much as 4 (each connection kept 75 %): ×4.
+    expect(adds.map((d) => d.workers)).toEqual([8, 32]);
+    expect(adds[1]!.why).toMatch(/4 → 8 gained 50 %/);
+    expect(c.target).toBe(32);
+  });
+
+  it('a per-connection throughput that falls below 60 % on a step: ×2, not ×4', () => {
+    // Throughput in connections' worth at 4, 8, 16 and 32 moving.
+    const table = (x: Record<number, number>) => (m: number) => (x[m] ?? m) * PER_CONN;
+    // 4 → 8 gains 25 %: each connection keeps 62.5 %, so ×4.
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    expect(drive(c, { rate: table({ 4: 4, 8: 5, 32: 6 }), loginMs: 100 }).adds.map((d) => d.workers)).toEqual([8, 32]);
+    // 4 → 8 gains 15 %: each keeps 57.5 %, so ×2 (and 8 → 16 gains 13 %, then ×2 again).
+    const c2 = new AutoWorkersController({ start: 4, max: 32 });
+    const r2 = drive(c2, { rate: table({ 4: 4, 8: 4.6, 16: 5.2, 32: 6 }), loginMs: 100 });
+    expect(r2.adds.map((d) => d.workers).slice(0, 2)).toEqual([8, 16]);
+  });
+
+  it('a server limited to 3: never holds more than 3 after the refusal, settles at 3', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    const { decisions } = drive(c, { rate: (m) => m * PER_CONN, loginMs: 200, refuseAbove: 3 });
+    const refusal = decisions.findIndex((d) => /refused/.test(d.why));
+    expect(refusal).toBeGreaterThan(0);
+    for (const d of decisions.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(3);
+    expect(c.target).toBe(3);
+    expect(c.settled).toBe(true);
+  });
+
+  it('a bandwidth cap: settles at the N that reaches 80 % of it, read over a long window', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    const cap = 10 * PER_CONN;
+    let t0 = 0;
+    const decisions: AutoWorkersDecision[] = [];
+    let opened: number[] = [];
+    let bytes = 0;
+    let items = 0;
+    for (let t = 0; t <= 5_000 && !c.settled; t += 50) {
+      while (opened.length < c.target) opened.push(t);
+      opened = opened.slice(0, c.target);
+      const moving = opened.filter((at) => t - at >= 100).length;
+      bytes += Math.min(moving * PER_CONN, cap) / 20;
+      items += moving / 2;
+      const d = c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving, rateCap: cap });
+      if (d) decisions.push(d);
+      t0 = t;
+    }
+    // 4 → 8 (16 MB/s at 8: 80 % of the 20 MB/s cap): settled at 8.
+    expect(decisions.map((d) => [d.action, d.workers])).toEqual([['add', 8], ['hold', 8]]);
+    expect(decisions[1]!.why).toMatch(/bandwidth cap/);
+    expect(t0).toBeLessThan(5_000);
+  });
+
+  it('a connection that never moves bytes does not stall the measuring: the window starts after a bounded warm-up', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    const { adds } = drive(c, { rate: (m) => m * PER_CONN, loginMs: 100, stuck: 1 }, 3_000);
+    expect(adds.length).toBeGreaterThan(0);
+    // 10 windows of 100 ms at most before each window.
+    expect(adds[0]!.atMs).toBeLessThanOrEqual(100 + 1_000 + 300);
+  });
+});
