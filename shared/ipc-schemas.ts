@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 import type { SerializedError } from './errors';
 import { checkAbsolutePath, parseWithProblems } from './input-checks';
-import type { CommandName, CommandRequest } from './ipc';
+import { MAX_RECORDING_PAGE_FRAMES, type CommandName, type CommandRequest } from './ipc';
 import { GutenbergJobSpecSchema, MailAccountSchema, MailJobSpecSchema, MirrorTlsSchema, ScrubExecutorSchema, StrategySchema, checkedString } from './job-spec';
 
 const Empty = z.object({}).strict();
@@ -140,7 +140,7 @@ export const CommandSchemas = {
     .strict(),
   'catalog:ids': z.object({ catalogId: z.string().min(1).max(200), query: CatalogQuerySchema }).strict(),
   'history:list': Empty,
-  'history:get': JobId,
+  'history:get': JobId.extend({ from: z.number().int().min(0).optional(), count: z.number().int().min(1).max(MAX_RECORDING_PAGE_FRAMES).optional() }).strict(),
   'lab:run': LabRunInputSchema,
   'lab:cancel': z.object({ labId: z.string().min(1).max(200) }).strict(),
   'mail:test': z.object({ account: MailAccountSchema }).strict(),

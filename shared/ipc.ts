@@ -111,6 +111,21 @@ export interface RunRecording {
   summary: JobSummary | null;
 }
 
+/**
+ * What `history:get` answers: frames [from, from + frames.length) of the recording's totalFrames.
+ * The UI asks a page at a time: a long run's recording is ~6 MB, and one message of that size is
+ * one long task in the page (decoding and parsing it).
+ */
+export interface RunRecordingPage extends RunRecording {
+  from: number;
+  totalFrames: number;
+}
+
+/** Frames per `history:get` page the UI asks for (~5 KB a frame at the recorder's caps). */
+export const RECORDING_PAGE_FRAMES = 100;
+/** The most frames one `history:get` answers. */
+export const MAX_RECORDING_PAGE_FRAMES = 2000;
+
 export * from './lab-contract';
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +207,8 @@ export interface Commands {
   /** Ebook numbers of every row matching the query ("select all matching"). */
   'catalog:ids': (req: { catalogId: string; query: CatalogQuery }) => Promise<number[]>;
   'history:list': (req: Record<string, never>) => Promise<HistoryEntry[]>;
-  'history:get': (req: { jobId: string }) => Promise<RunRecording | null>;
+  /** A page of a past run's recording (frames from `from`, default 0; at most `count`, default and cap MAX_RECORDING_PAGE_FRAMES), or null. */
+  'history:get': (req: { jobId: string; from?: number; count?: number }) => Promise<RunRecordingPage | null>;
   'lab:run': (req: LabRunInput) => Promise<{ labId: string }>;
   'lab:cancel': (req: { labId: string }) => Promise<void>;
   'mail:test': (req: { account: MailAccount }) => Promise<MailTestResult>;

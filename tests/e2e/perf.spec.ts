@@ -8,6 +8,7 @@ import type { JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot
 import type { HistoryEntry, RunRecording } from '../../shared/ipc';
 import { MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from '../../electron/engine/jobs/frame-batcher';
 import { generateCatalogChunks } from '../fixtures/catalog/generate-catalog';
+import { startTrace, stopTrace } from './support/perf-trace';
 import { ARTIFACTS, expect, shot, test } from './support/fixtures';
 
 /**
@@ -223,11 +224,15 @@ test(`History: opening the recording of a ${ITEMS.toLocaleString('en-US')}-item 
   await page.getByTestId('nav-history').click();
   const row = page.getByTestId('history-row').filter({ hasText: `${ITEMS}/0/0` });
   await expect(row).toHaveCount(1);
+  // Started before the long tasks are taken: starting the trace is a long task of its own.
+  const tracing = await startTrace(page);
   await takeLongTasks(page);
   const loadBefore = loadavg()[0]!;
   await row.getByRole('button', { name: 'Open' }).click();
   await expect(page.getByTestId('run-progress')).toHaveText(`${ITEMS.toLocaleString('en-US')} / ${ITEMS.toLocaleString('en-US')}`);
   await page.waitForTimeout(300);
+  const traced = await stopTrace(tracing, 'history-open');
+  if (tracing) console.log('History → Open, tasks of 20 ms or more (trace):', JSON.stringify(traced, null, 1));
   const longTasks = await takeLongTasks(page);
   const spansKept = Number(await page.getByTestId('gantt').getAttribute('data-spans'));
   const result = { frames: recording.frames.length, spans: MAX_RECORDED_SPANS, spansKept, longTasksMs: longTasks.map(Math.round), loadAverage: [loadBefore, loadavg()[0]!] };

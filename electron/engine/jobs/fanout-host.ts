@@ -103,7 +103,7 @@ export class FanoutHost {
       'catalog:search': ({ catalogId, query, offset, limit }) => this.catalogs.search(catalogId, query, offset, limit),
       'catalog:ids': ({ catalogId, query }) => this.catalogs.ids(catalogId, query),
       'history:list': () => this.jobs.listHistory(),
-      'history:get': ({ jobId }) => this.jobs.recording(jobId),
+      'history:get': ({ jobId, from, count }) => this.jobs.history.recordingPage(jobId, from, count),
       'lab:run': async (req) => ({ labId: this.lab.startPlan(await this.#labPlan(req)).labId }),
       'lab:cancel': ({ labId }) => this.lab.cancel(labId),
       'mail:test': ({ account }) => (opts.mail ? opts.mail.test(account) : notAvailable('Mail archiving')()),

@@ -1,13 +1,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
-import type { HistoryEntry, RunRecording } from '../../../shared/ipc';
+import { MAX_RECORDING_PAGE_FRAMES, type HistoryEntry, type RunRecording, type RunRecordingPage } from '../../../shared/ipc';
 import { FanoutError } from '../core/fanout-error';
 import { writeFileAtomic } from '../output/atomic-file';
 import { storageFault } from '../output/storage-fault';
 
 /** Runs kept in history at most (newest first). */
 export const MAX_HISTORY = 300;
+/** How long the recording being read stays parsed after the UI last asked for one of its pages. */
+export const RECORDING_KEEP_MS = 10_000;
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -74,4 +76,29 @@ export class HistoryStore {
       return null;
     }
   }
+
+  /** The recording last asked for, kept while the UI reads it a page at a time (one at most). */
+  #open: { jobId: string; recording: Promise<RunRecording | null>; timer: NodeJS.Timeout | undefined } | null = null;
+
+  /**
+   * Frames [from, from + count) of a past run's recording, or null (unknown id, or no recording).
+   * The file is read and parsed once for all the pages of one load: the one recording read last
+   * is kept until RECORDING_KEEP_MS after its last page was asked for (a few MB at most).
+   */
+  async recordingPage(jobId: string, from = 0, count = MAX_RECORDING_PAGE_FRAMES): Promise<RunRecordingPage | null> {
+    let open = this.#open;
+    if (open?.jobId !== jobId) {
+      if (open) clearTimeout(open.timer);
+      open = this.#open = { jobId, recording: this.recording(jobId), timer: undefined };
+    }
+    clearTimeout(open.timer);
+    open.timer = setTimeout(() => {
+      if (this.#open === open) this.#open = null;
+    }, RECORDING_KEEP_MS).unref();
+    const rec = await open.recording;
+    if (!rec) return null;
+    const n = Math.min(count, MAX_RECORDING_PAGE_FRAMES);
+    return { jobId: rec.jobId, summary: rec.summary, from, totalFrames: rec.frames.length, frames: rec.frames.slice(from, from + n) };
+  }
 }
+

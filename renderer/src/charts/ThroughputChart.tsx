@@ -16,7 +16,7 @@ export function ThroughputChart() {
     const el = ref.current;
     if (!el) return;
     const opts: uPlot.Options = {
-      width: el.clientWidth || 600,
+      width: 600, // the element's width once built (below)
       height: 200,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
@@ -38,19 +38,34 @@ export function ThroughputChart() {
       const s = runBuffers.series;
       return [s.t, s.bytesPerSec, s.cleanBytesPerSec, s.itemsPerSec, s.rateCap];
     };
-    const chart = new uPlot(opts, data(), el);
-    el.dataset.points = String(runBuffers.series.t.length);
+    // Built empty in a task of its own after the mount, then given its data in the next one: the
+    // live view's first layout, the chart's construction and a whole recording's first draw in
+    // one task were one long task (History → Open).
+    let chart: uPlot | null = null;
+    let filling: ReturnType<typeof setTimeout> | undefined;
+    const building = setTimeout(() => {
+      chart = new uPlot({ ...opts, width: el.clientWidth || 600 }, [[], [], [], [], []], el);
+      filling = setTimeout(() => {
+        chart!.setData(data());
+        el.dataset.points = String(runBuffers.series.t.length);
+      }, 0);
+    }, 0);
     const unsub = useRunStore.subscribe((s, prev) => {
-      if (s.version === prev.version) return;
+      if (s.version === prev.version || !chart) return;
       chart.setData(data());
       el.dataset.points = String(runBuffers.series.t.length);
     });
-    const ro = new ResizeObserver(() => chart.setSize({ width: el.clientWidth || 600, height: 200 }));
+    const ro = new ResizeObserver(() => {
+      const width = el.clientWidth || 600;
+      if (chart && chart.width !== width) chart.setSize({ width, height: 200 });
+    });
     ro.observe(el);
     return () => {
+      clearTimeout(building);
+      clearTimeout(filling);
       unsub();
       ro.disconnect();
-      chart.destroy();
+      chart?.destroy();
     };
   }, []);
   return <div className="chart" ref={ref} data-testid="throughput-chart" />;

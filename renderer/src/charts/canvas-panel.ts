@@ -8,9 +8,9 @@ export interface CanvasPainter {
 }
 
 /**
- * Draws a panel on a DPR-aware canvas outside React renders: on mount, on resize, and when the
- * run store's `version` changes, at most once per `intervalMs` (with a trailing draw so the last
- * state always shows). Pass a module-level painter (its identity is the effect's dependency).
+ * Draws a panel on a DPR-aware canvas outside React renders, each draw in a task of its own: right
+ * after mounting, on resize, and when the run store's `version` changes, at most once per
+ * `intervalMs` (with a trailing draw so the last state always shows). Pass a module-level painter (its identity is the effect's dependency).
  */
 export function useCanvasPanel(ref: RefObject<HTMLCanvasElement | null>, painter: CanvasPainter, intervalMs = 1000): void {
   useEffect(() => {
@@ -31,7 +31,6 @@ export function useCanvasPanel(ref: RefObject<HTMLCanvasElement | null>, painter
       ctx.clearRect(0, 0, w, h);
       painter.draw(ctx, w, h, canvas);
     };
-    paint();
     return redrawOnRunChanges(canvas, paint, intervalMs);
   }, [ref, painter, intervalMs]);
 }

@@ -3,7 +3,7 @@ import type { VerifyReport } from '../../../shared/verify-report';
 import { getApi } from '../api/api';
 import { formatBytes, formatDuration } from '../lib/format';
 import { describeError, refreshHistory, setError, setScreen, useAppStore } from '../stores/app-store';
-import { loadRecording } from '../stores/run-store';
+import { loadRecording, nextTask } from '../stores/run-store';
 
 export function HistoryScreen() {
   const history = useAppStore((s) => s.history);
@@ -14,9 +14,13 @@ export function HistoryScreen() {
   }, []);
   const open = async (jobId: string) => {
     try {
-      const rec = await getApi().getRun({ jobId });
-      if (!rec) return setError('That run has no recording.');
-      if (await loadRecording(rec)) setScreen('live');
+      const loaded = await loadRecording(jobId, (from, count) => getApi().getRun({ jobId, from, count }));
+      if (loaded === 'missing') return setError('That run has no recording.');
+      if (loaded !== 'loaded') return;
+      // The live view mounts (charts, first paint of 20,000 spans) in a task of its own, not in the
+      // one that applied the recording's last page.
+      await nextTask();
+      setScreen('live');
     } catch (err) {
       setError(describeError(err));
     }

@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import type { JobEvent } from '../../../shared/events';
-import type { RunRecording } from '../../../shared/ipc';
+import { RECORDING_PAGE_FRAMES, type RunRecordingPage } from '../../../shared/ipc';
 import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
 
 export interface RunState extends RunHeader {
@@ -70,34 +70,46 @@ export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: nu
   useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, version: s.version + 1 }));
 }
 
-/** Frames applied between two yields to the event loop when loading a recording (~a few ms of work). */
-export const REPLAY_SLICE_FRAMES = 100;
 /** Bumped by every load and every new live run: a load overtaken by either is dropped. */
 let loadGeneration = 0;
 
+/** A recording's pages as `history:get` answers them (frames [from, from + count)). */
+export type RecordingPages = (from: number, count: number) => Promise<RunRecordingPage | null>;
+export type RecordingLoad = 'loaded' | 'missing' | 'overtaken';
+
+/** Resolves in a later task: the page gets to render and handle input in between. */
+export const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 /**
- * Loads a past run into the same live view. A long run's recording (1,200 frames, 20,000 spans)
- * is applied a slice at a time, yielding between slices, so the page never stalls for the whole
- * of it; the view switches over in one update at the end. Resolves false if overtaken.
+ * Loads a past run into the same live view. A long run's recording (1,200 frames, 20,000 spans,
+ * ~6 MB) is asked for RECORDING_PAGE_FRAMES frames at a time (the next page is asked for before
+ * this one is applied), and each page is applied in a task of its own: one 6 MB message was one
+ * long task (decoding and parsing it). The view switches over in one update at the end.
  */
-export async function loadRecording(rec: RunRecording): Promise<boolean> {
+export async function loadRecording(jobId: string, pages: RecordingPages): Promise<RecordingLoad> {
   const generation = ++loadGeneration;
   const buffers = emptyBuffers();
-  let header: RunHeader = { ...initialHeader, jobId: rec.jobId, replay: true, status: 'running' };
-  for (let i = 0; i < rec.frames.length; i += REPLAY_SLICE_FRAMES) {
-    if (i > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (generation !== loadGeneration) return false;
-    }
-    for (const frame of rec.frames.slice(i, i + REPLAY_SLICE_FRAMES)) {
+  let header: RunHeader = { ...initialHeader, jobId, replay: true, status: 'running' };
+  let summary: RunRecordingPage['summary'] = null;
+  let next: Promise<RunRecordingPage | null> | null = pages(0, RECORDING_PAGE_FRAMES);
+  while (next) {
+    const page: RunRecordingPage | null = await next;
+    if (generation !== loadGeneration) return 'overtaken';
+    if (!page) return 'missing';
+    const end: number = page.from + page.frames.length;
+    next = page.frames.length > 0 && end < page.totalFrames ? pages(end, RECORDING_PAGE_FRAMES) : null;
+    for (const frame of page.frames) {
       appendFrameToBuffers(buffers, frame);
-      header = reduceHeader(header, [{ kind: 'job:frame', jobId: rec.jobId, frame }]);
+      header = reduceHeader(header, [{ kind: 'job:frame', jobId, frame }]);
     }
+    summary = page.summary;
+    await nextTask();
+    if (generation !== loadGeneration) return 'overtaken';
   }
-  if (rec.summary) header = reduceHeader(header, [{ kind: 'job:finished', jobId: rec.jobId, summary: rec.summary }]);
+  if (summary) header = reduceHeader(header, [{ kind: 'job:finished', jobId, summary }]);
   header = { ...header, replay: true, status: 'finished' };
   runBuffers = buffers;
   pending = [];
   useRunStore.setState((s) => ({ ...header, version: s.version + 1 }));
-  return true;
+  return 'loaded';
 }

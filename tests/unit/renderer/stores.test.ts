@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent, TelemetryFrame, WorkerSnapshot } from '../../../shared/events';
 import { MAX_SERIES_POINTS, appendFrameToBuffers, emptyBuffers, estimateEta, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
-import { REPLAY_SLICE_FRAMES, beginRun, enqueueJobEvent, flushRunEvents, loadRecording, runBuffers, useRunStore } from '../../../renderer/src/stores/run-store';
+import { RECORDING_PAGE_FRAMES } from '../../../shared/ipc';
+import { beginRun, enqueueJobEvent, flushRunEvents, loadRecording, runBuffers, useRunStore, type RecordingPages } from '../../../renderer/src/stores/run-store';
 import { reduceLab, useLabStore } from '../../../renderer/src/stores/lab-store';
 import { idsToRanges } from '../../../renderer/src/lib/format';
 
@@ -71,35 +72,55 @@ describe('run store', () => {
   });
 
   it('replays a recording', async () => {
-    expect(await loadRecording({ jobId: 'old', frames: [frame(1), frame(2)], summary: null })).toBe(true);
+    expect(await loadRecording('old', pagesOf('old', [frame(1), frame(2)]).pages)).toBe('loaded');
     expect(useRunStore.getState()).toMatchObject({ jobId: 'old', replay: true, status: 'finished', itemsDone: 2 });
     expect(runBuffers.series.t).toHaveLength(2);
   });
 
-  it('replays a long recording a slice at a time, switching the view over once, at the end', async () => {
-    const frames = Array.from({ length: REPLAY_SLICE_FRAMES * 3 + 7 }, (_, i) => frame(i + 1));
+  it('asks for a long recording a page at a time, applies each page in a task of its own, and switches the view over once, at the end', async () => {
+    const frames = Array.from({ length: RECORDING_PAGE_FRAMES * 3 + 7 }, (_, i) => frame(i + 1));
+    const source = pagesOf('long', frames);
     let updates = 0;
     const off = useRunStore.subscribe(() => updates++);
-    let yielded = 0;
-    const counting = setInterval(() => yielded++, 0); // runs only when the load yields
-    const loaded = await loadRecording({ jobId: 'long', frames, summary: null });
+    // Counts the tasks that ran while the load went on; a page applied in the task of the previous
+    // one would leave fewer than one per page.
+    let otherTasks = 0;
+    const counting = setInterval(() => otherTasks++, 0);
+    const loaded = await loadRecording('long', source.pages);
     clearInterval(counting);
     off();
-    expect(loaded).toBe(true);
+    expect(loaded).toBe('loaded');
+    expect(source.asked).toEqual([[0, RECORDING_PAGE_FRAMES], [100, RECORDING_PAGE_FRAMES], [200, RECORDING_PAGE_FRAMES], [300, RECORDING_PAGE_FRAMES]]);
     expect(updates).toBe(1);
-    expect(yielded).toBeGreaterThanOrEqual(1);
+    expect(otherTasks).toBeGreaterThanOrEqual(source.asked.length - 1);
     expect(useRunStore.getState()).toMatchObject({ jobId: 'long', status: 'finished', itemsDone: frames.length });
     expect(runBuffers.series.t).toHaveLength(frames.length);
   });
 
+  it('a run without a recording is missing, and changes nothing', async () => {
+    const before = useRunStore.getState();
+    expect(await loadRecording('gone', () => Promise.resolve(null))).toBe('missing');
+    expect(useRunStore.getState()).toBe(before);
+  });
+
   it('a recording still loading when a live run begins is dropped (the live run stays)', async () => {
-    const frames = Array.from({ length: REPLAY_SLICE_FRAMES * 2 }, (_, i) => frame(i + 1));
-    const loading = loadRecording({ jobId: 'old-long', frames, summary: null });
+    const frames = Array.from({ length: RECORDING_PAGE_FRAMES * 2 }, (_, i) => frame(i + 1));
+    const loading = loadRecording('old-long', pagesOf('old-long', frames).pages);
     beginRun('live-1', 'gutenberg', 4);
-    expect(await loading).toBe(false);
+    expect(await loading).toBe('overtaken');
     expect(useRunStore.getState()).toMatchObject({ jobId: 'live-1', replay: false, status: 'running' });
   });
 });
+
+/** A recording served as `history:get` serves it, with the pages asked for. */
+function pagesOf(jobId: string, frames: TelemetryFrame[]): { pages: RecordingPages; asked: Array<[number, number]> } {
+  const asked: Array<[number, number]> = [];
+  const pages: RecordingPages = (from, count) => {
+    asked.push([from, count]);
+    return Promise.resolve({ jobId, summary: null, from, totalFrames: frames.length, frames: frames.slice(from, from + count) });
+  };
+  return { pages, asked };
+}
 
 describe('lab store', () => {
   it('accepts a new lab after a finished one and ignores other labs', () => {
