@@ -20,7 +20,6 @@ import { ftpHostKey } from '../mirror/ftp-host-state';
 import { HostPacer } from '../net/host-pacer';
 import { JobConnectionLimit } from '../net/host-limits';
 import { MAX_RETRY_AFTER_MS } from '../core/retry';
-import { writeFileAtomic } from '../output/atomic-file';
 import { dirSyncs } from '../output/dir-sync-group';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
@@ -216,22 +215,23 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         /** Hands a downloaded book to the scrubber; its manifest line is written when cleaning ends. */
         const submit = async (book: BookItem, fetched: FetchedBook, downloadMs: number, pctx: WorkerContext): Promise<void> => {
           const rawSha256 = fetched.sha256;
+          const cleanPath = join(cleanDir, `${book.ebook}.txt`);
           await stage.submit({
             ebook: book.ebook,
             rawPath: fetched.rawPath,
+            cleanPath,
             finish: async (result, scrubMs) => {
-              const cleanPath = join(cleanDir, `${book.ebook}.txt`);
-              // The folder's fsync is shared with the books finishing at the same time (output/dir-sync-group.ts).
-              await writeFileAtomic(cleanPath, result.clean, { syncDir: false });
+              // The scrubber wrote the clean file (fsynced, renamed); the folder's fsync is shared with
+              // the books finishing at the same time (output/dir-sync-group.ts).
               await dirSyncs.sync(cleanDir);
               // Sizes and mtimes as written: what the next run's quick check compares.
-              const [rawStat, cleanStat] = await Promise.all([stat(fetched.rawPath), stat(cleanPath)]);
+              const rawStat = await stat(fetched.rawPath);
               // The line is appended only now: both files are whole (the clean one fsynced).
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
                 rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
                 rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: result.cleanSha256,
-                rawMtimeMs: recordedMtime(rawStat.mtimeMs), cleanMtimeMs: recordedMtime(cleanStat.mtimeMs),
+                rawMtimeMs: recordedMtime(rawStat.mtimeMs), cleanMtimeMs: recordedMtime(result.cleanMtimeMs ?? (await stat(cleanPath)).mtimeMs),
                 startMarker: result.startMarker, endMarker: result.endMarker, warnings: result.warnings,
                 errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
                 finishedAt: new Date().toISOString(),

@@ -1,4 +1,5 @@
 import type { ScrubPool, ScrubPoolOptions } from '../scrub/scrub-pool';
+import type { ScrubInput } from '../scrub/scrub-protocol';
 import type { ScrubResult } from '../scrub/scrub-types';
 
 /**
@@ -16,7 +17,7 @@ import type { ScrubResult } from '../scrub/scrub-types';
 export interface ScrubPoolLease {
   /** Starts the pool's workers now (idempotent), e.g. once the job's first requests are out. */
   warm(): void;
-  scrub(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
+  scrub(input: ScrubInput, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
   /** The job is done with it: a per-job pool is closed, a shared one left warm for the next job. */
   release(): Promise<void>;
 }
@@ -71,10 +72,10 @@ export function leaseScrubPool(options: ScrubPoolOptions, createPool?: CreatePoo
       if (!loading) get();
       else void loading.then(() => !released && get(), () => {}); // a failed load surfaces in scrub()
     },
-    scrub: async (bytes, opts) => {
+    scrub: async (input, opts) => {
       if (!released) await ready();
       if (released) throw new Error('scrub pool lease released');
-      return get().scrub(bytes, opts);
+      return get().scrub(input, opts);
     },
     release: async () => {
       if (released) return;

@@ -1,15 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
+import type { ScrubInput } from '../scrub/scrub-protocol';
 import type { ScrubResult } from '../scrub/scrub-types';
 
 export interface ScrubService {
-  scrub(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
+  scrub(input: ScrubInput, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
 }
 
 export interface ScrubTask {
   ebook: number;
   rawPath: string;
-  /** Called with the result, in this stage (writing the clean file, the manifest line). */
+  /** Where the scrubber writes the clean text (atomically, fsynced; the folder's fsync is `finish`'s). */
+  cleanPath: string;
+  /** Called with the result (`cleanMtimeMs` set: the clean file is in place), in this stage (the folder's fsync, the manifest line). */
   finish(result: ScrubResult, scrubMs: number): Promise<void>;
   fail(err: FanoutError): Promise<void>;
 }
@@ -61,11 +63,9 @@ export class ScrubStage {
   async #run(task: ScrubTask): Promise<void> {
     const started = performance.now();
     try {
-      const raw = await readFile(task.rawPath);
-      // The pool moves (transfers) the buffer to a worker: it must own its whole ArrayBuffer.
-      const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-      const bytes = owned ? new Uint8Array(raw.buffer, 0, raw.byteLength) : Uint8Array.from(raw);
-      const result = await this.#service.scrub(bytes, { signal: this.#signal });
+      // The scrubber reads the raw file and writes the clean one itself (scrub/scrub-file.ts): no
+      // book-sized buffer on this thread, no fs call here for either file (measured in docs/BENCHMARKS.md).
+      const result = await this.#service.scrub({ rawPath: task.rawPath, cleanPath: task.cleanPath }, { signal: this.#signal });
       await task.finish(result, performance.now() - started);
     } catch (raw) {
       const err = raw instanceof FanoutError ? raw : toFanoutError(raw);

@@ -1,12 +1,13 @@
-import type { WorkerReply } from './scrub-protocol';
+import type { ScrubInput, WorkerReply } from './scrub-protocol';
 
 /** The part of a pool that runs tasks somewhere else (threads or child processes). */
 export interface Executor {
   /**
-   * Runs one book. May detach `bytes`' buffer (moved to the worker). Rejects with whatever the
-   * transport throws; the pool facade maps errors to FanoutError.
+   * Runs one book: its bytes (the buffer may be detached: moved to the worker) or its files (read
+   * and written by the worker). Rejects with whatever the transport throws; the pool facade maps
+   * errors to FanoutError.
    */
-  run(bytes: Uint8Array, signal?: AbortSignal): Promise<WorkerReply>;
+  run(input: ScrubInput, signal?: AbortSignal): Promise<WorkerReply>;
   /** Tasks accepted but not yet started on a worker. */
   queued(): number;
   /** Stops every worker; tasks not finished reject. */

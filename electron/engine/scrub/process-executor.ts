@@ -1,12 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { abortedError } from '../core/fanout-error';
 import type { Executor } from './executor';
-import type { ChildReply, ChildRequest, WorkerReply } from './scrub-protocol';
+import { isFileTask, type ChildReply, type ChildRequest, type ScrubInput, type WorkerReply } from './scrub-protocol';
 import { siblingScript } from './worker-script';
 
 interface Task {
   id: number;
-  bytes: Uint8Array;
+  input: ScrubInput;
   resolve: (r: WorkerReply) => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
@@ -80,7 +80,8 @@ export function createProcessExecutor(size: number): Executor {
       if (slot.task !== null || !slot.child.connected) continue;
       const task = queue.shift()!;
       slot.task = task;
-      const req: ChildRequest = { kind: 'scrub', id: task.id, bytes: task.bytes };
+      const input = task.input;
+      const req: ChildRequest = isFileTask(input) ? { kind: 'scrubFile', id: task.id, file: input } : { kind: 'scrub', id: task.id, bytes: input };
       slot.child.send(req);
     }
   }
@@ -88,11 +89,11 @@ export function createProcessExecutor(size: number): Executor {
   for (let i = 0; i < size; i++) slots.push(spawn());
 
   return {
-    run(bytes, signal) {
+    run(input, signal) {
       return new Promise<WorkerReply>((resolve, reject) => {
         if (closed) return reject(new Error('executor is closed'));
         if (signal?.aborted) return reject(abortedError());
-        const task: Task = { id: nextId++, bytes, resolve, reject, signal, onAbort: () => abort(task) };
+        const task: Task = { id: nextId++, input, resolve, reject, signal, onAbort: () => abort(task) };
         signal?.addEventListener('abort', task.onAbort, { once: true });
         queue.push(task);
         pump();

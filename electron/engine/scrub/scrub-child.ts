@@ -1,9 +1,10 @@
 /**
  * Child-process entry point (child_process.fork, advanced serialization). One book at a time:
- * the parent only sends the next request after the reply.
+ * the parent only sends the next request after the reply (a file task's reply after its clean file is renamed).
  */
 import { performance } from 'node:perf_hooks';
 import { scrubBook } from './scrub-book';
+import { scrubFileTask } from './scrub-file';
 import type { ChildReply, ChildRequest } from './scrub-protocol';
 
 function reply(msg: ChildReply): void {
@@ -21,6 +22,13 @@ process.on('message', (msg: ChildRequest) => {
       } catch (err) {
         reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
       }
+      break;
+    }
+    case 'scrubFile': {
+      scrubFileTask(msg.file).then(
+        (done) => reply({ kind: 'done', id: msg.id, reply: done }),
+        (err: unknown) => reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+      );
       break;
     }
   }

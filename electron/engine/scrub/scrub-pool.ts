@@ -3,6 +3,7 @@ import { FanoutError, abortedError, isAbortError } from '../core/fanout-error';
 import { DurationRecorder, type DurationSummary } from './duration-stats';
 import type { Executor } from './executor';
 import { createProcessExecutor } from './process-executor';
+import { isFileTask, type ScrubInput } from './scrub-protocol';
 import type { ScrubResult } from './scrub-types';
 import { createThreadExecutor } from './thread-executor';
 
@@ -46,11 +47,13 @@ export interface ScrubPoolStats {
 
 export interface ScrubPool {
   /**
-   * Cleans one book in a worker. The input's buffer may be moved to the worker (then `bytes` is
-   * detached: do not read it afterwards). Waits while the queue is full. Rejects with
-   * FanoutError `ABORTED` when `signal` fires, `SCRUB_FAILED` on any other failure or once closed.
+   * Cleans one book in a worker. Bytes: the input's buffer may be moved to the worker (then it is
+   * detached: do not read it afterwards). Files (`ScrubFileTask`): the worker reads the raw file and
+   * writes the clean one (fsynced, renamed; `cleanMtimeMs` set, `clean` empty). Waits while the
+   * queue is full. Rejects with FanoutError `ABORTED` when `signal` fires, `SCRUB_FAILED` on any
+   * other failure or once closed.
    */
-  scrub(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
+  scrub(input: ScrubInput, opts?: { signal?: AbortSignal }): Promise<ScrubResult>;
   stats(): ScrubPoolStats;
   /** Stops every worker; queued and waiting calls reject with SCRUB_FAILED. Idempotent. */
   close(): Promise<void>;
@@ -81,16 +84,21 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
    * Hands a book to the executor. Always called synchronously with admission (never after an
    * await), so `inFlight` and the executor's own queue count never disagree, even for a tick.
    */
-  function dispatch(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<ScrubResult> {
+  function dispatch(input: ScrubInput, signal: AbortSignal | undefined): Promise<ScrubResult> {
     const t0 = performance.now();
-    return executor.run(bytes, signal).then(
+    return executor.run(input, signal).then(
       (reply) => {
         release();
         completed++;
         runTime.record(reply.runMs);
         waitTime.record(Math.max(0, performance.now() - t0 - reply.runMs));
         totalRunMs += reply.runMs;
-        return reply.result;
+        if ('result' in reply) return reply.result;
+        // A file task's fs call failed in the worker: the errno kept (a full disk stops the job).
+        failed++;
+        const path = isFileTask(input) ? input.cleanPath : undefined;
+        const cause = Object.assign(new Error(reply.fsError.message), { code: reply.fsError.code });
+        throw new FanoutError('WRITE_FAILED', `Write failed: ${reply.fsError.message}`, path ? { path } : {}, { cause });
       },
       (err: unknown) => {
         release();
@@ -113,14 +121,14 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
   }
 
   return {
-    scrub(bytes, opts) {
+    scrub(input, opts) {
       const signal = opts?.signal;
       if (closing !== null) return Promise.reject(closedError());
       if (signal?.aborted) return Promise.reject(abortedError());
       // Room among `size` running + `maxQueue` queued, and nobody parked ahead of us (FIFO).
       if (inFlight < size + maxQueue && waiters.length === 0) {
         inFlight++;
-        return dispatch(bytes, signal);
+        return dispatch(input, signal);
       }
       // Backpressure: park the caller; only its promise waits, no task is queued anywhere.
       return new Promise<ScrubResult>((resolve, reject) => {
@@ -132,7 +140,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
         const waiter = {
           admit: () => {
             signal?.removeEventListener('abort', onAbort);
-            resolve(dispatch(bytes, signal));
+            resolve(dispatch(input, signal));
           },
           fail: (e: unknown) => {
             signal?.removeEventListener('abort', onAbort);

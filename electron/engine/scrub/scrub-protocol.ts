@@ -1,19 +1,35 @@
 import type { ScrubResult } from './scrub-types';
 
-/** What a thread worker receives: the raw file bytes (moved, not copied). */
-export interface ScrubTask {
-  bytes: Uint8Array;
+/**
+ * A book the worker reads and writes itself: `rawPath` read, cleaned, the clean text written
+ * atomically and fsynced to `cleanPath` (temp, fsync, rename: output/atomic-file.ts; the folder's
+ * fsync is the caller's, shared with other books). No book-sized buffer crosses the boundary.
+ */
+export interface ScrubFileTask {
+  rawPath: string;
+  cleanPath: string;
 }
 
-/** What a worker (thread or child process) sends back for one book. */
-export interface WorkerReply {
-  result: ScrubResult;
-  /** Time spent inside `scrubBook`, ms (excludes queueing and transfer). */
-  runMs: number;
+/** What a pool is given for one book: the bytes, or the files (`ScrubFileTask`). */
+export type ScrubInput = Uint8Array | ScrubFileTask;
+
+export function isFileTask(input: ScrubInput): input is ScrubFileTask {
+  return !(input instanceof Uint8Array);
 }
+
+/** What a thread worker receives: the raw file bytes (moved, not copied), or the files to read and write. */
+export type ScrubTask = { bytes: Uint8Array } | { file: ScrubFileTask };
+
+/**
+ * What a worker (thread or child process) sends back for one book. A file task's failed file call
+ * comes back as `fsError` (an Error's `code` does not survive the message: ENOSPC must still stop
+ * the job as a full disk, output/storage-fault.ts).
+ */
+export type WorkerReply = { result: ScrubResult; runMs: number } | { fsError: { code: string; message: string }; runMs: number };
+
 
 /** Parent → child process. */
-export type ChildRequest = { kind: 'scrub'; id: number; bytes: Uint8Array };
+export type ChildRequest = { kind: 'scrub'; id: number; bytes: Uint8Array } | { kind: 'scrubFile'; id: number; file: ScrubFileTask };
 
 /** Child process → parent. */
 export type ChildReply =

@@ -49,4 +49,9 @@ export interface ScrubResult {
   /** Size of `clean`, bytes. */
   cleanBytes: number;
   warnings: ScrubWarning[];
+  /**
+   * Set when the scrubber wrote the clean text to its file itself (a `ScrubFileTask`): the file's
+   * mtime as written (what a re-run's quick check compares). `clean` is then empty.
+   */
+  cleanMtimeMs?: number;
 }

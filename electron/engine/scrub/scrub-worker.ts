@@ -5,13 +5,16 @@
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { scrubBook } from './scrub-book';
+import { scrubFileTask } from './scrub-file';
 import type { ScrubTask, WorkerReply } from './scrub-protocol';
 
 /**
- * Scrubs one book; the cleaned bytes' buffer is transferred back, not copied. The input was
- * transferred to this thread, so it is ours: it is cleaned in place and `clean` is a view into it.
+ * Scrubs one book. Bytes: the cleaned bytes' buffer is transferred back, not copied (the input was
+ * transferred to this thread, so it is ours: cleaned in place, `clean` a view into it). Files: read
+ * and written here (scrub-file.ts), nothing book-sized goes back.
  */
 export default function scrubTask(task: ScrubTask): unknown {
+  if ('file' in task) return scrubFileTask(task.file);
   const t0 = performance.now();
   const result = scrubBook(task.bytes, { consumeInput: true });
   const reply: WorkerReply = { result, runMs: performance.now() - t0 };

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { ownedBytes, type Executor } from './executor';
-import type { ScrubTask, WorkerReply } from './scrub-protocol';
+import { isFileTask, type ScrubTask, type WorkerReply } from './scrub-protocol';
 import { siblingScript } from './worker-script';
 
 /**
@@ -21,8 +21,9 @@ export function createThreadExecutor(size: number, maxQueue: number): Executor {
     execArgv: script.execArgv,
   });
   return {
-    run(bytes, signal) {
-      const owned = ownedBytes(bytes);
+    run(input, signal) {
+      if (isFileTask(input)) return piscina.run({ file: input } satisfies ScrubTask, signal ? { signal } : {}) as Promise<WorkerReply>;
+      const owned = ownedBytes(input);
       const task: ScrubTask = { bytes: owned };
       return piscina.run(task, { transferList: [owned.buffer], ...(signal ? { signal } : {}) }) as Promise<WorkerReply>;
     },

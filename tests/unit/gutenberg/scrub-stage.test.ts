@@ -25,7 +25,7 @@ function heldService(): { service: ScrubService; release(): void; pending(): num
 }
 
 function task(finished: number[], ebook: number): ScrubTask {
-  return { ebook, rawPath: join(dir, 'raw.txt'), finish: async () => void finished.push(ebook), fail: async () => {} };
+  return { ebook, rawPath: join(dir, 'raw.txt'), cleanPath: join(dir, 'clean.txt'), finish: async () => void finished.push(ebook), fail: async () => {} };
 }
 
 describe('ScrubStage stats', () => {

@@ -1,9 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { createScrubPool, type ScrubPool } from '../../../electron/engine/scrub/scrub-pool';
 import { scrubBook } from '../../../electron/engine/scrub/scrub-book';
+import { errnoCode } from '../../../electron/engine/output/storage-fault';
 
 const fixturesDir = fileURLToPath(new URL('../../fixtures/scrub/', import.meta.url));
 const fixtures = readdirSync(fixturesDir)
@@ -49,6 +52,46 @@ describe.each(['threads', 'processes'] as const)('createScrubPool (%s)', (execut
     expect(s.failed).toBe(0);
     expect(s.runTime.count).toBe(fixtures.length);
     expect(s.running + s.queued + s.waiting).toBe(0);
+  });
+
+  it('file tasks: the worker reads the raw file and writes the clean one (same bytes, mtime as on disk, no temp left)', async () => {
+    pool = createScrubPool({ executor, size: 2, maxQueue: 4 });
+    const p = pool;
+    const dir = mkdtempSync(join(tmpdir(), 'scrub-file-'));
+    try {
+      const some = fixtures.slice(0, 6);
+      some.forEach(({ file, bytes }) => writeFileSync(join(dir, file), bytes));
+      const results = await Promise.all(some.map(({ file }) => p.scrub({ rawPath: join(dir, file), cleanPath: join(dir, `clean-${file}`) })));
+      results.forEach((r, i) => {
+        const { file, bytes } = some[i]!;
+        const expected = scrubBook(bytes);
+        const written = readFileSync(join(dir, `clean-${file}`));
+        expect(written.equals(Buffer.from(expected.clean)), file).toBe(true);
+        expect(r.clean.byteLength).toBe(0);
+        expect(r.cleanMtimeMs).toBe(statSync(join(dir, `clean-${file}`)).mtimeMs);
+        expect({ ...r, clean: null, cleanMtimeMs: null }).toEqual({ ...expected, clean: null, cleanMtimeMs: null });
+        expect(readFileSync(join(dir, file)).equals(Buffer.from(bytes)), 'the raw file is left as it was').toBe(true);
+      });
+      expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('file tasks: a failed file call is WRITE_FAILED carrying its errno (a full disk stays a full disk)', async () => {
+    pool = createScrubPool({ executor, size: 1, maxQueue: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'scrub-file-'));
+    try {
+      writeFileSync(join(dir, 'raw.txt'), fixtures[0]!.bytes);
+      const err = await rejection(pool.scrub({ rawPath: join(dir, 'raw.txt'), cleanPath: join(dir, 'missing', 'clean.txt') }));
+      expect(err.code).toBe('WRITE_FAILED');
+      expect(errnoCode(err)).toBe('ENOENT');
+      const gone = await rejection(pool.scrub({ rawPath: join(dir, 'gone.txt'), cleanPath: join(dir, 'clean.txt') }));
+      expect(errnoCode(gone)).toBe('ENOENT');
+      expect(pool.stats().failed).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('holds callers back instead of queueing more than maxQueue', async () => {

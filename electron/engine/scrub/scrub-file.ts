@@ -1,0 +1,37 @@
+import { fstatSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { openAtomicFile } from '../output/atomic-file';
+import { scrubBook } from './scrub-book';
+import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
+
+/**
+ * Runs a `ScrubFileTask` where the scrubber runs (a worker thread or child): reads the raw text,
+ * cleans it in place, writes the clean text atomically and durably (`openAtomicFile`: unique temp,
+ * fsync, rename; the folder's fsync is left to the caller, shared between books) and reads its
+ * mtime on the open descriptor. Done here, the job's main thread reads no book, receives no clean
+ * buffer (no book-sized external memory there: fewer mark-compacts) and makes no fs call for the
+ * clean file; the read and the fstat are synchronous (the raw file was just written: page cache).
+ */
+export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
+  const t0 = performance.now();
+  try {
+    const raw = readFileSync(task.rawPath);
+    // Read for this task alone: ours to clean in place.
+    const result = scrubBook(raw, { consumeInput: true });
+    const file = await openAtomicFile(task.cleanPath, { syncDir: false });
+    let mtimeMs: number;
+    try {
+      await file.handle.writeFile(result.clean);
+      mtimeMs = fstatSync(file.handle.fd).mtimeMs;
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
+    await file.commit();
+    return { result: { ...result, clean: new Uint8Array(0), cleanMtimeMs: mtimeMs }, runMs: performance.now() - t0 };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { fsError: { code, message: (err as Error).message }, runMs: performance.now() - t0 };
+    throw err;
+  }
+}
