@@ -21,7 +21,9 @@
  * mbsync, Fanout adaptive at each of BENCH_TARGET_NS (4,1) and, with BENCH_COMPARE_BUNDLE (a child
  * bundle built the same way from an older commit), that build at N = 4; each ratio is taken within
  * its round and the table shows ranges, with the child's job start and first message on disk.
- * BENCH_COMPARE_NS (4) sets the N of that build. The table adds the child's CPU time (user + system,
+ * BENCH_COMPARE_NS (4) sets the N of that build. BENCH_VARIANTS adds rows of this build with extra
+ * node flags or environment (see parseVariants). BENCH_CHILD_WRAP runs the profiled child under a
+ * command (`strace -c -f -o /tmp/s-{name}.txt`, `perf record -g -o /tmp/{name}.data --`). The table adds the child's CPU time (user + system,
  * all threads) and its main thread's alone: on a shared machine they move less than wall times.
  * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  *
@@ -31,7 +33,7 @@
  * the Dovecot strategy table; BENCH_INTEROP_SERVERS= (empty) skips the interop rows.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -156,19 +158,45 @@ function mainThreadCpu(): number | null {
 /** Bundles this file (engine included, npm packages left external) into plain JavaScript for `node`. */
 async function buildChild(): Promise<string> {
   const self = fileURLToPath(import.meta.url);
-  const outfile = resolve('node_modules/.cache/fanout-bench/mail-bench.mjs');
+  // One file per run: several benchmarks may build at once on a shared checkout.
+  const outfile = resolve(`node_modules/.cache/fanout-bench/mail-bench-${process.pid}.mjs`);
   await mkdir(join(outfile, '..'), { recursive: true });
   await run(resolve('node_modules/.bin/esbuild'), [self, '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--log-level=warning', `--outfile=${outfile}`]);
   return outfile;
 }
 
-async function runChild(bundle: string, spec: MailJobInput, profileName?: string): Promise<ChildReport & { processS: number }> {
+/** A child launched with extra node flags and environment on top of the launch's (BENCH_VARIANTS). */
+interface LaunchExtra {
+  flags: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * BENCH_VARIANTS="label:--flag KEY=value;label2:...": more rows in targets mode, this build with
+ * extra node flags (`--…`) and environment (`KEY=value`) on top of the launch's, alternated with the
+ * others in each round (launch flags and UV_THREADPOOL_SIZE are measured this way before bin/ changes).
+ */
+function parseVariants(text: string | undefined): Array<[string, LaunchExtra]> {
+  if (!text) return [];
+  return text.split(';').filter(Boolean).map((v) => {
+    const [label, rest = ''] = v.split(/:(.*)/s);
+    const words = rest.split(' ').filter(Boolean);
+    return [label!.trim(), { flags: words.filter((w) => w.startsWith('--')), env: Object.fromEntries(words.filter((w) => !w.startsWith('--')).map((w) => w.split(/=(.*)/s) as [string, string])) }];
+  });
+}
+const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
+
+async function runChild(bundle: string, spec: MailJobInput, profileName?: string, extra?: LaunchExtra): Promise<ChildReport & { processS: number }> {
   const args = profileName && CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
   // The child starts as `fanout mail` does (heap flags, malloc settings: bin/node-flags.js); BENCH_NODE_FLAGS replaces them ('' = defaults).
   const launch = benchChildLaunch('mail');
-  args.unshift(...launch.flags);
+  args.unshift(...launch.flags, ...(extra?.flags ?? []));
+  Object.assign(launch.env, extra?.env ?? {});
+  // BENCH_CHILD_WRAP: a command the child runs under (e.g. `strace -c -f -o /tmp/s.txt`), for profiles.
+  const wrap = process.env.BENCH_CHILD_WRAP && profileName ? process.env.BENCH_CHILD_WRAP.split(' ').map((a) => a.replaceAll('{name}', profileName)) : [];
   const t = performance.now();
-  const proc = spawn(process.execPath, [...args, bundle, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'], env: launch.env });
+  const argv = [process.execPath, ...args, bundle, '--child', JSON.stringify(spec)];
+  const proc = spawn(wrap.length > 0 ? wrap[0]! : argv[0]!, [...wrap.slice(1), ...(wrap.length > 0 ? argv : argv.slice(1))], { stdio: ['ignore', 'pipe', 'inherit'], env: launch.env });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const code = await new Promise<number | null>((r) => proc.once('exit', r));
@@ -242,11 +270,11 @@ async function fill(srv: ImapTestServer, messages: number): Promise<{ bytes: num
 
 interface Row { tool: string; strategy: string; n: number; full: number; again: number; mem: ChildReport | null; messages: number }
 
-async function timeFanout(bundle: string, account: MailAccount, out: string, strategy: Strategy, n: number, label = ''): Promise<Row> {
+async function timeFanout(bundle: string, account: MailAccount, out: string, strategy: Strategy, n: number, label = '', extra?: LaunchExtra): Promise<Row> {
   const spec: MailJobInput = { kind: 'mail', account, outDir: out, connections: n, strategy };
-  const first = await runChild(bundle, spec, `${label}${strategy}-${n}`);
+  const first = await runChild(bundle, spec, `${label}${strategy}-${n}`, extra);
   if (first.summary.status !== 'succeeded') throw new Error(`fanout ${strategy} N=${n}: ${first.summary.status} ${JSON.stringify(first.summary.failures)}`);
-  const second = await runChild(bundle, spec);
+  const second = await runChild(bundle, spec, undefined, extra);
   if (second.summary.itemsDone !== 0) throw new Error('second run fetched messages');
   return { tool: 'fanout', strategy, n, full: first.processS, again: second.processS, mem: first, messages: first.summary.itemsDone };
 }
@@ -351,6 +379,7 @@ async function interop(bundle: string, dir: string): Promise<string[]> {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const bundle = await buildChild();
+  process.once('exit', () => rmSync(bundle, { force: true }));
   if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
   if (INTEROP_ONLY) {
     try {
@@ -461,13 +490,15 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
         const mb = WITH_MBSYNC ? await timeMbsync(join(dir, `mbsync-${size}-${round}`), box.proxy.port, box.srv.user, box.srv.password) : null;
         if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null, cpuS: null, mainCpuS: null }, null);
         await rm(join(dir, `mbsync-${size}-${round}`), { recursive: true, force: true });
-        const variants: Array<[string, string, number]> = [
-          ...TARGET_NS.map((n) => [`fanout N=${n}`, bundle, n] as [string, string, number]),
-          ...(COMPARE_BUNDLE ? COMPARE_NS.map((n) => [`before N=${n}`, COMPARE_BUNDLE, n] as [string, string, number]) : []),
+        type Variant = [string, string, number, LaunchExtra?];
+        const variants: Variant[] = [
+          ...TARGET_NS.map((n): Variant => [`fanout N=${n}`, bundle, n]),
+          ...(COMPARE_BUNDLE ? COMPARE_NS.map((n): Variant => [`before N=${n}`, COMPARE_BUNDLE, n]) : []),
+          ...VARIANTS.flatMap(([label, extra]) => TARGET_NS.map((n): Variant => [`${label} N=${n}`, bundle, n, extra])),
         ];
-        for (const [key, b, n] of variants) {
+        for (const [key, b, n, extra] of variants) {
           const out = join(dir, `t-${size}-${round}-${n}`);
-          const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`);
+          const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`, extra);
           if (row.messages !== size) throw new Error(`${key} archived ${row.messages} of ${size}`);
           const m = row.mem!;
           const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null };
@@ -499,11 +530,12 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
 if (process.argv[2] === '--child') await child(process.argv[3] ?? '{}');
 else if (SIZES) {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
+  const bundle = await buildChild();
   try {
-    const bundle = await buildChild();
     if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
     process.stdout.write(`${(await targets(bundle, dir, SIZES)).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await rm(bundle, { force: true });
   }
 } else await main();

@@ -96,6 +96,8 @@ export class IndexLog {
   readonly #folder: string;
   #chain: Promise<void> = Promise.resolve();
   #fh: FileHandle | null = null;
+  /** Length of the file on `#fh` (read once at open, then counted: no stat per group). */
+  #size = 0;
   #pending: PendingLine[] = [];
   #flushing = false;
 
@@ -137,8 +139,17 @@ export class IndexLog {
         try {
           await this.enqueue(async () => {
             for (const d of new Set(group.map((p) => p.dir))) if (d) await this.#syncDir(d);
-            this.#fh ??= await open(this.file, 'a');
-            await appendWholeOrCut(this.#fh, Buffer.from(group.map((p) => p.line).join(''), 'utf8'), (await this.#fh.stat()).size);
+            if (!this.#fh) {
+              const fh = await open(this.file, 'a');
+              this.#size = (await fh.stat().catch(async (err: unknown) => {
+                await fh.close();
+                throw err;
+              })).size;
+              this.#fh = fh;
+            }
+            const bytes = Buffer.from(group.map((p) => p.line).join(''), 'utf8');
+            await appendWholeOrCut(this.#fh, bytes, this.#size);
+            this.#size += bytes.length;
           });
           for (const p of group) p.resolve();
         } catch (err) {
