@@ -63,9 +63,9 @@ export function checkProxyForMirror(proxy: string, mirror: string): string | nul
 }
 
 /** `autoWorkers` needs a strategy that deals items as they come (split cuts the list per worker up front). */
-export function checkAutoWorkers(autoWorkers: boolean, strategy: string): string | null {
+export function checkAutoWorkers(autoWorkers: boolean, strategy: string, items = 'books'): string | null {
   if (!autoWorkers || strategy === 'queue' || strategy === 'adaptive') return null;
-  return `automatic worker count needs the queue or adaptive strategy (${strategy} deals the books to a fixed number of workers up front)`;
+  return `automatic worker count needs the queue or adaptive strategy (${strategy} deals the ${items} to a fixed number of workers up front)`;
 }
 
 export function checkMirrorUrl(url: string): string | null {

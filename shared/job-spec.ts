@@ -145,6 +145,12 @@ export const MailJobSpecSchema = z.object({
   /** 'all', or folder paths as the server names them (decoded). */
   folders: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
   connections: z.number().int().min(1).max(32).default(4),
+  /**
+   * `--workers auto`: start with 2 connections and add more while throughput grows, never more than
+   * a server refusal showed it accepts (electron/engine/mail/auto-connections.ts); `connections` is
+   * then the most it may open. Queue and adaptive strategies only.
+   */
+  autoWorkers: z.boolean().default(false),
   strategy: StrategySchema.default('adaptive'),
   outDir: z.string().min(1),
   timeoutMs: z.number().int().min(100).max(600_000).default(60_000),

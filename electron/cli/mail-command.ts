@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { JobSummary, MailFolderTally } from '../../shared/events';
 import type { MailAccount } from '../../shared/job-spec';
 import { STRATEGIES } from '../../shared/strategy';
@@ -25,11 +25,23 @@ export interface AccountCliOptions {
 
 interface MailCliOptions extends AccountCliOptions {
   folders: string;
-  connections: number;
+  connections: number | 'auto';
+  workers?: number | 'auto';
+  maxConnections: number;
   strategy: (typeof STRATEGIES)[number];
   out?: string;
   json?: boolean;
   listFolders?: boolean;
+}
+
+/** `--connections 8` or `auto` (start with 2, add while throughput grows; see --max-connections). */
+function connectionsOption(value: string): number | 'auto' {
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  try {
+    return positiveInt(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}, or auto`);
+  }
 }
 
 function fail(message: string): never {
@@ -104,7 +116,9 @@ export function registerMailCommand(program: Command): void {
       .description('archive an IMAP account to one .eml per message (incremental), or list its folders'),
   )
     .option('--folders <list>', '"all", or folder paths separated by commas (INBOX,Sent)', 'all')
-    .option('--connections <n>', 'parallel IMAP connections (the server may allow fewer)', positiveInt, 4)
+    .option('--connections <n|auto>', 'parallel IMAP connections (the server may allow fewer), or auto: start with 2 and add while throughput grows', connectionsOption, 4)
+    .option('--workers <n|auto>', 'the same as --connections (the name the other jobs use)', connectionsOption)
+    .option('--max-connections <n>', 'with auto: never more connections than this', positiveInt, 16)
     .addOption(new Option('--strategy <s>', 'how UID batches are dealt to connections').choices(STRATEGIES).default('adaptive'))
     .option('--out <dir>', 'output folder (the archive goes to <out>/<user@host>/<folder>/)')
     .option('--list-folders', 'print the folder tree with counts and exit')
@@ -133,11 +147,13 @@ export function registerMailCommand(program: Command): void {
         import('../engine/mail/run-mail-job'),
         import('./run-job-in-terminal'),
       ]);
+      const connections = o.workers ?? o.connections;
       const spec = parseSpecOrExit(MailJobSpecSchema, {
         kind: 'mail',
         account,
         folders,
-        connections: o.connections,
+        connections: connections === 'auto' ? o.maxConnections : connections,
+        autoWorkers: connections === 'auto',
         strategy: o.strategy,
         outDir: o.out,
         timeoutMs: o.timeout,

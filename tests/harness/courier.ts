@@ -8,6 +8,8 @@ import { adminClient, greetedOrRemoved, requireUnpacked, retryOnPortRace, server
 export interface CourierOptions {
   user?: string;
   password?: string;
+  /** couriertcpd `-maxperip`: connections per client IP at once (default 64). */
+  maxPerIp?: number;
 }
 
 /** The mail user's uid/gid (Debian's `news`): not nobody, which Dovecot's test user and other servers use. */
@@ -82,7 +84,7 @@ cp ${shq(join(dir, 'etc/courier'))}/* /etc/courier/
 makeuserdb >/dev/null
 /usr/lib/courier/courier-authlib/authdaemond &
 AUTH=$!
-/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=64 -maxperip=64 -nodnslookup -noidentlookup -stderr=${shq(logPath)} ${port} /usr/lib/courier/courier/imaplogin /usr/bin/imapd Maildir &
+/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=64 -maxperip=${opts.maxPerIp ?? 64} -nodnslookup -noidentlookup -stderr=${shq(logPath)} ${port} /usr/lib/courier/courier/imaplogin /usr/bin/imapd Maildir &
 TCPD=$!
 trap 'kill $TCPD $AUTH 2>/dev/null; wait; exit 0' TERM INT
 wait

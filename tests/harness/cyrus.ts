@@ -10,6 +10,8 @@ export interface CyrusOptions {
   unixHierarchySep?: boolean;
   user?: string;
   password?: string;
+  /** `maxlogins_per_user`: logged-in sessions per user at once (absent: no limit). */
+  maxLoginsPerUser?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ async function startCyrusOnce(opts: CyrusOptions): Promise<ImapTestServer> {
       'altnamespace: no',
       `unixhierarchysep: ${slash ? 'yes' : 'no'}`,
       'autocreate_quota: 0',
+      ...(opts.maxLoginsPerUser ? [`maxlogins_per_user: ${opts.maxLoginsPerUser}`] : []),
       'allowplaintext: yes',
       'sasl_pwcheck_method: auxprop',
       'sasl_auxprop_plugin: sasldb',

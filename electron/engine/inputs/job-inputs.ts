@@ -101,10 +101,14 @@ export async function checkGutenbergInputs(spec: GutenbergJobSpec, opts: CheckOp
   return out;
 }
 
-/** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): the output folder. */
+/** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): auto needs queue/adaptive, the output folder. */
 export async function checkMailInputs(spec: MailJobSpec): Promise<InputCheck> {
+  const out: InputCheck = { problems: [], warnings: [] };
+  const auto = checkAutoWorkers(spec.autoWorkers, spec.strategy, 'messages');
+  if (auto) out.problems.push({ field: 'strategy', value: spec.strategy, message: auto });
   const folder = await checkOutputFolder(spec.outDir);
-  return { problems: folder ? [{ field: 'outDir', value: spec.outDir, message: folder }] : [], warnings: [] };
+  if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
+  return out;
 }
 
 export function checkJobInputs(spec: JobSpec, opts: CheckOptions = {}): Promise<InputCheck> {

@@ -65,8 +65,9 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
     return new FanoutError(refused ? 'CONNECTION_REFUSED' : 'CONNECTION_RESET', `Could not reach ${where} through the proxy: ${why}`, ctx, { cause: raw });
   }
 
-  // Checked before the login failure: servers refuse surplus logins with NO (Dovecot: "Maximum number of connections").
-  if (/too many (simultaneous |concurrent )?connections|maximum number of connections|mail_max_userip_connections|\[LIMIT\]|\[UNAVAILABLE\]/i.test(text)) {
+  // Checked before the login failure: servers refuse surplus logins with NO (Dovecot: "[LIMIT] Maximum number of
+  // connections from user+IP exceeded", Cyrus maxlogins_per_user: "Too many open connections (3 of 3 for user)").
+  if (/too many (simultaneous |concurrent |open )?connections|maximum number of connections|mail_max_userip_connections|\[LIMIT\]|\[UNAVAILABLE\]/i.test(text)) {
     return new FanoutError('TOO_MANY_CONNECTIONS', `${where} refused another connection: ${text}`, ctx, { cause: raw });
   }
   if (e.authenticationFailed) {

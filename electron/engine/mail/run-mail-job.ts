@@ -25,6 +25,7 @@ import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { isInside } from '../output/safe-path';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
+import { autoPlanLimits, MAIL_AUTO_START, MailAutoController, mailAutoPool, OpenSessions } from './auto-connections';
 
 /** Attempts per chunk for transient errors (dropped connection, BYE, throttling). */
 const ATTEMPTS = 5;
@@ -105,7 +106,11 @@ function selectFolders(all: MailFolderInfo[], wanted: MailJobSpec['folders'], jo
  */
 export async function runMailJob(input: MailJobSpec | MailJobInput, control: JobControl, extras: MailJobExtras = {}): Promise<JobSummary> {
   const spec = MailJobSpecSchema.parse(input);
-  const limits = { ...planLimitsFor(spec.strategy === 'serial' ? 1 : spec.connections), ...extras.limits };
+  // --workers auto (queue/adaptive): `connections` is the most; auto-connections.ts.
+  const sessions = new OpenSessions();
+  const auto = spec.autoWorkers && (spec.strategy === 'queue' || spec.strategy === 'adaptive') ? new MailAutoController({ start: MAIL_AUTO_START, max: spec.connections }, sessions) : null;
+  const defaults = planLimitsFor(spec.strategy === 'serial' ? 1 : spec.connections);
+  const limits = { ...(auto ? autoPlanLimits(defaults) : defaults), ...extras.limits };
   const root = accountDir(spec);
   const where = accountWhere(spec.account);
   const tallies: FolderTally[] = [];
@@ -129,13 +134,14 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const chunks: MailChunk[] = [];
     let skipped = 0;
     let pending = 0;
-    const workerCount = spec.strategy === 'serial' ? 1 : spec.connections;
+    const workerCount = spec.strategy === 'serial' ? 1 : auto ? auto.target : spec.connections;
     const beforeFetch = extras.beforeFetch;
     const workerOptions: MailWorkerOptions = {
       account: spec.account,
       timeoutMs: spec.timeoutMs,
       partBytes: limits.partBytes,
       onChunkDone: async (c: MailChunk) => {
+        auto?.chunkSettled();
         c.job.pendingChunks--;
         if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job, job);
       },
@@ -180,18 +186,20 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           asked.add(ctx.workerId);
           const early = prewarmed.get(ctx.workerId);
           prewarmed.delete(ctx.workerId);
-          if (!early) return MailWorkerSession.open(workerOptions, ctx);
+          if (!early) return openSession(ctx);
           // The session may be planning a folder: it is handed over once that folder is planned.
           await planning.get(ctx.workerId);
           return early;
         },
         onItemFailed: (c, err) => {
+          auto?.chunkSettled();
           c.job.failed = true;
           const fault = storageFault(err, root);
           if (fault) stop.trip(fault);
           else job.reportFailure(chunkLabel(c), err);
         },
         onWarning: (message, err) => job.warn(message, err),
+        auto: auto ? mailAutoPool(auto, (decision) => control.onEvent({ kind: 'job:workers', jobId: job.jobId, decision })) : undefined,
       });
     };
 
@@ -247,10 +255,11 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         ),
       );
     };
+    const openSession = (ctx: WorkerContext, login?: LoginGate) => sessions.open(() => MailWorkerSession.open(workerOptions, ctx, login));
     const workerContext = (id: number): WorkerContext => ({ workerId: id, signal: control.signal, progress: job.telemetry.worker(id) });
     /** Opens worker sessions up to `count` in all (session 0 is the planning one). */
     const openSessions = (count: number, login?: LoginGate) => {
-      for (let id = sessionLanes.length; id < count; id++) addLane(id, MailWorkerSession.open(workerOptions, workerContext(id), login));
+      for (let id = sessionLanes.length; id < count; id++) addLane(id, openSession(workerContext(id), login));
     };
 
     try {

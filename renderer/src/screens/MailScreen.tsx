@@ -33,6 +33,7 @@ function MailForm({ info }: { info: AppInfo }) {
   const [folders, setFolders] = useState<MailFolderInfo[]>([]);
   const [checked, setChecked] = useState<Set<string>>(new Set());
   const [connections, setConnections] = useState(4);
+  const [autoWorkers, setAutoWorkers] = useState(false);
   const [strategy, setStrategy] = useState<Strategy>('adaptive');
   const [outDir, setOutDir] = useState(info.defaultOutDir);
   const [status, setStatus] = useState('');
@@ -96,7 +97,7 @@ function MailForm({ info }: { info: AppInfo }) {
   const start = async () => {
     try {
       await remembered();
-      const spec = { kind: 'mail' as const, account: account(), folders: [...checked], connections, strategy, outDir };
+      const spec = { kind: 'mail' as const, account: account(), folders: [...checked], connections, ...(autoWorkers ? { autoWorkers: true } : {}), strategy, outDir };
       // The host's checks (the CLI's): each problem goes under its field, and nothing starts.
       const check = await getApi().checkJob({ spec });
       const { byField, rest } = toFieldProblems(check.problems, MAIL_FIELDS);
@@ -141,6 +142,14 @@ function MailForm({ info }: { info: AppInfo }) {
           </ul>
           <div className="form-grid">
             <label>Connections<input data-testid="mail-connections" type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
+            <label title="Start with 2 connections and add more while throughput grows; the server's refusals and the Connections field are the limit">
+              <input data-testid="mail-auto-workers" type="checkbox" checked={autoWorkers} onChange={(e) => {
+                setAutoWorkers(e.target.checked);
+                // Connections becomes the most auto may open: a small fixed count would hold it back.
+                if (e.target.checked && connections < 16) setConnections(16);
+              }} />
+              Auto
+            </label>
             <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
             <CheckedField label="Output folder" field="outDir" testId="mail-out-dir" errorId="mail-outDir" value={outDir} onEdit={setOutDir} check={(v) => localProblem('outDir', v)} problems={fieldProblems} />
           </div>

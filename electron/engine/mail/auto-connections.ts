@@ -1,0 +1,128 @@
+import type { AutoWorkersDecision } from '../../../shared/events';
+import { AutoWorkersController, type AutoWorkersOptions, type AutoWorkersSample } from '../core/auto-workers';
+import { FanoutError } from '../core/fanout-error';
+import type { RunPoolOptions } from '../core/run-pool';
+import type { PlanLimits } from './plan-folder';
+
+/**
+ * `fanout mail --workers auto`: the job starts with MAIL_AUTO_START connections (the planning one
+ * and one more) and the pool adds more while throughput grows (core/auto-workers.ts decides, the
+ * pool applies; every chunk sits in the pool's shared queue, so a connection added later takes the
+ * next chunk like any other). A server refusal (`TOO_MANY_CONNECTIONS`, including a connection
+ * closed before its greeting while ours are logged in: `asConnectionLimit`) caps N for the job.
+ */
+export const MAIL_AUTO_START = 2;
+
+/** Most connections auto opens unless told (`connections` is then the most). */
+export const MAIL_AUTO_MAX = 16;
+
+/**
+ * Messages per chunk under auto, at most: the controller counts chunks (below), so it needs tens
+ * of them to measure a step. Under `adaptive` several chunks still go in one FETCH.
+ */
+const AUTO_CHUNK_MESSAGES = 100;
+
+/** The plan limits under auto: smaller chunks (see AUTO_CHUNK_MESSAGES); the caller's own win. */
+export function autoPlanLimits(limits: PlanLimits): PlanLimits {
+  return { ...limits, chunkMessages: Math.min(limits.chunkMessages, AUTO_CHUNK_MESSAGES) };
+}
+
+/**
+ * The shared controller, measuring steps in chunks rather than messages: a window waits for N/2
+ * chunks after a change (each new connection logged in, EXAMINEd and streamed one) and N more.
+ * Counted in messages, a window would close before the new connections had sent anything.
+ */
+export class MailAutoController extends AutoWorkersController {
+  #chunks = 0;
+  readonly #sessions: OpenSessions;
+
+  constructor(opts: AutoWorkersOptions, sessions: OpenSessions) {
+    super(opts);
+    this.#sessions = sessions;
+  }
+
+  /** A chunk is done or failed. */
+  chunkSettled(): void {
+    this.#chunks++;
+  }
+
+  override observe(s: AutoWorkersSample): AutoWorkersDecision | null {
+    return super.observe({ ...s, items: this.#chunks });
+  }
+
+  /**
+   * The pool counts what the server holds as the sessions that finished a chunk (right for lazily
+   * opened sessions). A step opens several connections at once: when one is refused, another of
+   * them may have been accepted and still be logging in, so the sessions open now plus those still
+   * connecting are counted. That over-counts while other refusals are on their way, but the limit
+   * only ever goes down, and the last refusal of the step sees only the accepted ones: the server's
+   * limit exactly (seen on Courier and Cyrus limited to 3: without it, auto settled at 2).
+   */
+  override refused(atMs: number, holding: number, throughput?: number): AutoWorkersDecision | null {
+    return super.refused(atMs, Math.max(holding, this.#sessions.now + this.#sessions.opening), throughput);
+  }
+}
+
+/** The job's IMAP sessions logged in now (each counted from its login to its close). */
+export class OpenSessions {
+  #now = 0;
+  #opening = 0;
+
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Sessions connecting or logging in now. */
+  get opening(): number {
+    return this.#opening;
+  }
+
+  /**
+   * Opens a session through `open` and counts it until it is closed. A connection closed before it
+   * could log in while others are logged in is the server's limit (`asConnectionLimit`).
+   */
+  async open<S extends { close(): Promise<void> }>(open: () => Promise<S>): Promise<S> {
+    let s: S;
+    this.#opening++;
+    try {
+      s = await open();
+    } catch (err) {
+      throw asConnectionLimit(err, this.#now > 0);
+    } finally {
+      this.#opening--;
+    }
+    this.#now++;
+    const close = s.close.bind(s);
+    let counted = true;
+    s.close = () => {
+      if (counted) this.#now--;
+      counted = false;
+      return close();
+    };
+    return s;
+  }
+}
+
+/** The pool's `auto` option for a mail job: the controller, and each decision as a `job:workers` event. */
+export function mailAutoPool(controller: MailAutoController, emit: (d: AutoWorkersDecision) => void): NonNullable<RunPoolOptions<unknown>['auto']> {
+  return { controller, onDecision: emit };
+}
+
+/**
+ * Courier's couriertcpd (`-maxperip`), and inetd-style limits generally, answer a connection over
+ * the limit by closing it before the greeting: imapflow's `ClosedAfterConnectText` with no BYE
+ * reason. While another connection of the job is logged in, that is the server's connection limit
+ * (the pool retires the worker and auto caps N), not a broken server; before any login it stays
+ * what it was (the job's first connection failing is no limit to learn).
+ */
+export function asConnectionLimit(err: unknown, othersLoggedIn: boolean): unknown {
+  if (!othersLoggedIn || !(err instanceof FanoutError) || err.code !== 'CONNECTION_RESET') return err;
+  const raw = err.cause as { code?: string; reason?: string } | undefined;
+  if (raw?.code !== 'ClosedAfterConnectText' || raw.reason) return err;
+  return new FanoutError(
+    'TOO_MANY_CONNECTIONS',
+    `${err.context.host ?? 'the server'} closed another connection before it could log in, while ours were logged in (a limit of connections per address)`,
+    err.context,
+    { cause: err },
+  );
+}
