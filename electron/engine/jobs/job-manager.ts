@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { SerializedError } from '../../../shared/errors';
 import type { JobEvent, JobSummary, TelemetryFrame } from '../../../shared/events';
-import type { ActiveJob, HistoryEntry, RunRecording } from '../../../shared/ipc';
+import type { ActiveJob, HistoryEntry } from '../../../shared/ipc';
 import type { GutenbergJobSpec, JobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
@@ -214,10 +214,6 @@ export class JobManager {
 
   listHistory(): Promise<HistoryEntry[]> {
     return this.history.list();
-  }
-
-  recording(jobId: string): Promise<RunRecording | null> {
-    return this.history.recording(jobId);
   }
 
   /** Cancels every job and waits for them to end (host shutdown). */
