@@ -24,6 +24,56 @@ import { build } from 'esbuild';
  */
 export const CLI_EXTERNALS = Object.freeze(['piscina', '@aws-sdk/client-s3']);
 
+/**
+ * Modules a bundled package imports as it loads but calls only on paths the CLI does not take by
+ * default: each replaced by a stand-in that loads it on first use. imapflow imports pino for its
+ * default logger (Fanout passes `logger: false`) and socks for a proxy (only `fanout mail --proxy`):
+ * ~20 ms of a mail job's start-up. Matched by the importing file and the names it imports; if a new
+ * imapflow moves them, they are simply bundled as they are.
+ */
+export const LAZY_IMPORTS = Object.freeze([
+  { importer: /[\\/]imapflow[\\/]dist[\\/]esm[\\/]logger\.js$/, module: 'pino', names: ['default'] },
+  { importer: /[\\/]imapflow[\\/]dist[\\/]esm[\\/]proxy-connection\.js$/, module: 'socks', names: ['SocksClient'] },
+]);
+
+/**
+ * The stand-in: each imported name is a function-shaped proxy (pino is called, SocksClient's static
+ * methods are read) for the real export, which is required on first use.
+ */
+function lazyModule({ module, names }) {
+  const exported = names.map((n) => (n === 'default' ? 'export default lazy((m) => m);' : `export const ${n} = lazy((m) => m[${JSON.stringify(n)}]);`));
+  return `let real;
+const load = () => (real ??= require(${JSON.stringify(module)}));
+const lazy = (pick) => new Proxy(function lazy() {}, {
+  apply: (_t, self, args) => Reflect.apply(pick(load()), self, args),
+  construct: (_t, args) => Reflect.construct(pick(load()), args),
+  get: (_t, key) => {
+    const target = pick(load());
+    const value = target[key];
+    return typeof value === 'function' ? value.bind(target) : value;
+  },
+});
+${exported.join('\n')}
+`;
+}
+
+const lazyImports = {
+  name: 'lazy-imports',
+  setup(b) {
+    b.onResolve({ filter: /^[\w@][\w@/.-]*$/ }, (args) => {
+      if (args.namespace === 'lazy-import') return undefined;
+      const lazy = LAZY_IMPORTS.findIndex((l) => l.module === args.path && l.importer.test(args.importer));
+      return lazy < 0 ? undefined : { path: args.path, namespace: 'lazy-import', pluginData: { lazy, resolveDir: args.resolveDir } };
+    });
+    // The stand-in's own require() resolves normally, from the importing package's folder.
+    b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, (args) => ({
+      contents: lazyModule(LAZY_IMPORTS[args.pluginData.lazy]),
+      loader: 'js',
+      resolveDir: args.pluginData.resolveDir,
+    }));
+  },
+};
+
 /** Where bin/fanout.js finds the bundled CLI, relative to the repository. */
 export const CLI_BUNDLE_DIR = 'out/cli';
 
@@ -48,6 +98,7 @@ export async function bundleCli(root, outdir = join(root, CLI_BUNDLE_DIR)) {
     platform: 'node',
     target: 'node20',
     external: [...CLI_EXTERNALS],
+    plugins: [lazyImports],
     // CommonJS packages bundled into ES modules call require() for node's built-ins and the externals.
     banner: { js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);" },
     logLevel: 'warning',

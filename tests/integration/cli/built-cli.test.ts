@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../../build/cli-bundle.mjs';
 import type { JobSummary } from '../../../shared/events';
+import { startDante, type DanteServer } from '../../harness/dante-server';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { fillMaildir } from '../../harness/dovecot-maildir';
 import { generateMirror, startFtpServer, startHttpServer, type FtpServer, type GeneratedMirror, type HttpServer } from '../../harness';
@@ -26,6 +27,7 @@ let mirror: GeneratedMirror;
 let http: HttpServer;
 let ftp: FtpServer;
 let dovecot: DovecotServer;
+let socks: DanteServer;
 let catalog = '';
 
 beforeAll(async () => {
@@ -44,7 +46,7 @@ beforeAll(async () => {
   ]);
   mirror = m;
   dovecot = d;
-  [http, ftp] = await Promise.all([startHttpServer({ root: mirror.root }), startFtpServer({ root: mirror.root })]);
+  [http, ftp, socks] = await Promise.all([startHttpServer({ root: mirror.root }), startFtpServer({ root: mirror.root }), startDante()]);
   catalog = join(dir, 'pg_catalog.csv');
   await writeFile(catalog, 'Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves\n5,Text,2000-01-01,"A",en,"B, C",F,PR,X\n12,Text,2000-01-01,"D",en,"E, F",F,PR,X\n');
   const date = new Date('2024-01-02T03:04:05Z');
@@ -56,7 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([http?.stop(), ftp?.stop(), dovecot?.stop()]);
+  await Promise.all([http?.stop(), ftp?.stop(), dovecot?.stop(), socks?.stop()]);
   if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -113,16 +115,20 @@ describe('the built CLI (out/cli bundle)', () => {
     expect((await filesUnder(join(out, 'clean'))).length).toBe(2);
   });
 
-  it('archives a mailbox from Dovecot', async () => {
-    const out = join(dir, 'out-mail');
+  // Through a SOCKS5 proxy too: the bundle loads imapflow's socks client only when it is used (build/cli-bundle.mjs, LAZY_IMPORTS).
+  it.each([['directly', []], ['through a SOCKS5 proxy', ['--proxy', 'socks5']]] as const)('archives a mailbox from Dovecot %s', async (_how, proxy) => {
+    const out = join(dir, `out-mail-${proxy.length}`);
     const r = await builtFanout(
-      ['mail', '--host', '127.0.0.1', '--port', String(dovecot.port), '--tls', 'none', '--user', dovecot.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, '--json'],
+      ['mail', '--host', '127.0.0.1', '--port', String(dovecot.port), '--tls', 'none', '--user', dovecot.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, '--json', ...(proxy.length > 0 ? ['--proxy', socks.url] : [])],
       { FANOUT_TEST_PW: dovecot.password },
     );
+    expect(r.stderr).not.toMatch(/TypeError|is not a function/);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as JobSummary;
     expect([summary.status, summary.itemsDone]).toEqual(['succeeded', MESSAGES]);
     expect((await filesUnder(out)).filter((f) => f.endsWith('.eml')).length).toBe(MESSAGES);
+    // Dante logs each relayed connection as "… 127.0.0.1.PORT".
+    if (proxy.length > 0) expect(await socks.log()).toMatch(new RegExp(`127\\.0\\.0\\.1\\.${dovecot.port}\\b`));
   });
 
   it('serves the UI to a browser and stops on SIGINT', async () => {
