@@ -135,6 +135,14 @@ describe('mail --workers auto', () => {
     for (const d of ds.slice(ds.indexOf(refusal!))) expect(d.workers).toBeLessThanOrEqual(3);
   }, 120_000);
 
+  it('a fixed N over Courier\'s limit: the connections it closes before login retire their workers, the job completes', async () => {
+    const fx = await setUp(await startCourier({ maxPerIp: 3 }));
+    const { summary, events } = await runAuto(fx, 'courier-fixed', { autoWorkers: false, connections: 6 });
+    await expectComplete(fx, summary, 'courier-fixed');
+    expect(fx.relay.peakLoggedIn).toBeLessThanOrEqual(3);
+    expect(events.some((e) => e.kind === 'job:warning' && /retired/.test(e.message))).toBe(true);
+  }, 120_000);
+
   it('split and serial deal chunks to a fixed N up front: auto is refused before connecting', async () => {
     for (const strategy of ['split', 'serial'] as const) {
       const spec = MailJobSpecSchema.parse({ kind: 'mail', account: { host: '127.0.0.1', user: 'u', auth: { method: 'password', password: 'p' } }, outDir: join(tmpdir(), 'fanout-mail-auto-never'), autoWorkers: true, strategy });
