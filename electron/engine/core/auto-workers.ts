@@ -22,7 +22,9 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * Fast to climb, slow to stop: a window of `minWindowMs` is enough to take a step, but an outcome
  * that ends the climb (a flat step, a fit saying the next step would not pay, the bandwidth cap) is
  * read over a window three times as long (a short window on a shared machine reads ±20 %, and a
- * wrong stop costs the rest of the job, a wrong step one window and a step back).
+ * wrong stop costs the rest of the job, a wrong step one window and a step back). And a knee found
+ * by a flat step or the fit is tried again after 20 windows, then 40, 80...: a stop read while the
+ * machine or the server was busy for a moment does not hold N down for the rest of a long job.
  */
 export interface AutoWorkersOptions {
   /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
@@ -43,6 +45,8 @@ export interface AutoWorkersOptions {
  * a burst through), and a step from 80 % could gain at most 25 % anyway.
  */
 const AT_CAP = 0.8;
+/** From this share of the cap, a window is too close to it to step on a short reading. */
+const NEAR_CAP = 0.5;
 
 export type { AutoWorkersDecision };
 
@@ -73,6 +77,8 @@ const WARMUP_BOUND_WINDOWS = 10;
  * CPU or link is near full keeps half or less.
  */
 const SLOW_START_KEEP = 0.6;
+/** A knee found by a flat step is tried again after this many windows (then twice as long each time). */
+const PROBE_AFTER_WINDOWS = 20;
 /** An outcome that ends the climb is read over this many windows. */
 const STOP_WINDOWS = 3;
 
@@ -107,6 +113,10 @@ export class AutoWorkersController {
   #settled = false;
   /** The cap the controller settled at (it measures again if the cap goes up), or null. */
   #settledAtCap: number | null = null;
+  /** When a knee found by a flat step (or the fit) is tried again, ms; null: never (limit, max, cap). */
+  #probeAtMs: number | null = null;
+  /** Hold before the next such try (doubles after each: a knee that holds costs fewer and fewer tries). */
+  #probeEveryMs: number;
   /** Throughput measured at each N (bytes/s). */
   readonly #measured = new Map<number, number>();
   /** The N before the last step up (where a flat step goes back to). */
@@ -120,6 +130,7 @@ export class AutoWorkersController {
     this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 4));
     this.#minGain = opts.minGain ?? 0.1;
     this.#minWindowMs = opts.minWindowMs ?? 100;
+    this.#probeEveryMs = PROBE_AFTER_WINDOWS * this.#minWindowMs;
     if (opts.limit !== undefined) {
       this.#limit = Math.max(1, opts.limit);
       this.#target = Math.min(this.#target, this.#limit);
@@ -131,7 +142,7 @@ export class AutoWorkersController {
     return this.#target;
   }
 
-  /** True once the controller has stopped stepping (it still obeys a refusal). */
+  /** True while the controller has stopped stepping (it still obeys a refusal; a knee is tried again later). */
   get settled(): boolean {
     return this.#settled;
   }
@@ -160,6 +171,15 @@ export class AutoWorkersController {
       this.#restartWindow();
       const now = s.rateCap ? `raised to ${fmtRate(s.rateCap)}` : 'lifted';
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `bandwidth cap ${fmtRate(was)} ${now}: measuring again at ${this.#target}` };
+    }
+    if (this.#settled && this.#probeAtMs !== null && s.atMs >= this.#probeAtMs && this.#target < Math.min(this.#max, this.#limit)) {
+      // The knee was read on a machine and a server whose load changes: measure it again (one step).
+      this.#settled = false;
+      this.#probeAtMs = null;
+      this.#previous = null;
+      this.#measured.clear();
+      this.#restartWindow();
+      return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `trying the step past ${this.#target} again: measuring at ${this.#target}` };
     }
     if (this.#settled) return null;
     if (!this.#changedAt) {
@@ -204,8 +224,10 @@ export class AutoWorkersController {
     const cap = Math.min(this.#max, this.#limit);
     const atCap = rateCap !== null && rateCap > 0 && throughput >= AT_CAP * rateCap;
     const next = this.#nextStep(n, prev, throughput, cap);
-    // A stop waits for a long window (the hold at the most N allowed need not: there is no step to lose).
-    if (!long && (atCap || (n < cap && next === null) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
+    // A stop waits for a long window (the hold at the most N allowed need not: there is no step to
+    // lose); so does any decision near a bandwidth cap, which a short window reads ±20 % (token bucket).
+    const nearCap = rateCap !== null && rateCap > 0 && throughput >= NEAR_CAP * rateCap;
+    if (!long && (nearCap || (n < cap && next === null) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
     this.#measured.set(n, throughput);
     if (prev !== null) {
       const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
@@ -213,6 +235,8 @@ export class AutoWorkersController {
         this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
         if (atCap) this.#settledAtCap = rateCap;
+        // Near a cap, the cap is why the step was flat: trying it again would read the cap again.
+        else if (!nearCap) this.#probeLater(atMs);
         const knee = atCap ? `the bandwidth cap (${fmtRate(rateCap)}) is reached with ${prev}` : `the knee is ${prev}`;
         return { atMs, workers: prev, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} (< ${pct(this.#minGain)}): ${knee}` };
       }
@@ -231,6 +255,7 @@ export class AutoWorkersController {
       const to = this.#stepSize(n, prev, throughput, cap);
       const predicted = amdahlSpeedup(to, f) / amdahlSpeedup(n, f) - 1;
       this.#settled = true;
+      this.#probeLater(atMs);
       return { atMs, workers: n, throughput, action: 'hold', why: `serial fraction ${f.toFixed(2)} predicts ${n} → ${to} gains ${pct(predicted)}: settled at ${n}` };
     }
     this.#previous = n;
@@ -238,6 +263,11 @@ export class AutoWorkersController {
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
+  }
+
+  #probeLater(atMs: number): void {
+    this.#probeAtMs = atMs + this.#probeEveryMs;
+    this.#probeEveryMs *= 2;
   }
 
   /** The N after `n` if the climb goes on (throughput measured at n), or null when the fit says it would not pay. */

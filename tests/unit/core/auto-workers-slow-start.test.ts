@@ -18,14 +18,14 @@ interface Server {
  * for, each connection moves bytes `loginMs` after it was opened and finishes 10 items a second;
  * the samples say how many connections move bytes (`transferring`).
  */
-function drive(c: AutoWorkersController, server: Server, maxMs = 5_000) {
+function drive(c: AutoWorkersController, server: Server, maxMs = 5_000, untilSettled = true) {
   const decisions: AutoWorkersDecision[] = [c.startDecision()];
   let opened: number[] = [];
   let bytes = 0;
   let items = 0;
   let peak = 0;
   const record = (d: AutoWorkersDecision | null) => d && decisions.push(d);
-  for (let t = 0; t <= maxMs && !c.settled; t += 50) {
+  for (let t = 0; t <= maxMs && !(untilSettled && c.settled); t += 50) {
     if (server.refuseAbove !== undefined && c.target > server.refuseAbove) record(c.refused(t, server.refuseAbove));
     while (opened.length < c.target) opened.push(t);
     opened = opened.slice(0, c.target);
@@ -137,5 +137,44 @@ describe('--workers auto: slow start, measured once the new connections move byt
     expect(adds.length).toBeGreaterThan(0);
     // 10 windows of 100 ms at most before each window.
     expect(adds[0]!.atMs).toBeLessThanOrEqual(100 + 1_000 + 300);
+  });
+
+  it('a knee read while the machine was busy is tried again later, and the climb goes on', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    // For the first second nothing scales (another job has the CPU), then the server is latency-bound.
+    const { decisions } = drive(c, { rate: (m, t) => (t < 1_000 ? Math.min(m, 4) : m) * PER_CONN, loginMs: 100 }, 10_000, false);
+    const backOff = decisions.findIndex((d) => d.action === 'back-off');
+    expect(decisions[backOff]).toMatchObject({ workers: 4 });
+    const retry = decisions.findIndex((d) => /trying the step past 4 again/.test(d.why));
+    expect(retry).toBeGreaterThan(backOff);
+    // Held 20 windows (2 s) before trying again.
+    expect(decisions[retry]!.atMs - decisions[backOff]!.atMs).toBeGreaterThanOrEqual(2_000);
+    expect(c.target).toBe(32);
+  });
+
+  it('a knee that holds is tried again less and less often, never above it for long', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100 }, 20_000, false);
+    const retries = decisions.filter((d) => /again/.test(d.why)).map((d) => d.atMs);
+    // After 2 s, then 4 s, then 8 s of holding: three tries in 20 s, each gap longer than the last.
+    expect(retries.length).toBe(3);
+    expect(retries[2]! - retries[1]!).toBeGreaterThan(retries[1]! - retries[0]!);
+    expect(decisions.at(-1)).toMatchObject({ action: 'back-off', workers: 4 });
+  });
+
+  it('near a bandwidth cap a short window is not enough to step on (a token bucket reads ±20 % over 100 ms)', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    const cap = 1_000_000;
+    c.observe({ atMs: 0, bytes: 0, items: 0, transferring: 4, rateCap: cap });
+    c.observe({ atMs: 50, bytes: 0, items: 0, transferring: 4, rateCap: cap }); // the window starts
+    // 60 % of the cap over 100 ms: far from it would step now; near it, waits for 300 ms.
+    expect(c.observe({ atMs: 150, bytes: 60_000, items: 4, transferring: 4, rateCap: cap })).toBeNull();
+    expect(c.observe({ atMs: 250, bytes: 120_000, items: 8, transferring: 4, rateCap: cap })).toBeNull();
+    expect(c.observe({ atMs: 350, bytes: 180_000, items: 12, transferring: 4, rateCap: cap })).toMatchObject({ action: 'add', workers: 8 });
+    // Far from a cap, 100 ms is enough.
+    const free = new AutoWorkersController({ start: 4, max: 32 });
+    free.observe({ atMs: 0, bytes: 0, items: 0, transferring: 4 });
+    free.observe({ atMs: 50, bytes: 0, items: 0, transferring: 4 });
+    expect(free.observe({ atMs: 150, bytes: 60_000, items: 4, transferring: 4 })).toMatchObject({ action: 'add', workers: 8 });
   });
 });
