@@ -1,6 +1,6 @@
-import { fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { openAtomicFile } from '../output/atomic-file';
+import { writeFileAtomicSync } from '../output/atomic-file';
 import { scrubBook } from './scrub-book';
 import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
 
@@ -12,22 +12,13 @@ import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
  * buffer (no book-sized external memory there: fewer mark-compacts) and makes no fs call for the
  * clean file; the read and the fstat are synchronous (the raw file was just written: page cache).
  */
-export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
+export function scrubFileTask(task: ScrubFileTask): WorkerReply {
   const t0 = performance.now();
   try {
     const raw = readFileSync(task.rawPath);
     // Read for this task alone: ours to clean in place.
     const result = scrubBook(raw, { consumeInput: true });
-    const file = await openAtomicFile(task.cleanPath, { syncDir: false });
-    let mtimeMs: number;
-    try {
-      await file.handle.writeFile(result.clean);
-      mtimeMs = fstatSync(file.handle.fd).mtimeMs;
-    } catch (err) {
-      await file.abort();
-      throw err;
-    }
-    await file.commit();
+    const { mtimeMs } = writeFileAtomicSync(task.cleanPath, result.clean, { syncDir: false });
     return { result: { ...result, clean: new Uint8Array(0), cleanMtimeMs: mtimeMs }, runMs: performance.now() - t0 };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
