@@ -108,7 +108,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (o) => {
       // Loaded here, not at the top: `fanout --help` and a usage error need none of it.
-      const [{ GutenbergJobSpecSchema }, { runGutenbergJob }, { checkGutenbergInputs }, { runJobInTerminal }, { HostMemory }, { defaultDataDir }] = await Promise.all([
+      const [{ GutenbergJobSpecSchema }, { runGutenbergJob }, { checkGutenbergJob }, { runJobInTerminal }, { HostMemory }, { defaultDataDir }] = await Promise.all([
         import('../../shared/job-spec'),
         import('../engine/gutenberg/run-gutenberg-job'),
         import('../engine/inputs/job-inputs'),
@@ -125,9 +125,11 @@ export function registerGutenbergCommand(program: Command): void {
         allowMainSite: Boolean(o.allowMainSite),
         proxy: o.proxy,
       });
-      reportInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
+      // The check reads the catalog; the job starts from what that read picked instead of reading it again.
+      const { check, selection } = await checkGutenbergJob(spec, { allowMissing: Boolean(o.allowMissing) });
+      reportInputCheck(check);
       // What jobs learn about servers (lock-step, connection limits) is kept in the data dir the web host uses too.
       const hosts = new HostMemory(defaultDataDir());
-      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, hosts }), { json: Boolean(o.json), itemNoun: 'books' });
+      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, hosts }, selection), { json: Boolean(o.json), itemNoun: 'books' });
     });
 }

@@ -1,5 +1,5 @@
 import type { CatalogSelection } from '../../../shared/job-spec';
-import { BadRowTally, readCatalog, selectBooks, type CatalogEntry } from '../catalog';
+import { BadRowTally, compileSelection, readCatalog, selectBooks, type CatalogEntry } from '../catalog';
 
 /**
  * A job's selected books, from one read of the catalog: the count (for the ETA and the batch
@@ -20,13 +20,30 @@ export class JobSelection {
 
   static async read(catalog: string, selection: CatalogSelection, signal: AbortSignal): Promise<JobSelection> {
     const s = new JobSelection(catalog, selection);
-    for await (const entry of selectBooks(readCatalog(catalog, { signal, onBadRow: s.badRows.add }), selection)) {
-      s.total++;
-      if (s.#kept === null) continue;
-      if (s.#kept.length < KEEP_SELECTED) s.#kept.push(entry);
-      else s.#kept = null;
-    }
+    for await (const entry of selectBooks(readCatalog(catalog, { signal, onBadRow: s.badRows.add }), selection)) s.#keep(entry);
     return s;
+  }
+
+  /**
+   * The same, filled by a reader that reads the whole catalog for its own purpose (the CLI's input
+   * check, which says what the selection picks): give `add` every catalog entry in order and
+   * `badRows.add` every bad row; `selection` is then the job's, and the job reads nothing more.
+   */
+  static collect(catalog: string, selection: CatalogSelection): { add(entry: CatalogEntry): void; badRows: BadRowTally; selection: JobSelection } {
+    const s = new JobSelection(catalog, selection);
+    const match = compileSelection(selection);
+    const limit = selection.limit ?? Number.POSITIVE_INFINITY;
+    const add = (entry: CatalogEntry): void => {
+      if (s.total < limit && match(entry)) s.#keep(entry);
+    };
+    return { add, badRows: s.badRows, selection: s };
+  }
+
+  #keep(entry: CatalogEntry): void {
+    this.total++;
+    if (this.#kept === null) return;
+    if (this.#kept.length < KEEP_SELECTED) this.#kept.push(entry);
+    else this.#kept = null;
   }
 
   /** Whether the entries are in memory (no second read). */

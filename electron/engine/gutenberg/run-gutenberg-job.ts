@@ -38,8 +38,10 @@ import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
  * A re-run skips books whose files still match the manifest and resumes partial downloads.
  * The output folder is locked for the run (a second job there is refused with OUTPUT_LOCKED); a
  * full disk stops the job with DISK_FULL, the books not yet whole on disk staying pending.
+ * `read`: the selection as the host's input check read it (JobSelection.collect), so the job does
+ * not read the catalog again; absent, the job reads it.
  */
-export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobControl): Promise<JobSummary> {
+export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobControl, read?: JobSelection): Promise<JobSummary> {
   const outDir = resolve(spec.outDir);
   let lock: OutputLock;
   try {
@@ -49,13 +51,13 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
     return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control }, () => Promise.reject(err));
   }
   try {
-    return await runLocked(spec, control, outDir);
+    return await runLocked(spec, control, outDir, read);
   } finally {
     await lock.release();
   }
 }
 
-async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, outDir: string): Promise<JobSummary> {
+async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, outDir: string, read: JobSelection | undefined): Promise<JobSummary> {
   // Connections to the mirror: --max-per-host, else what the server accepted when it last refused one (net/host-limits.ts).
   const connections = await JobConnectionLimit.open(askedSpec.mirror, askedSpec, jobControl.hosts);
   const spec: GutenbergJobSpec = { ...askedSpec, workers: connections.plan.workers };
@@ -64,8 +66,9 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   control.bandwidth!.setRate(spec.limitRate ?? null);
   const rawDir = join(outDir, 'raw');
   const cleanDir = join(outDir, 'clean');
-  // One read of the catalog for the count and (a selection of up to 5,000 books) the books themselves.
-  const selection = await JobSelection.read(spec.catalog, spec.selection, control.signal);
+  // One read of the catalog for the count and (a selection of up to 5,000 books) the books themselves;
+  // none when the host's input check read it already and handed over what it picked (`read`).
+  const selection = read ?? (await JobSelection.read(spec.catalog, spec.selection, control.signal));
   const total = selection.total;
   // Checked here too, not only by the hosts' input checks: every way in gets the same refusal.
   const policy = mainSiteProblem(spec.mirror, total, spec.allowMainSite);
@@ -225,13 +228,13 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               // the books finishing at the same time (output/dir-sync-group.ts).
               await dirSyncs.sync(cleanDir);
               // Sizes and mtimes as written: what the next run's quick check compares.
-              const rawStat = await stat(fetched.rawPath);
+              const rawMtimeMs = fetched.mtimeMs ?? (await stat(fetched.rawPath)).mtimeMs;
               // The line is appended only now: both files are whole (the clean one fsynced).
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
                 rawFile: relative(outDir, fetched.rawPath), cleanFile: relative(outDir, cleanPath),
                 rawBytes: fetched.bytes, cleanBytes: result.cleanBytes, rawSha256, cleanSha256: result.cleanSha256,
-                rawMtimeMs: recordedMtime(rawStat.mtimeMs), cleanMtimeMs: recordedMtime(result.cleanMtimeMs ?? (await stat(cleanPath)).mtimeMs),
+                rawMtimeMs: recordedMtime(rawMtimeMs), cleanMtimeMs: recordedMtime(result.cleanMtimeMs ?? (await stat(cleanPath)).mtimeMs),
                 startMarker: result.startMarker, endMarker: result.endMarker, warnings: result.warnings,
                 errorCode: null, error: null, downloadMs: Math.round(downloadMs), scrubMs: Math.round(scrubMs),
                 finishedAt: new Date().toISOString(),
