@@ -2,6 +2,7 @@ import type { AutoWorkersDecision } from '../../../shared/events';
 import { AutoWorkersController, type AutoWorkersOptions, type AutoWorkersSample } from '../core/auto-workers';
 import { FanoutError } from '../core/fanout-error';
 import type { RunPoolOptions } from '../core/run-pool';
+import type { LoginGate } from './imapflow-rounds';
 import type { PlanLimits } from './plan-folder';
 
 /**
@@ -63,10 +64,23 @@ export class MailAutoController extends AutoWorkersController {
   }
 }
 
-/** The job's IMAP sessions logged in now (each counted from its login to its close). */
+/**
+ * The job's IMAP sessions logged in now (each counted from its login to its close). With
+ * `serialLogins` (auto), a session opened without a gate of its own sends LOGIN only once the one
+ * opened before it has settled: Dovecot counts a user's connections with some lag, so logins sent
+ * together all pass a limit of 3 (auto held 4, stepping from 2 to 4), while logins one after the
+ * other are refused exactly at the limit. Connecting, the greeting and ID still overlap.
+ */
 export class OpenSessions {
   #now = 0;
   #opening = 0;
+  readonly #serialLogins: boolean;
+  /** Settles when the last session opened has logged in or failed. */
+  #lastLogin: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: { serialLogins?: boolean } = {}) {
+    this.#serialLogins = opts.serialLogins ?? false;
+  }
 
   get now(): number {
     return this.#now;
@@ -81,11 +95,14 @@ export class OpenSessions {
    * Opens a session through `open` and counts it until it is closed. A connection closed before it
    * could log in while others are logged in is the server's limit (`asConnectionLimit`).
    */
-  async open<S extends { close(): Promise<void> }>(open: () => Promise<S>): Promise<S> {
+  async open<S extends { close(): Promise<void> }>(open: (login?: LoginGate) => Promise<S>, login?: LoginGate): Promise<S> {
     let s: S;
     this.#opening++;
     try {
-      s = await open();
+      if (!login && this.#serialLogins) login = { after: this.#lastLogin };
+      const opened = open(login);
+      this.#lastLogin = opened.catch(() => undefined);
+      s = await opened;
     } catch (err) {
       throw asConnectionLimit(err, this.#now > 0);
     } finally {

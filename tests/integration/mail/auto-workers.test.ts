@@ -114,11 +114,14 @@ describe('mail --workers auto', () => {
   }, 120_000);
 
   // Each server's own way of refusing connection N+1: Courier's couriertcpd closes it before the
-  // greeting; Cyrus answers LOGIN with "NO Too many open connections (3 of 3 for fanout)".
+  // greeting; Cyrus answers LOGIN with "NO Too many open connections (3 of 3 for fanout)"; Dovecot
+  // with "NO [LIMIT] Maximum number of connections from user+IP exceeded" (and lets logins sent
+  // together all pass: auto sends them one after the other).
   // The archive is checked byte for byte on these two servers as on Dovecot (one under each strategy auto takes).
   it.each([
     ['courier', 'adaptive', () => startCourier({ maxPerIp: 3 })],
     ['cyrus', 'queue', () => startCyrus({ maxLoginsPerUser: 3 })],
+    ['dovecot', 'queue', () => startDovecot({ maxUserIpConnections: 3 })],
   ] as const)('%s limited to 3 connections (%s): auto never holds more than 3, backs off at the refusal, every message once, byte-exact', async (kind, strategy, start) => {
     const fx = await setUp(await start());
     const { summary, events } = await runAuto(fx, `${kind}-limited`, { strategy });
