@@ -47,17 +47,10 @@ export const DEFAULT_PLAN_LIMITS: PlanLimits = {
   partBytes: 4 * MiB,
 };
 
-/**
- * One connection has no one to share chunks with: each chunk (one streamed UID FETCH) costs it a
- * round trip and the wait for the last writes, so its chunks are 4× larger (fewer FETCHes). Every
- * message still counts on its own (a failed FETCH leaves only what was not written).
- */
-const SINGLE_CONNECTION_CHUNKS = { chunkMessages: 1000, chunkBytes: 32 * MiB };
-
-/** The default limits for `connections` connections (see RECEIVE_BUDGET, SINGLE_CONNECTION_CHUNKS). */
+/** The default limits for `connections` connections (see RECEIVE_BUDGET). */
 export function planLimitsFor(connections: number): PlanLimits {
   const large = Math.max(MiB, Math.min(4 * MiB, Math.floor(RECEIVE_BUDGET / Math.max(1, connections) / MiB) * MiB));
-  return { ...DEFAULT_PLAN_LIMITS, ...(connections <= 1 ? SINGLE_CONNECTION_CHUNKS : {}), largeMessageBytes: large, partBytes: large };
+  return { ...DEFAULT_PLAN_LIMITS, largeMessageBytes: large, partBytes: large };
 }
 
 export interface MailJobExtras {
