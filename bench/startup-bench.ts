@@ -14,6 +14,7 @@
  * /proc (Linux; 10 ms ticks, so read medians): a finished command's from this process's reaped
  * children, a job's from its process tree when the first request arrives.
  *
+ * BENCH_CATALOG_ROWS=75000 picks the one book from a catalog of that many rows (default: a one-row catalog).
  * BENCH_BASELINE_BIN=/path/to/other/bin/fanout.js adds the same jobs run by another build (e.g. a
  * worktree of an older commit, built), for a before/after in the same run. BENCH_MAIL=0 skips mail.
  * Prints the median and p90 of each, and each median as a ratio of `node -e 0`'s (target: help ≤ 2×).
@@ -144,7 +145,15 @@ async function mailServer(): Promise<{ port: number; dovecot: DovecotServer; sto
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-startup-'));
   const catalog = join(dir, 'catalog.csv');
-  await writeFile(catalog, 'author,FileNumber,Title\nAusten,1342,Pride and Prejudice\n');
+  // BENCH_CATALOG_ROWS=75000: the one book picked by --ids from a catalog that size (official format).
+  const rows = Number(process.env.BENCH_CATALOG_ROWS ?? 1);
+  const officialRow = (n: number) => `${n},Text,2000-01-01,"Title ${n}",en,"Author, Some",Fiction,PR,Shelf\n`;
+  await writeFile(
+    catalog,
+    rows <= 1
+      ? 'author,FileNumber,Title\nAusten,1342,Pride and Prejudice\n'
+      : `Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves\n${Array.from({ length: rows }, (_, i) => officialRow(i + 1)).join('')}`,
+  );
   // The "mirror": notes when the first request arrives, answers 404 so the job ends.
   const mirror = createServer((_req, res) => {
     firstRequest();
@@ -155,7 +164,7 @@ async function main(): Promise<void> {
   const mail = process.env.BENCH_MAIL === '0' ? null : await mailServer();
 
   let run = 0;
-  const gutenberg = (b: string) => [b, 'gutenberg', '--catalog', catalog, '--mirror', mirrorUrl, '--out', join(dir, `out-${++run}`), '--attempts', '1', '--json'];
+  const gutenberg = (b: string) => [b, 'gutenberg', '--catalog', catalog, '--ids', '1342', '--mirror', mirrorUrl, '--out', join(dir, `out-${++run}`), '--attempts', '1', '--json'];
   const mailJob = (b: string, port: number, user: string) => [b, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', user, '--password-env', 'FANOUT_BENCH_PW', '--out', join(dir, `out-${++run}`), '--json'];
   // FANOUT_RELAUNCHED set (to anything) turns the re-launch off (bin/relaunch.js); unset, a job is re-launched.
   const relaunched = { FANOUT_RELAUNCHED: undefined };
