@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fillMailbox } from '../../harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
@@ -30,6 +32,7 @@ const TOTAL = FOLDERS.reduce((n, f) => n + f.count, 0);
 const LIMITS = { chunkMessages: 4 };
 const DELAY_MS = 4;
 
+const run = promisify(execFile);
 const decisions = (events: JobEvent[]): AutoWorkersDecision[] => events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
 
 interface Fixture {
@@ -111,6 +114,12 @@ describe('mail --workers auto', () => {
     expect(again.summary.status).toBe('succeeded');
     expect(again.summary.itemsDone).toBe(0);
     expect(again.summary.itemsSkipped).toBe(TOTAL);
+
+    // The CLI: --workers auto (or --connections auto) with --max-connections; each decision on stderr.
+    const cli = await run(process.execPath, ['--import', 'tsx', join(__dirname, 'cli-entry.ts'), 'mail', '--host', '127.0.0.1', '--port', String(fx.relay.port), '--tls', 'none', '--user', fx.srv.user, '--password-env', 'FANOUT_TEST_PW', '--workers', 'auto', '--max-connections', '5', '--strategy', 'queue', '--out', join(fx.base, 'cli')], { env: { ...process.env, FANOUT_TEST_PW: fx.srv.password } });
+    expect(cli.stderr).toMatch(/workers 2 \(start with 2 connections \(at most 5\)\)/);
+    expect(cli.stderr).toMatch(/messages/);
+    expect(readIndex(archivedFolderDir(join(fx.base, 'cli', `${fx.srv.user}@127.0.0.1`), 'INBOX')).length).toBe(240);
   }, 120_000);
 
   // Each server's own way of refusing connection N+1: Courier's couriertcpd closes it before the
