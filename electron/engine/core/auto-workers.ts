@@ -23,7 +23,7 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * that ends the climb (a flat step, a fit saying the next step would not pay, the bandwidth cap) is
  * read over a window three times as long (a short window on a shared machine reads ±20 %, and a
  * wrong stop costs the rest of the job, a wrong step one window and a step back). And a knee found
- * by a flat step or the fit is tried again after 20 windows, then 40, 80...: a stop read while the
+ * by a flat step or the fit is tried again after 5 windows, then 10, 20...: a stop read while the
  * machine or the server was busy for a moment does not hold N down for the rest of a long job.
  */
 export interface AutoWorkersOptions {
@@ -77,8 +77,12 @@ const WARMUP_BOUND_WINDOWS = 10;
  * CPU or link is near full keeps half or less.
  */
 const SLOW_START_KEEP = 0.6;
-/** A knee found by a flat step is tried again after this many windows (then twice as long each time). */
-const PROBE_AFTER_WINDOWS = 20;
+/**
+ * A knee found by a flat step is tried again after this many windows, then twice as long each time.
+ * Soon: a try at a real knee costs nothing but connections (2N moves what N does), while a false one
+ * (a start-of-job window read while the machine was busy) costs the rest of the job.
+ */
+const PROBE_AFTER_WINDOWS = 5;
 /** An outcome that ends the climb is read over this many windows. */
 const STOP_WINDOWS = 3;
 

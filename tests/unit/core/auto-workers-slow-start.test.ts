@@ -147,8 +147,8 @@ describe('--workers auto: slow start, measured once the new connections move byt
     expect(decisions[backOff]).toMatchObject({ workers: 4 });
     const retry = decisions.findIndex((d) => /trying the step past 4 again/.test(d.why));
     expect(retry).toBeGreaterThan(backOff);
-    // Held 20 windows (2 s) before trying again.
-    expect(decisions[retry]!.atMs - decisions[backOff]!.atMs).toBeGreaterThanOrEqual(2_000);
+    // Held 5 windows (0.5 s) before trying again.
+    expect(decisions[retry]!.atMs - decisions[backOff]!.atMs).toBeGreaterThanOrEqual(500);
     expect(c.target).toBe(32);
   });
 
@@ -156,9 +156,9 @@ describe('--workers auto: slow start, measured once the new connections move byt
     const c = new AutoWorkersController({ start: 4, max: 32 });
     const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100 }, 20_000, false);
     const retries = decisions.filter((d) => /again/.test(d.why)).map((d) => d.atMs);
-    // After 2 s, then 4 s, then 8 s of holding: three tries in 20 s, each gap longer than the last.
-    expect(retries.length).toBe(3);
-    expect(retries[2]! - retries[1]!).toBeGreaterThan(retries[1]! - retries[0]!);
+    // After 0.5 s, then 1, 2, 4, 8 s of holding: five tries in 20 s, each gap longer than the last.
+    expect(retries.length).toBe(5);
+    for (let i = 2; i < retries.length; i++) expect(retries[i]! - retries[i - 1]!).toBeGreaterThan(retries[i - 1]! - retries[i - 2]!);
     expect(decisions.at(-1)).toMatchObject({ action: 'back-off', workers: 4 });
   });
 
