@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,6 +29,8 @@ export interface SinkResult {
   /** Bytes of the text written. */
   bytes: number;
   sha256: string;
+  /** The text's mtime as written (read on its descriptor: no `stat` of the path later). */
+  mtimeMs: number;
 }
 
 /**
@@ -75,6 +77,13 @@ export class BookSink {
   /** Hashing the kept text prefix, or replaying a zip's kept raw prefix into the unzipper. */
   private prefixHashed: Promise<void> = Promise.resolve();
   private closed = false;
+  /**
+   * A `.part.meta` may be on disk: the resumable `.part` was there at `open()` (an earlier attempt's
+   * meta may sit beside it, even an empty one), or this attempt wrote one. Else `finish()` skips its
+   * removal (an unlink that would fail, per book).
+   */
+  private metaMayExist = false;
+  private mtimeMs = 0;
 
   private constructor(private readonly opts: SinkOptions) {
     this.textPart = safeJoin(opts.rawDir, `${opts.textName}.part`, opts.context);
@@ -91,6 +100,7 @@ export class BookSink {
     });
     const kept = await stat(sink.resumable).catch(() => null);
     sink.startAt = kept?.isFile() ? kept.size : 0;
+    sink.metaMayExist = kept !== null;
     sink.kept = sink.startAt > 0 ? await readPartMeta(sink.resumable) : null;
     return sink;
   }
@@ -213,14 +223,17 @@ export class BookSink {
       // The text `.part` fsynced on the descriptor it was written through (a zip's text was written
       // by the unzipper: reopened).
       const handle = this.zip ? undefined : await this.file?.handle();
+      // Its last write has landed (one write in flight at a time): the mtime the manifest records.
+      // Synchronous: one fstat on an open descriptor, cheaper than a later stat's thread-pool hop.
+      this.mtimeMs = handle ? fstatSync(handle.fd).mtimeMs : (await stat(this.textPart)).mtimeMs;
       await renameDurably(this.textPart, this.finalPath, { syncDir: false, handle });
       await dirSyncs.sync(dirname(this.finalPath));
       if (this.rawPart) {
         await this.file?.close();
         await unlink(this.rawPart).catch(() => {});
       }
-      // Always: an earlier attempt's meta may be there even with no bytes kept (an empty part).
-      await removePartMeta(this.resumable);
+      // An earlier attempt's meta may be there even with no bytes kept (an empty part).
+      if (this.metaMayExist) await removePartMeta(this.resumable);
     } catch (e) {
       if (this.rawPart && e instanceof FanoutError) await this.discard();
       if (e instanceof FanoutError) throw e;
@@ -232,10 +245,11 @@ export class BookSink {
       this.closed = true;
       await this.file?.close(); // a no-op once handed to renameDurably
     }
-    return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex') };
+    return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex'), mtimeMs: this.mtimeMs };
   }
 
   private writeMeta(meta: PartMeta): void {
+    this.metaMayExist = true;
     this.metaWrite = writePartMeta(this.resumable, meta).catch((e: unknown) => {
       throw new FanoutError('WRITE_FAILED', `Cannot write ${this.resumable}.meta: ${String(e)}`, this.opts.context, { cause: e });
     });

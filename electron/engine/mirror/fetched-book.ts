@@ -15,5 +15,6 @@ export function toFetchedBook(ebook: number, url: string, cand: Candidate, resul
     fromZip: cand.fromZip,
     transferredBytes,
     resumedFrom,
+    mtimeMs: result.mtimeMs,
   };
 }

@@ -99,6 +99,8 @@ export interface FetchedBook {
   transferredBytes: number;
   /** Remote offset this call resumed at (0 = fresh download). */
   resumedFrom: number;
+  /** The text's mtime as written (for the manifest; read on its descriptor, no later `stat`). */
+  mtimeMs?: number;
 }
 
 export interface OpenMirrorOptions {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,6 +51,26 @@ describe('BookSink: the .part.meta of a small file is written only when the atte
     expect(next.startAt).toBe(bytes.length);
     expect(next.kept).toEqual(meta);
     await next.close();
+    // It completes the text: the meta goes with the part, and the mtime said is the file's.
+    const rest = await open();
+    rest.begin();
+    rest.input.end(bytes);
+    await new Promise((r) => rest.input.once('finish', r));
+    const done = await rest.finish();
+    expect(await readdir(dir)).toEqual(['418-0.txt']);
+    expect(done.mtimeMs).toBe((await stat(join(dir, '418-0.txt'))).mtimeMs);
+  });
+
+  it('an earlier attempt\'s meta beside an empty part is removed when the book lands', async () => {
+    await writeFile(join(dir, '418-0.txt.part'), '');
+    await writeFile(join(dir, '418-0.txt.part.meta'), JSON.stringify({ size: 10, etag: '"old"' }));
+    const sink = await open();
+    expect(sink.startAt).toBe(0);
+    sink.begin({ size: 4, etag: '"new"' });
+    sink.input.end(Buffer.from('text'));
+    await new Promise((r) => sink.input.once('finish', r));
+    await sink.finish();
+    expect(await readdir(dir)).toEqual(['418-0.txt']);
   });
 
   it.each([
