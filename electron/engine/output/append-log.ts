@@ -1,6 +1,7 @@
 /**
  * A JSON-lines file that only ever grows (the Gutenberg manifest; mail's index can use it too).
- * Lines are appended one at a time through one O_APPEND handle; a line that could not be written
+ * Lines are appended in order through one O_APPEND handle, the lines that queued behind a write in
+ * one write (a group: books finishing together pay one thread-pool call); a line that could not be written
  * whole (disk full) is cut off again, so the file always ends on a whole line, and a torn last line
  * left by a killed run is cut off at open (`repairTornTail`). Never rewritten: a crash or a second
  * writer cannot drop lines that are already there.
@@ -12,7 +13,10 @@ export class AppendLog {
   readonly #handle: FileHandle;
   /** Length of the file up to its last whole line. */
   #size: number;
+  /** The writes in flight, one group after another; settles when the log is idle. */
   #chain: Promise<void> = Promise.resolve();
+  /** Lines waiting for the write in flight to end: the next group. */
+  #queued: Array<{ bytes: Buffer; done: () => void; fail: (err: unknown) => void }> = [];
   #closed = false;
 
   private constructor(path: string, handle: FileHandle, size: number) {
@@ -35,21 +39,32 @@ export class AppendLog {
   }
 
   /**
-   * Appends `line` (a newline is added) once every earlier append is done. Resolves when the
-   * line is written (in the OS cache; `sync` makes it durable); rejects with the raw Node error,
-   * the file then still ending on its last whole line.
+   * Appends `line` (a newline is added) after every earlier append. Resolves when the line is
+   * written (in the OS cache; `sync` makes it durable); rejects with the raw Node error, the file
+   * then still ending on its last whole line (a failed group is cut off whole: each of its lines rejects).
    */
   append(line: string): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`${this.path} is closed`));
     const bytes = Buffer.from(line.endsWith('\n') ? line : `${line}\n`, 'utf8');
-    const run = this.#chain.then(() => this.#write(bytes));
-    this.#chain = run.catch(() => {});
-    return run;
+    return new Promise<void>((done, fail) => {
+      this.#queued.push({ bytes, done, fail });
+      // The first line of a group starts its write behind the one in flight; the rest join it.
+      if (this.#queued.length === 1) this.#chain = this.#chain.then(() => this.#writeGroup());
+    });
   }
 
-  async #write(bytes: Buffer): Promise<void> {
-    await appendWholeOrCut(this.#handle, bytes, this.#size);
-    this.#size += bytes.length;
+  async #writeGroup(): Promise<void> {
+    const group = this.#queued;
+    this.#queued = [];
+    const bytes = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((l) => l.bytes));
+    try {
+      await appendWholeOrCut(this.#handle, bytes, this.#size);
+      this.#size += bytes.length;
+    } catch (err) {
+      for (const line of group) line.fail(err);
+      return;
+    }
+    for (const line of group) line.done();
   }
 
   /** Waits for the pending appends and flushes the file to disk. */

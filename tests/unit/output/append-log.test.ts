@@ -23,6 +23,18 @@ describe('AppendLog', () => {
     await expect(log.append('x')).rejects.toThrow(/closed/);
   });
 
+  it('lines queued behind a write go out together, in order, each resolving once written', async () => {
+    const file = join(dir, 'log.jsonl');
+    const log = await AppendLog.open(file);
+    const first = Array.from({ length: 50 }, (_, i) => log.append(`{"n":${i}}`));
+    await first[0];
+    // Appended while the group of the other 49 may be in flight: the next group, after it.
+    const later = Array.from({ length: 50 }, (_, i) => log.append(`{"n":${50 + i}}`));
+    await Promise.all([...first, ...later]);
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await log.close();
+  });
+
   it('two logs opened one after the other keep every line (never rewritten)', async () => {
     const file = join(dir, 'log.jsonl');
     const first = await AppendLog.open(file);
