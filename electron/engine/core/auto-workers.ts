@@ -56,7 +56,7 @@ export interface AutoWorkersSample {
   atMs: number;
   /** Bytes transferred so far (the throughput measured). */
   bytes: number;
-  /** Items finished so far (done or failed): a window waits for N of them. */
+  /** Items finished so far (done or failed): a window waits for N of them (N/2 with `transferring`). */
   items: number;
   /** The job's bandwidth cap now, bytes/s (null or absent: none). */
   rateCap?: number | null;
