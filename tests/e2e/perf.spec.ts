@@ -240,6 +240,7 @@ test(`History: opening the recording of a ${ITEMS.toLocaleString('en-US')}-item 
   const heapBytes = await page.evaluate(() => (globalThis as unknown as { performance: { memory?: { usedJSHeapSize: number } } }).performance.memory?.usedJSHeapSize ?? null);
   const heapMB = heapBytes === null ? null : Math.round(heapBytes / 1e5) / 10;
   const result = { frames: recording.frames.length, spans: MAX_RECORDED_SPANS, spansKept, openMs, heapMB, longTasksMs: longTasks.map(Math.round), loadAverage: [loadBefore, loadavg()[0]!] };
+  await mkdir(ARTIFACTS, { recursive: true });
   await writeFile(join(ARTIFACTS, 'perf-history.json'), JSON.stringify(result, null, 2));
   console.log('History replay perf:', JSON.stringify(result));
   expect(spansKept).toBeGreaterThan(0);
@@ -281,6 +282,7 @@ test(`the catalog of ${CATALOG_ROWS.toLocaleString('en-US')} rows searches as yo
   const matching = (await count.textContent())!;
   const longTasks = await takeLongTasks(page);
   const result = { rows: CATALOG_ROWS, query, typingMs: typedAt - t0, lastKeyToTableMs: settledMs, matching, longTasksMs: longTasks.map(Math.round), loadAverage: [loadBefore, loadavg()[0]!] };
+  await mkdir(ARTIFACTS, { recursive: true });
   await writeFile(join(ARTIFACTS, 'perf-catalog.json'), JSON.stringify(result, null, 2));
   console.log('Catalog search perf:', JSON.stringify(result));
   expect(Number(matching.split(' of ')[0]!.replace(/,/g, ''))).toBeGreaterThan(0);
