@@ -113,6 +113,9 @@ async function main(): Promise<void> {
     const best = NS.map((n) => ({ n, ms: median(runs.get(n)!.map((r) => r.wallMs)) })).reduce((a, b) => (b.ms < a.ms ? b : a));
     const autoMs = median(runs.get('auto')!.map((r) => r.wallMs));
     console.log(`\n  best fixed N = ${best.n} (${s(best.ms)}); auto ${s(autoMs)} = ${((autoMs / best.ms) * 100).toFixed(0)} % of it`);
+    // Within each round (the machine drifts less within a round than across): auto / that round's best fixed N.
+    const perRound = Array.from({ length: ROUNDS }, (_, r) => runs.get('auto')![r]!.wallMs / Math.min(...NS.map((n) => runs.get(n)![r]!.wallMs)));
+    console.log(`  per round, auto / the round's best fixed N: ${perRound.map((x) => `${(x * 100).toFixed(0)} %`).join(', ')}`);
     const last = runs.get('auto')!.at(-1)!;
     console.log(`  auto's decisions (last round):\n    ${why(last.decisions)}`);
   } finally {
