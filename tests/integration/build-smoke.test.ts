@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bookText } from '../harness';
 
 const repo = resolve(__dirname, '../..');
-const builtCli = join(repo, 'out', 'main', 'electron', 'cli', 'index.js');
+// The CLI bin/fanout.js runs once built: the bundle in out/cli/ (build/cli-bundle.mjs).
+const builtCli = join(repo, 'out', 'cli', 'index.js');
 let dir = '';
 
 afterAll(async () => {
