@@ -14,9 +14,6 @@ import type { PlanLimits } from './plan-folder';
  */
 export const MAIL_AUTO_START = 2;
 
-/** Most connections auto opens unless told (`connections` is then the most). */
-export const MAIL_AUTO_MAX = 16;
-
 /**
  * Messages per chunk under auto, at most: the controller counts chunks (below), so it needs tens
  * of them to measure a step. Under `adaptive` several chunks still go in one FETCH.
@@ -53,14 +50,17 @@ export class MailAutoController extends AutoWorkersController {
 
   /**
    * The pool counts what the server holds as the sessions that finished a chunk (right for lazily
-   * opened sessions). A step opens several connections at once: when one is refused, another of
-   * them may have been accepted and still be logging in, so the sessions open now plus those still
-   * connecting are counted. That over-counts while other refusals are on their way, but the limit
-   * only ever goes down, and the last refusal of the step sees only the accepted ones: the server's
-   * limit exactly (seen on Courier and Cyrus limited to 3: without it, auto settled at 2).
+   * opened sessions; here a session that just logged in counts too: without it, auto settled at 2
+   * on Courier and Cyrus limited to 3). A LOGIN refused (Dovecot, Cyrus) came after the LOGIN
+   * before it had settled (`serialLogins`), so the sessions open now are exact. A connection closed
+   * before login (Courier) was refused at connect, which overlaps: one accepted in the same step
+   * may still be logging in, so those still opening count too; that over-counts while the step's
+   * other refusals are on their way, but the limit only goes down, and the last refusal of the step
+   * sees only the accepted ones.
    */
   override refused(atMs: number, holding: number, throughput?: number): AutoWorkersDecision | null {
-    return super.refused(atMs, Math.max(holding, this.#sessions.now + this.#sessions.opening), throughput);
+    const held = this.#sessions.now + (this.#sessions.lastRefusedAtConnect ? this.#sessions.opening : 0);
+    return super.refused(atMs, Math.max(holding, held), throughput);
   }
 }
 
@@ -77,6 +77,7 @@ export class OpenSessions {
   readonly #serialLogins: boolean;
   /** Settles when the last session opened has logged in or failed. */
   #lastLogin: Promise<unknown> = Promise.resolve();
+  #lastRefusedAtConnect = false;
 
   constructor(opts: { serialLogins?: boolean } = {}) {
     this.#serialLogins = opts.serialLogins ?? false;
@@ -89,6 +90,11 @@ export class OpenSessions {
   /** Sessions connecting or logging in now. */
   get opening(): number {
     return this.#opening;
+  }
+
+  /** The last refusal was a connection closed before login (`asConnectionLimit`), not a LOGIN answered NO. */
+  get lastRefusedAtConnect(): boolean {
+    return this.#lastRefusedAtConnect;
   }
 
   /**
@@ -104,7 +110,10 @@ export class OpenSessions {
       this.#lastLogin = opened.catch(() => undefined);
       s = await opened;
     } catch (err) {
-      throw asConnectionLimit(err, this.#now > 0);
+      const mapped = asConnectionLimit(err, this.#now > 0);
+      if (mapped !== err) this.#lastRefusedAtConnect = true;
+      else if (err instanceof FanoutError && err.code === 'TOO_MANY_CONNECTIONS') this.#lastRefusedAtConnect = false;
+      throw mapped;
     } finally {
       this.#opening--;
     }
