@@ -11,7 +11,12 @@ import type { MailFolderInfo } from './folders';
  * - `LSUB` after every LIST: subscriptions are not archived;
  * - `LIST` + `LSUB` of a folder before its first EXAMINE on a connection that did not list it
  *   (every worker): the folder is known from the planning connection's LIST (`examineFolder`).
- * A fourth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`).
+ * - `ENABLE` (CONDSTORE, UTF8=ACCEPT) at login: deferred to the connection's first EXAMINE
+ *   (`examineFolder`), the first command whose answer it changes (HIGHESTMODSEQ on EXAMINE, MODSEQ
+ *   on FETCH, UTF-8 folder names). LIST-STATUS asks HIGHESTMODSEQ by itself (RFC 7162: STATUS
+ *   HIGHESTMODSEQ is a CONDSTORE-enabling command), so a run with nothing new, which never
+ *   EXAMINEs, is one round trip shorter; a run that EXAMINEs sends ENABLE as before, just later.
+ * A fifth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`).
  */
 interface ImapFlowInternals {
   /** The first ID's answer (undefined when the server did not offer ID before LOGIN). */
@@ -23,7 +28,12 @@ interface ImapFlowInternals {
   run(command: string, ...args: unknown[]): Promise<unknown>;
   /** LOGIN / AUTHENTICATE, called by `connect()` once the greeting, CAPABILITY and ID are done. */
   authenticate(): Promise<unknown>;
+  /** ENABLE of CONDSTORE, UTF8=ACCEPT (and IMAP4rev2 where offered), called by `connect()` after NAMESPACE. */
+  autoEnable(): Promise<unknown>;
 }
+
+/** The deferred ENABLE of each client (`trimRoundTrips`): sent once, before its first EXAMINE. */
+const deferredEnable = new WeakMap<ImapFlow, () => Promise<unknown>>();
 
 const internals = (client: ImapFlow) => client as unknown as ImapFlowInternals;
 
@@ -35,6 +45,10 @@ export function trimRoundTrips(client: ImapFlow): void {
   // Only the ID sent after authentication is answered from the first one; an ID the server did
   // not offer before LOGIN is still sent after it.
   c.run = (command, ...args) => (command === 'ID' && client.authenticated && c.idRequested ? Promise.resolve(c.idRequested) : run(command, ...args));
+  const autoEnable = c.autoEnable.bind(client);
+  let enabling: Promise<unknown> | null = null;
+  deferredEnable.set(client, () => (enabling ??= autoEnable()));
+  c.autoEnable = () => Promise.resolve();
 }
 
 export interface LoginGate {
@@ -60,8 +74,12 @@ export function gateLogin(client: ImapFlow, gate: LoginGate): void {
   };
 }
 
-/** EXAMINE (read-only SELECT) of a listed folder, without imapflow's LIST of it first. */
-export function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>): Promise<MailboxObject> {
+/**
+ * EXAMINE (read-only SELECT) of a listed folder, without imapflow's LIST of it first; the
+ * connection's deferred ENABLE goes first (once).
+ */
+export async function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>): Promise<MailboxObject> {
+  await deferredEnable.get(client)?.();
   const known = internals(client).folders;
   if (!known.has(info.path)) {
     known.set(info.path, {

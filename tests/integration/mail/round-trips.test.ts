@@ -49,8 +49,12 @@ describe('imapflow round trips (Dovecot)', () => {
     expect(planner).toContain('LOGIN');
     const folders = await listFoldersOn(a);
     expect(planner).not.toContain('LSUB');
+    // ENABLE waits for the first EXAMINE: a run with nothing new (login + LIST-STATUS) never sends it,
+    // and LIST-STATUS still reports HIGHESTMODSEQ (the nothing-new check needs it).
+    expect(planner).not.toContain('ENABLE');
     const archive = folders.find((f) => f.path === 'Archive')!;
     expect(archive).toBeDefined();
+    expect(archive.highestModseq).not.toBeNull();
 
     // Another connection (a worker) examines a folder the first one listed.
     const worker: string[] = [];
@@ -60,7 +64,14 @@ describe('imapflow round trips (Dovecot)', () => {
     const mb = await examineFolder(b, archive);
     expect(String(mb.uidValidity)).toBe(archive.uidValidity);
     expect(mb.path).toBe('Archive');
-    expect(worker.slice(before)).toEqual(['EXAMINE']);
+    // The deferred ENABLE goes before the connection's first EXAMINE, so EXAMINE reports HIGHESTMODSEQ.
+    expect(worker.slice(before)).toEqual(['ENABLE', 'EXAMINE']);
+    expect(mb.highestModseq).toBeDefined();
+    expect(String(mb.highestModseq)).toBe(archive.highestModseq);
+    const inbox = folders.find((f) => f.path === 'INBOX')!;
+    const again = worker.length;
+    await examineFolder(b, inbox);
+    expect(worker.slice(again)).toEqual(['EXAMINE']);
     await a.logout();
     await b.logout();
   });
