@@ -27,21 +27,29 @@ export const CLI_EXTERNALS = Object.freeze(['piscina', '@aws-sdk/client-s3']);
 /**
  * Modules a bundled package imports as it loads but calls only on paths the CLI does not take by
  * default: each replaced by a stand-in that loads it on first use. imapflow imports pino for its
- * default logger (Fanout passes `logger: false`) and socks for a proxy (only `fanout mail --proxy`):
- * ~20 ms of a mail job's start-up. Matched by the importing file and the names it imports; if a new
- * imapflow moves them, they are simply bundled as they are.
+ * default logger (Fanout passes `logger: false`) and socks for a proxy (only `fanout mail --proxy`);
+ * imapflow and libmime import encoding-japanese to decode ISO-2022-JP and EUC-JP text only: together
+ * ~40–60 ms of CPU of a mail job's start-up. Matched by the importing file and the names it imports;
+ * if a new version moves them, they are simply bundled as they are.
  */
 export const LAZY_IMPORTS = Object.freeze([
   { importer: /[\\/]imapflow[\\/]dist[\\/]esm[\\/]logger\.js$/, module: 'pino', names: ['default'] },
   { importer: /[\\/]imapflow[\\/]dist[\\/]esm[\\/]proxy-connection\.js$/, module: 'socks', names: ['SocksClient'] },
+  { importer: /[\\/]imapflow[\\/]dist[\\/]esm[\\/]jp-decoder\.js$/, module: 'encoding-japanese', names: ['default'] },
+  { importer: /[\\/]libmime[\\/]dist[\\/]esm[\\/]charset\.js$/, module: 'encoding-japanese', names: ['default'] },
+  // mailsplit's own (older, CommonJS) libmime: `require()` wants the module itself, not a namespace.
+  { importer: /[\\/]libmime[\\/]lib[\\/]charset\.js$/, module: 'encoding-japanese', names: ['module.exports'] },
 ]);
 
 /**
- * The stand-in: each imported name is a function-shaped proxy (pino is called, SocksClient's static
- * methods are read) for the real export, which is required on first use.
+ * The stand-in: each imported name (`module.exports` for a CommonJS importer) is a function-shaped
+ * proxy (pino is called, SocksClient's static methods are read) for the real export, which is
+ * required on first use.
  */
 function lazyModule({ module, names }) {
-  const exported = names.map((n) => (n === 'default' ? 'export default lazy((m) => m);' : `export const ${n} = lazy((m) => m[${JSON.stringify(n)}]);`));
+  const exported = names.map((n) =>
+    n === 'module.exports' ? 'module.exports = lazy((m) => m);' : n === 'default' ? 'export default lazy((m) => m);' : `export const ${n} = lazy((m) => m[${JSON.stringify(n)}]);`,
+  );
   return `let real;
 const load = () => (real ??= require(${JSON.stringify(module)}));
 const lazy = (pick) => new Proxy(function lazy() {}, {
@@ -63,7 +71,8 @@ const lazyImports = {
     b.onResolve({ filter: /^[\w@][\w@/.-]*$/ }, (args) => {
       if (args.namespace === 'lazy-import') return undefined;
       const lazy = LAZY_IMPORTS.findIndex((l) => l.module === args.path && l.importer.test(args.importer));
-      return lazy < 0 ? undefined : { path: args.path, namespace: 'lazy-import', pluginData: { lazy, resolveDir: args.resolveDir } };
+      // One stand-in per importer: each requires the module from its own package's folder.
+      return lazy < 0 ? undefined : { path: `${args.path} for ${args.importer}`, namespace: 'lazy-import', pluginData: { lazy, resolveDir: args.resolveDir } };
     });
     // The stand-in's own require() resolves normally, from the importing package's folder.
     b.onLoad({ filter: /.*/, namespace: 'lazy-import' }, (args) => ({

@@ -7,7 +7,7 @@
  * Built here from the current sources into a temp folder, so no stale out/ is tested.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ import { generateMirror, startFtpServer, startHttpServer, type FtpServer, type G
 
 const repo = resolve(__dirname, '../../..');
 const MESSAGES = 3;
+/** "日本語の件名" in ISO-2022-JP: decoding it loads encoding-japanese, which the bundle loads only then (LAZY_IMPORTS). */
+const JAPANESE_SUBJECT = '=?ISO-2022-JP?B?GyRCRnxLXDhsJE43b0w+GyhC?=';
 
 let bundleDir = '';
 let dir = '';
@@ -51,7 +53,7 @@ beforeAll(async () => {
   await writeFile(catalog, 'Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves\n5,Text,2000-01-01,"A",en,"B, C",F,PR,X\n12,Text,2000-01-01,"D",en,"E, F",F,PR,X\n');
   const date = new Date('2024-01-02T03:04:05Z');
   fillMaildir(dovecot, 'INBOX', Array.from({ length: MESSAGES }, (_, i) => ({
-    source: Buffer.from(`From: a@example.org\r\nTo: b@example.org\r\nSubject: message ${i}\r\nMessage-ID: <m${i}@example.org>\r\nDate: ${date.toUTCString()}\r\n\r\nBody ${i}\r\n`),
+    source: Buffer.from(`From: a@example.org\r\nTo: b@example.org\r\nSubject: ${i === 0 ? JAPANESE_SUBJECT : `message ${i}`}\r\nMessage-ID: <m${i}@example.org>\r\nDate: ${date.toUTCString()}\r\n\r\nBody ${i}\r\n`),
     date,
     seen: false,
   })));
@@ -126,7 +128,10 @@ describe('the built CLI (out/cli bundle)', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as JobSummary;
     expect([summary.status, summary.itemsDone]).toEqual(['succeeded', MESSAGES]);
-    expect((await filesUnder(out)).filter((f) => f.endsWith('.eml')).length).toBe(MESSAGES);
+    const files = await filesUnder(out);
+    expect(files.filter((f) => f.endsWith('.eml')).length).toBe(MESSAGES);
+    const index = await readFile(files.find((f) => f.endsWith('index.jsonl'))!, 'utf8');
+    expect(index).toContain('"subject":"日本語の件名"');
     // Dante logs each relayed connection as "… 127.0.0.1.PORT".
     if (proxy.length > 0) expect(await socks.log()).toMatch(new RegExp(`127\\.0\\.0\\.1\\.${dovecot.port}\\b`));
   });
