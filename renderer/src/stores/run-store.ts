@@ -92,9 +92,14 @@ export async function loadRecording(jobId: string, pages: RecordingPages): Promi
   let header: RunHeader = { ...initialHeader, jobId, replay: true, status: 'running' };
   let summary: RunRecordingPage['summary'] = null;
   let next: Promise<RunRecordingPage | null> | null = pages(0, RECORDING_PAGE_FRAMES);
+  /** Dropped: the page already asked for may still fail, and nobody waits for it any more. */
+  const overtaken = (): RecordingLoad => {
+    next?.catch(() => {});
+    return 'overtaken';
+  };
   while (next) {
     const page: RunRecordingPage | null = await next;
-    if (generation !== loadGeneration) return 'overtaken';
+    if (generation !== loadGeneration) return overtaken();
     if (!page) return 'missing';
     const end: number = page.from + page.frames.length;
     next = page.frames.length > 0 && end < page.totalFrames ? pages(end, RECORDING_PAGE_FRAMES) : null;
@@ -104,7 +109,7 @@ export async function loadRecording(jobId: string, pages: RecordingPages): Promi
     }
     summary = page.summary;
     await nextTask();
-    if (generation !== loadGeneration) return 'overtaken';
+    if (generation !== loadGeneration) return overtaken();
   }
   if (summary) header = reduceHeader(header, [{ kind: 'job:finished', jobId, summary }]);
   header = { ...header, replay: true, status: 'finished' };

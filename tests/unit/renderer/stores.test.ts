@@ -112,6 +112,22 @@ describe('run store', () => {
   });
 });
 
+describe('recording load dropped while a page is on its way', () => {
+  it('a page that fails after the load was overtaken is not an unhandled rejection', async () => {
+    let failLater: (err: Error) => void = () => {};
+    const first = pagesOf('slow', Array.from({ length: RECORDING_PAGE_FRAMES * 2 }, (_, i) => frame(i + 1)));
+    const pages: RecordingPages = (from, count) => (from === 0 ? first.pages(from, count) : new Promise((_, reject) => (failLater = reject)));
+    const loading = loadRecording('slow', pages);
+    // Overtaken once the second page was asked for (the first one applied), before it answers.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    beginRun('live-2', 'gutenberg', 2);
+    expect(await loading).toBe('overtaken');
+    failLater(new Error('connection reset'));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // an unhandled rejection is reported by then, and fails the run
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'live-2', replay: false });
+  });
+});
+
 /** A recording served as `history:get` serves it, with the pages asked for. */
 function pagesOf(jobId: string, frames: TelemetryFrame[]): { pages: RecordingPages; asked: Array<[number, number]> } {
   const asked: Array<[number, number]> = [];
