@@ -30,7 +30,7 @@ const FOLDERS = [
 const TOTAL = FOLDERS.reduce((n, f) => n + f.count, 0);
 /** Small chunks and a delay: enough chunks for the controller to measure a step before the tail. */
 const LIMITS = { chunkMessages: 4 };
-const DELAY_MS = 4;
+const DELAY_MS = 10;
 
 const run = promisify(execFile);
 const decisions = (events: JobEvent[]): AutoWorkersDecision[] => events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
