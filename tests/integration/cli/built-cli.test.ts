@@ -106,6 +106,8 @@ describe('the built CLI (out/cli bundle)', () => {
     const summary = JSON.parse(r.stdout) as JobSummary;
     expect([summary.status, summary.itemsDone]).toEqual(['succeeded', 2]);
     expect((await filesUnder(join(out, 'clean'))).length).toBe(2);
+    const verified = await builtFanout(['verify', 'corpus', out]);
+    expect(verified.code, verified.stderr).toBe(0);
   });
 
   it('downloads books over FTP, scrubbing in child processes', async () => {
