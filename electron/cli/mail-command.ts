@@ -4,7 +4,7 @@ import type { MailAccount } from '../../shared/job-spec';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
 import type { MailFolderInfo } from '../engine/mail/folders';
-import { parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+import { intOption, parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { EXIT } from './exit-codes';
 
 // The schemas (zod) and the engine (imapflow) are imported when a command acts, not at load time:
@@ -118,7 +118,7 @@ export function registerMailCommand(program: Command): void {
     .option('--folders <list>', '"all", or folder paths separated by commas (INBOX,Sent)', 'all')
     .option('--connections <n|auto>', 'parallel IMAP connections (the server may allow fewer), or auto: start with 2 and add while throughput grows', connectionsOption, 4)
     .option('--workers <n|auto>', 'the same as --connections (the name the other jobs use)', connectionsOption)
-    .option('--max-connections <n>', 'with auto: never more connections than this', positiveInt, 16)
+    .option('--max-connections <n>', 'with auto: never more connections than this (at most 32)', intOption(1, 32), 16)
     .addOption(new Option('--strategy <s>', 'how UID batches are dealt to connections').choices(STRATEGIES).default('adaptive'))
     .option('--out <dir>', 'output folder (the archive goes to <out>/<user@host>/<folder>/)')
     .option('--list-folders', 'print the folder tree with counts and exit')
