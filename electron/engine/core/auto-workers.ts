@@ -25,6 +25,8 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * wrong stop costs the rest of the job, a wrong step one window and a step back). And a knee found
  * by a flat step or the fit is tried again after 5 windows, then 10, 20...: a stop read while the
  * machine or the server was busy for a moment does not hold N down for the rest of a long job.
+ * When the pool says how late its ticks fired (`lagMs`), a flat step read while the job waited for a
+ * CPU (ticks late 20 % of the window or more, twice the step before's) is read again, twice at most.
  */
 export interface AutoWorkersOptions {
   /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
@@ -67,7 +69,17 @@ export interface AutoWorkersSample {
    * waits for N items.
    */
   transferring?: number;
+  /**
+   * ms the pool's ticks have fired late so far (optional): time the job wanted a CPU and the machine
+   * gave it to someone else. A step read flat in a window much later than the one before is read again.
+   */
+  lagMs?: number;
 }
+
+/** A window whose ticks were this late (share of its time), and twice as late as the step before's, was starved. */
+const STARVED_LAG = 0.2;
+/** Times a flat step read in a starved window is read again before it counts. */
+const STARVED_REREADS = 2;
 
 /** Longest warm-up, in windows, when some connection never moves bytes (its login keeps failing). */
 const WARMUP_BOUND_WINDOWS = 10;
@@ -123,6 +135,10 @@ export class AutoWorkersController {
   #probeEveryMs: number;
   /** Throughput measured at each N (bytes/s). */
   readonly #measured = new Map<number, number>();
+  /** The tick lag (share of the window) of the window that measured each N. */
+  readonly #lagShare = new Map<number, number>();
+  /** Re-reads of a flat step read in a starved window, for the N they were at. */
+  #rereads = { workers: 0, count: 0 };
   /** The N before the last step up (where a flat step goes back to). */
   #previous: number | null = null;
   /** Window start: set once N connections have each had time to finish an item since the change. */
@@ -204,7 +220,8 @@ export class AutoWorkersController {
     // Enough items that the window is not one phase of each connection's request-transfer cycle.
     if (ms < this.#minWindowMs || s.items - w.items < (counted ? Math.ceil(this.#target / 2) : this.#target)) return null;
     const throughput = ((s.bytes - w.bytes) / ms) * 1000;
-    return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms >= STOP_WINDOWS * this.#minWindowMs);
+    const lagShare = s.lagMs !== undefined && w.lagMs !== undefined ? (s.lagMs - w.lagMs) / ms : null;
+    return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms >= STOP_WINDOWS * this.#minWindowMs, lagShare);
   }
 
   /** The server refused a connection while `holding` were open: never ask for more than that again. */
@@ -221,7 +238,7 @@ export class AutoWorkersController {
   }
 
   /** `long`: the window is long enough to end the climb on; otherwise such an outcome waits for more. */
-  #decide(atMs: number, throughput: number, rateCap: number | null, long: boolean): AutoWorkersDecision | null {
+  #decide(atMs: number, throughput: number, rateCap: number | null, long: boolean, lagShare: number | null): AutoWorkersDecision | null {
     const n = this.#target;
     const prev = this.#previous;
     const pct = (x: number) => `${Math.round(x * 100)} %`;
@@ -232,7 +249,14 @@ export class AutoWorkersController {
     // lose); so does any decision near a bandwidth cap, which a short window reads ±20 % (token bucket).
     const nearCap = rateCap !== null && rateCap > 0 && throughput >= NEAR_CAP * rateCap;
     if (!long && (nearCap || (n < cap && next === null) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
+    if (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain && this.#starved(n, prev, lagShare)) {
+      // Flat, but the job waited for a CPU much more than in the step before's window: the machine
+      // was busy, which says nothing about N. Read the step again (a few times at most).
+      this.#restartWindow();
+      return null;
+    }
     this.#measured.set(n, throughput);
+    this.#lagShare.set(n, lagShare ?? 0);
     if (prev !== null) {
       const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
       if (gain < this.#minGain) {
@@ -267,6 +291,16 @@ export class AutoWorkersController {
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
+  }
+
+  /** The window at `n` was starved against the one at `prev`, and may be read again (counts the re-read). */
+  #starved(n: number, prev: number, lagShare: number | null): boolean {
+    const before = this.#lagShare.get(prev);
+    if (lagShare === null || before === undefined || lagShare < STARVED_LAG || lagShare < 2 * before) return false;
+    if (this.#rereads.workers !== n) this.#rereads = { workers: n, count: 0 };
+    if (this.#rereads.count >= STARVED_REREADS) return false;
+    this.#rereads.count++;
+    return true;
   }
 
   #probeLater(atMs: number): void {

@@ -371,7 +371,14 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     opts.telemetry.setActiveWorkers(target);
     auto.onDecision(auto.controller.startDecision());
     let wasPaused = false;
+    const tickMs = auto.tickMs ?? 50;
+    /** How late the ticks fired, in all (ms): the job waiting for a CPU the machine gave to others. */
+    let lagMs = 0;
+    let lastTickAt = opts.telemetry.now();
     tick = setInterval(() => {
+      const now = opts.telemetry.now();
+      lagMs += Math.max(0, now - lastTickAt - tickMs);
+      lastTickAt = now;
       // A pause is no measurement of N: the window starts again after it.
       if (opts.pause?.paused) {
         wasPaused = true;
@@ -385,9 +392,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         return;
       }
       const t = opts.telemetry;
-      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow });
+      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow, lagMs });
       if (d) applyDecision(d);
-    }, auto.tickMs ?? 50);
+    }, tickMs);
     tick.unref?.();
   }
   spawn();

@@ -11,6 +11,8 @@ interface Server {
   refuseAbove?: number;
   /** Connections that never move bytes (their login keeps failing), at most. */
   stuck?: number;
+  /** Share of each tick the job waited for a CPU, at `t` ms (the pool's ticks fire that late). */
+  lag?(t: number): number;
 }
 
 /**
@@ -23,6 +25,7 @@ function drive(c: AutoWorkersController, server: Server, maxMs = 5_000, untilSet
   let opened: number[] = [];
   let bytes = 0;
   let items = 0;
+  let lagMs = 0;
   let peak = 0;
   const record = (d: AutoWorkersDecision | null) => d && decisions.push(d);
   for (let t = 0; t <= maxMs && !(untilSettled && c.settled); t += 50) {
@@ -33,7 +36,8 @@ function drive(c: AutoWorkersController, server: Server, maxMs = 5_000, untilSet
     const moving = Math.max(0, opened.filter((at) => t - at >= server.loginMs).length - (server.stuck ?? 0));
     bytes += server.rate(moving, t) / 20;
     items += moving / 2;
-    record(c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving }));
+    lagMs += (server.lag?.(t) ?? 0) * 50;
+    record(c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving, lagMs }));
   }
   return { decisions, peak, adds: decisions.filter((d) => d.action === 'add') };
 }
@@ -176,5 +180,26 @@ describe('--workers auto: slow start, measured once the new connections move byt
     free.observe({ atMs: 0, bytes: 0, items: 0, transferring: 4 });
     free.observe({ atMs: 50, bytes: 0, items: 0, transferring: 4 });
     expect(free.observe({ atMs: 150, bytes: 60_000, items: 4, transferring: 4 })).toMatchObject({ action: 'add', workers: 8 });
+  });
+
+  it('a step read flat while the job waited for a CPU (late ticks) is read again, and the climb goes on', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    // From 0.3 s to 1 s another process has the CPU: nothing scales and the ticks fire 40 % late.
+    const busy = (t: number) => t >= 300 && t < 1_000;
+    const { decisions, adds } = drive(c, { rate: (m, t) => (busy(t) ? Math.min(m, 4) : m) * PER_CONN, lag: (t) => (busy(t) ? 0.4 : 0), loginMs: 100 });
+    expect(decisions.some((d) => d.action === 'back-off')).toBe(false);
+    expect(adds.map((d) => d.workers)).toEqual([8, 32]);
+    expect(adds[1]!.atMs).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('a real knee read in late windows (the job itself fills the CPU) backs off after two re-reads', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    // At 8 and more the job's own work fills the CPU: no gain, and the ticks fire late.
+    const { decisions, adds } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, lag: (t) => (t >= 300 ? 0.4 : 0), loginMs: 100 });
+    expect(adds.map((d) => d.workers)).toEqual([8]);
+    const backOff = decisions.find((d) => d.action === 'back-off')!;
+    expect(backOff).toMatchObject({ workers: 4 });
+    // Three long windows (the first reading and two re-reads), each after a tick's warm-up.
+    expect(backOff.atMs - adds[0]!.atMs).toBeGreaterThanOrEqual(3 * 300);
   });
 });
