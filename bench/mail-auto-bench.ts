@@ -10,7 +10,9 @@
  * (counted by a relay reading the LOGIN answers) and the refusal decision. Not a test.
  *
  * Env: BENCH_MESSAGES (3000), BENCH_NS (1,2,4,8,16), BENCH_ROUNDS (2), BENCH_DELAY_MS (25),
- * BENCH_STRATEGY (adaptive), BENCH_AUTO_MAX (16), BENCH_LIMIT (3).
+ * BENCH_STRATEGY (adaptive), BENCH_AUTO_MAX (16), BENCH_LIMIT (3), BENCH_FIXED_CHUNK (unset: each fixed N
+ * plans its default chunks, 250 messages; auto plans chunks of 100, so set it to 100 to tell the
+ * chunk size apart from the choice of N).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -36,6 +38,7 @@ const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 const STRATEGY = env('BENCH_STRATEGY', 'adaptive') as Strategy;
 const AUTO_MAX = Number(env('BENCH_AUTO_MAX', '16'));
 const LIMIT = Number(env('BENCH_LIMIT', '3'));
+const FIXED_CHUNK = process.env.BENCH_FIXED_CHUNK ? Number(process.env.BENCH_FIXED_CHUNK) : null;
 
 /** A mailbox like mail-bench's: mostly text, one in ten with an attachment (20 kB-400 kB), three folders. */
 function fill(srv: DovecotServer): number {
@@ -75,7 +78,8 @@ async function archive(port: number, srv: DovecotServer, n: number | 'auto'): Pr
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   try {
-    const summary = await runMailJob(spec, createJobControl((e) => e.kind === 'job:workers' && decisions.push(e.decision)));
+    const limits = n !== 'auto' && FIXED_CHUNK ? { chunkMessages: FIXED_CHUNK } : undefined;
+    const summary = await runMailJob(spec, createJobControl((e) => e.kind === 'job:workers' && decisions.push(e.decision)), { limits });
     const wallMs = performance.now() - t0;
     const used = process.cpuUsage(cpu);
     if (summary.status !== 'succeeded' || summary.itemsDone !== MESSAGES) throw new Error(`${n}: ${summary.status}, ${summary.itemsDone} of ${MESSAGES}`);
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
   const proxy = await startHarnessProcess({ kind: 'proxy', options: { targetPort: srv.port, delayMs: DELAY } });
   try {
     const bytes = fill(srv);
-    console.log(`mail --workers auto: ${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, Dovecot +${DELAY} ms each way, ${STRATEGY}, ${ROUNDS} round(s)`);
+    console.log(`mail --workers auto: ${MESSAGES} messages, ${(bytes / 1e6).toFixed(0)} MB, Dovecot +${DELAY} ms each way, ${STRATEGY}, ${ROUNDS} round(s)${FIXED_CHUNK ? `, fixed N in chunks of ${FIXED_CHUNK}` : ''}`);
     const rows: Array<number | 'auto'> = [...NS, 'auto'];
     const runs = new Map<number | 'auto', Run[]>(rows.map((r) => [r, []]));
     for (let round = 0; round < ROUNDS; round++) {
