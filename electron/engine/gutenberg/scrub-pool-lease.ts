@@ -47,7 +47,7 @@ export function leaseScrubPool(options: ScrubPoolOptions, createPool?: CreatePoo
   /** Null when the pool can be made now; else the module load to wait for. */
   const ready = (): Promise<void> | null => (createPool || createDefault ? null : loadCreate());
   const create = (o: ScrubPoolOptions): ScrubPool => (createPool ?? createDefault!)(o);
-  const key = `${options.executor}/${options.size}/${options.maxQueue}`;
+  const key = `${options.executor}/${options.size}/${options.maxQueue}/${options.concurrentPerWorker ?? 1}`;
   let pool: ScrubPool | null = null;
   let entry: SharedPool | null = null;
   let released = false;

@@ -12,10 +12,9 @@
  * them (see `storageFault` in ./storage-fault). The temp file is removed on every failure.
  *
  * Stable API (used by mail, mirror and jobs): writeFileAtomic, openAtomicFile, renameDurably,
- * tempPathFor, isTempName, removeStaleTempFiles, syncDir; writeFileAtomicSync (the scrub threads).
+ * tempPathFor, isTempName, removeStaleTempFiles, syncDir.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -52,41 +51,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     throw err;
   }
   await file.commit();
-}
-
-/**
- * `writeFileAtomic` with synchronous calls, for a worker thread that has nothing else to do
- * meanwhile (the scrub threads: no thread-pool hop and no promise per call). Returns the file's
- * mtime as written (read on the descriptor). Never on the main thread of a job.
- */
-export function writeFileAtomicSync(path: string, data: Uint8Array, opts: Pick<AtomicWriteOptions, 'syncDir'> = {}): { mtimeMs: number } {
-  const tempPath = tempPathFor(path);
-  const fd = openSync(tempPath, 'wx');
-  let mtimeMs: number;
-  try {
-    for (let done = 0; done < data.byteLength; ) done += writeSync(fd, data, done, data.byteLength - done);
-    fsyncSync(fd);
-    mtimeMs = fstatSync(fd).mtimeMs;
-    closeSync(fd);
-    renameSync(tempPath, path);
-  } catch (err) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(tempPath, { force: true });
-    throw err;
-  }
-  if (opts.syncDir !== false) {
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  }
-  return { mtimeMs };
 }
 
 /**

@@ -25,11 +25,10 @@ process.on('message', (msg: ChildRequest) => {
       break;
     }
     case 'scrubFile': {
-      try {
-        reply({ kind: 'done', id: msg.id, reply: scrubFileTask(msg.file) });
-      } catch (err) {
-        reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
-      }
+      scrubFileTask(msg.file).then(
+        (done) => reply({ kind: 'done', id: msg.id, reply: done }),
+        (err: unknown) => reply({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+      );
       break;
     }
   }

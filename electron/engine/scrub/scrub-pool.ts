@@ -18,6 +18,11 @@ export interface ScrubPoolOptions {
    * waits (backpressure) instead of queueing more bytes in memory.
    */
   maxQueue: number;
+  /**
+   * Threads only: books a thread may hold at once (default 1). Above 1 for file tasks: a thread
+   * cleans the next book while the previous one's clean file is being fsynced.
+   */
+  concurrentPerWorker?: number;
 }
 
 /** A snapshot of a pool, in the spirit of piscina's own counters. */
@@ -66,7 +71,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
   if (!Number.isInteger(maxQueue) || maxQueue < 1) {
     throw new FanoutError('BAD_INPUT', `maxQueue must be an integer ≥ 1, got ${maxQueue}`);
   }
-  const executor: Executor = kind === 'threads' ? createThreadExecutor(size, maxQueue) : createProcessExecutor(size);
+  const executor: Executor = kind === 'threads' ? createThreadExecutor(size, maxQueue, options.concurrentPerWorker ?? 1) : createProcessExecutor(size);
   const started = performance.now();
   const runTime = new DurationRecorder();
   const waitTime = new DurationRecorder();

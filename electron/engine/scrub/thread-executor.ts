@@ -9,14 +9,14 @@ import { siblingScript } from './worker-script';
  * the cleaned buffer moved back (no copies of book-sized data across the boundary).
  * `maxQueue` is also handed to piscina as a hard limit; the pool facade's gate keeps us below it.
  */
-export function createThreadExecutor(size: number, maxQueue: number): Executor {
+export function createThreadExecutor(size: number, maxQueue: number, concurrentPerWorker = 1): Executor {
   const script = siblingScript('scrub-worker');
   const piscina = new Piscina({
     filename: pathToFileURL(script.path).href,
     minThreads: size,
     maxThreads: size,
     maxQueue,
-    concurrentTasksPerWorker: 1,
+    concurrentTasksPerWorker: concurrentPerWorker,
     idleTimeout: Number.POSITIVE_INFINITY,
     execArgv: script.execArgv,
   });

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../../../electron/engine/output/atomic-file';
+import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../../../electron/engine/output/atomic-file';
 import { isTempName as isMailTempName } from '../../../electron/engine/mail/message-file';
 
 let dir: string;
@@ -38,26 +38,6 @@ describe('writeFileAtomic', () => {
     await file.handle.write('partial');
     await file.abort();
     expect(await readdir(dir)).toEqual([]);
-  });
-});
-
-describe('writeFileAtomicSync', () => {
-  it('replaces the target whole, says its mtime as written, leaves no temp file', async () => {
-    const target = join(dir, 'clean.txt');
-    await writeFile(target, 'old');
-    const data = Buffer.alloc(3 * 1024 * 1024, 'b');
-    const { mtimeMs } = writeFileAtomicSync(target, data, { syncDir: false });
-    expect((await readFile(target)).equals(data)).toBe(true);
-    expect(mtimeMs).toBe((await stat(target)).mtimeMs);
-    expect(await readdir(dir)).toEqual(['clean.txt']);
-  });
-
-  it('removes its temp file when the rename fails and keeps what was there', async () => {
-    const target = join(dir, 'taken');
-    await mkdir(join(target, 'inside'), { recursive: true }); // a non-empty folder: the rename fails
-    expect(() => writeFileAtomicSync(target, Buffer.from('x'))).toThrow(expect.objectContaining({ code: expect.stringMatching(/^E/) }));
-    expect(await readdir(dir)).toEqual(['taken']);
-    expect(await readdir(target)).toEqual(['inside']);
   });
 });
 

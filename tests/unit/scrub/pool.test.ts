@@ -55,7 +55,8 @@ describe.each(['threads', 'processes'] as const)('createScrubPool (%s)', (execut
   });
 
   it('file tasks: the worker reads the raw file and writes the clean one (same bytes, mtime as on disk, no temp left)', async () => {
-    pool = createScrubPool({ executor, size: 2, maxQueue: 4 });
+    // Several books per thread at once (the Gutenberg job's setting): each still written whole.
+    pool = createScrubPool({ executor, size: 2, maxQueue: 4, concurrentPerWorker: 3 });
     const p = pool;
     const dir = mkdtempSync(join(tmpdir(), 'scrub-file-'));
     try {
