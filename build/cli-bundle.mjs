@@ -14,7 +14,7 @@
  * Flat output on purpose: the scrub pool starts `scrub-worker.js` / `scrub-child.js` found next to
  * the module that asks (electron/engine/scrub/worker-script.ts), here any chunk of out/cli/.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -65,7 +65,7 @@ ${exported.join('\n')}
 `;
 }
 
-const lazyImports = {
+export const lazyImports = {
   name: 'lazy-imports',
   setup(b) {
     b.onResolve({ filter: /^[\w@][\w@/.-]*$/ }, (args) => {
@@ -80,6 +80,40 @@ const lazyImports = {
       loader: 'js',
       resolveDir: args.pluginData.resolveDir,
     }));
+  },
+};
+
+/**
+ * Load-time work in a bundled package moved to its first use, by an exact text replacement in the
+ * bundled copy (the package on disk is untouched). libmime 5.6.4 builds iconv-lite's whole GBK codec
+ * (~30 ms of CPU, every `fanout mail` start) only to learn the class of iconv-lite's double-byte
+ * decoders, which it compares against when it decodes a stream: that class is now looked up there.
+ * Each `from` must occur exactly once: otherwise (another libmime) the file is bundled as it is, with
+ * a build warning.
+ */
+export const LOAD_TIME_PATCHES = Object.freeze([
+  {
+    file: /[\\/]libmime[\\/]dist[\\/]esm[\\/]charset\.js$/,
+    replace: [
+      ["const DBCS_DECODER = iconv.getCodec('gbk').decoder;", "let dbcsDecoder;\nconst DBCS_DECODER = () => (dbcsDecoder ??= iconv.getCodec('gbk').decoder);"],
+      ['if (codec.decoder === DBCS_DECODER) {', 'if (codec.decoder === DBCS_DECODER()) {'],
+    ],
+  },
+]);
+
+export const loadTimePatches = {
+  name: 'load-time-patches',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/, namespace: 'file' }, async (args) => {
+      const patch = LOAD_TIME_PATCHES.find((p) => p.file.test(args.path));
+      if (!patch) return undefined;
+      let text = await readFile(args.path, 'utf8');
+      for (const [from, to] of patch.replace) {
+        if (text.split(from).length !== 2) return { warnings: [{ text: `not patched (its code changed; see LOAD_TIME_PATCHES): ${from}` }] };
+        text = text.replace(from, () => to);
+      }
+      return { contents: text, loader: 'js' };
+    });
   },
 };
 
@@ -107,7 +141,7 @@ export async function bundleCli(root, outdir = join(root, CLI_BUNDLE_DIR)) {
     platform: 'node',
     target: 'node20',
     external: [...CLI_EXTERNALS],
-    plugins: [lazyImports],
+    plugins: [lazyImports, loadTimePatches],
     // CommonJS packages bundled into ES modules call require() for node's built-ins and the externals.
     banner: { js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);" },
     logLevel: 'warning',
