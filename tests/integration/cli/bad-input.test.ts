@@ -203,7 +203,7 @@ const CASES: Record<string, Case[]> = {
   mail: [
     { name: 'port too large', env: MAIL_ENV, args: (f) => mail(f, { '--port': '99999' }), lines: () => [line('error: --port 99999: is too large; give a number of at most 65535')] },
     { name: 'port 0', env: MAIL_ENV, args: (f) => mail(f, { '--port': '0' }), lines: () => [line(`error: option '--port <n>' argument '0' is invalid. must be a whole number of at least 1`)] },
-    { name: 'connections negative', env: MAIL_ENV, args: (f) => mail(f, { '--connections': '-2' }), lines: () => [line(`error: option '--connections <n>' argument '-2' is invalid. must be a whole number of at least 1`)] },
+    { name: 'connections negative', env: MAIL_ENV, args: (f) => mail(f, { '--connections': '-2' }), lines: () => [line(`error: option '--connections <n|auto>' argument '-2' is invalid. must be a whole number of at least 1, or auto`)] },
     { name: 'connections above the limit', env: MAIL_ENV, args: (f) => mail(f, { '--connections': '33' }), lines: () => [line('error: --connections 33: is too large; give a number of at most 32')] },
     { name: 'host is a URL', env: MAIL_ENV, args: (f) => mail(f, { '--host': 'imap://127.0.0.1:993' }), lines: () => [line('error: --host imap://127.0.0.1:993: is a URL; give the host name only (e.g. imap.example.com) and the port separately')] },
     { name: 'host with a space', env: MAIL_ENV, args: (f) => mail(f, { '--host': 'imap example.com' }), lines: () => [line('error: --host imap example.com: is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com')] },
