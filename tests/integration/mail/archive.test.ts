@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
-import { fillMailbox, makeMessage, rng, type FolderFill } from '../../harness/dovecot-fill';
+import { makeMessage, rng, type FolderFill } from '../../harness/dovecot-fill';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent } from '../../../shared/events';
 import { toUidSet } from '../../../electron/engine/mail/uid-set';
 import { readIndex } from './archive-files';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 
 const FOLDERS: FolderFill[] = [
   { path: 'INBOX', count: 420, big: { count: 2, bytes: 4_000_000 } },
@@ -73,6 +73,7 @@ describe('mail archive against a real Dovecot', () => {
   let base: string;
   let out: string;
   let account: MailAccount;
+  let bed: MailTestBed<DovecotServer>;
   let root: string;
   let flagsBefore: Record<string, string>;
 
@@ -95,20 +96,15 @@ describe('mail archive against a real Dovecot', () => {
   };
 
   beforeAll(async () => {
-    srv = await startDovecot({ listescape: true });
-    admin = await srv.connect();
-    await fillMailbox(admin, FOLDERS);
+    bed = await openMailTestBed(() => startDovecot({ listescape: true }), { tmpPrefix: 'fanout-mail-', folders: FOLDERS });
+    ({ srv, admin, base, out } = bed);
     flagsBefore = await allFlags(admin);
-    base = mkdtempSync(join(tmpdir(), 'fanout-mail-'));
-    out = join(base, 'out');
-    account = { host: srv.host, port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    account = bed.account();
     root = accountDir({ outDir: out, account });
   }, 120_000);
 
   afterAll(async () => {
-    await admin?.logout().catch(() => undefined);
-    await srv?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('archives every message byte-identical, with mtime = INTERNALDATE, and changes no flag on the server', async () => {

@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, freePort, type DovecotServer } from '../../harness/dovecot';
-import { fillMailbox } from '../../harness/dovecot-fill';
 import { listMailFolders, testMailAccount } from '../../../electron/engine/mail/folders';
 import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent } from '../../../shared/events';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 
 const run = promisify(execFile);
 
@@ -19,20 +17,21 @@ describe('connections, TLS and limits against a real Dovecot', () => {
   let srv: DovecotServer;
   let base: string;
   let account: MailAccount;
+  let bed: MailTestBed<DovecotServer>;
 
   beforeAll(async () => {
     // Dovecot's default of 10 connections per user and IP.
-    srv = await startDovecot({ tls: true, maxUserIpConnections: 10 });
-    const admin = await srv.connect();
-    await fillMailbox(admin, [{ path: 'INBOX', count: 120 }, { path: 'Sent', count: 60 }]);
-    await admin.logout();
-    base = mkdtempSync(join(tmpdir(), 'fanout-mail-conn-'));
-    account = { host: srv.host, port: srv.tlsPort, tls: 'implicit', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    bed = await openMailTestBed(() => startDovecot({ tls: true, maxUserIpConnections: 10 }), {
+      tmpPrefix: 'fanout-mail-conn-',
+      folders: [{ path: 'INBOX', count: 120 }, { path: 'Sent', count: 60 }],
+      logoutAdmin: true,
+    });
+    ({ srv, base } = bed);
+    account = bed.account({ port: srv.tlsPort, tls: 'implicit' });
   }, 60_000);
 
   afterAll(async () => {
-    await srv?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('an untrusted self-signed certificate gives TLS_FAILED with a clear message', async () => {

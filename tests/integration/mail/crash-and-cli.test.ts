@@ -1,15 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startCourier } from '../../harness/courier';
-import { fillMailbox } from '../../harness/dovecot-fill';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { accountDir } from '../../../electron/engine/mail/run-mail-job';
 import type { JobSummary } from '../../../shared/events';
 
@@ -21,8 +20,8 @@ describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', (
   let srv: ImapTestServer;
   let admin: ImapFlow;
   let proxy: TcpProxy;
-  let base: string;
   let out: string;
+  let bed: MailTestBed<ImapTestServer>;
   const env = () => ({ ...process.env, FANOUT_TEST_PW: srv.password });
   const args = (port: number, ...more: string[]) => ['--import', 'tsx', entry, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, ...more];
   const folderDir = (path: string) =>
@@ -30,19 +29,18 @@ describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', (
   const expectComplete = (path: string) => expectArchived(admin, path, folderDir(path));
 
   beforeAll(async () => {
-    srv = await startCourier();
-    admin = await srv.connect();
-    await fillMailbox(admin, [{ path: 'INBOX', count: 30 }, { path: 'INBOX.Archive.2019', count: 12 }, { path: 'INBOX.Bulk', count: 160 }], 5);
+    bed = await openMailTestBed(() => startCourier(), {
+      tmpPrefix: 'fanout-courier-cli-',
+      folders: [{ path: 'INBOX', count: 30 }, { path: 'INBOX.Archive.2019', count: 12 }, { path: 'INBOX.Bulk', count: 160 }],
+      seed: 5,
+    });
+    ({ srv, admin, out } = bed);
     proxy = await startTcpProxy({ targetPort: srv.port, delayMs: 4 });
-    base = mkdtempSync(join(tmpdir(), 'fanout-courier-cli-'));
-    out = join(base, 'out');
   }, 60_000);
 
   afterAll(async () => {
-    await admin?.logout().catch(() => undefined);
     await proxy?.stop();
-    await srv?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('archives every message, prints per-folder numbers and the cleartext warning once', async () => {

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
-import { fillMailbox, makeMessage, rng } from '../../harness/dovecot-fill';
+import { makeMessage, rng } from '../../harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
 import { IMAP_MATRIX, startImapServer } from '../../harness/imap-servers';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
@@ -15,6 +14,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
 import { archivedFolderDir, readIndex } from './archive-files';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 
 /**
  * The interop matrix: the same mailbox on Dovecot, Cyrus (both separators) and Courier, with the
@@ -54,10 +54,10 @@ async function serverMessages(client: ImapFlow, path: string): Promise<{ uidVali
 describe.each(IMAP_MATRIX)('mail archive interop: %s', (entry) => {
   let srv: ImapTestServer;
   let admin: ImapFlow;
-  let base: string;
   let out: string;
   let root: string;
   let account: MailAccount;
+  let bed: MailTestBed<ImapTestServer>;
   let flagsBefore: Map<string, string>;
   const path = (logical: string) => serverPath(srv, logical);
   const folderDir = (logical: string) => archivedFolderDir(root, path(logical));
@@ -98,25 +98,20 @@ describe.each(IMAP_MATRIX)('mail archive interop: %s', (entry) => {
   };
 
   beforeAll(async () => {
-    srv = await startImapServer(entry);
-    admin = await srv.connect();
-    await fillMailbox(
-      admin,
-      LAYOUT.map((f) => ({ path: path(f.logical), count: f.count })),
-      17,
-      { crlf: true },
-    );
+    bed = await openMailTestBed(() => startImapServer(entry), {
+      tmpPrefix: `fanout-interop-${entry}-`,
+      folders: (s) => LAYOUT.map((f) => ({ path: serverPath(s, f.logical), count: f.count })),
+      seed: 17,
+      crlf: true,
+    });
+    ({ srv, admin, out } = bed);
     flagsBefore = await allFlags();
-    base = mkdtempSync(join(tmpdir(), `fanout-interop-${entry}-`));
-    out = join(base, 'out');
-    account = { host: srv.host, port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    account = bed.account();
     root = accountDir({ outDir: out, account });
   }, 60_000);
 
   afterAll(async () => {
-    await admin?.logout().catch(() => undefined);
-    await srv?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('lists the real hierarchy, parents that cannot be selected included', async () => {

@@ -1,18 +1,18 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startCyrus } from '../../harness/cyrus';
-import { fillMailbox, makeMessage, rng } from '../../harness/dovecot-fill';
+import { makeMessage, rng } from '../../harness/dovecot-fill';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { VerifyReport } from '../../../electron/engine/verify/verify-report';
 import type { MailAccount } from '../../../shared/job-spec';
 import { archivedFolderDir, readIndex } from './archive-files';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 
 const exec = promisify(execFile);
 const entry = join(__dirname, 'cli-entry.ts');
@@ -21,9 +21,9 @@ const entry = join(__dirname, 'cli-entry.ts');
 describe('fanout verify mail (Cyrus)', () => {
   let srv: ImapTestServer;
   let admin: ImapFlow;
-  let base: string;
   let out: string;
   let account: MailAccount;
+  let bed: MailTestBed<ImapTestServer>;
   const verify = async (...more: string[]): Promise<{ code: number; report: VerifyReport; stderr: string }> => {
     const args = ['--import', 'tsx', entry, 'verify', 'mail', '--host', '127.0.0.1', '--port', String(srv.port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, '--json', ...more];
     try {
@@ -38,20 +38,15 @@ describe('fanout verify mail (Cyrus)', () => {
   const index = () => readIndex(inboxDir());
 
   beforeAll(async () => {
-    srv = await startCyrus();
-    admin = await srv.connect();
-    await fillMailbox(admin, [{ path: 'INBOX', count: 25 }, { path: 'INBOX.Sent', count: 10 }], 3, { crlf: true });
-    base = mkdtempSync(join(tmpdir(), 'fanout-verify-mail-'));
-    out = join(base, 'out');
-    account = { host: '127.0.0.1', port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    bed = await openMailTestBed(() => startCyrus(), { tmpPrefix: 'fanout-verify-mail-', folders: [{ path: 'INBOX', count: 25 }, { path: 'INBOX.Sent', count: 10 }], seed: 3, crlf: true });
+    ({ srv, admin, out } = bed);
+    account = bed.account({ host: '127.0.0.1' });
     const summary = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2 }, createJobControl());
     expect(summary.status).toBe('succeeded');
   }, 60_000);
 
   afterAll(async () => {
-    await admin?.logout().catch(() => undefined);
-    await srv?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('a complete archive verifies: exit 0, every file re-hashed, every server message compared, a sample re-fetched', async () => {

@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
-import { fillMailbox, makeMessage, rng } from '../../harness/dovecot-fill';
+import { makeMessage, rng } from '../../harness/dovecot-fill';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { archivedFolderDir, expectArchived } from './archive-files';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { runMailJob, accountDir, type MailJobExtras } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
@@ -17,9 +17,9 @@ describe('mail archive: faults on the wire (Dovecot behind a TCP proxy)', () => 
   let srv: DovecotServer;
   let admin: ImapFlow;
   let proxy: TcpProxy;
-  let base: string;
   let out: string;
   let account: MailAccount;
+  let bed: MailTestBed<DovecotServer>;
 
   const run = async (folder: string, opts: { timeoutMs?: number; extras?: MailJobExtras } = {}): Promise<{ summary: JobSummary; events: JobEvent[] }> => {
     const events: JobEvent[] = [];
@@ -36,28 +36,23 @@ describe('mail archive: faults on the wire (Dovecot behind a TCP proxy)', () => 
   const expectComplete = (path: string) => expectArchived(admin, path, folderDir(path));
 
   beforeAll(async () => {
-    srv = await startDovecot();
-    admin = await srv.connect();
-    await fillMailbox(
-      admin,
-      [
+    bed = await openMailTestBed(() => startDovecot(), {
+      tmpPrefix: 'fanout-mail-faults-',
+      folders: [
         { path: 'Cut', count: 60, big: { count: 12, bytes: 40_000 } },
         { path: 'Stall', count: 40 },
         { path: 'Recreated', count: 40 },
       ],
-      8,
-    );
+      seed: 8,
+    });
+    ({ srv, admin, out } = bed);
     proxy = await startTcpProxy({ targetPort: srv.port });
-    base = mkdtempSync(join(tmpdir(), 'fanout-mail-faults-'));
-    out = join(base, 'out');
-    account = { host: '127.0.0.1', port: proxy.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    account = bed.account({ host: '127.0.0.1', port: proxy.port });
   }, 60_000);
 
   afterAll(async () => {
-    await admin?.logout().catch(() => undefined);
     await proxy?.stop();
-    await srv?.stop();
-    if (base) rmSync(base, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   it('connections cut in the middle of a FETCH: retried, every message archived once', async () => {
