@@ -25,7 +25,9 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * wrong stop costs the rest of the job, a wrong step one window and a step back). And a knee found
  * by a flat step or the fit is tried again after 5 windows, then 10, 20...: a stop read while the
  * machine or the server was busy for a moment does not hold N down for the rest of a long job.
- * When the pool says how late its ticks fired (`lagMs`), a flat step read while the job waited for a
+ * A step read flat against a short reading of the N before it goes back to that N and reads it over a
+ * long window before it counts (a job's first window reads its connections' first responses arriving
+ * together, high). When the pool says how late its ticks fired (`lagMs`), a flat step read while the job waited for a
  * CPU (ticks late 10 % of the window or more, twice the step before's) is read again, twice at most.
  */
 export interface AutoWorkersOptions {
@@ -140,6 +142,13 @@ export class AutoWorkersController {
   readonly #measured = new Map<number, number>();
   /** The tick lag (share of the window) of the window that measured each N. */
   readonly #lagShare = new Map<number, number>();
+  /** Window length (ms) of the measurement of each N. */
+  readonly #windowOf = new Map<number, number>();
+  /**
+   * A step read flat against a short reading of the N before it: N went back to `from` to read it
+   * over a long window, and the step counts against that.
+   */
+  #confirm: { from: number; to: number } | null = null;
   /** Re-reads of a flat step read in a starved window, for the N they were at. */
   #rereads = { workers: 0, count: 0 };
   /** The N before the last step up (where a flat step goes back to). */
@@ -191,6 +200,7 @@ export class AutoWorkersController {
       this.#settledAtCap = null;
       this.#previous = null;
       this.#measured.clear();
+      this.#confirm = null;
       this.#restartWindow();
       const now = s.rateCap ? `raised to ${fmtRate(s.rateCap)}` : 'lifted';
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `bandwidth cap ${fmtRate(was)} ${now}: measuring again at ${this.#target}` };
@@ -201,6 +211,7 @@ export class AutoWorkersController {
       this.#probeAtMs = null;
       this.#previous = null;
       this.#measured.clear();
+      this.#confirm = null;
       this.#restartWindow();
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `trying the step past ${this.#target} again: measuring at ${this.#target}` };
     }
@@ -224,7 +235,7 @@ export class AutoWorkersController {
     if (ms < this.#minWindowMs || s.items - w.items < (counted ? Math.ceil(this.#target / 2) : this.#target)) return null;
     const throughput = ((s.bytes - w.bytes) / ms) * 1000;
     const lagShare = s.lagMs !== undefined && w.lagMs !== undefined ? (s.lagMs - w.lagMs) / ms : null;
-    return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms >= STOP_WINDOWS * this.#minWindowMs, lagShare);
+    return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms, lagShare);
   }
 
   /** The server refused a connection while `holding` were open: never ask for more than that again. */
@@ -236,12 +247,15 @@ export class AutoWorkersController {
     // The step up is void: comparing N with a larger previous N would read as a flat step "back" above the limit.
     if (this.#previous !== null && this.#previous >= this.#target) this.#previous = null;
     for (const n of this.#measured.keys()) if (n > this.#limit) this.#measured.delete(n);
+    this.#confirm = null;
     this.#restartWindow();
     return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
   }
 
-  /** `long`: the window is long enough to end the climb on; otherwise such an outcome waits for more. */
-  #decide(atMs: number, throughput: number, rateCap: number | null, long: boolean, lagShare: number | null): AutoWorkersDecision | null {
+  /** `ms`: the window's length; a long one may end the climb, a short one only step up. */
+  #decide(atMs: number, throughput: number, rateCap: number | null, ms: number, lagShare: number | null): AutoWorkersDecision | null {
+    const long = ms >= STOP_WINDOWS * this.#minWindowMs;
+    if (this.#confirm) return long ? this.#confirmed(atMs, throughput, rateCap, ms, lagShare) : null;
     const n = this.#target;
     const prev = this.#previous;
     const pct = (x: number) => `${Math.round(x * 100)} %`;
@@ -260,8 +274,19 @@ export class AutoWorkersController {
     }
     this.#measured.set(n, throughput);
     this.#lagShare.set(n, lagShare ?? 0);
+    this.#windowOf.set(n, ms);
     if (prev !== null) {
       const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
+      const before = this.#windowOf.get(prev) ?? Infinity;
+      if (gain < this.#minGain && !atCap && !nearCap && before < STOP_WINDOWS * this.#minWindowMs) {
+        // Flat against a short reading (the first window of a job reads the connections' first
+        // responses arriving together): go back and read the N before over a long window too.
+        this.#target = Math.min(prev, this.#limit);
+        this.#confirm = { from: this.#target, to: n };
+        this.#previous = null;
+        this.#restartWindow();
+        return { atMs, workers: this.#target, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} against ${Math.round(before)} ms at ${prev}: reading ${prev} again` };
+      }
       if (gain < this.#minGain) {
         this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
@@ -294,6 +319,26 @@ export class AutoWorkersController {
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
+  }
+
+  /** The long reading at `from` after a flat step to `to`: the step paid after all (go on from `to`), or the knee is `from`. */
+  #confirmed(atMs: number, throughput: number, rateCap: number | null, ms: number, lagShare: number | null): AutoWorkersDecision | null {
+    const { from, to } = this.#confirm!;
+    this.#confirm = null;
+    this.#measured.set(from, throughput);
+    this.#lagShare.set(from, lagShare ?? 0);
+    this.#windowOf.set(from, ms);
+    const atTo = this.#measured.get(to);
+    if (atTo !== undefined && to <= this.#limit && atTo / throughput - 1 >= this.#minGain) {
+      // Decided as if just measured at `to` (its long window), against this one.
+      this.#target = to;
+      this.#previous = from;
+      return this.#decide(atMs, atTo, rateCap, this.#windowOf.get(to) ?? ms, this.#lagShare.get(to) ?? null);
+    }
+    this.#settled = true;
+    this.#probeLater(atMs);
+    const gain = atTo !== undefined ? `${Math.round((atTo / throughput - 1) * 100)} %` : 'nothing';
+    return { atMs, workers: from, throughput, action: 'hold', why: `${from} → ${to} gained ${gain} (< ${Math.round(this.#minGain * 100)} %) against ${Math.round(ms)} ms at ${from}: the knee is ${from}` };
   }
 
   /** The window at `n` was starved against the one at `prev`, and may be read again (counts the re-read). */

@@ -64,11 +64,14 @@ describe('--workers auto: slow start, measured once the new connections move byt
     // 4 → 8 gained 50 %: each connection kept 75 % of its throughput, so ×4.
     expect(adds.map((d) => d.workers)).toEqual([8, 32]);
     expect(peak).toBe(32);
-    const last = decisions.at(-1)!;
-    expect(last).toMatchObject({ action: 'back-off', workers: 8 });
-    expect(last.why).toMatch(/8 → 32 gained 0 %.*knee is 8/);
+    // Flat against a 100 ms reading at 8: back to 8, read over 300 ms, and that confirms the knee.
+    const [back, last] = decisions.slice(-2) as [AutoWorkersDecision, AutoWorkersDecision];
+    expect(back).toMatchObject({ action: 'back-off', workers: 8 });
+    expect(back.why).toMatch(/8 → 32 gained 0 % against 1\d\d ms at 8: reading 8 again/);
+    expect(last).toMatchObject({ action: 'hold', workers: 8 });
+    expect(last.why).toMatch(/8 → 32 gained 0 % \(< 10 %\) against [3-9]\d\d ms at 8: the knee is 8/);
     // The stop was read over three windows (300 ms) after the 32 connections moved bytes.
-    expect(last.atMs - adds[1]!.atMs).toBeGreaterThanOrEqual(100 + 300);
+    expect(back.atMs - adds[1]!.atMs).toBeGreaterThanOrEqual(100 + 300);
     expect(c.settled).toBe(true);
   });
 
@@ -159,11 +162,12 @@ describe('--workers auto: slow start, measured once the new connections move byt
   it('a knee that holds is tried again less and less often, never above it for long', () => {
     const c = new AutoWorkersController({ start: 4, max: 32 });
     const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100 }, 20_000, false);
-    const retries = decisions.filter((d) => /again/.test(d.why)).map((d) => d.atMs);
-    // After 0.5 s, then 1, 2, 4, 8 s of holding: five tries in 20 s, each gap longer than the last.
-    expect(retries.length).toBe(5);
+    const retries = decisions.filter((d) => /trying the step past 4 again/.test(d.why)).map((d) => d.atMs);
+    // After 0.5 s, then 1, 2, 4 s of holding (each try reads 4 again over 300 ms): four in 20 s, each gap longer than the last.
+    expect(retries.length).toBe(4);
     for (let i = 2; i < retries.length; i++) expect(retries[i]! - retries[i - 1]!).toBeGreaterThan(retries[i - 1]! - retries[i - 2]!);
-    expect(decisions.at(-1)).toMatchObject({ action: 'back-off', workers: 4 });
+    expect(decisions.at(-1)).toMatchObject({ action: 'hold', workers: 4 });
+    expect(decisions.at(-1)!.why).toMatch(/the knee is 4/);
   });
 
   it('near a bandwidth cap a short window is not enough to step on (a token bucket reads ±20 % over 100 ms)', () => {
@@ -201,5 +205,19 @@ describe('--workers auto: slow start, measured once the new connections move byt
     expect(backOff).toMatchObject({ workers: 4 });
     // Three long windows (the first reading and two re-reads), each after a tick's warm-up.
     expect(backOff.atMs - adds[0]!.atMs).toBeGreaterThanOrEqual(3 * 300);
+  });
+
+  it('a step read flat against a short first reading that over-read (first responses arriving together) reads the start again and climbs', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    // Latency-bound, but the first 150 ms of transfer read twice the rate (a burst).
+    const { decisions, adds } = drive(c, { rate: (m, t) => m * PER_CONN * (t < 250 ? 2 : 1), loginMs: 100 });
+    const back = decisions.findIndex((d) => d.action === 'back-off');
+    expect(decisions[back]).toMatchObject({ workers: 4 });
+    expect(decisions[back]!.why).toMatch(/4 → 8 gained -?\d+ % against 1\d\d ms at 4: reading 4 again/);
+    // Read over 300 ms, 4 moves half what 8 did: the step paid, and the climb goes on from 8 (×4).
+    expect(adds.at(-1)).toMatchObject({ workers: 32 });
+    expect(adds.at(-1)!.why).toMatch(/4 → 8 gained 100 %; trying 32/);
+    expect(c.target).toBe(32);
+    expect(decisions.some((d) => /knee/.test(d.why))).toBe(false);
   });
 });

@@ -48,9 +48,11 @@ describe('AutoWorkersController', () => {
     expect(peak).toBe(32);
     expect(c.settled).toBe(true);
     expect(c.target).toBe(16);
+    // Flat against a short reading at 16: back to 16, read again over a long window: the knee.
     const last = decisions.at(-1)!;
-    expect(last.action).toBe('back-off');
-    expect(last.why).toMatch(/16 → 32 gained 0 %/);
+    expect(decisions.at(-2)).toMatchObject({ action: 'back-off', workers: 16 });
+    expect(last).toMatchObject({ action: 'hold', workers: 16 });
+    expect(last.why).toMatch(/16 → 32 gained 0 % .*the knee is 16/);
   });
 
   it('stops at the start when one more step gains nothing', () => {
