@@ -99,6 +99,7 @@ export interface ActiveJob {
 }
 
 export interface HistoryEntry {
+  /** The run's summary; its `failures` are the first 10 only (the recording's summary has them all). */
   summary: JobSummary;
   /** True when a recording of the run's frames exists (openable in the live view). */
   hasRecording: boolean;

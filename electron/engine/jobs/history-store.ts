@@ -11,6 +11,17 @@ export const MAX_HISTORY = 300;
 /** How long the recording being read stays parsed after the UI last asked for one of its pages. */
 export const RECORDING_KEEP_MS = 10_000;
 
+/**
+ * Failures a run keeps in history.json: the list is rewritten at every job's end and sent whole to
+ * the History screen, which shows counts; 300 runs of 1,000 failures each made it tens of MB. A
+ * recording keeps its run's full summary for the replay.
+ */
+export const LISTED_FAILURES = 10;
+
+// history.json is read as written by any earlier version, unvalidated: a summary may lack failures.
+const listed = (entry: HistoryEntry): HistoryEntry =>
+  Array.isArray(entry.summary.failures as unknown) && entry.summary.failures.length > LISTED_FAILURES ? { ...entry, summary: { ...entry.summary, failures: entry.summary.failures.slice(0, LISTED_FAILURES) } } : entry;
+
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** A crash never leaves half a JSON file; a full disk is DISK_FULL naming the data folder. */
@@ -44,7 +55,7 @@ export class HistoryStore {
   async #read(): Promise<HistoryEntry[]> {
     try {
       const parsed: unknown = JSON.parse(await readFile(this.#file, 'utf8'));
-      return Array.isArray(parsed) ? (parsed as HistoryEntry[]) : [];
+      return Array.isArray(parsed) ? (parsed as HistoryEntry[]).map(listed) : [];
     } catch {
       return [];
     }
@@ -62,7 +73,7 @@ export class HistoryStore {
       const hasRecording = recording !== null && SAFE_ID.test(summary.jobId);
       if (hasRecording) await writeJsonAtomic(this.dataDir, join(this.dataDir, 'runs', `${summary.jobId}.json`), recording);
       const entries = await this.#read();
-      entries.unshift({ summary, hasRecording });
+      entries.unshift(listed({ summary, hasRecording }));
       await writeJsonAtomic(this.dataDir, this.#file, entries.slice(0, MAX_HISTORY));
     });
   }
