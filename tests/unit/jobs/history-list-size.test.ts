@@ -13,7 +13,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const failure = (i: number): ItemFailure => ({ item: `ebook ${i}`, error: { code: 'NOT_FOUND', message: `no file for ebook ${i} on the mirror` } }) as ItemFailure;
+const failure = (i: number): ItemFailure => ({ item: `ebook ${i}`, error: { code: 'BOOK_NOT_FOUND', message: `no file for ebook ${i} on the mirror`, retryable: false, context: { ebook: i } } });
 const failedRun = (jobId: string, n: number) =>
   ({ jobId, status: 'failed', itemsFailed: n, failures: Array.from({ length: n }, (_, i) => failure(i)) }) as unknown as JobSummary;
 
