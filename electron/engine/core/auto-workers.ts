@@ -41,6 +41,8 @@ export interface AutoWorkersOptions {
   minWindowMs?: number;
   /** The server's connection limit known at the start (learned or given), if any. */
   limit?: number;
+  /** Why the job starts at `start` (the start decision's line), when it is not the default: e.g. a knee remembered from the last job. */
+  startWhy?: string;
 }
 
 /**
@@ -130,6 +132,11 @@ export class AutoWorkersController {
   readonly #minGain: number;
   readonly #minWindowMs: number;
   #target: number;
+  readonly #startWhy: string | undefined;
+  /** The most connections asked for so far (what a job still climbing at its end held). */
+  #highest: number;
+  /** Windows measured (a job that measured none found nothing to remember). */
+  #windows = 0;
   #limit = Infinity;
   #settled = false;
   /** The cap the controller settled at (it measures again if the cap goes up), or null. */
@@ -167,6 +174,19 @@ export class AutoWorkersController {
       this.#limit = Math.max(1, opts.limit);
       this.#target = Math.min(this.#target, this.#limit);
     }
+    this.#startWhy = opts.startWhy;
+    this.#highest = this.#target;
+  }
+
+  /**
+   * What this job found, for the next one to the server: the N settled at, or the most held while
+   * still climbing (`climbing`). Null before any window was measured, and when a bandwidth cap
+   * stopped the climb (that N is the cap's, not the server's).
+   */
+  get knee(): { workers: number; climbing: boolean } | null {
+    if (this.#windows === 0 || this.#settledAtCap !== null) return null;
+    if (this.#settled) return { workers: this.#target, climbing: false };
+    return { workers: Math.min(this.#highest, this.#limit), climbing: true };
   }
 
   /** Connections the job should hold now. */
@@ -188,7 +208,7 @@ export class AutoWorkersController {
   startDecision(): AutoWorkersDecision {
     const most = Math.min(this.#max, this.#limit);
     const why = this.#limit <= this.#max ? `at most ${most}: the limit per server` : `at most ${this.#max}`;
-    return { atMs: 0, workers: this.#target, throughput: 0, action: 'start', why: `start with ${this.#target} connections (${why})` };
+    return { atMs: 0, workers: this.#target, throughput: 0, action: 'start', why: this.#startWhy ?? `start with ${this.#target} connections (${why})` };
   }
 
   /** Feeds the counters at a tick; returns a decision when N changes or the controller settles. */
@@ -275,6 +295,7 @@ export class AutoWorkersController {
     this.#measured.set(n, throughput);
     this.#lagShare.set(n, lagShare ?? 0);
     this.#windowOf.set(n, ms);
+    this.#windows++;
     if (prev !== null) {
       const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
       const before = this.#windowOf.get(prev) ?? Infinity;
@@ -316,6 +337,7 @@ export class AutoWorkersController {
     }
     this.#previous = n;
     this.#target = next;
+    this.#highest = Math.max(this.#highest, next);
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
@@ -328,6 +350,7 @@ export class AutoWorkersController {
     this.#measured.set(from, throughput);
     this.#lagShare.set(from, lagShare ?? 0);
     this.#windowOf.set(from, ms);
+    this.#windows++;
     const atTo = this.#measured.get(to);
     if (atTo !== undefined && to <= this.#limit && atTo / throughput - 1 >= this.#minGain) {
       // Decided as if just measured at `to` (its long window), against this one.

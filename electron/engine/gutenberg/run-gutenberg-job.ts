@@ -19,6 +19,7 @@ import { Bandwidth } from '../net/bandwidth';
 import { ftpHostKey } from '../mirror/ftp-host-state';
 import { HostPacer } from '../net/host-pacer';
 import { JobConnectionLimit } from '../net/host-limits';
+import { JobAutoKnee } from '../net/auto-knee';
 import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import { dirSyncs } from '../output/dir-sync-group';
 import type { OutputLock } from '../output/output-lock';
@@ -61,6 +62,8 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   // Connections to the mirror: --max-per-host, else what the server accepted when it last refused one (net/host-limits.ts).
   const connections = await JobConnectionLimit.open(askedSpec.mirror, askedSpec, jobControl.hosts);
   const spec: GutenbergJobSpec = { ...askedSpec, workers: connections.plan.workers };
+  // --workers auto starts at the knee its last job to this server found (net/auto-knee.ts), under the limits above.
+  const knee = spec.autoWorkers ? await JobAutoKnee.open(spec.mirror, { max: spec.workers }, jobControl.hosts) : null;
   // One bandwidth cap for every connection of the job; the host may change it while the job runs.
   const control: JobControl = { ...jobControl, bandwidth: jobControl.bandwidth ?? new Bandwidth() };
   control.bandwidth!.setRate(spec.limitRate ?? null);
@@ -100,7 +103,7 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
       (ctx) => {
         warn = ctx.warn;
         if (connections.plan.note) ctx.warn(connections.plan.note);
-        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, selection, connections });
+        return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, selection, connections, knee });
       },
     );
   } finally {
@@ -121,6 +124,7 @@ interface JobParts {
   total: number;
   selection: JobSelection;
   connections: JobConnectionLimit;
+  knee: JobAutoKnee | null;
 }
 
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<SummaryExtras> {
@@ -184,6 +188,10 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     }
   }
 
+  const autoStart = parts.knee?.start;
+  const auto = spec.autoWorkers
+    ? new AutoWorkersController({ max: spec.workers, limit: parts.connections.plan.serverLimit ?? undefined, ...(autoStart ? { start: autoStart.start, startWhy: autoStart.why } : {}) })
+    : null;
   try {
     const pool = await runPool<BookItem>({
       items: pending(),
@@ -199,9 +207,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       // A mirror that refuses the login or cannot be reached stops the job at once (books stay pending).
       isJobFatal: serverUnreachable,
       // --workers auto: `workers` is the most; each change of N is a job:workers event.
-      auto: spec.autoWorkers
+      auto: auto
         ? {
-            controller: new AutoWorkersController({ max: spec.workers, limit: parts.connections.plan.serverLimit ?? undefined }),
+            controller: auto,
             onDecision: (decision) => control.onEvent({ kind: 'job:workers', jobId: ctx.jobId, decision }),
             rateCap: () => bandwidth.rate,
           }
@@ -305,6 +313,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     throw err instanceof FanoutError && serverUnreachable(err, { connected: false }) ? stoppedJobError(err, spec.mirror) : err;
   } finally {
     await stage.drain();
+    // Kept whether the job succeeded or failed, if it measured a window (the controller says).
+    await parts.knee?.afterJob(auto?.knee ?? null);
   }
   const badRowNote = badRows.describe();
   if (badRowNote) ctx.warn(`catalog: ${badRowNote}`);

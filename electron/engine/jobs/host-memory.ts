@@ -6,7 +6,10 @@
  *   transfer (pure-ftpd answers the probe with `500` and the connection is closed and reopened).
  * - `connectionLimits`: how many connections a server accepted when it refused one more (see
  *   net/host-limits.ts), keyed `ftp://host:port`; the next job to it opens at most that many.
+ * - `autoKnees`: the N a `--workers auto` job settled at (or held, still climbing, when it ended;
+ *   see net/auto-knee.ts), keyed like the limits; the next auto job to it starts there.
  *
+ * A file without a section (an earlier version's) reads as that section empty.
  * Before connection limits the file was `ftp-hosts.json` with `lockStep` only: it is still read
  * when `hosts.json` does not exist yet (and left in place; the next save writes `hosts.json`).
  *
@@ -18,6 +21,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
 import type { LearnedConnectionLimit, RememberedHostLimits } from '../net/host-limits';
+import type { LearnedAutoKnee, RememberedAutoKnees } from '../net/auto-knee';
 import { writeFileAtomic } from '../output/atomic-file';
 
 const KEEP_DAYS = 30;
@@ -32,10 +36,11 @@ interface LockStepVerdict {
 interface StoredHosts {
   lockStep: Record<string, LockStepVerdict>;
   connectionLimits: Record<string, LearnedConnectionLimit>;
+  autoKnees: Record<string, LearnedAutoKnee>;
 }
 
 /** What the hosts hand a job (JobControl.hosts). */
-export type RememberedHosts = RememberedFtpHosts & RememberedHostLimits;
+export type RememberedHosts = RememberedFtpHosts & RememberedHostLimits & Required<RememberedAutoKnees>;
 
 export class HostMemory implements RememberedHosts {
   #hosts: Promise<StoredHosts> | null = null;
@@ -82,12 +87,24 @@ export class HostMemory implements RememberedHosts {
     });
   }
 
+  async autoKnee(hostKey: string): Promise<LearnedAutoKnee | null> {
+    const v = (await this.#load()).autoKnees[hostKey];
+    return v !== undefined && fresh(v.since) ? { ...v } : null;
+  }
+
+  rememberAutoKnee(hostKey: string, workers: number, climbing: boolean): Promise<void> {
+    return this.#save((hosts) => {
+      hosts.autoKnees[hostKey] = { workers, climbing, since: new Date().toISOString() };
+    });
+  }
+
   #save(change: (hosts: StoredHosts) => void): Promise<void> {
     this.#saving = this.#saving.then(async () => {
       const hosts = await this.#load();
       change(hosts);
       hosts.lockStep = newest(hosts.lockStep);
       hosts.connectionLimits = newest(hosts.connectionLimits);
+      hosts.autoKnees = newest(hosts.autoKnees);
       try {
         await mkdir(this.dataDir, { recursive: true });
         await writeFileAtomic(this.file, JSON.stringify(hosts, null, 2));
@@ -99,7 +116,7 @@ export class HostMemory implements RememberedHosts {
   }
 
   #load(): Promise<StoredHosts> {
-    const empty = (): StoredHosts => ({ lockStep: {}, connectionLimits: {} });
+    const empty = (): StoredHosts => ({ lockStep: {}, connectionLimits: {}, autoKnees: {} });
     this.#hosts ??= readFile(this.file, 'utf8').then(
       parseHosts,
       (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? readFile(this.legacyFile, 'utf8').then(parseHosts, empty) : empty()),
@@ -117,8 +134,8 @@ function newest<T extends { since: string }>(entries: Record<string, T>): Record
 }
 
 function parseHosts(text: string): StoredHosts {
-  const hosts: StoredHosts = { lockStep: {}, connectionLimits: {} };
-  let raw: { lockStep?: unknown; connectionLimits?: unknown };
+  const hosts: StoredHosts = { lockStep: {}, connectionLimits: {}, autoKnees: {} };
+  let raw: { lockStep?: unknown; connectionLimits?: unknown; autoKnees?: unknown };
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch {
@@ -131,6 +148,10 @@ function parseHosts(text: string): StoredHosts {
   for (const [host, v] of entriesOf(raw?.connectionLimits)) {
     const { limit, reason, since } = (v ?? {}) as Partial<LearnedConnectionLimit>;
     if (Number.isInteger(limit) && limit! >= 1 && typeof reason === 'string' && validTime(since)) hosts.connectionLimits[host] = { limit: limit!, reason, since };
+  }
+  for (const [host, v] of entriesOf(raw?.autoKnees)) {
+    const { workers, climbing, since } = (v ?? {}) as Partial<LearnedAutoKnee>;
+    if (Number.isInteger(workers) && workers! >= 1 && typeof climbing === 'boolean' && validTime(since)) hosts.autoKnees[host] = { workers: workers!, climbing, since };
   }
   return hosts;
 }

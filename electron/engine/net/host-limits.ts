@@ -10,6 +10,7 @@
  * rate answer (Retry-After, net/host-pacer.ts), not a connection count, so HTTP limits are only the
  * ones given.
  */
+import type { RememberedAutoKnees } from './auto-knee';
 
 /** A limit learned from a refusal. */
 export interface LearnedConnectionLimit {
@@ -21,8 +22,11 @@ export interface LearnedConnectionLimit {
   reason: string;
 }
 
-/** Connection limits kept across jobs (the hosts give one to a job through its JobControl). */
-export interface RememberedHostLimits {
+/**
+ * Connection limits kept across jobs (the hosts give one to a job through its JobControl), and
+ * with them, optionally, `--workers auto`'s knee per server (net/auto-knee.ts).
+ */
+export interface RememberedHostLimits extends RememberedAutoKnees {
   connectionLimit(hostKey: string): Promise<LearnedConnectionLimit | null>;
   rememberConnectionLimit(hostKey: string, limit: number, reason: string): Promise<void>;
   /** A job held more than the learned limit without a refusal: the server's limit has gone up. */
@@ -82,7 +86,7 @@ export function limitAfterJob(opts: {
 }
 
 /** `2026-11-30 22:50 UTC` */
-function shortTime(iso: string): string {
+export function shortTime(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
