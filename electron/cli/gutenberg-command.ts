@@ -91,7 +91,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--subject <text>', 'subject or bookshelf contains')
     .option('--type <type>', 'catalog type, e.g. Text')
     .option('--limit <n>', 'at most this many books', positiveInt)
-    .option('--workers <n|auto>', 'download connections, or auto: start with 4 and add while throughput grows', workersOption, 4)
+    .option('--workers <n|auto>', 'download connections, or auto: start with 4 (or where the last auto job to this server settled) and add while throughput grows', workersOption, 4)
     .option('--max-workers <n>', 'with --workers auto: never more connections than this', positiveInt, 32)
     .addOption(new Option('--strategy <s>', 'how books are dealt to workers').choices(STRATEGIES).default('adaptive'))
     .requiredOption('--out <dir>', 'output folder (raw/, clean/, manifest.jsonl)')
