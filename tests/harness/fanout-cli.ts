@@ -10,17 +10,38 @@ export interface FanoutCliResult {
 
 const repo = resolve(__dirname, '../..');
 
+/** Options of one child process run to its end. */
+export interface RunProcessOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (root only; e.g. nobody, whom file modes apply to). */
+  uid?: number;
+  gid?: number;
+  /** Killed (SIGKILL) after this long; default 120 s. */
+  timeoutMs?: number;
+}
+
+/** Runs `cmd argv` to its end, with its output; never rejects on a non-zero exit. */
+export function runProcess(cmd: string, argv: string[], opts: RunProcessOptions): Promise<FanoutCliResult> {
+  return new Promise((done, fail) => {
+    const child = execFile(
+      cmd,
+      argv,
+      { cwd: opts.cwd, env: opts.env, uid: opts.uid, gid: opts.gid, timeout: opts.timeoutMs ?? 120_000, killSignal: 'SIGKILL', maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+    child.on('error', fail);
+  });
+}
+
 /**
  * `bin/fanout.js` run from the sources (FANOUT_FROM_SOURCE=1, FANOUT_DEBUG off, `env` on top) in the
  * repository, as a user runs the CLI; killed after `timeoutMs` (default 120 s).
  */
 export function runFanoutCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<FanoutCliResult> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join(repo, 'bin', 'fanout.js'), ...args],
-      { cwd: repo, env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '', ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
+  return runProcess(process.execPath, [join(repo, 'bin', 'fanout.js'), ...args], {
+    cwd: repo,
+    env: { ...process.env, FANOUT_FROM_SOURCE: '1', FANOUT_DEBUG: '', ...opts.env },
+    timeoutMs: opts.timeoutMs,
   });
 }

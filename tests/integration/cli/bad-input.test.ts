@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProcess } from '../../harness/fanout-cli';
 import { bundleCli } from './cli-bundle';
 
 const repo = resolve(__dirname, '../../..');
@@ -39,22 +40,10 @@ async function limited<T>(run: () => Promise<T>): Promise<T> {
 
 /** Runs `fanout …`. `shell` is a sh command line instead (for argument bytes that are not UTF-8). */
 function fanout(args: string[], opts: { env?: Record<string, string>; asNobody?: boolean; shell?: string } = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const [cmd, argv] = opts.shell !== undefined ? ['/bin/sh', ['-c', opts.shell]] : [process.execPath, [bin, ...args]];
-    // Root reads any file whatever its mode: "unreadable" needs an unprivileged user.
-    const ids = opts.asNobody && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
-    const child = spawn(cmd, argv, { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '', ...opts.env }, ...ids });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  const [cmd, argv] = opts.shell !== undefined ? ['/bin/sh', ['-c', opts.shell]] : [process.execPath, [bin, ...args]];
+  // Root reads any file whatever its mode: "unreadable" needs an unprivileged user.
+  const ids = opts.asNobody && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
+  return runProcess(cmd, argv, { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '', ...opts.env }, timeoutMs: 60_000, ...ids });
 }
 
 interface Fx {

@@ -16,6 +16,7 @@ import type { JobSummary } from '../../../shared/events';
 import { startDante, type DanteServer } from '../../harness/dante-server';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { fillMaildir } from '../../harness/dovecot-maildir';
+import { runProcess, type FanoutCliResult } from '../../harness/fanout-cli';
 import { generateMirror, startFtpServer, startHttpServer, type FtpServer, type GeneratedMirror, type HttpServer } from '../../harness';
 
 const repo = resolve(__dirname, '../../..');
@@ -66,23 +67,11 @@ afterAll(async () => {
 });
 
 /** Runs `node out/cli/index.js <args>` (the bundle bin/fanout.js runs); resolves with its exit and output. */
-function builtFanout(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(bundleDir, 'index.js'), ...args], {
-      cwd: dir,
-      env: { ...process.env, FANOUT_DATA_DIR: join(dir, 'data'), FANOUT_DEBUG: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
+function builtFanout(args: string[], env: Record<string, string> = {}): Promise<FanoutCliResult> {
+  return runProcess(process.execPath, [join(bundleDir, 'index.js'), ...args], {
+    cwd: dir,
+    env: { ...process.env, FANOUT_DATA_DIR: join(dir, 'data'), FANOUT_DEBUG: '', ...env },
+    timeoutMs: 60_000,
   });
 }
 
