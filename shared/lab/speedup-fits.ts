@@ -44,6 +44,31 @@ export function fitAmdahl(points: ReadonlyArray<{ workers: number; speedup: numb
   return { f, p: 1 - f, ceiling: f > 0 ? 1 / f : Infinity, used };
 }
 
+/**
+ * Amdahl's f from throughputs measured at a few N, none of them 1 (`--workers auto` starts at 4):
+ * least squares of x(n)/x(n0) against A(n)/A(n0), n0 the smallest N, by a 1-D grid search.
+ */
+export function fitSerialFraction(points: ReadonlyArray<{ workers: number; throughput: number }>): number {
+  if (points.length < 2) return 0;
+  const base = points.reduce((a, b) => (b.workers < a.workers ? b : a));
+  if (!(base.throughput > 0)) return 1;
+  let best = 0;
+  let bestErr = Infinity;
+  for (let i = 0; i <= 1000; i++) {
+    const f = i / 1000;
+    let err = 0;
+    for (const p of points) {
+      const predicted = amdahlSpeedup(p.workers, f) / amdahlSpeedup(base.workers, f);
+      err += (p.throughput / base.throughput - predicted) ** 2;
+    }
+    if (err < bestErr - 1e-15) {
+      bestErr = err;
+      best = f;
+    }
+  }
+  return best;
+}
+
 export interface UslFit {
   /** Contention σ ≥ 0 (the serial part; κ = 0 makes this Amdahl's f). */
   sigma: number;

@@ -1,4 +1,4 @@
-import { amdahlSpeedup } from '../../../shared/lab/speedup-fits';
+import { amdahlSpeedup, fitSerialFraction } from '../../../shared/lab/speedup-fits';
 import type { AutoWorkersDecision } from '../../../shared/events';
 
 /**
@@ -104,28 +104,6 @@ const SLOW_START_KEEP = 0.6;
 const PROBE_AFTER_WINDOWS = 5;
 /** An outcome that ends the climb is read over this many windows. */
 const STOP_WINDOWS = 3;
-
-/** Least-squares Amdahl f over throughput ratios x(n)/x(n0) against A(n)/A(n0): a 1-D grid search. */
-export function fitSerialFraction(points: ReadonlyArray<{ workers: number; throughput: number }>): number {
-  if (points.length < 2) return 0;
-  const base = points.reduce((a, b) => (b.workers < a.workers ? b : a));
-  if (!(base.throughput > 0)) return 1;
-  let best = 0;
-  let bestErr = Infinity;
-  for (let i = 0; i <= 1000; i++) {
-    const f = i / 1000;
-    let err = 0;
-    for (const p of points) {
-      const predicted = amdahlSpeedup(p.workers, f) / amdahlSpeedup(base.workers, f);
-      err += (p.throughput / base.throughput - predicted) ** 2;
-    }
-    if (err < bestErr - 1e-15) {
-      bestErr = err;
-      best = f;
-    }
-  }
-  return best;
-}
 
 export class AutoWorkersController {
   readonly #max: number;

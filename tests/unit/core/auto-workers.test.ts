@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AutoWorkersController, fitSerialFraction } from '../../../electron/engine/core/auto-workers';
+import { AutoWorkersController } from '../../../electron/engine/core/auto-workers';
+import { fitSerialFraction } from '../../../shared/lab/speedup-fits';
 import { amdahlSpeedup } from '../../../shared/lab/speedup-fits';
 import type { AutoWorkersDecision } from '../../../shared/events';
 
