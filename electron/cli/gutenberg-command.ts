@@ -63,7 +63,7 @@ function waitOption(value: string): number {
   return ms;
 }
 
-/** `--workers 8` or `--workers auto` (start with 4, add while throughput grows; see --max-workers). */
+/** `--workers 8` or `--workers auto` (start with 4 or the server's remembered knee, add while throughput grows; see --max-workers). */
 function workersOption(value: string): number | 'auto' {
   if (value.trim().toLowerCase() === 'auto') return 'auto';
   try {

@@ -118,7 +118,7 @@ export function GutenbergScreen() {
   const [proxy, setProxy] = useState('');
   /** Connections per server (`--max-per-host`) and the per-book timeout (`--item-timeout`): empty for none (shared with the lab). */
   const limits = { maxPerHost, itemTimeout };
-  /** `--workers auto`: start with 4 and add while throughput grows; the Workers field is then the most. */
+  /** `--workers auto`: start with 4 (or where the last auto job to this server settled) and add while throughput grows; the Workers field is then the most. */
   const [autoWorkers, setAutoWorkers] = useState(false);
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const fieldProblems = useFieldProblems();
@@ -241,7 +241,7 @@ export function GutenbergScreen() {
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
           <FieldError id="workers" message={problems.workers} />
         </label>
-        <label title="Start with 4 connections and add more while throughput grows; the server's refusals and the Workers field are the limit">
+        <label title="Start with 4 connections (or where the last auto job to this server settled) and add more while throughput grows; the server's refusals and the Workers field are the limit">
           <input data-testid="auto-workers" type="checkbox" checked={autoWorkers} onChange={(e) => {
             setAutoWorkers(e.target.checked);
             // Workers becomes the most auto may open: a small fixed count would hold it back.
