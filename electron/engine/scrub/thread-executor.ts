@@ -24,6 +24,11 @@ export function createThreadExecutor(size: number, maxQueue: number, concurrentP
     // 177 -> 228 MB once the threads also wrote the clean files. Capped, 179 MB at the same speed.
     resourceLimits: { maxYoungGenerationSizeMb: 6 },
   });
+  // piscina emits 'error' for what belongs to no task: a reply from a thread it removed because a
+  // running task was aborted (seen when a job stopped on DISK_FULL: "Unexpected message from Worker"),
+  // a thread dying while idle (replaced), a close timeout. Every task reports its own failure through
+  // its promise; without a listener these would be an uncaught exception, crashing the CLI or a host.
+  piscina.on('error', () => {});
   return {
     run(input, signal) {
       if (isFileTask(input)) return piscina.run({ file: input } satisfies ScrubTask, signal ? { signal } : {}) as Promise<WorkerReply>;
