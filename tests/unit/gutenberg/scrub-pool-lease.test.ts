@@ -118,3 +118,27 @@ describe('leaseScrubPool', () => {
     }
   });
 });
+
+describe('jobs running at once', () => {
+  it("share the warm pool, and cancelling one job's books fails none of the other's", async () => {
+    // Aborting a running task makes piscina end its thread, and with it every task on that thread; it
+    // runs a task that can be aborted alone on its thread, so another job's books never go with it.
+    const options: ScrubPoolOptions = { executor: 'threads', size: 1, maxQueue: 4, concurrentPerWorker: 4 };
+    const para = 'It was the best of times, it was the worst of times, it was the age of wisdom.\r\n';
+    const book = () => new TextEncoder().encode(`*** START OF THE PROJECT GUTENBERG EBOOK X ***\r\n${para.repeat(150_000)}*** END OF THE PROJECT GUTENBERG EBOOK X ***\r\n`);
+    const cancelled = leaseScrubPool(options);
+    const other = leaseScrubPool(options);
+    // Both jobs' threads up and warm first, so the cancelled job's book is running when it is cancelled.
+    await Promise.all([cancelled.scrub(bytes()), other.scrub(bytes())]);
+    const stop = new AbortController();
+    const doomed = cancelled.scrub(book(), { signal: stop.signal }).then(() => 'done', (err: { code?: string }) => err.code);
+    const kept = Array.from({ length: 3 }, () => other.scrub(book()).then(() => 'done', (err: { code?: string }) => err.code));
+    // Cancel once the books are handed to the thread (one turn of the event loop; cleaning a 12 MB
+    // book takes longer): the cancelled job's is running there, the other's wait behind it.
+    await new Promise((r) => setImmediate(r));
+    stop.abort();
+    expect(await doomed).toBe('ABORTED');
+    expect(await Promise.all(kept)).toEqual(['done', 'done', 'done']);
+    await Promise.all([cancelled.release(), other.release()]);
+  });
+});
