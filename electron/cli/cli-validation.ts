@@ -28,6 +28,19 @@ export function intOption(min: number, max: number): (value: string) => number {
 /** A whole number of at least 1 (its upper bound, where there is one, comes from the job spec's schema). */
 export const positiveInt = intOption(1, Number.MAX_SAFE_INTEGER);
 
+/**
+ * A connection count or `auto` (`--workers`, `--connections`): a count as `positiveInt`; a refused
+ * one says that auto is the other choice (a user typing 0 may be looking for it).
+ */
+export function countOrAuto(value: string): number | 'auto' {
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  try {
+    return positiveInt(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}, or auto`);
+  }
+}
+
 /** Job spec fields as the options that set them, so a problem is named the way the user typed it. */
 const FLAGS: Record<string, string> = {
   catalog: '--catalog',

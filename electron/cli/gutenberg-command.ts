@@ -3,7 +3,7 @@ import { checkByteRate, parseByteRate, parseDuration } from '../../shared/byte-r
 import { parseIdRanges } from '../../shared/id-ranges';
 import { checkMaxPerHost } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
-import { parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+import { countOrAuto, parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { itemTimeoutOption } from './lab-stragglers-options';
 
 /** `--ids`: ranges, each end a safe integer (a 30-digit "number" is a typo, not an ebook). */
@@ -63,17 +63,6 @@ function waitOption(value: string): number {
   return ms;
 }
 
-/** `--workers 8` or `--workers auto` (start with 4 or the server's remembered knee, add while throughput grows; see --max-workers). */
-function workersOption(value: string): number | 'auto' {
-  if (value.trim().toLowerCase() === 'auto') return 'auto';
-  try {
-    return positiveInt(value);
-  } catch (err) {
-    // Say that auto is the other choice: a user typing 0 may be looking for it.
-    throw new InvalidArgumentError(`${(err as Error).message}, or auto`);
-  }
-}
-
 export function registerGutenbergCommand(program: Command): void {
   program
     .command('gutenberg')
@@ -91,7 +80,7 @@ export function registerGutenbergCommand(program: Command): void {
     .option('--subject <text>', 'subject or bookshelf contains')
     .option('--type <type>', 'catalog type, e.g. Text')
     .option('--limit <n>', 'at most this many books', positiveInt)
-    .option('--workers <n|auto>', 'download connections, or auto: start with 4 (or where the last auto job to this server settled) and add while throughput grows', workersOption, 4)
+    .option('--workers <n|auto>', 'download connections, or auto: start with 4 (or where the last auto job to this server settled) and add while throughput grows', countOrAuto, 4)
     .option('--max-workers <n>', 'with --workers auto: never more connections than this', positiveInt, 32)
     .addOption(new Option('--strategy <s>', 'how books are dealt to workers').choices(STRATEGIES).default('adaptive'))
     .requiredOption('--out <dir>', 'output folder (raw/, clean/, manifest.jsonl)')

@@ -1,10 +1,10 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { JobSummary, MailFolderTally } from '../../shared/events';
 import type { MailAccount } from '../../shared/job-spec';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
 import type { MailFolderInfo } from '../engine/mail/folders';
-import { intOption, parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+import { countOrAuto, intOption, parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { EXIT } from './exit-codes';
 
 // The schemas (zod) and the engine (imapflow) are imported when a command acts, not at load time:
@@ -32,16 +32,6 @@ interface MailCliOptions extends AccountCliOptions {
   out?: string;
   json?: boolean;
   listFolders?: boolean;
-}
-
-/** `--connections 8` or `auto` (start with 2, add while throughput grows; see --max-connections). */
-function connectionsOption(value: string): number | 'auto' {
-  if (value.trim().toLowerCase() === 'auto') return 'auto';
-  try {
-    return positiveInt(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message}, or auto`);
-  }
 }
 
 function fail(message: string): never {
@@ -116,8 +106,8 @@ export function registerMailCommand(program: Command): void {
       .description('archive an IMAP account to one .eml per message (incremental), or list its folders'),
   )
     .option('--folders <list>', '"all", or folder paths separated by commas (INBOX,Sent)', 'all')
-    .option('--connections <n|auto>', 'parallel IMAP connections (the server may allow fewer), or auto: start with 2 and add while throughput grows', connectionsOption, 4)
-    .option('--workers <n|auto>', 'the same as --connections (the name the other jobs use)', connectionsOption)
+    .option('--connections <n|auto>', 'parallel IMAP connections (the server may allow fewer), or auto: start with 2 and add while throughput grows', countOrAuto, 4)
+    .option('--workers <n|auto>', 'the same as --connections (the name the other jobs use)', countOrAuto)
     .option('--max-connections <n>', 'with auto: never more connections than this (at most 32)', intOption(1, 32), 16)
     .addOption(new Option('--strategy <s>', 'how UID batches are dealt to connections').choices(STRATEGIES).default('adaptive'))
     .option('--out <dir>', 'output folder (the archive goes to <out>/<user@host>/<folder>/)')
