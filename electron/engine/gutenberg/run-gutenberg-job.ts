@@ -95,7 +95,7 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   // Started once the workers open (behind the first requests), kept warm for the process's next job.
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
   // Each thread holds a few books: it cleans the next while a clean file's fsync runs (scrub/scrub-file.ts).
-  const scrubPool = leaseScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2, concurrentPerWorker: SCRUB_BOOKS_PER_THREAD });
+  const scrubPool = leaseScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
 
   try {
     return await runJob(
@@ -361,9 +361,6 @@ async function mirrorTrust(spec: GutenbergJobSpec): Promise<OpenMirrorOptions['t
   }
   return { rejectUnauthorized: !t.allowUntrustedCert, ...(ca ? { ca } : {}), ...(t.ftpsImplicit !== undefined ? { implicit: t.ftpsImplicit } : {}) };
 }
-
-/** Books a scrub thread holds at once: one being cleaned, the others' clean files being fsynced. */
-const SCRUB_BOOKS_PER_THREAD = 4;
 
 /** Books whose completion is checked at once on a re-run (stat calls in flight, not bytes). */
 const CHECK_AHEAD = 64;

@@ -10,9 +10,10 @@ import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
  * fsync, rename; the folder's fsync is left to the caller, shared between books) and reads its
  * mtime on the open descriptor. Done here, the job's main thread reads no book, receives no clean
  * buffer (no book-sized external memory there: fewer mark-compacts) and makes no fs call for the
- * clean file; the read and the fstat are synchronous (the raw file was just written: page cache), the
- * write's calls are not: while this book's fsync runs, the thread cleans the next one (a pool made
- * with `concurrentPerWorker` > 1; with one task at a time the fsyncs would pace the cleaning).
+ * clean file; the read and the fstat are synchronous (the raw file was just written: page cache).
+ * A job's tasks carry its AbortSignal, and piscina runs a task that can be aborted alone on its
+ * thread, so the thread waits for this book's fsync before the next (`concurrentPerWorker` does not
+ * change that; it applies to tasks without a signal).
  */
 export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
   const t0 = performance.now();
@@ -20,8 +21,7 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
     const raw = readFileSync(task.rawPath);
     // Read for this task alone: ours to clean in place.
     const result = scrubBook(raw, { consumeInput: true });
-    // The thread's busy time (read + clean); the write below mostly waits (its fsync), and the
-    // thread takes the next book meanwhile (`concurrentPerWorker`).
+    // The thread's busy time (read + clean); the write below mostly waits (its fsync).
     const runMs = performance.now() - t0;
     const file = await openAtomicFile(task.cleanPath, { syncDir: false });
     let mtimeMs: number;

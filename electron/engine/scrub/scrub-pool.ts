@@ -20,7 +20,8 @@ export interface ScrubPoolOptions {
   maxQueue: number;
   /**
    * Threads only: books a thread may hold at once (default 1). Above 1 for file tasks: a thread
-   * cleans the next book while the previous one's clean file is being fsynced.
+   * cleans the next book while the previous one's clean file is being fsynced. Tasks given an
+   * AbortSignal (a job's) run one per thread whatever this is: piscina runs those alone.
    */
   concurrentPerWorker?: number;
 }
