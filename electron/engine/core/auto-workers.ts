@@ -1,5 +1,8 @@
 import { amdahlSpeedup, fitSerialFraction } from '../../../shared/lab/speedup-fits';
 import type { AutoWorkersDecision } from '../../../shared/events';
+import type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
+
+export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
 
 /**
  * `--workers auto`: how many connections a job holds, decided from its own throughput while it runs.
@@ -17,7 +20,8 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * known at the start (`limit`: learned from an earlier refusal, or the job's `--max-per-host`).
  * Under a bandwidth cap (`rateCap` in the samples), a window whose throughput is at the cap (80 %
  * of it or more) settles: more connections cannot make it faster. A cap raised or lifted later
- * starts the measuring again at the N held.
+ * starts the measuring again at the N held. Started at a knee remembered from an earlier job
+ * (`fromKnee`), a stop at the start measures below it too: the server may need fewer now.
  *
  * Fast to climb, slow to stop: a window of `minWindowMs` is enough to take a step, but an outcome
  * that ends the climb (a flat step, a fit saying the next step would not pay, the bandwidth cap) is
@@ -30,20 +34,6 @@ import type { AutoWorkersDecision } from '../../../shared/events';
  * together, high). When the pool says how late its ticks fired (`lagMs`), a flat step read while the job waited for a
  * CPU (ticks late 10 % of the window or more, twice the step before's) is read again, twice at most.
  */
-export interface AutoWorkersOptions {
-  /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
-  start?: number;
-  /** Never more than this (default 32). */
-  max?: number;
-  /** Smallest relative gain worth a step (default 0.1 = 10 %). */
-  minGain?: number;
-  /** Shortest measurement window, ms (default 100; an outcome that stops the climb waits for 3 ×). */
-  minWindowMs?: number;
-  /** The server's connection limit known at the start (learned or given), if any. */
-  limit?: number;
-  /** Why the job starts at `start` (the start decision's line), when it is not the default: e.g. a knee remembered from the last job. */
-  startWhy?: string;
-}
 
 /**
  * A window at this share of the bandwidth cap is "at the cap": measured over a window at the cap,
@@ -56,29 +46,6 @@ const NEAR_CAP = 0.5;
 
 export type { AutoWorkersDecision };
 
-/** Cumulative counters at one tick. */
-export interface AutoWorkersSample {
-  /** ms since the job started. */
-  atMs: number;
-  /** Bytes transferred so far (the throughput measured). */
-  bytes: number;
-  /** Items finished so far (done or failed): a window waits for N of them (N/2 with `transferring`). */
-  items: number;
-  /** The job's bandwidth cap now, bytes/s (null or absent: none). */
-  rateCap?: number | null;
-  /**
-   * Connections held now that have received bytes (optional). Given, a step's window starts once
-   * all the connections it asked for move bytes (or after `WARMUP_BOUND_WINDOWS` windows) and a
-   * window waits for N/2 items; absent, once N/2 items finished since the change, and a window
-   * waits for N items.
-   */
-  transferring?: number;
-  /**
-   * ms the pool's ticks have fired late so far (optional): time the job wanted a CPU and the machine
-   * gave it to someone else. A step read flat in a window much later than the one before is read again.
-   */
-  lagMs?: number;
-}
 
 /**
  * A window whose ticks were this late (share of its time), and twice as late as the step before's,
@@ -136,6 +103,10 @@ export class AutoWorkersController {
   #confirm: { from: number; to: number } | null = null;
   /** Re-reads of a flat step read in a starved window, for the N they were at. */
   #rereads = { workers: 0, count: 0 };
+  /** Started at a remembered knee: that N, until a step above it paid or the step below it was taken. */
+  #belowStart: number | null;
+  /** Stepping down from a remembered knee: the N above the one measured now (where a loss goes back to). */
+  #downFrom: number | null = null;
   /** The N before the last step up (where a flat step goes back to). */
   #previous: number | null = null;
   /** Window start: set once N connections have each had time to finish an item since the change. */
@@ -154,6 +125,7 @@ export class AutoWorkersController {
     }
     this.#startWhy = opts.startWhy;
     this.#highest = this.#target;
+    this.#belowStart = opts.fromKnee && this.#target > 1 ? this.#target : null;
   }
 
   /**
@@ -246,6 +218,7 @@ export class AutoWorkersController {
     if (this.#previous !== null && this.#previous >= this.#target) this.#previous = null;
     for (const n of this.#measured.keys()) if (n > this.#limit) this.#measured.delete(n);
     this.#confirm = null;
+    this.#downFrom = null;
     this.#restartWindow();
     return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
   }
@@ -254,6 +227,7 @@ export class AutoWorkersController {
   #decide(atMs: number, throughput: number, rateCap: number | null, ms: number, lagShare: number | null): AutoWorkersDecision | null {
     const long = ms >= STOP_WINDOWS * this.#minWindowMs;
     if (this.#confirm) return long ? this.#confirmed(atMs, throughput, rateCap, ms, lagShare) : null;
+    if (this.#downFrom !== null) return long ? this.#steppedDown(atMs, throughput, ms, lagShare) : null;
     const n = this.#target;
     const prev = this.#previous;
     const pct = (x: number) => `${Math.round(x * 100)} %`;
@@ -263,7 +237,8 @@ export class AutoWorkersController {
     // A stop waits for a long window (the hold at the most N allowed need not: there is no step to
     // lose); so does any decision near a bandwidth cap, which a short window reads ±20 % (token bucket).
     const nearCap = rateCap !== null && rateCap > 0 && throughput >= NEAR_CAP * rateCap;
-    if (!long && (nearCap || (n < cap && next === null) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
+    // The hold at the most allowed, at a remembered knee, is what the step below is compared with: a long reading too.
+    if (!long && (nearCap || (n < cap && next === null) || (n >= cap && n === this.#belowStart) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
     if (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain && this.#starved(n, prev, lagShare)) {
       // Flat, but the job waited for a CPU much more than in the step before's window: the machine
       // was busy, which says nothing about N. Read the step again (a few times at most).
@@ -286,6 +261,7 @@ export class AutoWorkersController {
         this.#restartWindow();
         return { atMs, workers: this.#target, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} against ${Math.round(before)} ms at ${prev}: reading ${prev} again` };
       }
+      if (gain < this.#minGain && prev === this.#belowStart && !atCap && !nearCap) return this.#stepDown(atMs, prev, throughput, `${prev} → ${n} gained ${pct(gain)}`);
       if (gain < this.#minGain) {
         this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
@@ -301,6 +277,7 @@ export class AutoWorkersController {
       this.#settledAtCap = rateCap;
       return { atMs, workers: n, throughput, action: 'hold', why: `${fmtRate(throughput)} is at the bandwidth cap (${fmtRate(rateCap)}): more connections cannot help; settled at ${n}` };
     }
+    if (n >= cap && n === this.#belowStart) return this.#stepDown(atMs, n, throughput, cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}`);
     if (n >= cap) {
       this.#settled = true;
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
@@ -336,10 +313,46 @@ export class AutoWorkersController {
       this.#previous = from;
       return this.#decide(atMs, atTo, rateCap, this.#windowOf.get(to) ?? ms, this.#lagShare.get(to) ?? null);
     }
+    const gain = atTo !== undefined ? `${Math.round((atTo / throughput - 1) * 100)} %` : 'nothing';
+    const why = `${from} → ${to} gained ${gain} (< ${Math.round(this.#minGain * 100)} %) against ${Math.round(ms)} ms at ${from}`;
+    if (from === this.#belowStart) return this.#stepDown(atMs, from, throughput, why);
     this.#settled = true;
     this.#probeLater(atMs);
-    const gain = atTo !== undefined ? `${Math.round((atTo / throughput - 1) * 100)} %` : 'nothing';
-    return { atMs, workers: from, throughput, action: 'hold', why: `${from} → ${to} gained ${gain} (< ${Math.round(this.#minGain * 100)} %) against ${Math.round(ms)} ms at ${from}: the knee is ${from}` };
+    return { atMs, workers: from, throughput, action: 'hold', why: `${why}: the knee is ${from}` };
+  }
+
+  /** Stopped at the remembered knee `from` (measured over a long window): measure half of it before holding it. */
+  #stepDown(atMs: number, from: number, throughput: number, why: string): AutoWorkersDecision {
+    this.#belowStart = null;
+    return this.#down(atMs, from, throughput, `${why}; the remembered knee ${from} is read one step below too`);
+  }
+
+  #down(atMs: number, from: number, throughput: number, why: string): AutoWorkersDecision {
+    const to = Math.max(1, Math.floor(from / 2));
+    this.#downFrom = from;
+    this.#previous = null;
+    this.#target = to;
+    this.#restartWindow();
+    return { atMs, workers: to, throughput, action: 'back-off', why: `${why}: trying ${to}` };
+  }
+
+  /** The long reading at N below `#downFrom`: it lost (back up, the knee) or moved as much (one step further down). */
+  #steppedDown(atMs: number, throughput: number, ms: number, lagShare: number | null): AutoWorkersDecision {
+    const above = this.#downFrom!;
+    const n = this.#target;
+    this.#downFrom = null;
+    this.#measured.set(n, throughput);
+    this.#lagShare.set(n, lagShare ?? 0);
+    this.#windowOf.set(n, ms);
+    this.#windows++;
+    const gain = (this.#measured.get(above) ?? throughput) / throughput - 1;
+    const said = `${n} → ${above} gains ${Math.round(gain * 100)} %`;
+    if (gain < this.#minGain && n > 1) return this.#down(atMs, n, throughput, `${said} (< ${Math.round(this.#minGain * 100)} %): the server needs fewer now`);
+    const knee = gain < this.#minGain ? n : Math.min(above, this.#limit);
+    this.#target = knee;
+    this.#settled = true;
+    this.#probeLater(atMs);
+    return { atMs, workers: knee, throughput, action: knee > n ? 'add' : 'hold', why: `${said}: the knee is ${knee}` };
   }
 
   /** The window at `n` was starved against the one at `prev`, and may be read again (counts the re-read). */

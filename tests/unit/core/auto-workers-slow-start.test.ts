@@ -13,6 +13,8 @@ interface Server {
   stuck?: number;
   /** Share of each tick the job waited for a CPU, at `t` ms (the pool's ticks fire that late). */
   lag?(t: number): number;
+  /** Items each moving connection finishes per second (default 10). */
+  itemsPerSec?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ function drive(c: AutoWorkersController, server: Server, maxMs = 5_000, untilSet
     peak = Math.max(peak, opened.length);
     const moving = Math.max(0, opened.filter((at) => t - at >= server.loginMs).length - (server.stuck ?? 0));
     bytes += server.rate(moving, t) / 20;
-    items += moving / 2;
+    items += (moving * (server.itemsPerSec ?? 10)) / 20;
     lagMs += (server.lag?.(t) ?? 0) * 50;
     record(c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving, lagMs }));
   }
@@ -219,5 +221,66 @@ describe('--workers auto: slow start, measured once the new connections move byt
     expect(adds.at(-1)!.why).toMatch(/4 → 8 gained 100 %; trying 32/);
     expect(c.target).toBe(32);
     expect(decisions.some((d) => /knee/.test(d.why))).toBe(false);
+  });
+});
+
+describe('--workers auto started at a remembered knee: measures below it too', () => {
+  const table = (knee: number) => (m: number) => Math.min(m, knee) * PER_CONN;
+
+  it('the server got slower (knee 16 remembered, 4 now): steps down 16 → 8 → 4 → 2, and holds 4', () => {
+    const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
+    const { decisions } = drive(c, { rate: table(4), loginMs: 100 });
+    expect(c.settled).toBe(true);
+    expect(c.target).toBe(4);
+    expect(c.knee).toEqual({ workers: 4, climbing: false });
+    expect(decisions.filter((d) => d.action === 'back-off').map((d) => d.workers)).toEqual([16, 8, 4, 2]);
+    expect(decisions.find((d) => d.workers === 8)!.why).toMatch(/the remembered knee 16 is read one step below too: trying 8/);
+    expect(decisions.at(-1)).toMatchObject({ action: 'add', workers: 4 });
+    expect(decisions.at(-1)!.why).toMatch(/2 → 4 gains 100 %: the knee is 4/);
+    // Each step down is read over a long window (300 ms) once its connections move bytes.
+    const downs = decisions.filter((d) => d.action === 'back-off' && d.workers < 16).map((d) => d.atMs);
+    for (let i = 1; i < downs.length; i++) expect(downs[i]! - downs[i - 1]!).toBeGreaterThanOrEqual(300);
+    // A first-contact start (not a remembered knee) at 16 would have held 16.
+    const fresh = new AutoWorkersController({ start: 16, max: 32 });
+    drive(fresh, { rate: table(4), loginMs: 100 });
+    expect(fresh.target).toBe(16);
+  });
+
+  it('a knee that still holds: one step below loses, back to it', () => {
+    const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
+    const { decisions } = drive(c, { rate: table(16), loginMs: 100 });
+    expect(decisions.map((d) => d.workers)).toEqual([16, 32, 16, 8, 16]);
+    expect(decisions.at(-1)!.why).toMatch(/8 → 16 gains 100 %: the knee is 16/);
+    expect(c.knee).toEqual({ workers: 16, climbing: false });
+  });
+
+  it('a knee at the maximum or at the server\'s limit is read below too, over a long window first', () => {
+    const atMax = new AutoWorkersController({ start: 32, max: 32, fromKnee: true });
+    const r = drive(atMax, { rate: table(8), loginMs: 100 });
+    expect(r.decisions.map((d) => d.workers)).toEqual([32, 16, 8, 4, 8]);
+    // The hold at 32 was read over 300 ms after its connections moved bytes (login 100 ms + a tick).
+    expect(r.decisions[1]!.atMs).toBeGreaterThanOrEqual(100 + 300);
+    expect(atMax.target).toBe(8);
+    const still = new AutoWorkersController({ start: 32, max: 32, fromKnee: true });
+    expect(drive(still, { rate: table(32), loginMs: 100 }).decisions.map((d) => d.workers)).toEqual([32, 16, 32]);
+    // Limited to 3 (a refusal learned earlier): never more than 3, reads 1 below it, holds 3.
+    const limited = new AutoWorkersController({ start: 3, max: 32, limit: 3, fromKnee: true });
+    const l = drive(limited, { rate: (m) => m * PER_CONN, loginMs: 200, refuseAbove: 3 });
+    expect(l.peak).toBe(3);
+    expect(l.decisions.map((d) => d.workers)).toEqual([3, 1, 3]);
+  });
+
+  it('slow items (every window long anyway): a flat step up from the knee is read against its long reading, then below it', () => {
+    const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
+    const { decisions } = drive(c, { rate: table(4), loginMs: 100, itemsPerSec: 1 }, 20_000);
+    expect(decisions[2]!.why).toMatch(/^16 → 32 gained 0 %; the remembered knee 16 is read one step below too: trying 8/);
+    expect(c.target).toBe(4);
+  });
+
+  it('a step above the remembered knee that pays: the climb goes on, no step below', () => {
+    const c = new AutoWorkersController({ start: 8, max: 32, fromKnee: true });
+    const { decisions } = drive(c, { rate: table(16), loginMs: 100 });
+    expect(decisions.some((d) => d.workers < 8)).toBe(false);
+    expect(c.target).toBe(16);
   });
 });

@@ -1,0 +1,46 @@
+/** What `AutoWorkersController` (auto-workers.ts) is given: its options, and the pool's counters on each tick. */
+
+export interface AutoWorkersOptions {
+  /** Connections at the start (default 4: at 50 ms RTT a climb from 2 costs a third of a 200-book job). */
+  start?: number;
+  /** Never more than this (default 32). */
+  max?: number;
+  /** Smallest relative gain worth a step (default 0.1 = 10 %). */
+  minGain?: number;
+  /** Shortest measurement window, ms (default 100; an outcome that stops the climb waits for 3 ×). */
+  minWindowMs?: number;
+  /** The server's connection limit known at the start (learned or given), if any. */
+  limit?: number;
+  /** Why the job starts at `start` (the start decision's line), when it is not the default: e.g. a knee remembered from the last job. */
+  startWhy?: string;
+  /**
+   * `start` is a knee remembered from an earlier job (net/auto-knee.ts). The server may have got
+   * slower since: a stop at the start (a flat step up, the maximum, the limit) first measures one
+   * step below it, and goes on down while halving N loses less than `minGain`.
+   */
+  fromKnee?: boolean;
+}
+
+/** Cumulative counters at one tick. */
+export interface AutoWorkersSample {
+  /** ms since the job started. */
+  atMs: number;
+  /** Bytes transferred so far (the throughput measured). */
+  bytes: number;
+  /** Items finished so far (done or failed): a window waits for N of them (N/2 with `transferring`). */
+  items: number;
+  /** The job's bandwidth cap now, bytes/s (null or absent: none). */
+  rateCap?: number | null;
+  /**
+   * Connections held now that have received bytes (optional). Given, a step's window starts once
+   * all the connections it asked for move bytes (or after `WARMUP_BOUND_WINDOWS` windows) and a
+   * window waits for N/2 items; absent, once N/2 items finished since the change, and a window
+   * waits for N items.
+   */
+  transferring?: number;
+  /**
+   * ms the pool's ticks have fired late so far (optional): time the job wanted a CPU and the machine
+   * gave it to someone else. A step read flat in a window much later than the one before is read again.
+   */
+  lagMs?: number;
+}
