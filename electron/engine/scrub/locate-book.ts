@@ -1,4 +1,5 @@
-import { END_MARKER_RE, MODERN_START_MARKER_RE, SMALL_PRINT_RE } from './boilerplate-markers';
+import { SMALL_PRINT_RE } from './boilerplate-markers';
+import { findEndMarkerLine, findLastModernStartLine } from './marker-lines';
 import type { ScrubWarning } from './scrub-types';
 import {
   BLANK_LINE_RE,
@@ -8,7 +9,6 @@ import {
   MAX_CREDIT_PARAGRAPHS,
   TAIL_LINES,
   endOfMarker,
-  findFrom,
   findLastStart,
   offsetAfterLines,
   offsetBeforeLines,
@@ -40,9 +40,9 @@ const LF = 0x0a;
 
 /**
  * `stripGutenbergBoilerplate`'s cut points, found on bytes: `text` is LF-only, BOM-free, valid
- * UTF-8. The markers live in the first and last 1000 lines, so only those are decoded (a window
- * of ~1200 lines at the head, 1000 at the tail) and the char offsets found there are mapped
- * back to byte offsets; the middle of the book is never turned into a string. A short book, whose
+ * UTF-8. The markers live in the first and last 1000 lines, so only those become strings (a
+ * window of ~1200 lines at the head, 1000 at the tail), one char per byte (see `decode`): the
+ * offsets found there are byte offsets; the middle of the book is never turned into a string. A short book, whose
  * windows would meet, is decoded whole. Returns null in the rare cases a window is too small to
  * be sure (credits or blank lines running past the head window, a tail that is all whitespace):
  * the caller then strips the decoded text the reference way.
@@ -50,7 +50,22 @@ const LF = 0x0a;
 export function locateBook(text: Buffer): BookSpan | null {
   const headLimit = byteOffsetAfterLines(text, HEAD_LINES + HEAD_SLACK_LINES);
   const tailStart = byteOffsetBeforeLines(text, TAIL_LINES);
-  return headLimit < tailStart ? locateInWindows(text, headLimit, tailStart) : locateInWhole(text);
+  if (headLimit < tailStart) {
+    return hasLineSeparator(text, 0, headLimit) || hasLineSeparator(text, tailStart, text.length) ? null : locateInWindows(text, headLimit, tailStart);
+  }
+  return hasLineSeparator(text, 0, text.length) ? null : locateInWhole(text);
+}
+
+const LINE_SEPARATORS = [Buffer.from('\u2028'), Buffer.from('\u2029')];
+
+/**
+ * U+2028 / U+2029 in `bytes[from, to)`: the markers' `^` matches after them too, but lines here end
+ * at LF only (byte strings, marker-lines.ts). Never seen in a book: the caller strips such a text
+ * the reference way.
+ */
+function hasLineSeparator(bytes: Buffer, from: number, to: number): boolean {
+  const window = bytes.subarray(from, to);
+  return LINE_SEPARATORS.some((sep) => window.indexOf(sep) !== -1);
 }
 
 /** A book too short for separate windows: the reference algorithm on its whole text. */
@@ -59,7 +74,7 @@ function locateInWhole(bytes: Buffer): BookSpan {
   const warnings: ScrubWarning[] = [];
   const { start, contentStart } = findStart(text);
   const tailStart = Math.max(contentStart, offsetBeforeLines(text, TAIL_LINES));
-  const end = findFrom(END_MARKER_RE, text, tailStart);
+  const end = findEndMarkerLine(text, tailStart);
   const contentEnd = end === -1 ? text.length : end;
   if (start === -1) warnings.push('no-start-marker');
   if (end === -1) warnings.push('no-end-marker');
@@ -72,10 +87,9 @@ function locateInWhole(bytes: Buffer): BookSpan {
     from = skipBlankLines(text, 0, text.length, true)!;
     to = trimmedEnd(text, from, text.length);
   }
-  const ascii = text.length === bytes.length;
   return {
-    from: ascii ? from : byteLength(text, 0, from),
-    to: ascii ? to : bytes.length - byteLength(text, to, text.length),
+    from,
+    to,
     startMarker: start !== -1,
     endMarker: end !== -1,
     warnings,
@@ -98,7 +112,7 @@ function locateInWindows(bytes: Buffer, headLimit: number, tailStart: number): B
 
   // tailStart is a line start past contentStart, so the reference's max(contentStart, ...) is it.
   const tail = decode(bytes, tailStart, bytes.length);
-  const end = findFrom(END_MARKER_RE, tail, 0);
+  const end = findEndMarkerLine(tail, 0);
   const to = trimmedEnd(tail, 0, end === -1 ? tail.length : end);
   // All whitespace back to the window's start: the body's end is further up. Never in a real book.
   if (to === 0) return null;
@@ -107,8 +121,8 @@ function locateInWindows(bytes: Buffer, headLimit: number, tailStart: number): B
   if (start === -1) warnings.push('no-start-marker');
   if (end === -1) warnings.push('no-end-marker');
   return {
-    from: head.length === headLimit ? from : byteLength(head, 0, from),
-    to: tailStart + (tail.length === bytes.length - tailStart ? to : byteLength(tail, 0, to)),
+    from,
+    to: tailStart + to,
     startMarker: start !== -1,
     endMarker: end !== -1,
     warnings,
@@ -119,19 +133,11 @@ function locateInWindows(bytes: Buffer, headLimit: number, tailStart: number): B
 /** The last start marker in the first HEAD_LINES lines (before any footer marker there), and the line after it. */
 function findStart(text: string): { start: number; contentStart: number } {
   const head = text.slice(0, offsetAfterLines(text, HEAD_LINES));
-  const firstEnd = findFrom(END_MARKER_RE, head, 0);
+  const firstEnd = findEndMarkerLine(head, 0);
   const searched = firstEnd === -1 ? head : head.slice(0, firstEnd);
   // Without "SMALL PRINT" in the searched text only the modern alternative can match (see MODERN_START_MARKER_RE).
-  const start = SMALL_PRINT_RE.test(searched) ? findLastStart(searched) : findLastMatch(MODERN_START_MARKER_RE, searched);
-  return { start, contentStart: start === -1 ? 0 : endOfMarker(text, start) };
-}
-
-/** Index of the last match of a global regex in `text` (scanning as `findLastStart` does); -1 when none. */
-function findLastMatch(re: RegExp, text: string): number {
-  let last = -1;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) last = m.index;
-  return last;
+  const start = SMALL_PRINT_RE.test(searched) ? findLastStart(searched) : findLastModernStartLine(searched);
+  return { start, contentStart: start === -1 ? 0 : endOfMarkerBytes(text, start) };
 }
 
 /**
@@ -166,23 +172,65 @@ function skipBlankLines(text: string, from: number, limit: number, whole: boolea
   return !whole && after >= limit ? null : after;
 }
 
-/** Index after the last non-whitespace char of `text[from, to)` (JS `trimEnd` whitespace), or `from`. */
+/**
+ * `from + text.slice(from, to).trimEnd().length` of the UTF-8 text, on its byte string: ASCII
+ * whitespace is skipped as chars; a non-ASCII byte ends a multi-byte character, which is decoded
+ * (its lead byte found backwards) and skipped only when JS counts it as whitespace (U+00A0,
+ * U+2028, U+3000, U+FEFF, ...). A lone 0xA0 or 0x85 byte is never whitespace here: it is part of
+ * another character ("à" is C3 A0).
+ */
 function trimmedEnd(text: string, from: number, to: number): number {
-  return from + text.slice(from, to).trimEnd().length;
+  let end = to;
+  while (end > from) {
+    const c = text.charCodeAt(end - 1);
+    if (c < 0x80) {
+      if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) {
+        end--;
+        continue;
+      }
+      return end;
+    }
+    let lead = end - 1;
+    while (lead > from && (text.charCodeAt(lead) & 0xc0) === 0x80) lead--;
+    if (!WHITESPACE_RE.test(utf8Of(text, lead, end))) return end;
+    end = lead;
+  }
+  return end;
+}
+
+/** JS whitespace (`\s`, what `trim` removes), as a whole string. */
+const WHITESPACE_RE = /^\s+$/;
+
+/**
+ * `endOfMarker` of strip-boilerplate.ts on the byte string: it decides on whole lines (blank by
+ * `trim`, which knows Unicode whitespace), so the marker's line and the few after it are decoded
+ * as UTF-8 and the answer mapped back to a byte offset.
+ */
+function endOfMarkerBytes(text: string, at: number): number {
+  let stop = at;
+  for (let i = 0; i < 4 && stop < text.length; i++) {
+    const nl = text.indexOf('\n', stop);
+    stop = nl === -1 ? text.length : nl + 1;
+  }
+  const lines = utf8Of(text, at, stop);
+  return at + Buffer.byteLength(lines.slice(0, endOfMarker(lines, 0)), 'utf8');
 }
 
 /**
- * The text of `bytes[from, to)`, both on line boundaries. `Buffer#toString` rather than a
- * TextDecoder: faster here, and it never drops a leading U+FEFF (a window may start with one, in
- * a concatenated file; it is text there). The bytes were validated, so nothing is replaced.
+ * The bytes `bytes[from, to)` as a byte string (latin1: one char per byte), so char offsets are
+ * byte offsets and the string is one-byte (cheap to make and to scan). The markers, credits and
+ * blank-line patterns are ASCII and case-insensitive without the `u` flag, under which no
+ * non-ASCII char matches an ASCII letter: they match exactly where they match in the decoded
+ * text. What knows Unicode whitespace (`trimEnd`, `trim`) goes through trimmedEnd and
+ * endOfMarkerBytes instead.
  */
 function decode(bytes: Buffer, from: number, to: number): string {
-  return bytes.toString('utf8', from, to);
+  return bytes.toString('latin1', from, to);
 }
 
-/** UTF-8 length of `text[from, to)`. */
-function byteLength(text: string, from: number, to: number): number {
-  return Buffer.byteLength(text.slice(from, to), 'utf8');
+/** The UTF-8 text of the byte string's `[from, to)` (whole characters). */
+function utf8Of(text: string, from: number, to: number): string {
+  return Buffer.from(text.slice(from, to), 'latin1').toString('utf8');
 }
 
 /** Byte offset just after the `n`th LF, or the length: `offsetAfterLines` on bytes (an LF byte is an LF char). */
