@@ -25,6 +25,7 @@
  * node flags or environment (see parseVariants). BENCH_CHILD_WRAP runs the profiled child under a
  * command (`strace -c -f -o /tmp/s-{name}.txt`, `perf record -g -o /tmp/{name}.data --`). The table adds the child's CPU time (user + system,
  * all threads) and its main thread's alone: on a shared machine they move less than wall times.
+ * BENCH_PROFILE_AGAIN=1 profiles and wraps the nothing-new runs too (`{name}` ends in `-again`).
  * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  *
  * Interop rows: the same mailbox of BENCH_INTEROP_MESSAGES (1000) on each of BENCH_INTEROP_SERVERS
@@ -74,6 +75,7 @@ const ROUNDS = Number(env('BENCH_ROUNDS', '2'));
 const TARGET_NS = env('BENCH_TARGET_NS', '4,1').split(',').map(Number);
 /** `maildir`: Dovecot mailboxes are filled by writing Maildir files (seconds for 50,000), not by APPEND. */
 const FILL = env('BENCH_FILL', 'append');
+const PROFILE_AGAIN = env('BENCH_PROFILE_AGAIN', '0') === '1';
 const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE ? resolve(process.env.BENCH_COMPARE_BUNDLE) : null;
 /** Connection counts the BENCH_COMPARE_BUNDLE build runs at (default 4). */
 const COMPARE_NS = env('BENCH_COMPARE_NS', '4').split(',').map(Number);
@@ -274,7 +276,8 @@ async function timeFanout(bundle: string, account: MailAccount, out: string, str
   const spec: MailJobInput = { kind: 'mail', account, outDir: out, connections: n, strategy };
   const first = await runChild(bundle, spec, `${label}${strategy}-${n}`, extra);
   if (first.summary.status !== 'succeeded') throw new Error(`fanout ${strategy} N=${n}: ${first.summary.status} ${JSON.stringify(first.summary.failures)}`);
-  const second = await runChild(bundle, spec, undefined, extra);
+  // BENCH_PROFILE_AGAIN=1: the nothing-new run is profiled / wrapped too (named `<name>-again`).
+  const second = await runChild(bundle, spec, PROFILE_AGAIN ? `${label}${strategy}-${n}-again` : undefined, extra);
   if (second.summary.itemsDone !== 0) throw new Error('second run fetched messages');
   return { tool: 'fanout', strategy, n, full: first.processS, again: second.processS, mem: first, messages: first.summary.itemsDone };
 }
