@@ -17,8 +17,9 @@
  * BENCH_DIR (where the mirror, catalogs and outputs go; default node_modules/.cache/fanout-bench/
  * scale — the mirror is kept there between runs, it takes a while to write),
  * BENCH_SCRUB_EXECUTOR (threads; processes puts the scrubbers' memory outside the measured process),
- * BENCH_HEAP_SNAPSHOT (a directory: the child writes a heap snapshot there at 90 % of the full run; writing it
- * inflates that run's peak RSS), BENCH_NODE_FLAGS (flags for the child's node; by default it starts as `fanout` and
+ * BENCH_HEAP_SNAPSHOT (a directory: the child writes a heap snapshot there at 90 % of the full run, or at
+ * BENCH_HEAP_SNAPSHOT_AT (a fraction of the books); writing it inflates that run's peak RSS), BENCH_MEM_LOG (seconds: the
+ * full run's child prints its memory and V8's heap spaces, used/size, on stderr that often), BENCH_NODE_FLAGS (flags for the child's node; by default it starts as `fanout` and
  * the web host do, with the heap flags and malloc settings of bin/node-flags.js; when set, it replaces both: empty =
  * node's and glibc's defaults; e.g. --max-old-space-size=60 to see how much of the peak is collectable garbage).
  */
@@ -29,7 +30,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { benchChildLaunch } from '../bin/node-flags.js';
 import type { JobSummary } from '../shared/events';
 import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../shared/job-spec';
@@ -48,6 +49,10 @@ const BOOK_BYTES = Number(env('BENCH_BOOK_BYTES', '3000'));
 const WITH_KILL = env('BENCH_KILL', '1') !== '0';
 const DIR = resolve(env('BENCH_DIR', 'node_modules/.cache/fanout-bench/scale'));
 const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT ? resolve(process.env.BENCH_HEAP_SNAPSHOT) : null;
+/** Fraction of the books done when the child writes its heap snapshot (1 = the end of the downloads). */
+const HEAP_SNAPSHOT_AT = Number(env('BENCH_HEAP_SNAPSHOT_AT', '0.9'));
+/** Seconds between the child's memory lines on stderr (0: none). */
+const MEM_LOG_S = Number(env('BENCH_MEM_LOG', '0'));
 const SCRUB_EXECUTOR = env('BENCH_SCRUB_EXECUTOR', 'threads') as 'threads' | 'processes';
 const CHILD = benchChildLaunch('gutenberg');
 const NODE_FLAGS = CHILD.flags;
@@ -59,6 +64,8 @@ interface ChildRequest {
   /** SIGKILL itself once this many books are done (a crash, no clean-up). */
   killAt?: number;
   heapSnapshot?: string;
+  heapSnapshotAt?: number;
+  memLogS?: number;
 }
 
 interface ChildReport {
@@ -90,6 +97,18 @@ async function child(arg: string): Promise<void> {
     }
   };
   const timer = setInterval(sample, 20);
+  // Where the memory goes over the run: one line per interval, for comparing sizes (BENCH_MEM_LOG).
+  const memLog = req.memLogS
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        const mb = (n: number) => (n / MB).toFixed(1);
+        const spaces = getHeapSpaceStatistics()
+          .filter((sp) => sp.space_size > MB)
+          .map((sp) => `${sp.space_name.replace('_space', '')} ${mb(sp.space_used_size)}/${mb(sp.space_size)}`)
+          .join(' ');
+        process.stderr.write(`mem: books ${booksNow} rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} | ${spaces}\n`);
+      }, req.memLogS * 1000)
+    : null;
   const manager = new JobManager({ dataDir: req.dataDir, runners: { gutenberg: runGutenbergJob } });
   manager.on((e) => {
     if (e.kind === 'job:frame') booksNow = e.frame.itemsDone + e.frame.itemsSkipped;
@@ -101,11 +120,12 @@ async function child(arg: string): Promise<void> {
     });
   }
   if (req.heapSnapshot) {
-    // Mid-job, at 90 %: what the job holds while it runs (at the end it has let go of it all).
+    // Mid-job (90 % by default): what the job holds while it runs (at the end it has let go of it all).
     const path = req.heapSnapshot;
+    const at = req.heapSnapshotAt ?? 0.9;
     let taken = false;
     manager.on((e) => {
-      if (taken || e.kind !== 'job:frame' || e.frame.itemsTotal === null || e.frame.itemsDone < e.frame.itemsTotal * 0.9) return;
+      if (taken || e.kind !== 'job:frame' || e.frame.itemsTotal === null || e.frame.itemsDone < e.frame.itemsTotal * at) return;
       taken = true;
       writeHeapSnapshot(path);
     });
@@ -113,6 +133,7 @@ async function child(arg: string): Promise<void> {
   const { done } = manager.start(GutenbergJobSpecSchema.parse(req.spec));
   const summary = await done;
   clearInterval(timer);
+  if (memLog) clearInterval(memLog);
   sample();
   const ru = process.resourceUsage();
   const report: ChildReport = {
@@ -219,7 +240,7 @@ async function main(): Promise<void> {
       const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: nginx.url, workers: WORKERS, strategy: STRATEGY as GutenbergJobInput['strategy'], outDir: out, scrubExecutor: SCRUB_EXECUTOR };
       const heapSnapshot = HEAP_SNAPSHOT ? join(HEAP_SNAPSHOT, `scale-${books}.heapsnapshot`) : undefined;
       if (HEAP_SNAPSHOT) await mkdir(HEAP_SNAPSHOT, { recursive: true });
-      const full = (await runChild(bundle, { spec, dataDir, heapSnapshot })).report!;
+      const full = (await runChild(bundle, { spec, dataDir, heapSnapshot, heapSnapshotAt: HEAP_SNAPSHOT_AT, memLogS: MEM_LOG_S })).report!;
       console.log(`${books} books, full:     ${fmt(full)}, ${rate(full).toFixed(0)} books/s`);
       const rerun = (await runChild(bundle, { spec, dataDir })).report!;
       console.log(`${books} books, re-run:   ${fmt(rerun)}`);

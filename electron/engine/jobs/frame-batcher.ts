@@ -55,37 +55,5 @@ export class FrameBatcher {
   }
 }
 
-/** Frames kept per recording at most; past this the resolution halves (spans are kept, merged). */
-export const MAX_RECORDED_FRAMES = 1200;
-/** Spans kept per recording at most. */
-export const MAX_RECORDED_SPANS = 20_000;
-
-/** A bounded recording of a run's frames, for replay in the live view. */
-export class FrameRecorder {
-  readonly frames: TelemetryFrame[] = [];
-  #spanCount = 0;
-  droppedSpans = 0;
-
-  add(frame: TelemetryFrame): void {
-    let spans = frame.spans;
-    const room = MAX_RECORDED_SPANS - this.#spanCount;
-    if (spans.length > room) {
-      this.droppedSpans += spans.length - Math.max(0, room);
-      spans = spans.slice(0, Math.max(0, room));
-    }
-    this.#spanCount += spans.length;
-    this.frames.push(spans === frame.spans ? frame : { ...frame, spans });
-    if (this.frames.length > MAX_RECORDED_FRAMES) this.#halve();
-  }
-
-  #halve(): void {
-    const out: TelemetryFrame[] = [];
-    for (let i = 0; i < this.frames.length; i += 2) {
-      const a = this.frames[i]!;
-      const b = this.frames[i + 1];
-      out.push(b ? { ...b, spans: a.spans.concat(b.spans) } : a);
-    }
-    this.frames.length = 0;
-    this.frames.push(...out);
-  }
-}
+// The recorder lived here; its home is ./frame-recorder (these names stay importable from here).
+export { FrameRecorder, MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from './frame-recorder';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import { MAX_RECORDING_PAGE_FRAMES, type HistoryEntry, type RunRecording, type RunRecordingPage } from '../../../shared/ipc';
 import { FanoutError } from '../core/fanout-error';
-import { writeFileAtomic } from '../output/atomic-file';
+import { openAtomicFile, writeFileAtomic } from '../output/atomic-file';
 import { storageFault } from '../output/storage-fault';
 
 /** Runs kept in history at most (newest first). */
@@ -28,6 +28,49 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 async function writeJsonAtomic(dataDir: string, path: string, value: unknown): Promise<void> {
   try {
     await writeFileAtomic(path, JSON.stringify(value));
+  } catch (err) {
+    throw storageFault(err, dataDir, { file: path }) ?? new FanoutError('WRITE_FAILED', `Cannot write ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
+}
+
+/** A recording to write: its frames as JSON text, one at a time (the job manager's recorder keeps them packed). */
+export interface RecordingToWrite {
+  jobId: string;
+  summary: JobSummary | null;
+  frameJson(): Iterable<string>;
+}
+
+const toWrite = (rec: RunRecording | RecordingToWrite): RecordingToWrite =>
+  'frameJson' in rec ? rec : { jobId: rec.jobId, summary: rec.summary, frameJson: () => rec.frames.map((f) => JSON.stringify(f)) };
+
+/** Text handed to the file at a time while a recording is written. */
+const WRITE_CHUNK_CHARS = 256 * 1024;
+
+/**
+ * `runs/<jobId>.json`, the same JSON as `JSON.stringify({ jobId, frames, summary })`, written a chunk
+ * at a time: a recording at its caps is ~6 MB of text, and one string of it (two bytes a character
+ * once a title has a character outside Latin-1) was the highest point of a long job's memory.
+ */
+async function writeRecording(dataDir: string, path: string, rec: RecordingToWrite): Promise<void> {
+  try {
+    const file = await openAtomicFile(path);
+    try {
+      let chunk = `{"jobId":${JSON.stringify(rec.jobId)},"frames":[`;
+      let first = true;
+      for (const json of rec.frameJson()) {
+        chunk += first ? json : `,${json}`;
+        first = false;
+        if (chunk.length >= WRITE_CHUNK_CHARS) {
+          await file.handle.writeFile(chunk); // from the file's current position: appends
+          chunk = '';
+        }
+      }
+      await file.handle.writeFile(`${chunk}],"summary":${JSON.stringify(rec.summary)}}`);
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
+    await file.commit();
   } catch (err) {
     throw storageFault(err, dataDir, { file: path }) ?? new FanoutError('WRITE_FAILED', `Cannot write ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
   }
@@ -65,13 +108,13 @@ export class HistoryStore {
     return this.#serial(() => this.#read());
   }
 
-  add(summary: JobSummary, recording: RunRecording | null): Promise<void> {
+  add(summary: JobSummary, recording: RunRecording | RecordingToWrite | null): Promise<void> {
     return this.#serial(async () => {
       await mkdir(join(this.dataDir, 'runs'), { recursive: true }).catch((err: unknown) => {
         throw storageFault(err, this.dataDir) ?? err;
       });
       const hasRecording = recording !== null && SAFE_ID.test(summary.jobId);
-      if (hasRecording) await writeJsonAtomic(this.dataDir, join(this.dataDir, 'runs', `${summary.jobId}.json`), recording);
+      if (hasRecording) await writeRecording(this.dataDir, join(this.dataDir, 'runs', `${summary.jobId}.json`), toWrite(recording));
       const entries = await this.#read();
       entries.unshift(listed({ summary, hasRecording }));
       await writeJsonAtomic(this.dataDir, this.#file, entries.slice(0, MAX_HISTORY));

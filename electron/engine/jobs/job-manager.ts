@@ -14,7 +14,8 @@ import type { JobControl } from '../core/job-control';
 import { PauseGate } from '../core/pause-gate';
 import { Bandwidth } from '../net/bandwidth';
 import { removeStaleTempFiles } from '../output/atomic-file';
-import { FrameBatcher, FrameRecorder } from './frame-batcher';
+import { FrameBatcher } from './frame-batcher';
+import { FrameRecorder } from './frame-recorder';
 import { HostMemory } from './host-memory';
 import { HistoryStore } from './history-store';
 
@@ -135,7 +136,7 @@ export class JobManager {
     job.batcher.flush();
     job.batcher.dispose();
     try {
-      await this.history.add(summary, { jobId: job.jobId, frames: job.recorder.frames, summary });
+      await this.history.add(summary, { jobId: job.jobId, frameJson: () => job.recorder.frameJson(), summary });
     } catch (raw) {
       this.#emit({ kind: 'job:warning', jobId: job.jobId, message: `History not saved: ${toFanoutError(raw).message}` });
     }
