@@ -223,7 +223,10 @@ describe('byte helpers', () => {
 
   it('windows1252ToUtf8 is TextEncoder(decodeWindows1252(...)) for every byte, in every block layout', () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-    const layouts = [all, Buffer.concat([Buffer.alloc(300, 0x41), all, Buffer.alloc(9000, 0x42), all.subarray(128)]), Buffer.alloc(20000, 0x43)];
+    // Accents on every line (the native Latin-1 path), and the same with one windows-1252 quote (0x93: the table).
+    const dense = Buffer.from(Array.from({ length: 400 }, (_, i) => `Line ${i}: Zoë and Björn ate crème brûlée à Paris.\r\n`).join(''), 'latin1');
+    const denseC1 = Buffer.concat([dense, Buffer.from([0x93, 0x41, 0x94])]);
+    const layouts = [all, Buffer.concat([Buffer.alloc(300, 0x41), all, Buffer.alloc(9000, 0x42), all.subarray(128)]), Buffer.alloc(20000, 0x43), dense, denseC1, Buffer.concat([dense, all.subarray(0xa0)])];
     for (const bytes of layouts) {
       const got = windows1252ToUtf8(bytes);
       expect(Buffer.from(got).equals(Buffer.from(new TextEncoder().encode(decodeWindows1252(bytes))))).toBe(true);
