@@ -17,6 +17,8 @@ export interface MailWorkerOptions {
   timeoutMs: number;
   /** Bytes per partial FETCH of a large message. */
   partBytes: number;
+  /** Writes and bytes in flight per connection (`writeBudget`). */
+  writeBudget: WriteBudget;
   /** Called when a chunk's last message is on disk (the folder's state may then be saved). */
   onChunkDone(chunk: MailChunk): Promise<void>;
   /** A message is on disk and indexed (it counts as done from now on, on this worker's lane). */
@@ -33,16 +35,38 @@ const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true }
 /**
  * Writes in flight per connection, at most (and bytes, unless a single message is larger): the
  * next message is parsed while the previous ones are being written (creating a file is the
- * costliest step on most disks), and memory stays bounded by this budget per connection.
+ * costliest step on most disks), and memory stays bounded by this budget.
  */
-const MAX_WRITES_IN_FLIGHT = 8;
-const MAX_BYTES_IN_FLIGHT = 1024 * 1024;
+export interface WriteBudget {
+  writes: number;
+  bytes: number;
+}
+
+/** What a job keeps in flight in all, at most, with 4 connections or fewer: 32 writes (the size of mail's libuv pool), 4 MiB. */
+const JOB_WRITES = 32;
+const JOB_BYTES = 4 * 1024 * 1024;
+/** Per connection, at least (what every connection had before the job-wide share). */
+const MIN_WRITES = 8;
+const MIN_BYTES = 1024 * 1024;
+
+/**
+ * A connection's share of the job's budget when the job has `connections` of them: fewer
+ * connections get more each (1: 32 writes, 4 MiB), 4 and more keep 8 and 1 MiB (so does
+ * `--workers auto`, given its most connections, which it may reach). With one
+ * connection and 8 writes, the pool's fsyncs ran 8 at a time, and each group of index lines
+ * (one folder fsync each) was smaller: 5,000 messages, N = 1, in docs/BENCHMARKS.md
+ * "Session 5: mail CPU per message".
+ */
+export function writeBudget(connections: number): WriteBudget {
+  const n = Math.max(1, Math.floor(connections));
+  return { writes: Math.max(MIN_WRITES, Math.ceil(JOB_WRITES / n)), bytes: Math.max(MIN_BYTES, Math.ceil(JOB_BYTES / n)) };
+}
 
 /**
  * One worker: one imapflow connection (reopened after a drop, since an ImapFlow cannot reconnect),
  * folders opened read-only (EXAMINE), and one streamed `UID FETCH <set> (BODY.PEEK[] ...)` per
  * chunk (or per batch of chunks of one folder). Messages are written (and indexed) while the next
- * ones are parsed, within a budget of MAX_WRITES_IN_FLIGHT / MAX_BYTES_IN_FLIGHT per connection;
+ * ones are parsed, within the connection's `writeBudget`;
  * each message is held once (written and hashed from imapflow's buffer, never copied). A large
  * message has a chunk of its own and is fetched in partial ranges, each piece written and hashed
  * before the next is asked for.
@@ -169,6 +193,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
   /** One streamed UID FETCH for the chunks' remaining messages. */
   async #fetchSmall(job: FolderJob, chunks: MailChunk[], label: string, ctx: WorkerContext): Promise<void> {
     const { store, uidValidity } = job;
+    const budget = this.#opts.writeBudget;
     const wanted = new Set<number>();
     let bytes = 0;
     for (const c of chunks) {
@@ -189,7 +214,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
         const { source, uid } = m;
         ctx.progress.addBytes(source.length);
-        while (inflight.size > 0 && (inflight.size >= MAX_WRITES_IN_FLIGHT || inflightBytes + source.length > MAX_BYTES_IN_FLIGHT)) {
+        while (inflight.size > 0 && (inflight.size >= budget.writes || inflightBytes + source.length > budget.bytes)) {
           await Promise.race(inflight);
         }
         if (writeError) break;

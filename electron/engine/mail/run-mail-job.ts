@@ -13,7 +13,7 @@ import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
-import { MailWorkerSession, type MailWorkerOptions } from './mail-worker';
+import { MailWorkerSession, writeBudget, type MailWorkerOptions } from './mail-worker';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
@@ -140,6 +140,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       account: spec.account,
       timeoutMs: spec.timeoutMs,
       partBytes: limits.partBytes,
+      writeBudget: writeBudget(spec.strategy === 'serial' ? 1 : spec.connections),
       onChunkDone: async (c: MailChunk) => {
         auto?.chunkSettled();
         c.job.pendingChunks--;
