@@ -19,6 +19,12 @@ export interface AutoWorkersOptions {
    * step below it, and goes on down while halving N loses less than `minGain`.
    */
   fromKnee?: boolean;
+  /**
+   * Size the job's first step from the samples' `waitMs`/`transferMs` (see there) instead of ×2
+   * (Gutenberg jobs; not with `fromKnee`). Off by default: mail adds connections one LOGIN after
+   * another and a jump there opened more at once than Courier's per-IP count was read right.
+   */
+  sizeFirstStep?: boolean;
 }
 
 /** Cumulative counters at one tick. */
@@ -43,4 +49,12 @@ export interface AutoWorkersSample {
    * gave it to someone else. A step read flat in a window much later than the one before is read again.
    */
   lagMs?: number;
+  /**
+   * ms the finished items (or batches) waited from their start to their first byte, and took from
+   * there to their end, summed since the job started (optional; core/first-byte-times.ts). Given
+   * (and `sizeFirstStep`), the job's first step grows N by (wait + transfer) / transfer (at least
+   * ×2): connections that mostly wait leave room for that many more at once.
+   */
+  waitMs?: number;
+  transferMs?: number;
 }

@@ -82,6 +82,10 @@ export class AutoWorkersController {
   #highest: number;
   /** Windows measured (a job that measured none found nothing to remember). */
   #windows = 0;
+  readonly #fromKnee: boolean;
+  readonly #sizeFirstStep: boolean;
+  /** Share of the finished items' time spent waiting for their first byte, so far (null: not told). */
+  #waiting: number | null = null;
   #limit = Infinity;
   #settled = false;
   /** The cap the controller settled at (it measures again if the cap goes up), or null. */
@@ -125,7 +129,9 @@ export class AutoWorkersController {
     }
     this.#startWhy = opts.startWhy;
     this.#highest = this.#target;
-    this.#belowStart = opts.fromKnee && this.#target > 1 ? this.#target : null;
+    this.#fromKnee = opts.fromKnee ?? false;
+    this.#sizeFirstStep = opts.sizeFirstStep ?? false;
+    this.#belowStart = this.#fromKnee && this.#target > 1 ? this.#target : null;
   }
 
   /**
@@ -205,6 +211,8 @@ export class AutoWorkersController {
     if (ms < this.#minWindowMs || s.items - w.items < (counted ? Math.ceil(this.#target / 2) : this.#target)) return null;
     const throughput = ((s.bytes - w.bytes) / ms) * 1000;
     const lagShare = s.lagMs !== undefined && w.lagMs !== undefined ? (s.lagMs - w.lagMs) / ms : null;
+    const timed = (s.waitMs ?? 0) + (s.transferMs ?? 0);
+    this.#waiting = s.waitMs !== undefined && s.transferMs ? s.waitMs / timed : null;
     return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms, lagShare);
   }
 
@@ -234,6 +242,7 @@ export class AutoWorkersController {
     const cap = Math.min(this.#max, this.#limit);
     const atCap = rateCap !== null && rateCap > 0 && throughput >= AT_CAP * rateCap;
     const next = this.#nextStep(n, prev, throughput, cap);
+    const waited = this.#firstJump() ? `, items waited ${pct(this.#waiting!)} of their time for a first byte` : '';
     // A stop waits for a long window (the hold at the most N allowed need not: there is no step to
     // lose); so does any decision near a bandwidth cap, which a short window reads ±20 % (token bucket).
     const nearCap = rateCap !== null && rateCap > 0 && throughput >= NEAR_CAP * rateCap;
@@ -294,7 +303,7 @@ export class AutoWorkersController {
     this.#target = next;
     this.#highest = Math.max(this.#highest, next);
     this.#restartWindow();
-    const why = prev === null ? `${n} connections: ${fmtRate(throughput)}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
+    const why = prev === null ? `${n} connections: ${fmtRate(throughput)}${waited}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
   }
 
@@ -386,9 +395,16 @@ export class AutoWorkersController {
    * knee is still far: slow start), ×2 otherwise.
    */
   #stepSize(n: number, prev: number | null, throughput: number, cap: number): number {
+    // The job's first step: as many more connections as the waiting leaves room for (see first-byte-times.ts).
+    if (this.#firstJump() && prev === null) return Math.min(cap, Math.max(2 * n, Math.round(n / (1 - Math.min(this.#waiting!, 0.99)))));
     const prevX = prev !== null ? this.#measured.get(prev) : undefined;
     const kept = prev !== null && prevX !== undefined && prevX > 0 && throughput / n >= SLOW_START_KEEP * (prevX / prev);
     return Math.min(cap, n * (kept ? 4 : 2));
+  }
+
+  /** The first window of a job not started at a remembered knee, with the pool's first-byte times. */
+  #firstJump(): boolean {
+    return this.#sizeFirstStep && this.#windows === 0 && !this.#fromKnee && this.#waiting !== null;
   }
 
   #points(): Array<{ workers: number; throughput: number }> {

@@ -4,6 +4,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import type { AutoWorkersDecision } from '../../../shared/events';
 import type { AutoWorkersController } from './auto-workers';
 import { FanoutError, abortedError, toFanoutError } from './fanout-error';
+import { FirstByteTimes } from './first-byte-times';
 import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources';
 import { RefusalWaits } from './refusal-wait';
 import type { JobFatalCheck } from './job-fatal';
@@ -132,6 +133,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   let peakProven = 0;
   /** Workers whose connection has received bytes, running now. */
   let movingNow = 0;
+  /** Auto's first step reads how much of each item was waiting for its first byte. */
+  const times = auto ? new FirstByteTimes(() => opts.telemetry.now()) : null;
   /** The first refusal that retired a worker (null until one, or when it came without an error). */
   let firstRefusal: FanoutError | null = null;
   /** Items processed successfully so far: proof that the server does accept some of our connections. */
@@ -196,9 +199,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     const counters = opts.telemetry.worker(workerId);
     /** This worker's connection has received bytes (for auto: a step is measured once its connections all do). */
     let moving = false;
+    const lane = times?.lane();
     const progress: WorkerProgress = {
       ...counters,
       addBytes: (n) => {
+        lane?.bytes(n);
         if (!moving && n > 0) {
           moving = true;
           movingNow++;
@@ -237,6 +242,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         progress.setState('idle');
         const batch = await source.take(workerId, signal);
         if (batch.length === 0 || signal.aborted) break;
+        lane?.started();
         if (!session) {
           try {
             session = await openSession(ctx);
@@ -260,6 +266,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         const groups = s.processBatch && batch.length > 1 ? [batch] : batch.map((it) => [it]);
         for (let g = 0; g < groups.length; g++) {
           const group = groups[g]!;
+          if (g > 0) lane?.started();
           const label = group.length === 1 ? opts.label(group[0]!) : `${opts.label(group[0]!)} (+${group.length - 1})`;
           progress.setState('connecting', label);
           let outcome: BatchOutcome | void;
@@ -301,6 +308,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             progress.setState('failed', label);
             continue;
           }
+          lane?.ended();
           // A batch may report items that failed on their own: count the rest, retry those alone.
           const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
           successes += done.length;
@@ -392,7 +400,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         return;
       }
       const t = opts.telemetry;
-      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow, lagMs });
+      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow, lagMs, waitMs: times!.waitMs, transferMs: times!.transferMs });
       if (d) applyDecision(d);
     }, tickMs);
     tick.unref?.();

@@ -190,7 +190,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
 
   const autoStart = parts.knee?.start;
   const auto = spec.autoWorkers
-    ? new AutoWorkersController({ max: spec.workers, limit: parts.connections.plan.serverLimit ?? undefined, ...(autoStart ? { start: autoStart.start, startWhy: autoStart.why, fromKnee: true } : {}) })
+    ? new AutoWorkersController({ max: spec.workers, limit: parts.connections.plan.serverLimit ?? undefined, sizeFirstStep: true, ...(autoStart ? { start: autoStart.start, startWhy: autoStart.why, fromKnee: true } : {}) })
     : null;
   try {
     const pool = await runPool<BookItem>({

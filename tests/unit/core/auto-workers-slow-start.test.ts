@@ -15,6 +15,8 @@ interface Server {
   lag?(t: number): number;
   /** Items each moving connection finishes per second (default 10). */
   itemsPerSec?: number;
+  /** Share of each item's time spent waiting for its first byte (the pool's first-byte times; absent: not told). */
+  waitShare?: number;
 }
 
 /**
@@ -39,7 +41,8 @@ function drive(c: AutoWorkersController, server: Server, maxMs = 5_000, untilSet
     bytes += server.rate(moving, t) / 20;
     items += (moving * (server.itemsPerSec ?? 10)) / 20;
     lagMs += (server.lag?.(t) ?? 0) * 50;
-    record(c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving, lagMs }));
+    const timed = server.waitShare === undefined ? {} : { waitMs: t * server.waitShare, transferMs: t * (1 - server.waitShare) };
+    record(c.observe({ atMs: t, bytes, items: Math.floor(items), transferring: moving, lagMs, ...timed }));
   }
   return { decisions, peak, adds: decisions.filter((d) => d.action === 'add') };
 }
@@ -282,5 +285,41 @@ describe('--workers auto started at a remembered knee: measures below it too', (
     const { decisions } = drive(c, { rate: table(16), loginMs: 100 });
     expect(decisions.some((d) => d.workers < 8)).toBe(false);
     expect(c.target).toBe(16);
+  });
+});
+
+describe('--workers auto: the first step sized from how long items wait for their first byte', () => {
+  it('connections that wait 80 % of each item: 4 → 20 at once (×5), then on', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    const { adds } = drive(c, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.8 });
+    expect(adds[0]).toMatchObject({ workers: 20 });
+    expect(adds[0]!.why).toMatch(/^4 connections: 8\.0 MB\/s, items waited 80 % of their time for a first byte; trying 20$/);
+    expect(adds.at(-1)).toMatchObject({ workers: 32 });
+    // Not told (a pool without first-byte times), or not asked to (mail): ×2.
+    const plain = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    expect(drive(plain, { rate: (m) => m * PER_CONN, loginMs: 100 }).adds[0]).toMatchObject({ workers: 8 });
+    const mail = new AutoWorkersController({ start: 4, max: 32 });
+    expect(drive(mail, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.8 }).adds[0]).toMatchObject({ workers: 8 });
+  });
+
+  it('connections that mostly transfer: ×2 at least; never past the maximum or a known limit', () => {
+    const busy = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    expect(drive(busy, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.2 }).adds[0]).toMatchObject({ workers: 8 });
+    const max = new AutoWorkersController({ start: 4, max: 16, sizeFirstStep: true });
+    expect(drive(max, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.95 }).adds[0]).toMatchObject({ workers: 16 });
+    const limited = new AutoWorkersController({ start: 4, max: 32, limit: 6, sizeFirstStep: true });
+    expect(drive(limited, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.95 }).peak).toBe(6);
+  });
+
+  it('a job started at a remembered knee steps as before (×2): the knee already says where N was', () => {
+    const c = new AutoWorkersController({ start: 8, max: 64, fromKnee: true, sizeFirstStep: true });
+    expect(drive(c, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.9 }).adds[0]).toMatchObject({ workers: 16 });
+  });
+
+  it('a first jump past the knee reads flat, reads the start again over a long window, and holds it', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100, waitShare: 0.9 });
+    expect(decisions.map((d) => d.workers)).toEqual([4, 32, 4, 4]);
+    expect(decisions.at(-1)!.why).toMatch(/the knee is 4/);
   });
 });

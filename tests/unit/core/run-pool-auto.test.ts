@@ -30,10 +30,9 @@ function sessions(opts: { itemMs: number; limit?: number }) {
   return { openWorker, done, peak: () => peakOpen };
 }
 
-function run(items: number, max: number, s: ReturnType<typeof sessions>) {
+function run(items: number, max: number, s: ReturnType<typeof sessions>, controller = new AutoWorkersController({ start: 2, max, minWindowMs: 50 })) {
   const decisions: AutoWorkersDecision[] = [];
   const telemetry = new JobTelemetry({ workers: max });
-  const controller = new AutoWorkersController({ start: 2, max, minWindowMs: 50 });
   const result = runPool<number>({
     items: Array.from({ length: items }, (_, i) => i),
     workers: max,
@@ -74,4 +73,24 @@ describe('runPool with auto workers', () => {
     expect(controller.limit).toBeLessThanOrEqual(3);
     expect(r.retired).toBeGreaterThanOrEqual(1);
   });
+
+  it('tells the controller how long items waited for their first byte: items that only wait make the first step a jump', async () => {
+    // Each item waits 5 ms, then its bytes arrive at once: nearly all waiting.
+    const s = sessions({ itemMs: 5 });
+    const samples: Array<{ waitMs?: number; transferMs?: number }> = [];
+    const controller = new AutoWorkersController({ start: 2, max: 16, minWindowMs: 50, sizeFirstStep: true });
+    const observe = controller.observe.bind(controller);
+    controller.observe = (sample) => {
+      samples.push(sample);
+      return observe(sample);
+    };
+    const { result, decisions } = run(600, 16, s, controller);
+    await result;
+    const last = samples.at(-1)!;
+    expect(last.waitMs).toBeGreaterThan(0);
+    expect(last.waitMs!).toBeGreaterThan(4 * last.transferMs!);
+    // 2 connections waiting 80 % or more of each item: the first step goes to 10 or more (×2 without the times).
+    expect(decisions.find((d) => d.action === 'add')!.workers).toBeGreaterThanOrEqual(10);
+  });
 });
+

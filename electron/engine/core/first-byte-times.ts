@@ -1,0 +1,38 @@
+/**
+ * For `--workers auto`'s first step (auto-workers.ts): how long the job's items (or batches) waited
+ * from their request to their first byte, and how long they then took to their last, summed over the
+ * finished ones. A connection that mostly waits (round trips, a login) leaves room for about
+ * (wait + transfer) / transfer times as many connections; one that mostly transfers, little.
+ */
+export class FirstByteTimes {
+  /** ms from each finished item's start (taken from the queue: opening a session counts) to its first byte, summed. */
+  waitMs = 0;
+  /** ms from each finished item's first byte to its end, summed. */
+  transferMs = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  /** One worker's current item. */
+  lane(): { started(): void; bytes(n: number): void; ended(): void } {
+    let start = -1;
+    let first = -1;
+    return {
+      started: () => {
+        start = this.now();
+        first = -1;
+      },
+      bytes: (n) => {
+        if (first < 0 && start >= 0 && n > 0) first = this.now();
+      },
+      ended: () => {
+        // An item that moved no bytes (a failure, an empty file) says nothing about waiting.
+        if (first >= 0) {
+          this.waitMs += first - start;
+          this.transferMs += this.now() - first;
+        }
+        start = -1;
+        first = -1;
+      },
+    };
+  }
+}
