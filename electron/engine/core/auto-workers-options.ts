@@ -14,9 +14,9 @@ export interface AutoWorkersOptions {
   /** Why the job starts at `start` (the start decision's line), when it is not the default: e.g. a knee remembered from the last job. */
   startWhy?: string;
   /**
-   * `start` is a knee remembered from an earlier job (net/auto-knee.ts). The server may have got
-   * slower since: a stop at the start (a flat step up, the maximum, the limit) first measures one
-   * step below it, and goes on down while halving N loses less than `minGain`.
+   * `start` is a knee remembered from an earlier job (net/auto-knee.ts). The server may need fewer
+   * connections now: a stop at the start (a flat step up, the maximum, the limit), once held for
+   * 5 windows, measures half of it, and goes on down while halving N loses less than `minGain`.
    */
   fromKnee?: boolean;
   /**

@@ -7,32 +7,15 @@ export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-optio
 /**
  * `--workers auto`: how many connections a job holds, decided from its own throughput while it runs.
  * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
- *
- * It starts with `start` connections and doubles (×4 after a step that kept each connection's
- * throughput at 60 % or more: the knee is still far) while each step pays: a step is measured over a
- * window at a constant N once the new connections got going (all of them moving bytes, when the pool
- * says how many do: an FTP login takes several round trips, and a window that counted connections
- * still logging in would under-read the step), and the next one is taken only when
- * the measured gain was at least `minGain` AND Amdahl's law, fitted to the windows so far (three or
- * more: two fit f too loosely), predicts the next step gains at least `minGain` too. A step that
- * gained less goes back to the N before it (the knee: same throughput, fewer connections); a server
- * refusal caps N at the connections it accepted, for the rest of the job; so does a per-host limit
- * known at the start (`limit`: learned from an earlier refusal, or the job's `--max-per-host`).
- * Under a bandwidth cap (`rateCap` in the samples), a window whose throughput is at the cap (80 %
- * of it or more) settles: more connections cannot make it faster. A cap raised or lifted later
- * starts the measuring again at the N held. Started at a knee remembered from an earlier job
- * (`fromKnee`), a stop at the start measures below it too: the server may need fewer now.
- *
- * Fast to climb, slow to stop: a window of `minWindowMs` is enough to take a step, but an outcome
- * that ends the climb (a flat step, a fit saying the next step would not pay, the bandwidth cap) is
- * read over a window three times as long (a short window on a shared machine reads ±20 %, and a
- * wrong stop costs the rest of the job, a wrong step one window and a step back). And a knee found
- * by a flat step or the fit is tried again after 5 windows, then 10, 20...: a stop read while the
- * machine or the server was busy for a moment does not hold N down for the rest of a long job.
- * A step read flat against a short reading of the N before it goes back to that N and reads it over a
- * long window before it counts (a job's first window reads its connections' first responses arriving
- * together, high). When the pool says how late its ticks fired (`lagMs`), a flat step read while the job waited for a
- * CPU (ticks late 10 % of the window or more, twice the step before's) is read again, twice at most.
+ * The rules in full, with why: README.md. In short: from `start`, N grows (the first step sized from
+ * the items' wait for a first byte when asked, then ×2, ×4 while each connection keeps 60 % of its
+ * throughput) while a step gains `minGain` and Amdahl's law fitted to the windows (three or more)
+ * says the next one would too; each step is read over a window at constant N once all its
+ * connections move bytes. Fast to climb, slow to stop: a step up needs one short window, a stop a
+ * long one (3 ×), a flat step against a short reading re-reads the N before, one read while the job
+ * waited for a CPU (`lagMs`) is read again. A flat step goes back (the knee), tried again after 5,
+ * 10, 20... windows; a refusal or a known `limit` caps N; a window at 80 % of a bandwidth cap settles.
+ * Started at a remembered knee (`fromKnee`), a stop there, once held a while, measures below it too.
  */
 
 /**
@@ -181,6 +164,14 @@ export class AutoWorkersController {
       const now = s.rateCap ? `raised to ${fmtRate(s.rateCap)}` : 'lifted';
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `bandwidth cap ${fmtRate(was)} ${now}: measuring again at ${this.#target}` };
     }
+    if (this.#settled && this.#probeAtMs !== null && s.atMs >= this.#probeAtMs && this.#target === this.#belowStart) {
+      // Held the remembered knee a while: the server may need fewer now. Measure half of it against that hold.
+      this.#settled = false;
+      this.#probeAtMs = null;
+      this.#belowStart = null;
+      this.#confirm = null;
+      return this.#down(s.atMs, this.#target, 0, `held ${this.#target}, the knee remembered from an earlier job`);
+    }
     if (this.#settled && this.#probeAtMs !== null && s.atMs >= this.#probeAtMs && this.#target < Math.min(this.#max, this.#limit)) {
       // The knee was read on a machine and a server whose load changes: measure it again (one step).
       this.#settled = false;
@@ -270,7 +261,6 @@ export class AutoWorkersController {
         this.#restartWindow();
         return { atMs, workers: this.#target, throughput, action: 'back-off', why: `${prev} → ${n} gained ${pct(gain)} against ${Math.round(before)} ms at ${prev}: reading ${prev} again` };
       }
-      if (gain < this.#minGain && prev === this.#belowStart && !atCap && !nearCap) return this.#stepDown(atMs, prev, throughput, `${prev} → ${n} gained ${pct(gain)}`);
       if (gain < this.#minGain) {
         this.#target = Math.min(prev, this.#limit);
         this.#settled = true;
@@ -286,9 +276,10 @@ export class AutoWorkersController {
       this.#settledAtCap = rateCap;
       return { atMs, workers: n, throughput, action: 'hold', why: `${fmtRate(throughput)} is at the bandwidth cap (${fmtRate(rateCap)}): more connections cannot help; settled at ${n}` };
     }
-    if (n >= cap && n === this.#belowStart) return this.#stepDown(atMs, n, throughput, cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}`);
     if (n >= cap) {
       this.#settled = true;
+      // Not probed above (nothing is allowed there), but below a remembered knee later.
+      if (n === this.#belowStart) this.#probeLater(atMs);
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
     }
     if (next === null) {
@@ -324,18 +315,12 @@ export class AutoWorkersController {
     }
     const gain = atTo !== undefined ? `${Math.round((atTo / throughput - 1) * 100)} %` : 'nothing';
     const why = `${from} → ${to} gained ${gain} (< ${Math.round(this.#minGain * 100)} %) against ${Math.round(ms)} ms at ${from}`;
-    if (from === this.#belowStart) return this.#stepDown(atMs, from, throughput, why);
     this.#settled = true;
     this.#probeLater(atMs);
     return { atMs, workers: from, throughput, action: 'hold', why: `${why}: the knee is ${from}` };
   }
 
-  /** Stopped at the remembered knee `from` (measured over a long window): measure half of it before holding it. */
-  #stepDown(atMs: number, from: number, throughput: number, why: string): AutoWorkersDecision {
-    this.#belowStart = null;
-    return this.#down(atMs, from, throughput, `${why}; the remembered knee ${from} is read one step below too`);
-  }
-
+  /** One step below `from` (half), read over a long window against `from`'s reading. */
   #down(atMs: number, from: number, throughput: number, why: string): AutoWorkersDecision {
     const to = Math.max(1, Math.floor(from / 2));
     this.#downFrom = from;

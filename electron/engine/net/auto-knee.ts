@@ -3,8 +3,8 @@
  * settled at (its knee), or the most it held when the job ended still climbing; the next auto job to
  * that server starts there instead of at 4 (the climb from 4 costs a quarter to a half of a 1.2 s
  * job) and still measures: it steps up if it gains, back if the step is flat, and a refusal caps it;
- * when it stops at the knee, it measures below it too (halving N while that loses < 10 %: the
- * server may need fewer connections now). The job passes `fromKnee` to the controller for that.
+ * when it stops at the knee and has held it 0.5 s, it measures below it too (halving N while that
+ * loses < 10 %: the server may need fewer connections now). The job passes `fromKnee` for that.
  * Kept by the host across jobs (jobs/host-memory.ts `autoKnees`), forgotten after 30 days like the
  * limits. A knee never raises the job above a limit: the start is the least of the knee and the
  * job's most (already lowered to `--max-per-host` or a learned limit by `planConnections`).

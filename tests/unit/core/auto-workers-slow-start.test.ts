@@ -227,62 +227,64 @@ describe('--workers auto: slow start, measured once the new connections move byt
   });
 });
 
-describe('--workers auto started at a remembered knee: measures below it too', () => {
+describe('--workers auto started at a remembered knee: measures below it after holding it', () => {
   const table = (knee: number) => (m: number) => Math.min(m, knee) * PER_CONN;
+  /** The decisions until the first one that names a knee after the steps below (the later tries above are the usual probes). */
+  const untilKnee = (ds: AutoWorkersDecision[]) => ds.slice(0, ds.findIndex((d) => /gains -?\d+ %: the knee is/.test(d.why)) + 1);
 
-  it('the server got slower (knee 16 remembered, 4 now): steps down 16 → 8 → 4 → 2, and holds 4', () => {
+  it('the server got slower (knee 16 remembered, 4 now): holds 16, then steps down 8 → 4 → 2, and holds 4', () => {
     const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
-    const { decisions } = drive(c, { rate: table(4), loginMs: 100 });
-    expect(c.settled).toBe(true);
-    expect(c.target).toBe(4);
-    expect(c.knee).toEqual({ workers: 4, climbing: false });
-    expect(decisions.filter((d) => d.action === 'back-off').map((d) => d.workers)).toEqual([16, 8, 4, 2]);
-    expect(decisions.find((d) => d.workers === 8)!.why).toMatch(/the remembered knee 16 is read one step below too: trying 8/);
-    expect(decisions.at(-1)).toMatchObject({ action: 'add', workers: 4 });
-    expect(decisions.at(-1)!.why).toMatch(/2 → 4 gains 100 %: the knee is 4/);
+    const ds = untilKnee(drive(c, { rate: table(4), loginMs: 100 }, 6_000, false).decisions);
+    expect(ds.map((d) => [d.action, d.workers])).toEqual([['start', 16], ['add', 32], ['back-off', 16], ['hold', 16], ['back-off', 8], ['back-off', 4], ['back-off', 2], ['add', 4]]);
+    expect(ds[4]!.why).toMatch(/^held 16, the knee remembered from an earlier job: trying 8$/);
+    // The knee is held 0.5 s before the step below is tried.
+    expect(ds[4]!.atMs - ds[3]!.atMs).toBeGreaterThanOrEqual(500);
+    expect(ds[5]!.why).toMatch(/^8 → 16 gains 0 % \(< 10 %\): the server needs fewer now: trying 4$/);
+    expect(ds.at(-1)!.why).toMatch(/^2 → 4 gains 100 %: the knee is 4$/);
     // Each step down is read over a long window (300 ms) once its connections move bytes.
-    const downs = decisions.filter((d) => d.action === 'back-off' && d.workers < 16).map((d) => d.atMs);
-    for (let i = 1; i < downs.length; i++) expect(downs[i]! - downs[i - 1]!).toBeGreaterThanOrEqual(300);
+    for (let i = 5; i < ds.length; i++) expect(ds[i]!.atMs - ds[i - 1]!.atMs).toBeGreaterThanOrEqual(300);
+    expect(c.knee).toEqual({ workers: 4, climbing: false });
     // A first-contact start (not a remembered knee) at 16 would have held 16.
     const fresh = new AutoWorkersController({ start: 16, max: 32 });
-    drive(fresh, { rate: table(4), loginMs: 100 });
-    expect(fresh.target).toBe(16);
+    const f = drive(fresh, { rate: table(4), loginMs: 100 }, 6_000, false);
+    expect(f.decisions.some((d) => d.workers < 16)).toBe(false);
   });
 
   it('a knee that still holds: one step below loses, back to it', () => {
     const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
-    const { decisions } = drive(c, { rate: table(16), loginMs: 100 });
-    expect(decisions.map((d) => d.workers)).toEqual([16, 32, 16, 8, 16]);
-    expect(decisions.at(-1)!.why).toMatch(/8 → 16 gains 100 %: the knee is 16/);
-    expect(c.knee).toEqual({ workers: 16, climbing: false });
+    const ds = untilKnee(drive(c, { rate: table(16), loginMs: 100 }, 6_000, false).decisions);
+    expect(ds.map((d) => d.workers)).toEqual([16, 32, 16, 16, 8, 16]);
+    expect(ds.at(-1)!.why).toMatch(/^8 → 16 gains 100 %: the knee is 16$/);
   });
 
-  it('a knee at the maximum or at the server\'s limit is read below too, over a long window first', () => {
+  it('a knee at the maximum or at the server\'s limit is read below too: its hold over a long window, then half', () => {
     const atMax = new AutoWorkersController({ start: 32, max: 32, fromKnee: true });
-    const r = drive(atMax, { rate: table(8), loginMs: 100 });
-    expect(r.decisions.map((d) => d.workers)).toEqual([32, 16, 8, 4, 8]);
+    const r = untilKnee(drive(atMax, { rate: table(8), loginMs: 100 }, 6_000, false).decisions);
+    expect(r.map((d) => d.workers)).toEqual([32, 32, 16, 8, 4, 8]);
     // The hold at 32 was read over 300 ms after its connections moved bytes (login 100 ms + a tick).
-    expect(r.decisions[1]!.atMs).toBeGreaterThanOrEqual(100 + 300);
+    expect(r[1]).toMatchObject({ action: 'hold' });
+    expect(r[1]!.atMs).toBeGreaterThanOrEqual(100 + 300);
     expect(atMax.target).toBe(8);
     const still = new AutoWorkersController({ start: 32, max: 32, fromKnee: true });
-    expect(drive(still, { rate: table(32), loginMs: 100 }).decisions.map((d) => d.workers)).toEqual([32, 16, 32]);
+    expect(untilKnee(drive(still, { rate: table(32), loginMs: 100 }, 6_000, false).decisions).map((d) => d.workers)).toEqual([32, 32, 16, 32]);
     // Limited to 3 (a refusal learned earlier): never more than 3, reads 1 below it, holds 3.
     const limited = new AutoWorkersController({ start: 3, max: 32, limit: 3, fromKnee: true });
-    const l = drive(limited, { rate: (m) => m * PER_CONN, loginMs: 200, refuseAbove: 3 });
+    const l = drive(limited, { rate: (m) => m * PER_CONN, loginMs: 200, refuseAbove: 3 }, 6_000, false);
     expect(l.peak).toBe(3);
-    expect(l.decisions.map((d) => d.workers)).toEqual([3, 1, 3]);
+    expect(untilKnee(l.decisions).map((d) => d.workers)).toEqual([3, 3, 1, 3]);
   });
 
-  it('slow items (every window long anyway): a flat step up from the knee is read against its long reading, then below it', () => {
+  it('slow items (every window long anyway): a flat step up from the knee settles there, then reads below it', () => {
     const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
-    const { decisions } = drive(c, { rate: table(4), loginMs: 100, itemsPerSec: 1 }, 20_000);
-    expect(decisions[2]!.why).toMatch(/^16 → 32 gained 0 %; the remembered knee 16 is read one step below too: trying 8/);
+    const ds = untilKnee(drive(c, { rate: table(4), loginMs: 100, itemsPerSec: 1 }, 30_000, false).decisions);
+    expect(ds[2]!.why).toMatch(/^16 → 32 gained 0 % \(< 10 %\): the knee is 16$/);
+    expect(ds[3]!.why).toMatch(/^held 16, the knee remembered from an earlier job: trying 8$/);
     expect(c.target).toBe(4);
   });
 
   it('a step above the remembered knee that pays: the climb goes on, no step below', () => {
     const c = new AutoWorkersController({ start: 8, max: 32, fromKnee: true });
-    const { decisions } = drive(c, { rate: table(16), loginMs: 100 });
+    const { decisions } = drive(c, { rate: table(16), loginMs: 100 }, 6_000, false);
     expect(decisions.some((d) => d.workers < 8)).toBe(false);
     expect(c.target).toBe(16);
   });
