@@ -77,6 +77,33 @@ describe('gutenberg --workers auto', () => {
     }
   });
 
+  it('on an FTP server limited to 6, the first step jumps past the limit (items mostly wait), backs off, never asks for more than 6', async () => {
+    const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 6 });
+    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
+    try {
+      const events: JobEvent[] = [];
+      const summary = await runGutenbergJob(
+        spec({ mirror: limited.urlVia(proxy.hostPort), selection: { ids: allIds }, workers: 32, autoWorkers: true, strategy: 'queue', outDir: join(fx.dir, 'ftp-auto-6'), attempts: 5 }),
+        createJobControl((e) => events.push(e)),
+      );
+      expect(summary.status).toBe('succeeded');
+      expect(summary.itemsDone).toBe(COUNT);
+      const ds = decisions(events);
+      // 3 kB files: each costs round trips (PASV, RETR), so the first step is a jump, not × 2.
+      const first = ds.find((d) => d.action === 'add')!;
+      expect(first.why).toMatch(/items waited \d+ % of their time for a first byte/);
+      expect(first.workers).toBeGreaterThan(8);
+      const refusal = ds.findIndex((d) => d.action === 'back-off' && /refused/.test(d.why));
+      expect(refusal).toBeGreaterThan(0);
+      for (const d of ds.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(6);
+      const lastFrame = events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : [])).at(-1)!;
+      expect(lastFrame.activeWorkers).toBeLessThanOrEqual(6);
+    } finally {
+      await proxy.stop();
+      await limited.stop();
+    }
+  });
+
   it('CLI: --workers auto --max-workers 6 fetches every book, printing each decision; auto with split exits 2', async () => {
     const out = join(fx.dir, 'cli-auto');
     const r = await runFanoutCli(['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', 'auto', '--max-workers', '6', '--strategy', 'queue', '--out', out], { timeoutMs: 60_000 });
