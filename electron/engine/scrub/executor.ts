@@ -21,5 +21,6 @@ export interface Executor {
  */
 export function ownedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole && bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+  // `new Uint8Array(view)` copies; a Buffer's `slice` would be a view, and moving its buffer would detach the caller's.
+  return whole && bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }

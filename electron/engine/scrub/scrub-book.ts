@@ -79,7 +79,8 @@ function scrubBytes(bytes: Uint8Array, consume: boolean): { result: ScrubResult;
     work = asBuffer(bytes);
     owned = consume;
     if (!owned && work.indexOf(0x0d, start) !== -1) {
-      work = asBuffer(bytes.slice());
+      // A copy: `new Uint8Array(view)` copies (a Buffer's `slice` would be a view of the caller's bytes).
+      work = asBuffer(new Uint8Array(bytes));
       owned = true;
     }
   } else if (bom) {

@@ -195,6 +195,17 @@ describe('fast path edge cases, each checked against the reference', () => {
     if (expectedPath !== undefined) expect(taken).toBe(expectedPath);
   });
 
+  it('leaves a Buffer input untouched (Buffer#slice is a view, not a copy)', () => {
+    for (const nl of ['\r\n', '\r']) {
+      const raw = Buffer.from(longBook({ nl }));
+      const pristine = Buffer.from(raw);
+      const reference = scrubBookReference(pristine);
+      const { result } = scrubBookTraced(raw);
+      expect(raw.equals(pristine), JSON.stringify(nl)).toBe(true);
+      expect(result.cleanSha256).toBe(reference.cleanSha256);
+    }
+  });
+
   it('agrees on the corpus books cut at many places (no markers, one marker, odd line counts)', () => {
     if (!haveCorpus) return;
     const books = ['pg1342.txt', '2701.txt', '24675-8.txt', '98-0.txt'].filter((f) => existsSync(path.join(corpusDir, f)));

@@ -173,6 +173,12 @@ describe('thread pool buffer handling', () => {
       await pool.scrub(view);
       expect(neighbour.toString()).toBe('neighbour');
       expect(view.byteLength).toBeGreaterThan(0);
+
+      // A Buffer view into a larger buffer of its own (not the slab): Buffer#slice would be a view, and moving it would detach the caller's bytes.
+      const big = Buffer.concat([Buffer.alloc(10_000, 0x20), Buffer.from('*** START OF THE PROJECT GUTENBERG EBOOK X ***\nhi\n')]);
+      await pool.scrub(big.subarray(10_000));
+      expect(big.byteLength).toBe(10_000 + 50);
+      expect(big.subarray(10_000, 10_003).toString()).toBe('***');
     } finally {
       await pool.close();
     }
