@@ -34,6 +34,7 @@
  * the Dovecot strategy table; BENCH_INTEROP_SERVERS= (empty) skips the interop rows.
  */
 import { execFile, spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,9 @@ interface ChildReport {
   /** ms since the process started: the job began (modules loaded), the first message was on disk. */
   jobStartMs?: number;
   firstMessageMs?: number | null;
+  /** ms since the process started: the first TCP connection opened (net.client.socket), and the job's summary was in hand. */
+  firstConnectMs?: number | null;
+  jobEndMs?: number;
 }
 
 /** Child side: run one mail job, report the summary and the process's own memory. */
@@ -120,11 +124,18 @@ async function child(arg: string): Promise<void> {
   // was ~3% of the child's main-thread samples at 5,000 messages); the exact peak RSS comes from getrusage.
   const timer = setInterval(sample, 100);
   let firstMessageMs: number | null = null;
+  let firstConnectMs: number | null = null;
+  const onSocket = () => {
+    firstConnectMs ??= performance.now();
+  };
+  diagnostics.subscribe('net.client.socket', onSocket);
   const summary = await runMailJob(spec, createJobControl(), {
     onMessageWritten: () => {
       firstMessageMs ??= performance.now();
     },
   });
+  const jobEndMs = performance.now();
+  diagnostics.unsubscribe('net.client.socket', onSocket);
   clearInterval(timer);
   sample();
   const ru = process.resourceUsage();
@@ -139,6 +150,8 @@ async function child(arg: string): Promise<void> {
     atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / MB)])),
     jobStartMs: started,
     firstMessageMs,
+    firstConnectMs,
+    jobEndMs,
     mainThreadCpuS: mainThreadCpu(),
   };
   if (process.env.BENCH_CHILD_DEBUG) {
@@ -270,7 +283,7 @@ async function fill(srv: ImapTestServer, messages: number): Promise<{ bytes: num
   return { bytes, largest };
 }
 
-interface Row { tool: string; strategy: string; n: number; full: number; again: number; mem: ChildReport | null; messages: number }
+interface Row { tool: string; strategy: string; n: number; full: number; again: number; mem: ChildReport | null; messages: number; againMem?: ChildReport & { processS: number } }
 
 async function timeFanout(bundle: string, account: MailAccount, out: string, strategy: Strategy, n: number, label = '', extra?: LaunchExtra): Promise<Row> {
   const spec: MailJobInput = { kind: 'mail', account, outDir: out, connections: n, strategy };
@@ -279,7 +292,7 @@ async function timeFanout(bundle: string, account: MailAccount, out: string, str
   // BENCH_PROFILE_AGAIN=1: the nothing-new run is profiled / wrapped too (named `<name>-again`).
   const second = await runChild(bundle, spec, PROFILE_AGAIN ? `${label}${strategy}-${n}-again` : undefined, extra);
   if (second.summary.itemsDone !== 0) throw new Error('second run fetched messages');
-  return { tool: 'fanout', strategy, n, full: first.processS, again: second.processS, mem: first, messages: first.summary.itemsDone };
+  return { tool: 'fanout', strategy, n, full: first.processS, again: second.processS, mem: first, messages: first.summary.itemsDone, againMem: second };
 }
 
 async function timeMbsync(dir: string, port: number, user: string, password: string): Promise<Row> {
@@ -456,7 +469,18 @@ async function main(): Promise<void> {
   }
 }
 
-interface Sample { full: number; again: number; rssMb: number; firstMs: number | null; startMs: number | null; cpuS: number | null; mainCpuS: number | null }
+interface Sample { full: number; again: number; rssMb: number; firstMs: number | null; startMs: number | null; cpuS: number | null; mainCpuS: number | null; againTimes?: AgainTimeline }
+
+/**
+ * Where a run with nothing new goes, ms: modules loaded (job start), first connection opened,
+ * the job's summary in hand (everything on the wire done), and the process gone (its wall time).
+ */
+interface AgainTimeline { startMs: number; connectMs: number; endMs: number; exitMs: number; cpuS: number }
+
+function againTimeline(r: (ChildReport & { processS: number }) | undefined): AgainTimeline | undefined {
+  if (!r || r.jobStartMs === undefined || r.jobEndMs === undefined || r.firstConnectMs == null) return undefined;
+  return { startMs: r.jobStartMs, connectMs: r.firstConnectMs, endMs: r.jobEndMs, exitMs: r.processS * 1000, cpuS: r.cpuUserS + r.cpuSystemS };
+}
 
 const range = (xs: number[], digits = 2) => {
   if (xs.length === 0) return '-';
@@ -504,9 +528,9 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
           const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`, extra);
           if (row.messages !== size) throw new Error(`${key} archived ${row.messages} of ${size}`);
           const m = row.mem!;
-          const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null };
+          const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null, againTimes: againTimeline(row.againMem) };
           add(key, sample, mb);
-          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms, CPU ${sample.cpuS?.toFixed(2) ?? '-'} s (user ${m.cpuUserS.toFixed(2)}, system ${m.cpuSystemS.toFixed(2)}; main thread ${sample.mainCpuS?.toFixed(2) ?? '-'} s)\n`);
+          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms, CPU ${sample.cpuS?.toFixed(2) ?? '-'} s (user ${m.cpuUserS.toFixed(2)}, system ${m.cpuSystemS.toFixed(2)}; main thread ${sample.mainCpuS?.toFixed(2) ?? '-'} s)${sample.againTimes ? `; nothing new: job start ${sample.againTimes.startMs.toFixed(0)}, connect ${sample.againTimes.connectMs.toFixed(0)}, done ${sample.againTimes.endMs.toFixed(0)}, exit ${sample.againTimes.exitMs.toFixed(0)} ms, CPU ${sample.againTimes.cpuS.toFixed(2)} s` : ''}\n`);
           await rm(out, { recursive: true, force: true });
         }
       }
@@ -516,14 +540,14 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
     lines.push(
       '',
       `${size} messages, ${(box.bytes / MB).toFixed(1)} MB (largest ${(box.largest / MB).toFixed(1)} MB), +${DELAY} ms each way, ${ROUNDS} interleaved round(s); ranges min–max`,
-      '| tool | full (s) | nothing new (s) | full / mbsync | again / mbsync | peak RSS (MB) | job start (ms) | first message on disk (ms) | CPU full (s) | main thread (s) |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| tool | full (s) | nothing new (s) | full / mbsync | again / mbsync | peak RSS (MB) | job start (ms) | first message on disk (ms) | CPU full (s) | main thread (s) | nothing new: job start / connect / done (ms) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const [key, xs] of runs) {
       const r = ratios.get(key);
       const fanout = key !== 'mbsync';
       lines.push(
-        `| ${key} | ${range(xs.map((x) => x.full))} | ${range(xs.map((x) => x.again))} | ${r ? range(r.full) : '-'} | ${r ? range(r.again) : '-'} | ${fanout ? range(xs.map((x) => x.rssMb), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.startMs === null ? [] : [x.startMs])), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.firstMs === null ? [] : [x.firstMs])), 0) : '-'} | ${range(xs.flatMap((x) => (x.cpuS === null ? [] : [x.cpuS])))} | ${range(xs.flatMap((x) => (x.mainCpuS === null ? [] : [x.mainCpuS])))} |`,
+        `| ${key} | ${range(xs.map((x) => x.full))} | ${range(xs.map((x) => x.again))} | ${r ? range(r.full) : '-'} | ${r ? range(r.again) : '-'} | ${fanout ? range(xs.map((x) => x.rssMb), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.startMs === null ? [] : [x.startMs])), 0) : '-'} | ${fanout ? range(xs.flatMap((x) => (x.firstMs === null ? [] : [x.firstMs])), 0) : '-'} | ${range(xs.flatMap((x) => (x.cpuS === null ? [] : [x.cpuS])))} | ${range(xs.flatMap((x) => (x.mainCpuS === null ? [] : [x.mainCpuS])))} | ${fanout ? `${range(xs.flatMap((x) => (x.againTimes ? [x.againTimes.startMs] : [])), 0)} / ${range(xs.flatMap((x) => (x.againTimes ? [x.againTimes.connectMs] : [])), 0)} / ${range(xs.flatMap((x) => (x.againTimes ? [x.againTimes.endMs] : [])), 0)}` : '-'} |`,
       );
     }
   }
