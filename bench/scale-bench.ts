@@ -24,7 +24,7 @@
  * node's and glibc's defaults; e.g. --max-old-space-size=60 to see how much of the peak is collectable garbage).
  */
 import { execFile, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
@@ -106,7 +106,10 @@ async function child(arg: string): Promise<void> {
           .filter((sp) => sp.space_size > MB)
           .map((sp) => `${sp.space_name.replace('_space', '')} ${mb(sp.space_used_size)}/${mb(sp.space_size)}`)
           .join(' ');
-        process.stderr.write(`mem: books ${booksNow} rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} | ${spaces}\n`);
+        // Outside the heap: anonymous memory (other isolates, malloc) against file pages (node's own code).
+        const status = readFileSync('/proc/self/status', 'utf8');
+        const kb = (key: string) => (Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(1);
+        process.stderr.write(`mem: books ${booksNow} rss ${mb(m.rss)} (anon ${kb('RssAnon')} file ${kb('RssFile')}) heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} | ${spaces}\n`);
       }, req.memLogS * 1000)
     : null;
   const manager = new JobManager({ dataDir: req.dataDir, runners: { gutenberg: runGutenbergJob } });

@@ -9,7 +9,16 @@ export const MAX_RECORDED_SPANS = 20_000;
 // A frame is a few KB of JSON: a small window and hash table (~64 KB of zlib state, not 256 KB) lose little.
 const PACK: ZlibOptions = { windowBits: 13, memLevel: 6 };
 
-const pack = (frame: TelemetryFrame): Buffer => deflateRawSync(JSON.stringify(frame), PACK);
+/**
+ * Copied out to a buffer of its own size: zlib's result is a view of its 16 KB output chunk, and a
+ * pooled copy would share an 8 KB slab with short-lived buffers; either kept alive 5-16 KB a frame.
+ */
+function pack(frame: TelemetryFrame): Buffer {
+  const deflated = deflateRawSync(JSON.stringify(frame), PACK);
+  const own = Buffer.allocUnsafeSlow(deflated.length);
+  deflated.copy(own);
+  return own;
+}
 const unpackJson = (packed: Buffer): string => inflateRawSync(packed, PACK).toString('utf8');
 
 /**
@@ -40,6 +49,18 @@ export class FrameRecorder {
 
   get frameCount(): number {
     return this.#packed.length;
+  }
+
+  /** Bytes of the packed frames. */
+  get packedBytes(): number {
+    return this.#packed.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Memory behind the packed frames (each buffer they sit in, once): what the recording holds outside the heap. */
+  get bytesHeld(): number {
+    let held = 0;
+    for (const backing of new Set(this.#packed.map((b) => b.buffer))) held += backing.byteLength;
+    return held;
   }
 
   /** Each recorded frame's JSON, in order, unpacked one at a time (what the history writes). */

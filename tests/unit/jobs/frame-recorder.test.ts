@@ -36,6 +36,15 @@ describe('FrameRecorder', () => {
     expect([...rec.frameJson()]).toEqual(given.map((f) => JSON.stringify(f)));
   });
 
+  it('holds about its packed size outside the heap (not a 16 KB zlib output chunk per frame)', () => {
+    const rec = new FrameRecorder();
+    for (let i = 0; i < MAX_RECORDED_FRAMES; i++) rec.add(frame(i, 16));
+    const packed = rec.packedBytes;
+    expect(packed).toBeLessThan(MAX_RECORDED_FRAMES * 2048); // ~1 KB a frame
+    // Memory behind the kept frames (each distinct ArrayBuffer once): their own size.
+    expect(rec.bytesHeld).toBe(packed);
+  });
+
   it('keeps at most MAX_RECORDED_SPANS spans, counting those it drops', () => {
     const rec = new FrameRecorder();
     const perFrame = 1000;
