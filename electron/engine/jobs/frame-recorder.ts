@@ -1,4 +1,3 @@
-import { deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import type { TelemetryFrame } from '../../../shared/events';
 
 /** Frames kept per recording at most; past this the resolution halves (spans are kept, merged). */
@@ -6,32 +5,57 @@ export const MAX_RECORDED_FRAMES = 1200;
 /** Spans kept per recording at most. */
 export const MAX_RECORDED_SPANS = 20_000;
 
-// A frame is a few KB of JSON: a small window and hash table (~64 KB of zlib state, not 256 KB) lose little.
-const PACK: ZlibOptions = { windowBits: 13, memLevel: 6 };
+/** The frames' JSON lives in slabs of this size (each its own mapping: freed whole, nothing left between them). */
+const SLAB_BYTES = 256 * 1024;
+
+/** Where a frame's JSON lives: its slab, offset and length in bytes. */
+interface FrameRef {
+  slab: Buffer;
+  offset: number;
+  length: number;
+}
 
 /**
- * Copied out to a buffer of its own size: zlib's result is a view of its 16 KB output chunk, and a
- * pooled copy would share an 8 KB slab with short-lived buffers; either kept alive 5-16 KB a frame.
+ * Frames as UTF-8 JSON, one after the other in large slabs, outside the V8 heap. Tried and dropped:
+ * a deflated buffer per frame (~4 times smaller), whose short-lived zlib output buffers (16 KB a call)
+ * and ~1 KB long-lived buffers between them cost more than they saved (bench:scale at 75,000 books:
+ * up to 20 MB of array buffers, RssAnon +20 MB).
  */
-function pack(frame: TelemetryFrame): Buffer {
-  const deflated = deflateRawSync(JSON.stringify(frame), PACK);
-  const own = Buffer.allocUnsafeSlow(deflated.length);
-  deflated.copy(own);
-  return own;
+class FrameSlabs {
+  readonly refs: FrameRef[] = [];
+  readonly slabs: Buffer[] = [];
+  #used = SLAB_BYTES;
+
+  push(frame: TelemetryFrame): void {
+    const json = JSON.stringify(frame);
+    const bytes = Buffer.byteLength(json);
+    let slab = this.slabs.at(-1);
+    if (!slab || this.#used + bytes > slab.length) {
+      slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+      this.slabs.push(slab);
+      this.#used = 0;
+    }
+    const length = slab.write(json, this.#used, 'utf8');
+    this.refs.push({ slab, offset: this.#used, length });
+    this.#used += length;
+  }
+
+  json(ref: FrameRef): string {
+    return ref.slab.toString('utf8', ref.offset, ref.offset + ref.length);
+  }
 }
-const unpackJson = (packed: Buffer): string => inflateRawSync(packed, PACK).toString('utf8');
 
 /**
  * A bounded recording of a run's frames, for replay in the live view.
  *
- * Each frame is kept as its JSON, deflated: a few hundred bytes outside the V8 heap instead of its
- * objects in it. At its caps (20,000 spans, each with its own label string, 1,200 frames of lane
- * snapshots) a recording held as objects was ~6 MB of live heap, most of what a 75,000-book job
+ * Each frame is kept as its JSON, in slabs outside the V8 heap (~4 KB a frame), not as objects in
+ * it. At its caps (20,000 spans, each with its own label string, 1,200 frames of lane snapshots) a
+ * recording held as objects was ~6 MB of live heap, most of what a 75,000-book job
  * held more than a 7,500-book one, and V8 sizes the old generation as a multiple of what is live
  * (docs/BENCHMARKS.md, "Session 5: scale memory"). The file written from it is the same JSON.
  */
 export class FrameRecorder {
-  readonly #packed: Buffer[] = [];
+  #frames = new FrameSlabs();
   #spanCount = 0;
   droppedSpans = 0;
 
@@ -43,51 +67,49 @@ export class FrameRecorder {
       spans = spans.slice(0, Math.max(0, room));
     }
     this.#spanCount += spans.length;
-    this.#packed.push(pack(spans === frame.spans ? frame : { ...frame, spans }));
-    if (this.#packed.length > MAX_RECORDED_FRAMES) this.#halve();
+    this.#frames.push(spans === frame.spans ? frame : { ...frame, spans });
+    if (this.#frames.refs.length > MAX_RECORDED_FRAMES) this.#halve();
   }
 
   get frameCount(): number {
-    return this.#packed.length;
+    return this.#frames.refs.length;
   }
 
-  /** Bytes of the packed frames. */
-  get packedBytes(): number {
-    return this.#packed.reduce((n, b) => n + b.length, 0);
+  /** Bytes of the frames' JSON. */
+  get jsonBytes(): number {
+    return this.#frames.refs.reduce((n, r) => n + r.length, 0);
   }
 
-  /** Memory behind the packed frames (each buffer they sit in, once): what the recording holds outside the heap. */
+  /** Memory the frames' JSON sits in: what the recording holds outside the heap. */
   get bytesHeld(): number {
-    let held = 0;
-    for (const backing of new Set(this.#packed.map((b) => b.buffer))) held += backing.byteLength;
-    return held;
+    return this.#frames.slabs.reduce((n, s) => n + s.length, 0);
   }
 
-  /** Each recorded frame's JSON, in order, unpacked one at a time (what the history writes). */
+  /** Each recorded frame's JSON, in order, decoded one at a time (what the history writes). */
   *frameJson(): Generator<string> {
-    for (const packed of this.#packed) yield unpackJson(packed);
+    const frames = this.#frames;
+    for (const ref of frames.refs) yield frames.json(ref);
   }
 
-  /** The recorded frames as objects (all unpacked at once: for tests and small recordings). */
+  /** The recorded frames as objects (all parsed at once: for tests and small recordings). */
   get frames(): TelemetryFrame[] {
     return Array.from(this.frameJson(), (json) => JSON.parse(json) as TelemetryFrame);
   }
 
-  /** Pairs of frames become one: the later frame's counters, both frames' spans. */
+  /** Pairs of frames become one: the later frame's counters, both frames' spans (into new slabs; the old ones are dropped). */
   #halve(): void {
-    const out: Buffer[] = [];
-    for (let i = 0; i < this.#packed.length; i += 2) {
-      const a = this.#packed[i]!;
-      const b = this.#packed[i + 1];
-      if (!b) {
+    const old = this.#frames;
+    const out = new FrameSlabs();
+    for (let i = 0; i < old.refs.length; i += 2) {
+      const a = JSON.parse(old.json(old.refs[i]!)) as TelemetryFrame;
+      const bRef = old.refs[i + 1];
+      if (!bRef) {
         out.push(a);
         continue;
       }
-      const first = JSON.parse(unpackJson(a)) as TelemetryFrame;
-      const second = JSON.parse(unpackJson(b)) as TelemetryFrame;
-      out.push(pack({ ...second, spans: first.spans.concat(second.spans) }));
+      const b = JSON.parse(old.json(bRef)) as TelemetryFrame;
+      out.push({ ...b, spans: a.spans.concat(b.spans) });
     }
-    this.#packed.length = 0;
-    this.#packed.push(...out);
+    this.#frames = out;
   }
 }
