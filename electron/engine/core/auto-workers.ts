@@ -15,7 +15,8 @@ export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-optio
  * long one (3 ×), a flat step against a short reading re-reads the N before, one read while the job
  * waited for a CPU (`lagMs`) is read again. A flat step goes back (the knee), tried again after 5,
  * 10, 20... windows; a refusal or a known `limit` caps N; a window at 80 % of a bandwidth cap settles.
- * Started at a remembered knee (`fromKnee`), a stop there, once held a while, measures below it too.
+ * A stop at a remembered knee the job started at (`fromKnee`), or where the first jump landed, once
+ * held a while, measures below it too: the knee may be lower.
  */
 
 /**
@@ -90,9 +91,12 @@ export class AutoWorkersController {
   #confirm: { from: number; to: number } | null = null;
   /** Re-reads of a flat step read in a starved window, for the N they were at. */
   #rereads = { workers: 0, count: 0 };
-  /** Started at a remembered knee: that N, until a step above it paid or the step below it was taken. */
-  #belowStart: number | null;
-  /** Stepping down from a remembered knee: the N above the one measured now (where a loss goes back to). */
+  /**
+   * An N to measure below once it is held (null: none): the remembered knee the job started at, or
+   * where the first step's jump landed (the knee may be anywhere between the start and there).
+   */
+  #below: { n: number; why: string } | null;
+  /** Stepping down (see `#below`): the N above the one measured now (where a loss goes back to). */
   #downFrom: number | null = null;
   /** The N before the last step up (where a flat step goes back to). */
   #previous: number | null = null;
@@ -114,7 +118,7 @@ export class AutoWorkersController {
     this.#highest = this.#target;
     this.#fromKnee = opts.fromKnee ?? false;
     this.#sizeFirstStep = opts.sizeFirstStep ?? false;
-    this.#belowStart = this.#fromKnee && this.#target > 1 ? this.#target : null;
+    this.#below = this.#fromKnee && this.#target > 1 ? { n: this.#target, why: 'the knee remembered from an earlier job' } : null;
   }
 
   /**
@@ -164,13 +168,14 @@ export class AutoWorkersController {
       const now = s.rateCap ? `raised to ${fmtRate(s.rateCap)}` : 'lifted';
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `bandwidth cap ${fmtRate(was)} ${now}: measuring again at ${this.#target}` };
     }
-    if (this.#settled && this.#probeAtMs !== null && s.atMs >= this.#probeAtMs && this.#target === this.#belowStart) {
+    if (this.#settled && this.#probeAtMs !== null && s.atMs >= this.#probeAtMs && this.#target === this.#below?.n) {
       // Held the remembered knee a while: the server may need fewer now. Measure half of it against that hold.
       this.#settled = false;
       this.#probeAtMs = null;
-      this.#belowStart = null;
+      const why = `held ${this.#target}, ${this.#below!.why}`;
+      this.#below = null;
       this.#confirm = null;
-      return this.#down(s.atMs, this.#target, 0, `held ${this.#target}, the knee remembered from an earlier job`);
+      return this.#down(s.atMs, this.#target, 0, why);
     }
     if (this.#settled && this.#probeAtMs !== null && s.atMs >= this.#probeAtMs && this.#target < Math.min(this.#max, this.#limit)) {
       // The knee was read on a machine and a server whose load changes: measure it again (one step).
@@ -233,12 +238,13 @@ export class AutoWorkersController {
     const cap = Math.min(this.#max, this.#limit);
     const atCap = rateCap !== null && rateCap > 0 && throughput >= AT_CAP * rateCap;
     const next = this.#nextStep(n, prev, throughput, cap);
-    const waited = this.#firstJump() ? `, items waited ${pct(this.#waiting!)} of their time for a first byte` : '';
+    const jumping = this.#firstJump();
+    const waited = jumping ? `, items waited ${pct(this.#waiting!)} of their time for a first byte` : '';
     // A stop waits for a long window (the hold at the most N allowed need not: there is no step to
     // lose); so does any decision near a bandwidth cap, which a short window reads ±20 % (token bucket).
     const nearCap = rateCap !== null && rateCap > 0 && throughput >= NEAR_CAP * rateCap;
     // The hold at the most allowed, at a remembered knee, is what the step below is compared with: a long reading too.
-    if (!long && (nearCap || (n < cap && next === null) || (n >= cap && n === this.#belowStart) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
+    if (!long && (nearCap || (n < cap && next === null) || (n >= cap && n === this.#below?.n) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
     if (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain && this.#starved(n, prev, lagShare)) {
       // Flat, but the job waited for a CPU much more than in the step before's window: the machine
       // was busy, which says nothing about N. Read the step again (a few times at most).
@@ -279,7 +285,7 @@ export class AutoWorkersController {
     if (n >= cap) {
       this.#settled = true;
       // Not probed above (nothing is allowed there), but below a remembered knee later.
-      if (n === this.#belowStart) this.#probeLater(atMs);
+      if (n === this.#below?.n) this.#probeLater(atMs);
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
     }
     if (next === null) {
@@ -293,6 +299,7 @@ export class AutoWorkersController {
     this.#previous = n;
     this.#target = next;
     this.#highest = Math.max(this.#highest, next);
+    if (jumping && next > 2 * n) this.#below = { n: next, why: `reached by the first step's jump from ${n}` };
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}${waited}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };

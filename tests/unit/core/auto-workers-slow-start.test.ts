@@ -318,6 +318,21 @@ describe('--workers auto: the first step sized from how long items wait for thei
     expect(drive(c, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.9 }).adds[0]).toMatchObject({ workers: 16 });
   });
 
+  it('a jump that gained but overshot the knee (8; the jump went to 32): holds 32, then measures below it down to 8', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    const { decisions } = drive(c, { rate: (m) => Math.min(m, 8) * PER_CONN, loginMs: 100, waitShare: 0.9 }, 6_000, false);
+    const ds = decisions.slice(0, decisions.findIndex((d) => /gains -?\d+ %: the knee is/.test(d.why)) + 1);
+    expect(ds.map((d) => [d.action, d.workers])).toEqual([['start', 4], ['add', 32], ['hold', 32], ['back-off', 16], ['back-off', 8], ['back-off', 4], ['add', 8]]);
+    expect(ds[3]!.why).toMatch(/^held 32, reached by the first step's jump from 4: trying 16$/);
+    expect(ds[3]!.atMs - ds[2]!.atMs).toBeGreaterThanOrEqual(500);
+    expect(c.target).toBe(8);
+    // A jump whose next step paid too (the knee is above it): no step below.
+    const far = new AutoWorkersController({ start: 4, max: 64, sizeFirstStep: true });
+    const f = drive(far, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.8 }, 6_000, false);
+    expect(f.adds.map((d) => d.workers)).toEqual([20, 64]);
+    expect(f.decisions.some((d) => d.action === 'back-off')).toBe(false);
+  });
+
   it('a first jump past the knee reads flat, reads the start again over a long window, and holds it', () => {
     const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
     const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100, waitShare: 0.9 });
