@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, transcode } from 'node:buffer';
 
 /**
  * windows-1252 → string. Node's `TextDecoder('windows-1252')` is really ISO-8859-1 (it leaves
@@ -47,14 +47,31 @@ const BIG_BLOCK = 32 * BLOCK;
 
 /** Blocks sampled (evenly spread) to tell a text with accents on most lines from one with a few per page. */
 const SAMPLES = 64;
-const C1_ANY_RE = /[\u0080-\u009F]/;
 
 /**
  * A high byte in at least a quarter of SAMPLES blocks spread over the text: a French or German
- * book, or the bench's synthetic ones (an accent every ~100 bytes: table 80 ms, native ~30 ms per
- * 43 books). Real English `-8` files, a few accents per page, stay on the table loop, faster there
+ * book, or the bench's synthetic ones (an accent every ~100 bytes: table 80 ms, `transcode` ~20 ms
+ * per 43 books). Real English `-8` files, a few accents per page, stay on the table loop, faster there
  * (11 against 18 ms: most of their blocks are copied natively).
  */
+/**
+ * Latin-1 → UTF-8 natively (ICU's `transcode`, buffer to buffer: no book-sized JS string), or null
+ * when the text holds a byte in 0x80-0x9F (there windows-1252 differs from Latin-1; in the output
+ * such a byte is C2 followed by 80-9F, while C2 A0-BF are Latin-1's own NBSP...¿ and the accented
+ * letters are C3 xx) or `transcode` is not there.
+ */
+function latin1ToUtf8(src: Buffer): Uint8Array<ArrayBuffer> | null {
+  let out: Buffer;
+  try {
+    out = transcode(src, 'latin1', 'utf8');
+  } catch {
+    return null;
+  }
+  for (let i = out.indexOf(0xc2); i !== -1; i = out.indexOf(0xc2, i + 2)) if (out[i + 1]! < 0xa0) return null;
+  const whole = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.buffer instanceof ArrayBuffer;
+  return whole ? new Uint8Array(out.buffer as ArrayBuffer, 0, out.byteLength) : new Uint8Array(out);
+}
+
 function accentsOnMostLines(src: Buffer): boolean {
   if (src.length < SAMPLES * BLOCK) return false;
   const step = Math.floor(src.length / SAMPLES);
@@ -74,15 +91,8 @@ export function windows1252ToUtf8(buf: Uint8Array): Uint8Array<ArrayBuffer> {
   const src = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = src.length;
   if (accentsOnMostLines(src)) {
-    const latin1 = src.toString('latin1');
-    // No byte in 0x80-0x9F: Latin-1 and windows-1252 agree on every byte, and Node's native
-    // decode + UTF-8 encode beats the table loop ~3x on such a text.
-    if (!C1_ANY_RE.test(latin1)) {
-      // Longer than the pool's slices (src is ≥ 16 KiB): its own ArrayBuffer.
-      const out = Buffer.from(latin1, 'utf8');
-      if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) return new Uint8Array(out.buffer, 0, out.byteLength);
-      return new Uint8Array(out);
-    }
+    const native = latin1ToUtf8(src);
+    if (native !== null) return native;
   }
   const mixed = new Uint8Array(Math.ceil(n / BLOCK));
   let size = n;
