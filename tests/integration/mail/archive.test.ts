@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
@@ -107,16 +108,12 @@ describe('mail archive against a real Dovecot', () => {
     await bed?.stop();
   });
 
-  it('archives every message byte-identical, with mtime = INTERNALDATE, and changes no flag on the server', async () => {
-    const { summary } = await run();
-    expect(summary.failures).toEqual([]);
-    expect(summary.status).toBe('succeeded');
-    expect(summary.itemsDone).toBe(TOTAL);
-
-    const dirs = folderDirs(root);
+  /** Every message of every folder is in the archive under `rootDir`: byte-identical, indexed, flags and mtime right. Returns the files checked. */
+  const expectByteIdentical = async (rootDir: string): Promise<number> => {
+    const dirs = folderDirs(rootDir);
     let files = 0;
     for (const f of FOLDERS) {
-      const dir = join(root, ...dirs[f.path]!.split('/'));
+      const dir = join(rootDir, ...dirs[f.path]!.split('/'));
       const index = readIndex(dir);
       const msgs = await serverMessages(admin, f.path);
       expect(msgs.length).toBe(f.count);
@@ -135,7 +132,17 @@ describe('mail archive against a real Dovecot', () => {
         files++;
       }
     }
-    expect(files).toBe(TOTAL);
+    return files;
+  };
+
+  it('archives every message byte-identical, with mtime = INTERNALDATE, and changes no flag on the server', async () => {
+    const { summary } = await run();
+    expect(summary.failures).toEqual([]);
+    expect(summary.status).toBe('succeeded');
+    expect(summary.itemsDone).toBe(TOTAL);
+
+    const dirs = folderDirs(root);
+    expect(await expectByteIdentical(root)).toBe(TOTAL);
     // Decoded RFC 2047 subjects and senders in the index.
     const inbox = readIndex(join(root, 'INBOX'));
     expect(inbox.some((r) => r.subject?.includes('Grüße aus München'))).toBe(true);
@@ -153,6 +160,18 @@ describe('mail archive against a real Dovecot', () => {
     expect(dirs['Ελληνικά']).toBe('Ελληνικά');
     expect(dirs['Entwürfe/Größe']).toBe('Entwürfe/Größe');
     expect(dirs.CON).toBe('_CON');
+  });
+
+  it('one connection, with the whole job\'s write budget in flight (chunks of 250), archives every message byte-identical', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'fanout-mail-n1-'));
+    try {
+      const summary = await runMailJob({ kind: 'mail', account, outDir: own, connections: 1, strategy: 'adaptive' }, createJobControl());
+      expect(summary.failures).toEqual([]);
+      expect(summary.itemsDone).toBe(TOTAL);
+      expect(await expectByteIdentical(accountDir({ outDir: own, account }))).toBe(TOTAL);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('a second run fetches nothing and leaves the archive untouched', async () => {
