@@ -16,32 +16,42 @@ interface FrameRef {
 }
 
 /**
- * Frames as UTF-8 JSON, one after the other in large slabs, outside the V8 heap. Tried and dropped:
- * a deflated buffer per frame (~4 times smaller), whose short-lived zlib output buffers (16 KB a call)
- * and ~1 KB long-lived buffers between them cost more than they saved (bench:scale at 75,000 books:
- * up to 20 MB of array buffers, RssAnon +20 MB).
+ * Frames as UTF-8 JSON, one after the other in large slabs, outside the V8 heap, separated by commas:
+ * the slabs' bytes in order are the recording's `frames` array, written to the file as they are.
+ * Tried and dropped: a deflated buffer per frame (~4 times smaller), whose short-lived zlib output
+ * buffers (16 KB a call) and ~1 KB long-lived buffers between them cost more than they saved
+ * (bench:scale at 75,000 books: up to 20 MB of array buffers, RssAnon +20 MB).
  */
 class FrameSlabs {
   readonly refs: FrameRef[] = [];
   readonly slabs: Buffer[] = [];
-  #used = SLAB_BYTES;
+  /** Bytes used in each slab. */
+  readonly #ends: number[] = [];
 
   push(frame: TelemetryFrame): void {
-    const json = JSON.stringify(frame);
+    const json = (this.refs.length > 0 ? ',' : '') + JSON.stringify(frame);
     const bytes = Buffer.byteLength(json);
-    let slab = this.slabs.at(-1);
-    if (!slab || this.#used + bytes > slab.length) {
-      slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
-      this.slabs.push(slab);
-      this.#used = 0;
+    let last = this.slabs.length - 1;
+    if (last < 0 || this.#ends[last]! + bytes > this.slabs[last]!.length) {
+      this.slabs.push(Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes)));
+      this.#ends.push(0);
+      last++;
     }
-    const length = slab.write(json, this.#used, 'utf8');
-    this.refs.push({ slab, offset: this.#used, length });
-    this.#used += length;
+    const slab = this.slabs[last]!;
+    const at = this.#ends[last]!;
+    slab.write(json, at, 'utf8');
+    this.#ends[last] = at + bytes;
+    const comma = this.refs.length > 0 ? 1 : 0;
+    this.refs.push({ slab, offset: at + comma, length: bytes - comma });
   }
 
   json(ref: FrameRef): string {
     return ref.slab.toString('utf8', ref.offset, ref.offset + ref.length);
+  }
+
+  /** The frames' JSON, comma-separated, as views of the slabs (no copy). */
+  *body(): Generator<Uint8Array> {
+    for (let i = 0; i < this.slabs.length; i++) yield this.slabs[i]!.subarray(0, this.#ends[i]);
   }
 }
 
@@ -85,10 +95,15 @@ export class FrameRecorder {
     return this.#frames.slabs.reduce((n, s) => n + s.length, 0);
   }
 
-  /** Each recorded frame's JSON, in order, decoded one at a time (what the history writes). */
+  /** Each recorded frame's JSON, in order, decoded one at a time. */
   *frameJson(): Generator<string> {
     const frames = this.#frames;
     for (const ref of frames.refs) yield frames.json(ref);
+  }
+
+  /** The recorded frames' JSON, comma-separated, in pieces (views of the slabs): the file's `frames` array. */
+  framesJson(): Iterable<Uint8Array> {
+    return this.#frames.body();
   }
 
   /** The recorded frames as objects (all parsed at once: for tests and small recordings). */

@@ -33,39 +33,30 @@ async function writeJsonAtomic(dataDir: string, path: string, value: unknown): P
   }
 }
 
-/** A recording to write: its frames as JSON text, one at a time (the job manager's recorder keeps them packed). */
+/** A recording to write: its frames' JSON as pieces that joined make the `frames` array's body (the recorder's slabs). */
 export interface RecordingToWrite {
   jobId: string;
   summary: JobSummary | null;
-  frameJson(): Iterable<string>;
+  /** The frames' JSON, comma-separated, in pieces written as they are. */
+  framesJson(): Iterable<Uint8Array | string>;
 }
 
 const toWrite = (rec: RunRecording | RecordingToWrite): RecordingToWrite =>
-  'frameJson' in rec ? rec : { jobId: rec.jobId, summary: rec.summary, frameJson: () => rec.frames.map((f) => JSON.stringify(f)) };
-
-/** Text handed to the file at a time while a recording is written. */
-const WRITE_CHUNK_CHARS = 256 * 1024;
+  'framesJson' in rec ? rec : { jobId: rec.jobId, summary: rec.summary, framesJson: () => [rec.frames.map((f) => JSON.stringify(f)).join(',')] };
 
 /**
- * `runs/<jobId>.json`, the same JSON as `JSON.stringify({ jobId, frames, summary })`, written a chunk
- * at a time: a recording at its caps is ~6 MB of text, and one string of it (two bytes a character
+ * `runs/<jobId>.json`, the same JSON as `JSON.stringify({ jobId, frames, summary })`, written piece
+ * by piece: a recording at its caps is ~5 MB of text, and one string of it (two bytes a character
  * once a title has a character outside Latin-1) was the highest point of a long job's memory.
  */
 async function writeRecording(dataDir: string, path: string, rec: RecordingToWrite): Promise<void> {
   try {
     const file = await openAtomicFile(path);
     try {
-      let chunk = `{"jobId":${JSON.stringify(rec.jobId)},"frames":[`;
-      let first = true;
-      for (const json of rec.frameJson()) {
-        chunk += first ? json : `,${json}`;
-        first = false;
-        if (chunk.length >= WRITE_CHUNK_CHARS) {
-          await file.handle.writeFile(chunk); // from the file's current position: appends
-          chunk = '';
-        }
-      }
-      await file.handle.writeFile(`${chunk}],"summary":${JSON.stringify(rec.summary)}}`);
+      // writeFile on a handle writes from its current position: each piece follows the last.
+      await file.handle.writeFile(`{"jobId":${JSON.stringify(rec.jobId)},"frames":[`);
+      for (const piece of rec.framesJson()) await file.handle.writeFile(piece);
+      await file.handle.writeFile(`],"summary":${JSON.stringify(rec.summary)}}`);
     } catch (err) {
       await file.abort();
       throw err;

@@ -136,7 +136,7 @@ export class JobManager {
     job.batcher.flush();
     job.batcher.dispose();
     try {
-      await this.history.add(summary, { jobId: job.jobId, frameJson: () => job.recorder.frameJson(), summary });
+      await this.history.add(summary, { jobId: job.jobId, framesJson: () => job.recorder.framesJson(), summary });
     } catch (raw) {
       this.#emit({ kind: 'job:warning', jobId: job.jobId, message: `History not saved: ${toFanoutError(raw).message}` });
     }

@@ -70,12 +70,12 @@ describe('FrameRecorder', () => {
 });
 
 describe('a recording written from the recorder', () => {
-  it('is the same file as the whole recording stringified, across several write chunks, and reads back', async () => {
+  it('is the same file as the whole recording stringified, written from several slabs, and reads back', async () => {
     const rec = new FrameRecorder();
-    for (let i = 0; i < 400; i++) rec.add(frame(i, 20)); // ~3 MB of JSON: many 256 K-character chunks
+    for (let i = 0; i < 400; i++) rec.add(frame(i, 20)); // ~3 MB of JSON: several 256 KB slabs
     const summary = { jobId: 'gutenberg-1', status: 'succeeded', failures: [] } as unknown as JobSummary;
     const history = new HistoryStore(dir);
-    await history.add(summary, { jobId: 'gutenberg-1', frameJson: () => rec.frameJson(), summary });
+    await history.add(summary, { jobId: 'gutenberg-1', framesJson: () => rec.framesJson(), summary });
     const text = await readFile(join(dir, 'runs', 'gutenberg-1.json'), 'utf8');
     expect(text.length).toBeGreaterThan(1024 * 1024);
     expect(text).toBe(JSON.stringify({ jobId: 'gutenberg-1', frames: rec.frames, summary }));
@@ -85,10 +85,20 @@ describe('a recording written from the recorder', () => {
     expect((await readdir(join(dir, 'runs'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('after the recorder halved its frames, the file is still the recording it gives back', async () => {
+    const rec = new FrameRecorder();
+    for (let i = 0; i <= MAX_RECORDED_FRAMES; i++) rec.add(frame(i, 1));
+    const summary = { jobId: 'j-h', status: 'succeeded' } as JobSummary;
+    await new HistoryStore(dir).add(summary, { jobId: 'j-h', framesJson: () => rec.framesJson(), summary });
+    const frames = rec.frames;
+    expect(frames).toHaveLength(Math.ceil((MAX_RECORDED_FRAMES + 1) / 2));
+    expect(await readFile(join(dir, 'runs', 'j-h.json'), 'utf8')).toBe(JSON.stringify({ jobId: 'j-h', frames, summary }));
+  });
+
   it('an empty recording and a recording given as objects write the same JSON as before', async () => {
     const history = new HistoryStore(dir);
     const summary = { jobId: 'j-1', status: 'failed' } as JobSummary;
-    await history.add(summary, { jobId: 'j-1', frameJson: () => new FrameRecorder().frameJson(), summary });
+    await history.add(summary, { jobId: 'j-1', framesJson: () => new FrameRecorder().framesJson(), summary });
     expect(await readFile(join(dir, 'runs', 'j-1.json'), 'utf8')).toBe(JSON.stringify({ jobId: 'j-1', frames: [], summary }));
     const frames = [frame(1, 1), frame(2, 0)];
     const other = { jobId: 'j-2', status: 'succeeded' } as JobSummary;
