@@ -21,7 +21,7 @@ export interface AutoWorkersOptions {
   fromKnee?: boolean;
   /**
    * Size the job's first step from the samples' `waitMs`/`transferMs` (see there) instead of ×2
-   * (Gutenberg jobs; not with `fromKnee`). Off by default: mail adds connections one LOGIN after
+   * (Gutenberg jobs; not with `fromKnee`, nor while the samples carry a `rateCap`: its pacing is waiting too). Off by default: mail adds connections one LOGIN after
    * another and a jump there opened more at once than Courier's per-IP count was read right.
    */
   sizeFirstStep?: boolean;

@@ -208,7 +208,8 @@ export class AutoWorkersController {
     const throughput = ((s.bytes - w.bytes) / ms) * 1000;
     const lagShare = s.lagMs !== undefined && w.lagMs !== undefined ? (s.lagMs - w.lagMs) / ms : null;
     const timed = (s.waitMs ?? 0) + (s.transferMs ?? 0);
-    this.#waiting = s.waitMs !== undefined && s.transferMs ? s.waitMs / timed : null;
+    // Under a bandwidth cap the waits include the bucket's pacing, which more connections cannot shorten.
+    this.#waiting = s.waitMs !== undefined && s.transferMs && !s.rateCap ? s.waitMs / timed : null;
     return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms, lagShare);
   }
 

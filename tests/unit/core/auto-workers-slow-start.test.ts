@@ -313,6 +313,17 @@ describe('--workers auto: the first step sized from how long items wait for thei
     expect(drive(limited, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.95 }).peak).toBe(6);
   });
 
+  it('under a bandwidth cap the waits are (partly) the bucket\'s pacing: ×2, as before', () => {
+    const sample = (atMs: number, bytes: number, items: number, rateCap: number | null) => ({ atMs, bytes, items, transferring: 4, rateCap, waitMs: atMs * 0.9, transferMs: atMs * 0.1 });
+    for (const [cap, to] of [[100_000_000, 8], [null, 32]] as const) {
+      const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+      c.observe(sample(0, 0, 0, cap));
+      c.observe(sample(50, 0, 0, cap)); // the window starts
+      // 600 kB/s: far from a 100 MB/s cap (a step needs no long window).
+      expect(c.observe(sample(150, 60_000, 4, cap))).toMatchObject({ action: 'add', workers: to });
+    }
+  });
+
   it('a job started at a remembered knee steps as before (×2): the knee already says where N was', () => {
     const c = new AutoWorkersController({ start: 8, max: 64, fromKnee: true, sizeFirstStep: true });
     expect(drive(c, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.9 }).adds[0]).toMatchObject({ workers: 16 });
