@@ -13,20 +13,26 @@ export class FirstByteTimes {
   constructor(private readonly now: () => number) {}
 
   /** One worker's current item. */
-  lane(): { started(): void; bytes(n: number): void; ended(): void } {
+  lane(): { started(): void; bytes(n: number): void; retried(): void; ended(): void } {
     let start = -1;
     let first = -1;
+    /** The item (or its session's opening) was retried: its wait includes a backoff, not the server's latency. */
+    let retried = false;
     return {
       started: () => {
         start = this.now();
         first = -1;
+        retried = false;
+      },
+      retried: () => {
+        retried = true;
       },
       bytes: (n) => {
         if (first < 0 && start >= 0 && n > 0) first = this.now();
       },
       ended: () => {
-        // An item that moved no bytes (a failure, an empty file) says nothing about waiting.
-        if (first >= 0) {
+        // An item that moved no bytes (a failure, an empty file) says nothing about waiting; a retried one, too much.
+        if (first >= 0 && !retried) {
           this.waitMs += first - start;
           this.transferMs += this.now() - first;
         }

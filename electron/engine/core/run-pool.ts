@@ -202,6 +202,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     const lane = times?.lane();
     const progress: WorkerProgress = {
       ...counters,
+      countRetry: () => {
+        lane?.retried();
+        counters.countRetry();
+      },
       addBytes: (n) => {
         lane?.bytes(n);
         if (!moving && n > 0) {

@@ -8,8 +8,10 @@ import type { AutoWorkersDecision } from '../../../shared/events';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sessions that each take `itemMs` per item (latency-bound: more sessions, more throughput); `limit` refuses more open at once. */
-function sessions(opts: { itemMs: number; limit?: number }) {
+function sessions(opts: { itemMs: number; limit?: number; failFirst?: boolean }) {
   let open = 0;
+  /** Items whose first attempt failed (with `failFirst`: each item's first attempt times out, no bytes). */
+  const failed = new Set<number>();
   let peakOpen = 0;
   const done: number[] = [];
   const openWorker = async (): Promise<WorkerSession<number>> => {
@@ -19,6 +21,10 @@ function sessions(opts: { itemMs: number; limit?: number }) {
     return {
       async process(item, ctx) {
         await wait(opts.itemMs);
+        if (opts.failFirst && !failed.has(item)) {
+          failed.add(item);
+          throw new FanoutError('TIMEOUT', 'no answer');
+        }
         ctx.progress.addBytes(1000);
         done.push(item);
       },
@@ -92,5 +98,15 @@ describe('runPool with auto workers', () => {
     // 2 connections waiting 80 % or more of each item: the first step goes to 10 or more (×2 without the times).
     expect(decisions.find((d) => d.action === 'add')!.workers).toBeGreaterThanOrEqual(10);
   });
-});
 
+  it('items retried before their first byte do not count as waiting (a backoff is no latency of the server\'s)', async () => {
+    // Every item's first attempt waits 5 ms and times out, the retry (after a backoff) moves its bytes at once.
+    const s = sessions({ itemMs: 5, failFirst: true });
+    const controller = new AutoWorkersController({ start: 2, max: 16, minWindowMs: 50, sizeFirstStep: true });
+    const { result, decisions } = run(300, 16, s, controller);
+    await result;
+    expect(new Set(s.done).size).toBe(300);
+    // No item counted: no first-step jump, × 2 as without the times.
+    expect(decisions.find((d) => d.action === 'add')).toMatchObject({ workers: 4 });
+  });
+});
