@@ -33,8 +33,18 @@ describe('PartFile', () => {
     await renameDurably(path, join(dir, '418-0.txt'), { handle });
     expect(handle.fd).toBe(-1); // closed
     await file.close(); // a no-op after the hand-over
+    await expect(file.write([Buffer.from('late')])).rejects.toMatchObject({ code: 'EBADF' }); // written nowhere
     expect(await readdir(dir)).toEqual(['418-0.txt']);
     expect(await readFile(join(dir, '418-0.txt'), 'utf8')).toBe('new');
+  });
+
+  it('a write after close() fails (EBADF) and writes nowhere', async () => {
+    const path = join(dir, '418-0.txt.part');
+    const file = new PartFile(path, false);
+    await file.write([Buffer.from('landed')]);
+    await file.close();
+    await expect(file.write([Buffer.from('|lost')])).rejects.toMatchObject({ code: 'EBADF' });
+    expect(await readFile(path, 'utf8')).toBe('landed');
   });
 
   it('a file that cannot be opened fails its writes, and close() does not throw', async () => {
