@@ -32,6 +32,7 @@ import { ManifestStore } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
 import { JobSelection } from './job-selection';
 import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
+import { RawParts } from '../mirror/raw-parts';
 
 /**
  * Downloads the selected books from a mirror with N workers under a strategy, cleans them in the
@@ -129,6 +130,8 @@ interface JobParts {
 
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<SummaryExtras> {
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
+  // raw/ created and its `.part` files listed once for the job, not a mkdir and a stat per book.
+  const rawParts = new RawParts(rawDir);
   const { telemetry } = ctx;
   const bandwidth = control.bandwidth!;
   const pace = (bytes: number) => bandwidth.take(bytes);
@@ -266,7 +269,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
             const fetched = await deadline
-              .attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } }))
+              .attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } }))
               .catch((err: unknown) => {
                 heedRetryAfter(err);
                 throw err;
@@ -290,6 +293,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               books.map((b) => b.ebook),
               {
                 rawDir,
+                rawParts,
                 ctx: lane,
                 onFetched: async (fetched) => {
                   const now = performance.now();

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, fstatSync } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { FanoutError } from '../core/fanout-error';
 import type { WorkerProgress } from '../core/worker-context';
@@ -10,6 +10,7 @@ import { renameDurably } from '../output/atomic-file';
 import { dirSyncs } from '../output/dir-sync-group';
 import { PartFile } from '../output/part-file';
 import { safeJoin } from '../output/safe-path';
+import type { RawParts } from './raw-parts';
 import { ZipText, loadZipText } from './zip-text';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 
@@ -22,6 +23,8 @@ export interface SinkOptions {
   fromZip: boolean;
   progress: WorkerProgress;
   context: ErrorContext;
+  /** The job's knowledge of `rawDir`'s `.part` files (see raw-parts.ts); without it, a mkdir and a stat per book. */
+  rawParts?: RawParts;
 }
 
 export interface SinkResult {
@@ -84,6 +87,8 @@ export class BookSink {
    */
   private metaMayExist = false;
   private mtimeMs = 0;
+  /** The job's set of `.part` names that may exist (see raw-parts.ts), when given. */
+  private rawPartNames: Set<string> | null = null;
 
   private constructor(private readonly opts: SinkOptions) {
     this.textPart = safeJoin(opts.rawDir, `${opts.textName}.part`, opts.context);
@@ -95,10 +100,20 @@ export class BookSink {
   static async open(opts: SinkOptions): Promise<BookSink> {
     const sink = new BookSink(opts);
     if (opts.fromZip) await loadZipText();
-    await mkdir(opts.rawDir, { recursive: true }).catch((e: unknown) => {
+    const cannotCreate = (e: unknown) => {
       throw new FanoutError('WRITE_FAILED', `Cannot create ${opts.rawDir}: ${String(e)}`, opts.context, { cause: e });
-    });
-    const kept = await stat(sink.resumable).catch(() => null);
+    };
+    let mayExist = true;
+    if (opts.rawParts && opts.rawParts.dir === opts.rawDir) {
+      const names = await opts.rawParts.names().catch(cannotCreate);
+      const name = basename(sink.resumable);
+      mayExist = names.has(name);
+      names.add(name); // this attempt may leave it; removed once the book lands (finish)
+      sink.rawPartNames = names;
+    } else {
+      await mkdir(opts.rawDir, { recursive: true }).catch(cannotCreate);
+    }
+    const kept = mayExist ? await stat(sink.resumable).catch(() => null) : null;
     sink.startAt = kept?.isFile() ? kept.size : 0;
     sink.metaMayExist = kept !== null;
     sink.kept = sink.startAt > 0 ? await readPartMeta(sink.resumable) : null;
@@ -234,6 +249,7 @@ export class BookSink {
       }
       // An earlier attempt's meta may be there even with no bytes kept (an empty part).
       if (this.metaMayExist) await removePartMeta(this.resumable);
+      this.rawPartNames?.delete(basename(this.resumable)); // renamed (a text's) or removed (a zip's raw bytes)
     } catch (e) {
       if (this.rawPart && e instanceof FanoutError) await this.discard();
       if (e instanceof FanoutError) throw e;

@@ -8,6 +8,7 @@ import type { HttpResponse, StallRule } from './http-response';
 import type { Candidate } from './mirror-layout';
 import { mapSocketError } from './net-errors';
 import type { FetchedBook } from './types';
+import type { RawParts } from './raw-parts';
 
 /** The shapes an HttpRun (http-pipeline.ts) works with, and how a lost connection is reported. */
 
@@ -40,6 +41,7 @@ export interface HttpRunHost {
 
 export interface HttpRunOptions {
   rawDir: string;
+  rawParts?: RawParts;
   ctx: WorkerContext;
   /** Called as each book lands (chained, in landing order). */
   onFetched?: (book: FetchedBook) => Promise<void>;

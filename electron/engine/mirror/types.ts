@@ -1,6 +1,7 @@
 import type { FanoutError } from '../core/fanout-error';
 import type { WorkerContext } from '../core/worker-context';
 import type { ProxySetting } from '../net/proxy-config';
+import type { RawParts } from './raw-parts';
 
 export type MirrorProtocol = 'ftp' | 'ftps' | 'http' | 'https';
 
@@ -22,6 +23,8 @@ export interface FetchBookOptions {
   /** Folder the text is written into (created if missing). Nothing is ever written outside it. */
   rawDir: string;
   ctx: WorkerContext;
+  /** The job's knowledge of `rawDir`'s `.part` files (mirror/raw-parts.ts): spares a mkdir and a stat per book. */
+  rawParts?: RawParts;
 }
 
 export interface FetchBooksOptions extends FetchBookOptions {
