@@ -1,9 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
 import { appendWholeOrCut, repairTornTail } from '../output/append-log';
-import { openAtomicFile } from '../output/atomic-file';
+import { openAtomicFile, syncDir as fsyncFolder } from '../output/atomic-file';
 import type { MessageMeta } from './message-meta';
-import { fsyncDir } from './message-file';
 
 /** One line of a folder's `index.jsonl`: one archived message of one generation (UIDVALIDITY). */
 export interface IndexRecord {
@@ -104,7 +103,7 @@ export class IndexLog {
   readonly #syncDir: (dir: string) => Promise<void>;
 
   /** `syncDir`: how a directory is made durable (fsync; tests record the calls). */
-  constructor(file: string, folder: string, syncDir: (dir: string) => Promise<void> = fsyncDir) {
+  constructor(file: string, folder: string, syncDir: (dir: string) => Promise<void> = fsyncFolder) {
     this.file = file;
     this.#folder = folder;
     this.#syncDir = syncDir;

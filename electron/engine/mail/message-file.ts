@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fsync, futimesSync, open, openSync, rename, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fsync, futimesSync, open, rename, rmSync, writeSync } from 'node:fs';
 import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../output/atomic-file';
 
 /**
@@ -52,30 +52,6 @@ export async function writeMessageFile(abs: string, source: Uint8Array, mtime: D
 /** A callback-API file call as a promise (no FileHandle object per message). */
 function fdCall<T>(start: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value as T))));
-}
-
-/**
- * fsync of a directory: makes the renames into it durable. As the atomic module's `syncDir` (same
- * errors tolerated) with one thread-pool hop instead of three: opening and closing a directory
- * are quick calls (no entry is created), made on the main thread; the fsync waits for the disk.
- * Called once per group of index lines, so on the order of a thousand times per 5,000 messages.
- */
-export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(dir, 'r');
-  } catch (err) {
-    if (process.platform === 'win32') return;
-    throw err;
-  }
-  try {
-    await fdCall<void>((cb) => fsync(fd, cb));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** A message that arrives in pieces (a large one fetched in partial ranges): one piece in memory at a time. */

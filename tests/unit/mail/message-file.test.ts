@@ -33,7 +33,7 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { fsyncDir, writeMessageFile } = await import('../../../electron/engine/mail/message-file');
+const { writeMessageFile } = await import('../../../electron/engine/mail/message-file');
 
 describe('writeMessageFile (one message, durable before its name exists)', () => {
   let dir: string;
@@ -78,37 +78,5 @@ describe('writeMessageFile (one message, durable before its name exists)', () =>
     expect(fs.readFileSync(target, 'utf8')).toBe('new');
     expect(events[0]!.finalExisted).toBe(true);
     expect(fs.readdirSync(dir)).toEqual(['9.eml']);
-  });
-});
-
-describe('fsyncDir (the renames into a folder made durable, once per group of index lines)', () => {
-  let dir: string;
-  const openFds = () => fs.readdirSync('/proc/self/fd').length;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(join(tmpdir(), 'fanout-syncdir-'));
-    events.length = 0;
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it('fsyncs the directory itself and closes its descriptor', async () => {
-    const before = openFds();
-    await fsyncDir(dir);
-    expect(events.map((e) => e.path)).toEqual([dir]);
-    expect(openFds()).toBe(before);
-  });
-
-  it('a failed fsync rejects with the raw error and still closes the descriptor; EINVAL (a file system without directory fsync) is not an error', async () => {
-    const before = openFds();
-    failNext = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-    await expect(fsyncDir(dir)).rejects.toMatchObject({ code: 'EIO' });
-    expect(openFds()).toBe(before);
-    failNext = Object.assign(new Error('EINVAL: invalid argument, fsync'), { code: 'EINVAL' });
-    await expect(fsyncDir(dir)).resolves.toBeUndefined();
-    expect(openFds()).toBe(before);
-  });
-
-  it('a missing directory rejects (ENOENT): a line must not be written as if its file were durable', async () => {
-    await expect(fsyncDir(join(dir, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(events).toHaveLength(0);
   });
 });
