@@ -27,6 +27,35 @@ function spec(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>) {
 }
 const decisions = (events: JobEvent[]): AutoWorkersDecision[] => events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
 
+/**
+ * An auto job (at most 32) against vsftpd limited to `limit` connections per IP, behind a 10 ms
+ * proxy: every book fetched, a refusal read as the limit and never more asked after it. `more`
+ * checks the rest while the server still runs.
+ */
+async function autoAgainstLimitedFtp(limit: number, outName: string, more: (ds: AutoWorkersDecision[], server: { countLogins(): Promise<number> }) => Promise<void> | void): Promise<void> {
+  const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: limit });
+  const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
+  try {
+    const events: JobEvent[] = [];
+    const summary = await runGutenbergJob(
+      spec({ mirror: limited.urlVia(proxy.hostPort), selection: { ids: allIds }, workers: 32, autoWorkers: true, strategy: 'queue', outDir: join(fx.dir, outName), attempts: 5 }),
+      createJobControl((e) => events.push(e)),
+    );
+    expect(summary.status).toBe('succeeded');
+    expect(summary.itemsDone).toBe(COUNT);
+    const ds = decisions(events);
+    const refusal = ds.findIndex((d) => d.action === 'back-off' && /refused/.test(d.why));
+    expect(refusal).toBeGreaterThan(0);
+    for (const d of ds.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(limit);
+    const lastFrame = events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : [])).at(-1)!;
+    expect(lastFrame.activeWorkers).toBeLessThanOrEqual(limit);
+    await more(ds, limited);
+  } finally {
+    await proxy.stop();
+    await limited.stop();
+  }
+}
+
 describe('gutenberg --workers auto', () => {
   it('grows above its start (4) on an unlimited HTTP mirror with latency, and fetches every book', async () => {
     const proxy = await startTcpProxy({ targetPort: fx.http.port, delayMs: 25 });
@@ -50,58 +79,21 @@ describe('gutenberg --workers auto', () => {
   });
 
   it('on an FTP server limited to 3 connections, backs off to 3, never asks for more, and fetches every book', async () => {
-    const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 3 });
-    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
-    try {
-      const events: JobEvent[] = [];
-      const summary = await runGutenbergJob(
-        spec({ mirror: limited.urlVia(proxy.hostPort), selection: { ids: allIds }, workers: 32, autoWorkers: true, strategy: 'queue', outDir: join(fx.dir, 'ftp-auto'), attempts: 5 }),
-        createJobControl((e) => events.push(e)),
-      );
-      expect(summary.status).toBe('succeeded');
-      expect(summary.itemsDone).toBe(COUNT);
-      const ds = decisions(events);
-      const refusal = ds.findIndex((d) => d.action === 'back-off' && /refused/.test(d.why));
-      expect(refusal).toBeGreaterThan(0);
-      for (const d of ds.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(3);
-      // The server's side: vsftpd admitted at most 3 at once, and our logins were few (no retry storm
-      // against the limit: the first refusal capped N).
-      const logins = await limited.countLogins();
+    await autoAgainstLimitedFtp(3, 'ftp-auto', async (_ds, server) => {
+      // The server's side: our logins were few (no retry storm against the limit: the first refusal capped N).
+      const logins = await server.countLogins();
       expect(logins).toBeGreaterThanOrEqual(3);
       expect(logins).toBeLessThanOrEqual(6);
-      const lastFrame = events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : [])).at(-1)!;
-      expect(lastFrame.activeWorkers).toBeLessThanOrEqual(3);
-    } finally {
-      await proxy.stop();
-      await limited.stop();
-    }
+    });
   });
 
   it('on an FTP server limited to 6, the first step jumps past the limit (items mostly wait), backs off, never asks for more than 6', async () => {
-    const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: 6 });
-    const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
-    try {
-      const events: JobEvent[] = [];
-      const summary = await runGutenbergJob(
-        spec({ mirror: limited.urlVia(proxy.hostPort), selection: { ids: allIds }, workers: 32, autoWorkers: true, strategy: 'queue', outDir: join(fx.dir, 'ftp-auto-6'), attempts: 5 }),
-        createJobControl((e) => events.push(e)),
-      );
-      expect(summary.status).toBe('succeeded');
-      expect(summary.itemsDone).toBe(COUNT);
-      const ds = decisions(events);
+    await autoAgainstLimitedFtp(6, 'ftp-auto-6', (ds) => {
       // 3 kB files: each costs round trips (PASV, RETR), so the first step is a jump, not × 2.
       const first = ds.find((d) => d.action === 'add')!;
       expect(first.why).toMatch(/items waited \d+ % of their time for a first byte/);
       expect(first.workers).toBeGreaterThan(8);
-      const refusal = ds.findIndex((d) => d.action === 'back-off' && /refused/.test(d.why));
-      expect(refusal).toBeGreaterThan(0);
-      for (const d of ds.slice(refusal)) expect(d.workers).toBeLessThanOrEqual(6);
-      const lastFrame = events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : [])).at(-1)!;
-      expect(lastFrame.activeWorkers).toBeLessThanOrEqual(6);
-    } finally {
-      await proxy.stop();
-      await limited.stop();
-    }
+    });
   });
 
   it('CLI: --workers auto --max-workers 6 fetches every book, printing each decision; auto with split exits 2', async () => {
