@@ -120,6 +120,8 @@ export interface RunRecording {
 export interface RunRecordingPage extends RunRecording {
   from: number;
   totalFrames: number;
+  /** On the page that ends the recording only (null on the others): it may carry 1,000 failures. */
+  summary: JobSummary | null;
 }
 
 /** Frames per `history:get` page the UI asks for (~5 KB a frame at the recorder's caps). */

@@ -143,7 +143,10 @@ export class HistoryStore {
     const rec = await open.recording;
     if (!rec) return null;
     const n = Math.min(count, MAX_RECORDING_PAGE_FRAMES);
-    return { jobId: rec.jobId, summary: rec.summary, from, totalFrames: rec.frames.length, frames: rec.frames.slice(from, from + n) };
+    const frames = rec.frames.slice(from, from + n);
+    // The summary (up to 1,000 failures) once, on the page that ends the recording, not on every page.
+    const last = from + frames.length >= rec.frames.length;
+    return { jobId: rec.jobId, summary: last ? rec.summary : null, from, totalFrames: rec.frames.length, frames };
   }
 }
 

@@ -107,7 +107,7 @@ export async function loadRecording(jobId: string, pages: RecordingPages): Promi
       appendFrameToBuffers(buffers, frame);
       header = reduceHeader(header, [{ kind: 'job:frame', jobId, frame }]);
     }
-    summary = page.summary;
+    summary = page.summary ?? summary;
     await nextTask();
     if (generation !== loadGeneration) return overtaken();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobEvent, TelemetryFrame, WorkerSnapshot } from '../../../shared/events';
+import type { JobEvent, JobSummary, TelemetryFrame, WorkerSnapshot } from '../../../shared/events';
 import { MAX_SERIES_POINTS, appendFrameToBuffers, emptyBuffers, estimateEta, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
 import { RECORDING_PAGE_FRAMES } from '../../../shared/ipc';
 import { beginRun, enqueueJobEvent, flushRunEvents, loadRecording, runBuffers, useRunStore, type RecordingPages } from '../../../renderer/src/stores/run-store';
@@ -79,7 +79,9 @@ describe('run store', () => {
 
   it('asks for a long recording a page at a time, applies each page in a task of its own, and switches the view over once, at the end', async () => {
     const frames = Array.from({ length: RECORDING_PAGE_FRAMES * 3 + 7 }, (_, i) => frame(i + 1));
-    const source = pagesOf('long', frames);
+    const failure = { item: 'ebook 7', error: { code: 'NOT_FOUND', message: 'gone', retryable: false } };
+    const summary = { jobId: 'long', kind: 'gutenberg', status: 'succeeded', itemsTotal: frames.length + 1, itemsDone: frames.length, itemsFailed: 1, itemsSkipped: 0, bytes: 0, wallMs: 1000, failures: [failure] } as unknown as JobSummary;
+    const source = pagesOf('long', frames, summary);
     let updates = 0;
     const off = useRunStore.subscribe(() => updates++);
     // Counts the tasks that ran while the load went on; a page applied in the task of the previous
@@ -94,6 +96,8 @@ describe('run store', () => {
     expect(updates).toBe(1);
     expect(otherTasks).toBeGreaterThanOrEqual(source.asked.length - 1);
     expect(useRunStore.getState()).toMatchObject({ jobId: 'long', status: 'finished', itemsDone: frames.length });
+    // The summary came with the last page only and was applied at the end.
+    expect(useRunStore.getState().failures).toEqual([expect.objectContaining({ item: 'ebook 7' })]);
     expect(runBuffers.series.t).toHaveLength(frames.length);
   });
 
@@ -129,11 +133,13 @@ describe('recording load dropped while a page is on its way', () => {
 });
 
 /** A recording served as `history:get` serves it, with the pages asked for. */
-function pagesOf(jobId: string, frames: TelemetryFrame[]): { pages: RecordingPages; asked: Array<[number, number]> } {
+/** As the host answers `history:get`: the summary only on the page that ends the recording. */
+function pagesOf(jobId: string, frames: TelemetryFrame[], summary: JobSummary | null = null): { pages: RecordingPages; asked: Array<[number, number]> } {
   const asked: Array<[number, number]> = [];
   const pages: RecordingPages = (from, count) => {
     asked.push([from, count]);
-    return Promise.resolve({ jobId, summary: null, from, totalFrames: frames.length, frames: frames.slice(from, from + count) });
+    const page = frames.slice(from, from + count);
+    return Promise.resolve({ jobId, summary: from + page.length >= frames.length ? summary : null, from, totalFrames: frames.length, frames: page });
   };
   return { pages, asked };
 }
