@@ -8,7 +8,7 @@ export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-optio
  * `--workers auto`: how many connections a job holds, decided from its own throughput while it runs.
  * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
  * The rules in full, with why: README.md. In short: from `start`, N grows (the first step sized from
- * the items' wait for a first byte when asked, then ×2, ×4 while each connection keeps 60 % of its
+ * the items' wait for a first byte when asked, at once if the first two mostly waited, then ×2, ×4 while each connection keeps 60 % of its
  * throughput) while a step gains `minGain` and Amdahl's law fitted to the windows (three or more)
  * says the next one would too; each step is read over a window at constant N once all its
  * connections move bytes. Fast to climb, slow to stop: a step up needs one short window, a stop a
@@ -55,6 +55,13 @@ const SLOW_START_KEEP = 0.6;
 const PROBE_AFTER_WINDOWS = 5;
 /** An outcome that ends the climb is read over this many windows. */
 const STOP_WINDOWS = 3;
+/**
+ * The first step is taken as soon as this many items finished and they waited at least
+ * `EARLY_WAIT_RATIO` × their transfer for a first byte: the sizing needs nothing more, and every
+ * 100 ms of the first window at the start N costs ~85 ms of a job that should be at 32.
+ */
+const EARLY_ITEMS = 2;
+const EARLY_WAIT_RATIO = 3;
 
 export class AutoWorkersController {
   readonly #max: number;
@@ -192,6 +199,8 @@ export class AutoWorkersController {
       this.#changedAt = s;
       return null;
     }
+    const early = this.#jumpEarly(s);
+    if (early) return early;
     const counted = s.transferring !== undefined;
     if (!this.#windowStart) {
       // Warm-up: the new connections open and get going before the clock starts.
@@ -304,6 +313,31 @@ export class AutoWorkersController {
     this.#restartWindow();
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}${waited}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
+  }
+
+  /**
+   * The job's first step, sized from the first items' waits, without waiting for the first window
+   * to close when they waited much longer than they transferred. Nothing is measured at the start
+   * N (its reading would be the logins'), so the landing is read as a first window: a landing past
+   * the knee is found by the step below it once held (`#below`), or by the flat step after it.
+   */
+  #jumpEarly(s: AutoWorkersSample): AutoWorkersDecision | null {
+    if (!this.#sizeFirstStep || this.#fromKnee || this.#windows > 0 || this.#previous !== null || this.#confirm || this.#downFrom !== null) return null;
+    if (s.rateCap || s.waitMs === undefined || !s.transferMs || s.items < EARLY_ITEMS || s.waitMs < EARLY_WAIT_RATIO * s.transferMs) return null;
+    const n = this.#target;
+    const cap = Math.min(this.#max, this.#limit);
+    if (n >= cap) return null;
+    this.#waiting = s.waitMs / (s.waitMs + s.transferMs);
+    const next = this.#stepSize(n, null, 0, cap);
+    const ms = s.atMs - this.#changedAt!.atMs;
+    const throughput = ms > 0 ? ((s.bytes - this.#changedAt!.bytes) / ms) * 1000 : 0;
+    this.#windows++;
+    this.#target = next;
+    this.#highest = Math.max(this.#highest, next);
+    if (next > 2 * n) this.#below = { n: next, why: `reached by the first step's jump from ${n}` };
+    this.#restartWindow();
+    const why = `${s.items} items waited ${Math.round(this.#waiting * 100)} % of their time for a first byte (${n} connections); trying ${next} at once`;
+    return { atMs: s.atMs, workers: next, throughput, action: 'add', why };
   }
 
   /** The long reading at `from` after a flat step to `to`: the step paid after all (go on from `to`), or the knee is `from`. */

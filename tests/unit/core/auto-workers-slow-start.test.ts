@@ -295,7 +295,8 @@ describe('--workers auto: the first step sized from how long items wait for thei
     const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
     const { adds } = drive(c, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.8 });
     expect(adds[0]).toMatchObject({ workers: 20 });
-    expect(adds[0]!.why).toMatch(/^4 connections: 8\.0 MB\/s, items waited 80 % of their time for a first byte; trying 20$/);
+    // Taken as soon as two items finished (their waits say all the step needs), not after a window.
+    expect(adds[0]!.why).toMatch(/^2 items waited 80 % of their time for a first byte \(4 connections\); trying 20 at once$/);
     expect(adds.at(-1)).toMatchObject({ workers: 32 });
     // Not told (a pool without first-byte times), or not asked to (mail): ×2.
     const plain = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
@@ -340,14 +341,45 @@ describe('--workers auto: the first step sized from how long items wait for thei
     // A jump whose next step paid too (the knee is above it): no step below.
     const far = new AutoWorkersController({ start: 4, max: 64, sizeFirstStep: true });
     const f = drive(far, { rate: (m) => m * PER_CONN, loginMs: 100, waitShare: 0.8 }, 6_000, false);
-    expect(f.adds.map((d) => d.workers)).toEqual([20, 64]);
+    // Nothing was measured at 4 (the jump came before a window), so 20 is read as a first window: ×2.
+    expect(f.adds.map((d) => d.workers)).toEqual([20, 40, 64]);
     expect(f.decisions.some((d) => d.action === 'back-off')).toBe(false);
   });
 
   it('a first jump past the knee reads flat, reads the start again over a long window, and holds it', () => {
+    // Waits not dominant enough for the early jump (2.3 × the transfer): the first window is read at 4.
     const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
-    const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100, waitShare: 0.9 });
-    expect(decisions.map((d) => d.workers)).toEqual([4, 32, 4, 4]);
+    const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100, waitShare: 0.7 });
+    expect(decisions.map((d) => d.workers)).toEqual([4, 13, 4, 4]);
     expect(decisions.at(-1)!.why).toMatch(/the knee is 4/);
+  });
+
+  it('an early jump past the knee (nothing measured at the start): held at 32, then measured below it down to the knee', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    const { decisions } = drive(c, { rate: (m) => Math.min(m, 4) * PER_CONN, loginMs: 100, waitShare: 0.9 }, 6_000, false);
+    const knee = decisions.find((d) => /the knee is/.test(d.why));
+    expect(decisions.slice(0, 3).map((d) => [d.action, d.workers])).toEqual([['start', 4], ['add', 32], ['hold', 32]]);
+    expect(knee).toMatchObject({ workers: 4 });
+    expect(c.target).toBe(4);
+  });
+
+  it('the first step is taken once two items finished mostly waiting, before all the start connections move bytes', () => {
+    const sample = (atMs: number, items: number, transferring: number, waitMs: number, transferMs: number) => ({ atMs, bytes: items * 300_000, items, transferring, waitMs, transferMs });
+    const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    expect(c.observe(sample(0, 0, 0, 0, 0))).toBeNull();
+    expect(c.observe(sample(300, 1, 2, 280, 40))).toBeNull(); // one item: not yet
+    // Two items, each waited 7 × its transfer (FTP logins): 4 / (1 - 0.875) = 32, with 2 of 4 still logging in.
+    expect(c.observe(sample(350, 2, 3, 560, 80))).toMatchObject({ action: 'add', workers: 32 });
+    // Items that mostly transfer (wait 1.5 ×): the window is waited for, as before.
+    const busy = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    busy.observe(sample(0, 0, 0, 0, 0));
+    expect(busy.observe(sample(350, 2, 3, 120, 80))).toBeNull();
+    expect(busy.observe(sample(400, 3, 4, 180, 120))).toBeNull();
+    // Not asked to size the first step (mail), or started at a remembered knee: no early step.
+    for (const opts of [{}, { fromKnee: true }]) {
+      const other = new AutoWorkersController({ start: 4, max: 32, ...opts });
+      other.observe(sample(0, 0, 0, 0, 0));
+      expect(other.observe(sample(350, 2, 3, 560, 80))).toBeNull();
+    }
   });
 });
