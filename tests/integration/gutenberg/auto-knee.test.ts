@@ -10,8 +10,9 @@ import { startTcpProxy, type MirrorBookSpec, type TcpProxy } from '../../harness
 import { runFanoutCli } from '../../harness/fanout-cli';
 import { startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
 
-// Small books behind 50 ms of round trip: round trips, not bandwidth, so the first job measures several windows.
-const COUNT = 120;
+// Small books behind 50 ms of round trip: round trips, not bandwidth, so the first job measures several windows,
+// and enough of them that the second, starting at the first one's knee (up to 32), reads a window of its own.
+const COUNT = 480;
 const BOOKS: MirrorBookSpec[] = Array.from({ length: COUNT }, (_, i) => ({ ebook: 6000 + i, files: ['-0.txt'], sizeBytes: 3_000 }));
 
 let fx: GutenbergFixture;
