@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot } from '../../shared/events';
 import type { HistoryEntry, RunRecording } from '../../shared/ipc';
-import { MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from '../../electron/engine/jobs/frame-batcher';
+import { MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from '../../electron/engine/jobs/frame-recorder';
 import { generateCatalogChunks } from '../fixtures/catalog/generate-catalog';
 import { startTrace, stopTrace } from './support/perf-trace';
 import { ARTIFACTS, expect, shot, test } from './support/fixtures';

@@ -54,6 +54,3 @@ export class FrameBatcher {
     this.#pending = null;
   }
 }
-
-// The recorder lived here; its home is ./frame-recorder (these names stay importable from here).
-export { FrameRecorder, MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from './frame-recorder';
