@@ -24,12 +24,16 @@ const listed = (entry: HistoryEntry): HistoryEntry =>
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
+/** A failed write of a history file: DISK_FULL (and the like) naming the data folder, else WRITE_FAILED. */
+const writeFault = (err: unknown, dataDir: string, path: string): FanoutError =>
+  storageFault(err, dataDir, { file: path }) ?? new FanoutError('WRITE_FAILED', `Cannot write ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+
 /** A crash never leaves half a JSON file; a full disk is DISK_FULL naming the data folder. */
 async function writeJsonAtomic(dataDir: string, path: string, value: unknown): Promise<void> {
   try {
     await writeFileAtomic(path, JSON.stringify(value));
   } catch (err) {
-    throw storageFault(err, dataDir, { file: path }) ?? new FanoutError('WRITE_FAILED', `Cannot write ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+    throw writeFault(err, dataDir, path);
   }
 }
 
@@ -63,7 +67,7 @@ async function writeRecording(dataDir: string, path: string, rec: RecordingToWri
     }
     await file.commit();
   } catch (err) {
-    throw storageFault(err, dataDir, { file: path }) ?? new FanoutError('WRITE_FAILED', `Cannot write ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
+    throw writeFault(err, dataDir, path);
   }
 }
 
