@@ -59,8 +59,7 @@ export class HostMemory implements RememberedHosts {
   }
 
   async isLockStep(hostKey: string): Promise<boolean> {
-    const v = (await this.#load()).lockStep[hostKey];
-    return v !== undefined && fresh(v.since);
+    return (await this.#fresh('lockStep', hostKey)) !== null;
   }
 
   /** Remembers `hostKey` as lock-step; resolves once it is on disk (a failed save is not an error). */
@@ -70,9 +69,8 @@ export class HostMemory implements RememberedHosts {
     });
   }
 
-  async connectionLimit(hostKey: string): Promise<LearnedConnectionLimit | null> {
-    const v = (await this.#load()).connectionLimits[hostKey];
-    return v !== undefined && fresh(v.since) ? { ...v } : null;
+  connectionLimit(hostKey: string): Promise<LearnedConnectionLimit | null> {
+    return this.#fresh('connectionLimits', hostKey);
   }
 
   rememberConnectionLimit(hostKey: string, limit: number, reason: string): Promise<void> {
@@ -87,8 +85,13 @@ export class HostMemory implements RememberedHosts {
     });
   }
 
-  async autoKnee(hostKey: string): Promise<LearnedAutoKnee | null> {
-    const v = (await this.#load()).autoKnees[hostKey];
+  autoKnee(hostKey: string): Promise<LearnedAutoKnee | null> {
+    return this.#fresh('autoKnees', hostKey);
+  }
+
+  /** A section's entry for `hostKey` unless older than KEEP_DAYS (a copy: the caller may not change the store). */
+  async #fresh<K extends keyof StoredHosts>(section: K, hostKey: string): Promise<StoredHosts[K][string] | null> {
+    const v = (await this.#load())[section][hostKey] as StoredHosts[K][string] | undefined;
     return v !== undefined && fresh(v.since) ? { ...v } : null;
   }
 
