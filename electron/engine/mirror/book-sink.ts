@@ -87,11 +87,12 @@ export class BookSink {
    */
   private metaMayExist = false;
   private mtimeMs = 0;
-  /** The job's set of `.part` names that may exist (see raw-parts.ts), when given. */
-  private rawPartNames: Set<string> | null = null;
+  /** The job's `.part` names (see raw-parts.ts) when they are of this sink's folder. */
+  private readonly rawParts: RawParts | undefined;
 
   private constructor(private readonly opts: SinkOptions) {
     this.textPart = safeJoin(opts.rawDir, `${opts.textName}.part`, opts.context);
+    this.rawParts = opts.rawParts?.dir === opts.rawDir ? opts.rawParts : undefined;
     this.finalPath = safeJoin(opts.rawDir, opts.textName, opts.context);
     this.rawPart = opts.fromZip ? safeJoin(opts.rawDir, `${opts.remoteName}.part`, opts.context) : null;
   }
@@ -104,12 +105,8 @@ export class BookSink {
       throw new FanoutError('WRITE_FAILED', `Cannot create ${opts.rawDir}: ${String(e)}`, opts.context, { cause: e });
     };
     let mayExist = true;
-    if (opts.rawParts && opts.rawParts.dir === opts.rawDir) {
-      const names = await opts.rawParts.names().catch(cannotCreate);
-      const name = basename(sink.resumable);
-      mayExist = names.has(name);
-      names.add(name); // this attempt may leave it; removed once the book lands (finish)
-      sink.rawPartNames = names;
+    if (sink.rawParts) {
+      mayExist = await sink.rawParts.mayExist(basename(sink.resumable)).catch(cannotCreate);
     } else {
       await mkdir(opts.rawDir, { recursive: true }).catch(cannotCreate);
     }
@@ -249,7 +246,7 @@ export class BookSink {
       }
       // An earlier attempt's meta may be there even with no bytes kept (an empty part).
       if (this.metaMayExist) await removePartMeta(this.resumable);
-      this.rawPartNames?.delete(basename(this.resumable)); // renamed (a text's) or removed (a zip's raw bytes)
+      this.rawParts?.landed(basename(this.resumable)); // renamed (a text's) or removed (a zip's raw bytes)
     } catch (e) {
       if (this.rawPart && e instanceof FanoutError) await this.discard();
       if (e instanceof FanoutError) throw e;

@@ -11,17 +11,31 @@ import { mkdir, opendir } from 'node:fs/promises';
  */
 export class RawParts {
   private listed: Promise<Set<string>> | null = null;
+  /** The listing once read (a book lands only after its `mayExist`). */
+  private known: Set<string> | null = null;
 
   constructor(readonly dir: string) {}
 
-  /** Creates the folder and lists its `.part` names, once; rejects with the raw error. */
-  names(): Promise<Set<string>> {
+  /**
+   * Whether `<name>` (a `.part` in the folder) may exist, so must be `stat`ed; from now on it may
+   * (the caller's attempt may leave it) until `landed`. Creates and lists the folder at the first
+   * call; rejects with the raw error.
+   */
+  async mayExist(name: string): Promise<boolean> {
     this.listed ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       const names = new Set<string>();
       for await (const entry of await opendir(this.dir, { bufferSize: 256 })) if (entry.name.endsWith('.part')) names.add(entry.name);
       return names;
     })();
-    return this.listed;
+    const names = (this.known = await this.listed);
+    const may = names.has(name);
+    names.add(name);
+    return may;
+  }
+
+  /** `<name>` is gone: its book landed (renamed or removed). */
+  landed(name: string): void {
+    this.known?.delete(name);
   }
 }
