@@ -49,12 +49,6 @@ const BIG_BLOCK = 32 * BLOCK;
 const SAMPLES = 64;
 
 /**
- * A high byte in at least a quarter of SAMPLES blocks spread over the text: a French or German
- * book, or the bench's synthetic ones (an accent every ~100 bytes: table 80 ms, `transcode` ~20 ms
- * per 43 books). Real English `-8` files, a few accents per page, stay on the table loop, faster there
- * (11 against 18 ms: most of their blocks are copied natively).
- */
-/**
  * Latin-1 → UTF-8 natively (ICU's `transcode`, buffer to buffer: no book-sized JS string), or null
  * when the text holds a byte in 0x80-0x9F (there windows-1252 differs from Latin-1; in the output
  * such a byte is C2 followed by 80-9F, while C2 A0-BF are Latin-1's own NBSP...¿ and the accented
@@ -72,6 +66,13 @@ function latin1ToUtf8(src: Buffer): Uint8Array<ArrayBuffer> | null {
   return whole ? new Uint8Array(out.buffer as ArrayBuffer, 0, out.byteLength) : new Uint8Array(out);
 }
 
+/**
+ * A high byte in at least a quarter of SAMPLES blocks spread over the text: a French or German
+ * book, or the bench's synthetic ones (an accent every ~100 bytes: table 100 ms, `transcode` 39 ms
+ * per 43 books; docs/BENCHMARKS.md, "Session 5: HTTP CPU per book"). Real English `-8` files, a
+ * few accents per page, stay on the table loop, faster there (11 against 18 ms: most of their
+ * blocks are copied natively).
+ */
 function accentsOnMostLines(src: Buffer): boolean {
   if (src.length < SAMPLES * BLOCK) return false;
   const step = Math.floor(src.length / SAMPLES);
