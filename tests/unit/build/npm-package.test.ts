@@ -29,7 +29,8 @@ describe('npm package contents', () => {
 
   it('ships no tests, benchmarks, CI scripts, sources or the desktop app build (electron-builder packages it)', () => {
     // npm always packs package.json's "main" (the desktop app's entry, for electron-vite): that one file is expected.
-    const stray = paths.filter((path) => path !== 'out/main/electron/main/index.js' && /^(tests|bench|\.ci|electron|renderer|shared|build)\//.test(path) || /^out\/(?!cli\/|renderer\/)/.test(path));
+    const stray = paths.filter((path) => path !== 'out/main/electron/main/index.js' &&
+      (/^(tests|bench|\.ci|electron|renderer|shared|build)\//.test(path) || /^out\/(?!cli\/|renderer\/)/.test(path)));
     expect(stray).toEqual([]);
   });
 });
