@@ -1,6 +1,7 @@
 import { amdahlSpeedup, fitSerialFraction } from '../../../shared/lab/speedup-fits';
 import type { AutoWorkersDecision } from '../../../shared/events';
 import type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
+import { StepReadings, StepWindow, fmtRate, type WindowReading } from './auto-workers-readings';
 
 export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
 
@@ -30,17 +31,6 @@ const NEAR_CAP = 0.5;
 
 export type { AutoWorkersDecision };
 
-
-/**
- * A window whose ticks were this late (share of its time), and twice as late as the step before's,
- * was starved (a traced false knee, 4 → 8 read -31 %: 17 % late, the 4-window 0 %).
- */
-const STARVED_LAG = 0.1;
-/** Times a flat step read in a starved window is read again before it counts. */
-const STARVED_REREADS = 2;
-
-/** Longest warm-up, in windows, when some connection never moves bytes (its login keeps failing). */
-const WARMUP_BOUND_WINDOWS = 10;
 /**
  * Each connection's throughput after a step, as a share of before it, that says the knee is far:
  * a doubling that gained 20 % or more. Latency-bound transfers keep nearly all of it; a job whose
@@ -85,19 +75,13 @@ export class AutoWorkersController {
   #probeAtMs: number | null = null;
   /** Hold before the next such try (doubles after each: a knee that holds costs fewer and fewer tries). */
   #probeEveryMs: number;
-  /** Throughput measured at each N (bytes/s). */
-  readonly #measured = new Map<number, number>();
-  /** The tick lag (share of the window) of the window that measured each N. */
-  readonly #lagShare = new Map<number, number>();
-  /** Window length (ms) of the measurement of each N. */
-  readonly #windowOf = new Map<number, number>();
+  /** What each N read. */
+  readonly #readings = new StepReadings();
   /**
    * A step read flat against a short reading of the N before it: N went back to `from` to read it
    * over a long window, and the step counts against that.
    */
   #confirm: { from: number; to: number } | null = null;
-  /** Re-reads of a flat step read in a starved window, for the N they were at. */
-  #rereads = { workers: 0, count: 0 };
   /**
    * An N to measure below once it is held (null: none): the remembered knee the job started at, or
    * where the first step's jump landed (the knee may be anywhere between the start and there).
@@ -107,15 +91,15 @@ export class AutoWorkersController {
   #downFrom: number | null = null;
   /** The N before the last step up (where a flat step goes back to). */
   #previous: number | null = null;
-  /** Window start: set once N connections have each had time to finish an item since the change. */
-  #changedAt: AutoWorkersSample | null = null;
-  #windowStart: AutoWorkersSample | null = null;
+  /** The window at the current N. */
+  readonly #window: StepWindow;
 
   constructor(opts: AutoWorkersOptions = {}) {
     this.#max = Math.max(1, opts.max ?? 32);
     this.#target = Math.min(this.#max, Math.max(1, opts.start ?? 4));
     this.#minGain = opts.minGain ?? 0.1;
     this.#minWindowMs = opts.minWindowMs ?? 100;
+    this.#window = new StepWindow(this.#minWindowMs);
     this.#probeEveryMs = PROBE_AFTER_WINDOWS * this.#minWindowMs;
     if (opts.limit !== undefined) {
       this.#limit = Math.max(1, opts.limit);
@@ -169,7 +153,7 @@ export class AutoWorkersController {
       this.#settled = false;
       this.#settledAtCap = null;
       this.#previous = null;
-      this.#measured.clear();
+      this.#readings.clear();
       this.#confirm = null;
       this.#restartWindow();
       const now = s.rateCap ? `raised to ${fmtRate(s.rateCap)}` : 'lifted';
@@ -189,37 +173,20 @@ export class AutoWorkersController {
       this.#settled = false;
       this.#probeAtMs = null;
       this.#previous = null;
-      this.#measured.clear();
+      this.#readings.clear();
       this.#confirm = null;
       this.#restartWindow();
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `trying the step past ${this.#target} again: measuring at ${this.#target}` };
     }
-    if (this.#settled) return null;
-    if (!this.#changedAt) {
-      this.#changedAt = s;
-      return null;
-    }
+    if (this.#settled || this.#window.markChange(s)) return null;
     const early = this.#jumpEarly(s);
     if (early) return early;
-    const counted = s.transferring !== undefined;
-    if (!this.#windowStart) {
-      // Warm-up: the new connections open and get going before the clock starts.
-      const going = counted
-        ? s.transferring! >= this.#target || s.atMs - this.#changedAt.atMs >= WARMUP_BOUND_WINDOWS * this.#minWindowMs
-        : s.items - this.#changedAt.items >= Math.ceil(this.#target / 2);
-      if (going) this.#windowStart = s;
-      return null;
-    }
-    const w = this.#windowStart;
-    const ms = s.atMs - w.atMs;
-    // Enough items that the window is not one phase of each connection's request-transfer cycle.
-    if (ms < this.#minWindowMs || s.items - w.items < (counted ? Math.ceil(this.#target / 2) : this.#target)) return null;
-    const throughput = ((s.bytes - w.bytes) / ms) * 1000;
-    const lagShare = s.lagMs !== undefined && w.lagMs !== undefined ? (s.lagMs - w.lagMs) / ms : null;
+    const reading = this.#window.read(s, this.#target);
+    if (!reading) return null;
     const timed = (s.waitMs ?? 0) + (s.transferMs ?? 0);
     // Under a bandwidth cap the waits include the bucket's pacing, which more connections cannot shorten.
     this.#waiting = s.waitMs !== undefined && s.transferMs && !s.rateCap ? s.waitMs / timed : null;
-    return this.#decide(s.atMs, throughput, s.rateCap ?? null, ms, lagShare);
+    return this.#decide(s.atMs, reading, s.rateCap ?? null);
   }
 
   /** The server refused a connection while `holding` were open: never ask for more than that again. */
@@ -230,18 +197,19 @@ export class AutoWorkersController {
     this.#target = Math.min(this.#target, this.#limit);
     // The step up is void: comparing N with a larger previous N would read as a flat step "back" above the limit.
     if (this.#previous !== null && this.#previous >= this.#target) this.#previous = null;
-    for (const n of this.#measured.keys()) if (n > this.#limit) this.#measured.delete(n);
+    this.#readings.dropAbove(this.#limit);
     this.#confirm = null;
     this.#downFrom = null;
     this.#restartWindow();
     return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
   }
 
-  /** `ms`: the window's length; a long one may end the climb, a short one only step up. */
-  #decide(atMs: number, throughput: number, rateCap: number | null, ms: number, lagShare: number | null): AutoWorkersDecision | null {
+  /** The window's length says how much it may decide: a long one may end the climb, a short one only step up. */
+  #decide(atMs: number, reading: WindowReading, rateCap: number | null): AutoWorkersDecision | null {
+    const { throughput, ms, lagShare } = reading;
     const long = ms >= STOP_WINDOWS * this.#minWindowMs;
-    if (this.#confirm) return long ? this.#confirmed(atMs, throughput, rateCap, ms, lagShare) : null;
-    if (this.#downFrom !== null) return long ? this.#steppedDown(atMs, throughput, ms, lagShare) : null;
+    if (this.#confirm) return long ? this.#confirmed(atMs, reading, rateCap) : null;
+    if (this.#downFrom !== null) return long ? this.#steppedDown(atMs, reading) : null;
     const n = this.#target;
     const prev = this.#previous;
     const pct = (x: number) => `${Math.round(x * 100)} %`;
@@ -254,20 +222,18 @@ export class AutoWorkersController {
     // lose); so does any decision near a bandwidth cap, which a short window reads ±20 % (token bucket).
     const nearCap = rateCap !== null && rateCap > 0 && throughput >= NEAR_CAP * rateCap;
     // The hold at the most allowed, at a remembered knee, is what the step below is compared with: a long reading too.
-    if (!long && (nearCap || (n < cap && next === null) || (n >= cap && n === this.#below?.n) || (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain))) return null;
-    if (prev !== null && throughput / (this.#measured.get(prev) ?? throughput) - 1 < this.#minGain && this.#starved(n, prev, lagShare)) {
+    if (!long && (nearCap || (n < cap && next === null) || (n >= cap && n === this.#below?.n) || (prev !== null && throughput / (this.#readings.throughput(prev) ?? throughput) - 1 < this.#minGain))) return null;
+    if (prev !== null && throughput / (this.#readings.throughput(prev) ?? throughput) - 1 < this.#minGain && this.#readings.starved(n, prev, lagShare)) {
       // Flat, but the job waited for a CPU much more than in the step before's window: the machine
       // was busy, which says nothing about N. Read the step again (a few times at most).
       this.#restartWindow();
       return null;
     }
-    this.#measured.set(n, throughput);
-    this.#lagShare.set(n, lagShare ?? 0);
-    this.#windowOf.set(n, ms);
+    this.#readings.record(n, reading);
     this.#windows++;
     if (prev !== null) {
-      const gain = throughput / (this.#measured.get(prev) ?? throughput) - 1;
-      const before = this.#windowOf.get(prev) ?? Infinity;
+      const gain = throughput / (this.#readings.throughput(prev) ?? throughput) - 1;
+      const before = this.#readings.windowMs(prev) ?? Infinity;
       if (gain < this.#minGain && !atCap && !nearCap && before < STOP_WINDOWS * this.#minWindowMs) {
         // Flat against a short reading (the first window of a job reads the connections' first
         // responses arriving together): go back and read the N before over a long window too.
@@ -299,7 +265,7 @@ export class AutoWorkersController {
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
     }
     if (next === null) {
-      const f = fitSerialFraction(this.#points());
+      const f = fitSerialFraction(this.#readings.points());
       const to = this.#stepSize(n, prev, throughput, cap);
       const predicted = amdahlSpeedup(to, f) / amdahlSpeedup(n, f) - 1;
       this.#settled = true;
@@ -311,7 +277,7 @@ export class AutoWorkersController {
     this.#highest = Math.max(this.#highest, next);
     if (jumping && next > 2 * n) this.#below = { n: next, why: `reached by the first step's jump from ${n}` };
     this.#restartWindow();
-    const why = prev === null ? `${n} connections: ${fmtRate(throughput)}${waited}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#measured.get(prev)! - 1)}; trying ${next}`;
+    const why = prev === null ? `${n} connections: ${fmtRate(throughput)}${waited}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#readings.throughput(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
   }
 
@@ -329,8 +295,9 @@ export class AutoWorkersController {
     if (n >= cap) return null;
     this.#waiting = s.waitMs / (s.waitMs + s.transferMs);
     const next = this.#stepSize(n, null, 0, cap);
-    const ms = s.atMs - this.#changedAt!.atMs;
-    const throughput = ms > 0 ? ((s.bytes - this.#changedAt!.bytes) / ms) * 1000 : 0;
+    const changedAt = this.#window.changedAt!;
+    const ms = s.atMs - changedAt.atMs;
+    const throughput = ms > 0 ? ((s.bytes - changedAt.bytes) / ms) * 1000 : 0;
     this.#windows++;
     this.#target = next;
     this.#highest = Math.max(this.#highest, next);
@@ -341,19 +308,18 @@ export class AutoWorkersController {
   }
 
   /** The long reading at `from` after a flat step to `to`: the step paid after all (go on from `to`), or the knee is `from`. */
-  #confirmed(atMs: number, throughput: number, rateCap: number | null, ms: number, lagShare: number | null): AutoWorkersDecision | null {
+  #confirmed(atMs: number, reading: WindowReading, rateCap: number | null): AutoWorkersDecision | null {
+    const { throughput, ms } = reading;
     const { from, to } = this.#confirm!;
     this.#confirm = null;
-    this.#measured.set(from, throughput);
-    this.#lagShare.set(from, lagShare ?? 0);
-    this.#windowOf.set(from, ms);
+    this.#readings.record(from, reading);
     this.#windows++;
-    const atTo = this.#measured.get(to);
+    const atTo = this.#readings.throughput(to);
     if (atTo !== undefined && to <= this.#limit && atTo / throughput - 1 >= this.#minGain) {
       // Decided as if just measured at `to` (its long window), against this one.
       this.#target = to;
       this.#previous = from;
-      return this.#decide(atMs, atTo, rateCap, this.#windowOf.get(to) ?? ms, this.#lagShare.get(to) ?? null);
+      return this.#decide(atMs, { throughput: atTo, ms: this.#readings.windowMs(to) ?? ms, lagShare: this.#readings.lagShare(to) ?? null }, rateCap);
     }
     const gain = atTo !== undefined ? `${Math.round((atTo / throughput - 1) * 100)} %` : 'nothing';
     const why = `${from} → ${to} gained ${gain} (< ${Math.round(this.#minGain * 100)} %) against ${Math.round(ms)} ms at ${from}`;
@@ -373,15 +339,14 @@ export class AutoWorkersController {
   }
 
   /** The long reading at N below `#downFrom`: it lost (back up, the knee) or moved as much (one step further down). */
-  #steppedDown(atMs: number, throughput: number, ms: number, lagShare: number | null): AutoWorkersDecision {
+  #steppedDown(atMs: number, reading: WindowReading): AutoWorkersDecision {
+    const { throughput } = reading;
     const above = this.#downFrom!;
     const n = this.#target;
     this.#downFrom = null;
-    this.#measured.set(n, throughput);
-    this.#lagShare.set(n, lagShare ?? 0);
-    this.#windowOf.set(n, ms);
+    this.#readings.record(n, reading);
     this.#windows++;
-    const gain = (this.#measured.get(above) ?? throughput) / throughput - 1;
+    const gain = (this.#readings.throughput(above) ?? throughput) / throughput - 1;
     const said = `${n} → ${above} gains ${Math.round(gain * 100)} %`;
     if (gain < this.#minGain && n > 1) return this.#down(atMs, n, throughput, `${said} (< ${Math.round(this.#minGain * 100)} %): the server needs fewer now`);
     const knee = gain < this.#minGain ? n : Math.min(above, this.#limit);
@@ -389,16 +354,6 @@ export class AutoWorkersController {
     this.#settled = true;
     this.#probeLater(atMs);
     return { atMs, workers: knee, throughput, action: knee > n ? 'add' : 'hold', why: `${said}: the knee is ${knee}` };
-  }
-
-  /** The window at `n` was starved against the one at `prev`, and may be read again (counts the re-read). */
-  #starved(n: number, prev: number, lagShare: number | null): boolean {
-    const before = this.#lagShare.get(prev);
-    if (lagShare === null || before === undefined || lagShare < STARVED_LAG || lagShare < 2 * before) return false;
-    if (this.#rereads.workers !== n) this.#rereads = { workers: n, count: 0 };
-    if (this.#rereads.count >= STARVED_REREADS) return false;
-    this.#rereads.count++;
-    return true;
   }
 
   #probeLater(atMs: number): void {
@@ -410,10 +365,10 @@ export class AutoWorkersController {
   #nextStep(n: number, prev: number | null, throughput: number, cap: number): number | null {
     if (n >= cap) return null;
     const next = this.#stepSize(n, prev, throughput, cap);
-    const withThis = new Map(this.#measured).set(n, throughput);
+    const withThis = this.#readings.points({ workers: n, throughput });
     // Two windows fit f too loosely to stop on (a noisy first window would end the climb at 4).
-    if (withThis.size < 3) return next;
-    const f = fitSerialFraction([...withThis].map(([workers, x]) => ({ workers, throughput: x })));
+    if (withThis.length < 3) return next;
+    const f = fitSerialFraction(withThis);
     return amdahlSpeedup(next, f) / amdahlSpeedup(n, f) - 1 < this.#minGain ? null : next;
   }
 
@@ -424,7 +379,7 @@ export class AutoWorkersController {
   #stepSize(n: number, prev: number | null, throughput: number, cap: number): number {
     // The job's first step: as many more connections as the waiting leaves room for (see first-byte-times.ts).
     if (this.#firstJump() && prev === null) return Math.min(cap, Math.max(2 * n, Math.round(n / (1 - Math.min(this.#waiting!, 0.99)))));
-    const prevX = prev !== null ? this.#measured.get(prev) : undefined;
+    const prevX = prev !== null ? this.#readings.throughput(prev) : undefined;
     const kept = prev !== null && prevX !== undefined && prevX > 0 && throughput / n >= SLOW_START_KEEP * (prevX / prev);
     return Math.min(cap, n * (kept ? 4 : 2));
   }
@@ -434,21 +389,12 @@ export class AutoWorkersController {
     return this.#sizeFirstStep && this.#windows === 0 && !this.#fromKnee && this.#waiting !== null;
   }
 
-  #points(): Array<{ workers: number; throughput: number }> {
-    return [...this.#measured].map(([workers, x]) => ({ workers, throughput: x }));
-  }
-
   /** Starts the measurement window again (after a pause, which measures nothing about N). */
   restartWindow(): void {
     this.#restartWindow();
   }
 
   #restartWindow(): void {
-    this.#changedAt = null;
-    this.#windowStart = null;
+    this.#window.restart();
   }
-}
-
-function fmtRate(bytesPerSec: number): string {
-  return bytesPerSec >= 1e6 ? `${(bytesPerSec / 1e6).toFixed(1)} MB/s` : `${Math.round(bytesPerSec / 1e3)} kB/s`;
 }
