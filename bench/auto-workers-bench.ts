@@ -9,12 +9,16 @@
  * - repeat: a second auto run with the data dir of that round's first-contact run, so it starts at
  *   the knee the first one remembered in hosts.json (net/auto-knee.ts).
  *
- * The cells alternate within each repeat (N=4, 8, ..., auto, then again), so a shared machine's load
- * falls on all of them alike; each cell prints its wall time, this process's CPU time and the load.
+ * Paired rounds: each round runs every cell once, the fixed Ns first and auto last in even rounds,
+ * auto first and the Ns in reverse in odd ones, so a shared machine's load (and any drift within a
+ * round) falls on both sides alike; each cell prints its wall time, this process's CPU time and the
+ * load. Each round's ratio is auto ÷ that round's best fixed N; the median of those ratios is the
+ * figure to read (one round moves ±15–25 % on a shared machine; BENCH_REPEATS=10 settles 10 %).
  * Each protocol's first job (N = 8) is a warm-up, not counted.
  *
  * Env: BENCH_BOOKS (200), BENCH_NS (1,2,4,8,16,32), BENCH_PROTOCOLS (http,ftp), BENCH_DELAY_MS (25),
- * BENCH_MEDIAN_BYTES (300000), BENCH_STRATEGY (adaptive), BENCH_REPEATS (1; the median is kept).
+ * BENCH_MEDIAN_BYTES (300000), BENCH_STRATEGY (adaptive), BENCH_REPEATS (rounds, 1),
+ * BENCH_REPEAT_JOB (1; 0 leaves out the repeat cell, for first-contact A/B runs).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -34,8 +38,13 @@ const PROTOCOLS = env('BENCH_PROTOCOLS', 'http,ftp').split(',') as Array<'ftp' |
 const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 const STRATEGY = env('BENCH_STRATEGY', 'adaptive') as Strategy;
 const REPEATS = Math.max(1, Number(env('BENCH_REPEATS', '1')));
+const REPEAT_JOB = env('BENCH_REPEAT_JOB', '1') !== '0';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 interface Run { seconds: number; cpu: number; decisions: AutoWorkersDecision[] }
 
@@ -81,19 +90,37 @@ async function main(): Promise<void> {
       // The process's first job on a protocol runs slow (JIT, the servers' first connections): not counted.
       await once(protocol, 8, false, -1);
       for (let r = 0; r < REPEATS; r++) {
-        for (const n of NS) fixedRuns.get(n)!.push(await once(protocol, n, false, r));
+        const fixedCells = async (ns: number[]) => {
+          for (const n of ns) fixedRuns.get(n)!.push(await once(protocol, n, false, r));
+        };
+        const autoCells = async () => {
+          // First contact: a fresh data dir (nothing known about the server), as a first `--workers auto` is.
+          const dataDir = await mkdtemp(join(dir, `data-${protocol}-${r}-`));
+          const a = await once(protocol, Math.max(...NS), 'first', r, dataDir);
+          printDecisions(a);
+          // Repeat: the same data dir, so the job starts at the knee the first one kept.
+          const b = REPEAT_JOB ? await once(protocol, Math.max(...NS), 'repeat', r, dataDir) : null;
+          if (b) printDecisions(b);
+          return { a, b };
+        };
+        // Alternated: even rounds fixed Ns then auto, odd rounds auto then the Ns in reverse.
+        let cells: { a: Run; b: Run | null };
+        if (r % 2 === 0) {
+          await fixedCells(NS);
+          cells = await autoCells();
+        } else {
+          cells = await autoCells();
+          await fixedCells([...NS].reverse());
+        }
         const bestThisRound = Math.min(...NS.map((n) => fixedRuns.get(n)![r]!.seconds));
-        // First contact: a fresh data dir (nothing known about the server), as a first `--workers auto` is.
-        const dataDir = await mkdtemp(join(dir, `data-${protocol}-${r}-`));
-        const a = await once(protocol, Math.max(...NS), 'first', r, dataDir);
-        autoRuns.push(a);
-        ratios.push(a.seconds / bestThisRound);
-        printDecisions(a);
-        // Repeat: the same data dir, so the job starts at the knee the first one kept.
-        const b = await once(protocol, Math.max(...NS), 'repeat', r, dataDir);
-        repeatRuns.push(b);
-        repeatRatios.push(b.seconds / bestThisRound);
-        printDecisions(b);
+        autoRuns.push(cells.a);
+        ratios.push(cells.a.seconds / bestThisRound);
+        if (cells.b) {
+          repeatRuns.push(cells.b);
+          repeatRatios.push(cells.b.seconds / bestThisRound);
+        }
+        const repeatSaid = cells.b ? `, repeat ${(cells.b.seconds / bestThisRound).toFixed(2)}` : '';
+        console.log(`  ${protocol} round ${r + 1}: auto (first contact) ÷ best fixed N ${ratios.at(-1)!.toFixed(2)}${repeatSaid}`);
       }
       const fixed = NS.map((n) => ({ n, seconds: median(fixedRuns.get(n)!.map((x) => x.seconds)) }));
       for (const f of fixed) console.log(`${protocol} N=${String(f.n).padStart(2)}: ${f.seconds.toFixed(2)} s (median)`);
@@ -101,12 +128,16 @@ async function main(): Promise<void> {
       const best = fixed.reduce((a, b) => (b.seconds < a.seconds ? b : a));
       const settled = autoRuns.at(-1)!.decisions.at(-1)?.workers ?? 0;
       const ratio = autoSeconds / best.seconds;
-      const repeatSeconds = median(repeatRuns.map((x) => x.seconds));
-      const repeatSettled = repeatRuns.at(-1)!.decisions.at(-1)?.workers ?? 0;
+      const repeatSeconds = REPEAT_JOB ? median(repeatRuns.map((x) => x.seconds)) : NaN;
+      const repeatSettled = repeatRuns.at(-1)?.decisions.at(-1)?.workers ?? 0;
       const repeatRatio = repeatSeconds / best.seconds;
       const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+      const cpu = (runs: Run[]) => median(runs.map((x) => x.cpu)).toFixed(2);
       console.log(`${protocol} auto, first contact (max ${Math.max(...NS)}): ${autoSeconds.toFixed(2)} s (median), last N ${settled}; ÷ best per round: ${list(ratios)}`);
-      console.log(`${protocol} auto, repeat: ${repeatSeconds.toFixed(2)} s (median), last N ${repeatSettled}; ÷ best per round: ${list(repeatRatios)}`);
+      if (REPEAT_JOB) console.log(`${protocol} auto, repeat: ${repeatSeconds.toFixed(2)} s (median), last N ${repeatSettled}; ÷ best per round: ${list(repeatRatios)}`);
+      const bestCpu = cpu(fixedRuns.get(best.n)!);
+      const repeatMedian = REPEAT_JOB ? `, repeat ${median(repeatRatios).toFixed(2)}` : '';
+      console.log(`${protocol} paired, ${REPEATS} round(s): median of per-round ratios: first contact ${median(ratios).toFixed(2)}${repeatMedian}; CPU (median s) auto ${cpu(autoRuns)}, N=${best.n} ${bestCpu}`);
       lines.push(
         `| ${protocol} | ${fixed.map((f) => f.seconds.toFixed(2)).join(' | ')} | ${best.n} (${best.seconds.toFixed(2)} s) | ${autoSeconds.toFixed(2)} s, ends at N=${settled} | ${ratio.toFixed(2)} ${ratio <= 1.1 ? '(met)' : '(missed)'} | ${list(ratios)} | ${repeatSeconds.toFixed(2)} s, ends at N=${repeatSettled} | ${repeatRatio.toFixed(2)} | ${list(repeatRatios)} |`,
       );
