@@ -88,6 +88,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
   readonly #where: string;
   readonly #signal: AbortSignal;
   readonly #onAbort = () => this.#client?.close();
+  /** The last use of the connection queued (see `#exclusive`). */
+  #turn: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: MailWorkerOptions, signal: AbortSignal) {
     this.#opts = opts;
@@ -120,8 +122,20 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
   }
 
   /** Runs `fn` on this session's connection (reopened when it dropped): planning a folder before fetching. */
-  async withClient<T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> {
-    return fn(await this.#ensureClient());
+  withClient<T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => fn(await this.#ensureClient()));
+  }
+
+  /**
+   * One use of the connection at a time, in the order asked: planning a folder (which EXAMINEs
+   * another folder) and fetching a chunk. A job with one connection plans and fetches on the same
+   * session; a FETCH queued in imapflow behind another folder's EXAMINE would ask that folder for
+   * this one's UIDs.
+   */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(fn);
+    this.#turn = run.catch(() => undefined);
+    return run;
   }
 
   async process(chunk: MailChunk, ctx: WorkerContext): Promise<void> {
@@ -160,7 +174,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return outcome;
   }
 
-  async #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
+  #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
+    return this.#exclusive(() => this.#runNow(job, chunks, ctx));
+  }
+
+  async #runNow(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
     const label = chunks.length === 1 ? chunkLabel(chunks[0]!) : `${chunkLabel(chunks[0]!)} (+${chunks.length - 1})`;
     try {
       const small = chunks.filter((c) => !c.large);

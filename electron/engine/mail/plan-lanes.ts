@@ -11,6 +11,11 @@ export interface PlanLane {
   readonly wanted: () => boolean;
   /** Called once the lane stops planning (the pool may then fetch on its connection). */
   readonly stopped?: () => void;
+  /**
+   * Awaited before the lane takes its next folder. A job's only connection waits here until the
+   * pool has fetched the chunks of the folder it just planned, which is still selected.
+   */
+  readonly beforeNext?: () => Promise<void>;
 }
 
 /**
@@ -33,7 +38,14 @@ export async function planOnLanes<F>(folders: readonly F[], lanes: ReadonlyArray
     if (!lane) return;
     active++;
     try {
+      let first = true;
       while (next < folders.length && !signal.aborted && (active === 1 || !lane.wanted())) {
+        if (!first && lane.beforeNext) {
+          await lane.beforeNext();
+          // Another lane may have taken the last folders meanwhile.
+          if (next >= folders.length || signal.aborted) break;
+        }
+        first = false;
         const folder = folders[next++]!;
         await planOne(folder, lane);
       }
@@ -43,4 +55,37 @@ export async function planOnLanes<F>(folders: readonly F[], lanes: ReadonlyArray
     }
   };
   await Promise.all(lanes.map((p) => p.then(runLane)));
+}
+
+/**
+ * Chunks handed to the pool and not yet settled (done or failed for good): a job's only
+ * connection plans its next folder once they are, so it fetches each folder while the folder
+ * is still selected for its plan instead of planning every folder first and EXAMINEing each
+ * again to fetch it (one round trip per folder).
+ */
+export class ChunksInFlight {
+  #count = 0;
+  #waiter: (() => void) | null = null;
+
+  add(n: number): void {
+    this.#count += n;
+  }
+
+  settled(): void {
+    this.#count = Math.max(0, this.#count - 1);
+    if (this.#count === 0) this.#wake();
+  }
+
+  /** Resolves when none is in flight, or when `ended` settles (the pool stopped: none will settle). */
+  idle(ended: Promise<unknown> | null): Promise<void> {
+    if (this.#count === 0 || !ended) return Promise.resolve();
+    const done = new Promise<void>((resolve) => (this.#waiter = resolve));
+    return Promise.race([done, ended.then(() => undefined, () => undefined)]).finally(() => (this.#waiter = null));
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+  }
 }

@@ -18,7 +18,7 @@ import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
-import { planOnLanes, type PlanLane } from './plan-lanes';
+import { ChunksInFlight, planOnLanes, type PlanLane } from './plan-lanes';
 import { BoundedChannel } from '../core/bounded-channel';
 import type { WorkerContext } from '../core/worker-context';
 import type { OutputLock } from '../output/output-lock';
@@ -135,6 +135,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     let skipped = 0;
     let pending = 0;
     const workerCount = spec.strategy === 'serial' ? 1 : auto ? auto.target : spec.connections;
+    // One connection plans a folder, fetches it while it is selected, then plans the next.
+    const inFlight = workerCount === 1 && !auto ? new ChunksInFlight() : null;
     const beforeFetch = extras.beforeFetch;
     const workerOptions: MailWorkerOptions = {
       account: spec.account,
@@ -143,6 +145,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       writeBudget: writeBudget(spec.strategy === 'serial' ? 1 : spec.connections),
       onChunkDone: async (c: MailChunk) => {
         auto?.chunkSettled();
+        inFlight?.settled();
         c.job.pendingChunks--;
         if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job, job);
       },
@@ -188,12 +191,14 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           const early = prewarmed.get(ctx.workerId);
           prewarmed.delete(ctx.workerId);
           if (!early) return openSession(ctx);
-          // The session may be planning a folder: it is handed over once that folder is planned.
-          await planning.get(ctx.workerId);
+          // The session may be planning a folder: it is handed over once that folder is planned
+          // (a job's only connection takes turns instead: the session runs one use at a time).
+          if (!inFlight) await planning.get(ctx.workerId);
           return early;
         },
         onItemFailed: (c, err) => {
           auto?.chunkSettled();
+          inFlight?.settled();
           c.job.failed = true;
           const fault = storageFault(err, root);
           if (fault) stop.trip(fault);
@@ -224,6 +229,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           await finishFolder(plan.job, job);
           return;
         }
+        inFlight?.add(plan.chunks.length);
         for (const c of plan.chunks) {
           chunks.push(c);
           void planned.push(c);
@@ -251,7 +257,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // The lane plans once its connection is open; one that fails to open plans nothing.
       sessionLanes.push(
         p.then(
-          (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped }),
+          (s): PlanLane => ({ wanted: () => asked.has(id), withClient: (fn) => s.withClient(fn), stopped, beforeNext: inFlight ? () => inFlight.idle(pool) : undefined }),
           () => (stopped(), null),
         ),
       );

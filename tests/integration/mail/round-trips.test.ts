@@ -5,6 +5,14 @@ import { clientOptions } from '../../../electron/engine/mail/connect';
 import { listFoldersOn } from '../../../electron/engine/mail/folders';
 import { examineFolder, gateLogin, trimRoundTrips } from '../../../electron/engine/mail/imapflow-rounds';
 import type { MailAccount } from '../../../shared/job-spec';
+import type { Strategy } from '../../../shared/strategy';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fillMailbox } from '../../harness/dovecot-fill';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
+import { startCommandRelay } from './command-relay';
 
 /**
  * The round trips `imapflow-rounds.ts` saves, read off the wire (imapflow's command log) on a real
@@ -21,6 +29,7 @@ describe('imapflow round trips (Dovecot)', () => {
     await admin.mailboxCreate('Archive');
     // Unsubscribed (as on a server filled by delivery): imapflow then asks LSUB after each LIST.
     await admin.mailboxUnsubscribe('Archive');
+    await fillMailbox(admin, [{ path: 'INBOX', count: 30 }, { path: 'Archive', count: 25 }, { path: 'Sent', count: 12 }]);
     await admin.logout();
     account = { host: srv.host, port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
   }, 60_000);
@@ -104,4 +113,46 @@ describe('imapflow round trips (Dovecot)', () => {
     r.close();
     expect(refusedSent).not.toContain('LOGIN');
   });
+
+  /**
+   * One connection plans every folder and fetches them all. It used to plan (EXAMINE, UID list)
+   * every folder before fetching any, then EXAMINE each again to fetch it: one round trip per
+   * folder more than needed. Now it fetches a folder while it is selected for its plan.
+   */
+  it.each<Strategy>(['adaptive', 'serial'])('one connection (%s) EXAMINEs each folder once, first run and a run with new mail', async (strategy) => {
+    const relay = await startCommandRelay(srv.port);
+    const out = mkdtempSync(join(tmpdir(), 'fanout-rt-'));
+    try {
+      const job = () => runMailJob({ kind: 'mail', account: { ...account, port: relay.port }, outDir: out, connections: 1, strategy }, createJobControl(), { limits: { chunkMessages: 7 } });
+      const examines = () => relay.sessions.flat().filter((c) => c.startsWith('EXAMINE ')).sort();
+      // Both strategies' runs use the same server: count what it holds now.
+      const admin = await srv.connect();
+      const held: Record<string, number> = {};
+      for (const path of ['INBOX', 'Archive', 'Sent']) {
+        const status = await admin.status(path, { messages: true });
+        held[path] = status ? status.messages! : 0;
+      }
+      const first = await job();
+      expect(first.failures).toEqual([]);
+      expect(first.itemsDone).toBe(held.INBOX! + held.Archive! + held.Sent!);
+      expect(relay.sessions).toHaveLength(1);
+      expect(examines()).toEqual(['EXAMINE Archive', 'EXAMINE INBOX', 'EXAMINE Sent']);
+      const root = accountDir({ outDir: out, account });
+      expect(readdirSync(join(root, 'INBOX')).filter((f) => f.endsWith('.eml'))).toHaveLength(held.INBOX!);
+
+      // New mail in two folders: the run plans and fetches those two, each selected once.
+      await fillMailbox(admin, [{ path: 'INBOX', count: 9 }, { path: 'Sent', count: 8 }], 7);
+      await admin.logout();
+      relay.sessions.length = 0;
+      const second = await job();
+      expect(second.failures).toEqual([]);
+      expect(second.itemsDone).toBe(17);
+      expect(relay.sessions).toHaveLength(1);
+      expect(examines()).toEqual(['EXAMINE INBOX', 'EXAMINE Sent']);
+      expect(readdirSync(join(root, 'Sent')).filter((f) => f.endsWith('.eml'))).toHaveLength(held.Sent! + 8);
+    } finally {
+      await relay.stop();
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

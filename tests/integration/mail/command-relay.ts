@@ -1,0 +1,59 @@
+import net from 'node:net';
+
+/** What a client sent through the relay: per connection, its commands (verb and first argument). */
+export interface CommandRelay {
+  port: number;
+  /** One list per accepted connection, in order: `['ID', 'LOGIN', 'EXAMINE INBOX', 'UID FETCH', …]`. */
+  sessions: string[][];
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP relay to an IMAP server that records the commands each client connection sends (tagged
+ * lines only; literals a client sends are not commands and rarely start with a tag and a verb).
+ * EXAMINE and SELECT keep their folder argument (unquoted), so a test can count the selections per folder.
+ */
+export async function startCommandRelay(targetPort: number): Promise<CommandRelay> {
+  const sockets = new Set<net.Socket>();
+  const relay: CommandRelay = {
+    port: 0,
+    sessions: [],
+    stop: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  const server = net.createServer((client) => {
+    const sent: string[] = [];
+    relay.sessions.push(sent);
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    let tail = '';
+    client.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      const lines = text.split('\r\n');
+      tail = lines.pop()!.slice(-4096);
+      for (const line of lines) {
+        const m = /^[A-Za-z0-9.]+ (UID [A-Z]+|[A-Z]+)(?: ("[^"]*"|\S+))?/.exec(line);
+        if (!m) continue;
+        sent.push(m[1] === 'EXAMINE' || m[1] === 'SELECT' ? `${m[1]} ${(m[2] ?? '').replace(/^"(.*)"$/, '$1')}` : m[1]!);
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  relay.port = (server.address() as net.AddressInfo).port;
+  return relay;
+}
