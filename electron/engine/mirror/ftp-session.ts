@@ -1,42 +1,30 @@
 import { once } from 'node:events';
-import tls from 'node:tls';
 import { Client, FTPError } from 'basic-ftp';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
-import { authTlsRefused, mapFtpError, type FtpPhase } from './ftp-errors';
+import { mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { retrIntoSink } from './ftp-retr';
-import { listFolder, pipelinedLogin, remoteModified, remoteSize, type Listing } from './ftp-commands';
+import { listFolder, remoteModified, remoteSize, type Listing } from './ftp-commands';
 import { ftpResumeMismatch } from './resume-check';
-import type { TlsTrust } from './tls-trust';
 import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
 import { fetchFtpFile } from './ftp-file';
+import { ftpSinkOptions } from './ftp-book-sinks';
 import { noProgress } from '../core/worker-context';
-import { FALLBACK, FtpBatch, type BatchResult, type FtpBatchOutcome } from './ftp-batch';
+import { FtpBatch } from './ftp-batch';
+import { FALLBACK, type BatchResult, type FtpBatchOutcome } from './ftp-batch-types';
 import { toFetchedBook } from './fetched-book';
-import { openPassive } from './ftp-pipeline';
-import { connectThroughSocks } from '../net/ftp-over-socks';
-import type { Socks5Proxy } from '../net/socks5';
+import { controlIsPlain, loginError, loginFtp, type FtpLogin } from './ftp-login';
 
-export interface FtpTarget {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
+export interface FtpTarget extends FtpLogin {
   /** Mirror root path without trailing slash ('' for the server root). */
   root: string;
   /** Base URL for `FetchedBook.url` (no trailing slash). */
   baseUrl: string;
-  secure: boolean | 'implicit';
-  /** Certificate checks for FTPS (control and data connections). */
-  tls: TlsTrust;
-  timeoutMs: number;
   /** A data connection that delivers nothing for this long is cut (default `timeoutMs`). */
   stallTimeoutMs?: number;
-  /** Control and data connections through this SOCKS5 proxy (plain FTP and explicit FTPS). */
-  socks?: Socks5Proxy;
 }
 
 /**
@@ -151,7 +139,7 @@ export class FtpSession implements MirrorSession {
         size = await remoteSize(client, remotePath);
         epsv = null;
       }
-      sink = await BookSink.open({ rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: ctx.progress, context });
+      sink = await BookSink.open(ftpSinkOptions(opts, cand, context));
       if (modified === null && (sink.startAt > 0 || size !== null)) {
         // No date listed (a symlink): MDTM, so the part records (or is checked against) its file's time.
         modified = await remoteModified(client, remotePath);
@@ -318,61 +306,17 @@ export class FtpSession implements MirrorSession {
     const client = new Client(this.target.timeoutMs);
     this.client = client;
     try {
-      if (this.target.socks) {
-        await this.connectThroughProxy(client, this.target.socks);
-      } else if (this.target.secure) {
-        await client.access({
-          host: this.target.host,
-          port: this.target.port,
-          user: this.target.user,
-          password: this.target.password,
-          secure: this.target.secure,
-          // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
-          secureOptions: { ...this.target.tls },
-        });
-      } else {
-        await client.connect(this.target.host, this.target.port);
-        await pipelinedLogin(client, this.target.user, this.target.password);
-      }
+      await loginFtp(client, this.target);
     } catch (e) {
       // A half-opened client is never reused: the next call starts over.
-      const plain = !(client.ftp.socket instanceof tls.TLSSocket);
+      const plain = controlIsPlain(client);
       this.drop();
-      // `AUTH TLS` refused (not a login failure): the server offers no explicit FTPS.
-      if (this.target.secure === true && plain && e instanceof FTPError && e.code >= 500) throw authTlsRefused(e, this.target.host);
-      const err = mapFtpError(e, 'login', { host: this.target.host });
-      // Closed while logging in as others are logged in: the server's session limit, not a network fault.
-      if (err.code === 'CONNECTION_RESET' && this.host.loggedIn > 0) {
-        throw new FanoutError('TOO_MANY_CONNECTIONS', `${this.target.host} closed the connection during login while ${this.host.loggedIn} other session(s) are logged in: taken as its session limit (${err.message})`, { host: this.target.host }, { cause: e });
-      }
-      throw e;
+      throw loginError(e, this.target, plain, this.host.loggedIn);
     }
     this.logins++;
     this.host.loggedIn++;
     this.counted = true;
     return client;
-  }
-
-  /**
-   * The control connection through the SOCKS5 proxy, then the login as without one (explicit FTPS:
-   * AUTH TLS on the tunnel, then basic-ftp's login and settings, as `access()` does). basic-ftp's own
-   * transfers (a LIST, the catalog's RETR) take EPSV and our data connection through the proxy.
-   */
-  private async connectThroughProxy(client: Client, proxy: Socks5Proxy): Promise<void> {
-    const { host, port, user, password, timeoutMs } = this.target;
-    await connectThroughSocks(client, { proxy, host }, port, timeoutMs);
-    client.prepareTransfer = async (ftp) => {
-      const epsv = await ftp.request('EPSV');
-      await openPassive(client, epsv, timeoutMs);
-      return epsv;
-    };
-    if (this.target.secure) {
-      await client.useTLS({ ...this.target.tls, host });
-      await client.login(user, password);
-      await client.useDefaultSettings();
-    } else {
-      await pipelinedLogin(client, user, password);
-    }
   }
 
   /** Waits (bounded) for the `226` of a transfer that already delivered all its bytes. */

@@ -1,0 +1,69 @@
+import type net from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import type { Client } from 'basic-ftp';
+import type { FanoutError } from '../core/fanout-error';
+import type { BatchBook } from './ftp-batch-book';
+import { mapFtpError } from './ftp-errors';
+import { connectPassive } from './ftp-pipeline';
+
+/**
+ * The data connections of a pipelined batch (ftp-batch.ts): one opened on each `229`, the book's
+ * bytes piped into its sink under the stall rule, or one opened only to be closed (a wasted guess).
+ */
+
+export interface DataTimeouts {
+  host: string;
+  /** Connecting to the passive port. */
+  timeoutMs: number;
+  /** Nothing received for this long: the connection is cut (retryable TIMEOUT). */
+  stallMs: number;
+}
+
+/** Connects to a passive port only to close it: the server stops waiting and fails the RETR (426). */
+export async function discardPassive(client: Client, port: number, timeoutMs: number): Promise<void> {
+  try {
+    (await connectPassive(client, port, timeoutMs)).destroy();
+  } catch {
+    // nothing to close
+  }
+}
+
+/**
+ * Opens the book's data connection on `port` and pipes it into the book's sink (`receiving`, then
+ * `received` once it ended). Resolves `skipped` when the book is no longer wanted once connected
+ * (a refused REST, `wanted()` false, no sink: the connection is closed at once), `received` when
+ * the connection ended cleanly (the caller checks the byte count), else the error the book fails with.
+ * The server waits for this connection before running the RETR: it is always opened.
+ */
+export async function receiveBookData(client: Client, book: BatchBook, port: number, t: DataTimeouts, wanted: () => boolean): Promise<'skipped' | 'received' | FanoutError> {
+  let sock: net.Socket;
+  try {
+    sock = await connectPassive(client, port, t.timeoutMs);
+  } catch (e) {
+    return mapFtpError(e, 'transfer', book.context);
+  }
+  sock.on('error', () => {}); // surfaces through the pipeline
+  const restOk = book.restOk ? await book.restOk : true;
+  if (!restOk || !wanted() || !book.sink) {
+    sock.destroy();
+    return 'skipped';
+  }
+  book.data = sock;
+  book.phase = 'receiving';
+  // A stall: nothing arrived for this long (the server or a middlebox stopped sending): cut, retried.
+  let stalled: Error | null = null;
+  const onIdle = () => {
+    // Paused by us (the job's bandwidth cap, a slow disk): not the server's stall; look again later.
+    if (sock.isPaused()) return void sock.setTimeout(t.stallMs, onIdle);
+    stalled = Object.assign(new Error(`The data connection to ${t.host} stalled: nothing received for ${t.stallMs} ms`), { code: 'ETIMEDOUT' });
+    sock.destroy(stalled);
+  };
+  sock.setTimeout(t.stallMs, onIdle);
+  try {
+    await pipeline(sock, book.sink.input);
+  } catch (e) {
+    return mapFtpError(stalled ?? e, 'transfer', book.context);
+  }
+  book.phase = 'received';
+  return 'received';
+}

@@ -1,0 +1,89 @@
+import tls from 'node:tls';
+import { FTPError, type Client } from 'basic-ftp';
+import { FanoutError } from '../core/fanout-error';
+import { connectThroughSocks } from '../net/ftp-over-socks';
+import type { Socks5Proxy } from '../net/socks5';
+import { pipelinedLogin } from './ftp-commands';
+import { authTlsRefused, mapFtpError } from './ftp-errors';
+import { openPassive } from './ftp-pipeline';
+import type { TlsTrust } from './tls-trust';
+
+/**
+ * Connecting and logging in a session's basic-ftp Client: plain FTP in one round trip after the
+ * banner (`pipelinedLogin`), FTPS through basic-ftp's `access()`, either through a SOCKS5 proxy;
+ * and what a failed login means.
+ */
+
+export interface FtpLogin {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  secure: boolean | 'implicit';
+  /** Certificate checks for FTPS (control and data connections). */
+  tls: TlsTrust;
+  timeoutMs: number;
+  /** Control and data connections through this SOCKS5 proxy (plain FTP and explicit FTPS). */
+  socks?: Socks5Proxy;
+}
+
+/** Connects `client` and logs in. Rejects with the raw error: see `loginError`. */
+export async function loginFtp(client: Client, t: FtpLogin): Promise<void> {
+  if (t.socks) {
+    await connectThroughProxy(client, t, t.socks);
+  } else if (t.secure) {
+    await client.access({
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      password: t.password,
+      secure: t.secure,
+      // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
+      secureOptions: { ...t.tls },
+    });
+  } else {
+    await client.connect(t.host, t.port);
+    await pipelinedLogin(client, t.user, t.password);
+  }
+}
+
+/** Whether the client's control connection is still plain (read before it is closed: `AUTH TLS` refused). */
+export function controlIsPlain(client: Client): boolean {
+  return !(client.ftp.socket instanceof tls.TLSSocket);
+}
+
+/**
+ * What a failed login throws: `AUTH TLS` refused → TLS_FAILED (the server offers no explicit FTPS);
+ * a connection closed during login while `loggedIn` other sessions of the job are logged in →
+ * TOO_MANY_CONNECTIONS (the server's session limit, not a network fault); anything else as it came.
+ */
+export function loginError(e: unknown, t: FtpLogin, plain: boolean, loggedIn: number): unknown {
+  if (t.secure === true && plain && e instanceof FTPError && e.code >= 500) return authTlsRefused(e, t.host);
+  const err = mapFtpError(e, 'login', { host: t.host });
+  if (err.code === 'CONNECTION_RESET' && loggedIn > 0) {
+    return new FanoutError('TOO_MANY_CONNECTIONS', `${t.host} closed the connection during login while ${loggedIn} other session(s) are logged in: taken as its session limit (${err.message})`, { host: t.host }, { cause: e });
+  }
+  return e;
+}
+
+/**
+ * The control connection through the SOCKS5 proxy, then the login as without one (explicit FTPS:
+ * AUTH TLS on the tunnel, then basic-ftp's login and settings, as `access()` does). basic-ftp's own
+ * transfers (a LIST, the catalog's RETR) take EPSV and our data connection through the proxy.
+ */
+async function connectThroughProxy(client: Client, t: FtpLogin, proxy: Socks5Proxy): Promise<void> {
+  const { host, port, user, password, timeoutMs } = t;
+  await connectThroughSocks(client, { proxy, host }, port, timeoutMs);
+  client.prepareTransfer = async (ftp) => {
+    const epsv = await ftp.request('EPSV');
+    await openPassive(client, epsv, timeoutMs);
+    return epsv;
+  };
+  if (t.secure) {
+    await client.useTLS({ ...t.tls, host });
+    await client.login(user, password);
+    await client.useDefaultSettings();
+  } else {
+    await pipelinedLogin(client, user, password);
+  }
+}
