@@ -14,9 +14,12 @@ import type { FetchBookOptions, FetchedBook } from './types';
  * checked against the listing), and completing the books whose bytes are all in, in order.
  */
 
-/** A sink for `cand` of a book, in `opts.rawDir`. */
+/**
+ * A sink for `cand` of a book, in `opts.rawDir`; with the job's `RawParts` when given, so `raw/` is
+ * created and listed once per job, not `mkdir`ed and a `.part` `stat`ed per book (raw-parts.ts).
+ */
 export function ftpSinkOptions(opts: FetchBookOptions, cand: Candidate, context: ErrorContext): SinkOptions {
-  return { rawDir: opts.rawDir, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: opts.ctx.progress, context };
+  return { rawDir: opts.rawDir, rawParts: opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: opts.ctx.progress, context };
 }
 
 /**
