@@ -11,6 +11,7 @@ import { metaOf } from './message-meta';
 import { metaOfSource } from './header-meta';
 import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
+import type { ChunkBoard } from './chunk-board';
 
 export interface MailWorkerOptions {
   account: MailAccount;
@@ -27,6 +28,8 @@ export interface MailWorkerOptions {
   onVanished(job: FolderJob, uids: number[]): void;
   /** Awaited before each UID FETCH, once the folder is selected (tests change the mailbox there). */
   beforeFetch?(job: FolderJob, uids: number[]): Promise<void>;
+  /** Chunks not started yet: a chunk of another folder is swapped for one of the folder selected. */
+  board?: ChunkBoard;
 }
 
 // No ENVELOPE: the index's header fields are read from the bytes in hand (header-meta.ts).
@@ -138,8 +141,17 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return run;
   }
 
-  async process(chunk: MailChunk, ctx: WorkerContext): Promise<void> {
-    await this.#run(chunk.job, [chunk], ctx);
+  process(chunk: MailChunk, ctx: WorkerContext): Promise<void> {
+    return this.#exclusive(() => {
+      this.#start([chunk]);
+      return this.#run(chunk.job, [chunk], ctx);
+    });
+  }
+
+  /** The chunks are started here: one of another folder may become one of the folder selected (`ChunkBoard`). */
+  #start(chunks: MailChunk[]): void {
+    const mailbox = this.#client?.usable ? this.#client.mailbox : false;
+    this.#opts.board?.start(chunks, mailbox ? mailbox.path : null);
   }
 
   /**
@@ -147,7 +159,14 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
    * only its chunks (the pool retries retryable ones alone); when nothing at all succeeded the
    * error is thrown, so the pool's batch-level handling (retiring a surplus connection) applies.
    */
-  async processBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<BatchOutcome> {
+  processBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<BatchOutcome> {
+    return this.#exclusive(() => {
+      this.#start(chunks);
+      return this.#runBatch(chunks, ctx);
+    });
+  }
+
+  async #runBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<BatchOutcome> {
     const outcome: BatchOutcome = chunks.map(() => null);
     const groups = new Map<FolderJob | MailChunk, number[]>();
     chunks.forEach((c, i) => {
@@ -174,11 +193,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return outcome;
   }
 
-  #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
-    return this.#exclusive(() => this.#runNow(job, chunks, ctx));
-  }
-
-  async #runNow(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
+  async #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
     const label = chunks.length === 1 ? chunkLabel(chunks[0]!) : `${chunkLabel(chunks[0]!)} (+${chunks.length - 1})`;
     try {
       const small = chunks.filter((c) => !c.large);

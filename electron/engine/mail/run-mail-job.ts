@@ -19,6 +19,7 @@ import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
 import { ChunksInFlight, planOnLanes, type PlanLane } from './plan-lanes';
+import { ChunkBoard } from './chunk-board';
 import { BoundedChannel } from '../core/bounded-channel';
 import type { WorkerContext } from '../core/worker-context';
 import type { OutputLock } from '../output/output-lock';
@@ -137,6 +138,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const workerCount = spec.strategy === 'serial' ? 1 : auto ? auto.target : spec.connections;
     // One connection plans a folder, fetches it while it is selected, then plans the next.
     const inFlight = workerCount === 1 && !auto ? new ChunksInFlight() : null;
+    const board = new ChunkBoard();
     const beforeFetch = extras.beforeFetch;
     const workerOptions: MailWorkerOptions = {
       account: spec.account,
@@ -163,6 +165,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         job.warn(`${j.info.path}: ${uids.length} message(s) (UID ${toUidSet(uids)}) were deleted on the server before they could be fetched; counted as skipped`);
       },
       beforeFetch: beforeFetch ? (j, uids) => beforeFetch(j.info.path, uids) : undefined,
+      board,
     };
     /** Worker sessions opened ahead of the pool, by lane, and whether the pool has asked for them. */
     const prewarmed = new Map<number, Promise<MailWorkerSession>>();
@@ -231,6 +234,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         }
         inFlight?.add(plan.chunks.length);
         for (const c of plan.chunks) {
+          board.add(c);
           chunks.push(c);
           void planned.push(c);
         }
