@@ -57,4 +57,12 @@ export interface AutoWorkersSample {
    */
   waitMs?: number;
   transferMs?: number;
+  /**
+   * Sessions whose set-up ended (ready: logged in) before their first byte, counted once each, and
+   * their ms from the first item's start to then, summed (optional; first-byte-times.ts). Before any
+   * item finished, sessions that took long to set up (round trips) already say the job is
+   * latency-bound: the first step (with `sizeFirstStep`) is taken from them (auto-first-step.ts).
+   */
+  setUps?: number;
+  setUpMs?: number;
 }

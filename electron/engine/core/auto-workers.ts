@@ -1,7 +1,9 @@
 import { amdahlSpeedup, fitSerialFraction } from '../../../shared/lab/speedup-fits';
 import type { AutoWorkersDecision } from '../../../shared/events';
 import type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
+import { SET_UP_STEP, earlyWaiting, setUpEvidence, sizedFirstStep } from './auto-first-step';
 import { StepReadings, StepWindow, fmtRate, type WindowReading } from './auto-workers-readings';
+import { AT_CAP, NEAR_CAP, PROBE_AFTER_WINDOWS, SLOW_START_KEEP, STOP_WINDOWS } from './auto-workers-rules';
 
 export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
 
@@ -9,8 +11,9 @@ export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-optio
  * `--workers auto`: how many connections a job holds, decided from its own throughput while it runs.
  * Pure (no clock, no I/O): the pool feeds it cumulative counters on a tick and applies the target.
  * The rules in full, with why: README.md. In short: from `start`, N grows (the first step sized from
- * the items' wait for a first byte when asked, at once if the first two mostly waited, then ×2, ×4 while each connection keeps 60 % of its
- * throughput) while a step gains `minGain` and Amdahl's law fitted to the windows (three or more)
+ * the items' wait for a first byte when asked, at once if the first two mostly waited, or × 4 from
+ * the sessions' slow set-up before that (auto-first-step.ts); then ×2, ×4 while each connection
+ * keeps 60 % of its throughput) while a step gains `minGain` and Amdahl's law fitted to the windows (three or more)
  * says the next one would too; each step is read over a window at constant N once all its
  * connections move bytes. Fast to climb, slow to stop: a step up needs one short window, a stop a
  * long one (3 ×), a flat step against a short reading re-reads the N before, one read while the job
@@ -20,38 +23,7 @@ export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-optio
  * held a while, measures below it too: the knee may be lower.
  */
 
-/**
- * A window at this share of the bandwidth cap is "at the cap": measured over a window at the cap,
- * throughput reads 15-20 % either side of it (bytes are counted as chunks land, the bucket lets
- * a burst through), and a step from 80 % could gain at most 25 % anyway.
- */
-const AT_CAP = 0.8;
-/** From this share of the cap, a window is too close to it to step on a short reading. */
-const NEAR_CAP = 0.5;
-
 export type { AutoWorkersDecision };
-
-/**
- * Each connection's throughput after a step, as a share of before it, that says the knee is far:
- * a doubling that gained 20 % or more. Latency-bound transfers keep nearly all of it; a job whose
- * CPU or link is near full keeps half or less.
- */
-const SLOW_START_KEEP = 0.6;
-/**
- * A knee found by a flat step is tried again after this many windows, then twice as long each time.
- * Soon: a try at a real knee costs nothing but connections (2N moves what N does), while a false one
- * (a start-of-job window read while the machine was busy) costs the rest of the job.
- */
-const PROBE_AFTER_WINDOWS = 5;
-/** An outcome that ends the climb is read over this many windows. */
-const STOP_WINDOWS = 3;
-/**
- * The first step is taken as soon as this many items finished and they waited at least
- * `EARLY_WAIT_RATIO` × their transfer for a first byte: the sizing needs nothing more, and every
- * 100 ms of the first window at the start N costs ~85 ms of a job that should be at 32.
- */
-const EARLY_ITEMS = 2;
-const EARLY_WAIT_RATIO = 3;
 
 export class AutoWorkersController {
   readonly #max: number;
@@ -67,6 +39,8 @@ export class AutoWorkersController {
   readonly #sizeFirstStep: boolean;
   /** Share of the finished items' time spent waiting for their first byte, so far (null: not told). */
   #waiting: number | null = null;
+  /** The step from the sessions' set-up was taken (once per job; see auto-first-step.ts). */
+  #setUpStepped = false;
   #limit = Infinity;
   #settled = false;
   /** The cap the controller settled at (it measures again if the cap goes up), or null. */
@@ -133,6 +107,11 @@ export class AutoWorkersController {
     return this.#settled;
   }
 
+  /** The first step was taken from the sessions' set-up (their logged-in count is then a refusal's reading too). */
+  get steppedAtSetUp(): boolean {
+    return this.#setUpStepped;
+  }
+
   /** The most connections the server has shown it accepts (Infinity until it refuses one). */
   get limit(): number {
     return this.#limit;
@@ -179,7 +158,7 @@ export class AutoWorkersController {
       return { atMs: s.atMs, workers: this.#target, throughput: 0, action: 'hold', why: `trying the step past ${this.#target} again: measuring at ${this.#target}` };
     }
     if (this.#settled || this.#window.markChange(s)) return null;
-    const early = this.#jumpEarly(s);
+    const early = this.#jumpEarly(s) ?? this.#stepAtSetUp(s);
     if (early) return early;
     const reading = this.#window.read(s, this.#target);
     if (!reading) return null;
@@ -189,9 +168,13 @@ export class AutoWorkersController {
     return this.#decide(s.atMs, reading, s.rateCap ?? null);
   }
 
-  /** The server refused a connection while `holding` were open: never ask for more than that again. */
-  refused(atMs: number, holding: number, throughput = 0): AutoWorkersDecision | null {
-    const limit = Math.max(1, holding);
+  /**
+   * The server refused a connection while `holding` were open: never ask for more than that again.
+   * After a step from the set-up, refusals come before most sessions proved themselves: the sessions
+   * logged in (`loggedIn`, pool-counted) are held too. Not otherwise: HTTP's are ready before they connect.
+   */
+  refused(atMs: number, holding: number, throughput = 0, loggedIn = 0): AutoWorkersDecision | null {
+    const limit = Math.max(1, this.#setUpStepped ? Math.max(holding, loggedIn) : holding);
     if (limit >= this.#limit && this.#target <= limit) return null;
     this.#limit = Math.min(this.#limit, limit);
     this.#target = Math.min(this.#target, this.#limit);
@@ -201,7 +184,7 @@ export class AutoWorkersController {
     this.#confirm = null;
     this.#downFrom = null;
     this.#restartWindow();
-    return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${holding + 1}: at most ${this.#limit} from now on` };
+    return { atMs, workers: this.#target, throughput, action: 'back-off', why: `server refused connection ${limit + 1}: at most ${this.#limit} from now on` };
   }
 
   /** The window's length says how much it may decide: a long one may end the climb, a short one only step up. */
@@ -288,12 +271,12 @@ export class AutoWorkersController {
    * the knee is found by the step below it once held (`#below`), or by the flat step after it.
    */
   #jumpEarly(s: AutoWorkersSample): AutoWorkersDecision | null {
-    if (!this.#sizeFirstStep || this.#fromKnee || this.#windows > 0 || this.#previous !== null || this.#confirm || this.#downFrom !== null) return null;
-    if (s.rateCap || s.waitMs === undefined || !s.transferMs || s.items < EARLY_ITEMS || s.waitMs < EARLY_WAIT_RATIO * s.transferMs) return null;
+    if (!this.#beforeAnyWindow()) return null;
+    const waiting = earlyWaiting(s);
     const n = this.#target;
     const cap = Math.min(this.#max, this.#limit);
-    if (n >= cap) return null;
-    this.#waiting = s.waitMs / (s.waitMs + s.transferMs);
+    if (waiting === null || n >= cap) return null;
+    this.#waiting = waiting;
     const next = this.#stepSize(n, null, 0, cap);
     const changedAt = this.#window.changedAt!;
     const ms = s.atMs - changedAt.atMs;
@@ -306,6 +289,32 @@ export class AutoWorkersController {
     const why = `${s.items} items waited ${Math.round(this.#waiting * 100)} % of their time for a first byte (${n} connections); trying ${next} at once`;
     return { atMs: s.atMs, workers: next, throughput, action: 'add', why };
   }
+  /**
+   * Before any item finished, from the sessions' set-up alone (logins of several round trips: the
+   * job waits on latency): × `SET_UP_STEP` at once. Not a window: the items' waits still size the
+   * next step (`#jumpEarly`, from here); a landing past the knee is measured below once held.
+   */
+  #stepAtSetUp(s: AutoWorkersSample): AutoWorkersDecision | null {
+    if (this.#setUpStepped || !this.#beforeAnyWindow()) return null;
+    const mean = setUpEvidence(s);
+    const n = this.#target;
+    const cap = Math.min(this.#max, this.#limit);
+    if (mean === null || n >= cap) return null;
+    this.#setUpStepped = true;
+    const next = Math.min(cap, n * SET_UP_STEP);
+    this.#target = next;
+    this.#highest = Math.max(this.#highest, next);
+    this.#below = { n: next, why: `reached by the step from the sessions' set-up (${n})` };
+    this.#restartWindow();
+    const why = `${s.setUps} sessions took ${Math.round(mean)} ms each to set up, before any byte (round trips: latency); trying ${next} at once`;
+    return { atMs: s.atMs, workers: next, throughput: 0, action: 'add', why };
+  }
+
+  /** Nothing measured yet and no step taken from a window: a first step may still be taken early (sized first steps only). */
+  #beforeAnyWindow(): boolean {
+    return this.#sizeFirstStep && !this.#fromKnee && this.#windows === 0 && this.#previous === null && !this.#confirm && this.#downFrom === null;
+  }
+
 
   /** The long reading at `from` after a flat step to `to`: the step paid after all (go on from `to`), or the knee is `from`. */
   #confirmed(atMs: number, reading: WindowReading, rateCap: number | null): AutoWorkersDecision | null {
@@ -378,7 +387,7 @@ export class AutoWorkersController {
    */
   #stepSize(n: number, prev: number | null, throughput: number, cap: number): number {
     // The job's first step: as many more connections as the waiting leaves room for (see first-byte-times.ts).
-    if (this.#firstJump() && prev === null) return Math.min(cap, Math.max(2 * n, Math.round(n / (1 - Math.min(this.#waiting!, 0.99)))));
+    if (this.#firstJump() && prev === null) return sizedFirstStep(n, this.#waiting!, cap);
     const prevX = prev !== null ? this.#readings.throughput(prev) : undefined;
     const kept = prev !== null && prevX !== undefined && prevX > 0 && throughput / n >= SLOW_START_KEEP * (prevX / prev);
     return Math.min(cap, n * (kept ? 4 : 2));

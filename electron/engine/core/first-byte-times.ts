@@ -9,13 +9,25 @@ export class FirstByteTimes {
   waitMs = 0;
   /** ms from each finished item's first byte to its end, summed. */
   transferMs = 0;
+  /**
+   * Sessions ready (logged in) before their first byte, one per lane, and their ms from the first
+   * item's start to then, summed: known ~0.2 s before the first FTP files finish (auto-first-step.ts).
+   */
+  setUps = 0;
+  setUpMs = 0;
+  /** Lanes counted in `setUps` still running: sessions logged in now (a refusal's reading, see run-pool.ts). */
+  setUpsNow = 0;
 
   constructor(private readonly now: () => number) {}
 
   /** One worker's current item. */
-  lane(): { started(): void; bytes(n: number): void; retried(): void; ended(): void } {
+  lane(): { started(): void; ready(): void; bytes(n: number): void; retried(): void; ended(): void; counted(): boolean; closed(): void } {
     let start = -1;
     let first = -1;
+    /** This lane's set-up was seen (counted or not): later items reuse its session. */
+    let setUp = false;
+    /** Its set-up is in `setUps` (and in `setUpsNow` until `closed`). */
+    let counted = false;
     /** The item (or its session's opening) was retried: its wait includes a backoff, not the server's latency. */
     let retried = false;
     return {
@@ -23,6 +35,21 @@ export class FirstByteTimes {
         start = this.now();
         first = -1;
         retried = false;
+      },
+      ready: () => {
+        // Ready after a first byte (HTTP connects for its first request): no set-up of its own.
+        if (!setUp && start >= 0 && first < 0 && !retried) {
+          this.setUps++;
+          this.setUpsNow++;
+          this.setUpMs += this.now() - start;
+          counted = true;
+        }
+        setUp = true;
+      },
+      counted: () => counted,
+      closed: () => {
+        if (counted) this.setUpsNow--;
+        counted = false;
       },
       retried: () => {
         retried = true;

@@ -61,6 +61,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   let peakProven = 0;
   /** Workers whose connection has received bytes, running now. */
   let movingNow = 0;
+  /** Refusals whose limit was read from sessions that proved they hold a connection (finished an item, or logged in). */
+  let provenReads = 0;
   /** Auto's first step reads how much of each item was waiting for its first byte. */
   const times = auto ? new FirstByteTimes(() => opts.telemetry.now()) : null;
   /** The first refusal that retired a worker (null until one, or when it came without an error). */
@@ -130,6 +132,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     const lane = times?.lane();
     const progress: WorkerProgress = {
       ...counters,
+      setState: (state, item) => {
+        // The session left `connecting` for work: logged in (auto's step from the set-up).
+        if (state === 'listing' || state === 'downloading') lane?.ready();
+        counters.setState(state, item);
+      },
       countRetry: () => {
         lane?.retried();
         counters.countRetry();
@@ -146,6 +153,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     const ctx: WorkerContext = { workerId, signal, progress };
     let session: WorkerSession<I> | null = null;
     let proven = false;
+    /** Refusals read from sessions that proved they hold a connection, before this worker started. */
+    const readsBefore = provenReads;
     const retire = (items: I[], err?: FanoutError) => {
       source.giveBack(items);
       split?.releaseWorker(workerId);
@@ -156,8 +165,20 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       // still waiting to log in, refused too).
       // Once some session has proved itself, that count is what the server holds; before that (the
       // first logins racing each other) the other opened sessions are the best guess.
-      const d = auto?.controller.refused(opts.telemetry.now(), provenNow > 0 ? provenNow : openNow - (session ? 1 : 0));
-      if (d) applyDecision(d);
+      // The others' sessions that logged in (set up before their first byte) hold connections too: the
+      // controller counts them after a step taken from the set-up, when refusals come before most sessions proved.
+      const loggedIn = times ? times.setUpsNow - (lane?.counted() ? 1 : 0) : 0;
+      const byLogins = loggedIn > 0 && auto?.controller.steppedAtSetUp === true;
+      const provenReading = provenNow > 0 || byLogins;
+      // A refusal of a step already read from proven sessions says nothing new: the count now is lower
+      // only because surplus workers (those at work, not these waiting) left since (read again, it
+      // fell 6 → 3 → 1 on vsftpd limited to 6 and 3 → 1 on one limited to 3).
+      if (auto && !(provenReads > readsBefore)) {
+        // Sessions open but not logged in are no guess then: lazily opened, most of them are the refused.
+        const d = auto.controller.refused(opts.telemetry.now(), provenNow > 0 ? provenNow : byLogins ? 1 : openNow - (session ? 1 : 0), 0, loggedIn);
+        if (provenReading) provenReads++;
+        if (d) applyDecision(d);
+      }
       opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
     };
     try {
@@ -286,6 +307,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       if (session) openNow--;
       if (proven) provenNow--;
       if (moving) movingNow--;
+      lane?.closed();
       await session?.close().catch(() => {});
     }
   }
@@ -332,7 +354,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         return;
       }
       const t = opts.telemetry;
-      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow, lagMs, waitMs: times!.waitMs, transferMs: times!.transferMs });
+      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow, lagMs, waitMs: times!.waitMs, transferMs: times!.transferMs, setUps: times!.setUps, setUpMs: times!.setUpMs });
       if (d) applyDecision(d);
     }, tickMs);
     tick.unref?.();

@@ -35,4 +35,48 @@ describe('FirstByteTimes (auto\'s first step)', () => {
     lane.ended();
     expect([times.waitMs, times.transferMs]).toEqual([80, 30]);
   });
+
+  it('sums each lane\'s first set-up (start → its session ready, before any byte), once per lane; a retried one is left out', () => {
+    let now = 0;
+    const times = new FirstByteTimes(() => now);
+    const a = times.lane();
+    a.started();
+    now = 120;
+    a.ready(); // logged in: 120 ms of round trips
+    now = 130;
+    a.ready(); // a second state change of the same item: counted once
+    expect([times.setUpMs, times.setUps]).toEqual([120, 1]);
+    now = 200;
+    a.bytes(10);
+    a.ended();
+    // The same lane's next item (its session already open) adds no set-up.
+    a.started();
+    now = 210;
+    a.ready();
+    expect([times.setUpMs, times.setUps]).toEqual([120, 1]);
+    // Another lane whose opening was retried (a backoff is no latency of the server's): left out.
+    const b = times.lane();
+    b.started();
+    b.retried();
+    now = 2_000;
+    b.ready();
+    // A third that was ready only after its first byte (HTTP: no set-up to speak of before it): left out.
+    const c = times.lane();
+    c.started();
+    now = 2_050;
+    c.bytes(5);
+    c.ready();
+    expect([times.setUpMs, times.setUps]).toEqual([120, 1]);
+    const d = times.lane();
+    d.started();
+    now = 2_130;
+    d.ready();
+    expect([times.setUpMs, times.setUps]).toEqual([200, 2]);
+    // Logged in now: the counted lanes until they close (b and c were never counted).
+    expect([times.setUpsNow, a.counted(), b.counted()]).toEqual([2, true, false]);
+    a.closed();
+    b.closed();
+    a.closed();
+    expect([times.setUpsNow, times.setUps]).toEqual([1, 2]);
+  });
 });

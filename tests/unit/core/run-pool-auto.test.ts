@@ -8,7 +8,7 @@ import type { AutoWorkersDecision } from '../../../shared/events';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sessions that each take `itemMs` per item (latency-bound: more sessions, more throughput); `limit` refuses more open at once. */
-function sessions(opts: { itemMs: number; limit?: number; failFirst?: boolean }) {
+function sessions(opts: { itemMs: number; limit?: number; failFirst?: boolean; loginMs?: number }) {
   let open = 0;
   /** Items whose first attempt failed (with `failFirst`: each item's first attempt times out, no bytes). */
   const failed = new Set<number>();
@@ -18,8 +18,15 @@ function sessions(opts: { itemMs: number; limit?: number; failFirst?: boolean })
     if (opts.limit !== undefined && open >= opts.limit) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 too many connections');
     open++;
     peakOpen = Math.max(peakOpen, open);
+    let loggedIn = false;
     return {
       async process(item, ctx) {
+        if (opts.loginMs !== undefined && !loggedIn) {
+          // Connects lazily, on its first item, as the FTP session does: then says it is at work.
+          await wait(opts.loginMs);
+          loggedIn = true;
+          ctx.progress.setState('listing', String(item));
+        }
         await wait(opts.itemMs);
         if (opts.failFirst && !failed.has(item)) {
           failed.add(item);
@@ -97,6 +104,28 @@ describe('runPool with auto workers', () => {
     expect(last.waitMs!).toBeGreaterThan(4 * last.transferMs!);
     // 2 connections waiting 80 % or more of each item: the first step goes to 10 or more (×2 without the times).
     expect(decisions.find((d) => d.action === 'add')!.workers).toBeGreaterThanOrEqual(10);
+  });
+
+  it('tells the controller how long its sessions took to set up: slow logins make the first step before any item finished', async () => {
+    // 60 ms logins, then items of 100 ms: the logins are known 100 ms (10 ticks) before the first item ends.
+    const s = sessions({ itemMs: 100, loginMs: 60 });
+    const samples: Array<{ setUps?: number; setUpMs?: number; items: number }> = [];
+    const controller = new AutoWorkersController({ start: 2, max: 16, minWindowMs: 50, sizeFirstStep: true });
+    const observe = controller.observe.bind(controller);
+    controller.observe = (sample) => {
+      samples.push(sample);
+      return observe(sample);
+    };
+    const { result, decisions } = run(120, 16, s, controller);
+    await result;
+    const last = samples.at(-1)!;
+    // Each session counted once, with its login's time (a timer may fire a millisecond early).
+    expect(last.setUps).toBeGreaterThanOrEqual(2);
+    expect(last.setUps).toBeLessThanOrEqual(16);
+    expect(last.setUpMs! / last.setUps!).toBeGreaterThanOrEqual(55);
+    const first = decisions.find((d) => d.action === 'add')!;
+    expect(first).toMatchObject({ workers: 8 });
+    expect(first.why).toMatch(/sessions took \d+ ms each to set up/);
   });
 
   it('items retried before their first byte do not count as waiting (a backoff is no latency of the server\'s)', async () => {

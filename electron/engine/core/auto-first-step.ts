@@ -1,0 +1,51 @@
+import type { AutoWorkersSample } from './auto-workers-options';
+
+/**
+ * `--workers auto`'s first step before any window (`sizeFirstStep`, Gutenberg jobs): what evidence
+ * the pool's first-byte and set-up times (first-byte-times.ts) must show, and how far it goes.
+ * Every 100 ms at the start N costs ~85 ms of a job that should be at 32, so the first step is taken
+ * as soon as the evidence is there; the controller (auto-workers.ts) reads where it landed.
+ */
+
+/**
+ * The sized step is taken as soon as this many items finished and they waited at least
+ * `EARLY_WAIT_RATIO` × their transfer for a first byte: the sizing needs nothing more.
+ */
+const EARLY_ITEMS = 2;
+const EARLY_WAIT_RATIO = 3;
+
+/**
+ * Before any item finished: this many sessions took `SET_UP_MS` or more each to be ready (an FTP
+ * login: connect, banner, USER/PASS: two round trips or more) is evidence enough that the job waits
+ * on round trips, ~0.2 s before the first files' transfers say so. A server on this machine logs in
+ * within a few ms; an HTTP session is ready before it connects (its connect is the first byte's wait).
+ */
+const SET_UP_SESSIONS = 2;
+const SET_UP_MS = 40;
+/**
+ * How far the set-up step goes: × 4, slow start's step. Not the full sized jump: a login says
+ * nothing of how long a file then transfers (a slow link with a far server logs in as slowly); the
+ * items' waits size the next step, from there, as soon as two have finished.
+ */
+export const SET_UP_STEP = 4;
+
+/** The sized step from `n`: N × (wait + transfer) / transfer, at least × 2, under `cap`. */
+export function sizedFirstStep(n: number, waiting: number, cap: number): number {
+  return Math.min(cap, Math.max(2 * n, Math.round(n / (1 - Math.min(waiting, 0.99)))));
+}
+
+/** The share of the finished items' time spent waiting, when it is enough for the early step (else null). */
+export function earlyWaiting(s: AutoWorkersSample): number | null {
+  if (s.rateCap || s.waitMs === undefined || !s.transferMs || s.items < EARLY_ITEMS || s.waitMs < EARLY_WAIT_RATIO * s.transferMs) return null;
+  return s.waitMs / (s.waitMs + s.transferMs);
+}
+
+/**
+ * The sessions' mean set-up, ms, when it is evidence for the set-up step (else null): nothing finished
+ * yet (finished items' waits say more), no bandwidth cap (its pacing is waiting too).
+ */
+export function setUpEvidence(s: AutoWorkersSample): number | null {
+  if (s.rateCap || s.items > 0 || !s.setUps || s.setUps < SET_UP_SESSIONS || s.setUpMs === undefined) return null;
+  const mean = s.setUpMs / s.setUps;
+  return mean >= SET_UP_MS ? mean : null;
+}
