@@ -16,6 +16,7 @@ import type { MailFolderInfo } from './folders';
  *   on FETCH, UTF-8 folder names). LIST-STATUS asks HIGHESTMODSEQ by itself (RFC 7162: STATUS
  *   HIGHESTMODSEQ is a CONDSTORE-enabling command), so a run with nothing new, which never
  *   EXAMINEs, is one round trip shorter; a run that EXAMINEs sends ENABLE as before, just later.
+ *   A connection that only fetches does not send it where it would enable CONDSTORE alone.
  * A fifth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`).
  */
 interface ImapFlowInternals {
@@ -75,11 +76,32 @@ export function gateLogin(client: ImapFlow, gate: LoginGate): void {
 }
 
 /**
- * EXAMINE (read-only SELECT) of a listed folder, without imapflow's LIST of it first; the
- * connection's deferred ENABLE goes first (once).
+ * Extensions the deferred ENABLE would turn on besides CONDSTORE: UTF8=ACCEPT changes the bytes a
+ * server may send for a message with UTF-8 headers (RFC 6855 lets it downgrade them otherwise), and
+ * IMAP4rev2 the shape of answers, so a connection that fetches must enable them as the others do.
  */
-export async function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>): Promise<MailboxObject> {
-  await deferredEnable.get(client)?.();
+const ENABLED_FOR_EVERY_USE = ['UTF8=ACCEPT', 'IMAP4rev2'];
+
+export interface ExamineOptions {
+  /**
+   * False for a connection that only fetches: it needs neither HIGHESTMODSEQ nor CHANGEDSINCE, so
+   * when CONDSTORE is all the deferred ENABLE would turn on (Dovecot), it is not sent: one round
+   * trip less before the connection's first FETCH, and no MODSEQ asked per message. ENABLE is
+   * valid only before a folder is selected, so a connection must not plan after such an EXAMINE
+   * (it would plan as on a server without CONDSTORE): planning connections plan before they fetch.
+   * Default true.
+   */
+  condstore?: boolean;
+}
+
+/**
+ * EXAMINE (read-only SELECT) of a listed folder, without imapflow's LIST of it first; the
+ * connection's deferred ENABLE goes first (once), unless `opts.condstore` is false and it would
+ * enable CONDSTORE alone.
+ */
+export async function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>, opts: ExamineOptions = {}): Promise<MailboxObject> {
+  const onlyCondstore = !ENABLED_FOR_EVERY_USE.some((ext) => client.capabilities.has(ext));
+  if (opts.condstore !== false || !onlyCondstore) await deferredEnable.get(client)?.();
   const known = internals(client).folders;
   if (!known.has(info.path)) {
     known.set(info.path, {

@@ -215,7 +215,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     const client = await this.#ensureClient();
     const folder = job.info.path;
     if (client.mailbox === false || client.mailbox.path !== folder) {
-      const mb = await examineFolder(client, job.info);
+      // Fetching needs no CONDSTORE (imapflow-rounds.ts); a connection that planned has it already.
+      const mb = await examineFolder(client, job.info, { condstore: false });
       if (String(mb.uidValidity) !== job.uidValidity) {
         throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
       }

@@ -85,6 +85,41 @@ describe('imapflow round trips (Dovecot)', () => {
     await b.logout();
   });
 
+  it('a connection that only fetches sends no ENABLE on Dovecot (CONDSTORE alone), and asks no MODSEQ', async () => {
+    const folders = await (async () => {
+      const l = client([]);
+      await l.connect();
+      try {
+        return await listFoldersOn(l);
+      } finally {
+        await l.logout();
+      }
+    })();
+    const sent: string[] = [];
+    const c = client(sent);
+    await c.connect();
+    const archive = folders.find((f) => f.path === 'Archive')!;
+    const inbox = folders.find((f) => f.path === 'INBOX')!;
+    const before = sent.length;
+    const mb = await examineFolder(c, archive, { condstore: false });
+    expect(String(mb.uidValidity)).toBe(archive.uidValidity);
+    expect(sent.slice(before)).toEqual(['EXAMINE']);
+    // Its FETCH asks no MODSEQ (CONDSTORE is not enabled on it).
+    const fetched: string[] = [];
+    for await (const m of c.fetch('1:2', { uid: true, flags: true })) fetched.push(String(m.modseq));
+    expect(fetched).toEqual(['undefined', 'undefined']);
+    // A planning connection still enables it (first, as ENABLE is valid only before a folder is selected).
+    const planner: string[] = [];
+    const p = client(planner);
+    await p.connect();
+    const at = planner.length;
+    const mb2 = await examineFolder(p, inbox);
+    expect(planner.slice(at)).toEqual(['ENABLE', 'EXAMINE']);
+    expect(String(mb2.highestModseq)).toBe(inbox.highestModseq);
+    await c.logout();
+    await p.logout();
+  });
+
   it('a gated login waits for the gate, and a refused gate sends no LOGIN at all', async () => {
     const sent: string[] = [];
     const c = client(sent);
