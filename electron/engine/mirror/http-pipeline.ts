@@ -20,6 +20,11 @@ export type { HttpRunHost, HttpRunOptions } from './http-run-types';
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
 /** Bytes of an unwanted body (a 404 page, an index not needed) read to keep the connection; past this it is dropped. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
+/**
+ * Books of one run being made durable (fsync, rename, the folder's fsync) while the next response is
+ * read. Past this the run waits for one to land: the disk's backlog, and the descriptors held open, stay bounded.
+ */
+const MAX_LANDING = 4;
 
 /**
  * One pipelined pass over a batch of books on a session's connection (HTTP/1.1 pipelining through
@@ -44,6 +49,8 @@ export class HttpRun {
   private readonly queue: Step[] = [];
   private readonly sent: Sent[] = [];
   private readonly sinks = new Set<BookSink>();
+  /** `complete()`s still running (see MAX_LANDING). */
+  private readonly landing = new Set<Promise<void>>();
   /** The connection (Client) of each origin this run uses: a run never moves to a new one. */
   private readonly pinned = new Map<string, Client>();
   private delivered: Promise<void> = Promise.resolve();
@@ -64,6 +71,7 @@ export class HttpRun {
         rest: null,
         indexPending: false,
         fileSteps: 0,
+        landing: false,
         result: null,
       };
     });
@@ -84,9 +92,11 @@ export class HttpRun {
       ctx.progress.setState('listing', first.label);
       try {
         await this.loop();
+        await this.landed();
       } catch (e) {
         if (!(e instanceof ConnectionLost)) throw e;
         this.host.dropClients();
+        await this.landed(); // a book whose bytes all arrived still lands
         if (ctx.signal.aborted) throw abortedError(e.context);
         const err = connectionError(e.reason, e.context);
         if (!this.gotResponse) throw err;
@@ -103,6 +113,7 @@ export class HttpRun {
       return this.books.map((b) => b.result ?? new FanoutError('INTERNAL', `ebook ${b.ebook} was left unfinished`, b.context));
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
+      await this.landed(); // not closed under its fsync and rename
       await Promise.all([...this.sinks].map((s) => s.close()));
     }
   }
@@ -205,7 +216,7 @@ export class HttpRun {
     const context = this.fileContext(step);
     const headers = res.headers;
     book.fileSteps--;
-    if (book.result) {
+    if (book.result || book.landing) {
       await this.discard(res, context);
       return this.closeSink(sink);
     }
@@ -225,7 +236,7 @@ export class HttpRun {
         sink.begin(); // the kept part is the whole file
         sink.input.end();
         await once(sink.input, 'finish');
-        return this.complete(book, cand, sink, sink.startAt, context);
+        return this.land(book, cand, sink, context);
       case 'restart':
         // The server would not resume: ask once more from the start (the part was discarded).
         await sink.discard();
@@ -250,7 +261,30 @@ export class HttpRun {
     if (length !== null && sink.received !== length) {
       return this.failWith(book, sink, new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${length} bytes`, context));
     }
-    await this.complete(book, cand, sink, sink.startAt, context);
+    await this.land(book, cand, sink, context);
+  }
+
+  /**
+   * Makes a whole book durable (`complete`) while the run goes on with the next response: each
+   * book's fsync and rename (a few ms, tens under load) no longer hold its connection, whose next
+   * body would otherwise sit in undici's buffer with the socket paused. Waits only while
+   * MAX_LANDING books of this run are landing; `execute` waits for all of them before it returns.
+   */
+  private async land(book: Book, cand: Candidate, sink: BookSink, context: ErrorContext): Promise<void> {
+    while (this.landing.size >= MAX_LANDING) await Promise.race(this.landing);
+    book.landing = true;
+    const landing = this.complete(book, cand, sink, sink.startAt, context)
+      .catch((e: unknown) => this.fail(book, toFanoutError(e, context)))
+      .finally(() => {
+        book.landing = false;
+        this.landing.delete(landing);
+      });
+    this.landing.add(landing);
+  }
+
+  /** Waits for every book still landing. */
+  private async landed(): Promise<void> {
+    while (this.landing.size > 0) await Promise.all(this.landing);
   }
 
   private async receiveIndex(step: Extract<Step, { kind: 'index' }>, res: HttpResponse): Promise<void> {
@@ -258,7 +292,7 @@ export class HttpRun {
     const context = book.context;
     const status = res.statusCode;
     const location = one(res.headers.location);
-    if (book.result) {
+    if (book.result || book.landing) {
       book.indexPending = false;
       return this.discard(res, context);
     }
@@ -294,7 +328,7 @@ export class HttpRun {
 
   /** The next file to try once the current one is missing: the index first if it is not known yet. */
   private nextCandidate(book: Book): void {
-    if (book.result) return;
+    if (book.result || book.landing) return;
     if (book.rest === null) {
       if (!book.indexPending) this.queue.unshift(this.indexStep(book));
       return;

@@ -65,6 +65,8 @@ export interface Book {
   indexPending: boolean;
   /** File requests of this book queued or in flight. */
   fileSteps: number;
+  /** Its file arrived whole and is being made durable (fsync, rename): no other candidate is tried. */
+  landing: boolean;
   result: FetchedBook | FanoutError | null;
 }
 
