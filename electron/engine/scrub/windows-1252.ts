@@ -1,4 +1,5 @@
 import { isAscii, transcode } from 'node:buffer';
+import { ownedBytes } from './executor';
 
 /**
  * windows-1252 → string. Node's `TextDecoder('windows-1252')` is really ISO-8859-1 (it leaves
@@ -62,8 +63,7 @@ function latin1ToUtf8(src: Buffer): Uint8Array<ArrayBuffer> | null {
     return null;
   }
   for (let i = out.indexOf(0xc2); i !== -1; i = out.indexOf(0xc2, i + 2)) if (out[i + 1]! < 0xa0) return null;
-  const whole = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.buffer instanceof ArrayBuffer;
-  return whole ? new Uint8Array(out.buffer as ArrayBuffer, 0, out.byteLength) : new Uint8Array(out);
+  return ownedBytes(out); // a small output may sit in Node's shared slab: copied then
 }
 
 /**
