@@ -46,7 +46,7 @@ export interface BatchBook {
   data: net.Socket | null;
   /**
    * `EPSV` + `RETR N-0.txt` sent right behind the book's STAT, before the listing said the file
-   * exists (see FtpBatch.openGuesses): confirmed when it does, wasted (replies ignored) when it does not.
+   * exists (see openGuesses in ftp-book-sinks.ts): confirmed when it does, wasted (replies ignored) when it does not.
    */
   guess: { cand: Candidate; sink: BookSink; present: boolean } | null;
   guessState: 'none' | 'pending' | 'confirmed' | 'wasted';

@@ -106,7 +106,7 @@ export class BatchCommandQueue {
       this.pushTransfer(cmds, book, book.remotePath, book.startAt, false);
     }
     if (o.pipelined) this.pushStats(cmds, o.statWorks);
-    // The first write: the first books' `N-0.txt`, right behind their STATs (see FtpBatch.openGuesses).
+    // The first write: the first books' `N-0.txt`, right behind their STATs (see openGuesses in ftp-book-sinks.ts).
     while (this.transfersOut < window && this.guessQueue.length > 0) {
       const book = this.guessQueue.shift()!;
       if (book.result || book.guessState !== 'pending') continue;
