@@ -5,7 +5,7 @@ import type { AutoWorkersDecision, JobEvent } from '../../../shared/events';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
 import { checkGutenbergInputs } from '../../../electron/engine/inputs/job-inputs';
-import { startFtpServer, startTcpProxy, type MirrorBookSpec } from '../../harness';
+import { startFtpServerOf, startTcpProxy, type FtpServerKind, type MirrorBookSpec } from '../../harness';
 import { runFanoutCli } from '../../harness/fanout-cli';
 import { startGutenbergFixture, type GutenbergFixture } from './gutenberg-fixture';
 
@@ -32,8 +32,8 @@ const decisions = (events: JobEvent[]): AutoWorkersDecision[] => events.flatMap(
  * proxy: every book fetched, a refusal read as the limit and never more asked after it. `more`
  * checks the rest while the server still runs.
  */
-async function autoAgainstLimitedFtp(limit: number, outName: string, more: (ds: AutoWorkersDecision[], server: { countLogins(): Promise<number> }) => Promise<void> | void): Promise<void> {
-  const limited = await startFtpServer({ root: fx.mirror.root, maxPerIp: limit });
+async function autoAgainstLimitedFtp(limit: number, outName: string, more: (ds: AutoWorkersDecision[], server: { countLogins(): Promise<number> }) => Promise<void> | void, kind: FtpServerKind = 'vsftpd'): Promise<void> {
+  const limited = await startFtpServerOf(kind, { root: fx.mirror.root, maxPerIp: limit });
   const proxy = await startTcpProxy({ targetPort: limited.port, delayMs: 10, ftp: true });
   try {
     const events: JobEvent[] = [];
@@ -103,6 +103,14 @@ describe('gutenberg --workers auto', () => {
       expect(limits.length).toBe(1);
       expect(limits[0]).toBeGreaterThanOrEqual(4);
     });
+  });
+
+  it.each(['proftpd', 'pure-ftpd'] as const)('on %s limited to 3 connections: a first step past 3 is refused, the limit read once, never more asked, every book', async (kind) => {
+    await autoAgainstLimitedFtp(3, `ftp-auto-${kind}`, (ds) => {
+      const limits = ds.filter((d) => d.action === 'back-off' && /refused/.test(d.why)).map((d) => d.workers);
+      expect(limits.length).toBe(1);
+      expect(limits[0]).toBeLessThanOrEqual(3);
+    }, kind);
   });
 
   it('CLI: --workers auto --max-workers 6 fetches every book, printing each decision; auto with split exits 2', async () => {
