@@ -1,5 +1,4 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import { MailJobSpecSchema, type MailJobInput, type MailJobSpec } from '../../../shared/job-spec';
@@ -8,13 +7,14 @@ import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
 import { accountWhere } from './connect';
+import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
 import { sanitizeSegment } from './folder-names';
 import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession, writeBudget, type MailWorkerOptions } from './mail-worker';
-import type { LoginGate } from './imapflow-rounds';
+import { enableNow, type LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
@@ -24,7 +24,6 @@ import { BoundedChannel } from '../core/bounded-channel';
 import type { WorkerContext } from '../core/worker-context';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { isInside } from '../output/safe-path';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
 import { autoPlanLimits, MAIL_AUTO_START, MailAutoController, mailAutoPool, OpenSessions } from './auto-connections';
 
@@ -65,38 +64,6 @@ export interface MailJobExtras {
 /** The directory of an account's archive: `<out>/<user@host>/`. */
 export function accountDir(spec: Pick<MailJobSpec, 'outDir' | 'account'>): string {
   return join(resolve(spec.outDir), sanitizeSegment(`${spec.account.user}@${spec.account.host}`));
-}
-
-/** folders.json: the directories of the folders, and its text as read (null when absent or unreadable). */
-async function readFolderDirs(root: string): Promise<{ dirs: Record<string, string>; text: string | null }> {
-  try {
-    const text = await readFile(join(root, 'folders.json'), 'utf8');
-    const parsed = JSON.parse(text) as { dirs?: Record<string, string> };
-    return { dirs: parsed.dirs ?? {}, text };
-  } catch {
-    return { dirs: {}, text: null };
-  }
-}
-
-function folderAbsDir(root: string, rel: string, folder: string): string {
-  const abs = resolve(root, ...rel.split('/'));
-  if (!isInside(root, abs)) {
-    throw new FanoutError('UNSAFE_PATH', `Folder ${folder} would be written outside the output folder`, { folder });
-  }
-  return abs;
-}
-
-/** Folders to archive: every selectable one, or those named (unknown names are reported). */
-function selectFolders(all: MailFolderInfo[], wanted: MailJobSpec['folders'], job: JobBodyContext): MailFolderInfo[] {
-  const selectable = all.filter((f) => f.selectable);
-  if (wanted === 'all') return selectable;
-  const out: MailFolderInfo[] = [];
-  for (const name of wanted) {
-    const f = selectable.find((x) => x.path === name) ?? selectable.find((x) => x.path.toLowerCase() === name.toLowerCase());
-    if (f) out.push(f);
-    else job.reportFailure(name, new FanoutError('FOLDER_NOT_FOUND', `Folder "${name}" does not exist on the server (or cannot be selected)`, { folder: name }));
-  }
-  return out;
 }
 
 /**
@@ -288,7 +255,12 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // A first run of this account (no folders.json yet) has everything to fetch: the worker
       // connections are opened at the same time, and each sends LOGIN as soon as this one's LOGIN
       // has proved the credentials (a wrong password still costs one LOGIN, not N).
-      if (Object.keys(existingDirs).length === 0) openSessions(workerCount, { after: firstLogin });
+      // Their ENABLE goes while the first one lists (they plan next, and are idle until then).
+      const firstRun = Object.keys(existingDirs).length === 0;
+      if (firstRun) {
+        openSessions(workerCount, { after: firstLogin });
+        for (const [id, p] of prewarmed) if (id > 0) p.then((s) => s.withClient(async (c) => enableNow(c))).catch(() => undefined);
+      }
       const planner = await prewarmed.get(0)!.catch((err: unknown) => {
         refused(err);
         throw err;
@@ -296,7 +268,12 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       const planLane = job.telemetry.worker(0);
       try {
         planLane.setState('listing', 'folders');
-        const folders = await planner.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
+        const folders = await planner.withClient(async (client) => {
+          const listed = await listFoldersOn(client, existingDirs);
+          // The folders' set-up below (folders.json, indexes) runs during this ENABLE's round trip.
+          if (firstRun) enableNow(client);
+          return listed;
+        }).catch((err: unknown) => {
           throw mapImapError(err, where);
         });
         const dirs: Record<string, string> = { ...existingDirs };
