@@ -1,11 +1,10 @@
 import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
 import type { Client } from 'undici';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
-import { readBounded, sendRequest, type HttpResponse } from './http-response';
+import { pumpBody, readBounded, sendRequest, type HttpResponse } from './http-response';
 import { ConnectionLost, connectionError, isParserError, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
 import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
@@ -253,7 +252,7 @@ export class HttpRun {
     progress.setItemTotal(length);
     sink.begin(sink.startAt === 0 ? metaFromHeaders(headers, res.statusCode === 200 ? length : null) : undefined);
     try {
-      await pipeline(res.body, sink.input);
+      await pumpBody(res.body, sink.input);
     } catch (e) {
       if (isConnectionError(e) || isParserError(e)) throw new ConnectionLost(e, context);
       return this.failWith(book, sink, mapSocketError(e, context));

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 
 /** A response whose body streams as it arrives. */
@@ -138,4 +138,43 @@ export async function readBounded(body: Readable, maxBytes: number, keep: boolea
     if (keep) chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Streams a response body into its sink's `input` (backpressure through `pipe`) and resolves once
+ * `input` finished (every write landed). Either side's error destroys both (a dropped body aborts its
+ * request) and rejects with it; a side closed early rejects as `ERR_STREAM_PREMATURE_CLOSE`, as
+ * `stream.pipeline` does. Not `pipeline` itself: per book it made an AbortController, aborted it at the
+ * end (a DOMException and an event dispatch) and end-of-stream listeners on both sides, ~10 % of the
+ * main thread's stream work in the HTTP job's profile (docs/BENCHMARKS.md, "Session 6").
+ */
+export function pumpBody(body: Readable, input: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      body.destroy(err);
+      input.destroy(err);
+      reject(err);
+    };
+    const early = () => Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    body.on('error', fail);
+    input.on('error', fail);
+    body.on('close', () => {
+      if (!body.readableEnded) fail(early());
+    });
+    input.on('close', () => {
+      if (!input.writableFinished) fail(early());
+    });
+    input.on('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    // A body queued behind others may have failed before its reader came: its events are past.
+    if (body.errored) return fail(body.errored);
+    if (body.destroyed && !body.readableEnded) return fail(early());
+    body.pipe(input);
+  });
 }
