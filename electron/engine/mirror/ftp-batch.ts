@@ -14,6 +14,7 @@ import { allBytesIn, chooseFile, lostConnectionError, metaOf, newBatchBook, read
 import { FALLBACK, type BatchResult, type FtpBatchOutcome, type FtpBatchTarget } from './ftp-batch-types';
 import { BatchCommandQueue, TRANSFER_WINDOW } from './ftp-batch-queue';
 import { discardPassive, receiveBookData } from './ftp-batch-data';
+import type { BatchLogin } from './ftp-batch-login';
 
 type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
@@ -69,6 +70,8 @@ export class FtpBatch {
     flags: { statWorks: boolean; epsvWorks: boolean },
     /** Shared by the job's sessions: may commands be written during a transfer here? */
     private readonly host: FtpHostState,
+    /** A fresh session's login, written ahead of the first commands (see ftp-batch-login.ts). */
+    private readonly login: BatchLogin | null = null,
   ) {
     if (/[\r\n\0]/.test(target.root)) throw new FanoutError('BAD_INPUT', 'The mirror path contains control characters', { host: target.host });
     this.statWorks = flags.statWorks;
@@ -97,7 +100,7 @@ export class FtpBatch {
       // Our watchdog replaces basic-ftp's control timeout, which would fire during long transfers.
       this.client.ftp.socket.setTimeout(0);
       this.startWatchdog();
-      ctx.progress.setState('listing', this.books[0]!.label);
+      if (!this.login) ctx.progress.setState('listing', this.books[0]!.label);
       await this.openGuesses();
       if (ctx.signal.aborted) this.fail(abortedError(this.books[0]!.context));
       else this.pump();
@@ -143,6 +146,9 @@ export class FtpBatch {
       return;
     }
     this.activity++;
+    // The login's replies come first; its refusal ends the batch (the session reports a login error).
+    const login = this.login?.done === false ? this.login.onReply(res) : null;
+    if (login !== null) return login instanceof FTPError ? this.fail(login) : undefined;
     this.gotReply = true;
     const matched = this.commands.match(res, this.target.root);
     if (matched.kind === 'outOfStep') return this.outOfStep(matched.what);
@@ -285,11 +291,12 @@ export class FtpBatch {
     if (this.failure) return;
     const next = { pipelined: this.host.transfers === 'pipelined', statWorks: this.statWorks, epsvWorks: this.epsvWorks, root: this.target.root };
     const cmds = this.commands.next(next, (book) => this.settle(book, FALLBACK));
-    if (cmds.length > 0) {
-      this.client.ftp.log(`> ${cmds.map((c) => c.line).join(' | ')}`);
+    const login = this.login?.take() ?? '';
+    if (cmds.length > 0 || login) {
+      this.client.ftp.log(`> ${login ? 'login | ' : ''}${cmds.map((c) => c.line).join(' | ')}`);
       let bytes: string;
       try {
-        bytes = commandWrite(cmds);
+        bytes = login + commandWrite(cmds);
       } catch (e) {
         // (Never expected: names come from the candidate table.) This batch fails, not the process.
         return this.fail(e instanceof Error ? e : new Error(String(e)));
@@ -352,7 +359,7 @@ export class FtpBatch {
   }
 
   private checkDone(): void {
-    const idle = this.commands.idle && this.opening === 0;
+    const idle = this.commands.idle && this.opening === 0 && (this.login?.done ?? true);
     if (idle && this.task && !this.taskDone) {
       this.taskDone = true;
       this.task.resolve(undefined);
@@ -368,6 +375,8 @@ export class FtpBatch {
     if (this.failure) return;
     this.failure = err;
     this.stopWatchdog();
+    // Not logged in: the batch rejects with the login's error (before the books settle, which would resolve it).
+    if (this.login && !this.login.done) this.abandon(err);
     this.client.ftp.closeWithError(err);
     const active = this.commands.activeTransfer;
     for (const book of this.books) {

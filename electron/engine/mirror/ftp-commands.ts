@@ -1,7 +1,7 @@
 import { FTPError, type Client, type FTPResponse } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import { epsvPort, sendAll, sendPipelined } from './ftp-pipeline';
-import { statOutcome } from './ftp-replies';
+import { loginVerdict, statOutcome } from './ftp-replies';
 import type { ListingEntry } from './listing-parsers';
 
 /**
@@ -61,19 +61,21 @@ export async function listFolder(client: Client, remoteDir: string, caps: { stat
  * per command and adds FEAT, STRU F and OPTS UTF8 again (7 to 8 round trips; FEAT only picks MLSD
  * for `list()`, which is used only where STAT gives no listing and works with LIST). Plain FTP only:
  * FTPS goes through `access()` (AUTH TLS, the handshake, PBSZ/PROT). Throws the first refusal
- * (a 530 is AUTH_FAILED, a 421 TOO_MANY_CONNECTIONS, through mapFtpError).
+ * (a 530 is AUTH_FAILED, a 421 TOO_MANY_CONNECTIONS, through mapFtpError). A fresh session's first
+ * batch writes the same login ahead of its own commands instead (ftp-batch-login.ts).
  */
 export async function pipelinedLogin(client: Client, user: string, password: string): Promise<void> {
+  const commands = loginCommands(user, password);
+  const seen: Array<FTPResponse | FTPError> = [];
+  const replies = await sendAll(client, commands, (reply) => (seen.push(reply), loginVerdict(seen) !== 'wait'));
+  const verdict = loginVerdict(replies);
+  if (verdict !== 'ok') throw verdict === 'wait' ? new FTPError({ code: 530, message: '530 Login not completed' }) : verdict;
+}
+
+/** The login's commands, in the order they are written (see loginVerdict for their replies). */
+export function loginCommands(user: string, password: string): string[] {
   if (/[\r\n\0]/.test(user + password)) throw new FanoutError('BAD_INPUT', 'The FTP user or password contains control characters', {});
-  // Stop at the first refusal of USER or PASS: a server may close right after it (proftpd's session limit).
-  const stop = (reply: FTPResponse | FTPError, index: number) => index >= 1 && index <= 2 && reply instanceof FTPError;
-  const replies = await sendAll(client, ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I'], stop);
-  const [, userReply, passReply, typeReply] = replies;
-  if (userReply instanceof FTPError) throw userReply;
-  // 331: the password is needed (and must be accepted); 230: logged in already (PASS is then refused or ignored).
-  if (userReply!.code === 331 && passReply instanceof FTPError) throw passReply;
-  if (userReply!.code !== 230 && userReply!.code !== 331) throw new FTPError({ code: 530, message: `530 Login not completed (${userReply!.message})` });
-  if (!typeReply || typeReply instanceof FTPError) throw typeReply ?? new FTPError({ code: 530, message: '530 Login not completed' });
+  return ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I'];
 }
 
 /** `MDTM` of a remote file as `mdtm:<YYYYMMDDhhmmss>` (one round trip; only when the listing has no date); null if refused. */

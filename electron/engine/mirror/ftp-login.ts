@@ -29,22 +29,30 @@ export interface FtpLogin {
 
 /** Connects `client` and logs in. Rejects with the raw error: see `loginError`. */
 export async function loginFtp(client: Client, t: FtpLogin): Promise<void> {
-  if (t.socks) {
-    await connectThroughProxy(client, t, t.socks);
-  } else if (t.secure) {
-    await client.access({
-      host: t.host,
-      port: t.port,
-      user: t.user,
-      password: t.password,
-      secure: t.secure,
-      // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
-      secureOptions: { ...t.tls },
-    });
-  } else {
+  if (await connectFtp(client, t)) await pipelinedLogin(client, t.user, t.password);
+}
+
+/**
+ * Connects `client` (through the SOCKS5 proxy when set). Plain FTP stops after the banner and
+ * resolves true: the login is the caller's (pipelinedLogin, or a batch's first write, see
+ * ftp-batch-login.ts). FTPS logs in here and resolves false. Rejects with the raw error.
+ */
+export async function connectFtp(client: Client, t: FtpLogin): Promise<boolean> {
+  if (t.socks) return connectThroughProxy(client, t, t.socks);
+  if (!t.secure) {
     await client.connect(t.host, t.port);
-    await pipelinedLogin(client, t.user, t.password);
+    return true;
   }
+  await client.access({
+    host: t.host,
+    port: t.port,
+    user: t.user,
+    password: t.password,
+    secure: t.secure,
+    // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
+    secureOptions: { ...t.tls },
+  });
+  return false;
 }
 
 /** Whether the client's control connection is still plain (read before it is closed: `AUTH TLS` refused). */
@@ -67,11 +75,11 @@ export function loginError(e: unknown, t: FtpLogin, plain: boolean, loggedIn: nu
 }
 
 /**
- * The control connection through the SOCKS5 proxy, then the login as without one (explicit FTPS:
- * AUTH TLS on the tunnel, then basic-ftp's login and settings, as `access()` does). basic-ftp's own
+ * The control connection through the SOCKS5 proxy; explicit FTPS logs in as without one (AUTH TLS
+ * on the tunnel, then basic-ftp's login and settings, as `access()` does), plain FTP is left to the caller. basic-ftp's own
  * transfers (a LIST, the catalog's RETR) take EPSV and our data connection through the proxy.
  */
-async function connectThroughProxy(client: Client, t: FtpLogin, proxy: Socks5Proxy): Promise<void> {
+async function connectThroughProxy(client: Client, t: FtpLogin, proxy: Socks5Proxy): Promise<boolean> {
   const { host, port, user, password, timeoutMs } = t;
   await connectThroughSocks(client, { proxy, host }, port, timeoutMs);
   client.prepareTransfer = async (ftp) => {
@@ -79,11 +87,9 @@ async function connectThroughProxy(client: Client, t: FtpLogin, proxy: Socks5Pro
     await openPassive(client, epsv, timeoutMs);
     return epsv;
   };
-  if (t.secure) {
-    await client.useTLS({ ...t.tls, host });
-    await client.login(user, password);
-    await client.useDefaultSettings();
-  } else {
-    await pipelinedLogin(client, user, password);
-  }
+  if (!t.secure) return true;
+  await client.useTLS({ ...t.tls, host });
+  await client.login(user, password);
+  await client.useDefaultSettings();
+  return false;
 }

@@ -1,3 +1,4 @@
+import { FTPError, type FTPResponse } from 'basic-ftp';
 import { parseStatListing, type ListingEntry } from './listing-parsers';
 
 /**
@@ -86,4 +87,22 @@ export function saysServerFull(code: number, message: string): boolean {
   // pure-ftpd's `421 Too many authentication failures` is about the login, not the session count.
   if (/auth|password|login (incorrect|failed)/i.test(message)) return false;
   return /too many|maximum number|\(the maximum\)|already (connected|logged in)|max(imum)? (clients|connections|users)|try (again )?later|server (is )?full/i.test(message);
+}
+
+/**
+ * What the replies to the pipelined login (`OPTS UTF8 ON`, `USER`, `PASS`, `TYPE I`, in order) say
+ * so far: `wait` for more, `ok` (logged in, binary mode), or the refusal that ends it. USER's or
+ * PASS's refusal ends it at once: a server may close right after it (proftpd's session limit), and
+ * pure-ftpd sends the replies after a wrong password's 530 only seconds later. `OPTS UTF8 ON`
+ * may be refused (pure-ftpd: 504): harmless.
+ */
+export function loginVerdict(replies: Array<FTPResponse | FTPError>): 'wait' | 'ok' | FTPError {
+  const [, user, pass, type] = replies;
+  if (!user) return 'wait';
+  if (user instanceof FTPError) return user;
+  // 331: the password is needed (and must be accepted); 230: logged in already (PASS is then refused or ignored).
+  if (user.code === 331 && pass instanceof FTPError) return pass;
+  if (!type) return 'wait';
+  if (user.code !== 230 && user.code !== 331) return new FTPError({ code: 530, message: `530 Login not completed (${user.message})` });
+  return type instanceof FTPError ? type : 'ok';
 }

@@ -16,7 +16,9 @@ import { noProgress } from '../core/worker-context';
 import { FtpBatch } from './ftp-batch';
 import { FALLBACK, type BatchResult, type FtpBatchOutcome } from './ftp-batch-types';
 import { toFetchedBook } from './fetched-book';
-import { controlIsPlain, loginError, loginFtp, type FtpLogin } from './ftp-login';
+import { connectFtp, controlIsPlain, loginError, loginFtp, type FtpLogin } from './ftp-login';
+import { BatchLogin } from './ftp-batch-login';
+import { loginCommands } from './ftp-commands';
 
 export interface FtpTarget extends FtpLogin {
   /** Mirror root path without trailing slash ('' for the server root). */
@@ -233,20 +235,23 @@ export class FtpSession implements MirrorSession {
       await this.settlePending();
       const reused = this.client !== null && !this.client.closed;
       let client: Client;
+      let login: BatchLogin | null;
       try {
-        client = await this.connect(ctx.progress, String(ebooks[0]));
+        ({ client, login } = await this.connectForBatch(ctx.progress, String(ebooks[0])));
       } catch (e) {
         this.drop();
         if (ctx.signal.aborted) throw abortedError(first);
         throw mapFtpError(e, 'login', batchContext);
       }
-      const batch = new FtpBatch(client, this.target, ebooks, opts, { statWorks: this.statWorks, epsvWorks: this.pipelineEpsv }, this.host);
+      const batch = new FtpBatch(client, this.target, ebooks, opts, { statWorks: this.statWorks, epsvWorks: this.pipelineEpsv }, this.host, login);
       let out: FtpBatchOutcome;
       try {
         out = await batch.run();
       } catch (e) {
         this.drop();
         if (ctx.signal.aborted) throw abortedError(first);
+        // The batch's own login failed: the same error as a login on its own (see connect).
+        if (login && !login.done) throw mapFtpError(loginError(e, this.target, true, this.host.loggedIn), 'login', batchContext);
         // A reused connection the server dropped while idle: log in again once, quietly.
         if (attempt === 0 && reused && !(e instanceof FanoutError)) continue;
         throw mapFtpError(e, 'list', batchContext);
@@ -313,10 +318,38 @@ export class FtpSession implements MirrorSession {
       this.drop();
       throw loginError(e, this.target, plain, this.host.loggedIn);
     }
+    this.loggedIn();
+    return client;
+  }
+
+  /**
+   * As connect, but a fresh plain-FTP session stops after the banner and hands its login to the
+   * batch, which writes it with its first commands (ftp-batch-login.ts): one round trip less.
+   */
+  private async connectForBatch(progress: FetchBookOptions['ctx']['progress'], label: string): Promise<{ client: Client; login: BatchLogin | null }> {
+    if ((this.client && !this.client.closed) || this.target.secure) return { client: await this.connect(progress, label), login: null };
+    const commands = loginCommands(this.target.user, this.target.password);
+    this.drop();
+    progress.setState('connecting', label);
+    const client = new Client(this.target.timeoutMs);
+    this.client = client;
+    try {
+      await connectFtp(client, this.target);
+    } catch (e) {
+      this.drop();
+      throw loginError(e, this.target, true, this.host.loggedIn);
+    }
+    const loggedIn = () => {
+      this.loggedIn();
+      progress.setState('listing', label);
+    };
+    return { client, login: new BatchLogin(commands, loggedIn) };
+  }
+
+  private loggedIn(): void {
     this.logins++;
     this.host.loggedIn++;
     this.counted = true;
-    return client;
   }
 
   /** Waits (bounded) for the `226` of a transfer that already delivered all its bytes. */
