@@ -76,16 +76,6 @@ export function gateLogin(client: ImapFlow, gate: LoginGate): void {
 }
 
 /**
- * Sends the connection's deferred ENABLE now, not waiting for its answer: a connection that will
- * plan and is idle meanwhile (a first run's connections while the first one lists the folders)
- * takes the round trip off its way to its first EXAMINE. A failure surfaces at that EXAMINE, which
- * awaits the same ENABLE. Only before a folder is selected (ENABLE is not valid after).
- */
-export function enableNow(client: ImapFlow): void {
-  deferredEnable.get(client)?.().catch(() => undefined);
-}
-
-/**
  * Extensions the deferred ENABLE would turn on besides CONDSTORE: UTF8=ACCEPT changes the bytes a
  * server may send for a message with UTF-8 headers (RFC 6855 lets it downgrade them otherwise), and
  * IMAP4rev2 the shape of answers, so a connection that fetches must enable them as the others do.

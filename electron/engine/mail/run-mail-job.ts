@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import { MailWorkerSession, writeBudget, type MailWorkerOptions } from './mail-worker';
-import { enableNow, type LoginGate } from './imapflow-rounds';
+import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
@@ -255,12 +255,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // A first run of this account (no folders.json yet) has everything to fetch: the worker
       // connections are opened at the same time, and each sends LOGIN as soon as this one's LOGIN
       // has proved the credentials (a wrong password still costs one LOGIN, not N).
-      // Their ENABLE goes while the first one lists (they plan next, and are idle until then).
-      const firstRun = Object.keys(existingDirs).length === 0;
-      if (firstRun) {
-        openSessions(workerCount, { after: firstLogin });
-        for (const [id, p] of prewarmed) if (id > 0) p.then((s) => s.withClient(async (c) => enableNow(c))).catch(() => undefined);
-      }
+      if (Object.keys(existingDirs).length === 0) openSessions(workerCount, { after: firstLogin });
       const planner = await prewarmed.get(0)!.catch((err: unknown) => {
         refused(err);
         throw err;
@@ -268,12 +263,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       const planLane = job.telemetry.worker(0);
       try {
         planLane.setState('listing', 'folders');
-        const folders = await planner.withClient(async (client) => {
-          const listed = await listFoldersOn(client, existingDirs);
-          // The folders' set-up below (folders.json, indexes) runs during this ENABLE's round trip.
-          if (firstRun) enableNow(client);
-          return listed;
-        }).catch((err: unknown) => {
+        const folders = await planner.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
           throw mapImapError(err, where);
         });
         const dirs: Record<string, string> = { ...existingDirs };
