@@ -95,8 +95,9 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
   // Started once the workers open (behind the first requests), kept warm for the process's next job.
   const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
-  // Each thread holds a few books: it cleans the next while a clean file's fsync runs (scrub/scrub-file.ts).
-  const scrubPool = leaseScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2 });
+  // Each thread holds a few books: it cleans the next while a clean file's fsync runs (file tasks
+  // are not abortable in piscina's sense, see scrub-pool.ts `dispatch`; else one book per thread).
+  const scrubPool = leaseScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2, concurrentPerWorker: SCRUB_BOOKS_PER_THREAD });
 
   try {
     return await runJob(
@@ -380,3 +381,10 @@ async function* inChunks(entries: AsyncIterable<CatalogEntry>, size: number): As
   }
   if (chunk.length > 0) yield chunk;
 }
+
+/**
+ * Books a scrub thread holds at once: it reads and cleans the next while earlier clean files' fsyncs
+ * run (a few ms each, tens under load; one at a time, two threads cleaned fewer books per second
+ * than 16 connections fetched: docs/BENCHMARKS.md, "Session 6: HTTP at N = 16").
+ */
+const SCRUB_BOOKS_PER_THREAD = 4;

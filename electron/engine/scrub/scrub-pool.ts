@@ -20,8 +20,9 @@ export interface ScrubPoolOptions {
   maxQueue: number;
   /**
    * Threads only: books a thread may hold at once (default 1). Above 1 for file tasks: a thread
-   * cleans the next book while the previous one's clean file is being fsynced. Tasks given an
-   * AbortSignal (a job's) run one per thread whatever this is: piscina runs those alone.
+   * cleans the next book while the previous one's clean file is being fsynced. Byte tasks given an
+   * AbortSignal run one per thread whatever this is (piscina runs those alone); file tasks are not
+   * handed the signal for that reason (see `dispatch`).
    */
   concurrentPerWorker?: number;
 }
@@ -92,7 +93,12 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
    */
   function dispatch(input: ScrubInput, signal: AbortSignal | undefined): Promise<ScrubResult> {
     const t0 = performance.now();
-    return executor.run(input, signal).then(
+    // A file task on a thread is not handed the signal: piscina runs an abortable task alone on its
+    // thread, so each thread would wait for a clean file's fsync before starting the next book
+    // (`concurrentPerWorker` ignored). Such a task ends by itself within a book's cleaning and write
+    // (its file written atomically, its result dropped); the caller still gets ABORTED at once.
+    const detached = kind === 'threads' && isFileTask(input);
+    const run = executor.run(input, detached ? undefined : signal).then(
       (reply) => {
         release();
         completed++;
@@ -117,6 +123,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
         throw new FanoutError('SCRUB_FAILED', message, {}, { cause: err });
       },
     );
+    return detached && signal ? abandonedOnAbort(run, signal) : run;
   }
 
   /** Frees a place; the next parked caller takes it over at once (inFlight unchanged). */
@@ -187,4 +194,24 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
       return closing;
     },
   };
+}
+
+/** `run`'s outcome, or ABORTED as soon as `signal` fires (`run` then goes on, its outcome dropped). */
+function abandonedOnAbort<T>(run: Promise<T>, signal: AbortSignal): Promise<T> {
+  run.catch(() => {}); // may fail after its caller gave up
+  if (signal.aborted) return Promise.reject(abortedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

@@ -189,3 +189,29 @@ describe('thread pool buffer handling', () => {
     expect(() => createScrubPool({ executor: 'processes', size: 1, maxQueue: 0 })).toThrow(/maxQueue/);
   });
 });
+
+describe('thread pool file tasks with a job signal', () => {
+  it('a thread takes several books at once (concurrentPerWorker), and ABORTED still comes at once', async () => {
+    // Found in the HTTP job (docs/BENCHMARKS.md, "Session 6"): piscina runs a task given an AbortSignal
+    // alone on its thread, so with a job's signal each thread waited for one clean file's fsync before
+    // the next book, whatever concurrentPerWorker said.
+    const dir = mkdtempSync(join(tmpdir(), 'scrub-signal-'));
+    const pool = createScrubPool({ executor: 'threads', size: 1, maxQueue: 4, concurrentPerWorker: 4 });
+    try {
+      for (let i = 0; i < 5; i++) writeFileSync(join(dir, `${i}.txt`), bigBook(200));
+      await pool.scrub({ rawPath: join(dir, '0.txt'), cleanPath: join(dir, 'warm.txt') }); // the thread is up
+      const stop = new AbortController();
+      const tasks = [1, 2, 3, 4].map((i) => pool.scrub({ rawPath: join(dir, `${i}.txt`), cleanPath: join(dir, `clean-${i}.txt`) }, { signal: stop.signal }));
+      expect(pool.stats().queued).toBe(0); // all four handed to the one thread, none waiting for it
+      await Promise.all(tasks);
+      for (const i of [1, 2, 3, 4]) expect(readFileSync(join(dir, `clean-${i}.txt`)).byteLength).toBeGreaterThan(100_000);
+
+      const late = pool.scrub({ rawPath: join(dir, '1.txt'), cleanPath: join(dir, 'late.txt') }, { signal: stop.signal });
+      stop.abort();
+      expect((await rejection(late)).code).toBe('ABORTED');
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
