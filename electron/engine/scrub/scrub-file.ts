@@ -11,9 +11,9 @@ import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
  * mtime on the open descriptor. Done here, the job's main thread reads no book, receives no clean
  * buffer (no book-sized external memory there: fewer mark-compacts) and makes no fs call for the
  * clean file; the read and the fstat are synchronous (the raw file was just written: page cache).
- * A job's tasks carry its AbortSignal, and piscina runs a task that can be aborted alone on its
- * thread, so the thread waits for this book's fsync before the next (`concurrentPerWorker` does not
- * change that; it applies to tasks without a signal).
+ * A thread may hold several of these (`concurrentPerWorker`): it cleans the next book while this
+ * one's fsync runs. For that the pool does not hand piscina the job's AbortSignal (piscina runs an
+ * abortable task alone on its thread); a task once started ends by itself (scrub-pool.ts `dispatch`).
  */
 export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
   const t0 = performance.now();
