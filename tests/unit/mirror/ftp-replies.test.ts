@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FTPError } from 'basic-ftp';
-import { preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
+import { FTPError, type FTPResponse } from 'basic-ftp';
+import { loginVerdict, preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
 import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
 import { commandWrite, statCommand, transferCommands } from '../../../electron/engine/mirror/ftp-command-lines';
 
@@ -82,5 +82,32 @@ describe('command lines of a batch', () => {
     expect(transferCommands('/4/1/418/418-0.txt', 100).map((c) => c.cmd)).toEqual(['EPSV', 'REST', 'RETR']);
     expect(commandWrite([statCommand('/4/1/418'), ...transferCommands('/a', 0)])).toBe('STAT /4/1/418\r\nEPSV\r\nRETR /a\r\n');
     expect(() => commandWrite([statCommand('/x\r\nDELE /y')])).toThrow(/control character/);
+  });
+});
+
+describe('loginVerdict: what the pipelined login replies say so far', () => {
+  const ok = (code: number, message = `${code} ok`): FTPResponse => ({ code, message });
+  const no = (code: number, message = `${code} no`) => new FTPError({ code, message });
+  it('waits for TYPE, and is ok once it is accepted (OPTS UTF8 refused is harmless)', () => {
+    expect(loginVerdict([no(504)])).toBe('wait');
+    expect(loginVerdict([no(504), ok(331)])).toBe('wait');
+    expect(loginVerdict([no(504), ok(331), ok(230)])).toBe('wait');
+    expect(loginVerdict([no(504), ok(331), ok(230), ok(200)])).toBe('ok');
+    expect(loginVerdict([ok(200), ok(230), no(503), ok(200)])).toBe('ok');
+  });
+  it('ends at the refusal of USER or of a needed PASS (the rest is not waited for)', () => {
+    const user = no(530, '530 This FTP server is anonymous only.');
+    expect(loginVerdict([ok(200), user])).toBe(user);
+    const pass = no(530, '530 Login incorrect.');
+    expect(loginVerdict([ok(200), ok(331), pass])).toBe(pass);
+    const full = no(421, '421 Too many connections');
+    expect(loginVerdict([ok(200), ok(331), full])).toBe(full);
+  });
+  it('refuses TYPE, and a USER reply that is neither 230 nor 331, as a login not completed', () => {
+    const type = no(530, '530 Please login with USER and PASS.');
+    expect(loginVerdict([ok(200), ok(331), ok(230), type])).toBe(type);
+    const odd = loginVerdict([ok(200), ok(332, '332 Need account'), ok(202), ok(200)]);
+    expect(odd).toBeInstanceOf(FTPError);
+    expect((odd as FTPError).code).toBe(530);
   });
 });
