@@ -134,8 +134,10 @@ describe.each(FTP_SERVER_KINDS)('FTP login and first batch in one write, %s', (k
     } finally {
       await mirror.close();
     }
+    // One per session, and on pure-ftpd (lock-step) maybe one more: the batch re-run after its probe went out of step.
     const wires = relay.wires.slice(before);
-    expect(wires).toHaveLength(2);
+    expect(wires.length).toBeGreaterThanOrEqual(2);
+    expect(wires.length).toBeLessThanOrEqual(kind === 'pure-ftpd' ? 3 : 2);
     for (const wire of wires) expect(repliesBeforeFirstRetr(wire)).toBe('');
   });
 
