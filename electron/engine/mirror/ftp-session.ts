@@ -31,7 +31,8 @@ export interface FtpTarget extends FtpLogin {
 
 /**
  * One worker's FTP session: one basic-ftp Client (one control connection), logged in once and
- * reused for every book. Plain FTP logs in in one round trip (OPTS, USER, PASS, TYPE I pipelined);
+ * reused for every book. Plain FTP logs in in one round trip (OPTS, USER, PASS, TYPE I pipelined),
+ * or none when the first call is a batch: the login goes in the batch's first write (ftp-batch-login.ts);
  * FTPS goes through basic-ftp's `access()`. Books go through the pipelined batch engine
  * (ftp-batch.ts), `fetchBook` as a batch of one: STAT + EPSV + RETR `N-0.txt` in one write, so a
  * book whose best form is `N-0.txt` costs the listing's round trip and the transfer, nothing more.
