@@ -97,6 +97,22 @@ export function allBytesIn(book: BatchBook): boolean {
   return (book.phase === 'receiving' || book.phase === 'received') && book.sink!.received === book.size - book.startAt;
 }
 
+/** Not done, and not bound to complete on its own: what a lost connection settles. */
+export function unfinished(book: BatchBook): boolean {
+  return !book.result && book.phase !== 'finishing' && !allBytesIn(book);
+}
+
+/**
+ * Replies went out of step: does `book` go back to be done again (not done, and not all its bytes
+ * in with its data connection ended)? What a transfer in flight wrote is marked untrusted.
+ */
+export function redoneOutOfStep(book: BatchBook): boolean {
+  if (book.result || book.phase === 'finishing') return false;
+  if (book.phase === 'received' && book.sink!.received === book.size - book.startAt) return false;
+  if (book.phase === 'receiving' || book.phase === 'received') book.untrusted = true;
+  return true;
+}
+
 /**
  * A book's error when the batch's control connection is lost (`err`) before the book had its bytes:
  * the cause itself for the book in flight (`active`), a cancel or a permanent error; else a retryable

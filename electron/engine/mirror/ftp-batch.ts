@@ -10,7 +10,7 @@ import { commandWrite } from './ftp-command-lines';
 import type { Candidate } from './mirror-layout';
 import type { FetchBooksOptions } from './types';
 import { BookLandings, openBookSink, openGuesses } from './ftp-book-sinks';
-import { allBytesIn, chooseFile, lostConnectionError, metaOf, newBatchBook, readListing, shortError, type BatchBook } from './ftp-batch-book';
+import { chooseFile, lostConnectionError, metaOf, newBatchBook, readListing, redoneOutOfStep, shortError, unfinished, type BatchBook } from './ftp-batch-book';
 import { FALLBACK, type BatchResult, type FtpBatchOutcome, type FtpBatchTarget } from './ftp-batch-types';
 import { BatchCommandQueue, TRANSFER_WINDOW } from './ftp-batch-queue';
 import { discardPassive, receiveBookData } from './ftp-batch-data';
@@ -33,8 +33,9 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
  *    waited for (it is collected with the rest of the replies, `tail`, before the next command).
  *
  * A reply concerns one book: a 550, a refused REST, a short or cut data connection fail that book
- * (the `.part` is kept for a resume). A control connection that fails (closed, reset, no progress
- * for `timeoutMs`) ends the batch: finished books stay done, the others get a retryable error.
+ * (the `.part` is kept for a resume). A control connection that fails (closed, reset, a `421`, no
+ * progress for `timeoutMs`) ends the batch: finished books stay done, the others get a retryable
+ * error; before any reply, the batch rejects instead (nothing was done: see FtpSession.pipelined).
  * Books without a listed size (symlinks), and all books once STAT or EPSV prove unusable, are
  * handed back as FALLBACK for the one-book path.
  */
@@ -99,7 +100,16 @@ export class FtpBatch {
     try {
       // Our watchdog replaces basic-ftp's control timeout, which would fire during long transfers.
       this.client.ftp.socket.setTimeout(0);
-      this.startWatchdog();
+      this.watchdog = startProgressWatchdog(
+        this.target.timeoutMs,
+        () => {
+          // A transfer held back by us (its data socket paused: the job's bandwidth cap, a slow disk)
+          // is not the server's silence, as for the data connection's own stall rule.
+          if (this.books.some((b) => b.phase === 'receiving' && b.data?.isPaused())) this.activity++;
+          return this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0);
+        },
+        () => this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
       if (!this.login) ctx.progress.setState('listing', this.books[0]!.label);
       await this.openGuesses();
       if (ctx.signal.aborted) this.fail(abortedError(this.books[0]!.context));
@@ -117,7 +127,7 @@ export class FtpBatch {
       };
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
-      this.stopWatchdog();
+      this.watchdog?.stop();
       await Promise.all(this.closing);
     }
   }
@@ -149,6 +159,8 @@ export class FtpBatch {
     // The login's replies come first; its refusal ends the batch (the session reports a login error).
     const login = this.login?.done === false ? this.login.onReply(res) : null;
     if (login !== null) return login instanceof FTPError ? this.fail(login) : undefined;
+    // 421: the server is closing the connection (RFC 959), e.g. its idle timeout raced our write.
+    if (res instanceof FTPError && res.code === 421) return this.fail(res);
     this.gotReply = true;
     const matched = this.commands.match(res, this.target.root);
     if (matched.kind === 'outOfStep') return this.outOfStep(matched.what);
@@ -329,12 +341,7 @@ export class FtpBatch {
     markLockStep(this.host, this.target.host, `replies out of step: ${what}`);
     this.wentOutOfStep = true;
     const err = new Error(`FTP replies out of step with ${this.target.host} (${what}): going on one command at a time`);
-    for (const book of this.books) {
-      if (book.result || book.phase === 'finishing') continue;
-      if (book.phase === 'received' && book.sink!.received === book.size - book.startAt) continue;
-      if (book.phase === 'receiving' || book.phase === 'received') book.untrusted = true;
-      this.settle(book, FALLBACK);
-    }
+    for (const book of this.books) if (redoneOutOfStep(book)) this.settle(book, FALLBACK);
     this.fail(err);
   }
 
@@ -365,7 +372,7 @@ export class FtpBatch {
       this.task.resolve(undefined);
     }
     if (this.books.every((b) => b.result !== null)) {
-      this.stopWatchdog();
+      this.watchdog?.stop();
       this.allDone();
     }
   }
@@ -374,39 +381,16 @@ export class FtpBatch {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    this.stopWatchdog();
-    // Not logged in: the batch rejects with the login's error (before the books settle, which would resolve it).
-    if (this.login && !this.login.done) this.abandon(err);
+    this.watchdog?.stop();
+    // Nothing done (not logged in, or a reused connection found dead): the batch rejects, before the
+    // books settle (which would resolve it), so the session logs in again or reports the login's error.
+    if (!this.gotReply) this.abandon(err);
     this.client.ftp.closeWithError(err);
     const active = this.commands.activeTransfer;
-    for (const book of this.books) {
-      if (book.result || book.phase === 'finishing') continue;
-      // Every byte arrived (the sink may still be flushing): it completes on its own.
-      if (allBytesIn(book)) continue;
-      this.settle(book, lostConnectionError(book, err, book === active));
-    }
+    for (const book of this.books) if (unfinished(book)) this.settle(book, lostConnectionError(book, err, book === active));
     if (!this.taskDone && this.task) {
       this.taskDone = true;
       this.task.reject(err);
     }
-    if (!this.gotReply) this.abandon(err);
-  }
-
-  private startWatchdog(): void {
-    this.watchdog = startProgressWatchdog(
-      this.target.timeoutMs,
-      () => {
-        // A transfer held back by us (its data socket paused: the job's bandwidth cap, a slow disk)
-        // is not the server's silence, as for the data connection's own stall rule.
-        if (this.books.some((b) => b.phase === 'receiving' && b.data?.isPaused())) this.activity++;
-        return this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0);
-      },
-      () => this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
-    );
-  }
-
-  private stopWatchdog(): void {
-    this.watchdog?.stop();
-    this.watchdog = null;
   }
 }
