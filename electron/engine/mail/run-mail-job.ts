@@ -103,8 +103,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     let skipped = 0;
     let pending = 0;
     const workerCount = spec.strategy === 'serial' ? 1 : auto ? auto.target : spec.connections;
-    // One connection plans a folder, fetches it while it is selected, then plans the next.
-    const inFlight = workerCount === 1 && !auto ? new ChunksInFlight() : null;
+    // One connection plans a folder, fetches it while it is selected, then plans the next. Not
+    // under `split`: its pool divides the whole plan before fetching any chunk (it would wait forever).
+    const inFlight = workerCount === 1 && !auto && spec.strategy !== 'split' ? new ChunksInFlight() : null;
     const board = new ChunkBoard();
     const beforeFetch = extras.beforeFetch;
     const workerOptions: MailWorkerOptions = {

@@ -190,4 +190,24 @@ describe('imapflow round trips (Dovecot)', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 60_000);
+
+  /**
+   * Every strategy finishes with one connection. `split` divides the whole plan among the workers
+   * before any fetch, so its only connection cannot wait for a folder's chunks before planning the
+   * next (a deadlock `fanout lab mail`'s split × 1 cell ran into).
+   */
+  it.each<Strategy>(['queue', 'split'])('one connection (%s) archives every folder', async (strategy) => {
+    const out = mkdtempSync(join(tmpdir(), 'fanout-rt-'));
+    try {
+      const admin = await srv.connect();
+      let total = 0;
+      for (const path of ['INBOX', 'Archive', 'Sent']) total += (await admin.status(path, { messages: true }))?.messages ?? 0;
+      await admin.logout();
+      const result = await runMailJob({ kind: 'mail', account, outDir: out, connections: 1, strategy }, createJobControl(), { limits: { chunkMessages: 7 } });
+      expect(result.failures).toEqual([]);
+      expect(result.itemsDone).toBe(total);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
