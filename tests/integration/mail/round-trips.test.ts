@@ -201,7 +201,10 @@ describe('imapflow round trips (Dovecot)', () => {
     try {
       const admin = await srv.connect();
       let total = 0;
-      for (const path of ['INBOX', 'Archive', 'Sent']) total += (await admin.status(path, { messages: true }))?.messages ?? 0;
+      for (const path of ['INBOX', 'Archive', 'Sent']) {
+        const status = await admin.status(path, { messages: true });
+        total += status ? status.messages! : 0;
+      }
       await admin.logout();
       const result = await runMailJob({ kind: 'mail', account, outDir: out, connections: 1, strategy }, createJobControl(), { limits: { chunkMessages: 7 } });
       expect(result.failures).toEqual([]);
