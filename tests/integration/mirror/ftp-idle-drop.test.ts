@@ -12,7 +12,8 @@ import { makeCtx, removeAll, tempDir } from './helpers';
  * quietly, and every book arrives, rather than every book failing with a lost connection (which
  * the pool would retry one by one). Both ways such a connection ends: reset at once (nothing
  * answered), or vsftpd's `421 Timeout.` answered to the batch's first command, then closed. A
- * second failure is not retried again: the batch rejects (retryable), for the pool to retry.
+ * second failure is not retried again: the batch rejects (retryable), for the pool to retry. A 421
+ * mid-batch (after replies) keeps the books landed and fails every other book once, retryable.
  */
 
 const SPECS: MirrorBookSpec[] = [
@@ -29,17 +30,22 @@ interface CuttingRelay {
   hostPort: string;
   /** Control connections opened so far. */
   connections: number;
-  /** The open connections, and the next `fresh` new ones, end as `cut` at the client's next write. */
-  cutOnNextWrite(cut: Cut, fresh?: number): void;
+  /** Control connections open now. */
+  readonly open: number;
+  /**
+   * The open connections end as `cut` at the client's next write (its next one containing `at`, if
+   * given), and the next `fresh` new connections at their first write after the banner.
+   */
+  cutOnNextWrite(cut: Cut, fresh?: number, at?: RegExp): void;
   stop(): Promise<void>;
 }
 
 async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
-  const open = new Map<Socket, { cut: Cut | null }>();
+  const open = new Map<Socket, { cut: Cut | null; at: RegExp | null }>();
   let freshCuts: { cut: Cut; left: number } | null = null;
   const server: Server = createServer((client) => {
     relay.connections++;
-    const state = { cut: null as Cut | null };
+    const state = { cut: null as Cut | null, at: null as RegExp | null };
     if (freshCuts && freshCuts.left > 0) {
       freshCuts.left--;
       state.cut = freshCuts.cut;
@@ -48,7 +54,7 @@ async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
     const upstream = connect(targetPort, '127.0.0.1');
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     client.on('data', (chunk: Buffer) => {
-      if (state.cut === null) return void upstream.write(chunk);
+      if (state.cut === null || state.at?.test(chunk.toString('latin1')) === false) return void upstream.write(chunk);
       upstream.destroy();
       if (state.cut === 'reset') client.resetAndDestroy();
       else client.end('421 Timeout.\r\n');
@@ -68,8 +74,11 @@ async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
   const relay: CuttingRelay = {
     hostPort: `127.0.0.1:${port}`,
     connections: 0,
-    cutOnNextWrite(cut, fresh = 0) {
-      for (const state of open.values()) state.cut = cut;
+    get open() {
+      return open.size;
+    },
+    cutOnNextWrite(cut, fresh = 0, at) {
+      for (const state of open.values()) Object.assign(state, { cut, at: at ?? null });
       freshCuts = { cut, left: fresh };
     },
     stop: () => {
@@ -118,6 +127,7 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       const rawDir = path.join(work, `raw-${kind}-${cut}`);
       const first = [2000, 5];
       expectWhole(await s.fetchBooks(first, { rawDir, ctx: makeCtx(), onFetched: async () => {} }), first);
+      expect(relay.open, 'the session kept its connection').toBe(1);
       relay.cutOnNextWrite(cut);
       const before = relay.connections;
       const landed: number[] = [];
@@ -141,6 +151,7 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       const s = mirror.openSession(0);
       const rawDir = path.join(work, `raw-${kind}-twice`);
       expectWhole(await s.fetchBooks([2000], { rawDir, ctx: makeCtx(), onFetched: async () => {} }), [2000]);
+      expect(relay.open, 'the session kept its connection').toBe(1);
       relay.cutOnNextWrite('reset', 1);
       const before = relay.connections;
       const err = await s.fetchBooks([3000, 77], { rawDir, ctx: makeCtx(), onFetched: async () => {} }).then(
@@ -152,6 +163,35 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       expect(relay.connections - before).toBe(1);
     } finally {
       relay.cutOnNextWrite('reset', 0);
+      await mirror.close();
+    }
+  });
+
+  it('a 421 mid-batch: the books landed stay whole, every other book fails once, retryable; the next call gets them', async () => {
+    const mirror = openMirror(ftp.urlVia(relay.hostPort), { timeoutMs: 5000, ...mirrorOptions });
+    try {
+      const s = mirror.openSession(0);
+      const rawDir = path.join(work, `raw-${kind}-mid`);
+      expectWhole(await s.fetchBooks([2000], { rawDir: path.join(work, `raw-${kind}-mid-first`), ctx: makeCtx(), onFetched: async () => {} }), [2000]);
+      expect(relay.open, 'the session kept its connection').toBe(1);
+      // The 421 answers the write that asks for 5-8.txt, sent once 5's listing came (no 5-0.txt to guess).
+      relay.cutOnNextWrite('421', 0, /RETR \S*\/5-8\.txt/);
+      const books = [2000, 3000, 5, 77];
+      const landed: number[] = [];
+      const results = await s.fetchBooks(books, { rawDir, ctx: makeCtx(), onFetched: async (b) => void landed.push(b.ebook) });
+      const ok = books.filter((_, i) => !(results[i] instanceof FanoutError));
+      expect(landed.sort()).toEqual([...ok].sort());
+      for (const [i, r] of results.entries()) {
+        if (r instanceof FanoutError) {
+          expect(r.retryable, `${books[i]}: ${r.code} ${r.message}`).toBe(true);
+          expect(r.context.ebook).toBe(books[i]);
+        } else expectWhole([r], [books[i]!]);
+      }
+      expect(ok).not.toContain(5);
+      expect(ok).not.toContain(77);
+      const failed = books.filter((e) => !ok.includes(e));
+      expectWhole(await s.fetchBooks(failed, { rawDir, ctx: makeCtx(), onFetched: async () => {} }), failed);
+    } finally {
       await mirror.close();
     }
   });
