@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { makeCtx, removeAll, tempDir } from './helpers';
  * answered), or vsftpd's `421 Timeout.` answered to the batch's first command, then closed. A
  * second failure is not retried again: the batch rejects (retryable), for the pool to retry. A 421
  * mid-batch (after replies) keeps the books landed and fails every other book once, retryable.
+ * The one-book path (a book whose listing gives no size) logs in again once as well.
  */
 
 const SPECS: MirrorBookSpec[] = [
@@ -33,19 +36,19 @@ interface CuttingRelay {
   /** Control connections open now. */
   readonly open: number;
   /**
-   * The open connections end as `cut` at the client's next write (its next one containing `at`, if
-   * given), and the next `fresh` new connections at their first write after the banner.
+   * The open connections end as `cut` at the client's next write (its `nth` next one containing
+   * `at`, if given), and the next `fresh` new connections at their first write after the banner.
    */
-  cutOnNextWrite(cut: Cut, fresh?: number, at?: RegExp): void;
+  cutOnNextWrite(cut: Cut, opts?: { fresh?: number; at?: RegExp; nth?: number }): void;
   stop(): Promise<void>;
 }
 
 async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
-  const open = new Map<Socket, { cut: Cut | null; at: RegExp | null }>();
+  const open = new Map<Socket, { cut: Cut | null; at: RegExp | null; nth: number }>();
   let freshCuts: { cut: Cut; left: number } | null = null;
   const server: Server = createServer((client) => {
     relay.connections++;
-    const state = { cut: null as Cut | null, at: null as RegExp | null };
+    const state = { cut: null as Cut | null, at: null as RegExp | null, nth: 1 };
     if (freshCuts && freshCuts.left > 0) {
       freshCuts.left--;
       state.cut = freshCuts.cut;
@@ -54,7 +57,7 @@ async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
     const upstream = connect(targetPort, '127.0.0.1');
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     client.on('data', (chunk: Buffer) => {
-      if (state.cut === null || state.at?.test(chunk.toString('latin1')) === false) return void upstream.write(chunk);
+      if (state.cut === null || state.at?.test(chunk.toString('latin1')) === false || --state.nth > 0) return void upstream.write(chunk);
       upstream.destroy();
       if (state.cut === 'reset') client.resetAndDestroy();
       else client.end('421 Timeout.\r\n');
@@ -77,8 +80,8 @@ async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
     get open() {
       return open.size;
     },
-    cutOnNextWrite(cut, fresh = 0, at) {
-      for (const state of open.values()) Object.assign(state, { cut, at: at ?? null });
+    cutOnNextWrite(cut, { fresh = 0, at, nth = 1 } = {}) {
+      for (const state of open.values()) Object.assign(state, { cut, at: at ?? null, nth });
       freshCuts = { cut, left: fresh };
     },
     stop: () => {
@@ -89,11 +92,18 @@ async function startCuttingRelay(targetPort: number): Promise<CuttingRelay> {
   return relay;
 }
 
+/** Book 6000's text is a symlink (no size listed): the batch hands it to the one-book path. */
+const LINKED = { ebook: 6000, text: 'A linked book.\n'.repeat(2000) };
+
 let work: string;
 let gen: GeneratedMirror;
 beforeAll(async () => {
   work = await tempDir('ftp-idle-drop');
   gen = await generateMirror(path.join(work, 'mirror'), SPECS);
+  const dir = path.join(gen.root, '6/0/0/6000');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'data'), LINKED.text);
+  await symlink('data', path.join(dir, '6000-8.txt'));
 });
 afterAll(async () => {
   await removeAll(work);
@@ -152,7 +162,7 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       const rawDir = path.join(work, `raw-${kind}-twice`);
       expectWhole(await s.fetchBooks([2000], { rawDir, ctx: makeCtx(), onFetched: async () => {} }), [2000]);
       expect(relay.open, 'the session kept its connection').toBe(1);
-      relay.cutOnNextWrite('reset', 1);
+      relay.cutOnNextWrite('reset', { fresh: 1 });
       const before = relay.connections;
       const err = await s.fetchBooks([3000, 77], { rawDir, ctx: makeCtx(), onFetched: async () => {} }).then(
         () => null,
@@ -162,7 +172,7 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       expect((err as FanoutError).retryable).toBe(true);
       expect(relay.connections - before).toBe(1);
     } finally {
-      relay.cutOnNextWrite('reset', 0);
+      relay.cutOnNextWrite('reset');
       await mirror.close();
     }
   });
@@ -175,7 +185,7 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       expectWhole(await s.fetchBooks([2000], { rawDir: path.join(work, `raw-${kind}-mid-first`), ctx: makeCtx(), onFetched: async () => {} }), [2000]);
       expect(relay.open, 'the session kept its connection').toBe(1);
       // The 421 answers the write that asks for 5-8.txt, sent once 5's listing came (no 5-0.txt to guess).
-      relay.cutOnNextWrite('421', 0, /RETR \S*\/5-8\.txt/);
+      relay.cutOnNextWrite('421', { at: /RETR \S*\/5-8\.txt/ });
       const books = [2000, 3000, 5, 77];
       const landed: number[] = [];
       const results = await s.fetchBooks(books, { rawDir, ctx: makeCtx(), onFetched: async (b) => void landed.push(b.ebook) });
@@ -191,6 +201,25 @@ describe.each(FTP_SERVER_KINDS)('FTP reused connection closed while idle, %s', (
       expect(ok).not.toContain(77);
       const failed = books.filter((e) => !ok.includes(e));
       expectWhole(await s.fetchBooks(failed, { rawDir, ctx: makeCtx(), onFetched: async () => {} }), failed);
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('the one-book path (a symlinked book) on a reused connection answered 421: logs in again once', async () => {
+    const mirror = openMirror(ftp.urlVia(relay.hostPort), { timeoutMs: 5000, ...mirrorOptions });
+    try {
+      const s = mirror.openSession(0);
+      const rawDir = path.join(work, `raw-${kind}-linked`);
+      expectWhole(await s.fetchBooks([2000], { rawDir, ctx: makeCtx(), onFetched: async () => {} }), [2000]);
+      expect(relay.open, 'the session kept its connection').toBe(1);
+      // The batch's STAT passes; the one-book path's own (its second) gets the 421.
+      relay.cutOnNextWrite('421', { at: /^STAT /, nth: 2 });
+      const before = relay.connections;
+      const [r] = await s.fetchBooks([LINKED.ebook], { rawDir, ctx: makeCtx(), onFetched: async () => {} });
+      expect(r).not.toBeInstanceOf(FanoutError);
+      expect((r as FetchedBook).sha256).toBe(createHash('sha256').update(LINKED.text).digest('hex'));
+      expect(relay.connections - before).toBe(1);
     } finally {
       await mirror.close();
     }
