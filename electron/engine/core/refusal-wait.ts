@@ -15,6 +15,7 @@ export class RefusalWaits {
   #markServed!: () => void;
   #waiting = 0;
   readonly #wakers = new Set<() => void>();
+  readonly #checks = new Set<() => void>();
 
   /** `alive`: the workers running now (when all of them wait, none will be served). */
   constructor(
@@ -32,6 +33,30 @@ export class RefusalWaits {
   /** Wakes the waiters once every alive worker waits (call when a worker ends too). */
   wakeIfAllWaiting(): void {
     if (this.#waiting > 0 && this.#waiting >= this.alive()) for (const wake of this.#wakers) wake();
+  }
+
+  /** Something `until`'s conditions read changed (a session proved itself, was refused, or ended). */
+  changed(): void {
+    for (const check of this.#checks) check();
+  }
+
+  /**
+   * Waits until `shown()` holds (re-read at each `changed()`), or `maxWaitMs`: auto reads a refusal
+   * as the server's limit once the other sessions have shown whether they hold a connection.
+   */
+  async until(shown: () => boolean, signal: AbortSignal): Promise<void> {
+    if (shown()) return;
+    const done = new AbortController();
+    let check!: () => void;
+    const held = new Promise<void>((resolve) => (check = () => shown() && resolve()));
+    this.#checks.add(check);
+    try {
+      await Promise.race([held, sleep(this.maxWaitMs, AbortSignal.any([signal, done.signal])).catch(() => {})]);
+    } finally {
+      this.#checks.delete(check);
+      done.abort();
+    }
+    if (signal.aborted) throw abortedError();
   }
 
   /** Waits until a session is served, every worker waits, or `maxWaitMs`; its timer is cleared either way. */

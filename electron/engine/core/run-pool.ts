@@ -61,6 +61,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
   let peakProven = 0;
   /** Workers whose connection has received bytes, running now. */
   let movingNow = 0;
+  /** Workers whose last attempt was refused (TOO_MANY_CONNECTIONS, THROTTLED): they hold no connection. */
+  const refusedNow = new Set<number>();
   /** Refusals whose limit was read from sessions that proved they hold a connection (finished an item, or logged in). */
   let provenReads = 0;
   /** Auto's first step reads how much of each item was waiting for its first byte. */
@@ -134,7 +136,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       ...counters,
       setState: (state, item) => {
         // The session left `connecting` for work: logged in (auto's step from the set-up).
-        if (state === 'listing' || state === 'downloading') lane?.ready();
+        if (state === 'listing' || state === 'downloading') {
+          lane?.ready();
+          loggedIn = true;
+        }
         counters.setState(state, item);
       },
       countRetry: () => {
@@ -151,6 +156,13 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       },
     };
     const ctx: WorkerContext = { workerId, signal, progress };
+    /**
+     * This worker's session logged in once: a later refusal is its connecting again (pure-ftpd's out-of-step
+     * batch goes again on a new connection), which a server may refuse while it still counts the connection
+     * just dropped. Not surplus at once then: knocked again once after a backoff (the limit was read as 2).
+     */
+    let loggedIn = false;
+    let knockedAgain: 'no' | 'waiting' | 'yes' = 'no';
     let session: WorkerSession<I> | null = null;
     let proven = false;
     /** Refusals read from sessions that proved they hold a connection, before this worker started. */
@@ -233,8 +245,19 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 // blindly, wait until another session is served, and then the refusal was the server's
                 // limit: retire (a fixed N above the limit would otherwise keep opening refused
                 // connections). Bounded: sessions that are never served do not hold this one forever.
+                if (knockedAgain === 'waiting') {
+                  // The retry's backoff is jittered down to ~0: give the server at least the base delay to let go.
+                  knockedAgain = 'yes';
+                  await sleep(opts.baseDelayMs ?? 200, signal);
+                }
                 if (refusal && alive > 1) await refusalWaits.wait(signal);
-                if (refusal && surplus(refusal)) throw refusal;
+                if (refusal && surplus(refusal)) {
+                  // Auto reads the limit from the sessions that proved themselves: wait until each other
+                  // worker finished an item or was refused too. At the first session served the others
+                  // accepted may be mid-item (a loaded machine): vsftpd limited to 3 was read as 1.
+                  if (auto) await refusalWaits.until(() => provenNow + refusedNow.size >= alive, signal);
+                  throw refusal;
+                }
                 return group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx);
               },
               {
@@ -246,7 +269,14 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 onRetry: () => progress.resetItemBytes(),
                 giveUp: (err) => {
                   refusal = SHRINK_CODES.has(err.code) ? err : null;
-                  return surplus(err) || isFatal(err);
+                  if (refusal?.code === 'TOO_MANY_CONNECTIONS' && loggedIn && knockedAgain === 'no') {
+                    knockedAgain = 'waiting';
+                    refusal = null;
+                  }
+                  if (refusal) refusedNow.add(workerId);
+                  else refusedNow.delete(workerId);
+                  refusalWaits.changed();
+                  return (refusal !== null && surplus(refusal)) || isFatal(err);
                 },
               },
             );
@@ -262,6 +292,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             continue;
           }
           lane?.ended();
+          refusedNow.delete(workerId);
           // A batch may report items that failed on their own: count the rest, retry those alone.
           const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
           successes += done.length;
@@ -270,6 +301,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             proven = true;
             provenNow++;
             peakProven = Math.max(peakProven, provenNow);
+            refusalWaits.changed();
           }
           opts.telemetry.itemDone(workerId, unitsOf(done));
           if (!outcome) continue;
@@ -307,6 +339,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       if (session) openNow--;
       if (proven) provenNow--;
       if (moving) movingNow--;
+      refusedNow.delete(workerId);
+      refusalWaits.changed();
       lane?.closed();
       await session?.close().catch(() => {});
     }

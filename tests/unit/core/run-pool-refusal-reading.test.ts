@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { runPool, type WorkerSession } from '../../../electron/engine/core/run-pool';
+import { AutoWorkersController } from '../../../electron/engine/core/auto-workers';
+import { JobTelemetry } from '../../../electron/engine/core/job-telemetry';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import type { AutoWorkersDecision } from '../../../shared/events';
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A server that accepts `limit` connections and refuses the next at once (vsftpd's max_per_ip:
+ * 421 at the banner). Sessions connect lazily, on their first item, as the FTP session does. The
+ * first accepted session's first item ends in 5 ms, the others' in `slowFirstMs`: on a loaded
+ * machine one session is served well before the others.
+ */
+function lazyLimitedSessions(limit: number, slowFirstMs: number) {
+  let connections = 0;
+  let peak = 0;
+  let accepted = 0;
+  const openWorker = async (): Promise<WorkerSession<number>> => {
+    let connected = false;
+    let order = -1;
+    let firstDone = false;
+    return {
+      async process() {
+        if (!connected) {
+          if (connections >= limit) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 too many connections');
+          connections++;
+          peak = Math.max(peak, connections);
+          connected = true;
+          order = accepted++;
+        }
+        await wait(!firstDone && order > 0 ? slowFirstMs : 5);
+        firstDone = true;
+      },
+      async close() {
+        if (connected) connections--;
+      },
+    };
+  };
+  return { openWorker, peak: () => peak };
+}
+
+describe('run pool: a refusal read as a limit', () => {
+  it('waits until the other sessions showed whether they hold a connection: limited to 3, one served first, read as 3 (not 1)', async () => {
+    const s = lazyLimitedSessions(3, 150);
+    const decisions: AutoWorkersDecision[] = [];
+    // Long windows: no step of the controller's own in this test, only the refusal's reading.
+    const controller = new AutoWorkersController({ start: 4, max: 32, minWindowMs: 60_000 });
+    const telemetry = new JobTelemetry({ workers: 32 });
+    const result = await runPool<number>({
+      items: Array.from({ length: 200 }, (_, i) => i),
+      workers: 32,
+      strategy: 'queue',
+      signal: new AbortController().signal,
+      telemetry,
+      attempts: 3,
+      baseDelayMs: 1,
+      label: String,
+      openWorker: s.openWorker,
+      auto: { controller, onDecision: (d) => decisions.push(d), tickMs: 10 },
+    });
+    expect(result.cancelled).toBe(false);
+    expect(telemetry.itemsDone).toBe(200);
+    const readings = decisions.filter((d) => /refused/.test(d.why)).map((d) => d.workers);
+    expect(readings).toEqual([3]);
+    expect(controller.limit).toBe(3);
+    expect(s.peak()).toBe(3);
+  });
+});
+
+/**
+ * A server limited to `limit` that releases a closed connection `releaseMs` later (pure-ftpd counts
+ * its session processes, which end after the client closed). Each session's second item (others were served
+ * by then) drops its connection and opens a new one at once, as the FTP session does when replies go out of step.
+ */
+function reconnectingSessions(limit: number, releaseMs: number) {
+  let counted = 0;
+  const connect = () => {
+    if (counted >= limit) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 Too many connections (3) from this IP');
+    counted++;
+  };
+  const release = () => setTimeout(() => counted--, releaseMs);
+  const openWorker = async (): Promise<WorkerSession<number>> => {
+    let connected = false;
+    let redone = false;
+    let items = 0;
+    return {
+      async process(_item, ctx) {
+        if (!connected) {
+          connect();
+          connected = true;
+          ctx.progress.setState('downloading', String(_item));
+        }
+        await wait(5);
+        if (!redone && ++items === 2) {
+          // Out of step: this connection is dropped, the item goes again on a new one.
+          redone = true;
+          connected = false;
+          release();
+          connect();
+          connected = true;
+        }
+        ctx.progress.addBytes(100);
+      },
+      async close() {
+        if (connected) release();
+      },
+    };
+  };
+  return { openWorker };
+}
+
+describe('run pool: a session refused when it connects again', () => {
+  it('is not surplus: the server still counted its dropped connection; it knocks again after a backoff, and no worker retires', async () => {
+    const s = reconnectingSessions(3, 20);
+    const telemetry = new JobTelemetry({ workers: 3 });
+    const result = await runPool<number>({
+      items: Array.from({ length: 30 }, (_, i) => i),
+      workers: 3,
+      strategy: 'queue',
+      signal: new AbortController().signal,
+      telemetry,
+      attempts: 3,
+      baseDelayMs: 40,
+      label: String,
+      openWorker: s.openWorker,
+    });
+    expect(telemetry.itemsDone).toBe(30);
+    expect(result.retired).toBe(0);
+    expect(result.refused).toBeNull();
+  });
+});
