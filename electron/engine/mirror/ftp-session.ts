@@ -230,7 +230,7 @@ export class FtpSession implements MirrorSession {
   }
 
   /** The pipelined part of fetchBooks; rejects when nothing could be done (login, or a dead connection). */
-  private async pipelined(ebooks: number[], opts: FetchBooksOptions, first: ErrorContext, batchContext: ErrorContext): Promise<BatchResult[]> {
+  private async pipelined(ebooks: number[], opts: FetchBooksOptions, first: ErrorContext, batchContext: ErrorContext, redo = false): Promise<BatchResult[]> {
     const { ctx } = opts;
     for (let attempt = 0; ; attempt++) {
       await this.settlePending();
@@ -261,12 +261,14 @@ export class FtpSession implements MirrorSession {
       this.pipelineEpsv = out.epsvWorks;
       if (out.broken || client.closed) this.drop();
       else this.pendingReply = out.tail;
-      if (!out.outOfStep || attempt > 0) return out.results;
+      // A redo that goes out of step again is not redone a third time: its books not done come back
+      // as FALLBACK, fetched one at a time by fetchBooks (bounded whatever the server does).
+      if (!out.outOfStep || attempt > 0 || redo) return out.results;
       // Replies went out of step (the server is lock-step now): the books not done go again, in a
       // new batch on a new connection that writes nothing while a transfer runs.
       const again = ebooks.filter((_, i) => out.results[i] === FALLBACK);
       if (again.length === 0 || ctx.signal.aborted) return out.results;
-      const redone = await this.pipelined(again, opts, first, batchContext);
+      const redone = await this.pipelined(again, opts, first, batchContext, true);
       const byEbook = new Map(again.map((e, i) => [e, redone[i]!] as const));
       return ebooks.map((e, i) => byEbook.get(e) ?? out.results[i]!);
     }
