@@ -156,11 +156,8 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       },
     };
     const ctx: WorkerContext = { workerId, signal, progress };
-    /**
-     * This worker's session logged in once: a later refusal is its connecting again (pure-ftpd's out-of-step
-     * batch goes again on a new connection), which a server may refuse while it still counts the connection
-     * just dropped. Not surplus at once then: knocked again once after a backoff (the limit was read as 2).
-     */
+    /** Logged in once: a refusal later is its reconnect (pure-ftpd's out-of-step batch), maybe while the server
+     *  still counts the connection it dropped. Not surplus at once: it knocks again once, after the base delay. */
     let loggedIn = false;
     let knockedAgain: 'no' | 'waiting' | 'yes' = 'no';
     let session: WorkerSession<I> | null = null;
@@ -241,23 +238,16 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           try {
             outcome = await withRetry(
               async () => {
+                if (knockedAgain === 'waiting') {
+                  knockedAgain = 'yes'; // the backoff's jitter may be ~0: give the server the base delay to let go
+                  await sleep(opts.baseDelayMs ?? 200, signal);
+                }
                 // Refused before anyone was served (all logging in at once): rather than knock again
                 // blindly, wait until another session is served, and then the refusal was the server's
                 // limit: retire (a fixed N above the limit would otherwise keep opening refused
                 // connections). Bounded: sessions that are never served do not hold this one forever.
-                if (knockedAgain === 'waiting') {
-                  // The retry's backoff is jittered down to ~0: give the server at least the base delay to let go.
-                  knockedAgain = 'yes';
-                  await sleep(opts.baseDelayMs ?? 200, signal);
-                }
                 if (refusal && alive > 1) await refusalWaits.wait(signal);
-                if (refusal && surplus(refusal)) {
-                  // Auto reads the limit from the sessions that proved themselves: wait until each other
-                  // worker finished an item or was refused too. At the first session served the others
-                  // accepted may be mid-item (a loaded machine): vsftpd limited to 3 was read as 1.
-                  if (auto) await refusalWaits.until(() => provenNow + refusedNow.size >= alive, signal);
-                  throw refusal;
-                }
+                if (refusal && surplus(refusal)) throw refusal;
                 return group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx);
               },
               {
@@ -284,6 +274,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             const err = toFanoutError(raw);
             if (err.code === 'ABORTED' || signal.aborted || stopIfFatal(err)) return;
             if (shouldRetire(err)) {
+              // Auto reads the limit from proven sessions: wait until each other worker finished an item or was
+              // refused (at the first one served, the others may be mid-item: vsftpd limited to 3 was read as 1 or 2).
+              refusedNow.add(workerId);
+              if (auto) await refusalWaits.until(() => provenNow + refusedNow.size >= alive, signal).catch(() => {});
+              if (signal.aborted) return;
               retire(groups.slice(g).flat(), err);
               return;
             }

@@ -13,7 +13,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * first accepted session's first item ends in 5 ms, the others' in `slowFirstMs`: on a loaded
  * machine one session is served well before the others.
  */
-function lazyLimitedSessions(limit: number, slowFirstMs: number) {
+function lazyLimitedSessions(limit: number, slowFirstMs: number, refuseAfterMs = 0) {
   let connections = 0;
   let peak = 0;
   let accepted = 0;
@@ -24,6 +24,7 @@ function lazyLimitedSessions(limit: number, slowFirstMs: number) {
     return {
       async process() {
         if (!connected) {
+          if (connections >= limit && refuseAfterMs > 0) await wait(refuseAfterMs);
           if (connections >= limit) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 too many connections');
           connections++;
           peak = Math.max(peak, connections);
@@ -42,8 +43,9 @@ function lazyLimitedSessions(limit: number, slowFirstMs: number) {
 }
 
 describe('run pool: a refusal read as a limit', () => {
-  it('waits until the other sessions showed whether they hold a connection: limited to 3, one served first, read as 3 (not 1)', async () => {
-    const s = lazyLimitedSessions(3, 150);
+  // Refused before anyone was served (it waits for a session served), or after (it gives up at once).
+  it.each([0, 30])('waits until the other sessions showed whether they hold a connection: limited to 3, one served first, read as 3 (not 1); refused after %i ms', async (refuseAfterMs) => {
+    const s = lazyLimitedSessions(3, 150, refuseAfterMs);
     const decisions: AutoWorkersDecision[] = [];
     // Long windows: no step of the controller's own in this test, only the refusal's reading.
     const controller = new AutoWorkersController({ start: 4, max: 32, minWindowMs: 60_000 });
