@@ -70,6 +70,8 @@ async function startControlRelay(targetPort: number): Promise<ControlRelay> {
       s.on('close', end);
       s.on('error', end);
     }
+    // The client's FIN is its letting go: its 'close' may come after a connection it opened next.
+    client.on('end', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -94,6 +96,11 @@ async function runJob(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>, hosts:
   const summary = await runGutenbergJob(spec, { ...createJobControl((e) => events.push(e)), hosts });
   const warnings = events.flatMap((e) => (e.kind === 'job:warning' ? [e.message] : []));
   return { summary, events, warnings };
+}
+
+/** 1 when a job's FTP batch went out of step (pure-ftpd: it then reconnects once to go on lock-step), else 0. */
+function redoneOutOfStep(warnings: string[]): number {
+  return warnings.some((w) => /replies out of step/.test(w)) ? 1 : 0;
 }
 
 async function okBooks(outDir: string): Promise<number> {
@@ -124,10 +131,16 @@ describe.each(['vsftpd', 'proftpd', 'pure-ftpd'] as const)('per-host connection 
     expect(first.summary.itemsFailed).toBe(0);
     expect(await okBooks(join(fx.dir, `${kind}-1`))).toBe(COUNT);
     expect(await readdir(join(fx.dir, `${kind}-1`, 'clean'))).toHaveLength(COUNT);
-    // One connection per worker, never another: the server refused the 5 surplus once each (their
-    // books went back to the queue), and the 3 it accepted did the whole job.
-    expect(relay.opened).toBe(8);
-    expect(relay.refused).toBe(8 - LIMIT);
+    // One connection per worker: the server refused the 5 surplus once each (their books went back to
+    // the queue), and the 3 it accepted did the whole job. Beside those, only pure-ftpd's answer to the
+    // NOOP probe out of step (whether it comes so depends on the machine's timing) makes one session
+    // drop its connection and open another (mirror/ftp-batch.ts), which the server may refuse once while
+    // it still counts the dropped one: that session knocks again, it is no surplus (core/run-pool.ts).
+    const redone = redoneOutOfStep(first.warnings);
+    expect(first.warnings.filter((w) => /retired/.test(w))).toHaveLength(8 - LIMIT);
+    expect(relay.opened - relay.refused).toBe(LIMIT + redone);
+    expect(relay.refused).toBeGreaterThanOrEqual(8 - LIMIT);
+    expect(relay.refused).toBeLessThanOrEqual(8 - LIMIT + redone);
     expect(first.warnings.join('\n')).toMatch(new RegExp(`refused more than ${LIMIT} connections at once: the next job to it opens at most ${LIMIT}`));
     const stored = JSON.parse(await readFile(join(dataDir, 'hosts.json'), 'utf8')) as { connectionLimits: Record<string, { limit: number; reason: string; since: string }> };
     expect(stored.connectionLimits[key]).toMatchObject({ limit: LIMIT, reason: expect.stringMatching(/\b(421|530)\b.*(too many|maximum number)/i) });
@@ -142,8 +155,9 @@ describe.each(['vsftpd', 'proftpd', 'pure-ftpd'] as const)('per-host connection 
     const note = second.warnings.filter((w) => w.includes('accepted at most'));
     expect(note).toHaveLength(1);
     expect(note[0]).toMatch(new RegExp(`^${key.replace(/[.]/g, '\\.')} accepted at most ${LIMIT} connections when it refused one on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC .*this job opens at most ${LIMIT}, not 8; to try more, give --max-per-host N`));
-    // Nothing refused this time, and never more than 3 at once.
-    expect(relay.refused - before.refused).toBe(0);
+    // Nothing refused this time (but pure-ftpd's out-of-step reconnect, above), and never more than 3 at once.
+    expect(second.warnings.filter((w) => /retired/.test(w))).toEqual([]);
+    expect(relay.refused - before.refused).toBeLessThanOrEqual(redoneOutOfStep(second.warnings));
     expect(relay.peak).toBeLessThanOrEqual(LIMIT);
     expect(relay.opened - before.opened).toBeGreaterThanOrEqual(1);
 
@@ -155,7 +169,8 @@ describe.each(['vsftpd', 'proftpd', 'pure-ftpd'] as const)('per-host connection 
     const decisions = auto.events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
     expect(decisions[0]).toMatchObject({ action: 'start', workers: LIMIT, why: `start with ${LIMIT} connections (at most ${LIMIT}: the limit per server)` });
     for (const d of decisions) expect(d.workers).toBeLessThanOrEqual(LIMIT);
-    expect(relay.refused - before.refused).toBe(0);
+    expect(auto.warnings.filter((w) => /retired/.test(w))).toEqual([]);
+    expect(relay.refused - before.refused).toBeLessThanOrEqual(redoneOutOfStep(second.warnings) + redoneOutOfStep(auto.warnings));
     expect(relay.peak).toBeLessThanOrEqual(LIMIT);
   });
 });
