@@ -138,7 +138,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
         // The session left `connecting` for work: logged in (auto's step from the set-up).
         if (state === 'listing' || state === 'downloading') {
           lane?.ready();
-          loggedIn = true;
+          hadLogin = true;
         }
         counters.setState(state, item);
       },
@@ -158,7 +158,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     const ctx: WorkerContext = { workerId, signal, progress };
     /** Logged in once: a refusal later is its reconnect (pure-ftpd's out-of-step batch), maybe while the server
      *  still counts the connection it dropped. Not surplus at once: it knocks again once, after the base delay. */
-    let loggedIn = false;
+    let hadLogin = false;
     let knockedAgain: 'no' | 'waiting' | 'yes' = 'no';
     let session: WorkerSession<I> | null = null;
     let proven = false;
@@ -184,7 +184,10 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       // fell 6 → 3 → 1 on vsftpd limited to 6 and 3 → 1 on one limited to 3).
       if (auto && !(provenReads > readsBefore)) {
         // Sessions open but not logged in are no guess then: lazily opened, most of them are the refused.
-        const d = auto.controller.refused(opts.telemetry.now(), provenNow > 0 ? provenNow : byLogins ? 1 : openNow - (session ? 1 : 0), 0, loggedIn);
+        // None proven now: what the proven held at once (they left, refused when they connected again), else
+        // the sessions logged in (pure-ftpd's first batches out of step, their reconnects refused: 28 open, read as 28).
+        const unproven = peakProven > 0 ? peakProven : loggedIn > 0 ? loggedIn : openNow - (session ? 1 : 0);
+        const d = auto.controller.refused(opts.telemetry.now(), provenNow > 0 ? provenNow : unproven, 0, loggedIn);
         if (provenReading) provenReads++;
         if (d) applyDecision(d);
       }
@@ -259,7 +262,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
                 onRetry: () => progress.resetItemBytes(),
                 giveUp: (err) => {
                   refusal = SHRINK_CODES.has(err.code) ? err : null;
-                  if (refusal?.code === 'TOO_MANY_CONNECTIONS' && loggedIn && knockedAgain === 'no') {
+                  if (refusal?.code === 'TOO_MANY_CONNECTIONS' && hadLogin && knockedAgain === 'no') {
                     knockedAgain = 'waiting';
                     refusal = null;
                   }
