@@ -3,6 +3,12 @@ import { sleep } from './retry';
 
 /** Longest a refused worker waits for another session to be served before it knocks again, ms. */
 export const REFUSAL_WAIT_MS = 10_000;
+/**
+ * Longest auto's reading of a refusal waits for the other workers to show whether they hold a
+ * connection, ms: their first items end within ~0.5 s under load; a worker waiting for items (the
+ * queue's tail) shows nothing, and the reading then takes what is proven.
+ */
+export const READING_WAIT_MS = 1_000;
 
 /**
  * Workers refused a connection before anyone was served (all logging in at once), waiting to
@@ -41,17 +47,17 @@ export class RefusalWaits {
   }
 
   /**
-   * Waits until `shown()` holds (re-read at each `changed()`), or `maxWaitMs`: auto reads a refusal
+   * Waits until `shown()` holds (re-read at each `changed()`), or `maxWaitMs` (1 s): auto reads a refusal
    * as the server's limit once the other sessions have shown whether they hold a connection.
    */
-  async until(shown: () => boolean, signal: AbortSignal): Promise<void> {
+  async until(shown: () => boolean, signal: AbortSignal, maxWaitMs = READING_WAIT_MS): Promise<void> {
     if (shown()) return;
     const done = new AbortController();
     let check!: () => void;
     const held = new Promise<void>((resolve) => (check = () => shown() && resolve()));
     this.#checks.add(check);
     try {
-      await Promise.race([held, sleep(this.maxWaitMs, AbortSignal.any([signal, done.signal])).catch(() => {})]);
+      await Promise.race([held, sleep(maxWaitMs, AbortSignal.any([signal, done.signal])).catch(() => {})]);
     } finally {
       this.#checks.delete(check);
       done.abort();

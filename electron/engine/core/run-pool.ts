@@ -279,10 +279,12 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             if (shouldRetire(err)) {
               // Auto reads the limit from proven sessions: wait until each other worker finished an item or was
               // refused (at the first one served, the others may be mid-item: vsftpd limited to 3 was read as 1 or 2).
+              // Its items go back first: the others may take them meanwhile (none is left behind at the tail).
               refusedNow.add(workerId);
+              source.giveBack(groups.slice(g).flat());
               if (auto) await refusalWaits.until(() => provenNow + refusedNow.size >= alive, signal).catch(() => {});
               if (signal.aborted) return;
-              retire(groups.slice(g).flat(), err);
+              retire([], err);
               return;
             }
             fail(workerId, group, err);
