@@ -195,8 +195,9 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     };
     try {
       for (;;) {
-        // Auto lowered N: the surplus workers leave between items (check and leave in one step).
-        if (auto && running.size > target) {
+        // Auto lowered N: the surplus workers leave between items (check and leave in one step). Those refused are
+        // leaving already: counted, the ones at work all left and the queue's rest was nobody's (38 of 120 books).
+        if (auto && running.size - refusedNow.size > target) {
           running.delete(workerId);
           break;
         }
