@@ -83,6 +83,13 @@ export async function runJob(opts: RunJobOptions, body: (ctx: JobBodyContext) =>
   if (fatal && !cancelled) {
     failures.push({ item: '(job)', error: fatal.toJSON() });
   }
+  // Success means every item of a known total was done, failed or skipped: a shortfall is a bug
+  // (e.g. a pool whose workers all left with items still queued), never a quiet success.
+  const accounted = last.itemsDone + last.itemsFailed + last.itemsSkipped;
+  if (!cancelled && !fatal && telemetry.itemsTotal !== null && accounted < telemetry.itemsTotal) {
+    const gap = telemetry.itemsTotal - accounted;
+    failures.push({ item: '(job)', error: new FanoutError('INTERNAL', `${gap} of ${telemetry.itemsTotal} items were neither done, failed nor skipped: the job did not finish them`, {}).toJSON() });
+  }
   const wallMs = last.t;
   const summary: JobSummary = {
     jobId,
