@@ -309,19 +309,25 @@ export class FtpSession implements MirrorSession {
 
   private async connect(progress: FetchBookOptions['ctx']['progress'], label: string): Promise<Client> {
     if (this.client && !this.client.closed) return this.client;
+    const client = await this.open(progress, label, (c) => loginFtp(c, this.target));
+    this.loggedIn();
+    return client;
+  }
+
+  /** A new control connection in place of the old one, readied by `ready` (connect, maybe log in). */
+  private async open(progress: FetchBookOptions['ctx']['progress'], label: string, ready: (client: Client) => Promise<unknown>): Promise<Client> {
     this.drop();
     progress.setState('connecting', label);
     const client = new Client(this.target.timeoutMs);
     this.client = client;
     try {
-      await loginFtp(client, this.target);
+      await ready(client);
     } catch (e) {
       // A half-opened client is never reused: the next call starts over.
       const plain = controlIsPlain(client);
       this.drop();
       throw loginError(e, this.target, plain, this.host.loggedIn);
     }
-    this.loggedIn();
     return client;
   }
 
@@ -332,16 +338,7 @@ export class FtpSession implements MirrorSession {
   private async connectForBatch(progress: FetchBookOptions['ctx']['progress'], label: string): Promise<{ client: Client; login: BatchLogin | null }> {
     if ((this.client && !this.client.closed) || this.target.secure) return { client: await this.connect(progress, label), login: null };
     const commands = loginCommands(this.target.user, this.target.password);
-    this.drop();
-    progress.setState('connecting', label);
-    const client = new Client(this.target.timeoutMs);
-    this.client = client;
-    try {
-      await connectFtp(client, this.target);
-    } catch (e) {
-      this.drop();
-      throw loginError(e, this.target, true, this.host.loggedIn);
-    }
+    const client = await this.open(progress, label, (c) => connectFtp(c, this.target));
     const loggedIn = () => {
       this.loggedIn();
       progress.setState('listing', label);
