@@ -256,10 +256,7 @@ export class AutoWorkersController {
       return { atMs, workers: n, throughput, action: 'hold', why: `serial fraction ${f.toFixed(2)} predicts ${n} → ${to} gains ${pct(predicted)}: settled at ${n}` };
     }
     this.#previous = n;
-    this.#target = next;
-    this.#highest = Math.max(this.#highest, next);
-    if (jumping && next > 2 * n) this.#below = { n: next, why: `reached by the first step's jump from ${n}` };
-    this.#restartWindow();
+    this.#stepUp(next, jumping && next > 2 * n ? `reached by the first step's jump from ${n}` : null);
     const why = prev === null ? `${n} connections: ${fmtRate(throughput)}${waited}; trying ${next}` : `${prev} → ${n} gained ${pct(throughput / this.#readings.throughput(prev)! - 1)}; trying ${next}`;
     return { atMs, workers: next, throughput, action: 'add', why };
   }
@@ -282,10 +279,7 @@ export class AutoWorkersController {
     const ms = s.atMs - changedAt.atMs;
     const throughput = ms > 0 ? ((s.bytes - changedAt.bytes) / ms) * 1000 : 0;
     this.#windows++;
-    this.#target = next;
-    this.#highest = Math.max(this.#highest, next);
-    if (next > 2 * n) this.#below = { n: next, why: `reached by the first step's jump from ${n}` };
-    this.#restartWindow();
+    this.#stepUp(next, next > 2 * n ? `reached by the first step's jump from ${n}` : null);
     const why = `${s.items} items waited ${Math.round(this.#waiting * 100)} % of their time for a first byte (${n} connections); trying ${next} at once`;
     return { atMs: s.atMs, workers: next, throughput, action: 'add', why };
   }
@@ -302,19 +296,26 @@ export class AutoWorkersController {
     if (mean === null || n >= cap) return null;
     this.#setUpStepped = true;
     const next = Math.min(cap, n * SET_UP_STEP);
-    this.#target = next;
-    this.#highest = Math.max(this.#highest, next);
-    this.#below = { n: next, why: `reached by the step from the sessions' set-up (${n})` };
-    this.#restartWindow();
+    this.#stepUp(next, `reached by the step from the sessions' set-up (${n})`);
     const why = `${s.setUps} sessions took ${Math.round(mean)} ms each to set up, before any byte (round trips: latency); trying ${next} at once`;
     return { atMs: s.atMs, workers: next, throughput: 0, action: 'add', why };
+  }
+
+  /**
+   * N goes up to `next`, its window starts again; `below`: why `next` is to be measured below once
+   * held (a jump may have landed past the knee), or null.
+   */
+  #stepUp(next: number, below: string | null): void {
+    this.#target = next;
+    this.#highest = Math.max(this.#highest, next);
+    if (below !== null) this.#below = { n: next, why: below };
+    this.#restartWindow();
   }
 
   /** Nothing measured yet and no step taken from a window: a first step may still be taken early (sized first steps only). */
   #beforeAnyWindow(): boolean {
     return this.#sizeFirstStep && !this.#fromKnee && this.#windows === 0 && this.#previous === null && !this.#confirm && this.#downFrom === null;
   }
-
 
   /** The long reading at `from` after a flat step to `to`: the step paid after all (go on from `to`), or the knee is `from`. */
   #confirmed(atMs: number, reading: WindowReading, rateCap: number | null): AutoWorkersDecision | null {
