@@ -27,7 +27,7 @@ const SET_UP_MS = 40;
  * nothing of how long a file then transfers (a slow link with a far server logs in as slowly); the
  * items' waits size the next step, from there, as soon as two have finished.
  */
-export const SET_UP_STEP = 4;
+const SET_UP_STEP = 4;
 
 /** The sized step from `n`: N × (wait + transfer) / transfer, at least × 2, under `cap`. */
 export function sizedFirstStep(n: number, waiting: number, cap: number): number {
@@ -35,7 +35,7 @@ export function sizedFirstStep(n: number, waiting: number, cap: number): number 
 }
 
 /** The share of the finished items' time spent waiting, when it is enough for the early step (else null). */
-export function earlyWaiting(s: AutoWorkersSample): number | null {
+function earlyWaiting(s: AutoWorkersSample): number | null {
   if (s.rateCap || s.waitMs === undefined || !s.transferMs || s.items < EARLY_ITEMS || s.waitMs < EARLY_WAIT_RATIO * s.transferMs) return null;
   return s.waitMs / (s.waitMs + s.transferMs);
 }
@@ -44,8 +44,24 @@ export function earlyWaiting(s: AutoWorkersSample): number | null {
  * The sessions' mean set-up, ms, when it is evidence for the set-up step (else null): nothing finished
  * yet (finished items' waits say more), no bandwidth cap (its pacing is waiting too).
  */
-export function setUpEvidence(s: AutoWorkersSample): number | null {
+function setUpEvidence(s: AutoWorkersSample): number | null {
   if (s.rateCap || s.items > 0 || !s.setUps || s.setUps < SET_UP_SESSIONS || s.setUpMs === undefined) return null;
   const mean = s.setUpMs / s.setUps;
   return mean >= SET_UP_MS ? mean : null;
+}
+
+/** The early jump from `n` (under `cap`) when the first items' waits are evidence enough (else null). */
+export function earlyJump(s: AutoWorkersSample, n: number, cap: number): { next: number; waiting: number; why: string } | null {
+  const waiting = earlyWaiting(s);
+  if (waiting === null || n >= cap) return null;
+  const next = sizedFirstStep(n, waiting, cap);
+  return { next, waiting, why: `${s.items} items waited ${Math.round(waiting * 100)} % of their time for a first byte (${n} connections); trying ${next} at once` };
+}
+
+/** The step from the sessions' set-up from `n` (under `cap`): × `SET_UP_STEP` when they are evidence enough (else null). */
+export function setUpStep(s: AutoWorkersSample, n: number, cap: number): { next: number; why: string } | null {
+  const mean = setUpEvidence(s);
+  if (mean === null || n >= cap) return null;
+  const next = Math.min(cap, n * SET_UP_STEP);
+  return { next, why: `${s.setUps} sessions took ${Math.round(mean)} ms each to set up, before any byte (round trips: latency); trying ${next} at once` };
 }

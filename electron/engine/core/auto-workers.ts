@@ -1,9 +1,9 @@
-import { amdahlSpeedup, fitSerialFraction } from '../../../shared/lab/speedup-fits';
 import type { AutoWorkersDecision } from '../../../shared/events';
 import type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
-import { SET_UP_STEP, earlyWaiting, setUpEvidence, sizedFirstStep } from './auto-first-step';
+import { earlyJump, setUpStep } from './auto-first-step';
+import { fittedGain, nextStep, stepSize } from './auto-step-size';
 import { StepReadings, StepWindow, fmtRate, type WindowReading } from './auto-workers-readings';
-import { AT_CAP, NEAR_CAP, PROBE_AFTER_WINDOWS, SLOW_START_KEEP, STOP_WINDOWS } from './auto-workers-rules';
+import { AT_CAP, NEAR_CAP, PROBE_AFTER_WINDOWS, STOP_WINDOWS } from './auto-workers-rules';
 
 export type { AutoWorkersOptions, AutoWorkersSample } from './auto-workers-options';
 
@@ -248,9 +248,8 @@ export class AutoWorkersController {
       return { atMs, workers: n, throughput, action: 'hold', why: cap === this.#max ? `at the maximum, ${cap}` : `at the server's limit, ${cap}` };
     }
     if (next === null) {
-      const f = fitSerialFraction(this.#readings.points());
       const to = this.#stepSize(n, prev, throughput, cap);
-      const predicted = amdahlSpeedup(to, f) / amdahlSpeedup(n, f) - 1;
+      const { f, gain: predicted } = fittedGain(this.#readings.points(), n, to);
       this.#settled = true;
       this.#probeLater(atMs);
       return { atMs, workers: n, throughput, action: 'hold', why: `serial fraction ${f.toFixed(2)} predicts ${n} → ${to} gains ${pct(predicted)}: settled at ${n}` };
@@ -269,36 +268,30 @@ export class AutoWorkersController {
    */
   #jumpEarly(s: AutoWorkersSample): AutoWorkersDecision | null {
     if (!this.#beforeAnyWindow()) return null;
-    const waiting = earlyWaiting(s);
     const n = this.#target;
-    const cap = Math.min(this.#max, this.#limit);
-    if (waiting === null || n >= cap) return null;
-    this.#waiting = waiting;
-    const next = this.#stepSize(n, null, 0, cap);
+    const jump = earlyJump(s, n, Math.min(this.#max, this.#limit));
+    if (!jump) return null;
+    this.#waiting = jump.waiting;
     const changedAt = this.#window.changedAt!;
     const ms = s.atMs - changedAt.atMs;
     const throughput = ms > 0 ? ((s.bytes - changedAt.bytes) / ms) * 1000 : 0;
     this.#windows++;
-    this.#stepUp(next, next > 2 * n ? `reached by the first step's jump from ${n}` : null);
-    const why = `${s.items} items waited ${Math.round(this.#waiting * 100)} % of their time for a first byte (${n} connections); trying ${next} at once`;
-    return { atMs: s.atMs, workers: next, throughput, action: 'add', why };
+    this.#stepUp(jump.next, jump.next > 2 * n ? `reached by the first step's jump from ${n}` : null);
+    return { atMs: s.atMs, workers: jump.next, throughput, action: 'add', why: jump.why };
   }
   /**
    * Before any item finished, from the sessions' set-up alone (logins of several round trips: the
-   * job waits on latency): × `SET_UP_STEP` at once. Not a window: the items' waits still size the
+   * job waits on latency): a step at once (auto-first-step.ts). Not a window: the items' waits still size the
    * next step (`#jumpEarly`, from here); a landing past the knee is measured below once held.
    */
   #stepAtSetUp(s: AutoWorkersSample): AutoWorkersDecision | null {
     if (this.#setUpStepped || !this.#beforeAnyWindow()) return null;
-    const mean = setUpEvidence(s);
     const n = this.#target;
-    const cap = Math.min(this.#max, this.#limit);
-    if (mean === null || n >= cap) return null;
+    const step = setUpStep(s, n, Math.min(this.#max, this.#limit));
+    if (!step) return null;
     this.#setUpStepped = true;
-    const next = Math.min(cap, n * SET_UP_STEP);
-    this.#stepUp(next, `reached by the step from the sessions' set-up (${n})`);
-    const why = `${s.setUps} sessions took ${Math.round(mean)} ms each to set up, before any byte (round trips: latency); trying ${next} at once`;
-    return { atMs: s.atMs, workers: next, throughput: 0, action: 'add', why };
+    this.#stepUp(step.next, `reached by the step from the sessions' set-up (${n})`);
+    return { atMs: s.atMs, workers: step.next, throughput: 0, action: 'add', why: step.why };
   }
 
   /**
@@ -371,27 +364,14 @@ export class AutoWorkersController {
     this.#probeEveryMs *= 2;
   }
 
-  /** The N after `n` if the climb goes on (throughput measured at n), or null when the fit says it would not pay. */
+  /** The N after `n` if the climb goes on (throughput measured at n), or null when the fit says it would not pay (auto-step-size.ts). */
   #nextStep(n: number, prev: number | null, throughput: number, cap: number): number | null {
-    if (n >= cap) return null;
-    const next = this.#stepSize(n, prev, throughput, cap);
-    const withThis = this.#readings.points({ workers: n, throughput });
-    // Two windows fit f too loosely to stop on (a noisy first window would end the climb at 4).
-    if (withThis.length < 3) return next;
-    const f = fitSerialFraction(withThis);
-    return amdahlSpeedup(next, f) / amdahlSpeedup(n, f) - 1 < this.#minGain ? null : next;
+    return nextStep(this.#readings, { n, prev, throughput, cap, firstWaiting: this.#firstJump() ? this.#waiting : null }, this.#minGain);
   }
 
-  /**
-   * ×4 after a step that kept each connection's throughput at `SLOW_START_KEEP` of what it was (the
-   * knee is still far: slow start), ×2 otherwise.
-   */
+  /** × 4 while each connection keeps most of its throughput, else × 2; the first step sized from the waits (auto-step-size.ts). */
   #stepSize(n: number, prev: number | null, throughput: number, cap: number): number {
-    // The job's first step: as many more connections as the waiting leaves room for (see first-byte-times.ts).
-    if (this.#firstJump() && prev === null) return sizedFirstStep(n, this.#waiting!, cap);
-    const prevX = prev !== null ? this.#readings.throughput(prev) : undefined;
-    const kept = prev !== null && prevX !== undefined && prevX > 0 && throughput / n >= SLOW_START_KEEP * (prevX / prev);
-    return Math.min(cap, n * (kept ? 4 : 2));
+    return stepSize(this.#readings, { n, prev, throughput, cap, firstWaiting: this.#firstJump() ? this.#waiting : null });
   }
 
   /** The first window of a job not started at a remembered knee, with the pool's first-byte times. */

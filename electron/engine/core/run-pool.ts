@@ -1,8 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import type { AutoWorkersDecision } from '../../../shared/events';
 import { FanoutError, abortedError, toFanoutError } from './fanout-error';
+import { startAutoTick } from './auto-tick';
 import { FirstByteTimes } from './first-byte-times';
 import { SharedQueueSource, SplitSource, type ItemSource } from './item-sources';
+import { readRefusal } from './refusal-reading';
 import { RefusalWaits } from './refusal-wait';
 import { sleep, backoffDelay, pauseBeforeRetry, withRetry } from './retry';
 import type { WorkerContext, WorkerProgress } from './worker-context';
@@ -170,25 +172,14 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       retired++;
       if (err) firstRefusal ??= err;
       opts.telemetry.retireWorker();
-      // What the others hold now is what the server accepts (not the workers alive: some may be
-      // still waiting to log in, refused too).
-      // Once some session has proved itself, that count is what the server holds; before that (the
-      // first logins racing each other) the other opened sessions are the best guess.
-      // The others' sessions that logged in (set up before their first byte) hold connections too: the
-      // controller counts them after a step taken from the set-up, when refusals come before most sessions proved.
-      const loggedIn = times ? times.setUpsNow - (lane?.counted() ? 1 : 0) : 0;
-      const byLogins = loggedIn > 0 && auto?.controller.steppedAtSetUp === true;
-      const provenReading = provenNow > 0 || byLogins;
-      // A refusal of a step already read from proven sessions says nothing new: the count now is lower
-      // only because surplus workers (those at work, not these waiting) left since (read again, it
-      // fell 6 → 3 → 1 on vsftpd limited to 6 and 3 → 1 on one limited to 3).
+      // A refusal of a step already read from proven sessions says nothing new (refusal-reading.ts).
       if (auto && !(provenReads > readsBefore)) {
-        // Sessions open but not logged in are no guess then: lazily opened, most of them are the refused.
-        // None proven now: what the proven held at once (they left, refused when they connected again), else
-        // the sessions logged in (pure-ftpd's first batches out of step, their reconnects refused: 28 open, read as 28).
-        const unproven = peakProven > 0 ? peakProven : loggedIn > 0 ? loggedIn : openNow - (session ? 1 : 0);
-        const d = auto.controller.refused(opts.telemetry.now(), provenNow > 0 ? provenNow : unproven, 0, loggedIn);
-        if (provenReading) provenReads++;
+        const r = readRefusal({
+          provenNow, peakProven, loggedIn: times ? times.setUpsNow - (lane?.counted() ? 1 : 0) : 0,
+          openOthers: openNow - (session ? 1 : 0), steppedAtSetUp: auto.controller.steppedAtSetUp,
+        });
+        const d = auto.controller.refused(opts.telemetry.now(), r.holding, 0, r.loggedIn);
+        if (r.proven) provenReads++;
         if (d) applyDecision(d);
       }
       opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
@@ -363,36 +354,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     spawn();
   }
 
-  let tick: NodeJS.Timeout | null = null;
+  let stopTick: (() => void) | null = null;
   if (auto) {
     opts.telemetry.setActiveWorkers(target);
     auto.onDecision(auto.controller.startDecision());
-    let wasPaused = false;
-    const tickMs = auto.tickMs ?? 50;
-    /** How late the ticks fired, in all (ms): the job waiting for a CPU the machine gave to others. */
-    let lagMs = 0;
-    let lastTickAt = opts.telemetry.now();
-    tick = setInterval(() => {
-      const now = opts.telemetry.now();
-      lagMs += Math.max(0, now - lastTickAt - tickMs);
-      lastTickAt = now;
-      // A pause is no measurement of N: the window starts again after it.
-      if (opts.pause?.paused) {
-        wasPaused = true;
-        return;
-      }
-      if (wasPaused) auto.controller.restartWindow();
-      wasPaused = false;
-      // The tail (fewer items left than workers) says nothing about N: workers idle for want of work.
-      if (queue && queue.exhausted && queue.queued < target) {
-        clearInterval(tick!);
-        return;
-      }
-      const t = opts.telemetry;
-      const d = auto.controller.observe({ atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null, transferring: movingNow, lagMs, waitMs: times!.waitMs, transferMs: times!.transferMs, setUps: times!.setUps, setUpMs: times!.setUpMs });
-      if (d) applyDecision(d);
-    }, tickMs);
-    tick.unref?.();
+    stopTick = startAutoTick({ auto, telemetry: opts.telemetry, pause: opts.pause, queue, times: times!, target: () => target, transferring: () => movingNow, apply: applyDecision });
   }
   spawn();
   // Workers may be added while others run: wait until no new one was started.
@@ -402,7 +368,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     waited = tasks.length;
     settled.push(...(await Promise.allSettled(batch)));
   }
-  if (tick) clearInterval(tick);
+  stopTick?.();
   if (fatal && !opts.signal.aborted) throw fatal;
   const crashed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (crashed && !opts.signal.aborted) throw toFanoutError(crashed.reason);

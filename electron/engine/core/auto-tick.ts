@@ -1,0 +1,55 @@
+import type { AutoWorkersDecision } from '../../../shared/events';
+import type { FirstByteTimes } from './first-byte-times';
+import type { SharedQueueSource } from './item-sources';
+import type { JobTelemetry } from './job-telemetry';
+import type { PauseGate } from './pause-gate';
+import type { RunPoolOptions } from './run-pool-options';
+
+/**
+ * `--workers auto`'s clock in the pool (run-pool.ts): every `tickMs` (50) it feeds the controller the
+ * job's counters and hands back each decision. A pause measures nothing about N (the window starts
+ * again after it); the tail (fewer items queued than workers) says nothing about N either (workers
+ * idle for want of work), so the clock stops there.
+ */
+export function startAutoTick<I>(p: {
+  auto: NonNullable<RunPoolOptions<I>['auto']>;
+  telemetry: JobTelemetry;
+  pause: PauseGate | undefined;
+  /** The shared queue (null under split, which auto does not run). */
+  queue: SharedQueueSource<I> | null;
+  times: FirstByteTimes;
+  /** Workers the pool holds now. */
+  target(): number;
+  /** Workers whose connection has received bytes, running now. */
+  transferring(): number;
+  apply(d: AutoWorkersDecision): void;
+}): () => void {
+  const { auto, telemetry: t, times } = p;
+  let wasPaused = false;
+  const tickMs = auto.tickMs ?? 50;
+  /** How late the ticks fired, in all (ms): the job waiting for a CPU the machine gave to others. */
+  let lagMs = 0;
+  let lastTickAt = t.now();
+  const tick = setInterval(() => {
+    const now = t.now();
+    lagMs += Math.max(0, now - lastTickAt - tickMs);
+    lastTickAt = now;
+    if (p.pause?.paused) {
+      wasPaused = true;
+      return;
+    }
+    if (wasPaused) auto.controller.restartWindow();
+    wasPaused = false;
+    if (p.queue && p.queue.exhausted && p.queue.queued < p.target()) {
+      clearInterval(tick);
+      return;
+    }
+    const d = auto.controller.observe({
+      atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null,
+      transferring: p.transferring(), lagMs, waitMs: times.waitMs, transferMs: times.transferMs, setUps: times.setUps, setUpMs: times.setUpMs,
+    });
+    if (d) p.apply(d);
+  }, tickMs);
+  tick.unref?.();
+  return () => clearInterval(tick);
+}
