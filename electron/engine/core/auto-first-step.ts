@@ -42,12 +42,15 @@ function earlyWaiting(s: AutoWorkersSample): number | null {
 
 /**
  * The sessions' mean set-up, ms, when it is evidence for the set-up step (else null): nothing finished
- * yet (finished items' waits say more), no bandwidth cap (its pacing is waiting too).
+ * yet (finished items' waits say more), no bandwidth cap (its pacing is waiting too). Sessions still
+ * setting up count with their time so far (a lower bound): the evidence is there before they end.
  */
-function setUpEvidence(s: AutoWorkersSample): number | null {
-  if (s.rateCap || s.items > 0 || !s.setUps || s.setUps < SET_UP_SESSIONS || s.setUpMs === undefined) return null;
-  const mean = s.setUpMs / s.setUps;
-  return mean >= SET_UP_MS ? mean : null;
+function setUpEvidence(s: AutoWorkersSample): { sessions: number; mean: number; pending: number } | null {
+  const pending = s.settingUp ?? 0;
+  const sessions = (s.setUps ?? 0) + pending;
+  if (s.rateCap || s.items > 0 || sessions < SET_UP_SESSIONS) return null;
+  const mean = ((s.setUpMs ?? 0) + (s.settingUpMs ?? 0)) / sessions;
+  return mean >= SET_UP_MS ? { sessions, mean, pending } : null;
 }
 
 /** The early jump from `n` (under `cap`) when the first items' waits are evidence enough (else null). */
@@ -60,8 +63,9 @@ export function earlyJump(s: AutoWorkersSample, n: number, cap: number): { next:
 
 /** The step from the sessions' set-up from `n` (under `cap`): × `SET_UP_STEP` when they are evidence enough (else null). */
 export function setUpStep(s: AutoWorkersSample, n: number, cap: number): { next: number; why: string } | null {
-  const mean = setUpEvidence(s);
-  if (mean === null || n >= cap) return null;
+  const e = setUpEvidence(s);
+  if (e === null || n >= cap) return null;
   const next = Math.min(cap, n * SET_UP_STEP);
-  return { next, why: `${s.setUps} sessions took ${Math.round(mean)} ms each to set up, before any byte (round trips: latency); trying ${next} at once` };
+  const took = e.pending > 0 ? `have taken ${Math.round(e.mean)} ms each so far (${e.pending} still logging in)` : `took ${Math.round(e.mean)} ms each`;
+  return { next, why: `${e.sessions} sessions ${took} to set up, before any byte (round trips: latency); trying ${next} at once` };
 }

@@ -44,9 +44,11 @@ export function startAutoTick<I>(p: {
       clearInterval(tick);
       return;
     }
+    const setting = times.settingUp();
     const d = auto.controller.observe({
       atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null,
       transferring: p.transferring(), lagMs, waitMs: times.waitMs, transferMs: times.transferMs, setUps: times.setUps, setUpMs: times.setUpMs,
+      settingUp: setting.count, settingUpMs: setting.ms,
     });
     if (d) p.apply(d);
   }, tickMs);

@@ -65,4 +65,11 @@ export interface AutoWorkersSample {
    */
   setUps?: number;
   setUpMs?: number;
+  /**
+   * Sessions still setting up now (their first item started, no byte yet, not ready) and their ms
+   * so far, summed (optional): lower bounds of set-ups not ended, evidence for the same step ~a round
+   * trip sooner (a login through 50 ms of round trips is still going at the first tick).
+   */
+  settingUp?: number;
+  settingUpMs?: number;
 }

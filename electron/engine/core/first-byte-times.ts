@@ -17,8 +17,21 @@ export class FirstByteTimes {
   setUpMs = 0;
   /** Lanes counted in `setUps` still running: sessions logged in now (a refusal's reading, see run-pool.ts). */
   setUpsNow = 0;
+  /** Lanes whose session is setting up now (its first item started, not ready, no byte, not retried): since when. */
+  readonly #settingUp = new Map<object, number>();
 
   constructor(private readonly now: () => number) {}
+
+  /**
+   * Sessions setting up now and their ms so far, summed: a lower bound of each one's set-up, known
+   * before it ends (an FTP login through 50 ms of round trips is still going at the first tick).
+   */
+  settingUp(): { count: number; ms: number } {
+    let ms = 0;
+    const now = this.now();
+    for (const since of this.#settingUp.values()) ms += now - since;
+    return { count: this.#settingUp.size, ms };
+  }
 
   /** One worker's current item. */
   lane(): { started(): void; ready(): void; bytes(n: number): void; retried(): void; ended(): void; counted(): boolean; closed(): void } {
@@ -30,13 +43,17 @@ export class FirstByteTimes {
     let counted = false;
     /** The item (or its session's opening) was retried: its wait includes a backoff, not the server's latency. */
     let retried = false;
+    const token = {};
+    const settled = () => this.#settingUp.delete(token);
     return {
       started: () => {
         start = this.now();
         first = -1;
         retried = false;
+        if (!setUp) this.#settingUp.set(token, start);
       },
       ready: () => {
+        settled();
         // Ready after a first byte (HTTP connects for its first request): no set-up of its own.
         if (!setUp && start >= 0 && first < 0 && !retried) {
           this.setUps++;
@@ -48,16 +65,22 @@ export class FirstByteTimes {
       },
       counted: () => counted,
       closed: () => {
+        settled();
         if (counted) this.setUpsNow--;
         counted = false;
       },
       retried: () => {
         retried = true;
+        settled();
       },
       bytes: (n) => {
-        if (first < 0 && start >= 0 && n > 0) first = this.now();
+        if (first < 0 && start >= 0 && n > 0) {
+          first = this.now();
+          settled();
+        }
       },
       ended: () => {
+        settled();
         // An item that moved no bytes (a failure, an empty file) says nothing about waiting; a retried one, too much.
         if (first >= 0 && !retried) {
           this.waitMs += first - start;

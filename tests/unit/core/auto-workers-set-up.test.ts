@@ -67,6 +67,24 @@ describe('--workers auto: the first step taken from the sessions\' set-up (login
     expect(busy.observe(sample(300, { items: 2, waitMs: 120, transferMs: 80, setUps: 4, setUpMs: 4 * 100 }))).toBeNull();
   });
 
+  it('sessions still logging in count with their time so far; each early step is taken at the first tick with its evidence', () => {
+    // An FTP login through 50 ms of round trips is still going at the first tick (50 ms): 4 sessions at 47 ms so far.
+    const c = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    const step = c.observe(sample(50, { settingUp: 4, settingUpMs: 4 * 47 }));
+    expect(step).toMatchObject({ action: 'add', workers: 16, atMs: 50 });
+    expect(step!.why).toBe('4 sessions have taken 47 ms each so far (4 still logging in) to set up, before any byte (round trips: latency); trying 16 at once');
+    // The next tick, two items done that mostly waited: the jump sized from their waits, at once (not one tick later).
+    expect(c.observe(sample(100, { items: 2, waitMs: 190, transferMs: 10, setUps: 16, setUpMs: 16 * 80 }))).toMatchObject({ action: 'add', workers: 32, atMs: 100 });
+    // Finished and pending set-ups together; sessions just opened (a few ms so far) pull the mean down.
+    const mixed = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    expect(mixed.observe(sample(50, { setUps: 1, setUpMs: 45, settingUp: 3, settingUpMs: 3 * 10 }))).toBeNull();
+    expect(mixed.observe(sample(100, { setUps: 1, setUpMs: 45, settingUp: 3, settingUpMs: 3 * 60 }))).toMatchObject({ workers: 16 });
+    // One session alone is no evidence; nor is any item finished (its waits say more).
+    const one = new AutoWorkersController({ start: 4, max: 32, sizeFirstStep: true });
+    expect(one.observe(sample(50, { settingUp: 1, settingUpMs: 200 }))).toBeNull();
+    expect(one.observe(sample(100, { items: 1, waitMs: 50, transferMs: 50, settingUp: 3, settingUpMs: 300 }))).toBeNull();
+  });
+
   it('not for mail, a remembered knee, a bandwidth cap; never past the maximum or a known limit', () => {
     const setUp = { setUps: 4, setUpMs: 4 * 120 };
     const first = (opts: AutoWorkersOptions, more: Partial<AutoWorkersSample> = {}) => {

@@ -79,4 +79,28 @@ describe('FirstByteTimes (auto\'s first step)', () => {
     a.closed();
     expect([times.setUpsNow, times.setUps]).toEqual([1, 2]);
   });
+  it('counts the sessions setting up now with their time so far (first item started, not ready, no byte, not retried)', () => {
+    let now = 0;
+    const times = new FirstByteTimes(() => now);
+    const [a, b, c, d] = [times.lane(), times.lane(), times.lane(), times.lane()];
+    a.started();
+    b.started();
+    now = 10;
+    c.started();
+    d.started();
+    now = 50;
+    expect(times.settingUp()).toEqual({ count: 4, ms: 50 + 50 + 40 + 40 });
+    a.ready(); // logged in: no longer setting up, counted in setUps
+    b.retried(); // a backoff is no latency of the server's
+    c.bytes(5); // ready only after its first byte (HTTP): no set-up
+    expect(times.settingUp()).toEqual({ count: 1, ms: 40 });
+    d.closed(); // the worker left
+    expect(times.settingUp()).toEqual({ count: 0, ms: 0 });
+    // A lane's later items (its session set up) never count.
+    a.ended();
+    a.started();
+    now = 500;
+    expect(times.settingUp()).toEqual({ count: 0, ms: 0 });
+    expect([times.setUps, times.setUpMs]).toEqual([1, 50]);
+  });
 });

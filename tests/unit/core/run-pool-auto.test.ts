@@ -125,7 +125,53 @@ describe('runPool with auto workers', () => {
     expect(last.setUpMs! / last.setUps!).toBeGreaterThanOrEqual(55);
     const first = decisions.find((d) => d.action === 'add')!;
     expect(first).toMatchObject({ workers: 8 });
-    expect(first.why).toMatch(/sessions took \d+ ms each to set up/);
+    expect(first.why).toMatch(/sessions (took|have taken) \d+ ms each( so far \(\d+ still logging in\))? to set up/);
+  });
+
+  it('sessions still logging in are evidence too: the set-up step is taken before any session is ready', async () => {
+    // Logins that end only once the test lets them (after the first step, or 2 s at most).
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const bound = setTimeout(() => release(), 2_000);
+    let readyBeforeStep = 0;
+    const decisions: AutoWorkersDecision[] = [];
+    const controller = new AutoWorkersController({ start: 2, max: 16, minWindowMs: 50, sizeFirstStep: true });
+    const telemetry = new JobTelemetry({ workers: 16 });
+    const result = runPool<number>({
+      items: Array.from({ length: 40 }, (_, i) => i),
+      workers: 16, strategy: 'queue', signal: new AbortController().signal, telemetry, attempts: 3, baseDelayMs: 1, label: String,
+      openWorker: async () => {
+        let loggedIn = false;
+        return {
+          async process(item, ctx) {
+            if (!loggedIn) {
+              await released;
+              loggedIn = true;
+              if (!decisions.some((d) => d.action === 'add')) readyBeforeStep++;
+              ctx.progress.setState('listing', String(item));
+            }
+            await wait(5);
+            ctx.progress.addBytes(1000);
+          },
+          async close() {},
+        };
+      },
+      auto: {
+        controller, tickMs: 10,
+        onDecision: (d) => {
+          decisions.push(d);
+          if (d.action === 'add') release();
+        },
+      },
+    });
+    const r = await result;
+    clearTimeout(bound);
+    expect(r.cancelled).toBe(false);
+    expect(telemetry.itemsDone).toBe(40);
+    const first = decisions.find((d) => d.action === 'add')!;
+    expect(first).toMatchObject({ workers: 8 });
+    expect(first.why).toMatch(/^2 sessions have taken \d+ ms each so far \(2 still logging in\) to set up/);
+    expect(readyBeforeStep).toBe(0);
   });
 
   it('items retried before their first byte do not count as waiting (a backoff is no latency of the server\'s)', async () => {
