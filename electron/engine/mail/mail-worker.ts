@@ -239,6 +239,10 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     let inflightBytes = 0;
     let writeError: unknown = null;
     const settle = () => Promise.allSettled([...inflight]);
+    // Woken by each write that settles. Not Promise.race(inflight): that adds a reaction to every
+    // write in flight (32 with one connection) for each message that waits, and keeps them all.
+    let wake: (() => void) | null = null;
+    const writeSettled = () => new Promise<void>((resolve) => (wake = resolve));
     try {
       const client = await this.#select(job, label, ctx);
       await this.#opts.beforeFetch?.(job, [...wanted]);
@@ -249,7 +253,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         const { source, uid } = m;
         ctx.progress.addBytes(source.length);
         while (inflight.size > 0 && (inflight.size >= budget.writes || inflightBytes + source.length > budget.bytes)) {
-          await Promise.race(inflight);
+          await writeSettled();
         }
         if (writeError) break;
         inflightBytes += source.length;
@@ -267,6 +271,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           .finally(() => {
             inflight.delete(write);
             inflightBytes -= source.length;
+            const w = wake as (() => void) | null;
+            wake = null;
+            w?.();
           });
         inflight.add(write);
       }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fsync, futimesSync, open, rename, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fsync, futimesSync, open, renameSync, rmSync, writeSync } from 'node:fs';
 import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../output/atomic-file';
 
 /**
@@ -12,15 +12,16 @@ import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../
 /**
  * Writes a whole message: temp file (the atomic module's name, so one clean-up covers it), data,
  * mtime, fsync, close, rename. The same steps as `writeFileAtomic` with `syncDir: false` (the
- * folder is fsync'd once per group of index lines, index-file.ts), with three of libuv's
- * thread-pool hops instead of six: the calls that touch the folder (open with O_CREAT|O_EXCL,
- * rename: slow in a large, busy folder) and the fsync (waits for the disk) stay on the pool; the
- * write into the page cache, futimes and close, quick calls on the descriptor, run on the main
- * thread. Each hop costs a pool thread's wake-up, a completion through the event loop and a
- * promise. Measured, 3,000 files of 8–80 KB, 8 in flight, at load ~15: user + system CPU 3.70 /
- * 3.75 s with six hops, 3.35 / 2.99 s with three, main thread 0.69 / 0.73 → 0.61 / 0.56 s. All
- * calls but the fsync on the main thread cost least in all (2.4–2.7 s) but put ~0.7 ms of
- * directory work per file on the thread that parses (main thread 2.0–2.2 s): not that.
+ * folder is fsync'd once per group of index lines, index-file.ts), with two of libuv's
+ * thread-pool hops instead of six: the open (O_CREAT|O_EXCL allocates an inode: ~0.5 ms of
+ * kernel time per file on ext4, as much as mbsync's own open) and the fsync (waits for the disk)
+ * run on the pool; the write into the page cache, futimes, close and the rename, quick calls,
+ * run on the main thread. Each hop costs a pool thread's wake-up (futex), a completion through the
+ * event loop and a promise. Session 5 measured six hops → three (3,000 files, 8 in flight, load
+ * ~15: user + system CPU 3.70 / 3.75 s → 3.35 / 2.99 s) and everything but the fsync on the main
+ * thread (2.4–2.7 s, but ~0.7 ms of inode allocation per file on the thread that parses); the
+ * rename was the cheap one of the two (perf, session 7: ~10 µs of kernel per file against the
+ * open's ~500 µs), so it left the pool (docs/BENCHMARKS.md, "Session 7: mail").
  */
 export async function writeMessageFile(abs: string, source: Uint8Array, mtime: Date): Promise<string> {
   const temp = tempPathFor(abs);
@@ -41,7 +42,7 @@ export async function writeMessageFile(abs: string, source: Uint8Array, mtime: D
   }
   closeSync(fd);
   try {
-    await fdCall<void>((cb) => rename(temp, abs, cb));
+    renameSync(temp, abs);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
