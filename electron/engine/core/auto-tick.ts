@@ -23,27 +23,23 @@ export function startAutoTick<I>(p: {
   /** Workers whose connection has received bytes, running now. */
   transferring(): number;
   apply(d: AutoWorkersDecision): void;
-}): () => void {
+}): { stop(): void; poke(): void } {
   const { auto, telemetry: t, times } = p;
   let wasPaused = false;
+  let stopped = false;
   const tickMs = auto.tickMs ?? 50;
   /** How late the ticks fired, in all (ms): the job waiting for a CPU the machine gave to others. */
   let lagMs = 0;
   let lastTickAt = t.now();
-  const tick = setInterval(() => {
-    const now = t.now();
-    lagMs += Math.max(0, now - lastTickAt - tickMs);
-    lastTickAt = now;
+  /** Feeds the controller one sample (false: the clock stopped at the tail). */
+  const observe = (): boolean => {
     if (p.pause?.paused) {
       wasPaused = true;
-      return;
+      return true;
     }
     if (wasPaused) auto.controller.restartWindow();
     wasPaused = false;
-    if (p.queue && p.queue.exhausted && p.queue.queued < p.target()) {
-      clearInterval(tick);
-      return;
-    }
+    if (p.queue && p.queue.exhausted && p.queue.queued < p.target()) return false;
     const setting = times.settingUp();
     const d = auto.controller.observe({
       atMs: t.now(), bytes: t.bytesDone, items: t.itemsDone + t.itemsFailed, rateCap: auto.rateCap?.() ?? null,
@@ -51,7 +47,31 @@ export function startAutoTick<I>(p: {
       settingUp: setting.count, settingUpMs: setting.ms,
     });
     if (d) p.apply(d);
+    return true;
+  };
+  const stop = () => {
+    stopped = true;
+    clearInterval(tick);
+  };
+  const tick = setInterval(() => {
+    const now = t.now();
+    lagMs += Math.max(0, now - lastTickAt - tickMs);
+    lastTickAt = now;
+    if (!observe()) stop();
   }, tickMs);
   tick.unref?.();
-  return () => clearInterval(tick);
+  let poked = false;
+  return {
+    stop,
+    // An item ended while the controller waits for an early step's evidence: read it now, not at the next
+    // tick (up to 50 ms later). Out of the caller's stack (a session's reply handler), once per turn.
+    poke: () => {
+      if (stopped || poked || !auto.controller.awaitsEarlyStep) return;
+      poked = true;
+      setImmediate(() => {
+        poked = false;
+        if (!stopped && auto.controller.awaitsEarlyStep && !observe()) stop();
+      });
+    },
+  };
 }

@@ -112,6 +112,11 @@ export class AutoWorkersController {
     return this.#setUpStepped;
   }
 
+  /** An early step (auto-first-step.ts) may still come: an item's end is worth reading at once (the pool pokes its clock). */
+  get awaitsEarlyStep(): boolean {
+    return !this.#settled && this.#beforeAnyWindow();
+  }
+
   /** The most connections the server has shown it accepts (Infinity until it refuses one). */
   get limit(): number {
     return this.#limit;

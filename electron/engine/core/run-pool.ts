@@ -284,6 +284,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
             continue;
           }
           lane?.ended();
+          clock?.poke();
           refusedNow.delete(workerId);
           // A batch may report items that failed on their own: count the rest, retry those alone.
           const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
@@ -354,11 +355,11 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     spawn();
   }
 
-  let stopTick: (() => void) | null = null;
+  let clock: { stop(): void; poke(): void } | null = null;
   if (auto) {
     opts.telemetry.setActiveWorkers(target);
     auto.onDecision(auto.controller.startDecision());
-    stopTick = startAutoTick({ auto, telemetry: opts.telemetry, pause: opts.pause, queue, times: times!, target: () => target, transferring: () => movingNow, apply: applyDecision });
+    clock = startAutoTick({ auto, telemetry: opts.telemetry, pause: opts.pause, queue, times: times!, target: () => target, transferring: () => movingNow, apply: applyDecision });
   }
   spawn();
   // Workers may be added while others run: wait until no new one was started.
@@ -368,7 +369,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     waited = tasks.length;
     settled.push(...(await Promise.allSettled(batch)));
   }
-  stopTick?.();
+  clock?.stop();
   if (fatal && !opts.signal.aborted) throw fatal;
   const crashed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (crashed && !opts.signal.aborted) throw toFanoutError(crashed.reason);

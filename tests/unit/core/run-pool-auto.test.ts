@@ -174,6 +174,27 @@ describe('runPool with auto workers', () => {
     expect(readyBeforeStep).toBe(0);
   });
 
+  it('an item that ends while an early step may come is read at once, not at the next tick', async () => {
+    // A clock that never ticks within the job: the sized first step comes from the items' ends alone.
+    const s = sessions({ itemMs: 20 });
+    const controller = new AutoWorkersController({ start: 2, max: 16, minWindowMs: 50, sizeFirstStep: true });
+    const decisions: AutoWorkersDecision[] = [];
+    const telemetry = new JobTelemetry({ workers: 16 });
+    await runPool<number>({
+      items: Array.from({ length: 60 }, (_, i) => i),
+      workers: 16, strategy: 'queue', signal: new AbortController().signal, telemetry, attempts: 3, baseDelayMs: 1, label: String,
+      openWorker: s.openWorker,
+      auto: { controller, onDecision: (d) => decisions.push(d), tickMs: 60_000 },
+    });
+    expect(telemetry.itemsDone).toBe(60);
+    const first = decisions.find((d) => d.action === 'add')!;
+    // Items that only wait (20 ms, then their bytes at once): the jump from 2 is sized from 2 items' waits.
+    expect(first.why).toMatch(/^\d+ items waited \d+ % of their time for a first byte \(2 connections\); trying \d+ at once$/);
+    expect(first.workers).toBeGreaterThan(4);
+    // Only the early step is read that way: nothing else was decided without a tick.
+    expect(decisions.filter((d) => d.action !== 'start')).toHaveLength(1);
+  });
+
   it('items retried before their first byte do not count as waiting (a backoff is no latency of the server\'s)', async () => {
     // Every item's first attempt waits 5 ms and times out, the retry (after a backoff) moves its bytes at once.
     const s = sessions({ itemMs: 5, failFirst: true });
