@@ -1,6 +1,7 @@
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openAtomicFile } from '../output/atomic-file';
+import { readBook, type ReadBook } from './read-buffers';
 import { scrubBook } from './scrub-book';
 import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
 
@@ -17,10 +18,12 @@ import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
  */
 export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
   const t0 = performance.now();
+  let raw: ReadBook | null = null;
   try {
-    const raw = readFileSync(task.rawPath);
-    // Read for this task alone: ours to clean in place.
-    const result = scrubBook(raw, { consumeInput: true });
+    // Read into one of the thread's kept buffers (read-buffers.ts: no mmap'd buffer per book), for
+    // this task alone until it is released: ours to clean in place.
+    raw = readBook(task.rawPath);
+    const result = scrubBook(raw.bytes, { consumeInput: true });
     // The thread's busy time (read + clean); the write below mostly waits (its fsync).
     const runMs = performance.now() - t0;
     const file = await openAtomicFile(task.cleanPath, { syncDir: false });
@@ -38,5 +41,8 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { fsError: { code, message: (err as Error).message }, runMs: performance.now() - t0 };
     throw err;
+  } finally {
+    // The clean text (a view into it) is written or dropped: the buffer may take the next book.
+    raw?.release();
   }
 }
