@@ -140,12 +140,16 @@ describe.each(['vsftpd', 'proftpd', 'pure-ftpd'] as const)('per-host connection 
     expect(relay.opened).toBeGreaterThanOrEqual(8);
     expect(relay.opened).toBeLessThanOrEqual(8 + 2 * redone);
     expect(relay.refused).toBeGreaterThanOrEqual(8 - LIMIT);
-    // On a loaded machine a server may refuse one more of the 8 opened at once than its limit (ProFTPD once
-    // retired 6; its count includes sessions still starting or ending): the job must learn what the server accepted at once
-    // (the workers left at work, never more than 3), not 3 by rote.
+    // The job learns what the server accepted at once (the workers left at work), not 3 by rote. vsftpd and
+    // pure-ftpd accept exactly 3 of 8 logins made at once (12 of 12 raw trials each). ProFTPD does not: its
+    // MaxClientsPerHost check runs after PASS and counts the host's authenticated sessions in its scoreboard,
+    // those racing it to the same check included, so 8 at once may leave fewer than 3 in (it once retired 6
+    // here) or more (raw trials, 8 logins at once: 3 in 8 of 12, 4 in 3, 6 in 1).
     const working = 8 - first.warnings.filter((w) => /retired/.test(w)).length;
-    expect(working).toBeGreaterThanOrEqual(LIMIT - 1);
-    expect(working).toBeLessThanOrEqual(LIMIT);
+    if (kind === 'proftpd') {
+      expect(working).toBeGreaterThanOrEqual(1);
+      expect(working).toBeLessThanOrEqual(LIMIT);
+    } else expect(working).toBe(LIMIT);
     // Every connection the server accepted is a working worker's (or the out-of-step redo's).
     expect(relay.opened - relay.refused).toBe(working + redone);
     const learned = working;
