@@ -28,7 +28,7 @@ export function folderAbsDir(root: string, rel: string, folder: string): string 
 }
 
 /** Folders to archive: every selectable one, or those named (unknown names are reported). */
-export function selectFolders(all: MailFolderInfo[], wanted: MailJobSpec['folders'], job: JobBodyContext): MailFolderInfo[] {
+export function selectFolders(all: MailFolderInfo[], wanted: MailJobSpec['folders'], job: Pick<JobBodyContext, 'reportFailure'>): MailFolderInfo[] {
   const selectable = all.filter((f) => f.selectable);
   if (wanted === 'all') return selectable;
   const out: MailFolderInfo[] = [];

@@ -70,7 +70,12 @@ export async function listFoldersOn(client: ImapFlow, existingDirs: Record<strin
     list.map((l) => ({ path: l.path, delimiter: l.delimiter ?? '' })),
     existingDirs,
   );
-  return list.map((l) => toInfo(l, dirs)).sort((a, b) => (a.path === 'INBOX' ? -1 : b.path === 'INBOX' ? 1 : a.path.localeCompare(b.path)));
+  return list.map((l) => toInfo(l, dirs)).sort(inListOrder);
+}
+
+/** The order folders are listed (and a job's folders reported) in: INBOX first, then by path. */
+export function inListOrder(a: Pick<MailFolderInfo, 'path'>, b: Pick<MailFolderInfo, 'path'>): number {
+  return a.path === 'INBOX' ? -1 : b.path === 'INBOX' ? 1 : a.path.localeCompare(b.path);
 }
 
 /** Connects, lists the folders (with counts), logs out. Errors are FanoutErrors with clear messages. */

@@ -13,7 +13,8 @@ import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
-import { MailWorkerSession, writeBudget, type MailWorkerOptions } from './mail-worker';
+import type { MailWorkerSession, MailWorkerOptions } from './mail-worker';
+import { startQuickListing, unchangedFolders } from './unchanged-check';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
@@ -59,6 +60,8 @@ export interface MailJobExtras {
   onMessageWritten?(folder: string, uid: number): void;
   /** Awaited before each UID FETCH with the UIDs it asks for (tests change the mailbox there). */
   beforeFetch?(folder: string, uids: number[]): Promise<void>;
+  /** False: no quick listing, the full path always (tests compare the two). */
+  quickList?: boolean;
 }
 
 /** The directory of an account's archive: `<out>/<user@host>/`. */
@@ -91,8 +94,11 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     for (const w of mailAccountWarnings(spec.account)) job.warn(w);
     // Each connection listens for the abort (to close its socket at once).
     setMaxListeners(Math.max(getMaxListeners(control.signal), spec.connections * 2 + 10), control.signal);
+    // An account archived before may have nothing new: the quick listing (quick-list.ts) is asked
+    // at once, so that its round trips overlap the lock and the writable check below. It only reads.
+    const quick = extras.quickList === false ? null : await startQuickListing(spec.account, root, { timeoutMs: spec.timeoutMs, signal: control.signal });
     // The account's folder is locked for the run (a second job there is refused with OUTPUT_LOCKED)
-    // and proved writable before any connection is opened (read-only / full: a clear error now).
+    // and proved writable before any worker connection is opened (read-only / full: a clear error now).
     const lock: OutputLock = await prepareOutputFolder(root, 'mail');
     // A full or read-only disk stops the job: no more chunks are taken, the folder's state is not
     // saved, so the re-run fetches exactly what is not on disk.
@@ -108,11 +114,19 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const inFlight = workerCount === 1 && !auto && spec.strategy !== 'split' ? new ChunksInFlight() : null;
     const board = new ChunkBoard();
     const beforeFetch = extras.beforeFetch;
-    const workerOptions: MailWorkerOptions = {
+    // The worker connections (mail-worker.ts, with imapflow and libmime) are loaded only when the
+    // job opens one: a run the quick listing shows has nothing new never loads them (start-up).
+    let worker!: typeof import('./mail-worker');
+    let workerOptions!: MailWorkerOptions;
+    const loadWorkers = async () => {
+      worker = await import('./mail-worker');
+      workerOptions = workerOptionsWith(worker.writeBudget(spec.strategy === 'serial' ? 1 : spec.connections));
+    };
+    const workerOptionsWith = (budget: MailWorkerOptions['writeBudget']): MailWorkerOptions => ({
       account: spec.account,
       timeoutMs: spec.timeoutMs,
       partBytes: limits.partBytes,
-      writeBudget: writeBudget(spec.strategy === 'serial' ? 1 : spec.connections),
+      writeBudget: budget,
       onChunkDone: async (c: MailChunk) => {
         auto?.chunkSettled();
         inFlight?.settled();
@@ -134,7 +148,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       },
       beforeFetch: beforeFetch ? (j, uids) => beforeFetch(j.info.path, uids) : undefined,
       board,
-    };
+    });
     /** Worker sessions opened ahead of the pool, by lane, and whether the pool has asked for them. */
     const prewarmed = new Map<number, Promise<MailWorkerSession>>();
     const asked = new Set<number>();
@@ -234,39 +248,49 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         ),
       );
     };
-    const openSession = (ctx: WorkerContext, login?: LoginGate) => sessions.open((gate) => MailWorkerSession.open(workerOptions, ctx, gate), login);
+    const openSession = (ctx: WorkerContext, login?: LoginGate) => sessions.open((gate) => worker.MailWorkerSession.open(workerOptions, ctx, gate), login);
     const workerContext = (id: number): WorkerContext => ({ workerId: id, signal: control.signal, progress: job.telemetry.worker(id) });
     /** Opens worker sessions up to `count` in all (session 0 is the planning one). */
     const openSessions = (count: number, login?: LoginGate) => {
       for (let id = sessionLanes.length; id < count; id++) addLane(id, openSession(workerContext(id), login));
     };
 
+    const planLane = job.telemetry.worker(0);
     try {
       const { dirs: existingDirs, text: foldersText } = await readFolderDirs(root);
-      // The planning connection is worker 0's: it lists and plans, then fetches like the others
-      // (N connections in all, and a run with one connection logs in once).
-      let loggedIn!: () => void;
-      let refused!: (err: unknown) => void;
-      const firstLogin = new Promise<void>((resolve, reject) => {
-        loggedIn = resolve;
-        refused = reject;
-      });
-      firstLogin.catch(() => undefined);
-      openSessions(1, { onLoggedIn: () => loggedIn() });
-      // A first run of this account (no folders.json yet) has everything to fetch: the worker
-      // connections are opened at the same time, and each sends LOGIN as soon as this one's LOGIN
-      // has proved the credentials (a wrong password still costs one LOGIN, not N).
-      if (Object.keys(existingDirs).length === 0) openSessions(workerCount, { after: firstLogin });
-      const planner = await prewarmed.get(0)!.catch((err: unknown) => {
-        refused(err);
-        throw err;
-      });
-      const planLane = job.telemetry.worker(0);
+      // Nothing new, proved by the quick listing: the folders as the full path would list them,
+      // and the job goes on below exactly as it would (no connection opened: nothing to plan).
+      planLane.setState('listing', 'folders');
+      const unchanged = quick ? await quick.listing.then((q) => (q.ok ? unchangedFolders(q.folders, existingDirs, root, spec.folders) : null)) : null;
+      let planner: MailWorkerSession | null = null;
+      if (!unchanged) {
+        await loadWorkers();
+        // The planning connection is worker 0's: it lists and plans, then fetches like the others
+        // (N connections in all, and a run with one connection logs in once).
+        let loggedIn!: () => void;
+        let refused!: (err: unknown) => void;
+        const firstLogin = new Promise<void>((resolve, reject) => {
+          loggedIn = resolve;
+          refused = reject;
+        });
+        firstLogin.catch(() => undefined);
+        openSessions(1, { onLoggedIn: () => loggedIn() });
+        // A first run of this account (no folders.json yet) has everything to fetch: the worker
+        // connections are opened at the same time, and each sends LOGIN as soon as this one's LOGIN
+        // has proved the credentials (a wrong password still costs one LOGIN, not N).
+        if (Object.keys(existingDirs).length === 0) openSessions(workerCount, { after: firstLogin });
+        planner = await prewarmed.get(0)!.catch((err: unknown) => {
+          refused(err);
+          throw err;
+        });
+      }
       try {
         planLane.setState('listing', 'folders');
-        const folders = await planner.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
-          throw mapImapError(err, where);
-        });
+        const folders =
+          unchanged ??
+          (await planner!.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
+            throw mapImapError(err, where);
+          }));
         const dirs: Record<string, string> = { ...existingDirs };
         for (const f of folders) dirs[f.path] = f.dir;
         // Rewritten (fsync'd) only when a folder was added: a run with nothing new writes nothing.
@@ -307,7 +331,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         unplannedEstimate = expected;
         job.telemetry.itemsTotal = skipped + expected;
         const prewarmCount = expected === 0 ? 0 : Math.min(workerCount, Math.ceil(expected / limits.chunkMessages));
-        openSessions(Math.max(1, prewarmCount));
+        // unchangedFolders proved every selected folder up to date by the same test, under the lock.
+        if (unchanged && toPlan.length > 0) throw new FanoutError('INTERNAL', `${toPlan.length} folder(s) the quick listing showed unchanged need planning`, {});
+        if (!unchanged) openSessions(Math.max(1, prewarmCount));
         const lanes = [...sessionLanes];
         const byFolder = new Map(toPlan.map((s) => [s.info, s.store]));
         try {

@@ -5,6 +5,8 @@ export interface CommandRelay {
   port: number;
   /** One list per accepted connection, in order: `['ID', 'LOGIN', 'EXAMINE INBOX', 'UID FETCH', …]`. */
   sessions: string[][];
+  /** The same commands by the data chunk they arrived in (one client write on loopback is one chunk): which were pipelined together. */
+  writes: string[][][];
   stop(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function startCommandRelay(targetPort: number): Promise<CommandRela
   const relay: CommandRelay = {
     port: 0,
     sessions: [],
+    writes: [],
     stop: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
@@ -25,7 +28,9 @@ export async function startCommandRelay(targetPort: number): Promise<CommandRela
   };
   const server = net.createServer((client) => {
     const sent: string[] = [];
+    const writes: string[][] = [];
     relay.sessions.push(sent);
+    relay.writes.push(writes);
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
@@ -34,10 +39,14 @@ export async function startCommandRelay(targetPort: number): Promise<CommandRela
       const text = tail + chunk.toString('latin1');
       const lines = text.split('\r\n');
       tail = lines.pop()!.slice(-4096);
+      const inChunk: string[] = [];
+      writes.push(inChunk);
       for (const line of lines) {
         const m = /^[A-Za-z0-9.]+ (UID [A-Z]+|[A-Z]+)(?: ("[^"]*"|\S+))?/.exec(line);
         if (!m) continue;
-        sent.push(m[1] === 'EXAMINE' || m[1] === 'SELECT' ? `${m[1]} ${(m[2] ?? '').replace(/^"(.*)"$/, '$1')}` : m[1]!);
+        const command = m[1] === 'EXAMINE' || m[1] === 'SELECT' ? `${m[1]} ${(m[2] ?? '').replace(/^"(.*)"$/, '$1')}` : m[1]!;
+        sent.push(command);
+        inChunk.push(command);
       }
       upstream.write(chunk);
     });

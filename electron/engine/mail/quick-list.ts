@@ -1,0 +1,191 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { MailAccount } from '../../../shared/job-spec';
+import { abortedError } from '../core/fanout-error';
+import { accountWhere, defaultPort } from './connect';
+import { mapImapError } from './imap-errors';
+import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer, tokenize } from './quick-list-parse';
+
+/**
+ * The listing a run with nothing new needs, in one round trip after the greeting: LOGIN,
+ * `LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))` (LIST-STATUS, RFC 5819)
+ * and LOGOUT written at once (pipelined, RFC 3501 5.5), beside imapflow rather than through it:
+ * imapflow's connect() always spends ID, LOGIN, NAMESPACE (and CAPABILITY where the greeting has
+ * none) as separate round trips before the first command it lets through, and sends one command
+ * at a time. At 50 ms a round trip that was ~200 ms of a ~550 ms run with nothing new
+ * (docs/BENCHMARKS.md), and loading imapflow itself is ~a third of the process's start-up.
+ *
+ * It only reads: whatever it does not understand exactly is a fall-back (`{ ok: false }`), and the
+ * job then runs the full imapflow path as if it had never been tried. Handled: password logins
+ * over cleartext or implicit TLS, no proxy, a greeting that announces its capabilities (Dovecot,
+ * Cyrus, Courier do), a user and password that fit a quoted string. A server without LIST-STATUS
+ * or CONDSTORE answers the LIST with BAD (or without STATUS data): a fall-back too.
+ * A refused login is the same AUTH_FAILED error the full path reports, so a wrong password is not
+ * tried twice (Dovecot delays each failed login by seconds).
+ */
+
+/** One folder as listed, with its STATUS numbers (decimal strings) when the server sent them. */
+export interface QuickFolder {
+  /** As imapflow reports it (decoded, INBOX upper-cased, no leading delimiter). */
+  path: string;
+  delimiter: string;
+  flags: string[];
+  status: Map<string, string> | null;
+}
+
+export type QuickListing = { ok: true; folders: QuickFolder[] } | { ok: false; reason: string };
+
+export interface QuickListOptions {
+  /** The user's per-operation timeout, ms (connect and greeting: at most 30 s, as imapflow). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const TAGS = { login: 'Q1', list: 'Q2', logout: 'Q3' } as const;
+const LIST_COMMAND = 'LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))';
+
+/** A quoted IMAP string, or null where only a literal would do (8-bit, control characters). */
+function quoted(s: string): string | null {
+  if (/[^\x20-\x7e]/.test(s)) return null;
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Whether this account can be listed the quick way at all (before any connection). */
+export function quickListReason(account: MailAccount): string | null {
+  if (account.auth.method !== 'password') return 'not a password login';
+  if (account.proxy) return 'through a proxy';
+  if (account.tls !== 'none' && account.tls !== 'implicit') return `TLS mode ${account.tls}`;
+  if (quoted(account.user) === null || quoted(account.auth.password) === null) return 'user or password needs a literal';
+  return null;
+}
+
+/**
+ * Logs in, lists every folder with its status, logs out: one connection, one write after the
+ * greeting. Resolves `{ ok: false }` for anything to leave to imapflow; rejects with a FanoutError
+ * only for a refused login (AUTH_FAILED, as the full path), a connect or greeting timeout (TIMEOUT),
+ * and an abort.
+ */
+export function quickList(account: MailAccount, opts: QuickListOptions = {}): Promise<QuickListing> {
+  const why = quickListReason(account);
+  if (why) return Promise.resolve({ ok: false, reason: why });
+  if (account.auth.method !== 'password') return Promise.resolve({ ok: false, reason: 'not a password login' });
+  const where = accountWhere(account);
+  const host = account.host;
+  const port = defaultPort(account);
+  const commands = `${TAGS.login} LOGIN ${quoted(account.user)} ${quoted(account.auth.password)}\r\n${TAGS.list} ${LIST_COMMAND}\r\n${TAGS.logout} LOGOUT\r\n`;
+  const userTimeout = opts.timeoutMs ?? 60_000;
+  return new Promise<QuickListing>((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(abortedError({ host: where }));
+      return;
+    }
+    // imapflow names the server for SNI and the certificate check unless it is an IP literal.
+    const socket =
+      account.tls === 'implicit'
+        ? tls.connect({ host, port, rejectUnauthorized: !account.allowUntrustedCert, ...(net.isIP(host) ? {} : { servername: host }) })
+        : net.connect({ host, port });
+    socket.setNoDelay(true);
+    let phase: 'connect' | 'greeting' | 'answers' = 'connect';
+    let settled = false;
+    let pending = '';
+    const folders = new Map<string, QuickFolder>();
+    const statuses = new Map<string, Map<string, string>>();
+    let loggedIn = false;
+
+    const finish = (result: QuickListing | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // LOGOUT is on its way already: its answer is not waited for (as releaseClient).
+      socket.destroy();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const fallBack = (reason: string) => finish({ ok: false, reason });
+    const onAbort = () => finish(abortedError({ host: where }));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let timer = setTimeout(() => finish(mapImapError({ code: 'CONNECT_TIMEOUT' }, where)), Math.min(userTimeout, 30_000));
+    const rearm = (ms: number, onTimeout: () => void) => {
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, ms);
+    };
+
+    socket.once(account.tls === 'implicit' ? 'secureConnect' : 'connect', () => {
+      phase = 'greeting';
+      rearm(Math.min(userTimeout, 30_000), () => finish(mapImapError({ code: 'GREETING_TIMEOUT' }, where)));
+    });
+    // A socket or TLS error: the full path connects again and reports it as it always has.
+    socket.on('error', (err: Error & { code?: string }) => fallBack(`${phase}: ${err.code ?? err.message}`));
+    socket.on('close', () => fallBack(`closed during ${phase}`));
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      for (let end = pending.indexOf('\r\n'); end >= 0 && !settled; end = pending.indexOf('\r\n')) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 2);
+        onLine(line);
+      }
+    });
+
+    function onLine(line: string): void {
+      if (phase === 'greeting') {
+        const caps = greetingCapabilities(line);
+        if (!caps) return fallBack('greeting without capabilities');
+        if (!caps.has('IMAP4REV1') || caps.has('LOGINDISABLED')) return fallBack('greeting: no IMAP4rev1 LOGIN');
+        phase = 'answers';
+        rearm(userTimeout, () => fallBack('no answer in time'));
+        socket.write(commands);
+        return;
+      }
+      if (phase !== 'answers') return fallBack(`data during ${phase}`);
+      if (/\{\d+\+?\}$/.test(line)) return fallBack('a literal in an answer');
+      const tagged = taggedAnswer(line);
+      if (tagged) return onTagged(tagged);
+      const m = /^\* (LIST|STATUS) (.*)$/i.exec(line);
+      if (!m) return; // CAPABILITY, BYE, OK [...]: nothing the listing needs
+      const tokens = tokenize(m[2]!);
+      if (!tokens) return fallBack(`unreadable ${m[1]}`);
+      if (m[1]!.toUpperCase() === 'LIST') {
+        const entry = listEntry(tokens);
+        if (!entry) return fallBack('unreadable LIST');
+        const path = folderPath(entry.raw, entry.delimiter);
+        if (folders.has(path)) return fallBack(`${path} listed twice`);
+        folders.set(path, { path, delimiter: entry.delimiter, flags: entry.flags, status: null });
+      } else {
+        const entry = statusEntry(tokens);
+        if (!entry) return fallBack('unreadable STATUS');
+        statuses.set(folderPath(entry.raw, ''), entry.items);
+      }
+    }
+
+    function onTagged(a: NonNullable<ReturnType<typeof taggedAnswer>>): void {
+      if (a.tag === TAGS.login) {
+        if (a.status === 'OK') {
+          // The list is only worth waiting for where the server says, in this answer (RFC 3501
+          // 7.1: servers SHOULD), that it has LIST-STATUS and CONDSTORE. Courier has neither, and
+          // drops what was sent after LOGIN (its login process hands over to another), so its LIST
+          // would never be answered: fall back at once.
+          const caps = a.capabilities;
+          if (!caps || !(caps.has('IMAP4REV2') || (caps.has('LIST-STATUS') && caps.has('CONDSTORE')))) return fallBack('no LIST-STATUS and CONDSTORE announced at login');
+          loggedIn = true;
+          return;
+        }
+        // As imapflow reports a refused LOGIN (responseText, serverResponseCode), so that the error
+        // is the full path's; a refusal for another reason (too many connections…) is left to it.
+        if (a.status === 'NO' && (a.code === null || a.code === 'AUTHENTICATIONFAILED' || a.code === 'AUTHORIZATIONFAILED')) {
+          return finish(mapImapError({ message: 'Command failed', responseStatus: 'NO', responseText: a.text || undefined, serverResponseCode: a.code ?? undefined, authenticationFailed: true }, where));
+        }
+        return fallBack(`LOGIN ${a.status} ${a.code ?? ''}`);
+      }
+      if (a.tag === TAGS.list) {
+        if (!loggedIn || a.status !== 'OK') return fallBack(`LIST ${a.status}`);
+        for (const [path, items] of statuses) {
+          const f = folders.get(path) ?? [...folders.values()].find((x) => folderPath(path, x.delimiter) === x.path);
+          if (f) f.status = items;
+        }
+        return finish({ ok: true, folders: [...folders.values()] });
+      }
+    }
+  });
+}

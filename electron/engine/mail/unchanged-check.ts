@@ -1,0 +1,80 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MailAccount, MailJobSpec } from '../../../shared/job-spec';
+import { folderAbsDir, selectFolders } from './account-folders';
+import { assignFolderDirs } from './folder-names';
+import { FolderStore } from './folder-store';
+import { inListOrder, isSelectable, type MailFolderInfo } from './folders';
+import { isUpToDate } from './plan-folder';
+import { quickList, quickListReason, type QuickFolder, type QuickListing, type QuickListOptions } from './quick-list';
+
+/**
+ * The quick listing, started when the account was archived before (`<root>/folders.json`) and is
+ * one quick-list.ts handles; null otherwise. It settles on its own (LOGOUT is in its one write).
+ */
+export async function startQuickListing(account: MailAccount, root: string, opts: QuickListOptions): Promise<{ listing: Promise<QuickListing> } | null> {
+  if (quickListReason(account) !== null) return null;
+  const archived = await stat(join(root, 'folders.json')).then(() => true, () => false);
+  if (!archived) return null;
+  const listing = quickList(account, opts);
+  listing.catch(() => undefined);
+  return { listing };
+}
+
+/**
+ * Decides from the quick listing (quick-list.ts) whether a run has provably nothing to do: every
+ * folder listed is one an earlier run named (folders.json: no new folder, no new directory), every
+ * folder the job archives exists, and each of those is up to date by the full path's own test
+ * (`isUpToDate`: UIDVALIDITY, UIDNEXT, message count and HIGHESTMODSEQ equal to what its last
+ * complete run saw; flags are archived too, so without HIGHESTMODSEQ nothing is proved).
+ *
+ * Returns the folders as the full path would have listed them (`listFoldersOn`: same paths,
+ * directories, numbers and order), so the job goes on through the same code from the listing on
+ * and reports the same tallies, counts and files; or null, and the full path runs from the start.
+ * Reads state.json only; writes nothing but the folder directories the full path makes too.
+ */
+export async function unchangedFolders(listed: QuickFolder[], existingDirs: Record<string, string>, root: string, wanted: MailJobSpec['folders']): Promise<MailFolderInfo[] | null> {
+  if (listed.length === 0) return null;
+  const dirs = assignFolderDirs(listed, existingDirs);
+  const folders: MailFolderInfo[] = [];
+  for (const f of listed) {
+    const dir = existingDirs[f.path];
+    if (dir === undefined || dirs[f.path] !== dir) return null;
+    folders.push(infoOf(f, dir));
+  }
+  folders.sort(inListOrder);
+  let missing = false;
+  const selected = selectFolders(folders, wanted, { reportFailure: () => (missing = true) });
+  if (missing) return null;
+  for (const info of selected) {
+    // The same store the full path opens (deferIndex: the state alone, no index read).
+    const store = await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).catch(() => null);
+    if (!store) return null;
+    const same = isUpToDate(info, store);
+    await store.close().catch(() => undefined);
+    if (!same) return null;
+  }
+  return folders;
+}
+
+/** A listed folder as `listFoldersOn` describes it (name, parent and special use are the UI's, unused by a job). */
+function infoOf(f: QuickFolder, dir: string): MailFolderInfo {
+  const st = f.status;
+  const num = (key: string) => (st?.has(key) ? Number(st.get(key)) : null);
+  const cut = f.delimiter ? f.path.lastIndexOf(f.delimiter) : -1;
+  return {
+    path: f.path,
+    name: cut < 0 ? f.path : f.path.slice(cut + f.delimiter.length),
+    delimiter: f.delimiter,
+    parent: cut > 0 ? f.path.slice(0, cut) : null,
+    specialUse: f.flags.find((x) => /^\\(sent|drafts|trash|junk|archive|all|flagged)$/i.test(x)) ?? null,
+    flags: f.flags,
+    selectable: isSelectable(f.flags),
+    messages: num('MESSAGES'),
+    unseen: null,
+    uidNext: num('UIDNEXT'),
+    uidValidity: st?.get('UIDVALIDITY') ?? null,
+    highestModseq: st?.get('HIGHESTMODSEQ') ?? null,
+    dir,
+  };
+}
