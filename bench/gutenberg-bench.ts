@@ -12,12 +12,22 @@
  * Capped rows (issue 13): adaptive at N=BENCH_CAP_N (8) with a bandwidth cap of BENCH_CAP_MIB (5)
  * MiB/s, measured throughput (bytes ÷ the job's wall time) against the cap; BENCH_CAP_MIB=0 skips
  * them, BENCH_CAPPED_ONLY=1 runs only them.
+ *
+ * Each Fanout row runs in a child process started as `fanout gutenberg` starts node (bin/node-flags.js:
+ * the heap flags and malloc settings; BENCH_NODE_FLAGS replaces both, '' = node's and glibc's defaults),
+ * from this file bundled with esbuild (no tsx loader): the child runs the untimed warm-up job, then the
+ * timed one. `seconds` and `CPU` are the timed job's own (measured in the child, every thread); the
+ * `process s` column is the child's whole life (start-up, warm-up and exit included), for reference.
+ * BENCH_IN_PROCESS=1: the jobs run in this process as before session 7 (tsx, node's default flags).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { GutenbergJobSpecSchema } from '../shared/job-spec';
+import { benchChildLaunch } from '../bin/node-flags.js';
+import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../shared/job-spec';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
@@ -33,13 +43,74 @@ const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 const CAP_MIB = Number(env('BENCH_CAP_MIB', '5'));
 const CAP_N = Number(env('BENCH_CAP_N', '8'));
 const CAPPED_ONLY = env('BENCH_CAPPED_ONLY', '0') === '1';
+const IN_PROCESS = env('BENCH_IN_PROCESS', '0') === '1';
+const CHILD = benchChildLaunch('gutenberg');
 
 interface CappedRow { protocol: string; n: number; cap: number; bytes: number; seconds: number }
 const capped: CappedRow[] = [];
 
-/** `cpu`: CPU seconds (user + system, all threads) of Fanout's job or of the peer's process. */
-interface Row { protocol: string; tool: string; n: number; seconds: number; books: number; cpu: number }
+/**
+ * `cpu`: CPU seconds (user + system, all threads) of Fanout's job or of the peer's process; `processS`: a Fanout
+ * child's whole life, of which `startS` node's start-up and loading the bundle, `warmupS` the warm-up job.
+ */
+interface Row { protocol: string; tool: string; n: number; seconds: number; books: number; cpu: number; processS?: number; startS?: number; warmupS?: number }
 const rows: Row[] = [];
+
+/** What a Fanout child runs: an untimed warm-up job (when given), then the timed job. */
+interface ChildRequest { warmup: GutenbergJobInput | null; spec: GutenbergJobInput }
+/** What it prints (one JSON line): the timed job's wall and CPU (this process, every thread) and result. */
+interface ChildReport { seconds: number; cpu: number; itemsDone: number; bytes: number; wallMs: number; throughput: number; warmupS: number; startS: number }
+
+/** Child side: the warm-up job, then the timed one; one ChildReport line on stdout. */
+async function child(arg: string): Promise<void> {
+  const req = JSON.parse(arg) as ChildRequest;
+  // From the process's start (node's own start-up, loading the bundle) to here.
+  const startS = performance.now() / 1000;
+  const w0 = performance.now();
+  if (req.warmup) {
+    await runGutenbergJob(GutenbergJobSpecSchema.parse(req.warmup), createJobControl());
+    await rm(req.warmup.outDir, { recursive: true, force: true });
+  }
+  const warmupS = (performance.now() - w0) / 1000;
+  const spec = GutenbergJobSpecSchema.parse(req.spec);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const summary = await runGutenbergJob(spec, createJobControl());
+  const c = process.cpuUsage(c0);
+  const report: ChildReport = {
+    seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6,
+    itemsDone: summary.itemsDone, bytes: summary.bytes, wallMs: summary.wallMs, throughput: summary.throughput, warmupS, startS,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
+}
+
+/** Bundles this file and the scrub entry points side by side (the pool finds its worker next to its own module). */
+async function buildChild(): Promise<string> {
+  const outDir = resolve('node_modules/.cache/fanout-bench/gutenberg-child');
+  await mkdir(outDir, { recursive: true });
+  const common = ['--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--log-level=warning', '--out-extension:.js=.mjs'];
+  await run(resolve('node_modules/.bin/esbuild'), [`gutenberg-bench=${fileURLToPath(import.meta.url)}`, `scrub-worker=${resolve('electron/engine/scrub/scrub-worker.ts')}`, `scrub-child=${resolve('electron/engine/scrub/scrub-child.ts')}`, ...common, `--outdir=${outDir}`]);
+  return join(outDir, 'gutenberg-bench.mjs');
+}
+
+/** One Fanout job: in a child started like `fanout gutenberg` (default), or in this process (BENCH_IN_PROCESS=1). */
+async function runFanout(bundle: string | null, spec: GutenbergJobInput, warmup: GutenbergJobInput | null): Promise<ChildReport & { processS: number | undefined }> {
+  if (bundle === null) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const summary = await runGutenbergJob(GutenbergJobSpecSchema.parse(spec), createJobControl());
+    const c = process.cpuUsage(c0);
+    return { seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, itemsDone: summary.itemsDone, bytes: summary.bytes, wallMs: summary.wallMs, throughput: summary.throughput, warmupS: 0, startS: 0, processS: undefined };
+  }
+  const t = performance.now();
+  const req: ChildRequest = { warmup, spec };
+  const proc = spawn(process.execPath, [...CHILD.flags, bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'], env: CHILD.env });
+  let out = '';
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`fanout child exited with ${code ?? signal}`);
+  return { ...(JSON.parse(out.trim().split('\n').pop()!) as ChildReport), processS: (performance.now() - t) / 1000 };
+}
 
 async function main(): Promise<void> {
   // Every book present; `paths`: the file Fanout prefers for each book, the peers fetch exactly these.
@@ -48,16 +119,23 @@ async function main(): Promise<void> {
 
   const servers = await startFtpAndHttp(root, DELAY);
   const { urls } = servers;
+  const bundle = IN_PROCESS ? null : await buildChild();
+  console.log(IN_PROCESS ? 'Fanout: in this process (tsx, node defaults)' : `Fanout: a child per row, node ${CHILD.flags.join(' ') || '(V8 defaults)'}${process.env.BENCH_NODE_FLAGS === undefined ? ' + malloc settings (as fanout gutenberg)' : ''}`);
 
   try {
     // Untimed warm-up (BENCH_WARMUP=0: none): the first job of a process also loads modules, JITs and
     // starts the scrub threads (kept warm for the next job); the rows compare jobs in a running app,
     // whatever the order of BENCH_NS. A cold one-job process is bench:startup's one-book job.
-    if (env('BENCH_WARMUP', '1') !== '0') {
+    // In process: once per protocol; in children: in each child, before its timed job.
+    const warm = env('BENCH_WARMUP', '1') !== '0';
+    const warmupOf = (protocol: 'ftp' | 'http'): GutenbergJobInput | null =>
+      warm ? { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: 4, strategy: 'adaptive', outDir: join(dir, `warm-${protocol}`), selection: { limit: 20 } } : null;
+    if (IN_PROCESS) {
       for (const protocol of PROTOCOLS) {
-        const out = join(dir, `warm-${protocol}`);
-        await runGutenbergJob(GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: 4, strategy: 'adaptive', outDir: out, selection: { limit: 20 } }), createJobControl());
-        await rm(out, { recursive: true, force: true });
+        const w = warmupOf(protocol);
+        if (!w) continue;
+        await runGutenbergJob(GutenbergJobSpecSchema.parse(w), createJobControl());
+        await rm(w.outDir, { recursive: true, force: true });
       }
     }
     for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
@@ -65,15 +143,11 @@ async function main(): Promise<void> {
         for (const strategy of STRATEGIES) {
           if (strategy === 'serial' && n !== 1) continue;
           const out = join(dir, `out-${protocol}-${strategy}-${n}`);
-          const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out });
-          const t0 = performance.now();
-          const c0 = process.cpuUsage();
-          const summary = await runGutenbergJob(spec, createJobControl());
-          const seconds = (performance.now() - t0) / 1000;
-          const c = process.cpuUsage(c0);
-          const cpu = (c.user + c.system) / 1e6;
-          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds, books: summary.itemsDone, cpu });
-          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s (CPU ${cpu.toFixed(2)} s), ${summary.itemsDone}/${BOOKS} books`);
+          const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out };
+          const r = await runFanout(bundle, spec, IN_PROCESS ? null : warmupOf(protocol));
+          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds: r.seconds, books: r.itemsDone, cpu: r.cpu, processS: r.processS, startS: r.startS, warmupS: r.warmupS });
+          const life = r.processS === undefined ? '' : `, process ${r.processS.toFixed(2)} s: start-up ${r.startS.toFixed(2)}, warm-up ${r.warmupS.toFixed(2)}`;
+          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${life}), ${r.itemsDone}/${BOOKS} books`);
           await rm(out, { recursive: true, force: true });
         }
         const peerOut = join(dir, `peer-${protocol}-${n}`);
@@ -90,10 +164,10 @@ async function main(): Promise<void> {
     for (const protocol of CAP_MIB > 0 ? PROTOCOLS : []) {
       const cap = CAP_MIB * 1024 * 1024;
       const out = join(dir, `out-${protocol}-capped`);
-      const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers: CAP_N, strategy: 'adaptive', outDir: out, limitRate: cap });
-      const summary = await runGutenbergJob(spec, createJobControl());
-      capped.push({ protocol, n: CAP_N, cap, bytes: summary.bytes, seconds: summary.wallMs / 1000 });
-      console.log(`${protocol} fanout capped ${CAP_MIB} MiB/s N=${CAP_N}: ${(summary.throughput / 1024 / 1024).toFixed(2)} MiB/s over ${(summary.wallMs / 1000).toFixed(2)} s, ${summary.itemsDone}/${BOOKS} books`);
+      const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: CAP_N, strategy: 'adaptive', outDir: out, limitRate: cap };
+      const r = await runFanout(bundle, spec, IN_PROCESS ? null : warmupOf(protocol));
+      capped.push({ protocol, n: CAP_N, cap, bytes: r.bytes, seconds: r.wallMs / 1000 });
+      console.log(`${protocol} fanout capped ${CAP_MIB} MiB/s N=${CAP_N}: ${(r.throughput / 1024 / 1024).toFixed(2)} MiB/s over ${(r.wallMs / 1000).toFixed(2)} s, ${r.itemsDone}/${BOOKS} books`);
       await rm(out, { recursive: true, force: true });
     }
   } finally {
@@ -125,14 +199,14 @@ async function runCurl(url: string, paths: string[], n: number, out: string, dir
 }
 
 function report(): void {
-  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N | CPU s | CPU ms/book |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N | CPU s | CPU ms/book | process s (start-up, warm-up) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const base = rows.find((b) => b.protocol === r.protocol && b.tool === r.tool && b.n === 1);
     const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && !b.tool.startsWith('fanout'));
     const speedup = base ? (base.seconds / r.seconds).toFixed(2) + '×' : '–';
     const ratio = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
-    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} |`);
+    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
   }
   console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
   if (capped.length === 0) return;
@@ -145,4 +219,5 @@ function report(): void {
   console.log('Target: measured within 5 % of the cap (the whole job\'s wall time, start-up and the last book\'s cleaning included).');
 }
 
-await main();
+if (process.argv[2] === '--child') await child(process.argv[3]!);
+else await main();

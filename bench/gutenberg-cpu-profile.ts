@@ -152,6 +152,9 @@ async function main(): Promise<void> {
     let wall = 0;
     let cpu = 0;
     let children = 0;
+    // Page faults and context switches of this process (every thread): load-independent counts.
+    let faults = 0;
+    let switches = 0;
     const threads = new Map<string, number>();
     // For `perf record -k monotonic`: the measured window (perf report --time <from>,<to>).
     const mono = () => (Number(process.hrtime.bigint() / 1000n) / 1e6).toFixed(6);
@@ -161,12 +164,16 @@ async function main(): Promise<void> {
       const c0 = process.cpuUsage();
       if (process.env.PROF_VARIANT === 'nofsync') await noFsync();
       const k0 = childrenCpu();
+      const ru0 = process.resourceUsage();
       const th0 = threadsCpu();
       const t0 = performance.now();
       const summary = await job(r);
       wall += performance.now() - t0;
       const c = process.cpuUsage(c0);
       cpu += (c.user + c.system) / 1000;
+      const ru = process.resourceUsage();
+      faults += ru.minorPageFault - ru0.minorPageFault;
+      switches += ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches + ru.involuntaryContextSwitches - ru0.involuntaryContextSwitches;
       children += (childrenCpu() - k0) * 1000;
       for (const [k, v] of threadsDelta(th0, threadsCpu())) threads.set(k, (threads.get(k) ?? 0) + v);
       if (PROFILE) {
@@ -183,6 +190,8 @@ async function main(): Promise<void> {
     console.log(`process CPU (all threads)    ${per(cpu)}`);
     for (const [k, v] of [...threads].sort((a, b) => b[1] - a[1])) if (v > 0) console.log(`  thread ${k.padEnd(22)} ${per(v)}`);
     console.log(`server + proxies CPU         ${per(children)}`);
+    console.log(`minor page faults            ${(faults / RUNS).toFixed(0).padStart(6)}     ${(faults / RUNS / BOOKS).toFixed(0).padStart(6)} /book`);
+    console.log(`context switches             ${(switches / RUNS).toFixed(0).padStart(6)}     ${(switches / RUNS / BOOKS).toFixed(0).padStart(6)} /book`);
     const busy = [...totals].filter(([k]) => k !== 'idle').reduce((s, [, v]) => s + v, 0);
     console.log(`main thread not idle (profile, wall clock: includes time preempted) ${per(busy)}`);
     console.log('\nmain thread by category (wall-clock samples):');
