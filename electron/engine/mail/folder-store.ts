@@ -123,6 +123,13 @@ export class FolderStore {
     return this.#uids.get(uidValidity)?.size ?? 0;
   }
 
+  /** True when no generation has an archived message (the folder's first run). */
+  isEmpty(): boolean {
+    this.#needIndex();
+    for (const set of this.#uids.values()) if (set.size > 0) return false;
+    return true;
+  }
+
   /** True when another generation than `uidValidity` has archived messages. */
   hasOtherGenerations(uidValidity: string): boolean {
     this.#needIndex();

@@ -16,7 +16,8 @@ import type { MailFolderInfo } from './folders';
  *   on FETCH, UTF-8 folder names). LIST-STATUS asks HIGHESTMODSEQ by itself (RFC 7162: STATUS
  *   HIGHESTMODSEQ is a CONDSTORE-enabling command), so a run with nothing new, which never
  *   EXAMINEs, is one round trip shorter; a run that EXAMINEs sends ENABLE as before, just later.
- *   A connection that only fetches does not send it where it would enable CONDSTORE alone.
+ *   A connection that only fetches, or first plans a folder with nothing archived (a first run),
+ *   does not send it where it would enable CONDSTORE alone.
  * A fifth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`).
  */
 interface ImapFlowInternals {
@@ -84,12 +85,12 @@ const ENABLED_FOR_EVERY_USE = ['UTF8=ACCEPT', 'IMAP4rev2'];
 
 export interface ExamineOptions {
   /**
-   * False for a connection that only fetches: it needs neither HIGHESTMODSEQ nor CHANGEDSINCE, so
-   * when CONDSTORE is all the deferred ENABLE would turn on (Dovecot), it is not sent: one round
-   * trip less before the connection's first FETCH, and no MODSEQ asked per message. ENABLE is
-   * valid only before a folder is selected, so a connection must not plan after such an EXAMINE
-   * (it would plan as on a server without CONDSTORE): planning connections plan before they fetch.
-   * Default true.
+   * False for a connection that only fetches, or plans a folder with nothing archived: it needs
+   * neither HIGHESTMODSEQ nor CHANGEDSINCE, so when CONDSTORE is all the deferred ENABLE would turn
+   * on (Dovecot), it is not sent: one round trip less before the connection's first FETCH, and no
+   * MODSEQ asked per message. ENABLE is valid only before a folder is selected, so after such an
+   * EXAMINE the connection never sends it: a folder it plans later is planned as on a server
+   * without CONDSTORE (every flag fetched; plan-folder.ts). Default true.
    */
   condstore?: boolean;
 }
@@ -102,6 +103,9 @@ export interface ExamineOptions {
 export async function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>, opts: ExamineOptions = {}): Promise<MailboxObject> {
   const onlyCondstore = !ENABLED_FOR_EVERY_USE.some((ext) => client.capabilities.has(ext));
   if (opts.condstore !== false || !onlyCondstore) await deferredEnable.get(client)?.();
+  // Selected without it: ENABLE is valid only before a folder is selected (RFC 5161), so it is
+  // never sent on this connection from now on; a later EXAMINE asking CONDSTORE goes without.
+  else deferredEnable.delete(client);
   const known = internals(client).folders;
   if (!known.has(info.path)) {
     known.set(info.path, {

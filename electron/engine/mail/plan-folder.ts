@@ -109,7 +109,14 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     return plan;
   }
 
-  const mb = await examineFolder(client, info);
+  // A folder with nothing archived (its first run: every folder of an account's first run) needs
+  // no CONDSTORE: no flags to bring up to date, and the HIGHESTMODSEQ state.json keeps comes from
+  // LIST-STATUS. So its EXAMINE sends no ENABLE where CONDSTORE is all ENABLE would turn on
+  // (Dovecot): one round trip less before the first message, and no MODSEQ asked per message on
+  // this connection. A folder this connection plans later, selected by then, is planned without
+  // CONDSTORE (every flag fetched, as on Courier): correct, only larger.
+  const mb = await examineFolder(client, info, { condstore: !store.isEmpty() });
+  const condstore = client.enabled.has('CONDSTORE') && !mb.noModseq;
   const uv = String(mb.uidValidity);
   const known = store.state.generations.some((g) => g.uidValidity === uv);
   store.generation(uv);
@@ -127,7 +134,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // or no earlier MODSEQ), the answer is also the full UID list, and no SEARCH is needed.
   let listed: number[] | null = null;
   if (mb.exists > 0 && store.countIn(uv) > 0) {
-    const since = prev && prev.uidValidity === uv && prev.highestModseq && mb.highestModseq !== undefined && !mb.noModseq ? BigInt(prev.highestModseq) : undefined;
+    const since = condstore && prev && prev.uidValidity === uv && prev.highestModseq && mb.highestModseq !== undefined ? BigInt(prev.highestModseq) : undefined;
     if (!(since !== undefined && mb.highestModseq === since)) {
       const all: number[] | null = since === undefined ? [] : null;
       for await (const m of client.fetch('1:*', { uid: true, flags: true }, since !== undefined ? { uid: true, changedSince: since } : { uid: true })) {
@@ -173,7 +180,9 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     uidValidity: uv,
     pendingChunks: 0,
     failed: false,
-    synced: { uidValidity: uv, uidNext, highestModseq: mb.highestModseq !== undefined ? String(mb.highestModseq) : null, messages: serverUids.length },
+    // HIGHESTMODSEQ from EXAMINE, else LIST-STATUS's (asked before EXAMINE: never newer than what
+    // this plan saw, so a change since shows next time and the folder is planned again).
+    synced: { uidValidity: uv, uidNext, highestModseq: mb.highestModseq !== undefined ? String(mb.highestModseq) : info.highestModseq, messages: serverUids.length },
     tally,
     serverUids,
     vanished: new Set(),
