@@ -5,9 +5,13 @@
  * at each N, full and then again with nothing new; prints the table, Fanout/mbsync ratios and the
  * peak memory of Fanout itself. Not a test.
  *
- * Fanout runs in a child process of its own, from JavaScript built here with esbuild (this very
- * file bundled, run with `--child`) under plain `node`: no tsx loader, no benchmark harness, no
- * Dovecot filling in its heap. Its times are process wall times, like mbsync's. The child reports
+ * Fanout runs in a child process of its own (bench/mail-bench-child.ts), bundled here as the CLI is
+ * (build/cli-bundle.mjs `bundleEntries`: packages bundled, split at dynamic imports, so it loads
+ * what `fanout mail` loads, and only that: a run with nothing new never loads imapflow), under plain
+ * `node` with `fanout mail`'s flags: no tsx loader, no benchmark harness, no Dovecot filling in its
+ * heap. It calls runMailJob as the CLI's mail command does, without the CLI's own layer (commander,
+ * option checks, the terminal display) and without bin/relaunch.js's second node start (the child
+ * is the process the launcher would start). Its times are process wall times, like mbsync's. The child reports
  * its own peak RSS (getrusage maxrss) and the peaks of `process.memoryUsage()` sampled every
  * 100 ms (V8 heap used, and buffers outside the heap). A second mailbox of BENCH_FLAT_MESSAGES
  * (1,000) messages is archived with the same settings to show memory is flat in mailbox size.
@@ -19,7 +23,7 @@
  *
  * Targets mode (issue 10), BENCH_SIZES=1000,5000: per size, BENCH_ROUNDS (2) interleaved rounds of
  * mbsync, Fanout adaptive at each of BENCH_TARGET_NS (4,1) and, with BENCH_COMPARE_BUNDLE (a child
- * bundle built the same way from an older commit), that build at N = 4; each ratio is taken within
+ * bundle's entry file built from an older commit), that build at N = 4; each ratio is taken within
  * its round and the table shows ranges, with the child's job start and first message on disk.
  * BENCH_COMPARE_NS (4) sets the N of that build. BENCH_VARIANTS adds rows of this build with extra
  * node flags or environment (see parseVariants). BENCH_CHILD_WRAP runs the profiled child under a
@@ -34,8 +38,7 @@
  * the Dovecot strategy table; BENCH_INTEROP_SERVERS= (empty) skips the interop rows.
  */
 import { execFile, spawn } from 'node:child_process';
-import diagnostics from 'node:diagnostics_channel';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,9 +46,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Strategy } from '../shared/strategy';
 import type { MailAccount, MailJobInput } from '../shared/job-spec';
-import type { JobSummary } from '../shared/events';
-import { createJobControl } from '../electron/engine/core/job-control';
-import { runMailJob } from '../electron/engine/mail/run-mail-job';
+import type { ChildReport } from './mail-bench-child';
+import { bundleEntries } from '../build/cli-bundle.mjs';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../tests/harness/imap-server';
 import { startImapServer, type ImapMatrixEntry } from '../tests/harness/imap-servers';
@@ -81,103 +83,17 @@ const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE ? resolve(process.env.BE
 /** Connection counts the BENCH_COMPARE_BUNDLE build runs at (default 4). */
 const COMPARE_NS = env('BENCH_COMPARE_NS', '4').split(',').map(Number);
 
-/** What the child reports on its stdout (one JSON line). */
-interface ChildReport {
-  summary: Pick<JobSummary, 'status' | 'itemsDone' | 'itemsFailed' | 'itemsSkipped' | 'bytes' | 'wallMs' | 'failures'>;
-  /** Peak resident set of the child, from getrusage (exact, whatever the sampling missed). */
-  maxRssMb: number;
-  /** Peaks of process.memoryUsage(), sampled every 100 ms. */
-  peakHeapUsedMb: number;
-  peakExternalMb: number;
-  peakArrayBuffersMb: number;
-  cpuUserS: number;
-  cpuSystemS: number;
-  /** CPU time of the main (JavaScript) thread alone, s (Linux: /proc/self/task/<pid>/stat; else null). */
-  mainThreadCpuS?: number | null;
-  /** process.memoryUsage() at the highest RSS sampled, MB. */
-  atPeak: Record<string, number>;
-  /** ms since the process started: the job began (modules loaded), the first message was on disk. */
-  jobStartMs?: number;
-  firstMessageMs?: number | null;
-  /** ms since the process started: the first TCP connection opened (net.client.socket), and the job's summary was in hand. */
-  firstConnectMs?: number | null;
-  jobEndMs?: number;
-}
-
-/** Child side: run one mail job, report the summary and the process's own memory. */
-async function child(arg: string): Promise<void> {
-  const spec = JSON.parse(arg) as MailJobInput;
-  let heap = 0;
-  let external = 0;
-  let arrayBuffers = 0;
-  let atPeak: NodeJS.MemoryUsage = process.memoryUsage();
-  const sample = () => {
-    const m = process.memoryUsage();
-    if (m.rss > atPeak.rss) atPeak = m;
-    heap = Math.max(heap, m.heapUsed);
-    external = Math.max(external, m.external);
-    arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
-  };
-  const started = performance.now();
-  const start = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / MB)]));
-  // Every 100 ms: process.memoryUsage() is not free (it reads /proc and walks the heap; at 25 ms it
-  // was ~3% of the child's main-thread samples at 5,000 messages); the exact peak RSS comes from getrusage.
-  const timer = setInterval(sample, 100);
-  let firstMessageMs: number | null = null;
-  let firstConnectMs: number | null = null;
-  const onSocket = () => {
-    firstConnectMs ??= performance.now();
-  };
-  diagnostics.subscribe('net.client.socket', onSocket);
-  const summary = await runMailJob(spec, createJobControl(), {
-    onMessageWritten: () => {
-      firstMessageMs ??= performance.now();
-    },
-  });
-  const jobEndMs = performance.now();
-  diagnostics.unsubscribe('net.client.socket', onSocket);
-  clearInterval(timer);
-  sample();
-  const ru = process.resourceUsage();
-  const report: ChildReport = {
-    summary: { status: summary.status, itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, itemsSkipped: summary.itemsSkipped, bytes: summary.bytes, wallMs: summary.wallMs, failures: summary.failures.slice(0, 3) },
-    maxRssMb: ru.maxRSS / 1024,
-    peakHeapUsedMb: heap / MB,
-    peakExternalMb: external / MB,
-    peakArrayBuffersMb: arrayBuffers / MB,
-    cpuUserS: ru.userCPUTime / 1e6,
-    cpuSystemS: ru.systemCPUTime / 1e6,
-    atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / MB)])),
-    jobStartMs: started,
-    firstMessageMs,
-    firstConnectMs,
-    jobEndMs,
-    mainThreadCpuS: mainThreadCpu(),
-  };
-  if (process.env.BENCH_CHILD_DEBUG) {
-    process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms\n`);
-  }
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-}
-
-/** The main thread's CPU time (user + system), s: what the event loop spent, apart from libuv's pool threads. */
-function mainThreadCpu(): number | null {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** Bundles this file (engine included, npm packages left external) into plain JavaScript for `node`. */
+/**
+ * Bundles the child (bench/mail-bench-child.ts) as the CLI is bundled (build/cli-bundle.mjs: npm
+ * packages in, split at dynamic imports, the same lazy imports and patches) into its own folder;
+ * returns its entry file.
+ */
 async function buildChild(): Promise<string> {
-  const self = fileURLToPath(import.meta.url);
-  // One file per run: several benchmarks may build at once on a shared checkout.
-  const outfile = resolve(`node_modules/.cache/fanout-bench/mail-bench-${process.pid}.mjs`);
-  await mkdir(join(outfile, '..'), { recursive: true });
-  await run(resolve('node_modules/.bin/esbuild'), [self, '--bundle', '--platform=node', '--format=esm', '--target=node20', '--packages=external', '--log-level=warning', `--outfile=${outfile}`]);
-  return outfile;
+  // One folder per run: several benchmarks may build at once on a shared checkout. Inside the
+  // repository, so that the externals (piscina) resolve from node_modules.
+  const outdir = resolve(`node_modules/.cache/fanout-bench/mail-bench-${process.pid}`);
+  await bundleEntries(resolve('.'), { 'mail-bench-child': fileURLToPath(new URL('./mail-bench-child.ts', import.meta.url)) }, outdir);
+  return join(outdir, 'mail-bench-child.js');
 }
 
 /** A child launched with extra node flags and environment on top of the launch's (BENCH_VARIANTS). */
@@ -395,7 +311,7 @@ async function interop(bundle: string, dir: string): Promise<string[]> {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const bundle = await buildChild();
-  process.once('exit', () => rmSync(bundle, { force: true }));
+  process.once('exit', () => rmSync(join(bundle, '..'), { recursive: true, force: true }));
   if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
   if (INTEROP_ONLY) {
     try {
@@ -554,8 +470,7 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
   return lines;
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3] ?? '{}');
-else if (SIZES) {
+if (SIZES) {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const bundle = await buildChild();
   try {
@@ -563,6 +478,6 @@ else if (SIZES) {
     process.stdout.write(`${(await targets(bundle, dir, SIZES)).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
-    await rm(bundle, { force: true });
+    await rm(join(bundle, '..'), { recursive: true, force: true });
   }
 } else await main();

@@ -125,14 +125,27 @@ export const CLI_BUNDLE_DIR = 'out/cli';
  * repository: the externals resolve from node_modules above it.
  */
 export async function bundleCli(root, outdir = join(root, CLI_BUNDLE_DIR)) {
-  await rm(outdir, { recursive: true, force: true });
-  await build({
-    absWorkingDir: root,
-    entryPoints: {
+  await bundleEntries(
+    root,
+    {
       index: join(root, 'electron/cli/index.ts'),
       'scrub-worker': join(root, 'electron/engine/scrub/scrub-worker.ts'),
       'scrub-child': join(root, 'electron/engine/scrub/scrub-child.ts'),
     },
+    outdir,
+  );
+}
+
+/**
+ * Bundles `entryPoints` (name → source file) into `outdir` (replaced) exactly as the CLI is bundled:
+ * also used by bench/mail-bench.ts for its Fanout child, so that the child loads what `fanout mail`
+ * loads (and loads it the same way: chunks, lazy imports, patches).
+ */
+export async function bundleEntries(root, entryPoints, outdir) {
+  await rm(outdir, { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints,
     outdir,
     chunkNames: 'chunk-[hash]',
     bundle: true,

@@ -1,0 +1,107 @@
+/**
+ * The Fanout child of `npm run bench:mail` (bench/mail-bench.ts): runs one mail job as the CLI's
+ * `fanout mail` does (runMailJob, from a bundle built like out/cli/: npm packages bundled, split at
+ * the dynamic imports, so a run with nothing new loads what the CLI loads for it and not imapflow),
+ * and prints its summary, peak memory, CPU and timeline as one JSON line. Nothing of the harness
+ * (Dovecot filling, proxies) is in this file's bundle.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
+import type { MailJobInput } from '../shared/job-spec';
+import type { JobSummary } from '../shared/events';
+import { createJobControl } from '../electron/engine/core/job-control';
+import { runMailJob } from '../electron/engine/mail/run-mail-job';
+
+const MB = 1024 * 1024;
+
+/** What the child reports on its stdout (one JSON line). */
+export interface ChildReport {
+  summary: Pick<JobSummary, 'status' | 'itemsDone' | 'itemsFailed' | 'itemsSkipped' | 'bytes' | 'wallMs' | 'failures'>;
+  /** Peak resident set of the child, from getrusage (exact, whatever the sampling missed). */
+  maxRssMb: number;
+  /** Peaks of process.memoryUsage(), sampled every 100 ms. */
+  peakHeapUsedMb: number;
+  peakExternalMb: number;
+  peakArrayBuffersMb: number;
+  cpuUserS: number;
+  cpuSystemS: number;
+  /** CPU time of the main (JavaScript) thread alone, s (Linux: /proc/self/task/<pid>/stat; else null). */
+  mainThreadCpuS?: number | null;
+  /** process.memoryUsage() at the highest RSS sampled, MB. */
+  atPeak: Record<string, number>;
+  /** ms since the process started: the job began (modules loaded), the first message was on disk. */
+  jobStartMs?: number;
+  firstMessageMs?: number | null;
+  /** ms since the process started: the first TCP connection opened (net.client.socket), and the job's summary was in hand. */
+  firstConnectMs?: number | null;
+  jobEndMs?: number;
+}
+
+/** Child side: run one mail job, report the summary and the process's own memory. */
+export async function child(arg: string): Promise<void> {
+  const spec = JSON.parse(arg) as MailJobInput;
+  let heap = 0;
+  let external = 0;
+  let arrayBuffers = 0;
+  let atPeak: NodeJS.MemoryUsage = process.memoryUsage();
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (m.rss > atPeak.rss) atPeak = m;
+    heap = Math.max(heap, m.heapUsed);
+    external = Math.max(external, m.external);
+    arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
+  };
+  const started = performance.now();
+  const start = Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / MB)]));
+  // Every 100 ms: process.memoryUsage() is not free (it reads /proc and walks the heap; at 25 ms it
+  // was ~3% of the child's main-thread samples at 5,000 messages); the exact peak RSS comes from getrusage.
+  const timer = setInterval(sample, 100);
+  let firstMessageMs: number | null = null;
+  let firstConnectMs: number | null = null;
+  const onSocket = () => {
+    firstConnectMs ??= performance.now();
+  };
+  diagnostics.subscribe('net.client.socket', onSocket);
+  const summary = await runMailJob(spec, createJobControl(), {
+    onMessageWritten: () => {
+      firstMessageMs ??= performance.now();
+    },
+  });
+  const jobEndMs = performance.now();
+  diagnostics.unsubscribe('net.client.socket', onSocket);
+  clearInterval(timer);
+  sample();
+  const ru = process.resourceUsage();
+  const report: ChildReport = {
+    summary: { status: summary.status, itemsDone: summary.itemsDone, itemsFailed: summary.itemsFailed, itemsSkipped: summary.itemsSkipped, bytes: summary.bytes, wallMs: summary.wallMs, failures: summary.failures.slice(0, 3) },
+    maxRssMb: ru.maxRSS / 1024,
+    peakHeapUsedMb: heap / MB,
+    peakExternalMb: external / MB,
+    peakArrayBuffersMb: arrayBuffers / MB,
+    cpuUserS: ru.userCPUTime / 1e6,
+    cpuSystemS: ru.systemCPUTime / 1e6,
+    atPeak: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / MB)])),
+    jobStartMs: started,
+    firstMessageMs,
+    firstConnectMs,
+    jobEndMs,
+    mainThreadCpuS: mainThreadCpu(),
+  };
+  if (process.env.BENCH_CHILD_DEBUG) {
+    process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms\n`);
+  }
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** The main thread's CPU time (user + system), s: what the event loop spent, apart from libuv's pool threads. */
+function mainThreadCpu(): number | null {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+
+if (process.argv[2] === '--child') await child(process.argv[3] ?? '{}');
