@@ -98,6 +98,16 @@ export class OpenSessions {
   }
 
   /**
+   * A session's reconnect (after its connection dropped) failed: read as at its first connect. The
+   * session still counts itself (until closed), so another is logged in when more than one is.
+   */
+  reopenFailed(err: unknown): unknown {
+    const mapped = asConnectionLimit(err, this.#now > 1);
+    if (mapped !== err) this.#lastRefusedAtConnect = true;
+    return mapped;
+  }
+
+  /**
    * Opens a session through `open` and counts it until it is closed. A connection closed before it
    * could log in while others are logged in is the server's limit (`asConnectionLimit`).
    */

@@ -30,6 +30,12 @@ export interface MailWorkerOptions {
   beforeFetch?(job: FolderJob, uids: number[]): Promise<void>;
   /** Chunks not started yet: a chunk of another folder is swapped for one of the folder selected. */
   board?: ChunkBoard;
+  /**
+   * Reads a failed reconnect (after a drop) as the job reads a first connect (`OpenSessions.reopenFailed`):
+   * closed before the greeting while the job's other sessions are logged in is the server's limit, and
+   * the pool retires the worker instead of failing each chunk it takes against the refused reconnect.
+   */
+  reopenFailed?(err: unknown): unknown;
 }
 
 // No ENVELOPE: the index's header fields are read from the bytes in hand (header-meta.ts).
@@ -87,6 +93,8 @@ export function writeBudget(connections: number): WriteBudget {
  */
 export class MailWorkerSession implements WorkerSession<MailChunk> {
   #client: ImapFlow | null = null;
+  /** A connection was open once: opening another is a reconnect. */
+  #opened = false;
   readonly #opts: MailWorkerOptions;
   readonly #where: string;
   readonly #signal: AbortSignal;
@@ -120,7 +128,12 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     if (this.#client && this.#client.usable) return this.#client;
     if (this.#client) this.#client.close();
     this.#client = null;
-    this.#client = await openClient(this.#opts.account, { signal: this.#signal, timeoutMs: this.#opts.timeoutMs, login });
+    try {
+      this.#client = await openClient(this.#opts.account, { signal: this.#signal, timeoutMs: this.#opts.timeoutMs, login });
+    } catch (err) {
+      throw this.#opened && this.#opts.reopenFailed ? this.#opts.reopenFailed(err) : err;
+    }
+    this.#opened = true;
     return this.#client;
   }
 

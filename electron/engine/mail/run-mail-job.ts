@@ -62,6 +62,8 @@ export interface MailJobExtras {
   beforeFetch?(folder: string, uids: number[]): Promise<void>;
   /** False: no quick listing, the full path always (tests compare the two). */
   quickList?: boolean;
+  /** What the quick listing decided: 'unchanged', 'changed', or why it gave way to the full path (tests). */
+  onQuickListing?(decision: string): void;
 }
 
 /** The directory of an account's archive: `<out>/<user@host>/`. */
@@ -127,6 +129,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       timeoutMs: spec.timeoutMs,
       partBytes: limits.partBytes,
       writeBudget: budget,
+      reopenFailed: (err) => sessions.reopenFailed(err),
       onChunkDone: async (c: MailChunk) => {
         auto?.chunkSettled();
         inFlight?.settled();
@@ -261,7 +264,13 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // Nothing new, proved by the quick listing: the folders as the full path would list them,
       // and the job goes on below exactly as it would (no connection opened: nothing to plan).
       planLane.setState('listing', 'folders');
-      const unchanged = quick ? await quick.listing.then((q) => (q.ok ? unchangedFolders(q.folders, existingDirs, root, spec.folders) : null)) : null;
+      const unchanged = quick
+        ? await quick.listing.then(async (q) => {
+            const folders = q.ok ? await unchangedFolders(q.folders, existingDirs, root, spec.folders) : null;
+            extras.onQuickListing?.(folders ? 'unchanged' : q.ok ? 'changed' : q.reason);
+            return folders;
+          })
+        : null;
       let planner: MailWorkerSession | null = null;
       if (!unchanged) {
         await loadWorkers();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillMailbox } from '../../harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
 import { startImapServer } from '../../harness/imap-servers';
+import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import type { JobEvent, JobSummary } from '../../../shared/events';
@@ -177,5 +178,33 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new,
     expect(quick.outcome.status).toBe('failed');
     expect(quick.outcome.failures[0]?.code).toBe('AUTH_FAILED');
     expect(quick.sessions.flat().filter((c) => c === 'LOGIN')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a run with nothing new, the quick way, over implicit TLS (Dovecot)', () => {
+  let bed: MailTestBed<DovecotServer>;
+
+  beforeAll(async () => {
+    bed = await openMailTestBed(() => startDovecot({ tls: true }), { tmpPrefix: 'fanout-quick-tls-', folders: [{ path: 'INBOX', count: 4 }, { path: 'Sent', count: 2 }] });
+  }, 60_000);
+  afterAll(async () => {
+    await bed?.stop();
+  });
+
+  it('lists the quick way when the certificate is trusted; an untrusted one is the full path\'s TLS_FAILED', async () => {
+    const trusted = bed.account({ port: bed.srv.tlsPort, tls: 'implicit', allowUntrustedCert: true });
+    const first = await runMailJob({ kind: 'mail', account: trusted, outDir: bed.out, connections: 2, strategy: 'adaptive' }, createJobControl());
+    expect(first.itemsDone).toBe(6);
+    const decisions: string[] = [];
+    const again = await runMailJob({ kind: 'mail', account: trusted, outDir: bed.out, connections: 2, strategy: 'adaptive' }, createJobControl(), { onQuickListing: (d) => decisions.push(d) });
+    expect(decisions).toEqual(['unchanged']);
+    expect([again.status, again.itemsSkipped, again.itemsDone]).toEqual(['succeeded', 6, 0]);
+
+    const untrusted = { ...trusted, allowUntrustedCert: false };
+    const refused = await runMailJob({ kind: 'mail', account: untrusted, outDir: bed.out, connections: 2, strategy: 'adaptive' }, createJobControl(), { onQuickListing: (d) => decisions.push(d) });
+    const full = await runMailJob({ kind: 'mail', account: untrusted, outDir: bed.out, connections: 2, strategy: 'adaptive' }, createJobControl(), { quickList: false });
+    expect(decisions[1]).toMatch(/^connect/);
+    expect(refused.failures.map((f) => [f.error.code, f.error.message])).toEqual(full.failures.map((f) => [f.error.code, f.error.message]));
+    expect(refused.failures[0]?.error.code).toBe('TLS_FAILED');
   }, 60_000);
 });
