@@ -117,6 +117,39 @@ export const loadTimePatches = {
   },
 };
 
+/**
+ * zod's locales, but English, loaded on first use. zod 4 re-exports every locale as a namespace
+ * (`z.locales`, from classic/external.js and core/index.js), which a bundler cannot shake: 63
+ * locales, 366 KB of the 900 KB every job's first chunk parses before it runs (zod's schemas are
+ * built as the engine loads), ~40 % of its compile time, for messages in languages Fanout never
+ * sets (zod's default, `en`, registers itself from classic/schemas.js, bundled as it is). Here the
+ * namespace keeps every name: `en` is the real module, each other is a function that requires zod's
+ * own CommonJS copy of the locales from node_modules when first called (`z.config(z.locales.fr())`
+ * works as before; zod is a runtime dependency, so it is there beside the bundle).
+ */
+const ZOD_LOCALES_IMPORTER = /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/;
+const ZOD_LOCALES_CJS = 'zod/v4/locales/index.cjs';
+
+export const zodLocales = {
+  name: 'zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      ZOD_LOCALES_IMPORTER.test(args.importer) ? { path: join(args.resolveDir, args.path), namespace: 'zod-locales' } : undefined,
+    );
+    b.onResolve({ filter: /.*/, namespace: 'zod-locales' }, (args) => (args.path === ZOD_LOCALES_CJS ? { path: args.path, external: true } : { path: join(args.resolveDir, args.path) }));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, async (args) => {
+      const index = await readFile(args.path, 'utf8');
+      const names = [...index.matchAll(/^export \{ default as (\w+) \} from "\.\/[\w-]+\.js";$/gm)].map((m) => m[1]);
+      // Anything else in the index (a new kind of export) and it is bundled as it is.
+      if (names.length === 0 || !index.includes('export { default as en } from "./en.js";') || index.trim().split('\n').length !== names.length) return { contents: index, loader: 'js', resolveDir: join(args.path, '..'), warnings: [{ text: 'zod locales bundled whole (their index changed; see zodLocales)' }] };
+      const lines = names.map((n) =>
+        n === 'en' ? 'export { default as en } from "./en.js";' : `export function ${n}(...args) { return require(${JSON.stringify(ZOD_LOCALES_CJS)}).${n}(...args); }`,
+      );
+      return { contents: `${lines.join('\n')}\n`, loader: 'js', resolveDir: join(args.path, '..') };
+    });
+  },
+};
+
 /** Where bin/fanout.js finds the bundled CLI, relative to the repository. */
 export const CLI_BUNDLE_DIR = 'out/cli';
 
@@ -154,7 +187,7 @@ export async function bundleEntries(root, entryPoints, outdir) {
     platform: 'node',
     target: 'node20',
     external: [...CLI_EXTERNALS],
-    plugins: [lazyImports, loadTimePatches],
+    plugins: [lazyImports, loadTimePatches, zodLocales],
     // CommonJS packages bundled into ES modules call require() for node's built-ins and the externals.
     banner: { js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);" },
     logLevel: 'warning',
