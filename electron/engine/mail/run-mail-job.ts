@@ -48,10 +48,20 @@ export const DEFAULT_PLAN_LIMITS: PlanLimits = {
   partBytes: 4 * MiB,
 };
 
-/** The default limits for `connections` connections (see RECEIVE_BUDGET). */
+/**
+ * A job with one connection fetches a folder in chunks this large: the chunk is what the pool
+ * hands out, and between two chunks the connection is idle (the last writes settle before the
+ * chunk is done, then one round trip to the next FETCH's first byte), while with one connection
+ * there is nobody to share chunks with. Memory does not grow with the chunk: messages are
+ * received one at a time (imapflow waits for each to be taken) and written within the write
+ * budget. A retry fetches only what is not on disk yet.
+ */
+const SINGLE_CONNECTION_CHUNK = { chunkMessages: 1000, chunkBytes: 64 * MiB };
+
+/** The default limits for `connections` connections (see RECEIVE_BUDGET, SINGLE_CONNECTION_CHUNK). */
 export function planLimitsFor(connections: number): PlanLimits {
   const large = Math.max(MiB, Math.min(4 * MiB, Math.floor(RECEIVE_BUDGET / Math.max(1, connections) / MiB) * MiB));
-  return { ...DEFAULT_PLAN_LIMITS, largeMessageBytes: large, partBytes: large };
+  return { ...DEFAULT_PLAN_LIMITS, ...(connections <= 1 ? SINGLE_CONNECTION_CHUNK : {}), largeMessageBytes: large, partBytes: large };
 }
 
 export interface MailJobExtras {

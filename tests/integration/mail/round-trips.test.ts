@@ -215,4 +215,33 @@ describe('imapflow round trips (Dovecot)', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 30_000);
+
+  /**
+   * With one connection, a chunk's end is an idle round trip (its last writes settle, then the next
+   * FETCH's first byte is a round trip away) and nobody shares the chunks: a job with one connection
+   * fetches a folder of 300 small messages in one body FETCH (it took 250 + 50 before). Last: the
+   * folder it adds would count in the tests above, which archive every folder.
+   */
+  it('one connection fetches a folder of 300 messages in one body FETCH (default limits)', async () => {
+    const admin = await srv.connect();
+    await fillMailbox(admin, [{ path: 'Bulk', count: 300 }], 11);
+    await admin.logout();
+    const relay = await startCommandRelay(srv.port);
+    const out = mkdtempSync(join(tmpdir(), 'fanout-rt-'));
+    try {
+      const result = await runMailJob({ kind: 'mail', account: { ...account, port: relay.port }, outDir: out, connections: 1, strategy: 'adaptive', folders: ['Bulk'] }, createJobControl());
+      expect(result.failures).toEqual([]);
+      expect(result.itemsDone).toBe(300);
+      const sent = relay.sessions.flat();
+      const at = sent.indexOf('EXAMINE Bulk');
+      expect(at).toBeGreaterThan(-1);
+      // The size FETCH (the plan), then the bodies.
+      expect(sent.slice(at + 1).filter((c) => c === 'UID FETCH')).toHaveLength(2);
+      const root = accountDir({ outDir: out, account });
+      expect(readdirSync(join(root, 'Bulk')).filter((f) => f.endsWith('.eml'))).toHaveLength(300);
+    } finally {
+      await relay.stop();
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -12,6 +12,12 @@ describe('plan limits', () => {
     expect(planLimitsFor(8).partBytes).toBe(2 * MiB);
     expect(planLimitsFor(32).largeMessageBytes).toBe(MiB);
   });
+
+  it('gives a job with one connection large chunks (each chunk ends in an idle round trip), and several connections the shared size', () => {
+    expect(planLimitsFor(1)).toMatchObject({ chunkMessages: 1000, chunkBytes: 64 * MiB });
+    expect(planLimitsFor(2)).toMatchObject({ chunkMessages: 250, chunkBytes: 8 * MiB });
+    expect(planLimitsFor(4)).toMatchObject({ chunkMessages: 250, chunkBytes: 8 * MiB });
+  });
 });
 
 describe('write budget', () => {
