@@ -18,6 +18,12 @@ export interface ScrubBookOptions {
    * `bytes` are left untouched.
    */
   consumeInput?: boolean;
+  /**
+   * Where a windows-1252 book's UTF-8 form is written (`windows1252ToUtf8`'s `into`): a buffer of at
+   * least `size` bytes, the caller's own, not to be reused before it is done with `clean` (which
+   * may be a view into it). Default: a new buffer per book.
+   */
+  output?: (size: number) => Buffer<ArrayBuffer>;
 }
 
 /**
@@ -41,7 +47,7 @@ export function scrubBook(bytes: Uint8Array, opts: ScrubBookOptions = {}): Scrub
 
 /** `scrubBook`, also telling which path did the work. */
 export function scrubBookTraced(bytes: Uint8Array, opts: ScrubBookOptions = {}): { result: ScrubResult; path: ScrubPath } {
-  return scrubBytes(bytes, opts.consumeInput ?? false) ?? { result: scrubBookReference(bytes), path: 'reference' };
+  return scrubBytes(bytes, opts.consumeInput ?? false, opts.output) ?? { result: scrubBookReference(bytes), path: 'reference' };
 }
 
 /**
@@ -65,7 +71,7 @@ export function scrubBookReference(bytes: Uint8Array): ScrubResult {
  * windows-1252 is transcoded to UTF-8 bytes through a table first. Null before touching `bytes`
  * when the reference path must run.
  */
-function scrubBytes(bytes: Uint8Array, consume: boolean): { result: ScrubResult; path: ScrubPath } | null {
+function scrubBytes(bytes: Uint8Array, consume: boolean, output: ((size: number) => Buffer<ArrayBuffer>) | undefined): { result: ScrubResult; path: ScrubPath } | null {
   const bom = startsWithBom(bytes, 0);
   let encoding: SourceEncoding = 'utf-8';
   let work: Buffer;
@@ -86,7 +92,7 @@ function scrubBytes(bytes: Uint8Array, consume: boolean): { result: ScrubResult;
   } else if (bom) {
     return null; // the BOM is trusted, the broken bytes become U+FFFD with a warning: reference path
   } else {
-    work = asBuffer(windows1252ToUtf8(bytes));
+    work = asBuffer(windows1252ToUtf8(bytes, output));
     owned = true;
     encoding = 'windows-1252';
   }

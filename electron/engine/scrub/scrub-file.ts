@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openAtomicFile } from '../output/atomic-file';
-import { readBook, type ReadBook } from './read-buffers';
+import { readBook, takeBuffer, type KeptBuffer, type ReadBook } from './read-buffers';
 import { scrubBook } from './scrub-book';
 import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
 
@@ -19,17 +19,30 @@ import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
 export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
   const t0 = performance.now();
   let raw: ReadBook | null = null;
+  /** A windows-1252 book's UTF-8 form: also in a kept buffer (no fresh mmap'd buffer per book). */
+  const taken: KeptBuffer[] = [];
+  const release = () => {
+    raw?.release();
+    for (const k of taken) k.release();
+  };
   try {
     // Read into one of the thread's kept buffers (read-buffers.ts: no mmap'd buffer per book), for
     // this task alone until it is released: ours to clean in place.
     raw = readBook(task.rawPath);
-    const result = scrubBook(raw.bytes, { consumeInput: true });
+    const output = (size: number) => {
+      const kept = takeBuffer(size);
+      taken.push(kept);
+      return kept.buffer;
+    };
+    const result = scrubBook(raw.bytes, { consumeInput: true, output });
     // The thread's busy time (read + clean); the write below mostly waits (its fsync).
     const runMs = performance.now() - t0;
     const file = await openAtomicFile(task.cleanPath, { syncDir: false });
     let mtimeMs: number;
     try {
       await file.handle.writeFile(result.clean);
+      // Written (in the page cache): the buffers may take the next books during this one's fsync.
+      release();
       mtimeMs = fstatSync(file.handle.fd).mtimeMs;
     } catch (err) {
       await file.abort();
@@ -42,7 +55,7 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { fsError: { code, message: (err as Error).message }, runMs: performance.now() - t0 };
     throw err;
   } finally {
-    // The clean text (a view into it) is written or dropped: the buffer may take the next book.
-    raw?.release();
+    // The clean text (a view into them) is written or dropped: the buffers may take the next book.
+    release();
   }
 }

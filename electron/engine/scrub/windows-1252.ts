@@ -1,5 +1,4 @@
-import { isAscii, transcode } from 'node:buffer';
-import { ownedBytes } from './executor';
+import { isAscii } from 'node:buffer';
 
 /**
  * windows-1252 → string. Node's `TextDecoder('windows-1252')` is really ISO-8859-1 (it leaves
@@ -49,29 +48,33 @@ const BIG_BLOCK = 32 * BLOCK;
 /** Blocks sampled (evenly spread) to tell a text with accents on most lines from one with a few per page. */
 const SAMPLES = 64;
 
+/** Bytes of Latin-1 turned into one (one-byte) string at a time: a copy, well below V8's large-object size. */
+const PIECE = 64 * 1024;
+
 /**
- * Latin-1 → UTF-8 natively (ICU's `transcode`, buffer to buffer: no book-sized JS string), or null
- * when the text holds a byte in 0x80-0x9F (there windows-1252 differs from Latin-1; in the output
- * such a byte is C2 followed by 80-9F, while C2 A0-BF are Latin-1's own NBSP...¿ and the accented
- * letters are C3 xx) or `transcode` is not there.
+ * Latin-1 → UTF-8 into `out` (at least twice `src`'s length: no Latin-1 byte takes more than two),
+ * a piece at a time: each piece read as a one-byte string (`latin1`, a copy) and written as UTF-8
+ * by V8's encoder. No book-sized string, and no output buffer of its own: ICU's `transcode`, used
+ * before, allocated three times the input per book (a fresh mmap at `fanout gutenberg`'s malloc
+ * settings, ~90 page faults) and ran ~5 times slower here (docs/BENCHMARKS.md, "Session 8: HTTP
+ * CPU per book"). The bytes written, or null when the text holds a byte in 0x80-0x9F (there
+ * windows-1252 differs from Latin-1; in the output such a byte is C2 followed by 80-9F, while
+ * C2 A0-BF are Latin-1's own NBSP...¿ and the accented letters are C3 xx).
  */
-function latin1ToUtf8(src: Buffer): Uint8Array<ArrayBuffer> | null {
-  let out: Buffer;
-  try {
-    out = transcode(src, 'latin1', 'utf8');
-  } catch {
-    return null;
-  }
-  for (let i = out.indexOf(0xc2); i !== -1; i = out.indexOf(0xc2, i + 2)) if (out[i + 1]! < 0xa0) return null;
-  return ownedBytes(out); // a small output may sit in Node's shared slab: copied then
+function latin1ToUtf8Into(src: Buffer, out: Buffer): number | null {
+  let w = 0;
+  for (let i = 0; i < src.length; i += PIECE) w += out.write(src.toString('latin1', i, Math.min(i + PIECE, src.length)), w, 'utf8');
+  const written = out.subarray(0, w);
+  for (let i = written.indexOf(0xc2); i !== -1; i = written.indexOf(0xc2, i + 2)) if (written[i + 1]! < 0xa0) return null;
+  return w;
 }
 
 /**
  * A high byte in at least a quarter of SAMPLES blocks spread over the text: a French or German
- * book, or the bench's synthetic ones (an accent every ~100 bytes: table 100 ms, `transcode` 39 ms
- * per 43 books; docs/BENCHMARKS.md, "Session 5: HTTP CPU per book"). Real English `-8` files, a
- * few accents per page, stay on the table loop, faster there (11 against 18 ms: most of their
- * blocks are copied natively).
+ * book, or the bench's synthetic ones (an accent every ~100 bytes: table 100 ms, ICU's `transcode` 39 ms
+ * per 43 books; docs/BENCHMARKS.md, "Session 5: HTTP CPU per book"), go the Latin-1 way
+ * (`latin1ToUtf8Into`). Real English `-8` files, a few accents per page, stay on the table loop
+ * (most of their blocks are copied natively).
  */
 function accentsOnMostLines(src: Buffer): boolean {
   if (src.length < SAMPLES * BLOCK) return false;
@@ -85,15 +88,20 @@ function accentsOnMostLines(src: Buffer): boolean {
  * windows-1252 bytes → UTF-8 bytes, byte for byte through a table, without building a string:
  * exactly `new TextEncoder().encode(decodeWindows1252(buf))`. Real Latin-1 books are ASCII but
  * for a few accented letters per page, so the bytes go in blocks (see BLOCK). ASCII bytes are
- * copied as they are (newlines included: the caller normalises them on the result). The result
- * owns its buffer.
+ * copied as they are (newlines included: the caller normalises them on the result).
+ *
+ * `into(size)`, when given, supplies the buffer the bytes are written to (at least `size` bytes; a
+ * scrub thread's kept buffer, read-buffers.ts): the result is then a view of its first bytes.
+ * Without it the result owns its whole buffer.
  */
-export function windows1252ToUtf8(buf: Uint8Array): Uint8Array<ArrayBuffer> {
+export function windows1252ToUtf8(buf: Uint8Array, into?: (size: number) => Buffer<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const src = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = src.length;
   if (accentsOnMostLines(src)) {
-    const native = latin1ToUtf8(src);
-    if (native !== null) return native;
+    const out = into ? into(2 * n) : Buffer.allocUnsafeSlow(2 * n);
+    const w = latin1ToUtf8Into(src, out);
+    // Without `into`, an exact copy: the result owns its whole buffer (it may be moved to another thread).
+    if (w !== null) return into ? new Uint8Array(out.buffer, out.byteOffset, w) : new Uint8Array(out.subarray(0, w));
   }
   const mixed = new Uint8Array(Math.ceil(n / BLOCK));
   let size = n;
@@ -111,7 +119,7 @@ export function windows1252ToUtf8(buf: Uint8Array): Uint8Array<ArrayBuffer> {
     }
   }
   // Never pooled (so it owns its ArrayBuffer), and not zero-filled: every byte is written below.
-  const out = Buffer.allocUnsafeSlow(size);
+  const out = into ? into(size) : Buffer.allocUnsafeSlow(size);
   let w = 0;
   /** Start of the pending run of ASCII blocks. */
   let run = 0;
@@ -133,5 +141,5 @@ export function windows1252ToUtf8(buf: Uint8Array): Uint8Array<ArrayBuffer> {
     run = e;
   }
   if (n > run) src.copy(out, w, run, n);
-  return new Uint8Array(out.buffer, 0, size);
+  return new Uint8Array(out.buffer, out.byteOffset, size);
 }

@@ -239,9 +239,19 @@ describe('byte helpers', () => {
     const denseC1 = Buffer.concat([dense, Buffer.from([0x93, 0x41, 0x94])]);
     const layouts = [all, Buffer.concat([Buffer.alloc(300, 0x41), all, Buffer.alloc(9000, 0x42), all.subarray(128)]), Buffer.alloc(20000, 0x43), dense, denseC1, Buffer.concat([dense, all.subarray(0xa0)])];
     for (const bytes of layouts) {
+      const want = Buffer.from(new TextEncoder().encode(decodeWindows1252(bytes)));
       const got = windows1252ToUtf8(bytes);
-      expect(Buffer.from(got).equals(Buffer.from(new TextEncoder().encode(decodeWindows1252(bytes))))).toBe(true);
+      expect(Buffer.from(got).equals(want)).toBe(true);
       expect(got.byteOffset === 0 && got.byteLength === got.buffer.byteLength).toBe(true);
+      // Into the caller's buffer (a scrub thread's kept one): a view of its first bytes, whatever it held before.
+      const given: Buffer[] = [];
+      const into = windows1252ToUtf8(bytes, (size) => {
+        const b = Buffer.alloc(size + 100, 0xc2); // stale bytes that would read as a C1 lead
+        given.push(b);
+        return b;
+      });
+      expect(Buffer.from(into).equals(want)).toBe(true);
+      expect(into.buffer).toBe(given.at(-1)!.buffer);
     }
   });
 });

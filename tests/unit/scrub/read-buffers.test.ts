@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keptReadBuffers, readBook } from '../../../electron/engine/scrub/read-buffers';
+import { keptReadBuffers, readBook, takeBuffer } from '../../../electron/engine/scrub/read-buffers';
 import { scrubBook } from '../../../electron/engine/scrub/scrub-book';
 import { scrubFileTask } from '../../../electron/engine/scrub/scrub-file';
 
@@ -75,5 +75,33 @@ describe('scrub read buffers', () => {
       expect(written.equals(Buffer.from(expected.clean))).toBe(true);
       if ('result' in reply) expect(reply.result.cleanSha256).toBe(expected.cleanSha256);
     }
+  });
+
+  it('a windows-1252 book is transcoded into a kept buffer too: the next such book takes no new buffer', async () => {
+    // Accents on every line (the Latin-1 way) and a few per page (the table), CRLF, tagged.
+    const dense = (tag: string) => Buffer.from(book(tag, 3000).toString('latin1').replace(/line/g, 'ligne à Zoë'), 'latin1');
+    const sparse = (tag: string) => Buffer.from(book(tag, 3000).toString('latin1').replace(/line 1\b/g, 'ligne crème'), 'latin1');
+    const tasks = [dense('d1'), dense('d2'), sparse('s1'), sparse('s2')];
+    let after: ReturnType<typeof keptReadBuffers> | null = null;
+    for (const [i, raw] of tasks.entries()) {
+      await writeFile(join(dir, `w${i}.txt`), raw);
+      const reply = await scrubFileTask({ rawPath: join(dir, `w${i}.txt`), cleanPath: join(dir, `w${i}.clean.txt`) });
+      const expected = scrubBook(Buffer.from(raw));
+      expect(expected.encoding).toBe('windows-1252');
+      expect((await readFile(join(dir, `w${i}.clean.txt`))).equals(Buffer.from(expected.clean))).toBe(true);
+      expect('result' in reply && reply.result.cleanSha256).toBe(expected.cleanSha256);
+      // Its raw and UTF-8 buffers given back, and the second book of a kind takes those of the first.
+      if (i === 1) after = keptReadBuffers();
+      if (i === 3) expect(keptReadBuffers()).toEqual(after);
+      expect(keptReadBuffers().count).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('keeps at most 8 buffers and 16 MiB', () => {
+    const held = Array.from({ length: 12 }, () => takeBuffer(3 * 1024 * 1024));
+    for (const h of held) h.release();
+    const kept = keptReadBuffers();
+    expect(kept.count).toBeLessThanOrEqual(8);
+    expect(kept.bytes).toBeLessThanOrEqual(16 * 1024 * 1024);
   });
 });
