@@ -100,7 +100,7 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
  *   (when their size is the server's), link messages already archived in an older generation, and
  *   cut the rest into UID chunks.
  */
-export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits): Promise<FolderPlan> {
+export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null): Promise<FolderPlan> {
   const prev = store.state.synced;
   const tally: FolderTally = { folder: info.path, onServer: 0, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0 };
   const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0 };
@@ -125,6 +125,8 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // This disk work (state.json, temp files, orphans) runs while the server answers the FETCHes
   // below, and is awaited before anything uses it or any file is written (the plan is not out yet).
   const onDisk = (async () => {
+    // The account's folders.json first (`before`, being written while this EXAMINE went out).
+    if (before) await before;
     if (!known) await store.saveState();
     await store.removeTempFiles();
     return store.orphanUids(uv);

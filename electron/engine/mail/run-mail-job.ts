@@ -167,6 +167,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const asked = new Set<number>();
     /** Lanes still planning, by worker id: the pool waits for its session until the lane is done. */
     const planning = new Map<number, Promise<void>>();
+    /** folders.json being written (a folder was added): durable before anything is written in a folder's directory. */
+    let foldersSaved: Promise<void> | null = null;
+    let foldersError: unknown = null;
     /** Chunks handed to the pool as each folder is planned (closed when planning is over). */
     const planned = new BoundedChannel<MailChunk>(Number.POSITIVE_INFINITY);
     let pool: Promise<unknown> | null = null;
@@ -211,7 +214,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const planOne = async (info: MailFolderInfo, store: FolderStore, lane: PlanLane): Promise<void> => {
       if (control.signal.aborted) return;
       try {
-        const plan = await lane.withClient((client) => planFolder(client, info, store, limits)).catch((err: unknown) => {
+        const plan = await lane.withClient((client) => planFolder(client, info, store, limits, foldersSaved)).catch(async (err: unknown) => {
+          // folders.json could not be written: the job's failure (storage), not this folder's.
+          if (foldersSaved) await foldersSaved;
           throw mapImapError(err, where, { folder: info.path });
         });
         unplannedEstimate -= estimates.get(store) ?? 0;
@@ -235,6 +240,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         }
         startPool();
       } catch (err) {
+        if (foldersError) throw foldersError;
         const e = mapImapError(err, where, { folder: info.path });
         if (e.code === 'ABORTED') throw e;
         job.reportFailure(info.path, e);
@@ -313,16 +319,31 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         const dirs: Record<string, string> = { ...existingDirs };
         for (const f of folders) dirs[f.path] = f.dir;
         // Rewritten (fsync'd) only when a folder was added: a run with nothing new writes nothing.
+        // Its fsyncs run while the folders are opened and their EXAMINEs go out: each plan waits
+        // for it before it writes anything in the folder's directory (planFolder's `before`), and
+        // so does the job before it ends; a failed write fails the job as it did when awaited here.
         const text = `${JSON.stringify({ version: 1, dirs }, null, 2)}\n`;
-        if (text !== foldersText) await writeFileAtomic(join(root, 'folders.json'), text);
-
-        for (const info of selectFolders(folders, spec.folders, job)) {
-          try {
-            selected.push({ info, store: await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }) });
-          } catch (err) {
-            job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
-          }
+        if (text !== foldersText) {
+          foldersSaved = writeFileAtomic(join(root, 'folders.json'), text).catch((err: unknown) => {
+            foldersError = err;
+            throw err;
+          });
+          foldersSaved.catch(() => undefined);
         }
+
+        // Opened side by side (a directory and a state.json each), in the server's order.
+        const opened = await Promise.all(
+          selectFolders(folders, spec.folders, job).map((info) =>
+            FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).then(
+              (store) => ({ info, store }),
+              (err: unknown) => {
+                job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
+                return null;
+              },
+            ),
+          ),
+        );
+        for (const o of opened) if (o) selected.push(o);
         // Folders LIST-STATUS shows unchanged since the last complete run need no connection.
         const toPlan: typeof selected = [];
         for (const s of selected) {
@@ -362,6 +383,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
             (info, lane) => planOne(info, byFolder.get(info)!, lane),
             control.signal,
           );
+          if (foldersSaved) await foldersSaved;
         } finally {
           for (const stopped of stoppers) stopped();
         }
