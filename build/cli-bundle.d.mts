@@ -8,3 +8,4 @@ export declare const LAZY_IMPORTS: ReadonlyArray<{ importer: RegExp; module: str
 export declare const LOAD_TIME_PATCHES: ReadonlyArray<{ file: RegExp; replace: Array<[from: string, to: string]> }>;
 export declare const lazyImports: Plugin;
 export declare const loadTimePatches: Plugin;
+export declare const zodLocales: Plugin;
