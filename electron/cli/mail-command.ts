@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { JobSummary, MailFolderTally } from '../../shared/events';
 import type { MailAccount } from '../../shared/job-spec';
+import { checkAutoWorkers } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
 import type { MailFolderInfo } from '../engine/mail/folders';
@@ -131,12 +132,8 @@ export function registerMailCommand(program: Command): void {
       }
       if (!o.out) fail('--out <dir> is required (or use --list-folders)');
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
-      const [{ MailJobSpecSchema }, { checkMailInputs }, { runMailJob }, { runJobInTerminal }] = await Promise.all([
-        import('../../shared/job-spec'),
-        import('../engine/inputs/job-inputs'),
-        import('../engine/mail/run-mail-job'),
-        import('./run-job-in-terminal'),
-      ]);
+      // job-spec is loaded already (accountFrom): the spec is whole before the engine loads.
+      const { MailJobSpecSchema } = await import('../../shared/job-spec');
       const connections = o.workers ?? o.connections;
       const spec = parseSpecOrExit(MailJobSpecSchema, {
         kind: 'mail',
@@ -148,6 +145,15 @@ export function registerMailCommand(program: Command): void {
         outDir: o.out,
         timeoutMs: o.timeout,
       });
+      // An account archived before is listed the quick way at once (quick-list.ts), its round trips
+      // overlapping the engine's loading; the job takes it up. Not when the input check below will
+      // refuse the job for its options (the output folder holds folders.json, so it exists).
+      if (!checkAutoWorkers(spec.autoWorkers, spec.strategy)) (await import('../engine/mail/quick-list')).startEarlyQuickList(spec.account, spec.outDir, spec.timeoutMs);
+      const [{ checkMailInputs }, { runMailJob }, { runJobInTerminal }] = await Promise.all([
+        import('../engine/inputs/job-inputs'),
+        import('../engine/mail/run-mail-job'),
+        import('./run-job-in-terminal'),
+      ]);
       reportInputCheck(await checkMailInputs(spec));
       let summary: JobSummary | null = null;
       await runJobInTerminal(async (control) => (summary = await runMailJob(spec, control)), { json: Boolean(o.json), itemNoun: 'messages' });

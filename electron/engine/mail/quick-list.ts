@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { join, resolve } from 'node:path';
 import tls from 'node:tls';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { accountWhere, defaultPort } from './connect';
+import { sanitizeSegment } from './folder-names';
 import { mapImapError } from './imap-errors';
 import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer, tokenize } from './quick-list-parse';
 
@@ -188,4 +191,59 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
       }
     }
   });
+}
+
+/**
+ * The quick listing started by the process before the job's modules load (`startEarlyQuickList`),
+ * waiting for the job that asks for the same account, folder and timeout.
+ */
+let early: { key: string; listing: Promise<QuickListing>; controller: AbortController } | null = null;
+
+const earlyKey = (account: MailAccount, root: string, timeoutMs: number | undefined) => JSON.stringify([account, root, timeoutMs ?? 60_000]);
+
+/**
+ * Starts the quick listing of an account archived before at once, before the job's code loads:
+ * `fanout mail` (and the bench's child) call it with the account as parsed and the `--out` folder,
+ * then import the engine (~0.1–0.2 s of module loading, zod's schemas, the input checks) while the
+ * greeting and the one write's answers (two round trips and the server's LOGIN) are on the wire.
+ * The job takes it up (`takeEarlyQuickList`, from startQuickListing) only if it asks for the same
+ * account, folder and timeout; otherwise it is aborted and the job lists as it always has. Where the
+ * quick listing does not apply (no folders.json: a first run; a mode quick-list.ts leaves to
+ * imapflow) nothing starts. Returns whether it started.
+ */
+export function startEarlyQuickList(account: MailAccount, outDir: string, timeoutMs?: number): boolean {
+  if (quickListReason(account) !== null) return false;
+  // As run-mail-job's accountDir: <out>/<user@host>/ (a difference only means it is not taken up).
+  const root = join(resolve(outDir), sanitizeSegment(`${account.user}@${account.host}`));
+  if (!existsSync(join(root, 'folders.json'))) return false;
+  early?.controller.abort();
+  const controller = new AbortController();
+  const listing = quickList(account, { timeoutMs, signal: controller.signal });
+  listing.catch(() => undefined);
+  early = { key: earlyKey(account, root, timeoutMs), listing, controller };
+  return true;
+}
+
+/**
+ * The listing `startEarlyQuickList` started for this account, folder and timeout (the job's abort
+ * signal now stops it), or null: none was started, or for another job (that one is aborted).
+ */
+export function takeEarlyQuickList(account: MailAccount, root: string, opts: QuickListOptions): Promise<QuickListing> | null {
+  const e = early;
+  early = null;
+  if (!e) return null;
+  if (e.key !== earlyKey(account, root, opts.timeoutMs)) {
+    e.controller.abort();
+    return null;
+  }
+  const signal = opts.signal;
+  if (signal) {
+    const onAbort = () => e.controller.abort();
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      void e.listing.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+    }
+  }
+  return e.listing;
 }

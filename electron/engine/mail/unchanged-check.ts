@@ -6,13 +6,17 @@ import { assignFolderDirs } from './folder-names';
 import { FolderStore } from './folder-store';
 import { inListOrder, isSelectable, type MailFolderInfo } from './folders';
 import { isUpToDate } from './plan-folder';
-import { quickList, quickListReason, type QuickFolder, type QuickListing, type QuickListOptions } from './quick-list';
+import { quickList, quickListReason, takeEarlyQuickList, type QuickFolder, type QuickListing, type QuickListOptions } from './quick-list';
 
 /**
  * The quick listing, started when the account was archived before (`<root>/folders.json`) and is
  * one quick-list.ts handles; null otherwise. It settles on its own (LOGOUT is in its one write).
+ * One the process started before the job loaded (`startEarlyQuickList`) for the same account,
+ * folder and timeout is taken up instead of a second connection.
  */
 export async function startQuickListing(account: MailAccount, root: string, opts: QuickListOptions): Promise<{ listing: Promise<QuickListing> } | null> {
+  const started = takeEarlyQuickList(account, root, opts);
+  if (started) return { listing: started };
   if (quickListReason(account) !== null) return null;
   const archived = await stat(join(root, 'folders.json')).then(() => true, () => false);
   if (!archived) return null;

@@ -8,6 +8,7 @@ import { startImapServer } from '../../harness/imap-servers';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
+import { startEarlyQuickList } from '../../../electron/engine/mail/quick-list';
 import type { JobEvent, JobSummary } from '../../../shared/events';
 import type { MailAccount } from '../../../shared/job-spec';
 import { startCommandRelay, type CommandRelay } from './command-relay';
@@ -127,6 +128,22 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new,
       expect(quick.writes[0]).toContainEqual(['LOGIN', 'LIST', 'LOGOUT']);
     }
     expect(quick.sessions.flat().filter((c) => /^(EXAMINE|SELECT|ID|NAMESPACE)/.test(c))).toEqual(entry === 'courier' ? expect.anything() : []);
+  }, 60_000);
+
+  it('a listing started before the job (as fanout mail does) is the job\'s: the same one quick session', async () => {
+    const out = join(bed.base, 'early');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    relay.sessions.length = 0;
+    const decisions: string[] = [];
+    expect(startEarlyQuickList(account, out)).toBe(true);
+    const s = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl(), { onQuickListing: (d) => decisions.push(d) });
+    expect([s.status, s.itemsSkipped, s.itemsDone]).toEqual(['succeeded', 13, 0]);
+    if (entry === 'courier') expect(decisions[0]).toMatch(/LIST-STATUS/);
+    else {
+      expect(decisions).toEqual(['unchanged']);
+      expect(relay.sessions).toEqual([['LOGIN', 'LIST', 'LOGOUT']]);
+    }
   }, 60_000);
 
   it('a new message in one folder: the full path fetches exactly it', async () => {
