@@ -31,6 +31,11 @@ export interface MailWorkerOptions {
   /** Chunks not started yet: a chunk of another folder is swapped for one of the folder selected. */
   board?: ChunkBoard;
   /**
+   * The chunks' messages are all received (or known gone) and the connection is free for another
+   * use, while their last writes still settle (`onChunkDone` / the pool's outcome come after).
+   */
+  onChunksReceived?(chunks: MailChunk[]): void;
+  /**
    * Reads a failed reconnect (after a drop) as the job reads a first connect (`OpenSessions.reopenFailed`):
    * closed before the greeting while the job's other sessions are logged in is the server's limit, and
    * the pool retires the worker instead of failing each chunk it takes against the refused reconnect.
@@ -148,16 +153,21 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
    * session; a FETCH queued in imapflow behind another folder's EXAMINE would ask that folder for
    * this one's UIDs.
    */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#turn.then(fn);
-    this.#turn = run.catch(() => undefined);
+  #exclusive<T>(fn: (release: () => void) => Promise<T>): Promise<T> {
+    // `release` ends the turn before `fn` settles: the connection's last use is over (a FETCH
+    // whose writes still settle), so the next use may go out meanwhile.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const run = this.#turn.then(() => fn(release));
+    this.#turn = Promise.race([released, run.then(() => undefined, () => undefined)]);
     return run;
   }
 
   process(chunk: MailChunk, ctx: WorkerContext): Promise<void> {
-    return this.#exclusive(() => {
+    return this.#exclusive((release) => {
       this.#start([chunk]);
-      return this.#run(chunk.job, [chunk], ctx);
+      // A small chunk's FETCH is the connection's last use in this call (a large one's pieces each wait for their write).
+      return this.#run(chunk.job, [chunk], ctx, chunk.large ? undefined : release);
     });
   }
 
@@ -173,13 +183,13 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
    * error is thrown, so the pool's batch-level handling (retiring a surplus connection) applies.
    */
   processBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<BatchOutcome> {
-    return this.#exclusive(() => {
+    return this.#exclusive((release) => {
       this.#start(chunks);
-      return this.#runBatch(chunks, ctx);
+      return this.#runBatch(chunks, ctx, release);
     });
   }
 
-  async #runBatch(chunks: MailChunk[], ctx: WorkerContext): Promise<BatchOutcome> {
+  async #runBatch(chunks: MailChunk[], ctx: WorkerContext, release: () => void): Promise<BatchOutcome> {
     const outcome: BatchOutcome = chunks.map(() => null);
     const groups = new Map<FolderJob | MailChunk, number[]>();
     chunks.forEach((c, i) => {
@@ -190,10 +200,12 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     });
     let succeeded = 0;
     let first: FanoutError | null = null;
+    // Small chunks of one folder: one FETCH, the call's only use of the connection (see `process`).
+    const oneFetch = groups.size === 1 && chunks.every((c) => !c.large);
     for (const idx of groups.values()) {
       const list = idx.map((i) => chunks[i]!);
       try {
-        await this.#run(list[0]!.job, list, ctx);
+        await this.#run(list[0]!.job, list, ctx, oneFetch ? release : undefined);
         succeeded++;
       } catch (raw) {
         const err = mapImapError(raw, this.#where, { folder: list[0]!.job.info.path });
@@ -206,11 +218,12 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return outcome;
   }
 
-  async #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext): Promise<void> {
+  /** `release`: called once the small chunks' FETCH is over, when it is the connection's last use in this call. */
+  async #run(job: FolderJob, chunks: MailChunk[], ctx: WorkerContext, release?: () => void): Promise<void> {
     const label = chunks.length === 1 ? chunkLabel(chunks[0]!) : `${chunkLabel(chunks[0]!)} (+${chunks.length - 1})`;
     try {
       const small = chunks.filter((c) => !c.large);
-      if (small.length > 0) await this.#fetchSmall(job, small, label, ctx);
+      if (small.length > 0) await this.#fetchSmall(job, small, label, ctx, release);
       for (const c of chunks) if (c.large) await this.#fetchLarge(job, c, ctx);
     } catch (err) {
       throw mapImapError(err, this.#where, { folder: job.info.path });
@@ -237,8 +250,12 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     return client;
   }
 
-  /** One streamed UID FETCH for the chunks' remaining messages. */
-  async #fetchSmall(job: FolderJob, chunks: MailChunk[], label: string, ctx: WorkerContext): Promise<void> {
+  /**
+   * One streamed UID FETCH for the chunks' remaining messages. Once every message is received (or
+   * known gone) the connection is handed on (`release`, `onChunksReceived`) while the last writes
+   * settle: a job's only connection EXAMINEs its next folder meanwhile (plan-lanes.ts).
+   */
+  async #fetchSmall(job: FolderJob, chunks: MailChunk[], label: string, ctx: WorkerContext, release?: () => void): Promise<void> {
     const { store, uidValidity } = job;
     const budget = this.#opts.writeBudget;
     const wanted = new Set<number>();
@@ -248,6 +265,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       bytes += c.bytes;
     }
     if (wanted.size === 0) return;
+    /** UIDs the FETCH returned (written or being written). */
+    const received = new Set<number>();
     const inflight = new Set<Promise<void>>();
     let inflightBytes = 0;
     let writeError: unknown = null;
@@ -264,6 +283,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
         if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
         const { source, uid } = m;
+        received.add(uid);
         ctx.progress.addBytes(source.length);
         while (inflight.size > 0 && (inflight.size >= budget.writes || inflightBytes + source.length > budget.bytes)) {
           await writeSettled();
@@ -290,9 +310,20 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           });
         inflight.add(write);
       }
+      // What the FETCH did not return: gone since planning, or an error (the connection is still this call's).
+      if (!writeError) {
+        const missing = new Set([...wanted].filter((u) => !received.has(u)));
+        if (missing.size > 0) {
+          await this.#settleMissing(client, job, missing);
+          for (const u of wanted) if (!received.has(u) && !missing.has(u)) wanted.delete(u);
+        }
+      }
+      if (release) {
+        release();
+        this.#opts.onChunksReceived?.(chunks);
+      }
       await settle();
       if (writeError) throw writeError;
-      if (wanted.size > 0) await this.#settleMissing(client, job, wanted);
     } finally {
       // Every write has settled (done or failed) before the chunks are told what is left.
       await settle();

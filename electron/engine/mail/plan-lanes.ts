@@ -58,27 +58,30 @@ export async function planOnLanes<F>(folders: readonly F[], lanes: ReadonlyArray
 }
 
 /**
- * Chunks handed to the pool and not yet settled (done or failed for good): a job's only
- * connection plans its next folder once they are, so it fetches each folder while the folder
- * is still selected for its plan instead of planning every folder first and EXAMINEing each
- * again to fetch it (one round trip per folder).
+ * Chunks handed to the pool and not yet received (every message in hand or being written) nor
+ * settled (done or failed for good): a job's only connection plans its next folder once there are
+ * none, so it fetches each folder while the folder is still selected for its plan instead of
+ * planning every folder first and EXAMINEing each again to fetch it (one round trip per folder).
+ * Received is enough: the session hands its connection on when a FETCH is over, and the next
+ * folder's EXAMINE and size FETCH go out while the last writes (and the folder's state) settle.
  */
-export class ChunksInFlight {
-  #count = 0;
+export class ChunksInFlight<C = unknown> {
+  readonly #chunks = new Set<C>();
   #waiter: (() => void) | null = null;
 
-  add(n: number): void {
-    this.#count += n;
+  add(chunks: Iterable<C>): void {
+    for (const c of chunks) this.#chunks.add(c);
   }
 
-  settled(): void {
-    this.#count = Math.max(0, this.#count - 1);
-    if (this.#count === 0) this.#wake();
+  /** The chunk's messages are received, or it settled: either once, in any order, for any attempt. */
+  settled(chunk: C): void {
+    this.#chunks.delete(chunk);
+    if (this.#chunks.size === 0) this.#wake();
   }
 
   /** Resolves when none is in flight, or when `ended` settles (the pool stopped: none will settle). */
   idle(ended: Promise<unknown> | null): Promise<void> {
-    if (this.#count === 0 || !ended) return Promise.resolve();
+    if (this.#chunks.size === 0 || !ended) return Promise.resolve();
     const done = new Promise<void>((resolve) => (this.#waiter = resolve));
     return Promise.race([done, ended.then(() => undefined, () => undefined)]).finally(() => (this.#waiter = null));
   }

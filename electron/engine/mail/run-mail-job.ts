@@ -123,7 +123,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const workerCount = spec.strategy === 'serial' ? 1 : auto ? auto.target : spec.connections;
     // One connection plans a folder, fetches it while it is selected, then plans the next. Not
     // under `split`: its pool divides the whole plan before fetching any chunk (it would wait forever).
-    const inFlight = workerCount === 1 && !auto && spec.strategy !== 'split' ? new ChunksInFlight() : null;
+    const inFlight = workerCount === 1 && !auto && spec.strategy !== 'split' ? new ChunksInFlight<MailChunk>() : null;
     const board = new ChunkBoard();
     const beforeFetch = extras.beforeFetch;
     // The worker connections (mail-worker.ts, with imapflow and libmime) are loaded only when the
@@ -142,7 +142,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       reopenFailed: (err) => sessions.reopenFailed(err),
       onChunkDone: async (c: MailChunk) => {
         auto?.chunkSettled();
-        inFlight?.settled();
+        inFlight?.settled(c);
         c.job.pendingChunks--;
         if (c.job.pendingChunks === 0 && !c.job.failed) await finishFolder(c.job, job);
       },
@@ -161,6 +161,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       },
       beforeFetch: beforeFetch ? (j, uids) => beforeFetch(j.info.path, uids) : undefined,
       board,
+      onChunksReceived: inFlight ? (cs) => cs.forEach((c) => inFlight.settled(c)) : undefined,
     });
     /** Worker sessions opened ahead of the pool, by lane, and whether the pool has asked for them. */
     const prewarmed = new Map<number, Promise<MailWorkerSession>>();
@@ -199,7 +200,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         },
         onItemFailed: (c, err) => {
           auto?.chunkSettled();
-          inFlight?.settled();
+          inFlight?.settled(c);
           c.job.failed = true;
           const fault = storageFault(err, root);
           if (fault) stop.trip(fault);
@@ -232,7 +233,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           await finishFolder(plan.job, job);
           return;
         }
-        inFlight?.add(plan.chunks.length);
+        inFlight?.add(plan.chunks);
         for (const c of plan.chunks) {
           board.add(c);
           chunks.push(c);
