@@ -50,15 +50,13 @@ export async function unchangedFolders(listed: QuickFolder[], existingDirs: Reco
   let missing = false;
   const selected = selectFolders(folders, wanted, { reportFailure: () => (missing = true) });
   if (missing) return null;
-  for (const info of selected) {
-    // The same store the full path opens (deferIndex: the state alone, no index read).
-    const store = await FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).catch(() => null);
-    if (!store) return null;
-    const same = isUpToDate(info, store);
-    await store.close().catch(() => undefined);
-    if (!same) return null;
-  }
-  return folders;
+  // The same stores the full path opens (deferIndex: the state alone, no index read), all at once:
+  // each is ~6 hops to the thread pool (mkdir, stat, open, fstat, read, close), which one after
+  // another cost 20-50 ms per pass on a loaded machine.
+  const stores = await Promise.all(selected.map((info) => FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).catch(() => null)));
+  const same = selected.every((info, i) => stores[i] !== null && isUpToDate(info, stores[i]!));
+  await Promise.all(stores.map((store) => store?.close().catch(() => undefined)));
+  return same ? folders : null;
 }
 
 /** A listed folder as `listFoldersOn` describes it (name, parent and special use are the UI's, unused by a job). */
