@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('--workers auto under a bandwidth cap (HTTP)', () => {
-  it('does not climb past its start, or stops right after the first step, saying it is at the cap', async () => {
+  it('steps up only from readings below the cap, and a reading at the cap settles N', async () => {
     const events: JobEvent[] = [];
     const spec = GutenbergJobSpecSchema.parse({
       kind: 'gutenberg', catalog: fx.catalogPath, mirror: fx.http.url, selection: { ids: [{ from: 6000, to: 6000 + COUNT - 1 }] },
@@ -33,11 +33,17 @@ describe('--workers auto under a bandwidth cap (HTTP)', () => {
     expect(summary.itemsDone).toBe(COUNT);
     const ds: AutoWorkersDecision[] = events.flatMap((e) => (e.kind === 'job:workers' ? [e.decision] : []));
     expect(ds[0]).toMatchObject({ action: 'start', workers: 4 });
-    // At most one step up, and the decision after it (or after the start) settles at the cap.
+    // Every step up was taken from a window below 80 % of the cap: a reading at the cap settles (more
+    // connections cannot help), and nothing follows that decision (the cap is not raised here). On a
+    // quiet machine four connections fill the cap many times over: one step at most, then the hold at
+    // the cap. On a loaded one (CI: the whole suite on 2 cores) a window may read well below the cap for
+    // want of CPU (seen: 4 → 8 from a window at 138 kB/s; two steps in a CI-like run), and a step from such a reading is right; the
+    // job may even end at the tail before any window reads the cap. How many steps depends on the
+    // machine's speed; the reading a step was taken from, and what follows a reading at the cap, do not.
     const adds = ds.filter((d) => d.action === 'add');
-    expect(adds.length).toBeLessThanOrEqual(1);
-    expect(ds).toHaveLength(adds.length + 2);
-    expect(ds.at(-1)!.why).toMatch(/bandwidth cap \(205 kB\/s\)/);
-    for (const d of ds) expect(d.workers).toBeLessThanOrEqual(adds.length ? adds[0]!.workers : 4);
+    for (const a of adds) expect(a.throughput, JSON.stringify(ds)).toBeLessThan(0.8 * CAP);
+    const atCap = ds.findIndex((d) => /bandwidth cap \(205 kB\/s\)/.test(d.why));
+    if (atCap >= 0) expect(atCap, JSON.stringify(ds)).toBe(ds.length - 1);
+    for (const d of ds) expect(d.workers).toBeLessThanOrEqual(Math.max(4, ...adds.map((a) => a.workers)));
   });
 });
