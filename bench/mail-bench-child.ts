@@ -109,4 +109,9 @@ function mainThreadCpu(): number | null {
 }
 
 
-if (process.argv[2] === '--child') await child(process.argv[3] ?? '{}');
+if (process.argv[2] === '--child') {
+  await child(process.argv[3] ?? '{}');
+  // As `fanout mail` ends (electron/cli/mail-command.ts): once stdout is flushed, without node's teardown.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(0);
+}

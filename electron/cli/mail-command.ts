@@ -159,5 +159,16 @@ export function registerMailCommand(program: Command): void {
       await runJobInTerminal(async (control) => (summary = await runMailJob(spec, control)), { json: Boolean(o.json), itemNoun: 'messages' });
       const tallies = (summary as JobSummary | null)?.mailFolders ?? [];
       if (!o.json) process.stderr.write(formatFolderTallies(tallies));
+      // The job is over (its files, state and lock settled before its summary) and everything is
+      // printed: exit now, once stdout and stderr have handed their last bytes to the system,
+      // rather than after node's teardown of the heap and the thread pool (~10-30 ms of a run with
+      // nothing new, measured on the bench's child).
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      process.exit();
     });
+}
+
+/** Resolves once what was written to `stream` before has been handed to the system (or it failed). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }
