@@ -34,6 +34,23 @@ export function heapFlagsOf(command) {
 /** glibc malloc: blocks of 128 KB and more are mmap'd and given back when freed, instead of kept in the heap. */
 export const MALLOC_ENV = Object.freeze({ MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' });
 
+/**
+ * `fanout gutenberg`: the same, but the free top of a heap is given back only past 4 MB. Node reads
+ * each socket into a fresh 64 KB malloc block and frees it after the read; at a 128 KB trim
+ * threshold that free often gave the heap's top back, so the next read faulted its 16 pages in
+ * again (perf -e page-faults: most of the job's main-thread faults, in tcp_recvmsg's copy), as did
+ * V8's compiler zones. HTTP job, N = 16, profile harness, 2 rounds alternated at load 14-28: minor
+ * faults 18 / 10 per book -> 3 / 4 (1 MB: 9 / 8), process CPU 2185 / 1890 -> 1641 / 1736 ms per
+ * 200-book job (docs/BENCHMARKS.md, "Session 8: HTTP CPU per book"); peak RSS of the scale bench
+ * measured there too. Blocks of 128 KB and more are still mmap'd and given back at once.
+ */
+export const GUTENBERG_MALLOC_ENV = Object.freeze({ ...MALLOC_ENV, MALLOC_TRIM_THRESHOLD_: '4194304' });
+
+/** The malloc settings a command starts with. */
+export function mallocEnvOf(command) {
+  return command === 'gutenberg' ? GUTENBERG_MALLOC_ENV : MALLOC_ENV;
+}
+
 /** `--max_old_space_size=1` and `--max-old-space-size 1` name the same flag. */
 const flagName = (arg) => arg.replace(/=.*/s, '').replaceAll('_', '-');
 
@@ -46,10 +63,10 @@ export function heapFlagsFor(execArgv = process.execArgv, nodeOptions = process.
   return heapFlagsOf(command).filter((f) => !theirs.has(flagName(f)));
 }
 
-/** MALLOC_ENV entries the environment does not set already (the user's own malloc settings win). */
-export function mallocEnvFor(env = process.env) {
+/** The command's malloc settings (`mallocEnvOf`) the environment does not set already (the user's own win). */
+export function mallocEnvFor(env = process.env, command = undefined) {
   if (/malloc/.test(env.GLIBC_TUNABLES ?? '')) return {};
-  return Object.fromEntries(Object.entries(MALLOC_ENV).filter(([k]) => env[k] === undefined));
+  return Object.fromEntries(Object.entries(mallocEnvOf(command)).filter(([k]) => env[k] === undefined));
 }
 
 /**
@@ -63,7 +80,7 @@ const MAIL_ENV = Object.freeze({ UV_THREADPOOL_SIZE: '32' });
 /** The environment a command adds at launch: the malloc settings, and mail's thread pool (the user's own settings win). */
 export function launchEnvFor(command, env = process.env) {
   const mail = command === 'mail' ? Object.fromEntries(Object.entries(MAIL_ENV).filter(([k]) => env[k] === undefined)) : {};
-  return { ...mallocEnvFor(env), ...mail };
+  return { ...mallocEnvFor(env, command), ...mail };
 }
 
 /**
