@@ -6,6 +6,10 @@
  *
  * Env: PROF_BOOKS (200), PROF_N (8), PROF_RUNS (2), PROF_OUT (write the .cpuprofile there), PROF_V8 (1; 0: CPU counters only),
  * BENCH_DELAY_MS (25). For the other threads: run it under `perf record -k monotonic` and use the printed window.
+ * It runs in this process: to measure as `fanout gutenberg` runs, start it with that command's launch settings
+ * (bin/node-flags.js), e.g. `MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=4194304 node --max-old-space-size=1024
+ * --import tsx bench/gutenberg-cpu-profile.ts`; it prints the settings it ran with. Page faults by call site:
+ * `perf record -e page-faults -c 1 -g` (with `node --perf-basic-prof`), then `perf script --time <window>`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -185,7 +189,8 @@ async function main(): Promise<void> {
     }
     console.log(`perf window (CLOCK_MONOTONIC): --time ${windowFrom},${mono()}`);
     const per = (ms: number) => `${(ms / RUNS).toFixed(0).padStart(6)} ms  ${((ms / RUNS / BOOKS) * 1000).toFixed(0).padStart(6)} µs/book`;
-    console.log(`\nN=${N}, ${BOOKS} books, mean of ${RUNS} runs`);
+    const malloc = Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v}`);
+    console.log(`\nN=${N}, ${BOOKS} books, mean of ${RUNS} runs; node ${process.execArgv.filter((a) => a.startsWith('--') && a !== '--import').join(' ') || '(no flags)'}, ${malloc.join(' ') || 'glibc malloc defaults'}`);
     console.log(`wall                         ${per(wall)}`);
     console.log(`process CPU (all threads)    ${per(cpu)}`);
     for (const [k, v] of [...threads].sort((a, b) => b[1] - a[1])) if (v > 0) console.log(`  thread ${k.padEnd(22)} ${per(v)}`);
