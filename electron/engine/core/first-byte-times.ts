@@ -15,8 +15,17 @@ export class FirstByteTimes {
    */
   setUps = 0;
   setUpMs = 0;
-  /** Lanes counted in `setUps` still running: sessions logged in now (a refusal's reading, see run-pool.ts). */
+  /** Lanes counted in `setUps` still running. */
   setUpsNow = 0;
+  /**
+   * Sessions logged in now (a refusal's reading, see run-pool.ts): lanes whose session said it was at
+   * work or moved bytes, retried or not, until closed. Not `setUpsNow`, which leaves out what its timing
+   * must (a session ready after its first byte: an FTP data connection may deliver before the control
+   * connection's 150 reply; one retried) though such a session holds a connection all the same:
+   * without them, a server limited to 3 whose third session was such a one, still in its first item
+   * when the reading's wait ended, was read as 2 (run-pool-refusal-reading.test.ts).
+   */
+  loggedInNow = 0;
   /** Lanes whose session is setting up now (its first item started, not ready, no byte, not retried): since when. */
   readonly #settingUp = new Map<object, number>();
 
@@ -34,7 +43,7 @@ export class FirstByteTimes {
   }
 
   /** One worker's current item. */
-  lane(): { started(): void; ready(): void; bytes(n: number): void; retried(): void; ended(): void; counted(): boolean; closed(): void } {
+  lane(): { started(): void; ready(): void; bytes(n: number): void; retried(): void; ended(): void; counted(): boolean; loggedIn(): boolean; closed(): void } {
     let start = -1;
     let first = -1;
     /** This lane's set-up was seen (counted or not): later items reuse its session. */
@@ -43,6 +52,13 @@ export class FirstByteTimes {
     let counted = false;
     /** The item (or its session's opening) was retried: its wait includes a backoff, not the server's latency. */
     let retried = false;
+    /** Its session logged in (said it was at work, or moved bytes): in `loggedInNow` until `closed`. */
+    let inNow = false;
+    const loggedIn = () => {
+      if (inNow) return;
+      inNow = true;
+      this.loggedInNow++;
+    };
     const token = {};
     const settled = () => this.#settingUp.delete(token);
     return {
@@ -54,6 +70,7 @@ export class FirstByteTimes {
       },
       ready: () => {
         settled();
+        loggedIn();
         // Ready after a first byte (HTTP connects for its first request): no set-up of its own.
         if (!setUp && start >= 0 && first < 0 && !retried) {
           this.setUps++;
@@ -64,16 +81,20 @@ export class FirstByteTimes {
         setUp = true;
       },
       counted: () => counted,
+      loggedIn: () => inNow,
       closed: () => {
         settled();
         if (counted) this.setUpsNow--;
         counted = false;
+        if (inNow) this.loggedInNow--;
+        inNow = false;
       },
       retried: () => {
         retried = true;
         settled();
       },
       bytes: (n) => {
+        if (n > 0) loggedIn();
         if (first < 0 && start >= 0 && n > 0) {
           first = this.now();
           settled();

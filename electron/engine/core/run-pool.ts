@@ -175,7 +175,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       // A refusal of a step already read from proven sessions says nothing new (refusal-reading.ts).
       if (auto && !(provenReads > readsBefore)) {
         const r = readRefusal({
-          provenNow, peakProven, loggedIn: times ? times.setUpsNow - (lane?.counted() ? 1 : 0) : 0,
+          provenNow, peakProven, loggedIn: times ? times.loggedInNow - (lane?.loggedIn() ? 1 : 0) : 0,
           openOthers: openNow - (session ? 1 : 0), steppedAtSetUp: auto.controller.steppedAtSetUp,
         });
         const d = auto.controller.refused(opts.telemetry.now(), r.holding, 0, r.loggedIn);

@@ -74,10 +74,12 @@ describe('FirstByteTimes (auto\'s first step)', () => {
     expect([times.setUpMs, times.setUps]).toEqual([200, 2]);
     // Logged in now: the counted lanes until they close (b and c were never counted).
     expect([times.setUpsNow, a.counted(), b.counted()]).toEqual([2, true, false]);
+    // Logged in now, for a refusal's reading: every lane whose session logged in or moved bytes (b and c hold connections too).
+    expect([times.loggedInNow, b.loggedIn(), c.loggedIn()]).toEqual([4, true, true]);
     a.closed();
     b.closed();
     a.closed();
-    expect([times.setUpsNow, times.setUps]).toEqual([1, 2]);
+    expect([times.setUpsNow, times.setUps, times.loggedInNow]).toEqual([1, 2, 2]);
   });
   it('counts the sessions setting up now with their time so far (first item started, not ready, no byte, not retried)', () => {
     let now = 0;

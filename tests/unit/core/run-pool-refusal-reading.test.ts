@@ -133,3 +133,61 @@ describe('run pool: a session refused when it connects again', () => {
     expect(result.refused).toBeNull();
   });
 });
+
+/**
+ * A server limited to 3 whose sessions log in slowly (60 ms: the set-up step is taken). The third
+ * session accepted says `downloading` only after its first bytes (an FTP data connection may deliver
+ * before the control connection's 150 reply), and its first item takes `slowMs`, longer than the
+ * reading's wait: at the reading it has logged in, moved bytes and proven nothing yet.
+ */
+function lateReadySessions(slowMs: number) {
+  let connections = 0;
+  let accepted = 0;
+  const openWorker = async (): Promise<WorkerSession<number>> => {
+    let order = -1;
+    let items = 0;
+    return {
+      async process(item, ctx) {
+        if (order < 0) {
+          if (connections >= 3) throw new FanoutError('TOO_MANY_CONNECTIONS', '421 too many connections');
+          connections++;
+          order = accepted++;
+          await wait(60);
+          if (order === 2) {
+            ctx.progress.addBytes(100);
+            ctx.progress.setState('downloading', String(item));
+          } else {
+            ctx.progress.setState('downloading', String(item));
+            ctx.progress.addBytes(100);
+          }
+        } else ctx.progress.addBytes(100);
+        await wait(order === 2 && items === 0 ? slowMs : 20);
+        items++;
+      },
+      async close() {
+        if (order >= 0) connections--;
+      },
+    };
+  };
+  return { openWorker };
+}
+
+describe('run pool: a refusal read after the set-up step', () => {
+  it('counts a session that moved bytes before it said it was at work as logged in: limited to 3, read as 3 (not 2)', async () => {
+    const s = lateReadySessions(1_400);
+    const decisions: AutoWorkersDecision[] = [];
+    const controller = new AutoWorkersController({ start: 4, max: 32, minWindowMs: 60_000, sizeFirstStep: true });
+    const telemetry = new JobTelemetry({ workers: 32 });
+    const result = await runPool<number>({
+      // Enough for the job to outlast the reading's wait (1 s): two sessions at 20 ms an item.
+      items: Array.from({ length: 200 }, (_, i) => i),
+      workers: 32, strategy: 'queue', signal: new AbortController().signal, telemetry, attempts: 3, baseDelayMs: 1, label: String,
+      openWorker: s.openWorker,
+      auto: { controller, onDecision: (d) => decisions.push(d), tickMs: 10 },
+    });
+    expect(result.cancelled).toBe(false);
+    expect(telemetry.itemsDone).toBe(200);
+    expect(decisions.find((d) => d.action === 'add')?.why, JSON.stringify(decisions)).toMatch(/sessions (took|have taken) \d+ ms each/);
+    expect(decisions.filter((d) => /refused/.test(d.why)).map((d) => d.workers), JSON.stringify(decisions)).toEqual([3]);
+  });
+});
