@@ -18,13 +18,15 @@
  *
  * Env: BENCH_BOOKS (200), BENCH_NS (1,2,4,8,16,32), BENCH_PROTOCOLS (http,ftp), BENCH_DELAY_MS (25),
  * BENCH_MEDIAN_BYTES (300000), BENCH_STRATEGY (adaptive), BENCH_REPEATS (rounds, 1),
- * BENCH_REPEAT_JOB (1; 0 leaves out the repeat cell, for first-contact A/B runs).
+ * BENCH_REPEAT_JOB (1; 0 leaves out the repeat cell, for first-contact A/B runs),
+ * BENCH_TRACE (0; 1 prints each job's worker time by state from its timeline spans: where auto's
+ * extra time goes against a fixed N, see `traceLine`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { GutenbergJobSpecSchema } from '../shared/job-spec';
-import type { AutoWorkersDecision } from '../shared/events';
+import type { AutoWorkersDecision, JobEvent, TimelineSpan } from '../shared/events';
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { HostMemory } from '../electron/engine/jobs/host-memory';
@@ -39,6 +41,30 @@ const DELAY = Number(env('BENCH_DELAY_MS', '25'));
 const STRATEGY = env('BENCH_STRATEGY', 'adaptive') as Strategy;
 const REPEATS = Math.max(1, Number(env('BENCH_REPEATS', '1')));
 const REPEAT_JOB = env('BENCH_REPEAT_JOB', '1') !== '0';
+const TRACE = env('BENCH_TRACE', '0') === '1';
+
+/**
+ * One job's timeline in a line: worker-seconds per state (a login is `connecting` before the first
+ * byte), when the last item started (the queue ran dry) and the tail after it, and the workers at
+ * work (not idle) in each 100 ms of the first second. Auto against a fixed N: the ramp shows as
+ * fewer workers at work early, extra logins as more `connecting`, the tail as time after the last start.
+ */
+function traceLine(spans: TimelineSpan[], seconds: number): string {
+  const byState = new Map<string, number>();
+  let lastStart = 0;
+  for (const s of spans) {
+    byState.set(s.state, (byState.get(s.state) ?? 0) + (s.end - s.start));
+    if (s.state === 'downloading' || s.state === 'connecting') lastStart = Math.max(lastStart, s.start);
+  }
+  const states = [...byState].filter(([k]) => k !== 'stopped').sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)}`).join(', ');
+  const atWork = Array.from({ length: 10 }, (_, i) => {
+    const a = i * 100, b = a + 100;
+    let ms = 0;
+    for (const s of spans) if (s.state !== 'idle' && s.state !== 'stopped') ms += Math.max(0, Math.min(b, s.end) - Math.max(a, s.start));
+    return (ms / 100).toFixed(0);
+  }).join(' ');
+  return `worker-s: ${states}; last start ${(lastStart / 1000).toFixed(2)} s, tail ${(seconds - lastStart / 1000).toFixed(2)} s; at work per 0.1 s: ${atWork}`;
+}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,17 +89,23 @@ async function main(): Promise<void> {
   async function once(protocol: 'ftp' | 'http', workers: number, auto: false | 'first' | 'repeat', r: number, dataDir?: string): Promise<Run> {
     const out = join(dir, `out-${protocol}-${auto || workers}-${r}`);
     const decisions: AutoWorkersDecision[] = [];
+    const spans: TimelineSpan[] = [];
+    const onEvent = (e: JobEvent) => {
+      if (e.kind === 'job:workers') decisions.push(e.decision);
+      else if (TRACE && e.kind === 'job:frame') spans.push(...e.frame.spans);
+    };
     const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog, mirror: urls[protocol], workers, autoWorkers: auto !== false, strategy: STRATEGY, outDir: out });
     const hosts = dataDir ? { hosts: new HostMemory(dataDir) } : {};
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const summary = await runGutenbergJob(spec, { ...createJobControl((e) => e.kind === 'job:workers' && decisions.push(e.decision)), ...hosts });
+    const summary = await runGutenbergJob(spec, { ...createJobControl(onEvent), ...hosts });
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(cpu0);
     if (summary.itemsDone !== BOOKS) throw new Error(`${protocol} ${auto ? 'auto' : workers}: ${summary.itemsDone}/${BOOKS} books`);
     await rm(out, { recursive: true, force: true });
     const name = auto === 'first' ? 'auto (first contact)' : auto === 'repeat' ? 'auto (repeat)' : `N=${workers}`;
     console.log(`  ${protocol} ${(r < 0 ? 'warm-up' : name).padEnd(20)} run ${r + 1}: ${seconds.toFixed(2)} s, CPU ${((c.user + c.system) / 1e6).toFixed(2)} s, load ${loadavg()[0]!.toFixed(1)}`);
+    if (TRACE) console.log(`    ${traceLine(spans, seconds)}`);
     return { seconds, cpu: (c.user + c.system) / 1e6, decisions };
   }
 
