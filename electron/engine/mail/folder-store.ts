@@ -305,8 +305,11 @@ export class FolderStore {
 
   /** Writes state.json (after everything it claims is on disk), unless nothing in it changed. */
   saveState(): Promise<void> {
-    return this.#log.enqueue(async () => {
+    const saved = this.#log.enqueue(async () => {
       this.#stateOnDisk = await writeFolderState(join(this.dir, 'state.json'), this.state, this.#stateOnDisk);
     });
+    // The folder's last group is written by now: its kept folder handles go (reopened if more come).
+    void this.#log.releaseFolders().catch(() => undefined);
+    return saved;
   }
 }
