@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { expect } from 'vitest';
 import type { IndexRecord } from '../../../electron/engine/mail/index-file';
+import { serverPath, type ImapTestServer } from '../../harness/imap-server';
 
 /** A folder's `index.jsonl` as records (none yet: empty). */
 export function readIndex(dir: string): IndexRecord[] {
@@ -36,4 +37,23 @@ export async function expectArchived(admin: ImapFlow, path: string, dir: string)
   await admin.mailboxClose();
   expect(index.size).toBe(n);
   return n;
+}
+
+/**
+ * Each folder (`logical` as the harness names it) archived in full under the account folder `root`,
+ * byte for byte, and each UID once in its index (a retried or given-back chunk wrote nothing twice).
+ */
+export async function expectFoldersArchivedOnce(srv: ImapTestServer, root: string, folders: readonly { logical: string; count: number }[]): Promise<void> {
+  const admin = await srv.connect();
+  try {
+    for (const f of folders) {
+      const path = serverPath(srv, f.logical);
+      const dir = archivedFolderDir(root, path);
+      expect(await expectArchived(admin, path, dir)).toBe(f.count);
+      const uids = readIndex(dir).map((r) => r.uid);
+      expect(new Set(uids).size).toBe(uids.length);
+    }
+  } finally {
+    await admin.logout();
+  }
 }

@@ -14,7 +14,7 @@ import { checkMailInputs } from '../../../electron/engine/inputs/job-inputs';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { MailJobSpecSchema, type MailJobInput } from '../../../shared/job-spec';
 import type { AutoWorkersDecision, JobEvent, JobSummary } from '../../../shared/events';
-import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
+import { archivedFolderDir, expectFoldersArchivedOnce, readIndex } from './archive-files';
 import { startLoginRelay, type LoginRelay } from './auto-relay';
 
 /**
@@ -81,19 +81,7 @@ async function expectComplete(fx: Fixture, summary: JobSummary, out: string): Pr
   expect(summary.status).toBe('succeeded');
   expect(summary.itemsDone).toBe(TOTAL);
   const root = accountDir(MailJobSpecSchema.parse({ kind: 'mail', account: { host: '127.0.0.1', user: fx.srv.user, auth: { method: 'password', password: 'x' } }, outDir: join(fx.base, out) }));
-  const admin = await fx.srv.connect();
-  try {
-    for (const f of FOLDERS) {
-      const path = serverPath(fx.srv, f.logical);
-      const dir = archivedFolderDir(root, path);
-      expect(await expectArchived(admin, path, dir)).toBe(f.count);
-      // Once each: no UID twice in the index.
-      const uids = readIndex(dir).map((r) => r.uid);
-      expect(new Set(uids).size).toBe(uids.length);
-    }
-  } finally {
-    await admin.logout();
-  }
+  await expectFoldersArchivedOnce(fx.srv, root, FOLDERS);
   for (const t of summary.mailFolders ?? []) expect(t.onServer).toBe(t.archivedBefore + t.fetched + t.vanished);
   expect((summary.mailFolders ?? []).reduce((n, t) => n + t.fetched, 0)).toBe(TOTAL);
 }
