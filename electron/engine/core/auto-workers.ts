@@ -170,6 +170,12 @@ export class AutoWorkersController {
     if (this.#window.markChange(s)) return null;
     const reading = this.#window.read(s, this.#target);
     if (!reading) return null;
+    // A window that moved nothing (the server or the machine stalled) says nothing about N, and a ratio
+    // against it is none ("gained NaN %", "gains Infinity %" seen under load): read it again.
+    if (!(reading.throughput > 0)) {
+      this.#restartWindow();
+      return null;
+    }
     const timed = (s.waitMs ?? 0) + (s.transferMs ?? 0);
     // Under a bandwidth cap the waits include the bucket's pacing, which more connections cannot shorten.
     this.#waiting = s.waitMs !== undefined && s.transferMs && !s.rateCap ? s.waitMs / timed : null;

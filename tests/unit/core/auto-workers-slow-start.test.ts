@@ -383,3 +383,32 @@ describe('--workers auto: the first step sized from how long items wait for thei
     }
   });
 });
+
+describe('--workers auto: a window that moved nothing is read again', () => {
+  const noRatioOfNothing = (ds: AutoWorkersDecision[]) => {
+    for (const d of ds) expect(d.why, JSON.stringify(ds)).not.toMatch(/Infinity|NaN/);
+  };
+
+  it('the first window: no step until bytes arrive (was "4 connections: 0 kB/s; trying 8", then "4 → 8 gained NaN %")', () => {
+    const c = new AutoWorkersController({ start: 4, max: 32 });
+    // Connections logged in and at work, but the server sends nothing for the first 0.6 s.
+    const { decisions, adds } = drive(c, { rate: (m, t) => (t < 600 ? 0 : m * PER_CONN), loginMs: 100 });
+    noRatioOfNothing(decisions);
+    expect(adds[0]!.atMs).toBeGreaterThanOrEqual(600);
+    expect(adds[0]!.why).not.toMatch(/ 0 kB\/s/);
+    expect(c.target).toBe(32);
+  });
+
+  it('a step down read while the server stalls: read again once it moves, back to the knee (was "8 → 16 gains Infinity %")', () => {
+    const c = new AutoWorkersController({ start: 16, max: 32, fromKnee: true });
+    // Nothing arrives at 8 until 4 s; the server's knee is 16.
+    const { decisions } = drive(c, { rate: (m, t) => (m === 8 && t < 4_000 ? 0 : Math.min(m, 16) * PER_CONN), loginMs: 100 }, 6_000, false);
+    noRatioOfNothing(decisions);
+    const at8 = decisions.findIndex((d) => d.action === 'back-off' && d.workers === 8);
+    expect(at8, JSON.stringify(decisions)).toBeGreaterThan(0);
+    const after = decisions[at8 + 1]!;
+    expect(after.atMs).toBeGreaterThanOrEqual(4_000);
+    expect(after).toMatchObject({ action: 'add', workers: 16 });
+    expect(after.why).toMatch(/^8 → 16 gains 100 %: the knee is 16$/);
+  });
+});
