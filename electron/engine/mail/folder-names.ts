@@ -9,12 +9,19 @@
  * (the mapping is persisted by the caller and passed back in as `existing`).
  */
 
+import { join, resolve } from 'node:path';
+
 /** Longest segment we produce, in UTF-16 code units (Windows allows 255; leave room for suffixes). */
 const MAX_SEGMENT = 100;
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 /** Names the archive writes inside a folder directory; a subfolder must not take them. */
 const ARCHIVE_RESERVED = /^(\d+\.eml|index\.jsonl|state\.json|folders\.json|uidvalidity-\d+)$/i;
+
+/** The directory of an account's archive: `<out>/<user@host>/`. */
+export function accountDirOf(outDir: string, account: { user: string; host: string }): string {
+  return join(resolve(outDir), sanitizeSegment(`${account.user}@${account.host}`));
+}
 
 /** Makes one path segment safe: never empty, never `.`/`..`, no separators, nothing Windows rejects. */
 export function sanitizeSegment(raw: string): string {

@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
 import { appendWholeOrCut, repairTornTail } from '../output/append-log';
-import { openAtomicFile } from '../output/atomic-file';
+import { openAtomicFile, openDirForSync, syncDirHandle } from '../output/atomic-file';
 import type { MessageMeta } from './message-meta';
 
 /** One line of a folder's `index.jsonl`: one archived message of one generation (UIDVALIDITY). */
@@ -104,23 +104,13 @@ class KeptFolders {
   async sync(dir: string): Promise<void> {
     let h = this.#handles.get(dir);
     if (!h) {
-      // As syncDir: a folder cannot be opened for fsync on Windows (nothing to do there).
-      h = open(dir, 'r').catch((err: unknown) => {
-        if (process.platform === 'win32') return null;
-        throw err;
-      });
+      h = openDirForSync(dir);
       this.#handles.set(dir, h);
       // A failed open is tried again by the next group.
       h.catch(() => this.#handles.delete(dir));
     }
     const fh = await h;
-    if (!fh) return;
-    try {
-      await fh.sync();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
-    }
+    if (fh) await syncDirHandle(fh);
   }
 
   async release(): Promise<void> {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { accountWhere, defaultPort } from './connect';
-import { sanitizeSegment } from './folder-names';
+import { accountDirOf } from './folder-names';
 import { mapImapError } from './imap-errors';
 import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer, tokenize } from './quick-list-parse';
 
@@ -213,8 +213,7 @@ const earlyKey = (account: MailAccount, root: string, timeoutMs: number | undefi
  */
 export function startEarlyQuickList(account: MailAccount, outDir: string, timeoutMs?: number): boolean {
   if (quickListReason(account) !== null) return false;
-  // As run-mail-job's accountDir: <out>/<user@host>/ (a difference only means it is not taken up).
-  const root = join(resolve(outDir), sanitizeSegment(`${account.user}@${account.host}`));
+  const root = accountDirOf(outDir, account);
   if (!existsSync(join(root, 'folders.json'))) return false;
   early?.controller.abort();
   const controller = new AbortController();

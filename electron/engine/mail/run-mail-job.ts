@@ -1,5 +1,5 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import { MailJobSpecSchema, type MailJobInput, type MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError } from '../core/fanout-error';
@@ -8,7 +8,7 @@ import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
 import { accountWhere } from './connect';
 import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
-import { sanitizeSegment } from './folder-names';
+import { accountDirOf } from './folder-names';
 import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
@@ -78,7 +78,7 @@ export interface MailJobExtras {
 
 /** The directory of an account's archive: `<out>/<user@host>/`. */
 export function accountDir(spec: Pick<MailJobSpec, 'outDir' | 'account'>): string {
-  return join(resolve(spec.outDir), sanitizeSegment(`${spec.account.user}@${spec.account.host}`));
+  return accountDirOf(spec.outDir, spec.account);
 }
 
 /**

@@ -129,20 +129,32 @@ export async function renameDurably(
  * be opened or synced (Windows; file systems that answer EINVAL): the data itself was synced.
  */
 export async function syncDir(dir: string): Promise<void> {
-  let handle: FileHandle;
+  const handle = await openDirForSync(dir);
+  if (!handle) return;
   try {
-    handle = await open(dir, 'r');
+    await syncDirHandle(handle);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** Opens a folder to fsync it (`syncDirHandle`), or null where folders cannot be opened (Windows). */
+export async function openDirForSync(dir: string): Promise<FileHandle | null> {
+  try {
+    return await open(dir, 'r');
   } catch (err) {
-    if (process.platform === 'win32') return;
+    if (process.platform === 'win32') return null;
     throw err;
   }
+}
+
+/** fsyncs an open folder; file systems that refuse to (EINVAL and kin) are skipped: the data itself was synced. */
+export async function syncDirHandle(handle: FileHandle): Promise<void> {
   try {
     await handle.sync();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
-  } finally {
-    await handle.close().catch(() => {});
   }
 }
 
