@@ -6,6 +6,9 @@ import type { MailFolderInfo } from './folders';
  * Round trips imapflow spends that an archiver does not need, saved through three of its
  * internals (imapflow is pinned to 2.10.2 in package.json; tests/integration/mail runs every
  * path on Dovecot, Cyrus and Courier). At 50 ms RTT each is 50 ms, on every connection:
+ * - the `ID` before LOGIN waiting for its answer: it goes out in the same write as LOGIN (or
+ *   AUTHENTICATE), so both are answered in one round trip (`pipelineId`); the server's answer
+ *   still fills imapflow's `serverInfo` before LOGIN's completes (answers come in order);
  * - a second `ID` after LOGIN when the first answer had fewer than two fields (Dovecot answers
  *   `("name" "Dovecot")`): the server has our ID from before LOGIN already;
  * - `LSUB` after every LIST: subscriptions are not archived;
@@ -23,6 +26,15 @@ import type { MailFolderInfo } from './folders';
 interface ImapFlowInternals {
   /** The first ID's answer (undefined when the server did not offer ID before LOGIN). */
   idRequested?: unknown;
+  /** What the client says of itself in ID (name, version, vendor, support-url). */
+  clientInfo: Record<string, unknown>;
+  /** The server's ID answer, lower-cased keys (imapflow's `id` command fills it). */
+  serverInfo: Record<string, string> | null;
+  /** Handlers of untagged answers no command in flight asked for, by name. */
+  untaggedHandlers: Record<string, (untagged: { attributes?: unknown[] }) => unknown>;
+  /** Writes one command line (or part) to the socket; a string gets its CRLF added. */
+  write(chunk: string | Buffer): unknown;
+  log: { debug(entry: Record<string, unknown>): void };
   /** LSUB is not sent when set (imapflow's own latch for servers that reject it). */
   skipLsub: boolean;
   /** What SELECT/EXAMINE knows of a folder without asking (filled by LIST). */
@@ -44,13 +56,68 @@ export function trimRoundTrips(client: ImapFlow): void {
   const c = internals(client);
   c.skipLsub = true;
   const run = c.run.bind(client);
-  // Only the ID sent after authentication is answered from the first one; an ID the server did
-  // not offer before LOGIN is still sent after it.
-  c.run = (command, ...args) => (command === 'ID' && client.authenticated && c.idRequested ? Promise.resolve(c.idRequested) : run(command, ...args));
+  // The ID before LOGIN goes out with LOGIN (`pipelineId`); the one after authentication is
+  // answered from it; an ID the server did not offer before LOGIN is still sent after it.
+  c.run = (command, ...args) => {
+    if (command !== 'ID') return run(command, ...args);
+    if (!client.authenticated) return Promise.resolve(pipelineId(client));
+    return c.idRequested ? Promise.resolve(c.idRequested) : run(command, ...args);
+  };
   const autoEnable = c.autoEnable.bind(client);
   let enabling: Promise<unknown> | null = null;
   deferredEnable.set(client, () => (enabling ??= autoEnable()));
   c.autoEnable = () => Promise.resolve();
+}
+
+/** The tag of the pipelined ID: imapflow's own tags are numbers, so it never answers one of them. */
+const ID_TAG = 'F0';
+
+/** An IMAP quoted string of a printable ASCII value (ID's fields); null for anything else. */
+function quoted(value: unknown): string | null {
+  if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value)) return null;
+  return `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
+}
+
+/**
+ * ID before LOGIN without its own round trip: the line is held and written in front of the
+ * connection's next command (LOGIN or AUTHENTICATE, after the login gate if any), in one write,
+ * so the server answers both at once (RFC 2971 allows ID in any state; answers come in order).
+ * imapflow waited for ID's answer before sending LOGIN: one round trip per connection. The
+ * answer's untagged `* ID` fills `serverInfo` as imapflow's `id` command does (it is read after
+ * LOGIN, e.g. to leave IMAP4rev2 off on servers known to break it), its tagged OK, under a tag
+ * imapflow never uses, is one imapflow tolerates. Returns the map imapflow keeps as the ID's answer.
+ */
+function pipelineId(client: ImapFlow): Record<string, string> {
+  const c = internals(client);
+  const fields: string[] = [];
+  for (const [key, value] of Object.entries(c.clientInfo)) {
+    const k = quoted(key);
+    const v = quoted(value);
+    if (k && v) fields.push(k, v);
+  }
+  const line = `${ID_TAG} ID ${fields.length > 0 ? `(${fields.join(' ')})` : 'NIL'}\r\n`;
+  const map: Record<string, string> = {};
+  c.untaggedHandlers.ID = (untagged) => {
+    const params = untagged.attributes?.[0];
+    let key: string | undefined;
+    (Array.isArray(params) ? params : []).forEach((attr: { value?: unknown }, i) => {
+      const raw = attr?.value;
+      const value = Buffer.isBuffer(raw) ? raw.toString() : typeof raw === 'string' ? raw : undefined;
+      if (i % 2 === 0) key = value;
+      else if (key !== undefined && value !== undefined) {
+        const name = key.toLowerCase().trim();
+        if (name !== '__proto__' && name !== 'constructor' && name !== 'prototype') map[name] = value;
+      }
+    });
+    c.serverInfo = map;
+  };
+  const write = c.write.bind(client);
+  c.write = (chunk) => {
+    c.write = write;
+    c.log.debug({ src: 'c', msg: line.trimEnd(), cid: (client as unknown as { id: string }).id, comment: 'pipelined with the next command' });
+    return write(typeof chunk === 'string' ? line + chunk : Buffer.concat([Buffer.from(line, 'binary'), chunk]));
+  };
+  return map;
 }
 
 export interface LoginGate {

@@ -120,24 +120,51 @@ describe('imapflow round trips (Dovecot)', () => {
     await p.logout();
   });
 
+  it('ID goes out in the same write as LOGIN (one round trip for both), and the server ID answer is still read', async () => {
+    const relay = await startCommandRelay(srv.port);
+    try {
+      const c = new ImapFlow({ ...clientOptions({ ...account, port: relay.port }), logger: false });
+      c.on('error', () => undefined);
+      trimRoundTrips(c);
+      await c.connect();
+      const withLogin = relay.writes[0]!.find((w) => w.includes('LOGIN'));
+      expect(withLogin).toEqual(['ID', 'LOGIN']);
+      expect(relay.sessions[0]!.filter((x) => x === 'ID')).toHaveLength(1);
+      // Dovecot's answer to ID, read as imapflow's own ID command reads it.
+      expect(c.serverInfo?.name).toBe('Dovecot');
+      // The connection works on: the tagged answer to the pipelined ID did not confuse it.
+      const folders = await listFoldersOn(c);
+      expect(folders.map((f) => f.path)).toContain('INBOX');
+      await c.logout();
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('a gated login waits for the gate, and a refused gate sends no LOGIN at all', async () => {
-    const sent: string[] = [];
-    const c = client(sent);
+    const relay = await startCommandRelay(srv.port);
+    const c = new ImapFlow({ ...clientOptions({ ...account, port: relay.port }), logger: false });
+    c.on('error', () => undefined);
+    trimRoundTrips(c);
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
+    // Awaited by the gated LOGIN: `reached` says the connection got there (greeting read).
+    let reached = false;
+    const watched = { then: (ok: () => void, ko: (e: unknown) => void) => ((reached = true), gate.then(ok, ko)) } as unknown as Promise<void>;
     let loggedIn = false;
-    gateLogin(c, { after: gate, onLoggedIn: () => (loggedIn = true) });
+    gateLogin(c, { after: watched, onLoggedIn: () => (loggedIn = true) });
     const connecting = c.connect();
-    // Greeting and ID happen before the gate: wait (at most 10 s) until the ID has been sent.
+    // Wait (at most 10 s) until the connection is at the gate: nothing sent yet (ID waits to go out with LOGIN).
     const deadline = Date.now() + 10_000;
-    while (!sent.includes('ID') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(sent).toContain('ID');
-    expect(sent).not.toContain('LOGIN');
+    while (!reached && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(reached).toBe(true);
+    expect(relay.sessions[0]).toEqual([]);
     open();
     await connecting;
     expect(loggedIn).toBe(true);
-    expect(sent).toContain('LOGIN');
+    expect(relay.writes[0]!.find((w) => w.includes('LOGIN'))).toEqual(['ID', 'LOGIN']);
     await c.logout();
+    await relay.stop();
 
     const refusedSent: string[] = [];
     const r = client(refusedSent);
