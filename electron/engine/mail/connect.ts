@@ -3,6 +3,8 @@ import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { mapImapError } from './imap-errors';
 import { gateLogin, trimRoundTrips, type LoginGate } from './imapflow-rounds';
+import { socksTransport, type SocksTransport } from './socks-transport';
+import { parseSocksUrl } from '../net/socks';
 
 export interface ConnectOptions {
   /** Per-operation network timeout, ms. */
@@ -54,8 +56,9 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
     // The user's timeout, as given: a stalled FETCH fails (and is retried on a new connection)
     // after it. An idle worker closed by it reconnects when it gets work.
     socketTimeout: timeout,
-    // imapflow opens the connection through it itself (SOCKS4/5 via the socks package, or HTTP CONNECT).
-    ...(account.proxy ? { proxy: account.proxy } : {}),
+    // A SOCKS proxy through our transport (socks-transport.ts: imapflow's own SOCKS path can drop
+    // the greeting); an HTTP CONNECT proxy through imapflow's, which keeps it.
+    ...(account.proxy ? (/^http:/i.test(account.proxy) ? { proxy: account.proxy } : { transport: socksTransport(parseSocksUrl(account.proxy), Math.min(timeout, 30_000)) }) : {}),
   };
 }
 
@@ -82,7 +85,8 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   // Loaded with the first connection: a run with nothing new (quick-list.ts) never loads imapflow
   // (with libmime, iconv-lite and mailsplit, ~a third of the CLI's start-up).
   const { ImapFlow } = await import('imapflow');
-  const client = new ImapFlow(clientOptions(account, opts));
+  const options = clientOptions(account, opts);
+  const client = new ImapFlow(options);
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});
   trimRoundTrips(client);
@@ -95,7 +99,8 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   } catch (err) {
     client.close();
     if (opts.signal?.aborted) throw abortedError({ host: accountWhere(account) });
-    throw mapImapError(err, accountWhere(account));
+    // The tunnel's own failure names the proxy; the socket's bare error (ECONNREFUSED) would not.
+    throw mapImapError((options.transport as SocksTransport | undefined)?.failure ?? err, accountWhere(account));
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

@@ -1,6 +1,7 @@
 import { FanoutError, isAbortError, toFanoutError, abortedError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { isTlsFailure } from '../core/tls-error';
+import { SocksProxyError } from '../net/socks';
 
 /** imapflow's own codes for a failed TLS upgrade, on top of the socket-level ones. */
 const IMAP_TLS_CODES = new Set(['ClosedAfterConnectTLS', 'UPGRADE_TIMEOUT', 'STARTTLS_INJECTION']);
@@ -59,6 +60,10 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
   const text = errorText(e) + (cause.message ? ` | ${cause.message}` : '');
 
   // The account's proxy (account.proxy) could not open the connection: say so, not INTERNAL.
+  if (raw instanceof SocksProxyError) {
+    const refused = raw.code === 'ECONNREFUSED';
+    return new FanoutError(refused ? 'CONNECTION_REFUSED' : raw.code === 'ETIMEDOUT' ? 'TIMEOUT' : 'CONNECTION_RESET', `Could not reach ${where} through the proxy: ${raw.message}`, ctx, { cause: raw });
+  }
   if (e._err && /proxy/i.test(e.message ?? '')) {
     const why = e._err.message ?? e._err.code ?? 'no reason given';
     const refused = /ECONNREFUSED|refused|rejected/i.test(`${why} ${e._err.code ?? ''}`);

@@ -2,7 +2,7 @@ import tls from 'node:tls';
 import { FTPError, type Client } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import { connectThroughSocks } from '../net/ftp-over-socks';
-import type { Socks5Proxy } from '../net/socks5';
+import type { Socks5Proxy } from '../net/socks';
 import { pipelinedLogin } from './ftp-commands';
 import { authTlsRefused, mapFtpError } from './ftp-errors';
 import { openPassive } from './ftp-pipeline';

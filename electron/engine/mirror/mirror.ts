@@ -4,7 +4,7 @@ import { newFtpHostState } from './ftp-host-state';
 import { HttpSession, type HttpServerTraits } from './http-session';
 import { tlsTrust } from './tls-trust';
 import { bypassesProxy, proxyFor } from '../net/proxy-config';
-import { parseSocks5Url } from '../net/socks5';
+import { parseSocks5Url } from '../net/socks';
 import { isSocks5Url } from '../../../shared/proxy-setting';
 import { redactUrl } from '../../../shared/input-checks';
 import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { FTPError, type Client, type FTPResponse } from 'basic-ftp';
-import { socks5Connect, type Socks5Proxy } from './socks5';
+import { socksConnect, type Socks5Proxy } from './socks';
 
 /**
  * An FTP mirror through a SOCKS5 proxy. basic-ftp opens its control socket itself, but takes one
@@ -25,7 +25,7 @@ export function socksRouteOf(client: Client): SocksRoute | undefined {
 
 /** A data connection through the client's proxy to `port` on its server. */
 export function socksDataSocket(route: SocksRoute, port: number, timeoutMs: number): Promise<Socket> {
-  return socks5Connect(route.proxy, { host: route.host, port }, timeoutMs);
+  return socksConnect(route.proxy, { host: route.host, port }, timeoutMs);
 }
 
 /**
@@ -33,7 +33,7 @@ export function socksDataSocket(route: SocksRoute, port: number, timeoutMs: numb
  * (what basic-ftp's `connect()` does once its own socket is open); rejects on a refusal (421...).
  */
 export async function connectThroughSocks(client: Client, route: SocksRoute, port: number, timeoutMs: number): Promise<FTPResponse> {
-  const tunnel = await socks5Connect(route.proxy, { host: route.host, port }, timeoutMs);
+  const tunnel = await socksConnect(route.proxy, { host: route.host, port }, timeoutMs);
   routes.set(client, route);
   client.ftp.socket = tunnel;
   // Registered before the tunnel is resumed: a greeting read with no task waiting would be dropped.

@@ -108,7 +108,7 @@ describe('the built CLI (out/cli bundle)', () => {
     expect((await filesUnder(join(out, 'clean'))).length).toBe(2);
   });
 
-  // Through a SOCKS5 proxy too: the bundle loads imapflow's socks client only when it is used (build/cli-bundle.mjs, LAZY_IMPORTS).
+  // Through a SOCKS5 proxy too (mail/socks-transport.ts over net/socks.ts, from inside the bundle).
   it.each([['directly', []], ['through a SOCKS5 proxy', ['--proxy', 'socks5']]] as const)('archives a mailbox from Dovecot %s', async (_how, proxy) => {
     const out = join(dir, `out-mail-${proxy.length}`);
     const r = await builtFanout(
@@ -116,7 +116,7 @@ describe('the built CLI (out/cli bundle)', () => {
       { FANOUT_TEST_PW: dovecot.password },
     );
     expect(r.stderr).not.toMatch(/TypeError|is not a function/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as JobSummary;
     expect([summary.status, summary.itemsDone]).toEqual(['succeeded', MESSAGES]);
     const files = await filesUnder(out);

@@ -48,12 +48,12 @@ async function emlHashes(root: string): Promise<Record<string, string>> {
   return out;
 }
 
-describe('IMAP through a proxy (imapflow proxy option)', () => {
-  it('SOCKS5 (Dante) and HTTP CONNECT (tinyproxy): the same archive as direct, byte for byte, through the proxy', async () => {
+describe('IMAP through a proxy (SOCKS: socks-transport.ts; HTTP CONNECT: imapflow proxy option)', () => {
+  it('SOCKS5 and SOCKS4 (Dante) and HTTP CONNECT (tinyproxy): the same archive as direct, byte for byte, through the proxy', async () => {
     const direct = await archive('direct', account);
     expect(direct.summary.status).toBe('succeeded');
     expect(Object.keys(direct.files)).toHaveLength(85);
-    for (const [name, proxy, log] of [['socks5', socks.url, () => socks.log()], ['http', http.url, () => http.log()]] as const) {
+    for (const [name, proxy, log] of [['socks5', socks.url, () => socks.log()], ['socks4', socks.url.replace('socks5://', 'socks4://'), () => socks.log()], ['http', http.url, () => http.log()]] as const) {
       const viaProxy = await archive(`via-${name}`, { ...account, proxy });
       expect(viaProxy.summary.status, name).toBe('succeeded');
       expect(viaProxy.files, name).toEqual(direct.files);
