@@ -32,6 +32,11 @@
  * BENCH_PROFILE_AGAIN=1 profiles and wraps the nothing-new runs too (`{name}` ends in `-again`).
  * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  * BENCH_AGAIN_RUNS=5: each tool's "nothing new" is the median of 5 back-to-back runs per round.
+ * The rows `cli N=<n>` (BENCH_CLI_NS, 4; empty = none) time the nothing-new runs as a user runs
+ * them: `node bin/fanout.js mail …` from a tree of this checkout's bin/ and a CLI bundle built for the
+ * run (bin/relaunch.js's launcher, commander, the option checks, the terminal layer included); their
+ * full run is the child's, to fill the archive. BENCH_COMPARE_CLI (another tree's bin/fanout.js, with
+ * its out/cli built) adds `cli before N=<n>` rows. The `fanout N=<n>` rows are the child alone.
  *
  * Interop rows: the same mailbox of BENCH_INTEROP_MESSAGES (1000) on each of BENCH_INTEROP_SERVERS
  * (dovecot,cyrus,courier; Cyrus and Courier unpacked by .ci/servers/imap.sh), same delay, Fanout
@@ -40,7 +45,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +53,7 @@ import { promisify } from 'node:util';
 import type { Strategy } from '../shared/strategy';
 import type { MailAccount, MailJobInput } from '../shared/job-spec';
 import type { ChildReport } from './mail-bench-child';
-import { bundleEntries } from '../build/cli-bundle.mjs';
+import { bundleCli, bundleEntries } from '../build/cli-bundle.mjs';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../tests/harness/imap-server';
 import { startImapServer, type ImapMatrixEntry } from '../tests/harness/imap-servers';
@@ -92,6 +97,10 @@ function medianBy<T>(xs: T[], key: (x: T) => number): T {
   return [...xs].sort((a, b) => key(a) - key(b))[Math.floor((xs.length - 1) / 2)]!;
 }
 const COMPARE_BUNDLE = process.env.BENCH_COMPARE_BUNDLE ? resolve(process.env.BENCH_COMPARE_BUNDLE) : null;
+/** Connection counts of the `cli` rows (the nothing-new runs through bin/fanout.js, as a user runs them). */
+const CLI_NS = env('BENCH_CLI_NS', '4').split(',').filter(Boolean).map(Number);
+/** Another tree's bin/fanout.js (its out/cli built), run in the same rounds as `cli before`. */
+const COMPARE_CLI = process.env.BENCH_COMPARE_CLI ? resolve(process.env.BENCH_COMPARE_CLI) : null;
 /** Connection counts the BENCH_COMPARE_BUNDLE build runs at (default 4). */
 const COMPARE_NS = env('BENCH_COMPARE_NS', '4').split(',').map(Number);
 
@@ -106,6 +115,36 @@ async function buildChild(): Promise<string> {
   const outdir = resolve(`node_modules/.cache/fanout-bench/mail-bench-${process.pid}`);
   await bundleEntries(resolve('.'), { 'mail-bench-child': fileURLToPath(new URL('./mail-bench-child.ts', import.meta.url)) }, outdir);
   return join(outdir, 'mail-bench-child.js');
+}
+
+/**
+ * A tree as `fanout` is installed (bin/fanout.js, relaunch.js, node-flags.js and out/cli/ bundled
+ * from this checkout's sources), in its own folder inside the repository (the externals resolve from
+ * node_modules); returns its bin/fanout.js.
+ */
+async function buildCliTree(): Promise<string> {
+  const root = resolve(`node_modules/.cache/fanout-bench/mail-bench-cli-${process.pid}`);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(join(root, 'bin'), { recursive: true });
+  for (const f of ['fanout.js', 'relaunch.js', 'node-flags.js']) await copyFile(resolve('bin', f), join(root, 'bin', f));
+  await copyFile(resolve('package.json'), join(root, 'package.json'));
+  await bundleCli(resolve('.'), join(root, 'out', 'cli'));
+  return join(root, 'bin', 'fanout.js');
+}
+
+/** One `fanout mail --json` run through `cli` (a bin/fanout.js) as a user starts it: no flags of ours, its launcher decides. */
+async function runCli(cli: string, account: MailAccount, out: string, strategy: Strategy, n: number): Promise<{ processS: number; itemsDone: number; status: string }> {
+  const password = account.auth.method === 'password' ? account.auth.password : '';
+  const args = [cli, 'mail', '--host', account.host, '--port', String(account.port), '--tls', account.tls, '--user', account.user, '--password-env', 'BENCH_IMAP_PASSWORD', '--out', out, '--connections', String(n), '--strategy', strategy, '--json'];
+  const t = performance.now();
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_IMAP_PASSWORD: password } });
+  let text = '';
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+  const code = await new Promise<number | null>((r) => proc.once('exit', r));
+  const processS = (performance.now() - t) / 1000;
+  if (code !== 0) throw new Error(`fanout mail (${cli}) exited with ${code}`);
+  const summary = JSON.parse(text) as { itemsDone: number; status: string };
+  return { processS, itemsDone: summary.itemsDone, status: summary.status };
 }
 
 /** A child launched with extra node flags and environment on top of the launch's (BENCH_VARIANTS). */
@@ -213,10 +252,17 @@ async function fill(srv: ImapTestServer, messages: number): Promise<{ bytes: num
 
 interface Row { tool: string; strategy: string; n: number; full: number; again: number; mem: ChildReport | null; messages: number; againMem?: ChildReport & { processS: number } }
 
-async function timeFanout(bundle: string, account: MailAccount, out: string, strategy: Strategy, n: number, label = '', extra?: LaunchExtra): Promise<Row> {
+async function timeFanout(bundle: string, account: MailAccount, out: string, strategy: Strategy, n: number, label = '', extra?: LaunchExtra, cli?: string): Promise<Row> {
   const spec: MailJobInput = { kind: 'mail', account, outDir: out, connections: n, strategy };
   const first = await runChild(bundle, spec, `${label}${strategy}-${n}`, extra);
   if (first.summary.status !== 'succeeded') throw new Error(`fanout ${strategy} N=${n}: ${first.summary.status} ${JSON.stringify(first.summary.failures)}`);
+  if (cli) {
+    // The nothing-new runs as a user runs them (bin/fanout.js), on the archive the child just made.
+    const runs: Array<Awaited<ReturnType<typeof runCli>>> = [];
+    for (let i = 0; i < AGAIN_RUNS; i++) runs.push(await runCli(cli, account, out, strategy, n));
+    if (runs.some((r) => r.itemsDone !== 0 || r.status !== 'succeeded')) throw new Error(`a run with nothing new through ${cli} fetched messages or failed`);
+    return { tool: 'fanout', strategy, n, full: first.processS, again: medianBy(runs, (r) => r.processS).processS, mem: first, messages: first.summary.itemsDone };
+  }
   // BENCH_PROFILE_AGAIN=1: the nothing-new run is profiled / wrapped too (named `<name>-again`).
   const seconds: Array<Awaited<ReturnType<typeof runChild>>> = [];
   for (let i = 0; i < AGAIN_RUNS; i++) seconds.push(await runChild(bundle, spec, PROFILE_AGAIN ? `${label}${strategy}-${n}-again${i > 0 ? `-${i}` : ''}` : undefined, extra));
@@ -430,7 +476,7 @@ const range = (xs: number[], digits = 2) => {
  * N = 4 and N = 1 (and the BENCH_COMPARE_BUNDLE build at N = 4), interleaved so that the load of
  * the machine falls on all of them alike; each ratio is taken within its round, then shown as a range.
  */
-async function targets(bundle: string, dir: string, sizes: number[]): Promise<string[]> {
+async function targets(bundle: string, dir: string, sizes: number[], cli: string | null): Promise<string[]> {
   const lines: string[] = [];
   for (const size of sizes) {
     const box = await mailbox(size);
@@ -449,15 +495,17 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
         const mb = WITH_MBSYNC ? await timeMbsync(join(dir, `mbsync-${size}-${round}`), box.proxy.port, box.srv.user, box.srv.password) : null;
         if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null, cpuS: null, mainCpuS: null }, null);
         await rm(join(dir, `mbsync-${size}-${round}`), { recursive: true, force: true });
-        type Variant = [string, string, number, LaunchExtra?];
+        type Variant = [string, string, number, LaunchExtra?, string?];
         const variants: Variant[] = [
           ...TARGET_NS.map((n): Variant => [`fanout N=${n}`, bundle, n]),
+          ...(cli ? CLI_NS.map((n): Variant => [`cli N=${n}`, bundle, n, undefined, cli]) : []),
+          ...(COMPARE_CLI ? CLI_NS.map((n): Variant => [`cli before N=${n}`, bundle, n, undefined, COMPARE_CLI]) : []),
           ...(COMPARE_BUNDLE ? COMPARE_NS.map((n): Variant => [`before N=${n}`, COMPARE_BUNDLE, n]) : []),
           ...VARIANTS.flatMap(([label, extra]) => TARGET_NS.map((n): Variant => [`${label} N=${n}`, bundle, n, extra])),
         ];
-        for (const [key, b, n, extra] of variants) {
+        for (const [key, b, n, extra, viaCli] of variants) {
           const out = join(dir, `t-${size}-${round}-${n}`);
-          const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`, extra);
+          const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`, extra, viaCli);
           if (row.messages !== size) throw new Error(`${key} archived ${row.messages} of ${size}`);
           const m = row.mem!;
           const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null, againTimes: againTimeline(row.againMem) };
@@ -489,11 +537,13 @@ async function targets(bundle: string, dir: string, sizes: number[]): Promise<st
 if (SIZES) {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const bundle = await buildChild();
+  const cli = CLI_NS.length > 0 ? await buildCliTree() : null;
   try {
     if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
-    process.stdout.write(`${(await targets(bundle, dir, SIZES)).join('\n')}\n`);
+    process.stdout.write(`${(await targets(bundle, dir, SIZES, cli)).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
     await rm(join(bundle, '..'), { recursive: true, force: true });
+    if (cli) await rm(join(cli, '..', '..'), { recursive: true, force: true });
   }
 } else await main();
