@@ -4,9 +4,10 @@ import net from 'node:net';
  * A SOCKS relay (v5 without authentication, and v4/v4a) on loopback that makes deterministic what a
  * real proxy (Dante) does only sometimes under load: it connects to the destination, waits for
  * the destination's first bytes (an IMAP or FTP greeting), and writes its CONNECT reply and those
- * bytes in ONE write, so they reach the client in one packet. Then it relays both ways. When the
- * destination says nothing first (implicit TLS: the client speaks first) it replies alone after
- * `quietMs`. The relay is plain TCP: the servers on both ends are real.
+ * bytes in ONE write, so they reach the client in one packet. Then it relays both ways. For a
+ * destination that says nothing first (implicit TLS: the client speaks first) give `quietMs`: it
+ * then replies alone after that long without bytes (0: at once). The relay is plain TCP: the
+ * servers on both ends are real.
  */
 export interface CoalescingSocks {
   port: number;
@@ -14,17 +15,24 @@ export interface CoalescingSocks {
   requests: Array<{ version: 4 | 5; host: string; port: number }>;
   /** How many replies went out in the same write as the destination's first bytes. */
   coalesced(): number;
+  /** Client connections still open (a client that closed its sessions leaves none). */
+  openClients(): number;
   stop(): Promise<void>;
 }
 
 export async function startCoalescingSocks(opts: { quietMs?: number } = {}): Promise<CoalescingSocks> {
-  const quietMs = opts.quietMs ?? 300;
+  const quietMs = opts.quietMs;
   const requests: CoalescingSocks['requests'] = [];
   const sockets = new Set<net.Socket>();
+  const clients = new Set<net.Socket>();
   let coalesced = 0;
   const server = net.createServer((client) => {
     sockets.add(client);
-    client.on('close', () => sockets.delete(client));
+    clients.add(client);
+    client.on('close', () => {
+      sockets.delete(client);
+      clients.delete(client);
+    });
     client.on('error', () => {});
     let buf = Buffer.alloc(0);
     let greeted = false;
@@ -63,7 +71,7 @@ export async function startCoalescingSocks(opts: { quietMs?: number } = {}): Pro
     const reply = (first: Buffer) => {
       if (replied) return;
       replied = true;
-      clearTimeout(quiet);
+      if (quiet) clearTimeout(quiet);
       if (first.length > 0) coalesced++;
       client.write(Buffer.concat([ok, first]));
       if (rest.length > 0) dest.write(rest);
@@ -71,7 +79,7 @@ export async function startCoalescingSocks(opts: { quietMs?: number } = {}): Pro
       client.on('data', (d: Buffer) => dest.write(d));
       client.resume();
     };
-    const quiet = setTimeout(() => reply(Buffer.alloc(0)), quietMs);
+    const quiet = quietMs === undefined ? null : setTimeout(() => reply(Buffer.alloc(0)), quietMs);
     dest.once('data', (first: Buffer) => reply(first));
   }
 
@@ -80,6 +88,7 @@ export async function startCoalescingSocks(opts: { quietMs?: number } = {}): Pro
     port: (server.address() as net.AddressInfo).port,
     requests,
     coalesced: () => coalesced,
+    openClients: () => clients.size,
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -37,8 +37,10 @@ export function socksTransport(proxy: SocksProxy, timeoutMs: number): SocksTrans
       void tunnel.then(
         (socket) => {
           socket.pipe(outer).pipe(socket);
-          socket.once('close', () => outer.destroy());
-          outer.once('close', () => socket.destroy());
+          // A pair's ends do not close each other: the TLS socket's end closes the tunnel, and back.
+          socket.once('close', () => secure.destroy());
+          secure.once('close', () => socket.destroy());
+          if (secure.destroyed) socket.destroy();
         },
         (err: Error) => secure.destroy(err),
       );

@@ -19,16 +19,18 @@ import { startCoalescingSocks, type CoalescingSocks } from '../../harness/coales
  */
 let srv: DovecotServer;
 let relay: CoalescingSocks;
+/** For implicit TLS (the client speaks first): replies at once. */
+let quietRelay: CoalescingSocks;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fanout-proxy-greeting-'));
-  [srv, relay] = await Promise.all([startDovecot({ tls: true }), startCoalescingSocks()]);
+  [srv, relay, quietRelay] = await Promise.all([startDovecot({ tls: true }), startCoalescingSocks(), startCoalescingSocks({ quietMs: 0 })]);
   const admin = await srv.connect();
   await fillMailbox(admin, [{ path: 'INBOX', count: 5 }]);
   await admin.logout();
 });
 afterAll(async () => {
-  await Promise.allSettled([srv?.stop(), relay?.stop()]);
+  await Promise.allSettled([srv?.stop(), relay?.stop(), quietRelay?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -42,6 +44,7 @@ const MODES = [
 
 describe('IMAP through a SOCKS proxy that sends the greeting with its reply', () => {
   it.each(MODES)('%s:// with TLS %s: every message archived, no greeting lost', async (scheme, tls) => {
+    const via = tls === 'implicit' ? quietRelay : relay;
     const account: MailAccount = {
       host: srv.host,
       port: tls === 'implicit' ? srv.tlsPort : srv.port,
@@ -49,11 +52,11 @@ describe('IMAP through a SOCKS proxy that sends the greeting with its reply', ()
       allowUntrustedCert: true,
       user: srv.user,
       auth: { method: 'password', password: srv.password },
-      proxy: `${scheme}://127.0.0.1:${relay.port}`,
+      proxy: `${scheme}://127.0.0.1:${via.port}`,
     };
     const outDir = join(dir, `${scheme}-${tls}`);
-    const before = relay.requests.length;
-    const coalescedBefore = relay.coalesced();
+    const before = via.requests.length;
+    const coalescedBefore = via.coalesced();
     const events: JobEvent[] = [];
     // A lost greeting would wait for the greeting timeout: short here, so a failure is quick.
     const spec = MailJobSpecSchema.parse({ kind: 'mail', account, outDir, connections: 2, timeoutMs: 5_000 });
@@ -62,10 +65,13 @@ describe('IMAP through a SOCKS proxy that sends the greeting with its reply', ()
     expect(summary.itemsDone).toBe(5);
     const emls = (await readdir(outDir, { recursive: true })).filter((f) => String(f).endsWith('.eml'));
     expect(emls).toHaveLength(5);
-    const seen = relay.requests.slice(before);
+    const seen = via.requests.slice(before);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((r) => r.version === (scheme === 'socks4' ? 4 : 5) && r.port === account.port)).toBe(true);
     // In clear the greeting rode with the reply on every connection; over implicit TLS the client speaks first.
-    expect(relay.coalesced() - coalescedBefore).toBe(tls === 'implicit' ? 0 : seen.length);
+    expect(via.coalesced() - coalescedBefore).toBe(tls === 'implicit' ? 0 : seen.length);
+    // Every tunnel is closed with its session (bounded wait: the last LOGOUT's close is not awaited).
+    for (let i = 0; i < 200 && via.openClients() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(via.openClients()).toBe(0);
   });
 });
