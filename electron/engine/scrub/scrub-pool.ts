@@ -84,6 +84,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
   let inFlight = 0;
   let closing: Promise<void> | null = null;
   const waiters: Array<{ admit: () => void; fail: (e: unknown) => void }> = [];
+  const onAbortOf = abortFanOut();
 
   const closedError = () => new FanoutError('SCRUB_FAILED', 'The scrub pool is closed');
 
@@ -98,8 +99,19 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
     // (`concurrentPerWorker` ignored). Such a task ends by itself within a book's cleaning and write
     // (its file written atomically, its result dropped); the caller still gets ABORTED at once.
     const detached = kind === 'threads' && isFileTask(input);
-    const run = executor.run(input, detached ? undefined : signal).then(
+    // The executor is handed a signal of this task's own, fired by the caller's through the pool's one
+    // listener on it (`onAbortOf`), so many books on one signal do not each add a listener to it.
+    let taskAbort: AbortController | undefined;
+    let unlisten = () => {};
+    if (signal && !detached) {
+      const own = new AbortController();
+      taskAbort = own;
+      if (signal.aborted) own.abort();
+      else unlisten = onAbortOf(signal, () => own.abort());
+    }
+    const run = executor.run(input, taskAbort?.signal).then(
       (reply) => {
+        unlisten();
         release();
         completed++;
         runTime.record(reply.runMs);
@@ -113,6 +125,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
         throw new FanoutError('WRITE_FAILED', `Write failed: ${reply.fsError.message}`, path ? { path } : {}, { cause });
       },
       (err: unknown) => {
+        unlisten();
         release();
         completed++;
         failed++;
@@ -123,7 +136,7 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
         throw new FanoutError('SCRUB_FAILED', message, {}, { cause: err });
       },
     );
-    return detached && signal ? abandonedOnAbort(run, signal) : run;
+    return detached && signal ? abandonedOnAbort(run, signal, onAbortOf) : run;
   }
 
   /** Frees a place; the next parked caller takes it over at once (inFlight unchanged). */
@@ -145,22 +158,23 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
       }
       // Backpressure: park the caller; only its promise waits, no task is queued anywhere.
       return new Promise<ScrubResult>((resolve, reject) => {
-        const onAbort = () => {
-          const i = waiters.indexOf(waiter);
-          if (i !== -1) waiters.splice(i, 1);
-          reject(abortedError());
-        };
         const waiter = {
           admit: () => {
-            signal?.removeEventListener('abort', onAbort);
+            unlisten();
             resolve(dispatch(input, signal));
           },
           fail: (e: unknown) => {
-            signal?.removeEventListener('abort', onAbort);
+            unlisten();
             reject(e);
           },
         };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        const unlisten = signal
+          ? onAbortOf(signal, () => {
+              const i = waiters.indexOf(waiter);
+              if (i !== -1) waiters.splice(i, 1);
+              reject(abortedError());
+            })
+          : () => {};
         waiters.push(waiter);
       });
     },
@@ -197,21 +211,53 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
 }
 
 /** `run`'s outcome, or ABORTED as soon as `signal` fires (`run` then goes on, its outcome dropped). */
-function abandonedOnAbort<T>(run: Promise<T>, signal: AbortSignal): Promise<T> {
+function abandonedOnAbort<T>(run: Promise<T>, signal: AbortSignal, onAbortOf: AbortFanOut): Promise<T> {
   run.catch(() => {}); // may fail after its caller gave up
   if (signal.aborted) return Promise.reject(abortedError());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unlisten = onAbortOf(signal, () => reject(abortedError()));
     run.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        unlisten();
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unlisten();
         reject(e);
       },
     );
   });
+}
+
+/** Runs `fn` once `signal` fires; returns the call that takes `fn` back. */
+type AbortFanOut = (signal: AbortSignal, fn: () => void) => () => void;
+
+/**
+ * One 'abort' listener per signal, however many of a pool's books wait on it: a caller handing many
+ * books one signal (a job's stop, the scrub lab's) had one listener per book added to it (node warns
+ * past 10: 'MaxListenersExceededWarning ... 11 abort listeners added to [AbortSignal]'). The listener
+ * is taken off when its last book settles.
+ */
+function abortFanOut(): AbortFanOut {
+  const bySignal = new Map<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
+  return (signal, fn) => {
+    let entry = bySignal.get(signal);
+    if (entry === undefined) {
+      const fns = new Set<() => void>();
+      const listener = () => {
+        bySignal.delete(signal);
+        for (const f of fns) f();
+      };
+      entry = { fns, listener };
+      bySignal.set(signal, entry);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    const { fns, listener } = entry;
+    fns.add(fn);
+    return () => {
+      if (!fns.delete(fn) || fns.size > 0) return;
+      if (bySignal.get(signal)?.fns === fns) bySignal.delete(signal);
+      signal.removeEventListener('abort', listener);
+    };
+  };
 }
