@@ -19,6 +19,11 @@
  * from the terminal is discarded for a group outside the terminal's session), `fg` continues both.
  * If the launcher is killed outright, the child dies too (Linux: a parent-death signal set by
  * setpriv; elsewhere it notices the launcher is gone within a second), so no job outlives it.
+ *
+ * `fanout mail` decides first (`commandDecides`): its first node runs the CLI, and the mail command
+ * re-launches (`deferRelaunch`) only when the run has work; a run with nothing new, a listing of the
+ * folders, or a job that fails before it fetches ends in the first node (electron/cli/mail-command.ts,
+ * electron/engine/mail/quick-decision.ts): the launch settings matter only to a run that fetches.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,6 +34,14 @@ const LONG_RUNNING = new Set(['gutenberg', 'mail', 'lab', 'serve']);
 /** Set in the child (to the launcher's PID): it is not re-launched again. Set to anything, it turns the re-launch off. */
 const RELAUNCHED = 'FANOUT_RELAUNCHED';
 const INSPECT = /^--(inspect|debug)/;
+
+/**
+ * Commands that decide in the first node whether they need the re-launch (`deferRelaunch`): `mail`
+ * re-launches only when it has messages to fetch (the check is one quick listing it makes anyway).
+ */
+const DECIDES_ITSELF = new Set(['mail']);
+/** Where the first node leaves the re-launch for a command that decides itself (electron/cli/relaunch-hook.ts reads it). */
+const DEFERRED = Symbol.for('fanout.relaunch');
 
 /** The command is the first word that is not an option (the CLI's only global option, --debug, takes no value). */
 const commandOf = (args) => args.find((a) => !a.startsWith('-'));
@@ -41,6 +54,23 @@ export function shouldRelaunch(args, env = process.env, execArgv = process.execA
   // A debugger attached to this process should stay on the process doing the work.
   if ([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => INSPECT.test(a))) return false;
   return heapFlagsFor(execArgv, env.NODE_OPTIONS ?? '', commandOf(args)).length > 0 || Object.keys(launchEnvFor(commandOf(args), env)).length > 0;
+}
+
+/** True when `fanout <args>` should re-launch (shouldRelaunch) but its command decides itself, in this node, whether to. */
+export function commandDecides(args) {
+  return DECIDES_ITSELF.has(commandOf(args));
+}
+
+/**
+ * Leaves the re-launch to the command: it calls `globalThis[Symbol.for('fanout.relaunch')](env)`
+ * (at most once; `env` is added to the child's environment) when it needs the launch settings,
+ * and then does nothing more itself: this process ends as the child ends (`relaunch`).
+ */
+export function deferRelaunch(script, args) {
+  globalThis[DEFERRED] = (env = {}) => {
+    delete globalThis[DEFERRED];
+    relaunch(script, args, env);
+  };
 }
 
 /** In the re-launched child: forget the marker (its own children are not re-launches) and die with the launcher. */
@@ -56,9 +86,9 @@ export function runAsRelaunched() {
 /** Linux: the tool that sets a parent-death signal on the child before exec'ing node. */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
 
-/** Runs `node <heap flags> <node's own flags> script ...args` and ends this process as the child ends. */
-export function relaunch(script, args) {
-  runAsParent(process.execPath, [...heapFlagsFor(process.execArgv, process.env.NODE_OPTIONS ?? '', commandOf(args)), ...process.execArgv, script, ...args], relaunchedEnv(process.env, commandOf(args)));
+/** Runs `node <heap flags> <node's own flags> script ...args` (its environment plus `env`) and ends this process as the child ends. */
+export function relaunch(script, args, env = {}) {
+  runAsParent(process.execPath, [...heapFlagsFor(process.execArgv, process.env.NODE_OPTIONS ?? '', commandOf(args)), ...process.execArgv, script, ...args], { ...relaunchedEnv(process.env, commandOf(args)), ...env });
 }
 
 /** The environment of a node started by this process with the heap flags: the malloc settings, and a `fanout` there does not re-launch. */

@@ -7,6 +7,13 @@ import { FanoutError } from '../engine/core/fanout-error';
 import type { MailFolderInfo } from '../engine/mail/folders';
 import { countOrAuto, intOption, parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { EXIT } from './exit-codes';
+import { takeDeferredRelaunch } from './relaunch-hook';
+
+/**
+ * Set by the first node when it re-launches because its quick listing showed work (quick-decision.ts):
+ * the re-launched node goes straight to the full path instead of listing the quick way a second time.
+ */
+const LISTED_WITH_WORK = 'FANOUT_MAIL_LISTED_WITH_WORK';
 
 // The schemas (zod) and the engine (imapflow) are imported when a command acts, not at load time:
 // `fanout mail --help` and `fanout verify --help` must start as fast as `fanout --help` (commands.ts).
@@ -115,6 +122,10 @@ export function registerMailCommand(program: Command): void {
     .option('--list-folders', 'print the folder tree with counts and exit')
     .option('--json', 'print the summary (or the folder list) as JSON on stdout')
     .action(async (o: MailCliOptions) => {
+      // In bin/fanout.js's first node: re-launch (node's launch settings) only for a run with work.
+      const relaunch = takeDeferredRelaunch();
+      const listedWithWork = process.env[LISTED_WITH_WORK] === '1';
+      delete process.env[LISTED_WITH_WORK];
       const account = await accountFrom(o);
       const { listMailFolders, mailAccountWarnings } = await import('../engine/mail/folders');
       if (o.listFolders) {
@@ -148,15 +159,20 @@ export function registerMailCommand(program: Command): void {
       // An account archived before is listed the quick way at once (quick-list.ts), its round trips
       // overlapping the engine's loading; the job takes it up. Not when the input check below will
       // refuse the job for its options (the output folder holds folders.json, so it exists).
-      if (!checkAutoWorkers(spec.autoWorkers, spec.strategy)) (await import('../engine/mail/quick-list')).startEarlyQuickList(spec.account, spec.outDir, spec.timeoutMs);
-      const [{ checkMailInputs }, { runMailJob }, { runJobInTerminal }] = await Promise.all([
-        import('../engine/inputs/job-inputs'),
-        import('../engine/mail/run-mail-job'),
-        import('./run-job-in-terminal'),
-      ]);
+      const early = !listedWithWork && !checkAutoWorkers(spec.autoWorkers, spec.strategy) && (await import('../engine/mail/quick-list')).startEarlyQuickList(spec.account, spec.outDir, spec.timeoutMs);
+      // The first node of a run that may have nothing new: the job's modules load while the listing
+      // is on the wire, and node is re-launched only if the listing shows work (a first run, an
+      // account the quick listing leaves to imapflow: at once).
+      if (relaunch && !early) return relaunch();
+      const modules = Promise.all([import('../engine/inputs/job-inputs'), import('../engine/mail/run-mail-job'), import('./run-job-in-terminal')]);
+      if (relaunch && (await (await import('../engine/mail/quick-decision')).earlyListingShowsWork(spec))) {
+        modules.catch(() => undefined);
+        return relaunch({ [LISTED_WITH_WORK]: '1' });
+      }
+      const [{ checkMailInputs }, { runMailJob }, { runJobInTerminal }] = await modules;
       reportInputCheck(await checkMailInputs(spec));
       let summary: JobSummary | null = null;
-      await runJobInTerminal(async (control) => (summary = await runMailJob(spec, control)), { json: Boolean(o.json), itemNoun: 'messages' });
+      await runJobInTerminal(async (control) => (summary = await runMailJob(spec, control, listedWithWork ? { quickList: false } : {})), { json: Boolean(o.json), itemNoun: 'messages' });
       const tallies = (summary as JobSummary | null)?.mailFolders ?? [];
       if (!o.json) process.stderr.write(formatFolderTallies(tallies));
       // The job is over (its files, state and lock settled before its summary) and everything is

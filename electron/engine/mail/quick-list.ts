@@ -224,6 +224,15 @@ export function startEarlyQuickList(account: MailAccount, outDir: string, timeou
 }
 
 /**
+ * The listing `startEarlyQuickList` started for this account, folder and timeout, left in place for
+ * the job to take up (`takeEarlyQuickList`), or null: none was started, or for another job. The CLI's
+ * first node reads it to decide whether the run has work at all (quick-decision.ts).
+ */
+export function peekEarlyQuickList(account: MailAccount, root: string, timeoutMs: number | undefined): Promise<QuickListing> | null {
+  return early && early.key === earlyKey(account, root, timeoutMs) ? early.listing : null;
+}
+
+/**
  * The listing `startEarlyQuickList` started for this account, folder and timeout (the job's abort
  * signal now stops it), or null: none was started, or for another job (that one is aborted).
  */
