@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +75,39 @@ describe('DirSyncGroup', () => {
       await Promise.all([group.sync(dir), group.sync(dir), group.sync(dir)]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** This process's descriptors open on `dir` (Linux). */
+  const descriptorsOn = (dir: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === dir;
+      } catch {
+        return false;
+      }
+    }).length;
+
+  it.runIf(process.platform === 'linux')('a burst of fsyncs keeps the folder open only until they are all settled; a missing folder fails, then works once made', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'fanout-dirsync-'));
+    const dir = join(root, 'raw');
+    try {
+      const group = new DirSyncGroup();
+      await expect(group.sync(dir)).rejects.toThrow(/ENOENT/);
+      await mkdir(dir);
+      for (let round = 0; round < 3; round++) {
+        const calls = Array.from({ length: 5 }, () => group.sync(dir));
+        await Promise.all(calls);
+        for (let i = 0; i < 50 && descriptorsOn(dir) > 0; i++) await tick(); // the close is a hop of its own
+        expect(descriptorsOn(dir)).toBe(0);
+      }
+      // Removed and made again between bursts: the next burst opens the new folder.
+      await rm(dir, { recursive: true });
+      await mkdir(dir);
+      await writeFile(join(dir, 'a'), 'x');
+      await Promise.all([group.sync(dir), group.sync(dir)]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
