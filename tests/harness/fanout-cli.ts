@@ -10,6 +10,14 @@ export interface FanoutCliResult {
 
 const repo = resolve(__dirname, '../..');
 
+/**
+ * The bound of a test that starts the CLI from the TypeScript sources (tsx, or FANOUT_FROM_SOURCE=1)
+ * once or more: start-up alone took 13 s at load ~24 here (0.7 s of CPU, the rest waiting for a core),
+ * and tests of two or three such runs failed at 30-60 s under load with nothing wrong. A run that hangs
+ * still fails.
+ */
+export const CLI_FROM_SOURCE_TEST_MS = 180_000;
+
 /** Options of one child process run to its end. */
 export interface RunProcessOptions {
   cwd: string;

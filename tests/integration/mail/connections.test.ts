@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, freePort, type DovecotServer } from '../../harness/dovecot';
+import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import { listMailFolders, testMailAccount } from '../../../electron/engine/mail/folders';
 import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
@@ -91,5 +92,5 @@ describe('connections, TLS and limits against a real Dovecot', () => {
     const summary = JSON.parse(arch.stdout) as { status: string; itemsDone: number };
     expect(summary.status).toBe('succeeded');
     expect(summary.itemsDone).toBe(60);
-  }, 60_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 });

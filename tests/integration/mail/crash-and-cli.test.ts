@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startCourier } from '../../harness/courier';
+import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
@@ -58,7 +59,7 @@ describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', (
       ['INBOX', 30, 30, 0],
       ['INBOX.Archive.2019', 12, 12, 0],
     ]);
-  }, 60_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 
   it('after SIGKILL mid-run and torn files, a re-run completes the folder byte for byte', async () => {
     const child = spawn(process.execPath, args(proxy.port, '--folders', 'INBOX.Bulk', '--connections', '2'), { env: env(), stdio: 'ignore' });
@@ -100,5 +101,5 @@ describe('fanout mail CLI on Courier: honest numbers, SIGKILL and torn files', (
     expect(summary.itemsDone).toBe(160 - (index.length - 2) - completeOrphans);
     expect(readIndex(dir).find((x) => x.uid === intact!.uid)?.sha256).toBe(intact!.sha256);
     expect(await expectComplete('INBOX.Bulk')).toBe(160);
-  }, 90_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 });

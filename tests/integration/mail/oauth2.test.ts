@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
+import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import { fillMailbox } from '../../harness/dovecot-fill';
 import { testMailAccount } from '../../../electron/engine/mail/folders';
 import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
@@ -67,7 +68,7 @@ describe('OAuth2 access tokens (XOAUTH2) against a real Dovecot', () => {
     const log = readFileSync(join(srv.dir, 'dovecot.log'), 'utf8');
     // Both connections logged in with the token (the first one also planned the folders).
     expect(log.match(/Login: user=<fanout>, method=XOAUTH2/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
-  }, 60_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 
   // Dovecot delays each failed login from an IP more (2, 4, 8 s...): three failures take a while.
   it('a bad token gives AUTH_FAILED with a clear message (engine and CLI)', async () => {
@@ -93,5 +94,5 @@ describe('OAuth2 access tokens (XOAUTH2) against a real Dovecot', () => {
     expect(err!.code).not.toBe(0);
     expect(err!.stderr).toMatch(/error: Login to .* failed.*\[AUTH_FAILED\]/);
     expect(err!.stderr).not.toMatch(/\n\s+at /);
-  }, 90_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 });

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startCyrus } from '../../harness/cyrus';
+import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import { makeMessage, rng } from '../../harness/dovecot-fill';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
@@ -26,12 +27,20 @@ describe('fanout verify mail (Cyrus)', () => {
   let bed: MailTestBed<ImapTestServer>;
   const verify = async (...more: string[]): Promise<{ code: number; report: VerifyReport; stderr: string }> => {
     const args = ['--import', 'tsx', entry, 'verify', 'mail', '--host', '127.0.0.1', '--port', String(srv.port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, '--json', ...more];
+    // What the command said when it printed no report: the test fails with it, not 'Unexpected end of JSON input'.
+    const parsed = (code: number, stdout: string, stderr: string) => {
+      try {
+        return { code, report: JSON.parse(stdout) as VerifyReport, stderr };
+      } catch {
+        throw new Error(`fanout verify mail exited ${code} with no JSON report; stderr: ${stderr}`);
+      }
+    };
     try {
       const r = await exec(process.execPath, args, { env: { ...process.env, FANOUT_TEST_PW: srv.password } });
-      return { code: 0, report: JSON.parse(r.stdout) as VerifyReport, stderr: r.stderr };
+      return parsed(0, r.stdout, r.stderr);
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, report: JSON.parse(e.stdout) as VerifyReport, stderr: e.stderr };
+      return parsed(e.code, e.stdout, e.stderr);
     }
   };
   const inboxDir = () => archivedFolderDir(accountDir({ outDir: out, account }), 'INBOX');
@@ -54,7 +63,7 @@ describe('fanout verify mail (Cyrus)', () => {
     expect(r.code).toBe(0);
     expect(r.report.ok).toBe(true);
     expect(r.report.checked).toEqual({ files: 35, serverMessages: 35, sampled: 5 });
-  }, 30_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 
   it('reports missing, corrupt and extra files, and mail not archived; exits 1', async () => {
     const [a, b] = index();
@@ -85,5 +94,5 @@ describe('fanout verify mail (Cyrus)', () => {
     // Every message of the folder that is intact was re-fetched and compared.
     expect(r.report.checked.sampled).toBe(25 - 3);
     expect(existsSync(join(inboxDir(), a!.file))).toBe(true);
-  }, 30_000);
+  }, CLI_FROM_SOURCE_TEST_MS);
 });
