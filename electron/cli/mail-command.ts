@@ -164,7 +164,7 @@ export function registerMailCommand(program: Command): void {
       // is on the wire, and node is re-launched only if the listing shows work (a first run, an
       // account the quick listing leaves to imapflow: at once).
       if (relaunch && !early) return relaunch();
-      const modules = Promise.all([import('../engine/inputs/job-inputs'), import('../engine/mail/run-mail-job'), import('./run-job-in-terminal')]);
+      const modules = Promise.all([import('../engine/inputs/mail-inputs'), import('../engine/mail/run-mail-job'), import('./run-job-in-terminal')]);
       if (relaunch && (await (await import('../engine/mail/quick-decision')).earlyListingShowsWork(spec))) {
         modules.catch(() => undefined);
         return relaunch({ [LISTED_WITH_WORK]: '1' });

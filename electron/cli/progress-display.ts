@@ -1,6 +1,5 @@
-import cliProgress from 'cli-progress';
-import type { JobEvent, JobSummary, TelemetryFrame } from '../../shared/events';
-import { formatBytes, formatDuration, pad } from './format';
+import type { JobEvent, JobSummary } from '../../shared/events';
+import { formatBytes, formatDuration } from './format';
 
 export interface ProgressDisplay {
   onEvent(event: JobEvent): void;
@@ -8,74 +7,16 @@ export interface ProgressDisplay {
 }
 
 /**
- * The live view in a terminal: one line per worker plus a totals line (cli-progress), redrawn from
- * the job's sampled frames. Without a TTY it prints a one-line status every few seconds instead,
- * so logs stay readable. Everything goes to stderr: stdout is kept for `--json`.
+ * The live view in a terminal: one line per worker plus a totals line (cli-progress, tty-display.ts),
+ * redrawn from the job's sampled frames. Without a TTY it prints a one-line status every few seconds
+ * instead, so logs stay readable. Everything goes to stderr: stdout is kept for `--json`. The bars'
+ * code (cli-progress and its string-width, emoji-regex…: ~50 KB of the bundle) loads only for a TTY,
+ * not for a script's or cron's `--json` run (a mail run with nothing new is mostly start-up).
  */
-export function createProgressDisplay(opts: { stream?: NodeJS.WriteStream; quiet?: boolean } = {}): ProgressDisplay {
+export async function createProgressDisplay(opts: { stream?: NodeJS.WriteStream; quiet?: boolean } = {}): Promise<ProgressDisplay> {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) return { onEvent: () => {}, stop: () => {} };
-  return stream.isTTY ? new TtyDisplay(stream) : new LogDisplay(stream);
-}
-
-class TtyDisplay implements ProgressDisplay {
-  readonly #multi: cliProgress.MultiBar;
-  readonly #bars: cliProgress.SingleBar[] = [];
-  #totals: cliProgress.SingleBar | null = null;
-  readonly #stream: NodeJS.WriteStream;
-
-  constructor(stream: NodeJS.WriteStream) {
-    this.#stream = stream;
-    this.#multi = new cliProgress.MultiBar(
-      { stream, hideCursor: true, clearOnComplete: false, format: '{label} {bar} {text}', barsize: 20, fps: 10, autopadding: true },
-      cliProgress.Presets.shades_classic,
-    );
-  }
-
-  onEvent(event: JobEvent): void {
-    switch (event.kind) {
-      case 'job:started':
-        this.#totals = this.#multi.create(event.itemsTotal ?? 0, 0, { label: pad('total', 12), text: '' });
-        break;
-      case 'job:frame':
-        this.#draw(event.frame);
-        break;
-      case 'job:item-failed':
-        this.#multi.log(`failed: ${event.failure.item}: ${event.failure.error.code} ${event.failure.error.message}\n`);
-        break;
-      case 'job:warning':
-        this.#multi.log(`warning: ${event.message}\n`);
-        break;
-      case 'job:workers':
-        this.#multi.log(`workers: ${event.decision.workers} (${event.decision.why})\n`);
-        break;
-      case 'job:finished':
-        this.stop();
-        break;
-    }
-  }
-
-  stop(): void {
-    this.#multi.stop();
-    void this.#stream;
-  }
-
-  #draw(frame: TelemetryFrame): void {
-    for (const w of frame.workers) {
-      let bar = this.#bars[w.id];
-      if (!bar) bar = this.#bars[w.id] = this.#multi.create(1, 0, { label: pad(`worker ${w.id + 1}`, 12), text: '' });
-      const total = w.itemTotal ?? Math.max(1, w.itemBytes);
-      bar.setTotal(Math.max(1, total));
-      bar.update(Math.min(w.itemBytes, total), {
-        text: `${pad(w.state, 11)} ${pad(w.item ?? '', 40)} ${w.itemsDone} done ${formatBytes(w.bytesDone)}${w.retries ? ` ${w.retries} retries` : ''}`,
-      });
-    }
-    const done = frame.itemsDone + frame.itemsFailed + frame.itemsSkipped;
-    this.#totals?.setTotal(Math.max(1, frame.itemsTotal ?? done));
-    this.#totals?.update(done, {
-      text: `${done}/${frame.itemsTotal ?? '?'} items  ${formatBytes(frame.bytesDone)}  ${formatBytes(frame.bytesPerSec)}/s  ${frame.itemsFailed} failed  ${formatDuration(frame.t)}${frame.paused ? '  PAUSED' : ''}`,
-    });
-  }
+  return stream.isTTY ? new (await import('./tty-display')).TtyDisplay(stream) : new LogDisplay(stream);
 }
 
 class LogDisplay implements ProgressDisplay {

@@ -10,7 +10,7 @@ export { EXIT };
  * then prints the summary (as JSON on stdout with `--json`) and sets the exit code.
  */
 export async function runJobInTerminal(run: (control: JobControl) => Promise<JobSummary>, opts: { json: boolean; itemNoun: string }): Promise<void> {
-  const display = createProgressDisplay({ quiet: opts.json && !process.stderr.isTTY });
+  const display = await createProgressDisplay({ quiet: opts.json && !process.stderr.isTTY });
   const control = createJobControl((e: JobEvent) => display.onEvent(e));
   let interrupts = 0;
   const onSigint = () => {

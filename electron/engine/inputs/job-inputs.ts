@@ -1,11 +1,12 @@
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { checkAutoWorkers, checkProxyForMirror, formatProblem, parseWithProblems, redactUrl, type InputProblem } from '../../../shared/input-checks';
 import { UiJobSpecSchema } from '../../../shared/ipc-schemas';
-import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec, MailJobSpec } from '../../../shared/job-spec';
+import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec } from '../../../shared/job-spec';
 import { explainSelection, readCatalog, type SelectionReport } from '../catalog';
 import { FanoutError } from '../core/fanout-error';
 import { JobSelection } from '../gutenberg/job-selection';
 import { checkCaFile, checkInputFile, checkOutputFolder } from './file-checks';
+import { checkMailInputs } from './mail-inputs';
 
 /** The outcome of checking a job's inputs before it starts. */
 export interface InputCheck {
@@ -125,15 +126,8 @@ export async function checkGutenbergJob(spec: GutenbergJobSpec, opts: CheckOptio
   return selection ? { check: out, selection } : { check: out };
 }
 
-/** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): auto needs queue/adaptive, the output folder. */
-export async function checkMailInputs(spec: MailJobSpec): Promise<InputCheck> {
-  const out: InputCheck = { problems: [], warnings: [] };
-  const auto = checkAutoWorkers(spec.autoWorkers, spec.strategy, 'messages');
-  if (auto) out.problems.push({ field: 'strategy', value: spec.strategy, message: auto });
-  const folder = await checkOutputFolder(spec.outDir);
-  if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
-  return out;
-}
+// In a file of its own (mail-inputs.ts): `fanout mail` loads it without the Gutenberg checks' catalog code and IPC schemas.
+export { checkMailInputs };
 
 export function checkJobInputs(spec: JobSpec, opts: CheckOptions = {}): Promise<InputCheck> {
   return spec.kind === 'gutenberg' ? checkGutenbergInputs(spec, opts) : checkMailInputs(spec);
