@@ -55,6 +55,12 @@ export interface HttpHooks {
    * client gives up (or the server stops).
    */
   stallBody(path: string, afterBytes: number, opts?: { count?: number; trickleMs?: number }): void;
+  /**
+   * Every response held by `stallBody` (without `trickleMs`) sends the rest of its body now, and no
+   * later one is held: a stall that lasts until the test has done what it needed a running client
+   * for, not a number of ms.
+   */
+  releaseStalls(): void;
   /** Requests of `path` get this exact body (200, text/html): e.g. a hostile listing. */
   respondWith(path: string, body: string | Buffer, contentType?: string): void;
   /** Removes every hook. */
@@ -88,6 +94,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const cuts = new Map<string, { afterBytes: number; count: number }>();
   const stalls = new Map<string, { afterBytes: number; count: number; trickleMs: number | null }>();
   const timers = new Set<NodeJS.Timeout>();
+  /** The responses `stallBody` holds: each sends the rest of its body when called. */
+  const held = new Set<() => void>();
   const redirects = new Map<string, { location: string; status: number }>();
   const fixed = new Map<string, { body: Buffer; type: string }>();
   const requests: HttpRequestRecord[] = [];
@@ -191,7 +199,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
           const first = body.read(n) as Buffer | null;
           if (first === null) return body.once('readable', hold);
           res.write(first);
-          if (stall.trickleMs === null) return;
+          if (stall.trickleMs === null) {
+            const release = () => {
+              held.delete(release);
+              if (!res.destroyed) body.pipe(res);
+            };
+            held.add(release);
+            res.once('close', () => held.delete(release));
+            return;
+          }
           const t = setInterval(() => {
             const b = body.read(1) as Buffer | null;
             if (b && !res.destroyed) res.write(b);
@@ -255,6 +271,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     },
     stallBody(p, afterBytes, o = {}) {
       stalls.set(p, { afterBytes, count: o.count ?? 1, trickleMs: o.trickleMs ?? null });
+    },
+    releaseStalls() {
+      stalls.clear();
+      for (const release of [...held]) release();
     },
     redirect(p, location, status = 302) {
       redirects.set(p, { location, status });

@@ -16,6 +16,8 @@ import { defaultRunners } from '../../../electron/engine/jobs/default-runners';
 import { JobManager } from '../../../electron/engine/jobs/job-manager';
 import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import { delay } from '../../harness';
+import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
+import { EAGER_META_BYTES } from '../../../electron/engine/mirror/book-sink';
 import { BOOKS, startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { expectAllBooksExact, expectNothingFalselyDone } from './storage-check';
 
@@ -25,7 +27,7 @@ const env = { ...process.env, FANOUT_FROM_SOURCE: '1' };
 
 let fx: GutenbergFixture;
 beforeAll(async () => {
-  fx = await startGutenbergFixture();
+  fx = await startGutenbergFixture(books);
 });
 afterAll(async () => {
   await fx?.cleanup();
@@ -88,13 +90,23 @@ async function parentOf(pid: number): Promise<number | null> {
 /** The URL path of a book's preferred file on the mirror. */
 const bookPath = (ebook: number) => `/${fx.mirror.books.get(ebook)!.files[0]!.relPath}`;
 const STALLED = 2009;
+/**
+ * A book past the size a run holds in memory until its end (BookSink, EAGER_META_BYTES): its bytes go to
+ * the `.part` as they come, so a killed run leaves them to resume from. A smaller one's are held since
+ * b7c1327 and a killed run leaves an empty `.part`, restarted as a short one was.
+ */
+const LARGE = 2100;
+const books = [...BOOKS, { ebook: LARGE, files: ['-0.txt'], title: 'Large', sizeBytes: EAGER_META_BYTES + 1_000_000 }];
 
 describe('two runs on one output folder', () => {
   it('the second run is refused at once, naming the folder and the first run (PID, since); the first finishes whole', async () => {
     const out = join(fx.dir, 'two-runs');
-    // The first run is held on one book until its timeout, so it is surely running when the second starts.
+    // The first run is held on one book until the second has been refused, so it is surely running
+    // when the second starts. It was held until its 4 s timeout: under load (two busy loops + two vitest
+    // runs) the second, a CLI started from the sources, took longer to reach the lock, found the first
+    // gone and ran the job itself ('failed: 1005 Missing Book', no OUTPUT_LOCKED).
     fx.http.hooks.stallBody(bookPath(STALLED), 1000, { count: 1 });
-    const first = start(args(out, ['--timeout', '4000', '--attempts', '3']));
+    const first = start(args(out, ['--timeout', '120000', '--attempts', '3']));
     try {
       const owner = await lockOwner(out);
       // The lock names the process doing the work: `fanout gutenberg` runs in a node re-launched by the one started (bin/relaunch.js).
@@ -113,18 +125,21 @@ describe('two runs on one output folder', () => {
       expect(hosted.status).toBe('failed');
       expect(hosted.failures.map((f) => [f.item, f.error.code])).toEqual([['(job)', 'OUTPUT_LOCKED']]);
       expect(hosted.failures[0]!.error.message).toContain(`process ${owner.pid}`);
+      // Still running, held on the stalled book: released, it sends the rest and the first run finishes.
+      expect(first.child.exitCode).toBe(null);
+      fx.http.hooks.releaseStalls();
       expect(await first.exited).toBe(1); // the one missing book
     } finally {
       first.child.kill('SIGKILL');
       fx.http.hooks.clear();
     }
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
-    await expectAllBooksExact(out, fx.mirror, BOOKS);
-  });
+    await expectAllBooksExact(out, fx.mirror, books);
+  }, CLI_FROM_SOURCE_TEST_MS);
 
   it('a run killed with SIGKILL leaves nothing falsely done; the next run takes its lock over, resumes and ends byte-exact', async () => {
     const out = join(fx.dir, 'sigkill');
-    fx.http.hooks.stallBody(bookPath(STALLED), 20_000, { count: 5 });
+    fx.http.hooks.stallBody(bookPath(LARGE), EAGER_META_BYTES + 20_000, { count: 5 });
     const first = start(args(out, ['--timeout', '60000']));
     let partBytes = 0;
     let ownerPid = 0;
@@ -133,10 +148,10 @@ describe('two runs on one output folder', () => {
       await waitFor('some books done and the stalled one partly on disk', async () => {
         const done = [...(await readManifest(out).catch(() => new Map())).values()].filter((e) => e.status === 'ok').length;
         const parts = await readdir(join(out, 'raw')).catch(() => [] as string[]);
-        const part = parts.find((n) => n.startsWith(`${STALLED}`) && n.endsWith('.part'));
+        const part = parts.find((n) => n.startsWith(`${LARGE}`) && n.endsWith('.part'));
         partBytes = part ? (await stat(join(out, 'raw', part))).size : 0;
-        return done >= 3 && partBytes >= 20_000;
-      });
+        return done >= 3 && partBytes > EAGER_META_BYTES;
+      }, 90_000);
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe(null);
     } finally {
@@ -148,7 +163,7 @@ describe('two runs on one output folder', () => {
     await waitFor('the killed run to be gone with the process started', async () => (await parentOf(ownerPid)) === null, 5_000);
     const doneBefore = await expectNothingFalselyDone(out);
     // A temp file as a write cut by the kill leaves it: the next run removes it.
-    const leftover = tempPathFor(join(out, 'clean', `${STALLED}.txt`));
+    const leftover = tempPathFor(join(out, 'clean', `${LARGE}.txt`));
     await writeFile(leftover, 'half a book');
 
     const requestsBefore = fx.http.requests.length;
@@ -158,9 +173,9 @@ describe('two runs on one output folder', () => {
     expect(summary.failures.map((f: { error: { code: string } }) => f.error.code)).toEqual(['BOOK_NOT_FOUND']);
     expect(summary.itemsSkipped).toBe(doneBefore);
     // The stalled book was resumed from its partial file, not fetched from byte 0.
-    const resumed = fx.http.requests.slice(requestsBefore).filter((r) => r.path === bookPath(STALLED) && r.method === 'GET');
+    const resumed = fx.http.requests.slice(requestsBefore).filter((r) => r.path === bookPath(LARGE) && r.method === 'GET');
     expect(resumed.some((r) => r.range?.startsWith(`bytes=${partBytes}-`))).toBe(true);
-    await expectAllBooksExact(out, fx.mirror, BOOKS);
+    await expectAllBooksExact(out, fx.mirror, books);
     expect(existsSync(leftover)).toBe(false);
-  });
+  }, CLI_FROM_SOURCE_TEST_MS);
 });
