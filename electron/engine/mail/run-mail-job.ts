@@ -109,6 +109,11 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     // An account archived before may have nothing new: the quick listing (quick-list.ts) is asked
     // at once, so that its round trips overlap the lock and the writable check below. It only reads.
     const quick = extras.quickList === false ? null : await startQuickListing(spec.account, root, { timeoutMs: spec.timeoutMs, signal: control.signal });
+    // Without a quick listing (a first run, an account left to imapflow) every run connects:
+    // imapflow and the worker modules load now, while the lock and the writable check below wait
+    // for the disk (compiling them is the main thread's, those calls the thread pool's).
+    const workerModule = quick ? null : import('./mail-worker');
+    workerModule?.catch(() => undefined);
     // The account's folder is locked for the run (a second job there is refused with OUTPUT_LOCKED)
     // and proved writable before any worker connection is opened (read-only / full: a clear error now).
     const lock: OutputLock = await prepareOutputFolder(root, 'mail');
@@ -131,7 +136,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     let worker!: typeof import('./mail-worker');
     let workerOptions!: MailWorkerOptions;
     const loadWorkers = async () => {
-      worker = await import('./mail-worker');
+      worker = await (workerModule ?? import('./mail-worker'));
       workerOptions = workerOptionsWith(worker.writeBudget(spec.strategy === 'serial' ? 1 : spec.connections));
     };
     const workerOptionsWith = (budget: MailWorkerOptions['writeBudget']): MailWorkerOptions => ({
