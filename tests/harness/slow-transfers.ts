@@ -30,6 +30,8 @@ export class Throttle {
   #first = true;
   /** Pieces paced but not yet handed on: the client leaving while some are is a cut. */
   pending = 0;
+  /** A request of the same path came while this one still held bytes back: its re-issue, already fast. */
+  reissued = false;
 
   constructor(
     private readonly rule: SlowRule,
@@ -69,6 +71,8 @@ export class Throttle {
 /** The proxy's rule, and the paths whose next transfer goes at full speed (re-issued after a cut). */
 export class SlowTransfers {
   readonly #fastNext = new Set<string>();
+  /** Slowed transfers whose client has not left yet, by path. */
+  readonly #live = new Map<string, Set<Throttle>>();
 
   constructor(private readonly rule: SlowRule) {}
 
@@ -77,12 +81,30 @@ export class SlowTransfers {
     const m = this.rule.match;
     if (!(typeof m === 'function' ? m(path) : m.test(path))) return null;
     if (this.#fastNext.delete(path)) return null;
-    return new Throttle(this.rule, path);
+    // The same path again while a slowed transfer of it still holds bytes back: the client cut it and
+    // re-issued it, its close not seen yet (the new connection's request can come first: seen under
+    // load, the re-issue slowed too). Fast, as after a cut seen.
+    const live = this.#live.get(path);
+    if (this.rule.fastAfterCut !== false) {
+      for (const t of live ?? []) {
+        if (t.pending > 0 && !t.reissued) {
+          t.reissued = true;
+          return null;
+        }
+      }
+    }
+    const t = new Throttle(this.rule, path);
+    if (live) live.add(t);
+    else this.#live.set(path, new Set([t]));
+    return t;
   }
 
   /** The client left a slowed transfer: cut short when bytes were still held back. */
   clientLeft(t: Throttle): void {
-    if (t.pending > 0 && this.rule.fastAfterCut !== false) this.#fastNext.add(t.path);
+    const live = this.#live.get(t.path);
+    live?.delete(t);
+    if (live?.size === 0) this.#live.delete(t.path);
+    if (t.pending > 0 && !t.reissued && this.rule.fastAfterCut !== false) this.#fastNext.add(t.path);
   }
 }
 

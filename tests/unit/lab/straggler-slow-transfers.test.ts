@@ -32,4 +32,15 @@ describe('the latency proxy\'s stragglers (slow-transfers.ts)', () => {
     slow.clientLeft(third);
     expect(slow.claim('/0/5/5-0.txt')).not.toBeNull();
   });
+
+  it('the re-issue is fast when its request comes before the cut connection\'s close', () => {
+    // Seen under load (straggler-lab-cli, `fanout gutenberg --item-timeout`: 'expected 2 to be 1' slowed):
+    // the new connection's request reached the proxy before the old one's close, and was slowed too.
+    const slow = new SlowTransfers(slowBooks([5], { bytesPerSecond: 10_000 }));
+    const first = slow.claim('/0/5/5-0.txt')!;
+    first.pace(Buffer.alloc(10_000), 0);
+    expect(slow.claim('/0/5/5-0.txt')).toBeNull(); // the re-issue, the cut one still holding bytes back
+    slow.clientLeft(first); // its close, seen after: the re-issue was the fast one
+    expect(slow.claim('/0/5/5-0.txt')).not.toBeNull();
+  });
 });
