@@ -130,7 +130,11 @@ describe('mail --workers auto', () => {
     expect(refusal, JSON.stringify(ds)).toBeDefined();
     // Exactly what the server took: the connection accepted in the same step counts (auto-connections.ts).
     expect(refusal!.why).toMatch(/refused connection 4: at most 3/);
-    expect(refusal!.workers).toBe(3);
+    // N capped there: 3, or N as it was when already below (the decision says min(N, limit)). Under
+    // load (2 busy loops + 2 vitest runs) Dovecot's refusal was read right, 'at most 3', when N was
+    // already 2: 'expected 2 to be 3'.
+    const before = ds[ds.indexOf(refusal!) - 1]!;
+    expect(refusal!.workers, JSON.stringify(ds)).toBe(Math.min(3, before.workers));
     // Nothing after the refusal asks for more than the server took.
     for (const d of ds.slice(ds.indexOf(refusal!))) expect(d.workers).toBeLessThanOrEqual(3);
   }, 120_000);
