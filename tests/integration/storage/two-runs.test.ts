@@ -15,7 +15,7 @@ import { tempPathFor } from '../../../electron/engine/output/atomic-file';
 import { defaultRunners } from '../../../electron/engine/jobs/default-runners';
 import { JobManager } from '../../../electron/engine/jobs/job-manager';
 import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
-import { delay } from '../../harness';
+import { delay, type MirrorBookSpec } from '../../harness';
 import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import { EAGER_META_BYTES } from '../../../electron/engine/mirror/book-sink';
 import { BOOKS, startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
@@ -96,7 +96,7 @@ const STALLED = 2009;
  * b7c1327 and a killed run leaves an empty `.part`, restarted as a short one was.
  */
 const LARGE = 2100;
-const books = [...BOOKS, { ebook: LARGE, files: ['-0.txt'], title: 'Large', sizeBytes: EAGER_META_BYTES + 1_000_000 }];
+const books: MirrorBookSpec[] = [...BOOKS, { ebook: LARGE, files: ['-0.txt'], title: 'Large', sizeBytes: EAGER_META_BYTES + 1_000_000 }];
 
 describe('two runs on one output folder', () => {
   it('the second run is refused at once, naming the folder and the first run (PID, since); the first finishes whole', async () => {
