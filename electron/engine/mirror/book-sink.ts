@@ -25,6 +25,12 @@ export interface SinkOptions {
   context: ErrorContext;
   /** The job's knowledge of `rawDir`'s `.part` files (see raw-parts.ts); without it, a mkdir and a stat per book. */
   rawParts?: RawParts;
+  /**
+   * Hold a new text known to be small in memory and write it in one writev (see `begin`). Only for a
+   * caller that bounds the books it has received but not yet landed (HTTP: MAX_LANDING per run); an
+   * FTP batch lands its books in order behind a chain that does not hold its transfers back.
+   */
+  holdSmall?: boolean;
 }
 
 export interface SinkResult {
@@ -171,7 +177,7 @@ export class BookSink {
       // instead of one per socket read (~5 per 330 KB book). A run killed meanwhile leaves an empty
       // `.part` with no meta, as it left a short one: restarted, not resumed. At most
       // EAGER_META_BYTES held: a body longer than it said goes to disk from there on.
-      if (this.metaDeferred && this.startAt === 0) this.held = [];
+      if (this.opts.holdSmall && this.metaDeferred && this.startAt === 0) this.held = [];
       // Else chunks go straight to the `.part`'s descriptor, those that queued up meanwhile in one
       // writev (no WriteStream between: a stream layer and a promise per chunk less, measured in
       // docs/BENCHMARKS.md). A failed transfer keeps what was written: the resumable prefix.

@@ -16,7 +16,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const open = () => BookSink.open({ rawDir: dir, remoteName: '418-0.txt', textName: '418-0.txt', fromZip: false, progress, context: { ebook: 418 } });
+const open = (holdSmall = true) => BookSink.open({ rawDir: dir, remoteName: '418-0.txt', textName: '418-0.txt', fromZip: false, progress, context: { ebook: 418 }, holdSmall });
 const write = (sink: BookSink, bytes: Buffer) => new Promise<void>((resolve, reject) => sink.input.write(bytes, (err) => (err ? reject(err) : resolve())));
 const chunks = (n: number, size: number) => Array.from({ length: n }, (_, i) => Buffer.alloc(size, 97 + (i % 26)));
 
@@ -70,6 +70,16 @@ describe('BookSink: a new file known to be small is written in one write', () =>
     const writes = vi.spyOn(PartFile.prototype, 'write');
     const sink = await open();
     sink.begin();
+    await write(sink, Buffer.alloc(1000, 120));
+    expect(writes).toHaveBeenCalledTimes(1);
+    await sink.close();
+    expect((await readFile(join(dir, '418-0.txt.part'))).length).toBe(1000);
+  });
+
+  it('a sink not asked to hold (FTP) writes a small file as it comes', async () => {
+    const writes = vi.spyOn(PartFile.prototype, 'write');
+    const sink = await open(false);
+    sink.begin({ size: 2000 });
     await write(sink, Buffer.alloc(1000, 120));
     expect(writes).toHaveBeenCalledTimes(1);
     await sink.close();
