@@ -184,126 +184,6 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
       }
       opts.onWarning?.(`worker ${workerId + 1} retired: ${err?.message ?? 'server refused another connection'}`, err);
     };
-    /** Set once a batch retires the worker: its other batch, refused too, gives its items back and ends. */
-    let leaving = false;
-    /**
-     * One batch on the worker's session: its groups in turn, retried, failed or retired as before.
-     * 'stop' ends the worker (aborted, job-fatal, retired). `ctx` is the batch's own (its `received`).
-     */
-    const runBatch = async (s: WorkerSession<I>, batch: I[], ctx: WorkerContext): Promise<'stop' | 'go'> => {
-      const groups = s.processBatch && batch.length > 1 ? [batch] : batch.map((it) => [it]);
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g]!;
-        if (g > 0) lane?.started();
-        const label = group.length === 1 ? opts.label(group[0]!) : `${opts.label(group[0]!)} (+${group.length - 1})`;
-        progress.setState('connecting', label);
-        let outcome: BatchOutcome | void;
-        /** This group's last refusal, while it waits to try again. */
-        let refusal: FanoutError | null = null;
-        const surplus = (err: FanoutError) => SHRINK_CODES.has(err.code) && alive > 1 && served();
-        try {
-          outcome = await withRetry(
-            async () => {
-              if (knockedAgain === 'waiting') {
-                knockedAgain = 'yes'; // the backoff's jitter may be ~0: give the server the base delay to let go
-                await sleep(opts.baseDelayMs ?? 200, signal);
-              }
-              // Refused before anyone was served (all logging in at once): rather than knock again
-              // blindly, wait until another session is served, and then the refusal was the server's
-              // limit: retire (a fixed N above the limit would otherwise keep opening refused
-              // connections). Bounded: sessions that are never served do not hold this one forever.
-              if (refusal && alive > 1) await refusalWaits.wait(signal);
-              if (refusal && surplus(refusal)) throw refusal;
-              return group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx);
-            },
-            {
-              attempts: opts.attempts,
-              baseDelayMs: opts.baseDelayMs,
-              signal,
-              progress,
-              context: group.length === 1 ? opts.context?.(group[0]!) : undefined,
-              onRetry: () => progress.resetItemBytes(),
-              giveUp: (err) => {
-                refusal = SHRINK_CODES.has(err.code) ? err : null;
-                if (refusal?.code === 'TOO_MANY_CONNECTIONS' && hadLogin && knockedAgain === 'no') {
-                  knockedAgain = 'waiting';
-                  refusal = null;
-                }
-                if (refusal) refusedNow.add(workerId);
-                else refusedNow.delete(workerId);
-                refusalWaits.changed();
-                return (refusal !== null && surplus(refusal)) || isFatal(err);
-              },
-            },
-          );
-        } catch (raw) {
-          const err = toFanoutError(raw);
-          if (err.code === 'ABORTED' || signal.aborted || stopIfFatal(err)) return 'stop';
-          if (shouldRetire(err)) {
-            // The worker's other batch (received first, see `received`) retired it already: its items go back.
-            if (leaving) {
-              source.giveBack(groups.slice(g).flat());
-              return 'stop';
-            }
-            leaving = true;
-            // Auto reads the limit from proven sessions: wait until each other worker finished an item or was
-            // refused (at the first one served, the others may be mid-item: vsftpd limited to 3 was read as 1 or 2).
-            // Its items go back first: the others may take them meanwhile (none is left behind at the tail).
-            refusedNow.add(workerId);
-            source.giveBack(groups.slice(g).flat());
-            if (auto) await refusalWaits.until(() => provenNow + refusedNow.size >= alive, signal).catch(() => {});
-            if (signal.aborted) return 'stop';
-            retire([], err);
-            return 'stop';
-          }
-          fail(workerId, group, err);
-          progress.setState('failed', label);
-          continue;
-        }
-        lane?.ended();
-        clock?.poke();
-        refusedNow.delete(workerId);
-        // A batch may report items that failed on their own: count the rest, retry those alone.
-        const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
-        successes += done.length;
-        refusalWaits.served();
-        if (!proven) {
-          proven = true;
-          provenNow++;
-          peakProven = Math.max(peakProven, provenNow);
-          refusalWaits.changed();
-        }
-        opts.telemetry.itemDone(workerId, unitsOf(done));
-        if (!outcome) continue;
-        for (let i = 0; i < group.length; i++) {
-          const err = outcome[i];
-          if (!err) continue;
-          const item = group[i]!;
-          if (signal.aborted || stopIfFatal(err)) return 'stop';
-          if (!err.retryable) {
-            fail(workerId, [item], err);
-            continue;
-          }
-          try {
-            // Retried alone, at once, unless the server asked for a wait (Retry-After).
-            if (err.retryAfterMs !== undefined) await pauseBeforeRetry(err, 0, { baseDelayMs: 0, maxDelayMs: 0 }, signal, progress);
-            await withRetry(() => s.process(item, ctx), {
-              attempts: Math.max(1, opts.attempts - 1), baseDelayMs: opts.baseDelayMs, signal, progress,
-              context: opts.context?.(item), onRetry: () => progress.resetItemBytes(), giveUp: isFatal,
-            });
-            successes++;
-            opts.telemetry.itemDone(workerId, units(item));
-          } catch (raw2) {
-            const err2 = toFanoutError(raw2);
-            if (err2.code === 'ABORTED' || signal.aborted || stopIfFatal(err2)) return 'stop';
-            fail(workerId, [item], err2);
-          }
-        }
-      }
-      return 'go';
-    };
-    /** The worker's batch still settling while the next one is received (see `received`). */
-    let previous: Promise<'stop' | 'go'> | null = null;
     try {
       for (;;) {
         // Auto lowered N: the surplus workers leave between items (check and leave in one step). Those refused are
@@ -340,22 +220,111 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
           }
         }
         const s: WorkerSession<I> = session;
-        // The batch's data is all in hand (a session that says so, `received`): the worker takes its
-        // next batch while this one's writes settle, so its connection is not idle between them. At
-        // most two at once: the one before must have settled before another is taken.
-        let received!: () => void;
-        const inHand = new Promise<'go'>((resolve) => (received = () => resolve('go')));
-        const current = runBatch(s, batch, auto ? ctx : { ...ctx, received });
-        current.catch(() => undefined);
-        const before = previous;
-        previous = current;
-        const first = await Promise.race([current, inHand]);
-        if (before && (await before) === 'stop') break;
-        if (first === 'stop') break;
+        const groups = s.processBatch && batch.length > 1 ? [batch] : batch.map((it) => [it]);
+        for (let g = 0; g < groups.length; g++) {
+          const group = groups[g]!;
+          if (g > 0) lane?.started();
+          const label = group.length === 1 ? opts.label(group[0]!) : `${opts.label(group[0]!)} (+${group.length - 1})`;
+          progress.setState('connecting', label);
+          let outcome: BatchOutcome | void;
+          /** This group's last refusal, while it waits to try again. */
+          let refusal: FanoutError | null = null;
+          const surplus = (err: FanoutError) => SHRINK_CODES.has(err.code) && alive > 1 && served();
+          try {
+            outcome = await withRetry(
+              async () => {
+                if (knockedAgain === 'waiting') {
+                  knockedAgain = 'yes'; // the backoff's jitter may be ~0: give the server the base delay to let go
+                  await sleep(opts.baseDelayMs ?? 200, signal);
+                }
+                // Refused before anyone was served (all logging in at once): rather than knock again
+                // blindly, wait until another session is served, and then the refusal was the server's
+                // limit: retire (a fixed N above the limit would otherwise keep opening refused
+                // connections). Bounded: sessions that are never served do not hold this one forever.
+                if (refusal && alive > 1) await refusalWaits.wait(signal);
+                if (refusal && surplus(refusal)) throw refusal;
+                return group.length > 1 ? s.processBatch!(group, ctx) : s.process(group[0]!, ctx);
+              },
+              {
+                attempts: opts.attempts,
+                baseDelayMs: opts.baseDelayMs,
+                signal,
+                progress,
+                context: group.length === 1 ? opts.context?.(group[0]!) : undefined,
+                onRetry: () => progress.resetItemBytes(),
+                giveUp: (err) => {
+                  refusal = SHRINK_CODES.has(err.code) ? err : null;
+                  if (refusal?.code === 'TOO_MANY_CONNECTIONS' && hadLogin && knockedAgain === 'no') {
+                    knockedAgain = 'waiting';
+                    refusal = null;
+                  }
+                  if (refusal) refusedNow.add(workerId);
+                  else refusedNow.delete(workerId);
+                  refusalWaits.changed();
+                  return (refusal !== null && surplus(refusal)) || isFatal(err);
+                },
+              },
+            );
+          } catch (raw) {
+            const err = toFanoutError(raw);
+            if (err.code === 'ABORTED' || signal.aborted || stopIfFatal(err)) return;
+            if (shouldRetire(err)) {
+              // Auto reads the limit from proven sessions: wait until each other worker finished an item or was
+              // refused (at the first one served, the others may be mid-item: vsftpd limited to 3 was read as 1 or 2).
+              // Its items go back first: the others may take them meanwhile (none is left behind at the tail).
+              refusedNow.add(workerId);
+              source.giveBack(groups.slice(g).flat());
+              if (auto) await refusalWaits.until(() => provenNow + refusedNow.size >= alive, signal).catch(() => {});
+              if (signal.aborted) return;
+              retire([], err);
+              return;
+            }
+            fail(workerId, group, err);
+            progress.setState('failed', label);
+            continue;
+          }
+          lane?.ended();
+          clock?.poke();
+          refusedNow.delete(workerId);
+          // A batch may report items that failed on their own: count the rest, retry those alone.
+          const done = outcome ? group.filter((_, i) => !outcome[i]) : group;
+          successes += done.length;
+          refusalWaits.served();
+          if (!proven) {
+            proven = true;
+            provenNow++;
+            peakProven = Math.max(peakProven, provenNow);
+            refusalWaits.changed();
+          }
+          opts.telemetry.itemDone(workerId, unitsOf(done));
+          if (!outcome) continue;
+          for (let i = 0; i < group.length; i++) {
+            const err = outcome[i];
+            if (!err) continue;
+            const item = group[i]!;
+            if (signal.aborted || stopIfFatal(err)) return;
+            if (!err.retryable) {
+              fail(workerId, [item], err);
+              continue;
+            }
+            try {
+              // Retried alone, at once, unless the server asked for a wait (Retry-After).
+              if (err.retryAfterMs !== undefined) await pauseBeforeRetry(err, 0, { baseDelayMs: 0, maxDelayMs: 0 }, signal, progress);
+              await withRetry(() => s.process(item, ctx), {
+                attempts: Math.max(1, opts.attempts - 1), baseDelayMs: opts.baseDelayMs, signal, progress,
+                context: opts.context?.(item), onRetry: () => progress.resetItemBytes(), giveUp: isFatal,
+              });
+              successes++;
+              opts.telemetry.itemDone(workerId, units(item));
+            } catch (raw2) {
+              const err2 = toFanoutError(raw2);
+              if (err2.code === 'ABORTED' || signal.aborted || stopIfFatal(err2)) return;
+              fail(workerId, [item], err2);
+            }
+          }
+        }
       }
     } finally {
-      // A batch still settling (its writes) ends before the worker does and its session closes.
-      if (previous) await (previous as Promise<'stop' | 'go'>).catch(() => undefined);
       alive--;
       refusalWaits.wakeIfAllWaiting();
       running.delete(workerId);

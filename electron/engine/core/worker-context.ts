@@ -29,13 +29,6 @@ export interface WorkerContext {
   /** Aborted when the job is cancelled; every await in long work must honour it. */
   readonly signal: AbortSignal;
   readonly progress: WorkerProgress;
-  /**
-   * Set by the pool on an item's context: the session calls it once the item's data is all in hand
-   * and its connection is free for the next item, while the item's writes still settle; the pool
-   * then hands the worker its next item (at most two of a worker's at once). Optional to call: an
-   * item that never does is followed when it settles. Idempotent.
-   */
-  readonly received?: () => void;
 }
 
 /** A WorkerProgress that records nothing: for one-off calls (tests, `fanout clean`). */

@@ -106,12 +106,6 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
   readonly #onAbort = () => this.#client?.close();
   /** The last use of the connection queued (see `#exclusive`). */
   #turn: Promise<unknown> = Promise.resolve();
-  /**
-   * Writes (and their bytes) in flight on this connection, whichever FETCH received them: the pool
-   * starts a chunk once the one before is received (`ctx.received`), while its last writes settle,
-   * and both stay within one `writeBudget`.
-   */
-  readonly #writing = { count: 0, bytes: 0, waiters: [] as Array<() => void> };
 
   private constructor(opts: MailWorkerOptions, signal: AbortSignal) {
     this.#opts = opts;
@@ -274,12 +268,13 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     /** UIDs the FETCH returned (written or being written). */
     const received = new Set<number>();
     const inflight = new Set<Promise<void>>();
-    const writing = this.#writing;
+    let inflightBytes = 0;
     let writeError: unknown = null;
     const settle = () => Promise.allSettled([...inflight]);
-    // Woken by a write that settles. Not Promise.race(inflight): that adds a reaction to every
+    // Woken by each write that settles. Not Promise.race(inflight): that adds a reaction to every
     // write in flight (32 with one connection) for each message that waits, and keeps them all.
-    const writeSettled = () => new Promise<void>((resolve) => writing.waiters.push(resolve));
+    let wake: (() => void) | null = null;
+    const writeSettled = () => new Promise<void>((resolve) => (wake = resolve));
     try {
       const client = await this.#select(job, label, ctx);
       await this.#opts.beforeFetch?.(job, [...wanted]);
@@ -290,12 +285,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         const { source, uid } = m;
         received.add(uid);
         ctx.progress.addBytes(source.length);
-        while (writing.count > 0 && (writing.count >= budget.writes || writing.bytes + source.length > budget.bytes)) {
+        while (inflight.size > 0 && (inflight.size >= budget.writes || inflightBytes + source.length > budget.bytes)) {
           await writeSettled();
         }
         if (writeError) break;
-        writing.count++;
-        writing.bytes += source.length;
+        inflightBytes += source.length;
         const write: Promise<void> = store
           .writeMessage(source, metaOfSource(m, source, uidValidity))
           .then(
@@ -309,9 +303,10 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           )
           .finally(() => {
             inflight.delete(write);
-            writing.count--;
-            writing.bytes -= source.length;
-            writing.waiters.shift()?.();
+            inflightBytes -= source.length;
+            const w = wake as (() => void) | null;
+            wake = null;
+            w?.();
           });
         inflight.add(write);
       }
@@ -326,7 +321,6 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       if (release) {
         release();
         this.#opts.onChunksReceived?.(chunks);
-        ctx.received?.();
       }
       await settle();
       if (writeError) throw writeError;
