@@ -90,7 +90,10 @@ describe('fanout lab gutenberg', () => {
 
   it('runs every cell under --item-timeout: a straggler is cut and re-issued', async () => {
     const slow = 2002;
-    const proxy = await startTcpProxy({ targetPort: fx.http.port, slow: slowBooks([slow], { bytesPerSecond: 25_000 }) });
+    // 4 kB/s (44 kB: 11 s): the cut at 0.7 s finds bytes still held back even when the client's timer
+    // fires seconds late under load (at 25 kB/s the proxy may have handed the whole book on by then,
+    // read no cut, and slowed the re-issue too: seen in straggler-lab-cli).
+    const proxy = await startTcpProxy({ targetPort: fx.http.port, slow: slowBooks([slow], { bytesPerSecond: 4_000 }) });
     try {
       const out = join(fx.dir, 'lab-item-timeout');
       const r = await fanout(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', `http://${proxy.hostPort}/`, '--ids', '2000-2005', '--sample', '3', '--strategies', 'queue', '--workers', '2', '--item-timeout', '0.7', '--out-dir', out, '--json']);
