@@ -19,9 +19,7 @@ let fx: GutenbergFixture;
 let proxy: TcpProxy;
 beforeAll(async () => {
   fx = await startGutenbergFixture();
-  // 8 kB/s (44 kB: 5.5 s, what the cell without a timeout waits): the 0.7 s cut finds bytes still held
-  // back even when the client's timer fires late under load (see the --item-timeout case below).
-  proxy = await startTcpProxy({ targetPort: fx.http.port, slow: slowBooks([SLOW], { bytesPerSecond: 8_000 }) });
+  proxy = await startTcpProxy({ targetPort: fx.http.port, slow: slowBooks([SLOW], { bytesPerSecond: 25_000 }) });
 });
 afterAll(async () => {
   await proxy?.stop();
