@@ -1,14 +1,12 @@
-import { closeSync, fstatSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
-import { tempPathFor } from '../output/atomic-file';
+import { writeFileAtomicOnThread } from '../output/atomic-file';
 import { readBook, takeBuffer, type KeptBuffer, type ReadBook } from './read-buffers';
 import { scrubBook } from './scrub-book';
 import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
 
 /**
  * Runs a `ScrubFileTask` where the scrubber runs (a worker thread or child): reads the raw text,
- * cleans it in place, writes the clean text atomically and durably (`writeDurably`: unique temp,
+ * cleans it in place, writes the clean text atomically and durably (`writeFileAtomicOnThread`: unique temp,
  * fsync, rename; the folder's fsync is left to the caller, shared between books) and reads its
  * mtime on the open descriptor. Done here, the job's main thread reads no book, receives no clean
  * buffer (no book-sized external memory there: fewer mark-compacts) and makes no fs call for the
@@ -38,7 +36,7 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
     const result = scrubBook(raw.bytes, { consumeInput: true, output });
     // The thread's busy time (read + clean); the write below mostly waits (its fsync).
     const runMs = performance.now() - t0;
-    const mtimeMs = await writeDurably(task.cleanPath, result.clean, release);
+    const mtimeMs = await writeFileAtomicOnThread(task.cleanPath, result.clean, release);
     return { result: { ...result, clean: new Uint8Array(0), cleanMtimeMs: mtimeMs }, runMs };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -47,45 +45,5 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
   } finally {
     // The clean text (a view into them) is written or dropped: the buffers may take the next book.
     release();
-  }
-}
-
-const fsyncFd = promisify(fsync);
-
-/**
- * `openAtomicFile`'s commit (../output/atomic-file.ts) for this thread: a unique temp opened 'wx',
- * the bytes written, fsynced, closed, renamed over `path`. Only the fsync goes to the thread pool;
- * the open, write, fstat, close and rename are synchronous calls on this thread (the page cache: tens
- * of µs each), not a pool hop each with this thread woken after it (5 hops per book were 1). `written`
- * runs once the bytes are in the page cache (the buffers may take the next books during the fsync).
- * On failure the temp is removed. Returns the file's mtime, read on its descriptor.
- */
-async function writeDurably(path: string, bytes: Uint8Array, written: () => void): Promise<number> {
-  const tempPath = tempPathFor(path);
-  const fd = openSync(tempPath, 'wx');
-  let open = true;
-  try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-    written();
-    const { mtimeMs } = fstatSync(fd);
-    await fsyncFd(fd);
-    open = false;
-    closeSync(fd);
-    renameSync(tempPath, path);
-    return mtimeMs;
-  } catch (err) {
-    if (open) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      rmSync(tempPath, { force: true });
-    } catch {
-      /* the temp is left: removeStaleTempFiles takes it */
-    }
-    throw err;
   }
 }
