@@ -14,7 +14,7 @@ describe('the Cyrus harness', () => {
       await b.stop();
       await new Promise((r) => setTimeout(r, 1000)); // a shutdown's signals are sent at once; give them time to land
       await admin.noop(); // before: 'Connection not available'
-      expect((await admin.status('INBOX', { messages: true })).messages).toBe(0);
+      expect(await admin.status('INBOX', { messages: true })).toMatchObject({ messages: 0 });
     } finally {
       await admin.logout().catch(() => undefined);
       await a.stop();
