@@ -7,7 +7,7 @@
  * `npm link` / global-install / `npx` shim, Windows' cmd shim — while a user's own NODE_OPTIONS or
  * node flags still win. A shebang (`#!/usr/bin/env -S node --max-old-space-size=…`) is ignored by
  * `node bin/fanout.js`, breaks every command where `env` has no `-S` (busybox), and would override
- * NODE_OPTIONS. Only the commands that run for a while pay the second start (~50 ms); `--help` and
+ * NODE_OPTIONS. Only the commands that run for a while pay the second start (~50–150 ms; `mail` only with work); `--help` and
  * the short commands never do (`npm run bench:startup`).
  *
  * The launcher stays as the parent: stdio inherited, exit code passed through (130 after Ctrl-C),
