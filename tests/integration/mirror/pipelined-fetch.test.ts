@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror, type FetchedBook, type Mirror, type MirrorSession } from '../../../electron/engine/mirror';
 import { HttpSession } from '../../../electron/engine/mirror/http-session';
-import { generateMirror, sha256, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type GeneratedMirror, type HttpServer, type MirrorBookSpec } from '../../harness';
+import { generateMirror, sha256, slowBooks, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type GeneratedMirror, type HttpServer, type MirrorBookSpec } from '../../harness';
 import { count, FORM_BOOKS, listFiles, makeCtx, removeAll, startGateRelay, tempDir } from './helpers';
 
 /** Every form a book may have, books missing altogether, and small fillers (for cuts at known offsets). */
@@ -145,8 +145,11 @@ describe.each(['ftp', 'http'] as const)('fetchBooks over %s', (protocol) => {
 
   it('a cut connection mid-batch: earlier books stay done, the rest are retryable; the next call recovers', async () => {
     // HTTP: the connection dies 50,000 bytes in (two 20 KB books and their headers pass, the third is
-    // cut). FTP: every connection (control and data) is cut once the second book has landed.
-    const proxy = await startTcpProxy({ targetPort: portOf(protocol), ftp: protocol === 'ftp', ...(protocol === 'http' ? { dropAfterBytes: 50_000 } : {}) });
+    // cut). FTP: every connection (control and data) is cut once the second book has landed; the later
+    // books' first bytes are held 3 s, so they are still on the wire then however slowly books land
+    // (under load every transfer had ended before the second book landed: nothing was cut).
+    const later = slowBooks(FILLERS.slice(2), { firstByteDelayMs: 3000 });
+    const proxy = await startTcpProxy({ targetPort: portOf(protocol), ftp: protocol === 'ftp', ...(protocol === 'http' ? { dropAfterBytes: 50_000 } : { slow: later }) });
     const mirror = openMirror(urlOf(protocol, proxy.hostPort), { timeoutMs: 5000 });
     const s = mirror.openSession(0);
     const raw = path.join(work, `${protocol}-cut`);
