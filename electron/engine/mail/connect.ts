@@ -38,6 +38,8 @@ export function accountWhere(account: Pick<MailAccount, 'host' | 'tls' | 'port'>
  */
 export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): ImapFlowOptions {
   const timeout = opts.timeoutMs ?? 60_000;
+  // Connecting (the proxy's handshake included) and the greeting: the user's timeout, at most 30 s.
+  const connectMs = Math.min(timeout, 30_000);
   const auth =
     account.auth.method === 'password'
       ? { user: account.user, pass: account.auth.password, ...(opts.loginCommand === false ? {} : { loginMethod: 'LOGIN' }) }
@@ -51,15 +53,21 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
     tls: { rejectUnauthorized: !account.allowUntrustedCert },
     logger: false,
     disableAutoIdle: true,
-    connectionTimeout: Math.min(timeout, 30_000),
-    greetingTimeout: Math.min(timeout, 30_000),
+    connectionTimeout: connectMs,
+    greetingTimeout: connectMs,
     // The user's timeout, as given: a stalled FETCH fails (and is retried on a new connection)
     // after it. An idle worker closed by it reconnects when it gets work.
     socketTimeout: timeout,
-    // A SOCKS proxy through our transport (socks-transport.ts: imapflow's own SOCKS path can drop
-    // the greeting); an HTTP CONNECT proxy through imapflow's, which keeps it.
-    ...(account.proxy ? (/^http:/i.test(account.proxy) ? { proxy: account.proxy } : { transport: socksTransport(parseSocksUrl(account.proxy), Math.min(timeout, 30_000)) }) : {}),
+    ...(account.proxy ? proxyOptions(account.proxy, connectMs) : {}),
   };
+}
+
+/**
+ * A SOCKS proxy through our transport (socks-transport.ts: imapflow's own SOCKS path can drop the
+ * greeting); an HTTP CONNECT proxy through imapflow's `proxy`, which keeps it.
+ */
+function proxyOptions(proxy: string, connectMs: number): Pick<ImapFlowOptions, 'proxy' | 'transport'> {
+  return /^http:/i.test(proxy) ? { proxy } : { transport: socksTransport(parseSocksUrl(proxy), connectMs) };
 }
 
 /**
