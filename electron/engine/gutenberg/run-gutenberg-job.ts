@@ -135,7 +135,6 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const rawParts = new RawParts(rawDir);
   const { telemetry } = ctx;
   const bandwidth = control.bandwidth!;
-  const pace = (bytes: number) => bandwidth.take(bytes);
   // Politeness toward the mirror: the wait between requests, and a Retry-After held by every lane.
   const pacer = new HostPacer(spec.waitMs ?? 0);
   // The per-item timeout (spec.itemTimeoutMs), and each book's time from its first attempt to landing.
@@ -147,6 +146,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // A full or read-only disk stops the whole job: the pool takes no more books, the books in
   // flight stop, and none of them gets a manifest line (they were not tried; the re-run does them).
   const stop = new FatalStop(control.signal);
+  // The job's bandwidth cap; a stopped job's bytes no longer wait for it (net/bandwidth.ts `take`).
+  const pace = (bytes: number) => bandwidth.take(bytes, stop.signal);
   // Room for every download worker to hand over a book and go on (cleaning must not stall
   // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
   const bound = spec.scrubQueue === 'unbounded' ? Infinity : (spec.scrubQueue ?? Math.max(parts.scrubWorkers * 2, spec.workers * 2));

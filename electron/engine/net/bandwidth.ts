@@ -49,17 +49,32 @@ export class Bandwidth {
 
   /**
    * `bytes` arrived: null when they may go on at once (the common, allocation-free case), else a
-   * promise that resolves when the cap allows them.
+   * promise that resolves when the cap allows them. Once `signal` fires (the job stops) they go at
+   * once and leave the queue: a cancelled job's transfers do not wait out their debt.
    */
-  take(bytes: number): Promise<void> | null {
-    if (this.#rate === null) return null;
+  take(bytes: number, signal?: AbortSignal): Promise<void> | null {
+    if (this.#rate === null || signal?.aborted) return null;
     this.#refill();
     if (this.#waiting.length === 0 && this.#tokens >= 0) {
       this.#tokens -= bytes;
       return null;
     }
     return new Promise<void>((resolve) => {
-      this.#waiting.push({ bytes, go: resolve });
+      const waiter = { bytes, go: resolve };
+      if (signal) {
+        const onAbort = () => {
+          const at = this.#waiting.indexOf(waiter);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          this.#reschedule();
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.go = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      }
+      this.#waiting.push(waiter);
       this.#reschedule();
     });
   }
@@ -89,8 +104,9 @@ export class Bandwidth {
       this.#refill();
       this.#reschedule();
     }, ms);
-    // Waiters belong to transfers that keep the process alive themselves.
-    this.#timer.unref?.();
+    // Not unref'd: the transfers waiting here need not hold the process alive themselves (an HTTP
+    // body received whole leaves its socket idle, and undici unrefs idle sockets): a CLI whose only
+    // work left was this timer ended mid-job with node's exit code 13 (unsettled top-level await).
   }
 }
 

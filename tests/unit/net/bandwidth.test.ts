@@ -31,4 +31,22 @@ describe('Bandwidth (the job-wide token bucket)', () => {
     await Promise.all(waiting); // would take a minute at the old rate
     expect(seen).toEqual([null]);
   });
+
+  it('a take whose signal fires leaves the queue at once: a cancelled job does not wait out its debt', async () => {
+    const bw = new Bandwidth(16 * 1024);
+    bw.take(1024 * 1024); // a debt of a minute
+    const stop = new AbortController();
+    const other = new AbortController();
+    const released = bw.take(1, stop.signal);
+    const stays = bw.take(1, other.signal);
+    expect(released).toBeInstanceOf(Promise);
+    let settled = false;
+    void stays!.then(() => (settled = true));
+    stop.abort();
+    await released; // would take a minute at the rate (and the bucket's timer does not hold the process: a CLI exited 13)
+    expect(settled).toBe(false); // the other waiter keeps its place
+    expect(bw.take(1, stop.signal)).toBeNull(); // once stopped, nothing waits
+    other.abort();
+    await stays;
+  });
 });

@@ -1,0 +1,106 @@
+/**
+ * --limit-rate from the CLI, and Ctrl-C (SIGINT) during a job whose bytes wait for the cap: the job
+ * is cancelled, its summary printed, exit 130, no book it did not finish looks complete, and the
+ * re-run finishes them. Before the fix the bytes held by the bandwidth cap waited on a timer that
+ * does not keep node alive: once nothing else did (an HTTP body received whole leaves its socket
+ * idle, and undici unrefs it), node ran out of work with the job pending and ended with its own
+ * exit code 13 (unsettled top-level await), no summary: mid-job, with or without a Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delay, generateMirror, sha256, startFtpServer, startHttpServer, type FtpServer, type GeneratedMirror, type HttpServer } from '../../harness';
+import { runProcess } from '../../harness/fanout-cli';
+import { bundleCli } from '../../../build/cli-bundle.mjs';
+
+const repo = resolve(__dirname, '../../..');
+const BOOKS = [11, 12, 13, 14, 15, 16];
+
+let dir = '';
+let mirror: GeneratedMirror;
+let http: HttpServer;
+let ftp: FtpServer;
+let catalog = '';
+/** The CLI as `npm run build` bundles it (with the scrubber's worker entry points), built from the sources. */
+let bundleDir = '';
+let cli = '';
+
+beforeAll(async () => {
+  const cache = join(repo, 'node_modules', '.cache');
+  await mkdir(cache, { recursive: true });
+  bundleDir = await mkdtemp(join(cache, 'fanout-cancel-cli-'));
+  await bundleCli(repo, bundleDir);
+  cli = join(bundleDir, 'index.js');
+  dir = await mkdtemp(join(tmpdir(), 'fanout-cancel-'));
+  // 300 kB each at 20 kB/s: the job would run for ~90 s; it is cancelled after its first progress line.
+  mirror = await generateMirror(join(dir, 'mirror'), BOOKS.map((ebook) => ({ ebook, files: ['-0.txt'], sizeBytes: 300_000 })));
+  http = await startHttpServer({ root: mirror.root });
+  ftp = await startFtpServer({ root: mirror.root });
+  catalog = join(dir, 'cat.csv');
+  await writeFile(catalog, ['author,FileNumber,Title', ...BOOKS.map((n) => `Anon,${n},Book ${n}`)].join('\n') + '\n');
+}, 120_000);
+
+afterAll(async () => {
+  await http?.stop();
+  await ftp?.stop();
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the built CLI (no re-launch: the job runs in this node); SIGINT once it printed its first progress line (bytes are then waiting for the cap). */
+async function cancelAfterProgress(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  // Bounded: a CLI that never shows progress fails the test below with its stderr.
+  for (let i = 0; i < 1200 && !gone && !/^\d+(\.\d+)? s: /m.test(stderr); i++) await delay(50);
+  child.kill('SIGINT');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const exit = await exited;
+  clearTimeout(killer);
+  return { ...exit, stderr };
+}
+
+describe('fanout gutenberg: --limit-rate from the CLI', () => {
+  it('http: a capped job runs to its end (it ended mid-job with exit code 13, nothing printed)', async () => {
+    const out = join(dir, 'out-capped');
+    const r = await runProcess(process.execPath, [cli, 'gutenberg', '--catalog', catalog, '--mirror', http.url, '--out', out, '--ids', '11,12', '--limit-rate', '100k', '--json'], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'succeeded', itemsDone: 2 });
+  }, 180_000);
+});
+
+describe('fanout gutenberg: Ctrl-C with --limit-rate', () => {
+  for (const via of ['http', 'ftp'] as const) {
+    it(`${via}: cancels, prints the summary, exits 130; the books not finished are only .part files`, async () => {
+      const out = join(dir, `out-${via}`);
+      const url = via === 'http' ? http.url : ftp.url;
+      const r = await cancelAfterProgress(['gutenberg', '--catalog', catalog, '--mirror', url, '--out', out, '--workers', '2', '--limit-rate', '20k']);
+      expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 130, signal: null });
+      expect(r.stderr).toContain('cancelling');
+      expect(r.stderr).toMatch(/^CANCELLED: \d+ books done/m);
+      const done = Number(/^CANCELLED: (\d+) books done/m.exec(r.stderr)![1]);
+      expect(done).toBeLessThan(BOOKS.length);
+      // A raw file under its final name is whole (a book received whole may land though the cancel
+      // stopped it before cleaning); the rest are .part files, which a re-run resumes.
+      for (const name of await readdir(join(out, 'raw'))) {
+        if (name.endsWith('.part') || name.endsWith('.meta')) continue;
+        const book = mirror.books.get(Number(/^\d+/.exec(name)![0]))!;
+        expect(sha256(await readFile(join(out, 'raw', name))), name).toBe(book.files[0]!.sha256);
+      }
+      // The re-run (no cap) finishes every book, and they are what the mirror holds.
+      const again = await runProcess(process.execPath, [cli, 'gutenberg', '--catalog', catalog, '--mirror', url, '--out', out, '--json'], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, timeoutMs: 120_000 });
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ status: 'succeeded', itemsDone: BOOKS.length - done, itemsSkipped: done });
+      for (const ebook of BOOKS) {
+        expect(sha256(await readFile(join(out, 'raw', `${ebook}-0.txt`))), String(ebook)).toBe(mirror.books.get(ebook)!.files[0]!.sha256);
+      }
+    }, 180_000);
+  }
+});
