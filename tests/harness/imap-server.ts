@@ -135,17 +135,46 @@ export async function stopProcess(proc: ChildProcess, timeoutMs = 5000): Promise
   }
 }
 
+/**
+ * A refusal for the server's connection limit: Cyrus "Too many open connections (3 of 3 for …)",
+ * Dovecot "[LIMIT] Maximum number of connections from user+IP exceeded", Courier's couriertcpd
+ * closing before the greeting.
+ */
+export function isConnectionLimitRefusal(err: unknown): boolean {
+  const e = err as { responseText?: string; serverResponseCode?: string; code?: string } | null;
+  return /too many open connections|maximum number of connections/i.test(e?.responseText ?? '') || e?.serverResponseCode === 'LIMIT' || e?.code === 'ClosedAfterConnectText';
+}
+
+/** Attempts of the admin client's login while the server's connection limit refuses it (250 ms apart). */
+const LIMIT_ATTEMPTS = 40;
+
+/**
+ * The tests' own client (fills, checks). Right after a job the server may still count the job's
+ * sessions against its limit (their LOGOUT is sent without waiting for the answer; Cyrus's processes
+ * end after it): a test's check then failed 'Command failed' (auto-workers, Cyrus limited to 3, at
+ * load ~22). A refusal for the limit is tried again, bounded; any other failure is thrown at once.
+ */
 export async function adminClient(port: number, user: string, password: string): Promise<ImapFlow> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user, pass: password },
-    logger: false,
-    disableAutoIdle: true,
-    tls: { rejectUnauthorized: false },
-  });
-  await client.connect();
-  return client;
+  for (let attempt = 1; ; attempt++) {
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user, pass: password },
+      logger: false,
+      disableAutoIdle: true,
+      tls: { rejectUnauthorized: false },
+    });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      // A refused client may still emit its close as an 'error' event: not an uncaught one.
+      client.on('error', () => {});
+      client.close();
+      if (!isConnectionLimitRefusal(err) || attempt >= LIMIT_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
