@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import type { CatalogEntry } from '../catalog';
@@ -231,18 +231,27 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         setImmediate(() => parts.scrubPool.warm()); // after this turn: the first connect goes out first
         /** Hands a downloaded book to the scrubber; its manifest line is written when cleaning ends. */
         const submit = async (book: BookItem, fetched: FetchedBook, downloadMs: number, pctx: WorkerContext): Promise<void> => {
-          const rawSha256 = fetched.sha256;
           const cleanPath = join(cleanDir, `${book.ebook}.txt`);
+          // An HTTP text held whole comes as bytes: the scrub thread writes it (.part, fsync, rename)
+          // beside the clean one, and hashes it (no raw-file call, no hash on this thread).
+          const held = fetched.heldRaw;
+          fetched.heldRaw = undefined; // its buffer is moved to the scrub thread
           await stage.submit({
             ebook: book.ebook,
             rawPath: fetched.rawPath,
             cleanPath,
+            ...(held ? { raw: held } : {}),
             finish: async (result, scrubMs) => {
-              // The scrubber wrote the clean file (fsynced, renamed); the folder's fsync is shared with
-              // the books finishing at the same time (output/dir-sync-group.ts).
-              await dirSyncs.sync(cleanDir);
+              // The scrubber wrote the clean file (and a held raw one: fsynced, renamed); the folders'
+              // fsyncs are shared with the books finishing at the same time (output/dir-sync-group.ts).
+              if (held) {
+                if (!result.raw) throw new FanoutError('INTERNAL', `the raw text of ebook ${book.ebook} was not written`, { ebook: book.ebook });
+                await Promise.all([dirSyncs.sync(rawDir), dirSyncs.sync(cleanDir)]);
+                rawParts.landed(basename(held.partPath));
+              } else await dirSyncs.sync(cleanDir);
+              const rawSha256 = result.raw?.sha256 ?? fetched.sha256;
               // Sizes and mtimes as written: what the next run's quick check compares.
-              const rawMtimeMs = fetched.mtimeMs ?? (await stat(fetched.rawPath)).mtimeMs;
+              const rawMtimeMs = result.raw?.mtimeMs ?? fetched.mtimeMs ?? (await stat(fetched.rawPath)).mtimeMs;
               // The line is appended only now: both files are whole (the clean one fsynced).
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
@@ -297,6 +306,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 rawDir,
                 rawParts,
                 ctx: lane,
+                deferRawLanding: true,
                 onFetched: async (fetched) => {
                   const now = performance.now();
                   const downloadMs = now - mark;

@@ -11,6 +11,11 @@ export interface ScrubTask {
   rawPath: string;
   /** Where the scrubber writes the clean text (atomically, fsynced; the folder's fsync is `finish`'s). */
   cleanPath: string;
+  /**
+   * The raw text not yet on disk (an HTTP book held whole, FetchedBook.heldRaw): the scrubber writes
+   * it to `partPath`, fsyncs and renames it to `rawPath` as well (the raw folder's fsync is `finish`'s).
+   */
+  raw?: { bytes: Uint8Array; partPath: string };
   /** Called with the result (`cleanMtimeMs` set: the clean file is in place), in this stage (the folder's fsync, the manifest line). */
   finish(result: ScrubResult, scrubMs: number): Promise<void>;
   fail(err: FanoutError): Promise<void>;
@@ -65,7 +70,7 @@ export class ScrubStage {
     try {
       // The scrubber reads the raw file and writes the clean one itself (scrub/scrub-file.ts): no
       // book-sized buffer on this thread, no fs call here for either file (measured in docs/BENCHMARKS.md).
-      const result = await this.#service.scrub({ rawPath: task.rawPath, cleanPath: task.cleanPath }, { signal: this.#signal });
+      const result = await this.#service.scrub({ rawPath: task.rawPath, cleanPath: task.cleanPath, ...(task.raw ? { raw: task.raw } : {}) }, { signal: this.#signal });
       await task.finish(result, performance.now() - started);
     } catch (raw) {
       const err = raw instanceof FanoutError ? raw : toFanoutError(raw);

@@ -31,6 +31,20 @@ export interface SinkOptions {
    * FTP batch lands its books in order behind a chain that does not hold its transfers back.
    */
   holdSmall?: boolean;
+  /**
+   * With `holdSmall`: the caller may take a held text whole (`takeHeld`) and land it elsewhere (the
+   * job's scrub thread), so the held chunks are neither hashed nor given a `.part` here unless they
+   * go to disk after all (a longer body, `finish`, `close`).
+   */
+  handOver?: boolean;
+}
+
+/** A small new text received whole and held in memory, handed over instead of landed (`takeHeld`). */
+export interface HeldText {
+  bytes: Buffer;
+  /** The `.part` to write it to (created or truncated), fsync and rename to `rawPath`. */
+  partPath: string;
+  rawPath: string;
 }
 
 export interface SinkResult {
@@ -95,6 +109,8 @@ export class BookSink {
   private mtimeMs = 0;
   /** A small new text's chunks, held until `finish` or `close` writes them (null: written as they come). */
   private held: Buffer[] | null = null;
+  /** The held chunks are not hashed yet (`handOver`): `hashHeld` does it if they go to disk here. */
+  private heldUnhashed = false;
   /** The job's `.part` names (see raw-parts.ts) when they are of this sink's folder. */
   private readonly rawParts: RawParts | undefined;
 
@@ -161,7 +177,6 @@ export class BookSink {
     }
     if (!this.opts.fromZip) {
       this.textBytes = this.startAt;
-      const file = (this.file = new PartFile(this.textPart, this.startAt > 0));
       // New bytes are appended while the kept prefix (only its `startAt` bytes) is hashed.
       let waiting: Buffer[] | null = null;
       if (this.startAt > 0) {
@@ -177,7 +192,11 @@ export class BookSink {
       // instead of one per socket read (~5 per 330 KB book). A run killed meanwhile leaves an empty
       // `.part` with no meta, as it left a short one: restarted, not resumed. At most
       // EAGER_META_BYTES held: a body longer than it said goes to disk from there on.
-      if (this.opts.holdSmall && this.metaDeferred && this.startAt === 0) this.held = [];
+      // Its `.part` is created only when bytes go to disk (a handed-over text never has one here).
+      if (this.opts.holdSmall && this.metaDeferred && this.startAt === 0) {
+        this.held = [];
+        this.heldUnhashed = this.opts.handOver === true;
+      } else this.file = new PartFile(this.textPart, this.startAt > 0);
       // Else chunks go straight to the `.part`'s descriptor, those that queued up meanwhile in one
       // writev (no WriteStream between: a stream layer and a promise per chunk less, measured in
       // docs/BENCHMARKS.md). A failed transfer keeps what was written: the resumable prefix.
@@ -185,8 +204,10 @@ export class BookSink {
         highWaterMark: 256 * 1024,
         writev: paced(progress, (chunks: Buffer[], cb) => {
           let bytes = 0;
+          const hash = !(this.heldUnhashed && this.held);
           for (const chunk of chunks) {
             bytes += chunk.length;
+            if (!hash) continue;
             if (waiting) waiting.push(chunk);
             else this.textHash.update(chunk);
           }
@@ -198,8 +219,13 @@ export class BookSink {
             for (const chunk of chunks) held.push(chunk);
             return cb();
           }
+          if (held) {
+            // Too long to hold: to disk from here on (the held chunks and these hashed first).
+            this.hashHeld();
+            for (const chunk of chunks) this.textHash.update(chunk);
+          }
           this.held = null;
-          file.write(held ? [...held, ...chunks] : chunks).then(() => cb(), cb);
+          this.textFile().write(held ? [...held, ...chunks] : chunks).then(() => cb(), cb);
         }),
       });
       return;
@@ -257,7 +283,7 @@ export class BookSink {
       // The text `.part` fsynced on the descriptor it was written through (a zip's text was written
       // by the unzipper: reopened).
       await this.writeHeld();
-      const handle = this.zip ? undefined : await this.file?.handle();
+      const handle = this.zip ? undefined : await this.textFile().handle();
       // Its last write has landed (one write in flight at a time): the mtime the manifest records.
       // Synchronous: one fstat on an open descriptor, cheaper than a later stat's thread-pool hop.
       this.mtimeMs = handle ? fstatSync(handle.fd).mtimeMs : (await stat(this.textPart)).mtimeMs;
@@ -284,11 +310,41 @@ export class BookSink {
     return { rawPath: this.finalPath, bytes: this.textBytes, sha256: this.textHash.digest('hex'), mtimeMs: this.mtimeMs };
   }
 
-  /** Writes the held chunks (see `begin`), in one writev. */
+  /**
+   * The held text whole (see `begin`, `handOver`) once every byte arrived (`input` finished), for the
+   * caller to land: this sink is then done (no `.part` was made, nothing to close). Null when the
+   * text is not held so (a longer body went to disk, a resume, a zip, an earlier attempt's meta or
+   * part on disk): then `finish()`.
+   */
+  takeHeld(): HeldText | null {
+    const held = this.held;
+    if (!held || !this.heldUnhashed || this.file || this.metaMayExist || this.closed || !this.input?.writableFinished) return null;
+    this.held = null;
+    this.closed = true;
+    this.metaDeferred = null;
+    return { bytes: Buffer.concat(held, this.textBytes), partPath: this.textPart, rawPath: this.finalPath };
+  }
+
+  /** The text's `.part`, opened at the first write when its chunks were held (see `begin`). */
+  private textFile(): PartFile {
+    return (this.file ??= new PartFile(this.textPart, this.startAt > 0));
+  }
+
+  /** Hashes the held chunks not hashed yet (`handOver`), before they go to disk here. */
+  private hashHeld(): void {
+    if (!this.heldUnhashed) return;
+    this.heldUnhashed = false;
+    for (const chunk of this.held ?? []) this.textHash.update(chunk);
+  }
+
+  /** Writes the held chunks (see `begin`), in one writev (an empty `.part` when none). */
   private async writeHeld(): Promise<void> {
     const held = this.held;
+    if (!held) return;
+    this.hashHeld();
     this.held = null;
-    if (held?.length) await this.file!.write(held);
+    const file = this.textFile();
+    if (held.length) await file.write(held);
   }
 
   private writeMeta(meta: PartMeta): void {

@@ -3,7 +3,7 @@ import type { Candidate } from './mirror-layout';
 import type { FetchedBook } from './types';
 
 /** What a session reports once a book's text is on disk under its final name. */
-export function toFetchedBook(ebook: number, url: string, cand: Candidate, result: SinkResult, transferredBytes: number, resumedFrom: number): FetchedBook {
+export function toFetchedBook(ebook: number, url: string, cand: Candidate, result: Omit<SinkResult, 'mtimeMs'> & { mtimeMs: number | undefined }, transferredBytes: number, resumedFrom: number): FetchedBook {
   return {
     ebook,
     url,
@@ -15,6 +15,6 @@ export function toFetchedBook(ebook: number, url: string, cand: Candidate, resul
     fromZip: cand.fromZip,
     transferredBytes,
     resumedFrom,
-    mtimeMs: result.mtimeMs,
+    ...(result.mtimeMs === undefined ? {} : { mtimeMs: result.mtimeMs }),
   };
 }

@@ -166,7 +166,7 @@ export class HttpRun {
     if (step.kind !== 'file' || step.sink) return true;
     const { book, cand } = step;
     try {
-      step.sink = await BookSink.open({ rawDir: this.opts.rawDir, rawParts: this.opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: this.fileContext(step), holdSmall: true });
+      step.sink = await BookSink.open({ rawDir: this.opts.rawDir, rawParts: this.opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: this.fileContext(step), holdSmall: true, handOver: this.opts.deferRawLanding === true });
     } catch (e) {
       book.fileSteps--;
       this.fail(book, toFanoutError(e, this.fileContext(step)));
@@ -342,15 +342,18 @@ export class HttpRun {
 
   private async complete(book: Book, cand: Candidate, sink: BookSink, startAt: number, context: ErrorContext): Promise<void> {
     const transferred = sink.received;
+    // A small text held whole goes to the caller as bytes, to be landed there (the job's scrub thread).
+    const held = this.opts.deferRawLanding ? sink.takeHeld() : null;
     let r;
     try {
-      r = await sink.finish();
+      r = held ? { rawPath: held.rawPath, bytes: held.bytes.length, sha256: '', mtimeMs: undefined } : await sink.finish();
     } catch (e) {
       return this.failWith(book, sink, toFanoutError(e, context));
     } finally {
       this.sinks.delete(sink);
     }
     const fetched: FetchedBook = toFetchedBook(book.ebook, `${this.host.base}/${cand.relPath}`, cand, r, transferred, startAt);
+    if (held) fetched.heldRaw = { bytes: held.bytes, partPath: held.partPath };
     book.result = fetched;
     const onFetched = this.opts.onFetched;
     if (onFetched) {

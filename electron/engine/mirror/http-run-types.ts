@@ -51,6 +51,8 @@ export interface HttpRunOptions {
    * per hit.
    */
   speculateIndex: boolean;
+  /** Hand a small text held whole to `onFetched` as bytes, not landed (FetchBooksOptions.deferRawLanding). */
+  deferRawLanding?: boolean;
 }
 
 export interface Book {

@@ -142,7 +142,7 @@ export class HttpSession implements MirrorSession {
     if (ebooks.length === 0) return [];
     // The same book twice in one batch would write one `.part` twice at once: the repeat goes alone, after.
     const first = [...new Set(ebooks)];
-    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched: opts.onFetched, speculateIndex: this.target.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
+    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched: opts.onFetched, deferRawLanding: opts.deferRawLanding === true, speculateIndex: this.target.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
     const byEbook = new Map(first.map((e, i) => [e, results[i]!] as const));
     const out: Array<FetchedBook | FanoutError> = [];
     const repeated = new Set<number>();

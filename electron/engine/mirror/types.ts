@@ -34,6 +34,12 @@ export interface FetchBooksOptions extends FetchBookOptions {
    * book's result.
    */
   onFetched(book: FetchedBook): Promise<void>;
+  /**
+   * HTTP: a small new text received whole may be handed to `onFetched` as bytes not yet on disk
+   * (`FetchedBook.heldRaw`), for the caller to land (the job does it on its scrub thread, with the
+   * cleaning: no raw-file call on this thread). FTP ignores it.
+   */
+  deferRawLanding?: boolean;
 }
 
 export interface MirrorSession {
@@ -104,6 +110,13 @@ export interface FetchedBook {
   resumedFrom: number;
   /** The text's mtime as written (for the manifest; read on its descriptor, no later `stat`). */
   mtimeMs?: number;
+  /**
+   * Set only with `FetchBooksOptions.deferRawLanding`: the text is NOT on disk yet. These are its
+   * bytes (all of them, checked against the announced size); the caller writes them to `partPath`,
+   * fsyncs it, renames it to `rawPath` and fsyncs the folder before anything refers to the book.
+   * `sha256` is then empty and `mtimeMs` unset (the caller reads them as it writes).
+   */
+  heldRaw?: { bytes: Uint8Array; partPath: string };
 }
 
 export interface OpenMirrorOptions {

@@ -97,6 +97,77 @@ export async function writeFileAtomicOnThread(path: string, bytes: Uint8Array, w
 }
 
 /**
+ * A resumable `.part` written whole on a thread that does nothing else meanwhile (a scrub thread
+ * landing an HTTP book held in memory: mirror/book-sink.ts `takeHeld`), in two steps so that the
+ * caller can work while its fsync runs: here `partPath` is created or truncated, written and
+ * fstat'd with synchronous calls and its fsync started (on the pool); `land(path)` waits for the
+ * fsync, closes it and renames it over `path` (the folder's fsync is the caller's); `abort()` waits
+ * for the fsync, closes it and removes it. Exactly one of them must be called. The same protocol
+ * as `renameDurably` (fsync, rename, folder fsync), with one pool hop instead of five.
+ */
+export function writePartOnThread(partPath: string, bytes: Uint8Array): { mtimeMs: number; land(path: string): Promise<void>; abort(): Promise<void> } {
+  const fd = openSync(partPath, 'w');
+  let mtimeMs: number;
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    mtimeMs = fstatSync(fd).mtimeMs;
+  } catch (err) {
+    closeQuietly(fd);
+    removeQuietly(partPath);
+    throw err;
+  }
+  const synced = fsyncFd(fd);
+  synced.catch(() => {}); // surfaces in land()
+  let done = false;
+  const once = () => {
+    if (done) throw new Error(`${partPath}: landed or aborted already`);
+    done = true;
+  };
+  return {
+    mtimeMs,
+    async land(path) {
+      once();
+      try {
+        await synced;
+      } catch (err) {
+        closeQuietly(fd);
+        removeQuietly(partPath);
+        throw err;
+      }
+      try {
+        closeSync(fd);
+        renameSync(partPath, path);
+      } catch (err) {
+        removeQuietly(partPath);
+        throw err;
+      }
+    },
+    async abort() {
+      once();
+      await synced.catch(() => {}); // the descriptor is not closed under its fsync
+      closeQuietly(fd);
+      removeQuietly(partPath);
+    },
+  };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already failing */
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    /* left behind: a later attempt truncates it */
+  }
+}
+
+/**
  * A file being written piece by piece (a large message fetched in ranges): write through `handle`,
  * then `commit()` (fsync, mtime, close, rename, fsync folder) or `abort()` (close, remove the temp).
  * Exactly one of them must be called; `abort` after a failed `commit` is harmless.

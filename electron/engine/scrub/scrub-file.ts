@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { writeFileAtomicOnThread } from '../output/atomic-file';
+import { writeFileAtomicOnThread, writePartOnThread } from '../output/atomic-file';
 import { readBook, takeBuffer, type KeptBuffer, type ReadBook } from './read-buffers';
 import { scrubBook } from './scrub-book';
 import type { ScrubFileTask, WorkerReply } from './scrub-protocol';
 
 /**
- * Runs a `ScrubFileTask` where the scrubber runs (a worker thread or child): reads the raw text,
+ * Runs a `ScrubFileTask` where the scrubber runs (a worker thread or child): reads the raw text (or,
+ * given its bytes, writes it: see `ScrubFileTask.raw`),
  * cleans it in place, writes the clean text atomically and durably (`writeFileAtomicOnThread`: unique temp,
  * fsync, rename; the folder's fsync is left to the caller, shared between books) and reads its
  * mtime on the open descriptor. Done here, the job's main thread reads no book, receives no clean
@@ -24,21 +26,42 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
     raw?.release();
     for (const k of taken) k.release();
   };
+  let rawPart: ReturnType<typeof writePartOnThread> | null = null;
   try {
-    // Read into one of the thread's kept buffers (read-buffers.ts: no mmap'd buffer per book), for
-    // this task alone until it is released: ours to clean in place.
-    raw = readBook(task.rawPath);
+    let bytes: Uint8Array;
+    let rawFacts: { sha256: string; mtimeMs: number } | undefined;
+    if (task.raw) {
+      // The raw text came with the task (held in memory by the download): written to its `.part`
+      // here, its fsync running while the book is cleaned; hashed before the cleaning rewrites the
+      // bytes in place (they are this task's: moved, or copied by the message).
+      bytes = task.raw.bytes;
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      rawPart = writePartOnThread(task.raw.partPath, bytes);
+      rawFacts = { sha256, mtimeMs: rawPart.mtimeMs };
+    } else {
+      // Read into one of the thread's kept buffers (read-buffers.ts: no mmap'd buffer per book), for
+      // this task alone until it is released: ours to clean in place.
+      raw = readBook(task.rawPath);
+      bytes = raw.bytes;
+    }
     const output = (size: number) => {
       const kept = takeBuffer(size);
       taken.push(kept);
       return kept.buffer;
     };
-    const result = scrubBook(raw.bytes, { consumeInput: true, output });
-    // The thread's busy time (read + clean); the write below mostly waits (its fsync).
+    const result = scrubBook(bytes, { consumeInput: true, output });
+    // The thread's busy time (read + clean); the writes below mostly wait (their fsyncs).
     const runMs = performance.now() - t0;
     const mtimeMs = await writeFileAtomicOnThread(task.cleanPath, result.clean, release);
-    return { result: { ...result, clean: new Uint8Array(0), cleanMtimeMs: mtimeMs }, runMs };
+    if (rawPart) {
+      const part = rawPart;
+      rawPart = null;
+      await part.land(task.rawPath);
+    }
+    return { result: { ...result, clean: new Uint8Array(0), cleanMtimeMs: mtimeMs, ...(rawFacts ? { raw: rawFacts } : {}) }, runMs };
   } catch (err) {
+    // A raw text not landed is removed with its `.part` (the book is fetched again by a later run).
+    await rawPart?.abort();
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { fsError: { code, message: (err as Error).message }, runMs: performance.now() - t0 };
     throw err;

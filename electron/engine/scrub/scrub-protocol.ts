@@ -8,6 +8,13 @@ import type { ScrubResult } from './scrub-types';
 export interface ScrubFileTask {
   rawPath: string;
   cleanPath: string;
+  /**
+   * The raw text itself, not yet on disk (an HTTP book held in memory whole: mirror/book-sink.ts
+   * `takeHeld`): the worker writes it to `partPath` (created or truncated), fsyncs it and renames it
+   * to `rawPath` (the folder's fsync is the caller's), hashes it, and cleans these bytes instead of
+   * reading the file back. Its buffer is moved to the worker (thread) or copied (process).
+   */
+  raw?: { bytes: Uint8Array; partPath: string };
 }
 
 /** What a pool is given for one book: the bytes, or the files (`ScrubFileTask`). */

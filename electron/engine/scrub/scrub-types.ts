@@ -54,4 +54,6 @@ export interface ScrubResult {
    * mtime as written (what a re-run's quick check compares). `clean` is then empty.
    */
   cleanMtimeMs?: number;
+  /** Set when the scrubber also wrote the raw text (a file task with `raw`): its sha256 and mtime as written. */
+  raw?: { sha256: string; mtimeMs: number };
 }

@@ -31,7 +31,12 @@ export function createThreadExecutor(size: number, maxQueue: number, concurrentP
   piscina.on('error', () => {});
   return {
     run(input, signal) {
-      if (isFileTask(input)) return piscina.run({ file: input } satisfies ScrubTask, signal ? { signal } : {}) as Promise<WorkerReply>;
+      if (isFileTask(input)) {
+        // A raw text handed over with the task (ScrubFileTask.raw): its buffer moved, not copied.
+        const raw = input.raw ? { ...input.raw, bytes: ownedBytes(input.raw.bytes) } : undefined;
+        const file = raw ? { ...input, raw } : input;
+        return piscina.run({ file } satisfies ScrubTask, { ...(raw ? { transferList: [raw.bytes.buffer] } : {}), ...(signal ? { signal } : {}) }) as Promise<WorkerReply>;
+      }
       const owned = ownedBytes(input);
       const task: ScrubTask = { bytes: owned };
       return piscina.run(task, { transferList: [owned.buffer], ...(signal ? { signal } : {}) }) as Promise<WorkerReply>;

@@ -86,3 +86,73 @@ describe('BookSink: a new file known to be small is written in one write', () =>
     expect((await readFile(join(dir, '418-0.txt.part'))).length).toBe(1000);
   });
 });
+
+describe('BookSink: a held text handed over (handOver, takeHeld)', () => {
+  const openHandOver = () => BookSink.open({ rawDir: dir, remoteName: '418-0.txt', textName: '418-0.txt', fromZip: false, progress, context: { ebook: 418 }, holdSmall: true, handOver: true });
+  const sha = async (b: Buffer) => (await import('node:crypto')).createHash('sha256').update(b).digest('hex');
+
+  it('takeHeld gives every byte in order and the paths; nothing was written or opened here', async () => {
+    const writes = vi.spyOn(PartFile.prototype, 'write');
+    const parts = chunks(5, 60_000);
+    const sink = await openHandOver();
+    sink.begin({ size: 300_000 });
+    expect(sink.takeHeld()).toBeNull(); // not every byte yet
+    for (const part of parts) await write(sink, part);
+    sink.input.end();
+    await new Promise((r) => sink.input.once('finish', r));
+    const held = sink.takeHeld()!;
+    expect(held.bytes.equals(Buffer.concat(parts))).toBe(true);
+    expect(held.partPath).toBe(join(dir, '418-0.txt.part'));
+    expect(held.rawPath).toBe(join(dir, '418-0.txt'));
+    expect(writes).not.toHaveBeenCalled();
+    await sink.close(); // done: no-op
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a body that outgrows the bound goes to disk: no hand-over, and finish hashes every byte', async () => {
+    const parts = chunks(5, 600_000);
+    const sink = await openHandOver();
+    sink.begin({ size: 1000 });
+    for (const part of parts) await write(sink, part);
+    sink.input.end();
+    await new Promise((r) => sink.input.once('finish', r));
+    expect(sink.takeHeld()).toBeNull();
+    const done = await sink.finish();
+    expect(done.sha256).toBe(await sha(Buffer.concat(parts)));
+    expect((await readFile(join(dir, '418-0.txt'))).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('not taken, finish lands it as before (hashed then); a failed attempt leaves its prefix and meta', async () => {
+    const all = Buffer.concat(chunks(3, 10_000));
+    const sink = await openHandOver();
+    sink.begin({ size: all.length });
+    await write(sink, all);
+    sink.input.end();
+    await new Promise((r) => sink.input.once('finish', r));
+    const done = await sink.finish();
+    expect(done.sha256).toBe(await sha(all));
+    expect((await readFile(join(dir, '418-0.txt'))).equals(all)).toBe(true);
+
+    const failed = await BookSink.open({ rawDir: dir, remoteName: '419-0.txt', textName: '419-0.txt', fromZip: false, progress, context: { ebook: 419 }, holdSmall: true, handOver: true });
+    failed.begin({ size: 50_000, etag: '"e"' });
+    await write(failed, Buffer.alloc(20_000, 1));
+    await failed.close();
+    expect((await readdir(dir)).sort()).toEqual(['418-0.txt', '419-0.txt.part', '419-0.txt.part.meta']);
+    expect((await readFile(join(dir, '419-0.txt.part'))).length).toBe(20_000);
+  });
+
+  it('a part left by an earlier attempt (its meta may be there) is not handed over', async () => {
+    const first = await openHandOver();
+    first.begin({ size: 50_000, etag: '"e"' });
+    await first.close(); // an empty part, with its meta
+    const sink = await openHandOver();
+    expect(sink.startAt).toBe(0);
+    sink.begin({ size: 10 });
+    await write(sink, Buffer.from('0123456789'));
+    sink.input.end();
+    await new Promise((r) => sink.input.once('finish', r));
+    expect(sink.takeHeld()).toBeNull();
+    await sink.finish();
+    expect(await readdir(dir)).toEqual(['418-0.txt']);
+  });
+});

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../../../electron/engine/output/atomic-file';
+import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic, writePartOnThread } from '../../../electron/engine/output/atomic-file';
 import { isTempName as isMailTempName } from '../../../electron/engine/mail/message-file';
 
 let dir: string;
@@ -65,5 +65,34 @@ describe('temp names', () => {
     expect(isTempName(name)).toBe(true);
     expect(isMailTempName(name)).toBe(true);
     expect(isMailTempName('12.eml')).toBe(false);
+  });
+});
+
+describe('writePartOnThread (a held raw text landed on a scrub thread)', () => {
+  it('land: the bytes under the final name, no .part left, the mtime as written', async () => {
+    const part = join(dir, '418-0.txt.part');
+    const bytes = Buffer.alloc(300_000, 7);
+    const file = writePartOnThread(part, bytes);
+    await file.land(join(dir, '418-0.txt'));
+    expect(await readdir(dir)).toEqual(['418-0.txt']);
+    expect((await readFile(join(dir, '418-0.txt'))).equals(bytes)).toBe(true);
+    expect((await stat(join(dir, '418-0.txt'))).mtimeMs).toBe(file.mtimeMs);
+    await expect(file.abort()).rejects.toThrow(/already/);
+  });
+
+  it('abort: the .part is removed (an older one truncated first), the final name untouched', async () => {
+    const part = join(dir, '418-0.txt.part');
+    await writeFile(part, 'an older attempt, longer than the new bytes');
+    await writeFile(join(dir, '418-0.txt'), 'old');
+    const file = writePartOnThread(part, Buffer.from('new'));
+    expect(await readFile(part, 'utf8')).toBe('new');
+    await file.abort();
+    expect(await readdir(dir)).toEqual(['418-0.txt']);
+    expect(await readFile(join(dir, '418-0.txt'), 'utf8')).toBe('old');
+  });
+
+  it('a folder that is not there fails at once, leaving nothing', async () => {
+    expect(() => writePartOnThread(join(dir, 'missing', 'x.part'), Buffer.from('x'))).toThrow(/ENOENT/);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
