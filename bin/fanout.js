@@ -9,18 +9,27 @@ import { commandDecides, deferRelaunch, relaunch, runAsRelaunched, shouldRelaunc
 
 const args = process.argv.slice(2);
 const script = fileURLToPath(import.meta.url);
+const built = fileURLToPath(new URL('../out/cli/index.js', import.meta.url));
+const fromBuild = existsSync(built) && process.env.FANOUT_FROM_SOURCE !== '1';
+
+let tsx = null;
+/** One of the CLI's entry points (index, mail-early): the bundle's, or the TypeScript source's. */
+async function cliModule(name) {
+  if (fromBuild) return import(pathToFileURL(fileURLToPath(new URL(`../out/cli/${name}.js`, import.meta.url))).href);
+  tsx ??= import('tsx/esm/api').then(({ register }) => register());
+  await tsx;
+  return import(new URL(`../electron/cli/${name}.ts`, import.meta.url).href);
+}
+
 if (shouldRelaunch(args) && !commandDecides(args)) {
+  relaunch(script, args);
+} else if (shouldRelaunch(args) && (await cliModule('mail-early')).startMailEarly(args) === 'relaunch') {
+  // `fanout mail` with work whatever the server says (a first run, STARTTLS, OAuth2, a proxy):
+  // re-launched before the CLI loads here. A run it lists the quick way decides in the CLI below.
   relaunch(script, args);
 } else {
   // `fanout mail` re-launches only when it has work (relaunch.js, commandDecides).
   if (shouldRelaunch(args)) deferRelaunch(script, args);
   else runAsRelaunched();
-  const built = fileURLToPath(new URL('../out/cli/index.js', import.meta.url));
-  if (existsSync(built) && process.env.FANOUT_FROM_SOURCE !== '1') {
-    await import(pathToFileURL(built).href);
-  } else {
-    const { register } = await import('tsx/esm/api');
-    register();
-    await import(new URL('../electron/cli/index.ts', import.meta.url).href);
-  }
+  await cliModule('index');
 }

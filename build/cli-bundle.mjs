@@ -162,6 +162,8 @@ export async function bundleCli(root, outdir = join(root, CLI_BUNDLE_DIR)) {
     root,
     {
       index: join(root, 'electron/cli/index.ts'),
+      // `fanout mail`'s quick listing, started by bin/fanout.js before index.js loads (mail-early.ts).
+      'mail-early': join(root, 'electron/cli/mail-early.ts'),
       'scrub-worker': join(root, 'electron/engine/scrub/scrub-worker.ts'),
       'scrub-child': join(root, 'electron/engine/scrub/scrub-child.ts'),
     },

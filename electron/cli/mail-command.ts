@@ -15,6 +15,9 @@ import { takeDeferredRelaunch } from './relaunch-hook';
  */
 const LISTED_WITH_WORK = 'FANOUT_MAIL_LISTED_WITH_WORK';
 
+/** At most this long, ms, the first node waits for the early listing's write before loading zod (see the action). */
+const EARLY_WRITE_WAIT_MS = 40;
+
 // The schemas (zod) and the engine (imapflow) are imported when a command acts, not at load time:
 // `fanout mail --help` and `fanout verify --help` must start as fast as `fanout --help` (commands.ts).
 
@@ -126,6 +129,15 @@ export function registerMailCommand(program: Command): void {
       const relaunch = takeDeferredRelaunch();
       const listedWithWork = process.env[LISTED_WITH_WORK] === '1';
       delete process.env[LISTED_WITH_WORK];
+      // A listing bin/fanout.js started before the CLI loaded (mail-early.ts) writes its commands as
+      // soon as it has read the greeting: give it that moment before zod's schemas load (one long
+      // stretch of the main thread). Nothing waits when there is no such listing.
+      const quick = await import('../engine/mail/quick-list');
+      const written = quick.earlyQuickListWritten(EARLY_WRITE_WAIT_MS);
+      // Meanwhile, the first localeCompare of the process builds ICU's collator (~10-30 ms), which
+      // orders the job's folders (folders.ts inListOrder) once the listing is in: build it now.
+      if (quick.earlyQuickListStarted()) 'INBOX'.localeCompare('Sent');
+      await written;
       const account = await accountFrom(o);
       const { listMailFolders, mailAccountWarnings } = await import('../engine/mail/folders');
       if (o.listFolders) {

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { accountWhere, defaultPort } from './connect';
@@ -42,6 +41,8 @@ export interface QuickListOptions {
   /** The user's per-operation timeout, ms (connect and greeting: at most 30 s, as imapflow). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Called once the commands are written (the greeting read), before their answers. */
+  onWritten?: () => void;
 }
 
 const TAGS = { login: 'Q1', list: 'Q2', logout: 'Q3' } as const;
@@ -83,9 +84,10 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
       return;
     }
     // imapflow names the server for SNI and the certificate check unless it is an IP literal.
+    // node:tls is loaded only here: a cleartext listing, started before the CLI loads, does not pay for it.
     const socket =
       account.tls === 'implicit'
-        ? tls.connect({ host, port, rejectUnauthorized: !account.allowUntrustedCert, ...(net.isIP(host) ? {} : { servername: host }) })
+        ? process.getBuiltinModule('node:tls').connect({ host, port, rejectUnauthorized: !account.allowUntrustedCert, ...(net.isIP(host) ? {} : { servername: host }) })
         : net.connect({ host, port });
     socket.setNoDelay(true);
     let phase: 'connect' | 'greeting' | 'answers' = 'connect';
@@ -139,6 +141,7 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
         phase = 'answers';
         rearm(userTimeout, () => fallBack('no answer in time'));
         socket.write(commands);
+        opts.onWritten?.();
         return;
       }
       if (phase !== 'answers') return fallBack(`data during ${phase}`);
@@ -197,9 +200,25 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
  * The quick listing started by the process before the job's modules load (`startEarlyQuickList`),
  * waiting for the job that asks for the same account, folder and timeout.
  */
-let early: { key: string; listing: Promise<QuickListing>; controller: AbortController } | null = null;
+let early: { key: string; listing: Promise<QuickListing>; controller: AbortController; written: Promise<void> } | null = null;
 
-const earlyKey = (account: MailAccount, root: string, timeoutMs: number | undefined) => JSON.stringify([account, root, timeoutMs ?? 60_000]);
+/**
+ * What a listing is for, field by field: the account as MailAccountSchema leaves it and as
+ * electron/cli/mail-early.ts builds it from the command line compare equal whatever their key order.
+ */
+const earlyKey = (account: MailAccount, root: string, timeoutMs: number | undefined) =>
+  JSON.stringify([
+    account.host,
+    account.port ?? null,
+    account.tls,
+    Boolean(account.allowUntrustedCert),
+    account.user,
+    account.auth.method,
+    account.auth.method === 'password' ? account.auth.password : account.auth.accessToken,
+    account.proxy ?? null,
+    root,
+    timeoutMs ?? 60_000,
+  ]);
 
 /**
  * Starts the quick listing of an account archived before at once, before the job's code loads:
@@ -209,18 +228,41 @@ const earlyKey = (account: MailAccount, root: string, timeoutMs: number | undefi
  * The job takes it up (`takeEarlyQuickList`, from startQuickListing) only if it asks for the same
  * account, folder and timeout; otherwise it is aborted and the job lists as it always has. Where the
  * quick listing does not apply (no folders.json: a first run; a mode quick-list.ts leaves to
- * imapflow) nothing starts. Returns whether it started.
+ * imapflow) nothing starts. A listing already started for the same account, folder and timeout
+ * (by bin/fanout.js, before the CLI loaded: electron/cli/mail-early.ts) is kept. Returns whether
+ * one is under way.
  */
 export function startEarlyQuickList(account: MailAccount, outDir: string, timeoutMs?: number): boolean {
   if (quickListReason(account) !== null) return false;
   const root = accountDirOf(outDir, account);
+  const key = earlyKey(account, root, timeoutMs);
+  if (early?.key === key) return true;
   if (!existsSync(join(root, 'folders.json'))) return false;
   early?.controller.abort();
   const controller = new AbortController();
-  const listing = quickList(account, { timeoutMs, signal: controller.signal });
-  listing.catch(() => undefined);
-  early = { key: earlyKey(account, root, timeoutMs), listing, controller };
+  let wrote!: () => void;
+  const written = new Promise<void>((resolve) => (wrote = resolve));
+  const listing = quickList(account, { timeoutMs, signal: controller.signal, onWritten: () => wrote() });
+  listing.then(() => wrote(), () => wrote());
+  early = { key, listing, controller, written };
   return true;
+}
+
+/** Whether a listing started before the job's code loaded is under way (for the CLI's first node). */
+export function earlyQuickListStarted(): boolean {
+  return early !== null;
+}
+
+/**
+ * Resolves once the early listing has written its commands (it reads the greeting first) or has
+ * settled, or after `capMs`; at once when there is none. The CLI's first node waits for it before
+ * it loads zod's schemas (~40-100 ms of the main thread in one piece): the greeting, arrived
+ * meanwhile, would otherwise be read only after them, and the listing's one write with it.
+ */
+export function earlyQuickListWritten(capMs: number): Promise<void> {
+  if (!early) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([early.written, new Promise<void>((resolve) => (timer = setTimeout(resolve, capMs)))]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -27,6 +27,8 @@ interface Start {
   heapLimitMb: number;
   threadPool: string | null;
   listedWithWork: string | null;
+  /** The CLI's entry points this node loaded, in order (index, mail-early). */
+  loaded: string[];
 }
 
 interface Run {
@@ -59,7 +61,18 @@ beforeAll(async () => {
   await writeFile(
     preload,
     `import { appendFileSync } from 'node:fs'; import { isMainThread } from 'node:worker_threads'; import { getHeapStatistics } from 'node:v8';
-if (isMainThread) appendFileSync(process.env.FANOUT_TEST_STARTS, JSON.stringify({ pid: process.pid, ppid: process.ppid, heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576), threadPool: process.env.UV_THREADPOOL_SIZE ?? null, listedWithWork: process.env.FANOUT_MAIL_LISTED_WITH_WORK ?? null }) + '\\n');\n`,
+if (isMainThread) appendFileSync(process.env.FANOUT_TEST_STARTS, JSON.stringify({ pid: process.pid, ppid: process.ppid, heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576), threadPool: process.env.UV_THREADPOOL_SIZE ?? null, listedWithWork: process.env.FANOUT_MAIL_LISTED_WITH_WORK ?? null }) + '\\n');
+if (isMainThread) (await import('node:module')).register(${JSON.stringify(pathToFileURL(join(bed.base, 'record-loads.mjs')).href)});\n`,
+  );
+  // Each node's loads of the CLI's entry points (out/cli/index.js, mail-early.js), as "<pid> <name>" lines.
+  await writeFile(
+    join(bed.base, 'record-loads.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  const m = /\\/out\\/cli\\/(index|mail-early)\\.js$/.exec(url);
+  if (m) appendFileSync(process.env.FANOUT_TEST_STARTS + '.loads', process.pid + ' ' + m[1] + '\\n');
+  return next(url, context);
+}\n`,
   );
 }, 120_000);
 
@@ -85,7 +98,9 @@ async function fanoutMail(args: string[], env: Record<string, string> = {}): Pro
   const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
   clearTimeout(timer);
   const lines = (await readFile(starts, 'utf8').catch(() => '')).split('\n').filter(Boolean);
-  return { code, stdout, stderr, starts: lines.map((l) => JSON.parse(l) as Start), sessions: relay.sessions.map((s) => [...s]) };
+  const loads = (await readFile(`${starts}.loads`, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => l.split(' '));
+  const startsWithLoads = lines.map((l) => JSON.parse(l) as Start).map((st) => ({ ...st, loaded: loads.filter(([pid]) => Number(pid) === st.pid).map(([, name]) => name!) }));
+  return { code, stdout, stderr, starts: startsWithLoads, sessions: relay.sessions.map((s) => [...s]) };
 }
 
 /** The JSON summary without what differs from run to run (ids, clocks, busy shares). */
@@ -110,8 +125,11 @@ describe.skipIf(process.platform !== 'linux')('fanout mail: the re-launch only f
     expect(worker!.ppid).toBe(launcher!.pid);
     expect(worker!.heapLimitMb).toBeLessThan(OURS_MB * 1.2);
     expect(worker!.threadPool).toBe('32');
-    // No archive yet: nothing is listed the quick way, in either node.
+    // No archive yet: nothing is listed the quick way, in either node, and the first node re-launched
+    // from the command line alone, without loading the CLI (commander, zod, the command).
     expect(r.sessions.some(isQuick)).toBe(false);
+    expect(launcher!.loaded).toEqual(['mail-early']);
+    expect(worker!.loaded).toEqual(['index']);
   }, 120_000);
 
   it('nothing new: one node, one quick session; the same summary, stderr and exit code as a re-launched run', async () => {
@@ -120,6 +138,8 @@ describe.skipIf(process.platform !== 'linux')('fanout mail: the re-launch only f
     expect(here.starts).toHaveLength(1);
     expect(here.starts[0]!.heapLimitMb).toBeGreaterThan(OURS_MB * 1.5);
     expect(here.sessions).toEqual([['LOGIN', 'LIST', 'LOGOUT']]);
+    // The listing started before the CLI loaded (mail-early), and the CLI took it up (one session).
+    expect(here.starts[0]!.loaded).toEqual(['mail-early', 'index']);
     const relaunched = await fanoutMail(['--out', bed.out, '--json'], { FANOUT_RELAUNCHED: '1' });
     expect(relaunched.code).toBe(0);
     expect(summaryOf(here.stdout)).toEqual(summaryOf(relaunched.stdout));

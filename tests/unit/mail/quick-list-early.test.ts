@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountDir } from '../../../electron/engine/mail/run-mail-job';
-import { startEarlyQuickList, takeEarlyQuickList } from '../../../electron/engine/mail/quick-list';
+import { earlyQuickListWritten, peekEarlyQuickList, startEarlyQuickList, takeEarlyQuickList } from '../../../electron/engine/mail/quick-list';
 import type { MailAccount } from '../../../shared/job-spec';
 
 let server: Server;
@@ -84,5 +84,49 @@ describe('startEarlyQuickList / takeEarlyQuickList', () => {
       await closedConnections(2 + i);
       expect(takeEarlyQuickList(account, root, {})).toBeNull();
     }
+  });
+
+  it('a second start for the same account, folder and timeout keeps the one under way (one connection); another timeout replaces it', async () => {
+    const root = accountDir({ outDir: out, account });
+    const before = sockets.length;
+    expect(startEarlyQuickList(account, out, 60_000)).toBe(true);
+    await connections(before + 1);
+    // As MailAccountSchema leaves it (key order of the schema) or as mail-early.ts builds it: the same listing.
+    const reordered: MailAccount = { auth: { password: 'p', method: 'password' }, user: 'u', allowUntrustedCert: false, tls: 'none', port: account.port, host: '127.0.0.1' } as MailAccount;
+    expect(startEarlyQuickList(reordered, out)).toBe(true);
+    expect(sockets.length).toBe(before + 1);
+    const kept = peekEarlyQuickList(account, root, undefined);
+    expect(kept).not.toBeNull();
+    expect(startEarlyQuickList(account, out, 5_000)).toBe(true);
+    await connections(before + 2);
+    expect(peekEarlyQuickList(account, root, undefined)).toBeNull();
+    const other = takeEarlyQuickList(account, root, { timeoutMs: 5_000 });
+    expect(other).not.toBeNull();
+    // The replaced one was aborted (its connection closed), the other closes with its server.
+    await expect(kept).rejects.toMatchObject({ code: 'ABORTED' });
+    sockets[before + 1]!.destroy();
+    await expect(other).resolves.toMatchObject({ ok: false });
+  });
+
+  it('earlyQuickListWritten: at once without a listing, else when its commands are written (the greeting read) or at the cap', async () => {
+    const root = accountDir({ outDir: out, account });
+    await expect(earlyQuickListWritten(60_000)).resolves.toBeUndefined();
+    const before = sockets.length;
+    expect(startEarlyQuickList(account, out)).toBe(true);
+    await connections(before + 1);
+    // Silent server: the cap.
+    await expect(earlyQuickListWritten(20)).resolves.toBeUndefined();
+    const socket = sockets[before]!;
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const written = earlyQuickListWritten(60_000);
+    socket.write('* OK [CAPABILITY IMAP4rev1 LIST-STATUS CONDSTORE] ready\r\n');
+    await written;
+    expect(received).toBe('');
+    for (let i = 0; i < 500 && !received.includes('Q3 LOGOUT'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(received).toMatch(/^Q1 LOGIN "u" "p"\r\nQ2 LIST .*\r\nQ3 LOGOUT\r\n$/);
+    const listing = takeEarlyQuickList(account, root, {});
+    socket.destroy();
+    await expect(listing).resolves.toMatchObject({ ok: false });
   });
 });
