@@ -60,8 +60,11 @@ class LogDisplay implements ProgressDisplay {
 
 /** The end-of-run summary: books, bytes, wall time, throughput, per-worker busy %, failures. */
 export function formatSummary(summary: JobSummary, itemNoun = 'books'): string {
+  // A job stopped early (cancelled, a server or disk that stopped it) leaves some neither done nor
+  // failed: said, so that the headline adds up to the total.
+  const left = summary.status === 'succeeded' ? 0 : summary.itemsTotal - summary.itemsDone - summary.itemsSkipped - summary.itemsFailed;
   const lines = [
-    `${summary.status.toUpperCase()}: ${summary.itemsDone} ${itemNoun} done, ${summary.itemsSkipped} already complete, ${summary.itemsFailed} failed (of ${summary.itemsTotal})`,
+    `${summary.status.toUpperCase()}: ${summary.itemsDone} ${itemNoun} done, ${summary.itemsSkipped} already complete, ${summary.itemsFailed} failed${left > 0 ? `, ${left} not done (a re-run does them)` : ''} (of ${summary.itemsTotal})`,
     `bytes ${formatBytes(summary.bytes)}  wall ${formatDuration(summary.wallMs)}  throughput ${formatBytes(summary.throughput)}/s  strategy ${summary.strategy}  workers ${summary.workers}`,
     `worker busy: ${summary.workerBusy.map((b, i) => `#${i + 1} ${Math.round(b * 100)}%`).join('  ')}`,
     `output: ${summary.outDir}`,
