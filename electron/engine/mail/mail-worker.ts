@@ -18,8 +18,8 @@ export interface MailWorkerOptions {
   timeoutMs: number;
   /** Bytes per partial FETCH of a large message. */
   partBytes: number;
-  /** Writes and bytes in flight per connection (`writeBudget`). */
-  writeBudget: WriteBudget;
+  /** The job's writes and bytes in flight, shared by its connections (`JobWrites`). */
+  writes: JobWrites;
   /** Called when a chunk's last message is on disk (the folder's state may then be saved). */
   onChunkDone(chunk: MailChunk): Promise<void>;
   /** A message is on disk and indexed (it counts as done from now on, on this worker's lane). */
@@ -47,40 +47,87 @@ export interface MailWorkerOptions {
 const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true } as const;
 
 /**
- * Writes in flight per connection, at most (and bytes, unless a single message is larger): the
- * next message is parsed while the previous ones are being written (creating a file is the
- * costliest step on most disks), and memory stays bounded by this budget.
+ * Writes in flight, at most (and bytes, unless a single message is larger): the next message is
+ * parsed while the previous ones are being written (creating a file is the costliest step on most
+ * disks), and memory stays bounded by this budget.
  */
 export interface WriteBudget {
   writes: number;
   bytes: number;
 }
 
-/** What a job keeps in flight in all, at most, with 4 connections or fewer: 32 writes (the size of mail's libuv pool), 4 MiB. */
+/** What a job keeps in flight in all with 4 connections or fewer: 32 writes (the size of mail's libuv pool), 4 MiB. */
 const JOB_WRITES = 32;
 const JOB_BYTES = 4 * 1024 * 1024;
-/** Per connection, at least (what every connection had before the job-wide share). */
+/** Per connection, what more connections add to the job's total (8 writes, 1 MiB each beyond 4). */
 const MIN_WRITES = 8;
 const MIN_BYTES = 1024 * 1024;
 
 /**
- * A connection's share of the job's budget when the job has `connections` of them: fewer
- * connections get more each (1: 32 writes, 4 MiB), 4 and more keep 8 and 1 MiB (so does
- * `--workers auto`, given its most connections, which it may reach). With one
- * connection and 8 writes, the pool's fsyncs ran 8 at a time, and each group of index lines
- * (one folder fsync each) was smaller: 5,000 messages, N = 1, in docs/BENCHMARKS.md
- * "Session 5: mail CPU per message".
+ * The job's budget with `connections` of them (for `--workers auto`, its most): 32 writes / 4 MiB
+ * up to 4 connections, 8 / 1 MiB per connection beyond. One connection keeps as many fsyncs in
+ * flight as four (with 8 writes, the pool's fsyncs ran 8 at a time and each group of index lines,
+ * one folder fsync each, was smaller: 5,000 messages, N = 1, docs/BENCHMARKS.md "Session 5: mail
+ * CPU per message").
  */
-export function writeBudget(connections: number): WriteBudget {
+export function jobWriteBudget(connections: number): WriteBudget {
   const n = Math.max(1, Math.floor(connections));
-  return { writes: Math.max(MIN_WRITES, Math.ceil(JOB_WRITES / n)), bytes: Math.max(MIN_BYTES, Math.ceil(JOB_BYTES / n)) };
+  return { writes: Math.max(JOB_WRITES, MIN_WRITES * n), bytes: Math.max(JOB_BYTES, MIN_BYTES * n) };
+}
+
+/**
+ * The job's writes in flight, shared by its connections: a connection takes what the others leave,
+ * so the last one fetching (a chunk's tail, a folder planned late) has the job's 32 fsyncs in
+ * flight, not its quarter of them while the others sit idle. A connection with nothing in flight
+ * may always start one (each goes on, and a message larger than the budget is written alone),
+ * so a job holds at most the budget plus one message per connection.
+ */
+export class JobWrites {
+  readonly limit: WriteBudget;
+  writes = 0;
+  bytes = 0;
+  #next: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(limit: WriteBudget) {
+    this.limit = limit;
+  }
+
+  /** May a connection with `own` writes in flight start one of `size` bytes now? */
+  fits(own: number, size: number): boolean {
+    return own === 0 || (this.writes < this.limit.writes && this.bytes + size <= this.limit.bytes);
+  }
+
+  take(size: number): void {
+    this.writes++;
+    this.bytes += size;
+  }
+
+  release(size: number): void {
+    this.writes--;
+    this.bytes -= size;
+    const wake = this.#wake;
+    this.#next = null;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /**
+   * Resolves when the next write of the job settles. One promise for every waiter, not
+   * Promise.race over the writes: that added a reaction to every write in flight for each message
+   * that waited, and kept them all.
+   */
+  settled(): Promise<void> {
+    this.#next ??= new Promise<void>((resolve) => (this.#wake = resolve));
+    return this.#next;
+  }
 }
 
 /**
  * One worker: one imapflow connection (reopened after a drop, since an ImapFlow cannot reconnect),
  * folders opened read-only (EXAMINE), and one streamed `UID FETCH <set> (BODY.PEEK[] ...)` per
  * chunk (or per batch of chunks of one folder). Messages are written (and indexed) while the next
- * ones are parsed, within the connection's `writeBudget`;
+ * ones are parsed, within the job's write budget (`JobWrites`);
  * each message is held once (written and hashed from imapflow's buffer, never copied). A large
  * message has a chunk of its own and is fetched in partial ranges, each piece written and hashed
  * before the next is asked for.
@@ -257,7 +304,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
    */
   async #fetchSmall(job: FolderJob, chunks: MailChunk[], label: string, ctx: WorkerContext, release?: () => void): Promise<void> {
     const { store, uidValidity } = job;
-    const budget = this.#opts.writeBudget;
+    const budget = this.#opts.writes;
     const wanted = new Set<number>();
     let bytes = 0;
     for (const c of chunks) {
@@ -268,13 +315,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     /** UIDs the FETCH returned (written or being written). */
     const received = new Set<number>();
     const inflight = new Set<Promise<void>>();
-    let inflightBytes = 0;
     let writeError: unknown = null;
     const settle = () => Promise.allSettled([...inflight]);
-    // Woken by each write that settles. Not Promise.race(inflight): that adds a reaction to every
-    // write in flight (32 with one connection) for each message that waits, and keeps them all.
-    let wake: (() => void) | null = null;
-    const writeSettled = () => new Promise<void>((resolve) => (wake = resolve));
     try {
       const client = await this.#select(job, label, ctx);
       await this.#opts.beforeFetch?.(job, [...wanted]);
@@ -285,11 +327,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         const { source, uid } = m;
         received.add(uid);
         ctx.progress.addBytes(source.length);
-        while (inflight.size > 0 && (inflight.size >= budget.writes || inflightBytes + source.length > budget.bytes)) {
-          await writeSettled();
-        }
+        while (!budget.fits(inflight.size, source.length)) await budget.settled();
         if (writeError) break;
-        inflightBytes += source.length;
+        budget.take(source.length);
         const write: Promise<void> = store
           .writeMessage(source, metaOfSource(m, source, uidValidity))
           .then(
@@ -303,10 +343,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           )
           .finally(() => {
             inflight.delete(write);
-            inflightBytes -= source.length;
-            const w = wake as (() => void) | null;
-            wake = null;
-            w?.();
+            budget.release(source.length);
           });
         inflight.add(write);
       }

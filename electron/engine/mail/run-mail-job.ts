@@ -137,13 +137,13 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     let workerOptions!: MailWorkerOptions;
     const loadWorkers = async () => {
       worker = await (workerModule ?? import('./mail-worker'));
-      workerOptions = workerOptionsWith(worker.writeBudget(spec.strategy === 'serial' ? 1 : spec.connections));
+      workerOptions = workerOptionsWith(new worker.JobWrites(worker.jobWriteBudget(spec.strategy === 'serial' ? 1 : spec.connections)));
     };
-    const workerOptionsWith = (budget: MailWorkerOptions['writeBudget']): MailWorkerOptions => ({
+    const workerOptionsWith = (writes: MailWorkerOptions['writes']): MailWorkerOptions => ({
       account: spec.account,
       timeoutMs: spec.timeoutMs,
       partBytes: limits.partBytes,
-      writeBudget: budget,
+      writes,
       reopenFailed: (err) => sessions.reopenFailed(err),
       onChunkDone: async (c: MailChunk) => {
         auto?.chunkSettled();
