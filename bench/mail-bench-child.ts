@@ -6,7 +6,7 @@
  * (Dovecot filling, proxies) is in this file's bundle.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { MailJobInput } from '../shared/job-spec';
 import type { JobSummary } from '../shared/events';
 import type { MailAccount } from '../shared/job-spec';
@@ -35,6 +35,8 @@ export interface ChildReport {
   /** ms since the process started: the first TCP connection opened (net.client.socket), and the job's summary was in hand. */
   firstConnectMs?: number | null;
   jobEndMs?: number;
+  /** ms since the process started when 10 %, 20 %, … 100 % of the messages written were on disk (the tail's rate against the middle's). */
+  writtenAtMs?: number[];
 }
 
 /** Child side: run one mail job, report the summary and the process's own memory. */
@@ -67,12 +69,17 @@ export async function child(arg: string): Promise<void> {
   // was ~3% of the child's main-thread samples at 5,000 messages); the exact peak RSS comes from getrusage.
   const timer = setInterval(sample, 100);
   let firstMessageMs: number | null = null;
+  const written: number[] = [];
+  const heapSample = await startHeapSampling(process.env.BENCH_CHILD_HEAP_SAMPLE);
   const summary = await runMailJob(spec, createJobControl(), {
     onMessageWritten: () => {
-      firstMessageMs ??= performance.now();
+      const now = performance.now();
+      firstMessageMs ??= now;
+      written.push(now);
     },
   });
   const jobEndMs = performance.now();
+  await heapSample?.();
   diagnostics.unsubscribe('net.client.socket', onSocket);
   clearInterval(timer);
   sample();
@@ -91,9 +98,10 @@ export async function child(arg: string): Promise<void> {
     firstConnectMs,
     jobEndMs,
     mainThreadCpuS: mainThreadCpu(),
+    writtenAtMs: written.length === 0 ? [] : Array.from({ length: 10 }, (_, i) => Math.round(written[Math.max(0, Math.ceil((written.length * (i + 1)) / 10) - 1)]!)),
   };
   if (process.env.BENCH_CHILD_DEBUG) {
-    process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms\n`);
+    process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms; CPU per thread (tid user/system s) ${threadCpu()}\n`);
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
@@ -108,6 +116,38 @@ function mainThreadCpu(): number | null {
   }
 }
 
+/**
+ * BENCH_CHILD_HEAP_SAMPLE=<file>: V8's sampling heap profiler over the job, counting objects the GC
+ * has collected too (what the job allocates, not what stays), written to <file>.<pid>.heapprofile.
+ */
+async function startHeapSampling(file: string | undefined): Promise<(() => Promise<void>) | null> {
+  if (!file) return null;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  return async () => {
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(`${file}.${process.pid}.heapprofile`, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+/** Each thread's CPU, in creation order (main first, then V8's platform threads, then libuv's pool): "tid user/system" (s). */
+function threadCpu(): string {
+  try {
+    const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b);
+    return tids
+      .map((t) => {
+        const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return `${t} ${(Number(f[11]) / 100).toFixed(2)}/${(Number(f[12]) / 100).toFixed(2)}`;
+      })
+      .join(', ');
+  } catch {
+    return '-';
+  }
+}
 
 if (process.argv[2] === '--child') {
   await child(process.argv[3] ?? '{}');

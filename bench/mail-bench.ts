@@ -503,6 +503,8 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
           ...(COMPARE_BUNDLE ? COMPARE_NS.map((n): Variant => [`before N=${n}`, COMPARE_BUNDLE, n]) : []),
           ...VARIANTS.flatMap(([label, extra]) => TARGET_NS.map((n): Variant => [`${label} N=${n}`, bundle, n, extra])),
         ];
+        // Every other round runs them in the opposite order, so no row always follows the same one (the disk's state, the load).
+        if (round % 2 === 1) variants.reverse();
         for (const [key, b, n, extra, viaCli] of variants) {
           const out = join(dir, `t-${size}-${round}-${n}`);
           const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`, extra, viaCli);
@@ -510,7 +512,7 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
           const m = row.mem!;
           const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null, againTimes: againTimeline(row.againMem) };
           add(key, sample, mb);
-          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms, CPU ${sample.cpuS?.toFixed(2) ?? '-'} s (user ${m.cpuUserS.toFixed(2)}, system ${m.cpuSystemS.toFixed(2)}; main thread ${sample.mainCpuS?.toFixed(2) ?? '-'} s)${sample.againTimes ? `; nothing new: job start ${sample.againTimes.startMs.toFixed(0)}, connect ${sample.againTimes.connectMs.toFixed(0)}, done ${sample.againTimes.endMs.toFixed(0)}, exit ${sample.againTimes.exitMs.toFixed(0)} ms, CPU ${sample.againTimes.cpuS.toFixed(2)} s` : ''}\n`);
+          process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms, CPU ${sample.cpuS?.toFixed(2) ?? '-'} s (user ${m.cpuUserS.toFixed(2)}, system ${m.cpuSystemS.toFixed(2)}; main thread ${sample.mainCpuS?.toFixed(2) ?? '-'} s)${m.writtenAtMs?.length ? `; written 10/50/90/100 % at ${[0, 4, 8, 9].map((i) => m.writtenAtMs![i]).join('/')} ms, last 10 % took ${(m.writtenAtMs[9]! - m.writtenAtMs[8]!).toFixed(0)} ms against ${((m.writtenAtMs[8]! - m.writtenAtMs[0]!) / 8).toFixed(0)} per 10 % before` : ''}${sample.againTimes ? `; nothing new: job start ${sample.againTimes.startMs.toFixed(0)}, connect ${sample.againTimes.connectMs.toFixed(0)}, done ${sample.againTimes.endMs.toFixed(0)}, exit ${sample.againTimes.exitMs.toFixed(0)} ms, CPU ${sample.againTimes.cpuS.toFixed(2)} s` : ''}\n`);
           await rm(out, { recursive: true, force: true });
         }
       }
