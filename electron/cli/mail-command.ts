@@ -90,7 +90,9 @@ export function formatFolderTallies(tallies: MailFolderTally[]): string {
   const width = Math.min(40, Math.max(...tallies.map((t) => t.folder.length)));
   const lines = ['folders: on server = archived before + fetched now + vanished during the run'];
   for (const t of tallies.slice(0, MAX_FOLDER_LINES)) {
-    lines.push(`  ${t.folder.padEnd(width)}  ${t.onServer} = ${t.archivedBefore} + ${t.fetched} + ${t.vanished}`);
+    // A job that stopped early (cancelled, failed) left some: said, or the line would not add up.
+    const left = t.onServer - t.archivedBefore - t.fetched - t.vanished;
+    lines.push(`  ${t.folder.padEnd(width)}  ${t.onServer} = ${t.archivedBefore} + ${t.fetched} + ${t.vanished}${left > 0 ? `, and ${left} not fetched (a re-run does them)` : ''}`);
   }
   if (tallies.length > MAX_FOLDER_LINES) lines.push(`  … ${tallies.length - MAX_FOLDER_LINES} more folders (--json lists them all)`);
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../../electron/cli/progress-display';
+import { formatFolderTallies } from '../../../electron/cli/mail-command';
 import type { JobSummary } from '../../../shared/events';
 
 const summary = (over: Partial<JobSummary>): JobSummary => ({
@@ -17,5 +18,21 @@ describe('the CLI summary headline', () => {
     // Before: 'CANCELLED: 2 books done, 0 already complete, 0 failed (of 6)': where are the other 4?
     expect(formatSummary(summary({ status: 'cancelled', itemsDone: 2 })).split('\n')[0]).toBe('CANCELLED: 2 books done, 0 already complete, 0 failed, 4 not done (a re-run does them) (of 6)');
     expect(formatSummary(summary({ status: 'failed', itemsDone: 0 }), 'messages').split('\n')[0]).toBe('FAILED: 0 messages done, 0 already complete, 0 failed, 6 not done (a re-run does them) (of 6)');
+  });
+});
+
+describe('the mail folder table', () => {
+  it('a folder the job did not finish (cancelled, failed) says how many are left, so its line adds up', () => {
+    // Before, a cancelled run printed 'INBOX  4000 = 0 + 3965 + 0' under 'on server = archived before + fetched now + vanished'.
+    const table = formatFolderTallies([
+      { folder: 'INBOX', onServer: 4000, archivedBefore: 0, toFetch: 4000, fetched: 3965, vanished: 0 },
+      { folder: 'Big', onServer: 1000, archivedBefore: 10, toFetch: 990, fetched: 989, vanished: 1 },
+    ]);
+    expect(table.split('\n')).toEqual([
+      'folders: on server = archived before + fetched now + vanished during the run',
+      '  INBOX  4000 = 0 + 3965 + 0, and 35 not fetched (a re-run does them)',
+      '  Big    1000 = 10 + 989 + 1',
+      '',
+    ]);
   });
 });
