@@ -108,9 +108,9 @@ describe.skipIf(process.platform !== 'linux')('fanout launch flags (bin/relaunch
     expect(heapFlagsFor([], '', 'mail')).toEqual([...HEAP_FLAGS, '--max-semi-space-size=2']);
     for (const command of ['gutenberg', 'lab', 'serve']) expect(heapFlagsFor([], '', command)).toEqual([...HEAP_FLAGS]);
     expect(heapFlagsFor([], '--max-semi-space-size=8', 'mail')).toEqual([...HEAP_FLAGS]); // the user's wins
-    expect(launchEnvFor('mail', {})).toEqual({ ...MALLOC_ENV, UV_THREADPOOL_SIZE: '32' });
-    expect(launchEnvFor('mail', { UV_THREADPOOL_SIZE: '8' })).toEqual({ ...MALLOC_ENV });
-    // gutenberg keeps the free top of its heaps up to 4 MB (a socket read's 64 KB block freed, then faulted in again).
+    // gutenberg and mail keep the free top of their heaps up to 4 MB (a socket read's 64 KB block freed, then faulted in again).
+    expect(launchEnvFor('mail', {})).toEqual({ ...GUTENBERG_MALLOC_ENV, UV_THREADPOOL_SIZE: '32' });
+    expect(launchEnvFor('mail', { UV_THREADPOOL_SIZE: '8' })).toEqual({ ...GUTENBERG_MALLOC_ENV });
     expect(launchEnvFor('gutenberg', {})).toEqual({ ...MALLOC_ENV, MALLOC_TRIM_THRESHOLD_: '4194304' });
     expect(launchEnvFor('gutenberg', { MALLOC_TRIM_THRESHOLD_: '1' })).toEqual({ MALLOC_MMAP_THRESHOLD_: MALLOC_ENV.MALLOC_MMAP_THRESHOLD_ });
     for (const command of ['lab', 'serve']) expect(launchEnvFor(command, {})).toEqual({ ...MALLOC_ENV });
