@@ -1,5 +1,5 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { duplexPair } from 'node:stream';
 import type { ImapTransport, ImapTransportOptions } from 'imapflow';
 import { socksConnect, type SocksProxy } from '../net/socks';
@@ -33,7 +33,7 @@ export function socksTransport(proxy: SocksProxy, timeoutMs: number): SocksTrans
         return raw;
       }
       const [inner, outer] = duplexPair();
-      const secure = tls.connect({ ...tlsOptions(options), socket: inner }, onConnect);
+      const secure = tlsModule().connect({ ...tlsOptions(options), socket: inner }, onConnect);
       void tunnel.then(
         (socket) => {
           socket.pipe(outer).pipe(socket);
@@ -47,11 +47,17 @@ export function socksTransport(proxy: SocksProxy, timeoutMs: number): SocksTrans
       return secure;
     },
     upgrade(socket, options, onSecure) {
-      return tls.connect({ ...tlsOptions(options), socket: socket as net.Socket }, onSecure);
+      return tlsModule().connect({ ...tlsOptions(options), socket: socket as net.Socket }, onSecure);
     },
   };
   return transport;
 }
+
+/**
+ * node:tls, loaded on first use: this module is imported with connect.ts by the quick listing, which
+ * `fanout mail` starts before its CLI loads, and a cleartext run never needs TLS.
+ */
+const tlsModule = () => process.getBuiltinModule('node:tls');
 
 /** As imapflow's own tls.connect: host (checked against the certificate), servername (SNI), then the account's tls options. */
 function tlsOptions(options: ImapTransportOptions): tls.ConnectionOptions {
