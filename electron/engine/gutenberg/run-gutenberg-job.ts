@@ -33,6 +33,7 @@ import { ScrubStage } from './scrub-stage';
 import { JobSelection } from './job-selection';
 import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
 import { RawParts } from '../mirror/raw-parts';
+import { giveHeldBuffer } from '../mirror/held-buffers';
 
 /**
  * Downloads the selected books from a mirror with N workers under a strategy, cleans them in the
@@ -245,6 +246,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               // The scrubber wrote the clean file (and a held raw one: fsynced, renamed); the folders'
               // fsyncs are shared with the books finishing at the same time (output/dir-sync-group.ts).
               if (held) {
+                if (result.rawBuffer) giveHeldBuffer(result.rawBuffer);
                 if (!result.raw) throw new FanoutError('INTERNAL', `the raw text of ebook ${book.ebook} was not written`, { ebook: book.ebook });
                 await Promise.all([dirSyncs.sync(rawDir), dirSyncs.sync(cleanDir)]);
                 rawParts.landed(basename(held.partPath));

@@ -12,6 +12,7 @@ import { PartFile } from '../output/part-file';
 import { safeJoin } from '../output/safe-path';
 import type { RawParts } from './raw-parts';
 import { ZipText, loadZipText } from './zip-text';
+import { heldBuffer } from './held-buffers';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 
 export interface SinkOptions {
@@ -41,7 +42,8 @@ export interface SinkOptions {
 
 /** A small new text received whole and held in memory, handed over instead of landed (`takeHeld`). */
 export interface HeldText {
-  bytes: Buffer;
+  /** A view at the start of a buffer that is the caller's alone (held-buffers.ts: give it back once done). */
+  bytes: Uint8Array<ArrayBuffer>;
   /** The `.part` to write it to (created or truncated), fsync and rename to `rawPath`. */
   partPath: string;
   rawPath: string;
@@ -322,7 +324,14 @@ export class BookSink {
     this.held = null;
     this.closed = true;
     this.metaDeferred = null;
-    return { bytes: Buffer.concat(held, this.textBytes), partPath: this.textPart, rawPath: this.finalPath };
+    // Into a kept buffer (held-buffers.ts): the book's chunks are views of socket reads, not ours to move.
+    const bytes = heldBuffer(this.textBytes);
+    let at = 0;
+    for (const chunk of held) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return { bytes, partPath: this.textPart, rawPath: this.finalPath };
   }
 
   /** The text's `.part`, opened at the first write when its chunks were held (see `begin`). */

@@ -353,7 +353,7 @@ export class HttpRun {
       this.sinks.delete(sink);
     }
     const fetched: FetchedBook = toFetchedBook(book.ebook, `${this.host.base}/${cand.relPath}`, cand, r, transferred, startAt);
-    if (held) fetched.heldRaw = { bytes: held.bytes, partPath: held.partPath };
+    if (held) fetched.heldRaw = { bytes: held.bytes, partPath: held.partPath, lent: true };
     book.result = fetched;
     const onFetched = this.opts.onFetched;
     if (onFetched) {

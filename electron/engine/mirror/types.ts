@@ -114,9 +114,11 @@ export interface FetchedBook {
    * Set only with `FetchBooksOptions.deferRawLanding`: the text is NOT on disk yet. These are its
    * bytes (all of them, checked against the announced size); the caller writes them to `partPath`,
    * fsyncs it, renames it to `rawPath` and fsyncs the folder before anything refers to the book.
-   * `sha256` is then empty and `mtimeMs` unset (the caller reads them as it writes).
+   * `sha256` is then empty and `mtimeMs` unset (the caller reads them as it writes). `bytes` is a view
+   * at the start of a buffer that is the caller's alone (`lent`): it may be moved to another thread,
+   * and given back with mirror/held-buffers.ts `giveHeldBuffer` for the next book.
    */
-  heldRaw?: { bytes: Uint8Array; partPath: string };
+  heldRaw?: { bytes: Uint8Array<ArrayBuffer>; partPath: string; lent: true };
 }
 
 export interface OpenMirrorOptions {

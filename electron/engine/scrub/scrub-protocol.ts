@@ -14,7 +14,15 @@ export interface ScrubFileTask {
    * to `rawPath` (the folder's fsync is the caller's), hashes it, and cleans these bytes instead of
    * reading the file back. Its buffer is moved to the worker (thread) or copied (process).
    */
-  raw?: { bytes: Uint8Array; partPath: string };
+  raw?: {
+    bytes: Uint8Array;
+    partPath: string;
+    /**
+     * `bytes.buffer` is this task's alone (mirror/held-buffers.ts), whatever part of it `bytes` views:
+     * a thread moves it whole and moves it back in `ScrubResult.rawBuffer`.
+     */
+    lent?: boolean;
+  };
 }
 
 /** What a pool is given for one book: the bytes, or the files (`ScrubFileTask`). */

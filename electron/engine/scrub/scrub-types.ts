@@ -56,4 +56,6 @@ export interface ScrubResult {
   cleanMtimeMs?: number;
   /** Set when the scrubber also wrote the raw text (a file task with `raw`): its sha256 and mtime as written. */
   raw?: { sha256: string; mtimeMs: number };
+  /** A lent raw buffer (`ScrubFileTask.raw.lent`, threads) moved back for the next book (its bytes are spent). */
+  rawBuffer?: ArrayBuffer;
 }

@@ -14,7 +14,17 @@ import type { ScrubTask, WorkerReply } from './scrub-protocol';
  * and written here (scrub-file.ts), nothing book-sized goes back.
  */
 export default function scrubTask(task: ScrubTask): unknown {
-  if ('file' in task) return scrubFileTask(task.file);
+  if ('file' in task) {
+    const raw = task.file.raw;
+    if (!raw?.lent) return scrubFileTask(task.file);
+    // A lent raw buffer goes back with the result, moved (the main thread keeps it for the next book).
+    const lent = raw.bytes.buffer as ArrayBuffer;
+    return scrubFileTask(task.file).then((reply) => {
+      if (!('result' in reply)) return reply; // a failed book's buffer is dropped
+      const back: WorkerReply = { ...reply, result: { ...reply.result, rawBuffer: lent } };
+      return move({ [transferableSymbol]: [lent], [valueSymbol]: back } as unknown as Parameters<typeof move>[0]);
+    });
+  }
   const t0 = performance.now();
   const result = scrubBook(task.bytes, { consumeInput: true });
   const reply: WorkerReply = { result, runMs: performance.now() - t0 };

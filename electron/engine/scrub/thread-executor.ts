@@ -33,9 +33,10 @@ export function createThreadExecutor(size: number, maxQueue: number, concurrentP
     run(input, signal) {
       if (isFileTask(input)) {
         // A raw text handed over with the task (ScrubFileTask.raw): its buffer moved, not copied.
-        const raw = input.raw ? { ...input.raw, bytes: ownedBytes(input.raw.bytes) } : undefined;
+        // A lent buffer is moved whole (and comes back in the result); other bytes are made movable.
+        const raw = input.raw ? (input.raw.lent ? input.raw : { ...input.raw, bytes: ownedBytes(input.raw.bytes) }) : undefined;
         const file = raw ? { ...input, raw } : input;
-        return piscina.run({ file } satisfies ScrubTask, { ...(raw ? { transferList: [raw.bytes.buffer] } : {}), ...(signal ? { signal } : {}) }) as Promise<WorkerReply>;
+        return piscina.run({ file } satisfies ScrubTask, { ...(raw ? { transferList: [raw.bytes.buffer as ArrayBuffer] } : {}), ...(signal ? { signal } : {}) }) as Promise<WorkerReply>;
       }
       const owned = ownedBytes(input);
       const task: ScrubTask = { bytes: owned };

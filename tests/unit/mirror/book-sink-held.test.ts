@@ -101,7 +101,7 @@ describe('BookSink: a held text handed over (handOver, takeHeld)', () => {
     sink.input.end();
     await new Promise((r) => sink.input.once('finish', r));
     const held = sink.takeHeld()!;
-    expect(held.bytes.equals(Buffer.concat(parts))).toBe(true);
+    expect(Buffer.from(held.bytes).equals(Buffer.concat(parts))).toBe(true);
     expect(held.partPath).toBe(join(dir, '418-0.txt.part'));
     expect(held.rawPath).toBe(join(dir, '418-0.txt'));
     expect(writes).not.toHaveBeenCalled();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createScrubPool } from '../../../electron/engine/scrub/scrub-pool';
 import { scrubBook } from '../../../electron/engine/scrub/scrub-book';
+import { giveHeldBuffer, heldBuffer, keptHeldBuffers } from '../../../electron/engine/mirror/held-buffers';
 
 const para = 'It was the best of times, it was the worst of times, it was the age of wisdom.\r\n';
 const book = `*** START OF THE PROJECT GUTENBERG EBOOK X ***\r\n\r\n${para.repeat(2000)}\r\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\r\n`;
@@ -34,6 +35,29 @@ describe.each(['threads', 'processes'] as const)('a file task with the raw bytes
       expect(result.rawBytes).toBe(Buffer.byteLength(book));
       expect(sha256(readFileSync(join(dir, '1.txt')))).toBe(expected.cleanSha256);
       expect(result.cleanSha256).toBe(expected.cleanSha256);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a lent buffer (mirror/held-buffers.ts) comes back whole from a thread, for the next book', async () => {
+    const pool = createScrubPool({ executor, size: 1, maxQueue: 4 });
+    try {
+      const bytes = heldBuffer(Buffer.byteLength(book));
+      bytes.set(Buffer.from(book));
+      const capacity = bytes.buffer.byteLength;
+      const rawPath = join(dir, '3-0.txt');
+      const result = await pool.scrub({ rawPath, cleanPath: join(dir, '3.txt'), raw: { bytes, partPath: `${rawPath}.part`, lent: true } });
+      expect(readFileSync(rawPath, 'utf8')).toBe(book);
+      expect(result.raw?.sha256).toBe(sha256(Buffer.from(book)));
+      if (executor === 'threads') {
+        expect(bytes.buffer.byteLength).toBe(0); // moved
+        expect(result.rawBuffer?.byteLength).toBe(capacity);
+        const before = keptHeldBuffers();
+        giveHeldBuffer(result.rawBuffer!);
+        expect(keptHeldBuffers()).toBe(before + 1);
+        expect(heldBuffer(1000).buffer).toBe(result.rawBuffer); // taken again
+      } else expect(result.rawBuffer).toBeUndefined(); // a child got a copy
     } finally {
       await pool.close();
     }
