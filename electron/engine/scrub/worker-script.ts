@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** How to start one of the scrub entry points that live next to this module. */
 export interface WorkerScript {
@@ -21,6 +22,15 @@ export function siblingScript(name: 'scrub-worker' | 'scrub-child'): WorkerScrip
   const ext = path.extname(self);
   return {
     path: path.join(path.dirname(self), name + ext),
-    execArgv: ext === '.ts' ? ['--import', 'tsx'] : [],
+    execArgv: ext === '.ts' ? ['--import', tsxLoader(self)] : [],
   };
+}
+
+/**
+ * tsx's loader as a file URL, found from this module: a bare `--import tsx` is resolved from the
+ * current folder, so the sources run from outside the repository (a checkout without a build,
+ * `node ~/fanout/bin/fanout.js …` from the user's folder) failed every book: "Cannot find package 'tsx'".
+ */
+function tsxLoader(self: string): string {
+  return pathToFileURL(createRequire(self).resolve('tsx')).href;
 }
