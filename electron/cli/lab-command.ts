@@ -45,11 +45,13 @@ function reportLabInputCheck(check: InputCheck): void {
  * the job's own is (every problem of the spec at once, then the catalog and folders); exits on a problem.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
-async function checkedSampleSpec(o: Record<string, any>, workers: number, strategy: Strategy): Promise<GutenbergJobSpec> {
+async function checkedSampleSpec(o: Record<string, any>, workers: number, strategy: Strategy): Promise<{ spec: GutenbergJobSpec; sample: number }> {
   const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }] = await Promise.all([import('../../shared/job-spec'), import('../engine/inputs/job-inputs')]);
   const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers, strategy });
-  reportLabInputCheck(await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) }));
-  return spec;
+  const check = await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) });
+  reportLabInputCheck(check);
+  // A selection smaller than --sample: each cell runs the books there are, and the lab says that number.
+  return { spec, sample: Math.min(o.sample as number, check.selected ?? Infinity) };
 }
 
 /** The job spec input from the forwarded options (the FORWARDED list's other half). */
@@ -114,8 +116,8 @@ export function registerLabCommand(program: Command): void {
         compareScrubExecutors: Boolean(o.compareScrubExecutors),
       });
       // Each cell sets its own workers and strategy; these only make the spec whole.
-      const spec = await checkedSampleSpec(o, 1, 'serial');
-      process.exitCode = await runLabInTerminal({ ...grid, spec }, { json: Boolean(o.json) });
+      const { spec, sample } = await checkedSampleSpec(o, 1, 'serial');
+      process.exitCode = await runLabInTerminal({ ...grid, sampleSize: sample, spec }, { json: Boolean(o.json) });
     });
   lab
     .command('scrub')
@@ -164,8 +166,8 @@ function registerQueueLab(lab: Command): void {
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
       const { runQueueLabInTerminal } = await import('./run-queue-lab-in-terminal');
-      const spec = await checkedSampleSpec(o, o.workers, o.strategy);
-      process.exitCode = await runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
+      const { spec, sample } = await checkedSampleSpec(o, o.workers, o.strategy);
+      process.exitCode = await runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample, json: Boolean(o.json) });
     });
 }
 
@@ -185,8 +187,8 @@ function registerStragglerLab(lab: Command): void {
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
       const { runStragglerLabInTerminal } = await import('./lab-stragglers-run');
-      const spec = await checkedSampleSpec(o, o.workers, o.strategy);
-      process.exitCode = await runStragglerLabInTerminal({ spec, timeouts: o.timeouts, repeats: o.repeats, sample: o.sample, json: Boolean(o.json) });
+      const { spec, sample } = await checkedSampleSpec(o, o.workers, o.strategy);
+      process.exitCode = await runStragglerLabInTerminal({ spec, timeouts: o.timeouts, repeats: o.repeats, sample, json: Boolean(o.json) });
     });
 }
 
