@@ -25,7 +25,7 @@
  * mbsync, Fanout adaptive at each of BENCH_TARGET_NS (4,1) and, with BENCH_COMPARE_BUNDLE (a child
  * bundle's entry file built from an older commit), that build at N = 4; each ratio is taken within
  * its round and the table shows ranges, with the child's job start and first message on disk.
- * BENCH_COMPARE_NS (4) sets the N of that build. BENCH_VARIANTS adds rows of this build with extra
+ * BENCH_COMPARE_NS (4) sets the N of that build, BENCH_COMPARE_ENV the environment it adds. BENCH_VARIANTS adds rows of this build with extra
  * node flags or environment (see parseVariants). BENCH_CHILD_WRAP runs the profiled child under a
  * command (`strace -c -f -o /tmp/s-{name}.txt`, `perf record -g -o /tmp/{name}.data --`). The table adds the child's CPU time (user + system,
  * all threads) and its main thread's alone: on a shared machine they move less than wall times.
@@ -103,6 +103,11 @@ const CLI_NS = env('BENCH_CLI_NS', '4').split(',').filter(Boolean).map(Number);
 const COMPARE_CLI = process.env.BENCH_COMPARE_CLI ? resolve(process.env.BENCH_COMPARE_CLI) : null;
 /** Connection counts the BENCH_COMPARE_BUNDLE build runs at (default 4). */
 const COMPARE_NS = env('BENCH_COMPARE_NS', '4').split(',').map(Number);
+/**
+ * BENCH_COMPARE_ENV="KEY=value …": environment the BENCH_COMPARE_BUNDLE rows add on top of this tree's
+ * launch settings, so an older build also starts as it did (e.g. MALLOC_TRIM_THRESHOLD_=131072 before f4ccb0f).
+ */
+const COMPARE_ENV: LaunchExtra = { flags: [], env: Object.fromEntries(env('BENCH_COMPARE_ENV', '').split(' ').filter(Boolean).map((w) => w.split(/=(.*)/s) as [string, string])) };
 
 /**
  * Bundles the child (bench/mail-bench-child.ts) as the CLI is bundled (build/cli-bundle.mjs: npm
@@ -500,7 +505,7 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
           ...TARGET_NS.map((n): Variant => [`fanout N=${n}`, bundle, n]),
           ...(cli ? CLI_NS.map((n): Variant => [`cli N=${n}`, bundle, n, undefined, cli]) : []),
           ...(COMPARE_CLI ? CLI_NS.map((n): Variant => [`cli before N=${n}`, bundle, n, undefined, COMPARE_CLI]) : []),
-          ...(COMPARE_BUNDLE ? COMPARE_NS.map((n): Variant => [`before N=${n}`, COMPARE_BUNDLE, n]) : []),
+          ...(COMPARE_BUNDLE ? COMPARE_NS.map((n): Variant => [`before N=${n}`, COMPARE_BUNDLE, n, COMPARE_ENV]) : []),
           ...VARIANTS.flatMap(([label, extra]) => TARGET_NS.map((n): Variant => [`${label} N=${n}`, bundle, n, extra])),
         ];
         // Every other round runs them in the opposite order, so no row always follows the same one (the disk's state, the load).
