@@ -185,8 +185,14 @@ export function registerMailCommand(program: Command): void {
       }
       const [{ checkMailInputs }, { runMailJob }, { runJobInTerminal }] = await modules;
       reportInputCheck(await checkMailInputs(spec));
+      // A run that will connect through imapflow (no quick listing under way: a first run, an account
+      // the quick listing leaves to imapflow, a re-launched run with work): its first connection is
+      // opened now, its greeting arriving while imapflow and the worker modules load (connect.ts).
+      const connect = await import('../engine/mail/connect');
+      if (!early) connect.preconnect(spec.account);
       let summary: JobSummary | null = null;
       await runJobInTerminal(async (control) => (summary = await runMailJob(spec, control, listedWithWork ? { quickList: false } : {})), { json: Boolean(o.json), itemNoun: 'messages' });
+      connect.dropPreconnected();
       const tallies = (summary as JobSummary | null)?.mailFolders ?? [];
       if (!o.json) process.stderr.write(formatFolderTallies(tallies));
       // The job is over (its files, state and lock settled before its summary) and everything is

@@ -1,9 +1,10 @@
-import type { ImapFlow, ImapFlowOptions } from 'imapflow';
+import net from 'node:net';
+import type { ImapFlow, ImapFlowOptions, ImapTransport } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { mapImapError } from './imap-errors';
 import { gateLogin, trimRoundTrips, type LoginGate } from './imapflow-rounds';
-import { socksTransport, type SocksTransport } from './socks-transport';
+import { socksTransport, tlsModule, tlsOptions, type SocksTransport } from './socks-transport';
 import { parseSocksUrl } from '../net/socks';
 
 export interface ConnectOptions {
@@ -63,6 +64,64 @@ export function clientOptions(account: MailAccount, opts: ConnectOptions = {}): 
 }
 
 /**
+ * A TCP connection opened before imapflow loads (`preconnect`), waiting for the job's first
+ * connection to this host and port; `failed` once it errored or closed (then it is not used).
+ */
+let preconnected: { where: string; socket: net.Socket; failed: boolean; onFail: () => void } | null = null;
+
+/**
+ * Opens the TCP connection of the job's first imapflow connection now, before imapflow and the
+ * worker modules load (~0.1 s and more of the main thread): the connect and the server's greeting
+ * then overlap that loading instead of following it. The socket is paused (the greeting waits,
+ * unread, in it) and handed to imapflow as its `transport` by the first `openClient` for the same
+ * host and port (TLS, implicit or STARTTLS, starts then, as imapflow would start it). Not through a
+ * proxy. One that failed before it was taken is dropped, and imapflow connects as it always has
+ * (the same error, reported the same way). `dropPreconnected` closes one never taken.
+ */
+export function preconnect(account: MailAccount): void {
+  dropPreconnected();
+  if (account.proxy) return;
+  const socket = net.connect({ host: account.host, port: defaultPort(account) });
+  // Paused before it connects: node then does not start reading (the greeting stays in the socket).
+  socket.pause();
+  const entry = { where: accountWhere(account), socket, failed: false, onFail: () => (entry.failed = true) };
+  socket.on('error', entry.onFail);
+  socket.once('close', entry.onFail);
+  preconnected = entry;
+}
+
+/** Closes a connection `preconnect` opened that no `openClient` took (the job ended before it connected). */
+export function dropPreconnected(): void {
+  preconnected?.socket.destroy();
+  preconnected = null;
+}
+
+/** imapflow's `transport` over the socket `preconnect` opened for this account, or null (none, another host, it failed). */
+function takePreconnected(account: MailAccount): ImapTransport | null {
+  const entry = preconnected;
+  preconnected = null;
+  if (!entry) return null;
+  if (entry.failed || account.proxy || entry.where !== accountWhere(account)) {
+    entry.socket.destroy();
+    return null;
+  }
+  const { socket } = entry;
+  socket.off('error', entry.onFail);
+  socket.off('close', entry.onFail);
+  return {
+    connect(options, onConnect) {
+      if (options.secure) return tlsModule().connect({ ...tlsOptions(options), socket }, onConnect);
+      if (socket.connecting) socket.once('connect', () => onConnect());
+      else setImmediate(onConnect);
+      return socket;
+    },
+    upgrade(plain, options, onSecure) {
+      return tlsModule().connect({ ...tlsOptions(options), socket: plain as net.Socket }, onSecure);
+    },
+  };
+}
+
+/**
  * A SOCKS proxy through our transport (socks-transport.ts: imapflow's own SOCKS path can drop the
  * greeting); an HTTP CONNECT proxy through imapflow's `proxy`, which keeps it.
  */
@@ -93,7 +152,8 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   // Loaded with the first connection: a run with nothing new (quick-list.ts) never loads imapflow
   // (with libmime, iconv-lite and mailsplit, ~a third of the CLI's start-up).
   const { ImapFlow } = await import('imapflow');
-  const options = clientOptions(account, opts);
+  const early = account.proxy ? null : takePreconnected(account);
+  const options = { ...clientOptions(account, opts), ...(early ? { transport: early } : {}) };
   const client = new ImapFlow(options);
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});

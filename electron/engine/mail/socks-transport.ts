@@ -57,9 +57,9 @@ export function socksTransport(proxy: SocksProxy, timeoutMs: number): SocksTrans
  * node:tls, loaded on first use: this module is imported with connect.ts by the quick listing, which
  * `fanout mail` starts before its CLI loads, and a cleartext run never needs TLS.
  */
-const tlsModule = () => process.getBuiltinModule('node:tls');
+export const tlsModule = () => process.getBuiltinModule('node:tls');
 
 /** As imapflow's own tls.connect: host (checked against the certificate), servername (SNI), then the account's tls options. */
-function tlsOptions(options: ImapTransportOptions): tls.ConnectionOptions {
+export function tlsOptions(options: ImapTransportOptions): tls.ConnectionOptions {
   return { host: options.host, port: options.port, ...(options.servername ? { servername: options.servername } : {}), ...options.tls };
 }
