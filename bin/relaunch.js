@@ -20,10 +20,13 @@
  * If the launcher is killed outright, the child dies too (Linux: a parent-death signal set by
  * setpriv; elsewhere it notices the launcher is gone within a second), so no job outlives it.
  *
- * `fanout mail` decides first (`commandDecides`): its first node runs the CLI, and the mail command
- * re-launches (`deferRelaunch`) only when the run has work; a run with nothing new, a listing of the
- * folders, or a job that fails before it fetches ends in the first node (electron/cli/mail-command.ts,
- * electron/engine/mail/quick-decision.ts): the launch settings matter only to a run that fetches.
+ * `fanout mail` decides first (`commandDecides`): its first node reads the command line
+ * (electron/cli/mail-early.ts) and re-launches at once a valid job that will fetch whatever the
+ * server says (a first run, an account the quick listing leaves to imapflow); otherwise it starts
+ * the quick listing, runs the CLI, and the mail command re-launches (`deferRelaunch`) only when the
+ * run has work; a run with nothing new, a listing of the folders, or a job that fails before it
+ * fetches ends in the first node (electron/cli/mail-command.ts, electron/engine/mail/quick-decision.ts):
+ * the launch settings matter only to a run that fetches.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
