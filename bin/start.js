@@ -53,5 +53,7 @@ if (electron.exe && display.ok && process.env.FANOUT_WEB !== '1') {
   // The heap flags given here, so bin/fanout.js need not start a second node for them (bin/relaunch.js).
   // The child runs in a session of its own and gets each signal once, through this process (relaunch.js).
   if (builtServe) runAsParent(process.execPath, [...heapFlagsFor(), join(root, 'bin', 'fanout.js'), 'serve', ...args], relaunchedEnv());
-  else runAsParent(process.execPath, [...heapFlagsFor(), '--import', 'tsx', join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args], { ...process.env, ...mallocEnvFor() });
+  // tsx's loader as a file URL found from here: a bare `--import tsx` is resolved from the current
+  // folder, so `node ~/fanout/bin/start.js` run elsewhere could not start (tests/integration/cli/start-from-cwd.test.ts).
+  else runAsParent(process.execPath, [...heapFlagsFor(), '--import', import.meta.resolve('tsx'), join(root, 'electron', 'web-host', 'standalone.ts'), 'serve', ...args], { ...process.env, ...mallocEnvFor() });
 }
