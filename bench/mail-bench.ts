@@ -45,7 +45,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,8 @@ import { promisify } from 'node:util';
 import type { Strategy } from '../shared/strategy';
 import type { MailAccount, MailJobInput } from '../shared/job-spec';
 import type { ChildReport } from './mail-bench-child';
-import { bundleCli, bundleEntries } from '../build/cli-bundle.mjs';
+import { bundleEntries } from '../build/cli-bundle.mjs';
+import { buildCliTree } from './cli-tree';
 import { makeMessage, rng } from '../tests/harness/dovecot-fill';
 import { serverPath, type ImapTestServer } from '../tests/harness/imap-server';
 import { startImapServer, type ImapMatrixEntry } from '../tests/harness/imap-servers';
@@ -120,21 +121,6 @@ async function buildChild(): Promise<string> {
   const outdir = resolve(`node_modules/.cache/fanout-bench/mail-bench-${process.pid}`);
   await bundleEntries(resolve('.'), { 'mail-bench-child': fileURLToPath(new URL('./mail-bench-child.ts', import.meta.url)) }, outdir);
   return join(outdir, 'mail-bench-child.js');
-}
-
-/**
- * A tree as `fanout` is installed (bin/fanout.js, relaunch.js, node-flags.js and out/cli/ bundled
- * from this checkout's sources), in its own folder inside the repository (the externals resolve from
- * node_modules); returns its bin/fanout.js.
- */
-async function buildCliTree(): Promise<string> {
-  const root = resolve(`node_modules/.cache/fanout-bench/mail-bench-cli-${process.pid}`);
-  await rm(root, { recursive: true, force: true });
-  await mkdir(join(root, 'bin'), { recursive: true });
-  for (const f of ['fanout.js', 'relaunch.js', 'node-flags.js']) await copyFile(resolve('bin', f), join(root, 'bin', f));
-  await copyFile(resolve('package.json'), join(root, 'package.json'));
-  await bundleCli(resolve('.'), join(root, 'out', 'cli'));
-  return join(root, 'bin', 'fanout.js');
 }
 
 /** One `fanout mail --json` run through `cli` (a bin/fanout.js) as a user starts it: no flags of ours, its launcher decides. */
@@ -544,7 +530,7 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
 if (SIZES) {
   const dir = await mkdtemp(join(tmpdir(), 'fanout-mail-bench-'));
   const bundle = await buildChild();
-  const cli = CLI_NS.length > 0 ? await buildCliTree() : null;
+  const cli = CLI_NS.length > 0 ? await buildCliTree('mail-bench') : null;
   try {
     if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
     process.stdout.write(`${(await targets(bundle, dir, SIZES, cli)).join('\n')}\n`);

@@ -1,6 +1,7 @@
 /**
- * Start-up benchmark: `npm run bench:startup [rounds]` (needs `npm run build`: it times the CLI as
- * installed, `node bin/fanout.js`, which runs the bundle in out/cli/).
+ * Start-up benchmark: `npm run bench:startup [rounds]`. It times the CLI as installed, `node
+ * bin/fanout.js` running its bundle in out/cli/, from a tree it builds from the sources first
+ * (bench/cli-tree.ts: a stale out/ of the checkout is never what is timed).
  *
  * Times, interleaved round by round so that machine load hits every variant alike:
  *  - `node -e 0`, the floor every Node program pays, measured in the same run;
@@ -22,26 +23,23 @@
  * Prints the median and p90 of each, and each median as a ratio of `node -e 0`'s (target: help ≤ 2×).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMMANDS } from '../electron/cli/commands';
+import { buildCliTree } from './cli-tree';
 import { startDovecot, type DovecotServer } from '../tests/harness/dovecot';
 import { fillMaildir } from '../tests/harness/dovecot-maildir';
 
 const repo = resolve(import.meta.dirname, '..');
-const bin = join(repo, 'bin', 'fanout.js');
+const bin = await buildCliTree('startup');
 const baseline = process.env.BENCH_BASELINE_BIN;
 const rounds = Math.max(3, Number(process.argv[2] ?? 15));
 const TICK_MS = 10; // Linux's USER_HZ: /proc reports CPU time in hundredths of a second
 
-if (!existsSync(join(repo, 'out/cli/index.js'))) {
-  process.stderr.write('The CLI is not built: run `npm run build` first (this times the built CLI, as installed).\n');
-  process.exit(1);
-}
 
 /** utime + stime (+ reaped children's, when `children`) of a process, ms; 0 once it is gone. */
 function cpuOf(pid: number | 'self', children = false): number {
@@ -82,6 +80,8 @@ interface Sample {
   cpuMs: number;
   /** Mail jobs: from the spawn to the client's first bytes on that connection (ID and LOGIN, after the greeting). */
   commandMs?: number;
+  /** The process's exit code (null: ended by a signal). */
+  code?: number | null;
 }
 
 /** Runs a command to its end; resolves with its wall time and CPU time (from this process's reaped children). */
@@ -92,7 +92,7 @@ function timed(args: string[], env: Record<string, string | undefined> = {}, onS
     const child = spawn(process.execPath, args, { cwd: repo, stdio: 'ignore', env: { ...process.env, FANOUT_FROM_SOURCE: '', ...env } });
     onSpawn?.(t0, child.pid!);
     child.on('error', fail);
-    child.on('exit', () => done({ ms: performance.now() - t0, cpuMs: cpuOf('self', true) - cpuOf('self') - cpu0 }));
+    child.on('exit', (code) => done({ ms: performance.now() - t0, cpuMs: cpuOf('self', true) - cpuOf('self') - cpu0, code }));
   });
 }
 
@@ -111,7 +111,9 @@ async function timedToFirstRequest(args: string[], env: Record<string, string | 
   let pid = 0;
   firstCommandAt = null;
   const seen = new Promise<Sample>((r) => (onFirstRequest = () => r({ ms: performance.now() - t0, cpuMs: treeCpu(pid) })));
-  await timed(args, env, (t, p) => ((t0 = t), (pid = p)));
+  const ran = await timed(args, env, (t, p) => ((t0 = t), (pid = p)));
+  // A job that ended without a request would leave `seen` waiting for ever: say so instead.
+  if (onFirstRequest !== null) throw new Error(`${args.slice(0, 2).join(' ')} ended (exit code ${ran.code}) before its first request`);
   const sample = await seen;
   return firstCommandAt === null ? sample : { ...sample, commandMs: firstCommandAt - t0 };
 }

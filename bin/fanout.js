@@ -10,7 +10,8 @@ import { commandDecides, deferRelaunch, relaunch, runAsRelaunched, shouldRelaunc
 const args = process.argv.slice(2);
 const script = fileURLToPath(import.meta.url);
 const built = fileURLToPath(new URL('../out/cli/index.js', import.meta.url));
-const fromBuild = existsSync(built) && process.env.FANOUT_FROM_SOURCE !== '1';
+// Both entry points, so a build older than this file (no mail-early.js yet) runs the sources instead of failing.
+const fromBuild = existsSync(built) && existsSync(new URL('../out/cli/mail-early.js', import.meta.url)) && process.env.FANOUT_FROM_SOURCE !== '1';
 
 let tsx = null;
 /** One of the CLI's entry points (index, mail-early): the bundle's, or the TypeScript source's. */
