@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { accountWhere, defaultPort } from './connect';
+import { tlsModule } from './socks-transport';
 import { accountDirOf } from './folder-names';
 import { mapImapError } from './imap-errors';
 import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer, tokenize } from './quick-list-parse';
@@ -87,7 +88,7 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
     // node:tls is loaded only here: a cleartext listing, started before the CLI loads, does not pay for it.
     const socket =
       account.tls === 'implicit'
-        ? process.getBuiltinModule('node:tls').connect({ host, port, rejectUnauthorized: !account.allowUntrustedCert, ...(net.isIP(host) ? {} : { servername: host }) })
+        ? tlsModule().connect({ host, port, rejectUnauthorized: !account.allowUntrustedCert, ...(net.isIP(host) ? {} : { servername: host }) })
         : net.connect({ host, port });
     socket.setNoDelay(true);
     let phase: 'connect' | 'greeting' | 'answers' = 'connect';
