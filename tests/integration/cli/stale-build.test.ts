@@ -5,21 +5,18 @@
  * connected). Such a build is now passed over for the sources.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { copyCheckout } from '../../harness/checkout-copy';
 import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
 let dir = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fanout-stale-build-'));
-  await mkdir(join(dir, 'bin'));
-  for (const f of await readdir(join(repo, 'bin'))) await copyFile(join(repo, 'bin', f), join(dir, 'bin', f));
-  for (const f of ['electron', 'shared', 'node_modules']) await symlink(join(repo, f), join(dir, f));
-  await copyFile(join(repo, 'package.json'), join(dir, 'package.json'));
+  await copyCheckout(dir);
   // The old build: its index only (it would say so if it ran).
   await mkdir(join(dir, 'out', 'cli'), { recursive: true });
   await writeFile(join(dir, 'out', 'cli', 'index.js'), "console.error('the stale build ran'); process.exit(7);\n");

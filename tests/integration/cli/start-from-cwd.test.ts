@@ -4,27 +4,23 @@
  * resolves from the current folder: started from outside the checkout (`node ~/fanout/bin/start.js`)
  * the server never came up ("Cannot find package 'tsx'"). The sibling of from-source-cwd.test.ts's bug.
  *
- * A checkout of that shape is made in a temp folder: bin/ copied (start.js finds its root from its own
- * path), the sources and node_modules linked, out/renderer/index.html present and out/cli absent.
+ * A checkout of that shape is made in a temp folder (copyCheckout), with out/renderer/index.html and no out/cli.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyCheckout } from '../../harness/checkout-copy';
 import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 
-const repo = resolve(__dirname, '../../..');
 let dir = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fanout-start-cwd-'));
   const root = join(dir, 'checkout');
-  await mkdir(join(root, 'bin'), { recursive: true });
-  for (const f of await readdir(join(repo, 'bin'))) await copyFile(join(repo, 'bin', f), join(root, 'bin', f));
-  for (const f of ['electron', 'shared', 'node_modules']) await symlink(join(repo, f), join(root, f));
-  await copyFile(join(repo, 'package.json'), join(root, 'package.json'));
+  await copyCheckout(root);
   await mkdir(join(root, 'out', 'renderer'), { recursive: true });
   await writeFile(join(root, 'out', 'renderer', 'index.html'), '<!doctype html><title>Fanout</title>\n');
   await mkdir(join(dir, 'elsewhere'));
