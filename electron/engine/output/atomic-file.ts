@@ -67,33 +67,15 @@ const fsyncFd = promisify(fsync);
  * temp is removed. Returns the file's mtime, read on its descriptor.
  */
 export async function writeFileAtomicOnThread(path: string, bytes: Uint8Array, written: () => void): Promise<number> {
-  const tempPath = tempPathFor(path);
-  const fd = openSync(tempPath, 'wx');
-  let open = true;
+  const file = writeOnThread(tempPathFor(path), bytes, 'wx');
   try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
     written();
-    const { mtimeMs } = fstatSync(fd);
-    await fsyncFd(fd);
-    open = false;
-    closeSync(fd);
-    renameSync(tempPath, path);
-    return mtimeMs;
   } catch (err) {
-    if (open) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      rmSync(tempPath, { force: true });
-    } catch {
-      /* the temp is left: removeStaleTempFiles takes it */
-    }
+    await file.abort();
     throw err;
   }
+  await file.land(path);
+  return file.mtimeMs;
 }
 
 /**
@@ -105,8 +87,24 @@ export async function writeFileAtomicOnThread(path: string, bytes: Uint8Array, w
  * for the fsync, closes it and removes it. Exactly one of them must be called. The same protocol
  * as `renameDurably` (fsync, rename, folder fsync), with one pool hop instead of five.
  */
-export function writePartOnThread(partPath: string, bytes: Uint8Array): { mtimeMs: number; land(path: string): Promise<void>; abort(): Promise<void> } {
-  const fd = openSync(partPath, 'w');
+export function writePartOnThread(partPath: string, bytes: Uint8Array): FileWrittenOnThread {
+  return writeOnThread(partPath, bytes, 'w');
+}
+
+/** A file `writeOnThread` wrote, its fsync under way: land it or abort it, once. */
+interface FileWrittenOnThread {
+  mtimeMs: number;
+  land(path: string): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * The two steps of `writePartOnThread` and `writeFileAtomicOnThread` (one protocol for both): `partPath`
+ * opened with `flags` ('w': a `.part` created or truncated; 'wx': a unique temp), written and fstat'd
+ * with synchronous calls, its fsync started on the pool. On a failed write it is closed and removed.
+ */
+function writeOnThread(partPath: string, bytes: Uint8Array, flags: 'w' | 'wx'): FileWrittenOnThread {
+  const fd = openSync(partPath, flags);
   let mtimeMs: number;
   try {
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
@@ -163,7 +161,7 @@ function removeQuietly(path: string): void {
   try {
     rmSync(path, { force: true });
   } catch {
-    /* left behind: a later attempt truncates it */
+    /* left behind: a later attempt truncates a `.part`, removeStaleTempFiles takes a temp */
   }
 }
 
