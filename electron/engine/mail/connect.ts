@@ -4,7 +4,7 @@ import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { mapImapError } from './imap-errors';
 import { gateLogin, trimRoundTrips, type LoginGate } from './imapflow-rounds';
-import { socksTransport, tlsModule, tlsOptions, type SocksTransport } from './socks-transport';
+import { socksTransport, tlsModule, tlsOptions, upgradeToTls, type SocksTransport } from './socks-transport';
 import { parseSocksUrl } from '../net/socks';
 
 export interface ConnectOptions {
@@ -115,9 +115,7 @@ function takePreconnected(account: MailAccount): ImapTransport | null {
       else setImmediate(onConnect);
       return socket;
     },
-    upgrade(plain, options, onSecure) {
-      return tlsModule().connect({ ...tlsOptions(options), socket: plain as net.Socket }, onSecure);
-    },
+    upgrade: upgradeToTls,
   };
 }
 
@@ -152,7 +150,7 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   // Loaded with the first connection: a run with nothing new (quick-list.ts) never loads imapflow
   // (with libmime, iconv-lite and mailsplit, ~a third of the CLI's start-up).
   const { ImapFlow } = await import('imapflow');
-  const early = account.proxy ? null : takePreconnected(account);
+  const early = takePreconnected(account);
   const options = { ...clientOptions(account, opts), ...(early ? { transport: early } : {}) };
   const client = new ImapFlow(options);
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.

@@ -46,9 +46,7 @@ export function socksTransport(proxy: SocksProxy, timeoutMs: number): SocksTrans
       );
       return secure;
     },
-    upgrade(socket, options, onSecure) {
-      return tlsModule().connect({ ...tlsOptions(options), socket: socket as net.Socket }, onSecure);
-    },
+    upgrade: upgradeToTls,
   };
   return transport;
 }
@@ -58,6 +56,9 @@ export function socksTransport(proxy: SocksProxy, timeoutMs: number): SocksTrans
  * `fanout mail` starts before its CLI loads, and a cleartext run never needs TLS.
  */
 export const tlsModule = () => process.getBuiltinModule('node:tls');
+
+/** STARTTLS on a transport's socket, as imapflow's own upgrade (shared with connect.ts's early socket). */
+export const upgradeToTls: ImapTransport['upgrade'] = (socket, options, onSecure) => tlsModule().connect({ ...tlsOptions(options), socket: socket as net.Socket }, onSecure);
 
 /** As imapflow's own tls.connect: host (checked against the certificate), servername (SNI), then the account's tls options. */
 export function tlsOptions(options: ImapTransportOptions): tls.ConnectionOptions {
