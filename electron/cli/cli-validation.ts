@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { formatProblem, parseWithProblems, type InputProblem } from '../../shared/input-checks';
 import type { InputCheck } from '../engine/inputs/job-inputs';
 import { EXIT } from './exit-codes';
+import { isAuto, wholeNumber } from './whole-number';
 
 /**
  * The CLI side of input validation: option parsers, and printing problems (from the shared checks
@@ -14,14 +15,11 @@ import { EXIT } from './exit-codes';
 /** An integer option from `min` to `max`, digits only ("1e3", "0x10", "-1" and "4.5" are refused). */
 export function intOption(min: number, max: number): (value: string) => number {
   return (value: string) => {
-    const digits = /^\d+$/.test(value.trim());
-    const n = digits ? Number(value.trim()) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      const unbounded = max === Number.MAX_SAFE_INTEGER;
-      if (digits && n > max && unbounded) throw new InvalidArgumentError('is too large; give a smaller whole number');
-      throw new InvalidArgumentError(`must be a whole number ${unbounded ? `of at least ${min}` : `from ${min} to ${max.toLocaleString('en-US')}`}`);
-    }
-    return n;
+    const n = wholeNumber(value, min, max);
+    if (n !== null) return n;
+    const unbounded = max === Number.MAX_SAFE_INTEGER;
+    if (unbounded && /^\d+$/.test(value.trim()) && Number(value.trim()) > max) throw new InvalidArgumentError('is too large; give a smaller whole number');
+    throw new InvalidArgumentError(`must be a whole number ${unbounded ? `of at least ${min}` : `from ${min} to ${max.toLocaleString('en-US')}`}`);
   };
 }
 
@@ -33,7 +31,7 @@ export const positiveInt = intOption(1, Number.MAX_SAFE_INTEGER);
  * one says that auto is the other choice (a user typing 0 may be looking for it).
  */
 export function countOrAuto(value: string): number | 'auto' {
-  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  if (isAuto(value)) return 'auto';
   try {
     return positiveInt(value);
   } catch (err) {

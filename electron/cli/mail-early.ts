@@ -2,6 +2,7 @@ import type { MailAccount } from '../../shared/job-spec';
 import { checkAutoWorkers, checkHostName } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
 import { startEarlyQuickList } from '../engine/mail/quick-list';
+import { isAuto, wholeNumber } from './whole-number';
 
 /**
  * `fanout mail`'s first step, taken by bin/fanout.js in its first node before the CLI loads
@@ -34,14 +35,14 @@ export function startMailEarly(args: readonly string[], env: NodeJS.ProcessEnv =
   const user = text('user');
   const out = text('out');
   if (host === undefined || checkHostName(host) !== null || !user || !out) return null;
-  const port = text('port') === undefined ? undefined : whole(text('port')!, 1, 65_535);
-  const timeoutMs = text('timeout') === undefined ? 60_000 : whole(text('timeout')!, 100, 600_000);
+  const port = text('port') === undefined ? undefined : wholeNumber(text('port')!, 1, 65_535);
+  const timeoutMs = text('timeout') === undefined ? 60_000 : wholeNumber(text('timeout')!, 100, 600_000);
   const tls = text('tls') ?? 'implicit';
   const strategy = text('strategy') ?? 'adaptive';
   if (port === null || timeoutMs === null || !['implicit', 'starttls', 'none'].includes(tls) || !(STRATEGIES as readonly string[]).includes(strategy)) return null;
   // --connections and --workers are both checked by the CLI; --workers wins.
   const counts = ['connections', 'workers'].map((n) => (text(n) === undefined ? undefined : countOrAuto(text(n)!)));
-  if (counts.includes(null) || (text('max-connections') !== undefined && whole(text('max-connections')!, 1, 32) === null)) return null;
+  if (counts.includes(null) || (text('max-connections') !== undefined && wholeNumber(text('max-connections')!, 1, 32) === null)) return null;
   const connections = counts[1] ?? counts[0] ?? 4;
   if (checkAutoWorkers(connections === 'auto', strategy) !== null) return null;
   const folders = text('folders') ?? 'all';
@@ -90,14 +91,7 @@ export function mailOptionsOf(args: readonly string[]): Map<string, string | tru
   return o;
 }
 
-/** A whole number from `min` to `max` as the CLI reads one (cli-validation.ts intOption, then the schema's bounds), or null. */
-function whole(value: string, min: number, max: number): number | null {
-  const t = value.trim();
-  const n = /^\d+$/.test(t) ? Number(t) : Number.NaN;
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null;
-}
-
 /** A connection count as the CLI reads it (countOrAuto, then the schema's 1 to 32), or null. */
 function countOrAuto(value: string): number | 'auto' | null {
-  return value.trim().toLowerCase() === 'auto' ? 'auto' : whole(value, 1, 32);
+  return isAuto(value) ? 'auto' : wholeNumber(value, 1, 32);
 }
