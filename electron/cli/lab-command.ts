@@ -46,12 +46,13 @@ function reportLabInputCheck(check: InputCheck): void {
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
 async function checkedSampleSpec(o: Record<string, any>, workers: number, strategy: Strategy): Promise<{ spec: GutenbergJobSpec; sample: number }> {
-  const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }] = await Promise.all([import('../../shared/job-spec'), import('../engine/inputs/job-inputs')]);
+  const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { labSampleSize }] = await Promise.all([import('../../shared/job-spec'), import('../engine/inputs/job-inputs'), import('../engine/jobs/lab-runner')]);
   const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers, strategy });
   const check = await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) });
   reportLabInputCheck(check);
-  // A selection smaller than --sample: each cell runs the books there are, and the lab says that number.
-  return { spec, sample: Math.min(o.sample as number, check.selected ?? Infinity) };
+  // A selection smaller than --sample: each cell runs the books there are, and the lab says that
+  // number; the plans' rule (labSampleSize), from the count the input check made.
+  return { spec, sample: await labSampleSize(spec, o.sample as number, check.selected === undefined ? {} : { selected: check.selected }) };
 }
 
 /** The job spec input from the forwarded options (the FORWARDED list's other half). */

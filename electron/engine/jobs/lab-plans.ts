@@ -11,7 +11,7 @@ import { LAB_TITLES } from '../../../shared/lab/lab-titles';
 import type { QueuePoint } from '../../../shared/lab/queue-analysis';
 import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
 import { FanoutError } from '../core/fanout-error';
-import type { LabPlan } from './lab-runner';
+import { labSampleSize, type LabPlan } from './lab-runner';
 import { LabTimelines } from './lab-timelines';
 
 /** A scrub lab's books: the first `sampleSize` .txt files under the folder, read once; refused with BAD_INPUT when there are none. */
@@ -34,13 +34,14 @@ export async function scrubLabPlan(req: ScrubLabInput): Promise<LabPlan<LabPoint
   };
 }
 
-/** A queue lab: the sample (`sampleSize` books of the selection) once per bound, with the job's workers and strategy. */
-export function queueLabPlan(req: Omit<QueueLabInput, 'spec'> & { spec: GutenbergJobSpec }): LabPlan<QueuePoint> {
-  const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: req.sampleSize } };
+/** A queue lab: the sample (`sampleSize` books of the selection, labSampleSize) once per bound, with the job's workers and strategy. */
+export async function queueLabPlan(req: Omit<QueueLabInput, 'spec'> & { spec: GutenbergJobSpec }): Promise<LabPlan<QueuePoint>> {
+  const sample = await labSampleSize(req.spec, req.sampleSize);
+  const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: sample } };
   return {
     lab: 'queue',
     cells: new Set(req.bounds).size,
-    context: { title: LAB_TITLES.queue(req.sampleSize, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    context: { title: LAB_TITLES.queue(sample, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
     async measure(signal, onPoint) {
       const { runQueueLab } = await import('../lab/queue-lab');
       await runQueueLab({ spec, bounds: req.bounds, repeats: req.repeats, signal, onPoint });
@@ -64,13 +65,14 @@ export async function mailLabPlan(req: Omit<MailLabInput, 'spec'> & { spec: Mail
   };
 }
 
-/** A stragglers lab: the sample once per per-item timeout (null: none), with the job's workers and strategy. */
-export function stragglerLabPlan(req: Omit<StragglerLabInput, 'spec'> & { spec: GutenbergJobSpec }): LabPlan<StragglerPoint> {
-  const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: req.sampleSize } };
+/** A stragglers lab: the sample (labSampleSize) once per per-item timeout (null: none), with the job's workers and strategy. */
+export async function stragglerLabPlan(req: Omit<StragglerLabInput, 'spec'> & { spec: GutenbergJobSpec }): Promise<LabPlan<StragglerPoint>> {
+  const sample = await labSampleSize(req.spec, req.sampleSize);
+  const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: sample } };
   return {
     lab: 'stragglers',
     cells: new Set(req.timeouts).size,
-    context: { title: LAB_TITLES.stragglers(req.sampleSize, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    context: { title: LAB_TITLES.stragglers(sample, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
     async measure(signal, onPoint) {
       const { runStragglerLab } = await import('../lab/straggler-lab');
       await runStragglerLab({ spec, timeouts: req.timeouts, repeats: req.repeats, signal, onPoint });

@@ -17,6 +17,7 @@ import { toFanoutError } from '../core/fanout-error';
 import { measureCells, median, type LabCell } from '../lab/measure-cells';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
+import { JobSelection } from '../gutenberg/job-selection';
 import type { JobRunner } from './job-manager';
 
 /** The cells of a lab request in run order. `serial` is one worker by definition: it gets one cell. */
@@ -45,8 +46,28 @@ export interface LabPlan<P extends AnyLabPoint> {
   measure(signal: AbortSignal, onPoint: (p: P, done: number, cells: number) => void): Promise<{ timelines?: LabTimeline[] }>;
 }
 
+/**
+ * The books each cell of a lab sampling `spec`'s selection runs: the first `requested` of it, or all
+ * of them when it holds fewer (a lab titled '16 books' whose cells ran 2 said what it did not
+ * measure). `selected`: the selection's size when the caller's input check counted it (the CLI);
+ * otherwise the catalog is read here, up to `requested` matches. A catalog that cannot be read
+ * leaves `requested`: the hosts' input checks refuse it before a plan is built, and a cell's job
+ * reports it in its own words. Every lab plan that samples a Gutenberg selection (here and
+ * lab-plans.ts) takes its sample from this, for the UI and the CLI alike.
+ */
+export async function labSampleSize(spec: GutenbergJobSpec, requested: number, opts: { selected?: number; signal?: AbortSignal } = {}): Promise<number> {
+  if (opts.selected !== undefined) return Math.min(requested, opts.selected);
+  try {
+    const read = await JobSelection.read(spec.catalog, { ...spec.selection, limit: requested }, opts.signal ?? new AbortController().signal);
+    return Math.min(requested, read.total);
+  } catch {
+    return requested;
+  }
+}
+
 /** The Gutenberg grid: the sample under each strategy × workers, each cell a whole job into a fresh folder. */
-export function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, req: LabRequest & { spec: GutenbergJobSpec }): LabPlan<LabPoint> {
+export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: LabRequest & { spec: GutenbergJobSpec }): Promise<LabPlan<LabPoint>> {
+  const req = { ...asked, sampleSize: await labSampleSize(asked.spec, asked.sampleSize) };
   const cells = labCells(req);
   return {
     lab: 'gutenberg',
@@ -108,11 +129,15 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
   /** Starts a Gutenberg lab in the background; returns its id at once. */
   start(req: LabRequest & { spec: GutenbergJobSpec }): { labId: string; done: Promise<LabPoint[]> } {
     // A Gutenberg lab's points are LabPoints, which every listener of this runner accepts.
-    return this.startPlan(gutenbergLabPlan(this.run, req) as unknown as LabPlan<P>) as unknown as { labId: string; done: Promise<LabPoint[]> };
+    return this.startPlan(gutenbergLabPlan(this.run, req) as unknown as Promise<LabPlan<P>>) as unknown as { labId: string; done: Promise<LabPoint[]> };
   }
 
-  /** Starts any lab's plan in the background; returns its id at once, and its points when it ends. */
-  startPlan(plan: LabPlan<P>): { labId: string; done: Promise<P[]> } {
+  /**
+   * Starts any lab's plan in the background; returns its id at once, and its points when it ends.
+   * A plan still being built (the Gutenberg grid counts its sample first) starts once it is; one
+   * that cannot be built ends the lab `failed` with its error.
+   */
+  startPlan(plan: LabPlan<P> | Promise<LabPlan<P>>): { labId: string; done: Promise<P[]> } {
     const labId = `lab-${randomUUID().slice(0, 8)}`;
     const controller = new AbortController();
     this.#running.set(labId, controller);
@@ -124,8 +149,15 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
     this.#running.get(labId)?.abort();
   }
 
-  async #run(labId: string, plan: LabPlan<P>, signal: AbortSignal): Promise<P[]> {
+  async #run(labId: string, planned: LabPlan<P> | Promise<LabPlan<P>>, signal: AbortSignal): Promise<P[]> {
     const points: P[] = [];
+    let plan: LabPlan<P>;
+    try {
+      plan = await planned;
+    } catch (raw) {
+      this.emit({ kind: 'lab:finished', labId, status: signal.aborted ? 'cancelled' : 'failed', points, ...(signal.aborted ? {} : { error: toFanoutError(raw).toJSON() }) });
+      return points;
+    }
     this.emit({ kind: 'lab:started', labId, cells: plan.cells, lab: plan.lab, context: plan.context });
     try {
       const { timelines } = await plan.measure(signal, (point, done, cells) => {
