@@ -27,6 +27,11 @@ export class JobTelemetry {
   #timer: NodeJS.Timeout | null = null;
   #rateSamples: Array<{ t: number; bytes: number; items: number }> = [];
   #activeWorkers: number;
+  /** The job's bandwidth cap (bytes/s, null: none), when its bytes pass one (cappedBy). */
+  #cap: (() => number | null) | null = null;
+  /** The bytes the rate is measured on: bytesDone, but no faster than the cap lets them through. */
+  #passed = 0;
+  #passedAt = 0;
 
   itemsTotal: number | null;
   itemsDone = 0;
@@ -129,6 +134,18 @@ export class JobTelemetry {
     this.itemsCleaned += 1;
   }
 
+  /**
+   * The job's bytes pass this bandwidth cap (`--limit-rate`, changeable live). The cap lets a
+   * connection's bytes through a socket read at a time and then holds the next until the bucket has
+   * repaid them (net/bandwidth.ts): bytes are counted in bursts seconds apart at a low cap (64 KiB
+   * and more at 32 KiB/s), and the rate over a 1 s window read 0 B/s between them while the job
+   * moved at its cap. The rate is measured on the bytes as the cap passes them on: counted bytes,
+   * but no more than the cap allows since the last frame (`bytesDone` stays the bytes received).
+   */
+  cappedBy(cap: () => number | null): void {
+    this.#cap = cap;
+  }
+
   /** Per-worker share of the elapsed time spent busy, 0..1. */
   busyShares(): number[] {
     const t = this.now();
@@ -139,7 +156,10 @@ export class JobTelemetry {
     const t = this.now();
     const bytesDone = this.bytesDone;
     const doneUnits = this.itemsDone + this.itemsFailed;
-    this.#rateSamples.push({ t, bytes: bytesDone, items: doneUnits });
+    const cap = this.#cap?.() ?? null;
+    this.#passed = cap === null ? bytesDone : Math.min(bytesDone, this.#passed + (cap * Math.max(0, t - this.#passedAt)) / 1000);
+    this.#passedAt = t;
+    this.#rateSamples.push({ t, bytes: this.#passed, items: doneUnits });
     while (this.#rateSamples.length > 2 && this.#rateSamples[0]!.t < t - RATE_WINDOW_MS) this.#rateSamples.shift();
     const first = this.#rateSamples[0]!;
     const dt = (t - first.t) / 1000;
@@ -155,7 +175,7 @@ export class JobTelemetry {
       bytesDone,
       cleanBytes: this.cleanBytes,
       itemsCleaned: this.itemsCleaned,
-      bytesPerSec: dt > 0 ? (bytesDone - first.bytes) / dt : 0,
+      bytesPerSec: dt > 0 ? (this.#passed - first.bytes) / dt : 0,
       itemsPerSec: dt > 0 ? (doneUnits - first.items) / dt : 0,
       activeWorkers: this.#activeWorkers,
       paused: this.paused,

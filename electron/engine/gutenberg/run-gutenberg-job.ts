@@ -136,6 +136,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const rawParts = new RawParts(rawDir);
   const { telemetry } = ctx;
   const bandwidth = control.bandwidth!;
+  // The live rate reads the bytes as the cap passes them on (about the cap, not bursts and 0 B/s between).
+  telemetry.cappedBy(() => bandwidth.rate);
   // Politeness toward the mirror: the wait between requests, and a Retry-After held by every lane.
   const pacer = new HostPacer(spec.waitMs ?? 0);
   // The per-item timeout (spec.itemTimeoutMs), and each book's time from its first attempt to landing.
