@@ -10,9 +10,10 @@ import { mapImapError } from './imap-errors';
 import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer, tokenize } from './quick-list-parse';
 
 /**
- * The listing a run with nothing new needs, in one round trip after the greeting: LOGIN,
+ * The listing a run with nothing new needs, in one round trip from the connection: LOGIN and
  * `LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))` (LIST-STATUS, RFC 5819)
- * and LOGOUT written at once (pipelined, RFC 3501 5.5), beside imapflow rather than through it:
+ * written at once (pipelined, RFC 3501 5.5) as soon as the connection is up, without waiting for the
+ * greeting, and LOGOUT when the greeting has been read; beside imapflow rather than through it:
  * imapflow's connect() always spends ID, LOGIN, NAMESPACE (and CAPABILITY where the greeting has
  * none) as separate round trips before the first command it lets through, and sends one command
  * at a time. At 50 ms a round trip that was ~200 ms of a ~550 ms run with nothing new
@@ -25,6 +26,17 @@ import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer,
  * or CONDSTORE answers the LIST with BAD (or without STATUS data): a fall-back too.
  * A refused login is the same AUTH_FAILED error the full path reports, so a wrong password is not
  * tried twice (Dovecot delays each failed login by seconds).
+ *
+ * Why before the greeting: the greeting costs a round trip of its own (more where the server takes a
+ * while to greet: Dovecot's login process, ~30 ms here), and nothing in it changes what is sent.
+ * RFC 3501 and 9051 do not forbid a client to send before the greeting; the server reads what waits
+ * on the connection once it has greeted (Dovecot, Cyrus and Courier answer the same either way;
+ * tests/integration/mail/quick-nothing-new.test.ts). The greeting is still read first and checked as
+ * before: anything but `* OK [CAPABILITY … IMAP4rev1 …]` without LOGINDISABLED (PREAUTH, BYE, an
+ * answer before any capabilities; an untagged OK without them is read past: Dovecot's "Waiting for
+ * authentication process") and the listing gives way before any answer is read. LOGOUT follows the greeting,
+ * not the connection: a server that dropped what came before its greeting answers only LOGOUT and
+ * closes, which is a fall-back at once (not a wait for answers that never come).
  */
 
 /** One folder as listed, with its STATUS numbers (decimal strings) when the server sent them. */
@@ -42,7 +54,7 @@ export interface QuickListOptions {
   /** The user's per-operation timeout, ms (connect and greeting: at most 30 s, as imapflow). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Called once the commands are written (the greeting read), before their answers. */
+  /** Called once LOGIN and LIST are written (as soon as the connection is up), before their answers. */
   onWritten?: () => void;
 }
 
@@ -77,7 +89,7 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
   const where = accountWhere(account);
   const host = account.host;
   const port = defaultPort(account);
-  const commands = `${TAGS.login} LOGIN ${quoted(account.user)} ${quoted(account.auth.password)}\r\n${TAGS.list} ${LIST_COMMAND}\r\n${TAGS.logout} LOGOUT\r\n`;
+  const commands = `${TAGS.login} LOGIN ${quoted(account.user)} ${quoted(account.auth.password)}\r\n${TAGS.list} ${LIST_COMMAND}\r\n`;
   const userTimeout = opts.timeoutMs ?? 60_000;
   return new Promise<QuickListing>((resolve, reject) => {
     if (opts.signal?.aborted) {
@@ -120,6 +132,9 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
     socket.once(account.tls === 'implicit' ? 'secureConnect' : 'connect', () => {
       phase = 'greeting';
       rearm(Math.min(userTimeout, 30_000), () => finish(mapImapError({ code: 'GREETING_TIMEOUT' }, where)));
+      // LOGIN and LIST leave now, the greeting's round trip overlapping theirs (see the top of this file).
+      socket.write(commands);
+      opts.onWritten?.();
     });
     // A socket or TLS error: the full path connects again and reports it as it always has.
     socket.on('error', (err: Error & { code?: string }) => fallBack(`${phase}: ${err.code ?? err.message}`));
@@ -137,12 +152,16 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
     function onLine(line: string): void {
       if (phase === 'greeting') {
         const caps = greetingCapabilities(line);
+        // Dovecot first answers a command that came before its login process was ready with
+        // `* OK Waiting for authentication process to respond..`, then greets as usual: an untagged
+        // OK without capabilities is read past, until the line with them. Anything else first (an
+        // answer, PREAUTH, BYE) is a fall-back, as a greeting without them always was.
+        if (!caps && /^\* OK\b/i.test(line)) return;
         if (!caps) return fallBack('greeting without capabilities');
         if (!caps.has('IMAP4REV1') || caps.has('LOGINDISABLED')) return fallBack('greeting: no IMAP4rev1 LOGIN');
         phase = 'answers';
         rearm(userTimeout, () => fallBack('no answer in time'));
-        socket.write(commands);
-        opts.onWritten?.();
+        socket.write(`${TAGS.logout} LOGOUT\r\n`);
         return;
       }
       if (phase !== 'answers') return fallBack(`data during ${phase}`);
@@ -255,10 +274,10 @@ export function earlyQuickListStarted(): boolean {
 }
 
 /**
- * Resolves once the early listing has written its commands (it reads the greeting first) or has
- * settled, or after `capMs`; at once when there is none. The CLI's first node waits for it before
- * it loads zod's schemas (~40-100 ms of the main thread in one piece): the greeting, arrived
- * meanwhile, would otherwise be read only after them, and the listing's one write with it.
+ * Resolves once the early listing has written LOGIN and LIST (as soon as its connection is up) or
+ * has settled, or after `capMs`; at once when there is none. The CLI's first node waits for it
+ * before it loads zod's schemas (~40-100 ms of the main thread in one piece): the connection, up
+ * meanwhile, would otherwise be seen only after them, and the listing's write with it.
  */
 export function earlyQuickListWritten(capMs: number): Promise<void> {
   if (!early) return Promise.resolve();

@@ -8,15 +8,16 @@ import { startImapServer } from '../../harness/imap-servers';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
-import { startEarlyQuickList } from '../../../electron/engine/mail/quick-list';
+import { quickList, startEarlyQuickList } from '../../../electron/engine/mail/quick-list';
 import type { JobEvent, JobSummary } from '../../../shared/events';
 import type { MailAccount } from '../../../shared/job-spec';
 import { startCommandRelay, type CommandRelay } from './command-relay';
+import { startGreetingRelay } from './greeting-relay';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 
 /**
- * A run with nothing new lists the account the quick way (quick-list.ts: LOGIN, LIST-STATUS and
- * LOGOUT in one write, no imapflow) and stops there only when every folder is provably unchanged;
+ * A run with nothing new lists the account the quick way (quick-list.ts: LOGIN and LIST-STATUS in
+ * one write as soon as the connection is up, LOGOUT after the greeting, no imapflow) and stops there only when every folder is provably unchanged;
  * anything else falls back to the full path. Each case runs the same archive twice, copied, once
  * with the quick listing and once without (`quickList: false`), against the same server, and
  * checks the two outcomes are the same: summary, events, every file (contents of the indexes and
@@ -113,7 +114,7 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new,
     expect(s.failures).toEqual([]);
   }
 
-  it('nothing new: one connection, LOGIN + LIST + LOGOUT in one write, no EXAMINE (Dovecot, Cyrus); Courier (no CONDSTORE) falls back', async () => {
+  it('nothing new: one connection, LOGIN + LIST in one write, then LOGOUT, no EXAMINE (Dovecot, Cyrus); Courier (no CONDSTORE) falls back', async () => {
     const before = snapshot(accountDir({ outDir: base, account }));
     const { full, quick } = await both('same');
     expect(quick.outcome.status).toBe('succeeded');
@@ -125,9 +126,46 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new,
       expect(quick.sessions.length).toBeGreaterThan(1);
     } else {
       expect(quick.sessions).toEqual([['LOGIN', 'LIST', 'LOGOUT']]);
-      expect(quick.writes[0]).toContainEqual(['LOGIN', 'LIST', 'LOGOUT']);
+      expect(quick.writes[0]).toEqual([['LOGIN', 'LIST'], ['LOGOUT']]);
     }
     expect(quick.sessions.flat().filter((c) => /^(EXAMINE|SELECT|ID|NAMESPACE)/.test(c))).toEqual(entry === 'courier' ? expect.anything() : []);
+  }, 60_000);
+
+  it('LOGIN and LIST leave before the greeting: the listing is answered through a relay that holds the greeting until a line came', async () => {
+    const held = await startGreetingRelay(bed.srv.port, 'hold');
+    try {
+      const q = await quickList(bed.account({ port: held.port }), { timeoutMs: 5_000 });
+      expect(held.firstClientLineBeforeGreeting).toEqual([true]);
+      // Courier answers LOGIN (without LIST-STATUS) and drops the rest: a fall-back, as after a greeting.
+      if (entry === 'courier') expect(q).toEqual({ ok: false, reason: expect.stringMatching(/LIST-STATUS/) });
+      else expect(q.ok ? q.folders.map((f) => f.path) : q).toEqual(expect.arrayContaining(['INBOX', path('Archive'), path('Sent')]));
+    } finally {
+      await held.stop();
+    }
+  }, 60_000);
+
+  it('an untagged OK without capabilities before the greeting (Dovecot: "Waiting for authentication process"): read past, the listing as without it', async () => {
+    const waiting = await startGreetingRelay(bed.srv.port, 'waiting');
+    try {
+      const q = await quickList(bed.account({ port: waiting.port }), { timeoutMs: 30_000 });
+      if (entry === 'courier') expect(q).toEqual({ ok: false, reason: expect.stringMatching(/LIST-STATUS/) });
+      else expect(q.ok ? q.folders.map((f) => f.path) : q).toEqual(expect.arrayContaining(['INBOX', path('Archive'), path('Sent')]));
+    } finally {
+      await waiting.stop();
+    }
+  }, 60_000);
+
+  it('a server that drops what came before its greeting: the listing gives way when LOGOUT is answered, the job runs the full path', async () => {
+    const drop = await startGreetingRelay(bed.srv.port, 'drop-early');
+    try {
+      // A wait for answers that never come would run into the test's timeout (the listing's is as long).
+      expect(await quickList(bed.account({ port: drop.port }), { timeoutMs: 60_000 })).toEqual({ ok: false, reason: 'closed during answers' });
+      expect(drop.firstClientLineBeforeGreeting).toEqual([true]);
+      const { quick } = await both('dropped', { port: drop.port });
+      expect([quick.outcome.status, quick.outcome.itemsSkipped, quick.outcome.itemsDone]).toEqual(['succeeded', 13, 0]);
+    } finally {
+      await drop.stop();
+    }
   }, 60_000);
 
   it('a listing started before the job (as fanout mail does) is the job\'s: the same one quick session', async () => {
