@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ImapFlow } from 'imapflow';
+import { dieWithThisProcess } from './server-process';
 
 /** What every real IMAP test server of the harness gives (Dovecot, Cyrus, Courier). */
 export interface ImapTestServer {
@@ -107,6 +108,7 @@ export async function retryOnPortRace<T>(start: () => Promise<T>): Promise<T> {
  * waitForGreeting); when it does not come, the server is stopped and `dir` removed, then it throws.
  */
 export async function greetedOrRemoved(port: number, proc: ChildProcess, logPath: string, name: string, expect: RegExp, dir: string): Promise<void> {
+  watchOver(proc);
   try {
     await waitForGreeting(port, proc, logPath, name, expect);
   } catch (err) {
@@ -115,8 +117,30 @@ export async function greetedOrRemoved(port: number, proc: ChildProcess, logPath
   }
 }
 
+/** The watchdogs of the servers started (greetedOrRemoved), ended at their stop. */
+const watchdogs = new WeakMap<ChildProcess, { cancel(): void }>();
+
+/**
+ * The server ends with this process, however it ends (server-process.ts `dieWithThisProcess`): its
+ * whole group when it leads one (Cyrus, spawned detached), else its PID (Dovecot and Courier stop
+ * their children on SIGTERM).
+ */
+function watchOver(proc: ChildProcess): void {
+  const pid = proc.pid;
+  if (!pid || watchdogs.has(proc)) return;
+  let leads = false;
+  try {
+    process.kill(-pid, 0);
+    leads = true;
+  } catch {
+    /* not a group leader */
+  }
+  watchdogs.set(proc, dieWithThisProcess(pid, { group: leads }));
+}
+
 /** Stops a server the harness started (by its PID, bounded) and removes its folder. */
 export async function stopAndRemove(proc: ChildProcess, dir: string): Promise<void> {
+  watchdogs.get(proc)?.cancel();
   await stopProcess(proc);
   rmSync(dir, { recursive: true, force: true });
 }

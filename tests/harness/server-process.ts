@@ -49,11 +49,12 @@ export async function startServerProcess(opts: {
       if (opts.ready) await opts.ready(port, isAlive);
       else await waitForPort(port, { attempts: 100, intervalMs: 50, expectBanner: false, isAlive });
       const pid = child.pid;
+      const watchdog = dieWithThisProcess(pid, { group: true });
       let stopped: Promise<void> | null = null;
       return {
         port,
         pid,
-        stop: () => (stopped ??= killGroup(child)),
+        stop: () => (stopped ??= (watchdog.cancel(), killGroup(child))),
       };
     } catch (e) {
       await killGroup(child);
@@ -85,6 +86,45 @@ export async function startInTempDir(prefix: string, start: (tmp: string) => Pro
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * The watchdog's script: `read` returns at the end of its stdin, a pipe whose only writer is the
+ * test process, so when that process ends, whatever ends it (afterAll never ran: SIGKILL, an OOM
+ * kill, a CI timeout). Then SIGTERM to the target (`-PGID` or `PID`), SIGKILL after ~2 s. (dash's
+ * `kill` takes `-TERM -PGID`, not `-s TERM` or `--` before a negative number.)
+ */
+const WATCHDOG = `read -r _ 2>/dev/null
+kill -TERM "$1" 2>/dev/null || exit 0
+i=0
+while [ $i -lt 20 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+kill -KILL "$1" 2>/dev/null
+exit 0`;
+
+/**
+ * A server started by this process ends with it: a watchdog (`sh`, detached in a group of its own
+ * so a terminal's Ctrl-C reaches it only through its stdin) holds the reading end of a pipe from
+ * this process and, once the pipe ends (this process is gone, however it ended), stops `pid` (its
+ * whole process group with `group`: the servers spawned detached), within ~2 s. It holds nothing
+ * of this process's event loop (unref'd). `cancel()`, at a normal stop, ends the watchdog first
+ * (SIGKILL), so a PID freed by the stop is never signalled.
+ */
+export function dieWithThisProcess(pid: number, opts: { group: boolean }): { cancel(): void } {
+  const target = opts.group ? `-${pid}` : String(pid);
+  const dog = spawn('sh', ['-c', WATCHDOG, 'fanout-server-watchdog', target], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  dog.on('error', () => {}); // no sh: the server only loses this safety net
+  dog.stdin?.on('error', () => {});
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  let cancelled = false;
+  return {
+    cancel: () => {
+      if (cancelled) return;
+      cancelled = true;
+      dog.kill('SIGKILL');
+      dog.stdin?.destroy();
+    },
+  };
 }
 
 /** SIGTERM to the child's process group, SIGKILL after 2 s; waits (bounded) until it is gone. */
