@@ -28,8 +28,8 @@
  * fetches ends in the first node (electron/cli/mail-command.ts, electron/engine/mail/quick-decision.ts):
  * the launch settings matter only to a run that fetches.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { heapFlagsFor, launchEnvFor } from './node-flags.js';
 
 /** The commands that run jobs or a server: worth a second start to hold their memory down. */
@@ -107,6 +107,10 @@ export function runAsParent(cmd, args, env) {
   const [file, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', cmd, ...args]] : [cmd, args];
   const windows = process.platform === 'win32';
   // Windows: `detached` would open a new console, and a console's Ctrl-C reaches every process attached to it.
+  // node:child_process is loaded here, not with this file: it loads net, dgram and their internals
+  // (~5-10 ms), which `--help` and a mail run with nothing new never need (commander's copy is lazy
+  // too: build/cli-bundle.mjs LOAD_TIME_PATCHES).
+  const { spawn } = createRequire(import.meta.url)('node:child_process');
   const child = spawn(file, argv, { stdio: 'inherit', detached: !windows, env });
   const forwarded = windows ? ['SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH', 'SIGCONT'];
   const handlers = forwarded.map((s) => [s, () => child.kill(s)]);

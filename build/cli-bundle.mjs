@@ -85,13 +85,20 @@ export const lazyImports = {
 
 /**
  * Load-time work in a bundled package moved to its first use, by an exact text replacement in the
- * bundled copy (the package on disk is untouched). libmime 5.6.4 builds iconv-lite's whole GBK codec
+ * bundled copy (the package on disk is untouched). commander's node:child_process (below). libmime 5.6.4 builds iconv-lite's whole GBK codec
  * (~30 ms of CPU, every `fanout mail` start) only to learn the class of iconv-lite's double-byte
  * decoders, which it compares against when it decodes a stream: that class is now looked up there.
  * Each `from` must occur exactly once: otherwise (another libmime) the file is bundled as it is, with
  * a build warning.
  */
 export const LOAD_TIME_PATCHES = Object.freeze([
+  // commander 14 requires node:child_process as it loads, for the one thing it spawns (a git-style
+  // executable subcommand, which Fanout has none of): that loads net, dgram and their internals
+  // (~5-10 ms of every `fanout` start, `--help` included). Loaded at its first spawn instead.
+  {
+    file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
+    replace: [["const childProcess = require('node:child_process');", "let childProcessModule;\nconst childProcess = { spawn: (...args) => (childProcessModule ??= require('node:child_process')).spawn(...args) };"]],
+  },
   {
     file: /[\\/]libmime[\\/]dist[\\/]esm[\\/]charset\.js$/,
     replace: [

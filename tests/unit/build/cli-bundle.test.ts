@@ -87,4 +87,23 @@ describe('the CLI bundle\'s lazy imports, load-time patch and zod locales', () =
     });
     expect(fromBundle.stdout).toBe(plain.stdout);
   }, 60_000);
+
+  it('commander loads node:child_process at its first spawn, not as it loads, and still spawns an executable subcommand', async () => {
+    await writeFile(join(dir, 'child.mjs'), "console.log('hello from the subcommand');\n");
+    await writeFile(
+      join(dir, 'sub.mjs'),
+      `import { Command } from 'commander';
+const loaded = () => process.moduleLoadList.includes('NativeModule child_process');
+const program = new Command();
+program.command('hello', 'says hello', { executableFile: ${JSON.stringify(join(dir, 'child.mjs'))} });
+console.log(JSON.stringify({ childProcessLoaded: loaded() }));
+program.parse(['node', 'sub', 'hello']);
+`,
+    );
+    const result = await build({ entryPoints: [join(dir, 'sub.mjs')], outfile: join(dir, 'sub-bundled.mjs'), bundle: true, format: 'esm', platform: 'node', target: 'node20', plugins: [lazyImports, loadTimePatches, zodLocales], banner: { js: "import { createRequire as __fanoutCreateRequire } from 'node:module'; const require = __fanoutCreateRequire(import.meta.url);" }, logLevel: 'silent' });
+    expect(result.warnings.map((w) => w.text)).toEqual([]);
+    const [plain, fromBundle] = await Promise.all([run(process.execPath, [join(dir, 'sub.mjs')]), run(process.execPath, [join(dir, 'sub-bundled.mjs')])]);
+    expect(plain.stdout).toBe('{"childProcessLoaded":true}\nhello from the subcommand\n');
+    expect(fromBundle.stdout).toBe('{"childProcessLoaded":false}\nhello from the subcommand\n');
+  }, 60_000);
 });
