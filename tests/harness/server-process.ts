@@ -116,15 +116,38 @@ export function dieWithThisProcess(pid: number, opts: { group: boolean }): { can
   dog.stdin?.on('error', () => {});
   dog.unref();
   (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const fire = () => dog.stdin?.destroy();
+  watched.add(fire);
+  watchParent();
   let cancelled = false;
   return {
     cancel: () => {
       if (cancelled) return;
       cancelled = true;
+      watched.delete(fire);
       dog.kill('SIGKILL');
       dog.stdin?.destroy();
     },
   };
+}
+
+/** The watchdogs of the servers running, each ended (its pipe closed) to stop its server. */
+const watched = new Set<() => void>();
+let watchingParent = false;
+
+/**
+ * A vitest fork (pool 'forks') outlives a vitest killed hard while a test still runs in it (seen:
+ * the fork reparented to init, its server still up, the test's 60 s wait going on): the fork's IPC
+ * channel to vitest then ends ('disconnect'), and every server this process started is stopped
+ * through its watchdog. Nothing in a process without such a channel.
+ */
+function watchParent(): void {
+  if (watchingParent || !process.connected) return;
+  watchingParent = true;
+  process.once('disconnect', () => {
+    for (const fire of watched) fire();
+    watched.clear();
+  });
 }
 
 /** SIGTERM to the child's process group, SIGKILL after 2 s; waits (bounded) until it is gone. */
