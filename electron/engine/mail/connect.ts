@@ -90,6 +90,21 @@ export function preconnect(account: MailAccount): void {
   preconnected = entry;
 }
 
+/**
+ * `preconnect` for a job about to connect through imapflow (runMailJob, a run without a quick
+ * listing), unless a connection opened early is waiting already: the CLI opens one before the job
+ * starts; one for another host (another job) is left alone. Returns what closes the connection it
+ * opened if no `openClient` took it (the job ended first).
+ */
+export function preconnectUnlessWaiting(account: MailAccount): () => void {
+  if (account.proxy || preconnected) return () => undefined;
+  preconnect(account);
+  const mine = preconnected;
+  return () => {
+    if (preconnected === mine) dropPreconnected();
+  };
+}
+
 /** Closes a connection `preconnect` opened that no `openClient` took (the job ended before it connected). */
 export function dropPreconnected(): void {
   preconnected?.socket.destroy();

@@ -9,6 +9,10 @@ import type { MailFolderInfo } from './folders';
  * - the `ID` before LOGIN waiting for its answer: it goes out in the same write as LOGIN (or
  *   AUTHENTICATE), so both are answered in one round trip (`pipelineId`); the server's answer
  *   still fills imapflow's `serverInfo` before LOGIN's completes (answers come in order);
+ * - `NAMESPACE` after LOGIN: written behind LOGIN in that same write, and imapflow's own NAMESPACE
+ *   answered from it (`pipelineNamespace`; not on servers that drop what follows LOGIN: Courier);
+ * - the size FETCH after EXAMINE of a folder with nothing archived: in EXAMINE's write
+ *   (`examineWithSizes`);
  * - a second `ID` after LOGIN when the first answer had fewer than two fields (Dovecot answers
  *   `("name" "Dovecot")`): the server has our ID from before LOGIN already;
  * - `LSUB` after every LIST: subscriptions are not archived;
@@ -21,7 +25,9 @@ import type { MailFolderInfo } from './folders';
  *   EXAMINEs, is one round trip shorter; a run that EXAMINEs sends ENABLE as before, just later.
  *   A connection that only fetches, or first plans a folder with nothing archived (a first run),
  *   does not send it where it would enable CONDSTORE alone.
- * A fifth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`).
+ * A fifth internal, `authenticate`, lets a connection wait before LOGIN (`gateLogin`); the
+ * pipelined commands use `write`, `commandParts` and `handleResponse` (their tagged answers, under
+ * tags imapflow never uses, are read before imapflow counts them as unknown).
  */
 interface ImapFlowInternals {
   /** The first ID's answer (undefined when the server did not offer ID before LOGIN). */
@@ -44,6 +50,24 @@ interface ImapFlowInternals {
   authenticate(): Promise<unknown>;
   /** ENABLE of CONDSTORE, UTF8=ACCEPT (and IMAP4rev2 where offered), called by `connect()` after NAMESPACE. */
   autoEnable(): Promise<unknown>;
+  /** Parts of the command being written still to come (literals): empty when this write ends the command. */
+  commandParts: unknown[];
+  /** One response line read off the socket (its bytes in `payload`), handled before the next is read. */
+  handleResponse(data: { payload?: Buffer }): Promise<unknown>;
+  /** What NAMESPACE sets (imapflow's namespace command; LIST and folder paths read it). */
+  namespaces: { personal: NamespaceEntry[]; other: NamespaceEntry[] | false; shared: NamespaceEntry[] | false } | null;
+  namespace: NamespaceEntry | null;
+}
+
+interface NamespaceEntry {
+  prefix: string;
+  delimiter: string | null;
+}
+
+/** An untagged response as imapflow's parser gives it. */
+interface Untagged {
+  command?: string;
+  attributes?: unknown[];
 }
 
 /** The deferred ENABLE of each client (`trimRoundTrips`): sent once, before its first EXAMINE. */
@@ -56,12 +80,14 @@ export function trimRoundTrips(client: ImapFlow): void {
   const c = internals(client);
   c.skipLsub = true;
   const run = c.run.bind(client);
-  // The ID before LOGIN goes out with LOGIN (`pipelineId`); the one after authentication is
-  // answered from it; an ID the server did not offer before LOGIN is still sent after it.
-  c.run = (command, ...args) => {
+  // The ID before LOGIN goes out with LOGIN (`pipelineId`), NAMESPACE behind it (`pipelineNamespace`);
+  // the ID after authentication is answered from the first; an ID the server did not offer before
+  // LOGIN is still sent after it.
+  c.run = async (command, ...args) => {
+    if (command === 'NAMESPACE') return (await namespaceFromPipeline(client)) ?? run(command, ...args);
     if (command !== 'ID') return run(command, ...args);
-    if (!client.authenticated) return Promise.resolve(pipelineId(client));
-    return c.idRequested ? Promise.resolve(c.idRequested) : run(command, ...args);
+    if (!client.authenticated) return pipelineId(client);
+    return c.idRequested ? c.idRequested : run(command, ...args);
   };
   const autoEnable = c.autoEnable.bind(client);
   let enabling: Promise<unknown> | null = null;
@@ -111,13 +137,210 @@ function pipelineId(client: ImapFlow): Record<string, string> {
     });
     c.serverInfo = map;
   };
+  onNextWrite(client, () => {
+    c.log.debug({ src: 'c', msg: line.trimEnd(), cid: (client as unknown as { id: string }).id, comment: 'pipelined with the next command' });
+    return { before: line };
+  });
+  pipelineNamespace(client);
+  return map;
+}
+
+/**
+ * What a hook puts in the same write as the connection's next command: `before` (complete lines
+ * with their CRLF) in front of it, `after` (complete lines) behind it, only when that write ends
+ * the command (no literal still to come).
+ */
+interface WriteExtra {
+  before?: string;
+  after?: string;
+}
+type WriteHook = (text: string, complete: boolean) => WriteExtra | null;
+
+/** Hooks waiting for each client's next command write (`onNextWrite`). */
+const writeHooks = new WeakMap<ImapFlow, WriteHook[]>();
+
+/**
+ * Calls `hook` with the connection's next write (a command, or its first part when a literal
+ * follows), once, and writes what it returns with it: one write, so one round trip for all.
+ */
+function onNextWrite(client: ImapFlow, hook: WriteHook): void {
+  const hooks = writeHooks.get(client);
+  if (hooks) {
+    hooks.push(hook);
+    return;
+  }
+  const list = [hook];
+  writeHooks.set(client, list);
+  const c = internals(client);
   const write = c.write.bind(client);
   c.write = (chunk) => {
     c.write = write;
-    c.log.debug({ src: 'c', msg: line.trimEnd(), cid: (client as unknown as { id: string }).id, comment: 'pipelined with the next command' });
-    return write(typeof chunk === 'string' ? line + chunk : Buffer.concat([Buffer.from(line, 'binary'), chunk]));
+    writeHooks.delete(client);
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    const complete = c.commandParts.length === 0;
+    let before = '';
+    let after = '';
+    for (const h of list) {
+      const extra = h(text, complete);
+      before += extra?.before ?? '';
+      if (complete && extra?.after) after += extra.after;
+    }
+    if (!before && !after) return write(chunk);
+    // imapflow adds the CRLF that ends the write (the last command's, ours when `after` is set).
+    const tail = after ? `\r\n${after.replace(/\r\n$/, '')}` : '';
+    return write(typeof chunk === 'string' ? before + chunk + tail : Buffer.concat([Buffer.from(before, 'binary'), chunk, Buffer.from(tail, 'binary')]));
   };
-  return map;
+}
+
+/** Tags of our pipelined commands: imapflow's own are hexadecimal numbers (no Z), pipelineId's is F0. */
+let pipelinedTags = 0;
+
+/** Commands written behind another (`pipelineBehind`) and not answered yet, per client, by tag. */
+const awaiting = new WeakMap<ImapFlow, Map<string, (status: string | null) => void>>();
+
+/**
+ * Writes `command` under a tag of its own in the same write as the connection's next command when
+ * `fits(that command's text)`, so both are answered in one round trip (RFC 3501 5.5: commands may
+ * be pipelined; answers come in order). Its untagged answers go to `untagged` (imapflow's handlers
+ * for those names are set aside meanwhile: only untagged answers no command in flight claims reach
+ * them, and nothing else is in flight on the connection until the caller has the answer). Resolves
+ * with its tagged completion's status (OK, NO, BAD), or null: not written (the next write was
+ * another command), or the connection closed first.
+ */
+function pipelineBehind(client: ImapFlow, fits: (text: string) => boolean, command: string, untagged: Record<string, (u: Untagged) => void>): Pipelined {
+  const c = internals(client);
+  const tag = `Z${++pipelinedTags}`;
+  let settle!: (status: string | null) => void;
+  const status = new Promise<string | null>((resolve) => (settle = resolve));
+  const saved = new Map(Object.keys(untagged).map((k) => [k, c.untaggedHandlers[k]]));
+  let done = false;
+  const finish = (result: string | null) => {
+    if (done) return;
+    done = true;
+    for (const [k, h] of saved) {
+      if (h) c.untaggedHandlers[k] = h;
+      else delete c.untaggedHandlers[k];
+    }
+    const waiting = awaiting.get(client);
+    waiting?.delete(tag);
+    if (waiting?.size === 0) {
+      awaiting.delete(client);
+      delete (c as Partial<ImapFlowInternals>).handleResponse;
+    }
+    client.off('close', onClose);
+    settle(result);
+  };
+  const onClose = () => finish(null);
+  let written = false;
+  onNextWrite(client, (text, complete) => {
+    if (done || !complete || !fits(text)) {
+      finish(null);
+      return null;
+    }
+    for (const [k, h] of Object.entries(untagged)) c.untaggedHandlers[k] = h;
+    client.once('close', onClose);
+    let waiting = awaiting.get(client);
+    if (!waiting) {
+      awaiting.set(client, (waiting = new Map()));
+      // The tagged answer is one imapflow does not know (it counts it and goes on): read first here.
+      const handle = Object.getPrototypeOf(client).handleResponse as ImapFlowInternals['handleResponse'];
+      const own = waiting;
+      c.handleResponse = async function (this: ImapFlow, data) {
+        const p = data?.payload;
+        const answer = p && p[0] === 0x5a ? /^(Z\d+) (OK|NO|BAD)\b/i.exec(p.toString('latin1', 0, Math.min(p.length, 32))) : null;
+        const result = await handle.call(this, data);
+        if (answer) own.get(answer[1]!)?.(answer[2]!.toUpperCase());
+        return result;
+      };
+    }
+    waiting.set(tag, finish);
+    written = true;
+    return { after: `${tag} ${command}` };
+  });
+  return { status, cancelUnsent: () => written || finish(null) };
+}
+
+/** A command written behind another one (`pipelineBehind`). */
+interface Pipelined {
+  /** Its tagged answer's status (OK, NO, BAD), or null: not written, or the connection closed first. */
+  status: Promise<string | null>;
+  /** Gives it up if the command it was to follow was not written (`status` is then null). */
+  cancelUnsent(): void;
+}
+
+/** NAMESPACE written behind LOGIN (`pipelineNamespace`): its answer, read when imapflow asks for it. */
+const pipelinedNamespace = new WeakMap<ImapFlow, { status: Promise<string | null>; attributes: unknown[] | null }>();
+
+/**
+ * NAMESPACE behind a LOGIN (a complete line: not AUTHENTICATE, whose continuation would take it
+ * for the client's answer, nor a LOGIN with a literal still to come). imapflow sends NAMESPACE
+ * right after LOGIN and waits for its answer before anything else (the namespace decides folder
+ * paths): one round trip per connection, the planning one's before its LIST.
+ */
+function pipelineNamespace(client: ImapFlow): void {
+  const entry: { status: Promise<string | null>; attributes: unknown[] | null } = { status: Promise.resolve(null), attributes: null };
+  entry.status = pipelineBehind(client, (text) => /^\S+ LOGIN /i.test(text), 'NAMESPACE', {
+    NAMESPACE: (u) => {
+      if (u.attributes?.length) entry.attributes = u.attributes;
+    },
+  }).status;
+  pipelinedNamespace.set(client, entry);
+}
+
+/**
+ * How long imapflow's NAMESPACE waits for the pipelined one's answer at most, where the login's
+ * answer says the server is one that keeps commands sent behind LOGIN. Its answer comes right after
+ * LOGIN's; a server that dropped it would otherwise leave the connection waiting for its timeout.
+ */
+const PIPELINED_NAMESPACE_WAIT_MS = 5_000;
+
+/**
+ * imapflow's NAMESPACE, answered by the one written behind LOGIN, with the result imapflow's own
+ * command gives (commands/namespace.js: `namespaces`, `namespace`, the personal one returned);
+ * null when there is none to use, and imapflow sends its own: not pipelined, not answered OK, no
+ * NAMESPACE capability (imapflow then derives the namespace from LIST), or a server whose LOGIN
+ * answer does not announce IMAP4rev2 or LIST-STATUS and CONDSTORE: Courier drops what follows
+ * LOGIN (its login process hands over to another), so there the answer may never come.
+ */
+async function namespaceFromPipeline(client: ImapFlow): Promise<NamespaceEntry | null> {
+  const entry = pipelinedNamespace.get(client);
+  pipelinedNamespace.delete(client);
+  if (!entry || !client.authenticated || !client.capabilities.has('NAMESPACE')) return null;
+  const caps = client.capabilities;
+  if (!(caps.has('IMAP4rev2') || (caps.has('LIST-STATUS') && caps.has('CONDSTORE')))) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const status = await Promise.race([entry.status, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), PIPELINED_NAMESPACE_WAIT_MS)))]).finally(() => clearTimeout(timer));
+  if (status !== 'OK' || !entry.attributes) return null;
+  const c = internals(client);
+  const personal = namespaceInfo(entry.attributes[0]) || [];
+  const map = { personal, other: namespaceInfo(entry.attributes[1]), shared: namespaceInfo(entry.attributes[2]) };
+  if (!map.personal[0]) map.personal[0] = { prefix: '', delimiter: '.' };
+  map.personal[0].prefix = map.personal[0].prefix || '';
+  c.namespaces = map;
+  c.namespace = map.personal[0];
+  return c.namespace;
+}
+
+/** One namespace list of a NAMESPACE answer, as imapflow reads it (commands/namespace.js getNamsepaceInfo). */
+function namespaceInfo(attribute: unknown): NamespaceEntry[] | false {
+  if (!Array.isArray(attribute) || attribute.length === 0) return false;
+  const entries: NamespaceEntry[] = [];
+  for (const pair of attribute) {
+    if (!Array.isArray(pair)) continue;
+    let prefix = stringValue(pair[0]);
+    const delimiter = pair[1] === null ? null : stringValue(pair[1]);
+    if (pair.length < 2 || prefix === undefined || delimiter === undefined) continue;
+    if (delimiter && prefix && prefix.charAt(prefix.length - 1) !== delimiter) prefix += delimiter;
+    entries.push({ prefix, delimiter });
+  }
+  return entries;
+}
+
+/** imapflow's getStringValue: an atom's or string's value as text. */
+function stringValue(attribute: unknown): string | undefined {
+  const value = (attribute as { value?: unknown } | null)?.value;
+  if (Buffer.isBuffer(value)) return value.toString();
+  return typeof value === 'string' ? value : undefined;
 }
 
 export interface LoginGate {
@@ -167,7 +390,7 @@ export interface ExamineOptions {
  * connection's deferred ENABLE goes first (once), unless `opts.condstore` is false and it would
  * enable CONDSTORE alone.
  */
-export async function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>, opts: ExamineOptions = {}): Promise<MailboxObject> {
+export async function examineFolder(client: ImapFlow, info: FolderToExamine, opts: ExamineOptions = {}, beforeExamine?: () => void): Promise<MailboxObject> {
   const onlyCondstore = !ENABLED_FOR_EVERY_USE.some((ext) => client.capabilities.has(ext));
   if (opts.condstore !== false || !onlyCondstore) await deferredEnable.get(client)?.();
   // Selected without it: ENABLE is valid only before a folder is selected (RFC 5161), so it is
@@ -185,5 +408,60 @@ export async function examineFolder(client: ImapFlow, info: Pick<MailFolderInfo,
       listed: true,
     });
   }
+  beforeExamine?.();
   return client.mailboxOpen(info.path, { readOnly: true });
+}
+
+type FolderToExamine = Pick<MailFolderInfo, 'path' | 'name' | 'delimiter' | 'parent' | 'specialUse' | 'flags'>;
+
+/** A message's UID and RFC822.SIZE. */
+export interface SizedMessage {
+  uid: number;
+  size: number;
+}
+
+/**
+ * EXAMINE with `UID FETCH 1:* (UID RFC822.SIZE)` written behind it, in the same write: a folder
+ * with nothing archived (a first run) needs every UID and size, and asked after EXAMINE's answer
+ * they cost a round trip of their own (imapflow sends one command at a time). The answers are read
+ * straight from imapflow's parsed lines (UID and RFC822.SIZE; no message object per line, no
+ * hand-over per message through `fetch()`'s iterator). `sizes` is null when they cannot be used
+ * (the FETCH not written behind EXAMINE, not answered OK, or not one line per message EXAMINE
+ * counted): the caller then asks as before. EXAMINE's own failure is thrown as before (the FETCH
+ * behind it then fails on the server too, and is dropped).
+ */
+export async function examineWithSizes(client: ImapFlow, info: FolderToExamine, opts: ExamineOptions = {}): Promise<{ mailbox: MailboxObject; sizes: SizedMessage[] | null }> {
+  const sizes: SizedMessage[] = [];
+  let pipelined: Pipelined | null = null;
+  const mailbox = await examineFolder(client, info, opts, () => {
+    pipelined = pipelineBehind(client, (text) => /^\S+ EXAMINE /i.test(text), 'UID FETCH 1:* (UID RFC822.SIZE)', {
+      FETCH: (u) => {
+        const m = sizedMessage(u);
+        if (m) sizes.push(m);
+      },
+    });
+  }).catch((err: unknown) => {
+    (pipelined as Pipelined | null)?.cancelUnsent();
+    throw err;
+  });
+  const p = pipelined as Pipelined | null;
+  if (!p) return { mailbox, sizes: null };
+  // imapflow may not have written EXAMINE at all (the folder selected already).
+  p.cancelUnsent();
+  const status = await p.status;
+  return { mailbox, sizes: status === 'OK' && sizes.length === mailbox.exists ? sizes : null };
+}
+
+/** UID and RFC822.SIZE of an untagged FETCH line; null for any other line (unsolicited flag changes). */
+function sizedMessage(u: Untagged): SizedMessage | null {
+  const [kind, list] = u.attributes ?? [];
+  if (stringValue(kind)?.toUpperCase() !== 'FETCH' || !Array.isArray(list)) return null;
+  let uid = Number.NaN;
+  let size = Number.NaN;
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const key = stringValue(list[i])?.toUpperCase();
+    if (key === 'UID') uid = Number(stringValue(list[i + 1]));
+    else if (key === 'RFC822.SIZE') size = Number(stringValue(list[i + 1]));
+  }
+  return Number.isSafeInteger(uid) && uid > 0 && Number.isSafeInteger(size) && size >= 0 ? { uid, size } : null;
 }

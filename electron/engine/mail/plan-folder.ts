@@ -4,7 +4,7 @@ import type { FolderStore } from './folder-store';
 import type { MailFolderInfo } from './folders';
 import type { SyncedState } from './generations';
 import { headerMessageId, metaOf, storedFlags, toDate } from './message-meta';
-import { examineFolder } from './imapflow-rounds';
+import { examineFolder, examineWithSizes } from './imapflow-rounds';
 import { chunkUids, toUidSet, type SizedUid } from './uid-set';
 
 /** One folder's account of a run (the summary's shape, in shared/); `runMailJob` checks it against the index. */
@@ -115,7 +115,10 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // (Dovecot): one round trip less before the first message, and no MODSEQ asked per message on
   // this connection. A folder this connection plans later, selected by then, is planned without
   // CONDSTORE (every flag fetched, as on Courier): correct, only larger.
-  const mb = await examineFolder(client, info, { condstore: !store.isEmpty() });
+  // Nothing archived at all: every UID and size is needed whatever EXAMINE says (no generation to
+  // link from, none of this one archived), so they are asked in the same write as EXAMINE.
+  const empty = store.isEmpty();
+  const { mailbox: mb, sizes: withExamine } = empty ? await examineWithSizes(client, info, { condstore: false }) : { mailbox: await examineFolder(client, info, { condstore: true }), sizes: null };
   const condstore = client.enabled.has('CONDSTORE') && !mb.noModseq;
   const uv = String(mb.uidValidity);
   const known = store.state.generations.some((g) => g.uidValidity === uv);
@@ -158,14 +161,22 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
         : { uid: m.uid, size: m.size ?? 0 },
     );
   // Nothing of this generation archived yet (a first run): one FETCH 1:* of the sizes is both the
-  // UID list and what the chunks need (a UID SEARCH ALL less per folder).
+  // UID list and what the chunks need (a UID SEARCH ALL less per folder); with nothing archived at
+  // all it went out with EXAMINE (`withExamine`), and is asked here only when that was not usable.
   let sized = false;
   if (mb.exists > 0 && listed === null && store.countIn(uv) === 0) {
     sized = true;
     listed = [];
-    for await (const m of client.fetch('1:*', query, { uid: true })) {
-      listed.push(m.uid);
-      keep(m);
+    if (withExamine && !needIdentity) {
+      for (const m of withExamine) {
+        listed.push(m.uid);
+        fresh.push(m);
+      }
+    } else {
+      for await (const m of client.fetch('1:*', query, { uid: true })) {
+        listed.push(m.uid);
+        keep(m);
+      }
     }
     listed.sort((a, b) => a - b);
     fresh.sort((a, b) => a.uid - b.uid);

@@ -6,7 +6,7 @@ import { FanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
-import { accountWhere } from './connect';
+import { accountWhere, preconnectUnlessWaiting } from './connect';
 import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
 import { accountDirOf } from './folder-names';
 import { FolderStore } from './folder-store';
@@ -114,9 +114,15 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     // for the disk (compiling them is the main thread's, those calls the thread pool's).
     const workerModule = quick ? null : import('./mail-worker');
     workerModule?.catch(() => undefined);
+    // Its first connection opens now too (unless the CLI opened it already): the connect and the
+    // server's greeting overlap that loading, the lock and the writable check (connect.ts `preconnect`).
+    let dropEarlyConnection = quick ? null : preconnectUnlessWaiting(spec.account);
     // The account's folder is locked for the run (a second job there is refused with OUTPUT_LOCKED)
     // and proved writable before any worker connection is opened (read-only / full: a clear error now).
-    const lock: OutputLock = await prepareOutputFolder(root, 'mail');
+    const lock: OutputLock = await prepareOutputFolder(root, 'mail').catch((err: unknown) => {
+      dropEarlyConnection?.();
+      throw err;
+    });
     // A full or read-only disk stops the job: no more chunks are taken, the folder's state is not
     // saved, so the re-run fetches exactly what is not on disk.
     const stop = new FatalStop(control.signal);
@@ -295,6 +301,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         : null;
       let planner: MailWorkerSession | null = null;
       if (!unchanged) {
+        // The quick listing showed work: the same early connection while imapflow loads.
+        dropEarlyConnection ??= preconnectUnlessWaiting(spec.account);
         await loadWorkers();
         // The planning connection is worker 0's: it lists and plans, then fetches like the others
         // (N connections in all, and a run with one connection logs in once).
@@ -415,6 +423,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // Whatever happened, the index on disk reflects every file on disk, with current flags.
       for (const j of jobs) await j.store.compact().catch(() => undefined);
       for (const s of selected) await s.store.close().catch(() => undefined);
+      dropEarlyConnection?.();
       await lock.release();
     }
     if (stop.error) throw await withSpaceEstimate(stop.error, root, chunks.filter((c) => !c.done));

@@ -120,7 +120,7 @@ describe('imapflow round trips (Dovecot)', () => {
     await p.logout();
   });
 
-  it('ID goes out in the same write as LOGIN (one round trip for both), and the server ID answer is still read', async () => {
+  it('ID and NAMESPACE go out in the same write as LOGIN (one round trip for the three), and their answers are still read', async () => {
     const relay = await startCommandRelay(srv.port);
     try {
       const c = new ImapFlow({ ...clientOptions({ ...account, port: relay.port }), logger: false });
@@ -128,8 +128,12 @@ describe('imapflow round trips (Dovecot)', () => {
       trimRoundTrips(c);
       await c.connect();
       const withLogin = relay.writes[0]!.find((w) => w.includes('LOGIN'));
-      expect(withLogin).toEqual(['ID', 'LOGIN']);
+      expect(withLogin).toEqual(['ID', 'LOGIN', 'NAMESPACE']);
       expect(relay.sessions[0]!.filter((x) => x === 'ID')).toHaveLength(1);
+      // imapflow's own NAMESPACE was answered by the pipelined one: not sent again.
+      expect(relay.sessions[0]!.filter((x) => x === 'NAMESPACE')).toHaveLength(1);
+      // Dovecot's answer, as imapflow's NAMESPACE command reads it (folder paths and LIST use it).
+      expect(c.namespace).toEqual({ prefix: '', delimiter: '/' });
       // Dovecot's answer to ID, read as imapflow's own ID command reads it.
       expect(c.serverInfo?.name).toBe('Dovecot');
       // The connection works on: the tagged answer to the pipelined ID did not confuse it.
@@ -162,7 +166,7 @@ describe('imapflow round trips (Dovecot)', () => {
     open();
     await connecting;
     expect(loggedIn).toBe(true);
-    expect(relay.writes[0]!.find((w) => w.includes('LOGIN'))).toEqual(['ID', 'LOGIN']);
+    expect(relay.writes[0]!.find((w) => w.includes('LOGIN'))).toEqual(['ID', 'LOGIN', 'NAMESPACE']);
     await c.logout();
     await relay.stop();
 
@@ -199,6 +203,12 @@ describe('imapflow round trips (Dovecot)', () => {
       expect(first.itemsDone).toBe(held.INBOX! + held.Archive! + held.Sent!);
       expect(relay.sessions).toHaveLength(1);
       expect(examines()).toEqual(['EXAMINE Archive', 'EXAMINE INBOX', 'EXAMINE Sent']);
+      // A first run's round trips to its first message: ID + LOGIN + NAMESPACE, LIST, EXAMINE with
+      // the folder's UIDs and sizes, then the bodies (it was six: ID + LOGIN, NAMESPACE, LIST,
+      // EXAMINE, the size FETCH, the bodies). Each folder's EXAMINE carries its size FETCH.
+      const writes = relay.writes[0]!.filter((w) => w.length > 0);
+      expect(writes.slice(0, 4)).toEqual([['ID', 'LOGIN', 'NAMESPACE'], ['LIST'], ['EXAMINE INBOX', 'UID FETCH'], ['UID FETCH']]);
+      expect(writes.filter((w) => w[0]?.startsWith('EXAMINE ')).map((w) => w.length)).toEqual([2, 2, 2]);
       const root = accountDir({ outDir: out, account });
       expect(readdirSync(join(root, 'INBOX')).filter((f) => f.endsWith('.eml'))).toHaveLength(held.INBOX!);
 
@@ -213,6 +223,8 @@ describe('imapflow round trips (Dovecot)', () => {
       expect(relay.sessions[0]).toEqual(['LOGIN', 'LIST', 'LOGOUT']);
       expect(relay.sessions).toHaveLength(2);
       expect(examines()).toEqual(['EXAMINE INBOX', 'EXAMINE Sent']);
+      // Folders archived before: their sizes are asked for what is new only, after EXAMINE.
+      expect(relay.writes[relay.writes.length - 1]!.filter((w) => w[0]?.startsWith('EXAMINE '))).toEqual([['EXAMINE INBOX'], ['EXAMINE Sent']]);
       expect(readdirSync(join(root, 'Sent')).filter((f) => f.endsWith('.eml'))).toHaveLength(held.Sent! + 8);
     } finally {
       await relay.stop();
@@ -262,8 +274,9 @@ describe('imapflow round trips (Dovecot)', () => {
       const sent = relay.sessions.flat();
       const at = sent.indexOf('EXAMINE Bulk');
       expect(at).toBeGreaterThan(-1);
-      // The size FETCH (the plan), then the bodies.
+      // The size FETCH (the plan, in EXAMINE's write), then the bodies.
       expect(sent.slice(at + 1).filter((c) => c === 'UID FETCH')).toHaveLength(2);
+      expect(relay.writes.flat().find((w) => w.includes('EXAMINE Bulk'))).toEqual(['EXAMINE Bulk', 'UID FETCH']);
       const root = accountDir({ outDir: out, account });
       expect(readdirSync(join(root, 'Bulk')).filter((f) => f.endsWith('.eml'))).toHaveLength(300);
     } finally {
