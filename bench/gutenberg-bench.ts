@@ -19,12 +19,17 @@
  * timed one. `seconds` and `CPU` are the timed job's own (measured in the child, every thread); the
  * `process s` column is the child's whole life (start-up, warm-up and exit included), for reference.
  * BENCH_IN_PROCESS=1: the jobs run in this process as before session 7 (tsx, node's default flags).
+ * `main ms/book`: of that CPU, the job's main thread's (the rest: scrub threads, libuv's pool, V8's
+ * helpers: GC marking and JIT compiles); `GC main`: the main isolate's collections in the timed job,
+ * scavenges / mark-compacts and their pauses (perf_hooks 'gc' entries; the scrub threads' are not seen).
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { benchChildLaunch } from '../bin/node-flags.js';
 import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../shared/job-spec';
@@ -53,13 +58,49 @@ const capped: CappedRow[] = [];
  * `cpu`: CPU seconds (user + system, all threads) of Fanout's job or of the peer's process; `processS`: a Fanout
  * child's whole life, of which `startS` node's start-up and loading the bundle, `warmupS` the warm-up job.
  */
-interface Row { protocol: string; tool: string; n: number; seconds: number; books: number; cpu: number; processS?: number; startS?: number; warmupS?: number }
+interface Row { protocol: string; tool: string; n: number; seconds: number; books: number; cpu: number; processS?: number; startS?: number; warmupS?: number; mainCpu?: number; gc?: GcTally }
 const rows: Row[] = [];
 
 /** What a Fanout child runs: an untimed warm-up job (when given), then the timed job. */
 interface ChildRequest { warmup: GutenbergJobInput | null; spec: GutenbergJobInput }
 /** What it prints (one JSON line): the timed job's wall and CPU (this process, every thread) and result. */
-interface ChildReport { seconds: number; cpu: number; itemsDone: number; bytes: number; wallMs: number; throughput: number; warmupS: number; startS: number }
+interface ChildReport { seconds: number; cpu: number; itemsDone: number; bytes: number; wallMs: number; throughput: number; warmupS: number; startS: number; mainCpu?: number; gc?: GcTally }
+
+/** The main isolate's collections during a job: scavenges and mark-compacts, and their pauses (ms). */
+interface GcTally { minor: number; major: number; minorMs: number; majorMs: number }
+
+/** CPU seconds of this process's main thread (user + system), from /proc (Linux; NaN elsewhere). */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Counts the main isolate's collections until `stop()`. */
+function tallyGc(): { stop(): Promise<GcTally> } {
+  const tally: GcTally = { minor: 0, major: 0, minorMs: 0, majorMs: 0 };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        tally.major++;
+        tally.majorMs += e.duration;
+      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        tally.minor++;
+        tally.minorMs += e.duration;
+      }
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return {
+    // The entries are delivered asynchronously: one turn for the last ones.
+    stop: () => new Promise((resolve) => setImmediate(() => (obs.disconnect(), resolve(tally)))),
+  };
+}
 
 /** Child side: the warm-up job, then the timed one; one ChildReport line on stdout. */
 async function child(arg: string): Promise<void> {
@@ -73,12 +114,16 @@ async function child(arg: string): Promise<void> {
   }
   const warmupS = (performance.now() - w0) / 1000;
   const spec = GutenbergJobSpecSchema.parse(req.spec);
+  const gc = tallyGc();
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpu();
   const summary = await runGutenbergJob(spec, createJobControl());
   const c = process.cpuUsage(c0);
+  const mainCpu = mainThreadCpu() - m0;
+  const seconds = (performance.now() - t0) / 1000;
   const report: ChildReport = {
-    seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6,
+    seconds, cpu: (c.user + c.system) / 1e6, mainCpu, gc: await gc.stop(),
     itemsDone: summary.itemsDone, bytes: summary.bytes, wallMs: summary.wallMs, throughput: summary.throughput, warmupS, startS,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
@@ -145,9 +190,9 @@ async function main(): Promise<void> {
           const out = join(dir, `out-${protocol}-${strategy}-${n}`);
           const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out };
           const r = await runFanout(bundle, spec, IN_PROCESS ? null : warmupOf(protocol));
-          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds: r.seconds, books: r.itemsDone, cpu: r.cpu, processS: r.processS, startS: r.startS, warmupS: r.warmupS });
+          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds: r.seconds, books: r.itemsDone, cpu: r.cpu, processS: r.processS, startS: r.startS, warmupS: r.warmupS, mainCpu: r.mainCpu, gc: r.gc });
           const life = r.processS === undefined ? '' : `, process ${r.processS.toFixed(2)} s: start-up ${r.startS.toFixed(2)}, warm-up ${r.warmupS.toFixed(2)}`;
-          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${life}), ${r.itemsDone}/${BOOKS} books`);
+          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${r.mainCpu.toFixed(2)} s`}${life}), ${r.itemsDone}/${BOOKS} books`);
           await rm(out, { recursive: true, force: true });
         }
         const peerOut = join(dir, `peer-${protocol}-${n}`);
@@ -199,14 +244,14 @@ async function runCurl(url: string, paths: string[], n: number, out: string, dir
 }
 
 function report(): void {
-  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N | CPU s | CPU ms/book | process s (start-up, warm-up) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N | CPU s | CPU ms/book | main ms/book | GC main (scavenges / mark-compacts, ms) | process s (start-up, warm-up) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const base = rows.find((b) => b.protocol === r.protocol && b.tool === r.tool && b.n === 1);
     const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && !b.tool.startsWith('fanout'));
     const speedup = base ? (base.seconds / r.seconds).toFixed(2) + '×' : '–';
     const ratio = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
-    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
+    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.mainCpu === undefined || Number.isNaN(r.mainCpu) ? '–' : ((r.mainCpu / r.books) * 1000).toFixed(1)} | ${r.gc ? `${r.gc.minor} / ${r.gc.major} (${r.gc.minorMs.toFixed(0)} / ${r.gc.majorMs.toFixed(0)})` : '–'} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
   }
   console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
   if (capped.length === 0) return;
