@@ -14,8 +14,9 @@ export interface CommandRelay {
  * A TCP relay to an IMAP server that records the commands each client connection sends (tagged
  * lines only; literals a client sends are not commands and rarely start with a tag and a verb).
  * EXAMINE and SELECT keep their folder argument (unquoted), so a test can count the selections per folder.
+ * `rewrite` changes what a client sends before the server gets it (a server that drops or refuses a command).
  */
-export async function startCommandRelay(targetPort: number): Promise<CommandRelay> {
+export async function startCommandRelay(targetPort: number, opts: { rewrite?: (chunk: Buffer) => Buffer } = {}): Promise<CommandRelay> {
   const sockets = new Set<net.Socket>();
   const relay: CommandRelay = {
     port: 0,
@@ -35,7 +36,9 @@ export async function startCommandRelay(targetPort: number): Promise<CommandRela
     sockets.add(client);
     sockets.add(upstream);
     let tail = '';
-    client.on('data', (chunk: Buffer) => {
+    client.on('data', (received: Buffer) => {
+      // What the server gets (and the relay records): the client's bytes, rewritten if asked.
+      const chunk = opts.rewrite ? opts.rewrite(received) : received;
       const text = tail + chunk.toString('latin1');
       const lines = text.split('\r\n');
       tail = lines.pop()!.slice(-4096);

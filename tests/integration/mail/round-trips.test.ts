@@ -145,6 +145,52 @@ describe('imapflow round trips (Dovecot)', () => {
     }
   });
 
+  /**
+   * A server that dropped what followed LOGIN (as Courier does, whose login process hands over to
+   * another) while its LOGIN answer announced LIST-STATUS and CONDSTORE: imapflow's NAMESPACE waits
+   * for the pipelined one a bounded while, then sends its own, and the connection works on.
+   */
+  it('a pipelined NAMESPACE the server never answers: imapflow sends its own after a bounded wait', async () => {
+    const relay = await startCommandRelay(srv.port, { rewrite: (chunk) => Buffer.from(chunk.toString('latin1').replace(/Z\d+ NAMESPACE\r\n/, ''), 'latin1') });
+    try {
+      const c = new ImapFlow({ ...clientOptions({ ...account, port: relay.port }), logger: false });
+      c.on('error', () => undefined);
+      trimRoundTrips(c);
+      await c.connect();
+      expect(relay.writes[0]!.find((w) => w.includes('LOGIN'))).toEqual(['ID', 'LOGIN']);
+      expect(relay.sessions[0]!.filter((x) => x === 'NAMESPACE')).toHaveLength(1);
+      expect(c.namespace).toEqual({ prefix: '', delimiter: '/' });
+      const folders = await listFoldersOn(c);
+      expect(folders.map((f) => f.path)).toContain('INBOX');
+      await c.logout();
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  /** The size FETCH in EXAMINE's write refused (BAD): the plan asks for the sizes after EXAMINE, as before, and loses nothing. */
+  it('a first run whose pipelined size FETCH is refused asks for the sizes after EXAMINE and archives every message', async () => {
+    const relay = await startCommandRelay(srv.port, { rewrite: (chunk) => Buffer.from(chunk.toString('latin1').replace(/(Z\d+ UID FETCH 1:\* \(UID )RFC822\.SIZE\)/, '$1NOSUCHITEM)'), 'latin1') });
+    const out = mkdtempSync(join(tmpdir(), 'fanout-rt-'));
+    try {
+      const result = await runMailJob({ kind: 'mail', account: { ...account, port: relay.port }, outDir: out, connections: 1, strategy: 'adaptive', folders: ['Archive'] }, createJobControl());
+      expect(result.failures).toEqual([]);
+      const admin = await srv.connect();
+      const status = await admin.status('Archive', { messages: true });
+      await admin.logout();
+      expect(result.itemsDone).toBe(status ? status.messages! : -1);
+      const writes = relay.writes[0]!.filter((w) => w.length > 0);
+      const at = writes.findIndex((w) => w[0] === 'EXAMINE Archive');
+      // The refused one in EXAMINE's write, then the size FETCH on its own, then the bodies.
+      expect(writes.slice(at, at + 3)).toEqual([['EXAMINE Archive', 'UID FETCH'], ['UID FETCH'], ['UID FETCH']]);
+      const root = accountDir({ outDir: out, account });
+      expect(readdirSync(join(root, 'Archive')).filter((f) => f.endsWith('.eml'))).toHaveLength(result.itemsDone);
+    } finally {
+      await relay.stop();
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('a gated login waits for the gate, and a refused gate sends no LOGIN at all', async () => {
     const relay = await startCommandRelay(srv.port);
     const c = new ImapFlow({ ...clientOptions({ ...account, port: relay.port }), logger: false });
