@@ -125,6 +125,13 @@ export class JobTelemetry {
     }
   }
 
+  /** An item counted done was stopped before it was (a cancel, a full disk, in a later stage): pending again, neither done nor failed. */
+  notDone(workerId: number, units = 1): void {
+    this.itemsDone -= units;
+    const w = this.#workers[workerId];
+    if (w) w.itemsDone -= units;
+  }
+
   addSkipped(units = 1): void {
     this.itemsSkipped += units;
   }

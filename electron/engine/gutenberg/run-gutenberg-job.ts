@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
@@ -14,6 +14,9 @@ import { ItemDeadline } from '../core/item-deadline';
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
+import type { EncodingHint } from '../mirror/types';
+import { writeFileAtomic } from '../output/atomic-file';
+import { digestFile } from '../output/file-digest';
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
 import { ftpHostKey } from '../mirror/ftp-host-state';
@@ -161,6 +164,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const badRows = parts.selection.badRows;
   /** Books recorded ok in this run and their bytes on disk: the basis of "how much more space". */
   const written = { books: 0, bytes: 0 };
+  // Whole raw files an earlier job landed and could not record (it was stopped): adopted, not fetched.
+  const landed = await LandedRaws.open(outDir, spec.mirror);
 
   /** True when `err` stopped the job (storage fault) or came from the stop: the book is not recorded. */
   const stopsJob = (err: FanoutError): boolean => {
@@ -188,10 +193,20 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   /** The selected books not already whole on disk (quick size + mtime check, a chunk of books at a time). */
   async function* pending(): AsyncGenerator<BookItem> {
     for await (const chunk of inChunks(parts.selection.entries(control.signal), CHECK_AHEAD)) {
-      const unchanged = await Promise.all(chunk.map((entry) => isBookUnchanged(outDir, manifest.take(entry.ebook))));
+      const unchanged = await Promise.all(
+        chunk.map(async (entry) => {
+          const recorded = manifest.take(entry.ebook);
+          if (await isBookUnchanged(outDir, recorded)) return true;
+          // Not done: a whole raw file a stopped job left for it (and no line of its own) is adopted.
+          await landed.consider(entry.ebook, recorded !== undefined);
+          return false;
+        }),
+      );
       for (let i = 0; i < chunk.length; i++) {
-        if (unchanged[i]) telemetry.addSkipped(1);
-        else yield toBookItem(chunk[i]!);
+        if (unchanged[i]) {
+          landed.forget(chunk[i]!.ebook);
+          telemetry.addSkipped(1);
+        } else yield toBookItem(chunk[i]!);
       }
     }
   }
@@ -271,16 +286,43 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               written.bytes += fetched.bytes + result.cleanBytes;
             },
             fail: async (err) => {
+              // Stopped (a cancel, a full disk) before its line: not tried, no line, back to pending
+              // (a cancel counted it failed, ABORTED, with a failed line); its raw file may be whole
+              // on disk (a held one: if the scrub thread landed it), for the re-run to adopt.
+              if (stopsJob(err) || (isAbortError(err) && stop.signal.aborted)) {
+                telemetry.notDone(pctx.workerId);
+                landed.stopped({
+                  ebook: book.ebook, rawFile: relative(outDir, fetched.rawPath), url: fetched.url, remoteName: fetched.remoteName,
+                  bytes: fetched.bytes, sha256: held ? null : fetched.sha256, mtimeMs: held ? null : (fetched.mtimeMs ?? null),
+                  encodingHint: fetched.encodingHint, fromZip: fetched.fromZip, downloadMs: Math.round(downloadMs),
+                });
+                return;
+              }
               telemetry.reclassifyAsFailed(pctx.workerId);
-              if (stopsJob(err)) return;
               ctx.reportFailure(bookLabel(book), err);
               await recordFailure(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
             },
           });
         };
+        /** An adoptable book (LandedRaws): its raw file hashed and handed to the scrubber; false when it is not the file recorded (fetched then). */
+        const adopt = async (book: BookItem, pctx: WorkerContext): Promise<boolean> => {
+          const raw = landed.take(book.ebook);
+          if (!raw) return false;
+          pctx.progress.setState('cleaning', bookLabel(book));
+          const rawPath = join(outDir, raw.rawFile);
+          const [digest, st] = await Promise.all([digestFile(rawPath).catch(() => null), stat(rawPath).catch(() => null)]);
+          if (!digest || !st || digest.bytes !== raw.bytes || (raw.sha256 !== null && digest.sha256 !== raw.sha256)) return false;
+          const fetched: FetchedBook = {
+            ebook: book.ebook, url: raw.url, remoteName: raw.remoteName, rawPath, bytes: digest.bytes, sha256: digest.sha256,
+            encodingHint: raw.encodingHint, fromZip: raw.fromZip, transferredBytes: 0, resumedFrom: 0, mtimeMs: st.mtimeMs,
+          };
+          await submit(book, fetched, raw.downloadMs, pctx);
+          return true;
+        };
         return {
           close: () => session.close(),
           process: async (book, pctx) => {
+            if (landed.has(book.ebook) && (await adopt(book, pctx))) return;
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
             const fetched = await deadline
@@ -297,7 +339,12 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
           // Not with a wait between requests (each book is then its own request, spaced), nor with a
           // per-item timeout (a deadline cannot cut one book out of a pipeline).
-          processBatch: spec.waitMs || spec.itemTimeoutMs ? undefined : async (books, bctx): Promise<BatchOutcome> => {
+          processBatch: spec.waitMs || spec.itemTimeoutMs ? undefined : async (all, bctx): Promise<BatchOutcome> => {
+            // Books adopted from raw/ are not requested; the rest go out as one batch.
+            const adopted = new Set<number>();
+            for (const book of all) if (landed.has(book.ebook) && (await adopt(book, bctx))) adopted.add(book.ebook);
+            const books = adopted.size === 0 ? all : all.filter((b) => !adopted.has(b.ebook));
+            if (books.length === 0) return all.map(() => null);
             if (!pacer.idle) await pacer.turn(stop.signal, bctx.progress);
             const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
             const lane: WorkerContext = { ...bctx, progress: laneProgress(bctx.progress, pace, byEbook) };
@@ -321,7 +368,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               },
             );
             for (const r of results) heedRetryAfter(r);
-            return results.map((r) => (r instanceof FanoutError ? r : null));
+            const outcome = new Map(books.map((b, i) => [b.ebook, results[i] instanceof FanoutError ? results[i] : null] as const));
+            return all.map((b) => outcome.get(b.ebook) ?? null);
           },
         };
       },
@@ -333,6 +381,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     throw err instanceof FanoutError && serverUnreachable(err, { connected: false }) ? stoppedJobError(err, spec.mirror) : err;
   } finally {
     await stage.drain();
+    // What a stopped job landed without a line, for the next run (nothing to keep: no file).
+    await landed.save();
     // Kept whether the job succeeded or failed, if it measured a window (the controller says).
     await parts.knee?.afterJob(auto?.knee ?? null);
   }
@@ -380,6 +430,154 @@ async function mirrorTrust(spec: GutenbergJobSpec): Promise<OpenMirrorOptions['t
     }
   }
   return { rejectUnauthorized: !t.allowUntrustedCert, ...(ca ? { ca } : {}), ...(t.ftpsImplicit !== undefined ? { implicit: t.ftpsImplicit } : {}) };
+}
+
+/** A raw file landed whole by a job that was stopped before its manifest line (LandedRaws). */
+interface LandedRaw {
+  ebook: number;
+  /** `raw/<name>`, the name one of the book's candidates' (`N-0.txt`, `N-8.txt`, `N.txt`, `pgN.txt`). */
+  rawFile: string;
+  url: string;
+  remoteName: string;
+  /** The size the download was checked against (listing, Content-Length) and landed with. */
+  bytes: number;
+  /** Known when the job hashed it as it landed (not for a text the scrub thread was to write). */
+  sha256: string | null;
+  mtimeMs: number | null;
+  encodingHint: EncodingHint;
+  fromZip: boolean;
+  downloadMs: number;
+}
+
+/** `<out>/.fanout-landed.json`: the raw files a stopped job landed and could not record. */
+export const LANDED_FILE = '.fanout-landed.json';
+
+/**
+ * Whole raw files without a manifest line, left by a job that was stopped (Ctrl-C, a full disk)
+ * while they waited for the scrubber: the re-run hashes, cleans and records them instead of
+ * downloading them again. What proves one whole and the one recorded, conservatively (any doubt:
+ * fetched, as before):
+ * - the stopped job recorded it here (written once, at its end; a job killed outright records
+ *   nothing, and its files are fetched again): its URL, the size the download was checked
+ *   against (the listing's or Content-Length) and, when the job hashed it as it landed, its sha256
+ *   and mtime;
+ * - the book has no manifest line of its own (ok or failed) and this job's mirror is the one it
+ *   came from (another mirror may hold another version of it);
+ * - the file is there under its final name (landed: temp or `.part`, fsync, rename; never a
+ *   `.part`), a regular file with the recorded size (and mtime), a name of that book's candidates;
+ * - its bytes hash to the recorded sha256 (when recorded). Hashed on adoption, then cleaned and
+ *   recorded like a download (its source URL and download time the first job's).
+ * The file is rewritten at the end of each job: this job's stopped books, and the earlier entries
+ * for books it did not look at; none left, it is removed. Nothing is written when there was none.
+ */
+class LandedRaws {
+  readonly #outDir: string;
+  readonly #mirror: URL | null;
+  /** Entries read at the start (books this job has not looked at yet). */
+  readonly #earlier: Map<number, LandedRaw>;
+  /** Books this job will adopt (checked by `consider`), until taken. */
+  readonly #adoptable = new Map<number, LandedRaw>();
+  /** This job's stopped books. */
+  readonly #stopped = new Map<number, LandedRaw>();
+  #existed: boolean;
+
+  private constructor(outDir: string, mirror: string, earlier: Map<number, LandedRaw>, existed: boolean) {
+    this.#outDir = outDir;
+    this.#mirror = URL.canParse(mirror) ? new URL(mirror) : null;
+    this.#earlier = earlier;
+    this.#existed = existed;
+  }
+
+  static async open(outDir: string, mirror: string): Promise<LandedRaws> {
+    let text: string | null = null;
+    try {
+      text = await readFile(join(outDir, LANDED_FILE), 'utf8');
+    } catch {
+      /* none (or unreadable: nothing adopted) */
+    }
+    const earlier = new Map<number, LandedRaw>();
+    if (text !== null) {
+      try {
+        const doc = JSON.parse(text) as { books?: unknown };
+        for (const b of Array.isArray(doc.books) ? doc.books : []) if (isLandedRaw(b)) earlier.set(b.ebook, b);
+      } catch {
+        /* a damaged file: nothing adopted */
+      }
+    }
+    return new LandedRaws(outDir, mirror, earlier, text !== null);
+  }
+
+  /**
+   * A book this job has to do: adoptable if an earlier job left its raw file whole (see the class),
+   * checked here by name, size and mtime (its bytes when it is taken). `hasLine`: the manifest has a line for it.
+   */
+  async consider(ebook: number, hasLine: boolean): Promise<void> {
+    const raw = this.#earlier.get(ebook);
+    if (!raw) return;
+    this.#earlier.delete(ebook);
+    if (hasLine || !this.#sameMirror(raw.url) || !isCandidateRawFile(ebook, raw.rawFile)) return;
+    const st = await stat(join(this.#outDir, raw.rawFile)).catch(() => null);
+    if (!st?.isFile() || st.size !== raw.bytes) return;
+    if (raw.mtimeMs !== null && recordedMtime(st.mtimeMs) !== recordedMtime(raw.mtimeMs)) return;
+    this.#adoptable.set(ebook, raw);
+  }
+
+  /** A book skipped as done: an entry for it is stale. */
+  forget(ebook: number): void {
+    this.#earlier.delete(ebook);
+    this.#adoptable.delete(ebook);
+  }
+
+  has(ebook: number): boolean {
+    return this.#adoptable.has(ebook);
+  }
+
+  /** The book's entry, once (a retry of the book fetches it). */
+  take(ebook: number): LandedRaw | undefined {
+    const raw = this.#adoptable.get(ebook);
+    this.#adoptable.delete(ebook);
+    return raw;
+  }
+
+  /** A book stopped after its raw file was handed to the scrubber: recorded for the next run. */
+  stopped(raw: LandedRaw): void {
+    this.#stopped.set(raw.ebook, raw);
+  }
+
+  /** Writes what the next run may adopt (atomically), or removes the file when nothing is left. Best effort: a failure only costs a download. */
+  async save(): Promise<void> {
+    const books = [...this.#earlier.values(), ...this.#adoptable.values(), ...this.#stopped.values()];
+    const path = join(this.#outDir, LANDED_FILE);
+    try {
+      if (books.length > 0) await writeFileAtomic(path, JSON.stringify({ books }) + '\n');
+      else if (this.#existed) await unlink(path).catch(() => {});
+      this.#existed = books.length > 0;
+    } catch {
+      /* a full or read-only disk: the next run fetches these books */
+    }
+  }
+
+  #sameMirror(url: string): boolean {
+    if (!this.#mirror || !URL.canParse(url)) return false;
+    const u = new URL(url);
+    const base = this.#mirror.pathname.endsWith('/') ? this.#mirror.pathname : `${this.#mirror.pathname}/`;
+    return u.origin === this.#mirror.origin && u.pathname.startsWith(base);
+  }
+}
+
+function isLandedRaw(v: unknown): v is LandedRaw {
+  const b = v as Partial<LandedRaw> | null;
+  return (
+    b !== null && typeof b === 'object' && Number.isSafeInteger(b.ebook) && typeof b.rawFile === 'string' && typeof b.url === 'string' &&
+    typeof b.remoteName === 'string' && Number.isSafeInteger(b.bytes) && (b.sha256 === null || typeof b.sha256 === 'string') &&
+    (b.mtimeMs === null || typeof b.mtimeMs === 'number') && (b.encodingHint === 'utf-8' || b.encodingHint === 'latin-1' || b.encodingHint === 'unknown') &&
+    typeof b.fromZip === 'boolean' && typeof b.downloadMs === 'number'
+  );
+}
+
+/** `raw/N-0.txt`, `raw/N-8.txt`, `raw/N.txt` or `raw/pgN.txt` of this book: the names the mirror lands (nothing else is adopted). */
+function isCandidateRawFile(ebook: number, rawFile: string): boolean {
+  return new RegExp(`^raw/(pg)?${ebook}(-[08])?\\.txt$`).test(rawFile.split('\\').join('/'));
 }
 
 /** Books whose completion is checked at once on a re-run (stat calls in flight, not bytes). */

@@ -7,6 +7,7 @@
  * exit code 13 (unsettled top-level await), no summary: mid-job, with or without a Ctrl-C.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,6 +74,62 @@ describe('fanout gutenberg: --limit-rate from the CLI', () => {
     const r = await runProcess(process.execPath, [cli, 'gutenberg', '--catalog', catalog, '--mirror', http.url, '--out', out, '--ids', '11,12', '--limit-rate', '100k', '--json'], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'succeeded', itemsDone: 2 });
+  }, 180_000);
+});
+
+/** Runs the built CLI and sends SIGINT 100 ms after `file` appears (bounded); returns its exit and stderr. */
+async function cancelAfterFile(args: string[], file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (let i = 0; i < 6000 && !gone && !existsSync(file); i++) await delay(10);
+  await delay(100);
+  child.kill('SIGINT');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const exit = await exited;
+  clearTimeout(killer);
+  return { ...exit, stderr };
+}
+
+describe('fanout gutenberg: Ctrl-C while a landed book is being cleaned, then the re-run', () => {
+  it('http: the cancelled run counts it neither done nor failed; the re-run adopts its raw file (no request), byte-exact, reconciled', async () => {
+    const dirBig = join(dir, 'big');
+    const BIG = 41;
+    const books = [BIG, 42, 43];
+    // The big book takes the scrubber a while: Ctrl-C comes once its raw file is landed, while it is cleaned.
+    const m = await generateMirror(join(dirBig, 'mirror'), [{ ebook: BIG, files: ['-0.txt'], sizeBytes: 24_000_000 }, ...[42, 43].map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 300_000 }))]);
+    const server = await startHttpServer({ root: m.root });
+    try {
+      const cat = join(dirBig, 'cat.csv');
+      await writeFile(cat, ['author,FileNumber,Title', ...books.map((n) => `Anon,${n},Book ${n}`)].join('\n') + '\n');
+      const out = join(dirBig, 'out');
+      const args = ['gutenberg', '--catalog', cat, '--mirror', server.url, '--out', out, '--workers', '1', '--strategy', 'queue'];
+      const r = await cancelAfterFile(args, join(out, 'raw', `${BIG}-0.txt`));
+      expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 130, signal: null });
+      const m1 = /^CANCELLED: (\d+) books done/m.exec(r.stderr);
+      expect(m1, r.stderr).not.toBeNull();
+      expect(r.stderr).not.toMatch(/ABORTED/);
+      const lines = (await readFile(join(out, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ebook: number; status: string });
+      expect(lines.filter((l) => l.status !== 'ok'), 'failed lines after a cancel').toEqual([]);
+      expect(lines.some((l) => l.ebook === BIG), 'a line for the book being cleaned').toBe(false);
+      expect(sha256(await readFile(join(out, 'raw', `${BIG}-0.txt`)))).toBe(m.books.get(BIG)!.files[0]!.sha256);
+      server.requests.length = 0;
+      const again = await runProcess(process.execPath, [cli, ...args, '--json'], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, timeoutMs: 120_000 });
+      expect(again.code, again.stderr).toBe(0);
+      const summary = JSON.parse(again.stdout) as { status: string; itemsDone: number; itemsSkipped: number; itemsFailed: number; itemsTotal: number };
+      expect(summary).toMatchObject({ status: 'succeeded', itemsFailed: 0, itemsTotal: books.length, itemsSkipped: lines.length });
+      expect(summary.itemsDone + summary.itemsSkipped).toBe(books.length);
+      expect(server.requests.filter((q) => q.path.includes(`/${BIG}/`)), 'requests for the adopted book').toEqual([]);
+      for (const ebook of books) expect(sha256(await readFile(join(out, 'raw', `${ebook}-0.txt`))), String(ebook)).toBe(m.books.get(ebook)!.files[0]!.sha256);
+      const verify = await runProcess(process.execPath, [cli, 'verify', 'corpus', out], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, timeoutMs: 120_000 });
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    } finally {
+      await server.stop();
+    }
   }, 180_000);
 });
 
