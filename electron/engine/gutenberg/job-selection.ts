@@ -10,8 +10,12 @@ import { BadRowTally, compileSelection, readCatalog, selectBooks, type CatalogEn
  */
 export class JobSelection {
   readonly badRows = new BadRowTally();
+  /** Rows that repeat a book selected from an earlier row (skipped: each book is selected once). */
+  readonly repeats = new RepeatTally();
   total = 0;
   #kept: CatalogEntry[] | null = [];
+  /** The books selected so far (first read): a catalog row repeating one is not the job's twice. */
+  #seen: Set<number> | null = new Set();
 
   private constructor(
     private readonly catalog: string,
@@ -20,7 +24,8 @@ export class JobSelection {
 
   static async read(catalog: string, selection: CatalogSelection, signal: AbortSignal): Promise<JobSelection> {
     const s = new JobSelection(catalog, selection);
-    for await (const entry of selectBooks(readCatalog(catalog, { signal, onBadRow: s.badRows.add }), selection)) s.#keep(entry);
+    s.#seen = null; // distinctBooks keeps its own
+    for await (const entry of distinctBooks(selectBooks(readCatalog(catalog, { signal, onBadRow: s.badRows.add }), withoutLimit(selection)), selection.limit, s.repeats)) s.#keep(entry);
     return s;
   }
 
@@ -34,13 +39,16 @@ export class JobSelection {
     const match = compileSelection(selection);
     const limit = selection.limit ?? Number.POSITIVE_INFINITY;
     const add = (entry: CatalogEntry): void => {
-      if (s.total < limit && match(entry)) s.#keep(entry);
+      if (s.total >= limit || !match(entry)) return;
+      if (s.#seen!.has(entry.ebook)) s.repeats.add(entry.ebook);
+      else s.#keep(entry);
     };
     return { add, badRows: s.badRows, selection: s };
   }
 
   #keep(entry: CatalogEntry): void {
     this.total++;
+    this.#seen?.add(entry.ebook);
     if (this.#kept === null) return;
     if (this.#kept.length < KEEP_SELECTED) this.#kept.push(entry);
     else this.#kept = null;
@@ -53,9 +61,10 @@ export class JobSelection {
 
   /** The selected entries, in catalog order: the kept ones (handed over once), or a second read. */
   async *entries(signal: AbortSignal): AsyncGenerator<CatalogEntry> {
+    this.#seen = null; // the first read is over
     const kept = this.#kept;
     if (kept === null) {
-      yield* selectBooks(readCatalog(this.catalog, { signal }), this.selection);
+      yield* distinctBooks(selectBooks(readCatalog(this.catalog, { signal }), withoutLimit(this.selection)), this.selection.limit, new RepeatTally());
       return;
     }
     this.#kept = null; // a second call reads again
@@ -65,6 +74,50 @@ export class JobSelection {
       slots[i] = undefined; // dropped as the job goes
       yield entry;
     }
+  }
+}
+
+/** Rows of a catalog that repeat a book an earlier row listed: how many, and the first few ebooks. */
+export class RepeatTally {
+  count = 0;
+  readonly first: number[] = [];
+
+  add(ebook: number): void {
+    this.count++;
+    if (this.first.length < 5 && !this.first.includes(ebook)) this.first.push(ebook);
+  }
+
+  /** The one-line warning, or null when no row repeated a book. */
+  describe(): string | null {
+    if (this.count === 0) return null;
+    const rows = this.count === 1 ? '1 row repeats a book' : `${this.count.toLocaleString('en-US')} rows repeat a book`;
+    return `${rows} listed before (ebook ${this.first.join(', ')}${this.count > this.first.length ? ', …' : ''}); the first row of each is used`;
+  }
+}
+
+/** The selection but its `limit`, which `distinctBooks` applies to books, not rows. */
+function withoutLimit(selection: CatalogSelection): CatalogSelection {
+  if (selection.limit === undefined) return selection;
+  const { limit: _limit, ...rest } = selection;
+  return rest;
+}
+
+/**
+ * Each book once, from its first row (a catalog may list a book twice: the job would download it
+ * twice at once, into one `.part`), up to `limit` books; repeats are tallied.
+ */
+async function* distinctBooks(entries: AsyncIterable<CatalogEntry>, limit: number | undefined, repeats: RepeatTally): AsyncGenerator<CatalogEntry> {
+  const seen = new Set<number>();
+  const most = limit ?? Number.POSITIVE_INFINITY;
+  if (most <= 0) return;
+  for await (const entry of entries) {
+    if (seen.has(entry.ebook)) {
+      repeats.add(entry.ebook);
+      continue;
+    }
+    seen.add(entry.ebook);
+    yield entry;
+    if (seen.size >= most) return;
   }
 }
 

@@ -388,6 +388,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   }
   const badRowNote = badRows.describe();
   if (badRowNote) ctx.warn(`catalog: ${badRowNote}`);
+  const repeatNote = parts.selection.repeats.describe();
+  if (repeatNote) ctx.warn(`catalog: ${repeatNote}`);
   if (stop.error) throw await withSpaceEstimate(stop.error, outDir, parts.total - telemetry.frame().itemsSkipped - written.books, written);
   return { scrubStage: stage.stats() };
 }
