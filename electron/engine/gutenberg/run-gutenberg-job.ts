@@ -5,7 +5,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import type { CatalogEntry } from '../catalog';
-import { FanoutError, isAbortError } from '../core/fanout-error';
+import { FanoutError, isAbortError, toFanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext, type SummaryExtras } from '../core/run-job';
 import { AutoWorkersController } from '../core/auto-workers';
@@ -351,22 +351,35 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             // A book's download time: since the previous book of the batch landed (they share the connection).
             let mark = performance.now();
             deadline.begin(books.map((b) => b.ebook));
-            const results = await session.fetchBooks(
-              books.map((b) => b.ebook),
-              {
-                rawDir,
-                rawParts,
-                ctx: lane,
-                deferRawLanding: true,
-                onFetched: async (fetched) => {
-                  const now = performance.now();
-                  const downloadMs = now - mark;
-                  mark = now;
-                  deadline.settled(fetched.ebook, true);
-                  await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
+            // Books handed to the scrubber: the pool counts them done, as the scrubber's end then corrects.
+            const submitted = new Set<number>(adopted);
+            let results: Array<FetchedBook | FanoutError>;
+            try {
+              results = await session.fetchBooks(
+                books.map((b) => b.ebook),
+                {
+                  rawDir,
+                  rawParts,
+                  ctx: lane,
+                  deferRawLanding: true,
+                  onFetched: async (fetched) => {
+                    const now = performance.now();
+                    const downloadMs = now - mark;
+                    mark = now;
+                    deadline.settled(fetched.ebook, true);
+                    submitted.add(fetched.ebook);
+                    await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
+                  },
                 },
-              },
-            );
+              );
+            } catch (err) {
+              // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
+              // counted as the others of the job are (done, then not done if stopped there); a batch
+              // that threw counted none, so a cancelled job's summary said fewer done than its manifest.
+              if (!stop.signal.aborted || submitted.size === 0) throw err;
+              const stopped = err instanceof FanoutError ? err : toFanoutError(err);
+              return all.map((b) => (submitted.has(b.ebook) ? null : stopped));
+            }
             for (const r of results) heedRetryAfter(r);
             const outcome = new Map(books.map((b, i) => [b.ebook, results[i] instanceof FanoutError ? results[i] : null] as const));
             return all.map((b) => outcome.get(b.ebook) ?? null);
