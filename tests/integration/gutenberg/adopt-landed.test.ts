@@ -16,7 +16,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
 import { readManifest } from '../../../electron/engine/gutenberg/manifest-store';
 import { verifyCorpus } from '../../../electron/engine/verify/verify-corpus';
-import { generateMirror, sha256, startHttpServer, type GeneratedMirror, type HttpServer } from '../../harness';
+import { generateMirror, sha256, startFtpServer, startHttpServer, type FtpServer, type GeneratedMirror, type HttpServer } from '../../harness';
 
 const BIG = 31;
 const BOOKS = [BIG, 32, 33];
@@ -24,6 +24,7 @@ let dir = '';
 let mirror: GeneratedMirror;
 let http: HttpServer;
 let other: HttpServer;
+let ftp: FtpServer;
 let catalog = '';
 /** The clean texts of a job that downloaded everything (what an adopted book's must equal). */
 const expectedClean = new Map<number, string>();
@@ -38,6 +39,7 @@ beforeAll(async () => {
   ]);
   http = await startHttpServer({ root: mirror.root });
   other = await startHttpServer({ root: mirror.root });
+  ftp = await startFtpServer({ root: mirror.root });
   catalog = join(dir, 'cat.csv');
   await writeFile(catalog, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...BOOKS.map((n) => `${n},Text,2000-01-01,"Book ${n}",en,"A",F,PR,X`), ''].join('\n'));
   const ref = join(dir, 'reference');
@@ -48,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await http?.stop();
   await other?.stop();
+  await ftp?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -64,7 +67,7 @@ async function run(out: string, url: string): Promise<JobSummary> {
  * (100 ms after the rename: cleaning it takes longer, the first book of a job more so, as its
  * scrub thread starts then).
  */
-async function cancelledAtLanding(out: string): Promise<JobSummary> {
+async function cancelledAtLanding(out: string, url = http.url): Promise<JobSummary> {
   const control = createJobControl();
   const raw = join(out, 'raw', `${BIG}-0.txt`);
   const poll = setInterval(() => {
@@ -73,7 +76,7 @@ async function cancelledAtLanding(out: string): Promise<JobSummary> {
     setTimeout(() => control.abort(), 100);
   }, 5);
   try {
-    return await runGutenbergJob(spec(out, http.url), control);
+    return await runGutenbergJob(spec(out, url), control);
   } finally {
     clearInterval(poll);
   }
@@ -94,8 +97,8 @@ async function expectWholeAndRecorded(out: string): Promise<void> {
   expect({ missing: report.missing, corrupt: report.corrupt, extra: report.extra }).toEqual({ missing: [], corrupt: [], extra: [] });
 }
 
-async function stopped(out: string): Promise<void> {
-  const first = await cancelledAtLanding(out);
+async function stopped(out: string, url = http.url): Promise<void> {
+  const first = await cancelledAtLanding(out, url);
   expect(first.status).toBe('cancelled');
   // The state this is about: the big book's raw file whole under its final name, handed to the scrubber.
   expect(first.scrubStage?.peakInFlight).toBeGreaterThan(0);
@@ -122,6 +125,18 @@ describe('a raw file landed whole by a cancelled job', () => {
     expect(before).toBeLessThan(BOOKS.length);
     // Nothing left to adopt: the record is gone.
     expect(existsSync(join(out, '.fanout-landed.json'))).toBe(false);
+  });
+
+  it('ftp (vsftpd): adopted the same way, no command for it', async () => {
+    const out = join(dir, 'adopt-ftp');
+    await stopped(out, ftp.url);
+    const logged = (await readFile(ftp.logPath!, 'utf8')).length;
+    const again = await run(out, ftp.url);
+    expect(again.status).toBe('succeeded');
+    const commands = (await readFile(ftp.logPath!, 'utf8')).slice(logged);
+    expect(commands.split('\n').filter((l) => l.includes(`/${BIG}/`) || l.includes(`${BIG}-0.txt`)), 'commands for the adopted book').toEqual([]);
+    await expectWholeAndRecorded(out);
+    expect((await readManifest(out)).get(BIG)).toMatchObject({ sourceUrl: expect.stringContaining(`/3/${BIG}/${BIG}-0.txt`) });
   });
 
   it('is fetched when the re-run uses another mirror (it may hold another version)', async () => {
