@@ -5,6 +5,10 @@
  * mmap'd by malloc (the job runs with MALLOC_MMAP_THRESHOLD_=131072: bin/node-flags.js) and faulted
  * in page by page on the copy, then unmapped on the scrub thread: ~0.4 ms of the main thread per book
  * in the profile (docs/BENCHMARKS.md). A kept one is already mapped. Main thread only.
+ * Moved, not shared: a buffer moved back is a new ArrayBuffer on this thread, whose bytes V8 counts as
+ * new external memory (with the socket reads, what sets off the main thread's mark-compacts), but a
+ * SharedArrayBuffer (not counted) made the scrub thread's in-place cleaning 2-4x slower (V8 copies
+ * within a shared buffer with relaxed atomics, not memmove): measured in session 11, HC's report.
  */
 const free: ArrayBuffer[] = [];
 /** Buffers kept at most (about the books in the scrub stage at once). */
