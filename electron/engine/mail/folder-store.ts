@@ -180,7 +180,21 @@ export class FolderStore {
     return orphanUids(gen.dir ? join(this.dir, gen.dir) : this.dir, (uid) => this.has(uidValidity, uid));
   }
 
+  /** Settles once the folder may be written in (`writesAfter`); null: at once. */
+  #ready: Promise<unknown> | null = null;
+
+  /**
+   * Message files wait for `ready` (folders.json, then a new generation's state.json, durable)
+   * before they are created: a plan that needs nothing else from the disk hands its chunks out
+   * without waiting for those fsyncs, and they run during the body FETCH's round trip. A failure
+   * of `ready` fails every write with its error.
+   */
+  writesAfter(ready: Promise<unknown>): void {
+    this.#ready = ready;
+  }
+
   async #target(meta: MessageMeta): Promise<{ rel: string; abs: string }> {
+    if (this.#ready) await this.#ready;
     const rel = this.relFile(meta.uidValidity, meta.uid);
     const abs = this.absFile(rel);
     const dir = dirname(abs);

@@ -214,7 +214,12 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     }
   }
   if (needIdentity) await store.loadIdentities(uv);
-  const orphans = new Set(await onDisk);
+  // A generation state.json did not name yet has no file of ours (it is recorded before any), so
+  // a folder with nothing archived has no orphan to adopt and nothing to link: its plan does not
+  // wait for the disk work; its message files do (`writesAfter`), while the body FETCH goes out.
+  const noOrphans = !known && empty && !needIdentity;
+  if (noOrphans) store.writesAfter(onDisk);
+  const orphans = new Set(noOrphans ? [] : await onDisk);
   const toAdopt = new Map<number, number>();
   const toFetch: SizedUid[] = [];
   for (const m of fresh) {

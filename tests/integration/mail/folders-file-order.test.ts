@@ -82,6 +82,38 @@ describe('folders.json and the first EXAMINE (Dovecot)', () => {
     }
   }, 60_000);
 
+  /**
+   * A first run's plan does not wait for folders.json and the new generation's state.json to be
+   * durable (their fsyncs can take longer than a round trip): the body FETCH goes out meanwhile, and
+   * the message files wait for them (FolderStore.writesAfter).
+   */
+  it.each([1, 3])('a first run asks for the bodies while folders.json is still being written, and writes no message before it is (N = %i)', async (connections) => {
+    const out = mkdtempSync(join(tmpdir(), 'fanout-ff-'));
+    const root = accountDir({ outDir: out, account });
+    relay.writes.length = 0;
+    const bodyFetches = () => relay.writes.flat().filter((w) => w.length === 1 && w[0] === 'UID FETCH').length;
+    let bodiesBefore = 0;
+    let filesBefore: string[] = [];
+    hook.onFoldersFile = async () => {
+      // Bounded: waits for a body FETCH on the wire for at most 5 s (before the change, none came while this waited).
+      for (let i = 0; i < 100 && bodyFetches() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      bodiesBefore = bodyFetches();
+      // The bodies arrive meanwhile: none may be written before folders.json is durable.
+      await new Promise((r) => setTimeout(r, 300));
+      filesBefore = filesUnder(root).filter((f) => f !== 'folders.json' && !f.startsWith('.'));
+    };
+    try {
+      const result = await runMailJob({ kind: 'mail', account, outDir: out, connections, strategy: 'adaptive' }, createJobControl());
+      expect(result.failures).toEqual([]);
+      expect(result.itemsDone).toBe(21);
+      expect(bodiesBefore).toBeGreaterThan(0);
+      expect(filesBefore).toEqual([]);
+    } finally {
+      hook.onFoldersFile = null;
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('a folders.json that cannot be written fails the job, with nothing written in a folder directory', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fanout-ff-'));
     const root = accountDir({ outDir: out, account });
