@@ -16,6 +16,15 @@ export function gutenbergSource(): GutenbergSource {
 
 /** The one line above a Gutenberg-based lab: which books it samples. */
 export function useSampleLine(sampleSize: number): string {
-  const selected = useCatalogStore((s) => s.selected.size);
-  return `${selected ? `${selected} selected books` : 'the whole catalog'}, first ${sampleSize}`;
+  return sampleLine(useCatalogStore((s) => s.selected.size), sampleSize);
+}
+
+/**
+ * Which books each cell runs: the first `sampleSize` of the selection (none: of the whole catalog),
+ * or all of a selection no larger than that (the host's plan runs and titles it so).
+ */
+export function sampleLine(selected: number, sampleSize: number): string {
+  if (selected === 0) return `the whole catalog, first ${sampleSize}`;
+  if (selected === 1) return '1 selected book';
+  return selected <= sampleSize ? `${selected} selected books, all of them` : `${selected} selected books, first ${sampleSize}`;
 }
