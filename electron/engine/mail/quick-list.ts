@@ -13,7 +13,9 @@ import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer,
  * The listing a run with nothing new needs, in one round trip from the connection: LOGIN and
  * `LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))` (LIST-STATUS, RFC 5819)
  * written at once (pipelined, RFC 3501 5.5) as soon as the connection is up, without waiting for the
- * greeting, and LOGOUT when the greeting has been read; beside imapflow rather than through it:
+ * greeting (over implicit TLS or the loopback interface: `writesBeforeGreeting`; otherwise with
+ * LOGOUT after the greeting, as before), and LOGOUT when the greeting has been read; beside
+ * imapflow rather than through it:
  * imapflow's connect() always spends ID, LOGIN, NAMESPACE (and CAPABILITY where the greeting has
  * none) as separate round trips before the first command it lets through, and sends one command
  * at a time. At 50 ms a round trip that was ~200 ms of a ~550 ms run with nothing new
@@ -34,9 +36,11 @@ import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer,
  * tests/integration/mail/quick-nothing-new.test.ts). The greeting is still read first and checked as
  * before: anything but `* OK [CAPABILITY … IMAP4rev1 …]` without LOGINDISABLED (PREAUTH, BYE, an
  * answer before any capabilities; an untagged OK without them is read past: Dovecot's "Waiting for
- * authentication process") and the listing gives way before any answer is read. LOGOUT follows the greeting,
- * not the connection: a server that dropped what came before its greeting answers only LOGOUT and
- * closes, which is a fall-back at once (not a wait for answers that never come).
+ * authentication process") and the listing gives way before any answer is read. LOGOUT follows the
+ * greeting, not the connection: a server that dropped what came before its greeting answers only
+ * LOGOUT and closes, which is a fall-back at once (not a wait for answers that never come). A
+ * cleartext connection to another host still waits for the greeting before LOGIN: the password
+ * must not cross the wire in clear to a server announcing LOGINDISABLED (imapflow would not send it).
  */
 
 /** One folder as listed, with its STATUS numbers (decimal strings) when the server sent them. */
@@ -54,7 +58,7 @@ export interface QuickListOptions {
   /** The user's per-operation timeout, ms (connect and greeting: at most 30 s, as imapflow). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Called once LOGIN and LIST are written (as soon as the connection is up), before their answers. */
+  /** Called once LOGIN and LIST are written (as soon as the connection is up, or after the greeting: writesBeforeGreeting), before their answers. */
   onWritten?: () => void;
 }
 
@@ -65,6 +69,20 @@ const LIST_COMMAND = 'LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY H
 function quoted(s: string): string | null {
   if (/[^\x20-\x7e]/.test(s)) return null;
   return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Whether LOGIN and LIST may leave before the greeting (see the top of this file): only where the
+ * password is protected without reading it. Over implicit TLS it follows the handshake, and nobody
+ * else sees the loopback interface. A cleartext connection to another host waits for the greeting,
+ * as imapflow does, so that a server announcing LOGINDISABLED (no plaintext passwords here) never
+ * receives the password: the full path then refuses to log in ("Login is disabled").
+ */
+export function writesBeforeGreeting(account: Pick<MailAccount, 'host' | 'tls'>): boolean {
+  if (account.tls === 'implicit') return true;
+  if (account.tls !== 'none') return false;
+  const host = account.host.toLowerCase();
+  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
 }
 
 /** Whether this account can be listed the quick way at all (before any connection). */
@@ -90,6 +108,8 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
   const host = account.host;
   const port = defaultPort(account);
   const commands = `${TAGS.login} LOGIN ${quoted(account.user)} ${quoted(account.auth.password)}\r\n${TAGS.list} ${LIST_COMMAND}\r\n`;
+  const logout = `${TAGS.logout} LOGOUT\r\n`;
+  const early = writesBeforeGreeting(account);
   const userTimeout = opts.timeoutMs ?? 60_000;
   return new Promise<QuickListing>((resolve, reject) => {
     if (opts.signal?.aborted) {
@@ -133,8 +153,10 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
       phase = 'greeting';
       rearm(Math.min(userTimeout, 30_000), () => finish(mapImapError({ code: 'GREETING_TIMEOUT' }, where)));
       // LOGIN and LIST leave now, the greeting's round trip overlapping theirs (see the top of this file).
-      socket.write(commands);
-      opts.onWritten?.();
+      if (early) {
+        socket.write(commands);
+        opts.onWritten?.();
+      }
     });
     // A socket or TLS error: the full path connects again and reports it as it always has.
     socket.on('error', (err: Error & { code?: string }) => fallBack(`${phase}: ${err.code ?? err.message}`));
@@ -161,7 +183,8 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
         if (!caps.has('IMAP4REV1') || caps.has('LOGINDISABLED')) return fallBack('greeting: no IMAP4rev1 LOGIN');
         phase = 'answers';
         rearm(userTimeout, () => fallBack('no answer in time'));
-        socket.write(`${TAGS.logout} LOGOUT\r\n`);
+        socket.write(early ? logout : commands + logout);
+        if (!early) opts.onWritten?.();
         return;
       }
       if (phase !== 'answers') return fallBack(`data during ${phase}`);

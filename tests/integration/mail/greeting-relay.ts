@@ -22,7 +22,8 @@ export interface GreetingRelay {
 /** Dovecot's line for a command that came before its login process could authenticate (login-common). */
 export const DOVECOT_WAITING = '* OK Waiting for authentication process to respond..\r\n';
 
-export async function startGreetingRelay(targetPort: number, mode: 'hold' | 'drop-early' | 'waiting'): Promise<GreetingRelay> {
+/** `listenHost`: the address the relay listens on (default loopback), e.g. the machine's own non-loopback address. */
+export async function startGreetingRelay(targetPort: number, mode: 'hold' | 'drop-early' | 'waiting', listenHost = '127.0.0.1'): Promise<GreetingRelay> {
   const sockets = new Set<net.Socket>();
   const relay: GreetingRelay = {
     port: 0,
@@ -71,7 +72,7 @@ export async function startGreetingRelay(targetPort: number, mode: 'hold' | 'dro
       s.on('error', end);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   relay.port = (server.address() as net.AddressInfo).port;
   return relay;
 }

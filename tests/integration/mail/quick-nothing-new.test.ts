@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillMailbox } from '../../harness/dovecot-fill';
@@ -61,6 +62,9 @@ function outcome(s: JobSummary, events: JobEvent[]) {
 }
 
 const isQuick = (session: string[]) => session.join(' ') === 'LOGIN LIST LOGOUT';
+
+/** This machine's own address on a real interface (not loopback), if it has one. */
+const outsideAddress = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
 describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new, the quick way: %s', (entry) => {
   let bed: MailTestBed<ImapTestServer>;
@@ -163,6 +167,19 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new,
       expect(drop.firstClientLineBeforeGreeting).toEqual([true]);
       const { quick } = await both('dropped', { port: drop.port });
       expect([quick.outcome.status, quick.outcome.itemsSkipped, quick.outcome.itemsDone]).toEqual(['succeeded', 13, 0]);
+    } finally {
+      await drop.stop();
+    }
+  }, 60_000);
+
+  // Where the machine has no address but loopback, there is no cleartext connection to another host to make.
+  it.runIf(outsideAddress)('cleartext to a host other than loopback: LOGIN waits for the greeting (a LOGINDISABLED server never gets the password)', async () => {
+    const drop = await startGreetingRelay(bed.srv.port, 'drop-early', outsideAddress);
+    try {
+      const q = await quickList(bed.account({ host: outsideAddress!, port: drop.port }), { timeoutMs: 30_000 });
+      expect(drop.firstClientLineBeforeGreeting).toEqual([false]);
+      if (entry === 'courier') expect(q).toEqual({ ok: false, reason: expect.stringMatching(/LIST-STATUS/) });
+      else expect(q.ok ? q.folders.map((f) => f.path) : q).toEqual(expect.arrayContaining(['INBOX', path('Archive'), path('Sent')]));
     } finally {
       await drop.stop();
     }
