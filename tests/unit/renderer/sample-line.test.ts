@@ -4,7 +4,7 @@
  * counts them so since a693676: its chart says '2 books').
  */
 import { describe, expect, it } from 'vitest';
-import { sampleLine } from '../../../renderer/src/screens/lab/use-gutenberg-source';
+import { sampleLine } from '../../../renderer/src/lib/sample-line';
 
 describe('the lab sample line', () => {
   it('a selection no larger than the sample: all of it', () => {

@@ -1,4 +1,5 @@
 import { idsToRanges } from '../../lib/format';
+import { sampleLine } from '../../lib/sample-line';
 import type { GutenbergSource } from '../../lib/lab-requests';
 import { useAppStore } from '../../stores/app-store';
 import { useCatalogStore } from '../../stores/catalog-store';
@@ -19,12 +20,3 @@ export function useSampleLine(sampleSize: number): string {
   return sampleLine(useCatalogStore((s) => s.selected.size), sampleSize);
 }
 
-/**
- * Which books each cell runs: the first `sampleSize` of the selection (none: of the whole catalog),
- * or all of a selection no larger than that (the host's plan runs and titles it so).
- */
-export function sampleLine(selected: number, sampleSize: number): string {
-  if (selected === 0) return `the whole catalog, first ${sampleSize}`;
-  if (selected === 1) return '1 selected book';
-  return selected <= sampleSize ? `${selected} selected books, all of them` : `${selected} selected books, first ${sampleSize}`;
-}
