@@ -2,6 +2,12 @@
  * The catalog's data types, shared by the engine's reader and the UI.
  */
 
+/**
+ * Largest ebook number accepted (Gutenberg is near 80,000; leave room): the catalog refuses a row
+ * beyond it and the mirror layout a book beyond it, one bound for both.
+ */
+export const MAX_EBOOK = 9_999_999;
+
 /** One book of the Project Gutenberg catalog, as read from pg_catalog.csv or a simple CSV. */
 export interface CatalogEntry {
   /** Ebook number (the `Text#` column, or `FileNumber` of the simple format). Always a positive integer. */

@@ -1,4 +1,4 @@
-import type { CatalogEntry } from '../../../shared/catalog-entry';
+import { MAX_EBOOK, type CatalogEntry } from '../../../shared/catalog-entry';
 import type { CatalogLayout } from './catalog-layout';
 
 const UINT = /^\d+$/;
@@ -33,7 +33,7 @@ function at(fields: readonly string[], i: number): string {
 
 /**
  * Turns one data record into an entry, or returns why it is not a valid row
- * (wrong column count, non-numeric ebook number, empty title).
+ * (wrong column count, an ebook number that is not one or beyond MAX_EBOOK, empty title).
  */
 export function recordToEntry(fields: readonly string[], layout: CatalogLayout): CatalogEntry | string {
   if (fields.length !== layout.columns) {
@@ -44,7 +44,8 @@ export function recordToEntry(fields: readonly string[], layout: CatalogLayout):
   const label = layout.format === 'official' ? 'Text#' : 'FileNumber';
   if (!UINT.test(id)) return `${label} "${id}" is not an ebook number`;
   const ebook = Number(id);
-  if (ebook < 1 || !Number.isSafeInteger(ebook)) return `${label} "${id}" is not an ebook number`;
+  // Beyond what a mirror holds: a bad row here, not a BAD_INPUT failure at the mirror that fails the job.
+  if (ebook < 1 || ebook > MAX_EBOOK) return `${label} "${id}" is not an ebook number (1 to ${MAX_EBOOK})`;
   let title = trimmed(at(fields, index.Title));
   if (title === '') return 'empty title';
   if (title.includes('\r')) title = title.replace(/\r\n?/g, '\n');

@@ -88,6 +88,15 @@ describe('readCatalog: simple author,FileNumber,Title format', () => {
     expect(bad).toEqual([{ line: 5, reason: 'FileNumber "xx" is not an ebook number', raw: 'Dickens,xx,Bad Number' }]);
   });
 
+  it('an ebook number beyond what a mirror holds is a bad row, not a job failure later (9,999,999 at most, as the mirror layout)', async () => {
+    const { entries, bad } = await readAll(Readable.from(['Author,FileNumber,Title\n', 'A,9999999,Last\n', 'B,10000000,Too Far\n', 'C,99999999999,Far Too Far\n']));
+    expect(entries.map((e) => e.ebook)).toEqual([9999999]);
+    expect(bad.map((b) => [b.line, b.reason])).toEqual([
+      [3, 'FileNumber "10000000" is not an ebook number (1 to 9999999)'],
+      [4, 'FileNumber "99999999999" is not an ebook number (1 to 9999999)'],
+    ]);
+  });
+
   it('reads it without a header (the first line is a book)', async () => {
     const { entries, bad } = await readAll(fixture('simple-no-header.csv'));
     expect(entries.map((e) => e.ebook)).toEqual([1342, 2701, 1184]);
