@@ -18,11 +18,14 @@ export const StrategySchema = z.enum(STRATEGIES);
  * Ebook numbers and ranges as a user types them: "11,1342,2000-2100". Parsed into sorted,
  * de-duplicated ranges so a huge range never becomes a huge array.
  */
-export const IdRangeSchema = z.object({ from: z.number().int().positive(), to: z.number().int().positive() });
+export const IdRangeSchema = z
+  .object({ from: z.number().int().positive(), to: z.number().int().positive() })
+  .refine((r) => r.from <= r.to, { message: 'a range runs from a lower ebook number to a higher one' });
 export type IdRange = z.infer<typeof IdRangeSchema>;
 
 export const CatalogSelectionSchema = z.object({
-  ids: z.array(IdRangeSchema).optional(),
+  /** Absent: no filter on numbers. Never empty: an empty list would read as "the whole catalog". */
+  ids: z.array(IdRangeSchema).min(1).optional(),
   author: z.string().optional(),
   title: z.string().optional(),
   language: z.string().optional(),

@@ -47,6 +47,15 @@ describe('IPC validation', () => {
     expect(() => parseCommand('mail:test', { account: { host: 'h', user: 'u', auth: { method: 'password', password: '' } } })).toThrow(/account\.auth\.password/);
   });
 
+  it('a selection of no ebook numbers is refused, not read as the whole catalog; a range runs upward', () => {
+    // `ids: []` selected every book of the catalog (an empty list is no filter): a host client other
+    // than the UI (which disables Start with nothing selected) could start a 75,000-book job.
+    expect(() => parseCommand('job:start', { spec: { ...goodSpec, selection: { ids: [] } } })).toThrow(/spec\.selection\.ids: is empty/);
+    expect(() => parseCommand('job:start', { spec: { ...goodSpec, selection: { ids: [{ from: 9, to: 3 }] } } })).toThrow(/spec\.selection\.ids\.0/);
+    expect(parseCommand('job:start', { spec: { ...goodSpec, selection: { ids: [{ from: 3, to: 9 }] } } }).spec).toMatchObject({ selection: { ids: [{ from: 3, to: 9 }] } });
+    expect(parseCommand('job:start', { spec: { ...goodSpec, selection: {} } }).spec).toMatchObject({ selection: {} });
+  });
+
   it('turns an error reply into a FanoutCommandError with its code', () => {
     expect(unwrapReply({ ok: true, value: 3 })).toBe(3);
     try {
