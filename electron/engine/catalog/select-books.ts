@@ -89,19 +89,30 @@ export function matchesSelection(entry: CatalogEntry, selection: CatalogSelectio
 }
 
 /**
- * Yields the entries that match `selection`, in input order, stopping after `selection.limit`
- * matches. Stopping (or the consumer breaking out) ends the upstream iteration, which for
- * readCatalog closes the file.
+ * Yields the books that match `selection`, in input order, each once (from its first row: a
+ * hand-made catalog may list a book twice, and a job would fetch it twice at once into one file;
+ * `onRepeat` hears of each later row), stopping after `selection.limit` books. Stopping (or the
+ * consumer breaking out) ends the upstream iteration, which for readCatalog closes the file.
+ * Memory: the ebook numbers yielded.
  */
-export async function* selectBooks(entries: AsyncIterable<CatalogEntry>, selection: CatalogSelection): AsyncGenerator<CatalogEntry, void, undefined> {
+export async function* selectBooks(
+  entries: AsyncIterable<CatalogEntry>,
+  selection: CatalogSelection,
+  onRepeat?: (ebook: number) => void,
+): AsyncGenerator<CatalogEntry, void, undefined> {
   const match = compileSelection(selection);
   const limit = selection.limit ?? Number.POSITIVE_INFINITY;
-  let count = 0;
+  if (limit <= 0) return;
+  const seen = new Set<number>();
   for await (const entry of entries) {
     if (!match(entry)) continue;
-    count++;
+    if (seen.has(entry.ebook)) {
+      onRepeat?.(entry.ebook);
+      continue;
+    }
+    seen.add(entry.ebook);
     yield entry;
-    if (count >= limit) return;
+    if (seen.size >= limit) return;
   }
 }
 
@@ -116,7 +127,7 @@ export interface SelectionReport {
   /** Lowest and highest ebook number in the catalog (0 when empty). */
   firstEbook: number;
   lastEbook: number;
-  /** Books the selection picks, `limit` applied. */
+  /** Books the selection picks (each once, however many rows list it), `limit` applied. */
   selected: number;
   /**
    * When nothing is picked: the first filter after which no book was left, how many were left
@@ -138,7 +149,8 @@ function isActive(selection: CatalogSelection, f: SelectionFilter): boolean {
 /**
  * Reads `entries` once and says what `selection` picks: the count, which filter emptied it (filters
  * applied one at a time, in SELECTION_FILTERS order) and which requested ebook numbers are not in the
- * catalog. Memory: the ebook numbers found inside the requested ranges, at most one per catalog row.
+ * catalog. Memory: the ebook numbers found inside the requested ranges and those picked, at most one
+ * per catalog row each.
  */
 export async function explainSelection(entries: AsyncIterable<CatalogEntry>, selection: CatalogSelection): Promise<SelectionReport> {
   const filters = SELECTION_FILTERS.filter((f) => isActive(selection, f));
@@ -146,10 +158,11 @@ export async function explainSelection(entries: AsyncIterable<CatalogEntry>, sel
   const passed = new Array<number>(filters.length).fill(0);
   const ranges = selection.ids && selection.ids.length > 0 ? normaliseRanges(selection.ids) : [];
   const found = new Set<number>();
+  /** Picked books: a book listed twice is picked once (as selectBooks does). */
+  const picked = new Set<number>();
   let books = 0;
   let firstEbook = 0;
   let lastEbook = 0;
-  let matched = 0;
   for await (const e of entries) {
     books++;
     if (books === 1 || e.ebook < firstEbook) firstEbook = e.ebook;
@@ -160,8 +173,9 @@ export async function explainSelection(entries: AsyncIterable<CatalogEntry>, sel
       passed[i]!++;
       i++;
     }
-    if (i === predicates.length) matched++;
+    if (i === predicates.length) picked.add(e.ebook);
   }
+  const matched = picked.size;
   const report: SelectionReport = { books, firstEbook, lastEbook, selected: Math.min(matched, selection.limit ?? Infinity), missing: missingIds(ranges, found) };
   const emptied = passed.findIndex((n) => n === 0);
   if (matched === 0 && emptied >= 0) report.emptiedBy = { filter: filters[emptied]!, before: emptied === 0 ? books : passed[emptied - 1]!, first: emptied === 0 };

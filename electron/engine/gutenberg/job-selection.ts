@@ -24,8 +24,8 @@ export class JobSelection {
 
   static async read(catalog: string, selection: CatalogSelection, signal: AbortSignal): Promise<JobSelection> {
     const s = new JobSelection(catalog, selection);
-    s.#seen = null; // distinctBooks keeps its own
-    for await (const entry of distinctBooks(selectBooks(readCatalog(catalog, { signal, onBadRow: s.badRows.add }), withoutLimit(selection)), selection.limit, s.repeats)) s.#keep(entry);
+    s.#seen = null; // selectBooks keeps its own
+    for await (const entry of selectBooks(readCatalog(catalog, { signal, onBadRow: s.badRows.add }), selection, s.repeats.add)) s.#keep(entry);
     return s;
   }
 
@@ -64,7 +64,7 @@ export class JobSelection {
     this.#seen = null; // the first read is over
     const kept = this.#kept;
     if (kept === null) {
-      yield* distinctBooks(selectBooks(readCatalog(this.catalog, { signal }), withoutLimit(this.selection)), this.selection.limit, new RepeatTally());
+      yield* selectBooks(readCatalog(this.catalog, { signal }), this.selection);
       return;
     }
     this.#kept = null; // a second call reads again
@@ -82,42 +82,16 @@ export class RepeatTally {
   count = 0;
   readonly first: number[] = [];
 
-  add(ebook: number): void {
+  readonly add = (ebook: number): void => {
     this.count++;
     if (this.first.length < 5 && !this.first.includes(ebook)) this.first.push(ebook);
-  }
+  };
 
   /** The one-line warning, or null when no row repeated a book. */
   describe(): string | null {
     if (this.count === 0) return null;
     const rows = this.count === 1 ? '1 row repeats a book' : `${this.count.toLocaleString('en-US')} rows repeat a book`;
     return `${rows} listed before (ebook ${this.first.join(', ')}${this.count > this.first.length ? ', …' : ''}); the first row of each is used`;
-  }
-}
-
-/** The selection but its `limit`, which `distinctBooks` applies to books, not rows. */
-function withoutLimit(selection: CatalogSelection): CatalogSelection {
-  if (selection.limit === undefined) return selection;
-  const { limit: _limit, ...rest } = selection;
-  return rest;
-}
-
-/**
- * Each book once, from its first row (a catalog may list a book twice: the job would download it
- * twice at once, into one `.part`), up to `limit` books; repeats are tallied.
- */
-async function* distinctBooks(entries: AsyncIterable<CatalogEntry>, limit: number | undefined, repeats: RepeatTally): AsyncGenerator<CatalogEntry> {
-  const seen = new Set<number>();
-  const most = limit ?? Number.POSITIVE_INFINITY;
-  if (most <= 0) return;
-  for await (const entry of entries) {
-    if (seen.has(entry.ebook)) {
-      repeats.add(entry.ebook);
-      continue;
-    }
-    seen.add(entry.ebook);
-    yield entry;
-    if (seen.size >= most) return;
   }
 }
 

@@ -4,7 +4,7 @@ import type { CatalogSelection } from '../../../shared/job-spec';
 import type { CatalogEntry } from '../../../shared/catalog-entry';
 import { foldText } from '../../../electron/engine/catalog/fold-text';
 import { readCatalog } from '../../../electron/engine/catalog/read-catalog';
-import { compileSelection, matchesSelection, selectBooks } from '../../../electron/engine/catalog/select-books';
+import { compileSelection, explainSelection, matchesSelection, selectBooks } from '../../../electron/engine/catalog/select-books';
 import { fixture, readAll } from './helpers';
 
 const entries = (await readAll(fixture('official-tricky.csv'))).entries;
@@ -103,6 +103,27 @@ describe('selectBooks', () => {
     expect(await collect(selectBooks(source(), { type: 'text', limit: 2 }))).toEqual([1, 2]);
     expect(pulled).toBe(2);
     expect(closed).toBe(true);
+  });
+
+  it('selects each book once, from its first row, and counts the limit in books; explainSelection counts books too', async () => {
+    // A hand-made catalog may list a book twice: the job would fetch it twice at once into one .part,
+    // and the input check's count (the CLI's "N books", the main site's one-book rule) said rows.
+    const a = entries[0]!;
+    const b = entries[1]!;
+    const c = entries[2]!;
+    const rows = [a, b, { ...a, title: 'again' }, b, c];
+    async function* source(): AsyncGenerator<CatalogEntry> {
+      yield* rows;
+    }
+    const repeats: number[] = [];
+    const firstRows: CatalogEntry[] = [];
+    for await (const e of selectBooks(source(), {}, (ebook) => repeats.push(ebook))) firstRows.push(e);
+    expect(firstRows.map((e) => e.ebook)).toEqual([a.ebook, b.ebook, c.ebook]);
+    expect(firstRows[0]!.title).toBe(a.title);
+    expect(repeats).toEqual([a.ebook, b.ebook]);
+    expect(await collect(selectBooks(source(), { limit: 3 }))).toEqual([a.ebook, b.ebook, c.ebook]);
+    expect((await explainSelection(source(), {})).selected).toBe(3);
+    expect((await explainSelection(source(), { limit: 2 })).selected).toBe(2);
   });
 
   it('works straight on readCatalog', async () => {
