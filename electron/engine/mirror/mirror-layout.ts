@@ -1,4 +1,5 @@
 import { FanoutError } from '../core/fanout-error';
+import { MAX_EBOOK } from '../../../shared/catalog-entry';
 import type { EncodingHint, MirrorProtocol } from './types';
 
 /**
@@ -39,8 +40,8 @@ export interface Candidate {
   cache: boolean;
 }
 
-/** Largest ebook number accepted (Gutenberg is near 80,000; leave room). */
-export const MAX_EBOOK = 9_999_999;
+/** Largest ebook number accepted: the catalog's bound (one definition, shared/catalog-entry.ts). */
+export { MAX_EBOOK };
 
 export function assertEbook(ebook: number): void {
   if (!Number.isSafeInteger(ebook) || ebook < 1 || ebook > MAX_EBOOK) {
