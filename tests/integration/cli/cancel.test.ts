@@ -77,7 +77,12 @@ describe('fanout gutenberg: --limit-rate from the CLI', () => {
   }, 180_000);
 });
 
-/** Runs the built CLI and sends SIGINT 100 ms after `file` appears (bounded); returns its exit and stderr. */
+/**
+ * Runs the built CLI and sends SIGINT 60 ms after `file` appears (bounded); returns its exit and
+ * stderr. The book is handed to the scrubber just after its rename, and the job must still be
+ * cleaning it when the signal comes, on a quiet machine too: a big book (64 MB; with 24 MB and
+ * 100 ms the job could end first).
+ */
 async function cancelAfterFile(args: string[], file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -87,7 +92,7 @@ async function cancelAfterFile(args: string[], file: string): Promise<{ code: nu
   let gone = false;
   void exited.then(() => (gone = true));
   for (let i = 0; i < 6000 && !gone && !existsSync(file); i++) await delay(10);
-  await delay(100);
+  await delay(60);
   child.kill('SIGINT');
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const exit = await exited;
@@ -99,9 +104,10 @@ describe('fanout gutenberg: Ctrl-C while a landed book is being cleaned, then th
   it('http: the cancelled run counts it neither done nor failed; the re-run adopts its raw file (no request), byte-exact, reconciled', async () => {
     const dirBig = join(dir, 'big');
     const BIG = 41;
+    const BIG_BYTES = 64_000_000;
     const books = [BIG, 42, 43];
     // The big book takes the scrubber a while: Ctrl-C comes once its raw file is landed, while it is cleaned.
-    const m = await generateMirror(join(dirBig, 'mirror'), [{ ebook: BIG, files: ['-0.txt'], sizeBytes: 24_000_000 }, ...[42, 43].map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 300_000 }))]);
+    const m = await generateMirror(join(dirBig, 'mirror'), [{ ebook: BIG, files: ['-0.txt'], sizeBytes: BIG_BYTES }, ...[42, 43].map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 300_000 }))]);
     const server = await startHttpServer({ root: m.root });
     try {
       const cat = join(dirBig, 'cat.csv');

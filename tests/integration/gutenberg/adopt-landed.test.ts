@@ -33,7 +33,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fanout-adopt-'));
   // The big book takes the scrubber a while: the cancel comes while its raw file is landed and it is being cleaned.
   mirror = await generateMirror(join(dir, 'mirror'), [
-    { ebook: BIG, files: ['-0.txt'], sizeBytes: 24_000_000 },
+    { ebook: BIG, files: ['-0.txt'], sizeBytes: 64_000_000 },
     { ebook: 32, files: ['-0.txt'], sizeBytes: 300_000 },
     { ebook: 33, files: ['-0.txt'], sizeBytes: 300_000 },
   ]);
@@ -64,8 +64,8 @@ async function run(out: string, url: string): Promise<JobSummary> {
 
 /**
  * Runs the job and cancels it once the big book's raw file is landed and handed to the scrubber
- * (100 ms after the rename: cleaning it takes longer, the first book of a job more so, as its
- * scrub thread starts then).
+ * (60 ms after the rename: cleaning 64 MB takes far longer, on a quiet machine too; with 24 MB and
+ * 100 ms the job could end first when the machine was quiet).
  */
 async function cancelledAtLanding(out: string, url = http.url): Promise<JobSummary> {
   const control = createJobControl();
@@ -73,7 +73,7 @@ async function cancelledAtLanding(out: string, url = http.url): Promise<JobSumma
   const poll = setInterval(() => {
     if (!existsSync(raw)) return;
     clearInterval(poll);
-    setTimeout(() => control.abort(), 100);
+    setTimeout(() => control.abort(), 60);
   }, 5);
   try {
     return await runGutenbergJob(spec(out, url), control);
