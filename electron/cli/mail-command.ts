@@ -131,9 +131,9 @@ export function registerMailCommand(program: Command): void {
       const relaunch = takeDeferredRelaunch();
       const listedWithWork = process.env[LISTED_WITH_WORK] === '1';
       delete process.env[LISTED_WITH_WORK];
-      // A listing bin/fanout.js started before the CLI loaded (mail-early.ts) writes its commands as
-      // soon as it has read the greeting: give it that moment before zod's schemas load (one long
-      // stretch of the main thread). Nothing waits when there is no such listing.
+      // A listing bin/fanout.js started before the CLI loaded (mail-early.ts) writes LOGIN and LIST as
+      // soon as its connection is up (quick-list.ts): give it that moment before zod's schemas load
+      // (one long stretch of the main thread). Nothing waits when there is no such listing.
       const quick = await import('../engine/mail/quick-list');
       const written = quick.earlyQuickListWritten(EARLY_WRITE_WAIT_MS);
       // Meanwhile, the first localeCompare of the process builds ICU's collator (~10-30 ms), which
