@@ -13,7 +13,7 @@ import { runPool, type BatchOutcome, type WorkerSession } from '../core/run-pool
 import { ItemDeadline } from '../core/item-deadline';
 import { serverUnreachable, stoppedJobError } from '../core/job-fatal';
 import type { WorkerContext, WorkerProgress } from '../core/worker-context';
-import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../mirror';
+import { isHeldBook, openMirror, type FetchedBook, type HeldBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { digestFile } from '../output/file-digest';
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
 import { Bandwidth } from '../net/bandwidth';
@@ -247,12 +247,11 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
         const session = mirror.openSession(wctx.workerId);
         setImmediate(() => parts.scrubPool.warm()); // after this turn: the first connect goes out first
         /** Hands a downloaded book to the scrubber; its manifest line is written when cleaning ends. */
-        const submit = async (book: BookItem, fetched: FetchedBook, downloadMs: number, pctx: WorkerContext): Promise<void> => {
+        const submit = async (book: BookItem, fetched: FetchedBook | HeldBook, downloadMs: number, pctx: WorkerContext): Promise<void> => {
           const cleanPath = join(cleanDir, `${book.ebook}.txt`);
           // An HTTP text held whole comes as bytes: the scrub thread writes it (.part, fsync, rename)
           // beside the clean one, and hashes it (no raw-file call, no hash on this thread).
-          const held = fetched.heldRaw;
-          fetched.heldRaw = undefined; // its buffer is moved to the scrub thread
+          const held = isHeldBook(fetched) ? fetched.heldRaw : null;
           await stage.submit({
             ebook: book.ebook,
             rawPath: fetched.rawPath,
@@ -261,15 +260,20 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             finish: async (result, scrubMs) => {
               // The scrubber wrote the clean file (and a held raw one: fsynced, renamed); the folders'
               // fsyncs are shared with the books finishing at the same time (output/dir-sync-group.ts).
-              if (held) {
+              let raw: { sha256: string; mtimeMs: number | undefined };
+              if (isHeldBook(fetched)) {
                 if (result.rawBuffer) giveHeldBuffer(result.rawBuffer);
                 if (!result.raw) throw new FanoutError('INTERNAL', `the raw text of ebook ${book.ebook} was not written`, { ebook: book.ebook });
                 await Promise.all([dirSyncs.sync(rawDir), dirSyncs.sync(cleanDir)]);
-                rawParts.landed(basename(held.partPath));
-              } else await dirSyncs.sync(cleanDir);
-              const rawSha256 = result.raw?.sha256 ?? fetched.sha256;
+                rawParts.landed(basename(fetched.heldRaw.partPath));
+                raw = result.raw;
+              } else {
+                await dirSyncs.sync(cleanDir);
+                raw = { sha256: fetched.sha256, mtimeMs: fetched.mtimeMs };
+              }
+              const rawSha256 = raw.sha256;
               // Sizes and mtimes as written: what the next run's quick check compares.
-              const rawMtimeMs = result.raw?.mtimeMs ?? fetched.mtimeMs ?? (await stat(fetched.rawPath)).mtimeMs;
+              const rawMtimeMs = raw.mtimeMs ?? (await stat(fetched.rawPath)).mtimeMs;
               // The line is appended only now: both files are whole (the clean one fsynced).
               await manifest.append({
                 ...book, status: 'ok', sourceUrl: fetched.url, remoteName: fetched.remoteName, encoding: result.encoding,
@@ -292,7 +296,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 telemetry.notDone(pctx.workerId);
                 landed.stopped({
                   ebook: book.ebook, rawFile: relative(outDir, fetched.rawPath), url: fetched.url, remoteName: fetched.remoteName,
-                  bytes: fetched.bytes, sha256: held ? null : fetched.sha256, mtimeMs: held ? null : (fetched.mtimeMs ?? null),
+                  bytes: fetched.bytes, sha256: isHeldBook(fetched) ? null : fetched.sha256, mtimeMs: isHeldBook(fetched) ? null : (fetched.mtimeMs ?? null),
                   encodingHint: fetched.encodingHint, fromZip: fetched.fromZip, downloadMs: Math.round(downloadMs),
                 });
                 return;
@@ -352,7 +356,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             deadline.begin(books.map((b) => b.ebook));
             // Books handed to the scrubber: the pool counts them done, as the scrubber's end then corrects.
             const submitted = new Set<number>(adopted);
-            let results: Array<FetchedBook | FanoutError>;
+            let results: Array<FetchedBook | HeldBook | FanoutError>;
             try {
               results = await session.fetchBooks(
                 books.map((b) => b.ebook),

@@ -12,7 +12,7 @@ export interface ScrubTask {
   /** Where the scrubber writes the clean text (atomically, fsynced; the folder's fsync is `finish`'s). */
   cleanPath: string;
   /**
-   * The raw text not yet on disk (an HTTP book held whole, FetchedBook.heldRaw): the scrubber writes
+   * The raw text not yet on disk (an HTTP book held whole, HeldBook.heldRaw): the scrubber writes
    * it to `partPath`, fsyncs and renames it to `rawPath` as well (the raw folder's fsync is `finish`'s).
    */
   raw?: { bytes: Uint8Array; partPath: string };

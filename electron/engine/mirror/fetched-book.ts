@@ -1,9 +1,9 @@
-import type { SinkResult } from './book-sink';
+import type { HeldText, SinkResult } from './book-sink';
 import type { Candidate } from './mirror-layout';
-import type { FetchedBook } from './types';
+import type { FetchedBook, HeldBook } from './types';
 
 /** What a session reports once a book's text is on disk under its final name. */
-export function toFetchedBook(ebook: number, url: string, cand: Candidate, result: Omit<SinkResult, 'mtimeMs'> & { mtimeMs: number | undefined }, transferredBytes: number, resumedFrom: number): FetchedBook {
+export function toFetchedBook(ebook: number, url: string, cand: Candidate, result: SinkResult, transferredBytes: number, resumedFrom: number): FetchedBook {
   return {
     ebook,
     url,
@@ -16,5 +16,21 @@ export function toFetchedBook(ebook: number, url: string, cand: Candidate, resul
     transferredBytes,
     resumedFrom,
     ...(result.mtimeMs === undefined ? {} : { mtimeMs: result.mtimeMs }),
+  };
+}
+
+/** What an HTTP run reports for a small text received whole and handed over as bytes (not on disk: no hash, no mtime). */
+export function toHeldBook(ebook: number, url: string, cand: Candidate, held: HeldText, transferredBytes: number, resumedFrom: number): HeldBook {
+  return {
+    ebook,
+    url,
+    remoteName: cand.remoteName,
+    rawPath: held.rawPath,
+    bytes: held.bytes.length,
+    encodingHint: cand.encodingHint,
+    fromZip: cand.fromZip,
+    transferredBytes,
+    resumedFrom,
+    heldRaw: { bytes: held.bytes, partPath: held.partPath, lent: true },
   };
 }

@@ -9,7 +9,7 @@ import { listFolder, remoteModified, remoteSize, type Listing } from './ftp-comm
 import { ftpResumeMismatch } from './resume-check';
 import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
-import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
+import type { FetchBookOptions, FetchBooksHandOverOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
 import { fetchFtpFile } from './ftp-file';
 import { ftpSinkOptions } from './ftp-book-sinks';
 import { noProgress } from '../core/worker-context';
@@ -189,7 +189,9 @@ export class FtpSession implements MirrorSession {
    * time. Books the batch cannot take (no listed size, STAT or EPSV unusable here) and repeats of a
    * book go through fetchBook afterwards.
    */
-  async fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>> {
+  async fetchBooks(ebooks: number[], given: FetchBooksOptions | FetchBooksHandOverOptions): Promise<Array<FetchedBook | FanoutError>> {
+    // Every book is landed here (FTP holds none in memory): a hand-over caller gets FetchedBooks only.
+    const opts: FetchBooksOptions = { ...given, deferRawLanding: false, onFetched: given.onFetched };
     ebooks.forEach(assertEbook);
     if (ebooks.length === 0) return [];
     const { ctx } = opts;

@@ -10,8 +10,8 @@ import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
 import { metaFromHeaders, resumeHeaders } from './resume-check';
-import type { FetchedBook } from './types';
-import { toFetchedBook } from './fetched-book';
+import type { FetchedBook, HeldBook } from './types';
+import { toFetchedBook, toHeldBook } from './fetched-book';
 
 export { httpStatusError } from './http-file-response';
 export type { HttpRunHost, HttpRunOptions } from './http-run-types';
@@ -77,7 +77,7 @@ export class HttpRun {
   }
 
   /** Per-book results in order; rejects when cancelled, or when the connection failed before any response. */
-  async execute(): Promise<Array<FetchedBook | FanoutError>> {
+  async execute(): Promise<Array<FetchedBook | HeldBook | FanoutError>> {
     const { ctx } = this.opts;
     const first = this.books[0]!;
     if (ctx.signal.aborted) throw abortedError(first.context);
@@ -342,18 +342,17 @@ export class HttpRun {
 
   private async complete(book: Book, cand: Candidate, sink: BookSink, startAt: number, context: ErrorContext): Promise<void> {
     const transferred = sink.received;
+    const url = `${this.host.base}/${cand.relPath}`;
     // A small text held whole goes to the caller as bytes, to be landed there (the job's scrub thread).
     const held = this.opts.deferRawLanding ? sink.takeHeld() : null;
-    let r;
+    let fetched: FetchedBook | HeldBook;
     try {
-      r = held ? { rawPath: held.rawPath, bytes: held.bytes.length, sha256: '', mtimeMs: undefined } : await sink.finish();
+      fetched = held ? toHeldBook(book.ebook, url, cand, held, transferred, startAt) : toFetchedBook(book.ebook, url, cand, await sink.finish(), transferred, startAt);
     } catch (e) {
       return this.failWith(book, sink, toFanoutError(e, context));
     } finally {
       this.sinks.delete(sink);
     }
-    const fetched: FetchedBook = toFetchedBook(book.ebook, `${this.host.base}/${cand.relPath}`, cand, r, transferred, startAt);
-    if (held) fetched.heldRaw = { bytes: held.bytes, partPath: held.partPath, lent: true };
     book.result = fetched;
     const onFetched = this.opts.onFetched;
     if (onFetched) {

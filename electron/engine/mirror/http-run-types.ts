@@ -7,7 +7,7 @@ import type { BookSink } from './book-sink';
 import type { HttpResponse, StallRule } from './http-response';
 import type { Candidate } from './mirror-layout';
 import { mapSocketError } from './net-errors';
-import type { FetchedBook } from './types';
+import type { FetchedBook, HeldBook } from './types';
 import type { RawParts } from './raw-parts';
 
 /** The shapes an HttpRun (http-pipeline.ts) works with, and how a lost connection is reported. */
@@ -43,15 +43,15 @@ export interface HttpRunOptions {
   rawDir: string;
   rawParts?: RawParts;
   ctx: WorkerContext;
-  /** Called as each book lands (chained, in landing order). */
-  onFetched?: (book: FetchedBook) => Promise<void>;
+  /** Called as each book lands (chained, in landing order); a `HeldBook` only with `deferRawLanding`. */
+  onFetched?: (book: FetchedBook | HeldBook) => Promise<void>;
   /**
    * Send `GET <dir>/` right behind each book's `GET N-0.txt`, so that a miss costs one more round
    * trip (the file the index names) instead of two (index, then file). Costs one small response
    * per hit.
    */
   speculateIndex: boolean;
-  /** Hand a small text held whole to `onFetched` as bytes, not landed (FetchBooksOptions.deferRawLanding). */
+  /** Hand a small text held whole to `onFetched` as bytes, not landed (FetchBooksHandOverOptions). */
   deferRawLanding?: boolean;
 }
 
@@ -69,7 +69,7 @@ export interface Book {
   fileSteps: number;
   /** Its file arrived whole and is being made durable (fsync, rename): no other candidate is tried. */
   landing: boolean;
-  result: FetchedBook | FanoutError | null;
+  result: FetchedBook | HeldBook | FanoutError | null;
 }
 
 export type Step =

@@ -8,7 +8,7 @@ import type { TlsTrust } from './tls-trust';
 import { guardedConnector } from './http-connector';
 import { tunnelConnector } from '../net/proxy-tunnel';
 import { fetchHttpFile } from './http-file';
-import type { FetchBookOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
+import { isHeldBook, type FetchBookOptions, type FetchBooksHandOverOptions, type FetchBooksOptions, type FetchedBook, type FetchedFile, type FetchFileOptions, type HeldBook, type MirrorSession } from './types';
 
 export { httpStatusError } from './http-pipeline';
 
@@ -134,17 +134,22 @@ export class HttpSession implements MirrorSession {
     assertEbook(ebook);
     const [r] = await this.run([ebook], { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, speculateIndex: false });
     if (r instanceof FanoutError) throw r;
-    return r!;
+    // Nothing is handed over without deferRawLanding: a held text here would be a book not on disk.
+    if (!r || isHeldBook(r)) throw new FanoutError('INTERNAL', `ebook ${ebook} was not landed`, { ebook });
+    return r;
   }
 
-  async fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>> {
+  fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>>;
+  fetchBooks(ebooks: number[], opts: FetchBooksHandOverOptions): Promise<Array<FetchedBook | HeldBook | FanoutError>>;
+  async fetchBooks(ebooks: number[], opts: FetchBooksOptions | FetchBooksHandOverOptions): Promise<Array<FetchedBook | HeldBook | FanoutError>> {
     ebooks.forEach(assertEbook);
     if (ebooks.length === 0) return [];
     // The same book twice in one batch would write one `.part` twice at once: the repeat goes alone, after.
     const first = [...new Set(ebooks)];
-    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched: opts.onFetched, deferRawLanding: opts.deferRawLanding === true, speculateIndex: this.target.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
+    const onFetched = opts.onFetched as (book: FetchedBook | HeldBook) => Promise<void>; // a HeldBook only with deferRawLanding
+    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched, deferRawLanding: opts.deferRawLanding === true, speculateIndex: this.target.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
     const byEbook = new Map(first.map((e, i) => [e, results[i]!] as const));
-    const out: Array<FetchedBook | FanoutError> = [];
+    const out: Array<FetchedBook | HeldBook | FanoutError> = [];
     const repeated = new Set<number>();
     for (const ebook of ebooks) {
       if (!repeated.has(ebook)) {
@@ -169,7 +174,7 @@ export class HttpSession implements MirrorSession {
     this.dropClients();
   }
 
-  private async run(ebooks: number[], opts: HttpRunOptions): Promise<Array<FetchedBook | FanoutError>> {
+  private async run(ebooks: number[], opts: HttpRunOptions): Promise<Array<FetchedBook | HeldBook | FanoutError>> {
     for (let attempt = 0; ; attempt++) {
       const stale = this.served;
       const run = new HttpRun(this.host, ebooks, opts);

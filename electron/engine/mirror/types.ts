@@ -34,12 +34,18 @@ export interface FetchBooksOptions extends FetchBookOptions {
    * book's result.
    */
   onFetched(book: FetchedBook): Promise<void>;
-  /**
-   * HTTP: a small new text received whole may be handed to `onFetched` as bytes not yet on disk
-   * (`FetchedBook.heldRaw`), for the caller to land (the job does it on its scrub thread, with the
-   * cleaning: no raw-file call on this thread). FTP ignores it.
-   */
-  deferRawLanding?: boolean;
+  deferRawLanding?: false;
+}
+
+/**
+ * `fetchBooks` with `deferRawLanding`: HTTP hands a small new text received whole to `onFetched` as
+ * bytes not yet on disk (a `HeldBook`), for the caller to land (the job does it on its scrub thread,
+ * with the cleaning: no raw-file call on this thread); every other book comes as a `FetchedBook`.
+ * FTP lands every book itself.
+ */
+export interface FetchBooksHandOverOptions extends FetchBookOptions {
+  onFetched(book: FetchedBook | HeldBook): Promise<void>;
+  deferRawLanding: true;
 }
 
 export interface MirrorSession {
@@ -58,6 +64,8 @@ export interface MirrorSession {
    * failed before any reply: retry the batch as a whole) or when cancelled (ABORTED).
    */
   fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>>;
+  /** The same, a small text received whole coming as a `HeldBook` (HTTP; FTP lands every book). */
+  fetchBooks(ebooks: number[], opts: FetchBooksHandOverOptions): Promise<Array<FetchedBook | HeldBook | FanoutError>>;
   /**
    * Any one file of the mirror (e.g. the catalog, `cache/epub/feeds/pg_catalog.csv`) written to
    * `opts.dest` as it arrives, with the session's connection, TLS and timeouts. Not atomic: the
@@ -90,35 +98,48 @@ export interface FetchedFile {
 
 export type EncodingHint = 'utf-8' | 'latin-1' | 'unknown';
 
-export interface FetchedBook {
+/** What a fetched book is, on disk or not. */
+export interface FetchedBookFacts {
   ebook: number;
   /** Full URL of the remote file downloaded. */
   url: string;
   /** Remote file chosen, e.g. '1342-0.txt' or '1342-8.zip' ('pg1342.txt' for cache/epub). */
   remoteName: string;
-  /** Absolute path of the text written, inside rawDir. */
+  /** Absolute path of the text (written, or to be written), inside rawDir. */
   rawPath: string;
-  /** Bytes of the text written (after unzipping). */
+  /** Bytes of the text (after unzipping). */
   bytes: number;
-  /** sha256 (hex) of the text written. */
-  sha256: string;
   encodingHint: EncodingHint;
   fromZip: boolean;
   /** Remote bytes received by this call (less than the file size when a `.part` was resumed). */
   transferredBytes: number;
   /** Remote offset this call resumed at (0 = fresh download). */
   resumedFrom: number;
+}
+
+/** A book whose text is on disk under its final name (`rawPath`), fsynced, hashed as written. */
+export interface FetchedBook extends FetchedBookFacts {
+  /** sha256 (hex) of the text written. */
+  sha256: string;
   /** The text's mtime as written (for the manifest; read on its descriptor, no later `stat`). */
   mtimeMs?: number;
-  /**
-   * Set only with `FetchBooksOptions.deferRawLanding`: the text is NOT on disk yet. These are its
-   * bytes (all of them, checked against the announced size); the caller writes them to `partPath`,
-   * fsyncs it, renames it to `rawPath` and fsyncs the folder before anything refers to the book.
-   * `sha256` is then empty and `mtimeMs` unset (the caller reads them as it writes). `bytes` is a view
-   * at the start of a buffer that is the caller's alone (`lent`): it may be moved to another thread,
-   * and given back with mirror/held-buffers.ts `giveHeldBuffer` for the next book.
-   */
-  heldRaw?: { bytes: Uint8Array<ArrayBuffer>; partPath: string; lent: true };
+}
+
+/**
+ * A small new text received whole and NOT on disk yet (only with `FetchBooksHandOverOptions`): no
+ * hash, no mtime, the caller has them when it writes it. `heldRaw.bytes` are all its bytes (checked
+ * against the announced size); the caller writes them to `partPath`, fsyncs it, renames it to
+ * `rawPath` and fsyncs the folder before anything refers to the book. `bytes` is a view at the start
+ * of a buffer that is the caller's alone (`lent`): it may be moved to another thread, and given back
+ * with mirror/held-buffers.ts `giveHeldBuffer` for the next book.
+ */
+export interface HeldBook extends FetchedBookFacts {
+  heldRaw: { bytes: Uint8Array<ArrayBuffer>; partPath: string; lent: true };
+}
+
+/** Whether `book` is a held text (not on disk) rather than a landed one. */
+export function isHeldBook(book: FetchedBook | HeldBook): book is HeldBook {
+  return 'heldRaw' in book;
 }
 
 export interface OpenMirrorOptions {
