@@ -19,16 +19,19 @@
 export const HEAP_FLAGS = Object.freeze(['--max-old-space-size=1024']);
 
 /**
- * `fanout mail` adds small semi-spaces (~30 MB off a 5,000-message run, no CPU cost measured there).
- * Not for the others: a Gutenberg job over HTTP allocates a buffer per chunk of every book, and
- * 2 MB semi-spaces cost it 10–20 % more CPU (docs/BENCHMARKS.md, Gutenberg), where its memory target
- * is met by the old-space limit alone.
+ * `fanout mail` and `fanout gutenberg` add small semi-spaces. Mail: ~30 MB off a 5,000-message run, no
+ * CPU cost measured there. Gutenberg over HTTP: its main isolate's mark-compacts are set off by
+ * external memory (socket reads, held texts moved back from the scrub threads), not by what it
+ * allocates, and 2 MB semi-spaces trade 4-7 of them per 200 books for ~15 cheap scavenges: CPU per
+ * book lower in 26 of 36 interleaved pairs in session 11 (median -7 to -9 %; docs/BENCHMARKS.md).
+ * Session 3 had measured +10-20 %, when the main thread still allocated a buffer per chunk.
+ * Not for lab and serve, which were not measured.
  */
-export const MAIL_HEAP_FLAGS = Object.freeze([...HEAP_FLAGS, '--max-semi-space-size=2']);
+export const JOB_HEAP_FLAGS = Object.freeze([...HEAP_FLAGS, '--max-semi-space-size=2']);
 
 /** The V8 flags a command starts with. */
 export function heapFlagsOf(command) {
-  return command === 'mail' ? MAIL_HEAP_FLAGS : HEAP_FLAGS;
+  return command === 'mail' || command === 'gutenberg' ? JOB_HEAP_FLAGS : HEAP_FLAGS;
 }
 
 /** glibc malloc: blocks of 128 KB and more are mmap'd and given back when freed, instead of kept in the heap. */
