@@ -50,8 +50,14 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the built CLI (no re-launch: the job runs in this node); SIGINT once it printed its first progress line (bytes are then waiting for the cap). */
-async function cancelAfterProgress(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+type Stopped = { code: number | null; signal: NodeJS.Signals | null; stderr: string };
+
+/**
+ * Runs the built CLI (no re-launch: the job runs in this node) and sends SIGINT `afterMs` after
+ * `ready(stderr)` holds (bounded, ~60 s: a CLI that never gets there fails the test with its stderr);
+ * returns its exit and stderr.
+ */
+async function interruptWhen(args: string[], ready: (stderr: string) => boolean, afterMs = 0): Promise<Stopped> {
   const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -59,14 +65,24 @@ async function cancelAfterProgress(args: string[]): Promise<{ code: number | nul
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
   let gone = false;
   void exited.then(() => (gone = true));
-  // Bounded: a CLI that never shows progress fails the test below with its stderr.
-  for (let i = 0; i < 1200 && !gone && !/^\d+(\.\d+)? s: /m.test(stderr); i++) await delay(50);
+  for (let i = 0; i < 6000 && !gone && !ready(stderr); i++) await delay(10);
+  if (afterMs > 0) await delay(afterMs);
   child.kill('SIGINT');
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const exit = await exited;
   clearTimeout(killer);
   return { ...exit, stderr };
 }
+
+/** SIGINT once the CLI printed its first progress line (bytes are then waiting for the cap). */
+const cancelAfterProgress = (args: string[]): Promise<Stopped> => interruptWhen(args, (stderr) => /^\d+(\.\d+)? s: /m.test(stderr));
+
+/**
+ * SIGINT 60 ms after `file` appears. The book is handed to the scrubber just after its rename, and
+ * the job must still be cleaning it when the signal comes, on a quiet machine too: a big book
+ * (64 MB; with 24 MB and 100 ms the job could end first).
+ */
+const cancelAfterFile = (args: string[], file: string): Promise<Stopped> => interruptWhen(args, () => existsSync(file), 60);
 
 describe('fanout gutenberg: --limit-rate from the CLI', () => {
   it('http: a capped job runs to its end (it ended mid-job with exit code 13, nothing printed)', async () => {
@@ -76,29 +92,6 @@ describe('fanout gutenberg: --limit-rate from the CLI', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'succeeded', itemsDone: 2 });
   }, 180_000);
 });
-
-/**
- * Runs the built CLI and sends SIGINT 60 ms after `file` appears (bounded); returns its exit and
- * stderr. The book is handed to the scrubber just after its rename, and the job must still be
- * cleaning it when the signal comes, on a quiet machine too: a big book (64 MB; with 24 MB and
- * 100 ms the job could end first).
- */
-async function cancelAfterFile(args: string[], file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: repo, env: { ...process.env, FANOUT_DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  for (let i = 0; i < 6000 && !gone && !existsSync(file); i++) await delay(10);
-  await delay(60);
-  child.kill('SIGINT');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const exit = await exited;
-  clearTimeout(killer);
-  return { ...exit, stderr };
-}
 
 describe('fanout gutenberg: Ctrl-C while a landed book is being cleaned, then the re-run', () => {
   it('http: the cancelled run counts it neither done nor failed; the re-run adopts its raw file (no request), byte-exact, reconciled', async () => {
