@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 function spec(input: Omit<GutenbergJobInput, 'kind' | 'catalog'>) {
-  return GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, selection: { ids: [] }, ...input });
+  return GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, selection: {}, ...input });
 }
 const ids = (text: string) => text.split(',').map((n) => ({ from: Number(n), to: Number(n) }));
 const frames = (events: JobEvent[]): TelemetryFrame[] => events.flatMap((e) => (e.kind === 'job:frame' ? [e.frame] : []));

@@ -39,7 +39,7 @@ afterAll(async () => {
 
 async function job(mirror: string, outDir: string): Promise<{ summary: JobSummary; events: JobEvent[] }> {
   const events: JobEvent[] = [];
-  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror, outDir, workers: 4, strategy: 'adaptive', attempts: 4, timeoutMs: 10_000, selection: { ids: [] } });
+  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror, outDir, workers: 4, strategy: 'adaptive', attempts: 4, timeoutMs: 10_000, selection: {} });
   const summary = await runGutenbergJob(spec, createJobControl((e) => events.push(e)));
   return { summary, events };
 }
