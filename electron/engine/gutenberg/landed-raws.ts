@@ -1,5 +1,6 @@
 import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { candidates } from '../mirror/mirror-layout';
 import type { EncodingHint } from '../mirror/types';
 import { writeFileAtomic } from '../output/atomic-file';
 import { recordedMtime } from './book-completion';
@@ -147,7 +148,11 @@ function isLandedRaw(v: unknown): v is LandedRaw {
   );
 }
 
-/** `raw/N-0.txt`, `raw/N-8.txt`, `raw/N.txt` or `raw/pgN.txt` of this book: the names the mirror lands (nothing else is adopted). */
+/**
+ * `raw/<name>` where `<name>` is one the mirror lands a text of this book under (`N-0.txt`, `N-8.txt`,
+ * `N.txt`, `pgN.txt`: mirror-layout's candidates, HTTP's list holding FTP's): nothing else is adopted.
+ */
 function isCandidateRawFile(ebook: number, rawFile: string): boolean {
-  return new RegExp(`^raw/(pg)?${ebook}(-[08])?\\.txt$`).test(rawFile.split('\\').join('/'));
+  const name = rawFile.split('\\').join('/');
+  return candidates(ebook, 'http').some((c) => name === `raw/${c.textName}`);
 }

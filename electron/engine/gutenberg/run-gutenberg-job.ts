@@ -450,7 +450,6 @@ async function mirrorTrust(spec: GutenbergJobSpec): Promise<OpenMirrorOptions['t
   return { rejectUnauthorized: !t.allowUntrustedCert, ...(ca ? { ca } : {}), ...(t.ftpsImplicit !== undefined ? { implicit: t.ftpsImplicit } : {}) };
 }
 
-
 /** Books whose completion is checked at once on a re-run (stat calls in flight, not bytes). */
 const CHECK_AHEAD = 64;
 
