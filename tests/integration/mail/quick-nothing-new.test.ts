@@ -65,6 +65,9 @@ const isQuick = (session: string[]) => session.join(' ') === 'LOGIN LIST LOGOUT'
 
 /** This machine's own address on a real interface (not loopback), if it has one. */
 const outsideAddress = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+/** Where CI runs (FANOUT_REQUIRE_SERVERS=1) the case below runs or fails; elsewhere its skip is said loudly. */
+const requireOutside = process.env.FANOUT_REQUIRE_SERVERS === '1';
+if (!outsideAddress && !requireOutside) console.warn('\n*** SKIPPING the quick listing\'s cleartext-to-another-host case: this machine has no IPv4 address but loopback ***\n');
 
 describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new, the quick way: %s', (entry) => {
   let bed: MailTestBed<ImapTestServer>;
@@ -173,7 +176,8 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a run with nothing new,
   }, 60_000);
 
   // Where the machine has no address but loopback, there is no cleartext connection to another host to make.
-  it.runIf(outsideAddress)('cleartext to a host other than loopback: LOGIN waits for the greeting (a LOGINDISABLED server never gets the password)', async () => {
+  it.runIf(outsideAddress !== undefined || requireOutside)('cleartext to a host other than loopback: LOGIN waits for the greeting (a LOGINDISABLED server never gets the password)', async () => {
+    if (!outsideAddress) throw new Error('required (FANOUT_REQUIRE_SERVERS=1), but this machine has no IPv4 address but loopback');
     const drop = await startGreetingRelay(bed.srv.port, 'drop-early', outsideAddress);
     try {
       const q = await quickList(bed.account({ host: outsideAddress!, port: drop.port }), { timeoutMs: 30_000 });
