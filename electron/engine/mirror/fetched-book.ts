@@ -1,3 +1,4 @@
+import { FanoutError } from '../core/fanout-error';
 import type { HeldText, SinkResult } from './book-sink';
 import type { Candidate } from './mirror-layout';
 import type { FetchedBook, HeldBook } from './types';
@@ -33,4 +34,15 @@ export function toHeldBook(ebook: number, url: string, cand: Candidate, held: He
     resumedFrom,
     heldRaw: { bytes: held.bytes, partPath: held.partPath, lent: true },
   };
+}
+
+/**
+ * A book's outcome in a batch that was cancelled: was it stopped by the cancel (no outcome yet, the
+ * cancel's error, or a retryable error the cancel may have caused), so that the batch rejects with
+ * ABORTED? A book landed (or failed for good) as the cancel came is not: the batch hands it back
+ * rather than leave its file in place unrecorded, for the re-run to fetch again.
+ */
+export function stoppedByCancel(result: FetchedBook | HeldBook | FanoutError | symbol | null | undefined): boolean {
+  if (result === null || result === undefined || typeof result === 'symbol') return true;
+  return result instanceof FanoutError && (result.code === 'ABORTED' || result.retryable);
 }

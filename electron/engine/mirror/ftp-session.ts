@@ -15,7 +15,7 @@ import { ftpSinkOptions } from './ftp-book-sinks';
 import { noProgress } from '../core/worker-context';
 import { FtpBatch } from './ftp-batch';
 import { FALLBACK, type BatchResult, type FtpBatchOutcome } from './ftp-batch-types';
-import { toFetchedBook } from './fetched-book';
+import { stoppedByCancel, toFetchedBook } from './fetched-book';
 import { connectFtp, controlIsPlain, loginError, loginFtp, type FtpLogin } from './ftp-login';
 import { BatchLogin } from './ftp-batch-login';
 import { loginCommands } from './ftp-commands';
@@ -227,7 +227,8 @@ export class FtpSession implements MirrorSession {
       out.push(seen.has(ebook) ? await one(ebook) : byEbook.get(ebook)!);
       seen.add(ebook);
     }
-    if (ctx.signal.aborted) throw abortedError(first);
+    // A cancel that came as the last books landed stops nothing: they are handed back (see stoppedByCancel).
+    if (ctx.signal.aborted && out.some(stoppedByCancel)) throw abortedError(first);
     return out;
   }
 

@@ -11,7 +11,7 @@ import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
 import { metaFromHeaders, resumeHeaders } from './resume-check';
 import type { FetchedBook, HeldBook } from './types';
-import { toFetchedBook, toHeldBook } from './fetched-book';
+import { stoppedByCancel, toFetchedBook, toHeldBook } from './fetched-book';
 
 export { httpStatusError } from './http-file-response';
 export type { HttpRunHost, HttpRunOptions } from './http-run-types';
@@ -76,7 +76,10 @@ export class HttpRun {
     });
   }
 
-  /** Per-book results in order; rejects when cancelled, or when the connection failed before any response. */
+  /**
+   * Per-book results in order; rejects when the connection failed before any response, or when
+   * cancelled before every book had its result (a book landed as the cancel came is handed back).
+   */
   async execute(): Promise<Array<FetchedBook | HeldBook | FanoutError>> {
     const { ctx } = this.opts;
     const first = this.books[0]!;
@@ -96,19 +99,23 @@ export class HttpRun {
         if (!(e instanceof ConnectionLost)) throw e;
         this.host.dropClients();
         await this.landed(); // a book whose bytes all arrived still lands
-        if (ctx.signal.aborted) throw abortedError(e.context);
-        const err = connectionError(e.reason, e.context);
-        if (!this.gotResponse) throw err;
-        for (const book of this.books) {
-          if (book.result) continue;
-          book.result =
-            book.ebook === e.context.ebook
-              ? err
-              : new FanoutError('CONNECTION_RESET', `The connection was lost before ebook ${book.ebook} was fetched (${err.message})`, book.context, { cause: e.reason });
+        // Cancelled: the check below says whether any book was stopped by it.
+        if (!ctx.signal.aborted) {
+          const err = connectionError(e.reason, e.context);
+          if (!this.gotResponse) throw err;
+          for (const book of this.books) {
+            if (book.result) continue;
+            book.result =
+              book.ebook === e.context.ebook
+                ? err
+                : new FanoutError('CONNECTION_RESET', `The connection was lost before ebook ${book.ebook} was fetched (${err.message})`, book.context, { cause: e.reason });
+          }
         }
       }
       await this.delivered;
-      if (ctx.signal.aborted) throw abortedError(first.context);
+      // A cancel that came as the last books landed stops nothing: they are handed back, not
+      // dropped for the re-run to fetch again (their files are already in place).
+      if (ctx.signal.aborted && this.stopped()) throw abortedError(first.context);
       return this.books.map((b) => b.result ?? new FanoutError('INTERNAL', `ebook ${b.ebook} was left unfinished`, b.context));
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -362,6 +369,11 @@ export class HttpRun {
         }),
       );
     }
+  }
+
+  /** Some book of the run was stopped by a cancel: no result, or an error the cancel may have caused. */
+  private stopped(): boolean {
+    return this.books.some((b) => stoppedByCancel(b.result));
   }
 
   private fail(book: Book, err: FanoutError): void {
