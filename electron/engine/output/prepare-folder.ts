@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
@@ -10,13 +10,26 @@ import { storageFault } from './storage-fault';
  * lock (OUTPUT_LOCKED when another job holds it), proves each folder writable by creating a file
  * there (a read-only or full disk is found now, with a clear message, not mid-run as a raw Node
  * error), and removes the temp files a killed run left. The caller releases the lock.
+ *
+ * The folders this call created are removed again at the release when they are still empty: a job
+ * refused before it wrote anything (a wrong IMAP password, a server that cannot be reached; the
+ * folder is made and locked while the login is under way) leaves nothing behind. A folder that was
+ * there before, or that holds anything, is kept.
  */
 export async function prepareOutputFolder(outDir: string, kind: string, subdirs: string[] = []): Promise<OutputLock> {
-  await makeDir(outDir, outDir);
-  const lock = await acquireOutputLock(outDir, kind);
+  // Deepest first: the order they are tried for removal.
+  const created: string[] = [];
+  await makeDir(outDir, outDir, created);
+  let lock: OutputLock;
+  try {
+    lock = tidyOnRelease(await acquireOutputLock(outDir, kind), created);
+  } catch (err) {
+    await removeIfEmpty(created);
+    throw err;
+  }
   try {
     for (const dir of [outDir, ...subdirs.map((d) => join(outDir, d))]) {
-      if (dir !== outDir) await makeDir(dir, outDir);
+      if (dir !== outDir) await makeDir(dir, outDir, created);
       await probeWritable(dir, outDir);
       // Under the lock no other writer is at work here: every temp file is a leftover.
       await removeStaleTempFiles(dir);
@@ -28,12 +41,46 @@ export async function prepareOutputFolder(outDir: string, kind: string, subdirs:
   }
 }
 
-async function makeDir(dir: string, outDir: string): Promise<void> {
+/** The lock, whose release then removes the folders in `created` that are empty (lock file gone). */
+function tidyOnRelease(lock: OutputLock, created: string[]): OutputLock {
+  return {
+    folder: lock.folder,
+    owner: lock.owner,
+    async release() {
+      await lock.release();
+      await removeIfEmpty(created);
+    },
+  };
+}
+
+/**
+ * Removes each folder of `dirs` (deepest first, so a parent is tried after its children) that is
+ * empty. rmdir never removes a folder that holds anything. Never throws: tidying is a courtesy.
+ */
+async function removeIfEmpty(dirs: string[]): Promise<void> {
+  for (const dir of dirs.splice(0)) {
+    // Not empty (a file of the job's, or another job's lock just taken there), or gone: kept.
+    await rmdir(dir).catch(() => undefined);
+  }
+}
+
+/** Creates `dir` (and missing parents); the folders it created go to the front of `created`. */
+async function makeDir(dir: string, outDir: string, created: string[]): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    const first = await mkdir(dir, { recursive: true });
+    if (first !== undefined) created.unshift(...chain(resolve(first), resolve(dir)));
   } catch (first) {
     const err = (first as NodeJS.ErrnoException).code === 'ENOENT' ? await realMkdirError(dir, first) : first;
     throw storageFault(err, outDir, { path: dir }) ?? new FanoutError('WRITE_FAILED', `Cannot create the folder ${dir}: ${(err as Error).message}`, { folder: outDir, path: dir }, { cause: err });
+  }
+}
+
+/** `top`, the folders below it down to `dir`, deepest first. */
+function chain(top: string, dir: string): string[] {
+  const dirs: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    dirs.push(d);
+    if (d === top || dirname(d) === d) return dirs;
   }
 }
 

@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prepareOutputFolder } from '../../../electron/engine/output/prepare-folder';
+
+let base: string;
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'fanout-prepare-'));
+});
+afterEach(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('prepareOutputFolder: the folders it created go again at the release when left empty', () => {
+  it('a job that wrote nothing leaves nothing: the folder, its missing parents and its subfolders', async () => {
+    const out = join(base, 'a', 'b', 'corpus');
+    const lock = await prepareOutputFolder(out, 'gutenberg', ['raw', 'clean']);
+    expect(readdirSync(out).sort()).toEqual(['.fanout.lock', 'clean', 'raw']);
+    await lock.release();
+    expect(readdirSync(base)).toEqual([]);
+  });
+
+  it('keeps every folder that holds a file, and the folders above it', async () => {
+    const out = join(base, 'new', 'corpus');
+    const lock = await prepareOutputFolder(out, 'gutenberg', ['raw', 'clean']);
+    writeFileSync(join(out, 'raw', '5.txt'), 'x');
+    await lock.release();
+    expect(readdirSync(out)).toEqual(['raw']);
+    expect(readdirSync(join(out, 'raw'))).toEqual(['5.txt']);
+  });
+
+  it('never removes a folder that was there before, even empty', async () => {
+    const out = join(base, 'mine');
+    mkdirSync(join(out, 'raw'), { recursive: true });
+    const lock = await prepareOutputFolder(out, 'gutenberg', ['raw', 'clean']);
+    await lock.release();
+    expect(readdirSync(out)).toEqual(['raw']);
+    expect(existsSync(base)).toBe(true);
+  });
+
+  it('a refusal (the folder is locked) removes nothing of the holder\'s', async () => {
+    const out = join(base, 'held');
+    const first = await prepareOutputFolder(out, 'mail');
+    await expect(prepareOutputFolder(out, 'mail')).rejects.toMatchObject({ code: 'OUTPUT_LOCKED' });
+    expect(readdirSync(out)).toEqual(['.fanout.lock']);
+    await first.release();
+    expect(existsSync(out)).toBe(false);
+  });
+});
