@@ -257,7 +257,7 @@ function pipelineBehind(client: ImapFlow, fits: (text: string) => boolean, comma
     written = true;
     return { after: `${tag} ${command}` };
   });
-  return { status, cancelUnsent: () => written || finish(null) };
+  return { status, cancelUnsent: () => written || finish(null), giveUp: () => finish(null) };
 }
 
 /** A command written behind another one (`pipelineBehind`). */
@@ -266,6 +266,11 @@ interface Pipelined {
   status: Promise<string | null>;
   /** Gives it up if the command it was to follow was not written (`status` is then null). */
   cancelUnsent(): void;
+  /**
+   * Stops waiting for its answer (`status` is then null) and gives imapflow its handlers back: an
+   * answer that still comes is one imapflow does not know (a tagged one it counts and ignores).
+   */
+  giveUp(): void;
 }
 
 /** NAMESPACE written behind LOGIN (`pipelineNamespace`): its answer, read when imapflow asks for it. */
@@ -431,11 +436,14 @@ export interface SizedMessage {
  * behind it then fails on the server too, and is dropped).
  */
 export async function examineWithSizes(client: ImapFlow, info: FolderToExamine, opts: ExamineOptions = {}): Promise<{ mailbox: MailboxObject; sizes: SizedMessage[] | null }> {
+  if (dropsPipelined.has(client)) return { mailbox: await examineFolder(client, info, opts), sizes: null };
   const sizes: SizedMessage[] = [];
   let pipelined: Pipelined | null = null;
+  let heardAt = 0;
   const mailbox = await examineFolder(client, info, opts, () => {
     pipelined = pipelineBehind(client, (text) => /^\S+ EXAMINE /i.test(text), 'UID FETCH 1:* (UID RFC822.SIZE)', {
       FETCH: (u) => {
+        heardAt = performance.now();
         const m = sizedMessage(u);
         if (m) sizes.push(m);
       },
@@ -448,8 +456,43 @@ export async function examineWithSizes(client: ImapFlow, info: FolderToExamine, 
   if (!p) return { mailbox, sizes: null };
   // imapflow may not have written EXAMINE at all (the folder selected already).
   p.cancelUnsent();
-  const status = await p.status;
+  heardAt = Math.max(heardAt, performance.now());
+  const status = await answerWithin(p, () => heardAt, PIPELINED_SILENCE_MS);
+  if (status === null && !client.usable) return { mailbox, sizes: null };
+  if (status === null) dropsPipelined.add(client);
   return { mailbox, sizes: status === 'OK' && sizes.length === mailbox.exists ? sizes : null };
+}
+
+/**
+ * How long the size FETCH written behind EXAMINE may stay silent (no line of its answer, no tagged
+ * completion) once EXAMINE is answered: the server answers in order, so its first line follows
+ * EXAMINE's completion at once, and a long answer (50,000 lines) keeps coming. A server that
+ * dropped the command (RFC 3501 5.5 allows pipelining, none of Dovecot, Cyrus and Courier drops it)
+ * would otherwise leave the plan waiting for the connection's timeout.
+ */
+const PIPELINED_SILENCE_MS = 5_000;
+
+/** Connections where a pipelined command went unanswered: nothing more is pipelined on them. */
+const dropsPipelined = new WeakSet<ImapFlow>();
+
+/**
+ * The pipelined command's status, or null once nothing of its answer was heard for `silenceMs`
+ * (`heardAt()`: when its last line came): it is then given up (`giveUp`), and the caller asks as
+ * it would have without pipelining.
+ */
+function answerWithin(p: Pipelined, heardAt: () => number, silenceMs: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<null>((resolve) => {
+    const check = () => {
+      const quietFor = performance.now() - heardAt();
+      if (quietFor >= silenceMs) {
+        p.giveUp();
+        resolve(null);
+      } else timer = setTimeout(check, silenceMs - quietFor);
+    };
+    timer = setTimeout(check, silenceMs);
+  });
+  return Promise.race([p.status, silent]).finally(() => clearTimeout(timer));
 }
 
 /** UID and RFC822.SIZE of an untagged FETCH line; null for any other line (unsolicited flag changes). */

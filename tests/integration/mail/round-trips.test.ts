@@ -191,6 +191,37 @@ describe('imapflow round trips (Dovecot)', () => {
     }
   }, 60_000);
 
+  /**
+   * A server that silently drops the size FETCH written in EXAMINE's write (RFC 3501 allows
+   * pipelining; this one would break it): the plan stops waiting once nothing of its answer came
+   * for a bounded while, asks for the sizes after EXAMINE as before, and archives every message.
+   */
+  it('a first run whose pipelined size FETCH the server never answers asks again after a bounded wait', async () => {
+    const relay = await startCommandRelay(srv.port, { rewrite: (chunk) => Buffer.from(chunk.toString('latin1').replace(/Z\d+ UID FETCH 1:\* \(UID RFC822\.SIZE\)\r\n/, ''), 'latin1') });
+    const out = mkdtempSync(join(tmpdir(), 'fanout-rt-'));
+    try {
+      const result = await runMailJob({ kind: 'mail', account: { ...account, port: relay.port }, outDir: out, connections: 1, strategy: 'adaptive', folders: ['Archive', 'Sent'] }, createJobControl());
+      expect(result.failures).toEqual([]);
+      const admin = await srv.connect();
+      const counts = await Promise.all(['Archive', 'Sent'].map(async (f) => (await admin.status(f, { messages: true })).messages!));
+      await admin.logout();
+      expect(result.itemsDone).toBe(counts[0]! + counts[1]!);
+      const writes = relay.writes[0]!.filter((w) => w.length > 0);
+      // The dropped one never reached the server: EXAMINE alone, then the size FETCH, then the bodies;
+      // the next folder is not pipelined on that connection any more.
+      for (const folder of ['Archive', 'Sent']) {
+        const at = writes.findIndex((w) => w[0] === `EXAMINE ${folder}`);
+        expect(writes.slice(at, at + 3)).toEqual([[`EXAMINE ${folder}`], ['UID FETCH'], ['UID FETCH']]);
+      }
+      const root = accountDir({ outDir: out, account });
+      expect(readdirSync(join(root, 'Archive')).filter((f) => f.endsWith('.eml'))).toHaveLength(counts[0]!);
+      expect(readdirSync(join(root, 'Sent')).filter((f) => f.endsWith('.eml'))).toHaveLength(counts[1]!);
+    } finally {
+      await relay.stop();
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('a gated login waits for the gate, and a refused gate sends no LOGIN at all', async () => {
     const relay = await startCommandRelay(srv.port);
     const c = new ImapFlow({ ...clientOptions({ ...account, port: relay.port }), logger: false });
