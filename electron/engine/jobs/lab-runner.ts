@@ -80,7 +80,7 @@ export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: 
       try {
         // The lab writes into the output folder too: it holds the folder's lock like any job, so a
         // download into the same folder is refused while it measures (and the reverse).
-        lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+        lock = await prepareOutputFolder(req.spec.outDir, 'lab', [], { keep: true });
         await measureCells({
           cells,
           repeats: req.repeats,

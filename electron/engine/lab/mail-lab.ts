@@ -52,7 +52,7 @@ export async function runMailLab(req: MailLabRequest): Promise<LabPoint[]> {
   let lock: OutputLock | null = null;
   try {
     // Held like a job's: an archive run into the same folder is refused while the lab measures.
-    lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+    lock = await prepareOutputFolder(req.spec.outDir, 'lab', [], { keep: true });
     const cells = mailLabCells(req.strategies, req.connectionCounts);
     // A login or listing refused here would refuse every cell too: it ends the lab, as a cell's `(job)` failure does.
     const folder = warmUpFolder(await listMailFolders(req.spec.account, { timeoutMs: req.spec.timeoutMs, signal: req.signal }), req.spec.folders);

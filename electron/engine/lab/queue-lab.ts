@@ -44,7 +44,7 @@ export async function runQueueLab(req: QueueLabRequest): Promise<QueuePoint[]> {
   const points: QueuePoint[] = [];
   let lock: OutputLock | null = null;
   try {
-    lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+    lock = await prepareOutputFolder(req.spec.outDir, 'lab', [], { keep: true });
     // One book, unmeasured, so the first bound does not pay the process's start-up.
     const warmUpDir = join(base, 'warm-up');
     await runWarmUp(runGutenbergJob, { ...req.spec, selection: { ...req.spec.selection, limit: 1 }, outDir: warmUpDir }, warmUpDir, req.signal);

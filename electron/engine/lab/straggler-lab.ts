@@ -53,7 +53,7 @@ export async function runStragglerLab(req: StragglerLabRequest): Promise<Straggl
   let lock: OutputLock | null = null;
   try {
     // Held like a job's: a download into the same folder is refused while the lab measures.
-    lock = await prepareOutputFolder(req.spec.outDir, 'lab');
+    lock = await prepareOutputFolder(req.spec.outDir, 'lab', [], { keep: true });
     await runWarmUp(runGutenbergJob, warmUpSpec(req.spec, join(base, 'warm-up')), join(base, 'warm-up'), req.signal);
     for (const timeoutMs of timeouts) {
       const tally: CellTally = { latenciesMs: [], itemsRetried: 0, timeouts: 0, itemsDone: 0, itemsFailed: 0, bytes: 0 };

@@ -14,17 +14,19 @@ import { storageFault } from './storage-fault';
  * The folders this call created are removed again at the release when they are still empty: a job
  * refused before it wrote anything (a wrong IMAP password, a server that cannot be reached; the
  * folder is made and locked while the login is under way) leaves nothing behind. A folder that was
- * there before, or that holds anything, is kept.
+ * there before, or that holds anything, is kept. `keep`: no tidying (the labs write their files
+ * into the folder after the lock is released).
  */
-export async function prepareOutputFolder(outDir: string, kind: string, subdirs: string[] = []): Promise<OutputLock> {
+export async function prepareOutputFolder(outDir: string, kind: string, subdirs: string[] = [], opts: { keep?: boolean } = {}): Promise<OutputLock> {
   // Deepest first: the order they are tried for removal.
   const created: string[] = [];
   await makeDir(outDir, outDir, created);
   let lock: OutputLock;
   try {
-    lock = tidyOnRelease(await acquireOutputLock(outDir, kind), created);
+    const held = await acquireOutputLock(outDir, kind);
+    lock = opts.keep ? held : tidyOnRelease(held, created);
   } catch (err) {
-    await removeIfEmpty(created);
+    if (!opts.keep) await removeIfEmpty(created);
     throw err;
   }
   try {

@@ -49,3 +49,12 @@ describe('prepareOutputFolder: the folders it created go again at the release wh
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('prepareOutputFolder with keep (the labs: their files are written after the release)', () => {
+  it('leaves the folder it created, empty', async () => {
+    const out = join(base, 'lab');
+    const lock = await prepareOutputFolder(out, 'lab', [], { keep: true });
+    await lock.release();
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
