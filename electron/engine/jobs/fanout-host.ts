@@ -11,7 +11,7 @@ import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
 import type { GutenbergJobSpec, MailAccount, MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
 import { checkInputFile } from '../inputs/file-checks';
-import { checkJobInputs, checkUiJob, inputProblemsError } from '../inputs/job-inputs';
+import { checkJobInputs, checkUiJob, inputProblemsError, type InputCheck } from '../inputs/job-inputs';
 import { downloadCatalog, type CatalogDownloadOptions, type CatalogDownloadResult } from './catalog-download';
 import { CatalogService, type CatalogReader } from './catalog-service';
 import { JobManager, type JobRunners } from './job-manager';
@@ -118,10 +118,15 @@ export class FanoutHost {
     };
   }
 
-  /** The checks the CLI runs before a job (files, folders, catalog, selection), as one BAD_INPUT error. */
-  async #refuseBadInputs(spec: Parameters<JobManager['start']>[0]): Promise<void> {
+  /**
+   * The checks the CLI runs before a job (files, folders, catalog, selection), as one BAD_INPUT
+   * error; else the check, whose `selected` (the books the selection picks) a lab plan takes its
+   * sample from without reading the catalog again.
+   */
+  async #refuseBadInputs(spec: Parameters<JobManager['start']>[0]): Promise<InputCheck> {
     const check = await checkJobInputs(spec);
     if (check.problems.length > 0) throw inputProblemsError(check.problems);
+    return check;
   }
 
   /**
@@ -132,13 +137,13 @@ export class FanoutHost {
     switch (req.kind) {
       case 'gutenberg': {
         const spec = req.spec as GutenbergJobSpec;
-        await this.#refuseBadInputs(spec);
-        return gutenbergLabPlan(this.opts.runners.gutenberg, { ...req, spec });
+        const { selected } = await this.#refuseBadInputs(spec);
+        return gutenbergLabPlan(this.opts.runners.gutenberg, { ...req, spec }, { selected });
       }
       case 'queue': {
         const spec = req.spec as GutenbergJobSpec;
-        await this.#refuseBadInputs(spec);
-        return queueLabPlan({ ...req, spec });
+        const { selected } = await this.#refuseBadInputs(spec);
+        return queueLabPlan({ ...req, spec }, { selected });
       }
       case 'mail': {
         if (!this.jobs.mailAvailable || !this.opts.mail) throw new FanoutError('NOT_AVAILABLE', `Mail archiving is not available in the ${this.opts.host} host`);
@@ -148,8 +153,8 @@ export class FanoutHost {
       }
       case 'stragglers': {
         const spec = req.spec as GutenbergJobSpec;
-        await this.#refuseBadInputs(spec);
-        return stragglerLabPlan({ ...req, spec });
+        const { selected } = await this.#refuseBadInputs(spec);
+        return stragglerLabPlan({ ...req, spec }, { selected });
       }
       case 'scrub':
         return scrubLabPlan(req);

@@ -65,9 +65,20 @@ export async function labSampleSize(spec: GutenbergJobSpec, requested: number, o
   }
 }
 
-/** The Gutenberg grid: the sample under each strategy × workers, each cell a whole job into a fresh folder. */
-export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: LabRequest & { spec: GutenbergJobSpec }): Promise<LabPlan<LabPoint>> {
-  const req = { ...asked, sampleSize: await labSampleSize(asked.spec, asked.sampleSize) };
+/**
+ * labSampleSize's options from a host's input check: its `selected` when it read the catalog (a
+ * UI lab: `lab:run` ran the check), so that the plan does not read the catalog again.
+ */
+export function sampleOptions(checked: { selected?: number | undefined }): { selected?: number } {
+  return checked.selected === undefined ? {} : { selected: checked.selected };
+}
+
+/**
+ * The Gutenberg grid: the sample under each strategy × workers, each cell a whole job into a fresh
+ * folder. `checked.selected`: the books the host's input check counted (see sampleOptions).
+ */
+export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: LabRequest & { spec: GutenbergJobSpec }, checked: { selected?: number | undefined } = {}): Promise<LabPlan<LabPoint>> {
+  const req = { ...asked, sampleSize: await labSampleSize(asked.spec, asked.sampleSize, sampleOptions(checked)) };
   const cells = labCells(req);
   return {
     lab: 'gutenberg',

@@ -8,10 +8,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AnyLabPoint, LabEvent, LabRunInput } from '../../../shared/ipc';
 import { FanoutHost } from '../../../electron/engine/jobs/fanout-host';
 import { defaultCatalogReader, defaultRunners } from '../../../electron/engine/jobs/default-runners';
+import { JobSelection } from '../../../electron/engine/gutenberg/job-selection';
 import { generateMirror, startHttpServer, type HttpServer } from '../../harness';
 
 let dir = '';
@@ -36,8 +37,12 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** Catalog reads by a job or a plan (JobSelection.read) before the lab's first cell, per lab run. */
+const readsBeforeStart: number[] = [];
+
 /** Runs one lab through the host and returns its events once it has finished. */
 async function runLab(req: LabRunInput): Promise<LabEvent[]> {
+  const reads = vi.spyOn(JobSelection, 'read');
   const host = new FanoutHost({ host: 'web', version: 't', dataDir: join(dir, 'data'), defaultOutDir: dir, runners: defaultRunners(), readCatalog: defaultCatalogReader });
   const events: LabEvent[] = [];
   let resolve: () => void = () => {};
@@ -45,11 +50,16 @@ async function runLab(req: LabRunInput): Promise<LabEvent[]> {
   host.onEvent((name, payload) => {
     if (name !== 'lab:event') return;
     events.push(payload as LabEvent);
+    if ((payload as LabEvent).kind === 'lab:started') readsBeforeStart.push(reads.mock.calls.length);
     if ((payload as LabEvent).kind === 'lab:finished') resolve();
   });
-  const reply = await host.handle('lab:run', req);
-  expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true });
-  await done;
+  try {
+    const reply = await host.handle('lab:run', req);
+    expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true });
+    await done;
+  } finally {
+    reads.mockRestore();
+  }
   return events;
 }
 
@@ -88,5 +98,13 @@ describe('a lab through the host with a selection smaller than its sample', () =
     const events = await runLab({ kind: 'gutenberg', spec: { ...spec('g1'), selection: {} }, strategies: ['queue'], workerCounts: [1], sampleSize: 1, repeats: 1, compareScrubExecutors: false });
     expect(finished(events).status).toBe('succeeded');
     expect(startedTitle(events)).toBe('Fanout lab: gutenberg, 1 books');
+  });
+
+  it('the plan takes its sample from the host\'s input check: no second read of the catalog before the first cell', async () => {
+    readsBeforeStart.length = 0;
+    await runLab({ kind: 'gutenberg', spec: spec('r-g'), strategies: ['queue'], workerCounts: [1], sampleSize: 16, repeats: 1, compareScrubExecutors: false });
+    await runLab({ kind: 'queue', spec: spec('r-q', 2), bounds: [2], sampleSize: 32, repeats: 1 });
+    await runLab({ kind: 'stragglers', spec: spec('r-s', 2), timeouts: [null], sampleSize: 16, repeats: 1 });
+    expect(readsBeforeStart).toEqual([0, 0, 0]);
   });
 });
