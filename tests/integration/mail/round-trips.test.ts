@@ -203,7 +203,10 @@ describe('imapflow round trips (Dovecot)', () => {
       const result = await runMailJob({ kind: 'mail', account: { ...account, port: relay.port }, outDir: out, connections: 1, strategy: 'adaptive', folders: ['Archive', 'Sent'] }, createJobControl());
       expect(result.failures).toEqual([]);
       const admin = await srv.connect();
-      const counts = await Promise.all(['Archive', 'Sent'].map(async (f) => (await admin.status(f, { messages: true })).messages!));
+      const counts = await Promise.all(['Archive', 'Sent'].map(async (f) => {
+        const status = await admin.status(f, { messages: true });
+        return status ? status.messages! : -1;
+      }));
       await admin.logout();
       expect(result.itemsDone).toBe(counts[0]! + counts[1]!);
       const writes = relay.writes[0]!.filter((w) => w.length > 0);
