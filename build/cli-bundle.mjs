@@ -126,15 +126,16 @@ export const loadTimePatches = {
 
 /**
  * zod's locales, but English, loaded on first use. zod 4 re-exports every locale as a namespace
- * (`z.locales`, from classic/external.js and core/index.js), which a bundler cannot shake: 63
+ * (`z.locales`, from classic/external.js, mini/external.js and core/index.js), which a bundler cannot shake: 63
  * locales, 366 KB of the 900 KB every job's first chunk parses before it runs (zod's schemas are
  * built as the engine loads), ~40 % of its compile time, for messages in languages Fanout never
  * sets (zod's default, `en`, registers itself from classic/schemas.js, bundled as it is). Here the
  * namespace keeps every name: `en` is the real module, each other is a function that requires zod's
  * own CommonJS copy of the locales from node_modules when first called (`z.config(z.locales.fr())`
- * works as before; zod is a runtime dependency, so it is there beside the bundle).
+ * works as before; zod is a runtime dependency, so it is there beside the bundle). Fanout's schemas
+ * (shared/job-spec.ts, shared/ipc-schemas.ts) are zod/mini; job-spec.ts sets English, as classic zod does as it loads.
  */
-const ZOD_LOCALES_IMPORTER = /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/;
+const ZOD_LOCALES_IMPORTER = /[\\/]zod[\\/]v4[\\/](classic[\\/]external|mini[\\/]external|core[\\/]index)\.js$/;
 const ZOD_LOCALES_CJS = 'zod/v4/locales/index.cjs';
 
 export const zodLocales = {

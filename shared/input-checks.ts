@@ -6,7 +6,7 @@
  * Every message says what is wrong and what to do, in lower case, so it reads after the input's
  * name: `--catalog /x.csv: no such file; check the path` (CLI) or under the form field (UI).
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { parseDuration } from './byte-rate';
 
 /** One problem with one input. */
@@ -144,7 +144,7 @@ function shown(value: unknown): string | undefined {
 }
 
 /** Validates `input` with `schema`: the parsed value, or one problem per offending field. */
-export function parseWithProblems<S extends z.ZodType>(schema: S, input: unknown): { ok: true; value: z.infer<S> } | { ok: false; problems: InputProblem[] } {
+export function parseWithProblems<S extends z.ZodMiniType>(schema: S, input: unknown): { ok: true; value: z.infer<S> } | { ok: false; problems: InputProblem[] } {
   const r = schema.safeParse(input);
   if (r.success) return { ok: true, value: r.data };
   return {

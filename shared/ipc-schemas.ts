@@ -3,115 +3,120 @@
  * web host) calls `parseCommand` before anything reaches the engine; a bad payload is rejected with
  * a BAD_INPUT error naming the command and each offending field.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 import type { SerializedError } from './errors';
 import { checkAbsolutePath, parseWithProblems } from './input-checks';
 import { MAX_RECORDING_PAGE_FRAMES, type CommandName, type CommandRequest } from './ipc';
 import { GutenbergJobSpecSchema, MailAccountSchema, MailJobSpecSchema, MirrorTlsSchema, ScrubExecutorSchema, StrategySchema, checkedString } from './job-spec';
 
-const Empty = z.object({}).strict();
+const Empty = z.strictObject({});
 
 /**
  * A path from the UI: absolute, since a relative one would resolve against the host process's
  * working directory, which the person at the form cannot see (the CLI accepts relative paths).
  */
-const AbsolutePath = checkedString(checkAbsolutePath).pipe(z.string().max(4000));
+const AbsolutePath = z.pipe(checkedString(checkAbsolutePath), z.string().check(z.maxLength(4000)));
 
 /** The Gutenberg job as the UI may send it: the CLI's spec, with absolute paths. */
-export const UiGutenbergJobSpecSchema = GutenbergJobSpecSchema.extend({
+export const UiGutenbergJobSpecSchema = z.extend(GutenbergJobSpecSchema, {
   catalog: AbsolutePath,
   outDir: AbsolutePath,
-  mirrorTls: MirrorTlsSchema.extend({ caFile: AbsolutePath.optional() }).default({ allowUntrustedCert: false }),
+  mirrorTls: z._default(z.extend(MirrorTlsSchema, { caFile: z.optional(AbsolutePath) }), { allowUntrustedCert: false }),
 });
-export const UiJobSpecSchema = z.discriminatedUnion('kind', [UiGutenbergJobSpecSchema, MailJobSpecSchema.extend({ outDir: AbsolutePath })]);
-const JobId = z.object({ jobId: z.string().min(1).max(200) }).strict();
-const shortText = z.string().max(500);
+export const UiJobSpecSchema = z.discriminatedUnion('kind', [UiGutenbergJobSpecSchema, z.extend(MailJobSpecSchema, { outDir: AbsolutePath })]);
+const JobId = z.strictObject({ jobId: text(1, 200) });
+const shortText = text(0, 500);
 
-export const CatalogQuerySchema = z
-  .object({ text: shortText, author: shortText, title: shortText, language: shortText, subject: shortText })
-  .partial()
-  .strict();
+/** A string of `min` to `max` characters (classic zod's `z.string().min(min).max(max)`; no min check when 0). */
+function text(min: number, max: number) {
+  return min > 0 ? z.string().check(z.minLength(min), z.maxLength(max)) : z.string().check(z.maxLength(max));
+}
 
-export const SettingsPatchSchema = z
-  .object({
-    mirror: z.string().max(2000),
-    outDir: z.string().max(4000),
-    workers: z.number().int().min(1).max(64),
+/** A whole number from `min` to `max` (classic zod's `z.number().int().min(min).max(max)`). */
+function int(min: number, max?: number) {
+  return max === undefined ? z.number().check(z.int(), z.gte(min)) : z.number().check(z.int(), z.gte(min), z.lte(max));
+}
+
+/** An array of `min` to `max` entries. */
+function list<T extends z.core.SomeType>(of: T, min: number, max: number) {
+  return z.array(of).check(z.minLength(min), z.maxLength(max));
+}
+
+export const CatalogQuerySchema = z.partial(z.strictObject({ text: shortText, author: shortText, title: shortText, language: shortText, subject: shortText }));
+
+export const SettingsPatchSchema = z.partial(
+  z.strictObject({
+    mirror: text(0, 2000),
+    outDir: text(0, 4000),
+    workers: int(1, 64),
     strategy: StrategySchema,
-    lastCatalog: z.string().max(4000),
-    mail: z
-      .object({
-        host: z.string().max(500),
-        port: z.number().int().min(1).max(65535).optional(),
-        user: z.string().max(500),
-        tls: z.enum(['implicit', 'starttls', 'none']),
-        rememberPassword: z.boolean(),
-      })
-      .strict(),
-  })
-  .partial()
-  .strict();
+    lastCatalog: text(0, 4000),
+    mail: z.strictObject({
+      host: text(0, 500),
+      port: z.optional(int(1, 65535)),
+      user: text(0, 500),
+      tls: z.enum(['implicit', 'starttls', 'none']),
+      rememberPassword: z.boolean(),
+    }),
+  }),
+);
 
-export const LabRequestSchema = z
-  .object({
-    spec: UiGutenbergJobSpecSchema,
-    strategies: z.array(StrategySchema).min(1).max(4),
-    workerCounts: z.array(z.number().int().min(1).max(64)).min(1).max(8),
-    sampleSize: z.number().int().min(1).max(2000),
-    repeats: z.number().int().min(1).max(9),
-    compareScrubExecutors: z.boolean(),
-  })
-  .strict();
+export const LabRequestSchema = z.strictObject({
+  spec: UiGutenbergJobSpecSchema,
+  strategies: list(StrategySchema, 1, 4),
+  workerCounts: list(int(1, 64), 1, 8),
+  sampleSize: int(1, 2000),
+  repeats: int(1, 9),
+  compareScrubExecutors: z.boolean(),
+});
 
-const LabCounts = (max: number) => z.array(z.number().int().min(1).max(max)).min(1).max(8);
-const LabRepeats = z.number().int().min(1).max(9);
+/** The lab's grid without its job spec (`fanout lab gutenberg` checks its options with it before the spec). */
+export const LabGridSchema = z.omit(LabRequestSchema, { spec: true });
+
+const LabCounts = (max: number) => list(int(1, max), 1, 8);
+const LabRepeats = int(1, 9);
 
 /** The lab kinds besides Gutenberg's grid (shared/ipc.ts `LabRunInput`), each the grid of its `fanout lab` command. */
-export const ScrubLabInputSchema = z
-  .object({
-    kind: z.literal('scrub'),
-    input: AbsolutePath,
-    sampleSize: z.number().int().min(1).max(100_000),
-    executors: z.array(ScrubExecutorSchema).min(1).max(2),
-    workerCounts: LabCounts(64),
-    repeats: LabRepeats,
-  })
-  .strict();
-export const QueueLabInputSchema = z
-  .object({
-    kind: z.literal('queue'),
-    spec: UiGutenbergJobSpecSchema,
-    bounds: z.array(z.number().int().min(1).max(100_000).nullable()).min(1).max(12),
-    sampleSize: z.number().int().min(1).max(2000),
-    repeats: LabRepeats,
-  })
-  .strict();
-export const MailLabInputSchema = z
-  .object({
-    kind: z.literal('mail'),
-    spec: MailJobSpecSchema.extend({ outDir: AbsolutePath }),
-    strategies: z.array(StrategySchema).min(1).max(4),
-    connectionCounts: LabCounts(32),
-    repeats: LabRepeats,
-  })
-  .strict();
+export const ScrubLabInputSchema = z.strictObject({
+  kind: z.literal('scrub'),
+  input: AbsolutePath,
+  sampleSize: int(1, 100_000),
+  executors: list(ScrubExecutorSchema, 1, 2),
+  workerCounts: LabCounts(64),
+  repeats: LabRepeats,
+});
+export const QueueLabInputSchema = z.strictObject({
+  kind: z.literal('queue'),
+  spec: UiGutenbergJobSpecSchema,
+  bounds: list(z.nullable(int(1, 100_000)), 1, 12),
+  sampleSize: int(1, 2000),
+  repeats: LabRepeats,
+});
+export const MailLabInputSchema = z.strictObject({
+  kind: z.literal('mail'),
+  spec: z.extend(MailJobSpecSchema, { outDir: AbsolutePath }),
+  strategies: list(StrategySchema, 1, 4),
+  connectionCounts: LabCounts(32),
+  repeats: LabRepeats,
+});
 
 /** Timeouts as `fanout lab stragglers --timeouts` takes them; one request per book (adaptive pipelines batches only without a timeout). */
-export const StragglerLabInputSchema = z
-  .object({
-    kind: z.literal('stragglers'),
-    spec: UiGutenbergJobSpecSchema.refine((s) => s.strategy !== 'adaptive', { message: 'the stragglers lab needs one request per book: serial, queue or split', path: ['strategy'] }),
-    timeouts: z.array(z.number().int().min(100).max(3_600_000).nullable()).min(1).max(8),
-    sampleSize: z.number().int().min(1).max(2000),
-    repeats: LabRepeats,
-  })
-  .strict();
+export const StragglerLabInputSchema = z.strictObject({
+  kind: z.literal('stragglers'),
+  spec: UiGutenbergJobSpecSchema.check(z.refine((s) => s.strategy !== 'adaptive', { message: 'the stragglers lab needs one request per book: serial, queue or split', path: ['strategy'] })),
+  timeouts: list(z.nullable(int(100, 3_600_000)), 1, 8),
+  sampleSize: int(1, 2000),
+  repeats: LabRepeats,
+});
 
-/** `lab:run`: one of the lab kinds; without `kind` it is the Gutenberg lab (clients from before the other kinds). */
-export const LabRunInputSchema = z.preprocess(
-  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'gutenberg' } : v),
-  z.discriminatedUnion('kind', [LabRequestSchema.extend({ kind: z.literal('gutenberg') }), ScrubLabInputSchema, QueueLabInputSchema, MailLabInputSchema, StragglerLabInputSchema]),
+/**
+ * `lab:run`: one of the lab kinds; without `kind` it is the Gutenberg lab (clients from before the
+ * other kinds). Classic zod's `z.preprocess(fn, schema)` is this pipe.
+ */
+export const LabRunInputSchema = z.pipe(
+  z.transform((v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'gutenberg' } : v)),
+  z.discriminatedUnion('kind', [z.extend(LabRequestSchema, { kind: z.literal('gutenberg') }), ScrubLabInputSchema, QueueLabInputSchema, MailLabInputSchema, StragglerLabInputSchema]),
 );
 
 /** One schema per command. `satisfies` keeps this map and the `Commands` type in step. */
@@ -119,39 +124,37 @@ export const CommandSchemas = {
   'app:info': Empty,
   'settings:get': Empty,
   'settings:set': SettingsPatchSchema,
-  'job:start': z.object({ spec: UiJobSpecSchema }).strict(),
+  'job:start': z.strictObject({ spec: UiJobSpecSchema }),
   // Any payload: the answer is the list of problems, each with its field, for the form to show.
-  'job:check': z.object({ spec: z.unknown() }).strict(),
+  'job:check': z.strictObject({ spec: z.unknown() }),
   'job:pause': JobId,
   'job:resume': JobId,
-  'job:set-rate': z.object({ jobId: JobId.shape.jobId, bytesPerSecond: z.number().int().min(MIN_RATE_CAP).max(MAX_RATE_CAP).nullable() }).strict(),
+  'job:set-rate': z.strictObject({ jobId: JobId.shape.jobId, bytesPerSecond: z.nullable(int(MIN_RATE_CAP, MAX_RATE_CAP)) }),
   'job:cancel': JobId,
   'job:active': Empty,
-  'catalog:load': z.object({ path: AbsolutePath }).strict(),
-  'catalog:download': z.object({ mirror: z.string().min(1).max(2000) }).strict(),
+  'catalog:load': z.strictObject({ path: AbsolutePath }),
+  'catalog:download': z.strictObject({ mirror: text(1, 2000) }),
   'catalog:cancel-download': Empty,
-  'catalog:search': z
-    .object({
-      catalogId: z.string().min(1).max(200),
-      query: CatalogQuerySchema,
-      offset: z.number().int().min(0),
-      limit: z.number().int().min(1).max(1000),
-    })
-    .strict(),
-  'catalog:ids': z.object({ catalogId: z.string().min(1).max(200), query: CatalogQuerySchema }).strict(),
+  'catalog:search': z.strictObject({
+    catalogId: text(1, 200),
+    query: CatalogQuerySchema,
+    offset: int(0),
+    limit: int(1, 1000),
+  }),
+  'catalog:ids': z.strictObject({ catalogId: text(1, 200), query: CatalogQuerySchema }),
   'history:list': Empty,
-  'history:get': JobId.extend({ from: z.number().int().min(0).optional(), count: z.number().int().min(1).max(MAX_RECORDING_PAGE_FRAMES).optional() }).strict(),
+  'history:get': z.extend(JobId, { from: z.optional(int(0)), count: z.optional(int(1, MAX_RECORDING_PAGE_FRAMES)) }),
   'lab:run': LabRunInputSchema,
-  'lab:cancel': z.object({ labId: z.string().min(1).max(200) }).strict(),
-  'mail:test': z.object({ account: MailAccountSchema }).strict(),
-  'mail:folders': z.object({ account: MailAccountSchema }).strict(),
-  'secrets:save-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500), password: z.string().min(1).max(4000) }).strict(),
-  'secrets:forget-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
-  'secrets:load-mail-password': z.object({ host: z.string().min(1).max(500), user: z.string().min(1).max(500) }).strict(),
-  'dialog:pick-folder': z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4000).optional() }).strict(),
-  'shell:open-path': z.object({ path: AbsolutePath }).strict(),
+  'lab:cancel': z.strictObject({ labId: text(1, 200) }),
+  'mail:test': z.strictObject({ account: MailAccountSchema }),
+  'mail:folders': z.strictObject({ account: MailAccountSchema }),
+  'secrets:save-mail-password': z.strictObject({ host: text(1, 500), user: text(1, 500), password: text(1, 4000) }),
+  'secrets:forget-mail-password': z.strictObject({ host: text(1, 500), user: text(1, 500) }),
+  'secrets:load-mail-password': z.strictObject({ host: text(1, 500), user: text(1, 500) }),
+  'dialog:pick-folder': z.strictObject({ title: z.optional(text(0, 200)), defaultPath: z.optional(text(0, 4000)) }),
+  'shell:open-path': z.strictObject({ path: AbsolutePath }),
   'verify:run': JobId,
-} as const satisfies { [C in CommandName]: z.ZodType };
+} as const satisfies { [C in CommandName]: z.ZodMiniType };
 
 export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];
 
@@ -189,6 +192,4 @@ export function parseCommand(command: string, payload: unknown): unknown {
 }
 
 /** The WebSocket client → server message (web host). */
-export const ClientMessageSchema = z
-  .object({ t: z.literal('call'), id: z.number().int().min(0), cmd: z.string().min(1).max(64), arg: z.unknown() })
-  .strict();
+export const ClientMessageSchema = z.strictObject({ t: z.literal('call'), id: int(0), cmd: text(1, 64), arg: z.unknown() });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { formatProblem, parseWithProblems, type InputProblem } from '../../shared/input-checks';
 import type { InputCheck } from '../engine/inputs/job-inputs';
 import { EXIT } from './exit-codes';
@@ -97,7 +97,7 @@ export function reportInputCheck(check: InputCheck): void {
 }
 
 /** Validates input with its zod schema; on failure prints each problem with its option and exits 2. */
-export function parseSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function parseSpecOrExit<S extends z.ZodMiniType>(schema: S, input: unknown): z.infer<S> {
   const result = parseWithProblems(schema, input);
   return result.ok ? result.value : exitWithProblems(result.problems);
 }
@@ -106,7 +106,7 @@ export function parseSpecOrExit<S extends z.ZodType>(schema: S, input: unknown):
  * A job spec's parse: on failure prints each problem with its option, and those of its files and
  * folders too (all at once, not one round at a time), and exits 2.
  */
-export async function parseJobSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Promise<z.infer<S>> {
+export async function parseJobSpecOrExit<S extends z.ZodMiniType>(schema: S, input: unknown): Promise<z.infer<S>> {
   const result = parseWithProblems(schema, input);
   if (result.ok) return result.value;
   const { problemsOfBadSpec } = await import('../engine/inputs/job-inputs');

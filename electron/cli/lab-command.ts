@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { STRATEGIES, type Strategy } from '../../shared/strategy';
 import { gutenbergSpecInput, registerGutenbergCommand } from './gutenberg-command';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { parseWithProblems, type InputProblem } from '../../shared/input-checks';
 import type { InputCheck } from '../engine/inputs/job-inputs';
 import type { GutenbergJobSpec } from '../../shared/job-spec';
@@ -29,7 +29,7 @@ function asLabProblem(p: InputProblem): InputProblem {
 }
 
 /** The job spec of the lab's cells, checked like the job's own (all problems at once), named by the lab's options. */
-async function labSpecOrExit<S extends z.ZodType>(schema: S, input: unknown): Promise<z.infer<S>> {
+async function labSpecOrExit<S extends z.ZodMiniType>(schema: S, input: unknown): Promise<z.infer<S>> {
   const result = parseWithProblems(schema, input);
   if (result.ok) return result.value;
   const { problemsOfBadSpec } = await import('../engine/inputs/job-inputs');
@@ -108,8 +108,8 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const [{ LabRequestSchema }, { runLabInTerminal }] = await Promise.all([import('../../shared/ipc-schemas'), import('./run-lab-in-terminal')]);
-      const grid = parseSpecOrExit(LabRequestSchema.omit({ spec: true }), {
+      const [{ LabGridSchema }, { runLabInTerminal }] = await Promise.all([import('../../shared/ipc-schemas'), import('./run-lab-in-terminal')]);
+      const grid = parseSpecOrExit(LabGridSchema, {
         strategies: o.strategies,
         workerCounts: o.workers,
         sampleSize: o.sample,

@@ -24,10 +24,15 @@ const SCRIPT = `
 import libmime from 'libmime';
 import { ImapFlow } from 'imapflow';
 import { z } from 'zod';
+import * as zm from 'zod/mini';
 const zodEn = z.string().safeParse(1).error.issues[0].message;
 z.config(z.locales.fr());
 const zodFr = z.string().safeParse(1).error.issues[0].message;
 z.config(z.locales.en());
+// zod/mini (shared/job-spec.ts, shared/ipc-schemas.ts) re-exports the same locales through its own index.
+zm.config(zm.locales.fr());
+const zodMiniFr = zm.string().safeParse(1).error.issues[0].message;
+zm.config(zm.locales.en());
 const stream = libmime.createDecodeStream('gbk');
 const parts = [];
 stream.on('data', (d) => parts.push(d));
@@ -38,6 +43,8 @@ stream.on('end', () => console.log(JSON.stringify({
   imapflow: typeof ImapFlow,
   zodEn,
   zodFr,
+  zodMiniFr,
+  zodMiniEn: zm.number().safeParse('x').error.issues[0].message,
   zodEnAgain: z.number().safeParse('x').error.issues[0].message,
 })));
 stream.write(Buffer.from('d6d0cec4', 'hex'));
@@ -73,9 +80,11 @@ describe('the CLI bundle\'s lazy imports, load-time patch and zod locales', () =
     expect(bundled).toContain("dbcsDecoder ??= import_iconv_lite.default.getCodec(\"gbk\")");
     for (const name of ['pino', 'socks', 'encoding-japanese']) expect(bundled).toContain(`// lazy-import:${name} for `);
     const [plain, fromBundle] = await Promise.all([run(process.execPath, [join(dir, 'check.mjs')]), run(process.execPath, [join(dir, 'bundled.mjs')])]);
-    // zod's French messages are not in the bundle (only English is), yet z.locales.fr() still works.
+    // zod's French messages are not in the bundle (only English is), yet z.locales.fr() still works,
+    // through classic zod and through zod/mini.
     expect(bundled).toContain('zod/v4/locales/index.cjs');
-    expect(bundled).not.toContain('Entrée invalide');
+    // (esbuild writes ASCII: "Entrée" would be "Entr\xE9e" there; "attendu" is French's own word, plain.)
+    expect(bundled).not.toContain('attendu');
     expect(JSON.parse(plain.stdout)).toEqual({
       stream: '中文主题',
       gbk: '中文主题',
@@ -83,6 +92,8 @@ describe('the CLI bundle\'s lazy imports, load-time patch and zod locales', () =
       imapflow: 'function',
       zodEn: 'Invalid input: expected string, received number',
       zodFr: expect.stringContaining('Entrée invalide'),
+      zodMiniFr: expect.stringContaining('Entrée invalide'),
+      zodMiniEn: 'Invalid input: expected number, received string',
       zodEnAgain: 'Invalid input: expected number, received string',
     });
     expect(fromBundle.stdout).toBe(plain.stdout);
