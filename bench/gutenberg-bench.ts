@@ -19,6 +19,10 @@
  * timed one. `seconds` and `CPU` are the timed job's own (measured in the child, every thread); the
  * `process s` column is the child's whole life (start-up, warm-up and exit included), for reference.
  * BENCH_IN_PROCESS=1: the jobs run in this process as before session 7 (tsx, node's default flags).
+ * Flag A/B in one run (one mirror, one set of servers): BENCH_AB_FLAGS='<node flags>' adds, at each N and
+ * strategy, a `fanout <strategy> +B` child started with those flags after the usual ones; BENCH_ROUNDS (1)
+ * repeats each N's children and peer, the two children's order alternating round by round (A B, B A, …), and
+ * each Fanout row's ratio is against the peer of its own round.
  * `main ms/book`: of that CPU, the job's main thread's (the rest: scrub threads, libuv's pool, V8's
  * helpers: GC marking and JIT compiles); `GC main`: the main isolate's collections in the timed job,
  * scavenges / mark-compacts and their pauses (perf_hooks 'gc' entries; the scrub threads' are not seen).
@@ -50,6 +54,8 @@ const CAP_N = Number(env('BENCH_CAP_N', '8'));
 const CAPPED_ONLY = env('BENCH_CAPPED_ONLY', '0') === '1';
 const IN_PROCESS = env('BENCH_IN_PROCESS', '0') === '1';
 const CHILD = benchChildLaunch('gutenberg');
+const AB_FLAGS = env('BENCH_AB_FLAGS', '').split(' ').filter(Boolean);
+const ROUNDS = Math.max(1, Number(env('BENCH_ROUNDS', '1')));
 
 interface CappedRow { protocol: string; n: number; cap: number; bytes: number; seconds: number }
 const capped: CappedRow[] = [];
@@ -58,7 +64,7 @@ const capped: CappedRow[] = [];
  * `cpu`: CPU seconds (user + system, all threads) of Fanout's job or of the peer's process; `processS`: a Fanout
  * child's whole life, of which `startS` node's start-up and loading the bundle, `warmupS` the warm-up job.
  */
-interface Row { protocol: string; tool: string; n: number; seconds: number; books: number; cpu: number; processS?: number; startS?: number; warmupS?: number; mainCpu?: number; gc?: GcTally }
+interface Row { protocol: string; tool: string; n: number; round?: number; seconds: number; books: number; cpu: number; processS?: number; startS?: number; warmupS?: number; mainCpu?: number; gc?: GcTally }
 const rows: Row[] = [];
 
 /** What a Fanout child runs: an untimed warm-up job (when given), then the timed job. */
@@ -139,7 +145,7 @@ async function buildChild(): Promise<string> {
 }
 
 /** One Fanout job: in a child started like `fanout gutenberg` (default), or in this process (BENCH_IN_PROCESS=1). */
-async function runFanout(bundle: string | null, spec: GutenbergJobInput, warmup: GutenbergJobInput | null): Promise<ChildReport & { processS: number | undefined }> {
+async function runFanout(bundle: string | null, spec: GutenbergJobInput, warmup: GutenbergJobInput | null, extraFlags: string[] = []): Promise<ChildReport & { processS: number | undefined }> {
   if (bundle === null) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -149,7 +155,7 @@ async function runFanout(bundle: string | null, spec: GutenbergJobInput, warmup:
   }
   const t = performance.now();
   const req: ChildRequest = { warmup, spec };
-  const proc = spawn(process.execPath, [...CHILD.flags, bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'], env: CHILD.env });
+  const proc = spawn(process.execPath, [...CHILD.flags, ...extraFlags, bundle, '--child', JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'inherit'], env: CHILD.env });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
@@ -185,25 +191,31 @@ async function main(): Promise<void> {
     }
     for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
       for (const n of NS) {
-        for (const strategy of STRATEGIES) {
-          if (strategy === 'serial' && n !== 1) continue;
-          const out = join(dir, `out-${protocol}-${strategy}-${n}`);
-          const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out };
-          const r = await runFanout(bundle, spec, IN_PROCESS ? null : warmupOf(protocol));
-          rows.push({ protocol, tool: `fanout ${strategy}`, n, seconds: r.seconds, books: r.itemsDone, cpu: r.cpu, processS: r.processS, startS: r.startS, warmupS: r.warmupS, mainCpu: r.mainCpu, gc: r.gc });
-          const life = r.processS === undefined ? '' : `, process ${r.processS.toFixed(2)} s: start-up ${r.startS.toFixed(2)}, warm-up ${r.warmupS.toFixed(2)}`;
-          console.log(`${protocol} fanout ${strategy.padEnd(8)} N=${String(n).padStart(2)}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${r.mainCpu.toFixed(2)} s`}${life}), ${r.itemsDone}/${BOOKS} books`);
-          await rm(out, { recursive: true, force: true });
+        for (let round = 1; round <= ROUNDS; round++) {
+          for (const strategy of STRATEGIES) {
+            if (strategy === 'serial' && n !== 1) continue;
+            const variants: Array<{ tag: string; flags: string[] }> = AB_FLAGS.length ? [{ tag: '', flags: [] }, { tag: ' +B', flags: AB_FLAGS }] : [{ tag: '', flags: [] }];
+            if (round % 2 === 0) variants.reverse();
+            for (const { tag, flags } of variants) {
+              const out = join(dir, `out-${protocol}-${strategy}-${n}`);
+              const spec: GutenbergJobInput = { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: n, strategy, outDir: out };
+              const r = await runFanout(bundle, spec, IN_PROCESS ? null : warmupOf(protocol), flags);
+              rows.push({ protocol, tool: `fanout ${strategy}${tag}`, n, round, seconds: r.seconds, books: r.itemsDone, cpu: r.cpu, processS: r.processS, startS: r.startS, warmupS: r.warmupS, mainCpu: r.mainCpu, gc: r.gc });
+              const life = r.processS === undefined ? '' : `, process ${r.processS.toFixed(2)} s: start-up ${r.startS.toFixed(2)}, warm-up ${r.warmupS.toFixed(2)}`;
+              console.log(`${protocol} fanout ${(strategy + tag).padEnd(8)} N=${String(n).padStart(2)}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${r.mainCpu.toFixed(2)} s`}${life}), ${r.itemsDone}/${BOOKS} books`);
+              await rm(out, { recursive: true, force: true });
+            }
+          }
+          const peerOut = join(dir, `peer-${protocol}-${n}`);
+          await mkdir(peerOut, { recursive: true });
+          const t0 = performance.now();
+          const cpu = protocol === 'ftp' ? await runLftp(urls.ftp, paths, n, peerOut) : await runCurl(urls.http, paths, n, peerOut, dir);
+          const seconds = (performance.now() - t0) / 1000;
+          const tool = protocol === 'ftp' ? 'lftp mget -P' : 'curl -Z';
+          rows.push({ protocol, tool, n, round, seconds, books: BOOKS, cpu });
+          console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s (CPU ${cpu.toFixed(2)} s)`);
+          await rm(peerOut, { recursive: true, force: true });
         }
-        const peerOut = join(dir, `peer-${protocol}-${n}`);
-        await mkdir(peerOut, { recursive: true });
-        const t0 = performance.now();
-        const cpu = protocol === 'ftp' ? await runLftp(urls.ftp, paths, n, peerOut) : await runCurl(urls.http, paths, n, peerOut, dir);
-        const seconds = (performance.now() - t0) / 1000;
-        const tool = protocol === 'ftp' ? 'lftp mget -P' : 'curl -Z';
-        rows.push({ protocol, tool, n, seconds, books: BOOKS, cpu });
-        console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s (CPU ${cpu.toFixed(2)} s)`);
-        await rm(peerOut, { recursive: true, force: true });
       }
     }
     for (const protocol of CAP_MIB > 0 ? PROTOCOLS : []) {
@@ -247,11 +259,11 @@ function report(): void {
   console.log('\n| protocol | tool | N | seconds | books/s | speedup vs N=1 | vs peer at same N | CPU s | CPU ms/book | main ms/book | GC main (scavenges / mark-compacts, ms) | process s (start-up, warm-up) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const base = rows.find((b) => b.protocol === r.protocol && b.tool === r.tool && b.n === 1);
-    const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && !b.tool.startsWith('fanout'));
+    const base = rows.find((b) => b.protocol === r.protocol && b.tool === r.tool && b.n === 1 && b.round === r.round);
+    const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && b.round === r.round && !b.tool.startsWith('fanout'));
     const speedup = base ? (base.seconds / r.seconds).toFixed(2) + '×' : '–';
     const ratio = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
-    console.log(`| ${r.protocol} | ${r.tool} | ${r.n} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.mainCpu === undefined || Number.isNaN(r.mainCpu) ? '–' : ((r.mainCpu / r.books) * 1000).toFixed(1)} | ${r.gc ? `${r.gc.minor} / ${r.gc.major} (${r.gc.minorMs.toFixed(0)} / ${r.gc.majorMs.toFixed(0)})` : '–'} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
+    console.log(`| ${r.protocol} | ${r.tool} | ${r.n}${ROUNDS > 1 && r.round ? ` (round ${r.round})` : ""} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.mainCpu === undefined || Number.isNaN(r.mainCpu) ? '–' : ((r.mainCpu / r.books) * 1000).toFixed(1)} | ${r.gc ? `${r.gc.minor} / ${r.gc.major} (${r.gc.minorMs.toFixed(0)} / ${r.gc.majorMs.toFixed(0)})` : '–'} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
   }
   console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
   if (capped.length === 0) return;
