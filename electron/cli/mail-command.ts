@@ -5,6 +5,7 @@ import { checkAutoWorkers } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
 import type { MailFolderInfo } from '../engine/mail/folders';
+import { rootOrderApplies } from '../engine/mail/path-order';
 import { countOrAuto, intOption, parseSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
 import { EXIT } from './exit-codes';
 import { takeDeferredRelaunch } from './relaunch-hook';
@@ -136,9 +137,9 @@ export function registerMailCommand(program: Command): void {
       // (one long stretch of the main thread). Nothing waits when there is no such listing.
       const quick = await import('../engine/mail/quick-list');
       const written = quick.earlyQuickListWritten(EARLY_WRITE_WAIT_MS);
-      // Meanwhile, the first localeCompare of the process builds ICU's collator (~10-30 ms), which
-      // orders the job's folders (folders.ts inListOrder) once the listing is in: build it now.
-      if (quick.earlyQuickListStarted()) 'INBOX'.localeCompare('Sent');
+      // Meanwhile, where the job's folders will be ordered by ICU's collator (folders.ts inListOrder:
+      // a locale that tailors ASCII; path-order.ts), its first use builds it (~15-30 ms): build it now.
+      if (quick.earlyQuickListStarted() && !rootOrderApplies()) 'INBOX'.localeCompare('Sent');
       await written;
       const account = await accountFrom(o);
       const { listMailFolders, mailAccountWarnings } = await import('../engine/mail/folders');

@@ -4,6 +4,7 @@ import type { SerializedError } from '../../../shared/errors';
 import { accountWhere, closeClient, openClient, type ConnectOptions } from './connect';
 import { assignFolderDirs } from './folder-names';
 import { mapImapError } from './imap-errors';
+import { comparePaths } from './path-order';
 
 /** One folder as listed: what the UI's folder tree and `fanout mail --list-folders` show. */
 export interface MailFolderInfo {
@@ -73,9 +74,12 @@ export async function listFoldersOn(client: ImapFlow, existingDirs: Record<strin
   return list.map((l) => toInfo(l, dirs)).sort(inListOrder);
 }
 
-/** The order folders are listed (and a job's folders reported) in: INBOX first, then by path. */
+/**
+ * The order folders are listed (and a job's folders reported) in: INBOX first, then by path as
+ * `localeCompare` orders them (path-order.ts: without ICU's collator where its answer is known).
+ */
 export function inListOrder(a: Pick<MailFolderInfo, 'path'>, b: Pick<MailFolderInfo, 'path'>): number {
-  return a.path === 'INBOX' ? -1 : b.path === 'INBOX' ? 1 : a.path.localeCompare(b.path);
+  return a.path === 'INBOX' ? -1 : b.path === 'INBOX' ? 1 : comparePaths(a.path, b.path);
 }
 
 /** Connects, lists the folders (with counts), logs out. Errors are FanoutErrors with clear messages. */
