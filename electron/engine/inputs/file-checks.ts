@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, open, stat } from 'node:fs/promises';
+import { access, open, stat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -119,6 +119,11 @@ export async function checkOutputFolder(path: string): Promise<string | null> {
       dir = parent;
     }
   }
+  const kernel = await kernelFileSystem(dir);
+  if (kernel) {
+    const why = `is on the kernel's ${kernel} file system, which holds no files`;
+    return existing ? `${why}; choose another folder` : `cannot be created: ${dir} ${why}; choose another folder`;
+  }
   try {
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
@@ -126,4 +131,32 @@ export async function checkOutputFolder(path: string): Promise<string | null> {
     return existing ? `${why}; choose another folder` : `cannot be created: ${dir} ${why}; choose another folder`;
   }
   return null;
+}
+
+/**
+ * Linux file systems of the kernel's own (statfs f_type → name): they look writable to root (access
+ * says yes) but hold no files a job could write (mkdir there says ENOENT or EPERM).
+ */
+const KERNEL_FILE_SYSTEMS = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x1cd1, 'devpts'],
+  [0x6165676c, 'pstore'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0xde5e81e0, 'efivarfs'],
+  [0x65735543, 'fusectl'],
+  [0x42494e4d, 'binfmt_misc'],
+]);
+
+/** The name of `dir`'s file system when it is one of the kernel's (KERNEL_FILE_SYSTEMS), else null. */
+async function kernelFileSystem(dir: string): Promise<string | null> {
+  if (process.platform !== 'linux') return null;
+  const fs = await statfs(dir).catch(() => null);
+  return fs ? (KERNEL_FILE_SYSTEMS.get(fs.type) ?? null) : null;
 }

@@ -13,7 +13,7 @@
  * - A 404 / 550 says "this mirror has no catalog at <url>"; a web page served instead of the
  *   catalog (a captive portal) is refused.
  */
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ErrorContext } from '../../../shared/errors';
 import { FanoutError, abortedError, isAbortError } from '../core/fanout-error';
@@ -21,6 +21,7 @@ import { openMirror } from '../mirror';
 import type { MirrorTlsOptions } from '../mirror/types';
 import { mapSocketError } from '../mirror/net-errors';
 import { removeStaleTempFiles, renameDurably, tempPathFor } from '../output/atomic-file';
+import { makeDirs } from '../output/make-dirs';
 
 /** Where the official catalog lives on every mirror, relative to the mirror root. */
 export const CATALOG_REMOTE_PATH = 'cache/epub/feeds/pg_catalog.csv';
@@ -120,7 +121,7 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   const dest = join(opts.destDir, opts.fileName ?? catalogFileName(u));
   // The atomic module's temp name: a leftover of a killed run is one `removeStaleTempFiles` knows.
   const tmp = tempPathFor(dest);
-  await mkdir(dirname(dest), { recursive: true });
+  await makeDirs(dirname(dest));
   // Temps of a killed download; an hour untouched (a live download's temp grows, so stays fresh).
   await removeStaleTempFiles(dirname(dest), { olderThanMs: 3_600_000 }).catch(() => {});
   const t0 = performance.now();

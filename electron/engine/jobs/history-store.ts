@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import { MAX_RECORDING_PAGE_FRAMES, type HistoryEntry, type RunRecording, type RunRecordingPage } from '../../../shared/ipc';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, writeFileAtomic } from '../output/atomic-file';
 import { storageFault } from '../output/storage-fault';
+import { makeDirs } from '../output/make-dirs';
 
 /** Runs kept in history at most (newest first). */
 export const MAX_HISTORY = 300;
@@ -105,7 +106,7 @@ export class HistoryStore {
 
   add(summary: JobSummary, recording: RunRecording | RecordingToWrite | null): Promise<void> {
     return this.#serial(async () => {
-      await mkdir(join(this.dataDir, 'runs'), { recursive: true }).catch((err: unknown) => {
+      await makeDirs(join(this.dataDir, 'runs')).catch((err: unknown) => {
         throw storageFault(err, this.dataDir) ?? err;
       });
       const hasRecording = recording !== null && SAFE_ID.test(summary.jobId);

@@ -17,12 +17,13 @@
  * unwritable file is ignored, and an entry older than KEEP_DAYS is forgotten (the server may have
  * changed).
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
 import type { LearnedConnectionLimit, RememberedHostLimits } from '../net/host-limits';
 import type { LearnedAutoKnee, RememberedAutoKnees } from '../net/auto-knee';
 import { writeFileAtomic } from '../output/atomic-file';
+import { makeDirs } from '../output/make-dirs';
 
 const KEEP_DAYS = 30;
 /** Most servers remembered per kind (the newest kept). */
@@ -109,7 +110,7 @@ export class HostMemory implements RememberedHosts {
       hosts.connectionLimits = newest(hosts.connectionLimits);
       hosts.autoKnees = newest(hosts.autoKnees);
       try {
-        await mkdir(this.dataDir, { recursive: true });
+        await makeDirs(this.dataDir);
         await writeFileAtomic(this.file, JSON.stringify(hosts, null, 2));
       } catch {
         // Not remembered: the next job learns it again, as it would have without this file.

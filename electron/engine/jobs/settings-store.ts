@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../../../shared/ipc';
 import { SettingsPatchSchema } from '../../../shared/ipc-schemas';
 import { FanoutError } from '../core/fanout-error';
 import { writeFileAtomic } from '../output/atomic-file';
 import { storageFault } from '../output/storage-fault';
+import { makeDirs } from '../output/make-dirs';
 
 export function defaultSettings(defaultOutDir: string): Settings {
   return {
@@ -43,7 +44,7 @@ export class SettingsStore {
     const next = { ...(await this.get()), ...patch };
     const file = join(this.dataDir, 'settings.json');
     try {
-      await mkdir(this.dataDir, { recursive: true });
+      await makeDirs(this.dataDir);
       await writeFileAtomic(file, JSON.stringify(next, null, 2));
     } catch (err) {
       // The cached settings stay as they were: what is on disk.

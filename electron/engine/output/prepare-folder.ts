@@ -1,15 +1,17 @@
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
+import { makeDirs } from './make-dirs';
 import { acquireOutputLock, type OutputLock } from './output-lock';
 import { storageFault } from './storage-fault';
 
 /**
  * Gets an output folder ready before any download starts: creates it and `subdirs`, takes its
  * lock (OUTPUT_LOCKED when another job holds it), proves each folder writable by creating a file
- * there (a read-only or full disk is found now, with a clear message, not mid-run as a raw Node
- * error), and removes the temp files a killed run left. The caller releases the lock.
+ * there and fsyncing it (the lock file in the output folder, a probe file in each subfolder: a
+ * read-only or full disk is found now, with a clear message, not mid-run as a raw Node error),
+ * and removes the temp files a killed run left. The caller releases the lock.
  *
  * The folders this call created are removed again at the release when they are still empty: a job
  * refused before it wrote anything (a wrong IMAP password, a server that cannot be reached; the
@@ -31,8 +33,13 @@ export async function prepareOutputFolder(outDir: string, kind: string, subdirs:
   }
   try {
     for (const dir of [outDir, ...subdirs.map((d) => join(outDir, d))]) {
-      if (dir !== outDir) await makeDir(dir, outDir, created);
-      await probeWritable(dir, outDir);
+      // The output folder is proved writable by the lock file just created there, written and
+      // fsynced (output-lock.ts): a probe file beside it would prove nothing more and cost a second
+      // fsync (a run of `fanout mail` with nothing new waits on the disk for these alone).
+      if (dir !== outDir) {
+        await makeDir(dir, outDir, created);
+        await probeWritable(dir, outDir);
+      }
       // Under the lock no other writer is at work here: every temp file is a leftover.
       await removeStaleTempFiles(dir);
     }
@@ -66,13 +73,12 @@ async function removeIfEmpty(dirs: string[]): Promise<void> {
   }
 }
 
-/** Creates `dir` (and missing parents); the folders it created go to the front of `created`. */
+/** Creates `dir` (and missing parents, make-dirs.ts); the folders it created go to the front of `created`. */
 async function makeDir(dir: string, outDir: string, created: string[]): Promise<void> {
   try {
-    const first = await mkdir(dir, { recursive: true });
-    if (first !== undefined) created.unshift(...chain(resolve(first), resolve(dir)));
-  } catch (first) {
-    const err = (first as NodeJS.ErrnoException).code === 'ENOENT' ? await realMkdirError(dir, first) : first;
+    const first = await makeDirs(dir);
+    if (first !== undefined) created.unshift(...chain(first, resolve(dir)));
+  } catch (err) {
     throw storageFault(err, outDir, { path: dir }) ?? new FanoutError('WRITE_FAILED', `Cannot create the folder ${dir}: ${(err as Error).message}`, { folder: outDir, path: dir }, { cause: err });
   }
 }
@@ -84,24 +90,6 @@ function chain(top: string, dir: string): string[] {
     dirs.push(d);
     if (d === top || dirname(d) === d) return dirs;
   }
-}
-
-/**
- * Node's recursive mkdir reports ENOENT when a parent cannot be created on a read-only file system
- * (the cause of "ENOENT … mkdir …/raw"): create the first missing level alone to get the real
- * error (EROFS, EACCES).
- */
-async function realMkdirError(dir: string, fallback: unknown): Promise<unknown> {
-  let missing = resolve(dir);
-  for (let parent = dirname(missing); parent !== missing; missing = parent, parent = dirname(parent)) {
-    if (await stat(parent).then(() => true, () => false)) break;
-  }
-  try {
-    await mkdir(missing);
-  } catch (err) {
-    return err;
-  }
-  return fallback;
 }
 
 async function probeWritable(dir: string, outDir: string): Promise<void> {
