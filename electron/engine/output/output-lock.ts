@@ -85,6 +85,9 @@ async function tryCreate(file: string, owner: LockOwner, dir: string): Promise<b
   }
   try {
     await handle.writeFile(JSON.stringify(owner));
+    // Not for the lock's sake (other processes read it from the page cache; one left torn by a
+    // crash is taken over): this proves the folder writable for prepare-folder.ts, a full disk
+    // that reports only at fsync (NFS) included.
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => {});

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { recordFsyncs } from '../../harness/fsync-recorder';
 import { prepareOutputFolder } from '../../../electron/engine/output/prepare-folder';
 
 let base: string;
@@ -56,5 +57,22 @@ describe('prepareOutputFolder with keep (the labs: their files are written after
     const lock = await prepareOutputFolder(out, 'lab', [], { keep: true });
     await lock.release();
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('prepareOutputFolder proves each folder writable with one fsync', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('the output folder by its lock file (written and fsynced there), each subfolder by a probe file; nothing more', async () => {
+    // A run of `fanout mail` with nothing new writes nothing else: these fsyncs are its only waits on the disk.
+    const out = join(base, 'corpus');
+    const events = await recordFsyncs(base, () => join(out, 'nothing'));
+    const lock = await prepareOutputFolder(out, 'gutenberg', ['raw', 'clean']);
+    await lock.release();
+    const where = events.map((e) => relative(base, e.path).replace(/fanout-probe\.[^/]*$/, 'fanout-probe'));
+    expect(where).toEqual(['corpus/.fanout.lock', 'corpus/raw/..fanout-probe', 'corpus/clean/..fanout-probe']);
+    expect(events[0]!.size).toBeGreaterThan(0);
   });
 });
