@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, open, stat, statfs } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * File and folder checks for inputs, each returning what is wrong and what to do (or null). None of
@@ -95,6 +95,8 @@ export async function checkExistingFolder(path: string): Promise<string | null> 
 export async function checkOutputFolder(path: string): Promise<string | null> {
   if (path.trim() === '') return 'is empty; give a folder';
   if (path.includes('\0')) return 'contains a NUL character; give a plain path';
+  const corpus = await corpusAround(path);
+  if (corpus) return `is inside the ${corpus.sub}/ folder of the corpus ${corpus.dir}, whose files its manifest records (fanout verify would report the new files as extra); choose a folder outside it`;
   let dir = resolve(path);
   let existing = true;
   for (;;) {
@@ -129,6 +131,21 @@ export async function checkOutputFolder(path: string): Promise<string | null> {
   } catch (err) {
     const why = codeOf(err) === 'EROFS' ? 'is on a read-only file system' : 'is not writable (permission denied)';
     return existing ? `${why}; choose another folder` : `cannot be created: ${dir} ${why}; choose another folder`;
+  }
+  return null;
+}
+
+/**
+ * The corpus (a folder holding manifest.jsonl) whose raw/ or clean/ folder holds `path`, if any:
+ * `fanout verify corpus` reads every file there as the manifest's, so another job's files inside
+ * would make the corpus fail its check. A stat only at a level named raw or clean.
+ */
+async function corpusAround(path: string): Promise<{ dir: string; sub: string } | null> {
+  let child = resolve(path);
+  for (let dir = dirname(child); dir !== child; child = dir, dir = dirname(dir)) {
+    const sub = basename(child);
+    if (sub !== 'raw' && sub !== 'clean') continue;
+    if (await stat(join(dir, 'manifest.jsonl')).then((s) => s.isFile(), () => false)) return { dir, sub };
   }
   return null;
 }
