@@ -263,7 +263,7 @@ function report(): void {
     const peer = rows.find((b) => b.protocol === r.protocol && b.n === r.n && b.round === r.round && !b.tool.startsWith('fanout'));
     const speedup = base ? (base.seconds / r.seconds).toFixed(2) + '×' : '–';
     const ratio = peer && r.tool.startsWith('fanout') ? (r.seconds / peer.seconds).toFixed(2) : '–';
-    console.log(`| ${r.protocol} | ${r.tool} | ${r.n}${ROUNDS > 1 && r.round ? ` (round ${r.round})` : ""} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.mainCpu === undefined || Number.isNaN(r.mainCpu) ? '–' : ((r.mainCpu / r.books) * 1000).toFixed(1)} | ${r.gc ? `${r.gc.minor} / ${r.gc.major} (${r.gc.minorMs.toFixed(0)} / ${r.gc.majorMs.toFixed(0)})` : '–'} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
+    console.log(`| ${r.protocol} | ${r.tool} | ${r.n}${ROUNDS > 1 && r.round ? ` (round ${r.round})` : ''} | ${r.seconds.toFixed(2)} | ${(r.books / r.seconds).toFixed(1)} | ${speedup} | ${ratio} | ${r.cpu.toFixed(2)} | ${((r.cpu / r.books) * 1000).toFixed(1)} | ${r.mainCpu === undefined || Number.isNaN(r.mainCpu) ? '–' : ((r.mainCpu / r.books) * 1000).toFixed(1)} | ${r.gc ? `${r.gc.minor} / ${r.gc.major} (${r.gc.minorMs.toFixed(0)} / ${r.gc.majorMs.toFixed(0)})` : '–'} | ${r.processS === undefined ? '–' : `${r.processS.toFixed(2)} (${r.startS!.toFixed(2)}, ${r.warmupS!.toFixed(2)})`} |`);
   }
   console.log('\nTargets: FTP time ≤ 0.75 × lftp at N=1 and N=8; speedup at N=8 ≥ 6× over N=1; HTTP time ≤ curl at N=8.');
   if (capped.length === 0) return;
