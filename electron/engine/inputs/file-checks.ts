@@ -95,6 +95,8 @@ export async function checkExistingFolder(path: string): Promise<string | null> 
 export async function checkOutputFolder(path: string): Promise<string | null> {
   if (path.trim() === '') return 'is empty; give a folder';
   if (path.includes('\0')) return 'contains a NUL character; give a plain path';
+  // A job's files (raw/, clean/, manifest.jsonl, an account's folders) straight into / (or a drive's root).
+  if (dirname(resolve(path)) === resolve(path)) return 'is the root folder of the file system; give a folder of its own, e.g. /srv/corpus';
   const corpus = await corpusAround(path);
   if (corpus) return `is inside the ${corpus.sub}/ folder of the corpus ${corpus.dir}, whose files its manifest records (fanout verify would report the new files as extra); choose a folder outside it`;
   let dir = resolve(path);

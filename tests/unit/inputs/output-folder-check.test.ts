@@ -55,3 +55,10 @@ describe('checkOutputFolder: a folder inside a corpus\'s raw/ or clean/', () => 
     }
   });
 });
+
+describe('checkOutputFolder: the root folder', () => {
+  it('is refused: a job would put raw/, clean/ and manifest.jsonl (or an archive) straight into /', async () => {
+    expect(await checkOutputFolder('/')).toBe('is the root folder of the file system; give a folder of its own, e.g. /srv/corpus');
+    expect(await checkOutputFolder('/tmp/..')).toBe('is the root folder of the file system; give a folder of its own, e.g. /srv/corpus');
+  });
+});
