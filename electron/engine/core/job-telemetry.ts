@@ -114,24 +114,6 @@ export class JobTelemetry {
     if (w) w.itemsFailed += units;
   }
 
-  /** An item counted done turned out to have failed later in the pipeline (e.g. cleaning). */
-  reclassifyAsFailed(workerId: number, units = 1): void {
-    this.itemsDone -= units;
-    this.itemsFailed += units;
-    const w = this.#workers[workerId];
-    if (w) {
-      w.itemsDone -= units;
-      w.itemsFailed += units;
-    }
-  }
-
-  /** An item counted done was stopped before it was (a cancel, a full disk, in a later stage): pending again, neither done nor failed. */
-  notDone(workerId: number, units = 1): void {
-    this.itemsDone -= units;
-    const w = this.#workers[workerId];
-    if (w) w.itemsDone -= units;
-  }
-
   addSkipped(units = 1): void {
     this.itemsSkipped += units;
   }

@@ -157,6 +157,11 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // downloads); still bounded, so memory is a few books per worker, whatever the corpus size.
   const bound = spec.scrubQueue === 'unbounded' ? Infinity : (spec.scrubQueue ?? Math.max(parts.scrubWorkers * 2, spec.workers * 2));
   const stage = new ScrubStage(parts.scrubPool, { maxInFlight: bound, signal: stop.signal });
+  // Books handed to the scrubber: the pool does not count them (`units` 0); the scrubber's end
+  // does, done when the book's line is written, failed when cleaning failed, neither when stopped.
+  // Counted when the download ended, a book stopped in the scrubber was taken back: the live count
+  // went down, and items/s below zero.
+  const handed = new Set<number>();
   // Each book being cleaned listens on it (up to the stage's bound): expected, not a leak.
   setMaxListeners(Number.isFinite(bound) ? 64 + spec.workers * 8 + bound : 0, stop.signal);
   // One warning at the end for all bad rows (count and the first few), not one per row.
@@ -222,6 +227,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       strategy: spec.strategy,
       signal: stop.signal,
       telemetry,
+      units: (book) => (handed.has(book.ebook) ? 0 : 1),
       pause: control.pause,
       attempts: spec.attempts,
       label: bookLabel,
@@ -285,6 +291,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 finishedAt: new Date().toISOString(),
               });
               telemetry.addClean(result.cleanBytes);
+              // Done only now, on disk with its line (the pool counted it 0: `units`).
+              telemetry.itemDone(pctx.workerId);
               written.books++;
               written.bytes += fetched.bytes + result.cleanBytes;
             },
@@ -293,7 +301,6 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               // (a cancel counted it failed, ABORTED, with a failed line); its raw file may be whole
               // on disk (a held one: if the scrub thread landed it), for the re-run to adopt.
               if (stopsJob(err) || (isAbortError(err) && stop.signal.aborted)) {
-                telemetry.notDone(pctx.workerId);
                 landed.stopped({
                   ebook: book.ebook, rawFile: relative(outDir, fetched.rawPath), url: fetched.url, remoteName: fetched.remoteName,
                   bytes: fetched.bytes, sha256: isHeldBook(fetched) ? null : fetched.sha256, mtimeMs: isHeldBook(fetched) ? null : (fetched.mtimeMs ?? null),
@@ -301,11 +308,12 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 });
                 return;
               }
-              telemetry.reclassifyAsFailed(pctx.workerId);
+              telemetry.itemFailed(pctx.workerId);
               ctx.reportFailure(bookLabel(book), err);
               await recordFailure(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
             },
           });
+          handed.add(book.ebook);
         };
         /** An adoptable book (LandedRaws): its raw file hashed and handed to the scrubber; false when it is not the file recorded (fetched then). */
         const adopt = async (book: BookItem, pctx: WorkerContext): Promise<boolean> => {
