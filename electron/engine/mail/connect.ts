@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { ImapFlow, ImapFlowOptions, ImapTransport } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
-import { mapImapError } from './imap-errors';
+import { isImapGreetingLine, mapImapError, notImapError } from './imap-errors';
 import { gateLogin, trimRoundTrips, type LoginGate } from './imapflow-rounds';
 import { socksTransport, tlsModule, tlsOptions, upgradeToTls, type SocksTransport } from './socks-transport';
 import { parseSocksUrl } from '../net/socks';
@@ -170,6 +170,7 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   const client = new ImapFlow(options);
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});
+  const firstLine = checkGreeting(client);
   trimRoundTrips(client);
   if (opts.login) gateLogin(client, opts.login);
   const onAbort = () => client.close();
@@ -180,11 +181,43 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   } catch (err) {
     client.close();
     if (opts.signal?.aborted) throw abortedError({ host: accountWhere(account) });
+    const line = firstLine();
+    if (line !== null) throw notImapError(line, accountWhere(account));
+    // Connected, no greeting: the socket's timeout (the user's) and the greeting's (at most 30 s) are
+    // the same below 30 s, and either may fire first; both mean no greeting came.
+    if ((err as { code?: unknown })?.code === 'ETIMEOUT' && !(client as unknown as { greetingReceived?: boolean }).greetingReceived && client.usable === false) {
+      throw mapImapError({ code: 'GREETING_TIMEOUT', details: { greetingTimeout: options.greetingTimeout }, cause: err }, accountWhere(account));
+    }
     // The tunnel's own failure names the proxy; the socket's bare error (ECONNREFUSED) would not.
     throw mapImapError((options.transport as SocksTransport | undefined)?.failure ?? err, accountWhere(account));
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Reads the server's first line before imapflow does: one that cannot be an IMAP greeting (an FTP
+ * server's `220 ...`, an SSH banner) closes the connection at once, and connect() then rejects
+ * (imapflow itself would skip the line as an unknown tagged answer and wait out its greeting
+ * timeout, 30 s). Returns what gives that line, or null (an IMAP greeting, or none arrived).
+ * Nothing has been written then: imapflow sends nothing before the greeting (the password never
+ * reaches such a server on this path).
+ */
+function checkGreeting(client: ImapFlow): () => string | null {
+  const c = client as unknown as { handleResponse(data: { payload?: Buffer }): Promise<unknown> };
+  let refused: string | null = null;
+  c.handleResponse = async function (this: ImapFlow, data) {
+    // Once: the prototype's from the greeting on (imapflow-rounds.ts sets and deletes its own later).
+    delete (c as Partial<typeof c>).handleResponse;
+    const line = data?.payload?.toString('latin1') ?? '';
+    if (!isImapGreetingLine(line)) {
+      refused = line;
+      client.close();
+      return false;
+    }
+    return Object.getPrototypeOf(client).handleResponse.call(this, data) as Promise<unknown>;
+  };
+  return () => refused;
 }
 
 /**

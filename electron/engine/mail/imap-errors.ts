@@ -107,11 +107,44 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
     case 'EConnectionClosed':
     case 'ClosedAfterConnectText':
       return new FanoutError('CONNECTION_RESET', `The connection to ${where} was closed${text ? `: ${text}` : ''}`, ctx, { cause: raw });
+    case 'GREETING_TIMEOUT': {
+      // Connected, then silence: an HTTP server (it waits for a request) or a stalled IMAP server.
+      const ms = (e as { details?: { greetingTimeout?: unknown } }).details?.greetingTimeout;
+      const after = typeof ms === 'number' ? ` in ${Math.round(ms / 100) / 10} s` : ' in time';
+      return new FanoutError('TIMEOUT', `${where} accepted the connection but sent no IMAP greeting${after} (GREETING_TIMEOUT): is it an IMAP port?`, ctx, { cause: raw });
+    }
     case 'CONNECT_TIMEOUT':
-    case 'GREETING_TIMEOUT':
     case 'ETIMEOUT':
       return new FanoutError('TIMEOUT', `${where} did not answer in time (${code})`, ctx, { cause: raw });
     default:
       return toFanoutError(raw, ctx);
   }
+}
+
+/** Longest part of a server's first line quoted in a message. */
+const QUOTED_LINE_MAX = 120;
+
+/**
+ * The first line a server sent is not an IMAP greeting (`* OK`, `* PREAUTH`, `* BYE`): another
+ * protocol on that port (an FTP server's `220 ...`, an SSH banner, an HTTP answer). Not retried
+ * (connecting again gets the same line): CONNECTION_RESET whose cause is `NotImapError`, the job
+ * stops on it with the line quoted and host:port named.
+ */
+export class NotImapError extends Error {
+  override readonly name = 'NotImapError';
+  constructor(readonly line: string) {
+    super(`not an IMAP greeting: ${line}`);
+  }
+}
+
+/** Whether `line`, a server's first line, can be an IMAP greeting (RFC 3501: `"*" SP` then OK, PREAUTH or BYE). */
+export function isImapGreetingLine(line: string): boolean {
+  return /^\* /.test(line);
+}
+
+/** The error for a server whose first line is not IMAP's (see `NotImapError`). */
+export function notImapError(line: string, where: string, context: ErrorContext = {}): FanoutError {
+  // Printable only, and short: it is the other server's text.
+  const shown = line.replace(/[^\x20-\x7e]/g, '?').slice(0, QUOTED_LINE_MAX) + (line.length > QUOTED_LINE_MAX ? '...' : '');
+  return new FanoutError('CONNECTION_RESET', `${where} is not an IMAP server: its first line was "${shown}" (is the port right?)`, { host: where, ...context }, { cause: new NotImapError(line) });
 }

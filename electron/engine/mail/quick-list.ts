@@ -6,7 +6,7 @@ import { abortedError } from '../core/fanout-error';
 import { accountWhere, defaultPort } from './connect';
 import { tlsModule } from './socks-transport';
 import { accountDirOf } from './folder-names';
-import { mapImapError } from './imap-errors';
+import { isImapGreetingLine, mapImapError, notImapError } from './imap-errors';
 import { folderPath, greetingCapabilities, listEntry, statusEntry, taggedAnswer, tokenize } from './quick-list-parse';
 
 /**
@@ -98,7 +98,7 @@ export function quickListReason(account: MailAccount): string | null {
  * Logs in, lists every folder with its status, logs out: one connection, one write after the
  * greeting. Resolves `{ ok: false }` for anything to leave to imapflow; rejects with a FanoutError
  * only for a refused login (AUTH_FAILED, as the full path), a connect or greeting timeout (TIMEOUT),
- * and an abort.
+ * a first line that is not IMAP (CONNECTION_RESET: `notImapError`), and an abort.
  */
 export function quickList(account: MailAccount, opts: QuickListOptions = {}): Promise<QuickListing> {
   const why = quickListReason(account);
@@ -151,7 +151,8 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
 
     socket.once(account.tls === 'implicit' ? 'secureConnect' : 'connect', () => {
       phase = 'greeting';
-      rearm(Math.min(userTimeout, 30_000), () => finish(mapImapError({ code: 'GREETING_TIMEOUT' }, where)));
+      const greetingMs = Math.min(userTimeout, 30_000);
+      rearm(greetingMs, () => finish(mapImapError({ code: 'GREETING_TIMEOUT', details: { greetingTimeout: greetingMs } }, where)));
       // LOGIN and LIST leave now, the greeting's round trip overlapping theirs (see the top of this file).
       if (early) {
         socket.write(commands);
@@ -179,6 +180,9 @@ export function quickList(account: MailAccount, opts: QuickListOptions = {}): Pr
         // OK without capabilities is read past, until the line with them. Anything else first (an
         // answer, PREAUTH, BYE) is a fall-back, as a greeting without them always was.
         if (!caps && /^\* OK\b/i.test(line)) return;
+        // Not IMAP at all (an FTP server's 220, an HTTP server's answer to what we wrote): the full
+        // path would get the same line, or, from an HTTP server, silence until its greeting timeout.
+        if (!isImapGreetingLine(line)) return finish(notImapError(line, where));
         if (!caps) return fallBack('greeting without capabilities');
         if (!caps.has('IMAP4REV1') || caps.has('LOGINDISABLED')) return fallBack('greeting: no IMAP4rev1 LOGIN');
         phase = 'answers';
