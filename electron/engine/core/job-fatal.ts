@@ -1,6 +1,7 @@
 import type { FanoutErrorCode } from '../../../shared/errors';
 import { redactUrl } from '../../../shared/input-checks';
 import { FanoutError } from './fanout-error';
+import { isNotHttpAtAll } from '../net/http-parser-errors';
 
 /**
  * Job-fatal errors: failures that are no item's own, so retrying the item or going on with the
@@ -17,17 +18,12 @@ const ALWAYS_FATAL = new Set<FanoutErrorCode>(['AUTH_FAILED', 'TLS_FAILED', 'DNS
 /**
  * The server cannot be reached or refuses us: the codes above always; while no item has been done
  * yet, a refused connection, or an answer that is not the protocol at all (an http:// URL to an FTP
- * or SSH port: every book failed CONNECTION_RESET one by one, each recorded failed). Once the
- * server has served us, either is a restart or a blip: the item is retried as usual.
+ * or SSH port: every book failed CONNECTION_RESET one by one, each recorded failed; a garbled
+ * header is not that, but one response's fault). Once the server has served us, either is a
+ * restart or a blip: the item is retried as usual.
  */
 export const serverUnreachable: JobFatalCheck = (err, { connected }) =>
-  ALWAYS_FATAL.has(err.code) || (!connected && (err.code === 'CONNECTION_REFUSED' || (err.code === 'CONNECTION_RESET' && notTheProtocol(err.cause))));
-
-/** undici's HTTPParserError (HPE_* codes): the server's bytes are not HTTP. mirror/http-run-types.ts wraps it as CONNECTION_RESET with this cause. */
-function notTheProtocol(cause: unknown): boolean {
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return (typeof code === 'string' && code.startsWith('HPE_')) || (cause as { name?: unknown } | undefined)?.name === 'HTTPParserError';
-}
+  ALWAYS_FATAL.has(err.code) || (!connected && (err.code === 'CONNECTION_REFUSED' || (err.code === 'CONNECTION_RESET' && isNotHttpAtAll(err.cause))));
 
 /**
  * The one message a stopped job shows: what failed, where (the URL, its password hidden), and

@@ -6,6 +6,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
 import type { HttpResponse, StallRule } from './http-response';
 import type { Candidate } from './mirror-layout';
+import { isParserError } from '../net/http-parser-errors';
 import { mapSocketError } from './net-errors';
 import type { FetchedBook, HeldBook } from './types';
 import type { RawParts } from './raw-parts';
@@ -106,10 +107,4 @@ export function connectionError(reason: unknown, context: ErrorContext): FanoutE
     return new FanoutError('CONNECTION_RESET', `${context.host ?? 'The server'} sent a response that is not valid HTTP (${String(message)}); the connection was dropped`, context, { cause: reason });
   }
   return mapSocketError(reason, context);
-}
-
-/** undici's HTTPParserError: the server's bytes are not valid HTTP (its `code` is often unset). */
-export function isParserError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return (typeof code === 'string' && code.startsWith('HPE_')) || (e as { name?: unknown })?.name === 'HTTPParserError';
 }
