@@ -173,7 +173,12 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
         fresh.push(m);
       }
     } else {
+      // A size FETCH given up after EXAMINE (examineWithSizes) may still be answered, its lines
+      // arriving during this one's: each UID is taken once.
+      const seen = new Set<number>();
       for await (const m of client.fetch('1:*', query, { uid: true })) {
+        if (seen.has(m.uid)) continue;
+        seen.add(m.uid);
         listed.push(m.uid);
         keep(m);
       }
