@@ -1,5 +1,5 @@
 import { rmdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
 import { makeDirs } from './make-dirs';
@@ -22,14 +22,20 @@ import { storageFault } from './storage-fault';
 export async function prepareOutputFolder(outDir: string, kind: string, subdirs: string[] = [], opts: { keep?: boolean } = {}): Promise<OutputLock> {
   // Deepest first: the order they are tried for removal.
   const created: string[] = [];
-  await makeDir(outDir, outDir, created);
-  let lock: OutputLock;
-  try {
-    const held = await acquireOutputLock(outDir, kind);
-    lock = opts.keep ? held : tidyOnRelease(held, created);
-  } catch (err) {
-    if (!opts.keep) await removeIfEmpty(created);
-    throw err;
+  let lock!: OutputLock;
+  // A job ending as this one starts removes the folder it made once its lock is gone, maybe
+  // between our mkdir and our lock: made again (a bounded number of times).
+  for (let attempt = 1; ; attempt++) {
+    await makeDir(outDir, outDir, created);
+    try {
+      const held = await acquireOutputLock(outDir, kind);
+      lock = opts.keep ? held : tidyOnRelease(held, created);
+      break;
+    } catch (err) {
+      if (!opts.keep) await removeIfEmpty(created);
+      const gone = ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) === 'ENOENT';
+      if (!gone || attempt === 3) throw err;
+    }
   }
   try {
     for (const dir of [outDir, ...subdirs.map((d) => join(outDir, d))]) {
@@ -56,8 +62,11 @@ function tidyOnRelease(lock: OutputLock, created: string[]): OutputLock {
     folder: lock.folder,
     owner: lock.owner,
     async release() {
+      // Subfolders first, still under the lock (the next job may take the folder the moment it is released).
+      const inside = created.filter((d) => d.startsWith(lock.folder + sep));
+      await removeIfEmpty(inside);
       await lock.release();
-      await removeIfEmpty(created);
+      await removeIfEmpty(created.filter((d) => !inside.includes(d)));
     },
   };
 }
