@@ -31,7 +31,10 @@ function primaryWeights(): Uint8Array {
 const ROOT_ORDER_LOCALE = /^(?:(?:C|POSIX|en(?:_[A-Z]{2})?)(?:\.[\w-]+)?)?$/;
 
 /** True when the default locale's collation orders printable ASCII as the root collation does. */
-export function rootOrderApplies(env: NodeJS.ProcessEnv = process.env): boolean {
+export function rootOrderApplies(env: NodeJS.ProcessEnv = process.env, versions: Readonly<Record<string, string | undefined>> = process.versions): boolean {
+  // In Electron the default locale is Chromium's (the system language on macOS and Windows), not
+  // these variables: ICU decides there.
+  if (versions.electron !== undefined) return false;
   // ICU's choice (putil.cpp): the first of these that is set, even empty (which is the root locale).
   const id = env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG;
   return id === undefined || ROOT_ORDER_LOCALE.test(id);

@@ -72,6 +72,12 @@ describe('folder paths in localeCompare order, with and without ICU', () => {
     }
   });
 
+  it('in Electron (its locale is Chromium\'s, not LANG) ICU decides, whatever the variables say', () => {
+    expect(rootOrderApplies({ LANG: 'en_US.UTF-8' }, { node: '20.20.2', electron: '33.0.0' })).toBe(false);
+    expect(rootOrderApplies({}, { node: '20.20.2', electron: '33.0.0' })).toBe(false);
+    expect(rootOrderApplies({ LANG: 'en_US.UTF-8' }, { node: '20.20.2' })).toBe(true);
+  });
+
   it('a node whose locale tailors ASCII (Danish "aa" after "z", Turkish I before i) orders as its own localeCompare does', async () => {
     const script = `import { inListOrder } from ${JSON.stringify(new URL('../../../electron/engine/mail/folders.ts', import.meta.url).href)};
 const paths = ['INBOX', 'aa', 'z', 'Inbox2', 'info', 'Sent'];
