@@ -1,6 +1,6 @@
 import { FTPError } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
-import { mapSocketError } from './net-errors';
+import { mapSocketError, NotTheProtocolError } from './net-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { saysNoSuchFile, saysServerFull } from './ftp-replies';
 
@@ -28,4 +28,17 @@ export function mapFtpError(e: unknown, phase: FtpPhase, context: ErrorContext):
 export function authTlsRefused(e: FTPError, host: string): FanoutError {
   const reply = `FTP ${e.code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
   return new FanoutError('TLS_FAILED', `${host} refused AUTH TLS (${reply}): it offers no explicit FTPS; try ftp:// or implicit TLS`, {}, { cause: e });
+}
+
+/** The server's first line is no FTP reply (see ftp-login.ts `withGreetingCheck`): quoted, printable, short. */
+export function notFtpGreeting(line: string, host: string, port: number): FanoutError {
+  const shown = line.replace(/[^\x20-\x7e]/g, '?').slice(0, 120) + (line.length > 120 ? '...' : '');
+  const message = `${host}:${port} is not an FTP server: its first line was "${shown}" (is the port right?)`;
+  return new FanoutError('CONNECTION_RESET', message, { host }, { cause: new NotTheProtocolError(message, line) });
+}
+
+/** The server accepted the connection and said nothing for the whole timeout (an HTTP server waits for a request). */
+export function noFtpGreeting(host: string, port: number, timeoutMs: number, err: unknown): FanoutError {
+  const message = `${host}:${port} accepted the connection but sent no FTP greeting in ${Math.round(timeoutMs / 100) / 10} s: is it an FTP port? (${(err as Error).message})`;
+  return new FanoutError('TIMEOUT', message, { host }, { cause: new NotTheProtocolError(message, null) });
 }

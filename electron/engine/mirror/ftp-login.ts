@@ -4,7 +4,7 @@ import { FanoutError } from '../core/fanout-error';
 import { connectThroughSocks } from '../net/ftp-over-socks';
 import type { Socks5Proxy } from '../net/socks';
 import { pipelinedLogin } from './ftp-commands';
-import { authTlsRefused, mapFtpError } from './ftp-errors';
+import { authTlsRefused, mapFtpError, noFtpGreeting, notFtpGreeting } from './ftp-errors';
 import { openPassive } from './ftp-pipeline';
 import type { TlsTrust } from './tls-trust';
 
@@ -40,7 +40,7 @@ export async function loginFtp(client: Client, t: FtpLogin): Promise<void> {
 export async function connectFtp(client: Client, t: FtpLogin): Promise<boolean> {
   if (t.socks) return connectThroughProxy(client, t, t.socks);
   if (!t.secure) {
-    await client.connect(t.host, t.port);
+    await withGreetingCheck(client, t, client.connect(t.host, t.port));
     return true;
   }
   await client.access({
@@ -53,6 +53,35 @@ export async function connectFtp(client: Client, t: FtpLogin): Promise<boolean> 
     secureOptions: { ...t.tls },
   });
   return false;
+}
+
+/**
+ * Waits for `connecting` (basic-ftp's connect: the greeting) while watching the server's first
+ * line. One that is no FTP reply (`NNN text`: an SSH banner, an HTTP answer) ends it at once
+ * (CONNECTION_RESET, `notFtpGreeting`); the control timeout with nothing received (an HTTP
+ * server, which waits for a request) is `noFtpGreeting` (TIMEOUT). Either's cause is a
+ * NotTheProtocolError: on the job's first connection the job stops (core/job-fatal.ts).
+ */
+async function withGreetingCheck(client: Client, t: FtpLogin, connecting: Promise<unknown>): Promise<void> {
+  const socket = client.ftp.socket;
+  let received = '';
+  const onData = (chunk: Buffer | string) => {
+    received += typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    const end = received.indexOf('\n');
+    if (end < 0 && received.length < 512) return;
+    socket.off('data', onData);
+    const line = (end < 0 ? received : received.slice(0, end)).replace(/\r$/, '');
+    if (!/^\d{3}([ -]|$)/.test(line)) client.ftp.closeWithError(notFtpGreeting(line, t.host, t.port));
+  };
+  socket.on('data', onData);
+  try {
+    await connecting;
+  } catch (err) {
+    if (received === '' && err instanceof Error && /^Timeout \(control socket\)/.test(err.message)) throw noFtpGreeting(t.host, t.port, t.timeoutMs, err);
+    throw err;
+  } finally {
+    socket.off('data', onData);
+  }
 }
 
 /** Whether the client's control connection is still plain (read before it is closed: `AUTH TLS` refused). */
