@@ -1,4 +1,4 @@
-import { readFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -6,6 +6,7 @@ import type { InputProblem } from '../../shared/input-checks';
 import { checkInputFile, checkOutputFolder } from '../engine/inputs/file-checks';
 import type { ScrubResult } from '../engine/scrub/scrub-types';
 import { writeFileAtomic } from '../engine/output/atomic-file';
+import { makeDirs } from '../engine/output/make-dirs';
 import { exitOnProblems } from './cli-validation';
 import { EXIT } from './exit-codes';
 
@@ -78,7 +79,7 @@ export function registerCleanCommand(program: Command): void {
         return;
       }
       const outDir = resolve(o.outDir);
-      await mkdir(outDir, { recursive: true });
+      await makeDirs(outDir);
       const { createScrubPool } = await import('../engine/scrub/scrub-pool');
       const pool = createScrubPool({ executor: 'threads', size: Math.min(files.length, Math.max(1, availableParallelism())), maxQueue: 8 });
       let failed = 0;

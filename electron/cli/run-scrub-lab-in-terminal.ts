@@ -1,6 +1,7 @@
 import type { LabPoint } from '../../shared/ipc';
 import { availableParallelism } from 'node:os';
-import { mkdir } from 'node:fs/promises';
+import { checkOutputFolder } from '../engine/inputs/file-checks';
+import { makeDirs } from '../engine/output/make-dirs';
 import { NO_SAMPLE_BOOKS, readSampleBooks, runScrubLab, scrubInputProblem, scrubLabLabel, type ScrubExecutorKind } from '../engine/lab/scrub-lab';
 import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import { EXIT } from './exit-codes';
@@ -10,9 +11,11 @@ import { measureInTerminal, reportLab } from './run-lab-in-terminal';
 export async function runScrubLabInTerminal(o: { input: string; sample: number; executors: ScrubExecutorKind[]; workerCounts: number[]; repeats: number; outDir: string; json: boolean }): Promise<number> {
   const problem = await scrubInputProblem(o.input);
   if (problem) return badInput(`--input ${o.input}: ${problem}`);
+  const outProblem = await checkOutputFolder(o.outDir);
+  if (outProblem) return badInput(`--out-dir ${o.outDir}: ${outProblem}`);
   const books = await readSampleBooks(o.input, o.sample);
   if (books.length === 0) return badInput(`--input ${o.input}: ${NO_SAMPLE_BOOKS}`);
-  await mkdir(o.outDir, { recursive: true });
+  await makeDirs(o.outDir);
   const cores = availableParallelism();
   process.stderr.write(`lab scrub: ${books.length} books, ${o.executors.join(' and ')} × ${o.workerCounts.join(',')} workers, ${cores} cores\n`);
   const { points, status, error } = await measureInTerminal<LabPoint>(

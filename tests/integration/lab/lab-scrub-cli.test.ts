@@ -48,4 +48,11 @@ describe('fanout lab scrub', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`error: --input ${join(dir, 'nope')}: no such folder; check the path\n`);
   });
+
+  it('refuses an output folder on a kernel file system with one line and exit 2 (it hung: a recursive mkdir under /proc never ends)', async () => {
+    const r = await fanout(['lab', 'scrub', '--input', books, '--out-dir', '/proc/fanout-lab-scrub'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --out-dir \/proc\/fanout-lab-scrub: .*proc/);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  }, 60_000);
 });
