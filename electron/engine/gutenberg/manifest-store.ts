@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -39,12 +40,18 @@ export class ManifestStore {
   readonly path: string;
   readonly #outDir: string;
   readonly #recorded: Map<number, RecordedBook>;
-  readonly #log: AppendLog;
+  /**
+   * The file, opened at `open` when it exists; otherwise created by the first `append` (a job that
+   * wrote nothing, e.g. an unreachable mirror, leaves no empty manifest.jsonl behind: with it, the
+   * output folder it created is removed again, as a refused mail job's is), or by `close` when raw/
+   * holds something.
+   */
+  #log: Promise<AppendLog> | null;
 
-  private constructor(outDir: string, log: AppendLog, recorded: Map<number, RecordedBook>) {
+  private constructor(outDir: string, path: string, log: AppendLog | null, recorded: Map<number, RecordedBook>) {
     this.#outDir = outDir;
-    this.path = log.path;
-    this.#log = log;
+    this.path = path;
+    this.#log = log ? Promise.resolve(log) : null;
     this.#recorded = recorded;
   }
 
@@ -52,14 +59,21 @@ export class ManifestStore {
     const path = join(outDir, MANIFEST_FILE);
     try {
       // AppendLog.open cuts a torn last line first, so the loaded entries are every whole line.
-      const log = await AppendLog.open(path);
+      const exists = await stat(path).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return false;
+          throw err;
+        },
+      );
+      const log = exists ? await AppendLog.open(path) : null;
       const recorded = new Map<number, RecordedBook>();
       await forEachManifestLine(outDir, (entry) => {
         const book = toRecordedBook(entry);
         if (book) recorded.set(entry.ebook, book);
         else recorded.delete(entry.ebook);
       });
-      return new ManifestStore(outDir, log, recorded);
+      return new ManifestStore(outDir, path, log, recorded);
     } catch (err) {
       throw writeError(err, outDir, path);
     }
@@ -80,7 +94,16 @@ export class ManifestStore {
   /** Records a book; rejects with DISK_FULL / OUTPUT_NOT_WRITABLE / WRITE_FAILED (the line is then not in the file). */
   async append(entry: ManifestEntry): Promise<void> {
     try {
-      await this.#log.append(JSON.stringify(entry));
+      // The first line creates the file (one open, shared by the lines that arrive meanwhile).
+      if (!this.#log) {
+        const opening = AppendLog.open(this.path);
+        this.#log = opening;
+        // One that failed (no space for the file) is tried again by the next line.
+        opening.catch(() => {
+          if (this.#log === opening) this.#log = null;
+        });
+      }
+      await (await this.#log).append(JSON.stringify(entry));
     } catch (err) {
       throw writeError(err, this.#outDir, this.path, entry.ebook);
     }
@@ -89,8 +112,20 @@ export class ManifestStore {
 
   /** Waits for the pending lines, flushes them to disk, closes. Never rewrites the file. */
   async close(): Promise<void> {
-    await this.#log.close();
+    // A run that landed raw files but recorded no line (cancelled while its first book was
+    // cleaned) still marks the folder as a Gutenberg output (the input checks' corpus test,
+    // `fanout verify corpus`, the re-run that adopts those files): the file is created then.
+    if (!this.#log && (await holdsAnything(join(this.#outDir, 'raw')))) this.#log = AppendLog.open(this.path);
+    const log = await this.#log?.catch(() => null);
+    await log?.close();
   }
+}
+
+async function holdsAnything(dir: string): Promise<boolean> {
+  return readdir(dir).then(
+    (names) => names.length > 0,
+    () => false,
+  );
 }
 
 function toRecordedBook(e: ManifestEntry): RecordedBook | null {

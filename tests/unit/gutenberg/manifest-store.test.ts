@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,6 +28,26 @@ const entry = (ebook: number, status: 'ok' | 'failed', withMtimes = true): Manif
   }) as unknown as ManifestEntry;
 
 describe('ManifestStore', () => {
+  it('creates manifest.jsonl with its first line: a store that recorded nothing leaves none (an unreachable mirror)', async () => {
+    const empty = await ManifestStore.open(dir);
+    await empty.close();
+    expect(existsSync(join(dir, MANIFEST_FILE))).toBe(false);
+    const store = await ManifestStore.open(dir);
+    await Promise.all([store.append(entry(1, 'ok')), store.append(entry(2, 'failed'))]);
+    await store.close();
+    expect((await readFile(join(dir, MANIFEST_FILE), 'utf8')).trim().split('\n')).toHaveLength(2);
+    // A run that landed a raw file but recorded no line (cancelled while cleaning it): created at close.
+    await rm(join(dir, MANIFEST_FILE));
+    await mkdir(join(dir, 'raw'));
+    await writeFile(join(dir, 'raw', '1-0.txt'), 'text');
+    await (await ManifestStore.open(dir)).close();
+    expect(await readFile(join(dir, MANIFEST_FILE), 'utf8')).toBe('');
+    // One that exists is opened (and kept) as before, even when empty.
+    await writeFile(join(dir, MANIFEST_FILE), '');
+    await (await ManifestStore.open(dir)).close();
+    expect(existsSync(join(dir, MANIFEST_FILE))).toBe(true);
+  });
+
   it('is append-only: a second store on the same folder never drops the first one’s lines', async () => {
     const a = await ManifestStore.open(dir);
     await a.append(entry(1, 'ok'));
