@@ -43,7 +43,8 @@ export async function connectFtp(client: Client, t: FtpLogin): Promise<boolean> 
     await withGreetingCheck(client, t, client.connect(t.host, t.port));
     return true;
   }
-  await client.access({
+  // access() makes its control socket before its first await: the greeting is watched on it too.
+  const access = client.access({
     host: t.host,
     port: t.port,
     user: t.user,
@@ -52,11 +53,12 @@ export async function connectFtp(client: Client, t: FtpLogin): Promise<boolean> 
     // A fresh object: basic-ftp adds `host` to it and keeps it for the data connections.
     secureOptions: { ...t.tls },
   });
+  await withGreetingCheck(client, t, access);
   return false;
 }
 
 /**
- * Waits for `connecting` (basic-ftp's connect: the greeting) while watching the server's first
+ * Waits for `connecting` (basic-ftp's connect, or access: the greeting first) while watching the server's first
  * line. One that is no FTP reply (`NNN text`: an SSH banner, an HTTP answer) ends it at once
  * (CONNECTION_RESET, `notFtpGreeting`); the control timeout with nothing received (an HTTP
  * server, which waits for a request) is `noFtpGreeting` (TIMEOUT). Either's cause is a

@@ -31,8 +31,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function failure(port: number, batch: boolean): Promise<FanoutError> {
-  const mirror = openMirror(`ftp://127.0.0.1:${port}/`, { timeoutMs: 3_000 });
+async function failure(port: number, batch: boolean, scheme = 'ftp'): Promise<FanoutError> {
+  const mirror = openMirror(`${scheme}://127.0.0.1:${port}/`, { timeoutMs: 3_000 });
   try {
     const session = mirror.openSession(0);
     const rawDir = path.join(work, 'raw');
@@ -47,6 +47,21 @@ async function failure(port: number, batch: boolean): Promise<FanoutError> {
     await mirror.close();
   }
 }
+
+describe('an ftps:// mirror (explicit FTPS: the greeting comes in clear) that is not an FTP server', () => {
+  it('an HTTP server (silent): TIMEOUT, no FTP greeting', async () => {
+    const err = await failure(http.port, false, 'ftps');
+    expect(err.code).toBe('TIMEOUT');
+    expect(err.message).toContain(`127.0.0.1:${http.port} accepted the connection but sent no FTP greeting in 3 s`);
+    expect(isNotTheProtocol(err.cause)).toBe(true);
+  }, 60_000);
+
+  it('Dovecot: CONNECTION_RESET quoting its first line', async () => {
+    const err = await failure(imap.port, false, 'ftps');
+    expect(err.code).toBe('CONNECTION_RESET');
+    expect(err.message).toContain(`127.0.0.1:${imap.port} is not an FTP server: its first line was "* OK`);
+  }, 60_000);
+});
 
 describe('an ftp:// mirror that is not an FTP server', () => {
   it.each([false, true])('an HTTP server (silent), batch %s: TIMEOUT, no FTP greeting, host:port named', async (batch) => {
