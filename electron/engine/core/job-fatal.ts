@@ -1,7 +1,7 @@
 import type { FanoutErrorCode } from '../../../shared/errors';
 import { redactUrl } from '../../../shared/input-checks';
 import { FanoutError } from './fanout-error';
-import { isNotHttpAtAll } from '../net/http-parser-errors';
+import { isNotHttpAtAll, isNotTheProtocol } from '../net/not-the-protocol';
 
 /**
  * Job-fatal errors: failures that are no item's own, so retrying the item or going on with the
@@ -23,7 +23,16 @@ const ALWAYS_FATAL = new Set<FanoutErrorCode>(['AUTH_FAILED', 'TLS_FAILED', 'DNS
  * restart or a blip: the item is retried as usual.
  */
 export const serverUnreachable: JobFatalCheck = (err, { connected }) =>
-  ALWAYS_FATAL.has(err.code) || (!connected && (err.code === 'CONNECTION_REFUSED' || (err.code === 'CONNECTION_RESET' && isNotHttpAtAll(err.cause))));
+  ALWAYS_FATAL.has(err.code) || (!connected && (err.code === 'CONNECTION_REFUSED' || (err.code === 'CONNECTION_RESET' && isNotHttpAtAll(err.cause)) || notFtpAtAll(err)));
+
+/**
+ * An ftp:// URL to a server that is not FTP (mirror/ftp-login.ts): silent for the whole timeout (an
+ * HTTP server waits for a request: TIMEOUT, every book failed one by one), or a first line that is
+ * no FTP reply (CONNECTION_RESET); either's cause a NotTheProtocolError.
+ */
+function notFtpAtAll(err: FanoutError): boolean {
+  return (err.code === 'TIMEOUT' || err.code === 'CONNECTION_RESET') && isNotTheProtocol(err.cause);
+}
 
 /**
  * The one message a stopped job shows: what failed, where (the URL, its password hidden), and

@@ -1,6 +1,7 @@
 import { FTPError } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
-import { mapSocketError, NotTheProtocolError } from './net-errors';
+import { NotTheProtocolError } from '../net/not-the-protocol';
+import { mapSocketError } from './net-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { saysNoSuchFile, saysServerFull } from './ftp-replies';
 

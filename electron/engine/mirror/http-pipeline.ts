@@ -5,7 +5,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
 import { pumpBody, readBounded, sendRequest, type HttpResponse } from './http-response';
-import { isParserError } from '../net/http-parser-errors';
+import { isParserError } from '../net/not-the-protocol';
 import { ConnectionLost, connectionError, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
 import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';

@@ -6,7 +6,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
 import type { HttpResponse, StallRule } from './http-response';
 import type { Candidate } from './mirror-layout';
-import { isParserError } from '../net/http-parser-errors';
+import { isParserError } from '../net/not-the-protocol';
 import { mapSocketError } from './net-errors';
 import type { FetchedBook, HeldBook } from './types';
 import type { RawParts } from './raw-parts';

@@ -56,24 +56,3 @@ export function isConnectionError(e: unknown): boolean {
   if (typeof code === 'string' && (code.startsWith('UND_ERR_') || CONNECTION_CODES.has(code))) return true;
   return isTlsFailure(code, message);
 }
-
-/**
- * The server at the other end does not speak the protocol at all: an ftp:// URL to an HTTP port
- * (silent: no FTP greeting ever comes) or to an SSH port (its banner is no FTP reply). The cause of
- * the FanoutError (TIMEOUT for silence, CONNECTION_RESET for a foreign first line): before the job
- * has done anything it is the mirror's fault, not the book's (core/job-fatal.ts).
- */
-export class NotTheProtocolError extends Error {
-  override readonly name = 'NotTheProtocolError';
-  /** The server's first line, as sent (null: it sent nothing). */
-  readonly firstLine: string | null;
-  constructor(message: string, firstLine: string | null) {
-    super(message);
-    this.firstLine = firstLine;
-  }
-}
-
-/** Whether `cause` is a `NotTheProtocolError` (by name: one from another copy of this module counts). */
-export function isNotTheProtocol(cause: unknown): boolean {
-  return (cause as { name?: unknown } | undefined)?.name === 'NotTheProtocolError';
-}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror } from '../../../electron/engine/mirror';
-import { isNotTheProtocol } from '../../../electron/engine/mirror/net-errors';
+import { isNotTheProtocol } from '../../../electron/engine/net/not-the-protocol';
 import { startHttpServer, type HttpServer } from '../../harness';
 import { startImapServer } from '../../harness/imap-servers';
 import type { ImapTestServer } from '../../harness/imap-server';
