@@ -50,14 +50,22 @@ export const MALLOC_ENV = Object.freeze({ MALLOC_MMAP_THRESHOLD_: '131072', MALL
 export const GUTENBERG_MALLOC_ENV = Object.freeze({ ...MALLOC_ENV, MALLOC_TRIM_THRESHOLD_: '4194304' });
 
 /**
- * `fanout mail` takes the same: its connections read the same way (a message is ~100 64 KB reads at
- * 5,000 messages / 213 MB). perf -e page-faults of the bench child, 4 pairs per size, N = 4 and 1:
- * 35-40k -> 21-24k per 1,000 messages, 68-86k -> 34-41k per 5,000; process CPU lower in 7 of 7 pairs
- * at 1,000 (e.g. 3.47 -> 2.74 s) and 6 of 7 at 5,000 (e.g. 11.05 -> 8.42 s), load 10-18; peak RSS
- * +4-10 MB (96-105 MB).
+ * `fanout mail`: the same 4 MB trim threshold, as its connections read the same way (a message is
+ * ~100 64 KB reads at 5,000 messages / 213 MB). perf -e page-faults of the bench child, 4 pairs per
+ * size, N = 4 and 1: 35-40k -> 21-24k per 1,000 messages, 68-86k -> 34-41k per 5,000; process CPU
+ * lower in 7 of 7 pairs at 1,000 and 6 of 7 at 5,000, load 10-18; peak RSS +4-10 MB (96-105 MB).
+ * And blocks up to 4 MB stay in the heap instead of being mmap'd: each message's body is one
+ * Buffer.concat of its literal (up to the 4 MiB FETCH piece), and at 128 KB every message of 128 KB
+ * or more faulted a fresh mapping in (~8 % of the main thread's samples, session 12). Main-thread
+ * CPU lower in 10 of 10 loaded pairs and in every quiet row (bench:mail's `malloc4m` variant:
+ * 1.10-1.16 against 1.17-1.32 s at 1,000, N = 4; 2.74-2.82 against 2.95-3.05 s at 5,000), peak RSS
+ * 94-108 MB (docs/BENCHMARKS.md, "End of session 12").
  */
+export const MAIL_MALLOC_ENV = Object.freeze({ ...GUTENBERG_MALLOC_ENV, MALLOC_MMAP_THRESHOLD_: '4194304' });
+
 export function mallocEnvOf(command) {
-  return command === 'gutenberg' || command === 'mail' ? GUTENBERG_MALLOC_ENV : MALLOC_ENV;
+  if (command === 'mail') return MAIL_MALLOC_ENV;
+  return command === 'gutenberg' ? GUTENBERG_MALLOC_ENV : MALLOC_ENV;
 }
 
 /** `--max_old_space_size=1` and `--max-old-space-size 1` name the same flag. */
