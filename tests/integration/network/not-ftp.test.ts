@@ -4,7 +4,7 @@
  * nothing until it gets a request: TIMEOUT "sent no FTP greeting in N s" (it was basic-ftp's bare
  * "Timeout (control socket)"). An IMAP server (Dovecot: "* OK ...") greets with no FTP reply: at
  * once CONNECTION_RESET quoting that line (basic-ftp skipped it and waited out the timeout).
- * The job-level stop on these (no book recorded failed) is core/job-fatal.ts's: see not-ftp-job.
+ * The job-level stop on these (no book recorded failed) is core/job-fatal.ts's: see mirror-not-the-protocol.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
