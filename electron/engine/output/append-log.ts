@@ -7,6 +7,8 @@
  * writer cannot drop lines that are already there.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDir } from './atomic-file';
 
 export class AppendLog {
   readonly path: string;
@@ -28,8 +30,10 @@ export class AppendLog {
   /** Opens (creating) `path` for appending, after cutting a torn last line. */
   static async open(path: string): Promise<AppendLog> {
     await repairTornTail(path);
-    const handle = await open(path, 'a');
+    const { handle, created } = await openOrCreate(path);
     try {
+      // A new log's name must be on disk too, not only the lines its `sync` makes durable.
+      if (created) await syncDir(dirname(path));
       const { size } = await handle.stat();
       return new AppendLog(path, handle, size);
     } catch (err) {
@@ -133,5 +137,15 @@ export async function repairTornTail(file: string): Promise<boolean> {
     return true;
   } finally {
     await fh.close();
+  }
+}
+
+/** Opens `path` to append, creating it if missing (`created` then). */
+async function openOrCreate(path: string): Promise<{ handle: FileHandle; created: boolean }> {
+  try {
+    return { handle: await open(path, 'ax'), created: true };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return { handle: await open(path, 'a'), created: false };
   }
 }

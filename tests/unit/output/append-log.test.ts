@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { recordFsyncs } from '../../harness/fsync-recorder';
 import { AppendLog, repairTornTail } from '../../../electron/engine/output/append-log';
 
 let dir: string;
@@ -13,6 +14,24 @@ afterEach(async () => {
 });
 
 describe('AppendLog', () => {
+  it('a log it creates has its folder fsynced (the new name on disk, not only its lines); one that exists does not', async () => {
+    const file = join(dir, 'log.jsonl');
+    const events = await recordFsyncs(dir, () => file);
+    try {
+      const log = await AppendLog.open(file);
+      await log.append('{"a":1}');
+      await log.close();
+      expect(events.map((e) => e.path)).toEqual([dir, file]);
+      events.length = 0;
+      const again = await AppendLog.open(file);
+      await again.append('{"b":2}');
+      await again.close();
+      expect(events.map((e) => e.path)).toEqual([file]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it('cuts a torn last line at open, then appends whole lines after the last whole one', async () => {
     const file = join(dir, 'log.jsonl');
     await writeFile(file, '{"a":1}\n{"b":2}\n{"c":');
