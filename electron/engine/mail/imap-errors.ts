@@ -2,6 +2,7 @@ import { FanoutError, isAbortError, toFanoutError, abortedError } from '../core/
 import type { ErrorContext } from '../../../shared/errors';
 import { isTlsFailure } from '../core/tls-error';
 import { SocksProxyError } from '../net/socks';
+import { NotTheProtocolError, quoteFirstLine } from '../net/not-the-protocol';
 
 /** imapflow's own codes for a failed TLS upgrade, on top of the socket-level ones. */
 const IMAP_TLS_CODES = new Set(['ClosedAfterConnectTLS', 'UPGRADE_TIMEOUT', 'STARTTLS_INJECTION']);
@@ -121,30 +122,17 @@ export function mapImapError(raw: unknown, where: string, context: ErrorContext 
   }
 }
 
-/** Longest part of a server's first line quoted in a message. */
-const QUOTED_LINE_MAX = 120;
-
-/**
- * The first line a server sent is not an IMAP greeting (`* OK`, `* PREAUTH`, `* BYE`): another
- * protocol on that port (an FTP server's `220 ...`, an SSH banner, an HTTP answer). Not retried
- * (connecting again gets the same line): CONNECTION_RESET whose cause is `NotImapError`, the job
- * stops on it with the line quoted and host:port named.
- */
-export class NotImapError extends Error {
-  override readonly name = 'NotImapError';
-  constructor(readonly line: string) {
-    super(`not an IMAP greeting: ${line}`);
-  }
-}
-
 /** Whether `line`, a server's first line, can be an IMAP greeting (RFC 3501: `"*" SP` then OK, PREAUTH or BYE). */
 export function isImapGreetingLine(line: string): boolean {
   return /^\* /.test(line);
 }
 
-/** The error for a server whose first line is not IMAP's (see `NotImapError`). */
+/**
+ * The error for a server whose first line is not an IMAP greeting (`* OK`, `* PREAUTH`, `* BYE`):
+ * another protocol on that port (an FTP server's `220 ...`, an SSH banner, an HTTP answer). Not
+ * retried (connecting again gets the same line): CONNECTION_RESET whose cause is a
+ * NotTheProtocolError, the line quoted and host:port named.
+ */
 export function notImapError(line: string, where: string, context: ErrorContext = {}): FanoutError {
-  // Printable only, and short: it is the other server's text.
-  const shown = line.replace(/[^\x20-\x7e]/g, '?').slice(0, QUOTED_LINE_MAX) + (line.length > QUOTED_LINE_MAX ? '...' : '');
-  return new FanoutError('CONNECTION_RESET', `${where} is not an IMAP server: its first line was "${shown}" (is the port right?)`, { host: where, ...context }, { cause: new NotImapError(line) });
+  return new FanoutError('CONNECTION_RESET', `${where} is not an IMAP server: its first line was "${quoteFirstLine(line)}" (is the port right?)`, { host: where, ...context }, { cause: new NotTheProtocolError(`not an IMAP greeting: ${line}`, line) });
 }

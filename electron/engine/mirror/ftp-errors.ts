@@ -1,6 +1,6 @@
 import { FTPError } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
-import { NotTheProtocolError } from '../net/not-the-protocol';
+import { NotTheProtocolError, quoteFirstLine } from '../net/not-the-protocol';
 import { mapSocketError } from './net-errors';
 import type { ErrorContext } from '../../../shared/errors';
 import { saysNoSuchFile, saysServerFull } from './ftp-replies';
@@ -33,8 +33,7 @@ export function authTlsRefused(e: FTPError, host: string): FanoutError {
 
 /** The server's first line is no FTP reply (see ftp-login.ts `withGreetingCheck`): quoted, printable, short. */
 export function notFtpGreeting(line: string, host: string, port: number): FanoutError {
-  const shown = line.replace(/[^\x20-\x7e]/g, '?').slice(0, 120) + (line.length > 120 ? '...' : '');
-  const message = `${host}:${port} is not an FTP server: its first line was "${shown}" (is the port right?)`;
+  const message = `${host}:${port} is not an FTP server: its first line was "${quoteFirstLine(line)}" (is the port right?)`;
   return new FanoutError('CONNECTION_RESET', message, { host }, { cause: new NotTheProtocolError(message, line) });
 }
 

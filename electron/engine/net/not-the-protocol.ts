@@ -38,3 +38,8 @@ export class NotTheProtocolError extends Error {
 export function isNotTheProtocol(cause: unknown): boolean {
   return (cause as { name?: unknown } | undefined)?.name === 'NotTheProtocolError';
 }
+
+/** A foreign server's first line as a message quotes it: printable ASCII only, at most 120 characters. */
+export function quoteFirstLine(line: string): string {
+  return line.replace(/[^\x20-\x7e]/g, '?').slice(0, 120) + (line.length > 120 ? '...' : '');
+}
