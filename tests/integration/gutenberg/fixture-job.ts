@@ -8,11 +8,16 @@ import type { ManifestEntry } from '../../../electron/engine/gutenberg/manifest-
 import type { MirrorBookSpec } from '../../harness';
 import { MISSING, type GutenbergFixture } from './gutenberg-fixture';
 
-/** A job over the fixture's catalog into `<fixture>/<name>` (3 workers, 10 s timeout, 2 attempts unless `input` says else): its summary and manifest lines. */
+/** A job over the fixture's catalog into `<fixture>/<name>` (3 workers, 10 s timeout, 2 attempts unless `input` says else): its summary and manifest lines (none when it left no manifest). */
 export async function runFixtureJob(fx: GutenbergFixture, name: string, input: Partial<GutenbergJobInput>) {
   const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: fx.catalogPath, outDir: join(fx.dir, name), workers: 3, timeoutMs: 10_000, attempts: 2, ...input });
   const summary = await runGutenbergJob(spec, createJobControl());
-  const manifest = (await readFile(join(spec.outDir, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as ManifestEntry);
+  // A job that recorded nothing (stopped before its first book) leaves no manifest.jsonl: no lines.
+  const text = await readFile(join(spec.outDir, 'manifest.jsonl'), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  });
+  const manifest = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ManifestEntry);
   return { summary, manifest };
 }
 
