@@ -1,5 +1,5 @@
 import { rmdir } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
 import { makeDirs } from './make-dirs';
@@ -82,22 +82,12 @@ async function removeIfEmpty(dirs: string[]): Promise<void> {
   }
 }
 
-/** Creates `dir` (and missing parents, make-dirs.ts); the folders it created go to the front of `created`. */
+/** Creates `dir` (and missing parents, make-dirs.ts); the folders it created go to the front of `created`, deepest first. */
 async function makeDir(dir: string, outDir: string, created: string[]): Promise<void> {
   try {
-    const first = await makeDirs(dir);
-    if (first !== undefined) created.unshift(...chain(first, resolve(dir)));
+    created.unshift(...(await makeDirs(dir)).reverse());
   } catch (err) {
     throw storageFault(err, outDir, { path: dir }) ?? new FanoutError('WRITE_FAILED', `Cannot create the folder ${dir}: ${(err as Error).message}`, { folder: outDir, path: dir }, { cause: err });
-  }
-}
-
-/** `top`, the folders below it down to `dir`, deepest first. */
-function chain(top: string, dir: string): string[] {
-  const dirs: string[] = [];
-  for (let d = dir; ; d = dirname(d)) {
-    dirs.push(d);
-    if (d === top || dirname(d) === d) return dirs;
   }
 }
 
