@@ -52,7 +52,7 @@ async function checkedSampleSpec(o: Record<string, any>, workers: number, strate
   reportLabInputCheck(check);
   // A selection smaller than --sample: each cell runs the books there are, and the lab says that
   // number; the plans' rule (labSampleSize), from the count the input check made.
-  return { spec, sample: await labSampleSize(spec, o.sample as number, check.selected === undefined ? {} : { selected: check.selected }) };
+  return { spec, sample: await labSampleSize(spec, o.sample as number, { selected: check.selected }) };
 }
 
 /** The job spec input from the forwarded options (the FORWARDED list's other half). */

@@ -11,7 +11,7 @@ import { LAB_TITLES } from '../../../shared/lab/lab-titles';
 import type { QueuePoint } from '../../../shared/lab/queue-analysis';
 import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
 import { FanoutError } from '../core/fanout-error';
-import { labSampleSize, sampleOptions, type LabPlan } from './lab-runner';
+import { labSampleSize, type LabPlan } from './lab-runner';
 import { LabTimelines } from './lab-timelines';
 
 /** A scrub lab's books: the first `sampleSize` .txt files under the folder, read once; refused with BAD_INPUT when there are none. */
@@ -36,7 +36,7 @@ export async function scrubLabPlan(req: ScrubLabInput): Promise<LabPlan<LabPoint
 
 /** A queue lab: the sample (`sampleSize` books of the selection, labSampleSize) once per bound, with the job's workers and strategy. */
 export async function queueLabPlan(req: Omit<QueueLabInput, 'spec'> & { spec: GutenbergJobSpec }, checked: { selected?: number | undefined } = {}): Promise<LabPlan<QueuePoint>> {
-  const sample = await labSampleSize(req.spec, req.sampleSize, sampleOptions(checked));
+  const sample = await labSampleSize(req.spec, req.sampleSize, checked);
   const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: sample } };
   return {
     lab: 'queue',
@@ -67,7 +67,7 @@ export async function mailLabPlan(req: Omit<MailLabInput, 'spec'> & { spec: Mail
 
 /** A stragglers lab: the sample (labSampleSize) once per per-item timeout (null: none), with the job's workers and strategy. */
 export async function stragglerLabPlan(req: Omit<StragglerLabInput, 'spec'> & { spec: GutenbergJobSpec }, checked: { selected?: number | undefined } = {}): Promise<LabPlan<StragglerPoint>> {
-  const sample = await labSampleSize(req.spec, req.sampleSize, sampleOptions(checked));
+  const sample = await labSampleSize(req.spec, req.sampleSize, checked);
   const spec: GutenbergJobSpec = { ...req.spec, selection: { ...req.spec.selection, limit: sample } };
   return {
     lab: 'stragglers',

@@ -49,13 +49,13 @@ export interface LabPlan<P extends AnyLabPoint> {
 /**
  * The books each cell of a lab sampling `spec`'s selection runs: the first `requested` of it, or all
  * of them when it holds fewer (a lab titled '16 books' whose cells ran 2 said what it did not
- * measure). `selected`: the selection's size when the caller's input check counted it (the CLI);
+ * measure). `selected`: the selection's size when the caller's input check counted it (the CLI, a UI lab);
  * otherwise the catalog is read here, up to `requested` matches. A catalog that cannot be read
  * leaves `requested`: the hosts' input checks refuse it before a plan is built, and a cell's job
  * reports it in its own words. Every lab plan that samples a Gutenberg selection (here and
  * lab-plans.ts) takes its sample from this, for the UI and the CLI alike.
  */
-export async function labSampleSize(spec: GutenbergJobSpec, requested: number, opts: { selected?: number; signal?: AbortSignal } = {}): Promise<number> {
+export async function labSampleSize(spec: GutenbergJobSpec, requested: number, opts: { selected?: number | undefined; signal?: AbortSignal } = {}): Promise<number> {
   if (opts.selected !== undefined) return Math.min(requested, opts.selected);
   try {
     const read = await JobSelection.read(spec.catalog, { ...spec.selection, limit: requested }, opts.signal ?? new AbortController().signal);
@@ -66,19 +66,12 @@ export async function labSampleSize(spec: GutenbergJobSpec, requested: number, o
 }
 
 /**
- * labSampleSize's options from a host's input check: its `selected` when it read the catalog (a
- * UI lab: `lab:run` ran the check), so that the plan does not read the catalog again.
- */
-export function sampleOptions(checked: { selected?: number | undefined }): { selected?: number } {
-  return checked.selected === undefined ? {} : { selected: checked.selected };
-}
-
-/**
  * The Gutenberg grid: the sample under each strategy × workers, each cell a whole job into a fresh
- * folder. `checked.selected`: the books the host's input check counted (see sampleOptions).
+ * folder. `checked.selected`: the books the host's input check counted (a UI lab: `lab:run` ran the
+ * check), so that the plan does not read the catalog again.
  */
 export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: LabRequest & { spec: GutenbergJobSpec }, checked: { selected?: number | undefined } = {}): Promise<LabPlan<LabPoint>> {
-  const req = { ...asked, sampleSize: await labSampleSize(asked.spec, asked.sampleSize, sampleOptions(checked)) };
+  const req = { ...asked, sampleSize: await labSampleSize(asked.spec, asked.sampleSize, checked) };
   const cells = labCells(req);
   return {
     lab: 'gutenberg',
