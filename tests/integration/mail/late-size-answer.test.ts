@@ -41,7 +41,7 @@ async function stallingRelay(targetPort: number, holdMs: number) {
   return { port: (server.address() as net.AddressInfo).port, stop: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) };
 }
 
-describe('size FETCH answered late (HE review)', () => {
+describe('a size FETCH written with EXAMINE and answered late (Dovecot behind a stalling relay)', () => {
   let srv: DovecotServer;
   let account: MailAccount;
   beforeAll(async () => {

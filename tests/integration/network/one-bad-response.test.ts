@@ -33,7 +33,7 @@ let fx: GutenbergFixture;
 beforeAll(async () => { fx = await startGutenbergFixture(); }, 60_000);
 afterAll(async () => { await fx?.cleanup(); });
 
-describe('one garbled response from a real HTTP mirror (HE review)', () => {
+describe('one garbled response from a real HTTP mirror', () => {
   it.each(['adaptive', 'queue'] as const)('%s: retried like any dropped connection, the job completes', async (strategy) => {
     const relay = await garbleOnce(Number(new URL(fx.http.url).port));
     try {
