@@ -142,10 +142,20 @@ describe('gutenberg job resilience', () => {
       control.pause.pause();
       // The book in flight finishes, then the worker parks.
       for (let i = 0; i < 1000 && frames(events).at(-1)!.workers[0]!.state !== 'paused'; i++) await delay(10);
-      const atPause = frames(events).at(-1)!.itemsDone;
+      const parked = frames(events).at(-1)!;
+      // A book is counted done when its manifest line is written: one downloaded before the pause
+      // may still be in the scrubber. Wait until the count has not moved for 300 ms.
+      let atPause = parked.itemsDone;
+      for (let i = 0, quietSince = Date.now(); i < 1000 && Date.now() - quietSince < 300; i++) {
+        await delay(10);
+        const now = frames(events).at(-1)!.itemsDone;
+        if (now !== atPause) [atPause, quietSince] = [now, Date.now()];
+      }
       await delay(300);
       const stillPaused = frames(events).at(-1)!;
       expect(stillPaused.paused).toBe(true);
+      // Nothing downloaded while paused, nothing more recorded.
+      expect(stillPaused.bytesDone).toBe(parked.bytesDone);
       expect(stillPaused.itemsDone).toBe(atPause);
       expect(stillPaused.workers[0]!.state).toBe('paused');
       control.pause.resume();
