@@ -2,7 +2,7 @@ import type { MailJobSpec } from '../../../shared/job-spec';
 import { readFolderDirs } from './account-folders';
 import { accountDirOf } from './folder-names';
 import { peekEarlyQuickList } from './quick-list';
-import { unchangedFolders } from './unchanged-check';
+import { closeStores, unchangedFolders } from './unchanged-check';
 
 /**
  * Whether a `fanout mail` run has work for a full run, decided in the CLI's first node from the
@@ -27,7 +27,9 @@ export async function earlyListingShowsWork(spec: Pick<MailJobSpec, 'account' | 
   if (!q.ok) return true;
   try {
     const { dirs } = await readFolderDirs(root);
-    return (await unchangedFolders(q.folders, dirs, root, spec.folders)) === null;
+    const unchanged = await unchangedFolders(q.folders, dirs, root, spec.folders);
+    if (unchanged) await closeStores(unchanged.stores.values());
+    return unchanged === null;
   } catch {
     return true;
   }

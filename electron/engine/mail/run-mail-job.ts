@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import type { MailWorkerSession, MailWorkerOptions } from './mail-worker';
-import { startQuickListing, unchangedFolders } from './unchanged-check';
+import { closeStores, startQuickListing, unchangedFolders } from './unchanged-check';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
@@ -287,6 +287,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     };
 
     const planLane = job.telemetry.worker(0);
+    /** Stores unchangedFolders opened (state.json read under the lock), taken over below instead of opened again. */
+    let provedStores: Map<string, FolderStore> | null = null;
     try {
       const { dirs: existingDirs, text: foldersText } = await readFolderDirs(root);
       // Nothing new, proved by the quick listing: the folders as the full path would list them,
@@ -294,9 +296,10 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       planLane.setState('listing', 'folders');
       const unchanged = quick
         ? await quick.listing.then(async (q) => {
-            const folders = q.ok ? await unchangedFolders(q.folders, existingDirs, root, spec.folders) : null;
-            extras.onQuickListing?.(folders ? 'unchanged' : q.ok ? 'changed' : q.reason);
-            return folders;
+            const proved = q.ok ? await unchangedFolders(q.folders, existingDirs, root, spec.folders) : null;
+            provedStores = proved?.stores ?? null;
+            extras.onQuickListing?.(proved ? 'unchanged' : q.ok ? 'changed' : q.reason);
+            return proved?.folders ?? null;
           })
         : null;
       let planner: MailWorkerSession | null = null;
@@ -345,10 +348,16 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           foldersSaved.catch(() => undefined);
         }
 
-        // Opened side by side (a directory and a state.json each), in the server's order.
+        // Opened side by side (a directory and a state.json each), in the server's order; a run the
+        // quick listing proved unchanged has them open already (unchangedFolders, under the lock).
+        const storeOf = (info: MailFolderInfo): Promise<FolderStore> => {
+          const proved = provedStores?.get(info.path);
+          provedStores?.delete(info.path);
+          return proved ? Promise.resolve(proved) : FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true });
+        };
         const opened = await Promise.all(
           selectFolders(folders, spec.folders, job).map((info) =>
-            FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).then(
+            storeOf(info).then(
               (store) => ({ info, store }),
               (err: unknown) => {
                 job.reportFailure(info.path, mapImapError(err, where, { folder: info.path }));
@@ -423,6 +432,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       // Whatever happened, the index on disk reflects every file on disk, with current flags.
       for (const j of jobs) await j.store.compact().catch(() => undefined);
       for (const s of selected) await s.store.close().catch(() => undefined);
+      // Any proved store not taken over (the job stopped before it opened its folders).
+      if (provedStores) await closeStores((provedStores as Map<string, FolderStore>).values());
       dropEarlyConnection?.();
       await lock.release();
     }

@@ -34,10 +34,12 @@ export async function startQuickListing(account: MailAccount, root: string, opts
  *
  * Returns the folders as the full path would have listed them (`listFoldersOn`: same paths,
  * directories, numbers and order), so the job goes on through the same code from the listing on
- * and reports the same tallies, counts and files; or null, and the full path runs from the start.
+ * and reports the same tallies, counts and files, with the stores it opened for the selected ones
+ * (by path, open: the caller closes them; the job takes them instead of opening each folder's
+ * state.json a second time); or null, and the full path runs from the start (nothing left open).
  * Reads state.json only; writes nothing but the folder directories the full path makes too.
  */
-export async function unchangedFolders(listed: QuickFolder[], existingDirs: Record<string, string>, root: string, wanted: MailJobSpec['folders']): Promise<MailFolderInfo[] | null> {
+export async function unchangedFolders(listed: QuickFolder[], existingDirs: Record<string, string>, root: string, wanted: MailJobSpec['folders']): Promise<UnchangedFolders | null> {
   if (listed.length === 0) return null;
   const dirs = assignFolderDirs(listed, existingDirs);
   const folders: MailFolderInfo[] = [];
@@ -55,8 +57,22 @@ export async function unchangedFolders(listed: QuickFolder[], existingDirs: Reco
   // another cost 20-50 ms per pass on a loaded machine.
   const stores = await Promise.all(selected.map((info) => FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).catch(() => null)));
   const same = selected.every((info, i) => stores[i] !== null && isUpToDate(info, stores[i]!));
-  await Promise.all(stores.map((store) => store?.close().catch(() => undefined)));
-  return same ? folders : null;
+  if (!same) {
+    await closeStores(stores);
+    return null;
+  }
+  return { folders, stores: new Map(selected.map((info, i) => [info.path, stores[i]!])) };
+}
+
+/** What `unchangedFolders` proved: the folders as listed, and the open stores of the selected ones, by path. */
+export interface UnchangedFolders {
+  folders: MailFolderInfo[];
+  stores: Map<string, FolderStore>;
+}
+
+/** Closes stores (never throws). */
+export async function closeStores(stores: Iterable<FolderStore | null>): Promise<void> {
+  await Promise.all([...stores].map((store) => store?.close().catch(() => undefined)));
 }
 
 /** A listed folder as `listFoldersOn` describes it (name, parent and special use are the UI's, unused by a job). */
