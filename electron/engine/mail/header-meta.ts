@@ -117,6 +117,6 @@ export function headerMeta(source: Buffer): HeaderMeta {
 }
 
 /** `metaOf` for a message fetched whole without ENVELOPE: the header fields from its bytes. */
-export function metaOfSource(m: FetchMessageObject, source: Buffer, uidValidity: string): MessageMeta {
+export function metaOfSource(m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: Buffer, uidValidity: string): MessageMeta {
   return { uid: m.uid, uidValidity, internalDate: toDate(m.internalDate), flags: storedFlags(m.flags), ...headerMeta(source) };
 }

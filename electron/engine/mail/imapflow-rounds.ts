@@ -1,6 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import type { MailboxObject } from 'imapflow';
 import type { MailFolderInfo } from './folders';
+import { bodyRow, type BodyRow } from './body-rows';
+
+export type { BodyRow } from './body-rows';
 
 /**
  * Round trips imapflow spends that an archiver does not need, saved through three of its
@@ -195,8 +198,91 @@ function onNextWrite(client: ImapFlow, hook: WriteHook): void {
 /** Tags of our pipelined commands: imapflow's own are hexadecimal numbers (no Z), pipelineId's is F0. */
 let pipelinedTags = 0;
 
-/** Commands written behind another (`pipelineBehind`) and not answered yet, per client, by tag. */
-const awaiting = new WeakMap<ImapFlow, Map<string, Awaited>>();
+/**
+ * What a client's response lines are offered to before imapflow reads them: commands written behind
+ * another (`pipelineBehind`) and not answered yet, by tag, and the body rows of a FETCH being read
+ * (`takeBodyRows`). While any is set, the client's `handleResponse` is a wrapper (`hooksOf`).
+ */
+interface ResponseHooks {
+  awaiting: Map<string, Awaited>;
+  bodyRows: ((row: BodyRow) => boolean | Promise<boolean>) | null;
+}
+
+const responseHooks = new WeakMap<ImapFlow, ResponseHooks>();
+
+/**
+ * The client's hooks, its `handleResponse` wrapped while there are any: each response line read off
+ * the socket is offered to them first, in the order read (imapflow handles one line at a time, and
+ * reads the next only once this returns). A line no hook takes goes to imapflow's own handler.
+ */
+function hooksOf(client: ImapFlow): ResponseHooks {
+  let hooks = responseHooks.get(client);
+  if (hooks) return hooks;
+  hooks = { awaiting: new Map(), bodyRows: null };
+  responseHooks.set(client, hooks);
+  const own = hooks;
+  const handle = Object.getPrototypeOf(client).handleResponse as ImapFlowInternals['handleResponse'];
+  internals(client).handleResponse = async function (this: ImapFlow, data) {
+    const p = data?.payload;
+    if (p && p[0] === 0x2a) {
+      const literals = data.literals;
+      // An untagged line a pipelined command reads itself (`rawLine`): not parsed by imapflow.
+      if (!literals?.length) {
+        for (const w of own.awaiting.values()) if (w.rawLine?.(p)) return true;
+      } else if (own.bodyRows && literals.length === 1) {
+        const row = bodyRow(p, literals);
+        if (row && (await own.bodyRows(row))) {
+          noteRow(this, row);
+          return true;
+        }
+      }
+    }
+    // The tagged answer is one imapflow does not know (it counts it and goes on): read first here.
+    const answer = p && p[0] === 0x5a ? /^(Z\d+) (OK|NO|BAD)\b/i.exec(p.toString('latin1', 0, Math.min(p.length, 32))) : null;
+    const result = await handle.call(this, data);
+    if (answer) own.awaiting.get(answer[1]!)?.finish(answer[2]!.toUpperCase());
+    return result;
+  };
+  return hooks;
+}
+
+/** Unwraps the client's `handleResponse` once no hook is left. */
+function dropIdleHooks(client: ImapFlow, hooks: ResponseHooks): void {
+  if (hooks.awaiting.size > 0 || hooks.bodyRows) return;
+  if (responseHooks.get(client) !== hooks) return;
+  responseHooks.delete(client);
+  delete (internals(client) as Partial<ImapFlowInternals>).handleResponse;
+}
+
+/**
+ * What imapflow's `formatMessageResponse` does to the selected mailbox for a row it reads: a UID at
+ * or past `uidNext` moves it on, a MODSEQ past `highestModseq` raises it.
+ */
+function noteRow(client: ImapFlow, row: BodyRow): void {
+  const mailbox = client.mailbox as (MailboxObject & { uidNext?: number; highestModseq?: bigint }) | false;
+  if (!mailbox) return;
+  if (!mailbox.uidNext || mailbox.uidNext <= row.uid) mailbox.uidNext = row.uid + 1;
+  if (row.modseq !== undefined && (!mailbox.highestModseq || mailbox.highestModseq < row.modseq)) mailbox.highestModseq = row.modseq;
+}
+
+/**
+ * Offers the client's body rows (`UID FETCH … BODY.PEEK[]` answer lines, read from their bytes:
+ * body-rows.ts) to `take` instead of imapflow's parser and `fetch()` iterator, until the returned
+ * function is called. `take` returns true when it took the row (imapflow then never sees it), false
+ * to leave it to imapflow (it then comes out of `fetch()` as before); imapflow reads the next line
+ * only once `take` has settled, so awaiting in it holds the socket back as the iterator's consumer
+ * did. `take` must not throw. Only one FETCH is in flight on a connection (imapflow sends one
+ * command at a time), and the caller sets this around its own.
+ */
+export function takeBodyRows(client: ImapFlow, take: (row: BodyRow) => boolean | Promise<boolean>): () => void {
+  const hooks = hooksOf(client);
+  hooks.bodyRows = take;
+  return () => {
+    if (hooks.bodyRows !== take) return;
+    hooks.bodyRows = null;
+    dropIdleHooks(client, hooks);
+  };
+}
 
 /** A pipelined command being answered: how it completes, and its lines read without imapflow's parser (`rawLine`). */
 interface Awaited {
@@ -227,12 +313,9 @@ function pipelineBehind(client: ImapFlow, fits: (text: string) => boolean, comma
       if (h) c.untaggedHandlers[k] = h;
       else delete c.untaggedHandlers[k];
     }
-    const waiting = awaiting.get(client);
-    waiting?.delete(tag);
-    if (waiting?.size === 0) {
-      awaiting.delete(client);
-      delete (c as Partial<ImapFlowInternals>).handleResponse;
-    }
+    const hooks = responseHooks.get(client);
+    hooks?.awaiting.delete(tag);
+    if (hooks) dropIdleHooks(client, hooks);
     client.off('close', onClose);
     settle(result);
   };
@@ -245,25 +328,7 @@ function pipelineBehind(client: ImapFlow, fits: (text: string) => boolean, comma
     }
     for (const [k, h] of Object.entries(untagged)) c.untaggedHandlers[k] = h;
     client.once('close', onClose);
-    let waiting = awaiting.get(client);
-    if (!waiting) {
-      awaiting.set(client, (waiting = new Map()));
-      // The tagged answer is one imapflow does not know (it counts it and goes on): read first here.
-      const handle = Object.getPrototypeOf(client).handleResponse as ImapFlowInternals['handleResponse'];
-      const own = waiting;
-      c.handleResponse = async function (this: ImapFlow, data) {
-        const p = data?.payload;
-        // An untagged line a pipelined command reads itself (`rawLine`): not parsed by imapflow.
-        if (p && p[0] === 0x2a && !data.literals?.length) {
-          for (const w of own.values()) if (w.rawLine?.(p)) return true;
-        }
-        const answer = p && p[0] === 0x5a ? /^(Z\d+) (OK|NO|BAD)\b/i.exec(p.toString('latin1', 0, Math.min(p.length, 32))) : null;
-        const result = await handle.call(this, data);
-        if (answer) own.get(answer[1]!)?.finish(answer[2]!.toUpperCase());
-        return result;
-      };
-    }
-    waiting.set(tag, rawLine ? { finish, rawLine } : { finish });
+    hooksOf(client).awaiting.set(tag, rawLine ? { finish, rawLine } : { finish });
     written = true;
     return { after: `${tag} ${command}` };
   });

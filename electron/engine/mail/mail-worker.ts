@@ -6,7 +6,7 @@ import type { WorkerContext } from '../core/worker-context';
 import { accountWhere, openClient, releaseClient } from './connect';
 import type { MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
-import { examineFolder, type LoginGate } from './imapflow-rounds';
+import { examineFolder, takeBodyRows, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { metaOfSource } from './header-meta';
 import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
@@ -322,15 +322,15 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       await this.#opts.beforeFetch?.(job, [...wanted]);
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(bytes);
-      for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
-        if (!m.source || !wanted.has(m.uid) || store.has(uidValidity, m.uid)) continue;
-        const { source, uid } = m;
+      /** Starts the write of a message received: false when a write failed (nothing more is written). */
+      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: Buffer): Promise<boolean> => {
+        const { uid } = m;
         received.add(uid);
         ctx.progress.addBytes(source.length);
         while (!budget.fits(inflight.size, source.length)) await budget.settled();
-        if (writeError) break;
+        if (writeError) return false;
         budget.take(source.length);
-        const write: Promise<void> = store
+        const done: Promise<void> = store
           .writeMessage(source, metaOfSource(m, source, uidValidity))
           .then(
             () => {
@@ -342,10 +342,29 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
             },
           )
           .finally(() => {
-            inflight.delete(write);
+            inflight.delete(done);
             budget.release(source.length);
           });
-        inflight.add(write);
+        inflight.add(done);
+        return true;
+      };
+      // The rows are read from their bytes and written from here (body-rows.ts); a row this does not
+      // take (not one of the chunks', already received, or once a write failed) comes out of
+      // imapflow's iterator below as before.
+      const stopRows = takeBodyRows(client, (row) => {
+        if (writeError || !wanted.has(row.uid) || received.has(row.uid) || store.has(uidValidity, row.uid)) return false;
+        return write(row, row.source).catch((err: unknown) => {
+          writeError ??= err;
+          return true;
+        });
+      });
+      try {
+        for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
+          if (!m.source || !wanted.has(m.uid) || received.has(m.uid) || store.has(uidValidity, m.uid)) continue;
+          if (!(await write(m, m.source))) break;
+        }
+      } finally {
+        stopRows();
       }
       // What the FETCH did not return: gone since planning, or an error (the connection is still this call's).
       if (!writeError) {
