@@ -96,6 +96,10 @@ export interface ActiveJob {
   paused: boolean;
   startedAt: string;
   lastFrame: TelemetryFrame | null;
+  /** The job's strategy, workers (connections for mail) and output folder, for a page that did not start it (absent from older hosts). */
+  strategy?: Strategy;
+  workers?: number;
+  outDir?: string;
 }
 
 export interface HistoryEntry {

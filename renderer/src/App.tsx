@@ -6,6 +6,7 @@ import { LabScreen } from './screens/LabScreen';
 import { LiveRun } from './screens/LiveRun';
 import { MailScreen } from './screens/MailScreen';
 import { bootstrapApp, describeError, refreshHistory, setConnected, setError, setScreen, useAppStore, type Screen } from './stores/app-store';
+import { noteJobEvent, syncActiveJobs } from './stores/active-jobs';
 import { applyCatalogEvent } from './stores/catalog-store';
 import { applyLabEvent } from './stores/lab-store';
 import { enqueueJobEvent, useRunStore } from './stores/run-store';
@@ -29,12 +30,21 @@ export function App() {
     const api = getApi();
     const offJob = api.onJobEvent((e) => {
       enqueueJobEvent(e);
+      noteJobEvent(e);
       if (e.kind === 'job:finished') void refreshHistory();
     });
     const offLab = api.onLabEvent(applyLabEvent);
     const offCatalog = api.onCatalogEvent(applyCatalogEvent);
-    const offConn = onConnectionChange(setConnected);
+    let wasDown = false;
+    const offConn = onConnectionChange((connected) => {
+      setConnected(connected);
+      // Back after a drop: what ended or started meanwhile (events were missed).
+      if (connected && wasDown) void syncActiveJobs({ follow: false, show: false }).catch(() => {});
+      wasDown = !connected;
+    });
     bootstrapApp()
+      // A job the host runs (this page reloaded mid-job, or started from another tab) is shown at once.
+      .then(() => syncActiveJobs({ follow: true, show: true }).catch((err) => setError(`Could not ask the Fanout host which jobs run: ${describeError(err)}`)))
       .then(() => {
         (window as unknown as { __fanoutReady?: boolean }).__fanoutReady = true;
         document.body.dataset.ready = '1';

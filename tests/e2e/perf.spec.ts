@@ -70,6 +70,7 @@ async function fakeHost(page: Page): Promise<(msg: unknown) => void> {
         'app:info': { host: 'web', version: 'perf', defaultOutDir: '/tmp', canPickFolder: false, mailAvailable: false, canStoreSecrets: false },
         'settings:get': { mirror: 'http://x/', outDir: '/tmp', workers: 16, strategy: 'queue', lastCatalog: '', mail: { host: '', user: '', tls: 'implicit', rememberPassword: false } },
         'history:list': [],
+        'job:active': [],
       };
       ws.send(JSON.stringify({ t: 'reply', id: m.id, reply: { ok: true, value: values[m.cmd] ?? null } }));
     });

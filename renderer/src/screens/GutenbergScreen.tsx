@@ -13,6 +13,7 @@ import { FieldError } from './FieldError';
 import { describeError, saveFormSettings, setError, setScreen, updateForm, useAppStore } from '../stores/app-store';
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
 import { capsSpecFields, setConnectionLimits, setLimitRate, setWait, useJobCapsStore } from '../stores/job-caps-store';
+import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { formatBytes, idsToRanges } from '../lib/format';
 
@@ -123,7 +124,9 @@ export function GutenbergScreen() {
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const fieldProblems = useFieldProblems();
   const { problems, setProblem, setAll: setProblems, invalid } = fieldProblems;
-  const busy = runStatus === 'running' || runStatus === 'paused';
+  /** A job runs (this page's, or one the host runs for another page): one at a time from the UI. */
+  const running = useActiveJobs((s) => s.ids.length > 0);
+  const busy = runStatus === 'running' || runStatus === 'paused' || running;
   const edit = (field: 'catalogPath' | 'outDir', value: string) => {
     updateForm({ [field]: value });
     setProblem(field === 'catalogPath' ? 'catalog' : field, undefined);
@@ -329,7 +332,7 @@ export function GutenbergScreen() {
         >
           Start
         </button>
-        {busy && <button onClick={() => setScreen('live')}>Show the running job</button>}
+        {busy && <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>}
       </div>
     </section>
   );

@@ -9,6 +9,7 @@ import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
 import { chromeTrace, failureWhere } from '../lib/run-analytics';
 import { describeError, setError, useAppStore } from '../stores/app-store';
+import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { runBuffers, useRunStore } from '../stores/run-store';
 import { useShallow } from 'zustand/react/shallow';
 import { MailFolderTallies } from './MailFolderTallies';
@@ -47,7 +48,7 @@ function Header() {
       <div className="big" data-testid="run-progress">{finished.toLocaleString()} / {h.itemsTotal?.toLocaleString() ?? '?'}</div>
       <div className="progress"><span style={{ width: `${pct}%` }} /></div>
       <dl>
-        <dt>Status</dt><dd data-testid="run-status">{h.replay ? `replay (${h.summary?.status ?? 'unknown'})` : h.status === 'finished' ? h.summary?.status ?? 'finished' : h.status}</dd>
+        <dt>Status</dt><dd data-testid="run-status">{h.replay ? `replay (${h.summary?.status ?? 'unknown'})` : h.status === 'finished' ? h.summary?.status ?? 'interrupted' : h.status}</dd>
         <dt>Elapsed</dt><dd data-testid="run-elapsed">{formatDuration(h.elapsedMs)}</dd>
         <dt>ETA</dt>
         <dd>
@@ -63,7 +64,7 @@ function Header() {
         <dt>Errors</dt><dd data-testid="run-errors" className={h.itemsFailed ? 'error' : ''}>{h.itemsFailed}</dd>
         <dt>Skipped</dt><dd>{h.itemsSkipped}</dd>
         <dt>Retries</dt><dd>{h.retries}</dd>
-        <dt>Workers</dt><dd>{h.activeWorkers}/{h.workerCount} · {h.strategy ?? ''}</dd>
+        <dt>Workers</dt><dd>{h.activeWorkers}/{h.workerCount}{h.strategy ? ` · ${h.strategy}` : ''}</dd>
       </dl>
     </div>
   );
@@ -154,12 +155,27 @@ function AutoWorkersPanel() {
   );
 }
 
+/** A job the host runs that this view does not show (it shows a replay, or another job): a way back to it. */
+function OtherRunningJob() {
+  const jobId = useRunStore((s) => s.jobId);
+  const replay = useRunStore((s) => s.replay);
+  const others = useActiveJobs((s) => s.ids.filter((id) => replay || id !== jobId).length);
+  if (others === 0) return null;
+  return (
+    <div className="banner" data-testid="other-running-job">
+      {others === 1 ? 'A job is running.' : `${others} jobs are running.`}{' '}
+      <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>
+    </div>
+  );
+}
+
 export function LiveRun() {
   const jobId = useRunStore((s) => s.jobId);
   const workers = useRunStore((s) => s.workers);
-  if (!jobId) return <section className="screen" data-testid="screen-live"><p className="muted">No run yet. Start one from the Gutenberg screen, or open one from History.</p></section>;
+  if (!jobId) return <section className="screen" data-testid="screen-live"><OtherRunningJob /><p className="muted">No run yet. Start one from the Gutenberg screen, or open one from History.</p></section>;
   return (
     <section className="screen live" data-testid="screen-live">
+      <OtherRunningJob />
       <Header />
       <Controls />
       <MailFolderTallies />

@@ -11,7 +11,8 @@ import { CheckedField } from './CheckedField';
 
 /** Where the mail job's fields are shown in this form (`job:check` problems go under them). */
 const MAIL_FIELDS = { 'account.host': 'host', 'account.port': 'port', 'account.user': 'user', outDir: 'outDir' };
-import { beginRun } from '../stores/run-store';
+import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
+import { beginRun, useRunStore } from '../stores/run-store';
 
 export function MailScreen() {
   const info = useAppStore((s) => s.info);
@@ -40,6 +41,10 @@ function MailForm({ info }: { info: AppInfo }) {
   const [remember, setRemember] = useState(saved.rememberPassword && info.canStoreSecrets);
   const fieldProblems = useFieldProblems();
   const { setProblem, setAll: setProblems } = fieldProblems;
+  /** A job runs (Gutenberg or mail, from this page or another): the UI runs one at a time, so none runs unseen. */
+  const runStatus = useRunStore((s) => s.status);
+  const running = useActiveJobs((s) => s.ids.length > 0);
+  const busy = runStatus === 'running' || runStatus === 'paused' || running;
   /** The form's own check of a field as it is left (the host checks again, and more, at Start). */
   const localProblem = (field: 'host' | 'outDir', value: string) => {
     const problem = value.trim() === '' ? null : field === 'host' ? checkHostName(value) : checkAbsolutePath(value);
@@ -153,7 +158,7 @@ function MailForm({ info }: { info: AppInfo }) {
             <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
             <CheckedField label="Output folder" field="outDir" testId="mail-out-dir" errorId="mail-outDir" value={outDir} onEdit={setOutDir} check={(v) => localProblem('outDir', v)} problems={fieldProblems} />
           </div>
-          <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir} onClick={() => void start()}>Start</button></div>
+          <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir || busy} onClick={() => void start()}>Start</button>{busy && <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>}</div>
         </>
       )}
     </section>

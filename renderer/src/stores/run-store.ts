@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import type { JobEvent } from '../../../shared/events';
-import { RECORDING_PAGE_FRAMES, type RunRecordingPage } from '../../../shared/ipc';
+import { RECORDING_PAGE_FRAMES, type ActiveJob, type RunRecordingPage } from '../../../shared/ipc';
 import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
 
 export interface RunState extends RunHeader {
@@ -68,6 +68,53 @@ export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: nu
   runBuffers = emptyBuffers();
   pending = pending.filter((e) => e.jobId === jobId);
   useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, version: s.version + 1 }));
+}
+
+/**
+ * Follows a job the host runs that this page did not start, or no longer knows (the page was
+ * reloaded, another tab started it): its kind, paused or not, and its numbers from its last frame.
+ * A paused job sends no frames, so without this the page showed nothing and offered Start again.
+ */
+export function attachRun(job: ActiveJob): void {
+  const now = useRunStore.getState();
+  if (now.jobId === job.jobId && !now.replay) {
+    // Already followed from its frames: what frames do not carry (its kind), and a pause without frames.
+    useRunStore.setState((s) => ({
+      kind: s.kind ?? job.kind,
+      strategy: s.strategy ?? job.strategy ?? null,
+      outDir: s.outDir ?? job.outDir ?? null,
+      workerCount: Math.max(s.workerCount, job.workers ?? 0),
+      status: job.paused ? 'paused' : s.status,
+      version: s.version + 1,
+    }));
+    return;
+  }
+  loadGeneration++;
+  runBuffers = emptyBuffers();
+  pending = pending.filter((e) => e.jobId === job.jobId);
+  let header: RunHeader = { ...initialHeader, jobId: job.jobId, kind: job.kind, status: 'running', strategy: job.strategy ?? null, workerCount: job.workers ?? 0, outDir: job.outDir ?? null };
+  if (job.lastFrame) {
+    appendFrameToBuffers(runBuffers, job.lastFrame);
+    header = reduceHeader(header, [{ kind: 'job:frame', jobId: job.jobId, frame: job.lastFrame }]);
+  }
+  header = { ...header, status: job.paused ? 'paused' : 'running' };
+  useRunStore.setState((s) => ({ ...header, version: s.version + 1 }));
+}
+
+/** The followed job is gone from the host without a summary (the host was restarted): the view says so instead of "running" for ever. */
+export function markRunLost(jobId: string): void {
+  useRunStore.setState((s) =>
+    s.jobId !== jobId
+      ? s
+      : {
+          status: 'finished',
+          etaMs: null,
+          etaBand: null,
+          activeWorkers: 0,
+          warnings: [...s.warnings, 'The Fanout host no longer runs this job and has no summary of it (was it restarted?). Start the same job again: finished books and messages are skipped.'],
+          version: s.version + 1,
+        },
+  );
 }
 
 /** Bumped by every load and every new live run: a load overtaken by either is dropped. */

@@ -1,0 +1,61 @@
+/**
+ * The page of `fanout serve` reloaded (or opened in a second tab) while a job runs: the job runs on
+ * in the host, so the page must find it again, with its controls, and a re-run must finish it.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BOOKS, expect, fillGutenbergForm, shot, test } from './support/fixtures';
+
+const doneCount = async (text: string | null) => Number(text?.split('/')[0]);
+
+test('a page reloaded mid-job shows the running job with its controls; a second tab cancels it, then a re-run finishes it', async ({ app: page, env }) => {
+  const outDir = join(env.dir, 'out-reload');
+  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir, workers: 2, limitRate: '128k' }); // ~4 MB: about 30 s
+  await page.getByTestId('select-all').click();
+  await page.getByTestId('start').click();
+  await expect.poll(async () => doneCount(await page.getByTestId('run-progress').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
+  // Paused, a job has nothing to report: the reloaded page must still know it is there.
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('run-status')).toHaveText('paused');
+
+  await page.reload();
+  await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  // The page goes to the running job by itself, as it was: paused, a Gutenberg job (its cap control), with its numbers.
+  await expect(page.getByTestId('screen-live')).toBeVisible();
+  await expect(page.getByTestId('run-status')).toHaveText('paused');
+  await expect(page.getByTestId('resume')).toBeVisible();
+  await expect(page.getByTestId('rate-cap')).toBeVisible();
+  expect(await doneCount(await page.getByTestId('run-progress').textContent())).toBeGreaterThan(0);
+  await expect(page.getByTestId('run-progress')).toContainText(`/ ${BOOKS.length}`);
+  await shot(page, 'live-run-after-reload');
+  // A second job cannot be started over it from this page either.
+  await page.getByTestId('nav-gutenberg').click();
+  await expect(page.getByTestId('start')).toBeDisabled();
+  await page.getByRole('button', { name: 'Show the running job' }).click();
+
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('run-status')).toHaveText('running');
+  // A second tab finds the job too, and can stop it; this tab sees it end.
+  const second = await page.context().newPage();
+  await second.goto(env.serve.url);
+  await expect(second.getByTestId('run-status')).toHaveText('running');
+  await second.getByTestId('cancel').click();
+  await expect(second.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 });
+  await second.close();
+  await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 });
+  const before = await doneCount(await page.getByTestId('run-progress').textContent());
+  expect(before).toBeLessThan(BOOKS.length);
+
+  // The same job again, uncapped: what is done is skipped, the rest is fetched, the missing book fails.
+  await page.getByTestId('nav-gutenberg').click();
+  await page.getByTestId('catalog-load').click();
+  await expect(page.getByTestId('catalog-count')).toContainText(`${BOOKS.length} of ${BOOKS.length} books`);
+  await page.getByTestId('select-all').click();
+  await page.getByTestId('limit-rate').fill('');
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 60_000 });
+  await expect(page.getByTestId('run-progress')).toHaveText(`${BOOKS.length} / ${BOOKS.length}`);
+  await expect(page.getByTestId('run-errors')).toHaveText('1');
+  const clean = await readdir(join(outDir, 'clean'));
+  expect(clean.filter((f) => f.endsWith('.txt'))).toHaveLength(BOOKS.length - 1);
+});
