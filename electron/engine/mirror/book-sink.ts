@@ -11,7 +11,7 @@ import { dirSyncs } from '../output/dir-sync-group';
 import { PartFile } from '../output/part-file';
 import { safeJoin } from '../output/safe-path';
 import type { RawParts } from './raw-parts';
-import { ZipText, loadZipText } from './zip-text';
+import { ZipText, loadZipText, zipTextOf } from './zip-text';
 import { heldBuffer } from './held-buffers';
 import { readPartMeta, removePartMeta, writePartMeta, type PartMeta } from './part-meta';
 
@@ -95,6 +95,8 @@ export class BookSink {
   private textHash: Hash = createHash('sha256');
   private textBytes = 0;
   private zip: ZipText | null = null;
+  /** A small new zip's raw chunks, held until it is complete (`unzipHeld`) or `close` writes them (null: streamed). */
+  private heldZip: Buffer[] | null = null;
   /** Writing the `.part.meta` begin() was given. */
   private metaWrite: Promise<void> = Promise.resolve();
   /** A small file's meta, written only if this attempt fails (see `begin`). */
@@ -233,16 +235,37 @@ export class BookSink {
       return;
     }
 
-    // Zip: raw bytes to the resumable raw part, and through the unzipper to the text part.
+    // Zip: raw bytes to the resumable raw part, and through the unzipper to the text part. A new zip
+    // known to be small is held in memory instead (as a small text is), and unzipped whole once it
+    // is complete (`unzipHeld`): no raw `.part`, no stream per book. Longer than it said:
+    // to the streaming path from there on, the held chunks first.
+    let stream: ((chunk: Buffer, cb: (err?: Error | null) => void) => void) | null = null;
+    if (this.opts.holdSmall && this.metaDeferred && this.startAt === 0) this.heldZip = [];
+    else stream = this.streamZip();
+    this.input = new Writable({
+      highWaterMark: 256 * 1024,
+      write: paced(progress, ([chunk]: Buffer[], cb) => {
+        this.received += chunk!.length;
+        progress.addBytes(chunk!.length);
+        const held = this.heldZip;
+        if (held && this.received <= EAGER_META_BYTES) {
+          held.push(chunk!);
+          return cb();
+        }
+        if (held) {
+          this.heldZip = null;
+          stream = this.streamZip();
+          return stream(Buffer.concat([...held, chunk!]), cb);
+        }
+        stream!(chunk!, cb);
+      }),
+    });
+  }
+
+  /** The streaming zip path: raw bytes to the resumable raw `.part`, and through the unzipper (its kept prefix replayed first). */
+  private streamZip(): (chunk: Buffer, cb: (err?: Error | null) => void) => void {
     const raw = (this.file = new PartFile(this.rawPart!, this.startAt > 0));
-    const zip = (this.zip = new ZipText(
-      this.textPart,
-      (chunk) => {
-        this.textHash.update(chunk);
-        this.textBytes += chunk.length;
-      },
-      this.opts.context,
-    ));
+    const zip = (this.zip = this.newZipText());
     // The kept raw prefix goes into the unzipper first; new bytes are unzipped after it.
     let replayed = this.startAt === 0;
     const replay = zip.replay(this.rawPart!, this.startAt).then(() => {
@@ -250,20 +273,45 @@ export class BookSink {
     });
     replay.catch(() => {}); // surfaces through the write callbacks or finish()
     this.prefixHashed = replay;
-    this.input = new Writable({
-      highWaterMark: 256 * 1024,
-      write: paced(progress, ([chunk]: Buffer[], cb) => {
-        this.received += chunk!.length;
-        progress.addBytes(chunk!.length);
-        raw.write([chunk!]).then(() => {
-          if (replayed) return zip.feed(chunk!, cb);
-          replay.then(
-            () => zip.feed(chunk!, cb),
-            (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
-          );
-        }, cb);
-      }),
-    });
+    return (chunk, cb) => {
+      raw.write([chunk]).then(() => {
+        if (replayed) return zip.feed(chunk, cb);
+        replay.then(
+          () => zip.feed(chunk, cb),
+          (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
+        );
+      }, cb);
+    };
+  }
+
+  private newZipText(): ZipText {
+    return new ZipText(
+      this.textPart,
+      (chunk) => {
+        this.textHash.update(chunk);
+        this.textBytes += chunk.length;
+      },
+      this.opts.context,
+    );
+  }
+
+  /**
+   * A held zip, complete: its text (`zipTextOf`) written to the text `.part` in one write and
+   * hashed; or, for a zip `zipTextOf` leaves to it, the streaming unzipper fed the held bytes (its
+   * text `.part`, its errors, as when the zip streamed in). No raw `.part` either way.
+   */
+  private async unzipHeld(): Promise<void> {
+    const bytes = Buffer.concat(this.heldZip!);
+    this.heldZip = null;
+    const text = zipTextOf(bytes);
+    if (text === null) {
+      const zip = (this.zip = this.newZipText());
+      zip.feed(bytes, () => {});
+      return;
+    }
+    this.textHash.update(text);
+    this.textBytes = text.length;
+    await this.textFile().write([text]);
   }
 
   /**
@@ -276,6 +324,7 @@ export class BookSink {
       await this.prefixHashed; // also: a zip's kept prefix fully replayed before the unzipper ends
       this.metaDeferred = null; // complete: no resume needed
       await this.metaWrite;
+      if (this.heldZip) await this.unzipHeld();
       if (this.zip) {
         this.zip.end(); // the unzipper ends only once the remote file is complete
         await this.zip.done;
@@ -291,7 +340,7 @@ export class BookSink {
       this.mtimeMs = handle ? fstatSync(handle.fd).mtimeMs : (await stat(this.textPart)).mtimeMs;
       await renameDurably(this.textPart, this.finalPath, { syncDir: false, handle });
       await dirSyncs.sync(dirname(this.finalPath));
-      if (this.rawPart) {
+      if (this.rawPart && this.zip) {
         await this.file?.close();
         await unlink(this.rawPart).catch(() => {});
       }
@@ -376,6 +425,11 @@ export class BookSink {
     if (this.input && !this.input.destroyed) this.input.destroy();
     // The bytes received are the resumable prefix (no write is in flight while chunks are held).
     await this.writeHeld().catch(() => {});
+    if (this.heldZip) {
+      const held = this.heldZip;
+      this.heldZip = null;
+      await (this.file = new PartFile(this.rawPart!, false)).write(held).catch(() => {});
+    }
     // The write in flight lands first (the descriptor closes after its pending operations).
     await this.file?.close();
     if (this.rawPart) await unlink(this.textPart).catch(() => {});
