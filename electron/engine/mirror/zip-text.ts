@@ -64,9 +64,15 @@ export class ZipText {
       entryDone.catch(() => {});
     });
     this.parsed = new Promise<void>((resolve, reject) => {
-      this.parser.once('error', reject);
+      // `on`: an error after the parse ended (a write after its end) is not an uncaught one.
+      this.parser.on('error', reject);
       this.parser.once('close', () => resolve());
+      // unzipper ends its parse at the end record (`end()`, `push(null)`). Bytes after it leave its
+      // write pending, so 'finish' and 'close' never come: the readable side's 'end' (the parser
+      // flowing, below; it pushes no entries unless piped) says the parse is over all the same.
+      this.parser.once('end', () => resolve());
     });
+    this.parser.resume();
     this.parsed.catch(() => {});
     this.done = this.parsed.then(async () => {
       if (entryDone) await entryDone;
@@ -82,6 +88,8 @@ export class ZipText {
 
   /** Feeds raw zip bytes; `cb` once the unzipper can take more. */
   feed(chunk: Buffer, cb: Callback): void {
+    // Past the end record the parse is over (see the constructor): the rest is dropped, as `unzip` ignores it.
+    if (this.parser.writableEnded) return cb();
     if (this.parser.write(chunk)) cb();
     else this.parser.once('drain', () => cb());
   }
@@ -167,8 +175,7 @@ export function zipTextOf(zip: Buffer): Buffer | null {
   }
   if (text === null) return null;
   // The central directory, then the end record and its comment. Bytes after them are ignored, as
-  // `unzip` does: ZipText never settles on such a zip (unzipper ends its parse at the end record
-  // with a write pending, so it never finishes; session 13, HC's report).
+  // `unzip` and ZipText do.
   while (at + 46 <= zip.length && zip.readUInt32LE(at) === CENTRAL_HEADER) {
     at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }

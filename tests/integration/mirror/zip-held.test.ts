@@ -87,12 +87,14 @@ describe('zipTextOf and the held zip path', () => {
     expect(held.left.filter((n) => !n.startsWith('streamed-'))).toEqual(streamed.left);
   });
 
-  it('bytes after the end record: the held path lands the text (the streaming path never settles on such a zip)', async () => {
+  it('bytes after the end record: both paths land the text (zip-trailing.test.ts: the streaming path used to never settle)', async () => {
     const trailing = Buffer.concat([one, Buffer.from('trailing bytes')]);
     expect(zipTextOf(trailing)?.equals(text)).toBe(true);
     const held = await receive(trailing, true);
     expect(held.sha256).toBe(sha(text));
     expect(held.left).toEqual(['418-8.txt']);
+    const streamed = await receive(trailing, false, await mkdtemp(join(dir, 'streamed-')));
+    expect(streamed.sha256).toBe(sha(text));
   });
 
   it('a held zip is unzipped once complete: no raw .part, the text in one write, fsynced before the rename', async () => {
