@@ -26,6 +26,14 @@ export const HEAP_FLAGS = Object.freeze(['--max-old-space-size=1024']);
  * book lower in 26 of 36 interleaved pairs in session 11 (median -7 to -9 %; docs/BENCHMARKS.md).
  * Session 3 had measured +10-20 %, when the main thread still allocated a buffer per chunk.
  * Not for lab and serve, which were not measured.
+ * Tried on top and not adopted (bench:gutenberg `BENCH_AB_FLAGS`, HTTP adaptive, CPU per book, pairs at
+ * load 5-19; docs/BENCHMARKS.md sessions 12-13): `--interrupt-budget=270336` (lower at N = 8 in 9 of
+ * 10 pairs, ~5 %, none at N = 16, none quietly); `--single-threaded-gc`, `--no-turbo-inlining` (+12 %
+ * on steady-state cleaning), `--no-flush-bytecode`: no signal or worse. `--maglev` (V8 11.3: Maglev
+ * tiers up before TurboFan, it does not replace it): B - A +0.0/-1.7/-1.5/+3.8/+0.3 ms at N = 8,
+ * +0.5/-0.2/-0.1/-0.1/-0.1 at N = 16, no signal; bench:mail at 1,000 (3 rounds, BENCH_VARIANTS)
+ * CPU 2.31-2.55 s against 2.18-2.49 at N = 4, no signal. `--maglev --no-turbofan`: higher in 8 of 8
+ * pairs (+0.6 to +4.7 ms per book): the scrubber's and undici's hot code needs TurboFan.
  */
 export const JOB_HEAP_FLAGS = Object.freeze([...HEAP_FLAGS, '--max-semi-space-size=2']);
 
