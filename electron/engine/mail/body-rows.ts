@@ -1,6 +1,6 @@
 /**
  * The answer lines of the body FETCH (`UID FETCH <set> (UID FLAGS INTERNALDATE BODY.PEEK[])`, plus
- * the MODSEQ and EMAILID imapflow adds where the server has them), read from their bytes instead of
+ * the MODSEQ, EMAILID or X-GM-MSGID imapflow adds where the server has them), read from their bytes instead of
  * through imapflow's tokenizer, parser and `formatMessageResponse`, and handed to the fetching loop
  * without imapflow's row queue (one promise and one iterator step per message less).
  *
@@ -44,7 +44,8 @@ const HEAD = /^\* ([1-9][0-9]{0,9}) FETCH \(/y;
 const FLAG = String.raw`\\?[!#$&'+,\-./0-9:;<=>?@A-Z^_\x60a-z|~]+`;
 /**
  * One item and its value. Groups: 1 UID, 2 FLAGS list, 3 INTERNALDATE text, 4 MODSEQ, 5 literal
- * length of BODY[]; RFC822.SIZE, EMAILID and THREADID are read past (the loop does not use them).
+ * length of BODY[]; RFC822.SIZE, EMAILID, THREADID and X-GM-MSGID (imapflow asks it of Gmail, which has
+ * no OBJECTID) are read past (the loop does not use them).
  */
 const ITEM = new RegExp(
   String.raw`(?:UID ([1-9][0-9]{0,9})` +
@@ -54,6 +55,7 @@ const ITEM = new RegExp(
     String.raw`|BODY\[\] \{([0-9]{1,10})\}\r?\n` +
     String.raw`|RFC822\.SIZE [0-9]{1,20}` +
     String.raw`|EMAILID \([A-Za-z0-9_-]{1,255}\)` +
+    String.raw`|X-GM-MSGID [0-9]{1,20}` +
     String.raw`|THREADID (?:\([A-Za-z0-9_-]{1,255}\)|NIL))`,
   'iy',
 );

@@ -49,6 +49,7 @@ const ACCEPTED: Array<[string, Buffer]> = [
   ['lower-case items', row('* 8 FETCH (uid 15 flags (\\Seen) internaldate "02-Dec-2026 10:00:00 +0000" body[]', body(1))],
   ['an invalid date (kept as text)', row('* 9 FETCH (UID 16 FLAGS () INTERNALDATE "not a date" BODY[]', body(1))],
   ['bytes of every value in the body', row('* 10 FETCH (UID 17 FLAGS (\\Seen) INTERNALDATE "02-Dec-2026 10:00:00 +0000" BODY[]', Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)))],
+  ['Gmail (X-GM-MSGID, asked where X-GM-EXT-1 is offered)', row('* 12 FETCH (X-GM-MSGID 1278455344230334865 UID 19 FLAGS (\\Seen) INTERNALDATE "02-Dec-2026 10:00:00 +0000" BODY[]', body(2))],
   ['keywords', row("* 11 FETCH (UID 18 FLAGS (\\Flagged $Label1 NonJunk $MDNSent a.b-c_d'e) INTERNALDATE \"02-Dec-2026 10:00:00 +0000\" BODY[]", body(1))],
 ];
 
