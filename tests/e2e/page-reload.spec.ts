@@ -59,3 +59,42 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   const clean = await readdir(join(outDir, 'clean'));
   expect(clean.filter((f) => f.endsWith('.txt'))).toHaveLength(BOOKS.length - 1);
 });
+
+test('a lab and a job do not run at once (each would be in the other\'s timings); a lab running across a reload can still be cancelled', async ({ app: page, env }) => {
+  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir: join(env.dir, 'out-lab-gate'), workers: 2, limitRate: '128k' });
+  await page.getByTestId('select-all').click();
+  await page.getByTestId('start').click();
+  await expect.poll(async () => doneCount(await page.getByTestId('run-progress').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
+  // A job runs: the lab says why it cannot run now.
+  await page.getByTestId('nav-lab').click();
+  await expect(page.getByTestId('lab-run')).toBeDisabled();
+  await expect(page.getByTestId('lab-blocked')).toContainText('A job is running');
+  await page.getByTestId('nav-live').click();
+  await page.getByTestId('cancel').click();
+  await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 });
+
+  // A lab of three cells under the same cap (each a few seconds): no job starts beside it.
+  await page.getByTestId('nav-lab').click();
+  await expect(page.getByTestId('lab-blocked')).toHaveCount(0);
+  await page.getByTestId('lab-strategy-adaptive').uncheck();
+  await page.getByTestId('lab-workers-8').uncheck();
+  await page.getByTestId('lab-workers-16').uncheck();
+  await page.getByTestId('lab-sample').fill('8');
+  await page.getByTestId('lab-run').click();
+  await expect(page.getByTestId('lab-status')).toHaveText(/^running/);
+  await page.getByTestId('nav-gutenberg').click();
+  await expect(page.getByTestId('start')).toBeDisabled();
+  await expect(page.getByTestId('start-blocked')).toContainText('A lab is running');
+
+  // Reloaded mid-lab: the page learns of the lab from its next point, and can cancel it.
+  await page.reload();
+  await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  await page.getByTestId('catalog-load').click(); // the remembered catalog: the lab's Run needs one
+  await expect(page.getByTestId('catalog-count')).toContainText(`${BOOKS.length} of ${BOOKS.length} books`);
+  await page.getByTestId('nav-lab').click();
+  await expect(page.getByTestId('lab-foreign')).toContainText('A lab started before this page was loaded is running', { timeout: 60_000 });
+  await expect(page.getByTestId('lab-run')).toBeDisabled();
+  await page.getByTestId('lab-foreign-cancel').click();
+  await expect(page.getByTestId('lab-foreign')).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByTestId('lab-run')).toBeEnabled();
+});

@@ -14,6 +14,7 @@ import { describeError, saveFormSettings, setError, setScreen, updateForm, useAp
 import { cancelCatalogDownload, clearSelection, downloadCatalogFromMirror, fetchPage, loadCatalog, PAGE_SIZE, rowAt, selectAllMatching, setQuery, toggleSelected, useCatalogStore } from '../stores/catalog-store';
 import { capsSpecFields, setConnectionLimits, setLimitRate, setWait, useJobCapsStore } from '../stores/job-caps-store';
 import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
+import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { formatBytes, idsToRanges } from '../lib/format';
 
@@ -127,6 +128,8 @@ export function GutenbergScreen() {
   /** A job runs (this page's, or one the host runs for another page): one at a time from the UI. */
   const running = useActiveJobs((s) => s.ids.length > 0);
   const busy = runStatus === 'running' || runStatus === 'paused' || running;
+  /** A lab measures: a job beside it would be in its timings. */
+  const labRunning = useAnyLabRunning();
   const edit = (field: 'catalogPath' | 'outDir', value: string) => {
     updateForm({ [field]: value });
     setProblem(field === 'catalogPath' ? 'catalog' : field, undefined);
@@ -327,11 +330,12 @@ export function GutenbergScreen() {
         <button
           className="primary"
           data-testid="start"
-          disabled={!catalog || selectedCount === 0 || !form.mirror.trim() || !form.outDir.trim() || starting || busy}
+          disabled={!catalog || selectedCount === 0 || !form.mirror.trim() || !form.outDir.trim() || starting || busy || labRunning}
           onClick={() => void onStart()}
         >
           Start
         </button>
+        {labRunning && !busy && <span className="muted" data-testid="start-blocked">A lab is running: a job now would be in its timings. Start when it ends, or cancel it on the Lab screen.</span>}
         {busy && <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>}
       </div>
     </section>

@@ -12,6 +12,7 @@ import { CheckedField } from './CheckedField';
 /** Where the mail job's fields are shown in this form (`job:check` problems go under them). */
 const MAIL_FIELDS = { 'account.host': 'host', 'account.port': 'port', 'account.user': 'user', outDir: 'outDir' };
 import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
+import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
 
 export function MailScreen() {
@@ -45,6 +46,7 @@ function MailForm({ info }: { info: AppInfo }) {
   const runStatus = useRunStore((s) => s.status);
   const running = useActiveJobs((s) => s.ids.length > 0);
   const busy = runStatus === 'running' || runStatus === 'paused' || running;
+  const labRunning = useAnyLabRunning();
   /** The form's own check of a field as it is left (the host checks again, and more, at Start). */
   const localProblem = (field: 'host' | 'outDir', value: string) => {
     const problem = value.trim() === '' ? null : field === 'host' ? checkHostName(value) : checkAbsolutePath(value);
@@ -158,7 +160,7 @@ function MailForm({ info }: { info: AppInfo }) {
             <label>Strategy<select value={strategy} onChange={(e) => setStrategy(e.target.value as Strategy)}>{STRATEGIES.map((s) => <option key={s}>{s}</option>)}</select></label>
             <CheckedField label="Output folder" field="outDir" testId="mail-out-dir" errorId="mail-outDir" value={outDir} onEdit={setOutDir} check={(v) => localProblem('outDir', v)} problems={fieldProblems} />
           </div>
-          <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir || busy} onClick={() => void start()}>Start</button>{busy && <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>}</div>
+          <div className="actions"><button className="primary" data-testid="mail-start" disabled={checked.size === 0 || !outDir || busy || labRunning} onClick={() => void start()}>Start</button>{busy && <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>}{labRunning && !busy && <span className="muted" data-testid="start-blocked">A lab is running: a job now would be in its timings. Start when it ends, or cancel it on the Lab screen.</span>}</div>
         </>
       )}
     </section>

@@ -36,11 +36,17 @@ export interface LabState {
   /** The latest run of each kind (kept when another kind runs, so the I/O vs CPU chart can use both). */
   runs: Partial<Record<LabKind, LabRun>>;
   configs: LabConfigs;
+  /**
+   * Labs running that this page did not see start (it was reloaded mid-lab): their progress from
+   * their points, so the page neither starts a second lab beside them nor hides how to cancel them.
+   */
+  foreign: Record<string, { done: number; cells: number }>;
 }
 
 export const useLabStore = create<LabState>(() => ({
   shown: 'gutenberg',
   runs: {},
+  foreign: {},
   configs: {
     gutenberg: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 1, compareScrubExecutors: false },
     scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 1 },
@@ -62,7 +68,12 @@ export function reduceLab(s: LabState, e: LabEvent): Partial<LabState> {
     return { runs: { ...s.runs, [e.lab]: run } };
   }
   const run = runOf(s, e.labId);
-  if (!run) return {};
+  if (!run) {
+    if (e.kind === 'lab:point') return { foreign: { ...s.foreign, [e.labId]: { done: e.done, cells: e.cells } } };
+    if (!s.foreign || !Object.hasOwn(s.foreign, e.labId)) return {};
+    const { [e.labId]: _gone, ...others } = s.foreign;
+    return { foreign: others };
+  }
   const next: LabRun =
     e.kind === 'lab:point'
       ? { ...run, points: [...run.points, e.point], done: e.done, cells: e.cells }

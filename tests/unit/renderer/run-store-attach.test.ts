@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TelemetryFrame } from '../../../shared/events';
+import { reduceLab, useLabStore } from '../../../renderer/src/stores/lab-store';
 import { attachRun, enqueueJobEvent, flushRunEvents, markRunLost, useRunStore } from '../../../renderer/src/stores/run-store';
 
 function frame(seq: number, patch: Partial<TelemetryFrame> = {}): TelemetryFrame {
@@ -45,5 +46,17 @@ describe('markRunLost', () => {
     expect(s.status).toBe('finished');
     expect(s.summary).toBeNull();
     expect(s.warnings.at(-1)).toContain('Start the same job again');
+  });
+});
+
+describe('reduceLab: a lab this page did not see start (reloaded mid-lab)', () => {
+  it('is known from its points, with its progress, and forgotten when it finishes', () => {
+    const base = { ...useLabStore.getState(), runs: {}, foreign: {} };
+    const point = { kind: 'lab:point' as const, labId: 'L9', point: {} as never, done: 2, cells: 6 };
+    const s1 = { ...base, ...reduceLab(base, point) };
+    expect(s1.foreign).toEqual({ L9: { done: 2, cells: 6 } });
+    const s2 = { ...s1, ...reduceLab(s1, { kind: 'lab:finished', labId: 'L9', status: 'cancelled', points: [] }) };
+    expect(s2.foreign).toEqual({});
+    expect(s2.runs).toEqual({});
   });
 });
