@@ -1,5 +1,5 @@
 import { mkdir, stat, utimes } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { isInside } from '../output/safe-path';
 import { generationFor, Identities, readFolderState, writeFolderState, type FolderState, type Generation } from './generations';
@@ -53,6 +53,8 @@ export class FolderStore {
   #indexLoaded = false;
   #stateOnDisk: string | null;
   readonly #madeDirs = new Set<string>();
+  /** Each generation's directory (by its `dir`), resolved and checked inside the folder once (`#messagePath`). */
+  readonly #genDirs = new Map<string, string>();
 
   private constructor(dir: string, path: string, state: FolderState, stateOnDisk: string | null, opts: FolderStoreOptions) {
     this.dir = dir;
@@ -193,11 +195,30 @@ export class FolderStore {
     this.#ready = ready;
   }
 
+  /**
+   * `relFile` and `absFile` of a message, and its directory. A UID is a positive integer, so its file
+   * name never leaves its generation's directory: that directory is resolved and checked inside the
+   * folder once, not each message's path (path.resolve and path.relative per message were the largest
+   * allocation of the write path, ~3.7 MB per 1,000 messages, session 13).
+   */
+  #messagePath(uidValidity: string, uid: number): { rel: string; abs: string; dir: string } {
+    const rel = this.relFile(uidValidity, uid);
+    if (!Number.isSafeInteger(uid) || uid <= 0) {
+      const abs = this.absFile(rel);
+      return { rel, abs, dir: dirname(abs) };
+    }
+    const key = this.generation(uidValidity).dir;
+    let dir = this.#genDirs.get(key);
+    if (dir === undefined) {
+      dir = dirname(this.absFile(rel));
+      this.#genDirs.set(key, dir);
+    }
+    return { rel, abs: `${dir}${dir.endsWith(sep) ? '' : sep}${uid}.eml`, dir };
+  }
+
   async #target(meta: MessageMeta): Promise<{ rel: string; abs: string }> {
     if (this.#ready) await this.#ready;
-    const rel = this.relFile(meta.uidValidity, meta.uid);
-    const abs = this.absFile(rel);
-    const dir = dirname(abs);
+    const { rel, abs, dir } = this.#messagePath(meta.uidValidity, meta.uid);
     if (!this.#madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.#madeDirs.add(dir);
