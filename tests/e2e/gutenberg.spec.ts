@@ -112,6 +112,7 @@ test('cancel a running job', async ({ app: page, env }) => {
   const done = Number((await page.getByTestId('run-progress').textContent())?.split('/')[0]);
   expect(done).toBeLessThan(BOOKS.length);
   await expect(page.getByTestId('pause')).toHaveCount(0);
+  await expect(page.getByTestId('run-stopped')).toHaveText('Cancelled. Start the same job again to finish it: the books already done are skipped.');
   await shot(page, 'live-run-cancelled');
 });
 
@@ -162,3 +163,14 @@ test('history lists past runs and opens one in the live view', async ({ app: pag
   await shot(page, 'history-replay');
 });
 
+
+test('an unreachable mirror stops the job at once, saying why and where at the top of the view', async ({ app: page, env }) => {
+  const dead = 'http://127.0.0.1:9/';
+  await fillGutenbergForm(page, env, { mirror: dead, outDir: join(env.dir, 'out-unreachable'), workers: 2 });
+  await page.getByTestId('select-all').click();
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  await expect(page.getByTestId('run-stopped')).toContainText('CONNECTION_REFUSED');
+  await expect(page.getByTestId('run-stopped')).toContainText(dead);
+  await expect(page.getByTestId('run-stopped')).toContainText('stay pending');
+});

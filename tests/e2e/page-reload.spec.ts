@@ -43,6 +43,7 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   await expect(second.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 });
   await second.close();
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 });
+  await expect(page.getByTestId('run-stopped')).toContainText('Start the same job again');
   const before = await doneCount(await page.getByTestId('run-progress').textContent());
   expect(before).toBeLessThan(BOOKS.length);
 

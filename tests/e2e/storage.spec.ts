@@ -24,6 +24,9 @@ test('a full disk stops the job with DISK_FULL naming the folder; after freeing 
   await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 60_000 });
   const failure = page.getByTestId('failure').filter({ hasText: 'DISK_FULL' }).first();
   await expect(failure).toContainText(outDir);
+  // Why it stopped, and what to do, at the top of the view (the errors panel is below the charts).
+  await expect(page.getByTestId('run-stopped')).toContainText('DISK_FULL');
+  await expect(page.getByTestId('run-stopped')).toContainText(`The disk holding ${outDir} is full`);
   const done = Number((await page.getByTestId('run-progress').textContent())?.split('/')[0]);
   expect(done).toBeLessThan(BOOKS.length);
   await shot(page, 'live-run-disk-full');

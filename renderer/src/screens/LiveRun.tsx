@@ -108,6 +108,31 @@ function Controls() {
   );
 }
 
+/**
+ * Why a finished job stopped, and what to do, at the top of the view: the job-level error (an
+ * unreachable mirror, a full disk, a wrong password) is otherwise one row of the errors panel, below
+ * the charts. A re-run skips what is done, and the person should know it before redoing anything.
+ */
+function StopReason() {
+  const { status, replay, kind, summary, failures } = useRunStore(useShallow((s) => ({ status: s.status, replay: s.replay, kind: s.kind, summary: s.summary, failures: s.failures })));
+  if (status !== 'finished' || replay || !summary || summary.status === 'succeeded') return null;
+  const fatal = failures.find((f) => f.item === '(job)') ?? summary.failures.find((f) => f.item === '(job)');
+  const items = kind === 'mail' ? 'messages' : 'books';
+  const done = `the ${items} already done are skipped`;
+  return (
+    <div className={`banner${fatal ? ' error' : ''}`} data-testid="run-stopped">
+      {fatal ? (
+        // The engine's message says what to do (free space, check the URL, the password); a re-run keeps what is done.
+        <>Stopped: <code>{fatal.error.code}</code> {fatal.error.message}{failureWhere(fatal) ? <span className="muted"> ({failureWhere(fatal)})</span> : null}</>
+      ) : summary.status === 'cancelled' ? (
+        <>Cancelled. Start the same job again to finish it: {done}.</>
+      ) : (
+        <>{summary.itemsFailed.toLocaleString()} {summary.itemsFailed === 1 ? 'item' : 'items'} failed (listed under Errors). Start the same job again to retry {summary.itemsFailed === 1 ? 'it' : 'them'}: {done}.</>
+      )}
+    </div>
+  );
+}
+
 /** Errors: counts by stable code (canvas), then the list with where each one happened. */
 function ErrorsPanel() {
   const failures = useRunStore((s) => s.failures);
@@ -177,6 +202,7 @@ export function LiveRun() {
     <section className="screen live" data-testid="screen-live">
       <OtherRunningJob />
       <Header />
+      <StopReason />
       <Controls />
       <MailFolderTallies />
       <AutoWorkersPanel />
