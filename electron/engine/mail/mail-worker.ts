@@ -316,6 +316,12 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     const received = new Set<number>();
     const inflight = new Set<Promise<void>>();
     let writeError: unknown = null;
+    /**
+     * Set once the FETCH has ended (its loop returned or threw): a body row taken by the hook below
+     * and parked on the write budget wakes after the chunks may have been told what is left, so it
+     * must not start its write then (it would land after the job returned, or race the retry).
+     */
+    let fetchOver = false;
     const settle = () => Promise.allSettled([...inflight]);
     try {
       const client = await this.#select(job, label, ctx);
@@ -328,7 +334,10 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         received.add(uid);
         ctx.progress.addBytes(source.length);
         while (!budget.fits(inflight.size, source.length)) await budget.settled();
-        if (writeError) return false;
+        if (writeError || fetchOver) {
+          received.delete(uid);
+          return false;
+        }
         budget.take(source.length);
         const done: Promise<void> = store
           .writeMessage(source, metaOfSource(m, source, uidValidity))
@@ -364,6 +373,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           if (!(await write(m, m.source))) break;
         }
       } finally {
+        fetchOver = true;
         stopRows();
       }
       // What the FETCH did not return: gone since planning, or an error (the connection is still this call's).
