@@ -116,6 +116,11 @@ test('the web host answers /favicon.ico with "no icon", so a page load logs no e
 test('the mail form shows a bad host under its field and does not try to connect', async ({ app: page }) => {
   await page.getByTestId('nav-mail').click();
   const host = page.getByTestId('mail-host');
+  // A disabled Test says what it waits for.
+  await host.fill('');
+  await page.getByTestId('mail-user').fill('');
+  await expect(page.getByTestId('mail-test')).toBeDisabled();
+  await expect(page.getByTestId('mail-test-why')).toHaveText('To test: give the IMAP host, the user and the password.');
   await host.fill('imap://127.0.0.1:993');
   await host.blur();
   await expect(page.getByTestId('error-mail-host')).toHaveText('Is a URL; give the host name only (e.g. imap.example.com) and the port separately');
@@ -124,7 +129,32 @@ test('the mail form shows a bad host under its field and does not try to connect
   await expect(page.getByTestId('error-mail-host')).toHaveCount(0);
   await page.getByTestId('mail-user').fill('me');
   await page.getByTestId('mail-password').fill('pw');
+  await expect(page.getByTestId('mail-test-why')).toHaveCount(0);
   await page.getByTestId('mail-test').click();
   await expect(page.getByTestId('error-mail-host')).toHaveText('Is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com');
   await expect(page.getByTestId('mail-status')).toHaveText('');
+});
+
+test('a disabled Start says what is missing: a catalog, books (a search that matches nothing), a mirror, a folder', async ({ app: page, env }) => {
+  await page.getByTestId('nav-gutenberg').click();
+  const why = page.getByTestId('start-why');
+  await page.getByTestId('mirror-url').fill('');
+  await page.getByTestId('out-dir').fill('');
+  await expect(page.getByTestId('start')).toBeDisabled();
+  await expect(why).toHaveText('To start: load a catalog, select books, give a mirror URL and an output folder.');
+  await page.getByTestId('catalog-path').fill(env.catalogPath);
+  await page.getByTestId('catalog-load').click();
+  await expect(page.getByTestId('catalog-count')).toContainText(`${BOOKS.length} of ${BOOKS.length} books`);
+  await page.getByTestId('catalog-search').fill('no such book anywhere');
+  await expect(page.getByTestId('catalog-count')).toContainText(`0 of ${BOOKS.length} books`);
+  await page.getByTestId('select-all').click();
+  await expect(page.getByTestId('selected-count')).toHaveText('0 selected');
+  await expect(why).toHaveText('To start: select books (no book matches the search), give a mirror URL and an output folder.');
+  await page.getByTestId('catalog-search').fill('');
+  await page.getByTestId('catalog-row-100').click();
+  await page.getByTestId('mirror-url').fill(env.http.url);
+  await expect(why).toHaveText('To start: give an output folder.');
+  await page.getByTestId('out-dir').fill(join(env.dir, 'form-why'));
+  await expect(why).toHaveCount(0);
+  await expect(page.getByTestId('start')).toBeEnabled();
 });

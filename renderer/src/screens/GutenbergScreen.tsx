@@ -130,6 +130,13 @@ export function GutenbergScreen() {
   const busy = runStatus === 'running' || runStatus === 'paused' || running;
   /** A lab measures: a job beside it would be in its timings. */
   const labRunning = useAnyLabRunning();
+  /** What the disabled Start waits for, in words (a greyed button alone does not say). */
+  const give = [!form.mirror.trim() && 'a mirror URL', !form.outDir.trim() && 'an output folder'].filter(Boolean).join(' and ');
+  const missing = [
+    !catalog && 'load a catalog',
+    selectedCount === 0 && (catalog && total === 0 ? 'select books (no book matches the search)' : 'select books'),
+    give && `give ${give}`,
+  ].filter(Boolean);
   const edit = (field: 'catalogPath' | 'outDir', value: string) => {
     updateForm({ [field]: value });
     setProblem(field === 'catalogPath' ? 'catalog' : field, undefined);
@@ -335,6 +342,7 @@ export function GutenbergScreen() {
         >
           Start
         </button>
+        {missing.length > 0 && !busy && !labRunning && <span className="muted" data-testid="start-why">To start: {missing.join(', ')}.</span>}
         {labRunning && !busy && <span className="muted" data-testid="start-blocked">A lab is running: a job now would be in its timings. Start when it ends, or cancel it on the Lab screen.</span>}
         {busy && <button data-testid="show-running-job" onClick={() => void showRunningJob().catch((err) => setError(describeError(err)))}>Show the running job</button>}
       </div>

@@ -133,7 +133,7 @@ function MailForm({ info }: { info: AppInfo }) {
         )}
         <label className="check"><input type="checkbox" checked={untrusted} onChange={(e) => setUntrusted(e.target.checked)} />Accept an untrusted certificate</label>
       </div>
-      <div className="actions"><button data-testid="mail-test" onClick={() => void test()} disabled={!host || !user || !password}>Test</button><span data-testid="mail-status">{status}</span></div>
+      <div className="actions"><button data-testid="mail-test" onClick={() => void test()} disabled={!host || !user || !password}>Test</button>{(!host || !user || !password) && <span className="muted" data-testid="mail-test-why">To test: give {[!host && 'the IMAP host', !user && 'the user', !password && 'the password'].filter(Boolean).join(', ').replace(/, ([^,]*)$/, ' and $1')}.</span>}<span data-testid="mail-status">{status}</span></div>
       {folders.length > 0 && (
         <>
           <ul className="folders" data-testid="mail-folders">
