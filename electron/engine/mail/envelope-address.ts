@@ -193,8 +193,38 @@ class Rfc822Reader {
   }
 }
 
-/** One address list, parsed as Dovecot's ENVELOPE does (all addresses; the caller takes what it needs). */
+/** RFC 5322 atext as a character class: ASCII printable but the specials, and every non-ASCII character. */
+const ATEXT_CLASS = String.raw`[A-Za-z0-9!#$%&'*+\-/=?^_\x60{|}~\u0080-\uffff]`;
+const DOT_ATOM = `${ATEXT_CLASS}+(?:\\.${ATEXT_CLASS}+)*`;
+/**
+ * The From values nearly every message has, which the parse below reads to exactly these parts: a
+ * bare `local@domain`, or a display name of atoms (encoded words are atoms; no leading dot) or one
+ * quoted string without escapes, then `<local@domain>`; dot-atoms without blanks or comments inside.
+ * Groups: 1 bare local part, 2 its domain, 3 atom name, 4 quoted name, 5 local part, 6 domain.
+ */
+const SIMPLE_FROM = new RegExp(
+  `^[ \\t]*(?:(${DOT_ATOM})@(${DOT_ATOM})|(?:(${ATEXT_CLASS}(?:${ATEXT_CLASS}|\\.)*(?:[ \\t]+(?:${ATEXT_CLASS}|\\.)+)*)|"([^"\\\\\\r\\n]*)")[ \\t]*<(${DOT_ATOM})@(${DOT_ATOM})>)[ \\t]*$`,
+);
+
+/**
+ * One address list, parsed as Dovecot's ENVELOPE does (all addresses; the caller takes what it needs).
+ * A value of one of the simplest shapes (`SIMPLE_FROM`) is read by one regular expression, to the
+ * same parts: the parse below is a closure per step and a character at a time, which a message's
+ * first From runs cold (~0.1 ms each for the first thousand messages of a job, session 13).
+ * tests/unit/mail/envelope-address-fast.test.ts holds the two to the same result.
+ */
 export function parseEnvelopeAddresses(value: string): EnvelopeAddress[] {
+  const m = SIMPLE_FROM.exec(value);
+  if (m) {
+    if (m[1] !== undefined) return [{ name: null, mailbox: m[1], domain: m[2]! }];
+    const name = m[3] !== undefined ? m[3].split(/[ \t]+/).join(' ') : m[4]!;
+    return [{ name: name === '' ? null : name, mailbox: m[5]!, domain: m[6]! }];
+  }
+  return parseEnvelopeAddressesFully(value);
+}
+
+/** `parseEnvelopeAddresses` without its shortcut: Dovecot's parse, step by step. */
+export function parseEnvelopeAddressesFully(value: string): EnvelopeAddress[] {
   const p = new Rfc822Reader(value);
   const list: EnvelopeAddress[] = [];
   let addr: EnvelopeAddress & { invalid: boolean; route: string | null } = fresh();
