@@ -122,8 +122,12 @@ export function zipEntryUnsafe(name: string): string | null {
   return unsafeRelPath(name);
 }
 
-/** Largest text `zipTextOf` inflates in one piece; a larger one goes through the streaming unzipper. */
-export const WHOLE_ZIP_TEXT_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest text `zipTextOf` inflates in one piece; a larger one goes through the streaming unzipper
+ * (written as it is inflated). Of the order of a held text (under 2 MiB, book-sink.ts): a run lands
+ * up to 4 books at once, each of the N runs, so what a job holds stays a few MB per connection.
+ */
+export const WHOLE_ZIP_TEXT_MAX_BYTES = 4 * 1024 * 1024;
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import type { WorkerProgress } from '../../../electron/engine/core/worker-context';
 import { BookSink } from '../../../electron/engine/mirror/book-sink';
-import { zipTextOf } from '../../../electron/engine/mirror/zip-text';
+import { WHOLE_ZIP_TEXT_MAX_BYTES, zipTextOf } from '../../../electron/engine/mirror/zip-text';
 import { PartFile } from '../../../electron/engine/output/part-file';
 import { bookText, buildZip, durableRename, recordFsyncs, type SyncEvent } from '../../harness';
 
@@ -154,6 +154,15 @@ describe('zipTextOf and the held zip path', () => {
     const done = await sink.finish();
     expect(done.sha256).toBe(sha(noise));
     expect(await readdir(dir)).toEqual(['418-8.txt']);
+  });
+
+  it('a text over WHOLE_ZIP_TEXT_MAX_BYTES is left to the streaming path (written as it is inflated)', async () => {
+    const long = Buffer.alloc(WHOLE_ZIP_TEXT_MAX_BYTES + 1, 'a');
+    const zip = buildZip([{ name: '418-8.txt', data: long }]);
+    expect(zip.length).toBeLessThan(2 * 1024 * 1024); // held while received, then streamed
+    expect(zipTextOf(zip)).toBeNull();
+    const held = await receive(zip, true);
+    expect(held.sha256).toBe(sha(long));
   });
 
   it('a deflated entry that inflates to more than its header says is left to the streaming path', () => {
