@@ -2,15 +2,36 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { FanoutError } from '../engine/core/fanout-error';
 import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
-import type { VerifyProgress, VerifyReport } from '../engine/verify/verify-report';
+import type { VerifyProgress, VerifyReportWithNotes } from '../engine/verify/verify-report';
 import { exitOnProblems, intOption } from './cli-validation';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
 import { EXIT } from './exit-codes';
 
 const MAX_LINES_PER_KIND = 100;
 
-/** The report for people: counts, then each problem (at most MAX_LINES_PER_KIND per kind). */
-export function formatVerifyReport(r: VerifyReport): string {
+/**
+ * What to do about the problems found, for people (one line each): which of them a re-run fixes,
+ * and what it does not.
+ */
+function whatToDo(r: VerifyReportWithNotes): string[] {
+  if (r.ok) return [];
+  const rerun = r.kind === 'mail' ? 'fanout mail' : 'fanout gutenberg';
+  const out: string[] = [];
+  if (r.kind === 'corpus') {
+    if (r.missing.length > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the books whose files are missing`);
+    if (r.corrupt.length > 0) out.push(`to do: a damaged file keeps its size and date, so a re-run takes its book as done: delete the file(s) listed as corrupt, then run \`${rerun}\` again`);
+  } else {
+    const notArchived = r.missing.filter((p) => p.uid !== undefined && p.file === undefined).length;
+    const lost = r.missing.length - notArchived + r.corrupt.length;
+    if (notArchived > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${notArchived} message(s) on the server not in the archive`);
+    if (lost > 0) out.push(`to do: ${lost} archived file(s) are missing or damaged; \`${rerun}\` trusts its index and does not fetch them again: keep a copy of the folder's files and re-archive it into a new --out folder`);
+  }
+  if (r.extra.some((p) => / a (temp file|partial download) of a stopped run/.test(p.detail))) out.push(`to do: the temp and partial files of a stopped run go away when \`${rerun}\` runs again`);
+  return out;
+}
+
+/** The report for people: counts, then each problem (at most MAX_LINES_PER_KIND per kind), notes, and what to do. */
+export function formatVerifyReport(r: VerifyReportWithNotes): string {
   const lines: string[] = [];
   const what = r.kind === 'mail' ? `${r.checked.files} files re-hashed, ${r.checked.serverMessages} server messages compared, ${r.checked.sampled} re-fetched` : `${r.checked.files} files re-hashed`;
   lines.push(`${r.ok ? 'OK' : 'PROBLEMS'}: ${what}; ${r.missing.length} missing, ${r.corrupt.length} corrupt, ${r.extra.length} extra`);
@@ -21,6 +42,8 @@ export function formatVerifyReport(r: VerifyReport): string {
     }
     if (list.length > MAX_LINES_PER_KIND) lines.push(`${kind}: … ${list.length - MAX_LINES_PER_KIND} more (--json lists them all)`);
   }
+  for (const n of r.notes ?? []) lines.push(`note: ${n.where}: ${n.detail}`);
+  lines.push(...whatToDo(r));
   return `${lines.join('\n')}\n`;
 }
 
@@ -47,9 +70,9 @@ function progressPrinter(json: boolean): { onProgress(p: VerifyProgress): void; 
   };
 }
 
-async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<VerifyReport>, json: boolean): Promise<void> {
+async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<VerifyReportWithNotes>, json: boolean): Promise<void> {
   const progress = progressPrinter(json);
-  let r: VerifyReport;
+  let r: VerifyReportWithNotes;
   try {
     r = await run((p) => progress.onProgress(p));
   } catch (err) {

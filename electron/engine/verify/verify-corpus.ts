@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { isTempName } from '../output/atomic-file';
 import { abortedError } from '../core/fanout-error';
 import { MANIFEST_FILE, readManifest } from '../gutenberg/manifest-store';
 import { checkFile } from './check-file';
@@ -17,6 +18,14 @@ async function* walk(dir: string): AsyncGenerator<string> {
     if (e.isDirectory()) yield* walk(p);
     else if (e.isFile()) yield p;
   }
+}
+
+/** What a file no book records is: a stopped run's partial download or temp file, or a stray. */
+function extraDetail(abs: string): string {
+  const name = basename(abs);
+  if (name.endsWith('.part')) return 'recorded by no book of the manifest: a partial download of a stopped run (`fanout gutenberg` again resumes it)';
+  if (isTempName(name)) return 'recorded by no book of the manifest: a temp file of a stopped run (`fanout gutenberg` again removes it)';
+  return 'recorded by no book of the manifest';
 }
 
 /**
@@ -58,7 +67,7 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
   }
   for (const d of topDirs) {
     for await (const abs of walk(d)) {
-      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: 'recorded by no book of the manifest' });
+      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: extraDetail(abs) });
     }
   }
   return finishReport(report);

@@ -10,7 +10,7 @@ import { mapImapError } from '../mail/imap-errors';
 import { isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
 import { checkFile } from './check-file';
-import { emptyReport, finishReport, type VerifyOptions, type VerifyReport } from './verify-report';
+import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyReport, type VerifyReportWithNotes } from './verify-report';
 
 export interface VerifyMailSpec {
   account: MailAccount;
@@ -59,6 +59,13 @@ async function extraFiles(dir: string, records: Map<string, IndexRecord>): Promi
   return out.sort();
 }
 
+/** What a file no index line names is, and what a re-run does with it. */
+function extraDetail(rel: string): string {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  if (isTempName(name)) return 'on disk, in no index line: a temp file of a stopped run (`fanout mail` again removes it)';
+  return 'on disk, in no index line: left by a stopped run or put there (`fanout mail` again adopts it if the server has this UID at this size, else fetches it anew)';
+}
+
 async function readLocalFolder(root: string, dirs: Record<string, string>, path: string): Promise<LocalFolder> {
   const rel = dirs[path];
   const records = new Map<string, IndexRecord>();
@@ -84,7 +91,7 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
       report.checked.files++;
       opts.onProgress?.({ phase: 'hashing', done: ++hashed, total });
     }
-    if (f.dir) for (const x of await extraFiles(f.dir, f.records)) report.extra.push({ where: f.info.path, file: x, detail: 'on disk, in no index line' });
+    if (f.dir) for (const x of await extraFiles(f.dir, f.records)) report.extra.push({ where: f.info.path, file: x, detail: extraDetail(x) });
   }
   return flagged;
 }
@@ -108,8 +115,9 @@ export async function verifyMailLocal(root: string, opts: VerifyOptions = {}): P
  * `sample` messages are re-fetched (BODY.PEEK[]: nothing changes on the server) and compared byte
  * for byte. Folders are opened read-only (EXAMINE).
  */
-export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  const report = emptyReport('mail');
+export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOptions = {}): Promise<VerifyReportWithNotes> {
+  const report: VerifyReportWithNotes = emptyReport('mail');
+  const notes: VerifyNote[] = [];
   const root = accountDir(spec);
   const where = accountWhere(spec.account);
   const dirs = await readDirs(root);
@@ -119,15 +127,27 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
     const all = (await listFoldersOn(client, dirs).catch((err: unknown) => {
       throw mapImapError(err, where);
     })).filter((f) => f.selectable);
-    const wanted = spec.folders === 'all' ? all : all.filter((f) => (spec.folders as string[]).some((w) => w.toLowerCase() === f.path.toLowerCase()));
+    const asked = (path: string) => spec.folders === 'all' || spec.folders.some((w) => w.toLowerCase() === path.toLowerCase());
+    const wanted = all.filter((f) => asked(f.path));
+    // Folders archived by an earlier run and no longer on the server (deleted or renamed there):
+    // the archive is their only copy, so it is re-hashed all the same; the report notes them.
+    const onServer = new Set(all.map((f) => f.path));
+    const gone = Object.keys(dirs).filter((p) => !onServer.has(p) && asked(p));
     if (spec.folders !== 'all') {
-      for (const w of spec.folders) if (!wanted.some((f) => f.path.toLowerCase() === w.toLowerCase())) report.missing.push({ where: w, detail: 'no such folder on the server' });
+      for (const w of spec.folders) {
+        const known = (p: string) => p.toLowerCase() === w.toLowerCase();
+        if (!wanted.some((f) => known(f.path)) && !gone.some(known)) report.missing.push({ where: w, detail: 'no such folder on the server, nor in the archive' });
+      }
     }
 
     // 1. The archive against its own index.
     const local: LocalFolder[] = [];
     for (const info of wanted) local.push(await readLocalFolder(root, dirs, info.path));
-    const flagged = await checkLocalFolders(local, report, opts);
+    const goneLocal: LocalFolder[] = [];
+    for (const path of gone) goneLocal.push(await readLocalFolder(root, dirs, path));
+    const flagged = await checkLocalFolders([...local, ...goneLocal], report, opts);
+    for (const f of goneLocal) notes.push({ where: f.info.path, detail: `archived (${f.records.size} messages), no longer on the server (deleted or renamed there): the archive is its only copy; its files were re-hashed` });
+    if (notes.length > 0) report.notes = notes;
 
     // 2. The archive against the server: every UID with its size.
     const candidates: Array<{ folder: LocalFolder; rec: IndexRecord }> = [];

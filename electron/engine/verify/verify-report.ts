@@ -2,6 +2,15 @@ import type { VerifyReport } from '../../../shared/verify-report';
 
 export type { VerifyProblem, VerifyReport } from '../../../shared/verify-report';
 
+/** Worth knowing, not a problem of the archive (it does not make `ok` false): a folder archived and gone from the server. */
+export interface VerifyNote {
+  where: string;
+  detail: string;
+}
+
+/** A report with notes (`fanout verify mail`; `--json` prints them too). */
+export type VerifyReportWithNotes = VerifyReport & { notes?: VerifyNote[] };
+
 export interface VerifyProgress {
   phase: string;
   done: number;
@@ -17,7 +26,7 @@ export function emptyReport(kind: VerifyReport['kind']): VerifyReport {
   return { kind, ok: true, checked: { files: 0, serverMessages: 0, sampled: 0 }, missing: [], corrupt: [], extra: [] };
 }
 
-export function finishReport(r: VerifyReport): VerifyReport {
+export function finishReport<T extends VerifyReport>(r: T): T {
   r.ok = r.missing.length === 0 && r.corrupt.length === 0 && r.extra.length === 0;
   return r;
 }

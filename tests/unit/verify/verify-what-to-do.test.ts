@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatVerifyReport } from '../../../electron/cli/verify-command';
+import { verifyCorpus } from '../../../electron/engine/verify/verify-corpus';
+import { emptyReport, finishReport } from '../../../electron/engine/verify/verify-report';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * `fanout verify` says what each problem is and what to do about it: a stopped run's `.part` and
+ * temp files are named as such (before: "recorded by no book of the manifest", like a stray file),
+ * and the report ends with what a re-run fixes and what it does not (before: nothing: a damaged
+ * corpus file keeps its size and mtime, so a re-run skipped its book and the corruption stayed).
+ */
+describe('verify: what a problem is, and what to do', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fanout-verify-todo-'));
+    mkdirSync(join(dir, 'raw'));
+    mkdirSync(join(dir, 'clean'));
+    const raw = 'raw text\n';
+    const clean = 'clean text\n';
+    writeFileSync(join(dir, 'raw', '1.txt'), raw);
+    writeFileSync(join(dir, 'clean', '1.txt'), 'clean texT\n');
+    const line = {
+      ebook: 1, title: 'B', author: 'A', language: 'en', status: 'ok', sourceUrl: null, remoteName: '1.txt', encoding: 'utf-8',
+      rawFile: 'raw/1.txt', cleanFile: 'clean/1.txt', rawBytes: raw.length, cleanBytes: clean.length, rawSha256: sha(raw), cleanSha256: sha(clean),
+      startMarker: true, endMarker: true, warnings: [], errorCode: null, error: null, downloadMs: 1, scrubMs: 1, finishedAt: new Date(0).toISOString(),
+    };
+    writeFileSync(join(dir, 'manifest.jsonl'), `${JSON.stringify(line)}\n`);
+    writeFileSync(join(dir, 'raw', '2-0.txt.part'), 'half a book');
+    writeFileSync(join(dir, 'clean', '.3.txt.0123456789abcdef.tmp'), 'temp');
+    writeFileSync(join(dir, 'clean', 'notes.txt'), 'mine');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('corpus: .part and temp files of a stopped run are named so; the corrupt file gets its remedy', async () => {
+    const r = await verifyCorpus(dir);
+    const detail = (f: string) => r.extra.find((p) => p.file === f)?.detail;
+    expect(detail(join('raw', '2-0.txt.part'))).toMatch(/partial download of a stopped run.*resumes it/);
+    expect(detail(join('clean', '.3.txt.0123456789abcdef.tmp'))).toMatch(/temp file of a stopped run/);
+    expect(detail(join('clean', 'notes.txt'))).toBe('recorded by no book of the manifest');
+    const text = formatVerifyReport(r);
+    expect(text).toMatch(/^to do: .*delete the file\(s\) listed as corrupt, then run `fanout gutenberg` again$/m);
+    expect(text).toMatch(/^to do: the temp and partial files of a stopped run go away when `fanout gutenberg` runs again$/m);
+  });
+
+  it('mail: messages not archived are fetched by a re-run; files the index names and lost are not', () => {
+    const r = emptyReport('mail');
+    r.missing.push({ where: 'INBOX', uid: 7, detail: 'on the server, not in the archive' });
+    r.missing.push({ where: 'INBOX', uid: 5, file: '5.eml', detail: 'in the index, not on disk' });
+    r.corrupt.push({ where: 'INBOX', uid: 6, file: '6.eml', detail: 'sha256 …' });
+    const text = formatVerifyReport(finishReport(r));
+    expect(text).toMatch(/^to do: run the same `fanout mail` again: it fetches the 1 message\(s\) on the server not in the archive$/m);
+    expect(text).toMatch(/^to do: 2 archived file\(s\) are missing or damaged; `fanout mail` trusts its index/m);
+  });
+
+  it('an intact report has no to-do line; notes are printed', () => {
+    const r = { ...emptyReport('mail'), notes: [{ where: 'Old', detail: 'archived (3 messages), no longer on the server' }] };
+    const text = formatVerifyReport(finishReport(r));
+    expect(text).not.toMatch(/to do/);
+    expect(text).toMatch(/^note: Old: archived \(3 messages\), no longer on the server$/m);
+  });
+});
