@@ -45,7 +45,12 @@ test('mail: test the account, pick folders, archive them with 3 connections', as
   await expect(page.getByTestId('mail-folders')).toContainText('Archive');
   await expect(page.getByTestId('mail-folders').locator('li[data-selectable="no"]')).toHaveText('Projects');
   await page.getByTestId('mail-connections').fill('3');
+  // A disabled Start says what it waits for.
+  await page.getByTestId('mail-out-dir').fill('');
+  await expect(page.getByTestId('mail-start')).toBeDisabled();
+  await expect(page.getByTestId('mail-start-why')).toHaveText('To start: give an output folder.');
   await page.getByTestId('mail-out-dir').fill(outDir);
+  await expect(page.getByTestId('mail-start-why')).toHaveCount(0);
   await shot(page, 'mail-screen');
   await page.getByTestId('mail-start').click();
   await expect(page.getByTestId('screen-live')).toBeVisible();
