@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -18,6 +18,32 @@ function describeWarnings(file: string, result: ScrubResult): string | null {
 interface CleanInput {
   file: string;
   bytes?: Uint8Array;
+}
+
+/** The first 4 KB of a file (enough to tell what it is). */
+async function readHead(file: string): Promise<Uint8Array> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Why `head` (a file's first bytes) is no text `clean` can read, or null. A UTF-16 file, a zip and
+ * binary data were "cleaned" before, with exit 0: decoded as windows-1252 into mojibake twice the
+ * size (UTF-16), or written out as garbage, with only a no-start-marker warning.
+ */
+export function notATextFile(head: Uint8Array): string | null {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
+    return 'is UTF-16 text (it starts with a UTF-16 byte order mark); clean reads UTF-8 and Latin-1 texts: convert it first (iconv -f UTF-16 -t UTF-8)';
+  }
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'is a zip archive, not a text; unzip it and clean the .txt inside';
+  if (head.subarray(0, 4096).includes(0)) return 'is not a text file (it holds NUL bytes); give a Gutenberg .txt file';
+  return null;
 }
 
 /**
@@ -47,6 +73,8 @@ async function checkCleanInputs(files: string[], outDir: string | undefined): Pr
       input.bytes = await readInput(file);
       if (input.bytes.length === 0) problems.push({ field: file, message: 'is empty; there is no text to clean' });
     }
+    const notText = notATextFile(input.bytes ?? (await readHead(file)));
+    if (notText) problems.push({ field: file, message: notText });
     inputs.push(input);
     if (outDir === undefined) continue;
     const target = join(resolve(outDir), basename(file));

@@ -9,10 +9,19 @@ import { itemTimeoutOption } from './lab-stragglers-options';
 /** `--ids`: ranges, each end a safe integer (a 30-digit "number" is a typo, not an ebook). */
 function idsOption(value: string): ReturnType<typeof parseIdRanges> {
   try {
+    // Each part as the user wrote it: a reversed range, a 0 and a huge number get their own words
+    // (the parser says only "not a valid range", and a merged range's end prints as 1e+21).
+    for (const raw of value.split(',')) {
+      const part = raw.trim();
+      const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+      if (!m) continue;
+      const [from, to] = [m[1]!, m[2] ?? m[1]!];
+      if (!Number.isSafeInteger(Number(from)) || !Number.isSafeInteger(Number(to))) throw new RangeError(`"${part}" is too large to be an ebook number`);
+      if (Number(from) === 0) throw new RangeError(`"${part}": ebook numbers start at 1`);
+      if (Number(to) < Number(from)) throw new RangeError(`"${part}" runs backwards; write it ${Number(to)}-${Number(from)}`);
+    }
     const ranges = parseIdRanges(value);
     if (ranges.length === 0) throw new RangeError('has no ebook number; give numbers and ranges, e.g. 11,1342,2000-2100');
-    const huge = ranges.find((r) => !Number.isSafeInteger(r.to));
-    if (huge) throw new RangeError(`"${huge.to}" is too large to be an ebook number`);
     return ranges;
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);

@@ -121,7 +121,10 @@ const CASES: Record<string, Case[]> = {
     },
     { name: 'ids: not a number', args: (f) => gutenberg(f, { '--ids': '12-x' }), lines: () => [line(`error: option '--ids <list>' argument '12-x' is invalid. "12-x" is not an ebook number or range (e.g. 11 or 2000-2100)`)] },
     { name: 'ids: empty', args: (f) => gutenberg(f, { '--ids': ',' }), lines: () => [line(`error: option '--ids <list>' argument ',' is invalid. has no ebook number; give numbers and ranges, e.g. 11,1342,2000-2100`)] },
-    { name: 'ids: huge', args: (f) => gutenberg(f, { '--ids': '99999999999999999999' }), lines: () => [line(`error: option '--ids <list>' argument '99999999999999999999' is invalid. "100000000000000000000" is too large to be an ebook number`)] },
+    { name: 'ids: huge', args: (f) => gutenberg(f, { '--ids': '99999999999999999999' }), lines: () => [line(`error: option '--ids <list>' argument '99999999999999999999' is invalid. "99999999999999999999" is too large to be an ebook number`)] },
+    { name: 'ids: huge end of a range', args: (f) => gutenberg(f, { '--ids': '5,10-999999999999999999999' }), lines: () => [line(`error: option '--ids <list>' argument '5,10-999999999999999999999' is invalid. "10-999999999999999999999" is too large to be an ebook number`)] },
+    { name: 'ids: reversed range', args: (f) => gutenberg(f, { '--ids': '5,2100-2000' }), lines: () => [line(`error: option '--ids <list>' argument '5,2100-2000' is invalid. "2100-2000" runs backwards; write it 2000-2100`)] },
+    { name: 'ids: zero', args: (f) => gutenberg(f, { '--ids': '0-5' }), lines: () => [line(`error: option '--ids <list>' argument '0-5' is invalid. "0-5": ebook numbers start at 1`)] },
     { name: 'workers 0', args: (f) => gutenberg(f, { '--workers': '0' }), lines: () => [line(`error: option '--workers <n|auto>' argument '0' is invalid. must be a whole number of at least 1, or auto`)] },
     { name: 'workers negative', args: (f) => gutenberg(f, { '--workers': '-3' }), lines: () => [line(`error: option '--workers <n|auto>' argument '-3' is invalid. must be a whole number of at least 1, or auto`)] },
     { name: 'workers huge', args: (f) => gutenberg(f, { '--workers': '99999999999999999999' }), lines: () => [line(`error: option '--workers <n|auto>' argument '99999999999999999999' is invalid. is too large; give a smaller whole number, or auto`)] },
@@ -177,6 +180,9 @@ const CASES: Record<string, Case[]> = {
     },
     { name: '--out-dir holds the input', args: (f) => ['clean', f.catalog, '--out-dir', f.dir], lines: (f) => [line(`error: --out-dir ${f.dir}: holds ${f.catalog} itself; its cleaned copy would replace it: choose another folder`)] },
     { name: 'no file at all', args: () => ['clean'], lines: () => [line("error: missing required argument 'files'")] },
+    { name: 'a UTF-16 file', args: (f) => ['clean', `${f.dir}/utf16.txt`], lines: (f) => [line(`error: ${f.dir}/utf16.txt: is UTF-16 text (it starts with a UTF-16 byte order mark); clean reads UTF-8 and Latin-1 texts: convert it first (iconv -f UTF-16 -t UTF-8)`)] },
+    { name: 'a zip', args: (f) => ['clean', `${f.dir}/book-0.zip`], lines: (f) => [line(`error: ${f.dir}/book-0.zip: is a zip archive, not a text; unzip it and clean the .txt inside`)] },
+    { name: 'binary data', args: (f) => ['clean', `${f.dir}/data.bin`], lines: (f) => [line(`error: ${f.dir}/data.bin: is not a text file (it holds NUL bytes); give a Gutenberg .txt file`)] },
   ],
   serve: [
     { name: 'port too large', args: () => ['serve', '--port', '99999'], lines: () => [line("error: option '-p, --port <port>' argument '99999' is invalid. must be a whole number from 0 to 65,535")] },
@@ -244,6 +250,9 @@ beforeAll(async () => {
   await writeFile(join(dir, 'cat.csv'), 'author,FileNumber,Title\nAusten,1342,Pride and Prejudice\nAnon,5,Five\nAnon,1000,One Thousand\n');
   await writeFile(join(dir, 'bad-rows.csv'), 'author,FileNumber,Title\nAusten,1342,Pride\nB,x,Two\nC,3\nD,4,\nE,6,"broken"quote\nF,7,Seven\n');
   await writeFile(join(dir, 'empty.csv'), '');
+  await writeFile(join(dir, 'utf16.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('*** START OF THE PROJECT GUTENBERG EBOOK X ***\nText\n', 'utf16le')]));
+  await writeFile(join(dir, 'book-0.zip'), Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(60, 1)]));
+  await writeFile(join(dir, 'data.bin'), Buffer.from([0x41, 0x42, 0x00, 0x01, 0x43, 0x0a]));
   await writeFile(join(dir, 'header-only.csv'), 'Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves\n');
   await copyFile('/etc/passwd', join(dir, 'passwd'));
   await mkdir(join(dir, 'folder'));
