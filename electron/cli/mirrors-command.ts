@@ -22,6 +22,14 @@ export function formatProbes(probes: MirrorProbe[]): string {
   return `${probes.map((p) => `${p.url}  ${p.ok ? `${p.rttMs ?? '?'} ms  ${p.answer}` : `unreachable${p.rttMs !== null ? ` (connected in ${p.rttMs} ms)` : ''}: ${p.error}`}`).join('\n')}\n`;
 }
 
+/** Why no mirror of the list answered, and what to check. */
+export function noMirrorAnswered(probes: MirrorProbe[]): string {
+  const lookup = probes.map((p) => /^getaddrinfo (\w+)/.exec(p.error ?? '')?.[1] ?? null);
+  const first = lookup[0];
+  if (first && lookup.every((c) => c === first)) return `none of the ${probes.length} mirrors answered: every name lookup failed (getaddrinfo ${first}); is this machine offline? Check its network and DNS`;
+  return `none of the ${probes.length} mirrors answered; check this machine's network (a firewall or proxy between it and the internet?)`;
+}
+
 function urlOption(value: string, previous: string[] = []): string[] {
   try {
     new URL(value);
@@ -52,5 +60,10 @@ export function registerMirrorsCommand(program: Command): void {
       else process.stdout.write(formatMirrorList(GUTENBERG_MIRRORS, new Map(probes.map((p) => [p.url, p]))));
       // Exit 1 when a URL named on the command line did not answer (scripts can test one mirror).
       if (o.url && probes.some((p) => !p.ok)) process.exitCode = 1;
+      // The list probed and not one answer: the machine's network, not the mirrors; say so (exit 1).
+      if (!o.url && probes.length > 0 && probes.every((p) => !p.ok)) {
+        process.stderr.write(`error: ${noMirrorAnswered(probes)}\n`);
+        process.exitCode = 1;
+      }
     });
 }
