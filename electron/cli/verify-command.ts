@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
+import { access } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { accountDirOf } from '../engine/mail/folder-names';
 import { FanoutError } from '../engine/core/fanout-error';
 import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
 import type { VerifyProgress, VerifyReportWithNotes } from '../engine/verify/verify-report';
@@ -88,6 +90,22 @@ async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<
   process.exitCode = r.ok ? EXIT.ok : EXIT.failures;
 }
 
+/**
+ * Why `out` holds no archive of the account (checked before connecting), or null. Before, such a
+ * folder (the account's own folder, which `fanout mail` prints as its output, or a wrong one) was
+ * compared with the server as an empty archive: every message "missing", and "run fanout mail again".
+ */
+async function archiveProblem(out: string, account: { user: string; host: string }): Promise<string | null> {
+  const exists = (p: string) => access(p).then(() => true, () => false);
+  const dir = accountDirOf(out, account);
+  if (await exists(join(dir, 'folders.json'))) return null;
+  const name = basename(dir);
+  if (basename(resolve(out)) === name && (await exists(join(out, 'folders.json')))) {
+    return `is the account's archive folder itself; give the folder above it, the one given to \`fanout mail --out\`: ${dirname(resolve(out))}`;
+  }
+  return `holds no mail archive of ${name} (no ${name}/folders.json in it); give the folder given to \`fanout mail --out\``;
+}
+
 interface VerifyMailCliOptions extends AccountCliOptions {
   out: string;
   folders: string;
@@ -105,7 +123,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: VerifyMailCliOptions) => {
       const account = await accountFrom(o);
-      const out = await checkExistingFolder(o.out);
+      const out = (await checkExistingFolder(o.out)) ?? (await archiveProblem(o.out, account));
       exitOnProblems(out ? [{ field: '--out', value: o.out, message: out }] : []);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
       // Loaded when verifying, not for `--help` (see commands.ts).

@@ -216,6 +216,18 @@ const CASES: Record<string, Case[]> = {
       lines: (f) => [line(`error: ${f.dir}/folder: has no readable manifest.jsonl (no such file): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out`)],
     },
     { name: 'mail: no such archive', env: MAIL_ENV, args: (f) => ['verify', ...mail(f, { '--out': `${f.dir}/nonexistent` })], lines: (f) => [line(`error: --out ${f.dir}/nonexistent: no such folder; check the path`)] },
+    {
+      name: 'mail: a folder with no archive of the account',
+      env: MAIL_ENV,
+      args: (f) => ['verify', ...mail(f, { '--out': `${f.dir}/folder` })],
+      lines: (f) => [line(`error: --out ${f.dir}/folder: holds no mail archive of u@127.0.0.1 (no u@127.0.0.1/folders.json in it); give the folder given to \`fanout mail --out\``)],
+    },
+    {
+      name: "mail: the account's folder itself",
+      env: MAIL_ENV,
+      args: (f) => ['verify', ...mail(f, { '--out': `${f.dir}/archive/u@127.0.0.1` })],
+      lines: (f) => [line(`error: --out ${f.dir}/archive/u@127.0.0.1: is the account's archive folder itself; give the folder above it, the one given to \`fanout mail --out\`: ${f.dir}/archive`)],
+    },
     { name: 'mail: sample negative', env: MAIL_ENV, args: (f) => ['verify', ...mail(f, { '--sample': '-1' })], lines: () => [line("error: option '--sample <n>' argument '-1' is invalid. must be a whole number from 0 to 1,000,000")] },
     { name: 'mail: host with a space', env: MAIL_ENV, args: (f) => ['verify', ...mail(f, { '--host': 'imap example.com', '--out': `${f.dir}/folder` })], lines: () => [line('error: --host imap example.com: is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com')] },
   ],
@@ -250,6 +262,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'cat.csv'), 'author,FileNumber,Title\nAusten,1342,Pride and Prejudice\nAnon,5,Five\nAnon,1000,One Thousand\n');
   await writeFile(join(dir, 'bad-rows.csv'), 'author,FileNumber,Title\nAusten,1342,Pride\nB,x,Two\nC,3\nD,4,\nE,6,"broken"quote\nF,7,Seven\n');
   await writeFile(join(dir, 'empty.csv'), '');
+  await mkdir(join(dir, 'archive', 'u@127.0.0.1'), { recursive: true });
+  await writeFile(join(dir, 'archive', 'u@127.0.0.1', 'folders.json'), '{"dirs":{"INBOX":"INBOX"}}\n');
   await writeFile(join(dir, 'utf16.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('*** START OF THE PROJECT GUTENBERG EBOOK X ***\nText\n', 'utf16le')]));
   await writeFile(join(dir, 'book-0.zip'), Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(60, 1)]));
   await writeFile(join(dir, 'data.bin'), Buffer.from([0x41, 0x42, 0x00, 0x01, 0x43, 0x0a]));
