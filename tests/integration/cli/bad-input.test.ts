@@ -204,6 +204,12 @@ const CASES: Record<string, Case[]> = {
     { name: 'host with a space', env: MAIL_ENV, args: (f) => mail(f, { '--host': 'imap example.com' }), lines: () => [line('error: --host imap example.com: is not a host name (it has a space, "/" or "@"); give the server name only, e.g. imap.example.com')] },
     { name: 'password variable unset', args: (f) => mail(f, { '--password-env': 'FANOUT_TEST_UNSET_PW' }), lines: () => [line('error: environment variable FANOUT_TEST_UNSET_PW is not set (or empty)')] },
     { name: 'out is a file', env: MAIL_ENV, args: (f) => mail(f, { '--out': f.catalog }), lines: (f) => [line(`error: --out ${f.catalog}: is a file, not a folder; give a folder`)] },
+    {
+      name: "out is the account's archive folder",
+      env: MAIL_ENV,
+      args: (f) => mail(f, { '--out': `${f.dir}/archive/u@127.0.0.1` }),
+      lines: (f) => [line(`error: --out ${f.dir}/archive/u@127.0.0.1: is the archive folder of u@127.0.0.1 itself (it holds folders.json); give the folder above it, ${f.dir}/archive: a run here would start a second archive inside it and fetch every message again`)],
+    },
     { name: 'out cannot be created', env: MAIL_ENV, args: (f) => mail(f, { '--out': `${f.catalog}/x` }), lines: (f) => [line(`error: --out ${f.catalog}/x: cannot be created: ${f.catalog} is a file, not a folder; give another folder`)] },
   ],
   verify: [
