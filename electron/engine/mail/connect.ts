@@ -18,16 +18,7 @@ export interface ConnectOptions {
    */
   loginCommand?: boolean;
   /** LOGIN waits for `after` and reports success to `onLoggedIn` (see `gateLogin`). */
-  login?: PlanningLogin;
-}
-
-/**
- * A login gate that also asks for the folder listing in LOGIN's write (list-behind-login.ts): the
- * job's planning connection, which lists the folders first thing (`listFoldersOn` reads it). Carried
- * on the gate because that is what reaches `openClient` from the job through the worker session.
- */
-export interface PlanningLogin extends LoginGate {
-  listBehindLogin?: boolean;
+  login?: LoginGate;
 }
 
 /** The port a mode uses when none is given: 993 for implicit TLS, 143 otherwise. */
@@ -173,14 +164,12 @@ export async function openClient(account: MailAccount, opts: ConnectOptions = {}
 async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<ImapFlow> {
   // Loaded with the first connection: a run with nothing new (quick-list.ts) never loads imapflow
   // (with libmime, iconv-lite and mailsplit, ~a third of the CLI's start-up).
-  const [{ ImapFlow }, behind] = await Promise.all([import('imapflow'), opts.login?.listBehindLogin ? import('./list-behind-login') : null]);
+  const { ImapFlow } = await import('imapflow');
   const early = takePreconnected(account);
   const options = { ...clientOptions(account, opts), ...(early ? { transport: early } : {}) };
   const client = new ImapFlow(options);
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.
   client.on('error', () => {});
-  // Before imapflow-rounds.ts wraps `write` for ID and NAMESPACE: the listing goes behind both.
-  behind?.listBehindLogin(client);
   const firstLine = checkGreeting(client);
   trimRoundTrips(client);
   if (opts.login) gateLogin(client, opts.login);

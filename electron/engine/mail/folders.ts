@@ -5,7 +5,6 @@ import { accountWhere, closeClient, openClient, type ConnectOptions } from './co
 import { assignFolderDirs } from './folder-names';
 import { mapImapError } from './imap-errors';
 import { comparePaths } from './path-order';
-import type { QuickFolder } from './quick-list';
 
 /** One folder as listed: what the UI's folder tree and `fanout mail --list-folders` show. */
 export interface MailFolderInfo {
@@ -62,52 +61,17 @@ function toInfo(l: ListResponse, dirs: Record<string, string>): MailFolderInfo {
  * Lists folders with special-use flags and counts on an open connection. imapflow sends
  * `LIST ... RETURN (STATUS (...))` (one round trip) when the server has LIST-STATUS, else a STATUS
  * per folder. `existingDirs` keeps directory names chosen by earlier runs.
- *
- * A job's planning connection wrote its listing behind LOGIN already (list-behind-login.ts): where
- * that answer is usable (every selectable folder with its STATUS), the folders come from it, as the
- * quick listing describes them (`quickFolderInfo`: no unseen count, special use from the flags
- * alone: the UI's fields, unused by a job), with no round trip here.
  */
 export async function listFoldersOn(client: ImapFlow, existingDirs: Record<string, string> = {}): Promise<MailFolderInfo[]> {
-  const behind = await (await import('./list-behind-login')).takeListedBehindLogin(client);
-  if (behind && behind.length > 0 && behind.every((f) => f.status !== null || !isSelectable(f.flags))) {
-    const dirs = assignFolderDirs(behind, existingDirs);
-    return behind.map((f) => quickFolderInfo(f, dirs[f.path] ?? '')).sort(inListOrder);
-  }
   const condstore = client.capabilities.has('CONDSTORE') || client.capabilities.has('QRESYNC');
-  const listed = await client.list({
+  const list = await client.list({
     statusQuery: { messages: true, unseen: true, uidNext: true, uidValidity: true, ...(condstore ? { highestModseq: true } : {}) },
   });
-  // One entry per path (the last): a listing written behind LOGIN and not used may still be
-  // answered while imapflow's LIST is under way, and imapflow collects every LIST line then.
-  const list = behind === null ? [...new Map(listed.map((l) => [l.path, l])).values()] : listed;
   const dirs = assignFolderDirs(
     list.map((l) => ({ path: l.path, delimiter: l.delimiter ?? '' })),
     existingDirs,
   );
   return list.map((l) => toInfo(l, dirs)).sort(inListOrder);
-}
-
-/** A folder the quick listing (or the listing behind LOGIN) gave, as `listFoldersOn` describes it (name, parent, special use and unseen are the UI's, unused by a job). */
-export function quickFolderInfo(f: QuickFolder, dir: string): MailFolderInfo {
-  const st = f.status;
-  const num = (key: string) => (st?.has(key) ? Number(st.get(key)) : null);
-  const cut = f.delimiter ? f.path.lastIndexOf(f.delimiter) : -1;
-  return {
-    path: f.path,
-    name: cut < 0 ? f.path : f.path.slice(cut + f.delimiter.length),
-    delimiter: f.delimiter,
-    parent: cut > 0 ? f.path.slice(0, cut) : null,
-    specialUse: f.flags.find((x) => /^\\(sent|drafts|trash|junk|archive|all|flagged)$/i.test(x)) ?? null,
-    flags: f.flags,
-    selectable: isSelectable(f.flags),
-    messages: num('MESSAGES'),
-    unseen: null,
-    uidNext: num('UIDNEXT'),
-    uidValidity: st?.get('UIDVALIDITY') ?? null,
-    highestModseq: st?.get('HIGHESTMODSEQ') ?? null,
-    dir,
-  };
 }
 
 /**

@@ -63,8 +63,7 @@ export interface QuickListOptions {
 }
 
 const TAGS = { login: 'Q1', list: 'Q2', logout: 'Q3' } as const;
-/** The listing's command (also written behind the planning connection's LOGIN: list-behind-login.ts). */
-export const LIST_COMMAND = 'LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))';
+const LIST_COMMAND = 'LIST "" "*" RETURN (STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ))';
 
 /** A quoted IMAP string, or null where only a literal would do (8-bit, control characters). */
 function quoted(s: string): string | null {

@@ -6,7 +6,7 @@ import { FanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
 import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
-import { accountWhere, preconnectUnlessWaiting, type PlanningLogin } from './connect';
+import { accountWhere, preconnectUnlessWaiting } from './connect';
 import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
 import { accountDirOf } from './folder-names';
 import { FolderStore } from './folder-store';
@@ -316,9 +316,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           refused = reject;
         });
         firstLogin.catch(() => undefined);
-        // It lists the folders first: that LIST goes out in LOGIN's write (list-behind-login.ts).
-        const planningLogin: PlanningLogin = { onLoggedIn: () => loggedIn(), listBehindLogin: true };
-        openSessions(1, planningLogin);
+        openSessions(1, { onLoggedIn: () => loggedIn() });
         // A first run of this account (no folders.json yet) has everything to fetch: the worker
         // connections are opened at the same time, and each sends LOGIN as soon as this one's LOGIN
         // has proved the credentials (a wrong password still costs one LOGIN, not N).

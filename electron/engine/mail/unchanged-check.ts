@@ -4,7 +4,7 @@ import type { MailAccount, MailJobSpec } from '../../../shared/job-spec';
 import { folderAbsDir, selectFolders } from './account-folders';
 import { assignFolderDirs } from './folder-names';
 import { FolderStore } from './folder-store';
-import { inListOrder, quickFolderInfo, type MailFolderInfo } from './folders';
+import { inListOrder, isSelectable, type MailFolderInfo } from './folders';
 import { isUpToDate } from './plan-folder';
 import { quickList, quickListReason, takeEarlyQuickList, type QuickFolder, type QuickListing, type QuickListOptions } from './quick-list';
 
@@ -46,7 +46,7 @@ export async function unchangedFolders(listed: QuickFolder[], existingDirs: Reco
   for (const f of listed) {
     const dir = existingDirs[f.path];
     if (dir === undefined || dirs[f.path] !== dir) return null;
-    folders.push(quickFolderInfo(f, dir));
+    folders.push(infoOf(f, dir));
   }
   folders.sort(inListOrder);
   let missing = false;
@@ -73,4 +73,26 @@ export interface UnchangedFolders {
 /** Closes stores (never throws). */
 export async function closeStores(stores: Iterable<FolderStore | null>): Promise<void> {
   await Promise.all([...stores].map((store) => store?.close().catch(() => undefined)));
+}
+
+/** A listed folder as `listFoldersOn` describes it (name, parent and special use are the UI's, unused by a job). */
+function infoOf(f: QuickFolder, dir: string): MailFolderInfo {
+  const st = f.status;
+  const num = (key: string) => (st?.has(key) ? Number(st.get(key)) : null);
+  const cut = f.delimiter ? f.path.lastIndexOf(f.delimiter) : -1;
+  return {
+    path: f.path,
+    name: cut < 0 ? f.path : f.path.slice(cut + f.delimiter.length),
+    delimiter: f.delimiter,
+    parent: cut > 0 ? f.path.slice(0, cut) : null,
+    specialUse: f.flags.find((x) => /^\\(sent|drafts|trash|junk|archive|all|flagged)$/i.test(x)) ?? null,
+    flags: f.flags,
+    selectable: isSelectable(f.flags),
+    messages: num('MESSAGES'),
+    unseen: null,
+    uidNext: num('UIDNEXT'),
+    uidValidity: st?.get('UIDVALIDITY') ?? null,
+    highestModseq: st?.get('HIGHESTMODSEQ') ?? null,
+    dir,
+  };
 }
