@@ -210,6 +210,10 @@ export class JobManager {
       paused: j.gate.paused,
       startedAt: j.startedAt,
       lastFrame: j.lastFrame,
+      // For a page that did not start the job (reloaded, a second tab): its cap control and header.
+      strategy: j.spec.strategy,
+      workers: j.spec.kind === 'gutenberg' ? j.spec.workers : j.spec.connections,
+      outDir: j.spec.outDir,
     }));
   }
 

@@ -95,6 +95,8 @@ describe('FanoutHost + JobManager', () => {
     await sleep(30);
     expect((await host.handle('job:pause', { jobId })).ok).toBe(true);
     expect(host.jobs.active()[0]!.paused).toBe(true);
+    // What a page that did not start the job needs to show and control it.
+    expect(host.jobs.active()[0]).toMatchObject({ strategy: 'queue', workers: 2, outDir: spec.outDir });
     await host.handle('job:resume', { jobId });
     expect(host.jobs.active()[0]!.paused).toBe(false);
     await host.handle('job:pause', { jobId });
