@@ -71,8 +71,11 @@ describe('output-folder lock', () => {
 
   it.skipIf(process.platform !== 'linux')('takes over the lock of a holder that was killed but not yet reaped (a zombie)', async () => {
     // A re-launched CLI whose launcher was killed is reaped by init, whenever that comes: until then
-    // kill(pid, 0) still answers. Here bash forks a short sleep and execs a long one that never reaps it.
-    const parent = spawn('bash', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // kill(pid, 0) still answers. Here bash forks a child and execs a long sleep that never reaps it;
+    // the child exits only once that exec has happened (bash itself would reap it, and a fixed short
+    // sleep could end before the exec on a loaded machine: the pid was then gone, no zombie).
+    const script = 'for i in $(seq 1 2000); do [ "$(cat /proc/$$/comm)" = bash ] || exit 0; sleep 0.01; done & echo $!; exec sleep 30';
+    const parent = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
       const pid = Number(String(line).trim());
