@@ -27,7 +27,7 @@ export class SecretStore {
   /**
    * The stored secrets: none when there is no file. A file that cannot be read as secrets (damaged)
    * is read as none too, and, when about to be rewritten (`forWrite`), first kept beside as
-   * `secrets.json.damaged`: the next save then does not silently drop the passwords it held.
+   * `secrets.json.damaged-<time>-<pid>`: the next save then does not silently drop the passwords it held.
    */
   async #read(forWrite = false): Promise<Record<string, string>> {
     let text: string;
@@ -45,7 +45,8 @@ export class SecretStore {
     } catch {
       // Damaged: below.
     }
-    if (forWrite) await rename(this.#file, `${this.#file}.damaged`);
+    // A name of its own per damaged file: a second one never overwrites the first one kept.
+    if (forWrite) await rename(this.#file, `${this.#file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
     return {};
   }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -50,6 +50,14 @@ describe('SecretStore', () => {
     expect(await store.load('mail:a@h')).toBeNull();
     await store.save('mail:c@h', 'pc');
     expect(await store.load('mail:c@h')).toBe('pc');
-    expect(await readFile(join(dir, 'secrets.json.damaged'), 'utf8')).toBe(damaged);
+    const kept = (await readdir(dir)).filter((n) => n.startsWith('secrets.json.damaged-'));
+    expect(kept).toHaveLength(1);
+    expect(await readFile(join(dir, kept[0]!), 'utf8')).toBe(damaged);
+    // A second damaged file is kept beside the first, not over it.
+    await writeFile(join(dir, 'secrets.json'), 'not json');
+    await new Promise((r) => setTimeout(r, 5));
+    await store.save('mail:d@h', 'pd');
+    const keptNow = (await readdir(dir)).filter((n) => n.startsWith('secrets.json.damaged-'));
+    expect(keptNow).toHaveLength(2);
   });
 });
