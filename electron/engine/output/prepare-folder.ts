@@ -63,10 +63,14 @@ function tidyOnRelease(lock: OutputLock, created: string[]): OutputLock {
     owner: lock.owner,
     async release() {
       // Subfolders first, still under the lock (the next job may take the folder the moment it is released).
+      // Split before removing: removeIfEmpty empties the list it is given, and the folders above
+      // must not be computed from an emptied `inside` (the subfolders were then tried again after
+      // the release, removing the ones the next job had just made).
       const inside = created.filter((d) => d.startsWith(lock.folder + sep));
+      const above = created.filter((d) => !inside.includes(d));
       await removeIfEmpty(inside);
       await lock.release();
-      await removeIfEmpty(created.filter((d) => !inside.includes(d)));
+      await removeIfEmpty(above);
     },
   };
 }
