@@ -1,7 +1,6 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, createReadStream, fsync, futimesSync, open, renameSync, rmSync, writeSync } from 'node:fs';
-import { sep } from 'node:path';
-import { isTempName as isAtomicTempName, openAtomicFile } from '../output/atomic-file';
+import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../output/atomic-file';
 
 /**
  * Message files on disk. A file under its final name is complete and its bytes are on disk
@@ -25,7 +24,7 @@ import { isTempName as isAtomicTempName, openAtomicFile } from '../output/atomic
  * open's ~500 µs), so it left the pool (docs/BENCHMARKS.md, "Session 7: mail").
  */
 export async function writeMessageFile(abs: string, source: Uint8Array, mtime: Date): Promise<string> {
-  const temp = messageTempPath(abs);
+  const temp = tempPathFor(abs);
   // 'wx': a temp name that already exists is never written into.
   const fd = await fdCall<number>((cb) => open(temp, 'wx', cb));
   try {
@@ -49,27 +48,6 @@ export async function writeMessageFile(abs: string, source: Uint8Array, mtime: D
     throw err;
   }
   return createHash('sha256').update(source).digest('hex');
-}
-
-/** Random bytes for temp names, drawn 8 at a time (`messageTempPath`). */
-let randomPool = Buffer.alloc(0);
-let randomAt = 0;
-
-/**
- * The atomic module's temp name (`tempPathFor`: `.<name>.<16 hex>.tmp` beside the file, so
- * `isTempName` and one clean-up cover it) for `abs`, a normalized absolute path (FolderStore's), without
- * its path calls (join, dirname, basename) and its 8-byte randomBytes call per message: the random
- * part comes from a pool of 4 KB, refilled every 512 names.
- */
-export function messageTempPath(abs: string): string {
-  if (randomAt + 8 > randomPool.length) {
-    randomPool = randomBytes(4096);
-    randomAt = 0;
-  }
-  const hex = randomPool.toString('hex', randomAt, randomAt + 8);
-  randomAt += 8;
-  const cut = abs.lastIndexOf(sep) + 1;
-  return `${abs.slice(0, cut)}.${abs.slice(cut)}.${hex}.tmp`;
 }
 
 /** A callback-API file call as a promise (no FileHandle object per message). */

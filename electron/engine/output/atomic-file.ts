@@ -35,8 +35,18 @@ export interface AtomicWriteOptions {
 /** `.<name>.<16 hex>.tmp`: hidden, unique per write, recognisable by `isTempName`. */
 const TEMP_NAME = /^\..+\.[0-9a-f]{16}\.tmp$/;
 
+/** Random bytes for temp names, drawn 8 at a time: one randomBytes call per 512 names, not per name (a mail run names one per message). */
+let randomPool = Buffer.alloc(0);
+let randomAt = 0;
+
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+  if (randomAt + 8 > randomPool.length) {
+    randomPool = randomBytes(4096);
+    randomAt = 0;
+  }
+  const hex = randomPool.toString('hex', randomAt, randomAt + 8);
+  randomAt += 8;
+  return join(dirname(path), `.${basename(path)}.${hex}.tmp`);
 }
 
 export function isTempName(name: string): boolean {
