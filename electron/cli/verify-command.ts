@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { accountDirOf } from '../engine/mail/folder-names';
 import { FanoutError } from '../engine/core/fanout-error';
 import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
+import { isAccountArchiveFolder } from '../engine/inputs/mail-inputs';
 import type { VerifyProgress, VerifyReportWithNotes } from '../engine/verify/verify-report';
 import { exitOnProblems, intOption } from './cli-validation';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
@@ -96,11 +97,10 @@ async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<
  * compared with the server as an empty archive: every message "missing", and "run fanout mail again".
  */
 async function archiveProblem(out: string, account: { user: string; host: string }): Promise<string | null> {
-  const exists = (p: string) => access(p).then(() => true, () => false);
   const dir = accountDirOf(out, account);
-  if (await exists(join(dir, 'folders.json'))) return null;
+  if (await access(join(dir, 'folders.json')).then(() => true, () => false)) return null;
   const name = basename(dir);
-  if (basename(resolve(out)) === name && (await exists(join(out, 'folders.json')))) {
+  if (await isAccountArchiveFolder(out, account)) {
     return `is the account's archive folder itself; give the folder above it, the one given to \`fanout mail --out\`: ${dirname(resolve(out))}`;
   }
   return `holds no mail archive of ${name} (no ${name}/folders.json in it); give the folder given to \`fanout mail --out\``;

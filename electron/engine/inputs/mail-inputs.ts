@@ -6,17 +6,27 @@ import type { MailJobSpec } from '../../../shared/job-spec';
 import { checkOutputFolder } from './file-checks';
 import type { InputCheck } from './job-inputs';
 
+const exists = (p: string) => access(p).then(() => true, () => false);
+
 /**
- * The account's own archive folder given as the output folder (`fanout mail` prints it as its
- * output, so it is what a user copies): a run there would make `<it>/<user@host>/` inside it, a
- * second archive, and fetch every message again. Refused unless that inner folder exists already.
+ * Whether `out` is the account's own archive folder (`<--out>/<user@host>`, named so and holding its
+ * folders.json), given where the folder above it was meant: `fanout mail` prints that folder as its
+ * output, so it is what a user copies. `fanout mail` and `fanout verify mail` both refuse it.
+ */
+export async function isAccountArchiveFolder(out: string, account: { user: string; host: string }): Promise<boolean> {
+  const dir = resolve(out);
+  return basename(dir) === basename(accountDirOf(dir, account)) && (await exists(join(dir, 'folders.json')));
+}
+
+/**
+ * The account's own archive folder given as the output folder: a run there would make
+ * `<it>/<user@host>/` inside it, a second archive, and fetch every message again. Refused unless
+ * that inner folder exists already.
  */
 async function accountFolderGiven(spec: MailJobSpec): Promise<string | null> {
   const out = resolve(spec.outDir);
   const name = basename(accountDirOf(out, spec.account));
-  if (basename(out) !== name) return null;
-  const exists = (p: string) => access(p).then(() => true, () => false);
-  if (!(await exists(join(out, 'folders.json'))) || (await exists(join(out, name)))) return null;
+  if (!(await isAccountArchiveFolder(out, spec.account)) || (await exists(join(out, name)))) return null;
   return `is the archive folder of ${name} itself (it holds folders.json); give the folder above it, ${dirname(out)}: a run here would start a second archive inside it and fetch every message again`;
 }
 
