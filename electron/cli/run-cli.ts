@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { FanoutError } from '../engine/core/fanout-error';
 import { EXIT } from './exit-codes';
+import { refineUsageErrors } from './usage-errors';
 
 /** Stack traces are for developers: `--debug` or FANOUT_DEBUG=1. */
 function debugging(): boolean {
@@ -37,7 +38,9 @@ export function prepareCli(program: Command): Command {
   return program.exitOverride().option('--debug', 'show the stack trace of an unexpected error (also FANOUT_DEBUG=1)');
 }
 
+/** Parses and runs `argv` (call once every command is registered: see usage-errors.ts). */
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  refineUsageErrors(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
