@@ -33,16 +33,27 @@ export function recordedMtime(mtimeMs: number): number {
  * A file edited in place keeping its size and mtime is not noticed here: `fanout verify corpus` is.
  */
 export async function isBookUnchanged(outDir: string, book: RecordedBook | undefined): Promise<boolean> {
-  if (!book) return false;
+  return book !== undefined && (await bookChange(outDir, book)) === null;
+}
+
+/**
+ * `isBookUnchanged`'s check saying what changed: null when both files are as recorded, else the
+ * first difference (`raw/N-0.txt missing`, `clean/N.txt 100 bytes, recorded 5000`, …), which
+ * the re-run reports for the books it restores.
+ */
+export async function bookChange(outDir: string, book: RecordedBook): Promise<string | null> {
   if (book.rawMtimeMs === null || book.cleanMtimeMs === null) {
-    return isBookComplete(outDir, { ...book, status: 'ok' });
+    return (await isBookComplete(outDir, { ...book, status: 'ok' })) ? null : `${book.rawFile} or ${book.cleanFile} differs from its recorded size or sha256`;
   }
   const [raw, clean] = await Promise.all([statFile(join(outDir, book.rawFile)), statFile(join(outDir, book.cleanFile))]);
-  return (
-    raw !== null && clean !== null &&
-    raw.size === book.rawBytes && recordedMtime(raw.mtimeMs) === book.rawMtimeMs &&
-    clean.size === book.cleanBytes && recordedMtime(clean.mtimeMs) === book.cleanMtimeMs
-  );
+  return fileChange(book.rawFile, raw, book.rawBytes, book.rawMtimeMs) ?? fileChange(book.cleanFile, clean, book.cleanBytes, book.cleanMtimeMs);
+}
+
+function fileChange(file: string, st: { size: number; mtimeMs: number } | null, bytes: number, mtimeMs: number): string | null {
+  if (st === null) return `${file} missing`;
+  if (st.size !== bytes) return `${file} ${st.size} bytes, recorded ${bytes}`;
+  if (recordedMtime(st.mtimeMs) !== mtimeMs) return `${file} modified ${new Date(st.mtimeMs).toISOString()}, recorded ${new Date(mtimeMs).toISOString()}`;
+  return null;
 }
 
 async function statFile(path: string): Promise<{ size: number; mtimeMs: number } | null> {

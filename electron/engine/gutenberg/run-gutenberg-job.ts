@@ -26,12 +26,14 @@ import { dirSyncs } from '../output/dir-sync-group';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
-import { isBookUnchanged, recordedMtime } from './book-completion';
+import { bookChange, recordedMtime } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
-import { ManifestStore } from './manifest-store';
+import { MANIFEST_FILE, ManifestStore } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
 import { LandedRaws } from './landed-raws';
+import { RawFolderScan } from './raw-folder-scan';
+import { RerunNotes } from './rerun-notes';
 import { JobSelection } from './job-selection';
 import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
 import { RawParts } from '../mirror/raw-parts';
@@ -134,8 +136,15 @@ interface JobParts {
 
 async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: JobBodyContext, parts: JobParts): Promise<SummaryExtras> {
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
-  // raw/ created and its `.part` files listed once for the job, not a mkdir and a stat per book.
-  const rawParts = new RawParts(rawDir);
+  // raw/ listed once for the job, at its start: its `.part` files (no stat per book), and what the
+  // re-run has to say about the books it finds there (raw-folder-scan.ts, rerun-notes.ts).
+  const scanning = RawFolderScan.read(rawDir);
+  const listedParts = scanning.then((scan) => scan.partNames);
+  // Each is awaited where it is used (pending(), the first book's .part): a failed listing fails the job there.
+  scanning.catch(() => {});
+  listedParts.catch(() => {});
+  const rawParts = new RawParts(rawDir, listedParts);
+  const notes = new RerunNotes();
   const { telemetry } = ctx;
   const bandwidth = control.bandwidth!;
   // The live rate reads the bytes as the cap passes them on (about the cap, not bursts and 0 B/s between).
@@ -196,23 +205,35 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
 
   /** The selected books not already whole on disk (quick size + mtime check, a chunk of books at a time). */
   async function* pending(): AsyncGenerator<BookItem> {
+    const scan = await scanning;
     for await (const chunk of inChunks(parts.selection.entries(control.signal), CHECK_AHEAD)) {
-      const unchanged = await Promise.all(
-        chunk.map(async (entry) => {
-          const recorded = manifest.take(entry.ebook);
-          if (await isBookUnchanged(outDir, recorded)) return true;
-          // Not done: a whole raw file a stopped job left for it (and no line of its own) is adopted.
-          await landed.consider(entry.ebook, recorded !== undefined);
-          return false;
-        }),
-      );
+      const checks = await Promise.all(chunk.map((entry) => checkBook(entry.ebook, scan)));
       for (let i = 0; i < chunk.length; i++) {
-        if (unchanged[i]) {
-          landed.forget(chunk[i]!.ebook);
+        const { ebook } = chunk[i]!;
+        const check = checks[i]!;
+        // Noted in the selection's order (the checks end in any order).
+        if (check.change !== null) notes.changed(ebook, check.change);
+        if (check.unrecorded) notes.unrecorded(ebook);
+        if (check.removedParts.length > 0) notes.staleParts(ebook, check.removedParts);
+        if (check.done) {
+          landed.forget(ebook);
           telemetry.addSkipped(1);
         } else yield toBookItem(chunk[i]!);
       }
     }
+  }
+
+  /** Whether a selected book is done (its files as recorded), and what the re-run has to say about it. */
+  async function checkBook(ebook: number, scan: RawFolderScan): Promise<{ done: boolean; change: string | null; unrecorded: boolean; removedParts: string[] }> {
+    const recorded = manifest.take(ebook);
+    const hadText = scan.takeHasText(ebook);
+    const change = recorded ? await bookChange(outDir, recorded) : null;
+    // Done: a partial download of it can never be resumed into anything.
+    if (recorded && change === null) return { done: true, change, unrecorded: false, removedParts: await scan.removePartsOf(ebook) };
+    // Not done: a whole raw file a stopped job left for it (and no line of its own) is adopted.
+    await landed.consider(ebook, recorded !== undefined);
+    // Else a text of it in raw/ that no line records is not proven whole: fetched again, and said.
+    return { done: false, change, unrecorded: !recorded && hadText && !landed.has(ebook), removedParts: [] };
   }
 
   const autoStart = parts.knee?.start;
@@ -410,6 +431,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     // Kept whether the job succeeded or failed, if it measured a window (the controller says).
     await parts.knee?.afterJob(auto?.knee ?? null);
   }
+  for (const note of notes.messages(MANIFEST_FILE)) ctx.warn(note);
   const badRowNote = badRows.describe();
   if (badRowNote) ctx.warn(`catalog: ${badRowNote}`);
   const repeatNote = parts.selection.repeats.describe();

@@ -14,7 +14,10 @@ export class RawParts {
   /** The listing once read (a book lands only after its `mayExist`). */
   private known: Set<string> | null = null;
 
-  constructor(readonly dir: string) {}
+  /** `listed`: the folder's `.part` names from a listing the job made already (gutenberg/raw-folder-scan.ts), so it is not listed twice. */
+  constructor(readonly dir: string, listed?: Promise<Set<string>>) {
+    this.listed = listed ?? null;
+  }
 
   /**
    * Whether `<name>` (a `.part` in the folder) may exist, so must be `stat`ed; from now on it may
