@@ -10,6 +10,9 @@ import { exitOnProblems, intOption } from './cli-validation';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
 import { EXIT } from './exit-codes';
 
+/** `manifest.jsonl` (not imported from the manifest store: `--help` loads no engine module). */
+const MANIFEST_FILE = 'manifest.jsonl';
+
 const MAX_LINES_PER_KIND = 100;
 
 /**
@@ -22,7 +25,12 @@ function whatToDo(r: VerifyReportWithNotes): string[] {
   const out: string[] = [];
   if (r.kind === 'corpus') {
     if (r.missing.length > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the books whose files are missing`);
-    if (r.corrupt.length > 0) out.push(`to do: a damaged file keeps its size and date, so a re-run takes its book as done: delete the file(s) listed as corrupt, then run \`${rerun}\` again`);
+    const lines = r.corrupt.filter((p) => p.file === MANIFEST_FILE);
+    if (r.corrupt.length > lines.length) out.push(`to do: a damaged file keeps its size and date, so a re-run takes its book as done: delete the file(s) listed as corrupt, then run \`${rerun}\` again`);
+    if (lines.length > 0) {
+      const unnamed = lines.some((p) => p.ebook === undefined) ? `; a line that names no book stays until you delete it from ${MANIFEST_FILE}` : '';
+      out.push(`to do: ${MANIFEST_FILE} has ${lines.length} damaged line(s): run the same \`${rerun}\` again: it fetches the books whose record they lost and records them on a new line; then nothing is lost and each damaged line is a note${unnamed}`);
+    }
   } else {
     const notArchived = r.missing.filter((p) => p.uid !== undefined && p.file === undefined).length;
     const lost = r.missing.length - notArchived + r.corrupt.length;

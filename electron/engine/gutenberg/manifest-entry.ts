@@ -36,3 +36,19 @@ export interface ManifestEntry {
   scrubMs: number | null;
   finishedAt: string;
 }
+
+/**
+ * Why a parsed manifest line is not a book's record, or null when it is one. A line `status: ok`
+ * must name both files and their sizes (every line this program writes ok does): without them
+ * the book could be neither skipped by a re-run nor checked by `fanout verify corpus`.
+ */
+export function manifestRecordProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is JSON but not a book record';
+  const e = value as Partial<ManifestEntry>;
+  if (typeof e.ebook !== 'number' || !Number.isSafeInteger(e.ebook) || e.ebook < 1) return 'is JSON but has no ebook number';
+  if (e.status !== 'ok' && e.status !== 'failed') return 'has no status (ok or failed)';
+  if (e.status === 'ok' && (typeof e.rawFile !== 'string' || typeof e.cleanFile !== 'string' || typeof e.rawBytes !== 'number' || typeof e.cleanBytes !== 'number')) {
+    return 'is recorded ok but does not name its raw and clean files and their sizes';
+  }
+  return null;
+}

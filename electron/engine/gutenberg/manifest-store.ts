@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { AppendLog } from '../output/append-log';
 import { storageFault } from '../output/storage-fault';
-import type { ManifestEntry } from './manifest-entry';
+import { manifestRecordProblem, type ManifestEntry } from './manifest-entry';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 
@@ -48,7 +48,11 @@ export class ManifestStore {
    */
   #log: Promise<AppendLog> | null;
 
-  private constructor(outDir: string, path: string, log: AppendLog | null, recorded: Map<number, RecordedBook>) {
+  /** Lines of the file that are no record (see ManifestDamage), read at open: `manifestDamageNote` says them. */
+  readonly damage: readonly ManifestDamage[];
+
+  private constructor(outDir: string, path: string, log: AppendLog | null, recorded: Map<number, RecordedBook>, damage: ManifestDamage[]) {
+    this.damage = damage;
     this.#outDir = outDir;
     this.path = path;
     this.#log = log ? Promise.resolve(log) : null;
@@ -68,12 +72,12 @@ export class ManifestStore {
       );
       const log = exists ? await AppendLog.open(path) : null;
       const recorded = new Map<number, RecordedBook>();
-      await forEachManifestLine(outDir, (entry) => {
+      const damage = await forEachManifestLine(outDir, (entry) => {
         const book = toRecordedBook(entry);
         if (book) recorded.set(entry.ebook, book);
         else recorded.delete(entry.ebook);
       });
-      return new ManifestStore(outDir, path, log, recorded);
+      return new ManifestStore(outDir, path, log, recorded, damage);
     } catch (err) {
       throw writeError(err, outDir, path);
     }
@@ -144,30 +148,144 @@ function writeError(err: unknown, outDir: string, path: string, ebook?: number):
   return storageFault(err, outDir, ctx) ?? new FanoutError('WRITE_FAILED', `Cannot write the manifest ${path}: ${(err as Error).message}`, { ...ctx, folder: outDir }, { cause: err });
 }
 
-/** The manifest's entries, the last line of each book winning; empty when there is none. Lines that do not parse are skipped. */
-export async function readManifest(outDir: string): Promise<Map<number, ManifestEntry>> {
-  const entries = new Map<number, ManifestEntry>();
-  await forEachManifestLine(outDir, (entry) => entries.set(entry.ebook, entry));
-  return entries;
+/**
+ * A manifest line that is not a whole record. A torn last line (not ended by a newline: a run
+ * killed while appending it) is how a crash ends the file, not damage: the next run cuts it off
+ * (AppendLog.open). Any other bad line is damage (an edit, a disk that lost a write): it is
+ * reported, never dropped silently, since the book it recorded loses its record.
+ */
+export interface ManifestDamage {
+  /** 1-based. */
+  line: number;
+  /** The book the line was about, when that can still be read from it. */
+  ebook: number | null;
+  /** What is wrong with it, e.g. "is not a whole JSON record". */
+  why: string;
+  /** The last line, not ended by a newline. */
+  torn: boolean;
+  /** A later whole line of the same book (its record now), if any: nothing of it was lost. */
+  laterLine: number | null;
 }
 
-/** Calls `onEntry` for each whole line in file order (streamed: one line in memory at a time). */
-async function forEachManifestLine(outDir: string, onEntry: (entry: ManifestEntry) => void): Promise<void> {
+/** The manifest's records (the last line of each book winning) and its lines that are none. */
+export interface ManifestRead {
+  entries: Map<number, ManifestEntry>;
+  damage: ManifestDamage[];
+}
+
+/** The manifest's entries, the last line of each book winning; empty when there is none. Lines that are no record are left out: `readManifestChecked` lists them. */
+export async function readManifest(outDir: string): Promise<Map<number, ManifestEntry>> {
+  return (await readManifestChecked(outDir)).entries;
+}
+
+/** `readManifest`, with the lines that are no record (which line, why, which book). */
+export async function readManifestChecked(outDir: string): Promise<ManifestRead> {
+  const entries = new Map<number, ManifestEntry>();
+  const lineOf = new Map<number, number>();
+  const damage = await forEachManifestLine(outDir, (entry, line) => {
+    entries.set(entry.ebook, entry);
+    lineOf.set(entry.ebook, line);
+  });
+  for (const d of damage) {
+    const later = d.ebook === null ? undefined : lineOf.get(d.ebook);
+    d.laterLine = later !== undefined && later > d.line ? later : null;
+  }
+  return { entries, damage };
+}
+
+/** The ebook number a damaged line still shows (its first `"ebook":N`), or null. */
+function ebookOf(line: string): number | null {
+  const m = /"ebook"\s*:\s*(\d{1,15})\b/.exec(line);
+  return m ? Number(m[1]) : null;
+}
+
+/** Where, in a line that does not parse, a whole record starts after a piece of another (a torn line glued to the next), or -1. */
+function gluedRecordStart(line: string): number {
+  return line.lastIndexOf('{"ebook":');
+}
+
+/**
+ * Calls `onEntry` for each whole record in file order (streamed: one line in memory at a time),
+ * and returns the lines that are none. A line that does not parse but ends in a whole record (a
+ * torn line that a run of an older version glued the next one to; zeroed bytes before it) gives
+ * that record, and its lost start is reported.
+ */
+async function forEachManifestLine(outDir: string, onEntry: (entry: ManifestEntry, line: number) => void): Promise<ManifestDamage[]> {
+  const damage: ManifestDamage[] = [];
   const input = createReadStream(join(outDir, MANIFEST_FILE), { encoding: 'utf8' });
   try {
     await once(input, 'open');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return damage;
     throw err;
   }
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if (!line.trim()) continue;
-    let entry: ManifestEntry;
-    try {
-      entry = JSON.parse(line) as ManifestEntry;
-    } catch {
-      continue; // Not a line this program wrote whole: that book is simply not recorded as done.
+  const take = (text: string, line: number, last: boolean) => {
+    if (!text.trim()) return;
+    const bad = (why: string, ebook = ebookOf(text)) => damage.push({ line, ebook, why, torn: false, laterLine: null });
+    // A last line without its newline was being written when the run stopped: not a record yet.
+    if (last && lastChar !== '\n') {
+      damage.push({ line, ebook: ebookOf(text), why: 'is cut short (no newline at its end): a write a stopped run left unfinished', torn: true, laterLine: null });
+      return;
     }
-    if (typeof entry.ebook === 'number') onEntry(entry);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      const at = gluedRecordStart(text);
+      const glued = at > 0 ? parseRecord(text.slice(at)) : null;
+      if (glued) {
+        bad(`${describeUnparsed(text.slice(0, at))} before the record of ebook ${glued.ebook} (read)`, ebookOf(text.slice(0, at)));
+        onEntry(glued, line);
+      } else {
+        bad(describeUnparsed(text));
+      }
+      return;
+    }
+    const problem = manifestRecordProblem(value);
+    if (problem) bad(problem);
+    else onEntry(value as ManifestEntry, line);
+  };
+  // Each line is taken once the next one is read: only then is it known whether it is the last.
+  let pending: string | null = null;
+  let n = 0;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  // Beside readline (attached after it, so it misses no chunk): whether the file ends on a newline.
+  let lastChar = '';
+  input.on('data', (chunk: string | Buffer) => {
+    if (chunk.length > 0) lastChar = String(chunk).slice(-1);
+  });
+  for await (const text of lines) {
+    if (pending !== null) take(pending, n, false);
+    pending = text;
+    n++;
   }
+  if (pending !== null) take(pending, n, true);
+  return damage;
+}
+
+function parseRecord(text: string): ManifestEntry | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return manifestRecordProblem(value) === null ? (value as ManifestEntry) : null;
+  } catch {
+    return null;
+  }
+}
+
+function describeUnparsed(text: string): string {
+  // A crash can leave a block of zeros where a write had not reached the disk.
+  if (/^\0+$/.test(text)) return `holds ${text.length} NUL bytes (a write the disk lost in a crash)`;
+  return 'is not a whole JSON record (cut short, or overwritten)';
+}
+
+/**
+ * The warning a re-run gives for the damaged lines it read past (none when there are none): which
+ * lines, why, and that their books, unless a later line records them, are fetched again.
+ */
+export function manifestDamageNote(damage: readonly ManifestDamage[]): string | null {
+  const bad = damage.filter((d) => !d.torn);
+  if (bad.length === 0) return null;
+  const shown = bad.slice(0, 5).map((d) => `line ${d.line}${d.ebook !== null ? ` (ebook ${d.ebook})` : ''} ${d.why}`);
+  const more = bad.length > shown.length ? `; and ${bad.length - shown.length} more` : '';
+  return `${MANIFEST_FILE}: ${bad.length} damaged line(s) are no record: ${shown.join('; ')}${more}. Their books count as not done unless a later line records them (\`fanout verify corpus\` lists them)`;
 }

@@ -2,9 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { isTempName } from '../output/atomic-file';
 import { abortedError } from '../core/fanout-error';
-import { MANIFEST_FILE, readManifest } from '../gutenberg/manifest-store';
+import { MANIFEST_FILE, readManifestChecked, type ManifestDamage } from '../gutenberg/manifest-store';
 import { checkFile } from './check-file';
-import { emptyReport, finishReport, type VerifyOptions, type VerifyReport } from './verify-report';
+import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyReportWithNotes } from './verify-report';
 
 async function* walk(dir: string): AsyncGenerator<string> {
   let entries;
@@ -20,23 +20,67 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** What a file no book records is: a stopped run's partial download or temp file, or a stray. */
-function extraDetail(abs: string): string {
+/** What a file no book records is: a stopped run's partial download or temp file, a file of a book whose line is damaged, or a stray. */
+function extraDetail(abs: string, lost: ReadonlyMap<number, ManifestDamage>): string {
   const name = basename(abs);
   if (name.endsWith('.part')) return 'recorded by no book of the manifest: a partial download of a stopped run (`fanout gutenberg` again resumes it)';
   if (isTempName(name)) return 'recorded by no book of the manifest: a temp file of a stopped run (`fanout gutenberg` again removes it)';
+  // raw/1342-0.txt, raw/1342.zip, clean/1342.txt: named by their book.
+  const ebook = /^(?:pg)?(\d+)(?:[-_.]|$)/.exec(name);
+  const d = ebook ? lost.get(Number(ebook[1])) : undefined;
+  if (d) return `recorded by no book of the manifest: ebook ${d.ebook}'s line (${d.line}) ${d.torn ? 'is cut short' : 'is damaged'}`;
   return 'recorded by no book of the manifest';
+}
+
+/**
+ * The manifest's own lines that are no record: a damaged line is a problem while its book has no
+ * later line (its record is lost) or it names none; one whose book a later line records (a re-run
+ * did it again) and a torn last line (a killed run; the next run cuts it) are notes.
+ */
+function reportDamage(
+  root: string,
+  damage: readonly ManifestDamage[],
+  entries: ReadonlyMap<number, unknown>,
+  report: VerifyReportWithNotes,
+  notes: VerifyNote[],
+): Map<number, ManifestDamage> {
+  const lost = new Map<number, ManifestDamage>();
+  const where = join(root, MANIFEST_FILE);
+  for (const d of damage) {
+    const book = d.ebook !== null ? ` (ebook ${d.ebook})` : '';
+    if (d.torn) {
+      notes.push({ where, detail: `line ${d.line}${book} ${d.why}; the next \`fanout gutenberg\` removes it and does the book again` });
+    } else if (d.laterLine !== null) {
+      notes.push({ where, detail: `line ${d.line}${book} ${d.why}; line ${d.laterLine} records the book again: nothing lost` });
+      continue;
+    } else if (d.ebook !== null && entries.has(d.ebook)) {
+      // The re-run goes by the earlier line too; what the damaged one recorded after it is unknown.
+      report.corrupt.push({ where: root, file: MANIFEST_FILE, ebook: d.ebook, detail: `line ${d.line} ${d.why}: ebook ${d.ebook}'s latest record may be lost; its files were checked against an earlier line` });
+      continue;
+    } else if (d.ebook !== null) {
+      report.corrupt.push({ where: root, file: MANIFEST_FILE, ebook: d.ebook, detail: `line ${d.line} ${d.why}: ebook ${d.ebook}'s record is lost (no later line records it)` });
+    } else {
+      report.corrupt.push({ where: root, file: MANIFEST_FILE, detail: `line ${d.line} ${d.why}: which book it recorded cannot be told` });
+    }
+    if (d.ebook !== null) lost.set(d.ebook, d);
+  }
+  return lost;
 }
 
 /**
  * Re-hashes every raw and clean file the corpus manifest (`<dir>/manifest.jsonl`, last line of
  * each book) records for a book that succeeded: missing, corrupt (size or SHA-256), and extra
- * files (in the directories the manifest's files live in, recorded by no book).
+ * files (in the directories the manifest's files live in, recorded by no book); and the
+ * manifest's lines that are no record (`reportDamage`).
  */
-export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promise<VerifyReportWithNotes> {
   const root = resolve(dir);
-  const report = emptyReport('corpus');
-  const entries = [...(await readManifest(root)).values()].filter((e) => e.status === 'ok');
+  const report: VerifyReportWithNotes = emptyReport('corpus');
+  const notes: VerifyNote[] = [];
+  const read = await readManifestChecked(root);
+  const lost = reportDamage(root, read.damage, read.entries, report, notes);
+  if (notes.length > 0) report.notes = notes;
+  const entries = [...read.entries.values()].filter((e) => e.status === 'ok');
   if (entries.length === 0) {
     report.missing.push({ where: root, file: MANIFEST_FILE, detail: 'no manifest, or no book recorded as done in it' });
     return finishReport(report);
@@ -67,7 +111,7 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
   }
   for (const d of topDirs) {
     for await (const abs of walk(d)) {
-      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: extraDetail(abs) });
+      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: extraDetail(abs, lost) });
     }
   }
   return finishReport(report);
