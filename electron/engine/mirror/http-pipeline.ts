@@ -10,7 +10,7 @@ import { ConnectionLost, connectionError, type Book, type HttpRunHost, type Http
 import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
-import { metaFromHeaders, resumeHeaders } from './resume-check';
+import { httpResumeMismatch, metaFromHeaders, resumeHeaders } from './resume-check';
 import type { FetchedBook, HeldBook } from './types';
 import { stoppedByCancel, toFetchedBook, toHeldBook } from './fetched-book';
 
@@ -189,7 +189,8 @@ export class HttpRun {
     const oneShot = this.host.oneShot(step.url.origin);
     const client = oneShot ?? this.clientFor(step.url.origin);
     if (!client) return false;
-    const headers = step.kind === 'file' && step.sink ? resumeHeaders(step.sink.startAt, step.sink.kept) : {};
+    // A part nothing ties to the remote file is not resumed: the whole file is asked for, and the 200 replaces the part.
+    const headers = step.kind === 'file' && step.sink && httpResumeMismatch(step.sink.kept) === null ? resumeHeaders(step.sink.startAt, step.sink.kept) : {};
     const response = sendRequest(client, {
       path: step.url.pathname + step.url.search,
       headers: { 'user-agent': 'fanout', ...headers },

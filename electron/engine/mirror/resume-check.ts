@@ -23,7 +23,20 @@ export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size
   return null;
 }
 
-/** HTTP: `Range` to resume at `startAt`, with `If-Range` when the kept part has a validator. */
+/**
+ * HTTP: why a kept part may not be resumed at all (null when it may), before any request: as for
+ * FTP, the part must provably belong to the remote file. With no `.part.meta` (a crash before it
+ * was written, another tool's or an older version's file, a damaged meta) or a meta recording
+ * neither the size nor a validator, a `206` can be checked against nothing, and the resumed file
+ * would be the part's bytes spliced to the server's: it is downloaded whole instead.
+ */
+export function httpResumeMismatch(kept: PartMeta | null): string | null {
+  if (!kept) return 'nothing records which remote file the part was started from';
+  if (kept.size === null && !kept.etag && !kept.lastModified) return 'nothing recorded about the remote file to check the part against';
+  return null;
+}
+
+/** HTTP: `Range` to resume at `startAt`, with `If-Range` when the kept part has a validator (only for a part `httpResumeMismatch` allows). */
 export function resumeHeaders(startAt: number, kept: PartMeta | null): Record<string, string> {
   if (startAt <= 0) return {};
   const headers: Record<string, string> = { Range: `bytes=${startAt}-` };

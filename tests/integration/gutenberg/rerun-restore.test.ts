@@ -117,6 +117,23 @@ describe.each(SERVERS)('re-run after files were lost or damaged (%s)', (server) 
   });
 });
 
+describe.each(SERVERS)('re-run over partial files that nothing ties to the remote file (%s)', (server) => {
+  it('a .part with no .part.meta, or a meta with neither size nor validator, is restarted, never resumed onto', async () => {
+    const outDir = join(fx.dir, `stray-part-${server}`);
+    expect((await run(outDir, server)).summary).toMatchObject({ status: 'succeeded', itemsDone: BOOKS.length });
+    // Books not done (their raw file lost), each with a partial file of other bytes: what a crash, an
+    // older version or another tool may leave. Resumed onto, the raw file would be those bytes and
+    // then the mirror's from there on, recorded ok with the spliced file's sha256, and verify silent.
+    for (const ebook of [4000, 4003]) {
+      await unlink(join(outDir, `raw/${ebook}-0.txt`));
+      await writeFile(join(outDir, `raw/${ebook}-0.txt.part`), Buffer.alloc(100, 0x78));
+    }
+    await writeFile(join(outDir, 'raw/4003-0.txt.part.meta'), JSON.stringify({ size: null }));
+    expect((await run(outDir, server)).summary).toMatchObject({ status: 'succeeded', itemsDone: 2, itemsSkipped: BOOKS.length - 2 });
+    await expectWholeCorpus(outDir);
+  });
+});
+
 describe('re-run after the manifest was lost', () => {
   it.each([
     ['deleted', 'node-http', BOOKS.length],
