@@ -165,7 +165,11 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   // Loaded with the first connection: a run with nothing new (quick-list.ts) never loads imapflow
   // (with libmime, iconv-lite and mailsplit, ~a third of the CLI's start-up).
   const { ImapFlow } = await import('imapflow');
-  const early = takePreconnected(account);
+  // The connection opened early is the job's first connection's (the planning one): one whose LOGIN
+  // waits for another's (a first run's workers, opened beside it) never takes it, whichever resumes
+  // first. A server's per-IP limit counts connections as it accepts them (Courier closes the surplus
+  // before its greeting): the planning connection must be the first, or the job fails with it.
+  const early = opts.login?.after ? null : takePreconnected(account);
   const options = { ...clientOptions(account, opts), ...(early ? { transport: early } : {}) };
   const client = new ImapFlow(options);
   // imapflow emits 'error' for socket-level failures; the failing command rejects too.

@@ -77,6 +77,33 @@ describe('preconnect', () => {
     });
   }
 
+  it("is the job's first connection's: a connection whose LOGIN waits for another's never takes it, whichever asks first", async () => {
+    // A first run opens its planning connection and its workers together, the workers' LOGIN gated
+    // on the planner's. A server's per-IP limit counts connections as it accepts them (Courier closes
+    // the surplus before its greeting): a worker that took the early socket left the planner a
+    // connection opened after the workers', and at the limit the planner, and the job with it, failed
+    // (auto-workers.test.ts 'a fixed N over Courier's limit' once the planner resumed later).
+    const a = account({});
+    const before = plain.sessions.length;
+    preconnect(a);
+    await accepted(plain, before + 1);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The worker asks first (both wait for the same module loads, so it resumes first).
+    const worker = openClient(a, { timeoutMs: 20_000, login: { after: gate } });
+    const planner = await openClient(a, { timeoutMs: 20_000, login: { onLoggedIn: () => undefined } });
+    try {
+      // The early connection (the relay's first of these) is the planner's: it logged in, the worker has not.
+      expect(plain.sessions[before]).toContain('LOGIN');
+      await accepted(plain, before + 2);
+      expect(plain.sessions[before + 1]).not.toContain('LOGIN');
+    } finally {
+      release();
+      await closeClient(planner);
+      await closeClient(await worker);
+    }
+  });
+
   it('one that failed before it was taken is dropped: imapflow connects itself, with the same error as without it', async () => {
     const a = account({ port: await closedPort() });
     const without = await openClient(a, { timeoutMs: 5_000 }).then(() => null, (err: unknown) => err as { code?: string; message?: string });
