@@ -33,17 +33,18 @@ async function readHead(file: string): Promise<Uint8Array> {
 }
 
 /**
- * Why `head` (a file's first bytes) is no text `clean` can read, or null. A UTF-16 file, a zip and
- * binary data were "cleaned" before, with exit 0: decoded as windows-1252 into mojibake twice the
- * size (UTF-16), or written out as garbage, with only a no-start-marker warning.
+ * Why `file` (its first bytes `head`; all of them when `bytes` is given) is no text `clean` can
+ * read, or null. A zip and binary data were "cleaned" before, with exit 0, written out as garbage
+ * with only a no-start-marker warning. Whether the bytes are a text is the scrubber's own rule
+ * (`textProblem`, the download path's too): UTF-16 is read (a BOM, or NULs in every other byte),
+ * and refused only when it is not valid UTF-16 (the whole file is decoded to see that).
  */
-export function notATextFile(head: Uint8Array): string | null {
-  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
-    return 'is UTF-16 text (it starts with a UTF-16 byte order mark); clean reads UTF-8 and Latin-1 texts: convert it first (iconv -f UTF-16 -t UTF-8)';
-  }
+async function notATextFile(file: string, head: Uint8Array, bytes: Uint8Array | undefined): Promise<string | null> {
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'is a zip archive, not a text; unzip it and clean the .txt inside';
-  if (head.subarray(0, 4096).includes(0)) return 'is not a text file (it holds NUL bytes); give a Gutenberg .txt file';
-  return null;
+  const { sniffText, textProblem } = await import('../engine/scrub/decode-bytes');
+  const kind = sniffText(head).kind;
+  const problem = kind === 'bytes' ? null : textProblem(kind === 'utf-16' ? (bytes ?? (await readInput(file))) : head);
+  return problem && kind === 'binary' ? `${problem}; give a Gutenberg .txt file` : problem;
 }
 
 /**
@@ -73,7 +74,7 @@ async function checkCleanInputs(files: string[], outDir: string | undefined): Pr
       input.bytes = await readInput(file);
       if (input.bytes.length === 0) problems.push({ field: file, message: 'is empty; there is no text to clean' });
     }
-    const notText = notATextFile(input.bytes ?? (await readHead(file)));
+    const notText = await notATextFile(file, input.bytes ?? (await readHead(file)), input.bytes);
     if (notText) problems.push({ field: file, message: notText });
     inputs.push(input);
     if (outDir === undefined) continue;
@@ -92,7 +93,7 @@ export function registerCleanCommand(program: Command): void {
   program
     .command('clean')
     .description('strip the Project Gutenberg licence header and footer; print the text, or write each file into --out-dir')
-    .argument('<files...>', 'Gutenberg text files (any era, UTF-8 or Latin-1, CRLF or LF)')
+    .argument('<files...>', 'Gutenberg text files (any era, UTF-8, Latin-1 or UTF-16, CRLF or LF)')
     .option('--out-dir <dir>', 'write each cleaned file under its own name in this folder')
     .action(async (files: string[], o: { outDir?: string }) => {
       const { inputs, problems } = await checkCleanInputs(files, o.outDir);

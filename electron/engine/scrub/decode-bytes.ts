@@ -15,13 +15,86 @@ const utf8Lenient = new TextDecoder('utf-8');
  * undefined still decode (to the C1 code point), so no byte is ever lost. See windows-1252.ts.
  */
 
+/** Bytes looked at to tell UTF-16 and binary data from a byte-per-character text. */
+const SNIFF_BYTES = 4096;
+
 /**
- * Decodes a Gutenberg file's bytes: UTF-8 BOM → UTF-8; valid UTF-8 (pure ASCII included) →
- * UTF-8; anything else → windows-1252. Returns text with LF line endings (CRLF and lone CR
- * normalised) and no BOM.
+ * What a file's bytes are, from a byte-order mark or its first 4 KB: `utf-16` (a UTF-16 BOM, or
+ * NULs in at least half of the odd (LE) or even (BE) bytes and almost none of the others: every
+ * Latin-script character of a UTF-16 text has a zero byte); `binary` (a NUL byte in no such
+ * pattern: no text holds one); else `bytes`, a UTF-8 or windows-1252 text (decoded as before).
+ * A UTF-16 text with no BOM and few zero bytes (all CJK, say) cannot be told from windows-1252
+ * bytes and is not recognised.
+ */
+export type TextSniff = { kind: 'utf-16'; encoding: 'utf-16le' | 'utf-16be'; bom: boolean } | { kind: 'binary'; why: string } | { kind: 'bytes' };
+
+export function sniffText(buf: Uint8Array): TextSniff {
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return { kind: 'utf-16', encoding: 'utf-16le', bom: true };
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return { kind: 'utf-16', encoding: 'utf-16be', bom: true };
+  const head = buf.subarray(0, Math.min(buf.length, SNIFF_BYTES));
+  if (head.indexOf(0) === -1) return { kind: 'bytes' };
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i + 1 < head.length; i += 2) {
+    if (head[i] === 0) even++;
+    if (head[i + 1] === 0) odd++;
+  }
+  const pairs = head.length >> 1;
+  if (odd * 2 >= pairs && even * 20 <= odd) return { kind: 'utf-16', encoding: 'utf-16le', bom: false };
+  if (even * 2 >= pairs && odd * 20 <= even) return { kind: 'utf-16', encoding: 'utf-16be', bom: false };
+  return { kind: 'binary', why: 'it holds NUL bytes' };
+}
+
+const utf16Strict = { 'utf-16le': new TextDecoder('utf-16le', { fatal: true }), 'utf-16be': new TextDecoder('utf-16be', { fatal: true }) };
+
+/** A UTF-16 text (sniffed by `sniffText`) as a string, without its BOM; throws, saying why, when the bytes are no valid UTF-16. */
+function decodeUtf16(buf: Uint8Array, sniff: Extract<TextSniff, { kind: 'utf-16' }>): string {
+  try {
+    // The fatal decoder refuses an odd length and a lone surrogate; it drops the BOM.
+    return utf16Strict[sniff.encoding].decode(buf);
+  } catch {
+    const name = sniff.encoding === 'utf-16le' ? 'UTF-16LE' : 'UTF-16BE';
+    const how = sniff.bom ? 'it starts with a UTF-16 byte order mark' : 'a NUL in every other byte';
+    throw new Error(`is ${name} text (${how}) but not valid UTF-16 (an odd number of bytes, or half a surrogate pair); it cannot be read as text`);
+  }
+}
+
+/** Why the bytes cannot be cleaned (not a text), thrown by `decodeGutenbergBytes` and the fast path alike. */
+function notTextError(sniff: Extract<TextSniff, { kind: 'binary' }>): Error {
+  return new Error(`is not a text file (${sniff.why})`);
+}
+
+/**
+ * Why `buf` cannot be read as a text (what `decodeGutenbergBytes` would throw), or null: for a
+ * check before anything is cleaned (`fanout clean`). UTF-16 is decoded to see it is valid.
+ */
+export function textProblem(buf: Uint8Array): string | null {
+  const sniff = sniffText(buf);
+  if (sniff.kind === 'binary') return notTextError(sniff).message;
+  if (sniff.kind !== 'utf-16') return null;
+  try {
+    decodeUtf16(buf, sniff);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Decodes a Gutenberg file's bytes: UTF-16 (`sniffText`) → UTF-16; UTF-8 BOM → UTF-8; valid
+ * UTF-8 (pure ASCII included) → UTF-8; anything else → windows-1252. Returns text with LF line
+ * endings (CRLF and lone CR normalised) and no BOM. Throws when the bytes are no text (NUL bytes)
+ * or UTF-16 that is not valid: such bytes would come out as mojibake.
  */
 export function decodeGutenbergBytes(buf: Uint8Array): DecodeResult {
   const warnings: ScrubWarning[] = [];
+  const sniff = sniffText(buf);
+  if (sniff.kind === 'binary') throw notTextError(sniff);
+  if (sniff.kind === 'utf-16') {
+    let text = decodeUtf16(buf, sniff);
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return { text: normalizeNewlines(text), encoding: sniff.encoding, bom: sniff.bom, warnings };
+  }
   const bom = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
   let text: string;
   let encoding: SourceEncoding = 'utf-8';

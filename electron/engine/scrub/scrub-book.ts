@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { decodeGutenbergBytes } from './decode-bytes';
+import { decodeGutenbergBytes, sniffText } from './decode-bytes';
 import { locateBook } from './locate-book';
 import { normalizeNewlinesInPlace } from './newlines';
 import { stripGutenbergBoilerplate } from './strip-boilerplate';
@@ -32,7 +32,8 @@ export interface ScrubBookOptions {
  * - `bytes-whole`: the fast path on a short book, decoded whole;
  * - `text`: bytes normalised the fast way, then the reference strip on the decoded text (a window
  *   was too small to be sure);
- * - `reference`: the original decode → strip → encode (several BOMs, broken UTF-8 after a BOM).
+ * - `reference`: the original decode → strip → encode (several BOMs, broken UTF-8 after a BOM,
+ *   UTF-16; and bytes that are no text, refused there).
  */
 export type ScrubPath = 'bytes' | 'bytes-whole' | 'text' | 'reference';
 
@@ -72,6 +73,8 @@ export function scrubBookReference(bytes: Uint8Array): ScrubResult {
  * when the reference path must run.
  */
 function scrubBytes(bytes: Uint8Array, consume: boolean, output: ((size: number) => Buffer<ArrayBuffer>) | undefined): { result: ScrubResult; path: ScrubPath } | null {
+  // UTF-16 (rare: decoded as a string anyway) and bytes that are no text go the reference way (it decodes or refuses them).
+  if (sniffText(bytes).kind !== 'bytes') return null;
   const bom = startsWithBom(bytes, 0);
   let encoding: SourceEncoding = 'utf-8';
   let work: Buffer;

@@ -8,7 +8,7 @@
 export type ScrubWarning = 'no-start-marker' | 'no-end-marker' | 'kept-whole' | 'invalid-utf8-after-bom';
 
 /** The character set a book's bytes were read as. */
-export type SourceEncoding = 'utf-8' | 'windows-1252';
+export type SourceEncoding = 'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be';
 
 /** What `stripGutenbergBoilerplate` returns. */
 export interface StripResult {
@@ -26,7 +26,7 @@ export interface DecodeResult {
   /** The text, LF line endings, no BOM. */
   text: string;
   encoding: SourceEncoding;
-  /** True when the bytes started with a UTF-8 byte-order mark. */
+  /** True when the bytes started with a byte-order mark (UTF-8's, or UTF-16's). */
   bom: boolean;
   warnings: ScrubWarning[];
 }
