@@ -89,4 +89,30 @@ describe('reading manifest.jsonl: lines that are no record', () => {
     expect(manifestDamageNote(store.damage)).toBeNull();
     await store.close();
   });
+
+  it("tells a book whose last line failed, or is damaged, from one no line names (HE's F1: a failed book's raw text was called 'not recorded, manifest deleted or cut?')", async () => {
+    await write([ok(1), '{"ebook":2,"status":"failed"}', ok(3), '{"ebook":3,"status":"failed"}', '{"ebook":4,"sta', ok(5), '{"ebook":5,"sta', ok(5), '{"ebook":6,"status":"failed"}', ok(6)]);
+    const store = await ManifestStore.open(dir);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => store.notDoneReason(n))).toEqual([undefined, 'failed', 'failed', 'damaged', undefined, undefined, undefined]);
+    await store.close();
+  });
+});
+
+describe('a recorded book keeps its sha256s (HF: a folder copied without its mtimes is hashed, not fetched again)', () => {
+  it('as recorded, with mtimes or without; none when the line has none', async () => {
+    const sha = (c: string) => c.repeat(64);
+    const line = (ebook: number, extra: object) => JSON.stringify({ ebook, status: 'ok', rawFile: `raw/${ebook}-0.txt`, cleanFile: `clean/${ebook}.txt`, rawBytes: 10, cleanBytes: 8, ...extra });
+    await write([
+      line(1, { rawSha256: `0123456789abcdef${sha('f').slice(16)}`, cleanSha256: sha('e'), rawMtimeMs: 1, cleanMtimeMs: 2 }),
+      line(2, { rawSha256: sha('a'), cleanSha256: sha('b') }),
+      line(3, { rawSha256: null, cleanSha256: null, rawMtimeMs: 1, cleanMtimeMs: 2 }),
+      line(4, { rawSha256: 'not hex', cleanSha256: sha('b'), rawMtimeMs: 1, cleanMtimeMs: 2 }),
+    ]);
+    const store = await ManifestStore.open(dir);
+    expect(store.take(1)).toMatchObject({ rawSha256: `0123456789abcdef${sha('f').slice(16)}`, cleanSha256: sha('e'), rawMtimeMs: 1, cleanMtimeMs: 2 });
+    expect(store.take(2)).toMatchObject({ rawSha256: sha('a'), cleanSha256: sha('b'), rawMtimeMs: null, cleanMtimeMs: null });
+    expect(store.take(3)).toMatchObject({ rawSha256: null, cleanSha256: null });
+    expect(store.take(4)).toMatchObject({ rawSha256: null, cleanSha256: null });
+    await store.close();
+  });
 });

@@ -75,7 +75,7 @@ describe('ManifestStore', () => {
     expect(b.recordedCount).toBe(50);
     expect(b.take(7)).toEqual({
       ebook: 7, rawFile: 'raw/7-0.txt', cleanFile: 'clean/7.txt', rawBytes: 10, cleanBytes: 8,
-      rawMtimeMs: 1000, cleanMtimeMs: 2000, rawSha256: null, cleanSha256: null,
+      rawMtimeMs: 1000, cleanMtimeMs: 2000, rawSha256: 'a'.repeat(64), cleanSha256: 'b'.repeat(64),
     });
     expect(b.take(7)).toBeUndefined();
     expect(b.recordedCount).toBe(49);
