@@ -1,8 +1,9 @@
-import { mkdir, stat, utimes } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { isInside } from '../output/safe-path';
-import { generationFor, Identities, readFolderState, writeFolderState, type FolderState, type Generation } from './generations';
+import { generationFor, Identities, readFolderState, writeFolderState, type DiskRecord, type FolderState, type Generation } from './generations';
 import { IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
 import { hashFile, openStreamedMessageFile, writeMessageFile } from './message-file';
 import { storedFlags, type MessageMeta } from './message-meta';
@@ -34,16 +35,25 @@ export interface FolderStoreOptions {
  * mtime, rename); an index line is written only after its file's directory is fsync'd; `state.json`
  * is written only when everything it claims is on disk, and not at all when it would not change.
  *
- * Memory: the index is streamed, never held. Per message only its UID is kept (a set per
- * generation); flags reported by the server wait in a map until `compact()`, and the identities
- * used to link messages across generations are read only when a folder's UIDVALIDITY changed.
+ * Memory: the index is streamed, never held. Per message only its UID and size are kept (a map per
+ * generation; its file too where it is not `<uid>.eml` in its generation's directory: a link);
+ * flags reported by the server wait in a map until `compact()`, and the identities used to link
+ * messages across generations are read only when a folder's UIDVALIDITY changed.
  */
+const MESSAGE_NAME = /^\d+\.eml$/;
+
 export class FolderStore {
   readonly dir: string;
   readonly path: string;
   state: FolderState;
-  /** Archived UIDs per generation (UIDVALIDITY). */
-  readonly #uids = new Map<string, Set<number>>();
+  /** Archived UIDs per generation (UIDVALIDITY), each with its size (the index's, for `checkFiles`). */
+  readonly #uids = new Map<string, Map<number, number>>();
+  /** "uidValidity:uid" → the record's file, where it is not `<uid>.eml` in the generation's directory (a link to an older one). */
+  readonly #elsewhere = new Map<string, string>();
+  /** "uidValidity:uid" whose line is to be replaced (the file was lost or damaged): `compact()` keeps their last line. */
+  readonly #replaced = new Set<string>();
+  /** Whether the folder's files and index are as the last complete run left them (`checkDisk`); null: not checked. */
+  #diskAsSynced: boolean | null = null;
   /** "uidValidity:uid" → sorted flags the server reported; written by `compact()` when they differ. */
   readonly #flagUpdates = new Map<string, string[]>();
   #identities: Identities | null = null;
@@ -84,14 +94,16 @@ export class FolderStore {
     // A torn last line from a killed run: the file it described is recovered as an orphan.
     await truncateTornTail(this.#log.file);
     const genDirs = new Map<string, string>();
+    for (const g of this.state.generations) genDirs.set(g.uidValidity, g.dir);
     for await (const rec of readIndexFile(this.#log.file, () => (this.#damaged = true))) {
       const set = this.#set(rec.uidValidity);
       if (set.has(rec.uid)) this.#damaged = true;
-      set.add(rec.uid);
-      if (!genDirs.has(rec.uidValidity)) {
-        const slash = rec.file.lastIndexOf('/');
-        genDirs.set(rec.uidValidity, slash < 0 ? '' : rec.file.slice(0, slash));
-      }
+      // The first line of a UID stands (compaction keeps it).
+      else set.set(rec.uid, rec.size);
+      const slash = rec.file.lastIndexOf('/');
+      const dir = slash < 0 ? '' : rec.file.slice(0, slash);
+      if (!genDirs.has(rec.uidValidity)) genDirs.set(rec.uidValidity, dir);
+      if (dir !== genDirs.get(rec.uidValidity) || rec.file.slice(slash + 1) !== `${rec.uid}.eml`) this.#elsewhere.set(recKey(rec.uidValidity, rec.uid), rec.file);
     }
     // Generations known from the index but missing from the state (a run killed before its state).
     for (const [uidValidity, d] of genDirs) {
@@ -104,11 +116,11 @@ export class FolderStore {
     if (!this.#indexLoaded) throw new FanoutError('INTERNAL', `The index of ${this.path} was used before it was read`, { folder: this.path });
   }
 
-  #set(uidValidity: string): Set<number> {
+  #set(uidValidity: string): Map<number, number> {
     this.#needIndex();
     let set = this.#uids.get(uidValidity);
     if (!set) {
-      set = new Set();
+      set = new Map();
       this.#uids.set(uidValidity, set);
     }
     return set;
@@ -169,6 +181,81 @@ export class FolderStore {
       throw new FanoutError('UNSAFE_PATH', `Refusing to write outside the folder directory: ${rel}`, { folder: this.path, file: rel });
     }
     return abs;
+  }
+
+  /**
+   * UIDs of generation `uidValidity` the index names whose file is gone, or whose size is not the
+   * index's (torn, truncated, overwritten): a readdir of the generation's directory and a stat per
+   * file (synchronous, in slices: ~6 µs each where a promise's stat cost ~20). Same-size damage
+   * needs the hashes: `fanout verify mail`.
+   */
+  async checkFiles(uidValidity: string): Promise<number[]> {
+    const set = this.#uids.get(uidValidity);
+    if (!set || set.size === 0) return [];
+    // The generation's directory (any UID's file is in it).
+    const { dir } = this.#messagePath(uidValidity, 1);
+    const names = new Set(await readdir(dir).catch(() => [] as string[]));
+    const bad: number[] = [];
+    let n = 0;
+    for (const [uid, size] of set) {
+      if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
+      const other = this.#elsewhere.get(recKey(uidValidity, uid));
+      if (other === undefined && !names.has(`${uid}.eml`)) {
+        bad.push(uid);
+        continue;
+      }
+      const st = statSync(other === undefined ? `${dir}${dir.endsWith(sep) ? '' : sep}${uid}.eml` : this.absFile(other), { throwIfNoEntry: false });
+      if (!st || !st.isFile() || st.size !== size) bad.push(uid);
+    }
+    return bad.sort((a, b) => a - b);
+  }
+
+  /**
+   * Takes `uids` (files lost or damaged, `checkFiles`) out of what is archived, so that the plan
+   * fetches them again; their index lines stay until the new ones are written (`compact()` then
+   * keeps the last line of each: a run that stops before leaves the index as it was).
+   */
+  forget(uidValidity: string, uids: Iterable<number>): void {
+    const set = this.#set(uidValidity);
+    for (const uid of uids) {
+      if (!set.delete(uid)) continue;
+      const key = recKey(uidValidity, uid);
+      this.#elsewhere.delete(key);
+      this.#replaced.add(key);
+      this.#damaged = true;
+    }
+  }
+
+  /** What the folder's disk holds, for `state.json`'s `synced` (`checkDisk` compares it on the next run). */
+  async diskRecord(): Promise<DiskRecord> {
+    let files = 0;
+    for (const d of this.#generationDirs()) for (const name of await readdir(d).catch(() => [] as string[])) if (MESSAGE_NAME.test(name)) files++;
+    const indexBytes = (await stat(this.#log.file).catch(() => null))?.size ?? 0;
+    return { files, indexBytes };
+  }
+
+  /**
+   * True when the folder's message files and index are as its last complete run recorded them
+   * (`synced.files`, `synced.indexBytes`): a stat and a readdir per generation, no index read. A
+   * file or index line lost since (deleted, truncated) makes the folder planned again, where
+   * `checkFiles` and the orphans find what to fetch or take back. Cached: `isUpToDate` reads it.
+   */
+  async checkDisk(): Promise<boolean> {
+    if (this.#diskAsSynced !== null) return this.#diskAsSynced;
+    const synced = this.state.synced;
+    if (!synced || synced.files === undefined || synced.indexBytes === undefined) return (this.#diskAsSynced = false);
+    const now = await this.diskRecord();
+    return (this.#diskAsSynced = now.files === synced.files && now.indexBytes === synced.indexBytes);
+  }
+
+  /** `checkDisk`'s answer (false when it was not asked). */
+  get diskAsSynced(): boolean {
+    return this.#diskAsSynced === true;
+  }
+
+  /** Absolute directories of the generations (the folder's own first). */
+  #generationDirs(): string[] {
+    return [...new Set([this.dir, ...this.state.generations.map((g) => (g.dir ? this.absFile(g.dir) : this.dir))])];
   }
 
   /** Removes temp files of an interrupted run in every generation directory. */
@@ -233,7 +320,10 @@ export class FolderStore {
   }
 
   #append(rec: IndexRecord, abs: string | null): Promise<void> {
-    this.#set(rec.uidValidity).add(rec.uid);
+    this.#set(rec.uidValidity).set(rec.uid, rec.size);
+    const key = recKey(rec.uidValidity, rec.uid);
+    if (rec.file !== this.relFile(rec.uidValidity, rec.uid)) this.#elsewhere.set(key, rec.file);
+    else this.#elsewhere.delete(key);
     return this.#log.append(rec, abs ? dirname(abs) : null);
   }
 
@@ -321,6 +411,11 @@ export class FolderStore {
     this.#flagUpdates.set(recKey(uidValidity, uid), storedFlags(flags));
   }
 
+  #isRecorded(key: string): boolean {
+    const cut = key.indexOf(':');
+    return this.#uids.get(key.slice(0, cut))?.has(Number(key.slice(cut + 1))) ?? false;
+  }
+
   /** Closes the index handle once pending lines are written (the store stays usable). */
   close(): Promise<void> {
     return this.#log.close();
@@ -332,9 +427,11 @@ export class FolderStore {
    */
   async compact(force = false): Promise<number> {
     if (!force && !this.#damaged && this.#flagUpdates.size === 0) return 0;
-    const changed = await this.#log.compact(this.#flagUpdates, force || this.#damaged);
+    const changed = await this.#log.compact(this.#flagUpdates, force || this.#damaged, this.#replaced);
     this.#flagUpdates.clear();
-    this.#damaged = false;
+    // A message not written again yet keeps its old line, and its new one replaces it at the next compaction.
+    for (const key of this.#replaced) if (this.#isRecorded(key)) this.#replaced.delete(key);
+    this.#damaged = this.#replaced.size > 0;
     return changed;
   }
 

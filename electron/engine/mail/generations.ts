@@ -14,8 +14,22 @@ export interface Generation {
   dir: string;
 }
 
-/** What the last complete run of a folder saw: lets a run with nothing new skip it without SELECT. */
-export interface SyncedState {
+/**
+ * What the folder's disk held when its last complete run ended: `<uid>.eml` files in its
+ * generations' directories, and the bytes of `index.jsonl`. A run skips the folder only when both
+ * are still so (`FolderStore.checkDisk`): a file or an index line lost since is restored.
+ */
+export interface DiskRecord {
+  files: number;
+  indexBytes: number;
+}
+
+/**
+ * What the last complete run of a folder saw: lets a run with nothing new skip it without SELECT.
+ * `files` and `indexBytes` (`DiskRecord`) are absent from states written before session 14: such a
+ * folder is planned once, then recorded.
+ */
+export interface SyncedState extends Partial<DiskRecord> {
   uidValidity: string;
   uidNext: number;
   highestModseq: string | null;

@@ -211,15 +211,24 @@ export class IndexLog {
   }
 
   /**
-   * Rewrites the index as a stream: one line per message (the first of duplicates), the flags in
+   * Rewrites the index as a stream: one line per message (the first of duplicates; the last for a
+   * key in `replaced`: a message fetched again because its file was lost or damaged), the flags in
    * `flagUpdates` ("uidValidity:uid" → sorted flags), damaged lines dropped; lines keep their order.
    * The new file replaces the old one only when a line changed or `structural` says lines must go
    * (duplicates, damage): a run that found nothing new leaves index.jsonl untouched. Returns the
    * number of records whose flags changed.
    */
-  compact(flagUpdates: ReadonlyMap<string, string[]>, structural: boolean): Promise<number> {
+  compact(flagUpdates: ReadonlyMap<string, string[]>, structural: boolean, replaced: ReadonlySet<string> = new Set()): Promise<number> {
     return this.enqueue(async () => {
       await this.#closeHandle();
+      // Lines left of each replaced key (a first pass, only when there are any): all but the last are dropped.
+      const left = new Map<string, number>();
+      if (replaced.size > 0) {
+        for await (const rec of readIndexFile(this.file)) {
+          const key = recKey(rec.uidValidity, rec.uid);
+          if (replaced.has(key)) left.set(key, (left.get(key) ?? 0) + 1);
+        }
+      }
       // The atomic module's temp file: fsynced before the rename, so a crash never leaves a short index.
       const out = await openAtomicFile(this.file);
       const seen = new Map<string, Set<number>>();
@@ -231,12 +240,15 @@ export class IndexLog {
         for await (const rec of readIndexFile(this.file, () => dropped++)) {
           let uids = seen.get(rec.uidValidity);
           if (!uids) seen.set(rec.uidValidity, (uids = new Set()));
-          if (uids.has(rec.uid)) {
+          const key = recKey(rec.uidValidity, rec.uid);
+          const later = left.get(key);
+          if (later !== undefined) left.set(key, later - 1);
+          if (uids.has(rec.uid) || (later !== undefined && later > 1)) {
             dropped++;
             continue;
           }
           uids.add(rec.uid);
-          const flags = flagUpdates.get(recKey(rec.uidValidity, rec.uid));
+          const flags = flagUpdates.get(key);
           if (flags && !(flags.length === rec.flags.length && flags.every((f, i) => f === rec.flags[i]))) {
             rec.flags = flags;
             changed++;

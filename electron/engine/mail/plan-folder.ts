@@ -66,10 +66,26 @@ export interface FolderPlan {
   alreadyArchived: number;
   recovered: number;
   linked: number;
+  /** UIDs whose archived file was lost or damaged (`checkFiles`), fetched again. */
+  refetched: number[];
+  /** UIDs whose archived file was lost or damaged and that the server no longer holds: not restorable (their index lines are kept). */
+  unrestorable: number[];
 }
 
-/** True when LIST-STATUS shows nothing changed since the last complete run of this folder. */
+/**
+ * True when LIST-STATUS shows nothing changed since the last complete run of this folder, and its
+ * disk is as that run left it (`store.checkDisk()`, asked before: `isUnchanged`).
+ */
 export function isUpToDate(info: MailFolderInfo, store: FolderStore): boolean {
+  return serverUnchanged(info, store) && store.diskAsSynced;
+}
+
+/** `isUpToDate`, asking the disk (a stat and a readdir per generation) only when the server's numbers are those of the last complete run. */
+export async function isUnchanged(info: MailFolderInfo, store: FolderStore): Promise<boolean> {
+  return serverUnchanged(info, store) && (await store.checkDisk());
+}
+
+function serverUnchanged(info: MailFolderInfo, store: FolderStore): boolean {
   const prev = store.state.synced;
   return Boolean(
     prev &&
@@ -103,7 +119,7 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null): Promise<FolderPlan> {
   const prev = store.state.synced;
   const tally: FolderTally = { folder: info.path, onServer: 0, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0 };
-  const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0 };
+  const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0, refetched: [], unrestorable: [] };
   if (isUpToDate(info, store)) {
     plan.alreadyArchived = tally.onServer = tally.archivedBefore = info.messages ?? 0;
     return plan;
@@ -123,6 +139,10 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   const uv = String(mb.uidValidity);
   const known = store.state.generations.some((g) => g.uidValidity === uv);
   store.generation(uv);
+  // Files of this generation the index names but the disk lost or damaged (`checkFiles`: a readdir
+  // and a stat per file), found while the server answers; fetched again if the server holds them.
+  const lostFiles = store.checkFiles(uv);
+  lostFiles.catch(() => undefined);
   // A new generation's directory is on record before any of its files exists (a killed run must
   // not guess it back from index lines, whose linked files live in an older generation's directory).
   // This disk work (state.json, temp files, orphans) runs while the server answers the FETCHes
@@ -207,6 +227,12 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   };
   plan.job = job;
   tally.onServer = serverUids.length;
+  const lost = await lostFiles;
+  if (lost.length > 0) {
+    const held = new Set(serverUids);
+    for (const u of lost) (held.has(u) ? plan.refetched : plan.unrestorable).push(u);
+    store.forget(uv, plan.refetched);
+  }
   if (serverUids.length === 0) {
     await onDisk;
     return plan;
@@ -224,7 +250,9 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // wait for the disk work; its message files do (`writesAfter`), while the body FETCH goes out.
   const noOrphans = !known && empty && !needIdentity;
   if (noOrphans) store.writesAfter(onDisk);
+  // A damaged file is no orphan to take back: it is fetched again.
   const orphans = new Set(noOrphans ? [] : await onDisk);
+  for (const u of plan.refetched) orphans.delete(u);
   const toAdopt = new Map<number, number>();
   const toFetch: SizedUid[] = [];
   for (const m of fresh) {

@@ -17,7 +17,7 @@ import type { MailWorkerSession, MailWorkerOptions } from './mail-worker';
 import { closeStores, startQuickListing, unchangedFolders } from './unchanged-check';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
-import { chunkLabel, estimateNew, isUpToDate, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
+import { chunkLabel, estimateNew, isUnchanged, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
 import { ChunksInFlight, planOnLanes, type PlanLane } from './plan-lanes';
 import { ChunkBoard } from './chunk-board';
@@ -235,7 +235,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         skipped += plan.alreadyArchived + plan.tally.vanished;
         job.telemetry.addSkipped(plan.alreadyArchived + plan.tally.vanished);
         tallies.push(plan.tally);
-        if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) written by an interrupted run were recovered, not fetched again`);
+        if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) found on disk without an index line (an interrupted run, a lost index line) were recovered, not fetched again`);
+        if (plan.refetched.length > 0) job.warn(`${info.path}: ${plan.refetched.length} archived message(s) (UID ${toUidSet(plan.refetched)}) were missing from the disk or not the size the index says; fetched again`);
+        if (plan.unrestorable.length > 0) job.warn(`${info.path}: ${plan.unrestorable.length} archived message(s) (UID ${toUidSet(plan.unrestorable)}) are missing from the disk or not the size the index says, and the server no longer holds them: they cannot be restored (their index lines are kept)`);
         if (!plan.job) return;
         jobs.push(plan.job);
         for (const c of plan.chunks) pending += c.uids.length;
@@ -369,8 +371,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         for (const o of opened) if (o) selected.push(o);
         // Folders LIST-STATUS shows unchanged since the last complete run need no connection.
         const toPlan: typeof selected = [];
-        for (const s of selected) {
-          if (isUpToDate(s.info, s.store)) {
+        const same = await Promise.all(selected.map((s) => isUnchanged(s.info, s.store)));
+        for (const [i, s] of selected.entries()) {
+          if (same[i]) {
             const n = s.info.messages ?? 0;
             skipped += n;
             job.telemetry.addSkipped(n);
@@ -469,7 +472,8 @@ async function finishFolder(folder: FolderJob, job: JobBodyContext): Promise<voi
     finishFailed(folder, job, incomplete);
     return;
   }
-  folder.store.state.synced = folder.synced;
+  // What the disk holds now goes with it: a file or index line lost later makes the folder planned again.
+  folder.store.state.synced = { ...folder.synced, ...(await folder.store.diskRecord()) };
   await folder.store.saveState();
 }
 

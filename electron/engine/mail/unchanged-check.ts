@@ -5,7 +5,7 @@ import { folderAbsDir, selectFolders } from './account-folders';
 import { assignFolderDirs } from './folder-names';
 import { FolderStore } from './folder-store';
 import { inListOrder, isSelectable, type MailFolderInfo } from './folders';
-import { isUpToDate } from './plan-folder';
+import { isUnchanged } from './plan-folder';
 import { quickList, quickListReason, takeEarlyQuickList, type QuickFolder, type QuickListing, type QuickListOptions } from './quick-list';
 
 /**
@@ -30,7 +30,8 @@ export async function startQuickListing(account: MailAccount, root: string, opts
  * folder listed is one an earlier run named (folders.json: no new folder, no new directory), every
  * folder the job archives exists, and each of those is up to date by the full path's own test
  * (`isUpToDate`: UIDVALIDITY, UIDNEXT, message count and HIGHESTMODSEQ equal to what its last
- * complete run saw; flags are archived too, so without HIGHESTMODSEQ nothing is proved).
+ * complete run saw; flags are archived too, so without HIGHESTMODSEQ nothing is proved; and its
+ * `.eml` files and index.jsonl as that run left them: a readdir and a stat, `FolderStore.checkDisk`).
  *
  * Returns the folders as the full path would have listed them (`listFoldersOn`: same paths,
  * directories, numbers and order), so the job goes on through the same code from the listing on
@@ -56,7 +57,7 @@ export async function unchangedFolders(listed: QuickFolder[], existingDirs: Reco
   // each is ~6 hops to the thread pool (mkdir, stat, open, fstat, read, close), which one after
   // another cost 20-50 ms per pass on a loaded machine.
   const stores = await Promise.all(selected.map((info) => FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).catch(() => null)));
-  const same = selected.every((info, i) => stores[i] !== null && isUpToDate(info, stores[i]!));
+  const same = (await Promise.all(selected.map((info, i) => stores[i] !== null && isUnchanged(info, stores[i]!)))).every(Boolean);
   if (!same) {
     await closeStores(stores);
     return null;

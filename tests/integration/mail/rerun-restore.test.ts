@@ -1,0 +1,182 @@
+import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverPath, type ImapTestServer } from '../../harness/imap-server';
+import { startImapServer } from '../../harness/imap-servers';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
+import { earlyListingShowsWork } from '../../../electron/engine/mail/quick-decision';
+import { startEarlyQuickList } from '../../../electron/engine/mail/quick-list';
+import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
+import type { JobSummary } from '../../../shared/events';
+import type { MailAccount } from '../../../shared/job-spec';
+import { archivedFolderDir, expectFoldersArchivedOnce, readIndex } from './archive-files';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
+
+/**
+ * A re-run finishes the job: what was lost from the archive since the last run (a deleted or torn
+ * .eml file, lost index lines, a deleted state.json, folder directory or folders.json) is restored,
+ * byte for byte, each message once, and the run's numbers are those of the disk. Each case damages
+ * a copy of the same complete archive and re-runs it the way a user does (the quick listing first)
+ * and with the full path only (`quickList: false`).
+ */
+describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what the archive lost: %s', (entry) => {
+  let bed: MailTestBed<ImapTestServer>;
+  let account: MailAccount;
+  let base: string;
+  const folders = [
+    { logical: 'INBOX', count: 12 },
+    { logical: 'Archive', count: 3 },
+  ];
+
+  beforeAll(async () => {
+    bed = await openMailTestBed(() => startImapServer(entry), {
+      tmpPrefix: `fanout-rerun-${entry}-`,
+      crlf: true,
+      folders: (srv) => folders.map((f) => ({ path: serverPath(srv, f.logical), count: f.count })),
+    });
+    account = bed.account();
+    base = join(bed.base, 'base');
+    const first = await runMailJob({ kind: 'mail', account, outDir: base, connections: 2, strategy: 'adaptive' }, createJobControl());
+    expect(first.failures).toEqual([]);
+    expect(first.itemsDone).toBe(15);
+  }, 120_000);
+  afterAll(async () => {
+    await bed?.stop();
+  });
+
+  const inbox = (out: string) => archivedFolderDir(accountDir({ outDir: out, account }), 'INBOX');
+
+  /** A copy of the complete archive, damaged by `damage`, re-run (quick listing or not): the summary and the copy's account folder. */
+  async function rerun(label: string, quick: boolean, damage: (out: string) => void): Promise<{ summary: JobSummary; root: string; warnings: string[] }> {
+    const out = join(bed.base, `${label}-${quick ? 'quick' : 'full'}`);
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    damage(out);
+    const warnings: string[] = [];
+    const summary = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl((e) => {
+      if (e.kind === 'job:warning') warnings.push(e.message);
+    }), { quickList: quick });
+    return { summary, root: accountDir({ outDir: out, account }), warnings };
+  }
+
+  /** Every message archived byte for byte, once; each folder's numbers add up and equal its index lines. */
+  async function expectWhole(r: { summary: JobSummary; root: string }) {
+    expect(r.summary.failures).toEqual([]);
+    expect(r.summary.status).toBe('succeeded');
+    await expectFoldersArchivedOnce(bed.srv, r.root, folders);
+    for (const t of r.summary.mailFolders ?? []) {
+      expect(t.onServer, t.folder).toBe(t.archivedBefore + t.fetched + t.vanished);
+      expect(readIndex(archivedFolderDir(r.root, t.folder)).length, `${t.folder} index lines`).toBe(t.onServer);
+    }
+  }
+
+  const tallyOf = (s: JobSummary, folder: string) => {
+    const t = s.mailFolders?.find((x) => x.folder === folder);
+    return t && [t.onServer, t.archivedBefore, t.fetched, t.vanished];
+  };
+
+  const emlNames = (dir: string) => readdirSync(dir).filter((n) => /^\d+\.eml$/.test(n)).sort((a, b) => parseInt(a) - parseInt(b));
+
+  it.each([true, false])('a deleted .eml is fetched again and a torn one (size not the index\'s) replaced; quick listing: %s', async (quick) => {
+    const r = await rerun('deleted', quick, (out) => {
+      const names = emlNames(inbox(out));
+      unlinkSync(join(inbox(out), names[2]!));
+      truncateSync(join(inbox(out), names[5]!), 100);
+    });
+    await expectWhole(r);
+    expect(tallyOf(r.summary, 'INBOX')).toEqual([12, 10, 2, 0]);
+    expect(r.summary.itemsDone).toBe(2);
+    // The re-run's repair left a complete archive: the next run has nothing to do.
+    const again = await runMailJob({ kind: 'mail', account, outDir: join(r.root, '..'), connections: 2, strategy: 'adaptive' }, createJobControl(), { quickList: quick });
+    expect([again.status, again.itemsDone, again.itemsSkipped]).toEqual(['succeeded', 0, 15]);
+  }, 120_000);
+
+  it.each([true, false])('index lines lost (10 of 12 left): the files still whole are taken back, the index has 12 lines; quick listing: %s', async (quick) => {
+    const r = await rerun('lines', quick, (out) => {
+      const file = join(inbox(out), 'index.jsonl');
+      const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      writeFileSync(file, `${lines.slice(0, 10).join('\n')}\n`);
+    });
+    await expectWhole(r);
+    // Their files are whole (the server's size): recorded again, not fetched.
+    expect(tallyOf(r.summary, 'INBOX')).toEqual([12, 12, 0, 0]);
+    expect(r.warnings.join('\n')).toMatch(/INBOX: 2 message\(s\)/);
+  }, 120_000);
+
+  it.each([true, false])('index.jsonl deleted: every file taken back, nothing fetched; quick listing: %s', async (quick) => {
+    const r = await rerun('noindex', quick, (out) => unlinkSync(join(inbox(out), 'index.jsonl')));
+    await expectWhole(r);
+    expect(tallyOf(r.summary, 'INBOX')).toEqual([12, 12, 0, 0]);
+  }, 120_000);
+
+  it.each([true, false])('state.json deleted, files and index kept: nothing fetched, nothing twice; quick listing: %s', async (quick) => {
+    const r = await rerun('nostate', quick, (out) => unlinkSync(join(inbox(out), 'state.json')));
+    await expectWhole(r);
+    expect(tallyOf(r.summary, 'INBOX')).toEqual([12, 12, 0, 0]);
+    expect(r.summary.itemsDone).toBe(0);
+  }, 120_000);
+
+  it.each([true, false])('the folder\'s directory deleted whole: fetched again; quick listing: %s', async (quick) => {
+    const r = await rerun('nodir', quick, (out) => rmSync(inbox(out), { recursive: true }));
+    await expectWhole(r);
+    expect(tallyOf(r.summary, 'INBOX')).toEqual([12, 0, 12, 0]);
+  }, 120_000);
+
+  it.each([true, false])('folders.json deleted: the same directories, nothing fetched, nothing twice; quick listing: %s', async (quick) => {
+    let before: string[] = [];
+    const r = await rerun('nofolders', quick, (out) => {
+      const root = accountDir({ outDir: out, account });
+      before = readdirSync(root).sort();
+      unlinkSync(join(root, 'folders.json'));
+    });
+    await expectWhole(r);
+    expect(readdirSync(r.root).sort()).toEqual(before);
+    expect(r.summary.itemsDone).toBe(0);
+  }, 120_000);
+
+  it('a deleted .eml whose message the server no longer holds: its index line is kept, the run says so', async () => {
+    const out = join(bed.base, 'gone');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    // The server drops one message; its archived file is deleted too.
+    const dir = inbox(out);
+    const rec = readIndex(dir)[0]!;
+    await bed.admin.mailboxOpen('INBOX');
+    try {
+      await bed.admin.messageDelete(String(rec.uid), { uid: true });
+    } finally {
+      await bed.admin.mailboxClose();
+    }
+    unlinkSync(join(dir, rec.file));
+    const warnings: string[] = [];
+    const s = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl((e) => {
+      if (e.kind === 'job:warning') warnings.push(e.message);
+    }));
+    expect(s.failures).toEqual([]);
+    expect(readIndex(dir).some((r) => r.uid === rec.uid)).toBe(true);
+    expect(warnings.join('\n')).toMatch(new RegExp(`INBOX: .*UID ${rec.uid}\\b.*no longer`));
+  }, 120_000);
+
+  it('fanout mail (the CLI): its first node sees the work (no "nothing new"), restores the file and prints numbers that add up', async () => {
+    const out = join(bed.base, 'cli');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    const name = emlNames(inbox(out))[7]!;
+    unlinkSync(join(inbox(out), name));
+    // The decision fanout mail takes in its first node, on the same listing.
+    const spec = { account, outDir: out, timeoutMs: 30_000, folders: 'all' as const };
+    expect(startEarlyQuickList(account, out, spec.timeoutMs)).toBe(true);
+    expect(await earlyListingShowsWork(spec)).toBe(true);
+    const r = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'cli-entry.ts'), 'mail', '--host', account.host, '--port', String(account.port), '--tls', 'none', '--user', bed.srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out],
+      { env: { ...process.env, FANOUT_TEST_PW: bed.srv.password } },
+    );
+    expect(r.stderr).toMatch(/INBOX\s+12 = 11 \+ 1 \+ 0/);
+    expect(r.stderr).toMatch(/fetched again/);
+    await expectFoldersArchivedOnce(bed.srv, accountDir({ outDir: out, account }), folders);
+  }, CLI_FROM_SOURCE_TEST_MS);
+});
