@@ -22,6 +22,8 @@
  * of the same lines; tests/integration/mail/body-rows.test.ts runs the three servers.
  */
 
+import { messageSize, type MessageBytes } from './message-file';
+
 /** What the fetching loop needs of a body row: the fields imapflow's message object gives. */
 export interface BodyRow {
   seq: number;
@@ -32,8 +34,8 @@ export interface BodyRow {
   internalDate: Date | string | undefined;
   /** MODSEQ, when the line has one. */
   modseq: bigint | undefined;
-  /** The message's bytes: the line's literal. */
-  source: Buffer;
+  /** The message's bytes: the line's literal, as one buffer or in the pieces it came in (literal-pieces.ts). */
+  source: MessageBytes;
 }
 
 const HEAD = /^\* ([1-9][0-9]{0,9}) FETCH \(/y;
@@ -64,10 +66,11 @@ const MAX_UID = 0xffffffff;
 
 /**
  * The row of one answer line (`payload`: its bytes without the final CRLF, a literal's place kept as
- * `{n}\r\n`, as imapflow's stream gives it; `literals`: the literal bytes), or null when the line is
+ * `{n}\r\n`, as imapflow's stream gives it; `literals`: the literal bytes, each as one buffer or in
+ * pieces), or null when the line is
  * anything else than a body row of the shape above.
  */
-export function bodyRow(payload: Buffer, literals: Buffer[] | undefined): BodyRow | null {
+export function bodyRow(payload: Buffer, literals: readonly MessageBytes[] | undefined): BodyRow | null {
   if (!literals || literals.length !== 1 || payload.length > 2048 || payload[0] !== 0x2a) return null;
   const line = payload.toString('latin1');
   HEAD.lastIndex = 0;
@@ -108,6 +111,6 @@ export function bodyRow(payload: Buffer, literals: Buffer[] | undefined): BodyRo
     pos++;
   }
   const source = literals[0]!;
-  if (uid === 0 || literalLength !== source.length) return null;
+  if (uid === 0 || literalLength !== messageSize(source)) return null;
   return { seq: Number(head[1]), uid, flags, internalDate, modseq, source };
 }

@@ -164,7 +164,7 @@ export async function openClient(account: MailAccount, opts: ConnectOptions = {}
 async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<ImapFlow> {
   // Loaded with the first connection: a run with nothing new (quick-list.ts) never loads imapflow
   // (with libmime, iconv-lite and mailsplit, ~a third of the CLI's start-up).
-  const { ImapFlow } = await import('imapflow');
+  const [{ ImapFlow }, { keepLiteralPieces }] = await Promise.all([import('imapflow'), import('./literal-pieces')]);
   // The connection opened early is the job's first connection's (the planning one): one whose LOGIN
   // waits for another's (a first run's workers, opened beside it) never takes it, whichever resumes
   // first. A server's per-IP limit counts connections as it accepts them (Courier closes the surplus
@@ -176,6 +176,7 @@ async function connectOnce(account: MailAccount, opts: ConnectOptions): Promise<
   client.on('error', () => {});
   const firstLine = checkGreeting(client);
   trimRoundTrips(client);
+  keepLiteralPieces(client);
   if (opts.login) gateLogin(client, opts.login);
   const onAbort = () => client.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

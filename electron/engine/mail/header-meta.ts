@@ -2,6 +2,7 @@ import libmime from 'libmime';
 import type { FetchMessageObject } from 'imapflow';
 import { parseEnvelopeAddresses } from './envelope-address';
 import { normalizeMessageId, storedFlags, toDate, type MessageMeta } from './message-meta';
+import type { MessageBytes } from './message-file';
 
 /**
  * Message-ID, subject and first From of a message, read from its own header: the same values the
@@ -117,6 +118,36 @@ export function headerMeta(source: Buffer): HeaderMeta {
 }
 
 /** `metaOf` for a message fetched whole without ENVELOPE: the header fields from its bytes. */
-export function metaOfSource(m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: Buffer, uidValidity: string): MessageMeta {
-  return { uid: m.uid, uidValidity, internalDate: toDate(m.internalDate), flags: storedFlags(m.flags), ...headerMeta(source) };
+export function metaOfSource(m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes, uidValidity: string): MessageMeta {
+  return { uid: m.uid, uidValidity, internalDate: toDate(m.internalDate), flags: storedFlags(m.flags), ...headerMeta(headOf(source)) };
+}
+
+/**
+ * A message's first bytes as one Buffer, as far as `headerEnd` reads: a message in pieces
+ * (literal-pieces.ts) is joined only up to the piece that holds its first empty line (CRLF or bare
+ * LF; the whole message when it has none), so `headerMeta` of the head equals `headerMeta` of the
+ * whole (the first empty line of a prefix that holds one is the message's first).
+ */
+export function headOf(source: MessageBytes): Buffer {
+  if (!Array.isArray(source)) return asBuffer(source as Uint8Array);
+  const pieces = (source as readonly Uint8Array[]).map(asBuffer);
+  // The pieces up to the first that holds an empty line or ends one begun before it (the last
+  // three bytes before it and its first three span any CRLF CRLF or LF LF across the boundary).
+  let tail = Buffer.alloc(0);
+  let upTo = 0;
+  while (upTo < pieces.length) {
+    const piece = pieces[upTo++]!;
+    const across = Buffer.concat([tail, piece.subarray(0, 3)]);
+    if (hasEmptyLine(across) || hasEmptyLine(piece)) break;
+    tail = Buffer.concat([tail, piece]).subarray(-3);
+  }
+  return upTo === 1 ? pieces[0]! : Buffer.concat(pieces.slice(0, upTo));
+}
+
+function hasEmptyLine(b: Buffer): boolean {
+  return b.indexOf('\n\n') >= 0 || b.indexOf('\r\n\r\n') >= 0;
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
 }

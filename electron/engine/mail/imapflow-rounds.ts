@@ -2,6 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import type { MailboxObject } from 'imapflow';
 import type { MailFolderInfo } from './folders';
 import { bodyRow, type BodyRow } from './body-rows';
+import type { MessageBytes } from './message-file';
 
 export type { BodyRow } from './body-rows';
 
@@ -58,7 +59,7 @@ interface ImapFlowInternals {
   /** Parts of the command being written still to come (literals): empty when this write ends the command. */
   commandParts: unknown[];
   /** One response line read off the socket (its bytes in `payload`), handled before the next is read. */
-  handleResponse(data: { payload?: Buffer; literals?: Buffer[] }): Promise<unknown>;
+  handleResponse(data: { payload?: Buffer; literals?: MessageBytes[] }): Promise<unknown>;
   /** What NAMESPACE sets (imapflow's namespace command; LIST and folder paths read it). */
   namespaces: { personal: NamespaceEntry[]; other: NamespaceEntry[] | false; shared: NamespaceEntry[] | false } | null;
   namespace: NamespaceEntry | null;

@@ -9,6 +9,7 @@ import { mapImapError } from './imap-errors';
 import { examineFolder, takeBodyRows, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { metaOfSource } from './header-meta';
+import { messageSize, type MessageBytes } from './message-file';
 import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
 import type { ChunkBoard } from './chunk-board';
@@ -329,18 +330,21 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(bytes);
       /** Starts the write of a message received: false when a write failed (nothing more is written). */
-      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: Buffer): Promise<boolean> => {
+      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes): Promise<boolean> => {
         const { uid } = m;
         received.add(uid);
-        ctx.progress.addBytes(source.length);
-        while (!budget.fits(inflight.size, source.length)) await budget.settled();
+        const size = messageSize(source);
+        ctx.progress.addBytes(size);
+        while (!budget.fits(inflight.size, size)) await budget.settled();
         if (writeError || fetchOver) {
           received.delete(uid);
           return false;
         }
-        budget.take(source.length);
+        budget.take(size);
+        // A body in pieces (literal-pieces.ts) is joined here until FolderStore.writeMessage takes
+        // MessageBytes (message-file.ts writes and hashes the pieces as they are).
         const done: Promise<void> = store
-          .writeMessage(source, metaOfSource(m, source, uidValidity))
+          .writeMessage(Array.isArray(source) ? Buffer.concat(source as readonly Uint8Array[]) : (source as Uint8Array), metaOfSource(m, source, uidValidity))
           .then(
             () => {
               wanted.delete(uid);
@@ -352,7 +356,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           )
           .finally(() => {
             inflight.delete(done);
-            budget.release(source.length);
+            budget.release(size);
           });
         inflight.add(done);
         return true;

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fsync, futimesSync, open, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fsync, futimesSync, open, renameSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../output/atomic-file';
 
 /**
@@ -23,12 +23,12 @@ import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../
  * rename was the cheap one of the two (perf, session 7: ~10 µs of kernel per file against the
  * open's ~500 µs), so it left the pool (docs/BENCHMARKS.md, "Session 7: mail").
  */
-export async function writeMessageFile(abs: string, source: Uint8Array, mtime: Date): Promise<string> {
+export async function writeMessageFile(abs: string, source: MessageBytes, mtime: Date): Promise<string> {
   const temp = tempPathFor(abs);
   // 'wx': a temp name that already exists is never written into.
   const fd = await fdCall<number>((cb) => open(temp, 'wx', cb));
   try {
-    for (let off = 0; off < source.length; ) off += writeSync(fd, source, off, source.length - off);
+    writeAll(fd, source);
     // Before the fsync, so the mtime is as durable as the bytes.
     futimesSync(fd, mtime, mtime);
     await fdCall<void>((cb) => fsync(fd, cb));
@@ -47,7 +47,47 @@ export async function writeMessageFile(abs: string, source: Uint8Array, mtime: D
     rmSync(temp, { force: true });
     throw err;
   }
-  return createHash('sha256').update(source).digest('hex');
+  const hash = createHash('sha256');
+  if (isPieces(source)) for (const piece of source) hash.update(piece);
+  else hash.update(source);
+  return hash.digest('hex');
+}
+
+/**
+ * A message's bytes: one buffer, or its pieces in order (a body as it came off the socket, not
+ * joined: literal-pieces.ts). Written with writev and hashed piece by piece, the same bytes.
+ */
+export type MessageBytes = Uint8Array | readonly Uint8Array[];
+
+function isPieces(bytes: MessageBytes): bytes is readonly Uint8Array[] {
+  return Array.isArray(bytes);
+}
+
+/** The number of bytes of a message. */
+export function messageSize(bytes: MessageBytes): number {
+  if (!isPieces(bytes)) return bytes.length;
+  let n = 0;
+  for (const piece of bytes) n += piece.length;
+  return n;
+}
+
+/** Linux's IOV_MAX: the most buffers one writev takes. */
+const IOV_MAX = 1024;
+
+/** Writes every byte at the descriptor's position (a write may take fewer bytes than asked). */
+function writeAll(fd: number, bytes: MessageBytes): void {
+  if (!isPieces(bytes)) {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    return;
+  }
+  let rest = bytes.filter((piece) => piece.length > 0);
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest.length > IOV_MAX ? rest.slice(0, IOV_MAX) : rest);
+    let done = 0;
+    while (done < rest.length && written >= rest[done]!.length) written -= rest[done++]!.length;
+    rest = rest.slice(done);
+    if (written > 0) rest[0] = rest[0]!.subarray(written);
+  }
 }
 
 /** A callback-API file call as a promise (no FileHandle object per message). */
