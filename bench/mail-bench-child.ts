@@ -7,6 +7,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { MailJobInput } from '../shared/job-spec';
 import type { JobSummary } from '../shared/events';
 import type { MailAccount } from '../shared/job-spec';
@@ -37,6 +38,8 @@ export interface ChildReport {
   jobEndMs?: number;
   /** ms since the process started when 10 %, 20 %, … 100 % of the messages written were on disk (the tail's rate against the middle's). */
   writtenAtMs?: number[];
+  /** The main thread's garbage collections during the job (perf_hooks 'gc' entries): count and ms of scavenges and of Mark-Compacts. */
+  gc?: { scavenges: number; scavengeMs: number; markCompacts: number; markCompactMs: number };
 }
 
 /** Child side: run one mail job, report the summary and the process's own memory. */
@@ -71,6 +74,20 @@ export async function child(arg: string): Promise<void> {
   let firstMessageMs: number | null = null;
   const written: number[] = [];
   const heapSample = await startHeapSampling(process.env.BENCH_CHILD_HEAP_SAMPLE);
+  const gc = { scavenges: 0, scavengeMs: 0, markCompacts: 0, markCompactMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e.detail as { kind?: number } | undefined)?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        gc.scavenges++;
+        gc.scavengeMs += e.duration;
+      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        gc.markCompacts++;
+        gc.markCompactMs += e.duration;
+      }
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const summary = await runMailJob(spec, createJobControl(), {
     onMessageWritten: () => {
       const now = performance.now();
@@ -79,6 +96,7 @@ export async function child(arg: string): Promise<void> {
     },
   });
   const jobEndMs = performance.now();
+  gcObserver.disconnect();
   await heapSample?.();
   diagnostics.unsubscribe('net.client.socket', onSocket);
   clearInterval(timer);
@@ -98,6 +116,7 @@ export async function child(arg: string): Promise<void> {
     firstConnectMs,
     jobEndMs,
     mainThreadCpuS: mainThreadCpu(),
+    gc,
     writtenAtMs: written.length === 0 ? [] : Array.from({ length: 10 }, (_, i) => Math.round(written[Math.max(0, Math.ceil((written.length * (i + 1)) / 10) - 1)]!)),
   };
   if (process.env.BENCH_CHILD_DEBUG) {
