@@ -8,6 +8,7 @@ import { runJob, type JobBodyContext } from '../core/run-job';
 import { runPool } from '../core/run-pool';
 import { accountWhere, preconnectUnlessWaiting } from './connect';
 import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
+import { recoverFolderDirs } from './recover-folder-dirs';
 import { accountDirOf } from './folder-names';
 import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
@@ -292,7 +293,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     /** Stores unchangedFolders opened (state.json read under the lock), taken over below instead of opened again. */
     let provedStores: Map<string, FolderStore> | null = null;
     try {
-      const { dirs: existingDirs, text: foldersText } = await readFolderDirs(root);
+      const { dirs: listedDirs, text: foldersText } = await readFolderDirs(root);
+      // folders.json gone or unreadable: the directories say which folder each holds (their state.json).
+      const existingDirs = foldersText === null ? await recoverFolderDirs(root) : listedDirs;
       // Nothing new, proved by the quick listing: the folders as the full path would list them,
       // and the job goes on below exactly as it would (no connection opened: nothing to plan).
       planLane.setState('listing', 'folders');

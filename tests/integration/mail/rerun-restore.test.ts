@@ -179,4 +179,31 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
     expect(r.stderr).toMatch(/fetched again/);
     await expectFoldersArchivedOnce(bed.srv, accountDir({ outDir: out, account }), folders);
   }, CLI_FROM_SOURCE_TEST_MS);
+
+  // Dovecot keeps folder names apart by case (its Maildir on Linux); the directories then differ by a suffix.
+  it.runIf(entry === 'dovecot')('folders.json lost when two folders differ only by case: each keeps its own directory (from its state.json), nothing fetched', async () => {
+    const out = join(bed.base, 'case');
+    rmSync(out, { recursive: true, force: true });
+    const when = new Date(Date.UTC(2021, 3, 4));
+    const job = () => runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl());
+    await bed.admin.mailboxCreate('caseb');
+    await bed.admin.append('caseb', 'From: a@x\r\nSubject: lower\r\n\r\nlower\r\n', [], when);
+    expect((await job()).failures).toEqual([]);
+    await bed.admin.mailboxCreate('CaseB');
+    await bed.admin.append('CaseB', 'From: a@x\r\nSubject: upper\r\n\r\nupper one\r\n', [], when);
+    await bed.admin.append('CaseB', 'From: a@x\r\nSubject: upper\r\n\r\nupper two\r\n', [], when);
+    expect((await job()).failures).toEqual([]);
+    const root = accountDir({ outDir: out, account });
+    const mapping = readFileSync(join(root, 'folders.json'), 'utf8');
+    const dirs = readdirSync(root).sort();
+    unlinkSync(join(root, 'folders.json'));
+    const s = await job();
+    expect(s.failures).toEqual([]);
+    expect(s.itemsDone).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'folders.json'), 'utf8'))).toEqual(JSON.parse(mapping));
+    expect(readdirSync(root).sort()).toEqual(dirs);
+    for (const [path, n] of [['caseb', 1], ['CaseB', 2]] as const) expect(readIndex(archivedFolderDir(root, path)).length, path).toBe(n);
+    await bed.admin.mailboxDelete('caseb');
+    await bed.admin.mailboxDelete('CaseB');
+  }, 120_000);
 });
