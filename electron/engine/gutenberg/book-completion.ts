@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestFile } from '../output/file-digest';
 import type { ManifestEntry } from './manifest-entry';
@@ -40,13 +40,30 @@ export async function isBookUnchanged(outDir: string, book: RecordedBook | undef
  * `isBookUnchanged`'s check saying what changed: null when both files are as recorded, else the
  * first difference (`raw/N-0.txt missing`, `clean/N.txt 100 bytes, recorded 5000`, …), which
  * the re-run reports for the books it restores.
+ *
+ * Only the mtimes differ (the folder copied by something that does not keep them: `cp -r`, rsync
+ * without `-t`) and the line has the sha256s: both files are hashed; the same bytes as recorded,
+ * the recorded mtimes are put back (so the next re-run's quick check passes without hashing) and
+ * the book is unchanged, not fetched again.
  */
 export async function bookChange(outDir: string, book: RecordedBook): Promise<string | null> {
   if (book.rawMtimeMs === null || book.cleanMtimeMs === null) {
     return (await isBookComplete(outDir, { ...book, status: 'ok' })) ? null : `${book.rawFile} or ${book.cleanFile} differs from its recorded size or sha256`;
   }
-  const [raw, clean] = await Promise.all([statFile(join(outDir, book.rawFile)), statFile(join(outDir, book.cleanFile))]);
-  return fileChange(book.rawFile, raw, book.rawBytes, book.rawMtimeMs) ?? fileChange(book.cleanFile, clean, book.cleanBytes, book.cleanMtimeMs);
+  const rawPath = join(outDir, book.rawFile);
+  const cleanPath = join(outDir, book.cleanFile);
+  const [raw, clean] = await Promise.all([statFile(rawPath), statFile(cleanPath)]);
+  const change = fileChange(book.rawFile, raw, book.rawBytes, book.rawMtimeMs) ?? fileChange(book.cleanFile, clean, book.cleanBytes, book.cleanMtimeMs);
+  if (change === null || !raw || !clean || raw.size !== book.rawBytes || clean.size !== book.cleanBytes || !book.rawSha256 || !book.cleanSha256) return change;
+  const [rawDigest, cleanDigest] = await Promise.all([digestFile(rawPath), digestFile(cleanPath)]);
+  if (rawDigest?.sha256 !== book.rawSha256) return `${book.rawFile} changed (other bytes than recorded)`;
+  if (cleanDigest?.sha256 !== book.cleanSha256) return `${book.cleanFile} changed (other bytes than recorded)`;
+  // Best effort: a file whose mtime cannot be set is hashed again by the next re-run.
+  await Promise.all([
+    utimes(rawPath, new Date(), book.rawMtimeMs / 1000).catch(() => {}),
+    utimes(cleanPath, new Date(), book.cleanMtimeMs / 1000).catch(() => {}),
+  ]);
+  return null;
 }
 
 function fileChange(file: string, st: { size: number; mtimeMs: number } | null, bytes: number, mtimeMs: number): string | null {

@@ -7,8 +7,8 @@ const RAW_NAME = /^(?:pg)?(\d+)(?:-\d+)?\.(?:txt|zip)(\.part(?:\.meta)?)?$/;
 /**
  * What `<out>/raw/` held when the job started, from one listing (the one `RawParts` would have
  * made at the first book: it is handed the `.part` names, so the folder is still listed once):
- * - which books have a landed text there, so a book the manifest does not record but whose file is
- *   there (the manifest deleted or cut) is said, not silently fetched again;
+ * - which books have a landed text there, so a book no manifest line names but whose file is
+ *   there (the manifest deleted, cut or damaged) is said, not silently fetched again;
  * - each book's `.part` and `.part.meta`, so those of a book already done (which nothing will ever
  *   resume) are removed when the re-run skips it, and `fanout verify corpus` stops reporting them.
  * Entries are dropped as each book is looked at (every selected book once), so memory shrinks as the job goes.

@@ -29,7 +29,7 @@ import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/s
 import { bookChange, recordedMtime } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
-import { MANIFEST_FILE, ManifestStore } from './manifest-store';
+import { MANIFEST_FILE, ManifestStore, manifestDamageNote } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
 import { LandedRaws } from './landed-raws';
 import { RawFolderScan } from './raw-folder-scan';
@@ -109,6 +109,9 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
       { kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, itemsTotal: total, control },
       (ctx) => {
         warn = ctx.warn;
+        // Lines of the manifest that are no record (manifest-store.ts): their books are fetched again, said once.
+        const damageNote = manifestDamageNote(manifest.damage);
+        if (damageNote) ctx.warn(damageNote);
         if (connections.plan.note) ctx.warn(connections.plan.note);
         return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, selection, connections, knee });
       },
@@ -138,7 +141,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const { outDir, rawDir, cleanDir, manifest, mirror } = parts;
   // raw/ listed once for the job, at its start: its `.part` files (no stat per book), and what the
   // re-run has to say about the books it finds there (raw-folder-scan.ts, rerun-notes.ts).
-  const scanning = RawFolderScan.read(rawDir);
+  const scanning = RawFolderScan.read(rawDir).catch((err: unknown) => {
+    throw storageFault(err, outDir) ?? new FanoutError('WRITE_FAILED', `Cannot list ${rawDir}: ${(err as Error).message}`, { folder: rawDir }, { cause: err });
+  });
   const listedParts = scanning.then((scan) => scan.partNames);
   // Each is awaited where it is used (pending(), the first book's .part): a failed listing fails the job there.
   scanning.catch(() => {});
@@ -233,7 +238,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     // Not done: a whole raw file a stopped job left for it (and no line of its own) is adopted.
     await landed.consider(ebook, recorded !== undefined);
     // Else a text of it in raw/ that no line records is not proven whole: fetched again, and said.
-    return { done: false, change, unrecorded: !recorded && hadText && !landed.has(ebook), removedParts: [] };
+    // (Not a book whose last line failed, or is damaged: its line is there; the damaged ones are said at the start.)
+    const unrecorded = !recorded && hadText && !landed.has(ebook) && manifest.notDoneReason(ebook) === undefined;
+    return { done: false, change, unrecorded, removedParts: [] };
   }
 
   const autoStart = parts.knee?.start;

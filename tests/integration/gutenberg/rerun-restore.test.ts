@@ -1,4 +1,4 @@
-import { readFile, readdir, rename, rm, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, rename, rm, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
@@ -155,6 +155,24 @@ describe('re-run after the manifest was lost', () => {
   });
 });
 
+describe('re-run after a manifest line was damaged in the middle', () => {
+  it('says which line is no record, fetches that book again, and does not also call it unrecorded', async () => {
+    const outDir = join(fx.dir, 'damaged-line-nginx');
+    expect((await run(outDir, 'nginx')).summary).toMatchObject({ status: 'succeeded', itemsDone: BOOKS.length });
+    const path = join(outDir, MANIFEST_FILE);
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    const lost = (JSON.parse(lines[2]!) as { ebook: number }).ebook;
+    // Cut in the middle (a lost write), its ebook number still readable: the book is named as damaged.
+    lines[2] = lines[2]!.slice(0, lines[2]!.length / 2);
+    await writeFile(path, lines.join('\n') + '\n');
+    const again = await run(outDir, 'nginx');
+    expect(again.summary).toMatchObject({ status: 'succeeded', itemsDone: 1, itemsSkipped: BOOKS.length - 1 });
+    expect(again.warnings.find((w) => w.includes('damaged line'))).toContain(`line 3 (ebook ${lost})`);
+    expect(again.warnings.find((w) => w.includes('does not record as done')), again.warnings.join('\n')).toBeUndefined();
+    expect((await readManifest(outDir)).get(lost)).toMatchObject({ status: 'ok' });
+  });
+});
+
 describe('damage the quick check cannot see (same size, same mtime)', () => {
   it('is found by `fanout verify corpus`, and following its advice (delete the file, run again) restores the book', async () => {
     const outDir = join(fx.dir, 'same-size-nginx');
@@ -178,6 +196,29 @@ describe('damage the quick check cannot see (same size, same mtime)', () => {
 });
 
 describe('the output folder moved', () => {
+  it('a copy that did not keep the mtimes (cp -r) is hashed, not fetched: same bytes, the recorded mtimes are put back', async () => {
+    const first = join(fx.dir, 'copied-from');
+    const copy = join(fx.dir, 'copied-to');
+    expect((await run(first, 'node-http')).summary).toMatchObject({ status: 'succeeded', itemsDone: BOOKS.length });
+    await cp(first, copy, { recursive: true, preserveTimestamps: false });
+    // One clean file of the copy edited as well (same size): that book alone is fetched again.
+    const edited = join(copy, 'clean/4005.txt');
+    await writeFile(edited, Buffer.alloc((await stat(edited)).size, 0x78));
+    const requests = fx.http.requests.length;
+    const again = await run(copy, 'node-http');
+    expect(again.summary).toMatchObject({ status: 'succeeded', itemsDone: 1, itemsSkipped: BOOKS.length - 1 });
+    expect(fx.http.requests.slice(requests).map((r) => r.path).filter((p) => /\/\d+-0\.txt$/.test(p)).map((p) => p.split('/').pop())).toEqual(['4005-0.txt']);
+    expect(again.warnings.find((w) => w.includes('recorded as done'))).toContain('clean/4005.txt changed (other bytes than recorded)');
+    await expectWholeCorpus(copy);
+    // The mtimes were put back: the next re-run fetches nothing and says nothing.
+    const third = await run(copy, 'node-http');
+    expect(third.summary).toMatchObject({ itemsDone: 0, itemsSkipped: BOOKS.length });
+    expect(third.warnings).toEqual([]);
+    const manifest = await readManifest(copy);
+    for (const e of manifest.values()) expect(Math.round((await stat(join(copy, e.rawFile!))).mtimeMs), `ebook ${e.ebook}`).toBe(e.rawMtimeMs);
+  });
+
+
   it('a renamed folder is re-run in place with nothing fetched (the manifest holds relative paths)', async () => {
     const first = join(fx.dir, 'moved-from');
     const moved = join(fx.dir, 'moved-to');
