@@ -152,7 +152,7 @@ function isLandedRaw(v: unknown): v is LandedRaw {
  * `raw/<name>` where `<name>` is one the mirror lands a text of this book under (`N-0.txt`, `N-8.txt`,
  * `N.txt`, `pgN.txt`: mirror-layout's candidates, HTTP's list holding FTP's): nothing else is adopted.
  */
-function isCandidateRawFile(ebook: number, rawFile: string): boolean {
+export function isCandidateRawFile(ebook: number, rawFile: string): boolean {
   const name = rawFile.split('\\').join('/');
   return candidates(ebook, 'http').some((c) => name === `raw/${c.textName}`);
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { setMaxListeners } from 'node:events';
 import { basename, join, relative, resolve } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
@@ -31,7 +31,7 @@ import { bookLabel, toBookItem, type BookItem } from './book-item';
 import type { ManifestEntry } from './manifest-entry';
 import { MANIFEST_FILE, ManifestStore, manifestDamageNote } from './manifest-store';
 import { ScrubStage } from './scrub-stage';
-import { LandedRaws } from './landed-raws';
+import { isCandidateRawFile, LandedRaws } from './landed-raws';
 import { RawFolderScan } from './raw-folder-scan';
 import { RerunNotes } from './rerun-notes';
 import { JobSelection } from './job-selection';
@@ -176,6 +176,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // Counted when the download ended, a book stopped in the scrubber was taken back: the live count
   // went down, and items/s below zero.
   const handed = new Set<number>();
+  // Books fetched again because their files changed: the raw file their line named, removed once a new
+  // line names another (the mirror now holds the book under another name), or it stays, recorded by no line.
+  const supersededRaw = new Map<number, string>();
   // Each book being cleaned listens on it (up to the stage's bound): expected, not a leak.
   setMaxListeners(Number.isFinite(bound) ? 64 + spec.workers * 8 + bound : 0, stop.signal);
   // One warning at the end for all bad rows (count and the first few), not one per row.
@@ -228,6 +231,14 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     }
   }
 
+  /** After a book's new ok line: the raw file its earlier line named, when another name replaced it (only one of the book's own names, inside raw/). */
+  async function removeSupersededRaw(ebook: number, rawFile: string): Promise<void> {
+    const before = supersededRaw.get(ebook);
+    if (before === undefined) return;
+    supersededRaw.delete(ebook);
+    if (before !== rawFile && isCandidateRawFile(ebook, before)) await unlink(join(outDir, before)).catch(() => {});
+  }
+
   /** Whether a selected book is done (its files as recorded), and what the re-run has to say about it. */
   async function checkBook(ebook: number, scan: RawFolderScan): Promise<{ done: boolean; change: string | null; unrecorded: boolean; removedParts: string[] }> {
     const recorded = manifest.take(ebook);
@@ -235,6 +246,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     const change = recorded ? await bookChange(outDir, recorded) : null;
     // Done: a partial download of it can never be resumed into anything.
     if (recorded && change === null) return { done: true, change, unrecorded: false, removedParts: await scan.removePartsOf(ebook) };
+    if (recorded) supersededRaw.set(ebook, recorded.rawFile);
     // Not done: a whole raw file a stopped job left for it (and no line of its own) is adopted.
     await landed.consider(ebook, recorded !== undefined);
     // Else a text of it in raw/ that no line records is not proven whole: fetched again, and said.
@@ -319,6 +331,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                 finishedAt: new Date().toISOString(),
               });
               telemetry.addClean(result.cleanBytes);
+              if (supersededRaw.size > 0) await removeSupersededRaw(book.ebook, relative(outDir, fetched.rawPath));
               // Done only now, on disk with its line (the pool counted it 0: `units`).
               telemetry.itemDone(pctx.workerId);
               written.books++;

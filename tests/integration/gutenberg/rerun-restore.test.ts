@@ -155,6 +155,32 @@ describe('re-run after the manifest was lost', () => {
   });
 });
 
+describe('re-run when the mirror now holds the book under another name', () => {
+  it.each(['node-http', 'vsftpd'] as const)('the damaged raw file the new one replaces is removed once the new line is written (%s)', async (server) => {
+    // Its own mirror: one of its files is removed half-way.
+    const books: MirrorBookSpec[] = [{ ebook: 4300, files: ['-0.txt', '-8.txt'], title: 'Renamed' }];
+    const own = await startGutenbergFixture(books);
+    try {
+      const outDir = join(own.dir, 'out');
+      const spec = (mirror: string) => GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: own.catalogPath, mirror, workers: 1, strategy: 'queue', outDir, attempts: 2, timeoutMs: 10_000 });
+      const mirror = server === 'node-http' ? own.http.url : own.ftp.url;
+      expect(await runGutenbergJob(spec(mirror), createJobControl())).toMatchObject({ status: 'succeeded', itemsDone: 1 });
+      expect((await readManifest(outDir)).get(4300)).toMatchObject({ rawFile: 'raw/4300-0.txt' });
+      // The raw file is cut; the mirror has since dropped its UTF-8 file, so the re-run lands 4300-8.txt.
+      await truncate(join(outDir, 'raw/4300-0.txt'), 100);
+      const utf8 = own.mirror.books.get(4300)!.files.find((f) => f.form === '-0.txt')!;
+      await rm(join(own.mirror.root, ...utf8.relPath.split('/')));
+      expect(await runGutenbergJob(spec(mirror), createJobControl())).toMatchObject({ status: 'succeeded', itemsDone: 1 });
+      expect((await readManifest(outDir)).get(4300)).toMatchObject({ status: 'ok', rawFile: 'raw/4300-8.txt' });
+      expect((await readdir(join(outDir, 'raw'))).sort()).toEqual(['4300-8.txt']);
+      const report = await verifyCorpus(outDir);
+      expect({ missing: report.missing, corrupt: report.corrupt, extra: report.extra }).toEqual({ missing: [], corrupt: [], extra: [] });
+    } finally {
+      await own.cleanup();
+    }
+  });
+});
+
 describe('re-run after a manifest line was damaged in the middle', () => {
   it('says which line is no record, fetches that book again, and does not also call it unrecorded', async () => {
     const outDir = join(fx.dir, 'damaged-line-nginx');
