@@ -397,6 +397,12 @@ export class FolderStore {
     return rec;
   }
 
+  /** True when the record's file is on disk at the size its line says (a link's target must be). */
+  async isWhole(rec: IndexRecord): Promise<boolean> {
+    const st = await stat(this.absFile(rec.file)).catch(() => null);
+    return st !== null && st.isFile() && st.size === rec.size;
+  }
+
   /** Records, in generation `uidValidity`, a message already archived in an older generation (no new file). */
   async link(existing: IndexRecord, uidValidity: string, uid: number, flags: string[]): Promise<IndexRecord> {
     this.generation(uidValidity);

@@ -261,7 +261,8 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
       continue;
     }
     const same = needIdentity && m.internalDate ? store.findSame(m.messageId ?? null, m.size, m.internalDate) : undefined;
-    if (same) {
+    // Linked only to a file still whole (one stat; links are made only after a UIDVALIDITY change).
+    if (same && (await store.isWhole(same))) {
       await store.link(same, uv, m.uid, m.flags ?? []);
       plan.linked++;
       continue;

@@ -137,29 +137,6 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
     expect(r.summary.itemsDone).toBe(0);
   }, 120_000);
 
-  it('a deleted .eml whose message the server no longer holds: its index line is kept, the run says so', async () => {
-    const out = join(bed.base, 'gone');
-    rmSync(out, { recursive: true, force: true });
-    cpSync(base, out, { recursive: true, preserveTimestamps: true });
-    // The server drops one message; its archived file is deleted too.
-    const dir = inbox(out);
-    const rec = readIndex(dir)[0]!;
-    await bed.admin.mailboxOpen('INBOX');
-    try {
-      await bed.admin.messageDelete(String(rec.uid), { uid: true });
-    } finally {
-      await bed.admin.mailboxClose();
-    }
-    unlinkSync(join(dir, rec.file));
-    const warnings: string[] = [];
-    const s = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl((e) => {
-      if (e.kind === 'job:warning') warnings.push(e.message);
-    }));
-    expect(s.failures).toEqual([]);
-    expect(readIndex(dir).some((r) => r.uid === rec.uid)).toBe(true);
-    expect(warnings.join('\n')).toMatch(new RegExp(`INBOX: .*UID ${rec.uid}\\b.*no longer`));
-  }, 120_000);
-
   it('fanout mail (the CLI): its first node sees the work (no "nothing new"), restores the file and prints numbers that add up', async () => {
     const out = join(bed.base, 'cli');
     rmSync(out, { recursive: true, force: true });
@@ -205,5 +182,95 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
     for (const [path, n] of [['caseb', 1], ['CaseB', 2]] as const) expect(readIndex(archivedFolderDir(root, path)).length, path).toBe(n);
     await bed.admin.mailboxDelete('caseb');
     await bed.admin.mailboxDelete('CaseB');
+  }, 120_000);
+
+  it('a re-run stopped before the lost file came again leaves the index as it was (its line kept, state.json not updated); the next run restores it', async () => {
+    const out = join(bed.base, 'stopped');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    const dir = inbox(out);
+    const lines = readFileSync(join(dir, 'index.jsonl'), 'utf8');
+    const state = readFileSync(join(dir, 'state.json'), 'utf8');
+    const name = emlNames(dir)[4]!;
+    unlinkSync(join(dir, name));
+    const control = createJobControl();
+    const s = await runMailJob({ kind: 'mail', account, outDir: out, connections: 1, strategy: 'adaptive' }, control, {
+      beforeFetch: async () => control.abort(),
+    });
+    expect(s.status).toBe('cancelled');
+    expect(readFileSync(join(dir, 'index.jsonl'), 'utf8').split('\n').sort()).toEqual(lines.split('\n').sort());
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(state);
+    const again = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl());
+    await expectWhole({ summary: again, root: accountDir({ outDir: out, account }) });
+    expect(tallyOf(again, 'INBOX')).toEqual([12, 11, 1, 0]);
+  }, 120_000);
+
+  it('a folder recreated on the server (new UIDVALIDITY, messages linked to the old files): a linked file deleted is fetched again into the new generation', async () => {
+    const out = join(bed.base, 'generation');
+    rmSync(out, { recursive: true, force: true });
+    const path = serverPath(bed.srv, 'Regen');
+    const when = new Date(Date.UTC(2022, 5, 6));
+    const bodies = [1, 2, 3].map((i) => `From: a@x\r\nMessage-ID: <regen-${i}@x>\r\nSubject: regen ${i}\r\n\r\nbody ${i}\r\n`);
+    const fill = async () => {
+      await bed.admin.mailboxCreate(path);
+      for (const b of bodies) await bed.admin.append(path, b, [], when);
+    };
+    const job = () => runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive', folders: [path] }, createJobControl());
+    try {
+      await fill();
+      expect((await job()).itemsDone).toBe(3);
+      await bed.admin.mailboxDelete(path);
+      // A new UIDVALIDITY (Cyrus and Dovecot take the time in seconds).
+      await new Promise((r) => setTimeout(r, 1100));
+      await fill();
+      const linked = await job();
+      expect([linked.status, linked.itemsDone]).toEqual(['succeeded', 0]);
+      const root = accountDir({ outDir: out, account });
+      const dir = archivedFolderDir(root, path);
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { generations: Array<{ uidValidity: string; dir: string }> };
+      expect(state.generations.length).toBe(2);
+      const current = readIndex(dir).filter((r) => r.uidValidity === state.generations[1]!.uidValidity);
+      // Linked: the new generation's lines name the old generation's files.
+      expect(current.every((r) => !r.file.includes('/'))).toBe(true);
+      unlinkSync(join(dir, current[1]!.file));
+      const s = await job();
+      expect(s.failures).toEqual([]);
+      expect(tallyOf(s, path)).toEqual([3, 2, 1, 0]);
+      const admin = await bed.srv.connect();
+      try {
+        const { expectArchived } = await import('./archive-files');
+        expect(await expectArchived(admin, path, dir)).toBe(3);
+      } finally {
+        await admin.logout();
+      }
+      const again = await job();
+      expect([again.status, again.itemsDone]).toEqual(['succeeded', 0]);
+    } finally {
+      await bed.admin.mailboxDelete(path).catch(() => undefined);
+    }
+  }, 120_000);
+
+  // Last: it deletes a message on the server.
+  it('a deleted .eml whose message the server no longer holds: its index line is kept, the run says so', async () => {
+    const out = join(bed.base, 'gone');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    // The server drops one message; its archived file is deleted too.
+    const dir = inbox(out);
+    const rec = readIndex(dir)[0]!;
+    await bed.admin.mailboxOpen('INBOX');
+    try {
+      await bed.admin.messageDelete(String(rec.uid), { uid: true });
+    } finally {
+      await bed.admin.mailboxClose();
+    }
+    unlinkSync(join(dir, rec.file));
+    const warnings: string[] = [];
+    const s = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl((e) => {
+      if (e.kind === 'job:warning') warnings.push(e.message);
+    }));
+    expect(s.failures).toEqual([]);
+    expect(readIndex(dir).some((r) => r.uid === rec.uid)).toBe(true);
+    expect(warnings.join('\n')).toMatch(new RegExp(`INBOX: .*UID ${rec.uid}\\b.*no longer`));
   }, 120_000);
 });
