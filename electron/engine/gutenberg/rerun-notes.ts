@@ -19,7 +19,7 @@ class Tally {
 /**
  * What a re-run found that the user should hear about, said once at the end of the job (a warning
  * each): books recorded as done whose files were lost or changed (fetched again), books whose files
- * were in raw/ and which no manifest line names (the manifest deleted, cut or damaged: fetched again, as nothing proves
+ * were in raw/ and which no manifest line names (a run killed before their lines, or the manifest deleted, cut or damaged: fetched again, as nothing proves
  * those files whole), and the partial downloads of books already done (removed).
  */
 export class RerunNotes {
@@ -50,7 +50,7 @@ export class RerunNotes {
     }
     if (this.#unrecorded.count > 0) {
       out.push(
-        `${this.#unrecorded.count} book(s) had a file in raw/ that ${manifestFile} does not record as done (was it deleted, cut or damaged?), so they were fetched again: ${this.#unrecorded.list()}`,
+        `${this.#unrecorded.count} book(s) had a raw file that no line of ${manifestFile} records as done (a run killed before recording them, or the manifest deleted, cut or damaged), so they were fetched again: ${this.#unrecorded.list()}`,
       );
     }
     if (this.#staleParts.count > 0) out.push(`removed the partial download(s) of ${this.#staleParts.count} book(s) already done: ${this.#staleParts.list()}`);
