@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GUTENBERG_MIRRORS, MIRROR_LIST_DATE, MIRROR_LIST_SOURCE, ROBOT_POLICY_URL, type GutenbergMirror } from '../../shared/gutenberg-mirrors';
 import type { MirrorProbe } from '../engine/net/probe-mirror';
 import { positiveInt } from './cli-validation';
+import { repeatable } from './usage-errors';
 
 /** The list for people: one line per URL, grouped by where the mirror is. */
 export function formatMirrorList(mirrors: readonly GutenbergMirror[], probes?: Map<string, MirrorProbe>): string {
@@ -44,7 +45,7 @@ export function registerMirrorsCommand(program: Command): void {
     .command('mirrors')
     .description("list Project Gutenberg's official mirrors (and probe their round trip and protocols)")
     .option('--probe', 'connect to each one: round trip (TCP connect) and first answer (HTTP HEAD, FTP banner, rsync greeting)')
-    .option('--url <url>', 'probe this URL instead of the list (repeatable)', urlOption)
+    .addOption(repeatable(new Option('--url <url>', 'probe this URL instead of the list (repeatable)').argParser(urlOption)))
     .option('--timeout <ms>', 'per probe, ms', positiveInt, 5000)
     .option('--json', 'print JSON')
     .action(async (o: { probe?: boolean; url?: string[]; timeout: number; json?: boolean }) => {

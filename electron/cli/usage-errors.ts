@@ -12,6 +12,9 @@ import { EXIT } from './exit-codes';
  * - An unknown option or command is one line with its suggestion: `error: unknown option --catalg
  *   (did you mean --catalog?)`, where commander printed the suggestion on a line of its own and
  *   suggested nothing for a prefix (`clean --out` for `--out-dir`).
+ * - An option that takes a value, given twice, is refused: commander kept the last one silently
+ *   (`--ids 5 --ids 7` downloaded 7 only; `--mirror a --mirror b` used b). An option meant to be
+ *   given several times says so (`repeatable`).
  */
 
 /** Optimal string alignment distance (Levenshtein with adjacent transpositions: "wrokers"). */
@@ -85,6 +88,26 @@ export function unknownCommandMessage(cmd: Command, word: string): string {
     : `error: unknown command ${word}; \`${commandPath(cmd)} --help\` lists the commands`;
 }
 
+/** Options meant to be given more than once (each occurrence adds to a list). */
+const REPEATABLE = new WeakSet<Option>();
+
+/** Marks `option` as one that may be given several times (its parser collects the values). */
+export function repeatable(option: Option): Option {
+  REPEATABLE.add(option);
+  return option;
+}
+
+/**
+ * `error: --mirror is given twice (only the last would be used); give it once`. A list option's
+ * values are joined for the user (`give one list: --ids 5,7`); no other value is shown (a URL may
+ * carry a password).
+ */
+export function givenTwiceMessage(option: Option, values: readonly string[]): string {
+  const name = option.long ?? option.short ?? option.flags;
+  const fix = /<list>/.test(option.flags) ? `give one list: ${name} ${values.join(',')}` : 'give it once';
+  return `error: ${name} is given twice (only the last would be used); ${fix}`;
+}
+
 /** Commander's own hooks for these two errors (not in its typings; kept stable since v2). */
 interface CommanderInternals {
   unknownOption(flag: string): void;
@@ -101,6 +124,15 @@ export function refineUsageErrors(program: Command): void {
     const internals = cmd as unknown as CommanderInternals;
     internals.unknownOption = (flag: string) => cmd.error(unknownOptionMessage(cmd, flag), { exitCode: EXIT.badInput, code: 'commander.unknownOption' });
     internals.unknownCommand = () => cmd.error(unknownCommandMessage(cmd, cmd.args[0] ?? ''), { exitCode: EXIT.badInput, code: 'commander.unknownCommand' });
+    for (const o of cmd.options) {
+      // A flag (--json) or a variadic option may come twice harmlessly; a value would be replaced.
+      if (o.variadic || !(o.required || o.optional) || REPEATABLE.has(o)) continue;
+      const values: string[] = [];
+      cmd.on(`option:${o.name()}`, (value: string) => {
+        values.push(value);
+        if (values.length === 2) cmd.error(givenTwiceMessage(o, values), { exitCode: EXIT.badInput, code: 'fanout.optionGivenTwice' });
+      });
+    }
     const mandatory = cmd.options.filter((o) => o.mandatory);
     if (mandatory.length > 0) {
       for (const o of mandatory) o.makeOptionMandatory(false);

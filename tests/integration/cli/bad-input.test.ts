@@ -237,6 +237,16 @@ const CASES: Record<string, Case[]> = {
     { name: 'mirrors --prob', args: () => ['mirrors', '--prob'], lines: () => [line('error: unknown option --prob (did you mean --probe?)')] },
     { name: 'serve --prot', args: () => ['serve', '--prot', '5'], lines: () => [line('error: unknown option --prot (did you mean --port?)')] },
     { name: 'an option before the command', args: () => ['--bogus', 'mirrors'], lines: () => [line('error: unknown option --bogus; `fanout --help` lists the options')] },
+    // An option given twice: commander kept the last silently (--ids 5 --ids 7 fetched 7 only).
+    { name: '--ids twice', args: (f) => gutenberg(f, { '--ids': '5', '--workers': '2' }).concat('--ids', '1342'), lines: () => [line('error: --ids is given twice (only the last would be used); give one list: --ids 5,1342')] },
+    {
+      name: '--mirror twice (no value shown: it may carry a password)',
+      args: (f) => gutenberg(f, { '--mirror': 'ftp://me:hunter2@127.0.0.1:9/' }).concat('--mirror', 'http://127.0.0.1:9/'),
+      lines: () => [line('error: --mirror is given twice (only the last would be used); give it once')],
+    },
+    { name: 'mail --folders twice', env: MAIL_ENV, args: (f) => mail(f, { '--folders': 'INBOX' }).concat('--folders', 'Sent'), lines: () => [line('error: --folders is given twice (only the last would be used); give one list: --folders INBOX,Sent')] },
+    { name: 'verify mail --out twice', env: MAIL_ENV, args: (f) => ['verify', ...mail(f), '--out', f.dir], lines: () => [line('error: --out is given twice (only the last would be used); give it once')] },
+    { name: 'serve -p and --port', args: () => ['serve', '-p', '0', '--port', '0'], lines: () => [line('error: --port is given twice (only the last would be used); give it once')] },
     { name: 'a required option missing, nothing mistyped', args: (f) => gutenberg(f, { '--mirror': null }), lines: () => [line("error: required option '--mirror <url>' not specified")] },
     { name: 'lab scrub: --input missing', args: (f) => ['lab', 'scrub', '--out-dir', f.out], lines: () => [line("error: required option '--input <dir>' not specified")] },
   ],
