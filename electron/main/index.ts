@@ -11,6 +11,7 @@ import { HEAP_FLAGS } from '../../bin/node-flags.js';
 import { API_METHODS, type EventName, type Events, type Reply } from '../../shared/ipc';
 import { defaultCatalogReader, defaultMailTools, defaultRunners } from '../engine/jobs/default-runners';
 import { FanoutHost } from '../engine/jobs/fanout-host';
+import { confirmClose } from './close-guard';
 import { SecretStore } from './secrets';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, buildCsp, buildWindowOptions, isAllowedNavigation, isPermissionAllowed, isSafeExternalUrl, isTrustedSenderUrl, resolveAppUrl } from './security';
 
@@ -143,6 +144,20 @@ if (!app.requestSingleInstanceLock()) {
       webPreferences: { ...options.webPreferences, contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, disableBlinkFeatures: 'Auxclick' },
     });
     trusted.add(win.webContents.id);
+    // Closing the window or quitting over a running job or lab stops it: asked once, natively.
+    let closeConfirmed = false;
+    const mayClose = (): boolean => {
+      if (closeConfirmed) return true;
+      const parent = win && !win.isDestroyed() ? win : null;
+      closeConfirmed = confirmClose(host.jobs.active(), host.lab.active(), (q) => {
+        const box = { type: 'question' as const, message: q.message, detail: q.detail, buttons: q.buttons, defaultId: 1, cancelId: 1, noLink: true };
+        return parent ? dialog.showMessageBoxSync(parent, box) : dialog.showMessageBoxSync(box);
+      });
+      return closeConfirmed;
+    };
+    win.on('close', (event) => {
+      if (!mayClose()) event.preventDefault();
+    });
     win.once('ready-to-show', () => win?.show());
     win.on('closed', () => {
       win = null;
@@ -153,6 +168,11 @@ if (!app.requestSingleInstanceLock()) {
     let quitting = false;
     app.on('before-quit', (event) => {
       if (quitting) return;
+      // Quit from the menu (or Cmd+Q) runs this before any window's close: ask here too.
+      if (!mayClose()) {
+        event.preventDefault();
+        return;
+      }
       quitting = true;
       event.preventDefault();
       void host.shutdown().finally(() => app.quit());
