@@ -135,6 +135,7 @@ export const CommandSchemas = {
   'catalog:load': z.strictObject({ path: AbsolutePath }),
   'catalog:download': z.strictObject({ mirror: text(1, 2000) }),
   'catalog:cancel-download': Empty,
+  'catalog:download-state': Empty,
   'catalog:search': z.strictObject({
     catalogId: text(1, 200),
     query: CatalogQuerySchema,
@@ -146,6 +147,7 @@ export const CommandSchemas = {
   'history:get': z.extend(JobId, { from: z.optional(int(0)), count: z.optional(int(1, MAX_RECORDING_PAGE_FRAMES)) }),
   'lab:run': LabRunInputSchema,
   'lab:cancel': z.strictObject({ labId: text(1, 200) }),
+  'lab:active': Empty,
   'mail:test': z.strictObject({ account: MailAccountSchema }),
   'mail:folders': z.strictObject({ account: MailAccountSchema }),
   'secrets:save-mail-password': z.strictObject({ host: text(1, 500), user: text(1, 500), password: text(1, 4000) }),

@@ -13,7 +13,7 @@ import type { InputProblem } from './input-checks';
 import type { GutenbergJobInput, MailAccount, MailJobInput } from './job-spec';
 import type { Strategy } from './strategy';
 import type { VerifyReport } from './verify-report';
-import type { LabEvent, LabRunInput } from './lab-contract';
+import type { LabActiveState, LabEvent, LabRunInput } from './lab-contract';
 
 // ---------------------------------------------------------------------------------------------
 // Catalog
@@ -59,7 +59,7 @@ export interface DownloadedCatalogInfo extends CatalogInfo {
 }
 
 /** Progress of `catalog:download`: bytes from the network, then the load into the table. */
-export interface CatalogEvent {
+export interface CatalogProgress {
   kind: 'catalog:progress';
   phase: 'downloading' | 'loading';
   url: string;
@@ -67,6 +67,19 @@ export interface CatalogEvent {
   bytes: number;
   /** Expected bytes, or null when the mirror does not say. */
   total: number | null;
+}
+
+/** How a `catalog:download` ended, sent to every page (a page reloaded mid-download did not ask for it). */
+export type CatalogFinished =
+  | { kind: 'catalog:finished'; mirror: string; ok: true; info: DownloadedCatalogInfo }
+  | { kind: 'catalog:finished'; mirror: string; ok: false; error: SerializedError };
+
+export type CatalogEvent = CatalogProgress | CatalogFinished;
+
+/** `catalog:download-state`: the download running (its mirror and latest progress), and how the last one ended. */
+export interface CatalogDownloadState {
+  running: ({ mirror: string } & Omit<CatalogProgress, 'kind'>) | null;
+  last: CatalogFinished | null;
 }
 
 export interface CatalogPage {
@@ -189,7 +202,10 @@ export interface Commands {
   'app:info': (req: Record<string, never>) => Promise<AppInfo>;
   'settings:get': (req: Record<string, never>) => Promise<Settings>;
   'settings:set': (req: Partial<Settings>) => Promise<Settings>;
-  /** Refused with BAD_INPUT, naming every problem, when `job:check` would find any. */
+  /**
+   * Refused with BAD_INPUT, naming every problem, when `job:check` would find any; with BUSY while a
+   * job or a lab runs (one at a time, whichever page started it).
+   */
   'job:start': (req: { spec: JobStartInput }) => Promise<{ jobId: string }>;
   /**
    * Checks a job before it starts, as the CLI does: the spec's fields, then the files and folders
@@ -210,14 +226,19 @@ export interface Commands {
   'catalog:download': (req: { mirror: string }) => Promise<DownloadedCatalogInfo>;
   /** Cancels the running catalog download (no-op when none runs). */
   'catalog:cancel-download': (req: Record<string, never>) => Promise<void>;
+  /** The catalog download running, and how the last one ended (a page loaded or reconnected mid-download). */
+  'catalog:download-state': (req: Record<string, never>) => Promise<CatalogDownloadState>;
   'catalog:search': (req: { catalogId: string; query: CatalogQuery; offset: number; limit: number }) => Promise<CatalogPage>;
   /** Ebook numbers of every row matching the query ("select all matching"). */
   'catalog:ids': (req: { catalogId: string; query: CatalogQuery }) => Promise<number[]>;
   'history:list': (req: Record<string, never>) => Promise<HistoryEntry[]>;
   /** A page of a past run's recording (frames from `from`, default 0; at most `count`, default and cap MAX_RECORDING_PAGE_FRAMES), or null. */
   'history:get': (req: { jobId: string; from?: number; count?: number }) => Promise<RunRecordingPage | null>;
+  /** Refused with BUSY while a job or a lab runs (its timings would hold the other's traffic and CPU). */
   'lab:run': (req: LabRunInput) => Promise<{ labId: string }>;
   'lab:cancel': (req: { labId: string }) => Promise<void>;
+  /** The labs running and how the last ones ended (page load, reconnect). */
+  'lab:active': (req: Record<string, never>) => Promise<LabActiveState>;
   'mail:test': (req: { account: MailAccount }) => Promise<MailTestResult>;
   'mail:folders': (req: { account: MailAccount }) => Promise<MailFolderInfo[]>;
   /** Remember a mail password (Electron: encrypted with safeStorage; unavailable in the web host). */
@@ -231,7 +252,9 @@ export interface Commands {
   'shell:open-path': (req: { path: string }) => Promise<void>;
   /**
    * Re-checks a past run's output against its own records (`fanout verify` without the server): a
-   * Gutenberg corpus against its manifest, a mail archive against its indexes.
+   * Gutenberg corpus against its manifest, a mail archive against its indexes. Refused with BUSY
+   * while a job writes into that folder or a lab runs; while it runs, a job into that folder and a
+   * lab are refused the same way.
    */
   'verify:run': (req: { jobId: string }) => Promise<VerifyReport>;
 }
@@ -262,12 +285,14 @@ export const API_METHODS = {
   loadCatalog: 'catalog:load',
   downloadCatalog: 'catalog:download',
   cancelCatalogDownload: 'catalog:cancel-download',
+  catalogDownloadState: 'catalog:download-state',
   searchCatalog: 'catalog:search',
   catalogIds: 'catalog:ids',
   listHistory: 'history:list',
   getRun: 'history:get',
   runLab: 'lab:run',
   cancelLab: 'lab:cancel',
+  activeLabs: 'lab:active',
   testMail: 'mail:test',
   mailFolders: 'mail:folders',
   saveMailPassword: 'secrets:save-mail-password',

@@ -138,3 +138,25 @@ export type LabEventOf<P> =
   | { kind: 'lab:point'; labId: string; point: P; done: number; cells: number }
   | { kind: 'lab:finished'; labId: string; status: 'succeeded' | 'failed' | 'cancelled'; points: P[]; timelines?: LabTimeline[]; error?: SerializedError };
 export type LabEvent = LabEventOf<AnyLabPoint>;
+
+/** A lab's end as its `lab:finished` event says it. */
+export type LabFinished = Extract<LabEvent, { kind: 'lab:finished' }>;
+
+/** A lab the host runs (`lab:active`): its kind, cells and cells done (0 cells while its plan is being built). */
+export interface ActiveLab {
+  labId: string;
+  lab: LabKind;
+  cells: number;
+  done: number;
+  startedAt: string;
+}
+
+/**
+ * `lab:active`: the labs running, and how the last few ended (their `lab:finished`, bounded), so a
+ * page reloaded or reconnected after a lab ended learns its end (or, when the host no longer knows
+ * the lab, that it was restarted).
+ */
+export interface LabActiveState {
+  running: ActiveLab[];
+  finished: LabFinished[];
+}

@@ -6,7 +6,9 @@ import { LabScreen } from './screens/LabScreen';
 import { LiveRun } from './screens/LiveRun';
 import { MailScreen } from './screens/MailScreen';
 import { bootstrapApp, describeError, refreshHistory, setConnected, setError, setScreen, useAppStore, type Screen } from './stores/app-store';
-import { noteJobEvent, syncActiveJobs } from './stores/active-jobs';
+import { installLeaveGuard } from './lib/leave-guard';
+import { noteJobEvent } from './stores/active-jobs';
+import { syncWithHost } from './stores/host-sync';
 import { applyCatalogEvent } from './stores/catalog-store';
 import { applyLabEvent } from './stores/lab-store';
 import { enqueueJobEvent, useRunStore } from './stores/run-store';
@@ -31,7 +33,7 @@ export function App() {
     const offJob = api.onJobEvent((e) => {
       enqueueJobEvent(e);
       noteJobEvent(e);
-      if (e.kind === 'job:finished') void refreshHistory();
+      if (e.kind === 'job:finished') void refreshHistory().catch(() => {});
     });
     const offLab = api.onLabEvent(applyLabEvent);
     const offCatalog = api.onCatalogEvent(applyCatalogEvent);
@@ -39,12 +41,17 @@ export function App() {
     const offConn = onConnectionChange((connected) => {
       setConnected(connected);
       // Back after a drop: what ended or started meanwhile (events were missed).
-      if (connected && wasDown) void syncActiveJobs({ follow: false, show: false }).catch(() => {});
+      if (connected && wasDown) void syncWithHost({ follow: false, show: false }).catch(() => {});
       wasDown = !connected;
     });
+    let offLeave = () => {};
     bootstrapApp()
-      // A job the host runs (this page reloaded mid-job, or started from another tab) is shown at once.
-      .then(() => syncActiveJobs({ follow: true, show: true }).catch((err) => setError(`Could not ask the Fanout host which jobs run: ${describeError(err)}`)))
+      .then(() => {
+        // The browser asks before the page is closed or reloaded while a job or lab runs (Electron's main asks for its window).
+        if (useAppStore.getState().info?.host === 'web') offLeave = installLeaveGuard(window);
+      })
+      // A job the host runs (this page reloaded mid-job, or started from another tab) is shown at once; so are a lab and a catalog download.
+      .then(() => syncWithHost({ follow: true, show: true }).catch((err) => setError(`Could not ask the Fanout host what runs: ${describeError(err)}`)))
       .then(() => {
         (window as unknown as { __fanoutReady?: boolean }).__fanoutReady = true;
         document.body.dataset.ready = '1';
@@ -55,6 +62,7 @@ export function App() {
       offLab();
       offCatalog();
       offConn();
+      offLeave();
     };
   }, []);
 

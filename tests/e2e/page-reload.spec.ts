@@ -18,7 +18,14 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('run-status')).toHaveText('paused');
 
+  // While a job runs the browser asks before the page goes (its own 'Reload site?'); the job runs on either way.
+  const asked: string[] = [];
+  page.on('dialog', (d) => {
+    asked.push(d.type());
+    void d.accept();
+  });
   await page.reload();
+  await expect.poll(() => asked).toEqual(['beforeunload']);
   await expect(page.locator('body[data-ready="1"]')).toBeAttached();
   // The page goes to the running job by itself, as it was: paused, a Gutenberg job (its cap control), with its numbers.
   await expect(page.getByTestId('screen-live')).toBeVisible();
@@ -87,7 +94,8 @@ test('a lab and a job do not run at once (each would be in the other\'s timings)
   await expect(page.getByTestId('start')).toBeDisabled();
   await expect(page.getByTestId('start-blocked')).toContainText('A lab is running');
 
-  // Reloaded mid-lab: the page learns of the lab from its next point, and can cancel it.
+  // Reloaded mid-lab (the browser asks first, as over a job): the page learns of the lab from the host, and can cancel it.
+  page.on('dialog', (d) => void d.accept());
   await page.reload();
   await expect(page.locator('body[data-ready="1"]')).toBeAttached();
   await page.getByTestId('catalog-load').click(); // the remembered catalog: the lab's Run needs one

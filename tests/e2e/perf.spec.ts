@@ -71,6 +71,8 @@ async function fakeHost(page: Page): Promise<(msg: unknown) => void> {
         'settings:get': { mirror: 'http://x/', outDir: '/tmp', workers: 16, strategy: 'queue', lastCatalog: '', mail: { host: '', user: '', tls: 'implicit', rememberPassword: false } },
         'history:list': [],
         'job:active': [],
+        'lab:active': { running: [], finished: [] },
+        'catalog:download-state': { running: null, last: null },
       };
       ws.send(JSON.stringify({ t: 'reply', id: m.id, reply: { ok: true, value: values[m.cmd] ?? null } }));
     });

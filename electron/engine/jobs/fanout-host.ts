@@ -4,9 +4,10 @@
  * one event stream. Host-specific bits (native dialogs, opening folders, secrets) are injected.
  */
 import type { SerializedError } from '../../../shared/errors';
+import type { JobSummary } from '../../../shared/events';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { AnyLabPoint, AppInfo, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, LabRunInput, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
+import type { AnyLabPoint, AppInfo, CatalogDownloadState, CatalogFinished, CatalogProgress, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, LabRunInput, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
 import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
 import type { GutenbergJobSpec, MailAccount, MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
@@ -42,6 +43,8 @@ export interface FanoutHostOptions {
   frameIntervalMs?: number;
   /** Fetches the official catalog from a mirror (default: the real download; tests inject one). */
   downloadCatalog?: (mirror: string, opts: CatalogDownloadOptions) => Promise<CatalogDownloadResult>;
+  /** Verifies a past run's output folder (default: verifyCorpus / verifyMailLocal; tests inject one). */
+  verifyFolder?: (kind: JobSummary['kind'], outDir: string) => Promise<VerifyReport>;
 }
 
 export type EventSink = <E extends EventName>(name: E, payload: Events[E]) => void;
@@ -62,6 +65,11 @@ export class FanoutHost {
   readonly #handlers: Handlers;
   /** The running catalog download, if any (one at a time). */
   #catalogDownload: AbortController | null = null;
+  /** Its mirror and latest progress, and how the last one ended: `catalog:download-state` for a page that was away. */
+  #catalogProgress: CatalogDownloadState['running'] = null;
+  #catalogLast: CatalogFinished | null = null;
+  /** Output folders being verified (`verify:run`), with how many verifies of each run. */
+  readonly #verifying = new Map<string, number>();
 
   constructor(readonly opts: FanoutHostOptions) {
     this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, frameIntervalMs: opts.frameIntervalMs });
@@ -84,7 +92,10 @@ export class FanoutHost {
       'settings:get': () => this.settings.get(),
       'settings:set': (patch) => this.settings.set(patch),
       'job:start': async ({ spec }) => {
+        this.#refuseWhileBusy(spec);
         await this.#refuseBadInputs(spec as Parameters<JobManager['start']>[0]);
+        // Again: another page's start may have come in during the checks.
+        this.#refuseWhileBusy(spec);
         return { jobId: this.jobs.start(spec as Parameters<JobManager['start']>[0]).jobId };
       },
       'job:check': ({ spec }) => checkUiJob(spec),
@@ -100,12 +111,19 @@ export class FanoutHost {
       },
       'catalog:download': ({ mirror }) => this.#downloadCatalog(mirror),
       'catalog:cancel-download': () => this.#catalogDownload?.abort(),
+      'catalog:download-state': () => ({ running: this.#catalogProgress ? { ...this.#catalogProgress } : null, last: this.#catalogLast }),
       'catalog:search': ({ catalogId, query, offset, limit }) => this.catalogs.search(catalogId, query, offset, limit),
       'catalog:ids': ({ catalogId, query }) => this.catalogs.ids(catalogId, query),
       'history:list': () => this.jobs.listHistory(),
       'history:get': ({ jobId, from, count }) => this.jobs.history.recordingPage(jobId, from, count),
-      'lab:run': async (req) => ({ labId: this.lab.startPlan(await this.#labPlan(req)).labId }),
+      'lab:run': async (req) => {
+        this.#refuseWhileBusy('lab');
+        const plan = await this.#labPlan(req);
+        this.#refuseWhileBusy('lab');
+        return { labId: this.lab.startPlan(plan).labId };
+      },
       'lab:cancel': ({ labId }) => this.lab.cancel(labId),
+      'lab:active': () => ({ running: this.lab.active(), finished: this.lab.finished() }),
       'mail:test': ({ account }) => (opts.mail ? opts.mail.test(account) : notAvailable('Mail archiving')()),
       'mail:folders': ({ account }) => (opts.mail ? opts.mail.folders(account) : notAvailable('Mail archiving')()),
       'secrets:save-mail-password': ({ host, user, password }) =>
@@ -116,6 +134,24 @@ export class FanoutHost {
       'shell:open-path': ({ path }) => (opts.openPath ? this.#openOutputFolder(opts.openPath, path) : notAvailable('Opening folders')()),
       'verify:run': ({ jobId }) => this.#verifyRun(jobId),
     };
+  }
+
+  /**
+   * One job or one lab at a time, whichever page (or tab) starts it: a lab's timings would hold a
+   * job's traffic and CPU, and a second job runs unseen beside the one a page follows. Each page's
+   * UI refuses too; this is the host's word for two pages that both saw it idle.
+   */
+  #refuseWhileBusy(starting: { outDir: string } | 'lab'): void {
+    // A verify re-reads a folder: a job writing into it would make its report wrong, a lab's timings would hold its reading.
+    const verifying = starting === 'lab' ? this.#verifying.keys().next().value : this.#verifying.has(resolve(starting.outDir)) ? resolve(starting.outDir) : undefined;
+    if (verifying !== undefined) throw new FanoutError('BUSY', `A verify of ${verifying} is running. Start when it ends`, { path: verifying });
+    const job = this.jobs.active()[0];
+    if (job) {
+      const what = job.kind === 'mail' ? 'mail' : 'Gutenberg';
+      throw new FanoutError('BUSY', `A job is running: ${job.jobId} (${what}${job.outDir ? `, into ${job.outDir}` : ''}). Let it end, or cancel it in Live run, then start again`, job.outDir ? { path: job.outDir } : {});
+    }
+    const lab = this.lab.active()[0];
+    if (lab) throw new FanoutError('BUSY', `A lab is running: ${lab.labId} (${lab.lab}). Let it end, or cancel it in the Concurrency lab, then start again`, {});
   }
 
   /**
@@ -170,7 +206,22 @@ export class FanoutHost {
     const entry = (await this.jobs.listHistory()).find((h) => h.summary.jobId === jobId);
     if (!entry) throw new FanoutError('NO_SUCH_RUN', `No run ${jobId} in the history`, {});
     const { kind, outDir } = entry.summary;
-    return kind === 'mail' ? verifyMailLocal(outDir) : verifyCorpus(outDir);
+    // A folder being written reads as damaged (half-written files, a manifest still growing), and
+    // a lab measures alone (the re-hashing would be in its timings).
+    const writing = this.jobs.active().find((j) => j.outDir !== undefined && resolve(j.outDir) === resolve(outDir));
+    if (writing) throw new FanoutError('BUSY', `A job is writing to ${outDir}: ${writing.jobId}. Verify this run when it ends`, { path: outDir });
+    const lab = this.lab.active()[0];
+    if (lab) throw new FanoutError('BUSY', `A lab is running: ${lab.labId} (${lab.lab}). Verify this run when it ends, or cancel it in the Concurrency lab`, {});
+    const folder = resolve(outDir);
+    this.#verifying.set(folder, (this.#verifying.get(folder) ?? 0) + 1);
+    try {
+      const verify = this.opts.verifyFolder ?? ((k: JobSummary['kind'], dir: string) => (k === 'mail' ? verifyMailLocal(dir) : verifyCorpus(dir)));
+      return await verify(kind, outDir);
+    } finally {
+      const n = this.#verifying.get(folder)! - 1;
+      if (n > 0) this.#verifying.set(folder, n);
+      else this.#verifying.delete(folder);
+    }
   }
 
   /** Opens a folder only when it is the output folder of a job in the history: the UI cannot open arbitrary paths. */
@@ -188,18 +239,33 @@ export class FanoutHost {
     if (this.#catalogDownload) throw new FanoutError('BUSY', 'A catalog download is already running');
     const controller = new AbortController();
     this.#catalogDownload = controller;
+    this.#catalogProgress = { mirror, phase: 'downloading', url: '', bytes: 0, total: null };
+    const progress = (p: Omit<CatalogProgress, 'kind'>) => {
+      this.#catalogProgress = { mirror, ...p };
+      this.#emit('catalog:event', { kind: 'catalog:progress', ...p });
+    };
+    let end: CatalogFinished;
     try {
       const fetcher = this.opts.downloadCatalog ?? downloadCatalog;
       const got = await fetcher(mirror, {
         destDir: join(this.opts.dataDir, 'catalogs'),
         signal: controller.signal,
-        onProgress: (p) => this.#emit('catalog:event', { kind: 'catalog:progress', phase: 'downloading', ...p }),
+        onProgress: (p) => progress({ phase: 'downloading', ...p }),
       });
-      this.#emit('catalog:event', { kind: 'catalog:progress', phase: 'loading', url: got.url, bytes: got.bytes, total: got.bytes });
+      progress({ phase: 'loading', url: got.url, bytes: got.bytes, total: got.bytes });
       const info = await this.catalogs.load(got.path, controller.signal);
-      return { ...info, url: got.url, downloadedBytes: got.bytes, downloadMs: got.ms };
+      const downloaded: DownloadedCatalogInfo = { ...info, url: got.url, downloadedBytes: got.bytes, downloadMs: got.ms };
+      end = { kind: 'catalog:finished', mirror, ok: true, info: downloaded };
+      return downloaded;
+    } catch (raw) {
+      end = { kind: 'catalog:finished', mirror, ok: false, error: serializeError(raw) };
+      throw raw;
     } finally {
       this.#catalogDownload = null;
+      this.#catalogProgress = null;
+      // Every page hears the end, not only the one whose call this is (a page reloaded mid-download).
+      this.#catalogLast = end!;
+      this.#emit('catalog:event', end!);
     }
   }
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { AnyLabPoint, LabContext, LabEventOf, LabKind, LabPoint, LabRequest, LabTimeline } from '../../../shared/ipc';
+import type { ActiveLab, AnyLabPoint, LabContext, LabEventOf, LabKind, LabPoint, LabRequest, LabTimeline } from '../../../shared/ipc';
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import { LAB_TITLES } from '../../../shared/lab/lab-titles';
 import { toFanoutError } from '../core/fanout-error';
@@ -122,8 +122,17 @@ export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: 
  * The labs running in this process, by id. `P` is the point type its listener receives: the CLI's
  * Gutenberg lab sees `LabPoint`s; a host running every kind uses `AnyLabPoint`.
  */
+/** `lab:finished` events kept for `finished()`: a page that missed one learns it on its next load. */
+const FINISHED_KEPT = 4;
+
+interface RunningLab {
+  controller: AbortController;
+  state: ActiveLab;
+}
+
 export class LabRunner<P extends AnyLabPoint = LabPoint> {
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<string, RunningLab>();
+  readonly #finished: Array<LabEventOf<P> & { kind: 'lab:finished' }> = [];
 
   constructor(
     private readonly run: JobRunner<GutenbergJobSpec>,
@@ -144,13 +153,40 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
   startPlan(plan: LabPlan<P> | Promise<LabPlan<P>>): { labId: string; done: Promise<P[]> } {
     const labId = `lab-${randomUUID().slice(0, 8)}`;
     const controller = new AbortController();
-    this.#running.set(labId, controller);
+    // A plan still being built is the Gutenberg grid (start()); its cells are known once it is.
+    const planned = plan instanceof Promise ? null : plan;
+    const state: ActiveLab = { labId, lab: planned?.lab ?? 'gutenberg', cells: planned?.cells ?? 0, done: 0, startedAt: new Date().toISOString() };
+    this.#running.set(labId, { controller, state });
     const done = this.#run(labId, plan, controller.signal).finally(() => this.#running.delete(labId));
     return { labId, done };
   }
 
   cancel(labId: string): void {
-    this.#running.get(labId)?.abort();
+    this.#running.get(labId)?.controller.abort();
+  }
+
+  /** The labs running now, with their progress. */
+  active(): ActiveLab[] {
+    return [...this.#running.values()].map((r) => ({ ...r.state }));
+  }
+
+  /** The last labs' `lab:finished` events, oldest first (bounded). */
+  finished(): Array<LabEventOf<P> & { kind: 'lab:finished' }> {
+    return [...this.#finished];
+  }
+
+  /** Emits a lab event, keeping the running lab's progress and the last ends for `active()`/`finished()`. */
+  #emit(e: LabEventOf<P>): void {
+    const r = this.#running.get(e.labId);
+    if (e.kind === 'lab:started' && r) Object.assign(r.state, { lab: e.lab, cells: e.cells });
+    else if (e.kind === 'lab:point' && r) Object.assign(r.state, { done: e.done, cells: e.cells });
+    else if (e.kind === 'lab:finished') {
+      // No longer running once its end is said: a page asking on that event sees it ended.
+      this.#running.delete(e.labId);
+      this.#finished.push(e);
+      if (this.#finished.length > FINISHED_KEPT) this.#finished.shift();
+    }
+    this.emit(e);
   }
 
   async #run(labId: string, planned: LabPlan<P> | Promise<LabPlan<P>>, signal: AbortSignal): Promise<P[]> {
@@ -159,21 +195,21 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
     try {
       plan = await planned;
     } catch (raw) {
-      this.emit({ kind: 'lab:finished', labId, status: signal.aborted ? 'cancelled' : 'failed', points, ...(signal.aborted ? {} : { error: toFanoutError(raw).toJSON() }) });
+      this.#emit({ kind: 'lab:finished', labId, status: signal.aborted ? 'cancelled' : 'failed', points, ...(signal.aborted ? {} : { error: toFanoutError(raw).toJSON() }) });
       return points;
     }
-    this.emit({ kind: 'lab:started', labId, cells: plan.cells, lab: plan.lab, context: plan.context });
+    this.#emit({ kind: 'lab:started', labId, cells: plan.cells, lab: plan.lab, context: plan.context });
     try {
       const { timelines } = await plan.measure(signal, (point, done, cells) => {
         points.push(point);
-        this.emit({ kind: 'lab:point', labId, point, done, cells });
+        this.#emit({ kind: 'lab:point', labId, point, done, cells });
       });
       // Like a job: every cell ran, but one with failed items makes the lab `failed` (its time covers fewer items).
       const status = points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded';
-      this.emit({ kind: 'lab:finished', labId, status, points, ...(timelines ? { timelines } : {}) });
+      this.#emit({ kind: 'lab:finished', labId, status, points, ...(timelines ? { timelines } : {}) });
     } catch (raw) {
-      if (signal.aborted) this.emit({ kind: 'lab:finished', labId, status: 'cancelled', points });
-      else this.emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON() });
+      if (signal.aborted) this.#emit({ kind: 'lab:finished', labId, status: 'cancelled', points });
+      else this.#emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON() });
     }
     return points;
   }

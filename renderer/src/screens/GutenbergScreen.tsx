@@ -17,6 +17,7 @@ import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { formatBytes, idsToRanges } from '../lib/format';
+import { resyncIfBusy } from '../stores/host-sync';
 
 const ROW_HEIGHT = 28;
 
@@ -42,7 +43,8 @@ function CatalogTable() {
   const last = items[items.length - 1]?.index ?? 0;
 
   useEffect(() => {
-    for (let p = Math.floor(first / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p++) void fetchPage(p);
+    // A page not fetched (the connection dropped meanwhile) is asked for again when the table next moves.
+    for (let p = Math.floor(first / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p++) void fetchPage(p).catch(() => {});
   }, [first, last, pages]);
 
   return (
@@ -93,7 +95,7 @@ function SearchBox() {
   const [text, setText] = useState('');
   const [language, setLanguage] = useState('');
   useEffect(() => {
-    const t = setTimeout(() => void setQuery({ text, language: language || undefined }), 150);
+    const t = setTimeout(() => void setQuery({ text, language: language || undefined }).catch(() => {}), 150);
     return () => clearTimeout(t);
   }, [text, language]);
   return (
@@ -150,7 +152,7 @@ export function GutenbergScreen() {
     if (local) return;
     try {
       await loadCatalog(path);
-      void saveFormSettings();
+      void saveFormSettings().catch(() => {});
     } catch (err) {
       setProblem('catalog', sentence(err instanceof Error ? err.message : String(err)));
     }
@@ -159,9 +161,8 @@ export function GutenbergScreen() {
   const onDownload = async () => {
     setError(null);
     try {
-      const got = await downloadCatalogFromMirror(form.mirror.trim());
-      updateForm({ catalogPath: got.path });
-      void saveFormSettings();
+      // Shown, and made the form's catalog, by the store (also for a download this page only follows).
+      await downloadCatalogFromMirror(form.mirror.trim());
     } catch (err) {
       if ((err as { code?: unknown })?.code === 'ABORTED') return;
       setError(`Could not download the catalog: ${describeError(err)}`);
@@ -198,10 +199,11 @@ export function GutenbergScreen() {
       if (check.problems.length > 0) return;
       const { jobId } = await getApi().startJob({ spec });
       beginRun(jobId, 'gutenberg', form.workers);
-      void saveFormSettings();
+      void saveFormSettings().catch(() => {});
       setScreen('live');
     } catch (err) {
       setError(`Could not start: ${describeError(err)}`);
+      resyncIfBusy(err);
     } finally {
       setStarting(false);
     }

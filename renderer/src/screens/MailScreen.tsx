@@ -14,6 +14,7 @@ const MAIL_FIELDS = { 'account.host': 'host', 'account.port': 'port', 'account.u
 import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
+import { resyncIfBusy } from '../stores/host-sync';
 
 export function MailScreen() {
   const info = useAppStore((s) => s.info);
@@ -116,6 +117,7 @@ function MailForm({ info }: { info: AppInfo }) {
       setScreen('live');
     } catch (err) {
       setError(`Could not start: ${describeError(err)}`);
+      resyncIfBusy(err);
     }
   };
   return (

@@ -4,8 +4,9 @@
  * table fetches pages of PAGE_SIZE rows as they scroll into view.
  */
 import { create } from 'zustand';
-import type { CatalogEvent, CatalogInfo, CatalogQuery, CatalogRow, DownloadedCatalogInfo } from '../../../shared/ipc';
+import type { CatalogFinished, CatalogInfo, CatalogProgress, CatalogQuery, CatalogRow, DownloadedCatalogInfo } from '../../../shared/ipc';
 import { getApi } from '../api/api';
+import { describeError, saveFormSettings, setError, updateForm } from './app-store';
 
 export const PAGE_SIZE = 100;
 
@@ -20,7 +21,7 @@ export interface CatalogState {
   pages: Map<number, CatalogRow[]>;
   selected: Set<number>;
   /** The running "download from the mirror", or null. */
-  download: { url: string; phase: CatalogEvent['phase']; bytes: number; total: number | null } | null;
+  download: { url: string; phase: CatalogProgress['phase']; bytes: number; total: number | null } | null;
 }
 
 export const useCatalogStore = create<CatalogState>(() => ({
@@ -52,16 +53,45 @@ function catalogLoaded(info: CatalogInfo): void {
   useCatalogStore.setState((s) => ({ info, total: info.rows, pages: new Map(), generation: s.generation + 1, selected: new Set() }));
 }
 
-/** Downloads the official catalog from the mirror (progress through `applyCatalogEvent`), then shows it. */
-export async function downloadCatalogFromMirror(mirror: string): Promise<DownloadedCatalogInfo> {
+/**
+ * Whether this page's own `catalog:download` call waits for its reply: then the reply shows the
+ * outcome; otherwise (a download this page follows after a reload or a reconnect, or that another
+ * tab started) the host's `catalog:finished` event does.
+ */
+let ownCall = false;
+
+/** A downloaded catalog: shown, and remembered as the form's catalog (its path is in the host's data folder). */
+async function showDownloaded(info: DownloadedCatalogInfo): Promise<void> {
+  catalogLoaded(info);
+  updateForm({ catalogPath: info.path });
+  void saveFormSettings().catch(() => {});
+  await fetchPage(0);
+}
+
+const endShownDownload = () => useCatalogStore.setState({ loading: false, download: null });
+
+/**
+ * Downloads the official catalog from the mirror (progress through `applyCatalogEvent`), then shows
+ * it. Null when the connection to the host dropped meanwhile: the host goes on with the download,
+ * and the page follows it again once back (`syncCatalogDownload`).
+ */
+export async function downloadCatalogFromMirror(mirror: string): Promise<DownloadedCatalogInfo | null> {
+  ownCall = true;
   useCatalogStore.setState({ loading: true, download: { url: '', phase: 'downloading', bytes: 0, total: null } });
+  let followed = false;
   try {
     const info = await getApi().downloadCatalog({ mirror });
-    catalogLoaded(info);
-    await fetchPage(0);
+    ownCall = false;
+    endShownDownload();
+    await showDownloaded(info);
     return info;
+  } catch (err) {
+    if ((err as { code?: unknown })?.code !== 'CONNECTION_RESET') throw err;
+    followed = true;
+    return null;
   } finally {
-    useCatalogStore.setState({ loading: false, download: null });
+    ownCall = false;
+    if (!followed) endShownDownload();
   }
 }
 
@@ -69,9 +99,40 @@ export function cancelCatalogDownload(): Promise<void> {
   return getApi().cancelCatalogDownload({});
 }
 
-/** Progress of a catalog download (host event). Ignored when no download is shown. */
-export function applyCatalogEvent(e: CatalogEvent): void {
+/** The end of a download this page shows but did not get the reply of. */
+async function finishFollowed(e: CatalogFinished): Promise<void> {
+  endShownDownload();
+  if (e.ok) await showDownloaded(e.info);
+  else if (e.error.code !== 'ABORTED') setError(`Could not download the catalog: ${describeError(e.error)}`);
+}
+
+/** A catalog download's progress or end (host events, sent to every page). Ignored when no download is shown. */
+export function applyCatalogEvent(e: CatalogProgress | CatalogFinished): void {
+  if (e.kind === 'catalog:finished') {
+    if (!ownCall && useCatalogStore.getState().download) void finishFollowed(e).catch((err) => setError(`Could not show the catalog: ${describeError(err)}`));
+    return;
+  }
   useCatalogStore.setState((s) => (s.download ? { download: { url: e.url, phase: e.phase, bytes: e.bytes, total: e.total } } : {}));
+}
+
+/**
+ * Asks the host about its catalog download (page load, reconnect): one running is shown with its
+ * progress and followed to its end; one this page showed that ended meanwhile shows its end; one the
+ * host no longer knows (it was restarted) is said to be interrupted.
+ */
+export async function syncCatalogDownload(): Promise<void> {
+  const state = await getApi().catalogDownloadState({});
+  if (ownCall) return;
+  const { running, last } = state;
+  if (running) {
+    useCatalogStore.setState({ loading: true, download: { url: running.url, phase: running.phase, bytes: running.bytes, total: running.total } });
+  } else if (useCatalogStore.getState().download) {
+    if (last) await finishFollowed(last);
+    else {
+      endShownDownload();
+      setError('The catalog download was interrupted: the Fanout host no longer runs it (it was restarted?). Download it again.');
+    }
+  }
 }
 
 export async function setQuery(query: CatalogQuery): Promise<void> {

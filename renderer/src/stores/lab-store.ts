@@ -1,5 +1,6 @@
 import { create } from 'zustand';
-import type { AnyLabPoint, LabContext, LabEvent, LabKind, LabTimeline } from '../../../shared/ipc';
+import type { AnyLabPoint, LabActiveState, LabContext, LabEvent, LabKind, LabTimeline } from '../../../shared/ipc';
+import { getApi } from '../api/api';
 import type { ScrubExecutor } from '../../../shared/job-spec';
 import type { Strategy } from '../../../shared/strategy';
 
@@ -83,6 +84,39 @@ export function reduceLab(s: LabState, e: LabEvent): Partial<LabState> {
 
 export function applyLabEvent(e: LabEvent): void {
   useLabStore.setState((s) => reduceLab(s, e));
+}
+
+/** What a run this page followed says when the host no longer knows it (restarted). */
+export const LAB_LOST = 'The Fanout host no longer runs this lab (it was restarted?): its results are lost. Run it again.';
+
+/**
+ * The page's labs brought in line with the host's (`lab:active`, at load and after a reconnect;
+ * pure): a lab the host runs that the page did not see start is shown as running (with its
+ * progress); one the page shows running that has ended takes its end from the host's last ends, or
+ * is marked lost when the host no longer knows it. A lab that ends no longer keeps Start disabled.
+ */
+export function reconcileLabs(s: LabState, host: LabActiveState): Partial<LabState> {
+  const running = new Map(host.running.map((l) => [l.labId, l]));
+  const runs = { ...s.runs };
+  const foreign: LabState['foreign'] = {};
+  for (const l of host.running) {
+    const own = runOf(s, l.labId);
+    if (own) runs[own.lab] = { ...own, status: 'running', done: l.done, cells: l.cells };
+    else foreign[l.labId] = { done: l.done, cells: l.cells };
+  }
+  let next: LabState = { ...s, runs, foreign };
+  for (const run of Object.values(s.runs)) {
+    if (!run || run.status !== 'running' || running.has(run.labId)) continue;
+    const end = host.finished.find((f) => f.labId === run.labId);
+    next = end ? { ...next, ...reduceLab(next, end) } : { ...next, runs: { ...next.runs, [run.lab]: { ...run, status: 'failed', error: LAB_LOST } } };
+  }
+  return { runs: next.runs, foreign: next.foreign };
+}
+
+/** Asks the host which labs run and how the last ended (page load, reconnect). */
+export async function syncActiveLabs(): Promise<void> {
+  const host = await getApi().activeLabs({});
+  useLabStore.setState((s) => reconcileLabs(s, host));
 }
 
 export function showLab(shown: LabKind): void {

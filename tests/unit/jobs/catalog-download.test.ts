@@ -189,7 +189,7 @@ describe('catalog download', () => {
     expect(await host.handle('catalog:download', { mirror: 'http://m/' })).toMatchObject({ ok: false, error: { code: 'BUSY', message: expect.stringContaining('already running') } });
     release();
     expect(await first).toMatchObject({ ok: true, value: { rows: 1, url: 'http://m/cache', downloadedBytes: 10, path: join(dir, 'host', 'catalogs', 'x.csv') } });
-    expect(events.map((e) => e.phase)).toEqual(['downloading', 'loading']);
+    expect(events.map((e) => (e.kind === 'catalog:progress' ? e.phase : e.kind))).toEqual(['downloading', 'loading', 'catalog:finished']);
     expect(await host.handle('catalog:download', { mirror: '' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     expect(await host.handle('catalog:cancel-download', {})).toEqual({ ok: true, value: null });
   });

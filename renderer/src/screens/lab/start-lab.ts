@@ -1,6 +1,7 @@
 import type { LabRunInput } from '../../../../shared/ipc';
 import { getApi } from '../../api/api';
 import { describeError, setError } from '../../stores/app-store';
+import { resyncIfBusy } from '../../stores/host-sync';
 
 /** Starts a lab on the host; a refusal (bad input, a folder in use) goes to the error banner. */
 export async function startLab(req: LabRunInput): Promise<void> {
@@ -10,5 +11,6 @@ export async function startLab(req: LabRunInput): Promise<void> {
     await getApi().runLab(req);
   } catch (err) {
     setError(`Could not start the lab: ${describeError(err)}`);
+    resyncIfBusy(err);
   }
 }
