@@ -86,7 +86,16 @@ export async function downloadCatalogFromMirror(mirror: string): Promise<Downloa
     await showDownloaded(info);
     return info;
   } catch (err) {
-    if ((err as { code?: unknown })?.code !== 'CONNECTION_RESET') throw err;
+    const code = (err as { code?: unknown })?.code;
+    if (code === 'BUSY') {
+      // Another page's download runs (one at a time): this page shows it to its end, and says why it did not start its own.
+      ownCall = false;
+      followed = true;
+      endShownDownload();
+      await syncCatalogDownload().catch(() => {});
+      throw err;
+    }
+    if (code !== 'CONNECTION_RESET') throw err;
     followed = true;
     return null;
   } finally {

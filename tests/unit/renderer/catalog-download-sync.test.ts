@@ -78,6 +78,18 @@ describe('a catalog download the page did not see end', () => {
     expect(m.useCatalogStore.getState()).toMatchObject({ loading: false, download: null, info: { catalogId: 'c1' } });
   });
 
+  it('refused because another page\'s download runs (BUSY): says so, and shows that download\'s progress to its end', async () => {
+    const m = await load();
+    host.download = async () => {
+      throw new FanoutCommandError('BUSY', 'A catalog download is already running');
+    };
+    host.state = { running: { mirror: 'http://other/', phase: 'downloading', url: 'http://other/cache', bytes: 7, total: 70 }, last: null };
+    await expect(m.downloadCatalogFromMirror('http://m/')).rejects.toMatchObject({ code: 'BUSY' });
+    expect(m.useCatalogStore.getState()).toMatchObject({ loading: true, download: { url: 'http://other/cache', bytes: 7 } });
+    m.applyCatalogEvent({ kind: 'catalog:finished', mirror: 'http://other/', ok: true, info });
+    await expect.poll(() => m.useCatalogStore.getState().info?.catalogId).toBe('c1');
+  });
+
   it('an end event while this page\'s own call waits is left to the reply; none shown, none applied', async () => {
     const m = await load();
     m.applyCatalogEvent({ kind: 'catalog:finished', mirror: 'http://m/', ok: true, info });
