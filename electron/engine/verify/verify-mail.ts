@@ -4,7 +4,9 @@ import type { ImapFlow } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError } from '../core/fanout-error';
 import { accountWhere, closeClient, openClient } from '../mail/connect';
+import { readFolderDirs } from '../mail/account-folders';
 import { listFoldersOn, type MailFolderInfo } from '../mail/folders';
+import { recoverFolderDirs } from '../mail/recover-folder-dirs';
 import { readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
 import { isTempName } from '../mail/message-file';
@@ -31,12 +33,14 @@ interface LocalFolder {
 
 const key = (uidValidity: string, uid: number) => `${uidValidity}:${uid}`;
 
+/**
+ * The account's folder directories: folders.json, or, when it is gone or unreadable, what each
+ * directory's state.json says it holds (as `fanout mail` reads them back): never "no folder" over an
+ * archive that has them, nor directories assigned afresh (two folders differing by case would swap).
+ */
 async function readDirs(root: string): Promise<Record<string, string>> {
-  try {
-    return (JSON.parse(await readFile(join(root, 'folders.json'), 'utf8')) as { dirs?: Record<string, string> }).dirs ?? {};
-  } catch {
-    return {};
-  }
+  const { dirs, text } = await readFolderDirs(root);
+  return text === null ? recoverFolderDirs(root) : dirs;
 }
 
 /** Files of a folder directory's generations that no index line names (orphans, temp files). */
