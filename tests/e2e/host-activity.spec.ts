@@ -169,3 +169,15 @@ test('the browser asks before the page is closed while a job runs, and not once 
   await expect.poll(() => page.isClosed()).toBe(true);
   expect(asked).toEqual(['beforeunload']);
 });
+
+test('a Verify started on History keeps its result (and its "Verifying…") when the page goes to another screen and back', async ({ app: page, env }) => {
+  await fillGutenbergForm(page, env, { mirror: env.http.url, outDir: join(env.dir, 'out-verify-away'), workers: 4 });
+  await page.getByTestId('select-all').click();
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 60_000 }); // the missing book
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('history-row').first().getByTestId('history-verify').click();
+  await page.getByTestId('nav-gutenberg').click();
+  await page.getByTestId('nav-history').click();
+  await expect(page.getByTestId('verify-summary')).toContainText(/^OK: \d+ files re-hashed/);
+});

@@ -1,14 +1,15 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import type { VerifyReport } from '../../../shared/verify-report';
 import { getApi } from '../api/api';
 import { formatBytes, formatDuration } from '../lib/format';
 import { describeError, refreshHistory, setError, setScreen, useAppStore } from '../stores/app-store';
 import { loadRecording, nextTask } from '../stores/run-store';
+import { useVerifyStore, verifyRun } from '../stores/verify-store';
 
 export function HistoryScreen() {
   const history = useAppStore((s) => s.history);
-  const [verifying, setVerifying] = useState<string | null>(null);
-  const [verified, setVerified] = useState<{ jobId: string; report: VerifyReport } | null>(null);
+  const verifying = useVerifyStore((s) => s.verifying);
+  const verified = useVerifyStore((s) => s.verified);
   useEffect(() => {
     refreshHistory().catch((err) => setError(describeError(err)));
   }, []);
@@ -25,16 +26,6 @@ export function HistoryScreen() {
       setError(describeError(err));
     }
   };
-  const verify = async (jobId: string) => {
-    setVerifying(jobId);
-    try {
-      setVerified({ jobId, report: await getApi().verifyRun({ jobId }) });
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setVerifying(null);
-    }
-  };
   return (
     <section className="screen" data-testid="screen-history">
       {history.length === 0 ? <p className="muted">No runs yet.</p> : (
@@ -47,7 +38,7 @@ export function HistoryScreen() {
                 <td>{s.strategy}</td><td>{s.workers}</td><td>{s.itemsDone}/{s.itemsFailed}/{s.itemsSkipped}</td><td>{formatBytes(s.bytes)}</td><td>{formatDuration(s.wallMs)}</td>
                 <td>
                   {hasRecording && <button onClick={() => void open(s.jobId)}>Open</button>}
-                  <button data-testid="history-verify" disabled={verifying !== null} title="Re-hash every file against the run's manifest or index: missing, corrupt and extra files" onClick={() => void verify(s.jobId)}>
+                  <button data-testid="history-verify" disabled={verifying !== null} title="Re-hash every file against the run's manifest or index: missing, corrupt and extra files" onClick={() => void verifyRun(s.jobId)}>
                     {verifying === s.jobId ? 'Verifying…' : 'Verify'}
                   </button>
                 </td>
