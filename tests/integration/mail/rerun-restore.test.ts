@@ -80,7 +80,7 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
 
   const emlNames = (dir: string) => readdirSync(dir).filter((n) => /^\d+\.eml$/.test(n)).sort((a, b) => parseInt(a) - parseInt(b));
 
-  it.each([true, false])('a deleted .eml is fetched again and a torn one (size not the index\'s) replaced; quick listing: %s', async (quick) => {
+  it.each([true, false])('a deleted .eml is fetched again, and a torn one (size not the index\'s) found with it and replaced; quick listing: %s', async (quick) => {
     const r = await rerun('deleted', quick, (out) => {
       const names = emlNames(inbox(out));
       unlinkSync(join(inbox(out), names[2]!));
@@ -248,6 +248,36 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
     } finally {
       await bed.admin.mailboxDelete(path).catch(() => undefined);
     }
+  }, 120_000);
+
+  // A torn file alone keeps the folder's file count and index: a run with nothing new (quick listing, or
+  // LIST-STATUS unchanged) does not stat every file (its cost would grow with the archive), so it does not
+  // see it; `verify mail` does (it hashes), and the next run that plans the folder (new mail, changed
+  // flags; Courier: every run) replaces it. Near the end: it adds a message to Archive on the server.
+  it('a torn file alone: verify reports it; the next run that plans the folder (new mail) replaces it', async () => {
+    const out = join(bed.base, 'torn-only');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    const root = accountDir({ outDir: out, account });
+    const archive = serverPath(bed.srv, 'Archive');
+    const dir = archivedFolderDir(root, archive);
+    const torn = emlNames(dir)[1]!;
+    truncateSync(join(dir, torn), 50);
+    const { verifyMailLocal } = await import('../../../electron/engine/verify/verify-mail');
+    expect((await verifyMailLocal(root)).corrupt.map((c) => [c.where, c.file])).toEqual([[archive, torn]]);
+    const when = new Date(Date.UTC(2023, 7, 8));
+    await bed.admin.append(archive, 'From: a@x\r\nSubject: new\r\n\r\nnew mail\r\n', [], when);
+    const s = await runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive' }, createJobControl());
+    expect(s.failures).toEqual([]);
+    expect(tallyOf(s, archive)).toEqual([4, 2, 2, 0]);
+    const admin = await bed.srv.connect();
+    try {
+      const { expectArchived } = await import('./archive-files');
+      expect(await expectArchived(admin, archive, dir)).toBe(4);
+    } finally {
+      await admin.logout();
+    }
+    expect((await verifyMailLocal(root)).corrupt).toEqual([]);
   }, 120_000);
 
   // Last: it deletes a message on the server.
