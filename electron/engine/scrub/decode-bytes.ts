@@ -40,8 +40,8 @@ export function sniffText(buf: Uint8Array): TextSniff {
     if (head[i + 1] === 0) odd++;
   }
   const pairs = head.length >> 1;
-  if (odd * 2 >= pairs && even * 20 <= odd) return { kind: 'utf-16', encoding: 'utf-16le', bom: false };
-  if (even * 2 >= pairs && odd * 20 <= even) return { kind: 'utf-16', encoding: 'utf-16be', bom: false };
+  if (odd > 0 && odd * 2 >= pairs && even * 20 <= odd) return { kind: 'utf-16', encoding: 'utf-16le', bom: false };
+  if (even > 0 && even * 2 >= pairs && odd * 20 <= even) return { kind: 'utf-16', encoding: 'utf-16be', bom: false };
   return { kind: 'binary', why: 'it holds NUL bytes' };
 }
 

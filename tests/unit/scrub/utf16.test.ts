@@ -61,6 +61,10 @@ describe('UTF-16 texts', () => {
     expect(sniffText(binary)).toEqual({ kind: 'binary', why: 'it holds NUL bytes' });
     expect(() => scrubBook(new Uint8Array(binary))).toThrow('is not a text file (it holds NUL bytes)');
     expect(() => decodeGutenbergBytes(binary)).toThrow('is not a text file (it holds NUL bytes)');
+    // Too short to show a pattern: a lone NUL is no UTF-16 (it was read as UTF-16LE, then refused as odd-length).
+    expect(sniffText(Buffer.from([0]))).toEqual({ kind: 'binary', why: 'it holds NUL bytes' });
+    expect(sniffText(Buffer.from([0, 0, 0, 0]))).toEqual({ kind: 'binary', why: 'it holds NUL bytes' });
+    expect(sniffText(Buffer.from('Hi\n', 'utf16le'))).toEqual({ kind: 'utf-16', encoding: 'utf-16le', bom: false });
   });
 
   it('UTF-8 and windows-1252 texts are as before', () => {
