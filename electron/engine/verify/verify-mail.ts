@@ -128,14 +128,17 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
   let client: ImapFlow | null = null;
   try {
     client = await openClient(spec.account, { timeoutMs: spec.timeoutMs, signal: opts.signal });
-    const all = (await listFoldersOn(client, dirs).catch((err: unknown) => {
+    const list = await listFoldersOn(client, dirs).catch((err: unknown) => {
       throw mapImapError(err, where);
-    })).filter((f) => f.selectable);
+    });
+    const all = list.filter((f) => f.selectable);
     const asked = (path: string) => spec.folders === 'all' || spec.folders.some((w) => w.toLowerCase() === path.toLowerCase());
     const wanted = all.filter((f) => asked(f.path));
-    // Folders archived by an earlier run and no longer on the server (deleted or renamed there):
-    // the archive is their only copy, so it is re-hashed all the same; the report notes them.
+    // Folders archived by an earlier run and no longer on the server (deleted or renamed there), or
+    // listed there but no longer selectable (\Noselect, \NonExistent: deleted while it had
+    // subfolders): the archive is their only copy, so it is re-hashed all the same; the report notes them.
     const onServer = new Set(all.map((f) => f.path));
+    const unselectable = new Map(list.filter((f) => !f.selectable).map((f) => [f.path, f.flags.find((x) => /^\\(noselect|nonexistent)$/i.test(x)) ?? '\\Noselect']));
     const gone = Object.keys(dirs).filter((p) => !onServer.has(p) && asked(p));
     if (spec.folders !== 'all') {
       for (const w of spec.folders) {
@@ -150,8 +153,10 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
     const goneLocal: LocalFolder[] = [];
     for (const path of gone) goneLocal.push(await readLocalFolder(root, dirs, path));
     const flagged = await checkLocalFolders([...local, ...goneLocal], report, opts);
-    for (const f of goneLocal) notes.push({ where: f.info.path, detail: `archived (${f.records.size} messages), no longer on the server (deleted or renamed there): the archive is its only copy; its files were re-hashed` });
-    if (notes.length > 0) report.notes = notes;
+    for (const f of goneLocal) {
+      const flag = unselectable.get(f.info.path);
+      notes.push({ where: f.info.path, detail: flag ? notSelectableNote(f.records.size, flag) : `archived (${f.records.size} messages), no longer on the server (deleted or renamed there): the archive is its only copy; its files were re-hashed` });
+    }
 
     // 2. The archive against the server: every UID with its size.
     const candidates: Array<{ folder: LocalFolder; rec: IndexRecord }> = [];
@@ -160,8 +165,16 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
       if (opts.signal?.aborted) throw abortedError();
       opts.onProgress?.({ phase: `listing ${f.info.path}`, done: listed++, total: local.length });
       const mb = await client.mailboxOpen(f.info.path, { readOnly: true }).catch((err: unknown) => {
-        throw mapImapError(err, where, { folder: f.info.path });
+        const mapped = mapImapError(err, where, { folder: f.info.path });
+        // Listed without \Noselect, yet "doesn't exist": Dovecot (maildir++) keeps listing a folder
+        // deleted while it had subfolders with \HasChildren only. Its files were re-hashed above.
+        if (mapped.code === 'FOLDER_NOT_FOUND') return null;
+        throw mapped;
       });
+      if (mb === null) {
+        notes.push({ where: f.info.path, detail: notSelectableNote(f.records.size, null) });
+        continue;
+      }
       const uv = String(mb.uidValidity);
       if (mb.exists === 0) continue;
       for await (const m of client.fetch('1:*', { uid: true, size: true }, { uid: true })) {
@@ -189,7 +202,14 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
   } finally {
     if (client) await closeClient(client);
   }
+  if (notes.length > 0) report.notes = notes;
   return finishReport(report);
+}
+
+/** The note for an archived folder the server lists but cannot open: `flag` as listed, or null when only SELECT said so. */
+function notSelectableNote(messages: number, flag: string | null): string {
+  const why = flag ? flag : 'the server cannot open it; its subfolders remain';
+  return `archived (${messages} messages), listed on the server but no longer selectable (${why}): its messages are gone from there, the archive is their only copy; its files were re-hashed`;
 }
 
 /** `n` items at random (all when n ≥ length). */
