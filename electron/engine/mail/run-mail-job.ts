@@ -258,6 +258,13 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         if (foldersError) throw foldersError;
         const e = mapImapError(err, where, { folder: info.path });
         if (e.code === 'ABORTED') throw e;
+        // Listed without \Noselect, yet the server cannot open it (Dovecot keeps listing a folder
+        // deleted while it had subfolders, with \HasChildren only): not a folder of "all" to archive
+        // any more (its archive is kept); named with --folders, still that folder's failure.
+        if (e.code === 'FOLDER_NOT_FOUND' && spec.folders === 'all') {
+          job.warn(`${info.path}: listed by the server, but it cannot be opened (the server says it does not exist: deleted while it had subfolders?); skipped, its archive is kept`);
+          return;
+        }
         job.reportFailure(info.path, e);
       }
     };
