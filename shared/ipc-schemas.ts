@@ -156,6 +156,7 @@ export const CommandSchemas = {
   'dialog:pick-folder': z.strictObject({ title: z.optional(text(0, 200)), defaultPath: z.optional(text(0, 4000)) }),
   'shell:open-path': z.strictObject({ path: AbsolutePath }),
   'verify:run': JobId,
+  'verify:state': Empty,
 } as const satisfies { [C in CommandName]: z.ZodMiniType };
 
 export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];

@@ -115,6 +115,15 @@ export interface ActiveJob {
   outDir?: string;
 }
 
+/** How a `verify:run` ended: its report, or its error. */
+export type VerifyEnd = { jobId: string; report: VerifyReport } | { jobId: string; error: SerializedError };
+
+/** `verify:state`: the runs being verified, and the last verifies' ends. */
+export interface VerifyActivity {
+  running: Array<{ jobId: string; startedAt: string }>;
+  finished: VerifyEnd[];
+}
+
 export interface HistoryEntry {
   /** The run's summary; its `failures` are the first 10 only (the recording's summary has them all). */
   summary: JobSummary;
@@ -257,6 +266,11 @@ export interface Commands {
    * lab are refused the same way.
    */
   'verify:run': (req: { jobId: string }) => Promise<VerifyReport>;
+  /**
+   * The verifies running and the last 4 ends (page load, reconnect). `verify:run` of a run being
+   * verified answers that verify's report (a reloaded page re-attaches by asking again).
+   */
+  'verify:state': (req: Record<string, never>) => Promise<VerifyActivity>;
 }
 
 export interface Events {
@@ -301,6 +315,7 @@ export const API_METHODS = {
   pickFolder: 'dialog:pick-folder',
   openPath: 'shell:open-path',
   verifyRun: 'verify:run',
+  verifyState: 'verify:state',
 } as const satisfies Record<string, CommandName>;
 
 export type ApiMethod = keyof typeof API_METHODS;

@@ -73,6 +73,7 @@ async function fakeHost(page: Page): Promise<(msg: unknown) => void> {
         'job:active': [],
         'lab:active': { running: [], finished: [] },
         'catalog:download-state': { running: null, last: null },
+        'verify:state': { running: [], finished: [] },
       };
       ws.send(JSON.stringify({ t: 'reply', id: m.id, reply: { ok: true, value: values[m.cmd] ?? null } }));
     });

@@ -7,7 +7,7 @@ import type { SerializedError } from '../../../shared/errors';
 import type { JobSummary } from '../../../shared/events';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { AnyLabPoint, AppInfo, CatalogDownloadState, CatalogFinished, CatalogProgress, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, LabRunInput, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
+import type { AnyLabPoint, AppInfo, CatalogDownloadState, VerifyEnd, CatalogFinished, CatalogProgress, CommandName, DownloadedCatalogInfo, CommandRequest, CommandResponse, Events, EventName, LabRunInput, MailFolderInfo, MailTestResult, Reply } from '../../../shared/ipc';
 import { IpcValidationError, parseCommand } from '../../../shared/ipc-schemas';
 import type { GutenbergJobSpec, MailAccount, MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
@@ -68,8 +68,9 @@ export class FanoutHost {
   /** Its mirror and latest progress, and how the last one ended: `catalog:download-state` for a page that was away. */
   #catalogProgress: CatalogDownloadState['running'] = null;
   #catalogLast: CatalogFinished | null = null;
-  /** Output folders being verified (`verify:run`), with how many verifies of each run. */
-  readonly #verifying = new Map<string, number>();
+  /** Verifies running (`verify:run`) by run, and the last ends: `verify:state` for a page that was away. */
+  readonly #verifies = new Map<string, { folder: string; startedAt: string; done: Promise<VerifyReport> }>();
+  readonly #verifyEnds: VerifyEnd[] = [];
 
   constructor(readonly opts: FanoutHostOptions) {
     this.jobs = new JobManager({ dataDir: opts.dataDir, runners: opts.runners, frameIntervalMs: opts.frameIntervalMs });
@@ -133,6 +134,7 @@ export class FanoutHost {
       'dialog:pick-folder': (req) => (opts.pickFolder ? opts.pickFolder(req) : notAvailable('A folder dialog')()),
       'shell:open-path': ({ path }) => (opts.openPath ? this.#openOutputFolder(opts.openPath, path) : notAvailable('Opening folders')()),
       'verify:run': ({ jobId }) => this.#verifyRun(jobId),
+      'verify:state': () => ({ running: [...this.#verifies].map(([jobId, v]) => ({ jobId, startedAt: v.startedAt })), finished: [...this.#verifyEnds] }),
     };
   }
 
@@ -143,7 +145,8 @@ export class FanoutHost {
    */
   #refuseWhileBusy(starting: { outDir: string } | 'lab'): void {
     // A verify re-reads a folder: a job writing into it would make its report wrong, a lab's timings would hold its reading.
-    const verifying = starting === 'lab' ? this.#verifying.keys().next().value : this.#verifying.has(resolve(starting.outDir)) ? resolve(starting.outDir) : undefined;
+    const folders = [...this.#verifies.values()].map((v) => v.folder);
+    const verifying = starting === 'lab' ? folders[0] : folders.find((f) => f === resolve(starting.outDir));
     if (verifying !== undefined) throw new FanoutError('BUSY', `A verify of ${verifying} is running. Start when it ends`, { path: verifying });
     const job = this.jobs.active()[0];
     if (job) {
@@ -203,6 +206,9 @@ export class FanoutHost {
 
   /** `fanout verify` of a past run's output, against its own records (the UI names a job, never a path). */
   async #verifyRun(jobId: string): Promise<VerifyReport> {
+    // The same run's verify again (a page reloaded meanwhile, a second tab): the one running, not a second.
+    const running = this.#verifies.get(jobId);
+    if (running) return running.done;
     const entry = (await this.jobs.listHistory()).find((h) => h.summary.jobId === jobId);
     if (!entry) throw new FanoutError('NO_SUCH_RUN', `No run ${jobId} in the history`, {});
     const { kind, outDir } = entry.summary;
@@ -212,17 +218,28 @@ export class FanoutHost {
     if (writing) throw new FanoutError('BUSY', `A job is writing to ${outDir}: ${writing.jobId}. Verify this run when it ends`, { path: outDir });
     const lab = this.lab.active()[0];
     if (lab) throw new FanoutError('BUSY', `A lab is running: ${lab.labId} (${lab.lab}). Verify this run when it ends, or cancel it in the Concurrency lab`, {});
-    const folder = resolve(outDir);
-    this.#verifying.set(folder, (this.#verifying.get(folder) ?? 0) + 1);
+    const again = this.#verifies.get(jobId); // started while the history was read
+    if (again) return again.done;
+    const verify = this.opts.verifyFolder ?? ((k: JobSummary['kind'], dir: string) => (k === 'mail' ? verifyMailLocal(dir) : verifyCorpus(dir)));
+    const done = verify(kind, outDir);
+    this.#verifies.set(jobId, { folder: resolve(outDir), startedAt: new Date().toISOString(), done });
     try {
-      const verify = this.opts.verifyFolder ?? ((k: JobSummary['kind'], dir: string) => (k === 'mail' ? verifyMailLocal(dir) : verifyCorpus(dir)));
-      return await verify(kind, outDir);
+      const report = await done;
+      this.#noteVerifyEnd({ jobId, report });
+      return report;
+    } catch (raw) {
+      this.#noteVerifyEnd({ jobId, error: serializeError(raw) });
+      throw raw;
     } finally {
-      const n = this.#verifying.get(folder)! - 1;
-      if (n > 0) this.#verifying.set(folder, n);
-      else this.#verifying.delete(folder);
+      this.#verifies.delete(jobId);
     }
   }
+
+  #noteVerifyEnd(end: VerifyEnd): void {
+    this.#verifyEnds.push(end);
+    if (this.#verifyEnds.length > 4) this.#verifyEnds.shift();
+  }
+
 
   /** Opens a folder only when it is the output folder of a job in the history: the UI cannot open arbitrary paths. */
   async #openOutputFolder(open: (path: string) => Promise<void>, path: string): Promise<void> {

@@ -149,6 +149,35 @@ describe('verify:run while something runs', () => {
   });
 });
 
+describe('verify:state', () => {
+  it('says which verify runs; asking verify:run for it again joins it (a reloaded page gets its report); its end is kept', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const { host } = makeHost({
+      verifyFolder: async () => {
+        calls++;
+        await gate;
+        return { ok: true, checked: { files: 3 } } as unknown as Awaited<ReturnType<NonNullable<ConstructorParameters<typeof FanoutHost>[0]['verifyFolder']>>>;
+      },
+    });
+    const jobId = value<{ jobId: string }>(await host.handle('job:start', { spec })).jobId;
+    await host.handle('job:cancel', { jobId });
+    await host.jobs.wait(jobId);
+    expect(await host.handle('verify:state', {})).toEqual({ ok: true, value: { running: [], finished: [] } });
+    const first = host.handle('verify:run', { jobId });
+    await until(() => calls === 1);
+    expect(value(await host.handle('verify:state', {}))).toEqual({ running: [{ jobId, startedAt: expect.any(String) }], finished: [] });
+    const joined = host.handle('verify:run', { jobId });
+    release();
+    expect(await first).toEqual({ ok: true, value: { ok: true, checked: { files: 3 } } });
+    expect(await joined).toEqual(await first);
+    expect(calls).toBe(1);
+    expect(value(await host.handle('verify:state', {}))).toEqual({ running: [], finished: [{ jobId, report: { ok: true, checked: { files: 3 } } }] });
+    await host.shutdown();
+  });
+});
+
 describe('catalog:download-state', () => {
   it('says a download runs, then how it ended (also as a catalog:finished event)', async () => {
     let release: () => void = () => {};
