@@ -29,6 +29,8 @@ interface LocalFolder {
   dir: string;
   /** Records of the index, by "uidValidity:uid". */
   records: Map<string, IndexRecord>;
+  /** Lines of the index that are no record (damaged). */
+  badLines: number;
 }
 
 const key = (uidValidity: string, uid: number) => `${uidValidity}:${uid}`;
@@ -73,10 +75,11 @@ function extraDetail(rel: string): string {
 async function readLocalFolder(root: string, dirs: Record<string, string>, path: string): Promise<LocalFolder> {
   const rel = dirs[path];
   const records = new Map<string, IndexRecord>();
-  if (rel === undefined) return { info: { path }, dir: '', records };
+  if (rel === undefined) return { info: { path }, dir: '', records, badLines: 0 };
   const dir = resolve(root, ...rel.split('/'));
-  for await (const r of readIndexFile(join(dir, 'index.jsonl'))) records.set(key(r.uidValidity, r.uid), r);
-  return { info: { path }, dir, records };
+  let badLines = 0;
+  for await (const r of readIndexFile(join(dir, 'index.jsonl'), () => badLines++)) records.set(key(r.uidValidity, r.uid), r);
+  return { info: { path }, dir, records, badLines };
 }
 
 /** Re-hashes every file the folders' indexes name, and lists files no line names. Returns the records found missing or corrupt. */
@@ -85,6 +88,7 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
   let hashed = 0;
   const flagged = new Set<IndexRecord>();
   for (const f of local) {
+    if (f.badLines > 0) report.corrupt.push({ where: f.info.path, file: 'index.jsonl', detail: `${f.badLines} line(s) are no record (damaged): the files they named show as extra` });
     for (const r of f.records.values()) {
       if (opts.signal?.aborted) throw abortedError();
       const abs = resolve(f.dir, ...r.file.split('/'));

@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
@@ -50,5 +50,20 @@ describe('verify mail with folders.json lost (Dovecot)', () => {
     expect(report.checked.files).toBe(6);
     expect(report.missing.map((m) => [m.where, m.file])).toEqual([['INBOX', eml[0]]]);
     expect(report.corrupt).toEqual([]);
+  }, 60_000);
+
+  it('a damaged index line is reported (index.jsonl corrupt), and the file it named as extra', async () => {
+    const out = join(bed.base, 'line');
+    rmSync(out, { recursive: true, force: true });
+    cpSync(base, out, { recursive: true, preserveTimestamps: true });
+    const root = accountDir({ outDir: out, account });
+    const inbox = archivedFolderDir(root, 'INBOX');
+    const lines = readFileSync(join(inbox, 'index.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const named = (JSON.parse(lines[1]!) as { file: string }).file;
+    lines[1] = 'x'.repeat(lines[1]!.length);
+    writeFileSync(join(inbox, 'index.jsonl'), `${lines.join('\n')}\n`);
+    const report = await verifyMailLocal(root);
+    expect(report.corrupt.map((c) => [c.where, c.file])).toEqual([['INBOX', 'index.jsonl']]);
+    expect(report.extra.map((c) => [c.where, c.file])).toEqual([['INBOX', named]]);
   }, 60_000);
 });
