@@ -77,7 +77,7 @@ export async function child(arg: string): Promise<void> {
   const gc = { scavenges: 0, scavengeMs: 0, markCompacts: 0, markCompactMs: 0 };
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const kind = (e.detail as { kind?: number } | undefined)?.kind;
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
       if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
         gc.scavenges++;
         gc.scavengeMs += e.duration;

@@ -23,7 +23,7 @@ function newClient(): ImapFlow {
 
 /** Feeds `chunks` to a client's stream and collects the responses it emits. */
 async function responses(client: ImapFlow, chunks: Buffer[]): Promise<Item[]> {
-  const streamer = (client as unknown as { streamer: NodeJS.ReadWriteStream & { read(): Item | null } }).streamer;
+  const streamer = (client as unknown as { streamer: { read(): Item | null; write(chunk: Buffer): boolean; end(): void; on(event: 'readable' | 'end', listener: () => void): void } }).streamer;
   const items: Item[] = [];
   const reading = new Promise<void>((resolve) => {
     const drain = () => {
