@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { MAX_PER_HOST, checkHostName, checkMirrorUrl } from './input-checks';
 import { STRATEGIES } from './strategy';
+import { NO_IDS, idRangeProblem, idRangeText } from './id-ranges';
 import { MAX_RATE_CAP, MIN_RATE_CAP } from './byte-rate';
 import { checkMailProxy, checkProxySetting } from './proxy-setting';
 
@@ -32,14 +33,27 @@ export const StrategySchema = z.enum(STRATEGIES);
  * Ebook numbers and ranges as a user types them: "11,1342,2000-2100". Parsed into sorted,
  * de-duplicated ranges so a huge range never becomes a huge array.
  */
-export const IdRangeSchema = z
-  .object({ from: int(z.positive()), to: int(z.positive()) })
-  .check(z.refine((r) => r.from <= r.to, { message: 'a range runs from a lower ebook number to a higher one' }));
+const rangeEnd = z.number().check(z.refine((n) => Number.isInteger(n), { message: 'is not a whole number; give one' }));
+export const IdRangeSchema = z.object({ from: rangeEnd, to: rangeEnd }).check(
+  // The words of the CLI's --ids (shared/id-ranges.ts), one wording wherever a range is typed: a
+  // whole number too large for an ebook, below 1 or a range backwards is said of the range.
+  z.superRefine((r, ctx) => {
+    if (!Number.isInteger(r.from) || !Number.isInteger(r.to)) return;
+    const problem = idRangeProblem(idRangeText(r), r.from, r.to);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 export type IdRange = z.infer<typeof IdRangeSchema>;
 
 export const CatalogSelectionSchema = z.object({
   /** Absent: no filter on numbers. Never empty: an empty list would read as "the whole catalog". */
-  ids: z.optional(z.array(IdRangeSchema).check(z.minLength(1))),
+  ids: z.optional(
+    z.array(IdRangeSchema).check(
+      z.superRefine((ids, ctx) => {
+        if (ids.length === 0) ctx.addIssue({ code: 'custom', message: NO_IDS });
+      }),
+    ),
+  ),
   author: z.optional(z.string()),
   title: z.optional(z.string()),
   language: z.optional(z.string()),

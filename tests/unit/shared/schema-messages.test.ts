@@ -24,6 +24,8 @@ const specCases: Array<[string, unknown]> = [
   ['gutenberg tls extra', { ...G, mirrorTls: { allowUntrustedCert: true, caFile: '', bogus: 1 } }],
   ['gutenberg selection', { ...G, selection: { ids: [], limit: 0, author: 3 } }],
   ['gutenberg ranges', { ...G, selection: { ids: [{ from: 9, to: 3 }, { from: 0, to: 1.5 }, { from: 'a' }] } }],
+  // The words of shared/id-ranges.ts (idRangeProblem, NO_IDS), as the CLI's --ids says them.
+  ['gutenberg range ends', { ...G, selection: { ids: [{ from: 0, to: 5 }, { from: 5, to: 0 }, { from: 10, to: 1e20 }, { from: 7, to: 7 }] } }],
   ['gutenberg kind', { ...G, kind: 'ftp' }],
   ['gutenberg mirror spaces', { ...G, mirror: 'http://a b/' }],
   ['gutenberg proxy socks', { ...G, proxy: 'socks4://h:1' }],
@@ -155,7 +157,7 @@ const EXPECTED = {
     [
       "gutenberg selection",
       [
-        "selection.ids: is empty; give at least one",
+        "selection.ids: has no ebook number; give numbers and ranges, e.g. 11,1342,2000-2100",
         "selection.author [3]: must be a string",
         "selection.limit [0]: is too small; give a number of at least more than 0"
       ]
@@ -163,11 +165,18 @@ const EXPECTED = {
     [
       "gutenberg ranges",
       [
-        "selection.ids.0: a range runs from a lower ebook number to a higher one",
-        "selection.ids.1.from [0]: is too small; give a number of at least more than 0",
+        "selection.ids.0: \"9-3\" runs backwards; write it 3-9",
         "selection.ids.1.to [1.5]: is not a whole number; give one",
         "selection.ids.2.from [a]: is not a whole number; give one",
         "selection.ids.2.to: is missing; give a value"
+      ]
+    ],
+    [
+      "gutenberg range ends",
+      [
+        "selection.ids.0: \"0-5\": ebook numbers start at 1",
+        "selection.ids.1: \"5-0\": ebook numbers start at 1",
+        "selection.ids.2: \"10-100000000000000000000\" is too large to be an ebook number"
       ]
     ],
     [
