@@ -20,9 +20,25 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** What a file no book records is: a stopped run's partial download or temp file, a file of a book whose line is damaged, or a stray. */
-function extraDetail(abs: string, lost: ReadonlyMap<number, ManifestDamage>): string {
+/** A book's partial download in raw/ (`N-0.txt.part`) or its record (`.part.meta`), as the mirror code names them. */
+const PART_NAME = /^(?:pg)?(\d+)(?:-\d+)?\.(?:txt|zip)\.part(\.meta)?$/;
+
+/**
+ * What a file no book records is: a stopped run's partial download or temp file, a file of a book
+ * whose line is damaged, or a stray. A partial download is said with what a re-run does with it:
+ * of a book done and whole, the re-run removes it (gutenberg/raw-folder-scan.ts, when it finds the
+ * book done); of any other book, the download of that book takes it up (resumed only when its
+ * `.part.meta` ties it to the mirror's file, else the book is downloaded whole) and it is gone once
+ * the book lands.
+ */
+function extraDetail(abs: string, lost: ReadonlyMap<number, ManifestDamage>, whole: ReadonlySet<number>): string {
   const name = basename(abs);
+  const part = PART_NAME.exec(name);
+  if (part) {
+    const what = part[2] ? 'the record of a partial download' : 'a partial download';
+    if (whole.has(Number(part[1]))) return `recorded by no book of the manifest: ${what} of a stopped run, of a book already done (\`fanout gutenberg\` again over that book removes it)`;
+    return `recorded by no book of the manifest: ${what} of a stopped run (\`fanout gutenberg\` again over that book resumes it when it provably is the mirror's file, else downloads the book whole)`;
+  }
   if (name.endsWith('.part')) return 'recorded by no book of the manifest: a partial download of a stopped run (`fanout gutenberg` again resumes it)';
   if (isTempName(name)) return 'recorded by no book of the manifest: a temp file of a stopped run (`fanout gutenberg` again removes it)';
   // raw/1342-0.txt, raw/1342.zip, clean/1342.txt: named by their book.
@@ -99,6 +115,8 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
     }
   }
   let done = 0;
+  // Books done whose files are all whole: a re-run finds them done and removes their partial downloads.
+  const damaged = new Set<number>();
   for (const f of files) {
     if (opts.signal?.aborted) throw abortedError();
     const abs = resolve(root, f.rel);
@@ -106,12 +124,14 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
     const check = inside ? await checkFile(abs, f.size, f.sha256) : ({ state: 'corrupt', detail: 'recorded outside the output folder' } as const);
     if (check.state === 'missing') report.missing.push({ where: root, file: f.rel, ebook: f.ebook, detail: 'recorded in the manifest, not on disk' });
     else if (check.state === 'corrupt') report.corrupt.push({ where: root, file: f.rel, ebook: f.ebook, detail: check.detail });
+    if (check.state !== 'ok') damaged.add(f.ebook);
     report.checked.files++;
     opts.onProgress?.({ phase: 'hashing', done: ++done, total: files.length });
   }
+  const whole = new Set(entries.map((e) => e.ebook).filter((ebook) => !damaged.has(ebook)));
   for (const d of topDirs) {
     for await (const abs of walk(d)) {
-      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: extraDetail(abs, lost) });
+      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: extraDetail(abs, lost, whole) });
     }
   }
   return finishReport(report);
