@@ -1,5 +1,7 @@
+import { readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { syncDir } from '../output/atomic-file';
 
 /**
  * The per-user data dir of the web host and the CLI: $FANOUT_DATA_DIR, else ~/.fanout (the desktop
@@ -8,4 +10,40 @@ import { join } from 'node:path';
  */
 export function defaultDataDir(): string {
   return process.env.FANOUT_DATA_DIR ?? join(homedir(), '.fanout');
+}
+
+/** What reading a JSON file of the data folder found. */
+export type DataFileRead = { kind: 'missing' } | { kind: 'read'; value: unknown } | { kind: 'damaged'; reason: string };
+
+/**
+ * Reads a JSON file of the data folder: missing (a first run), its value, or why it could not be
+ * read (not JSON, cut short, a read error other than ENOENT). Nothing is changed: a damaged file is
+ * the caller's to set aside (`setAsideDamaged`) before it writes the file again.
+ */
+export async function readDataJson(file: string): Promise<DataFileRead> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'damaged', reason: (err as Error).message };
+  }
+  try {
+    return { kind: 'read', value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { kind: 'damaged', reason: text.trim() === '' ? 'the file is empty' : `not JSON (${(err as Error).message})` };
+  }
+}
+
+/**
+ * Moves a data-folder file that could not be read out of the way, durably (rename, then the
+ * folder's fsync), as `<file>.damaged-<time>-<pid>` beside it, the name of the secrets store's
+ * damaged copies: the next save then writes a new file instead of overwriting what the user had.
+ * Returns the copy's path. A failed rename throws (the caller must then not write the file).
+ */
+export async function setAsideDamaged(file: string): Promise<string> {
+  const keptAs = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  await rename(file, keptAs);
+  await syncDir(dirname(file));
+  return keptAs;
 }

@@ -6,6 +6,7 @@ import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, writeFileAtomic } from '../output/atomic-file';
 import { storageFault } from '../output/storage-fault';
 import { makeDirs } from '../output/make-dirs';
+import { readDataJson, setAsideDamaged } from './data-dir';
 
 /** Runs kept in history at most (newest first). */
 export const MAX_HISTORY = 300;
@@ -22,6 +23,10 @@ export const LISTED_FAILURES = 10;
 // history.json is read as written by any earlier version, unvalidated: a summary may lack failures.
 const listed = (entry: HistoryEntry): HistoryEntry =>
   Array.isArray(entry.summary.failures as unknown) && entry.summary.failures.length > LISTED_FAILURES ? { ...entry, summary: { ...entry.summary, failures: entry.summary.failures.slice(0, LISTED_FAILURES) } } : entry;
+
+/** An entry as any version wrote it: an object with a summary object (its fields are read leniently). */
+const isEntry = (e: unknown): e is HistoryEntry =>
+  e !== null && typeof e === 'object' && !Array.isArray(e) && (e as { summary?: unknown }).summary !== null && typeof (e as { summary?: unknown }).summary === 'object';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -91,29 +96,67 @@ export class HistoryStore {
     return next;
   }
 
-  async #read(): Promise<HistoryEntry[]> {
-    try {
-      const parsed: unknown = JSON.parse(await readFile(this.#file, 'utf8'));
-      return Array.isArray(parsed) ? (parsed as HistoryEntry[]).map(listed) : [];
-    } catch {
-      return [];
-    }
+  /**
+   * The entries, or why history.json cannot be read (not JSON, cut short, not a list of runs, a
+   * read error). Reading changes nothing: the file is set aside only when a run's end is about to
+   * write the history again (`add`).
+   */
+  async #read(): Promise<{ entries: HistoryEntry[]; damage: string | null }> {
+    const read = await readDataJson(this.#file);
+    if (read.kind === 'missing') return { entries: [], damage: null };
+    if (read.kind === 'damaged') return { entries: [], damage: read.reason };
+    if (!Array.isArray(read.value)) return { entries: [], damage: 'not a list of runs' };
+    const bad = read.value.filter((e) => !isEntry(e)).length;
+    if (bad > 0) return { entries: [], damage: `${bad} of its ${read.value.length} entries are no run` };
+    return { entries: (read.value as HistoryEntry[]).map(listed), damage: null };
   }
 
+  /**
+   * The runs, newest first. A history.json that cannot be read is an error that says why and that
+   * the file is kept as it is (the History screen shows it), not an empty history: the next run's
+   * end sets it aside and starts a new one.
+   */
   list(): Promise<HistoryEntry[]> {
-    return this.#serial(() => this.#read());
+    return this.#serial(async () => {
+      const { entries, damage } = await this.#read();
+      if (damage !== null) {
+        throw new FanoutError(
+          'BAD_INPUT',
+          `The history (${this.#file}) cannot be read: ${damage}. It is kept as it is; the next run's end sets it aside as history.json.damaged-<time> and starts a new history`,
+          { file: this.#file },
+        );
+      }
+      return entries;
+    });
   }
 
-  add(summary: JobSummary, recording: RunRecording | RecordingToWrite | null): Promise<void> {
+  /**
+   * Adds a finished run (and its recording). A history.json that cannot be read is first set aside,
+   * durably, as `history.json.damaged-<time>-<pid>` (never overwritten: the runs it held stay on
+   * disk); `notices` then says so, for the job's warnings. A failed set-aside rejects, the file untouched.
+   */
+  add(summary: JobSummary, recording: RunRecording | RecordingToWrite | null): Promise<{ notices: string[] }> {
     return this.#serial(async () => {
       await makeDirs(join(this.dataDir, 'runs')).catch((err: unknown) => {
         throw storageFault(err, this.dataDir) ?? err;
       });
       const hasRecording = recording !== null && SAFE_ID.test(summary.jobId);
       if (hasRecording) await writeRecording(this.dataDir, join(this.dataDir, 'runs', `${summary.jobId}.json`), toWrite(recording));
-      const entries = await this.#read();
+      const { entries, damage } = await this.#read();
+      const notices: string[] = [];
+      if (damage !== null) {
+        let keptAs: string;
+        try {
+          keptAs = await setAsideDamaged(this.#file);
+        } catch (err) {
+          throw storageFault(err, this.dataDir, { file: this.#file }) ??
+            new FanoutError('WRITE_FAILED', `${this.#file} could not be read (${damage}) nor set aside (${(err as Error).message}); it is left as it is, this run is not in the history`, { file: this.#file }, { cause: err });
+        }
+        notices.push(`The history (${this.#file}) could not be read (${damage}): it was set aside as ${keptAs}, and a new history started with this run`);
+      }
       entries.unshift(listed({ summary, hasRecording }));
       await writeJsonAtomic(this.dataDir, this.#file, entries.slice(0, MAX_HISTORY));
+      return { notices };
     });
   }
 

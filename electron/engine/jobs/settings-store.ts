@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../../../shared/ipc';
 import { SettingsPatchSchema } from '../../../shared/ipc-schemas';
@@ -6,6 +5,7 @@ import { FanoutError } from '../core/fanout-error';
 import { writeFileAtomic } from '../output/atomic-file';
 import { storageFault } from '../output/storage-fault';
 import { makeDirs } from '../output/make-dirs';
+import { readDataJson, setAsideDamaged } from './data-dir';
 
 export function defaultSettings(defaultOutDir: string): Settings {
   return {
@@ -18,33 +18,88 @@ export function defaultSettings(defaultOutDir: string): Settings {
   };
 }
 
-/** Remembered settings, JSON in the data dir. Never holds a password (see the Electron secret store). */
+/**
+ * Remembered settings, JSON in the data dir. Never holds a password (see the Electron secret store).
+ *
+ * A settings.json that cannot be read whole (not JSON, not an object, a value this version refuses,
+ * a read error) is not overwritten as if it were empty: its readable values are used, and the next
+ * save first sets the file aside as `settings.json.damaged-<time>-<pid>` (durably); `damage` says so.
+ */
 export class SettingsStore {
   #cache: Settings | null = null;
+  /** Why settings.json could not be read, while it still is to be set aside; null when whole. */
+  #unread: string | null = null;
+  /** What the user is told: why the file could not be read, and where it was set aside. */
+  damage: string | null = null;
 
   constructor(
     readonly dataDir: string,
     private readonly defaults: Settings,
   ) {}
 
+  get #file(): string {
+    return join(this.dataDir, 'settings.json');
+  }
+
   async get(): Promise<Settings> {
     if (this.#cache) return this.#cache;
-    let stored: unknown = {};
-    try {
-      stored = JSON.parse(await readFile(join(this.dataDir, 'settings.json'), 'utf8'));
-    } catch {
-      // first run, or a damaged file: defaults
+    const read = await readDataJson(this.#file);
+    let stored: Partial<Settings> = {};
+    let reason: string | null = null;
+    if (read.kind === 'damaged') reason = read.reason;
+    else if (read.kind === 'read') {
+      const value = read.value;
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) reason = 'not a JSON object';
+      else {
+        const parsed = SettingsPatchSchema.safeParse(value);
+        if (parsed.success) stored = parsed.data;
+        else {
+          // Each value on its own: one refused (a newer version's, a hand edit) does not cost the others.
+          const refused: string[] = [];
+          for (const [key, v] of Object.entries(value)) {
+            const one = SettingsPatchSchema.safeParse({ [key]: v });
+            if (one.success) Object.assign(stored, one.data);
+            else refused.push(key);
+          }
+          reason = `${refused.join(', ')} not readable by this version`;
+        }
+      }
     }
-    const parsed = SettingsPatchSchema.safeParse(stored);
-    this.#cache = { ...this.defaults, ...(parsed.success ? parsed.data : {}) };
+    if (reason !== null) {
+      this.#unread = reason;
+      this.damage = `The settings (${this.#file}) cannot be read whole: ${reason}. It is kept as it is; the next save sets it aside as settings.json.damaged-<time>`;
+    }
+    this.#cache = { ...this.defaults, ...stored };
     return this.#cache;
   }
 
+  /** The damaged file set aside once, before any save writes (saves at once all wait for it; a failed one is tried again by the next save). */
+  #setAsideOnce(): Promise<void> {
+    const reason = this.#unread;
+    if (reason !== null) {
+      this.#unread = null;
+      const file = this.#file;
+      this.#settingAside = setAsideDamaged(file).then(
+        (keptAs) => {
+          this.damage = `The settings (${file}) could not be read whole (${reason}): the file was set aside as ${keptAs}, and new settings saved`;
+        },
+        (err: unknown) => {
+          this.#unread = reason;
+          throw err;
+        },
+      );
+    }
+    return this.#settingAside;
+  }
+
+  #settingAside: Promise<void> = Promise.resolve();
+
   async set(patch: Partial<Settings>): Promise<Settings> {
     const next = { ...(await this.get()), ...patch };
-    const file = join(this.dataDir, 'settings.json');
+    const file = this.#file;
     try {
       await makeDirs(this.dataDir);
+      await this.#setAsideOnce();
       await writeFileAtomic(file, JSON.stringify(next, null, 2));
     } catch (err) {
       // The cached settings stay as they were: what is on disk.
