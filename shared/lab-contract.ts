@@ -136,7 +136,17 @@ export interface LabTimeline {
 export type LabEventOf<P> =
   | { kind: 'lab:started'; labId: string; cells: number; lab: LabKind; context: LabContext }
   | { kind: 'lab:point'; labId: string; point: P; done: number; cells: number }
-  | { kind: 'lab:finished'; labId: string; status: 'succeeded' | 'failed' | 'cancelled'; points: P[]; timelines?: LabTimeline[]; error?: SerializedError };
+  | {
+      kind: 'lab:finished';
+      labId: string;
+      status: 'succeeded' | 'failed' | 'cancelled';
+      points: P[];
+      timelines?: LabTimeline[];
+      error?: SerializedError;
+      /** The lab's kind and context (absent when its plan could not be built): a page that did not see it start can show its results. */
+      lab?: LabKind;
+      context?: LabContext;
+    };
 export type LabEvent = LabEventOf<AnyLabPoint>;
 
 /** A lab's end as its `lab:finished` event says it. */
@@ -149,6 +159,12 @@ export interface ActiveLab {
   cells: number;
   done: number;
   startedAt: string;
+  /**
+   * Once its plan is built (its `lab:started`): its context and the points measured so far, so a
+   * page reloaded (or opened) mid-lab takes it up whole, as if it had seen it start.
+   */
+  context?: LabContext;
+  points?: AnyLabPoint[];
 }
 
 /**

@@ -6,7 +6,6 @@ import { LabScreen } from './screens/LabScreen';
 import { LiveRun } from './screens/LiveRun';
 import { MailScreen } from './screens/MailScreen';
 import { bootstrapApp, describeError, refreshHistory, setConnected, setError, setScreen, useAppStore, type Screen } from './stores/app-store';
-import { installLeaveGuard } from './lib/leave-guard';
 import { noteJobEvent } from './stores/active-jobs';
 import { syncWithHost } from './stores/host-sync';
 import { applyCatalogEvent } from './stores/catalog-store';
@@ -44,12 +43,9 @@ export function App() {
       if (connected && wasDown) void syncWithHost({ follow: false, show: false }).catch(() => {});
       wasDown = !connected;
     });
-    let offLeave = () => {};
+    // No "Leave site?" prompt in the web host: a job or lab runs on in `fanout serve` when the page
+    // is closed or reloaded, and a page loaded again takes it up (RunsOnHost says so beside it).
     bootstrapApp()
-      .then(() => {
-        // The browser asks before the page is closed or reloaded while a job or lab runs (Electron's main asks for its window).
-        if (useAppStore.getState().info?.host === 'web') offLeave = installLeaveGuard(window);
-      })
       // A job the host runs (this page reloaded mid-job, or started from another tab) is shown at once; so are a lab and a catalog download.
       .then(() => syncWithHost({ follow: true, show: true }).catch((err) => setError(`Could not ask the Fanout host what runs: ${describeError(err)}`)))
       .then(() => {
@@ -62,7 +58,6 @@ export function App() {
       offLab();
       offCatalog();
       offConn();
-      offLeave();
     };
   }, []);
 

@@ -18,15 +18,16 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('run-status')).toHaveText('paused');
 
-  // While a job runs the browser asks before the page goes (its own 'Reload site?'); the job runs on either way.
+  // The job runs in the host, and the page says so: a reload is not asked about (no 'Reload site?'), it re-attaches.
+  await expect(page.getByTestId('runs-on-host')).toContainText('closing or reloading the page does not stop it');
   const asked: string[] = [];
   page.on('dialog', (d) => {
     asked.push(d.type());
     void d.accept();
   });
   await page.reload();
-  await expect.poll(() => asked).toEqual(['beforeunload']);
   await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  expect(asked).toEqual([]);
   // The page goes to the running job by itself, as it was: paused, a Gutenberg job (its cap control), with its numbers.
   await expect(page.getByTestId('screen-live')).toBeVisible();
   await expect(page.getByTestId('run-status')).toHaveText('paused');
@@ -94,16 +95,28 @@ test('a lab and a job do not run at once (each would be in the other\'s timings)
   await expect(page.getByTestId('start')).toBeDisabled();
   await expect(page.getByTestId('start-blocked')).toContainText('A lab is running');
 
-  // Reloaded mid-lab (the browser asks first, as over a job): the page learns of the lab from the host, and can cancel it.
-  page.on('dialog', (d) => void d.accept());
+  // Reloaded mid-lab once a cell is measured (not asked, as over a job): the page takes the lab up from the host
+  // whole (its measured cells, its progress, Cancel), not as a bare 'a lab is running'.
+  await page.getByTestId('nav-lab').click();
+  await expect(page.getByTestId('runs-on-host')).toContainText('The lab runs in fanout serve');
+  await expect(page.getByTestId('lab-status')).toHaveText(/^running [12]\/3$/, { timeout: 60_000 });
+  const asked: string[] = [];
+  page.on('dialog', (d) => {
+    asked.push(d.type());
+    void d.accept();
+  });
   await page.reload();
   await expect(page.locator('body[data-ready="1"]')).toBeAttached();
+  expect(asked).toEqual([]);
+  await page.getByTestId('nav-lab').click();
+  await expect(page.getByTestId('lab-status')).toHaveText(/^running [123]\/3$/);
+  await expect(page.getByTestId('lab-foreign')).toHaveCount(0);
+  await expect(page.getByTestId('lab-run')).toBeDisabled();
+  await page.getByTestId('lab-cancel').click();
+  await expect(page.getByTestId('lab-status')).toHaveText('cancelled', { timeout: 30_000 });
+  await page.getByTestId('nav-gutenberg').click();
   await page.getByTestId('catalog-load').click(); // the remembered catalog: the lab's Run needs one
   await expect(page.getByTestId('catalog-count')).toContainText(`${BOOKS.length} of ${BOOKS.length} books`);
   await page.getByTestId('nav-lab').click();
-  await expect(page.getByTestId('lab-foreign')).toContainText('A lab started before this page was loaded is running', { timeout: 60_000 });
-  await expect(page.getByTestId('lab-run')).toBeDisabled();
-  await page.getByTestId('lab-foreign-cancel').click();
-  await expect(page.getByTestId('lab-foreign')).toHaveCount(0, { timeout: 30_000 });
   await expect(page.getByTestId('lab-run')).toBeEnabled();
 });

@@ -165,9 +165,9 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
     this.#running.get(labId)?.controller.abort();
   }
 
-  /** The labs running now, with their progress. */
+  /** The labs running now, with their progress (and, once started, their context and points so far). */
   active(): ActiveLab[] {
-    return [...this.#running.values()].map((r) => ({ ...r.state }));
+    return [...this.#running.values()].map((r) => ({ ...r.state, ...(r.state.points ? { points: [...r.state.points] } : {}) }));
   }
 
   /** The last labs' `lab:finished` events, oldest first (bounded). */
@@ -178,9 +178,11 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
   /** Emits a lab event, keeping the running lab's progress and the last ends for `active()`/`finished()`. */
   #emit(e: LabEventOf<P>): void {
     const r = this.#running.get(e.labId);
-    if (e.kind === 'lab:started' && r) Object.assign(r.state, { lab: e.lab, cells: e.cells });
-    else if (e.kind === 'lab:point' && r) Object.assign(r.state, { done: e.done, cells: e.cells });
-    else if (e.kind === 'lab:finished') {
+    if (e.kind === 'lab:started' && r) Object.assign(r.state, { lab: e.lab, cells: e.cells, context: e.context, points: [] });
+    else if (e.kind === 'lab:point' && r) {
+      Object.assign(r.state, { done: e.done, cells: e.cells });
+      r.state.points?.push(e.point);
+    } else if (e.kind === 'lab:finished') {
       // No longer running once its end is said: a page asking on that event sees it ended.
       this.#running.delete(e.labId);
       this.#finished.push(e);
@@ -199,6 +201,8 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
       return points;
     }
     this.#emit({ kind: 'lab:started', labId, cells: plan.cells, lab: plan.lab, context: plan.context });
+    // Its end names its kind and context: a page loaded after it started shows its results whole.
+    const about = { lab: plan.lab, context: plan.context };
     try {
       const { timelines } = await plan.measure(signal, (point, done, cells) => {
         points.push(point);
@@ -206,10 +210,10 @@ export class LabRunner<P extends AnyLabPoint = LabPoint> {
       });
       // Like a job: every cell ran, but one with failed items makes the lab `failed` (its time covers fewer items).
       const status = points.some((p) => p.itemsFailed > 0) ? 'failed' : 'succeeded';
-      this.#emit({ kind: 'lab:finished', labId, status, points, ...(timelines ? { timelines } : {}) });
+      this.#emit({ kind: 'lab:finished', labId, status, points, ...(timelines ? { timelines } : {}), ...about });
     } catch (raw) {
-      if (signal.aborted) this.#emit({ kind: 'lab:finished', labId, status: 'cancelled', points });
-      else this.#emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON() });
+      if (signal.aborted) this.#emit({ kind: 'lab:finished', labId, status: 'cancelled', points, ...about });
+      else this.#emit({ kind: 'lab:finished', labId, status: 'failed', points, error: toFanoutError(raw).toJSON(), ...about });
     }
     return points;
   }

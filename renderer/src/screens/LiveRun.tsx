@@ -14,6 +14,7 @@ import { runBuffers, useRunStore } from '../stores/run-store';
 import { useShallow } from 'zustand/react/shallow';
 import { MailFolderTallies } from './MailFolderTallies';
 import { RateCapControl } from './RateCapControl';
+import { RunsOnHost } from './RunsOnHost';
 
 const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
   const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
@@ -104,6 +105,7 @@ function Controls() {
       <button data-testid="export-trace" title="Chrome Trace Event JSON of the run's phases: open it in Perfetto (ui.perfetto.dev) or chrome://tracing" onClick={exportTrace}>Export trace</button>
       {status === 'finished' && outDir && canOpen && <button onClick={() => void act(() => api.openPath({ path: outDir }))}>Open output folder</button>}
       {status === 'finished' && outDir && !canOpen && <span className="muted">Output: <code data-testid="out-path">{outDir}</code></span>}
+      {live && <RunsOnHost what="job" />}
     </div>
   );
 }

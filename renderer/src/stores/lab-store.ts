@@ -99,10 +99,15 @@ export function reconcileLabs(s: LabState, host: LabActiveState): Partial<LabSta
   const running = new Map(host.running.map((l) => [l.labId, l]));
   const runs = { ...s.runs };
   const foreign: LabState['foreign'] = {};
+  let shown = s.shown;
   for (const l of host.running) {
     const own = runOf(s, l.labId);
     if (own) runs[own.lab] = { ...own, status: 'running', done: l.done, cells: l.cells };
-    else foreign[l.labId] = { done: l.done, cells: l.cells };
+    else if (l.context && l.points) {
+      // Started before this page was loaded: taken up whole (its points so far, its context), and shown.
+      runs[l.lab] = { labId: l.labId, lab: l.lab, status: 'running', cells: l.cells, done: l.done, points: [...l.points], context: l.context, timelines: [], error: null };
+      shown = l.lab;
+    } else foreign[l.labId] = { done: l.done, cells: l.cells };
   }
   let next: LabState = { ...s, runs, foreign };
   for (const run of Object.values(s.runs)) {
@@ -110,7 +115,14 @@ export function reconcileLabs(s: LabState, host: LabActiveState): Partial<LabSta
     const end = host.finished.find((f) => f.labId === run.labId);
     next = end ? { ...next, ...reduceLab(next, end) } : { ...next, runs: { ...next.runs, [run.lab]: { ...run, status: 'failed', error: LAB_LOST } } };
   }
-  return { runs: next.runs, foreign: next.foreign };
+  // A lab that ended while no page of this one was open (closed mid-lab, come back later): the
+  // latest end of each kind the page shows no run of, with its results.
+  const ended = { ...next.runs };
+  for (const f of host.finished) {
+    if (!f.lab || !f.context || next.runs[f.lab]) continue;
+    ended[f.lab] = { labId: f.labId, lab: f.lab, status: f.status, cells: f.points.length, done: f.points.length, points: f.points, context: f.context, timelines: f.timelines ?? [], error: f.error ? `${f.error.code}: ${f.error.message}` : null };
+  }
+  return { runs: ended, foreign: next.foreign, shown };
 }
 
 /** Asks the host which labs run and how the last ended (page load, reconnect). */

@@ -79,17 +79,17 @@ describe('one job or lab at a time, whichever page asks', () => {
     expect(await host.handle('job:start', { spec })).toMatchObject({ ok: false, error: { code: 'BUSY', message: expect.stringContaining(`A lab is running: ${labId}`) } });
     expect(await host.handle('lab:run', labReq())).toMatchObject({ ok: false, error: { code: 'BUSY', message: expect.stringContaining(`A lab is running: ${labId}`) } });
     expect(host.jobs.active()).toHaveLength(0);
-    // What a page loaded now learns: the lab, its kind and progress.
+    // What a page loaded now learns: the lab, its kind and progress, its context and points so far (to take it up whole).
     await until(() => labs.some((e) => e.kind === 'lab:started'));
     expect(value<{ running: unknown[] }>(await host.handle('lab:active', {})).running).toEqual([
-      { labId, lab: 'gutenberg', cells: 1, done: 0, startedAt: expect.any(String) },
+      { labId, lab: 'gutenberg', cells: 1, done: 0, startedAt: expect.any(String), context: expect.objectContaining({ title: expect.any(String) }), points: [] },
     ]);
     await host.handle('lab:cancel', { labId });
     await until(() => labs.some((e) => e.kind === 'lab:finished'));
     // Ended: no longer running, and how it ended is kept for a page that missed lab:finished.
     const after = value<{ running: unknown[]; finished: LabEvent[] }>(await host.handle('lab:active', {}));
     expect(after.running).toEqual([]);
-    expect(after.finished).toEqual([expect.objectContaining({ kind: 'lab:finished', labId, status: 'cancelled' })]);
+    expect(after.finished).toEqual([expect.objectContaining({ kind: 'lab:finished', labId, status: 'cancelled', lab: 'gutenberg', context: expect.objectContaining({ title: expect.any(String) }) })]);
     expect(await host.handle('job:start', { spec })).toMatchObject({ ok: true });
     await host.shutdown();
   });

@@ -42,4 +42,29 @@ describe('reconcileLabs', () => {
     expect(next.runs?.gutenberg).toMatchObject({ status: 'running', done: 2, cells: 3 });
     expect(next.foreign).toEqual({});
   });
+
+  it('a lab started before the page was loaded (reloaded or closed mid-lab) is taken up whole: its points so far, shown, and its end applied', () => {
+    const s = { ...useLabStore.getState(), shown: 'gutenberg' as const };
+    const next = reconcileLabs(s, { running: [{ labId: 'L7', lab: 'scrub', cells: 4, done: 1, startedAt: '', context, points: [point] }], finished: [] });
+    expect(next.runs?.scrub).toMatchObject({ labId: 'L7', status: 'running', done: 1, cells: 4, points: [point], context });
+    expect(next.foreign).toEqual({});
+    expect(next.shown).toBe('scrub');
+    const withIt = { ...s, ...next };
+    const p2 = { ...point, workers: 2 };
+    const more = { ...withIt, ...reduceLab(withIt, { kind: 'lab:point', labId: 'L7', point: p2, done: 2, cells: 4 }) };
+    expect(more.runs.scrub?.points).toEqual([point, p2]);
+    const end = reduceLab(more, { kind: 'lab:finished', labId: 'L7', status: 'succeeded', points: [point, p2] });
+    expect(end.runs?.scrub).toMatchObject({ status: 'succeeded', points: [point, p2] });
+  });
+
+  it('a lab that ended while no page was open shows its results (the latest of each kind), without replacing a run the page has', () => {
+    const s = useLabStore.getState();
+    const old = { kind: 'lab:finished' as const, labId: 'L2', status: 'succeeded' as const, points: [point], lab: 'gutenberg' as const, context };
+    const latest = { ...old, labId: 'L3', status: 'failed' as const, error: { code: 'CONNECTION_REFUSED' as const, message: 'no', retryable: false, context: {} } };
+    const next = reconcileLabs(s, { running: [], finished: [old, latest] });
+    expect(next.runs?.gutenberg).toMatchObject({ labId: 'L3', status: 'failed', points: [point], context, error: 'CONNECTION_REFUSED: no' });
+    expect(anyRunning(next)).toBe(false);
+    const own = reconcileLabs(started(), { running: [{ labId: 'L1', lab: 'gutenberg', cells: 3, done: 2, startedAt: '' }], finished: [old] });
+    expect(own.runs?.gutenberg?.labId).toBe('L1');
+  });
 });

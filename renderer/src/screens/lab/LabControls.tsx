@@ -3,6 +3,7 @@ import { getApi } from '../../api/api';
 import { useActiveJobs } from '../../stores/active-jobs';
 import { useLabStore } from '../../stores/lab-store';
 import { useRunStore } from '../../stores/run-store';
+import { RunsOnHost } from '../RunsOnHost';
 
 /** A row of checkboxes for a grid axis (strategies, worker counts, executors, bounds). */
 export function CheckGroup<T extends string | number | null>({ legend, all, chosen, testId, name = String, onToggle }: { legend: string; all: readonly T[]; chosen: readonly T[]; testId: string; name?: (x: T) => string; onToggle: (x: T) => void }) {
@@ -52,6 +53,7 @@ export function LabRunBar({ kind, disabled, onRun }: { kind: LabKind; disabled: 
       {status === 'running' && run && <button className="danger" data-testid="lab-cancel" onClick={() => void getApi().cancelLab({ labId: run.labId })}>Cancel</button>}
       <span data-testid="lab-status">{status}{status === 'running' && run ? ` ${run.done}/${run.cells}` : ''}</span>
       {run?.error && <span className="error" data-testid="lab-error">{run.error}</span>}
+      {(status === 'running' || foreign) && <RunsOnHost what="lab" />}
     </div>
   );
 }
