@@ -5,7 +5,7 @@ import { FanoutError } from '../core/fanout-error';
 import { isInside } from '../output/safe-path';
 import { generationFor, Identities, readFolderState, writeFolderState, type DiskRecord, type FolderState, type Generation } from './generations';
 import { IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
-import { hashFile, openStreamedMessageFile, writeMessageFile } from './message-file';
+import { hashFile, messageSize, openStreamedMessageFile, writeMessageFile, type MessageBytes } from './message-file';
 import { storedFlags, type MessageMeta } from './message-meta';
 import { orphanUids, removeTempFiles } from './recovery';
 
@@ -329,9 +329,10 @@ export class FolderStore {
 
   /**
    * Writes one message durably (see message-file.ts), then its index line; resolves when both are
-   * on disk. The file is written and hashed from the same buffer (no copy).
+   * on disk. The file is written and hashed from the bytes as they came (one buffer, or the pieces
+   * of the socket chunks it arrived in, written with writev: no copy into one Buffer).
    */
-  async writeMessage(source: Uint8Array, meta: MessageMeta): Promise<IndexRecord> {
+  async writeMessage(source: MessageBytes, meta: MessageMeta): Promise<IndexRecord> {
     const { rel, abs } = await this.#target(meta);
     let sha256: string;
     try {
@@ -339,7 +340,7 @@ export class FolderStore {
     } catch (err) {
       throw this.#writeFailed(abs, meta, err);
     }
-    const rec = indexRecord(meta, source.length, sha256, rel);
+    const rec = indexRecord(meta, messageSize(source), sha256, rel);
     await this.#append(rec, abs);
     return rec;
   }

@@ -341,10 +341,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           return false;
         }
         budget.take(size);
-        // A body in pieces (literal-pieces.ts) is joined here until FolderStore.writeMessage takes
-        // MessageBytes (message-file.ts writes and hashes the pieces as they are).
+        // A body in pieces (literal-pieces.ts) is written and hashed as its pieces (writev), not joined.
         const done: Promise<void> = store
-          .writeMessage(Array.isArray(source) ? Buffer.concat(source as readonly Uint8Array[]) : (source as Uint8Array), metaOfSource(m, source, uidValidity))
+          .writeMessage(source, metaOfSource(m, source, uidValidity))
           .then(
             () => {
               wanted.delete(uid);
