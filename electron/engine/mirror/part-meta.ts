@@ -8,7 +8,8 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
  * - FTP compares `size` and `modified` (the listing's date, or `MDTM`) with the server's now: a part
  *   is continued only when both are recorded and both still match.
  * - HTTP sends `If-Range` with `etag` (strong only) or `lastModified` (only when it is a strong
- *   validator) and checks the total of the `206` against `size`.
+ *   validator) and checks the total of the `206` against `size` and its ETag (else Last-Modified)
+ *   against the recorded one; a meta with neither validator (a size alone) is never resumed onto.
  *
  * A missing or unreadable meta is not an error: the caller falls back to the checks it can make.
  */

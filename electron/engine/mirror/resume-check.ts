@@ -25,14 +25,17 @@ export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size
 
 /**
  * HTTP: why a kept part may not be resumed at all (null when it may), before any request: as for
- * FTP, the part must provably belong to the remote file. With no `.part.meta` (a crash before it
- * was written, another tool's or an older version's file, a damaged meta) or a meta recording
- * neither the size nor a validator, a `206` can be checked against nothing, and the resumed file
- * would be the part's bytes spliced to the server's: it is downloaded whole instead.
+ * FTP, the part must provably belong to the remote file. It is resumed only with a validator the
+ * server checks, `If-Range` (a strong ETag, or a Last-Modified that was a strong validator, recorded
+ * when the part was started): a changed file then comes back whole (200). With no `.part.meta` (a
+ * crash before it was written, another tool's or an older version's file, a damaged meta), or a
+ * meta recording only the size (a server that sent no ETag and a date too recent to be strong),
+ * a bare `Range` would be answered 206 from whatever the file is now, and a same-size change would
+ * be spliced to the part and recorded ok: the whole file is asked for instead.
  */
 export function httpResumeMismatch(kept: PartMeta | null): string | null {
   if (!kept) return 'nothing records which remote file the part was started from';
-  if (kept.size === null && !kept.etag && !kept.lastModified) return 'nothing recorded about the remote file to check the part against';
+  if (!kept.etag && !kept.lastModified) return 'no ETag or Last-Modified was recorded for If-Range to check the part against';
   return null;
 }
 
@@ -77,7 +80,9 @@ export function parseContentRange(value: string | undefined): ContentRange | nul
 
 /**
  * HTTP: why a `206` to a resume at `startAt` cannot be appended to the kept part (null when it can):
- * a range that does not start there, or signs the file changed (a server that ignores If-Range).
+ * a range that does not start there, or signs the file changed, for a server that ignores If-Range:
+ * another total size, or the 206 not showing the validator recorded when the part was started (its
+ * ETag, else its Last-Modified; a 206 showing none is not taken either: nothing tells it is the same file).
  */
 export function partialMismatch(headers: IncomingHttpHeaders, startAt: number, kept: PartMeta | null): string | null {
   const range = parseContentRange(one(headers['content-range']));
@@ -85,9 +90,17 @@ export function partialMismatch(headers: IncomingHttpHeaders, startAt: number, k
   if (kept && kept.size !== null && range.total !== null && range.total !== kept.size) {
     return `the remote file changed size (${kept.size} → ${range.total} bytes)`;
   }
-  const etag = one(headers.etag);
-  if (kept?.etag && etag && etag !== kept.etag) return `the remote file changed (ETag ${kept.etag} → ${etag})`;
-  return null;
+  if (kept?.etag) {
+    const etag = one(headers.etag);
+    if (etag !== kept.etag) return etag ? `the remote file changed (ETag ${kept.etag} → ${etag})` : 'the 206 shows no ETag to check the part against';
+    return null;
+  }
+  if (kept?.lastModified) {
+    const lastModified = one(headers['last-modified']);
+    if (lastModified !== kept.lastModified) return lastModified ? `the remote file changed (Last-Modified ${kept.lastModified} → ${lastModified})` : 'the 206 shows no Last-Modified to check the part against';
+    return null;
+  }
+  return 'nothing recorded about the remote file to check the 206 against';
 }
 
 function one(h: string | string[] | undefined): string | undefined {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror } from '../../../electron/engine/mirror';
-import { generateMirror, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type HttpServerOptions } from '../../harness';
+import { FTP_SERVER_KINDS, generateMirror, startApacheServer, startFtpServer, startFtpServerOf, startHttpServer, startNginxServer, startTcpProxy, type FtpServer, type HttpServerOptions } from '../../harness';
 import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 /**
@@ -25,9 +25,11 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** Deterministic text of `size` bytes, different per `seed`. */
 const body = (size: number, seed: string) => Buffer.from(`${seed} `.repeat(Math.ceil(size / (seed.length + 1))).slice(0, size));
 
-/** A one-book mirror (book 3000, 200 kB) in its own folder; mtime set `ageS` seconds back. */
+/** A one-book mirror (book 3000, 200,000 bytes) in its own folder; mtime set `ageS` seconds back. */
 async function oneBookMirror(name: string, ageS: number): Promise<string> {
   const gen = await generateMirror(path.join(work, name), [{ ebook: 3000, files: ['-0.txt'], sizeBytes: 200_000 }]);
+  // Exactly 200,000 bytes, so a changed version can keep the size (only a validator tells them apart).
+  await writeFile(path.join(gen.root, REL), body(200_000, 'original'));
   await setAge(path.join(gen.root, REL), ageS);
   return gen.root;
 }
@@ -37,35 +39,36 @@ async function setAge(file: string, ageS: number): Promise<void> {
   await utimes(file, t, t);
 }
 
-describe('HTTP: If-Range restarts a changed file', () => {
-  async function cutChangeResume(name: string, server: Partial<HttpServerOptions>, changed: Buffer) {
-    // An hour old, so Last-Modified is a strong validator (the response's Date is much later).
-    const root = await oneBookMirror(name, 3600);
-    const http = await startHttpServer({ root, ...server });
-    const mirror = openMirror(http.url, { timeoutMs: 5000 });
-    try {
-      const raw = path.join(work, `raw-${name}`);
-      const s = mirror.openSession(0);
-      http.hooks.cutBody(`/${REL}`, 60_000);
-      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
-      expect((first as FanoutError).retryable).toBe(true);
-      expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
+/** Book 3000 cut at 60 kB on Node's server (`server` options), the remote file then replaced by `changed` (half an hour old), and fetched again: the requests of that second fetch. */
+async function cutChangeResume(name: string, server: Partial<HttpServerOptions>, changed: Buffer) {
+  // An hour old, so Last-Modified is a strong validator (the response's Date is much later).
+  const root = await oneBookMirror(name, 3600);
+  const http = await startHttpServer({ root, ...server });
+  const mirror = openMirror(http.url, { timeoutMs: 5000 });
+  try {
+    const raw = path.join(work, `raw-${name}`);
+    const s = mirror.openSession(0);
+    http.hooks.cutBody(`/${REL}`, 60_000);
+    const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+    expect((first as FanoutError).retryable).toBe(true);
+    expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
 
-      await writeFile(path.join(root, REL), changed);
-      await setAge(path.join(root, REL), 1800); // a new version, half an hour old
-      const n0 = http.requests.length;
-      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
-      expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length, bytes: changed.length });
-      expect(r.sha256).toBe(sha(changed));
-      expect(await listFiles(raw)).toEqual(['3000-0.txt']);
-      await s.close();
-      return http.requests.slice(n0);
-    } finally {
-      await mirror.close();
-      await http.stop();
-    }
+    await writeFile(path.join(root, REL), changed);
+    await setAge(path.join(root, REL), 1800); // a new version, half an hour old
+    const n0 = http.requests.length;
+    const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+    expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length, bytes: changed.length });
+    expect(r.sha256).toBe(sha(changed));
+    expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+    await s.close();
+    return http.requests.slice(n0);
+  } finally {
+    await mirror.close();
+    await http.stop();
   }
+}
 
+describe('HTTP: If-Range restarts a changed file', () => {
   it('ETag: the resume sends If-Range with the ETag; the changed file comes back whole (200)', async () => {
     const reqs = await cutChangeResume('etag', {}, body(200_000, 'changed'));
     expect(reqs).toHaveLength(1);
@@ -88,6 +91,70 @@ describe('HTTP: If-Range restarts a changed file', () => {
   it('a server that ignores If-Range and sends no ETag: a 206 of another size is not appended', async () => {
     const reqs = await cutChangeResume('ignores-size', { ifRange: false, etag: false }, body(250_000, 'longer'));
     expect(reqs.map((q) => q.status)).toEqual([206, 200]);
+  });
+});
+
+describe('HTTP: a part whose .part.meta records only a size is not resumed (nothing to send in If-Range)', () => {
+  // A meta with a size and no validator: a server that sends no ETag and a Last-Modified too recent
+  // to be strong, or an older version's or another tool's meta. A Range with no If-Range is answered
+  // 206 from the changed file, and the part spliced to it has the recorded size: it was landed ok.
+  it('Node\'s server, no ETag, Last-Modified not a strong validator: the cut part records only a size; the changed file (same size) comes back whole', async () => {
+    // Modified "in the future": the response's Date is not a second after Last-Modified, so the date is no validator.
+    const root = await oneBookMirror('size-only', -3600);
+    const http = await startHttpServer({ root, etag: false });
+    const mirror = openMirror(http.url, { timeoutMs: 5000 });
+    try {
+      const raw = path.join(work, 'raw-size-only');
+      const s = mirror.openSession(0);
+      http.hooks.cutBody(`/${REL}`, 60_000);
+      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+      expect((first as FanoutError).retryable).toBe(true);
+      expect(JSON.parse(await readFile(path.join(raw, '3000-0.txt.part.meta'), 'utf8'))).toEqual({ size: 200_000 });
+
+      const changed = body(200_000, 'same-size-other-bytes');
+      await writeFile(path.join(root, REL), changed);
+      await setAge(path.join(root, REL), -3600);
+      const n0 = http.requests.length;
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: changed.length, bytes: changed.length });
+      expect(r.sha256).toBe(sha(changed));
+      expect(http.requests.slice(n0).map((q) => ({ status: q.status, range: q.range }))).toEqual([{ status: 200, range: null }]);
+      expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+      await s.close();
+    } finally {
+      await mirror.close();
+      await http.stop();
+    }
+  });
+
+  it.each(['nginx', 'apache'] as const)('%s (strong ETag and Last-Modified): a kept part with a size-only meta is replaced by the whole file, not resumed onto', async (server) => {
+    const root = await oneBookMirror(`size-only-${server}`, 3600);
+    const srv = server === 'nginx' ? await startNginxServer({ root }) : await startApacheServer({ root });
+    const mirror = openMirror(srv.url, { timeoutMs: 5000 });
+    try {
+      const raw = path.join(work, `raw-size-only-${server}`);
+      await mkdir(raw, { recursive: true });
+      const current = await readFile(path.join(root, REL));
+      // The start of an earlier version of the same size; its meta recorded the size alone.
+      await writeFile(path.join(raw, '3000-0.txt.part'), body(200_000, 'earlier-version').subarray(0, 60_000));
+      await writeFile(path.join(raw, '3000-0.txt.part.meta'), JSON.stringify({ size: 200_000 }));
+      const s = mirror.openSession(0);
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      expect(r).toMatchObject({ resumedFrom: 0, bytes: current.length });
+      expect(r.sha256).toBe(sha(current));
+      expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+      await s.close();
+    } finally {
+      await mirror.close();
+      await srv.stop();
+    }
+  });
+
+  it('a server that ignores If-Range and sends no ETag: a 206 whose Last-Modified is not the recorded one is not appended', async () => {
+    // Same size, so the 206's total cannot tell; only the date can.
+    const reqs = await cutChangeResume('ignores-lastmod', { ifRange: false, etag: false }, body(200_000, 'same-size-redated'));
+    expect(reqs.map((q) => q.status)).toEqual([206, 200]);
+    expect(reqs[1]!.range).toBeNull();
   });
 });
 
@@ -160,6 +227,31 @@ describe('FTP: the listing size decides whether a .part is continued', () => {
       await s.close();
     } finally {
       await mirror.close();
+    }
+  });
+});
+
+describe.each(FTP_SERVER_KINDS)('FTP: a kept part whose meta records no modification time is restarted (%s)', (kind) => {
+  // The FTP sibling of the size-only HTTP meta: the listing's size is the same, only the date could
+  // tell an earlier version from the file now there, and the meta has none.
+  it('the same-size file now on the server comes whole, not spliced after the part', async () => {
+    const root = await oneBookMirror(`ftp-size-only-${kind}`, 3600);
+    const ftp = await startFtpServerOf(kind, { root });
+    const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
+    try {
+      const raw = path.join(work, `raw-ftp-size-only-${kind}`);
+      await mkdir(raw, { recursive: true });
+      await writeFile(path.join(raw, '3000-0.txt.part'), body(200_000, 'earlier-version').subarray(0, 60_000));
+      await writeFile(path.join(raw, '3000-0.txt.part.meta'), JSON.stringify({ size: 200_000 }));
+      const s = mirror.openSession(0);
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      expect(r).toMatchObject({ resumedFrom: 0, bytes: 200_000 });
+      expect(r.sha256).toBe(sha(body(200_000, 'original')));
+      expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+      await s.close();
+    } finally {
+      await mirror.close();
+      await ftp.stop();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ftpResumeMismatch, metaFromHeaders, parseContentRange, partialMismatch, resumeHeaders } from '../../../electron/engine/mirror/resume-check';
+import { ftpResumeMismatch, httpResumeMismatch, metaFromHeaders, parseContentRange, partialMismatch, resumeHeaders } from '../../../electron/engine/mirror/resume-check';
 
 describe('ftpResumeMismatch', () => {
   const kept = { size: 500, modified: 'list:Nov 21 20:28' };
@@ -17,6 +17,17 @@ describe('ftpResumeMismatch', () => {
     expect(ftpResumeMismatch(100, kept, 700, 'list:Nov 21 20:28')).toMatch(/changed size \(500 → 700/);
     expect(ftpResumeMismatch(100, kept, null, 'list:Nov 21 20:28')).toMatch(/no size/);
     expect(ftpResumeMismatch(100, { size: null, modified: 'list:Nov 21 20:28' }, 700, 'list:Nov 21 20:28')).toMatch(/changed size/);
+  });
+});
+
+describe('httpResumeMismatch', () => {
+  it('resumes only a part whose meta recorded a validator for If-Range', () => {
+    expect(httpResumeMismatch({ size: 9, etag: '"a"' })).toBeNull();
+    expect(httpResumeMismatch({ size: null, lastModified: 'Sat, 01 Jan 2000 00:00:00 GMT' })).toBeNull();
+    expect(httpResumeMismatch(null)).toMatch(/nothing records/);
+    // A size alone: a bare Range would be answered from a changed file of the same size.
+    expect(httpResumeMismatch({ size: 9 })).toMatch(/no ETag or Last-Modified/);
+    expect(httpResumeMismatch({ size: null })).toMatch(/no ETag or Last-Modified/);
   });
 });
 
@@ -48,8 +59,18 @@ describe('partialMismatch', () => {
     expect(parseContentRange('bytes 400-999/*')).toEqual({ start: 400, end: 999, total: null });
     expect(parseContentRange('bytes */1000')).toBeNull();
     expect(partialMismatch({ 'content-range': 'bytes 400-999/1000', etag: '"v1"' }, 400, kept)).toBeNull();
-    expect(partialMismatch({ 'content-range': 'bytes 400-999/*' }, 400, kept)).toBeNull();
-    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000' }, 400, null)).toBeNull();
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/*', etag: '"v1"' }, 400, kept)).toBeNull();
+    const dated = { size: 1000, lastModified: 'Sat, 01 Jan 2000 00:00:00 GMT' };
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000', 'last-modified': dated.lastModified }, 400, dated)).toBeNull();
+  });
+  it('refuses a 206 that does not show the validator recorded (a server that ignores If-Range may send a changed file)', () => {
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000' }, 400, kept)).toMatch(/shows no ETag/);
+    const dated = { size: 1000, lastModified: 'Sat, 01 Jan 2000 00:00:00 GMT' };
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000', 'last-modified': 'Sun, 02 Jan 2000 00:00:00 GMT' }, 400, dated)).toMatch(/Last-Modified Sat.* → Sun/);
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000' }, 400, dated)).toMatch(/shows no Last-Modified/);
+    // Size only, or nothing: the 206 could be any same-size file.
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000', etag: '"v1"' }, 400, { size: 1000 })).toMatch(/nothing recorded/);
+    expect(partialMismatch({ 'content-range': 'bytes 400-999/1000' }, 400, null)).toMatch(/nothing recorded/);
   });
   it('refuses another offset, another size, another ETag', () => {
     expect(partialMismatch({ 'content-range': 'bytes 0-999/1000' }, 400, kept)).toMatch(/not bytes 400-/);
