@@ -117,6 +117,6 @@ export function registerGutenbergCommand(program: Command): void {
       reportInputCheck(check);
       // What jobs learn about servers (lock-step, connection limits) is kept in the data dir the web host uses too.
       const hosts = new HostMemory(defaultDataDir());
-      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, hosts }, selection), { json: Boolean(o.json), itemNoun: 'books' });
+      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, hosts }, selection), { json: Boolean(o.json), itemNoun: 'books', ...(check.missing ? { notInCatalog: check.missing } : {}) });
     });
 }

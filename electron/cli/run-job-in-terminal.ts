@@ -9,7 +9,17 @@ export { EXIT };
  * Runs a job with the live terminal display, Ctrl-C as cancel (a second Ctrl-C exits at once),
  * then prints the summary (as JSON on stdout with `--json`) and sets the exit code.
  */
-export async function runJobInTerminal(run: (control: JobControl) => Promise<JobSummary>, opts: { json: boolean; itemNoun: string }): Promise<void> {
+export interface TerminalJobOptions {
+  json: boolean;
+  itemNoun: string;
+  /** Requested ebook numbers the catalog does not list (--allow-missing): said with the summary, and `notInCatalog` in --json. */
+  notInCatalog?: { count: number; ids: string };
+}
+
+/** How much of a long list of ranges the text summary shows (--json has it all). */
+const SHOWN_IDS = 400;
+
+export async function runJobInTerminal(run: (control: JobControl) => Promise<JobSummary>, opts: TerminalJobOptions): Promise<void> {
   const display = await createProgressDisplay({ quiet: opts.json && !process.stderr.isTTY });
   const control = createJobControl((e: JobEvent) => display.onEvent(e));
   let interrupts = 0;
@@ -27,12 +37,17 @@ export async function runJobInTerminal(run: (control: JobControl) => Promise<Job
     display.stop();
     process.off('SIGINT', onSigint);
   }
+  const missing = opts.notInCatalog;
   if (opts.json) {
-    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(missing ? { ...summary, notInCatalog: missing } : summary, null, 2) + '\n');
     // The failure list also goes to stderr, so a script that only shows errors still sees what failed.
     for (const f of summary.failures) process.stderr.write(`failed: ${f.item}: ${f.error.code}: ${f.error.message}\n`);
   } else {
     process.stderr.write(formatSummary(summary, opts.itemNoun));
+    if (missing) {
+      const ids = missing.ids.length > SHOWN_IDS ? `${missing.ids.slice(0, missing.ids.lastIndexOf(',', SHOWN_IDS))},… (--json lists them all)` : missing.ids;
+      process.stderr.write(`not in the catalog: ${missing.count.toLocaleString('en-US')} ebook number${missing.count === 1 ? '' : 's'}: ${ids}\n`);
+    }
   }
   process.exitCode = summary.status === 'succeeded' ? EXIT.ok : summary.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
 }

@@ -134,8 +134,12 @@ export interface SelectionReport {
    * before it, and whether it was the first filter applied (`before` is then the whole catalog).
    */
   emptiedBy?: { filter: SelectionFilter; before: number; first: boolean };
-  /** Requested ebook numbers that the catalog does not list: how many, and the first few. */
-  missing: { count: number; first: number[] };
+  /**
+   * Requested ebook numbers that the catalog does not list: how many, the first few, how many lie
+   * past its last number (a catalog cut short, pg_catalog.csv being in ebook order, or older than
+   * the books), and all of them as merged ranges (at most one more than the books found in the ranges).
+   */
+  missing: { count: number; first: number[]; pastLast: number; ranges: IdRange[] };
 }
 
 /** How many missing ebook numbers a report quotes. */
@@ -176,20 +180,38 @@ export async function explainSelection(entries: AsyncIterable<CatalogEntry>, sel
     if (i === predicates.length) picked.add(e.ebook);
   }
   const matched = picked.size;
-  const report: SelectionReport = { books, firstEbook, lastEbook, selected: Math.min(matched, selection.limit ?? Infinity), missing: missingIds(ranges, found) };
+  const report: SelectionReport = { books, firstEbook, lastEbook, selected: Math.min(matched, selection.limit ?? Infinity), missing: missingIds(ranges, found, lastEbook) };
   const emptied = passed.findIndex((n) => n === 0);
   if (matched === 0 && emptied >= 0) report.emptiedBy = { filter: filters[emptied]!, before: emptied === 0 ? books : passed[emptied - 1]!, first: emptied === 0 };
   return report;
 }
 
-function missingIds(ranges: readonly IdRange[], found: ReadonlySet<number>): SelectionReport['missing'] {
+function missingIds(ranges: readonly IdRange[], found: ReadonlySet<number>, lastEbook: number): SelectionReport['missing'] {
   let requested = 0;
-  for (const r of ranges) requested += r.to - r.from + 1;
-  const first: number[] = [];
-  // Stops after the first few gaps: at most found.size + MISSING_QUOTED steps, whatever the ranges.
+  let pastLast = 0;
   for (const r of ranges) {
-    for (let id = r.from; id <= r.to && first.length < MISSING_QUOTED; id++) if (!found.has(id)) first.push(id);
+    requested += r.to - r.from + 1;
+    if (r.to > lastEbook) pastLast += r.to - Math.max(r.from, lastEbook + 1) + 1;
+  }
+  const count = requested - found.size;
+  if (count === 0) return { count, first: [], pastLast, ranges: [] };
+  // The gaps between the found numbers, range by range (ranges are sorted and merged).
+  const sorted = Float64Array.from(found).sort();
+  const gaps: IdRange[] = [];
+  let k = 0;
+  for (const r of ranges) {
+    let next = r.from;
+    while (k < sorted.length && sorted[k]! <= r.to) {
+      const id = sorted[k++]!;
+      if (id > next) gaps.push({ from: next, to: id - 1 });
+      next = id + 1;
+    }
+    if (next <= r.to) gaps.push({ from: next, to: r.to });
+  }
+  const first: number[] = [];
+  for (const g of gaps) {
+    for (let id = g.from; id <= g.to && first.length < MISSING_QUOTED; id++) first.push(id);
     if (first.length >= MISSING_QUOTED) break;
   }
-  return { count: requested - found.size, first };
+  return { count, first, pastLast, ranges: gaps };
 }

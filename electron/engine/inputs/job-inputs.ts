@@ -16,10 +16,18 @@ export interface InputCheck {
   warnings: InputProblem[];
   /** Books the job will select, when the catalog was read. */
   selected?: number;
+  /**
+   * Requested ebook numbers the catalog does not list, when some are (the job goes on only with
+   * `allowMissing`): how many, and all of them as ranges ("13,21-25"), for the job's result.
+   */
+  missing?: { count: number; ids: string };
 }
 
 export interface CheckOptions {
-  /** Requested ebook numbers missing from the catalog are a warning, not a problem (`--allow-missing`). */
+  /**
+   * Requested ebook numbers missing from the catalog are a warning, not a problem (`--allow-missing`).
+   * Undefined: the front end has no such option (the UI, whose ids come from the catalog it loaded).
+   */
   allowMissing?: boolean;
   signal?: AbortSignal;
 }
@@ -49,10 +57,18 @@ function selectionFindings(selection: CatalogSelection, report: SelectionReport,
   const { missing } = report;
   if (missing.count === 0) return;
   const listed = `${missing.first.join(', ')}${missing.count > missing.first.length ? ', …' : ''}`;
-  const finding: InputProblem = { field: 'selection.ids', value: formatIdRanges(ids), message: `${count(missing.count, 'ebook number')} not in the catalog (${listed})` };
+  // pg_catalog.csv lists books in ebook order: a download cut at a row boundary reads as a whole
+  // catalog whose last books are missing. Numbers past its last one say so.
+  const past =
+    missing.pastLast === 0
+      ? ''
+      : `, ${missing.pastLast === missing.count ? (missing.count === 1 ? '' : 'all ') : `${missing.pastLast.toLocaleString('en-US')} of them `}past its last, ${report.lastEbook} (a catalog cut short or older than these books? download it again)`;
+  const finding: InputProblem = { field: 'selection.ids', value: formatIdRanges(ids), message: `${count(missing.count, 'ebook number')} not in the catalog (${listed})${past}` };
   const rest = `the ${count(report.selected, 'book')} that ${report.selected === 1 ? 'is' : 'are'}`;
+  out.missing = { count: missing.count, ids: formatIdRanges(missing.ranges) };
   if (opts.allowMissing) out.warnings.push({ ...finding, message: `${finding.message}; downloading ${rest}` });
-  else out.problems.push({ ...finding, message: `${finding.message}; check the numbers, or add --allow-missing to download ${rest}` });
+  else if (opts.allowMissing === false) out.problems.push({ ...finding, message: `${finding.message}; check the numbers, or add --allow-missing to download ${rest}` });
+  else out.problems.push({ ...finding, message: `${finding.message}; the catalog file no longer lists every book selected: load it again and select again` });
 }
 
 /** Every entry of `entries`, each shown to `see` on its way through. */

@@ -103,7 +103,7 @@ const CASES: Record<string, Case[]> = {
     {
       name: 'some ids not in the catalog',
       args: (f) => gutenberg(f, { '--ids': '5,7,11,99999999' }),
-      lines: () => [line('error: --ids 5,7,11,99999999: 3 ebook numbers not in the catalog (7, 11, 99999999); check the numbers, or add --allow-missing to download the 1 book that is')],
+      lines: () => [line('error: --ids 5,7,11,99999999: 3 ebook numbers not in the catalog (7, 11, 99999999), 1 of them past its last, 1342 (a catalog cut short or older than these books? download it again); check the numbers, or add --allow-missing to download the 1 book that is')],
     },
     { name: 'a filter that matches nothing', args: (f) => gutenberg(f, { '--author': 'Nobody' }), lines: () => [line("error: --author Nobody: matches none of the catalog's 3 books; check the spelling or drop this filter")] },
     {

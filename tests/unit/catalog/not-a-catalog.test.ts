@@ -42,7 +42,7 @@ describe('explainSelection', () => {
     );
 
   it('counts what the selection picks, limit applied', async () => {
-    expect(await explainSelection(readCatalog(catalog()), { author: 'austen', limit: 2 })).toEqual({ books: 4, firstEbook: 1, lastEbook: 9, selected: 2, missing: { count: 0, first: [] } });
+    expect(await explainSelection(readCatalog(catalog()), { author: 'austen', limit: 2 })).toEqual({ books: 4, firstEbook: 1, lastEbook: 9, selected: 2, missing: { count: 0, first: [], pastLast: 0, ranges: [] } });
   });
 
   it('names the first filter after which nothing is left, and how many books were left before it', async () => {
@@ -56,7 +56,8 @@ describe('explainSelection', () => {
   it('lists the requested ids that the catalog lacks: the count and the first five', async () => {
     const r = await explainSelection(readCatalog(catalog()), { ids: [{ from: 1, to: 10 }, { from: 99_999_999, to: 99_999_999 }] });
     expect(r.selected).toBe(4);
-    expect(r.missing).toEqual({ count: 7, first: [3, 4, 6, 7, 8] });
+    // All of them as ranges (the job's result), and those past the catalog's last number, 9 (a cut catalog).
+    expect(r.missing).toEqual({ count: 7, first: [3, 4, 6, 7, 8], pastLast: 2, ranges: [{ from: 3, to: 4 }, { from: 6, to: 8 }, { from: 10, to: 10 }, { from: 99_999_999, to: 99_999_999 }] });
     const none = await explainSelection(readCatalog(catalog()), { ids: [{ from: 99_999_999, to: 99_999_999 }] });
     expect(none).toMatchObject({ selected: 0, emptiedBy: { filter: 'ids', before: 4, first: true }, missing: { count: 1, first: [99_999_999] } });
   });
@@ -65,5 +66,6 @@ describe('explainSelection', () => {
     const r = await explainSelection(readCatalog(catalog()), { ids: [{ from: 1, to: 2 ** 52 }] });
     expect(r.missing.count).toBe(2 ** 52 - 4);
     expect(r.missing.first).toEqual([3, 4, 6, 7, 8]);
+    expect(r.missing.ranges).toEqual([{ from: 3, to: 4 }, { from: 6, to: 8 }, { from: 10, to: 2 ** 52 }]);
   });
 });
