@@ -19,30 +19,57 @@ const utf8Lenient = new TextDecoder('utf-8');
 const SNIFF_BYTES = 4096;
 
 /**
- * What a file's bytes are, from a byte-order mark or its first 4 KB: `utf-16` (a UTF-16 BOM, or
- * NULs in at least half of the odd (LE) or even (BE) bytes and almost none of the others: every
- * Latin-script character of a UTF-16 text has a zero byte); `binary` (a NUL byte in no such
- * pattern: no text holds one); else `bytes`, a UTF-8 or windows-1252 text (decoded as before).
- * A UTF-16 text with no BOM and few zero bytes (all CJK, say) cannot be told from windows-1252
+ * What a file's bytes are, from a byte-order mark or its first 4 KB:
+ * - `utf-16`: a UTF-16 BOM, or NULs on one side of the byte pairs only (odd offsets: LE, even: BE)
+ *   in at least 1 pair in 8. A Latin-script UTF-16 text has a zero byte in every character; one in
+ *   Cyrillic or Greek has them in its spaces, digits, punctuation and line ends.
+ * - `binary`: more than 1% of the bytes looked at are control characters (NUL, and C0 other than
+ *   TAB, LF, VT, FF, CR, SUB, ESC) in no UTF-16 pattern: compressed or image data, a zeroed block.
+ * - else `bytes`, a UTF-8 or windows-1252 text, decoded as before. A stray NUL (or a few) is a
+ *   damaged byte of a text, not a sign of binary data: it is kept like any other byte.
+ * A UTF-16 text with no BOM and almost no ASCII (all CJK, say) cannot be told from windows-1252
  * bytes and is not recognised.
  */
 export type TextSniff = { kind: 'utf-16'; encoding: 'utf-16le' | 'utf-16be'; bom: boolean } | { kind: 'binary'; why: string } | { kind: 'bytes' };
+
+/** C0 control bytes no text holds: all but TAB, LF, VT, FF, CR, SUB (0x1A, DOS end of file) and ESC. */
+const TEXT_CONTROL = 1 << 0x09 | 1 << 0x0a | 1 << 0x0b | 1 << 0x0c | 1 << 0x0d | 1 << 0x1a | 1 << 0x1b;
+
+const count = (n: number) => n.toLocaleString('en-US');
 
 export function sniffText(buf: Uint8Array): TextSniff {
   if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return { kind: 'utf-16', encoding: 'utf-16le', bom: true };
   if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return { kind: 'utf-16', encoding: 'utf-16be', bom: true };
   const head = buf.subarray(0, Math.min(buf.length, SNIFF_BYTES));
+  // Every book goes through here: one indexOf (memchr) for the text without a NUL.
   if (head.indexOf(0) === -1) return { kind: 'bytes' };
   let even = 0;
   let odd = 0;
-  for (let i = 0; i + 1 < head.length; i += 2) {
-    if (head[i] === 0) even++;
-    if (head[i + 1] === 0) odd++;
+  let controls = 0;
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i]!;
+    if (b >= 0x20 || (TEXT_CONTROL >> b) & 1) continue;
+    controls++;
+    if (b === 0) {
+      if (i & 1) odd++;
+      else even++;
+    }
   }
   const pairs = head.length >> 1;
-  if (odd > 0 && odd * 2 >= pairs && even * 20 <= odd) return { kind: 'utf-16', encoding: 'utf-16le', bom: false };
-  if (even > 0 && even * 2 >= pairs && odd * 20 <= even) return { kind: 'utf-16', encoding: 'utf-16be', bom: false };
-  return { kind: 'binary', why: 'it holds NUL bytes' };
+  // Half the pairs (a Latin script), or 1 in 8 when there are enough to tell (16: a few words) from a stray NUL or two.
+  const oneSided = (side: number, other: number) => pairs > 0 && side > 0 && (side * 2 >= pairs || (side >= 16 && side * 8 >= pairs)) && other * 20 <= side;
+  if (oneSided(odd, even)) return { kind: 'utf-16', encoding: 'utf-16le', bom: false };
+  if (oneSided(even, odd)) return { kind: 'utf-16', encoding: 'utf-16be', bom: false };
+  if (controls * 100 <= head.length) return { kind: 'bytes' };
+  const nul = even + odd;
+  const looked = head.length === buf.length ? `its ${count(head.length)} bytes` : `its first ${count(head.length)} bytes`;
+  const utf16 =
+    even > 0 && odd > 0 && even * 20 > odd && odd * 20 > even
+      ? `its NULs are at even and odd offsets alike: ${count(even)} and ${count(odd)}`
+      : nul === 1
+        ? 'one NUL shows no UTF-16 pattern'
+        : `its ${count(nul)} NULs, nearly all at ${odd > even ? 'odd' : 'even'} offsets, are too few for UTF-16${odd > even ? 'LE' : 'BE'} (a NUL in 1 byte pair in 8 at least)`;
+  return { kind: 'binary', why: `${count(controls)} of ${looked} are control characters (${count(nul)} NUL), which no text holds; not UTF-16 either (${utf16})` };
 }
 
 const utf16Strict = { 'utf-16le': new TextDecoder('utf-16le', { fatal: true }), 'utf-16be': new TextDecoder('utf-16be', { fatal: true }) };
@@ -61,7 +88,7 @@ function decodeUtf16(buf: Uint8Array, sniff: Extract<TextSniff, { kind: 'utf-16'
 
 /** Why the bytes cannot be cleaned (not a text), thrown by `decodeGutenbergBytes` and the fast path alike. */
 function notTextError(sniff: Extract<TextSniff, { kind: 'binary' }>): Error {
-  return new Error(`is not a text file (${sniff.why})`);
+  return new Error(`is not a text file: ${sniff.why}`);
 }
 
 /**

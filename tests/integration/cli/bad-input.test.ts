@@ -188,7 +188,7 @@ const CASES: Record<string, Case[]> = {
       lines: (f) => [line(`error: ${f.dir}/utf16.txt: is UTF-16LE text (it starts with a UTF-16 byte order mark) but not valid UTF-16 (an odd number of bytes, or half a surrogate pair); it cannot be read as text`)],
     },
     { name: 'a zip', args: (f) => ['clean', `${f.dir}/book-0.zip`], lines: (f) => [line(`error: ${f.dir}/book-0.zip: is a zip archive, not a text; unzip it and clean the .txt inside`)] },
-    { name: 'binary data', args: (f) => ['clean', `${f.dir}/data.bin`], lines: (f) => [line(`error: ${f.dir}/data.bin: is not a text file (it holds NUL bytes); give a Gutenberg .txt file`)] },
+    { name: 'binary data', args: (f) => ['clean', `${f.dir}/data.bin`], lines: (f) => [line(`error: ${f.dir}/data.bin: is not a text file: 2 of its 6 bytes are control characters (1 NUL), which no text holds; not UTF-16 either (one NUL shows no UTF-16 pattern); give a Gutenberg .txt file`)] },
   ],
   serve: [
     { name: 'port too large', args: () => ['serve', '--port', '99999'], lines: () => [line("error: option '-p, --port <port>' argument '99999' is invalid. must be a whole number from 0 to 65,535")] },

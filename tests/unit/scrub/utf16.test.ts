@@ -58,12 +58,13 @@ describe('UTF-16 texts', () => {
 
   it('NUL bytes in no UTF-16 pattern: not a text (refused, not written out as it is)', () => {
     const binary = Buffer.from([0x41, 0x42, 0x00, 0x01, 0x43, 0x0a, 0x00, 0x00, 0x00, 0x7f, 0x45, 0x4c, 0x46]);
-    expect(sniffText(binary)).toEqual({ kind: 'binary', why: 'it holds NUL bytes' });
-    expect(() => scrubBook(new Uint8Array(binary))).toThrow('is not a text file (it holds NUL bytes)');
-    expect(() => decodeGutenbergBytes(binary)).toThrow('is not a text file (it holds NUL bytes)');
+    const why = '5 of its 13 bytes are control characters (4 NUL), which no text holds; not UTF-16 either (its NULs are at even and odd offsets alike: 3 and 1)';
+    expect(sniffText(binary)).toEqual({ kind: 'binary', why });
+    expect(() => scrubBook(new Uint8Array(binary))).toThrow(`is not a text file: ${why}`);
+    expect(() => decodeGutenbergBytes(binary)).toThrow(`is not a text file: ${why}`);
     // Too short to show a pattern: a lone NUL is no UTF-16 (it was read as UTF-16LE, then refused as odd-length).
-    expect(sniffText(Buffer.from([0]))).toEqual({ kind: 'binary', why: 'it holds NUL bytes' });
-    expect(sniffText(Buffer.from([0, 0, 0, 0]))).toEqual({ kind: 'binary', why: 'it holds NUL bytes' });
+    expect(sniffText(Buffer.from([0]))).toEqual({ kind: 'binary', why: '1 of its 1 bytes are control characters (1 NUL), which no text holds; not UTF-16 either (one NUL shows no UTF-16 pattern)' });
+    expect(sniffText(Buffer.from([0, 0, 0, 0]))).toMatchObject({ kind: 'binary', why: expect.stringContaining('its NULs are at even and odd offsets alike: 2 and 2') });
     expect(sniffText(Buffer.from('Hi\n', 'utf16le'))).toEqual({ kind: 'utf-16', encoding: 'utf-16le', bom: false });
   });
 
