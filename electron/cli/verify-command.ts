@@ -135,8 +135,10 @@ export function registerVerifyCommand(program: Command): void {
       exitOnProblems(out ? [{ field: '--out', value: o.out, message: out }] : []);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
       // Loaded when verifying, not for `--help` (see commands.ts).
-      const { verifyMailArchive } = await import('../engine/verify/verify-mail');
-      await report((onProgress) => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }), Boolean(o.json));
+      const [{ verifyMailArchive }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-mail'), import('../engine/inputs/verify-folder')]);
+      // The account's folder, as `fanout mail` locks it: refused while a job writes it, kept still while verified.
+      const run = (onProgress: (p: VerifyProgress) => void) => withFolderForVerify(accountDirOf(o.out, account), () => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }));
+      await report(run, Boolean(o.json));
     });
   verify
     .command('corpus')
@@ -148,7 +150,8 @@ export function registerVerifyCommand(program: Command): void {
       const manifest = folder ? null : await checkInputFile(join(dir, 'manifest.jsonl'), { allowEmpty: true });
       const problem = folder ?? (manifest ? `has no readable manifest.jsonl (${manifest.split(';')[0]}): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out` : null);
       exitOnProblems(problem ? [{ field: dir, message: problem }] : []);
-      const { verifyCorpus } = await import('../engine/verify/verify-corpus');
-      await report((onProgress) => verifyCorpus(dir, { onProgress }), Boolean(o.json));
+      const [{ verifyCorpus }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-corpus'), import('../engine/inputs/verify-folder')]);
+      // Refused while a job writes the folder (its half-written files would read as damage); a job is refused there while this runs.
+      await report((onProgress) => withFolderForVerify(dir, () => verifyCorpus(dir, { onProgress })), Boolean(o.json));
     });
 }
