@@ -4,6 +4,7 @@ import type { MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError } from '../core/fanout-error';
 import type { JobBodyContext } from '../core/run-job';
 import { isInside } from '../output/safe-path';
+import { layoutError } from './archive-layout';
 import type { MailFolderInfo } from './folders';
 
 // The account's folders on disk and which of the server's a job archives (run-mail-job.ts).
@@ -14,7 +15,9 @@ export async function readFolderDirs(root: string): Promise<{ dirs: Record<strin
     const text = await readFile(join(root, 'folders.json'), 'utf8');
     const parsed = JSON.parse(text) as { dirs?: Record<string, string> };
     return { dirs: parsed.dirs ?? {}, text };
-  } catch {
+  } catch (err) {
+    // A directory in its place could never be written over: said now, naming it (layoutError).
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw layoutError(err, join(root, 'folders.json'), "The account's folder list");
     return { dirs: {}, text: null };
   }
 }

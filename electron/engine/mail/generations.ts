@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { layoutError } from './archive-layout';
 import { readIndexFile, type IndexRecord } from './index-file';
 import { writeFileAtomic } from '../output/atomic-file';
 
@@ -51,8 +52,10 @@ export async function readFolderState(file: string, path: string): Promise<{ sta
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as FolderState;
     if (parsed && parsed.version === 1 && Array.isArray(parsed.generations)) return { state: parsed, text: stateText(parsed) };
-  } catch {
-    // none yet, or damaged
+  } catch (err) {
+    // None yet, or damaged: the index says what is archived. A directory in its place could never
+    // be written over: said now, naming it, not after the folder's messages are fetched.
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw layoutError(err, file, `The state of ${path}`, { folder: path });
   }
   return { state: { version: 1, path, generations: [], synced: null }, text: null };
 }
@@ -60,7 +63,7 @@ export async function readFolderState(file: string, path: string): Promise<{ sta
 /** Writes `state.json` unless it would say what it already says. Returns the text on disk. */
 export async function writeFolderState(file: string, state: FolderState, onDisk: string | null): Promise<string> {
   const text = stateText(state);
-  if (text !== onDisk) await writeFileAtomic(file, text);
+  if (text !== onDisk) await writeFileAtomic(file, text).catch((err: unknown) => Promise.reject(layoutError(err, file, `The state of ${state.path}`, { folder: state.path })));
   return text;
 }
 

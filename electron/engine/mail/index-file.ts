@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
 import { appendWholeOrCut, repairTornTail } from '../output/append-log';
 import { openAtomicFile, openDirForSync, syncDirHandle } from '../output/atomic-file';
+import { layoutError } from './archive-layout';
 import type { MessageMeta } from './message-meta';
 
 /** One line of a folder's `index.jsonl`: one archived message of one generation (UIDVALIDITY). */
@@ -47,10 +48,10 @@ export async function* readIndexFile(file: string, onBad?: () => void): AsyncGen
     fh = await open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    throw layoutError(err, file, 'The index');
   }
   try {
-    for await (const line of fh.readLines({ encoding: 'utf8', autoClose: false })) {
+    for await (const line of readLinesOf(fh, file)) {
       if (!line.trim()) continue;
       let rec: IndexRecord;
       try {
@@ -64,6 +65,15 @@ export async function* readIndexFile(file: string, onBad?: () => void): AsyncGen
     }
   } finally {
     await fh.close();
+  }
+}
+
+/** The lines of an open index; a read that fails (a directory in the index's place) is `layoutError`'s, naming the file. */
+async function* readLinesOf(fh: FileHandle, file: string): AsyncGenerator<string> {
+  try {
+    for await (const line of fh.readLines({ encoding: 'utf8', autoClose: false })) yield line;
+  } catch (err) {
+    throw layoutError(err, file, 'The index');
   }
 }
 

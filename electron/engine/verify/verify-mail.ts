@@ -1,18 +1,19 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
-import { abortedError } from '../core/fanout-error';
+import { abortedError, FanoutError } from '../core/fanout-error';
 import { accountWhere, closeClient, openClient } from '../mail/connect';
 import { readFolderDirs } from '../mail/account-folders';
 import { listFoldersOn, type MailFolderInfo } from '../mail/folders';
 import { recoverFolderDirs } from '../mail/recover-folder-dirs';
+import { readFolderState } from '../mail/generations';
 import { readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
 import { isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
-import { checkFile } from './check-file';
-import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyReport, type VerifyReportWithNotes } from './verify-report';
+import { checkFile, unreadableDetail } from './check-file';
+import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyProblem, type VerifyReport, type VerifyReportWithNotes } from './verify-report';
 
 export interface VerifyMailSpec {
   account: MailAccount;
@@ -31,25 +32,76 @@ interface LocalFolder {
   records: Map<string, IndexRecord>;
   /** Lines of the index that are no record (damaged). */
   badLines: number;
+  /** Its generations' directories (relative, "" = the folder's own), from state.json and the index. */
+  gens: Set<string>;
+  /** What keeps the folder from being checked whole: its directory or index gone or unreadable. */
+  missing: VerifyProblem[];
+  corrupt: VerifyProblem[];
 }
 
 const key = (uidValidity: string, uid: number) => `${uidValidity}:${uid}`;
+
+/** The account's folders on disk, and directories holding an archive that nothing names. */
+interface AccountDirs {
+  /** IMAP path → directory (relative to the account's folder). */
+  dirs: Record<string, string>;
+  /** Directories holding an index.jsonl or `.eml` files that no folder's mapping names (a state.json lost with folders.json). */
+  unnamed: string[];
+  /** folders.json unreadable in a way `fanout mail` stops at (a directory in its place). */
+  corrupt: VerifyProblem[];
+}
 
 /**
  * The account's folder directories: folders.json, or, when it is gone or unreadable, what each
  * directory's state.json says it holds (as `fanout mail` reads them back): never "no folder" over an
  * archive that has them, nor directories assigned afresh (two folders differing by case would swap).
+ * Directories holding an archive (index.jsonl, `.eml` files) that neither names are checked too,
+ * under their directory's name. Nothing at all to check against (no account folder, no folder in
+ * it): a `BAD_INPUT` error, never an OK over an archive verify could not see.
  */
-async function readDirs(root: string): Promise<Record<string, string>> {
-  const { dirs, text } = await readFolderDirs(root);
-  return text === null ? recoverFolderDirs(root) : dirs;
+async function readDirs(root: string): Promise<AccountDirs> {
+  const corrupt: VerifyProblem[] = [];
+  const { dirs: listed, text } = await readFolderDirs(root).catch((err: unknown) => {
+    corrupt.push({ where: basename(root), file: 'folders.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way); the folders were read back from their state.json` });
+    return { dirs: {}, text: null };
+  });
+  const dirs = text === null ? await recoverFolderDirs(root) : listed;
+  const named = new Set(Object.values(dirs));
+  const unnamed = (await archiveDirs(root)).filter((d) => !named.has(d));
+  if (Object.keys(dirs).length === 0 && unnamed.length === 0) throw nothingToCheck(root, text !== null);
+  return { dirs, unnamed, corrupt };
+}
+
+/** The error for an account folder with no archive verify can check. */
+function nothingToCheck(root: string, hasFoldersJson: boolean): FanoutError {
+  const why = hasFoldersJson ? 'its folders.json names no folder, and no directory in it holds an index.jsonl or .eml files' : 'it holds no folders.json, and no directory in it a state.json, an index.jsonl or .eml files (is it the account folder of a `fanout mail --out`? were they deleted?)';
+  return new FanoutError(
+    'BAD_INPUT',
+    `Cannot verify ${root}: nothing to check it against; ${why}. verify checks an archive against the records \`fanout mail\` keeps (folders.json, each folder's state.json and index.jsonl); \`fanout mail\` with the same --out archives the account again (files still whole at the server's size are taken back, not fetched), then verify can check it`,
+    { path: root },
+  );
+}
+
+/** Deepest directory looked into for an archive no record names (as recover-folder-dirs.ts). */
+const MAX_DEPTH = 32;
+
+/** Directories under `root` (relative, "/"-separated) holding an index.jsonl or `<uid>.eml` files; generation directories are part of their folder's. */
+async function archiveDirs(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string[], depth: number): Promise<void> => {
+    const entries = await readdir(join(root, ...rel), { withFileTypes: true }).catch(() => []);
+    if (rel.length > 0 && entries.some((e) => e.name === 'index.jsonl' || (e.isFile() && /^\d+\.eml$/.test(e.name)))) out.push(rel.join('/'));
+    if (depth >= MAX_DEPTH) return;
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.') && !/^uidvalidity-\d+$/.test(e.name)) await walk([...rel, e.name], depth + 1);
+  };
+  await walk([], 0);
+  return out.sort();
 }
 
 /** Files of a folder directory's generations that no index line names (orphans, temp files). */
-async function extraFiles(dir: string, records: Map<string, IndexRecord>): Promise<string[]> {
+async function extraFiles(dir: string, records: Map<string, IndexRecord>, gens: Set<string>): Promise<string[]> {
   const named = new Set([...records.values()].map((r) => r.file));
   const out: string[] = [];
-  const gens = new Set(['', ...[...records.values()].map((r) => (r.file.includes('/') ? r.file.slice(0, r.file.lastIndexOf('/')) : ''))]);
   for (const g of gens) {
     let names: string[] = [];
     try {
@@ -72,14 +124,50 @@ function extraDetail(rel: string): string {
   return 'on disk, in no index line: left by a stopped run or put there (`fanout mail` again adopts it if the server has this UID at this size, else fetches it anew)';
 }
 
-async function readLocalFolder(root: string, dirs: Record<string, string>, path: string): Promise<LocalFolder> {
-  const rel = dirs[path];
+/**
+ * A folder's archive as its records say: the index (its lines, damaged ones counted), the
+ * generations (state.json and the index), and what keeps it from being checked: its directory gone
+ * or not one, index.jsonl gone while messages were archived, or unreadable (a directory in its place).
+ */
+async function readLocalFolder(root: string, rel: string | undefined, path: string): Promise<LocalFolder> {
   const records = new Map<string, IndexRecord>();
-  if (rel === undefined) return { info: { path }, dir: '', records, badLines: 0 };
+  const folder: LocalFolder = { info: { path }, dir: '', records, badLines: 0, gens: new Set(['']), missing: [], corrupt: [] };
+  if (rel === undefined) return folder;
   const dir = resolve(root, ...rel.split('/'));
-  let badLines = 0;
-  for await (const r of readIndexFile(join(dir, 'index.jsonl'), () => badLines++)) records.set(key(r.uidValidity, r.uid), r);
-  return { info: { path }, dir, records, badLines };
+  const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
+  if (st instanceof Error) {
+    if (st.code === 'ENOENT' || st.code === 'ENOTDIR') folder.missing.push({ where: path, detail: `its directory ${rel}/ is gone: every message archived there is lost (\`fanout mail\` again fetches the folder whole)` });
+    else folder.corrupt.push({ where: path, detail: `its directory ${rel}/ ${unreadableDetail(st)}` });
+    return folder;
+  }
+  if (!st.isDirectory()) {
+    folder.corrupt.push({ where: path, detail: `its directory ${rel}/ is not a directory` });
+    return folder;
+  }
+  folder.dir = dir;
+  const { state, text } = await readFolderState(join(dir, 'state.json'), path).catch((err: unknown) => {
+    folder.corrupt.push({ where: path, file: 'state.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way)` });
+    return { state: { generations: [], synced: null }, text: null };
+  });
+  for (const g of state.generations) folder.gens.add(g.dir);
+  try {
+    for await (const r of readIndexFile(join(dir, 'index.jsonl'), () => folder.badLines++)) {
+      records.set(key(r.uidValidity, r.uid), r);
+      folder.gens.add(r.file.includes('/') ? r.file.slice(0, r.file.lastIndexOf('/')) : '');
+    }
+  } catch (err) {
+    folder.corrupt.push({ where: path, file: 'index.jsonl', detail: `${unreadableDetail(err)}: no record of the folder's messages can be read, its files show as extra` });
+    return folder;
+  }
+  if (records.size === 0 && folder.badLines === 0 && !(await stat(join(dir, 'index.jsonl')).then(() => true, () => false))) {
+    const recorded = text !== null ? (state.synced?.messages ?? 0) : 0;
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d+\.eml$/.test(n)).length;
+    if (recorded > 0 || files > 0) {
+      const had = recorded > 0 ? `state.json records ${recorded} message(s)` : `${files} .eml file(s) are here`;
+      folder.missing.push({ where: path, file: 'index.jsonl', detail: `gone (${had}): no record to check the files against, they show as extra (\`fanout mail\` again takes back those whole at the server's size)` });
+    }
+  }
+  return folder;
 }
 
 /** Re-hashes every file the folders' indexes name, and lists files no line names. Returns the records found missing or corrupt. */
@@ -88,6 +176,8 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
   let hashed = 0;
   const flagged = new Set<IndexRecord>();
   for (const f of local) {
+    report.missing.push(...f.missing);
+    report.corrupt.push(...f.corrupt);
     if (f.badLines > 0) report.corrupt.push({ where: f.info.path, file: 'index.jsonl', detail: `${f.badLines} line(s) are no record (damaged): the files they named show as extra` });
     for (const r of f.records.values()) {
       if (opts.signal?.aborted) throw abortedError();
@@ -99,7 +189,7 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
       report.checked.files++;
       opts.onProgress?.({ phase: 'hashing', done: ++hashed, total });
     }
-    if (f.dir) for (const x of await extraFiles(f.dir, f.records)) report.extra.push({ where: f.info.path, file: x, detail: extraDetail(x) });
+    if (f.dir) for (const x of await extraFiles(f.dir, f.records, f.gens)) report.extra.push({ where: f.info.path, file: x, detail: extraDetail(x) });
   }
   return flagged;
 }
@@ -108,13 +198,26 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
  * The archive of an account (`root` = `<out>/<user@host>/`) against its own indexes only, without
  * the server (the History screen has no password): every file re-hashed, files no line names.
  */
-export async function verifyMailLocal(root: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  const report = emptyReport('mail');
-  const dirs = await readDirs(root);
+export async function verifyMailLocal(root: string, opts: VerifyOptions = {}): Promise<VerifyReportWithNotes> {
+  const report: VerifyReportWithNotes = emptyReport('mail');
+  const { dirs, unnamed, corrupt } = await readDirs(root);
+  report.corrupt.push(...corrupt);
   const local: LocalFolder[] = [];
-  for (const path of Object.keys(dirs)) local.push(await readLocalFolder(root, dirs, path));
+  for (const [path, rel] of Object.entries(dirs)) local.push(await readLocalFolder(root, rel, path));
+  for (const rel of unnamed) local.push(await readLocalFolder(root, rel, unnamedWhere(rel)));
   await checkLocalFolders(local, report, opts);
+  if (unnamed.length > 0) report.notes = unnamed.map(unnamedNote);
   return finishReport(report);
+}
+
+/** How a directory no record names is called in a report. */
+const unnamedWhere = (rel: string) => `${rel}/ (folder not recorded)`;
+
+function unnamedNote(rel: string): VerifyNote {
+  return {
+    where: unnamedWhere(rel),
+    detail: 'a directory holding an archive that neither folders.json nor a state.json names (which server folder it is was lost with them): checked against its own index.jsonl; `fanout mail` again names it in folders.json if its folder is on the server',
+  };
 }
 
 /**
@@ -128,7 +231,8 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
   const notes: VerifyNote[] = [];
   const root = accountDir(spec);
   const where = accountWhere(spec.account);
-  const dirs = await readDirs(root);
+  const { dirs, unnamed, corrupt } = await readDirs(root);
+  report.corrupt.push(...corrupt);
   let client: ImapFlow | null = null;
   try {
     client = await openClient(spec.account, { timeoutMs: spec.timeoutMs, signal: opts.signal });
@@ -153,10 +257,13 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
 
     // 1. The archive against its own index.
     const local: LocalFolder[] = [];
-    for (const info of wanted) local.push(await readLocalFolder(root, dirs, info.path));
+    for (const info of wanted) local.push(await readLocalFolder(root, dirs[info.path], info.path));
     const goneLocal: LocalFolder[] = [];
-    for (const path of gone) goneLocal.push(await readLocalFolder(root, dirs, path));
-    const flagged = await checkLocalFolders([...local, ...goneLocal], report, opts);
+    for (const path of gone) goneLocal.push(await readLocalFolder(root, dirs[path], path));
+    const unnamedLocal: LocalFolder[] = [];
+    if (spec.folders === 'all') for (const rel of unnamed) unnamedLocal.push(await readLocalFolder(root, rel, unnamedWhere(rel)));
+    const flagged = await checkLocalFolders([...local, ...goneLocal, ...unnamedLocal], report, opts);
+    notes.push(...unnamedLocal.map((f) => unnamedNote(f.info.path.slice(0, f.info.path.indexOf('/ (')))));
     for (const f of goneLocal) {
       const flag = unselectable.get(f.info.path);
       notes.push({ where: f.info.path, detail: flag ? notSelectableNote(f.records.size, flag) : `archived (${f.records.size} messages), no longer on the server (deleted or renamed there): the archive is its only copy; its files were re-hashed` });
@@ -180,6 +287,9 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
         continue;
       }
       const uv = String(mb.uidValidity);
+      const older = new Map<string, number>();
+      for (const r of f.records.values()) if (r.uidValidity !== uv) older.set(r.uidValidity, (older.get(r.uidValidity) ?? 0) + 1);
+      if (older.size > 0) notes.push({ where: f.info.path, detail: olderGenerationsNote(older, uv) });
       if (mb.exists === 0) continue;
       for await (const m of client.fetch('1:*', { uid: true, size: true }, { uid: true })) {
         report.checked.serverMessages++;
@@ -208,6 +318,12 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
   }
   if (notes.length > 0) report.notes = notes;
   return finishReport(report);
+}
+
+/** The note for a folder whose archive holds generations older than the server's UIDVALIDITY `uv`. */
+function olderGenerationsNote(older: Map<string, number>, uv: string): string {
+  const list = [...older].map(([g, n]) => `${n} of UIDVALIDITY ${g}`).join(', ');
+  return `archived from earlier versions of the folder (recreated on the server; now UIDVALIDITY ${uv}): ${list} message(s); their files were re-hashed against the index, the server no longer holds them to compare`;
 }
 
 /** The note for an archived folder the server lists but cannot open: `flag` as listed, or null when only SELECT said so. */

@@ -48,14 +48,23 @@ describe('verify: what a problem is, and what to do', () => {
     expect(text).toMatch(/^to do: the temp and partial files of a stopped run go away when `fanout gutenberg` runs again$/m);
   });
 
-  it('mail: messages not archived are fetched by a re-run; files the index names and lost are not', () => {
+  it('mail: what a re-run of fanout mail does (it fetches missing and torn files again since session 14-15), and what it does not see', () => {
     const r = emptyReport('mail');
     r.missing.push({ where: 'INBOX', uid: 7, detail: 'on the server, not in the archive' });
     r.missing.push({ where: 'INBOX', uid: 5, file: '5.eml', detail: 'in the index, not on disk' });
     r.corrupt.push({ where: 'INBOX', uid: 6, file: '6.eml', detail: 'sha256 …' });
+    r.corrupt.push({ where: 'INBOX', uid: 8, file: '8.eml', detail: '3 bytes, recorded 9' });
+    r.missing.push({ where: 'Old', detail: 'its directory Old/ is gone: every message archived there is lost' });
+    r.corrupt.push({ where: 'Sent', file: 'index.jsonl', detail: '1 line(s) are no record (damaged)' });
+    r.missing.push({ where: 'Nope', detail: 'no such folder on the server, nor in the archive' });
     const text = formatVerifyReport(finishReport(r));
     expect(text).toMatch(/^to do: run the same `fanout mail` again: it fetches the 1 message\(s\) on the server not in the archive$/m);
-    expect(text).toMatch(/^to do: 2 archived file\(s\) are missing or damaged; `fanout mail` trusts its index/m);
+    expect(text).toMatch(/^to do: run the same `fanout mail` again: it fetches the 1 archived file\(s\) that are missing again, while the server still holds their messages/m);
+    expect(text).toMatch(/^to do: 2 archived file\(s\) are damaged: delete them, then run the same `fanout mail` again/m);
+    expect(text).toMatch(/^to do: 2 folder record\(s\) \(a folder's directory, index.jsonl\) are gone or damaged: run the same `fanout mail` again/m);
+    // Before: 'fanout mail trusts its index and does not fetch them again' (untrue since 836290a).
+    expect(text).not.toMatch(/trusts its index/);
+    expect(text.match(/^to do:/gm)).toHaveLength(4);
   });
 
   it('an intact report has no to-do line; notes are printed', () => {
