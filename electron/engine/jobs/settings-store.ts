@@ -94,7 +94,16 @@ export class SettingsStore {
 
   #settingAside: Promise<void> = Promise.resolve();
 
-  async set(patch: Partial<Settings>): Promise<Settings> {
+  /** Saves one after the other: each starts from the one before (two at once each wrote the whole file, the last dropping the other's field). */
+  #saving: Promise<unknown> = Promise.resolve();
+
+  set(patch: Partial<Settings>): Promise<Settings> {
+    const run = this.#saving.then(() => this.#set(patch));
+    this.#saving = run.catch(() => {});
+    return run;
+  }
+
+  async #set(patch: Partial<Settings>): Promise<Settings> {
     const next = { ...(await this.get()), ...patch };
     const file = this.#file;
     try {
