@@ -22,6 +22,8 @@ function table(head: string[], rows: string[][], left = 3): string {
 
 /** The table of cells, then the fits, the recommendation and the notes. */
 export function formatLabReport(a: LabAnalysis): string {
+  // Nothing measured (refused at its start, e.g. its folder in use): no empty table; stderr says why.
+  if (a.rows.length === 0) return '';
   const rows = a.rows.map((r) => [r.strategy, r.scrubExecutor, String(r.workers), `${r.seconds.toFixed(2)} s`, times(r.vsSerial), times(r.vsOneWorker), pct(r.efficiency), r.karpFlatt === null ? '–' : r.karpFlatt.toFixed(3), `${r.itemsDone}/${r.itemsFailed}`]);
   let out = table(['strategy', 'scrub', 'workers', 'time', 'vs serial', 'vs 1 worker', 'efficiency', 'e(n)', 'done/failed'], rows);
   out += '\n';
@@ -57,6 +59,7 @@ export function writeLabFiles(dir: string, points: readonly LabPoint[], a: LabAn
 
 /** The queue lab's table and notes. */
 export function formatQueueReport(a: QueueAnalysis): string {
+  if (a.rows.length === 0) return '';
   const rows = a.rows.map((r) => [r.bound === null ? 'unbounded' : String(r.bound), `${r.seconds.toFixed(2)} s`, r.booksPerSecond.toFixed(1), `${(r.blockedMs / 1000).toFixed(2)} s`, String(r.peakInFlight), `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB`, `${r.itemsDone}/${r.itemsFailed}`]);
   let out = table(['bound', 'time', 'books/s', 'waited', 'peak queued', 'peak RSS', 'done/failed'], rows, 1);
   out += '\n';

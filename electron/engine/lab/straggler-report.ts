@@ -4,6 +4,8 @@ import type { StragglerAnalysis } from '../../../shared/lab/straggler-analysis';
 const sec = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(2)} s`);
 
 export function formatStragglerReport(a: StragglerAnalysis): string {
+  // Nothing measured (refused at its start): no empty table; stderr says why.
+  if (a.rows.length === 0) return '';
   const head = ['timeout', 'total', 'p50', 'p95', 'p99', 'max', 'retried', 'cut', 'done/failed'];
   const rows = a.rows.map((r) => [r.name, sec(r.medianMs), sec(r.p50), sec(r.p95), sec(r.p99), sec(r.maxMs), String(r.itemsRetried), String(r.timeouts), `${r.itemsDone}/${r.itemsFailed}`]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
