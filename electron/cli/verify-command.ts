@@ -32,9 +32,9 @@ function whatToDo(r: VerifyReportWithNotes): string[] {
       out.push(`to do: ${MANIFEST_FILE} has ${lines.length} damaged line(s): run the same \`${rerun}\` again: it fetches the books whose record they lost and records them on a new line; then nothing is lost and each damaged line is a note${unnamed}`);
     }
   } else {
-    // A re-run plans a folder whose files (count, bytes, dates) or index are not as its last run left
-    // them, and fetches again each file missing, not a file, or not its index line's size or date
-    // (session 14-15): what it cannot see is damage that keeps a file's size and date.
+    // A re-run fetches again an archived file that is missing (since session 14) and, where it sees
+    // it, one not of its index line's size; damage made in place may escape it (a nothing-new run
+    // compares counts and sizes, not hashes): for a corrupt file, delete it, then run again.
     const records = (p: VerifyReportWithNotes['missing'][number]) => p.uid === undefined && (p.file === 'index.jsonl' || p.detail.startsWith('its directory'));
     const notArchived = r.missing.filter((p) => p.uid !== undefined && p.file === undefined).length;
     const lostFiles = r.missing.filter((p) => p.uid !== undefined && p.file !== undefined).length;
@@ -42,7 +42,7 @@ function whatToDo(r: VerifyReportWithNotes): string[] {
     const folderRecords = [...r.missing, ...r.corrupt].filter(records).length;
     if (notArchived > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${notArchived} message(s) on the server not in the archive`);
     if (lostFiles > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${lostFiles} archived file(s) that are missing again, while the server still holds their messages (one it no longer holds cannot be restored)`);
-    if (damaged > 0) out.push(`to do: ${damaged} archived file(s) are damaged: delete them, then run the same \`${rerun}\` again: it fetches them again, while the server still holds their messages (a re-run finds a file torn or rewritten by its size and date, not damage that keeps both: deleting it makes sure)`);
+    if (damaged > 0) out.push(`to do: ${damaged} archived file(s) are damaged: delete them, then run the same \`${rerun}\` again: it fetches them again, while the server still holds their messages (a re-run does not see every damage made in place, such as one that keeps the file's size and date: deleting it makes sure)`);
     if (folderRecords > 0) out.push(`to do: ${folderRecords} folder record(s) (a folder's directory, index.jsonl) are gone or damaged: run the same \`${rerun}\` again: a folder directory gone is fetched whole, files no index line names are taken back when whole at the server's size, else fetched again`);
   }
   if (r.extra.some((p) => / a (temp file|partial download) of a stopped run/.test(p.detail))) out.push(`to do: the temp and partial files of a stopped run go away when \`${rerun}\` runs again`);
