@@ -35,6 +35,8 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   await expect(page.getByTestId('rate-cap')).toBeVisible();
   expect(await doneCount(await page.getByTestId('run-progress').textContent())).toBeGreaterThan(0);
   await expect(page.getByTestId('run-progress')).toContainText(`/ ${BOOKS.length}`);
+  // The timeline before the reload never reached this page: marked as not seen, not drawn as idle lanes.
+  await expect.poll(async () => Number(await page.getByTestId('gantt').getAttribute('data-unseen-ms'))).toBeGreaterThan(0);
   await shot(page, 'live-run-after-reload');
   // A second job cannot be started over it from this page either.
   await page.getByTestId('nav-gutenberg').click();

@@ -12,8 +12,10 @@ const ganttPainter: CanvasPainter = {
   height: () => lanesHeight(laneCount()),
   draw(ctx, cssW, cssH, canvas) {
     const t0 = performance.now();
-    const rects = paintLanes(ctx, cssW, cssH, { lanes: laneCount(), tEnd: runBuffers.now, spans: runBuffers.spans, open: runBuffers.open });
+    const unseenBeforeMs = useRunStore.getState().seenFromMs;
+    const rects = paintLanes(ctx, cssW, cssH, { lanes: laneCount(), tEnd: runBuffers.now, spans: runBuffers.spans, open: runBuffers.open, unseenBeforeMs });
     canvas.dataset.rects = String(rects);
+    canvas.dataset.unseenMs = String(Math.round(unseenBeforeMs));
     canvas.dataset.drawMs = (performance.now() - t0).toFixed(1);
     canvas.dataset.spans = String(runBuffers.spans.length);
   },

@@ -13,7 +13,12 @@ export interface LaneData {
   open?: ReadonlyMap<number, { state: WorkerState; start: number }>;
   /** Lane names (w0, w1… by default). */
   laneLabel?: (lane: number) => string;
+  /** ms from the start that the view never received (a page that took the job up mid-way): drawn hatched and labelled, not as idle. */
+  unseenBeforeMs?: number;
 }
+
+/** The label over the part of the timeline a page did not see. */
+export const UNSEEN_LABEL = 'not seen: this page was opened after the job started';
 
 export const lanesHeight = (lanes: number) => Math.max(lanes, 1) * (LANE_H + LANE_GAP) + 20;
 
@@ -58,6 +63,31 @@ export function paintLanes(ctx: CanvasRenderingContext2D, cssW: number, cssH: nu
   for (const r of runs.values()) {
     flush(r);
     rects++;
+  }
+  const unseen = Math.min(d.unseenBeforeMs ?? 0, tEnd);
+  if (unseen > 0) {
+    // Not idle: never received. Grey hatching under every lane (spans that reached the page are drawn over it), and what it means where it fits.
+    const x1 = x(unseen);
+    const h = Math.max(d.lanes, 1) * (LANE_H + LANE_GAP) - LANE_GAP;
+    ctx.save();
+    ctx.fillStyle = '#eee';
+    ctx.fillRect(LEFT, 0, x1 - LEFT, h);
+    ctx.beginPath();
+    ctx.rect(LEFT, 0, x1 - LEFT, h);
+    ctx.clip();
+    ctx.strokeStyle = '#ccc';
+    ctx.beginPath();
+    for (let hx = LEFT - h; hx < x1; hx += 8) {
+      ctx.moveTo(hx, h);
+      ctx.lineTo(hx + h, 0);
+    }
+    ctx.stroke();
+    ctx.fillStyle = '#555';
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    const text = `${UNSEEN_LABEL} (${(unseen / 1000).toFixed(1)} s in)`;
+    if (ctx.measureText(text).width + 8 <= x1 - LEFT) ctx.fillText(text, LEFT + 4, h / 2);
+    ctx.restore();
   }
   for (const [color, p] of paths) {
     ctx.fillStyle = color;

@@ -50,13 +50,19 @@ export interface RunHeader {
   lastSeq: number;
   /** Frames received with a gap in `seq` (frames are cumulative, so nothing is lost). */
   gaps: number;
+  /**
+   * ms into the job when this page took it up (reloaded, or opened beside a job another page
+   * started): no span before it reached this page, so the timeline marks [0, this) as not seen
+   * rather than showing it as idle. 0 for a job followed from its start, and for a replay.
+   */
+  seenFromMs: number;
 }
 
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
   activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], workerDecisions: [], summary: null,
-  lastSeq: -1, gaps: 0,
+  lastSeq: -1, gaps: 0, seenFromMs: 0,
 };
 
 /** Column buffers for uPlot: t in seconds since start. */
@@ -224,6 +230,8 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
           workers: f.workers,
           workerCount: Math.max(next.workerCount, f.workers.length),
           gaps: next.lastSeq >= 0 && f.seq > next.lastSeq + 1 ? next.gaps + 1 : next.gaps,
+          // A frame of a job this view did not see start (no header yet): taken up mid-job.
+          seenFromMs: next.jobId === null && f.seq > 0 ? f.t : next.seenFromMs,
           lastSeq: f.seq,
         };
         break;

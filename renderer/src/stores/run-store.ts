@@ -92,7 +92,9 @@ export function attachRun(job: ActiveJob): void {
   loadGeneration++;
   runBuffers = emptyBuffers();
   pending = pending.filter((e) => e.jobId === job.jobId);
-  let header: RunHeader = { ...initialHeader, jobId: job.jobId, kind: job.kind, status: 'running', strategy: job.strategy ?? null, workerCount: job.workers ?? 0, outDir: job.outDir ?? null };
+  // Taken up mid-job: what ran before now never reached this page (its timeline says so).
+  const seenFromMs = job.lastFrame?.t ?? Math.max(0, Date.now() - Date.parse(job.startedAt) || 0);
+  let header: RunHeader = { ...initialHeader, jobId: job.jobId, kind: job.kind, status: 'running', strategy: job.strategy ?? null, workerCount: job.workers ?? 0, outDir: job.outDir ?? null, seenFromMs };
   if (job.lastFrame) {
     appendFrameToBuffers(runBuffers, job.lastFrame);
     header = reduceHeader(header, [{ kind: 'job:frame', jobId: job.jobId, frame: job.lastFrame }]);

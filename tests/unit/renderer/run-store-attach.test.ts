@@ -30,9 +30,22 @@ describe('attachRun', () => {
     useRunStore.setState({ jobId: null, kind: null, status: 'idle' });
     enqueueJobEvent({ kind: 'job:frame', jobId: 'a2', frame: frame(7) });
     flushRunEvents();
-    expect(useRunStore.getState()).toMatchObject({ jobId: 'a2', kind: null, itemsDone: 7 });
+    // Taken up from a frame 700 ms into the job: the timeline marks what came before as not seen.
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'a2', kind: null, itemsDone: 7, seenFromMs: 700 });
     attachRun({ jobId: 'a2', kind: 'gutenberg', paused: false, startedAt: '', lastFrame: frame(6) });
-    expect(useRunStore.getState()).toMatchObject({ jobId: 'a2', kind: 'gutenberg', status: 'running', itemsDone: 7 });
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'a2', kind: 'gutenberg', status: 'running', itemsDone: 7, seenFromMs: 700 });
+  });
+
+  it('a job taken up mid-way marks the time before as not seen (not idle); one followed from its start does not', () => {
+    attachRun({ jobId: 's1', kind: 'gutenberg', paused: false, startedAt: new Date().toISOString(), lastFrame: frame(42) });
+    expect(useRunStore.getState().seenFromMs).toBe(4200);
+    // Paused, no frame yet: from its start time.
+    attachRun({ jobId: 's2', kind: 'gutenberg', paused: true, startedAt: new Date(Date.now() - 60_000).toISOString(), lastFrame: null });
+    expect(useRunStore.getState().seenFromMs).toBeGreaterThanOrEqual(60_000);
+    enqueueJobEvent({ kind: 'job:started', jobId: 's3', jobKind: 'gutenberg', strategy: 'queue', workers: 2, outDir: '/o', itemsTotal: 4 });
+    enqueueJobEvent({ kind: 'job:frame', jobId: 's3', frame: frame(3) });
+    flushRunEvents();
+    expect(useRunStore.getState()).toMatchObject({ jobId: 's3', seenFromMs: 0 });
   });
 });
 
