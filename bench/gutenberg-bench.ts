@@ -26,12 +26,17 @@
  * `main ms/book`: of that CPU, the job's main thread's (the rest: scrub threads, libuv's pool, V8's
  * helpers: GC marking and JIT compiles); `GC main`: the main isolate's collections in the timed job,
  * scavenges / mark-compacts and their pauses (perf_hooks 'gc' entries; the scrub threads' are not seen).
+ * Outputs (Fanout's, the warm-ups', the peers') are not deleted between rows but emptied and set aside
+ * (retire-output.ts), and removed when the bench ends: on this machine's ext4 (no journal) a file created
+ * within 60 s of deletions in its block group walks past each deleted inode, so every row paid for the
+ * previous row's 400 deleted files (Fanout creates two files per book, curl one). BENCH_RM_OUTPUT=1
+ * deletes them as before session 15.
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -40,6 +45,7 @@ import { GutenbergJobSpecSchema, type GutenbergJobInput } from '../shared/job-sp
 import type { Strategy } from '../shared/strategy';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
+import { retireOutput } from './retire-output';
 import { makeServerBenchMirror, startFtpAndHttp } from './server-bench-common';
 
 const run = promisify(execFile);
@@ -56,6 +62,12 @@ const IN_PROCESS = env('BENCH_IN_PROCESS', '0') === '1';
 const CHILD = benchChildLaunch('gutenberg');
 const AB_FLAGS = env('BENCH_AB_FLAGS', '').split(' ').filter(Boolean);
 const ROUNDS = Math.max(1, Number(env('BENCH_ROUNDS', '1')));
+const RM_OUTPUT = env('BENCH_RM_OUTPUT', '0') === '1';
+/** A finished row's output out of the way: deleted (BENCH_RM_OUTPUT=1) or retired under `<its folder>/../retired` (retire-output.ts). */
+async function clearOutput(dir: string): Promise<void> {
+  if (RM_OUTPUT) await rm(dir, { recursive: true, force: true });
+  else await retireOutput(dir, join(dirname(dir), 'retired'));
+}
 
 interface CappedRow { protocol: string; n: number; cap: number; bytes: number; seconds: number }
 const capped: CappedRow[] = [];
@@ -116,7 +128,7 @@ async function child(arg: string): Promise<void> {
   const w0 = performance.now();
   if (req.warmup) {
     await runGutenbergJob(GutenbergJobSpecSchema.parse(req.warmup), createJobControl());
-    await rm(req.warmup.outDir, { recursive: true, force: true });
+    await clearOutput(req.warmup.outDir);
   }
   const warmupS = (performance.now() - w0) / 1000;
   const spec = GutenbergJobSpecSchema.parse(req.spec);
@@ -179,14 +191,16 @@ async function main(): Promise<void> {
     // whatever the order of BENCH_NS. A cold one-job process is bench:startup's one-book job.
     // In process: once per protocol; in children: in each child, before its timed job.
     const warm = env('BENCH_WARMUP', '1') !== '0';
+    // A folder of its own for each warm-up (a retired one is not reused: it would be a re-run).
+    let warmups = 0;
     const warmupOf = (protocol: 'ftp' | 'http'): GutenbergJobInput | null =>
-      warm ? { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: 4, strategy: 'adaptive', outDir: join(dir, `warm-${protocol}`), selection: { limit: 20 } } : null;
+      warm ? { kind: 'gutenberg', catalog, mirror: urls[protocol], workers: 4, strategy: 'adaptive', outDir: join(dir, `warm-${protocol}-${++warmups}`), selection: { limit: 20 } } : null;
     if (IN_PROCESS) {
       for (const protocol of PROTOCOLS) {
         const w = warmupOf(protocol);
         if (!w) continue;
         await runGutenbergJob(GutenbergJobSpecSchema.parse(w), createJobControl());
-        await rm(w.outDir, { recursive: true, force: true });
+        await clearOutput(w.outDir);
       }
     }
     for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
@@ -203,7 +217,7 @@ async function main(): Promise<void> {
               rows.push({ protocol, tool: `fanout ${strategy}${tag}`, n, round, seconds: r.seconds, books: r.itemsDone, cpu: r.cpu, processS: r.processS, startS: r.startS, warmupS: r.warmupS, mainCpu: r.mainCpu, gc: r.gc });
               const life = r.processS === undefined ? '' : `, process ${r.processS.toFixed(2)} s: start-up ${r.startS.toFixed(2)}, warm-up ${r.warmupS.toFixed(2)}`;
               console.log(`${protocol} fanout ${(strategy + tag).padEnd(8)} N=${String(n).padStart(2)}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${r.mainCpu === undefined ? '' : `, main thread ${r.mainCpu.toFixed(2)} s`}${life}), ${r.itemsDone}/${BOOKS} books`);
-              await rm(out, { recursive: true, force: true });
+              await clearOutput(out);
             }
           }
           const peerOut = join(dir, `peer-${protocol}-${n}`);
@@ -214,7 +228,7 @@ async function main(): Promise<void> {
           const tool = protocol === 'ftp' ? 'lftp mget -P' : 'curl -Z';
           rows.push({ protocol, tool, n, round, seconds, books: BOOKS, cpu });
           console.log(`${protocol} ${tool.padEnd(15)} N=${String(n).padStart(2)}: ${seconds.toFixed(2)} s (CPU ${cpu.toFixed(2)} s)`);
-          await rm(peerOut, { recursive: true, force: true });
+          await clearOutput(peerOut);
         }
       }
     }
@@ -225,7 +239,7 @@ async function main(): Promise<void> {
       const r = await runFanout(bundle, spec, IN_PROCESS ? null : warmupOf(protocol));
       capped.push({ protocol, n: CAP_N, cap, bytes: r.bytes, seconds: r.wallMs / 1000 });
       console.log(`${protocol} fanout capped ${CAP_MIB} MiB/s N=${CAP_N}: ${(r.throughput / 1024 / 1024).toFixed(2)} MiB/s over ${(r.wallMs / 1000).toFixed(2)} s, ${r.itemsDone}/${BOOKS} books`);
-      await rm(out, { recursive: true, force: true });
+      await clearOutput(out);
     }
   } finally {
     await servers.stop();

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { GutenbergJobSpecSchema } from '../shared/job-spec';
 import { createJobControl } from '../electron/engine/core/job-control';
 import { runGutenbergJob } from '../electron/engine/gutenberg/run-gutenberg-job';
+import { retireOutput } from './retire-output';
 import { makeServerBenchMirror, startFtpAndHttp } from './server-bench-common';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -26,6 +27,8 @@ const N = Number(env('PROF_N', '8'));
 const RUNS = Number(env('PROF_RUNS', '2'));
 /** PROF_V8=0: no V8 profiler (its sampling thread costs CPU too), only the CPU counters. */
 const PROFILE = env('PROF_V8', '1') !== '0';
+/** PROF_RM_OUTPUT=1: each job's output deleted before the next (the next job's file creates then pay for it: retire-output.ts). */
+const RM_OUTPUT = env('PROF_RM_OUTPUT', '0') === '1';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
@@ -145,7 +148,9 @@ async function main(): Promise<void> {
     const out = join(m.dir, `out-${i}`);
     const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: m.catalog, mirror: servers.urls.http, workers: N, strategy: 'adaptive', outDir: out });
     const summary = await runGutenbergJob(spec, createJobControl());
-    await rm(out, { recursive: true, force: true });
+    // Deleted (PROF_RM_OUTPUT=1, as before session 15) or retired (files emptied, removed at the end): retire-output.ts.
+    if (RM_OUTPUT) await rm(out, { recursive: true, force: true });
+    else await retireOutput(out, join(m.dir, 'retired'));
     return summary;
   };
   try {
