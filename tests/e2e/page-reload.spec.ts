@@ -17,6 +17,9 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   // Paused, a job has nothing to report: the reloaded page must still know it is there.
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('run-status')).toHaveText('paused');
+  // Paused, no frame comes: the header does not keep the last rate and ETA as if it still moved.
+  await expect(page.getByTestId('run-throughput')).toHaveText('0 B/s (paused)');
+  await expect(page.getByTestId('run-eta')).toHaveText('— (paused)');
 
   // The job runs in the host, and the page says so: a reload is not asked about (no 'Reload site?'), it re-attaches.
   await expect(page.getByTestId('runs-on-host')).toContainText('closing or reloading the page does not stop it');
@@ -43,8 +46,10 @@ test('a page reloaded mid-job shows the running job with its controls; a second 
   await expect(page.getByTestId('start')).toBeDisabled();
   await page.getByRole('button', { name: 'Show the running job' }).click();
 
+  await expect(page.getByTestId('run-throughput')).toHaveText('0 B/s (paused)');
   await page.getByTestId('resume').click();
   await expect(page.getByTestId('run-status')).toHaveText('running');
+  await expect(page.getByTestId('run-throughput')).toHaveText(/^[\d.]+ [KMG]?i?B\/s$/);
   // A second tab finds the job too, and can stop it; this tab sees it end.
   const second = await page.context().newPage();
   await second.goto(env.serve.url);

@@ -44,6 +44,8 @@ function Header() {
   );
   const finished = h.itemsDone + h.itemsFailed + h.itemsSkipped;
   const pct = h.itemsTotal ? (100 * finished) / h.itemsTotal : 0;
+  // A paused job sends no frames: the last frame's rate and ETA would stand still as if it still moved.
+  const paused = !h.replay && h.status === 'paused';
   return (
     <div className="run-header" data-testid="run-header">
       <div className="big" data-testid="run-progress">{finished.toLocaleString()} / {h.itemsTotal?.toLocaleString() ?? '?'}</div>
@@ -53,14 +55,14 @@ function Header() {
         <dt>Elapsed</dt><dd data-testid="run-elapsed">{formatDuration(h.elapsedMs)}</dd>
         <dt>ETA</dt>
         <dd>
-          <span data-testid="run-eta">{h.status === 'finished' ? '—' : formatDuration(h.etaMs)}</span>
-          {h.status !== 'finished' && h.etaBand && (
+          <span data-testid="run-eta">{h.status === 'finished' ? '—' : paused ? '— (paused)' : formatDuration(h.etaMs)}</span>
+          {h.status !== 'finished' && !paused && h.etaBand && (
             <span className="eta-band" data-testid="run-eta-band" title="p10–p90 from the spread of per-item times">
               {' '}({formatDuration(h.etaBand.p10)}–{formatDuration(h.etaBand.p90)})
             </span>
           )}
         </dd>
-        <dt>Throughput</dt><dd>{formatBytes(h.bytesPerSec)}/s</dd>
+        <dt>Throughput</dt><dd data-testid="run-throughput">{paused ? '0 B/s (paused)' : `${formatBytes(h.bytesPerSec)}/s`}</dd>
         <dt>Bytes</dt><dd data-testid="run-bytes">{formatBytes(h.bytesDone)}</dd>
         <dt>Errors</dt><dd data-testid="run-errors" className={h.itemsFailed ? 'error' : ''}>{h.itemsFailed}</dd>
         <dt>Skipped</dt><dd>{h.itemsSkipped}</dd>
