@@ -32,6 +32,8 @@
  * BENCH_PROFILE_AGAIN=1 profiles and wraps the nothing-new runs too (`{name}` ends in `-again`).
  * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  * BENCH_AGAIN_RUNS=5: each tool's "nothing new" is the median of 5 back-to-back runs per round.
+ * BENCH_KEEP_OUTPUT=0: each run's archive is deleted before the next run, as up to session 14 (default: kept
+ * until the end; see KEEP_OUTPUT).
  * The rows `cli N=<n>` (BENCH_CLI_NS, 4; empty = none) time the nothing-new runs as a user runs
  * them: `node bin/fanout.js mail …` from a tree of this checkout's bin/ and a CLI bundle built for the
  * run (bin/relaunch.js's launcher, commander, the option checks, the terminal layer included); their
@@ -92,6 +94,18 @@ const PROFILE_AGAIN = env('BENCH_PROFILE_AGAIN', '0') === '1';
  * is ~0.5 s, so on a loaded machine a few more cost little and steady its ratio.
  */
 const AGAIN_RUNS = Math.max(1, Number(env('BENCH_AGAIN_RUNS', '1')));
+/**
+ * Targets mode keeps each run's archive (and mbsync's Maildir) until the benchmark ends (its
+ * temporary folder is removed then), instead of deleting it before the next run; BENCH_KEEP_OUTPUT=0
+ * deletes as before (sessions up to 14). This machine's ext4 has no journal, and without one ext4
+ * skips inodes freed in the last ~30 s when it allocates a new one (ialloc.c `recently_deleted`, a
+ * buffer-cache lookup each): files created right after a run deleted thousands are slow to create,
+ * whichever tool creates them (session 15, perf: open's inode allocation 38–48 % of Fanout's CPU,
+ * `recently_deleted` alone ~26 %; 1,000 messages, N = 4, 4 runs each way: Fanout's system CPU
+ * 0.60–0.90 s kept against 0.80–1.81 deleted, mbsync 3.1–7.1 s against 5.5–6.4). A user's archive
+ * is not made seconds after deleting thousands of files.
+ */
+const KEEP_OUTPUT = env('BENCH_KEEP_OUTPUT', '1') !== '0';
 
 /** The element of `xs` at the median of `key` (the lower middle for an even count). */
 function medianBy<T>(xs: T[], key: (x: T) => number): T {
@@ -472,6 +486,8 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
   for (const size of sizes) {
     const box = await mailbox(size);
     const runs = new Map<string, Sample[]>();
+    /** A run's output: kept until the benchmark's folder is removed (KEEP_OUTPUT), else deleted now. */
+    const done = (path: string) => (KEEP_OUTPUT ? Promise.resolve() : rm(path, { recursive: true, force: true }));
     const ratios = new Map<string, { full: number[]; again: number[] }>();
     const add = (key: string, x: Sample, mb: Row | null) => {
       runs.set(key, [...(runs.get(key) ?? []), x]);
@@ -485,7 +501,7 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
       for (let round = 0; round < ROUNDS; round++) {
         const mb = WITH_MBSYNC ? await timeMbsync(join(dir, `mbsync-${size}-${round}`), box.proxy.port, box.srv.user, box.srv.password) : null;
         if (mb) add('mbsync', { full: mb.full, again: mb.again, rssMb: 0, firstMs: null, startMs: null, cpuS: null, mainCpuS: null }, null);
-        await rm(join(dir, `mbsync-${size}-${round}`), { recursive: true, force: true });
+        await done(join(dir, `mbsync-${size}-${round}`));
         type Variant = [string, string, number, LaunchExtra?, string?];
         const variants: Variant[] = [
           ...TARGET_NS.map((n): Variant => [`fanout N=${n}`, bundle, n]),
@@ -497,14 +513,14 @@ async function targets(bundle: string, dir: string, sizes: number[], cli: string
         // Every other round runs them in the opposite order, so no row always follows the same one (the disk's state, the load).
         if (round % 2 === 1) variants.reverse();
         for (const [key, b, n, extra, viaCli] of variants) {
-          const out = join(dir, `t-${size}-${round}-${n}`);
+          const out = join(dir, `t-${size}-${round}-${key.replace(/[^A-Za-z0-9=]/g, '')}`);
           const row = await timeFanout(b, box.account, out, 'adaptive', n, `${size}-r${round}-${key.replace(/[ =]/g, '')}-`, extra, viaCli);
           if (row.messages !== size) throw new Error(`${key} archived ${row.messages} of ${size}`);
           const m = row.mem!;
           const sample: Sample = { full: row.full, again: row.again, rssMb: m.maxRssMb, firstMs: m.firstMessageMs ?? null, startMs: m.jobStartMs ?? null, cpuS: m.cpuUserS + m.cpuSystemS, mainCpuS: m.mainThreadCpuS ?? null, againTimes: againTimeline(row.againMem) };
           add(key, sample, mb);
           process.stderr.write(`${size} round ${round + 1} ${key}: full ${row.full.toFixed(2)} s (mbsync ${mb?.full.toFixed(2) ?? '-'}), nothing new ${row.again.toFixed(2)} s (mbsync ${mb?.again.toFixed(2) ?? '-'}), peak RSS ${m.maxRssMb.toFixed(0)} MB, job start ${sample.startMs?.toFixed(0) ?? '-'} ms, first connection ${m.firstConnectMs?.toFixed(0) ?? '-'} ms, first message ${sample.firstMs?.toFixed(0) ?? '-'} ms${m.firstConnectMs != null && sample.firstMs !== null ? ` (${(sample.firstMs - m.firstConnectMs).toFixed(0)} after it)` : ''}, CPU ${sample.cpuS?.toFixed(2) ?? '-'} s (user ${m.cpuUserS.toFixed(2)}, system ${m.cpuSystemS.toFixed(2)}; main thread ${sample.mainCpuS?.toFixed(2) ?? '-'} s)${m.gc ? `; GC ${m.gc.scavenges} scavenges ${m.gc.scavengeMs.toFixed(0)} ms, ${m.gc.markCompacts} Mark-Compacts ${m.gc.markCompactMs.toFixed(0)} ms` : ''}${m.writtenAtMs?.length ? `; written 10/50/90/100 % at ${[0, 4, 8, 9].map((i) => m.writtenAtMs![i]).join('/')} ms, last 10 % took ${(m.writtenAtMs[9]! - m.writtenAtMs[8]!).toFixed(0)} ms against ${((m.writtenAtMs[8]! - m.writtenAtMs[0]!) / 8).toFixed(0)} per 10 % before` : ''}${sample.againTimes ? `; nothing new: job start ${sample.againTimes.startMs.toFixed(0)}, connect ${sample.againTimes.connectMs.toFixed(0)}, done ${sample.againTimes.endMs.toFixed(0)}, exit ${sample.againTimes.exitMs.toFixed(0)} ms, CPU ${sample.againTimes.cpuS.toFixed(2)} s` : ''}\n`);
-          await rm(out, { recursive: true, force: true });
+          await done(out);
         }
       }
     } finally {
