@@ -202,6 +202,11 @@ export interface AppInfo {
   mailAvailable: boolean;
   /** Whether passwords can be remembered (Electron safeStorage). */
   canStoreSecrets: boolean;
+  /**
+   * Files of the host's data folder that could not be read (a damaged settings.json: why, and that
+   * it is kept and set aside at the next save), for the page to show; absent when none (and from older hosts).
+   */
+  dataNotices?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------

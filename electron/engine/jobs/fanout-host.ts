@@ -21,6 +21,7 @@ import { gutenbergLabPlan, LabRunner, type LabPlan } from './lab-runner';
 import type { VerifyReport } from '../../../shared/verify-report';
 import { verifyCorpus } from '../verify/verify-corpus';
 import { verifyMailLocal } from '../verify/verify-mail';
+import { withFolderForVerify } from '../inputs/verify-folder';
 import { SettingsStore, defaultSettings } from './settings-store';
 
 export interface MailTools {
@@ -82,14 +83,20 @@ export class FanoutHost {
       throw new FanoutError('NOT_AVAILABLE', `${what} is not available in the ${opts.host} host`);
     };
     this.#handlers = {
-      'app:info': () => ({
-        host: opts.host,
-        version: opts.version,
-        defaultOutDir: opts.defaultOutDir,
-        canPickFolder: opts.pickFolder !== undefined,
-        mailAvailable: opts.mail !== undefined && this.jobs.mailAvailable,
-        canStoreSecrets: opts.secrets !== undefined,
-      }),
+      'app:info': async () => {
+        // Settings read first: a settings.json that could not be read whole is said (settings-store.ts `damage`).
+        await this.settings.get();
+        const notice = this.settings.damage;
+        return {
+          host: opts.host,
+          version: opts.version,
+          defaultOutDir: opts.defaultOutDir,
+          canPickFolder: opts.pickFolder !== undefined,
+          mailAvailable: opts.mail !== undefined && this.jobs.mailAvailable,
+          canStoreSecrets: opts.secrets !== undefined,
+          ...(notice ? { dataNotices: [notice] } : {}),
+        };
+      },
       'settings:get': () => this.settings.get(),
       'settings:set': (patch) => this.settings.set(patch),
       'job:start': async ({ spec }) => {
@@ -220,7 +227,9 @@ export class FanoutHost {
     if (lab) throw new FanoutError('BUSY', `A lab is running: ${lab.labId} (${lab.lab}). Verify this run when it ends, or cancel it in the Concurrency lab`, {});
     const again = this.#verifies.get(jobId); // started while the history was read
     if (again) return again.done;
-    const verify = this.opts.verifyFolder ?? ((k: JobSummary['kind'], dir: string) => (k === 'mail' ? verifyMailLocal(dir) : verifyCorpus(dir)));
+    // The folder's output lock held while it reads, as `fanout verify` does: a job writing it from
+    // another process (the CLI) refuses this verify, OUTPUT_LOCKED naming it, and none starts meanwhile.
+    const verify = this.opts.verifyFolder ?? ((k: JobSummary['kind'], dir: string) => withFolderForVerify(dir, () => (k === 'mail' ? verifyMailLocal(dir) : verifyCorpus(dir))));
     const done = verify(kind, outDir);
     this.#verifies.set(jobId, { folder: resolve(outDir), startedAt: new Date().toISOString(), done });
     try {

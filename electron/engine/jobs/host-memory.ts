@@ -15,7 +15,9 @@
  *
  * Everything here is an optimisation or a courtesy, never a correctness matter: a damaged or
  * unwritable file is ignored, and an entry older than KEEP_DAYS is forgotten (the server may have
- * changed).
+ * changed). A damaged file is not overwritten, though: the next save first sets it aside as
+ * `hosts.json.damaged-<time>-<pid>` (as history.json and settings.json), and writes nothing when
+ * that fails.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import type { LearnedConnectionLimit, RememberedHostLimits } from '../net/host-l
 import type { LearnedAutoKnee, RememberedAutoKnees } from '../net/auto-knee';
 import { writeFileAtomic } from '../output/atomic-file';
 import { makeDirs } from '../output/make-dirs';
+import { setAsideDamaged } from './data-dir';
 
 const KEEP_DAYS = 30;
 /** Most servers remembered per kind (the newest kept). */
@@ -47,6 +50,8 @@ export class HostMemory implements RememberedHosts {
   #hosts: Promise<StoredHosts> | null = null;
   /** Saves one after the other, so two verdicts at once both land. */
   #saving: Promise<void> = Promise.resolve();
+  /** hosts.json could not be read (not JSON, a read error): set aside before the next save writes one. */
+  #damaged = false;
 
   constructor(readonly dataDir: string) {}
 
@@ -111,6 +116,10 @@ export class HostMemory implements RememberedHosts {
       hosts.autoKnees = newest(hosts.autoKnees);
       try {
         await makeDirs(this.dataDir);
+        if (this.#damaged) {
+          await setAsideDamaged(this.file);
+          this.#damaged = false;
+        }
         await writeFileAtomic(this.file, JSON.stringify(hosts, null, 2));
       } catch {
         // Not remembered: the next job learns it again, as it would have without this file.
@@ -121,9 +130,16 @@ export class HostMemory implements RememberedHosts {
 
   #load(): Promise<StoredHosts> {
     const empty = (): StoredHosts => ({ lockStep: {}, connectionLimits: {}, autoKnees: {} });
+    const damaged = () => {
+      this.#damaged = true;
+    };
     this.#hosts ??= readFile(this.file, 'utf8').then(
-      parseHosts,
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? readFile(this.legacyFile, 'utf8').then(parseHosts, empty) : empty()),
+      (text) => parseHosts(text, damaged),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return readFile(this.legacyFile, 'utf8').then((text) => parseHosts(text), empty);
+        damaged();
+        return empty();
+      },
     );
     return this.#hosts;
   }
@@ -137,13 +153,14 @@ function newest<T extends { since: string }>(entries: Record<string, T>): Record
   return Object.fromEntries(Object.entries(entries).sort((a, b) => b[1].since.localeCompare(a[1].since)).slice(0, MAX_HOSTS));
 }
 
-function parseHosts(text: string): StoredHosts {
+function parseHosts(text: string, onDamaged?: () => void): StoredHosts {
   const hosts: StoredHosts = { lockStep: {}, connectionLimits: {}, autoKnees: {} };
   let raw: { lockStep?: unknown; connectionLimits?: unknown; autoKnees?: unknown };
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch {
-    return hosts; // a damaged file: nothing remembered
+    onDamaged?.();
+    return hosts; // a damaged file: nothing remembered (and not overwritten)
   }
   for (const [host, v] of entriesOf(raw?.lockStep)) {
     const { reason, since } = (v ?? {}) as Partial<LockStepVerdict>;

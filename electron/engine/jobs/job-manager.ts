@@ -136,7 +136,9 @@ export class JobManager {
     job.batcher.flush();
     job.batcher.dispose();
     try {
-      await this.history.add(summary, { jobId: job.jobId, framesJson: () => job.recorder.framesJson(), summary });
+      // A history.json that could not be read was set aside (never overwritten): the job says where.
+      const { notices } = await this.history.add(summary, { jobId: job.jobId, framesJson: () => job.recorder.framesJson(), summary });
+      for (const message of notices) this.#emit({ kind: 'job:warning', jobId: job.jobId, message });
     } catch (raw) {
       this.#emit({ kind: 'job:warning', jobId: job.jobId, message: `History not saved: ${toFanoutError(raw).message}` });
     }
