@@ -1,5 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError, FanoutError } from '../core/fanout-error';
@@ -12,6 +12,7 @@ import { readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
 import { isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
+import { isInside } from '../output/safe-path';
 import { checkFile, unreadableDetail } from './check-file';
 import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyProblem, type VerifyReport, type VerifyReportWithNotes } from './verify-report';
 
@@ -134,6 +135,11 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
   const folder: LocalFolder = { info: { path }, dir: '', records, badLines: 0, gens: new Set(['']), missing: [], corrupt: [] };
   if (rel === undefined) return folder;
   const dir = resolve(root, ...rel.split('/'));
+  // As `fanout mail` refuses it (folderAbsDir, UNSAFE_PATH): a directory outside the account's folder is not this archive.
+  if (!isInside(root, dir)) {
+    folder.corrupt.push({ where: path, file: 'folders.json', detail: `names ${rel}/ for this folder, outside the account's folder: not checked (\`fanout mail\` refuses it too: UNSAFE_PATH)` });
+    return folder;
+  }
   const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
   if (st instanceof Error) {
     if (st.code === 'ENOENT' || st.code === 'ENOTDIR') folder.missing.push({ where: path, detail: `its directory ${rel}/ is gone: every message archived there is lost (\`fanout mail\` again fetches the folder whole)` });
@@ -182,7 +188,7 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
     for (const r of f.records.values()) {
       if (opts.signal?.aborted) throw abortedError();
       const abs = resolve(f.dir, ...r.file.split('/'));
-      const check = abs.startsWith(resolve(f.dir) + sep) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', detail: 'index names a file outside the folder' } as const);
+      const check = isInside(f.dir, abs) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', detail: 'index names a file outside the folder' } as const);
       if (check.state === 'missing') report.missing.push({ where: f.info.path, file: r.file, uid: r.uid, detail: 'in the index, not on disk' });
       else if (check.state === 'corrupt') report.corrupt.push({ where: f.info.path, file: r.file, uid: r.uid, detail: check.detail });
       if (check.state !== 'ok') flagged.add(r);
