@@ -155,11 +155,13 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
     folder.corrupt.push({ where: path, file: 'state.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way)` });
     return { state: { generations: [], synced: null }, text: null };
   });
-  for (const g of state.generations) folder.gens.add(g.dir);
+  // A generation directory state.json names outside the folder is not looked into (FolderStore refuses it too).
+  for (const g of state.generations) if (!g.dir || isInside(dir, resolve(dir, ...g.dir.split('/')))) folder.gens.add(g.dir);
   try {
     for await (const r of readIndexFile(join(dir, 'index.jsonl'), () => folder.badLines++)) {
       records.set(key(r.uidValidity, r.uid), r);
-      folder.gens.add(r.file.includes('/') ? r.file.slice(0, r.file.lastIndexOf('/')) : '');
+      const g = r.file.includes('/') ? r.file.slice(0, r.file.lastIndexOf('/')) : '';
+      if (!g || isInside(dir, resolve(dir, ...g.split('/')))) folder.gens.add(g);
     }
   } catch (err) {
     folder.corrupt.push({ where: path, file: 'index.jsonl', detail: `${unreadableDetail(err)}: no record of the folder's messages can be read, its files show as extra` });

@@ -37,3 +37,19 @@ it('a folders.json directory outside the account folder is reported, not verifie
   expect(r.corrupt.map((p) => [p.where, p.file])).toEqual([['INBOX', 'folders.json']]);
   expect(r.corrupt[0]!.detail).toMatch(/outside the account's folder/);
 });
+
+it('a generation directory state.json (or an index line) names outside the folder is not looked into for extra files', async () => {
+  const root = join(base, 'me@imap.example.org');
+  const store = await FolderStore.open(join(root, 'INBOX'), 'INBOX');
+  store.generation('5');
+  for (const uid of [1, 2]) await store.writeMessage(Buffer.from(`Subject: ${uid}\r\n\r\nbody\r\n`), meta(uid));
+  store.state.generations.push({ uidValidity: '6', dir: '../../outside' });
+  await store.saveState();
+  await store.close();
+  writeFileSync(join(root, 'folders.json'), JSON.stringify({ version: 1, dirs: { INBOX: 'INBOX' } }));
+  mkdirSync(join(base, 'outside'));
+  writeFileSync(join(base, 'outside', '7.eml'), 'not this archive');
+  const r = await verifyMailLocal(root);
+  expect(r.extra).toEqual([]);
+  expect(r.ok).toBe(true);
+});
