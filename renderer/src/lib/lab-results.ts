@@ -9,6 +9,8 @@ import { labCsv, labSvg } from '../../../shared/lab/lab-files';
 import { labJson } from '../../../shared/lab/lab-json';
 import { scrubLabLabel } from '../../../shared/lab/lab-labels';
 import { analyseQueueLab, queueCsv, queueSvg, type QueueAnalysis, type QueuePoint } from '../../../shared/lab/queue-analysis';
+import { formatBytes } from '../../../shared/format-bytes';
+import { runSpeedup } from '../../../shared/lab/speedup-fits';
 import { analyseStragglerLab, stragglerCsv, stragglerSvg, type StragglerAnalysis, type StragglerPoint } from '../../../shared/lab/straggler-analysis';
 
 /** lab.csv, lab.svg and lab.json as `fanout lab` writes them into its --out-dir. */
@@ -48,3 +50,29 @@ export function labResult(kind: LabKind, points: readonly AnyLabPoint[], context
 
 /** Export file names: the Gutenberg lab keeps its earlier names. */
 export const exportName = (kind: LabKind, ext: 'csv' | 'svg' | 'json' | 'png') => `${kind === 'gutenberg' ? 'fanout-speedup' : `fanout-lab-${kind}`}.${ext}`;
+
+/** A normal Gutenberg run to place on the lab's curves; `rateCap` is its cap (bytes/s, null: none), undefined when not known (a run from history). */
+export interface NormalRun {
+  workers: number;
+  bytes: number;
+  wallMs: number;
+  label: string;
+  rateCap?: number | null;
+}
+
+/**
+ * Where the normal run goes on the lab's speedup chart (its throughput over the lab's one-worker
+ * throughput), or why it does not: a run under another bandwidth cap than the lab's cells moved at
+ * another ceiling, so its ratio says nothing of its worker count (a 256 KiB/s run against an
+ * uncapped lab came out 0.06×).
+ */
+export function placeNormalRun(run: NormalRun | null, oneWorker: { bytes: number; ms: number } | null, labRateCap: number | null): { point: { workers: number; speedup: number; label: string } | null; note: string | null } {
+  if (!run) return { point: null, note: null };
+  const name = run.label;
+  if (run.rateCap !== undefined && (run.rateCap ?? null) !== (labRateCap ?? null)) {
+    const cap = (c: number | null) => (c === null ? 'no cap' : `a cap of ${formatBytes(c)}/s`);
+    return { point: null, note: `The ${name} ran under ${cap(run.rateCap)}, the lab's cells under ${cap(labRateCap)}: its speed is not comparable, so it is not placed on the curves.` };
+  }
+  const speedup = runSpeedup(run, oneWorker);
+  return speedup === null ? { point: null, note: null } : { point: { workers: run.workers, speedup, label: `${name}: ${speedup.toFixed(2)}×` }, note: null };
+}

@@ -1,10 +1,9 @@
 import { useMemo } from 'react';
 import { LAB_WORKER_COUNTS } from '../../../../shared/ipc';
-import { runSpeedup } from '../../../../shared/lab/speedup-fits';
 import { STRATEGIES } from '../../../../shared/strategy';
 import type { RunPoint } from '../../charts/SpeedupChart';
 import { gutenbergLabRequest } from '../../lib/lab-requests';
-import { labResult } from '../../lib/lab-results';
+import { labResult, placeNormalRun } from '../../lib/lab-results';
 import { useCatalogStore } from '../../stores/catalog-store';
 import { setLabConfig, toggleIn, useLabStore } from '../../stores/lab-store';
 import { startLab } from './start-lab';
@@ -23,11 +22,10 @@ export function GutenbergLabPanel() {
   const result = useMemo(() => (run && run.points.length > 0 ? labResult('gutenberg', run.points, run.context) : null), [run]);
   const normal = useNormalRun();
   const oneWorker = result?.type === 'speedup' ? result.analysis.oneWorker : null;
-  const runPoint = useMemo<RunPoint | null>(() => {
-    const sp = normal ? runSpeedup(normal, oneWorker) : null;
-    return normal && sp !== null ? { workers: normal.workers, speedup: sp, label: `${normal.label}: ${sp.toFixed(2)}×` } : null;
-  }, [normal, oneWorker]);
-  const runNote = result?.type === 'speedup' && runPoint && result.analysis.recommended !== null
+  const labCap = run?.context.rateCap ?? null;
+  const placed = useMemo(() => placeNormalRun(normal, oneWorker, labCap), [normal, oneWorker, labCap]);
+  const runPoint: RunPoint | null = placed.point;
+  const runNote = result?.type !== 'speedup' ? [] : placed.note ? [placed.note] : runPoint && result.analysis.recommended !== null
     ? [runPoint.workers > result.analysis.recommended ? `The ${runPoint.label.split(':')[0]} uses more workers than recommended (${result.analysis.recommended}).` : `The ${runPoint.label.split(':')[0]} is the hollow point.`]
     : [];
   return (
