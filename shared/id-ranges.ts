@@ -19,6 +19,11 @@ export function idRangeText(r: IdRange): string {
   return r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`;
 }
 
+/** Ranges as the user would write them ("11,1342,2000-2100"): `parseIdRanges` reads them back. */
+export function idRangesText(ranges: readonly IdRange[]): string {
+  return ranges.map(idRangeText).join(',');
+}
+
 /** The words for a list with no number in it (`--ids ,`; an empty `selection.ids`). */
 export const NO_IDS = 'has no ebook number; give numbers and ranges, e.g. 11,1342,2000-2100';
 

@@ -1,7 +1,8 @@
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
+import { idRangesText } from '../../../shared/id-ranges';
 import { checkAutoWorkers, checkProxyForMirror, formatProblem, parseWithProblems, redactUrl, type InputProblem } from '../../../shared/input-checks';
 import { UiJobSpecSchema } from '../../../shared/ipc-schemas';
-import type { CatalogSelection, GutenbergJobSpec, IdRange, JobSpec } from '../../../shared/job-spec';
+import type { CatalogSelection, GutenbergJobSpec, JobSpec } from '../../../shared/job-spec';
 import { explainSelection, readCatalog, type SelectionReport } from '../catalog';
 import { FanoutError } from '../core/fanout-error';
 import { JobSelection } from '../gutenberg/job-selection';
@@ -32,11 +33,6 @@ export interface CheckOptions {
   signal?: AbortSignal;
 }
 
-/** Ranges as a person types them ("1-5,99"), for messages. */
-function formatIdRanges(ranges: readonly IdRange[]): string {
-  return ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(',');
-}
-
 function count(n: number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
@@ -46,7 +42,7 @@ function selectionFindings(selection: CatalogSelection, report: SelectionReport,
   const ids = selection.ids ?? [];
   if (report.emptiedBy) {
     const { filter, before, first } = report.emptiedBy;
-    const value = filter === 'ids' ? formatIdRanges(ids) : selection[filter];
+    const value = filter === 'ids' ? idRangesText(ids) : selection[filter];
     const message =
       filter === 'ids'
         ? `none of these ebook numbers is in the catalog (it lists ${count(report.books, 'book')}, numbered ${report.firstEbook} to ${report.lastEbook}); check the numbers`
@@ -63,9 +59,9 @@ function selectionFindings(selection: CatalogSelection, report: SelectionReport,
     missing.pastLast === 0
       ? ''
       : `, ${missing.pastLast === missing.count ? (missing.count === 1 ? '' : 'all ') : `${missing.pastLast.toLocaleString('en-US')} of them `}past its last, ${report.lastEbook} (a catalog cut short or older than these books? download it again)`;
-  const finding: InputProblem = { field: 'selection.ids', value: formatIdRanges(ids), message: `${count(missing.count, 'ebook number')} not in the catalog (${listed})${past}` };
+  const finding: InputProblem = { field: 'selection.ids', value: idRangesText(ids), message: `${count(missing.count, 'ebook number')} not in the catalog (${listed})${past}` };
   const rest = `the ${count(report.selected, 'book')} that ${report.selected === 1 ? 'is' : 'are'}`;
-  out.missing = { count: missing.count, ids: formatIdRanges(missing.ranges) };
+  out.missing = { count: missing.count, ids: idRangesText(missing.ranges) };
   if (opts.allowMissing) out.warnings.push({ ...finding, message: `${finding.message}; downloading ${rest}` });
   else if (opts.allowMissing === false) out.problems.push({ ...finding, message: `${finding.message}; check the numbers, or add --allow-missing to download ${rest}` });
   else out.problems.push({ ...finding, message: `${finding.message}; the catalog file no longer lists every book selected: load it again and select again` });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idRangeProblem, idRangeText, parseIdRanges } from '../../../shared/id-ranges';
+import { idRangeProblem, idRangeText, idRangesText, parseIdRanges } from '../../../shared/id-ranges';
 
 /**
  * One implementation of the words for a bad ebook number or range: the CLI's --ids (reworded in
@@ -28,5 +28,12 @@ describe('ebook ranges: one wording', () => {
   it('good input: merged, sorted; no part gives none', () => {
     expect(parseIdRanges(' 2000-2100, 11 ,1342,12,2050-2200,')).toEqual([{ from: 11, to: 12 }, { from: 1342, to: 1342 }, { from: 2000, to: 2200 }]);
     expect(parseIdRanges(',')).toEqual([]);
+  });
+
+  it('ranges written back as the user writes them, which parseIdRanges reads again (one text for the schema and the job result)', () => {
+    const ranges = parseIdRanges('2000-2100,11,12,1342');
+    expect(idRangesText(ranges)).toBe('11-12,1342,2000-2100');
+    expect(parseIdRanges(idRangesText(ranges))).toEqual(ranges);
+    expect(idRangesText([])).toBe('');
   });
 });
