@@ -4,6 +4,12 @@ import { join } from 'node:path';
 /** A name the mirror code gives a book's file in raw/: `N-0.txt`, `N-8.txt`, `N.txt`, `pgN.txt`, a zip's `N-0.zip`; `.part` / `.part.meta` while it downloads. */
 const RAW_NAME = /^(?:pg)?(\d+)(?:-\d+)?\.(?:txt|zip)(\.part(?:\.meta)?)?$/;
 
+/** A raw/ file name as the mirror code makes it: its book and whether it is a `.part` or `.part.meta`; null for any other name. */
+export function parseRawName(name: string): { ebook: number; part: '.part' | '.part.meta' | undefined } | null {
+  const m = RAW_NAME.exec(name);
+  return m ? { ebook: Number(m[1]), part: m[2] as '.part' | '.part.meta' | undefined } : null;
+}
+
 /**
  * What `<out>/raw/` held when the job started, from one listing (the one `RawParts` would have
  * made at the first book: it is handed the `.part` names, so the folder is still listed once):
@@ -25,14 +31,14 @@ export class RawFolderScan {
   static async read(dir: string): Promise<RawFolderScan> {
     const scan = new RawFolderScan(dir);
     for await (const entry of await opendir(dir, { bufferSize: 256 })) {
-      const m = RAW_NAME.exec(entry.name);
-      if (!m) continue;
-      const ebook = Number(m[1]);
-      if (m[2] === undefined) {
+      const raw = parseRawName(entry.name);
+      if (!raw) continue;
+      const { ebook } = raw;
+      if (raw.part === undefined) {
         if (entry.name.endsWith('.txt')) scan.#texts.add(ebook);
         continue;
       }
-      if (m[2] === '.part') scan.partNames.add(entry.name);
+      if (raw.part === '.part') scan.partNames.add(entry.name);
       const names = scan.#parts.get(ebook);
       if (names) names.push(entry.name);
       else scan.#parts.set(ebook, [entry.name]);

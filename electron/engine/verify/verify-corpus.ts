@@ -5,6 +5,7 @@ import { abortedError } from '../core/fanout-error';
 import { MANIFEST_FILE, readManifestChecked, type ManifestDamage } from '../gutenberg/manifest-store';
 import { checkFile } from './check-file';
 import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyReportWithNotes } from './verify-report';
+import { parseRawName } from '../gutenberg/raw-folder-scan';
 
 async function* walk(dir: string): AsyncGenerator<string> {
   let entries;
@@ -20,9 +21,6 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** A book's partial download in raw/ (`N-0.txt.part`) or its record (`.part.meta`), as the mirror code names them. */
-const PART_NAME = /^(?:pg)?(\d+)(?:-\d+)?\.(?:txt|zip)\.part(\.meta)?$/;
-
 /**
  * What a file no book records is: a stopped run's partial download or temp file, a file of a book
  * whose line is damaged, or a stray. A partial download is said with what a re-run does with it:
@@ -33,10 +31,11 @@ const PART_NAME = /^(?:pg)?(\d+)(?:-\d+)?\.(?:txt|zip)\.part(\.meta)?$/;
  */
 function extraDetail(abs: string, lost: ReadonlyMap<number, ManifestDamage>, whole: ReadonlySet<number>): string {
   const name = basename(abs);
-  const part = PART_NAME.exec(name);
-  if (part) {
-    const what = part[2] ? 'the record of a partial download' : 'a partial download';
-    if (whole.has(Number(part[1]))) return `recorded by no book of the manifest: ${what} of a stopped run, of a book already done (\`fanout gutenberg\` again over that book removes it)`;
+  // A book's partial download in raw/ (`N-0.txt.part`) or its record (`.part.meta`), named as the re-run's scan names them.
+  const part = parseRawName(name);
+  if (part?.part) {
+    const what = part.part === '.part.meta' ? 'the record of a partial download' : 'a partial download';
+    if (whole.has(part.ebook)) return `recorded by no book of the manifest: ${what} of a stopped run, of a book already done (\`fanout gutenberg\` again over that book removes it)`;
     return `recorded by no book of the manifest: ${what} of a stopped run (\`fanout gutenberg\` again over that book resumes it when it provably is the mirror's file, else downloads the book whole)`;
   }
   if (name.endsWith('.part')) return 'recorded by no book of the manifest: a partial download of a stopped run (`fanout gutenberg` again resumes it)';
