@@ -89,7 +89,13 @@ export interface RunBuffers {
   open: Map<number, OpenSegment>;
   /** Last sampled time, ms since start. */
   now: number;
-  prevClean: { t: number; bytes: number; items: number } | null;
+  /**
+   * The scrubber's cumulative counters over the last second (oldest first): the clean rate is taken
+   * over that window, as the engine takes the download rate (`bytesPerSec`), so the two lines on
+   * one axis compare. Per frame (100 ms) the clean rate came in bursts (a book cleaned whole in one
+   * frame): 3.8 MB/s spikes over a 256 KB/s download, whose line sat flat at the bottom.
+   */
+  cleanWindow: Array<{ t: number; bytes: number; items: number }>;
   droppedSpans: number;
   /** Per-state span durations (phase quantiles panel). */
   phases: PhaseStats;
@@ -103,12 +109,15 @@ export function emptyBuffers(): RunBuffers {
     spans: [],
     open: new Map(),
     now: 0,
-    prevClean: null,
+    cleanWindow: [],
     droppedSpans: 0,
     phases: new PhaseStats(),
     items: new ItemTracker(),
   };
 }
+
+/** The clean rate's window, ms: the engine's download rate is over the last second too (core/job-telemetry.ts). */
+export const CLEAN_RATE_WINDOW_MS = 1000;
 
 function trimFront(arr: unknown[], max: number): void {
   if (arr.length > max) arr.splice(0, arr.length - max);
@@ -122,12 +131,16 @@ export function appendFrameToBuffers(b: RunBuffers, f: TelemetryFrame): void {
   if (tSec > lastT) {
     let cleanRate = 0;
     let cleanItemsRate = 0;
-    if (b.prevClean && f.t > b.prevClean.t) {
-      const dt = (f.t - b.prevClean.t) / 1000;
-      cleanRate = Math.max(0, (f.cleanBytes - b.prevClean.bytes) / dt);
-      cleanItemsRate = Math.max(0, (f.itemsCleaned - b.prevClean.items) / dt);
+    const w = b.cleanWindow;
+    // Keep one sample at or before the window's start, so the rate spans the whole second.
+    while (w.length > 1 && w[1]!.t <= f.t - CLEAN_RATE_WINDOW_MS) w.shift();
+    const first = w[0];
+    if (first && f.t > first.t) {
+      const dt = (f.t - first.t) / 1000;
+      cleanRate = Math.max(0, (f.cleanBytes - first.bytes) / dt);
+      cleanItemsRate = Math.max(0, (f.itemsCleaned - first.items) / dt);
     }
-    b.prevClean = { t: f.t, bytes: f.cleanBytes, items: f.itemsCleaned };
+    w.push({ t: f.t, bytes: f.cleanBytes, items: f.itemsCleaned });
     s.t.push(tSec);
     s.bytesPerSec.push(f.bytesPerSec);
     s.itemsPerSec.push(f.itemsPerSec);

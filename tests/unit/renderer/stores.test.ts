@@ -55,6 +55,16 @@ describe('run model', () => {
     expect(b.spans.length).toBe(MAX_SERIES_POINTS + 50);
     expect(b.open.get(0)).toMatchObject({ state: 'downloading' });
   });
+
+  it('takes the clean rate over the last second, as the engine takes the download rate: a book cleaned whole in one frame is no spike', () => {
+    const b = emptyBuffers();
+    // Frames every 100 ms; a 400 KB book cleaned at each whole second.
+    for (let i = 1; i <= 40; i++) appendFrameToBuffers(b, frame(i, { cleanBytes: Math.floor(i / 10) * 400_000, itemsCleaned: Math.floor(i / 10) }));
+    const steady = b.series.cleanBytesPerSec.slice(10); // from 1.1 s on: a whole second in the window
+    expect(steady.every((r) => Math.abs(r - 400_000) < 1)).toBe(true);
+    expect(Math.max(...b.series.cleanBytesPerSec)).toBeLessThan(500_000); // per frame it was 4 MB/s (the first second: over what has passed)
+    expect(b.series.itemsCleanedPerSec.at(-1)).toBeCloseTo(1);
+  });
 });
 
 describe('run store', () => {
