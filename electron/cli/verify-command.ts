@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { accountDirOf } from '../engine/mail/folder-names';
 import { FanoutError } from '../engine/core/fanout-error';
@@ -115,6 +115,9 @@ async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<
 async function archiveProblem(out: string, account: { user: string; host: string }): Promise<string | null> {
   const dir = accountDirOf(out, account);
   if (await access(join(dir, 'folders.json')).then(() => true, () => false)) return null;
+  // folders.json lost, the folders' directories kept: verify reads them back from their state.json
+  // (as fanout mail does) and says itself when there is nothing to check against (BAD_INPUT).
+  if ((await readdir(dir, { withFileTypes: true }).catch(() => [])).some((e) => e.isDirectory() && !e.name.startsWith('.'))) return null;
   const name = basename(dir);
   if (await isAccountArchiveFolder(out, account)) {
     return `is the account's archive folder itself; give the folder above it, the one given to \`fanout mail --out\`: ${dirname(resolve(out))}`;
