@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   FOLDER_NOT_FOUND: { retryable: false, summary: 'The folder does not exist on the server' },
   FOLDER_INCOMPLETE: { retryable: false, summary: 'The archive of a folder does not account for every message the server holds' },
   BAD_INPUT: { retryable: false, summary: 'The input is not valid' },
+  DATA_DAMAGED: { retryable: false, summary: "A file of Fanout's own data folder (history, settings, saved passwords) cannot be read; it is kept as it is" },
   BUSY: { retryable: false, summary: 'The same operation is already running; wait for it or cancel it' },
   NOT_AVAILABLE: { retryable: false, summary: 'This is not available in this host or build' },
   NO_SUCH_JOB: { retryable: false, summary: 'No running job has this id (it may have finished)' },

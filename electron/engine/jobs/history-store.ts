@@ -121,7 +121,7 @@ export class HistoryStore {
       const { entries, damage } = await this.#read();
       if (damage !== null) {
         throw new FanoutError(
-          'BAD_INPUT',
+          'DATA_DAMAGED',
           `The history (${this.#file}) cannot be read: ${damage}. It is kept as it is; the next run's end sets it aside as history.json.damaged-<time> and starts a new history`,
           { file: this.#file },
         );

@@ -32,6 +32,11 @@ export class SettingsStore {
   /** What the user is told: why the file could not be read, and where it was set aside. */
   damage: string | null = null;
 
+  /** `damage` as the error the host hands on (DATA_DAMAGED, naming the file); null when whole. */
+  get damageError(): FanoutError | null {
+    return this.damage === null ? null : new FanoutError('DATA_DAMAGED', this.damage, { file: this.#file });
+  }
+
   constructor(
     readonly dataDir: string,
     private readonly defaults: Settings,

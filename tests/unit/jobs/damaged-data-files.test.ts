@@ -36,6 +36,8 @@ describe('history.json damaged', () => {
     const history = new HistoryStore(dir);
 
     await expect(history.list()).rejects.toThrow(/history\.json\b.*cannot be read.*kept as it is/s);
+    // A data file that cannot be read, not a bad input of the user's (HE's F6: it was BAD_INPUT).
+    await expect(history.list()).rejects.toMatchObject({ code: 'DATA_DAMAGED', context: { file } });
     expect(await readFile(file, 'utf8')).toBe(text);
 
     const { notices } = await history.add(summary('new'), null);
@@ -84,6 +86,7 @@ describe('settings.json damaged', () => {
     expect(got.workers).toBe(4);
     expect(await readFile(file, 'utf8')).toBe(text);
     expect(store.damage).toMatch(/settings\.json\b.*cannot be read.*kept as it is/s);
+    expect(store.damageError).toMatchObject({ code: 'DATA_DAMAGED', message: store.damage, context: { file } });
 
     await store.set({ strategy: 'queue' });
     const kept = await keptCopies('settings.json');
@@ -120,6 +123,7 @@ describe('settings.json damaged', () => {
     expect((await again.get()).workers).toBe(3);
     await again.set({ workers: 5 });
     expect(again.damage).toBeNull();
+    expect(again.damageError).toBeNull();
     expect(await keptCopies('settings.json')).toEqual([]);
   });
 });
