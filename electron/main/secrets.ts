@@ -1,6 +1,8 @@
 import { safeStorage } from 'electron';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FanoutError } from '../engine/core/fanout-error';
+import { readDataJson, setAsideDamaged } from '../engine/jobs/data-dir';
 import { writeFileAtomic } from '../engine/output/atomic-file';
 
 /**
@@ -24,30 +26,60 @@ export class SecretStore {
     return join(this.dataDir, 'secrets.json');
   }
 
+  /** Where a damaged secrets.json was set aside by this process, and why: for `damage()`. */
+  #setAside: { keptAs: string; why: string } | null = null;
+
   /**
-   * The stored secrets: none when there is no file. A file that cannot be read as secrets (damaged)
-   * is read as none too, and, when about to be rewritten (`forWrite`), first kept beside as
-   * `secrets.json.damaged-<time>-<pid>`: the next save then does not silently drop the passwords it held.
+   * The stored secrets, or why the file cannot be read as such (not JSON, cut short, not an object
+   * of sealed passwords, a read error such as a folder in its place). Nothing is changed.
+   */
+  async #readAll(): Promise<{ all: Record<string, string>; damage: string | null }> {
+    const read = await readDataJson(this.#file);
+    if (read.kind === 'missing') return { all: {}, damage: null };
+    if (read.kind === 'damaged') return { all: {}, damage: read.reason };
+    const all = read.value;
+    if (all && typeof all === 'object' && !Array.isArray(all) && Object.values(all).every((v) => typeof v === 'string')) {
+      return { all: all as Record<string, string>, damage: null };
+    }
+    return { all: {}, damage: 'not a list of saved passwords' };
+  }
+
+  /**
+   * The stored secrets: none when there is no file. A damaged file is read as none too, and, when
+   * about to be rewritten (`forWrite`), first set aside, durably, as `secrets.json.damaged-<time>-<pid>`
+   * (data-dir.ts, as history.json and settings.json): the next save then does not silently drop
+   * the passwords it held. A failed set-aside throws, and nothing is written.
    */
   async #read(forWrite = false): Promise<Record<string, string>> {
-    let text: string;
-    try {
-      text = await readFile(this.#file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw err;
+    const { all, damage } = await this.#readAll();
+    if (damage !== null && forWrite) this.#setAside = { keptAs: await setAsideDamaged(this.#file), why: damage };
+    return all;
+  }
+
+  /**
+   * What the user is told about the saved passwords' file (DATA_DAMAGED naming it), or null when it
+   * is whole or absent: why it cannot be read (kept as it is until the next password saved), or,
+   * once this process has set it aside, where. Reads only.
+   */
+  async damage(): Promise<FanoutError | null> {
+    const file = this.#file;
+    const { damage } = await this.#readAll();
+    if (damage !== null) {
+      return new FanoutError(
+        'DATA_DAMAGED',
+        `The saved passwords (${file}) cannot be read: ${damage}. No saved password is offered; the file is kept as it is, and the next password saved sets it aside as secrets.json.damaged-<time>`,
+        { file },
+      );
     }
-    try {
-      const all: unknown = JSON.parse(text);
-      if (all && typeof all === 'object' && !Array.isArray(all) && Object.values(all).every((v) => typeof v === 'string')) {
-        return all as Record<string, string>;
-      }
-    } catch {
-      // Damaged: below.
+    if (this.#setAside) {
+      const { keptAs, why } = this.#setAside;
+      return new FanoutError(
+        'DATA_DAMAGED',
+        `The saved passwords (${file}) could not be read (${why}): the file was set aside as ${keptAs}, and a new one started; enter again the passwords saved before`,
+        { file },
+      );
     }
-    // A name of its own per damaged file: a second one never overwrites the first one kept.
-    if (forWrite) await rename(this.#file, `${this.#file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
-    return {};
+    return null;
   }
 
   async #write(all: Record<string, string>): Promise<void> {
