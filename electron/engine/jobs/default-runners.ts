@@ -4,7 +4,7 @@
  */
 import { readCatalog } from '../catalog';
 import { runGutenbergJob } from '../gutenberg/run-gutenberg-job';
-import { listMailFolders, testMailAccount } from '../mail/folders';
+import { listMailFolders, testMailAccount, type MailAccountTestResult } from '../mail/folders';
 import { runMailJob } from '../mail/run-mail-job';
 import type { CatalogReader } from './catalog-service';
 import type { MailTools } from './fanout-host';
@@ -16,13 +16,20 @@ export function defaultRunners(): JobRunners {
 
 export const defaultCatalogReader: CatalogReader = (path, opts) => readCatalog(path, opts);
 
+/**
+ * What the Test button shows: the server, then what it said. An error that names the server
+ * already ('Login to host:port failed: …') is not prefixed with it a second time.
+ */
+export function mailTestReply(r: MailAccountTestResult): Awaited<ReturnType<MailTools['test']>> {
+  const warn = r.warnings.length ? ` (${r.warnings.join('; ')})` : '';
+  if (r.ok) return { ok: true, message: `${r.server}: ${r.folders ?? 0} folders, ${r.messages ?? 0} messages${warn}` };
+  const said = r.error?.message ?? 'failed';
+  return { ok: false, message: `${said.includes(r.server) ? said : `${r.server}: ${said}`}${warn}`, ...(r.error ? { error: r.error } : {}) };
+}
+
 export const defaultMailTools: MailTools = {
   async test(account) {
-    const r = await testMailAccount(account);
-    const warn = r.warnings.length ? ` (${r.warnings.join('; ')})` : '';
-    return r.ok
-      ? { ok: true, message: `${r.server}: ${r.folders ?? 0} folders, ${r.messages ?? 0} messages${warn}` }
-      : { ok: false, message: `${r.server}: ${r.error?.message ?? 'failed'}${warn}`, ...(r.error ? { error: r.error } : {}) };
+    return mailTestReply(await testMailAccount(account));
   },
   async folders(account) {
     const list = await listMailFolders(account);
