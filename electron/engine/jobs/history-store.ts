@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobSummary } from '../../../shared/events';
 import { MAX_RECORDING_PAGE_FRAMES, type HistoryEntry, type RunRecording, type RunRecordingPage } from '../../../shared/ipc';
@@ -160,14 +159,20 @@ export class HistoryStore {
     });
   }
 
-  /** The recording of a past run, or null (unknown id, or no recording). */
+  /**
+   * The recording of a past run, or null (unknown id, or no recording). One that cannot be read
+   * (cut short, not a recording, a read error) is DATA_DAMAGED saying why, not "no recording";
+   * the file is left as it is (nothing writes it again).
+   */
   async recording(jobId: string): Promise<RunRecording | null> {
     if (!SAFE_ID.test(jobId)) return null;
-    try {
-      return JSON.parse(await readFile(join(this.dataDir, 'runs', `${jobId}.json`), 'utf8')) as RunRecording;
-    } catch {
-      return null;
-    }
+    const file = join(this.dataDir, 'runs', `${jobId}.json`);
+    const read = await readDataJson(file);
+    if (read.kind === 'missing') return null;
+    const rec = read.kind === 'read' ? (read.value as Partial<RunRecording> | null) : null;
+    const damage = read.kind === 'damaged' ? read.reason : rec === null || typeof rec !== 'object' || !Array.isArray(rec.frames) ? 'not a recording (no list of frames)' : null;
+    if (damage !== null) throw new FanoutError('DATA_DAMAGED', `The recording of run ${jobId} (${file}) cannot be read: ${damage}. The run stays in the history; the file is kept as it is`, { file });
+    return rec as RunRecording;
   }
 
   /** The recording last asked for, kept while the UI reads it a page at a time (one at most). */
@@ -188,7 +193,17 @@ export class HistoryStore {
     open.timer = setTimeout(() => {
       if (this.#open === open) this.#open = null;
     }, RECORDING_KEEP_MS).unref();
-    const rec = await open.recording;
+    let rec: RunRecording | null;
+    try {
+      rec = await open.recording;
+    } catch (err) {
+      // Not kept: the next ask reads the file again.
+      if (this.#open === open) {
+        clearTimeout(open.timer);
+        this.#open = null;
+      }
+      throw err;
+    }
     if (!rec) return null;
     const n = Math.min(count, MAX_RECORDING_PAGE_FRAMES);
     const frames = rec.frames.slice(from, from + n);

@@ -73,6 +73,31 @@ describe('history.json damaged', () => {
   });
 });
 
+describe('a run\'s recording damaged (runs/<jobId>.json)', () => {
+  it.each([
+    ['cut short', '{"jobId":"r1","frames":[{"seq":0,"t":0},{"seq":1,'],
+    ['no frames', '{"jobId":"r1","summary":null}'],
+    ['empty', ''],
+  ])('%s: history:get says it cannot be read (DATA_DAMAGED), not that the run has none; the file is kept', async (_, text) => {
+    const history = new HistoryStore(dir);
+    await history.add(summary('r1'), { jobId: 'r1', frames: [], summary: null });
+    const file = join(dir, 'runs', 'r1.json');
+    await writeFile(file, text);
+    // Before: null (the History screen said 'That run has no recording.'), or a TypeError for no frames.
+    await expect(history.recordingPage('r1', 0, 10)).rejects.toMatchObject({ code: 'DATA_DAMAGED', context: { file }, message: expect.stringMatching(/recording of run r1 \(.*r1\.json\) cannot be read/) });
+    expect(await readFile(file, 'utf8')).toBe(text);
+    // The failure is not kept: once the file is whole again, it is read.
+    await writeFile(file, JSON.stringify({ jobId: 'r1', frames: [{ seq: 0, t: 0 }], summary: null }));
+    expect((await history.recordingPage('r1', 0, 10))?.totalFrames).toBe(1);
+  });
+
+  it('no recording file is still no recording (null)', async () => {
+    const history = new HistoryStore(dir);
+    await history.add(summary('r2'), null);
+    expect(await history.recordingPage('r2', 0, 10)).toBeNull();
+  });
+});
+
 describe('settings.json damaged', () => {
   it.each([
     ['cut short', '{"mirror":"ftp://my.mirror/","outDir":"/data/books","work'],
