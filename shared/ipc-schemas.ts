@@ -132,6 +132,7 @@ export const CommandSchemas = {
   'job:set-rate': z.strictObject({ jobId: JobId.shape.jobId, bytesPerSecond: z.nullable(int(MIN_RATE_CAP, MAX_RATE_CAP)) }),
   'job:cancel': JobId,
   'job:active': Empty,
+  'job:recording': z.extend(JobId, { from: z.optional(int(0)), count: z.optional(int(1, MAX_RECORDING_PAGE_FRAMES)) }),
   'catalog:load': z.strictObject({ path: AbsolutePath }),
   'catalog:download': z.strictObject({ mirror: text(1, 2000) }),
   'catalog:cancel-download': Empty,

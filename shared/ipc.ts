@@ -232,6 +232,11 @@ export interface Commands {
   'job:set-rate': (req: { jobId: string; bytesPerSecond: number | null }) => Promise<void>;
   'job:cancel': (req: { jobId: string }) => Promise<void>;
   'job:active': (req: Record<string, never>) => Promise<ActiveJob[]>;
+  /**
+   * A page of a running job's recording so far (as `history:get` pages a past run's), or null when
+   * no such job runs: a page that takes the job up mid-way draws its timeline and charts from the start.
+   */
+  'job:recording': (req: { jobId: string; from?: number; count?: number }) => Promise<RunRecordingPage | null>;
   'catalog:load': (req: { path: string }) => Promise<CatalogInfo>;
   /**
    * Downloads the official catalog (`cache/epub/feeds/pg_catalog.csv`) from a mirror into the data
@@ -301,6 +306,7 @@ export const API_METHODS = {
   setJobRate: 'job:set-rate',
   cancelJob: 'job:cancel',
   activeJobs: 'job:active',
+  jobRecording: 'job:recording',
   loadCatalog: 'catalog:load',
   downloadCatalog: 'catalog:download',
   cancelCatalogDownload: 'catalog:cancel-download',

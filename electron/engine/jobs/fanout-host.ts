@@ -112,6 +112,7 @@ export class FanoutHost {
       'job:set-rate': ({ jobId, bytesPerSecond }) => this.jobs.setRate(jobId, bytesPerSecond),
       'job:cancel': ({ jobId }) => this.jobs.cancel(jobId),
       'job:active': () => this.jobs.active(),
+      'job:recording': ({ jobId, from, count }) => this.jobs.recordingPage(jobId, from, count),
       'catalog:load': async ({ path }) => {
         const problem = await checkInputFile(path);
         if (problem) throw new FanoutError('BAD_INPUT', `${path}: ${problem}`, { file: path });

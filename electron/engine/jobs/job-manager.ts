@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { SerializedError } from '../../../shared/errors';
 import type { JobEvent, JobSummary, TelemetryFrame } from '../../../shared/events';
-import type { ActiveJob, HistoryEntry } from '../../../shared/ipc';
+import { MAX_RECORDING_PAGE_FRAMES, type ActiveJob, type HistoryEntry, type RunRecordingPage } from '../../../shared/ipc';
 import type { GutenbergJobSpec, JobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { FanoutError, toFanoutError } from '../core/fanout-error';
 import type { JobControl } from '../core/job-control';
@@ -217,6 +217,22 @@ export class JobManager {
       workers: j.spec.kind === 'gutenberg' ? j.spec.workers : j.spec.connections,
       outDir: j.spec.outDir,
     }));
+  }
+
+  /**
+   * Frames [from, from + count) of a running job's recording so far (the frames its pages got, as
+   * the history will keep them), or null when no such job runs: for a page that takes it up mid-way.
+   */
+  recordingPage(jobId: string, from = 0, count = MAX_RECORDING_PAGE_FRAMES): RunRecordingPage | null {
+    const j = this.#jobs.get(jobId);
+    if (!j) return null;
+    const frames: TelemetryFrame[] = [];
+    let i = 0;
+    for (const json of j.recorder.frameJson()) {
+      if (frames.length >= count) break;
+      if (i++ >= from) frames.push(JSON.parse(json) as TelemetryFrame);
+    }
+    return { jobId, frames, summary: null, from, totalFrames: j.recorder.frameCount };
   }
 
   listHistory(): Promise<HistoryEntry[]> {

@@ -16,6 +16,7 @@ const ganttPainter: CanvasPainter = {
     const rects = paintLanes(ctx, cssW, cssH, { lanes: laneCount(), tEnd: runBuffers.now, spans: runBuffers.spans, open: runBuffers.open, unseenBeforeMs });
     canvas.dataset.rects = String(rects);
     canvas.dataset.unseenMs = String(Math.round(unseenBeforeMs));
+    canvas.dataset.firstMs = runBuffers.spans.length > 0 ? String(Math.round(Math.min(...runBuffers.spans.slice(0, 64).map((s) => s.start)))) : '';
     canvas.dataset.drawMs = (performance.now() - t0).toFixed(1);
     canvas.dataset.spans = String(runBuffers.spans.length);
   },

@@ -8,7 +8,7 @@ import type { JobEvent } from '../../../shared/events';
 import type { ActiveJob } from '../../../shared/ipc';
 import { getApi } from '../api/api';
 import { setScreen } from './app-store';
-import { attachRun, enqueueJobEvent, markRunLost, useRunStore } from './run-store';
+import { attachRun, backfillRun, enqueueJobEvent, markRunLost, useRunStore } from './run-store';
 
 export const useActiveJobs = create<{ ids: string[] }>(() => ({ ids: [] }));
 
@@ -48,6 +48,11 @@ export async function syncActiveJobs(opts: { follow: boolean; show: boolean }): 
   if (job) {
     attachRun(job);
     if (opts.show) setScreen('live');
+    // Taken up mid-way: the job's timeline and charts so far, from the host's recording of it.
+    const s = useRunStore.getState();
+    if (s.jobId === job.jobId && !s.replay && s.seenFromMs > 0) {
+      void backfillRun(job.jobId, (from, count) => getApi().jobRecording({ jobId: job.jobId, from, count }), job.lastFrame ? [job.lastFrame] : []).catch(() => {});
+    }
   }
   return active;
 }

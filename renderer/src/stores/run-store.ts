@@ -4,7 +4,7 @@
  * charts read `runBuffers` imperatively when `version` changes (zustand transient updates).
  */
 import { create } from 'zustand';
-import type { JobEvent } from '../../../shared/events';
+import type { JobEvent, TelemetryFrame } from '../../../shared/events';
 import { RECORDING_PAGE_FRAMES, type ActiveJob, type RunRecordingPage } from '../../../shared/ipc';
 import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
 
@@ -40,7 +40,10 @@ export function flushRunEvents(): void {
   let header: RunHeader = state;
   for (const e of batch) {
     if (e.kind === 'job:started' && e.jobId !== header.jobId) runBuffers = emptyBuffers();
-    if (e.kind === 'job:frame' && (header.jobId === null || header.jobId === e.jobId)) appendFrameToBuffers(runBuffers, e.frame);
+    if (e.kind === 'job:frame' && (header.jobId === null || header.jobId === e.jobId)) {
+      appendFrameToBuffers(runBuffers, e.frame);
+      if (backfill?.jobId === e.jobId) backfill.live.push(e.frame);
+    }
     header = reduceHeader(header, [e]);
   }
   header = { ...header, etaBand: etaBandFor(header, runBuffers) };
@@ -128,6 +131,52 @@ export type RecordingLoad = 'loaded' | 'missing' | 'overtaken';
 
 /** Resolves in a later task: the page gets to render and handle input in between. */
 export const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** The job whose recording so far is being loaded (`backfillRun`), and the live frames meanwhile. */
+let backfill: { jobId: string; live: TelemetryFrame[] } | null = null;
+
+/**
+ * A job taken up mid-way (`seenFromMs` > 0): its recording so far (`job:recording`, paged like a
+ * past run's) is loaded into new buffers, the live frames that came meanwhile (and `seed`, the frame
+ * it was taken up from) are applied after those the recording holds (by `seq`), and the view
+ * switches to them in one update: the timeline and charts run from the job's start, not from the
+ * reload. Left as it is (the time before marked not seen) when the host has no recording or a
+ * new run or load overtakes it.
+ */
+export async function backfillRun(jobId: string, pages: RecordingPages, seed: readonly TelemetryFrame[] = []): Promise<RecordingLoad> {
+  const generation = loadGeneration;
+  const mine = { jobId, live: [...seed] };
+  backfill = mine;
+  const overtaken = () => generation !== loadGeneration || useRunStore.getState().jobId !== jobId || useRunStore.getState().replay;
+  try {
+    const buffers = emptyBuffers();
+    let lastSeq = -1;
+    let next: Promise<RunRecordingPage | null> | null = pages(0, RECORDING_PAGE_FRAMES);
+    while (next) {
+      const page: RunRecordingPage | null = await next;
+      if (overtaken()) {
+        next = null;
+        return 'overtaken';
+      }
+      if (!page) return 'missing';
+      const end: number = page.from + page.frames.length;
+      next = page.frames.length > 0 && end < page.totalFrames ? pages(end, RECORDING_PAGE_FRAMES) : null;
+      for (const frame of page.frames) {
+        appendFrameToBuffers(buffers, frame);
+        lastSeq = Math.max(lastSeq, frame.seq);
+      }
+      await nextTask();
+    }
+    if (overtaken()) return 'overtaken';
+    flushRunEvents(); // frames queued now are in `mine.live` too
+    for (const frame of mine.live) if (frame.seq > lastSeq) appendFrameToBuffers(buffers, frame);
+    runBuffers = buffers;
+    useRunStore.setState((s) => ({ seenFromMs: 0, version: s.version + 1 }));
+    return 'loaded';
+  } finally {
+    if (backfill === mine) backfill = null;
+  }
+}
 
 /**
  * Loads a past run into the same live view. A long run's recording (1,200 frames, 20,000 spans,

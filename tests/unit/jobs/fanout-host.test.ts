@@ -89,6 +89,27 @@ describe('FanoutHost + JobManager', () => {
     expect(await host.handle('history:get', { jobId: '../../etc/passwd' })).toEqual({ ok: true, value: null });
   });
 
+  it('job:recording: a running job\'s frames so far, paged, the frames its pages got (a page taking it up mid-way); null once it ended', async () => {
+    const host = makeHost(10_000);
+    const events: JobEvent[] = [];
+    host.onEvent((name, e) => name === 'job:event' && events.push(e as JobEvent));
+    const { jobId } = host.jobs.start({ ...(spec as object), workers: 2, strategy: 'queue', selection: {}, scrubExecutor: 'threads', timeoutMs: 1000, attempts: 1 } as GutenbergJobSpec);
+    await sleep(300);
+    await host.handle('job:pause', { jobId });
+    await sleep(120); // the last batched frame out
+    const sent = events.filter((e) => e.kind === 'job:frame').map((e) => (e.kind === 'job:frame' ? e.frame.seq : -1));
+    const all = await host.handle('job:recording', { jobId });
+    const page = (all as { value: { frames: TelemetryFrame[]; from: number; totalFrames: number; summary: unknown } }).value;
+    expect(page.frames.map((f) => f.seq)).toEqual(sent);
+    expect(page).toMatchObject({ from: 0, totalFrames: sent.length, summary: null });
+    const second = await host.handle('job:recording', { jobId, from: 1, count: 2 });
+    expect((second as { value: { frames: TelemetryFrame[] } }).value.frames.map((f) => f.seq)).toEqual(sent.slice(1, 3));
+    expect(await host.handle('job:recording', { jobId, count: 0 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    await host.handle('job:cancel', { jobId });
+    await host.jobs.wait(jobId);
+    expect(await host.handle('job:recording', { jobId })).toEqual({ ok: true, value: null });
+  });
+
   it('pauses, resumes and cancels', async () => {
     const host = makeHost(10_000);
     const { jobId } = host.jobs.start({ ...(spec as object), workers: 2, strategy: 'queue', selection: {}, scrubExecutor: 'threads', timeoutMs: 1000, attempts: 1 } as GutenbergJobSpec);

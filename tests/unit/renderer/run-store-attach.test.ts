@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetryFrame } from '../../../shared/events';
 import { reduceLab, useLabStore } from '../../../renderer/src/stores/lab-store';
-import { attachRun, enqueueJobEvent, flushRunEvents, markRunLost, useRunStore } from '../../../renderer/src/stores/run-store';
+import type { RunRecordingPage } from '../../../shared/ipc';
+import { attachRun, backfillRun, enqueueJobEvent, flushRunEvents, markRunLost, runBuffers, useRunStore } from '../../../renderer/src/stores/run-store';
 
 function frame(seq: number, patch: Partial<TelemetryFrame> = {}): TelemetryFrame {
   return {
@@ -46,6 +47,36 @@ describe('attachRun', () => {
     enqueueJobEvent({ kind: 'job:frame', jobId: 's3', frame: frame(3) });
     flushRunEvents();
     expect(useRunStore.getState()).toMatchObject({ jobId: 's3', seenFromMs: 0 });
+  });
+});
+
+describe('backfillRun', () => {
+  const span = (seq: number) => ({ worker: seq % 2, state: 'downloading' as const, item: `b${seq}`, start: seq * 100 - 90, end: seq * 100 - 10 });
+  const recorded = Array.from({ length: 42 }, (_, i) => frame(i + 1, { spans: [span(i + 1)] }));
+  const pagesOf = (frames: typeof recorded) => async (from: number, count: number): Promise<RunRecordingPage> => ({ jobId: 'b1', frames: frames.slice(from, from + count), summary: null, from, totalFrames: frames.length });
+
+  it('a job taken up mid-way gets its timeline and charts from its start: the recording so far, then the live frames, none twice', async () => {
+    attachRun({ jobId: 'b1', kind: 'gutenberg', paused: false, startedAt: '', lastFrame: recorded[39]! });
+    expect(useRunStore.getState().seenFromMs).toBe(4000);
+    const loading = backfillRun('b1', pagesOf(recorded), [recorded[39]!]);
+    // Live frames while the recording loads: 41 and 42 are in the recording too, 43 is not.
+    for (const f of [recorded[40]!, recorded[41]!, frame(43, { spans: [span(43)] })]) enqueueJobEvent({ kind: 'job:frame', jobId: 'b1', frame: f });
+    flushRunEvents();
+    expect(await loading).toBe('loaded');
+    expect(useRunStore.getState().seenFromMs).toBe(0);
+    expect(runBuffers.series.t[0]).toBeCloseTo(0.1);
+    expect(runBuffers.series.t.at(-1)).toBeCloseTo(4.3);
+    expect(runBuffers.spans.map((s) => s.item)).toEqual(Array.from({ length: 43 }, (_, i) => `b${i + 1}`));
+  });
+
+  it('leaves the view as it was when the host has no recording, or another job was taken up meanwhile', async () => {
+    attachRun({ jobId: 'b2', kind: 'gutenberg', paused: false, startedAt: '', lastFrame: frame(10) });
+    expect(await backfillRun('b2', async () => null)).toBe('missing');
+    expect(useRunStore.getState().seenFromMs).toBe(1000);
+    const loading = backfillRun('b2', pagesOf(recorded));
+    attachRun({ jobId: 'b3', kind: 'gutenberg', paused: false, startedAt: '', lastFrame: frame(5) });
+    expect(await loading).toBe('overtaken');
+    expect(useRunStore.getState()).toMatchObject({ jobId: 'b3', seenFromMs: 500 });
   });
 });
 
