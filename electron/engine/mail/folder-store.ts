@@ -1,9 +1,11 @@
 import { statSync } from 'node:fs';
 import { mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { layoutError } from './archive-layout';
+import { earlyScanOf, mtimeIsInternalDate, sameDisk, scanMessageFiles } from './disk-record';
 import { FanoutError } from '../core/fanout-error';
 import { isInside } from '../output/safe-path';
-import { generationFor, Identities, readFolderState, writeFolderState, type DiskRecord, type FolderState, type Generation } from './generations';
+import { generationDirsOf, generationFor, Identities, readFolderState, writeFolderState, type DiskRecord, type FolderState, type Generation } from './generations';
 import { IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
 import { hashFile, messageSize, openStreamedMessageFile, writeMessageFile, type MessageBytes } from './message-file';
 import { storedFlags, type MessageMeta } from './message-meta';
@@ -40,7 +42,8 @@ export interface FolderStoreOptions {
  * flags reported by the server wait in a map until `compact()`, and the identities used to link
  * messages across generations are read only when a folder's UIDVALIDITY changed.
  */
-const MESSAGE_NAME = /^\d+\.eml$/;
+/** An index line's INTERNALDATE (ISO 8601) in whole seconds, as a file's mtime is compared with it. */
+const dateSec = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
 export class FolderStore {
   readonly dir: string;
@@ -48,6 +51,8 @@ export class FolderStore {
   state: FolderState;
   /** Archived UIDs per generation (UIDVALIDITY), each with its size (the index's, for `checkFiles`). */
   readonly #uids = new Map<string, Map<number, number>>();
+  /** Archived UIDs per generation, each with its INTERNALDATE in whole seconds (its file's mtime, for `checkFiles`). */
+  readonly #dates = new Map<string, Map<number, number>>();
   /** "uidValidity:uid" → the record's file, where it is not `<uid>.eml` in the generation's directory (a link to an older one). */
   readonly #elsewhere = new Map<string, string>();
   /** "uidValidity:uid" whose line is to be replaced (the file was lost or damaged): `compact()` keeps their last line. */
@@ -76,7 +81,7 @@ export class FolderStore {
 
   /** Opens (or starts) the archive of a folder in `dir` (absolute), reading its state and index. */
   static async open(dir: string, path: string, opts: FolderStoreOptions = {}): Promise<FolderStore> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((err: unknown) => Promise.reject(layoutError(err, dir, `The directory of ${path}`, { folder: path })));
     const { state, text } = await readFolderState(join(dir, 'state.json'), path);
     const store = new FolderStore(dir, path, state, text, opts);
     if (!opts.deferIndex) await store.loadIndex();
@@ -99,7 +104,10 @@ export class FolderStore {
       const set = this.#set(rec.uidValidity);
       if (set.has(rec.uid)) this.#damaged = true;
       // The first line of a UID stands (compaction keeps it).
-      else set.set(rec.uid, rec.size);
+      else {
+        set.set(rec.uid, rec.size);
+        this.#datesOf(rec.uidValidity).set(rec.uid, dateSec(rec.internalDate));
+      }
       const slash = rec.file.lastIndexOf('/');
       const dir = slash < 0 ? '' : rec.file.slice(0, slash);
       if (!genDirs.has(rec.uidValidity)) genDirs.set(rec.uidValidity, dir);
@@ -124,6 +132,15 @@ export class FolderStore {
       this.#uids.set(uidValidity, set);
     }
     return set;
+  }
+
+  #datesOf(uidValidity: string): Map<number, number> {
+    let dates = this.#dates.get(uidValidity);
+    if (!dates) {
+      dates = new Map();
+      this.#dates.set(uidValidity, dates);
+    }
+    return dates;
   }
 
   has(uidValidity: string, uid: number): boolean {
@@ -184,18 +201,23 @@ export class FolderStore {
   }
 
   /**
-   * UIDs of generation `uidValidity` the index names whose file is gone, or whose size is not the
-   * index's (torn, truncated, overwritten): a readdir of the generation's directory and a stat per
-   * file (synchronous, in slices: ~6 µs each where a promise's stat cost ~20). Same-size damage
-   * needs the hashes: `fanout verify mail`.
+   * UIDs of generation `uidValidity` the index names whose file is gone, not a file, or whose size
+   * is not the index's (torn, truncated, overwritten): a readdir of the generation's directory and a
+   * stat per file (synchronous, in slices: ~6 µs each where a promise's stat cost ~20). A file of
+   * the index's size whose mtime is not its INTERNALDATE (every archived file is given it) was
+   * rewritten or touched since: it is hashed against its index line, and given its mtime back when
+   * it is the same bytes, else it is one of the UIDs. Damage that keeps both size and mtime needs
+   * the hashes of every file: `fanout verify mail`.
    */
   async checkFiles(uidValidity: string): Promise<number[]> {
     const set = this.#uids.get(uidValidity);
     if (!set || set.size === 0) return [];
+    const dates = this.#dates.get(uidValidity);
     // The generation's directory (any UID's file is in it).
     const { dir } = this.#messagePath(uidValidity, 1);
     const names = new Set(await readdir(dir).catch(() => [] as string[]));
     const bad: number[] = [];
+    const touched = new Map<number, string>();
     let n = 0;
     for (const [uid, size] of set) {
       if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
@@ -204,10 +226,39 @@ export class FolderStore {
         bad.push(uid);
         continue;
       }
-      const st = statSync(other === undefined ? `${dir}${dir.endsWith(sep) ? '' : sep}${uid}.eml` : this.absFile(other), { throwIfNoEntry: false });
+      const abs = other === undefined ? `${dir}${dir.endsWith(sep) ? '' : sep}${uid}.eml` : this.absFile(other);
+      const st = statSync(abs, { throwIfNoEntry: false });
       if (!st || !st.isFile() || st.size !== size) bad.push(uid);
+      else if (dates?.has(uid) && !mtimeIsInternalDate(st.mtimeMs, dates.get(uid)!)) touched.set(uid, abs);
     }
+    if (touched.size > 0) bad.push(...(await this.#rehash(uidValidity, touched)));
     return bad.sort((a, b) => a - b);
+  }
+
+  /**
+   * Of `files` (UID → absolute file, whole in size but not at their INTERNALDATE), the UIDs whose
+   * bytes are not their index line's sha256; the others get their mtime back (INTERNALDATE), so
+   * that the folder's `DiskRecord` is the same as before they were touched.
+   */
+  async #rehash(uidValidity: string, files: Map<number, string>): Promise<number[]> {
+    const lines = new Map<number, IndexRecord>();
+    await this.#log.enqueue(async () => {
+      for await (const rec of readIndexFile(this.#log.file)) {
+        if (rec.uidValidity === uidValidity && files.has(rec.uid) && !lines.has(rec.uid)) lines.set(rec.uid, rec);
+      }
+    });
+    const bad: number[] = [];
+    for (const [uid, abs] of files) {
+      const rec = lines.get(uid);
+      const now = rec ? await hashFile(abs).catch(() => null) : null;
+      if (!rec || !now || now.size !== rec.size || now.sha256 !== rec.sha256) {
+        bad.push(uid);
+        continue;
+      }
+      const t = Date.parse(rec.internalDate) / 1000;
+      await utimes(abs, t, t).catch(() => undefined);
+    }
+    return bad;
   }
 
   /**
@@ -219,6 +270,7 @@ export class FolderStore {
     const set = this.#set(uidValidity);
     for (const uid of uids) {
       if (!set.delete(uid)) continue;
+      this.#dates.get(uidValidity)?.delete(uid);
       const key = recKey(uidValidity, uid);
       this.#elsewhere.delete(key);
       this.#replaced.add(key);
@@ -228,24 +280,26 @@ export class FolderStore {
 
   /** What the folder's disk holds, for `state.json`'s `synced` (`checkDisk` compares it on the next run). */
   async diskRecord(): Promise<DiskRecord> {
-    let files = 0;
-    for (const d of this.#generationDirs()) for (const name of await readdir(d).catch(() => [] as string[])) if (MESSAGE_NAME.test(name)) files++;
-    const indexBytes = (await stat(this.#log.file).catch(() => null))?.size ?? 0;
-    return { files, indexBytes };
+    const [eml, index] = await Promise.all([scanMessageFiles(this.#generationDirs()), stat(this.#log.file).catch(() => null)]);
+    return { ...eml, indexBytes: index?.size ?? 0 };
   }
 
   /**
    * True when the folder's message files and index are as its last complete run recorded them
-   * (`synced.files`, `synced.indexBytes`): a stat and a readdir per generation, no index read. A
-   * file or index line lost since (deleted, truncated) makes the folder planned again, where
-   * `checkFiles` and the orphans find what to fetch or take back. Cached: `isUpToDate` reads it.
+   * (`synced`'s `DiskRecord`: the `.eml` files' count, bytes and mtimes, the index's bytes): a readdir
+   * per generation, a stat per file and one of the index, no index read. A file deleted, torn,
+   * overwritten or touched, or an index line lost since, makes the folder planned again, where
+   * `checkFiles` and the orphans find what to fetch or take back. A record from before session 15
+   * (no `.eml` bytes) plans the folder once. Cached: `isUpToDate` reads it.
    */
   async checkDisk(): Promise<boolean> {
     if (this.#diskAsSynced !== null) return this.#diskAsSynced;
     const synced = this.state.synced;
-    if (!synced || synced.files === undefined || synced.indexBytes === undefined) return (this.#diskAsSynced = false);
-    const now = await this.diskRecord();
-    return (this.#diskAsSynced = now.files === synced.files && now.indexBytes === synced.indexBytes);
+    if (!synced || synced.emlBytes === undefined) return (this.#diskAsSynced = false);
+    // The scan started while the quick listing was on the wire (`startDiskScans`), when there is one.
+    const gens = this.#generationDirs();
+    const [eml, index] = await Promise.all([earlyScanOf(this.dir, gens).then((e) => e ?? scanMessageFiles(gens)), stat(this.#log.file).catch(() => null)]);
+    return (this.#diskAsSynced = sameDisk(synced, { ...eml, indexBytes: index?.size ?? 0 }));
   }
 
   /** `checkDisk`'s answer (false when it was not asked). */
@@ -255,7 +309,7 @@ export class FolderStore {
 
   /** Absolute directories of the generations (the folder's own first). */
   #generationDirs(): string[] {
-    return [...new Set([this.dir, ...this.state.generations.map((g) => (g.dir ? this.absFile(g.dir) : this.dir))])];
+    return generationDirsOf(this.dir, this.state.generations);
   }
 
   /** Removes temp files of an interrupted run in every generation directory. */
@@ -315,12 +369,16 @@ export class FolderStore {
 
   #writeFailed(abs: string, meta: MessageMeta, err: unknown): FanoutError {
     if (err instanceof FanoutError) return err;
+    // A directory where the message's file goes (EISDIR at the rename): said so, naming it.
+    const laid = layoutError(err, abs, `The message file of ${this.path} UID ${meta.uid}`, { folder: this.path, uid: meta.uid });
+    if (laid instanceof FanoutError) return laid;
     const e = err as { message?: string };
     return new FanoutError('WRITE_FAILED', `Could not write ${abs}: ${e.message ?? String(err)}`, { folder: this.path, uid: meta.uid, file: abs }, { cause: err });
   }
 
   #append(rec: IndexRecord, abs: string | null): Promise<void> {
     this.#set(rec.uidValidity).set(rec.uid, rec.size);
+    this.#datesOf(rec.uidValidity).set(rec.uid, dateSec(rec.internalDate));
     const key = recKey(rec.uidValidity, rec.uid);
     if (rec.file !== this.relFile(rec.uidValidity, rec.uid)) this.#elsewhere.set(key, rec.file);
     else this.#elsewhere.delete(key);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { layoutError } from './archive-layout';
 import { readIndexFile, type IndexRecord } from './index-file';
 import { writeFileAtomic } from '../output/atomic-file';
@@ -17,18 +18,23 @@ export interface Generation {
 
 /**
  * What the folder's disk held when its last complete run ended: `<uid>.eml` files in its
- * generations' directories, and the bytes of `index.jsonl`. A run skips the folder only when both
- * are still so (`FolderStore.checkDisk`): a file or an index line lost since is restored.
+ * generations' directories (how many, their bytes, the sum of their mtimes in whole seconds: each
+ * file's mtime is its message's INTERNALDATE), and the bytes of `index.jsonl`. A run skips the
+ * folder only when all are still so (`FolderStore.checkDisk`: a readdir per generation, a stat per
+ * file): a file deleted, torn, overwritten or touched, or an index line lost since, makes the
+ * folder planned, and planning finds the file (`checkFiles`) and fetches it again.
  */
 export interface DiskRecord {
   files: number;
   indexBytes: number;
+  emlBytes: number;
+  emlMtimes: number;
 }
 
 /**
  * What the last complete run of a folder saw: lets a run with nothing new skip it without SELECT.
- * `files` and `indexBytes` (`DiskRecord`) are absent from states written before session 14: such a
- * folder is planned once, then recorded.
+ * The `DiskRecord` fields are absent from states written before session 14 (all four) or 15
+ * (`emlBytes`, `emlMtimes`): such a folder is planned once, then recorded.
  */
 export interface SyncedState extends Partial<DiskRecord> {
   uidValidity: string;
@@ -65,6 +71,21 @@ export async function writeFolderState(file: string, state: FolderState, onDisk:
   const text = stateText(state);
   if (text !== onDisk) await writeFileAtomic(file, text).catch((err: unknown) => Promise.reject(layoutError(err, file, `The state of ${state.path}`, { folder: state.path })));
   return text;
+}
+
+/**
+ * The absolute directories of a folder's generations (the folder's own first, each once); a
+ * generation directory that would leave the folder is left out (`FolderStore.absFile` refuses it).
+ */
+export function generationDirsOf(dir: string, generations: readonly Generation[]): string[] {
+  const inside = (abs: string) => abs === dir || abs.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+  return [...new Set([dir, ...generations.map((g) => (g.dir ? resolve(dir, ...g.dir.split('/')) : dir)).filter(inside)])];
+}
+
+/** A folder's generation directories when its state.json has a whole DiskRecord (what `checkDisk` compares), else null. */
+export async function recordedGenerationDirs(dir: string, path: string): Promise<string[] | null> {
+  const { state } = await readFolderState(join(dir, 'state.json'), path);
+  return state.synced?.emlBytes === undefined ? null : generationDirsOf(dir, state.generations);
 }
 
 /** The generation for `uidValidity`, created (and appended to `generations`) when new. */

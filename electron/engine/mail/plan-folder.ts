@@ -70,6 +70,8 @@ export interface FolderPlan {
   refetched: number[];
   /** UIDs whose archived file was lost or damaged and that the server no longer holds: not restorable (their index lines are kept). */
   unrestorable: number[];
+  /** Files of older generations (UIDVALIDITY → UIDs) lost or damaged: the server no longer holds them (found when the folder's disk was not as recorded). */
+  olderDamaged: Map<string, number[]>;
 }
 
 /**
@@ -119,7 +121,7 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null): Promise<FolderPlan> {
   const prev = store.state.synced;
   const tally: FolderTally = { folder: info.path, onServer: 0, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0 };
-  const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0, refetched: [], unrestorable: [] };
+  const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0, refetched: [], unrestorable: [], olderDamaged: new Map() };
   if (isUpToDate(info, store)) {
     plan.alreadyArchived = tally.onServer = tally.archivedBefore = info.messages ?? 0;
     return plan;
@@ -143,6 +145,20 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   // and a stat per file), found while the server answers; fetched again if the server holds them.
   const lostFiles = store.checkFiles(uv);
   lostFiles.catch(() => undefined);
+  // Older generations' files (a folder recreated on the server), when the disk is not as the last run
+  // recorded it: the server no longer holds them, so damage there can only be said, not repaired;
+  // without this the new DiskRecord would take it in silently.
+  const olderFiles = (async () => {
+    const out = new Map<string, number[]>();
+    if (prev?.emlBytes === undefined || (await store.checkDisk())) return out;
+    for (const g of store.state.generations) {
+      if (g.uidValidity === uv) continue;
+      const bad = await store.checkFiles(g.uidValidity);
+      if (bad.length > 0) out.set(g.uidValidity, bad);
+    }
+    return out;
+  })();
+  olderFiles.catch(() => undefined);
   // A new generation's directory is on record before any of its files exists (a killed run must
   // not guess it back from index lines, whose linked files live in an older generation's directory).
   // This disk work (state.json, temp files, orphans) runs while the server answers the FETCHes
@@ -227,6 +243,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   };
   plan.job = job;
   tally.onServer = serverUids.length;
+  plan.olderDamaged = await olderFiles;
   const lost = await lostFiles;
   if (lost.length > 0) {
     const held = new Set(serverUids);

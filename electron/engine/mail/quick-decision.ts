@@ -2,7 +2,7 @@ import type { MailJobSpec } from '../../../shared/job-spec';
 import { readFolderDirs } from './account-folders';
 import { accountDirOf } from './folder-names';
 import { peekEarlyQuickList } from './quick-list';
-import { closeStores, unchangedFolders } from './unchanged-check';
+import { closeStores, startAccountDiskScans, unchangedFolders } from './unchanged-check';
 
 /**
  * Whether a `fanout mail` run has work for a full run, decided in the CLI's first node from the
@@ -22,6 +22,8 @@ export async function earlyListingShowsWork(spec: Pick<MailJobSpec, 'account' | 
   const root = accountDirOf(spec.outDir, spec.account);
   const listing = peekEarlyQuickList(spec.account, root, spec.timeoutMs);
   if (!listing) return true;
+  // The disk's stat pass starts now, while the listing may still be on the wire; the job that follows in this node takes it.
+  startAccountDiskScans(root, true);
   const q = await listing.catch(() => null);
   if (q === null) return false;
   if (!q.ok) return true;

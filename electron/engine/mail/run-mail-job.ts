@@ -239,6 +239,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) found on disk without an index line (an interrupted run, a lost index line) were recovered, not fetched again`);
         if (plan.refetched.length > 0) job.warn(`${info.path}: ${plan.refetched.length} archived message(s) (UID ${toUidSet(plan.refetched)}) were missing from the disk or not the size the index says; fetched again`);
         if (plan.unrestorable.length > 0) job.warn(`${info.path}: ${plan.unrestorable.length} archived message(s) (UID ${toUidSet(plan.unrestorable)}) are missing from the disk or not the size the index says, and the server no longer holds them: they cannot be restored (their index lines are kept)`);
+        for (const [g, uids] of plan.olderDamaged) job.warn(`${info.path}: ${uids.length} archived message(s) of an earlier version of the folder (UIDVALIDITY ${g}, UID ${toUidSet(uids)}) are missing from the disk or damaged; the server no longer holds them (the folder was recreated there): they cannot be restored (their index lines are kept; \`fanout verify mail\` lists them)`);
         if (!plan.job) return;
         jobs.push(plan.job);
         for (const c of plan.chunks) pending += c.uids.length;

@@ -1,7 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MailAccount, MailJobSpec } from '../../../shared/job-spec';
-import { folderAbsDir, selectFolders } from './account-folders';
+import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
+import { startDiskScans } from './disk-record';
+import { recordedGenerationDirs } from './generations';
+import { recoverFolderDirs } from './recover-folder-dirs';
 import { assignFolderDirs } from './folder-names';
 import { FolderStore } from './folder-store';
 import { inListOrder, isSelectable, type MailFolderInfo } from './folders';
@@ -16,13 +19,30 @@ import { quickList, quickListReason, takeEarlyQuickList, type QuickFolder, type 
  */
 export async function startQuickListing(account: MailAccount, root: string, opts: QuickListOptions): Promise<{ listing: Promise<QuickListing> } | null> {
   const started = takeEarlyQuickList(account, root, opts);
-  if (started) return { listing: started };
+  if (started) {
+    // The CLI's first node decided on this listing and scanned the disk for it (quick-decision.ts): the same scans.
+    startAccountDiskScans(root, true);
+    return { listing: started };
+  }
   if (quickListReason(account) !== null) return null;
   const archived = await stat(join(root, 'folders.json')).then(() => true, () => false);
   if (!archived) return null;
   const listing = quickList(account, opts);
   listing.catch(() => undefined);
+  startAccountDiskScans(root, false);
   return { listing };
+}
+
+/**
+ * Starts the stat pass of the account's archived folders (`startDiskScans`: their `.eml` files'
+ * count, bytes and mtimes, for `FolderStore.checkDisk`) now, so that it runs while the listing is on
+ * the wire; `reuse`: keep one the CLI's first node started for the same run.
+ */
+export function startAccountDiskScans(root: string, reuse: boolean): void {
+  startDiskScans(root, async () => {
+    const { dirs, text } = await readFolderDirs(root);
+    return text === null ? recoverFolderDirs(root) : dirs;
+  }, recordedGenerationDirs, reuse);
 }
 
 /**

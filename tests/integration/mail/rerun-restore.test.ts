@@ -250,10 +250,10 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
     }
   }, 120_000);
 
-  // A torn file alone keeps the folder's file count and index: a run with nothing new (quick listing, or
-  // LIST-STATUS unchanged) does not stat every file (its cost would grow with the archive), so it does not
-  // see it; `verify mail` does (it hashes), and the next run that plans the folder (new mail, changed
-  // flags; Courier: every run) replaces it. Near the end: it adds a message to Archive on the server.
+  // A torn file alone keeps the folder's file count and index, not its bytes: since session 15 a run
+  // with nothing new sees it too (rerun-torn-alone.test.ts); here the run that plans the folder for new
+  // mail replaces it with the new message, and `verify mail` (it hashes) finds it before. Near the end:
+  // it adds a message to Archive on the server.
   it('a torn file alone: verify reports it; the next run that plans the folder (new mail) replaces it', async () => {
     const out = join(bed.base, 'torn-only');
     rmSync(out, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,22 @@ describe('FolderStore: files lost or damaged since the last run', () => {
     store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
     expect(await store.checkDisk()).toBe(false);
     writeFileSync(join(dir, '2.eml'), 'message 2');
+    // Back with the same bytes but not its mtime (INTERNALDATE): not as the last run left it.
+    store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
+    expect(await store.checkDisk()).toBe(false);
+    const when = new Date(Date.UTC(2020, 1, 3));
+    utimesSync(join(dir, '2.eml'), when, when);
+    store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
+    expect(await store.checkDisk()).toBe(true);
+    // Torn (count and index unchanged), then overwritten at its size: each seen.
+    truncateSync(join(dir, '3.eml'), 2);
+    store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
+    expect(await store.checkDisk()).toBe(false);
+    writeFileSync(join(dir, '3.eml'), 'MESSAGE 3');
+    store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
+    expect(await store.checkDisk()).toBe(false);
+    writeFileSync(join(dir, '3.eml'), 'message 3');
+    utimesSync(join(dir, '3.eml'), when, when);
     store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
     expect(await store.checkDisk()).toBe(true);
     const text = readFileSync(join(dir, 'index.jsonl'), 'utf8');
@@ -55,8 +71,13 @@ describe('FolderStore: files lost or damaged since the last run', () => {
     store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
     expect(await store.checkDisk()).toBe(false);
     writeFileSync(join(dir, 'index.jsonl'), text);
-    // A state written before the disk record existed: planned once.
+    // A state written before the disk record existed, or before it had the files' bytes and mtimes: planned once.
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { synced: Record<string, unknown> };
+    delete state.synced.emlBytes;
+    delete state.synced.emlMtimes;
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    store = await FolderStore.open(dir, 'INBOX', { deferIndex: true });
+    expect(await store.checkDisk()).toBe(false);
     delete state.synced.files;
     delete state.synced.indexBytes;
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
@@ -73,6 +94,17 @@ describe('FolderStore: files lost or damaged since the last run', () => {
     mkdirSync(join(dir, '5.eml'));
     expect(await store.checkFiles('7')).toEqual([2, 4, 5]);
     expect(await store.checkFiles('8')).toEqual([]);
+  });
+
+  it('checkFiles: a file of the index\'s size but not at its INTERNALDATE is hashed: other bytes are found, the same bytes get their mtime back', async () => {
+    const store = await archived(3);
+    await store.loadIndex();
+    const now = new Date();
+    writeFileSync(join(dir, '1.eml'), 'MESSAGE 1');
+    utimesSync(join(dir, '2.eml'), now, now);
+    expect(await store.checkFiles('7')).toEqual([1]);
+    expect(statSync(join(dir, '2.eml')).mtimeMs).toBe(Date.UTC(2020, 1, 3));
+    expect(await store.checkFiles('7')).toEqual([1]);
   });
 
   it('checkFiles follows a record linked to an older generation\'s file', async () => {
