@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FanoutError } from '../engine/core/fanout-error';
 import { readDataJson, setAsideDamaged } from '../engine/jobs/data-dir';
 import { writeFileAtomic } from '../engine/output/atomic-file';
+import { storageFault } from '../engine/output/storage-fault';
 
 /**
  * Passwords kept only through safeStorage (OS keychain / DPAPI / libsecret): the file holds
@@ -88,11 +89,20 @@ export class SecretStore {
     await writeFileAtomic(this.#file, JSON.stringify(all), { mode: 0o600 });
   }
 
-  /** Runs a read-change-write after the ones before it (two at once would each drop the other's change). */
+  /**
+   * Runs a read-change-write after the ones before it (two at once would each drop the other's
+   * change). A failure to set a damaged file aside or to write is WRITE_FAILED (DISK_FULL, … when
+   * the disk says so) naming the file.
+   */
   #update(change: (all: Record<string, string>) => boolean): Promise<void> {
     const run = this.#queue.then(async () => {
-      const all = await this.#read(true);
-      if (change(all)) await this.#write(all);
+      try {
+        const all = await this.#read(true);
+        if (change(all)) await this.#write(all);
+      } catch (err) {
+        const file = this.#file;
+        throw storageFault(err, this.dataDir, { file }) ?? new FanoutError('WRITE_FAILED', `Saved passwords not written to ${file}: ${(err as Error).message}`, { file }, { cause: err });
+      }
     });
     this.#queue = run.catch(() => undefined);
     return run;

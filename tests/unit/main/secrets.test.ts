@@ -124,4 +124,11 @@ describe('SecretStore', () => {
     await writeFile(join(dir, 'secrets.json'), '{"mail:a@h": 5}');
     expect(((await new SecretStore(dir).damage()) as FanoutError).message).toMatch(/cannot be read: not a list of saved passwords/);
   });
+
+  it('a save that cannot be written is a typed error naming the file (WRITE_FAILED), not the bare fs error', async () => {
+    await writeFile(join(dir, 'not-a-folder'), 'x');
+    const store = new SecretStore(join(dir, 'not-a-folder', 'data'));
+    // Before: the bare ENOTDIR (INTERNAL once through the host).
+    await expect(store.save('mail:a@h', 'pa')).rejects.toMatchObject({ code: 'WRITE_FAILED', message: expect.stringMatching(/^Saved passwords not written to .*secrets\.json: /), context: { file: join(dir, 'not-a-folder', 'data', 'secrets.json') } });
+  });
 });
