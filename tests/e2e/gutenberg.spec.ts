@@ -187,4 +187,7 @@ test('an unreachable mirror stops the job at once, saying why and where at the t
   await expect(page.getByTestId('run-stopped')).toContainText('CONNECTION_REFUSED');
   await expect(page.getByTestId('run-stopped')).toContainText(dead);
   await expect(page.getByTestId('run-stopped')).toContainText('stay pending');
+  // The errors panel counts it by code, its '1 (retryable)' whole (it was cut at the canvas's edge).
+  await expect(page.getByTestId('error-counts')).toHaveAttribute('data-codes', 'CONNECTION_REFUSED:1');
+  await expect(page.getByTestId('error-counts')).toHaveAttribute('data-overflow', '0');
 });

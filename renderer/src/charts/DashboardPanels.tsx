@@ -183,8 +183,12 @@ const errorPainter: CanvasPainter = {
     ctx.textBaseline = 'middle';
     if (counts.length === 0) return empty(ctx, 'No errors.');
     const labelW = 170;
-    const barW = Math.max(40, w - labelW - 60);
+    const text = (c: (typeof counts)[number]) => `${c.count}${c.retryable ? ' (retryable)' : ''}`;
+    // Room for the widest count after its bar ('1 (retryable)' was cut at the canvas's edge).
+    const textW = Math.max(...counts.map((c) => ctx.measureText(text(c)).width)) + 8;
+    const barW = Math.max(40, w - labelW - textW);
     const max = Math.max(...counts.map((c) => c.count));
+    let overflow = 0;
     counts.forEach((c, i) => {
       const y = 3 + i * ERR_ROW;
       ctx.fillStyle = '#222';
@@ -193,8 +197,11 @@ const errorPainter: CanvasPainter = {
       const bw = Math.max(2, (c.count / max) * barW);
       ctx.fillRect(labelW, y + 3, bw, ERR_ROW - 6);
       ctx.fillStyle = '#333';
-      ctx.fillText(`${c.count}${c.retryable ? ' (retryable)' : ''}`, labelW + bw + 4, y + ERR_ROW / 2);
+      const x = labelW + bw + 4;
+      ctx.fillText(text(c), x, y + ERR_ROW / 2);
+      if (x + ctx.measureText(text(c)).width > w) overflow++;
     });
+    canvas.dataset.overflow = String(overflow);
   },
 };
 
