@@ -49,6 +49,15 @@ export interface FolderState {
   path: string;
   generations: Generation[];
   synced: SyncedState | null;
+  /**
+   * Set when a run of all folders found the folder listed but unopenable (EXAMINE: it does not exist;
+   * Dovecot keeps listing a folder deleted while it had subfolders, \HasChildren only, with no STATUS
+   * in its LIST-STATUS line): `since` is when (ISO). The folder was skipped, its archive kept
+   * (`synced` is the last run that archived it). A later run warns no more, and its quick listing
+   * takes the folder listed again without STATUS as still so (`stillUnopenable`); a run that plans
+   * the folder (it can be opened again) removes the mark.
+   */
+  unopenable?: { since: string };
 }
 
 const stateText = (state: FolderState) => `${JSON.stringify(state, null, 2)}\n`;

@@ -87,6 +87,17 @@ export async function isUnchanged(info: MailFolderInfo, store: FolderStore): Pro
   return serverUnchanged(info, store) && (await store.checkDisk());
 }
 
+/**
+ * True for a folder an earlier run of all folders found unopenable (state.json `unopenable`) that
+ * is listed again without STATUS (no UIDVALIDITY, count nor UIDNEXT: Dovecot's phantom parent):
+ * the quick listing takes it as unchanged (nothing to archive, no tally, as the full path skips it).
+ * A folder listed with STATUS (re-created) is not; neither is a folder without STATUS that no run
+ * found unopenable (RFC 5819 lets a server omit STATUS for a real folder it could not STATUS then).
+ */
+export function stillUnopenable(info: MailFolderInfo, store: FolderStore): boolean {
+  return store.state.unopenable !== undefined && info.uidValidity === null && info.messages === null && info.uidNext === null;
+}
+
 function serverUnchanged(info: MailFolderInfo, store: FolderStore): boolean {
   const prev = store.state.synced;
   return Boolean(

@@ -18,7 +18,7 @@ import type { MailWorkerSession, MailWorkerOptions } from './mail-worker';
 import { closeStores, startQuickListing, unchangedFolders } from './unchanged-check';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
-import { chunkLabel, estimateNew, isUnchanged, planFolder, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
+import { chunkLabel, estimateNew, isUnchanged, planFolder, stillUnopenable, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
 import { ChunksInFlight, planOnLanes, type PlanLane } from './plan-lanes';
 import { ChunkBoard } from './chunk-board';
@@ -232,6 +232,12 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           if (foldersSaved) await foldersSaved;
           throw mapImapError(err, where, { folder: info.path });
         });
+        // It could be opened: an earlier run's unopenable mark (state.json) goes, so that a later listing without its STATUS is not taken as still unopenable.
+        if (store.state.unopenable) {
+          delete store.state.unopenable;
+          if (foldersSaved) await foldersSaved;
+          await store.saveState();
+        }
         unplannedEstimate -= estimates.get(store) ?? 0;
         skipped += plan.alreadyArchived + plan.tally.vanished;
         job.telemetry.addSkipped(plan.alreadyArchived + plan.tally.vanished);
@@ -262,8 +268,13 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         // Listed without \Noselect, yet the server cannot open it (Dovecot keeps listing a folder
         // deleted while it had subfolders, with \HasChildren only): not a folder of "all" to archive
         // any more (its archive is kept); named with --folders, still that folder's failure.
+        // Said once: the mark in its state.json keeps later runs silent, and lets their quick listing
+        // take the folder listed again without STATUS as still so (`stillUnopenable`).
         if (e.code === 'FOLDER_NOT_FOUND' && spec.folders === 'all') {
+          if (store.state.unopenable) return;
           job.warn(`${info.path}: listed by the server, but it cannot be opened (the server says it does not exist: deleted while it had subfolders?); skipped, its archive is kept`);
+          store.state.unopenable = { since: new Date().toISOString() };
+          await store.saveState();
           return;
         }
         job.reportFailure(info.path, e);
@@ -384,6 +395,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         const toPlan: typeof selected = [];
         const same = await Promise.all(selected.map((s) => isUnchanged(s.info, s.store)));
         for (const [i, s] of selected.entries()) {
+          // The quick listing proved it still unopenable (`stillUnopenable`): skipped as the full path skips it, no tally.
+          if (unchanged && spec.folders === 'all' && stillUnopenable(s.info, s.store)) continue;
           if (same[i]) {
             const n = s.info.messages ?? 0;
             skipped += n;

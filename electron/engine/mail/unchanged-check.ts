@@ -8,7 +8,7 @@ import { recoverFolderDirs } from './recover-folder-dirs';
 import { assignFolderDirs } from './folder-names';
 import { FolderStore } from './folder-store';
 import { inListOrder, isSelectable, type MailFolderInfo } from './folders';
-import { isUnchanged } from './plan-folder';
+import { isUnchanged, stillUnopenable } from './plan-folder';
 import { quickList, quickListReason, takeEarlyQuickList, type QuickFolder, type QuickListing, type QuickListOptions } from './quick-list';
 
 /**
@@ -77,7 +77,10 @@ export async function unchangedFolders(listed: QuickFolder[], existingDirs: Reco
   // each is ~6 hops to the thread pool (mkdir, stat, open, fstat, read, close), which one after
   // another cost 20-50 ms per pass on a loaded machine.
   const stores = await Promise.all(selected.map((info) => FolderStore.open(folderAbsDir(root, info.dir, info.path), info.path, { deferIndex: true }).catch(() => null)));
-  const same = (await Promise.all(selected.map((info, i) => stores[i] !== null && isUnchanged(info, stores[i]!)))).every(Boolean);
+  // A folder an earlier run found unopenable, listed again without STATUS, is still skipped in a run
+  // of all folders (`stillUnopenable`); named with --folders, it is that folder's failure (full path).
+  const skips = (info: MailFolderInfo, store: FolderStore) => wanted === 'all' && stillUnopenable(info, store);
+  const same = (await Promise.all(selected.map((info, i) => stores[i] !== null && (skips(info, stores[i]!) || isUnchanged(info, stores[i]!))))).every(Boolean);
   if (!same) {
     await closeStores(stores);
     return null;
