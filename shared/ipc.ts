@@ -203,10 +203,12 @@ export interface AppInfo {
   /** Whether passwords can be remembered (Electron safeStorage). */
   canStoreSecrets: boolean;
   /**
-   * Files of the host's data folder that could not be read (a damaged settings.json: why, and that
-   * it is kept and set aside at the next save), for the page to show; absent when none (and from older hosts).
+   * Files of the host's data folder that could not be read, each a DATA_DAMAGED error naming the
+   * file (a damaged settings.json, or the Electron app's saved passwords: why, and that the file is
+   * kept and set aside at the next save, or where it was set aside), for the page to show; absent
+   * when none (and from older hosts).
    */
-  dataNotices?: string[];
+  dataNotices?: SerializedError[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,7 +40,13 @@ export interface FanoutHostOptions {
   pickFolder?: (req: { title?: string; defaultPath?: string }) => Promise<string | null>;
   openPath?: (path: string) => Promise<void>;
   /** Encrypted secret storage (Electron safeStorage); absent in the web host. */
-  secrets?: { save(key: string, value: string): Promise<void>; load(key: string): Promise<string | null>; forget(key: string): Promise<void> };
+  secrets?: {
+    save(key: string, value: string): Promise<void>;
+    load(key: string): Promise<string | null>;
+    forget(key: string): Promise<void>;
+    /** Why the saved passwords' file cannot be read, or where it was set aside (DATA_DAMAGED); null when whole. */
+    damage?(): Promise<FanoutError | null>;
+  };
   frameIntervalMs?: number;
   /** Fetches the official catalog from a mirror (default: the real download; tests inject one). */
   downloadCatalog?: (mirror: string, opts: CatalogDownloadOptions) => Promise<CatalogDownloadResult>;
@@ -84,9 +90,10 @@ export class FanoutHost {
     };
     this.#handlers = {
       'app:info': async () => {
-        // Settings read first: a settings.json that could not be read whole is said (settings-store.ts `damage`).
+        // Settings read first: a settings.json that could not be read whole is said (settings-store.ts
+        // `damage`), and so are saved passwords that cannot be read (electron/main/secrets.ts).
         await this.settings.get();
-        const notice = this.settings.damage;
+        const notices = [this.settings.damageError, (await opts.secrets?.damage?.().catch(() => null)) ?? null].filter((e) => e !== null).map((e) => e.toJSON());
         return {
           host: opts.host,
           version: opts.version,
@@ -94,7 +101,7 @@ export class FanoutHost {
           canPickFolder: opts.pickFolder !== undefined,
           mailAvailable: opts.mail !== undefined && this.jobs.mailAvailable,
           canStoreSecrets: opts.secrets !== undefined,
-          ...(notice ? { dataNotices: [notice] } : {}),
+          ...(notices.length > 0 ? { dataNotices: notices } : {}),
         };
       },
       'settings:get': () => this.settings.get(),

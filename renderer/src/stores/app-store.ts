@@ -68,8 +68,8 @@ export async function bootstrapApp(): Promise<void> {
     },
     mail: settings.mail,
   });
-  // A damaged settings.json (kept, set aside at the next save): said once, in the banner.
-  if (info.dataNotices?.length) setError(info.dataNotices.join(' '));
+  // A damaged settings.json or saved passwords' file (kept, set aside at the next save): said once, in the banner.
+  if (info.dataNotices?.length) setError(info.dataNotices.map(describeError).join(' '));
 }
 
 export async function refreshHistory(): Promise<void> {

@@ -28,7 +28,9 @@ describe('app:info and the data folder', () => {
     await h.shutdown();
     await writeFile(join(dir, 'data', 'settings.json'), '{"workers": 3,');
     const damaged = host();
-    expect((await info(damaged)).dataNotices).toEqual([expect.stringMatching(/settings\.json\) cannot be read whole: .*kept as it is/)]);
+    expect((await info(damaged)).dataNotices).toEqual([
+      { code: 'DATA_DAMAGED', message: expect.stringMatching(/settings\.json\) cannot be read whole: .*kept as it is/), retryable: false, context: { file: join(dir, 'data', 'settings.json') } },
+    ]);
     await damaged.shutdown();
   });
 });
