@@ -187,4 +187,7 @@ test('a Verify started on History keeps its result (and its "Verifying…") when
   await page.getByTestId('nav-gutenberg').click();
   await page.getByTestId('nav-history').click();
   await expect(page.getByTestId('verify-summary')).toContainText(/^OK: \d+ files re-hashed/);
+  // It says which run and folder it verified.
+  await expect(page.getByTestId('verify-target')).toContainText(`Verified the gutenberg run of `);
+  await expect(page.getByTestId('verify-target')).toContainText(join(env.dir, 'out-verify-away'));
 });

@@ -47,7 +47,7 @@ export function HistoryScreen() {
           </tbody>
         </table>
       )}
-      {verified && <VerifyResult report={verified.report} />}
+      {verified && <VerifyResult report={verified.report} run={history.find((h) => h.summary.jobId === verified.jobId)?.summary} />}
     </section>
   );
 }
@@ -55,7 +55,7 @@ export function HistoryScreen() {
 const MAX_SHOWN = 50;
 
 /** The outcome of a Verify: counts, then the problems (the CLI's `fanout verify --json` lists them all). */
-function VerifyResult({ report: r }: { report: VerifyReport }) {
+function VerifyResult({ report: r, run }: { report: VerifyReport; run?: { kind: string; startedAt: string; outDir: string } | undefined }) {
   const problems = [
     ...r.missing.map((p) => ({ kind: 'missing', p })),
     ...r.corrupt.map((p) => ({ kind: 'corrupt', p })),
@@ -63,6 +63,8 @@ function VerifyResult({ report: r }: { report: VerifyReport }) {
   ];
   return (
     <div className="panel" data-testid="verify-result">
+      {/* Which run and folder: the report alone did not say (several rows may share a folder or not). */}
+      {run && <p className="muted" data-testid="verify-target">Verified the {run.kind} run of {new Date(run.startedAt).toLocaleString()}, in <code>{run.outDir}</code></p>}
       <p className={r.ok ? '' : 'error'} data-testid="verify-summary">
         {r.ok ? 'OK' : 'Problems'}: {r.checked.files} files re-hashed; {r.missing.length} missing, {r.corrupt.length} corrupt, {r.extra.length} extra
       </p>
