@@ -6,6 +6,7 @@ import { defaultDataDir } from '../engine/jobs/data-dir';
 import { FanoutHost } from '../engine/jobs/fanout-host';
 import { defaultCatalogReader, defaultMailTools, defaultRunners } from '../engine/jobs/default-runners';
 import { startWebHost, type WebHost } from './web-host';
+import { activityLine } from './activity-log';
 
 export interface ServeOptions {
   port: number;
@@ -13,6 +14,8 @@ export interface ServeOptions {
   rendererDir?: string;
   token?: string;
   version?: string;
+  /** Where a job's or lab's start and end are said (default: this process's stdout, the serve terminal). */
+  log?: (line: string) => void;
 }
 
 /** Where the data dir lives by default: $FANOUT_DATA_DIR, else ~/.fanout (shared with the CLI). */
@@ -47,5 +50,11 @@ export async function serve(opts: ServeOptions): Promise<{ web: WebHost; host: F
     mail: defaultMailTools,
   });
   const web = await startWebHost({ host, rendererDir, port: opts.port, token: opts.token, version: opts.version });
+  // The page is a view: the terminal says what runs and how it ended, for whoever closed the last tab.
+  const log = opts.log ?? ((line: string) => void process.stdout.write(`${new Date().toLocaleTimeString()} ${line}\n`));
+  host.onEvent((name, payload) => {
+    const line = activityLine(name, payload);
+    if (line) log(line);
+  });
   return { web, host };
 }

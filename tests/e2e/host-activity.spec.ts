@@ -175,6 +175,10 @@ test('the last page closed mid-job: not asked (the job runs in the host), the jo
   await again.getByTestId('cancel').click();
   await expect(again.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 });
   await again.close();
+  // With no page open, the terminal running `fanout serve` is where the job's start and end are said.
+  const started = /job (gutenberg-\S+) started: gutenberg, 2 worker\(s\), into \S+out-leave/.exec(env.serve.output.join('\n'));
+  expect(started).not.toBeNull();
+  await expect.poll(() => env.serve.output.join('\n')).toMatch(new RegExp(`job ${started![1]} cancelled: \\d+ done, 0 already complete, 0 failed \\(of \\d+\\)`));
 });
 
 test('a Verify started on History keeps its result (and its "Verifying…") when the page goes to another screen and back', async ({ app: page, env }) => {
