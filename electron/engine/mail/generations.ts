@@ -97,11 +97,21 @@ export async function recordedGenerationDirs(dir: string, path: string): Promise
   return state.synced?.emlBytes === undefined ? null : generationDirsOf(dir, state.generations);
 }
 
+/** Directory name of a generation after a folder's first, inside the folder directory. */
+const generationDirName = (uidValidity: string) => `uidvalidity-${uidValidity}`;
+
+/**
+ * Whether `name`, a directory inside a folder directory, is one of the folder's generations
+ * (`uidvalidity-<n>`), part of the folder's archive, not a subfolder's directory (folder-names.ts
+ * never gives a folder such a name). The account walk (`folder-dir-walk.ts`) skips them.
+ */
+export const isGenerationDirName = (name: string): boolean => /^uidvalidity-\d+$/.test(name);
+
 /** The generation for `uidValidity`, created (and appended to `generations`) when new. */
 export function generationFor(generations: Generation[], uidValidity: string): Generation {
   let gen = generations.find((g) => g.uidValidity === uidValidity);
   if (!gen) {
-    gen = { uidValidity, dir: generations.length === 0 ? '' : `uidvalidity-${uidValidity}` };
+    gen = { uidValidity, dir: generations.length === 0 ? '' : generationDirName(uidValidity) };
     generations.push(gen);
   }
   return gen;

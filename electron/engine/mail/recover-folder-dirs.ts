@@ -1,8 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** Deepest folder directory looked into (a folder's hierarchy level is one directory level). */
-const MAX_DEPTH = 32;
+import { walkFolderDirs, type FolderDirFound } from './folder-dir-walk';
 
 /**
  * The folder → directory mapping of an account whose `folders.json` is gone (or unreadable), read
@@ -10,24 +8,20 @@ const MAX_DEPTH = 32;
  * the directories were assigned afresh, and where two folders' names differ only by case (their
  * directories by a " (2)" suffix given in the order they appeared) the listing's order could give a
  * folder the other's directory: its archive fetched again, into the other's as a new generation.
- * A path two directories claim keeps the first in name order. Generation directories are skipped.
+ * A path two directories claim keeps the first in name order (the walk's, `walkFolderDirs`:
+ * generation directories skipped). A state.json that cannot be read or parsed names no folder.
+ * `found`: the account's walk when the caller made it already (verify), else it is walked here.
  */
-export async function recoverFolderDirs(root: string): Promise<Record<string, string>> {
+export async function recoverFolderDirs(root: string, found?: readonly FolderDirFound[]): Promise<Record<string, string>> {
   const dirs: Record<string, string> = {};
-  const walk = async (rel: string[], depth: number): Promise<void> => {
-    const abs = join(root, ...rel);
-    const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
-    if (rel.length > 0 && entries.some((e) => e.isFile() && e.name === 'state.json')) {
-      const path = await readFile(join(abs, 'state.json'), 'utf8').then(
-        (text) => (JSON.parse(text) as { path?: unknown }).path,
-        () => undefined,
-      );
-      if (typeof path === 'string' && path !== '' && dirs[path] === undefined) dirs[path] = rel.join('/');
-    }
-    if (depth >= MAX_DEPTH) return;
-    const subdirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !/^uidvalidity-\d+$/.test(e.name)).map((e) => e.name).sort();
-    for (const name of subdirs) await walk([...rel, name], depth + 1);
-  };
-  await walk([], 0);
+  for (const { rel, state } of found ?? (await walkFolderDirs(root))) {
+    if (!state) continue;
+    // Unreadable or damaged (not JSON, not an object): the directory names no folder (before, a
+    // damaged one made the whole recovery, so the run or verify, fail with a bare SyntaxError).
+    const path = await readFile(join(root, ...rel.split('/'), 'state.json'), 'utf8')
+      .then((text) => (JSON.parse(text) as { path?: unknown } | null)?.path)
+      .catch(() => undefined);
+    if (typeof path === 'string' && path !== '' && dirs[path] === undefined) dirs[path] = rel;
+  }
   return dirs;
 }

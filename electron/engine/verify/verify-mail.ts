@@ -7,6 +7,7 @@ import { accountWhere, closeClient, openClient } from '../mail/connect';
 import { readFolderDirs } from '../mail/account-folders';
 import { listFoldersOn, type MailFolderInfo } from '../mail/folders';
 import { recoverFolderDirs } from '../mail/recover-folder-dirs';
+import { walkFolderDirs } from '../mail/folder-dir-walk';
 import { readFolderState } from '../mail/generations';
 import { readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
@@ -66,9 +67,11 @@ async function readDirs(root: string): Promise<AccountDirs> {
     corrupt.push({ where: basename(root), file: 'folders.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way); the folders were read back from their state.json` });
     return { dirs: {}, text: null };
   });
-  const dirs = text === null ? await recoverFolderDirs(root) : listed;
+  // One walk of the account: the folders' state.json (folders.json gone) and the archives no record names.
+  const found = await walkFolderDirs(root);
+  const dirs = text === null ? await recoverFolderDirs(root, found) : listed;
   const named = new Set(Object.values(dirs));
-  const unnamed = (await archiveDirs(root)).filter((d) => !named.has(d));
+  const unnamed = found.filter((d) => d.archive && !named.has(d.rel)).map((d) => d.rel).sort();
   if (Object.keys(dirs).length === 0 && unnamed.length === 0) throw nothingToCheck(root, text !== null);
   return { dirs, unnamed, corrupt };
 }
@@ -81,22 +84,6 @@ function nothingToCheck(root: string, hasFoldersJson: boolean): FanoutError {
     `Cannot verify ${root}: nothing to check it against; ${why}. verify checks an archive against the records \`fanout mail\` keeps (folders.json, each folder's state.json and index.jsonl); \`fanout mail\` with the same --out archives the account again (files still whole at the server's size are taken back, not fetched), then verify can check it`,
     { path: root },
   );
-}
-
-/** Deepest directory looked into for an archive no record names (as recover-folder-dirs.ts). */
-const MAX_DEPTH = 32;
-
-/** Directories under `root` (relative, "/"-separated) holding an index.jsonl or `<uid>.eml` files; generation directories are part of their folder's. */
-async function archiveDirs(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string[], depth: number): Promise<void> => {
-    const entries = await readdir(join(root, ...rel), { withFileTypes: true }).catch(() => []);
-    if (rel.length > 0 && entries.some((e) => e.name === 'index.jsonl' || (e.isFile() && /^\d+\.eml$/.test(e.name)))) out.push(rel.join('/'));
-    if (depth >= MAX_DEPTH) return;
-    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.') && !/^uidvalidity-\d+$/.test(e.name)) await walk([...rel, e.name], depth + 1);
-  };
-  await walk([], 0);
-  return out.sort();
 }
 
 /** Files of a folder directory's generations that no index line names (orphans, temp files). */
