@@ -84,8 +84,16 @@ export class JobTelemetry {
   worker(id: number): WorkerProgress {
     const w = this.#workers[id];
     if (!w) throw new RangeError(`no worker ${id}`);
+    /** The state this handle last set: a lane has two users in a mail job (worker 0 plans, then fetches). */
+    let mine: { state: WorkerState; item: string | null } | null = null;
     return {
-      setState: (state, item) => this.#setState(w, state, item),
+      setState: (state, item) => {
+        // 'idle' ends this handle's own state only: once another user of the lane moved it on
+        // (planning's end while worker 0 already fetches), its state is kept, not made white space.
+        if (state === 'idle' && mine !== null && (w.state !== mine.state || w.item !== mine.item)) return;
+        this.#setState(w, state, item);
+        mine = { state: w.state, item: w.item };
+      },
       setItemTotal: (total) => {
         w.itemTotal = total;
       },
