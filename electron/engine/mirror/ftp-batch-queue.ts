@@ -1,6 +1,6 @@
 import type { FTPError, FTPResponse } from 'basic-ftp';
 import type { BatchBook } from './ftp-batch-book';
-import { statCommand, transferCommands, type CommandLine } from './ftp-command-lines';
+import { guessCommands, statCommand, transferCommands, type CommandLine } from './ftp-command-lines';
 import { preliminaryFits, preliminaryNames, replyFits, type PipelinedCommand } from './ftp-replies';
 
 /**
@@ -158,7 +158,7 @@ export class BatchCommandQueue {
   }
 
   private pushTransfer(cmds: CommandLine[], book: BatchBook, remotePath: string, startAt: number, guess: boolean): void {
-    for (const c of transferCommands(remotePath, startAt)) {
+    for (const c of guess ? guessCommands(remotePath) : transferCommands(remotePath, startAt)) {
       cmds.push(c);
       this.sent.push(guess ? { cmd: c.cmd, book, guess: true } : { cmd: c.cmd, book });
     }

@@ -3,7 +3,7 @@ import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { mapFtpError } from './ftp-errors';
 import { epsvPort } from './ftp-pipeline';
 import type { ListingEntry } from './listing-parsers';
-import { statOutcome } from './ftp-replies';
+import { mdtmTime, statOutcome } from './ftp-replies';
 import { markLockStep, type FtpHostState } from './ftp-host-state';
 import { startProgressWatchdog } from './ftp-watchdog';
 import { commandWrite } from './ftp-command-lines';
@@ -15,6 +15,7 @@ import { FALLBACK, type BatchResult, type FtpBatchOutcome, type FtpBatchTarget }
 import { BatchCommandQueue, TRANSFER_WINDOW } from './ftp-batch-queue';
 import { discardPassive, receiveBookData } from './ftp-batch-data';
 import type { BatchLogin } from './ftp-batch-login';
+import { EAGER_META_BYTES } from './book-sink';
 
 type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
@@ -24,7 +25,7 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
  *
  * 1. `STAT <dir>` of every book in one write (up to STAT_WINDOW at once): all the listings come
  *    back on the control connection in one round trip.
- * 2. For each book whose listing names a file: `EPSV` (+ `REST n` when a `.part` is resumed) +
+ * 2. For each book whose listing names a file of under 2 MiB: `EPSV` +
  *    `RETR <file>` in one write, up to TRANSFER_WINDOW books ahead. On each `229` the data
  *    connection is opened at once; the server, which waits for it after the RETR, then sends the
  *    file. The next book's commands are already queued at the server, so its `229` follows this
@@ -36,6 +37,8 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
  * (the `.part` is kept for a resume). A control connection that fails (closed, reset, a `421`, no
  * progress for `timeoutMs`) ends the batch: finished books stay done, the others get a retryable
  * error; before any reply, the batch rejects instead (nothing was done: see FtpSession.pipelined).
+ * A batch never sends REST: a book with a kept `.part` that may be continued, and a book of 2 MiB or
+ * more (its meta, written when it starts, records MDTM), go to the one-book path, which asks MDTM.
  * Books without a listed size (symlinks), and all books once STAT or EPSV prove unusable, are
  * handed back as FALLBACK for the one-book path.
  */
@@ -181,6 +184,7 @@ export class FtpBatch {
     } else if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
     else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply, sent.guess === true);
     else if (sent.cmd === 'REST') this.onRest(sent.book, reply);
+    else if (sent.cmd === 'MDTM') this.onMdtm(sent.book, reply);
     else this.onRetr(sent.book, reply, sent.guess === true);
     this.schedulePump();
   }
@@ -215,7 +219,9 @@ export class FtpBatch {
     }
     if (!cand) return this.settle(book, new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${book.ebook} in ${book.remoteDir}`, book.context));
     // No size listed (a symlink): the one-book path asks SIZE, so the part and the end can be checked.
-    if (size === null) return this.settle(book, FALLBACK);
+    // 2 MiB or more: its `.part.meta` is written when it starts, with the MDTM the one-book path asks
+    // (a cut part can then be resumed; the listing's date, minute resolution, is not enough).
+    if (size === null || size >= EAGER_META_BYTES) return this.settle(book, FALLBACK);
     chooseFile(book, this.target.root, cand, size);
     book.phase = 'opening';
     this.commands.addTransfer(book);
@@ -231,6 +237,8 @@ export class FtpBatch {
     try {
       const state = await openBookSink(book, cand, this.opts);
       if (state === 'givenUp') return this.closeSink(book);
+      // A kept part to continue: MDTM first, on the one-book path (no REST is sent by a batch).
+      if (state === 'resume') return this.settle(book, FALLBACK);
       if (state === 'whole') return this.landings.land(book);
       book.phase = 'ready';
     } catch (e) {
@@ -258,6 +266,12 @@ export class FtpBatch {
     // book given up meanwhile (a connection we close at once costs the server nothing to wait for).
     if (!book.result && book.sink) book.sink.begin(book.startAt === 0 ? metaOf(book) : undefined);
     void this.receiveData(book, port);
+  }
+
+  /** A guess's MDTM (answered after its STAT, before its EPSV): the time its `.part.meta` records. Refused: the listing's date stays (such a part is not resumed). */
+  private onMdtm(book: BatchBook, res: FTPResponse | FTPError): void {
+    const time = res instanceof FTPError ? null : mdtmTime(res.message);
+    if (time && book.guessState === 'confirmed') book.modified = time;
   }
 
   private onRest(book: BatchBook, res: FTPResponse | FTPError): void {

@@ -5,7 +5,7 @@ import { BookSink, type SinkOptions } from './book-sink';
 import { toFetchedBook } from './fetched-book';
 import { metaOf, type BatchBook } from './ftp-batch-book';
 import { candidates, type Candidate } from './mirror-layout';
-import { ftpResumeMismatch } from './resume-check';
+import { ftpResumeCandidate } from './resume-check';
 import type { FetchBookOptions, FetchedBook } from './types';
 
 /**
@@ -53,16 +53,19 @@ export async function openGuesses(books: BatchBook[], opts: FetchBookOptions): P
 }
 
 /**
- * Opens a listed book's sink (`book.sink`, `book.startAt`): a kept `.part` is continued only when
- * it is of the same remote file (a changed size means a changed file), else discarded. `whole`: the
- * kept part is the whole file (or the file is empty), its input already ended; `givenUp`: the book
- * got its result meanwhile (the caller closes the sink). Rejects with the sink's error.
+ * Opens a listed book's sink (`book.sink`, `book.startAt`). A kept `.part` is never continued here:
+ * one that may be of the same remote file (size and an MDTM recorded, ftpResumeCandidate) is handed
+ * to the one-book path (`resume`: the caller closes the sink), which asks MDTM before REST (the
+ * listing's date has minute resolution); any other is discarded and the file fetched whole. `whole`:
+ * the file is empty, its input already ended; `givenUp`: the book got its result meanwhile (the
+ * caller closes the sink). Rejects with the sink's error.
  */
-export async function openBookSink(book: BatchBook, cand: Candidate, opts: FetchBookOptions): Promise<'ready' | 'whole' | 'givenUp'> {
+export async function openBookSink(book: BatchBook, cand: Candidate, opts: FetchBookOptions): Promise<'ready' | 'whole' | 'givenUp' | 'resume'> {
   const sink = await BookSink.open(ftpSinkOptions(opts, cand, book.context));
   book.sink = sink;
   if (book.result) return 'givenUp';
-  if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, book.size, book.modified) !== null) await sink.discard();
+  if (sink.startAt > 0 && ftpResumeCandidate(sink.startAt, sink.kept, book.size) === null) return 'resume';
+  if (sink.startAt > 0) await sink.discard();
   if (book.result) return 'givenUp';
   book.startAt = sink.startAt;
   if (book.startAt !== book.size) return 'ready';

@@ -18,6 +18,14 @@ export function transferCommands(remotePath: string, startAt: number): CommandLi
   ];
 }
 
+/**
+ * A guessed `N-0.txt` (sent behind the STATs, before its listing): `MDTM` first, so a part of it
+ * records the file's time to the second at no extra round trip, then its transfer.
+ */
+export function guessCommands(remotePath: string): CommandLine[] {
+  return [{ cmd: 'MDTM', line: `MDTM ${remotePath}` }, ...transferCommands(remotePath, 0)];
+}
+
 /** A folder's listing over the control connection. */
 export function statCommand(remoteDir: string): CommandLine {
   return { cmd: 'STAT', line: `STAT ${remoteDir}` };

@@ -1,7 +1,7 @@
 import { FTPError, type Client, type FTPResponse } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import { epsvPort, sendAll, sendPipelined } from './ftp-pipeline';
-import { loginVerdict, statOutcome } from './ftp-replies';
+import { loginVerdict, mdtmTime, statOutcome } from './ftp-replies';
 import type { ListingEntry } from './listing-parsers';
 
 /**
@@ -78,12 +78,11 @@ export function loginCommands(user: string, password: string): string[] {
   return ['OPTS UTF8 ON', `USER ${user}`, `PASS ${password}`, 'TYPE I'];
 }
 
-/** `MDTM` of a remote file as `mdtm:<YYYYMMDDhhmmss>` (one round trip; only when the listing has no date); null if refused. */
+/** `MDTM` of a remote file as `mdtm:<YYYYMMDDhhmmss>` (one round trip: before resuming a part, for a part of 2 MiB or more starting, or when the listing has no date); null if refused (500/502/550…). */
 export async function remoteModified(client: Client, remotePath: string): Promise<string | null> {
   try {
     const res = await client.send(`MDTM ${remotePath}`);
-    const time = /^213 (\d{14})/.exec(res.message)?.[1];
-    return time ? `mdtm:${time}` : null;
+    return mdtmTime(res.message);
   } catch (e) {
     if (e instanceof FTPError) return null;
     throw e;

@@ -8,7 +8,7 @@ import { parseStatListing, type ListingEntry } from './listing-parsers';
  */
 
 /** The commands the batch pipelines. */
-export type PipelinedCommand = 'STAT' | 'EPSV' | 'REST' | 'RETR' | 'NOOP';
+export type PipelinedCommand = 'STAT' | 'EPSV' | 'REST' | 'RETR' | 'NOOP' | 'MDTM';
 
 /**
  * Whether a final reply `code` can be the answer to `cmd`. A reply that cannot means the replies
@@ -18,6 +18,9 @@ export type PipelinedCommand = 'STAT' | 'EPSV' | 'REST' | 'RETR' | 'NOOP';
  * one the server recognises when it reads it whole.
  */
 export function replyFits(cmd: PipelinedCommand, code: number): boolean {
+  // MDTM goes only in a batch's first write, to a server idle (no transfer): a 500 there is the
+  // server not knowing MDTM (a refusal), not a command read during a transfer.
+  if (cmd === 'MDTM') return code === 213 || (code >= 400 && code <= 599);
   if (code < 200 || code > 599 || code === 500) return false;
   const refused = code >= 400; // 4xx/5xx: a refusal is an answer to any of them
   switch (cmd) {
@@ -32,6 +35,12 @@ export function replyFits(cmd: PipelinedCommand, code: number): boolean {
     case 'NOOP':
       return code === 200;
   }
+}
+
+/** The time of a `213` reply to MDTM as `mdtm:<YYYYMMDDhhmmss>` (fractions of a second dropped); null for anything else. */
+export function mdtmTime(message: string): string | null {
+  const time = /^213 (\d{14})/.exec(message)?.[1];
+  return time ? `mdtm:${time}` : null;
 }
 
 /** A preliminary (1xx) reply: only a transfer (RETR) gets one. */

@@ -3,10 +3,10 @@ import { Client, FTPError } from 'basic-ftp';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
-import { BookSink } from './book-sink';
+import { BookSink, EAGER_META_BYTES } from './book-sink';
 import { retrIntoSink } from './ftp-retr';
 import { listFolder, remoteModified, remoteSize, type Listing } from './ftp-commands';
-import { ftpResumeMismatch } from './resume-check';
+import { ftpResumeCandidate, ftpResumeMismatch } from './resume-check';
 import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchBooksHandOverOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
@@ -38,8 +38,9 @@ export interface FtpTarget extends FtpLogin {
  * book whose best form is `N-0.txt` costs the listing's round trip and the transfer, nothing more.
  * Books the engine cannot take (no size listed, e.g. a symlink; a server whose STAT gives no listing
  * or that refuses EPSV) go through fetchListed, one step at a time (STAT + EPSV pipelined, SIZE when
- * needed, LIST where STAT fails). A `.part` is resumed with REST, only when the remote file's size
- * still fits it (see resume-check.ts). After a connection error, a timeout or a cancel, the client is
+ * needed, LIST where STAT fails). A `.part` is resumed with REST only here (the batch hands such
+ * books back), only when the remote file's size and its MDTM are the ones recorded when the part
+ * started (see resume-check.ts). After a connection error, a timeout or a cancel, the client is
  * dropped and the next call logs in again. FTPS works the same way: the data connections are TLS and
  * resume the control's TLS session.
  *
@@ -143,13 +144,18 @@ export class FtpSession implements MirrorSession {
         epsv = null;
       }
       sink = await BookSink.open(ftpSinkOptions(opts, cand, context));
-      if (modified === null && (sink.startAt > 0 || size !== null)) {
-        // No date listed (a symlink): MDTM, so the part records (or is checked against) its file's time.
-        modified = await remoteModified(client, remotePath);
+      // Only continue a part provably of the same remote file: same size, and the same time to the
+      // second (MDTM) as when it started (the listing's date has minute resolution).
+      if (sink.startAt > 0 && ftpResumeCandidate(sink.startAt, sink.kept, size) !== null) await sink.discard();
+      // MDTM (one round trip): to check a kept part before REST, and to record the time with a new
+      // part whose meta is written when it starts (2 MiB or more), or whose listing gives no date
+      // (a symlink's listed date is the link's own). Refused (500/502/550): no resume, the whole file.
+      if (sink.startAt > 0 || (size !== null && (size >= EAGER_META_BYTES || modified === null))) {
+        const mdtm = await remoteModified(client, remotePath);
         epsv = null;
+        if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, size, mdtm) !== null) await sink.discard();
+        if (mdtm) modified = mdtm;
       }
-      // Only continue a part provably of the same remote file (same size and time as when it started).
-      if (sink.startAt > 0 && ftpResumeMismatch(sink.startAt, sink.kept, size, modified) !== null) await sink.discard();
       const startAt = sink.startAt;
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(size === null ? null : size - startAt);

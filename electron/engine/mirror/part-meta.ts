@@ -5,8 +5,9 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
  * `<part>.meta` (small JSON) so a later attempt, even after a restart of the app, can tell whether
  * the remote file is still the same one before appending to the `.part`:
  *
- * - FTP compares `size` and `modified` (the listing's date, or `MDTM`) with the server's now: a part
- *   is continued only when both are recorded and both still match.
+ * - FTP compares `size` with the listing's now and `modified` with `MDTM` now: a part is continued
+ *   only when the size matches and `modified` is an MDTM time (`mdtm:`, seconds) that still matches
+ *   (a listing's date, `list:`, minute resolution, is kept for the record but allows no resume).
  * - HTTP sends `If-Range` with `etag` (strong only) or `lastModified` (only when it is a strong
  *   validator) and checks the total of the `206` against `size` and its ETag (else Last-Modified)
  *   against the recorded one; a meta with neither validator (a size alone) is never resumed onto.

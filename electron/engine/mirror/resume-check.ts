@@ -7,19 +7,34 @@ import type { PartMeta } from './part-meta';
  */
 
 /**
- * FTP: why the kept part (`partBytes`) cannot be continued onto the remote file the server now
- * lists with `size` bytes and modification time `modified`, or null when it can. The part must
- * provably belong to that file: its `.part.meta` must have recorded, when it was started, the same
- * size and the same modification time. Anything unknown (no meta, no size, no time) restarts the
- * file: resuming onto another file would splice two files together.
+ * FTP, before any MDTM: why the kept part (`partBytes`) cannot be continued onto the remote file the
+ * listing now gives with `size` bytes, or null when it may be, once `ftpResumeMismatch` compares the
+ * times. The part must provably belong to that file: its `.part.meta` must have recorded, when it was
+ * started, the same size and the file's modification time to the second (`mdtm:`, from MDTM). A
+ * listing's date (`list:`) has minute resolution (a year only, past six months): a same-size rewrite
+ * within it looks unchanged, so a meta with only that date is restarted, never resumed. Anything
+ * unknown (no meta, no size, no precise time) restarts the file: resuming onto another file would
+ * splice two files together.
  */
-export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size: number | null, modified: string | null): string | null {
+export function ftpResumeCandidate(partBytes: number, kept: PartMeta | null, size: number | null): string | null {
   if (size === null) return 'the server gives no size to check the part against';
   if (partBytes > size) return `the part (${partBytes} bytes) is larger than the remote file (${size} bytes)`;
   if (!kept) return 'nothing records which remote file the part was started from';
   if (kept.size !== size) return `the remote file changed size (${kept.size ?? 'unknown'} → ${size} bytes)`;
-  if (!modified || !kept.modified) return 'no modification time to check the part against';
-  if (kept.modified !== modified) return `the remote file changed (${kept.modified} → ${modified})`;
+  if (!kept.modified?.startsWith('mdtm:')) return 'no modification time to the second (MDTM) was recorded when the part was started';
+  return null;
+}
+
+/**
+ * FTP: why the kept part cannot be continued (null when it can): `ftpResumeCandidate`, and the MDTM
+ * the server gives now (`mdtm`, asked right before the resume; null when refused) must be the one
+ * recorded. A server that refuses MDTM gets the whole file again.
+ */
+export function ftpResumeMismatch(partBytes: number, kept: PartMeta | null, size: number | null, mdtm: string | null): string | null {
+  const why = ftpResumeCandidate(partBytes, kept, size);
+  if (why !== null) return why;
+  if (!mdtm?.startsWith('mdtm:')) return 'the server gives no modification time to the second (MDTM) to check the part against';
+  if (kept!.modified !== mdtm) return `the remote file changed (${kept!.modified} → ${mdtm})`;
   return null;
 }
 

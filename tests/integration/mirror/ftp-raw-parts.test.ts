@@ -15,7 +15,7 @@ import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 const SPECS: MirrorBookSpec[] = [
   { ebook: 2000, files: ['-0.txt'], sizeBytes: 20_000 },
-  { ebook: 3000, files: ['-0.txt'], sizeBytes: 300_000 },
+  { ebook: 3000, files: ['-0.txt'], sizeBytes: 2_300_000 }, // over 2 MiB: MDTM recorded, resumable
   { ebook: 77, files: ['-8.zip'], sizeBytes: 30_000 },
   { ebook: 5, files: ['-8.txt', '.txt'], sizeBytes: 10_000 },
   { ebook: 2001, files: ['-0.txt'], sizeBytes: 20_000 },

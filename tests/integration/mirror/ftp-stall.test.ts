@@ -20,7 +20,7 @@ let server: FtpServer;
 
 beforeAll(async () => {
   work = await tempDir('ftp-stall');
-  gen = await generateMirror(path.join(work, 'mirror'), [{ ebook: 2000, files: ['-0.txt'], sizeBytes: 300_000 }]);
+  gen = await generateMirror(path.join(work, 'mirror'), [{ ebook: 2000, files: ['-0.txt'], sizeBytes: 2_300_000 }] /* over 2 MiB: MDTM recorded, resumable */);
   await mkdir(path.join(gen.root, '4/0/0/4000'), { recursive: true });
   await writeFile(path.join(gen.root, '4/0/0/4000/4000-0.data'), LINKED);
   await symlink('4000-0.data', path.join(gen.root, '4/0/0/4000/4000-0.txt'));

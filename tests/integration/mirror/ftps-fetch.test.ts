@@ -108,11 +108,10 @@ describe('FTPS mirror (vsftpd, explicit AUTH TLS)', () => {
     const whole = await readFile(path.join(gen.root, f.relPath));
     await mkdir(raw, { recursive: true });
     await writeFile(path.join(raw, '2000-0.txt.part'), whole.subarray(0, 123_456));
-    // What the attempt that started the part recorded: the size and the listing's date (vsftpd: UTC, minutes, the day as two digits).
+    // What the attempt that started the part recorded: the size and MDTM (UTC, to the second).
     const mtime = (await stat(path.join(gen.root, f.relPath))).mtime;
-    const month = mtime.toLocaleString('en', { month: 'short', timeZone: 'UTC' });
-    const hhmm = `${String(mtime.getUTCHours()).padStart(2, '0')}:${String(mtime.getUTCMinutes()).padStart(2, '0')}`;
-    await writeFile(path.join(raw, '2000-0.txt.part.meta'), JSON.stringify({ size: f.bytes, modified: `list:${month} ${String(mtime.getUTCDate()).padStart(2, '0')} ${hhmm}` }));
+    const mdtm = mtime.toISOString().replace(/\.\d+Z$/, '').replace(/\D/g, '');
+    await writeFile(path.join(raw, '2000-0.txt.part.meta'), JSON.stringify({ size: f.bytes, modified: `mdtm:${mdtm}` }));
     const mirror = openMirror(explicit.url, { timeoutMs: 5000, tls: { ca: cert.cert } });
     const [r] = await fetchEach(mirror, [2000], raw);
     expect(r).toMatchObject({ resumedFrom: 123_456, transferredBytes: f.bytes - 123_456 });

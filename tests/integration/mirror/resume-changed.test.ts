@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
@@ -169,7 +169,7 @@ describe('FTP: the listing size decides whether a .part is continued', () => {
     await ftp?.stop();
   });
 
-  async function cutThenChange(name: string, changed: Buffer) {
+  async function cutThenChange(name: string, changed: Buffer, keepTime = false) {
     await writeFile(path.join(root, REL), body(200_000, `original-${name}`));
     const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
     const mirror = openMirror(`ftp://${proxy.hostPort}`, { timeoutMs: 5000 });
@@ -179,7 +179,9 @@ describe('FTP: the listing size decides whether a .part is continued', () => {
       const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
       expect((first as FanoutError).retryable).toBe(true);
       expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
+      const { mtime } = await stat(path.join(root, REL));
       await writeFile(path.join(root, REL), changed);
+      if (keepTime) await utimes(path.join(root, REL), mtime, mtime);
       const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
       await s.close();
       return { r, raw };
@@ -204,12 +206,13 @@ describe('FTP: the listing size decides whether a .part is continued', () => {
     expect(r.sha256).toBe(sha(changed));
   });
 
-  it('continues the part when the remote size is unchanged', async () => {
+  it('continues the part when size and MDTM are unchanged (the guessed N-0.txt records MDTM at no extra round trip)', async () => {
     const same = body(200_000, 'original-same');
-    const { r } = await cutThenChange('same', same);
+    const { r, raw } = await cutThenChange('same', same, true);
     expect(r.resumedFrom).toBeGreaterThan(0);
     expect(r.resumedFrom + r.transferredBytes).toBe(same.length);
     expect(r.sha256).toBe(sha(same));
+    expect(await listFiles(raw)).toEqual(['3000-0.txt']);
   });
 
   it('restarts a part left without its .meta when it is larger than the remote file', async () => {
@@ -305,6 +308,121 @@ describe('FTP: a symlinked book (the listing gives the link length, not the size
     } finally {
       await cut.close();
       await proxy.stop();
+    }
+  });
+});
+
+describe.each(FTP_SERVER_KINDS)('FTP: a same-size rewrite within the listing\'s minute is not resumed onto (%s)', (kind) => {
+  // The listing's date has minute resolution: a same-size rewrite within that minute looks like the
+  // file the part was started from. MDTM (seconds) is recorded when the part starts and asked again
+  // before resuming. A book of 2.5 MB: its meta is written when the transfer starts.
+  const BIG = 2_500_000;
+  /** A minute boundary an hour back: both versions are dated within that minute. */
+  const minute = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+
+  async function cutOnce(name: string): Promise<{ root: string; raw: string; ftp: FtpServer }> {
+    const gen = await generateMirror(path.join(work, name), [{ ebook: 3000, files: ['-0.txt'], sizeBytes: 20_000 }]);
+    const file = path.join(gen.root, REL);
+    await writeFile(file, body(BIG, 'first-version'));
+    await utimes(file, new Date(minute + 5_000), new Date(minute + 5_000));
+    const ftp = await startFtpServerOf(kind, { root: gen.root });
+    const raw = path.join(work, `raw-${name}`);
+    // Two cuts: the guessed `N-0.txt` sent with the STAT may be the first data connection.
+    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 2 });
+    const cut = openMirror(ftp.urlVia(proxy.hostPort), { timeoutMs: 5000 });
+    try {
+      const s = cut.openSession(0);
+      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+      expect(first, String(first)).toBeInstanceOf(FanoutError);
+      expect((first as FanoutError).retryable, String(first)).toBe(true);
+      expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
+      await s.close();
+    } finally {
+      await cut.close();
+      await proxy.stop();
+    }
+    return { root: gen.root, raw, ftp };
+  }
+
+  async function fetchAgain(ftp: FtpServer, raw: string) {
+    const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
+    try {
+      const s = mirror.openSession(0);
+      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+      await s.close();
+      return r;
+    } finally {
+      await mirror.close();
+    }
+  }
+
+  it('the rewritten file (same size, same minute, other seconds) comes whole, byte-exact', async () => {
+    const { root, raw, ftp } = await cutOnce(`ftp-same-minute-${kind}`);
+    try {
+      const changed = body(BIG, 'second-version');
+      await writeFile(path.join(root, REL), changed);
+      await utimes(path.join(root, REL), new Date(minute + 40_000), new Date(minute + 40_000));
+      const r = await fetchAgain(ftp, raw);
+      expect(r).toMatchObject({ resumedFrom: 0, bytes: BIG });
+      expect(r.sha256).toBe(sha(changed));
+      expect(sha(await readFile(path.join(raw, '3000-0.txt')))).toBe(sha(changed));
+      expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+    } finally {
+      await ftp.stop();
+    }
+  });
+
+  it('an unchanged file is still resumed (MDTM recorded when the part started, and the same now)', async () => {
+    const { raw, ftp } = await cutOnce(`ftp-same-file-${kind}`);
+    try {
+      expect(JSON.parse(await readFile(path.join(raw, '3000-0.txt.part.meta'), 'utf8'))).toEqual({ size: BIG, modified: expect.stringMatching(/^mdtm:\d{14}$/) });
+      const r = await fetchAgain(ftp, raw);
+      expect(r.resumedFrom).toBeGreaterThan(0);
+      expect(r.resumedFrom + r.transferredBytes).toBe(BIG);
+      expect(r.sha256).toBe(sha(body(BIG, 'first-version')));
+    } finally {
+      await ftp.stop();
+    }
+  });
+});
+
+describe('FTP: a server that refuses MDTM (ProFTPD, `<Limit MDTM> DenyAll` in the folder\'s .ftpaccess)', () => {
+  it('a kept part is not resumed: the whole file comes again, the book does not fail', async () => {
+    const BIG = 2_500_000;
+    const gen = await generateMirror(path.join(work, 'ftp-no-mdtm'), [{ ebook: 3000, files: ['-0.txt'], sizeBytes: 20_000 }]);
+    const file = path.join(gen.root, REL);
+    await writeFile(file, body(BIG, 'first-version'));
+    await setAge(file, 3600);
+    const ftp = await startFtpServerOf('proftpd', { root: gen.root });
+    const raw = path.join(work, 'raw-ftp-no-mdtm');
+    try {
+      const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 2 });
+      const cut = openMirror(ftp.urlVia(proxy.hostPort), { timeoutMs: 5000 });
+      try {
+        const s = cut.openSession(0);
+        const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+        expect((first as FanoutError).retryable, String(first)).toBe(true);
+        await s.close();
+      } finally {
+        await cut.close();
+        await proxy.stop();
+      }
+      expect(JSON.parse(await readFile(path.join(raw, '3000-0.txt.part.meta'), 'utf8'))).toEqual({ size: BIG, modified: expect.stringMatching(/^mdtm:\d{14}$/) });
+      // From now on the server answers MDTM with a refusal (550), the file unchanged.
+      await writeFile(path.join(gen.root, '3/0/0/3000/.ftpaccess'), '<Limit MDTM>\n  DenyAll\n</Limit>\n');
+      const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
+      try {
+        const s = mirror.openSession(0);
+        const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
+        expect(r).toMatchObject({ resumedFrom: 0, transferredBytes: BIG, bytes: BIG });
+        expect(r.sha256).toBe(sha(body(BIG, 'first-version')));
+        expect(await listFiles(raw)).toEqual(['3000-0.txt']);
+        await s.close();
+      } finally {
+        await mirror.close();
+      }
+    } finally {
+      await ftp.stop();
     }
   });
 });

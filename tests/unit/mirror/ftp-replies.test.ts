@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FTPError, type FTPResponse } from 'basic-ftp';
-import { loginVerdict, preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
+import { loginVerdict, mdtmTime, preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
 import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
 import { commandWrite, statCommand, transferCommands } from '../../../electron/engine/mirror/ftp-command-lines';
 
@@ -29,6 +29,19 @@ describe('replyFits: a reply must be one its command can get', () => {
     expect(replyFits('NOOP', 500)).toBe(false);
     expect(preliminaryFits('EPSV', 150)).toBe(false);
     expect(preliminaryFits(undefined, 150)).toBe(false);
+  });
+  it('MDTM (a guess\'s, written only to an idle server): 213, or any refusal, 500 included (MDTM unknown there), never another command\'s success', () => {
+    expect(replyFits('MDTM', 213)).toBe(true);
+    expect(replyFits('MDTM', 500)).toBe(true);
+    expect(replyFits('MDTM', 502)).toBe(true);
+    expect(replyFits('MDTM', 550)).toBe(true);
+    expect(replyFits('MDTM', 229)).toBe(false);
+    expect(replyFits('MDTM', 226)).toBe(false);
+    expect(replyFits('MDTM', 150)).toBe(false);
+    expect(mdtmTime('213 20241121202805')).toBe('mdtm:20241121202805');
+    expect(mdtmTime('213 20241121202805.123')).toBe('mdtm:20241121202805'); // fractions dropped (RFC 3659 allows them)
+    expect(mdtmTime('550 Permission denied')).toBeNull();
+    expect(mdtmTime('213 1700000000')).toBeNull();
   });
 });
 

@@ -1,22 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { ftpResumeMismatch, httpResumeMismatch, metaFromHeaders, parseContentRange, partialMismatch, resumeHeaders } from '../../../electron/engine/mirror/resume-check';
+import { ftpResumeCandidate, ftpResumeMismatch, httpResumeMismatch, metaFromHeaders, parseContentRange, partialMismatch, resumeHeaders } from '../../../electron/engine/mirror/resume-check';
 
 describe('ftpResumeMismatch', () => {
-  const kept = { size: 500, modified: 'list:Nov 21 20:28' };
-  it('continues a part only when size and modification time recorded at its start still match', () => {
-    expect(ftpResumeMismatch(100, kept, 500, 'list:Nov 21 20:28')).toBeNull();
-    expect(ftpResumeMismatch(500, kept, 500, 'list:Nov 21 20:28')).toBeNull(); // the part is the whole file
+  const kept = { size: 500, modified: 'mdtm:20241121202805' };
+  it('continues a part only when size and MDTM recorded at its start still match (to the second)', () => {
+    expect(ftpResumeMismatch(100, kept, 500, 'mdtm:20241121202805')).toBeNull();
+    expect(ftpResumeMismatch(500, kept, 500, 'mdtm:20241121202805')).toBeNull(); // the part is the whole file
+    expect(ftpResumeCandidate(100, kept, 500)).toBeNull(); // the batch hands it to the one-book path (MDTM, then REST)
   });
   it('restarts whatever cannot be proven to be the same remote file', () => {
-    expect(ftpResumeMismatch(100, null, 500, 'list:Nov 21 20:28')).toMatch(/nothing records/); // the splice: a part of unknown origin
-    expect(ftpResumeMismatch(100, { size: 500 }, 500, 'list:Nov 21 20:28')).toMatch(/no modification time/);
-    expect(ftpResumeMismatch(100, kept, 500, null)).toMatch(/no modification time/);
-    expect(ftpResumeMismatch(100, kept, 500, 'list:Nov 22 09:00')).toMatch(/changed \(list:Nov 21 20:28 → list:Nov 22 09:00\)/);
-    expect(ftpResumeMismatch(100, kept, 500, 'mdtm:20241121202800')).toMatch(/changed/);
-    expect(ftpResumeMismatch(600, kept, 500, 'list:Nov 21 20:28')).toMatch(/larger than the remote file/);
-    expect(ftpResumeMismatch(100, kept, 700, 'list:Nov 21 20:28')).toMatch(/changed size \(500 → 700/);
-    expect(ftpResumeMismatch(100, kept, null, 'list:Nov 21 20:28')).toMatch(/no size/);
-    expect(ftpResumeMismatch(100, { size: null, modified: 'list:Nov 21 20:28' }, 700, 'list:Nov 21 20:28')).toMatch(/changed size/);
+    expect(ftpResumeMismatch(100, null, 500, 'mdtm:20241121202805')).toMatch(/nothing records/); // the splice: a part of unknown origin
+    expect(ftpResumeMismatch(100, { size: 500 }, 500, 'mdtm:20241121202805')).toMatch(/no modification time to the second/);
+    // A same-size rewrite within the minute: the listing's date is the same, MDTM is not.
+    expect(ftpResumeMismatch(100, kept, 500, 'mdtm:20241121202840')).toMatch(/changed \(mdtm:20241121202805 → mdtm:20241121202840\)/);
+    expect(ftpResumeMismatch(600, kept, 500, 'mdtm:20241121202805')).toMatch(/larger than the remote file/);
+    expect(ftpResumeMismatch(100, kept, 700, 'mdtm:20241121202805')).toMatch(/changed size \(500 → 700/);
+    expect(ftpResumeMismatch(100, kept, null, 'mdtm:20241121202805')).toMatch(/no size/);
+    expect(ftpResumeMismatch(100, { size: null, modified: 'mdtm:20241121202805' }, 700, 'mdtm:20241121202805')).toMatch(/changed size/);
+  });
+  it('a meta with only the listing\'s date (minute resolution; a year past six months) is not enough, even when it matches', () => {
+    const listed = { size: 500, modified: 'list:Nov 21 20:28' };
+    expect(ftpResumeCandidate(100, listed, 500)).toMatch(/no modification time to the second/);
+    expect(ftpResumeMismatch(100, listed, 500, 'list:Nov 21 20:28')).toMatch(/no modification time to the second/);
+    expect(ftpResumeMismatch(100, { size: 500, modified: 'list:Nov 21 2023' }, 500, 'mdtm:20231121202805')).toMatch(/no modification time to the second/);
+  });
+  it('a server that refuses MDTM (500/502/550: no time now) restarts the part, never resumes it', () => {
+    expect(ftpResumeMismatch(100, kept, 500, null)).toMatch(/server gives no modification time to the second/);
+    expect(ftpResumeMismatch(100, kept, 500, 'list:Nov 21 20:28')).toMatch(/server gives no modification time to the second/);
   });
 });
 
