@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { access, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { accountDirOf } from '../engine/mail/folder-names';
-import { FanoutError } from '../engine/core/fanout-error';
+import { toFanoutError } from '../engine/core/fanout-error';
 import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
 import { isAccountArchiveFolder } from '../engine/inputs/mail-inputs';
 import type { VerifyProgress, VerifyReportWithNotes } from '../engine/verify/verify-report';
@@ -96,9 +96,10 @@ async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<
     r = await run((p) => progress.onProgress(p));
   } catch (err) {
     progress.done();
-    const e = err instanceof FanoutError ? err : new FanoutError('INTERNAL', String(err));
+    const e = toFanoutError(err);
     process.stderr.write(`error: ${e.message} [${e.code}]\n`);
-    process.exitCode = EXIT.failures;
+    // Verify that could not run is not a report of problems: a script must tell the two apart.
+    process.exitCode = e.code === 'BAD_INPUT' ? EXIT.badInput : EXIT.failures;
     return;
   }
   progress.done();
