@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { DiskRecord } from './generations';
+import { isInside } from '../output/safe-path';
 
 const MESSAGE_NAME = /^\d+\.eml$/;
 
@@ -120,5 +121,5 @@ export async function earlyScanOf(dir: string, gens: string[]): Promise<Omit<Dis
 
 function resolveInside(root: string, rel: string): string | null {
   const abs = resolve(root, ...rel.split('/'));
-  return abs.startsWith(resolve(root) + sep) ? abs : null;
+  return isInside(root, abs) ? abs : null;
 }

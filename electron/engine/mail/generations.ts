@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { layoutError } from './archive-layout';
 import { readIndexFile, type IndexRecord } from './index-file';
 import { writeFileAtomic } from '../output/atomic-file';
+import { isInside } from '../output/safe-path';
 
 /**
  * A folder's generations: one per UIDVALIDITY the archive has seen. The first lives in the folder
@@ -87,7 +88,7 @@ export async function writeFolderState(file: string, state: FolderState, onDisk:
  * generation directory that would leave the folder is left out (`FolderStore.absFile` refuses it).
  */
 export function generationDirsOf(dir: string, generations: readonly Generation[]): string[] {
-  const inside = (abs: string) => abs === dir || abs.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+  const inside = (abs: string) => abs === resolve(dir) || isInside(dir, abs);
   return [...new Set([dir, ...generations.map((g) => (g.dir ? resolve(dir, ...g.dir.split('/')) : dir)).filter(inside)])];
 }
 

@@ -1,10 +1,11 @@
 import { rmdir } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
 import { makeDirs } from './make-dirs';
 import { acquireOutputLock, type OutputLock } from './output-lock';
 import { storageFault } from './storage-fault';
+import { isInside } from './safe-path';
 
 /**
  * Gets an output folder ready before any download starts: creates it and `subdirs`, takes its
@@ -66,7 +67,7 @@ function tidyOnRelease(lock: OutputLock, created: string[]): OutputLock {
       // Split before removing: removeIfEmpty empties the list it is given, and the folders above
       // must not be computed from an emptied `inside` (the subfolders were then tried again after
       // the release, removing the ones the next job had just made).
-      const inside = created.filter((d) => d.startsWith(lock.folder + sep));
+      const inside = created.filter((d) => isInside(lock.folder, d));
       const above = created.filter((d) => !inside.includes(d));
       await removeIfEmpty(inside);
       await lock.release();

@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { isTempName } from '../output/atomic-file';
 import { abortedError } from '../core/fanout-error';
 import { MANIFEST_FILE, readManifestChecked, type ManifestDamage } from '../gutenberg/manifest-store';
 import { checkFile } from './check-file';
 import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyReportWithNotes } from './verify-report';
 import { parseRawName } from '../gutenberg/raw-folder-scan';
+import { isInside } from '../output/safe-path';
 
 async function* walk(dir: string): AsyncGenerator<string> {
   let entries;
@@ -32,13 +33,14 @@ async function* walk(dir: string): AsyncGenerator<string> {
 function extraDetail(abs: string, lost: ReadonlyMap<number, ManifestDamage>, whole: ReadonlySet<number>): string {
   const name = basename(abs);
   // A book's partial download in raw/ (`N-0.txt.part`) or its record (`.part.meta`), named as the re-run's scan names them.
-  const part = parseRawName(name);
+  const part = basename(dirname(abs)) === 'raw' ? parseRawName(name) : null;
   if (part?.part) {
     const what = part.part === '.part.meta' ? 'the record of a partial download' : 'a partial download';
     if (whole.has(part.ebook)) return `recorded by no book of the manifest: ${what} of a stopped run, of a book already done (\`fanout gutenberg\` again over that book removes it)`;
     return `recorded by no book of the manifest: ${what} of a stopped run (\`fanout gutenberg\` again over that book resumes it when it provably is the mirror's file, else downloads the book whole)`;
   }
-  if (name.endsWith('.part')) return 'recorded by no book of the manifest: a partial download of a stopped run (`fanout gutenberg` again resumes it)';
+  // A .part no book's download names (not a raw/ name the mirror code makes): the re-run neither resumes nor removes it.
+  if (name.endsWith('.part')) return 'recorded by no book of the manifest: a partial file no book\'s download names (`fanout gutenberg` does not use it; remove it)';
   if (isTempName(name)) return 'recorded by no book of the manifest: a temp file of a stopped run (`fanout gutenberg` again removes it)';
   // raw/1342-0.txt, raw/1342.zip, clean/1342.txt: named by their book.
   const ebook = /^(?:pg)?(\d+)(?:[-_.]|$)/.exec(name);
@@ -119,7 +121,7 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
   for (const f of files) {
     if (opts.signal?.aborted) throw abortedError();
     const abs = resolve(root, f.rel);
-    const inside = abs.startsWith(root + sep);
+    const inside = isInside(root, abs);
     const check = inside ? await checkFile(abs, f.size, f.sha256) : ({ state: 'corrupt', detail: 'recorded outside the output folder' } as const);
     if (check.state === 'missing') report.missing.push({ where: root, file: f.rel, ebook: f.ebook, detail: 'recorded in the manifest, not on disk' });
     else if (check.state === 'corrupt') report.corrupt.push({ where: root, file: f.rel, ebook: f.ebook, detail: check.detail });

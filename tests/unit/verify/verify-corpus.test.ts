@@ -55,6 +55,17 @@ describe('verifyCorpus', () => {
     expect(r.extra.map((p) => p.file)).toEqual(['raw/99.txt']);
   });
 
+  it('a .part no book\'s download names is not said to be resumed (the re-run neither resumes nor removes it)', async () => {
+    writeFileSync(join(dir, 'raw', 'notes.part'), 'x');
+    writeFileSync(join(dir, 'clean', '5.txt.part'), 'x');
+    writeFileSync(join(dir, 'raw', '7-0.txt.part'), 'x');
+    const r = await verifyCorpus(dir);
+    const detail = new Map(r.extra.map((p) => [p.file, p.detail]));
+    expect(detail.get('raw/notes.part')).toContain('a partial file no book\'s download names (`fanout gutenberg` does not use it; remove it)');
+    expect(detail.get('clean/5.txt.part')).toContain('does not use it');
+    expect(detail.get('raw/7-0.txt.part')).toContain('resumes it when it provably is the mirror\'s file');
+  });
+
   it('a folder without a manifest is not ok', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'fanout-verify-empty-'));
     try {
