@@ -4,15 +4,16 @@
  * windows-1252 text with a stray NUL is read as before (the NUL kept, as every other byte), a real
  * UTF-16 text without a BOM is still decoded (Latin, and Cyrillic or Greek, whose letters have no
  * zero byte), and what is refused says why: how many control bytes, and that no encoding fits.
- * On the real corpus (/work/shared/corpus/gutenberg) when present.
+ * On the real corpus (FANOUT_CORPUS, else ../shared/corpus/gutenberg beside the checkout) when present.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeGutenbergBytes, sniffText, textProblem } from '../../../electron/engine/scrub/decode-bytes';
 import { scrubBook } from '../../../electron/engine/scrub/scrub-book';
 
-const CORPUS = '/work/shared/corpus/gutenberg';
+const CORPUS = process.env.FANOUT_CORPUS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'corpus', 'gutenberg');
 const FILES = ['pg1342.txt', '2160-0.txt', '14263-8.txt', '21937.txt', '2701.txt', '8tcng10.txt'];
 
 const withNul = (bytes: Buffer, at: number) => Buffer.concat([bytes.subarray(0, at), Buffer.from([0]), bytes.subarray(at)]);
