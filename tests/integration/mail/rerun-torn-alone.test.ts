@@ -2,7 +2,6 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncat
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
-import { startImapServer } from '../../harness/imap-servers';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { earlyListingShowsWork } from '../../../electron/engine/mail/quick-decision';
@@ -11,7 +10,8 @@ import { verifyMailLocal } from '../../../electron/engine/verify/verify-mail';
 import type { JobSummary } from '../../../shared/events';
 import type { MailAccount } from '../../../shared/job-spec';
 import { archivedFolderDir, expectFoldersArchivedOnce, readIndex } from './archive-files';
-import { openMailTestBed, type MailTestBed } from './mail-test-bed';
+import type { MailTestBed } from './mail-test-bed';
+import { ARCHIVED_FOLDERS, openArchivedBed } from './archived-bed';
 
 /**
  * "Done" means whole: a run with nothing new on the server (the quick listing, or LIST-STATUS showing
@@ -24,22 +24,10 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a torn or replaced file
   let bed: MailTestBed<ImapTestServer>;
   let account: MailAccount;
   let base: string;
-  const folders = [
-    { logical: 'INBOX', count: 12 },
-    { logical: 'Archive', count: 3 },
-  ];
+  const folders = ARCHIVED_FOLDERS;
 
   beforeAll(async () => {
-    bed = await openMailTestBed(() => startImapServer(entry), {
-      tmpPrefix: `fanout-torn-${entry}-`,
-      crlf: true,
-      folders: (srv) => folders.map((f) => ({ path: serverPath(srv, f.logical), count: f.count })),
-    });
-    account = bed.account();
-    base = join(bed.base, 'base');
-    const first = await runMailJob({ kind: 'mail', account, outDir: base, connections: 2, strategy: 'adaptive' }, createJobControl());
-    expect(first.failures).toEqual([]);
-    expect(first.itemsDone).toBe(15);
+    ({ bed, account, base } = await openArchivedBed(entry, `fanout-torn-${entry}-`));
   }, 120_000);
   afterAll(async () => {
     await bed?.stop();
