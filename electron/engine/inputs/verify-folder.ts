@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
-import { LOCK_FILE, acquireOutputLock, type OutputLock } from '../output/output-lock';
+import { LOCK_FILE, acquireOutputLock, lockHolder, type OutputLock } from '../output/output-lock';
 
 /**
  * Runs `verify` of `folder` holding the folder's output lock (kind `verify`), as a job would: a
@@ -32,13 +31,8 @@ export async function withFolderForVerify<T>(folder: string, verify: () => Promi
 
 /** OUTPUT_LOCKED in verify's words: which job writes the folder, and to verify once it has ended. */
 async function inUse(dir: string, err: FanoutError): Promise<FanoutError> {
-  let who = 'another Fanout process';
-  try {
-    const o = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')) as { pid?: unknown; kind?: unknown; since?: unknown };
-    if (typeof o.pid === 'number') who = `a ${typeof o.kind === 'string' ? o.kind : 'Fanout'} job, process ${o.pid}${typeof o.since === 'string' ? `, since ${o.since}` : ''}`;
-  } catch {
-    // gone or torn meanwhile: the general words
-  }
+  // The holder as the lock names it (output-lock.ts); gone or torn meanwhile: the general words.
+  const who = (await lockHolder(dir)) ?? 'another Fanout process';
   return new FanoutError(
     'OUTPUT_LOCKED',
     `${dir} is in use by ${who}: verify it once that has ended (the files a job is still writing would show as damage; if no Fanout process works there, remove ${join(dir, LOCK_FILE)})`,

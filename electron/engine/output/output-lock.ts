@@ -176,10 +176,19 @@ async function takeOver(file: string, dead: LockOwner | null, dir: string): Prom
   }
 }
 
+/** Who holds a lock, as OUTPUT_LOCKED says it: 'a gutenberg job, process N[ on host], since T'. */
+function holderText(owner: LockOwner): string {
+  return `a ${owner.kind} job, process ${owner.pid}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, since ${owner.since}`;
+}
+
+/** Who holds the lock of `dir` now (`holderText`), or null when there is none or it is torn. */
+export async function lockHolder(dir: string): Promise<string | null> {
+  const owner = await readOwner(join(dir, LOCK_FILE)).catch(() => 'gone' as const);
+  return typeof owner === 'object' ? holderText(owner) : null;
+}
+
 function lockedError(dir: string, owner: LockOwner | null): FanoutError {
-  const who = owner
-    ? `a ${owner.kind} job, process ${owner.pid}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, since ${owner.since}`
-    : 'another process that is just starting';
+  const who = owner ? holderText(owner) : 'another process that is just starting';
   return new FanoutError(
     'OUTPUT_LOCKED',
     `The output folder ${dir} is in use by ${who}. Wait for it to end or stop it (if no Fanout job runs there, remove ${join(dir, LOCK_FILE)})`,
