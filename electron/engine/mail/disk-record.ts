@@ -1,10 +1,9 @@
 import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { sep } from 'node:path';
+import { folderAbsDir } from './account-folders';
 import type { DiskRecord } from './generations';
-import { isInside } from '../output/safe-path';
-
-const MESSAGE_NAME = /^\d+\.eml$/;
+import { isMessageFileName } from './message-file';
 
 /** Stats between two turns of the event loop: a socket's answer waits at most one slice (~1-2 ms). */
 const SLICE = 512;
@@ -27,7 +26,7 @@ export async function scanMessageFiles(dirs: Iterable<string>): Promise<Omit<Dis
     const names = await readdir(d).catch(() => [] as string[]);
     const prefix = d.endsWith(sep) ? d : d + sep;
     for (const name of names) {
-      if (!MESSAGE_NAME.test(name)) continue;
+      if (!isMessageFileName(name)) continue;
       if (++n % SLICE === 0) await new Promise((r) => setImmediate(r));
       const st = statSync(prefix + name, { throwIfNoEntry: false });
       if (!st || !st.isFile()) continue;
@@ -90,8 +89,12 @@ export function startDiskScans(root: string, folderDirs: () => Promise<Record<st
     const dirs = await folderDirs();
     let chain: Promise<unknown> = Promise.resolve();
     for (const [path, rel] of Object.entries(dirs)) {
-      const abs = resolveInside(root, rel);
-      if (abs === null) continue;
+      let abs: string;
+      try {
+        abs = folderAbsDir(root, rel, path);
+      } catch {
+        continue; // outside the account's folder: the job refuses it (UNSAFE_PATH), nothing to scan
+      }
       const gens = await generationDirs(abs, path).catch(() => null);
       if (!gens) continue;
       const eml = chain.then(() => scanMessageFiles(gens));
@@ -117,9 +120,4 @@ export async function earlyScanOf(dir: string, gens: string[]): Promise<Omit<Dis
     if (s && s.gens === gens.join('\0')) return s.eml.catch(() => null);
   }
   return null;
-}
-
-function resolveInside(root: string, rel: string): string | null {
-  const abs = resolve(root, ...rel.split('/'));
-  return isInside(root, abs) ? abs : null;
 }

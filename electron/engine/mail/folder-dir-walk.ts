@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isGenerationDirName } from './generations';
+import { isMessageFileName } from './message-file';
 
 /** Deepest folder directory looked into (a folder's hierarchy level is one directory level). */
 export const MAX_FOLDER_DEPTH = 32;
@@ -30,7 +31,7 @@ export async function walkFolderDirs(root: string): Promise<FolderDirFound[]> {
     const entries = await readdir(join(root, ...rel), { withFileTypes: true }).catch(() => []);
     if (rel.length > 0) {
       const state = entries.some((e) => e.isFile() && e.name === 'state.json');
-      const archive = entries.some((e) => e.name === 'index.jsonl' || (e.isFile() && /^\d+\.eml$/.test(e.name)));
+      const archive = entries.some((e) => e.name === 'index.jsonl' || (e.isFile() && isMessageFileName(e.name)));
       if (state || archive) found.push({ rel: rel.join('/'), state, archive });
     }
     if (rel.length >= MAX_FOLDER_DEPTH) return;

@@ -138,6 +138,11 @@ export async function openStreamedMessageFile(abs: string, mtime: Date): Promise
   };
 }
 
+/** A message file's name in its generation's directory: `<uid>.eml`. */
+export function isMessageFileName(name: string): boolean {
+  return /^\d+\.eml$/.test(name);
+}
+
 /** Temp files of an interrupted write: the atomic module's, and two older namings (`.<name>.<8 hex>.tmp`, `<name>.tmp-<hex>`). */
 export function isTempName(name: string): boolean {
   return isAtomicTempName(name) || /^\..+\.[0-9a-f]{8}\.tmp$/.test(name) || /\.tmp-[0-9a-f]+$/.test(name);

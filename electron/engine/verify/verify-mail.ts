@@ -11,7 +11,7 @@ import { walkFolderDirs } from '../mail/folder-dir-walk';
 import { readFolderState } from '../mail/generations';
 import { readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
-import { isTempName } from '../mail/message-file';
+import { isMessageFileName, isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
 import { isInside } from '../output/safe-path';
 import { checkFile, unreadableDetail } from './check-file';
@@ -99,7 +99,7 @@ async function extraFiles(dir: string, records: Map<string, IndexRecord>, gens: 
     }
     for (const n of names) {
       const rel = g ? `${g}/${n}` : n;
-      if ((/^\d+\.eml$/.test(n) || isTempName(n)) && !named.has(rel)) out.push(rel);
+      if ((isMessageFileName(n) || isTempName(n)) && !named.has(rel)) out.push(rel);
     }
   }
   return out.sort();
@@ -156,7 +156,7 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
   }
   if (records.size === 0 && folder.badLines === 0 && !(await stat(join(dir, 'index.jsonl')).then(() => true, () => false))) {
     const recorded = text !== null ? (state.synced?.messages ?? 0) : 0;
-    const files = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d+\.eml$/.test(n)).length;
+    const files = (await readdir(dir).catch(() => [] as string[])).filter(isMessageFileName).length;
     if (recorded > 0 || files > 0) {
       const had = recorded > 0 ? `state.json records ${recorded} message(s)` : `${files} .eml file(s) are here`;
       folder.missing.push({ where: path, file: 'index.jsonl', detail: `gone (${had}): no record to check the files against, they show as extra (\`fanout mail\` again takes back those whole at the server's size)` });
@@ -258,7 +258,7 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
     const unnamedLocal: LocalFolder[] = [];
     if (spec.folders === 'all') for (const rel of unnamed) unnamedLocal.push(await readLocalFolder(root, rel, unnamedWhere(rel)));
     const flagged = await checkLocalFolders([...local, ...goneLocal, ...unnamedLocal], report, opts);
-    notes.push(...unnamedLocal.map((f) => unnamedNote(f.info.path.slice(0, f.info.path.indexOf('/ (')))));
+    if (spec.folders === 'all') notes.push(...unnamed.map(unnamedNote));
     for (const f of goneLocal) {
       const flag = unselectable.get(f.info.path);
       notes.push({ where: f.info.path, detail: flag ? notSelectableNote(f.records.size, flag) : `archived (${f.records.size} messages), no longer on the server (deleted or renamed there): the archive is its only copy; its files were re-hashed` });
