@@ -19,14 +19,13 @@
  * `hosts.json.damaged-<time>-<pid>` (as history.json and settings.json), and writes nothing when
  * that fails.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RememberedFtpHosts } from '../mirror/ftp-host-state';
 import type { LearnedConnectionLimit, RememberedHostLimits } from '../net/host-limits';
 import type { LearnedAutoKnee, RememberedAutoKnees } from '../net/auto-knee';
 import { writeFileAtomic } from '../output/atomic-file';
 import { makeDirs } from '../output/make-dirs';
-import { setAsideDamaged } from './data-dir';
+import { readDataJson, setAsideDamaged } from './data-dir';
 
 const KEEP_DAYS = 30;
 /** Most servers remembered per kind (the newest kept). */
@@ -129,18 +128,15 @@ export class HostMemory implements RememberedHosts {
   }
 
   #load(): Promise<StoredHosts> {
-    const empty = (): StoredHosts => ({ lockStep: {}, connectionLimits: {}, autoKnees: {} });
-    const damaged = () => {
-      this.#damaged = true;
-    };
-    this.#hosts ??= readFile(this.file, 'utf8').then(
-      (text) => parseHosts(text, damaged),
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return readFile(this.legacyFile, 'utf8').then((text) => parseHosts(text), empty);
-        damaged();
-        return empty();
-      },
-    );
+    this.#hosts ??= readDataJson(this.file).then(async (read) => {
+      if (read.kind === 'read') return hostsFrom(read.value);
+      if (read.kind === 'damaged') {
+        this.#damaged = true;
+        return hostsFrom(null); // nothing remembered (and not overwritten)
+      }
+      const legacy = await readDataJson(this.legacyFile);
+      return hostsFrom(legacy.kind === 'read' ? legacy.value : null);
+    });
     return this.#hosts;
   }
 }
@@ -153,15 +149,10 @@ function newest<T extends { since: string }>(entries: Record<string, T>): Record
   return Object.fromEntries(Object.entries(entries).sort((a, b) => b[1].since.localeCompare(a[1].since)).slice(0, MAX_HOSTS));
 }
 
-function parseHosts(text: string, onDamaged?: () => void): StoredHosts {
+/** The entries of a parsed hosts.json that are whole and dated (each read leniently; `null`: none). */
+function hostsFrom(value: unknown): StoredHosts {
   const hosts: StoredHosts = { lockStep: {}, connectionLimits: {}, autoKnees: {} };
-  let raw: { lockStep?: unknown; connectionLimits?: unknown; autoKnees?: unknown };
-  try {
-    raw = JSON.parse(text) as typeof raw;
-  } catch {
-    onDamaged?.();
-    return hosts; // a damaged file: nothing remembered (and not overwritten)
-  }
+  const raw = value as { lockStep?: unknown; connectionLimits?: unknown; autoKnees?: unknown } | null;
   for (const [host, v] of entriesOf(raw?.lockStep)) {
     const { reason, since } = (v ?? {}) as Partial<LockStepVerdict>;
     if (typeof reason === 'string' && validTime(since)) hosts.lockStep[host] = { reason, since };
