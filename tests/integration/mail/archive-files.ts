@@ -57,3 +57,24 @@ export async function expectFoldersArchivedOnce(srv: ImapTestServer, root: strin
     await admin.logout();
   }
 }
+
+/** A small test message `i` of a set named `tag` (its Message-ID `<tag-i@x>`), CRLF. */
+const testMessage = (tag: string, i: number) => `From: a@x\r\nMessage-ID: <${tag}-${i}@x>\r\nSubject: ${tag} ${i}\r\n\r\nbody ${i}\r\n`;
+/** The INTERNALDATE the folders below are filled with. */
+const FILLED_AT = new Date(Date.UTC(2022, 5, 6));
+
+/** Creates `path` on the server holding messages `ids` of the set `tag` (testMessage). */
+export async function fillFolder(admin: ImapFlow, path: string, tag: string, ids: readonly number[]): Promise<void> {
+  await admin.mailboxCreate(path);
+  for (const i of ids) await admin.append(path, testMessage(tag, i), [], FILLED_AT);
+}
+
+/**
+ * Deletes `path` and creates it again, so that it has a new UIDVALIDITY (Cyrus and Dovecot take it
+ * from the time in seconds: a second goes by first), holding messages `ids` of the set `tag`.
+ */
+export async function recreateFolder(admin: ImapFlow, path: string, tag: string, ids: readonly number[]): Promise<void> {
+  await admin.mailboxDelete(path);
+  await new Promise((r) => setTimeout(r, 1100));
+  await fillFolder(admin, path, tag, ids);
+}

@@ -11,7 +11,7 @@ import { startEarlyQuickList } from '../../../electron/engine/mail/quick-list';
 import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import type { JobSummary } from '../../../shared/events';
 import type { MailAccount } from '../../../shared/job-spec';
-import { archivedFolderDir, expectFoldersArchivedOnce, readIndex } from './archive-files';
+import { archivedFolderDir, expectFoldersArchivedOnce, fillFolder, readIndex, recreateFolder } from './archive-files';
 import type { MailTestBed } from './mail-test-bed';
 import { ARCHIVED_FOLDERS, openArchivedBed } from './archived-bed';
 
@@ -197,20 +197,11 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a re-run restores what 
     const out = join(bed.base, 'generation');
     rmSync(out, { recursive: true, force: true });
     const path = serverPath(bed.srv, 'Regen');
-    const when = new Date(Date.UTC(2022, 5, 6));
-    const bodies = [1, 2, 3].map((i) => `From: a@x\r\nMessage-ID: <regen-${i}@x>\r\nSubject: regen ${i}\r\n\r\nbody ${i}\r\n`);
-    const fill = async () => {
-      await bed.admin.mailboxCreate(path);
-      for (const b of bodies) await bed.admin.append(path, b, [], when);
-    };
     const job = () => runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive', folders: [path] }, createJobControl());
     try {
-      await fill();
+      await fillFolder(bed.admin, path, 'regen', [1, 2, 3]);
       expect((await job()).itemsDone).toBe(3);
-      await bed.admin.mailboxDelete(path);
-      // A new UIDVALIDITY (Cyrus and Dovecot take the time in seconds).
-      await new Promise((r) => setTimeout(r, 1100));
-      await fill();
+      await recreateFolder(bed.admin, path, 'regen', [1, 2, 3]);
       const linked = await job();
       expect([linked.status, linked.itemsDone]).toEqual(['succeeded', 0]);
       const root = accountDir({ outDir: out, account });

@@ -9,7 +9,7 @@ import { startEarlyQuickList } from '../../../electron/engine/mail/quick-list';
 import { verifyMailLocal } from '../../../electron/engine/verify/verify-mail';
 import type { JobSummary } from '../../../shared/events';
 import type { MailAccount } from '../../../shared/job-spec';
-import { archivedFolderDir, expectFoldersArchivedOnce, readIndex } from './archive-files';
+import { archivedFolderDir, expectFoldersArchivedOnce, fillFolder, readIndex, recreateFolder } from './archive-files';
 import type { MailTestBed } from './mail-test-bed';
 import { ARCHIVED_FOLDERS, openArchivedBed } from './archived-bed';
 
@@ -152,20 +152,14 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('a torn or replaced file
     const out = join(bed.base, 'older-gen');
     rmSync(out, { recursive: true, force: true });
     const path = serverPath(bed.srv, 'Regen');
-    const when = new Date(Date.UTC(2022, 5, 6));
-    const body = (i: number) => `From: a@x\r\nMessage-ID: <older-${i}@x>\r\nSubject: older ${i}\r\n\r\nbody ${i}\r\n`;
     const warnings: string[] = [];
     const job = () => runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive', folders: [path] }, createJobControl((e) => {
       if (e.kind === 'job:warning') warnings.push(e.message);
     }));
     try {
-      await bed.admin.mailboxCreate(path);
-      for (const i of [1, 2, 3]) await bed.admin.append(path, body(i), [], when);
+      await fillFolder(bed.admin, path, 'older', [1, 2, 3]);
       expect((await job()).itemsDone).toBe(3);
-      await bed.admin.mailboxDelete(path);
-      await new Promise((r) => setTimeout(r, 1100));
-      await bed.admin.mailboxCreate(path);
-      for (const i of [1, 4]) await bed.admin.append(path, body(i), [], when);
+      await recreateFolder(bed.admin, path, 'older', [1, 4]);
       expect((await job()).itemsDone).toBe(1);
       const dir = archivedFolderDir(accountDir({ outDir: out, account }), path);
       const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { generations: Array<{ uidValidity: string }> };

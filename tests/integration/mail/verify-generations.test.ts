@@ -7,7 +7,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { verifyMailArchive, verifyMailLocal } from '../../../electron/engine/verify/verify-mail';
 import type { MailAccount } from '../../../shared/job-spec';
-import { archivedFolderDir, readIndex } from './archive-files';
+import { archivedFolderDir, fillFolder, readIndex, recreateFolder } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 
 /**
@@ -30,17 +30,10 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('verify mail: files of a
     account = bed.account();
     out = join(bed.base, 'out');
     path = serverPath(bed.srv, 'Regen');
-    const when = new Date(Date.UTC(2022, 5, 6));
-    const body = (i: number) => `From: a@x\r\nMessage-ID: <regen-${i}@x>\r\nSubject: regen ${i}\r\n\r\nbody ${i}\r\n`;
     const job = () => runMailJob({ kind: 'mail', account, outDir: out, connections: 2, strategy: 'adaptive', folders: [path] }, createJobControl());
-    await bed.admin.mailboxCreate(path);
-    for (const i of [1, 2, 3]) await bed.admin.append(path, body(i), [], when);
+    await fillFolder(bed.admin, path, 'regen', [1, 2, 3]);
     expect((await job()).itemsDone).toBe(3);
-    await bed.admin.mailboxDelete(path);
-    // A new UIDVALIDITY (Cyrus and Dovecot take the time in seconds).
-    await new Promise((r) => setTimeout(r, 1100));
-    await bed.admin.mailboxCreate(path);
-    for (const i of [1, 4]) await bed.admin.append(path, body(i), [], when);
+    await recreateFolder(bed.admin, path, 'regen', [1, 4]);
     const s = await job();
     expect([s.status, s.itemsDone]).toEqual(['succeeded', 1]);
   }, 120_000);
