@@ -90,8 +90,18 @@ export class ZipText {
   feed(chunk: Buffer, cb: Callback): void {
     // Past the end record the parse is over (see the constructor): the rest is dropped, as `unzip` ignores it.
     if (this.parser.writableEnded) return cb();
-    if (this.parser.write(chunk)) cb();
-    else this.parser.once('drain', () => cb());
+    if (this.parser.write(chunk)) return cb();
+    // Writes queued behind the end record are never taken, so 'drain' may never come: the parse
+    // being over (or failed: `done` says why) answers too.
+    let answered = false;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      this.parser.off('drain', answer);
+      cb();
+    };
+    this.parser.once('drain', answer);
+    this.parsed.then(answer, answer);
   }
 
   /** Feeds the first `bytes` of `file` (a kept raw prefix; the file may be growing behind them). */
