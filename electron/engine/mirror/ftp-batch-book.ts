@@ -32,7 +32,7 @@ export interface BatchBook {
   cand: Candidate | null;
   /** Remote size from the listing. */
   size: number;
-  /** Remote modification time recorded with a new `.part`: the listing's (`list:<date>`, allows no resume), or a guess's MDTM (`mdtm:<time>`). */
+  /** Remote modification time recorded with a new `.part`: the transfer's MDTM (`mdtm:<time>`, asked in its write), else the listing's (`list:<date>`, allows no resume). */
   modified: string | null;
   /** What this attempt wrote cannot be trusted (replies went out of step): the `.part` is removed. */
   untrusted: boolean;

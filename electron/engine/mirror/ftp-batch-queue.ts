@@ -1,6 +1,6 @@
 import type { FTPError, FTPResponse } from 'basic-ftp';
 import type { BatchBook } from './ftp-batch-book';
-import { guessCommands, statCommand, transferCommands, type CommandLine } from './ftp-command-lines';
+import { statCommand, timedTransferCommands, transferCommands, type CommandLine } from './ftp-command-lines';
 import { preliminaryFits, preliminaryNames, replyFits, type PipelinedCommand } from './ftp-replies';
 
 /**
@@ -25,6 +25,8 @@ export interface Sent {
   cmd: PipelinedCommand;
   book: BatchBook;
   guess?: true;
+  /** Written while a transfer was at the server (pipelined): see `replyFits`. */
+  behindTransfer?: true;
 }
 
 /** A reply matched to the command it answers; `outOfStep`: it fits none (what was wrong, for the log). */
@@ -103,14 +105,14 @@ export class BatchCommandQueue {
         continue;
       }
       if (book.startAt > 0) book.restOk = new Promise<boolean>((resolve) => (book.settleRest = resolve));
-      this.pushTransfer(cmds, book, book.remotePath, book.startAt, false);
+      this.pushTransfer(cmds, book, book.remotePath, false);
     }
     if (o.pipelined) this.pushStats(cmds, o.statWorks);
     // The first write: the first books' `N-0.txt`, right behind their STATs (see openGuesses in ftp-book-sinks.ts).
     while (this.transfersOut < window && this.guessQueue.length > 0) {
       const book = this.guessQueue.shift()!;
       if (book.result || book.guessState !== 'pending') continue;
-      this.pushTransfer(cmds, book, `${o.root}/${book.guess!.cand.relPath}`, 0, true);
+      this.pushTransfer(cmds, book, `${o.root}/${book.guess!.cand.relPath}`, true);
     }
     return cmds;
   }
@@ -142,7 +144,7 @@ export class BatchCommandQueue {
     const sent = this.sent.shift();
     if (!sent) return { kind: 'outOfStep', what: `an unexpected reply: ${res.message.slice(0, 80)}` };
     // Every reply must be one its command can get: otherwise replies and commands are out of step.
-    if (!replyFits(sent.cmd, res.code)) return { kind: 'outOfStep', what: `${sent.cmd} answered with ${firstLine(res.message)}` };
+    if (!replyFits(sent.cmd, res.code, sent.behindTransfer === true)) return { kind: 'outOfStep', what: `${sent.cmd} answered with ${firstLine(res.message)}` };
     if (sent.cmd === 'STAT') this.statsOut--;
     else if (sent.cmd === 'RETR') this.transfersOut--;
     return { kind: 'final', sent };
@@ -157,10 +159,16 @@ export class BatchCommandQueue {
     }
   }
 
-  private pushTransfer(cmds: CommandLine[], book: BatchBook, remotePath: string, startAt: number, guess: boolean): void {
-    for (const c of guess ? guessCommands(remotePath) : transferCommands(remotePath, startAt)) {
+  /**
+   * A book's transfer: for a whole file, MDTM (the time its `.part.meta` records, at no extra round
+   * trip), EPSV and RETR; a resume (not sent today: a kept part goes to the one-book path) EPSV,
+   * REST and RETR.
+   */
+  private pushTransfer(cmds: CommandLine[], book: BatchBook, remotePath: string, guess: boolean): void {
+    const behind = this.transfersOut > 0;
+    for (const c of guess || book.startAt === 0 ? timedTransferCommands(remotePath) : transferCommands(remotePath, book.startAt)) {
       cmds.push(c);
-      this.sent.push(guess ? { cmd: c.cmd, book, guess: true } : { cmd: c.cmd, book });
+      this.sent.push({ cmd: c.cmd, book, ...(guess ? { guess: true as const } : {}), ...(behind ? { behindTransfer: true as const } : {}) });
     }
     this.transfersOut++;
   }

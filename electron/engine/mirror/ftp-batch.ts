@@ -25,8 +25,9 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
  *
  * 1. `STAT <dir>` of every book in one write (up to STAT_WINDOW at once): all the listings come
  *    back on the control connection in one round trip.
- * 2. For each book whose listing names a file of under 2 MiB: `EPSV` +
- *    `RETR <file>` in one write, up to TRANSFER_WINDOW books ahead. On each `229` the data
+ * 2. For each book whose listing names a file of under 2 MiB: `MDTM` + `EPSV` +
+ *    `RETR <file>` in one write, up to TRANSFER_WINDOW books ahead (MDTM: the time to the second
+ *    that a `.part.meta` records, so a cut part can be resumed; no round trip of its own). On each `229` the data
  *    connection is opened at once; the server, which waits for it after the RETR, then sends the
  *    file. The next book's commands are already queued at the server, so its `229` follows this
  *    book's `226` without a round trip in between.
@@ -184,7 +185,7 @@ export class FtpBatch {
     } else if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
     else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply, sent.guess === true);
     else if (sent.cmd === 'REST') this.onRest(sent.book, reply);
-    else if (sent.cmd === 'MDTM') this.onMdtm(sent.book, reply);
+    else if (sent.cmd === 'MDTM') this.onMdtm(sent.book, reply, sent.guess === true);
     else this.onRetr(sent.book, reply, sent.guess === true);
     this.schedulePump();
   }
@@ -268,10 +269,14 @@ export class FtpBatch {
     void this.receiveData(book, port);
   }
 
-  /** A guess's MDTM (answered after its STAT, before its EPSV): the time its `.part.meta` records. Refused: the listing's date stays (such a part is not resumed). */
-  private onMdtm(book: BatchBook, res: FTPResponse | FTPError): void {
+  /**
+   * A transfer's MDTM (a guess's answered after its STAT; every one before its EPSV, so before the
+   * part's meta is made): the time its `.part.meta` records. Refused: the listing's date stays (such
+   * a part is not resumed). A wasted guess's is not the book's file.
+   */
+  private onMdtm(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
     const time = res instanceof FTPError ? null : mdtmTime(res.message);
-    if (time && book.guessState === 'confirmed') book.modified = time;
+    if (time && (!guess || book.guessState === 'confirmed')) book.modified = time;
   }
 
   private onRest(book: BatchBook, res: FTPResponse | FTPError): void {

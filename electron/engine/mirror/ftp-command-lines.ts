@@ -19,10 +19,12 @@ export function transferCommands(remotePath: string, startAt: number): CommandLi
 }
 
 /**
- * A guessed `N-0.txt` (sent behind the STATs, before its listing): `MDTM` first, so a part of it
- * records the file's time to the second at no extra round trip, then its transfer.
+ * A batch's transfer of a whole file (a guessed `N-0.txt` sent behind the STATs, or a listed book):
+ * `MDTM` first, in the same write, so a part of it records the file's time to the second at no
+ * extra round trip (its `.part.meta`, written when the attempt fails, can then let a later attempt
+ * resume it), then `EPSV` + `RETR`.
  */
-export function guessCommands(remotePath: string): CommandLine[] {
+export function timedTransferCommands(remotePath: string): CommandLine[] {
   return [{ cmd: 'MDTM', line: `MDTM ${remotePath}` }, ...transferCommands(remotePath, 0)];
 }
 

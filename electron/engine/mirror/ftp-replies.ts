@@ -17,10 +17,11 @@ export type PipelinedCommand = 'STAT' | 'EPSV' | 'REST' | 'RETR' | 'NOOP' | 'MDT
  * pipelining at once. `500` (syntax error, command unrecognised) never fits: every command here is
  * one the server recognises when it reads it whole.
  */
-export function replyFits(cmd: PipelinedCommand, code: number): boolean {
-  // MDTM goes only in a batch's first write, to a server idle (no transfer): a 500 there is the
-  // server not knowing MDTM (a refusal), not a command read during a transfer.
-  if (cmd === 'MDTM') return code === 213 || (code >= 400 && code <= 599);
+export function replyFits(cmd: PipelinedCommand, code: number, behindTransfer = false): boolean {
+  // MDTM written to a server idle (no transfer at it): a 500 there is the server not knowing MDTM
+  // (a refusal). Written behind a transfer (`behindTransfer`: a server shown to read commands in
+  // order during one), a 500 is what a server that does not sends: it never fits.
+  if (cmd === 'MDTM') return code === 213 || (code >= 400 && code <= 599 && !(behindTransfer && code === 500));
   if (code < 200 || code > 599 || code === 500) return false;
   const refused = code >= 400; // 4xx/5xx: a refusal is an answer to any of them
   switch (cmd) {

@@ -38,6 +38,11 @@ describe('replyFits: a reply must be one its command can get', () => {
     expect(replyFits('MDTM', 229)).toBe(false);
     expect(replyFits('MDTM', 226)).toBe(false);
     expect(replyFits('MDTM', 150)).toBe(false);
+    // Written behind a transfer (a server shown to read commands in order during one): a 500 is a
+    // command read during the transfer and answered out of turn, as pure-ftpd does; refusals still fit.
+    expect(replyFits('MDTM', 500, true)).toBe(false);
+    expect(replyFits('MDTM', 550, true)).toBe(true);
+    expect(replyFits('MDTM', 213, true)).toBe(true);
     expect(mdtmTime('213 20241121202805')).toBe('mdtm:20241121202805');
     expect(mdtmTime('213 20241121202805.123')).toBe('mdtm:20241121202805'); // fractions dropped (RFC 3659 allows them)
     expect(mdtmTime('550 Permission denied')).toBeNull();
