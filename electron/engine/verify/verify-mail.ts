@@ -1,5 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import type { MailAccount } from '../../../shared/job-spec';
 import { abortedError, FanoutError } from '../core/fanout-error';
@@ -8,7 +8,7 @@ import { readFolderDirs } from '../mail/account-folders';
 import { listFoldersOn, type MailFolderInfo } from '../mail/folders';
 import { recoverFolderDirs } from '../mail/recover-folder-dirs';
 import { walkFolderDirs } from '../mail/folder-dir-walk';
-import { readFolderState } from '../mail/generations';
+import { generationDirsOf, readFolderState } from '../mail/generations';
 import { readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
 import { isMessageFileName, isTempName } from '../mail/message-file';
@@ -34,8 +34,8 @@ interface LocalFolder {
   records: Map<string, IndexRecord>;
   /** Lines of the index that are no record (damaged). */
   badLines: number;
-  /** Its generations' directories (relative, "" = the folder's own), from state.json and the index. */
-  gens: Set<string>;
+  /** Its generations' directories (absolute, the folder's own first), from state.json and the index: `generationDirsOf`. */
+  gens: string[];
   /** What keeps the folder from being checked whole: its directory or index gone or unreadable. */
   missing: VerifyProblem[];
   corrupt: VerifyProblem[];
@@ -86,20 +86,23 @@ function nothingToCheck(root: string, hasFoldersJson: boolean): FanoutError {
   );
 }
 
-/** Files of a folder directory's generations that no index line names (orphans, temp files). */
-async function extraFiles(dir: string, records: Map<string, IndexRecord>, gens: Set<string>): Promise<string[]> {
-  const named = new Set([...records.values()].map((r) => r.file));
+/**
+ * Files of a folder directory's generations (`gens`, absolute) that no index line names (orphans,
+ * temp files), "/"-separated relative to the folder. Lines are matched by the file they resolve to,
+ * not by their spelling (`uidvalidity-6/./3.eml` names `uidvalidity-6/3.eml`).
+ */
+async function extraFiles(dir: string, records: Map<string, IndexRecord>, gens: readonly string[]): Promise<string[]> {
+  const named = new Set([...records.values()].map((r) => resolve(dir, ...r.file.split('/'))));
   const out: string[] = [];
   for (const g of gens) {
     let names: string[] = [];
     try {
-      names = await readdir(g ? join(dir, g) : dir);
+      names = await readdir(g);
     } catch {
       continue;
     }
     for (const n of names) {
-      const rel = g ? `${g}/${n}` : n;
-      if ((isMessageFileName(n) || isTempName(n)) && !named.has(rel)) out.push(rel);
+      if ((isMessageFileName(n) || isTempName(n)) && !named.has(join(g, n))) out.push(relative(dir, join(g, n)).split(sep).join('/'));
     }
   }
   return out.sort();
@@ -119,7 +122,7 @@ function extraDetail(rel: string): string {
  */
 async function readLocalFolder(root: string, rel: string | undefined, path: string): Promise<LocalFolder> {
   const records = new Map<string, IndexRecord>();
-  const folder: LocalFolder = { info: { path }, dir: '', records, badLines: 0, gens: new Set(['']), missing: [], corrupt: [] };
+  const folder: LocalFolder = { info: { path }, dir: '', records, badLines: 0, gens: [], missing: [], corrupt: [] };
   if (rel === undefined) return folder;
   const dir = resolve(root, ...rel.split('/'));
   // As `fanout mail` refuses it (folderAbsDir, UNSAFE_PATH): a directory outside the account's folder is not this archive.
@@ -142,17 +145,18 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
     folder.corrupt.push({ where: path, file: 'state.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way)` });
     return { state: { generations: [], synced: null }, text: null };
   });
-  // A generation directory state.json names outside the folder is not looked into (FolderStore refuses it too).
-  for (const g of state.generations) if (!g.dir || isInside(dir, resolve(dir, ...g.dir.split('/')))) folder.gens.add(g.dir);
+  // The generations state.json and the index name; one outside the folder is not looked into (FolderStore refuses it too).
+  const generations = [...state.generations];
   try {
     for await (const r of readIndexFile(join(dir, 'index.jsonl'), () => folder.badLines++)) {
       records.set(key(r.uidValidity, r.uid), r);
-      const g = r.file.includes('/') ? r.file.slice(0, r.file.lastIndexOf('/')) : '';
-      if (!g || isInside(dir, resolve(dir, ...g.split('/')))) folder.gens.add(g);
+      if (r.file.includes('/')) generations.push({ uidValidity: r.uidValidity, dir: r.file.slice(0, r.file.lastIndexOf('/')) });
     }
   } catch (err) {
     folder.corrupt.push({ where: path, file: 'index.jsonl', detail: `${unreadableDetail(err)}: no record of the folder's messages can be read, its files show as extra` });
     return folder;
+  } finally {
+    folder.gens = generationDirsOf(dir, generations);
   }
   if (records.size === 0 && folder.badLines === 0 && !(await stat(join(dir, 'index.jsonl')).then(() => true, () => false))) {
     const recorded = text !== null ? (state.synced?.messages ?? 0) : 0;
