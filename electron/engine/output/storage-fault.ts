@@ -4,9 +4,11 @@
  * next item cannot help, so the job stops (see `FatalStop`) and says what to do.
  */
 import { statfs } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import type { ErrorContext } from '../../../shared/errors';
 import { formatBytes } from '../../../shared/format-bytes';
 import { FanoutError } from '../core/fanout-error';
+import { isTempName } from './atomic-file';
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 const NOT_WRITABLE_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
@@ -26,20 +28,58 @@ export function isStorageFault(err: unknown): err is FanoutError {
 }
 
 /**
+ * The path a Node error names (`path`, else a rename's `dest`), of the error or of one of its
+ * causes: the very file or folder the system refused, or undefined.
+ */
+function errnoPath(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const path = (e as { path?: unknown }).path ?? (e as { dest?: unknown }).dest;
+    if (typeof path === 'string' && path !== '') return path;
+  }
+  return undefined;
+}
+
+/**
+ * What to fix for a permission fault: the file or folder refused, when it is not `folder` itself.
+ * A temp file of ours (atomic-file.ts) or the prepare step's probe is never the user's to fix: its
+ * folder is (creating a file there was refused). Null when only `folder` is known.
+ */
+function refusedPath(err: unknown, folder: string, context: ErrorContext): string | null {
+  const named = errnoPath(err) ?? context.file ?? context.path;
+  if (!named) return null;
+  const name = basename(named);
+  const path = isTempName(name) || name.startsWith('.fanout-probe') ? dirname(named) : named;
+  return resolve(path) === resolve(folder) ? null : path;
+}
+
+/**
  * The DISK_FULL / OUTPUT_NOT_WRITABLE error for `err`, or null when `err` is not a storage fault
- * (a network error, a bad archive...). `folder` is the output folder named in the message.
+ * (a network error, a bad archive...). `folder` is the output folder named in the message. A
+ * permission fault also names the file or folder refused inside it (a manifest.jsonl or a raw/
+ * of another user's in a folder this user owns: 'Cannot write to <folder>' alone sent the user to
+ * a folder that was writable), and puts it in the context's `path` when the caller gave none.
  */
 export function storageFault(err: unknown, folder: string, context: ErrorContext = {}): FanoutError | null {
   if (isStorageFault(err)) return err;
   const code = errnoCode(err);
   if (!code) return null;
-  const ctx = { ...(err instanceof FanoutError ? err.context : {}), ...context, folder };
+  const ctx: ErrorContext = { ...(err instanceof FanoutError ? err.context : {}), ...context, folder };
   if (DISK_FULL_CODES.has(code)) {
     return new FanoutError('DISK_FULL', `The disk holding ${folder} is full (${code}): the job stopped; free some space and run it again, finished items are kept`, ctx, { cause: err });
   }
+  if (code === 'EROFS') {
+    return new FanoutError('OUTPUT_NOT_WRITABLE', `Cannot write to ${folder}: it is on a read-only file system (${code}). Choose another output folder or fix its permissions`, ctx, { cause: err });
+  }
   if (NOT_WRITABLE_CODES.has(code)) {
-    const why = code === 'EROFS' ? 'it is on a read-only file system' : 'permission denied';
-    return new FanoutError('OUTPUT_NOT_WRITABLE', `Cannot write to ${folder}: ${why} (${code}). Choose another output folder or fix its permissions`, ctx, { cause: err });
+    const refused = refusedPath(err, folder, ctx);
+    if (!refused) return new FanoutError('OUTPUT_NOT_WRITABLE', `Cannot write to ${folder}: permission denied (${code}). Choose another output folder or fix its permissions`, ctx, { cause: err });
+    if (ctx.path === undefined && ctx.file === undefined) ctx.path = refused;
+    return new FanoutError(
+      'OUTPUT_NOT_WRITABLE',
+      `Cannot write to ${folder}: permission denied (${code}) on ${refused}. Fix the permissions of ${refused} (this user must be able to read and write it), or choose another folder`,
+      ctx,
+      { cause: err },
+    );
   }
   return null;
 }

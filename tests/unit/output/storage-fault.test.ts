@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { storageFault } from '../../../electron/engine/output/storage-fault';
+
+/** A Node errno error as fs throws it (code, syscall, path). */
+function errno(code: string, path?: string, dest?: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: failed, open '${path}'`), { code, syscall: 'open', ...(path ? { path } : {}), ...(dest ? { dest } : {}) });
+}
+
+describe('storageFault', () => {
+  it('a permission fault on a file inside the folder names that file, and puts it in the context', () => {
+    const err = storageFault(errno('EACCES', '/srv/out/manifest.jsonl'), '/srv/out')!;
+    expect(err.code).toBe('OUTPUT_NOT_WRITABLE');
+    expect(err.message).toBe('Cannot write to /srv/out: permission denied (EACCES) on /srv/out/manifest.jsonl. Fix the permissions of /srv/out/manifest.jsonl (this user must be able to read and write it), or choose another folder');
+    expect(err.context).toEqual({ folder: '/srv/out', path: '/srv/out/manifest.jsonl' });
+  });
+
+  it("one of our temp files (or the probe) refused names its folder: creating a file there was refused", () => {
+    expect(storageFault(errno('EACCES', '/srv/out/raw/.5-0.txt.0123456789abcdef.tmp'), '/srv/out')!.message).toContain('(EACCES) on /srv/out/raw.');
+    expect(storageFault(errno('EPERM', '/srv/out/clean/..fanout-probe.0123456789abcdef.tmp'), '/srv/out')!.message).toContain('(EPERM) on /srv/out/clean.');
+  });
+
+  it('looks through causes, and keeps a path or file the caller gave', () => {
+    const wrapped = new FanoutError('WRITE_FAILED', 'Could not write', { uid: 3 }, { cause: errno('EACCES', '/m/acct/Archive/index.jsonl') });
+    const err = storageFault(wrapped, '/m/acct', { file: '/m/acct/Archive/3.eml' })!;
+    expect(err.message).toContain('(EACCES) on /m/acct/Archive/index.jsonl.');
+    expect(err.context).toEqual({ uid: 3, file: '/m/acct/Archive/3.eml', folder: '/m/acct' });
+  });
+
+  it('the folder itself refused (or no path known): the folder alone, as before', () => {
+    const plain = 'Cannot write to /srv/out: permission denied (EACCES). Choose another output folder or fix its permissions';
+    expect(storageFault(errno('EACCES', '/srv/out/'), '/srv/out')!.message).toBe(plain);
+    expect(storageFault(errno('EACCES'), '/srv/out')!.message).toBe(plain);
+  });
+
+  it('read-only and full file systems name the folder (the whole file system is the cause)', () => {
+    expect(storageFault(errno('EROFS', '/srv/out/raw/x'), '/srv/out')!.message).toBe('Cannot write to /srv/out: it is on a read-only file system (EROFS). Choose another output folder or fix its permissions');
+    expect(storageFault(errno('ENOSPC', '/srv/out/raw/x'), '/srv/out')!.code).toBe('DISK_FULL');
+    expect(storageFault(errno('ECONNRESET'), '/srv/out')).toBeNull();
+  });
+});
