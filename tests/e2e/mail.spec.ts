@@ -62,10 +62,28 @@ test('mail: test the account, pick folders, archive them with 3 connections', as
   await expect(page.getByTestId('run-header')).toContainText('adaptive');
   await shot(page, 'mail-live-run');
 
+  // Back on the Mail screen to run the same job again (a new message meanwhile): the form is as it
+  // was left (it used to come back empty: no password, no folders, and the default output folder,
+  // so the "same" Start would have archived everything again elsewhere). The re-run fetches only the new one.
+  const admin = await srv.connect();
+  await admin.append('INBOX', 'From: a@example.org\r\nTo: b@example.org\r\nSubject: arrived later\r\nMessage-ID: <later-1@example.org>\r\n\r\nhello\r\n');
+  await admin.logout();
+  await page.getByTestId('nav-mail').click();
+  await expect(page.getByTestId('mail-password')).toHaveValue(srv.password);
+  await expect(page.getByTestId('mail-out-dir')).toHaveValue(outDir);
+  await expect(page.getByTestId('mail-connections')).toHaveValue('3');
+  await expect(page.getByTestId('mail-folders')).toContainText('Archive');
+  await page.getByTestId('mail-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 60_000 });
+  await expect(page.getByTestId('run-progress')).toHaveText('55 / 55');
+  await expect(page.getByTestId('run-skipped')).toHaveText('54');
+  await expect(page.getByTestId('mail-folder-tallies').locator('tr', { hasText: 'INBOX' }).locator('td')).toHaveText(['INBOX', '31', '30', '1', '0']);
+  expect((await listFiles(outDir)).filter((f) => f.endsWith('.eml')).length).toBe(55);
+
   // History: Verify re-hashes every archived file against the indexes.
   await page.getByTestId('nav-history').click();
   await page.getByTestId('history-row').filter({ hasText: 'mail' }).first().getByTestId('history-verify').click();
-  await expect(page.getByTestId('verify-summary')).toContainText('OK: 54 files re-hashed');
+  await expect(page.getByTestId('verify-summary')).toContainText('OK: 55 files re-hashed');
 
   // The account is remembered (host, port, TLS mode, user), the password is not (no safeStorage in the web host).
   await page.reload();

@@ -65,7 +65,7 @@ function Header() {
         <dt>Throughput</dt><dd data-testid="run-throughput">{paused ? '0 B/s (paused)' : `${formatBytes(h.bytesPerSec)}/s`}</dd>
         <dt>Bytes</dt><dd data-testid="run-bytes">{formatBytes(h.bytesDone)}</dd>
         <dt>Errors</dt><dd data-testid="run-errors" className={h.itemsFailed ? 'error' : ''}>{h.itemsFailed}</dd>
-        <dt>Skipped</dt><dd>{h.itemsSkipped}</dd>
+        <dt>Skipped</dt><dd data-testid="run-skipped">{h.itemsSkipped}</dd>
         <dt>Retries</dt><dd>{h.retries}</dd>
         <dt>Workers</dt><dd>{h.activeWorkers}/{h.workerCount}{h.strategy ? ` · ${h.strategy}` : ''}</dd>
       </dl>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { AppInfo, MailFolderInfo } from '../../../shared/ipc';
+import type { AppInfo } from '../../../shared/ipc';
 import { checkAbsolutePath, checkHostName } from '../../../shared/input-checks';
 import type { MailAccount } from '../../../shared/job-spec';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
@@ -15,6 +15,7 @@ import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { resyncIfBusy } from '../stores/host-sync';
+import { initMailForm, setMailField, useMailField } from '../stores/mail-form-store';
 
 export function MailScreen() {
   const info = useAppStore((s) => s.info);
@@ -27,20 +28,28 @@ export function MailScreen() {
 /** The account form starts from the remembered settings (read once, when the screen opens). */
 function MailForm({ info }: { info: AppInfo }) {
   const [saved] = useState(() => useAppStore.getState().mail);
-  const [host, setHost] = useState(saved.host);
-  const [port, setPort] = useState(saved.port !== undefined ? String(saved.port) : '');
-  const [tls, setTls] = useState<'implicit' | 'starttls' | 'none'>(saved.tls);
-  const [user, setUser] = useState(saved.user);
-  const [password, setPassword] = useState('');
-  const [untrusted, setUntrusted] = useState(false);
-  const [folders, setFolders] = useState<MailFolderInfo[]>([]);
-  const [checked, setChecked] = useState<Set<string>>(new Set());
-  const [connections, setConnections] = useState(4);
-  const [autoWorkers, setAutoWorkers] = useState(false);
-  const [strategy, setStrategy] = useState<Strategy>('adaptive');
-  const [outDir, setOutDir] = useState(info.defaultOutDir);
-  const [status, setStatus] = useState('');
-  const [remember, setRemember] = useState(saved.rememberPassword && info.canStoreSecrets);
+  // Kept for the page's life (mail-form-store.ts): the Mail screen left and opened again finds it as it was.
+  useState(() =>
+    initMailForm(() => ({
+      host: saved.host, port: saved.port !== undefined ? String(saved.port) : '', tls: saved.tls, user: saved.user, password: '', untrusted: false,
+      folders: [], checked: new Set(), connections: 4, autoWorkers: false, strategy: 'adaptive', outDir: info.defaultOutDir, status: '',
+      remember: saved.rememberPassword && info.canStoreSecrets,
+    })),
+  );
+  const [host, setHost] = useMailField('host');
+  const [port, setPort] = useMailField('port');
+  const [tls, setTls] = useMailField('tls');
+  const [user, setUser] = useMailField('user');
+  const [password, setPassword] = useMailField('password');
+  const [untrusted, setUntrusted] = useMailField('untrusted');
+  const [folders, setFolders] = useMailField('folders');
+  const [checked, setChecked] = useMailField('checked');
+  const [connections, setConnections] = useMailField('connections');
+  const [autoWorkers, setAutoWorkers] = useMailField('autoWorkers');
+  const [strategy, setStrategy] = useMailField('strategy');
+  const [outDir, setOutDir] = useMailField('outDir');
+  const [status, setStatus] = useMailField('status');
+  const [remember, setRemember] = useMailField('remember');
   const fieldProblems = useFieldProblems();
   const { setProblem, setAll: setProblems } = fieldProblems;
   /** A job runs (Gutenberg or mail, from this page or another): the UI runs one at a time, so none runs unseen. */
@@ -70,7 +79,7 @@ function MailForm({ info }: { info: AppInfo }) {
     let live = true;
     getApi()
       .loadMailPassword({ host: saved.host, user: saved.user })
-      .then((pw) => live && pw && setPassword((current) => current || pw))
+      .then((pw) => live && pw && setMailField('password', (current) => current || pw))
       .catch(() => {});
     return () => {
       live = false;

@@ -1,0 +1,51 @@
+import { create } from 'zustand';
+import type { MailFolderInfo } from '../../../shared/ipc';
+import type { Strategy } from '../../../shared/strategy';
+
+/**
+ * The mail form as typed, for the page's life: leaving the Mail screen (to watch the run) and coming
+ * back finds it as it was left — the password, the folders listed and ticked, the connections and the
+ * output folder — so "the same job again" is the same job (an output folder back at its default
+ * would archive everything again, elsewhere). Nothing here is saved: a reload starts from the
+ * remembered account (settings) and no password, as before.
+ */
+export interface MailFormState {
+  host: string;
+  port: string;
+  tls: 'implicit' | 'starttls' | 'none';
+  user: string;
+  password: string;
+  untrusted: boolean;
+  folders: MailFolderInfo[];
+  checked: Set<string>;
+  connections: number;
+  autoWorkers: boolean;
+  strategy: Strategy;
+  outDir: string;
+  status: string;
+  remember: boolean;
+}
+
+export const useMailFormStore = create<{ form: MailFormState | null }>(() => ({ form: null }));
+
+/** Fills the form once per page (the first time the Mail screen opens); later openings keep what is there. */
+export function initMailForm(make: () => MailFormState): void {
+  if (!useMailFormStore.getState().form) useMailFormStore.setState({ form: make() });
+}
+
+type Update<T> = T | ((prev: T) => T);
+
+/** Sets one field (a value, or a function of the current one, as React's state setters take). */
+export function setMailField<K extends keyof MailFormState>(key: K, value: Update<MailFormState[K]>): void {
+  useMailFormStore.setState((s) => {
+    if (!s.form) return s;
+    const next = typeof value === 'function' ? (value as (prev: MailFormState[K]) => MailFormState[K])(s.form[key]) : value;
+    return { form: { ...s.form, [key]: next } };
+  });
+}
+
+/** One field and its setter, like `useState` (the form must have been filled by initMailForm). */
+export function useMailField<K extends keyof MailFormState>(key: K): [MailFormState[K], (value: Update<MailFormState[K]>) => void] {
+  const value = useMailFormStore((s) => s.form![key]);
+  return [value, (v) => setMailField(key, v)];
+}
