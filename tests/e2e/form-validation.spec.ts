@@ -158,3 +158,37 @@ test('a disabled Start says what is missing: a catalog, books (a search that mat
   await expect(why).toHaveCount(0);
   await expect(page.getByTestId('start')).toBeEnabled();
 });
+
+test('the Gutenberg form is as it was left after another screen, and a catalog that fails to load does not pass for the one shown', async ({ app: page, env }) => {
+  await fillGutenbergForm(page, env, { mirror: env.slowHttpUrl, outDir: join(env.dir, 'kept-out'), workers: 4 });
+  await page.getByTestId('proxy').fill('none');
+  await page.getByTestId('auto-workers').check();
+  await page.getByTestId('catalog-search').fill('austen');
+  await expect(page.getByTestId('catalog-count')).toContainText(`20 of ${BOOKS.length} books`);
+  // "Auto" reads as the checkbox's label: on its line, right of it (it sat below, a column away).
+  const { box, text } = await page.getByTestId('auto-workers').evaluate((input) => {
+    const range = document.createRange();
+    range.selectNodeContents(input.parentElement!);
+    range.setStartAfter(input);
+    const r = (e: DOMRect) => ({ x: e.x, y: e.y + e.height / 2, h: e.height });
+    return { box: r(input.getBoundingClientRect()), text: r(range.getBoundingClientRect()) };
+  });
+  expect(Math.abs(text.y - box.y)).toBeLessThan(box.h);
+  expect(text.x).toBeGreaterThan(box.x);
+  await page.getByTestId('nav-mail').click();
+  await page.getByTestId('nav-gutenberg').click();
+  // Leaving the screen kept the proxy, Auto and the search (they came back empty: the "same" Start went without the proxy).
+  await expect(page.getByTestId('proxy')).toHaveValue('none');
+  await expect(page.getByTestId('auto-workers')).toBeChecked();
+  await expect(page.getByTestId('catalog-search')).toHaveValue('austen');
+  await expect(page.getByTestId('catalog-count')).toContainText(`20 of ${BOOKS.length} books`);
+
+  // The table names the catalog it shows; a file that fails to load leaves it, and says it is not the one named above.
+  await expect(page.getByTestId('catalog-shown')).toHaveText(`in ${env.catalogPath}`);
+  const bad = join(env.dir, 'not-a-catalog.csv');
+  await writeFile(bad, 'id,title\nx,y\n');
+  await page.getByTestId('catalog-path').fill(bad);
+  await page.getByTestId('catalog-load').click();
+  await expect(page.getByTestId('error-catalog')).toContainText('Not a catalog');
+  await expect(page.getByTestId('catalog-shown')).toHaveText(`in ${env.catalogPath}, not the file named above (it did not load): Start uses this one`);
+});

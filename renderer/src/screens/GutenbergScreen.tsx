@@ -91,9 +91,23 @@ function CatalogTable() {
   );
 }
 
+/**
+ * The file the table shows (and Start uses). A path typed above that did not load (not a catalog, no
+ * such file) leaves the table as it was: said here, so it does not pass for the new file's books.
+ */
+function CatalogShown({ path, typed, failed }: { path: string; typed: string; failed: boolean }) {
+  const other = typed.trim() !== '' && typed.trim() !== path;
+  return (
+    <span className={other ? 'error' : 'muted'} data-testid="catalog-shown" title={path}>
+      in {path}{other ? `, not the file named above (${failed ? 'it did not load' : 'Load it to use it'}): Start uses this one` : ''}
+    </span>
+  );
+}
+
 function SearchBox() {
-  const [text, setText] = useState('');
-  const [language, setLanguage] = useState('');
+  // From the query in force: the screen left and opened again shows the search it filters by.
+  const [text, setText] = useState(() => useCatalogStore.getState().query.text ?? '');
+  const [language, setLanguage] = useState(() => useCatalogStore.getState().query.language ?? '');
   useEffect(() => {
     const t = setTimeout(() => void setQuery({ text, language: language || undefined }).catch(() => {}), 150);
     return () => clearTimeout(t);
@@ -119,11 +133,13 @@ export function GutenbergScreen() {
   /** Bandwidth cap and wait between requests as typed (shared with the lab); the cap is changeable later in the live view. */
   const { limitRate, wait, maxPerHost, itemTimeout } = useJobCapsStore();
   /** Proxy for the mirror (http:// for http(s), socks5:// for ftp(s)): empty = from the environment (HTTPS_PROXY, NO_PROXY), `none`, or a URL. */
-  const [proxy, setProxy] = useState('');
+  const proxy = form.proxy;
+  const setProxy = (v: string) => updateForm({ proxy: v });
   /** Connections per server (`--max-per-host`) and the per-book timeout (`--item-timeout`): empty for none (shared with the lab). */
   const limits = { maxPerHost, itemTimeout };
   /** `--workers auto`: start with 4 (or where the last auto job to this server settled) and add while throughput grows; the Workers field is then the most. */
-  const [autoWorkers, setAutoWorkers] = useState(false);
+  const autoWorkers = form.autoWorkers;
+  const setAutoWorkers = (v: boolean) => updateForm({ autoWorkers: v });
   /** Problems shown under the fields, by field; a field's problem goes when it is edited. */
   const fieldProblems = useFieldProblems();
   const { problems, setProblem, setAll: setProblems, invalid } = fieldProblems;
@@ -256,7 +272,7 @@ export function GutenbergScreen() {
           <input data-testid="workers" type="number" min={1} max={64} value={form.workers} onChange={(e) => updateForm({ workers: Math.max(1, Math.min(64, Number(e.target.value) || 1)) })} />
           <FieldError id="workers" message={problems.workers} />
         </label>
-        <label title="Start with 4 connections (or where the last auto job to this server settled) and add more while throughput grows; the server's refusals and the Workers field are the limit">
+        <label className="check" title="Start with 4 connections (or where the last auto job to this server settled) and add more while throughput grows; the server's refusals and the Workers field are the limit">
           <input data-testid="auto-workers" type="checkbox" checked={autoWorkers} onChange={(e) => {
             setAutoWorkers(e.target.checked);
             // Workers becomes the most auto may open: a small fixed count would hold it back.
@@ -326,6 +342,7 @@ export function GutenbergScreen() {
           <div className="toolbar">
             <SearchBox />
             <span className="muted" data-testid="catalog-count">{total.toLocaleString()} of {catalog.rows.toLocaleString()} books{catalog.badRows ? ` (${catalog.badRows} bad rows skipped)` : ''}</span>
+            <CatalogShown path={catalog.path} typed={form.catalogPath} failed={problems.catalog !== undefined} />
             <button data-testid="select-all" onClick={() => void selectAllMatching()}>Select all matching</button>
             <button onClick={clearSelection} disabled={selectedCount === 0}>Clear</button>
           </div>

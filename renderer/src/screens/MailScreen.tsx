@@ -160,7 +160,7 @@ function MailForm({ info }: { info: AppInfo }) {
           </ul>
           <div className="form-grid">
             <label>Connections<input data-testid="mail-connections" type="number" min={1} max={32} value={connections} onChange={(e) => setConnections(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
-            <label title="Start with 2 connections and add more while throughput grows; the server's refusals and the Connections field are the limit">
+            <label className="check" title="Start with 2 connections and add more while throughput grows; the server's refusals and the Connections field are the limit">
               <input data-testid="mail-auto-workers" type="checkbox" checked={autoWorkers} onChange={(e) => {
                 setAutoWorkers(e.target.checked);
                 // Connections becomes the most auto may open: a small fixed count would hold it back.

@@ -10,8 +10,11 @@ export interface AppState {
   screen: Screen;
   info: AppInfo | null;
   connected: boolean;
-  /** The Gutenberg form (also the lab's source job). */
-  form: { catalogPath: string; mirror: string; workers: number; strategy: Strategy; outDir: string };
+  /**
+   * The Gutenberg form (also the lab's source job). `proxy` (empty: from the environment) and
+   * `autoWorkers` are kept for the page's life, not saved: leaving the screen keeps them.
+   */
+  form: { catalogPath: string; mirror: string; workers: number; strategy: Strategy; outDir: string; proxy: string; autoWorkers: boolean };
   /** The remembered mail account (never the password: that stays in the host's secret store). */
   mail: Settings['mail'];
   history: HistoryEntry[];
@@ -23,7 +26,7 @@ export const useAppStore = create<AppState>(() => ({
   screen: 'gutenberg',
   info: null,
   connected: true,
-  form: { catalogPath: '', mirror: '', workers: 4, strategy: 'adaptive', outDir: '' },
+  form: { catalogPath: '', mirror: '', workers: 4, strategy: 'adaptive', outDir: '', proxy: '', autoWorkers: false },
   mail: { host: '', user: '', tls: 'implicit', rememberPassword: false },
   history: [],
   error: null,
@@ -65,6 +68,8 @@ export async function bootstrapApp(): Promise<void> {
       workers: settings.workers,
       strategy: settings.strategy,
       outDir: settings.outDir || info.defaultOutDir,
+      proxy: useAppStore.getState().form.proxy,
+      autoWorkers: useAppStore.getState().form.autoWorkers,
     },
     mail: settings.mail,
   });
