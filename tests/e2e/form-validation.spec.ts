@@ -166,11 +166,14 @@ test('the Gutenberg form is as it was left after another screen, and a catalog t
   await page.getByTestId('catalog-search').fill('austen');
   await expect(page.getByTestId('catalog-count')).toContainText(`20 of ${BOOKS.length} books`);
   // "Auto" reads as the checkbox's label: on its line, right of it (it sat below, a column away).
-  const { box, text } = await page.getByTestId('auto-workers').evaluate((input) => {
-    const range = document.createRange();
-    range.selectNodeContents(input.parentElement!);
+  type Rect = { x: number; y: number; height: number };
+  type Input = { parentElement: unknown; getBoundingClientRect(): Rect; ownerDocument: { createRange(): { selectNodeContents(n: unknown): void; setStartAfter(n: unknown): void; getBoundingClientRect(): Rect } } };
+  const { box, text } = await page.getByTestId('auto-workers').evaluate((el) => {
+    const input = el as unknown as Input; // the text after the checkbox, inside its label
+    const range = input.ownerDocument.createRange();
+    range.selectNodeContents(input.parentElement);
     range.setStartAfter(input);
-    const r = (e: DOMRect) => ({ x: e.x, y: e.y + e.height / 2, h: e.height });
+    const r = (e: Rect) => ({ x: e.x, y: e.y + e.height / 2, h: e.height });
     return { box: r(input.getBoundingClientRect()), text: r(range.getBoundingClientRect()) };
   });
   expect(Math.abs(text.y - box.y)).toBeLessThan(box.h);
