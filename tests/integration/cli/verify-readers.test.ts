@@ -1,0 +1,132 @@
+/**
+ * Two verifies of one folder at once (two processes): each only reads, so both run, and a job
+ * writing the folder is still kept out until the last of them has ended, whichever ends first.
+ * Before, the second verify was refused as if a job held the folder ("in use by a verify job":
+ * verify held the output lock exclusively). The first verify here is this test process; the other
+ * a child process (verify-reader-entry.ts). No timing: each step waits for the other's line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireOutputLock } from '../../../electron/engine/output/output-lock';
+import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
+
+const repo = resolve(__dirname, '../../..');
+let base = '';
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'fanout-verify-readers-'));
+});
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function corpus(name: string): Promise<string> {
+  const dir = join(base, name);
+  await mkdir(join(dir, 'raw'), { recursive: true });
+  await writeFile(join(dir, 'manifest.jsonl'), '');
+  return dir;
+}
+
+/** A verify of `dir` in a child process: `said(line)` resolves when it prints that line; `tell` writes a line to it. */
+function childVerify(dir: string): { child: ChildProcess; said: (line: string) => Promise<string>; tell: (line: string) => void; ended: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'tests/integration/cli/verify-reader-entry.ts'), dir], { cwd: repo, stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const waiters: Array<{ prefix: string; resolve: (l: string) => void }> = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const line = out.split('\n').find((l) => l.startsWith(w.prefix));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  child.stdout!.on('data', (d) => {
+    out += String(d);
+    check();
+  });
+  const ended = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    child,
+    said: (prefix) => new Promise<string>((r) => {
+      waiters.push({ prefix, resolve: r });
+      check();
+    }),
+    tell: (line) => child.stdin!.write(`${line}\n`),
+    ended,
+  };
+}
+
+const holderPid = async (dir: string) => (JSON.parse(await readFile(join(dir, '.fanout.lock'), 'utf8')) as { pid: number; kind: string });
+
+/** A job trying the folder is refused, naming a verify job of process `pid`. */
+async function jobRefused(dir: string, pid: number): Promise<void> {
+  await expect(acquireOutputLock(dir, 'gutenberg')).rejects.toMatchObject({ code: 'OUTPUT_LOCKED', message: expect.stringContaining(`in use by a verify job, process ${pid},`) });
+}
+
+/** Nothing of the verifies left: no lock, no group; a job takes the folder. */
+async function folderFree(dir: string): Promise<void> {
+  expect((await readdir(dir)).filter((n) => n.startsWith('.fanout'))).toEqual([]);
+  await (await acquireOutputLock(dir, 'gutenberg')).release();
+}
+
+describe('two verifies of one folder at once', () => {
+  it('the second joins the first; the first ends: the lock goes to the second, a job is still refused; then the folder is free', async () => {
+    const dir = await corpus('first-ends');
+    let other!: ReturnType<typeof childVerify>;
+    await withFolderForVerify(dir, async () => {
+      other = childVerify(dir);
+      // Started while this verify holds the folder: it joins, it is not refused.
+      expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
+      await jobRefused(dir, process.pid);
+    });
+    // This verify ended, the child still reads: the lock is the child's now.
+    expect(await holderPid(dir)).toMatchObject({ pid: other.child.pid, kind: 'verify' });
+    await jobRefused(dir, other.child.pid!);
+    other.tell('');
+    await other.said('done');
+    expect(await other.ended).toBe(0);
+    await folderFree(dir);
+  });
+
+  it('the second ends first: the first still holds the folder; then it is free', async () => {
+    const dir = await corpus('second-ends');
+    await withFolderForVerify(dir, async () => {
+      const other = childVerify(dir);
+      expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
+      other.tell('');
+      await other.said('done');
+      expect(await other.ended).toBe(0);
+      await jobRefused(dir, process.pid);
+    });
+    await folderFree(dir);
+  });
+
+  it('the verify holding the lock exits in the middle (process.exit): the lock goes to the one still reading', async () => {
+    const dir = await corpus('holder-exits');
+    const other = childVerify(dir);
+    expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
+    expect(await holderPid(dir)).toMatchObject({ pid: other.child.pid });
+    await withFolderForVerify(dir, async () => {
+      other.tell('exit');
+      expect(await other.ended).toBe(0);
+      expect(await holderPid(dir)).toMatchObject({ pid: process.pid, kind: 'verify' });
+      await jobRefused(dir, process.pid);
+    });
+    await folderFree(dir);
+  });
+
+  it('a job holding the folder still refuses a verify, which leaves nothing behind', async () => {
+    const dir = await corpus('job-holds');
+    const job = await acquireOutputLock(dir, 'gutenberg');
+    try {
+      await expect(withFolderForVerify(dir, async () => {})).rejects.toMatchObject({ code: 'OUTPUT_LOCKED', message: expect.stringContaining(`in use by a gutenberg job, process ${process.pid}`) });
+      expect((await readdir(dir)).filter((n) => n.startsWith('.fanout'))).toEqual(['.fanout.lock']);
+    } finally {
+      await job.release();
+    }
+    await folderFree(dir);
+  });
+});
