@@ -3,12 +3,14 @@
  * cannot be written is not a problem of one book or one message: retrying or going on with the
  * next item cannot help, so the job stops (see `FatalStop`) and says what to do.
  */
+import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { ErrorContext } from '../../../shared/errors';
 import { formatBytes } from '../../../shared/format-bytes';
 import { FanoutError } from '../core/fanout-error';
 import { isTempName } from './atomic-file';
+import { isInside } from './safe-path';
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 const NOT_WRITABLE_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
@@ -53,11 +55,31 @@ function refusedPath(err: unknown, folder: string, context: ErrorContext): strin
 }
 
 /**
+ * For a file not found (ENOENT) inside `folder`: the folder itself, or the folder inside it nearest
+ * to it, that no longer exists (removed or moved while the job ran: no later write there can
+ * succeed, so the job stops rather than failing every remaining item for one cause). Null when the
+ * file's own folder is there (a single file gone: the item's own failure) or the path is elsewhere.
+ * Looked up only on this error, with a stat per level.
+ */
+function goneFolder(err: unknown, folder: string): string | null {
+  const named = errnoPath(err);
+  if (!named || !(isInside(folder, named) || resolve(named) === resolve(folder))) return null;
+  if (!existsSync(folder)) return folder;
+  let gone: string | null = null;
+  for (let dir = dirname(resolve(named)); isInside(folder, dir); dir = dirname(dir)) {
+    if (!existsSync(dir)) gone = dir;
+  }
+  return gone;
+}
+
+/**
  * The DISK_FULL / OUTPUT_NOT_WRITABLE error for `err`, or null when `err` is not a storage fault
  * (a network error, a bad archive...). `folder` is the output folder named in the message. A
  * permission fault also names the file or folder refused inside it (a manifest.jsonl or a raw/
  * of another user's in a folder this user owns: 'Cannot write to <folder>' alone sent the user to
  * a folder that was writable), and puts it in the context's `path` when the caller gave none.
+ * A file not found because the folder, or a folder inside it, is gone is OUTPUT_NOT_WRITABLE too,
+ * naming what is gone (`goneFolder`).
  */
 export function storageFault(err: unknown, folder: string, context: ErrorContext = {}): FanoutError | null {
   if (isStorageFault(err)) return err;
@@ -66,6 +88,11 @@ export function storageFault(err: unknown, folder: string, context: ErrorContext
   const ctx: ErrorContext = { ...(err instanceof FanoutError ? err.context : {}), ...context, folder };
   if (DISK_FULL_CODES.has(code)) {
     return new FanoutError('DISK_FULL', `The disk holding ${folder} is full (${code}): the job stopped; free some space and run it again, finished items are kept`, ctx, { cause: err });
+  }
+  if (code === 'ENOENT') {
+    const gone = goneFolder(err, folder);
+    if (!gone) return null;
+    return new FanoutError('OUTPUT_NOT_WRITABLE', `${gone} is gone (removed or moved while the job ran) (ENOENT): the job stopped; run it again to finish (what is on disk is kept)`, ctx, { cause: err });
   }
   if (code === 'EROFS') {
     return new FanoutError('OUTPUT_NOT_WRITABLE', `Cannot write to ${folder}: it is on a read-only file system (${code}). Choose another output folder or fix its permissions`, ctx, { cause: err });

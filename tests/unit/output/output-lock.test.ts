@@ -107,8 +107,11 @@ describe('output-folder lock', () => {
 
   it('a folder that cannot be written is OUTPUT_NOT_WRITABLE, not a raw error', async () => {
     const err = await caught(acquireOutputLock(join(dir, 'does-not-exist'), 'gutenberg'));
-    // ENOENT is not a storage fault: a plain WRITE_FAILED naming the lock file.
+    // The folder is not there (removed since it was made): a typed error naming it, with the
+    // ENOENT kept as the cause (prepare-folder.ts makes the folder again on that).
     expect(err).toBeInstanceOf(FanoutError);
-    expect(err.code).toBe('WRITE_FAILED');
+    expect(err.code).toBe('OUTPUT_NOT_WRITABLE');
+    expect(err.message).toContain(`${join(dir, 'does-not-exist')} is gone`);
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 });

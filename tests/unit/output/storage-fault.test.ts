@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { storageFault } from '../../../electron/engine/output/storage-fault';
 
@@ -37,5 +40,32 @@ describe('storageFault', () => {
     expect(storageFault(errno('EROFS', '/srv/out/raw/x'), '/srv/out')!.message).toBe('Cannot write to /srv/out: it is on a read-only file system (EROFS). Choose another output folder or fix its permissions');
     expect(storageFault(errno('ENOSPC', '/srv/out/raw/x'), '/srv/out')!.code).toBe('DISK_FULL');
     expect(storageFault(errno('ECONNRESET'), '/srv/out')).toBeNull();
+  });
+});
+
+describe('storageFault: a folder gone under a job', () => {
+  let base: string;
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'fanout-fault-'));
+    await mkdir(join(base, 'out', 'raw'), { recursive: true });
+  });
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('the output folder gone: OUTPUT_NOT_WRITABLE naming it', () => {
+    const err = storageFault(errno('ENOENT', join(base, 'gone', 'raw', '5-0.txt.part')), join(base, 'gone'))!;
+    expect(err.code).toBe('OUTPUT_NOT_WRITABLE');
+    expect(err.message).toBe(`${join(base, 'gone')} is gone (removed or moved while the job ran) (ENOENT): the job stopped; run it again to finish (what is on disk is kept)`);
+  });
+
+  it('a folder inside it gone: names the one nearest the output folder', () => {
+    expect(storageFault(errno('ENOENT', join(base, 'out', 'clean', 'x', '.5.txt.0123456789abcdef.tmp')), join(base, 'out'))!.message).toMatch(new RegExp(`^${join(base, 'out', 'clean')} is gone`));
+  });
+
+  it("one file gone from a folder that is there, or a path outside the folder: not the job's fault", () => {
+    expect(storageFault(errno('ENOENT', join(base, 'out', 'raw', '5-0.txt.part')), join(base, 'out'))).toBeNull();
+    expect(storageFault(errno('ENOENT', join(base, 'elsewhere', 'x')), join(base, 'out'))).toBeNull();
+    expect(storageFault(errno('ENOENT'), join(base, 'out'))).toBeNull();
   });
 });
