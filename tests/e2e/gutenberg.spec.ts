@@ -44,6 +44,11 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   await expect(page.getByTestId('run-errors')).toHaveText('1');
   await expect(page.getByTestId('failures')).toContainText(String(MISSING_BOOK));
   await expect(page.getByTestId('failures')).toContainText('BOOK_NOT_FOUND');
+  // A book the mirror does not have is not offered a re-run (it would fail again), and the finished
+  // header gives the whole run's rate and no worker as still busy (it kept the last second's and 4/4).
+  await expect(page.getByTestId('run-stopped')).toHaveText('1 item failed (listed under Errors): BOOK_NOT_FOUND, which a re-run meets again.');
+  await expect(page.getByTestId('run-throughput')).toHaveText(/^[\d.]+ [KMG]?B\/s avg$/);
+  await expect(page.getByTestId('run-workers')).toHaveText(/^4 · /);
   const clean = await readdir(join(outDir, 'clean'));
   expect(clean.filter((f) => f.endsWith('.txt'))).toHaveLength(BOOKS.length - 1);
   // Every lane did some work.
@@ -190,4 +195,17 @@ test('an unreachable mirror stops the job at once, saying why and where at the t
   // The errors panel counts it by code, its '1 (retryable)' whole (it was cut at the canvas's edge).
   await expect(page.getByTestId('error-counts')).toHaveAttribute('data-codes', 'CONNECTION_REFUSED:1');
   await expect(page.getByTestId('error-counts')).toHaveAttribute('data-overflow', '0');
+});
+
+test('every book failing the same way (a mirror URL that is not the root) says so, rather than offering a re-run', async ({ app: page, env }) => {
+  const wrongRoot = `${env.http.url.replace(/\/$/, '')}/not-the-root/`;
+  await fillGutenbergForm(page, env, { mirror: wrongRoot, outDir: join(env.dir, 'out-wrong-root'), workers: 2 });
+  const clear = page.getByRole('button', { name: 'Clear', exact: true });
+  if (await clear.isEnabled()) await clear.click();
+  for (const ebook of [100, 101, 102]) await page.getByTestId(`catalog-row-${ebook}`).click();
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 30_000 });
+  await expect(page.getByTestId('run-stopped')).toHaveText(
+    'All 3 books failed, every one with BOOK_NOT_FOUND: is the mirror URL the root of a Gutenberg mirror (the folder holding 1/, 2/, …)? Check it before running again.',
+  );
 });

@@ -8,6 +8,7 @@ import { ThroughputChart } from '../charts/ThroughputChart';
 import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
 import { chromeTrace, failureWhere } from '../lib/run-analytics';
+import { failedItemsAdvice } from '../lib/run-stop';
 import { describeError, setError, useAppStore } from '../stores/app-store';
 import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { runBuffers, useRunStore } from '../stores/run-store';
@@ -62,12 +63,12 @@ function Header() {
             </span>
           )}
         </dd>
-        <dt>Throughput</dt><dd data-testid="run-throughput">{paused ? '0 B/s (paused)' : `${formatBytes(h.bytesPerSec)}/s`}</dd>
+        <dt>Throughput</dt><dd data-testid="run-throughput" title={h.status === 'finished' ? 'Bytes over the whole run\'s wall time' : 'Over the last second'}>{paused ? '0 B/s (paused)' : `${formatBytes(h.bytesPerSec)}/s${h.status === 'finished' ? ' avg' : ''}`}</dd>
         <dt>Bytes</dt><dd data-testid="run-bytes">{formatBytes(h.bytesDone)}</dd>
         <dt>Errors</dt><dd data-testid="run-errors" className={h.itemsFailed ? 'error' : ''}>{h.itemsFailed}</dd>
         <dt>Skipped</dt><dd data-testid="run-skipped">{h.itemsSkipped}</dd>
         <dt>Retries</dt><dd>{h.retries}</dd>
-        <dt>Workers</dt><dd>{h.activeWorkers}/{h.workerCount}{h.strategy ? ` · ${h.strategy}` : ''}</dd>
+        <dt>Workers</dt><dd data-testid="run-workers">{h.status === 'finished' ? h.workerCount : `${h.activeWorkers}/${h.workerCount}`}{h.strategy ? ` · ${h.strategy}` : ''}</dd>
       </dl>
     </div>
   );
@@ -118,7 +119,7 @@ function Controls() {
  * the charts. A re-run skips what is done, and the person should know it before redoing anything.
  */
 function StopReason() {
-  const { status, replay, kind, summary, failures } = useRunStore(useShallow((s) => ({ status: s.status, replay: s.replay, kind: s.kind, summary: s.summary, failures: s.failures })));
+  const { status, replay, kind, summary, failures, errorCounts } = useRunStore(useShallow((s) => ({ status: s.status, replay: s.replay, kind: s.kind, summary: s.summary, failures: s.failures, errorCounts: s.errorCounts })));
   if (status !== 'finished' || replay || !summary || summary.status === 'succeeded') return null;
   const fatal = failures.find((f) => f.item === '(job)') ?? summary.failures.find((f) => f.item === '(job)');
   const items = kind === 'mail' ? 'messages' : 'books';
@@ -131,7 +132,8 @@ function StopReason() {
       ) : summary.status === 'cancelled' ? (
         <>Cancelled. Start the same job again to finish it: {done}.</>
       ) : (
-        <>{summary.itemsFailed.toLocaleString()} {summary.itemsFailed === 1 ? 'item' : 'items'} failed (listed under Errors). Start the same job again to retry {summary.itemsFailed === 1 ? 'it' : 'them'}: {done}.</>
+        // A re-run is offered only for what may pass then (not a book the mirror does not have).
+        <>{failedItemsAdvice(errorCounts, summary.itemsFailed, summary.itemsDone, items)}</>
       )}
     </div>
   );

@@ -275,6 +275,9 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
           itemsFailed: s.itemsFailed,
           itemsSkipped: s.itemsSkipped,
           bytesDone: s.bytes,
+          // The whole run's rate and no worker busy: the last frame's one-second rate and 4/4 read as still going.
+          bytesPerSec: s.throughput,
+          activeWorkers: 0,
           elapsedMs: s.wallMs,
           etaMs: 0,
           etaBand: null,
