@@ -114,9 +114,9 @@ async function joinReaders(dir: string): Promise<Reader | null> {
   let guard: Guard | null = null;
   try {
     guard = await takeGuard(dir);
-  } catch (err) {
-    if (!notWritable(err)) throw err;
-    // Cannot write here: no lock of ours, but a job's lock is still refused (as acquireOutputLock finds it).
+  } catch {
+    // Cannot write here (or the folder is gone): no lock of ours, but a job's lock is still refused;
+    // the output lock's own errors decide the rest, as before the group existed.
     return readOnly(dir);
   }
   try {
