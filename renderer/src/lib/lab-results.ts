@@ -58,17 +58,26 @@ export interface NormalRun {
   wallMs: number;
   label: string;
   rateCap?: number | null;
+  /** The mirror it fetched from, when known (a run started from this page; a history entry once summaries carry it). */
+  mirror?: string;
 }
+
+const sameMirror = (a: string, b: string) => a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
 
 /**
  * Where the normal run goes on the lab's speedup chart (its throughput over the lab's one-worker
  * throughput), or why it does not: a run under another bandwidth cap than the lab's cells moved at
  * another ceiling, so its ratio says nothing of its worker count (a 256 KiB/s run against an
- * uncapped lab came out 0.06×).
+ * uncapped lab came out 0.06×); nor does a run from another mirror (an FTP run on an HTTP lab's
+ * curves read 4.78× at 4 workers). Either side's mirror unknown: placed as before.
  */
-export function placeNormalRun(run: NormalRun | null, oneWorker: { bytes: number; ms: number } | null, labRateCap: number | null): { point: { workers: number; speedup: number; label: string } | null; note: string | null } {
+export function placeNormalRun(run: NormalRun | null, oneWorker: { bytes: number; ms: number } | null, labRateCap: number | null, labMirror?: string): { point: { workers: number; speedup: number; label: string } | null; note: string | null } {
   if (!run) return { point: null, note: null };
   const name = run.label;
+  // Another mirror is another link and another server: its ratio to the lab's one-worker cell measures those, not its workers.
+  if (run.mirror !== undefined && labMirror !== undefined && !sameMirror(run.mirror, labMirror)) {
+    return { point: null, note: `The ${name} fetched from ${run.mirror}, the lab's cells from ${labMirror}: its speed is not comparable, so it is not placed on the curves.` };
+  }
   if (run.rateCap !== undefined && (run.rateCap ?? null) !== (labRateCap ?? null)) {
     const cap = (c: number | null) => (c === null ? 'no cap' : `a cap of ${formatBytes(c)}/s`);
     return { point: null, note: `The ${name} ran under ${cap(run.rateCap)}, the lab's cells under ${cap(labRateCap)}: its speed is not comparable, so it is not placed on the curves.` };

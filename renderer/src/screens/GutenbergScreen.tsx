@@ -214,7 +214,7 @@ export function GutenbergScreen() {
       if (rest.length > 0) setError(rest.join('; '));
       if (check.problems.length > 0) return;
       const { jobId } = await getApi().startJob({ spec });
-      beginRun(jobId, 'gutenberg', form.workers);
+      beginRun(jobId, 'gutenberg', form.workers, spec.mirror);
       void saveFormSettings().catch(() => {});
       setScreen('live');
     } catch (err) {

@@ -22,6 +22,8 @@ export interface RunHeader {
   strategy: string | null;
   workerCount: number;
   outDir: string | null;
+  /** Where a job started from this page fetches from (its mirror URL), or null when this page did not start it. */
+  source: string | null;
   itemsTotal: number | null;
   itemsDone: number;
   itemsFailed: number;
@@ -59,7 +61,7 @@ export interface RunHeader {
 }
 
 export const initialHeader: RunHeader = {
-  jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null,
+  jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null, source: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
   activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], workerDecisions: [], summary: null,
   lastSeq: -1, gaps: 0, seenFromMs: 0,

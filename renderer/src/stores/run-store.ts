@@ -63,14 +63,17 @@ export function enqueueJobEvent(e: JobEvent): void {
 }
 
 /** Starts following a freshly started job (before its first event arrives). */
-export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: number): void {
+export function beginRun(jobId: string, kind: RunHeader['kind'], workerCount: number, source: string | null = null): void {
   // The job's first events (job:started, with its strategy) may arrive before startJob answers:
   // keep them, and keep a header they already built.
-  if (useRunStore.getState().jobId === jobId) return;
+  if (useRunStore.getState().jobId === jobId) {
+    useRunStore.setState({ source });
+    return;
+  }
   loadGeneration++; // a recording still loading must not replace the live run
   runBuffers = emptyBuffers();
   pending = pending.filter((e) => e.jobId === jobId);
-  useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, version: s.version + 1 }));
+  useRunStore.setState((s) => ({ ...initialHeader, jobId, kind, status: 'running', workerCount, source, version: s.version + 1 }));
 }
 
 /**

@@ -28,4 +28,15 @@ describe('placeNormalRun', () => {
     expect(placeNormalRun(run, null, null)).toEqual({ point: null, note: null });
     expect(placeNormalRun(null, oneWorker, null)).toEqual({ point: null, note: null });
   });
+
+  it('does not place a run from another mirror than the lab\'s cells (an FTP run on an HTTP lab\'s curves read 4.78× at 4 workers), and says why', () => {
+    const other = placeNormalRun({ ...run, rateCap: null, mirror: 'ftp://127.0.0.1:2121' }, oneWorker, null, 'http://127.0.0.1:8080/');
+    expect(other.point).toBeNull();
+    expect(other.note).toBe('The last run (4 workers) fetched from ftp://127.0.0.1:2121, the lab\'s cells from http://127.0.0.1:8080/: its speed is not comparable, so it is not placed on the curves.');
+    // The same mirror written with or without its last slash is the same mirror.
+    expect(placeNormalRun({ ...run, mirror: 'http://127.0.0.1:8080' }, oneWorker, null, 'http://127.0.0.1:8080/').point?.speedup).toBe(3);
+    // Either side unknown (a history entry of an older host): placed as before.
+    expect(placeNormalRun(run, oneWorker, null, 'http://127.0.0.1:8080/').point?.speedup).toBe(3);
+    expect(placeNormalRun({ ...run, mirror: 'ftp://x/' }, oneWorker, null, undefined).point?.speedup).toBe(3);
+  });
 });

@@ -4,6 +4,7 @@ import { STRATEGIES } from '../../../../shared/strategy';
 import type { RunPoint } from '../../charts/SpeedupChart';
 import { gutenbergLabRequest } from '../../lib/lab-requests';
 import { labResult, placeNormalRun } from '../../lib/lab-results';
+import { useAppStore } from '../../stores/app-store';
 import { useCatalogStore } from '../../stores/catalog-store';
 import { setLabConfig, toggleIn, useLabStore } from '../../stores/lab-store';
 import { startLab } from './start-lab';
@@ -23,7 +24,10 @@ export function GutenbergLabPanel() {
   const normal = useNormalRun();
   const oneWorker = result?.type === 'speedup' ? result.analysis.oneWorker : null;
   const labCap = run?.context.rateCap ?? null;
-  const placed = useMemo(() => placeNormalRun(normal, oneWorker, labCap), [normal, oneWorker, labCap]);
+  // The lab's mirror: its context's when the host says it (reports/s16/hu-summary-mirror.patch), else the form's, which it was started from.
+  const formMirror = useAppStore((s) => s.form.mirror);
+  const labMirror = (run?.context as { mirror?: string } | undefined)?.mirror ?? (formMirror.trim() || undefined);
+  const placed = useMemo(() => placeNormalRun(normal, oneWorker, labCap, labMirror), [normal, oneWorker, labCap, labMirror]);
   const runPoint: RunPoint | null = placed.point;
   const runNote = result?.type !== 'speedup' ? [] : placed.note ? [placed.note] : runPoint && result.analysis.recommended !== null
     ? [runPoint.workers > result.analysis.recommended ? `The ${runPoint.label.split(':')[0]} uses more workers than recommended (${result.analysis.recommended}).` : `The ${runPoint.label.split(':')[0]} is the hollow point.`]
