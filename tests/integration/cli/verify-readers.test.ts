@@ -118,6 +118,26 @@ describe('two verifies of one folder at once', () => {
     await folderFree(dir);
   });
 
+  it('two verifies in one process (the host\'s History screen, two Verify clicks): both run; a job waits for the last', async () => {
+    const dir = await corpus('one-process');
+    let endFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => (endFirst = r));
+    let inside!: () => void;
+    const firstInside = new Promise<void>((r) => (inside = r));
+    const first = withFolderForVerify(dir, async () => {
+      inside();
+      await firstHeld;
+    });
+    await firstInside;
+    await withFolderForVerify(dir, async () => {
+      endFirst();
+      await first;
+      // The first has ended; this one still reads: the lock is this verify's now.
+      await jobRefused(dir, process.pid);
+    });
+    await folderFree(dir);
+  });
+
   it('a job holding the folder still refuses a verify, which leaves nothing behind', async () => {
     const dir = await corpus('job-holds');
     const job = await acquireOutputLock(dir, 'gutenberg');
