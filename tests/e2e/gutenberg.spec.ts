@@ -64,6 +64,23 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   await expect(page.getByTestId('failure')).toContainText(`ebook ${MISSING_BOOK}`);
   await shot(page, 'live-run-finished');
 
+  // A narrow window (half a laptop screen): nothing runs off to the right (the header's Retries and
+  // Workers, the lanes' counts, the form's second column were cut off behind a sideways scroll).
+  await page.setViewportSize({ width: 480, height: 900 });
+  const overflow = () => page.evaluate(() => {
+    const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelector(s: string): { scrollWidth: number; clientWidth: number } | null } }).document;
+    const main = d.querySelector('main')!;
+    return Math.max(d.documentElement.scrollWidth - d.documentElement.clientWidth, main.scrollWidth - main.clientWidth);
+  });
+  expect(await overflow()).toBeLessThanOrEqual(0);
+  await expect(page.getByTestId('run-workers')).toBeInViewport();
+  await shot(page, 'live-run-narrow');
+  await page.getByTestId('nav-gutenberg').click();
+  expect(await overflow()).toBeLessThanOrEqual(0);
+  await shot(page, 'gutenberg-narrow');
+  await page.getByTestId('nav-live').click();
+  await page.setViewportSize({ width: 1400, height: 1000 });
+
   // Export the run as a Chrome trace (Perfetto).
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-trace').click()]);
   expect(download.suggestedFilename()).toMatch(/^fanout-trace-gutenberg-.*\.json$/);
