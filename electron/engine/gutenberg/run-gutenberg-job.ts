@@ -255,6 +255,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     return { done: false, change, unrecorded, removedParts: [] };
   }
 
+  // `adaptive` over HTTP: a single book handed out goes the batch's way too (see `process` below).
+  const singlesAsBatch = spec.strategy === 'adaptive' && (mirror.protocol === 'http' || mirror.protocol === 'https');
   const autoStart = parts.knee?.start;
   const auto = spec.autoWorkers
     ? new AutoWorkersController({ max: spec.workers, limit: parts.connections.plan.serverLimit ?? undefined, sizeFirstStep: true, ...(autoStart ? { start: autoStart.start, startWhy: autoStart.why, fromKnee: true } : {}) })
@@ -371,9 +373,69 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           await submit(book, fetched, raw.downloadMs, pctx);
           return true;
         };
+        // `adaptive` batches: the books' requests are pipelined on this worker's one connection
+        // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
+        // Not with a wait between requests (each book is then its own request, spaced), nor with a
+        // per-item timeout (a deadline cannot cut one book out of a pipeline).
+        const fetchBatch = spec.waitMs || spec.itemTimeoutMs ? undefined : async (all: BookItem[], bctx: WorkerContext): Promise<BatchOutcome> => {
+          // Books adopted from raw/ are not requested; the rest go out as one batch.
+          const adopted = new Set<number>();
+          for (const book of all) if (landed.has(book.ebook) && (await adopt(book, bctx))) adopted.add(book.ebook);
+          const books = adopted.size === 0 ? all : all.filter((b) => !adopted.has(b.ebook));
+          if (books.length === 0) return all.map(() => null);
+          if (!pacer.idle) await pacer.turn(stop.signal, bctx.progress);
+          const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
+          const lane: WorkerContext = { ...bctx, progress: laneProgress(bctx.progress, pace, byEbook) };
+          // A book's download time: since the previous book of the batch landed (they share the connection).
+          let mark = performance.now();
+          deadline.begin(books.map((b) => b.ebook));
+          // Books handed to the scrubber: the pool counts them done, as the scrubber's end then corrects.
+          const submitted = new Set<number>(adopted);
+          let results: Array<FetchedBook | HeldBook | FanoutError>;
+          try {
+            results = await session.fetchBooks(
+              books.map((b) => b.ebook),
+              {
+                rawDir,
+                rawParts,
+                ctx: lane,
+                deferRawLanding: true,
+                // A small batch lasts as long as its slowest book: a book without `N-0.txt` takes three
+                // round trips (404, index, file) where the others take one; asking for each index at once
+                // makes it two (at N = 16 most batches are a few books; docs/BENCHMARKS.md, session 16).
+                speculateIndex: books.length <= SPECULATE_UP_TO,
+                onFetched: async (fetched) => {
+                  const now = performance.now();
+                  const downloadMs = now - mark;
+                  mark = now;
+                  deadline.settled(fetched.ebook, true);
+                  submitted.add(fetched.ebook);
+                  await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
+                },
+              },
+            );
+          } catch (err) {
+            // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
+            // counted as the others of the job are (done, then not done if stopped there); a batch
+            // that threw counted none, so a cancelled job's summary said fewer done than its manifest.
+            if (!stop.signal.aborted || submitted.size === 0) throw err;
+            const stopped = err instanceof FanoutError ? err : toFanoutError(err);
+            return all.map((b) => (submitted.has(b.ebook) ? null : stopped));
+          }
+          for (const r of results) heedRetryAfter(r);
+          const outcome = new Map(books.map((b, i) => [b.ebook, results[i] instanceof FanoutError ? results[i] : null] as const));
+          return all.map((b) => outcome.get(b.ebook) ?? null);
+        };
         return {
           close: () => session.close(),
           process: async (book, pctx) => {
+            // `adaptive` over HTTP hands out single books too (the first ones, before the queue fills, and the
+            // last ones): they go the batch's way (held texts landed on the scrub thread, the index asked for at once).
+            if (fetchBatch && singlesAsBatch) {
+              const [err] = await fetchBatch([book], pctx);
+              if (err) throw err;
+              return;
+            }
             if (landed.has(book.ebook) && (await adopt(book, pctx))) return;
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
@@ -387,55 +449,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             pctx.progress.setState('cleaning', bookLabel(book));
             await submit(book, fetched, performance.now() - started, pctx);
           },
-          // `adaptive` batches: the books' requests are pipelined on this worker's one connection
-          // (round trips per batch, not per book), and each book goes to the scrubber as it lands.
-          // Not with a wait between requests (each book is then its own request, spaced), nor with a
-          // per-item timeout (a deadline cannot cut one book out of a pipeline).
-          processBatch: spec.waitMs || spec.itemTimeoutMs ? undefined : async (all, bctx): Promise<BatchOutcome> => {
-            // Books adopted from raw/ are not requested; the rest go out as one batch.
-            const adopted = new Set<number>();
-            for (const book of all) if (landed.has(book.ebook) && (await adopt(book, bctx))) adopted.add(book.ebook);
-            const books = adopted.size === 0 ? all : all.filter((b) => !adopted.has(b.ebook));
-            if (books.length === 0) return all.map(() => null);
-            if (!pacer.idle) await pacer.turn(stop.signal, bctx.progress);
-            const byEbook = new Map(books.map((b) => [b.ebook, b] as const));
-            const lane: WorkerContext = { ...bctx, progress: laneProgress(bctx.progress, pace, byEbook) };
-            // A book's download time: since the previous book of the batch landed (they share the connection).
-            let mark = performance.now();
-            deadline.begin(books.map((b) => b.ebook));
-            // Books handed to the scrubber: the pool counts them done, as the scrubber's end then corrects.
-            const submitted = new Set<number>(adopted);
-            let results: Array<FetchedBook | HeldBook | FanoutError>;
-            try {
-              results = await session.fetchBooks(
-                books.map((b) => b.ebook),
-                {
-                  rawDir,
-                  rawParts,
-                  ctx: lane,
-                  deferRawLanding: true,
-                  onFetched: async (fetched) => {
-                    const now = performance.now();
-                    const downloadMs = now - mark;
-                    mark = now;
-                    deadline.settled(fetched.ebook, true);
-                    submitted.add(fetched.ebook);
-                    await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
-                  },
-                },
-              );
-            } catch (err) {
-              // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
-              // counted as the others of the job are (done, then not done if stopped there); a batch
-              // that threw counted none, so a cancelled job's summary said fewer done than its manifest.
-              if (!stop.signal.aborted || submitted.size === 0) throw err;
-              const stopped = err instanceof FanoutError ? err : toFanoutError(err);
-              return all.map((b) => (submitted.has(b.ebook) ? null : stopped));
-            }
-            for (const r of results) heedRetryAfter(r);
-            const outcome = new Map(books.map((b, i) => [b.ebook, results[i] instanceof FanoutError ? results[i] : null] as const));
-            return all.map((b) => outcome.get(b.ebook) ?? null);
-          },
+          processBatch: fetchBatch,
         };
       },
     });
@@ -521,3 +535,11 @@ async function* inChunks(entries: AsyncIterable<CatalogEntry>, size: number): As
  * than 16 connections fetched: docs/BENCHMARKS.md, "Session 6: HTTP at N = 16").
  */
 const SCRUB_BOOKS_PER_THREAD = 4;
+
+/**
+ * HTTP batches of at most this many books send each book's index request right behind its
+ * `N-0.txt` (FetchBookOptions.speculateIndex): one small response more per book that has the file,
+ * one round trip less for a batch holding a book that has not. Larger batches keep their depth for
+ * books (a miss's index joins the pipeline's queue: mirror README, "Round trips").
+ */
+const SPECULATE_UP_TO = 2;

@@ -132,6 +132,12 @@ export class HttpRun {
       const ready: Step[] = [];
       while (this.sent.length + ready.length < this.host.depth && this.queue.length > 0) {
         const step = this.queue.shift()!;
+        // A speculative index not sent yet (one request at a time: keep-alive not known) whose book
+        // has its file: not asked for.
+        if (step.kind === 'index' && (step.book.result || step.book.landing)) {
+          step.book.indexPending = false;
+          continue;
+        }
         if (await this.prepare(step)) ready.push(step);
       }
       for (const [i, step] of ready.entries()) {

@@ -19,7 +19,7 @@ export interface HttpTarget {
   timeoutMs: number;
   /** Certificate checks for https:// (also after a redirect to https). */
   tls: TlsTrust;
-  /** Batches: send each book's index request right behind its `N-0.txt` (default: see SPECULATE_INDEX_IN_BATCH). */
+  /** Send each book's index request right behind its `N-0.txt`, whatever the caller asks (FetchBookOptions.speculateIndex; default: see SPECULATE_INDEX_IN_BATCH). For measuring. */
   speculateIndex?: boolean;
   /** A body receiving fewer than `minBytes` in `ms` is cut (the connection ends, its books are retried). */
   stall: StallRule;
@@ -132,7 +132,7 @@ export class HttpSession implements MirrorSession {
 
   async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
     assertEbook(ebook);
-    const [r] = await this.run([ebook], { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, speculateIndex: false });
+    const [r] = await this.run([ebook], { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, speculateIndex: this.target.speculateIndex ?? opts.speculateIndex ?? false });
     if (r instanceof FanoutError) throw r;
     // Nothing is handed over without deferRawLanding: a held text here would be a book not on disk.
     if (!r || isHeldBook(r)) throw new FanoutError('INTERNAL', `ebook ${ebook} was not landed`, { ebook });
@@ -147,7 +147,7 @@ export class HttpSession implements MirrorSession {
     // The same book twice in one batch would write one `.part` twice at once: the repeat goes alone, after.
     const first = [...new Set(ebooks)];
     const onFetched = opts.onFetched as (book: FetchedBook | HeldBook) => Promise<void>; // a HeldBook only with deferRawLanding
-    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched, deferRawLanding: opts.deferRawLanding === true, speculateIndex: this.target.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
+    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched, deferRawLanding: opts.deferRawLanding === true, speculateIndex: this.target.speculateIndex ?? opts.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
     const byEbook = new Map(first.map((e, i) => [e, results[i]!] as const));
     const out: Array<FetchedBook | HeldBook | FanoutError> = [];
     const repeated = new Set<number>();

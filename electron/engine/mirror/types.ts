@@ -25,6 +25,13 @@ export interface FetchBookOptions {
   ctx: WorkerContext;
   /** The job's knowledge of `rawDir`'s `.part` files (mirror/raw-parts.ts): spares a mkdir and a stat per book. */
   rawParts?: RawParts;
+  /**
+   * HTTP: send each book's folder index request right behind its `GET N-0.txt`, so a book without
+   * that file costs two round trips (the index, then the file it names), not three; each book that
+   * has it costs one small response more. For small batches, where those round trips are the
+   * batch's length (http-session.ts). FTP ignores it.
+   */
+  speculateIndex?: boolean;
 }
 
 export interface FetchBooksOptions extends FetchBookOptions {
