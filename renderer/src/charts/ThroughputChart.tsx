@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatBytes } from '../lib/format';
+import { BYTE_AXIS_INCRS } from './byte-axis';
 import { runBuffers, useRunStore } from '../stores/run-store';
 
 /**
@@ -23,7 +24,7 @@ export function ThroughputChart() {
       scales: { x: { time: false }, items: { auto: true } },
       axes: [
         { label: 's', size: 30 },
-        { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}/s`), size: 90 },
+        { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}/s`), size: 90, incrs: BYTE_AXIS_INCRS },
         { scale: 'items', side: 1, values: (_u, ticks) => ticks.map((v) => `${v.toFixed(1)}/s`), grid: { show: false }, size: 50 },
       ],
       series: [
