@@ -63,6 +63,8 @@ export async function acquireOutputLock(folder: string, kind: string): Promise<O
     if (await tryCreate(file, owner, dir)) return track(dir, file, owner);
     const current = await readOwner(file);
     if (current === 'gone') continue; // released between our create and our read: try again
+    // Another user's lock (mode 0600): whether its job still runs cannot be told from here, and it is not ours to break.
+    if (current === 'denied') throw deniedLockError(dir);
     if (current === 'torn') {
       // Being written right now (taken microseconds ago), or a holder killed before writing it.
       if (!(await olderThan(file, TAKEOVER_STALE_MS))) throw lockedError(dir, null);
@@ -98,12 +100,15 @@ async function tryCreate(file: string, owner: LockOwner, dir: string): Promise<b
   return true;
 }
 
-async function readOwner(file: string): Promise<LockOwner | 'gone' | 'torn'> {
+/** The lock's holder; 'gone' (no lock), 'torn' (not a whole owner), 'denied' (this user may not read it: another user's). */
+async function readOwner(file: string): Promise<LockOwner | 'gone' | 'torn' | 'denied'> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'gone';
+    if (code === 'EACCES' || code === 'EPERM') return 'denied';
     throw err;
   }
   return parseOwner(text) ?? 'torn';
@@ -169,7 +174,7 @@ async function takeOver(file: string, dead: LockOwner | null, dir: string): Prom
   try {
     await handle.close();
     const now = await readOwner(file);
-    const same = now === 'torn' ? dead === null : now !== 'gone' && dead !== null && now.token === dead.token;
+    const same = now === 'torn' ? dead === null : typeof now === 'object' && dead !== null && now.token === dead.token;
     if (same) await rm(file, { force: true });
   } finally {
     await rm(guard, { force: true });
@@ -185,6 +190,19 @@ function holderText(owner: LockOwner): string {
 export async function lockHolder(dir: string): Promise<string | null> {
   const owner = await readOwner(join(dir, LOCK_FILE)).catch(() => 'gone' as const);
   return typeof owner === 'object' ? holderText(owner) : null;
+}
+
+/**
+ * A lock file this user may not read (another user's job, running or killed, with a umask of 077):
+ * refused as a lock, naming the file (it was WRITE_FAILED with the raw EACCES of the read).
+ */
+function deniedLockError(dir: string): FanoutError {
+  const file = join(dir, LOCK_FILE);
+  return new FanoutError(
+    'OUTPUT_LOCKED',
+    `The output folder ${dir} may be in use by another user's job: its lock ${file} cannot be read by this user (permission denied). Wait for that job to end, or, if no Fanout job runs there, have its owner remove ${file}`,
+    { folder: dir, file },
+  );
 }
 
 function lockedError(dir: string, owner: LockOwner | null): FanoutError {
@@ -211,7 +229,7 @@ function track(dir: string, file: string, owner: LockOwner): OutputLock {
       released = true;
       held.delete(file);
       const now = await readOwner(file).catch(() => 'gone' as const);
-      if (now !== 'gone' && now !== 'torn' && now.token === owner.token) await rm(file, { force: true }).catch(() => {});
+      if (typeof now === 'object' && now.token === owner.token) await rm(file, { force: true }).catch(() => {});
     },
   };
 }

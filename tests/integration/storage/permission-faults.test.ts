@@ -6,7 +6,8 @@
  * the permissions are fixed, the re-run finishes the job without fetching again what was done.
  */
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,48 @@ describe.skipIf(skip)('gutenberg run by a user who may not write one file or fol
     await chown(join(out, sub), NOBODY, NOBODY);
     const rerun = await cli.run(args(out));
     expect(rerun.code, rerun.stderr).toBe(1); // the one book the mirror does not have
+    await expectAllBooksExact(out, fx.mirror, BOOKS);
+  }, 240_000);
+});
+
+describe.skipIf(skip)('a lock file of another user in a gutenberg output folder', () => {
+  const args = (out: string) => ['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', '2', '--strategy', 'queue', '--attempts', '2', '--out', out, '--json'];
+  /** A lock left by a process that is gone (no such PID), owned by root with `mode`. */
+  async function deadLock(out: string, mode: number): Promise<string> {
+    const file = join(out, '.fanout.lock');
+    await writeFile(file, JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: '2026-01-01T00:00:00.000Z', kind: 'gutenberg', token: 'f00d' }), { mode });
+    await chmod(file, mode);
+    return file;
+  }
+
+  it('unreadable (root, 0600): refused as a lock this user cannot judge, naming the file, before any request; removed, the run finishes', async () => {
+    const out = join(cli.base, 'lock-unreadable');
+    await mkdir(out);
+    await chown(out, NOBODY, NOBODY);
+    const lock = await deadLock(out, 0o600);
+    const before = fx.http.requests.length;
+    const refused = await cli.run(args(out));
+    expect(refused.code, refused.stderr).toBe(1);
+    const text = jobErrorText(refused);
+    expect(text).toMatch(/^OUTPUT_LOCKED: /);
+    expect(text).toContain(`${lock} cannot be read by this user (permission denied)`);
+    expectNoStackTrace(refused);
+    expect(fx.http.requests.length, 'no request before the refusal').toBe(before);
+    expect(existsSync(lock), "another user's lock is left as it is").toBe(true);
+
+    await rm(lock);
+    const rerun = await cli.run(args(out));
+    expect(rerun.code, rerun.stderr).toBe(1); // the one book the mirror does not have
+    await expectAllBooksExact(out, fx.mirror, BOOKS);
+  }, 240_000);
+
+  it('readable (root, 0644) and its process gone: taken over as any dead holder\'s, the run finishes', async () => {
+    const out = join(cli.base, 'lock-dead-root');
+    await mkdir(out);
+    await chown(out, NOBODY, NOBODY);
+    await deadLock(out, 0o644);
+    const run = await cli.run(args(out));
+    expect(run.code, run.stderr).toBe(1); // the one book the mirror does not have
     await expectAllBooksExact(out, fx.mirror, BOOKS);
   }, 240_000);
 });
