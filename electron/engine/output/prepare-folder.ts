@@ -1,10 +1,10 @@
-import { rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { openAtomicFile, removeStaleTempFiles } from './atomic-file';
 import { makeDirs } from './make-dirs';
 import { acquireOutputLock, type OutputLock } from './output-lock';
-import { storageFault } from './storage-fault';
+import { errnoCode, storageFault } from './storage-fault';
 import { isInside } from './safe-path';
 
 /**
@@ -92,7 +92,20 @@ async function makeDir(dir: string, outDir: string, created: string[]): Promise<
   try {
     created.unshift(...(await makeDirs(dir)).reverse());
   } catch (err) {
+    const file = errnoCode(err) === 'ENOTDIR' ? await fileInTheWay(dir) : null;
+    if (file) {
+      throw new FanoutError('WRITE_FAILED', `${file} is a file, not a folder, where the job needs the folder ${dir}: move it out of the way (fanout does not delete it), then run again`, { folder: outDir, path: file }, { cause: err });
+    }
     throw storageFault(err, outDir, { path: dir }) ?? new FanoutError('WRITE_FAILED', `Cannot create the folder ${dir}: ${(err as Error).message}`, { folder: outDir, path: dir }, { cause: err });
+  }
+}
+
+/** The nearest file (not a folder) on the way to `dir`, `dir` itself included, or null. */
+async function fileInTheWay(dir: string): Promise<string | null> {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const st = await stat(d).catch(() => null);
+    if (st) return st.isDirectory() ? null : d;
+    if (dirname(d) === d) return null;
   }
 }
 

@@ -76,3 +76,20 @@ describe('prepareOutputFolder proves each folder writable with one fsync', () =>
     expect(events[0]!.size).toBeGreaterThan(0);
   });
 });
+
+describe('prepareOutputFolder: a file where a folder should be', () => {
+  it.each([
+    ['a subfolder (raw/ a file)', 'out', ['raw'], (b: string) => join(b, 'out', 'raw')],
+    ['a folder above the output folder', join('parent', 'out'), [], (b: string) => join(b, 'parent')],
+  ])('%s: says which file is in the way and what to do, removes nothing', async (_what, outRel, subdirs, inTheWay) => {
+    mkdirSync(join(base, 'out'));
+    writeFileSync(inTheWay(base), 'mine\n');
+    const err = await prepareOutputFolder(join(base, outRel), 'gutenberg', subdirs).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err?.code).toBe('WRITE_FAILED');
+    expect(err?.message).toBe(`${inTheWay(base)} is a file, not a folder, where the job needs the folder ${join(base, outRel, ...subdirs)}: move it out of the way (fanout does not delete it), then run again`);
+    expect(readdirSync(base).sort()).toEqual(outRel === 'out' ? ['out'] : ['out', 'parent']);
+  });
+});
