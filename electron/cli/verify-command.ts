@@ -19,14 +19,24 @@ const MAX_LINES_PER_KIND = 100;
  * What to do about the problems found, for people (one line each): which of them a re-run fixes,
  * and what it does not.
  */
+/**
+ * A file this user may not read (check-file.ts `unreadableDetail`): it may be whole; deleting it (the
+ * remedy for a damaged one) would throw away what may be a good file. Its permissions are the fix.
+ */
+const NO_PERMISSION = /^cannot be read: no permission \(E(ACCES|PERM)\)/;
+
 function whatToDo(r: VerifyReportWithNotes): string[] {
   if (r.ok) return [];
   const rerun = r.kind === 'mail' ? 'fanout mail' : 'fanout gutenberg';
   const out: string[] = [];
+  const unreadable = r.corrupt.filter((p) => NO_PERMISSION.test(p.detail));
+  if (unreadable.length > 0) {
+    out.push(`to do: ${unreadable.length} file(s) cannot be read by this user (no permission), so whether they are whole is not known: do not delete them; fix their permissions (or run verify as their owner), then verify again`);
+  }
   if (r.kind === 'corpus') {
     if (r.missing.length > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the books whose files are missing`);
     const lines = r.corrupt.filter((p) => p.file === MANIFEST_FILE);
-    if (r.corrupt.length > lines.length) out.push(`to do: a damaged file keeps its size and date, so a re-run takes its book as done: delete the file(s) listed as corrupt, then run \`${rerun}\` again`);
+    if (r.corrupt.length > lines.length + unreadable.length) out.push(`to do: a damaged file keeps its size and date, so a re-run takes its book as done: delete the file(s) listed as corrupt, then run \`${rerun}\` again`);
     if (lines.length > 0) {
       const unnamed = lines.some((p) => p.ebook === undefined) ? `; a line that names no book stays until you delete it from ${MANIFEST_FILE}` : '';
       out.push(`to do: ${MANIFEST_FILE} has ${lines.length} damaged line(s): run the same \`${rerun}\` again: it fetches the books whose record they lost and records them on a new line; then nothing is lost and each damaged line is a note${unnamed}`);
@@ -38,7 +48,7 @@ function whatToDo(r: VerifyReportWithNotes): string[] {
     const records = (p: VerifyReportWithNotes['missing'][number]) => p.uid === undefined && (p.file === 'index.jsonl' || p.detail.startsWith('its directory'));
     const notArchived = r.missing.filter((p) => p.uid !== undefined && p.file === undefined).length;
     const lostFiles = r.missing.filter((p) => p.uid !== undefined && p.file !== undefined).length;
-    const damaged = r.corrupt.filter((p) => p.uid !== undefined).length;
+    const damaged = r.corrupt.filter((p) => p.uid !== undefined && !NO_PERMISSION.test(p.detail)).length;
     const folderRecords = [...r.missing, ...r.corrupt].filter(records).length;
     if (notArchived > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${notArchived} message(s) on the server not in the archive`);
     if (lostFiles > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${lostFiles} archived file(s) that are missing again, while the server still holds their messages (one it no longer holds cannot be restored)`);
@@ -147,7 +157,7 @@ export function registerVerifyCommand(program: Command): void {
       exitOnProblems(out ? [{ field: '--out', value: o.out, message: out }] : []);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((s) => s.trim()).filter(Boolean);
       // Loaded when verifying, not for `--help` (see commands.ts).
-      const [{ verifyMailArchive }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-mail'), import('../engine/inputs/verify-folder')]);
+      const [{ verifyMailArchive }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-mail'), import('../engine/verify/verify-folder')]);
       // The account's folder, as `fanout mail` locks it: refused while a job writes it, kept still while verified.
       const run = (onProgress: (p: VerifyProgress) => void) => withFolderForVerify(accountDirOf(o.out, account), () => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }));
       await report(run, Boolean(o.json));
@@ -162,7 +172,7 @@ export function registerVerifyCommand(program: Command): void {
       const manifest = folder ? null : await checkInputFile(join(dir, 'manifest.jsonl'), { allowEmpty: true });
       const problem = folder ?? (manifest ? `has no readable manifest.jsonl (${manifest.split(';')[0]}): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out` : null);
       exitOnProblems(problem ? [{ field: dir, message: problem }] : []);
-      const [{ verifyCorpus }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-corpus'), import('../engine/inputs/verify-folder')]);
+      const [{ verifyCorpus }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-corpus'), import('../engine/verify/verify-folder')]);
       // Refused while a job writes the folder (its half-written files would read as damage); a job is refused there while this runs.
       await report((onProgress) => withFolderForVerify(dir, () => verifyCorpus(dir, { onProgress })), Boolean(o.json));
     });

@@ -21,7 +21,7 @@ import { gutenbergLabPlan, LabRunner, type LabPlan } from './lab-runner';
 import type { VerifyReport } from '../../../shared/verify-report';
 import { verifyCorpus } from '../verify/verify-corpus';
 import { verifyMailLocal } from '../verify/verify-mail';
-import { withFolderForVerify } from '../inputs/verify-folder';
+import { withFolderForVerify } from '../verify/verify-folder';
 import { SettingsStore, defaultSettings } from './settings-store';
 
 export interface MailTools {

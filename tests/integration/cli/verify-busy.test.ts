@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireOutputLock } from '../../../electron/engine/output/output-lock';
-import { withFolderForVerify } from '../../../electron/engine/inputs/verify-folder';
+import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
 import { accountDirOf } from '../../../electron/engine/mail/folder-names';
 import { runFanoutCli as fanout } from '../../harness/fanout-cli';
 

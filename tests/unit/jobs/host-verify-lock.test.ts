@@ -1,7 +1,7 @@
 /**
  * verify:run of a run whose folder a job of another process is writing (`fanout gutenberg` from a
  * terminal, a second host): the host's BUSY check knows only its own jobs. The verify holds the
- * folder's output lock as `fanout verify` does (inputs/verify-folder.ts): refused, OUTPUT_LOCKED
+ * folder's output lock as `fanout verify` does (verify/verify-folder.ts): refused, OUTPUT_LOCKED
  * naming that job, instead of reporting its half-written files as damage.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
