@@ -6,6 +6,7 @@ import type * as z from 'zod/mini';
 import { parseWithProblems, type InputProblem } from '../../shared/input-checks';
 import type { InputCheck } from '../engine/inputs/job-inputs';
 import type { GutenbergJobSpec } from '../../shared/job-spec';
+import type { LabNotInCatalog } from '../engine/lab/lab-not-in-catalog';
 import { exitWithProblems, intOption, parseSpecOrExit, reportInputCheck } from './cli-validation';
 import { timeoutList } from './lab-stragglers-options';
 
@@ -45,14 +46,16 @@ function reportLabInputCheck(check: InputCheck): void {
  * the job's own is (every problem of the spec at once, then the catalog and folders); exits on a problem.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
-async function checkedSampleSpec(o: Record<string, any>, workers: number, strategy: Strategy): Promise<{ spec: GutenbergJobSpec; sample: number }> {
-  const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { labSampleSize }] = await Promise.all([import('../../shared/job-spec'), import('../engine/inputs/job-inputs'), import('../engine/jobs/lab-runner')]);
+async function checkedSampleSpec(o: Record<string, any>, workers: number, strategy: Strategy): Promise<{ spec: GutenbergJobSpec; sample: number; notInCatalog: LabNotInCatalog | undefined }> {
+  const [{ GutenbergJobSpecSchema }, { checkGutenbergInputs }, { labSampleSize }, { labNotInCatalog }] = await Promise.all([import('../../shared/job-spec'), import('../engine/inputs/job-inputs'), import('../engine/jobs/lab-runner'), import('../engine/lab/lab-not-in-catalog')]);
   const spec = await labSpecOrExit(GutenbergJobSpecSchema, { ...gutenbergInput(o), workers, strategy });
   const check = await checkGutenbergInputs(spec, { allowMissing: Boolean(o.allowMissing) });
   reportLabInputCheck(check);
   // A selection smaller than --sample: each cell runs the books there are, and the lab says that
   // number; the plans' rule (labSampleSize), from the count the input check made.
-  return { spec, sample: await labSampleSize(spec, o.sample as number, { selected: check.selected }) };
+  const sample = await labSampleSize(spec, o.sample as number, { selected: check.selected });
+  // --allow-missing: the numbers not in the catalog go into the lab's result, as the job's summary names them.
+  return { spec, sample, notInCatalog: labNotInCatalog(check.missing, spec.selection.ids, sample) };
 }
 
 /** The job spec input from the forwarded options (the FORWARDED list's other half). */
@@ -108,7 +111,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const [{ LabGridSchema }, { runLabInTerminal }] = await Promise.all([import('../../shared/ipc-schemas'), import('./run-lab-in-terminal')]);
+      const [{ LabGridSchema }, { runLabInTerminal }, { withLabResults }] = await Promise.all([import('../../shared/ipc-schemas'), import('./run-lab-in-terminal'), import('../engine/lab/lab-results-claim')]);
       const grid = parseSpecOrExit(LabGridSchema, {
         strategies: o.strategies,
         workerCounts: o.workers,
@@ -117,8 +120,9 @@ export function registerLabCommand(program: Command): void {
         compareScrubExecutors: Boolean(o.compareScrubExecutors),
       });
       // Each cell sets its own workers and strategy; these only make the spec whole.
-      const { spec, sample } = await checkedSampleSpec(o, 1, 'serial');
-      process.exitCode = await runLabInTerminal({ ...grid, sampleSize: sample, spec }, { json: Boolean(o.json) });
+      const { spec, sample, notInCatalog } = await checkedSampleSpec(o, 1, 'serial');
+      // One lab's results per folder at a time (lab/lab-results-claim.ts): a second lab there is refused at once.
+      process.exitCode = await withLabResults(o.outDir, 'gutenberg', () => runLabInTerminal({ ...grid, sampleSize: sample, spec }, { json: Boolean(o.json), notInCatalog }));
     });
   lab
     .command('scrub')
@@ -166,9 +170,9 @@ function registerQueueLab(lab: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const { runQueueLabInTerminal } = await import('./run-queue-lab-in-terminal');
-      const { spec, sample } = await checkedSampleSpec(o, o.workers, o.strategy);
-      process.exitCode = await runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample, json: Boolean(o.json) });
+      const [{ runQueueLabInTerminal }, { withLabResults }] = await Promise.all([import('./run-queue-lab-in-terminal'), import('../engine/lab/lab-results-claim')]);
+      const { spec, sample, notInCatalog } = await checkedSampleSpec(o, o.workers, o.strategy);
+      process.exitCode = await withLabResults(o.outDir, 'queue', () => runQueueLabInTerminal({ spec, bounds: o.bounds, repeats: o.repeats, sample, json: Boolean(o.json), notInCatalog }));
     });
 }
 
@@ -187,9 +191,9 @@ function registerStragglerLab(lab: Command): void {
     .requiredOption('--out-dir <dir>', 'folder for lab.csv, lab.svg and lab.json (cells run in a temporary folder inside it)')
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o) => {
-      const { runStragglerLabInTerminal } = await import('./lab-stragglers-run');
-      const { spec, sample } = await checkedSampleSpec(o, o.workers, o.strategy);
-      process.exitCode = await runStragglerLabInTerminal({ spec, timeouts: o.timeouts, repeats: o.repeats, sample, json: Boolean(o.json) });
+      const [{ runStragglerLabInTerminal }, { withLabResults }] = await Promise.all([import('./lab-stragglers-run'), import('../engine/lab/lab-results-claim')]);
+      const { spec, sample, notInCatalog } = await checkedSampleSpec(o, o.workers, o.strategy);
+      process.exitCode = await withLabResults(o.outDir, 'stragglers', () => runStragglerLabInTerminal({ spec, timeouts: o.timeouts, repeats: o.repeats, sample, json: Boolean(o.json), notInCatalog }));
     });
 }
 
@@ -204,16 +208,17 @@ function registerMailLab(lab: Command): void {
     .option('--json', 'print the points and the analysis as JSON on stdout')
     .action(async (o: AccountCliOptions & { folders: string; strategies: Strategy[]; connections: number[]; repeats: number; outDir: string; json?: boolean }) => {
       const account = await accountFrom(o);
-      const [{ MailJobSpecSchema }, { checkMailInputs }, { runMailLabInTerminal }] = await Promise.all([
+      const [{ MailJobSpecSchema }, { checkMailInputs }, { runMailLabInTerminal }, { withLabResults }] = await Promise.all([
         import('../../shared/job-spec'),
         import('../engine/inputs/job-inputs'),
         import('./run-mail-lab-in-terminal'),
+        import('../engine/lab/lab-results-claim'),
       ]);
       const folders = o.folders.trim().toLowerCase() === 'all' ? 'all' : o.folders.split(',').map((f) => f.trim()).filter(Boolean);
       // Each cell sets its own strategy and connections; these only make the spec whole.
       const spec = await labSpecOrExit(MailJobSpecSchema, { kind: 'mail', account, folders, connections: 1, strategy: 'serial', outDir: o.outDir, timeoutMs: o.timeout });
       reportLabInputCheck(await checkMailInputs(spec));
-      process.exitCode = await runMailLabInTerminal({ spec, strategies: o.strategies, connectionCounts: o.connections, repeats: o.repeats, json: Boolean(o.json) });
+      process.exitCode = await withLabResults(o.outDir, 'mail', () => runMailLabInTerminal({ spec, strategies: o.strategies, connectionCounts: o.connections, repeats: o.repeats, json: Boolean(o.json) }));
     });
 }
 

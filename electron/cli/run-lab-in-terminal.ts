@@ -8,6 +8,7 @@ import { LabRunner } from '../engine/jobs/lab-runner';
 import { formatLabReport, labJson, writeLabFileSet } from '../engine/lab/lab-report';
 import { labCsv, labSvg } from '../../shared/lab/lab-files';
 import { LAB_TITLES } from '../../shared/lab/lab-titles';
+import { notInCatalogLine, type LabNotInCatalog } from '../engine/lab/lab-not-in-catalog';
 import { EXIT } from './exit-codes';
 
 /**
@@ -15,7 +16,7 @@ import { EXIT } from './exit-codes';
  * with the fits and notes (or JSON) on stdout and the files in the output folder. Ctrl-C cancels.
  * Returns the exit code (see reportLab).
  */
-export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpec }, opts: { json: boolean }): Promise<number> {
+export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpec }, opts: { json: boolean; notInCatalog?: LabNotInCatalog | undefined }): Promise<number> {
   let finished: Extract<LabEvent, { kind: 'lab:finished' }> | null = null;
   const runner = new LabRunner(runGutenbergJob, (e) => {
     if (e.kind === 'lab:started') process.stderr.write(`lab: ${e.cells} cells × ${req.repeats} run${req.repeats === 1 ? '' : 's'}, ${req.sampleSize} books each\n`);
@@ -37,14 +38,14 @@ export async function runLabInTerminal(req: LabRequest & { spec: GutenbergJobSpe
     process.off('SIGINT', onSigint);
   }
   const end = finished as Extract<LabEvent, { kind: 'lab:finished' }> | null;
-  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: LAB_TITLES.gutenberg(req.sampleSize), json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null, maxPerHost: req.spec.maxPerHost ?? null } });
+  return reportLab({ points, status: end?.status ?? 'failed', error: end?.error, outDir: req.spec.outDir, title: LAB_TITLES.gutenberg(req.sampleSize), json: opts.json, analysis: { rateCap: req.spec.limitRate ?? null, maxPerHost: req.spec.maxPerHost ?? null }, notInCatalog: opts.notInCatalog });
 }
 
 /**
  * The end of any lab in the terminal: the files into `outDir`, the table (or JSON) on stdout, the
  * status on stderr; returns the exit code (0 succeeded, 1 failed, 130 cancelled).
  */
-export async function reportLab(r: { points: LabPoint[]; status: LabStatus; error?: SerializedError | undefined; outDir: string; title: string; json: boolean; analysis?: LabAnalysisOptions }): Promise<number> {
+export async function reportLab(r: { points: LabPoint[]; status: LabStatus; error?: SerializedError | undefined; outDir: string; title: string; json: boolean; analysis?: LabAnalysisOptions; notInCatalog?: LabNotInCatalog | undefined }): Promise<number> {
   const analysis = analyseLab(r.points, r.analysis);
   return finishLab({ ...r, cells: r.points.length, files: { csv: labCsv(analysis.rows), svg: labSvg(analysis, r.title), json: { points: r.points, analysis } }, text: formatLabReport(analysis) });
 }
@@ -55,12 +56,15 @@ type LabStatus = 'succeeded' | 'failed' | 'cancelled';
  * The end of any lab in the terminal: its files into `outDir` (when a cell was measured), its table
  * (or, with --json, the JSON of the files) on stdout, the status on stderr; returns the exit code.
  */
-export async function finishLab(r: { cells: number; status: LabStatus; error?: SerializedError | undefined; outDir: string; json: boolean; files: { csv: string; svg: string; json: { points: unknown; analysis: unknown } }; text: string }): Promise<number> {
+export async function finishLab(r: { cells: number; status: LabStatus; error?: SerializedError | undefined; outDir: string; json: boolean; files: { csv: string; svg: string; json: { points: unknown; analysis: unknown } }; text: string; notInCatalog?: LabNotInCatalog | undefined }): Promise<number> {
+  // --allow-missing: the numbers not in the catalog are part of the result (lab.json, --json), and said on stderr.
+  if (r.notInCatalog) r = { ...r, files: { ...r.files, json: { ...r.files.json, notInCatalog: r.notInCatalog } as typeof r.files.json } };
   if (r.cells > 0) {
     const files = await writeLabFileSet(r.outDir, r.files);
     process.stderr.write(`wrote ${files.csv}, ${files.svg}, ${files.json}\n`);
   }
   process.stdout.write(r.json ? labJson({ status: r.status, error: r.error, ...r.files.json }) : r.text);
+  if (r.notInCatalog) process.stderr.write(notInCatalogLine(r.notInCatalog));
   if (r.error) process.stderr.write(`lab stopped: ${r.error.code}: ${r.error.message}\n`);
   process.stderr.write(`lab ${r.status}: ${r.cells} cell${r.cells === 1 ? '' : 's'} measured\n`);
   return r.status === 'succeeded' ? EXIT.ok : r.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;

@@ -2,6 +2,7 @@ import type { LabPoint } from '../../shared/ipc';
 import { availableParallelism } from 'node:os';
 import { checkOutputFolder } from '../engine/inputs/file-checks';
 import { makeDirs } from '../engine/output/make-dirs';
+import { withLabResults } from '../engine/lab/lab-results-claim';
 import { NO_SAMPLE_BOOKS, readSampleBooks, runScrubLab, scrubInputProblem, scrubLabLabel, type ScrubExecutorKind } from '../engine/lab/scrub-lab';
 import { LAB_TITLES } from '../../shared/lab/lab-titles';
 import { EXIT } from './exit-codes';
@@ -16,6 +17,11 @@ export async function runScrubLabInTerminal(o: { input: string; sample: number; 
   const books = await readSampleBooks(o.input, o.sample);
   if (books.length === 0) return badInput(`--input ${o.input}: ${NO_SAMPLE_BOOKS}`);
   await makeDirs(o.outDir);
+  // No output lock (it may run beside a job), but one lab's results per folder at a time (lab/lab-results-claim.ts).
+  return withLabResults(o.outDir, 'scrub', () => measureAndReport(o, books));
+}
+
+async function measureAndReport(o: { executors: ScrubExecutorKind[]; workerCounts: number[]; repeats: number; outDir: string; json: boolean }, books: Buffer[]): Promise<number> {
   const cores = availableParallelism();
   process.stderr.write(`lab scrub: ${books.length} books, ${o.executors.join(' and ')} × ${o.workerCounts.join(',')} workers, ${cores} cores\n`);
   const { points, status, error } = await measureInTerminal<LabPoint>(
