@@ -22,6 +22,7 @@ import type { MirrorTlsOptions } from '../mirror/types';
 import { mapSocketError } from '../mirror/net-errors';
 import { removeStaleTempFiles, renameDurably, tempPathFor } from '../output/atomic-file';
 import { makeDirs } from '../output/make-dirs';
+import { storageFault } from '../output/storage-fault';
 
 /** Where the official catalog lives on every mirror, relative to the mirror root. */
 export const CATALOG_REMOTE_PATH = 'cache/epub/feeds/pg_catalog.csv';
@@ -121,7 +122,16 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   const dest = join(opts.destDir, opts.fileName ?? catalogFileName(u));
   // The atomic module's temp name: a leftover of a killed run is one `removeStaleTempFiles` knows.
   const tmp = tempPathFor(dest);
-  await makeDirs(dirname(dest));
+  // The folder made and the temp file created before any request: a folder this user may not
+  // write (or a full disk) is said now, naming it, not after the download started (EACCES from
+  // mkdir was a raw Node error; from the temp, WRITE_FAILED naming the temp file).
+  try {
+    await makeDirs(dirname(dest));
+    await (await open(tmp, 'w')).close();
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw storageFault(err, dirname(dest)) ?? new FanoutError('WRITE_FAILED', `Cannot write the catalog into ${dirname(dest)}: ${(err as Error).message}`, { ...context, folder: dirname(dest) }, { cause: err });
+  }
   // Temps of a killed download; an hour untouched (a live download's temp grows, so stays fresh).
   await removeStaleTempFiles(dirname(dest), { olderThanMs: 3_600_000 }).catch(() => {});
   const t0 = performance.now();
@@ -151,6 +161,8 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
   } catch (raw) {
     await rm(tmp, { force: true }).catch(() => {});
     if (opts.signal?.aborted || isAbortError(raw)) throw abortedError(context);
+    const fault = storageFault(raw, dirname(dest));
+    if (fault) throw fault;
     const e = raw instanceof FanoutError ? raw.withContext(context) : mapSocketError(raw, context);
     if (e.code === 'HTTP_NOT_FOUND' || e.code === 'FTP_NOT_FOUND') throw noCatalog(url, context, e.code, raw);
     if (e.code === 'SIZE_MISMATCH' && raw instanceof FanoutError && raw.message.startsWith('Received')) {

@@ -1,7 +1,8 @@
-import { readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { syncDir } from '../output/atomic-file';
+import { errnoCode, storageFault } from '../output/storage-fault';
 
 /**
  * The per-user data dir of the web host and the CLI: $FANOUT_DATA_DIR, else ~/.fanout (the desktop
@@ -40,8 +41,19 @@ export async function readDataJson(file: string): Promise<DataFileRead> {
  * folder's fsync), as `<file>.damaged-<time>-<pid>` beside it, the name of the secrets store's
  * damaged copies: the next save then writes a new file instead of overwriting what the user had.
  * Returns the copy's path. A failed rename throws (the caller must then not write the file).
+ *
+ * A file this user may not read (EACCES/EPERM: another user's, e.g. written by `sudo fanout
+ * serve` with umask 077) is not damaged: it is left where it is, and this throws OUTPUT_NOT_WRITABLE
+ * naming it and the permission to fix (it was renamed aside, and a new history or settings file
+ * took its place, as if what it held were lost).
  */
 export async function setAsideDamaged(file: string): Promise<string> {
+  try {
+    await (await open(file, 'r')).close();
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'EACCES' || code === 'EPERM') throw storageFault(err, dirname(file), { file }) ?? err;
+  }
   const keptAs = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
   await rename(file, keptAs);
   await syncDir(dirname(file));
