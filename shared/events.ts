@@ -127,6 +127,11 @@ export interface JobSummary {
   startedAt: string;
   /** Mail jobs: one entry per folder planned or found up to date. */
   mailFolders?: MailFolderTally[];
+  /**
+   * Gutenberg jobs: the mirror URL fetched from, as given. The lab places a past run on its speedup
+   * curves only when it came from the lab's own mirror (another link and server measure those, not workers).
+   */
+  mirror?: string;
   /** Gutenberg jobs: the download→clean bound (null: none), the time downloaders waited for room (summed), the most books in it at once. */
   scrubStage?: { bound: number | null; blockedMs: number; peakInFlight: number };
 }

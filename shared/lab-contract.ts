@@ -115,6 +115,8 @@ export interface LabContext {
   rateCap: number | null;
   /** The Gutenberg lab's connections per server (`--max-per-host`; every cell ran under it), or null/absent. */
   maxPerHost?: number | null;
+  /** The Gutenberg, queue and stragglers labs' mirror URL (every cell fetched from it), or absent. */
+  mirror?: string;
 }
 
 /**

@@ -18,7 +18,7 @@ export interface JobBodyContext {
 }
 
 /** What a job body may add to its summary (filled in even when the body throws, through `extras`). */
-export type SummaryExtras = Pick<JobSummary, 'mailFolders' | 'scrubStage'>;
+export type SummaryExtras = Pick<JobSummary, 'mailFolders' | 'scrubStage' | 'mirror'>;
 
 export interface RunJobOptions {
   /** Summary fields the body fills in as it goes (kept when it throws). */

@@ -16,6 +16,7 @@ import type { WorkerContext, WorkerProgress } from '../core/worker-context';
 import { isHeldBook, openMirror, type FetchedBook, type HeldBook, type Mirror, type OpenMirrorOptions } from '../mirror';
 import { digestFile } from '../output/file-digest';
 import { mainSiteProblem } from '../../../shared/gutenberg-mirrors';
+import { redactUrl } from '../../../shared/input-checks';
 import { Bandwidth } from '../net/bandwidth';
 import { ftpHostKey } from '../mirror/ftp-host-state';
 import { HostPacer } from '../net/host-pacer';
@@ -55,7 +56,7 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
     lock = await prepareOutputFolder(outDir, 'gutenberg', ['raw', 'clean']);
   } catch (err) {
     // Refused before any download (folder locked, read-only, full): a failed summary, not a crash.
-    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control }, () => Promise.reject(err));
+    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control, extras: { mirror: redactUrl(spec.mirror) } }, () => Promise.reject(err));
   }
   try {
     return await runLocked(spec, control, outDir, read);
@@ -83,7 +84,7 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   const policy = mainSiteProblem(spec.mirror, total, spec.allowMainSite);
   if (policy) {
     const refused = new FanoutError('BAD_INPUT', policy, { host: new URL(spec.mirror).hostname });
-    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control }, () => Promise.reject(refused));
+    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control, extras: { mirror: redactUrl(spec.mirror) } }, () => Promise.reject(refused));
   }
   const manifest = await ManifestStore.open(outDir);
   // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
@@ -106,7 +107,7 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
 
   try {
     return await runJob(
-      { kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, itemsTotal: total, control },
+      { kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, itemsTotal: total, control, extras: { mirror: redactUrl(spec.mirror) } },
       (ctx) => {
         warn = ctx.warn;
         // Lines of the manifest that are no record (manifest-store.ts): their books are fetched again, said once.

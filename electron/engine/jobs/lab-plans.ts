@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { LabPoint, MailLabInput, QueueLabInput, ScrubLabInput, StragglerLabInput } from '../../../shared/ipc';
 import type { GutenbergJobSpec, MailJobSpec } from '../../../shared/job-spec';
 import { LAB_TITLES } from '../../../shared/lab/lab-titles';
+import { redactUrl } from '../../../shared/input-checks';
 import type { QueuePoint } from '../../../shared/lab/queue-analysis';
 import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
 import { FanoutError } from '../core/fanout-error';
@@ -41,7 +42,7 @@ export async function queueLabPlan(req: Omit<QueueLabInput, 'spec'> & { spec: Gu
   return {
     lab: 'queue',
     cells: new Set(req.bounds).size,
-    context: { title: LAB_TITLES.queue(sample, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    context: { title: LAB_TITLES.queue(sample, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null, mirror: redactUrl(spec.mirror) },
     async measure(signal, onPoint) {
       const { runQueueLab } = await import('../lab/queue-lab');
       await runQueueLab({ spec, bounds: req.bounds, repeats: req.repeats, signal, onPoint });
@@ -72,7 +73,7 @@ export async function stragglerLabPlan(req: Omit<StragglerLabInput, 'spec'> & { 
   return {
     lab: 'stragglers',
     cells: new Set(req.timeouts).size,
-    context: { title: LAB_TITLES.stragglers(sample, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null },
+    context: { title: LAB_TITLES.stragglers(sample, spec.workers), cores: availableParallelism(), rateCap: spec.limitRate ?? null, mirror: redactUrl(spec.mirror) },
     async measure(signal, onPoint) {
       const { runStragglerLab } = await import('../lab/straggler-lab');
       await runStragglerLab({ spec, timeouts: req.timeouts, repeats: req.repeats, signal, onPoint });

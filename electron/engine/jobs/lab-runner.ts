@@ -19,6 +19,7 @@ import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { JobSelection } from '../gutenberg/job-selection';
 import type { JobRunner } from './job-manager';
+import { redactUrl } from '../../../shared/input-checks';
 
 /** The cells of a lab request in run order. `serial` is one worker by definition: it gets one cell. */
 export function labCells(req: Pick<LabRequest, 'strategies' | 'workerCounts' | 'compareScrubExecutors'>): LabCell[] {
@@ -77,7 +78,7 @@ export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: 
     lab: 'gutenberg',
     cells: cells.length,
     // Every cell runs under the job's cap and wait.
-    context: { title: LAB_TITLES.gutenberg(req.sampleSize), cores: availableParallelism(), rateCap: req.spec.limitRate ?? null, maxPerHost: req.spec.maxPerHost ?? null },
+    context: { title: LAB_TITLES.gutenberg(req.sampleSize), cores: availableParallelism(), rateCap: req.spec.limitRate ?? null, maxPerHost: req.spec.maxPerHost ?? null, mirror: redactUrl(req.spec.mirror) },
     async measure(signal, onPoint) {
       const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
       let lock: OutputLock | null = null;
