@@ -65,7 +65,8 @@ export class HttpRun {
       return {
         ebook,
         label: String(ebook),
-        context: { host: host.host, ebook, path: `/${bookDir(ebook)}/` },
+        // The folder under the mirror URL's own path (as fileContext's paths): a wrong root shows in it.
+        context: { host: host.host, ebook, path: new URL(`${host.base}/${bookDir(ebook)}/`).pathname },
         all,
         tried: new Set<Candidate>(),
         rest: null,
@@ -349,7 +350,7 @@ export class HttpRun {
     }
     const cand = book.rest.shift();
     if (!cand) {
-      this.fail(book, new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${book.ebook} on ${this.host.host}`, book.context));
+      this.fail(book, new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${book.ebook} in ${book.context.path} on ${this.host.host}`, book.context));
       return;
     }
     this.queue.unshift(this.fileStep(book, cand));

@@ -71,7 +71,21 @@ describe('HTTP mirror', () => {
     const err = await fetchOne(mirror, 900, raw).catch((e: unknown) => e);
     expect((err as FanoutError).code).toBe('BOOK_NOT_FOUND');
     expect((err as FanoutError).retryable).toBe(false);
-    expect((err as FanoutError).context).toMatchObject({ ebook: 900, host: '127.0.0.1' });
+    expect((err as FanoutError).context).toMatchObject({ ebook: 900, host: '127.0.0.1', path: '/9/0/900/' });
+    expect((err as FanoutError).message).toBe('No text file of ebook 900 in /9/0/900/ on 127.0.0.1');
+  });
+
+  it('names the folder it looked in, under the mirror URL\'s own path (a wrong root reads as one)', async () => {
+    const wrong = openMirror(`${server.url}/not-the-root/`, { timeoutMs: 5000 });
+    try {
+      const err = await fetchOne(wrong, 418, path.join(work, 'raw-wrong-root')).catch((e: unknown) => e);
+      expect((err as FanoutError).code).toBe('BOOK_NOT_FOUND');
+      // It said '/4/1/418/' and 'on 127.0.0.1': the path the mirror URL added was nowhere.
+      expect((err as FanoutError).context).toMatchObject({ ebook: 418, path: '/not-the-root/4/1/418/' });
+      expect((err as FanoutError).message).toBe('No text file of ebook 418 in /not-the-root/4/1/418/ on 127.0.0.1');
+    } finally {
+      await wrong.close();
+    }
   });
 
   it('guesses every form in turn when the server has no folder index', async () => {
