@@ -174,6 +174,8 @@ test('the speedup lab runs a sample and draws the chart', async ({ app: page, en
   // The fit drawn is the fit stated.
   await expect(page.getByTestId('lab-usl')).toContainText(`σ = ${usl.sigma.toFixed(3)}, κ = ${usl.kappa.toFixed(4)}`);
   await expect(page.getByTestId('efficiency-chart').locator('canvas')).toBeVisible();
+  // Its legend names the strategy it is of (the speedup plot above draws several; it said only 'E(n) = S/n').
+  await expect(page.getByTestId('efficiency-chart')).toContainText('E(n) = S/n (queue)');
   await expect(page.getByTestId('lab-table').locator('thead')).toContainText('e(n)');
   await expect(page.getByTestId('lab-table').locator('tbody tr').nth(1).locator('td').nth(7)).toHaveText(/^-?\d+\.\d{3}$/);
   const run = JSON.parse((await page.getByTestId('speedup-chart').getAttribute('data-run'))!) as { workers: number; speedup: number };

@@ -88,8 +88,8 @@ export function SpeedupChart({ series, fit, usl, run, onChart, testId = 'speedup
   return <div className="chart" ref={ref} data-testid={testId} />;
 }
 
-/** Efficiency E(n) = S(n)/n and Karp–Flatt e(n) of one strategy, under the speedup plot. */
-export function EfficiencyChart({ rows }: { rows: SpeedupRow[] }) {
+/** Efficiency E(n) = S(n)/n and Karp–Flatt e(n) of one strategy (named in the legend: the speedup plot above has several), under the speedup plot. */
+export function EfficiencyChart({ rows, series }: { rows: SpeedupRow[]; series: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -106,12 +106,12 @@ export function EfficiencyChart({ rows }: { rows: SpeedupRow[] }) {
       ],
       series: [
         {},
-        { label: 'E(n) = S/n', stroke: '#2f80ed', width: 2, points: { show: true, size: 7 } },
-        { label: 'e(n) Karp–Flatt', scale: 'kf', stroke: '#9b51e0', width: 2, dash: [4, 3], spanGaps: true, points: { show: true, size: 7 } },
+        { label: `E(n) = S/n (${series})`, stroke: '#2f80ed', width: 2, points: { show: true, size: 7 } },
+        { label: `e(n) Karp–Flatt (${series})`, scale: 'kf', stroke: '#9b51e0', width: 2, dash: [4, 3], spanGaps: true, points: { show: true, size: 7 } },
       ],
     };
     const u = new uPlot(opts, [x, rows.map((r) => r.efficiency), rows.map((r) => (Number.isFinite(r.karpFlatt) ? r.karpFlatt : null))] as uPlot.AlignedData, el);
     return () => u.destroy();
-  }, [rows]);
+  }, [rows, series]);
   return <div className="chart" ref={ref} data-testid="efficiency-chart" />;
 }

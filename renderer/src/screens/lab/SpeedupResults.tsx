@@ -32,7 +32,7 @@ export function SpeedupResults({ kind, analysis, files, run = null, extraNotes =
       </div>
       <LabNotes notes={[...analysis.notes, ...extraNotes]} />
       {analysis.series.length > 0 && <SpeedupChart series={analysis.series} fit={analysis.amdahl} usl={analysis.usl} run={run} onChart={setChart} />}
-      {analysis.best && <EfficiencyChart rows={analysis.best.rows} />}
+      {analysis.best && <EfficiencyChart rows={analysis.best.rows} series={analysis.best.label} />}
       <table className="lab-table" data-testid="lab-table">
         <thead><tr><th>strategy</th><th>scrub</th><th>{workersName}</th><th>time</th><th title="time of the serial run over this time">vs serial</th><th title="time of the same strategy at one worker over this time">vs 1 worker</th><th title="speedup against one worker, over workers">efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
         <tbody>
