@@ -31,8 +31,8 @@ export function skipWithoutUnprivileged(): boolean {
 export interface NobodyCli {
   /** A folder nobody can reach (0755, root's), for the test's files. */
   base: string;
-  /** `fanout <args>` run as nobody (the CLI as built: bundled with its scrub workers), with its data folder under base. */
-  run(args: string[], env?: Record<string, string>): Promise<FanoutCliResult>;
+  /** `fanout <args>` run as nobody (the CLI as built: bundled with its scrub workers), with its data folder under base; a variable of `env` set to undefined is unset. */
+  run(args: string[], env?: Record<string, string | undefined>): Promise<FanoutCliResult>;
   /** Hands `path` (and all below it) to nobody. */
   giveToNobody(path: string): Promise<void>;
   remove(): Promise<void>;
