@@ -5,6 +5,6 @@ export { isHeldBook } from './types';
 export { bookDir, candidates, chooseCandidate, assertEbook, type Candidate } from './mirror-layout';
 export { parseStatListing, parseHtmlIndex, type ListingEntry } from './listing-parsers';
 export { safeJoin, unsafeReason, isSafeName } from '../output/safe-path';
-export { FtpSession } from './ftp-session';
-export { mapFtpError, type FtpPhase } from './ftp-errors';
+// FtpSession and mapFtpError are not re-exported: importing them here would load basic-ftp with every
+// mirror (mirror.ts loads the FTP client at an FTP session's first call). Import ./ftp-session directly.
 export { HttpSession, httpStatusError } from './http-session';

@@ -1,5 +1,5 @@
 import { FanoutError } from '../core/fanout-error';
-import { FtpSession } from './ftp-session';
+import type { FtpSession } from './ftp-session';
 import { newFtpHostState } from './ftp-host-state';
 import { HttpSession, type HttpServerTraits } from './http-session';
 import { tlsTrust } from './tls-trust';
@@ -7,7 +7,7 @@ import { bypassesProxy, proxyFor } from '../net/proxy-config';
 import { parseSocks5Url } from '../net/socks';
 import { isSocks5Url } from '../../../shared/proxy-setting';
 import { redactUrl } from '../../../shared/input-checks';
-import type { Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
+import type { FetchBookOptions, FetchBooksHandOverOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, HeldBook, Mirror, MirrorProtocol, MirrorSession, OpenMirrorOptions } from './types';
 
 /** A body receiving less than this per stall window is cut (1 KiB: far below any usable mirror). */
 const STALL_MIN_BYTES = 1024;
@@ -55,7 +55,7 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
   const make = (workerId: number): MirrorSession => {
     if (protocol === 'ftp' || protocol === 'ftps') {
       const port = u.port ? Number(u.port) : 21;
-      return new FtpSession(
+      return new LazyFtpSession([
         {
           host,
           port,
@@ -71,7 +71,7 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
         },
         workerId,
         ftpHost,
-      );
+      ]);
     }
     const proxy = (origin: string) => proxyFor(origin, proxySetting);
     return new HttpSession({ base: `${u.protocol}//${u.host}${root}`, host, timeoutMs: opts.timeoutMs, tls, stall, server, proxy }, workerId);
@@ -91,4 +91,41 @@ export function openMirror(url: string, opts: OpenMirrorOptions): Mirror {
       sessions.clear();
     },
   };
+}
+
+/**
+ * The FTP client (ftp-session.ts and basic-ftp: ~15-20 ms of CPU to load) is loaded by an FTP
+ * session's first call, not with this module: an HTTP job, the catalog download and the app's
+ * start never load it.
+ */
+let ftpModule: Promise<typeof import('./ftp-session')> | null = null;
+
+/** An FtpSession made at its first call (the module loaded then); the same calls, in order. */
+class LazyFtpSession implements MirrorSession {
+  #session: Promise<FtpSession> | null = null;
+
+  constructor(private readonly args: ConstructorParameters<typeof FtpSession>) {}
+
+  #get(): Promise<FtpSession> {
+    return (this.#session ??= (ftpModule ??= import('./ftp-session')).then((m) => new m.FtpSession(...this.args)));
+  }
+
+  async fetchBook(ebook: number, opts: FetchBookOptions): Promise<FetchedBook> {
+    return (await this.#get()).fetchBook(ebook, opts);
+  }
+
+  fetchBooks(ebooks: number[], opts: FetchBooksOptions): Promise<Array<FetchedBook | FanoutError>>;
+  fetchBooks(ebooks: number[], opts: FetchBooksHandOverOptions): Promise<Array<FetchedBook | HeldBook | FanoutError>>;
+  async fetchBooks(ebooks: number[], opts: FetchBooksOptions | FetchBooksHandOverOptions): Promise<Array<FetchedBook | HeldBook | FanoutError>> {
+    return (await this.#get()).fetchBooks(ebooks, opts as FetchBooksOptions);
+  }
+
+  async fetchFile(relPath: string, opts: FetchFileOptions): Promise<FetchedFile> {
+    return (await this.#get()).fetchFile(relPath, opts);
+  }
+
+  /** Closes the session if it was made (a session never used has no connection). */
+  async close(): Promise<void> {
+    if (this.#session) await (await this.#session).close();
+  }
 }
