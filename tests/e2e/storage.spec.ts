@@ -30,6 +30,12 @@ test('a full disk stops the job with DISK_FULL naming the folder; after freeing 
   const done = Number((await page.getByTestId('run-progress').textContent())?.split('/')[0]);
   expect(done).toBeLessThan(BOOKS.length);
   await shot(page, 'live-run-disk-full');
+  // The History row says what stopped it and how much of the pick was done (it read 'failed', '5/0/0').
+  await page.getByTestId('nav-history').click();
+  const row = page.getByTestId('history-row').first();
+  await expect(row.getByTestId('history-status')).toHaveText('failed (DISK_FULL)');
+  await expect(row.getByTestId('history-items')).toHaveText(`${done}/0/0 of ${BOOKS.length}`);
+  await expect(row).toContainText(outDir);
 
   // Space freed: the same job again finishes, the books already on disk are skipped.
   await disk.resize(64 * 1024 * 1024);

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import type { JobSummary } from '../../../shared/events';
 import type { VerifyReport } from '../../../shared/verify-report';
 import { getApi } from '../api/api';
 import { formatBytes, formatDuration } from '../lib/format';
@@ -30,12 +31,12 @@ export function HistoryScreen() {
     <section className="screen" data-testid="screen-history">
       {history.length === 0 ? <p className="muted">No runs yet.</p> : (
         <table className="history" data-testid="history-table">
-          <thead><tr><th>started</th><th>kind</th><th>status</th><th>strategy</th><th>workers</th><th>done/failed/skipped</th><th>bytes</th><th>wall</th><th /></tr></thead>
+          <thead><tr><th>started</th><th>kind</th><th>status</th><th>strategy</th><th>workers</th><th title="Of the items picked: a run stopped early (cancelled, a full disk) leaves the rest for the next run">done/failed/skipped of picked</th><th>bytes</th><th>wall</th><th>output folder</th><th /></tr></thead>
           <tbody>
             {history.map(({ summary: s, hasRecording }) => (
               <tr key={s.jobId} data-testid="history-row">
-                <td>{new Date(s.startedAt).toLocaleString()}</td><td>{s.kind}</td><td className={s.status === 'succeeded' ? '' : 'error'}>{s.status}</td>
-                <td>{s.strategy}</td><td>{s.workers}</td><td>{s.itemsDone}/{s.itemsFailed}/{s.itemsSkipped}</td><td>{formatBytes(s.bytes)}</td><td>{formatDuration(s.wallMs)}</td>
+                <td>{new Date(s.startedAt).toLocaleString()}</td><td>{s.kind}</td><td className={s.status === 'succeeded' ? '' : 'error'} data-testid="history-status">{s.status}{stoppedBy(s) ? <> (<code title={stoppedBy(s)!.message}>{stoppedBy(s)!.code}</code>)</> : null}</td>
+                <td>{s.strategy}</td><td>{s.workers}</td><td data-testid="history-items">{s.itemsDone}/{s.itemsFailed}/{s.itemsSkipped} of {s.itemsTotal}</td><td>{formatBytes(s.bytes)}</td><td>{formatDuration(s.wallMs)}</td><td className="muted"><code>{s.outDir}</code></td>
                 <td>
                   {hasRecording && <button onClick={() => void open(s.jobId)}>Open</button>}
                   <button data-testid="history-verify" disabled={verifying !== null} title="Re-hash every file against the run's manifest or index: missing, corrupt and extra files" onClick={() => void verifyRun(s.jobId)}>
@@ -53,6 +54,12 @@ export function HistoryScreen() {
 }
 
 const MAX_SHOWN = 50;
+
+/** The job-level error that stopped a run (a full disk, an unreachable mirror), if one did: said in the row, not only in its recording. */
+function stoppedBy(s: JobSummary): { code: string; message: string } | null {
+  const f = s.failures.find((x) => x.item === '(job)');
+  return f ? { code: f.error.code, message: f.error.message } : null;
+}
 
 /** The outcome of a Verify: counts, then the problems (the CLI's `fanout verify --json` lists them all). */
 function VerifyResult({ report: r, run }: { report: VerifyReport; run?: { kind: string; startedAt: string; outDir: string } | undefined }) {
