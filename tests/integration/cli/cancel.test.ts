@@ -7,7 +7,7 @@
  * exit code 13 (unsettled top-level await), no summary: mid-job, with or without a Ctrl-C.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -74,8 +74,22 @@ async function interruptWhen(args: string[], ready: (stderr: string) => boolean,
   return { ...exit, stderr };
 }
 
-/** SIGINT once the CLI printed its first progress line (bytes are then waiting for the cap). */
-const cancelAfterProgress = (args: string[]): Promise<Stopped> => interruptWhen(args, (stderr) => /^\d+(\.\d+)? s: /m.test(stderr));
+/**
+ * SIGINT once the CLI printed its first progress line and a book's bytes are on disk (a .part in
+ * raw/: bytes are then waiting for the cap). The progress line alone could come before any byte was
+ * written (at load ~20): the cancelled job then tidied its empty raw/ away (a folder it made, empty)
+ * and the test's readdir of raw/ failed ENOENT.
+ */
+const cancelAfterProgress = (args: string[], out: string): Promise<Stopped> =>
+  interruptWhen(args, (stderr) => /^\d+(\.\d+)? s: /m.test(stderr) && partsIn(join(out, 'raw')));
+
+function partsIn(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((n) => n.endsWith('.part'));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * SIGINT 60 ms after `file` appears. The book is handed to the scrubber just after its rename, and
@@ -137,7 +151,7 @@ describe('fanout gutenberg: Ctrl-C with --limit-rate', () => {
     it(`${via}: cancels, prints the summary, exits 130; the books not finished are only .part files`, async () => {
       const out = join(dir, `out-${via}`);
       const url = via === 'http' ? http.url : ftp.url;
-      const r = await cancelAfterProgress(['gutenberg', '--catalog', catalog, '--mirror', url, '--out', out, '--workers', '2', '--limit-rate', '20k']);
+      const r = await cancelAfterProgress(['gutenberg', '--catalog', catalog, '--mirror', url, '--out', out, '--workers', '2', '--limit-rate', '20k'], out);
       expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 130, signal: null });
       expect(r.stderr).toContain('cancelling');
       expect(r.stderr).toMatch(/^CANCELLED: \d+ books done/m);
