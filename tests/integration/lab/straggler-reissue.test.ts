@@ -16,6 +16,14 @@ import { slowBooks, startTcpProxy, type TcpProxy } from '../../harness';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 
 const SLOW = 2003;
+/**
+ * The cut tests: the straggler (51 KB) trickled at 2 KB/s would take ~25 s, and the per-item
+ * deadline is 5 s, so the deadline certainly cuts its first attempt; its re-issue (full speed, a new
+ * connection, an FTP login included) has 5 s too. With 700 ms and 20 KB/s the re-issue itself was cut
+ * at load ~20 (attempts 3, timedOut 2): a deadline a loaded machine could miss with nothing wrong.
+ */
+const CUT_AFTER_MS = 5_000;
+const cutTrickle = () => slowBooks([SLOW], { bytesPerSecond: 2_000 });
 let fx: GutenbergFixture;
 let proxy: TcpProxy;
 beforeAll(async () => {
@@ -49,16 +57,17 @@ async function slowBookOnDisk(out: string) {
 
 describe('per-item timeout and a straggler', () => {
   it('cuts the straggler, re-issues it on a new connection, and writes it once, whole', async () => {
+    const cutProxy = await startTcpProxy({ targetPort: fx.http.port, slow: cutTrickle() });
     const before = fx.http.requests.length;
     const connectionsBefore = fx.http.connections();
-    const { out, timings, summary } = await run('reissued', 700);
+    const { out, timings, summary } = await run('reissued', CUT_AFTER_MS, `http://${cutProxy.hostPort}/`).finally(() => cutProxy.stop());
     expect(summary).toMatchObject({ status: 'succeeded', itemsDone: 8, itemsFailed: 0 });
     // Every book is accounted for, once, landed.
     expect(timings.map((t) => t.key).sort()).toEqual([2000, 2001, 2002, 2003, 2004, 2005, 2006, 2007]);
     expect(timings.every((t) => t.landed && t.ms > 0)).toBe(true);
     const slow = timings.find((t) => t.key === SLOW)!;
     expect(slow).toMatchObject({ attempts: 2, timedOut: 1 });
-    expect(slow.ms).toBeGreaterThanOrEqual(700);
+    expect(slow.ms).toBeGreaterThanOrEqual(CUT_AFTER_MS);
     const { file, mine, raw, leftovers } = await slowBookOnDisk(out);
     // Two requests: the whole file (cut), then the rest from where the part ended, on another connection.
     const reqs = fx.http.requests.slice(before).filter((r) => r.path === `/${file.relPath}`);
@@ -84,9 +93,9 @@ describe('per-item timeout and a straggler', () => {
   });
 
   it('over FTP too: the straggler\'s data connection is trickled, cut, and the book resumed and written once', async () => {
-    const ftpProxy = await startTcpProxy({ targetPort: fx.ftp.port, ftp: true, slow: slowBooks([SLOW], { bytesPerSecond: 20_000 }) });
+    const ftpProxy = await startTcpProxy({ targetPort: fx.ftp.port, ftp: true, slow: cutTrickle() });
     try {
-      const { out, timings, summary } = await run('ftp-reissued', 700, fx.ftp.urlVia(ftpProxy.hostPort));
+      const { out, timings, summary } = await run('ftp-reissued', CUT_AFTER_MS, fx.ftp.urlVia(ftpProxy.hostPort));
       expect(summary).toMatchObject({ status: 'succeeded', itemsDone: 8, itemsFailed: 0 });
       expect(timings).toHaveLength(8);
       expect(timings.find((t) => t.key === SLOW)).toMatchObject({ landed: true, attempts: 2, timedOut: 1 });
