@@ -36,13 +36,24 @@ describe.each(['ftp', 'http'] as Protocol[])('bandwidth cap over %s', (protocol)
     const control = createJobControl((e) => {
       if (e.kind === 'job:frame') caps.push(e.frame.rateCap);
     });
+    // Bytes the cap held back (a take that had to wait): the cap is what limited the job.
+    let held = 0;
+    const bucket = control.bandwidth!;
+    const take = bucket.take.bind(bucket);
+    bucket.take = (bytes, signal) => {
+      const wait = take(bytes, signal);
+      if (wait) held += bytes;
+      return wait;
+    };
     const summary = await runGutenbergJob(spec, control);
     expect(summary.status).toBe('succeeded');
     expect(summary.itemsDone).toBe(BOOKS.length);
     // Bytes and time together: a loaded machine only makes the run longer, so this bound holds anywhere.
     expect(summary.bytes).toBeLessThanOrEqual((cap * summary.wallMs) / 1000 + slack(cap));
-    // And the cap is what limited it, not something else: at least a quarter of it on loopback.
-    expect(summary.throughput).toBeGreaterThan(cap / 4);
+    // And the cap is what limited it, not something else: bytes waited for it. (Was: throughput above
+    // a quarter of the cap, a speed: at load ~29 the FTP job made 155 KB/s of its 1 MB/s, all of it
+    // the machine's slowness; loopback still delivers each book far faster than the bucket's burst.)
+    expect(held).toBeGreaterThan(0);
     expect(caps.length).toBeGreaterThan(0);
     expect([...new Set(caps)]).toEqual([cap]);
   });
