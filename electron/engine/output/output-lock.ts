@@ -18,7 +18,7 @@
  *   the file, which the next run takes over.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { rmSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,6 +72,10 @@ export async function acquireOutputLock(folder: string, kind: string): Promise<O
       continue;
     }
     if (isAlive(current)) throw lockedError(dir, current);
+    // A verify holding the lock died (SIGKILL) while other verifies still read the folder
+    // (verify/verify-folder.ts: one record each in .fanout.verify/): the folder is still theirs.
+    const reader = current.kind === 'verify' ? await liveVerifyReader(dir) : null;
+    if (reader) throw lockedError(dir, reader);
     await takeOver(file, current, dir);
   }
   throw lockedError(dir, null);
@@ -114,7 +118,8 @@ async function readOwner(file: string): Promise<LockOwner | 'gone' | 'torn' | 'd
   return parseOwner(text) ?? 'torn';
 }
 
-function parseOwner(text: string): LockOwner | null {
+/** A lock file's text as its holder, or null when it is not one (torn, or not ours). verify/verify-folder.ts reads its group's records with it. */
+export function parseOwner(text: string): LockOwner | null {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' && typeof o.token === 'string') {
@@ -126,8 +131,8 @@ function parseOwner(text: string): LockOwner | null {
   return null;
 }
 
-/** Another host's process cannot be checked from here: it counts as alive. */
-function isAlive(owner: LockOwner): boolean {
+/** Whether a holder's process still runs. Another host's process cannot be checked from here: it counts as alive. verify/verify-folder.ts judges its readers with it. */
+export function isAlive(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return true;
   try {
     process.kill(owner.pid, 0);
@@ -149,6 +154,19 @@ function isZombie(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The folder's verify group (verify/verify-folder.ts): one `<token>.json` (a LockOwner) per verify reading it. */
+export const VERIFY_READERS_DIR = '.fanout.verify';
+
+/** A verify of the folder's group still reading (its process alive), or null. */
+async function liveVerifyReader(dir: string): Promise<LockOwner | null> {
+  const names = await readdir(join(dir, VERIFY_READERS_DIR)).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const owner = await readOwner(join(dir, VERIFY_READERS_DIR, name)).catch(() => 'gone' as const);
+    if (typeof owner === 'object' && isAlive(owner)) return owner;
+  }
+  return null;
 }
 
 async function olderThan(file: string, ms: number): Promise<boolean> {

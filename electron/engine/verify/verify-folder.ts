@@ -31,10 +31,10 @@ import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } fr
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
-import { LOCK_FILE, acquireOutputLock, lockHolder, type LockOwner, type OutputLock } from '../output/output-lock';
+import { LOCK_FILE, VERIFY_READERS_DIR, acquireOutputLock, isAlive, lockHolder, parseOwner, type LockOwner, type OutputLock } from '../output/output-lock';
 
 /** The verifies reading the folder, one file each. */
-export const VERIFY_GROUP_DIR = '.fanout.verify';
+export const VERIFY_GROUP_DIR = VERIFY_READERS_DIR;
 /** Held while a verify joins or leaves the group. */
 export const VERIFY_GUARD = '.fanout.verify.guard';
 const GUARD_STALE_MS = 10_000;
@@ -187,39 +187,11 @@ async function writeMember(dir: string, owner: LockOwner): Promise<void> {
 }
 
 /**
- * The record in the lock file (the lock's format, `LockOwner`), or null when there is none or it is
- * torn. (output-lock.ts keeps its reader to itself; `lockHolder` gives only the words.)
+ * The record in the lock file (the lock's format, `LockOwner`, read by output-lock.ts's
+ * `parseOwner`), or null when there is none or it is torn.
  */
 async function readHolder(dir: string): Promise<LockOwner | null> {
   return parseOwner(await readFile(join(dir, LOCK_FILE), 'utf8').catch(() => ''));
-}
-
-function parseOwner(text: string): LockOwner | null {
-  try {
-    const o = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' && typeof o.token === 'string') {
-      return { pid: o.pid, host: o.host, since: o.since, kind: typeof o.kind === 'string' ? o.kind : 'job', token: o.token };
-    }
-  } catch {
-    // torn, or not ours
-  }
-  return null;
-}
-
-/** As the output lock judges its holder: a process of another host counts as alive. */
-function isAlive(owner: LockOwner): boolean {
-  if (owner.host !== hostname()) return true;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  try {
-    const s = readFileSync(`/proc/${owner.pid}/stat`, 'utf8');
-    return !s.slice(s.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
 }
 
 /** A verify of the group still reading (its file's process alive); the files of dead ones are removed. */

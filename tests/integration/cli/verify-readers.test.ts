@@ -138,6 +138,21 @@ describe('two verifies of one folder at once', () => {
     await folderFree(dir);
   });
 
+  it('the verify holding the lock is killed (SIGKILL) while another reads: a job is still refused until that one ends', async () => {
+    const dir = await corpus('holder-killed');
+    const other = childVerify(dir);
+    expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
+    await withFolderForVerify(dir, async () => {
+      other.child.kill('SIGKILL');
+      await other.ended;
+      // The lock names a dead process; this verify still reads.
+      expect(await holderPid(dir)).toMatchObject({ pid: other.child.pid });
+      await jobRefused(dir, process.pid);
+    });
+    // Ended: the dead holder's lock is taken over by the next job.
+    await (await acquireOutputLock(dir, 'gutenberg')).release();
+  });
+
   it('a job holding the folder still refuses a verify, which leaves nothing behind', async () => {
     const dir = await corpus('job-holds');
     const job = await acquireOutputLock(dir, 'gutenberg');
