@@ -121,6 +121,22 @@ describe.skipIf(skip)('gutenberg run by a user who may not write one file or fol
   }, 240_000);
 });
 
+describe.skipIf(skip)('verify corpus by a user who may not read its manifest', () => {
+  it('manifest.jsonl of root, mode 0600: exit 2, its permissions named as the fix (not "not the output folder")', async () => {
+    const out = join(cli.base, 'verify-manifest-denied');
+    await mkdir(out);
+    await cli.giveToNobody(out);
+    const done = await cli.run(['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '5', '--out', out]);
+    expect(done.code, done.stderr).toBe(0);
+    const manifest = join(out, 'manifest.jsonl');
+    await chown(manifest, 0, 0);
+    await chmod(manifest, 0o600);
+    const r = await cli.run(['verify', 'corpus', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(`error: ${out}: its manifest.jsonl cannot be read by this user (permission denied): fix its permissions, or run verify as the user who owns it`);
+  }, 240_000);
+});
+
 describe.skipIf(skip)('a lock file of another user in a gutenberg output folder', () => {
   const args = (out: string) => ['gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--workers', '2', '--strategy', 'queue', '--attempts', '2', '--out', out, '--json'];
   /** A lock left by a process that is gone (no such PID), owned by root with `mode`. */
