@@ -177,6 +177,13 @@ test.describe('mail lab', () => {
     await page.getByTestId('lab-mail-user').fill(srv.user);
     await page.getByTestId('lab-mail-password').fill(srv.password);
     await page.getByTestId('lab-mail-out-dir').fill(join(env.dir, 'lab-mail'));
+    // The account is the Mail screen's, kept across lab tabs and screens (the password came back empty).
+    await page.getByTestId('lab-kind-gutenberg').click();
+    await page.getByTestId('nav-mail').click();
+    await expect(page.getByTestId('mail-password')).toHaveValue(srv.password);
+    await page.getByTestId('nav-lab').click();
+    await page.getByTestId('lab-kind-mail').click();
+    await expect(page.getByTestId('lab-mail-password')).toHaveValue(srv.password);
     for (const s of ['queue', 'adaptive']) await page.getByTestId(`lab-strategy-${s}`).uncheck();
     await page.getByTestId('lab-connections-4').uncheck();
     await page.getByTestId('lab-run').click();

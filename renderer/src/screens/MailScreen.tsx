@@ -15,7 +15,7 @@ import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { resyncIfBusy } from '../stores/host-sync';
-import { initMailForm, setMailField, useMailField } from '../stores/mail-form-store';
+import { initMailForm, mailFormDefaults, setMailField, useMailField } from '../stores/mail-form-store';
 
 export function MailScreen() {
   const info = useAppStore((s) => s.info);
@@ -29,13 +29,7 @@ export function MailScreen() {
 function MailForm({ info }: { info: AppInfo }) {
   const [saved] = useState(() => useAppStore.getState().mail);
   // Kept for the page's life (mail-form-store.ts): the Mail screen left and opened again finds it as it was.
-  useState(() =>
-    initMailForm(() => ({
-      host: saved.host, port: saved.port !== undefined ? String(saved.port) : '', tls: saved.tls, user: saved.user, password: '', untrusted: false,
-      folders: [], checked: new Set(), connections: 4, autoWorkers: false, strategy: 'adaptive', outDir: info.defaultOutDir, status: '',
-      remember: saved.rememberPassword && info.canStoreSecrets,
-    })),
-  );
+  useState(() => initMailForm(() => mailFormDefaults(saved, info)));
   const [host, setHost] = useMailField('host');
   const [port, setPort] = useMailField('port');
   const [tls, setTls] = useMailField('tls');

@@ -1,11 +1,11 @@
 import { create } from 'zustand';
-import type { MailFolderInfo } from '../../../shared/ipc';
+import type { AppInfo, MailFolderInfo, Settings } from '../../../shared/ipc';
 import type { Strategy } from '../../../shared/strategy';
 
 /**
  * The mail form as typed, for the page's life: leaving the Mail screen (to watch the run) and coming
  * back finds it as it was left — the password, the folders listed and ticked, the connections and the
- * output folder — so "the same job again" is the same job (an output folder back at its default
+ * output folder — so "the same job again" is the same job (the lab's mail panel shares the account and password) (an output folder back at its default
  * would archive everything again, elsewhere). Nothing here is saved: a reload starts from the
  * remembered account (settings) and no password, as before.
  */
@@ -24,6 +24,15 @@ export interface MailFormState {
   outDir: string;
   status: string;
   remember: boolean;
+}
+
+/** The form as a page first shows it: the remembered account (settings), no password, the host's default folder. */
+export function mailFormDefaults(saved: Settings['mail'], info: Pick<AppInfo, 'defaultOutDir' | 'canStoreSecrets'>): MailFormState {
+  return {
+    host: saved.host, port: saved.port !== undefined ? String(saved.port) : '', tls: saved.tls, user: saved.user, password: '', untrusted: false,
+    folders: [], checked: new Set(), connections: 4, autoWorkers: false, strategy: 'adaptive', outDir: info.defaultOutDir, status: '',
+    remember: saved.rememberPassword && info.canStoreSecrets,
+  };
 }
 
 export const useMailFormStore = create<{ form: MailFormState | null }>(() => ({ form: null }));

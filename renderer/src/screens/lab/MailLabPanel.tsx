@@ -1,9 +1,11 @@
 import { useMemo, useState } from 'react';
 import { STRATEGIES } from '../../../../shared/strategy';
 import type { MailAccount } from '../../../../shared/job-spec';
+import type { AppInfo } from '../../../../shared/ipc';
 import { mailLabRequest } from '../../lib/lab-requests';
 import { labResult } from '../../lib/lab-results';
 import { useAppStore } from '../../stores/app-store';
+import { initMailForm, mailFormDefaults, useMailField } from '../../stores/mail-form-store';
 import { setLabConfig, toggleIn, useLabStore } from '../../stores/lab-store';
 import { startLab } from './start-lab';
 import { CheckGroup, LabRunBar, NumberField } from './LabControls';
@@ -15,21 +17,27 @@ const CONNECTION_COUNTS = [1, 2, 4, 8, 16] as const;
 /**
  * The mail lab: the account archived under each strategy × connections, each into a fresh folder
  * (`fanout lab mail`), then the fastest and the slowest cell's connection lanes side by side.
- * The account starts from the Mail screen's remembered one; the password is typed here.
+ * The account and password are the Mail screen's (one form in memory, mail-form-store.ts).
  */
 export function MailLabPanel() {
   const info = useAppStore((s) => s.info);
+  if (!info?.mailAvailable) return <p className="muted" data-testid="lab-panel-mail">Mail archiving is not available in this build.</p>;
+  return <MailLabForm info={info} />;
+}
+
+function MailLabForm({ info }: { info: AppInfo }) {
   const saved = useAppStore((s) => s.mail);
   const c = useLabStore((s) => s.configs.mail);
   const run = useLabStore((s) => s.runs.mail);
-  const [host, setHost] = useState(saved.host);
-  const [port, setPort] = useState(saved.port !== undefined ? String(saved.port) : '');
-  const [tls, setTls] = useState(saved.tls);
-  const [user, setUser] = useState(saved.user);
-  const [password, setPassword] = useState('');
-  const outDir = c.outDir || info?.defaultOutDir || '';
+  // The Mail screen's account and password (typed once for both; kept across lab tabs and screens for the page's life).
+  useState(() => initMailForm(() => mailFormDefaults(saved, info)));
+  const [host, setHost] = useMailField('host');
+  const [port, setPort] = useMailField('port');
+  const [tls, setTls] = useMailField('tls');
+  const [user, setUser] = useMailField('user');
+  const [password, setPassword] = useMailField('password');
+  const outDir = c.outDir || info.defaultOutDir || '';
   const result = useMemo(() => (run && run.points.length > 0 ? labResult('mail', run.points, run.context) : null), [run]);
-  if (!info?.mailAvailable) return <p className="muted" data-testid="lab-panel-mail">Mail archiving is not available in this build.</p>;
   const account = (): MailAccount => ({ host: host.trim(), ...(port ? { port: Number(port) } : {}), tls, allowUntrustedCert: false, user: user.trim(), auth: { method: 'password', password } });
   return (
     <div data-testid="lab-panel-mail">
