@@ -6,7 +6,7 @@
  * (Dovecot filling, proxies) is in this file's bundle.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { MailJobInput } from '../shared/job-spec';
 import type { JobSummary } from '../shared/events';
@@ -50,6 +50,7 @@ export async function child(arg: string): Promise<void> {
     firstConnectMs ??= performance.now();
   };
   diagnostics.subscribe('net.client.socket', onSocket);
+  const wire = process.env.BENCH_CHILD_TRACE ? traceWire(process.env.BENCH_CHILD_TRACE) : null;
   // As `fanout mail` does (electron/cli/mail-command.ts): an account archived before is listed the
   // quick way at once, while the job's modules load. The spec comes complete from the bench (the
   // account as MailAccountSchema leaves it), so the job takes that listing up.
@@ -88,9 +89,13 @@ export async function child(arg: string): Promise<void> {
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
+  // BENCH_CHILD_LIMITS='{"chunkMessages":100}': plan limits on top of the job's (experiments with chunk sizes, as a BENCH_VARIANTS row).
+  const limits = process.env.BENCH_CHILD_LIMITS ? (JSON.parse(process.env.BENCH_CHILD_LIMITS) as Record<string, number>) : undefined;
   const summary = await runMailJob(spec, createJobControl(), {
-    onMessageWritten: () => {
+    ...(limits ? { limits } : {}),
+    onMessageWritten: (folder, uid) => {
       const now = performance.now();
+      wire?.written(folder, uid, now);
       firstMessageMs ??= now;
       written.push(now);
     },
@@ -99,6 +104,7 @@ export async function child(arg: string): Promise<void> {
   gcObserver.disconnect();
   await heapSample?.();
   diagnostics.unsubscribe('net.client.socket', onSocket);
+  wire?.();
   clearInterval(timer);
   sample();
   const ru = process.resourceUsage();
@@ -123,6 +129,53 @@ export async function child(arg: string): Promise<void> {
     process.stderr.write(`child: memory at peak RSS ${JSON.stringify(report.atPeak)}; at start ${JSON.stringify(start)}; job started ${started.toFixed(0)} ms after process start, took ${summary.wallMs.toFixed(0)} ms; CPU per thread (tid user/system s) ${threadCpu()}\n`);
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/**
+ * BENCH_CHILD_TRACE=<file>: the job's wire timeline, one JSON line per event, written at the end to
+ * <file>.<pid>.jsonl: each client socket's writes (ms since process start, connection number, the
+ * first 100 characters of each line written), its reads (bytes, and the tagged answers that start
+ * a line in them), and each message on disk (folder, UID). bench/mail-timeline.py reads it: per
+ * connection, what it waited for and when it had nothing in flight. A read over 8 KB is scanned at
+ * its two ends only (a tagged answer in its middle is missed: one followed by more of the next answer
+ * in the same read). It costs CPU of its own: read its row's CPU and wall times from untraced runs.
+ */
+function traceWire(file: string): ((() => void) & { written(folder: string, uid: number, t: number): void }) {
+  const events: string[] = [];
+  let conns = 0;
+  const onSocket = (m: unknown) => {
+    const socket = (m as { socket: import('node:net').Socket }).socket;
+    const id = conns++;
+    events.push(JSON.stringify({ t: performance.now(), c: id, k: 'open' }));
+    // After net.connect returns: Socket#connect puts the prototype's write back on the socket.
+    queueMicrotask(() => {
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+        const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('latin1', 0, Math.min(chunk.length, 4096)) : '';
+        const lines = text.split('\r\n').filter(Boolean).map((l) => l.slice(0, 100));
+        events.push(JSON.stringify({ t: performance.now(), c: id, k: 'w', lines, n: Buffer.isBuffer(chunk) ? chunk.length : text.length }));
+        return write(chunk, ...rest);
+      };
+    });
+    socket.on('data', (d: Buffer) => {
+      // Tagged answers in a read: a small one whole, a large one (message bytes) at its two ends
+      // only, where a FETCH's completion comes (scanning 200 MB of bodies cost more than the job).
+      const parts = d.length <= 8192 ? [d.toString('latin1')] : [d.toString('latin1', 0, 1024), d.toString('latin1', d.length - 1024)];
+      const tagged: string[] = [];
+      for (const text of parts) {
+        const re = /(?:^|\r\n)([A-Za-z0-9]+ (?:OK|NO|BAD)[^\r]{0,40})/g;
+        for (let r = re.exec(text); r; r = re.exec(text)) if (!r[1]!.startsWith('* ')) tagged.push(r[1]!);
+      }
+      events.push(JSON.stringify({ t: performance.now(), c: id, k: 'r', n: d.length, tagged }));
+    });
+    socket.once('close', () => events.push(JSON.stringify({ t: performance.now(), c: id, k: 'close' })));
+  };
+  diagnostics.subscribe('net.client.socket', onSocket);
+  const end = () => {
+    diagnostics.unsubscribe('net.client.socket', onSocket);
+    writeFileSync(`${file}.${process.pid}.jsonl`, `${events.join('\n')}\n`);
+  };
+  return Object.assign(end, { written: (folder: string, uid: number, t: number) => void events.push(JSON.stringify({ t, k: 'file', folder, uid })) });
 }
 
 /** The main thread's CPU time (user + system), s: what the event loop spent, apart from libuv's pool threads. */

@@ -32,6 +32,11 @@
  * BENCH_PROFILE_AGAIN=1 profiles and wraps the nothing-new runs too (`{name}` ends in `-again`).
  * BENCH_FILL=maildir writes Dovecot's Maildir files directly (50,000 messages in seconds).
  * BENCH_AGAIN_RUNS=5: each tool's "nothing new" is the median of 5 back-to-back runs per round.
+ * BENCH_CHILD_TRACE=<file> (read by the child): each Fanout run writes its wire timeline to <file>.<pid>.jsonl
+ * (per connection: commands written, tagged answers read, bytes; each message on disk); `python3
+ * bench/mail-timeline.py <file> --commands` prints per connection what it waited for and when it had
+ * nothing in flight. BENCH_CHILD_LIMITS='{"chunkMessages":100}' (child): plan limits on top of the job's, for a
+ * BENCH_VARIANTS row (`c100:BENCH_CHILD_LIMITS={"chunkMessages":100}`).
  * BENCH_KEEP_OUTPUT=0: each run's archive is deleted before the next run, as up to session 14 (default: kept
  * until the end; see KEEP_OUTPUT).
  * The rows `cli N=<n>` (BENCH_CLI_NS, 4; empty = none) time the nothing-new runs as a user runs
