@@ -101,6 +101,8 @@ test('pause and resume a running job', async ({ app: page, env }) => {
   await page.getByTestId('select-all').click();
   await page.getByTestId('start').click();
   await expect(page.getByTestId('run-status')).toHaveText('running');
+  // The cap in the units of the throughput beside it (it read '128 KiB/s' next to '… KB/s').
+  await expect(page.getByTestId('rate-cap-value')).toHaveText('128 KB/s');
   await expect.poll(async () => Number((await page.getByTestId('run-progress').textContent())?.split('/')[0]), { timeout: 30_000 }).toBeGreaterThan(0);
   // While it runs: the ETA has its p10–p90 band, and the in-flight items are ranked.
   await expect(page.getByTestId('run-eta-band')).toHaveText(/\(\d+:\d\d–\d+:\d\d\)/);

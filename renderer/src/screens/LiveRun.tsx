@@ -27,9 +27,9 @@ const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
       <span className="lane-bar">
         <span className={pct === null ? 'indeterminate' : ''} style={{ width: pct === null ? '100%' : `${pct}%` }} />
       </span>
-      <span className="lane-num" data-testid={`lane-${w.id}-items`}>{w.itemsDone} items</span>
+      <span className="lane-num" data-testid={`lane-${w.id}-items`}>{w.itemsDone} {w.itemsDone === 1 ? 'item' : 'items'}</span>
       <span className="lane-num">{formatBytes(w.bytesDone)}</span>
-      <span className="lane-num">{w.retries} retries</span>
+      <span className="lane-num">{w.retries} {w.retries === 1 ? 'retry' : 'retries'}</span>
       {w.itemsFailed > 0 && <span className="lane-num error">{w.itemsFailed} failed</span>}
     </div>
   );

@@ -1,5 +1,7 @@
 import { useState } from 'react';
-import { checkByteRate, formatByteRate, parseByteRate } from '../../../shared/byte-rate';
+import { checkByteRate, parseByteRate } from '../../../shared/byte-rate';
+// The units of the header's throughput and the chart beside it (binary, written KB): the cap read '256 KiB/s' next to '256 KB/s'.
+import { formatBytes } from '../lib/format';
 import { getApi } from '../api/api';
 import { describeError } from '../stores/app-store';
 import { useRunStore } from '../stores/run-store';
@@ -34,7 +36,7 @@ export function RateCapControl({ jobId }: { jobId: string }) {
   };
   return (
     <span className="rate-cap" data-testid="rate-cap">
-      <span className="muted">Cap: <b data-testid="rate-cap-value">{cap === null ? 'none' : formatByteRate(cap)}</b></span>
+      <span className="muted">Cap: <b data-testid="rate-cap-value">{cap === null ? 'none' : `${formatBytes(cap)}/s`}</b></span>
       <input
         data-testid="rate-cap-input"
         aria-invalid={problem ? true : undefined}
