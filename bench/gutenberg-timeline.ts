@@ -12,7 +12,8 @@
  * `submit` waited), the job's start-up steps before its first request. TL_B=<variant> alternates
  * jobs A (the code as is) and B (A B B A A B …, one process): `speculate` (every batch asks for the
  * indexes at once), `upto<k>` (batches of <= k books do), `firstfill` (a worker finding the queue
- * empty waits one turn for a batch more: what a queue filling first would hand out); bench-only
+ * empty waits one turn for a batch more: what a queue filling first would hand out), `double` (every
+ * take twice over: about `adaptiveFactor` 1); bench-only
  * wrappers, no product setting. BENCH_DELAY_MS (25) as bench:gutenberg; at 100 the round trips
  * outweigh a loaded machine. TL_CURL=0: no curl runs. TL_JSON=<file> writes the raw timelines.
  * Not part of the tests.
@@ -116,6 +117,11 @@ let submitWait = new Map<number, number>();
 {
   const take = SharedQueueSource.prototype.take;
   SharedQueueSource.prototype.take = async function (this: SharedQueueSource<unknown>, workerId: number, signal: AbortSignal) {
+    // TL_B=double: every take twice the batch (about ADAPTIVE_FACTOR 1 instead of 2: half the batches, longer ones at the end).
+    if (variantB && process.env.TL_B === 'double') {
+      const first = await take.call(this, workerId, signal);
+      return first.length > 0 && this.queued > 0 ? [...first, ...(await take.call(this, workerId, signal))] : first;
+    }
     if (!(variantB && process.env.TL_B === 'firstfill') || this.queued > 0 || this.exhausted) return take.call(this, workerId, signal);
     const first = await take.call(this, workerId, signal);
     if (first.length === 0) return first;
