@@ -144,7 +144,11 @@ function writeOnThread(partPath: string, bytes: Uint8Array, flags: 'w' | 'wx'): 
       }
       try {
         closeSync(fd);
-        renameSync(partPath, path);
+        try {
+          renameSync(partPath, path);
+        } catch (err) {
+          throw folderInTheWay(err, path);
+        }
       } catch (err) {
         removeQuietly(partPath);
         throw err;
@@ -212,7 +216,9 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
         await handle.sync();
         if (opts.mtime) await handle.utimes(opts.mtime, opts.mtime);
         await close();
-        await rename(tempPath, path);
+        await rename(tempPath, path).catch((err: unknown) => {
+          throw folderInTheWay(err, path);
+        });
       } catch (err) {
         await abort();
         throw err;
@@ -242,8 +248,21 @@ export async function renameDurably(
   } finally {
     await handle.close();
   }
-  await rename(from, path);
+  await rename(from, path).catch((err: unknown) => {
+    throw folderInTheWay(err, path);
+  });
   if (opts.syncDir !== false) await syncDir(dirname(path));
+}
+
+/**
+ * A rename over `path` refused because a folder is there (EISDIR): the same error (code, syscall),
+ * its message naming the folder in the way and what to do, `path` the folder; Node's own named the
+ * temp file first ("EISDIR: illegal operation on a directory, rename '<temp>' -> '<path>'"), which
+ * a book's failure line then showed. Any other error as it is.
+ */
+function folderInTheWay(err: unknown, path: string): unknown {
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'EISDIR') return err;
+  return Object.assign(new Error(`${path} is a folder, not a file: move it out of the way (fanout does not delete it), then run again`, { cause: err }), { code: 'EISDIR', errno: (err as NodeJS.ErrnoException).errno, syscall: 'rename', path });
 }
 
 /**

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTempName, openAtomicFile, removeStaleTempFiles, tempPathFor, writeFileAtomic, writePartOnThread } from '../../../electron/engine/output/atomic-file';
+import { isTempName, openAtomicFile, removeStaleTempFiles, renameDurably, tempPathFor, writeFileAtomic, writeFileAtomicOnThread, writePartOnThread } from '../../../electron/engine/output/atomic-file';
 import { isTempName as isMailTempName } from '../../../electron/engine/mail/message-file';
 
 let dir: string;
@@ -94,5 +94,33 @@ describe('writePartOnThread (a held raw text landed on a scrub thread)', () => {
   it('a folder that is not there fails at once, leaving nothing', async () => {
     expect(() => writePartOnThread(join(dir, 'missing', 'x.part'), Buffer.from('x'))).toThrow(/ENOENT/);
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('a folder where the file goes', () => {
+  const inTheWay = (target: string) => `${target} is a folder, not a file: move it out of the way (fanout does not delete it), then run again`;
+
+  it.each([
+    ['writeFileAtomic', (target: string) => writeFileAtomic(target, 'text')],
+    ['writeFileAtomicOnThread', (target: string) => writeFileAtomicOnThread(target, new TextEncoder().encode('text'), () => {})],
+    ['writePartOnThread … land', (target: string) => writePartOnThread(join(dir, 'x.part'), new TextEncoder().encode('text')).land(target)],
+    [
+      'renameDurably',
+      async (target: string) => {
+        await writeFile(join(dir, 'x.part'), 'text');
+        await renameDurably(join(dir, 'x.part'), target);
+      },
+    ],
+  ])('%s: EISDIR naming the folder in the way and what to do; the folder and what it holds are kept, no temp left', async (what, write) => {
+    const target = join(dir, '5-0.txt');
+    await mkdir(target);
+    await writeFile(join(target, 'mine'), 'kept');
+    const err = (await write(target).then(() => null, (e: unknown) => e)) as NodeJS.ErrnoException | null;
+    expect(err?.code).toBe('EISDIR');
+    expect(err?.message).toBe(inTheWay(target));
+    expect(err?.path).toBe(target);
+    // A resumable .part handed to renameDurably stays (a mirror resumes it); a temp file goes.
+    expect((await readdir(dir)).filter((n) => n !== 'x.part' || !what.startsWith('renameDurably'))).toEqual(['5-0.txt']);
+    expect(await readFile(join(target, 'mine'), 'utf8')).toBe('kept');
   });
 });
