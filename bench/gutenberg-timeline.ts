@@ -166,13 +166,14 @@ function childPids(): number[] {
 
 /**
  * Thread kinds (every thread is called `node`): by when it started. V8's platform threads start with
- * the process; libuv's pool at the first async fs call (making the mirror); the scrub threads behind
- * the first job's first requests (kept warm for the later jobs).
+ * the process, and so does libuv's pool under tsx (its loader's first async fs call): `v8+libuv` (perf
+ * tells them apart: `PlatformWorker` against `uv` `worker` stacks); the scrub threads behind the first
+ * job's first requests (kept warm for the later jobs). `libuv` only if the pool started later.
  */
 const starts = { mirror: Infinity, warm: Infinity };
 function kindOf(tid: string, start: number): string {
   if (tid === String(process.pid)) return 'main';
-  if (start < starts.mirror) return 'v8';
+  if (start < starts.mirror) return 'v8+libuv';
   if (start < starts.warm) return 'libuv';
   return 'scrub';
 }
