@@ -4,9 +4,9 @@
  * remaining book only to fail each with WRITE_FAILED ENOENT (wasted network work, one failure per
  * book for one cause). The re-run finishes byte-exact.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
@@ -57,7 +57,13 @@ describe('a folder removed under a running gutenberg job', () => {
       const job = run(out);
       await requested(bookPath(STALLED), from);
       expect((await readdir(join(out, 'raw'))).length).toBeGreaterThan(0);
-      await rm(gone(out), { recursive: true, force: true });
+      // Gone at once: moved aside (one rename), then removed. A recursive rm in place takes its files
+      // one by one, and a book the scrubber read meanwhile found its raw file gone from a raw/ still
+      // there, which is that book's own failure by the rule (a single file gone): 'WRITE_FAILED:
+      // ENOENT ... open <out>/raw/1001-0.txt' beside the job's error, 1 run in 8 under load.
+      const aside = join(base, `aside-${basename(out)}`);
+      await rename(gone(out), aside);
+      await rm(aside, { recursive: true, force: true });
       fx.http.hooks.releaseStalls();
       const summary = await job;
       expect(summary.status).toBe('failed');
