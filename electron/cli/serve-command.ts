@@ -21,10 +21,15 @@ export function registerServeCommand(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', intOption(0, 65535), 5757)
     .option('--data-dir <dir>', 'where history and settings are kept (default: $FANOUT_DATA_DIR or ~/.fanout)')
     .action(async (o: { port: number; dataDir?: string }) => {
-      if (o.dataDir !== undefined) {
-        const problem = await checkOutputFolder(o.dataDir);
-        exitOnProblems(problem ? [{ field: '--data-dir', value: o.dataDir, message: problem }] : []);
-      }
+      // The default one too ($FANOUT_DATA_DIR, else ~/.fanout): a HOME this user may not write (a
+      // service account's /nonexistent) served the page with every save failing (history,
+      // settings, saved passwords, downloaded catalogs), said only after each job.
+      const { defaultDataDir } = await import('../engine/jobs/data-dir');
+      const dataDir = o.dataDir ?? defaultDataDir();
+      const problem = await checkOutputFolder(dataDir);
+      const field = o.dataDir !== undefined ? '--data-dir' : process.env.FANOUT_DATA_DIR !== undefined ? 'FANOUT_DATA_DIR' : 'data folder';
+      const message = problem && o.dataDir === undefined ? `${problem} (it keeps the history, settings and saved passwords; --data-dir or FANOUT_DATA_DIR names another)` : problem;
+      exitOnProblems(message ? [{ field, value: dataDir, message }] : []);
       // The whole engine comes with the host: loaded only when serving, not for `--help`.
       const { serve } = await import('../web-host/serve');
       let started: Awaited<ReturnType<typeof serve>>;

@@ -170,7 +170,12 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (dir: string, o: { json?: boolean }) => {
       const folder = await checkExistingFolder(dir);
       const manifest = folder ? null : await checkInputFile(join(dir, 'manifest.jsonl'), { allowEmpty: true });
-      const problem = folder ?? (manifest ? `has no readable manifest.jsonl (${manifest.split(';')[0]}): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out` : null);
+      // A manifest there that this user may not read is no sign of a wrong folder: its permissions are the fix.
+      const denied = manifest?.startsWith('cannot be read (permission denied)') ?? false;
+      const problem =
+        folder ??
+        (denied ? `its manifest.jsonl cannot be read by this user (permission denied): fix its permissions, or run verify as the user who owns it` : null) ??
+        (manifest ? `has no readable manifest.jsonl (${manifest.split(';')[0]}): it is not the output folder of a \`fanout gutenberg\` run; give the folder given to its --out` : null);
       exitOnProblems(problem ? [{ field: dir, message: problem }] : []);
       const [{ verifyCorpus }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-corpus'), import('../engine/verify/verify-folder')]);
       // Refused while a job writes the folder (its half-written files would read as damage); a job is refused there while this runs.

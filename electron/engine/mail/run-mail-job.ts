@@ -447,7 +447,10 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
       tallies.sort((a, b) => (order.get(a.folder) ?? 0) - (order.get(b.folder) ?? 0));
       if (pool) await pool;
       // A folder that neither finished nor failed would be reported done without being on disk.
-      if (!control.signal.aborted) {
+      // Not after a stop (cancel, or a storage fault): its chunks were not tried, the re-run does them
+      // (a folder listed FOLDER_INCOMPLETE beside the job's OUTPUT_NOT_WRITABLE / DISK_FULL was one
+      // failure per untried folder for one cause).
+      if (!stop.signal.aborted) {
         for (const j of jobs) if (j.pendingChunks > 0 && !j.failed) finishFailed(j, job, reconcileFolder(j) ?? new FanoutError('INTERNAL', `Folder ${j.info.path}: ${j.pendingChunks} chunk(s) neither finished nor failed`, { folder: j.info.path }));
       }
     } finally {
