@@ -40,6 +40,11 @@ import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
 import { RawParts } from '../mirror/raw-parts';
 import { giveHeldBuffer } from '../mirror/held-buffers';
 
+/** A job refused before any download (folder locked or not writable, a policy): its failed summary, not a crash. */
+function refusedSummary(spec: GutenbergJobSpec, outDir: string, control: JobControl, err: unknown): Promise<JobSummary> {
+  return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control, extras: { mirror: redactUrl(spec.mirror) } }, () => Promise.reject(err));
+}
+
 /**
  * Downloads the selected books from a mirror with N workers under a strategy, cleans them in the
  * scrubber pool, and writes `<out>/raw/`, `<out>/clean/<N>.txt` and `<out>/manifest.jsonl`.
@@ -56,7 +61,7 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
     lock = await prepareOutputFolder(outDir, 'gutenberg', ['raw', 'clean']);
   } catch (err) {
     // Refused before any download (folder locked, read-only, full): a failed summary, not a crash.
-    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control, extras: { mirror: redactUrl(spec.mirror) } }, () => Promise.reject(err));
+    return refusedSummary(spec, outDir, control, err);
   }
   try {
     return await runLocked(spec, control, outDir, read);
@@ -84,9 +89,17 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
   const policy = mainSiteProblem(spec.mirror, total, spec.allowMainSite);
   if (policy) {
     const refused = new FanoutError('BAD_INPUT', policy, { host: new URL(spec.mirror).hostname });
-    return runJob({ kind: 'gutenberg', strategy: spec.strategy, workers: spec.workers, outDir, control, extras: { mirror: redactUrl(spec.mirror) } }, () => Promise.reject(refused));
+    return refusedSummary(spec, outDir, control, refused);
   }
-  const manifest = await ManifestStore.open(outDir);
+  let manifest: ManifestStore;
+  try {
+    manifest = await ManifestStore.open(outDir);
+  } catch (err) {
+    // A manifest.jsonl this user may not read or write (OUTPUT_NOT_WRITABLE naming it): refused as
+    // at the lock, a failed summary (it was thrown to the CLI's catch: an error line, and no JSON
+    // on stdout with --json).
+    return refusedSummary(spec, outDir, control, err);
+  }
   // An FTP server found to need lock-step (see mirror/ftp-host-state.ts) is said once, as a warning.
   let warn: JobBodyContext['warn'] | null = null;
   // The host remembers the verdict (hosts): the next job to this server starts lock-step, unprobed.
@@ -268,6 +281,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       total: parts.total,
       workers: spec.workers,
       strategy: spec.strategy,
+      // HTTP: each batch costs one to three round trips whatever its size (its requests pipelined, a
+      // book without N-0.txt asking for the index, then the file): half as many, twice as long.
+      ...(singlesAsBatch ? { adaptiveFactor: 1 } : {}),
       signal: stop.signal,
       telemetry,
       units: (book) => (handed.has(book.ebook) ? 0 : 1),
