@@ -62,8 +62,11 @@ export async function scrubFileTask(task: ScrubFileTask): Promise<WorkerReply> {
   } catch (err) {
     // A raw text not landed is removed with its `.part` (the book is fetched again by a later run).
     await rawPart?.abort();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { fsError: { code, message: (err as Error).message }, runMs: performance.now() - t0 };
+    const { code, path, dest } = err as NodeJS.ErrnoException & { dest?: unknown };
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      const named = { ...(typeof path === 'string' ? { path } : {}), ...(typeof dest === 'string' ? { dest } : {}) };
+      return { fsError: { code, message: (err as Error).message, ...named }, runMs: performance.now() - t0 };
+    }
     throw err;
   } finally {
     // The clean text (a view into them) is written or dropped: the buffers may take the next book.

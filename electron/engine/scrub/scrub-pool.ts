@@ -118,10 +118,12 @@ export function createScrubPool(options: ScrubPoolOptions): ScrubPool {
         waitTime.record(Math.max(0, performance.now() - t0 - reply.runMs));
         totalRunMs += reply.runMs;
         if ('result' in reply) return reply.result;
-        // A file task's fs call failed in the worker: the errno kept (a full disk stops the job).
+        // A file task's fs call failed in the worker: the errno kept (a full disk stops the job), and
+        // the path it named (a folder gone under the job stops it too, storage-fault.ts goneFolder).
         failed++;
         const path = isFileTask(input) ? input.cleanPath : undefined;
-        const cause = Object.assign(new Error(reply.fsError.message), { code: reply.fsError.code });
+        const { message, ...named } = reply.fsError;
+        const cause = Object.assign(new Error(message), named);
         throw new FanoutError('WRITE_FAILED', `Write failed: ${reply.fsError.message}`, path ? { path } : {}, { cause });
       },
       (err: unknown) => {

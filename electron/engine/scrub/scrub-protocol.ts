@@ -38,9 +38,12 @@ export type ScrubTask = { bytes: Uint8Array } | { file: ScrubFileTask };
 /**
  * What a worker (thread or child process) sends back for one book. A file task's failed file call
  * comes back as `fsError` (an Error's `code` does not survive the message: ENOSPC must still stop
- * the job as a full disk, output/storage-fault.ts).
+ * the job as a full disk, output/storage-fault.ts), with the path it named (and a rename's `dest`):
+ * an ENOENT is the output folder gone only when that path's folder is gone.
  */
-export type WorkerReply = { result: ScrubResult; runMs: number } | { fsError: { code: string; message: string }; runMs: number };
+export type WorkerReply =
+  | { result: ScrubResult; runMs: number }
+  | { fsError: { code: string; message: string; path?: string; dest?: string }; runMs: number };
 
 
 /** Parent → child process. */

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { createScrubPool, type ScrubPool } from '../../../electron/engine/scrub/scrub-pool';
 import { scrubBook } from '../../../electron/engine/scrub/scrub-book';
-import { errnoCode } from '../../../electron/engine/output/storage-fault';
+import { errnoCode, storageFault } from '../../../electron/engine/output/storage-fault';
 
 const fixturesDir = fileURLToPath(new URL('../../fixtures/scrub/', import.meta.url));
 const fixtures = readdirSync(fixturesDir)
@@ -92,6 +92,23 @@ describe.each(['threads', 'processes'] as const)('createScrubPool (%s)', (execut
       expect(pool.stats().failed).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('file tasks: the clean folder removed meanwhile is the output folder gone (OUTPUT_NOT_WRITABLE naming it), not one book\'s WRITE_FAILED', async () => {
+    // The path the fs call named crosses the thread/process boundary with the errno: without it the
+    // job could not tell a folder gone from one file missing, and failed the book being cleaned
+    // (integration storage/folder-gone under load: 'WRITE_FAILED: ENOENT ... rename .../clean/.2002.txt.….tmp').
+    pool = createScrubPool({ executor, size: 1, maxQueue: 1 });
+    const out = mkdtempSync(join(tmpdir(), 'scrub-gone-'));
+    try {
+      writeFileSync(join(out, 'raw.txt'), fixtures[0]!.bytes);
+      const err = await rejection(pool.scrub({ rawPath: join(out, 'raw.txt'), cleanPath: join(out, 'clean', '1.txt') }));
+      const fault = storageFault(err, out);
+      expect(fault?.code).toBe('OUTPUT_NOT_WRITABLE');
+      expect(fault?.message).toContain(`${join(out, 'clean')} is gone`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 
