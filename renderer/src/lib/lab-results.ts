@@ -10,6 +10,7 @@ import { labJson } from '../../../shared/lab/lab-json';
 import { scrubLabLabel } from '../../../shared/lab/lab-labels';
 import { analyseQueueLab, queueCsv, queueSvg, type QueueAnalysis, type QueuePoint } from '../../../shared/lab/queue-analysis';
 import { formatBytes } from '../../../shared/format-bytes';
+import { redactUrl } from '../../../shared/input-checks';
 import { runSpeedup } from '../../../shared/lab/speedup-fits';
 import { analyseStragglerLab, stragglerCsv, stragglerSvg, type StragglerAnalysis, type StragglerPoint } from '../../../shared/lab/straggler-analysis';
 
@@ -62,7 +63,8 @@ export interface NormalRun {
   mirror?: string;
 }
 
-const sameMirror = (a: string, b: string) => a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
+/** A mirror as summaries and lab contexts record it (redacted: no password), without its last slash. */
+const mirrorKey = (m: string) => redactUrl(m.trim()).replace(/\/+$/, '');
 
 /**
  * Where the normal run goes on the lab's speedup chart (its throughput over the lab's one-worker
@@ -75,8 +77,8 @@ export function placeNormalRun(run: NormalRun | null, oneWorker: { bytes: number
   if (!run) return { point: null, note: null };
   const name = run.label;
   // Another mirror is another link and another server: its ratio to the lab's one-worker cell measures those, not its workers.
-  if (run.mirror !== undefined && labMirror !== undefined && !sameMirror(run.mirror, labMirror)) {
-    return { point: null, note: `The ${name} fetched from ${run.mirror}, the lab's cells from ${labMirror}: its speed is not comparable, so it is not placed on the curves.` };
+  if (run.mirror !== undefined && labMirror !== undefined && mirrorKey(run.mirror) !== mirrorKey(labMirror)) {
+    return { point: null, note: `The ${name} fetched from ${redactUrl(run.mirror)}, the lab's cells from ${redactUrl(labMirror)}: its speed is not comparable, so it is not placed on the curves.` };
   }
   if (run.rateCap !== undefined && (run.rateCap ?? null) !== (labRateCap ?? null)) {
     const cap = (c: number | null) => (c === null ? 'no cap' : `a cap of ${formatBytes(c)}/s`);

@@ -35,6 +35,9 @@ describe('placeNormalRun', () => {
     expect(other.note).toBe('The last run (4 workers) fetched from ftp://127.0.0.1:2121, the lab\'s cells from http://127.0.0.1:8080/: its speed is not comparable, so it is not placed on the curves.');
     // The same mirror written with or without its last slash is the same mirror.
     expect(placeNormalRun({ ...run, mirror: 'http://127.0.0.1:8080' }, oneWorker, null, 'http://127.0.0.1:8080/').point?.speedup).toBe(3);
+    // Summaries and lab contexts keep a mirror redacted (no password): the run's own URL matches it, and a note never shows the password.
+    expect(placeNormalRun({ ...run, mirror: 'ftp://me:secret@127.0.0.1:2121/' }, oneWorker, null, 'ftp://me:***@127.0.0.1:2121/').point?.speedup).toBe(3);
+    expect(placeNormalRun({ ...run, mirror: 'ftp://me:secret@127.0.0.1:2121/' }, oneWorker, null, 'http://127.0.0.1:8080/').note).toContain('fetched from ftp://me:***@127.0.0.1:2121/');
     // Either side unknown (a history entry of an older host): placed as before.
     expect(placeNormalRun(run, oneWorker, null, 'http://127.0.0.1:8080/').point?.speedup).toBe(3);
     expect(placeNormalRun({ ...run, mirror: 'ftp://x/' }, oneWorker, null, undefined).point?.speedup).toBe(3);

@@ -24,9 +24,9 @@ export function GutenbergLabPanel() {
   const normal = useNormalRun();
   const oneWorker = result?.type === 'speedup' ? result.analysis.oneWorker : null;
   const labCap = run?.context.rateCap ?? null;
-  // The lab's mirror: its context's when the host says it (reports/s16/hu-summary-mirror.patch), else the form's, which it was started from.
+  // The lab's mirror: its context's (redacted by the host; an older host's has none), else the form's, which it was started from.
   const formMirror = useAppStore((s) => s.form.mirror);
-  const labMirror = (run?.context as { mirror?: string } | undefined)?.mirror ?? (formMirror.trim() || undefined);
+  const labMirror = run?.context.mirror ?? (formMirror.trim() || undefined);
   const placed = useMemo(() => placeNormalRun(normal, oneWorker, labCap, labMirror), [normal, oneWorker, labCap, labMirror]);
   const runPoint: RunPoint | null = placed.point;
   const runNote = result?.type !== 'speedup' ? [] : placed.note ? [placed.note] : runPoint && result.analysis.recommended !== null

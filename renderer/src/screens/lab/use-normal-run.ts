@@ -2,13 +2,6 @@ import { useMemo } from 'react';
 import { useAppStore } from '../../stores/app-store';
 import { useRunStore } from '../../stores/run-store';
 import type { NormalRun } from '../../lib/lab-results';
-import type { JobSummary } from '../../../../shared/events';
-
-/** A summary's mirror, when its host records one (`JobSummary.mirror`, proposed in reports/s16/hu-summary-mirror.patch). */
-function mirrorOf(summary: JobSummary): string | undefined {
-  const m = (summary as JobSummary & { mirror?: unknown }).mirror;
-  return typeof m === 'string' && m !== '' ? m : undefined;
-}
 
 /** The current (or else the last) normal Gutenberg run: workers, bytes and wall time, to place on the lab's curves. */
 export function useNormalRun(): NormalRun | null {
@@ -27,7 +20,7 @@ export function useNormalRun(): NormalRun | null {
       return { workers, bytes: r.bytesDone, wallMs: r.elapsedMs, label: r.status === 'finished' ? `last run (${workers} workers)` : `this run (${workers} workers)`, rateCap: r.rateCap, ...(r.source ? { mirror: r.source } : {}) };
     }
     if (last) {
-      const mirror = mirrorOf(last.summary);
+      const mirror = last.summary.mirror || undefined;
       return { workers: last.summary.workers, bytes: last.summary.bytes, wallMs: last.summary.wallMs, label: `last run (${last.summary.workers} workers)`, ...(mirror ? { mirror } : {}) };
     }
     return null;
