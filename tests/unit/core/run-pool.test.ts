@@ -9,20 +9,30 @@ import type { Strategy } from '../../../shared/strategy';
 const tick = (ms = 1) => new Promise((r) => setTimeout(r, ms));
 
 /** Records which worker processed which item, in order, and the batches handed out. */
-function recorder(opts: { delay?: (item: number) => number; failOnce?: Set<number>; failAlways?: Set<number>; batches?: boolean } = {}) {
+function recorder(opts: {
+  delay?: (item: number) => number;
+  /** An item held until this resolves (instead of its delay). */
+  hold?: (item: number) => Promise<void> | undefined;
+  /** Called once an item is recorded done. */
+  onDone?: (item: number) => void;
+  failOnce?: Set<number>;
+  failAlways?: Set<number>;
+  batches?: boolean;
+} = {}) {
   const byWorker = new Map<number, number[]>();
   const batches: number[][] = [];
   const seenFailures = new Set<number>();
   let sessionsOpened = 0;
   let sessionsClosed = 0;
   const handle = async (item: number, workerId: number) => {
-    await tick(opts.delay?.(item) ?? 0);
+    await (opts.hold?.(item) ?? tick(opts.delay?.(item) ?? 0));
     if (opts.failAlways?.has(item)) throw new FanoutError('FTP_NOT_FOUND', `no ${item}`, { ebook: item });
     if (opts.failOnce?.has(item) && !seenFailures.has(item)) {
       seenFailures.add(item);
       throw new FanoutError('CONNECTION_RESET', 'dropped');
     }
     byWorker.set(workerId, [...(byWorker.get(workerId) ?? []), item]);
+    opts.onDone?.(item);
   };
   const openWorker = async (ctx: { workerId: number }): Promise<WorkerSession<number>> => {
     sessionsOpened++;
@@ -85,7 +95,19 @@ describe('runPool strategies', () => {
   });
 
   it('queue hands the next item to the next free worker (a slow worker does fewer items)', async () => {
-    const rec = recorder({ delay: (i) => (i === 1 ? 60 : 1) });
+    // Item 1 is held until the other workers have done 35 items: its worker then has at most the last 4
+    // to share. (A 60 ms item against 1 ms ones was a race: at load ~20 the process, descheduled, found
+    // both timers due at once and the slow worker did its share.)
+    let others = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rec = recorder({
+      delay: () => 1,
+      hold: (i) => (i === 1 ? held : undefined),
+      onDone: (i) => {
+        if (i !== 1 && ++others === 35) release();
+      },
+    });
     await run('queue', range(40), 4, rec);
     expect(allProcessed(rec)).toEqual(range(40));
     const slow = [...rec.byWorker.entries()].find(([, items]) => items.includes(1))!;
