@@ -12,7 +12,7 @@ export interface ItemSource<I> {
   readonly exhausted: boolean;
 }
 
-/** The divisor of guided self-scheduling (`adaptive`'s batch: remaining / (factor · workers)), unless a job gives its own. */
+/** Smallest batch `adaptive` hands out, and the divisor of guided self-scheduling. */
 const ADAPTIVE_FACTOR = 2;
 const ADAPTIVE_MAX_BATCH = 64;
 
@@ -27,14 +27,12 @@ export class SharedQueueSource<I> implements ItemSource<I> {
   readonly #batching: boolean;
   readonly #workers: number;
   readonly #total: number | undefined;
-  readonly #factor: number;
   #seen = 0;
   #taken = 0;
   #exhausted = false;
 
-  constructor(items: AsyncIterable<I> | Iterable<I>, opts: { strategy: Strategy; workers: number; total?: number; capacity?: number; adaptiveFactor?: number; signal: AbortSignal }) {
+  constructor(items: AsyncIterable<I> | Iterable<I>, opts: { strategy: Strategy; workers: number; total?: number; capacity?: number; signal: AbortSignal }) {
     this.#batching = opts.strategy === 'adaptive';
-    this.#factor = opts.adaptiveFactor ?? ADAPTIVE_FACTOR;
     this.#workers = opts.workers;
     this.#total = opts.total;
     this.#channel = new BoundedChannel<I>(opts.capacity ?? Math.max(64, opts.workers * 16));
@@ -69,7 +67,7 @@ export class SharedQueueSource<I> implements ItemSource<I> {
     if (!this.#batching) return 1;
     // Remaining work: exact when the total is known, else what is buffered now (a lower bound).
     const remaining = this.#total !== undefined ? this.#total - this.#taken : this.#exhausted ? this.#channel.size : this.#channel.size + this.#workers;
-    return Math.max(1, Math.min(ADAPTIVE_MAX_BATCH, Math.ceil(remaining / (this.#factor * this.#workers))));
+    return Math.max(1, Math.min(ADAPTIVE_MAX_BATCH, Math.ceil(remaining / (ADAPTIVE_FACTOR * this.#workers))));
   }
 
   async #feed(items: AsyncIterable<I> | Iterable<I>, signal: AbortSignal): Promise<void> {

@@ -34,11 +34,6 @@ export interface RunPoolOptions<I> {
   total?: number;
   workers: number;
   strategy: Strategy;
-  /**
-   * `adaptive`: a batch is remaining / (factor · workers) items (default 2: guided self-scheduling).
-   * 1 halves the batches a worker takes (each costs its round trips: the Gutenberg job over HTTP).
-   */
-  adaptiveFactor?: number;
   signal: AbortSignal;
   telemetry: JobTelemetry;
   pause?: PauseGate;

@@ -42,7 +42,7 @@ export async function runPool<I>(opts: RunPoolOptions<I>): Promise<PoolResult> {
     }
     source = split = new SplitSource(all, workers);
   } else {
-    source = queue = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, adaptiveFactor: opts.adaptiveFactor, signal });
+    source = queue = new SharedQueueSource(opts.items, { strategy: opts.strategy, workers, total: opts.total, signal });
   }
 
   const auto = opts.strategy === 'queue' || opts.strategy === 'adaptive' ? opts.auto : undefined;

@@ -281,9 +281,6 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       total: parts.total,
       workers: spec.workers,
       strategy: spec.strategy,
-      // HTTP: each batch costs one to three round trips whatever its size (its requests pipelined, a
-      // book without N-0.txt asking for the index, then the file): half as many, twice as long.
-      ...(singlesAsBatch ? { adaptiveFactor: 1 } : {}),
       signal: stop.signal,
       telemetry,
       units: (book) => (handed.has(book.ebook) ? 0 : 1),
