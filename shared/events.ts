@@ -128,7 +128,7 @@ export interface JobSummary {
   /** Mail jobs: one entry per folder planned or found up to date. */
   mailFolders?: MailFolderTally[];
   /**
-   * Gutenberg jobs: the mirror URL fetched from, as given. The lab places a past run on its speedup
+   * Gutenberg jobs: the mirror URL fetched from, its password redacted (redactUrl). The lab places a past run on its speedup
    * curves only when it came from the lab's own mirror (another link and server measure those, not workers).
    */
   mirror?: string;

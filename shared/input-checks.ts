@@ -21,7 +21,12 @@ export interface InputProblem {
 
 /** A URL with its password replaced by `***`, for messages and logs. Other text is returned as is. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, '$1:***@');
+  // The user information runs to the authority's last '@' (WHATWG): a user name may hold '@' (an
+  // e-mail login), so may a password; the password is all after the first ':' in it.
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+  });
 }
 
 const MIRROR_SCHEMES = ['ftp:', 'ftps:', 'http:', 'https:'];

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { checkByteRate, parseDuration } from '../../../shared/byte-rate';
 import { downloadMirrors, MIRROR_LIST_DATE, MIRROR_LIST_SOURCE } from '../../../shared/gutenberg-mirrors';
-import { checkAbsolutePath, checkMirrorUrl } from '../../../shared/input-checks';
+import { checkAbsolutePath, checkMirrorUrl, redactUrl } from '../../../shared/input-checks';
 import { checkProxySetting } from '../../../shared/proxy-setting';
 import { STRATEGIES, type Strategy } from '../../../shared/strategy';
 import { getApi } from '../api/api';
@@ -214,7 +214,7 @@ export function GutenbergScreen() {
       if (rest.length > 0) setError(rest.join('; '));
       if (check.problems.length > 0) return;
       const { jobId } = await getApi().startJob({ spec });
-      beginRun(jobId, 'gutenberg', form.workers, spec.mirror);
+      beginRun(jobId, 'gutenberg', form.workers, redactUrl(spec.mirror)); // shown on the page: no password
       void saveFormSettings().catch(() => {});
       setScreen('live');
     } catch (err) {
