@@ -24,6 +24,18 @@ export function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Calls on a socket: their EPERM/EACCES (a firewall dropping a connect) are the network's, not a folder's. */
+const SOCKET_SYSCALLS = new Set(['connect', 'bind', 'listen', 'accept', 'getaddrinfo', 'getnameinfo']);
+
+/** True when the errno in `err`'s cause chain came from a socket call (it names an address, not a path). */
+function fromSocket(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, syscall, address } = e as { code?: unknown; syscall?: unknown; address?: unknown };
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return (typeof syscall === 'string' && SOCKET_SYSCALLS.has(syscall)) || typeof address === 'string';
+  }
+  return false;
+}
+
 /** True for a job-fatal storage error (already mapped by `storageFault`). */
 export function isStorageFault(err: unknown): err is FanoutError {
   return err instanceof FanoutError && (err.code === 'DISK_FULL' || err.code === 'OUTPUT_NOT_WRITABLE');
@@ -84,7 +96,7 @@ function goneFolder(err: unknown, folder: string): string | null {
 export function storageFault(err: unknown, folder: string, context: ErrorContext = {}): FanoutError | null {
   if (isStorageFault(err)) return err;
   const code = errnoCode(err);
-  if (!code) return null;
+  if (!code || fromSocket(err)) return null;
   const ctx: ErrorContext = { ...(err instanceof FanoutError ? err.context : {}), ...context, folder };
   if (DISK_FULL_CODES.has(code)) {
     return new FanoutError('DISK_FULL', `The disk holding ${folder} is full (${code}): the job stopped; free some space and run it again, finished items are kept`, ctx, { cause: err });
@@ -98,7 +110,8 @@ export function storageFault(err: unknown, folder: string, context: ErrorContext
     return new FanoutError('OUTPUT_NOT_WRITABLE', `Cannot write to ${folder}: it is on a read-only file system (${code}). Choose another output folder or fix its permissions`, ctx, { cause: err });
   }
   if (NOT_WRITABLE_CODES.has(code)) {
-    const refused = refusedPath(err, folder, ctx);
+    // The caller's context only: a mirror error's own context.path is a remote path.
+    const refused = refusedPath(err, folder, context);
     if (!refused) return new FanoutError('OUTPUT_NOT_WRITABLE', `Cannot write to ${folder}: permission denied (${code}). Choose another output folder or fix its permissions`, ctx, { cause: err });
     if (ctx.path === undefined && ctx.file === undefined) ctx.path = refused;
     return new FanoutError(
