@@ -69,6 +69,7 @@ class Reader {
     this.left = true;
     active.delete(this);
     const guard = await takeGuard(this.dir).catch(() => null);
+    // Never throws into the verify: its report stands, whatever leaving the group meets.
     try {
       await rm(memberFile(this.dir, this.owner.token), { force: true });
       const holder = await readHolder(this.dir);
@@ -77,11 +78,16 @@ class Reader {
         if (next) await replaceLock(this.dir, next);
         else if (!this.lock) await rm(join(this.dir, LOCK_FILE), { force: true });
       }
-      // The output lock's own release removes the lock only while it still names us (not once handed over).
-      await this.lock?.release();
-      if (!(await liveMember(this.dir))) await rmdir(join(this.dir, VERIFY_GROUP_DIR)).catch(() => {});
+    } catch {
+      // The hand-over failed (a full disk, EIO): the lock must not stay naming this live process (a
+      // long-lived host would refuse every job there until it quits). The readers still reading lose
+      // its protection instead.
+      if ((await readHolder(this.dir).catch(() => null))?.token === this.owner.token) await rm(join(this.dir, LOCK_FILE), { force: true }).catch(() => {});
     } finally {
-      await guard?.release();
+      // The output lock's own release removes the lock only while it still names us (not once handed over).
+      await this.lock?.release().catch(() => {});
+      if (!(await liveMember(this.dir).catch(() => null))) await rmdir(join(this.dir, VERIFY_GROUP_DIR)).catch(() => {});
+      await guard?.release().catch(() => {});
     }
   }
 
@@ -226,8 +232,13 @@ function liveMemberSync(dir: string): LockOwner | null {
 /** The lock now names `next` (one rename: a job reading it sees one live verify or the other). */
 async function replaceLock(dir: string, next: LockOwner): Promise<void> {
   const tmp = join(dir, `${LOCK_FILE}.${next.token}.tmp`);
-  await writeFile(tmp, JSON.stringify(next));
-  await rename(tmp, join(dir, LOCK_FILE));
+  try {
+    await writeFile(tmp, JSON.stringify(next));
+    await rename(tmp, join(dir, LOCK_FILE));
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
 }
 
 // ---- one join or leave at a time ----
