@@ -42,12 +42,18 @@ export interface LabState {
    * their points, so the page neither starts a second lab beside them nor hides how to cancel them.
    */
   foreign: Record<string, { done: number; cells: number }>;
+  /**
+   * The lab kind asked to run whose `lab:started` has not come yet: shown as starting (not the
+   * previous run's result, which an Export would otherwise still give), and no second Run meanwhile.
+   */
+  starting: LabKind | null;
 }
 
 export const useLabStore = create<LabState>(() => ({
   shown: 'gutenberg',
   runs: {},
   foreign: {},
+  starting: null,
   configs: {
     gutenberg: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 1, compareScrubExecutors: false },
     scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 1 },
@@ -66,7 +72,7 @@ function runOf(s: Pick<LabState, 'runs'>, labId: string): LabRun | undefined {
 export function reduceLab(s: LabState, e: LabEvent): Partial<LabState> {
   if (e.kind === 'lab:started') {
     const run: LabRun = { labId: e.labId, lab: e.lab, status: 'running', cells: e.cells, done: 0, points: [], context: e.context, timelines: [], error: null };
-    return { runs: { ...s.runs, [e.lab]: run } };
+    return { runs: { ...s.runs, [e.lab]: run }, ...(s.starting === e.lab ? { starting: null } : {}) };
   }
   const run = runOf(s, e.labId);
   if (!run) {
@@ -122,7 +128,8 @@ export function reconcileLabs(s: LabState, host: LabActiveState): Partial<LabSta
     if (!f.lab || !f.context || next.runs[f.lab]) continue;
     ended[f.lab] = { labId: f.labId, lab: f.lab, status: f.status, cells: f.points.length, done: f.points.length, points: f.points, context: f.context, timelines: f.timelines ?? [], error: f.error ? `${f.error.code}: ${f.error.message}` : null };
   }
-  return { runs: ended, foreign: next.foreign, shown };
+  // A lab asked to run that the host does not list is not starting any more (its start failed, or its events were lost).
+  return { runs: ended, foreign: next.foreign, shown, ...(s.starting && !host.running.some((l) => l.lab === s.starting) ? { starting: null } : {}) };
 }
 
 /** Asks the host which labs run and how the last ended (page load, reconnect). */

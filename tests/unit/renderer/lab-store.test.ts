@@ -49,3 +49,18 @@ describe('toggleIn', () => {
     expect(toggleIn<number | null>([1], null, [1, 2, null])).toEqual([1, null]);
   });
 });
+
+describe('lab store: a lab asked to run', () => {
+  it('is starting until its lab:started, not the last run of its kind (whose Export would be taken for it)', () => {
+    const before = apply(useLabStore.getState(), [
+      { kind: 'lab:started', labId: 'old', cells: 1, lab: 'gutenberg', context },
+      { kind: 'lab:finished', labId: 'old', status: 'succeeded', points: [point(1, 200)] },
+    ]);
+    const asked: LabState = { ...before, starting: 'gutenberg' };
+    // Another kind's start leaves it starting.
+    expect(apply(asked, [{ kind: 'lab:started', labId: 's', cells: 1, lab: 'scrub', context }]).starting).toBe('gutenberg');
+    const started = apply(asked, [{ kind: 'lab:started', labId: 'new', cells: 2, lab: 'gutenberg', context }]);
+    expect(started.starting).toBeNull();
+    expect(started.runs.gutenberg).toMatchObject({ labId: 'new', status: 'running', points: [] });
+  });
+});

@@ -23,7 +23,7 @@ export function NumberField({ label, value, min, max, testId, onChange }: { labe
 }
 
 /** Whether any lab this window knows of is running (one at a time from this screen), one started before a reload included. */
-export const useAnyLabRunning = () => useLabStore((s) => Object.values(s.runs).some((r) => r?.status === 'running') || Object.keys(s.foreign).length > 0);
+export const useAnyLabRunning = () => useLabStore((s) => s.starting !== null || Object.values(s.runs).some((r) => r?.status === 'running') || Object.keys(s.foreign).length > 0);
 
 /** Whether a job runs (this page's or another's): its traffic and CPU would be in a lab's timings. */
 export const useJobRunning = () => {
@@ -39,7 +39,8 @@ export function LabRunBar({ kind, disabled, onRun }: { kind: LabKind; disabled: 
   const jobRunning = useJobRunning();
   const foreignLabs = useLabStore((s) => s.foreign);
   const foreign = Object.entries(foreignLabs)[0];
-  const status = run?.status ?? 'idle';
+  const starting = useLabStore((s) => s.starting === kind);
+  const status = starting ? 'starting' : (run?.status ?? 'idle');
   return (
     <div className="actions">
       <button className="primary" data-testid="lab-run" disabled={busy || jobRunning || disabled} onClick={onRun}>Run the lab</button>
