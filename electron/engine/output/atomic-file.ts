@@ -12,10 +12,11 @@
  * them (see `storageFault` in ./storage-fault). The temp file is removed on every failure.
  *
  * Stable API (used by mail, mirror and jobs): writeFileAtomic, openAtomicFile, renameDurably,
- * tempPathFor, isTempName, removeStaleTempFiles, syncDir; writeFileAtomicOnThread (scrub threads).
+ * tempPathFor, isTempName, removeStaleTempFiles, syncDir; writeFileAtomicOnThread (scrub threads);
+ * writeFileAtomicSync (an 'exit' handler: the verify group's lock hand-over).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
@@ -30,6 +31,12 @@ export interface AtomicWriteOptions {
    * before anything refers to them (mail: before the group's index lines). Default true.
    */
   syncDir?: boolean;
+  /**
+   * false: no fsync at all (neither the file nor the folder): still never seen half-written, but a
+   * power cut may leave the old file. For records that mean nothing after a crash (a lock's holder:
+   * its process is gone too), where an fsync under a loaded disk would only hold others up. Default true.
+   */
+  durable?: boolean;
 }
 
 /** `.<name>.<16 hex>.tmp`: hidden, unique per write, recognisable by `isTempName`. */
@@ -63,6 +70,27 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     throw err;
   }
   await file.commit();
+}
+
+/**
+ * `writeFileAtomic` with synchronous calls and no fsync (not durable), for where nothing can wait:
+ * an 'exit' handler (verify/verify-folder.ts hands the folder's lock over as its process ends). A
+ * unique temp opened 'wx', written, renamed over `path`; on failure the temp is removed and the
+ * error thrown (as `writeFileAtomic`'s).
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  const tempPath = tempPathFor(path);
+  try {
+    writeFileSync(tempPath, data, { flag: 'wx' });
+    try {
+      renameSync(tempPath, path);
+    } catch (err) {
+      throw folderInTheWay(err, path);
+    }
+  } catch (err) {
+    removeQuietly(tempPath);
+    throw err;
+  }
 }
 
 const fsyncFd = promisify(fsync);
@@ -213,7 +241,7 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
     abort,
     async commit() {
       try {
-        await handle.sync();
+        if (opts.durable !== false) await handle.sync();
         if (opts.mtime) await handle.utimes(opts.mtime, opts.mtime);
         await close();
         await rename(tempPath, path).catch((err: unknown) => {
@@ -223,7 +251,7 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
         await abort();
         throw err;
       }
-      if (opts.syncDir !== false) await syncDir(dirname(path));
+      if (opts.syncDir !== false && opts.durable !== false) await syncDir(dirname(path));
     },
   };
 }

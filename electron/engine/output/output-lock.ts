@@ -252,6 +252,16 @@ function track(dir: string, file: string, owner: LockOwner): OutputLock {
   };
 }
 
+/**
+ * The exit handler leaves `lock` where it is (it will name a dead process): verify/verify-folder.ts,
+ * whose process ends while other verifies of its group still read, which a dead verify's lock keeps
+ * a job out for (`acquireOutputLock`: not taken over while a verify of its group reads).
+ */
+export function keepOnExit(lock: OutputLock): void {
+  const file = join(lock.folder, LOCK_FILE);
+  if (held.get(file) === lock.owner.token) held.delete(file);
+}
+
 /** On exit: our locks not released yet (the process is ending in the middle of a job). */
 function releaseAllSync(): void {
   for (const [file, token] of held) {

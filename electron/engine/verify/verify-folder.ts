@@ -13,12 +13,17 @@
  * - a verify that ends while others read hands the lock over to one of them (the lock file is
  *   replaced, in one rename, by that verify's record: a job reading it at any moment sees a live
  *   verify); the last one removes it, as the lock's own release does;
- * - joining and leaving happen one at a time, under `<folder>/.fanout.verify.guard` (O_EXCL; one
- *   left by a process killed inside is removed after 10 s), so a verify never joins a group whose
- *   lock is being removed;
+ * - joining and leaving happen one at a time, under `<folder>/.fanout.verify.guard` (O_EXCL, naming
+ *   its holder as a lock does: pid, host, token; one whose holder is dead is removed, only ours is
+ *   released; a live holder is waited for 30 s at most, then OUTPUT_LOCKED naming it), so a verify
+ *   never joins a group whose lock is being removed;
+ * - the lock's hand-over and the records are written by `output/atomic-file.ts` (a unique temp,
+ *   renamed; not fsynced: they mean nothing after a crash), so no one reads one half-written;
  * - a verify ending without leaving (process.exit) leaves in an 'exit' handler that runs before
- *   the lock's own. A verify killed with SIGKILL while holding the lock leaves it to a dead process:
- *   a job takes it over, even while other verifies still read (the lock knows one holder only).
+ *   the lock's own, under the guard (waited for 1 s at most). Without it, or when the hand-over
+ *   fails, the lock is left naming the ended verify while others read: a job does not take over a
+ *   dead verify's lock while a verify of its group reads (output-lock.ts).
+ *   A verify killed with SIGKILL while holding the lock leaves it to a dead process the same way.
  *
  * A folder this user cannot write (read-only media, another user's archive) holds no lock of ours:
  * it is read as it is (a live job's lock there is still found and refused). All these files are at
@@ -26,27 +31,38 @@
  * folder directories, dot directories skipped).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
-import { LOCK_FILE, VERIFY_READERS_DIR, acquireOutputLock, isAlive, lockHolder, parseOwner, type LockOwner, type OutputLock } from '../output/output-lock';
+import { removeStaleTempFiles, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../output/atomic-file';
+import { LOCK_FILE, VERIFY_READERS_DIR, acquireOutputLock, isAlive, keepOnExit, lockHolder, parseOwner, type LockOwner, type OutputLock } from '../output/output-lock';
 
 /** The verifies reading the folder, one file each. */
 export const VERIFY_GROUP_DIR = VERIFY_READERS_DIR;
-/** Held while a verify joins or leaves the group. */
+/** Held while a verify joins or leaves the group: `{pid, host, since, kind, token}` of its holder. */
 export const VERIFY_GUARD = '.fanout.verify.guard';
-const GUARD_STALE_MS = 10_000;
+/** A guard that is no holder's record (one of an earlier version: empty; or being written) is left over when its mtime is this far from now, either way. */
+const GUARD_TORN_STALE_MS = 10_000;
+/** How long a verify waits for a live holder's guard (a join or a leave: milliseconds; an fsync on a stalled disk: seconds). */
+const GUARD_WAIT_MS = 30_000;
+/** The same at process exit, where nothing else can run meanwhile. */
+const GUARD_EXIT_WAIT_MS = 1_000;
 const GUARD_POLL_MS = 20;
 
-export async function withFolderForVerify<T>(folder: string, verify: () => Promise<T>): Promise<T> {
+export interface VerifyFolderOptions {
+  /** How long to wait for the group's guard held by a live process (default 30 s); past it, OUTPUT_LOCKED naming it. */
+  guardWaitMs?: number;
+}
+
+export async function withFolderForVerify<T>(folder: string, verify: () => Promise<T>, opts: VerifyFolderOptions = {}): Promise<T> {
   const dir = resolve(folder);
-  const member = await joinReaders(dir);
+  const member = await joinReaders(dir, opts.guardWaitMs ?? GUARD_WAIT_MS);
   try {
     return await verify();
   } finally {
-    await member?.leave();
+    await member?.leave(opts.guardWaitMs ?? GUARD_WAIT_MS);
   }
 }
 
@@ -64,18 +80,19 @@ class Reader {
   }
 
   /** Leaves the group: the lock goes to another reader still reading, or is removed by the last one. */
-  async leave(): Promise<void> {
+  async leave(guardWaitMs: number): Promise<void> {
     if (this.left) return;
     this.left = true;
     active.delete(this);
-    const guard = await takeGuard(this.dir).catch(() => null);
+    // A guard that cannot be had (held past the wait, the folder gone or read-only): left without it.
+    const guard = await takeGuard(this.dir, guardWaitMs).catch(() => null);
     // Never throws into the verify: its report stands, whatever leaving the group meets.
     try {
       await rm(memberFile(this.dir, this.owner.token), { force: true });
       const holder = await readHolder(this.dir);
       if (holder?.token === this.owner.token) {
         const next = await liveMember(this.dir);
-        if (next) await replaceLock(this.dir, next);
+        if (next) await writeFileAtomic(join(this.dir, LOCK_FILE), JSON.stringify(next), { durable: false });
         else if (!this.lock) await rm(join(this.dir, LOCK_FILE), { force: true });
       }
     } catch {
@@ -86,27 +103,44 @@ class Reader {
     } finally {
       // The output lock's own release removes the lock only while it still names us (not once handed over).
       await this.lock?.release().catch(() => {});
-      if (!(await liveMember(this.dir).catch(() => null))) await rmdir(join(this.dir, VERIFY_GROUP_DIR)).catch(() => {});
+      if (!(await liveMember(this.dir).catch(() => null))) {
+        // The last one: the temps of records a killed verify left go with the group's folder (under
+        // the guard only: a verify joining writes its record through one).
+        if (guard) await removeStaleTempFiles(join(this.dir, VERIFY_GROUP_DIR)).catch(() => {});
+        await rmdir(join(this.dir, VERIFY_GROUP_DIR)).catch(() => {});
+      }
       await guard?.release().catch(() => {});
     }
   }
 
-  /** process.exit without leave(): the same, synchronously, best effort. */
+  /**
+   * process.exit without leave(): the same, synchronously, best effort, under the guard (waited for
+   * up to 1 s). Without it (held by another verify all that time), or when the hand-over fails, the
+   * lock is left naming this process, dead a moment later, while other verifies still read: a job
+   * does not take over a dead verify's lock while a verify of its group reads (output-lock.ts), and
+   * takes it over once none does (a verify too).
+   */
   leaveSync(): void {
     if (this.left) return;
     this.left = true;
+    const guard = takeGuardSync(this.dir, GUARD_EXIT_WAIT_MS);
     try {
       rmSync(memberFile(this.dir, this.owner.token), { force: true });
       const holder = parseOwner(readFileSync(join(this.dir, LOCK_FILE), 'utf8'));
       if (holder?.token !== this.owner.token) return;
       const next = liveMemberSync(this.dir);
-      if (next) {
-        const tmp = join(this.dir, `${LOCK_FILE}.${this.owner.token}.tmp`);
-        writeFileSync(tmp, JSON.stringify(next));
-        renameSync(tmp, join(this.dir, LOCK_FILE));
-      } else rmSync(join(this.dir, LOCK_FILE), { force: true });
+      if (guard && !next) {
+        rmSync(join(this.dir, LOCK_FILE), { force: true });
+        return;
+      }
+      // The lock's own exit handler must not remove it now: it names this verify until handed over,
+      // a dead one after, kept by the readers (without the guard, one may be joining right now).
+      if (this.lock) keepOnExit(this.lock);
+      if (guard && next) writeFileAtomicSync(join(this.dir, LOCK_FILE), JSON.stringify(next));
     } catch {
-      // The folder is gone, or the lock: nothing to hand over.
+      // The folder is gone, or the lock; or the hand-over failed: the lock names this process, dead soon.
+    } finally {
+      guard?.release();
     }
   }
 }
@@ -116,11 +150,12 @@ class Reader {
  * that verify's group. Null when the folder cannot be written (read as it is). Throws OUTPUT_LOCKED
  * (verify's words) when a job holds it.
  */
-async function joinReaders(dir: string): Promise<Reader | null> {
+async function joinReaders(dir: string, guardWaitMs: number): Promise<Reader | null> {
   let guard: Guard | null = null;
   try {
-    guard = await takeGuard(dir);
-  } catch {
+    guard = await takeGuard(dir, guardWaitMs);
+  } catch (err) {
+    if (err instanceof FanoutError) throw err; // held by a live verify past the wait
     // Cannot write here (or the folder is gone): no lock of ours, but a job's lock is still refused;
     // the output lock's own errors decide the rest, as before the group existed.
     return readOnly(dir);
@@ -187,9 +222,10 @@ async function inUse(dir: string, err: FanoutError): Promise<FanoutError> {
 
 const memberFile = (dir: string, token: string) => join(dir, VERIFY_GROUP_DIR, `${token}.json`);
 
+/** A verify's record, written atomically: output-lock.ts reads the group's records without the guard. */
 async function writeMember(dir: string, owner: LockOwner): Promise<void> {
   await mkdir(join(dir, VERIFY_GROUP_DIR), { recursive: true });
-  await writeFile(memberFile(dir, owner.token), JSON.stringify(owner));
+  await writeFileAtomic(memberFile(dir, owner.token), JSON.stringify(owner), { durable: false });
 }
 
 /**
@@ -229,39 +265,160 @@ function liveMemberSync(dir: string): LockOwner | null {
   return null;
 }
 
-/** The lock now names `next` (one rename: a job reading it sees one live verify or the other). */
-async function replaceLock(dir: string, next: LockOwner): Promise<void> {
-  const tmp = join(dir, `${LOCK_FILE}.${next.token}.tmp`);
-  try {
-    await writeFile(tmp, JSON.stringify(next));
-    await rename(tmp, join(dir, LOCK_FILE));
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw err;
-  }
-}
-
 // ---- one join or leave at a time ----
 
 interface Guard {
+  /** Removes the guard if it is still ours. */
   release(): Promise<void>;
 }
 
-async function takeGuard(dir: string): Promise<Guard> {
+/** What the guard file holds now. */
+type GuardState = { kind: 'gone' } | { kind: 'held'; owner: LockOwner | null } | { kind: 'left'; token: string | null };
+
+/**
+ * Takes `<dir>/.fanout.verify.guard`: O_EXCL, our record written in it. One whose holder is dead
+ * (same host, as a lock holder is judged: output-lock.ts `isAlive`), or that is no record and whose
+ * mtime is over 10 s from now either way (an earlier version's, empty), is removed; one held by a
+ * live process is waited for up to `waitMs`, then OUTPUT_LOCKED naming it. Raw errors when the guard
+ * cannot be written (the folder read-only or gone).
+ */
+async function takeGuard(dir: string, waitMs: number): Promise<Guard> {
   const file = join(dir, VERIFY_GUARD);
+  const me = guardOwner();
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    if (await createGuard(file, me)) return { release: () => releaseGuard(file, me.token) };
+    // Unreadable (another user's): judged by its mtime, as one that is no record.
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : ''));
+    const state = judgeGuard(text, await stat(file).catch(() => null));
+    if (state.kind === 'left') await removeLeftGuard(file, state.token);
+    if (performance.now() >= deadline) throw guardHeldError(dir, file, state.kind === 'held' ? state.owner : null, waitMs);
+    if (state.kind === 'held') await new Promise((r) => setTimeout(r, GUARD_POLL_MS));
+  }
+}
+
+function guardOwner(): LockOwner {
+  return { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind: 'verify', token: randomBytes(8).toString('hex') };
+}
+
+async function createGuard(file: string, me: LockOwner): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(me));
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await rm(file, { force: true });
+    throw err;
+  }
+  await handle.close();
+  return true;
+}
+
+/** The guard's text (null: gone) and stat as held (by a live process, or being written) or left over. */
+function judgeGuard(text: string | null, st: { mtimeMs: number } | null): GuardState {
+  if (text === null || st === null) return { kind: 'gone' };
+  const owner = parseOwner(text);
+  if (owner) return isAlive(owner) ? { kind: 'held', owner } : { kind: 'left', token: owner.token };
+  return Math.abs(Date.now() - st.mtimeMs) > GUARD_TORN_STALE_MS ? { kind: 'left', token: null } : { kind: 'held', owner: null };
+}
+
+/**
+ * Removes a guard judged left over, only if it is still that one: moved aside in one rename, then
+ * read; one that is not (taken meanwhile by a live verify, between our read and our rename) is put
+ * back (O_EXCL: never over a newer one).
+ */
+async function removeLeftGuard(file: string, token: string | null): Promise<void> {
+  const aside = tempPathFor(file);
+  try {
+    await rename(file, aside);
+  } catch {
+    return; // gone meanwhile: try again
+  }
+  const text = await readFile(aside, 'utf8').catch(() => '');
+  if ((parseOwner(text)?.token ?? null) !== token) {
+    const back = await open(file, 'wx').catch(() => null);
+    if (back) await back.writeFile(text).finally(() => back.close());
+  }
+  await rm(aside, { force: true });
+}
+
+async function releaseGuard(file: string, token: string): Promise<void> {
+  if (parseOwner(await readFile(file, 'utf8').catch(() => ''))?.token === token) await rm(file, { force: true });
+}
+
+function guardHeldError(dir: string, file: string, owner: LockOwner | null, waitMs: number): FanoutError {
+  const who = owner ? `another verify (process ${owner.pid}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, since ${owner.since})` : 'another verify';
+  return new FanoutError(
+    'OUTPUT_LOCKED',
+    `${dir}: ${who} has been joining or leaving the verifies reading this folder for over ${Math.max(1, Math.round(waitMs / 1000))} s: try again (if no Fanout verify runs there, remove ${file})`,
+    { folder: dir, file },
+  );
+}
+
+/** `takeGuard` at process exit: synchronous calls, waiting up to `waitMs`; null when it cannot be had. */
+function takeGuardSync(dir: string, waitMs: number): { release(): void } | null {
+  const file = join(dir, VERIFY_GUARD);
+  const me = guardOwner();
+  const deadline = performance.now() + waitMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
     try {
-      const handle = await open(file, 'wx');
-      await handle.close();
-      return { release: () => rm(file, { force: true }) };
+      const fd = openSync(file, 'wx');
+      try {
+        writeSync(fd, JSON.stringify(me));
+      } catch {
+        closeSync(fd);
+        rmSync(file, { force: true });
+        return null;
+      }
+      closeSync(fd);
+      return {
+        release: () => {
+          try {
+            if (parseOwner(readFileSync(file, 'utf8'))?.token === me.token) rmSync(file, { force: true });
+          } catch {
+            // gone
+          }
+        },
+      };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return null;
     }
-    // Another verify joining or leaving (milliseconds); one left by a process killed inside is removed.
-    const s = await stat(file).catch(() => null);
-    if (s && Date.now() - s.mtimeMs > GUARD_STALE_MS) await rm(file, { force: true });
-    else await new Promise((r) => setTimeout(r, GUARD_POLL_MS));
+    let text: string | null = null;
+    let st: { mtimeMs: number } | null = null;
+    try {
+      st = statSync(file);
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') text = ''; // unreadable: judged by its mtime
+    }
+    const state = judgeGuard(text, st);
+    if (state.kind === 'left') removeLeftGuardSync(file, state.token);
+    if (performance.now() >= deadline) return null;
+    if (state.kind === 'held') Atomics.wait(pause, 0, 0, GUARD_POLL_MS);
   }
+}
+
+function removeLeftGuardSync(file: string, token: string | null): void {
+  const aside = tempPathFor(file);
+  try {
+    renameSync(file, aside);
+  } catch {
+    return;
+  }
+  try {
+    const text = readFileSync(aside, 'utf8');
+    if ((parseOwner(text)?.token ?? null) !== token) writeFileSync(file, text, { flag: 'wx' });
+  } catch {
+    // a newer guard is there: ours was not put back
+  }
+  rmSync(aside, { force: true });
 }
 
 // ---- process.exit in the middle of a verify ----

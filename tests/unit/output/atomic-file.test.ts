@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from '
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTempName, openAtomicFile, removeStaleTempFiles, renameDurably, tempPathFor, writeFileAtomic, writeFileAtomicOnThread, writePartOnThread } from '../../../electron/engine/output/atomic-file';
+import { isTempName, openAtomicFile, removeStaleTempFiles, renameDurably, tempPathFor, writeFileAtomic, writeFileAtomicOnThread, writeFileAtomicSync, writePartOnThread } from '../../../electron/engine/output/atomic-file';
 import { isTempName as isMailTempName } from '../../../electron/engine/mail/message-file';
 
 let dir: string;
@@ -103,6 +103,8 @@ describe('a folder where the file goes', () => {
   it.each([
     ['writeFileAtomic', (target: string) => writeFileAtomic(target, 'text')],
     ['writeFileAtomicOnThread', (target: string) => writeFileAtomicOnThread(target, new TextEncoder().encode('text'), () => {})],
+    ['writeFileAtomicSync', async (target: string) => writeFileAtomicSync(target, 'text')],
+    ['writeFileAtomic (not durable)', (target: string) => writeFileAtomic(target, 'text', { durable: false })],
     ['writePartOnThread … land', (target: string) => writePartOnThread(join(dir, 'x.part'), new TextEncoder().encode('text')).land(target)],
     [
       'renameDurably',
@@ -122,5 +124,20 @@ describe('a folder where the file goes', () => {
     // A resumable .part handed to renameDurably stays (a mirror resumes it); a temp file goes.
     expect((await readdir(dir)).filter((n) => n !== 'x.part' || !what.startsWith('renameDurably'))).toEqual(['5-0.txt']);
     expect(await readFile(join(target, 'mine'), 'utf8')).toBe('kept');
+  });
+});
+
+describe('writeFileAtomicSync and writeFileAtomic without fsync (the verify group\'s records)', () => {
+  it('replace the target whole, under a temp name removeStaleTempFiles knows, and leave no temp; a failure leaves none either', async () => {
+    const target = join(dir, '.fanout.lock');
+    await writeFile(target, 'old');
+    writeFileAtomicSync(target, 'new');
+    expect(await readFile(target, 'utf8')).toBe('new');
+    await writeFileAtomic(target, 'newer', { durable: false });
+    expect(await readFile(target, 'utf8')).toBe('newer');
+    expect(await readdir(dir)).toEqual(['.fanout.lock']);
+    expect(() => writeFileAtomicSync(join(dir, 'gone', 'x'), 'x')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(await readdir(dir)).toEqual(['.fanout.lock']);
+    expect(isTempName(basename(tempPathFor(target)))).toBe(true);
   });
 });

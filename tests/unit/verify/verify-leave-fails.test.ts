@@ -1,46 +1,80 @@
 /**
- * A verify whose hand-over fails (the new lock's temp cannot be
- * written: a full disk, EIO; here a directory in the temp's place) must keep its own result and
- * must not leave the folder's lock naming this process (the desktop host would refuse every job
- * into the folder until it quits).
+ * A verify whose hand-over of the folder's lock fails (its process can write no byte more:
+ * RLIMIT_FSIZE 0, every write of a file fails as on a full disk) must keep its own result, must not
+ * leave the lock naming its live process (the desktop host would refuse every job into the folder
+ * until it quits), and leaves no temp file. Each verify runs in a child process (verify-child-entry.ts)
+ * whose limit is lowered at a step the test waits for: no timing.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { acquireOutputLock } from '../../../electron/engine/output/output-lock';
 import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
+import { verifyChild } from './verify-child';
 
-it('a failed hand-over keeps the verify result and leaves the folder free once both verifies ended', async () => {
-  const dir = await mkdtemp(join(tmpdir(), "fanout-verify-leave-"));
+let base = '';
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'fanout-verify-leave-'));
+});
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function corpus(name: string): Promise<string> {
+  const dir = join(base, name);
+  await mkdir(join(dir, 'raw'), { recursive: true });
+  await writeFile(join(dir, 'manifest.jsonl'), '');
+  return dir;
+}
+
+const holder = async (dir: string) => JSON.parse(await readFile(join(dir, '.fanout.lock'), 'utf8')) as { pid: number };
+const temps = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
+
+it('two verifies in one process, the first one\'s hand-over fails: its result stands, and the folder is free once both ended, the process still running', async () => {
+  const dir = await corpus('two');
+  const child = verifyChild('two', dir);
+  expect(await child.saidOrEnded('first:')).toBe('first: first ok'); // was 'first: error:  EFBIG: file too large, write'
+  child.tell('');
+  expect(await child.saidOrEnded('second:')).toBe('second: second ok');
   try {
-    await mkdir(join(dir, 'raw'));
-    await writeFile(join(dir, 'manifest.jsonl'), '');
-    let endSecond!: () => void;
-    const secondHeld = new Promise<void>((r) => (endSecond = r));
-    let inside!: () => void;
-    const secondInside = new Promise<void>((r) => (inside = r));
-    let second!: Promise<string>;
-    const first = withFolderForVerify(dir, async () => {
-      second = withFolderForVerify(dir, async () => {
-        inside();
-        await secondHeld;
-        return 'second ok';
-      });
-      await secondInside;
-      // The hand-over writes `.fanout.lock.<next reader's token>.tmp`: make that impossible.
-      for (const n of (await readdir(join(dir, '.fanout.verify'))).filter((x) => x.endsWith('.json'))) {
-        await mkdir(join(dir, `.fanout.lock.${n.replace(/\.json$/, '')}.tmp`));
-      }
-      return 'first ok';
-    });
-    const firstResult = await first.catch((e: unknown) => `rejected: ${String(e)}`);
-    endSecond();
-    expect(await second).toBe('second ok');
-    expect(firstResult).toBe('first ok'); // was 'rejected: Error: EISDIR: … open …/.fanout.lock.<token>.tmp'
-    // Both verifies have ended: a job takes the folder (was 'in use by a verify job, process <this pid>').
+    // Both have ended; their process runs on (a host): a job takes the folder (was 'in use by a verify job, process <child>').
     await (await acquireOutputLock(dir, 'gutenberg')).release();
+    expect(await temps(dir)).toEqual([]);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    child.tell('bye');
+    await child.ended;
   }
+});
+
+it('the verify holding the lock exits (process.exit) when its process can write nothing more: no temp left, and a job is still refused while the other verify reads', async () => {
+  const dir = await corpus('exit-fails');
+  const child = verifyChild('hold', dir);
+  expect(await child.saidOrEnded('reading', 'error:')).toBe('reading');
+  await withFolderForVerify(dir, async () => {
+    child.tell('limit-exit');
+    expect(await child.ended).toBe(0);
+    // Was a `.fanout.lock.<token>.tmp` left, the lock removed by the lock's exit handler: a job could start.
+    expect(await temps(dir)).toEqual([]);
+    await expect(acquireOutputLock(dir, 'gutenberg')).rejects.toMatchObject({ code: 'OUTPUT_LOCKED', message: expect.stringContaining(`verify job, process ${process.pid},`) });
+  });
+  // This verify has ended: the ended one's lock is taken over.
+  await (await acquireOutputLock(dir, 'gutenberg')).release();
+});
+
+it('the verify holding the lock exits while another verify holds the group\'s guard: the lock is not handed over without it, and a job is still refused', async () => {
+  const dir = await corpus('exit-guard-held');
+  const child = verifyChild('hold', dir);
+  expect(await child.saidOrEnded('reading', 'error:')).toBe('reading');
+  await withFolderForVerify(dir, async () => {
+    // A verify joining or leaving right now: a live process (this one) holds the guard.
+    await writeFile(join(dir, '.fanout.verify.guard'), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), kind: 'verify', token: 'feedfacefeedface' }));
+    child.tell('exit');
+    expect(await child.ended).toBe(0);
+    // Was handed over to this verify regardless of the guard.
+    expect((await holder(dir)).pid).toBe(child.child.pid);
+    await expect(acquireOutputLock(dir, 'gutenberg')).rejects.toMatchObject({ code: 'OUTPUT_LOCKED', message: expect.stringContaining(`verify job, process ${process.pid},`) });
+    await rm(join(dir, '.fanout.verify.guard'));
+  });
+  await (await acquireOutputLock(dir, 'gutenberg')).release();
 });
