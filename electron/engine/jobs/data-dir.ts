@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { syncDir } from '../output/atomic-file';
 import { errnoCode, storageFault } from '../output/storage-fault';
+import type { FanoutError } from '../core/fanout-error';
 
 /**
  * The per-user data dir of the web host and the CLI: $FANOUT_DATA_DIR, else ~/.fanout (the desktop
@@ -13,21 +14,29 @@ export function defaultDataDir(): string {
   return process.env.FANOUT_DATA_DIR ?? join(homedir(), '.fanout');
 }
 
-/** What reading a JSON file of the data folder found. */
-export type DataFileRead = { kind: 'missing' } | { kind: 'read'; value: unknown } | { kind: 'damaged'; reason: string };
+/**
+ * What reading a JSON file of the data folder found. `damaged` with `denied`: this user may not read
+ * it (EACCES/EPERM: another user's, e.g. written by `sudo fanout serve` with umask 077). That file
+ * is not damaged: not to be set aside nor written over; `denied` is the error to show
+ * (OUTPUT_NOT_WRITABLE naming it and the permission to fix).
+ */
+export type DataFileRead = { kind: 'missing' } | { kind: 'read'; value: unknown } | { kind: 'damaged'; reason: string; denied?: FanoutError };
 
 /**
  * Reads a JSON file of the data folder: missing (a first run), its value, or why it could not be
- * read (not JSON, cut short, a read error other than ENOENT). Nothing is changed: a damaged file is
- * the caller's to set aside (`setAsideDamaged`) before it writes the file again.
+ * read (not JSON, cut short, a read error other than ENOENT; one this user may not read says so in
+ * `denied`, decided here, on this read). Nothing is changed: a damaged file is the caller's to set
+ * aside (`setAsideDamaged`, given this read) before it writes the file again.
  */
 export async function readDataJson(file: string): Promise<DataFileRead> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return { kind: 'damaged', reason: (err as Error).message };
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return { kind: 'missing' };
+    const denied = code === 'EACCES' || code === 'EPERM' ? (storageFault(err, dirname(file), { file }) ?? undefined) : undefined;
+    return { kind: 'damaged', reason: (err as Error).message, ...(denied ? { denied } : {}) };
   }
   try {
     return { kind: 'read', value: JSON.parse(text) as unknown };
@@ -42,17 +51,21 @@ export async function readDataJson(file: string): Promise<DataFileRead> {
  * damaged copies: the next save then writes a new file instead of overwriting what the user had.
  * Returns the copy's path. A failed rename throws (the caller must then not write the file).
  *
- * A file this user may not read (EACCES/EPERM: another user's, e.g. written by `sudo fanout
- * serve` with umask 077) is not damaged: it is left where it is, and this throws OUTPUT_NOT_WRITABLE
- * naming it and the permission to fix (it was renamed aside, and a new history or settings file
- * took its place, as if what it held were lost).
+ * A file this user may not read (`read.denied`, `readDataJson`'s verdict) is not damaged: it is left
+ * where it is, and this throws that error (OUTPUT_NOT_WRITABLE naming it and the permission to
+ * fix); it was renamed aside, and a new history or settings file took its place, as if what it held
+ * were lost. Called without the read (callers not yet passing it), the file is opened once more to
+ * tell.
  */
-export async function setAsideDamaged(file: string): Promise<string> {
-  try {
-    await (await open(file, 'r')).close();
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'EACCES' || code === 'EPERM') throw storageFault(err, dirname(file), { file }) ?? err;
+export async function setAsideDamaged(file: string, read?: DataFileRead): Promise<string> {
+  if (read?.kind === 'damaged' && read.denied) throw read.denied;
+  if (!read) {
+    try {
+      await (await open(file, 'r')).close();
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'EACCES' || code === 'EPERM') throw storageFault(err, dirname(file), { file }) ?? err;
+    }
   }
   const keptAs = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
   await rename(file, keptAs);
