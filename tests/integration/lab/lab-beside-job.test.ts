@@ -8,8 +8,6 @@
  * until the labs have been run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
 import { CLI_FROM_SOURCE_TEST_MS, runFanoutCli as fanout } from '../../harness/fanout-cli';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { gatedMirror } from './gated-mirror';
 
 let fx: GutenbergFixture;
 beforeAll(async () => {
@@ -28,25 +27,6 @@ afterAll(async () => {
 
 const repo = resolve(__dirname, '../../..');
 
-/** The fixture's HTTP mirror, except that book 2004's text waits for `release()`. */
-async function gatedMirror(): Promise<{ url: string; release: () => void; close: () => Promise<void> }> {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      if (/\/2004(-0)?\.txt$/.test(req.url ?? '')) await gate;
-      const upstream = await fetch(new URL(req.url ?? '/', fx.http.url), { method: req.method });
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
-      res.end(Buffer.from(await upstream.arrayBuffer()));
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    release,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-}
 
 /** Starts a job into `out` and resolves once it holds the folder and has landed a raw book. */
 async function startHeldJob(out: string, mirror: string): Promise<{ child: ChildProcess; ended: Promise<{ code: number | null; stderr: string }> }> {
@@ -71,7 +51,7 @@ async function startHeldJob(out: string, mirror: string): Promise<{ child: Child
 describe('fanout lab beside a job writing into the same folder', () => {
   it('the job labs are refused at once naming the job; the scrub lab reads the landed books safely; the job ends whole', async () => {
     const out = join(fx.dir, 'beside');
-    const mirror = await gatedMirror();
+    const mirror = await gatedMirror(fx.http.url, 2004);
     const job = await startHeldJob(out, mirror.url);
     try {
       const grid = ['--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2003', '--sample', '2', '--workers', '1', '--out-dir', out];

@@ -7,14 +7,13 @@
  * it, writes nothing; the Gutenberg lab's files are its own.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LabPoint } from '../../../shared/ipc';
 import { CLI_FROM_SOURCE_TEST_MS, runFanoutCli as fanout } from '../../harness/fanout-cli';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { gatedMirror } from './gated-mirror';
 
 let fx: GutenbergFixture;
 beforeAll(async () => {
@@ -26,32 +25,13 @@ afterAll(async () => {
 
 const repo = resolve(__dirname, '../../..');
 
-/** The fixture's HTTP mirror, except that book 2003's text waits for `release()` (the warm-up's book 2000 does not). */
-async function gatedMirror(): Promise<{ url: string; release: () => void; close: () => Promise<void> }> {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      if (/\/2003(-0)?\.txt$/.test(req.url ?? '')) await gate;
-      const upstream = await fetch(new URL(req.url ?? '/', fx.http.url), { method: req.method });
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
-      res.end(Buffer.from(await upstream.arrayBuffer()));
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    release,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
-}
 
 it('a scrub lab into the folder of a Gutenberg lab still measuring is refused, naming it; the Gutenberg lab\'s files are its own', async () => {
   const out = join(fx.dir, 'two-labs');
   const input = join(fx.dir, 'two-labs-input');
   await mkdir(input, { recursive: true });
   await writeFile(join(input, '1-0.txt'), '*** START OF THE PROJECT GUTENBERG EBOOK X ***\nsome text\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\n');
-  const mirror = await gatedMirror();
+  const mirror = await gatedMirror(fx.http.url, 2003);
   const child = spawn(process.execPath, ['bin/fanout.js', 'lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', mirror.url, '--ids', '2000-2003', '--sample', '4', '--strategies', 'queue', '--workers', '2', '--out-dir', out], {
     cwd: repo,
     env: { ...process.env, FANOUT_FROM_SOURCE: '1' },
