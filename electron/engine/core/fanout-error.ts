@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ERROR_CODES, type ErrorContext, type FanoutErrorCode, type SerializedError } from '../../../shared/errors';
 
 /**
@@ -61,7 +62,7 @@ export function abortedError(context: ErrorContext = {}): FanoutError {
  * INTERNAL. Protocol layers map their own replies (FTP codes, HTTP status) before falling back here.
  */
 export function toFanoutError(err: unknown, context: ErrorContext = {}): FanoutError {
-  if (err instanceof FanoutError) return err.withContext(context);
+  if (err instanceof FanoutError) return (err.retryable ? err : (outOfResources(err) ?? err)).withContext(context);
   if (isAbortError(err)) return abortedError(context);
   const e = err as { code?: unknown; message?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
@@ -81,6 +82,11 @@ export function toFanoutError(err: unknown, context: ErrorContext = {}): FanoutE
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new FanoutError('DNS_FAILED', message, context, { cause: err });
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ENOMEM':
+    case 'EAGAIN':
+      return outOfResources(err, context)!;
     case 'EACCES':
     case 'ENOSPC':
     case 'EROFS':
@@ -90,5 +96,46 @@ export function toFanoutError(err: unknown, context: ErrorContext = {}): FanoutE
       if (/timed? ?out/i.test(message)) return new FanoutError('TIMEOUT', message, context, { cause: err });
       if (/socket hang up|closed|reset/i.test(message)) return new FanoutError('CONNECTION_RESET', message, context, { cause: err });
       return new FanoutError('INTERNAL', message, context, { cause: err });
+  }
+}
+
+/**
+ * This process or computer ran short of open files (EMFILE: `ulimit -n`; ENFILE: the system's
+ * table), memory (ENOMEM) or a resource for a moment (EAGAIN), anywhere in `err`'s cause chain (a
+ * WRITE_FAILED wrapping a temp file's open included): OUT_OF_RESOURCES, retryable (another worker's
+ * files close meanwhile; the pool shrinks on it), its message naming the limit and the fix. Null
+ * when it is none of these. The item's own failure was non-retryable (INTERNAL, WRITE_FAILED):
+ * a book failed for good on a limit of this computer.
+ */
+export function outOfResources(err: unknown, context: ErrorContext = {}): FanoutError | null {
+  let code: string | undefined;
+  for (let e = err, depth = 0; e && depth < 6 && !code; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (c === 'EMFILE' || c === 'ENFILE' || c === 'ENOMEM' || c === 'EAGAIN') code = c;
+  }
+  if (!code) return null;
+  const message = err instanceof Error ? err.message : String(err);
+  const ctx = { ...(err instanceof FanoutError ? err.context : {}), ...context };
+  const limit = code === 'EMFILE' ? OPEN_FILES_LIMIT : null;
+  const why =
+    code === 'EMFILE'
+      ? `this process has as many files and connections open as it may${limit ? ` (${limit}, ulimit -n)` : ' (ulimit -n)'}: use fewer workers, or raise the limit (ulimit -n 4096 in the shell that starts fanout)`
+      : code === 'ENFILE'
+        ? 'the system has as many files open as it may (fs.file-max): use fewer workers, or close other programs'
+        : code === 'ENOMEM'
+          ? 'the system is out of memory: use fewer workers, or close other programs'
+          : 'a resource of the system was unavailable for a moment';
+  return new FanoutError('OUT_OF_RESOURCES', `${message} (${code}): ${why}`, ctx, { cause: err });
+}
+
+/** The open-files limit of this process (Linux: /proc/self/limits, its soft value), or null; read once, at load (at EMFILE no file can be opened to read it). */
+const OPEN_FILES_LIMIT = openFilesLimit();
+
+function openFilesLimit(): string | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    return line?.split(/\s{2,}/)[1]?.trim() ?? null;
+  } catch {
+    return null;
   }
 }

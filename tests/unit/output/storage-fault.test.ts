@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { FanoutError, toFanoutError } from '../../../electron/engine/core/fanout-error';
 import { storageFault } from '../../../electron/engine/output/storage-fault';
 
 /** A Node errno error as fs throws it (code, syscall, path). */
@@ -67,5 +67,27 @@ describe('storageFault: a folder gone under a job', () => {
     expect(storageFault(errno('ENOENT', join(base, 'out', 'raw', '5-0.txt.part')), join(base, 'out'))).toBeNull();
     expect(storageFault(errno('ENOENT', join(base, 'elsewhere', 'x')), join(base, 'out'))).toBeNull();
     expect(storageFault(errno('ENOENT'), join(base, 'out'))).toBeNull();
+  });
+});
+
+describe('a limit of this process or computer (open files, memory)', () => {
+  const emfile = (syscall: string) => Object.assign(new Error(`${syscall} EMFILE: too many open files`), { code: 'EMFILE', errno: -24, syscall });
+
+  it('EMFILE, from a file or a socket, wrapped or not: OUT_OF_RESOURCES that stops the job, naming ulimit -n and what to do', () => {
+    for (const raw of [emfile('open'), emfile('connect'), new FanoutError('WRITE_FAILED', 'Write failed: EMFILE', { path: '/out/raw/1-0.txt' }, { cause: emfile('open') })]) {
+      const fault = storageFault(raw, '/out');
+      expect(fault).toMatchObject({ code: 'OUT_OF_RESOURCES', message: expect.stringMatching(/\(EMFILE\): this process has as many files and connections open as it may .*ulimit -n.*use fewer workers, or raise the limit.*The job stopped/) });
+      expect(storageFault(fault, '/out')).toBe(fault); // met again (the job's stop): as it is
+    }
+  });
+
+  it('an item failure of such a limit is retryable, not INTERNAL / WRITE_FAILED for good; EAGAIN does not stop the job', () => {
+    expect(toFanoutError(emfile('connect'))).toMatchObject({ code: 'OUT_OF_RESOURCES', retryable: true });
+    expect(toFanoutError(new FanoutError('WRITE_FAILED', 'Write failed', {}, { cause: emfile('open') }), { ebook: 5 })).toMatchObject({ code: 'OUT_OF_RESOURCES', retryable: true, context: { ebook: 5 } });
+    const eagain = Object.assign(new Error('EAGAIN: resource temporarily unavailable, read'), { code: 'EAGAIN', syscall: 'read' });
+    expect(toFanoutError(eagain)).toMatchObject({ code: 'OUT_OF_RESOURCES', retryable: true });
+    expect(storageFault(eagain, '/out')).toBeNull();
+    // Other non-retryable errors are left as they are.
+    expect(toFanoutError(new FanoutError('WRITE_FAILED', 'x', {}, { cause: Object.assign(new Error('EIO'), { code: 'EIO' }) })).code).toBe('WRITE_FAILED');
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * A job with many workers under a low open-files limit (`ulimit -n`: a container's, a service's):
+ * the CLI as built, run under `prlimit --nofile` against a real HTTP mirror. Measured at 7e68c46 (16
+ * workers, 150 books): at nofile 50, 89 books WRITE_FAILED and 9 SCRUB_FAILED (failed for good,
+ * "Write failed: EMFILE" read as a disk fault), at 70 over FTP some INTERNAL ("connect EMFILE") and
+ * books whose manifest line could not be written. Now the first EMFILE stops the job
+ * (OUT_OF_RESOURCES naming the limit and the fix): no book is recorded failed, and the re-run with a
+ * higher limit finishes every book.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCli } from '../../../build/cli-bundle.mjs';
+import { runProcess } from '../../harness/fanout-cli';
+import type { MirrorBookSpec } from '../../harness';
+import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+
+const repo = resolve(__dirname, '../../..');
+
+function prlimitMissing(): string | null {
+  if (process.platform !== 'linux') return `prlimit needs Linux (this is ${process.platform})`;
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'prlimit (util-linux) is not installed';
+  }
+}
+const why = prlimitMissing();
+if (why && process.env.FANOUT_REQUIRE_SERVERS === '1') throw new Error(`open-files tests required but ${why}`);
+if (why) console.warn(`\n*** SKIPPING open-files tests: ${why} ***\n`);
+
+const BOOKS: MirrorBookSpec[] = Array.from({ length: 150 }, (_, i) => ({ ebook: 3000 + i, files: ['-0.txt'], title: `Book ${i}`, sizeBytes: 20_000 + i * 100 }));
+let fx: GutenbergFixture;
+let bundleDir = '';
+let base = '';
+
+beforeAll(async () => {
+  if (why) return;
+  const cache = join(repo, 'node_modules', '.cache');
+  await mkdir(cache, { recursive: true });
+  // Inside the repository: the bundle's externals (piscina) resolve from node_modules above it.
+  bundleDir = await mkdtemp(join(cache, 'fanout-nofile-cli-'));
+  base = await mkdtemp(join(tmpdir(), 'fanout-nofile-'));
+  [fx] = await Promise.all([startGutenbergFixture(BOOKS), bundleCli(repo, bundleDir)]);
+}, 180_000);
+
+afterAll(async () => {
+  await fx?.cleanup();
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+/** `fanout gutenberg` into `out` with 32 workers, under an open-files limit of `nofile`. */
+function gutenberg(out: string, nofile: number) {
+  return runProcess(
+    'prlimit',
+    [`--nofile=${nofile}:${nofile}`, process.execPath, join(bundleDir, 'index.js'), 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--out', out, '--workers', '32', '--strategy', 'queue'],
+    { cwd: base, env: { ...process.env, FANOUT_DATA_DIR: join(base, 'data'), FANOUT_DEBUG: '' }, timeoutMs: 150_000 },
+  );
+}
+
+async function manifest(out: string): Promise<Map<number, { status: string; errorCode?: string }>> {
+  const text = await readFile(join(out, 'manifest.jsonl'), 'utf8').catch(() => '');
+  const last = new Map<number, { status: string; errorCode?: string }>();
+  for (const line of text.split('\n').filter(Boolean)) {
+    const e = JSON.parse(line) as { ebook: number; status: string; errorCode?: string };
+    last.set(e.ebook, e);
+  }
+  return last;
+}
+
+describe.skipIf(why !== null)('a job under a low open-files limit', () => {
+  it('32 workers, nofile 56: no book failed for good; stopped naming the limit and the fix; the re-run with a higher limit finishes every book', async () => {
+    const out = join(base, 'out');
+    const low = await gutenberg(out, 56);
+    const failed = [...(await manifest(out)).values()].filter((e) => e.status !== 'ok');
+    // Was: dozens of books failed WRITE_FAILED / SCRUB_FAILED / INTERNAL ("EMFILE: too many open files").
+    expect(failed, low.stderr).toEqual([]);
+    if (low.code !== 0) {
+      expect(low.stderr).toMatch(/OUT_OF_RESOURCES: .*EMFILE.*\(56, ulimit -n\): use fewer workers, or raise the limit \(ulimit -n 4096[^]*The job stopped/);
+    }
+    const again = await gutenberg(out, 4096);
+    expect(again.code, again.stderr).toBe(0);
+    const done = await manifest(out);
+    expect([...done.values()].filter((e) => e.status === 'ok').length).toBe(BOOKS.length);
+  }, 360_000);
+});
