@@ -34,6 +34,7 @@ import { MANIFEST_FILE, ManifestStore, manifestDamageNote } from './manifest-sto
 import { ScrubStage } from './scrub-stage';
 import { isCandidateRawFile, LandedRaws } from './landed-raws';
 import { RawFolderScan } from './raw-folder-scan';
+import { NothingServes } from './nothing-serves';
 import { RerunNotes } from './rerun-notes';
 import { JobSelection } from './job-selection';
 import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
@@ -172,6 +173,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const pacer = new HostPacer(spec.waitMs ?? 0);
   // The per-item timeout (spec.itemTimeoutMs), and each book's time from its first attempt to landing.
   const deadline = new ItemDeadline(spec.itemTimeoutMs, control.onItemTimed);
+  // A mirror refusing every request the same way (503 to all, 421 at every login) stops the job once a book used all its tries.
+  const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone);
   const heedRetryAfter = (err: unknown) => {
     // Capped as the retry's own wait is: a "come back tomorrow" fails its book, it does not park the job.
     if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS));
@@ -289,7 +292,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       label: bookLabel,
       context: (book) => ({ ebook: book.ebook, host: mirror.host }),
       // A mirror that refuses the login or cannot be reached stops the job at once (books stay pending).
-      isJobFatal: serverUnreachable,
+      isJobFatal: (err, state) => serverUnreachable(err, state) || nothing.check(err, state),
       // --workers auto: `workers` is the most; each change of N is a job:workers event.
       auto: auto
         ? {
@@ -407,8 +410,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           const submitted = new Set<number>(adopted);
           let results: Array<FetchedBook | HeldBook | FanoutError>;
           try {
-            results = await session.fetchBooks(
-              books.map((b) => b.ebook),
+            const ebooks = books.map((b) => b.ebook);
+            results = await nothing.track(ebooks, bctx.signal, () => session.fetchBooks(
+              ebooks,
               {
                 rawDir,
                 rawParts,
@@ -427,7 +431,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                   await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
                 },
               },
-            );
+            ), (rs) => rs.map((r) => (r instanceof FanoutError ? r : null)));
           } catch (err) {
             // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
             // counted as the others of the job are (done, then not done if stopped there); a batch
@@ -453,8 +457,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             if (landed.has(book.ebook) && (await adopt(book, pctx))) return;
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
-            const fetched = await deadline
-              .attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } }))
+            const fetched = await nothing
+              .track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } })))
               .catch((err: unknown) => {
                 heedRetryAfter(err);
                 throw err;
@@ -471,6 +475,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     const learned = await parts.connections.afterPool(pool);
     if (learned) ctx.warn(learned);
   } catch (err) {
+    if (nothing.stopped(err)) throw nothing.stopError(err, spec.mirror);
     throw err instanceof FanoutError && serverUnreachable(err, { connected: false }) ? stoppedJobError(err, spec.mirror) : err;
   } finally {
     await stage.drain();

@@ -1,0 +1,149 @@
+import type { JobFatalCheck } from '../core/job-fatal';
+import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { redactUrl } from '../../../shared/input-checks';
+
+/**
+ * The server's own refusal in an error, the same for every request of a mirror that serves nothing:
+ * `HTTP 503` (any 5xx, 429), `FTP 421` (any 4xx/5xx reply but 550, which is a missing file, and 530
+ * at login, which is AUTH_FAILED and stops the job already). Null for anything else: a missing
+ * book, a cut connection, a timeout, a full disk — what one book or one moment may meet.
+ */
+export function serverRefusal(err: FanoutError): string | null {
+  if (err.code === 'HTTP_TRANSIENT') return /^HTTP (\d{3})\b/.exec(err.message)?.[0] ?? null;
+  if (err.code === 'FTP_TRANSIENT' || err.code === 'FTP_PERMANENT' || err.code === 'TOO_MANY_CONNECTIONS') return /^FTP (\d{3})\b/.exec(err.message)?.[0] ?? null;
+  return null;
+}
+
+/**
+ * "Nothing can succeed": a mirror that answers every request with the same refusal (nginx's
+ * `return 503` for maintenance, an FTP server full of others' sessions answering 421 at every login)
+ * made each book go through all its attempts and backoffs before it failed, one after the other: 41
+ * books took ~54 s to fail, and then a re-run did it again. This stops the job once the first book
+ * has failed all its tries while every try of the job so far got that same refusal, at least two
+ * books were tried and no byte of any book arrived (the pool then rejects with it: `check` is the
+ * job's `isJobFatal`, beside `serverUnreachable`). The books not finished stay pending, none is
+ * recorded as failed for it.
+ *
+ * A server that refuses only some requests (nginx `limit_conn` answers 503 too, a 429/503 with
+ * Retry-After to a burst) serves the others: the first byte of any book, a book fetched, or a try
+ * meeting anything else (a 404, a cut) and the job is never stopped for this. The throttled
+ * requests and the served ones are in flight together, so a book whose last try is refused while
+ * another try is still in flight waits for that try's answer before its own failure counts (`track`):
+ * which answer comes first cannot decide between a stop and a finished job.
+ */
+export class NothingServes {
+  /** The refusal every try got so far (undefined before the first failed try). */
+  #refusal: string | undefined;
+  /** A try got something else (a book, bytes, another error): the mirror serves; never stop. */
+  #served = false;
+  #tries = 0;
+  readonly #triesOf = new Map<number, number>();
+  #exhausted = false;
+  /** Tries sent and not answered yet. */
+  #inFlight = 0;
+  #waiters: Array<() => void> = [];
+  /** The error that stopped the job (for `stopError`). */
+  #stoppedBy: FanoutError | null = null;
+
+  constructor(
+    private readonly attempts: number,
+    /** Bytes of books received so far (the job's telemetry): a book under way is served. */
+    private readonly bytesDone: () => number,
+  ) {}
+
+  /**
+   * One try of `ebooks` on the mirror (a book, or a pipelined batch: then `errorsOf` gives each
+   * book's outcome, null for fetched). A try that fails a book for the last time while others are
+   * in flight waits for them before it rejects (see the class comment).
+   */
+  async track<T>(ebooks: readonly number[], signal: AbortSignal, fetch: () => Promise<T>, errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>): Promise<T> {
+    this.#inFlight++;
+    let result: T;
+    let lastTry: boolean;
+    try {
+      result = await fetch();
+    } catch (raw) {
+      this.#inFlight--;
+      lastTry = this.#failed(ebooks, raw instanceof FanoutError ? raw : toFanoutError(raw), signal);
+      this.#wake();
+      if (lastTry) await this.#answersInFlight(signal);
+      throw raw;
+    }
+    this.#inFlight--;
+    const errors = errorsOf?.(result) ?? [];
+    lastTry = false;
+    ebooks.forEach((ebook, i) => {
+      const err = errors[i];
+      if (err) lastTry = this.#failed([ebook], err, signal) || lastTry;
+      else this.#served = true;
+    });
+    this.#wake();
+    if (lastTry) await this.#answersInFlight(signal);
+    return result;
+  }
+
+  /** The job's `isJobFatal` part: true once nothing was served and a book failed all its tries on the one refusal. */
+  readonly check: JobFatalCheck = (err, { connected }) => {
+    if (this.#stoppedBy) return serverRefusal(err) === this.#refusal;
+    if (connected || this.#inFlight > 0 || !this.#couldStop() || serverRefusal(err) !== this.#refusal) return false;
+    this.#stoppedBy = err;
+    return true;
+  };
+
+  /** Whether `err` is what stopped the job here. */
+  stopped(err: unknown): err is FanoutError {
+    return this.#stoppedBy !== null && err instanceof FanoutError && serverRefusal(err) === this.#refusal;
+  }
+
+  /** The job's one error: the mirror, the refusal, how many tries and books; the code and host kept. */
+  stopError(err: FanoutError, url: string): FanoutError {
+    const { ebook: _ebook, path: _path, ...context } = err.context;
+    const detail = err.message.replace(/^(HTTP|FTP) \d{3}:?\s*/, '').trim();
+    const message =
+      `${redactUrl(url)}: every request so far was refused with ${this.#refusal}${detail ? ` (${detail})` : ''}: ${this.#tries} tries of ${this.#triesOf.size} books, none served, ` +
+      'so the mirror serves nothing now; try again later or another mirror. The job stopped; the books not fetched stay pending for a re-run.';
+    return new FanoutError(err.code, message, context, { cause: err, retryAfterMs: err.retryAfterMs });
+  }
+
+  #couldStop(): boolean {
+    return !this.#served && this.#exhausted && this.#triesOf.size >= 2 && this.bytesDone() === 0;
+  }
+
+  /** Counts a failed try of `ebooks`; true when it was the last try of one of them and the job could stop for it. */
+  #failed(ebooks: readonly number[], err: FanoutError, signal: AbortSignal): boolean {
+    // A cancel or a stop is no answer of the server's.
+    if (err.code === 'ABORTED' || signal.aborted) return false;
+    const refusal = serverRefusal(err);
+    if (refusal === null || (this.#refusal !== undefined && refusal !== this.#refusal)) this.#served = true;
+    else this.#refusal = refusal;
+    let last = false;
+    for (const ebook of ebooks) {
+      this.#tries++;
+      const n = (this.#triesOf.get(ebook) ?? 0) + 1;
+      this.#triesOf.set(ebook, n);
+      if (n >= this.attempts) last = true;
+    }
+    if (last) this.#exhausted = true;
+    return last && this.#couldStop();
+  }
+
+  /** Resolves once no try is in flight or the job can no longer stop for this (or `signal` fired). */
+  async #answersInFlight(signal: AbortSignal): Promise<void> {
+    while (this.#inFlight > 0 && this.#couldStop() && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.#waiters.push(done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,212 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
+import type { JobEvent, JobSummary } from '../../../shared/events';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
+import { delay, generateMirror, startFtpServer, startHttpServer, startTcpProxy, type GeneratedMirror } from '../../harness';
+import { startInTempDir, startServerProcess } from '../../harness/server-process';
+import { gatedMirror } from '../lab/gated-mirror';
+
+/**
+ * "Nothing can succeed": a mirror answering every request with the same refusal (nginx `return 503`,
+ * an FTP server whose every login gets 421) stops the job once a book has used all its tries, with
+ * one error naming the mirror and the refusal; the other books are not tried one by one (before:
+ * 41 books × every attempt, ~54 s). Counted in requests the server saw, never timed. A mirror that
+ * refuses some requests while it serves others still runs the job to its end.
+ */
+const BOOKS = Array.from({ length: 41 }, (_, i) => 3000 + i);
+const ATTEMPTS = 3;
+let work: string;
+let gen: GeneratedMirror;
+let catalogPath: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'fanout-nothing-serves-'));
+  gen = await generateMirror(path.join(work, 'mirror'), BOOKS.map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 4_000 })));
+  catalogPath = path.join(work, 'catalog.csv');
+  const rows = BOOKS.map((e) => `${e},Text,2000-01-01,"Book ${e}",en,"Author, Test",Fiction,PR,Shelf`);
+  await writeFile(catalogPath, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function job(mirror: string, outDir: string, input: Record<string, unknown> = {}): Promise<{ summary: JobSummary; events: JobEvent[]; manifest: string }> {
+  const events: JobEvent[] = [];
+  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror, outDir, workers: 4, strategy: 'adaptive', attempts: ATTEMPTS, timeoutMs: 10_000, selection: {}, ...input });
+  const summary = await runGutenbergJob(spec, createJobControl((e) => events.push(e)));
+  const manifestPath = path.join(outDir, 'manifest.jsonl');
+  const manifest = existsSync(manifestPath) ? await readFile(manifestPath, 'utf8') : '';
+  return { summary, events, manifest };
+}
+
+/** Stopped on one job-level error naming the mirror and the refusal; no book went through all its tries one by one. */
+function expectStopped(r: { summary: JobSummary }, code: string, mirror: RegExp, refusal: string): void {
+  expect(r.summary.status).toBe('failed');
+  expect(r.summary.itemsDone).toBe(0);
+  const job = r.summary.failures.filter((f) => f.item === '(job)');
+  expect(job).toHaveLength(1);
+  expect(job[0]!.error.code).toBe(code);
+  expect(job[0]!.error.message).toMatch(mirror);
+  expect(job[0]!.error.message).toContain(refusal);
+  expect(job[0]!.error.message).toContain('pending for a re-run');
+  // The books not tried to their end are not failed: pending for the re-run.
+  expect(r.summary.itemsFailed).toBeLessThan(BOOKS.length / 2);
+}
+
+/** nginx answering 503 to every request, each request logged (one line per request, unbuffered). */
+async function startNginx503(): Promise<{ url: string; log: () => Promise<string[]>; stop: () => Promise<void> }> {
+  let logPath = '';
+  const proc = await startInTempDir('fanout-nginx503-', (tmp) => {
+    const errorLog = path.join(tmp, 'error.log');
+    const conf = path.join(tmp, 'nginx.conf');
+    logPath = path.join(tmp, 'access.log');
+    const t = (name: string) => path.join(tmp, name);
+    return startServerProcess({
+      name: 'nginx',
+      cmd: process.env.FANOUT_NGINX ?? '/usr/sbin/nginx',
+      args: async (port) => {
+        await writeFile(conf, `daemon off;
+master_process off;
+pid ${t('nginx.pid')};
+error_log ${errorLog} warn;
+events { worker_connections 512; }
+http {
+  log_format line '$request_uri $status';
+  access_log ${logPath} line;
+  client_body_temp_path ${t('body')};
+  proxy_temp_path ${t('proxy')};
+  fastcgi_temp_path ${t('fastcgi')};
+  uwsgi_temp_path ${t('uwsgi')};
+  scgi_temp_path ${t('scgi')};
+  server {
+    listen 127.0.0.1:${port};
+    location / { return 503; }
+  }
+}
+`);
+        return ['-e', errorLog, '-p', tmp, '-c', conf];
+      },
+      stderrOf: () => readFile(errorLog, 'utf8'),
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${proc.port}`,
+    log: async () => (await readFile(logPath, 'utf8').catch(() => '')).split('\n').filter(Boolean),
+    stop: () => proc.stop(),
+  };
+}
+
+/** Tries per book as the server saw them: requests of each book's `N-0.txt`. */
+function triesPerBook(paths: string[]): Map<number, number> {
+  const tries = new Map<number, number>();
+  for (const p of paths) {
+    const m = /\/(\d+)-0\.txt\b/.exec(p);
+    if (m) tries.set(Number(m[1]), (tries.get(Number(m[1])) ?? 0) + 1);
+  }
+  return tries;
+}
+
+describe('a mirror that serves nothing', () => {
+  it('nginx answering 503 to everything: the job stops once a book used its tries, one error naming the host and 503', async () => {
+    const nginx = await startNginx503();
+    try {
+      const outDir = path.join(work, 'nginx-503');
+      const r = await job(`${nginx.url}/`, outDir);
+      expectStopped(r, 'HTTP_TRANSIENT', new RegExp(`http://127\\.0\\.0\\.1:${new URL(nginx.url).port}`), 'HTTP 503');
+      const tries = triesPerBook(await nginx.log());
+      const all = [...tries.values()].reduce((a, b) => a + b, 0);
+      // Each book gets its tries (one book all of them), none more; far fewer than every book's (41 × 3 = 123).
+      expect(Math.max(...tries.values())).toBe(ATTEMPTS);
+      expect(all).toBeLessThan(BOOKS.length);
+      expect(r.manifest.split('\n').filter(Boolean).length).toBe(r.summary.itemsFailed);
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  it('the same with one worker: the second book refused too stops it (one book alone proves nothing)', async () => {
+    const nginx = await startNginx503();
+    try {
+      const r = await job(`${nginx.url}/`, path.join(work, 'nginx-503-one'), { workers: 1, strategy: 'queue' });
+      expectStopped(r, 'HTTP_TRANSIENT', /http:\/\/127\.0\.0\.1/, 'HTTP 503');
+      const tries = triesPerBook(await nginx.log());
+      // The first book failed on its own after its 3 tries; the second's first refusal stopped the job.
+      expect([...tries.values()]).toEqual([ATTEMPTS, 1]);
+      expect(r.summary.itemsFailed).toBe(1);
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  it('vsftpd full (421 at every login): the job stops with one TOO_MANY_CONNECTIONS naming FTP 421, not a login per try of every book', async () => {
+    const ftp = await startFtpServer({ root: gen.root, maxPerIp: 1 });
+    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true });
+    // Another client holds the server's only session for this address.
+    const holder = net.connect(ftp.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      holder.once('data', () => resolve());
+      holder.once('error', reject);
+    });
+    try {
+      const url = ftp.url.replace(/127\.0\.0\.1:\d+/, proxy.hostPort);
+      const r = await job(url, path.join(work, 'ftp-421'));
+      expectStopped(r, 'TOO_MANY_CONNECTIONS', new RegExp(`ftp://[^ ]*${proxy.hostPort.replace(/\./g, '\\.')}`), 'FTP 421');
+      // Before: every book's every try a login (41 × 3). Now: a few per worker.
+      expect(proxy.stats.connections).toBeLessThan(BOOKS.length);
+    } finally {
+      holder.destroy();
+      await proxy.stop();
+      await ftp.stop();
+    }
+  });
+});
+
+describe('a mirror that refuses some requests and serves others', () => {
+  it('books refused to their last try while another is being served: the job runs to its end, they fail alone', async () => {
+    const http = await startHttpServer({ root: gen.root });
+    const [served, ...refused] = BOOKS.slice(0, 3);
+    // The served book's request is held (no answer yet, not a byte) until the refused books have had
+    // all their tries: every answer so far is a 503 and two books are out of tries.
+    const gate = await gatedMirror(http.url, served!);
+    try {
+      const fileOf = (ebook: number) => `/${gen.books.get(ebook)!.files[0]!.relPath}`;
+      for (const e of refused) http.hooks.failNext(fileOf(e), ATTEMPTS, 503);
+      const selection = { ids: [{ from: served!, to: refused[1]! }] };
+      const running = job(gate.url, path.join(work, 'some-refused'), { workers: 3, strategy: 'queue', selection });
+      const seen = (e: number) => http.requests.filter((q) => q.path === fileOf(e)).length;
+      while (!refused.every((e) => seen(e) >= ATTEMPTS)) await delay(20);
+      expect(http.requests.filter((q) => q.path === fileOf(served!))).toEqual([]);
+      gate.release();
+      const r = await running;
+      expect(r.summary.failures.filter((f) => f.item === '(job)')).toEqual([]);
+      expect(r.summary.itemsDone).toBe(1);
+      expect(r.summary.itemsFailed).toBe(2);
+      expect(r.summary.failures.map((f) => f.error.code)).toEqual(['HTTP_TRANSIENT', 'HTTP_TRANSIENT']);
+    } finally {
+      gate.release();
+      await gate.close();
+      await http.stop();
+    }
+  });
+
+  it('429/503 with Retry-After to a few requests while the others are served: every book lands', async () => {
+    const http = await startHttpServer({ root: gen.root });
+    try {
+      const fileOf = (ebook: number) => `/${gen.books.get(ebook)!.files[0]!.relPath}`;
+      const books = BOOKS.slice(0, 12);
+      http.hooks.failNext(fileOf(books[0]!), 2, 503, { 'Retry-After': '1' });
+      http.hooks.failNext(fileOf(books[1]!), 2, 429, { 'Retry-After': '1' });
+      const r = await job(`${http.url}/`, path.join(work, 'throttled'), { selection: { ids: [{ from: books[0]!, to: books.at(-1)! }] } });
+      expect(r.summary.status).toBe('succeeded');
+      expect(r.summary.itemsDone).toBe(books.length);
+    } finally {
+      await http.stop();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { NothingServes, serverRefusal } from '../../../electron/engine/gutenberg/nothing-serves';
+
+const e503 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 503', { ebook, host: 'mirror' });
+const signal = new AbortController().signal;
+const notConnected = { connected: false };
+
+/** A try whose answer the test gives. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** `n` failed tries of `ebook`, each with the error `err(ebook)`, each rejected error checked as the pool would. */
+async function refuse(ns: NothingServes, ebook: number, n: number, err = e503): Promise<boolean[]> {
+  const verdicts: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = await ns.track([ebook], signal, () => Promise.reject(err(ebook))).then(() => null, (x: FanoutError) => x);
+    verdicts.push(ns.check(e!, notConnected));
+  }
+  return verdicts;
+}
+
+describe('serverRefusal', () => {
+  it('names the status or reply of a server-side refusal, nothing else', () => {
+    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'HTTP 503'))).toBe('HTTP 503');
+    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'HTTP 429 (the server asks to wait 2 s)'))).toBe('HTTP 429');
+    expect(serverRefusal(new FanoutError('TOO_MANY_CONNECTIONS', 'FTP 421: There are too many connections from your internet address.'))).toBe('FTP 421');
+    expect(serverRefusal(new FanoutError('FTP_TRANSIENT', 'FTP 425: Failed to establish connection.'))).toBe('FTP 425');
+    expect(serverRefusal(new FanoutError('HTTP_NOT_FOUND', 'HTTP 404'))).toBeNull();
+    expect(serverRefusal(new FanoutError('BOOK_NOT_FOUND', 'No text file of ebook 5'))).toBeNull();
+    expect(serverRefusal(new FanoutError('CONNECTION_RESET', 'socket hang up'))).toBeNull();
+    expect(serverRefusal(new FanoutError('TIMEOUT', 'HTTP 503 came too late'))).toBeNull();
+  });
+});
+
+describe('NothingServes', () => {
+  it('stops once a book used all its tries and a second book was refused the same way', async () => {
+    const ns = new NothingServes(3, () => 0);
+    expect(await refuse(ns, 1, 3)).toEqual([false, false, false]); // one book alone proves nothing
+    expect(await refuse(ns, 2, 1)).toEqual([true]);
+    expect(ns.stopped(e503(2))).toBe(true);
+    const err = ns.stopError(e503(2), 'http://me:secret@mirror.example/gutenberg/');
+    expect(err.code).toBe('HTTP_TRANSIENT');
+    expect(err.message).toBe(
+      'http://me:***@mirror.example/gutenberg/: every request so far was refused with HTTP 503: 4 tries of 2 books, none served, so the mirror serves nothing now; try again later or another mirror. The job stopped; the books not fetched stay pending for a re-run.',
+    );
+    expect(err.context).toEqual({ host: 'mirror' });
+  });
+
+  it('never stops once anything else was answered: a book fetched, a 404, another status, a byte', async () => {
+    const fetched = new NothingServes(2, () => 0);
+    await fetched.track([9], signal, () => Promise.resolve('ok'));
+    expect([...(await refuse(fetched, 1, 2)), ...(await refuse(fetched, 2, 2))]).not.toContain(true);
+
+    const missing = new NothingServes(2, () => 0);
+    await refuse(missing, 9, 1, (ebook) => new FanoutError('HTTP_NOT_FOUND', 'HTTP 404', { ebook }));
+    expect([...(await refuse(missing, 1, 2)), ...(await refuse(missing, 2, 2))]).not.toContain(true);
+
+    const other = new NothingServes(2, () => 0);
+    await refuse(other, 9, 1, (ebook) => new FanoutError('HTTP_TRANSIENT', 'HTTP 502', { ebook }));
+    expect([...(await refuse(other, 1, 2)), ...(await refuse(other, 2, 2))]).not.toContain(true);
+
+    let bytes = 0;
+    const moving = new NothingServes(2, () => bytes);
+    bytes = 10;
+    expect([...(await refuse(moving, 1, 2)), ...(await refuse(moving, 2, 2))]).not.toContain(true);
+  });
+
+  it('a book of a batch fetched serves; the batch\'s refused books count a try each', async () => {
+    const ns = new NothingServes(1, () => 0);
+    await ns.track([1, 2], signal, () => Promise.resolve(['a', 'b']), () => [null, e503(2)]);
+    expect(ns.check(e503(2), notConnected)).toBe(false);
+    const all = new NothingServes(1, () => 0);
+    await all.track([1, 2], signal, () => Promise.resolve(['a', 'b']), () => [e503(1), e503(2)]);
+    expect(all.check(e503(2), notConnected)).toBe(true);
+  });
+
+  it('a last try refused while another is in flight waits for its answer: served, the book fails alone', async () => {
+    const ns = new NothingServes(2, () => 0);
+    const inFlight = deferred<string>();
+    const served = ns.track([9], signal, () => inFlight.promise);
+    await refuse(ns, 2, 1);
+    await refuse(ns, 1, 1);
+    let settled = false;
+    const last = ns.track([1], signal, () => Promise.reject(e503(1))).catch((e: FanoutError) => {
+      settled = true;
+      return e;
+    });
+    // Its answer is held until the try in flight answers (no timer decides: the order is the test's).
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    inFlight.resolve('book');
+    await served;
+    expect(ns.check(await last, notConnected)).toBe(false);
+  });
+
+  it('… and refused too: then the job stops', async () => {
+    const ns = new NothingServes(2, () => 0);
+    const inFlight = deferred<string>();
+    const other = ns.track([9], signal, () => inFlight.promise).catch((e: FanoutError) => e);
+    await refuse(ns, 2, 1);
+    await refuse(ns, 1, 1);
+    let settled = false;
+    const last = ns.track([1], signal, () => Promise.reject(e503(1))).catch((e: FanoutError) => {
+      settled = true;
+      return e;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    inFlight.reject(e503(9));
+    expect(ns.check((await other) as FanoutError, notConnected)).toBe(true);
+    expect(ns.check(await last, notConnected)).toBe(true);
+  });
+
+  it('the pool connected (a book done elsewhere) or a cancel: never a stop', async () => {
+    const ns = new NothingServes(1, () => 0);
+    await refuse(ns, 1, 1);
+    const e = await ns.track([2], signal, () => Promise.reject(e503(2))).catch((x: FanoutError) => x);
+    expect(ns.check(e, { connected: true })).toBe(false);
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const c = new NothingServes(1, () => 0);
+    await c.track([1], cancelled.signal, () => Promise.reject(e503(1))).catch(() => {});
+    await c.track([2], cancelled.signal, () => Promise.reject(e503(2))).catch(() => {});
+    expect(c.check(e503(2), notConnected)).toBe(false);
+  });
+});
