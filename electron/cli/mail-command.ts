@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { JobSummary, MailFolderTally } from '../../shared/events';
 import type { MailAccount } from '../../shared/job-spec';
 import { checkAutoWorkers } from '../../shared/input-checks';
+import { accountFolderRefusedSync } from '../engine/inputs/account-folder';
 import { STRATEGIES } from '../../shared/strategy';
 import { FanoutError } from '../engine/core/fanout-error';
 import type { MailFolderInfo } from '../engine/mail/folders';
@@ -174,7 +175,9 @@ export function registerMailCommand(program: Command): void {
       // An account archived before is listed the quick way at once (quick-list.ts), its round trips
       // overlapping the engine's loading; the job takes it up. Not when the input check below will
       // refuse the job for its options (the output folder holds folders.json, so it exists).
-      const early = !listedWithWork && !checkAutoWorkers(spec.autoWorkers, spec.strategy) && (await import('../engine/mail/quick-list')).startEarlyQuickList(spec.account, spec.outDir, spec.timeoutMs);
+      // Nor when the account's folder may not be written (another user's): refused below, before any login.
+      const refusable = checkAutoWorkers(spec.autoWorkers, spec.strategy) !== null || accountFolderRefusedSync(spec.outDir, spec.account);
+      const early = !listedWithWork && !refusable && (await import('../engine/mail/quick-list')).startEarlyQuickList(spec.account, spec.outDir, spec.timeoutMs);
       // The first node of a run that may have nothing new: the job's modules load while the listing
       // is on the wire, and node is re-launched only if the listing shows work (a first run, an
       // account the quick listing leaves to imapflow: at once).

@@ -1,6 +1,7 @@
 import type { MailAccount } from '../../shared/job-spec';
 import { checkAutoWorkers, checkHostName } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
+import { accountFolderRefusedSync } from '../engine/inputs/account-folder';
 import { startEarlyQuickList } from '../engine/mail/quick-list';
 import { isAuto, wholeNumber } from './whole-number';
 
@@ -62,6 +63,8 @@ export function startMailEarly(args: readonly string[], env: NodeJS.ProcessEnv =
     user,
     auth: { method: 'password', password: secret },
   };
+  // An account folder this user may not write: the CLI refuses the job (exit 2) before any login.
+  if (accountFolderRefusedSync(out, account)) return null;
   return startEarlyQuickList(account, out, timeoutMs) ? 'listing' : 'relaunch';
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { constants } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { accountDirOf } from '../engine/mail/folder-names';
@@ -125,6 +126,9 @@ async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<
  */
 async function archiveProblem(out: string, account: { user: string; host: string }): Promise<string | null> {
   const dir = accountDirOf(out, account);
+  // An archive this user may not read is no sign of a wrong folder: its permissions are the fix.
+  const denied = await access(dir, constants.R_OK | constants.X_OK).then(() => null, (err: NodeJS.ErrnoException) => (err.code === 'EACCES' || err.code === 'EPERM' ? err.code : null));
+  if (denied) return `holds the archive folder ${dir}, which this user may not read (permission denied): fix its permissions, or run verify as the user who owns it`;
   if (await access(join(dir, 'folders.json')).then(() => true, () => false)) return null;
   // folders.json lost, the folders' directories kept: verify reads them back from their state.json
   // (as fanout mail does) and says itself when there is nothing to check against (BAD_INPUT).

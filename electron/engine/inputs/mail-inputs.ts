@@ -4,6 +4,7 @@ import { checkAutoWorkers } from '../../../shared/input-checks';
 import { accountDirOf } from '../mail/folder-names';
 import type { MailJobSpec } from '../../../shared/job-spec';
 import { checkOutputFolder } from './file-checks';
+import { checkAccountFolder } from './account-folder';
 import type { InputCheck } from './job-inputs';
 
 const exists = (p: string) => access(p).then(() => true, () => false);
@@ -30,12 +31,12 @@ async function accountFolderGiven(spec: MailJobSpec): Promise<string | null> {
   return `is the archive folder of ${name} itself (it holds folders.json); give the folder above it, ${dirname(out)}: a run here would start a second archive inside it and fetch every message again`;
 }
 
-/** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): auto needs queue/adaptive, the output folder. */
+/** The mail job's inputs that can be checked before connecting, beyond its schema (which checks the host name): auto needs queue/adaptive, the output folder and the account's folder in it. */
 export async function checkMailInputs(spec: MailJobSpec): Promise<InputCheck> {
   const out: InputCheck = { problems: [], warnings: [] };
   const auto = checkAutoWorkers(spec.autoWorkers, spec.strategy, 'messages');
   if (auto) out.problems.push({ field: 'strategy', value: spec.strategy, message: auto });
-  const folder = (await checkOutputFolder(spec.outDir)) ?? (await accountFolderGiven(spec));
+  const folder = (await checkOutputFolder(spec.outDir)) ?? (await accountFolderGiven(spec)) ?? (await checkAccountFolder(spec.outDir, spec.account));
   if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
   return out;
 }
