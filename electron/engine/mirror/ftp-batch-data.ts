@@ -19,13 +19,26 @@ export interface DataTimeouts {
   stallMs: number;
 }
 
-/** Connects to a passive port only to close it: the server stops waiting and fails the RETR (426). */
-export async function discardPassive(client: Client, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Connects to a passive port and reads what the server sends there to its end, dropping it (a
+ * wasted guess whose file exists). Cutting it instead would leave the RETR without a final reply on
+ * pure-ftpd (none after a transfer it could not finish). Resolves true once the server ended it, false
+ * when it failed: no connection, an error, or nothing for `stallMs` (then cut).
+ */
+export async function drainPassive(client: Client, port: number, t: DataTimeouts): Promise<boolean> {
+  let sock: net.Socket;
   try {
-    (await connectPassive(client, port, timeoutMs)).destroy();
+    sock = await connectPassive(client, port, t.timeoutMs);
   } catch {
-    // nothing to close
+    return false;
   }
+  return new Promise<boolean>((resolve) => {
+    sock.setTimeout(t.stallMs, () => sock.destroy());
+    sock.once('end', () => resolve(true));
+    sock.once('close', () => resolve(false)); // (after 'end' when ended cleanly: the first settles)
+    sock.on('error', () => {});
+    sock.resume();
+  });
 }
 
 /**

@@ -74,6 +74,11 @@ export class BatchCommandQueue {
     return this.sent.length === 0 && this.statQueue.length === 0 && this.queued.every((b) => b.result !== null);
   }
 
+  /** Whether a RETR for `book` (its transfer, or its guessed one: a book has one at a time at the server) still waits for its final reply. */
+  awaitsRetr(book: BatchBook): boolean {
+    return this.sent.some((s) => s.cmd === 'RETR' && s.book === book);
+  }
+
   /** The book whose transfer the server runs now (the oldest RETR not answered). */
   get activeTransfer(): BatchBook | undefined {
     return this.sent.find((s) => s.cmd === 'RETR')?.book;

@@ -13,7 +13,7 @@ import { BookLandings, openBookSink, openGuesses } from './ftp-book-sinks';
 import { chooseFile, lostConnectionError, metaOf, newBatchBook, readListing, redoneOutOfStep, shortError, unfinished, type BatchBook } from './ftp-batch-book';
 import { FALLBACK, type BatchResult, type FtpBatchOutcome, type FtpBatchTarget } from './ftp-batch-types';
 import { BatchCommandQueue, TRANSFER_WINDOW } from './ftp-batch-queue';
-import { discardPassive, receiveBookData } from './ftp-batch-data';
+import { drainPassive, receiveBookData } from './ftp-batch-data';
 import type { BatchLogin } from './ftp-batch-login';
 import { EAGER_META_BYTES } from './book-sink';
 
@@ -63,6 +63,8 @@ export class FtpBatch {
   private statWorks: boolean;
   private epsvWorks: boolean;
   private wentOutOfStep = false;
+  /** This batch wrote the job's NOOP probe (see probe). */
+  private sentProbe = false;
   private allDone!: () => void;
   private abandon!: (e: Error) => void;
   private readonly settled: Promise<void>;
@@ -251,9 +253,15 @@ export class FtpBatch {
     const port = res instanceof FTPError ? null : epsvPort(res.message);
     if (guess && book.guessState !== 'confirmed') {
       // A wasted guess: the RETR will get a 550, unless the file exists after all (listed without a
-      // size): then the server waits for the data connection, which is closed at once.
+      // size): then the server waits for the data connection, whose data is read and dropped (not
+      // cut: pure-ftpd answers a transfer it could not finish with no final reply).
       if (port === null) this.epsvWorks = false;
-      else if (book.guess?.present) void discardPassive(this.client, port, this.target.timeoutMs);
+      else if (book.guess?.present) {
+        const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
+        void drainPassive(this.client, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }).then((whole) => {
+          if (!whole && this.commands.awaitsRetr(book)) this.endInDoubt(`The data connection of the guessed ${book.guess!.cand.relPath} was cut`);
+        });
+      }
       return;
     }
     if (port === null) {
@@ -299,11 +307,14 @@ export class FtpBatch {
   private async receiveData(book: BatchBook, port: number): Promise<void> {
     const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
     const end = await receiveBookData(this.client, book, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }, () => !book.result && !this.failure);
-    if (end instanceof FanoutError) return this.settle(book, end);
-    if (end === 'skipped' || book.result) return;
-    if (book.sink!.received === book.size - book.startAt) return this.landings.land(book);
-    // Short: the final reply says why (a 226 after a cut still means the file is incomplete).
-    if (book.retr !== null) this.settle(book, book.retr === 'ok' ? shortError(book) : book.retr);
+    if (end === 'received' && !book.result && book.sink!.received === book.size - book.startAt) return this.landings.land(book);
+    // The data did not all come (cut, reset, stalled, or closed unused by us): the book fails
+    // (retryable, the part kept) with the final reply's words when it came (a 226 after a cut still
+    // means the file is incomplete), else as short.
+    if (end instanceof FanoutError) this.settle(book, end);
+    else if (end === 'received') this.settle(book, book.retr !== null && book.retr !== 'ok' ? book.retr : shortError(book));
+    // Its RETR not answered yet: the answer may never come (see endInDoubt).
+    if (this.commands.awaitsRetr(book)) this.endInDoubt(`The data connection of ${book.remotePath} ended short`);
   }
 
   // ---- sending ----
@@ -345,6 +356,7 @@ export class FtpBatch {
   private probe(): void {
     if (this.host.transfers !== 'unknown' || this.host.probing || !this.commands.addProbe()) return;
     this.host.probing = true;
+    this.sentProbe = true;
     this.client.ftp.log('> NOOP (probe)');
     this.client.ftp.socket.write('NOOP\r\n', this.client.ftp.encoding);
   }
@@ -362,6 +374,21 @@ export class FtpBatch {
     const err = new Error(`FTP replies out of step with ${this.target.host} (${what}): going on one command at a time`);
     for (const book of this.books) if (redoneOutOfStep(book)) this.settle(book, FALLBACK);
     this.fail(err);
+  }
+
+  /**
+   * A transfer ended without all its data (cut, reset, stalled, or its data connection closed by
+   * us) before the reply to its RETR: that reply may never come. pure-ftpd sends none after a
+   * transfer it could not finish (no 226, no 426/451: only a stray `150 <seconds> (measured here),
+   * <rate>` line, or nothing when no byte went out; ftpd.c doretr), and nothing queued behind it is
+   * answered meanwhile, so the batch waited for its watchdog (`timeoutMs`). Nothing misfit (the
+   * server is not made lock-step), but the connection can no longer be trusted to answer in order:
+   * it is closed at once, as a lost connection is: books with all their bytes stay done, the cut
+   * book has its own error (set by the caller), the others a retryable CONNECTION_RESET.
+   */
+  private endInDoubt(what: string): void {
+    if (this.failure) return;
+    this.fail(new FanoutError('CONNECTION_RESET', `${what} before the reply to its RETR, which may never come: the connection to ${this.target.host} was closed`, { host: this.target.host }));
   }
 
   // ---- outcome ----
@@ -401,6 +428,8 @@ export class FtpBatch {
     if (this.failure) return;
     this.failure = err;
     this.watchdog?.stop();
+    // The probe's answer is lost with the connection: the next batch probes again.
+    if (this.sentProbe && this.host.transfers === 'unknown') this.host.probing = false;
     // Nothing done (not logged in, or a reused connection found dead): the batch rejects, before the
     // books settle (which would resolve it), so the session logs in again or reports the login's error.
     if (!this.gotReply) this.abandon(err);

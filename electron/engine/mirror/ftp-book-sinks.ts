@@ -26,9 +26,10 @@ export function ftpSinkOptions(opts: FetchBookOptions, cand: Candidate, context:
  * The listings take a round trip during which the connection would sit idle. So the first books'
  * best form, `N-0.txt` (the most common one), is asked for right behind the STATs: when the
  * listing confirms it, its data starts one round trip earlier; when it does not, the RETR gets a
- * 550 (or its data connection is closed at once) and the book goes the usual way, having cost
- * nothing more. Not for a book with a kept `.part` (its size must be checked before resuming), nor
- * when the sink cannot be opened (the usual path opens it again and reports what is wrong).
+ * 550 (or, for a file listed without a size, its data is read and dropped) and the book goes the
+ * usual way, having cost nothing more. Not for a book with a kept `.part` (its size must be checked
+ * before resuming), nor when the sink cannot be opened (the usual path opens it again and reports
+ * what is wrong).
  * Opens the guesses' sinks (`book.guess`, `pending`); returns those books, in batch order.
  */
 export async function openGuesses(books: BatchBook[], opts: FetchBookOptions): Promise<BatchBook[]> {

@@ -1,3 +1,7 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Client } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
@@ -8,6 +12,9 @@ import type { FetchedFile, FetchFileOptions } from './types';
  * One file by path on a logged-in control connection (the session's: same login, TLS and
  * timeouts as the books): `SIZE` for the total (optional, RFC 3659), then `RETR` into `opts.dest`;
  * the byte count is checked against the size. Errors through mapFtpError (550 → FTP_NOT_FOUND).
+ * A data connection that ends short of the size fails at once (SIZE_MISMATCH) and closes the
+ * control connection: the final reply is not waited for (pure-ftpd sends none after a transfer it
+ * could not finish, and the wait lasted the whole timeout).
  */
 export async function fetchFtpFile(client: Client, remotePath: string, url: string, opts: FetchFileOptions, context: ErrorContext): Promise<FetchedFile> {
   let total: number | null = null;
@@ -18,17 +25,36 @@ export async function fetchFtpFile(client: Client, remotePath: string, url: stri
     if (e.code === 'FTP_NOT_FOUND' || client.closed) throw e;
     // SIZE not offered: go on without a total.
   }
+  // The bytes are counted as they arrive from the data connection; its end is the counter's `finish`.
   let received = 0;
-  client.trackProgress((info) => {
-    received = info.bytes;
-    opts.onProgress?.(received, total);
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      opts.onProgress?.(received, total);
+      done(null, chunk);
+    },
   });
+  const written = pipeline(counter, createWriteStream(opts.dest));
+  written.catch(() => {}); // surfaces through the transfer (basic-ftp listens for the destination's error)
+  const dataEnded = once(counter, 'finish').then(
+    () => true,
+    () => false,
+  );
+  const transfer = client.downloadTo(counter, remotePath);
+  transfer.catch(() => {});
   try {
-    await client.downloadTo(opts.dest, remotePath);
+    const early = await Promise.race([transfer.then(() => false), dataEnded]);
+    if (early && total !== null && received < total) {
+      client.close();
+      await written.catch(() => {});
+      throw new FanoutError('SIZE_MISMATCH', `Received ${received} of ${total} bytes`, context);
+    }
+    await transfer;
+    await written;
   } catch (raw) {
+    counter.destroy();
+    await written.catch(() => {});
     throw mapFtpError(raw, 'transfer', context);
-  } finally {
-    client.trackProgress();
   }
   if (total !== null && received !== total) throw new FanoutError('SIZE_MISMATCH', `Received ${received} of ${total} bytes`, context);
   return { url, received, total };

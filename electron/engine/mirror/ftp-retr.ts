@@ -24,7 +24,9 @@ export interface RetrRequest {
  * RETR (with REST when resuming) into the sink, one step at a time (the session's path outside a
  * batch). Resolves as soon as the data connection delivered the expected bytes and closed, with
  * the `226` still to come as the returned promise (the session collects it before its next
- * command); resolves to null when the transfer ended with its reply.
+ * command); resolves to null when the transfer ended with its reply. A data connection that ends
+ * short of the known size fails at once (SIZE_MISMATCH) and closes the control connection: the
+ * final reply is not waited for (pure-ftpd sends none after a cut transfer).
  */
 export async function retrIntoSink(client: Client, sink: BookSink, r: RetrRequest): Promise<Promise<void> | null> {
   const { epsv } = r;
@@ -56,6 +58,15 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
     const reply = transfer.then(() => undefined);
     reply.catch(() => {});
     return reply;
+  }
+  if (early && need !== null && sink.received < need) {
+    // The data connection ended short before the final reply: the transfer failed, whatever the
+    // server says next, if anything. pure-ftpd sends no final reply after a transfer it could not
+    // finish (only a stray `150 <rate>` line): waiting for one lasted the whole stall timeout. Fail
+    // now (retryable, the part kept), and close the control connection: a reply still to come must
+    // never be read as the next command's.
+    client.close();
+    throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes (the data connection ended early)`, r.context);
   }
   try {
     await transfer;

@@ -37,7 +37,7 @@ describe.each([
 ] as const)('FTP data stall (%s)', (name, ebook) => {
   it('cuts a transfer that stopped making progress as a retryable TIMEOUT, then resumes it', async () => {
     const proxy = await startTcpProxy({ targetPort: server.port, ftp: true });
-    // For the symlink the first data connection is the guessed `N-0.txt`, closed unused at once.
+    // For the symlink the first data connection is the guessed `N-0.txt`, read and dropped.
     proxy.setStall({ afterBytes: 50_000, times: ebook === 4000 ? 2 : 1, on: 'data' });
     const mirror = openMirror(server.urlVia(proxy.hostPort), { timeoutMs: 20_000, stallTimeoutMs: 700 });
     const raw = path.join(work, `raw-${ebook}`);
