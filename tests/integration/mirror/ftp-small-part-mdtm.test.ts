@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FanoutError } from '../../../electron/engine/core/fanout-error';
-import { openMirror } from '../../../electron/engine/mirror';
-import { FTP_SERVER_KINDS, generateMirror, startFtpServerOf, startTcpProxy, type FtpServer } from '../../harness';
-import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { FTP_SERVER_KINDS } from '../../harness';
+import { cutFtpBookOnce, fetchFtpBookAgain, listFiles, removeAll, tempDir } from './helpers';
 
 /**
  * A part under 2 MiB that is not the guessed `N-0.txt` (here `N-8.txt`: the batch's guess of
@@ -34,50 +32,18 @@ describe.each(FTP_SERVER_KINDS)('FTP: a small part (not the guessed N-0.txt) rec
   const minute = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
 
   /** Book 3000 (`3000-8.txt` only, 200,000 bytes) cut at 60 kB through a proxy: the part and its meta. */
-  async function cutOnce(name: string): Promise<{ root: string; raw: string; ftp: FtpServer }> {
-    const gen = await generateMirror(path.join(work, name), [{ ebook: 3000, files: ['-8.txt'], sizeBytes: 20_000 }]);
-    const file = path.join(gen.root, REL);
-    await writeFile(file, body(SIZE, 'first-version'));
-    await utimes(file, new Date(minute + 5_000), new Date(minute + 5_000));
-    const ftp = await startFtpServerOf(kind, { root: gen.root });
-    const raw = path.join(work, `raw-${name}`);
+  const cutOnce = (name: string) =>
     // Every transfer of this fetch is cut, not only the first: pure-ftpd answers the batch's NOOP
     // probe out of order, and when that 500 comes before the cut transfer's reply (a loaded CI box)
     // the session redoes the book lock-step within the same fetchBook (then the one-book path):
     // with one cut that redo downloaded the whole file and the fetch succeeded.
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 4 });
-    const cut = openMirror(ftp.urlVia(proxy.hostPort), { timeoutMs: 5000 });
-    try {
-      const s = cut.openSession(0);
-      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
-      expect(first, String(first)).toBeInstanceOf(FanoutError);
-      expect((first as FanoutError).retryable, String(first)).toBe(true);
-      expect(await listFiles(raw)).toEqual(['3000-8.txt.part', '3000-8.txt.part.meta']);
-      await s.close();
-    } finally {
-      await cut.close();
-      await proxy.stop();
-    }
-    return { root: gen.root, raw, ftp };
-  }
-
-  async function fetchAgain(ftp: FtpServer, raw: string) {
-    const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
-    try {
-      const s = mirror.openSession(0);
-      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
-      await s.close();
-      return r;
-    } finally {
-      await mirror.close();
-    }
-  }
+    cutFtpBookOnce({ work, name, kind, rel: REL, data: body(SIZE, 'first-version'), mtime: new Date(minute + 5_000), dropTimes: 4 });
 
   it('the cut part records MDTM and the unchanged file is resumed, byte-exact', async () => {
     const { raw, ftp } = await cutOnce(`same-${kind}`);
     try {
       expect(JSON.parse(await readFile(path.join(raw, '3000-8.txt.part.meta'), 'utf8'))).toEqual({ size: SIZE, modified: `mdtm:${new Date(minute + 5_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}` });
-      const r = await fetchAgain(ftp, raw);
+      const r = await fetchFtpBookAgain(ftp, raw);
       expect(r.resumedFrom).toBeGreaterThan(0);
       expect(r.resumedFrom + r.transferredBytes).toBe(SIZE);
       expect(r.sha256).toBe(sha(body(SIZE, 'first-version')));
@@ -93,7 +59,7 @@ describe.each(FTP_SERVER_KINDS)('FTP: a small part (not the guessed N-0.txt) rec
       const changed = body(SIZE, 'second-version');
       await writeFile(path.join(root, REL), changed);
       await utimes(path.join(root, REL), new Date(minute + 40_000), new Date(minute + 40_000));
-      const r = await fetchAgain(ftp, raw);
+      const r = await fetchFtpBookAgain(ftp, raw);
       expect(r).toMatchObject({ resumedFrom: 0, bytes: SIZE });
       expect(r.sha256).toBe(sha(changed));
       expect(sha(await readFile(path.join(raw, '3000-8.txt')))).toBe(sha(changed));

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -7,7 +7,7 @@ import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import type { WorkerContext, WorkerProgress } from '../../../electron/engine/core/worker-context';
 import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
-import type { GeneratedFile, GeneratedMirror, MirrorBookSpec } from '../../harness';
+import { generateMirror, startFtpServerOf, startTcpProxy, type FtpServer, type FtpServerKind, type GeneratedFile, type GeneratedMirror, type MirrorBookSpec } from '../../harness';
 
 /** Books in every plain form the mirror tests share: all forms, Latin-1 only, Latin-1 bytes named .txt, zip only. */
 export const FORM_BOOKS: MirrorBookSpec[] = [
@@ -215,6 +215,158 @@ export async function startGateRelay(opts: { targetPort: number; from: (clientTe
       if (state === 'holding') release(true);
       client.end();
     });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  relay.port = (server.address() as net.AddressInfo).port;
+  relay.hostPort = `127.0.0.1:${relay.port}`;
+  return relay;
+}
+
+/** A one-book FTP mirror whose book was cut mid-transfer once (see cutFtpBookOnce). */
+export interface CutFtpBook {
+  /** The mirror's folder (the file can be rewritten there before the next fetch). */
+  root: string;
+  /** The raw folder holding the cut `.part` and its `.part.meta`. */
+  raw: string;
+  /** The server, still running: the caller stops it. */
+  ftp: FtpServer;
+}
+
+/**
+ * Starts a `kind` FTP server on a mirror holding `data` at `rel` (book 3000's only file, e.g.
+ * `3/0/0/3000/3000-8.txt`, dated `mtime`), and fetches book 3000 through a relay that cuts the next
+ * `dropTimes` data connections 60 kB in: the fetch fails, retryable, leaving `<file>.part` and its
+ * `.part.meta` in `<work>/raw-<name>`. (More than one cut when the fetch may open more than one data
+ * connection: the batch's guessed N-0.txt, or a redo after replies went out of step.)
+ */
+export async function cutFtpBookOnce(o: { work: string; name: string; kind: FtpServerKind; rel: string; data: Buffer; mtime: Date; dropTimes: number }): Promise<CutFtpBook> {
+  const gen = await generateMirror(path.join(o.work, o.name), []);
+  const file = path.join(gen.root, o.rel);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, o.data);
+  await utimes(file, o.mtime, o.mtime);
+  const ftp = await startFtpServerOf(o.kind, { root: gen.root });
+  const raw = path.join(o.work, `raw-${o.name}`);
+  const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: o.dropTimes });
+  const cut = openMirror(ftp.urlVia(proxy.hostPort), { timeoutMs: 5000 });
+  try {
+    const s = cut.openSession(0);
+    const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+    expect(first, String(first)).toBeInstanceOf(FanoutError);
+    expect((first as FanoutError).retryable, String(first)).toBe(true);
+    const name = path.basename(o.rel);
+    expect(await listFiles(raw)).toEqual([`${name}.part`, `${name}.part.meta`]);
+    await s.close();
+  } catch (e) {
+    await ftp.stop();
+    throw e;
+  } finally {
+    await cut.close();
+    await proxy.stop();
+  }
+  return { root: gen.root, raw, ftp };
+}
+
+/** Book 3000 fetched again from `ftp` directly (no relay), on a new mirror, into `raw`. */
+export async function fetchFtpBookAgain(ftp: FtpServer, raw: string): Promise<FetchedBook> {
+  const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
+  try {
+    return await fetchOne(mirror, 3000, raw);
+  } finally {
+    await mirror.close();
+  }
+}
+
+export interface OrderRelay {
+  port: number;
+  hostPort: string;
+  /** What each connection's client sent (latin1, first 1 MB), in connection order. */
+  sent: string[];
+  /** Client bytes held back at least once, then let through by `hold` (not by the bound). */
+  released: number;
+  /** Held client bytes let through by the time bound instead. */
+  timedOut: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP relay to `targetPort` that holds the CLIENT's bytes back (where startGateRelay holds the
+ * server's): a chunk the client writes waits while `hold(client, server, serverAtArrival)` is true,
+ * `client` being all the client wrote on the connection (held bytes included), `server` all the
+ * server sent so far, `serverAtArrival` what it had sent when the oldest held chunk came. Checked
+ * again on every chunk either way; the held chunks then go on in order (after `boundMs` at the
+ * latest, counted in `timedOut`). Makes an order certain: e.g. a command reaching the server only
+ * once it replied to another, or while it runs a transfer.
+ */
+export async function startOrderRelay(opts: { targetPort: number; hold: (client: string, server: string, serverAtArrival: string) => boolean; boundMs?: number }): Promise<OrderRelay> {
+  const boundMs = opts.boundMs ?? 5000;
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const relay: OrderRelay = {
+    port: 0,
+    hostPort: '',
+    sent: [],
+    released: 0,
+    timedOut: 0,
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const server = net.createServer((client) => {
+    const index = relay.sent.length;
+    relay.sent.push('');
+    let fromServer = '';
+    const upstream = net.connect({ host: '127.0.0.1', port: opts.targetPort });
+    sockets.add(client);
+    sockets.add(upstream);
+    const held: Buffer[] = [];
+    let heldAt = '';
+    let timer: NodeJS.Timeout | undefined;
+    const flush = (byTimeout: boolean) => {
+      if (held.length === 0) return;
+      if (timer) {
+        clearTimeout(timer);
+        timers.delete(timer);
+        timer = undefined;
+      }
+      if (byTimeout) relay.timedOut++;
+      else relay.released++;
+      for (const b of held.splice(0)) upstream.write(b);
+    };
+    const check = () => {
+      if (held.length > 0 && !opts.hold(relay.sent[index]!, fromServer, heldAt)) flush(false);
+    };
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', kill);
+    upstream.on('error', kill);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (d: Buffer) => {
+      if (relay.sent[index]!.length < 1_000_000) relay.sent[index] += d.toString('latin1');
+      if (held.length === 0 && !opts.hold(relay.sent[index]!, fromServer, fromServer)) return void upstream.write(d);
+      if (held.length === 0) {
+        heldAt = fromServer;
+        timer = setTimeout(() => flush(true), boundMs);
+        timers.add(timer);
+      }
+      held.push(d);
+      check();
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (fromServer.length < 1_000_000) fromServer += d.toString('latin1');
+      client.write(d);
+      check();
+    });
+    client.on('end', () => {
+      flush(true);
+      upstream.end();
+    });
+    upstream.on('end', () => client.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   relay.port = (server.address() as net.AddressInfo).port;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror } from '../../../electron/engine/mirror';
 import { FTP_SERVER_KINDS, generateMirror, startApacheServer, startFtpServer, startFtpServerOf, startHttpServer, startNginxServer, startTcpProxy, type FtpServer, type HttpServerOptions } from '../../harness';
-import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import { cutFtpBookOnce, fetchFtpBookAgain, listFiles, makeCtx, removeAll, tempDir } from './helpers';
 
 /**
  * A `.part` must only be continued onto the file it was started from: when the remote file changes
@@ -289,7 +289,7 @@ describe('FTP: a symlinked book (the listing gives the link length, not the size
     }
 
     // Two data connections may be cut: the first one is the guess of `4000-0.txt` sent with the STAT,
-    // closed unused at once (the listing gives no size for a symlink); the second is the transfer.
+    // read and dropped (the listing gives no size for a symlink); the second is the transfer.
     const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 2 });
     const cut = openMirror(`ftp://${proxy.hostPort}`, { timeoutMs: 5000 });
     try {
@@ -320,41 +320,8 @@ describe.each(FTP_SERVER_KINDS)('FTP: a same-size rewrite within the listing\'s 
   /** A minute boundary an hour back: both versions are dated within that minute. */
   const minute = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
 
-  async function cutOnce(name: string): Promise<{ root: string; raw: string; ftp: FtpServer }> {
-    const gen = await generateMirror(path.join(work, name), [{ ebook: 3000, files: ['-0.txt'], sizeBytes: 20_000 }]);
-    const file = path.join(gen.root, REL);
-    await writeFile(file, body(BIG, 'first-version'));
-    await utimes(file, new Date(minute + 5_000), new Date(minute + 5_000));
-    const ftp = await startFtpServerOf(kind, { root: gen.root });
-    const raw = path.join(work, `raw-${name}`);
-    // Two cuts: the guessed `N-0.txt` sent with the STAT may be the first data connection.
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 2 });
-    const cut = openMirror(ftp.urlVia(proxy.hostPort), { timeoutMs: 5000 });
-    try {
-      const s = cut.openSession(0);
-      const first = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
-      expect(first, String(first)).toBeInstanceOf(FanoutError);
-      expect((first as FanoutError).retryable, String(first)).toBe(true);
-      expect(await listFiles(raw)).toEqual(['3000-0.txt.part', '3000-0.txt.part.meta']);
-      await s.close();
-    } finally {
-      await cut.close();
-      await proxy.stop();
-    }
-    return { root: gen.root, raw, ftp };
-  }
-
-  async function fetchAgain(ftp: FtpServer, raw: string) {
-    const mirror = openMirror(ftp.url, { timeoutMs: 5000 });
-    try {
-      const s = mirror.openSession(0);
-      const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
-      await s.close();
-      return r;
-    } finally {
-      await mirror.close();
-    }
-  }
+  // Two cuts: the guessed `N-0.txt` sent with the STAT may be the first data connection.
+  const cutOnce = (name: string) => cutFtpBookOnce({ work, name, kind, rel: REL, data: body(BIG, 'first-version'), mtime: new Date(minute + 5_000), dropTimes: 2 });
 
   it('the rewritten file (same size, same minute, other seconds) comes whole, byte-exact', async () => {
     const { root, raw, ftp } = await cutOnce(`ftp-same-minute-${kind}`);
@@ -362,7 +329,7 @@ describe.each(FTP_SERVER_KINDS)('FTP: a same-size rewrite within the listing\'s 
       const changed = body(BIG, 'second-version');
       await writeFile(path.join(root, REL), changed);
       await utimes(path.join(root, REL), new Date(minute + 40_000), new Date(minute + 40_000));
-      const r = await fetchAgain(ftp, raw);
+      const r = await fetchFtpBookAgain(ftp, raw);
       expect(r).toMatchObject({ resumedFrom: 0, bytes: BIG });
       expect(r.sha256).toBe(sha(changed));
       expect(sha(await readFile(path.join(raw, '3000-0.txt')))).toBe(sha(changed));
@@ -376,7 +343,7 @@ describe.each(FTP_SERVER_KINDS)('FTP: a same-size rewrite within the listing\'s 
     const { raw, ftp } = await cutOnce(`ftp-same-file-${kind}`);
     try {
       expect(JSON.parse(await readFile(path.join(raw, '3000-0.txt.part.meta'), 'utf8'))).toEqual({ size: BIG, modified: expect.stringMatching(/^mdtm:\d{14}$/) });
-      const r = await fetchAgain(ftp, raw);
+      const r = await fetchFtpBookAgain(ftp, raw);
       expect(r.resumedFrom).toBeGreaterThan(0);
       expect(r.resumedFrom + r.transferredBytes).toBe(BIG);
       expect(r.sha256).toBe(sha(body(BIG, 'first-version')));
