@@ -34,10 +34,10 @@ export class SecretStore {
    * The stored secrets, or why the file cannot be read as such (not JSON, cut short, not an object
    * of sealed passwords, a read error such as a folder in its place). Nothing is changed.
    */
-  async #readAll(): Promise<{ all: Record<string, string>; damage: string | null }> {
+  async #readAll(): Promise<{ all: Record<string, string>; damage: string | null; denied?: FanoutError }> {
     const read = await readDataJson(this.#file);
     if (read.kind === 'missing') return { all: {}, damage: null };
-    if (read.kind === 'damaged') return { all: {}, damage: read.reason };
+    if (read.kind === 'damaged') return { all: {}, damage: read.reason, ...(read.denied ? { denied: read.denied } : {}) };
     const all = read.value;
     if (all && typeof all === 'object' && !Array.isArray(all) && Object.values(all).every((v) => typeof v === 'string')) {
       return { all: all as Record<string, string>, damage: null };
@@ -52,8 +52,9 @@ export class SecretStore {
    * the passwords it held. A failed set-aside throws, and nothing is written.
    */
   async #read(forWrite = false): Promise<Record<string, string>> {
-    const { all, damage } = await this.#readAll();
-    if (damage !== null && forWrite) this.#setAside = { keptAs: await setAsideDamaged(this.#file), why: damage };
+    const { all, damage, denied } = await this.#readAll();
+    // Another user's file (`denied`): not set aside, the save refused with that error.
+    if (damage !== null && forWrite) this.#setAside = { keptAs: await setAsideDamaged(this.#file, { kind: 'damaged', reason: damage, ...(denied ? { denied } : {}) }), why: damage };
     return all;
   }
 
@@ -64,7 +65,8 @@ export class SecretStore {
    */
   async damage(): Promise<FanoutError | null> {
     const file = this.#file;
-    const { damage } = await this.#readAll();
+    const { damage, denied } = await this.#readAll();
+    if (denied) return denied;
     if (damage !== null) {
       return new FanoutError(
         'DATA_DAMAGED',

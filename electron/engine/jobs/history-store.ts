@@ -103,7 +103,11 @@ export class HistoryStore {
   async #read(): Promise<{ entries: HistoryEntry[]; damage: string | null }> {
     const read = await readDataJson(this.#file);
     if (read.kind === 'missing') return { entries: [], damage: null };
-    if (read.kind === 'damaged') return { entries: [], damage: read.reason };
+    if (read.kind === 'damaged') {
+      // Another user's file (not damaged): never set aside, never written over; the error names it and the permission.
+      if (read.denied) throw read.denied;
+      return { entries: [], damage: read.reason };
+    }
     if (!Array.isArray(read.value)) return { entries: [], damage: 'not a list of runs' };
     const bad = read.value.filter((e) => !isEntry(e)).length;
     if (bad > 0) return { entries: [], damage: `${bad} of its ${read.value.length} entries are no run` };
@@ -146,7 +150,7 @@ export class HistoryStore {
       if (damage !== null) {
         let keptAs: string;
         try {
-          keptAs = await setAsideDamaged(this.#file);
+          keptAs = await setAsideDamaged(this.#file, { kind: 'damaged', reason: damage });
         } catch (err) {
           throw storageFault(err, this.dataDir, { file: this.#file }) ??
             new FanoutError('WRITE_FAILED', `${this.#file} could not be read (${damage}) nor set aside (${(err as Error).message}); it is left as it is, this run is not in the history`, { file: this.#file }, { cause: err });
@@ -169,6 +173,7 @@ export class HistoryStore {
     const file = join(this.dataDir, 'runs', `${jobId}.json`);
     const read = await readDataJson(file);
     if (read.kind === 'missing') return null;
+    if (read.kind === 'damaged' && read.denied) throw read.denied;
     const rec = read.kind === 'read' ? (read.value as Partial<RunRecording> | null) : null;
     const damage = read.kind === 'damaged' ? read.reason : rec === null || typeof rec !== 'object' || !Array.isArray(rec.frames) ? 'not a recording (no list of frames)' : null;
     if (damage !== null) throw new FanoutError('DATA_DAMAGED', `The recording of run ${jobId} (${file}) cannot be read: ${damage}. The run stays in the history; the file is kept as it is`, { file });

@@ -25,7 +25,7 @@ import type { LearnedConnectionLimit, RememberedHostLimits } from '../net/host-l
 import type { LearnedAutoKnee, RememberedAutoKnees } from '../net/auto-knee';
 import { writeFileAtomic } from '../output/atomic-file';
 import { makeDirs } from '../output/make-dirs';
-import { readDataJson, setAsideDamaged } from './data-dir';
+import { readDataJson, setAsideDamaged, type DataFileRead } from './data-dir';
 
 const KEEP_DAYS = 30;
 /** Most servers remembered per kind (the newest kept). */
@@ -49,8 +49,8 @@ export class HostMemory implements RememberedHosts {
   #hosts: Promise<StoredHosts> | null = null;
   /** Saves one after the other, so two verdicts at once both land. */
   #saving: Promise<void> = Promise.resolve();
-  /** hosts.json could not be read (not JSON, a read error): set aside before the next save writes one. */
-  #damaged = false;
+  /** The read that found hosts.json damaged (not JSON, a read error): set aside before the next save writes one; not when `denied` (another user's). */
+  #damaged: DataFileRead | null = null;
 
   constructor(readonly dataDir: string) {}
 
@@ -116,8 +116,9 @@ export class HostMemory implements RememberedHosts {
       try {
         await makeDirs(this.dataDir);
         if (this.#damaged) {
-          await setAsideDamaged(this.file);
-          this.#damaged = false;
+          // Another user's file (`denied`) is not set aside: this throws, and nothing is remembered.
+          await setAsideDamaged(this.file, this.#damaged);
+          this.#damaged = null;
         }
         await writeFileAtomic(this.file, JSON.stringify(hosts, null, 2));
       } catch {
@@ -131,7 +132,7 @@ export class HostMemory implements RememberedHosts {
     this.#hosts ??= readDataJson(this.file).then(async (read) => {
       if (read.kind === 'read') return hostsFrom(read.value);
       if (read.kind === 'damaged') {
-        this.#damaged = true;
+        this.#damaged = read;
         return hostsFrom(null); // nothing remembered (and not overwritten)
       }
       const legacy = await readDataJson(this.legacyFile);

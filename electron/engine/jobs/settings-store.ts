@@ -51,7 +51,10 @@ export class SettingsStore {
     const read = await readDataJson(this.#file);
     let stored: Partial<Settings> = {};
     let reason: string | null = null;
-    if (read.kind === 'damaged') reason = read.reason;
+    if (read.kind === 'damaged') {
+      reason = read.reason;
+      this.#denied = read.denied ?? null;
+    }
     else if (read.kind === 'read') {
       const value = read.value;
       if (value === null || typeof value !== 'object' || Array.isArray(value)) reason = 'not a JSON object';
@@ -72,7 +75,8 @@ export class SettingsStore {
     }
     if (reason !== null) {
       this.#unread = reason;
-      this.damage = `The settings (${this.#file}) cannot be read whole: ${reason}. It is kept as it is; the next save sets it aside as settings.json.damaged-<time>`;
+      // Another user's file is not damaged: saving is refused (naming it and the permission), never set aside.
+      this.damage = this.#denied ? this.#denied.message : `The settings (${this.#file}) cannot be read whole: ${reason}. It is kept as it is; the next save sets it aside as settings.json.damaged-<time>`;
     }
     this.#cache = { ...this.defaults, ...stored };
     return this.#cache;
@@ -84,7 +88,8 @@ export class SettingsStore {
     if (reason !== null) {
       this.#unread = null;
       const file = this.#file;
-      this.#settingAside = setAsideDamaged(file).then(
+      const denied = this.#denied;
+      this.#settingAside = setAsideDamaged(file, { kind: 'damaged', reason, ...(denied ? { denied } : {}) }).then(
         (keptAs) => {
           this.damage = `The settings (${file}) could not be read whole (${reason}): the file was set aside as ${keptAs}, and new settings saved`;
         },
@@ -98,6 +103,9 @@ export class SettingsStore {
   }
 
   #settingAside: Promise<void> = Promise.resolve();
+
+  /** The file is another user's (readDataJson's `denied`): saving refuses with this. */
+  #denied: FanoutError | null = null;
 
   /** Saves one after the other: each starts from the one before (two at once each wrote the whole file, the last dropping the other's field). */
   #saving: Promise<unknown> = Promise.resolve();
