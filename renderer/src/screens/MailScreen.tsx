@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import type { AppInfo } from '../../../shared/ipc';
 import { checkAbsolutePath, checkHostName } from '../../../shared/input-checks';
 import type { MailAccount } from '../../../shared/job-spec';
@@ -15,7 +15,7 @@ import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
 import { useAnyLabRunning } from './lab/LabControls';
 import { beginRun, useRunStore } from '../stores/run-store';
 import { resyncIfBusy } from '../stores/host-sync';
-import { initMailForm, mailFormDefaults, setMailField, useMailField } from '../stores/mail-form-store';
+import { setMailField, useMailField, useMailForm } from '../stores/mail-form-store';
 
 export function MailScreen() {
   const info = useAppStore((s) => s.info);
@@ -27,9 +27,8 @@ export function MailScreen() {
 
 /** The account form starts from the remembered settings (read once, when the screen opens). */
 function MailForm({ info }: { info: AppInfo }) {
-  const [saved] = useState(() => useAppStore.getState().mail);
   // Kept for the page's life (mail-form-store.ts): the Mail screen left and opened again finds it as it was.
-  useState(() => initMailForm(() => mailFormDefaults(saved, info)));
+  const saved = useMailForm(info);
   const [host, setHost] = useMailField('host');
   const [port, setPort] = useMailField('port');
   const [tls, setTls] = useMailField('tls');

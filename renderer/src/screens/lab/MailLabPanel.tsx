@@ -1,11 +1,11 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { STRATEGIES } from '../../../../shared/strategy';
 import type { MailAccount } from '../../../../shared/job-spec';
 import type { AppInfo } from '../../../../shared/ipc';
 import { mailLabRequest } from '../../lib/lab-requests';
 import { labResult } from '../../lib/lab-results';
 import { useAppStore } from '../../stores/app-store';
-import { initMailForm, mailFormDefaults, useMailField } from '../../stores/mail-form-store';
+import { useMailField, useMailForm } from '../../stores/mail-form-store';
 import { setLabConfig, toggleIn, useLabStore } from '../../stores/lab-store';
 import { startLab } from './start-lab';
 import { CheckGroup, LabRunBar, NumberField } from './LabControls';
@@ -26,11 +26,10 @@ export function MailLabPanel() {
 }
 
 function MailLabForm({ info }: { info: AppInfo }) {
-  const saved = useAppStore((s) => s.mail);
   const c = useLabStore((s) => s.configs.mail);
   const run = useLabStore((s) => s.runs.mail);
   // The Mail screen's account and password (typed once for both; kept across lab tabs and screens for the page's life).
-  useState(() => initMailForm(() => mailFormDefaults(saved, info)));
+  useMailForm(info);
   const [host, setHost] = useMailField('host');
   const [port, setPort] = useMailField('port');
   const [tls, setTls] = useMailField('tls');
@@ -51,7 +50,7 @@ function MailLabForm({ info }: { info: AppInfo }) {
         <label title='"all", or folder paths separated by commas (INBOX,Sent)'>Folders<input data-testid="lab-mail-folders" value={c.folders} onChange={(e) => setLabConfig('mail', { folders: e.target.value })} /></label>
         <CheckGroup legend="Strategies" all={STRATEGIES} chosen={c.strategies} testId="lab-strategy" onToggle={(s) => setLabConfig('mail', { strategies: toggleIn(c.strategies, s, STRATEGIES) })} />
         <CheckGroup legend="Connections" all={CONNECTION_COUNTS} chosen={c.connectionCounts} testId="lab-connections" onToggle={(n) => setLabConfig('mail', { connectionCounts: toggleIn(c.connectionCounts, n, CONNECTION_COUNTS) })} />
-        <NumberField label="Repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('mail', { repeats })} />
+        <NumberField label="Repeats" testId="lab-repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('mail', { repeats })} />
         <label>Output folder<input data-testid="lab-mail-out-dir" value={outDir} onChange={(e) => setLabConfig('mail', { outDir: e.target.value })} /></label>
       </div>
       <LabRunBar kind="mail" disabled={!host.trim() || !user.trim() || !password || !outDir || c.strategies.length === 0 || c.connectionCounts.length === 0} onRun={() => void startLab(mailLabRequest(account(), { ...c, outDir }))} />
