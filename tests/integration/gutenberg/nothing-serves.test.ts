@@ -147,12 +147,20 @@ describe('a mirror that serves nothing', () => {
   it('vsftpd full (421 at every login): the job stops with one TOO_MANY_CONNECTIONS naming FTP 421, not a login per try of every book', async () => {
     const ftp = await startFtpServer({ root: gen.root, maxPerIp: 1 });
     const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true });
-    // Another client holds the server's only session for this address.
-    const holder = net.connect(ftp.port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      holder.once('data', () => resolve());
-      holder.once('error', reject);
-    });
+    // Another client holds the server's only session for this address (greeted 220: not itself
+    // refused while vsftpd still counts an earlier session).
+    let holder!: net.Socket;
+    for (let attempt = 0; ; attempt++) {
+      holder = net.connect(ftp.port, '127.0.0.1');
+      const greeting = await new Promise<string>((resolve, reject) => {
+        holder.once('data', (d) => resolve(String(d)));
+        holder.once('error', reject);
+      });
+      if (greeting.startsWith('220')) break;
+      holder.destroy();
+      if (attempt === 40) throw new Error(`vsftpd refused the holding session: ${greeting}`);
+      await delay(100);
+    }
     try {
       const url = ftp.url.replace(/127\.0\.0\.1:\d+/, proxy.hostPort);
       const r = await job(url, path.join(work, 'ftp-421'));
@@ -172,8 +180,9 @@ describe('a mirror that refuses some requests and serves others', () => {
     const http = await startHttpServer({ root: gen.root });
     const [served, ...refused] = BOOKS.slice(0, 3);
     // The served book's request is held (no answer yet, not a byte) until the refused books have had
-    // all their tries: every answer so far is a 503 and two books are out of tries.
-    const gate = await gatedMirror(http.url, served!);
+    // all their tries: every answer so far is a 503 and two books are out of tries. Nothing is
+    // answered before it arrived: it is in flight before the first refusal, whatever the machine.
+    const gate = await gatedMirror(http.url, served!, { othersAfterHeld: true });
     try {
       const fileOf = (ebook: number) => `/${gen.books.get(ebook)!.files[0]!.relPath}`;
       for (const e of refused) http.hooks.failNext(fileOf(e), ATTEMPTS, 503);

@@ -13,16 +13,23 @@ export interface GatedMirror {
 /**
  * `upstream` (an HTTP mirror), except that the text of ebook `held` (`…/N.txt`, `…/N-0.txt`) waits
  * for `release()`: no timing, the test says when. Each response is the upstream's, read whole.
+ * `othersAfterHeld`: the other requests wait until the held one has arrived.
  * Shared by the lab tests that run a lab beside a job or another lab (lab-beside-job,
  * lab-two-labs-one-folder).
  */
-export async function gatedMirror(upstream: string, held: number): Promise<GatedMirror> {
+export async function gatedMirror(upstream: string, held: number, opts: { othersAfterHeld?: boolean } = {}): Promise<GatedMirror> {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
+  // `othersAfterHeld`: every other request waits until the held one has arrived (it is surely in flight before any other is answered).
+  let arrived!: () => void;
+  const heldArrived = new Promise<void>((r) => (arrived = r));
   const heldText = new RegExp(`/${held}(-0)?\\.txt$`);
   const server: Server = createServer((req, res) => {
     void (async () => {
-      if (heldText.test(req.url ?? '')) await gate;
+      if (heldText.test(req.url ?? '')) {
+        arrived();
+        await gate;
+      } else if (opts.othersAfterHeld) await heldArrived;
       const answer = await fetch(new URL(req.url ?? '/', upstream), { method: req.method });
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
       res.end(Buffer.from(await answer.arrayBuffer()));
