@@ -26,18 +26,39 @@ async function exported<T>(page: Page, testId: string): Promise<{ download: Down
   return { download, body: JSON.parse(await readFile((await download.path())!, 'utf8')) as T };
 }
 
+/** An element as `evaluateAll` hands it over (the node tsconfig has no DOM types). */
+type WithAttributes = { getAttribute(name: string): string | null };
+
 /** The notes shown, in order. */
 const notesOf = (page: Page, testId = 'lab-notes') => page.getByTestId(testId).locator('li').allTextContents();
 
 type ChartSeries = Array<{ label: string; points: Array<{ workers: number; speedup: number }> }>;
 const chartOf = async (page: Page, testId = 'speedup-chart') => JSON.parse((await page.getByTestId(testId).getAttribute('data-points')) ?? '[]') as ChartSeries;
 
+/** The chart's spread bars are the cells' fastest and slowest runs, around their points, and the note under it says so. */
+async function expectSpreadBars(page: Page, points: LabPoint[]): Promise<void> {
+  type Spread = Array<{ label: string; bars: Array<{ workers: number; lo: number; hi: number; runs: number }> }>;
+  const spread = JSON.parse((await page.getByTestId('speedup-chart').getAttribute('data-spread')) ?? '[]') as Spread;
+  const drawn = await chartOf(page);
+  expect(spread.map((s) => s.label)).toEqual(drawn.map((s) => s.label));
+  spread.forEach((s, i) => {
+    expect(s.bars.map((b) => b.workers)).toEqual(drawn[i]!.points.map((p) => p.workers));
+    s.bars.forEach((b, j) => {
+      expect(b.runs).toBe(points[0]!.wallMs.length);
+      expect(b.lo).toBeLessThanOrEqual(drawn[i]!.points[j]!.speedup);
+      expect(b.hi).toBeGreaterThanOrEqual(drawn[i]!.points[j]!.speedup);
+    });
+  });
+  await expect(page.getByTestId('speedup-spread-note')).toHaveText(`Bars: each cell's fastest to slowest of its ${points[0]!.wallMs.length} runs (the point is their median).`);
+  await expect(page.getByTestId('lab-time-range')).toHaveCount(points.length);
+}
+
 /** The checks every speedup lab's panel must pass: table, chart and notes are its finished points'. */
 async function expectSpeedupPanel(page: Page, points: LabPoint[], opts: LabAnalysisOptions, exportedNotes: string[]): Promise<void> {
   const a = analyseLab(points, opts);
   expect(exportedNotes).toEqual(a.notes);
   await expect(page.getByTestId('lab-table').locator('tbody tr')).toHaveCount(points.length);
-  const rows = await page.getByTestId('lab-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-strategy')}|${tr.getAttribute('data-executor')}|${tr.getAttribute('data-workers')}`));
+  const rows = await page.getByTestId('lab-table').locator('tbody tr').evaluateAll((trs) => (trs as unknown as WithAttributes[]).map((tr) => `${tr.getAttribute('data-strategy')}|${tr.getAttribute('data-executor')}|${tr.getAttribute('data-workers')}`));
   expect(rows.sort()).toEqual(points.map((p) => `${p.strategy}|${p.scrubExecutor}|${p.workers}`).sort());
   expect(await chartOf(page)).toEqual(a.series.map((s) => ({ label: s.label, points: s.rows.map((r) => ({ workers: r.workers, speedup: r.speedup })) })));
   // The panel may add one line placing the last normal run; the lab's own notes come first, word for word.
@@ -54,6 +75,9 @@ test('gutenberg and scrub labs: the cap reaches every cell, and downloads and cl
   await page.getByTestId('lab-strategy-adaptive').uncheck();
   for (const n of [4, 8, 16]) await page.getByTestId(`lab-workers-${n}`).uncheck();
   await page.getByTestId('lab-sample').fill('4');
+  // Each cell is run 3 times by default (the design's k ≥ 3), and what Run will do is said before it is clicked.
+  await expect(page.getByTestId('lab-repeats')).toHaveValue('3');
+  await expect(page.getByTestId('lab-plan')).toHaveText('6 runs (2 cells × 3 repeats), 4 books each');
   await page.getByTestId('lab-run').click();
   await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
   await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
@@ -61,6 +85,9 @@ test('gutenberg and scrub labs: the cap reaches every cell, and downloads and cl
   expect(g.download.suggestedFilename()).toBe('fanout-speedup.json');
   expect(g.body.points.map((p) => `${p.strategy}×${p.workers}`)).toEqual(['queue×1', 'queue×2']);
   expect(g.body.points.every((p) => p.itemsDone === 4 && p.itemsFailed === 0)).toBe(true);
+  // The spread of each cell's 3 runs is drawn as a bar around its point (there were none: one run per cell).
+  expect(g.body.points.map((p) => p.wallMs.length)).toEqual([3, 3]);
+  await expectSpreadBars(page, g.body.points);
   // Every cell ran under the 2M cap: the analysis places the throughput against it.
   await expectSpeedupPanel(page, g.body.points, { rateCap: 2 * 1024 * 1024 }, g.body.analysis.notes);
   expect(g.body.analysis.notes.some((n) => n.includes('cap'))).toBe(true);
@@ -145,7 +172,7 @@ test('stragglers lab: one slow book, cut and re-issued only where a timeout is s
     expect(st.body.analysis.notes).toEqual(a.notes);
     expect(await notesOf(page)).toEqual(a.notes);
     await expect(page.getByTestId('lab-table').locator('tbody tr')).toHaveCount(2);
-    expect(await page.getByTestId('lab-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-timeout')))).toEqual(['off', '500 ms']);
+    expect(await page.getByTestId('lab-table').locator('tbody tr').evaluateAll((trs) => (trs as unknown as WithAttributes[]).map((tr) => tr.getAttribute('data-timeout')))).toEqual(['off', '500 ms']);
     // The chart is the exported lab.svg: one dot per measured item latency, the percentile ticks of each cell.
     await expect(page.getByTestId('straggler-chart').locator('circle.item')).toHaveCount(off.latenciesMs.length + cut.latenciesMs.length);
     await expect(page.getByTestId('straggler-chart').locator('line.p99')).toHaveCount(2);
@@ -186,6 +213,7 @@ test.describe('mail lab', () => {
     await expect(page.getByTestId('lab-mail-password')).toHaveValue(srv.password);
     for (const s of ['queue', 'adaptive']) await page.getByTestId(`lab-strategy-${s}`).uncheck();
     await page.getByTestId('lab-connections-4').uncheck();
+    await expect(page.getByTestId('lab-plan')).toHaveText('9 runs (3 cells × 3 repeats), each an archive of the folders');
     await page.getByTestId('lab-run').click();
     await expect(page.getByTestId('lab-status')).toHaveText(/^(succeeded|failed)$/, { timeout: 60_000 });
     await expect(page.getByTestId('lab-status')).toHaveText('succeeded');
@@ -193,6 +221,7 @@ test.describe('mail lab', () => {
     expect(m.body.points.map((p) => `${p.strategy}×${p.workers}`)).toEqual(['serial×1', 'split×1', 'split×2']);
     expect(m.body.points.every((p) => p.itemsDone === 18 && p.itemsFailed === 0)).toBe(true);
     await expectSpeedupPanel(page, m.body.points, {}, m.body.analysis.notes);
+    await expectSpreadBars(page, m.body.points);
     // The timelines: the fastest and the slowest cell (by the median time in the table), each with its lanes.
     const byTime = [...m.body.points].sort((x, y) => x.medianMs - y.medianMs);
     for (const [role, p] of [['fastest', byTime[0]!], ['slowest', byTime[byTime.length - 1]!]] as const) {

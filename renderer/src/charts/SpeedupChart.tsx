@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { amdahlSpeedup, uslSpeedup, type AmdahlFit, type SpeedupRow, type UslFit } from '../../../shared/lab/speedup-fits';
+import type { SeriesSpread } from '../lib/speedup-spread';
 
 const COLORS = ['#2f80ed', '#27ae60', '#eb5757', '#9b51e0'];
 const USL_COLOR = '#d35400';
@@ -21,13 +22,45 @@ export interface RunPoint {
 
 const noLine = () => null;
 
+const NO_SPREAD: SeriesSpread[] = [];
+
+/** The fixed series before the measured ones (ideal, Amdahl, 1/f, USL, N*, the run). */
+const FIXED_SERIES = 7;
+
+/** Draws each measured series' spread bars (a vertical line with caps, in its colour) once uPlot has drawn the plot. */
+function drawSpread(u: uPlot, spread: readonly SeriesSpread[]): void {
+  const ctx = u.ctx;
+  const cap = 4 * devicePixelRatio;
+  ctx.save();
+  ctx.lineWidth = Math.max(1, devicePixelRatio);
+  spread.forEach((s, i) => {
+    if (u.series[FIXED_SERIES + i]?.show === false) return;
+    ctx.strokeStyle = COLORS[i % COLORS.length]!;
+    ctx.beginPath();
+    for (const b of s.bars) {
+      const x = u.valToPos(b.workers, 'x', true);
+      const y0 = u.valToPos(b.lo, 'y', true);
+      const y1 = u.valToPos(b.hi, 'y', true);
+      ctx.moveTo(x, y0);
+      ctx.lineTo(x, y1);
+      ctx.moveTo(x - cap, y0);
+      ctx.lineTo(x + cap, y0);
+      ctx.moveTo(x - cap, y1);
+      ctx.lineTo(x + cap, y1);
+    }
+    ctx.stroke();
+  });
+  ctx.restore();
+}
+
 /**
  * Speedup against workers (log2 x axis): the ideal line y = n, each strategy's measured points,
  * the fitted Amdahl curve of the best strategy with its 1/f ceiling (dashed), the USL curve with a
- * marker at its peak N*, and the current/last normal run as a hollow point. `onChart` hands out the
- * uPlot instance for the PNG export.
+ * marker at its peak N*, the current/last normal run as a hollow point, and each point's spread over
+ * the cell's repeats as a bar (`spread`, speedup-spread.ts). `onChart` hands out the uPlot instance
+ * for the PNG export.
  */
-export function SpeedupChart({ series, fit, usl, run, onChart, testId = 'speedup-chart' }: { series: SpeedupSeries[]; fit: AmdahlFit | null; usl: UslFit | null; run: RunPoint | null; onChart?: (u: uPlot | null) => void; testId?: string }) {
+export function SpeedupChart({ series, fit, usl, run, spread = NO_SPREAD, onChart, testId = 'speedup-chart' }: { series: SpeedupSeries[]; fit: AmdahlFit | null; usl: UslFit | null; run: RunPoint | null; spread?: SeriesSpread[]; onChart?: (u: uPlot | null) => void; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -46,7 +79,8 @@ export function SpeedupChart({ series, fit, usl, run, onChart, testId = 'speedup
     const x = [...xs].sort((a, b) => a - b);
     // y: the data, the USL peak, and the ideal line up to twice the best measured speedup (past that it is clipped).
     const best = Math.max(0, ...series.flatMap((s) => s.rows.map((r) => r.speedup)));
-    const ymax = Math.max(2, best, run?.speedup ?? 0, peakX !== null && usl ? usl.peakSpeedup : 0, Math.min(maxN, 2 * best)) * 1.08;
+    const top = Math.max(0, ...spread.flatMap((s) => s.bars.map((b) => b.hi)));
+    const ymax = Math.max(2, best, top, run?.speedup ?? 0, peakX !== null && usl ? usl.peakSpeedup : 0, Math.min(maxN, 2 * best)) * 1.08;
     const ceiling = fit && Number.isFinite(fit.ceiling) && fit.ceiling < ymax ? fit.ceiling : null;
     const cols: Array<Array<number | null>> = [
       x,
@@ -63,6 +97,7 @@ export function SpeedupChart({ series, fit, usl, run, onChart, testId = 'speedup
       height: 340,
       scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: false, range: [0, ymax] } },
       axes: [{ label: 'workers', size: 40 }, { label: 'speedup ×', size: 50 }],
+      hooks: { draw: [(u) => drawSpread(u, spread)] },
       series: [
         {},
         { label: 'ideal', stroke: '#bbb', width: 1, dash: [5, 5], points: { show: false } },
@@ -79,12 +114,14 @@ export function SpeedupChart({ series, fit, usl, run, onChart, testId = 'speedup
     el.dataset.run = run ? JSON.stringify({ workers: run.workers, speedup: run.speedup }) : '';
     // The measured points drawn, per curve (what a reader or a test compares with the table).
     el.dataset.points = JSON.stringify(series.map((s) => ({ label: s.label, points: s.rows.map((r) => ({ workers: r.workers, speedup: r.speedup })) })));
+    // The spread bars drawn, per curve.
+    el.dataset.spread = JSON.stringify(spread);
     onChart?.(u);
     return () => {
       onChart?.(null);
       u.destroy();
     };
-  }, [series, fit, usl, run, onChart]);
+  }, [series, fit, usl, run, spread, onChart]);
   return <div className="chart" ref={ref} data-testid={testId} />;
 }
 

@@ -67,3 +67,36 @@ export function stragglerLabRequest(src: GutenbergSource, c: LabConfigs['straggl
   const { itemTimeoutMs: _formTimeout, ...spec } = labGutenbergSpec(src, c.workers, c.strategy);
   return { kind: 'stragglers', spec, timeouts: c.timeouts, sampleSize: c.sampleSize, repeats: c.repeats };
 }
+
+/** Distinct worker counts: the engine runs each once per strategy. */
+const distinct = (xs: readonly number[]) => new Set(xs).size;
+
+/**
+ * How many cells a lab's grid makes, as the engine builds them (electron/engine/jobs/lab-runner.ts
+ * labCells, lab/mail-lab.ts mailLabCells, lab/scrub-lab.ts): serial is one worker by definition,
+ * so it is one cell; comparing scrub executors adds one cell.
+ */
+export function labCellCount(kind: keyof LabConfigs, configs: LabConfigs): number {
+  if (kind === 'gutenberg') {
+    const c = configs.gutenberg;
+    const cells = c.strategies.reduce((n, s) => n + (s === 'serial' ? 1 : distinct(c.workerCounts)), 0);
+    return cells + (c.compareScrubExecutors && cells > 0 ? 1 : 0);
+  }
+  if (kind === 'mail') {
+    const c = configs.mail;
+    return c.strategies.reduce((n, s) => n + (s === 'serial' ? 1 : distinct(c.connectionCounts)), 0);
+  }
+  if (kind === 'scrub') return configs.scrub.executors.length * distinct(configs.scrub.workerCounts);
+  if (kind === 'queue') return configs.queue.bounds.length;
+  return configs.stragglers.timeouts.length;
+}
+
+/** What Run will do, before it is clicked: '24 runs (8 cells × 3 repeats), 16 books each' (the run time is about that many jobs of that size). */
+export function labPlanLine(kind: keyof LabConfigs, configs: LabConfigs): string {
+  const cells = labCellCount(kind, configs);
+  const { repeats } = configs[kind];
+  const runs = cells * repeats;
+  const n = (x: number, one: string) => `${x} ${one}${x === 1 ? '' : 's'}`;
+  const each = kind === 'mail' ? 'each an archive of the folders' : `${n(configs[kind].sampleSize, 'book')} each`;
+  return `${n(runs, 'run')} (${n(cells, 'cell')} × ${n(repeats, 'repeat')}), ${each}`;
+}

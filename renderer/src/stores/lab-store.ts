@@ -55,10 +55,13 @@ export const useLabStore = create<LabState>(() => ({
   foreign: {},
   starting: null,
   configs: {
-    gutenberg: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 1, compareScrubExecutors: false },
-    scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 1 },
+    // The speedup labs run each cell 3 times (dashboard.md §3: k ≥ 3, the median as the point, the
+    // spread as a bar; with one run a cell's point has no spread to show). Queue and stragglers
+    // measure other things (memory per bound; every item's latency) and stay at one run.
+    gutenberg: { strategies: ['queue', 'adaptive'], workerCounts: [1, 2, 4, 8, 16], sampleSize: 16, repeats: 3, compareScrubExecutors: false },
+    scrub: { input: '', sampleSize: 64, executors: ['threads', 'processes'], workerCounts: [1, 2, 4, 8], repeats: 3 },
     queue: { bounds: [1, 2, 4, 8, 16, 32, 64, null], workers: 8, strategy: 'queue', sampleSize: 32, repeats: 1 },
-    mail: { strategies: ['serial', 'queue', 'split', 'adaptive'], connectionCounts: [1, 2, 4], repeats: 1, folders: 'all', outDir: '' },
+    mail: { strategies: ['serial', 'queue', 'split', 'adaptive'], connectionCounts: [1, 2, 4], repeats: 3, folders: 'all', outDir: '' },
     stragglers: { timeouts: [null, 2000, 5000], workers: 4, strategy: 'queue', sampleSize: 16, repeats: 1 },
   },
 }));

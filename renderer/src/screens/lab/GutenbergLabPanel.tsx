@@ -39,7 +39,7 @@ export function GutenbergLabPanel() {
         <CheckGroup legend="Strategies" all={STRATEGIES} chosen={c.strategies} testId="lab-strategy" onToggle={(s) => setLabConfig('gutenberg', { strategies: toggleIn(c.strategies, s, STRATEGIES) })} />
         <CheckGroup legend="Workers" all={LAB_WORKER_COUNTS} chosen={c.workerCounts} testId="lab-workers" onToggle={(n) => setLabConfig('gutenberg', { workerCounts: toggleIn(c.workerCounts, n, LAB_WORKER_COUNTS) })} />
         <NumberField label="Sample size" testId="lab-sample" min={1} max={2000} value={c.sampleSize} onChange={(sampleSize) => setLabConfig('gutenberg', { sampleSize })} />
-        <NumberField label="Repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('gutenberg', { repeats })} />
+        <NumberField label="Repeats" testId="lab-repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('gutenberg', { repeats })} />
         <label className="check"><input type="checkbox" checked={c.compareScrubExecutors} onChange={(e) => setLabConfig('gutenberg', { compareScrubExecutors: e.target.checked })} />Compare scrub threads vs processes</label>
         <JobCapsFields />
       </div>

@@ -1,5 +1,6 @@
 import type { LabKind } from '../../../../shared/ipc';
 import { getApi } from '../../api/api';
+import { labPlanLine } from '../../lib/lab-requests';
 import { useActiveJobs } from '../../stores/active-jobs';
 import { useLabStore } from '../../stores/lab-store';
 import { useRunStore } from '../../stores/run-store';
@@ -32,7 +33,7 @@ export const useJobRunning = () => {
   return own || any;
 };
 
-/** Run, Cancel, the status with cells done, and the lab's error. */
+/** Run, what it will run (runs, cells × repeats: its cost before it is clicked), Cancel, the status with cells done, and the lab's error. */
 export function LabRunBar({ kind, disabled, onRun }: { kind: LabKind; disabled: boolean; onRun: () => void }) {
   const run = useLabStore((s) => s.runs[kind]);
   const busy = useAnyLabRunning();
@@ -41,9 +42,11 @@ export function LabRunBar({ kind, disabled, onRun }: { kind: LabKind; disabled: 
   const foreign = Object.entries(foreignLabs)[0];
   const starting = useLabStore((s) => s.starting === kind);
   const status = starting ? 'starting' : (run?.status ?? 'idle');
+  const plan = useLabStore((s) => labPlanLine(kind, s.configs));
   return (
     <div className="actions">
       <button className="primary" data-testid="lab-run" disabled={busy || jobRunning || disabled} onClick={onRun}>Run the lab</button>
+      <span className="muted" data-testid="lab-plan">{plan}</span>
       {jobRunning && <span className="muted" data-testid="lab-blocked">A job is running: its traffic and CPU would be in the lab&apos;s timings. Let it end, or cancel it, then run the lab.</span>}
       {foreign && (
         <span data-testid="lab-foreign">

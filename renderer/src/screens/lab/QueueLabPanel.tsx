@@ -28,7 +28,7 @@ export function QueueLabPanel() {
         <NumberField label="Download workers" testId="lab-queue-workers" min={1} max={64} value={c.workers} onChange={(workers) => setLabConfig('queue', { workers })} />
         <label>Strategy<select data-testid="lab-queue-strategy" value={c.strategy} onChange={(e) => setLabConfig('queue', { strategy: e.target.value as Strategy })}>{STRATEGIES.map((s) => <option key={s} value={s}>{s}</option>)}</select></label>
         <NumberField label="Sample size" testId="lab-sample" min={1} max={2000} value={c.sampleSize} onChange={(sampleSize) => setLabConfig('queue', { sampleSize })} />
-        <NumberField label="Repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('queue', { repeats })} />
+        <NumberField label="Repeats" testId="lab-repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('queue', { repeats })} />
         <JobCapsFields />
       </div>
       <LabRunBar kind="queue" disabled={!catalog || c.bounds.length === 0} onRun={() => void startLab(queueLabRequest(gutenbergSource(), c))} />

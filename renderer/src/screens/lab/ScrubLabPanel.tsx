@@ -29,7 +29,7 @@ export function ScrubLabPanel() {
         <CheckGroup legend="Executors" all={EXECUTORS} chosen={c.executors} testId="lab-executor" onToggle={(x) => setLabConfig('scrub', { executors: toggleIn(c.executors, x, EXECUTORS) })} />
         <CheckGroup legend="Workers" all={LAB_WORKER_COUNTS} chosen={c.workerCounts} testId="lab-workers" onToggle={(n) => setLabConfig('scrub', { workerCounts: toggleIn(c.workerCounts, n, LAB_WORKER_COUNTS) })} />
         <NumberField label="Sample size" testId="lab-sample" min={1} max={100_000} value={c.sampleSize} onChange={(sampleSize) => setLabConfig('scrub', { sampleSize })} />
-        <NumberField label="Repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('scrub', { repeats })} />
+        <NumberField label="Repeats" testId="lab-repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('scrub', { repeats })} />
       </div>
       <LabRunBar kind="scrub" disabled={!input || c.executors.length === 0 || c.workerCounts.length === 0} onRun={() => void startLab(scrubLabRequest(c, outDir))} />
       {result?.type === 'speedup' && <SpeedupResults kind="scrub" analysis={result.analysis} files={result.files} />}

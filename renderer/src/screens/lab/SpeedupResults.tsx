@@ -1,13 +1,17 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type uPlot from 'uplot';
 import type { LabKind } from '../../../../shared/ipc';
 import type { LabAnalysis } from '../../../../shared/lab/lab-analysis';
 import { EfficiencyChart, SpeedupChart, type RunPoint } from '../../charts/SpeedupChart';
 import { downloadBlob } from '../../lib/download';
 import { exportName, type LabFileSet } from '../../lib/lab-results';
+import { speedupSpread, spreadNote } from '../../lib/speedup-spread';
 import { LabExports, LabNotes } from './LabExports';
 
 const times = (x: number | null) => (x !== null ? `${x.toFixed(2)}×` : '–');
+
+/** A cell's fastest and slowest run, seconds ('' for a single run). */
+const runRange = (wallMs: readonly number[]) => (wallMs.length > 1 ? `${(Math.min(...wallMs) / 1000).toFixed(2)}–${(Math.max(...wallMs) / 1000).toFixed(2)}` : '');
 
 /**
  * A speedup lab's results (gutenberg, scrub, mail): the fits and recommendation, the exports, the
@@ -16,6 +20,7 @@ const times = (x: number | null) => (x !== null ? `${x.toFixed(2)}×` : '–');
  */
 export function SpeedupResults({ kind, analysis, files, run = null, extraNotes = [], workersName = 'workers' }: { kind: LabKind; analysis: LabAnalysis; files: LabFileSet; run?: RunPoint | null; extraNotes?: string[]; workersName?: string }) {
   const [chart, setChart] = useState<uPlot | null>(null);
+  const spread = useMemo(() => speedupSpread(analysis), [analysis]);
   const png = chart ? () => chart.ctx.canvas.toBlob((b) => b && downloadBlob(exportName(kind, 'png'), b), 'image/png') : null;
   return (
     <>
@@ -31,13 +36,14 @@ export function SpeedupResults({ kind, analysis, files, run = null, extraNotes =
         <LabExports kind={kind} files={files} png={png} />
       </div>
       <LabNotes notes={[...analysis.notes, ...extraNotes]} />
-      {analysis.series.length > 0 && <SpeedupChart series={analysis.series} fit={analysis.amdahl} usl={analysis.usl} run={run} onChart={setChart} />}
+      {analysis.series.length > 0 && <SpeedupChart series={analysis.series} fit={analysis.amdahl} usl={analysis.usl} run={run} spread={spread} onChart={setChart} />}
+      {analysis.series.length > 0 && <p className="muted" data-testid="speedup-spread-note">{spreadNote(spread, analysis.rows)}</p>}
       {analysis.best && <EfficiencyChart rows={analysis.best.rows} series={analysis.best.label} />}
       <table className="lab-table" data-testid="lab-table">
-        <thead><tr><th>strategy</th><th>scrub</th><th>{workersName}</th><th>time</th><th title="time of the serial run over this time">vs serial</th><th title="time of the same strategy at one worker over this time">vs 1 worker</th><th title="speedup against one worker, over workers">efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
+        <thead><tr><th>strategy</th><th>scrub</th><th>{workersName}</th><th title="the median of the cell's runs (fastest–slowest)">time</th><th title="time of the serial run over this time">vs serial</th><th title="time of the same strategy at one worker over this time">vs 1 worker</th><th title="speedup against one worker, over workers">efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
         <tbody>
           {analysis.rows.map((r, i) => (
-            <tr key={i} data-strategy={r.strategy} data-executor={r.scrubExecutor} data-workers={r.workers}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{r.seconds.toFixed(2)} s</td><td>{times(r.vsSerial)}</td><td>{times(r.vsOneWorker)}</td><td>{r.efficiency !== null ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.karpFlatt !== null ? r.karpFlatt.toFixed(3) : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
+            <tr key={i} data-strategy={r.strategy} data-executor={r.scrubExecutor} data-workers={r.workers}><td>{r.strategy}</td><td>{r.scrubExecutor}</td><td>{r.workers}</td><td>{r.seconds.toFixed(2)} s{r.wallMs.length > 1 && <span className="muted" data-testid="lab-time-range"> ({runRange(r.wallMs)})</span>}</td><td>{times(r.vsSerial)}</td><td>{times(r.vsOneWorker)}</td><td>{r.efficiency !== null ? `${(100 * r.efficiency).toFixed(0)}%` : '–'}</td><td>{r.karpFlatt !== null ? r.karpFlatt.toFixed(3) : '–'}</td><td>{r.itemsDone}/{r.itemsFailed}</td></tr>
           ))}
         </tbody>
       </table>

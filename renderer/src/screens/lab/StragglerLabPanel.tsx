@@ -31,7 +31,7 @@ export function StragglerLabPanel() {
         <NumberField label="Workers" testId="lab-straggler-workers" min={1} max={64} value={c.workers} onChange={(workers) => setLabConfig('stragglers', { workers })} />
         <label>Strategy<select data-testid="lab-straggler-strategy" value={c.strategy} onChange={(e) => setLabConfig('stragglers', { strategy: e.target.value as Strategy })}>{ONE_REQUEST_STRATEGIES.map((s) => <option key={s} value={s}>{s}</option>)}</select></label>
         <NumberField label="Sample size" testId="lab-sample" min={1} max={2000} value={c.sampleSize} onChange={(sampleSize) => setLabConfig('stragglers', { sampleSize })} />
-        <NumberField label="Repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('stragglers', { repeats })} />
+        <NumberField label="Repeats" testId="lab-repeats" min={1} max={9} value={c.repeats} onChange={(repeats) => setLabConfig('stragglers', { repeats })} />
         <JobCapsFields />
       </div>
       <LabRunBar kind="stragglers" disabled={!catalog || c.timeouts.length === 0} onRun={() => void startLab(stragglerLabRequest(gutenbergSource(), c))} />
