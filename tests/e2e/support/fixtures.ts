@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateMirror, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type GeneratedMirror, type HttpServer, type MirrorBookSpec, type TcpProxy } from '../../harness';
+import { generateMirror, gutenbergDir, startFtpServer, startHttpServer, startTcpProxy, type FtpServer, type GeneratedMirror, type HttpServer, type MirrorBookSpec, type TcpProxy } from '../../harness';
 import { startServe, type ServeProcess } from './fanout-serve';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -91,4 +91,42 @@ export async function fillGutenbergForm(page: Page, env: Env, opts: { mirror: st
 export async function shot(page: Page, name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** The second half of the catalog's books the mirror has (120-139): what `holdBooks` holds by default. */
+export const LATE_BOOKS = BOOKS.filter((b) => b.ebook >= 120 && b.files.length > 0).map((b) => b.ebook);
+
+/**
+ * Holds the HTTP mirror's answers for these books (direct or through the latency proxy) after
+ * their first kilobyte, for their next 5 requests each (the engine cuts a stalled body after its
+ * 30 s timeout and asks again), until `release()`. A job over the mirror then stops at the first of
+ * them each worker meets: it cannot end, and the books after its workers' batches are not asked for,
+ * before the test has done what it needs a running job for (pause, cancel, a reload, a second page),
+ * however slow the machine. Release in a `finally`: the file's tests share the fixture's servers.
+ */
+export function holdBooks(env: Env, ebooks: readonly number[] = LATE_BOOKS): { release: () => void } {
+  for (const ebook of ebooks) {
+    const file = env.mirror.books.get(ebook)?.files[0];
+    if (!file) throw new Error(`holdBooks: the mirror has no file of ebook ${ebook}`);
+    env.http.hooks.stallBody(`/${file.relPath}`, 1000, { count: 5 });
+  }
+  return {
+    release: () => {
+      env.http.hooks.clear();
+      env.http.hooks.releaseStalls();
+    },
+  };
+}
+
+/** The ebooks the HTTP mirror answered a request for (a file of the book, its folder, or its cache/epub copy) since `since` (Date.now()). */
+export function booksRequested(env: Env, since: number): Set<number> {
+  const byDir = new Map(BOOKS.map((b) => [`/${gutenbergDir(b.ebook)}/`, b.ebook]));
+  const out = new Set<number>();
+  for (const r of env.http.requests) {
+    if (r.at < since) continue;
+    const cache = /^\/cache\/epub\/(\d+)\//.exec(r.path);
+    const ebook = cache ? Number(cache[1]) : byDir.get(r.path.slice(0, r.path.lastIndexOf('/') + 1));
+    if (ebook !== undefined) out.add(ebook);
+  }
+  return out;
 }
