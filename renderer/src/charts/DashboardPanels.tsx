@@ -45,11 +45,14 @@ const stragglerPainter: CanvasPainter = {
     const { median, rows } = stragglers();
     canvas.dataset.rows = String(rows.length);
     canvas.dataset.median = median === null ? '' : String(Math.round(median));
-    canvas.dataset.top = rows[0] ? JSON.stringify({ worker: rows[0].worker, item: rows[0].item, ratio: rows[0].ratio, retries: rows[0].retries }) : '';
+    canvas.dataset.top = rows[0] ? JSON.stringify({ worker: rows[0].worker, item: rows[0].item, ratio: rows[0].ratio, basis: rows[0].basis, retries: rows[0].retries }) : '';
+    canvas.dataset.late = String(rows.filter((r) => r.ratio !== null && r.ratio >= 3).length);
     ctx.font = FONT;
     ctx.textBaseline = 'middle';
     ctx.fillStyle = MUTED;
-    ctx.fillText(median === null ? 'median item time: – (no item finished yet)' : `median item time ${formatMs(median)}`, 6, 9);
+    // A transfer is measured against the others' rates in flight, anything else against the median item time.
+    const byRate = rows.some((r) => r.basis === 'rate');
+    ctx.fillText(`${median === null ? 'median item time: – (no item finished yet)' : `median item time ${formatMs(median)}`}${byRate ? ' · transfers: × slower than the median rate in flight' : ''}`, 6, 9);
     if (rows.length === 0) {
       ctx.fillText('No items in flight.', 6, 22 + ROW / 2);
       return;
@@ -61,7 +64,7 @@ const stragglerPainter: CanvasPainter = {
     const maxElapsed = Math.max(1, ...rows.map((r) => r.elapsedMs));
     const scale = (r: (typeof rows)[number]) => (r.ratio !== null ? r.ratio / maxRatio : r.elapsedMs / maxElapsed);
     // Guides: 1× the median (on time) and 3× (late).
-    if (median !== null) {
+    if (rows.some((r) => r.ratio !== null)) {
       for (const g of [1, 3]) {
         const gx = x0 + (g / maxRatio) * barW;
         ctx.strokeStyle = g === 1 ? '#9ca3af' : '#f5b7b1';
@@ -72,7 +75,7 @@ const stragglerPainter: CanvasPainter = {
         ctx.stroke();
         ctx.setLineDash([]);
         ctx.fillStyle = MUTED;
-        ctx.fillText(`${g}× median`, gx + 2, 22 + rows.length * ROW + 7);
+        ctx.fillText(g === 1 ? '1× (typical)' : `${g}×`, gx + 2, 22 + rows.length * ROW + 7);
       }
     }
     rows.forEach((r, i) => {
@@ -84,7 +87,7 @@ const stragglerPainter: CanvasPainter = {
       ctx.fillStyle = late ? LATE : stateColor(r.state);
       ctx.fillRect(x0, y + 3, Math.max(2, scale(r) * barW), ROW - 6);
       ctx.fillStyle = late ? LATE : '#333';
-      const text = `${r.ratio !== null ? `${r.ratio.toFixed(1)}× · ` : ''}${formatMs(r.elapsedMs)}`;
+      const text = `${r.ratio !== null ? `${r.ratio.toFixed(1)}×${r.basis === 'rate' ? ' slower' : ''} · ` : ''}${formatMs(r.elapsedMs)}`;
       ctx.fillText(text, x0 + Math.max(2, scale(r) * barW) + 4, y + ROW / 2);
     });
   },

@@ -125,6 +125,8 @@ export interface InFlightItem {
   elapsedMs: number;
   /** Retries of this item so far (its `retrying` phases). */
   retries: number;
+  /** Bytes of the item received so far (the lane's `itemBytes`); 0 or absent: not moving bytes yet. */
+  bytes?: number;
 }
 
 interface CurrentItem {
@@ -135,6 +137,8 @@ interface CurrentItem {
   state: WorkerState;
   /** In the 'retrying' state now (not yet closed by a span). */
   retryingNow: boolean;
+  /** The lane's bytes of this item so far (last sample). */
+  bytes: number;
 }
 
 const NOT_WORKING: ReadonlySet<WorkerState> = new Set(['idle', 'stopped', 'paused']);
@@ -161,7 +165,7 @@ export class ItemTracker {
     let c = this.#cur.get(span.worker);
     if (!c || !sameItem(c.item, span.item)) {
       this.#finish(span.worker);
-      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false };
+      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0 };
       this.#cur.set(span.worker, c);
     } else {
       c.start = Math.min(c.start, span.start);
@@ -175,7 +179,7 @@ export class ItemTracker {
   }
 
   /** A lane's sampled state, after the frame's spans; `openStart` is when its current phase began. */
-  onWorker(w: Pick<WorkerSnapshot, 'id' | 'state' | 'item'>, openStart: number): void {
+  onWorker(w: Pick<WorkerSnapshot, 'id' | 'state' | 'item'> & Partial<Pick<WorkerSnapshot, 'itemBytes'>>, openStart: number): void {
     const c = this.#cur.get(w.id);
     if (w.item === null || NOT_WORKING.has(w.state)) {
       this.#finish(w.id);
@@ -183,12 +187,13 @@ export class ItemTracker {
     }
     if (!c || !sameItem(c.item, w.item)) {
       this.#finish(w.id);
-      this.#cur.set(w.id, { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying' });
+      this.#cur.set(w.id, { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0 });
       return;
     }
     if (w.item.length > c.item.length) c.item = w.item;
     c.state = w.state;
     c.retryingNow = w.state === 'retrying';
+    c.bytes = w.itemBytes ?? 0;
   }
 
   /** Items being worked on now, with their elapsed time at `now` (ms since the job started). */
@@ -196,7 +201,7 @@ export class ItemTracker {
     const out: InFlightItem[] = [];
     for (const [worker, c] of this.#cur) {
       if (NOT_WORKING.has(c.state) || c.state === 'failed') continue;
-      out.push({ worker, item: c.item, state: c.state, start: c.start, elapsedMs: Math.max(0, now - c.start), retries: c.retries + (c.retryingNow ? 1 : 0) });
+      out.push({ worker, item: c.item, state: c.state, start: c.start, elapsedMs: Math.max(0, now - c.start), retries: c.retries + (c.retryingNow ? 1 : 0), bytes: c.bytes });
     }
     return out;
   }
@@ -239,19 +244,40 @@ export function etaBand(opts: { eta: number | null; left: number; n: number; mea
 }
 
 export interface Straggler extends InFlightItem {
-  /** elapsed ÷ median item time, or null until an item has finished. */
+  /**
+   * How late: for a transfer moving bytes beside others, the median rate of those in flight over its
+   * own (3: three times slower than the others now); otherwise elapsed ÷ the median item time. Null
+   * until an item has finished (and no peers to compare a transfer with).
+   */
   ratio: number | null;
+  /** What `ratio` compares: the transfers' rates in flight, or the finished items' times. */
+  basis: 'rate' | 'time' | null;
 }
 
+/** A transfer moving bytes, at least this long: its rate means something. */
+const MIN_RATE_MS = 100;
+
 /**
- * In-flight items ranked by lateness: elapsed ÷ the median item time (by elapsed time alone while
- * no item has finished yet). Ties keep the lane order.
+ * In-flight items ranked by lateness. A transfer moving bytes is compared with the transfers in
+ * flight beside it (the median of their rates over its own), not with the finished items' times:
+ * items differ in size (a mail lane's range of 250 messages against single messages that finished;
+ * a 2 MB book against 60 kB ones), and a slow connection is one slower than its peers now. An item
+ * not moving bytes yet (connecting, listing, waiting), or a lone transfer, is compared by elapsed ÷
+ * the median item time (by elapsed time alone while no item has finished yet). Latest first; ties
+ * keep the lane order.
  */
 export function rankStragglers(items: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
   const m = medianMs !== null && medianMs > 0 ? medianMs : null;
+  const moving = items.filter((it) => (it.bytes ?? 0) > 0 && it.elapsedMs >= MIN_RATE_MS);
+  const rates = moving.map((it) => it.bytes! / it.elapsedMs).sort((a, b) => a - b);
+  const mid = rates.length >> 1;
+  const medianRate = rates.length >= 2 ? (rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2) : null;
   return items
-    .map((it) => ({ ...it, ratio: m === null ? null : it.elapsedMs / m }))
-    .sort((a, b) => b.elapsedMs - a.elapsedMs || a.worker - b.worker)
+    .map((it): Straggler => {
+      if (medianRate !== null && moving.includes(it)) return { ...it, ratio: medianRate / (it.bytes! / it.elapsedMs), basis: 'rate' };
+      return { ...it, ratio: m === null ? null : it.elapsedMs / m, basis: m === null ? null : 'time' };
+    })
+    .sort((a, b) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.elapsedMs - a.elapsedMs || a.worker - b.worker)
     .slice(0, limit);
 }
 

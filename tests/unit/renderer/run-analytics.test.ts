@@ -145,6 +145,44 @@ describe('stragglers', () => {
     expect(r.map((x) => x.item)).toEqual(['b', 'c', 'd', 'a']);
     expect(r.every((x) => x.ratio === null)).toBe(true);
   });
+
+  // A mail job's lanes each fetch a range of a folder ("INBOX 1-250"), while items that finished
+  // were single large messages of a few ms: against that median every healthy lane read ~480× late
+  // (all four red in HU's walk, 800 messages over 4 connections). A transfer is late against the
+  // rate of the transfers beside it, not against the time of items of another size.
+  it('a transfer is compared with the rate of the transfers in flight beside it, not with the time of smaller items', () => {
+    const ranges = [
+      { worker: 0, item: 'INBOX 1-250', state: 'downloading' as const, start: 0, elapsedMs: 729, retries: 0, bytes: 3_800_000 },
+      { worker: 1, item: 'Archive 1-250', state: 'downloading' as const, start: 0, elapsedMs: 710, retries: 0, bytes: 1_500_000 },
+      { worker: 2, item: 'INBOX 251-400', state: 'downloading' as const, start: 0, elapsedMs: 521, retries: 0, bytes: 951_000 },
+      { worker: 3, item: 'Sent 1-120', state: 'downloading' as const, start: 0, elapsedMs: 699, retries: 0, bytes: 1_000_000 },
+    ];
+    const r = rankStragglers(ranges, 1.5);
+    expect(r.every((x) => x.ratio !== null && x.ratio < 3)).toBe(true);
+    expect(r.every((x) => x.basis === 'rate')).toBe(true);
+  });
+
+  it('the item tracker hands over each lane\'s bytes of its item, so transfers can be compared', () => {
+    const t = new ItemTracker();
+    t.onWorker({ id: 0, state: 'downloading', item: 'INBOX 1-250', itemBytes: 500 }, 0);
+    t.onWorker({ id: 0, state: 'downloading', item: 'INBOX 1-250', itemBytes: 4000 }, 0);
+    t.onWorker({ id: 1, state: 'connecting', item: 'Sent 1-120' }, 10);
+    expect(t.inFlight(1000).map((x) => [x.item, x.bytes])).toEqual([['INBOX 1-250', 4000], ['Sent 1-120', 0]]);
+  });
+
+  it('one transfer far slower than the others in flight is the first straggler, by how many times slower', () => {
+    const books = [
+      { worker: 0, item: '100', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 100_000 },
+      { worker: 1, item: '101', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 100_000 },
+      { worker: 2, item: '102', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 10_000 },
+      { worker: 3, item: '103', state: 'connecting' as const, start: 0, elapsedMs: 300, retries: 0, bytes: 0 },
+    ];
+    const r = rankStragglers(books, 200);
+    expect(r[0]).toMatchObject({ item: '102', basis: 'rate' });
+    expect(r[0]!.ratio).toBeCloseTo(10);
+    // Not moving bytes yet: against the median item time, as before.
+    expect(r.find((x) => x.item === '103')).toMatchObject({ basis: 'time', ratio: 1.5 });
+  });
 });
 
 describe('errors', () => {
