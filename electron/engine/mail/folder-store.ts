@@ -148,6 +148,17 @@ export class FolderStore {
     return this.#uids.get(uidValidity)?.has(uid) ?? false;
   }
 
+  /**
+   * Whether the message archived as `uid` of generation `uidValidity` has this size and INTERNALDATE
+   * (whole seconds, as the index records it); null when it is not archived (`renamed-folders.ts`).
+   */
+  sameAs(uidValidity: string, uid: number, size: number, internalDate: Date): boolean | null {
+    this.#needIndex();
+    const archived = this.#uids.get(uidValidity)?.get(uid);
+    if (archived === undefined) return null;
+    return archived === size && this.#dates.get(uidValidity)?.get(uid) === Math.floor(internalDate.getTime() / 1000);
+  }
+
   /** Number of messages archived in generation `uidValidity`. */
   countIn(uidValidity: string): number {
     this.#needIndex();

@@ -290,7 +290,13 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     const folder = job.info.path;
     if (client.mailbox === false || client.mailbox.path !== folder) {
       // Fetching needs no CONDSTORE (imapflow-rounds.ts); a connection that planned has it already.
-      const mb = await examineFolder(client, job.info, { condstore: false });
+      const mb = await examineFolder(client, job.info, { condstore: false }).catch((err: unknown) => {
+        const e = mapImapError(err, this.#where, { folder });
+        // It was there when planned: deleted or renamed since (Dovecot ends the FETCH under way with
+        // "* BYE FETCH failed: Mailbox was deleted under us", and this EXAMINE after the reconnect fails).
+        if (e.code !== 'FOLDER_NOT_FOUND') throw e;
+        throw new FanoutError('FOLDER_NOT_FOUND', `Folder ${folder} was deleted or renamed on the server during the run: what was archived of it is kept; run again (a folder renamed is archived under its new name)`, e.context, { cause: err });
+      });
       if (String(mb.uidValidity) !== job.uidValidity) {
         throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
       }
@@ -315,6 +321,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     if (wanted.size === 0) return;
     /** UIDs the FETCH returned (written or being written). */
     const received = new Set<number>();
+    /** UIDs the FETCH returned at another length than their planned RFC822.SIZE (not written): UID → bytes received. */
+    const wrongSize = new Map<number, number>();
     const inflight = new Set<Promise<void>>();
     let writeError: unknown = null;
     /**
@@ -332,8 +340,14 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       /** Starts the write of a message received: false when a write failed (nothing more is written). */
       const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes): Promise<boolean> => {
         const { uid } = m;
-        received.add(uid);
         const size = messageSize(source);
+        // Not the message planned (Courier's placeholder for one expunged meanwhile): settled below, never written as it.
+        const planned = job.sizes.get(uid);
+        if (planned !== undefined && size !== planned) {
+          wrongSize.set(uid, size);
+          return true;
+        }
+        received.add(uid);
         ctx.progress.addBytes(size);
         while (!budget.fits(inflight.size, size)) await budget.settled();
         if (writeError || fetchOver) {
@@ -383,7 +397,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       if (!writeError) {
         const missing = new Set([...wanted].filter((u) => !received.has(u)));
         if (missing.size > 0) {
-          await this.#settleMissing(client, job, missing);
+          await this.#settleMissing(client, job, missing, wrongSize);
           for (const u of wanted) if (!received.has(u) && !missing.has(u)) wanted.delete(u);
         }
       }
@@ -401,11 +415,15 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
   }
 
   /**
-   * Messages the FETCH did not return: expunged since planning (removed from `wanted`, reported as
-   * vanished) or still there (an error: the server did not send them).
+   * Messages the FETCH did not return, or returned at another length than planned (`wrongSize`, UID →
+   * bytes): expunged since planning (removed from `wanted`, reported as vanished) or still there (an
+   * error: the server did not send them, or sent something else: retried). A NOOP first lets the
+   * server report an expunge by another session this one was not told of yet (Courier serves such a
+   * message as a placeholder until then).
    */
-  async #settleMissing(client: ImapFlow, job: FolderJob, wanted: Set<number>): Promise<void> {
+  async #settleMissing(client: ImapFlow, job: FolderJob, wanted: Set<number>, wrongSize: ReadonlyMap<number, number> = new Map()): Promise<void> {
     const missing = [...wanted];
+    await client.noop();
     const found = await client.search({ uid: toUidSet(missing) }, { uid: true });
     const still = new Set(Array.isArray(found) ? found : []);
     const vanished = missing.filter((u) => !still.has(u));
@@ -414,7 +432,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     const there = missing.filter((u) => still.has(u));
     if (there.length > 0) {
       const folder = job.info.path;
-      throw new FanoutError('SIZE_MISMATCH', `The server did not return ${there.length} message(s) of ${folder} (UID ${toUidSet(there)})`, { folder, uid: there[0] });
+      const other = there.filter((u) => wrongSize.has(u));
+      const sent = other.length > 0 ? `; ${other.length} of them at another length than their RFC822.SIZE (UID ${other.slice(0, 5).map((u) => `${u}: ${wrongSize.get(u)} bytes, not ${job.sizes.get(u)}`).join(', ')}${other.length > 5 ? ', …' : ''})` : '';
+      throw new FanoutError('SIZE_MISMATCH', `The server did not return ${there.length} message(s) of ${folder} (UID ${toUidSet(there)})${sent}`, { folder, uid: there[0] });
     }
   }
 
@@ -450,6 +470,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         }
         if (!writer) {
           size = m.size ?? chunk.bytes;
+          // Another size than planned is not the message planned (Courier's placeholder for one expunged meanwhile).
+          if (size !== chunk.bytes) {
+            await this.#settleMissing(client, job, wanted, new Map([[uid, size]]));
+            if (!wanted.has(uid)) return;
+          }
           writer = await store.openMessage(metaOf(m, uidValidity));
         }
         await writer.write(m.source);

@@ -23,6 +23,12 @@ export interface FolderJob {
   tally: FolderTally;
   /** The UIDs the server held when the folder was planned (checked against the index at the end). */
   serverUids: number[];
+  /**
+   * RFC822.SIZE of each message to fetch, as planned: a body of another length is not that message
+   * (Courier serves a message expunged by another session as a 129-byte "message unavailable"
+   * placeholder), so it is never written as it (mail-worker.ts).
+   */
+  sizes: Map<number, number>;
   vanished: Set<number>;
 }
 
@@ -250,6 +256,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     synced: { uidValidity: uv, uidNext, highestModseq: mb.highestModseq !== undefined ? String(mb.highestModseq) : info.highestModseq, messages: serverUids.length },
     tally,
     serverUids,
+    sizes: new Map(),
     vanished: new Set(),
   };
   plan.job = job;
@@ -316,6 +323,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   plan.alreadyArchived = tally.archivedBefore;
   const small: SizedUid[] = [];
   for (const m of toFetch) {
+    job.sizes.set(m.uid, m.size);
     if (m.size >= limits.largeMessageBytes) plan.chunks.push({ job, uids: [m.uid], first: m.uid, last: m.uid, bytes: m.size, large: true, done: false });
     else small.push(m);
   }

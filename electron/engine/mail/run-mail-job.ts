@@ -9,13 +9,14 @@ import { runPool } from '../core/run-pool';
 import { accountWhere, preconnectUnlessWaiting } from './connect';
 import { folderAbsDir, readFolderDirs, selectFolders } from './account-folders';
 import { recoverFolderDirs } from './recover-folder-dirs';
+import { takeOverRenamed } from './renamed-folders';
 import { accountDirOf } from './folder-names';
 import { FolderStore } from './folder-store';
 import { writeFileAtomic } from '../output/atomic-file';
 import { listFoldersOn, mailAccountWarnings, type MailFolderInfo } from './folders';
 import { mapImapError } from './imap-errors';
 import type { MailWorkerSession, MailWorkerOptions } from './mail-worker';
-import { closeStores, startQuickListing, unchangedFolders } from './unchanged-check';
+import { closeStores, startQuickListing, takeScannedFolderDirs, unchangedFolders } from './unchanged-check';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
 import { chunkLabel, estimateNew, isUnchanged, planFolder, stillUnopenable, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
@@ -314,7 +315,8 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     try {
       const { dirs: listedDirs, text: foldersText } = await readFolderDirs(root);
       // folders.json gone or unreadable: the directories say which folder each holds (their state.json).
-      const existingDirs = foldersText === null ? await recoverFolderDirs(root) : listedDirs;
+      // The run's disk scans (with the quick listing) walked the account already when they found it so: taken, not walked again.
+      const existingDirs = foldersText === null ? ((await takeScannedFolderDirs(root)) ?? (await recoverFolderDirs(root))) : listedDirs;
       // Nothing new, proved by the quick listing: the folders as the full path would list them,
       // and the job goes on below exactly as it would (no connection opened: nothing to plan).
       planLane.setState('listing', 'folders');
@@ -357,7 +359,18 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
           (await planner!.withClient((client) => listFoldersOn(client, existingDirs)).catch((err: unknown) => {
             throw mapImapError(err, where);
           }));
+        // Folders renamed on the server since the last run take their archive along (renamed-folders.ts):
+        // checked message by message on the planning connection, only when a new folder and a gone one share a UIDVALIDITY.
+        const renamed = unchanged
+          ? []
+          : await planner!.withClient((client) => takeOverRenamed(client, folders, existingDirs, root)).catch((err: unknown) => {
+              throw mapImapError(err, where);
+            });
         const dirs: Record<string, string> = { ...existingDirs };
+        for (const r of renamed) {
+          delete dirs[r.from];
+          job.warn(`${r.from} was renamed on the server to ${r.info.path}: its archive (${r.info.dir}) is kept for the new name, not fetched again`);
+        }
         for (const f of folders) dirs[f.path] = f.dir;
         // Rewritten (fsync'd) only when a folder was added: a run with nothing new writes nothing.
         // Its fsyncs run while the folders are opened and their EXAMINEs go out: each plan waits

@@ -39,10 +39,36 @@ export async function startQuickListing(account: MailAccount, root: string, opts
  * the wire; `reuse`: keep one the CLI's first node started for the same run.
  */
 export function startAccountDiskScans(root: string, reuse: boolean): void {
-  startDiskScans(root, async () => {
-    const { dirs, text } = await readFolderDirs(root);
-    return text === null ? recoverFolderDirs(root) : dirs;
-  }, recordedGenerationDirs, reuse);
+  startDiskScans(
+    root,
+    () => {
+      // Kept for the job of this run (`takeScannedFolderDirs`): a folders.json lost or unreadable is one walk of the account, not two.
+      const dirs = readFolderDirs(root).then(async ({ dirs: listed, text }) => (text === null ? { recovered: true, dirs: await recoverFolderDirs(root) } : { recovered: false, dirs: listed }));
+      scannedDirs.set(root, { at: performance.now(), dirs });
+      return dirs.then((d) => d.dirs);
+    },
+    recordedGenerationDirs,
+    reuse,
+  );
+}
+
+/** The folder directories the disk scans of this run read (`startAccountDiskScans`), by account root; recovered: read back from the directories' state.json. */
+const scannedDirs = new Map<string, { at: number; dirs: Promise<{ recovered: boolean; dirs: Record<string, string> }> }>();
+
+/** How long the scans' folder directories stand for the run that started them (the disk scans' own limit). */
+const SCANNED_DIRS_MAX_AGE_MS = 10_000;
+
+/**
+ * The folder → directory mapping the disk scans of this run recovered (`recoverFolderDirs`, folders.json
+ * lost or unreadable when they started, under 10 s ago), once; null when they read folders.json, or
+ * none ran: the job then walks the account itself.
+ */
+export async function takeScannedFolderDirs(root: string): Promise<Record<string, string> | null> {
+  const scanned = scannedDirs.get(root);
+  scannedDirs.delete(root);
+  if (!scanned || performance.now() - scanned.at > SCANNED_DIRS_MAX_AGE_MS) return null;
+  const d = await scanned.dirs.catch(() => null);
+  return d?.recovered ? d.dirs : null;
 }
 
 /**

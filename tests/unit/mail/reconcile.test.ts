@@ -25,6 +25,7 @@ describe('reconcileFolder', () => {
     synced: { uidValidity: '9', uidNext: 10, highestModseq: null, messages: serverUids.length },
     tally: { folder: 'INBOX', onServer: serverUids.length, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0, ...tally },
     serverUids,
+    sizes: new Map(),
     vanished: new Set(),
   });
 
