@@ -108,6 +108,7 @@ export function toFanoutError(err: unknown, context: ErrorContext = {}): FanoutE
  * a book failed for good on a limit of this computer.
  */
 export function outOfResources(err: unknown, context: ErrorContext = {}): FanoutError | null {
+  if (err instanceof FanoutError && err.code === 'OUT_OF_RESOURCES') return err.withContext(context); // said already
   let code: string | undefined;
   for (let e = err, depth = 0; e && depth < 6 && !code; e = (e as { cause?: unknown }).cause, depth++) {
     const c = (e as { code?: unknown }).code;

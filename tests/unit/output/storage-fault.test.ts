@@ -79,6 +79,9 @@ describe('a limit of this process or computer (open files, memory)', () => {
       expect(fault).toMatchObject({ code: 'OUT_OF_RESOURCES', message: expect.stringMatching(/\(EMFILE\): this process has as many files and connections open as it may .*ulimit -n.*use fewer workers, or raise the limit.*The job stopped/) });
       expect(storageFault(fault, '/out')).toBe(fault); // met again (the job's stop): as it is
     }
+    // An item's OUT_OF_RESOURCES (toFanoutError's) that then stops the job: its words once, not twice.
+    const stop = storageFault(toFanoutError(emfile('connect')), '/out');
+    expect(stop?.message.match(/ulimit -n/g)).toHaveLength(2); // '(N, ulimit -n)' and the fix, once each
   });
 
   it('an item failure of such a limit is retryable, not INTERNAL / WRITE_FAILED for good; EAGAIN does not stop the job', () => {
