@@ -120,11 +120,11 @@ export function outOfResources(err: unknown, context: ErrorContext = {}): Fanout
   const limit = code === 'EMFILE' ? OPEN_FILES_LIMIT : null;
   const why =
     code === 'EMFILE'
-      ? `this process has as many files and connections open as it may${limit ? ` (${limit}, ulimit -n)` : ' (ulimit -n)'}: use fewer workers, or raise the limit (ulimit -n 4096 in the shell that starts fanout)`
+      ? `this process has as many files and connections open as it may${limit ? ` (${limit}, ulimit -n)` : ' (ulimit -n)'}: use fewer workers or connections, or raise the limit (ulimit -n 4096 in the shell that starts fanout)`
       : code === 'ENFILE'
-        ? 'the system has as many files open as it may (fs.file-max): use fewer workers, or close other programs'
+        ? 'the system has as many files open as it may (fs.file-max): use fewer workers or connections, or close other programs'
         : code === 'ENOMEM'
-          ? 'the system is out of memory: use fewer workers, or close other programs'
+          ? 'the system is out of memory: use fewer workers or connections, or close other programs'
           : 'a resource of the system was unavailable for a moment';
   return new FanoutError('OUT_OF_RESOURCES', `${message} (${code}): ${why}`, ctx, { cause: err });
 }

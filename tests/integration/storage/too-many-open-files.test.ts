@@ -5,7 +5,8 @@
  * "Write failed: EMFILE" read as a disk fault), at 70 over FTP some INTERNAL ("connect EMFILE") and
  * books whose manifest line could not be written. Now the first EMFILE stops the job
  * (OUT_OF_RESOURCES naming the limit and the fix): no book is recorded failed, and the re-run with a
- * higher limit finishes every book.
+ * higher limit finishes every book. The same for `fanout mail` (Dovecot, 8 connections): at 7e68c46,
+ * message ranges failed WRITE_FAILED ('Could not write …: EMFILE').
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -16,6 +17,8 @@ import { bundleCli } from '../../../build/cli-bundle.mjs';
 import { runProcess } from '../../harness/fanout-cli';
 import type { MirrorBookSpec } from '../../harness';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
+import { startDovecot } from '../../harness/dovecot';
+import { openMailTestBed } from '../mail/mail-test-bed';
 
 const repo = resolve(__dirname, '../../..');
 
@@ -80,11 +83,35 @@ describe.skipIf(why !== null)('a job under a low open-files limit', () => {
     // Was: dozens of books failed WRITE_FAILED / SCRUB_FAILED / INTERNAL ("EMFILE: too many open files").
     expect(failed, low.stderr).toEqual([]);
     if (low.code !== 0) {
-      expect(low.stderr).toMatch(/OUT_OF_RESOURCES: .*EMFILE.*\(56, ulimit -n\): use fewer workers, or raise the limit \(ulimit -n 4096[^]*The job stopped/);
+      expect(low.stderr).toMatch(/OUT_OF_RESOURCES: .*EMFILE.*\(56, ulimit -n\): use fewer workers or connections, or raise the limit \(ulimit -n 4096[^]*The job stopped/);
     }
     const again = await gutenberg(out, 4096);
     expect(again.code, again.stderr).toBe(0);
     const done = await manifest(out);
     expect([...done.values()].filter((e) => e.status === 'ok').length).toBe(BOOKS.length);
+  }, 360_000);
+});
+
+describe.skipIf(why !== null)('a mail job under a low open-files limit', () => {
+  it('8 connections, nofile 50: no message failed for good; stopped naming the limit; the re-run with a higher limit archives every message', async () => {
+    const bed = await openMailTestBed(() => startDovecot({}), { tmpPrefix: 'fanout-nofile-mail-', folders: [{ path: 'INBOX', count: 300 }, { path: 'Archive', count: 300 }], seed: 3, crlf: true });
+    try {
+      const mail = (nofile: number) =>
+        runProcess(
+          'prlimit',
+          [`--nofile=${nofile}:${nofile}`, process.execPath, join(bundleDir, 'index.js'), 'mail', '--host', '127.0.0.1', '--port', String(bed.srv.port), '--tls', 'none', '--user', bed.srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', bed.out, '--connections', '8', '--json'],
+          { cwd: bed.base, env: { ...process.env, FANOUT_TEST_PW: bed.srv.password, FANOUT_DATA_DIR: join(bed.base, 'data'), FANOUT_DEBUG: '' }, timeoutMs: 150_000 },
+        );
+      const low = await mail(50);
+      const failures = (JSON.parse(low.stdout) as { failures: { item: string; error: { code: string; retryable: boolean } }[] }).failures;
+      // Was: 'INBOX 251-300: WRITE_FAILED' and the like, not retryable.
+      expect(failures.filter((f) => !f.error.retryable), low.stderr).toEqual([]);
+      if (low.code !== 0) expect(low.stderr).toMatch(/OUT_OF_RESOURCES: .*EMFILE.*\(50, ulimit -n\)[^]*The job stopped/);
+      const again = await mail(4096);
+      expect(again.code, again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { failures: unknown[] }).failures).toEqual([]);
+    } finally {
+      await bed.stop();
+    }
   }, 360_000);
 });

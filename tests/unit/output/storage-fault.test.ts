@@ -76,7 +76,7 @@ describe('a limit of this process or computer (open files, memory)', () => {
   it('EMFILE, from a file or a socket, wrapped or not: OUT_OF_RESOURCES that stops the job, naming ulimit -n and what to do', () => {
     for (const raw of [emfile('open'), emfile('connect'), new FanoutError('WRITE_FAILED', 'Write failed: EMFILE', { path: '/out/raw/1-0.txt' }, { cause: emfile('open') })]) {
       const fault = storageFault(raw, '/out');
-      expect(fault).toMatchObject({ code: 'OUT_OF_RESOURCES', message: expect.stringMatching(/\(EMFILE\): this process has as many files and connections open as it may .*ulimit -n.*use fewer workers, or raise the limit.*The job stopped/) });
+      expect(fault).toMatchObject({ code: 'OUT_OF_RESOURCES', message: expect.stringMatching(/\(EMFILE\): this process has as many files and connections open as it may .*ulimit -n.*use fewer workers or connections, or raise the limit.*The job stopped/) });
       expect(storageFault(fault, '/out')).toBe(fault); // met again (the job's stop): as it is
     }
     // An item's OUT_OF_RESOURCES (toFanoutError's) that then stops the job: its words once, not twice.
