@@ -8,10 +8,25 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { acquireOutputLock } from '../../../electron/engine/output/output-lock';
 import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
 import { verifyChild } from './verify-child';
+
+/** Why a process's file-size limit cannot be lowered here (prlimit, util-linux, on Linux), or null. */
+function prlimitMissing(): string | null {
+  if (process.platform !== 'linux') return `prlimit needs Linux (this is ${process.platform})`;
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'prlimit (util-linux) is not installed';
+  }
+}
+const noLimit = prlimitMissing();
+if (noLimit && process.env.FANOUT_REQUIRE_SERVERS === '1') throw new Error(`hand-over failure tests required but ${noLimit}`);
+if (noLimit) console.warn(`\n*** SKIPPING hand-over failure tests: ${noLimit} ***\n`);
 
 let base = '';
 beforeAll(async () => {
@@ -31,7 +46,7 @@ async function corpus(name: string): Promise<string> {
 const holder = async (dir: string) => JSON.parse(await readFile(join(dir, '.fanout.lock'), 'utf8')) as { pid: number };
 const temps = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
 
-it('two verifies in one process, the first one\'s hand-over fails: its result stands, and the folder is free once both ended, the process still running', async () => {
+it.skipIf(noLimit !== null)('two verifies in one process, the first one\'s hand-over fails: its result stands, and the folder is free once both ended, the process still running', async () => {
   const dir = await corpus('two');
   const child = verifyChild('two', dir);
   expect(await child.saidOrEnded('first:')).toBe('first: first ok'); // was 'first: error:  EFBIG: file too large, write'
@@ -47,7 +62,7 @@ it('two verifies in one process, the first one\'s hand-over fails: its result st
   }
 });
 
-it('the verify holding the lock exits (process.exit) when its process can write nothing more: no temp left, and a job is still refused while the other verify reads', async () => {
+it.skipIf(noLimit !== null)('the verify holding the lock exits (process.exit) when its process can write nothing more: no temp left, and a job is still refused while the other verify reads', async () => {
   const dir = await corpus('exit-fails');
   const child = verifyChild('hold', dir);
   expect(await child.saidOrEnded('reading', 'error:')).toBe('reading');
