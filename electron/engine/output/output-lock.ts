@@ -169,9 +169,10 @@ async function liveVerifyReader(dir: string): Promise<LockOwner | null> {
   return null;
 }
 
+/** The file is gone, or its mtime is over `ms` from now, either way (one ahead, a clock skewed over NFS, was never old enough: every job refused for ever). */
 async function olderThan(file: string, ms: number): Promise<boolean> {
   const s = await stat(file).catch(() => null);
-  return s === null || Date.now() - s.mtimeMs > ms;
+  return s === null || Math.abs(Date.now() - s.mtimeMs) > ms;
 }
 
 /**

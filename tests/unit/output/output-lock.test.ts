@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,6 +67,18 @@ describe('output-folder lock', () => {
     const owner = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8'));
     expect(owner).toMatchObject({ pid: process.pid, token: won[0]!.value.owner.token });
     await won[0]!.value.release();
+  });
+
+  it('a torn lock or a takeover file left with an mtime an hour ahead (a clock ahead, NFS) is taken over, not refused for ever as "just starting"', async () => {
+    const ahead = new Date(Date.now() + 3_600_000);
+    await writeFile(join(dir, LOCK_FILE), '{"pid":');
+    await utimes(join(dir, LOCK_FILE), ahead, ahead);
+    await (await acquireOutputLock(dir, 'gutenberg')).release(); // was OUTPUT_LOCKED: 'another process that is just starting'
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: await deadPid(), host: hostname(), since: '2020-01-01T00:00:00.000Z', kind: 'gutenberg', token: 'dead' }));
+    await writeFile(join(dir, `${LOCK_FILE}.takeover`), '');
+    await utimes(join(dir, `${LOCK_FILE}.takeover`), ahead, ahead);
+    await (await acquireOutputLock(dir, 'gutenberg')).release(); // was the same
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it.skipIf(process.platform !== 'linux')('takes over the lock of a holder that was killed but not yet reaped (a zombie)', async () => {
