@@ -51,8 +51,12 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   await expect(page.getByTestId('run-workers')).toHaveText(/^4 · /);
   const clean = await readdir(join(outDir, 'clean'));
   expect(clean.filter((f) => f.endsWith('.txt'))).toHaveLength(BOOKS.length - 1);
-  // Every lane did some work.
+  // Every lane did some work, and says how busy it was (dashboard.md §4's utilisation gutter: the
+  // share of the run it was not idle), and the timeline says what its colours are.
   for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-items`)).not.toHaveText('0 items');
+  for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-busy`)).toHaveText(/^(\d|[1-9]\d|100)% busy$/);
+  await expect(page.getByTestId('gantt-legend')).toContainText('downloading');
+  await expect(page.getByTestId('gantt-legend')).toContainText('idle is white space');
   // Analysis panels: phase quantiles from the spans, errors by code with where they happened.
   // (The panels redraw at 1 Hz: poll until the last frames are in.)
   type PhaseRow = { state: string; count: number; min: number; p50: number; p90: number; max: number };
@@ -74,6 +78,9 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   });
   expect(await overflow()).toBeLessThanOrEqual(0);
   await expect(page.getByTestId('run-workers')).toBeInViewport();
+  // The lanes' numbers stand in columns (each lane sized its own: a lane without failures had its counts shifted).
+  const rightEdges = async (what: string) => Promise.all([0, 1, 2, 3].map(async (w) => Math.round((await page.getByTestId(`lane-${w}-${what}`).boundingBox())!.x)));
+  for (const what of ['items', 'busy']) expect(new Set(await rightEdges(what)).size, `lane-*-${what} in one column`).toBe(1);
   await shot(page, 'live-run-narrow');
   await page.getByTestId('nav-gutenberg').click();
   expect(await overflow()).toBeLessThanOrEqual(0);

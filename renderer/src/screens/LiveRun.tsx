@@ -1,5 +1,5 @@
 import { memo, useState } from 'react';
-import type { WorkerSnapshot } from '../../../shared/events';
+import type { WorkerSnapshot, WorkerState } from '../../../shared/events';
 import { getApi } from '../api/api';
 import { GanttCanvas } from '../charts/GanttCanvas';
 import { STATE_COLORS } from '../charts/colors';
@@ -17,7 +17,12 @@ import { MailFolderTallies } from './MailFolderTallies';
 import { RateCapControl } from './RateCapControl';
 import { RunsOnHost } from './RunsOnHost';
 
-const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
+/** A lane's share of the run so far that it was not idle, % (dashboard.md §4: white space on its timeline is the rest). */
+export function laneBusyPct(busyMs: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? Math.max(0, Math.min(100, Math.round((100 * busyMs) / elapsedMs))) : 0;
+}
+
+const Lane = memo(function Lane({ w, elapsedMs }: { w: WorkerSnapshot; elapsedMs: number }) {
   const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
   return (
     <div className="lane" data-testid={`lane-${w.id}`} data-state={w.state}>
@@ -29,11 +34,15 @@ const Lane = memo(function Lane({ w }: { w: WorkerSnapshot }) {
       </span>
       <span className="lane-num" data-testid={`lane-${w.id}-items`}>{w.itemsDone} {w.itemsDone === 1 ? 'item' : 'items'}</span>
       <span className="lane-num">{formatBytes(w.bytesDone)}</span>
+      <span className="lane-num" data-testid={`lane-${w.id}-busy`} title="The share of the run so far this worker was not idle (its white space on the timeline is the rest)">{laneBusyPct(w.busyMs, elapsedMs)}% busy</span>
       <span className="lane-num">{w.retries} {w.retries === 1 ? 'retry' : 'retries'}</span>
-      {w.itemsFailed > 0 && <span className="lane-num error">{w.itemsFailed} failed</span>}
+      <span className="lane-num error">{w.itemsFailed > 0 ? `${w.itemsFailed} failed` : ''}</span>
     </div>
   );
 });
+
+/** The timeline's colours, in the engine's phase order (idle and stopped are white space). */
+const TIMELINE_LEGEND = (Object.keys(STATE_COLORS) as WorkerState[]).filter((st) => STATE_COLORS[st] !== null);
 
 function Header() {
   const h = useRunStore(
@@ -203,6 +212,7 @@ function OtherRunningJob() {
 export function LiveRun() {
   const jobId = useRunStore((s) => s.jobId);
   const workers = useRunStore((s) => s.workers);
+  const elapsedMs = useRunStore((s) => s.elapsedMs);
   if (!jobId) return <section className="screen" data-testid="screen-live"><OtherRunningJob /><p className="muted">No run yet. Start one from the Gutenberg screen, or open one from History.</p></section>;
   return (
     <section className="screen live" data-testid="screen-live">
@@ -213,11 +223,15 @@ export function LiveRun() {
       <MailFolderTallies />
       <AutoWorkersPanel />
       <div className="lanes" data-testid="lanes">
-        {workers.map((w) => <Lane key={w.id} w={w} />)}
+        {workers.map((w) => <Lane key={w.id} w={w} elapsedMs={elapsedMs} />)}
       </div>
       <h3>Throughput</h3>
       <ThroughputChart />
       <h3>Worker timeline</h3>
+      <p className="legend muted" data-testid="gantt-legend">
+        {TIMELINE_LEGEND.map((st) => <span key={st}><span className="swatch" style={{ background: STATE_COLORS[st] ?? 'transparent' }} /> {st} </span>)}
+        <span>· idle is white space</span>
+      </p>
       <GanttCanvas />
       <div className="panels">
         <div className="panel">
