@@ -13,7 +13,8 @@
  * jobs A (the code as is) and B (A B B A A B …, one process): `speculate` (every batch asks for the
  * indexes at once), `upto<k>` (batches of <= k books do), `firstfill` (a worker finding the queue
  * empty waits one turn for a batch more: what a queue filling first would hand out), `double` (every
- * take twice over: about `adaptiveFactor` 1); bench-only
+ * take twice over: about `adaptiveFactor` 1), `nooverlap` (the pool is not told a batch's connection is
+ * free, `WorkerContext.received`: each worker's batches one after the other, as before session 17); bench-only
  * wrappers, no product setting. BENCH_DELAY_MS (25) as bench:gutenberg; at 100 the round trips
  * outweigh a loaded machine. TL_CURL=0: no curl runs. TL_JSON=<file> writes the raw timelines.
  * Not part of the tests.
@@ -95,6 +96,8 @@ let submitWait = new Map<number, number>();
     // TL_B=upto<k>: batches of at most k books ask for each index at once (the job's own rule: SPECULATE_UP_TO).
     const upTo = /^upto(\d+)$/.exec(process.env.TL_B ?? '');
     if (variantB && upTo) opts = { ...opts, speculateIndex: ebooks.length <= Number(upTo[1]) };
+    // TL_B=nooverlap: the pool's `received` hook is not passed on, so a worker's next batch waits for this one to end (as before session 17).
+    if (variantB && process.env.TL_B === 'nooverlap') opts = { ...opts, ctx: { workerId: opts.ctx.workerId, signal: opts.ctx.signal, progress: opts.ctx.progress } };
     try {
       return await fetchBooks.call(this, ebooks, opts as never);
     } finally {

@@ -6,7 +6,7 @@ import { BookSink } from './book-sink';
 import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
 import { pumpBody, readBounded, sendRequest, type HttpResponse } from './http-response';
 import { isParserError } from '../net/not-the-protocol';
-import { ConnectionLost, connectionError, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
+import { ConnectionLost, connectionError, receivedHook, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
 import { parseFolderIndex } from './listing-parsers';
 import { bookDir, candidates, type Candidate } from './mirror-layout';
 import { isConnectionError, mapSocketError } from './net-errors';
@@ -54,6 +54,13 @@ export class HttpRun {
   /** The connection (Client) of each origin this run uses: a run never moves to a new one. */
   private readonly pinned = new Map<string, Client>();
   private delivered: Promise<void> = Promise.resolve();
+  /**
+   * The books' first requests (each book's first file, and its index when asked for at once) not
+   * answered yet. Once none is left, what the run still waits for are follow-ups (a miss's index and
+   * file): the connection would idle through their round trips, so the worker is told it may start
+   * its next batch (`WorkerContext.received`; see `answered`).
+   */
+  private readonly firsts = new Set<Step>();
 
   constructor(
     private readonly host: HttpRunHost,
@@ -90,8 +97,14 @@ export class HttpRun {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (const book of this.books) {
-        this.queue.push(this.fileStep(book, book.all[0]!));
-        if (this.opts.speculateIndex) this.queue.push(this.indexStep(book));
+        const file = this.fileStep(book, book.all[0]!);
+        this.firsts.add(file);
+        this.queue.push(file);
+        if (this.opts.speculateIndex) {
+          const index = this.indexStep(book);
+          this.firsts.add(index);
+          this.queue.push(index);
+        }
       }
       ctx.progress.setState('listing', first.label);
       try {
@@ -137,9 +150,11 @@ export class HttpRun {
         // has its file: not asked for.
         if (step.kind === 'index' && (step.book.result || step.book.landing)) {
           step.book.indexPending = false;
+          this.answered(step);
           continue;
         }
         if (await this.prepare(step)) ready.push(step);
+        else this.answered(step);
       }
       for (const [i, step] of ready.entries()) {
         if (!this.send(step)) {
@@ -148,12 +163,29 @@ export class HttpRun {
         }
       }
       const head = this.sent.shift();
-      if (head) await this.receive(head);
+      if (head) {
+        // Its response comes next: once it was the last first request, the next batch may go out
+        // behind what is still in flight (this response and the follow-ups queued so far).
+        this.answered(head.step);
+        await this.receive(head);
+      }
       else if (this.queue.length > 0) {
         const step = this.queue[0]!;
         throw new ConnectionLost(Object.assign(new Error(`The connection to ${this.host.host} closed`), { code: 'UND_ERR_SOCKET' }), step.kind === 'file' ? this.fileContext(step) : step.book.context);
       }
     }
+  }
+
+  /**
+   * A first request is answered (or dropped). When none is left, on a connection proven to keep
+   * alive (pipelined), the worker may start its next batch now: its requests queue behind this
+   * run's follow-ups instead of waiting for them (at most two batches of a worker at once: the pool's
+   * rule). Not on a server that closes after each response (each request a connection of its own,
+   * HTTP_PARALLEL_CLOSING per session) nor before keep-alive is known (one request at a time).
+   */
+  private answered(step: Step): void {
+    if (!this.firsts.delete(step) || this.firsts.size > 0) return;
+    if (this.opts.overlap && this.host.pipelined) receivedHook(this.opts.ctx)?.();
   }
 
   /** This run's connection to `origin`, or null once it failed (the run does not open another). */

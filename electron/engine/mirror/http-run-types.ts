@@ -23,6 +23,8 @@ export interface HttpRunHost {
    * alive, each on a connection of its own when it closes after every response, else 1.
    */
   readonly depth: number;
+  /** Requests are pipelined on one kept-alive connection (the server proved it keeps connections alive). */
+  readonly pipelined: boolean;
   /**
    * A connection of its own for one request, when the server closes after every response (null
    * otherwise): requests then overlap on parallel connections instead of a pipeline.
@@ -54,6 +56,12 @@ export interface HttpRunOptions {
   speculateIndex: boolean;
   /** Hand a small text held whole to `onFetched` as bytes, not landed (FetchBooksHandOverOptions). */
   deferRawLanding?: boolean;
+  /**
+   * A batch (`fetchBooks`): once its first requests are answered, tell the pool the worker may start
+   * its next one (`WorkerContext.received`). Not for one book (`fetchBook`: the `queue` and `serial`
+   * strategies, and a batch's retries, stay one book at a time).
+   */
+  overlap?: boolean;
 }
 
 export interface Book {
@@ -107,4 +115,12 @@ export function connectionError(reason: unknown, context: ErrorContext): FanoutE
     return new FanoutError('CONNECTION_RESET', `${context.host ?? 'The server'} sent a response that is not valid HTTP (${String(message)}); the connection was dropped`, context, { cause: reason });
   }
   return mapSocketError(reason, context);
+}
+
+/**
+ * The pool's "this batch's data is in hand" hook on a worker's context (`WorkerContext.received`,
+ * core/worker-context.ts): the worker then takes its next batch while this one finishes.
+ */
+export function receivedHook(ctx: WorkerContext): (() => void) | undefined {
+  return (ctx as WorkerContext & { readonly received?: () => void }).received;
 }

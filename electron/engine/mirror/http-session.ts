@@ -115,6 +115,9 @@ export class HttpSession implements MirrorSession {
       get depth() {
         return server.keepAlive === 'yes' ? HTTP_PIPELINE_DEPTH : server.keepAlive === 'no' ? HTTP_PARALLEL_CLOSING : 1;
       },
+      get pipelined() {
+        return server.keepAlive === 'yes';
+      },
       oneShot: (origin) => (server.keepAlive === 'no' ? this.oneShotClient(origin) : null),
       stall: target.stall,
       client: (origin) => this.client(origin),
@@ -147,7 +150,7 @@ export class HttpSession implements MirrorSession {
     // The same book twice in one batch would write one `.part` twice at once: the repeat goes alone, after.
     const first = [...new Set(ebooks)];
     const onFetched = opts.onFetched as (book: FetchedBook | HeldBook) => Promise<void>; // a HeldBook only with deferRawLanding
-    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched, deferRawLanding: opts.deferRawLanding === true, speculateIndex: this.target.speculateIndex ?? opts.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
+    const results = await this.run(first, { rawDir: opts.rawDir, rawParts: opts.rawParts, ctx: opts.ctx, onFetched, deferRawLanding: opts.deferRawLanding === true, overlap: true, speculateIndex: this.target.speculateIndex ?? opts.speculateIndex ?? SPECULATE_INDEX_IN_BATCH });
     const byEbook = new Map(first.map((e, i) => [e, results[i]!] as const));
     const out: Array<FetchedBook | HeldBook | FanoutError> = [];
     const repeated = new Set<number>();
