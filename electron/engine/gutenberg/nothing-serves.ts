@@ -1,16 +1,22 @@
 import type { JobFatalCheck } from '../core/job-fatal';
-import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { FanoutError, isAbortError, toFanoutError } from '../core/fanout-error';
 import { redactUrl } from '../../../shared/input-checks';
+
+/** What a server that answers nothing at all gives every try (a hung server, a firewall dropping the packets). */
+export const NO_ANSWER = 'no answer within the timeout';
 
 /**
  * The server's own refusal in an error, the same for every request of a mirror that serves nothing:
  * `HTTP 503` (any 5xx, 429), `FTP 421` (any 4xx/5xx reply but 550, which is a missing file, and 530
- * at login, which is AUTH_FAILED and stops the job already). Null for anything else: a missing
- * book, a cut connection, a timeout, a full disk — what one book or one moment may meet.
+ * at login, which is AUTH_FAILED and stops the job already), or no answer at all in the network
+ * timeout (`NO_ANSWER`; not the per-item timeout, the user's own cut of a slow book). Null for
+ * anything else: a missing book, a cut connection, a full disk — what one book or one moment may meet.
  */
 export function serverRefusal(err: FanoutError): string | null {
   if (err.code === 'HTTP_TRANSIENT') return /^HTTP (\d{3})\b/.exec(err.message)?.[0] ?? null;
   if (err.code === 'FTP_TRANSIENT' || err.code === 'FTP_PERMANENT' || err.code === 'TOO_MANY_CONNECTIONS') return /^FTP (\d{3})\b/.exec(err.message)?.[0] ?? null;
+  // The per-item deadline aborts its attempt: its TIMEOUT's cause is that abort.
+  if (err.code === 'TIMEOUT' && !isAbortError(err.cause)) return NO_ANSWER;
   return null;
 }
 
@@ -98,9 +104,9 @@ export class NothingServes {
   /** The job's one error: the mirror, the refusal, how many tries and books; the code and host kept. */
   stopError(err: FanoutError, url: string): FanoutError {
     const { ebook: _ebook, path: _path, ...context } = err.context;
-    const detail = err.message.replace(/^(HTTP|FTP) \d{3}:?\s*/, '').trim();
+    const detail = this.#refusal === NO_ANSWER ? '' : err.message.replace(/^(HTTP|FTP) \d{3}:?\s*/, '').trim();
     const message =
-      `${redactUrl(url)}: every request so far was refused with ${this.#refusal}${detail ? ` (${detail})` : ''}: ${this.#tries} tries of ${this.#triesOf.size} books, none served, ` +
+      `${redactUrl(url)}: every request so far got ${this.#refusal}${detail ? ` (${detail})` : ''}: ${this.#tries} tries of ${this.#triesOf.size} books, none served, ` +
       'so the mirror serves nothing now; try again later or another mirror. The job stopped; the books not fetched stay pending for a re-run.';
     return new FanoutError(err.code, message, context, { cause: err, retryAfterMs: err.retryAfterMs });
   }

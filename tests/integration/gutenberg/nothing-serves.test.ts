@@ -175,6 +175,32 @@ describe('a mirror that serves nothing', () => {
   });
 });
 
+describe('a mirror that answers nothing at all', () => {
+  it('a server that takes every connection and never answers: the job stops once a book used its tries, not every book × its timeouts', async () => {
+    // Accepts, reads what it is sent, never writes (a hung server; a proxy holding every request).
+    const sockets = new Set<net.Socket>();
+    const hung = net.createServer((s) => {
+      sockets.add(s);
+      s.on('data', () => {});
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    });
+    let connections = 0;
+    hung.on('connection', () => connections++);
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const port = (hung.address() as net.AddressInfo).port;
+    try {
+      const r = await job(`http://127.0.0.1:${port}/`, path.join(work, 'hung'), { timeoutMs: 500 });
+      expectStopped(r, 'TIMEOUT', new RegExp(`http://127\\.0\\.0\\.1:${port}`), 'no answer within the timeout');
+      // Before: every book's every try waited its timeout (41 books × 3 tries over 4 connections).
+      expect(connections).toBeLessThan(BOOKS.length);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => hung.close(() => r()));
+    }
+  });
+});
+
 describe('a mirror that refuses some requests and serves others', () => {
   it('books refused to their last try while another is being served: the job runs to its end, they fail alone', async () => {
     const http = await startHttpServer({ root: gen.root });

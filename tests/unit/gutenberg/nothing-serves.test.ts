@@ -36,7 +36,9 @@ describe('serverRefusal', () => {
     expect(serverRefusal(new FanoutError('HTTP_NOT_FOUND', 'HTTP 404'))).toBeNull();
     expect(serverRefusal(new FanoutError('BOOK_NOT_FOUND', 'No text file of ebook 5'))).toBeNull();
     expect(serverRefusal(new FanoutError('CONNECTION_RESET', 'socket hang up'))).toBeNull();
-    expect(serverRefusal(new FanoutError('TIMEOUT', 'HTTP 503 came too late'))).toBeNull();
+    expect(serverRefusal(new FanoutError('TIMEOUT', 'Headers Timeout Error', {}, { cause: Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) }))).toBe('no answer within the timeout');
+    // The per-item timeout is the user's cut of a slow book (its cause the attempt's abort), not the server's silence.
+    expect(serverRefusal(new FanoutError('TIMEOUT', 'Not done within the per-item timeout of 5.0 s', {}, { cause: new FanoutError('ABORTED', 'Cancelled') }))).toBeNull();
   });
 });
 
@@ -49,7 +51,7 @@ describe('NothingServes', () => {
     const err = ns.stopError(e503(2), 'http://me:secret@mirror.example/gutenberg/');
     expect(err.code).toBe('HTTP_TRANSIENT');
     expect(err.message).toBe(
-      'http://me:***@mirror.example/gutenberg/: every request so far was refused with HTTP 503: 4 tries of 2 books, none served, so the mirror serves nothing now; try again later or another mirror. The job stopped; the books not fetched stay pending for a re-run.',
+      'http://me:***@mirror.example/gutenberg/: every request so far got HTTP 503: 4 tries of 2 books, none served, so the mirror serves nothing now; try again later or another mirror. The job stopped; the books not fetched stay pending for a re-run.',
     );
     expect(err.context).toEqual({ host: 'mirror' });
   });
