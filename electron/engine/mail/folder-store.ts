@@ -159,6 +159,12 @@ export class FolderStore {
     return archived === size && this.#dates.get(uidValidity)?.get(uid) === Math.floor(internalDate.getTime() / 1000);
   }
 
+  /** The file (relative to the folder's directory) of `uid` archived in generation `uidValidity`, or undefined when it is not archived. */
+  fileOf(uidValidity: string, uid: number): string | undefined {
+    if (!this.has(uidValidity, uid)) return undefined;
+    return this.#elsewhere.get(recKey(uidValidity, uid)) ?? this.relFile(uidValidity, uid);
+  }
+
   /** Number of messages archived in generation `uidValidity`. */
   countIn(uidValidity: string): number {
     this.#needIndex();

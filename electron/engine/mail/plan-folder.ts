@@ -32,6 +32,12 @@ export interface FolderJob {
   vanished: Set<number>;
 }
 
+/** An archived message's file, by UID and the file its index line names (relative to the folder's directory). */
+export interface ArchivedFile {
+  uid: number;
+  file: string;
+}
+
 /** A UID batch of one folder: one pool item, one UID FETCH. */
 export interface MailChunk {
   job: FolderJob;
@@ -135,11 +141,11 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
  *   (when their size is the server's), link messages already archived in an older generation, and
  *   cut the rest into UID chunks.
  */
-export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null): Promise<FolderPlan> {
+export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null, repair: readonly ArchivedFile[] = []): Promise<FolderPlan> {
   const prev = store.state.synced;
   const tally: FolderTally = { folder: info.path, onServer: 0, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0 };
   const plan: FolderPlan = { job: null, chunks: [], tally, alreadyArchived: 0, recovered: 0, linked: 0, refetched: [], unrestorable: [], olderDamaged: new Map() };
-  if (isUpToDate(info, store)) {
+  if (repair.length === 0 && isUpToDate(info, store)) {
     plan.alreadyArchived = tally.onServer = tally.archivedBefore = info.messages ?? 0;
     return plan;
   }
@@ -262,7 +268,10 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   plan.job = job;
   tally.onServer = serverUids.length;
   plan.olderDamaged = await olderFiles;
-  const lost = await lostFiles;
+  // Files the caller found damaged (`fanout verify mail --repair`: bytes that are not their index
+  // line's, which the disk checks above cannot see when size and mtime are kept), when they are this
+  // generation's record of the UID: the server holds no other generation's messages.
+  const lost = [...new Set([...(await lostFiles), ...repair.filter((r) => store.fileOf(uv, r.uid) === r.file).map((r) => r.uid)])].sort((a, b) => a - b);
   if (lost.length > 0) {
     const held = new Set(serverUids);
     for (const u of lost) (held.has(u) ? plan.refetched : plan.unrestorable).push(u);

@@ -19,7 +19,7 @@ import type { MailWorkerSession, MailWorkerOptions } from './mail-worker';
 import { closeStores, startQuickListing, takeScannedFolderDirs, unchangedFolders } from './unchanged-check';
 import type { LoginGate } from './imapflow-rounds';
 import { toUidSet } from './uid-set';
-import { chunkLabel, estimateNew, isUnchanged, planFolder, stillUnopenable, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
+import { chunkLabel, estimateNew, isUnchanged, planFolder, stillUnopenable, type ArchivedFile, type FolderJob, type FolderTally, type MailChunk, type PlanLimits } from './plan-folder';
 import { reconcileFolder } from './reconcile';
 import { ChunksInFlight, planOnLanes, type PlanLane } from './plan-lanes';
 import { ChunkBoard } from './chunk-board';
@@ -76,6 +76,14 @@ export interface MailJobExtras {
   quickList?: boolean;
   /** What the quick listing decided: 'unchanged', 'changed', or why it gave way to the full path (tests). */
   onQuickListing?(decision: string): void;
+  /**
+   * Archived messages to fetch again, by folder path (`fanout verify mail --repair`: files verify
+   * found damaged or missing): each UID whose index line names that file in the folder's current
+   * generation (the server holds no other) is fetched again when the server still holds it, as a
+   * file the run finds lost; others are left as they are (an older generation's: not restorable).
+   * Those folders are planned even when nothing changed; the quick listing is not used.
+   */
+  repair?: Record<string, readonly ArchivedFile[]>;
 }
 
 /** The directory of an account's archive: `<out>/<user@host>/`. */
@@ -110,7 +118,9 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     setMaxListeners(Math.max(getMaxListeners(control.signal), spec.connections * 2 + 10), control.signal);
     // An account archived before may have nothing new: the quick listing (quick-list.ts) is asked
     // at once, so that its round trips overlap the lock and the writable check below. It only reads.
-    const quick = extras.quickList === false ? null : await startQuickListing(spec.account, root, { timeoutMs: spec.timeoutMs, signal: control.signal });
+    const repair = extras.repair ?? {};
+    const repairing = Object.values(repair).some((files) => files.length > 0);
+    const quick = extras.quickList === false || repairing ? null : await startQuickListing(spec.account, root, { timeoutMs: spec.timeoutMs, signal: control.signal });
     // Without a quick listing (a first run, an account left to imapflow) every run connects:
     // imapflow and the worker modules load now, while the lock and the writable check below wait
     // for the disk (compiling them is the main thread's, those calls the thread pool's).
@@ -228,7 +238,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     const planOne = async (info: MailFolderInfo, store: FolderStore, lane: PlanLane): Promise<void> => {
       if (control.signal.aborted) return;
       try {
-        const plan = await lane.withClient((client) => planFolder(client, info, store, limits, foldersSaved)).catch(async (err: unknown) => {
+        const plan = await lane.withClient((client) => planFolder(client, info, store, limits, foldersSaved, repair[info.path])).catch(async (err: unknown) => {
           // folders.json could not be written: the job's failure (storage), not this folder's.
           if (foldersSaved) await foldersSaved;
           throw mapImapError(err, where, { folder: info.path });
@@ -244,7 +254,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         job.telemetry.addSkipped(plan.alreadyArchived + plan.tally.vanished);
         tallies.push(plan.tally);
         if (plan.recovered > 0) job.warn(`${info.path}: ${plan.recovered} message(s) found on disk without an index line (an interrupted run, a lost index line) were recovered, not fetched again`);
-        if (plan.refetched.length > 0) job.warn(`${info.path}: ${plan.refetched.length} archived message(s) (UID ${toUidSet(plan.refetched)}) were missing from the disk or not the size the index says; fetched again`);
+        if (plan.refetched.length > 0) job.warn(`${info.path}: ${plan.refetched.length} archived message(s) (UID ${toUidSet(plan.refetched)}) were missing from the disk or damaged (another size than the index says, or found so by \`fanout verify mail\`); fetched again`);
         if (plan.unrestorable.length > 0) job.warn(`${info.path}: ${plan.unrestorable.length} archived message(s) (UID ${toUidSet(plan.unrestorable)}) are missing from the disk or not the size the index says, and the server no longer holds them: they cannot be restored (their index lines are kept)`);
         for (const [g, uids] of plan.olderDamaged) job.warn(`${info.path}: ${uids.length} archived message(s) of an earlier version of the folder (UIDVALIDITY ${g}, UID ${toUidSet(uids)}) are missing from the disk or damaged; the server no longer holds them (the folder was recreated there): they cannot be restored (their index lines are kept; \`fanout verify mail\` lists them)`);
         if (!plan.job) return;
@@ -406,7 +416,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
         for (const o of opened) if (o) selected.push(o);
         // Folders LIST-STATUS shows unchanged since the last complete run need no connection.
         const toPlan: typeof selected = [];
-        const same = await Promise.all(selected.map((s) => isUnchanged(s.info, s.store)));
+        const same = await Promise.all(selected.map((s) => (repair[s.info.path]?.length ? false : isUnchanged(s.info, s.store))));
         for (const [i, s] of selected.entries()) {
           // The quick listing proved it still unopenable (`stillUnopenable`): skipped as the full path skips it, no tally.
           if (unchanged && spec.folders === 'all' && stillUnopenable(s.info, s.store)) continue;
