@@ -39,8 +39,12 @@ function fromSocket(err: unknown): boolean {
 /** True for a job-fatal storage error (already mapped by `storageFault`). */
 /** Errnos of a limit of this process or computer (open files, memory): they stop a job too. */
 const STOPPING_RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOMEM']);
-/** The OUT_OF_RESOURCES errors made here (a job's stop), returned as they are when met again. */
-const stops = new WeakSet<FanoutError>();
+const RESOURCE_STOP = '. The job stopped; what is done is kept: run it again';
+
+/** An OUT_OF_RESOURCES made here (a job's stop), met again (as it is, or with context added): returned as it is. */
+function isResourceStop(err: unknown): err is FanoutError {
+  return err instanceof FanoutError && err.code === 'OUT_OF_RESOURCES' && err.message.endsWith(RESOURCE_STOP);
+}
 
 export function isStorageFault(err: unknown): err is FanoutError {
   return err instanceof FanoutError && (err.code === 'DISK_FULL' || err.code === 'OUTPUT_NOT_WRITABLE');
@@ -99,7 +103,7 @@ function goneFolder(err: unknown, folder: string): string | null {
  * naming what is gone (`goneFolder`).
  */
 export function storageFault(err: unknown, folder: string, context: ErrorContext = {}): FanoutError | null {
-  if (isStorageFault(err) || stops.has(err as FanoutError)) return err as FanoutError;
+  if (isStorageFault(err) || isResourceStop(err)) return err;
   const code = errnoCode(err);
   if (!code) return null;
   const ctx: ErrorContext = { ...(err instanceof FanoutError ? err.context : {}), ...context, folder };
@@ -110,9 +114,7 @@ export function storageFault(err: unknown, folder: string, context: ErrorContext
     // book not written. Stopped instead, with the limit and what to do; untried items stay pending.
     const fault = outOfResources(err, ctx);
     if (fault) {
-      const stop = new FanoutError('OUT_OF_RESOURCES', `${fault.message}. The job stopped; what is done is kept: run it again`, ctx, { cause: err });
-      stops.add(stop);
-      return stop;
+      return new FanoutError('OUT_OF_RESOURCES', `${fault.message}${RESOURCE_STOP}`, ctx, { cause: err });
     }
   }
   if (fromSocket(err)) return null;

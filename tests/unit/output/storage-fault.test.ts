@@ -78,6 +78,7 @@ describe('a limit of this process or computer (open files, memory)', () => {
       const fault = storageFault(raw, '/out');
       expect(fault).toMatchObject({ code: 'OUT_OF_RESOURCES', message: expect.stringMatching(/\(EMFILE\): this process has as many files and connections open as it may .*ulimit -n.*use fewer workers or connections, or raise the limit.*The job stopped/) });
       expect(storageFault(fault, '/out')).toBe(fault); // met again (the job's stop): as it is
+      expect(storageFault(fault!.withContext({ ebook: 7 }), '/out')?.message).toBe(fault!.message); // and with an item's context added (was: its stop said twice)
     }
     // An item's OUT_OF_RESOURCES (toFanoutError's) that then stops the job: its words once, not twice.
     const stop = storageFault(toFanoutError(emfile('connect')), '/out');
