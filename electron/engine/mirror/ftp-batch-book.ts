@@ -47,8 +47,9 @@ export interface BatchBook {
   /**
    * `EPSV` + `RETR N-0.txt` sent right behind the book's STAT, before the listing said the file
    * exists (see openGuesses in ftp-book-sinks.ts): confirmed when it does, wasted (replies ignored) when it does not.
+   * `present`: whether the file exists (from the listing, else the guess's MDTM; null while unknown).
    */
-  guess: { cand: Candidate; sink: BookSink; present: boolean } | null;
+  guess: { cand: Candidate; sink: BookSink; present: boolean | null } | null;
   guessState: 'none' | 'pending' | 'confirmed' | 'wasted';
   /** The final reply to RETR: 'ok' (226) or the error it mapped to. */
   retr: 'ok' | FanoutError | null;

@@ -27,6 +27,12 @@ export interface Sent {
   guess?: true;
   /** Written while a transfer was at the server (pipelined): see `replyFits`. */
   behindTransfer?: true;
+  /** RETR: its data connection ended without all the data before its final reply (see markCut). */
+  cut?: true;
+  /** NOOP: written after a cut transfer (see markCut), not the probe. */
+  marker?: true;
+  /** NOOP: answered while the RETR before it got no final reply: it proves nothing about pipelining. */
+  afterCut?: true;
 }
 
 /** A reply matched to the command it answers; `outOfStep`: it fits none (what was wrong, for the log). */
@@ -74,9 +80,18 @@ export class BatchCommandQueue {
     return this.sent.length === 0 && this.statQueue.length === 0 && this.queued.every((b) => b.result !== null);
   }
 
-  /** Whether a RETR for `book` (its transfer, or its guessed one: a book has one at a time at the server) still waits for its final reply. */
-  awaitsRetr(book: BatchBook): boolean {
-    return this.sent.some((s) => s.cmd === 'RETR' && s.book === book);
+  /**
+   * The transfer of `book` (its own, or its guessed one: one at a time at the server) ended without
+   * all its data while its RETR still waits for its final reply, which may never come (pure-ftpd
+   * sends none after a transfer it could not finish). Marks that RETR and queues a `NOOP` (the
+   * caller writes it) whose `200` then answers for both (see match). False when the RETR was answered.
+   */
+  markCut(book: BatchBook): boolean {
+    const retr = this.sent.find((s) => s.cmd === 'RETR' && s.book === book);
+    if (!retr || retr.cut) return false;
+    retr.cut = true;
+    this.sent.push({ cmd: 'NOOP', book, marker: true });
+    return true;
   }
 
   /** The book whose transfer the server runs now (the oldest RETR not answered). */
@@ -148,6 +163,12 @@ export class BatchCommandQueue {
     }
     const sent = this.sent.shift();
     if (!sent) return { kind: 'outOfStep', what: `an unexpected reply: ${res.message.slice(0, 80)}` };
+    // A cut transfer's RETR that got no final reply (pure-ftpd), and the NOOP right behind it
+    // answered: a 200 answers nothing else, so the server is in step (the RETR is taken as failed).
+    if (sent.cmd === 'RETR' && sent.cut && res.code === 200 && this.sent[0]?.cmd === 'NOOP') {
+      this.transfersOut--;
+      return { kind: 'final', sent: { ...this.sent.shift()!, afterCut: true } };
+    }
     // Every reply must be one its command can get: otherwise replies and commands are out of step.
     if (!replyFits(sent.cmd, res.code, sent.behindTransfer === true)) return { kind: 'outOfStep', what: `${sent.cmd} answered with ${firstLine(res.message)}` };
     if (sent.cmd === 'STAT') this.statsOut--;

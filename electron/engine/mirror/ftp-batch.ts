@@ -3,7 +3,7 @@ import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { mapFtpError } from './ftp-errors';
 import { epsvPort } from './ftp-pipeline';
 import type { ListingEntry } from './listing-parsers';
-import { mdtmTime, statOutcome } from './ftp-replies';
+import { mdtmTime, saysNoSuchFile, statOutcome } from './ftp-replies';
 import { markLockStep, type FtpHostState } from './ftp-host-state';
 import { startProgressWatchdog } from './ftp-watchdog';
 import { commandWrite } from './ftp-command-lines';
@@ -177,13 +177,19 @@ export class FtpBatch {
         this.opts.ctx.progress.setState('downloading', sent.book.label);
         this.opts.ctx.progress.setItemTotal(sent.book.size - sent.book.startAt);
       }
-      this.probe();
+      // (Not at a stray 150 after a cut transfer: see afterCut.)
+      if (!sent.cut) this.probe();
       return;
     }
     const reply = res as FTPResponse | FTPError;
     if (sent.cmd === 'NOOP') {
       // The probe was answered in order, after the transfer's reply: commands may be queued ahead.
-      if (this.host.transfers === 'unknown') this.host.transfers = 'pipelined';
+      // Answered after a cut transfer that got no reply, it proves nothing: the next batch probes again.
+      if (sent.marker) {
+        // (the NOOP written after a cut transfer: the connection is in step)
+      } else if (sent.afterCut) {
+        if (this.host.transfers === 'unknown') this.host.probing = false;
+      } else if (this.host.transfers === 'unknown') this.host.transfers = 'pipelined';
     } else if (sent.cmd === 'STAT') this.onStat(sent.book, reply);
     else if (sent.cmd === 'EPSV') this.onEpsv(sent.book, reply, sent.guess === true);
     else if (sent.cmd === 'REST') this.onRest(sent.book, reply);
@@ -253,13 +259,14 @@ export class FtpBatch {
     const port = res instanceof FTPError ? null : epsvPort(res.message);
     if (guess && book.guessState !== 'confirmed') {
       // A wasted guess: the RETR will get a 550, unless the file exists after all (listed without a
-      // size): then the server waits for the data connection, whose data is read and dropped (not
-      // cut: pure-ftpd answers a transfer it could not finish with no final reply).
+      // size, or not listed: STAT refused) or may (not known): then the server waits for the data
+      // connection (vsftpd up to its accept_timeout, 60 s), whose data is read and dropped (not cut:
+      // pure-ftpd answers a transfer it could not finish with no final reply).
       if (port === null) this.epsvWorks = false;
-      else if (book.guess?.present) {
+      else if (book.guess?.present !== false) {
         const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
         void drainPassive(this.client, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }).then((whole) => {
-          if (!whole && this.commands.awaitsRetr(book)) this.endInDoubt(`The data connection of the guessed ${book.guess!.cand.relPath} was cut`);
+          if (!whole) this.afterCut(book);
         });
       }
       return;
@@ -285,6 +292,8 @@ export class FtpBatch {
   private onMdtm(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
     const time = res instanceof FTPError ? null : mdtmTime(res.message);
     if (time && (!guess || book.guessState === 'confirmed')) book.modified = time;
+    // A guess not listed (STAT refused): its MDTM tells whether the file is there.
+    if (guess && book.guess?.present === null) book.guess.present = time !== null ? true : res instanceof FTPError && saysNoSuchFile(res.message) ? false : null;
   }
 
   private onRest(book: BatchBook, res: FTPResponse | FTPError): void {
@@ -313,8 +322,8 @@ export class FtpBatch {
     // means the file is incomplete), else as short.
     if (end instanceof FanoutError) this.settle(book, end);
     else if (end === 'received') this.settle(book, book.retr !== null && book.retr !== 'ok' ? book.retr : shortError(book));
-    // Its RETR not answered yet: the answer may never come (see endInDoubt).
-    if (this.commands.awaitsRetr(book)) this.endInDoubt(`The data connection of ${book.remotePath} ended short`);
+    // Its RETR not answered yet: the answer may never come (see afterCut).
+    this.afterCut(book);
   }
 
   // ---- sending ----
@@ -378,17 +387,19 @@ export class FtpBatch {
 
   /**
    * A transfer ended without all its data (cut, reset, stalled, or its data connection closed by
-   * us) before the reply to its RETR: that reply may never come. pure-ftpd sends none after a
-   * transfer it could not finish (no 226, no 426/451: only a stray `150 <seconds> (measured here),
-   * <rate>` line, or nothing when no byte went out; ftpd.c doretr), and nothing queued behind it is
-   * answered meanwhile, so the batch waited for its watchdog (`timeoutMs`). Nothing misfit (the
-   * server is not made lock-step), but the connection can no longer be trusted to answer in order:
-   * it is closed at once, as a lost connection is: books with all their bytes stay done, the cut
-   * book has its own error (set by the caller), the others a retryable CONNECTION_RESET.
+   * us; the book already has its error) before the reply to its RETR: that reply may never come.
+   * pure-ftpd sends none after a transfer it could not finish (no 226, no 426/451: only a stray
+   * `150 <seconds> (measured here), <rate>` line, or nothing when no byte went out; ftpd.c doretr),
+   * and nothing queued behind it is answered meanwhile: the batch waited for its watchdog
+   * (`timeoutMs`). So a `NOOP` goes out at once: vsftpd and ProFTPD answer the RETR (426) and then
+   * the NOOP, in step; pure-ftpd answers only the NOOP, and its `200` (which answers nothing else)
+   * stands for both (BatchCommandQueue.match). Anything else is out of step as ever (closed, redone,
+   * lock-step: pure-ftpd still writing reads the NOOP during the transfer and answers `500`).
    */
-  private endInDoubt(what: string): void {
-    if (this.failure) return;
-    this.fail(new FanoutError('CONNECTION_RESET', `${what} before the reply to its RETR, which may never come: the connection to ${this.target.host} was closed`, { host: this.target.host }));
+  private afterCut(book: BatchBook): void {
+    if (this.failure || !this.commands.markCut(book)) return;
+    this.client.ftp.log('> NOOP (after a cut transfer)');
+    this.client.ftp.socket.write('NOOP\r\n', this.client.ftp.encoding);
   }
 
   // ---- outcome ----

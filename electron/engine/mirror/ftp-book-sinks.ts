@@ -42,7 +42,7 @@ export async function openGuesses(books: BatchBook[], opts: FetchBookOptions): P
           await sink.close();
           return;
         }
-        book.guess = { cand, sink, present: false };
+        book.guess = { cand, sink, present: null };
         book.guessState = 'pending';
       } catch {
         // The usual path opens the sink again and reports what is wrong.

@@ -65,9 +65,9 @@ export function preliminaryNames(message: string, remotePath: string, size: numb
 
 export type StatOutcome =
   | { kind: 'listing'; entries: ListingEntry[] }
-  /** No such folder (550, or proftpd's `450 …: No such file or directory`). */
+  /** No such folder (a 450/550 saying so: proftpd's `450 …: No such file or directory`). */
   | { kind: 'missing' }
-  /** STAT gives no listing here (211 server status, or refused as unknown): list another way. */
+  /** STAT gives no listing here (211 server status, refused as unknown, or denied: vsftpd `cmds_denied=STAT` answers `550 Permission denied.`): list another way. */
   | { kind: 'unsupported' }
   /** Any other refusal: the book's error. */
   | { kind: 'refused' };
@@ -75,8 +75,10 @@ export type StatOutcome =
 /** What the reply to `STAT <dir>` says about the folder. */
 export function statOutcome(code: number, message: string): StatOutcome {
   if (code === 212 || code === 213) return { kind: 'listing', entries: parseStatListing(message) };
-  if (code === 550 || (code === 450 && saysNoSuchFile(message))) return { kind: 'missing' };
-  if (code === 211 || code === 501 || code === 502 || code === 504) return { kind: 'unsupported' };
+  if ((code === 550 || code === 450) && saysNoSuchFile(message)) return { kind: 'missing' };
+  // A 550 that does not say "no such file" is STAT refused, not the folder missing (vsftpd and
+  // pure-ftpd list a missing folder as empty, ProFTPD says so): every book was BOOK_NOT_FOUND.
+  if (code === 211 || code === 501 || code === 502 || code === 504 || code === 550) return { kind: 'unsupported' };
   return { kind: 'refused' };
 }
 

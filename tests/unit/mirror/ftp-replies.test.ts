@@ -54,6 +54,8 @@ describe('what real servers say', () => {
   it('STAT of a missing folder: vsftpd/pure-ftpd list nothing, proftpd says 450 No such file', () => {
     expect(statOutcome(450, '450 /9/9/990: No such file or directory').kind).toBe('missing');
     expect(statOutcome(550, '550 No such file').kind).toBe('missing');
+    // STAT denied (vsftpd cmds_denied=STAT) is not a missing folder: list with LIST instead.
+    expect(statOutcome(550, '550 Permission denied.').kind).toBe('unsupported');
     expect(statOutcome(213, '213-STAT\r\n213 End.')).toEqual({ kind: 'listing', entries: [] });
     expect(statOutcome(450, '450 Internal error').kind).toBe('refused');
     expect(statOutcome(211, '211 Server status').kind).toBe('unsupported');
