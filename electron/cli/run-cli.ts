@@ -1,5 +1,5 @@
 import { CommanderError, type Command } from 'commander';
-import { FanoutError } from '../engine/core/fanout-error';
+import { FanoutError, outOfResources } from '../engine/core/fanout-error';
 import { EXIT } from './exit-codes';
 import { refineUsageErrors } from './usage-errors';
 
@@ -17,7 +17,8 @@ export function reportFatal(err: unknown): never {
     // Commander has printed its message already; help and --version are not errors.
     process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.badInput);
   }
-  const e = err instanceof Error ? err : new Error(String(err));
+  // Too many open files at start (a module's chunk cannot be opened: nofile 30-42 with the bundled CLI) names the limit and the fix.
+  const e = (err instanceof FanoutError ? null : outOfResources(err)) ?? (err instanceof Error ? err : new Error(String(err)));
   if (debugging()) process.stderr.write(`${e.stack ?? e.message}\n`);
   if (e instanceof FanoutError) {
     process.stderr.write(`error: ${e.message}${e.code === 'BAD_INPUT' ? '' : ` [${e.code}]`}\n`);

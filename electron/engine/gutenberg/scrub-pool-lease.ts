@@ -47,6 +47,10 @@ export function leaseScrubPool(options: ScrubPoolOptions, createPool?: CreatePoo
   /** Null when the pool can be made now; else the module load to wait for. */
   const ready = (): Promise<void> | null => (createPool || createDefault ? null : loadCreate());
   const create = (o: ScrubPoolOptions): ScrubPool => (createPool ?? createDefault!)(o);
+  // The module is loaded now, at the job's start, not when the first book's connect is out: under a
+  // low open-files limit (nofile 56, 16 workers) its import met EMFILE once the sockets were open,
+  // which the ESM resolver reports as "Cannot find package piscina": every book SCRUB_FAILED.
+  if (!createPool && !createDefault) void loadCreate().catch(() => {}); // a failed load surfaces in scrub()
   const key = `${options.executor}/${options.size}/${options.maxQueue}/${options.concurrentPerWorker ?? 1}`;
   let pool: ScrubPool | null = null;
   let entry: SharedPool | null = null;
