@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { accountDirOf } from '../mail/folder-names';
 
 /**
@@ -49,4 +50,23 @@ export function accountFolderRefusedSync(out: string, account: { user: string; h
   } catch (err) {
     return problemOf(dir, err) !== null;
   }
+}
+
+/**
+ * What a Gutenberg job of an earlier run left in its output folder and writes again (`raw/`,
+ * `clean/`, `manifest.jsonl`), when this user may not write one of them (root's, another user's):
+ * refused by the input check (exit 2), naming it, as the output folder itself is. The job refused
+ * it too, before any download, but as a failed job (exit 1). Missing ones are the job's to make.
+ */
+export async function checkCorpusEntries(out: string): Promise<string | null> {
+  for (const [name, mode] of [['raw', RWX], ['clean', RWX], ['manifest.jsonl', constants.R_OK | constants.W_OK]] as const) {
+    const path = join(out, name);
+    const denied = await access(path, mode).then(() => null, (err: unknown) => {
+      const code = errnoOf(err);
+      return code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? code : null;
+    });
+    if (denied === 'EROFS') return `is on a read-only file system; choose another folder`;
+    if (denied) return `holds ${path}, which this user may not ${name === 'manifest.jsonl' ? 'read and write' : 'write'} (permission denied): fix its owner or permissions (or run as the user who owns it), then run again`;
+  }
+  return null;
 }

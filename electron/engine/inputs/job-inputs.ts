@@ -8,6 +8,7 @@ import { FanoutError } from '../core/fanout-error';
 import { JobSelection } from '../gutenberg/job-selection';
 import { checkCaFile, checkInputFile, checkOutputFolder } from './file-checks';
 import { checkMailInputs } from './mail-inputs';
+import { checkCorpusEntries } from './account-folder';
 
 /** The outcome of checking a job's inputs before it starts. */
 export interface InputCheck {
@@ -129,7 +130,7 @@ export async function checkGutenbergJob(spec: GutenbergJobSpec, opts: CheckOptio
     const problem = await checkCaFile(caFile);
     if (problem) out.problems.push({ field: 'mirrorTls.caFile', value: caFile, message: problem });
   }
-  const folder = await checkOutputFolder(spec.outDir);
+  const folder = (await checkOutputFolder(spec.outDir)) ?? (await checkCorpusEntries(spec.outDir));
   if (folder) out.problems.push({ field: 'outDir', value: spec.outDir, message: folder });
   const selection = await checkCatalog(spec, opts, out);
   // Project Gutenberg's main site refuses robots: a mirror, or --allow-main-site for one book.

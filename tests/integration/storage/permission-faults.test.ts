@@ -69,7 +69,7 @@ describe.skipIf(skip)('gutenberg run by a user who may not write one file or fol
   /** The ebooks asked for since request `from` (a book's files and listing are under its own folder, /1/0/0/1001/…). */
   const requestedBooks = (from: number) => new Set(fx.http.requests.slice(from).map((r) => Number(/\/(\d+)\/[^/]*$/.exec(r.path)?.[1] ?? NaN)).filter((n) => !Number.isNaN(n)));
 
-  it('manifest.jsonl owned by root: refused before any download naming manifest.jsonl; after chown the re-run fetches only what was not done', async () => {
+  it('manifest.jsonl owned by root: refused by the input check (exit 2) naming manifest.jsonl; after chown the re-run fetches only what was not done', async () => {
     const out = join(cli.base, 'manifest-root');
     await mkdir(out);
     await cli.giveToNobody(out);
@@ -80,13 +80,9 @@ describe.skipIf(skip)('gutenberg run by a user who may not write one file or fol
 
     const before = fx.http.requests.length;
     const refused = await cli.run(args(out));
-    expect(refused.code, refused.stderr).toBe(1);
-    // A failed summary on stdout, as for any refusal of the job with --json (not only an error line).
-    expect(summaryOf(refused)?.failures.map((f) => `${f.item}: ${f.error.code}`), refused.stderr).toEqual(['(job): OUTPUT_NOT_WRITABLE']);
-    const text = jobErrorText(refused);
-    expect(text).toContain('OUTPUT_NOT_WRITABLE');
-    expect(text).toContain('permission denied');
-    expect(text, 'names the file to fix').toContain(manifest);
+    // Refused by the input check, as an output folder that cannot be written is: exit 2, one line naming the file.
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr.trim()).toBe(`error: --out ${out}: holds ${manifest}, which this user may not read and write (permission denied): fix its owner or permissions (or run as the user who owns it), then run again`);
     expectNoStackTrace(refused);
     expect(fx.http.requests.length, 'no request before the refusal').toBe(before);
 
@@ -101,16 +97,14 @@ describe.skipIf(skip)('gutenberg run by a user who may not write one file or fol
     await expectAllBooksExact(out, fx.mirror, BOOKS);
   }, 240_000);
 
-  it.each(['raw', 'clean'])('%s/ owned by root: refused before any download naming that folder; after chown the re-run finishes whole', async (sub) => {
+  it.each(['raw', 'clean'])('%s/ owned by root: refused by the input check (exit 2) naming that folder; after chown the re-run finishes whole', async (sub) => {
     const out = join(cli.base, `${sub}-root`);
     await mkdir(join(out, sub), { recursive: true });
     await chown(out, NOBODY, NOBODY);
     const before = fx.http.requests.length;
     const refused = await cli.run(args(out));
-    expect(refused.code, refused.stderr).toBe(1);
-    const text = jobErrorText(refused);
-    expect(text).toContain('OUTPUT_NOT_WRITABLE');
-    expect(text).toMatch(new RegExp(`permission denied .*${join(out, sub).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`));
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr.trim()).toBe(`error: --out ${out}: holds ${join(out, sub)}, which this user may not write (permission denied): fix its owner or permissions (or run as the user who owns it), then run again`);
     expectNoStackTrace(refused);
     expect(fx.http.requests.length, 'no request before the refusal').toBe(before);
 
