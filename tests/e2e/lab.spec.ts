@@ -222,6 +222,12 @@ test.describe('mail lab', () => {
     expect(m.body.points.every((p) => p.itemsDone === 18 && p.itemsFailed === 0)).toBe(true);
     await expectSpeedupPanel(page, m.body.points, {}, m.body.analysis.notes);
     await expectSpreadBars(page, m.body.points);
+    // The strategies side by side on one measure, each cell's median time (the speedup chart divides each by its own one-worker time).
+    const timed = JSON.parse((await page.getByTestId('lab-time-chart').getAttribute('data-points')) ?? '[]') as Array<{ label: string; points: Array<{ workers: number; seconds: number }> }>;
+    expect(timed.map((t) => `${t.label}:${t.points.map((q) => `${q.workers}@${q.seconds}`).join(',')}`)).toEqual(
+      ['serial', 'split'].map((st) => `${st}:${m.body.points.filter((q) => q.strategy === st).map((q) => `${q.workers}@${q.medianMs / 1000}`).join(',')}`),
+    );
+    await expect(page.getByTestId('lab-time-note')).toContainText('Each speedup above is over its own strategy');
     // The timelines: the fastest and the slowest cell (by the median time in the table), each with its lanes.
     const byTime = [...m.body.points].sort((x, y) => x.medianMs - y.medianMs);
     for (const [role, p] of [['fastest', byTime[0]!], ['slowest', byTime[byTime.length - 1]!]] as const) {

@@ -95,6 +95,7 @@ export function SpeedupChart({ series, fit, usl, run, spread = NO_SPREAD, onChar
     const opts: uPlot.Options = {
       width: el.clientWidth || 640,
       height: 340,
+      legend: { live: false }, // names only: the values under the cursor read '--' beside every curve
       scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: false, range: [0, ymax] } },
       axes: [{ label: 'workers', size: 40 }, { label: 'speedup ×', size: 50 }],
       hooks: { draw: [(u) => drawSpread(u, spread)] },
@@ -135,6 +136,7 @@ export function EfficiencyChart({ rows, series }: { rows: SpeedupRow[]; series: 
     const opts: uPlot.Options = {
       width: el.clientWidth || 640,
       height: 170,
+      legend: { live: false },
       scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: false, range: [0, Math.max(1.05, ...rows.map((r) => r.efficiency * 1.05))] }, kf: { auto: true } },
       axes: [
         { label: 'workers', size: 36 },

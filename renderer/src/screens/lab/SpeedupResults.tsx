@@ -3,6 +3,8 @@ import type uPlot from 'uplot';
 import type { LabKind } from '../../../../shared/ipc';
 import type { LabAnalysis } from '../../../../shared/lab/lab-analysis';
 import { EfficiencyChart, SpeedupChart, type RunPoint } from '../../charts/SpeedupChart';
+import { LabTimeChart } from '../../charts/LabTimeChart';
+import { fastestByWorkers, labTimeSeries } from '../../lib/lab-time-series';
 import { downloadBlob } from '../../lib/download';
 import { exportName, type LabFileSet } from '../../lib/lab-results';
 import { speedupSpread, spreadNote } from '../../lib/speedup-spread';
@@ -21,6 +23,12 @@ const runRange = (wallMs: readonly number[]) => (wallMs.length > 1 ? `${(Math.mi
 export function SpeedupResults({ kind, analysis, files, run = null, extraNotes = [], workersName = 'workers' }: { kind: LabKind; analysis: LabAnalysis; files: LabFileSet; run?: RunPoint | null; extraNotes?: string[]; workersName?: string }) {
   const [chart, setChart] = useState<uPlot | null>(null);
   const spread = useMemo(() => speedupSpread(analysis), [analysis]);
+  // The curves named as on the speedup chart (the scrub lab names executors); serial has no curve there.
+  const timeSeries = useMemo(
+    () => labTimeSeries(analysis.rows, (st, ex) => analysis.series.find((x) => x.strategy === st && x.scrubExecutor === ex)?.label ?? (ex === 'processes' ? `${st} (processes)` : st)),
+    [analysis],
+  );
+  const fastest = useMemo(() => fastestByWorkers(timeSeries), [timeSeries]);
   const png = chart ? () => chart.ctx.canvas.toBlob((b) => b && downloadBlob(exportName(kind, 'png'), b), 'image/png') : null;
   return (
     <>
@@ -39,6 +47,16 @@ export function SpeedupResults({ kind, analysis, files, run = null, extraNotes =
       {analysis.series.length > 0 && <SpeedupChart series={analysis.series} fit={analysis.amdahl} usl={analysis.usl} run={run} spread={spread} onChart={setChart} />}
       {analysis.series.length > 0 && <p className="muted" data-testid="speedup-spread-note">{spreadNote(spread, analysis.rows)}</p>}
       {analysis.best && <EfficiencyChart rows={analysis.best.rows} series={analysis.best.label} />}
+      {timeSeries.length > 1 && (
+        <>
+          <h4>Time per cell: the strategies side by side</h4>
+          <p className="muted" data-testid="lab-time-note">
+            Each speedup above is over its own strategy&apos;s one-worker time, so a strategy fast with one worker draws a lower curve. Here the same measure for all (lower is faster)
+            {fastest.length > 0 ? `: fastest ${fastest.map((f) => `at ${f.workers}, ${f.label} (${f.seconds.toFixed(2)} s)`).join('; ')}.` : '.'}
+          </p>
+          <LabTimeChart series={timeSeries} />
+        </>
+      )}
       <table className="lab-table" data-testid="lab-table">
         <thead><tr><th>strategy</th><th>scrub</th><th>{workersName}</th><th title="the median of the cell's runs (fastest–slowest)">time</th><th title="time of the serial run over this time">vs serial</th><th title="time of the same strategy at one worker over this time">vs 1 worker</th><th title="speedup against one worker, over workers">efficiency</th><th title="Karp–Flatt experimentally determined serial fraction">e(n)</th><th>done/failed</th></tr></thead>
         <tbody>
