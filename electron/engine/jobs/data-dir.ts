@@ -1,4 +1,4 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { syncDir } from '../output/atomic-file';
@@ -54,19 +54,10 @@ export async function readDataJson(file: string): Promise<DataFileRead> {
  * A file this user may not read (`read.denied`, `readDataJson`'s verdict) is not damaged: it is left
  * where it is, and this throws that error (OUTPUT_NOT_WRITABLE naming it and the permission to
  * fix); it was renamed aside, and a new history or settings file took its place, as if what it held
- * were lost. Called without the read (callers not yet passing it), the file is opened once more to
- * tell.
+ * were lost. Told from the read, never by opening the file again.
  */
-export async function setAsideDamaged(file: string, read?: DataFileRead): Promise<string> {
-  if (read?.kind === 'damaged' && read.denied) throw read.denied;
-  if (!read) {
-    try {
-      await (await open(file, 'r')).close();
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'EACCES' || code === 'EPERM') throw storageFault(err, dirname(file), { file }) ?? err;
-    }
-  }
+export async function setAsideDamaged(file: string, read: DataFileRead): Promise<string> {
+  if (read.kind === 'damaged' && read.denied) throw read.denied;
   const keptAs = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
   await rename(file, keptAs);
   await syncDir(dirname(file));
