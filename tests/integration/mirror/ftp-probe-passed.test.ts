@@ -11,8 +11,8 @@ import { listFiles, makeCtx, removeAll, startOrderRelay, tempDir } from './helpe
  * (a small first book: it fits in the socket buffers), and the server is then taken as `pipelined`.
  * Is that a splice risk or only a redo? Here the order is made certain: the NOOP reaches the server
  * only after the first `226` (the probe passes), and the commands written after the second transfer
- * reach it only while the third runs (a relay holds the client's bytes; pure-ftpd is throttled so
- * each transfer lasts ~250 ms). Commands written as one block while the server is idle are read
+ * reach it only while the third runs (a relay holds the client's bytes; pure-ftpd is throttled to
+ * 400 KB/s and that third book is of 1.5 MB: its transfer lasts ~4 s). Commands written as one block while the server is idle are read
  * into pure-ftpd's own buffer before the next transfer, and answered in order.
  */
 const BOOKS = [2000, 2001, 2002, 2003, 2004, 2005, 2006, 2007];
@@ -22,7 +22,8 @@ let server: FtpServer;
 
 beforeAll(async () => {
   work = await tempDir('ftp-probe-passed');
-  gen = await generateMirror(path.join(work, 'mirror'), BOOKS.map((ebook) => ({ ebook, files: ['-0.txt'], sizeBytes: 100_000 })));
+  // The third transfer (2002), during which the held commands arrive, lasts ~4 s at 400 KB/s: a wide margin.
+  gen = await generateMirror(path.join(work, 'mirror'), BOOKS.map((ebook) => ({ ebook, files: ['-0.txt'], sizeBytes: ebook === 2002 ? 1_500_000 : 100_000 })));
   server = await startPureFtpd({ root: gen.root, bandwidthKBps: 400 });
 });
 afterAll(async () => {
