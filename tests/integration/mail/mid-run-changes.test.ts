@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
@@ -24,9 +23,41 @@ import { startHoldRelay, type HoldRelay } from './hold-relay';
 const SERVERS = ['dovecot', 'cyrus', 'courier'] as const;
 /** Messages per folder, each with a ~80 kB attachment: the FETCH's answer (~2.4 MB) outlasts the socket buffers. */
 const COUNT = 30;
-const FOLDERS = ['Expunged', 'Killed', 'Deleted', 'Renamed', 'Moved'];
+const FOLDERS = ['Expunged', 'Appended', 'Killed', 'Deleted', 'Renamed', 'Moved'];
 /** The body FETCH (not the planning's size or flags FETCH). */
 const BODY_FETCH = /UID FETCH .*BODY\.PEEK\[\]/i;
+
+/**
+ * The processes holding the server's end of a loopback TCP connection (local port `port`, peer port
+ * `peer`): its inode from /proc/net/tcp, then each process's descriptors (Linux; no ss or lsof needed).
+ */
+function socketHolders(port: number, peer: number): number[] {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const row = readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[1]?.endsWith(`:${hex(port)}`) && f[2]?.endsWith(`:${hex(peer)}`) && f[3] === '01');
+  if (!row) return [];
+  const link = `socket:[${row[9]}]`;
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${name}/fd`);
+    } catch {
+      continue;
+    }
+    if (fds.some((fd) => {
+      try {
+        return readlinkSync(`/proc/${name}/fd/${fd}`) === link;
+      } catch {
+        return false;
+      }
+    })) pids.push(Number(name));
+  }
+  return pids;
+}
 
 /** Whether a process still exists (signal 0). */
 function alive(pid: number): boolean {
@@ -136,6 +167,38 @@ describe.each(SERVERS)('mail: the folder changes during our FETCH (%s)', (entry)
     expect(expectIndexTrue(p, originals)).toEqual(archived);
   }, 120_000);
 
+  it('another client appends a message and flags two during the FETCH (EXISTS and FETCH FLAGS unasked): the run archives what it planned; the re-run the new message and the flags', async () => {
+    const p = path('Appended');
+    const originals = await sources(p);
+    const uids = [...originals.keys()].sort((a, b) => a - b);
+    // One sent before the hold, one after it.
+    const flagged = [uids[0]!, uids[COUNT - 2]!];
+    const held = relay.holdAnswer(BODY_FETCH, 100_000).then(async () => {
+      const d = new Date(Date.UTC(2023, 3, 4, 5, 6, 7));
+      await admin.append(p, Buffer.from('From: a@x\r\nSubject: late\r\n\r\narrived during the FETCH\r\n'), [], d);
+      await admin.mailboxOpen(p);
+      await admin.messageFlagsAdd(toUidSet(flagged), ['\\Flagged'], { uid: true });
+      await admin.mailboxClose();
+      relay.release();
+    });
+    const holds = relay.held;
+    const first = await run([p]);
+    expect(relay.held).toBe(holds + 1);
+    await held;
+    expect(first.summary.failures).toEqual([]);
+    expect(first.summary.status).toBe('succeeded');
+    expect(first.summary.itemsDone).toBe(COUNT);
+    expect(expectIndexTrue(p, originals)).toEqual(uids);
+    const now = await sources(p);
+    const again = await run([p]);
+    expect(again.summary.failures).toEqual([]);
+    expect(again.summary.itemsDone).toBe(1);
+    expect(expectIndexTrue(p, now).length).toBe(COUNT + 1);
+    const index = readIndex(archivedFolderDir(root, p));
+    for (const u of flagged) expect(index.find((r) => r.uid === u)!.flags, `UID ${u}`).toContain('\\Flagged');
+    expect((await run([p])).summary.itemsDone).toBe(0);
+  }, 120_000);
+
   it('the server process answering our FETCH ends part-way (SIGTERM: its BYE, then the close): retried, every message archived once', async () => {
     const p = path('Killed');
     const originals = await sources(p);
@@ -143,8 +206,7 @@ describe.each(SERVERS)('mail: the folder changes during our FETCH (%s)', (entry)
     const held = relay.holdAnswer(BODY_FETCH, 100_000).then(async () => {
       // The server's processes holding the held connection (Dovecot's imap, Cyrus's imapd, Courier's imapd), not the listener.
       const peer = relay.heldPeerPort()!;
-      const line = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${srv.port} and dport = :${peer} )`], { encoding: 'utf8' });
-      const pids = [...new Set([...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))].filter((pid) => pid !== srv.pid && pid !== process.pid);
+      const pids = socketHolders(srv.port, peer).filter((pid) => pid !== srv.pid && pid !== process.pid);
       expect(pids.length).toBeGreaterThan(0);
       for (const pid of pids) process.kill(pid, 'SIGTERM');
       // Gone before the held answer goes on: what it wrote before it ended (a BYE) waits in the socket.
