@@ -61,6 +61,8 @@ export class HttpRun {
    * its next batch (`WorkerContext.received`; see `answered`).
    */
   private readonly firsts = new Set<Step>();
+  /** `received` was said (once per run). */
+  private told = false;
 
   constructor(
     private readonly host: HttpRunHost,
@@ -181,11 +183,21 @@ export class HttpRun {
    * alive (pipelined), the worker may start its next batch now: its requests queue behind this
    * run's follow-ups instead of waiting for them (at most two batches of a worker at once: the pool's
    * rule). Not on a server that closes after each response (each request a connection of its own,
-   * HTTP_PARALLEL_CLOSING per session) nor before keep-alive is known (one request at a time).
+   * HTTP_PARALLEL_CLOSING per session); while keep-alive is not known yet (one request at a time), once an
+   * answer proves it (`tellIfFree`).
    */
   private answered(step: Step): void {
-    if (!this.firsts.delete(step) || this.firsts.size > 0) return;
-    if (this.opts.overlap && this.host.pipelined) receivedHook(this.opts.ctx)?.();
+    if (this.firsts.delete(step)) this.tellIfFree();
+  }
+
+  /**
+   * Says `received` once no first request is left, as soon as the connection is known to pipeline:
+   * a job's first book goes out alone, and keep-alive is learned from its response (then said).
+   */
+  private tellIfFree(): void {
+    if (this.told || this.firsts.size > 0 || !this.opts.overlap || !this.host.pipelined) return;
+    this.told = true;
+    receivedHook(this.opts.ctx)?.();
   }
 
   /** This run's connection to `origin`, or null once it failed (the run does not open another). */
@@ -253,6 +265,8 @@ export class HttpRun {
     }
     this.gotResponse = true;
     this.host.noteResponse();
+    // Keep-alive may be learned from this response (a job's first): the next batch may go now.
+    this.tellIfFree();
     if (step.kind === 'index') await this.receiveIndex(step, res);
     else await this.receiveFile(step, res);
   }

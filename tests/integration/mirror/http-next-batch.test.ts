@@ -104,6 +104,45 @@ describe('HTTP batches: the next one goes out while a miss is followed up', () =
     }
   });
 
+  it("a session's first batch says received once its first answer proved keep-alive (the job's first books go out alone)", async () => {
+    const server = await startHttpServer({ root: gen.root });
+    // The index's answer is held until the client has sent the next batch's request: 5's file can
+    // only be asked for behind it.
+    const gate = await startGateRelay({ targetPort: server.port, from: (t) => t.includes('/0/5/ '), until: (t) => t.includes('/2/0/0/2000/2000-0.txt '), boundMs: 5_000 });
+    const mirror = openMirror(`http://${gate.hostPort}`, { timeoutMs: 10_000 });
+    const s = mirror.openSession(0);
+    const rawDir = path.join(work, 'raw-first');
+    try {
+      server.hooks.stallBody('/0/5/5-8.txt', 100);
+      let second: Promise<Array<FetchedBook | FanoutError>> | null = null;
+      const ctx: WorkerContext = Object.assign(makeCtx(), {
+        received: () => {
+          second ??= s.fetchBooks([2000], { rawDir, ctx: makeCtx(), onFetched: async () => {} });
+        },
+      });
+      let firstSettled = false;
+      const first = s.fetchBooks([5], { rawDir, ctx, onFetched: async () => {} }).finally(() => {
+        firstSettled = true;
+      });
+      first.catch(() => {});
+      try {
+        expect(await until(() => second !== null)).toBe(true);
+        await expectExact((await second!)[0], 2000);
+        expect(firstSettled).toBe(false);
+      } finally {
+        server.hooks.releaseStalls();
+      }
+      await expectExact((await first)[0], 5);
+      expect(gate.timedOut).toBe(0);
+      expect(gate.connections).toBe(1);
+    } finally {
+      await s.close();
+      await mirror.close();
+      await gate.stop();
+      await server.stop();
+    }
+  });
+
   it('says nothing to a server that closes after each response (no pipelining: the batch runs as before)', async () => {
     const closing = await startHttpServer({ root: gen.root, closeAfterResponse: true });
     const mirror = openMirror(closing.url, { timeoutMs: 10_000 });
