@@ -100,7 +100,11 @@ function progressPrinter(json: boolean): { onProgress(p: VerifyProgress): void; 
   };
 }
 
-async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<VerifyReportWithNotes>, json: boolean): Promise<void> {
+/**
+ * Prints the report (or the error) and sets the exit code; returns the report, or null when verify
+ * could not run. `print: false` prints nothing of a report (the caller prints it: --repair --json).
+ */
+async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<VerifyReportWithNotes>, json: boolean, print = true): Promise<VerifyReportWithNotes | null> {
   const progress = progressPrinter(json);
   let r: VerifyReportWithNotes;
   try {
@@ -111,12 +115,12 @@ async function report(run: (onProgress: (p: VerifyProgress) => void) => Promise<
     process.stderr.write(`error: ${e.message} [${e.code}]\n`);
     // Verify that could not run is not a report of problems: a script must tell the two apart.
     process.exitCode = e.code === 'BAD_INPUT' ? EXIT.badInput : EXIT.failures;
-    return;
+    return null;
   }
   progress.done();
-  if (json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-  else process.stdout.write(formatVerifyReport(r));
+  if (print) process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : formatVerifyReport(r));
   process.exitCode = r.ok ? EXIT.ok : EXIT.failures;
+  return r;
 }
 
 /**
@@ -145,6 +149,7 @@ interface VerifyMailCliOptions extends AccountCliOptions {
   folders: string;
   sample: number;
   json?: boolean;
+  repair?: boolean;
 }
 
 /** `fanout verify mail …` and `fanout verify corpus DIR`: is the archive / corpus what it claims? */
@@ -155,6 +160,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--folders <list>', '"all", or folder paths separated by commas', 'all')
     .option('--sample <n>', 'messages to re-fetch and compare byte for byte', intOption(0, 1_000_000), 0)
     .option('--json', 'print the report as JSON on stdout')
+    .option('--repair', 'then fetch again from the server the archived messages found missing from the disk or damaged (a `fanout mail` run of just those), and verify again')
     .action(async (o: VerifyMailCliOptions) => {
       const account = await accountFrom(o);
       const out = (await checkExistingFolder(o.out)) ?? (await archiveProblem(o.out, account));
@@ -164,7 +170,48 @@ export function registerVerifyCommand(program: Command): void {
       const [{ verifyMailArchive }, { withFolderForVerify }] = await Promise.all([import('../engine/verify/verify-mail'), import('../engine/verify/verify-folder')]);
       // The account's folder, as `fanout mail` locks it: refused while a job writes it, kept still while verified.
       const run = (onProgress: (p: VerifyProgress) => void) => withFolderForVerify(accountDirOf(o.out, account), () => verifyMailArchive({ account, outDir: o.out, folders, sample: o.sample, timeoutMs: o.timeout }, { onProgress }));
-      await report(run, Boolean(o.json));
+      if (!o.repair) {
+        await report(run, Boolean(o.json));
+        return;
+      }
+      // --repair with --json: one JSON document on stdout, { before, after } (after null when no repair ran).
+      const json = Boolean(o.json);
+      const found = await report(run, json, !json);
+      const printJson = (after: VerifyReportWithNotes | null) => {
+        if (json && found) process.stdout.write(`${JSON.stringify({ before: found, after }, null, 2)}\n`);
+      };
+      if (!found || found.ok) {
+        printJson(null);
+        return;
+      }
+      // The files found missing or damaged, fetched again by a mail job of just those (the verify's
+      // lock is released by now; the job takes the folder's own), then verified again.
+      const [{ repairListOf }, { runMailJob }, { runJobInTerminal }, { MailJobSpecSchema }] = await Promise.all([
+        import('../engine/mail/repair-list'),
+        import('../engine/mail/run-mail-job'),
+        import('./run-job-in-terminal'),
+        import('../../shared/job-spec'),
+      ]);
+      const repair = repairListOf(found);
+      const repairFolders = Object.keys(repair);
+      if (repairFolders.length === 0) {
+        // A message on the server not archived yet needs a plain `fanout mail`; an unreadable file, its permissions.
+        process.stderr.write('repair: nothing verify found is an archived file to fetch again (see the report)\n');
+        printJson(null);
+        return;
+      }
+      process.stderr.write(`repair: fetching again ${Object.values(repair).reduce((n, l) => n + l.length, 0)} archived message(s) of ${repairFolders.length} folder(s)\n`);
+      const spec = MailJobSpecSchema.parse({ kind: 'mail', account, folders: repairFolders, connections: 2, strategy: 'adaptive', outDir: o.out, timeoutMs: o.timeout });
+      // Its summary goes to stderr (stdout holds the reports).
+      await runJobInTerminal((control) => runMailJob(spec, control, { repair }), { json: false, itemNoun: 'messages' });
+      if (process.exitCode === EXIT.cancelled) {
+        printJson(null);
+        return;
+      }
+      // The second report decides the exit code: 0 only when the archive is whole now.
+      process.stderr.write('repair: verifying again\n');
+      const after = await report(run, json, !json);
+      printJson(after);
     });
   verify
     .command('corpus')
