@@ -343,7 +343,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         const size = messageSize(source);
         // Not the message planned (Courier's placeholder for one expunged meanwhile): settled below, never written as it.
         const planned = job.sizes.get(uid);
-        if (planned !== undefined && size !== planned) {
+        if (planned !== undefined && size !== planned && !job.sizeDisputed.has(uid)) {
           wrongSize.set(uid, size);
           return true;
         }
@@ -430,6 +430,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     for (const u of vanished) wanted.delete(u);
     if (vanished.length > 0) this.#opts.onVanished(job, vanished);
     const there = missing.filter((u) => still.has(u));
+    // Still there at another length: the server's RFC822.SIZE is not its body's; the retry takes the body.
+    for (const u of there) if (wrongSize.has(u)) job.sizeDisputed.add(u);
     if (there.length > 0) {
       const folder = job.info.path;
       const other = there.filter((u) => wrongSize.has(u));
@@ -471,7 +473,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (!writer) {
           size = m.size ?? chunk.bytes;
           // Another size than planned is not the message planned (Courier's placeholder for one expunged meanwhile).
-          if (size !== chunk.bytes) {
+          if (size !== chunk.bytes && !job.sizeDisputed.has(uid)) {
             await this.#settleMissing(client, job, wanted, new Map([[uid, size]]));
             if (!wanted.has(uid)) return;
           }

@@ -29,6 +29,12 @@ export interface FolderJob {
    * placeholder), so it is never written as it (mail-worker.ts).
    */
   sizes: Map<number, number>;
+  /**
+   * UIDs a FETCH returned at another length than `sizes` while the server, asked again (NOOP, UID
+   * SEARCH), still holds them: its RFC822.SIZE is not its body's length (a server computing it
+   * apart from the body, as Exchange is known to). The retry writes what the server sends for them.
+   */
+  sizeDisputed: Set<number>;
   vanished: Set<number>;
 }
 
@@ -263,6 +269,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     tally,
     serverUids,
     sizes: new Map(),
+    sizeDisputed: new Set(),
     vanished: new Set(),
   };
   plan.job = job;

@@ -23,7 +23,8 @@ export interface HoldRelay {
   stop(): Promise<void>;
 }
 
-export async function startHoldRelay(targetPort: number): Promise<HoldRelay> {
+/** `rewriteDown`: changes what the server sends before the client gets it (a server that says something else). */
+export async function startHoldRelay(targetPort: number, opts: { rewriteDown?: (chunk: Buffer) => Buffer } = {}): Promise<HoldRelay> {
   const sockets = new Set<net.Socket>();
   let armed: { command: RegExp; afterBytes: number; onHeld: () => void } | null = null;
   let paused: net.Socket | null = null;
@@ -66,7 +67,8 @@ export async function startHoldRelay(targetPort: number): Promise<HoldRelay> {
       upstream.write(chunk);
     });
     upstream.on('data', (raw: Buffer) => {
-      const chunk = early ? Buffer.from(raw.toString('latin1').replace(/ COMPRESS=DEFLATE\b/gi, ''), 'latin1') : raw;
+      const plain = early ? Buffer.from(raw.toString('latin1').replace(/ COMPRESS=DEFLATE\b/gi, ''), 'latin1') : raw;
+      const chunk = opts.rewriteDown ? opts.rewriteDown(plain) : plain;
       client.write(chunk);
       // Seen at a chunk's start or after a line end (a message's own text may hold such a line: these tests' do not).
       for (const m of chunk.toString('latin1').matchAll(/(?:^|\r\n)(\* BYE [^\r]*|[A-Za-z0-9]+ (?:NO|BAD) [^\r]*)/g)) relay.refusals.push(m[1]!);
