@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatBytes } from '../lib/format';
 import { BYTE_AXIS_INCRS } from './byte-axis';
+import { withGaps } from './series-gaps';
 import { runBuffers, useRunStore } from '../stores/run-store';
 
 /**
@@ -35,9 +36,11 @@ export function ThroughputChart() {
         { label: 'cap B/s', stroke: '#f2994a', width: 1.5, dash: [8, 4] },
       ],
     };
+    // Where no frame came for a while the lines break (series-gaps.ts), rather than draw a change nobody measured.
     const data = (): uPlot.AlignedData => {
       const s = runBuffers.series;
-      return [s.t, s.bytesPerSec, s.cleanBytesPerSec, s.itemsPerSec, s.rateCap];
+      const [t, cols] = withGaps(s.t, [s.bytesPerSec, s.cleanBytesPerSec, s.itemsPerSec, s.rateCap]);
+      return [t, ...cols] as uPlot.AlignedData;
     };
     // Built empty in a task of its own after the mount, then given its data in the next one: the
     // live view's first layout, the chart's construction and a whole recording's first draw in
