@@ -44,6 +44,7 @@ describe('pure-ftpd taken as pipelined (its probe passed)', () => {
         // What the client writes once the second transfer ended reaches the server during the next one.
         return replies(atArrival, 226) >= 2 && replies(sent, 150) <= replies(sent, 226);
       },
+      boundMs: 30_000,
     });
     const verdicts: string[] = [];
     const mirror = openMirror(server.urlVia(relay.hostPort), { timeoutMs: 10_000, ftp: { onLockStep: (_h, reason) => verdicts.push(reason) } });
@@ -51,9 +52,10 @@ describe('pure-ftpd taken as pipelined (its probe passed)', () => {
     try {
       const results = await mirror.openSession(0).fetchBooks(BOOKS, { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
       for (const [i, ebook] of BOOKS.entries()) expect((results[i] as FetchedBook).sha256, String(results[i])).toBe(gen.books.get(ebook)!.files[0]!.textSha256);
+      // Every hold ended by the order, none by the bound. (A chunk that came when its order already
+      // held went through without a hold: the commands written after the second transfer reach the
+      // relay after the third transfer's 150 when the client was slow, a loaded box.)
       expect(relay.timedOut).toBe(0);
-      // The probe, then the commands written after the second transfer: both held, both let through by the order.
-      expect(relay.released).toBe(2);
       expect(verdicts).toHaveLength(1);
       expect(verdicts[0]).toMatch(/^replies out of step: RETR answered with 500 /);
       // The probing connection, then the redo's (lock-step: no NOOP on it).
