@@ -35,6 +35,7 @@ import { ScrubStage } from './scrub-stage';
 import { isCandidateRawFile, LandedRaws } from './landed-raws';
 import { RawFolderScan } from './raw-folder-scan';
 import { NothingServes } from './nothing-serves';
+import { probeMirrorRoot, WrongRoot } from './wrong-root';
 import { RerunNotes } from './rerun-notes';
 import { JobSelection } from './job-selection';
 import { leaseScrubPool, type ScrubPoolLease } from './scrub-pool-lease';
@@ -175,6 +176,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const deadline = new ItemDeadline(spec.itemTimeoutMs, control.onItemTimed);
   // A mirror refusing every request the same way (503 to all, 421 at every login) stops the job once a book used all its tries.
   const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone);
+  // A wrong mirror root (every book missing): once the first books are, the root is listed once; no Gutenberg layout there stops the job.
+  const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, async (signal) => probeMirrorRoot(mirror, spec.mirror, await mirrorTrust(spec), spec.proxy, spec.timeoutMs, signal));
   const heedRetryAfter = (err: unknown) => {
     // Capped as the retry's own wait is: a "come back tomorrow" fails its book, it does not park the job.
     if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS));
@@ -292,7 +295,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
       label: bookLabel,
       context: (book) => ({ ebook: book.ebook, host: mirror.host }),
       // A mirror that refuses the login or cannot be reached stops the job at once (books stay pending).
-      isJobFatal: (err, state) => serverUnreachable(err, state) || nothing.check(err, state),
+      isJobFatal: (err, state) => serverUnreachable(err, state) || nothing.check(err, state) || wrongRoot.check(err, state),
       // --workers auto: `workers` is the most; each change of N is a job:workers event.
       auto: auto
         ? {
@@ -411,7 +414,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           let results: Array<FetchedBook | HeldBook | FanoutError>;
           try {
             const ebooks = books.map((b) => b.ebook);
-            results = await nothing.track(ebooks, bctx.signal, () => session.fetchBooks(
+            const errorsOf = (rs: Array<FetchedBook | HeldBook | FanoutError>) => rs.map((r) => (r instanceof FanoutError ? r : null));
+            results = await wrongRoot.track(ebooks, bctx.signal, () => nothing.track(ebooks, bctx.signal, () => session.fetchBooks(
               ebooks,
               {
                 rawDir,
@@ -431,7 +435,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                   await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
                 },
               },
-            ), (rs) => rs.map((r) => (r instanceof FanoutError ? r : null)));
+            ), errorsOf), errorsOf);
           } catch (err) {
             // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
             // counted as the others of the job are (done, then not done if stopped there); a batch
@@ -457,8 +461,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             if (landed.has(book.ebook) && (await adopt(book, pctx))) return;
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
-            const fetched = await nothing
-              .track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } })))
+            const fetched = await wrongRoot
+              .track([book.ebook], pctx.signal, () => nothing.track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } }))))
               .catch((err: unknown) => {
                 heedRetryAfter(err);
                 throw err;
@@ -476,6 +480,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
     if (learned) ctx.warn(learned);
   } catch (err) {
     if (nothing.stopped(err)) throw nothing.stopError(err, spec.mirror);
+    if (wrongRoot.stopped(err)) throw wrongRoot.stopError(err, spec.mirror);
     throw err instanceof FanoutError && serverUnreachable(err, { connected: false }) ? stoppedJobError(err, spec.mirror) : err;
   } finally {
     await stage.drain();

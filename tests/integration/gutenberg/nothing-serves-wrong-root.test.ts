@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
+import { redactUrl } from '../../../shared/input-checks';
+import type { JobSummary } from '../../../shared/events';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
+import { generateMirror, startApacheServer, startFtpServerOf, startHttpServer, startNginxServer } from '../../harness';
+
+/**
+ * A wrong mirror root (a folder that is not a Gutenberg mirror: every book BOOK_NOT_FOUND) failed
+ * book by book through the whole selection. Now, once the first books tried are all missing, the
+ * root is looked at once (its listing: no top-level digit folder 0/…9/, nor cache/ over HTTP; or the
+ * folder does not exist): the job stops with one error naming the URL, and the right path when the
+ * listing shows a `gutenberg/` folder. A real mirror where the first books asked for are missing
+ * runs to its end (its root lists digit folders: never stopped, whatever the order of answers).
+ */
+const BOOKS = Array.from({ length: 41 }, (_, i) => 3000 + i);
+/** Not on the mirror (the first of the catalog). */
+const MISSING = new Set([3000, 3001, 3002, 3003]);
+let work: string;
+let site: string;
+let catalogPath: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'fanout-wrong-root-'));
+  site = path.join(work, 'site');
+  // The real mirror is <site>/gutenberg; <site> itself holds it and an unrelated folder.
+  await generateMirror(path.join(site, 'gutenberg'), BOOKS.filter((e) => !MISSING.has(e)).map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 3_000 })));
+  await mkdir(path.join(site, 'docs'), { recursive: true });
+  await writeFile(path.join(site, 'docs', 'readme.txt'), 'not a mirror\n');
+  catalogPath = path.join(work, 'catalog.csv');
+  const rows = BOOKS.map((e) => `${e},Text,2000-01-01,"Book ${e}",en,"Author, Test",Fiction,PR,Shelf`);
+  await writeFile(catalogPath, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+let outN = 0;
+async function job(mirror: string, input: Record<string, unknown> = {}): Promise<{ summary: JobSummary; manifest: string }> {
+  const outDir = path.join(work, `out-${outN++}`);
+  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror, outDir, workers: 4, strategy: 'adaptive', attempts: 3, timeoutMs: 10_000, selection: {}, ...input });
+  const summary = await runGutenbergJob(spec, createJobControl());
+  const manifestPath = path.join(outDir, 'manifest.jsonl');
+  return { summary, manifest: existsSync(manifestPath) ? await readFile(manifestPath, 'utf8') : '' };
+}
+
+function expectWrongRoot(r: { summary: JobSummary }, url: string, suggest: string | null): void {
+  expect(r.summary.status).toBe('failed');
+  expect(r.summary.itemsDone).toBe(0);
+  const jobErr = r.summary.failures.filter((f) => f.item === '(job)');
+  expect(jobErr).toHaveLength(1);
+  expect(jobErr[0]!.error.code).toBe('BAD_INPUT');
+  // The URL as given, its password hidden (pure-ftpd's virtual user).
+  expect(jobErr[0]!.error.message).toContain(redactUrl(url));
+  expect(jobErr[0]!.error.message).toMatch(/does not look like a Gutenberg mirror root/);
+  if (suggest) expect(jobErr[0]!.error.message).toContain(`try ${redactUrl(suggest)}`);
+  // Not every book one by one: at most the first few (one per worker) are recorded missing.
+  expect(r.summary.itemsFailed).toBeLessThanOrEqual(4);
+}
+
+function expectRealMirrorRan(r: { summary: JobSummary; manifest: string }): void {
+  expect(r.summary.failures.filter((f) => f.item === '(job)')).toEqual([]);
+  expect(r.summary.itemsDone).toBe(BOOKS.length - MISSING.size);
+  expect(r.summary.failures.map((f) => f.error.code).sort()).toEqual([...MISSING].map(() => 'BOOK_NOT_FOUND'));
+}
+
+const HTTP_SERVERS = {
+  node: async () => {
+    const s = await startHttpServer({ root: site });
+    return { url: s.url, stop: () => s.stop() };
+  },
+  nginx: async () => {
+    const s = await startNginxServer({ root: site });
+    return { url: s.url, stop: () => s.stop() };
+  },
+  apache: async () => {
+    const s = await startApacheServer({ root: site });
+    return { url: s.url, stop: () => s.stop() };
+  },
+  vsftpd: async () => {
+    const s = await startFtpServerOf('vsftpd', { root: site });
+    return { url: s.url, stop: () => s.stop() };
+  },
+  'pure-ftpd': async () => {
+    const s = await startFtpServerOf('pure-ftpd', { root: site });
+    return { url: s.url, stop: () => s.stop() };
+  },
+  proftpd: async () => {
+    const s = await startFtpServerOf('proftpd', { root: site });
+    return { url: s.url, stop: () => s.stop() };
+  },
+} as const;
+
+describe.each(Object.keys(HTTP_SERVERS) as Array<keyof typeof HTTP_SERVERS>)('wrong mirror root (%s)', (kind) => {
+  let server: { url: string; stop: () => Promise<void> | void };
+  beforeAll(async () => {
+    server = await HTTP_SERVERS[kind]();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('the folder above the mirror: one error naming the URL and the gutenberg/ folder in it', async () => {
+    const url = `${server.url}/`;
+    expectWrongRoot(await job(url), server.url, `${server.url}/gutenberg/`);
+  }, 120_000);
+
+  it('a folder that holds no mirror (docs/): stopped the same way', async () => {
+    expectWrongRoot(await job(`${server.url}/docs/`, { workers: 1, strategy: 'queue' }), `${server.url}/docs/`, null);
+  }, 120_000);
+
+  it('a folder that does not exist: stopped the same way', async () => {
+    expectWrongRoot(await job(`${server.url}/no-such-folder/`), `${server.url}/no-such-folder/`, null);
+  }, 120_000);
+
+  it('the real mirror, the first books asked for missing: runs to its end (4 workers, and 1 worker in catalog order)', async () => {
+    expectRealMirrorRan(await job(`${server.url}/gutenberg/`));
+    expectRealMirrorRan(await job(`${server.url}/gutenberg/`, { workers: 1, strategy: 'queue' }));
+  }, 180_000);
+});
