@@ -176,7 +176,7 @@ async function probeFtpRoot(url: string, secure: boolean, tls: OpenMirrorOptions
     try {
       await client.cd(root);
     } catch (err) {
-      if (err instanceof FTPError && err.code === 550) return { kind: 'not-a-mirror', why: `that folder is not on the server (FTP 550 to CWD ${root})`, suggest: null };
+      if (err instanceof FTPError && err.code === 550) return { kind: 'not-a-mirror', why: `the server will not enter that folder (FTP 550 to CWD ${root}: it is not there, or this login may not read it)`, suggest: null };
       return { kind: 'unknown' };
     }
     const list = await client.list();
