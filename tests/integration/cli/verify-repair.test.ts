@@ -4,7 +4,7 @@
  * verify's hash, fetched again alone by the repair job, the second report is OK (exit 0), and a plain
  * verify afterwards is OK too. With --json, stdout is one JSON document (before, after).
  */
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_FROM_SOURCE_TEST_MS, runFanoutCli } from '../../harness/fanout-cli';
@@ -83,6 +83,19 @@ describe.each(['dovecot', 'cyrus'] as const)('fanout verify mail --repair (%s)',
     expect(doc.before.corrupt.map((p) => [p.uid, p.file])).toEqual([[rec.uid, rec.file]]);
     expect(doc.after.ok).toBe(true);
     expect(r.code).toBe(0);
+  }, CLI_FROM_SOURCE_TEST_MS);
+
+  it('a file deleted and another damaged: both fetched again, exit 0', async () => {
+    const dir = archivedFolderDir(root, folder);
+    const gone = readIndex(dir)[0]!;
+    rmSync(join(dir, gone.file));
+    damage(4);
+    const r = await verify('--repair');
+    expect(r.stdout).toMatch(/^PROBLEMS: .*; 1 missing, 1 corrupt, 0 extra$/m);
+    expect(r.stderr).toMatch(/^repair: fetching again 2 archived message\(s\) of 1 folder\(s\)$/m);
+    expect(r.stdout).toMatch(/^OK: 5 files re-hashed/m);
+    expect(r.code).toBe(0);
+    expect(await expectArchived(bed.admin, folder, dir)).toBe(5);
   }, CLI_FROM_SOURCE_TEST_MS);
 
   it('--repair of a whole archive: one report, no job (exit 0)', async () => {
