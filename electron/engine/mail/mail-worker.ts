@@ -10,7 +10,7 @@ import { examineFolder, takeBodyRows, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { metaOfSource } from './header-meta';
 import { messageSize, type MessageBytes } from './message-file';
-import { chunkLabel, type FolderJob, type MailChunk } from './plan-folder';
+import { chunkLabel, uidValidityOf, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
 import type { ChunkBoard } from './chunk-board';
 
@@ -297,7 +297,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (e.code !== 'FOLDER_NOT_FOUND') throw e;
         throw new FanoutError('FOLDER_NOT_FOUND', `Folder ${folder} was deleted or renamed on the server during the run: what was archived of it is kept; run again (a folder renamed is archived under its new name)`, e.context, { cause: err });
       });
-      if (String(mb.uidValidity) !== job.uidValidity) {
+      if (uidValidityOf(mb.uidValidity, job.info) !== job.uidValidity) {
         throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
       }
     }

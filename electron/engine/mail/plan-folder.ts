@@ -1,4 +1,5 @@
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import { FanoutError } from '../core/fanout-error';
 import type { MailFolderTally } from '../../../shared/events';
 import type { FolderStore } from './folder-store';
 import type { MailFolderInfo } from './folders';
@@ -167,7 +168,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   const empty = store.isEmpty();
   const { mailbox: mb, sizes: withExamine } = empty ? await examineWithSizes(client, info, { condstore: false }) : { mailbox: await examineFolder(client, info, { condstore: true }), sizes: null };
   const condstore = client.enabled.has('CONDSTORE') && !mb.noModseq;
-  const uv = String(mb.uidValidity);
+  const uv = uidValidityOf(mb.uidValidity, info);
   const known = store.state.generations.some((g) => g.uidValidity === uv);
   store.generation(uv);
   // Files of this generation the index names but the disk lost or damaged (`checkFiles`: a readdir
@@ -348,6 +349,17 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   }
   job.pendingChunks = plan.chunks.length;
   return plan;
+}
+
+/**
+ * The folder's UIDVALIDITY as EXAMINE gave it, else as STATUS did (RFC 3501 requires it in EXAMINE's
+ * answer; without it a generation "undefined" was archived). Neither: the folder cannot be archived
+ * by UID, and fails naming it.
+ */
+export function uidValidityOf(examined: bigint | number | undefined, info: Pick<MailFolderInfo, 'path' | 'uidValidity'>): string {
+  if (examined !== undefined && examined !== null) return String(examined);
+  if (info.uidValidity !== null) return info.uidValidity;
+  throw new FanoutError('INTERNAL', `The server gave no UIDVALIDITY for ${info.path} (neither EXAMINE nor STATUS): its messages cannot be archived by UID`, { folder: info.path });
 }
 
 /** `UID SEARCH ALL`: every UID of the selected folder, ascending. */
