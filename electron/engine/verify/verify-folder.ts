@@ -291,10 +291,19 @@ async function takeGuard(dir: string, waitMs: number): Promise<Guard> {
     // Unreadable (another user's): judged by its mtime, as one that is no record.
     const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : ''));
     const state = judgeGuard(text, await stat(file).catch(() => null));
-    if (state.kind === 'left') await removeLeftGuard(file, state.token);
+    // A left guard this user cannot move (a folder another user owns, read-only media) throws its raw
+    // error: joinReaders then reads the folder as it is, at once (it looped for the whole wait, then refused).
+    const moved = state.kind === 'left' && (await removeLeftGuard(file, state.token));
     if (performance.now() >= deadline) throw guardHeldError(dir, file, state.kind === 'held' ? state.owner : null, waitMs);
-    if (state.kind === 'held') await new Promise((r) => setTimeout(r, GUARD_POLL_MS));
+    // No progress on this pass (held, or gone/left and not ours yet): pause, never spin.
+    if (!moved) await new Promise((r) => setTimeout(r, GUARD_POLL_MS));
   }
+}
+
+/** A rename's error that means this user may not change the folder: trying again cannot help. */
+function cannotChange(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
 }
 
 function guardOwner(): LockOwner {
@@ -331,14 +340,16 @@ function judgeGuard(text: string | null, st: { mtimeMs: number } | null): GuardS
 /**
  * Removes a guard judged left over, only if it is still that one: moved aside in one rename, then
  * read; one that is not (taken meanwhile by a live verify, between our read and our rename) is put
- * back (O_EXCL: never over a newer one).
+ * back (O_EXCL: never over a newer one). True when it was moved; false when it was gone meanwhile.
+ * Throws the rename's raw error when this user may not move it (EACCES/EPERM/EROFS).
  */
-async function removeLeftGuard(file: string, token: string | null): Promise<void> {
+async function removeLeftGuard(file: string, token: string | null): Promise<boolean> {
   const aside = tempPathFor(file);
   try {
     await rename(file, aside);
-  } catch {
-    return; // gone meanwhile: try again
+  } catch (err) {
+    if (cannotChange(err)) throw err;
+    return false; // gone meanwhile: try again
   }
   const text = await readFile(aside, 'utf8').catch(() => '');
   if ((parseOwner(text)?.token ?? null) !== token) {
@@ -346,6 +357,7 @@ async function removeLeftGuard(file: string, token: string | null): Promise<void
     if (back) await back.writeFile(text).finally(() => back.close());
   }
   await rm(aside, { force: true });
+  return true;
 }
 
 async function releaseGuard(file: string, token: string): Promise<void> {
@@ -399,18 +411,24 @@ function takeGuardSync(dir: string, waitMs: number): { release(): void } | null 
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') text = ''; // unreadable: judged by its mtime
     }
     const state = judgeGuard(text, st);
-    if (state.kind === 'left') removeLeftGuardSync(file, state.token);
+    let moved = false;
+    if (state.kind === 'left') {
+      const removed = removeLeftGuardSync(file, state.token);
+      if (removed === 'cannot') return null; // this user may not move it: waiting cannot help
+      moved = removed === 'moved';
+    }
     if (performance.now() >= deadline) return null;
-    if (state.kind === 'held') Atomics.wait(pause, 0, 0, GUARD_POLL_MS);
+    if (!moved) Atomics.wait(pause, 0, 0, GUARD_POLL_MS); // no progress on this pass: pause, never spin
   }
 }
 
-function removeLeftGuardSync(file: string, token: string | null): void {
+/** `removeLeftGuard`, synchronous: 'moved', 'gone' (meanwhile), or 'cannot' (this user may not move it). */
+function removeLeftGuardSync(file: string, token: string | null): 'moved' | 'gone' | 'cannot' {
   const aside = tempPathFor(file);
   try {
     renameSync(file, aside);
-  } catch {
-    return;
+  } catch (err) {
+    return cannotChange(err) ? 'cannot' : 'gone';
   }
   try {
     const text = readFileSync(aside, 'utf8');
@@ -419,6 +437,7 @@ function removeLeftGuardSync(file: string, token: string | null): void {
     // a newer guard is there: ours was not put back
   }
   rmSync(aside, { force: true });
+  return 'moved';
 }
 
 // ---- process.exit in the middle of a verify ----
