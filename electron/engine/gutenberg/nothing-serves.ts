@@ -2,6 +2,15 @@ import type { JobFatalCheck } from '../core/job-fatal';
 import { FanoutError, isAbortError, toFanoutError } from '../core/fanout-error';
 import { redactUrl } from '../../../shared/input-checks';
 
+/**
+ * How long the mirror's refusal must have lasted before it stops the job (its first refusal at least
+ * this old, and a try refused after that too). Tries alone are no time: `withRetry`'s backoff spends a
+ * book's 5 tries in at most ~3 s, so an origin restarting behind a proxy, a CDN's 503 blip or a
+ * per-IP limit still closed from the previous run stopped a job whose mirror served a few seconds later.
+ * A longer Retry-After seen stretches it. The run passes it (tests mock it to 0 and count requests).
+ */
+export const NOTHING_SERVES_GRACE_MS = 30_000;
+
 /** What a server that answers nothing at all gives every try (a hung server, a firewall dropping the packets). */
 export const NO_ANSWER = 'no answer within the timeout';
 
@@ -36,6 +45,10 @@ export function serverRefusal(err: FanoutError): string | null {
  * requests and the served ones are in flight together, so a book whose last try is refused while
  * another try is still in flight waits for that try's answer before its own failure counts (`track`):
  * which answer comes first cannot decide between a stop and a finished job.
+ *
+ * Tries are not time: the stop also waits until the first refusal is `graceMs` old (or the longest
+ * Retry-After seen, if longer) and a try was refused after that. The books whose tries all fell in
+ * that window fail (a slow failure, as before this stop existed), never the job.
  */
 export class NothingServes {
   /** The refusal every try got so far (undefined before the first failed try). */
@@ -50,12 +63,25 @@ export class NothingServes {
   #waiters: Array<() => void> = [];
   /** The error that stopped the job (for `stopError`). */
   #stoppedBy: FanoutError | null = null;
+  /** When the first refusal was answered (`now()`), undefined before. */
+  #firstRefusalAt: number | undefined;
+  /** The longest Retry-After (ms) a refusal asked for. */
+  #longestRetryAfter = 0;
+  /** A try was refused once the grace after the first refusal was over. */
+  #refusedAfterGrace = false;
+  readonly #graceMs: number;
+  readonly #now: () => number;
 
   constructor(
     private readonly attempts: number,
     /** Bytes of books received so far (the job's telemetry): a book under way is served. */
     private readonly bytesDone: () => number,
-  ) {}
+    /** `graceMs`: see `NOTHING_SERVES_GRACE_MS` (ms; 0 = tries alone decide). `now`: the clock (ms). */
+    options: { graceMs?: number; now?: () => number } = {},
+  ) {
+    this.#graceMs = options.graceMs ?? NOTHING_SERVES_GRACE_MS;
+    this.#now = options.now ?? (() => performance.now());
+  }
 
   /**
    * One try of `ebooks` on the mirror (a book, or a pipelined batch: then `errorsOf` gives each
@@ -112,7 +138,7 @@ export class NothingServes {
   }
 
   #couldStop(): boolean {
-    return !this.#served && this.#exhausted && this.#triesOf.size >= 2 && this.bytesDone() === 0;
+    return !this.#served && this.#exhausted && this.#refusedAfterGrace && this.#triesOf.size >= 2 && this.bytesDone() === 0;
   }
 
   /** Counts a failed try of `ebooks`; true when it was the last try of one of them and the job could stop for it. */
@@ -121,7 +147,14 @@ export class NothingServes {
     if (err.code === 'ABORTED' || signal.aborted) return false;
     const refusal = serverRefusal(err);
     if (refusal === null || (this.#refusal !== undefined && refusal !== this.#refusal)) this.#served = true;
-    else this.#refusal = refusal;
+    else {
+      this.#refusal = refusal;
+      // The grace counts from the first refusal's answer; the try that starts it is never after it.
+      const now = this.#now();
+      this.#longestRetryAfter = Math.max(this.#longestRetryAfter, err.retryAfterMs ?? 0);
+      if (this.#firstRefusalAt === undefined) this.#firstRefusalAt = now;
+      else if (now - this.#firstRefusalAt >= Math.max(this.#graceMs, this.#longestRetryAfter)) this.#refusedAfterGrace = true;
+    }
     let last = false;
     for (const ebook of ebooks) {
       this.#tries++;

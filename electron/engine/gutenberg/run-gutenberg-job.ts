@@ -34,7 +34,7 @@ import { MANIFEST_FILE, ManifestStore, manifestDamageNote } from './manifest-sto
 import { ScrubStage } from './scrub-stage';
 import { isCandidateRawFile, LandedRaws } from './landed-raws';
 import { RawFolderScan } from './raw-folder-scan';
-import { NothingServes } from './nothing-serves';
+import { NOTHING_SERVES_GRACE_MS, NothingServes } from './nothing-serves';
 import { probeMirrorRoot, WrongRoot } from './wrong-root';
 import { RerunNotes } from './rerun-notes';
 import { JobSelection } from './job-selection';
@@ -174,8 +174,9 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const pacer = new HostPacer(spec.waitMs ?? 0);
   // The per-item timeout (spec.itemTimeoutMs), and each book's time from its first attempt to landing.
   const deadline = new ItemDeadline(spec.itemTimeoutMs, control.onItemTimed);
-  // A mirror refusing every request the same way (503 to all, 421 at every login) stops the job once a book used all its tries.
-  const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone);
+  // A mirror refusing every request the same way (503 to all, 421 at every login) stops the job once a book used all its tries
+  // and the refusal has lasted the grace (a 503 blip of a few seconds is no stop).
+  const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone, { graceMs: NOTHING_SERVES_GRACE_MS });
   // A wrong mirror root (every book missing): once the first books are, the root is listed once; no Gutenberg layout there stops the job.
   const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, async (signal) => probeMirrorRoot(mirror, spec.mirror, await mirrorTrust(spec), spec.proxy, spec.timeoutMs, signal));
   const heedRetryAfter = (err: unknown) => {

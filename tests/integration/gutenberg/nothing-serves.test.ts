@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
 import { createJobControl } from '../../../electron/engine/core/job-control';
@@ -11,6 +11,12 @@ import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenber
 import { delay, generateMirror, startFtpServer, startHttpServer, startTcpProxy, type GeneratedMirror } from '../../harness';
 import { startInTempDir, startServerProcess } from '../../harness/server-process';
 import { gatedMirror } from '../lab/gated-mirror';
+
+// Tries alone decide here (no grace: nothing-serves-grace.test.ts has the refusal that ends within it).
+vi.mock('../../../electron/engine/gutenberg/nothing-serves', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../electron/engine/gutenberg/nothing-serves')>()),
+  NOTHING_SERVES_GRACE_MS: 0,
+}));
 
 /**
  * "Nothing can succeed": a mirror answering every request with the same refusal (nginx `return 503`,

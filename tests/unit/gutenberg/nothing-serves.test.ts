@@ -44,7 +44,7 @@ describe('serverRefusal', () => {
 
 describe('NothingServes', () => {
   it('stops once a book used all its tries and a second book was refused the same way', async () => {
-    const ns = new NothingServes(3, () => 0);
+    const ns = new NothingServes(3, () => 0, { graceMs: 0 });
     expect(await refuse(ns, 1, 3)).toEqual([false, false, false]); // one book alone proves nothing
     expect(await refuse(ns, 2, 1)).toEqual([true]);
     expect(ns.stopped(e503(2))).toBe(true);
@@ -56,36 +56,62 @@ describe('NothingServes', () => {
     expect(err.context).toEqual({ host: 'mirror' });
   });
 
+  it('tries are not time: no stop before the first refusal is the grace old and a try was refused after it (HE s17 #2)', async () => {
+    let now = 1_000;
+    const ns = new NothingServes(1, () => 0, { graceMs: 30_000, now: () => now });
+    // Book after book refused with every try, all within the grace: each fails alone, no stop.
+    for (let ebook = 1; ebook <= 5; ebook++) {
+      now += 500;
+      expect(await refuse(ns, ebook, 1)).toEqual([false]);
+    }
+    now = 1_000 + 500 + 29_999;
+    expect(await refuse(ns, 6, 1)).toEqual([false]);
+    // The first refusal is now 30 s old: the next try refused stops the job.
+    now = 1_000 + 500 + 30_000;
+    expect(await refuse(ns, 7, 1)).toEqual([true]);
+  });
+
+  it('a longer Retry-After seen stretches the grace', async () => {
+    let now = 0;
+    const ns = new NothingServes(1, () => 0, { graceMs: 1_000, now: () => now });
+    const e429 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 429', { ebook, host: 'mirror' }, { retryAfterMs: 60_000 });
+    expect(await refuse(ns, 1, 1, e429)).toEqual([false]);
+    now = 59_999;
+    expect(await refuse(ns, 2, 1, e429)).toEqual([false]);
+    now = 60_000;
+    expect(await refuse(ns, 3, 1, e429)).toEqual([true]);
+  });
+
   it('never stops once anything else was answered: a book fetched, a 404, another status, a byte', async () => {
-    const fetched = new NothingServes(2, () => 0);
+    const fetched = new NothingServes(2, () => 0, { graceMs: 0 });
     await fetched.track([9], signal, () => Promise.resolve('ok'));
     expect([...(await refuse(fetched, 1, 2)), ...(await refuse(fetched, 2, 2))]).not.toContain(true);
 
-    const missing = new NothingServes(2, () => 0);
+    const missing = new NothingServes(2, () => 0, { graceMs: 0 });
     await refuse(missing, 9, 1, (ebook) => new FanoutError('HTTP_NOT_FOUND', 'HTTP 404', { ebook }));
     expect([...(await refuse(missing, 1, 2)), ...(await refuse(missing, 2, 2))]).not.toContain(true);
 
-    const other = new NothingServes(2, () => 0);
+    const other = new NothingServes(2, () => 0, { graceMs: 0 });
     await refuse(other, 9, 1, (ebook) => new FanoutError('HTTP_TRANSIENT', 'HTTP 502', { ebook }));
     expect([...(await refuse(other, 1, 2)), ...(await refuse(other, 2, 2))]).not.toContain(true);
 
     let bytes = 0;
-    const moving = new NothingServes(2, () => bytes);
+    const moving = new NothingServes(2, () => bytes, { graceMs: 0 });
     bytes = 10;
     expect([...(await refuse(moving, 1, 2)), ...(await refuse(moving, 2, 2))]).not.toContain(true);
   });
 
   it('a book of a batch fetched serves; the batch\'s refused books count a try each', async () => {
-    const ns = new NothingServes(1, () => 0);
+    const ns = new NothingServes(1, () => 0, { graceMs: 0 });
     await ns.track([1, 2], signal, () => Promise.resolve(['a', 'b']), () => [null, e503(2)]);
     expect(ns.check(e503(2), notConnected)).toBe(false);
-    const all = new NothingServes(1, () => 0);
+    const all = new NothingServes(1, () => 0, { graceMs: 0 });
     await all.track([1, 2], signal, () => Promise.resolve(['a', 'b']), () => [e503(1), e503(2)]);
     expect(all.check(e503(2), notConnected)).toBe(true);
   });
 
   it('a last try refused while another is in flight waits for its answer: served, the book fails alone', async () => {
-    const ns = new NothingServes(2, () => 0);
+    const ns = new NothingServes(2, () => 0, { graceMs: 0 });
     const inFlight = deferred<string>();
     const served = ns.track([9], signal, () => inFlight.promise);
     await refuse(ns, 2, 1);
@@ -105,7 +131,7 @@ describe('NothingServes', () => {
   });
 
   it('… and refused too: then the job stops', async () => {
-    const ns = new NothingServes(2, () => 0);
+    const ns = new NothingServes(2, () => 0, { graceMs: 0 });
     const inFlight = deferred<string>();
     const other = ns.track([9], signal, () => inFlight.promise).catch((e: FanoutError) => e);
     await refuse(ns, 2, 1);
@@ -123,13 +149,13 @@ describe('NothingServes', () => {
   });
 
   it('the pool connected (a book done elsewhere) or a cancel: never a stop', async () => {
-    const ns = new NothingServes(1, () => 0);
+    const ns = new NothingServes(1, () => 0, { graceMs: 0 });
     await refuse(ns, 1, 1);
     const e = await ns.track([2], signal, () => Promise.reject(e503(2))).catch((x: FanoutError) => x);
     expect(ns.check(e, { connected: true })).toBe(false);
     const cancelled = new AbortController();
     cancelled.abort();
-    const c = new NothingServes(1, () => 0);
+    const c = new NothingServes(1, () => 0, { graceMs: 0 });
     await c.track([1], cancelled.signal, () => Promise.reject(e503(1))).catch(() => {});
     await c.track([2], cancelled.signal, () => Promise.reject(e503(2))).catch(() => {});
     expect(c.check(e503(2), notConnected)).toBe(false);
