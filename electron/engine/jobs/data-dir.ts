@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { syncDir } from '../output/atomic-file';
 import { errnoCode, storageFault } from '../output/storage-fault';
-import type { FanoutError } from '../core/fanout-error';
+import { outOfResources, type FanoutError } from '../core/fanout-error';
 
 /**
  * The per-user data dir of the web host and the CLI: $FANOUT_DATA_DIR, else ~/.fanout (the desktop
@@ -26,7 +26,8 @@ export type DataFileRead = { kind: 'missing' } | { kind: 'read'; value: unknown 
  * Reads a JSON file of the data folder: missing (a first run), its value, or why it could not be
  * read (not JSON, cut short, a read error other than ENOENT; one this user may not read says so in
  * `denied`, decided here, on this read). Nothing is changed: a damaged file is the caller's to set
- * aside (`setAsideDamaged`, given this read) before it writes the file again.
+ * aside (`setAsideDamaged`, given this read) before it writes the file again. Throws
+ * OUT_OF_RESOURCES when the file cannot be read now (EMFILE/ENFILE/ENOMEM): not damage.
  */
 export async function readDataJson(file: string): Promise<DataFileRead> {
   let text: string;
@@ -35,6 +36,12 @@ export async function readDataJson(file: string): Promise<DataFileRead> {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') return { kind: 'missing' };
+    // Not readable now, not damaged: this process (or the system) is at its open-files limit or out
+    // of memory (the desktop host runs every job in one process). Thrown: nothing is set aside, and
+    // no save writes over the file; the next read tries again. (It was "damaged": the next save set
+    // the user's good file aside.) EIO stays damage: a read error of the disk itself, set aside by
+    // a rename (its bytes kept), as a file that keeps failing would otherwise refuse every save.
+    if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM') throw outOfResources(err, { file }) ?? err;
     const denied = code === 'EACCES' || code === 'EPERM' ? (storageFault(err, dirname(file), { file }) ?? undefined) : undefined;
     return { kind: 'damaged', reason: (err as Error).message, ...(denied ? { denied } : {}) };
   }

@@ -96,7 +96,8 @@ export class HostMemory implements RememberedHosts {
 
   /** A section's entry for `hostKey` unless older than KEEP_DAYS (a copy: the caller may not change the store). */
   async #fresh<K extends keyof StoredHosts>(section: K, hostKey: string): Promise<StoredHosts[K][string] | null> {
-    const v = (await this.#load())[section][hostKey] as StoredHosts[K][string] | undefined;
+    // Not readable now (OUT_OF_RESOURCES): nothing remembered, as without the file.
+    const v = (await this.#load().catch(() => hostsFrom(null)))[section][hostKey] as StoredHosts[K][string] | undefined;
     return v !== undefined && fresh(v.since) ? { ...v } : null;
   }
 
@@ -108,12 +109,19 @@ export class HostMemory implements RememberedHosts {
 
   #save(change: (hosts: StoredHosts) => void): Promise<void> {
     this.#saving = this.#saving.then(async () => {
-      const hosts = await this.#load();
-      change(hosts);
-      hosts.lockStep = newest(hosts.lockStep);
-      hosts.connectionLimits = newest(hosts.connectionLimits);
-      hosts.autoKnees = newest(hosts.autoKnees);
       try {
+        if (this.#damaged?.kind === 'damaged' && this.#damaged.denied) {
+          // Another user's file when read: read it again, its permissions may have been fixed since
+          // (it was refused for the life of the process).
+          this.#hosts = null;
+          this.#damaged = null;
+        }
+        // Not readable now (OUT_OF_RESOURCES): throws, nothing written over it.
+        const hosts = await this.#load();
+        change(hosts);
+        hosts.lockStep = newest(hosts.lockStep);
+        hosts.connectionLimits = newest(hosts.connectionLimits);
+        hosts.autoKnees = newest(hosts.autoKnees);
         await makeDirs(this.dataDir);
         if (this.#damaged) {
           // Another user's file (`denied`) is not set aside: this throws, and nothing is remembered.
@@ -128,6 +136,7 @@ export class HostMemory implements RememberedHosts {
     return this.#saving;
   }
 
+  /** The remembered hosts, read once; a read that fails (not readable now: OUT_OF_RESOURCES) rejects and is not kept. */
   #load(): Promise<StoredHosts> {
     this.#hosts ??= readDataJson(this.file).then(async (read) => {
       if (read.kind === 'read') return hostsFrom(read.value);
@@ -138,7 +147,11 @@ export class HostMemory implements RememberedHosts {
       const legacy = await readDataJson(this.legacyFile);
       return hostsFrom(legacy.kind === 'read' ? legacy.value : null);
     });
-    return this.#hosts;
+    const hosts = this.#hosts;
+    hosts.catch(() => {
+      if (this.#hosts === hosts) this.#hosts = null; // read again next time
+    });
+    return hosts;
   }
 }
 

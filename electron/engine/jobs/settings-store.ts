@@ -117,6 +117,15 @@ export class SettingsStore {
   }
 
   async #set(patch: Partial<Settings>): Promise<Settings> {
+    if (this.#denied) {
+      // Refused before as another user's file: read it again, the user may have fixed its permissions
+      // (it was refused for the life of the process). One read, one decision, per save.
+      this.#cache = null;
+      this.#denied = null;
+      this.#unread = null;
+      this.damage = null;
+      this.#settingAside = Promise.resolve();
+    }
     const next = { ...(await this.get()), ...patch };
     const file = this.#file;
     try {
