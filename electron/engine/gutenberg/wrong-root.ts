@@ -124,17 +124,24 @@ export class WrongRoot {
 
 /**
  * The root's verdict: HTTP, the root's folder index through a session of the job's mirror (its TLS,
- * proxy); a 404 for the root itself means the folder is not there. FTP, a login of its own (basic-ftp),
+ * proxy); a 404 for the root itself means the folder is not there only when its parent's folder
+ * index does not list it (`rootNotFound`). FTP, a login of its own (basic-ftp),
  * CWD to the root (550: no such folder) and LIST. Anything else (an index off, a refusal, a SOCKS
  * proxy) is `unknown`: the job goes on as before.
  */
 export async function probeMirrorRoot(mirror: Mirror, url: string, tls: OpenMirrorOptions['tls'], proxy: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<RootVerdict> {
-  if (mirror.protocol === 'http' || mirror.protocol === 'https') return probeHttpRoot(mirror, signal);
+  if (mirror.protocol === 'http' || mirror.protocol === 'https') return probeHttpRoot(mirror, url, signal);
   if (proxy && /^socks/i.test(proxy)) return { kind: 'unknown' };
   return probeFtpRoot(url, mirror.protocol === 'ftps', tls, timeoutMs, signal);
 }
 
-async function probeHttpRoot(mirror: Mirror, signal: AbortSignal): Promise<RootVerdict> {
+/** A folder index page's names, or null when the page is no folder index (a site's home page). */
+function folderIndexNames(body: string): string[] | null {
+  const names = parseFolderIndex(body).map((e) => e.name);
+  return names.length === 0 || !/Index of|autoindex|^\s*\[/i.test(body) ? null : names;
+}
+
+async function probeHttpRoot(mirror: Mirror, url: string, signal: AbortSignal): Promise<RootVerdict> {
   const session = mirror.openSession(-1);
   const dir = await mkdtemp(path.join(tmpdir(), 'fanout-root-'));
   try {
@@ -142,17 +149,50 @@ async function probeHttpRoot(mirror: Mirror, signal: AbortSignal): Promise<RootV
     try {
       await session.fetchFile('', { dest, signal });
     } catch (err) {
-      if (err instanceof FanoutError && err.code === 'HTTP_NOT_FOUND') return { kind: 'not-a-mirror', why: 'that folder is not on the server (HTTP 404)', suggest: null };
+      if (err instanceof FanoutError && err.code === 'HTTP_NOT_FOUND') return await rootNotFound(session, url, path.join(dir, 'parent'), signal);
       return { kind: 'unknown' };
     }
     const body = await readFile(dest, 'utf8');
-    const names = parseFolderIndex(body).map((e) => e.name);
+    const names = folderIndexNames(body);
     // A page that is no folder index (a site's home page): nothing to tell from.
-    if (names.length === 0 || !/Index of|autoindex|^\s*\[/i.test(body)) return names.some((n) => LAYOUT.test(n.replace(/\/+$/, ''))) ? { kind: 'mirror' } : { kind: 'unknown' };
+    if (names === null) return parseFolderIndex(body).some((e) => LAYOUT.test(e.name.replace(/\/+$/, ''))) ? { kind: 'mirror' } : { kind: 'unknown' };
     return verdictOfListing(names, true);
   } finally {
     await session.close().catch(() => {});
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The root folder's URL answered 404. Many hosts answer 404 for a folder without an index page while
+ * they serve every file in it (S3/GCS static websites, Caddy without `browse`, object-store CDNs): a
+ * real mirror there is not stopped. Only a host shown to list folders tells: the parent's folder index,
+ * without the root's name in it, says the folder is not there. Anything else (no parent, the parent
+ * 404 or no index, the root's name listed) is `unknown`.
+ */
+async function rootNotFound(session: ReturnType<Mirror['openSession']>, url: string, dest: string, signal: AbortSignal): Promise<RootVerdict> {
+  const segments = new URL(url).pathname.split('/').filter(Boolean);
+  const name = segments.at(-1);
+  if (name === undefined) return { kind: 'unknown' };
+  try {
+    // The session's paths are `<root>/<relPath>`: '../' is the parent folder (the URL parser resolves it).
+    await session.fetchFile('../', { dest, signal });
+  } catch (err) {
+    if (isAbortError(err)) throw err;
+    return { kind: 'unknown' };
+  }
+  const names = folderIndexNames(await readFile(dest, 'utf8'));
+  if (names === null) return { kind: 'unknown' };
+  const wanted = safeDecode(name);
+  if (names.some((n) => safeDecode(n.replace(/\/+$/, '')) === wanted)) return { kind: 'unknown' };
+  return { kind: 'not-a-mirror', why: 'that folder is not on the server (HTTP 404, and the folder index of its parent does not list it)', suggest: null };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 
