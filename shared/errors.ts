@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   CHECKSUM_MISMATCH: { retryable: true, summary: 'The file on disk does not match its recorded checksum' },
   SCRUB_FAILED: { retryable: false, summary: 'Cleaning the text failed' },
   WRITE_FAILED: { retryable: false, summary: 'Writing to the output folder failed' },
-  OUT_OF_RESOURCES: { retryable: true, summary: 'This computer ran short of open files (ulimit -n) or memory: tried again, with fewer workers' },
+  OUT_OF_RESOURCES: { retryable: true, summary: 'This computer ran short of open files (ulimit -n) or memory: the job stops if it persists (what is done is kept); use fewer workers or raise the limit' },
   DISK_FULL: { retryable: false, summary: 'The disk holding the output folder is full: the job stopped; free space and run it again' },
   OUTPUT_NOT_WRITABLE: { retryable: false, summary: 'The output folder cannot be written (read-only, or no permission)' },
   OUTPUT_LOCKED: { retryable: false, summary: 'Another Fanout job is writing to this output folder' },

@@ -103,9 +103,12 @@ export function toFanoutError(err: unknown, context: ErrorContext = {}): FanoutE
  * This process or computer ran short of open files (EMFILE: `ulimit -n`; ENFILE: the system's
  * table), memory (ENOMEM) or a resource for a moment (EAGAIN), anywhere in `err`'s cause chain (a
  * WRITE_FAILED wrapping a temp file's open included): OUT_OF_RESOURCES, retryable (another worker's
- * files close meanwhile; the pool shrinks on it), its message naming the limit and the fix. Null
- * when it is none of these. The item's own failure was non-retryable (INTERNAL, WRITE_FAILED):
- * a book failed for good on a limit of this computer.
+ * files may close meanwhile), its message naming the limit and the fix. Null when it is none of
+ * these. The item's own failure was non-retryable (INTERNAL, WRITE_FAILED): a book failed for good
+ * on a limit of this computer. What happens on it: the pool does not shrink (not one of its
+ * SHRINK_CODES: a retired worker would be remembered as the server's limit); a scrub is tried again
+ * a few times (gutenberg/scrub-stage.ts); a storage path (output/storage-fault.ts) stops the job,
+ * what is done kept, untried items pending.
  */
 export function outOfResources(err: unknown, context: ErrorContext = {}): FanoutError | null {
   if (err instanceof FanoutError && err.code === 'OUT_OF_RESOURCES') return err.withContext(context); // said already
