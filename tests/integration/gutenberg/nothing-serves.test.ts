@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -207,6 +208,54 @@ describe('a mirror that answers nothing at all', () => {
   });
 });
 
+describe('a last try refused while another try is in flight', () => {
+  it('waits for that try: refused too, the job stops and the book stays pending, not failed (HE s17 #6: fails without the wait)', async () => {
+    // A front refusing every request (503) with the order made certain, no timer: book A's first try is
+    // refused at once; B's last try waits at the front until A's second try has arrived (A in flight);
+    // A's second try is answered (503) only once B's last refusal has been written. The stop rule holds
+    // at B's last refusal (B out of tries, two books, all 503), but A is in flight: `track` holds B's
+    // failure until A's answer. Without that wait, B failed on its own (a manifest line) before A's
+    // refusal stopped the job.
+    const [a, b] = [BOOKS[0]!, BOOKS[1]!];
+    const seen = new Map<number, number>();
+    let aSecondArrived!: () => void;
+    const aSecond = new Promise<void>((r) => (aSecondArrived = r));
+    let bLastWritten!: () => void;
+    const bLast = new Promise<void>((r) => (bLastWritten = r));
+    const front: Server = createServer((req, res) => {
+      void (async () => {
+        const ebook = Number(/\/(\d+)(?:-0)?\.txt$/.exec(req.url ?? '')?.[1] ?? NaN);
+        const n = (seen.get(ebook) ?? 0) + 1;
+        seen.set(ebook, n);
+        if (ebook === a && n === 2) {
+          aSecondArrived();
+          await bLast;
+        }
+        if (ebook === b && n === ATTEMPTS) {
+          await aSecond;
+          res.writeHead(503).end(() => bLastWritten());
+          return;
+        }
+        res.writeHead(503).end();
+      })().catch(() => res.destroy());
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(front.address() as net.AddressInfo).port}/`;
+      const r = await job(url, path.join(work, 'in-flight-wait'), { workers: 2, strategy: 'queue', selection: { ids: [{ from: a, to: b }] } });
+      expectStopped(r, 'HTTP_TRANSIENT', /http:\/\/127\.0\.0\.1/, 'HTTP 503');
+      expect(seen.get(b)).toBe(ATTEMPTS);
+      expect(seen.get(a)).toBe(2);
+      // Neither book failed: both stay pending for the re-run.
+      expect(r.summary.itemsFailed).toBe(0);
+      expect(r.manifest).toBe('');
+    } finally {
+      front.closeAllConnections();
+      await new Promise<void>((r) => front.close(() => r()));
+    }
+  });
+});
+
 describe('a mirror that refuses some requests and serves others', () => {
   it('books refused to their last try while another is being served: the job runs to its end, they fail alone', async () => {
     const http = await startHttpServer({ root: gen.root });
@@ -214,6 +263,8 @@ describe('a mirror that refuses some requests and serves others', () => {
     // The served book's request is held (no answer yet, not a byte) until the refused books have had
     // all their tries: every answer so far is a 503 and two books are out of tries. Nothing is
     // answered before it arrived: it is in flight before the first refusal, whatever the machine.
+    // This pins `check`'s own in-flight guard (without it: stopped, this fails); the wait in `track`
+    // is pinned by 'a last try refused while another try is in flight' above.
     const gate = await gatedMirror(http.url, served!, { othersAfterHeld: true });
     try {
       const fileOf = (ebook: number) => `/${gen.books.get(ebook)!.files[0]!.relPath}`;
