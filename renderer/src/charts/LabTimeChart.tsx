@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TimeSeries } from '../lib/lab-time-series';
+import { drawBars } from './spread-bars';
 
 const COLORS = ['#2f80ed', '#27ae60', '#eb5757', '#9b51e0', '#f2994a'];
 
@@ -17,31 +18,7 @@ export function LabTimeChart({ series, testId = 'lab-time-chart' }: { series: Ti
     if (!el || series.length === 0) return;
     const x = [...new Set(series.flatMap((s) => s.points.map((p) => p.workers)))].sort((a, b) => a - b);
     const ymax = Math.max(0.001, ...series.flatMap((s) => s.points.map((p) => p.hi))) * 1.08;
-    const draw = (u: uPlot) => {
-      const ctx = u.ctx;
-      const cap = 4 * devicePixelRatio;
-      ctx.save();
-      ctx.lineWidth = Math.max(1, devicePixelRatio);
-      series.forEach((s, i) => {
-        if (u.series[i + 1]?.show === false) return;
-        ctx.strokeStyle = COLORS[i % COLORS.length]!;
-        ctx.beginPath();
-        for (const p of s.points) {
-          if (p.hi <= p.lo) continue;
-          const px = u.valToPos(p.workers, 'x', true);
-          const y0 = u.valToPos(p.lo, 'y', true);
-          const y1 = u.valToPos(p.hi, 'y', true);
-          ctx.moveTo(px, y0);
-          ctx.lineTo(px, y1);
-          ctx.moveTo(px - cap, y0);
-          ctx.lineTo(px + cap, y0);
-          ctx.moveTo(px - cap, y1);
-          ctx.lineTo(px + cap, y1);
-        }
-        ctx.stroke();
-      });
-      ctx.restore();
-    };
+    const draw = (u: uPlot) => drawBars(u, series.map((s) => s.points), 1, COLORS);
     const opts: uPlot.Options = {
       width: el.clientWidth || 640,
       height: 240,

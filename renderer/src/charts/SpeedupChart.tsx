@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { amdahlSpeedup, uslSpeedup, type AmdahlFit, type SpeedupRow, type UslFit } from '../../../shared/lab/speedup-fits';
 import type { SeriesSpread } from '../lib/speedup-spread';
+import { drawBars } from './spread-bars';
 
 const COLORS = ['#2f80ed', '#27ae60', '#eb5757', '#9b51e0'];
 const USL_COLOR = '#d35400';
@@ -26,32 +27,6 @@ const NO_SPREAD: SeriesSpread[] = [];
 
 /** The fixed series before the measured ones (ideal, Amdahl, 1/f, USL, N*, the run). */
 const FIXED_SERIES = 7;
-
-/** Draws each measured series' spread bars (a vertical line with caps, in its colour) once uPlot has drawn the plot. */
-function drawSpread(u: uPlot, spread: readonly SeriesSpread[]): void {
-  const ctx = u.ctx;
-  const cap = 4 * devicePixelRatio;
-  ctx.save();
-  ctx.lineWidth = Math.max(1, devicePixelRatio);
-  spread.forEach((s, i) => {
-    if (u.series[FIXED_SERIES + i]?.show === false) return;
-    ctx.strokeStyle = COLORS[i % COLORS.length]!;
-    ctx.beginPath();
-    for (const b of s.bars) {
-      const x = u.valToPos(b.workers, 'x', true);
-      const y0 = u.valToPos(b.lo, 'y', true);
-      const y1 = u.valToPos(b.hi, 'y', true);
-      ctx.moveTo(x, y0);
-      ctx.lineTo(x, y1);
-      ctx.moveTo(x - cap, y0);
-      ctx.lineTo(x + cap, y0);
-      ctx.moveTo(x - cap, y1);
-      ctx.lineTo(x + cap, y1);
-    }
-    ctx.stroke();
-  });
-  ctx.restore();
-}
 
 /**
  * Speedup against workers (log2 x axis): the ideal line y = n, each strategy's measured points,
@@ -98,7 +73,7 @@ export function SpeedupChart({ series, fit, usl, run, spread = NO_SPREAD, onChar
       legend: { live: false }, // names only: the values under the cursor read '--' beside every curve
       scales: { x: { time: false, distr: 3, log: 2 }, y: { auto: false, range: [0, ymax] } },
       axes: [{ label: 'workers', size: 40 }, { label: 'speedup ×', size: 50 }],
-      hooks: { draw: [(u) => drawSpread(u, spread)] },
+      hooks: { draw: [(u) => drawBars(u, spread.map((s) => s.bars), FIXED_SERIES, COLORS)] },
       series: [
         {},
         { label: 'ideal', stroke: '#bbb', width: 1, dash: [5, 5], points: { show: false } },
