@@ -1,4 +1,5 @@
 import { FanoutError, outOfResources, toFanoutError } from '../core/fanout-error';
+import { sleep } from '../core/retry';
 import type { ScrubInput } from '../scrub/scrub-protocol';
 import type { ScrubResult } from '../scrub/scrub-types';
 
@@ -102,7 +103,8 @@ export class ScrubStage {
       } catch (err) {
         const delay = this.#retryDelaysMs[attempt];
         if (delay === undefined || this.#signal.aborted || outOfResources(err) === null || task.raw?.bytes.byteLength !== rawLength) throw err;
-        await pause(delay, this.#signal);
+        // Cut short by a cancel: the next try then rejects ABORTED at once (the pool's cancel).
+        await sleep(delay, this.#signal).catch(() => {});
       }
     }
   }
@@ -110,16 +112,3 @@ export class ScrubStage {
 
 /** Pauses before the 1st, 2nd, 3rd retry of a scrub that met OUT_OF_RESOURCES: 1.85 s in all. */
 const SCRUB_RETRY_DELAYS_MS: readonly number[] = [250, 600, 1000];
-
-/** Waits `ms`, or less when `signal` fires (the next try then rejects ABORTED at once: the pool's cancel). */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((done) => {
-    const timer = setTimeout(finish, ms);
-    signal.addEventListener('abort', finish, { once: true });
-    function finish(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', finish);
-      done();
-    }
-  });
-}
