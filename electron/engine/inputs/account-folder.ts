@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accountDirOf } from '../mail/folder-names';
+import { codeOf } from './file-checks';
 
 /**
  * The account's archive folder (`<out>/<user@host>/`) of an account archived before, when this user
@@ -12,13 +13,8 @@ import { accountDirOf } from '../mail/folder-names';
  */
 const RWX = constants.R_OK | constants.W_OK | constants.X_OK;
 
-function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 function problemOf(dir: string, err: unknown): string | null {
-  const code = errnoOf(err);
+  const code = codeOf(err);
   if (code === 'EACCES' || code === 'EPERM') {
     return `holds the archive folder ${dir}, which this user may not write (permission denied): fix its owner or permissions (or run as the user who owns it), then run again`;
   }
@@ -62,7 +58,7 @@ export async function checkCorpusEntries(out: string): Promise<string | null> {
   for (const [name, mode] of [['raw', RWX], ['clean', RWX], ['manifest.jsonl', constants.R_OK | constants.W_OK]] as const) {
     const path = join(out, name);
     const denied = await access(path, mode).then(() => null, (err: unknown) => {
-      const code = errnoOf(err);
+      const code = codeOf(err);
       return code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? code : null;
     });
     if (denied === 'EROFS') return `is on a read-only file system; choose another folder`;

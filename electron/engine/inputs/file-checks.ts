@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
  */
 
 /** Node's error code, or undefined. */
-function codeOf(err: unknown): string | undefined {
+export function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' ? code : undefined;
 }
