@@ -6,7 +6,7 @@
 import { useRef } from 'react';
 import type { WorkerState } from '../../../shared/events';
 import { formatMs } from '../lib/format';
-import { errorCounts, rankStragglers } from '../lib/run-analytics';
+import { RATE_WINDOW_MS, errorCounts, rankStragglers } from '../lib/run-analytics';
 import { runBuffers, useRunStore } from '../stores/run-store';
 import { fitText, useCanvasPanel, type CanvasPainter } from './canvas-panel';
 import { STATE_COLORS } from './colors';
@@ -38,58 +38,88 @@ function stragglers() {
   return { median, rows: live ? rankStragglers(runBuffers.items.inFlight(runBuffers.now), median, MAX_STRAGGLERS) : [] };
 }
 
-/** In-flight items ranked by elapsed ÷ median item time, with lane, phase and retries. */
+type StragglerRow = ReturnType<typeof stragglers>['rows'][number];
+
+/** The heading of each group: what its ratio compares (the two are never sorted on one scale). */
+function groupHeading(basis: StragglerRow['basis'], n: number, median: number | null): string {
+  if (basis === 'rate') return `Transfers (${n}): × slower than the median rate of those in flight, over the last ${RATE_WINDOW_MS / 1000} s`;
+  if (median === null) return 'Not moving bytes: by elapsed time (no item finished yet)';
+  return `Not moving bytes: elapsed ÷ the median item time (${formatMs(median)})`;
+}
+
+function ratioText(r: StragglerRow): string {
+  if (r.ratio === null) return formatMs(r.elapsedMs);
+  if (r.ratio === Infinity) return `stalled: no byte in ${RATE_WINDOW_MS / 1000} s · ${formatMs(r.elapsedMs)}`;
+  return `${r.ratio.toFixed(1)}× ${r.basis === 'rate' ? 'slower' : 'median'} · ${formatMs(r.elapsedMs)}`;
+}
+
+/**
+ * In-flight items in two groups, each under a heading saying what its ratio is: transfers by rate
+ * against the others in flight, then the items not moving bytes by elapsed ÷ median item time.
+ */
 const stragglerPainter: CanvasPainter = {
-  height: () => 36 + MAX_STRAGGLERS * ROW,
+  height: () => 36 + (MAX_STRAGGLERS + 2) * ROW,
   draw(ctx, w, _h, canvas) {
     const { median, rows } = stragglers();
+    const rate = rows.filter((r) => r.basis === 'rate');
+    const rest = rows.filter((r) => r.basis !== 'rate');
     canvas.dataset.rows = String(rows.length);
     canvas.dataset.median = median === null ? '' : String(Math.round(median));
     canvas.dataset.top = rows[0] ? JSON.stringify({ worker: rows[0].worker, item: rows[0].item, ratio: rows[0].ratio, basis: rows[0].basis, retries: rows[0].retries }) : '';
     canvas.dataset.late = String(rows.filter((r) => r.ratio !== null && r.ratio >= 3).length);
+    canvas.dataset.groups = JSON.stringify({ rate: rate.length, time: rest.length });
     ctx.font = FONT;
     ctx.textBaseline = 'middle';
     ctx.fillStyle = MUTED;
-    // A transfer is measured against the others' rates in flight, anything else against the median item time.
-    const byRate = rows.some((r) => r.basis === 'rate');
-    ctx.fillText(`${median === null ? 'median item time: – (no item finished yet)' : `median item time ${formatMs(median)}`}${byRate ? ' · transfers: × slower than the median rate in flight' : ''}`, 6, 9);
+    ctx.fillText(median === null ? 'median item time: – (no item finished yet)' : `median item time ${formatMs(median)}`, 6, 9);
     if (rows.length === 0) {
       ctx.fillText('No items in flight.', 6, 22 + ROW / 2);
       return;
     }
     const labelW = Math.min(320, Math.round(w * 0.48));
     const x0 = labelW + 8;
-    const barW = Math.max(40, w - x0 - 110);
-    const maxRatio = Math.max(4, ...rows.map((r) => r.ratio ?? 0));
-    const maxElapsed = Math.max(1, ...rows.map((r) => r.elapsedMs));
-    const scale = (r: (typeof rows)[number]) => (r.ratio !== null ? r.ratio / maxRatio : r.elapsedMs / maxElapsed);
-    // Guides: 1× the median (on time) and 3× (late).
-    if (rows.some((r) => r.ratio !== null)) {
-      for (const g of [1, 3]) {
-        const gx = x0 + (g / maxRatio) * barW;
-        ctx.strokeStyle = g === 1 ? '#9ca3af' : '#f5b7b1';
-        ctx.setLineDash([3, 3]);
-        ctx.beginPath();
-        ctx.moveTo(gx + 0.5, 18);
-        ctx.lineTo(gx + 0.5, 22 + rows.length * ROW);
-        ctx.stroke();
-        ctx.setLineDash([]);
-        ctx.fillStyle = MUTED;
-        ctx.fillText(g === 1 ? '1× (typical)' : `${g}×`, gx + 2, 22 + rows.length * ROW + 7);
+    const barW = Math.max(40, w - x0 - 150);
+    let y = 22;
+    for (const group of [rate, rest]) {
+      if (group.length === 0) continue;
+      ctx.fillStyle = '#374151';
+      ctx.font = `600 ${FONT}`;
+      ctx.fillText(fitText(ctx, groupHeading(group[0]!.basis, group.length, median), w - 12), 6, y + ROW / 2);
+      ctx.font = FONT;
+      y += ROW;
+      const top = y;
+      const finite = group.map((r) => r.ratio ?? 0).filter((x) => Number.isFinite(x));
+      const maxRatio = Math.max(4, ...finite);
+      const maxElapsed = Math.max(1, ...group.map((r) => r.elapsedMs));
+      const scale = (r: StragglerRow) => (r.ratio === null ? r.elapsedMs / maxElapsed : Math.min(1, r.ratio / maxRatio));
+      group.forEach((r) => {
+        const late = r.ratio !== null && r.ratio >= 3;
+        ctx.fillStyle = late ? LATE : '#222';
+        const label = `w${r.worker} · ${r.item} · ${r.state}${r.retries ? ` · ${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}` : ''}`;
+        ctx.fillText(fitText(ctx, label, labelW), 6, y + ROW / 2);
+        ctx.fillStyle = late ? LATE : stateColor(r.state);
+        const bw = Math.max(2, scale(r) * barW);
+        ctx.fillRect(x0, y + 3, bw, ROW - 6);
+        ctx.fillStyle = late ? LATE : '#333';
+        ctx.fillText(ratioText(r), x0 + bw + 4, y + ROW / 2);
+        y += ROW;
+      });
+      // Guides over this group: 1× (typical) and 3× (late), on its own scale.
+      if (group.some((r) => r.ratio !== null)) {
+        for (const g of [1, 3]) {
+          const gx = x0 + (g / maxRatio) * barW;
+          ctx.strokeStyle = g === 1 ? '#9ca3af' : '#f5b7b1';
+          ctx.setLineDash([3, 3]);
+          ctx.beginPath();
+          ctx.moveTo(gx + 0.5, top);
+          ctx.lineTo(gx + 0.5, y);
+          ctx.stroke();
+          ctx.setLineDash([]);
+        }
       }
     }
-    rows.forEach((r, i) => {
-      const y = 22 + i * ROW;
-      const late = r.ratio !== null && r.ratio >= 3;
-      ctx.fillStyle = late ? LATE : '#222';
-      const label = `w${r.worker} · ${r.item} · ${r.state}${r.retries ? ` · ${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}` : ''}`;
-      ctx.fillText(fitText(ctx, label, labelW), 6, y + ROW / 2);
-      ctx.fillStyle = late ? LATE : stateColor(r.state);
-      ctx.fillRect(x0, y + 3, Math.max(2, scale(r) * barW), ROW - 6);
-      ctx.fillStyle = late ? LATE : '#333';
-      const text = `${r.ratio !== null ? `${r.ratio.toFixed(1)}×${r.basis === 'rate' ? ' slower' : ''} · ` : ''}${formatMs(r.elapsedMs)}`;
-      ctx.fillText(text, x0 + Math.max(2, scale(r) * barW) + 4, y + ROW / 2);
-    });
+    ctx.fillStyle = MUTED;
+    ctx.fillText('dashed: 1× (typical) and 3× (late), on each group\'s own scale', 6, y + 7);
   },
 };
 

@@ -127,6 +127,19 @@ export interface InFlightItem {
   retries: number;
   /** Bytes of the item received so far (the lane's `itemBytes`); 0 or absent: not moving bytes yet. */
   bytes?: number;
+  /**
+   * The lane's rate on this item, bytes per ms, over the last `RATE_WINDOW_MS` of it (no earlier than
+   * its first byte). Absent: no byte of the item seen yet.
+   */
+  rate?: number;
+  /** How many ms `rate` was measured over. */
+  rateMs?: number;
+}
+
+/** The lane's received bytes (`bytesDone`, never reset) at a sample time. */
+interface ByteMark {
+  t: number;
+  bytes: number;
 }
 
 interface CurrentItem {
@@ -139,7 +152,19 @@ interface CurrentItem {
   retryingNow: boolean;
   /** The lane's bytes of this item so far (last sample). */
   bytes: number;
+  /**
+   * The lane's byte count at its samples since the item's first byte, trimmed to the rate window
+   * (the first mark is the sample before the first byte). Empty: no byte yet.
+   */
+  marks: ByteMark[];
 }
+
+/**
+ * The rate of a transfer is measured over this much of its recent past (ms): a connection slower
+ * than its peers now, not on average since the item began (its connect and list time, or a retry,
+ * are not slowness).
+ */
+export const RATE_WINDOW_MS = 3000;
 
 const NOT_WORKING: ReadonlySet<WorkerState> = new Set(['idle', 'stopped', 'paused']);
 
@@ -151,6 +176,8 @@ const NOT_WORKING: ReadonlySet<WorkerState> = new Set(['idle', 'stopped', 'pause
 export class ItemTracker {
   readonly items = new DurationStats();
   readonly #cur = new Map<number, CurrentItem>();
+  /** Each lane's previous sample of its received bytes (whatever the item). */
+  readonly #last = new Map<number, ByteMark>();
 
   #finish(worker: number): void {
     const c = this.#cur.get(worker);
@@ -165,7 +192,7 @@ export class ItemTracker {
     let c = this.#cur.get(span.worker);
     if (!c || !sameItem(c.item, span.item)) {
       this.#finish(span.worker);
-      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0 };
+      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0, marks: [] };
       this.#cur.set(span.worker, c);
     } else {
       c.start = Math.min(c.start, span.start);
@@ -178,22 +205,43 @@ export class ItemTracker {
     }
   }
 
-  /** A lane's sampled state, after the frame's spans; `openStart` is when its current phase began. */
-  onWorker(w: Pick<WorkerSnapshot, 'id' | 'state' | 'item'> & Partial<Pick<WorkerSnapshot, 'itemBytes'>>, openStart: number): void {
-    const c = this.#cur.get(w.id);
+  /**
+   * A lane's sampled state, after the frame's spans; `openStart` is when its current phase began, `t`
+   * the frame's time (ms since the job started). The rate is taken from the lane's `bytesDone`, which
+   * a retry does not reset (its `itemBytes` starts again at 0).
+   */
+  onWorker(
+    w: Pick<WorkerSnapshot, 'id' | 'state' | 'item'> & Partial<Pick<WorkerSnapshot, 'itemBytes' | 'bytesDone'>>,
+    openStart: number,
+    t = openStart,
+  ): void {
+    const prev = this.#last.get(w.id);
+    const lane = w.bytesDone;
+    if (lane !== undefined) this.#last.set(w.id, { t, bytes: lane });
+    let c = this.#cur.get(w.id);
     if (w.item === null || NOT_WORKING.has(w.state)) {
       this.#finish(w.id);
       return;
     }
     if (!c || !sameItem(c.item, w.item)) {
       this.#finish(w.id);
-      this.#cur.set(w.id, { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0 });
+      c = { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0, marks: [] };
+      this.#cur.set(w.id, c);
+    } else {
+      if (w.item.length > c.item.length) c.item = w.item;
+      c.state = w.state;
+      c.retryingNow = w.state === 'retrying';
+      c.bytes = w.itemBytes ?? 0;
+    }
+    if (lane === undefined || prev === undefined) return;
+    if (c.marks.length === 0) {
+      // The first byte of the item came after the previous sample (and after the item began).
+      if (lane > prev.bytes) c.marks.push({ t: Math.max(prev.t, Math.min(c.start, t)), bytes: prev.bytes }, { t, bytes: lane });
       return;
     }
-    if (w.item.length > c.item.length) c.item = w.item;
-    c.state = w.state;
-    c.retryingNow = w.state === 'retrying';
-    c.bytes = w.itemBytes ?? 0;
+    c.marks.push({ t, bytes: lane });
+    // Keep one mark at or before the window's start.
+    while (c.marks.length > 2 && c.marks[1]!.t <= t - RATE_WINDOW_MS) c.marks.shift();
   }
 
   /** Items being worked on now, with their elapsed time at `now` (ms since the job started). */
@@ -201,7 +249,14 @@ export class ItemTracker {
     const out: InFlightItem[] = [];
     for (const [worker, c] of this.#cur) {
       if (NOT_WORKING.has(c.state) || c.state === 'failed') continue;
-      out.push({ worker, item: c.item, state: c.state, start: c.start, elapsedMs: Math.max(0, now - c.start), retries: c.retries + (c.retryingNow ? 1 : 0), bytes: c.bytes });
+      const it: InFlightItem = { worker, item: c.item, state: c.state, start: c.start, elapsedMs: Math.max(0, now - c.start), retries: c.retries + (c.retryingNow ? 1 : 0), bytes: c.bytes };
+      const first = c.marks[0];
+      const last = c.marks[c.marks.length - 1];
+      if (first && last && last.t > first.t) {
+        it.rate = (last.bytes - first.bytes) / (last.t - first.t);
+        it.rateMs = last.t - first.t;
+      }
+      out.push(it);
     }
     return out;
   }
@@ -245,40 +300,45 @@ export function etaBand(opts: { eta: number | null; left: number; n: number; mea
 
 export interface Straggler extends InFlightItem {
   /**
-   * How late: for a transfer moving bytes beside others, the median rate of those in flight over its
-   * own (3: three times slower than the others now); otherwise elapsed ÷ the median item time. Null
-   * until an item has finished (and no peers to compare a transfer with).
+   * How late. Basis 'rate': the median rate of the transfers in flight over this one's, both over
+   * their recent past (3: three times slower than the others now; Infinity: no byte in that window).
+   * Basis 'time': elapsed ÷ the median item time. Null until an item has finished (and no peers to
+   * compare a transfer with).
    */
   ratio: number | null;
   /** What `ratio` compares: the transfers' rates in flight, or the finished items' times. */
   basis: 'rate' | 'time' | null;
 }
 
-/** A transfer moving bytes, at least this long: its rate means something. */
-const MIN_RATE_MS = 100;
+/** A transfer's rate measured over at least this long (ms) means something. */
+const MIN_RATE_MS = 250;
 
 /**
- * In-flight items ranked by lateness. A transfer moving bytes is compared with the transfers in
- * flight beside it (the median of their rates over its own), not with the finished items' times:
- * items differ in size (a mail lane's range of 250 messages against single messages that finished;
- * a 2 MB book against 60 kB ones), and a slow connection is one slower than its peers now. An item
- * not moving bytes yet (connecting, listing, waiting), or a lone transfer, is compared by elapsed ÷
- * the median item time (by elapsed time alone while no item has finished yet). Latest first; ties
- * keep the lane order.
+ * In-flight items ranked by lateness, in two groups that are never sorted on one scale: first the
+ * transfers moving bytes, each compared with the others in flight (the median of their rates over
+ * its own, each over its recent past: `RATE_WINDOW_MS`, from its first byte), then every other item
+ * by elapsed ÷ the median item time (by elapsed time alone while no item has finished yet).
+ * Why two: items differ in size (a mail lane's range of 250 messages against single messages that
+ * finished), so a lane waiting for the first byte of its range reads 400× the median item while a
+ * transfer three times slower than its peers is the one to look at. A lone transfer, or one whose
+ * rate is not measured yet, goes with the time group. Within a group: latest first; ties keep the
+ * lane order.
  */
 export function rankStragglers(items: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
   const m = medianMs !== null && medianMs > 0 ? medianMs : null;
-  const moving = items.filter((it) => (it.bytes ?? 0) > 0 && it.elapsedMs >= MIN_RATE_MS);
-  const rates = moving.map((it) => it.bytes! / it.elapsedMs).sort((a, b) => a - b);
+  const moving = items.filter((it) => it.state === 'downloading' && it.rate !== undefined && (it.rateMs ?? 0) >= MIN_RATE_MS);
+  const rates = moving.map((it) => it.rate!).sort((a, b) => a - b);
   const mid = rates.length >> 1;
   const medianRate = rates.length >= 2 ? (rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2) : null;
-  return items
-    .map((it): Straggler => {
-      if (medianRate !== null && moving.includes(it)) return { ...it, ratio: medianRate / (it.bytes! / it.elapsedMs), basis: 'rate' };
-      return { ...it, ratio: m === null ? null : it.elapsedMs / m, basis: m === null ? null : 'time' };
-    })
-    .sort((a, b) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.elapsedMs - a.elapsedMs || a.worker - b.worker)
-    .slice(0, limit);
+  const slower = (rate: number) => (rate > 0 ? medianRate! / rate : medianRate! > 0 ? Infinity : 1);
+  const byLateness = (a: Straggler, b: Straggler) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.elapsedMs - a.elapsedMs || a.worker - b.worker;
+  const byRate: Straggler[] = [];
+  const byTime: Straggler[] = [];
+  for (const it of items) {
+    if (medianRate !== null && moving.includes(it)) byRate.push({ ...it, ratio: slower(it.rate!), basis: 'rate' });
+    else byTime.push({ ...it, ratio: m === null ? null : it.elapsedMs / m, basis: m === null ? null : 'time' });
+  }
+  return [...byRate.sort(byLateness), ...byTime.sort(byLateness)].slice(0, limit);
 }
 
 export interface ErrorCount {

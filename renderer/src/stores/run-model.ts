@@ -176,7 +176,7 @@ export function appendFrameToBuffers(b: RunBuffers, f: TelemetryFrame): void {
       }
       b.open.set(w.id, { state: w.state, item: w.item, start: Math.min(start, f.t) });
     }
-    b.items.onWorker(w, b.open.get(w.id)!.start);
+    b.items.onWorker(w, b.open.get(w.id)!.start, f.t);
   }
   b.now = f.t;
 }

@@ -152,10 +152,10 @@ describe('stragglers', () => {
   // rate of the transfers beside it, not against the time of items of another size.
   it('a transfer is compared with the rate of the transfers in flight beside it, not with the time of smaller items', () => {
     const ranges = [
-      { worker: 0, item: 'INBOX 1-250', state: 'downloading' as const, start: 0, elapsedMs: 729, retries: 0, bytes: 3_800_000 },
-      { worker: 1, item: 'Archive 1-250', state: 'downloading' as const, start: 0, elapsedMs: 710, retries: 0, bytes: 1_500_000 },
-      { worker: 2, item: 'INBOX 251-400', state: 'downloading' as const, start: 0, elapsedMs: 521, retries: 0, bytes: 951_000 },
-      { worker: 3, item: 'Sent 1-120', state: 'downloading' as const, start: 0, elapsedMs: 699, retries: 0, bytes: 1_000_000 },
+      { worker: 0, item: 'INBOX 1-250', state: 'downloading' as const, start: 0, elapsedMs: 729, retries: 0, bytes: 3_800_000, rate: 3_800_000 / 729, rateMs: 729 },
+      { worker: 1, item: 'Archive 1-250', state: 'downloading' as const, start: 0, elapsedMs: 710, retries: 0, bytes: 1_500_000, rate: 1_500_000 / 710, rateMs: 710 },
+      { worker: 2, item: 'INBOX 251-400', state: 'downloading' as const, start: 0, elapsedMs: 521, retries: 0, bytes: 951_000, rate: 951_000 / 521, rateMs: 521 },
+      { worker: 3, item: 'Sent 1-120', state: 'downloading' as const, start: 0, elapsedMs: 699, retries: 0, bytes: 1_000_000, rate: 1_000_000 / 699, rateMs: 699 },
     ];
     const r = rankStragglers(ranges, 1.5);
     expect(r.every((x) => x.ratio !== null && x.ratio < 3)).toBe(true);
@@ -172,9 +172,9 @@ describe('stragglers', () => {
 
   it('one transfer far slower than the others in flight is the first straggler, by how many times slower', () => {
     const books = [
-      { worker: 0, item: '100', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 100_000 },
-      { worker: 1, item: '101', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 100_000 },
-      { worker: 2, item: '102', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 10_000 },
+      { worker: 0, item: '100', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 100_000, rate: 100_000 / 1000, rateMs: 1000 },
+      { worker: 1, item: '101', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 100_000, rate: 100_000 / 1000, rateMs: 1000 },
+      { worker: 2, item: '102', state: 'downloading' as const, start: 0, elapsedMs: 1000, retries: 0, bytes: 10_000, rate: 10_000 / 1000, rateMs: 1000 },
       { worker: 3, item: '103', state: 'connecting' as const, start: 0, elapsedMs: 300, retries: 0, bytes: 0 },
     ];
     const r = rankStragglers(books, 200);
@@ -230,5 +230,84 @@ describe('trace export', () => {
     // Metadata first, then events in time order.
     const timed = json.traceEvents.filter((e) => e.ph !== 'M') as Array<{ ts: number }>;
     expect(timed.map((e) => e.ts)).toEqual([...timed.map((e) => e.ts)].sort((a, b) => a - b));
+  });
+});
+
+describe('stragglers: rate from the lane\'s bytes, bases ranked apart (HE s17 #9)', () => {
+  type Lane = { id: number; state: WorkerSnapshot['state']; item: string; itemBytes: number; bytesDone: number; openStart: number };
+  /** Feeds the tracker one sample per lane every 100 ms from `from` to `to`, `step` moving each lane. */
+  function run(t: ItemTracker, lanes: Lane[], from: number, to: number, step: (lane: Lane, at: number) => void): void {
+    for (let at = from; at <= to; at += 100) {
+      for (const l of lanes) {
+        step(l, at);
+        t.onWorker(l, l.openStart, at);
+      }
+    }
+  }
+  const lane = (id: number, state: Lane['state'], item: string): Lane => ({ id, state, item, itemBytes: 0, bytesDone: 0, openStart: 0 });
+  const move = (l: Lane, n: number) => {
+    l.itemBytes += n;
+    l.bytesDone += n;
+  };
+
+  it('connect and list time before the first byte is not slowness', () => {
+    const t = new ItemTracker();
+    // Lane 0 connects and lists for 2 s, then moves at the same 10 kB per 100 ms as lanes 1 and 2.
+    const lanes = [lane(0, 'connecting', '100 A'), lane(1, 'downloading', '101 B'), lane(2, 'downloading', '102 C')];
+    run(t, lanes, 0, 3000, (l, at) => {
+      if (l.id === 0 && at === 2000) {
+        l.state = 'downloading';
+        l.openStart = 2000;
+      }
+      if (l.state === 'downloading' && at > 0 && !(l.id === 0 && at <= 2000)) move(l, 10_000);
+    });
+    const r = rankStragglers(t.inFlight(3000), 5000);
+    expect(r.every((x) => x.basis === 'rate')).toBe(true);
+    expect(r.map((x) => x.ratio!)).toEqual(r.map(() => expect.closeTo(1, 1)));
+    expect(Math.max(...r.map((x) => x.ratio!))).toBeLessThan(1.2);
+  });
+
+  it('a retry that starts the item\'s bytes again does not make the lane read slow', () => {
+    const t = new ItemTracker();
+    const lanes = [lane(0, 'downloading', '100 A'), lane(1, 'downloading', '101 B'), lane(2, 'downloading', '102 C')];
+    run(t, lanes, 0, 5000, (l, at) => {
+      if (l.id === 0 && at === 2000) {
+        l.state = 'retrying';
+        l.itemBytes = 0; // the engine's resetItemBytes
+        return;
+      }
+      if (l.id === 0 && at === 2100) l.state = 'downloading';
+      if (at > 0) move(l, 10_000);
+    });
+    const r = rankStragglers(t.inFlight(5000), 5000);
+    const a = r.find((x) => x.worker === 0)!;
+    expect(a).toMatchObject({ basis: 'rate' });
+    expect(a.ratio!).toBeLessThan(1.2);
+  });
+
+  it('a transfer that stopped moving is the first straggler; cleaning after its bytes is not a stall', () => {
+    const t = new ItemTracker();
+    const lanes = [lane(0, 'downloading', '100 A'), lane(1, 'downloading', '101 B'), lane(2, 'downloading', '102 C'), lane(3, 'downloading', '103 D')];
+    run(t, lanes, 0, 6000, (l, at) => {
+      if (l.id === 3 && at === 1000) l.state = 'cleaning';
+      if (at > 0 && !(l.id === 0 && at > 2000) && l.state === 'downloading') move(l, 10_000);
+    });
+    const r = rankStragglers(t.inFlight(6000), 5000);
+    expect(r[0]).toMatchObject({ worker: 0, basis: 'rate' });
+    expect(r[0]!.ratio).toBe(Infinity);
+    expect(r.find((x) => x.worker === 3)).toMatchObject({ basis: 'time' });
+  });
+
+  it('ranks transfers (by rate) apart from items not moving bytes (by time): a lane waiting 400× the median item does not push a slow transfer down', () => {
+    const items = [
+      { worker: 0, item: 'INBOX 1-250', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 0 },
+      { worker: 1, item: 'Sent 1-100', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 90_000, rate: 10, rateMs: 500 },
+      { worker: 2, item: 'Archive 1-100', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 900_000, rate: 30, rateMs: 500 },
+      { worker: 3, item: 'Junk 1-100', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 900_000, rate: 30, rateMs: 500 },
+    ];
+    const r = rankStragglers(items, 1.5);
+    expect(r.map((x) => [x.worker, x.basis])).toEqual([[1, 'rate'], [2, 'rate'], [3, 'rate'], [0, 'time']]);
+    expect(r[0]!.ratio).toBeCloseTo(3);
+    expect(r[3]!.ratio).toBeCloseTo(400);
   });
 });
