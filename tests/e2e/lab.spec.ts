@@ -228,6 +228,13 @@ test.describe('mail lab', () => {
       ['serial', 'split'].map((st) => `${st}:${m.body.points.filter((q) => q.strategy === st).map((q) => `${q.workers}@${q.medianMs / 1000}`).join(',')}`),
     );
     await expect(page.getByTestId('lab-time-note')).toContainText('Each speedup above is over its own strategy');
+    // A winner is named at 1 connection only when its slowest run beat the other's fastest; overlapping ranges say "no clear winner" (HE s17 on 63ed060).
+    const at1 = m.body.points.filter((q) => q.workers === 1).sort((x, y) => x.medianMs - y.medianMs);
+    const overlap = Math.min(...at1[1]!.wallMs) <= Math.max(...at1[0]!.wallMs);
+    expect(JSON.parse((await page.getByTestId('lab-time-note').getAttribute('data-verdicts')) ?? '[]')).toEqual([
+      { workers: 1, verdict: overlap ? 'overlap' : 'clear', tied: overlap ? [at1[0]!.strategy, at1[1]!.strategy] : [at1[0]!.strategy] },
+    ]);
+    await expect(page.getByTestId('lab-time-note')).toContainText(overlap ? 'at 1, no clear winner' : `at 1, ${at1[0]!.strategy} (`);
     // The timelines: the fastest and the slowest cell (by the median time in the table), each with its lanes.
     const byTime = [...m.body.points].sort((x, y) => x.medianMs - y.medianMs);
     for (const [role, p] of [['fastest', byTime[0]!], ['slowest', byTime[byTime.length - 1]!]] as const) {

@@ -4,7 +4,7 @@ import type { LabKind } from '../../../../shared/ipc';
 import type { LabAnalysis } from '../../../../shared/lab/lab-analysis';
 import { EfficiencyChart, SpeedupChart, type RunPoint } from '../../charts/SpeedupChart';
 import { LabTimeChart } from '../../charts/LabTimeChart';
-import { fastestByWorkers, labTimeSeries } from '../../lib/lab-time-series';
+import { fastestByWorkers, fastestText, labTimeSeries } from '../../lib/lab-time-series';
 import { downloadBlob } from '../../lib/download';
 import { exportName, type LabFileSet } from '../../lib/lab-results';
 import { speedupSpread, spreadNote } from '../../lib/speedup-spread';
@@ -50,9 +50,9 @@ export function SpeedupResults({ kind, analysis, files, run = null, extraNotes =
       {timeSeries.length > 1 && (
         <>
           <h4>Time per cell: the strategies side by side</h4>
-          <p className="muted" data-testid="lab-time-note">
+          <p className="muted" data-testid="lab-time-note" data-verdicts={JSON.stringify(fastest.map((f) => ({ workers: f.workers, verdict: f.verdict, tied: f.tied })))}>
             Each speedup above is over its own strategy&apos;s one-worker time, so a strategy fast with one worker draws a lower curve. Here the same measure for all (lower is faster)
-            {fastest.length > 0 ? `: fastest ${fastest.map((f) => `at ${f.workers}, ${f.label} (${f.seconds.toFixed(2)} s)`).join('; ')}.` : '.'}
+            {fastest.length > 0 ? `. Fastest ${fastest.map(fastestText).join('; ')}.` : '.'}
           </p>
           <LabTimeChart series={timeSeries} />
         </>
