@@ -58,6 +58,8 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   const laneItems = await Promise.all([0, 1, 2, 3].map(async (w) => Number((await page.getByTestId(`lane-${w}-items`).textContent())?.split(' ')[0])));
   expect(laneItems.reduce((a, b) => a + b, 0)).toBe(BOOKS.length - 1);
   for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-busy`)).toHaveText(/^(\d|[1-9]\d|100)% busy$/);
+  // Each worker ran out of books (one failed for good, a job-level stop there is not): "done", not "stopped".
+  for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-state`)).toHaveText('done');
   await expect(page.getByTestId('gantt-legend')).toContainText('downloading');
   await expect(page.getByTestId('gantt-legend')).toContainText('idle is white space');
   // Analysis panels: phase quantiles from the spans, errors by code with where they happened.

@@ -60,6 +60,10 @@ test('mail: test the account, pick folders, archive them with 3 connections', as
   // Per-folder numbers: on server = archived before + fetched now + vanished.
   await expect(page.getByTestId('mail-folder-tallies')).toContainText('Projects/2020');
   await expect(page.getByTestId('run-header')).toContainText('adaptive');
+  // Every connection ran out of work: its lane says "done" (it said "stopped", which reads like a crash).
+  const laneStates = await page.getByTestId('lanes').locator('.lane-state').allTextContents();
+  expect(laneStates.length).toBeGreaterThan(0);
+  expect(laneStates.every((st) => st === 'done'), laneStates.join(',')).toBe(true);
   await shot(page, 'mail-live-run');
 
   // Back on the Mail screen to run the same job again (a new message meanwhile): the form is as it

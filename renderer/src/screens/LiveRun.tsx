@@ -7,6 +7,7 @@ import { ErrorCountsChart, PhaseQuantilesPanel, StragglersPanel } from '../chart
 import { ThroughputChart } from '../charts/ThroughputChart';
 import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
+import { LANE_END_TITLES, laneStateLabel, type LaneLabel } from '../lib/lane-state';
 import { chromeTrace, failureWhere } from '../lib/run-analytics';
 import { failedItemsAdvice } from '../lib/run-stop';
 import { describeError, setError, useAppStore } from '../stores/app-store';
@@ -22,12 +23,12 @@ export function laneBusyPct(busyMs: number, elapsedMs: number): number {
   return elapsedMs > 0 ? Math.max(0, Math.min(100, Math.round((100 * busyMs) / elapsedMs))) : 0;
 }
 
-const Lane = memo(function Lane({ w, elapsedMs }: { w: WorkerSnapshot; elapsedMs: number }) {
+const Lane = memo(function Lane({ w, elapsedMs, label }: { w: WorkerSnapshot; elapsedMs: number; label: LaneLabel }) {
   const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
   return (
     <div className="lane" data-testid={`lane-${w.id}`} data-state={w.state}>
       <span className="lane-id">w{w.id}</span>
-      <span className="lane-state" style={{ borderColor: STATE_COLORS[w.state] ?? '#ddd' }}>{w.state}</span>
+      <span className="lane-state" data-testid={`lane-${w.id}-state`} style={{ borderColor: STATE_COLORS[w.state] ?? '#ddd' }} title={label in LANE_END_TITLES ? LANE_END_TITLES[label as keyof typeof LANE_END_TITLES] : undefined}>{label}</span>
       <span className="lane-item" title={w.item ?? ''}>{w.item ?? '—'}</span>
       <span className="lane-bar">
         <span className={pct === null ? 'indeterminate' : ''} style={{ width: pct === null ? '100%' : `${pct}%` }} />
@@ -213,6 +214,7 @@ export function LiveRun() {
   const jobId = useRunStore((s) => s.jobId);
   const workers = useRunStore((s) => s.workers);
   const elapsedMs = useRunStore((s) => s.elapsedMs);
+  const ends = useRunStore(useShallow((s) => ({ laneEnds: s.laneEnds, summary: s.summary, failures: s.failures })));
   if (!jobId) return <section className="screen" data-testid="screen-live"><OtherRunningJob /><p className="muted">No run yet. Start one from the Gutenberg screen, or open one from History.</p></section>;
   return (
     <section className="screen live" data-testid="screen-live">
@@ -223,7 +225,7 @@ export function LiveRun() {
       <MailFolderTallies />
       <AutoWorkersPanel />
       <div className="lanes" data-testid="lanes">
-        {workers.map((w) => <Lane key={w.id} w={w} elapsedMs={elapsedMs} />)}
+        {workers.map((w) => <Lane key={w.id} w={w} elapsedMs={elapsedMs} label={laneStateLabel(w, ends)} />)}
       </div>
       <h3>Throughput</h3>
       <ThroughputChart />
@@ -235,7 +237,7 @@ export function LiveRun() {
       <GanttCanvas />
       <div className="panels">
         <div className="panel">
-          <h3 title="In-flight items ranked by elapsed time ÷ the median item time">Stragglers</h3>
+          <h3 title="In-flight items: transfers ranked by how many times slower than the others in flight (their rates over the last 3 s), then the items not moving bytes by elapsed time ÷ the median item time">Stragglers</h3>
           <StragglersPanel />
         </div>
         <div className="panel">

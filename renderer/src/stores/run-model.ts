@@ -58,13 +58,21 @@ export interface RunHeader {
    * rather than showing it as idle. 0 for a job followed from its start, and for a replay.
    */
   seenFromMs: number;
+  /**
+   * How each lane seen exiting (state 'stopped') ended: 'retired' when the pool's active workers fell
+   * by then (a refused connection, or auto lowering its count: the worker may leave frames later, at
+   * the end of its item), else 'done' (it ran out of work). Absent: not seen exiting (taken up mid-job).
+   */
+  laneEnds: Record<number, 'done' | 'retired'>;
+  /** Drops of the active worker count not yet matched by a lane exiting. */
+  leaving: number;
 }
 
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null, source: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
   activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], workerDecisions: [], summary: null,
-  lastSeq: -1, gaps: 0, seenFromMs: 0,
+  lastSeq: -1, gaps: 0, seenFromMs: 0, laneEnds: {}, leaving: 0,
 };
 
 /** Column buffers for uPlot: t in seconds since start. */
@@ -206,6 +214,32 @@ function countCode(counts: Record<string, number>, failures: readonly ItemFailur
   return next;
 }
 
+/**
+ * The lanes that exited in this frame, and why (`RunHeader.laneEnds`). A lane not in the previous
+ * frame counts as working when this page followed the job from its start; taken up mid-job, a lane
+ * already stopped is left unknown.
+ */
+function laneEnds(h: RunHeader, f: TelemetryFrame): Pick<RunHeader, 'laneEnds' | 'leaving'> {
+  const followed = h.jobId !== null && h.seenFromMs === 0;
+  if (!followed && h.lastSeq < 0) return { laneEnds: h.laneEnds, leaving: h.leaving };
+  // The first frame sets the count (auto starts below the lane count): only later changes are drops.
+  const before = h.lastSeq >= 0 ? h.activeWorkers : f.activeWorkers;
+  let leaving = f.activeWorkers < before ? h.leaving + (before - f.activeWorkers) : Math.max(0, h.leaving - Math.max(0, f.activeWorkers - before));
+  let ends = h.laneEnds;
+  for (const w of f.workers) {
+    const was = h.workers.find((x) => x.id === w.id)?.state;
+    if (w.state === 'stopped' && was !== 'stopped') {
+      ends = { ...ends, [w.id]: leaving > 0 ? 'retired' : 'done' };
+      if (leaving > 0) leaving--;
+    } else if (w.state !== 'stopped' && ends[w.id] !== undefined) {
+      // Started again (auto adds workers at the lowest free lane).
+      ends = { ...ends };
+      delete ends[w.id];
+    }
+  }
+  return { laneEnds: ends, leaving };
+}
+
 /** Applies a batch of events to the header (pure). Frames in the batch collapse to the last one. */
 export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHeader {
   let next = h;
@@ -226,6 +260,7 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
         break;
       case 'job:frame': {
         const f = e.frame;
+        const ends = laneEnds(next, f);
         next = {
           ...next,
           jobId: e.jobId,
@@ -248,6 +283,7 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
           // A frame of a job this view did not see start (no header yet): taken up mid-job.
           seenFromMs: next.jobId === null && f.seq > 0 ? f.t : next.seenFromMs,
           lastSeq: f.seq,
+          ...ends,
         };
         break;
       }

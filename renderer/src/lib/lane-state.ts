@@ -1,0 +1,25 @@
+/**
+ * What a lane's state reads as. The engine has one state for a worker that has exited, 'stopped'
+ * (its loop ended: run-pool.ts), whatever the reason. The run model tells the reasons apart from the
+ * frames (`RunHeader.laneEnds`: a worker that exited while the pool's active workers fell was let go,
+ * any other ran out of work), so a mail lane whose folders are done reads "done", not "stopped"
+ * (which reads like a crash) while the others still fetch.
+ */
+import type { WorkerSnapshot } from '../../../shared/events';
+import type { RunHeader } from '../stores/run-model';
+
+export type LaneLabel = Exclude<WorkerSnapshot['state'], 'stopped'> | 'done' | 'retired' | 'stopped';
+
+/** Why each label: the lane's tooltip. */
+export const LANE_END_TITLES = {
+  done: 'This worker ran out of work and exited; the others may still be busy.',
+  retired: 'The pool let this worker go: the server refused its connection, or --workers auto lowered the count.',
+  stopped: 'This worker exited: the job was cancelled or stopped, or it ended before this page saw it.',
+} as const;
+
+export function laneStateLabel(w: Pick<WorkerSnapshot, 'id' | 'state'>, h: Pick<RunHeader, 'laneEnds' | 'summary' | 'failures'>): LaneLabel {
+  if (w.state !== 'stopped') return w.state;
+  // A cancel or a job-level error (a full disk, a wrong password) ends every lane: that is a stop.
+  if (h.summary?.status === 'cancelled' || h.failures.some((f) => f.item === '(job)') || h.summary?.failures.some((f) => f.item === '(job)')) return 'stopped';
+  return h.laneEnds[w.id] ?? 'stopped';
+}
