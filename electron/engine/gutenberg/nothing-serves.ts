@@ -1,5 +1,6 @@
 import type { JobFatalCheck } from '../core/job-fatal';
-import { FanoutError, isAbortError, toFanoutError } from '../core/fanout-error';
+import { abortedError, FanoutError, isAbortError, toFanoutError } from '../core/fanout-error';
+import type { WorkerProgress } from '../core/worker-context';
 import { redactUrl } from '../../../shared/input-checks';
 
 /**
@@ -47,8 +48,15 @@ export function serverRefusal(err: FanoutError): string | null {
  * which answer comes first cannot decide between a stop and a finished job.
  *
  * Tries are not time: the stop also waits until the first refusal is `graceMs` old (or the longest
- * Retry-After seen, if longer) and a try was refused after that. The books whose tries all fell in
- * that window fail (a slow failure, as before this stop existed), never the job.
+ * Retry-After seen, if longer) and a try was refused after that. During that grace (every answer so
+ * far the one refusal, nothing served) a try that would start a new book, or be a book's last, waits
+ * (`#hold`: the lane shows `waiting`) until something is served or the grace is over; the tries in
+ * between go on as usual and are what can see the mirror serve again. So a blip at the start (an
+ * origin restarting behind a proxy, a 503 for a few seconds) fails no book (its held tries are
+ * served once it is over), and a mirror refusing everything stops with one error once the grace
+ * is over, its books pending (before the hold, a job of a few books had failed every one of them
+ * within the grace, each on its own, and ended without that error). With `attempts` 1 every try
+ * is a first and a last: the books tried before the first refusal fail alone.
  */
 export class NothingServes {
   /** The refusal every try got so far (undefined before the first failed try). */
@@ -58,7 +66,7 @@ export class NothingServes {
   #tries = 0;
   readonly #triesOf = new Map<number, number>();
   #exhausted = false;
-  /** Tries sent and not answered yet. */
+  /** Tries sent and not answered yet, and tries held by the grace (`#hold`). */
   #inFlight = 0;
   #waiters: Array<() => void> = [];
   /** The error that stopped the job (for `stopError`). */
@@ -85,14 +93,23 @@ export class NothingServes {
 
   /**
    * One try of `ebooks` on the mirror (a book, or a pipelined batch: then `errorsOf` gives each
-   * book's outcome, null for fetched). A try that fails a book for the last time while others are
-   * in flight waits for them before it rejects (see the class comment).
+   * book's outcome, null for fetched). During the grace a new book's try or a book's last waits
+   * first (`#hold`); a try that fails a book for the last time while others are in flight waits for
+   * them before it rejects (see the class comment).
    */
-  async track<T>(ebooks: readonly number[], signal: AbortSignal, fetch: () => Promise<T>, errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>): Promise<T> {
+  async track<T>(
+    ebooks: readonly number[],
+    signal: AbortSignal,
+    fetch: () => Promise<T>,
+    errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>,
+    /** The lane, shown `waiting` while the grace holds the try. */
+    progress?: Pick<WorkerProgress, 'setState'>,
+  ): Promise<T> {
     this.#inFlight++;
     let result: T;
     let lastTry: boolean;
     try {
+      await this.#hold(ebooks, signal, progress);
       result = await fetch();
     } catch (raw) {
       this.#inFlight--;
@@ -138,10 +155,49 @@ export class NothingServes {
   }
 
   #couldStop(): boolean {
-    return !this.#served && this.#exhausted && this.#refusedAfterGrace && this.#triesOf.size >= 2 && this.bytesDone() === 0;
+    return this.#mightStop() && this.#triesOf.size >= 2;
   }
 
-  /** Counts a failed try of `ebooks`; true when it was the last try of one of them and the job could stop for it. */
+  /**
+   * All of the stop but "two books": a last try refused then waits for the tries in flight (held
+   * ones too), which may be the second book (at the grace's end every held try goes at once).
+   */
+  #mightStop(): boolean {
+    return !this.#served && this.#exhausted && this.#refusedAfterGrace && this.bytesDone() === 0;
+  }
+
+  /** The grace is running: refused, nothing served, not yet the grace (or the longest Retry-After) since the first refusal. */
+  #graceLeftMs(): number {
+    if (this.#served || this.#firstRefusalAt === undefined || this.bytesDone() > 0) return 0;
+    return this.#firstRefusalAt + Math.max(this.#graceMs, this.#longestRetryAfter) - this.#now();
+  }
+
+  /** Whether a try of `ebooks` waits for the grace: it starts only new books, or is the last of one of them. */
+  #holds(ebooks: readonly number[]): boolean {
+    if (this.#graceLeftMs() <= 0) return false;
+    return ebooks.every((e) => !this.#triesOf.has(e)) || ebooks.some((e) => (this.#triesOf.get(e) ?? 0) + 1 >= this.attempts);
+  }
+
+  /** Waits while the grace holds a try of `ebooks`: until something is served (an answer wakes it), the grace is over, or `signal`. */
+  async #hold(ebooks: readonly number[], signal: AbortSignal, progress: Pick<WorkerProgress, 'setState'> | undefined): Promise<void> {
+    if (!this.#holds(ebooks)) return;
+    progress?.setState('waiting');
+    while (this.#holds(ebooks) && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(1, this.#graceLeftMs()));
+        this.#waiters.push(done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    if (signal.aborted) throw abortedError();
+  }
+
+  /** Counts a failed try of `ebooks`; true when it was the last try of one of them and the job might stop for it (`#mightStop`). */
   #failed(ebooks: readonly number[], err: FanoutError, signal: AbortSignal): boolean {
     // A cancel or a stop is no answer of the server's.
     if (err.code === 'ABORTED' || signal.aborted) return false;
@@ -163,12 +219,12 @@ export class NothingServes {
       if (n >= this.attempts) last = true;
     }
     if (last) this.#exhausted = true;
-    return last && this.#couldStop();
+    return last && this.#mightStop();
   }
 
   /** Resolves once no try is in flight or the job can no longer stop for this (or `signal` fired). */
   async #answersInFlight(signal: AbortSignal): Promise<void> {
-    while (this.#inFlight > 0 && this.#couldStop() && !signal.aborted) {
+    while (this.#inFlight > 0 && this.#mightStop() && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {
           signal.removeEventListener('abort', done);

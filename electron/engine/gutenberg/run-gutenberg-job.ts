@@ -175,7 +175,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // The per-item timeout (spec.itemTimeoutMs), and each book's time from its first attempt to landing.
   const deadline = new ItemDeadline(spec.itemTimeoutMs, control.onItemTimed);
   // A mirror refusing every request the same way (503 to all, 421 at every login) stops the job once a book used all its tries
-  // and the refusal has lasted the grace (a 503 blip of a few seconds is no stop).
+  // and the refusal has lasted the grace (a 503 blip of a few seconds is no stop); meanwhile new books and last tries wait.
   const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone, { graceMs: NOTHING_SERVES_GRACE_MS });
   // A wrong mirror root (every book missing): once the first books are, the root is listed once; no Gutenberg layout there stops the job.
   const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, async (signal) => probeMirrorRoot(mirror, spec.mirror, await mirrorTrust(spec), spec.proxy, spec.timeoutMs, signal));
@@ -436,7 +436,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                   await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
                 },
               },
-            ), errorsOf), errorsOf);
+            ), errorsOf, bctx.progress), errorsOf);
           } catch (err) {
             // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
             // counted as the others of the job are (done, then not done if stopped there); a batch
@@ -463,7 +463,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
             const fetched = await wrongRoot
-              .track([book.ebook], pctx.signal, () => nothing.track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } }))))
+              .track([book.ebook], pctx.signal, () => nothing.track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } })), undefined, pctx.progress))
               .catch((err: unknown) => {
                 heedRetryAfter(err);
                 throw err;

@@ -1,79 +1,96 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
-import { createJobControl } from '../../../electron/engine/core/job-control';
-import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, startHttpServer, type GeneratedMirror } from '../../harness';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startHttpServer } from '../../harness';
+import { booksFixture, jobErrors, relay, runBooksJob, startFront, startNginx503, triesPerBook, type BooksFixture } from './refusing-front';
 
-// A grace far longer than the test: the gate's release (on a request count) always comes first.
+// A short grace (the real one is 30 s): no outcome below depends on its length, only the test's time.
+const { GRACE_MS } = vi.hoisted(() => ({ GRACE_MS: 1_500 }));
 vi.mock('../../../electron/engine/gutenberg/nothing-serves', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../electron/engine/gutenberg/nothing-serves')>()),
-  NOTHING_SERVES_GRACE_MS: 10 * 60_000,
+  NOTHING_SERVES_GRACE_MS: GRACE_MS,
 }));
 
 /**
- * HE s17 finding 2: a mirror that refuses everything for a moment at the start of the job (an origin
- * restarting behind a proxy, a CDN's 503 blip, a rate limit still closed from the previous run) and
- * then serves. Tries alone stopped the job after the first book's 3 tries and the second book's first
- * (~1.5 s at the defaults). The front refuses every request until the second book's first request,
- * then serves: a gate released on a request count, never a timer. Expected: no stop, the first book
- * fails alone, every other book lands.
+ * The grace of "nothing serves" (nothing-serves.ts): a refusal must have lasted it before the job
+ * stops, so that a blip at the start (an origin restarting behind a proxy, a CDN's 503, a rate limit
+ * still closed) is no stop (HE s17 finding 2). While it runs, new books and books' last tries wait
+ * (they neither start nor fail) until something is served or it is over: a blip fails no book, and a
+ * mirror refusing everything stops with one error, every book pending (s18: before, a job of a few
+ * books failed each of them within the grace and ended with no job error).
  */
-const BOOKS = Array.from({ length: 12 }, (_, i) => 3000 + i);
+const BOOKS = Array.from({ length: 41 }, (_, i) => 3000 + i);
 const ATTEMPTS = 3;
-let work: string;
-let gen: GeneratedMirror;
-let catalogPath: string;
+let fx: BooksFixture;
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'fanout-nothing-serves-grace-'));
-  gen = await generateMirror(path.join(work, 'mirror'), BOOKS.map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 4_000 })));
-  catalogPath = path.join(work, 'catalog.csv');
-  const rows = BOOKS.map((e) => `${e},Text,2000-01-01,"Book ${e}",en,"Author, Test",Fiction,PR,Shelf`);
-  await writeFile(catalogPath, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
+  fx = await booksFixture('fanout-nothing-serves-grace-', BOOKS);
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await fx.cleanup();
 });
 
-it('503 to every request until the second book is asked for, then served: the job is not stopped, the first book fails alone', async () => {
-  const http = await startHttpServer({ root: gen.root });
-  const refusedBooks: number[] = [];
-  let open = false;
-  const front: Server = createServer((req, res) => {
-    void (async () => {
-      if (!open) {
-        const book = Number(/\/(\d+)-0\.txt\b/.exec(req.url ?? '')?.[1] ?? NaN);
-        refusedBooks.push(book);
-        // The request that stopped the job by tries alone (the second book's first): refused, and the gate opens.
-        if (new Set(refusedBooks).size >= 2) open = true;
+describe('a refusal that ends within the grace', () => {
+  it('503 to every request for the grace, then served: no stop, no book failed (the first book\'s last try waits for the grace)', async () => {
+    const http = await startHttpServer({ root: fx.mirror.root });
+    const refused: number[] = [];
+    let firstRefusal: number | undefined;
+    // Closed until the grace has passed since its first refusal, by the front's clock: the job's grace
+    // counts from the answer's arrival, later, so a try held for the grace is surely served.
+    const front = await startFront(async (req, res, { ebook }) => {
+      const now = performance.now();
+      if (firstRefusal === undefined || now - firstRefusal < GRACE_MS) {
+        firstRefusal ??= now;
+        refused.push(ebook);
         res.writeHead(503).end();
         return;
       }
-      const answer = await fetch(new URL(req.url ?? '/', http.url), { method: req.method });
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
-      res.end(Buffer.from(await answer.arrayBuffer()));
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-  try {
-    const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}/`;
-    // One worker in catalog order: the requests come one at a time, in a certain order.
-    const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror: url, outDir: path.join(work, 'out'), workers: 1, strategy: 'queue', attempts: ATTEMPTS, timeoutMs: 10_000, selection: {} });
-    const summary = await runGutenbergJob(spec, createJobControl(() => {}));
-    const job = summary.failures.filter((f) => f.item === '(job)');
-    expect(job.map((f) => `${f.error.code}: ${f.error.message}`)).toEqual([]);
-    // The gate opened where tries alone stopped the job: the first book's 3 tries, the second's first.
-    expect(refusedBooks).toEqual([3000, 3000, 3000, 3001]);
-    expect(summary.itemsFailed).toBe(1);
-    expect(summary.failures.map((f) => f.item)).toEqual([expect.stringContaining('3000')]);
-    expect(summary.itemsDone).toBe(BOOKS.length - 1);
-  } finally {
-    front.closeAllConnections();
-    await new Promise<void>((r) => front.close(() => r()));
-    await http.stop();
-  }
-}, 60_000);
+      await relay(req, res, http.url);
+    });
+    try {
+      const books = BOOKS.slice(0, 12);
+      // One worker in catalog order: the requests come one at a time, in a certain order.
+      const r = await runBooksJob(fx.catalogPath, front.url, path.join(fx.work, 'blip'), { workers: 1, strategy: 'queue', attempts: ATTEMPTS, selection: { ids: [{ from: books[0]!, to: books.at(-1)! }] } });
+      expect(jobErrors(r.summary)).toEqual([]);
+      // Only the first book was refused (the next ones waited), never its last try.
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.length).toBeLessThan(ATTEMPTS);
+      expect(new Set(refused)).toEqual(new Set([books[0]]));
+      expect(r.summary.itemsFailed).toBe(0);
+      expect(r.summary.itemsDone).toBe(books.length);
+    } finally {
+      await front.close();
+      await http.stop();
+    }
+  }, 60_000);
+});
+
+describe('a mirror refusing everything for longer than the grace', () => {
+  it('nginx 503 to everything, 41 books at 4 workers: one error naming the mirror and the 503, no book failed', async () => {
+    const nginx = await startNginx503();
+    try {
+      const r = await runBooksJob(fx.catalogPath, `${nginx.url}/`, path.join(fx.work, 'nginx-41'), { attempts: ATTEMPTS });
+      expect(jobErrors(r.summary)).toEqual([expect.stringMatching(new RegExp(`^HTTP_TRANSIENT: http://127\\.0\\.0\\.1:${new URL(nginx.url).port}/: every request so far got HTTP 503`))]);
+      expect(r.summary.itemsDone).toBe(0);
+      expect(r.summary.itemsFailed).toBe(0);
+      expect(r.manifest).toBe('');
+      // No book was tried more than its attempts; the books not started wait for the re-run.
+      const tries = triesPerBook(await nginx.log());
+      expect(Math.max(...tries.values())).toBeLessThanOrEqual(ATTEMPTS);
+      expect(tries.size).toBeLessThan(BOOKS.length);
+    } finally {
+      await nginx.stop();
+    }
+  }, 60_000);
+
+  it('a small job (3 books, 4 workers): one stop, not each book failed', async () => {
+    const nginx = await startNginx503();
+    try {
+      const r = await runBooksJob(fx.catalogPath, `${nginx.url}/`, path.join(fx.work, 'nginx-3'), { attempts: ATTEMPTS, selection: { ids: [{ from: BOOKS[0]!, to: BOOKS[2]! }] } });
+      expect(jobErrors(r.summary)).toEqual([expect.stringMatching(/^HTTP_TRANSIENT: .*every request so far got HTTP 503.*pending for a re-run\.$/)]);
+      expect(r.summary.itemsFailed).toBe(0);
+      expect(r.manifest).toBe('');
+    } finally {
+      await nginx.stop();
+    }
+  }, 60_000);
+});

@@ -1,14 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import { redactUrl } from '../../../shared/input-checks';
 import type { JobSummary } from '../../../shared/events';
-import { createJobControl } from '../../../electron/engine/core/job-control';
-import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, startApacheServer, startFtpServerOf, startHttpServer, startNginxServer } from '../../harness';
+import { startApacheServer, startFtpServerOf, startHttpServer, startNginxServer } from '../../harness';
+import { booksFixture, runBooksJob, type BooksFixture, type BooksJob } from './refusing-front';
 
 /**
  * A wrong mirror root (a folder that is not a Gutenberg mirror: every book BOOK_NOT_FOUND) failed
@@ -21,33 +17,22 @@ import { generateMirror, startApacheServer, startFtpServerOf, startHttpServer, s
 const BOOKS = Array.from({ length: 41 }, (_, i) => 3000 + i);
 /** Not on the mirror (the first of the catalog). */
 const MISSING = new Set([3000, 3001, 3002, 3003]);
-let work: string;
+let fx: BooksFixture;
 let site: string;
-let catalogPath: string;
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'fanout-wrong-root-'));
-  site = path.join(work, 'site');
   // The real mirror is <site>/gutenberg; <site> itself holds it and an unrelated folder.
-  await generateMirror(path.join(site, 'gutenberg'), BOOKS.filter((e) => !MISSING.has(e)).map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 3_000 })));
+  fx = await booksFixture('fanout-wrong-root-', BOOKS, { mirrorDir: path.join('site', 'gutenberg'), missing: MISSING, sizeBytes: 3_000 });
+  site = path.join(fx.work, 'site');
   await mkdir(path.join(site, 'docs'), { recursive: true });
   await writeFile(path.join(site, 'docs', 'readme.txt'), 'not a mirror\n');
-  catalogPath = path.join(work, 'catalog.csv');
-  const rows = BOOKS.map((e) => `${e},Text,2000-01-01,"Book ${e}",en,"Author, Test",Fiction,PR,Shelf`);
-  await writeFile(catalogPath, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await fx.cleanup();
 });
 
 let outN = 0;
-async function job(mirror: string, input: Record<string, unknown> = {}): Promise<{ summary: JobSummary; manifest: string }> {
-  const outDir = path.join(work, `out-${outN++}`);
-  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror, outDir, workers: 4, strategy: 'adaptive', attempts: 3, timeoutMs: 10_000, selection: {}, ...input });
-  const summary = await runGutenbergJob(spec, createJobControl());
-  const manifestPath = path.join(outDir, 'manifest.jsonl');
-  return { summary, manifest: existsSync(manifestPath) ? await readFile(manifestPath, 'utf8') : '' };
-}
+const job = (mirror: string, input: Record<string, unknown> = {}): Promise<BooksJob> => runBooksJob(fx.catalogPath, mirror, path.join(fx.work, `out-${outN++}`), input);
 
 function expectWrongRoot(r: { summary: JobSummary }, url: string, suggest: string | null): void {
   expect(r.summary.status).toBe('failed');

@@ -1,17 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
-import type { JobEvent, JobSummary } from '../../../shared/events';
-import { createJobControl } from '../../../electron/engine/core/job-control';
-import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { delay, generateMirror, startFtpServer, startHttpServer, startTcpProxy, type GeneratedMirror } from '../../harness';
-import { startInTempDir, startServerProcess } from '../../harness/server-process';
+import type { JobSummary } from '../../../shared/events';
+import { delay, startFtpServer, startHttpServer, startTcpProxy } from '../../harness';
 import { gatedMirror } from '../lab/gated-mirror';
+import { booksFixture, runBooksJob, startFront, startNginx503, triesPerBook, type BooksFixture } from './refusing-front';
 
 // Tries alone decide here (no grace: nothing-serves-grace.test.ts has the refusal that ends within it).
 vi.mock('../../../electron/engine/gutenberg/nothing-serves', async (importOriginal) => ({
@@ -28,29 +21,18 @@ vi.mock('../../../electron/engine/gutenberg/nothing-serves', async (importOrigin
  */
 const BOOKS = Array.from({ length: 41 }, (_, i) => 3000 + i);
 const ATTEMPTS = 3;
+let fx: BooksFixture;
 let work: string;
-let gen: GeneratedMirror;
-let catalogPath: string;
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'fanout-nothing-serves-'));
-  gen = await generateMirror(path.join(work, 'mirror'), BOOKS.map((ebook) => ({ ebook, files: ['-0.txt' as const], sizeBytes: 4_000 })));
-  catalogPath = path.join(work, 'catalog.csv');
-  const rows = BOOKS.map((e) => `${e},Text,2000-01-01,"Book ${e}",en,"Author, Test",Fiction,PR,Shelf`);
-  await writeFile(catalogPath, ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...rows, ''].join('\n'));
+  fx = await booksFixture('fanout-nothing-serves-', BOOKS);
+  work = fx.work;
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await fx.cleanup();
 });
 
-async function job(mirror: string, outDir: string, input: Record<string, unknown> = {}): Promise<{ summary: JobSummary; events: JobEvent[]; manifest: string }> {
-  const events: JobEvent[] = [];
-  const spec = GutenbergJobSpecSchema.parse({ kind: 'gutenberg', catalog: catalogPath, mirror, outDir, workers: 4, strategy: 'adaptive', attempts: ATTEMPTS, timeoutMs: 10_000, selection: {}, ...input });
-  const summary = await runGutenbergJob(spec, createJobControl((e) => events.push(e)));
-  const manifestPath = path.join(outDir, 'manifest.jsonl');
-  const manifest = existsSync(manifestPath) ? await readFile(manifestPath, 'utf8') : '';
-  return { summary, events, manifest };
-}
+const job = (mirror: string, outDir: string, input: Record<string, unknown> = {}) => runBooksJob(fx.catalogPath, mirror, outDir, { attempts: ATTEMPTS, ...input });
 
 /** Stopped on one job-level error naming the mirror and the refusal; no book went through all its tries one by one. */
 function expectStopped(r: { summary: JobSummary }, code: string, mirror: RegExp, refusal: string): void {
@@ -64,59 +46,6 @@ function expectStopped(r: { summary: JobSummary }, code: string, mirror: RegExp,
   expect(job[0]!.error.message).toContain('pending for a re-run');
   // The books not tried to their end are not failed: pending for the re-run.
   expect(r.summary.itemsFailed).toBeLessThan(BOOKS.length / 2);
-}
-
-/** nginx answering 503 to every request, each request logged (one line per request, unbuffered). */
-async function startNginx503(): Promise<{ url: string; log: () => Promise<string[]>; stop: () => Promise<void> }> {
-  let logPath = '';
-  const proc = await startInTempDir('fanout-nginx503-', (tmp) => {
-    const errorLog = path.join(tmp, 'error.log');
-    const conf = path.join(tmp, 'nginx.conf');
-    logPath = path.join(tmp, 'access.log');
-    const t = (name: string) => path.join(tmp, name);
-    return startServerProcess({
-      name: 'nginx',
-      cmd: process.env.FANOUT_NGINX ?? '/usr/sbin/nginx',
-      args: async (port) => {
-        await writeFile(conf, `daemon off;
-master_process off;
-pid ${t('nginx.pid')};
-error_log ${errorLog} warn;
-events { worker_connections 512; }
-http {
-  log_format line '$request_uri $status';
-  access_log ${logPath} line;
-  client_body_temp_path ${t('body')};
-  proxy_temp_path ${t('proxy')};
-  fastcgi_temp_path ${t('fastcgi')};
-  uwsgi_temp_path ${t('uwsgi')};
-  scgi_temp_path ${t('scgi')};
-  server {
-    listen 127.0.0.1:${port};
-    location / { return 503; }
-  }
-}
-`);
-        return ['-e', errorLog, '-p', tmp, '-c', conf];
-      },
-      stderrOf: () => readFile(errorLog, 'utf8'),
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${proc.port}`,
-    log: async () => (await readFile(logPath, 'utf8').catch(() => '')).split('\n').filter(Boolean),
-    stop: () => proc.stop(),
-  };
-}
-
-/** Tries per book as the server saw them: requests of each book's `N-0.txt`. */
-function triesPerBook(paths: string[]): Map<number, number> {
-  const tries = new Map<number, number>();
-  for (const p of paths) {
-    const m = /\/(\d+)-0\.txt\b/.exec(p);
-    if (m) tries.set(Number(m[1]), (tries.get(Number(m[1])) ?? 0) + 1);
-  }
-  return tries;
 }
 
 describe('a mirror that serves nothing', () => {
@@ -152,7 +81,7 @@ describe('a mirror that serves nothing', () => {
   });
 
   it('vsftpd full (421 at every login): the job stops with one TOO_MANY_CONNECTIONS naming FTP 421, not a login per try of every book', async () => {
-    const ftp = await startFtpServer({ root: gen.root, maxPerIp: 1 });
+    const ftp = await startFtpServer({ root: fx.mirror.root, maxPerIp: 1 });
     const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true });
     // Another client holds the server's only session for this address (greeted 220: not itself
     // refused while vsftpd still counts an earlier session).
@@ -217,32 +146,25 @@ describe('a last try refused while another try is in flight', () => {
     // failure until A's answer. Without that wait, B failed on its own (a manifest line) before A's
     // refusal stopped the job.
     const [a, b] = [BOOKS[0]!, BOOKS[1]!];
-    const seen = new Map<number, number>();
     let aSecondArrived!: () => void;
     const aSecond = new Promise<void>((r) => (aSecondArrived = r));
     let bLastWritten!: () => void;
     const bLast = new Promise<void>((r) => (bLastWritten = r));
-    const front: Server = createServer((req, res) => {
-      void (async () => {
-        const ebook = Number(/\/(\d+)(?:-0)?\.txt$/.exec(req.url ?? '')?.[1] ?? NaN);
-        const n = (seen.get(ebook) ?? 0) + 1;
-        seen.set(ebook, n);
-        if (ebook === a && n === 2) {
-          aSecondArrived();
-          await bLast;
-        }
-        if (ebook === b && n === ATTEMPTS) {
-          await aSecond;
-          res.writeHead(503).end(() => bLastWritten());
-          return;
-        }
-        res.writeHead(503).end();
-      })().catch(() => res.destroy());
+    const front = await startFront(async (_req, res, { ebook, n }) => {
+      if (ebook === a && n === 2) {
+        aSecondArrived();
+        await bLast;
+      }
+      if (ebook === b && n === ATTEMPTS) {
+        await aSecond;
+        res.writeHead(503).end(() => bLastWritten());
+        return;
+      }
+      res.writeHead(503).end();
     });
-    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const seen = front.seen;
     try {
-      const url = `http://127.0.0.1:${(front.address() as net.AddressInfo).port}/`;
-      const r = await job(url, path.join(work, 'in-flight-wait'), { workers: 2, strategy: 'queue', selection: { ids: [{ from: a, to: b }] } });
+      const r = await job(front.url, path.join(work, 'in-flight-wait'), { workers: 2, strategy: 'queue', selection: { ids: [{ from: a, to: b }] } });
       expectStopped(r, 'HTTP_TRANSIENT', /http:\/\/127\.0\.0\.1/, 'HTTP 503');
       expect(seen.get(b)).toBe(ATTEMPTS);
       expect(seen.get(a)).toBe(2);
@@ -250,15 +172,14 @@ describe('a last try refused while another try is in flight', () => {
       expect(r.summary.itemsFailed).toBe(0);
       expect(r.manifest).toBe('');
     } finally {
-      front.closeAllConnections();
-      await new Promise<void>((r) => front.close(() => r()));
+      await front.close();
     }
   });
 });
 
 describe('a mirror that refuses some requests and serves others', () => {
   it('books refused to their last try while another is being served: the job runs to its end, they fail alone', async () => {
-    const http = await startHttpServer({ root: gen.root });
+    const http = await startHttpServer({ root: fx.mirror.root });
     const [served, ...refused] = BOOKS.slice(0, 3);
     // The served book's request is held (no answer yet, not a byte) until the refused books have had
     // all their tries: every answer so far is a 503 and two books are out of tries. Nothing is
@@ -267,7 +188,7 @@ describe('a mirror that refuses some requests and serves others', () => {
     // is pinned by 'a last try refused while another try is in flight' above.
     const gate = await gatedMirror(http.url, served!, { othersAfterHeld: true });
     try {
-      const fileOf = (ebook: number) => `/${gen.books.get(ebook)!.files[0]!.relPath}`;
+      const fileOf = (ebook: number) => `/${fx.mirror.books.get(ebook)!.files[0]!.relPath}`;
       for (const e of refused) http.hooks.failNext(fileOf(e), ATTEMPTS, 503);
       const selection = { ids: [{ from: served!, to: refused[1]! }] };
       const running = job(gate.url, path.join(work, 'some-refused'), { workers: 3, strategy: 'queue', selection });
@@ -288,9 +209,9 @@ describe('a mirror that refuses some requests and serves others', () => {
   });
 
   it('429/503 with Retry-After to a few requests while the others are served: every book lands', async () => {
-    const http = await startHttpServer({ root: gen.root });
+    const http = await startHttpServer({ root: fx.mirror.root });
     try {
-      const fileOf = (ebook: number) => `/${gen.books.get(ebook)!.files[0]!.relPath}`;
+      const fileOf = (ebook: number) => `/${fx.mirror.books.get(ebook)!.files[0]!.relPath}`;
       const books = BOOKS.slice(0, 12);
       http.hooks.failNext(fileOf(books[0]!), 2, 503, { 'Retry-After': '1' });
       http.hooks.failNext(fileOf(books[1]!), 2, 429, { 'Retry-After': '1' });

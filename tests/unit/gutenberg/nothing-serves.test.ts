@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { NothingServes, serverRefusal } from '../../../electron/engine/gutenberg/nothing-serves';
 
@@ -57,29 +57,87 @@ describe('NothingServes', () => {
   });
 
   it('tries are not time: no stop before the first refusal is the grace old and a try was refused after it (HE s17 #2)', async () => {
-    let now = 1_000;
-    const ns = new NothingServes(1, () => 0, { graceMs: 30_000, now: () => now });
-    // Book after book refused with every try, all within the grace: each fails alone, no stop.
-    for (let ebook = 1; ebook <= 5; ebook++) {
-      now += 500;
-      expect(await refuse(ns, ebook, 1)).toEqual([false]);
+    vi.useFakeTimers();
+    try {
+      let now = 1_000;
+      const ns = new NothingServes(1, () => 0, { graceMs: 30_000, now: () => now });
+      // The first book's only try is refused: one book alone, within the grace, fails alone.
+      expect(await refuse(ns, 1, 1)).toEqual([false]);
+      // A new book's try waits for the grace (it neither starts nor fails)...
+      let sent = false;
+      const held = ns.track([2], signal, () => ((sent = true), Promise.reject(e503(2)))).catch((e: FanoutError) => e);
+      now += 29_999;
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(sent).toBe(false);
+      // ... until the first refusal is 30 s old: then it goes, and refused too it stops the job.
+      now += 1;
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sent).toBe(true);
+      expect(ns.check(await held, notConnected)).toBe(true);
+    } finally {
+      vi.useRealTimers();
     }
-    now = 1_000 + 500 + 29_999;
-    expect(await refuse(ns, 6, 1)).toEqual([false]);
-    // The first refusal is now 30 s old: the next try refused stops the job.
-    now = 1_000 + 500 + 30_000;
-    expect(await refuse(ns, 7, 1)).toEqual([true]);
   });
 
   it('a longer Retry-After seen stretches the grace', async () => {
-    let now = 0;
-    const ns = new NothingServes(1, () => 0, { graceMs: 1_000, now: () => now });
-    const e429 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 429', { ebook, host: 'mirror' }, { retryAfterMs: 60_000 });
-    expect(await refuse(ns, 1, 1, e429)).toEqual([false]);
-    now = 59_999;
-    expect(await refuse(ns, 2, 1, e429)).toEqual([false]);
-    now = 60_000;
-    expect(await refuse(ns, 3, 1, e429)).toEqual([true]);
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const ns = new NothingServes(2, () => 0, { graceMs: 1_000, now: () => now });
+      const e429 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 429', { ebook, host: 'mirror' }, { retryAfterMs: 60_000 });
+      expect(await refuse(ns, 1, 1, e429)).toEqual([false]);
+      let sent = false;
+      const last = ns.track([1], signal, () => ((sent = true), Promise.reject(e429(1)))).catch((e: FanoutError) => e);
+      now = 59_999;
+      await vi.advanceTimersByTimeAsync(59_999);
+      expect(sent).toBe(false);
+      now = 60_000;
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sent).toBe(true);
+      // Out of tries after the grace, but one book alone: it fails; a second book refused stops.
+      expect(ns.check(await last, notConnected)).toBe(false);
+      expect(await refuse(ns, 2, 1, e429)).toEqual([true]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('during the grace a new book and a last try wait; the tries between go; an answer served lets them go at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const now = 0;
+      const ns = new NothingServes(3, () => 0, { graceMs: 30_000, now: () => now });
+      const inFlight = deferred<string>();
+      const other = ns.track([9], signal, () => inFlight.promise);
+      expect(await refuse(ns, 1, 2)).toEqual([false, false]); // book 1's first two tries are not held
+      const sent: number[] = [];
+      const states: string[] = [];
+      const progress = { setState: (s: string) => void states.push(s) };
+      const last = ns.track([1], signal, () => (sent.push(1), Promise.resolve('a')), undefined, progress);
+      const fresh = ns.track([2], signal, () => (sent.push(2), Promise.resolve('b')), undefined, progress);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(sent).toEqual([]);
+      expect(states).toEqual(['waiting', 'waiting']);
+      // Book 9 served: the mirror serves; nothing waits any more, long before the grace's end.
+      inFlight.resolve('book');
+      await other;
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent.sort()).toEqual([1, 2]);
+      await expect(Promise.all([last, fresh])).resolves.toEqual(['a', 'b']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a cancel ends the wait: the held try is not sent, it rejects ABORTED', async () => {
+    const ns = new NothingServes(1, () => 0, { graceMs: 30_000 });
+    await refuse(ns, 1, 1);
+    const cancel = new AbortController();
+    let sent = false;
+    const held = ns.track([2], cancel.signal, () => ((sent = true), Promise.resolve('x'))).catch((e: FanoutError) => e);
+    cancel.abort();
+    expect(await held).toMatchObject({ code: 'ABORTED' });
+    expect(sent).toBe(false);
   });
 
   it('never stops once anything else was answered: a book fetched, a 404, another status, a byte', async () => {
