@@ -1,5 +1,5 @@
-import { FanoutError, outOfResources, toFanoutError } from '../core/fanout-error';
-import { sleep } from '../core/retry';
+import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { RESOURCE_RETRY_DELAYS_MS, retryOnResourceLimit } from '../core/resource-retry';
 import type { ScrubInput } from '../scrub/scrub-protocol';
 import type { ScrubResult } from '../scrub/scrub-types';
 
@@ -45,7 +45,7 @@ export class ScrubStage {
     this.#service = service;
     this.#maxInFlight = Math.max(1, opts.maxInFlight);
     this.#signal = opts.signal;
-    this.#retryDelaysMs = opts.retryDelaysMs ?? SCRUB_RETRY_DELAYS_MS;
+    this.#retryDelaysMs = opts.retryDelaysMs ?? RESOURCE_RETRY_DELAYS_MS;
   }
 
   get inFlight(): number {
@@ -92,23 +92,15 @@ export class ScrubStage {
    * open files is when the scrub threads start, beside every worker's sockets and .part files:
    * measured, 16 FTP workers at nofile 64-72 stopped the job with 0 of 150 done, where one retry
    * after 250 ms finished all 150). Stops (the error handed on: OUT_OF_RESOURCES stops the job)
-   * when it persists over every retry, on any other error, on a cancel, or when a held raw text's
+   * when it persists over every retry, on any other error, on a cancel (the pause ends: ABORTED), or when a held raw text's
    * bytes were moved to a thread already (detached: they cannot be sent again).
    */
   async #scrub(task: ScrubTask): Promise<ScrubResult> {
     const rawLength = task.raw?.bytes.byteLength;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#service.scrub({ rawPath: task.rawPath, cleanPath: task.cleanPath, ...(task.raw ? { raw: task.raw } : {}) }, { signal: this.#signal });
-      } catch (err) {
-        const delay = this.#retryDelaysMs[attempt];
-        if (delay === undefined || this.#signal.aborted || outOfResources(err) === null || task.raw?.bytes.byteLength !== rawLength) throw err;
-        // Cut short by a cancel: the next try then rejects ABORTED at once (the pool's cancel).
-        await sleep(delay, this.#signal).catch(() => {});
-      }
-    }
+    return retryOnResourceLimit(() => this.#service.scrub({ rawPath: task.rawPath, cleanPath: task.cleanPath, ...(task.raw ? { raw: task.raw } : {}) }, { signal: this.#signal }), {
+      signal: this.#signal,
+      delaysMs: this.#retryDelaysMs,
+      canRetry: () => task.raw?.bytes.byteLength === rawLength,
+    });
   }
 }
-
-/** Pauses before the 1st, 2nd, 3rd retry of a scrub that met OUT_OF_RESOURCES: 1.85 s in all. */
-const SCRUB_RETRY_DELAYS_MS: readonly number[] = [250, 600, 1000];

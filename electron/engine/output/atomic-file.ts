@@ -20,6 +20,7 @@ import { closeSync, fstatSync, fsync, openSync, renameSync, rmSync, writeFileSyn
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
+import { retryOnResourceLimit } from '../core/resource-retry';
 
 export interface AtomicWriteOptions {
   /** Modification time to set on the file (a message's INTERNALDATE). */
@@ -223,7 +224,7 @@ export interface AtomicFile {
 export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}): Promise<AtomicFile> {
   const tempPath = tempPathFor(path);
   // 'wx': a temp name that already exists is never written into (it would be someone else's).
-  const handle = await open(tempPath, 'wx', opts.mode);
+  const handle = await openRetrying(tempPath, 'wx', opts.mode);
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -270,7 +271,7 @@ export async function renameDurably(
     handle?: FileHandle;
   } = {},
 ): Promise<void> {
-  const handle = opts.handle ?? (await open(from, 'r+')); // writable: Windows flushes only a handle that can write
+  const handle = opts.handle ?? (await openRetrying(from, 'r+')); // writable: Windows flushes only a handle that can write
   try {
     await handle.sync();
   } finally {
@@ -307,10 +308,22 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Opens a folder to fsync it (`syncDirHandle`), or null where folders cannot be opened (Windows). */
+/**
+ * `open`, tried again after a pause when this process is at its open-files limit (EMFILE, ENFILE,
+ * ENOMEM: core/resource-retry.ts, 250/600/1000 ms). An open that failed so made nothing (the
+ * descriptor is what ran out), so a new try is the same open. Measured (s17, 16 FTP workers, nofile
+ * 56-72): a book's clean/ or the output folder's fsync met the short peak of open files and stopped
+ * the job with 2 of 150 done. Still failing after the last try: the raw error (`storageFault` stops
+ * the job with OUT_OF_RESOURCES).
+ */
+export function openRetrying(path: string, flags: string, mode?: number): Promise<FileHandle> {
+  return retryOnResourceLimit(() => open(path, flags, mode));
+}
+
+/** Opens a folder to fsync it (`syncDirHandle`; at the open-files limit, tried again: `openRetrying`), or null where folders cannot be opened (Windows). */
 export async function openDirForSync(dir: string): Promise<FileHandle | null> {
   try {
-    return await open(dir, 'r');
+    return await openRetrying(dir, 'r');
   } catch (err) {
     if (process.platform === 'win32') return null;
     throw err;
