@@ -9,7 +9,7 @@ import { mapImapError } from './imap-errors';
 import { examineFolder, takeBodyRows, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { metaOfSource } from './header-meta';
-import { messageSize, type MessageBytes } from './message-file';
+import { isPieces, messageSize, type MessageBytes } from './message-file';
 import { chunkLabel, uidValidityOf, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
 import type { ChunkBoard } from './chunk-board';
@@ -297,8 +297,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (e.code !== 'FOLDER_NOT_FOUND') throw e;
         throw new FanoutError('FOLDER_NOT_FOUND', `Folder ${folder} was deleted or renamed on the server during the run: what was archived of it is kept; run again (a folder renamed is archived under its new name)`, e.context, { cause: err });
       });
-      if (uidValidityOf(mb.uidValidity, job.info) !== job.uidValidity) {
-        throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${mb.uidValidity}); run again to archive its new generation`, { folder });
+      const uv = await uidValidityOf(client, mb.uidValidity, job.info);
+      if (uv !== job.uidValidity) {
+        throw new FanoutError('UIDVALIDITY_CHANGED', `Folder ${folder} was recreated on the server during the run (UIDVALIDITY ${job.uidValidity} → ${uv}); run again to archive its new generation`, { folder });
       }
     }
     return client;
@@ -321,8 +322,14 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     if (wanted.size === 0) return;
     /** UIDs the FETCH returned (written or being written). */
     const received = new Set<number>();
-    /** UIDs the FETCH returned at another length than their planned RFC822.SIZE (not written): UID → bytes received. */
+    /** UIDs the FETCH returned at another length than their planned RFC822.SIZE: UID → bytes received. */
     const wrongSize = new Map<number, number>();
+    /**
+     * Those bodies, held in their temp files (not renamed, no index line) until a NOOP and a UID
+     * SEARCH after the FETCH tell a message still there (committed: the server's RFC822.SIZE is
+     * approximate, as Exchange's is) from one expunged meanwhile (dropped: Courier's placeholder).
+     */
+    const held = new Map<number, MessageWriter>();
     const inflight = new Set<Promise<void>>();
     let writeError: unknown = null;
     /**
@@ -343,21 +350,38 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         const size = messageSize(source);
         // Not the message planned (Courier's placeholder for one expunged meanwhile): settled below, never written as it.
         const planned = job.sizes.get(uid);
-        if (planned !== undefined && size !== planned && !job.sizeDisputed.has(uid)) {
-          wrongSize.set(uid, size);
-          return true;
-        }
-        received.add(uid);
+        const disputed = planned !== undefined && size !== planned;
+        if (disputed) wrongSize.set(uid, size);
+        else received.add(uid);
         ctx.progress.addBytes(size);
         while (!budget.fits(inflight.size, size)) await budget.settled();
         if (writeError || fetchOver) {
           received.delete(uid);
+          wrongSize.delete(uid);
           return false;
         }
         budget.take(size);
+        const meta = metaOfSource(m, source, uidValidity);
+        if (disputed) {
+          const hold: Promise<void> = store
+            .openMessage(meta)
+            .then(async (w) => {
+              held.set(uid, w);
+              for (const piece of isPieces(source) ? source : [source]) await w.write(piece);
+            })
+            .catch((err: unknown) => {
+              writeError ??= err;
+            })
+            .finally(() => {
+              inflight.delete(hold);
+              budget.release(size);
+            });
+          inflight.add(hold);
+          return true;
+        }
         // A body in pieces (literal-pieces.ts) is written and hashed as its pieces (writev), not joined.
         const done: Promise<void> = store
-          .writeMessage(source, metaOfSource(m, source, uidValidity))
+          .writeMessage(source, meta)
           .then(
             () => {
               wanted.delete(uid);
@@ -378,7 +402,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       // take (not one of the chunks', already received, or once a write failed) comes out of
       // imapflow's iterator below as before.
       const stopRows = takeBodyRows(client, (row) => {
-        if (writeError || !wanted.has(row.uid) || received.has(row.uid) || store.has(uidValidity, row.uid)) return false;
+        if (writeError || !wanted.has(row.uid) || received.has(row.uid) || wrongSize.has(row.uid) || store.has(uidValidity, row.uid)) return false;
         return write(row, row.source).catch((err: unknown) => {
           writeError ??= err;
           return true;
@@ -386,7 +410,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       });
       try {
         for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
-          if (!m.source || !wanted.has(m.uid) || received.has(m.uid) || store.has(uidValidity, m.uid)) continue;
+          if (!m.source || !wanted.has(m.uid) || received.has(m.uid) || wrongSize.has(m.uid) || store.has(uidValidity, m.uid)) continue;
           if (!(await write(m, m.source))) break;
         }
       } finally {
@@ -397,8 +421,36 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       if (!writeError) {
         const missing = new Set([...wanted].filter((u) => !received.has(u)));
         if (missing.size > 0) {
-          await this.#settleMissing(client, job, missing, wrongSize);
+          // The held bodies are in their temp files (or failed) before they are judged.
+          await settle();
+          let absent: FanoutError | null = null;
+          try {
+            await this.#settleMissing(client, job, missing, wrongSize);
+          } catch (err) {
+            absent = err instanceof FanoutError && err.code === 'SIZE_MISMATCH' ? err : null;
+            if (!absent) throw err;
+          }
           for (const u of wanted) if (!received.has(u) && !missing.has(u)) wanted.delete(u);
+          // Still there at another length: the body it sent is the message (committed); gone: dropped (finally).
+          for (const [uid, w] of held) {
+            if (!missing.has(uid) || writeError) continue;
+            held.delete(uid);
+            received.add(uid);
+            const done: Promise<void> = w
+              .commit()
+              .then(
+                () => {
+                  wanted.delete(uid);
+                  this.#opts.onMessageWritten(job, uid, ctx.workerId);
+                },
+                (err: unknown) => {
+                  writeError ??= err;
+                },
+              )
+              .finally(() => inflight.delete(done));
+            inflight.add(done);
+          }
+          if (absent) throw absent;
         }
       }
       if (release) {
@@ -410,16 +462,18 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     } finally {
       // Every write has settled (done or failed) before the chunks are told what is left.
       await settle();
+      for (const w of held.values()) await w.abort().catch(() => undefined);
       for (const c of chunks) c.uids = c.uids.filter((u) => wanted.has(u));
     }
   }
 
   /**
    * Messages the FETCH did not return, or returned at another length than planned (`wrongSize`, UID →
-   * bytes): expunged since planning (removed from `wanted`, reported as vanished) or still there (an
-   * error: the server did not send them, or sent something else: retried). A NOOP first lets the
-   * server report an expunge by another session this one was not told of yet (Courier serves such a
-   * message as a placeholder until then).
+   * bytes): expunged since planning (removed from `wanted`, reported as vanished) or still there.
+   * Still there at another length: the server's RFC822.SIZE is not its body's length (left in
+   * `wanted`: the caller keeps the body it received). Still there and not returned: an error
+   * (SIZE_MISMATCH, retried). A NOOP first lets the server report an expunge by another session this
+   * one was not told of yet (Courier serves such a message as a 129-byte placeholder until then).
    */
   async #settleMissing(client: ImapFlow, job: FolderJob, wanted: Set<number>, wrongSize: ReadonlyMap<number, number> = new Map()): Promise<void> {
     const missing = [...wanted];
@@ -429,20 +483,19 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
     const vanished = missing.filter((u) => !still.has(u));
     for (const u of vanished) wanted.delete(u);
     if (vanished.length > 0) this.#opts.onVanished(job, vanished);
-    const there = missing.filter((u) => still.has(u));
-    // Still there at another length: the server's RFC822.SIZE is not its body's; the retry takes the body.
-    for (const u of there) if (wrongSize.has(u)) job.sizeDisputed.add(u);
+    const there = missing.filter((u) => still.has(u) && !wrongSize.has(u));
     if (there.length > 0) {
       const folder = job.info.path;
-      const other = there.filter((u) => wrongSize.has(u));
-      const sent = other.length > 0 ? `; ${other.length} of them at another length than their RFC822.SIZE (UID ${other.slice(0, 5).map((u) => `${u}: ${wrongSize.get(u)} bytes, not ${job.sizes.get(u)}`).join(', ')}${other.length > 5 ? ', …' : ''})` : '';
-      throw new FanoutError('SIZE_MISMATCH', `The server did not return ${there.length} message(s) of ${folder} (UID ${toUidSet(there)})${sent}`, { folder, uid: there[0] });
+      throw new FanoutError('SIZE_MISMATCH', `The server did not return ${there.length} message(s) of ${folder} (UID ${toUidSet(there)})`, { folder, uid: there[0] });
     }
   }
 
   /**
-   * A large message: `UID FETCH uid (BODY.PEEK[]<offset.part>)` until its RFC822.SIZE is on disk,
-   * each piece written to the temp file and hashed before the next is asked for.
+   * A large message: `UID FETCH uid (BODY.PEEK[]<offset.part>)` until a piece comes short (the body's
+   * end: not its RFC822.SIZE, which a server may only approximate), each piece written to the temp
+   * file and hashed before the next is asked for. A first piece announcing another size than planned,
+   * or a body ending at another length than announced, is committed only when a NOOP and a UID
+   * SEARCH find the message still there (else it vanished: Courier's placeholder is dropped).
    */
   async #fetchLarge(job: FolderJob, chunk: MailChunk, ctx: WorkerContext): Promise<void> {
     const uid = chunk.uids[0];
@@ -464,6 +517,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
             ? { uid: true, size: true, flags: true, internalDate: true, envelope: true, source: { start: 0, maxLength: part } }
             : { uid: true, source: { start: offset, maxLength: part } };
         const m: FetchMessageObject | false = await client.fetchOne(String(uid), query, { uid: true });
+        // Asked from past the body's end (its length a multiple of the piece): the body is whole.
+        if (writer && m && (!m.source || m.source.length === 0)) break;
         if (!m || !m.source) {
           // Expunged meanwhile (vanished: nothing to archive), or an error.
           await this.#settleMissing(client, job, wanted);
@@ -472,8 +527,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         }
         if (!writer) {
           size = m.size ?? chunk.bytes;
-          // Another size than planned is not the message planned (Courier's placeholder for one expunged meanwhile).
-          if (size !== chunk.bytes && !job.sizeDisputed.has(uid)) {
+          // Another size than planned may not be the message planned (Courier's placeholder for one expunged meanwhile).
+          if (size !== chunk.bytes) {
             await this.#settleMissing(client, job, wanted, new Map([[uid, size]]));
             if (!wanted.has(uid)) return;
           }
@@ -481,10 +536,13 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         }
         await writer.write(m.source);
         ctx.progress.addBytes(m.source.length);
-        if (m.source.length < part || writer.bytes >= size) break;
+        if (m.source.length < part) break;
       }
-      if (!writer || writer.bytes !== size) {
-        throw new FanoutError('SIZE_MISMATCH', `${folder} UID ${uid}: received ${writer?.bytes ?? 0} bytes, the server announced ${size}`, { folder, uid });
+      if (!writer) throw new FanoutError('SIZE_MISMATCH', `The server returned nothing of ${folder} UID ${uid}`, { folder, uid });
+      if (writer.bytes !== size) {
+        // The server's RFC822.SIZE is approximate when the message is still there (kept), or the body was a placeholder (gone).
+        await this.#settleMissing(client, job, wanted, new Map([[uid, writer.bytes]]));
+        if (!wanted.has(uid)) return;
       }
       const w = writer;
       writer = null;

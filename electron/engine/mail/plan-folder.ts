@@ -25,17 +25,12 @@ export interface FolderJob {
   /** The UIDs the server held when the folder was planned (checked against the index at the end). */
   serverUids: number[];
   /**
-   * RFC822.SIZE of each message to fetch, as planned: a body of another length is not that message
-   * (Courier serves a message expunged by another session as a 129-byte "message unavailable"
-   * placeholder), so it is never written as it (mail-worker.ts).
+   * RFC822.SIZE of each message to fetch, as planned: a body of another length may not be that
+   * message (Courier serves a message expunged by another session as a 129-byte "message
+   * unavailable" placeholder), so it is held in its temp file until the server, asked again, still
+   * lists the UID (mail-worker.ts).
    */
   sizes: Map<number, number>;
-  /**
-   * UIDs a FETCH returned at another length than `sizes` while the server, asked again (NOOP, UID
-   * SEARCH), still holds them: its RFC822.SIZE is not its body's length (a server computing it
-   * apart from the body, as Exchange is known to). The retry writes what the server sends for them.
-   */
-  sizeDisputed: Set<number>;
   vanished: Set<number>;
 }
 
@@ -168,7 +163,7 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   const empty = store.isEmpty();
   const { mailbox: mb, sizes: withExamine } = empty ? await examineWithSizes(client, info, { condstore: false }) : { mailbox: await examineFolder(client, info, { condstore: true }), sizes: null };
   const condstore = client.enabled.has('CONDSTORE') && !mb.noModseq;
-  const uv = uidValidityOf(mb.uidValidity, info);
+  const uv = await uidValidityOf(client, mb.uidValidity, info);
   const known = store.state.generations.some((g) => g.uidValidity === uv);
   store.generation(uv);
   // Files of this generation the index names but the disk lost or damaged (`checkFiles`: a readdir
@@ -270,7 +265,6 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
     tally,
     serverUids,
     sizes: new Map(),
-    sizeDisputed: new Set(),
     vanished: new Set(),
   };
   plan.job = job;
@@ -352,13 +346,19 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
 }
 
 /**
- * The folder's UIDVALIDITY as EXAMINE gave it, else as STATUS did (RFC 3501 requires it in EXAMINE's
- * answer; without it a generation "undefined" was archived). Neither: the folder cannot be archived
- * by UID, and fails naming it.
+ * The UIDVALIDITY of the folder just EXAMINEd on `client`: EXAMINE's, else (RFC 3501 requires it in
+ * EXAMINE's answer; without it a generation "undefined" was archived) a STATUS asked now, after the
+ * EXAMINE. Not the listing's value: a folder deleted and recreated since the listing would show the
+ * listed value again, its new messages taken for the archive's same UIDs (session 17's stand-in
+ * did that; examine-no-uidvalidity-recreated.test.ts). What is left unseen on such a server: a folder
+ * recreated between the EXAMINE's answer and the STATUS's (one round trip). Neither answers one:
+ * the folder cannot be archived by UID, and fails naming it. Costs nothing on a server that follows
+ * RFC 3501 (Dovecot, Cyrus, Courier: no STATUS sent).
  */
-export function uidValidityOf(examined: bigint | number | undefined, info: Pick<MailFolderInfo, 'path' | 'uidValidity'>): string {
+export async function uidValidityOf(client: ImapFlow, examined: bigint | number | undefined | null, info: Pick<MailFolderInfo, 'path'>): Promise<string> {
   if (examined !== undefined && examined !== null) return String(examined);
-  if (info.uidValidity !== null) return info.uidValidity;
+  const st = await client.status(info.path, { uidValidity: true });
+  if (st && st.uidValidity !== undefined && st.uidValidity !== null) return String(st.uidValidity);
   throw new FanoutError('INTERNAL', `The server gave no UIDVALIDITY for ${info.path} (neither EXAMINE nor STATUS): its messages cannot be archived by UID`, { folder: info.path });
 }
 

@@ -12,7 +12,8 @@ import { startHoldRelay, type HoldRelay } from './hold-relay';
  * server, asked again, still holds it (mid-run-changes.test.ts: Courier's placeholder for a message
  * expunged meanwhile). A server whose RFC822.SIZE is not its body's length (Exchange is known to
  * compute it apart from the body; here a relay adds 7 to one UID's size answer) still gets every
- * message archived: the retry writes what the server sends.
+ * message archived: the body, held in its temp file until NOOP + UID SEARCH find the UID still
+ * there, is committed (approx-size.test.ts: every size off, each body fetched once).
  */
 describe('mail: RFC822.SIZE not the body\'s length, the message still there (Dovecot behind a relay)', () => {
   let bed: MailTestBed<DovecotServer>;

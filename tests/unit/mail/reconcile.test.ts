@@ -26,7 +26,6 @@ describe('reconcileFolder', () => {
     tally: { folder: 'INBOX', onServer: serverUids.length, archivedBefore: 0, toFetch: 0, fetched: 0, vanished: 0, ...tally },
     serverUids,
     sizes: new Map(),
-    sizeDisputed: new Set(),
     vanished: new Set(),
   });
 
