@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'basic-ftp';
 import type { FanoutError } from '../core/fanout-error';
+import type { ErrorContext } from '../../../shared/errors';
 import type { BatchBook } from './ftp-batch-book';
 import { mapFtpError } from './ftp-errors';
 import { connectPassive } from './ftp-pipeline';
@@ -20,22 +21,32 @@ export interface DataTimeouts {
 }
 
 /**
+ * A data connection we could not open (no socket: EMFILE at the open-files limit; refused; no
+ * connect in `timeoutMs`), with the error the book fails with. The server answered the EPSV and, its
+ * RETR received, waits for this connection (vsftpd up to its accept_timeout, 60 s; pure-ftpd and
+ * ProFTPD longer) answering nothing meanwhile: the caller must not wait for the RETR's reply.
+ */
+export interface Unopened {
+  unopened: FanoutError;
+}
+
+/**
  * Connects to a passive port and reads what the server sends there to its end, dropping it (a
  * wasted guess whose file exists). Cutting it instead would leave the RETR without a final reply on
- * pure-ftpd (none after a transfer it could not finish). Resolves true once the server ended it, false
- * when it failed: no connection, an error, or nothing for `stallMs` (then cut).
+ * pure-ftpd (none after a transfer it could not finish). Resolves `whole` once the server ended it,
+ * `cut` when it failed once open (an error, or nothing for `stallMs`: then cut), or Unopened.
  */
-export async function drainPassive(client: Client, port: number, t: DataTimeouts): Promise<boolean> {
+export async function drainPassive(client: Client, port: number, t: DataTimeouts, context: ErrorContext): Promise<'whole' | 'cut' | Unopened> {
   let sock: net.Socket;
   try {
     sock = await connectPassive(client, port, t.timeoutMs);
-  } catch {
-    return false;
+  } catch (e) {
+    return { unopened: mapFtpError(e, 'transfer', context) };
   }
-  return new Promise<boolean>((resolve) => {
+  return new Promise<'whole' | 'cut'>((resolve) => {
     sock.setTimeout(t.stallMs, () => sock.destroy());
-    sock.once('end', () => resolve(true));
-    sock.once('close', () => resolve(false)); // (after 'end' when ended cleanly: the first settles)
+    sock.once('end', () => resolve('whole'));
+    sock.once('close', () => resolve('cut')); // (after 'end' when ended cleanly: the first settles)
     sock.on('error', () => {});
     sock.resume();
   });
@@ -45,15 +56,16 @@ export async function drainPassive(client: Client, port: number, t: DataTimeouts
  * Opens the book's data connection on `port` and pipes it into the book's sink (`receiving`, then
  * `received` once it ended). Resolves `skipped` when the book is no longer wanted once connected
  * (a refused REST, `wanted()` false, no sink: the connection is closed at once), `received` when
- * the connection ended cleanly (the caller checks the byte count), else the error the book fails with.
+ * the connection ended cleanly (the caller checks the byte count), Unopened when it could not be
+ * opened, else the error the book fails with once it was open.
  * The server waits for this connection before running the RETR: it is always opened.
  */
-export async function receiveBookData(client: Client, book: BatchBook, port: number, t: DataTimeouts, wanted: () => boolean): Promise<'skipped' | 'received' | FanoutError> {
+export async function receiveBookData(client: Client, book: BatchBook, port: number, t: DataTimeouts, wanted: () => boolean): Promise<'skipped' | 'received' | FanoutError | Unopened> {
   let sock: net.Socket;
   try {
     sock = await connectPassive(client, port, t.timeoutMs);
   } catch (e) {
-    return mapFtpError(e, 'transfer', book.context);
+    return { unopened: mapFtpError(e, 'transfer', book.context) };
   }
   sock.on('error', () => {}); // surfaces through the pipeline
   const restOk = book.restOk ? await book.restOk : true;

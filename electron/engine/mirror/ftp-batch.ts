@@ -265,8 +265,9 @@ export class FtpBatch {
       if (port === null) this.epsvWorks = false;
       else if (book.guess?.present !== false) {
         const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
-        void drainPassive(this.client, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }).then((whole) => {
-          if (!whole) this.afterCut(book);
+        void drainPassive(this.client, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }, book.context).then((end) => {
+          if (end === 'cut') this.afterCut(book);
+          else if (end !== 'whole') this.unopened(end.unopened);
         });
       }
       return;
@@ -317,6 +318,10 @@ export class FtpBatch {
     const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
     const end = await receiveBookData(this.client, book, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }, () => !book.result && !this.failure);
     if (end === 'received' && !book.result && book.sink!.received === book.size - book.startAt) return this.landings.land(book);
+    if (typeof end === 'object' && 'unopened' in end) {
+      this.settle(book, end.unopened);
+      return this.unopened(end.unopened);
+    }
     // The data did not all come (cut, reset, stalled, or closed unused by us): the book fails
     // (retryable, the part kept) with the final reply's words when it came (a 226 after a cut still
     // means the file is incomplete), else as short.
@@ -400,6 +405,20 @@ export class FtpBatch {
     if (this.failure || !this.commands.markCut(book)) return;
     this.client.ftp.log('> NOOP (after a cut transfer)');
     this.client.ftp.socket.write('NOOP\r\n', this.client.ftp.encoding);
+  }
+
+  /**
+   * A data connection we could not open (EMFILE at the open-files limit, refused, no connect in
+   * time): the server, its RETR received, waits for it (vsftpd for its accept_timeout, 60 s; pure-ftpd
+   * and ProFTPD longer) and answers nothing meanwhile, a NOOP included: the batch waited for its
+   * watchdog (`timeoutMs`; 16 workers at `prlimit --nofile=64` took 30.6 s instead of 2-3 s). The
+   * connection is closed at once (the batch ends as on a lost connection: what has all its bytes
+   * stays done, the rest fails retryable, the book of that connection with its own error, e.g.
+   * OUT_OF_RESOURCES); the session logs in again for its next call.
+   */
+  private unopened(err: FanoutError): void {
+    this.client.ftp.log(`< the data connection could not be opened (${err.message}): closing`);
+    this.fail(err);
   }
 
   // ---- outcome ----

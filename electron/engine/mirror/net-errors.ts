@@ -1,4 +1,4 @@
-import { FanoutError, toFanoutError } from '../core/fanout-error';
+import { FanoutError, outOfResources, toFanoutError } from '../core/fanout-error';
 import { isTlsFailure } from '../core/tls-error';
 import type { ErrorContext } from '../../../shared/errors';
 
@@ -15,6 +15,11 @@ export function mapSocketError(e: unknown, context: ErrorContext): FanoutError {
     return new FanoutError('CONNECTION_RESET', typeof message === 'string' ? message : String(code), context, { cause: e });
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return new FanoutError('TIMEOUT', typeof message === 'string' ? message : String(code), context, { cause: e });
+  // basic-ftp keeps only the text of its last transfer strategy's error ("None of the available
+  // transfer strategies work. Last error response was 'Error: Can't open data connection in passive
+  // mode: connect EMFILE …'"): a limit of this process named there is OUT_OF_RESOURCES (retryable), not INTERNAL.
+  const limit = code === undefined && typeof message === 'string' ? /\b(?:connect|open|socket) (EMFILE|ENFILE|ENOMEM|EAGAIN)\b/.exec(message)?.[1] : undefined;
+  if (limit) return outOfResources(Object.assign(new Error(message as string, { cause: e }), { code: limit }), context)!;
   // basic-ftp's wording for a control connection the server dropped.
   if (typeof message === 'string' && /FIN packet|closed connection unexpectedly|Socket closed|Client is closed/i.test(message)) {
     return new FanoutError('CONNECTION_RESET', message, context, { cause: e });
