@@ -157,7 +157,12 @@ interface CurrentItem {
    * (the first mark is the sample before the first byte). Empty: no byte yet.
    */
   marks: ByteMark[];
+  /** Reached a phase past the connection's set-up: downloading, cleaning or writing. */
+  moved: boolean;
 }
+
+/** The phases in which an item is being fetched or handed on (not connecting, listing or waiting). */
+const MOVING: ReadonlySet<WorkerState> = new Set(['downloading', 'cleaning', 'writing']);
 
 /**
  * The rate of a transfer is measured over this much of its recent past (ms): a connection slower
@@ -175,6 +180,11 @@ const NOT_WORKING: ReadonlySet<WorkerState> = new Set(['idle', 'stopped', 'pause
  */
 export class ItemTracker {
   readonly items = new DurationStats();
+  /**
+   * Items a lane moved on from after downloading them (not failed there): for a Gutenberg job, books
+   * downloaded and handed to cleaning, which the job counts done only once cleaned and on disk.
+   */
+  handedOn = 0;
   readonly #cur = new Map<number, CurrentItem>();
   /** Each lane's previous sample of its received bytes (whatever the item). */
   readonly #last = new Map<number, ByteMark>();
@@ -184,6 +194,7 @@ export class ItemTracker {
     if (!c) return;
     this.#cur.delete(worker);
     if (c.end > c.start) this.items.add(c.end - c.start);
+    if (c.moved && c.state !== 'failed') this.handedOn++;
   }
 
   /** A closed span (in the order the engine sent them). */
@@ -192,13 +203,16 @@ export class ItemTracker {
     let c = this.#cur.get(span.worker);
     if (!c || !sameItem(c.item, span.item)) {
       this.#finish(span.worker);
-      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0, marks: [] };
+      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0, marks: [], moved: false };
       this.#cur.set(span.worker, c);
     } else {
       c.start = Math.min(c.start, span.start);
       c.end = Math.max(c.end, span.end);
       if (span.item.length > c.item.length) c.item = span.item;
     }
+    // The span closed on its last phase: a failed one ends the item failed, a later one does not.
+    if (span.end >= c.end) c.state = span.state;
+    if (MOVING.has(span.state)) c.moved = true;
     if (span.state === 'retrying') {
       c.retries++;
       c.retryingNow = false;
@@ -225,13 +239,14 @@ export class ItemTracker {
     }
     if (!c || !sameItem(c.item, w.item)) {
       this.#finish(w.id);
-      c = { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0, marks: [] };
+      c = { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0, marks: [], moved: MOVING.has(w.state) };
       this.#cur.set(w.id, c);
     } else {
       if (w.item.length > c.item.length) c.item = w.item;
       c.state = w.state;
       c.retryingNow = w.state === 'retrying';
       c.bytes = w.itemBytes ?? 0;
+      if (MOVING.has(w.state)) c.moved = true;
     }
     if (lane === undefined || prev === undefined) return;
     if (c.marks.length === 0) {

@@ -66,13 +66,15 @@ export interface RunHeader {
   laneEnds: Record<number, 'done' | 'retired'>;
   /** Drops of the active worker count not yet matched by a lane exiting. */
   leaving: number;
+  /** Gutenberg: books downloaded and handed to cleaning so far (`downloadedFor`); null: not known. */
+  downloaded: number | null;
 }
 
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null, source: null,
   itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
   activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], workerDecisions: [], summary: null,
-  lastSeq: -1, gaps: 0, seenFromMs: 0, laneEnds: {}, leaving: 0,
+  lastSeq: -1, gaps: 0, seenFromMs: 0, laneEnds: {}, leaving: 0, downloaded: null,
 };
 
 /** Column buffers for uPlot: t in seconds since start. */
@@ -197,6 +199,17 @@ export function estimateEta(f: Pick<TelemetryFrame, 't' | 'itemsTotal' | 'itemsD
   if (left <= 0) return 0;
   if (finished === 0 || f.t <= 0) return null;
   return (left * f.t) / finished;
+}
+
+/**
+ * Books downloaded and handed to cleaning so far (the lanes' items past their download), or null
+ * where a lane's item is not one of the job's items (mail: a folder range) or the run has ended. A
+ * book counts done only once cleaned and on disk, so `itemsDone` can stay 0 while the bytes come in
+ * (the first scrubs of a run can take seconds); this is how far the downloads are.
+ */
+export function downloadedFor(h: Pick<RunHeader, 'kind' | 'status'>, b: RunBuffers): number | null {
+  if (h.kind !== 'gutenberg' || h.status === 'finished') return null;
+  return b.items.handedOn;
 }
 
 /** The header's ETA band from the buffers' per-item times (call after the frames are appended). */

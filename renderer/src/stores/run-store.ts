@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import type { JobEvent, TelemetryFrame } from '../../../shared/events';
 import { RECORDING_PAGE_FRAMES, type ActiveJob, type RunRecordingPage } from '../../../shared/ipc';
-import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
+import { appendFrameToBuffers, downloadedFor, emptyBuffers, etaBandFor, initialHeader, reduceHeader, type RunBuffers, type RunHeader } from './run-model';
 
 export interface RunState extends RunHeader {
   /** Bumped whenever the buffers changed; charts subscribe to it. */
@@ -46,7 +46,7 @@ export function flushRunEvents(): void {
     }
     header = reduceHeader(header, [e]);
   }
-  header = { ...header, etaBand: etaBandFor(header, runBuffers) };
+  header = { ...header, etaBand: etaBandFor(header, runBuffers), downloaded: downloadedFor(header, runBuffers) };
   useRunStore.setState({ ...header, version: state.version + 1 });
   const ms = performance.now() - t0;
   runPerf.flushes++;

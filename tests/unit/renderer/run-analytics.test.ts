@@ -3,7 +3,7 @@ import type { ItemFailure, TelemetryFrame, TimelineSpan, WorkerSnapshot } from '
 import {
   DurationStats, ItemTracker, PhaseStats, SAMPLE_CAP, Z90, chromeTrace, errorCounts, etaBand, failureWhere, quantileSorted, rankStragglers, sameItem,
 } from '../../../renderer/src/lib/run-analytics';
-import { appendFrameToBuffers, emptyBuffers, etaBandFor, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
+import { appendFrameToBuffers, downloadedFor, emptyBuffers, etaBandFor, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
 
 const span = (worker: number, state: TimelineSpan['state'], item: string | null, start: number, end: number): TimelineSpan => ({ worker, state, item, start, end });
 
@@ -309,5 +309,28 @@ describe('stragglers: rate from the lane\'s bytes, bases ranked apart (HE s17 #9
     expect(r.map((x) => [x.worker, x.basis])).toEqual([[1, 'rate'], [2, 'rate'], [3, 'rate'], [0, 'time']]);
     expect(r[0]!.ratio).toBeCloseTo(3);
     expect(r[3]!.ratio).toBeCloseTo(400);
+  });
+});
+
+describe('progress moves with the downloads (HU s17 #2)', () => {
+  // An adaptive HTTP run (60 books, 4 workers, 25 ms): itemsDone stayed 0 for 3.8 s while 3.5 MB and
+  // ~16 books came in, because a book counts done once cleaned and on disk, and the first scrubs took
+  // 3 s. The lanes had moved from book to book all along: those are books downloaded, handed on.
+  it('counts the books each lane handed on (downloaded, not failed), while none is done yet', () => {
+    const b = emptyBuffers();
+    const w = (id: number, state: WorkerSnapshot['state'], item: string | null): WorkerSnapshot => ({ id, state, item, itemBytes: 0, itemTotal: null, bytesDone: 0, itemsDone: 0, itemsFailed: 0, retries: 0, busyMs: 0 });
+    const f = (t: number, workers: WorkerSnapshot[], spans: TimelineSpan[]): TelemetryFrame => ({
+      seq: t, t, itemsTotal: 10, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: t * 1000, cleanBytes: 0, itemsCleaned: 0,
+      bytesPerSec: 0, itemsPerSec: 0, activeWorkers: 2, paused: false, workers, spans,
+    });
+    appendFrameToBuffers(b, f(100, [w(0, 'downloading', '1 A'), w(1, 'connecting', '2 B')], []));
+    appendFrameToBuffers(b, f(200, [w(0, 'downloading', '3 C'), w(1, 'downloading', '2 B')], [span(0, 'downloading', '1 A', 50, 150), span(1, 'connecting', '2 B', 0, 120)]));
+    appendFrameToBuffers(b, f(300, [w(0, 'downloading', '4 D'), w(1, 'failed', '2 B')], [span(0, 'downloading', '3 C', 150, 250), span(1, 'downloading', '2 B', 120, 280)]));
+    appendFrameToBuffers(b, f(400, [w(0, 'downloading', '4 D'), w(1, 'listing', '5 E')], [span(1, 'failed', '2 B', 280, 390)]));
+    // 1 and 3 handed on; 2 failed on its lane; 4 and 5 in flight.
+    expect(b.items.handedOn).toBe(2);
+    const h = reduceHeader({ ...initialHeader, jobId: 'j', kind: 'gutenberg', status: 'running' }, [{ kind: 'job:frame', jobId: 'j', frame: f(400, [], []) }]);
+    expect(downloadedFor(h, b)).toBe(2);
+    expect(downloadedFor({ ...h, kind: 'mail' }, b)).toBeNull(); // a mail lane's item is a folder range, not a message
   });
 });
