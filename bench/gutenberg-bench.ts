@@ -34,7 +34,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,28 @@ const RM_OUTPUT = env('BENCH_RM_OUTPUT', '0') === '1';
 async function clearOutput(dir: string): Promise<void> {
   if (RM_OUTPUT) await rm(dir, { recursive: true, force: true });
   else await retireOutput(dir, join(dirname(dir), 'retired'));
+}
+
+/**
+ * CPU of one file create in the bench's folder now, µs (median of 5 rounds of 40 empty files, kept until
+ * the bench ends: a probe must not delete). On this machine's ext4 (no journal) a create walks past every
+ * inode of its block group freed in the last 60 s (360 s while the inode table is not yet written back):
+ * ~40 µs here with nothing deleted nearby, 150-250 µs after other work's deletions in /tmp (tests, the
+ * previous bench's clean-up). Fanout creates two files per book (raw, clean), curl one: printed before
+ * each N's rows, so a log shows whether its rows paid that (`sync; sleep 60` before a bench clears its own).
+ */
+let probes = 0;
+function createProbeMicros(dir: string): number {
+  const at = join(dir, `create-probe-${++probes}`);
+  mkdirSync(at);
+  const per: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 40; i++) closeSync(openSync(join(at, `${round}-${i}`), 'wx'));
+    const c = process.cpuUsage(c0);
+    per.push((c.user + c.system) / 40);
+  }
+  return per.sort((a, b) => a - b)[2]!;
 }
 
 interface CappedRow { protocol: string; n: number; cap: number; bytes: number; seconds: number }
@@ -205,6 +227,7 @@ async function main(): Promise<void> {
     }
     for (const protocol of CAPPED_ONLY ? [] : PROTOCOLS) {
       for (const n of NS) {
+        console.log(`fs: a file create costs ${createProbeMicros(dir).toFixed(0)} µs of CPU here now (Fanout makes 2 per book, curl 1)`);
         for (let round = 1; round <= ROUNDS; round++) {
           for (const strategy of STRATEGIES) {
             if (strategy === 'serial' && n !== 1) continue;
