@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { mapFtpError } from './ftp-errors';
+import { dataEnded, raceDataEnd } from './ftp-data-end';
 import type { FetchedFile, FetchFileOptions } from './types';
 
 /**
@@ -36,18 +36,15 @@ export async function fetchFtpFile(client: Client, remotePath: string, url: stri
   });
   const written = pipeline(counter, createWriteStream(opts.dest));
   written.catch(() => {}); // surfaces through the transfer (basic-ftp listens for the destination's error)
-  const dataEnded = once(counter, 'finish').then(
-    () => true,
-    () => false,
-  );
+  const ended = dataEnded(counter);
   const transfer = client.downloadTo(counter, remotePath);
   transfer.catch(() => {});
   try {
-    const early = await Promise.race([transfer.then(() => false), dataEnded]);
-    if (early && total !== null && received < total) {
-      client.close();
+    // Ended short before the final reply: failed at once, the control connection closed (see raceDataEnd).
+    const end = await raceDataEnd(client, transfer, ended, () => received, total, context);
+    if (end instanceof FanoutError) {
       await written.catch(() => {});
-      throw new FanoutError('SIZE_MISMATCH', `Received ${received} of ${total} bytes`, context);
+      throw end;
     }
     await transfer;
     await written;

@@ -1,9 +1,9 @@
-import { once } from 'node:events';
 import type { Client, FTPResponse } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
 import { openPassive } from './ftp-pipeline';
+import { dataEnded, raceDataEnd } from './ftp-data-end';
 
 export interface RetrRequest {
   remotePath: string;
@@ -49,25 +49,15 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
   });
   transfer.catch(() => {});
   const need = r.size === null ? null : r.size - r.startAt;
-  const dataDone = once(sink.input, 'finish').then(
-    () => true,
-    () => false,
-  );
-  const early = await Promise.race([transfer.then(() => false), dataDone]);
-  if (early && need !== null && sink.received === need) {
+  const dataDone = dataEnded(sink.input);
+  const end = await raceDataEnd(client, transfer, dataDone, () => sink.received, need, r.context, ' (the data connection ended early)');
+  if (end === 'whole') {
     const reply = transfer.then(() => undefined);
     reply.catch(() => {});
     return reply;
   }
-  if (early && need !== null && sink.received < need) {
-    // The data connection ended short before the final reply: the transfer failed, whatever the
-    // server says next, if anything. pure-ftpd sends no final reply after a transfer it could not
-    // finish (only a stray `150 <rate>` line): waiting for one lasted the whole stall timeout. Fail
-    // now (retryable, the part kept), and close the control connection: a reply still to come must
-    // never be read as the next command's.
-    client.close();
-    throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes (the data connection ended early)`, r.context);
-  }
+  // Ended short before the final reply: failed at once, the control connection closed (see raceDataEnd).
+  if (end instanceof FanoutError) throw end;
   try {
     await transfer;
   } catch (e) {
