@@ -6,6 +6,7 @@ import { mapFtpError } from './ftp-errors';
 import type { ListingEntry } from './listing-parsers';
 import { bookDir, chooseCandidate, type Candidate } from './mirror-layout';
 import type { BatchResult } from './ftp-batch-types';
+import { sizeMismatch } from './ftp-data-end';
 
 /**
  * One book of a pipelined FTP batch (ftp-batch.ts): where its transfer is, what the listing said
@@ -88,9 +89,9 @@ export function metaOf(book: BatchBook): { size: number; modified?: string } {
   return book.modified ? { size: book.size, modified: book.modified } : { size: book.size };
 }
 
-/** The data connection ended before the listed size arrived. */
-export function shortError(book: BatchBook): FanoutError {
-  return new FanoutError('SIZE_MISMATCH', `Received ${book.sink?.received ?? 0} of ${book.size - book.startAt} bytes`, book.context);
+/** The data connection ended with another byte count than the listed size: short, or more (the file changed since its listing). */
+export function sizeError(book: BatchBook): FanoutError {
+  return sizeMismatch(book.sink?.received ?? 0, book.size - book.startAt, book.context);
 }
 
 /** Every byte of the book's transfer arrived (the sink may still be flushing): it completes on its own. */

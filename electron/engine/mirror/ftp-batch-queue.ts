@@ -154,11 +154,11 @@ export class BatchCommandQueue {
     if (res.code < 200) {
       const head = this.sent[0];
       if (!preliminaryFits(head?.cmd, res.code)) return { kind: 'outOfStep', what: `${res.code} while waiting for the reply to ${head?.cmd ?? 'nothing'}` };
-      // A 150 that names another file (or size) than the book's: matched to the wrong book.
+      // A 150 that names another file than the book's: matched to the wrong book.
       const book = head!.book;
       const guessed = head!.guess === true && book.guessState !== 'confirmed';
       const path = guessed ? `${root}/${book.guess!.cand.relPath}` : book.remotePath;
-      if (path && !preliminaryNames(res.message, path, guessed || book.startAt > 0 ? null : book.size)) return { kind: 'outOfStep', what: `RETR ${path} answered with ${firstLine(res.message)}` };
+      if (path && !preliminaryNames(res.message, path)) return { kind: 'outOfStep', what: `RETR ${path} answered with ${firstLine(res.message)}` };
       return { kind: 'preliminary', sent: head! };
     }
     const sent = this.sent.shift();

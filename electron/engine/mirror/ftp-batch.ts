@@ -10,7 +10,7 @@ import { commandWrite } from './ftp-command-lines';
 import type { Candidate } from './mirror-layout';
 import type { FetchBooksOptions } from './types';
 import { BookLandings, openBookSink, openGuesses } from './ftp-book-sinks';
-import { chooseFile, lostConnectionError, metaOf, newBatchBook, readListing, redoneOutOfStep, shortError, unfinished, type BatchBook } from './ftp-batch-book';
+import { chooseFile, lostConnectionError, metaOf, newBatchBook, readListing, redoneOutOfStep, sizeError, unfinished, type BatchBook } from './ftp-batch-book';
 import { FALLBACK, type BatchResult, type FtpBatchOutcome, type FtpBatchTarget } from './ftp-batch-types';
 import { BatchCommandQueue, TRANSFER_WINDOW } from './ftp-batch-queue';
 import { drainPassive, receiveBookData } from './ftp-batch-data';
@@ -309,7 +309,7 @@ export class FtpBatch {
     book.retr = res instanceof FTPError ? mapFtpError(res, 'transfer', book.context) : 'ok';
     if (book.result || book.phase === 'finishing') return;
     if (book.retr !== 'ok') return this.settle(book, book.retr);
-    if (book.phase === 'received') this.settle(book, shortError(book));
+    if (book.phase === 'received') this.settle(book, sizeError(book));
   }
 
   // ---- data ----
@@ -326,7 +326,7 @@ export class FtpBatch {
     // (retryable, the part kept) with the final reply's words when it came (a 226 after a cut still
     // means the file is incomplete), else as short.
     if (end instanceof FanoutError) this.settle(book, end);
-    else if (end === 'received') this.settle(book, book.retr !== null && book.retr !== 'ok' ? book.retr : shortError(book));
+    else if (end === 'received') this.settle(book, book.retr !== null && book.retr !== 'ok' ? book.retr : sizeError(book));
     // Its RETR not answered yet: the answer may never come (see afterCut).
     this.afterCut(book);
   }

@@ -31,5 +31,14 @@ export async function raceDataEnd(client: Client, transfer: Promise<unknown>, en
   if (got === need) return 'whole';
   if (got > need) return 'wait';
   client.close();
+  return sizeMismatch(got, need, context, note);
+}
+
+/**
+ * A transfer that brought `got` bytes where the size given (listing, SIZE) was `need`: SIZE_MISMATCH
+ * (retryable). Fewer: `Received X of Y bytes` and `note`; more: the file changed since its size was given.
+ */
+export function sizeMismatch(got: number, need: number, context: ErrorContext, note = ''): FanoutError {
+  if (got > need) return new FanoutError('SIZE_MISMATCH', `Received ${got} bytes, more than the ${need} the server gave as its size: the file changed meanwhile`, context);
   return new FanoutError('SIZE_MISMATCH', `Received ${got} of ${need} bytes${note}`, context);
 }

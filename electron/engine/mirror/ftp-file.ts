@@ -5,7 +5,7 @@ import type { Client } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { mapFtpError } from './ftp-errors';
-import { dataEnded, raceDataEnd } from './ftp-data-end';
+import { dataEnded, raceDataEnd, sizeMismatch } from './ftp-data-end';
 import type { FetchedFile, FetchFileOptions } from './types';
 
 /**
@@ -53,6 +53,6 @@ export async function fetchFtpFile(client: Client, remotePath: string, url: stri
     await written.catch(() => {});
     throw mapFtpError(raw, 'transfer', context);
   }
-  if (total !== null && received !== total) throw new FanoutError('SIZE_MISMATCH', `Received ${received} of ${total} bytes`, context);
+  if (total !== null && received !== total) throw sizeMismatch(received, total, context);
   return { url, received, total };
 }

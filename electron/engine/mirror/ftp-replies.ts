@@ -50,17 +50,17 @@ export function preliminaryFits(cmd: PipelinedCommand | undefined, code: number)
 }
 
 /**
- * Whether a transfer's preliminary reply can be about `remotePath` of `size` bytes. vsftpd and
- * ProFTPD name the file and its size (`150 Opening BINARY mode data connection for /4/1/418/418-0.txt
- * (310639 bytes).`): a 150 naming another file, or another size for a whole-file transfer, means
- * the replies are matched to the wrong books. Replies that name neither (pure-ftpd's
- * `150 292.9 kbytes to download`) fit.
+ * Whether a transfer's preliminary reply can be about `remotePath`. vsftpd and ProFTPD name the file
+ * and its size (`150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes).`):
+ * a 150 naming another file means the replies are matched to the wrong books. Replies that name
+ * none (pure-ftpd's `150 292.9 kbytes to download`) fit. The size is not compared: a batch's books
+ * are distinct files, so the name tells the book, and another size than listed is that book's file
+ * changed since its listing (the data's byte count fails the book, SIZE_MISMATCH): it once made a
+ * server lock-step for the job and 30 days (tests/integration/mirror/ftp-file-changed.test.ts).
  */
-export function preliminaryNames(message: string, remotePath: string, size: number | null): boolean {
+export function preliminaryNames(message: string, remotePath: string): boolean {
   const named = /\bfor (\/\S+?)(?: \(\d+ bytes\))?\.?\s*$/m.exec(message)?.[1];
-  if (named && named.split('/').pop() !== remotePath.split('/').pop()) return false;
-  const bytes = /\((\d+) bytes\)/.exec(message)?.[1];
-  return size === null || bytes === undefined || Number(bytes) === size;
+  return !named || named.split('/').pop() === remotePath.split('/').pop();
 }
 
 export type StatOutcome =

@@ -3,7 +3,7 @@ import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
 import { openPassive } from './ftp-pipeline';
-import { dataEnded, raceDataEnd } from './ftp-data-end';
+import { dataEnded, raceDataEnd, sizeMismatch } from './ftp-data-end';
 
 export interface RetrRequest {
   remotePath: string;
@@ -67,8 +67,6 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
     throw e;
   }
   await dataDone;
-  if (need !== null && sink.received !== need) {
-    throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${need} bytes`, r.context);
-  }
+  if (need !== null && sink.received !== need) throw sizeMismatch(sink.received, need, r.context);
   return null;
 }

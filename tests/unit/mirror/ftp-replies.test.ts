@@ -85,14 +85,13 @@ describe('what real servers say', () => {
 });
 
 describe('preliminaryNames: a 150 must be about the book it is matched to', () => {
-  it('checks the file and size vsftpd and ProFTPD name; accepts replies that name neither', () => {
+  it("checks the file vsftpd and ProFTPD name (not the size: the book's own file, changed since its listing); accepts replies that name none", () => {
     const p = '/4/1/418/418-0.txt';
-    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes).', p, 310639)).toBe(true); // vsftpd
-    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes)', p, 310639)).toBe(true); // ProFTPD
-    expect(preliminaryNames('150 Opening BINARY mode data connection for /5/5-0.txt (310639 bytes).', p, 310639)).toBe(false); // another book's
-    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (999 bytes).', p, 310639)).toBe(false); // another size
-    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (200000 bytes).', p, null)).toBe(true); // resumed: size not checked
-    expect(preliminaryNames('150-Accepted data connection\n150 292.9 kbytes to download', p, 310639)).toBe(true); // pure-ftpd
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes).', p)).toBe(true); // vsftpd
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (310639 bytes)', p)).toBe(true); // ProFTPD
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /5/5-0.txt (310639 bytes).', p)).toBe(false); // another book's
+    expect(preliminaryNames('150 Opening BINARY mode data connection for /4/1/418/418-0.txt (999 bytes).', p)).toBe(true); // another size: the file changed (the byte count fails the book)
+    expect(preliminaryNames('150-Accepted data connection\n150 292.9 kbytes to download', p)).toBe(true); // pure-ftpd
   });
 });
 
