@@ -8,24 +8,14 @@
  * is cleaned on fresh threads. Run in a child process under `prlimit --nofile` that takes every
  * descriptor before the pool starts: every thread start fails, in any order.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
+import { prlimitSkip } from './prlimit';
 
-function prlimitMissing(): string | null {
-  if (process.platform !== 'linux') return `prlimit needs Linux (this is ${process.platform})`;
-  try {
-    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'prlimit (util-linux) is not installed';
-  }
-}
-const why = prlimitMissing();
-if (why && process.env.FANOUT_REQUIRE_SERVERS === '1') throw new Error(`scrub-threads-emfile required but ${why}`);
-if (why) console.warn(`\n*** SKIPPING scrub-threads-emfile: ${why} ***\n`);
+const why = prlimitSkip('scrub-threads-emfile');
 
 it.skipIf(why !== null)('every scrub thread fails to start (EMFILE) with books queued: each book fails OUT_OF_RESOURCES (was: never settled, exit 13); once files are free the next book is cleaned', async () => {
   const tsx = pathToFileURL(createRequire(__filename).resolve('tsx')).href;

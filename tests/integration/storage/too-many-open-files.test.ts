@@ -8,7 +8,6 @@
  * higher limit finishes every book. The same for `fanout mail` (Dovecot, 8 connections): at 7e68c46,
  * message ranges failed WRITE_FAILED ('Could not write …: EMFILE').
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,21 +18,11 @@ import type { MirrorBookSpec } from '../../harness';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { startDovecot } from '../../harness/dovecot';
 import { openMailTestBed } from '../mail/mail-test-bed';
+import { prlimitSkip } from './prlimit';
 
 const repo = resolve(__dirname, '../../..');
 
-function prlimitMissing(): string | null {
-  if (process.platform !== 'linux') return `prlimit needs Linux (this is ${process.platform})`;
-  try {
-    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'prlimit (util-linux) is not installed';
-  }
-}
-const why = prlimitMissing();
-if (why && process.env.FANOUT_REQUIRE_SERVERS === '1') throw new Error(`open-files tests required but ${why}`);
-if (why) console.warn(`\n*** SKIPPING open-files tests: ${why} ***\n`);
+const why = prlimitSkip('open-files tests');
 
 const BOOKS: MirrorBookSpec[] = Array.from({ length: 150 }, (_, i) => ({ ebook: 3000 + i, files: ['-0.txt'], title: `Book ${i}`, sizeBytes: 20_000 + i * 100 }));
 let fx: GutenbergFixture;

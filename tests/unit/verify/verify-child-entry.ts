@@ -1,11 +1,11 @@
 /**
- * Verifies of a folder in a process of their own, for the verify-folder tests (verify-leave-fails,
- * verify-folder-gone). `<mode> <dir>`; lines on stdin say what to do next, lines on stdout what
+ * Verifies of a folder in a process of their own, for the verify group's tests (verify-leave-fails,
+ * verify-folder-gone, verify-guard-readonly, verify-folder-crash; integration cli/verify-readers). `<mode> <dir>`; lines on stdin say what to do next, lines on stdout what
  * happened, so every step of a test waits for the other's line (no timing).
- * - `hold`: one verify; `reading` once inside; then `exit` ends the process inside it
- *   (process.exit, as a second Ctrl-C does), `limit-exit` the same after this process may write
- *   no byte more (RLIMIT_FSIZE 0: every write of a file fails, EFBIG, as on a full disk), an empty
- *   line ends the verify (`done`).
+ * - `hold`: one verify; `reading` once inside (or `error: <code> <message>` when refused, exit
+ *   1); then `exit` ends the process inside it (process.exit, as a second Ctrl-C does),
+ *   `limit-exit` the same after this process may write no byte more (RLIMIT_FSIZE 0: every write
+ *   of a file fails, EFBIG, as on a full disk), any other line ends the verify (`done`).
  * - `two`: the desktop host's case, two verifies in this process, the second started inside the
  *   first; once both read, this process may write no byte more (as above) and the first ends,
  *   handing the lock over to the second (which fails): `first: <its result or error>`; an empty
@@ -31,12 +31,16 @@ async function main(): Promise<void> {
   if (mode === 'once') {
     say(await withFolderForVerify(dir, async () => 'result: ok').catch(described));
   } else if (mode === 'hold') {
-    await withFolderForVerify(dir, async () => {
+    const refused = await withFolderForVerify(dir, async () => {
       say('reading');
       const what = await next();
       if (what === 'limit-exit') noMoreBytes();
       if (what === 'exit' || what === 'limit-exit') process.exit(0);
-    });
+    }).then(() => null, described);
+    if (refused) {
+      say(refused);
+      process.exit(1);
+    }
     say('done');
   } else if (mode === 'two') {
     let second!: Promise<string>;

@@ -1,18 +1,28 @@
-/** A verify-child-entry.ts process (see there): `said(prefix)` resolves with the first line starting so; `tell` writes a line to it. */
+/**
+ * Helpers of the verify group's tests (here, tests/integration/cli/verify-readers): a verify in a
+ * process of its own, driven line by line (verify-child-entry.ts), and the corpora they read.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const repo = resolve(__dirname, '../../..');
 
 export interface VerifyChild {
   child: ChildProcess;
+  /** Resolves with the first line it printed that starts with `prefix`. */
   said(prefix: string): Promise<string>;
   /** The first line starting with one of `prefixes`, or `ended <code>` when it ends before printing one. */
   saidOrEnded(...prefixes: string[]): Promise<string>;
+  /** Writes a line to its stdin. */
   tell(line: string): void;
+  /** Its exit code, once its output was all read. */
   ended: Promise<number | null>;
 }
 
+/** A verify-child-entry.ts process in `mode` on `dir` (see there), as another user when `as` is given. */
 export function verifyChild(mode: 'hold' | 'two' | 'once', dir: string, as?: { uid: number; gid: number }): VerifyChild {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'tests/unit/verify/verify-child-entry.ts'), mode, dir], {
     cwd: repo,
@@ -47,5 +57,29 @@ export function verifyChild(mode: 'hold' | 'two' | 'once', dir: string, as?: { u
     saidOrEnded: (...prefixes) => Promise.race([...prefixes.map(said), ended.then((code) => `ended ${code}`)]),
     tell: (line) => child.stdin!.write(`${line}\n`),
     ended,
+  };
+}
+
+/**
+ * A temp folder for this test file's corpora, made before its tests and removed after them:
+ * `corpus(name)` makes `<temp>/<name>` holding raw/ and an empty manifest.jsonl (enough for a verify
+ * to take it as a corpus folder); `base()` is the temp folder.
+ */
+export function corporaIn(prefix: string): { corpus(name: string): Promise<string>; base(): string } {
+  let base = '';
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    if (base) await rm(base, { recursive: true, force: true });
+  });
+  return {
+    base: () => base,
+    async corpus(name) {
+      const dir = join(base, name);
+      await mkdir(join(dir, 'raw'), { recursive: true });
+      await writeFile(join(dir, 'manifest.jsonl'), '');
+      return dir;
+    },
   };
 }

@@ -6,11 +6,12 @@
  * a stalled disk) was removed under it; and a verify's release removed whatever guard was there.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
+import { corporaIn } from './verify-child';
 
 const hooks = vi.hoisted(() => ({ beforeLock: null as null | ((dir: string) => Promise<void>) }));
 vi.mock('../../../electron/engine/output/output-lock', async (importOriginal) => {
@@ -26,21 +27,7 @@ vi.mock('../../../electron/engine/output/output-lock', async (importOriginal) =>
   };
 });
 
-
-let base = '';
-beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fanout-verify-guard-'));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function corpus(name: string): Promise<string> {
-  const dir = join(base, name);
-  await mkdir(join(dir, 'raw'), { recursive: true });
-  await writeFile(join(dir, 'manifest.jsonl'), '');
-  return dir;
-}
+const { corpus } = corporaIn('fanout-verify-guard-');
 
 const guardOf = (dir: string) => join(dir, '.fanout.verify.guard');
 const record = (pid: number, token: string) => JSON.stringify({ pid, host: hostname(), since: new Date().toISOString(), kind: 'verify', token });

@@ -5,43 +5,18 @@
  * until it quits), and leaves no temp file. Each verify runs in a child process (verify-child-entry.ts)
  * whose limit is lowered at a step the test waits for: no timing.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { acquireOutputLock } from '../../../electron/engine/output/output-lock';
 import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
-import { verifyChild } from './verify-child';
+import { prlimitSkip } from '../../integration/storage/prlimit';
+import { corporaIn, verifyChild } from './verify-child';
 
-/** Why a process's file-size limit cannot be lowered here (prlimit, util-linux, on Linux), or null. */
-function prlimitMissing(): string | null {
-  if (process.platform !== 'linux') return `prlimit needs Linux (this is ${process.platform})`;
-  try {
-    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'prlimit (util-linux) is not installed';
-  }
-}
-const noLimit = prlimitMissing();
-if (noLimit && process.env.FANOUT_REQUIRE_SERVERS === '1') throw new Error(`hand-over failure tests required but ${noLimit}`);
-if (noLimit) console.warn(`\n*** SKIPPING hand-over failure tests: ${noLimit} ***\n`);
+const noLimit = prlimitSkip('hand-over failure tests');
 
-let base = '';
-beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fanout-verify-leave-'));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function corpus(name: string): Promise<string> {
-  const dir = join(base, name);
-  await mkdir(join(dir, 'raw'), { recursive: true });
-  await writeFile(join(dir, 'manifest.jsonl'), '');
-  return dir;
-}
+const { corpus } = corporaIn('fanout-verify-leave-');
 
 const holder = async (dir: string) => JSON.parse(await readFile(join(dir, '.fanout.lock'), 'utf8')) as { pid: number };
 const temps = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
