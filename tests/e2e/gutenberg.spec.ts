@@ -62,6 +62,22 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-state`)).toHaveText('done');
   await expect(page.getByTestId('gantt-legend')).toContainText('downloading');
   await expect(page.getByTestId('gantt-legend')).toContainText('idle is white space');
+  // The throughput chart and the timeline share one time axis (one overview): the chart's plot box
+  // (uPlot's .u-over) and the lanes' plot start and end at the same x, and both run from 0 to the run's end.
+  await expect.poll(async () => page.getByTestId('gantt').getAttribute('data-plot-left')).not.toBe('');
+  type Box = { getBoundingClientRect(): { left: number; right: number }; clientLeft: number; clientWidth: number; dataset: Record<string, string | undefined> };
+  const over = await page.getByTestId('throughput-chart').locator('.u-over').evaluate((el) => (el as unknown as Box).getBoundingClientRect());
+  const lanes = await page.getByTestId('gantt').evaluate((el) => {
+    const g = el as unknown as Box;
+    const left = g.getBoundingClientRect().left + g.clientLeft;
+    return { left: left + Number(g.dataset.plotLeft), right: left + g.clientWidth - Number(g.dataset.plotRight), endMs: Number(g.dataset.endMs) };
+  });
+  const edges = JSON.stringify({ over, lanes });
+  expect(Math.abs(lanes.left - over.left), edges).toBeLessThanOrEqual(1);
+  expect(Math.abs(lanes.right - over.right), edges).toBeLessThanOrEqual(1);
+  const [xMin, xMax] = ((await page.getByTestId('throughput-chart').getAttribute('data-x-range')) ?? '').split(',').map(Number);
+  expect(xMin).toBe(0);
+  expect(Math.abs(xMax! * 1000 - lanes.endMs), edges).toBeLessThanOrEqual(1);
   // Analysis panels: phase quantiles from the spans, errors by code with where they happened.
   // (The panels redraw at 1 Hz: poll until the last frames are in.)
   type PhaseRow = { state: string; count: number; min: number; p50: number; p90: number; max: number };

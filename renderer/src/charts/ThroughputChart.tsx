@@ -5,6 +5,7 @@ import { formatBytes } from '../lib/format';
 import { BYTE_AXIS_INCRS } from './byte-axis';
 import { withGaps } from './series-gaps';
 import { runBuffers, useRunStore } from '../stores/run-store';
+import { setTimeAxisBox } from './time-axis';
 
 /**
  * Throughput over time (downloads and scrubbing apart, items/s on a second axis, the job's
@@ -12,6 +13,15 @@ import { runBuffers, useRunStore } from '../stores/run-store';
  * React renders: it subscribes to the run store's `version` and calls `setData` (the store applies
  * frames once per animation frame, so this runs at most once per frame).
  */
+function publishBox(u: uPlot): void {
+  const left = u.bbox.left / uPlot.pxRatio;
+  const right = u.width - (u.bbox.left + u.bbox.width) / uPlot.pxRatio;
+  if (u.width > 0) setTimeAxisBox({ left: Math.round(left * 10) / 10, right: Math.round(right * 10) / 10 });
+  const el = u.root.parentElement;
+  const x = u.scales.x;
+  if (el && x) el.dataset.xRange = `${x.min ?? ''},${x.max ?? ''}`;
+}
+
 export function ThroughputChart() {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -22,7 +32,13 @@ export function ThroughputChart() {
       height: 200,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false }, items: { auto: true } },
+      // From 0 to the last frame, as the worker timeline below (one time axis): it began at its first sample.
+      scales: { x: { time: false, range: () => [0, Math.max(runBuffers.now / 1000, 0.001)] }, items: { auto: true } },
+      hooks: {
+        // Where the plot sits in the element, for the timeline to draw its lanes in the same margins.
+        setSize: [(u) => publishBox(u)],
+        draw: [(u) => publishBox(u)],
+      },
       axes: [
         { label: 's', size: 30 },
         { values: (_u, ticks) => ticks.map((v) => `${formatBytes(v)}/s`), size: 90, incrs: BYTE_AXIS_INCRS },
@@ -70,6 +86,7 @@ export function ThroughputChart() {
       unsub();
       ro.disconnect();
       chart?.destroy();
+      setTimeAxisBox(null);
     };
   }, []);
   return <div className="chart" ref={ref} data-testid="throughput-chart" />;

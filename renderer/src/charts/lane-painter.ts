@@ -1,9 +1,9 @@
 import type { TimelineSpan, WorkerState } from '../../../shared/events';
 import { STATE_COLORS } from './colors';
+import { DEFAULT_BOX, laneX, tickLabel, timeTicks, type TimeAxisBox } from './time-axis';
 
 export const LANE_H = 14;
 export const LANE_GAP = 3;
-const LEFT = 36;
 
 /** What a lane chart draws: closed spans, the segments still open at `tEnd`, over 0…`tEnd` ms. */
 export interface LaneData {
@@ -15,6 +15,8 @@ export interface LaneData {
   laneLabel?: (lane: number) => string;
   /** ms from the start that the view never received (a page that took the job up mid-way): drawn hatched and labelled, not as idle. */
   unseenBeforeMs?: number;
+  /** The plot's margins (the live view passes the throughput chart's, so both share one time axis). */
+  box?: TimeAxisBox;
 }
 
 /** The label over the part of the timeline a page did not see. */
@@ -30,8 +32,10 @@ export const lanesHeight = (lanes: number) => Math.max(lanes, 1) * (LANE_H + LAN
  */
 export function paintLanes(ctx: CanvasRenderingContext2D, cssW: number, cssH: number, d: LaneData): number {
   const tEnd = Math.max(d.tEnd, 1);
-  const plotW = cssW - LEFT - 4;
-  const x = (t: number) => LEFT + (t / tEnd) * plotW;
+  const box = d.box ?? DEFAULT_BOX;
+  const LEFT = box.left;
+  const plotW = cssW - box.left - box.right;
+  const x = (t: number) => laneX(t, tEnd, cssW, box);
   const paths = new Map<string, Path2D>();
   const runs = new Map<string, { color: string; lane: number; x0: number; x1: number }>();
   const flush = (r: { color: string; lane: number; x0: number; x1: number }) => {
@@ -98,9 +102,23 @@ export function paintLanes(ctx: CanvasRenderingContext2D, cssW: number, cssH: nu
   ctx.textBaseline = 'middle';
   const label = d.laneLabel ?? ((w: number) => `w${w}`);
   for (let w = 0; w < d.lanes; w++) ctx.fillText(label(w), 4, w * (LANE_H + LANE_GAP) + LANE_H / 2);
+  // The time axis: ticks at a 1-2-5 step (it had only "0 s" and the end), as the throughput chart's.
+  const laneBottom = Math.max(d.lanes, 1) * (LANE_H + LANE_GAP) - LANE_GAP;
+  const ticks = timeTicks(tEnd, plotW);
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : tEnd;
   ctx.textBaseline = 'bottom';
-  ctx.fillText('0 s', LEFT, cssH - 2);
-  const endLabel = `${(tEnd / 1000).toFixed(1)} s`;
-  ctx.fillText(endLabel, cssW - ctx.measureText(endLabel).width - 4, cssH - 2);
+  ctx.strokeStyle = '#999';
+  ctx.beginPath();
+  for (const t of ticks) {
+    const tx = Math.round(x(t)) + 0.5;
+    ctx.moveTo(tx, laneBottom + 1);
+    ctx.lineTo(tx, laneBottom + 5);
+  }
+  ctx.stroke();
+  for (const t of ticks) {
+    const label = tickLabel(t, step);
+    const w = ctx.measureText(label).width;
+    ctx.fillText(label, Math.min(cssW - w - 2, Math.max(0, x(t) - w / 2)), cssH - 2);
+  }
   return rects;
 }
