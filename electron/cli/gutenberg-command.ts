@@ -4,7 +4,10 @@ import { NO_IDS, parseIdRanges } from '../../shared/id-ranges';
 import { checkMaxPerHost } from '../../shared/input-checks';
 import { STRATEGIES } from '../../shared/strategy';
 import { countOrAuto, parseJobSpecOrExit, positiveInt, reportInputCheck } from './cli-validation';
+import { EXIT, stoppedOnBadInput } from './exit-codes';
 import { itemTimeoutOption } from './lab-stragglers-options';
+import type { JobSummary } from '../../shared/events';
+import type { JobControl } from '../engine/core/job-control';
 
 /** `--ids`: ranges, each as the user wrote it judged by `idRangeProblem` (the UI's words too). */
 function idsOption(value: string): ReturnType<typeof parseIdRanges> {
@@ -117,6 +120,10 @@ export function registerGutenbergCommand(program: Command): void {
       reportInputCheck(check);
       // What jobs learn about servers (lock-step, connection limits) is kept in the data dir the web host uses too.
       const hosts = new HostMemory(defaultDataDir());
-      await runJobInTerminal((control) => runGutenbergJob(spec, { ...control, hosts }, selection), { json: Boolean(o.json), itemNoun: 'books', ...(check.missing ? { notInCatalog: check.missing } : {}) });
+      let summary: JobSummary | undefined;
+      const run = async (control: JobControl) => (summary = await runGutenbergJob(spec, { ...control, hosts }, selection));
+      await runJobInTerminal(run, { json: Boolean(o.json), itemNoun: 'books', ...(check.missing ? { notInCatalog: check.missing } : {}) });
+      // A job stopped because the input is wrong (a mirror URL that is no Gutenberg root) is bad input, as the check's refusals are.
+      if (summary && process.exitCode === EXIT.failures && stoppedOnBadInput(summary)) process.exitCode = EXIT.badInput;
     });
 }

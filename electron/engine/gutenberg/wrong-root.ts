@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JobFatalCheck } from '../core/job-fatal';
-import { FanoutError, isAbortError } from '../core/fanout-error';
+import { abortedError, FanoutError, isAbortError } from '../core/fanout-error';
+import { bookDir } from '../mirror/mirror-layout';
 import { parseFolderIndex } from '../mirror/listing-parsers';
 import { tlsTrust } from '../mirror/tls-trust';
 import type { Mirror, OpenMirrorOptions } from '../mirror/types';
@@ -18,7 +19,7 @@ const LAYOUT = /^[0-9]$/;
 export type RootVerdict =
   /** The Gutenberg layout is there (or it could not be told: an error, no listing): never stop for it. */
   | { kind: 'mirror' | 'unknown' }
-  /** Certainly no book can be there: `why` for people, `suggest` a path under the root that may be the mirror. */
+  /** Certainly no book can be there: `why` for people, `suggest` the folder to try, relative to the root (`gutenberg/`, `../`). */
   | { kind: 'not-a-mirror'; why: string; suggest: string | null };
 
 /**
@@ -29,9 +30,9 @@ export type RootVerdict =
 export function verdictOfListing(names: readonly string[], http: boolean): RootVerdict {
   const plain = names.map((n) => n.replace(/\/+$/, ''));
   if (plain.some((n) => LAYOUT.test(n) || (http && n === 'cache'))) return { kind: 'mirror' };
-  const sub = plain.find((n) => /gutenberg/i.test(n)) ?? null;
+  const sub = plain.find((n) => /gutenberg/i.test(n));
   const shown = plain.slice(0, 8).join(', ') + (plain.length > 8 ? ', …' : '');
-  return { kind: 'not-a-mirror', why: `its listing has no folder 0/ to 9/${http ? ' nor cache/' : ''}${plain.length > 0 ? ` (it holds ${shown})` : ' (it is empty)'}`, suggest: sub };
+  return { kind: 'not-a-mirror', why: `its listing has no folder 0/ to 9/${http ? ' nor cache/' : ''}${plain.length > 0 ? ` (it holds ${shown})` : ' (it is empty)'}`, suggest: sub === undefined ? null : `${encodeURIComponent(sub)}/` };
 }
 
 /**
@@ -56,7 +57,8 @@ export class WrongRoot {
     private readonly total: number,
     /** Bytes of books received so far: a book under way is served. */
     private readonly bytesDone: () => number,
-    private readonly probe: (signal: AbortSignal) => Promise<RootVerdict>,
+    /** Looks at the root once; `missing` are the books found missing so far. */
+    private readonly probe: (signal: AbortSignal, missing: readonly number[]) => Promise<RootVerdict>,
   ) {}
 
   /**
@@ -87,7 +89,7 @@ export class WrongRoot {
       }
     });
     if (!missing || !this.#mayStop() || this.#missing.size < Math.min(MISSING_BEFORE_CHECK, Math.max(1, this.total))) return;
-    this.#verdict ??= this.probe(signal).catch((): RootVerdict => ({ kind: 'unknown' }));
+    this.#verdict ??= this.probe(signal, [...this.#missing]).catch((): RootVerdict => ({ kind: 'unknown' }));
     this.#known = await this.#verdict;
   }
 
@@ -112,10 +114,9 @@ export class WrongRoot {
   stopError(err: FanoutError, url: string): FanoutError {
     const v = this.#known as Extract<RootVerdict, { kind: 'not-a-mirror' }>;
     const shown = redactUrl(url);
-    const base = shown.endsWith('/') ? shown : `${shown}/`;
     const message =
       `${shown} does not look like a Gutenberg mirror root: the first ${this.#missing.size} book(s) asked for are not there and ${v.why}` +
-      `${v.suggest ? `; try ${base}${encodeURIComponent(v.suggest)}/` : '; give the folder that holds the folders 0/ to 9/ (e.g. …/gutenberg/)'}. ` +
+      `${v.suggest ? `; try ${redactUrl(new URL(v.suggest, url.endsWith('/') ? url : `${url}/`).href)}` : '; give the folder that holds the folders 0/ to 9/ (e.g. …/gutenberg/)'}. ` +
       'The job stopped; the books not fetched stay pending for a re-run.';
     const { ebook: _ebook, path: _path, ...context } = err.context;
     return new FanoutError('BAD_INPUT', message, context, { cause: err });
@@ -123,44 +124,153 @@ export class WrongRoot {
 }
 
 /**
- * The root's verdict: HTTP, the root's folder index through a session of the job's mirror (its TLS,
- * proxy); a 404 for the root itself means the folder is not there only when its parent's folder
- * index does not list it (`rootNotFound`). FTP, a login of its own (basic-ftp),
- * CWD to the root (550: no such folder) and LIST. Anything else (an index off, a refusal, a SOCKS
- * proxy) is `unknown`: the job goes on as before.
+ * A folder as the probe sees it, by its path relative to the root (`''` the root, `'../'` its parent,
+ * `'3/'`): its entries (a folder's name ends in `/`), a page that is no folder index (the names it
+ * links), no such folder (the server's words), a refusal to list it (HTTP 403), or null (cannot tell).
  */
-export async function probeMirrorRoot(mirror: Mirror, url: string, tls: OpenMirrorOptions['tls'], proxy: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<RootVerdict> {
-  if (mirror.protocol === 'http' || mirror.protocol === 'https') return probeHttpRoot(mirror, url, signal);
-  if (proxy && /^socks/i.test(proxy)) return { kind: 'unknown' };
-  return probeFtpRoot(url, mirror.protocol === 'ftps', tls, timeoutMs, signal);
+type Folder = { entries: string[] } | { page: string[] } | { missing: string } | { forbidden: string } | null;
+
+/** Lists folders of one mirror URL for one probe (one session, or one FTP login, for all of them). */
+interface FolderLister {
+  list(rel: string, signal: AbortSignal): Promise<Folder>;
+  close(): Promise<void>;
 }
 
-/** A folder index page's names, or null when the page is no folder index (a site's home page). */
+/**
+ * The root's verdict: HTTP, folder indexes through a session of the job's mirror (its TLS, proxy);
+ * FTP, a login of its own (basic-ftp), `CWD` (550: no such folder) and `LIST`. From what the root
+ * shows (`judgeRoot`). Anything it cannot tell from (an error, a SOCKS proxy) is `unknown`: the job
+ * goes on as before.
+ */
+export async function probeMirrorRoot(
+  mirror: Mirror,
+  url: string,
+  tls: OpenMirrorOptions['tls'],
+  proxy: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal,
+  missing: readonly number[],
+): Promise<RootVerdict> {
+  const http = mirror.protocol === 'http' || mirror.protocol === 'https';
+  if (!http && proxy && /^socks/i.test(proxy)) return { kind: 'unknown' };
+  const lister = http ? await httpLister(mirror) : ftpLister(url, mirror.protocol === 'ftps', tls, timeoutMs);
+  try {
+    return await judgeRoot(lister, url, http, missing, signal);
+  } catch (err) {
+    if (isAbortError(err)) throw err;
+    return { kind: 'unknown' };
+  } finally {
+    await lister.close().catch(() => {});
+  }
+}
+
+/** Path segments of the URL's folder, decoded. */
+function segmentsOf(url: string): string[] {
+  return new URL(url).pathname.split('/').filter(Boolean).map(safeDecode);
+}
+
+/**
+ * What the root shows, step by step:
+ * - its listing with no digit folder (nor `cache/` over HTTP): not a mirror; a `gutenberg` folder in
+ *   it is suggested, or the folder above when that one is a mirror (a sub-folder of one: `…/gutenberg/etext04/`);
+ * - a URL ending in number folders whose listing holds only number folders (`…/gutenberg/1/`: a folder
+ *   inside the layout, one level or more too deep) while the folder above them lists as a mirror:
+ *   not a mirror, that folder suggested (a real root also holds `cache/`, `GUTINDEX.ALL`, …);
+ * - FTP 550 to CWD: no such folder (or not readable by this login);
+ * - HTTP 404: no such folder only when the parent's index does not list it (static hosts answer 404
+ *   for any folder without an index page: `rootNotFound`);
+ * - HTTP 403 (a folder index turned off, as nginx and Apache answer for a folder that is there): the
+ *   top folders of the missing books (`3/` for ebook 3000) asked the same way; each 404 where the
+ *   root was 403 says the server tells a folder that is there from one that is not, and they are not
+ *   (a real mirror's `3/` answers 403 too). Anything else: `unknown`.
+ */
+async function judgeRoot(lister: FolderLister, url: string, http: boolean, missing: readonly number[], signal: AbortSignal): Promise<RootVerdict> {
+  const root = await lister.list('', signal);
+  if (root === null) return { kind: 'unknown' };
+  if ('page' in root) return root.page.some((n) => LAYOUT.test(n.replace(/\/+$/, ''))) ? { kind: 'mirror' } : { kind: 'unknown' };
+  if ('missing' in root) {
+    if (!http) return { kind: 'not-a-mirror', why: `the server will not enter that folder (${root.missing}: it is not there, or this login may not read it)`, suggest: null };
+    return rootNotFound(lister, url, signal);
+  }
+  if ('forbidden' in root) return forbiddenRoot(lister, root.forbidden, missing, signal);
+  const verdict = verdictOfListing(root.entries, http);
+  if (verdict.kind === 'mirror') return tooDeep(lister, url, root.entries, http, signal);
+  if (verdict.kind === 'not-a-mirror' && verdict.suggest === null && segmentsOf(url).length > 0) {
+    const parent = await lister.list('../', signal);
+    if (parent !== null && 'entries' in parent && verdictOfListing(parent.entries, http).kind === 'mirror') {
+      return { kind: 'not-a-mirror', why: `${verdict.why}; the folder above it holds the folders 0/ to 9/`, suggest: '../' };
+    }
+  }
+  return verdict;
+}
+
+/** A mirror-like listing at a URL ending in number folders: the folder above them, when it lists as a mirror and this one holds number folders only. */
+async function tooDeep(lister: FolderLister, url: string, entries: readonly string[], http: boolean, signal: AbortSignal): Promise<RootVerdict> {
+  const segments = segmentsOf(url);
+  let depth = 0;
+  while (depth < segments.length && /^\d+$/.test(segments[segments.length - 1 - depth]!)) depth++;
+  if (depth === 0 || !entries.every((n) => /^\d+\/$/.test(n))) return { kind: 'mirror' };
+  const up = '../'.repeat(depth);
+  const above = await lister.list(up, signal);
+  if (above === null || !('entries' in above) || verdictOfListing(above.entries, http).kind !== 'mirror') return { kind: 'mirror' };
+  const shown = entries.slice(0, 8).join(', ') + (entries.length > 8 ? ', …' : '');
+  return {
+    kind: 'not-a-mirror',
+    why: `it is a folder inside a mirror's layout (it holds only numbered folders: ${shown}), and the folder ${depth === 1 ? 'above it' : `${depth} levels up`} holds the folders 0/ to 9/`,
+    suggest: up,
+  };
+}
+
+/** The root answered 403 (no folder index): the missing books' top folders, asked the same way. */
+async function forbiddenRoot(lister: FolderLister, refusal: string, missing: readonly number[], signal: AbortSignal): Promise<RootVerdict> {
+  const tops = [...new Set(missing.map((e) => bookDir(e).split('/')[0]!))];
+  if (tops.length === 0) return { kind: 'unknown' };
+  const absent: string[] = [];
+  for (const top of tops) {
+    const folder = await lister.list(`${top}/`, signal);
+    if (folder === null || !('missing' in folder)) return folder !== null && ('forbidden' in folder || 'entries' in folder) ? { kind: 'mirror' } : { kind: 'unknown' };
+    absent.push(`${top}/ (${folder.missing})`);
+  }
+  return {
+    kind: 'not-a-mirror',
+    why: `the server will not list it (${refusal}), and the folder${absent.length === 1 ? '' : 's'} where a mirror keeps the books asked for ${absent.length === 1 ? 'is' : 'are'} not there: ${absent.join(', ')}`,
+    suggest: null,
+  };
+}
+
+/** A folder index page's names (a folder's ending in `/`), or null when the page is no folder index (a site's home page). */
 function folderIndexNames(body: string): string[] | null {
-  const names = parseFolderIndex(body).map((e) => e.name);
-  return names.length === 0 || !/Index of|autoindex|^\s*\[/i.test(body) ? null : names;
+  const entries = parseFolderIndex(body);
+  if (entries.length === 0 || !/Index of|autoindex|^\s*\[/i.test(body)) return null;
+  return entries.map((e) => (e.isDir && !e.name.endsWith('/') ? `${e.name}/` : e.name));
 }
 
-async function probeHttpRoot(mirror: Mirror, url: string, signal: AbortSignal): Promise<RootVerdict> {
+async function httpLister(mirror: Mirror): Promise<FolderLister> {
   const session = mirror.openSession(-1);
   const dir = await mkdtemp(path.join(tmpdir(), 'fanout-root-'));
-  try {
-    const dest = path.join(dir, 'index');
-    try {
-      await session.fetchFile('', { dest, signal });
-    } catch (err) {
-      if (err instanceof FanoutError && err.code === 'HTTP_NOT_FOUND') return await rootNotFound(session, url, path.join(dir, 'parent'), signal);
-      return { kind: 'unknown' };
-    }
-    const body = await readFile(dest, 'utf8');
-    const names = folderIndexNames(body);
-    // A page that is no folder index (a site's home page): nothing to tell from.
-    if (names === null) return parseFolderIndex(body).some((e) => LAYOUT.test(e.name.replace(/\/+$/, ''))) ? { kind: 'mirror' } : { kind: 'unknown' };
-    return verdictOfListing(names, true);
-  } finally {
-    await session.close().catch(() => {});
-    await rm(dir, { recursive: true, force: true });
-  }
+  let n = 0;
+  return {
+    async list(rel, signal) {
+      const dest = path.join(dir, `index-${n++}`);
+      try {
+        // The session's paths are `<root>/<relPath>`: '../' is the parent folder (the URL parser resolves it).
+        await session.fetchFile(rel, { dest, signal });
+      } catch (err) {
+        if (isAbortError(err)) throw err;
+        // (A file's 403 comes as HTTP_NOT_FOUND 'HTTP 403': told apart by its status.)
+        if (err instanceof FanoutError && /^HTTP 403\b/.test(err.message)) return { forbidden: 'HTTP 403' };
+        if (err instanceof FanoutError && err.code === 'HTTP_NOT_FOUND' && /^HTTP (404|410)\b/.test(err.message)) return { missing: /^HTTP \d+/.exec(err.message)![0] };
+        return null;
+      }
+      const body = await readFile(dest, 'utf8');
+      const names = folderIndexNames(body);
+      return names === null ? { page: parseFolderIndex(body).map((e) => e.name) } : { entries: names };
+    },
+    async close() {
+      await session.close().catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -170,21 +280,12 @@ async function probeHttpRoot(mirror: Mirror, url: string, signal: AbortSignal): 
  * without the root's name in it, says the folder is not there. Anything else (no parent, the parent
  * 404 or no index, the root's name listed) is `unknown`.
  */
-async function rootNotFound(session: ReturnType<Mirror['openSession']>, url: string, dest: string, signal: AbortSignal): Promise<RootVerdict> {
-  const segments = new URL(url).pathname.split('/').filter(Boolean);
-  const name = segments.at(-1);
+async function rootNotFound(lister: FolderLister, url: string, signal: AbortSignal): Promise<RootVerdict> {
+  const name = segmentsOf(url).at(-1);
   if (name === undefined) return { kind: 'unknown' };
-  try {
-    // The session's paths are `<root>/<relPath>`: '../' is the parent folder (the URL parser resolves it).
-    await session.fetchFile('../', { dest, signal });
-  } catch (err) {
-    if (isAbortError(err)) throw err;
-    return { kind: 'unknown' };
-  }
-  const names = folderIndexNames(await readFile(dest, 'utf8'));
-  if (names === null) return { kind: 'unknown' };
-  const wanted = safeDecode(name);
-  if (names.some((n) => safeDecode(n.replace(/\/+$/, '')) === wanted)) return { kind: 'unknown' };
+  const parent = await lister.list('../', signal);
+  if (parent === null || !('entries' in parent)) return { kind: 'unknown' };
+  if (parent.entries.some((n) => safeDecode(n.replace(/\/+$/, '')) === name)) return { kind: 'unknown' };
   return { kind: 'not-a-mirror', why: 'that folder is not on the server (HTTP 404, and the folder index of its parent does not list it)', suggest: null };
 }
 
@@ -196,36 +297,48 @@ function safeDecode(s: string): string {
   }
 }
 
-async function probeFtpRoot(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], timeoutMs: number, signal: AbortSignal): Promise<RootVerdict> {
+/** One login (basic-ftp, the URL's user or anonymous, the job's TLS trust) for the probe's listings: `CWD` (550: missing) then `LIST`. */
+function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], timeoutMs: number): FolderLister {
   const u = new URL(url);
-  const { Client, FTPError } = await import('basic-ftp');
-  const client = new Client(timeoutMs);
-  const onAbort = () => client.close();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const port = u.port ? Number(u.port) : 21;
-    await client.access({
-      host: u.hostname,
-      port,
-      user: u.username ? decodeURIComponent(u.username) : 'anonymous',
-      password: u.password ? decodeURIComponent(u.password) : 'anonymous@',
-      secure: secure ? ((tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
-      secureOptions: { ...tlsTrust(tls) },
-    });
-    const root = decodeURIComponent(u.pathname.replace(/\/+$/, '')) || '/';
-    try {
-      await client.cd(root);
-    } catch (err) {
-      if (err instanceof FTPError && err.code === 550) return { kind: 'not-a-mirror', why: `the server will not enter that folder (FTP 550 to CWD ${root}: it is not there, or this login may not read it)`, suggest: null };
-      return { kind: 'unknown' };
-    }
-    const list = await client.list();
-    return verdictOfListing(list.filter((e) => e.isDirectory || e.isSymbolicLink).map((e) => e.name).concat(list.filter((e) => !e.isDirectory && !e.isSymbolicLink).map((e) => e.name).filter((n) => !LAYOUT.test(n))), false);
-  } catch (err) {
-    if (isAbortError(err)) throw err;
-    return { kind: 'unknown' };
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    client.close();
-  }
+  const rootPath = safeDecode(u.pathname.replace(/\/+$/, '')) || '/';
+  let client: import('basic-ftp').Client | null = null;
+  return {
+    async list(rel, signal) {
+      const { Client, FTPError } = await import('basic-ftp');
+      if (!client) {
+        client = new Client(timeoutMs);
+        const port = u.port ? Number(u.port) : 21;
+        await client.access({
+          host: u.hostname,
+          port,
+          user: u.username ? safeDecode(u.username) : 'anonymous',
+          password: u.password ? safeDecode(u.password) : 'anonymous@',
+          secure: secure ? ((tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
+          secureOptions: { ...tlsTrust(tls) },
+        });
+      }
+      const c = client;
+      const onAbort = () => c.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const dir = path.posix.normalize(path.posix.join(rootPath, rel)).replace(/(.)\/+$/, '$1');
+        try {
+          await c.cd(dir);
+        } catch (err) {
+          if (signal.aborted) throw abortedError();
+          if (err instanceof FTPError && err.code === 550) return { missing: `FTP 550 to CWD ${dir}` };
+          return null;
+        }
+        const list = await c.list().catch((err: unknown) => {
+          throw signal.aborted ? abortedError() : err;
+        });
+        return { entries: list.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name)) };
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+    async close() {
+      client?.close();
+    },
+  };
 }

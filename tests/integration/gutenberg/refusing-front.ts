@@ -100,9 +100,22 @@ export async function relay(req: IncomingMessage, res: ServerResponse, upstream:
 }
 
 /** nginx answering 503 to every request, each request logged (one line per request, unbuffered). */
-export async function startNginx503(): Promise<{ url: string; log: () => Promise<string[]>; stop: () => Promise<void> }> {
+export function startNginx503(): Promise<NginxWith> {
+  return startNginxWith('location / { return 503; }');
+}
+
+export interface NginxWith {
+  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  url: string;
+  /** The access log: `<uri> <status>` a request. */
+  log: () => Promise<string[]>;
+  stop: () => Promise<void>;
+}
+
+/** nginx with `server` as its one server block's body (after `listen`), each request logged. */
+export async function startNginxWith(server: string): Promise<NginxWith> {
   let logPath = '';
-  const proc = await startInTempDir('fanout-nginx503-', (tmp) => {
+  const proc = await startInTempDir('fanout-nginx-', (tmp) => {
     const errorLog = path.join(tmp, 'error.log');
     const conf = path.join(tmp, 'nginx.conf');
     logPath = path.join(tmp, 'access.log');
@@ -126,7 +139,7 @@ http {
   scgi_temp_path ${t('scgi')};
   server {
     listen 127.0.0.1:${port};
-    location / { return 503; }
+    ${server}
   }
 }
 `);

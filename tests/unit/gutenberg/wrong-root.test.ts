@@ -8,7 +8,7 @@ describe('verdictOfListing', () => {
     expect(verdictOfListing(['0'], false).kind).toBe('mirror');
     expect(verdictOfListing(['cache/'], true).kind).toBe('mirror');
     expect(verdictOfListing(['cache'], false)).toMatchObject({ kind: 'not-a-mirror', suggest: null });
-    expect(verdictOfListing(['docs/', 'gutenberg/'], true)).toMatchObject({ kind: 'not-a-mirror', suggest: 'gutenberg' });
+    expect(verdictOfListing(['docs/', 'gutenberg/'], true)).toMatchObject({ kind: 'not-a-mirror', suggest: 'gutenberg/' });
     expect(verdictOfListing(['10', 'a1'], false)).toMatchObject({ kind: 'not-a-mirror', why: expect.stringContaining('holds 10, a1') });
     expect(verdictOfListing([], false)).toMatchObject({ kind: 'not-a-mirror', why: expect.stringContaining('empty') });
   });
