@@ -181,12 +181,19 @@ describe.skipIf(process.platform !== 'linux')('fanout mail: the re-launch only f
     expect(r.stderr).toContain('AUTH_FAILED');
   }, 120_000);
 
+  // Dovecot's LIST adds \Marked to a folder by the state of its maildir at that moment (new mail
+  // there since it was last looked at, judged by the directories' times in whole seconds): two
+  // listings a moment apart may differ in it, as seen under load (s17) and reproduced at s18 with
+  // three busy cores (the first node's listing without it, the re-launched one's with it, 3 of 3).
+  // It is the server's passing hint, not the folder: the two nodes' outputs are compared without it.
+  const steady = (json: string) => JSON.stringify((JSON.parse(json) as { flags: string[] }[]).map((f) => ({ ...f, flags: f.flags.filter((x) => !/^\\(Marked|Unmarked)$/i.test(x)) })));
   it('--list-folders runs in the first node, with the same output', async () => {
     const r = await fanoutMail(['--list-folders', '--json']);
     const relaunched = await fanoutMail(['--list-folders', '--json'], { FANOUT_RELAUNCHED: '1' });
     expect(r.code, r.stderr).toBe(0);
+    expect(relaunched.code, relaunched.stderr).toBe(0);
     expect(r.starts).toHaveLength(1);
-    expect(r.stdout).toBe(relaunched.stdout);
+    expect(steady(r.stdout)).toBe(steady(relaunched.stdout));
     expect(r.stderr).toBe(relaunched.stderr);
   }, 120_000);
 });
