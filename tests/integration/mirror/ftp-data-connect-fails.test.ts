@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror, type FetchedBook } from '../../../electron/engine/mirror';
-import { FTP_SERVER_KINDS, generateMirror, startFtpServerOf, type FtpServer } from '../../harness';
+import { FTP_SERVER_KINDS, generateMirror, startFtpServer, startFtpServerOf, type FtpServer } from '../../harness';
 import { makeCtx, removeAll, tempDir } from './helpers';
 
 /**
@@ -80,6 +80,28 @@ function expectOutOfResources(r: unknown): void {
   expect(e.message).toMatch(/EMFILE/);
 }
 
+describe("FTP: our side cannot open a wasted guess's data connection (EMFILE; vsftpd with STAT refused)", () => {
+  it('STAT refused, the guessed N-0.txt there (its MDTM answered): its data, to be read and dropped, cannot be: no wait for the server; the book fetched on a new connection', { timeout: 60_000 }, async () => {
+    // No listing (cmds_denied=STAT): the books go to the one-book path (LIST); the guess's file is
+    // there by its MDTM, so its data connection is opened to be drained (the one that fails).
+    const data = body(SMALL, 'stat-denied');
+    const root = await mirrorOf('drain', { '3/0/0/3000/3000-0.txt': data });
+    const ftp = await startFtpServer({ root, extraConfig: ['cmds_denied=STAT'] });
+    const mirror = openMirror(ftp.url, LONG);
+    try {
+      const s = mirror.openSession(0);
+      failDataConnects(ftp.port, 1);
+      const r = await s.fetchBook(3000, { rawDir: path.join(work, 'raw-drain'), ctx: makeCtx() });
+      expect(emfile.failed).toBe(1);
+      expect(r.sha256).toBe(sha(data));
+      await s.close();
+    } finally {
+      await mirror.close();
+      await ftp.stop();
+    }
+  });
+});
+
 describe.each(FTP_SERVER_KINDS)('FTP: our side cannot open a data connection (EMFILE) (%s)', (kind) => {
   let ftp: FtpServer | null = null;
   afterAll(async () => {
@@ -134,9 +156,7 @@ describe.each(FTP_SERVER_KINDS)('FTP: our side cannot open a data connection (EM
     }
   });
 
-  it('a symlinked N-0.txt (its guessed transfer to be read and dropped): no wait for the server; the book fetched on a new connection', { timeout: 60_000 }, async () => {
-    // All three list the symlink as a link (`-> target`, no size): the guess is drained (its data
-    // connection is the one that fails) and the book goes to the one-book path.
+  it('a symlinked N-0.txt (the guessed transfer is its file, of unknown size): fails at once, OUT_OF_RESOURCES; then fetched', { timeout: 60_000 }, async () => {
     const data = body(SMALL, `linked-${kind}`);
     const root = await mirrorOf(`link-${kind}`, { '4/0/0/4000/4000-0.data': data });
     await symlink('4000-0.data', path.join(root, '4/0/0/4000/4000-0.txt'));
@@ -146,9 +166,8 @@ describe.each(FTP_SERVER_KINDS)('FTP: our side cannot open a data connection (EM
     try {
       const s = mirror.openSession(0);
       failDataConnects(ftp.port, 1);
-      const r = await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
+      expectOutOfResources(await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e));
       expect(emfile.failed).toBe(1);
-      expect((r as FetchedBook).sha256, String(r)).toBe(sha(data));
       expect((await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() })).sha256).toBe(sha(data));
       await s.close();
     } finally {
