@@ -1,3 +1,28 @@
+/**
+ * Why a problem is one, for programs (`detail` is for people and may be reworded any session;
+ * decide on this, never on `detail`):
+ * - `missing`: recorded (an index line, a manifest line, folders.json) but not on disk;
+ * - `not-archived`: a message the server holds that the archive has no record of;
+ * - `no-folder`: a folder asked for that neither the server nor the archive has;
+ * - `vanished`: gone from the server while the check ran;
+ * - `size`: not the size recorded (or the server's RFC822.SIZE);
+ * - `hash`: the size recorded but other bytes (SHA-256, or the server's bytes);
+ * - `denied`: this user may not read it: it may be whole (not to delete nor fetch over);
+ * - `unreadable`: cannot be read for another reason (a directory in its place, an I/O error);
+ * - `unrecorded`: in a directory no record names (which server folder it is was lost);
+ * - `record`: a record of the archive itself (folders.json, state.json, index lines, a path outside) damaged or unusable;
+ * - `temp`: an extra file that is a temp file of a stopped run (the next run removes it);
+ * - `extra`: any other file on disk that nothing records.
+ */
+export type VerifyReason = 'missing' | 'not-archived' | 'no-folder' | 'vanished' | 'size' | 'hash' | 'denied' | 'unreadable' | 'unrecorded' | 'record' | 'temp' | 'extra';
+
+export const VERIFY_REASONS: readonly VerifyReason[] = ['missing', 'not-archived', 'no-folder', 'vanished', 'size', 'hash', 'denied', 'unreadable', 'unrecorded', 'record', 'temp', 'extra'];
+
+/** `x` if it is a reason this build knows, else undefined (a report from another build, or damaged, crossing IPC). */
+export function verifyReasonOf(x: unknown): VerifyReason | undefined {
+  return typeof x === 'string' && (VERIFY_REASONS as readonly string[]).includes(x) ? (x as VerifyReason) : undefined;
+}
+
 /** What `fanout verify` (and the History screen's Verify) found: problems by kind, and how much it looked at. */
 export interface VerifyProblem {
   /** Where: a mail folder path, or the corpus's output folder. */
@@ -6,7 +31,28 @@ export interface VerifyProblem {
   file?: string;
   uid?: number;
   ebook?: number;
+  /**
+   * Why, for programs (see VerifyReason). Set by every mail problem; a corpus problem may have none
+   * yet (verify-corpus.ts): a reader takes no reason as "unknown", never as a repairable one.
+   */
+  reason?: VerifyReason;
   detail: string;
+}
+
+/**
+ * A report as it arrived from another process (the host, over IPC): a `reason` this build does not
+ * know is dropped (read as unknown), so no reader acts on a value it cannot understand.
+ */
+export function withKnownReasons<T extends VerifyReport>(r: T): T {
+  const clean = (list: VerifyProblem[] | undefined): VerifyProblem[] =>
+    (Array.isArray(list) ? list : []).map((p) => {
+      if (p.reason === undefined) return p;
+      const reason = verifyReasonOf(p.reason);
+      if (reason === p.reason) return p;
+      const { reason: _dropped, ...rest } = p;
+      return rest;
+    });
+  return { ...r, missing: clean(r.missing), corrupt: clean(r.corrupt), extra: clean(r.extra) };
 }
 
 export interface VerifyReport {

@@ -6,7 +6,7 @@ import { accountDirOf } from '../engine/mail/folder-names';
 import { toFanoutError } from '../engine/core/fanout-error';
 import { checkExistingFolder, checkInputFile } from '../engine/inputs/file-checks';
 import { isAccountArchiveFolder } from '../engine/inputs/mail-inputs';
-import type { VerifyProgress, VerifyReportWithNotes } from '../engine/verify/verify-report';
+import type { VerifyProblem, VerifyProgress, VerifyReportWithNotes } from '../engine/verify/verify-report';
 import { exitOnProblems, intOption } from './cli-validation';
 import { accountFrom, addAccountOptions, type AccountCliOptions } from './mail-command';
 import { EXIT } from './exit-codes';
@@ -21,16 +21,21 @@ const MAX_LINES_PER_KIND = 100;
  * and what it does not.
  */
 /**
- * A file this user may not read (check-file.ts `unreadableDetail`): it may be whole; deleting it (the
- * remedy for a damaged one) would throw away what may be a good file. Its permissions are the fix.
+ * A file this user may not read (reason `denied`): it may be whole; deleting it (the remedy for a
+ * damaged one) would throw away what may be a good file. Its permissions are the fix. A problem
+ * without a reason (verify-corpus.ts sets none yet: reports/s18/hm-verify-corpus-reason.patch) is
+ * read from check-file.ts `unreadableDetail`'s words.
  */
 const NO_PERMISSION = /^cannot be read: no permission \(E(ACCES|PERM)\)/;
+const isDenied = (p: VerifyProblem) => (p.reason !== undefined ? p.reason === 'denied' : NO_PERMISSION.test(p.detail));
+/** A temp or partial file of a stopped run (reason `temp`; without a reason, verify-corpus's words). */
+const isLeftover = (p: VerifyProblem) => (p.reason !== undefined ? p.reason === 'temp' : / a (temp file|partial download) of a stopped run/.test(p.detail));
 
 function whatToDo(r: VerifyReportWithNotes): string[] {
   if (r.ok) return [];
   const rerun = r.kind === 'mail' ? 'fanout mail' : 'fanout gutenberg';
   const out: string[] = [];
-  const unreadable = r.corrupt.filter((p) => NO_PERMISSION.test(p.detail));
+  const unreadable = r.corrupt.filter(isDenied);
   if (unreadable.length > 0) {
     out.push(`to do: ${unreadable.length} file(s) cannot be read by this user (no permission), so whether they are whole is not known: do not delete them; fix their permissions (or run verify as their owner), then verify again`);
   }
@@ -46,17 +51,18 @@ function whatToDo(r: VerifyReportWithNotes): string[] {
     // A re-run fetches again an archived file that is missing (since session 14) and, where it sees
     // it, one not of its index line's size; damage made in place may escape it (a nothing-new run
     // compares counts and sizes, not hashes): for a corrupt file, delete it, then run again.
-    const records = (p: VerifyReportWithNotes['missing'][number]) => p.uid === undefined && (p.file === 'index.jsonl' || p.detail.startsWith('its directory'));
+    // A folder's directory or index.jsonl gone or damaged (not a folder asked for that exists nowhere).
+    const records = (p: VerifyProblem) => p.uid === undefined && (p.file === 'index.jsonl' || (p.file === undefined && (p.reason !== undefined ? p.reason !== 'no-folder' : p.detail.startsWith('its directory'))));
     const notArchived = r.missing.filter((p) => p.uid !== undefined && p.file === undefined).length;
     const lostFiles = r.missing.filter((p) => p.uid !== undefined && p.file !== undefined).length;
-    const damaged = r.corrupt.filter((p) => p.uid !== undefined && !NO_PERMISSION.test(p.detail)).length;
+    const damaged = r.corrupt.filter((p) => p.uid !== undefined && !isDenied(p)).length;
     const folderRecords = [...r.missing, ...r.corrupt].filter(records).length;
     if (notArchived > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${notArchived} message(s) on the server not in the archive`);
     if (lostFiles > 0) out.push(`to do: run the same \`${rerun}\` again: it fetches the ${lostFiles} archived file(s) that are missing again, while the server still holds their messages (one it no longer holds cannot be restored)`);
     if (damaged > 0) out.push(`to do: ${damaged} archived file(s) are damaged: delete them, then run the same \`${rerun}\` again: it fetches them again, while the server still holds their messages (a re-run does not see every damage made in place, such as one that keeps the file's size and date: deleting it makes sure)`);
     if (folderRecords > 0) out.push(`to do: ${folderRecords} folder record(s) (a folder's directory, index.jsonl) are gone or damaged: run the same \`${rerun}\` again: a folder directory gone is fetched whole, files no index line names are taken back when whole at the server's size, else fetched again`);
   }
-  if (r.extra.some((p) => / a (temp file|partial download) of a stopped run/.test(p.detail))) out.push(`to do: the temp and partial files of a stopped run go away when \`${rerun}\` runs again`);
+  if (r.extra.some(isLeftover)) out.push(`to do: the temp and partial files of a stopped run go away when \`${rerun}\` runs again`);
   return out;
 }
 
@@ -160,7 +166,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--folders <list>', '"all", or folder paths separated by commas', 'all')
     .option('--sample <n>', 'messages to re-fetch and compare byte for byte', intOption(0, 1_000_000), 0)
     .option('--json', 'print the report as JSON on stdout')
-    .option('--repair', 'then fetch again from the server the archived messages found missing from the disk or damaged (a `fanout mail` run of just those), and verify again')
+    .option('--repair', 'then fetch again from the server the archived messages found missing from the disk or damaged, and verify again: a `fanout mail` run of the folders holding them, so mail new there since the last run is archived too (the second verify compares those folders whole with the server)')
     .action(async (o: VerifyMailCliOptions) => {
       const account = await accountFrom(o);
       const out = (await checkExistingFolder(o.out)) ?? (await archiveProblem(o.out, account));
@@ -200,7 +206,7 @@ export function registerVerifyCommand(program: Command): void {
         printJson(null);
         return;
       }
-      process.stderr.write(`repair: fetching again ${Object.values(repair).reduce((n, l) => n + l.length, 0)} archived message(s) of ${repairFolders.length} folder(s)\n`);
+      process.stderr.write(`repair: fetching again ${Object.values(repair).reduce((n, l) => n + l.length, 0)} archived message(s) of ${repairFolders.length} folder(s), in a \`fanout mail\` run of those folders (new mail there is archived too)\n`);
       const spec = MailJobSpecSchema.parse({ kind: 'mail', account, folders: repairFolders, connections: 2, strategy: 'adaptive', outDir: o.out, timeoutMs: o.timeout });
       // Its summary goes to stderr (stdout holds the reports).
       await runJobInTerminal((control) => runMailJob(spec, control, { repair }), { json: false, itemNoun: 'messages' });

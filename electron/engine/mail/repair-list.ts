@@ -1,11 +1,14 @@
-import type { VerifyProblem } from '../../../shared/verify-report';
+import type { VerifyProblem, VerifyReason } from '../../../shared/verify-report';
 import type { ArchivedFile } from './plan-folder';
 
-/** What `fanout verify mail` says of a file this user may not read (verify/check-file.ts `unreadableDetail`): maybe whole, not to fetch over. */
-const NO_PERMISSION = /^cannot be read: no permission \(E(ACCES|PERM)\)/;
-
-/** A directory no record names (verify-mail.ts `unnamedWhere`): no folder of the server to fetch from. */
-const NOT_RECORDED = /\/ \(folder not recorded\)$/;
+/**
+ * The reasons a file is fetched over (verify/check-file.ts, verify-mail.ts set them): gone, not its
+ * size, not its bytes, or unreadable otherwise than for want of permission (an I/O error; a directory
+ * in its place is refused by the write, naming it). Not `denied` (another user's file may be whole:
+ * its permissions are the fix), not `unrecorded` (a directory no record names: no server folder to
+ * fetch from), and not a problem without a reason (unknown: never fetched over).
+ */
+const REPAIRABLE: ReadonlySet<VerifyReason> = new Set(['missing', 'size', 'hash', 'unreadable']);
 
 /**
  * The archived messages a verify report found missing from the disk or damaged, by folder path, as
@@ -17,7 +20,7 @@ const NOT_RECORDED = /\/ \(folder not recorded\)$/;
 export function repairListOf(report: { missing: readonly VerifyProblem[]; corrupt: readonly VerifyProblem[] }): Record<string, ArchivedFile[]> {
   const out: Record<string, ArchivedFile[]> = {};
   for (const p of [...report.missing, ...report.corrupt]) {
-    if (p.uid === undefined || p.file === undefined || NO_PERMISSION.test(p.detail) || NOT_RECORDED.test(p.where)) continue;
+    if (p.uid === undefined || p.file === undefined || p.reason === undefined || !REPAIRABLE.has(p.reason)) continue;
     const list = (out[p.where] ??= []);
     if (!list.some((f) => f.uid === p.uid && f.file === p.file)) list.push({ uid: p.uid, file: p.file });
   }

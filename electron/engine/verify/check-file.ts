@@ -1,7 +1,14 @@
+import type { VerifyReason } from '../../../shared/verify-report';
 import { hashFile } from '../mail/message-file';
 import { errnoCode } from '../output/storage-fault';
 
-export type FileCheck = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; detail: string };
+export type FileCheck = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; reason: VerifyReason; detail: string };
+
+/** The reason of a path that could not be read (`unreadableDetail` says it for people): no permission is `denied` (it may be whole), anything else `unreadable`. */
+export function unreadableReason(err: unknown): 'denied' | 'unreadable' {
+  const code = errnoCode(err);
+  return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'unreadable';
+}
 
 /**
  * Why a path that should be a readable file could not be read, for a report: a directory in its
@@ -23,9 +30,9 @@ export async function checkFile(abs: string, size: number | null, sha256: string
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
-    return { state: 'corrupt', detail: unreadableDetail(err) };
+    return { state: 'corrupt', reason: unreadableReason(err), detail: unreadableDetail(err) };
   }
-  if (size !== null && got.size !== size) return { state: 'corrupt', detail: `${got.size} bytes, recorded ${size}` };
-  if (sha256 !== null && got.sha256 !== sha256) return { state: 'corrupt', detail: `sha256 ${got.sha256.slice(0, 12)}…, recorded ${sha256.slice(0, 12)}…` };
+  if (size !== null && got.size !== size) return { state: 'corrupt', reason: 'size', detail: `${got.size} bytes, recorded ${size}` };
+  if (sha256 !== null && got.sha256 !== sha256) return { state: 'corrupt', reason: 'hash', detail: `sha256 ${got.sha256.slice(0, 12)}…, recorded ${sha256.slice(0, 12)}…` };
   return { state: 'ok' };
 }

@@ -14,7 +14,8 @@ import { mapImapError } from '../mail/imap-errors';
 import { isMessageFileName, isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
 import { isInside } from '../output/safe-path';
-import { checkFile, unreadableDetail } from './check-file';
+import { checkFile, unreadableDetail, unreadableReason } from './check-file';
+import type { VerifyReason } from '../../../shared/verify-report';
 import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyProblem, type VerifyReport, type VerifyReportWithNotes } from './verify-report';
 
 export interface VerifyMailSpec {
@@ -39,6 +40,8 @@ interface LocalFolder {
   /** What keeps the folder from being checked whole: its directory or index gone or unreadable. */
   missing: VerifyProblem[];
   corrupt: VerifyProblem[];
+  /** A directory no record names (`unnamedWhere`): its missing and corrupt problems have reason `unrecorded` (no server folder to restore them from). */
+  unrecorded?: boolean;
 }
 
 const key = (uidValidity: string, uid: number) => `${uidValidity}:${uid}`;
@@ -64,7 +67,7 @@ interface AccountDirs {
 async function readDirs(root: string): Promise<AccountDirs> {
   const corrupt: VerifyProblem[] = [];
   const { dirs: listed, text } = await readFolderDirs(root).catch((err: unknown) => {
-    corrupt.push({ where: basename(root), file: 'folders.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way); the folders were read back from their state.json` });
+    corrupt.push({ where: basename(root), file: 'folders.json', reason: 'record', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way); the folders were read back from their state.json` });
     return { dirs: {}, text: null };
   });
   // One walk of the account: the folders' state.json (folders.json gone) and the archives no record names.
@@ -109,10 +112,10 @@ async function extraFiles(dir: string, records: Map<string, IndexRecord>, gens: 
 }
 
 /** What a file no index line names is, and what a re-run does with it. */
-function extraDetail(rel: string): string {
+function extraOf(rel: string): Pick<VerifyProblem, 'reason' | 'detail'> {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
-  if (isTempName(name)) return 'on disk, in no index line: a temp file of a stopped run (`fanout mail` again removes it)';
-  return 'on disk, in no index line: left by a stopped run or put there (`fanout mail` again adopts it if the server has this UID at this size, else fetches it anew)';
+  if (isTempName(name)) return { reason: 'temp', detail: 'on disk, in no index line: a temp file of a stopped run (`fanout mail` again removes it)' };
+  return { reason: 'extra', detail: 'on disk, in no index line: left by a stopped run or put there (`fanout mail` again adopts it if the server has this UID at this size, else fetches it anew)' };
 }
 
 /**
@@ -127,22 +130,22 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
   const dir = resolve(root, ...rel.split('/'));
   // As `fanout mail` refuses it (folderAbsDir, UNSAFE_PATH): a directory outside the account's folder is not this archive.
   if (!isInside(root, dir)) {
-    folder.corrupt.push({ where: path, file: 'folders.json', detail: `names ${rel}/ for this folder, outside the account's folder: not checked (\`fanout mail\` refuses it too: UNSAFE_PATH)` });
+    folder.corrupt.push({ where: path, file: 'folders.json', reason: 'record', detail: `names ${rel}/ for this folder, outside the account's folder: not checked (\`fanout mail\` refuses it too: UNSAFE_PATH)` });
     return folder;
   }
   const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
   if (st instanceof Error) {
-    if (st.code === 'ENOENT' || st.code === 'ENOTDIR') folder.missing.push({ where: path, detail: `its directory ${rel}/ is gone: every message archived there is lost (\`fanout mail\` again fetches the folder whole)` });
-    else folder.corrupt.push({ where: path, detail: `its directory ${rel}/ ${unreadableDetail(st)}` });
+    if (st.code === 'ENOENT' || st.code === 'ENOTDIR') folder.missing.push({ where: path, reason: 'missing', detail: `its directory ${rel}/ is gone: every message archived there is lost (\`fanout mail\` again fetches the folder whole)` });
+    else folder.corrupt.push({ where: path, reason: unreadableReason(st), detail: `its directory ${rel}/ ${unreadableDetail(st)}` });
     return folder;
   }
   if (!st.isDirectory()) {
-    folder.corrupt.push({ where: path, detail: `its directory ${rel}/ is not a directory` });
+    folder.corrupt.push({ where: path, reason: 'record', detail: `its directory ${rel}/ is not a directory` });
     return folder;
   }
   folder.dir = dir;
   const { state, text } = await readFolderState(join(dir, 'state.json'), path).catch((err: unknown) => {
-    folder.corrupt.push({ where: path, file: 'state.json', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way)` });
+    folder.corrupt.push({ where: path, file: 'state.json', reason: 'record', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way)` });
     return { state: { generations: [], synced: null }, text: null };
   });
   // The generations state.json and the index name; one outside the folder is not looked into (FolderStore refuses it too).
@@ -153,7 +156,7 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
       if (r.file.includes('/')) generations.push({ uidValidity: r.uidValidity, dir: r.file.slice(0, r.file.lastIndexOf('/')) });
     }
   } catch (err) {
-    folder.corrupt.push({ where: path, file: 'index.jsonl', detail: `${unreadableDetail(err)}: no record of the folder's messages can be read, its files show as extra` });
+    folder.corrupt.push({ where: path, file: 'index.jsonl', reason: 'record', detail: `${unreadableDetail(err)}: no record of the folder's messages can be read, its files show as extra` });
     return folder;
   } finally {
     folder.gens = generationDirsOf(dir, generations);
@@ -163,7 +166,7 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
     const files = (await readdir(dir).catch(() => [] as string[])).filter(isMessageFileName).length;
     if (recorded > 0 || files > 0) {
       const had = recorded > 0 ? `state.json records ${recorded} message(s)` : `${files} .eml file(s) are here`;
-      folder.missing.push({ where: path, file: 'index.jsonl', detail: `gone (${had}): no record to check the files against, they show as extra (\`fanout mail\` again takes back those whole at the server's size)` });
+      folder.missing.push({ where: path, file: 'index.jsonl', reason: 'missing', detail: `gone (${had}): no record to check the files against, they show as extra (\`fanout mail\` again takes back those whole at the server's size)` });
     }
   }
   return folder;
@@ -175,20 +178,22 @@ async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opt
   let hashed = 0;
   const flagged = new Set<IndexRecord>();
   for (const f of local) {
-    report.missing.push(...f.missing);
-    report.corrupt.push(...f.corrupt);
-    if (f.badLines > 0) report.corrupt.push({ where: f.info.path, file: 'index.jsonl', detail: `${f.badLines} line(s) are no record (damaged): the files they named show as extra` });
+    /** A problem's reason, unless the directory is one no record names. */
+    const why = (reason: VerifyReason): VerifyReason => (f.unrecorded ? 'unrecorded' : reason);
+    report.missing.push(...f.missing.map((p) => ({ ...p, reason: why(p.reason ?? 'missing') })));
+    report.corrupt.push(...f.corrupt.map((p) => ({ ...p, reason: why(p.reason ?? 'record') })));
+    if (f.badLines > 0) report.corrupt.push({ where: f.info.path, file: 'index.jsonl', reason: why('record'), detail: `${f.badLines} line(s) are no record (damaged): the files they named show as extra` });
     for (const r of f.records.values()) {
       if (opts.signal?.aborted) throw abortedError();
       const abs = resolve(f.dir, ...r.file.split('/'));
-      const check = isInside(f.dir, abs) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', detail: 'index names a file outside the folder' } as const);
-      if (check.state === 'missing') report.missing.push({ where: f.info.path, file: r.file, uid: r.uid, detail: 'in the index, not on disk' });
-      else if (check.state === 'corrupt') report.corrupt.push({ where: f.info.path, file: r.file, uid: r.uid, detail: check.detail });
+      const check = isInside(f.dir, abs) ? await checkFile(abs, r.size, r.sha256) : ({ state: 'corrupt', reason: 'record', detail: 'index names a file outside the folder' } as const);
+      if (check.state === 'missing') report.missing.push({ where: f.info.path, file: r.file, uid: r.uid, reason: why('missing'), detail: 'in the index, not on disk' });
+      else if (check.state === 'corrupt') report.corrupt.push({ where: f.info.path, file: r.file, uid: r.uid, reason: why(check.reason), detail: check.detail });
       if (check.state !== 'ok') flagged.add(r);
       report.checked.files++;
       opts.onProgress?.({ phase: 'hashing', done: ++hashed, total });
     }
-    if (f.dir) for (const x of await extraFiles(f.dir, f.records, f.gens)) report.extra.push({ where: f.info.path, file: x, detail: extraDetail(x) });
+    if (f.dir) for (const x of await extraFiles(f.dir, f.records, f.gens)) report.extra.push({ where: f.info.path, file: x, ...extraOf(x) });
   }
   return flagged;
 }
@@ -203,7 +208,7 @@ export async function verifyMailLocal(root: string, opts: VerifyOptions = {}): P
   report.corrupt.push(...corrupt);
   const local: LocalFolder[] = [];
   for (const [path, rel] of Object.entries(dirs)) local.push(await readLocalFolder(root, rel, path));
-  for (const rel of unnamed) local.push(await readLocalFolder(root, rel, unnamedWhere(rel)));
+  for (const rel of unnamed) local.push({ ...(await readLocalFolder(root, rel, unnamedWhere(rel))), unrecorded: true });
   await checkLocalFolders(local, report, opts);
   if (unnamed.length > 0) report.notes = unnamed.map(unnamedNote);
   return finishReport(report);
@@ -250,7 +255,7 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
     if (spec.folders !== 'all') {
       for (const w of spec.folders) {
         const known = (p: string) => p.toLowerCase() === w.toLowerCase();
-        if (!wanted.some((f) => known(f.path)) && !gone.some(known)) report.missing.push({ where: w, detail: 'no such folder on the server, nor in the archive' });
+        if (!wanted.some((f) => known(f.path)) && !gone.some(known)) report.missing.push({ where: w, reason: 'no-folder', detail: 'no such folder on the server, nor in the archive' });
       }
     }
 
@@ -260,7 +265,7 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
     const goneLocal: LocalFolder[] = [];
     for (const path of gone) goneLocal.push(await readLocalFolder(root, dirs[path], path));
     const unnamedLocal: LocalFolder[] = [];
-    if (spec.folders === 'all') for (const rel of unnamed) unnamedLocal.push(await readLocalFolder(root, rel, unnamedWhere(rel)));
+    if (spec.folders === 'all') for (const rel of unnamed) unnamedLocal.push({ ...(await readLocalFolder(root, rel, unnamedWhere(rel))), unrecorded: true });
     const flagged = await checkLocalFolders([...local, ...goneLocal, ...unnamedLocal], report, opts);
     if (spec.folders === 'all') notes.push(...unnamed.map(unnamedNote));
     for (const f of goneLocal) {
@@ -293,8 +298,8 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
       for await (const m of client.fetch('1:*', { uid: true, size: true }, { uid: true })) {
         report.checked.serverMessages++;
         const rec = f.records.get(key(uv, m.uid));
-        if (!rec) report.missing.push({ where: f.info.path, uid: m.uid, detail: 'on the server, not in the archive' });
-        else if (rec.size !== m.size) report.corrupt.push({ where: f.info.path, uid: m.uid, file: rec.file, detail: `archived ${rec.size} bytes, the server says ${m.size}` });
+        if (!rec) report.missing.push({ where: f.info.path, uid: m.uid, reason: 'not-archived', detail: 'on the server, not in the archive' });
+        else if (rec.size !== m.size) report.corrupt.push({ where: f.info.path, uid: m.uid, file: rec.file, reason: 'size', detail: `archived ${rec.size} bytes, the server says ${m.size}` });
         else if (!flagged.has(rec)) candidates.push({ folder: f, rec });
       }
     }
@@ -307,8 +312,8 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
       if (client.mailbox === false || client.mailbox.path !== folder.info.path) await client.mailboxOpen(folder.info.path, { readOnly: true });
       const m = await client.fetchOne(String(rec.uid), { uid: true, source: true }, { uid: true });
       const disk = await readFile(resolve(folder.dir, ...rec.file.split('/'))).catch(() => null);
-      if (!m || !m.source) report.missing.push({ where: folder.info.path, uid: rec.uid, detail: 'vanished from the server during the check' });
-      else if (!disk || !disk.equals(m.source)) report.corrupt.push({ where: folder.info.path, uid: rec.uid, file: rec.file, detail: 'bytes differ from the server' });
+      if (!m || !m.source) report.missing.push({ where: folder.info.path, uid: rec.uid, reason: 'vanished', detail: 'vanished from the server during the check' });
+      else if (!disk || !disk.equals(m.source)) report.corrupt.push({ where: folder.info.path, uid: rec.uid, file: rec.file, reason: disk ? 'hash' : 'unreadable', detail: 'bytes differ from the server' });
       report.checked.sampled++;
       opts.onProgress?.({ phase: 'sampling', done: ++sampled, total: sample.length });
     }

@@ -7,7 +7,7 @@
  */
 import { create } from 'zustand';
 import type { VerifyEnd } from '../../../shared/ipc';
-import type { VerifyReport } from '../../../shared/verify-report';
+import { withKnownReasons, type VerifyReport } from '../../../shared/verify-report';
 import { getApi } from '../api/api';
 import { describeError, setError } from './app-store';
 
@@ -23,7 +23,8 @@ export const useVerifyStore = create<VerifyState>(() => ({ verifying: null, veri
 let waiting = false;
 
 function showEnd(end: VerifyEnd): void {
-  if ('report' in end) useVerifyStore.setState({ verifying: null, verified: { jobId: end.jobId, report: end.report } });
+  // The report crossed from the host: a problem's `reason` this build does not know is dropped (read as unknown).
+  if ('report' in end) useVerifyStore.setState({ verifying: null, verified: { jobId: end.jobId, report: withKnownReasons(end.report) } });
   else {
     useVerifyStore.setState({ verifying: null });
     setError(describeError(end.error));

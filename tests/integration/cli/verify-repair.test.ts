@@ -2,7 +2,8 @@
  * `fanout verify mail --repair` through the real CLI (bin/fanout.js from the sources): a file damaged
  * in place with its size and mtime kept (a plain `fanout mail` run takes it as whole) is found by
  * verify's hash, fetched again alone by the repair job, the second report is OK (exit 0), and a plain
- * verify afterwards is OK too. With --json, stdout is one JSON document (before, after).
+ * verify afterwards is OK too. With --json, stdout is one JSON document (before, after). The repair is
+ * a `fanout mail` run of the folders holding those files: mail new there is archived too (--help says so).
  */
 import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,7 +65,7 @@ describe.each(['dovecot', 'cyrus'] as const)('fanout verify mail --repair (%s)',
 
     const r = await verify('--repair');
     expect(r.stdout).toMatch(/^PROBLEMS: .*; 0 missing, 1 corrupt, 0 extra$/m);
-    expect(r.stderr).toMatch(/^repair: fetching again 1 archived message\(s\) of 1 folder\(s\)$/m);
+    expect(r.stderr).toMatch(/^repair: fetching again 1 archived message\(s\) of 1 folder\(s\), in a `fanout mail` run of those folders \(new mail there is archived too\)$/m);
     // The second report, after the repair, is the last thing on stdout.
     expect(r.stdout.trimEnd().split('\n').filter((l) => /^(OK|PROBLEMS): /.test(l))).toEqual([expect.stringMatching(/^PROBLEMS: /), expect.stringMatching(/^OK: 5 files re-hashed, 5 server messages compared/)]);
     expect(r.code).toBe(0);
@@ -92,7 +93,7 @@ describe.each(['dovecot', 'cyrus'] as const)('fanout verify mail --repair (%s)',
     damage(4);
     const r = await verify('--repair');
     expect(r.stdout).toMatch(/^PROBLEMS: .*; 1 missing, 1 corrupt, 0 extra$/m);
-    expect(r.stderr).toMatch(/^repair: fetching again 2 archived message\(s\) of 1 folder\(s\)$/m);
+    expect(r.stderr).toMatch(/^repair: fetching again 2 archived message\(s\) of 1 folder\(s\), in a `fanout mail` run of those folders \(new mail there is archived too\)$/m);
     expect(r.stdout).toMatch(/^OK: 5 files re-hashed/m);
     expect(r.code).toBe(0);
     expect(await expectArchived(bed.admin, folder, dir)).toBe(5);
@@ -103,5 +104,20 @@ describe.each(['dovecot', 'cyrus'] as const)('fanout verify mail --repair (%s)',
     expect(r.stdout.split('\n').filter((l) => /^(OK|PROBLEMS): /.test(l))).toEqual([expect.stringMatching(/^OK: 5 files/)]);
     expect(r.stderr).not.toMatch(/repair:/);
     expect(r.code).toBe(0);
+  }, CLI_FROM_SOURCE_TEST_MS);
+
+  // What the help says (s18, HE s17 nit: it said "a `fanout mail` run of just those"): the repair is a
+  // run of the folders holding the files, so mail new there is archived too, and the second verify,
+  // which compares those folders whole with the server, is OK.
+  it('new mail beside a damaged file: the repair run archives it too (as --help says), the second report OK', async () => {
+    const help = await runFanoutCli(['verify', 'mail', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--repair .*a `fanout mail` run of the folders holding them, so mail new there since the last run is archived too/);
+    await bed.admin.append(folder, 'From: a@x\r\nSubject: new since\r\n\r\nnew\r\n', [], new Date(Date.UTC(2023, 1, 2)));
+    damage(2);
+    const r = await verify('--repair');
+    expect(r.stdout).toMatch(/^PROBLEMS: .*; 1 missing, 1 corrupt, 0 extra$/m);
+    expect(r.stdout).toMatch(/^OK: 6 files re-hashed, 6 server messages compared/m);
+    expect(r.code).toBe(0);
+    expect(await expectArchived(bed.admin, folder, archivedFolderDir(root, folder))).toBe(6);
   }, CLI_FROM_SOURCE_TEST_MS);
 });
