@@ -74,6 +74,9 @@ export type StatOutcome =
 
 /** What the reply to `STAT <dir>` says about the folder. */
 export function statOutcome(code: number, message: string): StatOutcome {
+  // ProFTPD lists '.' and '..' in every folder's 212 (an empty one too; a missing one gets a 450);
+  // denied (`<Limit STAT> DenyAll`) it answers a 212 with no lines at all: every book was BOOK_NOT_FOUND.
+  if (code === 212 && message.split(/\r?\n/).filter((l) => l.trim() !== '').length <= 2) return { kind: 'unsupported' };
   if (code === 212 || code === 213) return { kind: 'listing', entries: parseStatListing(message) };
   if ((code === 550 || code === 450) && saysNoSuchFile(message)) return { kind: 'missing' };
   // A 550 that does not say "no such file" is STAT refused, not the folder missing (vsftpd and

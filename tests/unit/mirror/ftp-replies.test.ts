@@ -60,6 +60,15 @@ describe('what real servers say', () => {
     expect(statOutcome(450, '450 Internal error').kind).toBe('refused');
     expect(statOutcome(211, '211 Server status').kind).toBe('unsupported');
   });
+  it('ProFTPD with STAT denied (<Limit STAT> DenyAll) answers a 212 with no lines at all: unusable (LIST), not an empty folder', () => {
+    // Measured (s18): denied, any path that exists: '212-Status of /d:' then '212 End of status'.
+    // Allowed, a folder always lists '.' and '..' (an empty one too); a missing one is a 450.
+    expect(statOutcome(212, '212-Status of /d:\r\n212 End of status').kind).toBe('unsupported');
+    const allowedEmpty = '212-Status of /d/e:\r\n drwxr-xr-x   2 root     root         4096 Dec  3 15:54 .\r\n drwxr-xr-x   3 root     root         4096 Dec  3 15:54 ..\r\n212 End of status';
+    expect(statOutcome(212, allowedEmpty)).toEqual({ kind: 'listing', entries: [] });
+    // vsftpd and pure-ftpd answer 213 and list a missing folder as empty: still a listing (BOOK_NOT_FOUND, no LIST).
+    expect(statOutcome(213, '213-Status follows:\r\n213 End of status').kind).toBe('listing');
+  });
   it('maps 450/550 "No such file or directory" to not found, a plain 450 to transient', () => {
     expect(mapFtpError(new FTPError({ code: 450, message: '450 /x: No such file or directory' }), 'transfer', {}).code).toBe('FTP_NOT_FOUND');
     expect(mapFtpError(new FTPError({ code: 450, message: '450 Requested file action not taken' }), 'transfer', {}).code).toBe('FTP_TRANSIENT');
