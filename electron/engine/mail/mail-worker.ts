@@ -345,7 +345,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(bytes);
       /** Starts the write of a message received: false when a write failed (nothing more is written). */
-      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes): Promise<boolean> => {
+      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes, late = false): Promise<boolean> => {
         const { uid } = m;
         const size = messageSize(source);
         // Not the message planned (Courier's placeholder for one expunged meanwhile): settled below, never written as it.
@@ -355,7 +355,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         else received.add(uid);
         ctx.progress.addBytes(size);
         while (!budget.fits(inflight.size, size)) await budget.settled();
-        if (writeError || fetchOver) {
+        if (writeError || (fetchOver && !late)) {
           received.delete(uid);
           wrongSize.delete(uid);
           return false;
@@ -401,22 +401,73 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       // The rows are read from their bytes and written from here (body-rows.ts); a row this does not
       // take (not one of the chunks', already received, or once a write failed) comes out of
       // imapflow's iterator below as before.
+      /**
+       * RFC 3501 7.4.2 lets a server split one message's FETCH data over several untagged responses
+       * (FLAGS and INTERNALDATE in one, BODY[] in another, in either order; none of Dovecot, Cyrus,
+       * Courier does, tests/integration/mail/split-fetch.test.ts splits them through a relay). A body
+       * is written only with both: items that came in a response without a body wait in `items`, a
+       * body without them in `bodiless` until they come (or are asked for after the FETCH).
+       */
+      const items = new Map<number, Partial<Pick<FetchMessageObject, 'flags' | 'internalDate'>>>();
+      const bodiless = new Map<number, { m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>; source: MessageBytes }>();
+      const taken = (uid: number) => !wanted.has(uid) || received.has(uid) || wrongSize.has(uid) || bodiless.has(uid) || store.has(uidValidity, uid);
+      const withItems = (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>) => {
+        const got = items.get(m.uid);
+        return { uid: m.uid, flags: m.flags ?? got?.flags, internalDate: m.internalDate ?? got?.internalDate };
+      };
+      /** A body received: written when its FLAGS and INTERNALDATE are in hand, else held for them. */
+      const offer = (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes): boolean | Promise<boolean> => {
+        const whole = withItems(m);
+        if (whole.flags === undefined || whole.internalDate === undefined) {
+          bodiless.set(m.uid, { m: whole, source });
+          return true;
+        }
+        return write(whole, source);
+      };
+      /** A response of a wanted message without a body: its items kept; a body waiting for them goes on. */
+      const more = (m: FetchMessageObject): boolean | Promise<boolean> => {
+        if (!wanted.has(m.uid) || (m.flags === undefined && m.internalDate === undefined)) return true;
+        const got = items.get(m.uid) ?? {};
+        if (m.flags !== undefined) got.flags = m.flags;
+        if (m.internalDate !== undefined) got.internalDate = m.internalDate;
+        items.set(m.uid, got);
+        const b = bodiless.get(m.uid);
+        if (!b) return true;
+        bodiless.delete(m.uid);
+        return offer(b.m, b.source);
+      };
       const stopRows = takeBodyRows(client, (row) => {
-        if (writeError || !wanted.has(row.uid) || received.has(row.uid) || wrongSize.has(row.uid) || store.has(uidValidity, row.uid)) return false;
-        return write(row, row.source).catch((err: unknown) => {
+        if (writeError || taken(row.uid)) return false;
+        return Promise.resolve(offer(row, row.source)).catch((err: unknown) => {
           writeError ??= err;
           return true;
         });
       });
       try {
         for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
-          if (!m.source || !wanted.has(m.uid) || received.has(m.uid) || wrongSize.has(m.uid) || store.has(uidValidity, m.uid)) continue;
-          if (!(await write(m, m.source))) break;
+          if (!m.source) {
+            if (!(await more(m))) break;
+            continue;
+          }
+          if (taken(m.uid)) continue;
+          if (!(await offer(m, m.source))) break;
         }
       } finally {
         fetchOver = true;
         stopRows();
       }
+      // Bodies whose FLAGS or INTERNALDATE never came: asked for (one round trip), then written.
+      if (bodiless.size > 0 && !writeError) {
+        for await (const m of client.fetch(toUidSet(bodiless.keys()), { uid: true, flags: true, internalDate: true }, { uid: true })) {
+          const b = bodiless.get(m.uid);
+          if (b) b.m = { uid: m.uid, flags: b.m.flags ?? m.flags, internalDate: b.m.internalDate ?? m.internalDate };
+        }
+        for (const [uid, b] of bodiless) {
+          bodiless.delete(uid);
+          if (!(await write(b.m, b.source, true))) break;
+        }
+      }
+      bodiless.clear();
       // What the FETCH did not return: gone since planning, or an error (the connection is still this call's).
       if (!writeError) {
         const missing = new Set([...wanted].filter((u) => !received.has(u)));
@@ -532,7 +583,14 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
             await this.#settleMissing(client, job, wanted, new Map([[uid, size]]));
             if (!wanted.has(uid)) return;
           }
-          writer = await store.openMessage(metaOf(m, uidValidity));
+          // FLAGS or INTERNALDATE not in the answer (a server may send them apart; fetchOne merges the
+          // rows it got): asked for alone, not archived as [] and 1970.
+          let whole = m;
+          if (m.flags === undefined || m.internalDate === undefined) {
+            const items = await client.fetchOne(String(uid), { uid: true, flags: true, internalDate: true }, { uid: true });
+            if (items) whole = { ...m, flags: m.flags ?? items.flags, internalDate: m.internalDate ?? items.internalDate };
+          }
+          writer = await store.openMessage(metaOf(whole, uidValidity));
         }
         await writer.write(m.source);
         ctx.progress.addBytes(m.source.length);
