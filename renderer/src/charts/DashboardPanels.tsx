@@ -49,7 +49,7 @@ function groupHeading(basis: StragglerRow['basis'], n: number, median: number | 
 
 function ratioText(r: StragglerRow): string {
   if (r.ratio === null) return formatMs(r.elapsedMs);
-  if (r.ratio === Infinity) return `stalled: no byte in ${RATE_WINDOW_MS / 1000} s · ${formatMs(r.elapsedMs)}`;
+  if (r.ratio === Infinity) return `stalled: no byte for ${formatMs(r.rateMs ?? RATE_WINDOW_MS)} · ${formatMs(r.elapsedMs)}`;
   return `${r.ratio.toFixed(1)}× ${r.basis === 'rate' ? 'slower' : 'median'} · ${formatMs(r.elapsedMs)}`;
 }
 

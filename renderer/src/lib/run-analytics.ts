@@ -336,8 +336,8 @@ const MIN_RATE_MS = 250;
  * Why two: items differ in size (a mail lane's range of 250 messages against single messages that
  * finished), so a lane waiting for the first byte of its range reads 400× the median item while a
  * transfer three times slower than its peers is the one to look at. A lone transfer, or one whose
- * rate is not measured yet, goes with the time group. Within a group: latest first; ties keep the
- * lane order.
+ * rate is not measured yet, goes with the time group, unless no byte of it came over a whole window
+ * (stalled: that needs no peer). Within a group: latest first; ties keep the lane order.
  */
 export function rankStragglers(items: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
   const m = medianMs !== null && medianMs > 0 ? medianMs : null;
@@ -349,8 +349,11 @@ export function rankStragglers(items: readonly InFlightItem[], medianMs: number 
   const byLateness = (a: Straggler, b: Straggler) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.elapsedMs - a.elapsedMs || a.worker - b.worker;
   const byRate: Straggler[] = [];
   const byTime: Straggler[] = [];
+  // No byte over a whole window needs no peer to be told (a lone transfer otherwise goes by time).
+  const stalled = (it: InFlightItem) => it.rate === 0 && (it.rateMs ?? 0) >= RATE_WINDOW_MS;
   for (const it of items) {
     if (medianRate !== null && moving.includes(it)) byRate.push({ ...it, ratio: slower(it.rate!), basis: 'rate' });
+    else if (moving.includes(it) && stalled(it)) byRate.push({ ...it, ratio: Infinity, basis: 'rate' });
     else byTime.push({ ...it, ratio: m === null ? null : it.elapsedMs / m, basis: m === null ? null : 'time' });
   }
   return [...byRate.sort(byLateness), ...byTime.sort(byLateness)].slice(0, limit);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ItemFailure, TelemetryFrame, TimelineSpan, WorkerSnapshot } from '../../../shared/events';
 import {
-  DurationStats, ItemTracker, PhaseStats, SAMPLE_CAP, Z90, chromeTrace, errorCounts, etaBand, failureWhere, quantileSorted, rankStragglers, sameItem,
+  DurationStats, ItemTracker, PhaseStats, RATE_WINDOW_MS, SAMPLE_CAP, Z90, chromeTrace, errorCounts, etaBand, failureWhere, quantileSorted, rankStragglers, sameItem,
 } from '../../../renderer/src/lib/run-analytics';
 import { appendFrameToBuffers, downloadedFor, emptyBuffers, etaBandFor, initialHeader, reduceHeader } from '../../../renderer/src/stores/run-model';
 
@@ -332,5 +332,19 @@ describe('progress moves with the downloads (HU s17 #2)', () => {
     const h = reduceHeader({ ...initialHeader, jobId: 'j', kind: 'gutenberg', status: 'running' }, [{ kind: 'job:frame', jobId: 'j', frame: f(400, [], []) }]);
     expect(downloadedFor(h, b)).toBe(2);
     expect(downloadedFor({ ...h, kind: 'mail' }, b)).toBeNull(); // a mail lane's item is a folder range, not a message
+  });
+});
+
+describe('a lone transfer that stopped moving', () => {
+  // HU s18 walk: a held book, the last transfer in flight, read "4.7× median" growing, by time, as
+  // no peer was left to compare its rate with. No byte for the whole window needs no peer to say.
+  it('reads stalled (by rate, first) when no byte came over a whole window, peers or not', () => {
+    const lone = { worker: 3, item: '131 X', state: 'downloading' as const, start: 0, elapsedMs: 9000, retries: 0, bytes: 1024, rate: 0, rateMs: RATE_WINDOW_MS };
+    const waiting = { worker: 1, item: '140 Y', state: 'listing' as const, start: 0, elapsedMs: 20_000, retries: 0 };
+    const r = rankStragglers([waiting, lone], 1000);
+    expect(r.map((x) => [x.worker, x.basis, x.ratio])).toEqual([[3, 'rate', Infinity], [1, 'time', 20]]);
+    // Moving, alone: no peer, so by time as before.
+    const moving = rankStragglers([{ ...lone, rate: 5 }], 1000);
+    expect(moving[0]).toMatchObject({ basis: 'time', ratio: 9 });
   });
 });
