@@ -178,7 +178,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // and the refusal has lasted the grace (a 503 blip of a few seconds is no stop); meanwhile new books and last tries wait.
   const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone, { graceMs: NOTHING_SERVES_GRACE_MS });
   // A wrong mirror root (every book missing): once the first books are, the root is listed once; no Gutenberg layout there stops the job.
-  const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, async (signal, missing) => probeMirrorRoot(mirror, spec.mirror, await mirrorTrust(spec), spec.proxy, spec.timeoutMs, signal, missing));
+  const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, async (signal, missing, session) => probeMirrorRoot(mirror, spec.mirror, await mirrorTrust(spec), spec.proxy, spec.timeoutMs, signal, missing, session));
   const heedRetryAfter = (err: unknown) => {
     // Capped as the retry's own wait is: a "come back tomorrow" fails its book, it does not park the job.
     if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS));
@@ -436,7 +436,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
                   await submit(byEbook.get(fetched.ebook)!, fetched, downloadMs, bctx);
                 },
               },
-            ), errorsOf, bctx.progress), errorsOf);
+            ), errorsOf, bctx.progress), errorsOf, session);
           } catch (err) {
             // Stopped mid-batch (a cancel, a full disk): the books already handed to the scrubber are
             // counted as the others of the job are (done, then not done if stopped there); a batch
@@ -463,7 +463,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
             await pacer.turn(stop.signal, pctx.progress);
             const started = performance.now();
             const fetched = await wrongRoot
-              .track([book.ebook], pctx.signal, () => nothing.track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } })), undefined, pctx.progress))
+              .track([book.ebook], pctx.signal, () => nothing.track([book.ebook], pctx.signal, () => deadline.attempt(book.ebook, pctx, { ebook: book.ebook, host: mirror.host }, (actx) => session.fetchBook(book.ebook, { rawDir, rawParts, ctx: { ...actx, progress: laneProgress(actx.progress, pace) } })), undefined, pctx.progress), undefined, session)
               .catch((err: unknown) => {
                 heedRetryAfter(err);
                 throw err;

@@ -6,7 +6,7 @@ import { abortedError, FanoutError, isAbortError } from '../core/fanout-error';
 import { bookDir } from '../mirror/mirror-layout';
 import { parseFolderIndex } from '../mirror/listing-parsers';
 import { tlsTrust } from '../mirror/tls-trust';
-import type { Mirror, OpenMirrorOptions } from '../mirror/types';
+import type { Mirror, MirrorSession, OpenMirrorOptions } from '../mirror/types';
 import { redactUrl } from '../../../shared/input-checks';
 
 /** Books missing, none served, before the root is looked at (fewer when the selection is smaller). */
@@ -57,8 +57,8 @@ export class WrongRoot {
     private readonly total: number,
     /** Bytes of books received so far: a book under way is served. */
     private readonly bytesDone: () => number,
-    /** Looks at the root once; `missing` are the books found missing so far. */
-    private readonly probe: (signal: AbortSignal, missing: readonly number[]) => Promise<RootVerdict>,
+    /** Looks at the root once; `missing` are the books found missing so far, `session` the worker's whose try found the last (idle while it waits). */
+    private readonly probe: (signal: AbortSignal, missing: readonly number[], session: MirrorSession | undefined) => Promise<RootVerdict>,
   ) {}
 
   /**
@@ -66,19 +66,19 @@ export class WrongRoot {
    * A book found missing once the first few are waits for the root's verdict before its failure
    * counts, so that `check` can stop the job on it.
    */
-  async track<T>(ebooks: readonly number[], signal: AbortSignal, fetch: () => Promise<T>, errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>): Promise<T> {
+  async track<T>(ebooks: readonly number[], signal: AbortSignal, fetch: () => Promise<T>, errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>, session?: MirrorSession): Promise<T> {
     let result: T;
     try {
       result = await fetch();
     } catch (raw) {
-      if (raw instanceof FanoutError) await this.#outcomes(ebooks.map(() => raw), ebooks, signal);
+      if (raw instanceof FanoutError) await this.#outcomes(ebooks.map(() => raw), ebooks, signal, session);
       throw raw;
     }
-    await this.#outcomes(errorsOf?.(result) ?? ebooks.map(() => null), ebooks, signal);
+    await this.#outcomes(errorsOf?.(result) ?? ebooks.map(() => null), ebooks, signal, session);
     return result;
   }
 
-  async #outcomes(errors: ReadonlyArray<FanoutError | null>, ebooks: readonly number[], signal: AbortSignal): Promise<void> {
+  async #outcomes(errors: ReadonlyArray<FanoutError | null>, ebooks: readonly number[], signal: AbortSignal, session: MirrorSession | undefined): Promise<void> {
     let missing = false;
     ebooks.forEach((ebook, i) => {
       const err = errors[i];
@@ -89,7 +89,7 @@ export class WrongRoot {
       }
     });
     if (!missing || !this.#mayStop() || this.#missing.size < Math.min(MISSING_BEFORE_CHECK, Math.max(1, this.total))) return;
-    this.#verdict ??= this.probe(signal, [...this.#missing]).catch((): RootVerdict => ({ kind: 'unknown' }));
+    this.#verdict ??= this.probe(signal, [...this.#missing], session).catch((): RootVerdict => ({ kind: 'unknown' }));
     this.#known = await this.#verdict;
   }
 
@@ -137,10 +137,25 @@ interface FolderLister {
 }
 
 /**
+ * An FTP session that lists folders on its own login (`FtpSession.listFolderNames`: CWD, 550 → null,
+ * then LIST; a folder's name ending in `/`). With it the probe makes no login of its own: a server
+ * whose per-address limit the job's workers fill (vsftpd `max_per_ip`) refused that login, and the
+ * wrong root went unjudged; through a SOCKS proxy too.
+ */
+interface ListingSession {
+  listFolderNames(relDir: string, signal?: AbortSignal): Promise<string[] | null>;
+}
+
+function listsFolders(session: MirrorSession | undefined): session is MirrorSession & ListingSession {
+  return typeof (session as Partial<ListingSession> | undefined)?.listFolderNames === 'function';
+}
+
+/**
  * The root's verdict: HTTP, folder indexes through a session of the job's mirror (its TLS, proxy);
- * FTP, a login of its own (basic-ftp), `CWD` (550: no such folder) and `LIST`. From what the root
- * shows (`judgeRoot`). Anything it cannot tell from (an error, a SOCKS proxy) is `unknown`: the job
- * goes on as before.
+ * FTP, on the worker's session that found the books missing when it can list folders (no login of
+ * its own), else a login of its own (basic-ftp), `CWD` (550: no such folder) and `LIST`. From what
+ * the root shows (`judgeRoot`). Anything it cannot tell from (an error; a SOCKS proxy without the
+ * session's listing) is `unknown`: the job goes on as before.
  */
 export async function probeMirrorRoot(
   mirror: Mirror,
@@ -150,10 +165,12 @@ export async function probeMirrorRoot(
   timeoutMs: number,
   signal: AbortSignal,
   missing: readonly number[],
+  session?: MirrorSession,
 ): Promise<RootVerdict> {
   const http = mirror.protocol === 'http' || mirror.protocol === 'https';
-  if (!http && proxy && /^socks/i.test(proxy)) return { kind: 'unknown' };
-  const lister = http ? await httpLister(mirror) : ftpLister(url, mirror.protocol === 'ftps', tls, timeoutMs);
+  const own = !http && listsFolders(session) ? sessionLister(session, url) : null;
+  if (!http && !own && proxy && /^socks/i.test(proxy)) return { kind: 'unknown' };
+  const lister = http ? await httpLister(mirror) : (own ?? ftpLister(url, mirror.protocol === 'ftps', tls, timeoutMs));
   try {
     return await judgeRoot(lister, url, http, missing, signal);
   } catch (err) {
@@ -297,10 +314,31 @@ function safeDecode(s: string): string {
   }
 }
 
+/** Folders listed on the worker's own FTP session (left open: it is the worker's). */
+function sessionLister(session: ListingSession, url: string): FolderLister {
+  return {
+    async list(rel, signal) {
+      try {
+        const names = await session.listFolderNames(rel, signal);
+        return names === null ? { missing: `FTP 550 to CWD ${ftpDir(url, rel)}` } : { entries: names };
+      } catch (err) {
+        if (isAbortError(err) || signal.aborted) throw err;
+        return null;
+      }
+    },
+    async close() {},
+  };
+}
+
 /** One login (basic-ftp, the URL's user or anonymous, the job's TLS trust) for the probe's listings: `CWD` (550: missing) then `LIST`. */
+/** The absolute FTP path of `rel` under the URL's folder (no trailing slash but for `/`). */
+function ftpDir(url: string, rel: string): string {
+  const root = safeDecode(new URL(url).pathname.replace(/\/+$/, '')) || '/';
+  return path.posix.normalize(path.posix.join(root, rel)).replace(/(.)\/+$/, '$1');
+}
+
 function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], timeoutMs: number): FolderLister {
   const u = new URL(url);
-  const rootPath = safeDecode(u.pathname.replace(/\/+$/, '')) || '/';
   let client: import('basic-ftp').Client | null = null;
   return {
     async list(rel, signal) {
@@ -321,7 +359,7 @@ function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], 
       const onAbort = () => c.close();
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const dir = path.posix.normalize(path.posix.join(rootPath, rel)).replace(/(.)\/+$/, '$1');
+        const dir = ftpDir(url, rel);
         try {
           await c.cd(dir);
         } catch (err) {
