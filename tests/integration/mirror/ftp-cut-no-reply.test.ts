@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
-import { openMirror, type FetchedBook } from '../../../electron/engine/mirror';
-import { FTP_SERVER_KINDS, generateMirror, startFtpServerOf, startTcpProxy, type FtpServer } from '../../harness';
-import { listFiles, makeCtx, removeAll, tempDir } from './helpers';
+import type { FetchedBook } from '../../../electron/engine/mirror';
+import { FTP_SERVER_KINDS } from '../../harness';
+import { listFiles, makeCtx, removeAll, seeded as body, sha256 as sha, tempDir, withFtpFiles } from './helpers';
 
 /**
  * A data connection cut mid-transfer (by the client, or a middlebox) while the server still writes:
@@ -35,20 +34,9 @@ afterAll(async () => {
 const BIG = 10_000_000;
 const SMALL = 30_000;
 const LONG = { timeoutMs: 300_000, stallTimeoutMs: 300_000 };
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const body = (size: number, seed: string) => Buffer.from(`${seed} `.repeat(Math.ceil(size / (seed.length + 1))).slice(0, size));
+/** The relay cuts the first data connection at 60 kB. */
+const CUT = { ftp: true, dropAfterBytes: 60_000, dropTimes: 1 };
 const hourAgo = () => new Date(Date.now() - 3_600_000);
-
-/** A mirror of `files` (relative path → content), each an hour old. */
-async function mirrorOf(name: string, files: Record<string, Buffer>): Promise<string> {
-  const gen = await generateMirror(path.join(work, name), []);
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(gen.root, rel)), { recursive: true });
-    await writeFile(path.join(gen.root, rel), data);
-    await utimes(path.join(gen.root, rel), hourAgo(), hourAgo());
-  }
-  return gen.root;
-}
 
 /** `r` is a retryable failure that did not wait for a timeout. */
 function expectFailedAtOnce(r: unknown): FanoutError {
@@ -60,93 +48,55 @@ function expectFailedAtOnce(r: unknown): FanoutError {
 }
 
 describe.each(FTP_SERVER_KINDS)('FTP: a data connection cut while the server still writes (%s)', (kind) => {
-  let ftp: FtpServer | null = null;
-  afterAll(async () => {
-    await ftp?.stop();
-  });
-
   it('the one-book path (2 MiB or more, not the guessed N-0.txt): fails at once, retryable, its part and meta kept; the next fetch completes it byte-exact', { timeout: 60_000 }, async () => {
     const data = body(BIG, `one-book-${kind}`);
-    const root = await mirrorOf(`one-${kind}`, { '3/0/0/3000/3000-8.txt': data });
-    ftp = await startFtpServerOf(kind, { root });
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
-    const mirror = openMirror(ftp.urlVia(proxy.hostPort), LONG);
     const raw = path.join(work, `raw-one-${kind}`);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `one-${kind}`, kind, files: { '3/0/0/3000/3000-8.txt': data }, proxy: CUT, options: LONG }, async ({ proxy, session: s }) => {
       expectFailedAtOnce(await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e));
-      expect(proxy.stats.dropped).toBe(1);
+      expect(proxy!.stats.dropped).toBe(1);
       // (The part may be empty: vsftpd's and ProFTPD's 426 can be read before the data that came with the cut.)
       expect(await listFiles(raw)).toEqual(['3000-8.txt.part', '3000-8.txt.part.meta']);
       expect(JSON.parse(await readFile(path.join(raw, '3000-8.txt.part.meta'), 'utf8'))).toEqual({ size: BIG, modified: expect.stringMatching(/^mdtm:\d{14}$/) });
       const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
       expect(r.resumedFrom + r.transferredBytes).toBe(BIG);
       expect(r.sha256).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await proxy.stop();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it('a resume (MDTM, then EPSV + REST + RETR on the one-book path) cut again: fails at once, retryable, the part kept; the next fetch completes it byte-exact', { timeout: 60_000 }, async () => {
     const data = body(BIG, `resumed-${kind}`);
     const mtime = hourAgo();
-    const root = await mirrorOf(`rest-${kind}`, { '3/0/0/3000/3000-8.txt': data });
-    await utimes(path.join(root, '3/0/0/3000/3000-8.txt'), mtime, mtime);
     // A part of the first 1 MB, its meta naming the file's size and time (what a cut attempt leaves).
     const raw = path.join(work, `raw-rest-${kind}`);
     await mkdir(raw, { recursive: true });
     await writeFile(path.join(raw, '3000-8.txt.part'), data.subarray(0, 1_000_000));
     const seconds = new Date(Math.floor(mtime.getTime() / 1000) * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
     await writeFile(path.join(raw, '3000-8.txt.part.meta'), JSON.stringify({ size: BIG, modified: `mdtm:${seconds}` }));
-    ftp = await startFtpServerOf(kind, { root });
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
-    const mirror = openMirror(ftp.urlVia(proxy.hostPort), LONG);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `rest-${kind}`, kind, files: { '3/0/0/3000/3000-8.txt': data }, proxy: CUT, options: LONG }, async ({ root, proxy, session: s }) => {
+      await utimes(path.join(root, '3/0/0/3000/3000-8.txt'), mtime, mtime);
       expectFailedAtOnce(await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e));
-      expect(proxy.stats.dropped).toBe(1);
+      expect(proxy!.stats.dropped).toBe(1);
       const kept = (await stat(path.join(raw, '3000-8.txt.part'))).size;
       expect(kept).toBeGreaterThanOrEqual(1_000_000);
       const r = await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() });
       expect(r.resumedFrom).toBe(kept);
       expect(r.sha256).toBe(sha(data));
       expect(sha(await readFile(path.join(raw, '3000-8.txt')))).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await proxy.stop();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it('the catalog download (fetchFile): fails at once as SIZE_MISMATCH; the session then fetches it whole', { timeout: 60_000 }, async () => {
     const data = body(BIG, `catalog-${kind}`);
-    const root = await mirrorOf(`file-${kind}`, { 'GUTINDEX.ALL': data });
-    ftp = await startFtpServerOf(kind, { root });
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
-    const mirror = openMirror(ftp.urlVia(proxy.hostPort), LONG);
-    try {
-      const s = mirror.openSession(0);
-      const dest = path.join(work, `catalog-${kind}`);
+    const dest = path.join(work, `catalog-${kind}`);
+    await withFtpFiles({ work, name: `file-${kind}`, kind, files: { 'GUTINDEX.ALL': data }, proxy: CUT, options: LONG }, async ({ proxy, session: s }) => {
       const e = expectFailedAtOnce(await s.fetchFile('GUTINDEX.ALL', { dest }).catch((err: unknown) => err));
-      expect(proxy.stats.dropped).toBe(1);
+      expect(proxy!.stats.dropped).toBe(1);
       // The byte count the catalog job reads (catalog-download.ts: "was cut short (Received …)"), unless the server's 426 came first.
       if (e.code === 'SIZE_MISMATCH') expect(e.message).toMatch(/^Received \d+ of 10000000 bytes$/);
       const got = await s.fetchFile('GUTINDEX.ALL', { dest });
       expect(got).toMatchObject({ received: BIG, total: BIG });
       expect(sha(await readFile(dest))).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await proxy.stop();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it.each([
@@ -156,62 +106,44 @@ describe.each(FTP_SERVER_KINDS)('FTP: a data connection cut while the server sti
     // The first book is the guessed N-0.txt, so its transfer goes in the batch's first write (the first data connection).
     const first = body(BIG, `batch-first-${kind}`);
     const others = [3001, 3002].map((e) => body(SMALL, `batch-${e}-${kind}`));
-    const root = await mirrorOf(`batch-${kind}-${lockStep}`, { '3/0/0/3000/3000-0.txt': first, '3/0/0/3001/3001-0.txt': others[0]!, '3/0/0/3002/3002-0.txt': others[1]! });
-    ftp = await startFtpServerOf(kind, { root });
-    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 1 });
+    const files = { '3/0/0/3000/3000-0.txt': first, '3/0/0/3001/3001-0.txt': others[0]!, '3/0/0/3002/3002-0.txt': others[1]! };
     const verdicts: string[] = [];
-    const mirror = openMirror(ftp.urlVia(proxy.hostPort), { ...LONG, ftp: { lockStep, onLockStep: (_h, reason) => verdicts.push(reason) } });
+    const options = { ...LONG, ftp: { lockStep, onLockStep: (_h: string, reason: string) => verdicts.push(reason) } };
     const raw = path.join(work, `raw-batch-${kind}-${lockStep}`);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `batch-${kind}-${lockStep}`, kind, files, proxy: CUT, options }, async ({ proxy, session: s }) => {
       const results = await s.fetchBooks([3000, 3001, 3002], { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
-      expect(proxy.stats.dropped).toBe(1);
+      expect(proxy!.stats.dropped).toBe(1);
       for (const [i, want] of others.entries()) expect((results[i + 1] as FetchedBook).sha256, String(results[i + 1])).toBe(sha(want));
-      const files = await listFiles(raw);
+      const listed = await listFiles(raw);
       if (results[0] instanceof FanoutError || kind !== 'pure-ftpd' || lockStep) {
         // pure-ftpd, probing, may answer the probe (a NOOP written during the transfer) with 500 before
         // the cut is seen: replies out of step, the book redone lock-step (whole) within the call.
         expectFailedAtOnce(results[0]);
-        expect(files).toEqual(expect.arrayContaining(['3000-0.txt.part', '3000-0.txt.part.meta']));
+        expect(listed).toEqual(expect.arrayContaining(['3000-0.txt.part', '3000-0.txt.part.meta']));
       }
       // vsftpd and ProFTPD answer a cut transfer in step (426, then the NOOP written after the cut):
       // nothing to remember about them, and the batch went on on its connection. (pure-ftpd answers
       // only the NOOP; or, still writing when the NOOP or the probe came, 500: out of step, redone.)
       if (kind !== 'pure-ftpd') {
         expect(verdicts).toEqual([]);
-        expect(proxy.stats.connections).toBe(1);
+        expect(proxy!.stats.connections).toBe(1);
       }
 
       const again = await s.fetchBooks([3000, 3001, 3002], { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
       for (const [i, want] of [first, ...others].entries()) expect((again[i] as FetchedBook).sha256, String(again[i])).toBe(sha(want));
       expect((await listFiles(raw)).sort()).toEqual(['3000-0.txt', '3001-0.txt', '3002-0.txt']);
-      await s.close();
-    } finally {
-      await mirror.close();
-      await proxy.stop();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
-  it('a symlinked N-0.txt: its guessed transfer (the book's, of unknown size) leaves no wait for its reply', { timeout: 60_000 }, async () => {
+  it("a symlinked N-0.txt: its guessed transfer (the book's, of unknown size) leaves no wait for its reply", { timeout: 60_000 }, async () => {
     // The batch guesses N-0.txt with the STAT; the listing gives the symlink no size (all three list
     // it as a link): the guessed transfer is taken as the book's, whole at its 226 (until s18 its
     // data was read and dropped, and the book fetched again on the one-book path).
     const data = body(BIG, `linked-${kind}`);
-    const root = await mirrorOf(`link-${kind}`, { '4/0/0/4000/4000-0.data': data });
-    await symlink('4000-0.data', path.join(root, '4/0/0/4000/4000-0.txt'));
-    ftp = await startFtpServerOf(kind, { root });
-    const mirror = openMirror(ftp.url, LONG);
-    try {
-      const s = mirror.openSession(0);
+    const links = { '4/0/0/4000/4000-0.txt': '4000-0.data' };
+    await withFtpFiles({ work, name: `link-${kind}`, kind, files: { '4/0/0/4000/4000-0.data': data }, links, options: LONG }, async ({ session: s }) => {
       const r = await s.fetchBook(4000, { rawDir: path.join(work, `raw-link-${kind}`), ctx: makeCtx() });
       expect(r.sha256).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 });

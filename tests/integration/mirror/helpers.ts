@@ -1,13 +1,14 @@
+import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { withRetry } from '../../../electron/engine/core/retry';
 import type { WorkerContext, WorkerProgress } from '../../../electron/engine/core/worker-context';
-import { openMirror, type FetchedBook, type Mirror, type OpenMirrorOptions } from '../../../electron/engine/mirror';
-import { generateMirror, startFtpServerOf, startTcpProxy, type FtpServer, type FtpServerKind, type GeneratedFile, type GeneratedMirror, type MirrorBookSpec } from '../../harness';
+import { openMirror, type FetchedBook, type Mirror, type MirrorSession, type OpenMirrorOptions } from '../../../electron/engine/mirror';
+import { generateMirror, startFtpServerOf, startTcpProxy, type FtpServer, type FtpServerKind, type GeneratedFile, type GeneratedMirror, type MirrorBookSpec, type TcpProxy, type TcpProxyOptions } from '../../harness';
 
 /** Books in every plain form the mirror tests share: all forms, Latin-1 only, Latin-1 bytes named .txt, zip only. */
 export const FORM_BOOKS: MirrorBookSpec[] = [
@@ -372,4 +373,65 @@ export async function startOrderRelay(opts: { targetPort: number; hold: (client:
   relay.port = (server.address() as net.AddressInfo).port;
   relay.hostPort = `127.0.0.1:${relay.port}`;
   return relay;
+}
+
+/** `size` bytes of `seed` repeated: a file whose content names its case. */
+export function seeded(size: number, seed: string): Buffer {
+  return Buffer.from(`${seed} `.repeat(Math.ceil(size / (seed.length + 1))).slice(0, size));
+}
+
+export function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** A mirror under `work/name` holding `files` (relative path → content, each an hour old) and `links` (relative path → target); its root. */
+export async function filesMirror(work: string, name: string, files: Record<string, Buffer>, links: Record<string, string> = {}): Promise<string> {
+  const gen = await generateMirror(path.join(work, name), []);
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  for (const [rel, data] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(gen.root, rel)), { recursive: true });
+    await writeFile(path.join(gen.root, rel), data);
+    await utimes(path.join(gen.root, rel), hourAgo, hourAgo);
+  }
+  for (const [rel, target] of Object.entries(links)) await symlink(target, path.join(gen.root, rel));
+  return gen.root;
+}
+
+export interface FtpFilesCase {
+  root: string;
+  ftp: FtpServer;
+  /** The relay the mirror goes through, when `proxy` options were given. */
+  proxy: TcpProxy | null;
+  mirror: Mirror;
+  /** Session 0 of `mirror`. */
+  session: MirrorSession;
+}
+
+/**
+ * One case against a `kind` FTP server serving `files` and `links` (see filesMirror): the server,
+ * a relay in front when `proxy` is given (its options but the target), the mirror (`options`) and
+ * its session 0 are handed to `fn`, and closed and stopped afterwards whatever happens.
+ */
+export async function withFtpFiles(
+  o: { work: string; name: string; kind: FtpServerKind; files: Record<string, Buffer>; links?: Record<string, string>; proxy?: Omit<TcpProxyOptions, 'targetPort'>; options: OpenMirrorOptions },
+  fn: (c: FtpFilesCase) => Promise<void>,
+): Promise<void> {
+  const root = await filesMirror(o.work, o.name, o.files, o.links);
+  const ftp = await startFtpServerOf(o.kind, { root });
+  let proxy: TcpProxy | null = null;
+  let mirror: Mirror | null = null;
+  try {
+    if (o.proxy) proxy = await startTcpProxy({ ...o.proxy, targetPort: ftp.port });
+    mirror = openMirror(proxy ? ftp.urlVia(proxy.hostPort) : ftp.url, o.options);
+    const session = mirror.openSession(0);
+    try {
+      await fn({ root, ftp, proxy, mirror, session });
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await mirror?.close();
+    await proxy?.stop();
+    await ftp.stop();
+  }
 }
