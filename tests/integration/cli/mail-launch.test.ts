@@ -181,11 +181,11 @@ describe.skipIf(process.platform !== 'linux')('fanout mail: the re-launch only f
     expect(r.stderr).toContain('AUTH_FAILED');
   }, 120_000);
 
-  // Dovecot's LIST adds \Marked to a folder by the state of its maildir at that moment (new mail
-  // there since it was last looked at, judged by the directories' times in whole seconds): two
+  // Dovecot's LIST may add \Marked to a folder ("new mail since it was last looked at", RFC 3501;
+  // Dovecot judges it from the maildir's state at that moment, how exactly was not looked into): two
   // listings a moment apart may differ in it, as seen under load (s17) and reproduced at s18 with
-  // three busy cores (the first node's listing without it, the re-launched one's with it, 3 of 3).
-  // It is the server's passing hint, not the folder: the two nodes' outputs are compared without it.
+  // three busy cores (the first node's listing without it on Archive, the re-launched one's with it,
+  // 3 of 3). It is the server's passing hint, not the folder: the outputs are compared without it.
   const steady = (json: string) => JSON.stringify((JSON.parse(json) as { flags: string[] }[]).map((f) => ({ ...f, flags: f.flags.filter((x) => !/^\\(Marked|Unmarked)$/i.test(x)) })));
   it('--list-folders runs in the first node, with the same output', async () => {
     const r = await fanoutMail(['--list-folders', '--json']);

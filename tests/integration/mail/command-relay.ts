@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { startRelayServer } from './relay-server';
 
 /** What a client sent through the relay: per connection, its commands (verb and first argument). */
 export interface CommandRelay {
@@ -17,24 +17,12 @@ export interface CommandRelay {
  * `rewrite` changes what a client sends before the server gets it (a server that drops or refuses a command).
  */
 export async function startCommandRelay(targetPort: number, opts: { rewrite?: (chunk: Buffer) => Buffer } = {}): Promise<CommandRelay> {
-  const sockets = new Set<net.Socket>();
-  const relay: CommandRelay = {
-    port: 0,
-    sessions: [],
-    writes: [],
-    stop: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
-  const server = net.createServer((client) => {
+  const relay: CommandRelay = { port: 0, sessions: [], writes: [], stop: () => server.stop() };
+  const server = await startRelayServer(targetPort, (client, upstream) => {
     const sent: string[] = [];
     const writes: string[][] = [];
     relay.sessions.push(sent);
     relay.writes.push(writes);
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
     let tail = '';
     client.on('data', (received: Buffer) => {
       // What the server gets (and the relay records): the client's bytes, rewritten if asked.
@@ -54,18 +42,7 @@ export async function startCommandRelay(targetPort: number, opts: { rewrite?: (c
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  relay.port = (server.address() as net.AddressInfo).port;
+  relay.port = server.port;
   return relay;
 }

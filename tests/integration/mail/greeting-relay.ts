@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { startRelayServer } from './relay-server';
 
 /**
  * A TCP relay to an IMAP server that changes one thing about the server's greeting, to see what a
@@ -24,21 +24,10 @@ export const DOVECOT_WAITING = '* OK Waiting for authentication process to respo
 
 /** `listenHost`: the address the relay listens on (default loopback), e.g. the machine's own non-loopback address. */
 export async function startGreetingRelay(targetPort: number, mode: 'hold' | 'drop-early' | 'waiting', listenHost = '127.0.0.1'): Promise<GreetingRelay> {
-  const sockets = new Set<net.Socket>();
-  const relay: GreetingRelay = {
-    port: 0,
-    firstClientLineBeforeGreeting: [],
-    stop: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
-  const server = net.createServer((client) => {
+  const relay: GreetingRelay = { port: 0, firstClientLineBeforeGreeting: [], stop: () => server.stop() };
+  const server = await startRelayServer(targetPort, (client, upstream) => {
     const index = relay.firstClientLineBeforeGreeting.length;
     relay.firstClientLineBeforeGreeting.push(false);
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
     let greeted = false;
     let clientLine = false;
     let clientText = '';
@@ -61,18 +50,7 @@ export async function startGreetingRelay(targetPort: number, mode: 'hold' | 'dro
       if (mode === 'hold' && !clientLine) held.push(chunk);
       else client.write(chunk);
     });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const s of [client, upstream]) {
-      s.on('close', end);
-      s.on('error', end);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
-  relay.port = (server.address() as net.AddressInfo).port;
+  }, listenHost);
+  relay.port = server.port;
   return relay;
 }

@@ -1,4 +1,5 @@
-import net from 'node:net';
+import type net from 'node:net';
+import { startRelayServer } from './relay-server';
 
 /**
  * A TCP relay to an IMAP server that can hold one answer part-way: `holdAnswer(command, bytes)`
@@ -25,7 +26,6 @@ export interface HoldRelay {
 
 /** `rewriteDown`: changes what the server sends before the client gets it (a server that says something else). */
 export async function startHoldRelay(targetPort: number, opts: { rewriteDown?: (chunk: Buffer) => Buffer } = {}): Promise<HoldRelay> {
-  const sockets = new Set<net.Socket>();
   let armed: { command: RegExp; afterBytes: number; onHeld: () => void } | null = null;
   let paused: net.Socket | null = null;
   const relay: HoldRelay = {
@@ -43,16 +43,9 @@ export async function startHoldRelay(targetPort: number, opts: { rewriteDown?: (
       paused = null;
       p?.resume();
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    stop: () => server.stop(),
   };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
+  const server = await startRelayServer(targetPort, (client, upstream) => {
     /** Bytes of the watched answer relayed so far (null: not watching this connection). */
     let watched: number | null = null;
     let tail = '';
@@ -83,18 +76,7 @@ export async function startHoldRelay(targetPort: number, opts: { rewriteDown?: (
       armed = { ...armed, command: /(?!)/ };
       onHeld();
     });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  relay.port = (server.address() as net.AddressInfo).port;
+  relay.port = server.port;
   return relay;
 }

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { startRelayServer } from './relay-server';
 
 /**
  * One whole server response: `texts[0] literals[0] texts[1] … texts[k]` (latin1 text; a text
@@ -46,20 +46,8 @@ export async function startResponseRelay(
   rewrite: (r: ServerResponse) => Buffer = responseBytes,
   beforeCommand?: (line: string) => Promise<void> | void,
 ): Promise<ResponseRelay> {
-  const sockets = new Set<net.Socket>();
-  const relay: ResponseRelay = {
-    port: 0,
-    commands: [],
-    bytesDown: 0,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
+  const relay: ResponseRelay = { port: 0, commands: [], bytesDown: 0, stop: () => server.stop() };
+  const server = await startRelayServer(targetPort, (client, upstream) => {
     let up = '';
     /** The client's bytes go to the server in order, each chunk after the gates of the lines it ends. */
     let forward: Promise<void> = Promise.resolve();
@@ -106,16 +94,8 @@ export async function startResponseRelay(
       relay.bytesDown += bytes.length;
       client.write(bytes);
     });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const s of [client, upstream]) s.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  relay.port = (server.address() as net.AddressInfo).port;
+  relay.port = server.port;
   return relay;
 }
 
