@@ -18,12 +18,13 @@
  *   the file, which the next run takes over.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { rmSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { storageFault } from './storage-fault';
+import { removeStaleTempFiles } from './atomic-file';
 
 export const LOCK_FILE = '.fanout.lock';
 
@@ -59,8 +60,12 @@ export async function acquireOutputLock(folder: string, kind: string): Promise<O
   const dir = resolve(folder);
   const file = join(dir, LOCK_FILE);
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind, token: randomBytes(8).toString('hex') };
+  let deadGroup = false;
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await tryCreate(file, owner, dir)) return track(dir, file, owner);
+    if (await tryCreate(file, owner, dir)) {
+      if (deadGroup && kind !== 'verify') await removeDeadVerifyRecords(dir);
+      return track(dir, file, owner);
+    }
     const current = await readOwner(file);
     if (current === 'gone') continue; // released between our create and our read: try again
     // Another user's lock (mode 0600): whether its job still runs cannot be told from here, and it is not ours to break.
@@ -76,6 +81,7 @@ export async function acquireOutputLock(folder: string, kind: string): Promise<O
     // (verify/verify-folder.ts: one record each in .fanout.verify/): the folder is still theirs.
     const reader = current.kind === 'verify' ? await liveVerifyReader(dir) : null;
     if (reader) throw lockedError(dir, reader);
+    deadGroup ||= current.kind === 'verify';
     await takeOver(file, current, dir);
   }
   throw lockedError(dir, null);
@@ -167,6 +173,25 @@ async function liveVerifyReader(dir: string): Promise<LockOwner | null> {
     if (typeof owner === 'object' && isAlive(owner)) return owner;
   }
   return null;
+}
+
+/**
+ * A job took over the lock of a verify group whose verifies are all dead (killed): their records
+ * (and a record's temp) go, and the group's folder with them. They were kept until the next verify
+ * left (verify/verify-folder.ts); a job's folder kept them for ever, and a record whose pid a later
+ * process reuses reads as a verify still reading. Only dead ones (a live verify's, should one be
+ * there with no lock of its group, is left); nothing here fails the job.
+ */
+async function removeDeadVerifyRecords(dir: string): Promise<void> {
+  const group = join(dir, VERIFY_READERS_DIR);
+  const names = await readdir(group).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const owner = await readOwner(join(group, name)).catch(() => 'gone' as const);
+    if (typeof owner === 'object' && isAlive(owner)) return;
+  }
+  await removeStaleTempFiles(group).catch(() => 0);
+  for (const name of names.filter((n) => n.endsWith('.json'))) await rm(join(group, name), { force: true }).catch(() => {});
+  await rmdir(group).catch(() => {});
 }
 
 /** The file is gone, or its mtime is over `ms` from now, either way (one ahead, a clock skewed over NFS, was never old enough: every job refused for ever). */
