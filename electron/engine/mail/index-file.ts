@@ -1,7 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { FanoutError } from '../core/fanout-error';
 import { appendWholeOrCut, repairTornTail } from '../output/append-log';
-import { openAtomicFile, openDirForSync, syncDirHandle } from '../output/atomic-file';
+import { openAtomicFile, openDirForSync, openRetrying, syncDirHandle } from '../output/atomic-file';
 import { layoutError } from './archive-layout';
 import type { MessageMeta } from './message-meta';
 
@@ -45,7 +45,7 @@ export function indexRecord(meta: MessageMeta, size: number, sha256: string, rel
 export async function* readIndexFile(file: string, onBad?: () => void): AsyncGenerator<IndexRecord> {
   let fh: FileHandle;
   try {
-    fh = await open(file, 'r');
+    fh = await openRetrying(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw layoutError(err, file, 'The index');
@@ -185,7 +185,9 @@ export class IndexLog {
           await this.enqueue(async () => {
             for (const d of new Set(group.map((p) => p.dir))) if (d) await this.#syncDir(d);
             if (!this.#fh) {
-              const fh = await open(this.file, 'a');
+              // Tried again at the open-files limit (openRetrying): the first line opens the file at
+              // the run's busiest moment, as the Gutenberg manifest's does.
+              const fh = await openRetrying(this.file, 'a');
               this.#size = (await fh.stat().catch(async (err: unknown) => {
                 await fh.close();
                 throw err;
