@@ -1,7 +1,8 @@
-import type { JobEvent, JobSummary } from '../../shared/events';
+import type { JobEvent, JobSummary, TelemetryFrame } from '../../shared/events';
 import { createJobControl, type JobControl } from '../engine/core/job-control';
 import { EXIT } from './exit-codes';
 import { createProgressDisplay, formatSummary } from './progress-display';
+import { noteRunning } from './run-cli';
 
 export { EXIT };
 
@@ -21,7 +22,15 @@ const SHOWN_IDS = 400;
 
 export async function runJobInTerminal(run: (control: JobControl) => Promise<JobSummary>, opts: TerminalJobOptions): Promise<void> {
   const display = await createProgressDisplay({ quiet: opts.json && !process.stderr.isTTY });
-  const control = createJobControl((e: JobEvent) => display.onEvent(e));
+  const seen: { started?: Extract<JobEvent, { kind: 'job:started' }>; frame?: TelemetryFrame } = {};
+  const control = createJobControl((e: JobEvent) => {
+    if (e.kind === 'job:started') seen.started = e;
+    else if (e.kind === 'job:frame') seen.frame = e.frame;
+    display.onEvent(e);
+  });
+  // Said if the process runs out of things to do while the job has not ended (run-cli.ts: a promise
+  // that never settles; it was Node's silent exit 13).
+  const running = noteRunning(() => jobState(seen.started, seen.frame, opts.itemNoun));
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
@@ -34,6 +43,7 @@ export async function runJobInTerminal(run: (control: JobControl) => Promise<Job
   try {
     summary = await run(control);
   } finally {
+    running();
     display.stop();
     process.off('SIGINT', onSigint);
   }
@@ -50,4 +60,15 @@ export async function runJobInTerminal(run: (control: JobControl) => Promise<Job
     }
   }
   process.exitCode = summary.status === 'succeeded' ? EXIT.ok : summary.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
+}
+
+/** A job's state as its last events told it: '<kind> job <id>: 12 of 150 books done, 0 failed; workers: 3 connecting, 13 idle'. */
+export function jobState(started: Extract<JobEvent, { kind: 'job:started' }> | undefined, frame: TelemetryFrame | undefined, itemNoun: string): string {
+  if (!started) return 'the job had not started';
+  const head = `${started.jobKind} job ${started.jobId}`;
+  if (!frame) return `${head}: started, no progress told yet`;
+  const counts = new Map<string, number>();
+  for (const w of frame.workers) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
+  const lanes = [...counts].map(([state, n]) => `${n} ${state}`).join(', ');
+  return `${head}: ${frame.itemsDone} of ${frame.itemsTotal ?? '?'} ${itemNoun} done, ${frame.itemsFailed} failed${frame.itemsCleaned ? `, ${frame.itemsCleaned} cleaned` : ''}, at ${(frame.t / 1000).toFixed(1)} s; workers: ${lanes || 'none'}`;
 }
