@@ -3,61 +3,16 @@
  * writing the folder is still kept out until the last of them has ended, whichever ends first.
  * Before, the second verify was refused as if a job held the folder ("in use by a verify job":
  * verify held the output lock exclusively). The first verify here is this test process; the other
- * a child process (verify-reader-entry.ts). No timing: each step waits for the other's line.
+ * a child process (tests/unit/verify/verify-child-entry.ts, its `hold` mode). No timing: each step waits for the other's line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { acquireOutputLock } from '../../../electron/engine/output/output-lock';
 import { withFolderForVerify } from '../../../electron/engine/verify/verify-folder';
+import { corporaIn, verifyChild, type VerifyChild } from '../../unit/verify/verify-child';
 
-const repo = resolve(__dirname, '../../..');
-let base = '';
-beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fanout-verify-readers-'));
-});
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
-
-async function corpus(name: string): Promise<string> {
-  const dir = join(base, name);
-  await mkdir(join(dir, 'raw'), { recursive: true });
-  await writeFile(join(dir, 'manifest.jsonl'), '');
-  return dir;
-}
-
-/** A verify of `dir` in a child process: `said(line)` resolves when it prints that line; `tell` writes a line to it. */
-function childVerify(dir: string): { child: ChildProcess; said: (line: string) => Promise<string>; tell: (line: string) => void; ended: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'tests/integration/cli/verify-reader-entry.ts'), dir], { cwd: repo, stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const waiters: Array<{ prefix: string; resolve: (l: string) => void }> = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      const line = out.split('\n').find((l) => l.startsWith(w.prefix));
-      if (line !== undefined) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  };
-  child.stdout!.on('data', (d) => {
-    out += String(d);
-    check();
-  });
-  const ended = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return {
-    child,
-    said: (prefix) => new Promise<string>((r) => {
-      waiters.push({ prefix, resolve: r });
-      check();
-    }),
-    tell: (line) => child.stdin!.write(`${line}\n`),
-    ended,
-  };
-}
+const { corpus } = corporaIn('fanout-verify-readers-');
 
 const holderPid = async (dir: string) => (JSON.parse(await readFile(join(dir, '.fanout.lock'), 'utf8')) as { pid: number; kind: string });
 
@@ -75,9 +30,9 @@ async function folderFree(dir: string): Promise<void> {
 describe('two verifies of one folder at once', () => {
   it('the second joins the first; the first ends: the lock goes to the second, a job is still refused; then the folder is free', async () => {
     const dir = await corpus('first-ends');
-    let other!: ReturnType<typeof childVerify>;
+    let other!: VerifyChild;
     await withFolderForVerify(dir, async () => {
-      other = childVerify(dir);
+      other = verifyChild('hold', dir);
       // Started while this verify holds the folder: it joins, it is not refused.
       expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
       await jobRefused(dir, process.pid);
@@ -94,7 +49,7 @@ describe('two verifies of one folder at once', () => {
   it('the second ends first: the first still holds the folder; then it is free', async () => {
     const dir = await corpus('second-ends');
     await withFolderForVerify(dir, async () => {
-      const other = childVerify(dir);
+      const other = verifyChild('hold', dir);
       expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
       other.tell('');
       await other.said('done');
@@ -106,7 +61,7 @@ describe('two verifies of one folder at once', () => {
 
   it('the verify holding the lock exits in the middle (process.exit): the lock goes to the one still reading', async () => {
     const dir = await corpus('holder-exits');
-    const other = childVerify(dir);
+    const other = verifyChild('hold', dir);
     expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
     expect(await holderPid(dir)).toMatchObject({ pid: other.child.pid });
     await withFolderForVerify(dir, async () => {
@@ -140,7 +95,7 @@ describe('two verifies of one folder at once', () => {
 
   it('the verify holding the lock is killed (SIGKILL) while another reads: a job is still refused until that one ends', async () => {
     const dir = await corpus('holder-killed');
-    const other = childVerify(dir);
+    const other = verifyChild('hold', dir);
     expect(await Promise.race([other.said('reading'), other.said('error')])).toBe('reading');
     await withFolderForVerify(dir, async () => {
       other.child.kill('SIGKILL');
