@@ -340,25 +340,34 @@ function ftpDir(url: string, rel: string): string {
 function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], timeoutMs: number): FolderLister {
   const u = new URL(url);
   let client: import('basic-ftp').Client | null = null;
+  let loggedIn = false;
   return {
     async list(rel, signal) {
       const { Client, FTPError } = await import('basic-ftp');
-      if (!client) {
-        client = new Client(timeoutMs);
-        const port = u.port ? Number(u.port) : 21;
-        await client.access({
-          host: u.hostname,
-          port,
-          user: u.username ? safeDecode(u.username) : 'anonymous',
-          password: u.password ? safeDecode(u.password) : 'anonymous@',
-          secure: secure ? ((tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
-          secureOptions: { ...tlsTrust(tls) },
-        });
-      }
-      const c = client;
+      if (signal.aborted) throw abortedError();
+      const c = (client ??= new Client(timeoutMs));
+      // Heard from the login on (a server slow to greet held the probe, and every lane awaiting its verdict, for the timeout).
       const onAbort = () => c.close();
       signal.addEventListener('abort', onAbort, { once: true });
+      /** A failure of `c` caused by the cancel is the cancel. */
+      const unlessCancelled = (err: unknown): never => {
+        throw signal.aborted ? abortedError() : err;
+      };
       try {
+        if (!loggedIn) {
+          const port = u.port ? Number(u.port) : 21;
+          await c
+            .access({
+              host: u.hostname,
+              port,
+              user: u.username ? safeDecode(u.username) : 'anonymous',
+              password: u.password ? safeDecode(u.password) : 'anonymous@',
+              secure: secure ? ((tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
+              secureOptions: { ...tlsTrust(tls) },
+            })
+            .catch(unlessCancelled);
+          loggedIn = true;
+        }
         const dir = ftpDir(url, rel);
         try {
           await c.cd(dir);
@@ -367,9 +376,7 @@ function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], 
           if (err instanceof FTPError && err.code === 550) return { missing: `FTP 550 to CWD ${dir}` };
           return null;
         }
-        const list = await c.list().catch((err: unknown) => {
-          throw signal.aborted ? abortedError() : err;
-        });
+        const list = await c.list().catch(unlessCancelled);
         return { entries: list.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name)) };
       } finally {
         signal.removeEventListener('abort', onAbort);
