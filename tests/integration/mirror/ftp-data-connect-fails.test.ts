@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror, type FetchedBook } from '../../../electron/engine/mirror';
-import { FTP_SERVER_KINDS, generateMirror, startFtpServer, startFtpServerOf, type FtpServer } from '../../harness';
-import { makeCtx, removeAll, tempDir } from './helpers';
+import { FTP_SERVER_KINDS, startFtpServer } from '../../harness';
+import { filesMirror, makeCtx, removeAll, seeded as body, sha256 as sha, tempDir, withFtpFiles } from './helpers';
 
 /**
  * Our side cannot open a data connection: the socket cannot even be made (EMFILE, this process at
@@ -24,9 +22,6 @@ import { makeCtx, removeAll, tempDir } from './helpers';
 const LONG = { timeoutMs: 300_000, stallTimeoutMs: 300_000 };
 const SMALL = 30_000;
 const BIG = 3_000_000;
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const body = (size: number, seed: string) => Buffer.from(`${seed} `.repeat(Math.ceil(size / (seed.length + 1))).slice(0, size));
-const hourAgo = () => new Date(Date.now() - 3_600_000);
 
 let work: string;
 beforeAll(async () => {
@@ -61,17 +56,6 @@ function failDataConnects(controlPort: number, n: number): void {
   } as never);
 }
 
-/** A mirror of `files` (relative path → content), each an hour old. */
-async function mirrorOf(name: string, files: Record<string, Buffer>): Promise<string> {
-  const gen = await generateMirror(path.join(work, name), []);
-  for (const [rel, data] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(gen.root, rel)), { recursive: true });
-    await writeFile(path.join(gen.root, rel), data);
-    await utimes(path.join(gen.root, rel), hourAgo(), hourAgo());
-  }
-  return gen.root;
-}
-
 function expectOutOfResources(r: unknown): void {
   expect(r, String(r)).toBeInstanceOf(FanoutError);
   const e = r as FanoutError;
@@ -85,7 +69,7 @@ describe("FTP: our side cannot open a wasted guess's data connection (EMFILE; vs
     // No listing (cmds_denied=STAT): the books go to the one-book path (LIST); the guess's file is
     // there by its MDTM, so its data connection is opened to be drained (the one that fails).
     const data = body(SMALL, 'stat-denied');
-    const root = await mirrorOf('drain', { '3/0/0/3000/3000-0.txt': data });
+    const root = await filesMirror(work, 'drain', { '3/0/0/3000/3000-0.txt': data });
     const ftp = await startFtpServer({ root, extraConfig: ['cmds_denied=STAT'] });
     const mirror = openMirror(ftp.url, LONG);
     try {
@@ -103,19 +87,11 @@ describe("FTP: our side cannot open a wasted guess's data connection (EMFILE; vs
 });
 
 describe.each(FTP_SERVER_KINDS)('FTP: our side cannot open a data connection (EMFILE) (%s)', (kind) => {
-  let ftp: FtpServer | null = null;
-  afterAll(async () => {
-    await ftp?.stop();
-  });
-
   it('a batch: the book fails at once, OUT_OF_RESOURCES (retryable); no wait for the server; the next call fetches every book', { timeout: 60_000 }, async () => {
     const data = [3000, 3001, 3002].map((e) => body(SMALL, `batch-${e}-${kind}`));
-    const root = await mirrorOf(`batch-${kind}`, Object.fromEntries(data.map((d, i) => [`3/0/0/300${i}/300${i}-0.txt`, d])));
-    ftp = await startFtpServerOf(kind, { root });
-    const mirror = openMirror(ftp.url, LONG);
+    const files = Object.fromEntries(data.map((d, i) => [`3/0/0/300${i}/300${i}-0.txt`, d]));
     const raw = path.join(work, `raw-batch-${kind}`);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `batch-${kind}`, kind, files, options: LONG }, async ({ ftp, session: s }) => {
       // The first data connection is the first book's (its guessed N-0.txt, in the batch's first write).
       failDataConnects(ftp.port, 1);
       const results = await s.fetchBooks([3000, 3001, 3002], { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
@@ -128,93 +104,52 @@ describe.each(FTP_SERVER_KINDS)('FTP: our side cannot open a data connection (EM
       }
       const again = await s.fetchBooks([3000, 3001, 3002], { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} });
       for (const [i, want] of data.entries()) expect((again[i] as FetchedBook).sha256, String(again[i])).toBe(sha(want));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it('the control connection cannot be opened either: the call rejects OUT_OF_RESOURCES (nothing left waiting); the next call fetches the book', { timeout: 60_000 }, async () => {
     const data = body(SMALL, `control-${kind}`);
-    const root = await mirrorOf(`control-${kind}`, { '3/0/0/3000/3000-0.txt': data });
-    ftp = await startFtpServerOf(kind, { root });
-    const mirror = openMirror(ftp.url, LONG);
     const raw = path.join(work, `raw-control-${kind}`);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `control-${kind}`, kind, files: { '3/0/0/3000/3000-0.txt': data }, options: LONG }, async ({ session: s }) => {
       failDataConnects(-1, 1); // (the control port included)
       expectOutOfResources(await s.fetchBooks([3000], { rawDir: raw, ctx: makeCtx(), onFetched: async () => {} }).catch((e: unknown) => e));
       expect(emfile.failed).toBe(1);
       expect((await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() })).sha256).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it('a symlinked N-0.txt (the guessed transfer is its file, of unknown size): fails at once, OUT_OF_RESOURCES; then fetched', { timeout: 60_000 }, async () => {
     const data = body(SMALL, `linked-${kind}`);
-    const root = await mirrorOf(`link-${kind}`, { '4/0/0/4000/4000-0.data': data });
-    await symlink('4000-0.data', path.join(root, '4/0/0/4000/4000-0.txt'));
-    ftp = await startFtpServerOf(kind, { root });
-    const mirror = openMirror(ftp.url, LONG);
     const raw = path.join(work, `raw-link-${kind}`);
-    try {
-      const s = mirror.openSession(0);
+    const links = { '4/0/0/4000/4000-0.txt': '4000-0.data' };
+    await withFtpFiles({ work, name: `link-${kind}`, kind, files: { '4/0/0/4000/4000-0.data': data }, links, options: LONG }, async ({ ftp, session: s }) => {
       failDataConnects(ftp.port, 1);
       expectOutOfResources(await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e));
       expect(emfile.failed).toBe(1);
       expect((await s.fetchBook(4000, { rawDir: raw, ctx: makeCtx() })).sha256).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it("the one-book path (2 MiB or more: basic-ftp's own data connection, EPSV then PASV both failing): OUT_OF_RESOURCES (retryable), not INTERNAL; then fetched", { timeout: 60_000 }, async () => {
     const data = body(BIG, `one-book-${kind}`);
-    const root = await mirrorOf(`one-${kind}`, { '3/0/0/3000/3000-8.txt': data });
-    ftp = await startFtpServerOf(kind, { root });
-    const mirror = openMirror(ftp.url, LONG);
     const raw = path.join(work, `raw-one-${kind}`);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `one-${kind}`, kind, files: { '3/0/0/3000/3000-8.txt': data }, options: LONG }, async ({ ftp, session: s }) => {
       // (The guessed 3000-0.txt is listed absent: its data connection is never opened.)
       failDataConnects(ftp.port, 2);
       expectOutOfResources(await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e));
       expect(emfile.failed).toBe(2);
       expect((await s.fetchBook(3000, { rawDir: raw, ctx: makeCtx() })).sha256).toBe(sha(data));
-      await s.close();
-    } finally {
-      await mirror.close();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 
   it('the catalog download (fetchFile): OUT_OF_RESOURCES (retryable), not INTERNAL; then fetched', { timeout: 60_000 }, async () => {
     const data = body(SMALL, `catalog-${kind}`);
-    const root = await mirrorOf(`file-${kind}`, { 'GUTINDEX.ALL': data });
-    ftp = await startFtpServerOf(kind, { root });
-    const mirror = openMirror(ftp.url, LONG);
     const dest = path.join(work, `catalog-${kind}`);
-    try {
-      const s = mirror.openSession(0);
+    await withFtpFiles({ work, name: `file-${kind}`, kind, files: { 'GUTINDEX.ALL': data }, options: LONG }, async ({ ftp, session: s }) => {
       failDataConnects(ftp.port, 2);
       expectOutOfResources(await s.fetchFile('GUTINDEX.ALL', { dest }).catch((e: unknown) => e));
       expect(emfile.failed).toBe(2);
       expect(await s.fetchFile('GUTINDEX.ALL', { dest })).toMatchObject({ received: SMALL, total: SMALL });
-      await s.close();
-    } finally {
-      await mirror.close();
-      await ftp.stop();
-      ftp = null;
-    }
+    });
   });
 });
