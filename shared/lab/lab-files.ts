@@ -4,6 +4,7 @@
  */
 import { amdahlSpeedup, uslSpeedup } from './speedup-fits';
 import type { LabAnalysis, LabRow } from './lab-analysis';
+import { barSegments, speedupSpread } from './spread';
 
 export const LAB_CSV_HEAD = ['strategy', 'scrub_executor', 'workers', 'median_s', 'wall_ms', 'vs_serial', 'vs_one_worker', 'efficiency', 'karp_flatt', 'items_done', 'items_failed', 'bytes'];
 
@@ -30,14 +31,17 @@ const f1 = (v: number) => v.toFixed(1);
 
 /**
  * The speedup chart as a standalone SVG: speedup against workers (log2 x), the ideal line, each
- * strategy's measured points joined, the Amdahl and USL curves of the fastest strategy, a legend.
- * One `<circle class="point">` per measured point, so a reader (or a test) can count them.
+ * strategy's measured points joined, with each repeated cell's fastest–slowest runs as a bar
+ * (`<path class="spread">`, spread.ts: the bars the app's chart draws), the Amdahl and USL curves of
+ * the fastest strategy, a legend. One `<circle class="point">` per measured point, so a reader (or a
+ * test) can count them.
  */
 export function labSvg(a: LabAnalysis, title = 'Fanout speedup lab'): string {
   const W = 720, H = 420, L = 60, R = 170, T = 40, B = 50;
   const pts = a.series.flatMap((s) => s.rows);
   const maxN = Math.max(2, ...pts.map((r) => r.workers));
-  const best = Math.max(1, ...pts.map((r) => r.speedup));
+  const spread = speedupSpread(a);
+  const best = Math.max(1, ...pts.map((r) => r.speedup), ...spread.flatMap((s) => s.bars.map((b) => b.hi)));
   const ymax = Math.max(2, best, Math.min(maxN, 2 * best)) * 1.08;
   const px = (n: number) => L + ((W - L - R) * Math.log2(n)) / Math.log2(maxN);
   const py = (s: number) => H - B - ((H - T - B) * Math.min(s, ymax)) / ymax;
@@ -70,6 +74,10 @@ export function labSvg(a: LabAnalysis, title = 'Fanout speedup lab'): string {
   a.series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
     out.push(`<polyline class="measured" fill="none" stroke="${c}" points="${s.rows.map((r) => `${f1(px(r.workers))},${f1(py(r.speedup))}`).join(' ')}"/>`);
+    for (const b of spread[i]?.bars ?? []) {
+      const d = barSegments(px(b.workers), py(b.lo), py(b.hi), 4).map(([x0, y0, x1, y1]) => `M${f1(x0)} ${f1(y0)}L${f1(x1)} ${f1(y1)}`).join('');
+      if (d) out.push(`<path class="spread" data-strategy="${esc(s.label)}" data-workers="${b.workers}" data-lo="${b.lo.toFixed(4)}" data-hi="${b.hi.toFixed(4)}" data-runs="${b.runs}" fill="none" stroke="${c}" d="${d}"/>`);
+    }
     for (const r of s.rows) out.push(`<circle class="point" data-strategy="${esc(s.label)}" data-executor="${s.scrubExecutor}" data-workers="${r.workers}" data-speedup="${r.speedup.toFixed(4)}" cx="${f1(px(r.workers))}" cy="${f1(py(r.speedup))}" r="4" fill="${c}"/>`);
     legend.push([`${s.label} (vs ${s.base === 'one-worker' ? '1 worker' : 'serial'})`, c, '']);
   });
@@ -79,6 +87,8 @@ export function labSvg(a: LabAnalysis, title = 'Fanout speedup lab'): string {
     out.push(`<text x="${W - R + 42}" y="${y + 4}">${esc(label)}</text>`);
   });
   if (a.recommended !== null) out.push(`<text x="${L}" y="${T - 4}">recommended: ${a.recommended} workers</text>`);
+  const runs = [...new Set(spread.flatMap((s) => s.bars.map((b) => b.runs)))].sort((x, y) => x - y);
+  if (runs.length > 0) out.push(`<text class="spread-note" x="${W - R + 12}" y="${T + 10 + legend.length * 18 + 4}" fill="#555">bars: range of ${runs.length === 1 ? runs[0] : `${runs[0]}–${runs[runs.length - 1]}`} runs</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

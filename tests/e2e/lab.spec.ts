@@ -51,6 +51,11 @@ async function expectSpreadBars(page: Page, points: LabPoint[]): Promise<void> {
   });
   await expect(page.getByTestId('speedup-spread-note')).toHaveText(`Bars: each cell's fastest to slowest of its ${points[0]!.wallMs.length} runs (the point is their median).`);
   await expect(page.getByTestId('lab-time-range')).toHaveCount(points.length);
+  // The exported lab.svg draws the same bars (shared/lab/spread.ts).
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('lab-svg').click()]);
+  const svg = await readFile((await svgDownload.path())!, 'utf8');
+  const inSvg = [...svg.matchAll(/<path class="spread" data-strategy="([^"]*)" data-workers="(\d+)" data-lo="([\d.]+)" data-hi="([\d.]+)"/g)].map((x) => `${x[1]}@${x[2]}:${x[3]}-${x[4]}`);
+  expect(inSvg).toEqual(spread.flatMap((sp) => sp.bars.map((b) => `${sp.label}@${b.workers}:${b.lo.toFixed(4)}-${b.hi.toFixed(4)}`)));
 }
 
 /** The checks every speedup lab's panel must pass: table, chart and notes are its finished points'. */

@@ -1,4 +1,5 @@
 import type uPlot from 'uplot';
+import { barSegments } from '../../../shared/lab/spread';
 
 /** One bar: from `lo` to `hi` (y values) at `workers` (x). */
 export interface Bar {
@@ -8,7 +9,7 @@ export interface Bar {
 }
 
 /**
- * Draws bars (a vertical line with caps) for each series in its colour, once uPlot has drawn the
+ * Draws bars (a vertical line with caps: shared/lab/spread.ts's `barSegments`, as lab.svg draws them) for each series in its colour, once uPlot has drawn the
  * plot (its `draw` hook): the speedup chart's spread and the time chart's fastest–slowest range.
  * `bars[i]` belongs to uPlot series `firstSeries + i`; a series hidden from the legend is skipped.
  */
@@ -24,14 +25,10 @@ export function drawBars(u: uPlot, bars: ReadonlyArray<ReadonlyArray<Bar>>, firs
     for (const b of series) {
       if (b.hi <= b.lo) continue;
       const x = u.valToPos(b.workers, 'x', true);
-      const y0 = u.valToPos(b.lo, 'y', true);
-      const y1 = u.valToPos(b.hi, 'y', true);
-      ctx.moveTo(x, y0);
-      ctx.lineTo(x, y1);
-      ctx.moveTo(x - cap, y0);
-      ctx.lineTo(x + cap, y0);
-      ctx.moveTo(x - cap, y1);
-      ctx.lineTo(x + cap, y1);
+      for (const [x0, y0, x1, y1] of barSegments(x, u.valToPos(b.lo, 'y', true), u.valToPos(b.hi, 'y', true), cap)) {
+        ctx.moveTo(x0, y0);
+        ctx.lineTo(x1, y1);
+      }
     }
     ctx.stroke();
   });

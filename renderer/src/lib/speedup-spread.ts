@@ -1,40 +1,10 @@
 /**
- * How far a speedup lab's repeats of each cell lie apart, as bars on the speedup chart: each point is
- * S(n) = T(base) / median T(n); its bar runs from T(base) / slowest run to T(base) / fastest run of
- * that cell (the base held at its median, so the bar shows the cell's own spread). With one run per
- * cell there is nothing to draw, and the chart says so (the design asks for k ≥ 3 runs per cell).
- * Pure, for the chart and its test.
+ * The speedup chart's spread bars: the numbers come from shared/lab/spread.ts (the same ones lab.svg
+ * draws); here is the line under the chart that says what they are. Pure, for the chart and its test.
  */
-import type { LabAnalysis } from '../../../shared/lab/lab-analysis';
+import { speedupSpread, type SeriesSpread, type SpreadBar } from '../../../shared/lab/spread';
 
-export interface SpreadBar {
-  workers: number;
-  /** Speedup of the cell's slowest run. */
-  lo: number;
-  /** Speedup of its fastest run. */
-  hi: number;
-  runs: number;
-}
-
-export interface SeriesSpread {
-  label: string;
-  bars: SpreadBar[];
-}
-
-/** One entry per series of the analysis (in its order), with a bar for each of its cells run more than once. */
-export function speedupSpread(a: Pick<LabAnalysis, 'series' | 'rows'>): SeriesSpread[] {
-  return a.series.map((s) => ({
-    label: s.label,
-    bars: s.rows.flatMap((r): SpreadBar[] => {
-      const cell = a.rows.find((x) => x.strategy === s.strategy && x.scrubExecutor === s.scrubExecutor && x.workers === r.workers);
-      const runs = (cell?.wallMs ?? []).filter((w) => w > 0);
-      if (runs.length < 2 || !(r.ms > 0)) return [];
-      // The base time this point divides: S = T(base) / T(median).
-      const base = r.speedup * r.ms;
-      return [{ workers: r.workers, lo: base / Math.max(...runs), hi: base / Math.min(...runs), runs: runs.length }];
-    }),
-  }));
-}
+export { speedupSpread, type SeriesSpread, type SpreadBar };
 
 /** The line under the chart: what the bars are, or why there are none. */
 export function spreadNote(spread: readonly SeriesSpread[], rows: ReadonlyArray<{ wallMs: readonly number[] }>): string {

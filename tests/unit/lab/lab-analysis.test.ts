@@ -3,6 +3,7 @@ import type { LabPoint } from '../../../shared/ipc';
 import type { Strategy } from '../../../shared/strategy';
 import { analyseLab } from '../../../shared/lab/lab-analysis';
 import { LAB_CSV_HEAD, labCsv, labSvg } from '../../../shared/lab/lab-files';
+import { speedupSpread } from '../../../shared/lab/spread';
 import { checkSvg } from './svg-check';
 
 function pt(strategy: Strategy, workers: number, ms: number, extra: Partial<LabPoint> = {}): LabPoint {
@@ -120,6 +121,35 @@ describe('lab files', () => {
     expect(circles.map((c) => `${c.attrs['data-strategy']}@${c.attrs['data-workers']}`)).toEqual(['queue@1', 'queue@2', 'queue@4']);
     expect(Number(circles[2]!.attrs['data-speedup'])).toBeCloseTo(3, 3);
     expect(elements.some((e) => e.name === 'polyline' && e.attrs.class === 'amdahl')).toBe(true);
+  });
+});
+
+describe('lab.svg spread bars', () => {
+  const runs = (strategy: Strategy, workers: number, wallMs: number[]) => pt(strategy, workers, [...wallMs].sort((x, y) => x - y)[1]!, { wallMs });
+
+  it('draws each repeated cell\'s fastest–slowest runs as a bar through its point, the numbers the app\'s chart draws', () => {
+    const a = analyseLab([runs('queue', 1, [1000, 1100, 900]), runs('queue', 2, [600, 500, 550]), runs('queue', 4, [300, 420, 350])]);
+    const { elements } = checkSvg(labSvg(a));
+    const bars = elements.filter((e) => e.name === 'path' && e.attrs.class === 'spread');
+    const want = speedupSpread(a)[0]!.bars;
+    expect(bars.map((b) => [Number(b.attrs['data-workers']), Number(b.attrs['data-lo']), Number(b.attrs['data-hi']), Number(b.attrs['data-runs'])])).toEqual(
+      want.map((b) => [b.workers, Number(b.lo.toFixed(4)), Number(b.hi.toFixed(4)), 3]),
+    );
+    // Each bar stands at its point's x and spans its y.
+    const circles = elements.filter((e) => e.name === 'circle');
+    bars.forEach((b, i) => {
+      const [x] = b.attrs.d!.slice(1).split(/[ L]/).map(Number);
+      expect(x).toBe(Number(circles[i]!.attrs.cx));
+      const ys = [...b.attrs.d!.matchAll(/[ML][\d.]+ ([\d.]+)/g)].map((m) => Number(m[1]));
+      expect(Math.min(...ys)).toBeLessThanOrEqual(Number(circles[i]!.attrs.cy));
+      expect(Math.max(...ys)).toBeGreaterThanOrEqual(Number(circles[i]!.attrs.cy));
+    });
+    expect(elements.find((e) => e.attrs.class === 'spread-note')).toBeDefined();
+  });
+
+  it('draws no bar for a cell run once', () => {
+    const { elements } = checkSvg(labSvg(analyseLab([pt('queue', 1, 1000), pt('queue', 2, 550)])));
+    expect(elements.filter((e) => e.attrs.class === 'spread' || e.attrs.class === 'spread-note')).toEqual([]);
   });
 });
 
