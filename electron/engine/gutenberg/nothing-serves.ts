@@ -55,8 +55,11 @@ export function serverRefusal(err: FanoutError): string | null {
  * origin restarting behind a proxy, a 503 for a few seconds) fails no book (its held tries are
  * served once it is over), and a mirror refusing everything stops with one error once the grace
  * is over, its books pending (before the hold, a job of a few books had failed every one of them
- * within the grace, each on its own, and ended without that error). With `attempts` 1 every try
- * is a first and a last: the books tried before the first refusal fail alone.
+ * within the grace, each on its own, and ended without that error). When every try out is a held
+ * one, one new book's try goes (a scout): nothing idles the grace away where a try could see the
+ * mirror serve. A last try is held only with 3 attempts or more (a try in between is left to see the
+ * mirror serve): with 1 or 2 the books fail alone within the grace, as before the hold, and the job
+ * stops only after it. With one worker a held last try idles the lane until the grace's end.
  */
 export class NothingServes {
   /** The refusal every try got so far (undefined before the first failed try). */
@@ -172,17 +175,40 @@ export class NothingServes {
     return this.#firstRefusalAt + Math.max(this.#graceMs, this.#longestRetryAfter) - this.#now();
   }
 
-  /** Whether a try of `ebooks` waits for the grace: it starts only new books, or is the last of one of them. */
+  /**
+   * Whether a try of `ebooks` waits for the grace: a book's last (with 3 attempts or more: a try in
+   * between is left to see the mirror serve), or one of new books only, unless no try is out (every
+   * one in flight held): then one new book's try goes (a scout; HE s18 F2: with attempts 2 and one
+   * worker, one 503 parked the job for the whole grace though the mirror served again).
+   */
   #holds(ebooks: readonly number[]): boolean {
     if (this.#graceLeftMs() <= 0) return false;
-    return ebooks.every((e) => !this.#triesOf.has(e)) || ebooks.some((e) => (this.#triesOf.get(e) ?? 0) + 1 >= this.attempts);
+    if (this.attempts >= 3 && ebooks.some((e) => (this.#triesOf.get(e) ?? 0) + 1 >= this.attempts)) return true;
+    if (!ebooks.every((e) => !this.#triesOf.has(e))) return false;
+    // Others out: in flight (itself counted there too) and not held.
+    return this.#inFlight - this.#held - 1 > 0;
   }
 
-  /** Waits while the grace holds a try of `ebooks`: until something is served (an answer wakes it), the grace is over, or `signal`. */
+  /** Tries waiting in `#hold` now (counted in `#inFlight` too). */
+  #held = 0;
+
+  /** Waits while the grace holds a try of `ebooks`: until something is served (an answer wakes it), the grace is over, it may go as the scout, or `signal`. */
   async #hold(ebooks: readonly number[], signal: AbortSignal, progress: Pick<WorkerProgress, 'setState'> | undefined): Promise<void> {
     if (!this.#holds(ebooks)) return;
     progress?.setState('waiting');
-    while (this.#holds(ebooks) && !signal.aborted) {
+    this.#held++;
+    // A new book held may now be the scout (no try out but held ones).
+    this.#wake();
+    await this.#holdWhile(ebooks, signal);
+    if (signal.aborted) throw abortedError();
+  }
+
+  async #holdWhile(ebooks: readonly number[], signal: AbortSignal): Promise<void> {
+    // Out of `#held` while it checks; a try that goes leaves it at once (two woken together: one scout).
+    for (;;) {
+      this.#held--;
+      if (!this.#holds(ebooks) || signal.aborted) return;
+      this.#held++;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -194,7 +220,6 @@ export class NothingServes {
         signal.addEventListener('abort', done, { once: true });
       });
     }
-    if (signal.aborted) throw abortedError();
   }
 
   /** Counts a failed try of `ebooks`; true when it was the last try of one of them and the job might stop for it (`#mightStop`). */

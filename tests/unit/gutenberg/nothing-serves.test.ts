@@ -60,20 +60,20 @@ describe('NothingServes', () => {
     vi.useFakeTimers();
     try {
       let now = 1_000;
-      const ns = new NothingServes(1, () => 0, { graceMs: 30_000, now: () => now });
-      // The first book's only try is refused: one book alone, within the grace, fails alone.
-      expect(await refuse(ns, 1, 1)).toEqual([false]);
-      // A new book's try waits for the grace (it neither starts nor fails)...
+      const ns = new NothingServes(3, () => 0, { graceMs: 30_000, now: () => now });
+      expect(await refuse(ns, 1, 2)).toEqual([false, false]);
+      // The book's last try waits for the grace (it neither goes nor fails)...
       let sent = false;
-      const held = ns.track([2], signal, () => ((sent = true), Promise.reject(e503(2)))).catch((e: FanoutError) => e);
+      const held = ns.track([1], signal, () => ((sent = true), Promise.reject(e503(1)))).catch((e: FanoutError) => e);
       now += 29_999;
       await vi.advanceTimersByTimeAsync(29_999);
       expect(sent).toBe(false);
-      // ... until the first refusal is 30 s old: then it goes, and refused too it stops the job.
+      // ... until the first refusal is 30 s old: then it goes; refused, one book alone fails; a second book refused stops.
       now += 1;
       await vi.advanceTimersByTimeAsync(1);
       expect(sent).toBe(true);
-      expect(ns.check(await held, notConnected)).toBe(true);
+      expect(ns.check(await held, notConnected)).toBe(false);
+      expect(await refuse(ns, 2, 1)).toEqual([true]);
     } finally {
       vi.useRealTimers();
     }
@@ -83,9 +83,9 @@ describe('NothingServes', () => {
     vi.useFakeTimers();
     try {
       let now = 0;
-      const ns = new NothingServes(2, () => 0, { graceMs: 1_000, now: () => now });
+      const ns = new NothingServes(3, () => 0, { graceMs: 1_000, now: () => now });
       const e429 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 429', { ebook, host: 'mirror' }, { retryAfterMs: 60_000 });
-      expect(await refuse(ns, 1, 1, e429)).toEqual([false]);
+      expect(await refuse(ns, 1, 2, e429)).toEqual([false, false]);
       let sent = false;
       const last = ns.track([1], signal, () => ((sent = true), Promise.reject(e429(1)))).catch((e: FanoutError) => e);
       now = 59_999;
@@ -94,12 +94,33 @@ describe('NothingServes', () => {
       now = 60_000;
       await vi.advanceTimersByTimeAsync(1);
       expect(sent).toBe(true);
-      // Out of tries after the grace, but one book alone: it fails; a second book refused stops.
       expect(ns.check(await last, notConnected)).toBe(false);
       expect(await refuse(ns, 2, 1, e429)).toEqual([true]);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('no try out but held ones: one new book goes (a scout), never two; with attempts 2 a last try is not held (HE s18 F2)', async () => {
+    const ns = new NothingServes(3, () => 0, { graceMs: 30_000 });
+    await refuse(ns, 1, 2);
+    const sent: number[] = [];
+    const scout = deferred<string>();
+    // Book 1's last try is held; book 2 (new) goes at once, nothing else being out; book 3 (new) waits while 2 is out.
+    const last = ns.track([1], signal, () => (sent.push(1), Promise.resolve('a')));
+    const two = ns.track([2], signal, () => (sent.push(2), scout.promise));
+    const three = ns.track([3], signal, () => (sent.push(3), Promise.resolve('c')));
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([2]);
+    // Book 2 served: the mirror serves, everything goes.
+    scout.resolve('b');
+    await expect(Promise.all([last, two, three])).resolves.toEqual(['a', 'b', 'c']);
+
+    const short = new NothingServes(2, () => 0, { graceMs: 30_000 });
+    await refuse(short, 1, 1);
+    let again = false;
+    await short.track([1], signal, () => ((again = true), Promise.resolve('x')));
+    expect(again).toBe(true);
   });
 
   it('during the grace a new book and a last try wait; the tries between go; an answer served lets them go at once', async () => {
@@ -130,11 +151,11 @@ describe('NothingServes', () => {
   });
 
   it('a cancel ends the wait: the held try is not sent, it rejects ABORTED', async () => {
-    const ns = new NothingServes(1, () => 0, { graceMs: 30_000 });
-    await refuse(ns, 1, 1);
+    const ns = new NothingServes(3, () => 0, { graceMs: 30_000 });
+    await refuse(ns, 1, 2);
     const cancel = new AbortController();
     let sent = false;
-    const held = ns.track([2], cancel.signal, () => ((sent = true), Promise.resolve('x'))).catch((e: FanoutError) => e);
+    const held = ns.track([1], cancel.signal, () => ((sent = true), Promise.resolve('x'))).catch((e: FanoutError) => e);
     cancel.abort();
     expect(await held).toMatchObject({ code: 'ABORTED' });
     expect(sent).toBe(false);
