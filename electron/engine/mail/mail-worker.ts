@@ -363,27 +363,26 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         budget.take(size);
         const meta = metaOfSource(m, source, uidValidity);
         if (disputed) {
-          const hold: Promise<void> = store
-            .openMessage(meta)
-            .then(async (w) => {
-              held.set(uid, w);
-              for (const piece of isPieces(source) ? source : [source]) await w.write(piece);
-            })
-            .catch((err: unknown) => {
-              writeError ??= err;
-            })
-            .finally(() => {
-              inflight.delete(hold);
-              budget.release(size);
-            });
-          inflight.add(hold);
+          const hold = store.openMessage(meta).then(async (w) => {
+            held.set(uid, w);
+            for (const piece of isPieces(source) ? source : [source]) await w.write(piece);
+          });
+          track(hold, null, size);
           return true;
         }
         // A body in pieces (literal-pieces.ts) is written and hashed as its pieces (writev), not joined.
-        const done: Promise<void> = store
-          .writeMessage(source, meta)
+        track(store.writeMessage(source, meta), uid, size);
+        return true;
+      };
+      /**
+       * A write in flight until it settles: `uid` counts as written when it succeeds (null: not yet,
+       * a held body), a failure is the FETCH's `writeError`; `size` bytes of the budget released then.
+       */
+      const track = (work: Promise<unknown>, uid: number | null, size: number) => {
+        const done: Promise<void> = work
           .then(
             () => {
+              if (uid === null) return;
               wanted.delete(uid);
               this.#opts.onMessageWritten(job, uid, ctx.workerId);
             },
@@ -393,10 +392,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           )
           .finally(() => {
             inflight.delete(done);
-            budget.release(size);
+            if (size > 0) budget.release(size);
           });
         inflight.add(done);
-        return true;
       };
       // The rows are read from their bytes and written from here (body-rows.ts); a row this does not
       // take (not one of the chunks', already received, or once a write failed) comes out of
@@ -487,19 +485,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
             if (!missing.has(uid) || writeError) continue;
             held.delete(uid);
             received.add(uid);
-            const done: Promise<void> = w
-              .commit()
-              .then(
-                () => {
-                  wanted.delete(uid);
-                  this.#opts.onMessageWritten(job, uid, ctx.workerId);
-                },
-                (err: unknown) => {
-                  writeError ??= err;
-                },
-              )
-              .finally(() => inflight.delete(done));
-            inflight.add(done);
+            // Its budget was released when its bytes were in the temp file.
+            track(w.commit(), uid, 0);
           }
           if (absent) throw absent;
         }
