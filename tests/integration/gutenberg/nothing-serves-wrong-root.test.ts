@@ -3,8 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../../../shared/input-checks';
 import type { JobSummary } from '../../../shared/events';
-import { startApacheServer, startFtpServerOf, startHttpServer, startNginxServer } from '../../harness';
-import { booksFixture, runBooksJob, type BooksFixture, type BooksJob } from './refusing-front';
+import { booksFixture, runBooksJob, siteServers, type BooksFixture, type BooksJob } from './refusing-front';
 
 /**
  * A wrong mirror root (a folder that is not a Gutenberg mirror: every book BOOK_NOT_FOUND) failed
@@ -54,32 +53,7 @@ function expectRealMirrorRan(r: { summary: JobSummary; manifest: string }): void
   expect(r.summary.failures.map((f) => f.error.code).sort()).toEqual([...MISSING].map(() => 'BOOK_NOT_FOUND'));
 }
 
-const HTTP_SERVERS = {
-  node: async () => {
-    const s = await startHttpServer({ root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  nginx: async () => {
-    const s = await startNginxServer({ root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  apache: async () => {
-    const s = await startApacheServer({ root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  vsftpd: async () => {
-    const s = await startFtpServerOf('vsftpd', { root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  'pure-ftpd': async () => {
-    const s = await startFtpServerOf('pure-ftpd', { root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  proftpd: async () => {
-    const s = await startFtpServerOf('proftpd', { root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-} as const;
+const HTTP_SERVERS = siteServers(() => site);
 
 describe.each(Object.keys(HTTP_SERVERS) as Array<keyof typeof HTTP_SERVERS>)('wrong mirror root (%s)', (kind) => {
   let server: { url: string; stop: () => Promise<void> | void };

@@ -8,7 +8,7 @@ import { GutenbergJobSpecSchema } from '../../../shared/job-spec';
 import type { JobEvent, JobSummary } from '../../../shared/events';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { runGutenbergJob } from '../../../electron/engine/gutenberg/run-gutenberg-job';
-import { generateMirror, type GeneratedMirror } from '../../harness';
+import { generateMirror, startApacheServer, startFtpServerOf, startHttpServer, startNginxServer, type GeneratedMirror } from '../../harness';
 import { startInTempDir, startServerProcess } from '../../harness/server-process';
 
 /**
@@ -163,4 +163,40 @@ export function triesPerBook(paths: string[]): Map<number, number> {
     if (m) tries.set(Number(m[1]), (tries.get(Number(m[1])) ?? 0) + 1);
   }
   return tries;
+}
+
+/** A real server serving a folder: `url` without a trailing slash. */
+export interface SiteServer {
+  url: string;
+  stop: () => Promise<void> | void;
+}
+
+/** The real servers of the wrong-root tests, each serving `root()` (read when started). */
+export function siteServers(root: () => string) {
+  return {
+    node: async (): Promise<SiteServer> => {
+      const s = await startHttpServer({ root: root() });
+      return { url: s.url, stop: () => s.stop() };
+    },
+    nginx: async (): Promise<SiteServer> => {
+      const s = await startNginxServer({ root: root() });
+      return { url: s.url, stop: () => s.stop() };
+    },
+    apache: async (): Promise<SiteServer> => {
+      const s = await startApacheServer({ root: root() });
+      return { url: s.url, stop: () => s.stop() };
+    },
+    vsftpd: async (): Promise<SiteServer> => {
+      const s = await startFtpServerOf('vsftpd', { root: root() });
+      return { url: s.url, stop: () => s.stop() };
+    },
+    'pure-ftpd': async (): Promise<SiteServer> => {
+      const s = await startFtpServerOf('pure-ftpd', { root: root() });
+      return { url: s.url, stop: () => s.stop() };
+    },
+    proftpd: async (): Promise<SiteServer> => {
+      const s = await startFtpServerOf('proftpd', { root: root() });
+      return { url: s.url, stop: () => s.stop() };
+    },
+  } as const;
 }

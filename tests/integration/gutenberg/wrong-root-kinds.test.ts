@@ -2,9 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../../../shared/input-checks';
-import { startFtpServerOf, startHttpServer, startNginxServer } from '../../harness';
+import { startHttpServer } from '../../harness';
 import { runFanoutCli } from '../../harness/fanout-cli';
-import { booksFixture, jobErrors, runBooksJob, startNginxWith, type BooksFixture, type BooksJob } from './refusing-front';
+import { booksFixture, jobErrors, runBooksJob, siteServers, startNginxWith, type BooksFixture, type BooksJob } from './refusing-front';
 
 /**
  * Wrong mirror roots that wrong-root.ts let through (s17 HJ2 "noticed"), and how the CLI ends on one:
@@ -51,24 +51,8 @@ function expectRan(r: BooksJob): void {
   expect(r.summary.itemsDone).toBe(BOOKS.length - MISSING.size);
 }
 
-const SERVERS = {
-  node: async () => {
-    const s = await startHttpServer({ root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  nginx: async () => {
-    const s = await startNginxServer({ root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  vsftpd: async () => {
-    const s = await startFtpServerOf('vsftpd', { root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-  'pure-ftpd': async () => {
-    const s = await startFtpServerOf('pure-ftpd', { root: site });
-    return { url: s.url, stop: () => s.stop() };
-  },
-} as const;
+const { node, nginx, vsftpd, 'pure-ftpd': pureFtpd } = siteServers(() => site);
+const SERVERS = { node, nginx, vsftpd, 'pure-ftpd': pureFtpd };
 
 describe.each(Object.keys(SERVERS) as Array<keyof typeof SERVERS>)('a folder inside a mirror given as its root (%s)', (kind) => {
   let server: { url: string; stop: () => Promise<void> | void };
