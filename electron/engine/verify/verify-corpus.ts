@@ -22,6 +22,13 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
+/** `temp` for what a stopped run leaves (a temp file, a book's partial download or its record in raw/: the re-run removes or resumes it), else `extra`. */
+function extraReason(abs: string): 'temp' | 'extra' {
+  const name = basename(abs);
+  const part = basename(dirname(abs)) === 'raw' ? parseRawName(name) : null;
+  return part?.part || isTempName(name) ? 'temp' : 'extra';
+}
+
 /**
  * What a file no book records is: a stopped run's partial download or temp file, a file of a book
  * whose line is damaged, or a stray. A partial download is said with what a re-run does with it:
@@ -72,12 +79,12 @@ function reportDamage(
       continue;
     } else if (d.ebook !== null && entries.has(d.ebook)) {
       // The re-run goes by the earlier line too; what the damaged one recorded after it is unknown.
-      report.corrupt.push({ where: root, file: MANIFEST_FILE, ebook: d.ebook, detail: `line ${d.line} ${d.why}: ebook ${d.ebook}'s latest record may be lost; its files were checked against an earlier line` });
+      report.corrupt.push({ where: root, file: MANIFEST_FILE, ebook: d.ebook, reason: 'record', detail: `line ${d.line} ${d.why}: ebook ${d.ebook}'s latest record may be lost; its files were checked against an earlier line` });
       continue;
     } else if (d.ebook !== null) {
-      report.corrupt.push({ where: root, file: MANIFEST_FILE, ebook: d.ebook, detail: `line ${d.line} ${d.why}: ebook ${d.ebook}'s record is lost (no later line records it)` });
+      report.corrupt.push({ where: root, file: MANIFEST_FILE, ebook: d.ebook, reason: 'record', detail: `line ${d.line} ${d.why}: ebook ${d.ebook}'s record is lost (no later line records it)` });
     } else {
-      report.corrupt.push({ where: root, file: MANIFEST_FILE, detail: `line ${d.line} ${d.why}: which book it recorded cannot be told` });
+      report.corrupt.push({ where: root, file: MANIFEST_FILE, reason: 'record', detail: `line ${d.line} ${d.why}: which book it recorded cannot be told` });
     }
     if (d.ebook !== null) lost.set(d.ebook, d);
   }
@@ -99,7 +106,7 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
   if (notes.length > 0) report.notes = notes;
   const entries = [...read.entries.values()].filter((e) => e.status === 'ok');
   if (entries.length === 0) {
-    report.missing.push({ where: root, file: MANIFEST_FILE, detail: 'no manifest, or no book recorded as done in it' });
+    report.missing.push({ where: root, file: MANIFEST_FILE, reason: 'missing', detail: 'no manifest, or no book recorded as done in it' });
     return finishReport(report);
   }
   const known = new Set<string>();
@@ -122,9 +129,9 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
     if (opts.signal?.aborted) throw abortedError();
     const abs = resolve(root, f.rel);
     const inside = isInside(root, abs);
-    const check = inside ? await checkFile(abs, f.size, f.sha256) : ({ state: 'corrupt', detail: 'recorded outside the output folder' } as const);
-    if (check.state === 'missing') report.missing.push({ where: root, file: f.rel, ebook: f.ebook, detail: 'recorded in the manifest, not on disk' });
-    else if (check.state === 'corrupt') report.corrupt.push({ where: root, file: f.rel, ebook: f.ebook, detail: check.detail });
+    const check = inside ? await checkFile(abs, f.size, f.sha256) : ({ state: 'corrupt', reason: 'record', detail: 'recorded outside the output folder' } as const);
+    if (check.state === 'missing') report.missing.push({ where: root, file: f.rel, ebook: f.ebook, reason: 'missing', detail: 'recorded in the manifest, not on disk' });
+    else if (check.state === 'corrupt') report.corrupt.push({ where: root, file: f.rel, ebook: f.ebook, reason: check.reason, detail: check.detail });
     if (check.state !== 'ok') damaged.add(f.ebook);
     report.checked.files++;
     opts.onProgress?.({ phase: 'hashing', done: ++done, total: files.length });
@@ -132,7 +139,7 @@ export async function verifyCorpus(dir: string, opts: VerifyOptions = {}): Promi
   const whole = new Set(entries.map((e) => e.ebook).filter((ebook) => !damaged.has(ebook)));
   for (const d of topDirs) {
     for await (const abs of walk(d)) {
-      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), detail: extraDetail(abs, lost, whole) });
+      if (!known.has(abs)) report.extra.push({ where: root, file: relative(root, abs), reason: extraReason(abs), detail: extraDetail(abs, lost, whole) });
     }
   }
   return finishReport(report);

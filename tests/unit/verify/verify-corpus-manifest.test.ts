@@ -40,7 +40,7 @@ describe('verify corpus: a damaged manifest line', () => {
     const r = await verifyCorpus(dir);
     expect(r.ok).toBe(false);
     expect(r.corrupt).toEqual([
-      { where: dir, file: 'manifest.jsonl', ebook: 2, detail: "line 2 is not a whole JSON record (cut short, or overwritten): ebook 2's record is lost (no later line records it)" },
+      { where: dir, file: 'manifest.jsonl', ebook: 2, reason: 'record', detail: "line 2 is not a whole JSON record (cut short, or overwritten): ebook 2's record is lost (no later line records it)" },
     ]);
     expect(r.extra.map((p) => [p.file, p.detail]).sort()).toEqual([
       ['clean/2.txt', "recorded by no book of the manifest: ebook 2's line (2) is damaged"],
