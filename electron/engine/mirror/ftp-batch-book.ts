@@ -33,12 +33,6 @@ export interface BatchBook {
   cand: Candidate | null;
   /** Remote size from the listing. */
   size: number;
-  /**
-   * The listing gave no size (a symlinked `N-0.txt`, listed as a link) and the guessed transfer is
-   * its file: taken whole once its data ended cleanly and its RETR was answered 226 (as the one-book
-   * path takes a file whose size the server does not give). `size` means nothing then.
-   */
-  unsized: boolean;
   /** Remote modification time recorded with a new `.part`: the transfer's MDTM (`mdtm:<time>`, asked in its write), else the listing's (`list:<date>`, allows no resume). */
   modified: string | null;
   /** What this attempt wrote cannot be trusted (replies went out of step): the `.part` is removed. */
@@ -68,7 +62,7 @@ export function newBatchBook(host: string, root: string, ebook: number): BatchBo
   const remoteDir = `${root}/${bookDir(ebook)}`;
   return {
     phase: 'listing', ebook, label: String(ebook), remoteDir, context: { host, ebook, path: remoteDir },
-    cand: null, size: 0, unsized: false, modified: null, untrusted: false, remotePath: '', sink: null, startAt: 0, restOk: null, settleRest: null,
+    cand: null, size: 0, modified: null, untrusted: false, remotePath: '', sink: null, startAt: 0, restOk: null, settleRest: null,
     data: null, guess: null, guessState: 'none', retr: null, result: null,
   };
 }
@@ -102,7 +96,7 @@ export function sizeError(book: BatchBook): FanoutError {
 
 /** Every byte of the book's transfer arrived (the sink may still be flushing): it completes on its own. */
 export function allBytesIn(book: BatchBook): boolean {
-  return !book.unsized && (book.phase === 'receiving' || book.phase === 'received') && book.sink!.received === book.size - book.startAt;
+  return (book.phase === 'receiving' || book.phase === 'received') && book.sink!.received === book.size - book.startAt;
 }
 
 /** Not done, and not bound to complete on its own: what a lost connection settles. */
@@ -116,7 +110,7 @@ export function unfinished(book: BatchBook): boolean {
  */
 export function redoneOutOfStep(book: BatchBook): boolean {
   if (book.result || book.phase === 'finishing') return false;
-  if (book.phase === 'received' && !book.unsized && book.sink!.received === book.size - book.startAt) return false;
+  if (book.phase === 'received' && book.sink!.received === book.size - book.startAt) return false;
   if (book.phase === 'receiving' || book.phase === 'received') book.untrusted = true;
   return true;
 }

@@ -175,7 +175,7 @@ export class FtpBatch {
       // The transfer at the head of the queue is starting.
       if (!sent.book.result && (!sent.guess || sent.book.guessState === 'confirmed')) {
         this.opts.ctx.progress.setState('downloading', sent.book.label);
-        this.opts.ctx.progress.setItemTotal(sent.book.unsized ? null : sent.book.size - sent.book.startAt);
+        this.opts.ctx.progress.setItemTotal(sent.book.size - sent.book.startAt);
       }
       // (Not at a stray 150 after a cut transfer: see afterCut.)
       if (!sent.cut) this.probe();
@@ -220,18 +220,6 @@ export class FtpBatch {
         // The guessed transfer is the right one, already on its way.
         book.guessState = 'confirmed';
         chooseFile(book, this.target.root, cand, size);
-        book.sink = guess.sink;
-        book.phase = 'ready';
-        return;
-      }
-      if (cand && size === null && cand.remoteName === guess.cand.remoteName) {
-        // A symlinked N-0.txt (listed as a link, no size): the guessed transfer brings its file. It
-        // was read and dropped and the one-book path fetched it again (a 10 MB book cost 20 MB, the
-        // first 10 outside the job's bandwidth cap and byte count): now it is the book's transfer, of
-        // unknown size (see BatchBook.unsized).
-        book.guessState = 'confirmed';
-        book.unsized = true;
-        chooseFile(book, this.target.root, cand, 0);
         book.sink = guess.sink;
         book.phase = 'ready';
         return;
@@ -293,8 +281,7 @@ export class FtpBatch {
     }
     // The server now waits for our data connection before running RETR: always connect, even for a
     // book given up meanwhile (a connection we close at once costs the server nothing to wait for).
-    // (A file of unknown size gets no meta: its part, if cut, is fetched again whole.)
-    if (!book.result && book.sink) book.sink.begin(book.startAt === 0 && !book.unsized ? metaOf(book) : undefined);
+    if (!book.result && book.sink) book.sink.begin(book.startAt === 0 ? metaOf(book) : undefined);
     void this.receiveData(book, port);
   }
 
@@ -322,8 +309,7 @@ export class FtpBatch {
     book.retr = res instanceof FTPError ? mapFtpError(res, 'transfer', book.context) : 'ok';
     if (book.result || book.phase === 'finishing') return;
     if (book.retr !== 'ok') return this.settle(book, book.retr);
-    // Of unknown size: the 226 after a clean end of its data says it is whole.
-    if (book.phase === 'received') return book.unsized ? void this.landings.land(book) : this.settle(book, sizeError(book));
+    if (book.phase === 'received') this.settle(book, sizeError(book));
   }
 
   // ---- data ----
@@ -331,10 +317,7 @@ export class FtpBatch {
   private async receiveData(book: BatchBook, port: number): Promise<void> {
     const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
     const end = await receiveBookData(this.client, book, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }, () => !book.result && !this.failure);
-    if (end === 'received' && !book.result && book.sink!.received === book.size - book.startAt && !book.unsized) return this.landings.land(book);
-    // Of unknown size: whole once its RETR is answered 226 (landed by onRetr when that comes later).
-    if (end === 'received' && !book.result && book.unsized && book.retr === 'ok') return this.landings.land(book);
-    if (end === 'received' && !book.result && book.unsized && book.retr === null) return;
+    if (end === 'received' && !book.result && book.sink!.received === book.size - book.startAt) return this.landings.land(book);
     if (typeof end === 'object' && 'unopened' in end) {
       this.settle(book, end.unopened);
       return this.unopened(end.unopened);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { openMirror, type FetchedBook } from '../../../electron/engine/mirror';
 import { FTP_SERVER_KINDS, generateMirror, startFtpServerOf } from '../../harness';
-import { makeCtx, removeAll, startOrderRelay, tempDir } from './helpers';
+import { makeCtx, removeAll, startOrderRelay, seeded as body, sha256 as sha, tempDir } from './helpers';
 
 /**
  * A book's file rewritten between its listing (STAT) and its RETR (a mirror syncing while a batch
@@ -19,8 +18,6 @@ import { makeCtx, removeAll, startOrderRelay, tempDir } from './helpers';
  */
 
 const LISTED = 30_000;
-const body = (size: number, seed: string) => Buffer.from(`${seed} `.repeat(Math.ceil(size / (seed.length + 1))).slice(0, size));
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let work: string;
 beforeAll(async () => {
