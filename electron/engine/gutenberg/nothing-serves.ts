@@ -1,5 +1,6 @@
 import type { JobFatalCheck } from '../core/job-fatal';
 import { abortedError, FanoutError, isAbortError, toFanoutError } from '../core/fanout-error';
+import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import type { WorkerProgress } from '../core/worker-context';
 import { redactUrl } from '../../../shared/input-checks';
 
@@ -8,7 +9,7 @@ import { redactUrl } from '../../../shared/input-checks';
  * this old, and a try refused after that too). Tries alone are no time: `withRetry`'s backoff spends a
  * book's 5 tries in at most ~3 s, so an origin restarting behind a proxy, a CDN's 503 blip or a
  * per-IP limit still closed from the previous run stopped a job whose mirror served a few seconds later.
- * A longer Retry-After seen stretches it. The run passes it (tests mock it to 0 and count requests).
+ * A longer Retry-After seen stretches it (capped at `MAX_RETRY_AFTER_MS`, 5 min, as the job caps every one). The run passes it (tests mock it to 0 and count requests).
  */
 export const NOTHING_SERVES_GRACE_MS = 30_000;
 
@@ -232,7 +233,8 @@ export class NothingServes {
       this.#refusal = refusal;
       // The grace counts from the first refusal's answer; the try that starts it is never after it.
       const now = this.#now();
-      this.#longestRetryAfter = Math.max(this.#longestRetryAfter, err.retryAfterMs ?? 0);
+      // Capped as the job caps every Retry-After (a day asked for held every lane for a day, HE s18 F7).
+      this.#longestRetryAfter = Math.max(this.#longestRetryAfter, Math.min(err.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
       if (this.#firstRefusalAt === undefined) this.#firstRefusalAt = now;
       else if (now - this.#firstRefusalAt >= Math.max(this.#graceMs, this.#longestRetryAfter)) this.#refusedAfterGrace = true;
     }
