@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { posix } from 'node:path';
 import { Client, FTPError } from 'basic-ftp';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { mapFtpError, type FtpPhase } from './ftp-errors';
@@ -300,6 +301,39 @@ export class FtpSession implements MirrorSession {
       throw e instanceof FanoutError ? e.withContext(context) : mapFtpError(e, 'login', context);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * A folder's names under the root (`relDir` '' the root itself, '../' the folder above; a folder's
+   * name ends in '/'), on this session's connection and login: `CWD` then `LIST`. Null when the server
+   * has no such folder for this login (550 to CWD). For the wrong-root probe (gutenberg/wrong-root.ts),
+   * which then makes no login of its own (refused where the job's workers fill the server's per-address
+   * limit). The session's other commands use absolute paths: the CWD changes none of them.
+   */
+  async listFolderNames(relDir: string, signal?: AbortSignal): Promise<string[] | null> {
+    const dir = posix.normalize(posix.join(this.target.root || '/', relDir)).replace(/(.)\/+$/, '$1');
+    const context: ErrorContext = { host: this.target.host, path: dir };
+    if (signal?.aborted) throw abortedError(context);
+    const onAbort = () => this.drop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const client = await this.connect(noProgress, dir);
+      await this.settlePending();
+      try {
+        await client.cd(dir);
+      } catch (e) {
+        if (e instanceof FTPError && e.code === 550) return null;
+        throw e;
+      }
+      const list = await client.list();
+      return list.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name));
+    } catch (e) {
+      if (signal?.aborted) throw abortedError(context);
+      if (this.client?.closed) this.drop();
+      throw e instanceof FanoutError ? e.withContext(context) : mapFtpError(e, 'list', context);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

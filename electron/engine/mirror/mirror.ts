@@ -124,6 +124,10 @@ class LazyFtpSession implements MirrorSession {
     return (await this.#get()).fetchFile(relPath, opts);
   }
 
+  async listFolderNames(relDir: string, signal?: AbortSignal): Promise<string[] | null> {
+    return (await this.#get()).listFolderNames(relDir, signal);
+  }
+
   /** Closes the session if it was made (a session never used has no connection). */
   async close(): Promise<void> {
     if (this.#session) await (await this.#session).close();

@@ -80,6 +80,12 @@ export interface MirrorSession {
    * / FTP_NOT_FOUND; a short body: SIZE_MISMATCH).
    */
   fetchFile(relPath: string, opts: FetchFileOptions): Promise<FetchedFile>;
+  /**
+   * FTP: a folder's names under the root ('' the root, '../' the folder above; a folder's name ends in
+   * '/') on this session's login (CWD, LIST); null when the server has no such folder for it (550).
+   * For the wrong-root probe (gutenberg/wrong-root.ts), which then makes no login of its own.
+   */
+  listFolderNames?(relDir: string, signal?: AbortSignal): Promise<string[] | null>;
   /** Drops the connection; the next fetchBook reconnects. */
   close(): Promise<void>;
 }

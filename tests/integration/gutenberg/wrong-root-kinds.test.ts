@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactUrl } from '../../../shared/input-checks';
-import { startHttpServer } from '../../harness';
+import { startFtpServerOf, startHttpServer } from '../../harness';
 import { runFanoutCli } from '../../harness/fanout-cli';
 import { booksFixture, jobErrors, runBooksJob, siteServers, startNginxWith, type BooksFixture, type BooksJob } from './refusing-front';
 
@@ -109,4 +109,16 @@ describe('fanout gutenberg on a wrong root', () => {
       await http.stop();
     }
   }, 180_000);
+});
+
+describe('an FTP server whose per-address limit the job fills (vsftpd max_per_ip = workers)', () => {
+  it('the wrong root is judged on a worker\'s own session (no login of its own, which the server refused): stopped, naming gutenberg/', async () => {
+    const ftp = await startFtpServerOf('vsftpd', { root: site, maxPerIp: 2 });
+    try {
+      const url = `${ftp.url}/`;
+      expectStoppedTrying(await job(url, { workers: 2 }), url, `${ftp.url}/gutenberg/`, /holds .*gutenberg/);
+    } finally {
+      await ftp.stop();
+    }
+  }, 120_000);
 });
