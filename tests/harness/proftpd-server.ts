@@ -9,6 +9,8 @@ export interface ProftpdOptions {
   root: string;
   /** `MaxClientsPerHost`: past it the server answers `PASS` with a `530` and closes. Default 50. */
   maxPerIp?: number;
+  /** More lines inside the `<Anonymous>` block (e.g. `<Limit STAT>`, `  DenyAll`, `</Limit>`). */
+  extraConfig?: string[];
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startProftpd(opts: ProftpdOptions): Promise<FtpServer> {
       '  <Limit WRITE>',
       '    DenyAll',
       '  </Limit>',
+      ...(opts.extraConfig ?? []).map((l) => `  ${l}`),
       '</Anonymous>',
     ].join('\n') + '\n';
   let proc;
