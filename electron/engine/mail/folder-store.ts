@@ -6,8 +6,8 @@ import { earlyScanOf, mtimeIsInternalDate, sameDisk, scanMessageFiles } from './
 import { FanoutError } from '../core/fanout-error';
 import { isInside } from '../output/safe-path';
 import { generationDirsOf, generationFor, Identities, readFolderState, writeFolderState, type DiskRecord, type FolderState, type Generation } from './generations';
-import { IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
-import { hashFile, messageSize, openStreamedMessageFile, writeMessageFile, type MessageBytes } from './message-file';
+import { announcedSize, IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
+import { hashFile, holdMessageFile, messageSize, openStreamedMessageFile, writeMessageFile, type HeldMessageFile, type MessageBytes } from './message-file';
 import { storedFlags, type MessageMeta } from './message-meta';
 import { orphanUids, removeTempFiles } from './recovery';
 
@@ -16,9 +16,22 @@ export interface MessageWriter {
   /** Bytes written so far. */
   readonly bytes: number;
   write(piece: Uint8Array): Promise<void>;
-  /** Makes the file durable under its final name, then appends the index line. */
-  commit(): Promise<IndexRecord>;
+  /**
+   * Makes the file durable under its final name, then appends the index line; `serverSize`, the
+   * RFC822.SIZE the server announced, is recorded when it is not the body's length.
+   */
+  commit(serverSize?: number): Promise<IndexRecord>;
   /** Drops the temp file. */
+  abort(): Promise<void>;
+}
+
+/**
+ * A whole message durable in its temp file, closed (no descriptor held), waiting for a decision:
+ * `commit` renames it to its final name and appends its index line, `abort` removes it.
+ */
+export interface HeldMessage {
+  readonly bytes: number;
+  commit(serverSize?: number): Promise<IndexRecord>;
   abort(): Promise<void>;
 }
 
@@ -51,6 +64,11 @@ export class FolderStore {
   state: FolderState;
   /** Archived UIDs per generation (UIDVALIDITY), each with its size (the index's, for `checkFiles`). */
   readonly #uids = new Map<string, Map<number, number>>();
+  /**
+   * The RFC822.SIZE the server announced, by `recKey`, for the few lines whose file is of another
+   * length (`serverSize`: a server approximating sizes); `#uids` holds the files' lengths.
+   */
+  readonly #announced = new Map<string, number>();
   /** Archived UIDs per generation, each with its INTERNALDATE in whole seconds (its file's mtime, for `checkFiles`). */
   readonly #dates = new Map<string, Map<number, number>>();
   /** "uidValidity:uid" → the record's file, where it is not `<uid>.eml` in the generation's directory (a link to an older one). */
@@ -107,6 +125,7 @@ export class FolderStore {
       else {
         set.set(rec.uid, rec.size);
         this.#datesOf(rec.uidValidity).set(rec.uid, dateSec(rec.internalDate));
+        if (announcedSize(rec) !== rec.size) this.#announced.set(recKey(rec.uidValidity, rec.uid), announcedSize(rec));
       }
       const slash = rec.file.lastIndexOf('/');
       const dir = slash < 0 ? '' : rec.file.slice(0, slash);
@@ -149,14 +168,16 @@ export class FolderStore {
   }
 
   /**
-   * Whether the message archived as `uid` of generation `uidValidity` has this size and INTERNALDATE
+   * Whether the message archived as `uid` of generation `uidValidity` has this size (the server's
+   * RFC822.SIZE as announced when it was archived) and INTERNALDATE
    * (whole seconds, as the index records it); null when it is not archived (`renamed-folders.ts`).
    */
   sameAs(uidValidity: string, uid: number, size: number, internalDate: Date): boolean | null {
     this.#needIndex();
     const archived = this.#uids.get(uidValidity)?.get(uid);
     if (archived === undefined) return null;
-    return archived === size && this.#dates.get(uidValidity)?.get(uid) === Math.floor(internalDate.getTime() / 1000);
+    const announced = this.#announced.get(recKey(uidValidity, uid)) ?? archived;
+    return announced === size && this.#dates.get(uidValidity)?.get(uid) === Math.floor(internalDate.getTime() / 1000);
   }
 
   /** The file (relative to the folder's directory) of `uid` archived in generation `uidValidity`, or undefined when it is not archived. */
@@ -397,6 +418,8 @@ export class FolderStore {
     this.#set(rec.uidValidity).set(rec.uid, rec.size);
     this.#datesOf(rec.uidValidity).set(rec.uid, dateSec(rec.internalDate));
     const key = recKey(rec.uidValidity, rec.uid);
+    if (announcedSize(rec) !== rec.size) this.#announced.set(key, announcedSize(rec));
+    else this.#announced.delete(key);
     if (rec.file !== this.relFile(rec.uidValidity, rec.uid)) this.#elsewhere.set(key, rec.file);
     else this.#elsewhere.delete(key);
     return this.#log.append(rec, abs ? dirname(abs) : null);
@@ -420,6 +443,34 @@ export class FolderStore {
     return rec;
   }
 
+  /**
+   * Writes one message to its temp file durably and closes it, without its final name or index line
+   * (`writeMessage`'s first steps): a body kept until the server tells whether it is the message.
+   */
+  async holdMessage(source: MessageBytes, meta: MessageMeta): Promise<HeldMessage> {
+    const { rel, abs } = await this.#target(meta);
+    let file: HeldMessageFile;
+    try {
+      file = await holdMessageFile(abs, source, meta.internalDate);
+    } catch (err) {
+      throw this.#writeFailed(abs, meta, err);
+    }
+    return {
+      bytes: file.bytes,
+      commit: async (serverSize) => {
+        try {
+          file.land();
+        } catch (err) {
+          throw this.#writeFailed(abs, meta, err);
+        }
+        const rec = indexRecord(meta, file.bytes, file.sha256, rel, serverSize);
+        await this.#append(rec, abs);
+        return rec;
+      },
+      abort: () => file.drop(),
+    };
+  }
+
   /** Starts a message that arrives in pieces (a large one fetched in partial ranges). */
   async openMessage(meta: MessageMeta): Promise<MessageWriter> {
     const { rel, abs } = await this.#target(meta);
@@ -440,14 +491,14 @@ export class FolderStore {
           throw this.#writeFailed(abs, meta, err);
         }
       },
-      commit: async () => {
+      commit: async (serverSize) => {
         let sha256: string;
         try {
           sha256 = await file.commit();
         } catch (err) {
           throw this.#writeFailed(abs, meta, err);
         }
-        const rec = indexRecord(meta, file.bytes, sha256, rel);
+        const rec = indexRecord(meta, file.bytes, sha256, rel, serverSize);
         await this.#append(rec, abs);
         return rec;
       },

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { layoutError } from './archive-layout';
-import { readIndexFile, type IndexRecord } from './index-file';
+import { announcedSize, readIndexFile, type IndexRecord } from './index-file';
 import { writeFileAtomic } from '../output/atomic-file';
 import { isInside } from '../output/safe-path';
 
@@ -135,7 +135,7 @@ export class Identities {
   static async load(indexFile: string, uidValidity: string): Promise<Identities> {
     const map = new Map<string, IndexRecord>();
     for await (const rec of readIndexFile(indexFile)) {
-      if (rec.uidValidity !== uidValidity && rec.messageId) map.set(identityKey(rec.messageId, rec.size, rec.internalDate), rec);
+      if (rec.uidValidity !== uidValidity && rec.messageId) map.set(identityKey(rec.messageId, announcedSize(rec), rec.internalDate), rec);
     }
     return new Identities(map, uidValidity);
   }

@@ -14,8 +14,14 @@ export interface IndexRecord {
   /** INTERNALDATE, ISO 8601. */
   internalDate: string;
   flags: string[];
-  /** Bytes of the .eml file (= RFC822.SIZE). */
+  /** Bytes of the .eml file (= RFC822.SIZE, unless `serverSize` says otherwise). */
   size: number;
+  /**
+   * The RFC822.SIZE the server announced, only when it is not the body's length (a server that
+   * approximates it, Exchange): the message was found still there and its body archived as sent
+   * (mail-worker.ts). Absent (older lines too): the server's size is `size`. Read as `announcedSize`.
+   */
+  serverSize?: number;
   sha256: string;
   subject: string | null;
   from: string | null;
@@ -25,9 +31,17 @@ export interface IndexRecord {
 
 export const recKey = (uidValidity: string, uid: number): string => `${uidValidity}:${uid}`;
 
-/** The index line of a message whose bytes (`size`, `sha256`) are on disk at `rel`. */
-export function indexRecord(meta: MessageMeta, size: number, sha256: string, rel: string): IndexRecord {
-  return {
+/** The RFC822.SIZE the server announced for an archived message (what to compare the server's answer with). */
+export function announcedSize(rec: Pick<IndexRecord, 'size' | 'serverSize'>): number {
+  return typeof rec.serverSize === 'number' ? rec.serverSize : rec.size;
+}
+
+/**
+ * The index line of a message whose bytes (`size`, `sha256`) are on disk at `rel`; `serverSize`, the
+ * server's RFC822.SIZE, is recorded only when it differs from `size`.
+ */
+export function indexRecord(meta: MessageMeta, size: number, sha256: string, rel: string, serverSize?: number): IndexRecord {
+  const rec: IndexRecord = {
     uid: meta.uid,
     uidValidity: meta.uidValidity,
     messageId: meta.messageId,
@@ -39,6 +53,8 @@ export function indexRecord(meta: MessageMeta, size: number, sha256: string, rel
     from: meta.from,
     file: rel,
   };
+  if (serverSize !== undefined && serverSize !== size) rec.serverSize = serverSize;
+  return rec;
 }
 
 /** Reads `index.jsonl` line by line (never whole); `onBad` is told of each line that is not a record. */

@@ -4,12 +4,12 @@ import { FanoutError } from '../core/fanout-error';
 import type { BatchOutcome, WorkerSession } from '../core/run-pool';
 import type { WorkerContext } from '../core/worker-context';
 import { accountWhere, openClient, releaseClient } from './connect';
-import type { MessageWriter } from './folder-store';
+import type { HeldMessage, MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
 import { examineFolder, takeBodyRows, type LoginGate } from './imapflow-rounds';
 import { metaOf } from './message-meta';
 import { metaOfSource } from './header-meta';
-import { isPieces, messageSize, type MessageBytes } from './message-file';
+import { messageSize, type MessageBytes } from './message-file';
 import { chunkLabel, uidValidityOf, type FolderJob, type MailChunk } from './plan-folder';
 import { toUidSet } from './uid-set';
 import type { ChunkBoard } from './chunk-board';
@@ -329,7 +329,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
      * SEARCH after the FETCH tell a message still there (committed: the server's RFC822.SIZE is
      * approximate, as Exchange's is) from one expunged meanwhile (dropped: Courier's placeholder).
      */
-    const held = new Map<number, MessageWriter>();
+    const held = new Map<number, HeldMessage>();
     const inflight = new Set<Promise<void>>();
     let writeError: unknown = null;
     /**
@@ -363,9 +363,10 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         budget.take(size);
         const meta = metaOfSource(m, source, uidValidity);
         if (disputed) {
-          const hold = store.openMessage(meta).then(async (w) => {
-            held.set(uid, w);
-            for (const piece of isPieces(source) ? source : [source]) await w.write(piece);
+          // Written, fsync'd and closed at once (no descriptor held while it waits: on a server
+          // approximating every size, every body of the chunk waits, HE s18 F1).
+          const hold = store.holdMessage(source, meta).then((h) => {
+            held.set(uid, h);
           });
           track(hold, null, size);
           return true;
@@ -485,8 +486,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
             if (!missing.has(uid) || writeError) continue;
             held.delete(uid);
             received.add(uid);
-            // Its budget was released when its bytes were in the temp file.
-            track(w.commit(), uid, 0);
+            // Its budget was released when its bytes were in the temp file. The size the server
+            // announced is recorded with it (verify compares the server's answer with that).
+            track(w.commit(job.sizes.get(uid)), uid, 0);
           }
           if (absent) throw absent;
         }
@@ -591,7 +593,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       }
       const w = writer;
       writer = null;
-      await w.commit();
+      await w.commit(size);
       wanted.delete(uid);
       this.#opts.onMessageWritten(job, uid, ctx.workerId);
     } finally {

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, createReadStream, fsync, futimesSync, open, renameSync, rmSync, writeSync, writevSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../output/atomic-file';
 
 /**
@@ -24,6 +25,30 @@ import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../
  * open's ~500 µs), so it left the pool (docs/BENCHMARKS.md, "Session 7: mail").
  */
 export async function writeMessageFile(abs: string, source: MessageBytes, mtime: Date): Promise<string> {
+  const file = await holdMessageFile(abs, source, mtime);
+  file.land();
+  return file.sha256;
+}
+
+/**
+ * A message's bytes durable in their temp file, closed, not yet under their final name: `land()`
+ * renames it there (synchronous: the rename is a quick call), `drop()` removes it. Holds no
+ * descriptor, so any number can wait (a body whose length is not its RFC822.SIZE waits for a NOOP
+ * and a UID SEARCH to tell whether the message is still there, mail-worker.ts).
+ */
+export interface HeldMessageFile {
+  readonly temp: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  land(): void;
+  drop(): Promise<void>;
+}
+
+/**
+ * The first steps of `writeMessageFile`: temp file opened 'wx', data, mtime, fsync, close (the
+ * open and the fsync on libuv's pool, the rest on the main thread). On failure the temp is removed.
+ */
+export async function holdMessageFile(abs: string, source: MessageBytes, mtime: Date): Promise<HeldMessageFile> {
   const temp = tempPathFor(abs);
   // 'wx': a temp name that already exists is never written into.
   const fd = await fdCall<number>((cb) => open(temp, 'wx', cb));
@@ -41,16 +66,24 @@ export async function writeMessageFile(abs: string, source: MessageBytes, mtime:
     throw err;
   }
   closeSync(fd);
-  try {
-    renameSync(temp, abs);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
   const hash = createHash('sha256');
   if (isPieces(source)) for (const piece of source) hash.update(piece);
   else hash.update(source);
-  return hash.digest('hex');
+  const sha256 = hash.digest('hex');
+  return {
+    temp,
+    bytes: messageSize(source),
+    sha256,
+    land() {
+      try {
+        renameSync(temp, abs);
+      } catch (err) {
+        rmSync(temp, { force: true });
+        throw err;
+      }
+    },
+    drop: () => rm(temp, { force: true }),
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { listFoldersOn, type MailFolderInfo } from '../mail/folders';
 import { recoverFolderDirs } from '../mail/recover-folder-dirs';
 import { walkFolderDirs } from '../mail/folder-dir-walk';
 import { generationDirsOf, readFolderState } from '../mail/generations';
-import { readIndexFile, type IndexRecord } from '../mail/index-file';
+import { announcedSize, readIndexFile, type IndexRecord } from '../mail/index-file';
 import { mapImapError } from '../mail/imap-errors';
 import { isMessageFileName, isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
@@ -299,7 +299,8 @@ export async function verifyMailArchive(spec: VerifyMailSpec, opts: VerifyOption
         report.checked.serverMessages++;
         const rec = f.records.get(key(uv, m.uid));
         if (!rec) report.missing.push({ where: f.info.path, uid: m.uid, reason: 'not-archived', detail: 'on the server, not in the archive' });
-        else if (rec.size !== m.size) report.corrupt.push({ where: f.info.path, uid: m.uid, file: rec.file, reason: 'size', detail: `archived ${rec.size} bytes, the server says ${m.size}` });
+        // A server that approximates RFC822.SIZE: the size it announced when archived (`serverSize`).
+        else if (announcedSize(rec) !== m.size) report.corrupt.push({ where: f.info.path, uid: m.uid, file: rec.file, reason: 'size', detail: `archived ${rec.size} bytes, the server says ${m.size}` });
         else if (!flagged.has(rec)) candidates.push({ folder: f, rec });
       }
     }

@@ -1,0 +1,71 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverPath, type ImapTestServer } from '../../harness/imap-server';
+import { startImapServer } from '../../harness/imap-servers';
+import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
+import { createJobControl } from '../../../electron/engine/core/job-control';
+import type { MailAccount } from '../../../shared/job-spec';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
+import { responseBytes, startResponseRelay, type ResponseRelay } from './response-relay';
+
+/**
+ * HE s18 F1: on a server whose RFC822.SIZE is approximate for every message (Exchange: the case
+ * 80475bd is for), each held body keeps its temp file OPEN until the NOOP + UID SEARCH after the
+ * FETCH: one descriptor per message of the chunk (250 per connection, 1000 on one connection).
+ * Counted at the moment the NOOP after the FETCH reaches the server (deterministic: the relay's
+ * beforeCommand runs in this process, where the engine's descriptors are).
+ */
+function archiveFds(out: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(out)) n++;
+    } catch { /* closed meanwhile */ }
+  }
+  return n;
+}
+
+describe.each(['dovecot', 'cyrus', 'courier'] as const)('approx RFC822.SIZE: descriptors held (%s)', (entry) => {
+  let bed: MailTestBed<ImapTestServer>;
+  let relay: ResponseRelay;
+  let account: MailAccount;
+  let path = '';
+  let fetched = false;
+  const atNoop: number[] = [];
+
+  beforeAll(async () => {
+    bed = await openMailTestBed(() => startImapServer(entry), {
+      tmpPrefix: `fanout-he-approx-fds-${entry}-`,
+      folders: (s) => [{ path: serverPath(s, 'Approx'), count: 300 }],
+      seed: 58,
+      crlf: true,
+    });
+    path = serverPath(bed.srv, 'Approx');
+    relay = await startResponseRelay(
+      bed.srv.port,
+      (r) => {
+        r.texts = r.texts.map((t) => t.replace(/RFC822\.SIZE (\d+)/g, (_m, n: string) => `RFC822.SIZE ${Number(n) + 3}`));
+        return responseBytes(r);
+      },
+      (line) => {
+        if (/UID FETCH .*BODY/i.test(line)) fetched = true;
+        if (fetched && / NOOP/i.test(line)) atNoop.push(archiveFds(bed.out));
+      },
+    );
+    account = bed.account({ host: '127.0.0.1', port: relay.port });
+  }, 180_000);
+
+  afterAll(async () => {
+    await relay?.stop();
+    await bed?.stop();
+  });
+
+  it('holds at most a few archive files open while the held bodies are judged', async () => {
+    const res = await runMailJob({ kind: 'mail', account, outDir: bed.out, connections: 1, strategy: 'adaptive', folders: [path], timeoutMs: 30_000 }, createJobControl());
+    expect(res.status).toBe('succeeded');
+    expect(res.itemsDone).toBe(300);
+    console.log('archive fds open at each NOOP after a body FETCH:', atNoop);
+    expect(atNoop.length).toBeGreaterThan(0);
+    expect(Math.max(...atNoop)).toBeLessThan(20);
+  }, 180_000);
+});
