@@ -31,6 +31,8 @@ export interface MessageWriter {
  */
 export interface HeldMessage {
   readonly bytes: number;
+  /** Its FLAGS and INTERNALDATE, come after it was held (the file's mtime made durable again). */
+  restamp(flags: string[], internalDate: Date): Promise<void>;
   commit(serverSize?: number): Promise<IndexRecord>;
   abort(): Promise<void>;
 }
@@ -455,15 +457,24 @@ export class FolderStore {
     } catch (err) {
       throw this.#writeFailed(abs, meta, err);
     }
+    let held = meta;
     return {
       bytes: file.bytes,
+      restamp: async (flags, internalDate) => {
+        held = { ...held, flags: storedFlags(flags), internalDate };
+        try {
+          await file.restamp(internalDate);
+        } catch (err) {
+          throw this.#writeFailed(abs, meta, err);
+        }
+      },
       commit: async (serverSize) => {
         try {
           file.land();
         } catch (err) {
           throw this.#writeFailed(abs, meta, err);
         }
-        const rec = indexRecord(meta, file.bytes, file.sha256, rel, serverSize);
+        const rec = indexRecord(held, file.bytes, file.sha256, rel, serverSize);
         await this.#append(rec, abs);
         return rec;
       },

@@ -7,7 +7,7 @@ import { accountWhere, openClient, releaseClient } from './connect';
 import type { HeldMessage, MessageWriter } from './folder-store';
 import { mapImapError } from './imap-errors';
 import { examineFolder, takeBodyRows, type LoginGate } from './imapflow-rounds';
-import { metaOf } from './message-meta';
+import { metaOf, storedFlags, toDate } from './message-meta';
 import { metaOfSource } from './header-meta';
 import { messageSize, type MessageBytes } from './message-file';
 import { chunkLabel, uidValidityOf, type FolderJob, type MailChunk } from './plan-folder';
@@ -52,6 +52,13 @@ const SMALL_QUERY = { uid: true, source: true, flags: true, internalDate: true }
  * parsed while the previous ones are being written (creating a file is the costliest step on most
  * disks), and memory stays bounded by this budget.
  */
+/** A body held in its temp file until its FLAGS and INTERNALDATE come (`#fetchSmall`'s `spilled`). */
+interface Spilled {
+  m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>;
+  size: number;
+  hold: Promise<HeldMessage> | null;
+}
+
 export interface WriteBudget {
   writes: number;
   bytes: number;
@@ -330,6 +337,13 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
      * approximate, as Exchange's is) from one expunged meanwhile (dropped: Courier's placeholder).
      */
     const held = new Map<number, HeldMessage>();
+    /**
+     * Bodies whose FLAGS or INTERNALDATE have not come (a server splitting its FETCH responses),
+     * beyond the bytes kept in memory for them (`bodiless`, at most the job's write budget, HE s18
+     * F8): held in their temp files (`holdMessage`, no descriptor kept; mtime given when the
+     * INTERNALDATE comes: `restamp`), not in memory.
+     */
+    const spilled = new Map<number, Spilled>();
     const inflight = new Set<Promise<void>>();
     let writeError: unknown = null;
     /**
@@ -408,17 +422,68 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
        * body without them in `bodiless` until they come (or are asked for after the FETCH).
        */
       const items = new Map<number, Partial<Pick<FetchMessageObject, 'flags' | 'internalDate'>>>();
-      const bodiless = new Map<number, { m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>; source: MessageBytes }>();
-      const taken = (uid: number) => !wanted.has(uid) || received.has(uid) || wrongSize.has(uid) || bodiless.has(uid) || store.has(uidValidity, uid);
+      const bodiless = new Map<number, { m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>; source: MessageBytes; size: number }>();
+      /** Bytes of the bodies in `bodiless`: at most the job's write budget (then `spilled`). */
+      let parkedBytes = 0;
+      const taken = (uid: number) => !wanted.has(uid) || received.has(uid) || wrongSize.has(uid) || bodiless.has(uid) || spilled.has(uid) || store.has(uidValidity, uid);
       const withItems = (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>) => {
         const got = items.get(m.uid);
         return { uid: m.uid, flags: m.flags ?? got?.flags, internalDate: m.internalDate ?? got?.internalDate };
+      };
+      /** A body without its items, beyond the bytes kept in memory: written to a held temp file. */
+      const spill = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes, size: number): Promise<boolean> => {
+        const { uid } = m;
+        const entry: Spilled = { m, size, hold: null };
+        spilled.set(uid, entry);
+        ctx.progress.addBytes(size);
+        while (!budget.fits(inflight.size, size)) await budget.settled();
+        if (writeError || fetchOver) {
+          spilled.delete(uid);
+          return false;
+        }
+        budget.take(size);
+        // Flags and date are given when they come (`restamp`); the header's fields are read now.
+        const meta = metaOfSource({ uid, flags: m.flags ?? new Set<string>(), internalDate: m.internalDate ?? new Date(0) }, source, uidValidity);
+        entry.hold = store.holdMessage(source, meta);
+        track(entry.hold, null, size);
+        // Its items came while it waited for the budget.
+        if (entry.m.flags !== undefined && entry.m.internalDate !== undefined) {
+          spilled.delete(uid);
+          land(uid, entry);
+        }
+        return true;
+      };
+      /**
+       * A held body's items came: its mtime set, then committed (or, at another length than planned,
+       * kept in `held` for the NOOP + UID SEARCH like any such body).
+       */
+      const land = (uid: number, entry: Spilled) => {
+        const { hold } = entry;
+        if (!hold) return;
+        const planned = job.sizes.get(uid);
+        const disputed = planned !== undefined && entry.size !== planned;
+        if (disputed) wrongSize.set(uid, entry.size);
+        else received.add(uid);
+        const work = hold.then(async (h) => {
+          try {
+            await h.restamp(storedFlags(entry.m.flags), toDate(entry.m.internalDate));
+          } catch (err) {
+            await h.abort().catch(() => undefined);
+            throw err;
+          }
+          if (disputed) held.set(uid, h);
+          else await h.commit(planned);
+        });
+        track(work, disputed ? null : uid, 0);
       };
       /** A body received: written when its FLAGS and INTERNALDATE are in hand, else held for them. */
       const offer = (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes): boolean | Promise<boolean> => {
         const whole = withItems(m);
         if (whole.flags === undefined || whole.internalDate === undefined) {
-          bodiless.set(m.uid, { m: whole, source });
+          const size = messageSize(source);
+          if (parkedBytes > 0 && parkedBytes + size > budget.limit.bytes) return spill(whole, source, size);
+          parkedBytes += size;
+          bodiless.set(m.uid, { m: whole, source, size });
           return true;
         }
         return write(whole, source);
@@ -430,9 +495,19 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         if (m.flags !== undefined) got.flags = m.flags;
         if (m.internalDate !== undefined) got.internalDate = m.internalDate;
         items.set(m.uid, got);
+        const sp = spilled.get(m.uid);
+        if (sp) {
+          sp.m = withItems(sp.m);
+          // Still being written (its write waits for the budget): landed by `spill` when it starts.
+          if (!sp.hold || sp.m.flags === undefined || sp.m.internalDate === undefined) return true;
+          spilled.delete(m.uid);
+          land(m.uid, sp);
+          return !writeError;
+        }
         const b = bodiless.get(m.uid);
         if (!b) return true;
         bodiless.delete(m.uid);
+        parkedBytes -= b.size;
         return offer(b.m, b.source);
       };
       const stopRows = takeBodyRows(client, (row) => {
@@ -456,10 +531,14 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         stopRows();
       }
       // Bodies whose FLAGS or INTERNALDATE never came: asked for (one round trip), then written.
-      if (bodiless.size > 0 && !writeError) {
-        for await (const m of client.fetch(toUidSet(bodiless.keys()), { uid: true, flags: true, internalDate: true }, { uid: true })) {
-          const b = bodiless.get(m.uid);
+      if ((bodiless.size > 0 || spilled.size > 0) && !writeError) {
+        for await (const m of client.fetch(toUidSet([...bodiless.keys(), ...spilled.keys()]), { uid: true, flags: true, internalDate: true }, { uid: true })) {
+          const b = bodiless.get(m.uid) ?? spilled.get(m.uid);
           if (b) b.m = { uid: m.uid, flags: b.m.flags ?? m.flags, internalDate: b.m.internalDate ?? m.internalDate };
+        }
+        for (const [uid, sp] of spilled) {
+          spilled.delete(uid);
+          land(uid, sp);
         }
         for (const [uid, b] of bodiless) {
           bodiless.delete(uid);
@@ -467,6 +546,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         }
       }
       bodiless.clear();
+      parkedBytes = 0;
       // What the FETCH did not return: gone since planning, or an error (the connection is still this call's).
       if (!writeError) {
         const missing = new Set([...wanted].filter((u) => !received.has(u)));
@@ -503,6 +583,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       // Every write has settled (done or failed) before the chunks are told what is left.
       await settle();
       for (const w of held.values()) await w.abort().catch(() => undefined);
+      // Held for items that never came (the FETCH failed): dropped.
+      for (const sp of spilled.values()) await sp.hold?.then((h) => h.abort()).catch(() => undefined);
       for (const c of chunks) c.uids = c.uids.filter((u) => wanted.has(u));
     }
   }

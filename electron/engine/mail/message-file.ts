@@ -41,6 +41,8 @@ export interface HeldMessageFile {
   readonly bytes: number;
   readonly sha256: string;
   land(): void;
+  /** Gives the held file another mtime, durably (open, futimes, fsync, close): its INTERNALDATE came later. */
+  restamp(mtime: Date): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -80,6 +82,15 @@ export async function holdMessageFile(abs: string, source: MessageBytes, mtime: 
       } catch (err) {
         rmSync(temp, { force: true });
         throw err;
+      }
+    },
+    async restamp(when) {
+      const fd2 = await fdCall<number>((cb) => open(temp, 'r+', cb));
+      try {
+        futimesSync(fd2, when, when);
+        await fdCall<void>((cb) => fsync(fd2, cb));
+      } finally {
+        closeSync(fd2);
       }
     },
     drop: () => rm(temp, { force: true }),

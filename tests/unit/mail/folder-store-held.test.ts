@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -112,6 +112,19 @@ describe('FolderStore.holdMessage', () => {
     expect([linked.size, linked.serverSize]).toEqual([3, 6]);
     store.releaseIdentities();
     await store.close();
+  });
+
+  it('restamp: FLAGS and INTERNALDATE that came after the body are the line\'s and the file\'s mtime (HE s18 F8)', async () => {
+    const store = await FolderStore.open(dir, 'INBOX');
+    const h = await store.holdMessage(Buffer.from('Subject: late\r\n\r\nx'), { ...meta(9), flags: [], internalDate: new Date(0) });
+    const when = new Date(Date.UTC(2021, 5, 7, 8, 9, 10));
+    await h.restamp(['\\Seen', '\\Recent', '\\Flagged'], when);
+    const rec = await h.commit();
+    await store.close();
+    expect(rec.flags).toEqual(['\\Flagged', '\\Seen']);
+    expect(rec.internalDate).toBe(when.toISOString());
+    expect(rec.messageId).toBe('<m9@x>');
+    expect(Math.round(statSync(join(dir, rec.file)).mtimeMs)).toBe(when.getTime());
   });
 
   it('sameAs (a renamed folder proven the same) compares the announced size, after a re-open too', async () => {
