@@ -391,9 +391,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       };
       /**
        * A write in flight until it settles: `uid` counts as written when it succeeds (null: not yet,
-       * a held body), a failure is the FETCH's `writeError`; `size` bytes of the budget released then.
+       * a held body), a failure is the FETCH's `writeError`; `taken`, the bytes this write took of the
+       * budget (`budget.take`), released then; null when it took nothing (a held body's commit). Not 0
+       * for "nothing": an empty message takes a write of 0 bytes, and its slot must come back (HE s18 F12).
        */
-      const track = (work: Promise<unknown>, uid: number | null, size: number) => {
+      const track = (work: Promise<unknown>, uid: number | null, taken: number | null) => {
         const done: Promise<void> = work
           .then(
             () => {
@@ -407,7 +409,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           )
           .finally(() => {
             inflight.delete(done);
-            if (size > 0) budget.release(size);
+            if (taken !== null) budget.release(taken);
           });
         inflight.add(done);
       };
@@ -474,7 +476,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           if (disputed) held.set(uid, h);
           else await h.commit(planned);
         });
-        track(work, disputed ? null : uid, 0);
+        track(work, disputed ? null : uid, null);
       };
       /** A body received: written when its FLAGS and INTERNALDATE are in hand, else held for them. */
       const offer = (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes): boolean | Promise<boolean> => {
@@ -568,7 +570,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
             received.add(uid);
             // Its budget was released when its bytes were in the temp file. The size the server
             // announced is recorded with it (verify compares the server's answer with that).
-            track(w.commit(job.sizes.get(uid)), uid, 0);
+            track(w.commit(job.sizes.get(uid)), uid, null);
           }
           if (absent) throw absent;
         }
