@@ -210,16 +210,7 @@ export class NothingServes {
       this.#held--;
       if (!this.#holds(ebooks) || signal.aborted) return;
       this.#held++;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(1, this.#graceLeftMs()));
-        this.#waiters.push(done);
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await this.#nextWake(signal, Math.max(1, this.#graceLeftMs()));
     }
   }
 
@@ -251,16 +242,21 @@ export class NothingServes {
 
   /** Resolves once no try is in flight or the job can no longer stop for this (or `signal` fired). */
   async #answersInFlight(signal: AbortSignal): Promise<void> {
-    while (this.#inFlight > 0 && this.#mightStop() && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.#waiters.push(done);
-        signal.addEventListener('abort', done, { once: true });
-      });
-    }
+    while (this.#inFlight > 0 && this.#mightStop() && !signal.aborted) await this.#nextWake(signal);
+  }
+
+  /** Resolves at the next `#wake` (an answer, a hold let go), on `signal`'s abort, or after `timeoutMs` when given. */
+  #nextWake(signal: AbortSignal, timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+      this.#waiters.push(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   #wake(): void {
