@@ -358,15 +358,23 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       await this.#opts.beforeFetch?.(job, [...wanted]);
       ctx.progress.setState('downloading', label);
       ctx.progress.setItemTotal(bytes);
-      /** Starts the write of a message received: false when a write failed (nothing more is written). */
-      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes, late = false): Promise<boolean> => {
-        const { uid } = m;
-        const size = messageSize(source);
-        // Not the message planned (Courier's placeholder for one expunged meanwhile): settled below, never written as it.
+      /**
+       * Sorts a body received by its length: its planned RFC822.SIZE (`received`), or another
+       * (`wrongSize`, true: held until a NOOP and a UID SEARCH tell an approximating server from
+       * Courier's placeholder for one expunged meanwhile, never written as the message before).
+       */
+      const sortBody = (uid: number, size: number): boolean => {
         const planned = job.sizes.get(uid);
         const disputed = planned !== undefined && size !== planned;
         if (disputed) wrongSize.set(uid, size);
         else received.add(uid);
+        return disputed;
+      };
+      /** Starts the write of a message received: false when a write failed (nothing more is written). */
+      const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes, late = false): Promise<boolean> => {
+        const { uid } = m;
+        const size = messageSize(source);
+        const disputed = sortBody(uid, size);
         ctx.progress.addBytes(size);
         while (!budget.fits(inflight.size, size)) await budget.settled();
         if (writeError || (fetchOver && !late)) {
@@ -462,10 +470,8 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       const land = (uid: number, entry: Spilled) => {
         const { hold } = entry;
         if (!hold) return;
+        const disputed = sortBody(uid, entry.size);
         const planned = job.sizes.get(uid);
-        const disputed = planned !== undefined && entry.size !== planned;
-        if (disputed) wrongSize.set(uid, entry.size);
-        else received.add(uid);
         const work = hold.then(async (h) => {
           try {
             await h.restamp(storedFlags(entry.m.flags), toDate(entry.m.internalDate));
