@@ -17,20 +17,20 @@ const MANIFEST_FILE = 'manifest.jsonl';
 const MAX_LINES_PER_KIND = 100;
 
 /**
- * What to do about the problems found, for people (one line each): which of them a re-run fixes,
- * and what it does not.
- */
-/**
  * A file this user may not read (reason `denied`): it may be whole; deleting it (the remedy for a
- * damaged one) would throw away what may be a good file. Its permissions are the fix. A problem
- * without a reason (verify-corpus.ts sets none yet: reports/s18/hm-verify-corpus-reason.patch) is
- * read from check-file.ts `unreadableDetail`'s words.
+ * damaged one) would throw away what may be a good file. Its permissions are the fix. Every problem
+ * verify-corpus.ts and verify-mail.ts make carries its reason; a report without one (made
+ * elsewhere: `formatVerifyReport` is exported) is read from check-file.ts `unreadableDetail`'s words.
  */
 const NO_PERMISSION = /^cannot be read: no permission \(E(ACCES|PERM)\)/;
 const isDenied = (p: VerifyProblem) => (p.reason !== undefined ? p.reason === 'denied' : NO_PERMISSION.test(p.detail));
 /** A temp or partial file of a stopped run (reason `temp`; without a reason, verify-corpus's words). */
 const isLeftover = (p: VerifyProblem) => (p.reason !== undefined ? p.reason === 'temp' : / a (temp file|partial download) of a stopped run/.test(p.detail));
 
+/**
+ * What to do about the problems found, for people (one line each): which of them a re-run fixes,
+ * and what it does not.
+ */
 function whatToDo(r: VerifyReportWithNotes): string[] {
   if (r.ok) return [];
   const rerun = r.kind === 'mail' ? 'fanout mail' : 'fanout gutenberg';

@@ -330,13 +330,13 @@ function sessionLister(session: ListingSession, url: string): FolderLister {
   };
 }
 
-/** One login (basic-ftp, the URL's user or anonymous, the job's TLS trust) for the probe's listings: `CWD` (550: missing) then `LIST`. */
 /** The absolute FTP path of `rel` under the URL's folder (no trailing slash but for `/`). */
 function ftpDir(url: string, rel: string): string {
   const root = safeDecode(new URL(url).pathname.replace(/\/+$/, '')) || '/';
   return path.posix.normalize(path.posix.join(root, rel)).replace(/(.)\/+$/, '$1');
 }
 
+/** One login (basic-ftp, the URL's user or anonymous, the job's TLS trust) for the probe's listings: `CWD` (550: missing) then `LIST`. */
 function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], timeoutMs: number): FolderLister {
   const u = new URL(url);
   let client: import('basic-ftp').Client | null = null;

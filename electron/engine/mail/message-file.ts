@@ -103,7 +103,7 @@ export async function holdMessageFile(abs: string, source: MessageBytes, mtime: 
  */
 export type MessageBytes = Uint8Array | readonly Uint8Array[];
 
-export function isPieces(bytes: MessageBytes): bytes is readonly Uint8Array[] {
+function isPieces(bytes: MessageBytes): bytes is readonly Uint8Array[] {
   return Array.isArray(bytes);
 }
 
