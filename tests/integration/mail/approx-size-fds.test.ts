@@ -6,7 +6,7 @@ import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
-import { bodyAsks, responseBytes, startResponseRelay, type ResponseRelay } from './response-relay';
+import { approximateSizes, bodyAsks, startResponseRelay, type ResponseRelay } from './response-relay';
 
 /**
  * HE s18 F1: on a server whose RFC822.SIZE is approximate for every message (Exchange: the case
@@ -43,10 +43,7 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('approx RFC822.SIZE: des
     path = serverPath(bed.srv, 'Approx');
     relay = await startResponseRelay(
       bed.srv.port,
-      (r) => {
-        r.texts = r.texts.map((t) => t.replace(/RFC822\.SIZE (\d+)/g, (_m, n: string) => `RFC822.SIZE ${Number(n) + 3}`));
-        return responseBytes(r);
-      },
+      approximateSizes(3),
       (line) => {
         if (/UID FETCH .*BODY/i.test(line)) fetched = true;
         if (fetched && / NOOP/i.test(line)) atNoop.push(archiveFds(bed.out));

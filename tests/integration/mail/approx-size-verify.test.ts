@@ -7,7 +7,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { verifyMailArchive } from '../../../electron/engine/verify/verify-mail';
 import type { MailAccount } from '../../../shared/job-spec';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
-import { responseBytes, startResponseRelay, type ResponseRelay } from './response-relay';
+import { approximateSizes, startResponseRelay, type ResponseRelay } from './response-relay';
 
 /**
  * HE s18 F5: since 80475bd a message whose body length is not its RFC822.SIZE (a server that only
@@ -31,10 +31,7 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('approx RFC822.SIZE: arc
       crlf: true,
     });
     path = serverPath(bed.srv, 'Approx');
-    relay = await startResponseRelay(bed.srv.port, (r) => {
-      r.texts = r.texts.map((t) => t.replace(/RFC822\.SIZE (\d+)/g, (_m, n: string) => `RFC822.SIZE ${Number(n) + 3}`));
-      return responseBytes(r);
-    });
+    relay = await startResponseRelay(bed.srv.port, approximateSizes(3));
     account = bed.account({ host: '127.0.0.1', port: relay.port });
   }, 120_000);
 

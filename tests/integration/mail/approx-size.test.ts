@@ -6,7 +6,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
-import { bodyAsks, responseBytes, startResponseRelay, type ResponseRelay } from './response-relay';
+import { approximateSizes, bodyAsks, startResponseRelay, type ResponseRelay } from './response-relay';
 
 /**
  * A server whose RFC822.SIZE is not the body's exact length (Exchange's "fast message retrieval"
@@ -32,10 +32,7 @@ describe.each(SERVERS)('mail: RFC822.SIZE approximate on every message (%s behin
       crlf: true,
     });
     path = serverPath(bed.srv, 'Approx');
-    relay = await startResponseRelay(bed.srv.port, (r) => {
-      r.texts = r.texts.map((t) => t.replace(/RFC822\.SIZE (\d+)/g, (_m, n: string) => `RFC822.SIZE ${Number(n) + 3}`));
-      return responseBytes(r);
-    });
+    relay = await startResponseRelay(bed.srv.port, approximateSizes(3));
     account = bed.account({ host: '127.0.0.1', port: relay.port });
   }, 120_000);
 

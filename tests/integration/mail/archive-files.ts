@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { expect } from 'vitest';
@@ -77,4 +77,25 @@ export async function recreateFolder(admin: ImapFlow, path: string, tag: string,
   await admin.mailboxDelete(path);
   await new Promise((r) => setTimeout(r, 1100));
   await fillFolder(admin, path, tag, ids);
+}
+
+/**
+ * Each message the server holds in `path` is archived in `dir` with the server's flags (but
+ * \\Recent) and INTERNALDATE in its index line, that date as its file's mtime, and its file at the
+ * line's size.
+ */
+export async function expectFlagsAndDates(admin: ImapFlow, path: string, dir: string): Promise<void> {
+  const index = new Map(readIndex(dir).map((r) => [r.uid, r]));
+  await admin.mailboxOpen(path, { readOnly: true });
+  try {
+    for await (const m of admin.fetch('1:*', { uid: true, flags: true, internalDate: true }, { uid: true })) {
+      const rec = index.get(m.uid)!;
+      expect([...rec.flags].sort(), `UID ${m.uid} flags`).toEqual([...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort());
+      expect(new Date(rec.internalDate).getTime(), `UID ${m.uid} INTERNALDATE`).toBe(new Date(m.internalDate!).getTime());
+      expect(Math.round(statSync(join(dir, rec.file)).mtimeMs / 1000), `UID ${m.uid} mtime`).toBe(Math.round(new Date(m.internalDate!).getTime() / 1000));
+      expect(readFileSync(join(dir, rec.file)).length).toBe(rec.size);
+    }
+  } finally {
+    await admin.mailboxClose();
+  }
 }

@@ -36,6 +36,18 @@ export interface ResponseRelay {
 }
 
 /**
+ * A `rewrite` for `startResponseRelay`: every RFC822.SIZE announced `extra` bytes more than the body
+ * it stands for, the bodies untouched (a server that approximates sizes: Exchange's "fast message
+ * retrieval").
+ */
+export function approximateSizes(extra: number): (r: ServerResponse) => Buffer {
+  return (r) => {
+    r.texts = r.texts.map((t) => t.replace(/RFC822\.SIZE (\d+)/g, (_m, n: string) => `RFC822.SIZE ${Number(n) + extra}`));
+    return responseBytes(r);
+  };
+}
+
+/**
  * `rewrite`: what the client gets for each response (`responseBytes(r)` unchanged; an empty Buffer
  * drops it). `beforeCommand`: called with each client line before it goes to the server; a promise
  * it returns holds that line and everything after it on that connection until it settles (a test

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
@@ -7,7 +7,7 @@ import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-j
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { jobWriteBudget } from '../../../electron/engine/mail/mail-worker';
 import type { MailAccount } from '../../../shared/job-spec';
-import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
+import { archivedFolderDir, expectArchived, expectFlagsAndDates, readIndex } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { responseBytes, startResponseRelay, type ResponseRelay } from './response-relay';
 
@@ -111,19 +111,7 @@ describe.each(SERVERS)('mail: bodies waiting for their FLAGS/INTERNALDATE stay w
     expect(atItemsFetch.length).toBe(1);
     // In memory then: what was not on disk, at most the budget and one message.
     expect(total - atItemsFetch[0]!.bytes).toBeLessThanOrEqual(budget + largest);
-    const byUid = new Map(index.map((r) => [r.uid, r]));
-    await bed.admin.mailboxOpen(path, { readOnly: true });
-    try {
-      for await (const m of bed.admin.fetch('1:*', { uid: true, flags: true, internalDate: true }, { uid: true })) {
-        const rec = byUid.get(m.uid)!;
-        expect([...rec.flags].sort(), `UID ${m.uid} flags`).toEqual([...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort());
-        expect(new Date(rec.internalDate).getTime(), `UID ${m.uid} INTERNALDATE`).toBe(new Date(m.internalDate!).getTime());
-        expect(Math.round(statSync(join(dir, rec.file)).mtimeMs / 1000), `UID ${m.uid} mtime`).toBe(Math.round(new Date(m.internalDate!).getTime() / 1000));
-        expect(readFileSync(join(dir, rec.file)).length).toBe(rec.size);
-      }
-    } finally {
-      await bed.admin.mailboxClose();
-    }
+    await expectFlagsAndDates(bed.admin, path, dir);
     expect(tempBytes(bed.out).files).toBe(0);
   }, 180_000);
 });

@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
@@ -6,7 +5,7 @@ import { startImapServer } from '../../harness/imap-servers';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
-import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
+import { archivedFolderDir, expectArchived, expectFlagsAndDates } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { responseBytes, startResponseRelay, type ResponseRelay, type ServerResponse } from './response-relay';
 
@@ -73,18 +72,6 @@ describe.each(SERVERS)('mail: a message\'s FETCH data split over two responses (
     expect(relay.commands.some((c) => /BODY\.PEEK\[\]/i.test(c))).toBe(true);
     const dir = archivedFolderDir(accountDir({ outDir, account }), path);
     expect(await expectArchived(bed.admin, path, dir)).toBe(12);
-    const index = new Map(readIndex(dir).map((r) => [r.uid, r]));
-    await bed.admin.mailboxOpen(path, { readOnly: true });
-    try {
-      for await (const m of bed.admin.fetch('1:*', { uid: true, flags: true, internalDate: true }, { uid: true })) {
-        const rec = index.get(m.uid)!;
-        expect([...rec.flags].sort(), `UID ${m.uid} flags`).toEqual([...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort());
-        expect(new Date(rec.internalDate).getTime(), `UID ${m.uid} INTERNALDATE`).toBe(new Date(m.internalDate!).getTime());
-        expect(Math.round(statSync(join(dir, rec.file)).mtimeMs / 1000), `UID ${m.uid} mtime`).toBe(Math.round(new Date(m.internalDate!).getTime() / 1000));
-        expect(readFileSync(join(dir, rec.file)).length).toBe(rec.size);
-      }
-    } finally {
-      await bed.admin.mailboxClose();
-    }
+    await expectFlagsAndDates(bed.admin, path, dir);
   }, 120_000);
 });
