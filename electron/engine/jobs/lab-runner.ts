@@ -14,7 +14,8 @@ import type { ActiveLab, AnyLabPoint, LabContext, LabEventOf, LabKind, LabPoint,
 import type { GutenbergJobSpec } from '../../../shared/job-spec';
 import { LAB_TITLES } from '../../../shared/lab/lab-titles';
 import { toFanoutError } from '../core/fanout-error';
-import { measureCells, median, type LabCell } from '../lab/measure-cells';
+import { measureCells, type LabCell } from '../lab/measure-cells';
+import { median } from '../../../shared/median';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
 import { JobSelection } from '../gutenberg/job-selection';

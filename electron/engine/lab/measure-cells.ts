@@ -15,6 +15,7 @@ import type { Strategy } from '../../../shared/strategy';
 import { FanoutError, abortedError } from '../core/fanout-error';
 import { PauseGate } from '../core/pause-gate';
 import type { JobRunner } from '../jobs/job-manager';
+import { median } from '../../../shared/median';
 
 export interface LabCell {
   strategy: Strategy;
@@ -22,11 +23,6 @@ export interface LabCell {
   scrubExecutor: 'threads' | 'processes';
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Ends the lab when a run was cancelled or stopped as a whole (its `(job)` failure, as a FanoutError). */
 function endLabIfStopped(summary: JobSummary, signal: AbortSignal): void {

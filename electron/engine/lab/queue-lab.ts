@@ -14,7 +14,8 @@ import type { JobControl } from '../core/job-control';
 import { runGutenbergJob } from '../gutenberg/run-gutenberg-job';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { measureCells, median, runWarmUp } from './measure-cells';
+import { measureCells, runWarmUp } from './measure-cells';
+import { median } from '../../../shared/median';
 
 export interface QueueLabRequest {
   /** The job of every cell; its scrubQueue and outDir are the lab's. */

@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabPoint } from '../../../shared/ipc';
 import { abortedError } from '../core/fanout-error';
-import { median } from './measure-cells';
+import { median } from '../../../shared/median';
 import { createScrubPool } from '../scrub/scrub-pool';
 
 export type ScrubExecutorKind = 'threads' | 'processes';

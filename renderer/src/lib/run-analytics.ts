@@ -12,6 +12,7 @@
  */
 import { WORKER_STATES, type ItemFailure, type TimelineSpan, type WorkerSnapshot, type WorkerState } from '../../../shared/events';
 import { ERROR_CODES, type ErrorContext, type FanoutErrorCode } from '../../../shared/errors';
+import { median } from '../../../shared/median';
 
 /** Quantile of an ascending array, linear interpolation between closest ranks (R's type 7). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
@@ -342,9 +343,7 @@ const MIN_RATE_MS = 250;
 export function rankStragglers(items: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
   const m = medianMs !== null && medianMs > 0 ? medianMs : null;
   const moving = items.filter((it) => it.state === 'downloading' && it.rate !== undefined && (it.rateMs ?? 0) >= MIN_RATE_MS);
-  const rates = moving.map((it) => it.rate!).sort((a, b) => a - b);
-  const mid = rates.length >> 1;
-  const medianRate = rates.length >= 2 ? (rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2) : null;
+  const medianRate = moving.length >= 2 ? median(moving.map((it) => it.rate!)) : null;
   const slower = (rate: number) => (rate > 0 ? medianRate! / rate : medianRate! > 0 ? Infinity : 1);
   const byLateness = (a: Straggler, b: Straggler) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.elapsedMs - a.elapsedMs || a.worker - b.worker;
   const byRate: Straggler[] = [];
