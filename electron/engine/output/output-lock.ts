@@ -7,9 +7,11 @@
  * (a killed run blocks the folder for `stale` ms, a live run whose event loop stalls — a laptop
  * asleep — loses its lock) and records no owner to name. Here:
  * - taking: `open(lock, 'wx')` (O_CREAT|O_EXCL) — exactly one creator wins, on every local FS;
- * - the file says who holds it: `{ pid, host, since, kind, token }`;
- * - a holder is dead when it ran on this host and `kill(pid, 0)` says ESRCH (or it is a zombie). A lock from another
- *   host is never broken (its liveness cannot be checked here): the message says so;
+ * - the file says who holds it: `{ pid, host, since, kind, token, start, boot }`;
+ * - a holder is dead when it ran on this host and `kill(pid, 0)` says ESRCH (or it is a zombie), or
+ *   when the process that has its PID now is another one (Linux: it started at another time, or in
+ *   another boot: a lock left by a run killed before a reboot or a PID wrap named a live process
+ *   for ever). A lock from another host is never broken (its liveness cannot be checked here): the message says so;
  * - takeover of a dead holder's lock happens under a second O_EXCL file (`.fanout.lock.takeover`),
  *   re-reading the lock there and removing it only if it still has the dead holder's token, so two
  *   processes breaking the same stale lock cannot remove each other's fresh one;
@@ -37,6 +39,15 @@ export interface LockOwner {
   kind: string;
   /** Unique per acquisition: tells this holding from a later one by the same PID. */
   token: string;
+  /**
+   * When the holder's process started: Linux's /proc/<pid>/stat field 22 (clock ticks since boot),
+   * read with `boot`; a live PID whose start (or boot) differs is another process (`isAlive`).
+   * Absent where /proc cannot be read (other systems) and in records of earlier versions: those are
+   * judged by `kill(pid, 0)` alone.
+   */
+  start?: number;
+  /** The boot the holder ran in (Linux: /proc/sys/kernel/random/boot_id), with `start`. */
+  boot?: string;
 }
 
 export interface OutputLock {
@@ -59,7 +70,7 @@ const TAKEOVER_STALE_MS = 10_000;
 export async function acquireOutputLock(folder: string, kind: string): Promise<OutputLock> {
   const dir = resolve(folder);
   const file = join(dir, LOCK_FILE);
-  const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind, token: randomBytes(8).toString('hex') };
+  const owner = ownerRecord(kind);
   let deadGroup = false;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await tryCreate(file, owner, dir)) {
@@ -124,12 +135,28 @@ async function readOwner(file: string): Promise<LockOwner | 'gone' | 'torn' | 'd
   return parseOwner(text) ?? 'torn';
 }
 
+/**
+ * The record of a new holder, this process, for a lock of `kind`: the lock's, and verify/verify-folder.ts's
+ * group records and guard. With its start and boot where they can be read (Linux).
+ */
+export function ownerRecord(kind: string): LockOwner {
+  const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind, token: randomBytes(8).toString('hex') };
+  ownStart ??= processStat(process.pid)?.start; // read once (it cannot change), not again at every lock
+  const start = ownStart;
+  const boot = bootId();
+  if (start !== undefined && boot !== null) Object.assign(owner, { start, boot });
+  return owner;
+}
+
 /** A lock file's text as its holder, or null when it is not one (torn, or not ours). verify/verify-folder.ts reads its group's records with it. */
 export function parseOwner(text: string): LockOwner | null {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string' && typeof o.token === 'string') {
-      return { pid: o.pid, host: o.host, since: o.since, kind: typeof o.kind === 'string' ? o.kind : 'job', token: o.token };
+      const owner: LockOwner = { pid: o.pid, host: o.host, since: o.since, kind: typeof o.kind === 'string' ? o.kind : 'job', token: o.token };
+      // Both or neither (a handed-over lock, verify-folder.ts, is a record written back as parsed).
+      if (Number.isSafeInteger(o.start) && typeof o.boot === 'string') Object.assign(owner, { start: o.start, boot: o.boot });
+      return owner;
     }
   } catch {
     // torn
@@ -137,29 +164,63 @@ export function parseOwner(text: string): LockOwner | null {
   return null;
 }
 
-/** Whether a holder's process still runs. Another host's process cannot be checked from here: it counts as alive. verify/verify-folder.ts judges its readers with it. */
+/**
+ * Whether a holder's process still runs. Another host's process cannot be checked from here: it
+ * counts as alive. On this host: `kill(pid, 0)` finds no process (ESRCH), or a zombie, or (a record
+ * with `start`, Linux) the process with that PID now started in another boot or at another time:
+ * dead. A record without `start`, or a /proc that cannot be read, is judged by `kill` alone.
+ * verify/verify-folder.ts judges its readers and its guard with it.
+ */
 export function isAlive(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return true;
   try {
     process.kill(owner.pid, 0);
-    return !isZombie(owner.pid);
   } catch (err) {
     // EPERM: it exists, it is just not ours to signal.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH' && !isZombie(owner.pid);
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  if (owner.start !== undefined && owner.boot !== undefined) {
+    const boot = bootId();
+    if (boot !== null && boot !== owner.boot) return false; // a record from before a reboot: that PID is someone else's now
+  }
+  const now = processStat(owner.pid);
+  if (now === null) return true; // cannot be told (not Linux, /proc hidden): kill's answer
+  if (now.zombie) return false;
+  return owner.start === undefined || owner.boot === undefined || now.start === owner.start;
 }
 
 /**
- * Linux: a process that has ended but not been reaped still answers kill(pid, 0). A re-launched CLI
- * (bin/relaunch.js) whose launcher was killed is reaped by init, whenever that comes.
+ * Linux: /proc/<pid>/stat's state and start time (field 22, clock ticks since boot), or null when
+ * it cannot be read (not Linux, the process gone, /proc mounted hidepid). A zombie (ended, not yet
+ * reaped) still answers kill(pid, 0): a re-launched CLI (bin/relaunch.js) whose launcher was killed
+ * is reaped by init, whenever that comes.
  */
-function isZombie(pid: number): boolean {
+function processStat(pid: number): { start: number; zombie: boolean } | null {
+  if (process.platform !== 'linux') return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    // After the command's closing parenthesis (the command may hold spaces and parentheses): field 3 on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = Number(fields[19]);
+    return Number.isSafeInteger(start) ? { start, zombie: fields[0] === 'Z' } : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** This process's `start` once read (undefined until a read succeeded: an open-files limit may fail the first). */
+let ownStart: number | undefined;
+let bootIdRead: string | null | undefined;
+/** This boot's id (Linux: /proc/sys/kernel/random/boot_id, read once), or null. */
+function bootId(): string | null {
+  if (bootIdRead === undefined) {
+    try {
+      bootIdRead = process.platform === 'linux' ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null : null;
+    } catch {
+      bootIdRead = null;
+    }
+  }
+  return bootIdRead;
 }
 
 /** The folder's verify group (verify/verify-folder.ts): one `<token>.json` (a LockOwner) per verify reading it. */

@@ -30,14 +30,13 @@
  * the folder's top, where verify looks for no file (a corpus: raw/ and clean/; mail: the account's
  * folder directories, dot directories skipped).
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { removeStaleTempFiles, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../output/atomic-file';
-import { LOCK_FILE, VERIFY_READERS_DIR, acquireOutputLock, isAlive, keepOnExit, lockHolder, parseOwner, type LockOwner, type OutputLock } from '../output/output-lock';
+import { LOCK_FILE, VERIFY_READERS_DIR, acquireOutputLock, isAlive, keepOnExit, lockHolder, ownerRecord, parseOwner, type LockOwner, type OutputLock } from '../output/output-lock';
 
 /** The verifies reading the folder, one file each. */
 export const VERIFY_GROUP_DIR = VERIFY_READERS_DIR;
@@ -171,7 +170,7 @@ async function joinReaders(dir: string, guardWaitMs: number): Promise<Reader | n
       }
       const holder = await readHolder(dir);
       if (holder?.kind !== 'verify') throw await inUse(dir, err);
-      const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind: 'verify', token: randomBytes(8).toString('hex') };
+      const owner = ownerRecord('verify');
       await writeMember(dir, owner);
       return new Reader(dir, owner, null);
     }
@@ -306,8 +305,9 @@ function cannotChange(err: unknown): boolean {
   return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
 }
 
+/** The guard's record: a lock holder's (output-lock.ts `ownerRecord`: with this process's start, so a PID reused later is not read as its holder). */
 function guardOwner(): LockOwner {
-  return { pid: process.pid, host: hostname(), since: new Date().toISOString(), kind: 'verify', token: randomBytes(8).toString('hex') };
+  return ownerRecord('verify');
 }
 
 async function createGuard(file: string, me: LockOwner): Promise<boolean> {
