@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { layoutError } from './archive-layout';
 import { earlyScanOf, mtimeIsInternalDate, sameDisk, scanMessageFiles } from './disk-record';
@@ -518,19 +518,48 @@ export class FolderStore {
   }
 
   /**
-   * Records a file an interrupted run left without an index line, when its size equals the
-   * server's RFC822.SIZE (`expectedSize`); returns null otherwise (a torn or empty file: the
-   * caller fetches the message again, which replaces it).
+   * The length of the file an interrupted run left as `uid` of generation `uidValidity` (an orphan)
+   * and its last bytes (at most `max`), for the server to prove it whole (plan-folder.ts
+   * `adoptOrphans`); null when it is not a regular file or cannot be read.
    */
-  async adoptOrphan(meta: MessageMeta, expectedSize: number): Promise<IndexRecord | null> {
+  async orphanEnd(uidValidity: string, uid: number, max: number): Promise<{ size: number; tail: Buffer } | null> {
+    const abs = this.absFile(this.relFile(uidValidity, uid));
+    let fh: Awaited<ReturnType<typeof open>> | null = null;
+    try {
+      fh = await open(abs, 'r');
+      const st = await fh.stat();
+      if (!st.isFile()) return null;
+      const from = Math.max(0, st.size - max);
+      const tail = Buffer.alloc(st.size - from);
+      for (let off = 0; off < tail.length; ) {
+        const { bytesRead } = await fh.read(tail, off, tail.length - off, from + off);
+        if (bytesRead === 0) return null;
+        off += bytesRead;
+      }
+      return { size: st.size, tail };
+    } catch {
+      return null;
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Records a file an interrupted run left without an index line when it is the message: its
+   * length is `wholeSize`, the length the server proved (its bytes ending where the file ends,
+   * plan-folder.ts `adoptOrphans`; or its RFC822.SIZE). Its line keeps `serverSize`, the RFC822.SIZE the server
+   * announced, when that is not the file's length (as a fetched message's line does). Returns null
+   * otherwise (a torn or empty file: the caller fetches the message again, which replaces it).
+   */
+  async adoptOrphan(meta: MessageMeta, wholeSize: number, serverSize?: number): Promise<IndexRecord | null> {
     const rel = this.relFile(meta.uidValidity, meta.uid);
     const abs = this.absFile(rel);
     const { size, sha256 } = await hashFile(abs);
-    if (size !== expectedSize) return null;
+    if (size !== wholeSize) return null;
     const t = meta.internalDate.getTime() / 1000;
     const st = await stat(abs);
     if (Math.abs(st.mtimeMs / 1000 - t) > 1) await utimes(abs, t, t);
-    const rec = indexRecord(meta, size, sha256, rel);
+    const rec = indexRecord(meta, size, sha256, rel, serverSize);
     await this.#append(rec, abs);
     return rec;
   }

@@ -1,4 +1,4 @@
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { FetchMessageObject, FetchQueryObject, ImapFlow } from 'imapflow';
 import { FanoutError } from '../core/fanout-error';
 import type { MailFolderTally } from '../../../shared/events';
 import type { FolderStore } from './folder-store';
@@ -140,7 +140,7 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
  * - otherwise EXAMINE (read-only: nothing can set \Seen), list every UID (UID SEARCH ALL), bring
  *   flags of archived messages up to date (CHANGEDSINCE when the server has CONDSTORE), fetch the
  *   sizes of the UIDs not in the archive, adopt files a killed run left without an index line
- *   (when their size is the server's), link messages already archived in an older generation, and
+ *   (when the server's bytes prove them whole: `adoptOrphans`), link messages already archived in an older generation, and
  *   cut the rest into UID chunks.
  */
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null, repair: readonly ArchivedFile[] = []): Promise<FolderPlan> {
@@ -317,12 +317,9 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   }
   store.releaseIdentities();
   if (toAdopt.size > 0) {
-    for await (const m of client.fetch(toUidSet(toAdopt.keys()), { uid: true, flags: true, internalDate: true, envelope: true }, { uid: true })) {
-      const size = toAdopt.get(m.uid) ?? -1;
-      // A file whose size is not the server's (torn by a power loss) is fetched again.
-      if (await store.adoptOrphan(metaOf(m, uv), size)) plan.recovered++;
-      else toFetch.push({ uid: m.uid, size });
-    }
+    const orphans = await adoptOrphans(client, store, uv, toAdopt);
+    plan.recovered += orphans.recovered;
+    toFetch.push(...orphans.toFetch);
   }
   // Messages the UID list named but the size FETCH did not return (expunged in between) are neither archived nor to fetch.
   const fetching = new Set(toFetch.map((m) => m.uid));
@@ -343,6 +340,97 @@ export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: 
   }
   job.pendingChunks = plan.chunks.length;
   return plan;
+}
+
+/** Bytes of an orphan's end compared with the server's (`adoptOrphans`); one more is asked for. */
+export const ORPHAN_TAIL_BYTES = 256;
+
+/**
+ * FETCHes of orphans' ends per folder and run at most (one per file length, one round trip each):
+ * orphans of other lengths beyond (a lost index of thousands of files) are taken back at the
+ * server's RFC822.SIZE alone, as before session 19, or fetched again.
+ */
+export const MAX_ORPHAN_PROOFS = 64;
+
+/**
+ * Files an interrupted run left without an index line (`orphans`: UID → the server's RFC822.SIZE),
+ * taken back when the server proves each the message, not fetched again. A file under its final name
+ * was written whole (temp name, fsync, rename) from a body the run accepted, so what is to prove is
+ * that it still is: that it ends where the message ends, with its bytes. Its RFC822.SIZE alone cannot
+ * say it on a server that only approximates it (Exchange: every orphan was fetched again), and the
+ * same length with other bytes (data a power loss did not keep on a disk whose fsync does not reach
+ * the platter) passed it. So the server is asked for the message's bytes from the file's last
+ * `ORPHAN_TAIL_BYTES` on, one more than the file holds there (`BODY.PEEK[]<n.257>`, one FETCH per
+ * file length): the same bytes, none more, prove the file whole. Its line keeps the RFC822.SIZE the
+ * server announced (`serverSize`), as a fetched message's does. The items FETCH's and the proof's
+ * rows are merged by UID (a server may split one message's answer, RFC 3501 7.4.2: each row was
+ * taken on its own before, a second line with no flags or no INTERNALDATE), and a row of a UID not
+ * asked for (an unsolicited FETCH) is none of these. An orphan without its FLAGS and INTERNALDATE,
+ * or not proven, is fetched again (which replaces its file); one the server no longer returns is
+ * neither (vanished).
+ */
+async function adoptOrphans(client: ImapFlow, store: FolderStore, uv: string, orphans: ReadonlyMap<number, number>): Promise<{ recovered: number; toFetch: SizedUid[] }> {
+  const toFetch: SizedUid[] = [];
+  const rows = await mergedRows(client, orphans.keys(), { uid: true, flags: true, internalDate: true, envelope: true });
+  const ends = new Map<number, { size: number; tail: Buffer }>();
+  const byLength = new Map<number, number[]>();
+  for (const [uid, m] of rows) {
+    const end = m.flags !== undefined && m.internalDate !== undefined ? await store.orphanEnd(uv, uid, ORPHAN_TAIL_BYTES) : null;
+    if (!end) {
+      toFetch.push({ uid, size: orphans.get(uid)! });
+      continue;
+    }
+    ends.set(uid, end);
+    const same = byLength.get(end.size);
+    if (same) same.push(uid);
+    else byLength.set(end.size, [uid]);
+  }
+  const proven = new Set<number>();
+  let proofs = 0;
+  for (const [size, uids] of byLength) {
+    if (proofs++ >= MAX_ORPHAN_PROOFS) {
+      for (const uid of uids) if (orphans.get(uid) === size) proven.add(uid);
+      continue;
+    }
+    const start = Math.max(0, size - ORPHAN_TAIL_BYTES);
+    const tails = await mergedRows(client, uids, { uid: true, source: { start, maxLength: ORPHAN_TAIL_BYTES + 1 } });
+    for (const uid of uids) {
+      const row = tails.get(uid);
+      // An empty range may come back without a literal: nothing from `start` on.
+      const got = row ? (row.source ?? Buffer.alloc(0)) : null;
+      if (got && got.equals(ends.get(uid)!.tail)) proven.add(uid);
+    }
+  }
+  let recovered = 0;
+  for (const [uid, m] of rows) {
+    const end = ends.get(uid);
+    if (!end) continue;
+    if (proven.has(uid) && (await store.adoptOrphan(metaOf(m, uv), end.size, orphans.get(uid)))) recovered++;
+    else toFetch.push({ uid, size: orphans.get(uid)! });
+  }
+  return { recovered, toFetch };
+}
+
+/**
+ * `UID FETCH <uids> <query>`'s rows merged by UID (a server may send one message's items in several
+ * responses), only of the UIDs asked for.
+ */
+async function mergedRows(client: ImapFlow, uids: Iterable<number>, query: FetchQueryObject): Promise<Map<number, FetchMessageObject>> {
+  const want = new Set(uids);
+  const rows = new Map<number, FetchMessageObject>();
+  if (want.size === 0) return rows;
+  for await (const m of client.fetch(toUidSet(want), query, { uid: true })) {
+    if (!want.has(m.uid)) continue;
+    const had = rows.get(m.uid);
+    if (!had) {
+      rows.set(m.uid, m);
+      continue;
+    }
+    const merged: Record<string, unknown> = { ...had };
+    for (const [k, v] of Object.entries(m)) if (v !== undefined) merged[k] = v;
+    rows.set(m.uid, merged as unknown as FetchMessageObject);
+  }
+  return rows;
 }
 
 /**

@@ -4,8 +4,8 @@ import { isTempName } from './message-file';
 
 /**
  * What an interrupted run leaves, found again by the next one: temp files (removed) and complete
- * `.eml` files without an index line ("orphans": adopted only when their size equals the
- * server's RFC822.SIZE, else fetched again and overwritten).
+ * `.eml` files without an index line ("orphans": taken back only when the server's bytes at
+ * the file's end prove it whole, plan-folder.ts `adoptOrphans`, else fetched again and overwritten).
  */
 
 async function names(dir: string): Promise<string[]> {
