@@ -7,7 +7,7 @@ import { FanoutError } from '../core/fanout-error';
 import { isInside } from '../output/safe-path';
 import { generationDirsOf, generationFor, Identities, readFolderState, writeFolderState, type DiskRecord, type FolderState, type Generation } from './generations';
 import { announcedSize, IndexLog, indexRecord, readIndexFile, recKey, truncateTornTail, type IndexRecord } from './index-file';
-import { hashFile, holdMessageFile, messageSize, openStreamedMessageFile, writeMessageFile, type HeldMessageFile, type MessageBytes } from './message-file';
+import { hashFile, holdMessageFile, openStreamedMessageFile, type HeldMessageFile, type MessageBytes } from './message-file';
 import { storedFlags, type MessageMeta } from './message-meta';
 import { orphanUids, removeTempFiles } from './recovery';
 
@@ -430,19 +430,11 @@ export class FolderStore {
   /**
    * Writes one message durably (see message-file.ts), then its index line; resolves when both are
    * on disk. The file is written and hashed from the bytes as they came (one buffer, or the pieces
-   * of the socket chunks it arrived in, written with writev: no copy into one Buffer).
+   * of the socket chunks it arrived in, written with writev: no copy into one Buffer): `holdMessage`,
+   * then its `commit` at once.
    */
   async writeMessage(source: MessageBytes, meta: MessageMeta): Promise<IndexRecord> {
-    const { rel, abs } = await this.#target(meta);
-    let sha256: string;
-    try {
-      sha256 = await writeMessageFile(abs, source, meta.internalDate);
-    } catch (err) {
-      throw this.#writeFailed(abs, meta, err);
-    }
-    const rec = indexRecord(meta, messageSize(source), sha256, rel);
-    await this.#append(rec, abs);
-    return rec;
+    return (await this.holdMessage(source, meta)).commit();
   }
 
   /**

@@ -16,9 +16,9 @@ vi.mock('../../../electron/engine/mail/message-file', async (importOriginal) => 
   const real = await importOriginal<typeof import('../../../electron/engine/mail/message-file')>();
   return {
     ...real,
-    writeMessageFile: async (...args: Parameters<typeof real.writeMessageFile>) => {
+    holdMessageFile: async (...args: Parameters<typeof real.holdMessageFile>) => {
       if (hook.beforeWrite) await hook.beforeWrite(args[0]);
-      return real.writeMessageFile(...args);
+      return real.holdMessageFile(...args);
     },
   };
 });
