@@ -59,6 +59,20 @@ export interface ErrorContext {
   file?: string;
 }
 
+/**
+ * What the server answered, as data, beside an error's words (engine/core/fanout-error.ts
+ * `FanoutError.detail`): what a program decides on. Set where the error is made; not sent across
+ * IPC (no reader there decides on it).
+ */
+export interface ErrorDetail {
+  /** The HTTP status of the response that failed (HTTP_* codes; a 404/410 too). */
+  httpStatus?: number;
+  /** The FTP reply code of the reply that failed (FTP_*, TOO_MANY_CONNECTIONS, AUTH_FAILED made of a reply). */
+  ftpReply?: number;
+  /** A transfer's bytes against the size given (SIZE_MISMATCH): fewer (`short`: cut) or more (`long`: the file changed meanwhile). */
+  size?: { verdict: 'short' | 'long'; expected: number; received: number };
+}
+
 /** The plain-object form of an error that crosses a process boundary (IPC, WebSocket, JSON). */
 export interface SerializedError {
   code: FanoutErrorCode;

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ERROR_CODES, type ErrorContext, type FanoutErrorCode, type SerializedError } from '../../../shared/errors';
+import { ERROR_CODES, type ErrorContext, type ErrorDetail, type FanoutErrorCode, type SerializedError } from '../../../shared/errors';
 
 /**
  * The one error type the engine throws. `code` is stable and serialisable; `context` says which
- * host, path, ebook, folder or UID failed, so a user sees what failed and why.
+ * host, path, ebook, folder or UID failed, so a user sees what failed and why; `detail` is what
+ * the server answered, as data (an HTTP status, a size verdict): a reader decides on it, never on
+ * `message`, whose words are for people and may change any session.
  */
 export class FanoutError extends Error {
   override readonly name = 'FanoutError';
@@ -11,12 +13,20 @@ export class FanoutError extends Error {
   readonly context: ErrorContext;
   /** How long the server asked us to wait before trying again (HTTP `Retry-After`), ms. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * What the server answered, as data; set where the error is made. When not given, an error made
+   * from another of the same code (its `cause`: the same failure said again, in other words or
+   * with more context) keeps that one's.
+   */
+  readonly detail: ErrorDetail;
 
-  constructor(code: FanoutErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown; retryAfterMs?: number }) {
+  constructor(code: FanoutErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown; retryAfterMs?: number; detail?: ErrorDetail }) {
     super(message, options);
     this.code = code;
     this.context = context;
     this.retryAfterMs = options?.retryAfterMs;
+    const cause = options?.cause;
+    this.detail = options?.detail ?? (cause instanceof FanoutError && cause.code === code ? cause.detail : {});
   }
 
   get retryable(): boolean {
@@ -25,9 +35,7 @@ export class FanoutError extends Error {
 
   /** Adds context known higher up (the ebook number, the folder) without losing what is already there. */
   withContext(extra: ErrorContext): FanoutError {
-    const e = new FanoutError(this.code, this.message, { ...extra, ...this.context }, { cause: this.cause, retryAfterMs: this.retryAfterMs });
-    e.stack = this.stack;
-    return e;
+    return this.#with({ ...extra, ...this.context });
   }
 
   /**
@@ -35,7 +43,12 @@ export class FanoutError extends Error {
    * ebook, path) replaces the batch's, the rest (host) is kept.
    */
   forItem(item: ErrorContext): FanoutError {
-    const e = new FanoutError(this.code, this.message, { ...this.context, ...item }, { cause: this.cause, retryAfterMs: this.retryAfterMs });
+    return this.#with({ ...this.context, ...item });
+  }
+
+  /** This error (its code, message, cause, stack, wait and detail) with `context`. */
+  #with(context: ErrorContext): FanoutError {
+    const e = new FanoutError(this.code, this.message, context, { cause: this.cause, retryAfterMs: this.retryAfterMs, detail: this.detail });
     e.stack = this.stack;
     return e;
   }
@@ -43,6 +56,19 @@ export class FanoutError extends Error {
   toJSON(): SerializedError {
     return { code: this.code, message: this.message, retryable: this.retryable, context: this.context };
   }
+}
+
+/**
+ * A transfer that brought `received` bytes where the size given (FTP listing or SIZE, HTTP
+ * Content-Length) was `expected`: SIZE_MISMATCH (retryable), its verdict in `detail.size`. Fewer:
+ * `short` (cut), `Received X of Y bytes` and `note`; more: `long` (the file changed since its size
+ * was given).
+ */
+export function sizeMismatch(received: number, expected: number, context: ErrorContext, note = ''): FanoutError {
+  const long = received > expected;
+  const detail: ErrorDetail = { size: { verdict: long ? 'long' : 'short', expected, received } };
+  if (long) return new FanoutError('SIZE_MISMATCH', `Received ${received} bytes, more than the ${expected} the server gave as its size: the file changed meanwhile`, context, { detail });
+  return new FanoutError('SIZE_MISMATCH', `Received ${received} of ${expected} bytes${note}`, context, { detail });
 }
 
 export function isAbortError(err: unknown): boolean {

@@ -2,11 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JobFatalCheck } from '../core/job-fatal';
-import { abortedError, FanoutError, isAbortError } from '../core/fanout-error';
+import { FanoutError, isAbortError } from '../core/fanout-error';
 import { bookDir } from '../mirror/mirror-layout';
 import { parseFolderIndex } from '../mirror/listing-parsers';
-import { tlsTrust } from '../mirror/tls-trust';
-import type { Mirror, MirrorSession, OpenMirrorOptions } from '../mirror/types';
+import type { Mirror, MirrorSession } from '../mirror/types';
 import { redactUrl } from '../../../shared/input-checks';
 
 /** Books missing, none served, before the root is looked at (fewer when the selection is smaller). */
@@ -58,15 +57,16 @@ export class WrongRoot {
     /** Bytes of books received so far: a book under way is served. */
     private readonly bytesDone: () => number,
     /** Looks at the root once; `missing` are the books found missing so far, `session` the worker's whose try found the last (idle while it waits). */
-    private readonly probe: (signal: AbortSignal, missing: readonly number[], session: MirrorSession | undefined) => Promise<RootVerdict>,
+    private readonly probe: (signal: AbortSignal, missing: readonly number[], session: MirrorSession) => Promise<RootVerdict>,
   ) {}
 
   /**
    * One try of `ebooks` (a book, or a batch: `errorsOf` gives each book's error, null for fetched).
    * A book found missing once the first few are waits for the root's verdict before its failure
-   * counts, so that `check` can stop the job on it.
+   * counts, so that `check` can stop the job on it. `session` is the worker's that tried (the FTP
+   * probe lists on it).
    */
-  async track<T>(ebooks: readonly number[], signal: AbortSignal, fetch: () => Promise<T>, errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>, session?: MirrorSession): Promise<T> {
+  async track<T>(ebooks: readonly number[], signal: AbortSignal, fetch: () => Promise<T>, errorsOf: ((result: T) => ReadonlyArray<FanoutError | null>) | undefined, session: MirrorSession): Promise<T> {
     let result: T;
     try {
       result = await fetch();
@@ -78,7 +78,7 @@ export class WrongRoot {
     return result;
   }
 
-  async #outcomes(errors: ReadonlyArray<FanoutError | null>, ebooks: readonly number[], signal: AbortSignal, session: MirrorSession | undefined): Promise<void> {
+  async #outcomes(errors: ReadonlyArray<FanoutError | null>, ebooks: readonly number[], signal: AbortSignal, session: MirrorSession): Promise<void> {
     let missing = false;
     ebooks.forEach((ebook, i) => {
       const err = errors[i];
@@ -138,39 +138,38 @@ interface FolderLister {
 
 /**
  * An FTP session that lists folders on its own login (`FtpSession.listFolderNames`: CWD, 550 → null,
- * then LIST; a folder's name ending in `/`). With it the probe makes no login of its own: a server
- * whose per-address limit the job's workers fill (vsftpd `max_per_ip`) refused that login, and the
- * wrong root went unjudged; through a SOCKS proxy too.
+ * then LIST; a folder's name ending in `/`). The probe makes no login of its own: a server whose
+ * per-address limit the job's workers fill (vsftpd `max_per_ip`) refused one, and the wrong root
+ * went unjudged; the session's own TLS and proxy (SOCKS too) are the job's.
  */
 interface ListingSession {
   listFolderNames(relDir: string, signal?: AbortSignal): Promise<string[] | null>;
 }
 
-function listsFolders(session: MirrorSession | undefined): session is MirrorSession & ListingSession {
-  return typeof (session as Partial<ListingSession> | undefined)?.listFolderNames === 'function';
+function listsFolders(session: MirrorSession): session is MirrorSession & ListingSession {
+  return typeof (session as Partial<ListingSession>).listFolderNames === 'function';
 }
 
 /**
  * The root's verdict: HTTP, folder indexes through a session of the job's mirror (its TLS, proxy);
- * FTP, on the worker's session that found the books missing when it can list folders (no login of
- * its own), else a login of its own (basic-ftp), `CWD` (550: no such folder) and `LIST`. From what
- * the root shows (`judgeRoot`). Anything it cannot tell from (an error; a SOCKS proxy without the
- * session's listing) is `unknown`: the job goes on as before.
+ * FTP, `CWD` (550: no such folder) and `LIST` on `session`, the worker's that found the books
+ * missing (every FTP session of this build lists folders; one that does not is `unknown`). From what
+ * the root shows (`judgeRoot`). Anything it cannot tell from (an error) is `unknown`: the job goes
+ * on as before. `_tls`, `_proxy`, `_timeoutMs`: unused (they were the FTP probe's own login's).
  */
 export async function probeMirrorRoot(
   mirror: Mirror,
   url: string,
-  tls: OpenMirrorOptions['tls'],
-  proxy: string | undefined,
-  timeoutMs: number,
+  _tls: unknown,
+  _proxy: string | undefined,
+  _timeoutMs: number,
   signal: AbortSignal,
   missing: readonly number[],
-  session?: MirrorSession,
+  session: MirrorSession,
 ): Promise<RootVerdict> {
   const http = mirror.protocol === 'http' || mirror.protocol === 'https';
-  const own = !http && listsFolders(session) ? sessionLister(session, url) : null;
-  if (!http && !own && proxy && /^socks/i.test(proxy)) return { kind: 'unknown' };
-  const lister = http ? await httpLister(mirror) : (own ?? ftpLister(url, mirror.protocol === 'ftps', tls, timeoutMs));
+  if (!http && !listsFolders(session)) return { kind: 'unknown' };
+  const lister = http ? await httpLister(mirror) : sessionLister(session as ListingSession);
   try {
     return await judgeRoot(lister, url, http, missing, signal);
   } catch (err) {
@@ -274,9 +273,10 @@ async function httpLister(mirror: Mirror): Promise<FolderLister> {
         await session.fetchFile(rel, { dest, signal });
       } catch (err) {
         if (isAbortError(err)) throw err;
-        // (A file's 403 comes as HTTP_NOT_FOUND 'HTTP 403': told apart by its status.)
-        if (err instanceof FanoutError && /^HTTP 403\b/.test(err.message)) return { forbidden: 'HTTP 403' };
-        if (err instanceof FanoutError && err.code === 'HTTP_NOT_FOUND' && /^HTTP (404|410)\b/.test(err.message)) return { missing: /^HTTP \d+/.exec(err.message)![0] };
+        // Told by the status the error carries (http-file-response.ts), never by its words.
+        const status = err instanceof FanoutError ? err.detail.httpStatus : undefined;
+        if (status === 403) return { forbidden: 'HTTP 403' };
+        if (status === 404 || status === 410) return { missing: `HTTP ${status}` };
         return null;
       }
       const body = await readFile(dest, 'utf8');
@@ -314,76 +314,18 @@ function safeDecode(s: string): string {
   }
 }
 
-/** Folders listed on the worker's own FTP session (left open: it is the worker's). */
-function sessionLister(session: ListingSession, url: string): FolderLister {
+/** Folders listed on the worker's own FTP session (left open: it is the worker's); the folder is named by the stop's message (the URL). */
+function sessionLister(session: ListingSession): FolderLister {
   return {
     async list(rel, signal) {
       try {
         const names = await session.listFolderNames(rel, signal);
-        return names === null ? { missing: `FTP 550 to CWD ${ftpDir(url, rel)}` } : { entries: names };
+        return names === null ? { missing: 'FTP 550 to CWD' } : { entries: names };
       } catch (err) {
         if (isAbortError(err) || signal.aborted) throw err;
         return null;
       }
     },
     async close() {},
-  };
-}
-
-/** The absolute FTP path of `rel` under the URL's folder (no trailing slash but for `/`). */
-function ftpDir(url: string, rel: string): string {
-  const root = safeDecode(new URL(url).pathname.replace(/\/+$/, '')) || '/';
-  return path.posix.normalize(path.posix.join(root, rel)).replace(/(.)\/+$/, '$1');
-}
-
-/** One login (basic-ftp, the URL's user or anonymous, the job's TLS trust) for the probe's listings: `CWD` (550: missing) then `LIST`. */
-function ftpLister(url: string, secure: boolean, tls: OpenMirrorOptions['tls'], timeoutMs: number): FolderLister {
-  const u = new URL(url);
-  let client: import('basic-ftp').Client | null = null;
-  let loggedIn = false;
-  return {
-    async list(rel, signal) {
-      const { Client, FTPError } = await import('basic-ftp');
-      if (signal.aborted) throw abortedError();
-      const c = (client ??= new Client(timeoutMs));
-      // Heard from the login on (a server slow to greet held the probe, and every lane awaiting its verdict, for the timeout).
-      const onAbort = () => c.close();
-      signal.addEventListener('abort', onAbort, { once: true });
-      /** A failure of `c` caused by the cancel is the cancel. */
-      const unlessCancelled = (err: unknown): never => {
-        throw signal.aborted ? abortedError() : err;
-      };
-      try {
-        if (!loggedIn) {
-          const port = u.port ? Number(u.port) : 21;
-          await c
-            .access({
-              host: u.hostname,
-              port,
-              user: u.username ? safeDecode(u.username) : 'anonymous',
-              password: u.password ? safeDecode(u.password) : 'anonymous@',
-              secure: secure ? ((tls?.implicit ?? port === 990) ? 'implicit' : true) : false,
-              secureOptions: { ...tlsTrust(tls) },
-            })
-            .catch(unlessCancelled);
-          loggedIn = true;
-        }
-        const dir = ftpDir(url, rel);
-        try {
-          await c.cd(dir);
-        } catch (err) {
-          if (signal.aborted) throw abortedError();
-          if (err instanceof FTPError && err.code === 550) return { missing: `FTP 550 to CWD ${dir}` };
-          return null;
-        }
-        const list = await c.list().catch(unlessCancelled);
-        return { entries: list.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name)) };
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
-    },
-    async close() {
-      client?.close();
-    },
   };
 }

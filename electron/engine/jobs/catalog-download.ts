@@ -165,10 +165,11 @@ export async function downloadCatalog(mirror: string, opts: CatalogDownloadOptio
     if (fault) throw fault;
     const e = raw instanceof FanoutError ? raw.withContext(context) : mapSocketError(raw, context);
     if (e.code === 'HTTP_NOT_FOUND' || e.code === 'FTP_NOT_FOUND') throw noCatalog(url, context, e.code, raw);
-    if (e.code === 'SIZE_MISMATCH' && raw instanceof FanoutError && raw.message.startsWith('Received')) {
-      // "Received X of Y bytes": cut short; "Received X bytes, more than …": the file changed during the download (mirror/ftp-data-end.ts sizeMismatch).
-      const what = /^Received \d+ of /.test(raw.message) ? 'was cut short' : 'changed on the server during the download';
-      throw new FanoutError('SIZE_MISMATCH', `The catalog download from ${url} ${what} (${raw.message})`, context, { cause: raw });
+    // The transfer's byte count against the size given (core/fanout-error.ts sizeMismatch): fewer, cut short; more, the file changed during the download.
+    const size = e.code === 'SIZE_MISMATCH' ? e.detail.size : undefined;
+    if (size) {
+      const what = size.verdict === 'short' ? 'was cut short' : 'changed on the server during the download';
+      throw new FanoutError('SIZE_MISMATCH', `The catalog download from ${url} ${what} (${e.message})`, context, { cause: e });
     }
     if (e.code.startsWith('HTTP_') || e.code.startsWith('FTP_')) throw new FanoutError(e.code, `${e.message} for ${url}`, context, { cause: raw });
     throw e;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Client } from 'basic-ftp';
-import { FanoutError } from '../core/fanout-error';
+import { sizeMismatch, type FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 
 /** True once `stream` (what a transfer's data connection is piped into) finished: the data ended; false if it failed. */
@@ -22,7 +22,7 @@ export function dataEnded(stream: Writable): Promise<boolean> {
  * no final reply after a transfer it could not finish (only a stray `150 <rate>` line), and waiting
  * for one lasted the whole stall timeout. So the control connection is closed at once (a reply
  * still to come must never be read as the next command's) and the SIZE_MISMATCH (retryable) to
- * throw is returned, `Received X of Y bytes` and `note`, for the caller to throw after its cleanup.
+ * throw is returned (`sizeMismatch`: its verdict `short`, and `note`), for the caller to throw after its cleanup.
  */
 export async function raceDataEnd(client: Client, transfer: Promise<unknown>, ended: Promise<boolean>, received: () => number, need: number | null, context: ErrorContext, note = ''): Promise<'whole' | 'wait' | FanoutError> {
   const early = await Promise.race([transfer.then(() => false), ended]);
@@ -34,11 +34,5 @@ export async function raceDataEnd(client: Client, transfer: Promise<unknown>, en
   return sizeMismatch(got, need, context, note);
 }
 
-/**
- * A transfer that brought `got` bytes where the size given (listing, SIZE) was `need`: SIZE_MISMATCH
- * (retryable). Fewer: `Received X of Y bytes` and `note`; more: the file changed since its size was given.
- */
-export function sizeMismatch(got: number, need: number, context: ErrorContext, note = ''): FanoutError {
-  if (got > need) return new FanoutError('SIZE_MISMATCH', `Received ${got} bytes, more than the ${need} the server gave as its size: the file changed meanwhile`, context);
-  return new FanoutError('SIZE_MISMATCH', `Received ${got} of ${need} bytes${note}`, context);
-}
+/** The SIZE_MISMATCH of a transfer whose byte count is not the size given (its verdict in `detail.size`), for the FTP transfers that import it from here. */
+export { sizeMismatch } from '../core/fanout-error';

@@ -48,13 +48,13 @@ export function classifyFileResponse(r: FileResponseInput): FileAction {
   const location = one(headers.location);
   if (REDIRECTS.has(status) && location) {
     const next = new URL(location, r.url);
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') return fail('HTTP_PERMANENT', `Redirect to an unsupported URL: ${next.protocol}`, context);
-    if (r.hops >= MAX_REDIRECTS) return fail('HTTP_PERMANENT', `More than ${MAX_REDIRECTS} redirects`, context);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') return fail(`Redirect to an unsupported URL: ${next.protocol}`, status, context);
+    if (r.hops >= MAX_REDIRECTS) return fail(`More than ${MAX_REDIRECTS} redirects`, status, context);
     return { kind: 'redirect', url: next };
   }
   if (status === 404 || status === 410) return { kind: 'missing' };
   const restart = (why: string): FileAction =>
-    r.round >= 1 ? fail('HTTP_PERMANENT', `The server would not resume nor restart the download (${why})`, context) : { kind: 'restart', why };
+    r.round >= 1 ? fail(`The server would not resume nor restart the download (${why})`, status, context) : { kind: 'restart', why };
   if (status === 416) {
     // `Content-Range: bytes */<size>`: the part is at least the whole (same) file.
     const total = Number(/^bytes \*\/(\d+)$/.exec(String(one(headers['content-range']) ?? '').trim())?.[1] ?? NaN);
@@ -74,22 +74,25 @@ export function classifyFileResponse(r: FileResponseInput): FileAction {
 
 /**
  * HTTP status → FanoutError: 429/5xx transient, 404/410 not found, other 4xx (and odd codes)
- * permanent. A 429 or 503 with `Retry-After` carries the wait asked for (`retryAfterMs`): the
- * retry waits that long, and the job's other lanes hold their requests to the host as long.
+ * permanent; the status in `detail.httpStatus` (readers decide on it, not on the message). A 429
+ * or 503 with `Retry-After` carries the wait asked for (`retryAfterMs`): the retry waits that
+ * long, and the job's other lanes hold their requests to the host as long.
  */
 export function httpStatusError(status: number, context: ErrorContext, headers?: IncomingHttpHeaders): FanoutError {
   const msg = `HTTP ${status}`;
+  const detail = { httpStatus: status };
   const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers?.['retry-after']) : null;
-  if (retryAfterMs !== null) return new FanoutError('HTTP_TRANSIENT', `${msg} (the server asks to wait ${describeWait(retryAfterMs)})`, context, { retryAfterMs });
-  if (status === 429 || status >= 500) return new FanoutError('HTTP_TRANSIENT', msg, context);
-  if (status === 404 || status === 410) return new FanoutError('HTTP_NOT_FOUND', msg, context);
-  return new FanoutError('HTTP_PERMANENT', msg, context);
+  if (retryAfterMs !== null) return new FanoutError('HTTP_TRANSIENT', `${msg} (the server asks to wait ${describeWait(retryAfterMs)})`, context, { retryAfterMs, detail });
+  if (status === 429 || status >= 500) return new FanoutError('HTTP_TRANSIENT', msg, context, { detail });
+  if (status === 404 || status === 410) return new FanoutError('HTTP_NOT_FOUND', msg, context, { detail });
+  return new FanoutError('HTTP_PERMANENT', msg, context, { detail });
 }
 
 export function one(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
 
-function fail(code: 'HTTP_PERMANENT', message: string, context: ErrorContext): FileAction {
-  return { kind: 'fail', error: new FanoutError(code, message, context) };
+/** HTTP_PERMANENT, with the status of the response that ended the request (a redirect too many, a resume refused). */
+function fail(message: string, status: number, context: ErrorContext): FileAction {
+  return { kind: 'fail', error: new FanoutError('HTTP_PERMANENT', message, context, { detail: { httpStatus: status } }) };
 }

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { FanoutError, abortedError } from '../core/fanout-error';
+import { FanoutError, abortedError, sizeMismatch } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { classifyFileResponse, one } from './http-file-response';
 import type { HttpRunHost } from './http-pipeline';
@@ -42,8 +42,8 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
           continue;
         }
         if (action.kind === 'fail') throw action.error;
-        // 'missing' (a first request has no part to restart or keep).
-        throw new FanoutError('HTTP_NOT_FOUND', `HTTP ${res.statusCode}`, context());
+        // 'missing' (404/410; a first request has no part to restart or keep).
+        throw new FanoutError('HTTP_NOT_FOUND', `HTTP ${res.statusCode}`, context(), { detail: { httpStatus: res.statusCode } });
       }
       const total = action.length;
       const gzip = /\bgzip\b/i.test(String(one(res.headers['content-encoding']) ?? ''));
@@ -51,9 +51,7 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
       const out = (await open(opts.dest, 'w')).createWriteStream();
       if (gzip) await pipeline(res.body, counter, createGunzip(), out);
       else await pipeline(res.body, counter, out);
-      if (total !== null && counter.bytes !== total) {
-        throw new FanoutError('SIZE_MISMATCH', `Received ${counter.bytes} of ${total} bytes`, context());
-      }
+      if (total !== null && counter.bytes !== total) throw sizeMismatch(counter.bytes, total, context());
       return { url: url.href, received: counter.bytes, total };
     }
   } catch (e) {

@@ -117,6 +117,7 @@ describe('HTTP mirror', () => {
     const e503 = await s.fetchBook(418, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
     expect((e503 as FanoutError).code).toBe('HTTP_TRANSIENT');
     expect((e503 as FanoutError).retryable).toBe(true);
+    expect((e503 as FanoutError).detail.httpStatus).toBe(503);
     await expect(s.fetchBook(418, { rawDir: raw, ctx: makeCtx() })).resolves.toMatchObject({ remoteName: '418-0.txt' });
 
     server.hooks.failNext('/4/1/418/418-0.txt', 1, 429);
@@ -127,6 +128,14 @@ describe('HTTP mirror', () => {
     const e403 = await s.fetchBook(418, { rawDir: raw, ctx: makeCtx() }).catch((e: unknown) => e);
     expect((e403 as FanoutError).code).toBe('HTTP_PERMANENT');
     expect((e403 as FanoutError).retryable).toBe(false);
+    expect((e403 as FanoutError).detail.httpStatus).toBe(403);
+    // Any one file (the catalog's fetchFile): its status as data too, a 404 as a 403.
+    const dest = path.join(work, 'status-file');
+    for (const status of [404, 403]) {
+      server.hooks.failNext('/GUTINDEX.ALL', 1, status);
+      const e = await s.fetchFile('GUTINDEX.ALL', { dest }).catch((x: unknown) => x);
+      expect(e).toMatchObject({ code: status === 404 ? 'HTTP_NOT_FOUND' : 'HTTP_PERMANENT', detail: { httpStatus: status } });
+    }
     await s.close();
   });
 

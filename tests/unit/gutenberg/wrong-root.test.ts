@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { verdictOfListing, WrongRoot, type RootVerdict } from '../../../electron/engine/gutenberg/wrong-root';
+import type { MirrorSession } from '../../../electron/engine/mirror/types';
 
 describe('verdictOfListing', () => {
   it('a digit folder (or cache/ over HTTP) is a mirror; anything else is not, a gutenberg folder suggested', () => {
@@ -14,6 +15,8 @@ describe('verdictOfListing', () => {
   });
 });
 
+/** The worker's session a try ran on (the probes here do not list). */
+const session = {} as MirrorSession;
 const missing = (ebook: number) => new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${ebook}`, { ebook });
 
 describe('WrongRoot', () => {
@@ -24,11 +27,11 @@ describe('WrongRoot', () => {
     let probes = 0;
     const w = new WrongRoot(41, () => 0, async () => (probes++, notMirror));
     for (const e of [1, 2]) {
-      await expect(w.track([e], signal, () => Promise.reject(missing(e)))).rejects.toThrow();
+      await expect(w.track([e], signal, () => Promise.reject(missing(e)), undefined, session)).rejects.toThrow();
       expect(w.check(missing(e), { connected: false })).toBe(false);
     }
     expect(probes).toBe(0);
-    await expect(w.track([3], signal, () => Promise.reject(missing(3)))).rejects.toThrow();
+    await expect(w.track([3], signal, () => Promise.reject(missing(3)), undefined, session)).rejects.toThrow();
     expect(probes).toBe(1);
     expect(w.check(missing(3), { connected: false })).toBe(true);
     expect(w.stopped(missing(3))).toBe(true);
@@ -38,8 +41,8 @@ describe('WrongRoot', () => {
   it('a book served first: never stopped, the root never looked at', async () => {
     let probes = 0;
     const w = new WrongRoot(41, () => 0, async () => (probes++, notMirror));
-    await w.track([9], signal, () => Promise.resolve('ok'));
-    for (const e of [1, 2, 3, 4]) await expect(w.track([e], signal, () => Promise.reject(missing(e)))).rejects.toThrow();
+    await w.track([9], signal, () => Promise.resolve('ok'), undefined, session);
+    for (const e of [1, 2, 3, 4]) await expect(w.track([e], signal, () => Promise.reject(missing(e)), undefined, session)).rejects.toThrow();
     expect(probes).toBe(0);
     expect(w.check(missing(4), { connected: false })).toBe(false);
   });
@@ -47,14 +50,14 @@ describe('WrongRoot', () => {
   it('a root that lists as a mirror, or cannot be listed: never stopped', async () => {
     for (const verdict of [{ kind: 'mirror' }, { kind: 'unknown' }] as RootVerdict[]) {
       const w = new WrongRoot(41, () => 0, async () => verdict);
-      await w.track([1, 2, 3], signal, () => Promise.resolve([missing(1), missing(2), missing(3)]), (r) => r);
+      await w.track([1, 2, 3], signal, () => Promise.resolve([missing(1), missing(2), missing(3)]), (r) => r, session);
       expect(w.check(missing(3), { connected: false })).toBe(false);
     }
   });
 
   it('a selection of one missing book: the root is looked at at once', async () => {
     const w = new WrongRoot(1, () => 0, async () => notMirror);
-    await expect(w.track([5], signal, () => Promise.reject(missing(5)))).rejects.toThrow();
+    await expect(w.track([5], signal, () => Promise.reject(missing(5)), undefined, session)).rejects.toThrow();
     expect(w.check(missing(5), { connected: false })).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFileResponse, type FileResponseInput } from '../../../electron/engine/mirror/http-file-response';
+import { FanoutError, sizeMismatch, toFanoutError } from '../../../electron/engine/core/fanout-error';
+import { classifyFileResponse, httpStatusError, type FileResponseInput } from '../../../electron/engine/mirror/http-file-response';
 
 const url = new URL('http://m/4/1/418/418-0.txt');
 const base: FileResponseInput = { status: 200, headers: {}, url, hops: 0, startAt: 0, kept: null, round: 0, context: { ebook: 418 } };
@@ -47,5 +48,34 @@ describe('classifyFileResponse', () => {
     expect(classify({ status: 416, startAt: 1000, kept: { size: 900 }, headers: { 'content-range': 'bytes */1000' } })).toMatchObject({ kind: 'restart', why: '416' });
     expect(classify({ status: 416, startAt: 1000, kept: { size: 1000 }, headers: { 'content-range': 'bytes */2000' } })).toMatchObject({ kind: 'restart' });
     expect(classify({ status: 416, startAt: 0, headers: {} })).toMatchObject({ kind: 'restart' });
+  });
+});
+
+describe('httpStatusError: the status as data', () => {
+  it('every status error carries its status (`detail.httpStatus`): readers decide on it, never on the words', () => {
+    for (const status of [400, 403, 404, 410, 429, 500, 503]) expect(httpStatusError(status, {}).detail.httpStatus).toBe(status);
+    expect(httpStatusError(503, {}, { 'retry-after': '2' })).toMatchObject({ code: 'HTTP_TRANSIENT', retryAfterMs: 2000, detail: { httpStatus: 503 } });
+    expect(classify({ status: 403 })).toMatchObject({ kind: 'fail', error: { detail: { httpStatus: 403 } } });
+    // A refusal made of a status other than the error's own (a redirect too many, a resume refused) carries the status that ended it.
+    expect(classify({ status: 307, headers: { location: 'https://other/a' }, hops: 3 })).toMatchObject({ kind: 'fail', error: { detail: { httpStatus: 307 } } });
+    expect(classify({ startAt: 400, kept: { size: 1000 }, status: 206, headers: { 'content-range': 'bytes 0-999/1000' }, round: 1 })).toMatchObject({ kind: 'fail', error: { detail: { httpStatus: 206 } } });
+  });
+});
+
+describe('sizeMismatch: the size verdict as data', () => {
+  it('fewer bytes than the size given: short; more: long (the file changed); both counts kept', () => {
+    expect(sizeMismatch(5, 10, { ebook: 1 })).toMatchObject({ code: 'SIZE_MISMATCH', retryable: true, context: { ebook: 1 }, detail: { size: { verdict: 'short', expected: 10, received: 5 } } });
+    expect(sizeMismatch(12, 10, {}).detail.size).toEqual({ verdict: 'long', expected: 10, received: 12 });
+  });
+
+  it('kept by context added, by an item of a batch, and by the same failure reworded (a cause of the same code)', () => {
+    const e = sizeMismatch(5, 10, { host: 'h' });
+    expect(e.withContext({ ebook: 3 }).detail).toEqual(e.detail);
+    expect(e.forItem({ ebook: 4 }).detail).toEqual(e.detail);
+    expect(toFanoutError(e, { ebook: 5 }).detail).toEqual(e.detail);
+    expect(new FanoutError('SIZE_MISMATCH', 'The catalog was cut short', {}, { cause: e }).detail).toEqual(e.detail);
+    // Another code made of it is another failure: nothing carried over.
+    expect(new FanoutError('BAD_INPUT', 'stopped', {}, { cause: e }).detail).toEqual({});
+    expect(new FanoutError('SIZE_MISMATCH', 'x', {}, { cause: e, detail: { httpStatus: 200 } }).detail).toEqual({ httpStatus: 200 });
   });
 });
