@@ -38,19 +38,41 @@ let shared: SharedPool | null = null;
 type CreatePool = (o: ScrubPoolOptions) => ScrubPool;
 /** The pool module (and piscina), loaded when the first pool starts, not with the job's modules. */
 let createDefault: CreatePool | null = null;
-const loadCreate = async (): Promise<void> => {
-  createDefault ??= (await import('../scrub/scrub-pool')).createScrubPool;
+/** The executors whose worker script is ready (from the sources: bundled, worker-script.ts `prepareSiblingScript`). */
+const prepared = new Set<ScrubPoolOptions['executor']>();
+/** The loads under way, by executor (one each, however many books ask meanwhile). */
+const loading = new Map<ScrubPoolOptions['executor'], Promise<void>>();
+const loadCreate = (executor: ScrubPoolOptions['executor']): Promise<void> => {
+  let load = loading.get(executor);
+  if (load === undefined) {
+    load = Promise.all([
+      import('../scrub/scrub-pool'),
+      import('../scrub/worker-script').then((w) => w.prepareSiblingScript(executor === 'threads' ? 'scrub-worker' : 'scrub-child')),
+    ]).then(
+      ([pool]) => {
+        createDefault ??= pool.createScrubPool;
+        prepared.add(executor);
+        loading.delete(executor);
+      },
+      (err: unknown) => {
+        loading.delete(executor); // tried again by the next book
+        throw err;
+      },
+    );
+    loading.set(executor, load);
+  }
+  return load;
 };
 
 /** `createPool` is for tests (counting the pools started; then nothing is loaded). */
 export function leaseScrubPool(options: ScrubPoolOptions, createPool?: CreatePool): ScrubPoolLease {
   /** Null when the pool can be made now; else the module load to wait for. */
-  const ready = (): Promise<void> | null => (createPool || createDefault ? null : loadCreate());
+  const ready = (): Promise<void> | null => (createPool || (createDefault && prepared.has(options.executor)) ? null : loadCreate(options.executor));
   const create = (o: ScrubPoolOptions): ScrubPool => (createPool ?? createDefault!)(o);
   // The module is loaded now, at the job's start, not when the first book's connect is out: under a
   // low open-files limit (nofile 56, 16 workers) its import met EMFILE once the sockets were open,
   // which the ESM resolver reports as "Cannot find package piscina": every book SCRUB_FAILED.
-  if (!createPool && !createDefault) void loadCreate().catch(() => {}); // a failed load surfaces in scrub()
+  if (!createPool && !(createDefault && prepared.has(options.executor))) void loadCreate(options.executor).catch(() => {}); // a failed load surfaces in scrub()
   const key = `${options.executor}/${options.size}/${options.maxQueue}/${options.concurrentPerWorker ?? 1}`;
   let pool: ScrubPool | null = null;
   let entry: SharedPool | null = null;

@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeSharedScrubPool, leaseScrubPool } from '../../../electron/engine/gutenberg/scrub-pool-lease';
+import { bundleEntry, bundledEntry, siblingScript } from '../../../electron/engine/scrub/worker-script';
+
+const book = () => new TextEncoder().encode('*** START OF THE PROJECT GUTENBERG EBOOK X ***\r\nHello\r\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\r\n');
+
+afterAll(() => closeSharedScrubPool());
+
+describe('scrub entry points run from the sources', () => {
+  // s18: the first books of a job run from the sources waited 2.8–3.5 s (under load) for threads that
+  // each registered tsx's loader (a hooks thread of its own) and compiled the scrub modules again.
+  it("a job's scrub threads start from one plain script, without tsx's loader", async () => {
+    const lease = leaseScrubPool({ executor: 'threads', size: 1, maxQueue: 2 });
+    const result = await lease.scrub(book());
+    expect(new TextDecoder().decode(result.clean)).toBe('Hello\n');
+    await lease.release();
+    const script = siblingScript('scrub-worker');
+    expect(script.execArgv).toEqual([]);
+    expect(script.path).toMatch(/[\\/]node_modules[\\/]\.cache[\\/]fanout-scrub-entries[\\/]scrub-worker-[0-9a-f]+\.mjs$/);
+  });
+
+  it('a bundle is used only while its sources are unchanged', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fanout-entry-'));
+    try {
+      const entry = path.join(dir, 'entry.ts');
+      const dep = path.join(dir, 'dep.ts');
+      const cache = path.join(dir, 'cache');
+      await writeFile(entry, "import { word } from './dep';\nexport const said: string = word;\n");
+      await writeFile(dep, "export const word = 'one';\n");
+      expect(bundledEntry(entry, cache)).toBeNull();
+      const first = await bundleEntry(entry, cache);
+      expect(first).not.toBeNull();
+      expect(bundledEntry(entry, cache)).toBe(first);
+      expect(((await import(pathToFileURL(first!).href)) as { said: string }).said).toBe('one');
+      // An imported module edited: the bundle is stale, a new one is made under another name.
+      await writeFile(dep, "export const word = 'two';\n");
+      expect(bundledEntry(entry, cache)).toBeNull();
+      const second = await bundleEntry(entry, cache);
+      expect(second).not.toBe(first);
+      expect(bundledEntry(entry, cache)).toBe(second);
+      expect(((await import(pathToFileURL(second!).href)) as { said: string }).said).toBe('two');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
