@@ -27,13 +27,13 @@ export class AppendLog {
     this.#size = size;
   }
 
-  /** Opens (creating) `path` for appending, after cutting a torn last line. */
-  static async open(path: string): Promise<AppendLog> {
-    await repairTornTail(path);
-    const { handle, created } = await openOrCreate(path);
+  /** Opens (creating) `path` for appending, after cutting a torn last line; `signal`: a cancel ends a wait at the open-files limit (ABORTED). */
+  static async open(path: string, opts: { signal?: AbortSignal } = {}): Promise<AppendLog> {
+    await repairTornTail(path, opts);
+    const { handle, created } = await openOrCreate(path, opts.signal);
     try {
       // A new log's name must be on disk too, not only the lines its `sync` makes durable.
-      if (created) await syncDir(dirname(path));
+      if (created) await syncDir(dirname(path), opts);
       const { size } = await handle.stat();
       return new AppendLog(path, handle, size);
     } catch (err) {
@@ -109,10 +109,10 @@ export async function appendWholeOrCut(handle: FileHandle, bytes: Buffer, size: 
  * appended line starts on a line of its own. Returns true when something was cut; false when the
  * file is whole or absent.
  */
-export async function repairTornTail(file: string): Promise<boolean> {
+export async function repairTornTail(file: string, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
   let fh: FileHandle;
   try {
-    fh = await openRetrying(file, 'r+');
+    fh = await openRetrying(file, 'r+', opts);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
@@ -145,11 +145,11 @@ export async function repairTornTail(file: string): Promise<boolean> {
  * open-files limit (`openRetrying`): a manifest's first line opens the file at the job's busiest
  * moment (measured, s17: 'Cannot write the manifest: EMFILE' stopped a job of 16 FTP workers at nofile 70).
  */
-async function openOrCreate(path: string): Promise<{ handle: FileHandle; created: boolean }> {
+async function openOrCreate(path: string, signal?: AbortSignal): Promise<{ handle: FileHandle; created: boolean }> {
   try {
-    return { handle: await openRetrying(path, 'ax'), created: true };
+    return { handle: await openRetrying(path, 'ax', { signal }), created: true };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { handle: await openRetrying(path, 'a'), created: false };
+    return { handle: await openRetrying(path, 'a', { signal }), created: false };
   }
 }

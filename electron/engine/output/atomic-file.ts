@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { retryOnResourceLimit } from '../core/resource-retry';
@@ -38,6 +38,17 @@ export interface AtomicWriteOptions {
    * its process is gone too), where an fsync under a loaded disk would only hold others up. Default true.
    */
   durable?: boolean;
+  /**
+   * The job's cancel: an open waiting out this process's open-files limit (`openRetrying`: up to
+   * 1.85 s) stops waiting at once, rejecting ABORTED (a cancel waited for the pauses to end).
+   */
+  signal?: AbortSignal;
+}
+
+/** What an `open` here may be handed: the new file's mode, and the cancel that ends a wait at the open-files limit. */
+export interface OpenOptions {
+  mode?: number;
+  signal?: AbortSignal;
 }
 
 /** `.<name>.<16 hex>.tmp`: hidden, unique per write, recognisable by `isTempName`. */
@@ -224,7 +235,7 @@ export interface AtomicFile {
 export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}): Promise<AtomicFile> {
   const tempPath = tempPathFor(path);
   // 'wx': a temp name that already exists is never written into (it would be someone else's).
-  const handle = await openRetrying(tempPath, 'wx', opts.mode);
+  const handle = await openRetrying(tempPath, 'wx', { mode: opts.mode, signal: opts.signal });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -252,7 +263,7 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
         await abort();
         throw err;
       }
-      if (opts.syncDir !== false && opts.durable !== false) await syncDir(dirname(path));
+      if (opts.syncDir !== false && opts.durable !== false) await syncDir(dirname(path), opts);
     },
   };
 }
@@ -266,12 +277,12 @@ export async function openAtomicFile(path: string, opts: AtomicWriteOptions = {}
 export async function renameDurably(
   from: string,
   path: string,
-  opts: Pick<AtomicWriteOptions, 'syncDir'> & {
+  opts: Pick<AtomicWriteOptions, 'syncDir' | 'signal'> & {
     /** `from` still open for writing (a `PartFile`'s): fsynced and closed here, not reopened. */
     handle?: FileHandle;
   } = {},
 ): Promise<void> {
-  const handle = opts.handle ?? (await openRetrying(from, 'r+')); // writable: Windows flushes only a handle that can write
+  const handle = opts.handle ?? (await openRetrying(from, 'r+', opts)); // writable: Windows flushes only a handle that can write
   try {
     await handle.sync();
   } finally {
@@ -280,7 +291,7 @@ export async function renameDurably(
   await rename(from, path).catch((err: unknown) => {
     throw folderInTheWay(err, path);
   });
-  if (opts.syncDir !== false) await syncDir(dirname(path));
+  if (opts.syncDir !== false) await syncDir(dirname(path), opts);
 }
 
 /**
@@ -298,8 +309,8 @@ function folderInTheWay(err: unknown, path: string): unknown {
  * fsyncs a folder, so that a rename or a new file in it is on disk. Skipped where folders cannot
  * be opened or synced (Windows; file systems that answer EINVAL): the data itself was synced.
  */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await openDirForSync(dir);
+export async function syncDir(dir: string, opts: Pick<OpenOptions, 'signal'> = {}): Promise<void> {
+  const handle = await openDirForSync(dir, opts);
   if (!handle) return;
   try {
     await syncDirHandle(handle);
@@ -314,16 +325,23 @@ export async function syncDir(dir: string): Promise<void> {
  * descriptor is what ran out), so a new try is the same open. Measured (s17, 16 FTP workers, nofile
  * 56-72): a book's clean/ or the output folder's fsync met the short peak of open files and stopped
  * the job with 2 of 150 done. Still failing after the last try: the raw error (`storageFault` stops
- * the job with OUT_OF_RESOURCES).
+ * the job with OUT_OF_RESOURCES). A cancel (`signal`) ends a pause at once: ABORTED, no new try.
+ * The one open of the storage layer: a `.part` (part-file.ts), the output lock's file and guards
+ * (output-lock.ts, verify/verify-folder.ts) open through it too.
  */
-export function openRetrying(path: string, flags: string, mode?: number): Promise<FileHandle> {
-  return retryOnResourceLimit(() => open(path, flags, mode));
+export function openRetrying(path: string, flags: string, opts: OpenOptions = {}): Promise<FileHandle> {
+  return retryOnResourceLimit(() => open(path, flags, opts.mode), { signal: opts.signal });
+}
+
+/** A small file's text (a lock's holder, a verify group's record), its read tried again at the open-files limit as `openRetrying`. Raw errors. */
+export function readFileRetrying(path: string, opts: Pick<OpenOptions, 'signal'> = {}): Promise<string> {
+  return retryOnResourceLimit(() => readFile(path, 'utf8'), { signal: opts.signal });
 }
 
 /** Opens a folder to fsync it (`syncDirHandle`; at the open-files limit, tried again: `openRetrying`), or null where folders cannot be opened (Windows). */
-export async function openDirForSync(dir: string): Promise<FileHandle | null> {
+export async function openDirForSync(dir: string, opts: Pick<OpenOptions, 'signal'> = {}): Promise<FileHandle | null> {
   try {
-    return await openRetrying(dir, 'r');
+    return await openRetrying(dir, 'r', { signal: opts.signal });
   } catch (err) {
     if (process.platform === 'win32') return null;
     throw err;

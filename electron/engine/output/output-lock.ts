@@ -20,13 +20,13 @@
  *   the file, which the next run takes over.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { rmSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
 import { storageFault } from './storage-fault';
-import { removeStaleTempFiles } from './atomic-file';
+import { openRetrying, readFileRetrying, removeStaleTempFiles } from './atomic-file';
 
 export const LOCK_FILE = '.fanout.lock';
 
@@ -65,26 +65,28 @@ const TAKEOVER_STALE_MS = 10_000;
 
 /**
  * Takes the lock of `folder` (which must exist) for a job of `kind`. Throws OUTPUT_LOCKED when a
- * live process holds it, OUTPUT_NOT_WRITABLE / DISK_FULL when the lock file cannot be written.
+ * live process holds it, OUTPUT_NOT_WRITABLE / DISK_FULL when the lock file cannot be written. Its
+ * opens and reads are tried again at this process's open-files limit (`openRetrying`); `signal`: a
+ * cancel ends that wait (ABORTED).
  */
-export async function acquireOutputLock(folder: string, kind: string): Promise<OutputLock> {
+export async function acquireOutputLock(folder: string, kind: string, opts: { signal?: AbortSignal } = {}): Promise<OutputLock> {
   const dir = resolve(folder);
   const file = join(dir, LOCK_FILE);
   const owner = ownerRecord(kind);
   let deadGroup = false;
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await tryCreate(file, owner, dir)) {
+    if (await tryCreate(file, owner, dir, opts.signal)) {
       if (deadGroup && kind !== 'verify') await removeDeadVerifyRecords(dir);
       return track(dir, file, owner);
     }
-    const current = await readOwner(file);
+    const current = await readOwner(file, opts.signal);
     if (current === 'gone') continue; // released between our create and our read: try again
     // Another user's lock (mode 0600): whether its job still runs cannot be told from here, and it is not ours to break.
     if (current === 'denied') throw deniedLockError(dir);
     if (current === 'torn') {
       // Being written right now (taken microseconds ago), or a holder killed before writing it.
       if (!(await olderThan(file, TAKEOVER_STALE_MS))) throw lockedError(dir, null);
-      await takeOver(file, null, dir);
+      await takeOver(file, null, dir, opts.signal);
       continue;
     }
     if (isAlive(current)) throw lockedError(dir, current);
@@ -93,17 +95,18 @@ export async function acquireOutputLock(folder: string, kind: string): Promise<O
     const reader = current.kind === 'verify' ? await liveVerifyReader(dir) : null;
     if (reader) throw lockedError(dir, reader);
     deadGroup ||= current.kind === 'verify';
-    await takeOver(file, current, dir);
+    await takeOver(file, current, dir, opts.signal);
   }
   throw lockedError(dir, null);
 }
 
-async function tryCreate(file: string, owner: LockOwner, dir: string): Promise<boolean> {
+async function tryCreate(file: string, owner: LockOwner, dir: string, signal?: AbortSignal): Promise<boolean> {
   let handle;
   try {
-    handle = await open(file, 'wx', 0o644);
+    handle = await openRetrying(file, 'wx', { mode: 0o644, signal });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (err instanceof FanoutError) throw err; // ABORTED: a cancel while waiting at the open-files limit
     throw storageFault(err, dir) ?? new FanoutError('WRITE_FAILED', `Cannot create the lock file ${file}: ${(err as Error).message}`, { folder: dir }, { cause: err });
   }
   try {
@@ -122,10 +125,10 @@ async function tryCreate(file: string, owner: LockOwner, dir: string): Promise<b
 }
 
 /** The lock's holder; 'gone' (no lock), 'torn' (not a whole owner), 'denied' (this user may not read it: another user's). */
-async function readOwner(file: string): Promise<LockOwner | 'gone' | 'torn' | 'denied'> {
+async function readOwner(file: string, signal?: AbortSignal): Promise<LockOwner | 'gone' | 'torn' | 'denied'> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readFileRetrying(file, { signal });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'gone';
@@ -265,11 +268,11 @@ async function olderThan(file: string, ms: number): Promise<boolean> {
  * Removes the lock of a dead holder (`dead`, or null for a torn file), under the takeover file so
  * that only one process does it and only if the lock is still the one judged dead.
  */
-async function takeOver(file: string, dead: LockOwner | null, dir: string): Promise<void> {
+async function takeOver(file: string, dead: LockOwner | null, dir: string, signal?: AbortSignal): Promise<void> {
   const guard = `${file}.takeover`;
   let handle;
   try {
-    handle = await open(guard, 'wx');
+    handle = await openRetrying(guard, 'wx', { signal });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageFault(err, dir) ?? err;
     // Someone else is taking it over; a guard left by a process killed mid-takeover is removed.
@@ -278,7 +281,7 @@ async function takeOver(file: string, dead: LockOwner | null, dir: string): Prom
   }
   try {
     await handle.close();
-    const now = await readOwner(file);
+    const now = await readOwner(file, signal);
     const same = now === 'torn' ? dead === null : typeof now === 'object' && dead !== null && now.token === dead.token;
     if (same) await rm(file, { force: true });
   } finally {

@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openRetrying } from './atomic-file';
 
 /**
  * A file written chunk after chunk through its own descriptor (a mirror's resumable `.part`): no
@@ -6,13 +7,15 @@ import { open, type FileHandle } from 'node:fs/promises';
  * `renameDurably(…, {handle})` instead of the file being opened again. Opened at once, written in
  * order; the caller keeps one write in flight at a time (a Writable's `write`/`writev` does).
  * `close()` waits for a write in flight (FileHandle closes only after its pending operations).
+ * The open is tried again at this process's open-files limit (`openRetrying`: a mirror opens a
+ * `.part` per worker at once, beside every worker's sockets); a cancel (`signal`) ends that wait.
  */
 export class PartFile {
   private readonly opened: Promise<FileHandle>;
   private handleClosed = false;
 
-  constructor(readonly path: string, append: boolean) {
-    this.opened = open(path, append ? 'a' : 'w');
+  constructor(readonly path: string, append: boolean, opts: { signal?: AbortSignal } = {}) {
+    this.opened = openRetrying(path, append ? 'a' : 'w', { signal: opts.signal });
     this.opened.catch(() => {}); // surfaces through write() / handle()
   }
 

@@ -18,9 +18,10 @@ import { isInside } from './safe-path';
  * refused before it wrote anything (a wrong IMAP password, a server that cannot be reached; the
  * folder is made and locked while the login is under way) leaves nothing behind. A folder that was
  * there before, or that holds anything, is kept. `keep`: no tidying (the labs write their files
- * into the folder after the lock is released).
+ * into the folder after the lock is released). `signal`: the job's cancel, which ends a wait at the
+ * open-files limit (the lock's and the probes' opens, `openRetrying`) at once (ABORTED).
  */
-export async function prepareOutputFolder(outDir: string, kind: string, subdirs: string[] = [], opts: { keep?: boolean } = {}): Promise<OutputLock> {
+export async function prepareOutputFolder(outDir: string, kind: string, subdirs: string[] = [], opts: { keep?: boolean; signal?: AbortSignal } = {}): Promise<OutputLock> {
   // Deepest first: the order they are tried for removal.
   const created: string[] = [];
   let lock!: OutputLock;
@@ -29,7 +30,7 @@ export async function prepareOutputFolder(outDir: string, kind: string, subdirs:
   for (let attempt = 1; ; attempt++) {
     await makeDir(outDir, outDir, created);
     try {
-      const held = await acquireOutputLock(outDir, kind);
+      const held = await acquireOutputLock(outDir, kind, { signal: opts.signal });
       lock = opts.keep ? held : tidyOnRelease(held, created);
       break;
     } catch (err) {
@@ -45,7 +46,7 @@ export async function prepareOutputFolder(outDir: string, kind: string, subdirs:
       // fsync (a run of `fanout mail` with nothing new waits on the disk for these alone).
       if (dir !== outDir) {
         await makeDir(dir, outDir, created);
-        await probeWritable(dir, outDir);
+        await probeWritable(dir, outDir, opts.signal);
       }
       // Under the lock no other writer is at work here: every temp file is a leftover.
       await removeStaleTempFiles(dir);
@@ -109,9 +110,9 @@ async function fileInTheWay(dir: string): Promise<string | null> {
   }
 }
 
-async function probeWritable(dir: string, outDir: string): Promise<void> {
+async function probeWritable(dir: string, outDir: string, signal?: AbortSignal): Promise<void> {
   try {
-    const probe = await openAtomicFile(join(dir, '.fanout-probe'));
+    const probe = await openAtomicFile(join(dir, '.fanout-probe'), { signal });
     try {
       await probe.handle.write('probe\n');
       await probe.handle.sync();
@@ -119,6 +120,7 @@ async function probeWritable(dir: string, outDir: string): Promise<void> {
       await probe.abort();
     }
   } catch (err) {
+    if (err instanceof FanoutError) throw err; // ABORTED: a cancel while waiting at the open-files limit
     throw storageFault(err, outDir, { path: dir }) ?? new FanoutError('WRITE_FAILED', `Cannot write in ${dir}: ${(err as Error).message}`, { folder: outDir, path: dir }, { cause: err });
   }
 }

@@ -31,11 +31,11 @@
  * folder directories, dot directories skipped).
  */
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FanoutError } from '../core/fanout-error';
-import { removeStaleTempFiles, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../output/atomic-file';
+import { openRetrying, readFileRetrying, removeStaleTempFiles, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../output/atomic-file';
 import { LOCK_FILE, VERIFY_READERS_DIR, acquireOutputLock, isAlive, keepOnExit, lockHolder, ownerRecord, parseOwner, type LockOwner, type OutputLock } from '../output/output-lock';
 
 /** The verifies reading the folder, one file each. */
@@ -232,14 +232,20 @@ async function writeMember(dir: string, owner: LockOwner): Promise<void> {
  * `parseOwner`), or null when there is none or it is torn.
  */
 async function readHolder(dir: string): Promise<LockOwner | null> {
-  return parseOwner(await readFile(join(dir, LOCK_FILE), 'utf8').catch(() => ''));
+  return parseOwner(await readFileRetrying(join(dir, LOCK_FILE)).catch(() => ''));
 }
 
-/** A verify of the group still reading (its file's process alive); the files of dead ones are removed. */
+/**
+ * A verify of the group still reading (its file's process alive); the files of dead ones are
+ * removed. A record that cannot be read (the open-files limit past its tries: `readFileRetrying`)
+ * is left, neither live nor removed (it was read as '' and removed: a live verify's record gone).
+ */
 async function liveMember(dir: string): Promise<LockOwner | null> {
   const names = await readdir(join(dir, VERIFY_GROUP_DIR)).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    const owner = parseOwner(await readFile(join(dir, VERIFY_GROUP_DIR, name), 'utf8').catch(() => ''));
+    const text = await readFileRetrying(join(dir, VERIFY_GROUP_DIR, name)).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : null));
+    if (text === null) continue;
+    const owner = parseOwner(text);
     if (owner && isAlive(owner)) return owner;
     await rm(join(dir, VERIFY_GROUP_DIR, name), { force: true });
   }
@@ -288,7 +294,7 @@ async function takeGuard(dir: string, waitMs: number): Promise<Guard> {
   for (;;) {
     if (await createGuard(file, me)) return { release: () => releaseGuard(file, me.token) };
     // Unreadable (another user's): judged by its mtime, as one that is no record.
-    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : ''));
+    const text = await readFileRetrying(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : ''));
     const state = judgeGuard(text, await stat(file).catch(() => null));
     // A left guard this user cannot move (a folder another user owns, read-only media) throws its raw
     // error: joinReaders then reads the folder as it is, at once (it looped for the whole wait, then refused).
@@ -310,10 +316,11 @@ function guardOwner(): LockOwner {
   return ownerRecord('verify');
 }
 
+/** The guard's O_EXCL create, tried again at the open-files limit (`openRetrying`: it failed the join, and the verify read the folder as one it cannot write, holding no lock). */
 async function createGuard(file: string, me: LockOwner): Promise<boolean> {
   let handle;
   try {
-    handle = await open(file, 'wx');
+    handle = await openRetrying(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
@@ -351,9 +358,9 @@ async function removeLeftGuard(file: string, token: string | null): Promise<bool
     if (cannotChange(err)) throw err;
     return false; // gone meanwhile: try again
   }
-  const text = await readFile(aside, 'utf8').catch(() => '');
+  const text = await readFileRetrying(aside).catch(() => '');
   if ((parseOwner(text)?.token ?? null) !== token) {
-    const back = await open(file, 'wx').catch(() => null);
+    const back = await openRetrying(file, 'wx').catch(() => null); // EEXIST: a newer guard is there
     if (back) await back.writeFile(text).finally(() => back.close());
   }
   await rm(aside, { force: true });
@@ -361,7 +368,7 @@ async function removeLeftGuard(file: string, token: string | null): Promise<bool
 }
 
 async function releaseGuard(file: string, token: string): Promise<void> {
-  if (parseOwner(await readFile(file, 'utf8').catch(() => ''))?.token === token) await rm(file, { force: true });
+  if (parseOwner(await readFileRetrying(file).catch(() => ''))?.token === token) await rm(file, { force: true });
 }
 
 function guardHeldError(dir: string, file: string, owner: LockOwner | null, waitMs: number): FanoutError {
