@@ -3,12 +3,16 @@ import type { Strategy } from './strategy';
 
 /**
  * What a worker is doing right now. `idle` is waiting for an item; `stopped` means it has exited;
- * `waiting` is holding back for the server (its Retry-After, or the job's wait between requests).
+ * `waiting` is holding back for the server (its Retry-After, the job's wait between requests, or the
+ * grace while the mirror serves nothing). `waiting to clean`: its book is downloaded and waits for
+ * room in the scrub stage (cleaning is the bottleneck, not this lane's connection; not a straggler).
+ * The states are shown as they are written (lanes, legend, CLI).
  */
 export const WORKER_STATES = [
   'connecting',
   'listing',
   'downloading',
+  'waiting to clean',
   'cleaning',
   'writing',
   'idle',

@@ -38,7 +38,9 @@ class LogDisplay implements ProgressDisplay {
         this.#lastPrint = f.t;
         const done = f.itemsDone + f.itemsFailed + f.itemsSkipped;
         const busy = f.workers.filter((w) => w.state !== 'idle' && w.state !== 'stopped').length;
-        this.#stream.write(`${formatDuration(f.t)}: ${done}/${f.itemsTotal ?? '?'} items, ${formatBytes(f.bytesDone)}, ${formatBytes(f.bytesPerSec)}/s, ${busy}/${f.workers.length} workers busy, ${f.itemsFailed} failed\n`);
+        // Lanes held by cleaning (their books downloaded, the scrub stage full): what the run waits for.
+        const held = f.workers.filter((w) => w.state === 'waiting to clean').length;
+        this.#stream.write(`${formatDuration(f.t)}: ${done}/${f.itemsTotal ?? '?'} items, ${formatBytes(f.bytesDone)}, ${formatBytes(f.bytesPerSec)}/s, ${busy}/${f.workers.length} workers busy${held > 0 ? ` (${held} waiting to clean)` : ''}, ${f.itemsFailed} failed\n`);
         break;
       }
       case 'job:item-failed':

@@ -1,7 +1,10 @@
 import cliProgress from 'cli-progress';
-import type { JobEvent, TelemetryFrame } from '../../shared/events';
+import { WORKER_STATES, type JobEvent, type TelemetryFrame } from '../../shared/events';
 import { formatBytes, formatDuration, pad } from './format';
 import type { ProgressDisplay } from './progress-display';
+
+/** The state column's width: the longest state ('waiting to clean'), so the items line up. */
+const STATE_WIDTH = Math.max(...WORKER_STATES.map((s) => s.length));
 
 /** The live view on a TTY (progress-display.ts createProgressDisplay): a bar per worker and a totals bar. */
 export class TtyDisplay implements ProgressDisplay {
@@ -53,7 +56,7 @@ export class TtyDisplay implements ProgressDisplay {
       const total = w.itemTotal ?? Math.max(1, w.itemBytes);
       bar.setTotal(Math.max(1, total));
       bar.update(Math.min(w.itemBytes, total), {
-        text: `${pad(w.state, 11)} ${pad(w.item ?? '', 40)} ${w.itemsDone} done ${formatBytes(w.bytesDone)}${w.retries ? ` ${w.retries} retries` : ''}`,
+        text: `${pad(w.state, STATE_WIDTH)} ${pad(w.item ?? '', 40)} ${w.itemsDone} done ${formatBytes(w.bytesDone)}${w.retries ? ` ${w.retries} retries` : ''}`,
       });
     }
     const done = frame.itemsDone + frame.itemsFailed + frame.itemsSkipped;

@@ -12,6 +12,32 @@ const IDLE_STATES: ReadonlySet<WorkerState> = new Set(['idle', 'paused', 'stoppe
 interface WorkerCounters extends WorkerSnapshot {
   /** ms since job start when the current state (or item) began. */
   since: number;
+  /** What the lane's own work last set (`state`/`item` above are what it shows: this, or a hold). */
+  live: { state: WorkerState; item: string | null };
+  /** The live item's bytes so far and its expected total (what `itemBytes`/`itemTotal` show when live). */
+  liveBytes: number;
+  liveTotal: number | null;
+  /** Items of this lane a later stage holds (`holdLane`), oldest first. */
+  holds: Array<{ state: WorkerState; item: string | null }>;
+}
+
+/**
+ * Whether the lane's own work is under way: anything but a download whose bytes are all in, a
+ * hand-on ('cleaning', 'writing') or no work. A lane with a hold shows the hold when it is not.
+ */
+function liveWorking(w: WorkerCounters): boolean {
+  switch (w.live.state) {
+    case 'downloading':
+      return w.liveTotal === null || w.liveBytes < w.liveTotal;
+    case 'cleaning':
+    case 'writing':
+    case 'idle':
+    case 'paused':
+    case 'stopped':
+      return false;
+    default:
+      return true;
+  }
 }
 
 /**
@@ -48,6 +74,7 @@ export class JobTelemetry {
       this.#workers.push({
         id, state: 'idle', item: null, itemBytes: 0, itemTotal: null, bytesDone: 0,
         itemsDone: 0, itemsFailed: 0, retries: 0, busyMs: 0, since: 0,
+        live: { state: 'idle', item: null }, liveBytes: 0, liveTotal: null, holds: [],
       });
     }
   }
@@ -90,23 +117,54 @@ export class JobTelemetry {
       setState: (state, item) => {
         // 'idle' ends this handle's own state only: once another user of the lane moved it on
         // (planning's end while worker 0 already fetches), its state is kept, not made white space.
-        if (state === 'idle' && mine !== null && (w.state !== mine.state || w.item !== mine.item)) return;
-        this.#setState(w, state, item);
-        mine = { state: w.state, item: w.item };
+        if (state === 'idle' && mine !== null && (w.live.state !== mine.state || w.live.item !== mine.item)) return;
+        const nextItem = state === 'idle' || state === 'stopped' ? null : item === undefined ? w.live.item : item;
+        if (nextItem !== w.live.item) {
+          w.liveBytes = 0;
+          w.liveTotal = null;
+        }
+        w.live = { state, item: nextItem };
+        mine = w.live;
+        this.#show(w);
       },
       setItemTotal: (total) => {
-        w.itemTotal = total;
+        w.liveTotal = total;
+        this.#show(w);
       },
       addBytes: (n) => {
-        w.itemBytes += n;
+        w.liveBytes += n;
         w.bytesDone += n;
+        // With a hold, the download's last bytes show it now.
+        if (w.holds.length > 0) this.#show(w);
+        else w.itemBytes = w.liveBytes;
       },
       resetItemBytes: () => {
-        w.itemBytes = 0;
+        w.liveBytes = 0;
+        this.#show(w);
       },
       countRetry: () => {
         w.retries += 1;
       },
+    };
+  }
+
+  /**
+   * A stage after the download holds an item of this lane: e.g. the scrub stage has no room for its
+   * book, `waiting to clean`. The lane shows `state` and `item` while its own work is not under way
+   * (a download whose bytes are all in, a hand-on): a download still moving bytes on the lane (a
+   * batch's next book) is shown instead until its bytes are in. Returns the release (idempotent).
+   */
+  holdLane(workerId: number, state: WorkerState, item: string | null): () => void {
+    const w = this.#workers[workerId];
+    if (!w) return () => {};
+    const hold = { state, item };
+    w.holds.push(hold);
+    this.#show(w);
+    return () => {
+      const i = w.holds.indexOf(hold);
+      if (i < 0) return;
+      w.holds.splice(i, 1);
+      this.#show(w);
     };
   }
 
@@ -206,20 +264,31 @@ export class JobTelemetry {
     return w.busyMs + (IDLE_STATES.has(w.state) ? 0 : t - w.since);
   }
 
-  #setState(w: WorkerCounters, state: WorkerState, item: string | null | undefined): void {
-    const nextItem = state === 'idle' || state === 'stopped' ? null : item === undefined ? w.item : item;
-    if (state === w.state && nextItem === w.item) return;
+  /** Shows the lane's live state, or its oldest hold while its own work is not under way. */
+  #show(w: WorkerCounters): void {
+    const hold = w.holds[0];
+    if (hold && !liveWorking(w)) {
+      this.#setState(w, hold.state, hold.item);
+      // The held item's bytes are not this lane's current count (that is the live item's).
+      if (hold.item !== w.live.item) {
+        w.itemBytes = 0;
+        w.itemTotal = null;
+        return;
+      }
+    } else this.#setState(w, w.live.state, w.live.item);
+    w.itemBytes = w.liveBytes;
+    w.itemTotal = w.liveTotal;
+  }
+
+  #setState(w: WorkerCounters, state: WorkerState, item: string | null): void {
+    if (state === w.state && item === w.item) return;
     const t = this.now();
     if (!IDLE_STATES.has(w.state)) {
       w.busyMs += t - w.since;
       this.#pushSpan({ worker: w.id, state: w.state, item: w.item, start: w.since, end: t });
     }
-    if (nextItem !== w.item) {
-      w.itemBytes = 0;
-      w.itemTotal = null;
-    }
     w.state = state;
-    w.item = nextItem;
+    w.item = item;
     w.since = t;
   }
 

@@ -321,6 +321,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
           // An HTTP text held whole comes as bytes: the scrub thread writes it (.part, fsync, rename)
           // beside the clean one, and hashes it (no raw-file call, no hash on this thread).
           const held = isHeldBook(fetched) ? fetched.heldRaw : null;
+          // Waiting for room in the stage, the lane shows `waiting to clean` (cleaning is the bottleneck, not its connection).
           await stage.submit({
             ebook: book.ebook,
             rawPath: fetched.rawPath,
@@ -376,7 +377,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
               ctx.reportFailure(bookLabel(book), err);
               await recordFailure(failEntry(book, err, { sourceUrl: fetched.url, remoteName: fetched.remoteName, downloadMs: Math.round(downloadMs) }));
             },
-          });
+          }, () => telemetry.holdLane(pctx.workerId, 'waiting to clean', bookLabel(book)));
           handed.add(book.ebook);
         };
         /** An adoptable book (LandedRaws): its raw file hashed and handed to the scrubber; false when it is not the file recorded (fetched then). */

@@ -52,10 +52,19 @@ export class ScrubStage {
     return this.#inFlight.size;
   }
 
-  async submit(task: ScrubTask): Promise<void> {
+  /**
+   * `onWait`: called when the book must wait for room (the lane then shows `waiting to clean`:
+   * JobTelemetry.holdLane); the function it returns is called once there is room.
+   */
+  async submit(task: ScrubTask, onWait?: () => () => void): Promise<void> {
     if (this.#inFlight.size >= this.#maxInFlight) {
       const waitFrom = performance.now();
-      while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+      const done = onWait?.();
+      try {
+        while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+      } finally {
+        done?.();
+      }
       this.#blockedMs += performance.now() - waitFrom;
     }
     const run = this.#run(task).finally(() => this.#inFlight.delete(run));

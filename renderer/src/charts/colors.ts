@@ -5,6 +5,7 @@ export const STATE_COLORS: Record<WorkerState, string | null> = {
   connecting: '#9b7fd1',
   listing: '#b89be8',
   downloading: '#2f80ed',
+  'waiting to clean': '#a9dfbf',
   cleaning: '#27ae60',
   writing: '#f2c94c',
   idle: null,

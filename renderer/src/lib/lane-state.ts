@@ -17,6 +17,19 @@ export const LANE_END_TITLES = {
   stopped: 'This worker exited: the job was cancelled or stopped, or it ended before this page saw it.',
 } as const;
 
+/**
+ * What the states that do not explain themselves mean (the lane's and the legend's tooltip): the
+ * waits, above all, say what the lane waits for.
+ */
+export const LANE_STATE_TITLES: Partial<Record<LaneLabel, string>> = {
+  'waiting to clean': 'Its book is downloaded and waits for room in the scrub stage: cleaning is the bottleneck, not this connection (not a straggler).',
+  waiting: 'Holding back for the server: its Retry-After, the wait between requests (--wait), or the grace while the mirror serves nothing.',
+  retrying: 'Backing off before trying the item again (the try before failed or the server refused the connection).',
+  cleaning: 'Handing its book to the scrub stage (cleaning runs on the scrub threads, not on this lane).',
+  paused: 'The job is paused.',
+  ...LANE_END_TITLES,
+};
+
 export function laneStateLabel(w: Pick<WorkerSnapshot, 'id' | 'state'>, h: Pick<RunHeader, 'laneEnds' | 'summary' | 'failures'>): LaneLabel {
   if (w.state !== 'stopped') return w.state;
   // A cancel or a job-level error (a full disk, a wrong password) ends every lane: that is a stop.

@@ -162,8 +162,14 @@ interface CurrentItem {
   moved: boolean;
 }
 
-/** The phases in which an item is being fetched or handed on (not connecting, listing or waiting). */
-const MOVING: ReadonlySet<WorkerState> = new Set(['downloading', 'cleaning', 'writing']);
+/** The phases in which an item is being fetched or handed on (not connecting, listing or waiting for the server). */
+const MOVING: ReadonlySet<WorkerState> = new Set(['downloading', 'waiting to clean', 'cleaning', 'writing']);
+
+/**
+ * Phases in which the lane is not what is late: its book is downloaded and waits for room in the
+ * scrub stage (cleaning is the bottleneck). Not ranked among the stragglers.
+ */
+const HELD_BY_A_LATER_STAGE: ReadonlySet<WorkerState> = new Set(['waiting to clean']);
 
 /**
  * The rate of a transfer is measured over this much of its recent past (ms): a connection slower
@@ -338,11 +344,13 @@ const MIN_RATE_MS = 250;
  * finished), so a lane waiting for the first byte of its range reads 400× the median item while a
  * transfer three times slower than its peers is the one to look at. A lone transfer, or one whose
  * rate is not measured yet, goes with the time group, unless no byte of it came over a whole window
- * (stalled: that needs no peer). Within a group: latest first; ties keep the lane order.
+ * (stalled: that needs no peer). Within a group: latest first; ties keep the lane order. A lane
+ * whose book waits for room in the scrub stage ('waiting to clean') is left out: cleaning is late, not it.
  */
-export function rankStragglers(items: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
+export function rankStragglers(all: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
   const m = medianMs !== null && medianMs > 0 ? medianMs : null;
-  const moving = items.filter((it) => it.state === 'downloading' && it.rate !== undefined && (it.rateMs ?? 0) >= MIN_RATE_MS);
+  const ranked = all.filter((it) => !HELD_BY_A_LATER_STAGE.has(it.state));
+  const moving = ranked.filter((it) => it.state === 'downloading' && it.rate !== undefined && (it.rateMs ?? 0) >= MIN_RATE_MS);
   const medianRate = moving.length >= 2 ? median(moving.map((it) => it.rate!)) : null;
   const slower = (rate: number) => (rate > 0 ? medianRate! / rate : medianRate! > 0 ? Infinity : 1);
   const byLateness = (a: Straggler, b: Straggler) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.elapsedMs - a.elapsedMs || a.worker - b.worker;
@@ -350,7 +358,7 @@ export function rankStragglers(items: readonly InFlightItem[], medianMs: number 
   const byTime: Straggler[] = [];
   // No byte over a whole window needs no peer to be told (a lone transfer otherwise goes by time).
   const stalled = (it: InFlightItem) => it.rate === 0 && (it.rateMs ?? 0) >= RATE_WINDOW_MS;
-  for (const it of items) {
+  for (const it of ranked) {
     if (medianRate !== null && moving.includes(it)) byRate.push({ ...it, ratio: slower(it.rate!), basis: 'rate' });
     else if (moving.includes(it) && stalled(it)) byRate.push({ ...it, ratio: Infinity, basis: 'rate' });
     else byTime.push({ ...it, ratio: m === null ? null : it.elapsedMs / m, basis: m === null ? null : 'time' });

@@ -7,7 +7,7 @@ import { ErrorCountsChart, PhaseQuantilesPanel, StragglersPanel } from '../chart
 import { ThroughputChart } from '../charts/ThroughputChart';
 import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
-import { LANE_END_TITLES, laneStateLabel, type LaneLabel } from '../lib/lane-state';
+import { LANE_STATE_TITLES, laneStateLabel, type LaneLabel } from '../lib/lane-state';
 import { chromeTrace, failureWhere } from '../lib/run-analytics';
 import { failedItemsAdvice } from '../lib/run-stop';
 import { describeError, setError, useAppStore } from '../stores/app-store';
@@ -28,7 +28,7 @@ const Lane = memo(function Lane({ w, elapsedMs, label }: { w: WorkerSnapshot; el
   return (
     <div className="lane" data-testid={`lane-${w.id}`} data-state={w.state}>
       <span className="lane-id">w{w.id}</span>
-      <span className="lane-state" data-testid={`lane-${w.id}-state`} style={{ borderColor: STATE_COLORS[w.state] ?? '#ddd' }} title={label in LANE_END_TITLES ? LANE_END_TITLES[label as keyof typeof LANE_END_TITLES] : undefined}>{label}</span>
+      <span className="lane-state" data-testid={`lane-${w.id}-state`} style={{ borderColor: STATE_COLORS[w.state] ?? '#ddd' }} title={LANE_STATE_TITLES[label]}>{label}</span>
       <span className="lane-item" title={w.item ?? ''}>{w.item ?? '—'}</span>
       <span className="lane-bar">
         <span className={pct === null ? 'indeterminate' : ''} style={{ width: pct === null ? '100%' : `${pct}%` }} />
@@ -243,7 +243,7 @@ export function LiveRun() {
       <ThroughputChart />
       <h3>Worker timeline</h3>
       <p className="legend muted" data-testid="gantt-legend">
-        {TIMELINE_LEGEND.map((st) => <span key={st}><span className="swatch" style={{ background: STATE_COLORS[st] ?? 'transparent' }} /> {st} </span>)}
+        {TIMELINE_LEGEND.map((st) => <span key={st} data-testid={`gantt-legend-${st.replaceAll(' ', '-')}`} title={LANE_STATE_TITLES[st]}><span className="swatch" style={{ background: STATE_COLORS[st] ?? 'transparent' }} /> {st} </span>)}
         <span>· idle is white space</span>
       </p>
       <GanttCanvas />

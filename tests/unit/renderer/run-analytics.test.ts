@@ -298,6 +298,24 @@ describe('stragglers: rate from the lane\'s bytes, bases ranked apart (HE s17 #9
     expect(r.find((x) => x.worker === 3)).toMatchObject({ basis: 'time' });
   });
 
+  it("a lane whose book waits for room in the scrub stage ('waiting to clean') is no straggler, and its book was handed on", () => {
+    const t = new ItemTracker();
+    const lanes = [lane(0, 'downloading', '100 A'), lane(1, 'downloading', '101 B'), lane(2, 'downloading', '102 C')];
+    run(t, lanes, 0, 6000, (l, at) => {
+      // Lane 0's book is all in at 1 s; cleaning is the bottleneck: it waits for room from then on.
+      if (l.id === 0 && at === 1000) {
+        l.state = 'waiting to clean';
+        l.openStart = 1000;
+      }
+      if (at > 0 && l.state === 'downloading') move(l, 10_000);
+    });
+    const r = rankStragglers(t.inFlight(6000), 500);
+    expect(r.map((x) => x.worker).sort()).toEqual([1, 2]);
+    // Its next item ends it: the book counts as downloaded and handed on.
+    t.onWorker({ id: 0, state: 'downloading', item: '103 D', itemBytes: 0, bytesDone: lanes[0]!.bytesDone }, 6100, 6100);
+    expect(t.handedOn).toBe(1);
+  });
+
   it('ranks transfers (by rate) apart from items not moving bytes (by time): a lane waiting 400× the median item does not push a slow transfer down', () => {
     const items = [
       { worker: 0, item: 'INBOX 1-250', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 0 },
