@@ -3,6 +3,7 @@ import type { ImapFlow } from 'imapflow';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
+import { cutFirstFetch } from './cut-fetch';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { JobWrites } from '../../../electron/engine/mail/mail-worker';
@@ -51,7 +52,6 @@ describe('a body row parked on the write budget when the FETCH ends (Dovecot)', 
   it('a connection cut mid-FETCH: retried, every message archived once, the job succeeds', async () => {
     const out = `${bed.base}/cut`;
     const account: MailAccount = bed.account({ host: '127.0.0.1', port: proxy.port });
-    let armed = false;
     proto.fits = function (own: number) {
       return own === 0;
     };
@@ -61,12 +61,7 @@ describe('a body row parked on the write budget when the FETCH ends (Dovecot)', 
         createJobControl(),
         {
           limits: { chunkMessages: 60 },
-          beforeFetch: async () => {
-            if (armed) return;
-            armed = true;
-            proxy.setDrop({ afterBytes: 60_000, times: 1, on: 'any' });
-            proxy.cutAll();
-          },
+          beforeFetch: cutFirstFetch(proxy, 60_000, 1),
         },
       );
       proxy.setDrop(null);

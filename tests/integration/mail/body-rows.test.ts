@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import type { MailAccount } from '../../../shared/job-spec';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
+import { startRelayServer, type RelayServer } from './relay-server';
 
 /**
  * The body FETCH's answer lines are read from their bytes (body-rows.ts, `takeBodyRows`), not by
@@ -24,11 +24,8 @@ import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
  * add lines before each body row's first line or rewrite that line. It hides COMPRESS=DEFLATE
  * (Cyrus offers it), so the stream stays readable; the cases without it run compressed on Cyrus.
  */
-async function startRowRelay(target: number, onRow: (line: string, n: number) => { before?: string[]; line?: string }): Promise<{ port: number; stop(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
-    sockets.add(client).add(upstream);
+function startRowRelay(target: number, onRow: (line: string, n: number) => { before?: string[]; line?: string }): Promise<RelayServer> {
+  return startRelayServer(target, (client, upstream) => {
     let buf = Buffer.alloc(0);
     let literal = 0;
     let rows = 0;
@@ -62,26 +59,7 @@ async function startRowRelay(target: number, onRow: (line: string, n: number) =>
       if (out.length) client.write(Buffer.concat(out));
     });
     client.on('data', (d: Buffer) => upstream.write(d));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const s of [client, upstream]) {
-      s.on('close', end);
-      s.on('error', end);
-    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe.each(['dovecot', 'cyrus', 'courier'] as const)('body rows read from their bytes: %s', (entry) => {

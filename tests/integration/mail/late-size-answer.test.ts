@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,11 @@ import { fillMailbox } from '../../harness/dovecot-fill';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import type { MailAccount } from '../../../shared/job-spec';
+import { startRelayServer, type RelayServer } from './relay-server';
 
 /** A relay that holds the server's bytes for `holdMs` once EXAMINE's tagged OK went by (a slow server, or a stalled link). */
-async function stallingRelay(targetPort: number, holdMs: number) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    sockets.add(client); sockets.add(upstream);
+function stallingRelay(targetPort: number, holdMs: number): Promise<RelayServer> {
+  return startRelayServer(targetPort, (client, upstream) => {
     let stalled = false; let held: Buffer[] | null = null; let seen = '';
     client.on('data', (c) => upstream.write(c));
     upstream.on('data', (chunk: Buffer) => {
@@ -34,11 +31,7 @@ async function stallingRelay(targetPort: number, holdMs: number) {
       }
       client.write(chunk);
     });
-    const end = () => { client.destroy(); upstream.destroy(); };
-    client.on('close', end); upstream.on('close', end); client.on('error', end); upstream.on('error', end);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, stop: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) };
 }
 
 describe('a size FETCH written with EXAMINE and answered late (Dovecot behind a stalling relay)', () => {

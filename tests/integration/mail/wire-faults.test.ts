@@ -6,6 +6,7 @@ import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { makeMessage, rng } from '../../harness/dovecot-fill';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy';
 import { archivedFolderDir, expectArchived } from './archive-files';
+import { cutFirstFetch } from './cut-fetch';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { runMailJob, accountDir, type MailJobExtras } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
@@ -56,18 +57,8 @@ describe('mail archive: faults on the wire (Dovecot behind a TCP proxy)', () => 
   });
 
   it('connections cut in the middle of a FETCH: retried, every message archived once', async () => {
-    let cutArmed = false;
-    const { summary } = await run('Cut', {
-      extras: {
-        beforeFetch: async () => {
-          if (cutArmed) return;
-          cutArmed = true;
-          // The FETCH about to start is cut after 30 kB of its answer (this connection is already open: cut it now, once it has read that much).
-          proxy.setDrop({ afterBytes: 30_000, times: 2, on: 'any' });
-          proxy.cutAll();
-        },
-      },
-    });
+    // The FETCH about to start is cut after 30 kB of its answer (twice in all).
+    const { summary } = await run('Cut', { extras: { beforeFetch: cutFirstFetch(proxy, 30_000, 2) } });
     proxy.setDrop(null);
     expect(proxy.stats.dropped).toBeGreaterThanOrEqual(1);
     expect(summary.failures).toEqual([]);

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storeMeta, indexLines, tempDirEach } from './store-bed';
 import { FolderStore } from '../../../electron/engine/mail/folder-store';
-import { announcedSize, readIndexFile, type IndexRecord } from '../../../electron/engine/mail/index-file';
-import type { MessageMeta } from '../../../electron/engine/mail/message-meta';
+import { announcedSize } from '../../../electron/engine/mail/index-file';
 
 /**
  * A body whose length is not its RFC822.SIZE waits for a NOOP + UID SEARCH (mail-worker.ts): held
@@ -13,21 +12,9 @@ import type { MessageMeta } from '../../../electron/engine/mail/message-meta';
  * message of the chunk on a server approximating every size), then committed (rename + index line
  * with the size the server announced, `serverSize`, HE s18 F5) or dropped.
  */
-const meta = (uid: number, uidValidity = '7'): MessageMeta => ({
-  uid,
-  uidValidity,
-  internalDate: new Date(Date.UTC(2020, 1, 3)),
-  flags: ['\\Seen'],
-  messageId: `<m${uid}@x>`,
-  subject: `s${uid}`,
-  from: 'a@x',
-});
+const meta = storeMeta;
 
-async function lines(dir: string): Promise<IndexRecord[]> {
-  const out: IndexRecord[] = [];
-  for await (const r of readIndexFile(join(dir, 'index.jsonl'))) out.push(r);
-  return out;
-}
+const lines = indexLines;
 
 function fdsUnder(dir: string): number {
   let n = 0;
@@ -40,11 +27,8 @@ function fdsUnder(dir: string): number {
 }
 
 describe('FolderStore.holdMessage', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'fanout-held-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirEach('fanout-held-', (d) => (dir = d));
 
   it('holds bodies durable and closed; commit renames and records the announced size; abort leaves nothing', async () => {
     const syncs: Array<{ linesOnDisk: number; files: Set<string> }> = [];

@@ -1,21 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storeMeta, tempDirEach } from './store-bed';
 import { FolderStore } from '../../../electron/engine/mail/folder-store';
 import { readIndexFile, type IndexRecord } from '../../../electron/engine/mail/index-file';
-import type { MessageMeta } from '../../../electron/engine/mail/message-meta';
 
-const meta = (uid: number): MessageMeta => ({
-  uid,
-  uidValidity: '7',
-  internalDate: new Date(Date.UTC(2020, 1, 3)),
-  flags: ['\\Seen'],
-  messageId: `<m${uid}@x>`,
-  subject: `s${uid}`,
-  from: 'a@x',
-});
+const meta = (uid: number) => storeMeta(uid);
 
 /** `bytes` cut at `cuts` into views of one larger buffer, as literal-pieces.ts hands a body over (socket chunks' views). */
 function piecesOf(bytes: Buffer, cuts: number[]): Uint8Array[] {
@@ -32,11 +23,8 @@ function piecesOf(bytes: Buffer, cuts: number[]): Uint8Array[] {
 }
 
 describe('FolderStore.writeMessage takes a body in pieces (literal-pieces.ts), not joined', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'fanout-store-pieces-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirEach('fanout-store-pieces-', (d) => (dir = d));
 
   it('the file, its size, sha256 and mtime are those of the whole message, for any cut (empty pieces, 1,500 pieces past IOV_MAX)', async () => {
     const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => `line ${i} of the body\r\n`).join(''));

@@ -1,34 +1,17 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storeMeta, indexLines, tempDirEach } from './store-bed';
 import { FolderStore } from '../../../electron/engine/mail/folder-store';
-import { readIndexFile, type IndexRecord } from '../../../electron/engine/mail/index-file';
-import type { MessageMeta } from '../../../electron/engine/mail/message-meta';
 
-const meta = (uid: number, uidValidity = '7'): MessageMeta => ({
-  uid,
-  uidValidity,
-  internalDate: new Date(Date.UTC(2020, 1, 3)),
-  flags: ['\\Seen'],
-  messageId: `<m${uid}@x>`,
-  subject: `s${uid}`,
-  from: 'a@x',
-});
+const meta = storeMeta;
 
-async function lines(dir: string): Promise<IndexRecord[]> {
-  const out: IndexRecord[] = [];
-  for await (const r of readIndexFile(join(dir, 'index.jsonl'))) out.push(r);
-  return out;
-}
+const lines = indexLines;
 
 /** What a re-run finds lost from a folder's archive (`checkFiles`, `checkDisk`) and how it records the repair (`forget`, `compact`). */
 describe('FolderStore: files lost or damaged since the last run', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'fanout-restore-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirEach('fanout-restore-', (d) => (dir = d));
 
   async function archived(n: number): Promise<FolderStore> {
     const store = await FolderStore.open(dir, 'INBOX');

@@ -1,38 +1,22 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storeMeta, indexLines, tempDirEach } from './store-bed';
 import { FolderStore } from '../../../electron/engine/mail/folder-store';
-import { readIndexFile, type IndexRecord } from '../../../electron/engine/mail/index-file';
-import type { MessageMeta } from '../../../electron/engine/mail/message-meta';
+import type { IndexRecord } from '../../../electron/engine/mail/index-file';
 
-const meta = (uid: number, uidValidity = '7'): MessageMeta => ({
-  uid,
-  uidValidity,
-  internalDate: new Date(Date.UTC(2020, 1, 3)),
-  flags: ['\\Seen'],
-  messageId: `<m${uid}@x>`,
-  subject: `s${uid}`,
-  from: 'a@x',
-});
+const meta = storeMeta;
 
 const rec = (uid: number, flags: string[] = []): IndexRecord => ({
   uid, uidValidity: '7', messageId: `<m${uid}@x>`, internalDate: '2020-02-03T00:00:00.000Z', flags, size: 3, sha256: 'x', subject: null, from: null, file: `${uid}.eml`,
 });
 
-async function lines(dir: string): Promise<IndexRecord[]> {
-  const out: IndexRecord[] = [];
-  for await (const r of readIndexFile(join(dir, 'index.jsonl'))) out.push(r);
-  return out;
-}
+const lines = indexLines;
 
 describe('FolderStore (index streamed, UIDs only in memory)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'fanout-store-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirEach('fanout-store-', (d) => (dir = d));
 
   it('reads an index with a duplicate, a damaged line and a torn tail; compact keeps one line per message with the latest flags', async () => {
     const l = (r: IndexRecord) => JSON.stringify(r);

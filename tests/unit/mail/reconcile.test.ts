@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirEach } from './store-bed';
 import { FolderStore } from '../../../electron/engine/mail/folder-store';
 import type { FolderJob } from '../../../electron/engine/mail/plan-folder';
 import { reconcileFolder } from '../../../electron/engine/mail/reconcile';
@@ -10,11 +8,8 @@ import type { MailFolderInfo } from '../../../electron/engine/mail/folders';
 const meta = (uid: number) => ({ uid, uidValidity: '9', internalDate: new Date(0), flags: [], messageId: null, subject: null, from: null });
 
 describe('reconcileFolder', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'fanout-reconcile-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirEach('fanout-reconcile-', (d) => (dir = d));
 
   const jobFor = (store: FolderStore, serverUids: number[], tally: Partial<FolderJob['tally']>): FolderJob => ({
     info: { path: 'INBOX' } as MailFolderInfo,
