@@ -12,6 +12,11 @@
  *    each as run (re-launched with the heap flags, bin/relaunch.js) and without the re-launch; for
  *    mail also its first command on that connection (ID and LOGIN: the connection may be opened
  *    before the job's modules load, electron/engine/mail/connect.ts `preconnect`).
+ *  - a one-book job's whole fixed cost: `fanout gutenberg` of one real book (300 KB, `N-0.txt`, from
+ *    the harness's HTTP server, the mirror layout of tests/harness/mirror-gen.ts) from its spawn to
+ *    its first request and to the book landed (its manifest line written: raw and clean files
+ *    fsynced, the scrub threads started and warm), against `curl` of the same file through the
+ *    same relay, timed in the same rounds: printed last as a ratio line (issue 10 target 1).
  * Besides wall time, the CPU time (user + system, the whole process tree) spent up to that point:
  * on a shared machine the wall times move with the load, the CPU times much less. Read from
  * /proc (Linux; 10 ms ticks, so read medians): a finished command's from this process's reaped
@@ -22,9 +27,9 @@
  * worktree of an older commit, built), for a before/after in the same run. BENCH_MAIL=0 skips mail.
  * Prints the median and p90 of each, and each median as a ratio of `node -e 0`'s (target: help ≤ 2×).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync, watch } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +38,8 @@ import { COMMANDS } from '../electron/cli/commands';
 import { buildCliTree } from './cli-tree';
 import { startDovecot, type DovecotServer } from '../tests/harness/dovecot';
 import { fillMaildir } from '../tests/harness/dovecot-maildir';
+import { startHttpServer, type HttpServer } from '../tests/harness/http-server';
+import { generateMirror } from '../tests/harness/mirror-gen';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = await buildCliTree('startup');
@@ -82,14 +89,17 @@ interface Sample {
   commandMs?: number;
   /** The process's exit code (null: ended by a signal). */
   code?: number | null;
+  /** Book jobs: from the spawn to the book landed (its manifest line on disk), and the tree's CPU by then. */
+  landedMs?: number;
+  landedCpuMs?: number;
 }
 
 /** Runs a command to its end; resolves with its wall time and CPU time (from this process's reaped children). */
-function timed(args: string[], env: Record<string, string | undefined> = {}, onSpawn?: (t0: number, pid: number) => void): Promise<Sample> {
+function timed(args: string[], env: Record<string, string | undefined> = {}, onSpawn?: (t0: number, pid: number) => void, command = process.execPath): Promise<Sample> {
   return new Promise((done, fail) => {
     const cpu0 = cpuOf('self', true) - cpuOf('self');
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: repo, stdio: 'ignore', env: { ...process.env, FANOUT_FROM_SOURCE: '', ...env } });
+    const child = spawn(command, args, { cwd: repo, stdio: 'ignore', env: { ...process.env, FANOUT_FROM_SOURCE: '', ...env } });
     onSpawn?.(t0, child.pid!);
     child.on('error', fail);
     child.on('exit', (code) => done({ ms: performance.now() - t0, cpuMs: cpuOf('self', true) - cpuOf('self') - cpu0, code }));
@@ -116,6 +126,63 @@ async function timedToFirstRequest(args: string[], env: Record<string, string | 
   if (onFirstRequest !== null) throw new Error(`${args.slice(0, 2).join(' ')} ended (exit code ${ran.code}) before its first request`);
   const sample = await seen;
   return firstCommandAt === null ? sample : { ...sample, commandMs: firstCommandAt - t0 };
+}
+
+/**
+ * Runs a one-book job into `out` (made empty first, so that it can be watched from the spawn):
+ * its first request as `timedToFirstRequest`, and when its manifest line is on disk (inotify on
+ * `out`, no polling beside the job), with the tree's CPU by then.
+ */
+async function timedToLanded(args: string[], out: string, env: Record<string, string | undefined>): Promise<Sample> {
+  await mkdir(out, { recursive: true });
+  let t0 = 0;
+  let pid = 0;
+  let landed: { ms: number; cpuMs: number } | null = null;
+  const manifest = join(out, 'manifest.jsonl');
+  const watcher = watch(out, (_event, name) => {
+    if (landed !== null || name !== 'manifest.jsonl') return;
+    try {
+      if (statSync(manifest).size > 0) landed = { ms: performance.now() - t0, cpuMs: treeCpu(pid) };
+    } catch {
+      // not there yet
+    }
+  });
+  const seen = new Promise<Sample>((r) => (onFirstRequest = () => r({ ms: performance.now() - t0, cpuMs: treeCpu(pid) })));
+  const ran = await timed(args, env, (t, p) => ((t0 = t), (pid = p)));
+  watcher.close();
+  if (onFirstRequest !== null) throw new Error(`${args.slice(0, 2).join(' ')} ended (exit code ${ran.code}) before its first request`);
+  const done = landed as { ms: number; cpuMs: number } | null;
+  if (ran.code !== 0 || done === null || !readFileSync(manifest, 'utf8').includes('"ok"')) {
+    throw new Error(`the one-book job ended (exit code ${ran.code}) without its book landed: ${readFileSync(manifest, 'utf8').slice(0, 300)}`);
+  }
+  return { ...(await seen), landedMs: done.ms, landedCpuMs: done.cpuMs };
+}
+
+/**
+ * The one-book job's mirror: one real book (300 KB, `-0.txt`) in the mirror layout, served by the
+ * harness's HTTP server (nginx-like folder indexes), behind a relay that reports each job's first
+ * request (its first bytes on a connection). Also what curl fetches.
+ */
+async function bookMirror(dir: string): Promise<{ url: string; bookUrl: string; stop(): Promise<void> }> {
+  const generated = await generateMirror(join(dir, 'book-mirror'), [{ ebook: 1342, files: ['-0.txt'], sizeBytes: 300_000 }]);
+  const http: HttpServer = await startHttpServer({ root: generated.root });
+  const relay = createTcpServer((client) => {
+    client.once('data', () => firstRequest());
+    const upstream = connect(http.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/`;
+  return {
+    url,
+    bookUrl: `${url}${generated.books.get(1342)!.files[0]!.relPath}`,
+    stop: async () => {
+      relay.close();
+      await http.stop();
+    },
+  };
 }
 
 function quantile(xs: number[], q: number): number {
@@ -175,9 +242,12 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', () => r()));
   const mirrorUrl = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}/`;
   const mail = process.env.BENCH_MAIL === '0' ? null : await mailServer();
+  const books = await bookMirror(dir);
+  const curl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
 
   let run = 0;
   const gutenberg = (b: string) => [b, 'gutenberg', '--catalog', catalog, '--ids', '1342', '--mirror', mirrorUrl, '--out', join(dir, `out-${++run}`), '--attempts', '1', '--json'];
+  const bookJob = (b: string, out: string) => [b, 'gutenberg', '--catalog', catalog, '--ids', '1342', '--mirror', books.url, '--out', out, '--attempts', '1', '--json'];
   const mailJob = (b: string, port: number, user: string) => [b, 'mail', '--host', '127.0.0.1', '--port', String(port), '--tls', 'none', '--user', user, '--password-env', 'FANOUT_BENCH_PW', '--out', join(dir, `out-${++run}`), '--json'];
   // FANOUT_RELAUNCHED set (to anything) turns the re-launch off (bin/relaunch.js); unset, a job is re-launched.
   const relaunched = { FANOUT_RELAUNCHED: undefined };
@@ -188,6 +258,13 @@ async function main(): Promise<void> {
     jobs.push(
       { label: `${who}one-book job → first request`, run: () => timedToFirstRequest(gutenberg(b), relaunched) },
       { label: `${who}  same, not re-launched`, run: () => timedToFirstRequest(gutenberg(b), notRelaunched) },
+      {
+        label: `${who}one-book job, a 300 KB book → first request`,
+        run: () => {
+          const out = join(dir, `out-${++run}`);
+          return timedToLanded(bookJob(b, out), out, relaunched);
+        },
+      },
     );
     if (mail) {
       const env = { FANOUT_BENCH_PW: mail.dovecot.password };
@@ -202,12 +279,14 @@ async function main(): Promise<void> {
     { label: 'fanout --help', run: () => timed([bin, '--help']) },
     ...Object.keys(COMMANDS).map((name) => ({ label: `fanout ${name} --help`, run: () => timed([bin, name, '--help']) })),
     ...jobs,
+    ...(curl ? [{ label: 'curl of the same book', run: () => timed(['-s', '-o', join(dir, 'curl-book.txt'), books.bookUrl], {}, undefined, 'curl') }] : []),
   ];
   const samples = new Map(variants.map((v) => [v, [] as Sample[]]));
   for (const v of variants) await v.run(); // warm-up: file cache
   for (let round = 0; round < rounds; round++) for (const v of variants) samples.get(v)!.push(await v.run());
   mirror.close();
   await mail?.stop();
+  await books.stop();
   await rm(dir, { recursive: true, force: true });
 
   const floor = quantile(samples.get(variants[0]!)!.map((s) => s.ms), 0.5);
@@ -224,6 +303,20 @@ async function main(): Promise<void> {
     );
     const commands = samples.get(v)!.flatMap((x) => (x.commandMs === undefined ? [] : [x.commandMs]));
     if (commands.length > 0) process.stdout.write(`${'    → its first command (ID, LOGIN)'.padEnd(width)}  ${quantile(commands, 0.5).toFixed(0).padStart(5)} ms  p90 ${quantile(commands, 0.9).toFixed(0).padStart(5)} ms  ${(quantile(commands, 0.5) / floor).toFixed(2)}×\n`);
+    const landed = samples.get(v)!.flatMap((x) => (x.landedMs === undefined ? [] : [x.landedMs]));
+    const landedCpu = samples.get(v)!.flatMap((x) => (x.landedCpuMs === undefined ? [] : [x.landedCpuMs]));
+    if (landed.length > 0) process.stdout.write(`${'    → its book landed (manifest line)'.padEnd(width)}  ${quantile(landed, 0.5).toFixed(0).padStart(5)} ms  p90 ${quantile(landed, 0.9).toFixed(0).padStart(5)} ms  ${(quantile(landed, 0.5) / floor).toFixed(2)}×  CPU ${quantile(landedCpu, 0.5).toFixed(0).padStart(4)} ms\n`);
+  }
+  // Issue 10 target 1: a one-book job's fixed cost, against a peer timed in the same rounds.
+  const book = variants.find((v) => v.label === 'one-book job, a 300 KB book → first request');
+  const peer = variants.find((v) => v.label === 'curl of the same book') ?? variants[0]!;
+  if (book) {
+    const at = (k: 'ms' | 'landedMs') => quantile(samples.get(book)!.map((x) => x[k] ?? 0), 0.5);
+    const peerMs = quantile(samples.get(peer)!.map((x) => x.ms), 0.5);
+    process.stdout.write(
+      `one-book job's fixed cost: start → first request ${at('ms').toFixed(0)} ms, → book landed ${at('landedMs').toFixed(0)} ms; ${peer.label} ${peerMs.toFixed(0)} ms: ` +
+        `${(at('ms') / peerMs).toFixed(1)}× and ${(at('landedMs') / peerMs).toFixed(1)}× ${peer === variants[0] ? 'node -e 0' : 'curl'} (node -e 0 ${floor.toFixed(0)} ms: ${(at('landedMs') / floor).toFixed(1)}×)\n`,
+    );
   }
 }
 
