@@ -48,8 +48,14 @@ export async function prepareSiblingScript(name: EntryName): Promise<void> {
   const entry = path.join(path.dirname(self), `${name}.ts`);
   const dir = cacheDirOf(self);
   if (dir === null || bundledEntry(entry, dir) !== null) return;
-  building.set(entry, (building.get(entry) ?? bundleEntry(entry, dir).catch(() => null)).finally(() => building.delete(entry)));
-  await building.get(entry);
+  let build = building.get(entry);
+  if (build === undefined) {
+    build = bundleEntry(entry, dir)
+      .catch(() => null)
+      .finally(() => building.delete(entry));
+    building.set(entry, build);
+  }
+  await build;
 }
 
 /** Bundles under way in this process, by entry path. */
