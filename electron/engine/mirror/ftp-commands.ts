@@ -3,6 +3,8 @@ import { FanoutError } from '../core/fanout-error';
 import { epsvPort, sendAll, sendPipelined } from './ftp-pipeline';
 import { loginVerdict, mdtmTime, statOutcome } from './ftp-replies';
 import type { ListingEntry } from './listing-parsers';
+import { listWhole } from './ftp-list';
+import type { ErrorContext } from '../../../shared/errors';
 
 /**
  * Small FTP exchanges on a basic-ftp Client that the session makes outside the pipelined batch:
@@ -14,6 +16,11 @@ export interface Listing {
   entries: ListingEntry[];
   /** The `229` reply of an EPSV sent with the STAT, when pipelined. */
   epsv: FTPResponse | null;
+  /**
+   * A listing over a data connection whose final reply counted nothing (vsftpd, ProFTPD): a cut at a
+   * line end of a listing the server wrote whole cannot be told from it (see ftp-list.ts).
+   */
+  uncounted?: boolean;
 }
 
 /**
@@ -22,9 +29,10 @@ export interface Listing {
  * already known (STAT + EPSV + RETR cost 2 round trips plus the data connect, instead of 3).
  * Servers handle commands in order (RFC 959). Updates `caps`: a server that rejects EPSV turns
  * `pipelineEpsv` off, one whose STAT gives no listing turns `statWorks` off (LIST is used instead).
- * Over FTPS too: the commands go through the TLS control connection.
+ * Over FTPS too: the commands go through the TLS control connection. LIST (or MLSD) is taken only
+ * whole (ftp-list.ts): a cut one is a retryable CONNECTION_RESET naming the folder (`context`).
  */
-export async function listFolder(client: Client, remoteDir: string, caps: { statWorks: boolean; pipelineEpsv: boolean }): Promise<Listing> {
+export async function listFolder(client: Client, remoteDir: string, caps: { statWorks: boolean; pipelineEpsv: boolean }, host: string, context: ErrorContext): Promise<Listing> {
   if (caps.statWorks) {
     let stat: FTPResponse | FTPError;
     let epsv: FTPResponse | null = null;
@@ -46,9 +54,10 @@ export async function listFolder(client: Client, remoteDir: string, caps: { stat
     caps.statWorks = false; // 211 (server status, path ignored) or STAT unsupported
   }
   try {
-    const list = await client.list(remoteDir);
-    const entries = list.map((f) => ({ name: f.name, size: f.isDirectory || f.isSymbolicLink ? null : f.size, isDir: f.isDirectory, ...(f.rawModifiedAt ? { modified: f.rawModifiedAt.replace(/\s+/g, ' ') } : {}) }));
-    return { entries, epsv: null };
+    // Over a data connection: taken only whole (see ftp-list.ts), else a retryable error.
+    const list = await listWhole(client, remoteDir, host, context);
+    const entries = list.entries.map((f) => ({ name: f.name, size: f.isDirectory || f.isSymbolicLink ? null : f.size, isDir: f.isDirectory, ...(f.rawModifiedAt ? { modified: f.rawModifiedAt.replace(/\s+/g, ' ') } : {}) }));
+    return { entries, epsv: null, uncounted: !list.counted };
   } catch (e) {
     if (e instanceof FTPError && statOutcome(e.code, e.message).kind === 'missing') return { entries: [], epsv: null };
     throw e;

@@ -50,6 +50,8 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
   transfer.catch(() => {});
   const need = r.size === null ? null : r.size - r.startAt;
   const dataDone = dataEnded(sink.input);
+  let dataEndedWell = false;
+  void dataDone.then((ok) => (dataEndedWell = ok));
   const end = await raceDataEnd(client, transfer, dataDone, () => sink.received, need, r.context, ' (the data connection ended early)');
   if (end === 'whole') {
     const reply = transfer.then(() => undefined);
@@ -62,6 +64,10 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
     await transfer;
   } catch (e) {
     if (/timeout/i.test(String((e as Error)?.message))) {
+      // The data ended but no final reply came (pure-ftpd sends none after a transfer it could not
+      // finish): with no size known, only that reply could tell the bytes whole. basic-ftp watches
+      // the control connection with the stall timeout once the data ended.
+      if (dataEndedWell) throw new FanoutError('TIMEOUT', `No final reply from ${r.host} in ${r.stallMs} ms after the data of ${r.remotePath} ended (${sink.received} bytes): its size is unknown, so it is not taken as whole without the server's 226`, r.context, { cause: e });
       throw new FanoutError('TIMEOUT', `The data connection to ${r.host} stalled: nothing received for ${r.stallMs} ms`, r.context, { cause: e });
     }
     throw e;

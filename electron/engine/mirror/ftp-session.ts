@@ -12,6 +12,7 @@ import { newFtpHostState, type FtpHostState } from './ftp-host-state';
 import { assertEbook, bookDir, chooseCandidate } from './mirror-layout';
 import type { FetchBookOptions, FetchBooksHandOverOptions, FetchBooksOptions, FetchedBook, FetchedFile, FetchFileOptions, MirrorSession } from './types';
 import { fetchFtpFile } from './ftp-file';
+import { listWhole } from './ftp-list';
 import { ftpSinkOptions } from './ftp-book-sinks';
 import { noProgress } from '../core/worker-context';
 import { FtpBatch } from './ftp-batch';
@@ -115,18 +116,27 @@ export class FtpSession implements MirrorSession {
       ctx.progress.setState('listing', label);
       let listing: Listing;
       try {
-        listing = await this.listDir(client, remoteDir);
+        listing = await this.listDir(client, remoteDir, context);
       } catch (e) {
-        // A reused connection the server dropped while idle: log in again once, quietly.
-        if (!reused || e instanceof FTPError || ctx.signal.aborted) throw e;
+        // A reused connection the server dropped while idle: log in again once, quietly. (Not for a
+        // listing that came but cut short, a FanoutError: the connection is fine, the pool retries.)
+        if (!reused || e instanceof FTPError || e instanceof FanoutError || ctx.signal.aborted) throw e;
         this.drop();
         phase = 'login';
         client = await this.connect(ctx.progress, label);
         phase = 'list';
-        listing = await this.listDir(client, remoteDir);
+        listing = await this.listDir(client, remoteDir, context);
       }
-      const sizes = new Map(listing.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
-      const cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
+      let sizes = new Map(listing.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+      let cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
+      if (!cand && listing.uncounted) {
+        // A LIST that counts nothing (vsftpd, ProFTPD) cut at a line end by a middlebox after the
+        // server wrote it whole looks whole (ftp-list.ts): before calling the book missing
+        // (BOOK_NOT_FOUND, permanent), list once more; only two such listings make it missing.
+        listing = await this.listDir(client, remoteDir, context);
+        sizes = new Map(listing.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+        cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
+      }
       if (!cand) throw new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${ebook} in ${remoteDir}`, context);
       const remotePath = `${this.target.root}/${cand.relPath}`;
       context.path = remotePath;
@@ -326,7 +336,8 @@ export class FtpSession implements MirrorSession {
         if (e instanceof FTPError && e.code === 550) return null;
         throw e;
       }
-      const list = await client.list();
+      // Taken only whole (ftp-list.ts): a cut listing is a retryable error, not a folder with fewer names.
+      const list = (await listWhole(client, '', this.target.host, context)).entries;
       return list.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name));
     } catch (e) {
       if (signal?.aborted) throw abortedError(context);
@@ -413,10 +424,10 @@ export class FtpSession implements MirrorSession {
   }
 
   /** The book folder's listing (see listFolder); remembers what the server cannot do. */
-  private async listDir(client: Client, remoteDir: string): Promise<Listing> {
+  private async listDir(client: Client, remoteDir: string, context: ErrorContext): Promise<Listing> {
     // (No transfer runs on the connection here: STAT and EPSV may go in one write on any server.)
     const caps = { statWorks: this.statWorks, pipelineEpsv: this.pipelineEpsv };
-    const listing = await listFolder(client, remoteDir, caps);
+    const listing = await listFolder(client, remoteDir, caps, this.target.host, context);
     this.statWorks = caps.statWorks;
     this.pipelineEpsv = caps.pipelineEpsv;
     return listing;

@@ -110,3 +110,31 @@ export function parseJsonIndex(text: string): ListingEntry[] | null {
 export function parseFolderIndex(body: string): ListingEntry[] {
   return (body.trimStart().startsWith('[') ? parseJsonIndex(body) : null) ?? parseHtmlIndex(body);
 }
+
+/** What a listing received over a data connection says about its own completeness (see listingShort). */
+export type ListingVerdict =
+  | { kind: 'counted' }
+  | { kind: 'uncounted' }
+  | { kind: 'short'; why: string }
+  | { kind: 'truncated'; entries: number };
+
+/**
+ * Whether a listing's `text` (LIST, NLST or MLSD over a data connection, received whole: the data
+ * ended and `reply`, the final 2xx, came) can be the folder's whole listing. A text that does not end
+ * with a line end was cut mid-line. pure-ftpd counts the entries in its final reply (`226 N matches
+ * total`, after `226-Options: -a -l` lines for LIST; ls.c: one line per match) and sends that `226`
+ * after a cut data connection too (its listing writes ignore errors): fewer lines than N is a cut
+ * listing (`short`); `226 Output truncated to N matches` is its `-L` limit (`truncated`). vsftpd
+ * and ProFTPD count nothing (`uncounted`): only the line end tells.
+ */
+export function listingShort(text: string, reply: string): ListingVerdict {
+  if (text !== '' && !text.endsWith('\n')) return { kind: 'short', why: 'its last line ends without a line end' };
+  const truncated = /\bOutput truncated to (\d+) matches/i.exec(reply);
+  if (truncated) return { kind: 'truncated', entries: Number(truncated[1]) };
+  const announced = /\b(\d+) matches total\b/i.exec(reply);
+  if (!announced) return { kind: 'uncounted' };
+  const want = Number(announced[1]);
+  const lines = text.split('\n').filter((l) => l.trim() !== '').length;
+  if (lines !== want) return { kind: 'short', why: `${lines} of the ${want} entries its final reply counts arrived` };
+  return { kind: 'counted' };
+}
