@@ -6,6 +6,8 @@ import type { Strategy } from './strategy';
  * `waiting` is holding back for the server (its Retry-After, the job's wait between requests, or the
  * grace while the mirror serves nothing). `waiting to clean`: its book is downloaded and waits for
  * room in the scrub stage (cleaning is the bottleneck, not this lane's connection; not a straggler).
+ * `writing`: a mail lane's messages are received and its FETCH waits for the job's writes in flight
+ * (the disk is the bottleneck; not a straggler either).
  * The states are shown as they are written (lanes, legend, CLI).
  */
 export const WORKER_STATES = [

@@ -1,4 +1,4 @@
-import type { JobEvent, JobSummary } from '../../shared/events';
+import type { JobEvent, JobSummary, WorkerState } from '../../shared/events';
 import { formatBytes, formatDuration } from './format';
 
 export interface ProgressDisplay {
@@ -19,6 +19,9 @@ export async function createProgressDisplay(opts: { stream?: NodeJS.WriteStream;
   return stream.isTTY ? new (await import('./tty-display')).TtyDisplay(stream) : new LogDisplay(stream);
 }
 
+/** Lane states in which a later stage holds the lane (said in the status line). */
+const HELD_STATES: readonly WorkerState[] = ['waiting to clean', 'writing'];
+
 class LogDisplay implements ProgressDisplay {
   readonly #stream: NodeJS.WriteStream;
   #lastPrint = 0;
@@ -38,9 +41,11 @@ class LogDisplay implements ProgressDisplay {
         this.#lastPrint = f.t;
         const done = f.itemsDone + f.itemsFailed + f.itemsSkipped;
         const busy = f.workers.filter((w) => w.state !== 'idle' && w.state !== 'stopped').length;
-        // Lanes held by cleaning (their books downloaded, the scrub stage full): what the run waits for.
-        const held = f.workers.filter((w) => w.state === 'waiting to clean').length;
-        this.#stream.write(`${formatDuration(f.t)}: ${done}/${f.itemsTotal ?? '?'} items, ${formatBytes(f.bytesDone)}, ${formatBytes(f.bytesPerSec)}/s, ${busy}/${f.workers.length} workers busy${held > 0 ? ` (${held} waiting to clean)` : ''}, ${f.itemsFailed} failed\n`);
+        // Lanes held by a later stage (books downloaded, the scrub stage full; messages received, the
+        // job's writes at their budget): what the run waits for.
+        const held = HELD_STATES.map((st) => [st, f.workers.filter((w) => w.state === st).length] as const).filter(([, n]) => n > 0);
+        const heldText = held.length > 0 ? ` (${held.map(([st, n]) => `${n} ${st}`).join(', ')})` : '';
+        this.#stream.write(`${formatDuration(f.t)}: ${done}/${f.itemsTotal ?? '?'} items, ${formatBytes(f.bytesDone)}, ${formatBytes(f.bytesPerSec)}/s, ${busy}/${f.workers.length} workers busy${heldText}, ${f.itemsFailed} failed\n`);
         break;
       }
       case 'job:item-failed':

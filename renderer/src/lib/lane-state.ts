@@ -26,6 +26,7 @@ export const LANE_STATE_TITLES: Partial<Record<LaneLabel, string>> = {
   waiting: 'Holding back for the server: its Retry-After, the wait between requests (--wait), or the grace while the mirror serves nothing.',
   retrying: 'Backing off before trying the item again (the try before failed or the server refused the connection).',
   cleaning: 'Handing its book to the scrub stage (cleaning runs on the scrub threads, not on this lane).',
+  writing: "Its messages are received and their writes wait for room in the job's writes in flight: the disk is the bottleneck, not this connection (not a straggler).",
   paused: 'The job is paused.',
   ...LANE_END_TITLES,
 };

@@ -167,9 +167,10 @@ const MOVING: ReadonlySet<WorkerState> = new Set(['downloading', 'waiting to cle
 
 /**
  * Phases in which the lane is not what is late: its book is downloaded and waits for room in the
- * scrub stage (cleaning is the bottleneck). Not ranked among the stragglers.
+ * scrub stage (cleaning is the bottleneck), or a mail lane's FETCH waits for the job's writes in
+ * flight ('writing': the disk is). Not ranked among the stragglers.
  */
-const HELD_BY_A_LATER_STAGE: ReadonlySet<WorkerState> = new Set(['waiting to clean']);
+const HELD_BY_A_LATER_STAGE: ReadonlySet<WorkerState> = new Set(['waiting to clean', 'writing']);
 
 /**
  * The rate of a transfer is measured over this much of its recent past (ms): a connection slower
@@ -345,7 +346,8 @@ const MIN_RATE_MS = 250;
  * transfer three times slower than its peers is the one to look at. A lone transfer, or one whose
  * rate is not measured yet, goes with the time group, unless no byte of it came over a whole window
  * (stalled: that needs no peer). Within a group: latest first; ties keep the lane order. A lane
- * whose book waits for room in the scrub stage ('waiting to clean') is left out: cleaning is late, not it.
+ * whose book waits for room in the scrub stage ('waiting to clean'), or whose messages wait for the
+ * job's writes ('writing'), is left out: cleaning or the disk is late, not it.
  */
 export function rankStragglers(all: readonly InFlightItem[], medianMs: number | null, limit = 8): Straggler[] {
   const m = medianMs !== null && medianMs > 0 ? medianMs : null;

@@ -316,6 +316,15 @@ describe('stragglers: rate from the lane\'s bytes, bases ranked apart (HE s17 #9
     expect(t.handedOn).toBe(1);
   });
 
+  it("a mail lane whose FETCH waits for the job's write budget ('writing': the disk is the bottleneck) is no straggler", () => {
+    const ranges = [
+      { worker: 0, item: 'INBOX 1-250', state: 'writing' as const, start: 0, elapsedMs: 9000, retries: 0, bytes: 400_000, rate: 0, rateMs: RATE_WINDOW_MS },
+      { worker: 1, item: 'Sent 1-100', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 90_000, rate: 30, rateMs: 500 },
+      { worker: 2, item: 'Archive 1-100', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 90_000, rate: 30, rateMs: 500 },
+    ];
+    expect(rankStragglers(ranges, 1000).map((x) => x.worker)).toEqual([1, 2]);
+  });
+
   it('ranks transfers (by rate) apart from items not moving bytes (by time): a lane waiting 400× the median item does not push a slow transfer down', () => {
     const items = [
       { worker: 0, item: 'INBOX 1-250', state: 'downloading' as const, start: 0, elapsedMs: 600, retries: 0, bytes: 0 },
