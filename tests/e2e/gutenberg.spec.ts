@@ -62,6 +62,9 @@ test('load a catalog, search it, select books, run with 4 workers over FTP', asy
   for (let w = 0; w < 4; w++) await expect(page.getByTestId(`lane-${w}-state`)).toHaveText('done');
   await expect(page.getByTestId('gantt-legend')).toContainText('downloading');
   await expect(page.getByTestId('gantt-legend')).toContainText('idle is white space');
+  // A lane whose book waits for room in the scrub stage has its own colour, and the legend says what it waits for.
+  await expect(page.getByTestId('gantt-legend-waiting-to-clean')).toHaveText('waiting to clean');
+  await expect(page.getByTestId('gantt-legend-waiting-to-clean')).toHaveAttribute('title', /room in the scrub stage/);
   // The throughput chart and the timeline share one time axis (one overview): the chart's plot box
   // (uPlot's .u-over) and the lanes' plot start and end at the same x, and both run from 0 to the run's end.
   await expect.poll(async () => page.getByTestId('gantt').getAttribute('data-plot-left')).not.toBe('');
