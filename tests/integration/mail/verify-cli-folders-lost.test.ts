@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
 import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
@@ -9,9 +7,8 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { archivedFolderDir } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
+import { runVerifyMail } from './verify-cli';
 
-const exec = promisify(execFile);
-const entry = join(__dirname, 'cli-entry.ts');
 
 /**
  * `fanout verify mail` over an archive whose folders.json was lost: the CLI refused it before
@@ -22,17 +19,7 @@ const entry = join(__dirname, 'cli-entry.ts');
 describe('fanout verify mail: folders.json lost (Dovecot)', () => {
   let bed: MailTestBed<DovecotServer>;
   let root: string;
-  const verify = async () => {
-    const { srv, out } = bed;
-    const args = ['--import', 'tsx', entry, 'verify', 'mail', '--host', '127.0.0.1', '--port', String(srv.port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out];
-    try {
-      const r = await exec(process.execPath, args, { env: { ...process.env, FANOUT_TEST_PW: srv.password } });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const verify = () => runVerifyMail(bed.srv, bed.out);
 
   beforeAll(async () => {
     bed = await openMailTestBed(() => startDovecot({}), { tmpPrefix: 'fanout-verify-cli-lost-', folders: [{ path: 'INBOX', count: 4 }], seed: 3, crlf: true });

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot } from '../../harness/dovecot';
 import { startCourier } from '../../harness/courier';
@@ -8,13 +5,9 @@ import type { ImapTestServer } from '../../harness/imap-server';
 import { CLI_FROM_SOURCE_TEST_MS } from '../../harness/fanout-cli';
 import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
-import type { VerifyReport } from '../../../electron/engine/verify/verify-report';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
+import { verifyMailBoth } from './verify-cli';
 
-const exec = promisify(execFile);
-const entry = join(__dirname, 'cli-entry.ts');
-
-type Report = VerifyReport & { notes?: Array<{ where: string; detail: string }> };
 
 /**
  * `fanout verify mail` when an archived folder is still listed on the server but can no longer be
@@ -35,30 +28,7 @@ const SERVERS: Array<{ name: string; start: () => Promise<ImapTestServer>; why: 
 describe.each(SERVERS)('fanout verify mail: an archived folder listed on the server but no longer selectable ($name)', ({ start, why }) => {
   let bed: MailTestBed<ImapTestServer>;
   let parent: string;
-  const verify = async (...more: string[]): Promise<{ code: number; report: Report; text: string }> => {
-    const { srv, out } = bed;
-    const args = ['--import', 'tsx', entry, 'verify', 'mail', '--host', '127.0.0.1', '--port', String(srv.port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, ...more];
-    const env = { ...process.env, FANOUT_TEST_PW: srv.password };
-    const run = async (a: string[]) => {
-      try {
-        const r = await exec(process.execPath, a, { env });
-        return { code: 0, stdout: r.stdout, stderr: r.stderr };
-      } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
-    };
-    const j = await run([...args, '--json']);
-    let report: Report;
-    try {
-      report = JSON.parse(j.stdout) as Report;
-    } catch {
-      throw new Error(`fanout verify mail exited ${j.code} with no JSON report; stderr: ${j.stderr}`);
-    }
-    const t = await run(args);
-    expect(t.code).toBe(j.code);
-    return { code: j.code, report, text: t.stdout };
-  };
+  const verify = (...more: string[]) => verifyMailBoth(bed.srv, bed.out, more);
 
   beforeAll(async () => {
     bed = await openMailTestBed(start, {

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import { startCyrus } from '../../harness/cyrus';
@@ -10,13 +8,11 @@ import { makeMessage, rng } from '../../harness/dovecot-fill';
 import type { ImapTestServer } from '../../harness/imap-server';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
-import type { VerifyReport } from '../../../electron/engine/verify/verify-report';
 import type { MailAccount } from '../../../shared/job-spec';
 import { archivedFolderDir, readIndex } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
+import { verifyMailJson } from './verify-cli';
 
-const exec = promisify(execFile);
-const entry = join(__dirname, 'cli-entry.ts');
 
 /** `fanout verify mail` on a Cyrus archive: clean, then with every kind of damage. */
 describe('fanout verify mail (Cyrus)', () => {
@@ -25,24 +21,7 @@ describe('fanout verify mail (Cyrus)', () => {
   let out: string;
   let account: MailAccount;
   let bed: MailTestBed<ImapTestServer>;
-  const verify = async (...more: string[]): Promise<{ code: number; report: VerifyReport; stderr: string }> => {
-    const args = ['--import', 'tsx', entry, 'verify', 'mail', '--host', '127.0.0.1', '--port', String(srv.port), '--tls', 'none', '--user', srv.user, '--password-env', 'FANOUT_TEST_PW', '--out', out, '--json', ...more];
-    // What the command said when it printed no report: the test fails with it, not 'Unexpected end of JSON input'.
-    const parsed = (code: number, stdout: string, stderr: string) => {
-      try {
-        return { code, report: JSON.parse(stdout) as VerifyReport, stderr };
-      } catch {
-        throw new Error(`fanout verify mail exited ${code} with no JSON report; stderr: ${stderr}`);
-      }
-    };
-    try {
-      const r = await exec(process.execPath, args, { env: { ...process.env, FANOUT_TEST_PW: srv.password } });
-      return parsed(0, r.stdout, r.stderr);
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return parsed(e.code, e.stdout, e.stderr);
-    }
-  };
+  const verify = (...more: string[]) => verifyMailJson(srv, out, more);
   const inboxDir = () => archivedFolderDir(accountDir({ outDir: out, account }), 'INBOX');
   const index = () => readIndex(inboxDir());
 
