@@ -12,15 +12,21 @@
  * - `unrecorded`: in a directory no record names (which server folder it is was lost);
  * - `record`: a record of the archive itself (folders.json, state.json, index lines, a path outside) damaged or unusable;
  * - `temp`: an extra file that is a temp file of a stopped run (the next run removes it);
- * - `extra`: any other file on disk that nothing records.
+ * - `extra`: any other file on disk that nothing records;
+ * - `unknown`: only in a report that crossed from another process (`withKnownReasons`) with a
+ *   reason this build does not know (another build's) or none; no reader acts on it (never taken
+ *   as a repairable one). Never made by this build's verify.
  */
-export type VerifyReason = 'missing' | 'not-archived' | 'no-folder' | 'vanished' | 'size' | 'hash' | 'denied' | 'unreadable' | 'unrecorded' | 'record' | 'temp' | 'extra';
+export type VerifyReason = MadeVerifyReason | 'unknown';
 
-export const VERIFY_REASONS: readonly VerifyReason[] = ['missing', 'not-archived', 'no-folder', 'vanished', 'size', 'hash', 'denied', 'unreadable', 'unrecorded', 'record', 'temp', 'extra'];
+/** The reasons this build's verify (engine/verify/) makes. */
+export type MadeVerifyReason = 'missing' | 'not-archived' | 'no-folder' | 'vanished' | 'size' | 'hash' | 'denied' | 'unreadable' | 'unrecorded' | 'record' | 'temp' | 'extra';
 
-/** `x` if it is a reason this build knows, else undefined (a report from another build, or damaged, crossing IPC). */
-export function verifyReasonOf(x: unknown): VerifyReason | undefined {
-  return typeof x === 'string' && (VERIFY_REASONS as readonly string[]).includes(x) ? (x as VerifyReason) : undefined;
+export const VERIFY_REASONS: readonly MadeVerifyReason[] = ['missing', 'not-archived', 'no-folder', 'vanished', 'size', 'hash', 'denied', 'unreadable', 'unrecorded', 'record', 'temp', 'extra'];
+
+/** `x` if it is a reason this build makes, else `unknown` (a report from another build, or damaged, crossing IPC). */
+export function verifyReasonOf(x: unknown): VerifyReason {
+  return typeof x === 'string' && (VERIFY_REASONS as readonly string[]).includes(x) ? (x as MadeVerifyReason) : 'unknown';
 }
 
 /** What `fanout verify` (and the History screen's Verify) found: problems by kind, and how much it looked at. */
@@ -32,25 +38,25 @@ export interface VerifyProblem {
   uid?: number;
   ebook?: number;
   /**
-   * Why, for programs (see VerifyReason). Set by every mail problem; a corpus problem may have none
-   * yet (verify-corpus.ts): a reader takes no reason as "unknown", never as a repairable one.
+   * Why, for programs (see VerifyReason): every problem verify makes carries one (engine/verify/
+   * verify-report.ts `MadeProblem`), and one arrived over IPC has one (`withKnownReasons`); decide on
+   * it, never on `detail`. (Optional only until tests/unit/mail/repair-list.test.ts's problem without
+   * one takes reports/s19/hw-verify-reason-required.patch.)
    */
   reason?: VerifyReason;
+  /** Why, for people (may be reworded any session). */
   detail: string;
 }
 
 /**
  * A report as it arrived from another process (the host, over IPC): a `reason` this build does not
- * know is dropped (read as unknown), so no reader acts on a value it cannot understand.
+ * know (another build's), or none, reads `unknown`, so no reader acts on a value it cannot understand.
  */
 export function withKnownReasons<T extends VerifyReport>(r: T): T {
   const clean = (list: VerifyProblem[] | undefined): VerifyProblem[] =>
     (Array.isArray(list) ? list : []).map((p) => {
-      if (p.reason === undefined) return p;
       const reason = verifyReasonOf(p.reason);
-      if (reason === p.reason) return p;
-      const { reason: _dropped, ...rest } = p;
-      return rest;
+      return reason === p.reason ? p : { ...p, reason };
     });
   return { ...r, missing: clean(r.missing), corrupt: clean(r.corrupt), extra: clean(r.extra) };
 }

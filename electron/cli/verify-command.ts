@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { constants } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
+import { access, open, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { accountDirOf } from '../engine/mail/folder-names';
 import { toFanoutError } from '../engine/core/fanout-error';
@@ -19,13 +19,11 @@ const MAX_LINES_PER_KIND = 100;
 /**
  * A file this user may not read (reason `denied`): it may be whole; deleting it (the remedy for a
  * damaged one) would throw away what may be a good file. Its permissions are the fix. Every problem
- * verify-corpus.ts and verify-mail.ts make carries its reason; a report without one (made
- * elsewhere: `formatVerifyReport` is exported) is read from check-file.ts `unreadableDetail`'s words.
+ * verify-corpus.ts and verify-mail.ts make carries its reason: decided on it, never on the words.
  */
-const NO_PERMISSION = /^cannot be read: no permission \(E(ACCES|PERM)\)/;
-const isDenied = (p: VerifyProblem) => (p.reason !== undefined ? p.reason === 'denied' : NO_PERMISSION.test(p.detail));
-/** A temp or partial file of a stopped run (reason `temp`; without a reason, verify-corpus's words). */
-const isLeftover = (p: VerifyProblem) => (p.reason !== undefined ? p.reason === 'temp' : / a (temp file|partial download) of a stopped run/.test(p.detail));
+const isDenied = (p: VerifyProblem) => p.reason === 'denied';
+/** A temp or partial file of a stopped run. */
+const isLeftover = (p: VerifyProblem) => p.reason === 'temp';
 
 /**
  * What to do about the problems found, for people (one line each): which of them a re-run fixes,
@@ -52,7 +50,7 @@ function whatToDo(r: VerifyReportWithNotes): string[] {
     // it, one not of its index line's size; damage made in place may escape it (a nothing-new run
     // compares counts and sizes, not hashes): for a corrupt file, delete it, then run again.
     // A folder's directory or index.jsonl gone or damaged (not a folder asked for that exists nowhere).
-    const records = (p: VerifyProblem) => p.uid === undefined && (p.file === 'index.jsonl' || (p.file === undefined && (p.reason !== undefined ? p.reason !== 'no-folder' : p.detail.startsWith('its directory'))));
+    const records = (p: VerifyProblem) => p.uid === undefined && (p.file === 'index.jsonl' || (p.file === undefined && p.reason !== 'no-folder'));
     const notArchived = r.missing.filter((p) => p.uid !== undefined && p.file === undefined).length;
     const lostFiles = r.missing.filter((p) => p.uid !== undefined && p.file !== undefined).length;
     const damaged = r.corrupt.filter((p) => p.uid !== undefined && !isDenied(p)).length;
@@ -150,6 +148,17 @@ async function archiveProblem(out: string, account: { user: string; host: string
   return `holds no mail archive of ${name} (no ${name}/folders.json in it); give the folder given to \`fanout mail --out\``;
 }
 
+/**
+ * Whether this user may not open `path` (EACCES, EPERM), from the error's code, not from the words
+ * `checkInputFile` says it in. open() as that check does: root's access() says yes to everything.
+ */
+function openDenied(path: string): Promise<boolean> {
+  return open(path, 'r').then(
+    (h) => h.close().then(() => false),
+    (err: NodeJS.ErrnoException) => err.code === 'EACCES' || err.code === 'EPERM',
+  );
+}
+
 interface VerifyMailCliOptions extends AccountCliOptions {
   out: string;
   folders: string;
@@ -228,7 +237,7 @@ export function registerVerifyCommand(program: Command): void {
       const folder = await checkExistingFolder(dir);
       const manifest = folder ? null : await checkInputFile(join(dir, 'manifest.jsonl'), { allowEmpty: true });
       // A manifest there that this user may not read is no sign of a wrong folder: its permissions are the fix.
-      const denied = manifest?.startsWith('cannot be read (permission denied)') ?? false;
+      const denied = manifest !== null && (await openDenied(join(dir, 'manifest.jsonl')));
       const problem =
         folder ??
         (denied ? `its manifest.jsonl cannot be read by this user (permission denied): fix its permissions, or run verify as the user who owns it` : null) ??

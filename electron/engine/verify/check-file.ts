@@ -1,8 +1,8 @@
-import type { VerifyReason } from '../../../shared/verify-report';
+import type { MadeVerifyReason } from '../../../shared/verify-report';
 import { hashFile } from '../mail/message-file';
 import { errnoCode } from '../output/storage-fault';
 
-export type FileCheck = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; reason: VerifyReason; detail: string };
+export type FileCheck = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; reason: MadeVerifyReason; detail: string };
 
 /** The reason of a path that could not be read (`unreadableDetail` says it for people): no permission is `denied` (it may be whole), anything else `unreadable`. */
 export function unreadableReason(err: unknown): 'denied' | 'unreadable' {

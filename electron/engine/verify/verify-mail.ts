@@ -15,8 +15,8 @@ import { isMessageFileName, isTempName } from '../mail/message-file';
 import { accountDir } from '../mail/run-mail-job';
 import { isInside } from '../output/safe-path';
 import { checkFile, unreadableDetail, unreadableReason } from './check-file';
-import type { VerifyReason } from '../../../shared/verify-report';
-import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type VerifyProblem, type VerifyReport, type VerifyReportWithNotes } from './verify-report';
+import type { MadeVerifyReason } from '../../../shared/verify-report';
+import { emptyReport, finishReport, type VerifyNote, type VerifyOptions, type MadeProblem, type MadeReport, type VerifyReportWithNotes } from './verify-report';
 
 export interface VerifyMailSpec {
   account: MailAccount;
@@ -38,8 +38,8 @@ interface LocalFolder {
   /** Its generations' directories (absolute, the folder's own first), from state.json and the index: `generationDirsOf`. */
   gens: string[];
   /** What keeps the folder from being checked whole: its directory or index gone or unreadable. */
-  missing: VerifyProblem[];
-  corrupt: VerifyProblem[];
+  missing: MadeProblem[];
+  corrupt: MadeProblem[];
   /** A directory no record names (`unnamedWhere`): its missing and corrupt problems have reason `unrecorded` (no server folder to restore them from). */
   unrecorded?: boolean;
 }
@@ -53,7 +53,7 @@ interface AccountDirs {
   /** Directories holding an index.jsonl or `.eml` files that no folder's mapping names (a state.json lost with folders.json). */
   unnamed: string[];
   /** folders.json unreadable in a way `fanout mail` stops at (a directory in its place). */
-  corrupt: VerifyProblem[];
+  corrupt: MadeProblem[];
 }
 
 /**
@@ -65,7 +65,7 @@ interface AccountDirs {
  * it): a `BAD_INPUT` error, never an OK over an archive verify could not see.
  */
 async function readDirs(root: string): Promise<AccountDirs> {
-  const corrupt: VerifyProblem[] = [];
+  const corrupt: MadeProblem[] = [];
   const { dirs: listed, text } = await readFolderDirs(root).catch((err: unknown) => {
     corrupt.push({ where: basename(root), file: 'folders.json', reason: 'record', detail: `${unreadableDetail(err)}: \`fanout mail\` stops at it (move it out of the way); the folders were read back from their state.json` });
     return { dirs: {}, text: null };
@@ -112,7 +112,7 @@ async function extraFiles(dir: string, records: Map<string, IndexRecord>, gens: 
 }
 
 /** What a file no index line names is, and what a re-run does with it. */
-function extraOf(rel: string): Pick<VerifyProblem, 'reason' | 'detail'> {
+function extraOf(rel: string): Pick<MadeProblem, 'reason' | 'detail'> {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
   if (isTempName(name)) return { reason: 'temp', detail: 'on disk, in no index line: a temp file of a stopped run (`fanout mail` again removes it)' };
   return { reason: 'extra', detail: 'on disk, in no index line: left by a stopped run or put there (`fanout mail` again adopts it if the server has this UID at this size, else fetches it anew)' };
@@ -173,15 +173,15 @@ async function readLocalFolder(root: string, rel: string | undefined, path: stri
 }
 
 /** Re-hashes every file the folders' indexes name, and lists files no line names. Returns the records found missing or corrupt. */
-async function checkLocalFolders(local: LocalFolder[], report: VerifyReport, opts: VerifyOptions): Promise<Set<IndexRecord>> {
+async function checkLocalFolders(local: LocalFolder[], report: MadeReport, opts: VerifyOptions): Promise<Set<IndexRecord>> {
   const total = local.reduce((n, f) => n + f.records.size, 0);
   let hashed = 0;
   const flagged = new Set<IndexRecord>();
   for (const f of local) {
     /** A problem's reason, unless the directory is one no record names. */
-    const why = (reason: VerifyReason): VerifyReason => (f.unrecorded ? 'unrecorded' : reason);
-    report.missing.push(...f.missing.map((p) => ({ ...p, reason: why(p.reason ?? 'missing') })));
-    report.corrupt.push(...f.corrupt.map((p) => ({ ...p, reason: why(p.reason ?? 'record') })));
+    const why = (reason: MadeVerifyReason): MadeVerifyReason => (f.unrecorded ? 'unrecorded' : reason);
+    report.missing.push(...f.missing.map((p) => ({ ...p, reason: why(p.reason) })));
+    report.corrupt.push(...f.corrupt.map((p) => ({ ...p, reason: why(p.reason) })));
     if (f.badLines > 0) report.corrupt.push({ where: f.info.path, file: 'index.jsonl', reason: why('record'), detail: `${f.badLines} line(s) are no record (damaged): the files they named show as extra` });
     for (const r of f.records.values()) {
       if (opts.signal?.aborted) throw abortedError();

@@ -1,6 +1,16 @@
-import type { VerifyReport } from '../../../shared/verify-report';
+import type { MadeVerifyReason, VerifyProblem, VerifyReport } from '../../../shared/verify-report';
 
 export type { VerifyProblem, VerifyReport } from '../../../shared/verify-report';
+
+/** A problem as this build's verify makes it: its reason set (one it makes, never `unknown`). */
+export type MadeProblem = VerifyProblem & { reason: MadeVerifyReason };
+
+/** A report of this build's verify: every problem with its reason. */
+export interface MadeReport extends VerifyReport {
+  missing: MadeProblem[];
+  corrupt: MadeProblem[];
+  extra: MadeProblem[];
+}
 
 /** Worth knowing, not a problem of the archive (it does not make `ok` false): a folder archived and gone from the server. */
 export interface VerifyNote {
@@ -9,7 +19,7 @@ export interface VerifyNote {
 }
 
 /** A report with notes (`fanout verify mail`; `--json` prints them too). */
-export type VerifyReportWithNotes = VerifyReport & { notes?: VerifyNote[] };
+export type VerifyReportWithNotes = MadeReport & { notes?: VerifyNote[] };
 
 export interface VerifyProgress {
   phase: string;
@@ -22,7 +32,7 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-export function emptyReport(kind: VerifyReport['kind']): VerifyReport {
+export function emptyReport(kind: VerifyReport['kind']): MadeReport {
   return { kind, ok: true, checked: { files: 0, serverMessages: 0, sampled: 0 }, missing: [], corrupt: [], extra: [] };
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderStore } from '../../../electron/engine/mail/folder-store';
+import { repairListOf } from '../../../electron/engine/mail/repair-list';
 import { verifyMailLocal } from '../../../electron/engine/verify/verify-mail';
 import { withKnownReasons, type VerifyProblem } from '../../../shared/verify-report';
 
@@ -55,17 +56,23 @@ describe('verify mail: each problem has a machine-readable reason', () => {
     ]);
   });
 
-  it('a report crossing IPC keeps the reasons this build knows and drops others', () => {
+  it('a report crossing IPC keeps the reasons this build knows; another build\'s, or none, reads unknown (never repaired)', () => {
     const r = withKnownReasons({
       kind: 'mail',
       ok: false,
       checked: { files: 2, serverMessages: 0, sampled: 0 },
       missing: [{ where: 'INBOX', uid: 1, file: '1.eml', reason: 'missing', detail: 'x' }],
-      corrupt: [{ where: 'INBOX', uid: 2, file: '2.eml', reason: 'melted' as never, detail: 'y' }],
+      corrupt: [
+        { where: 'INBOX', uid: 2, file: '2.eml', reason: 'melted' as never, detail: 'y' },
+        { where: 'INBOX', uid: 3, file: '3.eml', detail: 'z' } as VerifyProblem,
+      ],
       extra: [],
     });
     expect(r.missing[0]!.reason).toBe('missing');
-    expect('reason' in r.corrupt[0]!).toBe(false);
-    expect(r.corrupt[0]!.detail).toBe('y');
+    expect(r.corrupt.map((p) => [p.reason, p.detail])).toEqual([
+      ['unknown', 'y'],
+      ['unknown', 'z'],
+    ]);
+    expect(repairListOf(r)).toEqual({ INBOX: [{ uid: 1, file: '1.eml' }] });
   });
 });

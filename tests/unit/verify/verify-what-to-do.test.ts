@@ -50,13 +50,13 @@ describe('verify: what a problem is, and what to do', () => {
 
   it('mail: what a re-run of fanout mail does (it fetches missing and torn files again since session 14-15), and what it does not see', () => {
     const r = emptyReport('mail');
-    r.missing.push({ where: 'INBOX', uid: 7, detail: 'on the server, not in the archive' });
-    r.missing.push({ where: 'INBOX', uid: 5, file: '5.eml', detail: 'in the index, not on disk' });
-    r.corrupt.push({ where: 'INBOX', uid: 6, file: '6.eml', detail: 'sha256 …' });
-    r.corrupt.push({ where: 'INBOX', uid: 8, file: '8.eml', detail: '3 bytes, recorded 9' });
-    r.missing.push({ where: 'Old', detail: 'its directory Old/ is gone: every message archived there is lost' });
-    r.corrupt.push({ where: 'Sent', file: 'index.jsonl', detail: '1 line(s) are no record (damaged)' });
-    r.missing.push({ where: 'Nope', detail: 'no such folder on the server, nor in the archive' });
+    r.missing.push({ where: 'INBOX', uid: 7, reason: 'not-archived', detail: 'on the server, not in the archive' });
+    r.missing.push({ where: 'INBOX', uid: 5, file: '5.eml', reason: 'missing', detail: 'in the index, not on disk' });
+    r.corrupt.push({ where: 'INBOX', uid: 6, file: '6.eml', reason: 'hash', detail: 'sha256 …' });
+    r.corrupt.push({ where: 'INBOX', uid: 8, file: '8.eml', reason: 'size', detail: '3 bytes, recorded 9' });
+    r.missing.push({ where: 'Old', reason: 'missing', detail: 'its directory Old/ is gone: every message archived there is lost' });
+    r.corrupt.push({ where: 'Sent', file: 'index.jsonl', reason: 'record', detail: '1 line(s) are no record (damaged)' });
+    r.missing.push({ where: 'Nope', reason: 'no-folder', detail: 'no such folder on the server, nor in the archive' });
     const text = formatVerifyReport(finishReport(r));
     expect(text).toMatch(/^to do: run the same `fanout mail` again: it fetches the 1 message\(s\) on the server not in the archive$/m);
     expect(text).toMatch(/^to do: run the same `fanout mail` again: it fetches the 1 archived file\(s\) that are missing again, while the server still holds their messages/m);
@@ -65,6 +65,18 @@ describe('verify: what a problem is, and what to do', () => {
     // Before: 'fanout mail trusts its index and does not fetch them again' (untrue since 836290a).
     expect(text).not.toMatch(/trusts its index/);
     expect(text.match(/^to do:/gm)).toHaveLength(4);
+  });
+
+  it('decides on the reasons, never on the words: the same problems reworded give the same advice', () => {
+    const r = emptyReport('mail');
+    r.missing.push({ where: 'Old', reason: 'missing', detail: 'the folder was deleted from the disk' });
+    r.missing.push({ where: 'Nope', reason: 'no-folder', detail: 'its directory is nowhere' }); // reads like a gone directory: not one
+    r.extra.push({ where: 'INBOX', file: '.9.eml.0123.tmp', reason: 'temp', detail: 'left over' });
+    r.extra.push({ where: 'INBOX', file: 'x.eml', reason: 'extra', detail: 'a temp file of a stopped run, it says' }); // reads like a leftover: not one
+    const text = formatVerifyReport(finishReport(r));
+    expect(text).toMatch(/^to do: 1 folder record\(s\) \(a folder's directory, index.jsonl\) are gone or damaged/m);
+    expect(text).toMatch(/^to do: the temp and partial files of a stopped run go away/m);
+    expect(text.match(/^to do:/gm)).toHaveLength(2);
   });
 
   it('an intact report has no to-do line; notes are printed', () => {
