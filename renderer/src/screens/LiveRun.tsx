@@ -9,6 +9,7 @@ import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
 import { LANE_STATE_TITLES, laneStateLabel, type LaneLabel } from '../lib/lane-state';
 import { chromeTrace, failureWhere } from '../lib/run-analytics';
+import { downloadedNote } from '../lib/downloaded-note';
 import { failedItemsAdvice } from '../lib/run-stop';
 import { describeError, setError, useAppStore } from '../stores/app-store';
 import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
@@ -51,26 +52,28 @@ function Header() {
       status: s.status, replay: s.replay, itemsTotal: s.itemsTotal, itemsDone: s.itemsDone, itemsFailed: s.itemsFailed,
       itemsSkipped: s.itemsSkipped, bytesDone: s.bytesDone, bytesPerSec: s.bytesPerSec, elapsedMs: s.elapsedMs, etaMs: s.etaMs, etaBand: s.etaBand,
       retries: s.retries, activeWorkers: s.activeWorkers, workerCount: s.workerCount, strategy: s.strategy, summary: s.summary, downloaded: s.downloaded,
+      itemsCleaned: s.itemsCleaned, lanesWaitingToClean: s.workers.filter((w) => w.state === 'waiting to clean').length,
     })),
   );
   const finished = h.itemsDone + h.itemsFailed + h.itemsSkipped;
   const pct = h.itemsTotal ? (100 * finished) / h.itemsTotal : 0;
   // Books downloaded and waiting to be cleaned: a book is done once cleaned and on disk, and the first
   // scrubs of a run can take seconds while the bytes come in (the count stood at 0 meanwhile).
-  const waiting = h.downloaded !== null && h.status !== 'finished' ? Math.max(0, h.downloaded - h.itemsDone - h.itemsFailed) : 0;
+  const note = downloadedNote(h);
+  const waiting = note?.waiting ?? 0;
   const waitingPct = h.itemsTotal ? Math.min(100 - pct, (100 * waiting) / h.itemsTotal) : 0;
   // A paused job sends no frames: the last frame's rate and ETA would stand still as if it still moved.
   const paused = !h.replay && h.status === 'paused';
   return (
     <div className="run-header" data-testid="run-header">
       <div className="big" data-testid="run-progress">{finished.toLocaleString()} / {h.itemsTotal?.toLocaleString() ?? '?'}</div>
-      <div className="progress" title={waiting > 0 ? `${finished} done; ${waiting} more downloaded, being cleaned` : undefined}>
+      <div className="progress" title={waiting > 0 && note ? `${finished} done; ${note.text}` : undefined}>
         <span style={{ width: `${pct}%` }} />
         {waitingPct > 0 && <span className="downloaded" data-testid="run-progress-downloaded" style={{ width: `${waitingPct}%` }} />}
       </div>
-      {h.downloaded !== null && h.status !== 'finished' && (
+      {note && (
         <div className="muted progress-downloaded" data-testid="run-downloaded" title="A book is done once cleaned and on disk with its manifest line; these have been downloaded">
-          {h.downloaded.toLocaleString()} downloaded{waiting > 0 ? `, ${waiting.toLocaleString()} being cleaned` : ''}
+          {note.text}
         </div>
       )}
       <dl>

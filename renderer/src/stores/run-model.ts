@@ -28,6 +28,8 @@ export interface RunHeader {
   itemsDone: number;
   itemsFailed: number;
   itemsSkipped: number;
+  /** Books the scrubber has cleaned (Gutenberg; the frame's `itemsCleaned`). */
+  itemsCleaned: number;
   bytesDone: number;
   bytesPerSec: number;
   itemsPerSec: number;
@@ -72,7 +74,7 @@ export interface RunHeader {
 
 export const initialHeader: RunHeader = {
   jobId: null, kind: null, status: 'idle', replay: false, strategy: null, workerCount: 0, outDir: null, source: null,
-  itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
+  itemsTotal: null, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, itemsCleaned: 0, bytesDone: 0, bytesPerSec: 0, itemsPerSec: 0,
   activeWorkers: 0, rateCap: null, elapsedMs: 0, etaMs: null, etaBand: null, errorCounts: {}, retries: 0, workers: [], failures: [], warnings: [], workerDecisions: [], summary: null,
   lastSeq: -1, gaps: 0, seenFromMs: 0, laneEnds: {}, leaving: 0, downloaded: null,
 };
@@ -282,6 +284,7 @@ export function reduceHeader(h: RunHeader, events: readonly JobEvent[]): RunHead
           itemsDone: f.itemsDone,
           itemsFailed: f.itemsFailed,
           itemsSkipped: f.itemsSkipped,
+          itemsCleaned: f.itemsCleaned,
           bytesDone: f.bytesDone,
           bytesPerSec: f.bytesPerSec,
           itemsPerSec: f.itemsPerSec,
