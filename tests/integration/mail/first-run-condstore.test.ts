@@ -10,6 +10,7 @@ import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-j
 import type { FolderState } from '../../../electron/engine/mail/generations';
 import type { IndexRecord } from '../../../electron/engine/mail/index-file';
 import type { MailAccount } from '../../../shared/job-spec';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { startCommandRelay } from './command-relay';
 
 /**
@@ -21,19 +22,17 @@ import { startCommandRelay } from './command-relay';
  * later goes without CONDSTORE, its flags all fetched.
  */
 describe('first run without ENABLE (Dovecot)', () => {
+  let bed: MailTestBed<DovecotServer>;
   let srv: DovecotServer;
   let account: MailAccount;
 
   beforeAll(async () => {
-    srv = await startDovecot();
-    const admin = await srv.connect();
-    await admin.mailboxCreate('Archive');
-    await fillMailbox(admin, [{ path: 'INBOX', count: 12 }, { path: 'Archive', count: 9 }]);
-    await admin.logout();
-    account = { host: srv.host, port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    bed = await openMailTestBed(() => startDovecot(), { tmpPrefix: 'fanout-first-bed-', folders: [{ path: 'INBOX', count: 12 }, { path: 'Archive', count: 9 }], logoutAdmin: true });
+    srv = bed.srv;
+    account = bed.account();
   }, 60_000);
   afterAll(async () => {
-    await srv?.stop();
+    await bed?.stop();
   });
 
   const state = (root: string, dir: string) => JSON.parse(readFileSync(join(root, dir, 'state.json'), 'utf8')) as FolderState;

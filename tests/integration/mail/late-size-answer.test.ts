@@ -3,10 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDovecot, type DovecotServer } from '../../harness/dovecot';
-import { fillMailbox } from '../../harness/dovecot-fill';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import type { MailAccount } from '../../../shared/job-spec';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { startRelayServer, type RelayServer } from './relay-server';
 
 /** A relay that holds the server's bytes for `holdMs` once EXAMINE's tagged OK went by (a slow server, or a stalled link). */
@@ -35,17 +35,15 @@ function stallingRelay(targetPort: number, holdMs: number): Promise<RelayServer>
 }
 
 describe('a size FETCH written with EXAMINE and answered late (Dovecot behind a stalling relay)', () => {
+  let bed: MailTestBed<DovecotServer>;
   let srv: DovecotServer;
   let account: MailAccount;
   beforeAll(async () => {
-    srv = await startDovecot();
-    const admin = await srv.connect();
-    await admin.mailboxCreate('Archive');
-    await fillMailbox(admin, [{ path: 'Archive', count: 10 }]);
-    await admin.logout();
-    account = { host: srv.host, port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    bed = await openMailTestBed(() => startDovecot(), { tmpPrefix: 'fanout-late-bed-', folders: [{ path: 'Archive', count: 10 }], logoutAdmin: true });
+    srv = bed.srv;
+    account = bed.account();
   }, 60_000);
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => { await bed?.stop(); });
 
   it('an answer that starts 7 s after EXAMINE is not counted twice', async () => {
     const relay = await stallingRelay(srv.port, 7_000);

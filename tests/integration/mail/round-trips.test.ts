@@ -5,6 +5,7 @@ import { clientOptions } from '../../../electron/engine/mail/connect';
 import { listFoldersOn } from '../../../electron/engine/mail/folders';
 import { examineFolder, gateLogin, trimRoundTrips } from '../../../electron/engine/mail/imapflow-rounds';
 import type { MailAccount } from '../../../shared/job-spec';
+import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import type { Strategy } from '../../../shared/strategy';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,21 +21,22 @@ import { startCommandRelay } from './command-relay';
  * command sent again, not as a silently slower archive.
  */
 describe('imapflow round trips (Dovecot)', () => {
+  let bed: MailTestBed<DovecotServer>;
   let srv: DovecotServer;
   let account: MailAccount;
 
   beforeAll(async () => {
-    srv = await startDovecot();
-    const admin = await srv.connect();
+    bed = await openMailTestBed(() => startDovecot(), { tmpPrefix: 'fanout-rounds-bed-' });
+    srv = bed.srv;
+    const admin = bed.admin;
     await admin.mailboxCreate('Archive');
     // Unsubscribed (as on a server filled by delivery): imapflow then asks LSUB after each LIST.
     await admin.mailboxUnsubscribe('Archive');
     await fillMailbox(admin, [{ path: 'INBOX', count: 30 }, { path: 'Archive', count: 25 }, { path: 'Sent', count: 12 }]);
-    await admin.logout();
-    account = { host: srv.host, port: srv.port, tls: 'none', allowUntrustedCert: false, user: srv.user, auth: { method: 'password', password: srv.password } };
+    account = bed.account();
   }, 60_000);
   afterAll(async () => {
-    await srv?.stop();
+    await bed?.stop();
   });
 
   /** A client as the engine makes it, logging the commands it sends. */
