@@ -8,6 +8,7 @@ import type { JobEvent, JobSummary, TelemetryFrame, TimelineSpan, WorkerSnapshot
 import type { HistoryEntry, RunRecording } from '../../shared/ipc';
 import { MAX_RECORDED_FRAMES, MAX_RECORDED_SPANS } from '../../electron/engine/jobs/frame-recorder';
 import { generateCatalogChunks } from '../fixtures/catalog/generate-catalog';
+import { fakeHost } from './support/fake-host';
 import { startTrace, stopTrace } from './support/perf-trace';
 import { ARTIFACTS, expect, shot, test } from './support/fixtures';
 
@@ -57,28 +58,6 @@ function takeLongTasks(page: Page): Promise<number[]> {
     const w = globalThis as unknown as { __longTasks: number[] };
     return w.__longTasks.splice(0);
   });
-}
-
-/** Replaces the host with canned replies; returns a function that sends host events. */
-async function fakeHost(page: Page): Promise<(msg: unknown) => void> {
-  let send: ((msg: unknown) => void) | null = null;
-  await page.routeWebSocket(/\/ws$/, (ws) => {
-    send = (msg) => ws.send(JSON.stringify(msg));
-    ws.onMessage((raw) => {
-      const m = JSON.parse(String(raw)) as { id: number; cmd: string };
-      const values: Record<string, unknown> = {
-        'app:info': { host: 'web', version: 'perf', defaultOutDir: '/tmp', canPickFolder: false, mailAvailable: false, canStoreSecrets: false },
-        'settings:get': { mirror: 'http://x/', outDir: '/tmp', workers: 16, strategy: 'queue', lastCatalog: '', mail: { host: '', user: '', tls: 'implicit', rememberPassword: false } },
-        'history:list': [],
-        'job:active': [],
-        'lab:active': { running: [], finished: [] },
-        'catalog:download-state': { running: null, last: null },
-        'verify:state': { running: [], finished: [] },
-      };
-      ws.send(JSON.stringify({ t: 'reply', id: m.id, reply: { ok: true, value: values[m.cmd] ?? null } }));
-    });
-  });
-  return (msg) => send!(msg);
 }
 
 /**

@@ -165,6 +165,9 @@ interface CurrentItem {
 /** The phases in which an item is being fetched or handed on (not connecting, listing or waiting for the server). */
 const MOVING: ReadonlySet<WorkerState> = new Set(['downloading', 'waiting to clean', 'cleaning', 'writing']);
 
+/** The phases of a book on its lane after its download (not 'writing': a mail lane's, mid-FETCH). */
+const PAST_DOWNLOAD: ReadonlySet<WorkerState> = new Set(['waiting to clean', 'cleaning']);
+
 /**
  * Phases in which the lane is not what is late: its book is downloaded and waits for room in the
  * scrub stage (cleaning is the bottleneck), or a mail lane's FETCH waits for the job's writes in
@@ -265,6 +268,16 @@ export class ItemTracker {
     c.marks.push({ t, bytes: lane });
     // Keep one mark at or before the window's start.
     while (c.marks.length > 2 && c.marks[1]!.t <= t - RATE_WINDOW_MS) c.marks.shift();
+  }
+
+  /**
+   * Items lanes hold now past their download (waiting for room in the scrub stage, or being handed
+   * to it): downloaded, not yet in `handedOn` (they are once the lane moves on).
+   */
+  get pastDownloadNow(): number {
+    let n = 0;
+    for (const c of this.#cur.values()) if (PAST_DOWNLOAD.has(c.state)) n++;
+    return n;
   }
 
   /** Items being worked on now, with their elapsed time at `now` (ms since the job started). */

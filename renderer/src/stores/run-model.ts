@@ -211,7 +211,8 @@ export function estimateEta(f: Pick<TelemetryFrame, 't' | 'itemsTotal' | 'itemsD
  */
 export function downloadedFor(h: Pick<RunHeader, 'kind' | 'status'>, b: RunBuffers): number | null {
   if (h.kind !== 'gutenberg' || h.status === 'finished') return null;
-  return b.items.handedOn;
+  // With the books lanes hold all in now (waiting to clean): counted handed on once they move on.
+  return b.items.handedOn + b.items.pastDownloadNow;
 }
 
 /** The header's ETA band from the buffers' per-item times (call after the frames are appended). */

@@ -362,6 +362,25 @@ describe('progress moves with the downloads (HU s17 #2)', () => {
   });
 });
 
+describe('a book waiting to clean is downloaded', () => {
+  // A lane's book all in and waiting for room in the scrub stage is its current item until the lane
+  // moves on: it counts as downloaded now (the header's "N downloaded"), and once, when it moves on.
+  it('counts the books lanes hold in waiting to clean (or cleaning), then the same books handed on', () => {
+    const b = emptyBuffers();
+    const w = (id: number, state: WorkerSnapshot['state'], item: string | null): WorkerSnapshot => ({ id, state, item, itemBytes: 0, itemTotal: null, bytesDone: 0, itemsDone: 0, itemsFailed: 0, retries: 0, busyMs: 0 });
+    const f = (t: number, workers: WorkerSnapshot[], spans: TimelineSpan[]): TelemetryFrame => ({
+      seq: t, t, itemsTotal: 10, itemsDone: 0, itemsFailed: 0, itemsSkipped: 0, bytesDone: 0, cleanBytes: 0, itemsCleaned: 0,
+      bytesPerSec: 0, itemsPerSec: 0, activeWorkers: 2, paused: false, workers, spans,
+    });
+    const h = reduceHeader({ ...initialHeader, jobId: 'j', kind: 'gutenberg', status: 'running' }, [{ kind: 'job:frame', jobId: 'j', frame: f(100, [], []) }]);
+    appendFrameToBuffers(b, f(100, [w(0, 'downloading', '1 A'), w(1, 'downloading', '2 B')], []));
+    appendFrameToBuffers(b, f(200, [w(0, 'waiting to clean', '1 A'), w(1, 'cleaning', '2 B')], [span(0, 'downloading', '1 A', 0, 150), span(1, 'downloading', '2 B', 0, 150)]));
+    expect(downloadedFor(h, b)).toBe(2);
+    appendFrameToBuffers(b, f(300, [w(0, 'downloading', '3 C'), w(1, 'downloading', '4 D')], [span(0, 'waiting to clean', '1 A', 150, 250), span(1, 'cleaning', '2 B', 150, 160)]));
+    expect(downloadedFor(h, b)).toBe(2);
+  });
+});
+
 describe('a lone transfer that stopped moving', () => {
   // HU s18 walk: a held book, the last transfer in flight, read "4.7× median" growing, by time, as
   // no peer was left to compare its rate with. No byte for the whole window needs no peer to say.
