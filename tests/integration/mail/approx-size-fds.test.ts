@@ -1,12 +1,12 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverPath, type ImapTestServer } from '../../harness/imap-server';
-import { startImapServer } from '../../harness/imap-servers';
+import type { ImapTestServer } from '../../harness/imap-server';
 import { runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
-import { openMailTestBed, type MailTestBed } from './mail-test-bed';
-import { approximateSizes, bodyAsks, startResponseRelay, type ResponseRelay } from './response-relay';
+import { openApproxSizeBed, type ApproxSizeBed } from './approx-size-bed';
+import type { MailTestBed } from './mail-test-bed';
+import { bodyAsks, type ResponseRelay } from './response-relay';
 
 /**
  * HE s18 F1: on a server whose RFC822.SIZE is approximate for every message (Exchange: the case
@@ -26,6 +26,7 @@ function archiveFds(out: string): number {
 }
 
 describe.each(['dovecot', 'cyrus', 'courier'] as const)('approx RFC822.SIZE: descriptors held (%s)', (entry) => {
+  let approx: ApproxSizeBed;
   let bed: MailTestBed<ImapTestServer>;
   let relay: ResponseRelay;
   let account: MailAccount;
@@ -34,27 +35,20 @@ describe.each(['dovecot', 'cyrus', 'courier'] as const)('approx RFC822.SIZE: des
   const atNoop: number[] = [];
 
   beforeAll(async () => {
-    bed = await openMailTestBed(() => startImapServer(entry), {
+    approx = await openApproxSizeBed(entry, {
       tmpPrefix: `fanout-he-approx-fds-${entry}-`,
-      folders: (s) => [{ path: serverPath(s, 'Approx'), count: 300 }],
+      fill: { count: 300 },
       seed: 58,
-      crlf: true,
-    });
-    path = serverPath(bed.srv, 'Approx');
-    relay = await startResponseRelay(
-      bed.srv.port,
-      approximateSizes(3),
-      (line) => {
+      beforeCommand: (line) => {
         if (/UID FETCH .*BODY/i.test(line)) fetched = true;
         if (fetched && / NOOP/i.test(line)) atNoop.push(archiveFds(bed.out));
       },
-    );
-    account = bed.account({ host: '127.0.0.1', port: relay.port });
+    });
+    ({ bed, relay, account, path } = approx);
   }, 180_000);
 
   afterAll(async () => {
-    await relay?.stop();
-    await bed?.stop();
+    await approx?.stop();
   });
 
   it('holds at most a few archive files open while the held bodies are judged', async () => {

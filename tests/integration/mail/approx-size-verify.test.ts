@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverPath, type ImapTestServer } from '../../harness/imap-server';
-import { startImapServer } from '../../harness/imap-servers';
+import type { ImapTestServer } from '../../harness/imap-server';
 import { accountDir, runMailJob } from '../../../electron/engine/mail/run-mail-job';
 import { archivedFolderDir, readIndex } from './archive-files';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import { verifyMailArchive } from '../../../electron/engine/verify/verify-mail';
 import type { MailAccount } from '../../../shared/job-spec';
-import { openMailTestBed, type MailTestBed } from './mail-test-bed';
-import { approximateSizes, startResponseRelay, type ResponseRelay } from './response-relay';
+import { openApproxSizeBed, type ApproxSizeBed } from './approx-size-bed';
+import type { MailTestBed } from './mail-test-bed';
 
 /**
  * HE s18 F5: since 80475bd a message whose body length is not its RFC822.SIZE (a server that only
@@ -18,26 +17,18 @@ import { approximateSizes, startResponseRelay, type ResponseRelay } from './resp
  * Now the index line keeps the size the server announced (`serverSize`) and verify compares with it.
  */
 describe.each(['dovecot', 'cyrus', 'courier'] as const)('approx RFC822.SIZE: archive then verify (%s)', (entry) => {
+  let approx: ApproxSizeBed;
   let bed: MailTestBed<ImapTestServer>;
-  let relay: ResponseRelay;
   let account: MailAccount;
   let path = '';
 
   beforeAll(async () => {
-    bed = await openMailTestBed(() => startImapServer(entry), {
-      tmpPrefix: `fanout-he-approx-verify-${entry}-`,
-      folders: (s) => [{ path: serverPath(s, 'Approx'), count: 12 }],
-      seed: 59,
-      crlf: true,
-    });
-    path = serverPath(bed.srv, 'Approx');
-    relay = await startResponseRelay(bed.srv.port, approximateSizes(3));
-    account = bed.account({ host: '127.0.0.1', port: relay.port });
+    approx = await openApproxSizeBed(entry, { tmpPrefix: `fanout-he-approx-verify-${entry}-`, fill: { count: 12 }, seed: 59 });
+    ({ bed, account, path } = approx);
   }, 120_000);
 
   afterAll(async () => {
-    await relay?.stop();
-    await bed?.stop();
+    await approx?.stop();
   });
 
   it('an archive the job calls complete verifies OK against the same server', async () => {

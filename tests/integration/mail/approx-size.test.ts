@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverPath, type ImapTestServer } from '../../harness/imap-server';
-import { startImapServer } from '../../harness/imap-servers';
+import type { ImapTestServer } from '../../harness/imap-server';
 import { runMailJob, accountDir } from '../../../electron/engine/mail/run-mail-job';
 import { createJobControl } from '../../../electron/engine/core/job-control';
 import type { MailAccount } from '../../../shared/job-spec';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
-import { openMailTestBed, type MailTestBed } from './mail-test-bed';
-import { approximateSizes, bodyAsks, startResponseRelay, type ResponseRelay } from './response-relay';
+import { openApproxSizeBed, type ApproxSizeBed } from './approx-size-bed';
+import type { MailTestBed } from './mail-test-bed';
+import { bodyAsks, type ResponseRelay } from './response-relay';
 
 /**
  * A server whose RFC822.SIZE is not the body's exact length (Exchange's "fast message retrieval"
@@ -19,26 +19,19 @@ import { approximateSizes, bodyAsks, startResponseRelay, type ResponseRelay } fr
 const SERVERS = ['dovecot', 'cyrus', 'courier'] as const;
 
 describe.each(SERVERS)('mail: RFC822.SIZE approximate on every message (%s behind a relay)', (entry) => {
+  let approx: ApproxSizeBed;
   let bed: MailTestBed<ImapTestServer>;
   let relay: ResponseRelay;
   let account: MailAccount;
   let path = '';
 
   beforeAll(async () => {
-    bed = await openMailTestBed(() => startImapServer(entry), {
-      tmpPrefix: `fanout-approx-size-${entry}-`,
-      folders: (s) => [{ path: serverPath(s, 'Approx'), count: 16, big: { count: 4, bytes: 30_000 }  }],
-      seed: 57,
-      crlf: true,
-    });
-    path = serverPath(bed.srv, 'Approx');
-    relay = await startResponseRelay(bed.srv.port, approximateSizes(3));
-    account = bed.account({ host: '127.0.0.1', port: relay.port });
+    approx = await openApproxSizeBed(entry, { tmpPrefix: `fanout-approx-size-${entry}-`, fill: { count: 16, big: { count: 4, bytes: 30_000 } }, seed: 57 });
+    ({ bed, relay, account, path } = approx);
   }, 120_000);
 
   afterAll(async () => {
-    await relay?.stop();
-    await bed?.stop();
+    await approx?.stop();
   });
 
   it('every message archived once, each body asked for once (small ones in one FETCH, large ones in pieces)', async () => {
