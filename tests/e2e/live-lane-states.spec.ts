@@ -50,6 +50,11 @@ test('a lane waiting to clean: its own state, colour and tooltip, no straggler; 
   await expect(page.getByTestId('lane-2-state')).toHaveText('waiting to clean');
   await expect(page.getByTestId('lane-2-state')).toHaveAttribute('title', /room in the scrub stage/);
   await expect(page.getByTestId('lane-3-state')).toHaveAttribute('title', /Retry-After/);
+  // On one line (its column fits the longest state), its book's bar full: all in.
+  const height = async (id: number) => (await page.getByTestId(`lane-${id}-state`).boundingBox())!.height;
+  expect(await height(2)).toBe(await height(0));
+  await expect(page.getByTestId('lane-2').locator('.lane-bar span')).toHaveAttribute('style', /width: 100%/);
+  await expect(page.getByTestId('lane-2').locator('.lane-bar span')).not.toHaveClass(/indeterminate/);
   await expect(page.getByTestId('gantt-legend-waiting-to-clean')).toBeVisible();
   // Two books handed on (lanes 0 and 1) and lane 2's, all in: none cleaned yet, one lane waits for room.
   await expect(page.getByTestId('run-downloaded')).toHaveText('3 downloaded, 3 waiting for the scrubber (none cleaned yet); 1 worker waiting to clean');

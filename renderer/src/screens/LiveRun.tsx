@@ -25,7 +25,8 @@ export function laneBusyPct(busyMs: number, elapsedMs: number): number {
 }
 
 const Lane = memo(function Lane({ w, elapsedMs, label }: { w: WorkerSnapshot; elapsedMs: number; label: LaneLabel }) {
-  const pct = w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
+  // A book waiting to clean is all in (its bar full, not the striped one of a transfer of unknown size).
+  const pct = w.state === 'waiting to clean' ? 100 : w.itemTotal ? Math.min(100, (100 * w.itemBytes) / w.itemTotal) : w.state === 'idle' || w.state === 'stopped' || w.item === null ? 0 : null;
   return (
     <div className="lane" data-testid={`lane-${w.id}`} data-state={w.state}>
       <span className="lane-id">w{w.id}</span>
