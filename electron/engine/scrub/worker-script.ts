@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -155,15 +155,24 @@ export async function bundleEntry(entry: string, dir: string): Promise<string | 
   const key = sourcesKey(sources);
   await mkdir(dir, { recursive: true });
   const bundle = path.join(dir, `${name}-${key}.mjs`);
-  const temp = `${bundle}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, code);
-  await rename(temp, bundle);
+  // The bundle first, then the record naming it: a reader never finds a record without its bundle.
+  await writeWhole(bundle, code);
   const record: BundleRecord = { inputs: sources.map((s) => s.path), key };
-  const recordTemp = path.join(dir, `${name}.json.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(recordTemp, JSON.stringify(record));
-  await rename(recordTemp, path.join(dir, `${name}.json`));
+  await writeWhole(path.join(dir, `${name}.json`), JSON.stringify(record));
   removeStale(dir, name, bundle);
   return bundle;
+}
+
+/** Writes `file` under a name of this process's own, then renames it: readers see the whole file or none. */
+async function writeWhole(file: string, data: string | Uint8Array): Promise<void> {
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temp, data);
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
 }
 
 /** Bundles of `name` older than a day (a thread of another process may still be about to load a recent one). */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,6 +43,13 @@ describe('scrub entry points run from the sources', () => {
       expect(second).not.toBe(first);
       expect(bundledEntry(entry, cache)).toBe(second);
       expect(((await import(pathToFileURL(second!).href)) as { said: string }).said).toBe('two');
+      // Bundled at once (vitest's workers, two jobs): the same whole file, no temporary left.
+      await writeFile(dep, "export const word = 'three';\n");
+      const [a, b] = await Promise.all([bundleEntry(entry, cache), bundleEntry(entry, cache)]);
+      expect(a).toBe(b);
+      expect(bundledEntry(entry, cache)).toBe(a);
+      expect(((await import(pathToFileURL(a!).href)) as { said: string }).said).toBe('three');
+      expect((await readdir(cache)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
