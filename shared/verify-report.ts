@@ -40,10 +40,9 @@ export interface VerifyProblem {
   /**
    * Why, for programs (see VerifyReason): every problem verify makes carries one (engine/verify/
    * verify-report.ts `MadeProblem`), and one arrived over IPC has one (`withKnownReasons`); decide on
-   * it, never on `detail`. (Optional only until tests/unit/mail/repair-list.test.ts's problem without
-   * one takes reports/s19/hw-verify-reason-required.patch.)
+   * it, never on `detail`.
    */
-  reason?: VerifyReason;
+  reason: VerifyReason;
   /** Why, for people (may be reworded any session). */
   detail: string;
 }
@@ -55,7 +54,8 @@ export interface VerifyProblem {
 export function withKnownReasons<T extends VerifyReport>(r: T): T {
   const clean = (list: VerifyProblem[] | undefined): VerifyProblem[] =>
     (Array.isArray(list) ? list : []).map((p) => {
-      const reason = verifyReasonOf(p.reason);
+      // Typed as this build's, it may hold anything: another build's reason, or none.
+      const reason = verifyReasonOf((p as { reason?: unknown }).reason);
       return reason === p.reason ? p : { ...p, reason };
     });
   return { ...r, missing: clean(r.missing), corrupt: clean(r.corrupt), extra: clean(r.extra) };

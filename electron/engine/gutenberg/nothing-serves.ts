@@ -22,10 +22,13 @@ export const NO_ANSWER = 'no answer within the timeout';
  * at login, which is AUTH_FAILED and stops the job already), or no answer at all in the network
  * timeout (`NO_ANSWER`; not the per-item timeout, the user's own cut of a slow book). Null for
  * anything else: a missing book, a cut connection, a full disk — what one book or one moment may meet.
+ * The status or reply is the one the error carries (`detail.httpStatus`, `detail.ftpReply`), never
+ * read from its words.
  */
 export function serverRefusal(err: FanoutError): string | null {
-  if (err.code === 'HTTP_TRANSIENT') return /^HTTP (\d{3})\b/.exec(err.message)?.[0] ?? null;
-  if (err.code === 'FTP_TRANSIENT' || err.code === 'FTP_PERMANENT' || err.code === 'TOO_MANY_CONNECTIONS') return /^FTP (\d{3})\b/.exec(err.message)?.[0] ?? null;
+  const { httpStatus, ftpReply } = err.detail;
+  if (err.code === 'HTTP_TRANSIENT') return httpStatus !== undefined ? `HTTP ${httpStatus}` : null;
+  if (err.code === 'FTP_TRANSIENT' || err.code === 'FTP_PERMANENT' || err.code === 'TOO_MANY_CONNECTIONS') return ftpReply !== undefined ? `FTP ${ftpReply}` : null;
   // The per-item deadline aborts its attempt: its TIMEOUT's cause is that abort.
   if (err.code === 'TIMEOUT' && !isAbortError(err.cause)) return NO_ANSWER;
   return null;

@@ -6,7 +6,7 @@ import type { ArchivedFile } from './plan-folder';
  * size, not its bytes, or unreadable otherwise than for want of permission (an I/O error; a directory
  * in its place is refused by the write, naming it). Not `denied` (another user's file may be whole:
  * its permissions are the fix), not `unrecorded` (a directory no record names: no server folder to
- * fetch from), and not a problem without a reason (unknown: never fetched over).
+ * fetch from), and not `unknown` (a report from another build: never fetched over).
  */
 const REPAIRABLE: ReadonlySet<VerifyReason> = new Set(['missing', 'size', 'hash', 'unreadable']);
 
@@ -20,7 +20,7 @@ const REPAIRABLE: ReadonlySet<VerifyReason> = new Set(['missing', 'size', 'hash'
 export function repairListOf(report: { missing: readonly VerifyProblem[]; corrupt: readonly VerifyProblem[] }): Record<string, ArchivedFile[]> {
   const out: Record<string, ArchivedFile[]> = {};
   for (const p of [...report.missing, ...report.corrupt]) {
-    if (p.uid === undefined || p.file === undefined || p.reason === undefined || !REPAIRABLE.has(p.reason)) continue;
+    if (p.uid === undefined || p.file === undefined || !REPAIRABLE.has(p.reason)) continue;
     const list = (out[p.where] ??= []);
     if (!list.some((f) => f.uid === p.uid && f.file === p.file)) list.push({ uid: p.uid, file: p.file });
   }

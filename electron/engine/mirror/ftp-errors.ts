@@ -8,19 +8,20 @@ import { saysNoSuchFile, saysServerFull } from './ftp-replies';
 /** What the FTP session was doing when an error happened (a 421 at login means "too many"). */
 export type FtpPhase = 'login' | 'list' | 'transfer';
 
-/** FTP replies → FanoutError codes; socket errors through toFanoutError. */
+/** FTP replies → FanoutError codes (the reply code in `detail.ftpReply`); socket errors through toFanoutError. */
 export function mapFtpError(e: unknown, phase: FtpPhase, context: ErrorContext): FanoutError {
   if (e instanceof FanoutError) return e.withContext(context);
   if (e instanceof FTPError) {
     const code = e.code;
     const msg = `FTP ${code}: ${e.message.replace(/^\d{3}[ -]/, '').trim()}`;
+    const options = { cause: e, detail: { ftpReply: code } };
     // "Server full" in any words, at login or later (a server may count sessions at PASS).
-    if (saysServerFull(code, e.message) || (code === 421 && phase === 'login')) return new FanoutError('TOO_MANY_CONNECTIONS', msg, context, { cause: e });
-    if (code === 421) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
-    if (code === 530 && phase === 'login') return new FanoutError('AUTH_FAILED', msg, context, { cause: e });
-    if (code === 550 || (code === 450 && saysNoSuchFile(e.message))) return new FanoutError('FTP_NOT_FOUND', msg, context, { cause: e });
-    if (code >= 400 && code < 500) return new FanoutError('FTP_TRANSIENT', msg, context, { cause: e });
-    if (code >= 500) return new FanoutError('FTP_PERMANENT', msg, context, { cause: e });
+    if (saysServerFull(code, e.message) || (code === 421 && phase === 'login')) return new FanoutError('TOO_MANY_CONNECTIONS', msg, context, options);
+    if (code === 421) return new FanoutError('FTP_TRANSIENT', msg, context, options);
+    if (code === 530 && phase === 'login') return new FanoutError('AUTH_FAILED', msg, context, options);
+    if (code === 550 || (code === 450 && saysNoSuchFile(e.message))) return new FanoutError('FTP_NOT_FOUND', msg, context, options);
+    if (code >= 400 && code < 500) return new FanoutError('FTP_TRANSIENT', msg, context, options);
+    if (code >= 500) return new FanoutError('FTP_PERMANENT', msg, context, options);
   }
   return mapSocketError(e, context);
 }

@@ -19,7 +19,7 @@ it('a last try is held at most MAX_RETRY_AFTER_MS (plus the grace) after a 503 a
   let now = 0;
   const ns = new NothingServes(5, () => 0, { graceMs: 30_000, now: () => now });
   const signal = new AbortController().signal;
-  const day = new FanoutError('HTTP_TRANSIENT', 'HTTP 503 (the server asks to wait 1 d)', { ebook: 1, host: 'mirror' }, { retryAfterMs: 86_400_000 });
+  const day = new FanoutError('HTTP_TRANSIENT', 'HTTP 503 (the server asks to wait 1 d)', { ebook: 1, host: 'mirror' }, { retryAfterMs: 86_400_000, detail: { httpStatus: 503 } });
   for (let i = 0; i < 4; i++) await ns.track([1], signal, () => Promise.reject(day)).catch(() => undefined);
   // Book 1's last try is held for the grace (since 148cd69 a new book with nothing else out goes at once: the last try is what waits).
   let started = false;

@@ -1,8 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
+import { FTPError } from 'basic-ftp';
 import { NothingServes, serverRefusal } from '../../../electron/engine/gutenberg/nothing-serves';
+import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
+import { httpStatusError } from '../../../electron/engine/mirror/http-file-response';
 
-const e503 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 503', { ebook, host: 'mirror' });
+const e503 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 503', { ebook, host: 'mirror' }, { detail: { httpStatus: 503 } });
 const signal = new AbortController().signal;
 const notConnected = { connected: false };
 
@@ -29,16 +32,26 @@ async function refuse(ns: NothingServes, ebook: number, n: number, err = e503): 
 
 describe('serverRefusal', () => {
   it('names the status or reply of a server-side refusal, nothing else', () => {
-    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'HTTP 503'))).toBe('HTTP 503');
-    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'HTTP 429 (the server asks to wait 2 s)'))).toBe('HTTP 429');
-    expect(serverRefusal(new FanoutError('TOO_MANY_CONNECTIONS', 'FTP 421: There are too many connections from your internet address.'))).toBe('FTP 421');
-    expect(serverRefusal(new FanoutError('FTP_TRANSIENT', 'FTP 425: Failed to establish connection.'))).toBe('FTP 425');
-    expect(serverRefusal(new FanoutError('HTTP_NOT_FOUND', 'HTTP 404'))).toBeNull();
+    expect(serverRefusal(httpStatusError(503, {}))).toBe('HTTP 503');
+    expect(serverRefusal(httpStatusError(429, {}, { 'retry-after': '2' }))).toBe('HTTP 429');
+    expect(serverRefusal(mapFtpError(new FTPError({ code: 421, message: '421 There are too many connections from your internet address.' }), 'login', {}))).toBe('FTP 421');
+    expect(serverRefusal(mapFtpError(new FTPError({ code: 425, message: '425 Failed to establish connection.' }), 'transfer', {}))).toBe('FTP 425');
+    expect(serverRefusal(httpStatusError(404, {}))).toBeNull();
     expect(serverRefusal(new FanoutError('BOOK_NOT_FOUND', 'No text file of ebook 5'))).toBeNull();
     expect(serverRefusal(new FanoutError('CONNECTION_RESET', 'socket hang up'))).toBeNull();
     expect(serverRefusal(new FanoutError('TIMEOUT', 'Headers Timeout Error', {}, { cause: Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }) }))).toBe('no answer within the timeout');
     // The per-item timeout is the user's cut of a slow book (its cause the attempt's abort), not the server's silence.
     expect(serverRefusal(new FanoutError('TIMEOUT', 'Not done within the per-item timeout of 5.0 s', {}, { cause: new FanoutError('ABORTED', 'Cancelled') }))).toBeNull();
+  });
+
+  it('reads the status or reply the error carries, never its words', () => {
+    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'Service Unavailable', {}, { detail: { httpStatus: 503 } }))).toBe('HTTP 503');
+    expect(serverRefusal(new FanoutError('TOO_MANY_CONNECTIONS', 'The server is full', {}, { detail: { ftpReply: 421 } }))).toBe('FTP 421');
+    // Reworded on the way (job-fatal, a retry's wrapping): the same code made of it keeps it.
+    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'mirror: still refused', {}, { cause: httpStatusError(502, {}) }))).toBe('HTTP 502');
+    // Words that read like a status, and none carried: no refusal to compare.
+    expect(serverRefusal(new FanoutError('HTTP_TRANSIENT', 'HTTP 503'))).toBeNull();
+    expect(serverRefusal(new FanoutError('FTP_TRANSIENT', 'FTP 425: Failed to establish connection.'))).toBeNull();
   });
 });
 
@@ -84,7 +97,7 @@ describe('NothingServes', () => {
     try {
       let now = 0;
       const ns = new NothingServes(3, () => 0, { graceMs: 1_000, now: () => now });
-      const e429 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 429', { ebook, host: 'mirror' }, { retryAfterMs: 60_000 });
+      const e429 = (ebook: number) => new FanoutError('HTTP_TRANSIENT', 'HTTP 429', { ebook, host: 'mirror' }, { retryAfterMs: 60_000, detail: { httpStatus: 429 } });
       expect(await refuse(ns, 1, 2, e429)).toEqual([false, false]);
       let sent = false;
       const last = ns.track([1], signal, () => ((sent = true), Promise.reject(e429(1)))).catch((e: FanoutError) => e);
@@ -171,7 +184,7 @@ describe('NothingServes', () => {
     expect([...(await refuse(missing, 1, 2)), ...(await refuse(missing, 2, 2))]).not.toContain(true);
 
     const other = new NothingServes(2, () => 0, { graceMs: 0 });
-    await refuse(other, 9, 1, (ebook) => new FanoutError('HTTP_TRANSIENT', 'HTTP 502', { ebook }));
+    await refuse(other, 9, 1, (ebook) => new FanoutError('HTTP_TRANSIENT', 'HTTP 502', { ebook }, { detail: { httpStatus: 502 } }));
     expect([...(await refuse(other, 1, 2)), ...(await refuse(other, 2, 2))]).not.toContain(true);
 
     let bytes = 0;

@@ -36,8 +36,8 @@ describe('repairListOf: what fanout verify mail --repair fetches again', () => {
         { where: 'INBOX', uid: 8, file: '8.eml', reason: 'denied', detail: 'not readable by this user (EACCES)' },
         // A directory no record names, its where reworded.
         { where: 'Old (no folder recorded)', uid: 1, file: '1.eml', reason: 'unrecorded', detail: 'sha256 differs' },
-        // No reason (a report from a producer that sets none): unknown, not repaired.
-        { where: 'INBOX', uid: 6, file: '6.eml', detail: 'sha256 differs' },
+        // A reason this build does not know (a report from another build, over IPC): unknown, not repaired.
+        { where: 'INBOX', uid: 6, file: '6.eml', reason: 'unknown', detail: 'sha256 differs' },
       ],
     });
     expect(list).toEqual({ INBOX: [{ uid: 2, file: '2.eml' }] });
