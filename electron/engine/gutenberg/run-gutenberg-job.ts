@@ -178,7 +178,7 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   // and the refusal has lasted the grace (a 503 blip of a few seconds is no stop); meanwhile new books and last tries wait.
   const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone, { graceMs: NOTHING_SERVES_GRACE_MS });
   // A wrong mirror root (every book missing): once the first books are, the root is listed once; no Gutenberg layout there stops the job.
-  const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, async (signal, missing, session) => probeMirrorRoot(mirror, spec.mirror, await mirrorTrust(spec), spec.proxy, spec.timeoutMs, signal, missing, session));
+  const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, (signal, missing, session) => probeMirrorRoot(mirror, spec.mirror, signal, missing, session));
   const heedRetryAfter = (err: unknown) => {
     // Capped as the retry's own wait is: a "come back tomorrow" fails its book, it does not park the job.
     if (err instanceof FanoutError && err.retryAfterMs !== undefined) pacer.holdFor(Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS));

@@ -155,18 +155,9 @@ function listsFolders(session: MirrorSession): session is MirrorSession & Listin
  * FTP, `CWD` (550: no such folder) and `LIST` on `session`, the worker's that found the books
  * missing (every FTP session of this build lists folders; one that does not is `unknown`). From what
  * the root shows (`judgeRoot`). Anything it cannot tell from (an error) is `unknown`: the job goes
- * on as before. `_tls`, `_proxy`, `_timeoutMs`: unused (they were the FTP probe's own login's).
+ * on as before.
  */
-export async function probeMirrorRoot(
-  mirror: Mirror,
-  url: string,
-  _tls: unknown,
-  _proxy: string | undefined,
-  _timeoutMs: number,
-  signal: AbortSignal,
-  missing: readonly number[],
-  session: MirrorSession,
-): Promise<RootVerdict> {
+export async function probeMirrorRoot(mirror: Mirror, url: string, signal: AbortSignal, missing: readonly number[], session: MirrorSession): Promise<RootVerdict> {
   const http = mirror.protocol === 'http' || mirror.protocol === 'https';
   if (!http && !listsFolders(session)) return { kind: 'unknown' };
   const lister = http ? await httpLister(mirror) : sessionLister(session as ListingSession);

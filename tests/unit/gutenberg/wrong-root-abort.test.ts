@@ -60,7 +60,7 @@ it.each([
   const url = `ftp://127.0.0.1:${port}/pub/x/`;
   const mirror = openMirror(url, { timeoutMs: 600_000 });
   try {
-    const outcome = await probeMirrorRoot(mirror, url, undefined, undefined, 600_000, ac.signal, [3000], mirror.openSession(0)).then(
+    const outcome = await probeMirrorRoot(mirror, url, ac.signal, [3000], mirror.openSession(0)).then(
       (v) => `verdict ${v.kind}`,
       (e: unknown) => (isAbortError(e) ? 'cancelled' : `rejected ${String(e)}`),
     );
