@@ -150,9 +150,10 @@ export class JobTelemetry {
 
   /**
    * A stage after the download holds an item of this lane: e.g. the scrub stage has no room for its
-   * book, `waiting to clean`. The lane shows `state` and `item` while its own work is not under way
-   * (a download whose bytes are all in, a hand-on): a download still moving bytes on the lane (a
-   * batch's next book) is shown instead until its bytes are in. Returns the release (idempotent).
+   * book, `waiting to clean`. The lane shows `state` while its own work is not under way (a download
+   * whose bytes are all in, a hand-on), with its live item (`item` when it has none): a download still
+   * moving bytes on the lane (a batch's next book) is shown instead until its bytes are in, and then
+   * as waiting too (it is queued behind the held one). Returns the release (idempotent).
    */
   holdLane(workerId: number, state: WorkerState, item: string | null): () => void {
     const w = this.#workers[workerId];
@@ -264,20 +265,18 @@ export class JobTelemetry {
     return w.busyMs + (IDLE_STATES.has(w.state) ? 0 : t - w.since);
   }
 
-  /** Shows the lane's live state, or its oldest hold while its own work is not under way. */
+  /**
+   * Shows the lane's live state, or its oldest hold's state while its own work is not under way.
+   * The item shown is the live one (the hold's only when there is none): the lane's item never goes
+   * back to an earlier book (a batch's next book all in, shown again as the held one, read as the lane
+   * moving on each time: HE s19 F9); that book waits to clean too, behind the held one.
+   */
   #show(w: WorkerCounters): void {
     const hold = w.holds[0];
-    if (hold && !liveWorking(w)) {
-      this.#setState(w, hold.state, hold.item);
-      // The held item's bytes are not this lane's current count (that is the live item's).
-      if (hold.item !== w.live.item) {
-        w.itemBytes = 0;
-        w.itemTotal = null;
-        return;
-      }
-    } else this.#setState(w, w.live.state, w.live.item);
-    w.itemBytes = w.liveBytes;
-    w.itemTotal = w.liveTotal;
+    if (hold && !liveWorking(w)) this.#setState(w, hold.state, w.live.item ?? hold.item);
+    else this.#setState(w, w.live.state, w.live.item);
+    w.itemBytes = w.item === w.live.item ? w.liveBytes : 0;
+    w.itemTotal = w.item === w.live.item ? w.liveTotal : null;
   }
 
   #setState(w: WorkerCounters, state: WorkerState, item: string | null): void {

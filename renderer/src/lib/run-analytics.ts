@@ -160,6 +160,8 @@ interface CurrentItem {
   marks: ByteMark[];
   /** Reached a phase past the connection's set-up: downloading, cleaning or writing. */
   moved: boolean;
+  /** Reached a phase past its download (waiting to clean, cleaning): downloaded, whatever it shows next. */
+  passed: boolean;
 }
 
 /** The phases in which an item is being fetched or handed on (not connecting, listing or waiting for the server). */
@@ -214,7 +216,7 @@ export class ItemTracker {
     let c = this.#cur.get(span.worker);
     if (!c || !sameItem(c.item, span.item)) {
       this.#finish(span.worker);
-      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0, marks: [], moved: false };
+      c = { item: span.item, start: span.start, end: span.end, retries: 0, state: span.state, retryingNow: false, bytes: 0, marks: [], moved: false, passed: false };
       this.#cur.set(span.worker, c);
     } else {
       c.start = Math.min(c.start, span.start);
@@ -224,6 +226,7 @@ export class ItemTracker {
     // The span closed on its last phase: a failed one ends the item failed, a later one does not.
     if (span.end >= c.end) c.state = span.state;
     if (MOVING.has(span.state)) c.moved = true;
+    if (PAST_DOWNLOAD.has(span.state)) c.passed = true;
     if (span.state === 'retrying') {
       c.retries++;
       c.retryingNow = false;
@@ -250,7 +253,7 @@ export class ItemTracker {
     }
     if (!c || !sameItem(c.item, w.item)) {
       this.#finish(w.id);
-      c = { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0, marks: [], moved: MOVING.has(w.state) };
+      c = { item: w.item, start: openStart, end: openStart, retries: 0, state: w.state, retryingNow: w.state === 'retrying', bytes: w.itemBytes ?? 0, marks: [], moved: MOVING.has(w.state), passed: PAST_DOWNLOAD.has(w.state) };
       this.#cur.set(w.id, c);
     } else {
       if (w.item.length > c.item.length) c.item = w.item;
@@ -258,6 +261,7 @@ export class ItemTracker {
       c.retryingNow = w.state === 'retrying';
       c.bytes = w.itemBytes ?? 0;
       if (MOVING.has(w.state)) c.moved = true;
+      if (PAST_DOWNLOAD.has(w.state)) c.passed = true;
     }
     if (lane === undefined || prev === undefined) return;
     if (c.marks.length === 0) {
@@ -271,12 +275,13 @@ export class ItemTracker {
   }
 
   /**
-   * Items lanes hold now past their download (waiting for room in the scrub stage, or being handed
-   * to it): downloaded, not yet in `handedOn` (they are once the lane moves on).
+   * Items lanes hold now that went past their download (waited for room in the scrub stage, or were
+   * handed to it; shown all in again after a wait, they still count): downloaded, not yet in
+   * `handedOn` (they are once the lane moves on).
    */
   get pastDownloadNow(): number {
     let n = 0;
-    for (const c of this.#cur.values()) if (PAST_DOWNLOAD.has(c.state)) n++;
+    for (const c of this.#cur.values()) if (c.passed && c.state !== 'failed') n++;
     return n;
   }
 
