@@ -26,6 +26,7 @@ import { MAX_RETRY_AFTER_MS } from '../core/retry';
 import { dirSyncs } from '../output/dir-sync-group';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
+import { planForOpenFiles } from '../core/open-files-check';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
 import { bookChange, recordedMtime } from './book-completion';
 import { bookLabel, toBookItem, type BookItem } from './book-item';
@@ -60,7 +61,7 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
   const outDir = resolve(spec.outDir);
   let lock: OutputLock;
   try {
-    lock = await prepareOutputFolder(outDir, 'gutenberg', ['raw', 'clean']);
+    lock = await prepareOutputFolder(outDir, 'gutenberg', ['raw', 'clean'], { signal: control.signal });
   } catch (err) {
     // Refused before any download (folder locked, read-only, full): a failed summary, not a crash.
     return refusedSummary(spec, outDir, control, err);
@@ -75,7 +76,9 @@ export async function runGutenbergJob(spec: GutenbergJobSpec, control: JobContro
 async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, outDir: string, read: JobSelection | undefined): Promise<JobSummary> {
   // Connections to the mirror: --max-per-host, else what the server accepted when it last refused one (net/host-limits.ts).
   const connections = await JobConnectionLimit.open(askedSpec.mirror, askedSpec, jobControl.hosts);
-  const spec: GutenbergJobSpec = { ...askedSpec, workers: connections.plan.workers };
+  // The open-files pre-flight (core/open-files-check.ts): the workers that fit this process's limit (ulimit -n), said once.
+  const openFiles = askedSpec.strategy === 'serial' ? null : planForOpenFiles(connections.plan.workers, { noun: 'workers' });
+  const spec: GutenbergJobSpec = { ...askedSpec, workers: openFiles?.workers ?? connections.plan.workers };
   // --workers auto starts at the knee its last job to this server found (net/auto-knee.ts), under the limits above.
   const knee = spec.autoWorkers ? await JobAutoKnee.open(spec.mirror, { max: spec.workers }, jobControl.hosts) : null;
   // One bandwidth cap for every connection of the job; the host may change it while the job runs.
@@ -129,6 +132,7 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
         const damageNote = manifestDamageNote(manifest.damage);
         if (damageNote) ctx.warn(damageNote);
         if (connections.plan.note) ctx.warn(connections.plan.note);
+        if (openFiles?.note) ctx.warn(openFiles.note);
         return downloadAll(spec, control, ctx, { outDir, rawDir, cleanDir, manifest, mirror, scrubPool, scrubWorkers, total, selection, connections, knee });
       },
     );

@@ -27,6 +27,7 @@ import { BoundedChannel } from '../core/bounded-channel';
 import type { WorkerContext } from '../core/worker-context';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
+import { MAIL_FILES, planForOpenFiles } from '../core/open-files-check';
 import { FatalStop, freeBytes, spaceNeededText, storageFault } from '../output/storage-fault';
 import { autoPlanLimits, MAIL_AUTO_START, MailAutoController, mailAutoPool, OpenSessions } from './auto-connections';
 
@@ -98,7 +99,10 @@ export function accountDir(spec: Pick<MailJobSpec, 'outDir' | 'account'>): strin
  * `state.json` is saved only once all its chunks are on disk; the index is kept current.
  */
 export async function runMailJob(input: MailJobSpec | MailJobInput, control: JobControl, extras: MailJobExtras = {}): Promise<JobSummary> {
-  const spec = MailJobSpecSchema.parse(input);
+  const asked = MailJobSpecSchema.parse(input);
+  // The open-files pre-flight (core/open-files-check.ts): the connections that fit this process's limit (ulimit -n), said once.
+  const openFiles = asked.strategy === 'serial' ? null : planForOpenFiles(asked.connections, { noun: 'connections', profile: MAIL_FILES });
+  const spec: MailJobSpec = openFiles?.note ? { ...asked, connections: openFiles.workers } : asked;
   // --workers auto (queue/adaptive): `connections` is the most; auto-connections.ts.
   const sessions = new OpenSessions({ serialLogins: spec.autoWorkers });
   const auto = spec.autoWorkers && (spec.strategy === 'queue' || spec.strategy === 'adaptive') ? new MailAutoController({ start: MAIL_AUTO_START, max: spec.connections }, sessions) : null;
@@ -114,6 +118,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
 
   async function archiveAccount(job: JobBodyContext): Promise<void> {
     for (const w of mailAccountWarnings(spec.account)) job.warn(w);
+    if (openFiles?.note) job.warn(openFiles.note);
     // Each connection listens for the abort (to close its socket at once).
     setMaxListeners(Math.max(getMaxListeners(control.signal), spec.connections * 2 + 10), control.signal);
     // An account archived before may have nothing new: the quick listing (quick-list.ts) is asked
@@ -131,7 +136,7 @@ export async function runMailJob(input: MailJobSpec | MailJobInput, control: Job
     let dropEarlyConnection = quick ? null : preconnectUnlessWaiting(spec.account);
     // The account's folder is locked for the run (a second job there is refused with OUTPUT_LOCKED)
     // and proved writable before any worker connection is opened (read-only / full: a clear error now).
-    const lock: OutputLock = await prepareOutputFolder(root, 'mail').catch((err: unknown) => {
+    const lock: OutputLock = await prepareOutputFolder(root, 'mail', [], { signal: control.signal }).catch((err: unknown) => {
       dropEarlyConnection?.();
       throw err;
     });

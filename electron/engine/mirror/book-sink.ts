@@ -38,6 +38,8 @@ export interface SinkOptions {
    * go to disk after all (a longer body, `finish`, `close`).
    */
   handOver?: boolean;
+  /** The attempt's cancel: a `.part`'s open waiting out the open-files limit (output/part-file.ts) stops waiting at once (ABORTED). */
+  signal?: AbortSignal;
 }
 
 /** A small new text received whole and held in memory, handed over instead of landed (`takeHeld`). */
@@ -200,7 +202,7 @@ export class BookSink {
       if (this.opts.holdSmall && this.metaDeferred && this.startAt === 0) {
         this.held = [];
         this.heldUnhashed = this.opts.handOver === true;
-      } else this.file = new PartFile(this.textPart, this.startAt > 0);
+      } else this.file = new PartFile(this.textPart, this.startAt > 0, { signal: this.opts.signal });
       // Else chunks go straight to the `.part`'s descriptor, those that queued up meanwhile in one
       // writev (no WriteStream between: a stream layer and a promise per chunk less, measured in
       // docs/BENCHMARKS.md). A failed transfer keeps what was written: the resumable prefix.
@@ -264,7 +266,7 @@ export class BookSink {
 
   /** The streaming zip path: raw bytes to the resumable raw `.part`, and through the unzipper (its kept prefix replayed first). */
   private streamZip(): (chunk: Buffer, cb: (err?: Error | null) => void) => void {
-    const raw = (this.file = new PartFile(this.rawPart!, this.startAt > 0));
+    const raw = (this.file = new PartFile(this.rawPart!, this.startAt > 0, { signal: this.opts.signal }));
     const zip = (this.zip = this.newZipText());
     // The kept raw prefix goes into the unzipper first; new bytes are unzipped after it.
     let replayed = this.startAt === 0;
@@ -338,7 +340,7 @@ export class BookSink {
       // Its last write has landed (one write in flight at a time): the mtime the manifest records.
       // Synchronous: one fstat on an open descriptor, cheaper than a later stat's thread-pool hop.
       this.mtimeMs = handle ? fstatSync(handle.fd).mtimeMs : (await stat(this.textPart)).mtimeMs;
-      await renameDurably(this.textPart, this.finalPath, { syncDir: false, handle });
+      await renameDurably(this.textPart, this.finalPath, { syncDir: false, handle, signal: this.opts.signal });
       await dirSyncs.sync(dirname(this.finalPath));
       if (this.rawPart && this.zip) {
         await this.file?.close();
@@ -385,7 +387,7 @@ export class BookSink {
 
   /** The text's `.part`, opened at the first write when its chunks were held (see `begin`). */
   private textFile(): PartFile {
-    return (this.file ??= new PartFile(this.textPart, this.startAt > 0));
+    return (this.file ??= new PartFile(this.textPart, this.startAt > 0, { signal: this.opts.signal }));
   }
 
   /** Hashes the held chunks not hashed yet (`handOver`), before they go to disk here. */
@@ -428,7 +430,7 @@ export class BookSink {
     if (this.heldZip) {
       const held = this.heldZip;
       this.heldZip = null;
-      await (this.file = new PartFile(this.rawPart!, false)).write(held).catch(() => {});
+      await (this.file = new PartFile(this.rawPart!, false, { signal: this.opts.signal })).write(held).catch(() => {});
     }
     // The write in flight lands first (the descriptor closes after its pending operations).
     await this.file?.close();

@@ -19,7 +19,7 @@ import type { FetchBookOptions, FetchedBook } from './types';
  * created and listed once per job, not `mkdir`ed and a `.part` `stat`ed per book (raw-parts.ts).
  */
 export function ftpSinkOptions(opts: FetchBookOptions, cand: Candidate, context: ErrorContext): SinkOptions {
-  return { rawDir: opts.rawDir, rawParts: opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: opts.ctx.progress, context };
+  return { rawDir: opts.rawDir, rawParts: opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: opts.ctx.progress, context, signal: opts.ctx.signal };
 }
 
 /**

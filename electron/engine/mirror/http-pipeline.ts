@@ -225,7 +225,7 @@ export class HttpRun {
     if (step.kind !== 'file' || step.sink) return true;
     const { book, cand } = step;
     try {
-      step.sink = await BookSink.open({ rawDir: this.opts.rawDir, rawParts: this.opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, context: this.fileContext(step), holdSmall: true, handOver: this.opts.deferRawLanding === true });
+      step.sink = await BookSink.open({ rawDir: this.opts.rawDir, rawParts: this.opts.rawParts, remoteName: cand.remoteName, textName: cand.textName, fromZip: cand.fromZip, progress: this.opts.ctx.progress, signal: this.opts.ctx.signal, context: this.fileContext(step), holdSmall: true, handOver: this.opts.deferRawLanding === true });
     } catch (e) {
       book.fileSteps--;
       this.fail(book, toFanoutError(e, this.fileContext(step)));
