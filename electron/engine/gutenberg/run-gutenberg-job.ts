@@ -116,9 +116,11 @@ async function runLocked(askedSpec: GutenbergJobSpec, jobControl: JobControl, ou
     if (ftpKey !== null && control.hosts) remembered = control.hosts.rememberLockStep(ftpKey, reason).catch(() => {});
   };
   const mirror = openMirror(spec.mirror, { timeoutMs: spec.timeoutMs, tls: await mirrorTrust(spec), ftp: { lockStep, onLockStep }, proxy: spec.proxy });
-  // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core.
+  // Cleaning is CPU work and downloading mostly waits on the network: one scrub thread per core,
+  // no more than books selected (a one-book job starts one thread: each costs ~60 ms CPU to boot
+  // from the build, and they boot beside the first book on the same cores).
   // Started once the workers open (behind the first requests), kept warm for the process's next job.
-  const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()));
+  const scrubWorkers = spec.scrubWorkers ?? Math.min(4, Math.max(1, availableParallelism()), Math.max(1, total));
   // Each thread holds a few books: it cleans the next while a clean file's fsync runs (file tasks
   // are not abortable in piscina's sense, see scrub-pool.ts `dispatch`; else one book per thread).
   const scrubPool = leaseScrubPool({ executor: spec.scrubExecutor, size: scrubWorkers, maxQueue: scrubWorkers * 2, concurrentPerWorker: SCRUB_BOOKS_PER_THREAD });
