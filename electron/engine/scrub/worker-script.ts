@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -104,7 +104,8 @@ export function bundledEntry(entry: string, dir: string | null): string | null {
   const name = path.basename(entry, path.extname(entry));
   try {
     const record = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as BundleRecord;
-    if (!record.inputs.includes(entry)) return null;
+    // The record is of this very file (another checkout may share node_modules): esbuild names real paths.
+    if (!record.inputs.includes(realpathSync(entry))) return null;
     const key = sourcesKey(record.inputs.map((p) => ({ path: p, text: readFileSync(p, 'utf8') })));
     const bundle = path.join(dir, `${name}-${key}.mjs`);
     if (key !== record.key || !existsSync(bundle)) return null;

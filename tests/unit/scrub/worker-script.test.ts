@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,6 +50,15 @@ describe('scrub entry points run from the sources', () => {
       expect(bundledEntry(entry, cache)).toBe(a);
       expect(((await import(pathToFileURL(a!).href)) as { said: string }).said).toBe('three');
       expect((await readdir(cache)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      // The same sources reached through a symbolic link: the same bundle (esbuild names real paths).
+      await symlink(dir, path.join(dir, 'link'));
+      expect(bundledEntry(path.join(dir, 'link', 'entry.ts'), cache)).toBe(a);
+      // Another checkout sharing the cache (a worktree's node_modules linked to this one's): not its bundle.
+      const other = path.join(dir, 'other');
+      await mkdir(other);
+      await writeFile(path.join(other, 'entry.ts'), "import { word } from './dep';\nexport const said: string = word;\n");
+      await writeFile(path.join(other, 'dep.ts'), "export const word = 'three';\n");
+      expect(bundledEntry(path.join(other, 'entry.ts'), cache)).toBeNull();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
