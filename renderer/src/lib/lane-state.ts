@@ -18,16 +18,21 @@ export const LANE_END_TITLES = {
 } as const;
 
 /**
- * What the states that do not explain themselves mean (the lane's and the legend's tooltip): the
- * waits, above all, say what the lane waits for.
+ * What each state means (the lane's and the legend's tooltip); the waits above all say what the
+ * lane waits for. A Record: a new state gets its words or the build fails.
  */
-export const LANE_STATE_TITLES: Partial<Record<LaneLabel, string>> = {
+export const LANE_STATE_TITLES: Record<LaneLabel, string> = {
+  connecting: 'Opening its connection to the server (connect, TLS, login), or starting an item on it.',
+  listing: "FTP: listing the book's folder. HTTP: its requests are out, waiting for the server's first answer.",
+  downloading: 'Receiving the item\'s bytes.',
   'waiting to clean': 'Its book is downloaded and waits for room in the scrub stage: cleaning is the bottleneck, not this connection (not a straggler).',
-  waiting: 'Holding back for the server: its Retry-After, the wait between requests (--wait), or the grace while the mirror serves nothing.',
-  retrying: 'Backing off before trying the item again (the try before failed or the server refused the connection).',
   cleaning: 'Handing its book to the scrub stage (cleaning runs on the scrub threads, not on this lane).',
   writing: "Its messages are received and their writes wait for room in the job's writes in flight: the disk is the bottleneck, not this connection (not a straggler).",
+  idle: 'Waiting for an item (white space on the timeline).',
   paused: 'The job is paused.',
+  retrying: 'Backing off before trying the item again (the try before failed or the server refused the connection).',
+  waiting: 'Holding back for the server: its Retry-After, the wait between requests (--wait), or the grace while the mirror serves nothing.',
+  failed: 'Its last item failed (listed under Errors).',
   ...LANE_END_TITLES,
 };
 

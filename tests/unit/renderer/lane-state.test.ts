@@ -6,8 +6,8 @@
  * crash. A lane says "done" when it ran out of work, "retired" when the pool let it go.
  */
 import { describe, expect, it } from 'vitest';
-import type { JobEvent, JobSummary, WorkerSnapshot } from '../../../shared/events';
-import { laneStateLabel } from '../../../renderer/src/lib/lane-state';
+import { WORKER_STATES, type JobEvent, type JobSummary, type WorkerSnapshot } from '../../../shared/events';
+import { LANE_STATE_TITLES, laneStateLabel } from '../../../renderer/src/lib/lane-state';
 import { initialHeader, reduceHeader, type RunHeader } from '../../../renderer/src/stores/run-model';
 
 const started = (workers: number, kind: 'gutenberg' | 'mail' = 'mail'): JobEvent => ({ kind: 'job:started', jobId: 'j', jobKind: kind, strategy: 'split', workers, itemsTotal: 100, outDir: '/o' });
@@ -54,5 +54,13 @@ describe('a lane whose worker exited', () => {
     // A lane already stopped when this page took the job up: how it ended is not known.
     h = reduceHeader(initialHeader, [frame(1, [lane(0, 'downloading'), lane(1, 'stopped')])]);
     expect(labels(h)).toEqual(['downloading', 'stopped']);
+  });
+});
+
+describe('what each lane state means', () => {
+  it('every state the engine sends has its words (the lane and legend tooltip)', () => {
+    for (const st of WORKER_STATES) expect(LANE_STATE_TITLES[st], st).toMatch(/\w/);
+    expect(LANE_STATE_TITLES['waiting to clean']).toMatch(/room in the scrub stage/);
+    expect(LANE_STATE_TITLES.listing).toMatch(/HTTP/);
   });
 });
