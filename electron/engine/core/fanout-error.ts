@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { openFilesLimit } from './open-files-check';
 import { ERROR_CODES, type ErrorContext, type ErrorDetail, type FanoutErrorCode, type SerializedError } from '../../../shared/errors';
 
 /**
@@ -158,14 +158,5 @@ export function outOfResources(err: unknown, context: ErrorContext = {}): Fanout
   return new FanoutError('OUT_OF_RESOURCES', `${message} (${code}): ${why}`, ctx, { cause: err });
 }
 
-/** The open-files limit of this process (Linux: /proc/self/limits, its soft value), or null; read once, at load (at EMFILE no file can be opened to read it). */
+/** The open-files limit of this process (core/open-files-check.ts: Linux, /proc/self/limits, its soft value), or null; read once, at load (at EMFILE no file can be opened to read it). */
 const OPEN_FILES_LIMIT = openFilesLimit();
-
-function openFilesLimit(): string | null {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    return line?.split(/\s{2,}/)[1]?.trim() ?? null;
-  } catch {
-    return null;
-  }
-}
