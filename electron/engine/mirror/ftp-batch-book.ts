@@ -50,8 +50,23 @@ export interface BatchBook {
    * exists (see openGuesses in ftp-book-sinks.ts): confirmed when it does, wasted (replies ignored) when it does not.
    * `present`: whether the file exists (from the listing, else the guess's MDTM; null while unknown).
    */
-  guess: { cand: Candidate; sink: BookSink; present: boolean | null } | null;
-  guessState: 'none' | 'pending' | 'confirmed' | 'wasted';
+  guess: {
+    cand: Candidate;
+    sink: BookSink;
+    present: boolean | null;
+    /** The guess's own MDTM reply (`mdtm:<time>`), null while unanswered or refused. */
+    mdtm?: string | null;
+    /** Its RETR was refused (a `kept` guess: nothing of it is kept). */
+    refused?: boolean;
+    /** A `kept` guess's data connection: undefined until its transfer started (its 229), then null until open. */
+    data?: net.Socket | null;
+  } | null;
+  /**
+   * `kept`: the listing names the guessed file without a size (a symlink): its transfer is received
+   * into its `.part` and kept for the one-book path, which lands it only if `SIZE` and `MDTM` now are
+   * the byte count and the time recorded (see FtpBatch.keepGuess), instead of reading it and dropping it.
+   */
+  guessState: 'none' | 'pending' | 'confirmed' | 'wasted' | 'kept';
   /** The final reply to RETR: 'ok' (226) or the error it mapped to. */
   retr: 'ok' | FanoutError | null;
   result: BatchResult | null;

@@ -4,6 +4,7 @@ import type { Client } from 'basic-ftp';
 import type { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import type { BatchBook } from './ftp-batch-book';
+import type { BookSink } from './book-sink';
 import { mapFtpError } from './ftp-errors';
 import { connectPassive } from './ftp-pipeline';
 
@@ -91,4 +92,32 @@ export async function receiveBookData(client: Client, book: BatchBook, port: num
   }
   book.phase = 'received';
   return 'received';
+}
+
+/**
+ * A kept guess's data connection (a symlinked `N-0.txt`, size unknown: see FtpBatch.keepGuess) piped
+ * into its begun sink under the stall rule: `whole` once the server ended it (not known complete:
+ * the one-book path checks the byte count against SIZE), `cut` when it failed once open, or
+ * Unopened. `onOpen` gets the socket (to cut it when the batch gives the book up).
+ */
+export async function receiveKeptGuess(client: Client, sink: BookSink, port: number, t: DataTimeouts, context: ErrorContext, onOpen: (sock: net.Socket) => void): Promise<'whole' | 'cut' | Unopened> {
+  let sock: net.Socket;
+  try {
+    sock = await connectPassive(client, port, t.timeoutMs);
+  } catch (e) {
+    return { unopened: mapFtpError(e, 'transfer', context) };
+  }
+  sock.on('error', () => {}); // surfaces through the pipeline
+  onOpen(sock);
+  const onIdle = () => {
+    if (sock.isPaused()) return void sock.setTimeout(t.stallMs, onIdle);
+    sock.destroy(new Error(`The data connection to ${t.host} stalled: nothing received for ${t.stallMs} ms`));
+  };
+  sock.setTimeout(t.stallMs, onIdle);
+  try {
+    await pipeline(sock, sink.input);
+    return 'whole';
+  } catch {
+    return 'cut';
+  }
 }

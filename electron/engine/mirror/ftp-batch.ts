@@ -13,7 +13,9 @@ import { BookLandings, openBookSink, openGuesses } from './ftp-book-sinks';
 import { chooseFile, lostConnectionError, metaOf, newBatchBook, readListing, redoneOutOfStep, sizeError, unfinished, type BatchBook } from './ftp-batch-book';
 import { FALLBACK, type BatchResult, type FtpBatchOutcome, type FtpBatchTarget } from './ftp-batch-types';
 import { BatchCommandQueue, TRANSFER_WINDOW } from './ftp-batch-queue';
-import { drainPassive, receiveBookData } from './ftp-batch-data';
+import { drainPassive, receiveBookData, receiveKeptGuess } from './ftp-batch-data';
+import { writePartMeta } from './part-meta';
+import { safeJoin } from '../output/safe-path';
 import type { BatchLogin } from './ftp-batch-login';
 import { EAGER_META_BYTES } from './book-sink';
 
@@ -41,7 +43,9 @@ type TaskResolver = { resolve: (v: unknown) => void; reject: (e: Error) => void 
  * A batch never sends REST: a book with a kept `.part` that may be continued, and a book of 2 MiB or
  * more (its meta, written when it starts, records MDTM), go to the one-book path, which asks MDTM.
  * Books without a listed size (symlinks), and all books once STAT or EPSV prove unusable, are
- * handed back as FALLBACK for the one-book path.
+ * handed back as FALLBACK for the one-book path (a symlinked `N-0.txt` guessed with the listing
+ * first has its transfer kept as the `.part`, which that path lands if SIZE and MDTM say it is
+ * whole: see keepGuess).
  */
 export class FtpBatch {
   private readonly books: BatchBook[];
@@ -112,7 +116,7 @@ export class FtpBatch {
           // A transfer held back by us (its data socket paused: the job's bandwidth cap, a slow disk)
           // is not the server's silence, as for the data connection's own stall rule.
           if (this.books.some((b) => b.phase === 'receiving' && b.data?.isPaused())) this.activity++;
-          return this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0), 0);
+          return this.activity + this.books.reduce((n, b) => n + (b.sink?.received ?? 0) + (b.guessState === 'kept' ? b.guess!.sink.received : 0), 0);
         },
         () => this.fail(Object.assign(new Error(`No reply from ${this.target.host} in ${this.target.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
       );
@@ -224,6 +228,12 @@ export class FtpBatch {
         book.phase = 'ready';
         return;
       }
+      if (cand && size === null && cand.remoteName === guess.cand.remoteName) {
+        // The guessed file, listed without a size (a symlink): its transfer, already asked for, is
+        // kept as a `.part` for the one-book path (keepGuess); the book settles when it ended.
+        book.guessState = 'kept';
+        return;
+      }
       this.wasteGuess(book);
     }
     if (!cand) return this.settle(book, new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${book.ebook} in ${book.remoteDir}`, book.context));
@@ -257,6 +267,13 @@ export class FtpBatch {
 
   private onEpsv(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
     const port = res instanceof FTPError ? null : epsvPort(res.message);
+    if (guess && book.guessState === 'kept') {
+      if (port === null) {
+        this.epsvWorks = false;
+        this.settle(book, FALLBACK);
+      } else void this.keepGuess(book, port);
+      return;
+    }
     if (guess && book.guessState !== 'confirmed') {
       // A wasted guess: the RETR will get a 550, unless the file exists after all (listed without a
       // size, or not listed: STAT refused) or may (not known): then the server waits for the data
@@ -292,6 +309,7 @@ export class FtpBatch {
    */
   private onMdtm(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
     const time = res instanceof FTPError ? null : mdtmTime(res.message);
+    if (guess && book.guess) book.guess.mdtm = time;
     if (time && (!guess || book.guessState === 'confirmed')) book.modified = time;
     // A guess not listed (STAT refused): its MDTM tells whether the file is there.
     if (guess && book.guess?.present === null) book.guess.present = time !== null ? true : res instanceof FTPError && saysNoSuchFile(res.message) ? false : null;
@@ -305,6 +323,11 @@ export class FtpBatch {
   }
 
   private onRetr(book: BatchBook, res: FTPResponse | FTPError, guess: boolean): void {
+    if (guess && book.guessState === 'kept' && res instanceof FTPError) {
+      // Refused (a dangling link: 550): no data will come on the connection we opened (or open).
+      book.guess!.refused = true;
+      book.guess!.data?.destroy();
+    }
     if (guess && book.guessState !== 'confirmed') return;
     book.retr = res instanceof FTPError ? mapFtpError(res, 'transfer', book.context) : 'ok';
     if (book.result || book.phase === 'finishing') return;
@@ -329,6 +352,56 @@ export class FtpBatch {
     else if (end === 'received') this.settle(book, book.retr !== null && book.retr !== 'ok' ? book.retr : sizeError(book));
     // Its RETR not answered yet: the answer may never come (see afterCut).
     this.afterCut(book);
+  }
+
+  /**
+   * A symlinked `N-0.txt` guessed behind the book's STAT (listed without a size: `kept`): its data is
+   * received into the guess's `.part` rather than read and dropped (it was then fetched again on the
+   * one-book path: a 3 MB book cost 6 MB). Nothing here can tell the bytes whole: no size is known
+   * (pure-ftpd's 150 gives none, or kbytes), and a `226` does not prove it (a middlebox cutting the
+   * data with a FIN after the server wrote it all gets one from vsftpd), so nothing waits for the
+   * final reply (pure-ftpd sends none after a cut transfer: ftp-symlink-cut.test.ts; a NOOP goes out
+   * at the data's end, as after any cut, so its 200 stands for a reply that never comes). The part is
+   * kept with a `.part.meta` recording the byte count as its size and the guess's own MDTM, and the
+   * book goes to the one-book path (FALLBACK), which asks SIZE and MDTM as for any symlink: only when
+   * SIZE is that byte count and MDTM that time is the kept part the whole file, landed with no
+   * transfer (resume-check.ts; a cut part's count is not the size: restarted, as before). No MDTM
+   * (refused), no byte, a refused RETR, a cut, or replies gone out of step: the part is removed.
+   */
+  private async keepGuess(book: BatchBook, port: number): Promise<void> {
+    const guess = book.guess!;
+    const stallMs = this.target.stallTimeoutMs ?? this.target.timeoutMs;
+    let done!: () => void;
+    this.closing.push(new Promise<void>((r) => (done = r)));
+    try {
+      guess.data = null;
+      guess.sink.begin();
+      const end = await receiveKeptGuess(this.client, guess.sink, port, { host: this.target.host, timeoutMs: this.target.timeoutMs, stallMs }, book.context, (sock) => {
+        guess.data = sock;
+        if (guess.refused) sock.destroy();
+      });
+      guess.data = null;
+      // Its RETR not answered yet: the answer may never come, whether the data ended cut or with a
+      // FIN (a middlebox's cut: pure-ftpd, still writing, then answers nothing). The NOOP's 200
+      // then stands for both (see afterCut); a 226 that comes answers the RETR as ever.
+      if (typeof end !== 'object') this.afterCut(book);
+      await guess.sink.close();
+      const keep = end === 'whole' && !book.result && !this.wentOutOfStep && !guess.refused && guess.mdtm && guess.sink.received > 0;
+      if (keep) {
+        await writePartMeta(safeJoin(this.opts.rawDir, `${guess.cand.textName}.part`, book.context), { size: guess.sink.received, modified: guess.mdtm! }).catch(() => guess.sink.discard());
+      } else await guess.sink.discard();
+      if (typeof end === 'object') {
+        // (As for a drained guess: the book goes to the one-book path, on a new connection.)
+        this.settle(book, FALLBACK);
+        return this.unopened(end.unopened);
+      }
+      this.settle(book, FALLBACK);
+    } catch (e) {
+      await guess.sink.discard().catch(() => {});
+      this.settle(book, toFanoutError(e, book.context));
+    } finally {
+      done();
+    }
   }
 
   // ---- sending ----
@@ -427,6 +500,10 @@ export class FtpBatch {
     if (book.result) return;
     book.result = result;
     this.wasteGuess(book);
+    // A kept guess never started: its sink closed. One under way is read to its end and removed
+    // (keepGuess: the book has its result), as a wasted guess is drained: cut, pure-ftpd would send no
+    // final reply for it; a closed control connection ends it at the server.
+    if (book.guessState === 'kept' && book.guess!.data === undefined) this.closing.push(book.guess!.sink.close());
     if (result instanceof FanoutError || result === FALLBACK) {
       book.settleRest?.(false);
       book.data?.destroy();

@@ -14,6 +14,9 @@ import { makeCtx, removeAll, seeded as body, tempDir, withFtpFiles } from './hel
  * here, so the test's own 60 s bound fails it — no timing assertion). Before 30a6bc6 the guess's data
  * was drained and dropped, and the book fetched on the one-book path (SIZE known). The existing
  * ftp-cut-no-reply "symlinked N-0.txt" case has no cutting relay, so it cannot see this.
+ * Since s19 the guess's transfer is kept as the `.part` (ftp-batch.ts keepGuess): nothing waits for
+ * its final reply, and the one-book path lands the part only when SIZE and MDTM are its byte count
+ * and the time recorded: a cut part is fetched whole again (ftp-symlink-once.test.ts: one transfer).
  */
 const BIG = 10_000_000;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
