@@ -525,18 +525,43 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           return true;
         });
       });
+      // UIDs at which an earlier try broke off go last, each in a FETCH of its own: a message the
+      // server cannot serve (Dovecot ends the session, "BYE FETCH failed: Internal error occurred",
+      // at a message file it cannot read) kept every UID after it in the chunk from being archived,
+      // try after try; now the others are archived and the chunk fails with that UID alone.
+      const suspects = new Set(chunks.flatMap((c) => c.suspects ?? []).filter((u) => wanted.has(u)));
+      const rest = [...wanted].filter((u) => !suspects.has(u));
+      const sets = [...(rest.length > 0 ? [rest] : []), ...[...suspects].sort((a, b) => a - b).map((u) => [u])];
+      let asking: number[] = [];
       try {
-        for await (const m of client.fetch(toUidSet(wanted), SMALL_QUERY, { uid: true })) {
-          if (!m.source) {
-            if (!(await more(m))) break;
-            continue;
+        rounds: for (const set of sets) {
+          asking = set;
+          for await (const m of client.fetch(toUidSet(set), SMALL_QUERY, { uid: true })) {
+            if (!m.source) {
+              if (!(await more(m))) break rounds;
+              continue;
+            }
+            if (taken(m.uid)) continue;
+            if (!(await offer(m, m.source))) break rounds;
           }
-          if (taken(m.uid)) continue;
-          if (!(await offer(m, m.source))) break;
         }
+        asking = [];
+      } catch (err) {
+        // Asked for alone because an earlier try broke off there, and this FETCH failed too: said so.
+        const [only] = asking;
+        if (asking.length !== 1 || only === undefined || !suspects.has(only)) throw err;
+        const e = mapImapError(err, this.#where, { folder: job.info.path, uid: only });
+        if (e.code === 'ABORTED') throw e;
+        throw new FanoutError(e.code, `${e.message} (${job.info.path} UID ${only}, asked for alone: the server fails on this message)`, { ...e.context, uid: only }, { cause: e });
       } finally {
         fetchOver = true;
         stopRows();
+        // The FETCH failed: the first UID of it not returned is where the server broke off.
+        const at = asking.filter((u) => wanted.has(u) && !taken(u)).sort((a, b) => a - b)[0];
+        if (at !== undefined) {
+          const owner = chunks.find((c) => c.uids.includes(at));
+          if (owner && !owner.suspects?.includes(at)) owner.suspects = [...(owner.suspects ?? []), at];
+        }
       }
       // Bodies whose FLAGS or INTERNALDATE never came: asked for (one round trip), then written.
       if ((bodiless.size > 0 || spilled.size > 0) && !writeError) {

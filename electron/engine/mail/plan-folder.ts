@@ -56,6 +56,11 @@ export interface MailChunk {
   /** One message of at least `largeMessageBytes`, fetched in partial ranges. */
   large: boolean;
   done: boolean;
+  /**
+   * UIDs at which a try of this chunk broke off (the first the server had not returned when its
+   * FETCH failed): the next tries fetch them last, each alone (mail-worker.ts `#fetchSmall`).
+   */
+  suspects?: number[];
 }
 
 export interface PlanLimits {
