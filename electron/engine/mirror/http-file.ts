@@ -49,8 +49,12 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
       const gzip = /\bgzip\b/i.test(String(one(res.headers['content-encoding']) ?? ''));
       const counter = new Counter((n) => opts.onProgress?.(n, total));
       const out = (await open(opts.dest, 'w')).createWriteStream();
-      if (gzip) await pipeline(res.body, counter, createGunzip(), out);
-      else await pipeline(res.body, counter, out);
+      try {
+        if (gzip) await pipeline(res.body, counter, createGunzip(), out);
+        else await pipeline(res.body, counter, out);
+      } catch (e) {
+        throw cutShort(e, counter.bytes, total, context()) ?? e;
+      }
       if (total !== null && counter.bytes !== total) throw sizeMismatch(counter.bytes, total, context());
       return { url: url.href, received: counter.bytes, total };
     }
@@ -60,6 +64,21 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * A body that ended before its Content-Length: the server closed the connection (undici: 'other side
+ * closed', a length mismatch), and a gzip stream then ends early too. SIZE_MISMATCH with the count
+ * (`sizeMismatch`, verdict `short`; the catalog download says "cut short" from it), the connection's
+ * words kept in the message; null for anything else (a timeout, a local write error, a cancel).
+ */
+function cutShort(e: unknown, received: number, total: number | null, context: ErrorContext): FanoutError | null {
+  if (total === null || received >= total) return null;
+  const code = (e as { code?: unknown })?.code;
+  const zlib = typeof code === 'string' && code.startsWith('Z_');
+  const err = connectionError(e, context);
+  if (!zlib && err.code !== 'CONNECTION_RESET' && err.code !== 'SIZE_MISMATCH') return null;
+  return sizeMismatch(received, total, context, ` (${err.message})`);
 }
 
 /** Counts the bytes that pass. */

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CATALOG_REMOTE_PATH, catalogUrl, downloadCatalog, type CatalogDownloadProgress } from '../../../electron/engine/jobs/catalog-download';
+import { FanoutError } from '../../../electron/engine/core/fanout-error';
 import { FanoutHost } from '../../../electron/engine/jobs/fanout-host';
 import type { CatalogEvent } from '../../../shared/ipc';
 import { durableRename, makeSelfSignedCert, recordFsyncs, startFtpServer, startHttpServer, type FtpServer } from '../../harness';
@@ -39,6 +40,11 @@ function startMirror(): Promise<Server> {
         res.write(Buffer.alloc(1000, 65));
       }, 20);
       res.on('close', () => clearInterval(t));
+    } else if (url.startsWith('/cut/') || url.startsWith('/cutgz/')) {
+      // 30,000 bytes of 100,000 announced, then the connection closed (once those bytes are written).
+      res.writeHead(200, { 'Content-Length': 100_000, ...(url.startsWith('/cutgz/') ? { 'Content-Encoding': 'gzip' } : {}) });
+      const part = url.startsWith('/cutgz/') ? gzipSync(CSV).subarray(0, 3_000) : Buffer.alloc(30_000, 65);
+      res.write(part, () => res.socket?.destroy());
     } else if (url.startsWith('/boom/')) {
       res.writeHead(503);
       res.end();
@@ -126,6 +132,19 @@ describe('catalog download', () => {
     await expect(downloadCatalog(`${base}/boom/`, { destDir: join(dir, 'e3') })).rejects.toMatchObject({ code: 'HTTP_TRANSIENT', message: expect.stringContaining('HTTP 503') });
     await expect(downloadCatalog('http://127.0.0.1:1/', { destDir: join(dir, 'e4') })).rejects.toMatchObject({ code: 'CONNECTION_REFUSED' });
     for (const d of ['e1', 'e2', 'e3']) expect(await readdir(join(dir, d))).toEqual([]);
+  });
+
+  it('a body cut short (the server closed before its Content-Length): SIZE_MISMATCH, "cut short" with the byte count, no file', async () => {
+    // Before: CONNECTION_RESET 'other side closed' (undici's words), the catalog's own wording never reached over HTTP.
+    // (How many of the bytes sent are counted before the close is seen is the network's: not asserted.)
+    for (const route of ['cut', 'cutgz']) {
+      const e = (await downloadCatalog(`${base}/${route}/`, { destDir: join(dir, route) }).catch((x: unknown) => x)) as FanoutError;
+      expect(e).toBeInstanceOf(FanoutError);
+      expect([e.code, e.retryable, e.detail.size?.verdict, e.detail.size?.expected]).toEqual(['SIZE_MISMATCH', true, 'short', 100_000]);
+      expect(e.detail.size!.received).toBeLessThan(100_000);
+      expect(e.message).toMatch(new RegExp(`^The catalog download from ${base}/${route}/${CATALOG_REMOTE_PATH} was cut short \\(Received \\d+ of 100000 bytes \\(`));
+      expect(await readdir(join(dir, route))).toEqual([]);
+    }
   });
 
   it('cancels with an AbortSignal and leaves no file', async () => {
