@@ -53,7 +53,7 @@ describe.each(['dovecot', 'cyrus'] as const)('mail: a message the server cannot 
     await bed.admin.mailboxOpen(path, { readOnly: true });
     const bad = await bed.admin.fetchOne(String(BAD), { uid: true, envelope: true }, { uid: true });
     await bed.admin.mailboxClose();
-    const messageId = bad && bad.envelope?.messageId;
+    const messageId = bad ? bad.envelope?.messageId : undefined;
     expect(messageId).toBeTruthy();
     // The message's file in the server's store (not its indexes or caches, which may quote the header).
     const files = filesHolding(bed.srv.dir, messageId!).filter((f) => /\/cur\/|\/\d+\.$/.test(f));
