@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isTempName, writeFileAtomic } from '../output/atomic-file';
 
 /** How to start one of the scrub entry points that live next to this module. */
 export interface WorkerScript {
@@ -86,13 +87,27 @@ function sourcesKey(files: Array<{ path: string; text: string }>): string {
   return hash.digest('hex').slice(0, 24);
 }
 
-/** What a bundle was made from: its record, `<name>.json` beside it. */
+/** What a bundle was made from: its record, `<name>-<entry tag>.json` beside it (`recordPath`). */
 interface BundleRecord {
-  /** The source files it holds, absolute paths. */
+  /** The source files it holds, absolute real paths (as esbuild names them). */
   inputs: string[];
   /** `sourcesKey` of those files as they were; the bundle is `<name>-<key>.mjs`. */
   key: string;
+  /** sha256 of the bundle's bytes: a bundle cut short (a crash after its rename) is never run. */
+  sha256: string;
 }
+
+/**
+ * One record per entry file: checkouts sharing node_modules (worktrees linked to one) each keep
+ * their own instead of overwriting one another's at every pool start.
+ */
+function recordPath(dir: string, entry: string): string {
+  const real = realpathSync(entry);
+  const tag = createHash('sha256').update(real).digest('hex').slice(0, 12);
+  return path.join(dir, `${path.basename(entry, path.extname(entry))}-${tag}.json`);
+}
+
+const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * The bundle of `entry` made from the source files as they are now, or null: the record's files
@@ -103,12 +118,13 @@ export function bundledEntry(entry: string, dir: string | null): string | null {
   if (dir === null) return null;
   const name = path.basename(entry, path.extname(entry));
   try {
-    const record = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as BundleRecord;
-    // The record is of this very file (another checkout may share node_modules): esbuild names real paths.
+    const record = JSON.parse(readFileSync(recordPath(dir, entry), 'utf8')) as BundleRecord;
     if (!record.inputs.includes(realpathSync(entry))) return null;
     const key = sourcesKey(record.inputs.map((p) => ({ path: p, text: readFileSync(p, 'utf8') })));
+    if (key !== record.key) return null;
+    // The bundle's own bytes checked too (~0.1 ms for its 30 KB).
     const bundle = path.join(dir, `${name}-${key}.mjs`);
-    if (key !== record.key || !existsSync(bundle)) return null;
+    if (sha256Of(readFileSync(bundle)) !== record.sha256) return null;
     lastGood.set(entry, bundle);
     return bundle;
   } catch (err) {
@@ -122,8 +138,8 @@ export function bundledEntry(entry: string, dir: string | null): string | null {
  * Bundles `entry` into `dir` (exported for tests). The key is computed from the very texts esbuild
  * compiled (read by the plugin below), so a file edited during the build cannot be filed under
  * its new contents. piscina stays outside: the bundle's `move` must be the one piscina's own worker
- * script checks. Written to a temporary name, then renamed: processes bundling at once each write
- * a whole file.
+ * script checks. Processes bundling at once each write a whole file (a temporary of their own,
+ * renamed).
  */
 export async function bundleEntry(entry: string, dir: string): Promise<string | null> {
   const esbuild = (await import(ESBUILD)) as typeof import('esbuild');
@@ -156,34 +172,35 @@ export async function bundleEntry(entry: string, dir: string): Promise<string | 
   const key = sourcesKey(sources);
   await mkdir(dir, { recursive: true });
   const bundle = path.join(dir, `${name}-${key}.mjs`);
-  // The bundle first, then the record naming it: a reader never finds a record without its bundle.
-  await writeWhole(bundle, code);
-  const record: BundleRecord = { inputs: sources.map((s) => s.path), key };
-  await writeWhole(path.join(dir, `${name}.json`), JSON.stringify(record));
-  removeStale(dir, name, bundle);
+  // Each written durably under a unique temporary name, then renamed (output/atomic-file.ts); the
+  // bundle first, then the record naming it and its sha256.
+  await writeFileAtomic(bundle, code);
+  const record: BundleRecord = { inputs: sources.map((s) => s.path), key, sha256: sha256Of(code) };
+  await writeFileAtomic(recordPath(dir, entry), JSON.stringify(record));
+  removeStale(dir, name);
   return bundle;
 }
 
-/** Writes `file` under a name of this process's own, then renames it: readers see the whole file or none. */
-async function writeWhole(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    await writeFile(temp, data);
-    await rename(temp, file);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw err;
-  }
-}
-
-/** Bundles of `name` older than a day (a thread of another process may still be about to load a recent one). */
-function removeStale(dir: string, name: string, keep: string): void {
+/**
+ * Bundles of `name` that no record names (any checkout's) and older than a day, and temporaries
+ * older than a day (a crash's); a bundle just resolved by another process is named by its record.
+ */
+function removeStale(dir: string, name: string): void {
   const dayAgo = Date.now() - 86_400_000;
   try {
-    for (const f of readdirSync(dir)) {
-      const file = path.join(dir, f);
-      if (file === keep || !f.startsWith(`${name}-`)) continue;
-      if (statSync(file).mtimeMs < dayAgo) unlinkSync(file);
+    const files = readdirSync(dir);
+    const named = new Set<string>();
+    for (const f of files) {
+      if (!f.endsWith('.json') || isTempName(f)) continue;
+      try {
+        named.add(`${name}-${(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as BundleRecord).key}.mjs`);
+      } catch {
+        // another process's record being replaced, or not a record
+      }
+    }
+    for (const f of files) {
+      const stale = isTempName(f) || (f.startsWith(`${name}-`) && f.endsWith('.mjs') && !named.has(f));
+      if (stale && statSync(path.join(dir, f)).mtimeMs < dayAgo) unlinkSync(path.join(dir, f));
     }
   } catch {
     // another process removed it first, or the folder is not ours to clean

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -59,6 +60,19 @@ describe('scrub entry points run from the sources', () => {
       await writeFile(path.join(other, 'entry.ts'), "import { word } from './dep';\nexport const said: string = word;\n");
       await writeFile(path.join(other, 'dep.ts'), "export const word = 'three';\n");
       expect(bundledEntry(path.join(other, 'entry.ts'), cache)).toBeNull();
+      // ... which keeps a record of its own: both checkouts find their bundles, and a bundle a day old
+      // that a record names survives the other's next bundle.
+      const theirs = await bundleEntry(path.join(other, 'entry.ts'), cache);
+      expect(theirs).not.toBe(a);
+      expect(bundledEntry(entry, cache)).toBe(a);
+      expect(bundledEntry(path.join(other, 'entry.ts'), cache)).toBe(theirs);
+      const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+      await utimes(a!, twoDaysAgo, twoDaysAgo);
+      await utimes(first!, twoDaysAgo, twoDaysAgo); // named by no record any more: removed
+      await writeFile(path.join(other, 'dep.ts'), "export const word = 'four';\n");
+      await bundleEntry(path.join(other, 'entry.ts'), cache);
+      expect(bundledEntry(entry, cache)).toBe(a);
+      expect(existsSync(first!)).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
