@@ -92,7 +92,7 @@ export async function acquireOutputLock(folder: string, kind: string, opts: { si
     if (isAlive(current)) throw lockedError(dir, current);
     // A verify holding the lock died (SIGKILL) while other verifies still read the folder
     // (verify/verify-folder.ts: one record each in .fanout.verify/): the folder is still theirs.
-    const reader = current.kind === 'verify' ? await liveVerifyReader(dir) : null;
+    const reader = current.kind === 'verify' ? await liveVerifyReader(dir).catch((err: unknown) => Promise.reject(storageFault(err, dir) ?? err)) : null;
     if (reader) throw lockedError(dir, reader);
     deadGroup ||= current.kind === 'verify';
     await takeOver(file, current, dir, opts.signal);
@@ -229,11 +229,16 @@ function bootId(): string | null {
 /** The folder's verify group (verify/verify-folder.ts): one `<token>.json` (a LockOwner) per verify reading it. */
 export const VERIFY_READERS_DIR = '.fanout.verify';
 
-/** A verify of the folder's group still reading (its process alive), or null. */
+/**
+ * A verify of the folder's group still reading (its process alive), or null. A record that cannot
+ * be read (the open-files limit past `readOwner`'s tries, EIO) throws: it may be a live verify's,
+ * and breaking the lock under it is not ours (it was read as gone: the lock broken, the record
+ * removed with the dead group's).
+ */
 async function liveVerifyReader(dir: string): Promise<LockOwner | null> {
   const names = await readdir(join(dir, VERIFY_READERS_DIR)).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith('.json'))) {
-    const owner = await readOwner(join(dir, VERIFY_READERS_DIR, name)).catch(() => 'gone' as const);
+    const owner = await readOwner(join(dir, VERIFY_READERS_DIR, name));
     if (typeof owner === 'object' && isAlive(owner)) return owner;
   }
   return null;
@@ -250,8 +255,9 @@ async function removeDeadVerifyRecords(dir: string): Promise<void> {
   const group = join(dir, VERIFY_READERS_DIR);
   const names = await readdir(group).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith('.json'))) {
-    const owner = await readOwner(join(group, name)).catch(() => 'gone' as const);
-    if (typeof owner === 'object' && isAlive(owner)) return;
+    // One that cannot be read may be a live verify's: the group is left as it is.
+    const owner = await readOwner(join(group, name)).catch(() => 'unreadable' as const);
+    if (owner === 'unreadable' || (typeof owner === 'object' && isAlive(owner))) return;
   }
   await removeStaleTempFiles(group).catch(() => 0);
   for (const name of names.filter((n) => n.endsWith('.json'))) await rm(join(group, name), { force: true }).catch(() => {});
