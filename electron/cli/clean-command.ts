@@ -109,7 +109,11 @@ export function registerCleanCommand(program: Command): void {
       }
       const outDir = resolve(o.outDir);
       await makeDirs(outDir);
-      const { createScrubPool } = await import('../engine/scrub/scrub-pool');
+      const [{ createScrubPool }] = await Promise.all([
+        import('../engine/scrub/scrub-pool'),
+        // From the sources, the threads start from one bundled script, not tsx's loader (a no-op built).
+        import('../engine/scrub/worker-script').then((w) => w.prepareSiblingScript('scrub-worker')),
+      ]);
       const pool = createScrubPool({ executor: 'threads', size: Math.min(files.length, Math.max(1, availableParallelism())), maxQueue: 8 });
       let failed = 0;
       try {

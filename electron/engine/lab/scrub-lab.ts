@@ -10,6 +10,7 @@ import type { LabPoint } from '../../../shared/ipc';
 import { abortedError } from '../core/fanout-error';
 import { median } from '../../../shared/median';
 import { createScrubPool } from '../scrub/scrub-pool';
+import { prepareSiblingScript } from '../scrub/worker-script';
 
 export type ScrubExecutorKind = 'threads' | 'processes';
 
@@ -47,6 +48,8 @@ export async function runScrubLab(req: ScrubLabRequest): Promise<LabPoint[]> {
   const cells = req.executors.flatMap((executor) => counts.map((workers) => ({ executor, workers })));
   const bytes = req.books.reduce((n, b) => n + b.length, 0);
   const points: LabPoint[] = [];
+  // From the sources, each pool's threads (children) start from one bundled script, not tsx's loader.
+  for (const executor of new Set(req.executors)) await prepareSiblingScript(executor === 'threads' ? 'scrub-worker' : 'scrub-child');
   for (const { executor, workers } of cells) {
     const wallMs: number[] = [];
     let done = 0;
