@@ -22,17 +22,6 @@ export const START_MARKER_RE = new RegExp(
 );
 
 /**
- * START_MARKER_RE's first alternative alone (`*** START OF ...`). Both small-print alternatives
- * contain `SMALL` gap `PRINT`, so in a text where SMALL_PRINT_RE finds nothing they can never
- * match, and this finds exactly the matches START_MARKER_RE would, several times faster (the
- * third alternative scans every line to its end). Used by the byte-level fast path.
- */
-export const MODERN_START_MARKER_RE = new RegExp(START_MARKER_RE.source.slice(0, START_MARKER_RE.source.indexOf('|^')), 'gim');
-
-/** `SMALL` gap `PRINT`: a necessary part of START_MARKER_RE's second and third alternatives. */
-export const SMALL_PRINT_RE = new RegExp(String.raw`SMALL${G}PRINT`, 'i');
-
-/**
  * Start of the footer. Covers `*** END OF THIS/THE PROJECT GUTENBERG EBOOK ...`,
  * `End of the Project Gutenberg EBook of ...`, `End of Project Gutenberg's ...`,
  * `End of Project Gutenberg Etext ...` and `End of this Project Gutenberg etext of ...`.

@@ -1,5 +1,4 @@
-import { SMALL_PRINT_RE } from './boilerplate-markers';
-import { findEndMarkerLine, findLastModernStartLine } from './marker-lines';
+import { findEndMarkerLine, findLastStartLine } from './marker-lines';
 import type { ScrubWarning } from './scrub-types';
 import {
   BLANK_LINE_RE,
@@ -9,7 +8,6 @@ import {
   MAX_CREDIT_PARAGRAPHS,
   TAIL_LINES,
   endOfMarker,
-  findLastStart,
   offsetAfterLines,
   offsetBeforeLines,
 } from './strip-boilerplate';
@@ -48,10 +46,11 @@ const LF = 0x0a;
  * the caller then strips the decoded text the reference way.
  */
 export function locateBook(text: Buffer): BookSpan | null {
-  const headLimit = byteOffsetAfterLines(text, HEAD_LINES + HEAD_SLACK_LINES);
+  const headEnd = byteOffsetAfterLines(text, HEAD_LINES, 0);
+  const headLimit = byteOffsetAfterLines(text, HEAD_SLACK_LINES, headEnd);
   const tailStart = byteOffsetBeforeLines(text, TAIL_LINES);
   if (headLimit < tailStart) {
-    return hasLineSeparator(text, 0, headLimit) || hasLineSeparator(text, tailStart, text.length) ? null : locateInWindows(text, headLimit, tailStart);
+    return hasLineSeparator(text, 0, headLimit) || hasLineSeparator(text, tailStart, text.length) ? null : locateInWindows(text, headEnd, headLimit, tailStart);
   }
   return hasLineSeparator(text, 0, text.length) ? null : locateInWhole(text);
 }
@@ -72,7 +71,7 @@ function hasLineSeparator(bytes: Buffer, from: number, to: number): boolean {
 function locateInWhole(bytes: Buffer): BookSpan {
   const text = decode(bytes, 0, bytes.length);
   const warnings: ScrubWarning[] = [];
-  const { start, contentStart } = findStart(text);
+  const { start, contentStart } = findStart(text, offsetAfterLines(text, HEAD_LINES));
   const tailStart = Math.max(contentStart, offsetBeforeLines(text, TAIL_LINES));
   const end = findEndMarkerLine(text, tailStart);
   const contentEnd = end === -1 ? text.length : end;
@@ -97,11 +96,15 @@ function locateInWhole(bytes: Buffer): BookSpan {
   };
 }
 
-/** A long book: the head window `[0, headLimit)` and the tail window `[tailStart, end)`, disjoint. */
-function locateInWindows(bytes: Buffer, headLimit: number, tailStart: number): BookSpan | null {
+/**
+ * A long book: the head window `[0, headLimit)` and the tail window `[tailStart, end)`, disjoint;
+ * `headEnd` is the end of the first HEAD_LINES lines (inside the head window: a byte offset is a
+ * char offset in its byte string).
+ */
+function locateInWindows(bytes: Buffer, headEnd: number, headLimit: number, tailStart: number): BookSpan | null {
   const head = decode(bytes, 0, headLimit);
   // endOfMarker reads at most a few lines past the marker, all inside the window's slack.
-  const { start, contentStart } = findStart(head);
+  const { start, contentStart } = findStart(head, headEnd);
   // Every window line is whole (the window ends after an LF) and the true content end lies in the
   // tail window, past this one: `head.length` stands in for it. Whatever runs to the window's end
   // (credits without a blank line after them, blank lines) ends with skipBlankLines reaching it,
@@ -130,13 +133,14 @@ function locateInWindows(bytes: Buffer, headLimit: number, tailStart: number): B
   };
 }
 
-/** The last start marker in the first HEAD_LINES lines (before any footer marker there), and the line after it. */
-function findStart(text: string): { start: number; contentStart: number } {
-  const head = text.slice(0, offsetAfterLines(text, HEAD_LINES));
+/**
+ * The last start marker in the first HEAD_LINES lines (`text[0, headEnd)`, before any footer
+ * marker there), and the line after it.
+ */
+function findStart(text: string, headEnd: number): { start: number; contentStart: number } {
+  const head = text.slice(0, headEnd);
   const firstEnd = findEndMarkerLine(head, 0);
-  const searched = firstEnd === -1 ? head : head.slice(0, firstEnd);
-  // Without "SMALL PRINT" in the searched text only the modern alternative can match (see MODERN_START_MARKER_RE).
-  const start = SMALL_PRINT_RE.test(searched) ? findLastStart(searched) : findLastModernStartLine(searched);
+  const start = findLastStartLine(firstEnd === -1 ? head : head.slice(0, firstEnd));
   return { start, contentStart: start === -1 ? 0 : endOfMarkerBytes(text, start) };
 }
 
@@ -233,9 +237,9 @@ function utf8Of(text: string, from: number, to: number): string {
   return Buffer.from(text.slice(from, to), 'latin1').toString('utf8');
 }
 
-/** Byte offset just after the `n`th LF, or the length: `offsetAfterLines` on bytes (an LF byte is an LF char). */
-function byteOffsetAfterLines(buf: Buffer, n: number): number {
-  let pos = 0;
+/** Byte offset just after the `n`th LF from `from` (a line start), or the length: `offsetAfterLines` on bytes (an LF byte is an LF char). */
+function byteOffsetAfterLines(buf: Buffer, n: number, from: number): number {
+  let pos = from;
   for (let i = 0; i < n; i++) {
     const nl = buf.indexOf(LF, pos);
     if (nl === -1) return buf.length;
