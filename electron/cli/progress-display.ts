@@ -65,7 +65,7 @@ class LogDisplay implements ProgressDisplay {
   stop(): void {}
 }
 
-/** The end-of-run summary: books, bytes, wall time, throughput, per-worker busy %, failures. */
+/** The end-of-run summary: books, bytes, wall time, throughput, per-worker busy %, the wait for cleaning, failures. */
 export function formatSummary(summary: JobSummary, itemNoun = 'books'): string {
   // A job stopped early (cancelled, a server or disk that stopped it) leaves some neither done nor
   // failed: said, so that the headline adds up to the total.
@@ -76,6 +76,12 @@ export function formatSummary(summary: JobSummary, itemNoun = 'books'): string {
     `worker busy: ${summary.workerBusy.map((b, i) => `#${i + 1} ${Math.round(b * 100)}%`).join('  ')}`,
     `output: ${summary.outDir}`,
   ];
+  // What the lanes' 'waiting to clean' added up to (a second or more in all): cleaning held the downloads.
+  const stage = summary.scrubStage;
+  if (stage && stage.blockedMs >= 1000) {
+    const held = `the scrub stage held up to ${stage.peakInFlight} books${stage.bound !== null && stage.peakInFlight >= stage.bound ? ', its bound' : ''}`;
+    lines.splice(3, 0, `waiting to clean: ${formatDuration(stage.blockedMs)} summed over workers (${held}): cleaning was the bottleneck then (--scrub-workers)`);
+  }
   if (summary.failures.length > 0) {
     lines.push('failures:');
     for (const f of summary.failures) {

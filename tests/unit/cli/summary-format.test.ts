@@ -21,6 +21,21 @@ describe('the CLI summary headline', () => {
   });
 });
 
+describe('the time the workers waited to clean', () => {
+  // The live lanes say 'waiting to clean' while it happens; the summary says how much it added up to.
+  it('is said when the downloads waited for room in the scrub stage, with the stage bound', () => {
+    const text = formatSummary(summary({ scrubStage: { bound: 16, blockedMs: 11_900, peakInFlight: 16 } }));
+    expect(text.split('\n')[3]).toBe('waiting to clean: 11.9 s summed over workers (the scrub stage held up to 16 books, its bound): cleaning was the bottleneck then (--scrub-workers)');
+  });
+
+  it('is not said when they waited under a second in all, nor for a job without a scrub stage', () => {
+    expect(formatSummary(summary({ scrubStage: { bound: 16, blockedMs: 0, peakInFlight: 3 } }))).not.toMatch(/waiting to clean/);
+    // Under a second in all is no bottleneck worth a line.
+    expect(formatSummary(summary({ scrubStage: { bound: 16, blockedMs: 400, peakInFlight: 16 } }))).not.toMatch(/waiting to clean/);
+    expect(formatSummary(summary({}))).not.toMatch(/waiting to clean/);
+  });
+});
+
 describe('the mail folder table', () => {
   it('a folder the job did not finish (cancelled, failed) says how many are left, so its line adds up', () => {
     // Before, a cancelled run printed 'INBOX  4000 = 0 + 3965 + 0' under 'on server = archived before + fetched now + vanished'.
