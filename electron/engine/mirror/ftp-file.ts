@@ -6,6 +6,8 @@ import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { mapFtpError } from './ftp-errors';
 import { dataEnded, raceDataEnd, sizeMismatch } from './ftp-data-end';
+import { recordTransferReplies } from './ftp-pipeline';
+import { announcedSize, fitsAnnounced } from './ftp-replies';
 import type { FetchedFile, FetchFileOptions } from './types';
 
 /**
@@ -37,7 +39,9 @@ export async function fetchFtpFile(client: Client, remotePath: string, url: stri
   const written = pipeline(counter, createWriteStream(opts.dest));
   written.catch(() => {}); // surfaces through the transfer (basic-ftp listens for the destination's error)
   const ended = dataEnded(counter);
-  const transfer = client.downloadTo(counter, remotePath);
+  // No SIZE: what the 150 says of the size is the only check of the count (a 226 is no proof: see ftp-retr.ts).
+  const replies = total === null ? recordTransferReplies(client) : null;
+  const transfer = client.downloadTo(counter, remotePath).finally(() => replies?.stop());
   transfer.catch(() => {});
   try {
     // Ended short before the final reply: failed at once, the control connection closed (see raceDataEnd).
@@ -54,5 +58,10 @@ export async function fetchFtpFile(client: Client, remotePath: string, url: stri
     throw mapFtpError(raw, 'transfer', context);
   }
   if (total !== null && received !== total) throw sizeMismatch(received, total, context);
+  const announced = replies ? announcedSize(replies.messages) : null;
+  if (announced && !fitsAnnounced(received, announced)) {
+    const said = 'bytes' in announced ? `${announced.bytes} bytes` : `${announced.kbytes} kbytes`;
+    throw new FanoutError('SIZE_MISMATCH', `Received ${received} bytes where the server's 150 announced ${said} (its size unknown otherwise: the data connection ended early)`, context);
+  }
   return { url, received, total };
 }

@@ -93,3 +93,27 @@ function connectDirect(host: string | undefined, port: number, timeoutMs: number
     });
   });
 }
+
+/**
+ * Records the preliminary replies (1xx) of the `RETR` (or `REST` + `RETR`) basic-ftp sends until
+ * `stop()`: what a transfer of unknown size says of its size (ftp-replies.ts `announcedSize`).
+ * Wraps `client.ftp.handle` (see README, basic-ftp internals) for that command's replies only.
+ */
+export function recordTransferReplies(client: Client): { messages: string[]; stop(): void } {
+  const ftp = client.ftp;
+  const original = ftp.handle;
+  const messages: string[] = [];
+  ftp.handle = function (this: typeof ftp, command, handler) {
+    if (!command || !/^(RETR|REST) /i.test(command)) return original.call(this, command, handler);
+    return original.call(this, command, (res, task) => {
+      if (!(res instanceof Error) && res.code >= 100 && res.code < 200 && messages.length < 8) messages.push(res.message);
+      handler(res, task);
+    });
+  };
+  return {
+    messages,
+    stop() {
+      ftp.handle = original;
+    },
+  };
+}

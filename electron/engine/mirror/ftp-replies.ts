@@ -121,3 +121,24 @@ export function loginVerdict(replies: Array<FTPResponse | FTPError>): 'wait' | '
   if (user.code !== 230 && user.code !== 331) return new FTPError({ code: 530, message: `530 Login not completed (${user.message})` });
   return type instanceof FTPError ? type : 'ok';
 }
+
+/**
+ * What a transfer's preliminary replies (`150`, `125`) say of its size: vsftpd and ProFTPD
+ * `… (200000 bytes)` (exact); pure-ftpd `195.3 kbytes to download` (`%.1f` of bytes / 1024, for
+ * more than 4096 bytes: within 52 bytes), or nothing. Null when none says.
+ */
+export function announcedSize(messages: string[]): { bytes: number } | { kbytes: number } | null {
+  for (const m of messages) {
+    const exact = /\((\d+) bytes\)/.exec(m);
+    if (exact) return { bytes: Number(exact[1]) };
+    const k = /\b(\d+(?:\.\d+)?) kbytes to download\b/.exec(m);
+    if (k) return { kbytes: Number(k[1]) };
+  }
+  return null;
+}
+
+/** Whether `received` bytes can be the size `announced` (see announcedSize; kbytes to their printed tenth). */
+export function fitsAnnounced(received: number, announced: { bytes: number } | { kbytes: number }): boolean {
+  if ('bytes' in announced) return received === announced.bytes;
+  return Math.abs(received / 1024 - announced.kbytes) <= 0.05 + 1e-9;
+}

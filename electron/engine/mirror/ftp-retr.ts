@@ -2,7 +2,8 @@ import type { Client, FTPResponse } from 'basic-ftp';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
-import { openPassive } from './ftp-pipeline';
+import { openPassive, recordTransferReplies } from './ftp-pipeline';
+import { announcedSize, fitsAnnounced } from './ftp-replies';
 import { dataEnded, raceDataEnd, sizeMismatch } from './ftp-data-end';
 
 export interface RetrRequest {
@@ -44,8 +45,11 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
   // (`timeout` is read-only in basic-ftp's types, a plain field at runtime: see README, basic-ftp internals.)
   const ftp = client.ftp as { timeout: number };
   ftp.timeout = r.stallMs;
+  // A size not known: what the 150 says of it is the only check of the count (a 226 is no proof).
+  const replies = r.size === null ? recordTransferReplies(client) : null;
   const transfer = client.downloadTo(sink.input, r.remotePath, r.startAt).finally(() => {
     ftp.timeout = r.timeoutMs;
+    replies?.stop();
   });
   transfer.catch(() => {});
   const need = r.size === null ? null : r.size - r.startAt;
@@ -74,5 +78,13 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
   }
   await dataDone;
   if (need !== null && sink.received !== need) throw sizeMismatch(sink.received, need, r.context);
+  // Size unknown (no SIZE, no size listed): a 226 does not make the bytes whole (a middlebox cutting
+  // the data with a FIN after the server wrote it all gets one from all three servers). The count
+  // must fit what the 150 said, where it said (vsftpd, ProFTPD: bytes; pure-ftpd: kbytes, to 52 bytes).
+  const announced = replies && r.startAt === 0 ? announcedSize(replies.messages) : null;
+  if (announced && !fitsAnnounced(sink.received, announced)) {
+    const said = 'bytes' in announced ? `${announced.bytes} bytes` : `${announced.kbytes} kbytes`;
+    throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} bytes where the server's 150 announced ${said} (its size unknown otherwise: the data connection ended early)`, r.context);
+  }
   return null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FTPError, type FTPResponse } from 'basic-ftp';
-import { loginVerdict, mdtmTime, preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
+import { announcedSize, fitsAnnounced, loginVerdict, mdtmTime, preliminaryFits, preliminaryNames, replyFits, saysNoSuchFile, saysServerFull, statOutcome } from '../../../electron/engine/mirror/ftp-replies';
 import { mapFtpError } from '../../../electron/engine/mirror/ftp-errors';
 import { commandWrite, statCommand, transferCommands } from '../../../electron/engine/mirror/ftp-command-lines';
 
@@ -137,5 +137,32 @@ describe('loginVerdict: what the pipelined login replies say so far', () => {
     const odd = loginVerdict([ok(200), ok(332, '332 Need account'), ok(202), ok(200)]);
     expect(odd).toBeInstanceOf(FTPError);
     expect((odd as FTPError).code).toBe(530);
+  });
+});
+
+describe('announcedSize / fitsAnnounced: what a 150 says of a transfer of unknown size', () => {
+  it('reads the three servers’ wordings', () => {
+    expect(announcedSize(['150 Opening BINARY mode data connection for /5/0/0/5001/5001-0.txt (200000 bytes).'])).toEqual({ bytes: 200_000 }); // vsftpd
+    expect(announcedSize(['150 Opening BINARY mode data connection for /d/4000-0.txt (100 bytes)'])).toEqual({ bytes: 100 }); // ProFTPD
+    expect(announcedSize(['150-Accepted data connection\n150 195.3 kbytes to download'])).toEqual({ kbytes: 195.3 }); // pure-ftpd, over 4096 bytes
+    expect(announcedSize(['150-Accepted data connection\n150 The computer is your friend. Trust the computer'])).toBeNull(); // pure-ftpd, small
+    expect(announcedSize(['125 Data connection already open; transfer starting.'])).toBeNull();
+  });
+  it('bytes exactly; kbytes to their printed tenth (52 bytes)', () => {
+    expect(fitsAnnounced(200_000, { bytes: 200_000 })).toBe(true);
+    expect(fitsAnnounced(199_999, { bytes: 200_000 })).toBe(false);
+    expect(fitsAnnounced(200_000, { kbytes: 195.3 })).toBe(true);
+    expect(fitsAnnounced(60_000, { kbytes: 195.3 })).toBe(false);
+    expect(fitsAnnounced(10_000_000, { kbytes: 9765.6 })).toBe(true);
+  });
+});
+
+describe('replies a server may vary', () => {
+  it('RETR: 226 or 250 completes it, 125 or 150 starts it', () => {
+    expect(replyFits('RETR', 226)).toBe(true);
+    expect(replyFits('RETR', 250)).toBe(true);
+    expect(preliminaryFits('RETR', 150)).toBe(true);
+    expect(preliminaryFits('RETR', 125)).toBe(true);
+    expect(preliminaryFits('STAT', 150)).toBe(false);
   });
 });
