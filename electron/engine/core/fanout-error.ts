@@ -62,13 +62,13 @@ export class FanoutError extends Error {
  * A transfer that brought `received` bytes where the size given (FTP listing or SIZE, HTTP
  * Content-Length) was `expected`: SIZE_MISMATCH (retryable), its verdict in `detail.size`. Fewer:
  * `short` (cut), `Received X of Y bytes` and `note`; more: `long` (the file changed since its size
- * was given).
+ * was given). `cause`: the failure that ended the transfer, if any (a connection closed).
  */
-export function sizeMismatch(received: number, expected: number, context: ErrorContext, note = ''): FanoutError {
+export function sizeMismatch(received: number, expected: number, context: ErrorContext, note = '', cause?: unknown): FanoutError {
   const long = received > expected;
-  const detail: ErrorDetail = { size: { verdict: long ? 'long' : 'short', expected, received } };
-  if (long) return new FanoutError('SIZE_MISMATCH', `Received ${received} bytes, more than the ${expected} the server gave as its size: the file changed meanwhile`, context, { detail });
-  return new FanoutError('SIZE_MISMATCH', `Received ${received} of ${expected} bytes${note}`, context, { detail });
+  const options = { detail: { size: { verdict: long ? 'long' : 'short', expected, received } } satisfies ErrorDetail, ...(cause !== undefined ? { cause } : {}) };
+  if (long) return new FanoutError('SIZE_MISMATCH', `Received ${received} bytes, more than the ${expected} the server gave as its size: the file changed meanwhile`, context, options);
+  return new FanoutError('SIZE_MISMATCH', `Received ${received} of ${expected} bytes${note}`, context, options);
 }
 
 export function isAbortError(err: unknown): boolean {

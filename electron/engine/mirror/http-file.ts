@@ -74,11 +74,12 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
  */
 function cutShort(e: unknown, received: number, total: number | null, context: ErrorContext): FanoutError | null {
   if (total === null || received >= total) return null;
+  const err = connectionError(e, context, { received, expected: total });
+  if (err.detail.size) return err; // undici saw the lengths differ
   const code = (e as { code?: unknown })?.code;
   const zlib = typeof code === 'string' && code.startsWith('Z_');
-  const err = connectionError(e, context);
-  if (!zlib && err.code !== 'CONNECTION_RESET' && err.code !== 'SIZE_MISMATCH') return null;
-  return sizeMismatch(received, total, context, ` (${err.message})`);
+  if (!zlib && err.code !== 'CONNECTION_RESET') return null;
+  return sizeMismatch(received, total, context, ` (${err.message})`, e);
 }
 
 /** Counts the bytes that pass. */

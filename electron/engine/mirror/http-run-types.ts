@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Client } from 'undici';
-import { FanoutError } from '../core/fanout-error';
+import { FanoutError, sizeMismatch } from '../core/fanout-error';
 import type { WorkerContext } from '../core/worker-context';
 import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
@@ -102,13 +102,16 @@ export class ConnectionLost extends Error {
 
 /**
  * Why a connection failed under a request: a body cut short (the server closed mid-body) is
- * SIZE_MISMATCH; a response undici's parser rejects (HTTPParserError) ends that connection and is
- * retried like a dropped one (CONNECTION_RESET), not an internal error.
+ * SIZE_MISMATCH, with its verdict `short` and counts (`sizeMismatch`) when the caller gives the
+ * bytes counted of the Content-Length (`count`; the books' path knows none here); a response undici's
+ * parser rejects (HTTPParserError) ends that connection and is retried like a dropped one
+ * (CONNECTION_RESET), not an internal error.
  */
-export function connectionError(reason: unknown, context: ErrorContext): FanoutError {
+export function connectionError(reason: unknown, context: ErrorContext, count?: { received: number; expected: number }): FanoutError {
   const code = (reason as { code?: unknown })?.code;
   const message = (reason as { message?: unknown })?.message;
   if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    if (count && count.received < count.expected) return sizeMismatch(count.received, count.expected, context, ` (the response was cut short: ${String(message)})`, reason);
     return new FanoutError('SIZE_MISMATCH', `The response was cut short: ${String(message)}`, context, { cause: reason });
   }
   if (isParserError(reason)) {
