@@ -511,7 +511,7 @@ export class FolderStore {
 
   /**
    * The length of the file an interrupted run left as `uid` of generation `uidValidity` (an orphan)
-   * and its last bytes (at most `max`), for the server to prove it whole (plan-folder.ts
+   * and its last bytes (at most `max`), for the server to prove its length and last bytes (plan-folder.ts
    * `adoptOrphans`); null when it is not a regular file or cannot be read.
    */
   async orphanEnd(uidValidity: string, uid: number, max: number): Promise<{ size: number; tail: Buffer } | null> {

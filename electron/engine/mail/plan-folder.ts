@@ -145,7 +145,7 @@ export function estimateNew(info: MailFolderInfo, store: FolderStore): number {
  * - otherwise EXAMINE (read-only: nothing can set \Seen), list every UID (UID SEARCH ALL), bring
  *   flags of archived messages up to date (CHANGEDSINCE when the server has CONDSTORE), fetch the
  *   sizes of the UIDs not in the archive, adopt files a killed run left without an index line
- *   (when the server's bytes prove them whole: `adoptOrphans`), link messages already archived in an older generation, and
+ *   (when the server's bytes prove their length and last bytes: `adoptOrphans`), link messages already archived in an older generation, and
  *   cut the rest into UID chunks.
  */
 export async function planFolder(client: ImapFlow, info: MailFolderInfo, store: FolderStore, limits: PlanLimits, before?: Promise<unknown> | null, repair: readonly ArchivedFile[] = []): Promise<FolderPlan> {
@@ -366,7 +366,8 @@ export const MAX_ORPHAN_PROOFS = 64;
  * same length with other bytes (data a power loss did not keep on a disk whose fsync does not reach
  * the platter) passed it. So the server is asked for the message's bytes from the file's last
  * `ORPHAN_TAIL_BYTES` on, one more than the file holds there (`BODY.PEEK[]<n.257>`, one FETCH per
- * file length): the same bytes, none more, prove the file whole. Its line keeps the RFC822.SIZE the
+ * file length): the same bytes, none more, prove its length and its last bytes (not every byte: a
+ * file damaged in the middle at its length passes, as it passed RFC822.SIZE). Its line keeps the RFC822.SIZE the
  * server announced (`serverSize`), as a fetched message's does. The items FETCH's and the proof's
  * rows are merged by UID (a server may split one message's answer, RFC 3501 7.4.2: each row was
  * taken on its own before, a second line with no flags or no INTERNALDATE), and a row of a UID not
@@ -398,12 +399,12 @@ async function adoptOrphans(client: ImapFlow, store: FolderStore, uv: string, or
       continue;
     }
     const start = Math.max(0, size - ORPHAN_TAIL_BYTES);
-    const tails = await mergedRows(client, uids, { uid: true, source: { start, maxLength: ORPHAN_TAIL_BYTES + 1 } });
-    for (const uid of uids) {
-      const row = tails.get(uid);
-      // An empty range may come back without a literal: nothing from `start` on.
-      const got = row ? (row.source ?? Buffer.alloc(0)) : null;
-      if (got && got.equals(ends.get(uid)!.tail)) proven.add(uid);
+    const asked = new Set(uids);
+    for await (const m of client.fetch(toUidSet(asked), { uid: true, source: { start, maxLength: ORPHAN_TAIL_BYTES + 1 } }, { uid: true })) {
+      // Only the body item at this origin proves anything (`BODY[]<start>`, imapflow's partialOrigins):
+      // not a row of the UID without it (an unsolicited FLAGS change), read as an empty body before.
+      const origin = (m as { partialOrigins?: Map<string, number> }).partialOrigins?.get('');
+      if (asked.has(m.uid) && origin === start && m.source?.equals(ends.get(m.uid)!.tail)) proven.add(m.uid);
     }
   }
   let recovered = 0;

@@ -5,7 +5,7 @@ import { isTempName } from './message-file';
 /**
  * What an interrupted run leaves, found again by the next one: temp files (removed) and complete
  * `.eml` files without an index line ("orphans": taken back only when the server's bytes at
- * the file's end prove it whole, plan-folder.ts `adoptOrphans`, else fetched again and overwritten).
+ * the file's end prove its length and its last bytes, plan-folder.ts `adoptOrphans`, else fetched again and overwritten).
  */
 
 async function names(dir: string): Promise<string[]> {

@@ -107,7 +107,7 @@ describe.each(SERVERS)('mail: files a crash left without their index line (%s)',
   }
 
   /** Archives the folder through `first`, loses index lines, re-runs through `second`. */
-  async function crashAndRerun(label: string, first: (r: ServerResponse) => Buffer, second: (r: ServerResponse) => Buffer, damage: boolean) {
+  async function crashAndRerun(label: string, first: (r: ServerResponse) => Buffer, second: (r: ServerResponse) => Buffer, damage: boolean, more?: (dir: string, whole: IndexRecord[]) => void) {
     const a = await relayed(first);
     const b = await relayed(second);
     const outDir = join(bed.base, label);
@@ -123,6 +123,7 @@ describe.each(SERVERS)('mail: files a crash left without their index line (%s)',
     const dir = archivedFolderDir(accountDir({ outDir, account: a.account }), path);
     const before = new Map(readIndex(dir).map((r) => [r.uid, r]));
     const lost = loseLines(dir, 4, damage);
+    more?.(dir, lost.whole);
     b.relay.commands.length = 0;
     const warnings: string[] = [];
     const s2 = await run(b.account, warnings);
@@ -163,6 +164,20 @@ describe.each(SERVERS)('mail: files a crash left without their index line (%s)',
     // The proof: one FETCH of the last bytes per file length (the four orphans' lengths differ).
     expect(partialAsks(commands).length).toBe(new Set([lost.torn!.size >> 1, lost.otherTail!.size, ...lost.whole.map((r) => r.size)]).size);
     await expectWhole(dir, before, lost.whole, false);
+  }, 120_000);
+
+  it('an empty file left for a message, the proof\'s answer without its body item (a FLAGS row only): not taken as an empty message, fetched', async () => {
+    // A server answering the tail FETCH with a row of the UID but no BODY[]<n> (here: the body item dropped).
+    const noBody = (r: ServerResponse) => {
+      const head = /^\* (\d+) FETCH \(.*BODY\[\]<\d+> \{\d+\}\r\n$/i.exec(r.texts[0] ?? '');
+      const uid = /[( ]UID (\d+)/i.exec(r.texts.join(''));
+      return head && uid ? Buffer.from(`* ${head[1]} FETCH (UID ${uid[1]} FLAGS (\\Seen))\r\n`, 'latin1') : responseBytes(r);
+    };
+    const { s2, dir, lost, commands } = await crashAndRerun('no-body', responseBytes, noBody, false, (d, whole) => writeFileSync(join(d, whole[0]!.file), ''));
+    expect(s2.failures).toEqual([]);
+    expect(partialAsks(commands).length).toBeGreaterThan(0);
+    expect(wholeBodyAsks(commands)).toEqual(lost.whole.map((r) => r.uid).sort((x, y) => x - y));
+    expect(await expectArchived(bed.admin, path, dir)).toBe(COUNT);
   }, 120_000);
 
   it.each([false, true])('the adopt FETCH\'s answer split over two responses (FLAGS apart): each orphan taken back once, with its flags and INTERNALDATE; approximate sizes: %s', async (approx) => {
