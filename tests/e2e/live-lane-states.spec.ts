@@ -63,4 +63,16 @@ test('a lane waiting to clean: its own state, colour and tooltip, no straggler; 
   await expect(stragglers).toHaveAttribute('data-groups', JSON.stringify({ rate: 2, time: 1 }));
   expect(JSON.parse((await stragglers.getAttribute('data-top'))!)).not.toMatchObject({ worker: 2 });
   await shot(page, 'live-waiting-to-clean');
+
+  // Finished: the header says what the waits added up to (the summary's scrubStage).
+  event({
+    kind: 'job:finished', jobId: 'lanes',
+    summary: {
+      jobId: 'lanes', kind: 'gutenberg', strategy: 'adaptive', workers: 4, status: 'succeeded', itemsTotal: 20, itemsDone: 20, itemsFailed: 0, itemsSkipped: 0,
+      bytes: 1_000_000, wallMs: 6000, throughput: 166_000, workerBusy: [1, 1, 1, 1], failures: [], outDir: '/tmp/lanes', startedAt: '2026-01-01T00:00:00Z',
+      scrubStage: { bound: 8, blockedMs: 4200, peakInFlight: 8 },
+    },
+  });
+  await expect(page.getByTestId('run-clean-wait')).toHaveText('Workers waited 4.2 s in all for room in the scrub stage (up to 8 books, its bound): cleaning was the bottleneck.');
+  await expect(page.getByTestId('run-downloaded')).toHaveCount(0);
 });

@@ -1,3 +1,5 @@
+import type { JobSummary } from '../../../shared/events';
+
 /**
  * What the live header says of a Gutenberg run's books downloaded but not done yet: a book is done
  * once cleaned and on disk with its manifest line, so the done count trails the downloads by the
@@ -26,4 +28,14 @@ export function downloadedNote(h: DownloadedNoteInput): { text: string; waiting:
   const lanes = h.lanesWaitingToClean;
   if (lanes > 0) text += `; ${lanes} ${lanes === 1 ? 'worker' : 'workers'} waiting to clean`;
   return { text, waiting };
+}
+
+/**
+ * What the lanes' 'waiting to clean' added up to over the run (the summary's `scrubStage`), for the
+ * finished header; null under a second in all (no bottleneck worth a line) or without a scrub stage.
+ */
+export function cleaningWaitNote(stage: JobSummary['scrubStage']): string | null {
+  if (!stage || stage.blockedMs < 1000) return null;
+  const held = `up to ${stage.peakInFlight} books${stage.bound !== null && stage.peakInFlight >= stage.bound ? ', its bound' : ''}`;
+  return `Workers waited ${(stage.blockedMs / 1000).toFixed(1)} s in all for room in the scrub stage (${held}): cleaning was the bottleneck.`;
 }

@@ -9,7 +9,7 @@ import { downloadBlob } from '../lib/download';
 import { formatBytes, formatDuration } from '../lib/format';
 import { LANE_STATE_TITLES, laneStateLabel, type LaneLabel } from '../lib/lane-state';
 import { chromeTrace, failureWhere } from '../lib/run-analytics';
-import { downloadedNote } from '../lib/downloaded-note';
+import { cleaningWaitNote, downloadedNote } from '../lib/downloaded-note';
 import { failedItemsAdvice } from '../lib/run-stop';
 import { describeError, setError, useAppStore } from '../stores/app-store';
 import { showRunningJob, useActiveJobs } from '../stores/active-jobs';
@@ -61,6 +61,8 @@ function Header() {
   // Books downloaded and waiting to be cleaned: a book is done once cleaned and on disk, and the first
   // scrubs of a run can take seconds while the bytes come in (the count stood at 0 meanwhile).
   const note = downloadedNote(h);
+  // Once finished: what the lanes' 'waiting to clean' added up to (cleaning the bottleneck).
+  const cleanWait = h.status === 'finished' ? cleaningWaitNote(h.summary?.scrubStage) : null;
   const waiting = note?.waiting ?? 0;
   const waitingPct = h.itemsTotal ? Math.min(100 - pct, (100 * waiting) / h.itemsTotal) : 0;
   // A paused job sends no frames: the last frame's rate and ETA would stand still as if it still moved.
@@ -77,6 +79,7 @@ function Header() {
           {note.text}
         </div>
       )}
+      {cleanWait && <div className="muted progress-downloaded" data-testid="run-clean-wait">{cleanWait}</div>}
       <dl>
         <dt>Status</dt><dd data-testid="run-status">{h.replay ? `replay (${h.summary?.status ?? 'unknown'})` : h.status === 'finished' ? h.summary?.status ?? 'interrupted' : h.status}</dd>
         <dt>Elapsed</dt><dd data-testid="run-elapsed">{formatDuration(h.elapsedMs)}</dd>

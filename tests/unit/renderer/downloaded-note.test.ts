@@ -4,7 +4,7 @@
  * header said "12 being cleaned" as if cleaning went on, and nothing said the run waited for it.
  */
 import { describe, expect, it } from 'vitest';
-import { downloadedNote } from '../../../renderer/src/lib/downloaded-note';
+import { cleaningWaitNote, downloadedNote } from '../../../renderer/src/lib/downloaded-note';
 
 const h = (o: Partial<Parameters<typeof downloadedNote>[0]> = {}) => ({ downloaded: 12, itemsDone: 0, itemsFailed: 0, itemsCleaned: 0, status: 'running' as const, lanesWaitingToClean: 0, ...o });
 
@@ -26,5 +26,14 @@ describe('downloadedNote', () => {
     expect(downloadedNote(h({ itemsDone: 11, itemsFailed: 1, itemsCleaned: 11 }))).toEqual({ waiting: 0, text: '12 downloaded' });
     expect(downloadedNote(h({ status: 'finished' }))).toBeNull();
     expect(downloadedNote(h({ downloaded: null }))).toBeNull();
+  });
+});
+
+describe('cleaningWaitNote (the finished header)', () => {
+  it('says what the workers waited for the scrub stage in all, from a second on', () => {
+    expect(cleaningWaitNote({ bound: 16, blockedMs: 11_900, peakInFlight: 16 })).toBe('Workers waited 11.9 s in all for room in the scrub stage (up to 16 books, its bound): cleaning was the bottleneck.');
+    expect(cleaningWaitNote({ bound: null, blockedMs: 2_000, peakInFlight: 40 })).toBe('Workers waited 2.0 s in all for room in the scrub stage (up to 40 books): cleaning was the bottleneck.');
+    expect(cleaningWaitNote({ bound: 16, blockedMs: 400, peakInFlight: 16 })).toBeNull();
+    expect(cleaningWaitNote(undefined)).toBeNull();
   });
 });
