@@ -337,8 +337,13 @@ export class FtpSession implements MirrorSession {
         throw e;
       }
       // Taken only whole (ftp-list.ts): a cut listing is a retryable error, not a folder with fewer names.
-      const list = (await listWhole(client, '', this.target.host, context)).entries;
-      return list.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name));
+      const first = await listWhole(client, '', this.target.host, context);
+      const names = new Set(first.entries.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name)));
+      // A server that counts nothing (vsftpd, ProFTPD): a listing cut at a line end looks whole, and
+      // the wrong-root verdict (the job stops) rests on names missing from it: the names of a second
+      // listing are added (a rare probe: one listing more).
+      if (!first.counted) for (const e of (await listWhole(client, '', this.target.host, context)).entries) names.add(e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name);
+      return [...names];
     } catch (e) {
       if (signal?.aborted) throw abortedError(context);
       if (this.client?.closed) this.drop();

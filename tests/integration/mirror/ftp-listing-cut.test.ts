@@ -171,3 +171,33 @@ describe.each(FTP_SERVER_KINDS)('FTP STAT listing cut on the control connection 
     }
   });
 });
+
+/**
+ * The wrong-root probe's listing (`listFolderNames`, LIST on the session's connection): a mirror root
+ * whose listing is cut before its first byte. vsftpd and ProFTPD answer `226` (written whole before
+ * the cut) with nothing to tell it short: the probe read an empty root (its verdict, a wrong root,
+ * stops the job). Now pure-ftpd's count fails it (retryable) and the others' names come from a
+ * second listing too.
+ */
+describe.each(FTP_SERVER_KINDS)('FTP wrong-root probe: the root listing cut before its first byte (%s)', (kind: FtpServerKind) => {
+  it('gives every name of the root or fails retryable, never an empty root', { timeout: 60_000 }, async () => {
+    const ftp = await startFtpServerOf(kind, { root });
+    const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 0, dropTimes: 1 });
+    const mirror = openMirror(ftp.urlVia(proxy.hostPort), LONG);
+    try {
+      const s = mirror.openSession(0);
+      const names = await s.listFolderNames!('').catch((e: unknown) => e);
+      expect(proxy.stats.dropped).toBe(1);
+      if (names instanceof FanoutError) {
+        expect(kind).toBe('pure-ftpd');
+        expect(names).toMatchObject({ code: 'CONNECTION_RESET', retryable: true });
+        expect(await s.listFolderNames!('')).toContain('4/');
+      } else expect(names).toContain('4/');
+      await s.close();
+    } finally {
+      await mirror.close();
+      await proxy.stop();
+      await ftp.stop();
+    }
+  });
+});
