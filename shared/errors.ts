@@ -62,15 +62,16 @@ export interface ErrorContext {
 /**
  * What the server answered, as data, beside an error's words (engine/core/fanout-error.ts
  * `FanoutError.detail`): what a program decides on. Set where the error is made; not sent across
- * IPC (no reader there decides on it).
+ * IPC (no reader there decides on it). Read-only: one object is shared by an error and the copies
+ * made of it (`withContext`, `forItem`, a rewording of the same code).
  */
 export interface ErrorDetail {
   /** The HTTP status of the response that failed (HTTP_* codes; a 404/410 too). */
-  httpStatus?: number;
+  readonly httpStatus?: number;
   /** The FTP reply code of the reply that failed (FTP_*, TOO_MANY_CONNECTIONS, AUTH_FAILED made of a reply). */
-  ftpReply?: number;
+  readonly ftpReply?: number;
   /** A transfer's bytes against the size given (SIZE_MISMATCH): fewer (`short`: cut) or more (`long`: the file changed meanwhile). */
-  size?: { verdict: 'short' | 'long'; expected: number; received: number };
+  readonly size?: { readonly verdict: 'short' | 'long'; readonly expected: number; readonly received: number };
 }
 
 /** The plain-object form of an error that crosses a process boundary (IPC, WebSocket, JSON). */
