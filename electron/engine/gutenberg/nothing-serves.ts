@@ -91,12 +91,20 @@ export class NothingServes {
     private readonly attempts: number,
     /** Bytes of books received so far (the job's telemetry): a book under way is served. */
     private readonly bytesDone: () => number,
-    /** `graceMs`: see `NOTHING_SERVES_GRACE_MS` (ms; 0 = tries alone decide). `now`: the clock (ms). */
-    options: { graceMs?: number; now?: () => number } = {},
+    /**
+     * `graceMs`: see `NOTHING_SERVES_GRACE_MS` (ms; 0 = tries alone decide). `now`: the clock (ms).
+     * `onGrace`: told once, when the grace first holds a try, what the held lanes wait for (the job's
+     * warning: the lanes read `waiting` and nothing said why).
+     */
+    options: { graceMs?: number; now?: () => number; onGrace?: (note: string) => void } = {},
   ) {
     this.#graceMs = options.graceMs ?? NOTHING_SERVES_GRACE_MS;
     this.#now = options.now ?? (() => performance.now());
+    this.#onGrace = options.onGrace ?? null;
   }
+
+  /** Called at the first hold (then null). */
+  #onGrace: ((note: string) => void) | null;
 
   /**
    * One try of `ebooks` on the mirror (a book, or a pipelined batch: then `errorsOf` gives each
@@ -109,7 +117,7 @@ export class NothingServes {
     signal: AbortSignal,
     fetch: () => Promise<T>,
     errorsOf?: (result: T) => ReadonlyArray<FanoutError | null>,
-    /** The lane, shown `waiting` while the grace holds the try. */
+    /** The lane, shown `waiting` while the grace holds the try, or while its last try waits for the answers in flight. */
     progress?: Pick<WorkerProgress, 'setState'>,
   ): Promise<T> {
     this.#inFlight++;
@@ -122,7 +130,7 @@ export class NothingServes {
       this.#inFlight--;
       lastTry = this.#failed(ebooks, raw instanceof FanoutError ? raw : toFanoutError(raw), signal);
       this.#wake();
-      if (lastTry) await this.#answersInFlight(signal);
+      if (lastTry) await this.#answersInFlight(signal, progress);
       throw raw;
     }
     this.#inFlight--;
@@ -134,7 +142,7 @@ export class NothingServes {
       else this.#served = true;
     });
     this.#wake();
-    if (lastTry) await this.#answersInFlight(signal);
+    if (lastTry) await this.#answersInFlight(signal, progress);
     return result;
   }
 
@@ -200,6 +208,11 @@ export class NothingServes {
   async #hold(ebooks: readonly number[], signal: AbortSignal, progress: Pick<WorkerProgress, 'setState'> | undefined): Promise<void> {
     if (!this.#holds(ebooks)) return;
     progress?.setState('waiting');
+    if (this.#onGrace) {
+      const onGrace = this.#onGrace;
+      this.#onGrace = null;
+      onGrace(`every request so far was refused (${this.#refusal}): new books and last tries wait up to ${Math.ceil(this.#graceLeftMs() / 1000)} s for the mirror to serve again, then the job stops`);
+    }
     this.#held++;
     // A new book held may now be the scout (no try out but held ones).
     this.#wake();
@@ -243,9 +256,14 @@ export class NothingServes {
     return last && this.#mightStop();
   }
 
-  /** Resolves once no try is in flight or the job can no longer stop for this (or `signal` fired). */
-  async #answersInFlight(signal: AbortSignal): Promise<void> {
-    while (this.#inFlight > 0 && this.#mightStop() && !signal.aborted) await this.#nextWake(signal);
+  /**
+   * Resolves once no try is in flight or the job can no longer stop for this (or `signal` fired).
+   * The lane shows `waiting` meanwhile (it showed the refused try's state, `connecting`, as if slow).
+   */
+  async #answersInFlight(signal: AbortSignal, progress: Pick<WorkerProgress, 'setState'> | undefined): Promise<void> {
+    const waits = () => this.#inFlight > 0 && this.#mightStop() && !signal.aborted;
+    if (waits()) progress?.setState('waiting');
+    while (waits()) await this.#nextWake(signal);
   }
 
   /** Resolves at the next `#wake` (an answer, a hold let go), on `signal`'s abort, or after `timeoutMs` when given. */

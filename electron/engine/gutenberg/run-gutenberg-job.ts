@@ -182,7 +182,8 @@ async function downloadAll(spec: GutenbergJobSpec, control: JobControl, ctx: Job
   const deadline = new ItemDeadline(spec.itemTimeoutMs, control.onItemTimed);
   // A mirror refusing every request the same way (503 to all, 421 at every login) stops the job once a book used all its tries
   // and the refusal has lasted the grace (a 503 blip of a few seconds is no stop); meanwhile new books and last tries wait.
-  const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone, { graceMs: NOTHING_SERVES_GRACE_MS });
+  // Its grace said once as a warning: the held lanes read `waiting`, and nothing said what for.
+  const nothing = new NothingServes(spec.attempts, () => telemetry.bytesDone, { graceMs: NOTHING_SERVES_GRACE_MS, onGrace: (note) => ctx.warn(`${redactUrl(spec.mirror)}: ${note}`) });
   // A wrong mirror root (every book missing): once the first books are, the root is listed once; no Gutenberg layout there stops the job.
   const wrongRoot = new WrongRoot(parts.total, () => telemetry.bytesDone, (signal, missing, session) => probeMirrorRoot(mirror, spec.mirror, signal, missing, session));
   const heedRetryAfter = (err: unknown) => {

@@ -57,6 +57,9 @@ describe('a refusal that ends within the grace', () => {
       expect(new Set(refused)).toEqual(new Set([books[0]]));
       expect(r.summary.itemsFailed).toBe(0);
       expect(r.summary.itemsDone).toBe(books.length);
+      // What the held lane waited for, said once (its lane read 'waiting', and nothing said why).
+      const warnings = r.events.flatMap((e) => (e.kind === 'job:warning' ? [e.message] : []));
+      expect(warnings).toEqual([expect.stringMatching(/: every request so far was refused \(HTTP 503\): new books and last tries wait up to \d+ s for the mirror to serve again, then the job stops$/)]);
     } finally {
       await front.close();
       await http.stop();

@@ -140,7 +140,8 @@ describe('NothingServes', () => {
     vi.useFakeTimers();
     try {
       const now = 0;
-      const ns = new NothingServes(3, () => 0, { graceMs: 30_000, now: () => now });
+      const notes: string[] = [];
+      const ns = new NothingServes(3, () => 0, { graceMs: 30_000, now: () => now, onGrace: (note) => notes.push(note) });
       const inFlight = deferred<string>();
       const other = ns.track([9], signal, () => inFlight.promise);
       expect(await refuse(ns, 1, 2)).toEqual([false, false]); // book 1's first two tries are not held
@@ -152,6 +153,8 @@ describe('NothingServes', () => {
       await vi.advanceTimersByTimeAsync(10);
       expect(sent).toEqual([]);
       expect(states).toEqual(['waiting', 'waiting']);
+      // Said once, when the grace first holds a try: what the lanes wait for (the header said nothing).
+      expect(notes).toEqual(['every request so far was refused (HTTP 503): new books and last tries wait up to 30 s for the mirror to serve again, then the job stops']);
       // Book 9 served: the mirror serves; nothing waits any more, long before the grace's end.
       inFlight.resolve('book');
       await other;
@@ -220,6 +223,29 @@ describe('NothingServes', () => {
     inFlight.resolve('book');
     await served;
     expect(ns.check(await last, notConnected)).toBe(false);
+  });
+
+  it("a last try waiting for the answers in flight shows its lane 'waiting' (it showed the refused try's stale state)", async () => {
+    const ns = new NothingServes(2, () => 0, { graceMs: 0 });
+    const inFlight = deferred<string>();
+    const served = ns.track([9], signal, () => inFlight.promise);
+    await refuse(ns, 2, 1);
+    await refuse(ns, 1, 1);
+    const states: string[] = [];
+    const progress = { setState: (s: string) => void states.push(s) };
+    const last = ns.track([1], signal, () => Promise.reject(e503(1)), undefined, progress).catch((e: FanoutError) => e);
+    await new Promise((r) => setImmediate(r));
+    expect(states).toEqual(['waiting']);
+    inFlight.resolve('book');
+    await served;
+    await last;
+    // A last try with nothing in flight does not wait: its lane is not told to.
+    const alone = new NothingServes(2, () => 0, { graceMs: 0 });
+    await refuse(alone, 2, 1);
+    await refuse(alone, 1, 1);
+    const none: string[] = [];
+    await alone.track([1], signal, () => Promise.reject(e503(1)), undefined, { setState: (s: string) => void none.push(s) }).catch(() => {});
+    expect(none).toEqual([]);
   });
 
   it('… and refused too: then the job stops', async () => {
