@@ -370,13 +370,31 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         else received.add(uid);
         return disputed;
       };
+      /** Waits of this FETCH for room in the job's write budget now. */
+      let budgetWaits = 0;
+      /**
+       * Until the job's write budget has room for `size` bytes more. Meanwhile the lane shows
+       * 'writing' (its messages are received and their writes in flight at the budget: the disk is
+       * the bottleneck), not 'downloading' with no byte moving (the live view's first straggler).
+       * Back to 'downloading' after, unless the FETCH ended meanwhile (a row's write that then does
+       * not start: the lane may be at its next work); `late`: a write after the FETCH (`write`'s).
+       */
+      const roomToWrite = async (size: number, late: boolean): Promise<void> => {
+        if (budget.fits(inflight.size, size)) return;
+        if (budgetWaits++ === 0) ctx.progress.setState('writing');
+        try {
+          while (!budget.fits(inflight.size, size)) await budget.settled();
+        } finally {
+          if (--budgetWaits === 0 && (late || !fetchOver)) ctx.progress.setState('downloading');
+        }
+      };
       /** Starts the write of a message received: false when a write failed (nothing more is written). */
       const write = async (m: Pick<FetchMessageObject, 'uid' | 'flags' | 'internalDate'>, source: MessageBytes, late = false): Promise<boolean> => {
         const { uid } = m;
         const size = messageSize(source);
         const disputed = sortBody(uid, size);
         ctx.progress.addBytes(size);
-        while (!budget.fits(inflight.size, size)) await budget.settled();
+        await roomToWrite(size, late);
         if (writeError || (fetchOver && !late)) {
           received.delete(uid);
           wrongSize.delete(uid);
@@ -446,7 +464,7 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
         const entry: Spilled = { m, size, hold: null };
         spilled.set(uid, entry);
         ctx.progress.addBytes(size);
-        while (!budget.fits(inflight.size, size)) await budget.settled();
+        await roomToWrite(size, false);
         if (writeError || fetchOver) {
           spilled.delete(uid);
           return false;
