@@ -11,26 +11,6 @@ import { isTempName as isAtomicTempName, openAtomicFile, tempPathFor } from '../
  */
 
 /**
- * Writes a whole message: temp file (the atomic module's name, so one clean-up covers it), data,
- * mtime, fsync, close, rename. The same steps as `writeFileAtomic` with `syncDir: false` (the
- * folder is fsync'd once per group of index lines, index-file.ts), with two of libuv's
- * thread-pool hops instead of six: the open (O_CREAT|O_EXCL allocates an inode: ~0.5 ms of
- * kernel time per file on ext4, as much as mbsync's own open) and the fsync (waits for the disk)
- * run on the pool; the write into the page cache, futimes, close and the rename, quick calls,
- * run on the main thread. Each hop costs a pool thread's wake-up (futex), a completion through the
- * event loop and a promise. Session 5 measured six hops → three (3,000 files, 8 in flight, load
- * ~15: user + system CPU 3.70 / 3.75 s → 3.35 / 2.99 s) and everything but the fsync on the main
- * thread (2.4–2.7 s, but ~0.7 ms of inode allocation per file on the thread that parses); the
- * rename was the cheap one of the two (perf, session 7: ~10 µs of kernel per file against the
- * open's ~500 µs), so it left the pool (docs/BENCHMARKS.md, "Session 7: mail").
- */
-export async function writeMessageFile(abs: string, source: MessageBytes, mtime: Date): Promise<string> {
-  const file = await holdMessageFile(abs, source, mtime);
-  file.land();
-  return file.sha256;
-}
-
-/**
  * A message's bytes durable in their temp file, closed, not yet under their final name: `land()`
  * renames it there (synchronous: the rename is a quick call), `drop()` removes it. Holds no
  * descriptor, so any number can wait (a body whose length is not its RFC822.SIZE waits for a NOOP
@@ -47,8 +27,20 @@ export interface HeldMessageFile {
 }
 
 /**
- * The first steps of `writeMessageFile`: temp file opened 'wx', data, mtime, fsync, close (the
- * open and the fsync on libuv's pool, the rest on the main thread). On failure the temp is removed.
+ * Writes a whole message to its temp file (the atomic module's name, so one clean-up covers it),
+ * opened 'wx': data, mtime, fsync, close; `land()` renames it (FolderStore.writeMessage: at once,
+ * then the index line; a held body: once the server tells it is the message). On failure the temp
+ * is removed. The same steps as `writeFileAtomic` with `syncDir: false` (the
+ * folder is fsync'd once per group of index lines, index-file.ts), with two of libuv's
+ * thread-pool hops instead of six: the open (O_CREAT|O_EXCL allocates an inode: ~0.5 ms of
+ * kernel time per file on ext4, as much as mbsync's own open) and the fsync (waits for the disk)
+ * run on the pool; the write into the page cache, futimes, close and the rename, quick calls,
+ * run on the main thread. Each hop costs a pool thread's wake-up (futex), a completion through the
+ * event loop and a promise. Session 5 measured six hops → three (3,000 files, 8 in flight, load
+ * ~15: user + system CPU 3.70 / 3.75 s → 3.35 / 2.99 s) and everything but the fsync on the main
+ * thread (2.4–2.7 s, but ~0.7 ms of inode allocation per file on the thread that parses); the
+ * rename was the cheap one of the two (perf, session 7: ~10 µs of kernel per file against the
+ * open's ~500 µs), so it left the pool (docs/BENCHMARKS.md, "Session 7: mail").
  */
 export async function holdMessageFile(abs: string, source: MessageBytes, mtime: Date): Promise<HeldMessageFile> {
   const temp = tempPathFor(abs);

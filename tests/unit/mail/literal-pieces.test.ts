@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keepLiteralPieces } from '../../../electron/engine/mail/literal-pieces';
-import { writeMessageFile, messageSize, type MessageBytes } from '../../../electron/engine/mail/message-file';
+import { holdMessageFile, messageSize, type MessageBytes } from '../../../electron/engine/mail/message-file';
 import { headerMeta, headOf } from '../../../electron/engine/mail/header-meta';
 
 /**
@@ -107,7 +107,9 @@ describe('a message in pieces on disk', () => {
       const abs = join(dir, `${name.length}.eml`);
       const source: MessageBytes = cut.length === 1 ? cut[0]! : [...cut];
       expect(messageSize(source)).toBe(bytes.length);
-      expect(await writeMessageFile(abs, source, new Date(1_700_000_000_000))).toBe(sha);
+      const held = await holdMessageFile(abs, source, new Date(1_700_000_000_000));
+      held.land();
+      expect(held.sha256).toBe(sha);
       expect(readFileSync(abs).equals(bytes)).toBe(true);
     });
   }

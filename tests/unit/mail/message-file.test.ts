@@ -33,9 +33,16 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { writeMessageFile } = await import('../../../electron/engine/mail/message-file');
+const { holdMessageFile } = await import('../../../electron/engine/mail/message-file');
 
-describe('writeMessageFile (one message, durable before its name exists)', () => {
+/** As FolderStore.writeMessage writes a file: held (temp, data, mtime, fsync, close), then landed (renamed). */
+async function writeAndLand(abs: string, bytes: Buffer, date: Date): Promise<string> {
+  const held = await holdMessageFile(abs, bytes, date);
+  held.land();
+  return held.sha256;
+}
+
+describe('holdMessageFile + land (one message, durable before its name exists)', () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(join(tmpdir(), 'fanout-msgfile-'));
@@ -48,7 +55,7 @@ describe('writeMessageFile (one message, durable before its name exists)', () =>
     watched = target;
     const bytes = Buffer.from('Subject: x\r\n\r\n'.padEnd(70_000, 'y'));
     const date = new Date(Date.UTC(2011, 4, 6, 7, 8, 9));
-    const sha = await writeMessageFile(target, bytes, date);
+    const sha = await writeAndLand(target, bytes, date);
     expect(sha).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(fs.readFileSync(target).equals(bytes)).toBe(true);
     expect(fs.statSync(target).mtimeMs).toBe(date.getTime());
@@ -66,7 +73,7 @@ describe('writeMessageFile (one message, durable before its name exists)', () =>
     const target = join(dir, '7.eml');
     watched = target;
     failNext = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-    await expect(writeMessageFile(target, Buffer.from('abc'), new Date())).rejects.toMatchObject({ code: 'EIO' });
+    await expect(writeAndLand(target, Buffer.from('abc'), new Date())).rejects.toMatchObject({ code: 'EIO' });
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
@@ -74,7 +81,7 @@ describe('writeMessageFile (one message, durable before its name exists)', () =>
     const target = join(dir, '9.eml');
     watched = target;
     fs.writeFileSync(target, 'old torn cont');
-    await writeMessageFile(target, Buffer.from('new'), new Date(Date.UTC(2020, 0, 1)));
+    await writeAndLand(target, Buffer.from('new'), new Date(Date.UTC(2020, 0, 1)));
     expect(fs.readFileSync(target, 'utf8')).toBe('new');
     expect(events[0]!.finalExisted).toBe(true);
     expect(fs.readdirSync(dir)).toEqual(['9.eml']);

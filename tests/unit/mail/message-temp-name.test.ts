@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempPathFor } from '../../../electron/engine/output/atomic-file';
-import { isTempName, writeMessageFile } from '../../../electron/engine/mail/message-file';
+import { holdMessageFile, isTempName } from '../../../electron/engine/mail/message-file';
 
 /**
  * A message's temp file is the atomic module's temp name (`tempPathFor`), beside the file, so the
@@ -32,7 +32,7 @@ describe('message temp names', () => {
 
   it('a message written leaves its file and no temp file', async () => {
     const abs = join(dir, '7.eml');
-    await writeMessageFile(abs, Buffer.from('Subject: x\r\n\r\nbody'), new Date(Date.UTC(2020, 0, 1)));
+    (await holdMessageFile(abs, Buffer.from('Subject: x\r\n\r\nbody'), new Date(Date.UTC(2020, 0, 1)))).land();
     expect(readdirSync(dir)).toEqual(['7.eml']);
     expect(readFileSync(abs, 'utf8')).toBe('Subject: x\r\n\r\nbody');
   });
