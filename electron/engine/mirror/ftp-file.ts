@@ -7,7 +7,7 @@ import type { ErrorContext } from '../../../shared/errors';
 import { mapFtpError } from './ftp-errors';
 import { dataEnded, raceDataEnd, sizeMismatch } from './ftp-data-end';
 import { recordTransferReplies } from './ftp-pipeline';
-import { announcedSize, fitsAnnounced } from './ftp-replies';
+import { announcedMismatch } from './ftp-replies';
 import type { FetchedFile, FetchFileOptions } from './types';
 
 /**
@@ -58,10 +58,7 @@ export async function fetchFtpFile(client: Client, remotePath: string, url: stri
     throw mapFtpError(raw, 'transfer', context);
   }
   if (total !== null && received !== total) throw sizeMismatch(received, total, context);
-  const announced = replies ? announcedSize(replies.messages) : null;
-  if (announced && !fitsAnnounced(received, announced)) {
-    const said = 'bytes' in announced ? `${announced.bytes} bytes` : `${announced.kbytes} kbytes`;
-    throw new FanoutError('SIZE_MISMATCH', `Received ${received} bytes where the server's 150 announced ${said} (its size unknown otherwise: the data connection ended early)`, context);
-  }
+  const short = replies ? announcedMismatch(received, replies.messages, context) : null;
+  if (short) throw short;
   return { url, received, total };
 }

@@ -1,5 +1,7 @@
 import { FTPError, type FTPResponse } from 'basic-ftp';
 import { parseStatListing, type ListingEntry } from './listing-parsers';
+import { sizeMismatch, type FanoutError } from '../core/fanout-error';
+import type { ErrorContext } from '../../../shared/errors';
 
 /**
  * What FTP replies mean, as pure functions: which replies may answer which command (a pipelined
@@ -141,4 +143,16 @@ export function announcedSize(messages: string[]): { bytes: number } | { kbytes:
 export function fitsAnnounced(received: number, announced: { bytes: number } | { kbytes: number }): boolean {
   if ('bytes' in announced) return received === announced.bytes;
   return Math.abs(received / 1024 - announced.kbytes) <= 0.05 + 1e-9;
+}
+
+/**
+ * A transfer of unknown size whose count does not fit what its 150 announced (`messages`, its 1xx
+ * replies): SIZE_MISMATCH (retryable, `detail.size` as any: kbytes taken as bytes × 1024), else null.
+ */
+export function announcedMismatch(received: number, messages: string[], context: ErrorContext): FanoutError | null {
+  const announced = announcedSize(messages);
+  if (!announced || fitsAnnounced(received, announced)) return null;
+  const expected = 'bytes' in announced ? announced.bytes : Math.round(announced.kbytes * 1024);
+  const said = 'bytes' in announced ? `${announced.bytes} bytes` : `${announced.kbytes} kbytes`;
+  return sizeMismatch(received, expected, context, ` (no size known but the server's 150, which announced ${said})`);
 }

@@ -3,7 +3,7 @@ import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import type { BookSink } from './book-sink';
 import { openPassive, recordTransferReplies } from './ftp-pipeline';
-import { announcedSize, fitsAnnounced } from './ftp-replies';
+import { announcedMismatch } from './ftp-replies';
 import { dataEnded, raceDataEnd, sizeMismatch } from './ftp-data-end';
 
 export interface RetrRequest {
@@ -81,10 +81,7 @@ export async function retrIntoSink(client: Client, sink: BookSink, r: RetrReques
   // Size unknown (no SIZE, no size listed): a 226 does not make the bytes whole (a middlebox cutting
   // the data with a FIN after the server wrote it all gets one from all three servers). The count
   // must fit what the 150 said, where it said (vsftpd, ProFTPD: bytes; pure-ftpd: kbytes, to 52 bytes).
-  const announced = replies && r.startAt === 0 ? announcedSize(replies.messages) : null;
-  if (announced && !fitsAnnounced(sink.received, announced)) {
-    const said = 'bytes' in announced ? `${announced.bytes} bytes` : `${announced.kbytes} kbytes`;
-    throw new FanoutError('SIZE_MISMATCH', `Received ${sink.received} bytes where the server's 150 announced ${said} (its size unknown otherwise: the data connection ended early)`, r.context);
-  }
+  const short = replies && r.startAt === 0 ? announcedMismatch(sink.received, replies.messages, r.context) : null;
+  if (short) throw short;
   return null;
 }
