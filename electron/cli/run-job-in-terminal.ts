@@ -19,13 +19,24 @@ export interface TerminalJobOptions {
 
 /** How much of a long list of ranges the text summary shows (--json has it all). */
 const SHOWN_IDS = 400;
+/** The most warnings --json's `warnings` holds; past it, its last entry says how many more there were (all are on stderr). */
+export const MAX_JSON_WARNINGS = 500;
 
 export async function runJobInTerminal(run: (control: JobControl) => Promise<JobSummary>, opts: TerminalJobOptions): Promise<void> {
-  const display = await createProgressDisplay({ quiet: opts.json && !process.stderr.isTTY });
+  // --json with stderr not a terminal (a script): no live display, but the job's warnings are still
+  // said on stderr as they come, and carried in the summary (`warnings`): the open-files pre-flight
+  // running fewer workers than asked, a damaged manifest, a cleartext account must reach a script too.
+  const quiet = opts.json && !process.stderr.isTTY;
+  const display = await createProgressDisplay({ quiet });
   const seen: { started?: Extract<JobEvent, { kind: 'job:started' }>; frame?: TelemetryFrame } = {};
+  const warnings = new JsonWarnings();
   const control = createJobControl((e: JobEvent) => {
     if (e.kind === 'job:started') seen.started = e;
     else if (e.kind === 'job:frame') seen.frame = e.frame;
+    else if (e.kind === 'job:warning') {
+      warnings.add(e.message);
+      if (quiet) process.stderr.write(`warning: ${e.message}\n`);
+    }
     display.onEvent(e);
   });
   // Said if the process runs out of things to do while the job has not ended (run-cli.ts: a promise
@@ -49,7 +60,7 @@ export async function runJobInTerminal(run: (control: JobControl) => Promise<Job
   }
   const missing = opts.notInCatalog;
   if (opts.json) {
-    process.stdout.write(JSON.stringify(missing ? { ...summary, notInCatalog: missing } : summary, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...summary, ...(missing ? { notInCatalog: missing } : {}), warnings: warnings.list() }, null, 2) + '\n');
     // The failure list also goes to stderr, so a script that only shows errors still sees what failed.
     for (const f of summary.failures) process.stderr.write(`failed: ${f.item}: ${f.error.code}: ${f.error.message}\n`);
   } else {
@@ -60,6 +71,23 @@ export async function runJobInTerminal(run: (control: JobControl) => Promise<Job
     }
   }
   process.exitCode = summary.status === 'succeeded' ? EXIT.ok : summary.status === 'cancelled' ? EXIT.cancelled : EXIT.failures;
+}
+
+/** The job's warnings for --json's `warnings`, in order, at most MAX_JSON_WARNINGS (the last then says how many more). */
+export class JsonWarnings {
+  readonly #kept: string[] = [];
+  #total = 0;
+
+  add(message: string): void {
+    this.#total++;
+    if (this.#kept.length < MAX_JSON_WARNINGS) this.#kept.push(message);
+  }
+
+  list(): string[] {
+    if (this.#total <= MAX_JSON_WARNINGS) return [...this.#kept];
+    const more = this.#total - (MAX_JSON_WARNINGS - 1);
+    return [...this.#kept.slice(0, MAX_JSON_WARNINGS - 1), `… and ${more.toLocaleString('en-US')} more warnings (stderr has them all)`];
+  }
 }
 
 /** A job's state as its last events told it: '<kind> job <id>: 12 of 150 books done, 0 failed; workers: 3 connecting, 13 idle'. */
