@@ -15,7 +15,8 @@ import { listMailFolders, type MailFolderInfo } from '../mail/folders';
 import { runMailJob } from '../mail/run-mail-job';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { measureCells, type LabCell } from './measure-cells';
+import { MAIL_FILES } from '../core/open-files-check';
+import { measureCells, refuseCellsPastOpenFiles, type LabCell } from './measure-cells';
 
 export interface MailLabRequest {
   spec: MailJobSpec;
@@ -49,11 +50,14 @@ export function warmUpFolder(listed: readonly MailFolderInfo[], wanted: MailJobS
 
 export async function runMailLab(req: MailLabRequest): Promise<LabPoint[]> {
   const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
+  const cells = mailLabCells(req.strategies, req.connectionCounts);
+  // Cells whose connections a job would lower to fit the open-files limit are refused before any login.
+  const openFiles = { profile: MAIL_FILES, noun: 'connections' as const };
+  refuseCellsPastOpenFiles(cells, openFiles);
   let lock: OutputLock | null = null;
   try {
     // Held like a job's: an archive run into the same folder is refused while the lab measures.
     lock = await prepareOutputFolder(req.spec.outDir, 'lab', [], { keep: true });
-    const cells = mailLabCells(req.strategies, req.connectionCounts);
     // A login or listing refused here would refuse every cell too: it ends the lab, as a cell's `(job)` failure does.
     const folder = warmUpFolder(await listMailFolders(req.spec.account, { timeoutMs: req.spec.timeoutMs, signal: req.signal }), req.spec.folders);
     return await measureCells({
@@ -63,6 +67,7 @@ export async function runMailLab(req: MailLabRequest): Promise<LabPoint[]> {
       signal: req.signal,
       specFor: (cell, outDir): MailJobSpec => ({ ...req.spec, strategy: cell.strategy, connections: cell.workers, outDir }),
       run: req.run ?? runMailJob,
+      openFiles,
       onPoint: req.onPoint,
       // The smallest folder under the first cell's settings, unmeasured: the first cell does not pay the start-up.
       ...(folder === null ? {} : { warmUp: (outDir: string): MailJobSpec => ({ ...req.spec, strategy: cells[0]!.strategy, connections: cells[0]!.workers, folders: [folder], outDir }) }),

@@ -13,6 +13,7 @@ import type { JobEvent, JobSummary } from '../../../shared/events';
 import type { LabPoint } from '../../../shared/ipc';
 import type { Strategy } from '../../../shared/strategy';
 import { FanoutError, abortedError } from '../core/fanout-error';
+import { GUTENBERG_FILES, filesNeeded, openFilesLimit, planForOpenFiles, type FilesProfile } from '../core/open-files-check';
 import { PauseGate } from '../core/pause-gate';
 import type { JobRunner } from '../jobs/job-manager';
 import { median } from '../../../shared/median';
@@ -23,6 +24,54 @@ export interface LabCell {
   scrubExecutor: 'threads' | 'processes';
 }
 
+/** What a lab's cells are checked against before any runs (`refuseCellsPastOpenFiles`). */
+export interface CellsFilesCheck {
+  /** The job's kind (default: a Gutenberg job's). */
+  profile?: FilesProfile;
+  /** How the job names its workers (default 'workers'; mail: 'connections'). */
+  noun?: 'workers' | 'connections';
+  /** The connections every cell is held to anyway (`--max-per-host`): a cell runs at most this many. */
+  cap?: number | undefined;
+  /** The open-files limit (tests); default: this process's now. */
+  limit?: number | null;
+}
+
+/**
+ * The open-files pre-flight of a lab: a job whose workers need more files than this process may open
+ * (ulimit -n) runs the workers that fit, with only a warning (core/open-files-check.ts); a lab cell
+ * run so would be reported at N workers though it ran at M < N. Such cells are refused before anything
+ * is measured (OUT_OF_RESOURCES naming them, the limit, the most that fit and the fix): the lab is
+ * run again with the workers that fit, or under a higher limit. Serial cells are one worker, never lowered.
+ */
+export function refuseCellsPastOpenFiles(cells: readonly Pick<LabCell, 'strategy' | 'workers'>[], check: CellsFilesCheck = {}): void {
+  const profile = check.profile ?? GUTENBERG_FILES;
+  const noun = check.noun ?? 'workers';
+  const limit = check.limit === undefined ? openFilesLimit() : check.limit;
+  if (limit === null) return;
+  const lowered = new Map<number, number>();
+  for (const cell of cells) {
+    if (cell.strategy === 'serial') continue;
+    const runs = check.cap === undefined ? cell.workers : Math.min(cell.workers, check.cap);
+    const plan = planForOpenFiles(runs, { noun, profile, limit });
+    if (plan.workers < runs) lowered.set(runs, plan.workers);
+  }
+  if (lowered.size === 0) return;
+  const asked = [...lowered.keys()].sort((a, b) => a - b);
+  const fit = Math.min(...lowered.values());
+  const needs = asked.map((n) => filesNeeded(n, profile));
+  const most = Math.max(...needs);
+  let round = 1024;
+  while (round < most) round *= 2;
+  const each = `${profile.perWorker} each + ${profile.base}${profile.least > profile.perWorker + profile.base ? `, at least ${profile.least}` : ''}`;
+  const list = asked.join(', ');
+  throw new FanoutError(
+    'OUT_OF_RESOURCES',
+    `this process may have ${limit} files and connections open (ulimit -n): the cells at ${list} ${noun} need about ${needs.join(', ')} (${each}): ` +
+      `a job would run them at ${fit} ${fit === 1 ? noun.slice(0, -1) : noun}, not ${list}, so they are not measured; measure at most ${fit} ${fit === 1 ? noun.slice(0, -1) : noun}, ` +
+      `or raise the limit to ${most} or more (ulimit -n ${round} in the shell that starts fanout; above the hard limit, ulimit -Hn, only an administrator can: ` +
+      `a systemd service's LimitNOFILE=, docker run --ulimit nofile=${round}:${round})`,
+  );
+}
 
 /** Ends the lab when a run was cancelled or stopped as a whole (its `(job)` failure, as a FanoutError). */
 function endLabIfStopped(summary: JobSummary, signal: AbortSignal): void {
@@ -57,7 +106,11 @@ export async function measureCells<S>(o: {
   onRunEvent?: (cell: LabCell, repeat: number, event: JobEvent) => void;
   /** The small job run (by `run`, into `<base>/warm-up`) before the first cell, unmeasured. */
   warmUp?: (outDir: string) => S;
+  /** The open-files pre-flight of the cells (`refuseCellsPastOpenFiles`; default: Gutenberg workers, no cap). */
+  openFiles?: CellsFilesCheck;
 }): Promise<LabPoint[]> {
+  // Before the warm-up: a lab that cannot measure its cells at their workers runs nothing.
+  refuseCellsPastOpenFiles(o.cells, o.openFiles);
   const points: LabPoint[] = [];
   if (o.warmUp) {
     const outDir = join(o.base, 'warm-up');

@@ -14,7 +14,7 @@ import type { JobControl } from '../core/job-control';
 import { runGutenbergJob } from '../gutenberg/run-gutenberg-job';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { measureCells, runWarmUp } from './measure-cells';
+import { measureCells, refuseCellsPastOpenFiles, runWarmUp } from './measure-cells';
 import { median } from '../../../shared/median';
 
 export interface QueueLabRequest {
@@ -41,6 +41,9 @@ async function runSampled(spec: GutenbergJobSpec, control: JobControl): Promise<
 
 export async function runQueueLab(req: QueueLabRequest): Promise<QueuePoint[]> {
   const bounds = [...new Set(req.bounds)].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
+  // Its cells are the job's workers: refused before anything runs when they do not fit the open-files limit.
+  const openFiles = { cap: req.spec.maxPerHost };
+  refuseCellsPastOpenFiles([req.spec], openFiles);
   const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
   const points: QueuePoint[] = [];
   let lock: OutputLock | null = null;
@@ -53,6 +56,7 @@ export async function runQueueLab(req: QueueLabRequest): Promise<QueuePoint[]> {
       const runs: Array<{ blockedMs: number; peakInFlight: number; peakRss: number }> = [];
       await measureCells({
         cells: [{ strategy: req.spec.strategy, workers: req.spec.workers, scrubExecutor: req.spec.scrubExecutor }],
+        openFiles,
         repeats: req.repeats,
         base: join(base, bound === null ? 'unbounded' : `b${bound}`),
         signal: req.signal,

@@ -13,7 +13,7 @@ import type { StragglerPoint } from '../../../shared/lab/straggler-analysis';
 import { runGutenbergJob } from '../gutenberg/run-gutenberg-job';
 import type { OutputLock } from '../output/output-lock';
 import { prepareOutputFolder } from '../output/prepare-folder';
-import { measureCells, runWarmUp } from './measure-cells';
+import { measureCells, refuseCellsPastOpenFiles, runWarmUp } from './measure-cells';
 
 export interface StragglerLabRequest {
   /** The job of every cell; its itemTimeoutMs and outDir are the lab's. */
@@ -48,6 +48,9 @@ function warmUpSpec(spec: GutenbergJobSpec, outDir: string): GutenbergJobSpec {
 
 export async function runStragglerLab(req: StragglerLabRequest): Promise<StragglerPoint[]> {
   const timeouts = [...new Set(req.timeouts)].sort((a, b) => (a ?? -1) - (b ?? -1));
+  // Its cells are the job's workers: refused before anything runs when they do not fit the open-files limit.
+  const openFiles = { cap: req.spec.maxPerHost };
+  refuseCellsPastOpenFiles([req.spec], openFiles);
   const base = join(req.spec.outDir, `.fanout-lab-${randomUUID().slice(0, 8)}`);
   const points: StragglerPoint[] = [];
   let lock: OutputLock | null = null;
@@ -59,6 +62,7 @@ export async function runStragglerLab(req: StragglerLabRequest): Promise<Straggl
       const tally: CellTally = { latenciesMs: [], itemsRetried: 0, timeouts: 0, itemsDone: 0, itemsFailed: 0, bytes: 0 };
       await measureCells({
         cells: [{ strategy: req.spec.strategy, workers: req.spec.workers, scrubExecutor: req.spec.scrubExecutor }],
+        openFiles,
         repeats: req.repeats,
         base: join(base, timeoutMs === null ? 'off' : `t${timeoutMs}`),
         signal: req.signal,
