@@ -72,6 +72,8 @@ export interface ErrorDetail {
   readonly ftpReply?: number;
   /** A transfer's bytes against the size given (SIZE_MISMATCH): fewer (`short`: cut) or more (`long`: the file changed meanwhile). */
   readonly size?: { readonly verdict: 'short' | 'long'; readonly expected: number; readonly received: number };
+  /** An OUT_OF_RESOURCES that stops the job (output/storage-fault.ts), not an item's retryable one: met again, it is not stopped again. */
+  readonly jobStop?: true;
 }
 
 /** The plain-object form of an error that crosses a process boundary (IPC, WebSocket, JSON). */

@@ -25,7 +25,7 @@ export function formatProbes(probes: MirrorProbe[]): string {
 
 /** Why no mirror of the list answered, and what to check. */
 export function noMirrorAnswered(probes: MirrorProbe[]): string {
-  const lookup = probes.map((p) => /^getaddrinfo (\w+)/.exec(p.error ?? '')?.[1] ?? null);
+  const lookup = probes.map((p) => p.lookupFailed);
   const first = lookup[0];
   if (first && lookup.every((c) => c === first)) return `none of the ${probes.length} mirrors answered: every name lookup failed (getaddrinfo ${first}); is this machine offline? Check its network and DNS`;
   return `none of the ${probes.length} mirrors answered; check this machine's network (a firewall or proxy between it and the internet?)`;

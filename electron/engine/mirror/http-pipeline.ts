@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Client } from 'undici';
-import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
+import { FanoutError, abortedError, sizeMismatch, toFanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
 import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
@@ -320,7 +320,7 @@ export class HttpRun {
       return this.failWith(book, sink, mapSocketError(e, context));
     }
     if (length !== null && sink.received !== length) {
-      return this.failWith(book, sink, new FanoutError('SIZE_MISMATCH', `Received ${sink.received} of ${length} bytes`, context));
+      return this.failWith(book, sink, sizeMismatch(sink.received, length, context));
     }
     await this.land(book, cand, sink, context);
   }

@@ -11,7 +11,10 @@ export interface MirrorProbe {
   rttMs: number | null;
   /** First answer: `HTTP 200`, the FTP banner's code and text, the rsync greeting. */
   answer: string | null;
+  /** Why it failed, for people (Node's or the server's words). */
   error: string | null;
+  /** The resolver's code (`ENOTFOUND`, `EAI_AGAIN`) when the host name could not be looked up, else null: decided on, not `error`'s words. */
+  lookupFailed: string | null;
 }
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ftp:': 21, 'ftps:': 21, 'rsync:': 873 };
@@ -26,10 +29,10 @@ export async function probeMirror(url: string, opts: { timeoutMs: number; reject
   try {
     u = new URL(url);
   } catch {
-    return { url, protocol: '?', ok: false, rttMs: null, answer: null, error: 'not a URL' };
+    return { url, protocol: '?', ok: false, rttMs: null, answer: null, error: 'not a URL', lookupFailed: null };
   }
   const protocol = u.protocol.replace(/:$/, '');
-  if (!(u.protocol in DEFAULT_PORTS)) return { url, protocol, ok: false, rttMs: null, answer: null, error: `${protocol}: not probed` };
+  if (!(u.protocol in DEFAULT_PORTS)) return { url, protocol, ok: false, rttMs: null, answer: null, error: `${protocol}: not probed`, lookupFailed: null };
   const port = u.port ? Number(u.port) : DEFAULT_PORTS[u.protocol]!;
   const started = performance.now();
   let rttMs: number | null = null;
@@ -38,9 +41,11 @@ export async function probeMirror(url: string, opts: { timeoutMs: number; reject
   };
   try {
     const answer = u.protocol === 'http:' || u.protocol === 'https:' ? await headOf(u, opts, onConnect) : await greetingOf(u.hostname, port, opts.timeoutMs, onConnect);
-    return { url, protocol, ok: true, rttMs, answer, error: null };
+    return { url, protocol, ok: true, rttMs, answer, error: null, lookupFailed: null };
   } catch (err) {
-    return { url, protocol, ok: false, rttMs, answer: null, error: (err as Error).message };
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    const lookupFailed = syscall === 'getaddrinfo' && typeof code === 'string' ? code : null;
+    return { url, protocol, ok: false, rttMs, answer: null, error: (err as Error).message, lookupFailed };
   }
 }
 

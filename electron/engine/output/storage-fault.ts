@@ -41,9 +41,9 @@ function fromSocket(err: unknown): boolean {
 const STOPPING_RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOMEM']);
 const RESOURCE_STOP = '. The job stopped; what is done is kept: run it again';
 
-/** An OUT_OF_RESOURCES made here (a job's stop), met again (as it is, or with context added): returned as it is. */
+/** An OUT_OF_RESOURCES made here (a job's stop, `detail.jobStop`), met again (as it is, with context added, or said again in other words): returned as it is. */
 function isResourceStop(err: unknown): err is FanoutError {
-  return err instanceof FanoutError && err.code === 'OUT_OF_RESOURCES' && err.message.endsWith(RESOURCE_STOP);
+  return err instanceof FanoutError && err.code === 'OUT_OF_RESOURCES' && err.detail.jobStop === true;
 }
 
 export function isStorageFault(err: unknown): err is FanoutError {
@@ -114,7 +114,7 @@ export function storageFault(err: unknown, folder: string, context: ErrorContext
     // book not written. Stopped instead, with the limit and what to do; untried items stay pending.
     const fault = outOfResources(err, ctx);
     if (fault) {
-      return new FanoutError('OUT_OF_RESOURCES', `${fault.message}${RESOURCE_STOP}`, ctx, { cause: err });
+      return new FanoutError('OUT_OF_RESOURCES', `${fault.message}${RESOURCE_STOP}`, ctx, { cause: err, detail: { jobStop: true } });
     }
   }
   if (fromSocket(err)) return null;

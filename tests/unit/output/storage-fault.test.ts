@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutError, toFanoutError } from '../../../electron/engine/core/fanout-error';
+import { stoppedJobError } from '../../../electron/engine/core/job-fatal';
 import { storageFault } from '../../../electron/engine/output/storage-fault';
 
 /** A Node errno error as fs throws it (code, syscall, path). */
@@ -83,6 +84,15 @@ describe('a limit of this process or computer (open files, memory)', () => {
     // An item's OUT_OF_RESOURCES (toFanoutError's) that then stops the job: its words once, not twice.
     const stop = storageFault(toFanoutError(emfile('connect')), '/out');
     expect(stop?.message.match(/ulimit -n/g)).toHaveLength(2); // '(N, ulimit -n)' and the fix, once each
+  });
+
+  it('a stop told by what it is, not by its words: the stop said again in other words (job-fatal) is returned as it is', () => {
+    const fault = storageFault(emfile('open'), '/out')!;
+    const reworded = stoppedJobError(fault, 'http://mirror/gutenberg/');
+    expect(storageFault(reworded, '/out')).toBe(reworded); // was: stopped again, its stop said twice
+    expect(fault.detail.jobStop).toBe(true);
+    // An item's own OUT_OF_RESOURCES (retryable, no stop yet) still becomes the job's stop.
+    expect(toFanoutError(emfile('connect')).detail.jobStop).toBeUndefined();
   });
 
   it('an item failure of such a limit is retryable, not INTERNAL / WRITE_FAILED for good; EAGAIN does not stop the job', () => {
