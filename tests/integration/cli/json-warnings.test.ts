@@ -14,6 +14,7 @@ import { fillMailbox } from '../../harness/dovecot-fill';
 import { CLI_FROM_SOURCE_TEST_MS, runFanoutCli as fanout, runProcess } from '../../harness/fanout-cli';
 import { startGutenbergFixture, type GutenbergFixture } from '../gutenberg/gutenberg-fixture';
 import { prlimitSkip } from '../storage/prlimit';
+import { JsonWarnings, MAX_JSON_WARNINGS } from '../../../electron/cli/run-job-in-terminal';
 
 const repo = resolve(__dirname, '../../..');
 const noPrlimit = prlimitSkip('the open-files pre-flight under --json');
@@ -86,6 +87,21 @@ describe('fanout gutenberg: warnings with --json, stderr piped', () => {
     expect(summary.workers).toBeLessThan(48);
     expect(r.stderr).toContain(note);
   }, CLI_FROM_SOURCE_TEST_MS);
+});
+
+describe('JsonWarnings: a job with very many warnings (one per mail folder, say)', () => {
+  it('keeps them all up to its bound; past it, the last entry says how many more (stderr has them all)', () => {
+    const w = new JsonWarnings();
+    for (let i = 0; i < MAX_JSON_WARNINGS; i++) w.add(`w${i}`);
+    expect(w.list()).toHaveLength(MAX_JSON_WARNINGS);
+    expect(w.list().at(-1)).toBe(`w${MAX_JSON_WARNINGS - 1}`);
+    w.add('one more');
+    w.add('and another');
+    const list = w.list();
+    expect(list).toHaveLength(MAX_JSON_WARNINGS);
+    expect(list.at(-2)).toBe(`w${MAX_JSON_WARNINGS - 2}`);
+    expect(list.at(-1)).toBe('… and 3 more warnings (stderr has them all)');
+  });
 });
 
 describe('fanout mail: warnings with --json, stderr piped', () => {
