@@ -17,6 +17,11 @@ import { makeCtx, removeAll, seeded as body, tempDir, withFtpFiles } from './hel
  * Since s19 the guess's transfer is kept as the `.part` (ftp-batch.ts keepGuess): nothing waits for
  * its final reply, and the one-book path lands the part only when SIZE and MDTM are its byte count
  * and the time recorded: a cut part is fetched whole again (ftp-symlink-once.test.ts: one transfer).
+ * Lock-step from the start (no NOOP probe during the first transfer): pure-ftpd reading the probe
+ * during the guess's transfer answers 500, the batch is closed and redone, and its first data
+ * connection, ended by the server before 1 MB, had used the relay's cut (seen once in a full run:
+ * no connection cut at all, the precondition failing; the guess, kept and read into a file, runs
+ * longer than the drain did, which makes that race likelier).
  */
 const BIG = 10_000_000;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -32,7 +37,7 @@ describe.each(FTP_SERVER_KINDS.flatMap((k) => [[k, 1], [k, 2]] as const))('a sym
   it('the batch does not wait for a final reply: the book lands or fails at once, retryable', { timeout: 60_000 }, async () => {
     const data = body(BIG, `cut-link-${kind}`);
     await withFtpFiles(
-      { work, name: `cut-link-${kind}-${times}`, kind, files: { '4/0/0/4000/4000-0.data': data }, links: { '4/0/0/4000/4000-0.txt': '4000-0.data' }, proxy: { ftp: true, dropAfterBytes: 1_000_000, dropTimes: times }, options: { timeoutMs: 300_000, stallTimeoutMs: 300_000 } },
+      { work, name: `cut-link-${kind}-${times}`, kind, files: { '4/0/0/4000/4000-0.data': data }, links: { '4/0/0/4000/4000-0.txt': '4000-0.data' }, proxy: { ftp: true, dropAfterBytes: 1_000_000, dropTimes: times }, options: { timeoutMs: 300_000, stallTimeoutMs: 300_000, ftp: { lockStep: true } } },
       async ({ proxy, session: s }) => {
         const [r] = await s.fetchBooks([4000], { rawDir: path.join(work, `raw-${kind}-${times}`), ctx: makeCtx(), onFetched: async () => {} });
         expect(proxy!.stats.dropped).toBeGreaterThanOrEqual(1);

@@ -15,7 +15,9 @@ import { startRenameRelay } from './ftp-rename-relay';
  * pure-ftpd nothing at all (mirror/README.md "A cut FTP transfer"). The wait is bounded (the stall
  * timeout, 3 s here: basic-ftp watches the control connection with it once the data ended), and the
  * book fails retryable naming host, path and ebook; it is never landed without the `226`. The next
- * call, uncut, lands it byte-exact.
+ * call, uncut, lands it byte-exact. The books' sessions start lock-step (no NOOP probe during the
+ * guess's transfer: pure-ftpd answering it 500 redoes the batch, and which data connections the
+ * relay's cuts fall on would be a race).
  */
 const BIG = 10_000_000;
 let work: string;
@@ -34,7 +36,7 @@ describe.each(FTP_SERVER_KINDS)('FTP: a file of unknown size whose transfer is c
     const ftp = await startFtpServerOf(kind, { root });
     const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 1_000_000, dropTimes: 2 });
     const relay = await startRenameRelay(proxy.port, { SIZE: 'XSIZ' });
-    const mirror = openMirror(ftp.urlVia(relay.hostPort), { timeoutMs: 3000, stallTimeoutMs: 3000 });
+    const mirror = openMirror(ftp.urlVia(relay.hostPort), { timeoutMs: 3000, stallTimeoutMs: 3000, ftp: { lockStep: true } });
     const rawDir = path.join(work, `raw-${kind}`);
     try {
       const s = mirror.openSession(0);
@@ -82,7 +84,7 @@ describe.each(FTP_SERVER_KINDS)('FTP: a small file of unknown size cut after the
     const ftp = await startFtpServerOf(kind, { root: smallRoot });
     const proxy = await startTcpProxy({ targetPort: ftp.port, ftp: true, dropAfterBytes: 60_000, dropTimes: 2 });
     const relay = await startRenameRelay(proxy.port, { SIZE: 'XSIZ' });
-    const mirror = openMirror(ftp.urlVia(relay.hostPort), { timeoutMs: 3000, stallTimeoutMs: 3000 });
+    const mirror = openMirror(ftp.urlVia(relay.hostPort), { timeoutMs: 3000, stallTimeoutMs: 3000, ftp: { lockStep: true } });
     const rawDir = path.join(work, `raw-small-${kind}`);
     try {
       const s = mirror.openSession(0);
