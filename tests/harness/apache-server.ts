@@ -7,6 +7,12 @@ export interface ApacheServerOptions {
   root: string;
   /** `KeepAlive Off`: the connection closes after each response. */
   closeAfterResponse?: boolean;
+  /** `MaxKeepAliveRequests` (default 100). */
+  maxKeepAliveRequests?: number;
+  /** Modules loaded besides the base ones (names as in `mod_<name>.so`: `deflate`, `filter`, `env`, `alias`, `headers`). */
+  modules?: string[];
+  /** Lines appended to the config (e.g. `Redirect 301 /a /b`, `SetOutputFilter DEFLATE`). */
+  extraConfig?: string;
 }
 
 export interface ApacheServer {
@@ -60,12 +66,13 @@ ${mod('authz_core')}
 ${mod('dir')}
 ${mod('autoindex')}
 ${mod('mime')}
+${(opts.modules ?? []).map(mod).join('\n')}
 ${asRoot ? 'User www-data\nGroup www-data' : ''}
 ServerName 127.0.0.1
 Listen 127.0.0.1:${port}
 TypesConfig /etc/mime.types
 KeepAlive ${opts.closeAfterResponse ? 'Off' : 'On'}
-MaxKeepAliveRequests 100
+MaxKeepAliveRequests ${opts.maxKeepAliveRequests ?? 100}
 KeepAliveTimeout 5
 StartServers 1
 ServerLimit 2
@@ -82,5 +89,6 @@ DocumentRoot "${root}"
   Require all granted
 </Directory>
 IndexOptions FancyIndexing VersionSort HTMLTable NameWidth=* DescriptionWidth=* Charset=UTF-8
+${opts.extraConfig ?? ''}
 `;
 }

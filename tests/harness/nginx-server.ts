@@ -9,6 +9,10 @@ export interface NginxServerOptions {
   indexFormat?: 'html' | 'json';
   /** `keepalive_timeout 0`: every response says `Connection: close` and the connection closes after it. */
   closeAfterResponse?: boolean;
+  /** Lines added inside `http {}` (e.g. `keepalive_requests 2;`, `gzip on;`). */
+  httpConfig?: string;
+  /** Lines added inside the `server {}` block (e.g. `location = /a { return 301 /b; }`). */
+  serverConfig?: string;
 }
 
 export interface NginxServer {
@@ -61,9 +65,11 @@ http {
   default_type application/octet-stream;
   sendfile on;
   keepalive_timeout ${opts.closeAfterResponse ? 0 : 65};
+${opts.httpConfig ?? ''}
   server {
     listen 127.0.0.1:${port};
     root ${JSON.stringify(path.resolve(opts.root))};
+${opts.serverConfig ?? ''}
     location / {
       autoindex on;
       autoindex_format ${opts.indexFormat ?? 'html'};
