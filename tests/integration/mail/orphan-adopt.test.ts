@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverPath, type ImapTestServer } from '../../harness/imap-server';
@@ -82,6 +82,7 @@ function loseLines(dir: string, n: number, damage: boolean, which?: (r: IndexRec
 describe.each(SERVERS)('mail: files a crash left without their index line (%s)', (entry) => {
   let bed: MailTestBed<ImapTestServer>;
   let path = '';
+  let small = '';
   const relays: ResponseRelay[] = [];
   const COUNT = 12;
 
@@ -93,6 +94,10 @@ describe.each(SERVERS)('mail: files a crash left without their index line (%s)',
       crlf: true,
     });
     path = serverPath(bed.srv, 'Orphans');
+    // Messages under 257 bytes: the proof's origin is 0 (HE s19's coverage).
+    small = serverPath(bed.srv, 'Small');
+    await bed.admin.mailboxCreate(small);
+    for (let i = 0; i < 4; i++) await bed.admin.append(small, Buffer.from(`From: a@example.org\r\nSubject: s${i}\r\n\r\nhi ${i}\r\n`), i % 2 ? ['\\Seen'] : [], new Date(Date.UTC(2021, 0, 1 + i)));
   }, 120_000);
 
   afterAll(async () => {
@@ -178,6 +183,36 @@ describe.each(SERVERS)('mail: files a crash left without their index line (%s)',
     expect(partialAsks(commands).length).toBeGreaterThan(0);
     expect(wholeBodyAsks(commands)).toEqual(lost.whole.map((r) => r.uid).sort((x, y) => x - y));
     expect(await expectArchived(bed.admin, path, dir)).toBe(COUNT);
+  }, 120_000);
+
+  it('orphans longer than their message (600 bytes more: the proof\'s origin past its end; 10 more: inside it): fetched again, the folder not failed', async () => {
+    const grow = (d: string, whole: IndexRecord[]) => {
+      appendFileSync(join(d, whole[0]!.file), Buffer.alloc(600, 0x78));
+      appendFileSync(join(d, whole[1]!.file), Buffer.alloc(10, 0x78));
+    };
+    const { s2, dir, before, lost, commands } = await crashAndRerun('longer', responseBytes, responseBytes, false, grow);
+    expect(s2.failures).toEqual([]);
+    expect(wholeBodyAsks(commands)).toEqual([lost.whole[0]!.uid, lost.whole[1]!.uid].sort((x, y) => x - y));
+    expect(tally(s2)).toEqual([[COUNT, COUNT - 2, 2, 0]]);
+    await expectWhole(dir, before, lost.whole.slice(2), false);
+  }, 120_000);
+
+  it('orphans of messages under 257 bytes (the proof from byte 0): taken back, no body fetched', async () => {
+    const { relay, account } = await relayed(responseBytes);
+    const outDir = join(bed.base, 'small');
+    const run = () => runMailJob({ kind: 'mail', account, outDir, connections: 1, strategy: 'adaptive', folders: [small], timeoutMs: 20_000 }, createJobControl());
+    expect((await run()).itemsDone).toBe(4);
+    const dir = archivedFolderDir(accountDir({ outDir, account }), small);
+    const index = readIndex(dir);
+    expect(index.every((r) => r.size < 257)).toBe(true);
+    writeFileSync(join(dir, 'index.jsonl'), index.slice(0, 1).map((r) => `${JSON.stringify(r)}\n`).join(''));
+    relay.commands.length = 0;
+    const s2 = await run();
+    expect(s2.failures).toEqual([]);
+    expect(wholeBodyAsks(relay.commands)).toEqual([]);
+    expect(tally(s2)).toEqual([[4, 4, 0, 0]]);
+    expect(readIndex(dir).length).toBe(4);
+    expect(await expectArchived(bed.admin, small, dir)).toBe(4);
   }, 120_000);
 
   it.each([false, true])('the adopt FETCH\'s answer split over two responses (FLAGS apart): each orphan taken back once, with its flags and INTERNALDATE; approximate sizes: %s', async (approx) => {
