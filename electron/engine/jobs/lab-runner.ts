@@ -102,6 +102,8 @@ export async function gutenbergLabPlan(run: JobRunner<GutenbergJobSpec>, asked: 
           }),
           run,
           onPoint,
+          // Cells past the open-files limit are refused (measure-cells.ts): a cell runs at most --max-per-host.
+          openFiles: { cap: req.spec.maxPerHost },
           // One book under the first cell's settings, unmeasured: the first cell does not pay the start-up.
           warmUp: (outDir): GutenbergJobSpec => ({
             ...req.spec,

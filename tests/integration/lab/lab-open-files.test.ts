@@ -67,6 +67,13 @@ describe.skipIf(why !== null)('a lab whose cells do not fit the open-files limit
     expect(r.stderr).toMatch(/lab stopped: OUT_OF_RESOURCES: this process may have 150 files and connections open \(ulimit -n\): the cells at 16 connections need about 168 \(9 each \+ 24, at least 57\): a job would run them at 14 connections, not 16, so they are not measured/);
   }, CLI_FROM_SOURCE_TEST_MS);
 
+  it('fanout lab gutenberg --workers 1,48 --max-per-host 8: a cell holds 8 connections at most, which fit: measured', async () => {
+    const out = join(fx.dir, 'capped');
+    const r = await lab(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2003', '--sample', '3', '--strategies', 'queue', '--workers', '1,48', '--max-per-host', '8', '--out-dir', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { points: { workers: number }[] }).points.map((p) => p.workers)).toEqual([1, 48]);
+  }, CLI_FROM_SOURCE_TEST_MS);
+
   it('cells that fit (--workers 1,8) are measured as before', async () => {
     const out = join(fx.dir, 'fits');
     const r = await lab(['lab', 'gutenberg', '--catalog', fx.catalogPath, '--mirror', fx.http.url, '--ids', '2000-2003', '--sample', '3', '--strategies', 'queue', '--workers', '1,8', '--out-dir', out, '--json']);

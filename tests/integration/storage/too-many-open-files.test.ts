@@ -101,8 +101,12 @@ describe.skipIf(why !== null)('a mail job under a low open-files limit', () => {
           { cwd: bed.base, env: { ...process.env, FANOUT_TEST_PW: bed.srv.password, FANOUT_DATA_DIR: join(bed.base, 'data'), FANOUT_DEBUG: '' }, timeoutMs: 150_000 },
         );
       const low = await mail(50);
-      // The pre-flight (--json: the warning is not shown; the summary's workers are what ran).
-      expect((JSON.parse(low.stdout) as { workers: number }).workers).toBe(1);
+      // The pre-flight: the summary's workers are what ran, its warnings (and stderr, under --json too) say why.
+      const lowSummary = JSON.parse(low.stdout) as { workers: number; warnings: string[] };
+      expect(lowSummary.workers).toBe(1);
+      const note = 'may have 50 files and connections open (ulimit -n): 8 connections need about 96 (9 each + 24, at least 57), so this job runs 1 connection, not 8 (even 1 may be too many: it needs about 57)';
+      expect(lowSummary.warnings.filter((w) => w.includes(note))).toHaveLength(1);
+      expect(low.stderr).toContain(note);
       const failures = (JSON.parse(low.stdout) as { failures: { item: string; error: { code: string; retryable: boolean } }[] }).failures;
       // Was: 'INBOX 251-300: WRITE_FAILED' and the like, not retryable.
       expect(failures.filter((f) => !f.error.retryable), low.stderr).toEqual([]);
