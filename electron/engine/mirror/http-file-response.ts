@@ -19,8 +19,16 @@ export type FileAction =
   | { kind: 'kept-whole' }
   /** The server would not resume: forget the part and ask again from the start. */
   | { kind: 'restart'; why: string }
-  /** Stream the body into the part (`discardPart`: a whole file came back, the kept part goes first). */
-  | { kind: 'body'; discardPart: boolean; length: number | null };
+  /**
+   * Stream the body into the part (`discardPart`: a whole file came back, the kept part goes first).
+   * `coding`: the body comes compressed (`Content-Encoding`, unasked: Apache's `force-gzip`), to be
+   * undone before the part; `length` is then the compressed size (undici checks it on the wire).
+   */
+  | { kind: 'body'; discardPart: boolean; length: number | null; coding: ContentCoding | null };
+
+/** The content codings a body may come in, undone with Node's zlib. */
+export type ContentCoding = 'gzip' | 'deflate' | 'br';
+const CODINGS: Record<string, ContentCoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
 
 export interface FileResponseInput {
   status: number;
@@ -64,12 +72,17 @@ export function classifyFileResponse(r: FileResponseInput): FileAction {
   if (status < 200 || status >= 300) return { kind: 'fail', error: httpStatusError(status, context, headers) };
   const lengthHeader = one(headers['content-length']);
   const length = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : null;
-  if (r.startAt > 0 && (status !== 206 || partialMismatch(headers, r.startAt, r.kept) !== null)) {
+  // A server may compress a file nobody asked it to (Apache `SetOutputFilter DEFLATE` with
+  // `force-gzip`): its bytes are not the file's. Undone on the way to the part; one we cannot undo fails.
+  const encoding = String(one(headers['content-encoding']) ?? '').trim().toLowerCase();
+  const coding = encoding === '' || encoding === 'identity' ? null : (CODINGS[encoding] ?? undefined);
+  if (coding === undefined) return fail(`The server sent the file in a content coding Fanout cannot undo (Content-Encoding: ${encoding})`, status, context);
+  if (r.startAt > 0 && (status !== 206 || coding !== null || partialMismatch(headers, r.startAt, r.kept) !== null)) {
     // A 200 is the whole file (the If-Range validator no longer matched, or no Range support):
-    // restart with it. Any other answer: forget the part and ask again.
-    return status === 200 ? { kind: 'body', discardPart: true, length } : restart(`status ${status}`);
+    // restart with it. Any other answer (a range of a compressed body: not the file's bytes): forget the part and ask again.
+    return status === 200 ? { kind: 'body', discardPart: true, length, coding } : restart(coding !== null ? `a ${coding}-encoded range` : `status ${status}`);
   }
-  return { kind: 'body', discardPart: false, length };
+  return { kind: 'body', discardPart: false, length, coding };
 }
 
 /**

@@ -1,9 +1,11 @@
 import { once } from 'node:events';
+import { pipeline, type Readable } from 'node:stream';
+import { brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
 import type { Client } from 'undici';
 import { FanoutError, abortedError, sizeMismatch, toFanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
-import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
+import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one, type ContentCoding } from './http-file-response';
 import { pumpBody, readBounded, sendRequest, type HttpResponse } from './http-response';
 import { isParserError } from '../net/not-the-protocol';
 import { ConnectionLost, connectionError, receivedHook, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
@@ -308,18 +310,23 @@ export class HttpRun {
         break;
     }
     if (action.discardPart) await sink.discard();
-    const { length } = action;
+    const { length, coding } = action;
     const { progress } = this.opts.ctx;
     progress.setState('downloading', book.label);
-    progress.setItemTotal(length);
-    sink.begin(sink.startAt === 0 ? metaFromHeaders(headers, res.statusCode === 200 ? length : null) : undefined);
+    // A compressed body: its length is not the file's, and its part records nothing to resume with
+    // (a range would be of the compressed bytes): a cut one is fetched whole again.
+    progress.setItemTotal(coding ? null : length);
+    sink.begin(sink.startAt === 0 && !coding ? metaFromHeaders(headers, res.statusCode === 200 ? length : null) : undefined);
     try {
-      await pumpBody(res.body, sink.input);
+      await pumpBody(coding ? decoded(res.body, coding) : res.body, sink.input);
     } catch (e) {
       if (isConnectionError(e) || isParserError(e)) throw new ConnectionLost(e, context);
+      if (coding && isZlibError(e)) {
+        return this.failWith(book, sink, new FanoutError('CONNECTION_RESET', `The ${coding}-compressed body could not be undone (${String((e as Error).message)}): cut or damaged`, context, { cause: e }));
+      }
       return this.failWith(book, sink, mapSocketError(e, context));
     }
-    if (length !== null && sink.received !== length) {
+    if (length !== null && !coding && sink.received !== length) {
       return this.failWith(book, sink, sizeMismatch(sink.received, length, context));
     }
     await this.land(book, cand, sink, context);
@@ -378,8 +385,10 @@ export class HttpRun {
       await this.discard(res, context);
       rest = book.all.filter((c) => !book.tried.has(c)); // no index: guess every form in turn
     } else {
-      const body = await this.read(res, MAX_INDEX_BYTES, true, context);
-      // Too large to be a folder index: no names, guess every form in turn.
+      const read = await this.read(res, MAX_INDEX_BYTES, true, context);
+      // Compressed by the server unasked (Apache `force-gzip`): undone, else it reads as an empty index.
+      const body = read === null ? null : indexText(read, one(res.headers['content-encoding']));
+      // Too large to be a folder index, or compressed in a way that does not undo: no names, guess every form in turn.
       const names = body === null ? null : new Set(parseFolderIndex(body.toString('utf8')).filter((e) => !e.isDir).map((e) => e.name));
       rest = names === null ? book.all.filter((c) => !book.tried.has(c)) : book.all.filter((c) => !book.tried.has(c) && (c.cache || names.has(c.remoteName)));
     }
@@ -462,4 +471,31 @@ export class HttpRun {
   private fileContext(step: Extract<Step, { kind: 'file' }>): ErrorContext {
     return { ...step.book.context, path: new URL(`${this.host.base}/${step.cand.relPath}`).pathname };
   }
+}
+
+/** `body` decompressed (`Content-Encoding`); an error or destroy of either side ends both. */
+function decoded(body: Readable, coding: ContentCoding): Readable {
+  const decoder = coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress();
+  return pipeline(body, decoder, () => {});
+}
+
+/** zlib's errors: a compressed stream cut or damaged (`Z_BUF_ERROR` "unexpected end of file", `Z_DATA_ERROR`, brotli's `ERR_…`). */
+function isZlibError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__') || code.startsWith('ERR_BROTLI'));
+}
+
+/** A folder index's bytes, its `Content-Encoding` undone (at most MAX_INDEX_BYTES of text); null when it does not undo. */
+function indexText(body: Buffer, encoding: string | undefined): Buffer | null {
+  const coding = String(encoding ?? '').trim().toLowerCase();
+  const opts = { maxOutputLength: MAX_INDEX_BYTES };
+  try {
+    if (coding === '' || coding === 'identity') return body;
+    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(body, opts);
+    if (coding === 'deflate') return inflateSync(body, opts);
+    if (coding === 'br') return brotliDecompressSync(body, opts);
+  } catch {
+    return null;
+  }
+  return null;
 }

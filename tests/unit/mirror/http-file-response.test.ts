@@ -8,9 +8,9 @@ const classify = (over: Partial<FileResponseInput>) => classifyFileResponse({ ..
 
 describe('classifyFileResponse', () => {
   it('a whole file: its body, with the length when the header is a number', () => {
-    expect(classify({ headers: { 'content-length': '1234' } })).toEqual({ kind: 'body', discardPart: false, length: 1234 });
-    expect(classify({ headers: {} })).toEqual({ kind: 'body', discardPart: false, length: null });
-    expect(classify({ headers: { 'content-length': 'x12' } })).toEqual({ kind: 'body', discardPart: false, length: null });
+    expect(classify({ headers: { 'content-length': '1234' } })).toEqual({ kind: 'body', discardPart: false, length: 1234, coding: null });
+    expect(classify({ headers: {} })).toEqual({ kind: 'body', discardPart: false, length: null, coding: null });
+    expect(classify({ headers: { 'content-length': 'x12' } })).toEqual({ kind: 'body', discardPart: false, length: null, coding: null });
   });
 
   it('redirects: followed (relative to the URL asked) up to 3 hops, http/https only', () => {
@@ -33,13 +33,23 @@ describe('classifyFileResponse', () => {
   it('a resume: a fitting 206 appends; a 200 is the whole file again (the part goes); anything else restarts once', () => {
     const kept = { size: 1000, etag: '"abc"' };
     const resume = { startAt: 400, kept };
-    expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 400-999/1000', etag: '"abc"', 'content-length': '600' } })).toEqual({ kind: 'body', discardPart: false, length: 600 });
-    expect(classify({ ...resume, status: 200, headers: { 'content-length': '1200' } })).toEqual({ kind: 'body', discardPart: true, length: 1200 });
+    expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 400-999/1000', etag: '"abc"', 'content-length': '600' } })).toEqual({ kind: 'body', discardPart: false, length: 600, coding: null });
+    expect(classify({ ...resume, status: 200, headers: { 'content-length': '1200' } })).toEqual({ kind: 'body', discardPart: true, length: 1200, coding: null });
     // A 206 from a server that ignored If-Range (another ETag, another size, another offset).
     expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 400-999/1000', etag: '"new"' } })).toMatchObject({ kind: 'restart' });
     expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 400-1199/1200' } })).toMatchObject({ kind: 'restart' });
     expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 0-999/1000' } })).toMatchObject({ kind: 'restart' });
     expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 0-999/1000' }, round: 1 })).toMatchObject({ kind: 'fail', error: { code: 'HTTP_PERMANENT' } });
+  });
+
+  it('a body compressed by the server (Content-Encoding): undone on the way to the part; a range of it is never appended', () => {
+    expect(classify({ headers: { 'content-encoding': 'gzip' } })).toEqual({ kind: 'body', discardPart: false, length: null, coding: 'gzip' });
+    expect(classify({ headers: { 'content-encoding': 'X-Gzip', 'content-length': '77' } })).toEqual({ kind: 'body', discardPart: false, length: 77, coding: 'gzip' });
+    expect(classify({ headers: { 'content-encoding': 'identity' } })).toMatchObject({ kind: 'body', coding: null });
+    expect(classify({ headers: { 'content-encoding': 'compress' } })).toMatchObject({ kind: 'fail', error: { code: 'HTTP_PERMANENT' } });
+    const resume = { startAt: 400, kept: { size: 1000, etag: '"abc"' } };
+    expect(classify({ ...resume, status: 206, headers: { 'content-range': 'bytes 400-999/1000', etag: '"abc"', 'content-encoding': 'gzip' } })).toMatchObject({ kind: 'restart' });
+    expect(classify({ ...resume, status: 200, headers: { 'content-encoding': 'gzip' } })).toEqual({ kind: 'body', discardPart: true, length: null, coding: 'gzip' });
   });
 
   it('416 to a resume: the kept part is the whole file only when the sizes agree', () => {
