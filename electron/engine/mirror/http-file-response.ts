@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { FanoutError } from '../core/fanout-error';
+import { contentCodingOf, type ContentCoding } from './content-coding';
 import { describeWait, parseRetryAfter } from '../net/retry-after';
 import type { ErrorContext } from '../../../shared/errors';
 import type { PartMeta } from './part-meta';
@@ -26,9 +27,6 @@ export type FileAction =
    */
   | { kind: 'body'; discardPart: boolean; length: number | null; coding: ContentCoding | null };
 
-/** The content codings a body may come in, undone with Node's zlib. */
-export type ContentCoding = 'gzip' | 'deflate' | 'br';
-const CODINGS: Record<string, ContentCoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
 
 export interface FileResponseInput {
   status: number;
@@ -74,9 +72,8 @@ export function classifyFileResponse(r: FileResponseInput): FileAction {
   const length = lengthHeader !== undefined && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : null;
   // A server may compress a file nobody asked it to (Apache `SetOutputFilter DEFLATE` with
   // `force-gzip`): its bytes are not the file's. Undone on the way to the part; one we cannot undo fails.
-  const encoding = String(one(headers['content-encoding']) ?? '').trim().toLowerCase();
-  const coding = encoding === '' || encoding === 'identity' ? null : (CODINGS[encoding] ?? undefined);
-  if (coding === undefined) return fail(`The server sent the file in a content coding Fanout cannot undo (Content-Encoding: ${encoding})`, status, context);
+  const coding = contentCodingOf(one(headers['content-encoding']));
+  if (coding === undefined) return fail(`The server sent the file in a content coding Fanout cannot undo (Content-Encoding: ${one(headers['content-encoding'])})`, status, context);
   if (r.startAt > 0 && (status !== 206 || coding !== null || partialMismatch(headers, r.startAt, r.kept) !== null)) {
     // A 200 is the whole file (the If-Range validator no longer matched, or no Range support):
     // restart with it. Any other answer (a range of a compressed body: not the file's bytes): forget the part and ask again.

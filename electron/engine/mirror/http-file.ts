@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { FanoutError, abortedError, sizeMismatch } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
-import { classifyFileResponse, one } from './http-file-response';
+import { decoderFor } from './content-coding';
+import { classifyFileResponse } from './http-file-response';
 import type { HttpRunHost } from './http-pipeline';
 import { readBounded, sendRequest } from './http-response';
 import { connectionError } from './http-run-types';
@@ -46,11 +46,11 @@ export async function fetchHttpFile(host: HttpRunHost, relPath: string, opts: Fe
         throw new FanoutError('HTTP_NOT_FOUND', `HTTP ${res.statusCode}`, context(), { detail: { httpStatus: res.statusCode } });
       }
       const total = action.length;
-      const gzip = /\bgzip\b/i.test(String(one(res.headers['content-encoding']) ?? ''));
       const counter = new Counter((n) => opts.onProgress?.(n, total));
       const out = (await open(opts.dest, 'w')).createWriteStream();
       try {
-        if (gzip) await pipeline(res.body, counter, createGunzip(), out);
+        // A compressed body (asked with acceptGzip, or sent unasked) is undone: content-coding.ts.
+        if (action.coding) await pipeline(res.body, counter, decoderFor(action.coding), out);
         else await pipeline(res.body, counter, out);
       } catch (e) {
         throw cutShort(e, counter.bytes, total, context()) ?? e;

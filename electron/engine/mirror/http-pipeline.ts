@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import { pipeline, type Readable } from 'node:stream';
-import { brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
 import type { Client } from 'undici';
 import { FanoutError, abortedError, sizeMismatch, toFanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { BookSink } from './book-sink';
-import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one, type ContentCoding } from './http-file-response';
+import { classifyFileResponse, httpStatusError, MAX_REDIRECTS, one } from './http-file-response';
+import { contentCodingOf, decodeAll, decoderFor, isDecodeError, type ContentCoding } from './content-coding';
 import { pumpBody, readBounded, sendRequest, type HttpResponse } from './http-response';
 import { isParserError } from '../net/not-the-protocol';
 import { ConnectionLost, connectionError, receivedHook, type Book, type HttpRunHost, type HttpRunOptions, type Sent, type Step } from './http-run-types';
@@ -321,7 +321,7 @@ export class HttpRun {
       await pumpBody(coding ? decoded(res.body, coding) : res.body, sink.input);
     } catch (e) {
       if (isConnectionError(e) || isParserError(e)) throw new ConnectionLost(e, context);
-      if (coding && isZlibError(e)) {
+      if (coding && isDecodeError(e)) {
         return this.failWith(book, sink, new FanoutError('CONNECTION_RESET', `The ${coding}-compressed body could not be undone (${String((e as Error).message)}): cut or damaged`, context, { cause: e }));
       }
       return this.failWith(book, sink, mapSocketError(e, context));
@@ -475,27 +475,12 @@ export class HttpRun {
 
 /** `body` decompressed (`Content-Encoding`); an error or destroy of either side ends both. */
 function decoded(body: Readable, coding: ContentCoding): Readable {
-  const decoder = coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress();
-  return pipeline(body, decoder, () => {});
-}
-
-/** zlib's errors: a compressed stream cut or damaged (`Z_BUF_ERROR` "unexpected end of file", `Z_DATA_ERROR`, brotli's `ERR_…`). */
-function isZlibError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__') || code.startsWith('ERR_BROTLI'));
+  return pipeline(body, decoderFor(coding), () => {});
 }
 
 /** A folder index's bytes, its `Content-Encoding` undone (at most MAX_INDEX_BYTES of text); null when it does not undo. */
 function indexText(body: Buffer, encoding: string | undefined): Buffer | null {
-  const coding = String(encoding ?? '').trim().toLowerCase();
-  const opts = { maxOutputLength: MAX_INDEX_BYTES };
-  try {
-    if (coding === '' || coding === 'identity') return body;
-    if (coding === 'gzip' || coding === 'x-gzip') return gunzipSync(body, opts);
-    if (coding === 'deflate') return inflateSync(body, opts);
-    if (coding === 'br') return brotliDecompressSync(body, opts);
-  } catch {
-    return null;
-  }
-  return null;
+  const coding = contentCodingOf(encoding);
+  if (coding === null) return body;
+  return coding === undefined ? null : decodeAll(body, coding, MAX_INDEX_BYTES);
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:f
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CATALOG_REMOTE_PATH, catalogUrl, downloadCatalog, type CatalogDownloadProgress } from '../../../electron/engine/jobs/catalog-download';
 import { FanoutError } from '../../../electron/engine/core/fanout-error';
@@ -14,7 +14,7 @@ import { isTempName, tempPathFor } from '../../../electron/engine/output/atomic-
 
 const CSV = ['Text#,Type,Issued,Title,Language,Authors,Subjects,LoCC,Bookshelves', ...Array.from({ length: 2000 }, (_, i) => `${i + 1},Text,2001-01-01,Book ${i},en,"Doe, Jane",Fiction,PR,Test`), ''].join('\n');
 
-/** A tiny HTTP mirror: /m/ has the catalog, /gz/ sends it gzipped, /r/ redirects to /m/, /html/ answers a web page, /slow/ trickles. */
+/** A tiny HTTP mirror: /m/ has the catalog, /gz/ sends it gzipped, /br/ in brotli, /r/ redirects to /m/, /html/ answers a web page, /slow/ trickles. */
 function startMirror(): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '';
@@ -24,6 +24,11 @@ function startMirror(): Promise<Server> {
     } else if (url === `/gz/${CATALOG_REMOTE_PATH}`) {
       const body = gzipSync(CSV);
       res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+      res.end(body);
+    } else if (url === `/br/${CATALOG_REMOTE_PATH}`) {
+      // Compressed unasked in a coding other than gzip (a server's brotli filter): undone all the same.
+      const body = brotliCompressSync(CSV);
+      res.writeHead(200, { 'Content-Encoding': 'br', 'Content-Length': body.length });
       res.end(body);
     } else if (url.startsWith('/r/')) {
       res.writeHead(302, { Location: url.replace('/r/', '/m/') });
@@ -119,6 +124,8 @@ describe('catalog download', () => {
   it('accepts gzip and follows redirects', async () => {
     const gz = await downloadCatalog(`${base}/gz`, { destDir: join(dir, 'gz') });
     expect(await readFile(gz.path, 'utf8')).toBe(CSV);
+    const br = await downloadCatalog(`${base}/br`, { destDir: join(dir, 'br') });
+    expect(await readFile(br.path, 'utf8')).toBe(CSV);
     const red = await downloadCatalog(`${base}/r/`, { destDir: join(dir, 'red') });
     expect(await readFile(red.path, 'utf8')).toBe(CSV);
   });
