@@ -293,6 +293,9 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
           const e = mapImapError(err, this.#where, { folder: job.info.path });
           const now = small.reduce((n, c) => n + (c.suspects?.length ?? 0), 0);
           if (!e.retryable || this.#signal.aborted || now === marked || small.every((c) => c.uids.length === 0)) throw e;
+          // A retry as the pool's are (the lane says so, its count in the live view).
+          ctx.progress.countRetry();
+          ctx.progress.setState('retrying', label);
           await sleep(Math.min(2_000, 100 * round), this.#signal);
         }
       }
@@ -584,6 +587,11 @@ export class MailWorkerSession implements WorkerSession<MailChunk> {
       } catch (err) {
         // Asked for alone because an earlier try broke off there, and this FETCH failed too: said so.
         const [only] = asking;
+        // The session ended under the FETCH before (a BYE imapflow ended that FETCH on without an
+        // error): this one was never sent. Retried on a new connection, not said of this UID.
+        if ((err as { code?: unknown } | null)?.code === 'NoMailboxSelected') {
+          throw new FanoutError('CONNECTION_RESET', `${this.#where} ended the session during the FETCH of ${job.info.path}`, { folder: job.info.path }, { cause: err });
+        }
         if (asking.length !== 1 || only === undefined || !suspects.has(only)) throw err;
         const e = mapImapError(err, this.#where, { folder: job.info.path, uid: only });
         if (e.code === 'ABORTED') throw e;

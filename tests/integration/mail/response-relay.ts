@@ -49,7 +49,8 @@ export function approximateSizes(extra: number): (r: ServerResponse) => Buffer {
 
 /**
  * `rewrite`: what the client gets for each response (`responseBytes(r)` unchanged; an empty Buffer
- * drops it). `beforeCommand`: called with each client line before it goes to the server; a promise
+ * drops it; one ending with a `* BYE` line ends the connection after it, as a server ending the
+ * session does). `beforeCommand`: called with each client line before it goes to the server; a promise
  * it returns holds that line and everything after it on that connection until it settles (a test
  * changes the mailbox just before a command reaches the server, whatever the machine's speed).
  */
@@ -105,6 +106,11 @@ export async function startResponseRelay(
       const bytes = Buffer.concat(out);
       relay.bytesDown += bytes.length;
       client.write(bytes);
+      // A rewrite that ends the session (`* BYE`) ends the connection too, as a server does.
+      if (/(?:^|\r\n)\* BYE [^\r\n]*\r\n$/.test(bytes.toString('latin1'))) {
+        client.end();
+        upstream.destroy();
+      }
     });
   });
   relay.port = server.port;

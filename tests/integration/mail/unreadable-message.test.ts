@@ -8,6 +8,7 @@ import { createJobControl } from '../../../electron/engine/core/job-control';
 import { archivedFolderDir, expectArchived, readIndex } from './archive-files';
 import { openMailTestBed, type MailTestBed } from './mail-test-bed';
 import { startCommandRelay, type CommandRelay } from './command-relay';
+import { responseBytes, startResponseRelay } from './response-relay';
 
 /**
  * One message the server cannot read (its file in the server's store made unreadable to the
@@ -49,15 +50,20 @@ describe.each(['dovecot', 'cyrus'] as const)('mail: a message the server cannot 
     await bed?.stop();
   });
 
-  it('every other message is archived, the job fails naming that UID; readable again, a re-run fetches it alone', async () => {
+  /** The file of UID `uid` in the server's store (not its indexes or caches, which may quote the header). */
+  async function storeFile(uid: number): Promise<string> {
     await bed.admin.mailboxOpen(path, { readOnly: true });
-    const bad = await bed.admin.fetchOne(String(BAD), { uid: true, envelope: true }, { uid: true });
+    const bad = await bed.admin.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
     await bed.admin.mailboxClose();
     const messageId = bad ? bad.envelope?.messageId : undefined;
     expect(messageId).toBeTruthy();
-    // The message's file in the server's store (not its indexes or caches, which may quote the header).
     const files = filesHolding(bed.srv.dir, messageId!).filter((f) => /\/cur\/|\/\d+\.$/.test(f));
     expect(files.length, files.join(', ')).toBe(1);
+    return files[0]!;
+  }
+
+  it('every other message is archived, the job fails naming that UID; readable again, a re-run fetches it alone', async () => {
+    const files = [await storeFile(BAD)];
     chmodSync(files[0]!, 0);
     const account = bed.account({ host: '127.0.0.1', port: relay.port });
     const run = () => runMailJob({ kind: 'mail', account, outDir: bed.out, connections: 1, strategy: 'adaptive', folders: [path], timeoutMs: 10_000 }, createJobControl());
@@ -73,5 +79,31 @@ describe.each(['dovecot', 'cyrus'] as const)('mail: a message the server cannot 
     expect(again.failures).toEqual([]);
     expect(again.itemsDone).toBe(1);
     expect(await expectArchived(bed.admin, path, dir)).toBe(10);
+  }, 120_000);
+
+  it('the session ended under a later FETCH too (UID 8\'s answer replaced by a BYE once): the job goes on, UID 8 archived in the same run', async () => {
+    const file = await storeFile(BAD);
+    chmodSync(file, 0);
+    let ended = false;
+    const cut = await startResponseRelay(bed.srv.port, (r) => {
+      if (!ended && /^\* \d+ FETCH \(.*UID 8\b.*BODY\[\]/i.test(r.texts[0] ?? '')) {
+        ended = true;
+        return Buffer.from('* BYE Session ended\r\n', 'latin1');
+      }
+      return responseBytes(r);
+    });
+    try {
+      const account = bed.account({ host: '127.0.0.1', port: cut.port });
+      const outDir = join(bed.base, 'cut');
+      const s = await runMailJob({ kind: 'mail', account, outDir, connections: 1, strategy: 'adaptive', folders: [path], timeoutMs: 10_000 }, createJobControl());
+      expect(ended).toBe(true);
+      expect(s.status).toBe('failed');
+      const dir = archivedFolderDir(accountDir({ outDir, account }), path);
+      expect(readIndex(dir).map((r) => r.uid).sort((a, b) => a - b)).toEqual([1, 2, 3, 5, 6, 7, 8, 9, 10]);
+      expect(s.failures.map((f) => f.error.context?.uid ?? f.error.message)).toEqual([BAD]);
+    } finally {
+      chmodSync(file, 0o600);
+      await cut.stop();
+    }
   }, 120_000);
 });
