@@ -31,4 +31,28 @@ describe.skipIf(!existsSync(builtCli))('the built CLI (out/)', () => {
     expect(result.code).toBe(0);
     expect((await readFile(join(outDir, 'book2.txt'), 'utf8')).startsWith('SMOKE 2')).toBe(true);
   });
+
+  // The app's build keeps each module apart (out/main, preserveModules): Node's ESM resolver, not a
+  // bundler, resolves their imports, and it wants a package's inner path whole ('basic-ftp/dist/x.js').
+  // From the sources (tsx, vitest) an import without '.js' loads; in the app it did not (s19: ftp-list.ts).
+  it('loads every engine module of the app build in plain Node', async () => {
+    const engine = join(repo, 'out', 'main', 'electron', 'engine');
+    const script = `
+      import { readdirSync, statSync } from 'node:fs';
+      import { join } from 'node:path';
+      import { pathToFileURL } from 'node:url';
+      const files = [];
+      const walk = (d) => { for (const n of readdirSync(d)) { const p = join(d, n); if (statSync(p).isDirectory()) walk(p); else if (p.endsWith('.js')) files.push(p); } };
+      walk(process.argv[1]);
+      const bad = [];
+      for (const f of files) await import(pathToFileURL(f).href).catch((e) => bad.push(f + ': ' + String(e.message).split('\\n')[0]));
+      console.log(JSON.stringify({ count: files.length, bad }));
+      process.exit(0);`;
+    const out = await new Promise<string>((done, fail) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script, engine], { timeout: 60_000 }, (err, stdout) => (err ? fail(err) : done(stdout))),
+    );
+    const { count, bad } = JSON.parse(out.trim().split('\n').at(-1)!) as { count: number; bad: string[] };
+    expect(count).toBeGreaterThan(50);
+    expect(bad).toEqual([]);
+  });
 });

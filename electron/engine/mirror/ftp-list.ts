@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { FTPError, type Client, type FileInfo, type FTPResponse } from 'basic-ftp';
-import { downloadTo } from 'basic-ftp/dist/transfer';
-import { ProgressTracker } from 'basic-ftp/dist/ProgressTracker';
+import { downloadTo } from 'basic-ftp/dist/transfer.js';
+import { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
 import { FanoutError } from '../core/fanout-error';
 import type { ErrorContext } from '../../../shared/errors';
 import { listingShort } from './listing-parsers';
