@@ -1,6 +1,7 @@
 /** Types of bin/node-flags.js (plain JavaScript, used by bin/ before any build). */
 export declare const HEAP_FLAGS: readonly string[];
 export declare const JOB_HEAP_FLAGS: readonly string[];
+export declare const GUTENBERG_HEAP_FLAGS: readonly string[];
 export declare function heapFlagsOf(command?: string): readonly string[];
 export declare const MALLOC_ENV: Readonly<Record<string, string>>;
 export declare const GUTENBERG_MALLOC_ENV: Readonly<Record<string, string>>;

@@ -37,9 +37,24 @@ export const HEAP_FLAGS = Object.freeze(['--max-old-space-size=1024']);
  */
 export const JOB_HEAP_FLAGS = Object.freeze([...HEAP_FLAGS, '--max-semi-space-size=2']);
 
+/**
+ * `fanout gutenberg` also fixes V8's heap-growing factor at 2 (`--heap-growing-percent=100`) instead of
+ * V8's dynamic choice: with it the main isolate's mark-compacts (~22 MB left live, each set off at
+ * ~24-29 MB, 10-200 ms of marking on the 2 cores the job shares with the server) come half as often.
+ * HTTP adaptive, N = 16, profile harness (bench/gutenberg-cpu-profile.ts, 3 jobs per process, the
+ * 2nd and 3rd measured), interleaved pairs at load 13-22 (session 19, helper HP): mark-compacts
+ * (jobs 2-3, all isolates) 5-11 -> 3-4, CPU per book lower in 9 of 10 pairs (median ratio 0.874, range
+ * 0.78-1.06), main thread -11 %. `--heap-growing-percent=50`: 8-9 mark-compacts, as without it. The
+ * quiet bench:gutenberg figures: docs/BENCHMARKS.md. Cost: the heap may grow to ~2x its live size
+ * before a collection; bench:scale's peak RSS to be checked. Not allowed in NODE_OPTIONS (node lists
+ * the V8 flags it takes there): on node's command line only, as the relaunch gives it.
+ */
+export const GUTENBERG_HEAP_FLAGS = Object.freeze([...JOB_HEAP_FLAGS, '--heap-growing-percent=100']);
+
 /** The V8 flags a command starts with. */
 export function heapFlagsOf(command) {
-  return command === 'mail' || command === 'gutenberg' ? JOB_HEAP_FLAGS : HEAP_FLAGS;
+  if (command === 'gutenberg') return GUTENBERG_HEAP_FLAGS;
+  return command === 'mail' ? JOB_HEAP_FLAGS : HEAP_FLAGS;
 }
 
 /** glibc malloc: blocks of 128 KB and more are mmap'd and given back when freed, instead of kept in the heap. */
