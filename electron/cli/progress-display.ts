@@ -1,5 +1,6 @@
 import type { JobEvent, JobSummary, WorkerState } from '../../shared/events';
 import { formatBytes, formatDuration } from './format';
+import { scrubStageWait } from '../../shared/scrub-stage-wait';
 
 export interface ProgressDisplay {
   onEvent(event: JobEvent): void;
@@ -77,11 +78,8 @@ export function formatSummary(summary: JobSummary, itemNoun = 'books'): string {
     `output: ${summary.outDir}`,
   ];
   // What the lanes' 'waiting to clean' added up to (a second or more in all): cleaning held the downloads.
-  const stage = summary.scrubStage;
-  if (stage && stage.blockedMs >= 1000) {
-    const held = `the scrub stage held up to ${stage.peakInFlight} books${stage.bound !== null && stage.peakInFlight >= stage.bound ? ', its bound' : ''}`;
-    lines.splice(3, 0, `waiting to clean: ${formatDuration(stage.blockedMs)} summed over workers (${held}): cleaning was the bottleneck then (--scrub-workers)`);
-  }
+  const wait = scrubStageWait(summary.scrubStage);
+  if (wait) lines.splice(3, 0, `waiting to clean: ${formatDuration(wait.blockedMs)} summed over workers (the scrub stage held ${wait.held}): cleaning was the bottleneck then (--scrub-workers)`);
   if (summary.failures.length > 0) {
     lines.push('failures:');
     for (const f of summary.failures) {

@@ -1,4 +1,5 @@
 import type { JobSummary } from '../../../shared/events';
+import { scrubStageWait } from '../../../shared/scrub-stage-wait';
 
 /**
  * What the live header says of a Gutenberg run's books downloaded but not done yet: a book is done
@@ -35,7 +36,6 @@ export function downloadedNote(h: DownloadedNoteInput): { text: string; waiting:
  * finished header; null under a second in all (no bottleneck worth a line) or without a scrub stage.
  */
 export function cleaningWaitNote(stage: JobSummary['scrubStage']): string | null {
-  if (!stage || stage.blockedMs < 1000) return null;
-  const held = `up to ${stage.peakInFlight} books${stage.bound !== null && stage.peakInFlight >= stage.bound ? ', its bound' : ''}`;
-  return `Workers waited ${(stage.blockedMs / 1000).toFixed(1)} s in all for room in the scrub stage (${held}): cleaning was the bottleneck.`;
+  const wait = scrubStageWait(stage);
+  return wait && `Workers waited ${(wait.blockedMs / 1000).toFixed(1)} s in all for room in the scrub stage (${wait.held}): cleaning was the bottleneck.`;
 }
