@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { posix } from 'node:path';
-import { Client, FTPError } from 'basic-ftp';
+import { Client, FTPError, type FileInfo } from 'basic-ftp';
 import { FanoutError, abortedError, toFanoutError } from '../core/fanout-error';
 import { mapFtpError, type FtpPhase } from './ftp-errors';
 import type { ErrorContext } from '../../../shared/errors';
@@ -127,14 +127,15 @@ export class FtpSession implements MirrorSession {
         phase = 'list';
         listing = await this.listDir(client, remoteDir, context);
       }
-      let sizes = new Map(listing.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+      const fileSizes = (l: Listing) => new Map(l.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+      let sizes = fileSizes(listing);
       let cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
       if (!cand && listing.uncounted) {
         // A LIST that counts nothing (vsftpd, ProFTPD) cut at a line end by a middlebox after the
         // server wrote it whole looks whole (ftp-list.ts): before calling the book missing
         // (BOOK_NOT_FOUND, permanent), list once more; only two such listings make it missing.
         listing = await this.listDir(client, remoteDir, context);
-        sizes = new Map(listing.entries.filter((e) => !e.isDir).map((e) => [e.name, e.size] as const));
+        sizes = fileSizes(listing);
         cand = chooseCandidate(ebook, sizes.keys(), 'ftp');
       }
       if (!cand) throw new FanoutError('BOOK_NOT_FOUND', `No text file of ebook ${ebook} in ${remoteDir}`, context);
@@ -338,11 +339,12 @@ export class FtpSession implements MirrorSession {
       }
       // Taken only whole (ftp-list.ts): a cut listing is a retryable error, not a folder with fewer names.
       const first = await listWhole(client, '', this.target.host, context);
-      const names = new Set(first.entries.map((e) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name)));
+      const folderName = (e: FileInfo) => (e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name);
+      const names = new Set(first.entries.map(folderName));
       // A server that counts nothing (vsftpd, ProFTPD): a listing cut at a line end looks whole, and
       // the wrong-root verdict (the job stops) rests on names missing from it: the names of a second
       // listing are added (a rare probe: one listing more).
-      if (!first.counted) for (const e of (await listWhole(client, '', this.target.host, context)).entries) names.add(e.isDirectory || e.isSymbolicLink ? `${e.name}/` : e.name);
+      if (!first.counted) for (const e of (await listWhole(client, '', this.target.host, context)).entries) names.add(folderName(e));
       return [...names];
     } catch (e) {
       if (signal?.aborted) throw abortedError(context);
