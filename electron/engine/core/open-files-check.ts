@@ -92,18 +92,23 @@ export function planForOpenFiles(workers: number, opts: { noun: 'workers' | 'con
   fit = Math.max(1, fit);
   const noun = opts.noun;
   const even = filesNeeded(1, profile) > limit ? ` (even 1 may be too many: it needs about ${filesNeeded(1, profile)})` : '';
-  const each = `${profile.perWorker} each + ${profile.base}${profile.least > profile.perWorker + profile.base ? `, at least ${profile.least}` : ''}`;
-  const round = roundUp(need);
   const note =
-    `this process may have ${limit} files and connections open (ulimit -n): ${workers} ${noun} need about ${need} (${each}), ` +
-    `so this job runs ${fit} ${fit === 1 ? noun.slice(0, -1) : noun}, not ${workers}${even}; to run ${workers}, raise the limit to ${need} or more (ulimit -n ${round} in the shell that starts fanout; ` +
-    `above the hard limit, ulimit -Hn, only an administrator can: a systemd service's LimitNOFILE=, docker run --ulimit nofile=${round}:${round})`;
+    `this process may have ${limit} files and connections open (ulimit -n): ${workers} ${noun} need about ${need} (${perWorkerText(profile)}), ` +
+    `so this job runs ${fit} ${fit === 1 ? noun.slice(0, -1) : noun}, not ${workers}${even}; to run ${workers}, ${raiseLimitText(need)}`;
   return { workers: fit, limit, note };
 }
 
-/** `n` rounded up to a round number of descriptors to suggest (1024, 2048, 4096...). */
-function roundUp(n: number): number {
-  let r = 1024;
-  while (r < n) r *= 2;
-  return r;
+/** How `profile` counts, as a note says it: `3 each + 40, at least 47`. */
+export function perWorkerText(profile: FilesProfile): string {
+  return `${profile.perWorker} each + ${profile.base}${profile.least > profile.perWorker + profile.base ? `, at least ${profile.least}` : ''}`;
+}
+
+/** The fix a note names for `need` descriptors: the limit to set, in the shell or, above the hard limit, by an administrator. */
+export function raiseLimitText(need: number): string {
+  let round = 1024; // a round number of descriptors to suggest (1024, 2048, 4096...)
+  while (round < need) round *= 2;
+  return (
+    `raise the limit to ${need} or more (ulimit -n ${round} in the shell that starts fanout; ` +
+    `above the hard limit, ulimit -Hn, only an administrator can: a systemd service's LimitNOFILE=, docker run --ulimit nofile=${round}:${round})`
+  );
 }

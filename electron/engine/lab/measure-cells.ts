@@ -13,7 +13,7 @@ import type { JobEvent, JobSummary } from '../../../shared/events';
 import type { LabPoint } from '../../../shared/ipc';
 import type { Strategy } from '../../../shared/strategy';
 import { FanoutError, abortedError } from '../core/fanout-error';
-import { GUTENBERG_FILES, filesNeeded, openFilesLimit, planForOpenFiles, type FilesProfile } from '../core/open-files-check';
+import { GUTENBERG_FILES, filesNeeded, openFilesLimit, perWorkerText, planForOpenFiles, raiseLimitText, type FilesProfile } from '../core/open-files-check';
 import { PauseGate } from '../core/pause-gate';
 import type { JobRunner } from '../jobs/job-manager';
 import { median } from '../../../shared/median';
@@ -59,17 +59,12 @@ export function refuseCellsPastOpenFiles(cells: readonly Pick<LabCell, 'strategy
   const asked = [...lowered.keys()].sort((a, b) => a - b);
   const fit = Math.min(...lowered.values());
   const needs = asked.map((n) => filesNeeded(n, profile));
-  const most = Math.max(...needs);
-  let round = 1024;
-  while (round < most) round *= 2;
-  const each = `${profile.perWorker} each + ${profile.base}${profile.least > profile.perWorker + profile.base ? `, at least ${profile.least}` : ''}`;
   const list = asked.join(', ');
   throw new FanoutError(
     'OUT_OF_RESOURCES',
-    `this process may have ${limit} files and connections open (ulimit -n): the cells at ${list} ${noun} need about ${needs.join(', ')} (${each}): ` +
+    `this process may have ${limit} files and connections open (ulimit -n): the cells at ${list} ${noun} need about ${needs.join(', ')} (${perWorkerText(profile)}): ` +
       `a job would run them at ${fit} ${fit === 1 ? noun.slice(0, -1) : noun}, not ${list}, so they are not measured; measure at most ${fit} ${fit === 1 ? noun.slice(0, -1) : noun}, ` +
-      `or raise the limit to ${most} or more (ulimit -n ${round} in the shell that starts fanout; above the hard limit, ulimit -Hn, only an administrator can: ` +
-      `a systemd service's LimitNOFILE=, docker run --ulimit nofile=${round}:${round})`,
+      `or ${raiseLimitText(Math.max(...needs))}`,
   );
 }
 
